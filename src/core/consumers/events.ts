@@ -1,0 +1,91 @@
+import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
+import { excerptOf, ParseError } from '../errors/parse-error.ts'
+import { ValidationError } from '../errors/validation-error.ts'
+import { type StandardSchemaV1, validate } from '../schema.ts'
+import { type ConsumeContext, settle } from './context.ts'
+import { type OnInvalid, skipInvalid } from './on-invalid.ts'
+
+/** Options of `res.events()`. */
+export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefined> {
+  /** Parse each event's `data` as JSON. Implied by `schema`. Default `false`. */
+  json?: boolean
+  /** Validate each event's parsed `data`. */
+  schema?: S
+  /**
+   * Terminal data that ends the stream cleanly (the event is not delivered), such as OpenAI's `'[DONE]'`; or a
+   * predicate over the raw event. Default: none.
+   */
+  until?: string | ((event: ServerSentEvent) => boolean)
+  /** What to do with an event whose data is not JSON or fails the schema. Default `'throw'`. */
+  onInvalid?: OnInvalid
+}
+
+/** Server-sent events via eventsource-parser, with optional JSON parsing and validation of `data`. */
+export async function* consumeEvents<T>(
+  context: ConsumeContext,
+  options: EventsOptions<StandardSchemaV1 | undefined> = {},
+): AsyncGenerator<ServerSentEvent<T>, void, undefined> {
+  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes })
+  const { source, progress } = context
+  const { schema, until, onInvalid } = options
+  const parse = options.json === true || schema !== undefined
+  const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
+  let index = 0
+  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
+  try {
+    stream: for (;;) {
+      const chunk = await source.read()
+      const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
+      for (let j = 0; j < events.length; j++) {
+        const event = events[j]!
+        if (isEnd?.(event)) {
+          // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
+          await source.cancel('The stream reached its terminal event.')
+          break stream
+        }
+        if (!parse) {
+          index++
+          progress.item()
+          yield event as ServerSentEvent<T>
+          continue
+        }
+        let data: unknown
+        try {
+          data = JSON.parse(event.data)
+        } catch (cause) {
+          const reason = cause instanceof Error ? cause.message : String(cause)
+          const position = { line: 0, offset: decoder.offset, excerpt: excerptOf(event.data) }
+          skipInvalid(
+            onInvalid,
+            new ParseError('sse', `Event ${index} has data that is not JSON (${reason})`, position, {
+              cause,
+            }),
+          )
+          index++
+          continue
+        }
+        if (schema !== undefined) {
+          try {
+            const result = validate(schema, data, index)
+            data = result instanceof Promise ? await result : result
+          } catch (error) {
+            if (!(error instanceof ValidationError)) throw error
+            skipInvalid(onInvalid, error)
+            index++
+            continue
+          }
+        }
+        index++
+        progress.item()
+        yield { id: event.id, event: event.event, data: data as T, retry: event.retry }
+      }
+      if (chunk === undefined) break
+    }
+    outcome = 'done'
+  } catch (error) {
+    outcome = 'error'
+    throw error
+  } finally {
+    await settle(context, outcome)
+  }
+}

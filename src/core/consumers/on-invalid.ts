@@ -1,0 +1,15 @@
+import type { ParseError } from '../errors/parse-error.ts'
+import type { ValidationError } from '../errors/validation-error.ts'
+
+/**
+ * What to do with an item that does not parse or does not match the schema: `'throw'` (default) ends the
+ * stream with the error, `'skip'` drops the item, a function is told about it and the item is dropped.
+ */
+export type OnInvalid = 'throw' | 'skip' | ((error: ParseError | ValidationError) => void)
+
+/** Whether to skip the bad item (`true`), after telling the callback; rethrows for `'throw'`. */
+export function skipInvalid(onInvalid: OnInvalid | undefined, error: ParseError | ValidationError): true {
+  if (onInvalid === undefined || onInvalid === 'throw') throw error
+  if (typeof onInvalid === 'function') onInvalid(error)
+  return true
+}

@@ -1,0 +1,135 @@
+import { LimitError } from '../errors/limit-error.ts'
+import { Utf8Decoder } from './utf8.ts'
+
+const EMPTY: string[] = []
+
+/**
+ * Incremental line decoder: bytes in, complete lines out (LF or CRLF, terminators removed, BOM stripped by the
+ * UTF-8 decoder, a final unterminated line delivered by `end()`). Pure: no streams, no I/O.
+ *
+ * Besides the lines of each chunk it can say, lazily, where a line of the last batch starts in the body and
+ * which line number it has — for error messages and record-boundary checkpoints — without paying for it on
+ * the hot path.
+ */
+export class LineDecoder {
+  readonly #utf8: Utf8Decoder
+  readonly #maxLine: number
+  #parts: string[] = []
+  #partLength = 0
+  /** Lines completed before the current batch. */
+  #linesBefore = 0
+  /** Text of the last chunk, and the carried partial line that preceded it, for lazy offsets. */
+  #text = ''
+  #carried = ''
+  #batchLength = 0
+
+  constructor(options: { fatal?: boolean; maxLineBytes: number }) {
+    this.#utf8 = new Utf8Decoder(options.fatal ?? false)
+    this.#maxLine = options.maxLineBytes
+  }
+
+  /** The complete lines that `chunk` finishes. The array is fresh; the caller may keep it. */
+  push(chunk: Uint8Array): string[] {
+    this.#linesBefore += this.#batchLength
+    return this.#split(this.#utf8.decode(chunk))
+  }
+
+  /** Flushes: the final unterminated line, if any. */
+  end(): string[] {
+    this.#linesBefore += this.#batchLength
+    const tail = this.#utf8.end()
+    if (tail !== '') this.#parts.push(tail)
+    const last = this.#partialText()
+    this.#parts = []
+    this.#partLength = 0
+    this.#carried = ''
+    this.#text = last
+    if (last === '') {
+      this.#batchLength = 0
+      return EMPTY
+    }
+    if (last.length > this.#maxLine) throw this.#tooLong()
+    this.#batchLength = 1
+    return [stripCR(last)]
+  }
+
+  /** 1-based line number of line `j` of the last batch. */
+  lineNumber(j: number): number {
+    return this.#linesBefore + j + 1
+  }
+
+  /** Byte offset in the body where line `j` of the last batch starts. */
+  lineOffset(j: number): number {
+    if (j === 0) return this.#utf8.offsetBefore(this.#carried + this.#text)
+    return this.#utf8.offsetBefore(this.#text.slice(nthNewline(this.#text, j) + 1))
+  }
+
+  /** Byte offset just after line `j` of the last batch and its terminator: a record boundary. */
+  offsetAfter(j: number): number {
+    return j + 1 < this.#batchLength ? this.lineOffset(j + 1) : this.partialOffset()
+  }
+
+  /** Byte offset where the current partial line starts: everything before it was delivered as lines. */
+  partialOffset(): number {
+    return this.#utf8.offsetBefore(this.#partialText())
+  }
+
+  /** Forgets any partial line: the next chunk starts a fresh record (a resumed stream). */
+  reset(): void {
+    this.#parts = []
+    this.#partLength = 0
+    this.#utf8.reset()
+  }
+
+  #partialText(): string {
+    return this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('')
+  }
+
+  #split(text: string): string[] {
+    this.#text = text
+    if (text.indexOf('\n') === -1) {
+      this.#carried = ''
+      this.#batchLength = 0
+      if (text !== '') {
+        this.#parts.push(text)
+        this.#partLength += text.length
+        if (this.#partLength > this.#maxLine) throw this.#tooLong()
+      }
+      return EMPTY
+    }
+    const lines = text.split('\n')
+    const rest = lines.pop()!
+    if (this.#parts.length > 0) {
+      this.#carried = this.#partialText()
+      lines[0] = this.#carried + lines[0]
+      this.#parts = []
+      this.#partLength = 0
+    } else this.#carried = ''
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!
+      if (line.length > this.#maxLine) throw this.#tooLong()
+      if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1)
+    }
+    if (rest !== '') {
+      this.#parts.push(rest)
+      this.#partLength = rest.length
+      if (rest.length > this.#maxLine) throw this.#tooLong()
+    }
+    this.#batchLength = lines.length
+    return lines
+  }
+
+  #tooLong(): LimitError {
+    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${this.#linesBefore + 1}`)
+  }
+}
+
+function stripCR(line: string): string {
+  return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line
+}
+
+function nthNewline(text: string, n: number): number {
+  let at = -1
+  for (let i = 0; i < n; i++) at = text.indexOf('\n', at + 1)
+  return at
+}

@@ -1,0 +1,94 @@
+import { createParser, type EventSourceParser } from 'eventsource-parser'
+import { LimitError } from '../errors/limit-error.ts'
+import { Utf8Decoder } from './utf8.ts'
+
+/**
+ * One server-sent event, as the WHATWG event-stream rules define it: `event` defaults to `'message'`, `id` is
+ * the last event ID in force when the event was dispatched (it persists across events until a new `id:` field),
+ * `retry` the reconnection time the server last asked for.
+ */
+export interface ServerSentEvent<T = string> {
+  id: string | undefined
+  event: string
+  data: T
+  retry: number | undefined
+}
+
+const EMPTY: ServerSentEvent[] = []
+
+/**
+ * Incremental SSE decoder over eventsource-parser: bytes in, events out. Pure: no streams, no I/O. Events that
+ * a chunk completes come back as a fresh array; an event cut off by the end of the body is dropped, as the
+ * WHATWG rules say.
+ */
+export class SseDecoder {
+  readonly #utf8: Utf8Decoder
+  readonly #parser: EventSourceParser
+  readonly #maxEventBytes: number
+  #out: ServerSentEvent[] = []
+  #overflow = false
+  /** The last event ID seen (what `Last-Event-ID` should carry on a reconnect). */
+  lastEventId: string | undefined
+  /** The reconnection time the server asked for with `retry:`, in milliseconds. */
+  retry: number | undefined
+  /** Events dispatched so far. */
+  count = 0
+
+  constructor(options: { maxEventBytes: number }) {
+    this.#maxEventBytes = options.maxEventBytes
+    this.#utf8 = new Utf8Decoder(false)
+    this.#parser = createParser({
+      maxBufferSize: options.maxEventBytes,
+      onEvent: (message) => {
+        if (message.id !== undefined) this.lastEventId = message.id
+        this.count++
+        this.#out.push({
+          id: this.lastEventId,
+          event: message.event ?? 'message',
+          data: message.data,
+          retry: this.retry,
+        })
+      },
+      onRetry: (retry) => {
+        this.retry = retry
+      },
+      onError: (error) => {
+        // Unknown fields and bad `retry:` values are ignored, as the WHATWG rules say; only overflow is fatal.
+        if (error.type === 'max-buffer-size-exceeded') this.#overflow = true
+      },
+    })
+  }
+
+  push(chunk: Uint8Array): ServerSentEvent[] {
+    return this.#feed(this.#utf8.decode(chunk))
+  }
+
+  end(): ServerSentEvent[] {
+    const events = this.#feed(this.#utf8.end())
+    this.#parser.reset({ consume: false })
+    return events
+  }
+
+  /** Byte offset in the body up to which input has been decoded. */
+  get offset(): number {
+    return this.#utf8.offsetBefore('')
+  }
+
+  /** Drops a partial event: the next chunk starts a fresh stream (a resumed connection). */
+  reset(): void {
+    this.#parser.reset({ consume: false })
+    this.#utf8.reset()
+  }
+
+  #feed(text: string): ServerSentEvent[] {
+    if (text === '') return EMPTY
+    this.#parser.feed(text)
+    if (this.#overflow) {
+      throw new LimitError('maxEventBytes', this.#maxEventBytes, `An event ending near byte ${this.offset}`)
+    }
+    if (this.#out.length === 0) return EMPTY
+    const events = this.#out
+    this.#out = []
+    return events
+  }
+}

@@ -1,0 +1,137 @@
+import { ParseError } from '../errors/parse-error.ts'
+
+/**
+ * Decodes UTF-8 chunk by chunk (a sequence split across chunks is held until complete) and keeps just enough
+ * state to turn a position in the decoded text back into a byte offset, lazily: the hot path pays O(1) per
+ * chunk, and the O(text) conversion happens only for an error message or a checkpoint.
+ */
+export class Utf8Decoder {
+  readonly #decoder: TextDecoder
+  /** Bytes fed so far. */
+  fed = 0
+  /** Bytes at the end of the input that the TextDecoder holds back as an incomplete sequence. */
+  #pending = 0
+  #need = 0
+
+  constructor(fatal = false) {
+    this.#decoder = new TextDecoder('utf-8', { fatal })
+  }
+
+  decode(chunk: Uint8Array): string {
+    let text: string
+    try {
+      text = this.#decoder.decode(chunk, { stream: true })
+    } catch (error) {
+      throw this.#invalid(chunk, error)
+    }
+    this.fed += chunk.length
+    this.#track(chunk)
+    return text
+  }
+
+  /** Flushes a trailing incomplete sequence (U+FFFD, or a ParseError with `fatal`). */
+  end(): string {
+    try {
+      const text = this.#decoder.decode()
+      this.#pending = 0
+      return text
+    } catch (error) {
+      throw new ParseError(
+        'utf8',
+        'The body ends inside a UTF-8 sequence',
+        { line: 0, offset: this.fed - this.#pending, excerpt: '' },
+        { cause: error },
+      )
+    }
+  }
+
+  /** The byte offset where `textAfter` — all text decoded after some position, up to now — begins. */
+  offsetBefore(textAfter: string): number {
+    return this.fed - this.#pending - utf8Length(textAfter)
+  }
+
+  reset(): void {
+    this.#decoder.decode()
+    this.#pending = 0
+    this.#need = 0
+  }
+
+  // Mirrors the decoder's hold-back for valid input: O(1) for any chunk of 4 bytes or more.
+  #track(chunk: Uint8Array): void {
+    const n = chunk.length
+    if (n >= 4) {
+      this.#pending = 0
+      for (let k = 1; k <= 3; k++) {
+        const b = chunk[n - k]!
+        if ((b & 0xc0) === 0x80) continue
+        if (b >= 0xc0) {
+          const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
+          if (length > k) {
+            this.#pending = k
+            this.#need = length
+          }
+        }
+        return
+      }
+      return
+    }
+    for (let i = 0; i < n; i++) {
+      const b = chunk[i]!
+      if ((b & 0xc0) === 0x80) {
+        if (this.#pending > 0 && ++this.#pending >= this.#need) this.#pending = 0
+      } else if (b >= 0xc0) {
+        this.#pending = 1
+        this.#need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
+      } else {
+        this.#pending = 0
+      }
+    }
+  }
+
+  #invalid(chunk: Uint8Array, cause: unknown): ParseError {
+    const at = firstInvalidByte(chunk, this.#pending)
+    const bad = Array.from(chunk.subarray(at, at + 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
+    return new ParseError(
+      'utf8',
+      'The body is not valid UTF-8 (pass `fatal: false` to replace bad bytes with U+FFFD)',
+      { line: 0, offset: this.fed + at, excerpt: bad },
+      { cause },
+    )
+  }
+}
+
+/** The UTF-8 byte length of a string, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) bytes += 1
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2
+        i++
+      } else bytes += 2
+    } else bytes += 2
+  }
+  return bytes
+}
+
+/** Index of the first byte that breaks UTF-8 in `bytes`, skipping `carried` continuation bytes at its start. */
+function firstInvalidByte(bytes: Uint8Array, carried: number): number {
+  let i = 0
+  while (carried > 0 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++
+  while (i < bytes.length) {
+    const b = bytes[i]!
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
+    if (length === 0) return i
+    for (let k = 1; k < length; k++) {
+      if (i + k >= bytes.length) return i
+      if ((bytes[i + k]! & 0xc0) !== 0x80) return i
+    }
+    i += length
+  }
+  return Math.max(0, bytes.length - 1)
+}

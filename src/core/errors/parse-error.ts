@@ -1,0 +1,49 @@
+import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
+
+/** The format that failed to parse. */
+export type ParseErrorType = 'json' | 'ndjson' | 'sse' | 'utf8'
+
+/** Where in the body a parse failure happened. */
+export interface ParsePosition {
+  /** 1-based line number in the body. */
+  line: number
+  /** Byte offset in the body where the offending line (or byte) starts. */
+  offset: number
+  /** A short excerpt of the offending input. */
+  excerpt: string
+}
+
+/**
+ * Part of the body is not valid for the format being read: a malformed NDJSON line, invalid UTF-8 with
+ * `fatal`, invalid JSON. Items delivered before it stay delivered.
+ *
+ * @example
+ * catch (error) { if (isParseError(error)) console.log(`line ${error.line}, byte ${error.offset}: ${error.excerpt}`) }
+ */
+export class ParseError extends SluiceError {
+  override readonly name = 'ParseError' as const
+  readonly code = 'ERR_PARSE' as const
+  readonly type: ParseErrorType
+  readonly line: number
+  readonly offset: number
+  readonly excerpt: string
+
+  constructor(type: ParseErrorType, problem: string, position: ParsePosition, context: ErrorContext = {}) {
+    super(
+      `${problem} at line ${position.line}, byte ${position.offset}${position.excerpt ? `: ${JSON.stringify(position.excerpt)}` : ''}.`,
+      context,
+    )
+    this.type = type
+    this.line = position.line
+    this.offset = position.offset
+    this.excerpt = position.excerpt
+  }
+}
+
+/** Whether `value` is a {@link ParseError}, from any copy of sluice. @example if (isParseError(e)) e.line */
+export const isParseError: (value: unknown) => value is ParseError = guardFor<ParseError>('ParseError')
+
+/** Cuts `text` to a short, single-line excerpt for messages. */
+export function excerptOf(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

@@ -1,0 +1,39 @@
+import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
+
+/** Which timeout fired: waiting for headers, waiting between chunks, or for the whole logical stream. */
+export type TimeoutPhase = 'headers' | 'idle' | 'total'
+
+/**
+ * A timeout fired. `phase` says which: `headers` (the `timeout` option, to the first response's headers),
+ * `idle` (`idleTimeout`, silence between chunks) or `total` (`totalTimeout`, the whole logical stream).
+ *
+ * @example
+ * catch (error) { if (isTimeoutError(error) && error.phase === 'idle') console.log('server went quiet') }
+ */
+export class TimeoutError extends SluiceError {
+  override readonly name = 'TimeoutError' as const
+  readonly code = 'ERR_TIMEOUT' as const
+  readonly phase: TimeoutPhase
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeoutMs: number
+
+  constructor(phase: TimeoutPhase, timeoutMs: number, where: string, context: ErrorContext = {}) {
+    const what = {
+      headers: `No response headers arrived within ${timeoutMs} ms`,
+      idle: `The body of ${where} was silent for ${timeoutMs} ms`,
+      total: `The stream did not complete within ${timeoutMs} ms`,
+    }[phase]
+    const hint = {
+      headers: 'raise `timeout` if the server is slow to start',
+      idle: 'raise `idleTimeout`, or make the server send heartbeats',
+      total: 'raise `totalTimeout`',
+    }[phase]
+    super(`${what}${phase === 'idle' ? '' : ` (${where})`}; ${hint}.`, context)
+    this.phase = phase
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** Whether `value` is a {@link TimeoutError}, from any copy of sluice. @example if (isTimeoutError(e)) e.phase */
+export const isTimeoutError: (value: unknown) => value is TimeoutError =
+  guardFor<TimeoutError>('TimeoutError')

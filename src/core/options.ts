@@ -1,0 +1,72 @@
+import type { KyInstance, Options as KyOptions } from 'ky'
+import type { Limits } from './consumers/context.ts'
+import type { ProgressListener } from './progress.ts'
+
+/**
+ * Options of `sluice()`: every ky option (`method`, `json`, `headers`, `searchParams`, `hooks`, `retry`,
+ * `timeout`, `fetch`, …) plus sluice's own. ky's `retry` covers failures before the body starts; everything
+ * about the body is sluice's.
+ *
+ * @example
+ * await sluice(url, { method: 'POST', json: { month: '2026-10' }, idleTimeout: 30_000, onProgress: render })
+ */
+export interface SluiceOptions
+  extends Omit<KyOptions, 'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson'>,
+    Partial<Limits> {
+  /** A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. */
+  ky?: KyInstance
+  /** Called with progress snapshots, throttled by `progressInterval`; always on state changes and at the end. */
+  onProgress?: ProgressListener
+  /** Minimum time between two `onProgress` calls while streaming, in ms; `0` reports every change. Default 100. */
+  progressInterval?: number
+  /** Longest silence allowed between two chunks of the body, in ms. Default: none. */
+  idleTimeout?: number
+  /** Longest time for the whole logical stream, headers to end, in ms. Default: none. */
+  totalTimeout?: number
+  /** The body's length when the server cannot declare it; a shorter body is then a `TruncatedError`. */
+  total?: number
+}
+
+/** Options of `fromResponse()`: the sluice options that apply to a response obtained elsewhere. */
+export type FromResponseOptions = Pick<
+  SluiceOptions,
+  | 'onProgress'
+  | 'progressInterval'
+  | 'idleTimeout'
+  | 'total'
+  | 'maxBytes'
+  | 'maxLineBytes'
+  | 'maxEventBytes'
+  | 'signal'
+>
+
+export const DEFAULT_LIMITS: Limits = {
+  maxLineBytes: 8 * 1024 * 1024,
+  maxEventBytes: 8 * 1024 * 1024,
+  maxBytes: Number.POSITIVE_INFINITY,
+}
+
+/** The limits in force, after checking the caller's values. */
+export function resolveLimits(options: { [K in keyof Limits]?: number | undefined }): Limits {
+  const limits = { ...DEFAULT_LIMITS }
+  for (const key of ['maxLineBytes', 'maxEventBytes', 'maxBytes'] as const) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !(value > 0)) {
+      throw new RangeError(`\`${key}\` must be a positive number of bytes, got ${String(value)}.`)
+    }
+    limits[key] = value
+  }
+  return limits
+}
+
+/** Checks an optional duration option and returns it. */
+export function checkDuration(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !(value > 0) || value > 2_147_483_647) {
+    throw new RangeError(
+      `\`${name}\` must be a number of milliseconds between 1 and 2147483647, got ${String(value)}.`,
+    )
+  }
+  return value
+}

@@ -1,0 +1,113 @@
+/** Where a logical stream is in its life. */
+export type ProgressState = 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error' | 'cancelled'
+
+/** A snapshot of a stream's progress; a new object every time, safe to keep. */
+export interface Progress {
+  /** Bytes delivered, monotonic across reconnects; replayed bytes are never counted twice. */
+  loaded: number
+  /** Expected bytes, from Content-Length, x-amzn-remapped-content-length, Content-Range or `options.total`. */
+  total?: number
+  /** 0..100 when `total` is known; exactly 100 once, at the end. */
+  percent?: number
+  /** Lines, records or events delivered so far. */
+  items: number
+  /** Smoothed transfer rate. */
+  bytesPerSecond: number
+  /** Estimated time to completion, when `total` is known and the rate is not zero. */
+  etaMs?: number
+  /** 1 + reconnects so far. */
+  attempt: number
+  state: ProgressState
+}
+
+/** Called with each progress snapshot. */
+export type ProgressListener = (progress: Progress) => void
+
+const FINAL: ReadonlySet<ProgressState> = new Set(['done', 'error', 'cancelled'])
+
+/**
+ * Counts what passes through the byte path and the consumers, smooths the rate, and reports to a listener at
+ * most every `interval` ms — but always on a state change and once at the end.
+ */
+export class ProgressTracker {
+  loaded = 0
+  items = 0
+  attempt = 1
+  state: ProgressState = 'connecting'
+  total: number | undefined
+  readonly #listener: ProgressListener | undefined
+  readonly #interval: number
+  readonly #now: () => number
+  #lastEmit = Number.NEGATIVE_INFINITY
+  #rate = 0
+  #sampleAt: number
+  #sampleLoaded = 0
+
+  constructor(listener: ProgressListener | undefined, interval = 100, now: () => number = Date.now) {
+    this.#listener = listener
+    this.#interval = interval
+    this.#now = now
+    this.#sampleAt = now()
+  }
+
+  /** Counts `n` new bytes of the body. Hot path: one addition unless a listener is waiting for a report. */
+  bytes(n: number): void {
+    this.loaded += n
+    if (this.#listener !== undefined) this.#tick()
+  }
+
+  item(): void {
+    this.items++
+  }
+
+  /** Moves to `state` and reports it; a final state is reported once and never left. */
+  setState(state: ProgressState): void {
+    if (this.state === state || FINAL.has(this.state)) return
+    this.state = state
+    this.#emit(this.#now())
+  }
+
+  /** A snapshot now. */
+  snapshot(): Progress {
+    const p: Progress = {
+      loaded: this.loaded,
+      items: this.items,
+      bytesPerSecond: Math.round(this.#rate),
+      attempt: this.attempt,
+      state: this.state,
+    }
+    const total = this.total
+    if (total !== undefined && this.loaded <= total) {
+      p.total = total
+      p.percent =
+        this.state === 'done'
+          ? 100
+          : total === 0
+            ? 0
+            : Math.min(99.99, Math.floor((this.loaded / total) * 10000) / 100)
+      if (this.#rate > 0 && this.state !== 'done')
+        p.etaMs = Math.round(((total - this.loaded) / this.#rate) * 1000)
+    } else if (this.state === 'done' && total === undefined) {
+      // Nothing to add: without a total there is no percent to complete.
+    }
+    return p
+  }
+
+  #tick(): void {
+    const now = this.#now()
+    if (now - this.#lastEmit >= this.#interval) this.#emit(now)
+  }
+
+  #emit(now: number): void {
+    const elapsed = now - this.#sampleAt
+    if (elapsed >= 50) {
+      const instant = ((this.loaded - this.#sampleLoaded) * 1000) / elapsed
+      // Exponential smoothing: a burst or a stall moves the estimate, but does not make it jump.
+      this.#rate = this.#rate === 0 ? instant : this.#rate * 0.7 + instant * 0.3
+      this.#sampleAt = now
+      this.#sampleLoaded = this.loaded
+    }
+    this.#lastEmit = now
+    this.#listener?.(this.snapshot())
+  }
+}

@@ -1,0 +1,74 @@
+import { ValidationError } from './errors/validation-error.ts'
+
+/**
+ * The Standard Schema interface (https://standardschema.dev), copied as its authors recommend so that sluice
+ * needs no runtime dependency to accept zod, valibot, arktype or any other compliant schema.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': StandardSchemaV1.Props<Input, Output>
+}
+
+export declare namespace StandardSchemaV1 {
+  export interface Props<Input = unknown, Output = Input> {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (value: unknown) => Result<Output> | Promise<Result<Output>>
+    readonly types?: Types<Input, Output> | undefined
+  }
+  export type Result<Output> = SuccessResult<Output> | FailureResult
+  export interface SuccessResult<Output> {
+    readonly value: Output
+    readonly issues?: undefined
+  }
+  export interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>
+  }
+  export interface Issue {
+    readonly message: string
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined
+  }
+  export interface PathSegment {
+    readonly key: PropertyKey
+  }
+  export interface Types<Input = unknown, Output = Input> {
+    readonly input: Input
+    readonly output: Output
+  }
+  export type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['input']
+  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<
+    Schema['~standard']['types']
+  >['output']
+}
+
+/** The output type of a schema, or `Fallback` when no schema is given. */
+export type Infer<S, Fallback = unknown> = S extends StandardSchemaV1
+  ? StandardSchemaV1.InferOutput<S>
+  : Fallback
+
+/**
+ * Validates `value` with `schema`; returns the schema's output, or throws a {@link ValidationError} for item
+ * `index`. Synchronous schemas (zod, valibot) stay synchronous: no promise is created on the hot path.
+ */
+export function validate<T>(
+  schema: StandardSchemaV1<unknown, T>,
+  value: unknown,
+  index: number,
+): T | Promise<T> {
+  const result = schema['~standard'].validate(value)
+  if (result instanceof Promise) return result.then((settled) => unwrap(settled, value, index))
+  return unwrap(result, value, index)
+}
+
+function unwrap<T>(result: StandardSchemaV1.Result<T>, value: unknown, index: number): T {
+  if (result.issues) throw new ValidationError(result.issues, index, value)
+  return result.value
+}
+
+/** Whether `value` looks like a Standard Schema, for argument checks with a clear message. */
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { '~standard'?: { validate?: unknown } })['~standard']?.validate === 'function'
+  )
+}

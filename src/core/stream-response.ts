@@ -1,0 +1,215 @@
+import type { ChunkSource } from './body-source.ts'
+import { collectJson } from './collect-json.ts'
+import { Consumer, type Consumer as ConsumerType } from './consumer.ts'
+import { type BytesOptions, consumeBytes } from './consumers/bytes.ts'
+import type { ConsumeContext, Limits } from './consumers/context.ts'
+import { consumeEvents, type EventsOptions } from './consumers/events.ts'
+import { consumeLines, type LinesOptions } from './consumers/lines.ts'
+import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
+import { consumeText, type TextOptions } from './consumers/text.ts'
+import type { ServerSentEvent } from './decoders/sse.ts'
+import type { Progress, ProgressTracker } from './progress.ts'
+import type { StandardSchemaV1 } from './schema.ts'
+import { teeSource } from './tee.ts'
+
+/** Whole-body helpers: read everything, then return it. */
+export interface Collect {
+  /** The whole body as one string. @example const html = await res.collect.text() */
+  text(options?: TextOptions): Promise<string>
+  /** The whole body as one `Uint8Array`. @example const file = await res.collect.bytes() */
+  bytes(): Promise<Uint8Array>
+  /** The whole body parsed as one JSON document, validated when a schema is given. @example await res.collect.json(Report) */
+  json<S extends StandardSchemaV1 | undefined = undefined>(
+    schema?: S,
+  ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>
+}
+
+/** How a `StreamResponse` is wired; built by `sluice()` and `fromResponse()`. */
+export interface StreamResponseInit {
+  response: Response
+  source: ChunkSource
+  progress: ProgressTracker
+  limits: Limits
+}
+
+/**
+ * A streamed response: the first response's status and headers, and one logical body read through exactly one
+ * consumer — `bytes()`, `text()`, `lines()`, `ndjson()`, `events()`, `collect.*`, or `body` — or split with
+ * `tee()`. Breaking out of a `for await` or calling `cancel()` releases the connection.
+ *
+ * @example
+ * const res = await sluice(url)
+ * for await (const row of res.ndjson(Row)) table.append(row)
+ */
+export class StreamResponse {
+  /** Status of the first response. */
+  readonly status: number
+  /** Headers of the first response. */
+  readonly headers: Headers
+  /** Final URL of the first response, after redirects. */
+  readonly url: string
+  /** Whether the status is 2xx (always true: other statuses reject with `HTTPError`). */
+  readonly ok: boolean
+  /** Whole-body helpers. */
+  readonly collect: Collect
+  readonly #init: StreamResponseInit
+  #claimedBy: string | undefined
+
+  constructor(init: StreamResponseInit) {
+    this.#init = init
+    this.status = init.response.status
+    this.headers = init.response.headers
+    this.url = init.response.url
+    this.ok = init.response.ok
+    this.collect = {
+      text: (options) => joinText(this.text(options)),
+      bytes: () => joinBytes(this.bytes(), init.limits.maxBytes),
+      json: (schema) => collectJson(this.text(), schema),
+    }
+  }
+
+  /** The current progress snapshot. */
+  get progress(): Progress {
+    return this.#init.progress.snapshot()
+  }
+
+  /**
+   * The logical body as a `ReadableStream<Uint8Array>`, pulled on demand. Reading it is this response's one
+   * consumer.
+   *
+   * @example
+   * await res.body.pipeTo(fileWritable)
+   */
+  get body(): ReadableStream<Uint8Array> {
+    return this.bytes().toReadableStream()
+  }
+
+  /**
+   * The body's chunks as they arrive, zero-copy; `{ chunkSize }` re-chunks to fixed sizes.
+   *
+   * @example
+   * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
+   */
+  bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
+    const context = this.#claim('bytes()')
+    return new Consumer(() => consumeBytes(context, options))
+  }
+
+  /**
+   * The body decoded as UTF-8 text, chunk by chunk; characters split across chunks are never broken.
+   * `{ fatal: true }` turns invalid UTF-8 into a `ParseError` instead of U+FFFD.
+   *
+   * @example
+   * for await (const token of res.text()) output.append(token)
+   */
+  text(options?: TextOptions): ConsumerType<string> {
+    const context = this.#claim('text()')
+    return new Consumer(() => consumeText(context, options))
+  }
+
+  /**
+   * The body's lines without terminators: LF and CRLF, BOM stripped, the final unterminated line delivered.
+   *
+   * @example
+   * for await (const line of res.lines()) log(line)
+   */
+  lines(options?: LinesOptions): ConsumerType<string> {
+    const context = this.#claim('lines()')
+    return new Consumer(() => consumeLines(context, options))
+  }
+
+  /**
+   * One parsed JSON value per non-blank line, validated with a Standard Schema when given.
+   *
+   * @example
+   * for await (const row of res.ndjson(z.object({ id: z.number() }))) console.log(row.id)
+   */
+  ndjson<S extends StandardSchemaV1>(
+    schema: S,
+    options?: NdjsonOptions,
+  ): ConsumerType<StandardSchemaV1.InferOutput<S>>
+  ndjson<T = unknown>(schema?: undefined, options?: NdjsonOptions): ConsumerType<T>
+  ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
+    const context = this.#claim('ndjson()')
+    return new Consumer(() => consumeNdjson(context, schema, options))
+  }
+
+  /**
+   * Server-sent events `{ id, event, data, retry }`; `{ json: true }` or a `schema` parses `data`, `until`
+   * ends the stream cleanly at terminal data such as `'[DONE]'`.
+   *
+   * @example
+   * for await (const { data } of res.events({ schema: Delta, until: '[DONE]' })) append(data.text)
+   */
+  events<S extends StandardSchemaV1>(
+    options: EventsOptions<S> & { schema: S },
+  ): ConsumerType<ServerSentEvent<StandardSchemaV1.InferOutput<S>>>
+  events(options: EventsOptions & { json: true }): ConsumerType<ServerSentEvent<unknown>>
+  events(options?: EventsOptions): ConsumerType<ServerSentEvent>
+  events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
+    const context = this.#claim('events()')
+    return new Consumer(() => consumeEvents(context, options))
+  }
+
+  /**
+   * Two responses over the same body, each with its own consumer. Buffering is bounded (`maxBuffer` bytes,
+   * default 1 MiB): the faster branch waits for the slower one, so read both concurrently or cancel one.
+   *
+   * @example
+   * const [forUi, forCache] = res.tee()
+   */
+  tee(options: { maxBuffer?: number } = {}): [StreamResponse, StreamResponse] {
+    const context = this.#claim('tee()')
+    const [a, b] = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
+    return [
+      new StreamResponse({ ...this.#init, source: a }),
+      new StreamResponse({ ...this.#init, source: b }),
+    ]
+  }
+
+  /**
+   * Ends the stream and releases the connection. Safe to call at any time, any number of times.
+   *
+   * @example
+   * stopButton.onclick = () => res.cancel()
+   */
+  async cancel(reason?: unknown): Promise<void> {
+    this.#claimedBy ??= 'cancel()'
+    this.#init.progress.setState('cancelled')
+    await this.#init.source.cancel(reason)
+  }
+
+  #claim(by: string): ConsumeContext {
+    if (this.#claimedBy !== undefined) {
+      throw new TypeError(
+        `This response's body is already being read by ${this.#claimedBy}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
+      )
+    }
+    this.#claimedBy = by
+    const { source, progress, limits } = this.#init
+    progress.setState('streaming')
+    return { source, progress, limits }
+  }
+}
+
+async function joinText(consumer: AsyncIterable<string>): Promise<string> {
+  let text = ''
+  for await (const part of consumer) text += part
+  return text
+}
+
+async function joinBytes(consumer: AsyncIterable<Uint8Array>, _maxBytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let length = 0
+  for await (const part of consumer) {
+    parts.push(part)
+    length += part.length
+  }
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}

@@ -1,0 +1,75 @@
+import type { ChunkSource } from './body-source.ts'
+
+/**
+ * Splits one source into two branches with a bounded buffer: a branch that runs more than `maxBuffer` bytes
+ * ahead of the other waits for it, so memory stays bounded (unlike `ReadableStream.tee()`, which buffers
+ * without limit). Cancelling one branch lets the other run free; the body is cancelled when both are.
+ */
+export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource, ChunkSource] {
+  const queues: [Uint8Array[], Uint8Array[]] = [[], []]
+  const buffered = [0, 0]
+  const cancelled = [false, false]
+  let ended = false
+  let failure: { error: unknown } | undefined
+  let reading: Promise<void> | undefined
+  let wake: (() => void) | undefined
+  let drained = new Promise<void>((resolve) => {
+    wake = resolve
+  })
+
+  const pullOnce = (): Promise<void> => {
+    reading ??= source
+      .read()
+      .then(
+        (chunk) => {
+          if (chunk === undefined) ended = true
+          else
+            for (const i of [0, 1] as const) {
+              if (cancelled[i]) continue
+              queues[i].push(chunk)
+              buffered[i]! += chunk.length
+            }
+        },
+        (error: unknown) => {
+          failure = { error }
+        },
+      )
+      .finally(() => {
+        reading = undefined
+      })
+    return reading
+  }
+
+  const branch = (i: 0 | 1): ChunkSource => {
+    const other = i === 0 ? 1 : 0
+    return {
+      async read() {
+        for (;;) {
+          const chunk = queues[i].shift()
+          if (chunk !== undefined) {
+            buffered[i]! -= chunk.length
+            wake?.()
+            drained = new Promise<void>((resolve) => {
+              wake = resolve
+            })
+            return chunk
+          }
+          if (failure) throw failure.error
+          if (ended) return undefined
+          // Reading more would grow the other branch's queue: wait until it drains below the bound.
+          if (!cancelled[other] && buffered[other]! >= maxBuffer) await drained
+          else await pullOnce()
+        }
+      },
+      async cancel(reason?: unknown) {
+        if (cancelled[i]) return
+        cancelled[i] = true
+        queues[i].length = 0
+        buffered[i] = 0
+        wake?.()
+        if (cancelled[other]) await source.cancel(reason)
+      },
+    }
+  }
+  return [branch(0), branch(1)]
+}

@@ -1,0 +1,42 @@
+export type { ChunkSource } from './core/body-source.ts'
+export { createClient, fromResponse, type SluiceClient, sluice } from './core/client.ts'
+export { Consumer } from './core/consumer.ts'
+export type { BytesOptions } from './core/consumers/bytes.ts'
+export type { Limits } from './core/consumers/context.ts'
+export type { EventsOptions } from './core/consumers/events.ts'
+export type { LinesOptions } from './core/consumers/lines.ts'
+export type { NdjsonOptions } from './core/consumers/ndjson.ts'
+export type { OnInvalid } from './core/consumers/on-invalid.ts'
+export type { TextOptions } from './core/consumers/text.ts'
+export type { ServerSentEvent } from './core/decoders/sse.ts'
+export { END_MARKER_HEADER, endMarkerLine } from './core/end-marker.ts'
+export {
+  type ErrorContext,
+  HTTPError,
+  isHTTPError,
+  isLimitError,
+  isNetworkError,
+  isParseError,
+  isResumeError,
+  isSluiceError,
+  isTimeoutError,
+  isTruncatedError,
+  isValidationError,
+  LimitError,
+  type LimitName,
+  NetworkError,
+  ParseError,
+  type ParseErrorType,
+  ResumeError,
+  type ResumeReason,
+  SluiceError,
+  type SluiceErrorCode,
+  TimeoutError,
+  type TimeoutPhase,
+  TruncatedError,
+  ValidationError,
+} from './core/errors/index.ts'
+export type { FromResponseOptions, SluiceOptions } from './core/options.ts'
+export type { Progress, ProgressListener, ProgressState } from './core/progress.ts'
+export type { Infer, StandardSchemaV1 } from './core/schema.ts'
+export { type Collect, StreamResponse } from './core/stream-response.ts'

@@ -1,0 +1,152 @@
+import { describe, expect, inject, it } from 'vitest'
+import { z } from 'zod'
+import {
+  createClient,
+  fromResponse,
+  isHTTPError,
+  isNetworkError,
+  isTimeoutError,
+  sluice,
+} from '../src/index.ts'
+import { collect, fetchWith, responseOf } from './support/streams.ts'
+
+const url = 'https://fn.example/stream'
+
+describe('sluice()', () => {
+  it('resolves at the headers with status, headers and url of the response', async () => {
+    const res = await sluice(url, {
+      fetch: fetchWith(() => responseOf(['a'], { status: 201, headers: { 'x-thing': 'yes' } })),
+    })
+    expect(res.status).toBe(201)
+    expect(res.ok).toBe(true)
+    expect(res.headers.get('x-thing')).toBe('yes')
+    await res.cancel()
+  })
+
+  it('sends ky options: method, json body, headers and search params', async () => {
+    let seen: Request | undefined
+    let body = ''
+    const res = await sluice(url, {
+      method: 'POST',
+      json: { month: '2026-10' },
+      headers: { authorization: 'Bearer t' },
+      searchParams: { page: 2 },
+      fetch: fetchWith(async (request) => {
+        seen = request
+        body = await request.text()
+        return responseOf(['ok'])
+      }),
+    })
+    await res.collect.text()
+    expect(seen?.method).toBe('POST')
+    expect(new URL(seen!.url).searchParams.get('page')).toBe('2')
+    expect(seen?.headers.get('authorization')).toBe('Bearer t')
+    expect(JSON.parse(body)).toEqual({ month: '2026-10' })
+  })
+
+  it('rejects a non-2xx status with an HTTPError carrying the response and an excerpt of its body', async () => {
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(
+        () =>
+          new Response('{"message":"no such report"}', {
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+          }),
+      ),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error)).toBe(true)
+    if (!isHTTPError(error)) return
+    expect(error.status).toBe(404)
+    expect(error.response.status).toBe(404)
+    expect(error.excerpt).toContain('no such report')
+    expect(error.message).toContain('404')
+  })
+
+  it('bounds the HTTPError excerpt to 1 KiB', async () => {
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => new Response('x'.repeat(100_000), { status: 500 })),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.excerpt.length).toBe(1024)
+  })
+
+  it('rejects a failed connection with a NetworkError that keeps the cause', async () => {
+    const cause = new TypeError('fetch failed')
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => {
+        throw cause
+      }),
+    }).catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect((error as Error).cause).toBeDefined()
+  })
+
+  it('rejects with a TimeoutError in phase headers when the headers take longer than timeout', async () => {
+    const error = await sluice(url, {
+      retry: 0,
+      timeout: 20,
+      fetch: fetchWith(() => new Promise<Response>(() => {})),
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.phase).toBe('headers')
+  })
+
+  it('rejects with the abort reason when the signal aborts before the headers', async () => {
+    const controller = new AbortController()
+    const pending = sluice(url, {
+      signal: controller.signal,
+      fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
+        new Promise<Response>((_resolve, reject) => {
+          const request = new Request(input, init)
+          if (request.signal.aborted) reject(request.signal.reason)
+          request.signal.addEventListener('abort', () => reject(request.signal.reason))
+        })) as typeof fetch,
+    })
+    controller.abort(new Error('user left'))
+    await expect(pending).rejects.toThrow('user left')
+  })
+})
+
+describe('createClient()', () => {
+  it('applies defaults and the hooks of a ky instance to every request', async () => {
+    const seen: string[] = []
+    const client = createClient({
+      headers: { 'x-app': 'demo' },
+      hooks: { beforeRequest: [({ request }) => void request.headers.set('x-signed', 'sig')] },
+      fetch: fetchWith((request) => {
+        seen.push(`${request.headers.get('x-app')}/${request.headers.get('x-signed')}`)
+        return responseOf(['x'])
+      }),
+    })
+    await (await client(url)).collect.text()
+    const extended = client.extend({ headers: { 'x-app': 'other' } })
+    await (await extended(url)).collect.text()
+    expect(seen).toEqual(['demo/sig', 'other/sig'])
+  })
+})
+
+describe('fromResponse()', () => {
+  it('wraps a Response obtained elsewhere with the same consumers', async () => {
+    const res = await fromResponse(responseOf(['{"id":1}\n{"id"', ':2}\n']))
+    expect(await collect(res.ndjson(z.object({ id: z.number() })))).toEqual([{ id: 1 }, { id: 2 }])
+  })
+
+  it('rejects a non-2xx Response with an HTTPError', async () => {
+    await expect(fromResponse(new Response('gone', { status: 410 }))).rejects.toMatchObject({
+      name: 'HTTPError',
+      status: 410,
+      excerpt: 'gone',
+    })
+  })
+})
+
+describe('against a real server on 127.0.0.1', () => {
+  it('streams a body of known length completely', async () => {
+    const res = await sluice(`${inject('serverUrl')}/bytes?size=100000&chunk=7000`)
+    const body = await res.collect.bytes()
+    expect(body.length).toBe(100_000)
+    expect(body[99_999]).toBe(99_999 % 251)
+    expect(res.progress).toMatchObject({ loaded: 100_000, total: 100_000, percent: 100, state: 'done' })
+  })
+})

@@ -1,0 +1,64 @@
+/** Test helpers that build bodies chunk by chunk, so every test controls the exact chunk boundaries. */
+
+const encoder = new TextEncoder()
+
+export type Part = string | Uint8Array
+
+export function bytesOf(part: Part): Uint8Array {
+  return typeof part === 'string' ? encoder.encode(part) : part
+}
+
+/** A pull-based body that yields `parts` one per pull and counts the pulls. */
+export function bodyOf(
+  parts: Part[],
+  after?: { error?: unknown },
+): { stream: ReadableStream<Uint8Array>; pulls: () => number; cancelled: () => unknown } {
+  let i = 0
+  let pulls = 0
+  let cancelledWith: unknown
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        pulls++
+        if (i < parts.length) controller.enqueue(bytesOf(parts[i++]!))
+        else if (after?.error !== undefined) controller.error(after.error)
+        else controller.close()
+      },
+      cancel(reason) {
+        cancelledWith = reason ?? 'cancelled'
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { stream, pulls: () => pulls, cancelled: () => cancelledWith }
+}
+
+export function responseOf(parts: Part[], init: ResponseInit & { error?: unknown } = {}): Response {
+  const { error, ...rest } = init
+  return new Response(bodyOf(parts, error === undefined ? {} : { error }).stream, rest)
+}
+
+/** A `fetch` that answers every request with `respond(request)`; the seam sluice's `fetch` option takes. */
+export function fetchWith(respond: (request: Request) => Response | Promise<Response>): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) =>
+    respond(new Request(input, init))) as typeof fetch
+}
+
+/** Splits `bytes` at the given offsets. */
+export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)
+  const out: Uint8Array[] = []
+  let start = 0
+  for (const cut of sorted) {
+    out.push(bytes.slice(start, cut))
+    start = cut
+  }
+  out.push(bytes.slice(start))
+  return out
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of iterable) out.push(item)
+  return out
+}

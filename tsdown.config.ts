@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    mock: 'src/mock/index.ts',
+    lambda: 'src/lambda/index.ts',
+    dev: 'src/dev/index.ts',
+    react: 'src/react/index.ts',
+    cli: 'src/cli/index.ts',
+  },
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2023',
+  dts: { isolatedDeclarations: true },
+  sourcemap: true,
+  clean: true,
+  external: [/^node:/, 'msw', /^msw\//, 'react', 'ky', 'eventsource-parser'],
+})

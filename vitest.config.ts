@@ -1,0 +1,63 @@
+import { playwright } from '@vitest/browser-playwright'
+import { defineConfig } from 'vitest/config'
+
+// One behaviour suite, three runtimes. Files directly under test/ are isomorphic and run everywhere;
+// test/node/ holds what needs Node (node:http servers, the emulator, the CLI).
+const shared = ['test/*.test.ts']
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium'
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: 'test-results/results.json' }]]
+      : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: [...shared, 'test/node/**/*.test.ts', 'test/node/**/*.test.tsx'],
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'test/tsconfig.json' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'edge',
+          environment: 'edge-runtime',
+          include: shared,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: [...shared, 'test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                executablePath: chromium,
+                args: [
+                  '--no-sandbox',
+                  '--headless',
+                  '--disable-gpu',
+                  '--disable-quic',
+                  '--no-first-run',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+})

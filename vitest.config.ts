@@ -1,4 +1,5 @@
 import { playwright } from '@vitest/browser-playwright'
+import { msw } from 'msw/vite'
 import { defineConfig } from 'vitest/config'
 
 // One behaviour suite, three runtimes. Files directly under test/ are isomorphic and run everywhere;
@@ -32,6 +33,8 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Serves /mockServiceWorker.js for msw's browser worker (test/browser); nothing else of msw is wired in.
+        plugins: [msw({ mode: 'worker-only' })],
         test: {
           name: 'chromium',
           include: [...shared, 'test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],

@@ -1,0 +1,17 @@
+/** A subcommand of the `sluice` bin, loaded only when it runs. */
+export interface Command {
+  /** One line for the usage listing. */
+  summary: string
+  /** Loads the module; its `run` returns the exit code (or stays running, for servers). */
+  load: () => Promise<{ run(args: string[]): Promise<number> }>
+}
+
+/**
+ * Every subcommand of the `sluice` bin. Adding one is one entry here and one file beside this one.
+ *
+ * @example
+ * await commands.dev?.load().then((command) => command.run(['./handler.mjs']))
+ */
+export const commands: Record<string, Command> = {
+  dev: { summary: 'serve a Lambda handler module as a local function URL', load: () => import('./dev.ts') },
+}

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util'
+import { serve } from '../dev/index.ts'
+
+const usage = `Usage: sluice dev <handler module> [options]
+
+Serves a Lambda handler module (export const handler = awslambda.streamifyResponse(…)) as a local function URL
+in RESPONSE_STREAM mode. Use ./handler.mjs#name to serve another export.
+
+Options:
+  --port <n>          port to listen on (default 3000; 0 picks a free one)
+  --host <address>    address to listen on (default 127.0.0.1)
+  --shaping lambda    send the first 6 MiB at once, then about 2 MiB/s, as the service does
+  --timeout <ms>      invocation timeout (default 900000, 15 minutes)
+  -h, --help          show this help`
+
+/**
+ * `sluice dev`: starts the emulator and keeps running until interrupted; resolves with -1 while serving, or an
+ * exit code (1 for a handler that cannot be loaded, 2 for bad options).
+ *
+ * @example
+ * await run(['./handler.mjs', '--port', '3000'])
+ */
+export async function run(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(args)
+  } catch (error) {
+    process.stderr.write(
+      `sluice dev: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`,
+    )
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    process.stdout.write(`${usage}\n`)
+    return 0
+  }
+  const [module, ...extra] = positionals
+  if (module === undefined || extra.length > 0) {
+    process.stderr.write(`sluice dev: pass exactly one handler module.\n\n${usage}\n`)
+    return 2
+  }
+  const port = Number(values.port ?? 3000)
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return bad(`--port must be a port number; got ${values.port}.`)
+  if (timeoutMs !== undefined && !(timeoutMs > 0))
+    return bad(`--timeout must be a positive number of milliseconds; got ${values.timeout}.`)
+  if (values.shaping !== undefined && values.shaping !== 'lambda')
+    return bad(`--shaping takes only lambda; got ${values.shaping}.`)
+
+  let server: Awaited<ReturnType<typeof serve>>
+  try {
+    server = await serve(module, {
+      port,
+      host: values.host ?? '127.0.0.1',
+      shaping: values.shaping === 'lambda' ? 'lambda' : false,
+      limits: timeoutMs === undefined ? {} : { timeoutMs },
+    })
+  } catch (error) {
+    process.stderr.write(
+      `sluice dev: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}\n`,
+    )
+    return 1
+  }
+  process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
+  const stop = () => {
+    void server.close().then(() => process.exit(0))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return -1
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      shaping: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+function bad(message: string): number {
+  process.stderr.write(`sluice dev: ${message}\n\n${usage}\n`)
+  return 2
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { commands } from './commands.ts'
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length))
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  )
+  return [
+    'Usage: sluice <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run sluice <command> --help for its options.',
+  ].join('\n')
+}
+
+/**
+ * The `sluice` bin: dispatches to a subcommand and exits with its code; an unknown one prints the usage and exits 2.
+ *
+ * @example
+ * await main(['dev', './handler.mjs', '--port', '3000'])
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`)
+    return name === undefined ? 2 : 0
+  }
+  const command = commands[name]
+  if (!command) {
+    process.stderr.write(`sluice: unknown command ${JSON.stringify(name)}.\n\n${usage()}\n`)
+    return 2
+  }
+  const module = await command.load()
+  return module.run(args)
+}
+
+const code = await main(process.argv.slice(2))
+// A server command resolves with -1 and keeps the process alive; everything else exits now.
+if (code >= 0) process.exitCode = code

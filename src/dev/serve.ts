@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomId } from '../runtime/ids.ts'
+import {
+  type AnyLambdaHandler,
+  type FunctionInfo,
+  type FunctionUrlResponse,
+  type Invocation,
+  installAwslambdaGlobal,
+  invoke,
+  type Limits,
+  resolveLimits,
+  resolveShaping,
+  type Shaping,
+  serviceError,
+} from '../runtime/index.ts'
+import { loadHandler } from './load-handler.ts'
+import { readNodeRequest } from './node-request.ts'
+import { writeResponse } from './write-response.ts'
+
+/**
+ * Options of {@link serve}.
+ *
+ * @example
+ * serve('./handler.mjs', { port: 3000, limits: { timeoutMs: 30_000 }, shaping: 'lambda' })
+ */
+export interface ServeOptions extends FunctionInfo {
+  /** Default `0`: any free port (read the chosen one from `url`). */
+  port?: number | undefined
+  /** Default `'127.0.0.1'`. */
+  host?: string | undefined
+  /** Service limits: 200 MiB responses, 15-minute timeout and 6 MiB requests by default. */
+  limits?: Limits | undefined
+  /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
+  shaping?: 'lambda' | Shaping | false | undefined
+  /** Where the function's failures are reported, one line each; `false` for nowhere. Default: standard error. */
+  log?: ((message: string) => void) | false | undefined
+  /** Called with every invocation as it starts, e.g. to await `invocation.finished` in tests. */
+  onInvocation?: ((invocation: Invocation) => void) | undefined
+}
+
+/**
+ * A running emulator.
+ *
+ * @example
+ * const server = await serve('./handler.mjs')
+ * await fetch(server.url)
+ * await server.close()
+ */
+export interface DevServer {
+  /** The base URL, e.g. `http://127.0.0.1:3000/`. */
+  url: string
+  /** Stops listening and cuts open connections; running handlers finish on their own. */
+  close(): Promise<void>
+}
+
+/**
+ * Serves a Lambda handler over HTTP exactly as a function URL in `RESPONSE_STREAM` mode would: the payload-2.0
+ * event built from each request, the `awslambda` globals, the prelude turned into status, headers and cookies,
+ * the service's header rewrites, chunked streaming with backpressure, its limits and (optionally) its shaping.
+ *
+ * `handler` is a module path (`./handler.mjs`, or `./handler.mjs#name` for another export) or the handler
+ * function itself. `globalThis.awslambda` is defined while the server runs if nothing defined it before, and
+ * before the module loads, since handlers call `awslambda.streamifyResponse` at top level.
+ *
+ * @example
+ * const server = await serve('./handler.mjs', { port: 3000 })
+ * console.log(`function URL at ${server.url}`)
+ */
+export async function serve(
+  handler: string | AnyLambdaHandler,
+  options: ServeOptions = {},
+): Promise<DevServer> {
+  const limits = resolveLimits(options.limits)
+  const shaping = resolveShaping(options.shaping)
+  const log =
+    options.log === false
+      ? undefined
+      : (options.log ?? ((message: string) => process.stderr.write(`sluice dev: ${message}\n`)))
+  const uninstall = installAwslambdaGlobal()
+  let fn: AnyLambdaHandler
+  try {
+    fn = typeof handler === 'string' ? await loadHandler(handler) : handler
+  } catch (error) {
+    uninstall()
+    throw error
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomId()
+    const input = await readNodeRequest(req, limits.maxRequestBytes, requestId)
+    let response: FunctionUrlResponse
+    if (input === 'too-large') {
+      response = serviceError(
+        413,
+        'RequestEntityTooLargeException',
+        `The request body is larger than limits.maxRequestBytes (${limits.maxRequestBytes} bytes), so the function was not invoked; send less, or upload elsewhere and pass a reference.`,
+        requestId,
+      )
+    } else {
+      const invocation = invoke(fn, input, {
+        ...options,
+        limits,
+        shaping,
+        log,
+      })
+      options.onInvocation?.(invocation)
+      response = await invocation.response
+    }
+    await writeResponse(response, res)
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log?.(
+        `the emulator failed on ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      res.destroy()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  }).catch((error: unknown) => {
+    uninstall()
+    throw error
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${host}:${address.port}/`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }).finally(uninstall)
+      return closing
+    },
+  }
+}

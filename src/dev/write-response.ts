@@ -1,0 +1,51 @@
+import type { ServerResponse } from 'node:http'
+import type { FunctionUrlResponse } from '../runtime/index.ts'
+
+/**
+ * Sends a function URL response on a `node:http` response, chunk by chunk as the function writes, waiting for
+ * `'drain'` so that a slow client slows the function down. A body that errors destroys the socket (the client sees
+ * a broken connection, not a clean end); a client that goes away cancels the body (the function keeps running).
+ *
+ * @example
+ * await writeResponse(await invocation.response, res)
+ */
+export async function writeResponse(response: FunctionUrlResponse, res: ServerResponse): Promise<void> {
+  const flat: string[] = []
+  for (const [name, value] of response.headers) flat.push(name, value)
+  // A function URL in RESPONSE_STREAM mode always answers chunked, whatever the function declared.
+  flat.push('transfer-encoding', 'chunked')
+  res.writeHead(response.status, flat)
+  res.flushHeaders()
+
+  const reader = response.body.getReader()
+  let gone = false
+  const onClose = () => {
+    if (res.writableFinished) return
+    gone = true
+    void reader.cancel().catch(() => {})
+  }
+  res.on('close', onClose)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done || gone) break
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            res.off('drain', settle)
+            res.off('close', settle)
+            resolve()
+          }
+          res.on('drain', settle)
+          res.on('close', settle)
+        })
+      }
+      if (gone) break
+    }
+    if (!gone) res.end()
+  } catch {
+    // No error argument: the function's error is in its log already, and an 'error' event on the response would
+    // need a listener; destroying the socket mid-chunk is what makes the client see a failure.
+    res.destroy()
+  }
+}

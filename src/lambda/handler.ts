@@ -1,0 +1,77 @@
+import type { BytesOptions, BytesSource } from './bytes.ts'
+import { streamBytes } from './bytes.ts'
+import type { NdjsonOptions } from './ndjson.ts'
+import { streamNdjson } from './ndjson.ts'
+import type { ResumableSource } from './options.ts'
+import { resolveAwsLambda } from './respond.ts'
+import type { SseMessage, SseOptions } from './sse.ts'
+import { streamSse } from './sse.ts'
+import type { Awslambda, Context, LambdaFunctionUrlEvent, StreamingHandler } from './types.ts'
+
+type Filled = 'request' | 'awslambda'
+
+/**
+ * What a {@link sluiceHandler} callback returns: exactly one body — `ndjson`, `sse` or `bytes` — plus that
+ * helper's options (the request and the `awslambda` object are filled in for you).
+ *
+ * @example
+ * const response: SluiceResponse = { ndjson: rows(), headers: { 'cache-control': 'no-store' } }
+ */
+export type SluiceResponse =
+  | ({ ndjson: ResumableSource<unknown>; sse?: never; bytes?: never } & Omit<NdjsonOptions, Filled>)
+  | ({ sse: ResumableSource<SseMessage>; ndjson?: never; bytes?: never } & Omit<SseOptions, Filled>)
+  | ({ bytes: BytesSource; ndjson?: never; sse?: never } & Omit<BytesOptions, Filled>)
+
+/**
+ * Options of {@link sluiceHandler}.
+ *
+ * @example
+ * export const handler = sluiceHandler(respond, { awslambda: fakeRuntime })
+ */
+export interface SluiceHandlerOptions {
+  /** The runtime object to use. Default: the `awslambda` global. */
+  awslambda?: Awslambda
+  /** The response stream's buffer in bytes, passed to `streamifyResponse`. Default: the runtime's (16 KiB). */
+  highWaterMark?: number
+}
+
+/**
+ * Builds a streaming Lambda handler (already passed through `awslambda.streamifyResponse`) from a callback
+ * that returns the body to stream and its options; resume headers are read from the event.
+ *
+ * If the callback throws, or the source fails before its first byte, the invocation fails and the function URL
+ * answers with an error status; a failure after the first byte cuts the body, which sluice clients detect.
+ *
+ * @example
+ * export const handler = sluiceHandler(async (event) => ({
+ *   ndjson: (cursor) => reportRows({ month: event.queryStringParameters?.month, after: cursor }),
+ *   etag: '"report-2026-10"',
+ * }))
+ */
+export function sluiceHandler(
+  respond: (event: LambdaFunctionUrlEvent, context: Context) => SluiceResponse | Promise<SluiceResponse>,
+  options: SluiceHandlerOptions = {},
+): StreamingHandler {
+  const lambda = resolveAwsLambda(options.awslambda, 'sluiceHandler')
+  const handler: StreamingHandler = async (event, responseStream, context) => {
+    const response = await respond(event, context)
+    const fill = { request: event, awslambda: lambda }
+    if (response.ndjson !== undefined) {
+      const { ndjson, ...rest } = response
+      await streamNdjson(responseStream, ndjson, { ...rest, ...fill })
+    } else if (response.sse !== undefined) {
+      const { sse, ...rest } = response
+      await streamSse(responseStream, sse, { ...rest, ...fill })
+    } else if (response.bytes !== undefined) {
+      const { bytes, ...rest } = response
+      await streamBytes(responseStream, bytes, { ...rest, ...fill })
+    } else {
+      throw new TypeError(
+        'sluice/lambda: the sluiceHandler callback returned no body; return an object with one of ndjson, sse or bytes.',
+      )
+    }
+  }
+  return options.highWaterMark === undefined
+    ? lambda.streamifyResponse(handler)
+    : lambda.streamifyResponse(handler, { highWaterMark: options.highWaterMark })
+}

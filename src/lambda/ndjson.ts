@@ -1,0 +1,58 @@
+import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
+import { cursorOf } from './request.ts'
+import { writeBody } from './respond.ts'
+import { openSource } from './source.ts'
+import type { ResponseStream } from './types.ts'
+
+/**
+ * Options of {@link streamNdjson}: response, length/range and cursor options.
+ *
+ * @example
+ * const options: NdjsonOptions = { request: event, etag: '"rows-v1"', cursorParam: 'after' }
+ */
+export interface NdjsonOptions extends ResponseOptions, LengthOptions, CursorOptions {}
+
+const encoder = new TextEncoder()
+
+async function* ndjsonLines(
+  source: ResumableSource<unknown>,
+  options: NdjsonOptions,
+): AsyncGenerator<Uint8Array> {
+  let index = 0
+  for await (const item of openSource(source, () => cursorOf(options.request, options))) {
+    const json = JSON.stringify(item)
+    if (json === undefined) {
+      throw new TypeError(
+        `sluice/lambda: streamNdjson got item ${index} (${typeof item}), which JSON cannot represent; yield objects, arrays, strings, numbers, booleans or null.`,
+      )
+    }
+    index++
+    yield encoder.encode(`${json}\n`)
+  }
+}
+
+/**
+ * Writes each item of `source` as one line of JSON (`application/x-ndjson`), then the end marker, or declares
+ * the length when `options.length` is given.
+ *
+ * A function source is called with the request's cursor (`?cursor=` or `x-sluice-cursor` by default) and
+ * yields the items after it. With `etag` (or `range: true`) over a deterministic source, `Range: bytes=N-` is
+ * answered with 206 and the body from byte N. Resolves when the last byte is handed to the runtime; if the
+ * source throws, the response is cut (no marker) and the promise rejects with that error.
+ *
+ * @example
+ * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+ *   await streamNdjson(responseStream, (cursor) => db.rowsAfter(cursor), { request: event })
+ * })
+ */
+export function streamNdjson<T>(
+  responseStream: ResponseStream,
+  source: ResumableSource<T>,
+  options: NdjsonOptions = {},
+): Promise<void> {
+  return writeBody(responseStream, ndjsonLines(source, options), options, {
+    helper: 'streamNdjson',
+    contentType: 'application/x-ndjson',
+    rangeable: true,
+  })
+}

@@ -1,0 +1,80 @@
+import type { RequestLike } from './request.ts'
+import type { Awslambda } from './types.ts'
+
+/**
+ * A synchronous or asynchronous sequence of items: an array, a generator, a Node `Readable`, a web
+ * `ReadableStream`.
+ *
+ * @example
+ * const source: Source<Row> = db.query('select * from rows').stream()
+ */
+export type Source<T> = AsyncIterable<T> | Iterable<T>
+
+/**
+ * A source that can start after a position the client sends: called with that position (`undefined` on a
+ * first request), it yields the items after it. A plain iterable cannot resume.
+ *
+ * @example
+ * const rows: ResumableSource<Row> = async function* (after) { yield* db.rowsAfter(after ? Number(after) : 0) }
+ */
+export type ResumableSource<T> = Source<T> | ((position: string | undefined) => Source<T>)
+
+/**
+ * Options every helper takes: the response's status, headers and cookies, the request to resume from, and the
+ * `awslambda` object to use.
+ *
+ * @example
+ * await streamNdjson(responseStream, rows, { request: event, headers: { 'cache-control': 'no-store' } })
+ */
+export interface ResponseOptions {
+  /** Status of a full response. Default 200. A ranged answer is 206 (or 416) whatever this says. */
+  statusCode?: number
+  /** Extra response headers. Default: none beyond the helper's own (content type, length or end marker…). */
+  headers?: HeadersInit
+  /** `Set-Cookie` values. Default: none. */
+  cookies?: string[]
+  /** The function-URL event; resume headers and query parameters are read from it. Default: no resume. */
+  request?: RequestLike
+  /** The runtime object that sends the prelude. Default: the `awslambda` global. */
+  awslambda?: Pick<Awslambda, 'HttpResponseStream'>
+}
+
+/**
+ * Options for bodies that can be proven complete by length and resumed with `Range` (NDJSON and bytes).
+ *
+ * @example
+ * await streamBytes(responseStream, chunks, { length: 1_048_576, etag: '"report-2026-10-v3"' })
+ */
+export interface LengthOptions {
+  /**
+   * The body's exact length in bytes, when known before it is written: sent as `Content-Length` (seen by the
+   * client as `x-amzn-remapped-content-length`) instead of the end marker. A body that turns out longer or
+   * shorter is cut with an error. Default: unknown, so the end marker is used; `0` also uses the marker, since
+   * an empty body can hang a function URL.
+   */
+  length?: number
+  /**
+   * A strong ETag for the body, sent as `ETag` and compared with `If-Range`. Giving one asserts the body is
+   * deterministic (the same bytes on every request), so it also turns `range` on. Quotes are added when missing.
+   * Default: none.
+   */
+  etag?: string
+  /**
+   * Answer `Range: bytes=N-` by regenerating the body and skipping its first N bytes; announces
+   * `Accept-Ranges: bytes`. Only for deterministic bodies. Default: `true` when `etag` is given, else `false`.
+   */
+  range?: boolean
+}
+
+/**
+ * Where a resumable source's position (a cursor) is read from the request.
+ *
+ * @example
+ * await streamNdjson(responseStream, rowsAfter, { request: event, cursorParam: 'after' })
+ */
+export interface CursorOptions {
+  /** Query parameter holding the cursor; checked first. Default `'cursor'`. */
+  cursorParam?: string
+  /** Request header holding the cursor; checked when the query parameter is absent. Default `'x-sluice-cursor'`. */
+  cursorHeader?: string
+}

@@ -1,0 +1,64 @@
+import type { LambdaFunctionUrlEvent } from './types.ts'
+
+/**
+ * The parts of a function-URL event the helpers read (headers and query): a full event fits, and so does a
+ * hand-made one in tests.
+ *
+ * @example
+ * const request: RequestLike = { headers: { range: 'bytes=100-' }, rawQueryString: 'cursor=42' }
+ */
+export type RequestLike = Pick<LambdaFunctionUrlEvent, 'headers'> &
+  Partial<Pick<LambdaFunctionUrlEvent, 'queryStringParameters' | 'rawQueryString'>>
+
+/** Reads a request header by name, whatever its case (function URLs lower-case them; hand-made events may not). */
+export function headerOf(request: RequestLike | undefined, name: string): string | undefined {
+  if (request === undefined) return undefined
+  const lower = name.toLowerCase()
+  const direct = request.headers[lower]
+  if (direct !== undefined) return direct
+  for (const [key, value] of Object.entries(request.headers)) if (key.toLowerCase() === lower) return value
+  return undefined
+}
+
+/** Reads a query parameter, from the parsed map when present, else from the raw query string. */
+export function queryOf(request: RequestLike | undefined, name: string): string | undefined {
+  if (request === undefined) return undefined
+  const parsed = request.queryStringParameters?.[name]
+  if (parsed !== undefined) return parsed
+  if (!request.rawQueryString) return undefined
+  return new URLSearchParams(request.rawQueryString).get(name) ?? undefined
+}
+
+/**
+ * The start offset of a `Range: bytes=N-` header, or undefined when there is none or it has another form.
+ *
+ * Only the open-ended single range is honoured: it is what a resuming client sends, and ignoring the other
+ * forms (answering the full 200) is what RFC 9110 allows.
+ */
+export function rangeStartOf(request: RequestLike | undefined): number | undefined {
+  const value = headerOf(request, 'range')
+  if (value === undefined) return undefined
+  const match = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(value)
+  if (match === null) return undefined
+  const start = Number(match[1])
+  return Number.isSafeInteger(start) ? start : undefined
+}
+
+/** Whether the request's `If-Range`, if any, lets a range apply: only an exact match of our strong ETag does. */
+export function ifRangeAllows(request: RequestLike | undefined, etag: string | undefined): boolean {
+  const value = headerOf(request, 'if-range')
+  if (value === undefined) return true
+  // A date or a weak tag can never validate a byte range against a strong ETag (RFC 9110 §13.1.5).
+  return etag !== undefined && value.trim() === etag
+}
+
+/** The resume cursor of a request: the query parameter first, then the header. */
+export function cursorOf(
+  request: RequestLike | undefined,
+  options: { cursorParam?: string; cursorHeader?: string },
+): string | undefined {
+  return (
+    queryOf(request, options.cursorParam ?? 'cursor') ??
+    headerOf(request, options.cursorHeader ?? 'x-sluice-cursor')
+  )
+}

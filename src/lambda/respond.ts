@@ -1,0 +1,190 @@
+import { pipeline } from 'node:stream/promises'
+import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
+import type { LengthOptions, ResponseOptions } from './options.ts'
+import { ifRangeAllows, rangeStartOf } from './request.ts'
+import type { Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
+
+/** What a helper tells the writer about its format. */
+export interface BodyFormat {
+  /** Helper name, for error messages. */
+  helper: string
+  contentType: string
+  /** Headers the format wants unless the caller set them (SSE's `cache-control`). */
+  defaultHeaders?: Record<string, string>
+  /** Whether the format's bytes can be deterministic; SSE heartbeats make them not. */
+  rangeable: boolean
+}
+
+const encoder = new TextEncoder()
+
+/** Finds the object that sends the prelude, or says how to provide one. */
+export function resolveAwsLambda<T extends Partial<Awslambda>>(given: T | undefined, helper: string): T {
+  const found = given ?? (globalThis as unknown as { awslambda?: T }).awslambda
+  if (found === undefined) {
+    throw new Error(
+      `sluice/lambda: ${helper} needs the awslambda global, which is missing; run it inside the Lambda Node.js runtime or sluice/dev, or pass { awslambda } in its options.`,
+    )
+  }
+  return found
+}
+
+function normaliseEtag(etag: string | undefined, helper: string): string | undefined {
+  if (etag === undefined) return undefined
+  if (etag.startsWith('W/')) {
+    throw new TypeError(
+      `sluice/lambda: ${helper} got the weak ETag ${etag}, but byte ranges need a strong one; drop the W/ prefix only if the bytes are identical on every request.`,
+    )
+  }
+  return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
+}
+
+function checkLength(length: number | undefined, helper: string): void {
+  if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
+    throw new RangeError(
+      `sluice/lambda: ${helper} got length ${length}; pass the body's size in bytes as a non-negative integer, or leave it out.`,
+    )
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+/**
+ * Writes `content` as the response body: status and headers go out with the first bytes, `Range` is answered
+ * over a deterministic body, the length is declared or the end marker appended, and backpressure is honoured.
+ *
+ * The prelude waits for the first body bytes on purpose: an error before them can still fail the invocation
+ * (the function URL answers 502) instead of becoming a 200 whose body is cut.
+ */
+export async function writeBody(
+  responseStream: ResponseStream,
+  content: AsyncIterable<Uint8Array>,
+  options: ResponseOptions & LengthOptions,
+  format: BodyFormat,
+): Promise<void> {
+  const { helper } = format
+  const lambda = resolveAwsLambda(options.awslambda, helper)
+  const etag = normaliseEtag(options.etag, helper)
+  const headers: Record<string, string> = { ...format.defaultHeaders }
+  new Headers(options.headers).forEach((value, name) => {
+    headers[name] = value
+  })
+  const headerLength = headers['content-length']
+  delete headers['content-length']
+  const length = options.length ?? (headerLength === undefined ? undefined : Number(headerLength))
+  checkLength(length, helper)
+  // An empty body can hang a function URL, so a zero length is proven by the marker line instead.
+  const declared = length === 0 ? undefined : length
+  headers['content-type'] ??= format.contentType
+  const statusCode = options.statusCode ?? 200
+  const rangeable = format.rangeable && (options.range ?? etag !== undefined)
+  if (rangeable) headers['accept-ranges'] = 'bytes'
+  if (etag !== undefined) headers.etag = etag
+  const requested = rangeable && statusCode === 200 ? rangeStartOf(options.request) : undefined
+  const start = requested !== undefined && ifRangeAllows(options.request, etag) ? requested : undefined
+
+  const send = (metadata: HttpResponseMetadata): ResponseStream => {
+    const prelude: HttpResponseMetadata = { ...metadata }
+    if (options.cookies !== undefined && options.cookies.length > 0) prelude.cookies = options.cookies
+    return lambda.HttpResponseStream.from(responseStream, prelude)
+  }
+  const unsatisfiable = async (total: number): Promise<void> => {
+    const text = encoder.encode(`Range not satisfiable: the body is ${total} bytes long.\n`)
+    const out = send({
+      statusCode: 416,
+      headers: {
+        ...headers,
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': String(text.byteLength),
+        'content-range': `bytes */${total}`,
+      },
+    })
+    await pipeline([text], out)
+  }
+
+  if (start !== undefined && length !== undefined && start >= length) {
+    await unsatisfiable(length)
+    return
+  }
+
+  const iterator = content[Symbol.asyncIterator]()
+  let offset = 0
+  const count = (chunk: Uint8Array): void => {
+    offset += chunk.byteLength
+    if (length !== undefined && offset > length) {
+      throw new RangeError(
+        `sluice/lambda: ${helper} produced more than the declared length of ${length} bytes; fix the length option or the source, or leave the length out to use the end marker.`,
+      )
+    }
+  }
+  const checkEnd = (): void => {
+    if (length !== undefined && offset !== length) {
+      throw new RangeError(
+        `sluice/lambda: ${helper} produced ${offset} bytes but declared a length of ${length}; fix the length option or the source, or leave the length out to use the end marker.`,
+      )
+    }
+  }
+
+  // Pull until the first byte to send (past the range start), so that status and headers are still free.
+  const skip = start ?? 0
+  let first: Uint8Array | undefined
+  let ended = false
+  try {
+    for (;;) {
+      const next = await iterator.next()
+      if (next.done) {
+        ended = true
+        checkEnd()
+        break
+      }
+      const before = offset
+      count(next.value)
+      if (offset > skip) {
+        first = next.value.subarray(Math.max(0, skip - before))
+        break
+      }
+    }
+  } catch (error) {
+    if (!ended) void iterator.return?.()?.catch(() => {})
+    responseStream.destroy(asError(error))
+    throw error
+  }
+  if (start !== undefined && ended && offset <= start) {
+    await unsatisfiable(offset)
+    return
+  }
+
+  if (declared !== undefined) {
+    headers['content-length'] = String(declared - skip)
+    if (start !== undefined) headers['content-range'] = `bytes ${start}-${declared - 1}/${declared}`
+  } else {
+    headers[END_MARKER_HEADER] = 'marker'
+    if (start !== undefined) headers['content-range'] = `bytes ${start}-*/*`
+  }
+  const out = send({ statusCode: start === undefined ? statusCode : 206, headers })
+
+  async function* body(): AsyncGenerator<Uint8Array> {
+    let finished = ended
+    try {
+      if (first !== undefined) yield first
+      while (!finished) {
+        const next = await iterator.next()
+        if (next.done) {
+          finished = true
+          checkEnd()
+          break
+        }
+        count(next.value)
+        if (next.value.byteLength > 0) yield next.value
+      }
+      if (declared === undefined) yield encoder.encode(endMarkerLine(offset))
+    } finally {
+      // The consumer stopped early (the stream failed): release the source too.
+      if (!finished) await iterator.return?.()
+    }
+  }
+  // pipeline waits for 'drain' between writes and destroys `out` with any error, so a failing source leaves
+  // the client with a cut body (no marker), never a clean end.
+  await pipeline(body(), out)
+}

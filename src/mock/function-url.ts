@@ -1,0 +1,125 @@
+import { type HttpHandler, HttpResponse, http } from 'msw'
+import { randomId } from '../runtime/ids.ts'
+import {
+  type AnyLambdaHandler,
+  type FunctionInfo,
+  type Invocation,
+  invoke,
+  type Limits,
+  readRequest,
+  resolveLimits,
+  resolveShaping,
+  type Shaping,
+  serviceError,
+} from '../runtime/index.ts'
+
+/**
+ * Options of {@link functionUrl}.
+ *
+ * @example
+ * functionUrl('https://abc.lambda-url.eu-west-1.on.aws/', handler, { limits: { timeoutMs: 2_000 }, shaping: 'lambda' })
+ */
+export interface FunctionUrlOptions extends FunctionInfo {
+  /** Service limits: 200 MiB responses, 15-minute timeout and 6 MiB requests by default. */
+  limits?: Limits | undefined
+  /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
+  shaping?: 'lambda' | Shaping | false | undefined
+  /** Receives one line per failure of the function, as its logs would. Default: nothing is logged. */
+  log?: ((message: string) => void) | undefined
+  /** Called with every invocation as it starts, e.g. to await `invocation.finished`. */
+  onInvocation?: ((invocation: Invocation) => void) | undefined
+}
+
+/**
+ * An msw handler that answers like a function URL in `RESPONSE_STREAM` mode by running a Lambda handler in-process.
+ *
+ * `url` is the function URL: every method and every path under it is handled (a `RegExp` is tested against the
+ * whole request URL). `handler` is what `awslambda.streamifyResponse` returned — use the `awslambda` exported
+ * here, or install it with `installAwslambdaGlobal()` before importing a handler module that expects the global —
+ * or a raw `(event, responseStream, context)` function, or a buffered `(event, context)` handler. The semantics are
+ * those of `sluice/dev`: the payload-2.0 event from the intercepted request, the prelude turned into status,
+ * headers and cookies, the header rewrites, limits, optional shaping, and a failure after the first byte that
+ * reaches the client as a network error (`TypeError` from the body read) rather than a clean end.
+ *
+ * The handler's `responseStream` is a real `stream.Writable` on Node (so `pipeline` works) and a minimal writable
+ * in browsers (`write`, `end`, `destroy`, `setContentType`, `'drain'`/`'finish'`/`'error'`/`'close'` events).
+ *
+ * @example
+ * const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+ *   responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'application/x-ndjson' } })
+ *   responseStream.write('{"n":1}\n')
+ *   responseStream.end('{"n":2}\n')
+ * })
+ * const server = setupServer(functionUrl('https://abc.lambda-url.eu-west-1.on.aws/', handler))
+ */
+export function functionUrl(
+  url: string | URL | RegExp,
+  handler: AnyLambdaHandler | Promise<AnyLambdaHandler>,
+  options: FunctionUrlOptions = {},
+): HttpHandler {
+  const limits = resolveLimits(options.limits)
+  const shaping = resolveShaping(options.shaping)
+  const matches = matcher(url)
+  return http.all(
+    ({ request }) => matches(request.url),
+    async ({ request }) => {
+      const fn = await handler
+      const requestId = randomId()
+      const input = await readRequest(request, limits.maxRequestBytes)
+      if (input === 'too-large') {
+        return toHttpResponse(
+          serviceError(
+            413,
+            'RequestEntityTooLargeException',
+            `The request body is larger than limits.maxRequestBytes (${limits.maxRequestBytes} bytes), so the function was not invoked; send less, or upload elsewhere and pass a reference.`,
+            requestId,
+          ),
+        )
+      }
+      const invocation = invoke(fn, { ...input, requestId }, { ...options, limits, shaping })
+      options.onInvocation?.(invocation)
+      return toHttpResponse(await invocation.response)
+    },
+  )
+}
+
+function matcher(url: string | URL | RegExp): (requestUrl: string) => boolean {
+  if (url instanceof RegExp) return (requestUrl) => url.test(requestUrl)
+  const base = new URL(url)
+  const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`
+  return (requestUrl) => {
+    const candidate = new URL(requestUrl)
+    if (candidate.origin !== base.origin) return false
+    return candidate.pathname === base.pathname || `${candidate.pathname}/`.startsWith(prefix)
+  }
+}
+
+function toHttpResponse(response: {
+  status: number
+  headers: Array<[string, string]>
+  body: ReadableStream<Uint8Array>
+}): Response {
+  const headers = new Headers()
+  for (const [name, value] of response.headers) headers.append(name, value)
+  // The service always answers chunked; marking the mocked response so is also what makes msw report a body that
+  // fails midway as an error instead of a clean, truncated end.
+  headers.set('transfer-encoding', 'chunked')
+  return new HttpResponse(response.body, { status: response.status, headers })
+}
+
+export type {
+  Awslambda,
+  FunctionUrlEvent,
+  FunctionUrlResult,
+  Invocation,
+  InvocationOutcome,
+  LambdaContext,
+  Limits,
+  ResponseMetadata,
+  ResponseStream,
+  Shaping,
+  StreamingHandler,
+} from '../runtime/index.ts'
+// What a test needs to write handlers for functionUrl without the real runtime; re-exported here so that
+// sluice/mock's index needs one line for this feature.
+export { awslambda, installAwslambdaGlobal } from '../runtime/index.ts'

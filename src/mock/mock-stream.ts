@@ -1,0 +1,226 @@
+import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
+import { type BodyFault, createBodyStream } from './body-stream.ts'
+import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
+import { describeValue, encodePart, isMockEvent, type MockFormat, type MockStreamParts } from './parts.ts'
+import { contentRange, etagOf, planRange } from './range.ts'
+
+const CONTENT_TYPES: Record<MockFormat, string> = {
+  raw: 'application/octet-stream',
+  ndjson: 'application/x-ndjson',
+  sse: 'text/event-stream',
+}
+const NULL_BODY_STATUSES = new Set([204, 205, 304])
+const encoder = new TextEncoder()
+
+/**
+ * A web `Response` whose body streams `parts` — with pacing, chunking, injected faults and, when asked, the
+ * server side of sluice's resume protocols (`Range`, `Last-Event-ID`) for `options.request`.
+ *
+ * The body is pull-based: a part is taken from `parts` only when the reader asks for more, and cancelling the
+ * body stops production (a generator's `finally` runs). Fault offsets count the bytes of this response's body,
+ * after range slicing. A body of unknown length is sent with `transfer-encoding: chunked`, so that under
+ * `msw/node` a fault reaches the client as an error rather than as a clean end.
+ *
+ * Defaults: `format: 'raw'`, status `200`, one chunk per part, no delay, no faults, no length, no end marker.
+ *
+ * @example
+ * const response = mockStream([{ n: 1 }, { n: 2 }], { format: 'ndjson', chunkSize: 1, dropAfterBytes: 9 })
+ * const res = await fromResponse(response)   // sees 9 bytes, then a TypeError
+ *
+ * @example
+ * // the server side of a range resume
+ * http.get(url, ({ request }) => mockStream(parts, { request, range: true }))
+ */
+export function mockStream(parts: MockStreamParts, options: MockStreamOptions = {}): Response {
+  return respond(parts, validateOptions(options))
+}
+
+/** Builds the response from validated options; shared with streamHandler, which validates once up front. */
+export function respond(parts: MockStreamParts, o: ValidOptions): Response {
+  checkParts(parts, o.status)
+  const request = o.request
+  const headers = new Headers({ 'content-type': CONTENT_TYPES[o.format] })
+  if (o.format === 'sse') headers.set('cache-control', 'no-cache')
+  if (o.headers !== undefined) {
+    new Headers(o.headers).forEach((value, name) => {
+      headers.set(name, value)
+    })
+  }
+  const init = (status: number): ResponseInit =>
+    o.statusText === undefined ? { status, headers } : { status, statusText: o.statusText, headers }
+
+  const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
+  const source = lastEventId === null ? parts : afterEventId(parts, lastEventId)
+  const sync = syncIterable(source)
+  if (o.contentLength !== false && sync === undefined) {
+    throw new TypeError(
+      `mockStream: contentLength needs the whole body up front, but the parts are async. Pass an array or a sync iterable, or declare the length yourself in headers.`,
+    )
+  }
+  // A known length (for Content-Length, or Content-Range and 416) needs the body encoded first; async parts
+  // stay lazy and resume with sluice's `bytes N-*/*`.
+  const chunks =
+    sync !== undefined && (o.contentLength !== false || o.range)
+      ? Array.from(sync, (part, index) => encodePart(part, o.format, index))
+      : undefined
+  const length = chunks?.reduce((sum, chunk) => sum + chunk.length, 0)
+  const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
+  if (o.range) headers.set('accept-ranges', 'bytes')
+  if (etag !== undefined) headers.set('etag', etag)
+
+  let status = o.status
+  let start = 0
+  if (o.range && status === 200) {
+    const plan = planRange(request!, length, etag)
+    if (plan.kind === 'unsatisfiable') {
+      headers.delete('content-type')
+      headers.set('content-range', `bytes */${length}`)
+      return new Response(null, init(416))
+    }
+    if (plan.kind === 'partial') {
+      status = 206
+      start = plan.start
+      headers.set('content-range', contentRange(start, length))
+    }
+  }
+  if (NULL_BODY_STATUSES.has(status)) return new Response(null, init(status))
+
+  if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
+  const marker = o.endMarker && length !== undefined ? encoder.encode(endMarkerLine(length)) : undefined
+  if (o.contentLength !== false) {
+    const bodyLength = String(length! - start + (marker?.length ?? 0))
+    headers.set(
+      o.contentLength === 'remapped' ? 'x-amzn-remapped-content-length' : 'content-length',
+      bodyLength,
+    )
+  }
+  // msw/node ends an unframed body at its first error as if it were complete; chunked framing (which a function
+  // URL uses too) makes a mid-body failure reach the client as one.
+  if (!headers.has('content-length') && !headers.has('transfer-encoding'))
+    headers.set('transfer-encoding', 'chunked')
+  // HEAD gets the headers GET would, lengths included, and no body.
+  if (request?.method === 'HEAD') return new Response(null, init(status))
+
+  const bytes =
+    chunks === undefined ? lazyBody(source, o.format, start, o.endMarker) : slicedBody(chunks, start, marker)
+  const body = createBodyStream(bytes, {
+    chunkSize: o.chunkSize,
+    delayMs: o.delayMs,
+    bytesPerSecond: o.bytesPerSecond,
+    fault: bodyFault(o, headers.get('content-length')),
+    signal: o.signal,
+  })
+  return new Response(body, init(status))
+}
+
+function bodyFault(o: ValidOptions, declaredLength: string | null): BodyFault | undefined {
+  const fault = o.fault
+  if (fault === undefined) return undefined
+  const { at } = fault
+  switch (fault.kind) {
+    case 'drop':
+      return {
+        kind: 'drop',
+        at,
+        error: new TypeError(`mockStream dropped the connection after ${at} bytes (dropAfterBytes: ${at}).`),
+      }
+    case 'error':
+      return {
+        kind: 'error',
+        at,
+        error:
+          fault.error ??
+          new Error(`mockStream failed after ${at} bytes of the body (errorAfterBytes: ${at}).`),
+      }
+    case 'truncate':
+      if (declaredLength === null) return { kind: 'truncate', at, error: undefined }
+      // An HTTP client never sees a body shorter than its Content-Length end cleanly (and msw/node would wait
+      // for the rest forever), so the mock fails the way fetch does.
+      return {
+        kind: 'drop',
+        at,
+        error: new TypeError(
+          `mockStream ended the body after ${at} bytes (truncate: ${at}), short of its Content-Length of ${declaredLength}; HTTP clients report that as a network error. Use contentLength: 'remapped' for a clean early end with a declared length.`,
+        ),
+      }
+    case 'stall':
+      return { kind: 'stall', at, error: undefined }
+  }
+}
+
+function checkParts(parts: unknown, status: number): asserts parts is MockStreamParts {
+  if (typeof parts === 'string' || parts instanceof Uint8Array) {
+    throw new TypeError(
+      `mockStream: parts must be an array or (async) iterable of parts, got ${describeValue(parts)}. Wrap a single part in an array: mockStream([part]).`,
+    )
+  }
+  const iterable =
+    typeof parts === 'object' && parts !== null && (Symbol.iterator in parts || Symbol.asyncIterator in parts)
+  if (!iterable) {
+    throw new TypeError(
+      `mockStream: parts must be an array or (async) iterable of strings, Uint8Arrays or values, got ${describeValue(parts)}.`,
+    )
+  }
+  if (NULL_BODY_STATUSES.has(status) && Array.isArray(parts) && parts.length > 0) {
+    throw new TypeError(
+      `mockStream: a ${status} response has no body, but parts were given; pass [] as parts.`,
+    )
+  }
+}
+
+function syncIterable(parts: MockStreamParts): Iterable<unknown> | undefined {
+  return Symbol.iterator in parts ? (parts as Iterable<unknown>) : undefined
+}
+
+/** The parts after the event whose id is `id`; none when no event carries it (the mock cannot know the position). */
+function afterEventId(parts: MockStreamParts, id: string): MockStreamParts {
+  const sync = syncIterable(parts)
+  if (sync !== undefined) {
+    return (function* () {
+      let found = false
+      for (const part of sync) {
+        if (found) yield part
+        else found = isMockEvent(part) && part.id === id
+      }
+    })()
+  }
+  return (async function* () {
+    let found = false
+    for await (const part of parts) {
+      if (found) yield part
+      else found = isMockEvent(part) && part.id === id
+    }
+  })()
+}
+
+async function* slicedBody(
+  chunks: readonly Uint8Array[],
+  start: number,
+  marker: Uint8Array | undefined,
+): AsyncGenerator<Uint8Array> {
+  let offset = 0
+  for (const chunk of chunks) {
+    const end = offset + chunk.length
+    if (end > start) yield offset >= start ? chunk : chunk.subarray(start - offset)
+    offset = end
+  }
+  if (marker !== undefined) yield marker
+}
+
+/** Encodes parts as they are pulled, skipping the first `start` bytes; the marker counts every byte. */
+async function* lazyBody(
+  parts: MockStreamParts,
+  format: MockFormat,
+  start: number,
+  endMarker: boolean,
+): AsyncGenerator<Uint8Array> {
+  let offset = 0
+  let index = 0
+  for await (const part of parts) {
+    const chunk = encodePart(part, format, index++)
+    const end = offset + chunk.length
+    if (end > start) yield offset >= start ? chunk : chunk.subarray(start - offset)
+    offset = end
+  }
+  if (endMarker) yield encoder.encode(endMarkerLine(offset))
+}

@@ -1,0 +1,309 @@
+import { describeValue, type MockFormat } from './parts.ts'
+
+/**
+ * Faults to inject into a mock body, at byte offsets counted from the start of this response's body — after
+ * range slicing, so a `206` that starts at byte 100 of the whole body drops at byte 100 + N of the whole body
+ * with `dropAfterBytes: N`. Set at most one fault. An offset equal to the body's length fires after the last
+ * byte (all bytes arrive, then the fault); an offset past the end never fires.
+ *
+ * Default: no fault.
+ *
+ * @example
+ * mockStream(parts, { dropAfterBytes: 1024 })   // the client sees 1024 bytes, then a TypeError
+ */
+export interface MockFaults {
+  /** After N bytes the body fails with a `TypeError`, as a dropped connection does. */
+  dropAfterBytes?: number | undefined
+  /** After N bytes the body sends nothing more and never ends, until the reader cancels it (or `signal` aborts). */
+  stallAfterBytes?: number | undefined
+  /** After N bytes the body fails with `error`, as a server that throws mid-body. */
+  errorAfterBytes?: number | undefined
+  /** The error for `errorAfterBytes`. Default: an `Error` whose message names the offset. */
+  error?: unknown
+  /**
+   * After N bytes the body ends cleanly: the "clean EOF that is not complete" of a Lambda function URL whose
+   * handler failed after the headers. No end marker is sent. When the response declares a `Content-Length`,
+   * HTTP clients cannot see a short body as a clean end, so the body fails with a `TypeError` instead — use
+   * `contentLength: 'remapped'` to model a Lambda that declared its length.
+   */
+  truncate?: number | undefined
+}
+
+/**
+ * Options of {@link mockStream}: the response's status and headers, the body's pacing and chunking, faults, and
+ * the resume protocols to honour for a given request.
+ *
+ * @example
+ * mockStream(rows, { format: 'ndjson', chunkSize: 1, endMarker: true, dropAfterBytes: 40 })
+ */
+export interface MockStreamOptions extends MockFaults {
+  /** How parts become bytes. Default: `'raw'`. */
+  format?: MockFormat | undefined
+  /** Milliseconds to wait before each chunk after the first. Default: `0`. */
+  delayMs?: number | undefined
+  /**
+   * Caps the body's average rate from its first chunk; without `chunkSize`, chunks are cut to a tenth of a
+   * second's worth so the pace is smooth. Default: unlimited.
+   */
+  bytesPerSecond?: number | undefined
+  /** Re-chunks the encoded body into chunks of exactly this many bytes (the last may be shorter); `1` works. Default: one chunk per part. */
+  chunkSize?: number | undefined
+  /** The response status. Default: `200`. */
+  status?: number | undefined
+  /** The response status text. Default: `''`. */
+  statusText?: string | undefined
+  /** Headers to send; they override the format's `content-type`, never the range, length or marker headers. Default: none. */
+  headers?: HeadersInit | undefined
+  /**
+   * Declares the body's length: `true` as `Content-Length`, `'remapped'` as `x-amzn-remapped-content-length`
+   * (what a function URL turns a handler's `Content-Length` into, with a chunked body). Needs parts that are
+   * not async, since the whole body is encoded first. Default: `false` (chunked, length unknown).
+   */
+  contentLength?: boolean | 'remapped' | undefined
+  /**
+   * Ends the body with sluice's end-marker line `{"$sluice":"end","bytes":N}\n` and sends `x-sluice-end: marker`
+   * (see CONTRIBUTING.md, "The end-of-stream protocol"). `N` counts the complete, unranged body before the marker.
+   * Default: `false`.
+   */
+  endMarker?: boolean | undefined
+  /** Aborting it fails the body with the signal's reason, as a server that gives up would. Default: none. */
+  signal?: AbortSignal | undefined
+  /** The request being answered; `range` and `lastEventId` read its headers. Default: none. */
+  request?: Request | undefined
+  /**
+   * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` or the full `200`, and announces
+   * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). Over
+   * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start
+   * past the end gives an empty `206` rather than a `416`. Parts that are not async are encoded up front to know
+   * the length, so they must be finite. Default: `false`.
+   */
+  range?: boolean | undefined
+  /**
+   * With `format: 'sse'`, honours `Last-Event-ID` on `request` by sending only the events after the event with
+   * that id; when no event has it, no event is sent (the mock cannot know where the client was). Default: `false`.
+   */
+  lastEventId?: boolean | undefined
+  /**
+   * The body's strong ETag, for `If-Range`. Default: with `range` and parts that are not async, a hash of the
+   * body; otherwise none (then every `If-Range` gets the full `200`).
+   */
+  etag?: string | undefined
+}
+
+/** Options after validation, with defaults applied. */
+export interface ValidOptions {
+  format: MockFormat
+  delayMs: number
+  bytesPerSecond: number | undefined
+  chunkSize: number | undefined
+  status: number
+  statusText: string | undefined
+  headers: HeadersInit | undefined
+  contentLength: boolean | 'remapped'
+  endMarker: boolean
+  signal: AbortSignal | undefined
+  request: Request | undefined
+  range: boolean
+  lastEventId: boolean
+  etag: string | undefined
+  fault: FaultSpec | undefined
+}
+
+/** The one fault of a response, before its offset is known to be reachable. */
+export interface FaultSpec {
+  kind: 'drop' | 'stall' | 'error' | 'truncate'
+  at: number
+  error: unknown
+}
+
+const FAULT_KEYS = {
+  dropAfterBytes: 'drop',
+  stallAfterBytes: 'stall',
+  errorAfterBytes: 'error',
+  truncate: 'truncate',
+} as const
+
+const KNOWN = new Set([
+  'format',
+  'delayMs',
+  'bytesPerSecond',
+  'chunkSize',
+  'status',
+  'statusText',
+  'headers',
+  'contentLength',
+  'endMarker',
+  'signal',
+  'request',
+  'range',
+  'lastEventId',
+  'etag',
+  'error',
+  ...Object.keys(FAULT_KEYS),
+])
+
+// A strong entity tag (RFC 9110): no W/ prefix, quoted, visible characters other than the quote.
+const STRONG_ETAG = /^"[\x21\x23-\x7e\x80-\xff]*"$/
+
+/** How a caller validates: `extraKeys` are options it handles itself; `requestLater` when it supplies the request. */
+export interface ValidateContext {
+  where: string
+  extraKeys: readonly string[]
+  requestLater: boolean
+}
+
+/** Validates mockStream's options and applies their defaults. */
+export function validateOptions(
+  options: unknown,
+  { where, extraKeys, requestLater }: ValidateContext = {
+    where: 'mockStream',
+    extraKeys: [],
+    requestLater: false,
+  },
+): ValidOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}.`)
+  }
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key) && !extraKeys.includes(key)) {
+      // A misspelt option would otherwise be ignored and the test would pass for the wrong reason.
+      throw new TypeError(
+        `${where}: unknown option '${key}'. Known options: ${[...KNOWN, ...extraKeys].join(', ')}.`,
+      )
+    }
+  }
+  const format = o.format ?? 'raw'
+  if (format !== 'raw' && format !== 'ndjson' && format !== 'sse') {
+    throw new TypeError(`${where}: format must be 'raw', 'ndjson' or 'sse', got ${describeValue(format)}.`)
+  }
+  const delayMs = number(o.delayMs, 'delayMs', where, { min: 0 }) ?? 0
+  const bytesPerSecond = number(o.bytesPerSecond, 'bytesPerSecond', where, { min: 0, exclusive: true })
+  const chunkSize = number(o.chunkSize, 'chunkSize', where, { min: 1, integer: true })
+  const status = number(o.status, 'status', where, { min: 200, max: 599, integer: true }) ?? 200
+  const statusText = optional(o.statusText, 'string', 'statusText', where)
+  const contentLength = o.contentLength ?? false
+  if (typeof contentLength !== 'boolean' && contentLength !== 'remapped') {
+    throw new TypeError(
+      `${where}: contentLength must be true, false or 'remapped', got ${describeValue(contentLength)}.`,
+    )
+  }
+  const endMarker = optional(o.endMarker, 'boolean', 'endMarker', where) ?? false
+  const range = optional(o.range, 'boolean', 'range', where) ?? false
+  const lastEventId = optional(o.lastEventId, 'boolean', 'lastEventId', where) ?? false
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: signal must be an AbortSignal, got ${describeValue(o.signal)}.`)
+  }
+  if (o.request !== undefined && !(o.request instanceof Request)) {
+    throw new TypeError(`${where}: request must be a Request, got ${describeValue(o.request)}.`)
+  }
+  if ((range || lastEventId) && o.request === undefined && !requestLater) {
+    throw new TypeError(
+      `${where}: ${range ? 'range' : 'lastEventId'}: true reads the request's headers, but no request was given. Pass request (streamHandler passes it for you).`,
+    )
+  }
+  if (lastEventId && format !== 'sse') {
+    throw new TypeError(
+      `${where}: lastEventId: true needs format: 'sse', whose events carry ids; got format '${format}'.`,
+    )
+  }
+  const etag = optional(o.etag, 'string', 'etag', where)
+  if (etag !== undefined && !STRONG_ETAG.test(etag)) {
+    throw new TypeError(
+      `${where}: etag must be a strong entity tag in double quotes, like '"v1"', got ${describeValue(etag)}; If-Range compares strong tags only.`,
+    )
+  }
+  if (o.headers !== undefined) {
+    try {
+      new Headers(o.headers as HeadersInit)
+    } catch (error) {
+      throw new TypeError(
+        `${where}: headers must be a valid HeadersInit (object, array of pairs or Headers): ${String(error)}`,
+        {
+          cause: error,
+        },
+      )
+    }
+  }
+  return {
+    format,
+    delayMs,
+    bytesPerSecond,
+    chunkSize,
+    status,
+    statusText,
+    headers: o.headers as HeadersInit | undefined,
+    contentLength,
+    endMarker,
+    signal: o.signal as AbortSignal | undefined,
+    request: o.request as Request | undefined,
+    range,
+    lastEventId,
+    etag,
+    fault: fault(o, where),
+  }
+}
+
+function fault(o: Record<string, unknown>, where: string): FaultSpec | undefined {
+  const set = (Object.keys(FAULT_KEYS) as (keyof typeof FAULT_KEYS)[]).filter((key) => o[key] !== undefined)
+  if (set.length > 1) {
+    throw new TypeError(`${where}: ${set.join(' and ')} are both set; pass one fault per response.`)
+  }
+  if (o.error !== undefined && set[0] !== 'errorAfterBytes') {
+    throw new TypeError(
+      `${where}: error is the error raised by errorAfterBytes; pass errorAfterBytes too, or leave error out.`,
+    )
+  }
+  const key = set[0]
+  if (key === undefined) return undefined
+  const at = number(o[key], key, where, { min: 0, integer: true })!
+  return { kind: FAULT_KEYS[key], at, error: o.error }
+}
+
+function number(
+  value: unknown,
+  name: string,
+  where: string,
+  rule: { min: number; max?: number; integer?: boolean; exclusive?: boolean },
+): number | undefined {
+  if (value === undefined) return undefined
+  const what = rule.integer ? 'a whole number' : 'a finite number'
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (rule.integer && !Number.isSafeInteger(value))
+  ) {
+    throw new TypeError(`${where}: ${name} must be ${what}, got ${describeValue(value)}.`)
+  }
+  const below = rule.exclusive ? value <= rule.min : value < rule.min
+  if (below || (rule.max !== undefined && value > rule.max)) {
+    const bound = `${rule.exclusive ? '>' : '≥'} ${rule.min}${rule.max === undefined ? '' : ` and ≤ ${rule.max}`}`
+    throw new RangeError(`${where}: ${name} must be ${bound}, got ${value}.${hint(name)}`)
+  }
+  return value
+}
+
+function hint(name: string): string {
+  switch (name) {
+    case 'chunkSize':
+      return ' Pass 1 for one byte per chunk, or leave it out to send each part as one chunk.'
+    case 'bytesPerSecond':
+      return ' Leave it out for an unlimited rate.'
+    case 'status':
+      return ' A Response cannot carry a 1xx status; pass a final status.'
+    default:
+      return ''
+  }
+}
+
+function optional<T extends 'string' | 'boolean'>(
+  value: unknown,
+  type: T,
+  name: string,
+  where: string,
+): (T extends 'string' ? string : boolean) | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== type)
+    throw new TypeError(`${where}: ${name} must be a ${type}, got ${describeValue(value)}.`)
+  return value as T extends 'string' ? string : boolean
+}

@@ -1,0 +1,44 @@
+/**
+ * What a mock answers to a request's `Range`: the whole body, the bytes from `start`, or `416` when `start` is
+ * at or past a known end.
+ */
+export type RangePlan = { kind: 'full' } | { kind: 'partial'; start: number } | { kind: 'unsatisfiable' }
+
+/**
+ * Plans the answer to `Range: bytes=N-` on `request` over a body of `length` bytes (`undefined` when not known
+ * yet). Only the open-ended form is honoured — it is what resuming clients send; other forms get the full body,
+ * which RFC 9110 allows. `If-Range` must equal `etag` by strong comparison, otherwise the full body is sent.
+ */
+export function planRange(request: Request, length: number | undefined, etag: string | undefined): RangePlan {
+  const header = request.headers.get('range')
+  if (header === null) return { kind: 'full' }
+  const match = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(header)
+  if (match === null) return { kind: 'full' }
+  const ifRange = request.headers.get('if-range')
+  // A date or weak tag in If-Range never matches a strong ETag, and without an ETag nothing can match.
+  if (ifRange !== null && (etag === undefined || ifRange.trim() !== etag)) return { kind: 'full' }
+  const start = Number(match[1])
+  if (!Number.isSafeInteger(start)) return { kind: 'full' }
+  if (length !== undefined && start >= length) return { kind: 'unsatisfiable' }
+  return { kind: 'partial', start }
+}
+
+/** The `Content-Range` of a `206` starting at `start`: `bytes N-*\/*` is sluice's form for a length not known yet. */
+export function contentRange(start: number, length: number | undefined): string {
+  return length === undefined ? `bytes ${start}-*/*` : `bytes ${start}-${length - 1}/${length}`
+}
+
+/**
+ * A strong ETag derived from the body's bytes (32-bit FNV-1a plus the length), so the same parts give the same
+ * tag on every request and `If-Range` from an earlier response matches.
+ */
+export function etagOf(chunks: readonly Uint8Array[], length: number): string {
+  let hash = 0x811c9dc5
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) {
+      hash ^= chunk[i]!
+      hash = Math.imul(hash, 0x01000193)
+    }
+  }
+  return `"sluice-${(hash >>> 0).toString(16).padStart(8, '0')}-${length.toString(16)}"`
+}

@@ -1,0 +1,141 @@
+// The only module of sluice/mock that imports msw, so that mockStream works where msw is not installed.
+import { type HttpHandler, http, type Path } from 'msw'
+import { respond } from './mock-stream.ts'
+import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
+import { describeValue, type MockStreamParts } from './parts.ts'
+
+/**
+ * The HTTP methods a {@link streamHandler} can answer, in either case; `'ALL'` answers every method.
+ *
+ * @example
+ * streamHandler('post', '/report', rows)
+ */
+export type StreamHandlerMethod =
+  | 'GET'
+  | 'POST'
+  | 'PUT'
+  | 'PATCH'
+  | 'DELETE'
+  | 'HEAD'
+  | 'OPTIONS'
+  | 'ALL'
+  | 'get'
+  | 'post'
+  | 'put'
+  | 'patch'
+  | 'delete'
+  | 'head'
+  | 'options'
+  | 'all'
+
+/**
+ * What a {@link StreamSource} function is told about the request it answers.
+ *
+ * @example
+ * streamHandler('GET', '/users/:id/feed', ({ params, attempt }) => feedOf(params.id, attempt))
+ */
+export interface StreamSourceInfo {
+  /** The intercepted request (read its body for POST). */
+  request: Request
+  /** The path parameters matched in the handler's URL. */
+  params: Readonly<Record<string, string | readonly string[] | undefined>>
+  /** 1 for the first request this handler answers, 2 for the next, and so on. */
+  attempt: number
+}
+
+/**
+ * The body of a {@link streamHandler}: parts, or a function that returns them per request. Pass a function when
+ * the parts are a generator, which can be iterated only once.
+ *
+ * @example
+ * const source: StreamSource = async ({ request }) => rowsFor(await request.json())
+ */
+export type StreamSource =
+  | MockStreamParts
+  | ((info: StreamSourceInfo) => MockStreamParts | Promise<MockStreamParts>)
+
+/**
+ * Options of {@link streamHandler}: those of {@link mockStream} (the request is passed for you) plus `faults`, to
+ * break only some requests.
+ *
+ * @example
+ * streamHandler('GET', url, parts, { range: true, faults: (attempt) => (attempt === 1 ? { dropAfterBytes: 100 } : {}) })
+ */
+export interface StreamHandlerOptions extends Omit<MockStreamOptions, 'request' | 'signal'> {
+  /**
+   * The faults of one request, by attempt number (1-based, counted per handler); what it returns replaces the
+   * fault options given beside it. Return `undefined` or `{}` for a clean response. Default: the same faults for
+   * every request.
+   */
+  faults?: ((attempt: number, request: Request) => MockFaults | undefined) | undefined
+}
+
+const METHODS = {
+  get: http.get,
+  post: http.post,
+  put: http.put,
+  patch: http.patch,
+  delete: http.delete,
+  head: http.head,
+  options: http.options,
+  all: http.all,
+} as const
+
+const FAULT_OPTIONS = ['dropAfterBytes', 'stallAfterBytes', 'errorAfterBytes', 'error', 'truncate'] as const
+
+/**
+ * An msw request handler that answers with a {@link mockStream} body, the same under `msw/node` and in the
+ * browser worker. `range` and `lastEventId` read the intercepted request, so a client's resume request gets the
+ * right `206` or the events after its `Last-Event-ID`.
+ *
+ * Options are checked when the handler is created. Defaults: those of {@link mockStream}; no faults.
+ *
+ * @example
+ * server.use(
+ *   streamHandler('GET', 'https://fn.test/report', rows, {
+ *     format: 'ndjson',
+ *     range: true,
+ *     faults: (attempt) => (attempt === 1 ? { dropAfterBytes: 64 } : undefined),
+ *   }),
+ * )
+ */
+export function streamHandler(
+  method: StreamHandlerMethod,
+  url: Path,
+  source: StreamSource,
+  options: StreamHandlerOptions = {},
+): HttpHandler {
+  const key = typeof method === 'string' ? method.toLowerCase() : ''
+  // hasOwn: 'constructor' and friends must not resolve through the prototype.
+  const create = Object.hasOwn(METHODS, key) ? METHODS[key as keyof typeof METHODS] : undefined
+  if (create === undefined) {
+    throw new TypeError(
+      `streamHandler: method must be one of ${Object.keys(METHODS).join(', ')} (any case), got ${describeValue(method)}.`,
+    )
+  }
+  const context = { where: 'streamHandler', extraKeys: ['faults'], requestLater: true }
+  const { faults, ...rest } = validateShape(options)
+  if (faults !== undefined && typeof faults !== 'function') {
+    throw new TypeError(
+      `streamHandler: faults must be a function (attempt, request) => faults, got ${describeValue(faults)}.`,
+    )
+  }
+  validateOptions(rest, context)
+  const clean: Record<string, unknown> = { ...rest }
+  for (const key of FAULT_OPTIONS) delete clean[key]
+  let attempts = 0
+
+  return create(url, async ({ request, params }) => {
+    const attempt = ++attempts
+    const parts = typeof source === 'function' ? await source({ request, params, attempt }) : source
+    const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
+    return respond(parts, validateOptions({ ...perRequest, request }, { ...context, requestLater: false }))
+  })
+}
+
+function validateShape(options: unknown): StreamHandlerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`streamHandler: options must be an object, got ${describeValue(options)}.`)
+  }
+  return options as StreamHandlerOptions
+}

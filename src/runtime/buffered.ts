@@ -1,0 +1,72 @@
+import { base64ToBytes } from './base64.ts'
+import { type FunctionUrlResponse, responseHeaders } from './function-url-response.ts'
+import type { AnyLambdaHandler, FunctionUrlEvent, LambdaContext } from './types.ts'
+
+/**
+ * Runs a handler that was not wrapped in `streamifyResponse` the way the runtime does: `(event, context,
+ * callback)`, taking its result from the returned promise, the returned value, or the callback.
+ *
+ * @example
+ * const result = await callBuffered(async () => ({ statusCode: 200, body: 'ok' }), event, context)
+ */
+export function callBuffered(
+  handler: AnyLambdaHandler,
+  event: FunctionUrlEvent,
+  context: LambdaContext,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callback = (error: unknown, result?: unknown) => (error ? reject(error) : resolve(result))
+    const run = handler as unknown as (...args: unknown[]) => unknown
+    const result = run(event, context, callback)
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      ;(result as PromiseLike<unknown>).then(resolve, reject)
+    } else if (run.length < 3) {
+      resolve(result)
+    }
+  })
+}
+
+/**
+ * Turns a buffered handler's result into a response, with the payload-format-2.0 rules of function URLs: a result
+ * with a `statusCode` is a response description; anything else is the body, JSON-encoded unless it is a string,
+ * served as `application/json` with status 200.
+ *
+ * @example
+ * bufferedResponse({ statusCode: 201, body: 'made' }, requestId).status // 201
+ */
+export function bufferedResponse(result: unknown, requestId: string): FunctionUrlResponse | string {
+  let status = 200
+  let headers: Array<[string, string]> = [['content-type', 'application/json']]
+  let cookies: string[] = []
+  let body: Uint8Array
+  if (typeof result === 'object' && result !== null && 'statusCode' in result) {
+    const described = result as Record<string, unknown>
+    if (
+      typeof described.statusCode !== 'number' ||
+      described.statusCode < 100 ||
+      described.statusCode > 599
+    ) {
+      return `statusCode ${JSON.stringify(described.statusCode)} is not an HTTP status between 100 and 599`
+    }
+    status = described.statusCode
+    headers = Object.entries((described.headers ?? {}) as Record<string, unknown>).map(([name, value]) => [
+      name,
+      String(value),
+    ])
+    cookies = Array.isArray(described.cookies) ? described.cookies.map(String) : []
+    const text = typeof described.body === 'string' ? described.body : ''
+    body = described.isBase64Encoded === true ? base64ToBytes(text) : new TextEncoder().encode(text)
+  } else {
+    body = new TextEncoder().encode(typeof result === 'string' ? result : (JSON.stringify(result) ?? ''))
+  }
+  return {
+    status,
+    headers: responseHeaders(headers, cookies, requestId),
+    body: new ReadableStream({
+      start(controller) {
+        if (body.length > 0) controller.enqueue(body)
+        controller.close()
+      },
+    }),
+  }
+}

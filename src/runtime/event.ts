@@ -1,0 +1,125 @@
+import { bytesToBase64 } from './base64.ts'
+import { randomId } from './ids.ts'
+import type { FunctionUrlEvent } from './types.ts'
+
+/**
+ * The parts of an HTTP request that a function URL event is made of, independent of where the request came from
+ * (a `node:http` server or an intercepted web `Request`).
+ */
+export interface EventInput {
+  method: string
+  /** The full request URL; its host becomes `domainName` when no `host` header is given. */
+  url: string | URL
+  /** Header pairs as received, names in any case, repeated names allowed. */
+  headers: Iterable<readonly [string, string]>
+  /** The request body; `undefined` or empty when there is none. */
+  body?: Uint8Array | undefined
+  /** Default `'127.0.0.1'`. */
+  sourceIp?: string | undefined
+  /** Default `'HTTP/1.1'`. */
+  protocol?: string | undefined
+  /** Default a random UUID. */
+  requestId?: string | undefined
+  /** The request time in milliseconds since the epoch; default now. */
+  timeEpoch?: number | undefined
+}
+
+const textTypes =
+  /^(text\/|application\/(json|xml|javascript|ecmascript|x-www-form-urlencoded|yaml|x-yaml|graphql)\b)|[+](json|xml)\b/i
+
+/**
+ * Whether a function URL passes a body of this content type as plain text rather than base64.
+ *
+ * @example
+ * isTextContentType('application/json; charset=utf-8') // true
+ * isTextContentType('image/png') // false
+ */
+export function isTextContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && textTypes.test(contentType.trim())
+}
+
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/**
+ * Formats a time the way `requestContext.time` carries it: `dd/MMM/yyyy:HH:mm:ss +0000`.
+ *
+ * @example
+ * formatRequestTime(Date.UTC(2026, 10, 28, 9, 5, 1)) // '28/Nov/2026:09:05:01 +0000'
+ */
+export function formatRequestTime(timeEpoch: number): string {
+  const d = new Date(timeEpoch)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`
+}
+
+/**
+ * Builds the payload-format-2.0 event a function URL gives the function for one request.
+ *
+ * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the body is
+ * text for textual content types and base64 otherwise, as the service does.
+ *
+ * @example
+ * const event = buildEvent({ method: 'POST', url: 'http://127.0.0.1:3000/report?month=10', headers: [['content-type', 'application/json']], body })
+ * event.rawPath // '/report'
+ */
+export function buildEvent(input: EventInput): FunctionUrlEvent {
+  const url = new URL(input.url)
+  const headers: Record<string, string> = {}
+  const cookies: string[] = []
+  for (const [rawName, value] of input.headers) {
+    const name = rawName.toLowerCase()
+    if (name === 'cookie') {
+      for (const cookie of value.split(';')) if (cookie.trim() !== '') cookies.push(cookie.trim())
+      continue
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value
+  }
+  const domainName = headers.host ?? url.host
+  const hostname = domainName.replace(/:\d+$/, '')
+  // A function URL's first label is its URL id; a bare address (the emulator on 127.0.0.1) has none.
+  const label = /^[\d.]+$|^\[/.test(hostname) ? 'local' : (hostname.split('.')[0] ?? hostname)
+  const timeEpoch = input.timeEpoch ?? Date.now()
+  const rawQueryString = url.search.slice(1)
+  const event: FunctionUrlEvent = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString,
+    headers,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: label,
+      domainName,
+      domainPrefix: label,
+      http: {
+        method: input.method.toUpperCase(),
+        path: url.pathname,
+        protocol: input.protocol ?? 'HTTP/1.1',
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: input.requestId ?? randomId(),
+      routeKey: '$default',
+      stage: '$default',
+      time: formatRequestTime(timeEpoch),
+      timeEpoch,
+    },
+    isBase64Encoded: false,
+  }
+  if (cookies.length > 0) event.cookies = cookies
+  if (rawQueryString !== '') {
+    const query: Record<string, string> = {}
+    for (const [name, value] of url.searchParams)
+      query[name] = name in query ? `${query[name]},${value}` : value
+    event.queryStringParameters = query
+  }
+  if (input.body !== undefined && input.body.length > 0) {
+    if (isTextContentType(headers['content-type'])) {
+      event.body = new TextDecoder().decode(input.body)
+    } else {
+      event.body = bytesToBase64(input.body)
+      event.isBase64Encoded = true
+    }
+  }
+  return event
+}

@@ -1,0 +1,82 @@
+/**
+ * A function URL's answer to one request, before it goes on the wire: the emulator writes it to a socket, the msw
+ * handler turns it into a `Response`.
+ */
+export interface FunctionUrlResponse {
+  status: number
+  /** Header pairs; `set-cookie` may repeat. */
+  headers: Array<[string, string]>
+  /** The body; it errors when the invocation fails after the headers went out, which must cut the connection. */
+  body: ReadableStream<Uint8Array>
+}
+
+/** Why the service answered instead of the function: the `x-amzn-errortype` of the error response. */
+export type ServiceErrorType =
+  | 'Unhandled'
+  | 'Sandbox.Timedout'
+  | 'InvalidPrelude'
+  | 'InvalidResponse'
+  | 'RequestEntityTooLargeException'
+
+/**
+ * Builds an error answered by the service itself, with a JSON body `{"Message": …}` like AWS's.
+ *
+ * @example
+ * serviceError(502, 'Unhandled', 'The function failed before it sent a response: boom.', requestId)
+ */
+export function serviceError(
+  status: number,
+  type: ServiceErrorType,
+  message: string,
+  requestId: string,
+): FunctionUrlResponse {
+  const body = new TextEncoder().encode(JSON.stringify({ Message: message, Type: type }))
+  return {
+    status,
+    headers: [
+      ['content-type', 'application/json'],
+      ['x-amzn-errortype', type],
+      ['x-amzn-requestid', requestId],
+    ],
+    body: new ReadableStream({
+      start(controller) {
+        controller.enqueue(body)
+        controller.close()
+      },
+    }),
+  }
+}
+
+/** Headers that describe one hop's framing: the service sets its own. */
+const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'te'])
+
+/**
+ * Turns the function's status, headers and cookies into what the function URL sends, with the service's
+ * rewrites: `Content-Length` becomes `x-amzn-remapped-content-length`, `Content-Encoding` is dropped, cookies
+ * become `set-cookie` headers, and the content type defaults to `application/octet-stream`.
+ *
+ * @example
+ * responseHeaders([['content-length', '10']], [], 'id') // includes ['x-amzn-remapped-content-length', '10']
+ */
+export function responseHeaders(
+  headers: Iterable<readonly [string, string]>,
+  cookies: readonly string[],
+  requestId: string,
+): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  let hasContentType = false
+  for (const [rawName, value] of headers) {
+    const name = rawName.toLowerCase()
+    if (hopByHop.has(name) || name === 'content-encoding') continue
+    if (name === 'content-length') {
+      out.push(['x-amzn-remapped-content-length', value])
+      continue
+    }
+    if (name === 'content-type') hasContentType = true
+    out.push([name, value])
+  }
+  if (!hasContentType) out.push(['content-type', 'application/octet-stream'])
+  for (const cookie of cookies) out.push(['set-cookie', cookie])
+  out.push(['x-amzn-requestid', requestId])
+  return out
+}

@@ -1,0 +1,54 @@
+// The function-URL semantics shared by `sluice/mock` (in-process) and `sluice/dev` (over HTTP). Internal: the
+// public entries re-export what users need from here.
+export { awslambda } from './awslambda.ts'
+export { base64ToBytes, bytesToBase64 } from './base64.ts'
+export { toBytes } from './bytes.ts'
+export { buildContext, type FunctionInfo } from './context.ts'
+export { buildEvent, type EventInput, formatRequestTime, isTextContentType } from './event.ts'
+export {
+  type FunctionUrlResponse,
+  responseHeaders,
+  type ServiceErrorType,
+  serviceError,
+} from './function-url-response.ts'
+export { installAwslambdaGlobal } from './global.ts'
+export { HttpResponseStream } from './http-response-stream.ts'
+export { type Invocation, type InvocationOutcome, type InvokeOptions, invoke } from './invoke.ts'
+export { DEFAULT_LIMITS, type Limits, type ResolvedLimits, resolveLimits } from './limits.ts'
+export {
+  createPreludeDecoder,
+  type DecodedPrelude,
+  encodePrelude,
+  MAX_PRELUDE_BYTES,
+  PRELUDE_CONTENT_TYPE,
+  type PreludeDecoder,
+  type PreludeStep,
+} from './prelude.ts'
+export { readRequest } from './read-request.ts'
+export {
+  createShaper,
+  LAMBDA_SHAPING,
+  resolveShaping,
+  type ShapedPiece,
+  type Shaper,
+  type Shaping,
+} from './shaping.ts'
+export {
+  HANDLER_HIGH_WATER_MARK,
+  HANDLER_STREAMING,
+  highWaterMarkOf,
+  isStreamingHandler,
+  streamifyResponse,
+} from './streamify.ts'
+export type {
+  AnyLambdaHandler,
+  Awslambda,
+  FunctionUrlEvent,
+  FunctionUrlRequestContext,
+  FunctionUrlResult,
+  LambdaContext,
+  ResponseMetadata,
+  ResponseStream,
+  StreamCallback,
+  StreamingHandler,
+} from './types.ts'

@@ -1,0 +1,264 @@
+import { bufferedResponse, callBuffered } from './buffered.ts'
+import { buildContext, type FunctionInfo } from './context.ts'
+import { buildEvent, type EventInput } from './event.ts'
+import { type FunctionUrlResponse, responseHeaders, serviceError } from './function-url-response.ts'
+import { randomId } from './ids.ts'
+import { type Limits, resolveLimits } from './limits.ts'
+import { createPreludeDecoder, PRELUDE_CONTENT_TYPE } from './prelude.ts'
+import { createResponseSink, type ResponseSink } from './response-sink.ts'
+import { createResponseStream } from './response-stream.ts'
+import { createShaper, resolveShaping, type Shaping } from './shaping.ts'
+import { highWaterMarkOf, isStreamingHandler } from './streamify.ts'
+import type { AnyLambdaHandler } from './types.ts'
+
+/**
+ * How to run one invocation: the function's identity, the service limits and the bandwidth shaping.
+ *
+ * @example
+ * invoke(handler, input, { limits: { timeoutMs: 1000 }, shaping: 'lambda' })
+ */
+export interface InvokeOptions extends FunctionInfo {
+  /** Service limits; see {@link Limits} for the defaults. */
+  limits?: Limits | undefined
+  /** `'lambda'` for the 6 MiB burst then 2 MiB/s of the service, a custom {@link Shaping}, or none (the default). */
+  shaping?: 'lambda' | Shaping | false | undefined
+  /** Receives a line whenever the function fails, as its logs would. Default: nothing is logged. */
+  log?: ((message: string) => void) | undefined
+}
+
+/** How an invocation ended, seen from the function's side (the client may have gone long before). */
+export interface InvocationOutcome {
+  state: 'succeeded' | 'failed' | 'timed-out'
+  /** Why it failed or timed out. */
+  error?: Error
+}
+
+/** One running invocation. */
+export interface Invocation {
+  requestId: string
+  /** Resolves when the status and headers are known: at the function's first byte, or with a service error. */
+  response: Promise<FunctionUrlResponse>
+  /** Resolves when the function is done, whatever happened to the client. */
+  finished: Promise<InvocationOutcome>
+}
+
+/**
+ * Runs a handler for one request with the semantics of a function URL in `RESPONSE_STREAM` mode.
+ *
+ * A streaming handler gets a `responseStream`; its prelude (from `HttpResponseStream.from`) becomes the status,
+ * headers and cookies; an error or timeout before its first byte becomes a 502 with a JSON body, and after it an
+ * error of the body stream (the connection must then be cut). Cancelling the body does not stop the handler: its
+ * writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs buffered, as the service
+ * runs it, and its result becomes the response.
+ *
+ * @example
+ * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })
+ * const { status, headers, body } = await invocation.response
+ */
+export function invoke(
+  handler: AnyLambdaHandler,
+  input: EventInput,
+  options: InvokeOptions = {},
+): Invocation {
+  const limits = resolveLimits(options.limits)
+  const shaping = resolveShaping(options.shaping)
+  const requestId = input.requestId ?? randomId()
+  const log = options.log ?? (() => {})
+  const deadline = Date.now() + limits.timeoutMs
+  const event = buildEvent({ ...input, requestId })
+  const context = buildContext({ ...options, awsRequestId: requestId, deadline })
+
+  let finish!: (outcome: InvocationOutcome) => void
+  const finished = new Promise<InvocationOutcome>((resolve) => {
+    finish = resolve
+  })
+  let over = false
+  const settle = (outcome: InvocationOutcome) => {
+    if (over) return
+    over = true
+    clearTimeout(timer)
+    if (outcome.error) log(`${requestId} ${outcome.state}: ${outcome.error.message}`)
+    finish(outcome)
+  }
+  const seconds = (limits.timeoutMs / 1000).toFixed(2)
+  const timeoutError = () =>
+    new Error(`Task timed out after ${seconds} seconds (limits.timeoutMs is ${limits.timeoutMs}).`)
+  let onTimeout: () => void = () => {}
+  const timer = setTimeout(() => onTimeout(), limits.timeoutMs)
+
+  if (!isStreamingHandler(handler)) {
+    const response = runBuffered()
+    return { requestId, response, finished }
+  }
+
+  const sink = createResponseSink(16 * 1024)
+  const responseStream = createResponseStream(sink, { highWaterMark: highWaterMarkOf(handler) })
+  let handlerDone = false
+  let streamEnded = false
+  onTimeout = () => {
+    const error = timeoutError()
+    settle({ state: 'timed-out', error: withHint(error, responseStream.writableEnded) })
+    sink.close(error)
+  }
+  void sink.settled.then((error) => {
+    if (error) settle({ state: 'failed', error })
+    streamEnded = true
+    if (handlerDone) settle({ state: 'succeeded' })
+  })
+  const fail = (error: unknown) => {
+    const failure = asError(error)
+    settle({ state: 'failed', error: failure })
+    sink.fail(failure)
+  }
+  try {
+    const result = (handler as unknown as (...args: unknown[]) => unknown)(event, responseStream, context)
+    Promise.resolve(result).then(() => {
+      handlerDone = true
+      if (streamEnded) settle({ state: 'succeeded' })
+    }, fail)
+  } catch (error) {
+    fail(error)
+  }
+
+  return { requestId, response: commit(), finished }
+
+  async function commit(): Promise<FunctionUrlResponse> {
+    let item = await sink.next()
+    if (sink.contentType !== PRELUDE_CONTENT_TYPE) {
+      if (item.type === 'error') return failedBeforeFirstByte(item.error)
+      const headers = responseHeaders([['content-type', sink.contentType]], [], requestId)
+      return {
+        status: 200,
+        headers,
+        body: bodyStream(sink, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end'),
+      }
+    }
+    const decoder = createPreludeDecoder()
+    for (;;) {
+      if (item.type === 'error') return failedBeforeFirstByte(item.error)
+      const step = item.type === 'chunk' ? decoder.push(item.chunk) : decoder.end()
+      if (step.state === 'invalid') {
+        const message = `The function's response prelude is invalid: ${step.reason}. Write it with awslambda.HttpResponseStream.from(responseStream, { statusCode, headers, cookies }) before the body.`
+        const error = new Error(message)
+        settle({ state: 'failed', error })
+        sink.close(error)
+        return serviceError(502, 'InvalidPrelude', message, requestId)
+      }
+      if (step.state === 'done') {
+        const { statusCode, headers, cookies } = step.prelude
+        return {
+          status: statusCode,
+          headers: responseHeaders(headers, cookies, requestId),
+          body: bodyStream(sink, step.rest, item.type === 'end'),
+        }
+      }
+      item = await sink.next()
+    }
+  }
+
+  function failedBeforeFirstByte(error: Error): FunctionUrlResponse {
+    const timedOut = error.message.startsWith('Task timed out')
+    const message = timedOut
+      ? `The function timed out before it sent a response: ${withHint(error, responseStream.writableEnded).message}`
+      : `The function failed before it sent a response: ${error.message}`
+    return serviceError(502, timedOut ? 'Sandbox.Timedout' : 'Unhandled', message, requestId)
+  }
+
+  function bodyStream(
+    source: ResponseSink,
+    first: Uint8Array | undefined,
+    ended: boolean,
+  ): ReadableStream<Uint8Array> {
+    let pending = first !== undefined && first.length > 0 ? first : undefined
+    let sent = 0
+    let cancelled = false
+    const shaper = shaping && createShaper(shaping)
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          for (;;) {
+            let chunk = pending
+            pending = undefined
+            if (!chunk) {
+              if (ended) return controller.close()
+              const item = await source.next()
+              if (item.type === 'end') return controller.close()
+              if (item.type === 'error') return controller.error(item.error)
+              chunk = item.chunk
+            }
+            if (chunk.length === 0) continue
+            if (sent + chunk.length > limits.maxResponseBytes) {
+              const error = new Error(
+                `The response exceeded limits.maxResponseBytes (${limits.maxResponseBytes} bytes), so the connection was cut.`,
+              )
+              source.close(error)
+              return controller.error(error)
+            }
+            sent += chunk.length
+            if (!shaper) return controller.enqueue(chunk)
+            let offset = 0
+            for (const piece of shaper.plan(chunk.length, Date.now())) {
+              const wait = piece.atMs - Date.now()
+              if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+              if (cancelled) return
+              controller.enqueue(chunk.subarray(offset, offset + piece.length))
+              offset += piece.length
+            }
+            return
+          }
+        },
+        cancel() {
+          // A client that goes away does not stop the function (a reconnect is a new invocation): keep it running
+          // and throw its output away.
+          cancelled = true
+          source.discard()
+        },
+      },
+      { highWaterMark: 0 },
+    )
+  }
+
+  async function runBuffered(): Promise<FunctionUrlResponse> {
+    log(
+      `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as the service does.`,
+    )
+    const timedOut = new Promise<never>((_, reject) => {
+      onTimeout = () => reject(timeoutError())
+    })
+    let result: unknown
+    try {
+      result = await Promise.race([callBuffered(handler, event, context), timedOut])
+    } catch (error) {
+      const failure = asError(error)
+      const isTimeout = failure.message.startsWith('Task timed out')
+      settle({ state: isTimeout ? 'timed-out' : 'failed', error: failure })
+      return serviceError(
+        502,
+        isTimeout ? 'Sandbox.Timedout' : 'Unhandled',
+        isTimeout
+          ? `The function timed out before it sent a response: ${failure.message}`
+          : `The function failed before it sent a response: ${failure.message}`,
+        requestId,
+      )
+    }
+    const response = bufferedResponse(result, requestId)
+    if (typeof response === 'string') {
+      const message = `The function returned an invalid response: ${response}. Return { statusCode, headers, body } or any JSON value.`
+      settle({ state: 'failed', error: new Error(message) })
+      return serviceError(502, 'InvalidResponse', message, requestId)
+    }
+    settle({ state: 'succeeded' })
+    return response
+  }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value))
+}
+
+function withHint(error: Error, ended: boolean): Error {
+  if (ended) return error
+  return new Error(
+    `${error.message} The response stream was never ended: does the handler call responseStream.end() (or await pipeline(…, responseStream))?`,
+  )
+}

@@ -1,0 +1,46 @@
+import type { EventInput } from './event.ts'
+
+/**
+ * Reads a web `Request` into the parts an event is made of, stopping at `maxBytes` of body.
+ *
+ * Resolves to `'too-large'` when the body is bigger than `maxBytes`, without buffering more than that.
+ *
+ * @example
+ * const input = await readRequest(request, 6 * 1024 * 1024)
+ * if (input === 'too-large') return tooLarge()
+ */
+export async function readRequest(request: Request, maxBytes: number): Promise<EventInput | 'too-large'> {
+  const headers: Array<[string, string]> = []
+  request.headers.forEach((value, name) => {
+    headers.push([name, value])
+  })
+  const body = request.body ? await readBody(request.body, maxBytes) : undefined
+  if (body === 'too-large') return 'too-large'
+  return { method: request.method, url: request.url, headers, body }
+}
+
+async function readBody(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array | 'too-large'> {
+  const chunks: Uint8Array[] = []
+  let length = 0
+  const reader = stream.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    length += value.length
+    if (length > maxBytes) {
+      await reader.cancel()
+      return 'too-large'
+    }
+    chunks.push(value)
+  }
+  const body = new Uint8Array(length)
+  let offset = 0
+  for (const chunk of chunks) {
+    body.set(chunk, offset)
+    offset += chunk.length
+  }
+  return body
+}

@@ -1,0 +1,89 @@
+import { toBytes } from './bytes.ts'
+import type { ResponseSink } from './response-sink.ts'
+import { createWebResponseStream } from './response-stream-web.ts'
+import type { ResponseStream, StreamCallback } from './types.ts'
+
+/** The bits of `node:stream`'s `Writable` constructor this file uses, typed here to stay free of Node's types. */
+interface WritableConstructor {
+  new (options: {
+    highWaterMark?: number
+    write(this: ResponseStream, chunk: Uint8Array, encoding: string, callback: StreamCallback): void
+    final(this: ResponseStream, callback: StreamCallback): void
+    destroy(this: ResponseStream, error: Error | null, callback: StreamCallback): void
+  }): ResponseStream
+}
+
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown
+}
+
+/**
+ * `node:stream`'s `Writable` when running on Node (≥ 22.3), found at run time so that this file has no `node:`
+ * import and still loads in browsers and edge runtimes.
+ */
+function nodeWritable(): WritableConstructor | undefined {
+  const process = (globalThis as { process?: NodeProcess }).process
+  const stream = process?.getBuiltinModule?.('node:stream') as { Writable?: WritableConstructor } | undefined
+  return stream?.Writable
+}
+
+/** Node's default, which is also what the Lambda runtime uses. */
+const DEFAULT_HIGH_WATER_MARK = 16 * 1024
+
+/**
+ * Creates the `responseStream` a streaming handler writes to, feeding `sink`.
+ *
+ * On Node it is a real `stream.Writable`, so `pipeline(source, responseStream)` and every other stream utility
+ * work with their usual backpressure; elsewhere it is the minimal writable described in
+ * `response-stream-web.ts`. Both honour `HttpResponseStream.from`'s `_onBeforeFirstWrite`.
+ *
+ * @example
+ * const responseStream = createResponseStream(sink)
+ * await handler(event, responseStream, context)
+ */
+export function createResponseStream(
+  sink: ResponseSink,
+  options: { highWaterMark?: number | undefined } = {},
+): ResponseStream {
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+  const Writable = nodeWritable()
+  if (!Writable) return createWebResponseStream(sink, highWaterMark)
+
+  let started = false
+  let ended = false
+  const start = (stream: ResponseStream) => {
+    if (started) return
+    started = true
+    stream._onBeforeFirstWrite?.((chunk) => sink.push(toBytes(chunk), () => {}))
+  }
+  const stream = new Writable({
+    highWaterMark,
+    write(chunk, _encoding, callback) {
+      start(this)
+      sink.push(toBytes(chunk), (error) => callback(error ?? null))
+    },
+    final(callback) {
+      start(this)
+      ended = true
+      sink.end()
+      callback()
+    },
+    destroy(error, callback) {
+      if (error) sink.fail(error)
+      else if (!ended) sink.fail(new Error('The function destroyed its response stream before ending it.'))
+      callback(error)
+    },
+  })
+  stream.setContentType = (contentType: string) => {
+    if (started) {
+      throw new Error(
+        'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
+      )
+    }
+    sink.contentType = contentType
+  }
+  // Errors the emulator inflicts (timeout, size cap) reach the handler through write callbacks and pipeline; this
+  // listener keeps a handler that writes without listening from crashing the whole process, as it would not on AWS.
+  stream.on('error', () => {})
+  return stream
+}

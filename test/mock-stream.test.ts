@@ -1,0 +1,513 @@
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { mockStream } from '../src/mock/mock-stream.ts'
+
+const encoder = new TextEncoder()
+const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
+
+/** Every chunk of a body, as strings. */
+async function chunksOf(response: Response): Promise<string[]> {
+  const chunks: string[] = []
+  for await (const chunk of response.body!) chunks.push(decode(chunk))
+  return chunks
+}
+
+/** Reads a body until it fails: the text that arrived before, and the error. */
+async function readUntilError(response: Response): Promise<{ text: string; error: unknown }> {
+  const reader = response.body!.getReader()
+  let text = ''
+  for (;;) {
+    try {
+      const { done, value } = await reader.read()
+      if (done) return { text, error: undefined }
+      text += decode(value)
+    } catch (error) {
+      return { text, error }
+    }
+  }
+}
+
+/** Lets pending pulls, microtasks and zero-delay timers run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0))
+}
+
+/** Tracks whether a promise has settled. */
+function watch<T>(promise: Promise<T>): { readonly settled: boolean } {
+  const state = { settled: false }
+  promise.then(
+    () => {
+      state.settled = true
+    },
+    () => {
+      state.settled = true
+    },
+  )
+  return state
+}
+
+const rangeRequest = (headers: Record<string, string>): Request =>
+  new Request('https://mock.test/body', { headers })
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('parts and formats', () => {
+  test('streams string parts as UTF-8, one chunk per part', async () => {
+    expect(await chunksOf(mockStream(['héllo ', 'wörld']))).toEqual(['héllo ', 'wörld'])
+  })
+
+  test('streams Uint8Array parts unchanged', async () => {
+    const bytes = new Uint8Array([0, 255, 10, 13])
+    const body = new Uint8Array(await mockStream([bytes]).arrayBuffer())
+    expect(body).toEqual(bytes)
+  })
+
+  test('reads parts from an async iterable', async () => {
+    async function* parts(): AsyncGenerator<string> {
+      yield 'a'
+      yield 'b'
+    }
+    expect(await chunksOf(mockStream(parts()))).toEqual(['a', 'b'])
+  })
+
+  test('encodes values as NDJSON lines with format ndjson', async () => {
+    const response = mockStream([{ n: 1 }, 'two', [3]], { format: 'ndjson' })
+    expect(await response.text()).toBe('{"n":1}\n"two"\n[3]\n')
+    expect(response.headers.get('content-type')).toBe('application/x-ndjson')
+  })
+
+  test('encodes bare values as SSE data events with format sse', async () => {
+    const response = mockStream(['hello', { n: 1 }], { format: 'sse' })
+    expect(await response.text()).toBe('data: hello\n\ndata: {"n":1}\n\n')
+    expect(response.headers.get('content-type')).toBe('text/event-stream')
+  })
+
+  test('encodes event objects with id, event, retry and multi-line data', async () => {
+    const response = mockStream(
+      [{ id: '7', event: 'token', retry: 1000, data: 'line 1\nline 2' }, { data: { done: true } }],
+      { format: 'sse' },
+    )
+    expect(await response.text()).toBe(
+      'id: 7\nevent: token\nretry: 1000\ndata: line 1\ndata: line 2\n\ndata: {"done":true}\n\n',
+    )
+  })
+
+  test('sends Uint8Array parts as they are in every format, to inject malformed bytes', async () => {
+    const response = mockStream([{ ok: 1 }, encoder.encode('{not json\n')], { format: 'ndjson' })
+    expect(await response.text()).toBe('{"ok":1}\n{not json\n')
+  })
+
+  test('fails the body when a raw part is neither a string nor bytes', async () => {
+    const { error } = await readUntilError(mockStream([42]))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(String(error)).toMatch(/part 0 is 42, but format 'raw'/)
+  })
+})
+
+describe('status and headers', () => {
+  test('answers with the given status, statusText and headers', () => {
+    const response = mockStream([], {
+      status: 201,
+      statusText: 'Created',
+      headers: { 'x-request-id': 'r1', 'content-type': 'text/plain' },
+    })
+    expect(response.status).toBe(201)
+    expect(response.statusText).toBe('Created')
+    expect(response.headers.get('x-request-id')).toBe('r1')
+    expect(response.headers.get('content-type')).toBe('text/plain')
+  })
+
+  test('frames a body of unknown length as chunked', () => {
+    expect(mockStream(['a']).headers.get('transfer-encoding')).toBe('chunked')
+  })
+
+  test('declares the body length as Content-Length with contentLength true', async () => {
+    const response = mockStream(['héllo', ' world'], { contentLength: true })
+    expect(response.headers.get('content-length')).toBe('12')
+    expect(response.headers.get('transfer-encoding')).toBeNull()
+    expect((await response.arrayBuffer()).byteLength).toBe(12)
+  })
+
+  test("declares the length as x-amzn-remapped-content-length with contentLength 'remapped'", () => {
+    const response = mockStream(['hello'], { contentLength: 'remapped' })
+    expect(response.headers.get('x-amzn-remapped-content-length')).toBe('5')
+    expect(response.headers.get('content-length')).toBeNull()
+    expect(response.headers.get('transfer-encoding')).toBe('chunked')
+  })
+
+  test('answers HEAD with the headers of GET and no body', () => {
+    const request = new Request('https://mock.test/body', { method: 'HEAD' })
+    const response = mockStream(['abc'], { request, contentLength: true, endMarker: true })
+    expect(response.body).toBeNull()
+    expect(response.headers.get('content-length')).toBe(String('abc{"$sluice":"end","bytes":3}\n'.length))
+    expect(response.headers.get('x-sluice-end')).toBe('marker')
+  })
+
+  test('sends no body with a 204', async () => {
+    const response = mockStream([], { status: 204 })
+    expect(response.body).toBeNull()
+  })
+})
+
+describe('end marker', () => {
+  test('appends the end-marker line with the body length and announces it in x-sluice-end', async () => {
+    const response = mockStream(['{"a":1}\n', '{"a":2}\n'], { endMarker: true })
+    expect(response.headers.get('x-sluice-end')).toBe('marker')
+    expect(await response.text()).toBe('{"a":1}\n{"a":2}\n{"$sluice":"end","bytes":16}\n')
+  })
+
+  test('counts the end marker in a declared Content-Length', async () => {
+    const response = mockStream(['abc'], { endMarker: true, contentLength: true })
+    const text = await response.text()
+    expect(text).toBe('abc{"$sluice":"end","bytes":3}\n')
+    expect(response.headers.get('content-length')).toBe(String(text.length))
+  })
+})
+
+describe('chunking and pacing', () => {
+  test('re-chunks the body to chunkSize bytes, joining and splitting parts', async () => {
+    expect(await chunksOf(mockStream(['ab', 'cdef', 'g'], { chunkSize: 4 }))).toEqual(['abcd', 'efg'])
+  })
+
+  test('sends one byte per chunk with chunkSize 1, multi-byte characters included', async () => {
+    const text = 'é🌊\n'
+    const reader = mockStream([text], { chunkSize: 1 }).body!.getReader()
+    const lengths: number[] = []
+    const decoder = new TextDecoder()
+    let decoded = ''
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      lengths.push(r.value.length)
+      decoded += decoder.decode(r.value, { stream: true })
+    }
+    expect(lengths).toEqual(Array(encoder.encode(text).length).fill(1))
+    expect(decoded + decoder.decode()).toBe(text)
+  })
+
+  test('waits delayMs before each chunk after the first', async () => {
+    vi.useFakeTimers()
+    const reader = mockStream(['a', 'b'], { delayMs: 100 }).body!.getReader()
+    expect(decode((await reader.read()).value)).toBe('a')
+    const second = reader.read()
+    const state = watch(second)
+    await vi.advanceTimersByTimeAsync(99)
+    expect(state.settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(decode((await second).value)).toBe('b')
+  })
+
+  test('paces the body to bytesPerSecond from its first chunk', async () => {
+    vi.useFakeTimers()
+    const reader = mockStream(['aaaaa', 'bbbbb'], { bytesPerSecond: 50 }).body!.getReader()
+    expect(decode((await reader.read()).value)).toBe('aaaaa')
+    const second = reader.read()
+    const state = watch(second)
+    await vi.advanceTimersByTimeAsync(99)
+    expect(state.settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(decode((await second).value)).toBe('bbbbb')
+  })
+
+  test("cuts chunks to a tenth of a second's worth when shaping without chunkSize", async () => {
+    vi.useFakeTimers()
+    const reader = mockStream(['x'.repeat(100)], { bytesPerSecond: 100 }).body!.getReader()
+    expect((await reader.read()).value?.length).toBe(10)
+    await reader.cancel()
+  })
+})
+
+describe('faults', () => {
+  test('dropAfterBytes delivers exactly N bytes, then fails with a TypeError', async () => {
+    const { text, error } = await readUntilError(mockStream(['abcdef', 'ghij'], { dropAfterBytes: 7 }))
+    expect(text).toBe('abcdefg')
+    expect(error).toBeInstanceOf(TypeError)
+    expect(String(error)).toMatch(/after 7 bytes/)
+  })
+
+  test('errorAfterBytes fails with the given error after N bytes', async () => {
+    const failure = new Error('handler threw')
+    const { text, error } = await readUntilError(
+      mockStream(['abc', 'def'], { errorAfterBytes: 4, error: failure }),
+    )
+    expect(text).toBe('abcd')
+    expect(error).toBe(failure)
+  })
+
+  test('errorAfterBytes fails with an Error that names the offset by default', async () => {
+    const { error } = await readUntilError(mockStream(['abc'], { errorAfterBytes: 2 }))
+    expect(error).toBeInstanceOf(Error)
+    expect(String(error)).toMatch(/after 2 bytes/)
+  })
+
+  test('truncate ends the body cleanly after N bytes, without the end marker', async () => {
+    const response = mockStream(['abc', 'def'], { truncate: 5, endMarker: true })
+    expect(await response.text()).toBe('abcde')
+  })
+
+  test('truncate under a declared Content-Length fails as HTTP clients do', async () => {
+    const { text, error } = await readUntilError(
+      mockStream(['abc', 'def'], { truncate: 5, contentLength: true }),
+    )
+    expect(text).toBe('abcde')
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  test("truncate under contentLength 'remapped' ends cleanly short of the declared length", async () => {
+    const response = mockStream(['abc', 'def'], { truncate: 5, contentLength: 'remapped' })
+    expect(response.headers.get('x-amzn-remapped-content-length')).toBe('6')
+    expect(await response.text()).toBe('abcde')
+  })
+
+  test('stallAfterBytes sends N bytes, then neither data nor an end until the reader cancels', async () => {
+    let released = false
+    async function* parts(): AsyncGenerator<string> {
+      try {
+        yield 'abc'
+        yield 'def'
+      } finally {
+        released = true
+      }
+    }
+    const reader = mockStream(parts(), { stallAfterBytes: 3 }).body!.getReader()
+    expect(decode((await reader.read()).value)).toBe('abc')
+    const next = reader.read()
+    const state = watch(next)
+    await settle()
+    expect(state.settled).toBe(false)
+    await reader.cancel()
+    await expect(next).resolves.toEqual({ done: true, value: undefined })
+    await settle()
+    expect(released).toBe(true)
+  })
+
+  test('a fault at the body length fires after the last byte', async () => {
+    const { text, error } = await readUntilError(mockStream(['abc'], { dropAfterBytes: 3 }))
+    expect(text).toBe('abc')
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  test('a fault past the end of the body never fires', async () => {
+    expect(await mockStream(['abc'], { dropAfterBytes: 4 }).text()).toBe('abc')
+  })
+
+  test('aborting the signal fails the body with its reason', async () => {
+    const controller = new AbortController()
+    const reader = mockStream(['a', 'b'], { signal: controller.signal }).body!.getReader()
+    await reader.read()
+    const reason = new Error('server gave up')
+    controller.abort(reason)
+    await expect(reader.read()).rejects.toBe(reason)
+  })
+})
+
+describe('Range', () => {
+  const parts = ['0123456789', 'abcdef']
+
+  test('answers Range: bytes=N- with 206 and Content-Range over the known length', async () => {
+    const response = mockStream(parts, { range: true, request: rangeRequest({ range: 'bytes=4-' }) })
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe('bytes 4-15/16')
+    expect(await response.text()).toBe('456789abcdef')
+  })
+
+  test('announces Accept-Ranges and a strong ETag that is stable for the same parts', () => {
+    const first = mockStream(parts, { range: true, request: rangeRequest({}) })
+    const again = mockStream(parts, { range: true, request: rangeRequest({}) })
+    const other = mockStream(['other'], { range: true, request: rangeRequest({}) })
+    expect(first.status).toBe(200)
+    expect(first.headers.get('accept-ranges')).toBe('bytes')
+    expect(first.headers.get('etag')).toMatch(/^"[^"]+"$/)
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'))
+    expect(other.headers.get('etag')).not.toBe(first.headers.get('etag'))
+  })
+
+  test('answers 416 with Content-Range bytes */L when the range starts at or past the end', () => {
+    const response = mockStream(parts, { range: true, request: rangeRequest({ range: 'bytes=16-' }) })
+    expect(response.status).toBe(416)
+    expect(response.headers.get('content-range')).toBe('bytes */16')
+    expect(response.headers.get('accept-ranges')).toBe('bytes')
+  })
+
+  test('answers the full 200 when If-Range names another ETag', async () => {
+    const request = rangeRequest({ range: 'bytes=4-', 'if-range': '"old"' })
+    const response = mockStream(parts, { range: true, etag: '"new"', request })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('etag')).toBe('"new"')
+    expect(await response.text()).toBe('0123456789abcdef')
+  })
+
+  test('answers 206 when If-Range matches the ETag', async () => {
+    const request = rangeRequest({ range: 'bytes=10-', 'if-range': '"v1"' })
+    const response = mockStream(parts, { range: true, etag: '"v1"', request })
+    expect(response.status).toBe(206)
+    expect(await response.text()).toBe('abcdef')
+  })
+
+  test('answers 206 with Content-Range bytes N-*/* over async parts of unknown length', async () => {
+    async function* async(): AsyncGenerator<string> {
+      yield* parts
+    }
+    const response = mockStream(async(), { range: true, request: rangeRequest({ range: 'bytes=12-' }) })
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe('bytes 12-*/*')
+    expect(await response.text()).toBe('cdef')
+  })
+
+  test('counts fault offsets from the start of the ranged body', async () => {
+    const request = rangeRequest({ range: 'bytes=4-' })
+    const { text, error } = await readUntilError(
+      mockStream(parts, { range: true, request, dropAfterBytes: 3 }),
+    )
+    expect(text).toBe('456')
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  test("keeps the end marker's byte count absolute in a ranged body", async () => {
+    const request = rangeRequest({ range: 'bytes=10-' })
+    const response = mockStream(parts, { range: true, endMarker: true, request })
+    expect(await response.text()).toBe('abcdef{"$sluice":"end","bytes":16}\n')
+  })
+
+  test('sends the length of the ranged body as Content-Length', () => {
+    const request = rangeRequest({ range: 'bytes=10-' })
+    expect(
+      mockStream(parts, { range: true, contentLength: true, request }).headers.get('content-length'),
+    ).toBe('6')
+  })
+
+  test('ignores Range unless range is true', async () => {
+    const response = mockStream(parts, { request: rangeRequest({ range: 'bytes=4-' }) })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('accept-ranges')).toBeNull()
+    expect(await response.text()).toBe('0123456789abcdef')
+  })
+
+  test('answers forms other than bytes=N- with the full body', async () => {
+    const response = mockStream(parts, { range: true, request: rangeRequest({ range: 'bytes=0-3' }) })
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('0123456789abcdef')
+  })
+})
+
+describe('Last-Event-ID', () => {
+  const events = [
+    { id: '1', data: 'a' },
+    { id: '2', data: 'b' },
+    { id: '3', data: 'c' },
+  ]
+
+  test('starts after the event named by Last-Event-ID', async () => {
+    const request = rangeRequest({ 'last-event-id': '2' })
+    const response = mockStream(events, { format: 'sse', lastEventId: true, request })
+    expect(await response.text()).toBe('id: 3\ndata: c\n\n')
+  })
+
+  test('sends every event when the request has no Last-Event-ID', async () => {
+    const response = mockStream(events, { format: 'sse', lastEventId: true, request: rangeRequest({}) })
+    expect(await response.text()).toBe('id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n')
+  })
+
+  test('counts the end marker over the events actually sent', async () => {
+    const request = rangeRequest({ 'last-event-id': '2' })
+    const response = mockStream(events, { format: 'sse', lastEventId: true, endMarker: true, request })
+    expect(await response.text()).toBe('id: 3\ndata: c\n\n{"$sluice":"end","bytes":15}\n')
+  })
+})
+
+describe('backpressure and cancellation', () => {
+  test('produces parts no faster than the consumer reads them', async () => {
+    let produced = 0
+    async function* parts(): AsyncGenerator<string> {
+      for (let i = 0; i < 100; i++) {
+        produced++
+        yield `part ${i}\n`
+      }
+    }
+    const reader = mockStream(parts()).body!.getReader()
+    await settle()
+    expect(produced).toBe(0)
+    for (let reads = 1; reads <= 5; reads++) {
+      await reader.read()
+      await settle()
+      expect(produced).toBeLessThanOrEqual(reads + 1)
+    }
+    await reader.cancel()
+  })
+
+  test('stops producing and releases the source when the reader cancels', async () => {
+    let produced = 0
+    let released = false
+    async function* parts(): AsyncGenerator<string> {
+      try {
+        for (;;) {
+          produced++
+          yield 'x'
+        }
+      } finally {
+        released = true
+      }
+    }
+    const reader = mockStream(parts()).body!.getReader()
+    await reader.read()
+    await reader.read()
+    await reader.cancel()
+    await settle()
+    const atCancel = produced
+    await settle()
+    expect(released).toBe(true)
+    expect(produced).toBe(atCancel)
+  })
+})
+
+describe('invalid arguments', () => {
+  test.each([
+    ['a string as parts', () => mockStream('abc' as never), TypeError, /Wrap a single part in an array/],
+    [
+      'a misspelt option',
+      () => mockStream([], { dropAfter: 3 } as never),
+      TypeError,
+      /unknown option 'dropAfter'/,
+    ],
+    [
+      'an unknown format',
+      () => mockStream([], { format: 'json' as never }),
+      TypeError,
+      /'raw', 'ndjson' or 'sse'/,
+    ],
+    ['chunkSize 0', () => mockStream([], { chunkSize: 0 }), RangeError, /chunkSize must be ≥ 1.*Pass 1/],
+    ['a fractional chunkSize', () => mockStream([], { chunkSize: 1.5 }), TypeError, /whole number/],
+    ['a negative delayMs', () => mockStream([], { delayMs: -1 }), RangeError, /delayMs must be ≥ 0/],
+    [
+      'bytesPerSecond 0',
+      () => mockStream([], { bytesPerSecond: 0 }),
+      RangeError,
+      /bytesPerSecond must be > 0/,
+    ],
+    ['a 1xx status', () => mockStream([], { status: 101 }), RangeError, /final status/],
+    ['two faults', () => mockStream([], { truncate: 1, dropAfterBytes: 2 }), TypeError, /one fault/],
+    [
+      'error without errorAfterBytes',
+      () => mockStream([], { error: new Error() }),
+      TypeError,
+      /errorAfterBytes/,
+    ],
+    ['range without a request', () => mockStream([], { range: true }), TypeError, /Pass request/],
+    [
+      'lastEventId outside SSE',
+      () => mockStream([], { lastEventId: true, request: rangeRequest({}) }),
+      TypeError,
+      /format: 'sse'/,
+    ],
+    ['a weak etag', () => mockStream([], { etag: 'W/"1"' }), TypeError, /strong entity tag/],
+    [
+      'contentLength over async parts',
+      () => mockStream((async function* () {})(), { contentLength: true }),
+      TypeError,
+      /sync iterable/,
+    ],
+    ['a body for a 204', () => mockStream(['a'], { status: 204 }), TypeError, /no body/],
+  ])('rejects %s with a sentence that says what to pass', (_, call, type, message) => {
+    expect(call).toThrow(type)
+    expect(call).toThrow(message)
+  })
+})

@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { fixture } from '../support/emulator.ts'
+
+// Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build.
+const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
+const children: ChildProcess[] = []
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGTERM')
+})
+
+function run(args: string[]): {
+  child: ChildProcess
+  exit: Promise<{ code: number | null; stdout: string; stderr: string }>
+} {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+  return { child, exit }
+}
+
+describe('the sluice dev command', () => {
+  it('prints the URL it serves a handler module at, and serves it', async () => {
+    const { child } = run(['dev', fixture('documented-handler.mjs'), '--port', '0'])
+    const url = await new Promise<string>((resolve, reject) => {
+      let seen = ''
+      child.stdout!.on('data', (chunk: string) => {
+        seen += chunk
+        const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(seen)
+        if (match) resolve(match[1]!)
+      })
+      child.on('exit', (code) => reject(new Error(`sluice dev exited with ${code}`)))
+    })
+    const response = await fetch(url)
+    expect(response.status).toBe(201)
+    expect(await response.text()).toBe('Hello from a streamed function URL.')
+  })
+
+  it('prints its options with --help', async () => {
+    const { code, stdout } = await run(['dev', '--help']).exit
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/Usage: sluice dev <handler module>/)
+    expect(stdout).toMatch(/--shaping lambda/)
+  })
+
+  it('exits 1 with a one-line reason for a handler module that does not exist', async () => {
+    const { code, stderr } = await run(['dev', './no/such/handler.mjs']).exit
+    expect(code).toBe(1)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(/The handler module \.\/no\/such\/handler\.mjs was not found/)
+  })
+
+  it('prints the usage and exits 2 for an unknown command', async () => {
+    const { code, stderr } = await run(['deploy']).exit
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/unknown command "deploy"/)
+    expect(stderr).toMatch(/Usage: sluice <command>/)
+  })
+})

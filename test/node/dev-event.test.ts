@@ -1,0 +1,112 @@
+import { request } from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { fixture, startEmulator } from '../support/emulator.ts'
+
+interface Echo {
+  event: Record<string, unknown> & {
+    headers: Record<string, string>
+    requestContext: Record<string, unknown> & { http: Record<string, string> }
+  }
+  context: Record<string, unknown>
+}
+
+async function echo(path: string, init?: RequestInit): Promise<Echo> {
+  const server = await startEmulator(fixture('echo-event-handler.mjs'), { functionName: 'report' })
+  const response = await fetch(new URL(path, server.url), init)
+  expect(response.status).toBe(200)
+  return (await response.json()) as Echo
+}
+
+describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
+  it('carries the path, the raw query string and the decoded query parameters, repeated ones joined', async () => {
+    const { event } = await echo('/reports/2026?month=10&tag=a&tag=b%20c')
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/reports/2026',
+      rawQueryString: 'month=10&tag=a&tag=b%20c',
+      queryStringParameters: { month: '10', tag: 'a,b c' },
+    })
+  })
+
+  it('lower-cases headers, joins repeated ones with commas and moves cookies to their own field', async () => {
+    // fetch merges repeated headers itself, so this request goes through node:http to send two header lines.
+    const server = await startEmulator(fixture('echo-event-handler.mjs'))
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        server.url,
+        { headers: { 'X-Trace': ['one', 'two'], Cookie: 'a=1; b=2' } },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk
+          })
+          res.on('end', () => resolve(text)).on('error', reject)
+        },
+      )
+      req.on('error', reject).end()
+    })
+    const { event } = JSON.parse(body) as Echo
+    expect(event.headers['x-trace']).toBe('one,two')
+    expect(event.headers.cookie).toBeUndefined()
+    expect(event.cookies).toEqual(['a=1', 'b=2'])
+  })
+
+  it('fills the request context as a function URL with AuthType NONE does', async () => {
+    const { event } = await echo('/ctx', {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'user-agent': 'sluice-test' },
+    })
+    expect(event.requestContext).toMatchObject({
+      accountId: 'anonymous',
+      routeKey: '$default',
+      stage: '$default',
+      http: {
+        method: 'PUT',
+        path: '/ctx',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'sluice-test',
+      },
+    })
+    expect(event.requestContext.domainName).toMatch(/^127\.0\.0\.1:\d+$/)
+    expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/)
+    expect(typeof event.requestContext.timeEpoch).toBe('number')
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('passes a JSON body as text', async () => {
+    const { event } = await echo('/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ month: '2026-10' }),
+    })
+    expect(event.isBase64Encoded).toBe(false)
+    expect(JSON.parse(event.body as string)).toEqual({ month: '2026-10' })
+  })
+
+  it('passes a binary body as base64', async () => {
+    const { event } = await echo('/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0, 1, 2, 255]),
+    })
+    expect(event.isBase64Encoded).toBe(true)
+    expect(event.body).toBe('AAEC/w==')
+  })
+
+  it('gives a context with the request id, the function identity and the time left', async () => {
+    const { event, context } = await echo('/')
+    expect(context).toMatchObject({
+      awsRequestId: event.requestContext.requestId,
+      functionName: 'report',
+      functionVersion: '$LATEST',
+      memoryLimitInMB: '128',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:report',
+      callbackWaitsForEmptyEventLoop: true,
+    })
+    expect(context.remaining).toBeGreaterThan(0)
+    expect(context.remaining).toBeLessThanOrEqual(15 * 60 * 1000)
+  })
+})

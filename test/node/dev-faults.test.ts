@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { awslambda } from '../../src/runtime/index.ts'
+import { drain, startEmulator } from '../support/emulator.ts'
+
+const never = new Promise<void>(() => {})
+
+describe('sluice/dev reports failures as a function URL does', () => {
+  it('answers 502 with a JSON message when the handler fails before its first byte', async () => {
+    const handler = awslambda.streamifyResponse(async () => {
+      throw new Error('the upstream API is down')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(response.status).toBe(502)
+    expect(response.headers.get('content-type')).toBe('application/json')
+    expect(response.headers.get('x-amzn-errortype')).toBe('Unhandled')
+    const body = (await response.json()) as { Message: string }
+    expect(body.Message).toMatch(/failed before it sent a response: the upstream API is down/)
+  })
+
+  it('cuts the connection when the handler fails after its first byte, so the body read rejects', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200 })
+      responseStream.write('partial ')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('lost the database midway')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(response.status).toBe(200)
+    await expect(response.text()).rejects.toThrow(TypeError)
+  })
+
+  it('answers 502 when the timeout passes before the first byte', async () => {
+    const handler = awslambda.streamifyResponse(async () => {
+      await never
+    })
+    const server = await startEmulator(handler, { limits: { timeoutMs: 100 } })
+    const response = await fetch(server.url)
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('Sandbox.Timedout')
+    expect(((await response.json()) as { Message: string }).Message).toMatch(/timed out after 0\.10 seconds/)
+  })
+
+  it('cuts the connection when the timeout passes after the first byte', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write('started')
+      await never
+    })
+    const server = await startEmulator(handler, { limits: { timeoutMs: 100 } })
+    const response = await fetch(server.url)
+    expect(response.status).toBe(200)
+    const { bytes, error } = await drain(response)
+    expect(bytes).toBe('started'.length)
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('cuts the connection past the response size cap', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      for (let i = 0; i < 4; i++) responseStream.write(new Uint8Array(600))
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { limits: { maxResponseBytes: 1000 } })
+    const response = await fetch(server.url)
+    const { bytes, error } = await drain(response)
+    expect(bytes).toBeLessThanOrEqual(1000)
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('answers 413 to a request body over the limit without invoking the function', async () => {
+    let invoked = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      invoked = true
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, {
+      limits: { maxRequestBytes: 1024 },
+      onInvocation: () => {
+        invoked = true
+      },
+    })
+    const response = await fetch(server.url, { method: 'POST', body: new Uint8Array(2048) })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { Message: string }).Message).toMatch(
+      /larger than limits.maxRequestBytes \(1024 bytes\)/,
+    )
+    expect(invoked).toBe(false)
+  })
+})

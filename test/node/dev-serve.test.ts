@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
+import { fixture, startEmulator } from '../support/emulator.ts'
+
+describe('sluice/dev serve() runs a documented handler like a function URL', () => {
+  it('gives the status, headers, cookies and body from the prelude when served from a module path', async () => {
+    const server = await startEmulator(fixture('documented-handler.mjs'))
+    const response = await fetch(server.url)
+    expect(response.status).toBe(201)
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(response.headers.get('x-custom-header')).toBe('sluice')
+    expect(response.headers.get('transfer-encoding')).toBe('chunked')
+    expect(response.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(response.headers.getSetCookie()).toEqual(['session=abc; Path=/; HttpOnly', 'theme=dark'])
+    expect(await response.text()).toBe('Hello from a streamed function URL.')
+  })
+
+  it('runs the same handler passed as a function', async () => {
+    const uninstall = installAwslambdaGlobal()
+    try {
+      const { handler } = await import('../fixtures/documented-handler.mjs')
+      const server = await startEmulator(handler)
+      const response = await fetch(server.url)
+      expect(response.status).toBe(201)
+      expect(await response.text()).toBe('Hello from a streamed function URL.')
+    } finally {
+      uninstall()
+    }
+  })
+
+  it('finds a default export when there is no handler export, and serves a body without prelude as application/octet-stream', async () => {
+    const server = await startEmulator(fixture('default-export-handler.mjs'))
+    const response = await fetch(server.url)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('application/octet-stream')
+    expect(await response.text()).toBe('raw bytes')
+  })
+
+  it('defines the awslambda global only while a server runs', async () => {
+    const scope = globalThis as { awslambda?: unknown }
+    expect(scope.awslambda).toBeUndefined()
+    const server = await startEmulator(fixture('documented-handler.mjs'))
+    expect(scope.awslambda).toBeDefined()
+    await server.close()
+    expect(scope.awslambda).toBeUndefined()
+  })
+})

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { awslambda } from '../../src/runtime/index.ts'
+import { startEmulator } from '../support/emulator.ts'
+
+describe('sluice/dev shapes bandwidth like a function URL when asked', () => {
+  it('sends the burst at once, then about the configured rate', async () => {
+    const burstBytes = 64 * 1024
+    const bytesPerSecond = 256 * 1024
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      for (let i = 0; i < 20; i++) responseStream.write(new Uint8Array(16 * 1024))
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { shaping: { burstBytes, bytesPerSecond } })
+    const response = await fetch(server.url)
+    const reader = response.body!.getReader()
+    let received = 0
+    let burstDoneAt: number | undefined
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      received += value.length
+      if (burstDoneAt === undefined && received >= burstBytes) burstDoneAt = performance.now()
+    }
+    const elapsedSeconds = (performance.now() - burstDoneAt!) / 1000
+    const shapedBytes = received - burstBytes
+    const ratio = shapedBytes / elapsedSeconds / bytesPerSecond
+    expect(received).toBe(20 * 16 * 1024)
+    expect(ratio).toBeGreaterThan(0.5)
+    expect(ratio).toBeLessThan(1.5)
+  })
+})

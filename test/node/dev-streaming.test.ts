@@ -1,0 +1,98 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { describe, expect, it } from 'vitest'
+import { awslambda, type Invocation, type ResponseStream } from '../../src/runtime/index.ts'
+import { drain, startEmulator } from '../support/emulator.ts'
+
+describe('sluice/dev streams as the function writes', () => {
+  it('delivers the first bytes while the handler is still running', async () => {
+    const gate = Promise.withResolvers<void>()
+    let handlerDone = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write('first')
+      await gate.promise
+      responseStream.end('second')
+      handlerDone = true
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    const reader = response.body!.getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toBe('first')
+    expect(handlerDone).toBe(false)
+    gate.resolve()
+    const second = await reader.read()
+    expect(new TextDecoder().decode(second.value)).toBe('second')
+    expect((await reader.read()).done).toBe(true)
+    expect(handlerDone).toBe(true)
+  })
+
+  it('holds a fast handler back while its client does not read, through pipeline', async () => {
+    const total = 32 * 1024 * 1024
+    let produced = 0
+    let done = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      async function* source() {
+        const chunk = new Uint8Array(64 * 1024)
+        while (produced < total) {
+          produced += chunk.length
+          yield chunk
+        }
+      }
+      await pipeline(Readable.from(source()), responseStream as unknown as NodeJS.WritableStream)
+      done = true
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    // Not a timing threshold: a handler without backpressure would only look *more* done after this pause.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(done).toBe(false)
+    expect(produced).toBeLessThan(total)
+    const { bytes, error } = await drain(response)
+    expect(error).toBeUndefined()
+    expect(bytes).toBe(total)
+    expect(done).toBe(true)
+  })
+
+  it('makes write() return false and emits drain once the client reads', async () => {
+    const sawFalse = Promise.withResolvers<void>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      const ok = responseStream.write(new Uint8Array(64 * 1024))
+      expect(ok).toBe(false)
+      sawFalse.resolve()
+      await new Promise((resolve) => responseStream.once('drain', resolve))
+      responseStream.end('after drain')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    await sawFalse.promise
+    const { bytes, error } = await drain(response)
+    expect(error).toBeUndefined()
+    expect(bytes).toBe(64 * 1024 + 'after drain'.length)
+  })
+
+  it('keeps running the handler after the client disconnects, discarding what it writes', async () => {
+    const gate = Promise.withResolvers<void>()
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      responseStream.write('before the client left\n')
+      await gate.promise
+      // Far more than socket buffers hold: without discarding, this would block on backpressure forever.
+      const chunk = new Uint8Array(64 * 1024)
+      for (let i = 0; i < 256; i++) {
+        if (!responseStream.write(chunk))
+          await new Promise((resolve) => responseStream.once('drain', resolve))
+      }
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { onInvocation: (invocation) => started.resolve(invocation) })
+    const abort = new AbortController()
+    const response = await fetch(server.url, { signal: abort.signal })
+    await response.body!.getReader().read()
+    abort.abort()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gate.resolve()
+    const invocation = await started.promise
+    expect(await invocation.finished).toEqual({ state: 'succeeded' })
+  })
+})

@@ -1,0 +1,119 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  awslambda,
+  functionUrl,
+  type Invocation,
+  installAwslambdaGlobal,
+} from '../../src/mock/function-url.ts'
+
+const base = 'https://abc123.lambda-url.eu-west-1.on.aws/'
+const server = setupServer()
+
+beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
+afterEach(() => server.resetHandlers())
+afterAll(() => server.close())
+
+describe('functionUrl runs a Lambda handler in-process under msw/node', () => {
+  it('runs the documented handler module unchanged once the awslambda global is installed', async () => {
+    const uninstall = installAwslambdaGlobal()
+    try {
+      const { handler } = await import('../fixtures/documented-handler.mjs')
+      server.use(functionUrl(base, handler))
+      const response = await fetch(base)
+      expect(response.status).toBe(201)
+      expect(response.headers.get('x-custom-header')).toBe('sluice')
+      expect(response.headers.getSetCookie()).toEqual(['session=abc; Path=/; HttpOnly', 'theme=dark'])
+      expect(await response.text()).toBe('Hello from a streamed function URL.')
+    } finally {
+      uninstall()
+    }
+  })
+
+  it('builds the event from a POST with a JSON body, on any path under the URL', async () => {
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, {
+        headers: { 'content-type': 'application/json' },
+      })
+      await pipeline(
+        Readable.from([JSON.stringify(event)]),
+        responseStream as unknown as NodeJS.WritableStream,
+      )
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(`${base}reports/10?format=ndjson`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ month: '2026-10' }),
+    })
+    const event = (await response.json()) as Record<string, unknown> & {
+      requestContext: Record<string, unknown>
+    }
+    expect(event).toMatchObject({
+      version: '2.0',
+      rawPath: '/reports/10',
+      rawQueryString: 'format=ndjson',
+      queryStringParameters: { format: 'ndjson' },
+      isBase64Encoded: false,
+      body: '{"month":"2026-10"}',
+    })
+    expect(event.requestContext).toMatchObject({
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.eu-west-1.on.aws',
+      http: expect.objectContaining({ method: 'POST', path: '/reports/10' }),
+    })
+  })
+
+  it('surfaces a failure after the first byte as an error of the body read', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write('partial')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('lost the database midway')
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(base)
+    expect(response.status).toBe(200)
+    await expect(response.text()).rejects.toThrow(TypeError)
+  })
+
+  it('answers 502 with a JSON message for a failure before the first byte', async () => {
+    const handler = awslambda.streamifyResponse(async () => {
+      throw new Error('no credentials')
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(base)
+    expect(response.status).toBe(502)
+    expect(((await response.json()) as { Message: string }).Message).toMatch(/no credentials/)
+  })
+
+  it('cuts the body past the size cap', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write(new Uint8Array(800))
+      responseStream.end(new Uint8Array(800))
+    })
+    server.use(functionUrl(base, handler, { limits: { maxResponseBytes: 1000 } }))
+    const response = await fetch(base)
+    await expect(response.arrayBuffer()).rejects.toThrow(TypeError)
+  })
+
+  it('keeps the handler running after the client cancels the body', async () => {
+    const gate = Promise.withResolvers<void>()
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write('first')
+      await gate.promise
+      for (let i = 0; i < 64; i++) responseStream.write(new Uint8Array(64 * 1024))
+      responseStream.end()
+    })
+    server.use(functionUrl(base, handler, { onInvocation: (invocation) => started.resolve(invocation) }))
+    const response = await fetch(base)
+    const reader = response.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    gate.resolve()
+    expect(await (await started.promise).finished).toEqual({ state: 'succeeded' })
+  })
+})

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest'
+import { streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
+import { marker, request, setup } from './lambda-recorder.ts'
+
+const body = 'abcdefghijklmnopqrstuvwxyz'
+
+/** A deterministic body in uneven chunks, so range starts fall inside, at the start and at the end of chunks. */
+async function* letters(): AsyncGenerator<string> {
+  for (const part of ['abc', 'defghij', 'k', 'lmnopqrstu', 'vwxyz']) yield part
+}
+
+describe('Range over a deterministic body', () => {
+  it('answers bytes=N- with 206, a full Content-Range and the bytes from N when the length is known', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), {
+      awslambda,
+      length: 26,
+      etag: '"v1"',
+      request: request({ range: 'bytes=5-' }),
+    })
+    expect(stream.text).toBe('fghijklmnopqrstuvwxyz')
+    expect(preludes[0]).toEqual({
+      statusCode: 206,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'accept-ranges': 'bytes',
+        etag: '"v1"',
+        'content-length': '21',
+        'content-range': 'bytes 5-25/26',
+      },
+    })
+  })
+
+  it('answers with bytes N-*/* and ends with the marker of the complete body when the length is unknown', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), {
+      awslambda,
+      etag: '"v1"',
+      request: request({ range: 'bytes=11-' }),
+    })
+    expect(stream.text).toBe(`lmnopqrstuvwxyz${marker(26)}`)
+    expect(preludes[0]?.statusCode).toBe(206)
+    expect(preludes[0]?.headers?.['content-range']).toBe('bytes 11-*/*')
+    expect(preludes[0]?.headers?.['x-sluice-end']).toBe('marker')
+  })
+
+  it('returns exactly the bytes after N for every N inside the body', async () => {
+    for (let start = 0; start < body.length; start++) {
+      const { stream, awslambda } = setup()
+      await streamBytes(stream, letters(), {
+        awslambda,
+        range: true,
+        request: request({ range: `bytes=${start}-` }),
+      })
+      expect(stream.text).toBe(`${body.slice(start)}${marker(26)}`)
+    }
+  })
+
+  it('answers the full 200 when If-Range carries another ETag', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), {
+      awslambda,
+      length: 26,
+      etag: '"v2"',
+      request: request({ range: 'bytes=5-', 'if-range': '"v1"' }),
+    })
+    expect(stream.text).toBe(body)
+    expect(preludes[0]?.statusCode).toBe(200)
+    expect(preludes[0]?.headers?.['content-range']).toBeUndefined()
+    expect(preludes[0]?.headers?.etag).toBe('"v2"')
+  })
+
+  it('answers 206 when If-Range carries the same ETag', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), {
+      awslambda,
+      length: 26,
+      etag: '"v1"',
+      request: request({ range: 'bytes=20-', 'if-range': '"v1"' }),
+    })
+    expect(stream.text).toBe('uvwxyz')
+    expect(preludes[0]?.statusCode).toBe(206)
+  })
+
+  it('answers 416 with bytes */L, without reading the source, when N is past a known end', async () => {
+    const { stream, awslambda, preludes } = setup()
+    let pulled = false
+    async function* source(): AsyncGenerator<string> {
+      pulled = true
+      yield body
+    }
+    await streamBytes(stream, source(), {
+      awslambda,
+      length: 26,
+      etag: '"v1"',
+      request: request({ range: 'bytes=26-' }),
+    })
+    expect(pulled).toBe(false)
+    expect(preludes[0]?.statusCode).toBe(416)
+    expect(preludes[0]?.headers?.['content-range']).toBe('bytes */26')
+    expect(stream.text.length).toBeGreaterThan(0)
+  })
+
+  it('answers 416 with bytes */L once the source ends before N when the length is unknown', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), { awslambda, etag: 'v1', request: request({ range: 'bytes=40-' }) })
+    expect(preludes).toHaveLength(1)
+    expect(preludes[0]?.statusCode).toBe(416)
+    expect(preludes[0]?.headers?.['content-range']).toBe('bytes */26')
+  })
+
+  it('serves NDJSON ranges the same way', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const rows = [{ n: 1 }, { n: 2 }, { n: 3 }]
+    await streamNdjson(stream, rows, { awslambda, etag: '"rows"', request: request({ range: 'bytes=8-' }) })
+    expect(stream.text).toBe(`{"n":2}\n{"n":3}\n${marker(24)}`)
+    expect(preludes[0]?.statusCode).toBe(206)
+  })
+
+  it('announces Accept-Ranges and a quoted ETag on a full response', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), { awslambda, etag: 'v1' })
+    expect(preludes[0]?.statusCode).toBe(200)
+    expect(preludes[0]?.headers?.['accept-ranges']).toBe('bytes')
+    expect(preludes[0]?.headers?.etag).toBe('"v1"')
+  })
+
+  it('ignores Range when the body is not declared deterministic', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), { awslambda, request: request({ range: 'bytes=5-' }) })
+    expect(stream.text).toBe(`${body}${marker(26)}`)
+    expect(preludes[0]?.statusCode).toBe(200)
+    expect(preludes[0]?.headers?.['accept-ranges']).toBeUndefined()
+  })
+
+  it('ignores range forms other than bytes=N-', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, letters(), { awslambda, range: true, request: request({ range: 'bytes=0-4' }) })
+    expect(preludes[0]?.statusCode).toBe(200)
+    expect(stream.text).toBe(`${body}${marker(26)}`)
+  })
+
+  it('ignores Range on a response whose status is not 200', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, 'gone', {
+      awslambda,
+      statusCode: 410,
+      etag: '"x"',
+      request: request({ range: 'bytes=1-' }),
+    })
+    expect(preludes[0]?.statusCode).toBe(410)
+    expect(stream.text).toBe('gone')
+  })
+
+  it('ignores Range for SSE, whose heartbeats make the bytes timing-dependent', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamSse(stream, ['a'], { awslambda, request: request({ range: 'bytes=3-' }) })
+    expect(preludes[0]?.statusCode).toBe(200)
+    expect(preludes[0]?.headers?.['accept-ranges']).toBeUndefined()
+    expect(stream.text).toBe(`data: a\n\n${marker(9)}`)
+  })
+
+  it('refuses a weak ETag, since byte ranges need a strong one', async () => {
+    const { stream, awslambda } = setup()
+    await expect(streamBytes(stream, 'x', { awslambda, etag: 'W/"v1"' })).rejects.toThrow(/weak ETag W\/"v1"/)
+  })
+})

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { formatSseEvent, type SseMessage, streamSse } from '../../src/lambda/index.ts'
+import { marker, request, setup, until } from './lambda-recorder.ts'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('formatSseEvent', () => {
+  it('writes id, event, retry and data fields, then the blank line that dispatches the event', () => {
+    expect(formatSseEvent({ id: '7', event: 'token', retry: 500, data: 'hi' })).toBe(
+      'id: 7\nevent: token\nretry: 500\ndata: hi\n\n',
+    )
+  })
+
+  it('takes a string as the data of a plain message', () => {
+    expect(formatSseEvent('hello')).toBe('data: hello\n\n')
+  })
+
+  it('splits multi-line data into one data line per line, whatever the line ending', () => {
+    expect(formatSseEvent({ data: 'a\nb\r\nc\rd' })).toBe('data: a\ndata: b\ndata: c\ndata: d\n\n')
+  })
+
+  it('sends data that is not a string as JSON', () => {
+    expect(formatSseEvent({ data: { text: 'x', n: [1] } })).toBe('data: {"text":"x","n":[1]}\n\n')
+  })
+
+  it('writes comments as lines that start with a colon', () => {
+    expect(formatSseEvent({ comment: 'keep\nalive', id: '1' })).toBe(': keep\n: alive\nid: 1\n\n')
+  })
+
+  it('refuses an id with a line break, which would corrupt the stream', () => {
+    expect(() => formatSseEvent({ id: 'a\nb', data: 'x' })).toThrow(
+      'sluice/lambda: streamSse got an event whose id contains a line break or NUL; remove it (only data may span lines).',
+    )
+  })
+})
+
+describe('streamSse', () => {
+  it('writes the events, then the end marker, with SSE headers and the marker announced', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamSse(stream, [{ id: '1', data: 'a' }, 'b'], { awslambda })
+    expect(stream.text).toBe(`id: 1\ndata: a\n\ndata: b\n\n${marker(24)}`)
+    expect(preludes[0]).toEqual({
+      statusCode: 200,
+      headers: {
+        'cache-control': 'no-cache',
+        'content-type': 'text/event-stream; charset=utf-8',
+        'x-sluice-end': 'marker',
+      },
+    })
+  })
+
+  it('sends the retry field first when the option is given', async () => {
+    const { stream, awslambda } = setup()
+    await streamSse(stream, ['x'], { awslambda, retry: 2000 })
+    expect(stream.text).toBe(`retry: 2000\n\ndata: x\n\n${marker(22)}`)
+  })
+
+  it('replays the events after the Last-Event-ID the request carries', async () => {
+    const { stream, awslambda } = setup()
+    const tokens = ['a', 'b', 'c', 'd']
+    const source = (lastId: string | undefined) =>
+      tokens
+        .map((data, i): SseMessage => ({ id: String(i), data }))
+        .slice(lastId === undefined ? 0 : Number(lastId) + 1)
+    await streamSse(stream, source, { awslambda, request: request({ 'last-event-id': '1' }) })
+    expect(stream.text).toBe(`id: 2\ndata: c\n\nid: 3\ndata: d\n\n${marker(30)}`)
+  })
+
+  it('falls back to the cursor query parameter when the request has no Last-Event-ID', async () => {
+    const { stream, awslambda } = setup()
+    const seen: (string | undefined)[] = []
+    await streamSse(
+      stream,
+      (lastId) => {
+        seen.push(lastId)
+        return []
+      },
+      { awslambda, request: request({}, 'cursor=9') },
+    )
+    expect(seen).toEqual(['9'])
+  })
+
+  it('sends a heartbeat comment after 15 seconds without an event, by default', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      yield 'a'
+      await gate.promise
+      yield 'b'
+    }
+    const done = streamSse(stream, slow(), { awslambda })
+    await until(() => stream.text === 'data: a\n\n')
+    await vi.advanceTimersByTimeAsync(14_999)
+    expect(stream.text).toBe('data: a\n\n')
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => stream.text === 'data: a\n\n:\n\n')
+    gate.resolve()
+    await done
+    expect(stream.text).toBe(`data: a\n\n:\n\ndata: b\n\n${marker(21)}`)
+  })
+
+  it('repeats heartbeats at the given interval while the source stays idle, and none once it is busy', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda, log } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      await gate.promise
+      for (let i = 0; i < 3; i++) yield String(i)
+    }
+    const done = streamSse(stream, slow(), { awslambda, heartbeatMs: 100 })
+    await vi.advanceTimersByTimeAsync(100)
+    await until(() => stream.chunks.length === 1)
+    await vi.advanceTimersByTimeAsync(100)
+    await until(() => stream.chunks.length === 2)
+    gate.resolve()
+    await done
+    const writes = log.flatMap((h) => (h.type === 'write' ? [h.text] : []))
+    expect(writes).toEqual([':\n\n', ':\n\n', 'data: 0\n\n', 'data: 1\n\n', 'data: 2\n\n', marker(33)])
+    expect(log[0]?.type).toBe('prelude')
+  })
+
+  it('sends no heartbeat when heartbeatMs is 0', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      yield 'a'
+      await gate.promise
+    }
+    const done = streamSse(stream, slow(), { awslambda, heartbeatMs: 0 })
+    await until(() => stream.chunks.length === 1)
+    await vi.advanceTimersByTimeAsync(60_000)
+    gate.resolve()
+    await done
+    expect(stream.text).toBe(`data: a\n\n${marker(9)}`)
+  })
+
+  it('destroys the stream with a source error after the first event, and writes no marker', async () => {
+    const { stream, awslambda } = setup()
+    const failure = new Error('model crashed')
+    stream.on('error', () => {})
+    async function* failing(): AsyncGenerator<SseMessage> {
+      yield 'a'
+      throw failure
+    }
+    await expect(streamSse(stream, failing(), { awslambda })).rejects.toBe(failure)
+    expect(stream.destroyed).toBe(true)
+    expect(stream.text).toBe('data: a\n\n')
+  })
+})

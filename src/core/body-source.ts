@@ -12,6 +12,11 @@ export interface ChunkSource {
   read(): Promise<Uint8Array | undefined>
   /** Stops reading and releases the connection. Idempotent. */
   cancel(reason?: unknown): Promise<void>
+  /**
+   * Whether `cancel()` stopped the source before its end: a read then returns `undefined`, which consumers
+   * must not take for the end of the body (a partial line is not a line).
+   */
+  readonly cancelled?: boolean
 }
 
 /** What a body source needs to know about the request it reads. */
@@ -44,10 +49,12 @@ export class BodySource implements ChunkSource {
   readonly #where: string
   /** Bytes delivered. */
   offset = 0
+  cancelled = false
   #finished = false
   #waitingSince: number | undefined
   #watchdog: ReturnType<typeof setTimeout> | undefined
   #idleFired: TimeoutError | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(init: SourceInit) {
     this.#init = init
@@ -61,6 +68,16 @@ export class BodySource implements ChunkSource {
     if (init.progress.total === undefined && this.#expected !== undefined)
       init.progress.total = this.#expected
     if (response.headers.get(END_MARKER_HEADER) === 'marker') this.#marker = new EndMarkerTrap()
+    // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
+    // ignores signals): cancel the reader, and let the pending or next read reject with the reason.
+    const { signal } = init
+    if (signal !== undefined) {
+      if (signal.aborted) this.#reader.cancel(signal.reason).catch(() => {})
+      else {
+        this.#onAbort = () => void this.#reader.cancel(signal.reason).catch(() => {})
+        signal.addEventListener('abort', this.#onAbort, { once: true })
+      }
+    }
   }
 
   async read(): Promise<Uint8Array | undefined> {
@@ -79,6 +96,8 @@ export class BodySource implements ChunkSource {
       if (this.#idleFired) throw this.#fail(this.#idleFired)
       const expired = this.#init.expired()
       if (expired) throw this.#fail(expired)
+      const signal = this.#init.signal
+      if (signal?.aborted && !this.#finished) throw this.#fail(signal.reason)
       if (result.done) {
         if (this.#finished) return undefined
         return this.#end()
@@ -96,6 +115,7 @@ export class BodySource implements ChunkSource {
   async cancel(reason?: unknown): Promise<void> {
     if (this.#finished) return
     this.#finished = true
+    this.cancelled = true
     this.#disarm()
     await this.#reader.cancel(reason).catch(() => {})
   }
@@ -110,6 +130,8 @@ export class BodySource implements ChunkSource {
 
   #end(): Uint8Array | undefined {
     let rest: Uint8Array | undefined
+    // A declared length counts the marker line too: it was received, only not delivered.
+    let markerBytes = 0
     if (this.#marker !== undefined) {
       const held = this.#marker.held
       const { rest: bytes, proven } = this.#marker.end(this.offset)
@@ -124,10 +146,11 @@ export class BodySource implements ChunkSource {
         )
       }
       if (bytes.length > 0) rest = bytes
+      markerBytes = held - bytes.length
     }
     if (rest !== undefined) this.#count(rest.length)
     const expected = this.#expected
-    if (expected !== undefined && this.offset < expected) {
+    if (expected !== undefined && this.offset + markerBytes < expected) {
       throw this.#fail(
         new TruncatedError(
           `The body of ${this.#where} ended after ${this.offset} of ${expected} bytes; the stream was cut. Enable \`resume\` to continue it.`,
@@ -191,6 +214,8 @@ export class BodySource implements ChunkSource {
   #disarm(): void {
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog)
     this.#watchdog = undefined
+    if (this.#onAbort !== undefined) this.#init.signal?.removeEventListener('abort', this.#onAbort)
+    this.#onAbort = undefined
   }
 }
 

@@ -8,7 +8,7 @@ import type { ChunkSource } from './body-source.ts'
 export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource, ChunkSource] {
   const queues: [Uint8Array[], Uint8Array[]] = [[], []]
   const buffered = [0, 0]
-  const cancelled = [false, false]
+  const cancelled: [boolean, boolean] = [false, false]
   let ended = false
   let failure: { error: unknown } | undefined
   let reading: Promise<void> | undefined
@@ -43,6 +43,9 @@ export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource,
   const branch = (i: 0 | 1): ChunkSource => {
     const other = i === 0 ? 1 : 0
     return {
+      get cancelled() {
+        return cancelled[i]
+      },
       async read() {
         for (;;) {
           const chunk = queues[i].shift()

@@ -8,13 +8,19 @@ export function bytesOf(part: Part): Uint8Array {
   return typeof part === 'string' ? encoder.encode(part) : part
 }
 
-/** A pull-based body that yields `parts` one per pull and counts the pulls. */
+/** A pull-based body that yields `parts` one per pull and counts the pulls and the cancels. */
 export function bodyOf(
   parts: Part[],
   after?: { error?: unknown },
-): { stream: ReadableStream<Uint8Array>; pulls: () => number; cancelled: () => unknown } {
+): {
+  stream: ReadableStream<Uint8Array>
+  pulls: () => number
+  cancelled: () => unknown
+  cancels: () => number
+} {
   let i = 0
   let pulls = 0
+  let cancels = 0
   let cancelledWith: unknown
   const stream = new ReadableStream<Uint8Array>(
     {
@@ -25,12 +31,13 @@ export function bodyOf(
         else controller.close()
       },
       cancel(reason) {
+        cancels++
         cancelledWith = reason ?? 'cancelled'
       },
     },
     { highWaterMark: 0 },
   )
-  return { stream, pulls: () => pulls, cancelled: () => cancelledWith }
+  return { stream, pulls: () => pulls, cancelled: () => cancelledWith, cancels: () => cancels }
 }
 
 export function responseOf(parts: Part[], init: ResponseInit & { error?: unknown } = {}): Response {

@@ -22,8 +22,10 @@ export async function* consumeBytes(
       for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
         for (const piece of rechunker.push(chunk)) yield piece
       }
-      for (const piece of rechunker.end()) yield piece
     }
+    // A cancelled source reads as ended: that is not the body's end, and a partial chunk is not flushed.
+    if (source.cancelled === true) return
+    if (rechunker !== undefined) for (const piece of rechunker.end()) yield piece
     outcome = 'done'
   } catch (error) {
     outcome = 'error'

@@ -35,6 +35,7 @@ export async function* consumeEvents<T>(
   try {
     stream: for (;;) {
       const chunk = await source.read()
+      if (chunk === undefined && source.cancelled === true) return
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
       for (let j = 0; j < events.length; j++) {
         const event = events[j]!

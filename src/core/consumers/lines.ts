@@ -21,11 +21,13 @@ export async function* consumeLines(
   try {
     for (;;) {
       const chunk = await source.read()
+      if (chunk === undefined && source.cancelled === true) return
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
       for (let j = 0; j < lines.length; j++) {
         progress.item()
         yield lines[j]!
       }
+      if (decoder.failure) throw decoder.failure
       if (chunk === undefined) break
     }
     outcome = 'done'

@@ -28,6 +28,7 @@ export async function* consumeNdjson<T>(
   try {
     for (;;) {
       const chunk = await source.read()
+      if (chunk === undefined && source.cancelled === true) return
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
       for (let j = 0; j < lines.length; j++) {
         const line = lines[j]!

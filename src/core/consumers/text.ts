@@ -19,7 +19,9 @@ export async function* consumeText(
     for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
       const text = decoder.decode(chunk)
       if (text !== '') yield text
+      if (decoder.failure) throw decoder.failure
     }
+    if (source.cancelled === true) return
     const tail = decoder.end()
     if (tail !== '') yield tail
     outcome = 'done'

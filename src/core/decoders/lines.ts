@@ -1,5 +1,6 @@
 import { LimitError } from '../errors/limit-error.ts'
-import { Utf8Decoder } from './utf8.ts'
+import type { ParseError } from '../errors/parse-error.ts'
+import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 const EMPTY: string[] = []
 
@@ -15,7 +16,8 @@ export class LineDecoder {
   readonly #utf8: Utf8Decoder
   readonly #maxLine: number
   #parts: string[] = []
-  #partLength = 0
+  /** UTF-8 bytes of the partial line (a lower bound for its first part, exact for what follows). */
+  #partBytes = 0
   /** Lines completed before the current batch. */
   #linesBefore = 0
   /** Text of the last chunk, and the carried partial line that preceded it, for lazy offsets. */
@@ -31,7 +33,9 @@ export class LineDecoder {
   /** The complete lines that `chunk` finishes. The array is fresh; the caller may keep it. */
   push(chunk: Uint8Array): string[] {
     this.#linesBefore += this.#batchLength
-    return this.#split(this.#utf8.decode(chunk))
+    const before = this.#utf8.offsetBefore('')
+    const text = this.#utf8.decode(chunk)
+    return this.#split(text, this.#utf8.offsetBefore('') - before)
   }
 
   /** Flushes: the final unterminated line, if any. */
@@ -41,16 +45,21 @@ export class LineDecoder {
     if (tail !== '') this.#parts.push(tail)
     const last = this.#partialText()
     this.#parts = []
-    this.#partLength = 0
+    this.#partBytes = 0
     this.#carried = ''
     this.#text = last
     if (last === '') {
       this.#batchLength = 0
       return EMPTY
     }
-    if (last.length > this.#maxLine) throw this.#tooLong()
+    if (this.#isTooLong(last)) throw this.#tooLong()
     this.#batchLength = 1
     return [stripCR(last)]
+  }
+
+  /** With `fatal`: invalid UTF-8 found after the lines just returned; deliver them, then throw this. */
+  get failure(): ParseError | undefined {
+    return this.#utf8.failure
   }
 
   /** 1-based line number of line `j` of the last batch. */
@@ -77,7 +86,7 @@ export class LineDecoder {
   /** Forgets any partial line: the next chunk starts a fresh record (a resumed stream). */
   reset(): void {
     this.#parts = []
-    this.#partLength = 0
+    this.#partBytes = 0
     this.#utf8.reset()
   }
 
@@ -85,15 +94,16 @@ export class LineDecoder {
     return this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('')
   }
 
-  #split(text: string): string[] {
+  /** `bytes`: the UTF-8 length of `text`, known from the decoder's counters without scanning it. */
+  #split(text: string, bytes: number): string[] {
     this.#text = text
     if (text.indexOf('\n') === -1) {
       this.#carried = ''
       this.#batchLength = 0
       if (text !== '') {
         this.#parts.push(text)
-        this.#partLength += text.length
-        if (this.#partLength > this.#maxLine) throw this.#tooLong()
+        this.#partBytes += bytes
+        if (this.#partBytes > this.#maxLine) throw this.#tooLong()
       }
       return EMPTY
     }
@@ -103,20 +113,27 @@ export class LineDecoder {
       this.#carried = this.#partialText()
       lines[0] = this.#carried + lines[0]
       this.#parts = []
-      this.#partLength = 0
+      this.#partBytes = 0
     } else this.#carried = ''
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
-      if (line.length > this.#maxLine) throw this.#tooLong()
+      if (this.#isTooLong(line)) throw this.#tooLong()
       if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1)
     }
     if (rest !== '') {
+      if (this.#isTooLong(rest)) throw this.#tooLong()
       this.#parts.push(rest)
-      this.#partLength = rest.length
-      if (rest.length > this.#maxLine) throw this.#tooLong()
+      this.#partBytes = rest.length
     }
     this.#batchLength = lines.length
     return lines
+  }
+
+  // The limit is in bytes. A line has at most 3 UTF-8 bytes per UTF-16 unit, so only a line longer than a
+  // third of the limit is measured exactly: ordinary lines cost one comparison.
+  #isTooLong(line: string): boolean {
+    const n = line.length
+    return n > this.#maxLine || (n * 3 > this.#maxLine && utf8Length(line) > this.#maxLine)
   }
 
   #tooLong(): LimitError {

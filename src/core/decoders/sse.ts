@@ -4,7 +4,8 @@ import { Utf8Decoder } from './utf8.ts'
 
 /**
  * One server-sent event, as the WHATWG event-stream rules define it: `event` defaults to `'message'`, `id` is
- * the last event ID in force when the event was dispatched (it persists across events until a new `id:` field),
+ * the last event ID in force when the event was dispatched (it persists across events until a new `id:` field;
+ * `undefined` before any, and again after an empty `id:` resets it),
  * `retry` the reconnection time the server last asked for.
  */
 export interface ServerSentEvent<T = string> {
@@ -39,8 +40,12 @@ export class SseDecoder {
     this.#utf8 = new Utf8Decoder(false)
     this.#parser = createParser({
       maxBufferSize: options.maxEventBytes,
+      // The parser reports an `id:` field once per dispatch, with or without data: a block that only sets
+      // an id still moves the last event ID, and an empty `id:` resets it (WHATWG "dispatch the event").
+      onId: (id) => {
+        this.lastEventId = id === '' ? undefined : id
+      },
       onEvent: (message) => {
-        if (message.id !== undefined) this.lastEventId = message.id
         this.count++
         this.#out.push({
           id: this.lastEventId,

@@ -12,17 +12,25 @@ export class Utf8Decoder {
   /** Bytes at the end of the input that the TextDecoder holds back as an incomplete sequence. */
   #pending = 0
   #need = 0
+  /** The held-back bytes themselves (a view, at most 3 bytes), valid while `#pending > 0`. */
+  #held: Uint8Array = new Uint8Array(0)
+  /**
+   * With `fatal`, the error found in the last chunk, whose valid text before the bad byte was returned first:
+   * a caller delivers that text, then throws this. Any later call throws it too.
+   */
+  failure: ParseError | undefined
 
   constructor(fatal = false) {
     this.#decoder = new TextDecoder('utf-8', { fatal })
   }
 
   decode(chunk: Uint8Array): string {
+    if (this.failure) throw this.failure
     let text: string
     try {
       text = this.#decoder.decode(chunk, { stream: true })
     } catch (error) {
-      throw this.#invalid(chunk, error)
+      return this.#invalid(chunk, error)
     }
     this.fed += chunk.length
     this.#track(chunk)
@@ -31,6 +39,7 @@ export class Utf8Decoder {
 
   /** Flushes a trailing incomplete sequence (U+FFFD, or a ParseError with `fatal`). */
   end(): string {
+    if (this.failure) throw this.failure
     try {
       const text = this.#decoder.decode()
       this.#pending = 0
@@ -71,10 +80,12 @@ export class Utf8Decoder {
             this.#need = length
           }
         }
-        return
+        break
       }
+      if (this.#pending > 0) this.#held = chunk.subarray(n - this.#pending)
       return
     }
+    const before = this.#held
     for (let i = 0; i < n; i++) {
       const b = chunk[i]!
       if ((b & 0xc0) === 0x80) {
@@ -86,17 +97,42 @@ export class Utf8Decoder {
         this.#pending = 0
       }
     }
+    const pending = this.#pending
+    if (pending > n) {
+      const held = new Uint8Array(pending)
+      held.set(before.subarray(before.length - (pending - n)), 0)
+      held.set(chunk, pending - n)
+      this.#held = held
+    } else if (pending > 0) this.#held = chunk.subarray(n - pending)
   }
 
-  #invalid(chunk: Uint8Array, cause: unknown): ParseError {
-    const at = firstInvalidByte(chunk, this.#pending)
-    const bad = Array.from(chunk.subarray(at, at + 4), (b) => b.toString(16).padStart(2, '0')).join(' ')
-    return new ParseError(
+  /** Records the error and returns the valid text before the bad byte; throws at once if there is none. */
+  #invalid(chunk: Uint8Array, cause: unknown): string {
+    // A sequence begun in an earlier chunk and cut short here is reported at its lead byte, as it would be
+    // had the body arrived in one chunk.
+    let carried = 0
+    while (carried < this.#pending && carried < chunk.length && (chunk[carried]! & 0xc0) === 0x80) carried++
+    const cut = this.#pending > 0 && this.#pending + carried < this.#need && carried < chunk.length
+    const at = cut ? -this.#pending : firstInvalidByte(chunk, carried)
+    const bad = Array.from(chunk.subarray(Math.max(0, at), Math.max(0, at) + 4), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join(' ')
+    const error = new ParseError(
       'utf8',
       'The body is not valid UTF-8 (pass `fatal: false` to replace bad bytes with U+FFFD)',
       { line: 0, offset: this.fed + at, excerpt: bad },
       { cause },
     )
+    this.failure = error
+    if (at <= 0) throw error
+    // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
+    const pending = this.#pending
+    const valid = new Uint8Array(pending + at)
+    if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
+    valid.set(chunk.subarray(0, at), pending)
+    const text = new TextDecoder('utf-8', { ignoreBOM: this.fed - pending > 0 }).decode(valid)
+    if (text === '') throw error
+    return text
   }
 }
 
@@ -118,10 +154,9 @@ export function utf8Length(text: string): number {
   return bytes
 }
 
-/** Index of the first byte that breaks UTF-8 in `bytes`, skipping `carried` continuation bytes at its start. */
-function firstInvalidByte(bytes: Uint8Array, carried: number): number {
-  let i = 0
-  while (carried > 0 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++
+/** Index of the first byte that breaks UTF-8 in `bytes`, starting after `start` carried continuation bytes. */
+function firstInvalidByte(bytes: Uint8Array, start: number): number {
+  let i = start
   while (i < bytes.length) {
     const b = bytes[i]!
     const length =
@@ -129,7 +164,17 @@ function firstInvalidByte(bytes: Uint8Array, carried: number): number {
     if (length === 0) return i
     for (let k = 1; k < length; k++) {
       if (i + k >= bytes.length) return i
-      if ((bytes[i + k]! & 0xc0) !== 0x80) return i
+      const c = bytes[i + k]!
+      if ((c & 0xc0) !== 0x80) return i
+      // Overlong forms, surrogates and code points past U+10FFFF are ruled out by the second byte.
+      if (
+        k === 1 &&
+        ((b === 0xe0 && c < 0xa0) ||
+          (b === 0xed && c > 0x9f) ||
+          (b === 0xf0 && c < 0x90) ||
+          (b === 0xf4 && c > 0x8f))
+      )
+        return i
     }
     i += length
   }

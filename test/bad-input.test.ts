@@ -1,0 +1,235 @@
+import { describe, expect, inject, it } from 'vitest'
+import { z } from 'zod'
+import {
+  fromResponse,
+  isHTTPError,
+  isLimitError,
+  isNetworkError,
+  isParseError,
+  isTruncatedError,
+  isValidationError,
+  type ParseError,
+  sluice,
+  type ValidationError,
+} from '../src/index.ts'
+import { chunkings, concatBytes, encode } from './support/chunking.ts'
+import { bodyOf } from './support/streams.ts'
+
+/** Iterates to the end or the first error, keeping what was delivered. */
+async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
+  const items: T[] = []
+  try {
+    for await (const item of iterable) items.push(item)
+  } catch (error) {
+    return { items, error }
+  }
+  return { items, error: undefined }
+}
+
+const open = (chunks: Array<string | Uint8Array>, options = {}) =>
+  fromResponse(new Response(bodyOf(chunks).stream), options)
+
+describe('a malformed NDJSON line', () => {
+  // Line 3 starts at byte 3 (BOM) + 18 ("{"s":"é😀"}\r\n" is 16 bytes... computed below).
+  const head = '\uFEFF{"s":"é😀"}\r\n\r\n{"n":2}\n'
+  const body = `${head}{"n": oops}\n{"n":4}\n`
+  const badOffset = encode(head).length
+  const bytes = encode(body)
+
+  it('is a ParseError with its 1-based line, the byte offset of its start and an excerpt, under any chunking', async () => {
+    for (const [label, chunks] of chunkings(bytes)) {
+      const { items, error } = await drain((await open(chunks)).ndjson())
+      expect(items, label).toEqual([{ s: 'é😀' }, { n: 2 }])
+      expect(isParseError(error), label).toBe(true)
+      const { type, line, offset, excerpt } = error as ParseError
+      expect({ type, line, offset, excerpt }, label).toEqual({
+        type: 'ndjson',
+        line: 4,
+        offset: badOffset,
+        excerpt: '{"n": oops}',
+      })
+    }
+  })
+
+  it('names the line and the byte offset in its message', async () => {
+    const { error } = await drain((await open([bytes])).ndjson())
+    expect((error as Error).message).toContain(`line 4, byte ${badOffset}`)
+  })
+
+  it("is skipped with onInvalid: 'skip', and the records after it are delivered", async () => {
+    const { items, error } = await drain((await open([bytes])).ndjson(undefined, { onInvalid: 'skip' }))
+    expect(error).toBeUndefined()
+    expect(items).toEqual([{ s: 'é😀' }, { n: 2 }, { n: 4 }])
+  })
+
+  it('is passed to an onInvalid callback, and the stream goes on', async () => {
+    const seen: unknown[] = []
+    const res = await open([bytes])
+    const { items } = await drain(res.ndjson(undefined, { onInvalid: (e) => seen.push(e) }))
+    expect(items).toEqual([{ s: 'é😀' }, { n: 2 }, { n: 4 }])
+    expect(seen).toHaveLength(1)
+    expect(isParseError(seen[0]) && seen[0].line).toBe(4)
+  })
+})
+
+describe('a record that fails the schema', () => {
+  const Row = z.object({ id: z.number() })
+  const body = '{"id":1}\n{"id":"two"}\n{"id":3}\n'
+
+  it('is a ValidationError with the 0-based index and the issues, not a transport error', async () => {
+    const { items, error } = await drain((await open([body])).ndjson(Row))
+    expect(items).toEqual([{ id: 1 }])
+    expect(isValidationError(error)).toBe(true)
+    expect(isNetworkError(error) || isTruncatedError(error) || isParseError(error)).toBe(false)
+    const { index, issues } = error as ValidationError
+    expect(index).toBe(1)
+    expect(issues[0]?.path).toEqual(['id'])
+  })
+
+  it('is reported to onInvalid with its index, counting skipped records', async () => {
+    const seen: number[] = []
+    const res = await open(['not json\n', body])
+    const { items } = await drain(
+      res.ndjson(Row, { onInvalid: (e) => seen.push(isValidationError(e) ? e.index : -1) }),
+    )
+    expect(items).toEqual([{ id: 1 }, { id: 3 }])
+    expect(seen).toEqual([-1, 2])
+  })
+
+  it('in events() data is a ValidationError too', async () => {
+    const res = await open(['data: {"id":1}\n\ndata: {"id":"x"}\n\n'])
+    const { items, error } = await drain(res.events({ schema: Row }))
+    expect(items.map((e) => e.data)).toEqual([{ id: 1 }])
+    expect(isValidationError(error) && error.index).toBe(1)
+  })
+
+  it('in events({ json: true }) data that is not JSON is a ParseError of type sse', async () => {
+    const res = await open(['data: {"id":1}\n\ndata: {oops\n\n'])
+    const { items, error } = await drain(res.events({ json: true }))
+    expect(items).toHaveLength(1)
+    expect(isParseError(error) && error.type).toBe('sse')
+  })
+})
+
+describe('invalid UTF-8', () => {
+  const bytes = concatBytes([
+    encode('fine\nstill é fine\nbad '),
+    Uint8Array.of(0xc3, 0x28),
+    encode(' here\n'),
+  ])
+  const badAt = encode('fine\nstill é fine\nbad ').length
+
+  it('with text({ fatal: true }) is a ParseError of type utf8 at the bad byte, under any chunking', async () => {
+    for (const [label, chunks] of chunkings(bytes)) {
+      const { items, error } = await drain((await open(chunks)).text({ fatal: true }))
+      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+        type: 'utf8',
+        offset: badAt,
+      })
+      expect(items.join(''), label).toBe(new TextDecoder().decode(bytes.subarray(0, badAt)))
+    }
+  })
+
+  it('with lines({ fatal: true }) is a ParseError of type utf8 after the good lines, under any chunking', async () => {
+    for (const [label, chunks] of chunkings(bytes)) {
+      const { items, error } = await drain((await open(chunks)).lines({ fatal: true }))
+      expect(items, label).toEqual(['fine', 'still é fine'])
+      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+        type: 'utf8',
+        offset: badAt,
+      })
+    }
+  })
+
+  it('without fatal becomes U+FFFD', async () => {
+    const res = await open([bytes])
+    expect(await res.collect.text()).toContain('bad \uFFFD( here')
+  })
+})
+
+describe('limits', () => {
+  it('an endless line is a LimitError maxLineBytes, read no further than the limit', async () => {
+    const max = 4096
+    const chunk = 'x'.repeat(256)
+    const body = bodyOf(Array.from({ length: 1000 }, () => chunk))
+    const res = await fromResponse(new Response(body.stream), { maxLineBytes: max })
+    const { error } = await drain(res.lines())
+    expect(isLimitError(error) && error.limit).toBe('maxLineBytes')
+    // Memory stays bounded: it stopped within a couple of chunks after the limit, and cancelled the body.
+    expect(body.pulls()).toBeLessThanOrEqual(max / chunk.length + 3)
+    expect(body.cancels()).toBe(1)
+    expect(res.progress.state).toBe('error')
+  })
+
+  it('an endless NDJSON record is a LimitError maxLineBytes', async () => {
+    const res = await open(['{"a":"', ...Array.from({ length: 100 }, () => 'y'.repeat(100))], {
+      maxLineBytes: 1000,
+    })
+    const { error } = await drain(res.ndjson())
+    expect(isLimitError(error) && error.limit).toBe('maxLineBytes')
+  })
+
+  it('an oversized SSE event is a LimitError maxEventBytes, after the events before it', async () => {
+    const res = await open(
+      ['data: small\n\n', ...Array.from({ length: 100 }, () => `data: ${'z'.repeat(100)}\n`)],
+      {
+        maxEventBytes: 1000,
+      },
+    )
+    const { items, error } = await drain(res.events())
+    expect(items.map((e) => e.data)).toEqual(['small'])
+    expect(isLimitError(error) && error.limit).toBe('maxEventBytes')
+  })
+
+  it('a body larger than maxBytes is a LimitError maxBytes', async () => {
+    const body = bodyOf(Array.from({ length: 100 }, () => 'b'.repeat(100)))
+    const res = await fromResponse(new Response(body.stream), { maxBytes: 1000 })
+    const { error } = await drain(res.bytes())
+    expect(isLimitError(error) && { limit: error.limit, max: error.max }).toEqual({
+      limit: 'maxBytes',
+      max: 1000,
+    })
+    expect(body.pulls()).toBeLessThanOrEqual(12)
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('maxBytes bounds collect.bytes() too', async () => {
+    const res = await open(
+      Array.from({ length: 100 }, () => 'b'.repeat(100)),
+      { maxBytes: 1000 },
+    )
+    await expect(res.collect.bytes()).rejects.toMatchObject({ name: 'LimitError', limit: 'maxBytes' })
+  })
+
+  it('rejects a limit that is not a positive number with a RangeError', async () => {
+    await expect(open(['x'], { maxLineBytes: 0 })).rejects.toThrow(RangeError)
+  })
+})
+
+describe('status and misuse', () => {
+  it('a non-2xx status from a real server is an HTTPError with the status and an excerpt', async () => {
+    const error = await sluice(`${inject('serverUrl')}/status?code=503&body=busy`, { retry: 0 }).catch(
+      (e: unknown) => e,
+    )
+    expect(isHTTPError(error) && { status: error.status, excerpt: error.excerpt }).toEqual({
+      status: 503,
+      excerpt: 'busy',
+    })
+  })
+
+  it('a second consumer is a TypeError that says to use tee()', async () => {
+    const res = await open(['a\n'])
+    res.lines()
+    expect(() => res.ndjson()).toThrow(TypeError)
+    expect(() => res.text()).toThrow(/tee\(\)/)
+    expect(() => res.body).toThrow(/lines\(\)/)
+  })
+
+  it('iterating one consumer twice throws', async () => {
+    const res = await open(['a\nb\n'])
+    const lines = res.lines()
+    const first = await drain(lines)
+    expect(first.items).toEqual(['a', 'b'])
+    expect(() => lines[Symbol.asyncIterator]()).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,197 @@
+import { describe, expect, inject, it } from 'vitest'
+import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { bodyOf, collect } from './support/streams.ts'
+
+const records = (n: number): string[] => Array.from({ length: n }, (_, i) => `{"n":${i}}\n`)
+
+/** A body that sends `parts`, then stays silent forever, counting cancels. */
+function hangingBody(parts: string[]): { stream: ReadableStream<Uint8Array>; cancels: () => unknown[] } {
+  const reasons: unknown[] = []
+  let i = 0
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (i < parts.length) controller.enqueue(encode(parts[i++]!))
+        else return new Promise<void>(() => {})
+      },
+      cancel(reason) {
+        reasons.push(reason)
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { stream, cancels: () => reasons }
+}
+
+const consumers = {
+  'bytes()': (res: StreamResponse) => res.bytes(),
+  'text()': (res: StreamResponse) => res.text(),
+  'lines()': (res: StreamResponse) => res.lines(),
+  'ndjson()': (res: StreamResponse) => res.ndjson(),
+  'events()': (res: StreamResponse) => res.events(),
+} as const
+
+const sseRecords = (n: number): string[] => Array.from({ length: n }, (_, i) => `data: ${i}\n\n`)
+
+describe('cancelling a body that sluice reads', () => {
+  for (const [name, consume] of Object.entries(consumers)) {
+    it(`break out of for await over ${name} cancels the body exactly once`, async () => {
+      const body = bodyOf(name === 'events()' ? sseRecords(10) : records(10))
+      const res = await fromResponse(new Response(body.stream))
+      for await (const _ of consume(res)) break
+      expect(body.cancels()).toBe(1)
+      expect(res.progress.state).toBe('cancelled')
+      await res.cancel('again')
+      expect(body.cancels()).toBe(1)
+    })
+  }
+
+  it('res.cancel(reason) cancels the body once, with that reason', async () => {
+    const body = bodyOf(records(10))
+    const res = await fromResponse(new Response(body.stream))
+    const seen: unknown[] = []
+    for await (const row of res.ndjson()) {
+      seen.push(row)
+      if (seen.length === 2) await res.cancel('user left')
+    }
+    expect(body.cancels()).toBe(1)
+    expect(body.cancelled()).toBe('user left')
+    expect(res.progress.state).toBe('cancelled')
+  })
+
+  it('res.cancel() inside the loop ends the iteration without delivering a partial line', async () => {
+    // The second chunk ends mid-line: after cancel, that fragment is not a line.
+    const body = bodyOf(['first\nsec', 'ond\nthi', 'rd\n'])
+    const res = await fromResponse(new Response(body.stream))
+    const seen: string[] = []
+    for await (const line of res.lines()) {
+      seen.push(line)
+      if (line === 'second') await res.cancel()
+    }
+    expect(seen).toEqual(['first', 'second'])
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('res.cancel() before reading makes a later consumer a clear error, and cancels once', async () => {
+    const body = bodyOf(records(3))
+    const res = await fromResponse(new Response(body.stream))
+    await res.cancel()
+    await res.cancel()
+    expect(body.cancels()).toBe(1)
+    expect(() => res.lines()).toThrow(TypeError)
+  })
+
+  it('an aborted signal mid-body rejects the iteration with its reason and cancels the body once', async () => {
+    const body = hangingBody(records(5))
+    const controller = new AbortController()
+    const res = await fromResponse(new Response(body.stream), { signal: controller.signal })
+    const reason = new Error('navigated away')
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const row of res.ndjson()) {
+        seen.push(row)
+        if (seen.length === 5) controller.abort(reason)
+      }
+    })().catch((e: unknown) => e)
+    expect(error).toBe(reason)
+    expect(seen).toHaveLength(5)
+    expect(body.cancels()).toHaveLength(1)
+  })
+
+  it('an already-aborted signal stops a silent body at once', async () => {
+    const body = hangingBody(records(1))
+    const controller = new AbortController()
+    const res = await fromResponse(new Response(body.stream), { signal: controller.signal })
+    const iterator = res.lines()[Symbol.asyncIterator]()
+    expect(await iterator.next()).toEqual({ done: false, value: '{"n":0}' })
+    const pending = iterator.next()
+    controller.abort(new Error('stop'))
+    await expect(pending).rejects.toThrow('stop')
+    expect(body.cancels()).toHaveLength(1)
+  })
+
+  it('cancelling toReadableStream() cancels the body once, even while a read is pending', async () => {
+    const body = hangingBody(records(2))
+    const res = await fromResponse(new Response(body.stream))
+    const reader = res.ndjson().toReadableStream().getReader()
+    expect(await reader.read()).toEqual({ done: false, value: { n: 0 } })
+    expect(await reader.read()).toEqual({ done: false, value: { n: 1 } })
+    const pending = reader.read()
+    await reader.cancel('not needed')
+    expect(await pending).toEqual({ done: true, value: undefined })
+    expect(body.cancels()).toEqual(['not needed'])
+  })
+
+  it('a consumer that ran to the end does not cancel the body', async () => {
+    const body = bodyOf(records(3))
+    const res = await fromResponse(new Response(body.stream))
+    expect(await collect(res.ndjson())).toHaveLength(3)
+    await res.cancel()
+    expect(body.cancels()).toBe(0)
+  })
+})
+
+describe('cancelling frees the connection of a real server', () => {
+  const server = inject('serverUrl')
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  /** Polls /state until the server saw the socket close; bounded, so a failure is a failed test, not a hang. */
+  async function closedOnServer(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const state = (await (await fetch(`${server}/state?id=${id}`)).json()) as { closed: boolean } | null
+      if (state?.closed) return true
+      await sleep(25)
+    }
+    return false
+  }
+
+  const hang = (how: string): { id: string; url: string } => {
+    const id = `${how}-${Math.random().toString(36).slice(2)}`
+    return { id, url: `${server}/hang?id=${id}` }
+  }
+
+  it('break out of for await closes the socket', async () => {
+    const { id, url } = hang('break')
+    const res = await sluice(url)
+    let n = 0
+    for await (const _ of res.ndjson()) if (++n === 3) break
+    expect(await closedOnServer(id)).toBe(true)
+  })
+
+  it('res.cancel() mid-body closes the socket', async () => {
+    const { id, url } = hang('cancel')
+    const res = await sluice(url)
+    const seen: unknown[] = []
+    for await (const row of res.ndjson()) {
+      seen.push(row)
+      if (seen.length === 20) await res.cancel()
+    }
+    expect(seen).toHaveLength(20)
+    expect(await closedOnServer(id)).toBe(true)
+  })
+
+  it('an aborted signal mid-body rejects with its reason and closes the socket', async () => {
+    const { id, url } = hang('abort')
+    const controller = new AbortController()
+    const res = await sluice(url, { signal: controller.signal })
+    const reason = new Error('user navigated away')
+    const error = await (async () => {
+      let n = 0
+      for await (const _ of res.lines()) if (++n === 20) controller.abort(reason)
+    })().catch((e: unknown) => e)
+    expect(error).toBe(reason)
+    expect(await closedOnServer(id)).toBe(true)
+  })
+
+  it('cancelling toReadableStream() while a read waits on the silent server closes the socket', async () => {
+    const { id, url } = hang('stream')
+    const res = await sluice(url)
+    const reader = res.lines().toReadableStream().getReader()
+    for (let i = 0; i < 20; i++) await reader.read()
+    const pending = reader.read()
+    await reader.cancel()
+    await pending
+    expect(await closedOnServer(id)).toBe(true)
+  })
+})

@@ -1,0 +1,152 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  END_MARKER_HEADER,
+  endMarkerLine,
+  fromResponse,
+  isTruncatedError,
+  type StreamResponse,
+} from '../src/index.ts'
+import { chunkings, concatBytes, cutAt, encode, referenceLines, trickyText } from './support/chunking.ts'
+import { bodyOf, collect } from './support/streams.ts'
+
+async function outcome(run: Promise<unknown>): Promise<unknown> {
+  try {
+    await run
+  } catch (error) {
+    return error
+  }
+  return 'clean end'
+}
+
+const respond = (chunks: Array<string | Uint8Array>, headers: Record<string, string> = {}) =>
+  new Response(bodyOf(chunks).stream, { headers })
+
+const everyConsumer: Record<string, (res: StreamResponse) => Promise<unknown>> = {
+  'bytes()': (res) => collect(res.bytes()),
+  'bytes({ chunkSize })': (res) => collect(res.bytes({ chunkSize: 3 })),
+  'text()': (res) => collect(res.text()),
+  'lines()': (res) => collect(res.lines()),
+  'ndjson()': (res) => collect(res.ndjson()),
+  'events()': (res) => collect(res.events()),
+  'collect.bytes()': (res) => res.collect.bytes(),
+}
+
+describe('a body shorter than its declared length is a TruncatedError, never a clean end', () => {
+  const body = ['{"n":1}\n', '{"n":2}\n']
+  const declared = 100
+  const sources: Record<string, [Record<string, string>, { total?: number }]> = {
+    'Content-Length': [{ 'content-length': String(declared) }, {}],
+    'x-amzn-remapped-content-length': [{ 'x-amzn-remapped-content-length': String(declared) }, {}],
+    'options.total': [{}, { total: declared }],
+  }
+  for (const [source, [headers, options]] of Object.entries(sources)) {
+    for (const [name, consume] of Object.entries(everyConsumer)) {
+      if (name === 'events()') continue
+      it(`with ${source}, through ${name}`, async () => {
+        const res = await fromResponse(respond(body, headers), options)
+        const error = await outcome(consume(res))
+        expect(isTruncatedError(error)).toBe(true)
+        if (!isTruncatedError(error)) return
+        expect({ received: error.received, expected: error.expected }).toEqual({
+          received: 16,
+          expected: declared,
+        })
+        expect(res.progress.state).toBe('error')
+      })
+    }
+  }
+
+  it('a body of exactly the declared length ends cleanly with percent 100', async () => {
+    const res = await fromResponse(respond(['abc', 'de'], { 'x-amzn-remapped-content-length': '5' }))
+    expect(await res.collect.text()).toBe('abcde')
+    expect(res.progress).toMatchObject({ loaded: 5, total: 5, percent: 100, state: 'done' })
+  })
+
+  it('ignores Content-Length of a gzip-encoded body: the decoded length never matches it', async () => {
+    const res = await fromResponse(
+      respond(['decoded text'], { 'content-encoding': 'gzip', 'content-length': '5' }),
+    )
+    expect(await res.collect.text()).toBe('decoded text')
+    expect(res.progress.total).toBeUndefined()
+    expect(res.progress.percent).toBeUndefined()
+  })
+})
+
+describe('the end marker', () => {
+  const marked = { [END_MARKER_HEADER]: 'marker' }
+  const withMarker = (body: string): Uint8Array =>
+    concatBytes([encode(body), encode(endMarkerLine(encode(body).length))])
+
+  it('is stripped from every consumer under any chunking', async () => {
+    const body = '{"a":"é"}\n{"b":"😀"}\n'
+    const bytes = withMarker(body)
+    for (const [label, chunks] of chunkings(bytes)) {
+      const open = () => fromResponse(new Response(bodyOf(chunks).stream, { headers: marked }))
+      expect(concatBytes(await collect((await open()).bytes())), label).toEqual(encode(body))
+      expect(concatBytes(await collect((await open()).bytes({ chunkSize: 4 }))), label).toEqual(encode(body))
+      expect((await collect((await open()).text())).join(''), label).toBe(body)
+      expect(await collect((await open()).lines()), label).toEqual(referenceLines(body))
+      expect(await collect((await open()).ndjson()), label).toEqual([{ a: 'é' }, { b: '😀' }])
+    }
+  })
+
+  it('is stripped from an SSE stream', async () => {
+    const body = 'data: a\n\ndata: b\n\n'
+    const res = await fromResponse(new Response(bodyOf([withMarker(body)]).stream, { headers: marked }))
+    expect((await collect(res.events())).map((e) => e.data)).toEqual(['a', 'b'])
+  })
+
+  it('is stripped for random bodies and random chunkings, and progress counts only the body', async () => {
+    await fc.assert(
+      fc.asyncProperty(trickyText, fc.array(fc.nat({ max: 1000 }), { maxLength: 10 }), async (text, raw) => {
+        const bytes = withMarker(text)
+        const chunks = cutAt(
+          bytes,
+          raw.map((c) => c % (bytes.length + 1)),
+        )
+        const res = await fromResponse(new Response(bodyOf(chunks).stream, { headers: marked }))
+        expect(concatBytes(await collect(res.bytes()))).toEqual(encode(text))
+        expect(res.progress.loaded).toBe(encode(text).length)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('missing from a body whose server announced it is a TruncatedError', async () => {
+    for (const consume of Object.values(everyConsumer)) {
+      const res = await fromResponse(respond(['data: a\n\n', '{"n":1}\n'], marked))
+      expect(isTruncatedError(await outcome(consume(res)))).toBe(true)
+    }
+  })
+
+  it('with a wrong byte count is a TruncatedError', async () => {
+    const body = '{"n":1}\n{"n":2}\n'
+    for (const n of [0, 8, encode(body).length + 1]) {
+      const res = await fromResponse(respond([body, endMarkerLine(n)], marked))
+      expect(isTruncatedError(await outcome(res.collect.text())), `bytes ${n}`).toBe(true)
+    }
+  })
+
+  it('cut in the middle is a TruncatedError', async () => {
+    const bytes = withMarker('{"n":1}\n')
+    const res = await fromResponse(respond([bytes.subarray(0, bytes.length - 5)], marked))
+    expect(isTruncatedError(await outcome(res.collect.bytes()))).toBe(true)
+  })
+
+  it('is not stripped when the server did not announce it', async () => {
+    const bytes = withMarker('x\n')
+    const res = await fromResponse(respond([bytes]))
+    expect(await res.collect.bytes()).toEqual(bytes)
+  })
+
+  it('works together with a declared length that counts the marker line', async () => {
+    const body = '{"n":1}\n'
+    const bytes = withMarker(body)
+    const res = await fromResponse(
+      respond([bytes], { ...marked, 'x-amzn-remapped-content-length': String(bytes.length) }),
+    )
+    expect(await collect(res.ndjson())).toEqual([{ n: 1 }])
+    expect(res.progress).toMatchObject({ state: 'done', percent: 100 })
+  })
+})

@@ -1,0 +1,185 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { SSE_CASES } from './fixtures/sse.ts'
+import { NDJSON_FIXTURES, TEXT_FIXTURES } from './fixtures/text.ts'
+import {
+  chunkings,
+  concatBytes,
+  encode,
+  referenceLines,
+  referenceNdjson,
+  trickyText,
+  withCuts,
+} from './support/chunking.ts'
+import { bodyOf, collect, fetchWith } from './support/streams.ts'
+
+const url = 'https://fn.example/stream'
+const ASYNC_RUNS = { numRuns: 60 } as const
+
+const open = (chunks: Uint8Array[]): Promise<StreamResponse> =>
+  fromResponse(new Response(bodyOf(chunks).stream))
+
+const request = (chunks: Uint8Array[]): Promise<StreamResponse> =>
+  sluice(url, { retry: 0, fetch: fetchWith(() => new Response(bodyOf(chunks).stream)) })
+
+const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+
+const ndjsonText = fc
+  .array(
+    fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+      fc.constantFrom('', '  ', '\t'),
+    ),
+    { maxLength: 8 },
+  )
+  .chain((lines) =>
+    fc
+      .tuple(fc.constantFrom('\n', '\r\n'), fc.boolean())
+      .map(([eol, last]) => lines.join(eol) + (last ? eol : '')),
+  )
+
+describe.each([
+  ['fromResponse()', open],
+  ['sluice() with an injected fetch', request],
+] as const)('consumers through %s give the same output for any chunking', (_, make) => {
+  it('text() decodes to the whole body', async () => {
+    for (const text of Object.values(TEXT_FIXTURES)) {
+      for (const [label, chunks] of chunkings(encode(text))) {
+        const parts = await collect((await make(chunks)).text())
+        expect(parts.join(''), label).toBe(stripBom(text))
+        expect(parts.includes(''), label).toBe(false)
+      }
+    }
+  })
+
+  it('lines() gives the lines of the whole body', async () => {
+    for (const text of Object.values(TEXT_FIXTURES)) {
+      for (const [label, chunks] of chunkings(encode(text))) {
+        expect(await collect((await make(chunks)).lines()), label).toEqual(referenceLines(text))
+      }
+    }
+  })
+
+  it('ndjson() gives one value per non-blank line', async () => {
+    for (const text of Object.values(NDJSON_FIXTURES)) {
+      for (const [label, chunks] of chunkings(encode(text))) {
+        expect(await collect((await make(chunks)).ndjson()), label).toEqual(referenceNdjson(text))
+      }
+    }
+  })
+
+  it('events() gives the events of the whole body', async () => {
+    for (const { body, events } of Object.values(SSE_CASES)) {
+      for (const [label, chunks] of chunkings(encode(body))) {
+        expect(await collect((await make(chunks)).events()), label).toEqual(events)
+      }
+    }
+  })
+
+  it('bytes({ chunkSize }) gives fixed-size chunks of the same bytes', async () => {
+    const bytes = encode(TEXT_FIXTURES['two-, three- and four-byte characters']!)
+    for (const size of [1, 3, 7, 64]) {
+      for (const [label, chunks] of chunkings(bytes)) {
+        const out = (await collect((await make(chunks)).bytes({ chunkSize: size }))).map((c) => c.slice())
+        expect(concatBytes(out), label).toEqual(bytes)
+        expect(
+          out.slice(0, -1).every((c) => c.length === size),
+          label,
+        ).toBe(true)
+      }
+    }
+  })
+
+  it('text() and lines() match the whole string for random chunkings of random text', async () => {
+    await fc.assert(
+      fc.asyncProperty(withCuts(trickyText), async ({ text, chunks }) => {
+        expect((await collect((await make(chunks)).text())).join('')).toBe(stripBom(text))
+        expect(await collect((await make(chunks)).lines())).toEqual(referenceLines(text))
+      }),
+      ASYNC_RUNS,
+    )
+  })
+
+  it('ndjson() matches JSON.parse of each non-blank line for random chunkings of random records', async () => {
+    await fc.assert(
+      fc.asyncProperty(withCuts(ndjsonText), async ({ text, chunks }) => {
+        expect(await collect((await make(chunks)).ndjson())).toEqual(referenceNdjson(text))
+      }),
+      ASYNC_RUNS,
+    )
+  })
+
+  it('bytes() passes every byte through unchanged for random chunkings', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        withCuts(trickyText),
+        fc.integer({ min: 1, max: 16 }),
+        async ({ text, chunks }, size) => {
+          const whole = (await collect((await make(chunks)).bytes())).map((c) => c.slice())
+          expect(concatBytes(whole)).toEqual(encode(text))
+          const sized = (await collect((await make(chunks)).bytes({ chunkSize: size }))).map((c) => c.slice())
+          expect(concatBytes(sized)).toEqual(encode(text))
+        },
+      ),
+      ASYNC_RUNS,
+    )
+  })
+})
+
+describe('events() options', () => {
+  const sse = (...events: string[]): Uint8Array[] => events.map((data) => encode(`data: ${data}\n\n`))
+
+  it('parses data as JSON with { json: true }', async () => {
+    const res = await open(sse('{"a":1}', '[2]'))
+    const events = await collect(res.events({ json: true }))
+    expect(events.map((e) => e.data)).toEqual([{ a: 1 }, [2]])
+    expect(events[0]).toMatchObject({ event: 'message', id: undefined })
+  })
+
+  it('parses and validates data with a schema', async () => {
+    const res = await open(sse('{"text":"he"}', '{"text":"llo"}'))
+    const events = await collect(
+      res.events({ schema: z.object({ text: z.string() }).transform((d) => d.text) }),
+    )
+    expect(events.map((e) => e.data)).toEqual(['he', 'llo'])
+  })
+
+  it("ends cleanly at until: '[DONE]': the event is not delivered, the body is cancelled, progress is done", async () => {
+    const body = bodyOf([...sse('{"n":1}', '{"n":2}', '[DONE]', '{"n":3}'), encode('data: never read\n\n')])
+    const res = await fromResponse(new Response(body.stream))
+    const events = await collect(res.events({ json: true, until: '[DONE]' }))
+    expect(events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }])
+    expect(body.cancelled()).toBeDefined()
+    expect(res.progress.state).toBe('done')
+    expect(res.progress.items).toBe(2)
+  })
+
+  it('ends cleanly at an until predicate', async () => {
+    const res = await open([encode('event: delta\ndata: a\n\nevent: end\ndata: x\n\ndata: b\n\n')])
+    const events = await collect(res.events({ until: (e) => e.event === 'end' }))
+    expect(events.map((e) => e.data)).toEqual(['a'])
+  })
+})
+
+describe('collect helpers', () => {
+  it('collect.text() joins every chunking to the whole text', async () => {
+    const text = TEXT_FIXTURES['an emoji sequence with joiners']!
+    for (const [label, chunks] of chunkings(encode(text))) {
+      expect(await (await open(chunks)).collect.text(), label).toBe(text)
+    }
+  })
+
+  it('collect.bytes() returns the whole body', async () => {
+    const bytes = encode('abc😀def')
+    for (const [label, chunks] of chunkings(bytes)) {
+      expect(await (await open(chunks)).collect.bytes(), label).toEqual(bytes)
+    }
+  })
+
+  it('collect.json(schema) parses and validates one document', async () => {
+    const res = await open([encode('{"rows":'), encode('[1,2]}')])
+    expect(await res.collect.json(z.object({ rows: z.array(z.number()) }))).toEqual({ rows: [1, 2] })
+  })
+})

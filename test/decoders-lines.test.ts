@@ -1,0 +1,135 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { LineDecoder } from '../src/core/decoders/lines.ts'
+import { isLimitError } from '../src/index.ts'
+import { TEXT_FIXTURES } from './fixtures/text.ts'
+import {
+  chunkings,
+  encode,
+  RUNS,
+  referenceLineOffsets,
+  referenceLines,
+  trickyText,
+  withCuts,
+} from './support/chunking.ts'
+
+const BIG = 1 << 20
+
+interface Decoded {
+  lines: string[]
+  numbers: number[]
+  offsets: number[]
+  after: number[]
+}
+
+/** Runs a LineDecoder over `chunks`, recording each line with its number, start offset and end boundary. */
+function decode(chunks: Uint8Array[]): Decoded {
+  const decoder = new LineDecoder({ maxLineBytes: BIG })
+  const out: Decoded = { lines: [], numbers: [], offsets: [], after: [] }
+  const record = (batch: string[]): void => {
+    for (let j = 0; j < batch.length; j++) {
+      out.lines.push(batch[j]!)
+      out.numbers.push(decoder.lineNumber(j))
+      out.offsets.push(decoder.lineOffset(j))
+      out.after.push(decoder.offsetAfter(j))
+    }
+  }
+  for (const chunk of chunks) record(decoder.push(chunk))
+  record(decoder.end())
+  return out
+}
+
+/** What the decoder must report for `text`, computed on the whole body. */
+function reference(text: string): Decoded {
+  const lines = referenceLines(text)
+  const offsets = referenceLineOffsets(text)
+  const length = encode(text).length
+  return {
+    lines,
+    numbers: lines.map((_, i) => i + 1),
+    offsets,
+    after: offsets.map((_, i) => offsets[i + 1] ?? length),
+  }
+}
+
+describe('LineDecoder', () => {
+  for (const [name, text] of Object.entries(TEXT_FIXTURES)) {
+    it(`gives the same lines for every chunking of a body with ${name}`, () => {
+      const expected = referenceLines(text)
+      for (const [label, chunks] of chunkings(encode(text))) {
+        expect(decode(chunks).lines, label).toEqual(expected)
+      }
+    })
+
+    it(`reports exact line numbers and byte offsets for every chunking of a body with ${name}`, () => {
+      const expected = reference(text)
+      for (const [label, chunks] of chunkings(encode(text))) {
+        const { numbers, offsets, after } = decode(chunks)
+        expect({ numbers, offsets, after }, label).toEqual({
+          numbers: expected.numbers,
+          offsets: expected.offsets,
+          after: expected.after,
+        })
+      }
+    })
+  }
+
+  it('gives the lines of the whole string for random chunkings of random text', () => {
+    fc.assert(
+      fc.property(withCuts(trickyText), ({ text, chunks }) => {
+        expect(decode(chunks).lines).toEqual(referenceLines(text))
+      }),
+      RUNS,
+    )
+  })
+
+  it('gives the offsets computed on the whole body for random chunkings, a BOM included', () => {
+    fc.assert(
+      fc.property(withCuts(trickyText.map((t) => `\uFEFF${t}`)), ({ text, chunks }) => {
+        expect(decode(chunks)).toEqual(reference(text))
+      }),
+      RUNS,
+    )
+  })
+
+  it('strips a BOM split across chunks', () => {
+    const bytes = encode('\uFEFFx\ny')
+    expect(decode([bytes.slice(0, 1), bytes.slice(1, 2), bytes.slice(2)]).lines).toEqual(['x', 'y'])
+  })
+
+  it('throws a LimitError soon after an endless line passes maxLineBytes, fed in small chunks', () => {
+    const max = 1000
+    const decoder = new LineDecoder({ maxLineBytes: max })
+    const chunk = encode('x'.repeat(100))
+    let fed = 0
+    let error: unknown
+    try {
+      for (; fed < 100 * max; fed += chunk.length) decoder.push(chunk)
+    } catch (e) {
+      error = e
+    }
+    expect(isLimitError(error) && error.limit).toBe('maxLineBytes')
+    // It stops within one chunk of the limit: nothing grows unbounded.
+    expect(fed).toBeLessThanOrEqual(max + chunk.length)
+  })
+
+  it('throws a LimitError for an over-long line that arrives in one chunk with its newline', () => {
+    const decoder = new LineDecoder({ maxLineBytes: 10 })
+    expect(() => decoder.push(encode('short\nthis line is too long\n'))).toThrow(
+      expect.objectContaining({ name: 'LimitError', limit: 'maxLineBytes' }),
+    )
+  })
+
+  it('accepts a line of exactly maxLineBytes', () => {
+    const decoder = new LineDecoder({ maxLineBytes: 10 })
+    expect(decoder.push(encode('0123456789\n'))).toEqual(['0123456789'])
+  })
+
+  it('throws a LimitError for a line whose multi-byte characters exceed maxLineBytes in bytes', () => {
+    // 4 characters but 16 bytes: the limit is in bytes, as its name says.
+    const decoder = new LineDecoder({ maxLineBytes: 10 })
+    expect(() => [...decoder.push(encode('😀😀😀😀\n')), ...decoder.end()]).toThrow(
+      expect.objectContaining({ name: 'LimitError', limit: 'maxLineBytes' }),
+    )
+  })
+})

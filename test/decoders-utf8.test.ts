@@ -1,0 +1,158 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { Rechunker } from '../src/core/decoders/rechunk.ts'
+import { Utf8Decoder } from '../src/core/decoders/utf8.ts'
+import { isParseError } from '../src/index.ts'
+import { TEXT_FIXTURES } from './fixtures/text.ts'
+import { chunkings, concatBytes, cutAt, encode, RUNS, trickyText, withCuts } from './support/chunking.ts'
+
+function decodeAll(chunks: Uint8Array[], fatal = false): string {
+  const decoder = new Utf8Decoder(fatal)
+  let text = ''
+  for (const chunk of chunks) text += decoder.decode(chunk)
+  return text + decoder.end()
+}
+
+function caught(run: () => unknown): unknown {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
+
+describe('Utf8Decoder', () => {
+  for (const [name, text] of Object.entries(TEXT_FIXTURES)) {
+    it(`decodes every chunking of a body with ${name} to the text of the whole body`, () => {
+      const bytes = encode(text)
+      const expected = new TextDecoder().decode(bytes)
+      for (const [label, chunks] of chunkings(bytes)) expect(decodeAll(chunks), label).toBe(expected)
+    })
+  }
+
+  it('decodes random chunkings of random text to the text of the whole body', () => {
+    fc.assert(
+      fc.property(withCuts(trickyText), ({ text, chunks }) => {
+        expect(decodeAll(chunks, true)).toBe(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+      }),
+      RUNS,
+    )
+  })
+
+  it('replaces invalid bytes with U+FFFD exactly as a whole-body decode does, under any chunking', () => {
+    const bytes = Uint8Array.of(0x61, 0xff, 0xe2, 0x82, 0x62, 0xf0, 0x9f, 0x98, 0x80, 0xc3)
+    const expected = new TextDecoder().decode(bytes)
+    for (const [label, chunks] of chunkings(bytes)) expect(decodeAll(chunks), label).toBe(expected)
+  })
+
+  it('knows how many bytes of input the decoded text stands for, under any chunking', () => {
+    fc.assert(
+      fc.property(withCuts(trickyText), ({ chunks }) => {
+        const decoder = new Utf8Decoder()
+        let fed = 0
+        let text = ''
+        for (const chunk of chunks) {
+          text += decoder.decode(chunk)
+          fed += chunk.length
+          // Bytes held back as an incomplete sequence are not yet text: offsetBefore('') stops before them.
+          const consumed = decoder.offsetBefore('')
+          expect(consumed).toBeLessThanOrEqual(fed)
+          expect(fed - consumed).toBeLessThan(4)
+          expect(new TextDecoder().decode(concatBytes(chunks).subarray(0, consumed))).toBe(text)
+        }
+      }),
+      RUNS,
+    )
+  })
+
+  it('with fatal, throws a ParseError of type utf8 at the offset of the bad byte, under any chunking', () => {
+    const bytes = concatBytes([encode('ok é\n'), Uint8Array.of(0xff), encode('rest')])
+    for (const [label, chunks] of chunkings(bytes)) {
+      const error = caught(() => decodeAll(chunks, true))
+      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+        type: 'utf8',
+        offset: 6,
+      })
+    }
+  })
+
+  it('with fatal, reports a truncated sequence cut by a later byte at the offset of its lead byte', () => {
+    // E2 82 is the start of "€" (E2 82 AC), cut by "x".
+    const bytes = concatBytes([encode('ab'), Uint8Array.of(0xe2, 0x82), encode('x')])
+    for (const [label, chunks] of chunkings(bytes)) {
+      const error = caught(() => decodeAll(chunks, true))
+      expect(isParseError(error) && error.offset, label).toBe(2)
+    }
+  })
+
+  it('with fatal, reports an overlong encoding and an encoded surrogate at their first byte', () => {
+    for (const bad of [Uint8Array.of(0xe0, 0x80, 0x80), Uint8Array.of(0xed, 0xa0, 0x80)]) {
+      const bytes = concatBytes([encode('abcd'), bad, encode('efgh')])
+      for (const [label, chunks] of chunkings(bytes).slice(0, 1)) {
+        const error = caught(() => decodeAll(chunks, true))
+        expect(isParseError(error) && error.offset, label).toBe(4)
+      }
+    }
+  })
+
+  it('with fatal, throws a ParseError when the body ends inside a sequence', () => {
+    const bytes = concatBytes([encode('abc'), Uint8Array.of(0xf0, 0x9f)])
+    for (const [label, chunks] of chunkings(bytes)) {
+      const error = caught(() => decodeAll(chunks, true))
+      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+        type: 'utf8',
+        offset: 3,
+      })
+    }
+  })
+})
+
+describe('Rechunker', () => {
+  const rechunk = (chunks: Uint8Array[], size: number): Uint8Array[] => {
+    const rechunker = new Rechunker(size)
+    const out: Uint8Array[] = []
+    // Copy each piece at once: a piece may be a view of an internal buffer that the next push reuses.
+    for (const chunk of chunks) for (const piece of rechunker.push(chunk)) out.push(piece.slice())
+    for (const piece of rechunker.end()) out.push(piece.slice())
+    return out
+  }
+
+  it('gives chunks of exactly chunkSize, the last shorter, with the same bytes, for random chunkings', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 40 }),
+        (bytes, raw, size) => {
+          const out = rechunk(
+            cutAt(
+              bytes,
+              raw.map((c) => c % (bytes.length + 1)),
+            ),
+            size,
+          )
+          expect(concatBytes(out)).toEqual(bytes)
+          for (const piece of out.slice(0, -1)) expect(piece.length).toBe(size)
+          if (out.length > 0) expect(out.at(-1)!.length).toBeGreaterThan(0)
+          expect(out.length).toBe(Math.ceil(bytes.length / size))
+        },
+      ),
+      RUNS,
+    )
+  })
+
+  it('does not change a chunk it returned earlier when later input arrives', () => {
+    const rechunker = new Rechunker(4)
+    const kept = [...rechunker.push(Uint8Array.of(1, 2)), ...rechunker.push(Uint8Array.of(3, 4, 5, 6))]
+    const first = kept[0]!.slice()
+    rechunker.push(Uint8Array.of(7, 8, 9))
+    rechunker.end()
+    expect(kept[0]).toEqual(first)
+  })
+
+  it('rejects a chunkSize that is not a positive integer', () => {
+    expect(() => new Rechunker(0)).toThrow(RangeError)
+    expect(() => new Rechunker(1.5)).toThrow(RangeError)
+  })
+})

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import { fromResponse, type Progress, sluice } from '../src/index.ts'
+import { bodyOf, fetchWith } from './support/streams.ts'
+
+const lines = Array.from({ length: 10 }, (_, i) => `{"row":${i}}\n`)
+const size = lines.join('').length
+
+function open(listener: (p: Progress) => void, headers: Record<string, string> = {}) {
+  return fromResponse(new Response(bodyOf(lines).stream, { headers }), {
+    onProgress: listener,
+    progressInterval: 0,
+  })
+}
+
+describe('progress', () => {
+  it('res.progress tells loaded, total, percent, items and state while streaming and at the end', async () => {
+    const res = await fromResponse(
+      new Response(bodyOf(lines).stream, { headers: { 'x-amzn-remapped-content-length': String(size) } }),
+    )
+    expect(res.progress).toMatchObject({ loaded: 0, total: size, percent: 0, items: 0 })
+    let seen = 0
+    for await (const _ of res.ndjson()) {
+      seen++
+      const p = res.progress
+      expect(p.state).toBe('streaming')
+      expect(p.items).toBe(seen)
+      expect(p.loaded).toBe(seen * lines[0]!.length)
+      expect(p.percent).toBeLessThan(100)
+    }
+    expect(res.progress).toMatchObject({ loaded: size, total: size, percent: 100, items: 10, state: 'done' })
+  })
+
+  it('onProgress with progressInterval 0 reports every chunk', async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p))
+    for await (const _ of res.lines()) {
+      // nothing: the listener records
+    }
+    const loaded = events.map((p) => p.loaded)
+    for (let i = 1; i <= lines.length; i++) expect(loaded).toContain(i * lines[0]!.length)
+    for (let i = 1; i < loaded.length; i++) expect(loaded[i]!).toBeGreaterThanOrEqual(loaded[i - 1]!)
+  })
+
+  it("fires the final event, state 'done' with percent 100, before the for await ends", async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p), { 'content-length': String(size) })
+    let lastInLoop: Progress | undefined
+    for await (const _ of res.ndjson()) lastInLoop = events.at(-1)
+    const final = events.at(-1)
+    expect(lastInLoop?.state).toBe('streaming')
+    expect(final).toMatchObject({ state: 'done', percent: 100, loaded: size, total: size, items: 10 })
+  })
+
+  it('never reports more than 100 percent, and 100 exactly once', async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p), { 'content-length': String(size) })
+    await res.collect.bytes()
+    const percents = events.map((p) => p.percent)
+    expect(percents.every((p) => p !== undefined && p >= 0 && p <= 100)).toBe(true)
+    expect(percents.filter((p) => p === 100)).toHaveLength(1)
+    for (let i = 1; i < percents.length; i++) expect(percents[i]!).toBeGreaterThanOrEqual(percents[i - 1]!)
+  })
+
+  it('reports the done state once, and nothing after it', async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p))
+    await res.collect.text()
+    await res.cancel()
+    expect(events.filter((p) => p.state === 'done')).toHaveLength(1)
+    expect(events.at(-1)?.state).toBe('done')
+  })
+
+  it('has no percent without a known total, and still ends in done', async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p))
+    await res.collect.text()
+    expect(events.every((p) => p.percent === undefined && p.total === undefined)).toBe(true)
+    expect(events.at(-1)).toMatchObject({ state: 'done', loaded: size })
+  })
+
+  it("reports 'cancelled' when the consumer stops early, and 'error' when the body fails", async () => {
+    const states: string[] = []
+    const res = await open((p) => states.push(p.state))
+    for await (const _ of res.lines()) break
+    expect(states.at(-1)).toBe('cancelled')
+
+    const failed: string[] = []
+    const broken = await fromResponse(
+      new Response(bodyOf(lines.slice(0, 2), { error: new Error('x') }).stream),
+      {
+        onProgress: (p) => failed.push(p.state),
+        progressInterval: 0,
+      },
+    )
+    await expect(broken.collect.text()).rejects.toBeDefined()
+    expect(failed.at(-1)).toBe('error')
+  })
+
+  it('counts items for events()', async () => {
+    const res = await sluice('https://fn.example/sse', {
+      fetch: fetchWith(() => new Response(bodyOf(['data: a\n\n', 'data: b\n\n', ': ping\n\n']).stream)),
+    })
+    for await (const _ of res.events()) {
+      // consume
+    }
+    expect(res.progress.items).toBe(2)
+  })
+})

@@ -1,0 +1,133 @@
+/**
+ * Chunkings of one body and references computed on the whole body, for the "any chunk boundary, same output"
+ * tests of every decoder and consumer.
+ */
+import fc from 'fast-check'
+
+const encoder = new TextEncoder()
+
+export const BOM_BYTES = [0xef, 0xbb, 0xbf] as const
+
+export function encode(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0
+  for (const part of parts) length += part.length
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
+/** Splits `bytes` at sorted, de-duplicated cut points (cuts at 0 or past the end are ignored). */
+export function cutAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)
+  const out: Uint8Array[] = []
+  let start = 0
+  for (const cut of sorted) {
+    out.push(bytes.slice(start, cut))
+    start = cut
+  }
+  out.push(bytes.slice(start))
+  return out
+}
+
+/** One byte per chunk. */
+export function bytewise(bytes: Uint8Array): Uint8Array[] {
+  return Array.from(bytes, (b) => Uint8Array.of(b))
+}
+
+/**
+ * The deterministic chunkings of `bytes`, each with a label: the whole body at once, one byte per chunk, and
+ * every single cut point.
+ */
+export function chunkings(bytes: Uint8Array): Array<[label: string, chunks: Uint8Array[]]> {
+  const out: Array<[string, Uint8Array[]]> = [
+    ['whole', [bytes.slice()]],
+    ['one byte per chunk', bytewise(bytes)],
+  ]
+  for (let cut = 1; cut < bytes.length; cut++) out.push([`cut at ${cut}`, cutAt(bytes, [cut])])
+  return out
+}
+
+/** Pieces that stress decoders: 1- to 4-byte characters, emoji with ZWJ, every line ending, JSON, blanks. */
+export const PIECES = [
+  'a',
+  'b',
+  ' ',
+  'é',
+  'ß',
+  '€',
+  '中',
+  '𝄞',
+  '😀',
+  '👩‍👩‍👧',
+  '\n',
+  '\r\n',
+  '\r',
+  '\n\n',
+  '{"k":"v"}',
+  '[1,2]',
+  '"é😀"',
+  ':',
+  'data: ',
+] as const
+
+/** A string built from {@link PIECES}. */
+export const trickyText: fc.Arbitrary<string> = fc
+  .array(fc.constantFrom(...PIECES), { maxLength: 24 })
+  .map((pieces) => pieces.join(''))
+
+/** A body and random cut points inside it. */
+export function withCuts(text: fc.Arbitrary<string>): fc.Arbitrary<{ text: string; chunks: Uint8Array[] }> {
+  return fc.tuple(text, fc.array(fc.nat({ max: 1000 }), { maxLength: 12 })).map(([t, raw]) => {
+    const bytes = encode(t)
+    return {
+      text: t,
+      chunks: cutAt(
+        bytes,
+        raw.map((c) => c % (bytes.length + 1)),
+      ),
+    }
+  })
+}
+
+/** Modest run counts: the suite also runs in Chromium on a 2-core machine. */
+export const RUNS = { numRuns: 150 } as const
+
+/** The lines `lines()` must give for `text` decoded whole: LF or CRLF, one leading BOM dropped, no trailing empty line. */
+export function referenceLines(text: string): string[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  if (body === '') return []
+  const lines = body.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
+}
+
+/** Byte offset of the start of each line of `referenceLines(text)`, computed on the whole body. */
+export function referenceLineOffsets(text: string): number[] {
+  const bom = text.charCodeAt(0) === 0xfeff
+  const body = bom ? text.slice(1) : text
+  if (body === '') return []
+  const raw = body.split('\n')
+  if (raw.at(-1) === '') raw.pop()
+  const offsets: number[] = []
+  let at = bom ? 3 : 0
+  for (const line of raw) {
+    offsets.push(at)
+    at += encode(line).length + 1
+  }
+  return offsets
+}
+
+/** What `ndjson()` must give: one JSON value per non-blank line. */
+export function referenceNdjson(text: string): unknown[] {
+  return referenceLines(text)
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as unknown)
+}

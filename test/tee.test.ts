@@ -1,0 +1,101 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { fromResponse } from '../src/index.ts'
+import { concatBytes, encode, trickyText, withCuts } from './support/chunking.ts'
+import { bodyOf, collect } from './support/streams.ts'
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+const parts = (n: number, size = 8): string[] =>
+  Array.from({ length: n }, (_, i) => String(i % 10).repeat(size))
+
+describe('tee()', () => {
+  it('gives both branches the same bytes, for random chunkings', async () => {
+    await fc.assert(
+      fc.asyncProperty(withCuts(trickyText), async ({ text, chunks }) => {
+        const res = await fromResponse(new Response(bodyOf(chunks).stream))
+        const [a, b] = res.tee({ maxBuffer: 4 })
+        const [left, right] = await Promise.all([collect(a.bytes()), collect(b.bytes())])
+        expect(concatBytes(left)).toEqual(encode(text))
+        expect(concatBytes(right)).toEqual(encode(text))
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('gives each branch its own consumer kind', async () => {
+    const res = await fromResponse(new Response(bodyOf(['{"a":1}\n{"a"', ':2}\n']).stream))
+    const [a, b] = res.tee()
+    const [rows, text] = await Promise.all([collect(a.ndjson()), b.collect.text()])
+    expect(rows).toEqual([{ a: 1 }, { a: 2 }])
+    expect(text).toBe('{"a":1}\n{"a":2}\n')
+  })
+
+  it('bounds the buffer: the fast branch waits while the other branch is not read', async () => {
+    const body = bodyOf(parts(20))
+    const res = await fromResponse(new Response(body.stream))
+    const [fast, slow] = res.tee({ maxBuffer: 16 })
+    const reader = fast.bytes()[Symbol.asyncIterator]()
+    await reader.next()
+    await reader.next()
+    // The slow branch now holds 16 bytes: a third read must wait for it.
+    let third = false
+    const pending = reader.next().then((r) => {
+      third = true
+      return r
+    })
+    for (let i = 0; i < 5; i++) await tick()
+    expect(third).toBe(false)
+    expect(body.pulls()).toBeLessThanOrEqual(3)
+    // Reading the slow branch releases the fast one.
+    const slowReader = slow.bytes()[Symbol.asyncIterator]()
+    await slowReader.next()
+    expect((await pending).done).toBe(false)
+    expect(third).toBe(true)
+    await reader.return?.()
+    await slowReader.return?.()
+  })
+
+  it('lets the other branch finish when one is cancelled', async () => {
+    const body = bodyOf(parts(20))
+    const res = await fromResponse(new Response(body.stream))
+    const [a, b] = res.tee({ maxBuffer: 16 })
+    for await (const _ of a.bytes()) break
+    const rest = await collect(b.bytes())
+    expect(concatBytes(rest)).toEqual(encode(parts(20).join('')))
+    expect(body.cancels()).toBe(0)
+  })
+
+  it('lets the other branch finish when one is cancelled with res.cancel() before reading', async () => {
+    const body = bodyOf(parts(20))
+    const res = await fromResponse(new Response(body.stream))
+    const [a, b] = res.tee({ maxBuffer: 16 })
+    await a.cancel()
+    expect(await b.collect.text()).toBe(parts(20).join(''))
+  })
+
+  it('cancels the body once when both branches are cancelled', async () => {
+    const body = bodyOf(parts(20))
+    const res = await fromResponse(new Response(body.stream))
+    const [a, b] = res.tee({ maxBuffer: 16 })
+    for await (const _ of a.bytes()) break
+    expect(body.cancels()).toBe(0)
+    for await (const _ of b.bytes()) break
+    await a.cancel()
+    await b.cancel()
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('gives both branches the same error when the body fails', async () => {
+    const failure = new Error('boom')
+    const res = await fromResponse(new Response(bodyOf(parts(3), { error: failure }).stream))
+    const [a, b] = res.tee()
+    const results = await Promise.allSettled([collect(a.bytes()), collect(b.bytes())])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+  })
+
+  it('makes the teed response refuse another consumer', async () => {
+    const res = await fromResponse(new Response(bodyOf(['x']).stream))
+    res.tee()
+    expect(() => res.bytes()).toThrow(/tee\(\)/)
+  })
+})

@@ -1,13 +1,21 @@
 export type { ChunkSource } from './core/body-source.ts'
 export { createClient, fromResponse, type SluiceClient, sluice } from './core/client.ts'
-export { Consumer } from './core/consumer.ts'
+export { Consumer, JsonConsumer } from './core/consumer.ts'
 export type { BytesOptions } from './core/consumers/bytes.ts'
 export type { Limits } from './core/consumers/context.ts'
 export type { EventsOptions } from './core/consumers/events.ts'
+export type { JsonOptions } from './core/consumers/json.ts'
 export type { LinesOptions } from './core/consumers/lines.ts'
 export type { NdjsonOptions } from './core/consumers/ndjson.ts'
 export type { OnInvalid } from './core/consumers/on-invalid.ts'
 export type { TextOptions } from './core/consumers/text.ts'
+export {
+  createPartialJsonParser,
+  type DeepPartial,
+  type JsonPathSegment,
+  type PartialJsonOptions,
+  type PartialJsonParser,
+} from './core/decoders/partial-json.ts'
 export type { ServerSentEvent } from './core/decoders/sse.ts'
 export { END_MARKER_HEADER, endMarkerLine } from './core/end-marker.ts'
 export {

@@ -1,12 +1,14 @@
 import type { ChunkSource } from './body-source.ts'
 import { collectJson } from './collect-json.ts'
-import { Consumer, type Consumer as ConsumerType } from './consumer.ts'
+import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
 import { type BytesOptions, consumeBytes } from './consumers/bytes.ts'
 import type { ConsumeContext, Limits } from './consumers/context.ts'
 import { consumeEvents, type EventsOptions } from './consumers/events.ts'
+import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
 import { consumeText, type TextOptions } from './consumers/text.ts'
+import type { DeepPartial } from './decoders/partial-json.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
 import type { StandardSchemaV1 } from './schema.ts'
@@ -92,7 +94,7 @@ export class StreamResponse {
    */
   bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
     const context = this.#claim('bytes()')
-    return new Consumer(() => consumeBytes(context, options))
+    return new Consumer(() => consumeBytes(context, options), cancelOf(context))
   }
 
   /**
@@ -104,7 +106,7 @@ export class StreamResponse {
    */
   text(options?: TextOptions): ConsumerType<string> {
     const context = this.#claim('text()')
-    return new Consumer(() => consumeText(context, options))
+    return new Consumer(() => consumeText(context, options), cancelOf(context))
   }
 
   /**
@@ -115,7 +117,7 @@ export class StreamResponse {
    */
   lines(options?: LinesOptions): ConsumerType<string> {
     const context = this.#claim('lines()')
-    return new Consumer(() => consumeLines(context, options))
+    return new Consumer(() => consumeLines(context, options), cancelOf(context))
   }
 
   /**
@@ -131,7 +133,7 @@ export class StreamResponse {
   ndjson<T = unknown>(schema?: undefined, options?: NdjsonOptions): ConsumerType<T>
   ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
     const context = this.#claim('ndjson()')
-    return new Consumer(() => consumeNdjson(context, schema, options))
+    return new Consumer(() => consumeNdjson(context, schema, options), cancelOf(context))
   }
 
   /**
@@ -148,7 +150,38 @@ export class StreamResponse {
   events(options?: EventsOptions): ConsumerType<ServerSentEvent>
   events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
     const context = this.#claim('events()')
-    return new Consumer(() => consumeEvents(context, options))
+    return new Consumer(() => consumeEvents(context, options), cancelOf(context))
+  }
+
+  /**
+   * Immutable partial snapshots of one growing JSON document, typed `DeepPartial<T>` (never claimed as
+   * validated); `.final` is the complete value, validated by the schema. Parsing is linear in the document;
+   * unchanged subtrees keep their identity between snapshots.
+   *
+   * @example
+   * const doc = res.json(Report)
+   * for await (const partial of doc) render(partial)
+   * const report = await doc.final
+   */
+  json<S extends StandardSchemaV1>(
+    schema: S,
+    options?: JsonOptions,
+  ): JsonConsumer<DeepPartial<StandardSchemaV1.InferOutput<S>>, StandardSchemaV1.InferOutput<S>>
+  json<T = unknown>(schema?: undefined, options?: JsonOptions): JsonConsumer<DeepPartial<T>, T>
+  json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
+    const context = this.#claim('json()')
+    const info: { current?: JsonSnapshotInfo } = {}
+    let settle!: (result: { value: unknown } | { error: unknown }) => void
+    const final = new Promise<unknown>((resolve, reject) => {
+      settle = (result) => ('value' in result ? resolve(result.value) : reject(result.error))
+    })
+    final.catch(() => {}) // observed through `.final`; never an unhandled rejection when nobody asks
+    return new JsonConsumer(
+      () => consumeJson(context, schema, options, info, settle),
+      final,
+      (path) => info.current?.isComplete(path) ?? false,
+      cancelOf(context),
+    )
   }
 
   /**
@@ -189,6 +222,14 @@ export class StreamResponse {
     const { source, progress, limits } = this.#init
     progress.setState('streaming')
     return { source, progress, limits }
+  }
+}
+
+/** What stops a consumer's source from outside its generator (`toReadableStream().cancel()`). */
+function cancelOf(context: ConsumeContext): (reason?: unknown) => Promise<void> {
+  return (reason) => {
+    context.progress.setState('cancelled')
+    return context.source.cancel(reason)
   }
 }
 

@@ -1,0 +1,84 @@
+import { createPartialJsonParser, type DeepPartial } from '../decoders/partial-json.ts'
+import { Utf8Decoder } from '../decoders/utf8.ts'
+import { type StandardSchemaV1, validate } from '../schema.ts'
+import { type ConsumeContext, settle } from './context.ts'
+
+/** Options of `res.json()`. */
+export interface JsonOptions {
+  /**
+   * Minimum time between two snapshots, in ms; the final snapshot is always delivered. Use it for documents
+   * with large flat arrays, where each snapshot costs O(n) (copy-on-write along the changed path). Default 0.
+   */
+  throttleMs?: number
+  /** Deepest nesting accepted → `LimitError` (`maxDepth`). Default 512. */
+  maxDepth?: number
+}
+
+/** A partial snapshot and what is known about its completeness. */
+export interface JsonSnapshotInfo {
+  /** Whether the value at `path` is finished (closing quote or bracket seen, number delimited). */
+  isComplete(path: readonly (string | number)[]): boolean
+}
+
+/**
+ * Immutable partial snapshots of one growing JSON document, one after each chunk that changed it (throttled by
+ * `throttleMs`). Unchanged subtrees keep their identity between snapshots. `onFinal` receives the complete
+ * value (validated with the schema) or the failure.
+ */
+export async function* consumeJson<T>(
+  context: ConsumeContext,
+  schema: StandardSchemaV1<unknown, T> | undefined,
+  options: JsonOptions,
+  info: { current?: JsonSnapshotInfo },
+  onFinal: (result: { value: T } | { error: unknown }) => void,
+): AsyncGenerator<DeepPartial<T>, void, undefined> {
+  const utf8 = new Utf8Decoder(false)
+  let text = ''
+  let chars = 0
+  const parser = createPartialJsonParser<unknown>({
+    maxBytes: context.limits.maxBytes === Number.POSITIVE_INFINITY ? undefined : context.limits.maxBytes,
+    maxDepth: options.maxDepth,
+    // The parser counts characters; errors report bytes. Positions inside the last chunk map exactly.
+    toByteOffset: (offset) => {
+      const inChunk = offset - (chars - text.length)
+      return inChunk >= 0 ? utf8.offsetBefore(text.slice(inChunk)) : offset
+    },
+  })
+  info.current = { isComplete: (path) => parser.isComplete(path) }
+  const throttle = options.throttleMs ?? 0
+  let last = Number.NEGATIVE_INFINITY
+  let pending = false
+  const { source } = context
+  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
+  try {
+    for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
+      text = utf8.decode(chunk)
+      chars += text.length
+      if (parser.push(text)) pending = true
+      if (pending && (throttle === 0 || Date.now() - last >= throttle)) {
+        pending = false
+        last = Date.now()
+        yield parser.snapshot as DeepPartial<T>
+      }
+    }
+    // A cancelled source reads as ended; a cut document is not the document.
+    if (source.cancelled === true) return
+    text = utf8.end()
+    chars += text.length
+    if (text !== '' && parser.push(text)) pending = true
+    const raw = parser.end()
+    if (pending) yield parser.snapshot as DeepPartial<T>
+    context.progress.item()
+    const value = schema === undefined ? (raw as T) : await validate(schema, raw, 0)
+    outcome = 'done'
+    onFinal({ value })
+  } catch (error) {
+    outcome = 'error'
+    onFinal({ error })
+    throw error
+  } finally {
+    if (outcome === 'cancelled')
+      onFinal({ error: new DOMException('The document was not read to its end.', 'AbortError') })
+    await settle(context, outcome)
+  }
+}

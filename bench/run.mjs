@@ -1,0 +1,115 @@
+// npm run bench — consumers side by side, interleaved rounds, ratios per round (medians reported).
+// Absolute times on a shared 2-core machine are noise; the ratios against the baselines are the result.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import * as competitors from './consumers.mjs'
+import { chunk, ndjsonBody, responseOf, sseBody } from './inputs.mjs'
+
+const MiB = 1024 * 1024
+const quick = process.argv.includes('--quick')
+const SIZE = (quick ? 8 : 64) * MiB
+const ROUNDS = quick ? 2 : 5
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+async function race(title, impls, baseline, inputs, repeat = 1) {
+  const rows = []
+  for (const [inputName, chunks] of inputs) {
+    const bytes = chunks.reduce((n, c) => n + c.length, 0) * repeat
+    const times = Object.fromEntries(Object.keys(impls).map((k) => [k, []]))
+    const ratios = Object.fromEntries(Object.keys(impls).map((k) => [k, []]))
+    const checks = {}
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      const order = Object.keys(impls)
+      if (round % 2) order.reverse()
+      const roundTimes = {}
+      for (const name of order) {
+        globalThis.gc?.()
+        const start = performance.now()
+        checks[name] = await impls[name](responseOf(chunks, repeat))
+        roundTimes[name] = performance.now() - start
+      }
+      if (round === 0) continue // warm-up
+      for (const name of order) {
+        times[name].push(roundTimes[name])
+        ratios[name].push(roundTimes[baseline] / roundTimes[name])
+      }
+    }
+    const expected = checks[baseline]
+    for (const name of Object.keys(impls)) {
+      const ms = median(times[name])
+      rows.push({
+        input: inputName,
+        impl: name,
+        mbps: (bytes / MiB / (ms / 1000)).toFixed(0),
+        ratio: median(ratios[name]).toFixed(2),
+        same: checks[name] === expected ? 'yes' : `NO (${checks[name]} vs ${expected})`,
+      })
+    }
+  }
+  const lines = [
+    `### ${title} (ratio = speed relative to ${baseline}, median of ${ROUNDS} rounds)`,
+    '',
+    '| input | implementation | MiB/s | × baseline | same output |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.input} | ${r.impl} | ${r.mbps} | ${r.ratio} | ${r.same} |`),
+    '',
+  ]
+  console.log(lines.join('\n'))
+  return lines.join('\n')
+}
+
+// bytes() passes over its input 16 times; everything else once.
+const out = [
+  `# sluice benchmarks (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${SIZE / MiB} MiB inputs)`,
+  '',
+]
+const small = ndjsonBody(SIZE, 200)
+const large = ndjsonBody(SIZE, 64 * 1024)
+const ndjsonInputs = [
+  ['200 B records, 16 KiB chunks', chunk(small, 16 * 1024)],
+  ['200 B records, 1–64 KiB chunks', chunk(small, [1024, 64 * 1024])],
+  ['64 KiB records, 16 KiB chunks', chunk(large, 16 * 1024)],
+  ['64 KiB records, 1–64 KiB chunks', chunk(large, [1024, 64 * 1024])],
+]
+out.push(await race('ndjson()', competitors.ndjson, 'hand-written loop', ndjsonInputs))
+const sseSmall = sseBody(SIZE, 200)
+out.push(
+  await race('events()', competitors.events, 'eventsource-parser createParser loop', [
+    ['200 B events, 16 KiB chunks', chunk(sseSmall, 16 * 1024)],
+    ['200 B events, 1–64 KiB chunks', chunk(sseSmall, [1024, 64 * 1024])],
+  ]),
+)
+out.push(
+  await race(
+    'bytes()',
+    competitors.bytes,
+    'raw for await',
+    [
+      ['16 KiB chunks', chunk(small, 16 * 1024)],
+      ['1–64 KiB chunks', chunk(small, [1024, 64 * 1024])],
+    ],
+    16,
+  ), // bytes() is so cheap that one pass is too short to time: 16 passes over the input
+)
+out.push(
+  await race('text()', competitors.text, 'TextDecoder loop', [
+    ['16 KiB chunks', chunk(small, 16 * 1024)],
+    ['1–64 KiB chunks', chunk(small, [1024, 64 * 1024])],
+  ]),
+)
+
+// Memory runs in its own process so that the inputs above do not blur the heap figures.
+const memory = spawnSync(
+  process.execPath,
+  ['--expose-gc', fileURLToPath(new URL('./memory.mjs', import.meta.url)), quick ? '128' : '1024'],
+  {
+    encoding: 'utf8',
+  },
+)
+console.log(memory.stdout, memory.stderr)
+out.push(memory.stdout)
+
+writeFileSync(new URL('./results.md', import.meta.url), out.join('\n'))
+console.log('written to bench/results.md')

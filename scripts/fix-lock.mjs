@@ -14,10 +14,19 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     if (lock.packages[key] || lock.packages[hoisted]) continue
     const match = platform.exec(name)
     if (!match) continue
-    lock.packages[hoisted] = { version, dev: entry.dev, license: 'MIT', optional: true, os: [match[1]], cpu: [match[2]] }
+    lock.packages[hoisted] = {
+      version,
+      dev: entry.dev,
+      license: 'MIT',
+      optional: true,
+      os: [match[1]],
+      cpu: [match[2]],
+    }
     added++
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+)
 writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`)
 console.log(`fix-lock: recorded ${added} platform-specific optional package(s)`)

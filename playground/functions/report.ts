@@ -1,0 +1,25 @@
+// report — a 100 000-row NDJSON report of deterministic rows. Resumes two ways: `Range: bytes=N-` (the body is
+// the same bytes on every request, announced with a strong ETag) or `?cursor=<last id>`. A real Lambda handler.
+import { streamNdjson } from '../../src/lambda/index.ts'
+import { reportByteLength, reportRows, sleep } from './data.ts'
+
+/** The rows after `after`, fetched like pages from a database: a short pause every 1000 rows. */
+async function* pages(after: number): AsyncGenerator<unknown> {
+  let count = 0
+  for (const row of reportRows(after)) {
+    if (++count % 1000 === 0) await sleep(10)
+    yield row
+  }
+}
+
+export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const cursor = event.queryStringParameters?.cursor
+  await streamNdjson(responseStream, (after) => pages(after === undefined ? 0 : Number(after)), {
+    request: event,
+    etag: '"report-2026-10-v1"',
+    // The full report's length is known, so the client sees a total (percent, ETA) and proves completion by
+    // it; a cursor request is a different body, proven by the end marker instead.
+    ...(cursor === undefined ? { length: reportByteLength() } : {}),
+    headers: { 'cache-control': 'no-store' },
+  })
+})

@@ -1,0 +1,311 @@
+// The playground page: four panels, each streaming one example function with the sluice client and rendering
+// it as it arrives. Plain DOM; every render is coalesced to one per animation frame.
+import { createPartialJsonParser, type JsonPathSegment } from '../../src/core/decoders/partial-json.ts'
+import { isSluiceError, type Progress, type StreamResponse, sluice } from '../../src/index.ts'
+import type { ReportDocument, ReportRow } from '../functions/data.ts'
+
+type Name = 'tokens' | 'report' | 'document' | 'binary'
+
+// Where the functions are: /fn/<name> on this server, unless the page is opened with ?<name>=<function URL>
+// (deployed function URLs; see playground/README.md).
+const params = new URLSearchParams(location.search)
+const remote = (name: Name) => params.get(name) ?? undefined
+const urlOf = (name: Name) => remote(name) ?? new URL(`/fn/${name}`, location.href).href
+const anyRemote = (['tokens', 'report', 'document', 'binary'] as const).some((name) => remote(name))
+document.querySelector('#target')!.textContent = anyRemote
+  ? 'Some functions are remote (from the query string).'
+  : 'The functions run in local emulators behind /fn/<name>.'
+
+const $ = <E extends Element>(root: ParentNode, selector: string) => root.querySelector<E>(selector)!
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props)
+  node.append(...children)
+  return node
+}
+
+/** Calls `render` once on the next animation frame, however many times it is scheduled before that. */
+function coalesce(render: () => void): () => void {
+  let pending = false
+  return () => {
+    if (pending) return
+    pending = true
+    requestAnimationFrame(() => {
+      pending = false
+      render()
+    })
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A panel: Start / Stop / Cut the connection, a progress bar, the stats line and the error, around a consumer.
+
+interface Panel {
+  /** Clears the output before a run. */
+  reset(): void
+  /** Reads the response to the end, rendering as it goes. */
+  consume(res: StreamResponse): Promise<void>
+}
+
+function mount(name: Name, panel: Panel): void {
+  const section = $<HTMLElement>(document, `section[data-fn="${name}"]`)
+  const start = el('button', { className: 'start', textContent: 'Start' })
+  const stop = el('button', { className: 'stop', textContent: 'Stop', disabled: true })
+  const cut = el('button', {
+    className: 'cut',
+    textContent: 'Cut the connection',
+    disabled: true,
+    title: remote(name)
+      ? 'Only the local playground server can cut a connection.'
+      : 'Drops the connection mid-stream on the server side, like a network failure.',
+  })
+  const state = el('span', { className: 'state', textContent: 'idle' })
+  const bar = el('progress', { max: 100, value: 0 })
+  const stats = el('div', { className: 'stats' })
+  const error = el('div', { className: 'failure', role: 'alert' })
+  $(section, '.controls').append(
+    el('div', { className: 'buttons' }, start, stop, cut, state),
+    bar,
+    stats,
+    error,
+  )
+
+  const setState = (value: string) => {
+    state.textContent = value
+    state.className = `state ${value}`
+    section.dataset.state = value
+  }
+  const showProgress = (p: Progress) => {
+    if (p.percent !== undefined) bar.value = p.percent
+    else if (p.state === 'done') bar.value = 100
+    else bar.removeAttribute('value') // indeterminate: no total known
+    const parts = [`${formatBytes(p.loaded)}${p.total !== undefined ? ` of ${formatBytes(p.total)}` : ''}`]
+    if (p.percent !== undefined) parts.push(`${p.percent.toFixed(1)} %`)
+    if (p.items > 0) parts.push(`${p.items.toLocaleString()} items`)
+    parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`)
+    if (p.etaMs !== undefined && p.state === 'streaming') parts.push(`ETA ${(p.etaMs / 1000).toFixed(1)} s`)
+    parts.push(`attempt ${p.attempt}`)
+    stats.textContent = parts.join(' · ')
+    setState(p.state)
+  }
+
+  let controller: AbortController | undefined
+  start.onclick = async () => {
+    controller = new AbortController()
+    const { signal } = controller
+    panel.reset()
+    error.textContent = ''
+    start.disabled = true
+    stop.disabled = false
+    cut.disabled = remote(name) !== undefined
+    setState('connecting')
+    let failed = false
+    try {
+      const res = await sluice(urlOf(name), { signal, onProgress: showProgress, retry: 0 })
+      await panel.consume(res)
+      showProgress(res.progress)
+    } catch (caught) {
+      if (signal.aborted) {
+        setState('cancelled')
+      } else {
+        failed = true
+        setState('error')
+        const e = caught instanceof Error ? caught : new Error(String(caught))
+        const code = isSluiceError(e) ? ` [${e.code}]` : ''
+        error.textContent = `${e.name}${code}: ${e.message} — resuming is not implemented in the client yet; Retry starts over.`
+      }
+    } finally {
+      start.disabled = false
+      stop.disabled = true
+      cut.disabled = true
+      start.textContent = failed ? 'Retry' : 'Start'
+    }
+  }
+  stop.onclick = () => controller?.abort()
+  cut.onclick = async () => {
+    const answer = await fetch(`/control/cut?name=${name}`, { method: 'POST' })
+    if (!answer.ok) error.textContent = `The cut failed: ${answer.status} ${await answer.text()}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// tokens: streaming text.
+
+{
+  const output = $<HTMLElement>(document, '.output.tokens')
+  let text = ''
+  const render = coalesce(() => {
+    output.textContent = text
+    output.scrollTop = output.scrollHeight
+  })
+  mount('tokens', {
+    reset() {
+      text = ''
+      output.textContent = ''
+    },
+    async consume(res) {
+      for await (const event of res.events({ json: true, until: '[DONE]' })) {
+        text += (event.data as { text: string }).text
+        render()
+      }
+      output.textContent = text
+    },
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// report: a live table of the last 20 rows (100 000 DOM rows would be the slow part), and the count.
+
+{
+  const output = $<HTMLElement>(document, '.output.report')
+  const count = $<HTMLElement>(output, '.count')
+  const body = $<HTMLTableSectionElement>(output, 'tbody')
+  let rows = 0
+  let last: ReportRow[] = []
+  const render = () => {
+    count.textContent = `${rows.toLocaleString()} rows`
+    body.replaceChildren(
+      ...last.map((row) =>
+        el(
+          'tr',
+          {},
+          ...[row.id, row.date, row.region, row.product, row.units, row.revenue.toFixed(2)].map((cell) =>
+            el('td', { textContent: String(cell) }),
+          ),
+        ),
+      ),
+    )
+    output.scrollTop = output.scrollHeight
+  }
+  const schedule = coalesce(render)
+  mount('report', {
+    reset() {
+      rows = 0
+      last = []
+      render()
+    },
+    async consume(res) {
+      for await (const row of res.ndjson<ReportRow>()) {
+        rows++
+        last.push(row)
+        if (last.length > 20) last.shift()
+        schedule()
+      }
+      render()
+    },
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// document: the partial snapshot as a tree; values on the parser's open path are still growing (highlighted),
+// everything else is final. Finished subtrees keep their identity between snapshots, so their DOM is built once.
+
+{
+  const tree = $<HTMLElement>(document, '.tree')
+  const built = new WeakMap<object, Node>()
+
+  const onPath = (path: JsonPathSegment[], open: readonly JsonPathSegment[] | undefined) =>
+    open !== undefined && path.length <= open.length && path.every((segment, i) => open[i] === segment)
+
+  const node = (
+    value: unknown,
+    path: JsonPathSegment[],
+    open: readonly JsonPathSegment[] | undefined,
+    indent: string,
+  ): Node => {
+    const growing = onPath(path, open)
+    if (value === null || typeof value !== 'object') {
+      const kind = typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : 'literal'
+      const text = JSON.stringify(value)
+      // A growing string has no closing quote yet.
+      return el('span', {
+        className: growing ? `${kind} growing` : kind,
+        textContent: growing && kind === 'string' ? `${text.slice(0, -1)}…` : text,
+      })
+    }
+    const cached = growing ? undefined : built.get(value)
+    if (cached !== undefined) return cached
+    const isArray = Array.isArray(value)
+    const entries: [JsonPathSegment, unknown][] = isArray
+      ? value.map((item, i) => [i, item])
+      : Object.entries(value as Record<string, unknown>)
+    const inner = `${indent}  `
+    const out = el('span', { className: growing ? 'growing' : '' }, isArray ? '[' : '{')
+    entries.forEach(([key, child], i) => {
+      out.append(`\n${inner}`)
+      if (!isArray) out.append(el('span', { className: 'key', textContent: JSON.stringify(key) }), ': ')
+      out.append(node(child, [...path, key], open, inner))
+      if (i < entries.length - 1 || growing) out.append(',')
+    })
+    out.append(
+      growing ? `\n${inner}…` : '',
+      entries.length > 0 ? `\n${indent}` : '',
+      growing ? '' : isArray ? ']' : '}',
+    )
+    if (!growing) built.set(value, out)
+    return out
+  }
+
+  mount('document', {
+    reset() {
+      tree.replaceChildren()
+    },
+    async consume(res) {
+      // res.json() will replace this loop once the consumer lands; the parser is the one it uses.
+      const parser = createPartialJsonParser<ReportDocument>()
+      const render = coalesce(() => tree.replaceChildren(node(parser.snapshot, [], parser.openPath, '')))
+      for await (const text of res.text()) {
+        parser.push(text)
+        render()
+      }
+      const final = parser.end()
+      tree.replaceChildren(node(final, [], undefined, ''))
+    },
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// binary: the bytes into a Blob, a download link and the SHA-256 of the file.
+
+{
+  const output = $<HTMLElement>(document, '.output.binary')
+  mount('binary', {
+    reset() {
+      output.replaceChildren(el('p', { textContent: 'Receiving…' }))
+    },
+    async consume(res) {
+      const parts: Uint8Array<ArrayBuffer>[] = []
+      let length = 0
+      for await (const chunk of res.bytes()) {
+        parts.push(chunk as Uint8Array<ArrayBuffer>)
+        length += chunk.length
+      }
+      const blob = new Blob(parts, { type: 'application/octet-stream' })
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))
+      const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
+      output.replaceChildren(
+        el(
+          'p',
+          {},
+          el('a', {
+            href: URL.createObjectURL(blob),
+            download: 'sluice-demo.bin',
+            textContent: 'Download sluice-demo.bin',
+          }),
+          ` (${length.toLocaleString()} bytes)`,
+        ),
+        el('p', {}, 'SHA-256: ', el('code', { className: 'sha256', textContent: hex })),
+      )
+    },
+  })
+}

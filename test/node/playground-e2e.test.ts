@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { ANSWER_TEXT, binaryChunks, DOCUMENT } from '../../playground/functions/data.ts'
+import { type Playground, startPlayground } from '../../playground/server.ts'
+
+// Drives the playground page in headless Chromium at the functions' real pace: every panel must render before
+// its stream completes, end with exact content, and show the client's error after a cut.
+const BINARY_BYTES = 6_000_000
+const saved = { pace: process.env.PLAYGROUND_PACE, bytes: process.env.PLAYGROUND_BINARY_BYTES }
+let playground: Playground
+let browser: Browser
+let page: Page
+
+beforeAll(async () => {
+  playground = await startPlayground({ port: 0, binaryBytes: BINARY_BYTES, pace: 1, log: false })
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  page = await browser.newPage({ viewport: { width: 1400, height: 980 } })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await playground?.close()
+  for (const [name, value] of [
+    ['PLAYGROUND_PACE', saved.pace],
+    ['PLAYGROUND_BINARY_BYTES', saved.bytes],
+  ] as const) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+})
+
+const panel = (name: string) => page.locator(`section[data-fn="${name}"]`)
+const waitForState = (name: string, state: string, timeout = 45_000) =>
+  page.waitForSelector(`section[data-fn="${name}"][data-state="${state}"]`, { timeout })
+
+it('renders every panel progressively and ends with exact content', { timeout: 90_000 }, async () => {
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  await page.goto(playground.url)
+  for (const name of ['tokens', 'report', 'document', 'binary'])
+    await panel(name).locator('button.start').click()
+
+  // Intermediate renders, seen while the streams are still running.
+  await page.waitForFunction(() => {
+    const section = document.querySelector('section[data-fn="tokens"]') as HTMLElement
+    return (
+      section.dataset.state === 'streaming' &&
+      (section.querySelector('.output')?.textContent ?? '').length > 20
+    )
+  })
+  await page.waitForFunction(() => {
+    const section = document.querySelector('section[data-fn="document"]') as HTMLElement
+    return section.dataset.state === 'streaming' && section.querySelector('.tree .growing') !== null
+  })
+  const partialTokens = (await panel('tokens').locator('.output').textContent()) ?? ''
+  expect(partialTokens.length).toBeLessThan(ANSWER_TEXT.length)
+  expect(ANSWER_TEXT.startsWith(partialTokens)).toBe(true)
+  expect(await panel('binary').locator('.stats').textContent()).toMatch(/of 5\.7 MiB/)
+
+  for (const name of ['tokens', 'report', 'document', 'binary']) await waitForState(name, 'done')
+  expect(await panel('tokens').locator('.output').textContent()).toBe(ANSWER_TEXT)
+  expect(await panel('report').locator('.count').textContent()).toBe('100,000 rows')
+  expect(await panel('report').locator('tbody tr').count()).toBe(20)
+  expect(await panel('report').locator('tbody tr').last().locator('td').first().textContent()).toBe('100000')
+  expect(await panel('document').locator('.tree .growing').count()).toBe(0)
+  expect(JSON.parse((await panel('document').locator('.tree').textContent()) ?? '')).toEqual(DOCUMENT)
+  const sha = createHash('sha256')
+  for (const chunk of binaryChunks(BINARY_BYTES)) sha.update(chunk)
+  expect(await panel('binary').locator('.sha256').textContent()).toBe(sha.digest('hex'))
+  expect(await panel('binary').locator('a[download]').getAttribute('href')).toMatch(/^blob:/)
+  for (const name of ['report', 'document', 'binary']) {
+    expect(await panel(name).locator('progress').getAttribute('value')).toBe('100')
+  }
+  expect(errors).toEqual([])
+})
+
+it('shows the client error after a cut, and Retry starts over', { timeout: 60_000 }, async () => {
+  const tokens = panel('tokens')
+  await tokens.locator('button.start').click()
+  await page.waitForFunction(
+    () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 300,
+  )
+  await tokens.locator('button.cut').click()
+  await waitForState('tokens', 'error', 10_000)
+  expect(await tokens.locator('.failure').textContent()).toMatch(/^(NetworkError|TruncatedError) \[\w+\]: /)
+  expect(await tokens.locator('button.start').textContent()).toBe('Retry')
+  await page.screenshot({ path: fileURLToPath(new URL('../../playground/screenshot.png', import.meta.url)) })
+
+  await tokens.locator('button.start').click()
+  await page.waitForFunction(
+    () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 0,
+  )
+  expect(await tokens.locator('.failure').textContent()).toBe('')
+  await tokens.locator('button.stop').click()
+  await waitForState('tokens', 'cancelled', 10_000)
+})

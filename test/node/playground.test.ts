@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ANSWER_TEXT,
+  ANSWER_TOKENS,
+  binaryChunks,
+  DOCUMENT,
+  REPORT_ROWS,
+  type ReportRow,
+  reportRow,
+} from '../../playground/functions/data.ts'
+import { type Playground, startPlayground } from '../../playground/server.ts'
+import { isSluiceError, sluice } from '../../src/index.ts'
+
+const BINARY_BYTES = 1_000_000
+const saved = { pace: process.env.PLAYGROUND_PACE, bytes: process.env.PLAYGROUND_BINARY_BYTES }
+
+afterAll(() => {
+  for (const [name, value] of [
+    ['PLAYGROUND_PACE', saved.pace],
+    ['PLAYGROUND_BINARY_BYTES', saved.bytes],
+  ] as const) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+})
+
+function sha256(parts: Iterable<Uint8Array>): string {
+  const hash = createHash('sha256')
+  for (const part of parts) hash.update(part)
+  return hash.digest('hex')
+}
+
+describe('playground, flat out', () => {
+  let playground: Playground
+  const fn = (name: string) => new URL(`/fn/${name}`, playground.url).href
+
+  beforeAll(async () => {
+    playground = await startPlayground({
+      port: 0,
+      binaryBytes: BINARY_BYTES,
+      shaping: false,
+      pace: 0,
+      log: false,
+    })
+  })
+  afterAll(() => playground.close())
+
+  it('serves the page, its stylesheet and the bundled app', async () => {
+    const page = await fetch(playground.url)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    const html = await page.text()
+    expect(html).toContain('<script type="module" src="app.js">')
+    for (const name of ['tokens', 'report', 'document', 'binary']) expect(html).toContain(`data-fn="${name}"`)
+
+    const bundle = await fetch(new URL('/app.js', playground.url))
+    expect(bundle.status).toBe(200)
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/)
+    const code = await bundle.text()
+    expect(code).toContain('Cut the connection')
+    expect(code).toContain('/control/cut?name=')
+    expect(code).not.toMatch(/^import .* from ['"]/m) // bundled: no bare imports left for the browser
+
+    expect((await fetch(new URL('/style.css', playground.url))).status).toBe(200)
+    expect((await fetch(new URL('/nope', playground.url))).status).toBe(404)
+    expect((await fetch(new URL('/fn/nope', playground.url))).status).toBe(404)
+  })
+
+  it('streams the 100 000-row report exactly, with its declared total', async () => {
+    const res = await sluice(fn('report'))
+    expect(res.headers.get('accept-ranges')).toBe('bytes')
+    const rows = await Array.fromAsync(res.ndjson<ReportRow>())
+    expect(rows).toHaveLength(REPORT_ROWS)
+    for (let i = 0; i < rows.length; i++) {
+      if (JSON.stringify(rows[i]) !== JSON.stringify(reportRow(i + 1))) {
+        expect.fail(`row ${i + 1} differs: ${JSON.stringify(rows[i])}`)
+      }
+    }
+    const { loaded, total, percent, state, items } = res.progress
+    expect({ state, percent, items, complete: total === loaded }).toEqual({
+      state: 'done',
+      percent: 100,
+      items: REPORT_ROWS,
+      complete: true,
+    })
+  })
+
+  it('passes Range and cursors through the proxy', async () => {
+    const whole = await (await fetch(fn('report'))).arrayBuffer()
+    const ranged = await fetch(fn('report'), { headers: { range: `bytes=${whole.byteLength - 300}-` } })
+    expect(ranged.status).toBe(206)
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(new Uint8Array(whole.slice(-300)))
+
+    const res = await sluice(`${fn('report')}?cursor=${REPORT_ROWS - 2}`)
+    expect(await Array.fromAsync(res.ndjson())).toEqual([reportRow(REPORT_ROWS - 1), reportRow(REPORT_ROWS)])
+  })
+
+  it('streams the tokens over SSE, each with an id, ending at [DONE]', async () => {
+    const res = await sluice(fn('tokens'))
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const events = await Array.fromAsync(res.events({ json: true, until: '[DONE]' }))
+    expect(events.map((event) => event.id)).toEqual(ANSWER_TOKENS.map((_, i) => String(i)))
+    expect(events.map((event) => (event.data as { text: string }).text).join('')).toBe(ANSWER_TEXT)
+    expect(ANSWER_TOKENS.length).toBeGreaterThan(250)
+  })
+
+  it('passes Last-Event-ID through the proxy', async () => {
+    const last = ANSWER_TOKENS.length - 3
+    const res = await sluice(fn('tokens'), { headers: { 'last-event-id': String(last) } })
+    const events = await Array.fromAsync(res.events({ json: true, until: '[DONE]' }))
+    expect(events.map((event) => (event.data as { text: string }).text)).toEqual(
+      ANSWER_TOKENS.slice(last + 1),
+    )
+  })
+
+  it('streams the growing document to exactly the expected object', async () => {
+    const res = await sluice(fn('document'))
+    expect(await res.collect.json()).toEqual(DOCUMENT)
+  })
+
+  it('streams the binary file with its declared length and exact bytes', async () => {
+    const res = await sluice(fn('binary'))
+    expect(res.headers.get('x-amzn-remapped-content-length')).toBe(String(BINARY_BYTES))
+    const bytes = await res.collect.bytes()
+    expect(bytes.length).toBe(BINARY_BYTES)
+    expect(sha256([bytes])).toBe(sha256(binaryChunks(BINARY_BYTES)))
+    expect(res.progress).toMatchObject({
+      loaded: BINARY_BYTES,
+      total: BINARY_BYTES,
+      percent: 100,
+      state: 'done',
+    })
+  })
+})
+
+describe('playground, cut the connection', () => {
+  let playground: Playground
+  const fn = (name: string) => new URL(`/fn/${name}`, playground.url).href
+  const cut = async (name: string) => {
+    const answer = await fetch(new URL(`/control/cut?name=${name}`, playground.url), { method: 'POST' })
+    expect(answer.status).toBe(200)
+    return ((await answer.json()) as { cut: number }).cut
+  }
+
+  beforeAll(async () => {
+    // Real pace and shaping: the streams are still running when the cut comes.
+    playground = await startPlayground({ port: 0, binaryBytes: 8_000_000, pace: 1, log: false })
+  })
+  afterAll(() => playground.close())
+
+  it('makes the client see an error mid-stream, not a clean end (tokens)', async () => {
+    const res = await sluice(fn('tokens'))
+    const seen: string[] = []
+    const read = (async () => {
+      for await (const event of res.events({ json: true, until: '[DONE]' })) {
+        seen.push((event.data as { text: string }).text)
+        if (seen.length === 3) expect(await cut('tokens')).toBe(1)
+      }
+    })()
+    const error = await read.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect(isSluiceError(error), String(error)).toBe(true)
+    expect((error as Error).name).toMatch(/^(NetworkError|TruncatedError)$/)
+    expect(seen.length).toBeLessThan(ANSWER_TOKENS.length)
+    expect(res.progress.state).toBe('error')
+  })
+
+  it('makes the client see an error mid-stream, not a clean end (binary)', async () => {
+    const res = await sluice(fn('binary'))
+    let loaded = 0
+    const read = (async () => {
+      for await (const chunk of res.bytes()) {
+        loaded += chunk.length
+        if (loaded >= 1_000_000 && loaded - chunk.length < 1_000_000) await cut('binary')
+      }
+    })()
+    const error = await read.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect(isSluiceError(error), String(error)).toBe(true)
+    expect((error as Error).name).toMatch(/^(NetworkError|TruncatedError)$/)
+    expect(loaded).toBeLessThan(8_000_000)
+  })
+
+  it('answers a cut of an unknown function with 404 and counts 0 when idle', async () => {
+    expect(await cut('report')).toBe(0)
+    const answer = await fetch(new URL('/control/cut?name=nope', playground.url), { method: 'POST' })
+    expect(answer.status).toBe(404)
+  })
+})

@@ -44,7 +44,29 @@ export {
   TruncatedError,
   ValidationError,
 } from './core/errors/index.ts'
-export type { FromResponseOptions, SluiceOptions } from './core/options.ts'
+export type { FromResponseOptions, ReRequest, SluiceOptions } from './core/options.ts'
 export type { Progress, ProgressListener, ProgressState } from './core/progress.ts'
+export type { Checkpoint } from './core/resume/checkpoint.ts'
+export type { CursorRequest, ResumeOption, ResumeOptions, ResumeStrategy } from './core/resume/options.ts'
 export type { Infer, StandardSchemaV1 } from './core/schema.ts'
+export { createStreamStore } from './core/store.ts'
+export type {
+  BytesStoreOptions,
+  EventsStoreOptions,
+  ExactStoreOptions,
+  JsonStoreOptions,
+  LinesStoreOptions,
+  NdjsonStoreOptions,
+  StreamData,
+  StreamFinal,
+  StreamItem,
+  StreamMode,
+  StreamRequest,
+  StreamResponseInfo,
+  StreamSnapshot,
+  StreamStatus,
+  StreamStore,
+  StreamStoreOptions,
+  TextStoreOptions,
+} from './core/store-types.ts'
 export { type Collect, StreamResponse } from './core/stream-response.ts'

@@ -1,10 +1,42 @@
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { NetworkError } from './errors/network-error.ts'
-import type { SluiceError } from './errors/sluice-error.ts'
+import { ResumeError } from './errors/resume-error.ts'
+import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { TruncatedError } from './errors/truncated-error.ts'
 import type { ProgressTracker } from './progress.ts'
+import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
+import {
+  backoffDelay,
+  type CursorRequest,
+  type ResolvedResume,
+  type ResumeStrategy,
+  retryAfter,
+} from './resume/options.ts'
+import {
+  type Acceptance,
+  acceptResume,
+  isRetryableStatus,
+  parseContentRange,
+  pickStrategy,
+  type ResumeState,
+  resumeRequest,
+} from './resume/strategy.ts'
+
+/** What a consumer tells the source, so that a resume or a checkpoint lands on a unit boundary. */
+export interface ConsumerHooks {
+  /** Bytes (counted from where the decoder started) up to which whole units were delivered; `fed` were read. */
+  committed(fed: number): number
+  /** A fresh stream starts at a unit boundary after the last delivered unit: drop any partial state. */
+  restart?(): void
+  /** The last SSE event id seen (events only). */
+  lastEventId?(): string | undefined
+  /** The reconnection delay the server asked for with `retry:` (events only). */
+  retryMs?(): number | undefined
+  /** The last item delivered (records and events), for cursors. */
+  lastItem?(): { value: unknown } | undefined
+}
 
 /** The logical body as consumers see it: chunks until a proven end, then `undefined`. */
 export interface ChunkSource {
@@ -17,37 +49,69 @@ export interface ChunkSource {
    * must not take for the end of the body (a partial line is not a line).
    */
   readonly cancelled?: boolean
+  /** Registers the consumer's hooks (one consumer per source). */
+  attach?(hooks: ConsumerHooks): void
 }
+
+/** Re-requests the resource with the additions of a resume strategy, on a connection of its own. */
+export type Reconnect = (extra: CursorRequest, signal: AbortSignal) => Promise<Response>
 
 /** What a body source needs to know about the request it reads. */
 export interface SourceInit {
   response: Response
   request: Request | undefined
+  method: string
   progress: ProgressTracker
   /** The user's signal: its abort reason is what a read rejects with. */
   signal: AbortSignal | undefined
-  /** Aborts the fetch underneath (idle and total timeouts use it). */
-  abort: AbortController
+  /** Aborts the first connection (the idle timeout uses it; later connections get their own). */
+  connection: AbortController
   maxBytes: number
   /** `options.total`: a declared length from the caller. */
   total: number | undefined
   idleTimeout: number | undefined
   /** Set when the total timeout fired; reads then reject with it. */
   expired: () => TimeoutError | undefined
+  /** Resume settings; `undefined` when resume is off. */
+  resume: ResolvedResume | undefined
+  /** How to re-request; `undefined` when there is no way (fromResponse without `request`). */
+  reconnect: Reconnect | undefined
+  /** When this response answers a `resumeFrom` request: the checkpoint and how the answer was accepted. */
+  resumed?: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
+  /** Called once when the logical stream is over, whichever way (the total timeout's timer stops). */
+  onSettled?: (() => void) | undefined
 }
 
+const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      signal?.removeEventListener('abort', abort)
+      resolve()
+    }
+    function abort(): void {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', abort, { once: true })
+  })
+
 /**
- * Reads one response body on the hot path — a plain reader loop, no stream layers — counting bytes for
- * progress, enforcing `maxBytes` and the idle timeout, and proving completion: a body that ends short of its
- * declared length, or without the end marker its server announced, is a {@link TruncatedError}, never a clean end.
+ * The logical body: reads the current response on the hot path — a plain reader loop, no stream layers —
+ * counting bytes for progress, enforcing `maxBytes` and the idle timeout, and proving completion (a body that
+ * ends short of its declared length, or without the end marker its server announced, is a drop, never a clean
+ * end). On a drop it reconnects with the resume strategy, so that consumers see one continuous stream with
+ * every unit delivered exactly once. This is sluice's one orchestrator.
  */
 export class BodySource implements ChunkSource {
   readonly #init: SourceInit
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>
-  readonly #expected: number | undefined
-  readonly #marker: EndMarkerTrap | undefined
+  #response: Response
+  #reader: ReadableStreamDefaultReader<Uint8Array>
+  #connection: AbortController
+  #marker: EndMarkerTrap | undefined
   readonly #where: string
-  /** Bytes delivered. */
+  /** Bytes delivered to the consumer, over all connections. */
   offset = 0
   cancelled = false
   #finished = false
@@ -55,6 +119,26 @@ export class BodySource implements ChunkSource {
   #watchdog: ReturnType<typeof setTimeout> | undefined
   #idleFired: TimeoutError | undefined
   #onAbort: (() => void) | undefined
+  #hooks: ConsumerHooks | undefined
+  // Resume bookkeeping, in the coordinates of the current representation of the body.
+  /** Bytes of the current representation received from the network (the next Range offset). */
+  #received = 0
+  /** Where the current decoder started, in the same coordinates. */
+  #decoderBase = 0
+  /** Bytes delivered since the current decoder started. */
+  #sinceDecoder = 0
+  /** Absolute end of the body, when declared. */
+  #end: number | undefined
+  /** A `200` answered a Range request: discard until this many bytes were received. */
+  #skipUntil = 0
+  /** Bytes of a restarted stream that replay what was already counted. */
+  #uncounted = 0
+  #attempts = 0
+  #strategy: ResumeStrategy | undefined
+  #etag: string | undefined
+  #lastModified: string | undefined
+  #acceptRanges = false
+  #completeAfterResume = false
 
   constructor(init: SourceInit) {
     this.#init = init
@@ -62,12 +146,38 @@ export class BodySource implements ChunkSource {
     if (response.body === null)
       throw new TypeError(`The response from ${response.url} has no body to stream.`)
     if (response.bodyUsed) throw new TypeError('The response body was already read; pass a fresh Response.')
+    this.#response = response
     this.#reader = response.body.getReader()
+    this.#connection = init.connection
     this.#where = response.url || init.request?.url || 'the response'
-    this.#expected = expectedLength(response, init.total)
-    if (init.progress.total === undefined && this.#expected !== undefined)
-      init.progress.total = this.#expected
-    if (response.headers.get(END_MARKER_HEADER) === 'marker') this.#marker = new EndMarkerTrap()
+    this.#etag = response.headers.get('etag') ?? undefined
+    this.#lastModified = response.headers.get('last-modified') ?? undefined
+    this.#acceptRanges = /\bbytes\b/i.test(response.headers.get('accept-ranges') ?? '')
+    this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
+    const resumed = init.resumed
+    if (resumed === undefined) {
+      this.#end = expectedLength(response, init.total)
+      // A first answer that is already partial (the caller sent its own Range) starts where it says.
+      const range =
+        response.status === 206 ? parseContentRange(response.headers.get('content-range')) : undefined
+      if (range !== undefined) {
+        this.#received = range.start
+        this.#decoderBase = range.start
+      }
+    } else {
+      const { checkpoint, acceptance } = resumed
+      this.#strategy = checkpoint.strategy
+      this.#etag ??= checkpoint.etag
+      this.#lastModified ??= checkpoint.lastModified
+      if (checkpoint.strategy === 'range') this.#acceptRanges = true
+      init.progress.loaded = checkpoint.loaded
+      init.progress.items = checkpoint.items
+      init.progress.attempt = checkpoint.attempt
+      this.offset = checkpoint.loaded
+      this.#adopt(acceptance, checkpoint.offset, true)
+      if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
+    }
+    if (init.progress.total === undefined && this.#end !== undefined) init.progress.total = this.#end
     // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
     // ignores signals): cancel the reader, and let the pending or next read reject with the reason.
     const { signal } = init
@@ -80,34 +190,54 @@ export class BodySource implements ChunkSource {
     }
   }
 
+  attach(hooks: ConsumerHooks): void {
+    this.#hooks = hooks
+  }
+
   async read(): Promise<Uint8Array | undefined> {
     for (;;) {
       if (this.#finished) return undefined
+      if (this.#completeAfterResume) return this.#finish()
       const idle = this.#init.idleTimeout
       if (idle !== undefined) this.#arm(idle)
       let result: ReadableStreamReadResult<Uint8Array>
       try {
         result = await this.#reader.read()
       } catch (error) {
-        throw this.#fail(this.#classify(error))
-      } finally {
         this.#waitingSince = undefined
+        await this.#recover(this.#classify(error))
+        continue
       }
-      if (this.#idleFired) throw this.#fail(this.#idleFired)
-      const expired = this.#init.expired()
-      if (expired) throw this.#fail(expired)
+      this.#waitingSince = undefined
       const signal = this.#init.signal
       if (signal?.aborted && !this.#finished) throw this.#fail(signal.reason)
+      const expired = this.#init.expired()
+      if (expired) throw this.#fail(expired)
+      if (this.#idleFired) {
+        await this.#recover(this.#idleFired)
+        continue
+      }
       if (result.done) {
         if (this.#finished) return undefined
-        return this.#end()
+        const drop = this.#shortfall()
+        if (drop !== undefined) {
+          await this.#recover(drop)
+          continue
+        }
+        return this.#finish()
       }
       let chunk = result.value
+      const before = this.#received
+      this.#received = before + chunk.length
+      if (this.#skipUntil > before) {
+        if (this.#received <= this.#skipUntil) continue
+        chunk = chunk.subarray(this.#skipUntil - before)
+      }
       if (this.#marker !== undefined) {
         chunk = this.#marker.push(chunk)
         if (chunk.length === 0) continue
       }
-      this.#count(chunk.length)
+      this.#count(chunk)
       return chunk
     }
   }
@@ -120,60 +250,284 @@ export class BodySource implements ChunkSource {
     await this.#reader.cancel(reason).catch(() => {})
   }
 
-  #count(n: number): void {
+  /**
+   * Where the stream stands, at the last unit boundary the consumer delivered; throws a `ResumeError` when
+   * the stream offers no way to resume.
+   */
+  checkpoint(): Checkpoint {
+    const state = this.#state()
+    const strategy = this.#strategy ?? this.#pick(state)
+    const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
+    const partial = this.#sinceDecoder - committed
+    const fields: Omit<Checkpoint, 'check' | 'version'> = {
+      url: this.#response.url || this.#where,
+      method: this.#init.method,
+      strategy,
+      offset: this.#decoderBase + committed,
+      loaded: this.#init.progress.loaded - partial,
+      items: this.#init.progress.items,
+      attempt: this.#init.progress.attempt,
+    }
+    if (this.#etag !== undefined) fields.etag = this.#etag
+    if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
+    if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
+    if (strategy === 'cursor' && state.lastItem !== undefined && this.#init.resume?.cursor !== undefined) {
+      fields.cursor = this.#init.resume.cursor(state.lastItem.value)
+    }
+    const total = this.#init.progress.total
+    if (total !== undefined) fields.total = total
+    return sealCheckpoint(fields)
+  }
+
+  #pick(state: ResumeState): ResumeStrategy {
+    const resume = this.#init.resume ?? resolveAuto()
+    const pick = pickStrategy(resume, state)
+    if ('none' in pick) {
+      throw new ResumeError(
+        'unsupported',
+        `This stream cannot be checkpointed: ${pick.none}.`,
+        this.#attempts,
+      )
+    }
+    return pick.strategy
+  }
+
+  #count(chunk: Uint8Array): void {
+    const n = chunk.length
+    this.#sinceDecoder += n
     this.offset += n
     if (this.offset > this.#init.maxBytes) {
       throw this.#fail(new LimitError('maxBytes', this.#init.maxBytes, `The body of ${this.#where}`))
     }
+    if (this.#uncounted > 0) {
+      // A restarted stream replays the partial unit that was counted before the drop: count it once.
+      const skip = Math.min(this.#uncounted, n)
+      this.#uncounted -= skip
+      if (skip < n) this.#init.progress.bytes(n - skip)
+      return
+    }
     this.#init.progress.bytes(n)
   }
 
-  #end(): Uint8Array | undefined {
-    let rest: Uint8Array | undefined
-    // A declared length counts the marker line too: it was received, only not delivered.
-    let markerBytes = 0
-    if (this.#marker !== undefined) {
-      const held = this.#marker.held
-      const { rest: bytes, proven } = this.#marker.end(this.offset)
-      if (!proven) {
-        throw this.#fail(
-          new TruncatedError(
-            `The body of ${this.#where} ended after ${this.offset + held} bytes without the end marker its server announced (${END_MARKER_HEADER}); the stream was cut. Enable \`resume\` to continue it.`,
-            this.offset + held,
-            this.#expected,
-            this.#context(),
-          ),
-        )
-      }
-      if (bytes.length > 0) rest = bytes
-      markerBytes = held - bytes.length
-    }
-    if (rest !== undefined) this.#count(rest.length)
-    const expected = this.#expected
-    if (expected !== undefined && this.offset + markerBytes < expected) {
-      throw this.#fail(
-        new TruncatedError(
-          `The body of ${this.#where} ended after ${this.offset} of ${expected} bytes; the stream was cut. Enable \`resume\` to continue it.`,
-          this.offset,
-          expected,
-          this.#context(),
-        ),
+  /** Why the body that just ended is not complete, or `undefined` when it is (as far as anyone can tell). */
+  #shortfall(): TruncatedError | undefined {
+    const marker = this.#marker
+    const held = marker?.held ?? 0
+    if (marker !== undefined && !marker.check(this.#received - held)) {
+      return new TruncatedError(
+        `The body of ${this.#where} ended after ${this.#received} bytes without the end marker its server announced (${END_MARKER_HEADER}); the stream was cut.`,
+        this.#received,
+        this.#end,
+        this.#context(),
       )
     }
+    const end = this.#end
+    if (end !== undefined && this.#received < end) {
+      return new TruncatedError(
+        `The body of ${this.#where} ended after ${this.#received} of ${end} bytes; the stream was cut.`,
+        this.#received,
+        end,
+        this.#context(),
+      )
+    }
+    return undefined
+  }
+
+  #finish(): Uint8Array | undefined {
+    let rest: Uint8Array | undefined
+    if (this.#marker !== undefined) {
+      const held = this.#marker.held
+      // Unproven only after a 416 that says everything was received: the held bytes are then plain body bytes.
+      const { rest: bytes } = this.#marker.end(this.#received - held)
+      if (bytes.length > 0) rest = bytes
+    }
+    if (rest !== undefined) this.#count(rest)
     this.#finished = true
     this.#disarm()
     return rest
   }
 
-  #classify(error: unknown): SluiceError | unknown {
+  /** A drop happened: reconnect with the resume strategy, or throw why not. */
+  async #recover(drop: unknown): Promise<void> {
+    this.#idleFired = undefined
+    this.#reader.cancel().catch(() => {})
+    if (!isDrop(drop)) throw this.#fail(drop)
+    const { resume, reconnect } = this.#init
+    if (resume === undefined || reconnect === undefined) {
+      const why =
+        reconnect === undefined
+          ? 'pass `request` to fromResponse() to make it resumable'
+          : 'enable `resume` to continue such streams'
+      throw this.#fail(withAdvice(drop, why))
+    }
+    const state = this.#state()
+    let strategy = this.#strategy
+    if (strategy === undefined) {
+      const pick = pickStrategy(resume, state)
+      if ('none' in pick) {
+        throw this.#fail(
+          new ResumeError(
+            'unsupported',
+            `${drop.message.replace(/\.$/, '')}, and it cannot be resumed: ${pick.none}.`,
+            this.#attempts,
+            {
+              ...this.#context(),
+              cause: drop,
+            },
+          ),
+        )
+      }
+      strategy = pick.strategy
+    }
+    if (strategy !== 'range' && this.#hooks?.restart === undefined && this.#sinceDecoder > 0) {
+      throw this.#fail(
+        new ResumeError(
+          'not-resumable',
+          `${drop.message.replace(/\.$/, '')}; the ${strategy} strategy restarts at a record boundary, which this consumer cannot do (use a range-capable server).`,
+          this.#attempts,
+          { cause: drop },
+        ),
+      )
+    }
+    this.#strategy = strategy
+    const { progress } = this.#init
+    progress.setState('reconnecting')
+    let last: unknown = drop
+    let wait: number | undefined
+    for (;;) {
+      if (this.#attempts >= resume.attempts) {
+        const message = last instanceof Error ? last.message : String(last)
+        throw this.#fail(
+          new ResumeError(
+            'attempts-exhausted',
+            `Gave up after ${this.#attempts} reconnect${this.#attempts === 1 ? '' : 's'} to ${this.#where}: ${message}`,
+            this.#attempts,
+            { ...this.#context(), cause: last },
+          ),
+        )
+      }
+      this.#attempts++
+      progress.attempt = 1 + this.#attempts
+      const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
+      const delay = wait ?? serverRetry ?? backoffDelay(resume, this.#attempts)
+      wait = undefined
+      try {
+        await sleep(delay, this.#init.signal)
+      } catch (reason) {
+        throw this.#fail(reason)
+      }
+      const expired = this.#init.expired()
+      if (expired) throw this.#fail(expired)
+      const connection = new AbortController()
+      let response: Response
+      try {
+        response = await reconnect(resumeRequest(strategy, state, resume), connection.signal)
+      } catch (error) {
+        if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
+        const expiredNow = this.#init.expired()
+        if (expiredNow) throw this.#fail(expiredNow)
+        last = isSluiceError(error)
+          ? error
+          : new NetworkError(
+              `Reconnecting to ${this.#where} failed (${error instanceof Error ? error.message : String(error)}).`,
+              this.offset,
+              { cause: error },
+            )
+        continue
+      }
+      let acceptance: Acceptance
+      try {
+        acceptance = acceptResume(strategy, response, state, resume, this.#attempts)
+      } catch (refusal) {
+        response.body?.cancel().catch(() => {})
+        if (isRetryableStatus(response.status)) {
+          wait = retryAfter(response.headers)
+          last = new NetworkError(
+            `Reconnecting to ${this.#where} got status ${response.status}.`,
+            this.offset,
+            { response },
+          )
+          continue
+        }
+        throw this.#fail(refusal)
+      }
+      this.#switchTo(response, connection, acceptance)
+      progress.setState('streaming')
+      return
+    }
+  }
+
+  #switchTo(response: Response, connection: AbortController, acceptance: Acceptance): void {
+    if (acceptance.kind === 'complete') {
+      response.body?.cancel().catch(() => {})
+      this.#completeAfterResume = true
+      return
+    }
+    if (response.body === null)
+      throw this.#fail(new TypeError(`The resumed response from ${this.#where} has no body.`))
+    this.#response = response
+    this.#reader = response.body.getReader()
+    this.#connection = connection
+    this.#adopt(acceptance, this.#received, false)
+  }
+
+  /** Takes over a resumed response: where its bytes start, where they end, and what the decoders must do. */
+  #adopt(acceptance: Acceptance, offset: number, fromCheckpoint: boolean): void {
+    const response = this.#response
+    switch (acceptance.kind) {
+      case 'continue':
+        this.#received = offset
+        if (fromCheckpoint) this.#decoderBase = offset
+        this.#end = acceptance.end ?? this.#end
+        break
+      case 'skip':
+        this.#received = 0
+        this.#skipUntil = offset
+        if (fromCheckpoint) this.#decoderBase = offset
+        this.#end = expectedLength(response, undefined) ?? this.#end
+        break
+      case 'restart': {
+        const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
+        this.#uncounted += this.#sinceDecoder - committed
+        this.offset -= this.#sinceDecoder - committed
+        this.#hooks?.restart?.()
+        this.#received = 0
+        this.#decoderBase = 0
+        this.#sinceDecoder = 0
+        this.#skipUntil = 0
+        this.#end = expectedLength(response, undefined)
+        this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
+        break
+      }
+      case 'complete':
+        this.#completeAfterResume = true
+        break
+    }
+  }
+
+  #state(): ResumeState {
+    const hooks = this.#hooks
+    return {
+      received: this.#received,
+      etag: this.#etag,
+      lastModified: this.#lastModified,
+      acceptRanges: this.#acceptRanges,
+      lastEventId: hooks?.lastEventId?.(),
+      lastItem: hooks?.lastItem?.(),
+      delivered: this.offset > 0,
+    }
+  }
+
+  #classify(error: unknown): unknown {
     if (this.#idleFired) return this.#idleFired
     const expired = this.#init.expired()
     if (expired) return expired
     const signal = this.#init.signal
     if (signal?.aborted) return signal.reason
+    if (this.#finished) return error
     const message = error instanceof Error ? error.message : String(error)
     return new NetworkError(
-      `The connection to ${this.#where} dropped after ${this.offset} bytes of the body (${message}). Enable \`resume\` to continue such streams.`,
+      `The connection to ${this.#where} dropped after ${this.offset} bytes of the body (${message}).`,
       this.offset,
       { ...this.#context(), cause: error },
     )
@@ -187,7 +541,7 @@ export class BodySource implements ChunkSource {
   }
 
   #context(): { request: Request | undefined; response: Response } {
-    return { request: this.#init.request, response: this.#init.response }
+    return { request: this.#init.request, response: this.#response }
   }
 
   // One timer per silence, not per chunk: it re-arms itself for the time left while reads keep succeeding.
@@ -205,17 +559,42 @@ export class BodySource implements ChunkSource {
         return
       }
       this.#idleFired = new TimeoutError('idle', idle, this.#where, this.#context())
-      this.#init.abort.abort(this.#idleFired)
+      this.#connection.abort(this.#idleFired)
       this.#reader.cancel(this.#idleFired).catch(() => {})
     }
     this.#watchdog = setTimeout(check, idle)
   }
 
   #disarm(): void {
+    this.#init.onSettled?.()
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog)
     this.#watchdog = undefined
     if (this.#onAbort !== undefined) this.#init.signal?.removeEventListener('abort', this.#onAbort)
     this.#onAbort = undefined
+  }
+}
+
+/** Drops are what resume is for: the connection failed, went silent, or ended before its proven end. */
+function isDrop(error: unknown): error is NetworkError | TimeoutError | TruncatedError {
+  if (!isSluiceError(error)) return false
+  if (error.name === 'NetworkError' || error.name === 'TruncatedError') return true
+  return error.name === 'TimeoutError' && (error as TimeoutError).phase === 'idle'
+}
+
+/** The same error with a sentence on what to do appended. */
+function withAdvice(error: NetworkError | TimeoutError | TruncatedError, advice: string): Error {
+  const message = `${error.message.replace(/\.$/, '')}; ${advice}.`
+  Object.defineProperty(error, 'message', { value: message, configurable: true, writable: true })
+  return error
+}
+
+function resolveAuto(): ResolvedResume {
+  return {
+    strategy: 'auto',
+    attempts: 0,
+    backoff: { initial: 0, max: 0, factor: 1, jitter: 0 },
+    skipOnRestart: false,
+    cursor: undefined,
   }
 }
 
@@ -229,11 +608,8 @@ export function expectedLength(response: Response, declared: number | undefined)
   if (remapped !== undefined) return remapped
   const encoding = response.headers.get('content-encoding')
   if (encoding !== null && encoding !== 'identity') return undefined
-  const range = response.headers.get('content-range')
-  if (range !== null) {
-    const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range.trim())
-    if (match) return Number(match[2]) - Number(match[1]) + 1
-  }
+  const range = parseContentRange(response.headers.get('content-range'))
+  if (range !== undefined) return range.end ?? range.total
   return parseLength(response.headers.get('content-length'))
 }
 

@@ -7,9 +7,13 @@ import ky, {
 import { BodySource } from './body-source.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { NetworkError } from './errors/network-error.ts'
+import { ResumeError } from './errors/resume-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { checkDuration, type FromResponseOptions, resolveLimits, type SluiceOptions } from './options.ts'
 import { ProgressTracker } from './progress.ts'
+import { type Checkpoint, checkpointMatches, openCheckpoint } from './resume/checkpoint.ts'
+import { type CursorRequest, type ResolvedResume, resolveResume } from './resume/options.ts'
+import { type Acceptance, acceptResume } from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
 
 const EXCERPT_BYTES = 1024
@@ -34,65 +38,159 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     maxBytes,
     maxLineBytes,
     maxEventBytes,
+    resume: resumeOption,
+    resumeFrom,
     signal,
     ...kyOptions
   } = options
   const limits = resolveLimits({ maxBytes, maxLineBytes, maxEventBytes })
   const idle = checkDuration('idleTimeout', idleTimeout)
   const whole = checkDuration('totalTimeout', totalTimeout)
+  const resume = resolveResume(resumeOption)
+  const checkpoint = resumeFrom === undefined ? undefined : openCheckpoint(resumeFrom)
   const progress = new ProgressTracker(onProgress, progressInterval ?? 100)
-  const abort = new AbortController()
-  let expired: TimeoutError | undefined
   const where = String(input instanceof Request ? input.url : input)
+  const method = (kyOptions.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+  // The total timeout bounds the logical stream, reconnects included: one controller for all connections.
+  const whole$ = new AbortController()
+  let expired: TimeoutError | undefined
   const timer =
     whole === undefined
       ? undefined
       : setTimeout(() => {
           expired = new TimeoutError('total', whole, where)
-          abort.abort(expired)
+          whole$.abort(expired)
         }, whole)
-  const requestSignal = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal
+  const stopTimer = (): void => {
+    if (timer !== undefined) clearTimeout(timer)
+  }
+  const signalFor = (connection: AbortSignal): AbortSignal =>
+    AbortSignal.any(signal ? [signal, whole$.signal, connection] : [whole$.signal, connection])
+  const request = (extra: CursorRequest, connection: AbortSignal, retries: boolean): Promise<Response> =>
+    instance(input, {
+      ...kyOptions,
+      ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
+      ...withExtra(kyOptions, extra),
+      signal: signalFor(connection),
+    })
+
+  const first = new AbortController()
   let response: Response
   try {
-    response = await instance(input, { ...kyOptions, signal: requestSignal })
+    response = await request(
+      checkpoint ? checkpointRequest(checkpoint) : {},
+      first.signal,
+      checkpoint === undefined,
+    )
   } catch (error) {
-    if (timer !== undefined) clearTimeout(timer)
+    stopTimer()
     progress.setState('error')
     if (expired) throw expired
     if (signal?.aborted) throw signal.reason
     throw await fromKyError(error, where, typeof kyOptions.timeout === 'number' ? kyOptions.timeout : 10_000)
   }
+  let resumed: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
+  if (checkpoint !== undefined) {
+    try {
+      resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, method, resume) }
+    } catch (error) {
+      stopTimer()
+      response.body?.cancel().catch(() => {})
+      progress.setState('error')
+      throw error
+    }
+  }
   const source = new BodySource({
     response,
     request: undefined,
+    method,
     progress,
     signal: signal ?? undefined,
-    abort,
+    connection: first,
     maxBytes: limits.maxBytes,
     total,
     idleTimeout: idle,
     expired: () => expired,
+    resume,
+    reconnect: (extra, connection) => request(extra, connection, false),
+    resumed,
+    onSettled: stopTimer,
   })
-  if (timer !== undefined) {
-    // The total timeout bounds the logical stream: it is cleared once the body has been settled either way.
-    const cancel = source.cancel.bind(source)
-    source.cancel = (reason?: unknown) => {
-      clearTimeout(timer)
-      return cancel(reason)
+  return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
+}
+
+/** The additions that continue a stream from a checkpoint. */
+function checkpointRequest(checkpoint: Checkpoint): CursorRequest {
+  switch (checkpoint.strategy) {
+    case 'range': {
+      const headers: Record<string, string> = { range: `bytes=${checkpoint.offset}-` }
+      const validator = checkpoint.etag?.startsWith('W/')
+        ? undefined
+        : (checkpoint.etag ?? checkpoint.lastModified)
+      if (validator !== undefined) headers['if-range'] = validator
+      return { headers }
     }
-    const read = source.read.bind(source)
-    source.read = async () => {
-      try {
-        const chunk = await read()
-        if (chunk === undefined) clearTimeout(timer)
-        return chunk
-      } catch (error) {
-        clearTimeout(timer)
-        throw error
-      }
-    }
+    case 'last-event-id':
+      return checkpoint.lastEventId === undefined
+        ? {}
+        : { headers: { 'last-event-id': checkpoint.lastEventId } }
+    case 'cursor':
+      return checkpoint.cursor ?? {}
   }
-  return new StreamResponse({ response, source, progress, limits })
+}
+
+function acceptCheckpointAnswer(
+  checkpoint: Checkpoint,
+  response: Response,
+  method: string,
+  resume: ResolvedResume | undefined,
+): Acceptance {
+  if (!checkpointMatches(checkpoint, response.url || checkpoint.url, method)) {
+    throw new ResumeError(
+      'invalid-checkpoint',
+      `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${response.url}.`,
+      0,
+      { response },
+    )
+  }
+  const state = {
+    received: checkpoint.offset,
+    etag: checkpoint.etag,
+    lastModified: checkpoint.lastModified,
+    acceptRanges: true,
+    lastEventId: checkpoint.lastEventId,
+    lastItem: undefined,
+    delivered: checkpoint.offset > 0,
+  }
+  const settings = resume ?? {
+    strategy: 'auto' as const,
+    attempts: 0,
+    backoff: { initial: 0, max: 0, factor: 1, jitter: 0 },
+    skipOnRestart: false,
+    cursor: undefined,
+  }
+  return acceptResume(checkpoint.strategy, response, state, settings, 0)
+}
+
+/** ky options with a resume strategy's headers and search params added. */
+function withExtra(
+  options: SluiceOptions,
+  extra: CursorRequest,
+): { headers?: Headers; searchParams?: URLSearchParams } {
+  const out: { headers?: Headers; searchParams?: URLSearchParams } = {}
+  if (extra.headers !== undefined) {
+    const headers = new Headers(options.headers as HeadersInit | undefined)
+    for (const [name, value] of Object.entries(extra.headers)) headers.set(name, value)
+    out.headers = headers
+  }
+  if (extra.searchParams !== undefined) {
+    const params = new URLSearchParams(
+      options.searchParams as ConstructorParameters<typeof URLSearchParams>[0],
+    )
+    for (const [name, value] of Object.entries(extra.searchParams)) params.set(name, value)
+    out.searchParams = params
+  }
+  return out
 }
 
 /**
@@ -110,18 +208,26 @@ export async function fromResponse(
   const limits = resolveLimits(options)
   if (!response.ok) throw await httpError(response, undefined)
   const progress = new ProgressTracker(options.onProgress, options.progressInterval ?? 100)
+  const { request } = options
   const source = new BodySource({
     response,
     request: undefined,
+    method: 'GET',
     progress,
     signal: options.signal ?? undefined,
-    abort: new AbortController(),
+    connection: new AbortController(),
     maxBytes: limits.maxBytes,
     total: options.total,
     idleTimeout: checkDuration('idleTimeout', options.idleTimeout),
     expired: () => undefined,
+    resume: request === undefined ? undefined : resolveResume(options.resume),
+    reconnect:
+      request === undefined
+        ? undefined
+        : (extra, signal) =>
+            request({ headers: extra.headers ?? {}, searchParams: extra.searchParams ?? {}, signal }),
   })
-  return new StreamResponse({ response, source, progress, limits })
+  return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
 
 /** A `sluice` function with defaults baked in, and `.extend()` to derive another. */
@@ -163,6 +269,8 @@ const SLUICE_KEYS = [
   'maxBytes',
   'maxLineBytes',
   'maxEventBytes',
+  'resume',
+  'resumeFrom',
 ] as const
 
 function sluicePart(options: SluiceOptions): SluiceOptions {

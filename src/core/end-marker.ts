@@ -35,19 +35,28 @@ export class EndMarkerTrap {
     return all.subarray(0, length - HOLD)
   }
 
+  /** Whether the held bytes end with a valid marker; `offset` is the body offset of the first held byte. */
+  check(offset: number): boolean {
+    return this.#markerStart(offset) !== -1
+  }
+
   /**
    * At the end of the body: the held bytes to deliver and whether they ended with a valid marker. `offset` is
    * the body offset of the first held byte; the marker's `bytes` must equal the offset where it starts.
    */
   end(offset: number): { rest: Uint8Array; proven: boolean } {
     const tail = this.#tail
+    const start = this.#markerStart(offset)
     this.#tail = EMPTY
-    const text = latin1(tail)
+    return start === -1 ? { rest: tail, proven: false } : { rest: tail.subarray(0, start), proven: true }
+  }
+
+  #markerStart(offset: number): number {
+    const text = latin1(this.#tail)
     const start = text.lastIndexOf(PREFIX)
-    if (start === -1 || !text.endsWith('}\n')) return { rest: tail, proven: false }
+    if (start === -1 || !text.endsWith('}\n')) return -1
     const digits = text.slice(start + PREFIX.length, -2)
-    if (!/^\d{1,16}$/.test(digits) || Number(digits) !== offset + start) return { rest: tail, proven: false }
-    return { rest: tail.subarray(0, start), proven: true }
+    return /^\d{1,16}$/.test(digits) && Number(digits) === offset + start ? start : -1
   }
 
   reset(): void {

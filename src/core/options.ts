@@ -1,6 +1,8 @@
 import type { KyInstance, Options as KyOptions } from 'ky'
 import type { Limits } from './consumers/context.ts'
 import type { ProgressListener } from './progress.ts'
+import type { Checkpoint } from './resume/checkpoint.ts'
+import type { ResumeOption } from './resume/options.ts'
 
 /**
  * Options of `sluice()`: every ky option (`method`, `json`, `headers`, `searchParams`, `hooks`, `retry`,
@@ -25,7 +27,22 @@ export interface SluiceOptions
   totalTimeout?: number
   /** The body's length when the server cannot declare it; a shorter body is then a `TruncatedError`. */
   total?: number
+  /**
+   * Reconnect after a drop and continue exactly where the stream left off: `'auto'` (default) picks
+   * Last-Event-ID for SSE with ids, Range when the server sends `Accept-Ranges: bytes`, or a cursor when given;
+   * `false` turns it off; an object sets strategy, attempts, backoff, skipOnRestart and cursor.
+   */
+  resume?: ResumeOption
+  /** A checkpoint from `res.checkpoint()`: the request continues from it (another process, a page reload). */
+  resumeFrom?: Checkpoint
 }
+
+/** How `fromResponse()` re-requests for a resume: the strategy's headers and search params, and a signal. */
+export type ReRequest = (extra: {
+  headers: Record<string, string>
+  searchParams: Record<string, string>
+  signal: AbortSignal
+}) => Promise<Response>
 
 /** Options of `fromResponse()`: the sluice options that apply to a response obtained elsewhere. */
 export type FromResponseOptions = Pick<
@@ -38,7 +55,11 @@ export type FromResponseOptions = Pick<
   | 'maxLineBytes'
   | 'maxEventBytes'
   | 'signal'
->
+  | 'resume'
+> & {
+  /** Re-requests the resource for a resume; without it, a response from elsewhere cannot be resumed. */
+  request?: ReRequest
+}
 
 export const DEFAULT_LIMITS: Limits = {
   maxLineBytes: 8 * 1024 * 1024,

@@ -11,6 +11,7 @@ import { consumeText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
+import type { Checkpoint } from './resume/checkpoint.ts'
 import type { StandardSchemaV1 } from './schema.ts'
 import { teeSource } from './tee.ts'
 
@@ -30,6 +31,8 @@ export interface Collect {
 export interface StreamResponseInit {
   response: Response
   source: ChunkSource
+  /** Where the stream stands, for `checkpoint()`; absent when the body cannot say. */
+  checkpoint?: (() => Checkpoint) | undefined
   progress: ProgressTracker
   limits: Limits
 }
@@ -206,6 +209,34 @@ export class StreamResponse {
    * @example
    * stopButton.onclick = () => res.cancel()
    */
+  /**
+   * Where the stream stands: a small JSON-serialisable record at the last unit boundary the consumer
+   * delivered, to pass back as `resumeFrom` in another process or after a page reload. Throws a
+   * `ResumeError` (`unsupported`) when the server offers no way to resume.
+   *
+   * @example
+   * addEventListener('pagehide', () => localStorage.setItem('report', JSON.stringify(res.checkpoint())))
+   */
+  checkpoint(): Checkpoint {
+    const take = this.#init.checkpoint
+    if (take === undefined)
+      throw new TypeError('This response cannot be checkpointed: it was not fetched by sluice.')
+    return take()
+  }
+
+  /**
+   * Drops the connection but keeps `checkpoint()` valid, for a resume later (a page going to the background,
+   * a script pausing). The consumer's iteration ends without an error.
+   *
+   * @example
+   * const saved = (res.detach(), res.checkpoint())
+   */
+  detach(): void {
+    this.#claimedBy ??= 'detach()'
+    this.#init.progress.setState('cancelled')
+    void this.#init.source.cancel('The stream was detached; resume it from its checkpoint.')
+  }
+
   async cancel(reason?: unknown): Promise<void> {
     this.#claimedBy ??= 'cancel()'
     this.#init.progress.setState('cancelled')

@@ -14,6 +14,7 @@ export async function* consumeBytes(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const rechunker = options.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
   const { source } = context
+  if (rechunker !== undefined) source.attach?.({ committed: (fed) => fed - rechunker.buffered })
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     if (rechunker === undefined) {

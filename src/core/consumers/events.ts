@@ -27,6 +27,21 @@ export async function* consumeEvents<T>(
 ): AsyncGenerator<ServerSentEvent<T>, void, undefined> {
   const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes })
   const { source, progress } = context
+  // Events of the current batch not yet delivered: a checkpoint taken in the loop body with some left lands
+  // on the boundary before the batch's chunk. The id is the one of the last event delivered, not parsed.
+  let left = 0
+  let lastId: string | undefined
+  let last: { value: unknown } | undefined
+  source.attach?.({
+    committed: () => (left > 0 ? decoder.previousCommitted : decoder.committed),
+    restart: () => {
+      decoder.reset()
+      left = 0
+    },
+    lastEventId: () => lastId ?? decoder.lastEventId,
+    retryMs: () => decoder.retry,
+    lastItem: () => last,
+  })
   const { schema, until, onInvalid } = options
   const parse = options.json === true || schema !== undefined
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
@@ -39,6 +54,8 @@ export async function* consumeEvents<T>(
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
       for (let j = 0; j < events.length; j++) {
         const event = events[j]!
+        left = events.length - 1 - j
+        lastId = event.id
         if (isEnd?.(event)) {
           // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
           await source.cancel('The stream reached its terminal event.')
@@ -47,6 +64,7 @@ export async function* consumeEvents<T>(
         if (!parse) {
           index++
           progress.item()
+          last = { value: event }
           yield event as ServerSentEvent<T>
           continue
         }
@@ -78,7 +96,9 @@ export async function* consumeEvents<T>(
         }
         index++
         progress.item()
-        yield { id: event.id, event: event.event, data: data as T, retry: event.retry }
+        const parsed = { id: event.id, event: event.event, data: data as T, retry: event.retry }
+        last = { value: parsed }
+        yield parsed
       }
       if (chunk === undefined) break
     }

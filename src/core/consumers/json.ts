@@ -49,6 +49,8 @@ export async function* consumeJson<T>(
   let last = Number.NEGATIVE_INFINITY
   let pending = false
   const { source } = context
+  // A document cannot restart mid-way; Range continues it byte for byte, and a checkpoint starts it over.
+  source.attach?.({ committed: () => 0 })
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {

@@ -22,6 +22,21 @@ export async function* consumeNdjson<T>(
 ): AsyncGenerator<T, void, undefined> {
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes })
   const { source, progress } = context
+  // The line being handled: lines before it in the batch were delivered (or skipped), so a checkpoint taken
+  // in the loop body lands right after it. -1 until the first line of a batch.
+  let at = -1
+  let size = 0
+  let last: { value: unknown } | undefined
+  source.attach?.({
+    committed: () =>
+      at !== -1 ? decoder.offsetAfter(at) : size > 0 ? decoder.lineOffset(0) : decoder.partialOffset(),
+    restart: () => {
+      decoder.reset()
+      at = -1
+      size = 0
+    },
+    lastItem: () => last,
+  })
   const { onInvalid } = options
   let index = 0
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
@@ -30,7 +45,10 @@ export async function* consumeNdjson<T>(
       const chunk = await source.read()
       if (chunk === undefined && source.cancelled === true) return
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
+      at = -1
+      size = lines.length
       for (let j = 0; j < lines.length; j++) {
+        at = j
         const line = lines[j]!
         if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue
         let value: unknown
@@ -63,6 +81,7 @@ export async function* consumeNdjson<T>(
         }
         index++
         progress.item()
+        last = { value }
         yield value as T
       }
       if (chunk === undefined) break

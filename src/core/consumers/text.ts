@@ -14,6 +14,7 @@ export async function* consumeText(
 ): AsyncGenerator<string, void, undefined> {
   const decoder = new Utf8Decoder(options.fatal ?? false)
   const { source } = context
+  source.attach?.({ committed: () => decoder.offsetBefore(''), restart: () => decoder.reset() })
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {

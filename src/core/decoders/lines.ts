@@ -87,6 +87,10 @@ export class LineDecoder {
   reset(): void {
     this.#parts = []
     this.#partBytes = 0
+    this.#text = ''
+    this.#carried = ''
+    this.#linesBefore += this.#batchLength
+    this.#batchLength = 0
     this.#utf8.reset()
   }
 

@@ -39,6 +39,11 @@ export class Rechunker {
     return out
   }
 
+  /** Bytes held for the next chunk. */
+  get buffered(): number {
+    return this.#filled
+  }
+
   end(): Uint8Array[] {
     if (this.#filled === 0) return []
     const last = this.#buffer.subarray(0, this.#filled)

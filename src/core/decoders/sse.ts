@@ -34,6 +34,10 @@ export class SseDecoder {
   retry: number | undefined
   /** Events dispatched so far. */
   count = 0
+  /** Byte offset just after the blank line that dispatched the last event (a unit boundary). */
+  committed = 0
+  /** The same boundary before the last chunk: where a resume lands when that chunk's events are half read. */
+  previousCommitted = 0
 
   constructor(options: { maxEventBytes: number }) {
     this.#maxEventBytes = options.maxEventBytes
@@ -83,6 +87,8 @@ export class SseDecoder {
   reset(): void {
     this.#parser.reset({ consume: false })
     this.#utf8.reset()
+    this.committed = 0
+    this.previousCommitted = 0
   }
 
   #feed(text: string): ServerSentEvent[] {
@@ -91,9 +97,24 @@ export class SseDecoder {
     if (this.#overflow) {
       throw new LimitError('maxEventBytes', this.#maxEventBytes, `An event ending near byte ${this.offset}`)
     }
+    this.previousCommitted = this.committed
     if (this.#out.length === 0) return EMPTY
+    const end = lastBlankLineEnd(text)
+    this.committed = end === -1 ? this.#utf8.offsetBefore(text) : this.#utf8.offsetBefore(text.slice(end))
     const events = this.#out
     this.#out = []
     return events
   }
+}
+
+/** Index just after the last blank line (the end of a dispatching block) in `text`, or -1. */
+function lastBlankLineEnd(text: string): number {
+  for (let i = text.length - 1; i > 0; i--) {
+    const c = text.charCodeAt(i)
+    if (c !== 10 && c !== 13) continue
+    const start = c === 10 && text.charCodeAt(i - 1) === 13 ? i - 1 : i
+    const before = text.charCodeAt(start - 1)
+    if (before === 10 || before === 13) return i + 1
+  }
+  return -1
 }

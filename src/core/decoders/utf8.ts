@@ -59,10 +59,16 @@ export class Utf8Decoder {
     return this.fed - this.#pending - utf8Length(textAfter)
   }
 
+  /** Starts over on a fresh stream: offsets count from here again. */
   reset(): void {
-    this.#decoder.decode()
+    try {
+      this.#decoder.decode()
+    } catch {
+      // A sequence cut by the drop is discarded with the partial unit it belonged to.
+    }
     this.#pending = 0
     this.#need = 0
+    this.fed = 0
   }
 
   // Mirrors the decoder's hold-back for valid input: O(1) for any chunk of 4 bytes or more.

@@ -1,0 +1,97 @@
+import { ResumeError } from '../errors/resume-error.ts'
+import type { CursorRequest, ResumeStrategy } from './options.ts'
+
+/**
+ * A small, JSON-serialisable record of where a stream stands, from `res.checkpoint()`; pass it back as
+ * `resumeFrom` to continue in another process or after a page reload. `offset` is always at a unit boundary
+ * of the consumer that was reading (a line, record or event), so a new consumer starts clean.
+ *
+ * @example
+ * localStorage.setItem('report', JSON.stringify(res.checkpoint()))
+ * const res2 = await sluice(url, { resumeFrom: JSON.parse(localStorage.getItem('report')!) })
+ */
+export interface Checkpoint {
+  version: 1
+  url: string
+  method: string
+  strategy: ResumeStrategy
+  /** Byte offset in the body up to which the consumer has delivered whole units. */
+  offset: number
+  etag?: string
+  lastModified?: string
+  lastEventId?: string
+  cursor?: CursorRequest
+  loaded: number
+  items: number
+  total?: number
+  attempt: number
+  /** An integrity check over the other fields: a hand-edited checkpoint is refused. */
+  check: string
+}
+
+/** Builds a checkpoint with its integrity check. */
+export function sealCheckpoint(fields: Omit<Checkpoint, 'check' | 'version'>): Checkpoint {
+  const body = { version: 1 as const, ...fields }
+  return { ...body, check: checksum(body) }
+}
+
+/**
+ * Validates a checkpoint loaded from storage: shape, version and integrity. Throws a `ResumeError` with reason
+ * `invalid-checkpoint` that says what is wrong.
+ */
+export function openCheckpoint(value: unknown): Checkpoint {
+  const fail = (why: string): never => {
+    throw new ResumeError(
+      'invalid-checkpoint',
+      `The checkpoint passed as \`resumeFrom\` ${why}; take a new one with res.checkpoint().`,
+      0,
+    )
+  }
+  if (typeof value !== 'object' || value === null) return fail('is not an object')
+  const c = value as Partial<Checkpoint>
+  if (c.version !== 1) return fail(`has version ${String(c.version)}, not 1`)
+  if (typeof c.url !== 'string' || typeof c.method !== 'string') return fail('has no url or method')
+  if (!['range', 'last-event-id', 'cursor'].includes(String(c.strategy)))
+    return fail(`names an unknown strategy (${String(c.strategy)})`)
+  for (const key of ['offset', 'loaded', 'items', 'attempt'] as const) {
+    const n = c[key]
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
+  }
+  const { check, ...body } = c as Checkpoint
+  if (check !== checksum(body)) return fail('does not match its integrity check (it was edited or corrupted)')
+  return c as Checkpoint
+}
+
+/** Whether a checkpoint was taken for this request. */
+export function checkpointMatches(checkpoint: Checkpoint, url: string, method: string): boolean {
+  return (
+    stripQuery(checkpoint.url) === stripQuery(url) && checkpoint.method.toUpperCase() === method.toUpperCase()
+  )
+}
+
+// A cursor resume changes the query; the resource is the same.
+function stripQuery(url: string): string {
+  const at = url.indexOf('?')
+  return at === -1 ? url : url.slice(0, at)
+}
+
+// FNV-1a over a canonical serialisation: an integrity check against edits and corruption, not a signature.
+function checksum(value: object): string {
+  const text = canonical(value)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash.toString(16).padStart(8, '0')
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined)
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}

@@ -1,0 +1,105 @@
+/** How a dropped stream is continued; see README, "Resume". */
+export type ResumeStrategy = 'range' | 'last-event-id' | 'cursor'
+
+/** The request additions with which a resume asks for the rest: search params and headers. */
+export interface CursorRequest {
+  searchParams?: Record<string, string>
+  headers?: Record<string, string>
+}
+
+/**
+ * Resume settings. Times in milliseconds.
+ *
+ * @example
+ * await sluice(url, { resume: { strategy: 'cursor', cursor: (row) => ({ searchParams: { after: String(row.id) } }) } })
+ */
+export interface ResumeOptions {
+  /** Which strategy to use; `'auto'` picks from what the server offers. Default `'auto'`. */
+  strategy?: 'auto' | ResumeStrategy
+  /** Reconnects allowed for one logical stream. Default 5. */
+  attempts?: number
+  /** Delay before reconnect n: min(max, initial × factor^(n-1)) ± jitter. Defaults 250, 10 000, 2, 0.2. */
+  backoff?: { initial?: number; max?: number; factor?: number; jitter?: number }
+  /**
+   * Range: the body is deterministic, so a server that answers a Range request with the full `200` may be
+   * resumed by discarding the bytes already delivered. Default `false` (such an answer is a `ResumeError`).
+   */
+  skipOnRestart?: boolean
+  /** Cursor: what to send to continue after the last delivered item (an NDJSON record or SSE event). */
+  cursor?: (lastItem: unknown) => CursorRequest
+}
+
+/** The `resume` option: `'auto'` (default), `false`, or settings. */
+export type ResumeOption = false | 'auto' | ResumeOptions
+
+/** Resume settings with every default filled in; `undefined` when resume is off. */
+export interface ResolvedResume {
+  strategy: 'auto' | ResumeStrategy
+  attempts: number
+  backoff: { initial: number; max: number; factor: number; jitter: number }
+  skipOnRestart: boolean
+  cursor: ((lastItem: unknown) => CursorRequest) | undefined
+}
+
+/** Checks the `resume` option and fills in its defaults. */
+export function resolveResume(option: ResumeOption | undefined): ResolvedResume | undefined {
+  if (option === false) return undefined
+  const settings: ResumeOptions = option === undefined || option === 'auto' ? {} : option
+  if (typeof settings !== 'object' || settings === null) {
+    throw new TypeError(`\`resume\` must be false, 'auto' or an object of settings, got ${String(option)}.`)
+  }
+  const strategy = settings.strategy ?? 'auto'
+  if (!['auto', 'range', 'last-event-id', 'cursor'].includes(strategy)) {
+    throw new TypeError(
+      `\`resume.strategy\` must be 'auto', 'range', 'last-event-id' or 'cursor', got '${strategy}'.`,
+    )
+  }
+  if (strategy === 'cursor' && typeof settings.cursor !== 'function') {
+    throw new TypeError(
+      "`resume.strategy: 'cursor'` needs `resume.cursor`: (lastItem) => ({ searchParams, headers }).",
+    )
+  }
+  const attempts = settings.attempts ?? 5
+  if (!Number.isInteger(attempts) || attempts < 0) {
+    throw new RangeError(
+      `\`resume.attempts\` must be a whole number of reconnects (0 or more), got ${attempts}.`,
+    )
+  }
+  const b = settings.backoff ?? {}
+  const backoff = {
+    initial: b.initial ?? 250,
+    max: b.max ?? 10_000,
+    factor: b.factor ?? 2,
+    jitter: b.jitter ?? 0.2,
+  }
+  for (const [key, value] of Object.entries(backoff)) {
+    if (typeof value !== 'number' || !(value >= 0) || (key === 'jitter' && value > 1)) {
+      throw new RangeError(
+        `\`resume.backoff.${key}\` must be a number ≥ 0${key === 'jitter' ? ' and ≤ 1' : ''}, got ${value}.`,
+      )
+    }
+  }
+  return {
+    strategy,
+    attempts,
+    backoff,
+    skipOnRestart: settings.skipOnRestart ?? false,
+    cursor: settings.cursor,
+  }
+}
+
+/** The delay before reconnect `n` (1-based), with jitter; `random` is injectable for tests. */
+export function backoffDelay(resume: ResolvedResume, n: number, random: () => number = Math.random): number {
+  const { initial, max, factor, jitter } = resume.backoff
+  const base = Math.min(max, initial * factor ** (n - 1))
+  return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))))
+}
+
+/** Milliseconds from a `Retry-After` header (seconds or an HTTP date), if it has a usable value. */
+export function retryAfter(headers: Headers | undefined, now: number = Date.now()): number | undefined {
+  const value = headers?.get('retry-after')
+  if (value === null || value === undefined) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}

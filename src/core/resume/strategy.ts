@@ -1,0 +1,160 @@
+import { ResumeError } from '../errors/resume-error.ts'
+import type { CursorRequest, ResolvedResume, ResumeStrategy } from './options.ts'
+
+/** What the resume engine knows when it has to reconnect. */
+export interface ResumeState {
+  /** Bytes of the logical body received from the network so far (the Range offset). */
+  received: number
+  /** Validators of the first response, for `If-Range`. */
+  etag: string | undefined
+  lastModified: string | undefined
+  acceptRanges: boolean
+  /** The last SSE event id the consumer saw, when it reads events. */
+  lastEventId: string | undefined
+  /** The last item the consumer was given, when it reads records or events. */
+  lastItem: { value: unknown } | undefined
+  /** Whether the consumer has been given anything yet. */
+  delivered: boolean
+}
+
+/** The strategy for this drop, or why there is none. */
+export function pickStrategy(
+  resume: ResolvedResume,
+  state: ResumeState,
+): { strategy: ResumeStrategy } | { none: string } {
+  if (resume.strategy !== 'auto') return { strategy: resume.strategy }
+  if (state.lastEventId !== undefined) return { strategy: 'last-event-id' }
+  if (state.acceptRanges) return { strategy: 'range' }
+  if (resume.cursor !== undefined) return { strategy: 'cursor' }
+  return {
+    none: 'the server announces no `Accept-Ranges: bytes`, sends no SSE event ids, and no `resume.cursor` was given',
+  }
+}
+
+/** The headers and search params that ask for the rest of the stream. */
+export function resumeRequest(
+  strategy: ResumeStrategy,
+  state: ResumeState,
+  resume: ResolvedResume,
+): CursorRequest {
+  switch (strategy) {
+    case 'range': {
+      const headers: Record<string, string> = { range: `bytes=${state.received}-` }
+      const validator = strongEtag(state.etag) ?? state.lastModified
+      if (validator !== undefined) headers['if-range'] = validator
+      return { headers }
+    }
+    case 'last-event-id':
+      return state.lastEventId === undefined ? {} : { headers: { 'last-event-id': state.lastEventId } }
+    case 'cursor':
+      if (state.lastItem === undefined) return {}
+      if (resume.cursor === undefined) {
+        throw new ResumeError(
+          'not-resumable',
+          'The cursor strategy needs `resume.cursor`: (lastItem) => ({ searchParams, headers }).',
+          0,
+        )
+      }
+      return resume.cursor(state.lastItem.value)
+  }
+}
+
+/** What to do with the answer to a resume request. */
+export type Acceptance =
+  /** Bytes continue exactly where they stopped; `end` is the absolute end of the body, when declared. */
+  | { kind: 'continue'; end: number | undefined }
+  /** A full body that is known to be the same: discard the first `bytes`, then continue. */
+  | { kind: 'skip'; bytes: number }
+  /** A fresh stream that starts at a unit boundary after the last delivered item: decoders start over. */
+  | { kind: 'restart' }
+  /** Nothing was missing after all. */
+  | { kind: 'complete' }
+
+/** Checks the answer to a resume request; a refusal is a `ResumeError` that says why. */
+export function acceptResume(
+  strategy: ResumeStrategy,
+  response: Response,
+  state: ResumeState,
+  resume: ResolvedResume,
+  attempts: number,
+): Acceptance {
+  const { status } = response
+  if (strategy !== 'range') {
+    if (status === 204) return { kind: 'complete' }
+    if (status >= 200 && status < 300) return { kind: 'restart' }
+    throw refusal(response, attempts)
+  }
+  const offset = state.received
+  if (status === 206) {
+    const range = parseContentRange(response.headers.get('content-range'))
+    if (range === undefined || range.start !== offset) {
+      throw new ResumeError(
+        'range-mismatch',
+        `The server answered Range bytes=${offset}- with Content-Range "${response.headers.get('content-range')}", which does not start at ${offset}; the stream cannot be spliced.`,
+        attempts,
+        { response },
+      )
+    }
+    return { kind: 'continue', end: range.end ?? range.total }
+  }
+  if (status === 416) {
+    const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')
+    if (range && Number(range[1]) === offset) return { kind: 'complete' }
+    throw new ResumeError(
+      'range-not-satisfiable',
+      `The server refused Range bytes=${offset}- (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,
+      attempts,
+      { response },
+    )
+  }
+  if (status === 200) {
+    const etag = response.headers.get('etag') ?? undefined
+    if (state.etag !== undefined && etag !== undefined && etag !== state.etag) {
+      throw new ResumeError(
+        'validator-changed',
+        `The resource changed between attempts (ETag ${state.etag} became ${etag}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+        attempts,
+        { response },
+      )
+    }
+    if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
+    throw new ResumeError(
+      'range-ignored',
+      `The server answered Range bytes=${offset}- with the full body (200) instead of 206. If the body is deterministic, set \`resume.skipOnRestart: true\` to skip the bytes already delivered.`,
+      attempts,
+      { response },
+    )
+  }
+  throw refusal(response, attempts)
+}
+
+/** Whether a failed resume answer is worth another attempt (the server is busy or failing for now). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500
+}
+
+function refusal(response: Response, attempts: number): ResumeError {
+  return new ResumeError(
+    'not-resumable',
+    `The server answered the resume request with status ${response.status}; the stream cannot be continued.`,
+    attempts,
+    { response },
+  )
+}
+
+/** `bytes N-M/T`, `bytes N-M/*`, or sluice's `bytes N-*\/*` for a stream of unknown length. */
+export function parseContentRange(
+  value: string | null,
+): { start: number; end: number | undefined; total: number | undefined } | undefined {
+  const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/.exec(value?.trim() ?? '')
+  if (!match) return undefined
+  return {
+    start: Number(match[1]),
+    end: match[2] === '*' ? undefined : Number(match[2]) + 1,
+    total: match[3] === '*' ? undefined : Number(match[3]),
+  }
+}
+
+function strongEtag(etag: string | undefined): string | undefined {
+  return etag !== undefined && !etag.startsWith('W/') ? etag : undefined
+}

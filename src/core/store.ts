@@ -1,0 +1,356 @@
+import type { JsonConsumer } from './consumer.ts'
+import type { EventsOptions } from './consumers/events.ts'
+import type { JsonPathSegment } from './decoders/partial-json.ts'
+import type { Progress } from './progress.ts'
+import type {
+  ExactStoreOptions,
+  StreamData,
+  StreamFinal,
+  StreamItem,
+  StreamRequest,
+  StreamSnapshot,
+  StreamStatus,
+  StreamStore,
+  StreamStoreOptions,
+} from './store-types.ts'
+import type { StreamResponse } from './stream-response.ts'
+
+type Snapshot = StreamSnapshot<unknown, unknown, unknown>
+
+/** One request and its read; a retry makes a new one, and an old one's late results are dropped. */
+interface Run {
+  readonly controller: AbortController
+  res: StreamResponse | undefined
+  /** Set once this run was cancelled, replaced or finished: nothing it produces is published any more. */
+  over: boolean
+}
+
+const MODES: ReadonlySet<string> = new Set(['ndjson', 'json', 'text', 'events', 'lines', 'bytes'])
+const ENDED: ReadonlySet<StreamStatus> = new Set(['done', 'error', 'cancelled'])
+const never = (): boolean => false
+const always = (): boolean => true
+const noop = (): void => {}
+
+/**
+ * Creates an observable store over a streamed response that accumulates its items, text or partial JSON
+ * document, with `status`, `progress` and `error`, for any UI framework (React: `useStreamStore` in
+ * `sluice/react`).
+ *
+ * The store starts on its first `subscribe()` (or an explicit `start()`), so creating one has no side effect;
+ * the last subscriber leaving does not cancel it. Notifications are batched: items decoded in the same task
+ * (one network chunk, or a whole buffered body) make one notification and one new `items` array, and
+ * `throttleMs` spaces them further. Consumer errors become `status: 'error'` with `error`; nothing is thrown.
+ * Only a store made from a request function `(signal) => Promise<StreamResponse>` can `retry()`.
+ *
+ * Defaults: `throttleMs: 0` (one notification per task at most), `maxItems`: no limit.
+ *
+ * @example
+ * const store = createStreamStore((signal) => sluice(url, { signal }), { as: 'ndjson', schema: Row, maxItems: 1000 })
+ * const unsubscribe = store.subscribe(() => {
+ *   const { status, items, progress } = store.getSnapshot()
+ *   table.render(items, progress.percent)
+ * })
+ */
+export function createStreamStore<const O extends StreamStoreOptions>(
+  request: StreamRequest,
+  options: ExactStoreOptions<O>,
+): StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
+  checkOptions(options)
+  const throttle = options.throttleMs ?? 0
+  const maxItems = 'maxItems' in options ? options.maxItems : undefined
+  const listeners = new Set<() => void>()
+  let snapshot = initial('idle', never)
+  let run: Run | undefined
+  // The batch: what the consumer produced since the last notification.
+  let pendingItems: unknown[] = []
+  let pendingDropped = 0
+  let pendingText = ''
+  let pendingData: { value: unknown } | undefined
+  let json: JsonConsumer<unknown, unknown> | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let lastFlush = Number.NEGATIVE_INFINITY
+
+  const publish = (next: Snapshot): void => {
+    snapshot = Object.freeze(next)
+    let failure: { error: unknown } | undefined
+    for (const listener of [...listeners]) {
+      try {
+        listener()
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    // A throwing listener must not stop the others, nor the stream: report it as uncaught instead.
+    if (failure !== undefined) {
+      const { error } = failure
+      queueMicrotask(() => {
+        throw error
+      })
+    }
+  }
+
+  /** The snapshot with the batch merged in, or `undefined` when the batch is empty. */
+  const drain = (current: Run): Snapshot | undefined => {
+    if (pendingItems.length === 0 && pendingText === '' && pendingData === undefined) return undefined
+    const next: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { ...snapshot }
+    if (pendingItems.length > 0) {
+      const merged = snapshot.items.length + pendingItems.length
+      if (maxItems !== undefined && merged > maxItems) {
+        const keep = Math.max(0, maxItems - pendingItems.length)
+        next.items = snapshot.items
+          .slice(snapshot.items.length - keep)
+          .concat(pendingItems.slice(Math.max(0, pendingItems.length - maxItems)))
+        next.dropped = snapshot.dropped + pendingDropped + merged - maxItems
+      } else {
+        next.items = snapshot.items.concat(pendingItems)
+        next.dropped = snapshot.dropped + pendingDropped
+      }
+      pendingItems = []
+      pendingDropped = 0
+    }
+    if (pendingText !== '') {
+      next.text = snapshot.text + pendingText
+      pendingText = ''
+    }
+    if (pendingData !== undefined) {
+      next.data = pendingData.value
+      pendingData = undefined
+      const consumer = json
+      // A new function per snapshot, so that memoised views depending on it see the change.
+      if (consumer !== undefined) next.isComplete = (path = []) => consumer.isComplete(path)
+    }
+    if (current.res !== undefined) next.progress = current.res.progress
+    return next
+  }
+
+  const clearTimer = (): void => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+
+  const schedule = (current: Run): void => {
+    if (timer !== undefined) return
+    // A macrotask, not a microtask: a consumer delivers one chunk's items across many microtasks, and this
+    // waits for all of them (and for every chunk already buffered) before rendering once.
+    timer = setTimeout(
+      () => {
+        timer = undefined
+        if (current.over) return
+        const next = drain(current)
+        if (next === undefined) return
+        lastFlush = Date.now()
+        publish(next)
+      },
+      Math.max(0, lastFlush + throttle - Date.now()),
+    )
+  }
+
+  const accept = (value: unknown): void => {
+    switch (options.as) {
+      case 'text':
+        pendingText += value as string
+        return
+      case 'json':
+        pendingData = { value }
+        return
+      default:
+        pendingItems.push(value)
+        // Bounded memory between two notifications too: keep at most 2 × maxItems waiting.
+        if (maxItems !== undefined && pendingItems.length >= 2 * maxItems) {
+          pendingDropped += pendingItems.length - maxItems
+          pendingItems = pendingItems.slice(pendingItems.length - maxItems)
+        }
+    }
+  }
+
+  const finish = (current: Run, status: 'done' | 'error', error?: unknown, final?: unknown): void => {
+    current.over = true
+    clearTimer()
+    const next = { ...(drain(current) ?? snapshot), status, error }
+    if (status === 'done') {
+      next.final = final
+      const consumer = json
+      next.isComplete = consumer === undefined ? always : (path = []) => consumer.isComplete(path)
+    }
+    next.progress = current.res?.progress ?? { ...snapshot.progress, state: status }
+    publish(next)
+  }
+
+  const execute = async (current: Run): Promise<void> => {
+    let res: StreamResponse
+    try {
+      res = typeof request === 'function' ? await request(current.controller.signal) : await request
+    } catch (error) {
+      if (!current.over) finish(current, 'error', error)
+      return
+    }
+    if (current.over) {
+      // Cancelled while connecting: the response arrived anyway, and its connection is released here.
+      res.cancel(current.controller.signal.reason).catch(noop)
+      return
+    }
+    current.res = res
+    publish({
+      ...snapshot,
+      status: 'streaming',
+      response: { status: res.status, headers: res.headers, url: res.url },
+      progress: res.progress,
+    })
+    try {
+      const consumer = consume(res, options)
+      if (options.as === 'json') json = consumer as JsonConsumer<unknown, unknown>
+      for await (const value of consumer) {
+        if (current.over) return
+        accept(value)
+        schedule(current)
+      }
+      if (current.over) return
+      // Someone cancelled the response itself (`res.cancel()`): a consumer then ends without error.
+      if (res.progress.state === 'cancelled') {
+        cancelRun(current, undefined)
+        return
+      }
+      const final = json === undefined ? undefined : await json.final
+      if (!current.over) finish(current, 'done', undefined, final)
+    } catch (error) {
+      if (!current.over) finish(current, 'error', error)
+    }
+  }
+
+  const begin = (): void => {
+    clearTimer()
+    pendingItems = []
+    pendingDropped = 0
+    pendingText = ''
+    pendingData = undefined
+    json = undefined
+    lastFlush = Number.NEGATIVE_INFINITY
+    const current: Run = { controller: new AbortController(), res: undefined, over: false }
+    run = current
+    publish(initial('connecting', never))
+    void execute(current)
+  }
+
+  const cancelRun = (current: Run, reason: unknown): void => {
+    current.over = true
+    clearTimer()
+    current.res?.cancel(reason).catch(noop)
+    current.controller.abort(reason)
+    const next = { ...(drain(current) ?? snapshot), status: 'cancelled' as const }
+    next.progress = current.res?.progress ?? { ...snapshot.progress, state: 'cancelled' }
+    publish(next)
+  }
+
+  const store: StreamStore = {
+    subscribe(listener) {
+      listeners.add(listener)
+      if (snapshot.status === 'idle') begin()
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+    getSnapshot: () => snapshot,
+    start() {
+      if (snapshot.status === 'idle') begin()
+    },
+    cancel(reason) {
+      if (ENDED.has(snapshot.status)) return
+      if (run !== undefined) {
+        cancelRun(run, reason)
+        return
+      }
+      // Never started: a response handed over is still ours to release.
+      if (typeof request !== 'function') {
+        Promise.resolve(request)
+          .then((res) => res.cancel(reason))
+          .catch(noop)
+      }
+      publish({ ...snapshot, status: 'cancelled', progress: { ...snapshot.progress, state: 'cancelled' } })
+    },
+    retry() {
+      if (typeof request !== 'function') {
+        throw new TypeError(
+          'This stream store was created from a response, and a response body can be read only once, so it cannot retry. Create the store from a request function instead: createStreamStore((signal) => sluice(url, { signal }), options).',
+        )
+      }
+      if (run !== undefined && !run.over) {
+        run.over = true
+        run.res?.cancel('The stream is being retried.').catch(noop)
+        run.controller.abort(new DOMException('The stream is being retried.', 'AbortError'))
+      }
+      begin()
+    },
+  }
+  return store as StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+}
+
+function initial(
+  status: 'idle' | 'connecting',
+  isComplete: (path?: readonly JsonPathSegment[]) => boolean,
+): Snapshot {
+  const progress: Progress = { loaded: 0, items: 0, bytesPerSecond: 0, attempt: 1, state: 'connecting' }
+  return Object.freeze({
+    status,
+    items: [],
+    dropped: 0,
+    text: '',
+    data: undefined,
+    final: undefined,
+    isComplete,
+    progress,
+    error: undefined,
+    response: undefined,
+  })
+}
+
+/** The consumer for the store's mode, with that consumer's own options. */
+function consume(res: StreamResponse, options: StreamStoreOptions): AsyncIterable<unknown> {
+  switch (options.as) {
+    case 'ndjson': {
+      const rest = options.onInvalid === undefined ? {} : { onInvalid: options.onInvalid }
+      return options.schema === undefined ? res.ndjson(undefined, rest) : res.ndjson(options.schema, rest)
+    }
+    case 'events': {
+      const { schema, json, until, onInvalid } = options
+      const rest: EventsOptions = {
+        ...(json === undefined ? {} : { json }),
+        ...(until === undefined ? {} : { until }),
+        ...(onInvalid === undefined ? {} : { onInvalid }),
+      }
+      return schema === undefined ? res.events(rest) : res.events({ ...rest, schema })
+    }
+    case 'lines':
+      return res.lines(options.fatal === undefined ? {} : { fatal: options.fatal })
+    case 'bytes':
+      return res.bytes(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize })
+    case 'text':
+      return res.text(options.fatal === undefined ? {} : { fatal: options.fatal })
+    case 'json': {
+      const rest = {
+        ...(options.throttleMs === undefined ? {} : { throttleMs: options.throttleMs }),
+        ...(options.maxDepth === undefined ? {} : { maxDepth: options.maxDepth }),
+      }
+      return options.schema === undefined ? res.json(undefined, rest) : res.json(options.schema, rest)
+    }
+  }
+}
+
+function checkOptions(options: StreamStoreOptions): void {
+  const as: unknown = (options as { as?: unknown } | undefined)?.as
+  if (typeof as !== 'string' || !MODES.has(as)) {
+    throw new TypeError(
+      `A stream store needs \`as\`, one of ${[...MODES].map((m) => `'${m}'`).join(', ')}; got ${String(as)}.`,
+    )
+  }
+  const { throttleMs } = options
+  if (
+    throttleMs !== undefined &&
+    !(typeof throttleMs === 'number' && throttleMs >= 0 && throttleMs < 2 ** 31)
+  ) {
+    throw new RangeError(`\`throttleMs\` must be a number of milliseconds ≥ 0, got ${String(throttleMs)}.`)
+  }
+  const maxItems = 'maxItems' in options ? options.maxItems : undefined
+  if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0)) {
+    throw new RangeError(`\`maxItems\` must be a positive integer, got ${String(maxItems)}.`)
+  }
+}

@@ -1,6 +1,7 @@
 // The playground page: four panels, each streaming one example function with the sluice client and rendering
 // it as it arrives. Plain DOM; every render is coalesced to one per animation frame.
-import { createPartialJsonParser, type JsonPathSegment } from '../../src/core/decoders/partial-json.ts'
+
+import type { JsonPathSegment } from '../../src/index.ts'
 import { isSluiceError, type Progress, type StreamResponse, sluice } from '../../src/index.ts'
 import type { ReportDocument, ReportRow } from '../functions/data.ts'
 
@@ -96,7 +97,16 @@ function mount(name: Name, panel: Panel): void {
     if (p.etaMs !== undefined && p.state === 'streaming') parts.push(`ETA ${(p.etaMs / 1000).toFixed(1)} s`)
     parts.push(`attempt ${p.attempt}`)
     stats.textContent = parts.join(' · ')
+    // The resume, told as it happens: the drop, the reconnect, and where the stream continued.
+    if (p.state === 'reconnecting' && section.dataset.state !== 'reconnecting') {
+      log(`Connection lost after ${formatBytes(p.loaded)} — reconnecting (attempt ${p.attempt})…`)
+    } else if (p.state === 'streaming' && section.dataset.state === 'reconnecting') {
+      log(`Resumed at ${formatBytes(p.loaded)}, nothing lost, nothing repeated.`)
+    }
     setState(p.state)
+  }
+  const log = (line: string) => {
+    error.append(el('div', { className: 'resume-log', textContent: line }))
   }
 
   let controller: AbortController | undefined
@@ -111,7 +121,12 @@ function mount(name: Name, panel: Panel): void {
     setState('connecting')
     let failed = false
     try {
-      const res = await sluice(urlOf(name), { signal, onProgress: showProgress, retry: 0 })
+      const res = await sluice(urlOf(name), {
+        signal,
+        onProgress: showProgress,
+        retry: 0,
+        resume: { backoff: { initial: 300 } },
+      })
       await panel.consume(res)
       showProgress(res.progress)
     } catch (caught) {
@@ -122,7 +137,7 @@ function mount(name: Name, panel: Panel): void {
         setState('error')
         const e = caught instanceof Error ? caught : new Error(String(caught))
         const code = isSluiceError(e) ? ` [${e.code}]` : ''
-        error.textContent = `${e.name}${code}: ${e.message} — resuming is not implemented in the client yet; Retry starts over.`
+        log(`${e.name}${code}: ${e.message}`)
       }
     } finally {
       start.disabled = false
@@ -261,15 +276,14 @@ function mount(name: Name, panel: Panel): void {
       tree.replaceChildren()
     },
     async consume(res) {
-      // res.json() will replace this loop once the consumer lands; the parser is the one it uses.
-      const parser = createPartialJsonParser<ReportDocument>()
-      const render = coalesce(() => tree.replaceChildren(node(parser.snapshot, [], parser.openPath, '')))
-      for await (const text of res.text()) {
-        parser.push(text)
+      const doc = res.json<ReportDocument>()
+      let latest: unknown
+      const render = coalesce(() => tree.replaceChildren(node(latest, [], doc.openPath, '')))
+      for await (const snapshot of doc) {
+        latest = snapshot
         render()
       }
-      const final = parser.end()
-      tree.replaceChildren(node(final, [], undefined, ''))
+      tree.replaceChildren(node(await doc.final, [], undefined, ''))
     },
   })
 }

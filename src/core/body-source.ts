@@ -391,7 +391,6 @@ export class BodySource implements ChunkSource {
     }
     this.#strategy = strategy
     const { progress } = this.#init
-    progress.setState('reconnecting')
     let last: unknown = drop
     let wait: number | undefined
     for (;;) {
@@ -408,6 +407,8 @@ export class BodySource implements ChunkSource {
       }
       this.#attempts++
       progress.attempt = 1 + this.#attempts
+      // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
+      progress.setState('reconnecting')
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
       const delay = wait ?? serverRetry ?? backoffDelay(resume, this.#attempts)
       wait = undefined

@@ -63,6 +63,12 @@ export class Consumer<T> implements AsyncIterable<T> {
   }
 }
 
+/** What a `JsonConsumer` can say about the completeness of its latest snapshot. */
+export interface JsonProgressInfo {
+  isComplete(path: readonly (string | number)[]): boolean
+  openPath(): readonly (string | number)[] | undefined
+}
+
 /**
  * What `res.json()` returns: partial snapshots to `for await` over, plus `final`, the complete document
  * validated by the schema (a failure rejects it). Awaiting `final` alone reads the body to its end.
@@ -75,12 +81,12 @@ export class Consumer<T> implements AsyncIterable<T> {
 export class JsonConsumer<P, T> extends Consumer<P> {
   /** The complete, validated document; rejects with the `ParseError`, `ValidationError` or transport error. */
   readonly final: Promise<T>
-  readonly #isComplete: (path: readonly (string | number)[]) => boolean
+  readonly #info: () => JsonProgressInfo
 
   constructor(
     start: () => AsyncGenerator<P, void, undefined>,
     final: Promise<T>,
-    isComplete: (path: readonly (string | number)[]) => boolean,
+    info: () => JsonProgressInfo,
     cancel?: (reason?: unknown) => Promise<void>,
   ) {
     super(start, cancel)
@@ -110,11 +116,19 @@ export class JsonConsumer<P, T> extends Consumer<P> {
       },
       [Symbol.toStringTag]: 'Promise',
     } as Promise<T>
-    this.#isComplete = isComplete
+    this.#info = info
   }
 
   /** Whether the value at `path` of the latest snapshot is finished (closing quote or bracket seen). */
   isComplete(path: readonly (string | number)[]): boolean {
-    return this.#isComplete(path)
+    return this.#info().isComplete(path)
+  }
+
+  /**
+   * The path of the innermost unfinished value of the latest snapshot (`undefined` when none is open): only
+   * the values on this path — the root, then each prefix — are still growing; every other value is complete.
+   */
+  get openPath(): readonly (string | number)[] | undefined {
+    return this.#info().openPath()
   }
 }

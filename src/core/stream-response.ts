@@ -182,7 +182,7 @@ export class StreamResponse {
     return new JsonConsumer(
       () => consumeJson(context, schema, options, info, settle),
       final,
-      (path) => info.current?.isComplete(path) ?? false,
+      () => info.current ?? { isComplete: () => false, openPath: () => undefined },
       cancelOf(context),
     )
   }

@@ -6,7 +6,7 @@ import { ANSWER_TEXT, binaryChunks, DOCUMENT } from '../../playground/functions/
 import { type Playground, startPlayground } from '../../playground/server.ts'
 
 // Drives the playground page in headless Chromium at the functions' real pace: every panel must render before
-// its stream completes, end with exact content, and show the client's error after a cut.
+// its stream completes, end with exact content, and show the resume after a cut.
 const BINARY_BYTES = 6_000_000
 const saved = { pace: process.env.PLAYGROUND_PACE, bytes: process.env.PLAYGROUND_BINARY_BYTES }
 let playground: Playground
@@ -86,18 +86,27 @@ it('renders every panel progressively and ends with exact content', { timeout: 9
   expect(errors).toEqual([])
 })
 
-it('shows the client error after a cut, and Retry starts over', { timeout: 60_000 }, async () => {
+it('shows the resume after a cut and ends with the exact text', { timeout: 60_000 }, async () => {
   const tokens = panel('tokens')
   await tokens.locator('button.start').click()
   await page.waitForFunction(
     () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 300,
   )
   await tokens.locator('button.cut').click()
-  await waitForState('tokens', 'error', 10_000)
-  expect(await tokens.locator('.failure').textContent()).toMatch(/^(NetworkError|TruncatedError) \[\w+\]: /)
-  expect(await tokens.locator('button.start').textContent()).toBe('Retry')
+  await page.waitForFunction(() =>
+    /Resumed at/.test(document.querySelector('section[data-fn="tokens"] .failure')?.textContent ?? ''),
+  )
+  expect(await tokens.locator('.failure').textContent()).toMatch(
+    /Connection lost after .* reconnecting \(attempt 2\)/,
+  )
   await page.screenshot({ path: fileURLToPath(new URL('../../playground/screenshot.png', import.meta.url)) })
+  await waitForState('tokens', 'done', 30_000)
+  expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 2/)
+})
 
+it('Stop cancels a running stream', { timeout: 60_000 }, async () => {
+  const tokens = panel('tokens')
   await tokens.locator('button.start').click()
   await page.waitForFunction(
     () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 0,

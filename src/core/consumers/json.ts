@@ -18,6 +18,8 @@ export interface JsonOptions {
 export interface JsonSnapshotInfo {
   /** Whether the value at `path` is finished (closing quote or bracket seen, number delimited). */
   isComplete(path: readonly (string | number)[]): boolean
+  /** The path of the innermost unfinished value; every value not on it is complete. */
+  openPath(): readonly (string | number)[] | undefined
 }
 
 /**
@@ -44,7 +46,7 @@ export async function* consumeJson<T>(
       return inChunk >= 0 ? utf8.offsetBefore(text.slice(inChunk)) : offset
     },
   })
-  info.current = { isComplete: (path) => parser.isComplete(path) }
+  info.current = { isComplete: (path) => parser.isComplete(path), openPath: () => parser.openPath }
   const throttle = options.throttleMs ?? 0
   let last = Number.NEGATIVE_INFINITY
   let pending = false

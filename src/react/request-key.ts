@@ -1,0 +1,92 @@
+/**
+ * The identity of a `useStream()` request: equal keys mean the same stream, a new key means cancel and restart.
+ * A URL or `Request` is keyed by its URL, method and headers plus a stable serialisation of every non-function
+ * sluice option (object keys sorted, so `{ a, b }` and `{ b, a }` agree); a request function by its identity.
+ * Functions inside the options (`fetch`, `hooks`, `onProgress`, a ky instance) and `signal` are not part of it.
+ */
+export function requestKey(
+  as: string,
+  request: string | URL | Request | ((signal: AbortSignal) => unknown),
+  sluiceOptions: object | undefined,
+  key: string | undefined,
+): string {
+  if (key !== undefined) return `key ${as} ${key}`
+  if (typeof request === 'function') return `function ${as} ${identity(request)}`
+  const target =
+    request instanceof Request
+      ? `${request.method} ${request.url} ${serialise(request.headers, new Set())}`
+      : String(request)
+  return `url ${as} ${target} ${serialise(sluiceOptions, new Set())}`
+}
+
+const ids = new WeakMap<object, number>()
+let nextId = 0
+
+function identity(value: object): number {
+  let id = ids.get(value)
+  if (id === undefined) {
+    id = ++nextId
+    ids.set(value, id)
+  }
+  return id
+}
+
+function serialise(value: unknown, seen: Set<object>): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value)
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return '-'
+  }
+  if (value === null) return 'null'
+  const object = value as object
+  if (seen.has(object)) return '<cycle>'
+  if (typeof AbortSignal !== 'undefined' && object instanceof AbortSignal) return '-'
+  if (object instanceof URL) return JSON.stringify(object.href)
+  if (object instanceof Date) return `date ${object.toISOString()}`
+  if (object instanceof Headers || object instanceof URLSearchParams || object instanceof FormData) {
+    const entries = [...object.entries()].map(([k, v]) => `${k}=${serialise(v, seen)}`)
+    if (object instanceof Headers) entries.sort()
+    return `${object.constructor.name}(${entries.join('&')})`
+  }
+  if (typeof Blob !== 'undefined' && object instanceof Blob) {
+    return `blob ${object.size} ${object.type} ${object instanceof File ? object.name : ''}`
+  }
+  if (object instanceof ArrayBuffer) return `bytes ${hash(new Uint8Array(object))}`
+  if (ArrayBuffer.isView(object)) {
+    return `bytes ${hash(new Uint8Array(object.buffer, object.byteOffset, object.byteLength))}`
+  }
+  // A stream body cannot be compared, and cannot be sent twice anyway: it is keyed by identity.
+  if (object instanceof ReadableStream) return `stream ${identity(object)}`
+  seen.add(object)
+  let out: string
+  if (Array.isArray(object)) out = `[${object.map((item) => serialise(item, seen)).join(',')}]`
+  else {
+    const record = object as Record<string, unknown>
+    const parts: string[] = []
+    for (const name of Object.keys(record).sort()) {
+      const item = record[name]
+      if (item === undefined || typeof item === 'function' || name === 'signal') continue
+      parts.push(`${JSON.stringify(name)}:${serialise(item, seen)}`)
+    }
+    out = `{${parts.join(',')}}`
+  }
+  seen.delete(object)
+  return out
+}
+
+/** FNV-1a over the bytes, with the length: cheap, and enough to tell request bodies apart between renders. */
+function hash(bytes: Uint8Array): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!
+    h = Math.imul(h, 0x01000193)
+  }
+  return `${bytes.length}:${(h >>> 0).toString(16)}`
+}

@@ -1,0 +1,124 @@
+import type { Input } from 'ky'
+import { useEffect, useRef, useState } from 'react'
+import { sluice } from '../core/client.ts'
+import type { SluiceOptions } from '../core/options.ts'
+import { createStreamStore } from '../core/store.ts'
+import type {
+  ExactStoreOptions,
+  StreamData,
+  StreamFinal,
+  StreamItem,
+  StreamStatus,
+  StreamStore,
+  StreamStoreOptions,
+} from '../core/store-types.ts'
+import type { StreamResponse } from '../core/stream-response.ts'
+import { requestKey } from './request-key.ts'
+import { type UseStreamResult, useStreamStore } from './use-stream-store.ts'
+
+/**
+ * What `useStream()` requests: a URL or `Request` (sent with `options.sluice`), or a function that requests with
+ * the hook's `AbortSignal`.
+ *
+ * @example
+ * const request: UseStreamRequest = (signal) => api('report', { signal, json: { month } })
+ */
+export type UseStreamRequest = Input | ((signal: AbortSignal) => Promise<StreamResponse>)
+
+/** The hook's own options, beside those of the store's mode. */
+interface UseStreamOwnOptions {
+  /** Options of the `sluice()` call for a URL or `Request`: `method`, `json`, `headers`, `fetch`, `resume`, … */
+  sluice?: SluiceOptions
+  /**
+   * The stream's identity: a new key cancels the stream and starts another. Default: derived from the URL and
+   * the non-function sluice options, or the identity of a request function.
+   */
+  key?: string
+}
+
+/**
+ * Options of `useStream()`: a store mode and its options (`as`, `schema`, `maxItems`, `throttleMs`, …), plus
+ * `sluice` (request options) and `key`.
+ *
+ * @example
+ * const options: UseStreamOptions = { as: 'ndjson', schema: Row, sluice: { method: 'POST', json: { month } } }
+ */
+export type UseStreamOptions = StreamStoreOptions & UseStreamOwnOptions
+
+const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streaming'])
+
+/**
+ * Streams a response into a component: the accumulated items, text or partial JSON document, `status`,
+ * `progress` and `error`, re-rendered once per batch, with `cancel()` and `retry()`.
+ *
+ * The stream starts after mount and is cancelled on unmount and when its key changes (then the new one
+ * starts). The key of a URL or `Request` is the URL plus a stable serialisation of `options.sluice` (functions
+ * excluded), so an inline options object does not restart anything; a request function is keyed by identity —
+ * wrap it in `useCallback`, or give an explicit `key`. The mode's options (`schema`, `maxItems`, …) are those
+ * of the render where the key last changed; the request and `sluice` options are the latest at each (re)start. Under `<StrictMode>` the first mount's stream is cancelled and one stream remains.
+ *
+ * @example
+ * function Report({ month }: { month: string }) {
+ *   const { items, status, progress, error, retry } = useStream(`${base}/report`, {
+ *     as: 'ndjson',
+ *     schema: Row,
+ *     maxItems: 5000,
+ *     sluice: { method: 'POST', json: { month } },
+ *   })
+ *   if (status === 'error') return <button onClick={retry}>Retry ({String(error)})</button>
+ *   return <Table rows={items} percent={progress.percent} />
+ * }
+ */
+export function useStream<const O extends UseStreamOptions>(
+  request: UseStreamRequest,
+  options: ExactStoreOptions<O, keyof UseStreamOwnOptions>,
+): UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
+  const key = requestKey(options.as, request, options.sluice, options.key)
+  const latest = useRef({ request, options })
+  const [held, setHeld] = useState(() => ({ key, store: storeFor(latest, options) }))
+  let { store } = held
+  if (held.key !== key) {
+    // Derived state: a new key makes a new (lazy) store during render; the effects below swap the streams.
+    store = storeFor(latest, options)
+    setHeld({ key, store })
+  }
+  useEffect(() => {
+    latest.current = { request, options }
+  })
+  const interrupted = useRef<StreamStore | undefined>(undefined)
+  useEffect(() => {
+    // A remount after our own cleanup cancelled this store (StrictMode, <Activity>): start it over.
+    if (interrupted.current === store) store.retry()
+    else store.start()
+    interrupted.current = undefined
+    return () => {
+      if (!LIVE.has(store.getSnapshot().status)) return
+      interrupted.current = store
+      store.cancel(new DOMException('The component using the stream unmounted.', 'AbortError'))
+    }
+  }, [store])
+  return useStreamStore(store) as UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+}
+
+/**
+ * A store with the mode options of the render that made it, whose request reads the hook's latest request and
+ * `sluice` options each time it (re)starts — so a retry sends the current `fetch`, hooks and headers.
+ */
+function storeFor(
+  latest: { readonly current: { request: UseStreamRequest; options: UseStreamOptions } },
+  options: UseStreamOptions,
+): StreamStore {
+  return createStreamStore((signal) => {
+    const { request, options: now } = latest.current
+    if (typeof request === 'function') return request(signal)
+    const { signal: own, ...rest } = now.sluice ?? {}
+    // A Request with a body can be sent once; a clone per attempt keeps the original reusable for retry().
+    const input = request instanceof Request ? request.clone() : request
+    return sluice(input, { ...rest, signal: own ? AbortSignal.any([own, signal]) : signal })
+  }, withoutHookOptions(options))
+}
+
+function withoutHookOptions(options: UseStreamOptions): StreamStoreOptions {
+  const { sluice: _request, key: _key, ...store } = options
+  return store
+}

@@ -1,0 +1,278 @@
+import { act, type ReactNode, StrictMode } from 'react'
+import { createRoot, type Root } from 'react-dom/client'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { createStreamStore, type StreamResponse, type StreamStore, sluice } from '../../src/index.ts'
+import { useStream, useStreamStore } from '../../src/react/index.ts'
+
+// React's act() flushes the renders that stream updates schedule; the tests step time inside it.
+;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
+
+const Row = z.object({ n: z.number() })
+const encoder = new TextEncoder()
+const rows = (...ns: number[]): string => ns.map((n) => `{"n":${n}}\n`).join('')
+
+/** One request the fake server received: its body is sent chunk by chunk by the test. */
+interface Call {
+  url: string
+  signal: AbortSignal
+  push(text: string): void
+  close(): void
+  fail(error: unknown): void
+  cancels(): number
+}
+
+/** A fake server behind an injected `fetch`, honouring the request's signal as a real fetch does. */
+function fakeServer(): { fetch: typeof fetch; calls: Call[] } {
+  const calls: Call[] = []
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    request.signal.throwIfAborted()
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    let cancels = 0
+    let open = true
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c
+      },
+      cancel() {
+        cancels++
+        open = false
+      },
+    })
+    const call: Call = {
+      url: request.url,
+      signal: request.signal,
+      push: (text) => controller.enqueue(encoder.encode(text)),
+      close: () => {
+        open = false
+        controller.close()
+      },
+      fail: (error) => {
+        open = false
+        controller.error(error)
+      },
+      cancels: () => cancels,
+    }
+    request.signal.addEventListener('abort', () => {
+      if (open) controller.error(request.signal.reason)
+      open = false
+    })
+    calls.push(call)
+    return new Response(stream, { headers: { 'content-type': 'application/x-ndjson' } })
+  }) as typeof globalThis.fetch
+  return { fetch, calls }
+}
+
+let container: HTMLDivElement
+let root: Root
+let mounted = false
+let renders = 0
+
+beforeEach(() => {
+  container = document.createElement('div')
+  document.body.append(container)
+  root = createRoot(container)
+  renders = 0
+})
+
+afterEach(async () => {
+  if (mounted) await act(async () => root.unmount())
+  mounted = false
+  container.remove()
+})
+
+async function render(node: ReactNode): Promise<void> {
+  mounted = true
+  await act(async () => root.render(node))
+}
+
+async function unmount(): Promise<void> {
+  mounted = false
+  await act(async () => root.unmount())
+}
+
+/** Lets time pass inside act() until `check` holds: stream notifications and the renders they cause run. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let step = 0; step < 400; step++) {
+    if (check()) return
+    await act(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+  }
+  throw new Error(`Timed out waiting until ${what}; the page shows: ${container.textContent}`)
+}
+
+const shown = (): string[] => [...container.querySelectorAll('li')].map((li) => li.textContent ?? '')
+const status = (): string | null | undefined => container.querySelector('output')?.textContent
+
+function Rows({ url, fetch }: { url: string; fetch: typeof globalThis.fetch }): ReactNode {
+  const { items, status, error, retry } = useStream(url, {
+    as: 'ndjson',
+    schema: Row,
+    sluice: { fetch, retry: 0 },
+  })
+  renders++
+  return (
+    <div>
+      <output>{status}</output>
+      {error !== undefined && <p>{String(error)}</p>}
+      <ul>
+        {items.map((row) => (
+          <li key={row.n}>{row.n}</li>
+        ))}
+      </ul>
+      <button type="button" onClick={retry}>
+        retry
+      </button>
+    </div>
+  )
+}
+
+function Count({ request }: { request: (signal: AbortSignal) => Promise<StreamResponse> }): ReactNode {
+  const { items, status } = useStream(request, { as: 'ndjson' })
+  return (
+    <p>
+      <output>{status}</output>
+      <span>{items.length}</span>
+    </p>
+  )
+}
+
+function Log({ store }: { store: StreamStore<string, undefined, undefined> }): ReactNode {
+  const { items } = useStreamStore(store)
+  return (
+    <ul>
+      {items.map((line) => (
+        <li key={line}>{line}</li>
+      ))}
+    </ul>
+  )
+}
+
+describe('useStream', () => {
+  it('renders rows as they arrive, then the final content', async () => {
+    const server = fakeServer()
+    await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push(rows(1, 2))
+    await until(() => shown().length === 2, 'the first rows show')
+    expect(status()).toBe('streaming')
+    const partialRenders = renders
+    server.calls[0]!.push(rows(3))
+    server.calls[0]!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    expect(shown()).toEqual(['1', '2', '3'])
+    expect(partialRenders).toBeGreaterThan(1)
+    expect(renders).toBeGreaterThan(partialRenders)
+  })
+
+  it('unmounting cancels the stream and aborts its request', async () => {
+    const server = fakeServer()
+    await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push(rows(1))
+    await until(() => shown().length === 1, 'the first row shows')
+    await unmount()
+    await until(() => server.calls[0]!.cancels() === 1, 'the body is cancelled')
+    expect(server.calls[0]!.signal.aborted).toBe(true)
+  })
+
+  it('changing the url cancels the old stream and starts the new one', async () => {
+    const server = fakeServer()
+    await render(<Rows url="https://api.test/a" fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the first request is sent')
+    server.calls[0]!.push(rows(1))
+    await until(() => shown().length === 1, 'the first row of a shows')
+    await render(<Rows url="https://api.test/b" fetch={server.fetch} />)
+    await until(() => server.calls.length === 2, 'the second request is sent')
+    expect(server.calls[0]!.cancels()).toBe(1)
+    expect(server.calls[1]!.url).toBe('https://api.test/b')
+    server.calls[1]!.push(rows(7, 8))
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the new stream is done')
+    expect(shown()).toEqual(['7', '8'])
+  })
+
+  it('an equal inline options object on every render keeps the same stream', async () => {
+    const server = fakeServer()
+    await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
+    server.calls[0]!.push(rows(1))
+    server.calls[0]!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    expect(server.calls).toHaveLength(1)
+  })
+
+  it('under StrictMode the double mount leaves exactly one live stream and the right content', async () => {
+    const server = fakeServer()
+    await render(
+      <StrictMode>
+        <Rows url="https://api.test/rows" fetch={server.fetch} />
+      </StrictMode>,
+    )
+    const live = (): Call[] => server.calls.filter((call) => !call.signal.aborted && call.cancels() === 0)
+    await until(() => live().length === 1 && status() === 'streaming', 'one stream is live')
+    live()[0]!.push(rows(1, 2))
+    live()[0]!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    expect(shown()).toEqual(['1', '2'])
+    // Any earlier request was aborted, never left running.
+    expect(server.calls.filter((call) => call.signal.aborted)).toHaveLength(server.calls.length - 1)
+  })
+
+  it("under StrictMode the first mount's request is aborted and the second one is read", async () => {
+    const server = fakeServer()
+    const signals: AbortSignal[] = []
+    const request = (signal: AbortSignal): Promise<StreamResponse> => {
+      signals.push(signal)
+      return sluice('https://api.test/rows', { fetch: server.fetch, signal })
+    }
+    await render(
+      <StrictMode>
+        <Count request={request} />
+      </StrictMode>,
+    )
+    await until(() => status() === 'streaming', 'the stream is live')
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false])
+    server.calls.at(-1)!.push(rows(1, 2, 3))
+    server.calls.at(-1)!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    expect(container.querySelector('span')?.textContent).toBe('3')
+  })
+
+  it('retry() from a button requests again and shows the new content', async () => {
+    const server = fakeServer()
+    await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push(rows(1))
+    server.calls[0]!.fail(new TypeError('connection reset'))
+    await until(() => status() === 'error', 'the error shows')
+    expect(shown()).toEqual(['1'])
+    await act(async () => container.querySelector('button')!.click())
+    await until(() => server.calls.length === 2, 'the retry is sent')
+    expect(shown()).toEqual([])
+    server.calls[1]!.push(rows(1, 2))
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the retried stream is done')
+    expect(shown()).toEqual(['1', '2'])
+  })
+})
+
+describe('useStreamStore', () => {
+  it('renders a store made outside React, and unmounting leaves the store running', async () => {
+    const server = fakeServer()
+    const store = createStreamStore(
+      (signal) => sluice('https://api.test/log', { fetch: server.fetch, signal }),
+      { as: 'lines' },
+    )
+    await render(<Log store={store} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push('a\n')
+    await until(() => shown().length === 1, 'the first line shows')
+    await unmount()
+    expect(server.calls[0]!.cancels()).toBe(0)
+    expect(store.getSnapshot().status).toBe('streaming')
+    store.cancel()
+    expect(server.calls[0]!.signal.aborted).toBe(true)
+  })
+})

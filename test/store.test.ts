@@ -1,0 +1,420 @@
+import { describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
+import {
+  createStreamStore,
+  fromResponse,
+  isHTTPError,
+  isNetworkError,
+  isValidationError,
+  type StreamResponse,
+  type StreamSnapshot,
+  type StreamStore,
+  sluice,
+} from '../src/index.ts'
+import { mockStream } from '../src/mock/mock-stream.ts'
+import { encode } from './support/chunking.ts'
+import { bodyOf, fetchWith, type Part } from './support/streams.ts'
+
+const records = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, i) => `{"n":${from + i}}\n`).join('')
+
+const ENDED = new Set(['done', 'error', 'cancelled'])
+
+/** Resolves with the first snapshot that satisfies `predicate`; subscribing starts an idle store. */
+function until<I, D, F>(
+  store: StreamStore<I, D, F>,
+  predicate: (snapshot: StreamSnapshot<I, D, F>) => boolean,
+): Promise<StreamSnapshot<I, D, F>> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const snapshot = store.getSnapshot()
+      if (!predicate(snapshot)) return
+      unsubscribe()
+      resolve(snapshot)
+    }
+    const unsubscribe = store.subscribe(check)
+    check()
+  })
+}
+
+const ended = <I, D, F>(store: StreamStore<I, D, F>): Promise<StreamSnapshot<I, D, F>> =>
+  until(store, (s) => ENDED.has(s.status))
+
+/** Every snapshot the store publishes, from now on. */
+function record<I, D, F>(store: StreamStore<I, D, F>): StreamSnapshot<I, D, F>[] {
+  const seen: StreamSnapshot<I, D, F>[] = []
+  store.subscribe(() => seen.push(store.getSnapshot()))
+  return seen
+}
+
+/** A body whose chunks the test sends one by one, counting cancels. */
+function gatedBody(): {
+  stream: ReadableStream<Uint8Array>
+  push: (part: string) => void
+  close: () => void
+  cancels: () => number
+} {
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let cancels = 0
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c
+    },
+    cancel() {
+      cancels++
+    },
+  })
+  return {
+    stream,
+    push: (part) => controller.enqueue(encode(part)),
+    close: () => controller.close(),
+    cancels: () => cancels,
+  }
+}
+
+const respond = (parts: Part[], init?: ResponseInit): Promise<StreamResponse> =>
+  fromResponse(new Response(bodyOf(parts).stream, init))
+
+describe('createStreamStore: accumulating each mode', () => {
+  it('ndjson mode appends every record to items, in order', async () => {
+    const store = createStreamStore(respond(['{"n":0}\n{"n"', ':1}\n', '{"n":2}']), { as: 'ndjson' })
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.items).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }])
+  })
+
+  it('ndjson mode validates each record with the schema and keeps its output', async () => {
+    const Row = z.object({ n: z.number() }).transform((row) => row.n * 10)
+    const store = createStreamStore(respond([records(0, 3)]), { as: 'ndjson', schema: Row })
+    expect((await ended(store)).items).toEqual([0, 10, 20])
+  })
+
+  it('lines mode appends every line without its terminator', async () => {
+    const store = createStreamStore(respond(['a\r\nb', '\nc']), { as: 'lines' })
+    expect((await ended(store)).items).toEqual(['a', 'b', 'c'])
+  })
+
+  it('events mode appends every event, with its data parsed when json is set', async () => {
+    const body = ['id: 1\ndata: {"t":"he', 'y"}\n\n', 'data: {"t":"!"}\n\n', 'data: [DONE]\n\n']
+    const store = createStreamStore(respond(body), { as: 'events', json: true, until: '[DONE]' })
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.items.map((event) => [event.id, event.data])).toEqual([
+      ['1', { t: 'hey' }],
+      ['1', { t: '!' }], // the last event id carries over, as the SSE spec says
+    ])
+  })
+
+  it('bytes mode appends the chunks as they arrive', async () => {
+    const store = createStreamStore(respond(['ab', 'cd', 'e']), { as: 'bytes', chunkSize: 2 })
+    const done = await ended(store)
+    expect(done.items.map((chunk) => new TextDecoder().decode(chunk))).toEqual(['ab', 'cd', 'e'])
+  })
+
+  it('text mode accumulates the decoded text, never breaking a character split across chunks', async () => {
+    const euro = encode('€')
+    const store = createStreamStore(respond(['price: ', euro.slice(0, 1), euro.slice(1), '5']), {
+      as: 'text',
+    })
+    const done = await ended(store)
+    expect(done.text).toBe('price: €5')
+    expect(done.items).toEqual([])
+  })
+
+  it('json mode shows partial data, which paths are complete, and the validated final value', async () => {
+    const Report = z.object({ title: z.string(), rows: z.array(z.object({ id: z.number() })) })
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'json', schema: Report })
+    body.push('{"title":"October","rows":[{"id":1},')
+    const partial = await until(store, (s) => s.data?.rows?.length === 1)
+    expect(partial.status).toBe('streaming')
+    expect(partial.data).toEqual({ title: 'October', rows: [{ id: 1 }] })
+    expect(partial.isComplete(['title'])).toBe(true)
+    expect(partial.isComplete(['rows'])).toBe(false)
+    expect(partial.isComplete()).toBe(false)
+    expect(partial.final).toBeUndefined()
+    body.push('{"id":2}]}')
+    body.close()
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.final).toEqual({ title: 'October', rows: [{ id: 1 }, { id: 2 }] })
+    expect(done.data).toEqual(done.final)
+    expect(done.isComplete()).toBe(true)
+  })
+
+  it('json mode reports a document that fails its schema as an error, with the partial data kept', async () => {
+    const store = createStreamStore(respond(['{"title":', '42}']), {
+      as: 'json',
+      schema: z.object({ title: z.string() }),
+    })
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(isValidationError(done.error)).toBe(true)
+    expect(done.data).toEqual({ title: 42 })
+    expect(done.final).toBeUndefined()
+  })
+})
+
+describe('createStreamStore: snapshots', () => {
+  it('getSnapshot returns the same object until something changes', async () => {
+    const store = createStreamStore(respond([records(0, 3)]), { as: 'ndjson' })
+    expect(store.getSnapshot()).toBe(store.getSnapshot())
+    const done = await ended(store)
+    expect(store.getSnapshot()).toBe(done)
+    store.subscribe(() => {})
+    store.start()
+    store.cancel()
+    expect(store.getSnapshot()).toBe(done)
+  })
+
+  it('snapshots are frozen, and an older snapshot keeps its items when more arrive', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })
+    body.push(records(0, 2))
+    const first = await until(store, (s) => s.items.length === 2)
+    body.push(records(2, 4))
+    body.close()
+    const done = await ended(store)
+    expect(Object.isFrozen(first)).toBe(true)
+    expect(first.items).toHaveLength(2)
+    expect(done.items).toHaveLength(4)
+    expect(done.items).not.toBe(first.items)
+    expect(done.items[0]).toBe(first.items[0])
+  })
+
+  it('10 000 records in a few chunks make a few notifications, not one per record', async () => {
+    const chunks = [records(0, 2500), records(2500, 5000), records(5000, 7500), records(7500, 10_000)]
+    const store = createStreamStore(respond(chunks), { as: 'ndjson' })
+    let notifications = 0
+    store.subscribe(() => notifications++)
+    const done = await ended(store)
+    expect(done.items).toHaveLength(10_000)
+    // connecting, streaming, at most one batch per chunk, done
+    expect(notifications).toBeLessThanOrEqual(chunks.length + 3)
+  })
+
+  it('throttleMs never delays the final snapshot', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), {
+      as: 'lines',
+      throttleMs: 600_000,
+    })
+    const seen = record(store)
+    body.push('a\n')
+    await until(store, (s) => s.items.length === 1)
+    body.push('b\n')
+    body.push('c\n')
+    body.close()
+    const done = await ended(store)
+    expect(done.items).toEqual(['a', 'b', 'c'])
+    // The second batch waited for the throttle, and the end overtook it: one snapshot carries b and c.
+    expect(seen.map((s) => s.items.length)).not.toContain(2)
+  })
+
+  it('maxItems keeps the last items and counts the dropped ones', async () => {
+    const store = createStreamStore(respond([records(0, 50), records(50, 100), records(100, 103)]), {
+      as: 'ndjson',
+      maxItems: 10,
+    })
+    const done = await ended(store)
+    expect(done.items).toEqual(Array.from({ length: 10 }, (_, i) => ({ n: 93 + i })))
+    expect(done.dropped).toBe(93)
+  })
+
+  it('progress grows with the body and ends at 100 percent of a declared length', async () => {
+    const text = records(0, 40)
+    const body = gatedBody()
+    const response = new Response(body.stream, { headers: { 'content-length': String(text.length) } })
+    const store = createStreamStore(fromResponse(response), { as: 'ndjson' })
+    body.push(text.slice(0, 100))
+    const partial = await until(store, (s) => s.items.length > 0)
+    body.push(text.slice(100))
+    body.close()
+    const done = await ended(store)
+    expect(partial.progress.loaded).toBe(100)
+    expect(partial.progress.total).toBe(text.length)
+    expect(partial.progress.percent).toBeLessThan(100)
+    expect(done.progress).toMatchObject({ loaded: text.length, percent: 100, items: 40, state: 'done' })
+  })
+
+  it('the response status and headers are in the snapshot once they arrive', async () => {
+    const store = createStreamStore(respond(['x'], { status: 203, headers: { 'x-report': 'october' } }), {
+      as: 'text',
+    })
+    const done = await ended(store)
+    expect(done.response?.status).toBe(203)
+    expect(done.response?.headers.get('x-report')).toBe('october')
+  })
+})
+
+describe('createStreamStore: lifecycle', () => {
+  it('nothing is requested until the first subscriber, or start()', async () => {
+    let requests = 0
+    const request = (signal: AbortSignal): Promise<StreamResponse> => {
+      requests++
+      return sluice('http://sluice.test/a', { fetch: fetchWith(() => new Response('hi')), signal })
+    }
+    const lazy = createStreamStore(request, { as: 'text' })
+    expect(lazy.getSnapshot().status).toBe('idle')
+    expect(requests).toBe(0)
+    expect((await ended(lazy)).text).toBe('hi')
+    expect(requests).toBe(1)
+    const explicit = createStreamStore(request, { as: 'text' })
+    explicit.start()
+    explicit.start()
+    expect(explicit.getSnapshot().status).toBe('connecting')
+    expect((await ended(explicit)).text).toBe('hi')
+    expect(requests).toBe(2)
+  })
+
+  it('a failing body becomes status error with the error, keeping the items before it', async () => {
+    const body = bodyOf([records(0, 2)], { error: new TypeError('connection reset') })
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(isNetworkError(done.error)).toBe(true)
+    expect(done.items).toEqual([{ n: 0 }, { n: 1 }])
+    expect(done.progress.state).toBe('error')
+  })
+
+  it('an HTTP error status becomes status error with the HTTPError, without throwing', async () => {
+    const store = createStreamStore(
+      (signal) =>
+        sluice('http://sluice.test/a', {
+          fetch: fetchWith(() => new Response('nope', { status: 503 })),
+          retry: 0,
+          signal,
+        }),
+      { as: 'ndjson' },
+    )
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(isHTTPError(done.error)).toBe(true)
+    expect(done.response).toBeUndefined()
+  })
+
+  it('cancel() releases the body once and ends with status cancelled', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })
+    body.push(records(0, 2))
+    await until(store, (s) => s.items.length === 2)
+    store.cancel('user left')
+    store.cancel('again')
+    const done = store.getSnapshot()
+    expect(done.status).toBe('cancelled')
+    expect(done.items).toHaveLength(2)
+    expect(done.progress.state).toBe('cancelled')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(body.cancels()).toBe(1)
+    expect(store.getSnapshot()).toBe(done)
+  })
+
+  it('cancel() while connecting aborts the request signal', async () => {
+    let seen: AbortSignal | undefined
+    const store = createStreamStore(
+      (signal) => {
+        seen = signal
+        return new Promise<StreamResponse>(() => {})
+      },
+      { as: 'text' },
+    )
+    store.start()
+    store.cancel()
+    expect(seen?.aborted).toBe(true)
+    expect(store.getSnapshot().status).toBe('cancelled')
+  })
+
+  it('cancel() before start releases the response it was given', async () => {
+    const body = bodyOf([records(0, 2)])
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })
+    store.cancel()
+    await vi.waitFor(() => expect(body.cancels()).toBe(1))
+    expect(store.getSnapshot().status).toBe('cancelled')
+    store.start()
+    expect(store.getSnapshot().status).toBe('cancelled')
+  })
+
+  it('cancelling the response itself ends the store as cancelled, not done', async () => {
+    const body = gatedBody()
+    const res = await fromResponse(new Response(body.stream))
+    const store = createStreamStore(res, { as: 'lines' })
+    body.push('a\n')
+    await until(store, (s) => s.items.length === 1)
+    await res.cancel()
+    expect((await ended(store)).status).toBe('cancelled')
+  })
+
+  it('retry() requests again and starts from a fresh snapshot', async () => {
+    let requests = 0
+    const fetch = fetchWith(() => {
+      requests++
+      const failing = requests === 1
+      return mockStream([{ n: 1 }, { n: 2 }], {
+        format: 'ndjson',
+        ...(failing ? { dropAfterBytes: 9 } : {}),
+      })
+    })
+    const store = createStreamStore((signal) => sluice('http://sluice.test/rows', { fetch, signal }), {
+      as: 'ndjson',
+    })
+    const failed = await ended(store)
+    expect(failed.status).toBe('error')
+    expect(failed.items).toEqual([{ n: 1 }])
+    store.retry()
+    expect(store.getSnapshot()).toMatchObject({ status: 'connecting', items: [], error: undefined })
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.items).toEqual([{ n: 1 }, { n: 2 }])
+    expect(requests).toBe(2)
+  })
+
+  it('retry() while streaming cancels the current body before requesting again', async () => {
+    const bodies: ReturnType<typeof gatedBody>[] = []
+    const fetch = fetchWith(() => {
+      const body = gatedBody()
+      bodies.push(body)
+      return new Response(body.stream)
+    })
+    const store = createStreamStore((signal) => sluice('http://sluice.test/rows', { fetch, signal }), {
+      as: 'lines',
+    })
+    await until(store, (s) => s.status === 'streaming')
+    bodies[0]!.push('old\n')
+    await until(store, (s) => s.items.length === 1)
+    store.retry()
+    await until(store, (s) => s.status === 'streaming')
+    bodies[1]!.push('new\n')
+    bodies[1]!.close()
+    const done = await ended(store)
+    expect(done.items).toEqual(['new'])
+    expect(bodies[0]!.cancels()).toBe(1)
+    expect(bodies).toHaveLength(2)
+  })
+
+  it('retry() on a store made from a response throws a TypeError that says what to do', async () => {
+    const store = createStreamStore(respond(['x']), { as: 'text' })
+    await ended(store)
+    expect(() => store.retry()).toThrow(/request function/)
+  })
+
+  it('the last subscriber leaving does not cancel the stream', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    const unsubscribe = store.subscribe(() => {})
+    unsubscribe()
+    body.push('a\nb\n')
+    body.close()
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.items).toEqual(['a', 'b'])
+    expect(body.cancels()).toBe(0)
+  })
+
+  it('an unknown mode or a bad maxItems is a clear error at creation', async () => {
+    const res = respond(['x'])
+    // @ts-expect-error not a mode
+    expect(() => createStreamStore(res, { as: 'xml' })).toThrow(/`as`, one of 'ndjson'/)
+    expect(() => createStreamStore(res, { as: 'lines', maxItems: 0 })).toThrow(RangeError)
+    ;(await res).cancel()
+  })
+})

@@ -1,0 +1,118 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
+import {
+  createStreamStore,
+  type DeepPartial,
+  type ServerSentEvent,
+  type StreamResponse,
+  type StreamSnapshot,
+  type StreamStore,
+} from '../src/index.ts'
+import { type UseStreamResult, useStream, useStreamStore } from '../src/react/index.ts'
+
+declare const res: StreamResponse
+const Row = z.object({ id: z.number(), name: z.string().optional() })
+type Row = z.infer<typeof Row>
+const Delta = z.object({ text: z.string() }).transform((d) => d.text.length)
+const Report = z.object({ title: z.string(), rows: z.array(Row) })
+type Report = z.infer<typeof Report>
+
+describe('createStreamStore item types', () => {
+  it('ndjson with a schema has the schema output as its item type', () => {
+    const store = createStreamStore(res, { as: 'ndjson', schema: Row })
+    expectTypeOf(store.getSnapshot().items).toEqualTypeOf<readonly Row[]>()
+    expectTypeOf(createStreamStore(res, { as: 'ndjson', schema: Delta }).getSnapshot().items).toEqualTypeOf<
+      readonly number[]
+    >()
+  })
+
+  it('ndjson without a schema has unknown items', () => {
+    expectTypeOf(createStreamStore(res, { as: 'ndjson' }).getSnapshot().items).toEqualTypeOf<
+      readonly unknown[]
+    >()
+  })
+
+  it('events are ServerSentEvent of string, of unknown with json, of the schema output with a schema', () => {
+    expectTypeOf(createStreamStore(res, { as: 'events' }).getSnapshot().items).toEqualTypeOf<
+      readonly ServerSentEvent<string>[]
+    >()
+    expectTypeOf(createStreamStore(res, { as: 'events', json: true }).getSnapshot().items).toEqualTypeOf<
+      readonly ServerSentEvent<unknown>[]
+    >()
+    expectTypeOf(
+      createStreamStore(res, { as: 'events', schema: Delta, until: '[DONE]' }).getSnapshot().items,
+    ).toEqualTypeOf<readonly ServerSentEvent<number>[]>()
+  })
+
+  it('lines are strings and bytes are Uint8Array chunks', () => {
+    expectTypeOf(createStreamStore(res, { as: 'lines' }).getSnapshot().items).toEqualTypeOf<
+      readonly string[]
+    >()
+    expectTypeOf(createStreamStore(res, { as: 'bytes' }).getSnapshot().items).toEqualTypeOf<
+      readonly Uint8Array[]
+    >()
+  })
+
+  it('text has no items and a string text', () => {
+    const snapshot = createStreamStore(res, { as: 'text' }).getSnapshot()
+    expectTypeOf(snapshot.items).toEqualTypeOf<readonly never[]>()
+    expectTypeOf(snapshot.text).toEqualTypeOf<string>()
+    expectTypeOf(snapshot.data).toEqualTypeOf<undefined>()
+  })
+
+  it('json with a schema types data as DeepPartial of the output and final as the output', () => {
+    const snapshot = createStreamStore(res, { as: 'json', schema: Report }).getSnapshot()
+    expectTypeOf(snapshot.data).toEqualTypeOf<DeepPartial<Report> | undefined>()
+    expectTypeOf(snapshot.final).toEqualTypeOf<Report | undefined>()
+    expectTypeOf(snapshot.isComplete).toEqualTypeOf<(path?: readonly (string | number)[]) => boolean>()
+  })
+
+  it('json without a schema has unknown data and final', () => {
+    const snapshot = createStreamStore(res, { as: 'json' }).getSnapshot()
+    expectTypeOf(snapshot.data).toEqualTypeOf<unknown>()
+    expectTypeOf(snapshot.final).toEqualTypeOf<unknown>()
+  })
+
+  it('accepts a response, a promise of one, or a request function', () => {
+    expectTypeOf(createStreamStore(Promise.resolve(res), { as: 'text' })).toEqualTypeOf<
+      StreamStore<never, undefined, undefined>
+    >()
+    expectTypeOf(createStreamStore(async () => res, { as: 'lines' })).toEqualTypeOf<
+      StreamStore<string, undefined, undefined>
+    >()
+  })
+
+  it('rejects options of another mode and a missing mode', () => {
+    // @ts-expect-error maxItems is not an option of text mode
+    createStreamStore(res, { as: 'text', maxItems: 10 })
+    // @ts-expect-error as is required
+    createStreamStore(res, { schema: Row })
+    // @ts-expect-error not a mode
+    createStreamStore(res, { as: 'xml' })
+  })
+})
+
+describe('sluice/react types', () => {
+  it('useStream infers the item type from the schema and adds cancel and retry', () => {
+    const result = useStream('/rows', {
+      as: 'ndjson',
+      schema: Row,
+      sluice: { method: 'POST', json: { q: 1 } },
+    })
+    expectTypeOf(result.items).toEqualTypeOf<readonly Row[]>()
+    expectTypeOf(result.cancel).toEqualTypeOf<(reason?: unknown) => void>()
+    expectTypeOf(result.retry).toEqualTypeOf<() => void>()
+    expectTypeOf(result).toExtend<StreamSnapshot<Row, undefined, undefined>>()
+  })
+
+  it('useStream takes a request function and types a json document', () => {
+    const result = useStream(async (signal) => (signal.aborted ? res : res), { as: 'json', schema: Report })
+    expectTypeOf(result).toEqualTypeOf<UseStreamResult<never, DeepPartial<Report>, Report>>()
+    expectTypeOf(result.final).toEqualTypeOf<Report | undefined>()
+  })
+
+  it('useStreamStore keeps the store types', () => {
+    const store = createStreamStore(res, { as: 'ndjson', schema: Row })
+    expectTypeOf(useStreamStore(store).items).toEqualTypeOf<readonly Row[]>()
+  })
+})

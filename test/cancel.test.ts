@@ -195,3 +195,24 @@ describe('cancelling frees the connection of a real server', () => {
     expect(await closedOnServer(id)).toBe(true)
   })
 })
+
+describe('an abort mid-batch', () => {
+  it('stops delivery at once, even of items already decoded from the current chunk', async () => {
+    const controller = new AbortController()
+    const body = Array.from({ length: 20 }, (_, i) => `{"n":${i}}\n`).join('')
+    const res = await fromResponse(new Response(body), { signal: controller.signal })
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const row of res.ndjson()) {
+        seen.push(row)
+        if (seen.length === 2) controller.abort(new Error('user left'))
+      }
+    })().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect(seen).toHaveLength(2)
+    expect((error as Error).message).toBe('user left')
+    expect(res.progress.state).toBe('cancelled')
+  })
+})

@@ -49,6 +49,8 @@ export interface ChunkSource {
    * must not take for the end of the body (a partial line is not a line).
    */
   readonly cancelled?: boolean
+  /** When the user's signal aborted the stream: its reason, which consumers throw instead of ending quietly. */
+  readonly abortReason?: unknown
   /** Registers the consumer's hooks (one consumer per source). */
   attach?(hooks: ConsumerHooks): void
 }
@@ -114,6 +116,7 @@ export class BodySource implements ChunkSource {
   /** Bytes delivered to the consumer, over all connections. */
   offset = 0
   cancelled = false
+  abortReason: unknown
   #finished = false
   #waitingSince: number | undefined
   #watchdog: ReturnType<typeof setTimeout> | undefined
@@ -184,7 +187,12 @@ export class BodySource implements ChunkSource {
     if (signal !== undefined) {
       if (signal.aborted) this.#reader.cancel(signal.reason).catch(() => {})
       else {
-        this.#onAbort = () => void this.#reader.cancel(signal.reason).catch(() => {})
+        this.#onAbort = () => {
+          // Items already decoded from the current chunk must not be delivered after an abort either.
+          this.abortReason = signal.reason
+          this.cancelled = true
+          this.#reader.cancel(signal.reason).catch(() => {})
+        }
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
     }
@@ -362,22 +370,19 @@ export class BodySource implements ChunkSource {
     }
     const state = this.#state()
     let strategy = this.#strategy
+    let fresh = false
     if (strategy === undefined) {
       const pick = pickStrategy(resume, state)
-      if ('none' in pick) {
-        throw this.#fail(
-          new ResumeError(
-            'unsupported',
-            `${drop.message.replace(/\.$/, '')}, and it cannot be resumed: ${pick.none}.`,
-            this.#attempts,
-            {
-              ...this.#context(),
-              cause: drop,
-            },
-          ),
-        )
-      }
-      strategy = pick.strategy
+      // Before the first unit, asking again from the start is a resume whatever the server offers (an SSE
+      // stream cut before its first id, say); the strategy stays open for later drops.
+      fresh =
+        'none' in pick && !state.delivered && (this.#hooks?.restart !== undefined || this.#sinceDecoder === 0)
+      if (fresh) strategy = 'last-event-id'
+      else if ('none' in pick) {
+        // Nothing to resume with: the drop is reported as what it is (a cut body stays a TruncatedError),
+        // and the message says why it was not resumed.
+        throw this.#fail(withAdvice(drop, `it cannot be resumed: ${pick.none}`))
+      } else strategy = pick.strategy
     }
     if (strategy !== 'range' && this.#hooks?.restart === undefined && this.#sinceDecoder > 0) {
       throw this.#fail(
@@ -389,7 +394,7 @@ export class BodySource implements ChunkSource {
         ),
       )
     }
-    this.#strategy = strategy
+    if (!fresh) this.#strategy = strategy
     const { progress } = this.#init
     let last: unknown = drop
     let wait: number | undefined
@@ -508,6 +513,7 @@ export class BodySource implements ChunkSource {
 
   #state(): ResumeState {
     const hooks = this.#hooks
+    const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
     return {
       received: this.#received,
       etag: this.#etag,
@@ -515,7 +521,7 @@ export class BodySource implements ChunkSource {
       acceptRanges: this.#acceptRanges,
       lastEventId: hooks?.lastEventId?.(),
       lastItem: hooks?.lastItem?.(),
-      delivered: this.offset > 0,
+      delivered: this.offset - partial > 0,
     }
   }
 

@@ -105,7 +105,12 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     request: undefined,
     method,
     progress,
-    signal: signal ?? undefined,
+    // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
+    // with its TimeoutError as they do with the user's reason.
+    signal:
+      whole === undefined
+        ? (signal ?? undefined)
+        : AbortSignal.any(signal ? [signal, whole$.signal] : [whole$.signal]),
     connection: first,
     maxBytes: limits.maxBytes,
     total,

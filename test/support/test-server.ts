@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net'
  * - `GET /hang?id=X` — sends a little, then stays open; the socket's close is recorded under X.
  * - `GET /state?id=X` — `{ closed: boolean, aborted: boolean }` for that id.
  * - `GET /status?code=N&body=…` — that status with that body.
+ * - `POST /script?id=X` with a JSON {@link Script} (a simple request, no preflight), then `GET /s/X` — a resumable
+ *   stream with scripted faults per attempt; `GET /log?id=X` — what each request asked for, and when it dropped.
  */
 export interface TestServer {
   url: string
@@ -15,6 +17,193 @@ export interface TestServer {
 }
 
 const state = new Map<string, { closed: boolean; aborted: boolean }>()
+
+/** What the n-th request to a scripted stream gets; offsets count bytes of that answer's representation. */
+export interface AttemptScript {
+  /** Destroy the connection after this many bytes (range: absolute offset in the body; else in this answer). */
+  drop?: number
+  /** End the answer cleanly after this many bytes (a cut only a length or an end marker can reveal). */
+  cut?: number
+  /** Send this many bytes, then stay silent until the client goes away. */
+  stall?: number
+  /** Answer this status with an empty body instead (e.g. 503), with `headers`. */
+  status?: number
+  headers?: Record<string, string>
+  /** Range only: answer a Range request with the full 200, a 206 that starts elsewhere, or 416 `bytes *\/total`. */
+  answer?: 'full' | 'mismatch' | 416
+  /** With `answer: 416`: the total to claim. Default: the body's length. */
+  total?: number
+}
+
+/** A scripted stream: one body, served with Range, Last-Event-ID replay or a cursor, and faults per attempt. */
+export interface Script {
+  kind: 'range' | 'sse' | 'cursor'
+  /** range: the body, base64. */
+  body?: string
+  /** sse: events with ids, replayed after `Last-Event-ID`. */
+  events?: Array<{ id: string; data: string; retry?: number }>
+  /** cursor: records (JSON texts with a numeric `i`), served after `?after=i`, as NDJSON or SSE without ids. */
+  records?: string[]
+  format?: 'ndjson' | 'sse'
+  type?: string
+  /** Send Content-Length (range: of the answer). Default true for range, false otherwise. */
+  length?: boolean
+  /** ETag per attempt (the last one repeats). Default none. */
+  etag?: string[]
+  /** Announce `Accept-Ranges: bytes`. Default true for range. */
+  acceptRanges?: boolean
+  /** Append sluice's end-marker line and send `x-sluice-end: marker`. */
+  marker?: boolean
+  attempts?: AttemptScript[]
+  /** Write the answer in pieces of this many bytes, `pace` ms apart. Default: one write. */
+  chunk?: number
+  pace?: number
+}
+
+interface LogEntry {
+  at: number
+  event: 'request' | 'drop' | 'cut' | 'stall' | 'end'
+  range?: string | null
+  ifRange?: string | null
+  lastEventId?: string | null
+  search?: string
+}
+
+const scripts = new Map<string, { script: Script; served: number; log: LogEntry[] }>()
+
+const DROP_SETTLE_MS = 15
+const MARKER_PREFIX = '{"$sluice":"end","bytes":'
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    req.setEncoding('utf8')
+    req.on('data', (part: string) => {
+      text += part
+    })
+    req.on('end', () => resolve(text))
+    req.on('error', reject)
+  })
+}
+
+function writeAsync(res: ServerResponse, data: Uint8Array): Promise<void> {
+  if (data.length === 0 || res.destroyed) return Promise.resolve()
+  return new Promise((resolve) => res.write(data, () => resolve()))
+}
+
+async function serveScript(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  const entry = scripts.get(id)
+  if (entry === undefined) {
+    res.writeHead(404).end('no such script')
+    return
+  }
+  const { script, log } = entry
+  const n = entry.served++
+  const attempt: AttemptScript = script.attempts?.[n] ?? {}
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  log.push({
+    at: Date.now(),
+    event: 'request',
+    range: req.headers.range ?? null,
+    ifRange: (req.headers['if-range'] as string | undefined) ?? null,
+    lastEventId: (req.headers['last-event-id'] as string | undefined) ?? null,
+    search: url.search,
+  })
+  const headers: Record<string, string> = { 'cache-control': 'no-store' }
+  if (attempt.status !== undefined) {
+    res.writeHead(attempt.status, { ...headers, ...attempt.headers })
+    res.end()
+    return
+  }
+  const etags = script.etag ?? []
+  const etag = etags[Math.min(n, etags.length - 1)]
+  if (etag !== undefined) headers.etag = etag
+  let full: Uint8Array
+  if (script.kind === 'range') full = Uint8Array.from(atob(script.body ?? ''), (c) => c.charCodeAt(0))
+  else if (script.kind === 'sse') {
+    const events = script.events ?? []
+    const after = req.headers['last-event-id']
+    const from = after === undefined ? 0 : events.findIndex((e) => e.id === after) + 1
+    full = new TextEncoder().encode(
+      events
+        .slice(from)
+        .map((e) => `${e.retry === undefined ? '' : `retry: ${e.retry}\n`}id: ${e.id}\ndata: ${e.data}\n\n`)
+        .join(''),
+    )
+  } else {
+    const after = url.searchParams.get('after')
+    const records = (script.records ?? []).filter(
+      (r) => after === null || (JSON.parse(r) as { i: number }).i > Number(after),
+    )
+    full = new TextEncoder().encode(
+      records.map((r) => (script.format === 'sse' ? `data: ${r}\n\n` : `${r}\n`)).join(''),
+    )
+  }
+  if (script.marker) {
+    const line = new TextEncoder().encode(`${MARKER_PREFIX}${full.length}}\n`)
+    const all = new Uint8Array(full.length + line.length)
+    all.set(full)
+    all.set(line, full.length)
+    full = all
+    headers['x-sluice-end'] = 'marker'
+  }
+  headers['content-type'] =
+    script.type ??
+    (script.kind === 'sse' || script.format === 'sse' ? 'text/event-stream' : 'application/octet-stream')
+  const length = script.length ?? script.kind === 'range'
+  let start = 0
+  let status = 200
+  if (script.kind === 'range') {
+    if (script.acceptRanges ?? true) headers['accept-ranges'] = 'bytes'
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+    const ifRange = req.headers['if-range']
+    const honour = range !== null && (ifRange === undefined || ifRange === etag)
+    if (attempt.answer === 416 || (honour && Number(range[1]) >= full.length && full.length > 0)) {
+      res.writeHead(416, { ...headers, 'content-range': `bytes */${attempt.total ?? full.length}` })
+      res.end()
+      return
+    }
+    if (honour && attempt.answer !== 'full') {
+      start = Number(range[1])
+      const shown = attempt.answer === 'mismatch' ? start + 1 : start
+      status = 206
+      headers['content-range'] = length
+        ? `bytes ${shown}-${full.length - 1}/${full.length}`
+        : `bytes ${shown}-*/*`
+    }
+  }
+  if (length) headers['content-length'] = String(full.length - start)
+  res.writeHead(status, headers)
+  // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.
+  res.flushHeaders()
+  // Range faults count absolute offsets; the others count bytes of this answer.
+  const base = script.kind === 'range' ? start : 0
+  const stop = attempt.drop ?? attempt.cut ?? attempt.stall
+  const upto = stop === undefined ? full.length : Math.min(full.length, Math.max(base, stop))
+  const piece = script.chunk ?? Number.POSITIVE_INFINITY
+  for (let at = start; at < upto; at += piece) {
+    if (at > start && script.pace !== undefined) await sleep(script.pace)
+    await writeAsync(res, full.subarray(at, Math.min(upto, at + piece)))
+  }
+  if (attempt.drop !== undefined) {
+    // A browser discards what it has not handed to the page when the connection fails: let the bytes land.
+    if (upto > base) await sleep(DROP_SETTLE_MS)
+    log.push({ at: Date.now(), event: 'drop' })
+    res.destroy()
+    return
+  }
+  if (attempt.stall !== undefined) {
+    log.push({ at: Date.now(), event: 'stall' })
+    return
+  }
+  if (attempt.cut !== undefined) {
+    log.push({ at: Date.now(), event: 'cut' })
+    res.end()
+    return
+  }
+  log.push({ at: Date.now(), event: 'end' })
+  res.end()
+}
 
 function cors(res: ServerResponse): void {
   res.setHeader('access-control-allow-origin', '*')
@@ -87,12 +276,24 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       res.end(JSON.stringify(state.get(q.get('id') ?? '') ?? null))
       return
     }
+    case '/script': {
+      const id = q.get('id') ?? ''
+      scripts.set(id, { script: JSON.parse(await readBody(req)) as Script, served: 0, log: [] })
+      res.writeHead(204).end()
+      return
+    }
+    case '/log': {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify(scripts.get(q.get('id') ?? '')?.log ?? null))
+      return
+    }
     case '/status': {
       res.writeHead(Number(q.get('code') ?? 500), { 'content-type': 'text/plain' })
       res.end(q.get('body') ?? '')
       return
     }
     default:
+      if (url.pathname.startsWith('/s/')) return serveScript(req, res, url.pathname.slice(3))
       res.writeHead(404).end('no such route')
   }
 }

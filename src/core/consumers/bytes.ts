@@ -1,5 +1,5 @@
 import { Rechunker } from '../decoders/rechunk.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 
 /** Options of `res.bytes()`. */
 export interface BytesOptions {
@@ -14,18 +14,29 @@ export async function* consumeBytes(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const rechunker = options.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
   const { source } = context
-  if (rechunker !== undefined) source.attach?.({ committed: (fed) => fed - rechunker.buffered })
+  // Pieces of the current batch not yet delivered: a checkpoint taken in the loop body lands before them.
+  let left = 0
+  if (rechunker !== undefined) {
+    const size = options.chunkSize ?? 0
+    source.attach?.({ committed: (fed) => fed - rechunker.buffered - left * size })
+  }
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     if (rechunker === undefined) {
       for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) yield chunk
     } else {
       for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
-        for (const piece of rechunker.push(chunk)) yield piece
+        const pieces = rechunker.push(chunk)
+        for (let j = 0; j < pieces.length; j++) {
+          // cancel() or detach() in the loop body: the rest of the batch is not delivered.
+          if (source.cancelled === true) return halt(source)
+          left = pieces.length - 1 - j
+          yield pieces[j]!
+        }
       }
     }
     // A cancelled source reads as ended: that is not the body's end, and a partial chunk is not flushed.
-    if (source.cancelled === true) return
+    if (source.cancelled === true) return halt(source)
     if (rechunker !== undefined) for (const piece of rechunker.end()) yield piece
     outcome = 'done'
   } catch (error) {

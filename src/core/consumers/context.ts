@@ -1,4 +1,5 @@
 import type { ChunkSource } from '../body-source.ts'
+import { isSluiceError } from '../errors/sluice-error.ts'
 import type { ProgressTracker } from '../progress.ts'
 
 /** Memory bounds for the decoders, in bytes; every buffer that grows with input has one. */
@@ -22,11 +23,23 @@ export interface ConsumeContext {
  * Settles the progress state and the connection when a consumer stops: `done` after a proven end, `error`
  * when it threw, `cancelled` when the caller broke out early — in which case the body is cancelled, once.
  */
+/**
+ * Ends a consumer whose source was stopped under it: quietly after `cancel()` or `detach()`, with the abort
+ * reason after the user's signal aborted.
+ */
+export function halt(source: ChunkSource): undefined {
+  if (source.abortReason !== undefined) throw source.abortReason
+  return undefined
+}
+
 export async function settle(
   context: ConsumeContext,
   outcome: 'done' | 'error' | 'cancelled',
 ): Promise<void> {
-  context.progress.setState(outcome)
+  // The user's abort is a cancellation; sluice's own timeouts, delivered through the same signal, are errors.
+  const reason = context.source.abortReason
+  const userAbort = outcome === 'error' && reason !== undefined && !isSluiceError(reason)
+  context.progress.setState(userAbort ? 'cancelled' : outcome)
   if (outcome !== 'done')
     await context.source.cancel(outcome === 'cancelled' ? 'The consumer stopped reading.' : undefined)
 }

@@ -2,7 +2,7 @@ import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { ValidationError } from '../errors/validation-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 import { type OnInvalid, skipInvalid } from './on-invalid.ts'
 
 /** Options of `res.events()`. */
@@ -28,12 +28,13 @@ export async function* consumeEvents<T>(
   const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes })
   const { source, progress } = context
   // Events of the current batch not yet delivered: a checkpoint taken in the loop body with some left lands
-  // on the boundary before the batch's chunk. The id is the one of the last event delivered, not parsed.
+  // right after the last delivered one. The id is the one of the last event delivered, not parsed.
   let left = 0
+  let batch = 0
   let lastId: string | undefined
   let last: { value: unknown } | undefined
   source.attach?.({
-    committed: () => (left > 0 ? decoder.previousCommitted : decoder.committed),
+    committed: () => (left > 0 ? decoder.committedAfter(batch - left) : decoder.committed),
     restart: () => {
       decoder.reset()
       left = 0
@@ -52,7 +53,10 @@ export async function* consumeEvents<T>(
       const chunk = await source.read()
       if (chunk === undefined && source.cancelled === true) return
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
+      batch = events.length
       for (let j = 0; j < events.length; j++) {
+        // cancel() or detach() in the loop body: the rest of the batch is not delivered.
+        if (source.cancelled === true) return halt(source)
         const event = events[j]!
         left = events.length - 1 - j
         lastId = event.id

@@ -1,7 +1,7 @@
 import { createPartialJsonParser, type DeepPartial } from '../decoders/partial-json.ts'
 import { Utf8Decoder } from '../decoders/utf8.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 
 /** Options of `res.json()`. */
 export interface JsonOptions {
@@ -66,7 +66,7 @@ export async function* consumeJson<T>(
       }
     }
     // A cancelled source reads as ended; a cut document is not the document.
-    if (source.cancelled === true) return
+    if (source.cancelled === true) return halt(source)
     text = utf8.end()
     chars += text.length
     if (text !== '' && parser.push(text)) pending = true

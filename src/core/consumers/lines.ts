@@ -1,5 +1,5 @@
 import { LineDecoder } from '../decoders/lines.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 
 /** Options of `res.lines()`. */
 export interface LinesOptions {
@@ -41,6 +41,8 @@ export async function* consumeLines(
       at = -1
       size = lines.length
       for (let j = 0; j < lines.length; j++) {
+        // cancel() or detach() in the loop body: the rest of the batch is not delivered.
+        if (source.cancelled === true) return halt(source)
         at = j
         progress.item()
         last = { value: lines[j] }

@@ -2,7 +2,7 @@ import { LineDecoder } from '../decoders/lines.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { ValidationError } from '../errors/validation-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 import { type OnInvalid, skipInvalid } from './on-invalid.ts'
 
 /** Options of `res.ndjson()`. */
@@ -48,6 +48,8 @@ export async function* consumeNdjson<T>(
       at = -1
       size = lines.length
       for (let j = 0; j < lines.length; j++) {
+        // cancel() or detach() in the loop body: the rest of the batch is not delivered.
+        if (source.cancelled === true) return halt(source)
         at = j
         const line = lines[j]!
         if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue

@@ -1,5 +1,5 @@
 import { Utf8Decoder } from '../decoders/utf8.ts'
-import { type ConsumeContext, settle } from './context.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
 
 /** Options of `res.text()`. */
 export interface TextOptions {
@@ -22,7 +22,7 @@ export async function* consumeText(
       if (text !== '') yield text
       if (decoder.failure) throw decoder.failure
     }
-    if (source.cancelled === true) return
+    if (source.cancelled === true) return halt(source)
     const tail = decoder.end()
     if (tail !== '') yield tail
     outcome = 'done'

@@ -2,6 +2,8 @@ import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { LimitError } from '../errors/limit-error.ts'
 import { Utf8Decoder } from './utf8.ts'
 
+const ENCODER = new TextEncoder()
+
 /**
  * One server-sent event, as the WHATWG event-stream rules define it: `event` defaults to `'message'`, `id` is
  * the last event ID in force when the event was dispatched (it persists across events until a new `id:` field;
@@ -38,6 +40,9 @@ export class SseDecoder {
   committed = 0
   /** The same boundary before the last chunk: where a resume lands when that chunk's events are half read. */
   previousCommitted = 0
+  /** Decoded text since `committed`, and the last batch's text since `previousCommitted` (for `committedAfter`). */
+  #pending = ''
+  #batch = ''
 
   constructor(options: { maxEventBytes: number }) {
     this.#maxEventBytes = options.maxEventBytes
@@ -89,6 +94,30 @@ export class SseDecoder {
     this.#utf8.reset()
     this.committed = 0
     this.previousCommitted = 0
+    this.#pending = ''
+    this.#batch = ''
+  }
+
+  /**
+   * Byte offset just after the `n`-th event (1-based) of the last batch: where a checkpoint lands when only
+   * part of the batch was delivered. Rare, so it re-parses the batch's text rather than tracking every event.
+   */
+  committedAfter(n: number): number {
+    const text = this.#batch
+    let count = 0
+    const parser = createParser({
+      onEvent: () => {
+        count++
+      },
+    })
+    const eol = /\r\n|\r|\n/g
+    let at = 0
+    for (let m = eol.exec(text); m !== null && count < n; m = eol.exec(text)) {
+      const next = m.index + m[0].length
+      parser.feed(text.slice(at, next))
+      at = next
+    }
+    return count < n ? this.committed : this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
   }
 
   #feed(text: string): ServerSentEvent[] {
@@ -98,9 +127,15 @@ export class SseDecoder {
       throw new LimitError('maxEventBytes', this.#maxEventBytes, `An event ending near byte ${this.offset}`)
     }
     this.previousCommitted = this.committed
-    if (this.#out.length === 0) return EMPTY
+    const batch = this.#pending === '' ? text : this.#pending + text
+    if (this.#out.length === 0) {
+      this.#pending = batch
+      return EMPTY
+    }
     const end = lastBlankLineEnd(text)
     this.committed = end === -1 ? this.#utf8.offsetBefore(text) : this.#utf8.offsetBefore(text.slice(end))
+    this.#batch = batch
+    this.#pending = end === -1 ? text : text.slice(end)
     const events = this.#out
     this.#out = []
     return events

@@ -1,0 +1,225 @@
+/**
+ * Checkpoints against a real server on 127.0.0.1: taken in the loop body after k items, serialised, and
+ * continued by a new client with `resumeFrom`, the two parts make exactly the undisturbed output.
+ */
+import { describe, expect, it } from 'vitest'
+import { type Checkpoint, isResumeError, type Progress, type StreamResponse, sluice } from '../src/index.ts'
+import { concatBytes, encode } from './support/chunking.ts'
+import { base64, type Script, scripted } from './support/scripted.ts'
+
+const LINES = Array.from({ length: 12 }, (_, i) => `{"i":${i},"s":"ligne ${i} — ${'€'.repeat(i % 4)}😀"}`)
+const TEXT = `${LINES.join('\r\n')}\r\n`
+const BODY = encode(TEXT)
+const EVENTS = LINES.map((data, i) => ({ id: `e${i}`, data }))
+const SSE = EVENTS.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+// Small writes a little apart, so that a checkpoint lands mid-stream and mid-batch.
+const PACED = { chunk: 45, pace: 2 } as const
+
+type Case = {
+  name: string
+  script: Script
+  read: (res: StreamResponse) => AsyncIterable<unknown>
+  join: (items: unknown[]) => unknown
+  k: number
+  size: number
+  items: number
+}
+
+const identity = (items: unknown[]) => items
+/** A range script; unpaced, the body comes in one write, so a checkpoint after k items lands mid-batch. */
+const rangeOf = (body: Uint8Array, type?: string, paced = true): Script => ({
+  kind: 'range',
+  body: base64(body),
+  etag: ['"v1"'],
+  ...(type === undefined ? {} : { type }),
+  ...(paced ? PACED : {}),
+})
+
+const CASES: Case[] = [
+  {
+    name: 'lines()',
+    script: rangeOf(BODY),
+    read: (res) => res.lines(),
+    join: identity,
+    k: 5,
+    size: BODY.length,
+    items: 12,
+  },
+  {
+    name: 'ndjson()',
+    script: rangeOf(BODY),
+    read: (res) => res.ndjson(),
+    join: identity,
+    k: 7,
+    size: BODY.length,
+    items: 12,
+  },
+  {
+    name: 'events() with ids (Last-Event-ID)',
+    script: { kind: 'sse', events: EVENTS, ...PACED },
+    read: (res) => res.events(),
+    join: identity,
+    k: 4,
+    size: encode(SSE).length,
+    items: 12,
+  },
+  {
+    name: 'events() without ids (Range)',
+    script: rangeOf(encode(SSE.replace(/^id: .*\n/gm, '')), 'text/event-stream'),
+    read: (res) => res.events(),
+    join: identity,
+    k: 6,
+    size: encode(SSE.replace(/^id: .*\n/gm, '')).length,
+    items: 12,
+  },
+  {
+    name: 'events() without ids (Range), mid-batch',
+    script: rangeOf(encode(SSE.replace(/^id: .*\n/gm, '')), 'text/event-stream', false),
+    read: (res) => res.events(),
+    join: identity,
+    k: 6,
+    size: encode(SSE.replace(/^id: .*\n/gm, '')).length,
+    items: 12,
+  },
+  {
+    name: 'bytes()',
+    script: rangeOf(BODY),
+    read: (res) => res.bytes(),
+    join: (items) => Array.from(concatBytes(items as Uint8Array[])),
+    k: 2,
+    size: BODY.length,
+    items: 0,
+  },
+  {
+    name: 'bytes({ chunkSize: 10 })',
+    script: rangeOf(BODY),
+    read: (res) => res.bytes({ chunkSize: 10 }),
+    join: (items) => Array.from(concatBytes(items as Uint8Array[])),
+    k: 3,
+    size: BODY.length,
+    items: 0,
+  },
+  {
+    name: 'text()',
+    script: rangeOf(BODY),
+    read: (res) => res.text(),
+    join: (items) => items.join(''),
+    k: 2,
+    size: BODY.length,
+    items: 0,
+  },
+]
+
+/** Reads k items, takes a checkpoint in the loop body and stops; returns the items and the saved checkpoint. */
+async function firstPart(res: StreamResponse, c: Case): Promise<{ items: unknown[]; saved: string }> {
+  const items: unknown[] = []
+  let saved = ''
+  for await (const item of c.read(res)) {
+    items.push(item)
+    if (items.length === c.k) {
+      saved = JSON.stringify(res.checkpoint())
+      break
+    }
+  }
+  expect(saved).not.toBe('')
+  return { items, saved }
+}
+
+describe('checkpoint and resumeFrom', () => {
+  for (const c of CASES) {
+    it(`${c.name}: a checkpoint taken after ${c.k} items and resumed by a new client completes the body exactly`, async () => {
+      const s = await scripted(c.script)
+      const undisturbed = await Array.fromAsync(c.read(await sluice(s.url)))
+      const first = await firstPart(await sluice(s.url), c)
+      const res = await sluice(s.url, { resumeFrom: JSON.parse(first.saved) as Checkpoint })
+      const second = await Array.fromAsync(c.read(res))
+      expect(c.join([...first.items, ...second])).toEqual(c.join(undisturbed))
+      expect(res.progress).toMatchObject({ loaded: c.size, items: c.items, state: 'done' })
+    })
+  }
+
+  it('a resumed stream continues counting: loaded and items start from the checkpoint', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    expect(checkpoint).toMatchObject({ strategy: 'range', items: 7, etag: '"v1"' })
+    expect(checkpoint.loaded).toBe(checkpoint.offset)
+    const seen: Progress[] = []
+    const res = await sluice(s.url, {
+      resumeFrom: checkpoint,
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    expect(res.progress).toMatchObject({ loaded: checkpoint.loaded, items: 7 })
+    const rest = await Array.fromAsync(res.ndjson())
+    expect(rest).toHaveLength(5)
+    expect(seen.every((p) => p.loaded >= checkpoint.loaded)).toBe(true)
+    expect(seen.at(-1)).toMatchObject({
+      loaded: BODY.length,
+      items: 12,
+      total: BODY.length,
+      percent: 100,
+      state: 'done',
+    })
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.at(-1)).toMatchObject({ range: `bytes=${checkpoint.offset}-`, ifRange: '"v1"' })
+  })
+
+  it("refuses a tampered checkpoint (an edited offset) with ResumeError 'invalid-checkpoint'", async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
+    const tampered = { ...(JSON.parse(saved) as Checkpoint) }
+    tampered.offset += 1
+    const error = await sluice(s.url, { resumeFrom: tampered }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+    expect((error as Error).message).toContain('does not match its integrity check')
+    expect((error as Error).message).toContain('res.checkpoint()')
+  })
+
+  it("refuses a checkpoint taken for another URL with ResumeError 'invalid-checkpoint'", async () => {
+    const a = await scripted(rangeOf(BODY))
+    const b = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(a.url), CASES[0]!)
+    const error = await sluice(b.url, { resumeFrom: JSON.parse(saved) as Checkpoint }).catch(
+      (e: unknown) => e,
+    )
+    expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+    expect((error as Error).message).toContain(`was taken for GET ${a.url}, not for GET ${b.url}`)
+  })
+
+  it('after detach(), the iteration ends without an error and the checkpoint resumes the rest', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const res = await sluice(s.url)
+    const first: string[] = []
+    for await (const line of res.lines()) {
+      first.push(line)
+      if (first.length === 4) res.detach()
+    }
+    expect(first).toEqual(LINES.slice(0, 4))
+    expect(res.progress.state).toBe('cancelled')
+    const saved = JSON.stringify(res.checkpoint())
+    const rest = await Array.fromAsync(
+      (await sluice(s.url, { resumeFrom: JSON.parse(saved) as Checkpoint })).lines(),
+    )
+    expect([...first, ...rest]).toEqual(LINES)
+  })
+
+  it('a checkpoint taken at detach() in the loop body (the README pattern) misses and repeats nothing', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const res = await sluice(s.url)
+    const first: unknown[] = []
+    let saved = ''
+    for await (const row of res.ndjson()) {
+      first.push(row)
+      if (first.length === 3) {
+        res.detach()
+        saved = JSON.stringify(res.checkpoint())
+      }
+    }
+    expect(first).toHaveLength(3)
+    const rest = await Array.fromAsync(
+      (await sluice(s.url, { resumeFrom: JSON.parse(saved) as Checkpoint })).ndjson(),
+    )
+    expect([...first, ...rest]).toEqual(LINES.map((line) => JSON.parse(line) as unknown))
+  })
+})

@@ -1,0 +1,119 @@
+/**
+ * Progress across reconnects, and the end marker across a resume, against a real server on 127.0.0.1.
+ * Every `onProgress` call is recorded (`progressInterval: 0`); order and counts are asserted.
+ */
+import { describe, expect, it } from 'vitest'
+import { type Progress, sluice } from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+
+const LINES = Array.from({ length: 10 }, (_, i) => `{"i":${i},"s":"${'ĳ'.repeat(i)}😀"}`)
+const BODY = encode(`${LINES.join('\n')}\n`)
+
+function record(): { seen: Progress[]; onProgress: (p: Progress) => void; progressInterval: 0 } {
+  const seen: Progress[] = []
+  return { seen, onProgress: (p) => seen.push(p), progressInterval: 0 }
+}
+
+/** Consecutive duplicates removed. */
+const runs = <T>(values: T[]): T[] => values.filter((v, i) => i === 0 || v !== values[i - 1])
+
+describe('progress across reconnects', () => {
+  it('keeps loaded monotonic and never counts replayed bytes, increments attempt, and reaches 100 percent once (range)', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), attempts: [{ drop: 17 }, { drop: 60 }] })
+    const { seen, ...options } = record()
+    const res = await sluice(s.url, { ...options, resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(LINES.length)
+    const loaded = seen.map((p) => p.loaded)
+    for (let i = 1; i < loaded.length; i++) expect(loaded[i]).toBeGreaterThanOrEqual(loaded[i - 1]!)
+    expect(seen.at(-1)).toMatchObject({
+      loaded: BODY.length,
+      total: BODY.length,
+      percent: 100,
+      items: 10,
+      attempt: 3,
+    })
+    expect(runs(seen.map((p) => p.attempt))).toEqual([1, 2, 3])
+    expect(runs(seen.map((p) => p.state))).toEqual([
+      'streaming',
+      'reconnecting',
+      'streaming',
+      'reconnecting',
+      'streaming',
+      'done',
+    ])
+    expect(seen.filter((p) => p.percent === 100)).toHaveLength(1)
+  })
+
+  it('counts the bytes of the delivered events once over Last-Event-ID: the replayed partial event is not counted twice', async () => {
+    const events = LINES.map((data, i) => ({ id: String(i), data }))
+    const wire = encode(events.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join(''))
+    const { seen, ...options } = record()
+    const s = await scripted({ kind: 'sse', events, attempts: [{ drop: 50 }, { drop: 70 }] })
+    const res = await sluice(s.url, { ...options, resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.events())).toHaveLength(events.length)
+    const loaded = seen.map((p) => p.loaded)
+    for (let i = 1; i < loaded.length; i++) expect(loaded[i]).toBeGreaterThanOrEqual(loaded[i - 1]!)
+    expect(seen.at(-1)).toMatchObject({
+      loaded: wire.length,
+      items: events.length,
+      attempt: 3,
+      state: 'done',
+    })
+    expect(runs(seen.map((p) => p.state))).toEqual([
+      'streaming',
+      'reconnecting',
+      'streaming',
+      'reconnecting',
+      'streaming',
+      'done',
+    ])
+  })
+})
+
+describe('end marker and resume', () => {
+  const length = BODY.length
+
+  it('resumes a body cut before its end marker and completes with the marker stripped', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      length: false,
+      marker: true,
+      attempts: [{ cut: 40 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(res.progress).toMatchObject({ loaded: length, state: 'done' })
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, 'bytes=40-'])
+  })
+
+  it('resumes a body cut exactly before the marker line, and delivers no marker byte', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      length: false,
+      marker: true,
+      attempts: [{ cut: length }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await res.collect.bytes()).toEqual(BODY)
+    expect(res.progress).toMatchObject({ loaded: length, state: 'done' })
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, `bytes=${length}-`])
+  })
+
+  it('resumes a connection dropped inside the marker line', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      length: false,
+      marker: true,
+      attempts: [{ drop: length + 10 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(res.progress).toMatchObject({ loaded: length, state: 'done' })
+  })
+})

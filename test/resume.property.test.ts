@@ -1,0 +1,214 @@
+/**
+ * Any drop point, same output: every consumer reading a body from a real server on 127.0.0.1 that drops the
+ * connection at random offsets — inside multi-byte characters, inside records, between `\r` and `\n`, several
+ * times per stream — delivers exactly what it delivers from the same body undisturbed.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { encode, PIECES } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+
+const RUNS = { numRuns: 30 } as const
+const TIMEOUT = 120_000
+
+type Mode = 'content-length' | 'end marker' | 'no length'
+
+/** Offsets worth dropping at: inside a multi-byte character, between `\r` and `\n`, and right before a `\n`. */
+function interesting(bytes: Uint8Array): number[] {
+  const out: number[] = []
+  for (let i = 1; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if ((b & 0xc0) === 0x80 || (b === 10 && bytes[i - 1] === 13)) out.push(i)
+  }
+  return out
+}
+
+/** A body with 1 to 3 drop offsets (ascending; repeated offsets drop again before any progress) and a mode. */
+function withDrops(
+  body: fc.Arbitrary<string>,
+): fc.Arbitrary<{ bytes: Uint8Array; drops: number[]; mode: Mode }> {
+  return body
+    .map(encode)
+    .filter((bytes) => bytes.length > 0)
+    .chain((bytes) => {
+      const hot = interesting(bytes)
+      const offset =
+        hot.length === 0
+          ? fc.nat({ max: bytes.length })
+          : fc.oneof(fc.nat({ max: bytes.length }), fc.constantFrom(...hot))
+      return fc.record({
+        bytes: fc.constant(bytes),
+        drops: fc.array(offset, { minLength: 1, maxLength: 3 }).map((d) => d.sort((a, b) => a - b)),
+        mode: fc.constantFrom<Mode>('content-length', 'end marker', 'no length'),
+      })
+    })
+}
+
+const text = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 60 }).map((p) => p.join(''))
+const inline = fc
+  .array(fc.constantFrom('a', ' ', 'é', '€', '中', '𝄞', '😀', '"', '\\', '\r', '\t'), { maxLength: 12 })
+  .map((p) => p.join(''))
+const eol = fc.constantFrom('\n', '\r\n')
+const ndjsonBody = fc
+  .array(fc.tuple(inline, eol, fc.boolean()), { minLength: 1, maxLength: 12 })
+  .map((rows) =>
+    rows.map(([s, end, blank], i) => `${JSON.stringify({ i, s })}${end}${blank ? end : ''}`).join(''),
+  )
+const sseBody = fc
+  .array(
+    fc.tuple(
+      inline.map((s) => s.replace(/\r/g, '')),
+      eol,
+      fc.boolean(),
+      fc.boolean(),
+    ),
+    { minLength: 1, maxLength: 10 },
+  )
+  .map((events) =>
+    events
+      .map(
+        ([data, end, named, comment]) =>
+          `${comment ? `: note${end}` : ''}${named ? `event: tick${end}` : ''}data: ${data}${end}data: ²${end}${end}`,
+      )
+      .join(''),
+  )
+const jsonBody = fc
+  .tuple(fc.array(fc.tuple(inline, fc.integer(), fc.boolean()), { maxLength: 8 }), fc.boolean())
+  .map(([rows, crlf]) => {
+    const doc = JSON.stringify({ rows: rows.map(([s, n, b]) => ({ s, n, b })), end: '✓' }, null, 1)
+    return crlf ? doc.replace(/\n/g, '\r\n') : doc
+  })
+
+/** Reads `res` with one consumer into something comparable. */
+type Read = (res: StreamResponse) => Promise<unknown>
+
+const joinBytes = async (chunks: AsyncIterable<Uint8Array>): Promise<string[]> => {
+  const out: string[] = []
+  for await (const chunk of chunks) out.push(base64(chunk))
+  return out
+}
+
+const consumers: Array<[name: string, body: fc.Arbitrary<string>, read: Read]> = [
+  ['bytes()', text, async (res) => (await joinBytes(res.bytes())).map((c) => atob(c)).join('')],
+  ['bytes({ chunkSize: 3 })', text, (res) => joinBytes(res.bytes({ chunkSize: 3 }))],
+  ['text()', text, async (res) => (await Array.fromAsync(res.text())).join('')],
+  ['lines()', text, (res) => Array.fromAsync(res.lines())],
+  ['ndjson()', ndjsonBody, (res) => Array.fromAsync(res.ndjson())],
+  ['events()', sseBody, (res) => Array.fromAsync(res.events())],
+  [
+    'json()',
+    jsonBody,
+    async (res) => {
+      const doc = res.json()
+      const snapshots = await Array.fromAsync(doc)
+      return { last: snapshots.at(-1), final: await doc.final }
+    },
+  ],
+]
+
+describe('resume: any drop point, same output (real server)', () => {
+  for (const [name, body, read] of consumers) {
+    it(
+      `${name} delivers exactly what an undisturbed run delivers, whatever the drop offsets, and ends with loaded = body length`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(withDrops(body), async ({ bytes, drops, mode }) => {
+            const expected = await read(await fromResponse(new Response(bytes.slice())))
+            const { url } = await scripted({
+              kind: 'range',
+              body: base64(bytes),
+              etag: ['"v1"'],
+              length: mode === 'content-length',
+              marker: mode === 'end marker',
+              attempts: drops.map((drop) => ({ drop })),
+            })
+            const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+            expect(await read(res)).toEqual(expected)
+            expect(res.progress).toMatchObject({ loaded: bytes.length, state: 'done' })
+          }),
+          RUNS,
+        )
+      },
+      TIMEOUT,
+    )
+  }
+})
+
+/** Records or events and 1 to 3 drop offsets, each counted in the answer of its attempt. */
+function itemsWithDrops<T>(items: fc.Arbitrary<T[]>): fc.Arbitrary<{ items: T[]; drops: number[] }> {
+  return fc.record({ items, drops: fc.array(fc.nat({ max: 400 }), { minLength: 1, maxLength: 3 }) })
+}
+
+const records = fc
+  .array(inline, { minLength: 1, maxLength: 12 })
+  .map((texts) => texts.map((s, i) => JSON.stringify({ i, s })))
+
+describe('resume by replay: any drop point, same output (real server)', () => {
+  it(
+    'events() over Last-Event-ID delivers every event once, drops the partial one, and counts each byte once',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(itemsWithDrops(records), async ({ items, drops }) => {
+          const events = items.map((data, n) => ({ id: `e${n}`, data }))
+          const whole = events.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+          const expected = await Array.fromAsync((await fromResponse(new Response(whole))).events())
+          const { url } = await scripted({ kind: 'sse', events, attempts: drops.map((drop) => ({ drop })) })
+          const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+          expect(await Array.fromAsync(res.events())).toEqual(expected)
+          expect(res.progress).toMatchObject({
+            loaded: encode(whole).length,
+            items: items.length,
+            state: 'done',
+          })
+        }),
+        RUNS,
+      )
+    },
+    TIMEOUT,
+  )
+
+  for (const format of ['ndjson', 'sse'] as const) {
+    it(
+      `${format === 'ndjson' ? 'ndjson()' : 'events({ json: true })'} over a cursor delivers every record once, whatever the drop offsets`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(itemsWithDrops(records), async ({ items, drops }) => {
+            const whole = items.map((r) => (format === 'sse' ? `data: ${r}\n\n` : `${r}\n`)).join('')
+            const { url } = await scripted({
+              kind: 'cursor',
+              records: items,
+              format,
+              attempts: drops.map((drop) => ({ drop })),
+            })
+            const res = await sluice(url, {
+              resume: {
+                strategy: 'cursor',
+                backoff: FAST,
+                attempts: 10,
+                cursor: (last) => {
+                  const row = (format === 'sse' ? (last as { data: { i: number } }).data : last) as {
+                    i: number
+                  }
+                  return { searchParams: { after: String(row.i) } }
+                },
+              },
+            })
+            const got =
+              format === 'sse'
+                ? (await Array.fromAsync(res.events({ json: true }))).map((e) => e.data)
+                : await Array.fromAsync(res.ndjson())
+            expect(got).toEqual(items.map((r) => JSON.parse(r) as unknown))
+            expect(res.progress).toMatchObject({
+              loaded: encode(whole).length,
+              items: items.length,
+              state: 'done',
+            })
+          }),
+          RUNS,
+        )
+      },
+      TIMEOUT,
+    )
+  }
+})

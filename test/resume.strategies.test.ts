@@ -1,0 +1,250 @@
+/**
+ * Each resume strategy against a real server on 127.0.0.1, and each refusal: a `ResumeError` whose `reason`
+ * and message say why the stream could not be continued.
+ */
+import { describe, expect, it } from 'vitest'
+import { fromResponse, isResumeError, isTruncatedError, type ResumeError, sluice } from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+
+const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
+const BODY = encode(`${LINES.join('\r\n')}\r\n`)
+/** Inside the 2-byte "è" of "première": a drop that splits a character and a line. */
+const MID = 5
+
+async function refusal(promise: Promise<unknown>): Promise<ResumeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!isResumeError(error)) throw new Error(`expected a ResumeError, got ${String(error)}`, { cause: error })
+  return error
+}
+
+describe('range', () => {
+  it('continues with Range and If-Range after a drop, and delivers every line once', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), etag: ['"v1"'], attempts: [{ drop: MID }] })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => [r.range, r.ifRange])).toEqual([
+      [null, null],
+      [`bytes=${MID}-`, '"v1"'],
+    ])
+  })
+
+  it("refuses a 200 answer to a Range request with reason 'range-ignored', and says how to allow it", async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: MID }, { answer: 'full' }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('range-ignored')
+    expect(error.message).toMatch(/full body \(200\) instead of 206/)
+    expect(error.message).toMatch(/skipOnRestart: true/)
+    expect(res.progress.state).toBe('error')
+  })
+
+  it('with skipOnRestart, resumes from a 200 answer by discarding the bytes already delivered', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: MID }, { answer: 'full', drop: 30 }, { answer: 'full' }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST, skipOnRestart: true } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(res.progress).toMatchObject({ loaded: BODY.length, state: 'done', attempt: 3 })
+  })
+
+  it("refuses a resource whose ETag changed between attempts with reason 'validator-changed'", async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      etag: ['"v1"', '"v2"'],
+      attempts: [{ drop: MID }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('validator-changed')
+    expect(error.message).toContain('ETag "v1" became "v2"')
+    expect((await s.log()).find((e) => e.range !== null && e.event === 'request')?.ifRange).toBe('"v1"')
+  })
+
+  it("refuses a 416 whose length is not what was received with reason 'range-not-satisfiable'", async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: MID }, { answer: 416, total: 3 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('range-not-satisfiable')
+    expect(error.message).toContain(`refused Range bytes=${MID}- (416, its body has 3 bytes)`)
+  })
+
+  it('completes when a 416 says the body has exactly the bytes received (bytes */N)', async () => {
+    // No declared length: the drop right after the last byte leaves the client unsure, the 416 settles it.
+    const unterminated = encode(LINES.join('\n'))
+    const s = await scripted({
+      kind: 'range',
+      body: base64(unterminated),
+      length: false,
+      attempts: [{ drop: unterminated.length }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(res.progress).toMatchObject({ loaded: unterminated.length, state: 'done' })
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.at(-1)?.range).toBe(`bytes=${unterminated.length}-`)
+  })
+
+  it("refuses a 206 whose Content-Range starts elsewhere with reason 'range-mismatch'", async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: MID }, { answer: 'mismatch' }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('range-mismatch')
+    expect(error.message).toContain(`does not start at ${MID}`)
+  })
+
+  it('reports a drop it cannot resume as the drop itself, saying the server offers no Accept-Ranges, event ids or cursor', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      acceptRanges: false,
+      attempts: [{ drop: 30 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await Array.fromAsync(res.lines()).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    )
+    expect(error).toMatchObject({ name: 'NetworkError' })
+    expect(error?.message).toContain('cannot be resumed')
+    expect(error?.message).toContain('no `Accept-Ranges: bytes`')
+    expect(error?.message).toContain('no SSE event ids')
+    expect(error?.message).toContain('no `resume.cursor`')
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
+  it('keeps a body cut short of its announced end marker a TruncatedError when it cannot be resumed', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      acceptRanges: false,
+      length: false,
+      marker: true,
+      attempts: [{ cut: BODY.length - 2 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await Array.fromAsync(res.bytes()).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
+    expect(isTruncatedError(error), String(error)).toBe(true)
+    expect((error as Error).message).toContain('cannot be resumed')
+  })
+})
+
+describe('last-event-id', () => {
+  const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta', 'epsilon'].map((data, i) => ({ id: `e${i}`, data }))
+  const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+  /** Inside the data of event e2, after e0 and e1 were delivered. */
+  const INSIDE_E2 = encode(wire(events.slice(0, 2))).length + 14
+
+  it('sends Last-Event-ID, discards the partial event and delivers no event twice', async () => {
+    const s = await scripted({ kind: 'sse', events, attempts: [{ drop: INSIDE_E2 }] })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const got = await Array.fromAsync(res.events())
+    expect(got.map((e) => [e.id, e.data])).toEqual(events.map((e) => [e.id, e.data]))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.lastEventId)).toEqual([null, 'e1'])
+  })
+
+  it("waits the server's retry: before reconnecting, instead of the backoff", async () => {
+    const retry = 300
+    const s = await scripted({
+      kind: 'sse',
+      events: events.map((e, i) => (i === 0 ? { ...e, retry } : e)),
+      attempts: [{ drop: INSIDE_E2 + `retry: ${retry}\n`.length }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: { initial: 0, max: 0, jitter: 0 } } })
+    const got = await Array.fromAsync(res.events())
+    expect(got.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    const log = await s.log()
+    const drop = log.findIndex((e) => e.event === 'drop')
+    const next = log.slice(drop).find((e) => e.event === 'request')!
+    // The backoff asks for no wait at all; only the server's retry: explains this gap (a lower bound, never flaky).
+    expect(next.at - log[drop]!.at).toBeGreaterThanOrEqual(retry)
+    expect(next.lastEventId).toBe('e1')
+  })
+})
+
+describe('cursor', () => {
+  const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row ${i} — ${'é'.repeat(i)}` }))
+  const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+
+  it('continues an NDJSON stream after the last delivered record with cursor(lastItem)', async () => {
+    const inside =
+      encode(
+        rows
+          .slice(0, 3)
+          .map((r) => `${r}\n`)
+          .join(''),
+      ).length + 7
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ drop: inside }],
+    })
+    const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: after, backoff: FAST } })
+    expect(await Array.fromAsync(res.ndjson())).toEqual(rows.map((r) => JSON.parse(r) as unknown))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.search)).toEqual(['', '?after=2'])
+  })
+
+  it('continues an SSE stream without ids after the last delivered event with cursor(lastItem)', async () => {
+    const inside =
+      encode(
+        rows
+          .slice(0, 2)
+          .map((r) => `data: ${r}\n\n`)
+          .join(''),
+      ).length + 9
+    const s = await scripted({ kind: 'cursor', records: rows, format: 'sse', attempts: [{ drop: inside }] })
+    const res = await sluice(s.url, {
+      resume: { cursor: (last) => after((last as { data: unknown }).data), backoff: FAST },
+    })
+    const got = await Array.fromAsync(res.events({ json: true }))
+    expect(got.map((e) => e.data)).toEqual(rows.map((r) => JSON.parse(r) as unknown))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.search)).toEqual(['', '?after=1'])
+  })
+})
+
+describe('fromResponse', () => {
+  it('resumes a response obtained elsewhere when given `request`', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), etag: ['"v1"'], attempts: [{ drop: MID }] })
+    const res = await fromResponse(await fetch(s.url), {
+      resume: { backoff: FAST },
+      request: ({ headers, signal }) => fetch(s.url, { headers, signal }),
+    })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, `bytes=${MID}-`])
+  })
+
+  it('without `request`, a drop fails with an error that says to pass `request`', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), attempts: [{ drop: MID }] })
+    const res = await fromResponse(await fetch(s.url))
+    const error = await Array.fromAsync(res.lines()).catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: 'NetworkError' })
+    expect((error as Error).message).toContain('pass `request` to fromResponse()')
+  })
+})

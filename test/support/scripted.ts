@@ -1,0 +1,42 @@
+/**
+ * Client side of the loopback server's scripted streams (`/script`, `/s/:id`, `/log`): register a body with
+ * faults per attempt, get its URL and, afterwards, what each request asked for. Works in every project.
+ */
+import { inject } from 'vitest'
+import type { Script } from './test-server.ts'
+
+export type { AttemptScript, Script } from './test-server.ts'
+
+/** One entry of a scripted stream's log: a request (with the resume headers it carried) or a fault. */
+export interface LogEntry {
+  at: number
+  event: 'request' | 'drop' | 'cut' | 'stall' | 'end'
+  range?: string | null
+  ifRange?: string | null
+  lastEventId?: string | null
+  search?: string
+}
+
+let counter = 0
+
+/** Registers `script` on the loopback server; `url` serves it, `log()` tells what happened. */
+export async function scripted(script: Script): Promise<{ url: string; log: () => Promise<LogEntry[]> }> {
+  const server = inject('serverUrl')
+  const id = `s${Date.now().toString(36)}-${counter++}-${Math.random().toString(36).slice(2, 8)}`
+  const answer = await fetch(`${server}/script?id=${id}`, { method: 'POST', body: JSON.stringify(script) })
+  if (answer.status !== 204) throw new Error(`registering a script failed: ${answer.status}`)
+  return {
+    url: `${server}/s/${id}`,
+    log: async () => (await (await fetch(`${server}/log?id=${id}`)).json()) as LogEntry[],
+  }
+}
+
+/** Base64 of bytes, for `Script.body`. */
+export function base64(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
+  return btoa(binary)
+}
+
+/** Small, jitter-free backoff: reconnects are immediate, and tests assert order, never time. */
+export const FAST = { initial: 1, max: 5, jitter: 0 } as const

@@ -13,5 +13,9 @@ export interface Command {
  * await commands.dev?.load().then((command) => command.run(['./handler.mjs']))
  */
 export const commands: Record<string, Command> = {
+  get: {
+    summary: 'stream a URL to standard output or a file, with progress and resume',
+    load: () => import('./get.ts'),
+  },
   dev: { summary: 'serve a Lambda handler module as a local function URL', load: () => import('./dev.ts') },
 }

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+
+/** How `sluice get` reads the body and what it writes: `--as`. */
+export type OutputMode = 'bytes' | 'text' | 'lines' | 'ndjson' | 'sse' | 'json'
+
+const MODES: readonly OutputMode[] = ['bytes', 'text', 'lines', 'ndjson', 'sse', 'json']
+
+/** What `sluice get` was asked to do, checked and with its defaults filled in. */
+export interface GetOptions {
+  url: string
+  method: string
+  headers: Array<[name: string, value: string]>
+  /** The JSON request body (`-d`), as text. */
+  body: string | undefined
+  as: OutputMode
+  /** The output file; `undefined` for standard output. */
+  output: string | undefined
+  resume: boolean
+  /** Where the checkpoint is kept; `undefined` when the output is standard output. */
+  checkpoint: string | undefined
+  timeout: number | undefined
+  idleTimeout: number | undefined
+  quiet: boolean
+}
+
+/** A mistake on the command line: exit code 2 with the usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+/** The help text of `sluice get`. */
+export const getUsage: string = `Usage: sluice get <url> [options]
+
+Streams a response to standard output or a file as it arrives, with progress on standard error. Dropped
+connections are resumed automatically (Range, Last-Event-ID); an interrupted download to a file (Ctrl-C)
+continues where it stopped with --resume.
+
+Options:
+  -X, --method <method>     request method (default GET, or POST with --data)
+  -H, --header <'Name: v'>  request header; repeatable
+  -d, --data <json|@file>   JSON request body, inline or from a file (@- reads standard input);
+                            sets content-type: application/json unless -H sets one
+      --as <mode>           bytes (default) or text: the body as it is; lines: one line per line;
+                            ndjson: one compact JSON record per line; sse: one JSON {id,event,data} per
+                            event and line; json: the complete document once it is valid, nothing partial
+  -o, --output <file>       write to <file> instead of standard output ("-" is standard output)
+      --resume              continue an interrupted download into <file> from its checkpoint
+      --checkpoint <file>   where the checkpoint is kept (default <output>.sluice-checkpoint.json)
+      --timeout <ms>        longest wait for the response headers (default 10000)
+      --idle-timeout <ms>   longest silence between two chunks of the body before reconnecting
+  -q, --quiet               no progress on standard error
+  -h, --help                show this help
+
+Exit codes: 0 done, 1 request or stream failed, 2 bad usage, 130 interrupted (resumable with --resume).`
+
+/**
+ * Parses the arguments of `sluice get`; `{ help: true }` for `--help`. Throws a {@link UsageError} that says
+ * what is wrong.
+ *
+ * @example
+ * const options = parseGetArgs(['https://example.com/report', '--as', 'ndjson', '-o', 'report.ndjson'])
+ */
+export function parseGetArgs(args: string[]): GetOptions | { help: true } {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(args)
+  } catch (error) {
+    throw new UsageError(parseFailure(error))
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { help: true }
+  const [url, ...extra] = positionals
+  if (url === undefined) throw new UsageError('pass the URL to get.')
+  if (extra.length > 0) throw new UsageError(`pass exactly one URL; got also ${extra.join(' ')}.`)
+
+  const as = values.as ?? 'bytes'
+  if (!isMode(as)) throw new UsageError(`--as takes ${MODES.join(', ')}; got ${as}.`)
+  const headers = (values.header ?? []).map(parseHeader)
+  const body = values.data === undefined ? undefined : readData(values.data)
+  const method = (values.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase()
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`-X takes a method name such as GET; got ${method}.`)
+  const output = values.output === '-' ? undefined : values.output
+  if (output === undefined && values.resume)
+    throw new UsageError('--resume continues a download into a file: pass -o <file> too.')
+  if (output === undefined && values.checkpoint !== undefined)
+    throw new UsageError('--checkpoint keeps the checkpoint of a download into a file: pass -o <file> too.')
+  if (as === 'json' && values.resume)
+    throw new UsageError(
+      '--as json writes nothing until the document is complete, so there is nothing to resume.',
+    )
+  return {
+    url,
+    method,
+    headers,
+    body,
+    as,
+    output,
+    resume: values.resume ?? false,
+    checkpoint: output === undefined ? undefined : (values.checkpoint ?? `${output}.sluice-checkpoint.json`),
+    timeout: milliseconds('--timeout', values.timeout),
+    idleTimeout: milliseconds('--idle-timeout', values['idle-timeout']),
+    quiet: values.quiet ?? false,
+  }
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      method: { type: 'string', short: 'X' },
+      header: { type: 'string', short: 'H', multiple: true },
+      data: { type: 'string', short: 'd' },
+      as: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      resume: { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      timeout: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+// node:util's messages are long and mention positionals; say what matters in one short sentence.
+function parseFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  const name = /'([^']+)'/.exec(message)?.[1]
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) return `unknown option ${name}.`
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined)
+    return `option ${name.split(',')[0]?.trim()} needs a value.`
+  return message.split('\n')[0] ?? message
+}
+
+function isMode(value: string): value is OutputMode {
+  return (MODES as readonly string[]).includes(value)
+}
+
+function parseHeader(header: string): [string, string] {
+  const colon = header.indexOf(':')
+  const name = colon === -1 ? '' : header.slice(0, colon).trim()
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new UsageError(`-H takes 'Name: value'; got ${JSON.stringify(header)}.`)
+  return [name, header.slice(colon + 1).trim()]
+}
+
+function readData(data: string): string {
+  let text = data
+  if (data.startsWith('@')) {
+    const file = data.slice(1)
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8')
+    } catch (error) {
+      const reason =
+        (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error))
+      throw new UsageError(`cannot read the --data file ${file} (${reason}).`)
+    }
+  }
+  try {
+    JSON.parse(text)
+  } catch (error) {
+    throw new UsageError(`--data must be JSON (${error instanceof Error ? error.message : String(error)}).`)
+  }
+  return text
+}
+
+function milliseconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647)
+    throw new UsageError(`${flag} takes a whole number of milliseconds (1 or more); got ${value}.`)
+  return n
+}

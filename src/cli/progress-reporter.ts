@@ -1,0 +1,205 @@
+import type { Progress } from '../index.ts'
+
+/** Where progress goes: standard error, or a stand-in in tests. */
+export interface ProgressOutput {
+  write(text: string): unknown
+  isTTY?: boolean | undefined
+  columns?: number | undefined
+}
+
+/** Options of {@link ProgressReporter}. */
+export interface ProgressReporterOptions {
+  /** Print nothing at all. Default `false`. */
+  quiet?: boolean
+  /** What the items are called (`'records'`, `'events'`…); `undefined` to not count them. */
+  items?: string | undefined
+  /** How often a TTY bar is redrawn, in ms. Default 100. */
+  redrawMs?: number
+  /** How often a plain line is printed when the output is not a TTY, in ms. Default 1000. */
+  lineMs?: number
+}
+
+/**
+ * Reports a download's progress on standard error: a one-line bar redrawn in place when it is a TTY (bytes,
+ * total, percent, rate, ETA, reconnects), plain lines every second otherwise, and a summary at the end.
+ *
+ * @example
+ * const reporter = new ProgressReporter(process.stderr, { items: 'records' })
+ * reporter.track(() => res.progress)
+ */
+export class ProgressReporter {
+  readonly #out: ProgressOutput
+  readonly #quiet: boolean
+  readonly #tty: boolean
+  readonly #items: string | undefined
+  readonly #redrawMs: number
+  readonly #lineMs: number
+  readonly #started: number = Date.now()
+  #current: (() => Progress) | undefined
+  #startLoaded = 0
+  #timer: ReturnType<typeof setInterval> | undefined
+  #drawn = false
+
+  constructor(out: ProgressOutput, options: ProgressReporterOptions = {}) {
+    this.#out = out
+    this.#quiet = options.quiet ?? false
+    this.#tty = out.isTTY === true
+    this.#items = options.items
+    this.#redrawMs = options.redrawMs ?? 100
+    this.#lineMs = options.lineMs ?? 1000
+  }
+
+  /**
+   * Starts reporting from `current`, a function that returns the progress now.
+   *
+   * @example
+   * reporter.track(() => res.progress)
+   */
+  track(current: () => Progress): void {
+    this.#current = current
+    this.#startLoaded = current().loaded
+    if (this.#quiet) return
+    this.#timer = setInterval(() => this.#tick(), this.#tty ? this.#redrawMs : this.#lineMs)
+    // Progress never keeps the process alive.
+    this.#timer.unref()
+    if (this.#tty) this.#tick()
+  }
+
+  /**
+   * Prints one line of its own (a note or the reason of a failure) without garbling the bar. Printed even when
+   * quiet only if `always` is set.
+   *
+   * @example
+   * reporter.say('sluice: resuming at byte 1048576 of 4194304.')
+   */
+  say(line: string, always = false): void {
+    if (this.#quiet && !always) return
+    this.#clear()
+    this.#out.write(`${line}\n`)
+  }
+
+  /**
+   * Stops reporting; `summary: true` prints the final bar (TTY) or a summary line.
+   *
+   * @example
+   * reporter.stop(true)
+   */
+  stop(summary: boolean): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    if (this.#quiet) return
+    if (!summary || this.#current === undefined) {
+      this.#clear()
+      return
+    }
+    const p = this.#current()
+    if (this.#tty) {
+      this.#draw(p)
+      this.#out.write('\n')
+      this.#drawn = false
+    } else {
+      this.#out.write(`${this.#summary(p)}\n`)
+    }
+  }
+
+  #tick(): void {
+    const p = this.#current?.()
+    if (p === undefined) return
+    if (this.#tty) this.#draw(p)
+    else this.#out.write(`sluice: ${this.#plain(p)}\n`)
+  }
+
+  #clear(): void {
+    if (!this.#drawn) return
+    this.#out.write('\r\x1b[2K')
+    this.#drawn = false
+  }
+
+  #draw(p: Progress): void {
+    const width = Math.max(40, (this.#out.columns || 80) - 1)
+    const facts = this.#facts(p, '  ')
+    let line: string
+    if (p.percent !== undefined) {
+      const head = `${p.percent.toFixed(0).padStart(3)}% `
+      // A steady bar: its width depends on the terminal, not on the length of the facts beside it.
+      const room = Math.min(30, width - head.length - 64)
+      line = room >= 10 ? `${head}[${bar(p.percent, room)}]  ${facts}` : `${head} ${facts}`
+    } else {
+      line = facts
+    }
+    this.#out.write(`\r\x1b[2K${line.slice(0, width)}`)
+    this.#drawn = true
+  }
+
+  /** One plain line: `1.5 MiB of 4.0 MiB (37.5%), 2.0 MiB/s, ETA 1s`. */
+  #plain(p: Progress): string {
+    return this.#facts(p, ', ')
+  }
+
+  #facts(p: Progress, sep: string): string {
+    const parts: string[] = []
+    const amount =
+      p.total === undefined
+        ? formatBytes(p.loaded)
+        : `${formatBytes(p.loaded)} of ${formatBytes(p.total)}${sep === ', ' && p.percent !== undefined ? ` (${p.percent.toFixed(1)}%)` : ''}`
+    parts.push(amount)
+    if (p.state === 'reconnecting') parts.push('reconnecting…')
+    else parts.push(`${formatBytes(p.bytesPerSecond)}/s`)
+    if (p.etaMs !== undefined && p.state === 'streaming')
+      parts.push(`ETA ${p.etaMs < 1000 ? '<1s' : formatDuration(p.etaMs)}`)
+    if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
+    const reconnects = p.attempt - 1
+    if (reconnects > 0) parts.push(`${reconnects} reconnect${reconnects === 1 ? '' : 's'}`)
+    return parts.join(sep)
+  }
+
+  #summary(p: Progress): string {
+    const elapsed = Math.max(1, Date.now() - this.#started)
+    const rate = ((p.loaded - this.#startLoaded) * 1000) / elapsed
+    const parts = [
+      `sluice: done: ${formatBytes(p.loaded)} in ${formatDuration(elapsed)} (${formatBytes(rate)}/s)`,
+    ]
+    if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
+    const reconnects = p.attempt - 1
+    if (reconnects > 0) parts.push(`${reconnects} reconnect${reconnects === 1 ? '' : 's'}`)
+    return parts.join(', ')
+  }
+}
+
+function bar(percent: number, width: number): string {
+  const filled = Math.min(width, Math.round((percent / 100) * width))
+  return `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`
+}
+
+/**
+ * Formats a byte count with binary units: `512 B`, `1.5 KiB`, `4.0 MiB`.
+ *
+ * @example
+ * formatBytes(1536) // '1.5 KiB'
+ */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = Math.max(0, n)
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`
+}
+
+/**
+ * Formats a duration for people: `850ms`, `2.5s`, `12s`, `3m05s`, `1h02m`.
+ *
+ * @example
+ * formatDuration(185_000) // '3m05s'
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+}

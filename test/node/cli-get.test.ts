@@ -1,0 +1,348 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type DevServer, serve } from '../../src/dev/index.ts'
+import { sluiceHandler } from '../../src/lambda/index.ts'
+import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
+
+// Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build.
+const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
+
+/** A deterministic 6 MiB body: about three seconds at the shaped 2 MiB/s, long enough to interrupt. */
+const SIZE = 6 * 1024 * 1024
+const source = (() => {
+  const bytes = new Uint8Array(SIZE)
+  let x = 2026
+  for (let i = 0; i < SIZE; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    bytes[i] = x >>> 24
+  }
+  return bytes
+})()
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+async function* fileChunks(): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < SIZE; at += 64 * 1024) yield source.subarray(at, at + 64 * 1024)
+}
+
+/** 4 000 records of about 1 KiB: a multi-MB NDJSON report (few writes: the emulator paces each one). */
+const RECORDS = 4000
+const record = (n: number) => ({ n, name: `row ${n}`, even: n % 2 === 0, note: 'x'.repeat(1000 + (n % 7)) })
+const expectedNdjson = Array.from({ length: RECORDS }, (_, n) => `${JSON.stringify(record(n))}\n`).join('')
+
+let release: () => void = () => {}
+
+/** What reached the handler, newest last. */
+const requests: Array<{ path: string; method: string; headers: Record<string, string | undefined> }> = []
+
+// sluiceHandler takes the runtime object when it is built: the emulator's, as the service would provide it.
+const uninstall = installAwslambdaGlobal()
+const handler = sluiceHandler(async (event) => {
+  requests.push({
+    path: event.rawPath,
+    method: event.requestContext.http.method,
+    headers: event.headers,
+  })
+  switch (event.rawPath) {
+    case '/file':
+      return { bytes: fileChunks(), length: SIZE, etag: '"file-v1"' }
+    case '/report':
+      return {
+        ndjson: (function* () {
+          for (let n = 0; n < RECORDS; n++) yield record(n)
+        })(),
+        etag: '"report-v1"',
+      }
+    case '/tokens':
+      return {
+        sse: (lastId) =>
+          ['The', ' quick', ' brown', ' fox']
+            .map((data, i) => ({ id: String(i), data }))
+            .slice(lastId === undefined ? 0 : Number(lastId) + 1),
+        heartbeatMs: 0,
+      }
+    case '/gated': {
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      return {
+        ndjson: (async function* () {
+          yield { first: true }
+          await gate
+          yield { last: true }
+        })(),
+        // A declared length, not the end marker: the client holds back the last 64 bytes of a marked body.
+        length: 29,
+      }
+    }
+    case '/echo':
+      return {
+        bytes: JSON.stringify({
+          method: event.requestContext.http.method,
+          headers: event.headers,
+          body: event.body,
+        }),
+        headers: { 'content-type': 'application/json' },
+      }
+    default:
+      return {
+        bytes: `No route ${event.rawPath}.\n`,
+        statusCode: 404,
+        headers: { 'content-type': 'text/plain' },
+      }
+  }
+})
+uninstall()
+
+let server: DevServer
+let dir: string
+const url = (path: string): string => new URL(path, server.url).href
+const children: ChildProcess[] = []
+
+beforeAll(async () => {
+  server = await serve(handler, {
+    log: false,
+    shaping: { burstBytes: 256 * 1024, bytesPerSecond: 2 * 1024 * 1024 },
+  })
+  dir = await mkdtemp(join(tmpdir(), 'sluice-get-'))
+})
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+afterAll(async () => {
+  await server?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Exit {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function get(args: string[]): { child: ChildProcess; exit: Promise<Exit>; stdout: () => string } {
+  const child = spawn(process.execPath, [cli, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exit = new Promise<Exit>((resolve) => {
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+  return { child, exit, stdout: () => stdout }
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`Timed out waiting for ${what}.`)
+}
+
+const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+
+describe('sluice get', () => {
+  it('streams the bytes to a file, equal to the source byte for byte, and leaves no checkpoint behind', async () => {
+    const output = join(dir, 'whole.bin')
+    const { code, stderr } = await get([url('/file'), '-o', output, '--quiet']).exit
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+  }, 20_000)
+
+  it('writes each record to standard output as it arrives, before the stream ends', async () => {
+    const run = get([url('/gated'), '--as', 'ndjson', '--quiet'])
+    // The handler holds its last record until the first one is seen on standard output.
+    await until(() => run.stdout().includes('\n'), 'the first record')
+    expect(run.stdout()).toBe('{"first":true}\n')
+    release()
+    const { code, stdout } = await run.exit
+    expect(code).toBe(0)
+    expect(stdout).toBe('{"first":true}\n{"last":true}\n')
+  }, 20_000)
+
+  it('prints one compact JSON record per line with --as ndjson', async () => {
+    const { code, stdout } = await get([url('/report'), '--as', 'ndjson', '-q']).exit
+    expect(code).toBe(0)
+    expect(stdout).toBe(expectedNdjson)
+  }, 20_000)
+
+  it('prints one JSON {id, event, data} per server-sent event with --as sse', async () => {
+    const { code, stdout } = await get([url('/tokens'), '--as', 'sse', '-q']).exit
+    expect(code).toBe(0)
+    expect(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { id: '0', event: 'message', data: 'The' },
+      { id: '1', event: 'message', data: ' quick' },
+      { id: '2', event: 'message', data: ' brown' },
+      { id: '3', event: 'message', data: ' fox' },
+    ])
+  })
+
+  it('prints the lines of the body with --as lines, and the complete document with --as json', async () => {
+    const lines = await get([url('/tokens'), '--as', 'lines', '-q']).exit
+    expect(lines.stdout.split('\n').slice(0, 3)).toEqual(['id: 0', 'data: The', ''])
+    const json = await get([url('/echo'), '--as', 'json', '-q']).exit
+    expect(json.code).toBe(0)
+    expect(json.stdout.endsWith('}\n')).toBe(true)
+    expect(JSON.parse(json.stdout)).toMatchObject({ method: 'GET' })
+  })
+
+  it('sends the method, the headers and the JSON body given with -X, -H and -d', async () => {
+    const { code, stdout } = await get([
+      url('/echo'),
+      '-X',
+      'PUT',
+      '-d',
+      '{"a":1}',
+      '-H',
+      'X-Trace: abc',
+      '--header',
+      'Authorization: Bearer t0k3n',
+      '-q',
+    ]).exit
+    expect(code).toBe(0)
+    const echo = JSON.parse(stdout)
+    expect(echo.method).toBe('PUT')
+    expect(echo.body).toBe('{"a":1}')
+    expect(echo.headers).toMatchObject({
+      'x-trace': 'abc',
+      authorization: 'Bearer t0k3n',
+      'content-type': 'application/json',
+    })
+  })
+
+  it('posts the JSON body when -d is given without -X', async () => {
+    const { stdout } = await get([url('/echo'), '-d', '{"month":"2026-10"}', '-q']).exit
+    expect(JSON.parse(stdout)).toMatchObject({ method: 'POST', body: '{"month":"2026-10"}' })
+  })
+
+  it('stops cleanly on SIGINT with a checkpoint at the bytes written, and --resume finishes the file', async () => {
+    const output = join(dir, 'resumed.bin')
+    const checkpointFile = `${output}.sluice-checkpoint.json`
+    const first = get([url('/file'), '-o', output])
+    await until(
+      async () => existsSync(checkpointFile) && (await sizeOf(output)) >= 512 * 1024,
+      'the download to be under way',
+    )
+    first.child.kill('SIGINT')
+    const stopped = await first.exit
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toMatch(
+      /interrupted after \d+ bytes of output; run the same command with --resume/,
+    )
+
+    const saved = JSON.parse(await readFile(checkpointFile, 'utf8'))
+    const partial = await readFile(output)
+    expect(partial.length).toBeLessThan(SIZE)
+    expect(saved.outputBytes).toBe(partial.length)
+    expect(saved.checkpoint.offset).toBe(partial.length)
+    expect(sha256(partial)).toBe(sha256(source.subarray(0, partial.length)))
+
+    const resumed = await get([url('/file'), '-o', output, '--resume']).exit
+    expect(resumed.code).toBe(0)
+    expect(resumed.stderr).toContain(`resuming at byte ${partial.length} of ${SIZE}`)
+    expect(requests.at(-1)?.headers.range).toBe(`bytes=${partial.length}-`)
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+    expect(existsSync(checkpointFile)).toBe(false)
+  }, 30_000)
+
+  it('resumes NDJSON at a record boundary: no record lost or written twice', async () => {
+    const output = join(dir, 'report.ndjson')
+    const checkpointFile = join(dir, 'report.checkpoint.json')
+    const args = [url('/report'), '--as', 'ndjson', '-o', output, '--checkpoint', checkpointFile, '-q']
+    const first = get(args)
+    await until(
+      async () => existsSync(checkpointFile) && (await sizeOf(output)) >= 512 * 1024,
+      'the download to be under way',
+    )
+    first.child.kill('SIGINT')
+    expect((await first.exit).code).toBe(130)
+    const partial = await readFile(output, 'utf8')
+    expect(partial.endsWith('\n')).toBe(true)
+    expect(expectedNdjson.startsWith(partial)).toBe(true)
+    expect(partial.length).toBeLessThan(expectedNdjson.length)
+
+    const resumed = await get([...args, '--resume']).exit
+    expect(resumed.code).toBe(0)
+    expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
+    expect(existsSync(checkpointFile)).toBe(false)
+  }, 30_000)
+
+  it('prints plain progress lines on standard error when it is not a TTY, and nothing with --quiet', async () => {
+    const loud = await get([url('/file'), '-o', join(dir, 'loud.bin')]).exit
+    expect(loud.code).toBe(0)
+    const lines = loud.stderr.trimEnd().split('\n')
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+    expect(lines[0]).toMatch(/^sluice: [\d.]+ (KiB|MiB) of 6\.0 MiB \([\d.]+%\), [\d.]+ (B|KiB|MiB)\/s/)
+    expect(lines.at(-1)).toMatch(/^sluice: done: 6\.0 MiB in [\d.]+s/)
+    expect(loud.stderr).not.toContain('\r')
+
+    const quiet = await get([url('/file'), '-o', join(dir, 'quiet.bin'), '--quiet']).exit
+    expect(quiet.code).toBe(0)
+    expect(quiet.stderr).toBe('')
+  }, 30_000)
+
+  it('exits 1 with a one-line reason on an HTTP error, and writes no file', async () => {
+    const output = join(dir, 'missing.bin')
+    const { code, stderr, stdout } = await get([url('/missing'), '-o', output]).exit
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^sluice: .*status 404 Not Found: No route \/missing\.\n$/)
+    expect(existsSync(output)).toBe(false)
+  })
+
+  it('exits 1 with a one-line reason when the server cannot be reached or the URL is not one', async () => {
+    const refused = await get(['http://127.0.0.1:1/nothing-listens-here']).exit
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^sluice: Could not connect to http:\/\/127\.0\.0\.1:1\/[^\n]*\n$/)
+    const malformed = await get(['not a url']).exit
+    expect(malformed.code).toBe(1)
+    expect(malformed.stderr).toMatch(/^sluice: not a url is not an http\(s\) URL[^\n]*\n$/)
+  })
+
+  it('exits 2 with the usage on an unknown option, a missing URL or a bad --as', async () => {
+    const unknown = await get([url('/file'), '--frobnicate']).exit
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^sluice: unknown option --frobnicate\.\n\nUsage: sluice get <url>/)
+    const missing = await get([]).exit
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^sluice: pass the URL to get\./)
+    const mode = await get([url('/file'), '--as', 'xml']).exit
+    expect(mode.code).toBe(2)
+    expect(mode.stderr).toMatch(/^sluice: --as takes bytes, text, lines, ndjson, sse, json; got xml\./)
+  })
+
+  it('prints its options with --help, and the top-level help lists it', async () => {
+    const help = await get(['--help']).exit
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: sluice get <url> \[options\]/)
+    for (const flag of ['--method', '--header', '--data', '--as', '--output', '--resume', '--checkpoint'])
+      expect(help.stdout).toContain(flag)
+    const top = spawn(process.execPath, [cli, '--help'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let text = ''
+    top.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk
+    })
+    await new Promise((resolve) => top.on('close', resolve))
+    expect(text).toMatch(/^\s+get\s+stream a URL/m)
+  })
+})

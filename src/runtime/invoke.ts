@@ -11,6 +11,9 @@ import { createShaper, resolveShaping, type Shaping } from './shaping.ts'
 import { highWaterMarkOf, isStreamingHandler } from './streamify.ts'
 import type { AnyLambdaHandler } from './types.ts'
 
+/** The shortest wait worth a timer when shaping; shorter ones accumulate until they are worth one. */
+const MIN_SLEEP_MS = 4
+
 /**
  * How to run one invocation: the function's identity, the service limits and the bandwidth shaping.
  *
@@ -199,7 +202,9 @@ export function invoke(
             let offset = 0
             for (const piece of shaper.plan(chunk.length, Date.now())) {
               const wait = piece.atMs - Date.now()
-              if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+              // Timers cannot sleep less than a millisecond: small writes run ahead of the schedule until the
+              // debt is worth a real sleep, which keeps the average rate right for any write size.
+              if (wait >= MIN_SLEEP_MS) await new Promise((resolve) => setTimeout(resolve, wait))
               if (cancelled) return
               controller.enqueue(chunk.subarray(offset, offset + piece.length))
               offset += piece.length

@@ -28,4 +28,20 @@ describe('sluice/dev shapes bandwidth like a function URL when asked', () => {
     expect(ratio).toBeGreaterThan(0.5)
     expect(ratio).toBeLessThan(1.5)
   })
+
+  it('keeps the rate for many small writes too (timers cannot sleep less than a millisecond)', async () => {
+    const bytesPerSecond = 256 * 1024
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      // 4096 writes of 64 bytes: at 0.24 ms each, one timer per write would run at a quarter of the rate.
+      for (let i = 0; i < 4096; i++) responseStream.write(new Uint8Array(64))
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { shaping: { burstBytes: 0, bytesPerSecond } })
+    const start = performance.now()
+    const body = await (await fetch(server.url)).arrayBuffer()
+    const ratio = body.byteLength / ((performance.now() - start) / 1000) / bytesPerSecond
+    expect(body.byteLength).toBe(4096 * 64)
+    expect(ratio).toBeGreaterThan(0.5)
+    expect(ratio).toBeLessThan(1.5)
+  })
 })

@@ -216,3 +216,29 @@ describe('an abort mid-batch', () => {
     expect(res.progress.state).toBe('cancelled')
   })
 })
+
+describe('cancelling during a reconnect', () => {
+  it('ends the iteration at once, without waiting for the backoff or making the request', async () => {
+    let requests = 0
+    const fetch = (async () => {
+      requests++
+      // One line, then the connection fails: a drop that resume will wait a minute to retry.
+      return new Response(bodyOf(['{"n":1}\n'], { error: new TypeError('terminated') }).stream, {
+        headers: { 'accept-ranges': 'bytes' },
+      })
+    }) as typeof globalThis.fetch
+    const res = await sluice('https://fn.test/rows', {
+      fetch,
+      retry: 0,
+      resume: { backoff: { initial: 60_000, jitter: 0 } },
+      onProgress: (p) => {
+        if (p.state === 'reconnecting') void res.cancel()
+      },
+      progressInterval: 0,
+    })
+    const rows = await collect(res.ndjson())
+    expect(rows).toEqual([{ n: 1 }])
+    expect(requests).toBe(1)
+    expect(res.progress.state).toBe('cancelled')
+  })
+})

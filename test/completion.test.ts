@@ -115,7 +115,8 @@ describe('the end marker', () => {
 
   it('missing from a body whose server announced it is a TruncatedError', async () => {
     for (const consume of Object.values(everyConsumer)) {
-      const res = await fromResponse(respond(['data: a\n\n', '{"n":1}\n'], marked))
+      // A body every consumer can read: delivered as it arrives, the cut is only seen at the end.
+      const res = await fromResponse(respond(['{"n":1}\n', '{"n":2}\n'], marked))
       expect(isTruncatedError(await outcome(consume(res)))).toBe(true)
     }
   })
@@ -148,5 +149,19 @@ describe('the end marker', () => {
     )
     expect(await collect(res.ndjson())).toEqual([{ n: 1 }])
     expect(res.progress).toMatchObject({ state: 'done', percent: 100 })
+  })
+})
+
+describe('the end marker does not delay the stream', () => {
+  it('delivers each record as soon as it arrives, holding back only what could start the marker', async () => {
+    const first = '{"n":1}\n'
+    const { stream, pulls } = bodyOf([first, '{"n":2}\n', endMarkerLine(16)])
+    const res = await fromResponse(new Response(stream, { headers: { [END_MARKER_HEADER]: 'marker' } }))
+    const iterator = res.ndjson()[Symbol.asyncIterator]()
+    expect((await iterator.next()).value).toEqual({ n: 1 })
+    // The first record came out of the first chunk alone: nothing was held back waiting for more bytes.
+    expect(pulls()).toBe(1)
+    expect((await iterator.next()).value).toEqual({ n: 2 })
+    expect((await iterator.next()).done).toBe(true)
   })
 })

@@ -106,3 +106,18 @@ describe('progress', () => {
     expect(res.progress.items).toBe(2)
   })
 })
+
+describe('the rate', () => {
+  it('is measured without an onProgress listener too, from an injected clock', async () => {
+    const { ProgressTracker } = await import('../src/core/progress.ts')
+    let now = 0
+    const tracker = new ProgressTracker(undefined, 100, () => now)
+    now = 1000
+    tracker.bytes(2000)
+    expect(tracker.snapshot().bytesPerSecond).toBe(2000)
+    now = 2000
+    tracker.bytes(2000)
+    // Smoothed: the new second at 2000 B/s keeps the estimate at 2000.
+    expect(tracker.snapshot().bytesPerSecond).toBe(2000)
+  })
+})

@@ -84,6 +84,9 @@ export interface SourceInit {
   onSettled?: (() => void) | undefined
 }
 
+/** A read result that delivers nothing yet: read again. */
+const CONTINUE: unique symbol = Symbol('continue')
+
 const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
@@ -142,6 +145,7 @@ export class BodySource implements ChunkSource {
   #lastModified: string | undefined
   #acceptRanges = false
   #completeAfterResume = false
+  readonly #stopped = new AbortController()
 
   constructor(init: SourceInit) {
     this.#init = init
@@ -202,7 +206,41 @@ export class BodySource implements ChunkSource {
     this.#hooks = hooks
   }
 
-  async read(): Promise<Uint8Array | undefined> {
+  /**
+   * The hot path: with no idle timer, end marker or bytes to skip, one `reader.read().then()` per chunk and
+   * nothing else; everything unusual (the end, an error, an abort, a timeout) continues on the full path.
+   */
+  read(): Promise<Uint8Array | undefined> {
+    if (
+      this.#finished ||
+      this.#completeAfterResume ||
+      this.#init.idleTimeout !== undefined ||
+      this.#marker !== undefined ||
+      this.#skipUntil > this.#received
+    ) {
+      return this.#read()
+    }
+    return this.#reader.read().then(this.#fastResult, this.#fastError)
+  }
+
+  readonly #fastResult = (
+    result: ReadableStreamReadResult<Uint8Array>,
+  ): Uint8Array | Promise<Uint8Array | undefined> => {
+    if (result.done || this.#init.signal?.aborted === true || this.#init.expired() !== undefined) {
+      return this.#settleRead(result).then((chunk) => (chunk === CONTINUE ? this.#read() : chunk))
+    }
+    const chunk = result.value
+    this.#received += chunk.length
+    this.#count(chunk)
+    return chunk
+  }
+
+  readonly #fastError = async (error: unknown): Promise<Uint8Array | undefined> => {
+    await this.#recover(this.#classify(error))
+    return this.#read()
+  }
+
+  async #read(): Promise<Uint8Array | undefined> {
     for (;;) {
       if (this.#finished) return undefined
       if (this.#completeAfterResume) return this.#finish()
@@ -217,37 +255,45 @@ export class BodySource implements ChunkSource {
         continue
       }
       this.#waitingSince = undefined
-      const signal = this.#init.signal
-      if (signal?.aborted && !this.#finished) throw this.#fail(signal.reason)
-      const expired = this.#init.expired()
-      if (expired) throw this.#fail(expired)
-      if (this.#idleFired) {
-        await this.#recover(this.#idleFired)
-        continue
-      }
-      if (result.done) {
-        if (this.#finished) return undefined
-        const drop = this.#shortfall()
-        if (drop !== undefined) {
-          await this.#recover(drop)
-          continue
-        }
-        return this.#finish()
-      }
-      let chunk = result.value
-      const before = this.#received
-      this.#received = before + chunk.length
-      if (this.#skipUntil > before) {
-        if (this.#received <= this.#skipUntil) continue
-        chunk = chunk.subarray(this.#skipUntil - before)
-      }
-      if (this.#marker !== undefined) {
-        chunk = this.#marker.push(chunk)
-        if (chunk.length === 0) continue
-      }
-      this.#count(chunk)
-      return chunk
+      const chunk = await this.#settleRead(result)
+      if (chunk !== CONTINUE) return chunk
     }
+  }
+
+  /** What one read result means: a chunk to deliver, the end, or CONTINUE (read again, after a resume). */
+  async #settleRead(
+    result: ReadableStreamReadResult<Uint8Array>,
+  ): Promise<Uint8Array | undefined | typeof CONTINUE> {
+    const signal = this.#init.signal
+    if (signal?.aborted && !this.#finished) throw this.#fail(signal.reason)
+    const expired = this.#init.expired()
+    if (expired) throw this.#fail(expired)
+    if (this.#idleFired) {
+      await this.#recover(this.#idleFired)
+      return CONTINUE
+    }
+    if (result.done) {
+      if (this.#finished) return undefined
+      const drop = this.#shortfall()
+      if (drop !== undefined) {
+        await this.#recover(drop)
+        return CONTINUE
+      }
+      return this.#finish()
+    }
+    let chunk = result.value
+    const before = this.#received
+    this.#received = before + chunk.length
+    if (this.#skipUntil > before) {
+      if (this.#received <= this.#skipUntil) return CONTINUE
+      chunk = chunk.subarray(this.#skipUntil - before)
+    }
+    if (this.#marker !== undefined) {
+      chunk = this.#marker.push(chunk)
+      if (chunk.length === 0) return CONTINUE
+    }
+    this.#count(chunk)
+    return chunk
   }
 
   async cancel(reason?: unknown): Promise<void> {
@@ -255,6 +301,8 @@ export class BodySource implements ChunkSource {
     this.#finished = true
     this.cancelled = true
     this.#disarm()
+    // A reconnect in progress (its backoff, its request) stops too: cancel() and detach() are immediate.
+    this.#stopped.abort(reason)
     await this.#reader.cancel(reason).catch(() => {})
   }
 
@@ -417,19 +465,26 @@ export class BodySource implements ChunkSource {
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
       const delay = wait ?? serverRetry ?? backoffDelay(resume, this.#attempts)
       wait = undefined
+      const wait$ = this.#init.signal
+        ? AbortSignal.any([this.#init.signal, this.#stopped.signal])
+        : this.#stopped.signal
       try {
-        await sleep(delay, this.#init.signal)
+        await sleep(delay, wait$)
       } catch (reason) {
+        if (this.cancelled && this.#init.signal?.aborted !== true) return
         throw this.#fail(reason)
       }
       const expired = this.#init.expired()
       if (expired) throw this.#fail(expired)
       const connection = new AbortController()
+      const stop = (): void => connection.abort(this.#stopped.signal.reason)
+      this.#stopped.signal.addEventListener('abort', stop, { once: true })
       let response: Response
       try {
         response = await reconnect(resumeRequest(strategy, state, resume), connection.signal)
       } catch (error) {
         if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
+        if (this.cancelled) return
         const expiredNow = this.#init.expired()
         if (expiredNow) throw this.#fail(expiredNow)
         last = isSluiceError(error)
@@ -440,6 +495,12 @@ export class BodySource implements ChunkSource {
               { cause: error },
             )
         continue
+      } finally {
+        this.#stopped.signal.removeEventListener('abort', stop)
+      }
+      if (this.cancelled) {
+        response.body?.cancel().catch(() => {})
+        return
       }
       let acceptance: Acceptance
       try {

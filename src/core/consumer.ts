@@ -6,12 +6,12 @@
  * const stream = res.ndjson().toReadableStream()
  */
 export class Consumer<T> implements AsyncIterable<T> {
-  readonly #start: () => AsyncGenerator<T, void, undefined>
+  readonly #start: () => AsyncIterator<T, void, undefined>
   readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined
   #started = false
 
   /** `cancel` stops the source underneath, also while the generator waits on a read it cannot interrupt. */
-  constructor(start: () => AsyncGenerator<T, void, undefined>, cancel?: (reason?: unknown) => Promise<void>) {
+  constructor(start: () => AsyncIterator<T, void, undefined>, cancel?: (reason?: unknown) => Promise<void>) {
     this.#start = start
     this.#cancel = cancel
   }
@@ -21,7 +21,7 @@ export class Consumer<T> implements AsyncIterable<T> {
     return this.#started
   }
 
-  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  [Symbol.asyncIterator](): AsyncIterator<T, void, undefined> {
     if (this.#started) {
       throw new TypeError(
         'This consumer was already iterated; a response body can be read once. Use `res.tee()` to read it twice.',
@@ -38,7 +38,7 @@ export class Consumer<T> implements AsyncIterable<T> {
    * return new Response(res.bytes().toReadableStream())
    */
   toReadableStream(): ReadableStream<T> {
-    let iterator: AsyncGenerator<T, void, undefined> | undefined
+    let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
     return new ReadableStream<T>(
       {
@@ -55,7 +55,7 @@ export class Consumer<T> implements AsyncIterable<T> {
           // An async generator handles return() only after a pending next() settles, and a silent body never
           // settles it: cancel the source first (with the caller's reason), which ends that read.
           await this.#cancel?.(reason)
-          await iterator?.return(undefined)
+          await iterator?.return?.(undefined)
         },
       },
       { highWaterMark: 0 },
@@ -84,7 +84,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   readonly #info: () => JsonProgressInfo
 
   constructor(
-    start: () => AsyncGenerator<P, void, undefined>,
+    start: () => AsyncIterator<P, void, undefined>,
     final: Promise<T>,
     info: () => JsonProgressInfo,
     cancel?: (reason?: unknown) => Promise<void>,

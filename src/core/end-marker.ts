@@ -12,27 +12,23 @@ export function endMarkerLine(bytes: number): string {
 }
 
 /**
- * Holds back the last bytes of a body until its end, so that the end-marker line can be checked and removed
- * before any consumer sees it.
+ * Holds back, until the body's end, only the bytes that could be the start of the end-marker line — so that the
+ * marker can be checked and removed before any consumer sees it, without delaying anything else: a token or a
+ * record reaches the consumer as soon as it arrives.
  */
 export class EndMarkerTrap {
   #tail: Uint8Array = EMPTY
 
   /** Bytes that are certainly not part of the marker; the rest is held. */
   push(chunk: Uint8Array): Uint8Array {
-    const tail = this.#tail
-    const length = tail.length + chunk.length
-    if (length <= HOLD) {
-      this.#tail = concat(tail, chunk)
-      return EMPTY
+    const all = this.#tail.length === 0 ? chunk : concat(this.#tail, chunk)
+    const start = markerCandidate(all)
+    if (start === all.length) {
+      this.#tail = EMPTY
+      return all
     }
-    if (tail.length === 0) {
-      this.#tail = chunk.subarray(chunk.length - HOLD)
-      return chunk.subarray(0, chunk.length - HOLD)
-    }
-    const all = concat(tail, chunk)
-    this.#tail = all.subarray(length - HOLD)
-    return all.subarray(0, length - HOLD)
+    this.#tail = all.subarray(start)
+    return all.subarray(0, start)
   }
 
   /** Whether the held bytes end with a valid marker; `offset` is the body offset of the first held byte. */
@@ -81,4 +77,34 @@ function latin1(bytes: Uint8Array): string {
   let text = ''
   for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!)
   return text
+}
+
+const OPEN = 0x7b // '{'
+
+/** Where, in the last HOLD bytes, a suffix begins that could still become the marker line; `bytes.length` if none. */
+function markerCandidate(bytes: Uint8Array): number {
+  for (let i = Math.max(0, bytes.length - HOLD); i < bytes.length; i++) {
+    if (bytes[i] === OPEN && couldBeMarker(bytes, i)) return i
+  }
+  return bytes.length
+}
+
+/** Whether bytes[from..] is a prefix of `{"$sluice":"end","bytes":<digits>}\n`. */
+function couldBeMarker(bytes: Uint8Array, from: number): boolean {
+  const n = bytes.length - from
+  const fixed = Math.min(n, PREFIX.length)
+  for (let k = 0; k < fixed; k++) if (bytes[from + k] !== PREFIX.charCodeAt(k)) return false
+  if (n <= PREFIX.length) return true
+  let k = PREFIX.length
+  let digits = 0
+  while (k < n && bytes[from + k]! >= 0x30 && bytes[from + k]! <= 0x39) {
+    k++
+    digits++
+  }
+  if (digits > 16) return false
+  if (k === n) return true
+  if (bytes[from + k] !== 0x7d || digits === 0) return false // '}'
+  k++
+  if (k === n) return true
+  return bytes[from + k] === 0x0a && k + 1 === n // '\n', and nothing after it
 }

@@ -69,6 +69,8 @@ export class ProgressTracker {
 
   /** A snapshot now. */
   snapshot(): Progress {
+    // Without a listener nothing samples the rate as bytes pass: sample it when someone asks.
+    if (this.#listener === undefined) this.#sample(this.#now())
     const p: Progress = {
       loaded: this.loaded,
       items: this.items,
@@ -98,15 +100,18 @@ export class ProgressTracker {
     if (now - this.#lastEmit >= this.#interval) this.#emit(now)
   }
 
-  #emit(now: number): void {
+  #sample(now: number): void {
     const elapsed = now - this.#sampleAt
-    if (elapsed >= 50) {
-      const instant = ((this.loaded - this.#sampleLoaded) * 1000) / elapsed
-      // Exponential smoothing: a burst or a stall moves the estimate, but does not make it jump.
-      this.#rate = this.#rate === 0 ? instant : this.#rate * 0.7 + instant * 0.3
-      this.#sampleAt = now
-      this.#sampleLoaded = this.loaded
-    }
+    if (elapsed < 50) return
+    const instant = ((this.loaded - this.#sampleLoaded) * 1000) / elapsed
+    // Exponential smoothing: a burst or a stall moves the estimate, but does not make it jump.
+    this.#rate = this.#rate === 0 ? instant : this.#rate * 0.7 + instant * 0.3
+    this.#sampleAt = now
+    this.#sampleLoaded = this.loaded
+  }
+
+  #emit(now: number): void {
+    this.#sample(now)
     this.#lastEmit = now
     this.#listener?.(this.snapshot())
   }

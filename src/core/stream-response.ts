@@ -1,7 +1,7 @@
 import type { ChunkSource } from './body-source.ts'
 import { collectJson } from './collect-json.ts'
 import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
-import { type BytesOptions, consumeBytes } from './consumers/bytes.ts'
+import { type BytesOptions, consumeBytes, iterateBytes } from './consumers/bytes.ts'
 import type { ConsumeContext, Limits } from './consumers/context.ts'
 import { consumeEvents, type EventsOptions } from './consumers/events.ts'
 import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
@@ -97,7 +97,11 @@ export class StreamResponse {
    */
   bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
     const context = this.#claim('bytes()')
-    return new Consumer(() => consumeBytes(context, options), cancelOf(context))
+    const plain = options?.chunkSize === undefined
+    return new Consumer(
+      () => (plain ? iterateBytes(context) : consumeBytes(context, options)),
+      cancelOf(context),
+    )
   }
 
   /**

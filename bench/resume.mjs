@@ -4,7 +4,7 @@
 //    trip and the backoff, vs a restart that downloads the delivered bytes again.
 import { createServer } from 'node:http'
 import { sluice } from '../src/index.ts'
-import { chunk, ndjsonBody, random, responseOf, sseBody } from './inputs.mjs'
+import { chunk, ndjsonBody, responseOf, sseBody } from './inputs.mjs'
 
 const MiB = 1024 * 1024
 const quick = process.argv.includes('--quick')

@@ -223,17 +223,18 @@ afterAll(() => {
 })
 
 describe('the packed package, installed in a fresh project', () => {
-  it('holds dist/ and README only: no sources, no tests', () => {
+  it('holds dist/, README and LICENSE only: no sources, no tests', () => {
     const paths = packed.files.map((f) => f.path)
     expect(paths).toContain('package.json')
     expect(paths).toContain('README.md')
+    expect(paths).toContain('LICENSE')
     for (const entry of ['index', 'mock', 'mock-stream', 'lambda', 'dev', 'cli']) {
       expect(paths).toContain(`dist/${entry}.js`)
       expect(paths).toContain(`dist/${entry}.d.ts`)
     }
-    expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md'].includes(p))).toEqual(
-      [],
-    )
+    expect(
+      paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p)),
+    ).toEqual([])
   })
 
   it.each([

@@ -1,5 +1,6 @@
 import { LineDecoder } from '../decoders/lines.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
+import { LinePosition } from './line-position.ts'
 
 /** Options of `res.lines()`. */
 export interface LinesOptions {
@@ -17,35 +18,20 @@ export async function* consumeLines(
     maxLineBytes: context.limits.maxLineBytes,
   })
   const { source, progress } = context
-  // The line being handled: lines before it in the batch were delivered (or skipped), so a checkpoint taken
-  // in the loop body lands right after it. -1 until the first line of a batch.
-  let at = -1
-  let size = 0
-  let last: { value: unknown } | undefined
-  source.attach?.({
-    committed: () =>
-      at !== -1 ? decoder.offsetAfter(at) : size > 0 ? decoder.lineOffset(0) : decoder.partialOffset(),
-    restart: () => {
-      decoder.reset()
-      at = -1
-      size = 0
-    },
-    lastItem: () => last,
-  })
+  const position = new LinePosition(source, decoder)
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     for (;;) {
       const chunk = await source.read()
       if (chunk === undefined && source.cancelled === true) return
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      at = -1
-      size = lines.length
+      position.batch(lines.length)
       for (let j = 0; j < lines.length; j++) {
         // cancel() or detach() in the loop body: the rest of the batch is not delivered.
         if (source.cancelled === true) return halt(source)
-        at = j
+        position.at = j
         progress.item()
-        last = { value: lines[j] }
+        position.last = { value: lines[j] }
         yield lines[j]!
       }
       if (decoder.failure) throw decoder.failure

@@ -3,6 +3,7 @@ import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { ValidationError } from '../errors/validation-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
+import { LinePosition } from './line-position.ts'
 import { type OnInvalid, skipInvalid } from './on-invalid.ts'
 
 /** Options of `res.ndjson()`. */
@@ -22,21 +23,7 @@ export async function* consumeNdjson<T>(
 ): AsyncGenerator<T, void, undefined> {
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes })
   const { source, progress } = context
-  // The line being handled: lines before it in the batch were delivered (or skipped), so a checkpoint taken
-  // in the loop body lands right after it. -1 until the first line of a batch.
-  let at = -1
-  let size = 0
-  let last: { value: unknown } | undefined
-  source.attach?.({
-    committed: () =>
-      at !== -1 ? decoder.offsetAfter(at) : size > 0 ? decoder.lineOffset(0) : decoder.partialOffset(),
-    restart: () => {
-      decoder.reset()
-      at = -1
-      size = 0
-    },
-    lastItem: () => last,
-  })
+  const position = new LinePosition(source, decoder)
   const { onInvalid } = options
   let index = 0
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
@@ -45,12 +32,11 @@ export async function* consumeNdjson<T>(
       const chunk = await source.read()
       if (chunk === undefined && source.cancelled === true) return
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      at = -1
-      size = lines.length
+      position.batch(lines.length)
       for (let j = 0; j < lines.length; j++) {
         // cancel() or detach() in the loop body: the rest of the batch is not delivered.
         if (source.cancelled === true) return halt(source)
-        at = j
+        position.at = j
         const line = lines[j]!
         if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue
         let value: unknown
@@ -83,7 +69,7 @@ export async function* consumeNdjson<T>(
         }
         index++
         progress.item()
-        last = { value }
+        position.last = { value }
         yield value as T
       }
       if (chunk === undefined) break

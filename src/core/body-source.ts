@@ -211,6 +211,16 @@ export class BodySource implements ChunkSource {
    * nothing else; everything unusual (the end, an error, an abort, a timeout) continues on the full path.
    */
   read(): Promise<Uint8Array | undefined> {
+    const fast = this.fastRead()
+    return fast === undefined ? this.#read() : fast.then(this.#fastResult, this.#fastError)
+  }
+
+  /**
+   * For a consumer that handles the read result itself (bytes()): the reader's own promise when nothing needs
+   * the full path, else `undefined` (call `read()`). Its result goes through `acceptFast`, its failure through
+   * `recoverFast`.
+   */
+  fastRead(): Promise<ReadableStreamReadResult<Uint8Array>> | undefined {
     if (
       this.#finished ||
       this.#completeAfterResume ||
@@ -218,9 +228,19 @@ export class BodySource implements ChunkSource {
       this.#marker !== undefined ||
       this.#skipUntil > this.#received
     ) {
-      return this.#read()
+      return undefined
     }
-    return this.#reader.read().then(this.#fastResult, this.#fastError)
+    return this.#reader.read()
+  }
+
+  /** The chunk of a fast read, counted; or, when the result needs the full path, the promise of the next chunk. */
+  acceptFast(result: ReadableStreamReadResult<Uint8Array>): Uint8Array | Promise<Uint8Array | undefined> {
+    return this.#fastResult(result)
+  }
+
+  /** After a fast read failed: recover (resume), then the next chunk. */
+  recoverFast(error: unknown): Promise<Uint8Array | undefined> {
+    return this.#fastError(error)
   }
 
   readonly #fastResult = (

@@ -1,3 +1,4 @@
+import { BodySource } from '../body-source.ts'
 import { Rechunker } from '../decoders/rechunk.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
 
@@ -36,11 +37,29 @@ export function iterateBytes(context: ConsumeContext): AsyncIterator<Uint8Array,
     await end('error')
     throw error
   }
+  // One promise per chunk: the reader's own, whose result object is handed on as the iterator result.
+  const fast = source instanceof BodySource ? source : undefined
+  const onFast = (
+    result: ReadableStreamReadResult<Uint8Array>,
+  ): IteratorResult<Uint8Array, void> | Promise<IteratorResult<Uint8Array, void>> => {
+    try {
+      const chunk = fast!.acceptFast(result)
+      if (chunk instanceof Promise) return chunk.then(delivered, failed)
+      if (source.cancelled === true) return delivered(chunk)
+      return result as IteratorYieldResult<Uint8Array>
+    } catch (error) {
+      return failed(error)
+    }
+  }
+  const onFastError = (error: unknown): Promise<IteratorResult<Uint8Array, void>> =>
+    fast!.recoverFast(error).then(delivered, failed)
   const iterator: AsyncIterator<Uint8Array, void, undefined> & AsyncIterable<Uint8Array> = {
-    next: () =>
-      finished
-        ? Promise.resolve({ done: true, value: undefined })
-        : source.read().then(delivered).catch(failed),
+    next: () => {
+      if (finished) return Promise.resolve({ done: true, value: undefined })
+      const read = fast?.fastRead()
+      if (read !== undefined) return read.then(onFast, onFastError)
+      return source.read().then(delivered, failed)
+    },
     return: () => end('cancelled'),
     throw: (error: unknown) => end('error').then(() => Promise.reject(error)),
     [Symbol.asyncIterator]: () => iterator,

@@ -38,7 +38,7 @@ const words =
   )
 
 /** A report: a header object and an array of row objects with strings, numbers, booleans and nested objects. */
-function makeDocument(targetBytes, seed) {
+function makeDocument(targetBytes, seed, sectioned = false) {
   const next = random(seed)
   const pick = () => words[Math.floor(next() * words.length)]
   const sentence = (n) => Array.from({ length: n }, pick).join(' ')
@@ -80,6 +80,14 @@ function makeDocument(targetBytes, seed) {
     size += JSON.stringify(row, null, 1).replaceAll('\n', '\n  ').length + 4
   }
   doc.totals = { rows: rows.length, amount: rows.reduce((sum, row) => sum + row.quantity * row.unitPrice, 0) }
+  // The same rows grouped in sections of 500: a snapshot then copies one section and the sections list, not
+  // every row — the shape the O(n)-per-snapshot rule of flat arrays (DESIGN.md) recommends for big documents.
+  if (sectioned) {
+    const sections = []
+    for (let i = 0; i < rows.length; i += 500) sections.push({ from: i + 1, rows: rows.slice(i, i + 500) })
+    delete doc.rows
+    doc.sections = sections
+  }
   return JSON.stringify(doc, null, 1)
 }
 
@@ -189,6 +197,10 @@ for (const [label, target] of Object.entries(sizes)) {
   const text = makeDocument(target, 42)
   inputs[label] = { ...chunksOf(text), expected: JSON.stringify(JSON.parse(text)) }
 }
+for (const label of ['2 MiB', '4 MiB']) {
+  const text = makeDocument(sizes[label], 42, true)
+  inputs[`${label} in sections`] = { ...chunksOf(text), expected: JSON.stringify(JSON.parse(text)) }
+}
 
 const linear = [
   'sluice',
@@ -201,6 +213,7 @@ const quadratic = ['partial-json', 'ai parsePartialJson']
 const plan = [
   ...['2 MiB', '4 MiB'].flatMap((size) => linear.map((name) => ({ name, size, input: inputs[size] }))),
   ...['sluice', ...quadratic].map((name) => ({ name, size: '256 KiB', input: inputs['256 KiB'] })),
+  ...['2 MiB in sections', '4 MiB in sections'].map((size) => ({ name: 'sluice', size, input: inputs[size] })),
 ]
 
 // One untimed pass each, so the first measured round does not pay for JIT warm-up.
@@ -226,4 +239,9 @@ const t2 = median(times.get('sluice@2 MiB'))
 const t4 = median(times.get('sluice@4 MiB'))
 console.log(
   `\nsluice 4 MiB / 2 MiB time ratio: ${(t4 / t2).toFixed(2)} (bytes ratio ${(inputs['4 MiB'].bytes / inputs['2 MiB'].bytes).toFixed(2)}; linear ≈ 2)`,
+)
+const s2 = median(times.get('sluice@2 MiB in sections'))
+const s4 = median(times.get('sluice@4 MiB in sections'))
+console.log(
+  `sluice 4 MiB / 2 MiB time ratio, rows in sections of 500: ${(s4 / s2).toFixed(2)} (bytes ratio ${(inputs['4 MiB in sections'].bytes / inputs['2 MiB in sections'].bytes).toFixed(2)})`,
 )

@@ -121,3 +121,45 @@ describe('the rate', () => {
     expect(tracker.snapshot().bytesPerSecond).toBe(2000)
   })
 })
+
+describe('throttled reports', () => {
+  it('read the clock less often when chunks come fast, and still report every interval', async () => {
+    const { ProgressTracker } = await import('../src/core/progress.ts')
+    let now = 0
+    let reads = 0
+    const reports: number[] = []
+    const tracker = new ProgressTracker(
+      (p) => reports.push(p.loaded),
+      100,
+      () => {
+        reads++
+        return now
+      },
+    )
+    // 350 000 chunks, one every microsecond: 350 ms in all, so at least three intervals of 100 ms.
+    for (let i = 0; i < 350_000; i++) {
+      now += 0.001
+      tracker.bytes(1)
+    }
+    expect(reads).toBeLessThan(3_500)
+    expect(reports.length).toBeGreaterThanOrEqual(3)
+    // Each report came within a stride of its interval: the last one is past 300 ms' worth of chunks.
+    expect(reports.at(-1)).toBeGreaterThan(300_000)
+  })
+
+  it('report each slow chunk on time', async () => {
+    const { ProgressTracker } = await import('../src/core/progress.ts')
+    let now = 0
+    const reports: number[] = []
+    const tracker = new ProgressTracker(
+      (p) => reports.push(p.loaded),
+      100,
+      () => now,
+    )
+    for (let i = 1; i <= 5; i++) {
+      now += 250
+      tracker.bytes(10)
+    }
+    expect(reports).toEqual([10, 20, 30, 40, 50])
+  })
+})

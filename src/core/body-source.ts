@@ -146,9 +146,11 @@ export class BodySource implements ChunkSource {
   #acceptRanges = false
   #completeAfterResume = false
   readonly #stopped = new AbortController()
+  readonly #maxBytes: number
 
   constructor(init: SourceInit) {
     this.#init = init
+    this.#maxBytes = init.maxBytes
     const { response } = init
     if (response.body === null)
       throw new TypeError(`The response from ${response.url} has no body to stream.`)
@@ -246,7 +248,8 @@ export class BodySource implements ChunkSource {
   readonly #fastResult = (
     result: ReadableStreamReadResult<Uint8Array>,
   ): Uint8Array | Promise<Uint8Array | undefined> => {
-    if (result.done || this.#init.signal?.aborted === true || this.#init.expired() !== undefined) {
+    // An abort (the user's, or the total timeout's through the same signal) sets `cancelled`: one check.
+    if (result.done || this.cancelled) {
       return this.#settleRead(result).then((chunk) => (chunk === CONTINUE ? this.#read() : chunk))
     }
     const chunk = result.value
@@ -372,7 +375,7 @@ export class BodySource implements ChunkSource {
     const n = chunk.length
     this.#sinceDecoder += n
     this.offset += n
-    if (this.offset > this.#init.maxBytes) {
+    if (this.offset > this.#maxBytes) {
       throw this.#fail(new LimitError('maxBytes', this.#init.maxBytes, `The body of ${this.#where}`))
     }
     if (this.#uncounted > 0) {

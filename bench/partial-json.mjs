@@ -213,7 +213,11 @@ const quadratic = ['partial-json', 'ai parsePartialJson']
 const plan = [
   ...['2 MiB', '4 MiB'].flatMap((size) => linear.map((name) => ({ name, size, input: inputs[size] }))),
   ...['sluice', ...quadratic].map((name) => ({ name, size: '256 KiB', input: inputs['256 KiB'] })),
-  ...['2 MiB in sections', '4 MiB in sections'].map((size) => ({ name: 'sluice', size, input: inputs[size] })),
+  ...['2 MiB in sections', '4 MiB in sections'].map((size) => ({
+    name: 'sluice',
+    size,
+    input: inputs[size],
+  })),
 ]
 
 // One untimed pass each, so the first measured round does not pay for JIT warm-up.

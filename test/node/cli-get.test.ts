@@ -301,6 +301,26 @@ describe('sluice get', () => {
     expect(quiet.stderr).toBe('')
   }, 30_000)
 
+  it('draws one progress bar redrawn in place when standard error is a terminal', async () => {
+    // `script` runs the CLI on a pseudo-terminal, as a person at a shell would; stdout goes to a file.
+    const output = join(dir, 'tty.bin')
+    const command = [process.execPath, cli, 'get', url('/file'), '-o', output]
+      .map((part) => `'${part}'`)
+      .join(' ')
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let screen = ''
+    child.stdout.on('data', (data: Buffer) => {
+      screen += data.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    // Redrawn in place: carriage return + erase line, a bar, the percent, and the total of the body.
+    expect(screen).toContain('\r\x1b[2K')
+    expect(screen).toMatch(/\d+(\.\d+)?\s?%/)
+    expect(screen).toContain('6.0 MiB')
+    expect((await stat(output)).size).toBe(6 * 1024 * 1024)
+  }, 30_000)
+
   it('exits 1 with a one-line reason on an HTTP error, and writes no file', async () => {
     const output = join(dir, 'missing.bin')
     const { code, stderr, stdout } = await get([url('/missing'), '-o', output]).exit

@@ -115,3 +115,37 @@ it('Stop cancels a running stream', { timeout: 60_000 }, async () => {
   await tokens.locator('button.stop').click()
   await waitForState('tokens', 'cancelled', 10_000)
 })
+
+it('resumes every panel after a cut and ends with exactly the uncut content', {
+  timeout: 120_000,
+}, async () => {
+  await page.goto(playground.url)
+  for (const name of ['tokens', 'report', 'document', 'binary']) {
+    await panel(name).locator('button.start').click()
+    // Cut once the panel is visibly under way, then let it resume.
+    await page.waitForFunction(
+      (fn) =>
+        (document.querySelector(`section[data-fn="${fn}"] .stats`)?.textContent ?? '').match(/^[1-9]/) !==
+        null,
+      name,
+    )
+    await panel(name).locator('button.cut').click()
+  }
+  let resumed = 0
+  for (const name of ['tokens', 'report', 'document', 'binary']) {
+    await waitForState(name, 'done', 90_000)
+    // A cut that landed after the body was complete needs no resume; every other one shows it.
+    const log = (await panel(name).locator('.failure').textContent()) ?? ''
+    if (log !== '') expect(log).toMatch(/Resumed at/)
+    if (log !== '') resumed++
+  }
+  // The slow streams are certainly still running when they are cut.
+  expect(resumed).toBeGreaterThanOrEqual(3)
+  expect(await panel('tokens').locator('.output').textContent()).toBe(ANSWER_TEXT)
+  expect(await panel('report').locator('.count').textContent()).toBe('100,000 rows')
+  expect(await panel('report').locator('tbody tr').last().locator('td').first().textContent()).toBe('100000')
+  expect(JSON.parse((await panel('document').locator('.tree').textContent()) ?? '')).toEqual(DOCUMENT)
+  const sha = createHash('sha256')
+  for (const chunk of binaryChunks(BINARY_BYTES)) sha.update(chunk)
+  expect(await panel('binary').locator('.sha256').textContent()).toBe(sha.digest('hex'))
+})

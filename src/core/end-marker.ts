@@ -1,3 +1,5 @@
+import { concatBytes } from './concat-bytes.ts'
+
 /** The response header with which a server announces the in-band end marker (see README, "Proving completion"). */
 export const END_MARKER_HEADER = 'x-sluice-end'
 
@@ -21,7 +23,7 @@ export class EndMarkerTrap {
 
   /** Bytes that are certainly not part of the marker; the rest is held. */
   push(chunk: Uint8Array): Uint8Array {
-    const all = this.#tail.length === 0 ? chunk : concat(this.#tail, chunk)
+    const all = this.#tail.length === 0 ? chunk : concatBytes([this.#tail, chunk])
     const start = markerCandidate(all)
     if (start === all.length) {
       this.#tail = EMPTY
@@ -63,14 +65,6 @@ export class EndMarkerTrap {
   get held(): number {
     return this.#tail.length
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }
 
 function latin1(bytes: Uint8Array): string {

@@ -1,5 +1,6 @@
 import type { ChunkSource } from './body-source.ts'
 import { collectJson } from './collect-json.ts'
+import { concatBytes } from './concat-bytes.ts'
 import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
 import { type BytesOptions, consumeBytes, iterateBytes } from './consumers/bytes.ts'
 import type { ConsumeContext, Limits } from './consumers/context.ts'
@@ -68,7 +69,7 @@ export class StreamResponse {
     this.ok = init.response.ok
     this.collect = {
       text: (options) => joinText(this.text(options)),
-      bytes: () => joinBytes(this.bytes(), init.limits.maxBytes),
+      bytes: () => joinBytes(this.bytes()),
       json: (schema) => collectJson(this.text(), schema),
     }
   }
@@ -274,18 +275,12 @@ async function joinText(consumer: AsyncIterable<string>): Promise<string> {
   return text
 }
 
-async function joinBytes(consumer: AsyncIterable<Uint8Array>, _maxBytes: number): Promise<Uint8Array> {
+async function joinBytes(consumer: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   let length = 0
   for await (const part of consumer) {
     parts.push(part)
     length += part.length
   }
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
+  return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts, length)
 }

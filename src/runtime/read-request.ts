@@ -1,3 +1,4 @@
+import { concatBytes } from '../core/concat-bytes.ts'
 import type { EventInput } from './event.ts'
 
 /**
@@ -36,11 +37,5 @@ async function readBody(
     }
     chunks.push(value)
   }
-  const body = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.length
-  }
-  return body
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks, length)
 }

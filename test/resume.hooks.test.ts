@@ -1,0 +1,69 @@
+/**
+ * A reconnect goes through the same ky instance as the first request: its hooks (auth refresh, signing) run
+ * for every reconnect too.
+ */
+import ky from 'ky'
+import { expect, it } from 'vitest'
+import { createClient, sluice } from '../src/index.ts'
+import { bodyOf, collect } from './support/streams.ts'
+
+const BODY = 'one\ntwo\nthree\nfour\n'
+
+/** A server that drops the first answer after 8 bytes and honours Range after that; it records each request. */
+function server(seen: Request[]): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    seen.push(request)
+    const range = /^bytes=(\d+)-$/.exec(request.headers.get('range') ?? '')
+    const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
+    if (seen.length === 1) {
+      return new Response(bodyOf([BODY.slice(0, 8)], { error: new TypeError('terminated') }).stream, {
+        headers,
+      })
+    }
+    const start = range ? Number(range[1]) : 0
+    return new Response(BODY.slice(start), {
+      status: range ? 206 : 200,
+      headers: { ...headers, 'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}` },
+    })
+  }) as typeof fetch
+}
+
+it("runs the ky instance's hooks again for a reconnect, so a refreshed token signs it", async () => {
+  const seen: Request[] = []
+  let token = 0
+  const api = createClient({
+    ky: ky.create({
+      hooks: {
+        beforeRequest: [({ request }) => void request.headers.set('authorization', `Bearer ${++token}`)],
+      },
+    }),
+    fetch: server(seen),
+    retry: 0,
+    resume: { backoff: { initial: 1, jitter: 0 } },
+  })
+  const res = await api('https://fn.test/lines')
+  expect(await collect(res.lines())).toEqual(['one', 'two', 'three', 'four'])
+  expect(seen.map((request) => request.headers.get('authorization'))).toEqual(['Bearer 1', 'Bearer 2'])
+  expect(seen[1]?.headers.get('range')).toBe('bytes=8-')
+})
+
+it('keeps the request options (method, headers, search params) on a reconnect', async () => {
+  const seen: Request[] = []
+  const res = await sluice('https://fn.test/lines', {
+    method: 'POST',
+    json: { month: '2026-10' },
+    headers: { 'x-app': 'demo' },
+    searchParams: { region: 'eu' },
+    fetch: server(seen),
+    retry: 0,
+    resume: { backoff: { initial: 1, jitter: 0 } },
+  })
+  expect(await collect(res.lines())).toEqual(['one', 'two', 'three', 'four'])
+  expect(seen).toHaveLength(2)
+  const again = seen[1]!
+  expect(again.method).toBe('POST')
+  expect(again.headers.get('x-app')).toBe('demo')
+  expect(new URL(again.url).searchParams.get('region')).toBe('eu')
+  expect(await again.json()).toEqual({ month: '2026-10' })
+})

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ANSWER_TEXT, REPORT_ROWS, reportRow } from '../../playground/functions/data.ts'
+import { type Playground, startPlayground } from '../../playground/server.ts'
+
+// The Node script examples beside the playground, run as a user runs them: a separate process, against the
+// playground's functions.
+const script = (name: string) => fileURLToPath(new URL(`../../playground/node/${name}`, import.meta.url))
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (data: Buffer) => {
+    stdout += data.toString()
+  })
+  child.stderr.on('data', (data: Buffer) => {
+    stderr += data.toString()
+  })
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
+}
+
+describe('the Node script examples', () => {
+  let playground: Playground
+  let dir: string
+  beforeAll(async () => {
+    playground = await startPlayground({ port: 0, pace: 0, binaryBytes: 1_000_000, log: false })
+    dir = await mkdtemp(join(tmpdir(), 'sluice-scripts-'))
+  })
+  afterAll(async () => {
+    await playground.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('report-to-file writes the whole report, with progress on standard error', async () => {
+    const out = join(dir, 'report.ndjson')
+    const result = await run([script('report-to-file.ts'), `${playground.url}fn/report`, '--out', out])
+    expect(result.code).toBe(0)
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n')
+    expect(lines).toHaveLength(REPORT_ROWS)
+    expect(JSON.parse(lines.at(-1)!)).toEqual(reportRow(REPORT_ROWS))
+    expect(result.stderr).toMatch(/MiB/)
+  }, 60_000)
+
+  it('tokens prints the answer as it streams', async () => {
+    const result = await run([script('tokens.ts'), `${playground.url}fn/tokens`])
+    expect(result.code).toBe(0)
+    expect(result.stdout.trimEnd()).toBe(ANSWER_TEXT)
+  }, 60_000)
+})

@@ -84,6 +84,21 @@ export const bytes = {
     for await (const chunk of response.body) n += chunk.length
     return n
   },
+  // Not a consumer: the ceiling for any wrapper that looks at each chunk — one .then per chunk over the stream's
+  // own iterator, counting bytes and nothing else.
+  'ceiling: one .then per chunk': async (response) => {
+    const inner = response.body.values()
+    let n = 0
+    const count = (result) => {
+      if (!result.done) n += result.value.length
+      return result
+    }
+    const wrapped = { next: () => inner.next().then(count), [Symbol.asyncIterator]: () => wrapped }
+    for await (const _ of wrapped) {
+      // the consumer's work would go here
+    }
+    return n
+  },
   'TransformStream layer': async (response) => {
     let n = 0
     for await (const chunk of response.body.pipeThrough(new TransformStream())) n += chunk.length

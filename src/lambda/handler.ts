@@ -1,3 +1,4 @@
+import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
 import type { BytesOptions, BytesSource } from './bytes.ts'
 import { streamBytes } from './bytes.ts'
 import type { NdjsonOptions } from './ndjson.ts'
@@ -29,8 +30,11 @@ export type SluiceResponse =
  * export const handler = sluiceHandler(respond, { awslambda: fakeRuntime })
  */
 export interface SluiceHandlerOptions {
-  /** The runtime object to use. Default: the `awslambda` global. */
-  awslambda?: Awslambda
+  /**
+   * The runtime object to use: the Lambda runtime's, or the `awslambda` of `sluice/mock` (whose streams are Node
+   * `Writable`s when it runs in Node). Default: the `awslambda` global.
+   */
+  awslambda?: Awslambda | PortableAwslambda
   /** The response stream's buffer in bytes, passed to `streamifyResponse`. Default: the runtime's (16 KiB). */
   highWaterMark?: number
 }
@@ -52,7 +56,8 @@ export function sluiceHandler(
   respond: (event: LambdaFunctionUrlEvent, context: Context) => SluiceResponse | Promise<SluiceResponse>,
   options: SluiceHandlerOptions = {},
 ): StreamingHandler {
-  const lambda = resolveAwsLambda(options.awslambda, 'sluiceHandler')
+  // sluice/mock's portable type describes a stream that, in Node, is a real Writable: the one the helpers need.
+  const lambda = resolveAwsLambda(options.awslambda as Awslambda | undefined, 'sluiceHandler')
   const handler: StreamingHandler = async (event, responseStream, context) => {
     const response = await respond(event, context)
     const fill = { request: event, awslambda: lambda }

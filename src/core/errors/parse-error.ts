@@ -5,7 +5,7 @@ export type ParseErrorType = 'json' | 'ndjson' | 'sse' | 'utf8'
 
 /** Where in the body a parse failure happened. */
 export interface ParsePosition {
-  /** 1-based line number in the body. */
+  /** 1-based line number in the body; 0 where the consumer does not count lines (`text()`, `events()` data). */
   line: number
   /** Byte offset in the body where the offending line (or byte) starts. */
   offset: number

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { mockStream } from '../src/mock/mock-stream.ts'
+import { readUntilError } from './support/streams.ts'
 
 const encoder = new TextEncoder()
 const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
@@ -9,21 +10,6 @@ async function chunksOf(response: Response): Promise<string[]> {
   const chunks: string[] = []
   for await (const chunk of response.body!) chunks.push(decode(chunk))
   return chunks
-}
-
-/** Reads a body until it fails: the text that arrived before, and the error. */
-async function readUntilError(response: Response): Promise<{ text: string; error: unknown }> {
-  const reader = response.body!.getReader()
-  let text = ''
-  for (;;) {
-    try {
-      const { done, value } = await reader.read()
-      if (done) return { text, error: undefined }
-      text += decode(value)
-    } catch (error) {
-      return { text, error }
-    }
-  }
 }
 
 /** Lets pending pulls, microtasks and zero-delay timers run. */

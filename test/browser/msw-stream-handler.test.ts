@@ -1,6 +1,7 @@
 import { setupWorker } from 'msw/browser'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { readUntilError } from '../support/streams.ts'
 
 // streamHandler behind msw's service worker in Chromium, read with the page's real fetch. The worker script is
 // served by msw's Vite plugin (vitest.config.ts, chromium project).
@@ -8,21 +9,6 @@ const worker = setupWorker()
 let started = false
 const url = `${location.origin}/sluice-mock/stream`
 const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
-
-/** Reads a body until it fails: the text that arrived before, and the error. */
-async function readUntilError(response: Response): Promise<{ text: string; error: unknown }> {
-  const reader = response.body!.getReader()
-  let text = ''
-  for (;;) {
-    try {
-      const { done, value } = await reader.read()
-      if (done) return { text, error: undefined }
-      text += decode(value)
-    } catch (error) {
-      return { text, error }
-    }
-  }
-}
 
 beforeAll(async () => {
   // Vitest's own module requests pass through the worker too, so unhandled requests must go to the network.

@@ -1,26 +1,12 @@
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { readUntilError } from '../support/streams.ts'
 
 // streamHandler under msw/node, read with Node's real fetch: what a client sees over (mocked) HTTP.
 const server = setupServer()
 const url = 'https://fn.test/stream'
 const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
-
-/** Reads a body until it fails: the text that arrived before, and the error. */
-async function readUntilError(response: Response): Promise<{ text: string; error: unknown }> {
-  const reader = response.body!.getReader()
-  let text = ''
-  for (;;) {
-    try {
-      const { done, value } = await reader.read()
-      if (done) return { text, error: undefined }
-      text += decode(value)
-    } catch (error) {
-      return { text, error }
-    }
-  }
-}
 
 beforeAll(() => {
   server.listen({ onUnhandledFrame: 'error' })

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertFreshDist, root } from '../support/dist.ts'
+import { runProcess } from '../support/run-process.ts'
 
 // The package as users get it: `npm pack` of the built dist/, installed from its tarball into a fresh project,
 // then imported by a Node script, type-checked by tsc under two module resolutions, and bundled for a browser
@@ -26,24 +26,9 @@ interface Run {
 }
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    child.on('error', (error) => reject(new Error(`could not start ${command}: ${error.message}`)))
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : null), stdout, stderr }))
-  })
+  return runProcess(command, args, { cwd, env: { npm_config_update_notifier: 'false' }, timeoutMs }).then(
+    ({ code, signal, stdout, stderr }) => ({ code: code ?? (signal ? 128 : null), stdout, stderr }),
+  )
 }
 
 /** Runs a command and fails with its output unless it exits 0. */

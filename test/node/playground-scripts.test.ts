@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,23 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ANSWER_TEXT, REPORT_ROWS, reportRow } from '../../playground/functions/data.ts'
 import { type Playground, startPlayground } from '../../playground/server.ts'
+import { runProcess } from '../support/run-process.ts'
 
 // The Node script examples beside the playground, run as a user runs them: a separate process, against the
 // playground's functions.
 const script = (name: string) => fileURLToPath(new URL(`../../playground/node/${name}`, import.meta.url))
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString()
-  })
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString()
-  })
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })))
-}
+const run = (args: string[]) => runProcess(process.execPath, args)
 
 describe('the Node script examples', () => {
   let playground: Playground

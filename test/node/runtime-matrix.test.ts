@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cases, runCases, type SmokeReport } from '../smoke/cases.mjs'
 import { type SmokeServer, startSmokeServer } from '../smoke/server.ts'
 import { assertFreshDist, root } from '../support/dist.ts'
+import { type ProcessRun, runProcess } from '../support/run-process.ts'
 
 // The runtime matrix: the smoke cases of test/smoke/cases.mjs, over the BUILT package (dist/), in every runtime
 // sluice claims beyond the vitest projects: Node 22 (the lowest supported), Deno, Bun (test/smoke/smoke.mjs),
@@ -27,12 +27,7 @@ afterAll(async () => {
   await server?.close()
 })
 
-interface Run {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
+type Run = ProcessRun
 
 function run(
   command: string,
@@ -40,24 +35,7 @@ function run(
   env: Record<string, string> = {},
   timeoutMs = 45_000,
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    child.on('error', (error) => reject(new Error(`could not start ${command}: ${error.message}`)))
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
+  return runProcess(command, args, { cwd: root, env, timeoutMs })
 }
 
 function parseReport(label: string, result: Run): SmokeReport {

@@ -69,3 +69,19 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) out.push(item)
   return out
 }
+
+/** Reads a body until it fails: the text that arrived before, and the error (undefined after a clean end). */
+export async function readUntilError(response: Response): Promise<{ text: string; error: unknown }> {
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  for (;;) {
+    try {
+      const { done, value } = await reader.read()
+      if (done) return { text, error: undefined }
+      text += decoder.decode(value, { stream: true })
+    } catch (error) {
+      return { text, error }
+    }
+  }
+}

@@ -9,7 +9,7 @@ import { chunk, ndjsonBody, responseOf, sseBody } from './inputs.mjs'
 const MiB = 1024 * 1024
 const quick = process.argv.includes('--quick')
 const SIZE = (quick ? 8 : 64) * MiB
-const ROUNDS = quick ? 2 : 5
+const ROUNDS = quick ? 2 : 7
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -24,8 +24,9 @@ async function race(title, impls, baseline, inputs, repeat = 1) {
       const order = Object.keys(impls)
       if (round % 2) order.reverse()
       const roundTimes = {}
+      // No forced gc() between runs: at these speeds (a 1 GiB bytes() pass takes about 20 ms) a collection
+      // just before a run made its timing swing 2× from round to round; interleaving keeps the heap fair.
       for (const name of order) {
-        globalThis.gc?.()
         const start = performance.now()
         checks[name] = await impls[name](responseOf(chunks, repeat))
         roundTimes[name] = performance.now() - start

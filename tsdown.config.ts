@@ -7,6 +7,7 @@ export default defineConfig({
     'mock-stream': 'src/mock/stream.ts',
     lambda: 'src/lambda/index.ts',
     dev: 'src/dev/index.ts',
+    'partial-json': 'src/partial-json.ts',
     react: 'src/react/index.ts',
     cli: 'src/cli/index.ts',
   },

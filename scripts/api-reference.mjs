@@ -13,6 +13,7 @@ const entries = [
   ['sluice/mock/stream', 'src/mock/stream.ts'],
   ['sluice/lambda', 'src/lambda/index.ts'],
   ['sluice/dev', 'src/dev/index.ts'],
+  ['sluice/partial-json', 'src/partial-json.ts'],
   ['sluice/react', 'src/react/index.ts'],
 ]
 const BEGIN = '<!-- api-index:begin -->'

@@ -9,13 +9,8 @@ export type { LinesOptions } from './core/consumers/lines.ts'
 export type { NdjsonOptions } from './core/consumers/ndjson.ts'
 export type { OnInvalid } from './core/consumers/on-invalid.ts'
 export type { TextOptions } from './core/consumers/text.ts'
-export {
-  createPartialJsonParser,
-  type DeepPartial,
-  type JsonPathSegment,
-  type PartialJsonOptions,
-  type PartialJsonParser,
-} from './core/decoders/partial-json.ts'
+// The parser itself is `sluice/partial-json`: json() loads it on first use, so the core does not carry it.
+export type { DeepPartial, JsonPathSegment } from './core/decoders/partial-json-types.ts'
 export type { ServerSentEvent } from './core/decoders/sse.ts'
 export { END_MARKER_HEADER, endMarkerLine } from './core/end-marker.ts'
 export {

@@ -1,13 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { isLimitError, LimitError } from '../src/core/errors/limit-error.ts'
+import { isParseError, ParseError } from '../src/core/errors/parse-error.ts'
 import {
   createPartialJsonParser,
   type DeepPartial,
   type JsonPathSegment,
   type PartialJsonParser,
-} from '../src/core/decoders/partial-json.ts'
-import { isLimitError, LimitError } from '../src/core/errors/limit-error.ts'
-import { isParseError, ParseError } from '../src/core/errors/parse-error.ts'
+} from '../src/partial-json.ts'
 
 // ---- helpers ----
 

@@ -1,6 +1,6 @@
 import type { JsonConsumer } from './consumer.ts'
 import type { EventsOptions } from './consumers/events.ts'
-import type { JsonPathSegment } from './decoders/partial-json.ts'
+import type { JsonPathSegment } from './decoders/partial-json-types.ts'
 import type { Progress } from './progress.ts'
 import type {
   ExactStoreOptions,

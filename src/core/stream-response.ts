@@ -9,7 +9,7 @@ import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumer
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
 import { consumeText, type TextOptions } from './consumers/text.ts'
-import type { DeepPartial } from './decoders/partial-json.ts'
+import type { DeepPartial } from './decoders/partial-json-types.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'

@@ -53,6 +53,7 @@ const nodeProgram = `
 import { fromResponse, isHTTPError, sluice } from 'sluice'
 import { awslambda, mockStream } from 'sluice/mock'
 import { mockStream as mockStreamAlone } from 'sluice/mock/stream'
+import { createPartialJsonParser } from 'sluice/partial-json'
 import { sluiceHandler } from 'sluice/lambda'
 import { serve } from 'sluice/dev'
 import { z } from 'zod'
@@ -76,9 +77,14 @@ try {
   const mocked = await fromResponse(mockStream(['a\\n', 'b\\n']))
   const lines = await Array.fromAsync(mocked.lines())
   const alone = await fromResponse(mockStreamAlone(['x', 'y']))
+  const parser = createPartialJsonParser()
+  parser.push('{"a":[1,')
+  const partial = parser.snapshot
+  // json() loads the same parser lazily, from its own chunk of dist/.
+  const doc = await (await fromResponse(mockStreamAlone(['{"b":', '"c"}']))).json().final
   console.log(JSON.stringify({
     node: process.versions.node, count, status: res.status, state: res.progress.state, httpError, lines,
-    text: await alone.collect.text(),
+    text: await alone.collect.text(), partial, doc,
   }))
 } finally {
   await server.close()
@@ -93,6 +99,7 @@ import {
 } from 'sluice'
 import { functionUrl, mockStream, streamHandler } from 'sluice/mock'
 import { mockStream as mockStreamAlone } from 'sluice/mock/stream'
+import { createPartialJsonParser, type PartialJsonParser } from 'sluice/partial-json'
 import { sluiceHandler, streamNdjson, type LambdaFunctionUrlEvent } from 'sluice/lambda'
 import { serve, type DevServer } from 'sluice/dev'
 import { z } from 'zod'
@@ -113,6 +120,11 @@ export async function use(url: string): Promise<number> {
     void p
   }
   const final: Row = await doc.final
+  const parser: PartialJsonParser<Row> = createPartialJsonParser<Row>()
+  const snapshot: DeepPartial<Row> | undefined = parser.snapshot
+  // @ts-expect-error a partial row's id may be missing, so it is not a number
+  const id: number = parser.snapshot!.id
+  void [snapshot, id]
   const api = createClient({ timeout: 5000 }).extend({ idleTimeout: 100 })
   const wrapped = await fromResponse(mockStream(['x']))
   const alone = await fromResponse(mockStreamAlone(['y']))
@@ -144,7 +156,8 @@ import * as mockStreamOnly from 'sluice/mock/stream'
 
 const res = await core.fromResponse(mockStreamOnly.mockStream(['{"n":1}\\n', '{"n":2}\\n']))
 const rows = await Array.fromAsync(res.ndjson())
-document.getElementById('out')!.textContent = JSON.stringify({ rows, core: Object.keys(core), mock: Object.keys(mock) })
+const doc = await (await core.fromResponse(mockStreamOnly.mockStream(['{"a":', '1}']))).json().final
+document.getElementById('out')!.textContent = JSON.stringify({ rows, doc, core: Object.keys(core), mock: Object.keys(mock) })
 `
 
 function tsconfig(moduleResolution: 'bundler' | 'nodenext'): string {
@@ -213,7 +226,7 @@ describe('the packed package, installed in a fresh project', () => {
     expect(paths).toContain('package.json')
     expect(paths).toContain('README.md')
     expect(paths).toContain('LICENSE')
-    for (const entry of ['index', 'mock', 'mock-stream', 'lambda', 'dev', 'cli']) {
+    for (const entry of ['index', 'mock', 'mock-stream', 'partial-json', 'lambda', 'dev', 'react', 'cli']) {
       expect(paths).toContain(`dist/${entry}.js`)
       expect(paths).toContain(`dist/${entry}.d.ts`)
     }
@@ -226,7 +239,7 @@ describe('the packed package, installed in a fresh project', () => {
     ['Node 24', process.execPath],
     ['Node 22', join(root, 'test/smoke/node22/node_modules/.bin/node')],
   ])(
-    'a Node script imports sluice, sluice/mock, sluice/lambda and sluice/dev and streams (%s)',
+    'a Node script imports sluice, sluice/mock, sluice/partial-json, sluice/lambda and sluice/dev and streams (%s)',
     async (label, node) => {
       if (!existsSync(node)) throw new Error(`${label} is missing at ${node}: run \`npm ci\``)
       const { stdout } = await ok(node, ['run.mjs'], app)
@@ -239,6 +252,8 @@ describe('the packed package, installed in a fresh project', () => {
         httpError: true,
         lines: ['a', 'b'],
         text: 'xy',
+        partial: { a: [1] },
+        doc: { b: 'c' },
       })
     },
   )
@@ -282,6 +297,13 @@ describe('the packed package, installed in a fresh project', () => {
       )
       expect(found, `${file} imports Node built-ins`).toEqual([])
     }
+    // json()'s parser is loaded on first use: the bundler puts it in a chunk of its own, not in the app's.
+    const parserMessage = 'The JSON document ended before it was complete'
+    const withParser = js.filter((file) => readFileSync(join(assets, file), 'utf8').includes(parserMessage))
+    expect(withParser).toHaveLength(1)
+    const entryChunk = readFileSync(join(app, 'out/index.html'), 'utf8').match(/assets\/([\w.-]+\.js)/)?.[1]
+    expect(entryChunk).toBeDefined()
+    expect(withParser).not.toContain(entryChunk)
   })
 })
 

@@ -20,10 +20,6 @@ export interface ConsumeContext {
 }
 
 /**
- * Settles the progress state and the connection when a consumer stops: `done` after a proven end, `error`
- * when it threw, `cancelled` when the caller broke out early — in which case the body is cancelled, once.
- */
-/**
  * Ends a consumer whose source was stopped under it: quietly after `cancel()` or `detach()`, with the abort
  * reason after the user's signal aborted.
  */
@@ -32,6 +28,10 @@ export function halt(source: ChunkSource): undefined {
   return undefined
 }
 
+/**
+ * Settles the progress state and the connection when a consumer stops: `done` after a proven end, `error`
+ * when it threw, `cancelled` when the caller broke out early — in which case the body is cancelled, once.
+ */
 export async function settle(
   context: ConsumeContext,
   outcome: 'done' | 'error' | 'cancelled',

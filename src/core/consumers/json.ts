@@ -1,4 +1,4 @@
-import { createPartialJsonParser, type DeepPartial } from '../decoders/partial-json.ts'
+import type { DeepPartial } from '../decoders/partial-json-types.ts'
 import { Utf8Decoder } from '../decoders/utf8.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
@@ -37,6 +37,16 @@ export async function* consumeJson<T>(
   const utf8 = new Utf8Decoder(false)
   let text = ''
   let chars = 0
+  // Loaded on first use: the parser is the largest piece of sluice, and most responses never call json().
+  let createPartialJsonParser: typeof import('../decoders/partial-json.ts').createPartialJsonParser
+  try {
+    ;({ createPartialJsonParser } = await import('../decoders/partial-json.ts'))
+  } catch (error) {
+    // A chunk that cannot load (offline, a bad deploy) fails the document like any other error.
+    onFinal({ error })
+    await settle(context, 'error')
+    throw error
+  }
   const parser = createPartialJsonParser<unknown>({
     maxBytes: context.limits.maxBytes === Number.POSITIVE_INFINITY ? undefined : context.limits.maxBytes,
     maxDepth: options.maxDepth,

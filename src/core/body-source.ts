@@ -102,6 +102,10 @@ const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
     signal?.addEventListener('abort', abort, { once: true })
   })
 
+/** A body with nothing in it, for a resume that has nothing left to read. */
+const EMPTY_BODY = (): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
+
 /**
  * The logical body: reads the current response on the hot path — a plain reader loop, no stream layers —
  * counting bytes for progress, enforcing `maxBytes` and the idle timeout, and proving completion (a body that
@@ -152,11 +156,15 @@ export class BodySource implements ChunkSource {
     this.#init = init
     this.#maxBytes = init.maxBytes
     const { response } = init
-    if (response.body === null)
-      throw new TypeError(`The response from ${response.url} has no body to stream.`)
+    // A checkpoint taken after the last unit resumes into a 416 that proves the body complete: nothing is left
+    // to read, and that answer's own body (null, or an error page) is not the stream's.
+    const complete = init.resumed?.acceptance.kind === 'complete'
+    if (response.body === null && !complete)
+      throw new TypeError(`The response from ${response.url || 'the server'} has no body to stream.`)
     if (response.bodyUsed) throw new TypeError('The response body was already read; pass a fresh Response.')
     this.#response = response
-    this.#reader = response.body.getReader()
+    if (complete) response.body?.cancel().catch(() => {})
+    this.#reader = (complete || response.body === null ? EMPTY_BODY() : response.body).getReader()
     this.#connection = init.connection
     this.#where = response.url || init.request?.url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined

@@ -109,6 +109,29 @@ describe('a record that fails the schema', () => {
     expect(items).toHaveLength(1)
     expect(isParseError(error) && error.type).toBe('sse')
   })
+
+  it('in events({ json: true }), the ParseError gives the line that ended the event and the offset where its block starts, under any chunking and line endings', async () => {
+    // Lines: 1 comment (CRLF), 2 id, 3 data, 4 blank (CR CR: a lone CR ends a line in SSE), 5 blank, 6 "data: é",
+    // 7 "data: {oops" (LF), 8 blank. The bad event ends at line 8; its block starts at line 6.
+    const head = ': hello\r\nid: 1\ndata: {"id":1}\r\r\r'
+    const text = `${head}data: é\ndata: {oops\n\ndata: 2\n\n`
+    const bytes = encode(text)
+    for (const [label, chunks] of chunkings(bytes)) {
+      const { items, error } = await drain((await open(chunks)).events({ json: true }))
+      expect(
+        items.map((e) => e.data),
+        label,
+      ).toEqual([{ id: 1 }])
+      const { type, line, offset, excerpt } = error as ParseError
+      expect({ type, line, offset, excerpt }, label).toEqual({
+        type: 'sse',
+        line: 8,
+        offset: encode(head).length,
+        excerpt: 'é\n{oops',
+      })
+      expect((error as Error).message, label).toContain(`line 8, byte ${encode(head).length}`)
+    }
+  })
 })
 
 describe('invalid UTF-8', () => {
@@ -119,12 +142,16 @@ describe('invalid UTF-8', () => {
   ])
   const badAt = encode('fine\nstill é fine\nbad ').length
 
-  it('with text({ fatal: true }) is a ParseError of type utf8 at the bad byte, under any chunking', async () => {
+  it('with text({ fatal: true }) is a ParseError of type utf8 at the bad byte and its line, under any chunking', async () => {
     for (const [label, chunks] of chunkings(bytes)) {
       const { items, error } = await drain((await open(chunks)).text({ fatal: true }))
-      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+      expect(
+        isParseError(error) && { type: error.type, offset: error.offset, line: error.line },
+        label,
+      ).toEqual({
         type: 'utf8',
         offset: badAt,
+        line: 3,
       })
       expect(items.join(''), label).toBe(new TextDecoder().decode(bytes.subarray(0, badAt)))
     }
@@ -134,9 +161,25 @@ describe('invalid UTF-8', () => {
     for (const [label, chunks] of chunkings(bytes)) {
       const { items, error } = await drain((await open(chunks)).lines({ fatal: true }))
       expect(items, label).toEqual(['fine', 'still é fine'])
-      expect(isParseError(error) && { type: error.type, offset: error.offset }, label).toEqual({
+      expect(
+        isParseError(error) && { type: error.type, offset: error.offset, line: error.line },
+        label,
+      ).toEqual({
         type: 'utf8',
         offset: badAt,
+        line: 3,
+      })
+    }
+  })
+
+  it('cut short at the end of the body is a ParseError at the line it is on', async () => {
+    const cut = concatBytes([encode('a\r\nb\nc'), Uint8Array.of(0xe2, 0x82)])
+    for (const [label, chunks] of chunkings(cut)) {
+      const { items, error } = await drain((await open(chunks)).text({ fatal: true }))
+      expect(items.join(''), label).toBe('a\r\nb\nc')
+      expect(isParseError(error) && { line: error.line, offset: error.offset }, label).toEqual({
+        line: 3,
+        offset: 6,
       })
     }
   })

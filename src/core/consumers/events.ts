@@ -25,7 +25,10 @@ export async function* consumeEvents<T>(
   context: ConsumeContext,
   options: EventsOptions<StandardSchemaV1 | undefined> = {},
 ): AsyncGenerator<ServerSentEvent<T>, void, undefined> {
-  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes })
+  const { schema, until, onInvalid } = options
+  const parse = options.json === true || schema !== undefined
+  // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
+  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes, countLines: parse })
   const { source, progress } = context
   // Events of the current batch not yet delivered: a checkpoint taken in the loop body with some left lands
   // right after the last delivered one. The id is the one of the last event delivered, not parsed.
@@ -43,8 +46,6 @@ export async function* consumeEvents<T>(
     retryMs: () => decoder.retry,
     lastItem: () => last,
   })
-  const { schema, until, onInvalid } = options
-  const parse = options.json === true || schema !== undefined
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
   let index = 0
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
@@ -77,7 +78,12 @@ export async function* consumeEvents<T>(
           data = JSON.parse(event.data)
         } catch (cause) {
           const reason = cause instanceof Error ? cause.message : String(cause)
-          const position = { line: 0, offset: decoder.offset, excerpt: excerptOf(event.data) }
+          const n = events.length - left
+          const position = {
+            line: decoder.lineOf(n),
+            offset: decoder.blockStart(n),
+            excerpt: excerptOf(event.data),
+          }
           skipInvalid(
             onInvalid,
             new ParseError('sse', `Event ${index} has data that is not JSON (${reason})`, position, {

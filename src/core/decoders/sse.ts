@@ -43,9 +43,21 @@ export class SseDecoder {
   /** Decoded text since `committed`, and the last batch's text since `previousCommitted` (for `committedAfter`). */
   #pending = ''
   #batch = ''
+  /** The last two characters decoded: where a blank line split across chunks began. */
+  #tail = ''
+  // Line bookkeeping, only with `countLines` (error messages): line terminators in all text fed, before
+  // `committed`, and before the last batch; whether the text so far ends in a CR whose LF may follow.
+  readonly #countLines: boolean
+  #lines = 0
+  #endsInCR = false
+  #committedLines = 0
+  #committedAfterCR = false
+  #batchLines = 0
+  #batchAfterCR = false
 
-  constructor(options: { maxEventBytes: number }) {
+  constructor(options: { maxEventBytes: number; countLines?: boolean }) {
     this.#maxEventBytes = options.maxEventBytes
+    this.#countLines = options.countLines ?? false
     this.#utf8 = new Utf8Decoder(false)
     this.#parser = createParser({
       maxBufferSize: options.maxEventBytes,
@@ -96,6 +108,13 @@ export class SseDecoder {
     this.previousCommitted = 0
     this.#pending = ''
     this.#batch = ''
+    this.#tail = ''
+    this.#lines = 0
+    this.#endsInCR = false
+    this.#committedLines = 0
+    this.#committedAfterCR = false
+    this.#batchLines = 0
+    this.#batchAfterCR = false
   }
 
   /**
@@ -103,6 +122,35 @@ export class SseDecoder {
    * part of the batch was delivered. Rare, so it re-parses the batch's text rather than tracking every event.
    */
   committedAfter(n: number): number {
+    const found = this.#findInBatch(n)
+    return found === undefined
+      ? this.committed
+      : this.previousCommitted + ENCODER.encode(this.#batch.slice(0, found.at)).length
+  }
+
+  /**
+   * Byte offset where the block of the `n`-th event (1-based) of the last batch begins: after the event before
+   * it and any blank lines that followed that one, so the same under any chunking. For error messages.
+   */
+  blockStart(n: number): number {
+    const text = this.#batch
+    let at = n > 1 ? (this.#findInBatch(n - 1)?.at ?? 0) : 0
+    while (at < text.length && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) at++
+    return this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
+  }
+
+  /**
+   * 1-based line number of the blank line that ended the `n`-th event (1-based) of the last batch; 0 when the
+   * decoder was not asked to count lines. Rare (error messages only), so it re-parses the batch.
+   */
+  lineOf(n: number): number {
+    if (!this.#countLines) return 0
+    const found = this.#findInBatch(n)
+    return found === undefined ? this.#committedLines : this.#batchLines + found.lines
+  }
+
+  /** Where in the last batch's text the `n`-th event ends, and how many line terminators lead up to there. */
+  #findInBatch(n: number): { at: number; lines: number } | undefined {
     const text = this.#batch
     let count = 0
     const parser = createParser({
@@ -112,44 +160,79 @@ export class SseDecoder {
     })
     const eol = /\r\n|\r|\n/g
     let at = 0
+    let lines = 0
     for (let m = eol.exec(text); m !== null && count < n; m = eol.exec(text)) {
       const next = m.index + m[0].length
       parser.feed(text.slice(at, next))
       at = next
+      // An LF that completes a CR of the text before the batch ends no line of its own.
+      if (!(m.index === 0 && m[0] === '\n' && this.#batchAfterCR)) lines++
     }
-    return count < n ? this.committed : this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
+    return count < n ? undefined : { at, lines }
   }
 
   #feed(text: string): ServerSentEvent[] {
     if (text === '') return EMPTY
+    const afterCR = this.#endsInCR
+    if (this.#countLines) {
+      this.#lines += countLineEnds(text, afterCR)
+      this.#endsInCR = text.charCodeAt(text.length - 1) === 13
+    }
     this.#parser.feed(text)
     if (this.#overflow) {
       throw new LimitError('maxEventBytes', this.#maxEventBytes, `An event ending near byte ${this.offset}`)
     }
     this.previousCommitted = this.committed
+    // The blank line that dispatched may have begun in the text before: its last two characters tell.
+    const tail = this.#tail
+    this.#tail = text.length >= 2 ? text.slice(-2) : (tail + text).slice(-2)
     const batch = this.#pending === '' ? text : this.#pending + text
     if (this.#out.length === 0) {
       this.#pending = batch
       return EMPTY
     }
-    const end = lastBlankLineEnd(text)
+    const end = lastBlankLineEnd(text, tail)
     this.committed = end === -1 ? this.#utf8.offsetBefore(text) : this.#utf8.offsetBefore(text.slice(end))
     this.#batch = batch
     this.#pending = end === -1 ? text : text.slice(end)
+    if (this.#countLines) {
+      this.#batchLines = this.#committedLines
+      this.#batchAfterCR = this.#committedAfterCR
+      // Pending text cut after a terminator of this text shares none; pending text that is all of this text
+      // may start with the LF of a CR before it.
+      const pendingAfterCR = end === -1 ? afterCR : this.#pending === '' && this.#endsInCR
+      this.#committedAfterCR = pendingAfterCR
+      this.#committedLines = this.#lines - countLineEnds(this.#pending, end === -1 && afterCR)
+    }
     const events = this.#out
     this.#out = []
     return events
   }
 }
 
-/** Index just after the last blank line (the end of a dispatching block) in `text`, or -1. */
-function lastBlankLineEnd(text: string): number {
-  for (let i = text.length - 1; i > 0; i--) {
-    const c = text.charCodeAt(i)
+/** Line terminators in `text` (CRLF counts once); `afterCR`: a leading LF completes a CR before `text`. */
+function countLineEnds(text: string, afterCR: boolean): number {
+  let n = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  for (let i = text.indexOf('\r'); i !== -1; i = text.indexOf('\r', i + 1)) {
+    if (text.charCodeAt(i + 1) !== 10) n++
+  }
+  return afterCR && text.charCodeAt(0) === 10 ? n - 1 : n
+}
+
+/**
+ * Index just after the last blank line (the end of a dispatching block) in `text`, or -1; `tail` is the text
+ * just before `text` (its last two characters), where that blank line or its CR may have begun.
+ */
+function lastBlankLineEnd(text: string, tail: string): number {
+  // Indexes below 0 read `tail`; no concatenation, which would copy the chunk.
+  const at = (i: number): number => (i >= 0 ? text.charCodeAt(i) : tail.charCodeAt(tail.length + i))
+  for (let i = text.length - 1; i > -tail.length; i--) {
+    const c = at(i)
     if (c !== 10 && c !== 13) continue
-    const start = c === 10 && text.charCodeAt(i - 1) === 13 ? i - 1 : i
-    const before = text.charCodeAt(start - 1)
-    if (before === 10 || before === 13) return i + 1
+    const start = c === 10 && at(i - 1) === 13 ? i - 1 : i
+    const before = at(start - 1)
+    if (before === 10 || before === 13) return Math.max(0, i + 1)
   }
   return -1
 }

@@ -19,9 +19,13 @@ export class Utf8Decoder {
    * a caller delivers that text, then throws this. Any later call throws it too.
    */
   failure: ParseError | undefined
+  /** With `fatal`, the line feeds decoded so far, for the line number of an error; 0 without (never needed). */
+  #lineFeeds = 0
+  readonly #fatal: boolean
 
   constructor(fatal = false) {
     this.#decoder = new TextDecoder('utf-8', { fatal })
+    this.#fatal = fatal
   }
 
   decode(chunk: Uint8Array): string {
@@ -34,6 +38,7 @@ export class Utf8Decoder {
     }
     this.fed += chunk.length
     this.#track(chunk)
+    if (this.#fatal) this.#lineFeeds += countLineFeeds(text)
     return text
   }
 
@@ -48,7 +53,7 @@ export class Utf8Decoder {
       throw new ParseError(
         'utf8',
         'The body ends inside a UTF-8 sequence',
-        { line: 0, offset: this.fed - this.#pending, excerpt: '' },
+        { line: this.#lineFeeds + 1, offset: this.fed - this.#pending, excerpt: '' },
         { cause: error },
       )
     }
@@ -68,6 +73,7 @@ export class Utf8Decoder {
     }
     this.#pending = 0
     this.#need = 0
+    this.#lineFeeds = 0
     this.fed = 0
   }
 
@@ -123,23 +129,32 @@ export class Utf8Decoder {
     const bad = Array.from(chunk.subarray(Math.max(0, at), Math.max(0, at) + 4), (b) =>
       b.toString(16).padStart(2, '0'),
     ).join(' ')
+    // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
+    let text = ''
+    if (at > 0) {
+      const pending = this.#pending
+      const valid = new Uint8Array(pending + at)
+      if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
+      valid.set(chunk.subarray(0, at), pending)
+      text = new TextDecoder('utf-8', { ignoreBOM: this.fed - pending > 0 }).decode(valid)
+    }
     const error = new ParseError(
       'utf8',
       'The body is not valid UTF-8 (pass `fatal: false` to replace bad bytes with U+FFFD)',
-      { line: 0, offset: this.fed + at, excerpt: bad },
+      { line: this.#lineFeeds + countLineFeeds(text) + 1, offset: this.fed + at, excerpt: bad },
       { cause },
     )
     this.failure = error
-    if (at <= 0) throw error
-    // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
-    const pending = this.#pending
-    const valid = new Uint8Array(pending + at)
-    if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
-    valid.set(chunk.subarray(0, at), pending)
-    const text = new TextDecoder('utf-8', { ignoreBOM: this.fed - pending > 0 }).decode(valid)
     if (text === '') throw error
     return text
   }
+}
+
+/** How many line feeds `text` holds (a CRLF counts once, by its LF). */
+function countLineFeeds(text: string): number {
+  let n = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
+  return n
 }
 
 /** The UTF-8 byte length of a string, without encoding it. */

@@ -5,7 +5,10 @@ export type ParseErrorType = 'json' | 'ndjson' | 'sse' | 'utf8'
 
 /** Where in the body a parse failure happened. */
 export interface ParsePosition {
-  /** 1-based line number in the body; 0 where the consumer does not count lines (`text()`, `events()` data). */
+  /**
+   * 1-based line number in the body: LF and CRLF end a line (in SSE, a lone CR too). For an event whose data is
+   * not JSON, the line of the blank line that ended the event.
+   */
   line: number
   /** Byte offset in the body where the offending line (or byte) starts. */
   offset: number

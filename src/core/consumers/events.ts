@@ -35,7 +35,9 @@ export async function* consumeEvents<T>(
   let left = 0
   let batch = 0
   let lastId: string | undefined
-  let last: { value: unknown } | undefined
+  // The last event delivered, boxed only when a cursor asks for it.
+  let last: unknown
+  let delivered = false
   source.attach?.({
     committed: () => (left > 0 ? decoder.committedAfter(batch - left) : decoder.committed),
     restart: () => {
@@ -44,7 +46,7 @@ export async function* consumeEvents<T>(
     },
     lastEventId: () => lastId ?? decoder.lastEventId,
     retryMs: () => decoder.retry,
-    lastItem: () => last,
+    lastItem: () => (delivered ? { value: last } : undefined),
   })
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
   let index = 0
@@ -69,7 +71,8 @@ export async function* consumeEvents<T>(
         if (!parse) {
           index++
           progress.item()
-          last = { value: event }
+          last = event
+          delivered = true
           yield event as ServerSentEvent<T>
           continue
         }
@@ -107,7 +110,8 @@ export async function* consumeEvents<T>(
         index++
         progress.item()
         const parsed = { id: event.id, event: event.event, data: data as T, retry: event.retry }
-        last = { value: parsed }
+        last = parsed
+        delivered = true
         yield parsed
       }
       if (chunk === undefined) break

@@ -31,7 +31,8 @@ export async function* consumeLines(
         if (source.cancelled === true) return halt(source)
         position.at = j
         progress.item()
-        position.last = { value: lines[j] }
+        position.last = lines[j]
+        position.delivered = true
         yield lines[j]!
       }
       if (decoder.failure) throw decoder.failure

@@ -69,7 +69,8 @@ export async function* consumeNdjson<T>(
         }
         index++
         progress.item()
-        position.last = { value }
+        position.last = value
+        position.delivered = true
         yield value as T
       }
       if (chunk === undefined) break

@@ -8,7 +8,7 @@ import readNDJSONStream from 'ndjson-readablestream'
 import { fromResponse } from '../src/index.ts'
 
 /** The careful hand-written loop the issue names as the bar: reader + streaming TextDecoder + split + JSON.parse. */
-async function* handNdjson(body) {
+export async function* handNdjson(body) {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let rest = ''

@@ -101,16 +101,26 @@ out.push(
   ]),
 )
 
-// Memory runs in its own process so that the inputs above do not blur the heap figures.
-const memory = spawnSync(
-  process.execPath,
-  ['--expose-gc', fileURLToPath(new URL('./memory.mjs', import.meta.url)), quick ? '128' : '1024'],
-  {
-    encoding: 'utf8',
-  },
-)
-console.log(memory.stdout, memory.stderr)
-out.push(memory.stdout)
+// Memory runs in its own process per consumer so that the inputs above do not blur the heap figures.
+const memoryRows = ['sluice', 'hand'].map((which) => {
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(new URL('./memory.mjs', import.meta.url)), quick ? '128' : '1024', which],
+    { encoding: 'utf8' },
+  )
+  if (run.status !== 0) throw new Error(`memory.mjs ${which} failed:\n${run.stderr}`)
+  return run.stdout.trim()
+})
+const memory = [
+  '### Memory: NDJSON from a generated body, one process per consumer',
+  '',
+  '| consumer | body | records | heap before | peak growth | growth after GC |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...memoryRows,
+  '',
+].join('\n')
+console.log(memory)
+out.push(memory)
 
 writeFileSync(new URL('./results.md', import.meta.url), out.join('\n'))
 console.log('written to bench/results.md')

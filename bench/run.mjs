@@ -58,8 +58,12 @@ async function race(title, impls, baseline, inputs, repeat = 1) {
     '',
   ]
   console.log(lines.join('\n'))
+  results[title] = rows
   return lines.join('\n')
 }
+
+/** Every race's rows by title, for the targets table. */
+const results = {}
 
 // bytes() passes over its input 16 times; everything else once.
 const out = [
@@ -121,6 +125,71 @@ const memory = [
 ].join('\n')
 console.log(memory)
 out.push(memory)
+
+// Issue #2's targets, judged from this run's rows: the worst input counts.
+const ratioOf = (title, input, impl) =>
+  Number(results[title].find((r) => r.input === input && r.impl === impl)?.ratio)
+const worst = (title, measure) => {
+  const inputs = [...new Set(results[title].map((r) => r.input))]
+  return Math.min(...inputs.map((input) => measure(input)))
+}
+const libraries = ['ndjson-readablestream', 'can-ndjson-stream', '@discoveryjs/json-ext']
+const vsLibraries = (inputs) =>
+  Math.min(
+    ...inputs.map(
+      (input) =>
+        ratioOf('ndjson()', input, 'sluice') /
+        Math.max(...libraries.map((lib) => ratioOf('ndjson()', input, lib))),
+    ),
+  )
+const ndjsonInputNames = ndjsonInputs.map(([name]) => name)
+const peak = Number(/\| sluice ndjson\(\) \|[^|]*\|[^|]*\|[^|]*\| ([\d.]+) MiB/.exec(memory)?.[1])
+const targets = [
+  [
+    '`ndjson()` ≥ 0.95× the hand-written loop',
+    0.95,
+    worst('ndjson()', (i) => ratioOf('ndjson()', i, 'sluice')),
+  ],
+  [
+    '`ndjson()` ≥ 1.3× the fastest library, 200 B records',
+    1.3,
+    vsLibraries(ndjsonInputNames.filter((n) => n.startsWith('200 B'))),
+  ],
+  [
+    '`ndjson()` ≥ 1.3× the fastest library, 64 KiB records',
+    1.3,
+    vsLibraries(ndjsonInputNames.filter((n) => n.startsWith('64 KiB'))),
+  ],
+  [
+    '`events()` ≥ 0.95× the createParser loop',
+    0.95,
+    worst('events()', (i) => ratioOf('events()', i, 'sluice')),
+  ],
+  ['`bytes()` ≥ 0.9× raw `for await`', 0.9, worst('bytes()', (i) => ratioOf('bytes()', i, 'sluice'))],
+  [
+    '(`bytes()` against the one-`.then` ceiling, for reference)',
+    undefined,
+    worst(
+      'bytes()',
+      (i) => ratioOf('bytes()', i, 'sluice') / ratioOf('bytes()', i, 'ceiling: one .then per chunk'),
+    ),
+  ],
+  ['`text()` ≥ 0.95× the TextDecoder loop', 0.95, worst('text()', (i) => ratioOf('text()', i, 'sluice'))],
+]
+const summary = [
+  '### Targets of issue #2, from this run (worst input)',
+  '',
+  '| target | measured | met |',
+  '| --- | ---: | --- |',
+  ...targets.map(
+    ([name, bar, value]) =>
+      `| ${name} | ${value.toFixed(2)}× | ${bar === undefined ? '—' : value >= bar ? 'yes' : '**no**'} |`,
+  ),
+  `| heap growth streaming ${quick ? '128 MiB' : '1 GiB'} < 32 MiB | ${peak} MiB | ${peak < 32 ? 'yes' : '**no**'} |`,
+  '',
+].join('\n')
+console.log(summary)
+out.splice(2, 0, summary)
 
 writeFileSync(new URL('./results.md', import.meta.url), out.join('\n'))
 console.log('written to bench/results.md')

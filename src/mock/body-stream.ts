@@ -1,3 +1,6 @@
+/** How long after the bytes before it a mid-body error arrives (see the fault branch in `pull`). */
+const FAULT_GRACE_MS = 20
+
 /** A fault whose offset and error are final: counted in this response's body. */
 export interface BodyFault {
   kind: 'drop' | 'stall' | 'error' | 'truncate'
@@ -104,7 +107,13 @@ export function createBodyStream(
           if (fault !== undefined && delivered >= fault.at) {
             if (fault.kind === 'stall') return await wait(Number.POSITIVE_INFINITY)
             if (fault.kind === 'truncate') controller.close()
-            else controller.error(fault.error)
+            else {
+              // An error discards chunks not yet read. A real connection fails a moment after its last bytes,
+              // and a transport that relays eagerly (msw's browser worker) must get them to the page first.
+              if (delivered > 0) await wait(FAULT_GRACE_MS)
+              if (finished) return
+              controller.error(fault.error)
+            }
             return release()
           }
           let limit = plan.chunkSize ?? Number.POSITIVE_INFINITY

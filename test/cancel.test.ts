@@ -99,6 +99,40 @@ describe('cancelling a body that sluice reads', () => {
     expect(body.cancels()).toHaveLength(1)
   })
 
+  for (const [name, consume] of Object.entries(consumers)) {
+    it(`${name}: an aborted signal while a read waits on a silent body rejects with its reason, and state is cancelled`, async () => {
+      const body = hangingBody(name === 'events()' ? sseRecords(2) : records(2))
+      const controller = new AbortController()
+      const res = await fromResponse(new Response(body.stream), { signal: controller.signal })
+      const iterator = consume(res)[Symbol.asyncIterator]()
+      expect((await iterator.next()).done).toBe(false)
+      const reason = new Error('navigated away')
+      const rest = (async () => {
+        for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
+          // the rest of what was sent, until the silence
+        }
+      })()
+      setTimeout(() => controller.abort(reason), 5)
+      await expect(rest).rejects.toBe(reason)
+      expect(body.cancels()).toHaveLength(1)
+      expect(res.progress.state).toBe('cancelled')
+      expect(await iterator.next()).toEqual({ done: true, value: undefined })
+    })
+
+    it(`${name}: res.cancel() inside the loop ends the iteration quietly, cancelling once`, async () => {
+      const body = bodyOf(name === 'events()' ? sseRecords(6) : records(6))
+      const res = await fromResponse(new Response(body.stream))
+      let seen = 0
+      for await (const _ of consume(res)) {
+        if (++seen === 2) await res.cancel('enough')
+      }
+      expect(seen).toBeGreaterThanOrEqual(2)
+      expect(body.cancels()).toBe(1)
+      expect(body.cancelled()).toBe('enough')
+      expect(res.progress.state).toBe('cancelled')
+    })
+  }
+
   it('an already-aborted signal stops a silent body at once', async () => {
     const body = hangingBody(records(1))
     const controller = new AbortController()

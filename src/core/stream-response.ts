@@ -8,7 +8,7 @@ import { consumeEvents, type EventsOptions } from './consumers/events.ts'
 import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
-import { consumeText, type TextOptions } from './consumers/text.ts'
+import { iterateText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
@@ -114,7 +114,7 @@ export class StreamResponse {
    */
   text(options?: TextOptions): ConsumerType<string> {
     const context = this.#claim('text()')
-    return new Consumer(() => consumeText(context, options), cancelOf(context))
+    return new Consumer(() => iterateText(context, options), cancelOf(context))
   }
 
   /**

@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { runInChromium } from './browser.mjs'
 import { runRaces, targetsTable } from './races.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -48,6 +47,9 @@ const out = [
 let chromium
 if (!process.argv.includes('--no-browser')) {
   console.log('\nThe same races in headless Chromium…')
+  // Loaded only now: playwright and esbuild in the heap during the Node races slowed some contenders (events()
+  // read 0.7× instead of 1.1×).
+  const { runInChromium } = await import('./browser.mjs')
   chromium = await runInChromium({ sizeMiB, rounds, log: console.log })
   console.log(chromium.targets)
   out.push(chromium.targets)

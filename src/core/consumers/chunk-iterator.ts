@@ -1,0 +1,96 @@
+import { BodySource } from '../body-source.ts'
+import { type ConsumeContext, halt, settle } from './context.ts'
+
+type Step<T> = IteratorResult<T, void>
+
+/** What a chunk iterator's `deliver` can do besides returning an item. */
+export interface IteratorControl<T> {
+  /** Ends the iteration with `outcome` (settled once), then reports done. */
+  end(outcome: 'done' | 'error' | 'cancelled'): Promise<Step<T>>
+  /** Ends with an error, then rejects with it. */
+  fail(error: unknown): Promise<never>
+  /** Reads on: the next step, as the caller's next `next()` would get it. */
+  next(): Promise<Step<T>>
+}
+
+/** How a consumer turns chunks into items. */
+export interface ChunkConsumer<T> {
+  /**
+   * The next chunk, or `undefined` at the body's proven end. `result` is the reader's own result object when
+   * the chunk came straight from it, so that a consumer that hands chunks on unchanged can reuse it.
+   */
+  deliver(
+    chunk: Uint8Array | undefined,
+    result?: ReadableStreamReadResult<Uint8Array>,
+  ): Step<T> | Promise<Step<T>>
+  /** What the next call reports instead of reading, if anything (an end or error found after delivered text). */
+  pending?(): Promise<Step<T>> | undefined
+}
+
+/**
+ * A hand-written async iterator over the source's chunks, for consumers cheap enough that an async generator's
+ * own promises per item would be most of their cost (`bytes()`, `text()`). On `BodySource`'s fast path each
+ * chunk costs one promise: the reader's, whose reaction delivers it. A source stopped by `cancel()` or
+ * `detach()` ends the iteration quietly; the user's abort rejects it with its reason.
+ */
+export function chunkIterator<T>(
+  context: ConsumeContext,
+  consumer: (control: IteratorControl<T>) => ChunkConsumer<T>,
+): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
+  const { source } = context
+  let finished = false
+  // The consumer's half, made below once the controls it is given exist.
+  let steps: ChunkConsumer<T> | undefined
+  const end = async (outcome: 'done' | 'error' | 'cancelled'): Promise<Step<T>> => {
+    if (!finished) {
+      finished = true
+      await settle(context, outcome)
+    }
+    return { done: true, value: undefined }
+  }
+  const fail = async (error: unknown): Promise<never> => {
+    await end('error')
+    throw error
+  }
+  const take = (
+    chunk: Uint8Array | undefined,
+    result?: ReadableStreamReadResult<Uint8Array>,
+  ): Step<T> | Promise<Step<T>> => {
+    try {
+      // A cancelled source reads as ended: that is not the body's end, and nothing partial is flushed.
+      if (source.cancelled === true) {
+        halt(source)
+        return end('cancelled')
+      }
+      return steps!.deliver(chunk, result)
+    } catch (error) {
+      return fail(error)
+    }
+  }
+  const fast = source instanceof BodySource ? source : undefined
+  const onResult = (result: ReadableStreamReadResult<Uint8Array>): Step<T> | Promise<Step<T>> => {
+    let chunk: Uint8Array | Promise<Uint8Array | undefined>
+    try {
+      chunk = fast!.acceptFast(result)
+    } catch (error) {
+      return fail(error)
+    }
+    return chunk instanceof Promise ? chunk.then(take, fail) : take(chunk, result)
+  }
+  const onError = (error: unknown): Promise<Step<T>> => fast!.recoverFast(error).then(take, fail)
+  const next = (): Promise<Step<T>> => {
+    if (finished) return Promise.resolve({ done: true, value: undefined })
+    const pending = steps!.pending?.()
+    if (pending !== undefined) return pending
+    const read = fast?.fastRead()
+    return read === undefined ? source.read().then(take, fail) : read.then(onResult, onError)
+  }
+  steps = consumer({ end, fail, next })
+  const iterator: AsyncIterator<T, void, undefined> & AsyncIterable<T> = {
+    next,
+    return: () => end('cancelled'),
+    throw: (error: unknown) => end('error').then(() => Promise.reject(error)),
+    [Symbol.asyncIterator]: () => iterator,
+  }
+  return iterator
+}

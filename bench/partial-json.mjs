@@ -12,6 +12,7 @@ import { JSONParser } from '@streamparser/json'
 import { parsePartialJson } from 'ai'
 import { parse as parsePartial } from 'partial-json'
 import { createPartialJsonParser } from '../src/core/decoders/partial-json.ts'
+import { random } from './inputs.mjs' // seeded: every run parses the same documents
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -19,18 +20,6 @@ const roundsArg = args.indexOf('--rounds')
 const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : quick ? 3 : 7
 const CHUNK = 4096
 const MiB = 1024 * 1024
-
-/** A deterministic pseudo-random generator, so every run parses the same documents. */
-function random(seed) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const words =
   'alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa québec romeo sierra tango uniform victor whiskey x-ray yankee zulu “quoted” naïve 東京 😀'.split(

@@ -1,5 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+// The seeded generator the playground's data uses: one fast-check seed drives every whitespace and escape choice.
+import { random } from '../playground/functions/data.ts'
 import { isLimitError, LimitError } from '../src/core/errors/limit-error.ts'
 import { isParseError, ParseError } from '../src/core/errors/parse-error.ts'
 import {
@@ -114,18 +116,6 @@ function clone(value: unknown): unknown {
     return copy
   }
   return value
-}
-
-/** A small deterministic generator, so one fast-check seed drives every whitespace and escape choice. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const WHITESPACE = ['', '', '', ' ', '\n', '\t', '\r\n', '  \n  ']

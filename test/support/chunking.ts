@@ -4,24 +4,14 @@
  */
 import fc from 'fast-check'
 
+export { concatBytes } from '../../src/core/concat-bytes.ts'
+
 const encoder = new TextEncoder()
 
 export const BOM_BYTES = [0xef, 0xbb, 0xbf] as const
 
 export function encode(text: string): Uint8Array {
   return encoder.encode(text)
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 /** Splits `bytes` at sorted, de-duplicated cut points (cuts at 0 or past the end are ignored). */

@@ -51,19 +51,6 @@ export function fetchWith(respond: (request: Request) => Response | Promise<Resp
     respond(new Request(input, init))) as typeof fetch
 }
 
-/** Splits `bytes` at the given offsets. */
-export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)
-  const out: Uint8Array[] = []
-  let start = 0
-  for (const cut of sorted) {
-    out.push(bytes.slice(start, cut))
-    start = cut
-  }
-  out.push(bytes.slice(start))
-  return out
-}
-
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const item of iterable) out.push(item)

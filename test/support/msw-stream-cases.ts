@@ -1,0 +1,135 @@
+// The streamHandler behaviours both msw transports must show: msw/node (test/node) and the browser worker in
+// Chromium (test/browser) register these with their own server, URL and name for a failed body.
+import type { RequestHandler } from 'msw'
+import { describe, expect, test } from 'vitest'
+import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { readUntilError } from './streams.ts'
+
+export interface MswTransport {
+  /** Where the tests run, for their names: "under msw/node", "behind the msw browser worker". */
+  where: string
+  /** Who reads the body, for the names: "the client", "the page". */
+  reader: string
+  use(...handlers: RequestHandler[]): void
+  /** A URL the transport intercepts. */
+  url: string
+  /** The message of the TypeError with which a body cut mid-way fails there. */
+  failure: string
+}
+
+const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
+
+export function streamHandlerCases({ where, reader, use, url, failure }: MswTransport): void {
+  describe(`streamHandler ${where}`, () => {
+    test('answers a GET with the streamed parts', async () => {
+      use(streamHandler('GET', url, ['a', 'b', 'c'], { format: 'raw' }))
+      const response = await fetch(url)
+      expect(response.status).toBe(200)
+      expect(await response.text()).toBe('abc')
+    })
+
+    test('delivers the first part before the source has produced the next', async () => {
+      let open!: () => void
+      const gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      use(
+        streamHandler('GET', url, async function* () {
+          yield 'first'
+          await gate
+          yield 'second'
+        }),
+      )
+      const body = (await fetch(url)).body!.getReader()
+      expect(decode((await body.read()).value)).toBe('first')
+      open()
+      expect(decode((await body.read()).value)).toBe('second')
+    })
+
+    test('answers a POST with parts built from the request body', async () => {
+      use(
+        streamHandler(
+          'post',
+          url,
+          async ({ request }) => {
+            const { count } = (await request.json()) as { count: number }
+            return Array.from({ length: count }, (_, n) => ({ n }))
+          },
+          { format: 'ndjson' },
+        ),
+      )
+      const response = await fetch(url, { method: 'POST', body: JSON.stringify({ count: 3 }) })
+      expect(response.headers.get('content-type')).toBe('application/x-ndjson')
+      expect(await response.text()).toBe('{"n":0}\n{"n":1}\n{"n":2}\n')
+    })
+
+    test(`dropAfterBytes reaches ${reader} as TypeError ${failure} after the delivered bytes`, async () => {
+      use(streamHandler('GET', url, ['abcdef', 'ghij'], { dropAfterBytes: 7 }))
+      const { text, error } = await readUntilError(await fetch(url))
+      expect(text).toBe('abcdefg')
+      expect(error).toBeInstanceOf(TypeError)
+      expect((error as TypeError).message).toBe(failure)
+    })
+
+    test(`errorAfterBytes reaches ${reader} as TypeError ${failure} after the delivered bytes`, async () => {
+      use(
+        streamHandler('GET', url, ['abc', 'def'], { errorAfterBytes: 4, error: new Error('handler threw') }),
+      )
+      const { text, error } = await readUntilError(await fetch(url))
+      expect(text).toBe('abcd')
+      expect((error as TypeError).message).toBe(failure)
+    })
+
+    test(`truncate reaches ${reader} as a clean, short end`, async () => {
+      use(streamHandler('GET', url, ['abc', 'def'], { truncate: 5, endMarker: true }))
+      const response = await fetch(url)
+      expect(response.headers.get('x-sluice-end')).toBe('marker')
+      expect(await response.text()).toBe('abcde')
+    })
+  })
+
+  describe(`resuming ${where}`, () => {
+    const lines = Array.from({ length: 20 }, (_, n) => `line ${n}\n`)
+    const whole = lines.join('')
+
+    test('faults can break only the first attempt, and a Range request resumes where it dropped', async () => {
+      use(
+        streamHandler('GET', url, lines, {
+          range: true,
+          faults: (attempt) => (attempt === 1 ? { dropAfterBytes: 50 } : undefined),
+        }),
+      )
+      const first = await fetch(url)
+      const etag = first.headers.get('etag')!
+      expect(first.headers.get('accept-ranges')).toBe('bytes')
+      const { text: head, error } = await readUntilError(first)
+      expect(head).toBe(whole.slice(0, 50))
+      expect(error).toBeInstanceOf(TypeError)
+
+      const second = await fetch(url, { headers: { range: 'bytes=50-', 'if-range': etag } })
+      expect(second.status).toBe(206)
+      expect(second.headers.get('content-range')).toBe(`bytes 50-${whole.length - 1}/${whole.length}`)
+      expect(head + (await second.text())).toBe(whole)
+    })
+
+    test('a Last-Event-ID request gets the events after that id', async () => {
+      const events = [
+        { id: '1', data: 'a' },
+        { id: '2', data: 'b' },
+        { id: '3', data: 'c' },
+      ]
+      use(
+        streamHandler('GET', url, events, {
+          format: 'sse',
+          lastEventId: true,
+          faults: (attempt) => (attempt === 1 ? { dropAfterBytes: 'id: 1\ndata: a\n\n'.length } : {}),
+        }),
+      )
+      const { text, error } = await readUntilError(await fetch(url))
+      expect(text).toBe('id: 1\ndata: a\n\n')
+      expect(error).toBeInstanceOf(TypeError)
+      const resumed = await fetch(url, { headers: { 'last-event-id': '1' } })
+      expect(await resumed.text()).toBe('id: 2\ndata: b\n\nid: 3\ndata: c\n\n')
+    })
+  })
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { serveOnLoopback } from '../support/test-server.ts'
 
 /**
  * The loopback server the runtime matrix's smoke cases (`cases.mjs`) talk to. Every body is deterministic and
@@ -60,7 +60,7 @@ async function write(res: ServerResponse, data: Uint8Array, chunk: number, pause
   return !res.destroyed
 }
 
-export function startSmokeServer(): Promise<SmokeServer> {
+export async function startSmokeServer(): Promise<SmokeServer> {
   const state: SmokeServer['state'] = new Map()
   const entry = (id: string) => {
     let found = state.get(id)
@@ -202,23 +202,5 @@ export function startSmokeServer(): Promise<SmokeServer> {
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      res.destroy(error instanceof Error ? error : new Error(String(error)))
-    })
-  })
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        state,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          }),
-      })
-    })
-  })
+  return { ...(await serveOnLoopback(handle)), state }
 }

@@ -3,19 +3,9 @@
  * faults per attempt, get its URL and, afterwards, what each request asked for. Works in every project.
  */
 import { inject } from 'vitest'
-import type { Script } from './test-server.ts'
+import type { LogEntry, Script } from './test-server.ts'
 
-export type { AttemptScript, Script } from './test-server.ts'
-
-/** One entry of a scripted stream's log: a request (with the resume headers it carried) or a fault. */
-export interface LogEntry {
-  at: number
-  event: 'request' | 'drop' | 'cut' | 'stall' | 'end'
-  range?: string | null
-  ifRange?: string | null
-  lastEventId?: string | null
-  search?: string
-}
+export type { AttemptScript, LogEntry, Script } from './test-server.ts'
 
 let counter = 0
 

@@ -60,7 +60,8 @@ export interface Script {
   pace?: number
 }
 
-interface LogEntry {
+/** One entry of a scripted stream's log: a request (with the resume headers it carried) or a fault. */
+export interface LogEntry {
   at: number
   event: 'request' | 'drop' | 'cut' | 'stall' | 'end'
   range?: string | null
@@ -298,7 +299,13 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
 }
 
-export function startTestServer(): Promise<TestServer> {
+/**
+ * Serves `handle` on 127.0.0.1 at a free port; a handler that throws destroys its response. `close()` also
+ * ends kept-alive connections.
+ */
+export function serveOnLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<TestServer> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)))
@@ -317,4 +324,8 @@ export function startTestServer(): Promise<TestServer> {
       })
     })
   })
+}
+
+export function startTestServer(): Promise<TestServer> {
+  return serveOnLoopback(handle)
 }

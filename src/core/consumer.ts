@@ -35,7 +35,7 @@ export class Consumer<T> implements AsyncIterable<T> {
    * The same items as a `ReadableStream`, pulled on demand; cancelling the stream cancels the response body.
    *
    * @example
-   * return new Response(res.bytes().toReadableStream())
+   * const response = new Response(res.bytes().toReadableStream())
    */
   toReadableStream(): ReadableStream<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined

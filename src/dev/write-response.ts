@@ -7,7 +7,7 @@ import type { FunctionUrlResponse } from '../runtime/index.ts'
  * a broken connection, not a clean end); a client that goes away cancels the body (the function keeps running).
  *
  * @example
- * await writeResponse(await invocation.response, res)
+ * await writeResponse(await invocation.response, nodeResponse)
  */
 export async function writeResponse(response: FunctionUrlResponse, res: ServerResponse): Promise<void> {
   const flat: string[] = []

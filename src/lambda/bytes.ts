@@ -7,7 +7,7 @@ import type { ResponseStream } from './types.ts'
  * sequence of them — a generator, a Node `Readable`, a web `ReadableStream`. Strings are written as UTF-8.
  *
  * @example
- * const source: BytesSource = fs.createReadStream('report.csv')
+ * const source: BytesSource = createReadStream('report.csv')
  */
 export type BytesSource = string | Uint8Array | Source<string | Uint8Array>
 
@@ -15,7 +15,8 @@ export type BytesSource = string | Uint8Array | Source<string | Uint8Array>
  * Options of {@link streamBytes}: response and length/range options.
  *
  * @example
- * const options: BytesOptions = { length: stat.size, etag: `"${stat.mtimeMs}-${stat.size}"`, request: event }
+ * const { size, mtimeMs } = await stat(path)
+ * const options: BytesOptions = { length: size, etag: `"${size}-${mtimeMs}"`, request: event }
  */
 export interface BytesOptions extends ResponseOptions, LengthOptions {}
 

@@ -16,7 +16,7 @@ type Filled = 'request' | 'awslambda'
  * helper's options (the request and the `awslambda` object are filled in for you).
  *
  * @example
- * const response: SluiceResponse = { ndjson: rows(), headers: { 'cache-control': 'no-store' } }
+ * const response: SluiceResponse = { ndjson: reportRows('2026-10'), headers: { 'cache-control': 'no-store' } }
  */
 export type SluiceResponse =
   | ({ ndjson: ResumableSource<unknown>; sse?: never; bytes?: never } & Omit<NdjsonOptions, Filled>)

@@ -20,7 +20,7 @@ export type LambdaFunctionUrlEvent = FunctionUrlEvent
  * The invocation context the Lambda runtime passes to a handler.
  *
  * @example
- * if (context.getRemainingTimeInMillis() < 5_000) break
+ * const hurry = context.getRemainingTimeInMillis() < 5_000
  */
 export type Context = LambdaContext
 

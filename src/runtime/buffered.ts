@@ -32,7 +32,7 @@ export function callBuffered(
  * served as `application/json` with status 200.
  *
  * @example
- * bufferedResponse({ statusCode: 201, body: 'made' }, requestId).status // 201
+ * const response = bufferedResponse({ statusCode: 201, body: 'made' }, requestId) // a FunctionUrlResponse, status 201
  */
 export function bufferedResponse(result: unknown, requestId: string): FunctionUrlResponse | string {
   let status = 200

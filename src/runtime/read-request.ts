@@ -8,7 +8,7 @@ import type { EventInput } from './event.ts'
  *
  * @example
  * const input = await readRequest(request, 6 * 1024 * 1024)
- * if (input === 'too-large') return tooLarge()
+ * if (input === 'too-large') console.warn('413: the body is over the limit')
  */
 export async function readRequest(request: Request, maxBytes: number): Promise<EventInput | 'too-large'> {
   const headers: Array<[string, string]> = []

@@ -6,7 +6,7 @@ import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
  * `index` is the 0-based item number, `issues` what the schema reported.
  *
  * @example
- * for await (const row of res.ndjson(Row, { onInvalid: (e) => console.warn(e.index, e.issues) })) use(row)
+ * for await (const row of res.ndjson(Row, { onInvalid: (e) => isValidationError(e) && console.warn(e.index, e.issues) })) use(row)
  */
 export class ValidationError extends SluiceError {
   override readonly name = 'ValidationError' as const

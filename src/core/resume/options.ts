@@ -11,7 +11,7 @@ export interface CursorRequest {
  * Resume settings. Times in milliseconds.
  *
  * @example
- * await sluice(url, { resume: { strategy: 'cursor', cursor: (row) => ({ searchParams: { after: String(row.id) } }) } })
+ * await sluice(url, { resume: { strategy: 'cursor', cursor: (row) => ({ searchParams: { after: String((row as Row).id) } }) } })
  */
 export interface ResumeOptions {
   /** Which strategy to use; `'auto'` picks from what the server offers. Default `'auto'`. */

@@ -1,6 +1,6 @@
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
-import type { ResponseStream } from './types.ts'
+import type { AnyResponseStream } from './types.ts'
 
 /**
  * What {@link streamBytes} writes: one string or byte array (its length is then declared for you), or a
@@ -57,7 +57,7 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
  * })
  */
 export function streamBytes(
-  responseStream: ResponseStream,
+  responseStream: AnyResponseStream,
   source: BytesSource,
   options: BytesOptions = {},
 ): Promise<void> {

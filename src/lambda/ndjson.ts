@@ -2,7 +2,7 @@ import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } f
 import { cursorOf } from './request.ts'
 import { writeBody } from './respond.ts'
 import { openSource } from './source.ts'
-import type { ResponseStream } from './types.ts'
+import type { AnyResponseStream } from './types.ts'
 
 /**
  * Options of {@link streamNdjson}: response, length/range and cursor options.
@@ -46,7 +46,7 @@ async function* ndjsonLines(
  * })
  */
 export function streamNdjson<T>(
-  responseStream: ResponseStream,
+  responseStream: AnyResponseStream,
   source: ResumableSource<T>,
   options: NdjsonOptions = {},
 ): Promise<void> {

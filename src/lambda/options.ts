@@ -1,3 +1,4 @@
+import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
 import type { RequestLike } from './request.ts'
 import type { Awslambda } from './types.ts'
 
@@ -36,7 +37,7 @@ export interface ResponseOptions {
   /** The function-URL event; resume headers and query parameters are read from it. Default: no resume. */
   request?: RequestLike
   /** The runtime object that sends the prelude. Default: the `awslambda` global. */
-  awslambda?: Pick<Awslambda, 'HttpResponseStream'>
+  awslambda?: Pick<Awslambda, 'HttpResponseStream'> | Pick<PortableAwslambda, 'HttpResponseStream'>
 }
 
 /**

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { ifRangeAllows, rangeStartOf } from './request.ts'
-import type { Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
+import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
 
 /** What a helper tells the writer about its format. */
 export interface BodyFormat {
@@ -58,13 +58,19 @@ function asError(error: unknown): Error {
  * (the function URL answers 502) instead of becoming a 200 whose body is cut.
  */
 export async function writeBody(
-  responseStream: ResponseStream,
+  given: AnyResponseStream,
   content: AsyncIterable<Uint8Array>,
   options: ResponseOptions & LengthOptions,
   format: BodyFormat,
 ): Promise<void> {
   const { helper } = format
-  const lambda = resolveAwsLambda(options.awslambda, helper)
+  // sluice/mock's and sluice/dev's streams and runtime objects are typed without Node's types; in Node they are
+  // the Writables and the awslambda that the Lambda runtime's types describe.
+  const responseStream = given as ResponseStream
+  const lambda = resolveAwsLambda(
+    options.awslambda as Pick<Awslambda, 'HttpResponseStream'> | undefined,
+    helper,
+  )
   const etag = normaliseEtag(options.etag, helper)
   const headers: Record<string, string> = { ...format.defaultHeaders }
   new Headers(options.headers).forEach((value, name) => {

@@ -3,7 +3,7 @@ import type { CursorOptions, ResponseOptions, ResumableSource } from './options.
 import { cursorOf, headerOf } from './request.ts'
 import { writeBody } from './respond.ts'
 import { openSource } from './source.ts'
-import type { ResponseStream } from './types.ts'
+import type { AnyResponseStream } from './types.ts'
 
 /**
  * One server-sent event. `data` that is not a string is sent as JSON; multi-line data becomes several `data:`
@@ -129,7 +129,7 @@ async function* sseChunks(
  * })
  */
 export function streamSse(
-  responseStream: ResponseStream,
+  responseStream: AnyResponseStream,
   source: ResumableSource<SseMessage>,
   options: SseOptions = {},
 ): Promise<void> {

@@ -1,6 +1,11 @@
 import type { Writable } from 'node:stream'
 
-import type { FunctionUrlEvent, LambdaContext, ResponseMetadata } from '../runtime/types.ts'
+import type {
+  FunctionUrlEvent,
+  LambdaContext,
+  ResponseStream as PortableResponseStream,
+  ResponseMetadata,
+} from '../runtime/types.ts'
 
 // One definition of the function-URL semantics lives in src/runtime (shared with sluice/mock and sluice/dev);
 // this entry re-exports it under the names handler authors know, and adds the Node-specific stream types.
@@ -44,6 +49,13 @@ export type HttpResponseMetadata = ResponseMetadata
 export interface ResponseStream extends Writable {
   setContentType(contentType: string): void
 }
+
+/**
+ * What the helpers write to: the Lambda runtime's stream, or the one `sluice/mock` and `sluice/dev` give a
+ * handler. That one is typed without Node's types so that `sluice/mock` runs in browsers, but in Node — the only
+ * place `sluice/lambda` runs — it is a real `Writable` too.
+ */
+export type AnyResponseStream = ResponseStream | PortableResponseStream
 
 /**
  * A handler in `RESPONSE_STREAM` mode, as passed to `awslambda.streamifyResponse`.

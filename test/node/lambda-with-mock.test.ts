@@ -1,7 +1,7 @@
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { sluice } from '../../src/index.ts'
-import { sluiceHandler } from '../../src/lambda/index.ts'
+import { sluiceHandler, streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
 import { awslambda, functionUrl } from '../../src/mock/index.ts'
 
 // A function built with sluice/lambda, tested in-process through sluice/mock without installing any global:
@@ -17,4 +17,31 @@ it("runs a sluiceHandler on sluice/mock's awslambda, end marker and all", async 
   expect(res.headers.get('x-sluice-end')).toBe('marker')
   expect(await Array.fromAsync(res.ndjson())).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
   expect(res.progress.state).toBe('done')
+})
+
+// The helpers take the stream sluice/mock's awslambda hands a handler (typed without Node's types): this file
+// compiles only because they do, and the bodies below prove it is the Writable they need.
+it("streams with streamNdjson, streamSse and streamBytes on sluice/mock's awslambda and its responseStream", async () => {
+  const ndjson = awslambda.streamifyResponse(async (event, responseStream) => {
+    await streamNdjson(responseStream, [{ n: 1 }, { n: 2 }], { request: event, awslambda })
+  })
+  const sse = awslambda.streamifyResponse(async (event, responseStream) => {
+    await streamSse(responseStream, [{ id: '1', data: 'a' }], { request: event, awslambda })
+  })
+  const bytes = awslambda.streamifyResponse(async (event, responseStream) => {
+    await streamBytes(responseStream, [new Uint8Array([1, 2, 3])], { request: event, awslambda, length: 3 })
+  })
+  server.use(
+    functionUrl('https://fn.test/ndjson', ndjson),
+    functionUrl('https://fn.test/sse', sse),
+    functionUrl('https://fn.test/bytes', bytes),
+  )
+  const rows = await sluice('https://fn.test/ndjson')
+  expect(rows.headers.get('x-sluice-end')).toBe('marker')
+  expect(await Array.fromAsync(rows.ndjson())).toEqual([{ n: 1 }, { n: 2 }])
+  const events = await sluice('https://fn.test/sse')
+  expect((await Array.fromAsync(events.events())).map(({ id, data }) => [id, data])).toEqual([['1', 'a']])
+  const body = await sluice('https://fn.test/bytes')
+  expect(body.headers.get('x-amzn-remapped-content-length')).toBe('3')
+  expect(await body.collect.bytes()).toEqual(new Uint8Array([1, 2, 3]))
 })

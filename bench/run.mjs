@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { runLoopback } from './loopback.mjs'
 import { runRaces, targetsTable } from './races.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -11,6 +12,8 @@ const sizeMiB = quick ? 8 : 64
 const rounds = quick ? 2 : 7
 
 const { sections, results } = await runRaces({ sizeMiB, rounds, log: console.log })
+const loopback = await runLoopback({ sizeMiB, rounds })
+console.log(loopback)
 
 // Memory runs in its own process per consumer so that the inputs above do not blur the heap figures.
 // With --trace-gc, the heap after each young-generation collection (scavenge) shows what the consumer keeps
@@ -77,7 +80,7 @@ if (!process.argv.includes('--no-browser')) {
   console.log(chromium.targets)
   out.push(chromium.targets)
 }
-out.push(`## Node ${process.version}`, '', ...sections, memory)
+out.push(`## Node ${process.version}`, '', ...sections, loopback, memory)
 if (chromium) out.push('## Chromium (headless)', '', ...chromium.sections)
 
 writeFileSync(new URL('./results.md', import.meta.url), out.join('\n'))

@@ -293,6 +293,20 @@ describe('createStreamStore: lifecycle', () => {
     expect(done.response).toBeUndefined()
   })
 
+  it('a request function that throws a non-Error becomes status error with an Error whose cause is the value', async () => {
+    const store = createStreamStore(
+      async () => {
+        throw 'offline'
+      },
+      { as: 'ndjson' },
+    )
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(done.error).toBeInstanceOf(Error)
+    expect(done.error?.message).toBe('offline')
+    expect(done.error?.cause).toBe('offline')
+  })
+
   it('cancel() releases the body once and ends with status cancelled', async () => {
     const body = gatedBody()
     const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })

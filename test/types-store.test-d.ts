@@ -17,6 +17,15 @@ const Delta = z.object({ text: z.string() }).transform((d) => d.text.length)
 const Report = z.object({ title: z.string(), rows: z.array(Row) })
 type Report = z.infer<typeof Report>
 
+describe('createStreamStore error type', () => {
+  it('is an Error or undefined, so error?.message needs no narrowing', () => {
+    expectTypeOf(createStreamStore(res, { as: 'ndjson' }).getSnapshot().error).toEqualTypeOf<
+      Error | undefined
+    >()
+    expectTypeOf(useStream('/x', { as: 'text' }).error).toEqualTypeOf<Error | undefined>()
+  })
+})
+
 describe('createStreamStore item types', () => {
   it('ndjson with a schema has the schema output as its item type', () => {
     const store = createStreamStore(res, { as: 'ndjson', schema: Row })

@@ -200,8 +200,12 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
   readonly isComplete: (path?: readonly JsonPathSegment[]) => boolean
   /** Progress as of this snapshot: bytes, total, percent, rate, attempt. */
   readonly progress: Progress
-  /** What ended the stream when `status` is `error`: an HTTP, transport, parse or validation error. */
-  readonly error: unknown
+  /**
+   * What ended the stream when `status` is `error`: an HTTP, transport, parse or validation error, or what the
+   * request function threw (a thrown value that is not an `Error` is wrapped in one, as its `cause`).
+   * `undefined` otherwise.
+   */
+  readonly error: Error | undefined
   /** Status, headers and URL of the first response, once they arrived. */
   readonly response: StreamResponseInfo | undefined
 }

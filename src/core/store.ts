@@ -1,3 +1,4 @@
+import { asError } from './as-error.ts'
 import type { JsonConsumer } from './consumer.ts'
 import type { EventsOptions } from './consumers/events.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
@@ -166,7 +167,11 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   const finish = (current: Run, status: 'done' | 'error', error?: unknown, final?: unknown): void => {
     current.over = true
     clearTimer()
-    const next = { ...(drain(current) ?? snapshot), status, error }
+    const next = {
+      ...(drain(current) ?? snapshot),
+      status,
+      error: status === 'error' ? asError(error) : undefined,
+    }
     if (status === 'done') {
       next.final = final
       const consumer = json

@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises'
+import { asError } from '../core/as-error.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { ifRangeAllows, rangeStartOf } from './request.ts'
@@ -44,10 +45,6 @@ function checkLength(length: number | undefined, helper: string): void {
       `sluice/lambda: ${helper} got length ${length}; pass the body's size in bytes as a non-negative integer, or leave it out.`,
     )
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
 }
 
 /**

@@ -1,3 +1,4 @@
+import { asError } from '../core/as-error.ts'
 import { bufferedResponse, callBuffered } from './buffered.ts'
 import { buildContext, type FunctionInfo } from './context.ts'
 import { buildEvent, type EventInput } from './event.ts'
@@ -255,10 +256,6 @@ export function invoke(
     settle({ state: 'succeeded' })
     return response
   }
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value))
 }
 
 function withHint(error: Error, ended: boolean): Error {

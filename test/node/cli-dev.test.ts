@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fixture } from '../support/emulator.ts'
+import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
 // Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build.
 const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
@@ -11,24 +12,10 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGTERM')
 })
 
-function run(args: string[]): {
-  child: ChildProcess
-  exit: Promise<{ code: number | null; stdout: string; stderr: string }>
-} {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-  return { child, exit }
+function run(args: string[]): StartedProcess {
+  const started = startProcess(process.execPath, [cli, ...args])
+  children.push(started.child)
+  return started
 }
 
 describe('the sluice dev command', () => {

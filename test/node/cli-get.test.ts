@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type DevServer, serve } from '../../src/dev/index.ts'
 import { sluiceHandler } from '../../src/lambda/index.ts'
 import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
+import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
 // Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build.
 const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
@@ -121,27 +122,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Exit {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function get(args: string[]): { child: ChildProcess; exit: Promise<Exit>; stdout: () => string } {
-  const child = spawn(process.execPath, [cli, 'get', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exit = new Promise<Exit>((resolve) => {
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-  return { child, exit, stdout: () => stdout }
+function get(args: string[]): StartedProcess {
+  const run = startProcess(process.execPath, [cli, 'get', ...args])
+  children.push(run.child)
+  return run
 }
 
 async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 
 /** How a child process ended, with everything it printed. */
 export interface ProcessRun {
@@ -8,28 +8,49 @@ export interface ProcessRun {
   stderr: string
 }
 
+/** A started child process: the process itself, its end, and what it has printed to stdout so far. */
+export interface StartedProcess {
+  child: ChildProcess
+  exit: Promise<ProcessRun>
+  stdout: () => string
+}
+
+/** Starts a command, collecting its output as it runs; `exit` settles once its output streams are closed. */
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string | undefined; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): StartedProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: options.timeoutMs,
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exit = new Promise<ProcessRun>((resolve, reject) => {
+    child.on('error', (error) => reject(new Error(`could not start ${command}: ${error.message}`)))
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
+  return { child, exit, stdout: () => stdout }
+}
+
 /** Runs a command to its end (or `timeoutMs`), collecting its output; colour and update notices off. */
 export function runProcess(
   command: string,
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 60_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk
-    })
-    child.on('error', (error) => reject(new Error(`could not start ${command}: ${error.message}`)))
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
+  return startProcess(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+    timeoutMs: options.timeoutMs ?? 60_000,
+  }).exit
 }

@@ -10,10 +10,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
+import { baseUrlOf, closeServer, listen } from '../src/dev/http-server.ts'
 import { type DevServer, type Shaping, serve } from '../src/dev/index.ts'
 
 /** The example functions, each a real Lambda handler module in playground/functions. */
@@ -211,26 +211,21 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     }
   })
   try {
-    await listen(server, options.port ?? 5173, options.host ?? '127.0.0.1', log)
+    await listenOrFallBack(server, options.port ?? 5173, options.host ?? '127.0.0.1', log)
   } catch (error) {
     await Promise.all([...emulators.values()].map((emulator) => emulator.close()))
     throw error
   }
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let closing: Promise<void> | undefined
   return {
-    url: `http://${host}:${address.port}/`,
+    url: baseUrlOf(server),
     functions: Object.fromEntries([...emulators].map(([name, emulator]) => [name, emulator.url])) as Record<
       FunctionName,
       string
     >,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          server.closeAllConnections()
-        })
+        await closeServer(server)
         await Promise.all([...emulators.values()].map((emulator) => emulator.close()))
       })()
       return closing
@@ -247,26 +242,19 @@ function notFound(res: ServerResponse, message: string): void {
   send(res, 404, 'text/plain; charset=utf-8', `${message}\n`)
 }
 
-async function listen(
+/** Listens on `port`, or on a free port when it is taken (the page's usual 5173 may be in use). */
+async function listenOrFallBack(
   server: Server,
   port: number,
   host: string,
   log: ((message: string) => void) | undefined,
 ): Promise<void> {
-  const attempt = (p: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(p, host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
   try {
-    await attempt(port)
+    await listen(server, port, host)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw error
     log?.(`port ${port} is taken; using a free port instead.`)
-    await attempt(0)
+    await listen(server, 0, host)
   }
 }
 

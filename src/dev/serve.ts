@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { randomId } from '../runtime/ids.ts'
 import {
   type AnyLambdaHandler,
@@ -14,6 +13,7 @@ import {
   type Shaping,
   serviceError,
 } from '../runtime/index.ts'
+import { baseUrlOf, closeServer, listen } from './http-server.ts'
 import { loadHandler } from './load-handler.ts'
 import { readNodeRequest } from './node-request.ts'
 import { writeResponse } from './write-response.ts'
@@ -118,26 +118,15 @@ export async function serve(
       res.destroy()
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  }).catch((error: unknown) => {
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1').catch((error: unknown) => {
     uninstall()
     throw error
   })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let closing: Promise<void> | undefined
   return {
-    url: `http://${host}:${address.port}/`,
+    url: baseUrlOf(server),
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }).finally(uninstall)
+      closing ??= closeServer(server).finally(uninstall)
       return closing
     },
   }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { closeServer } from '../../src/dev/http-server.ts'
 
 /**
  * A loopback HTTP server with scripted routes, shared by every test project. Routes:
@@ -316,11 +317,7 @@ export function serveOnLoopback(
       const { port } = server.address() as AddressInfo
       resolve({
         url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          }),
+        close: () => closeServer(server),
       })
     })
   })

@@ -91,8 +91,6 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
  * await playground.close()
  */
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
-  if (options.binaryBytes !== undefined) process.env.PLAYGROUND_BINARY_BYTES = String(options.binaryBytes)
-  if (options.pace !== undefined) process.env.PLAYGROUND_PACE = String(options.pace)
   const log =
     options.log === false
       ? undefined
@@ -113,6 +111,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     }).then((result) => result.outputFiles[0]!.contents),
   ])
 
+  const restoreEnv = setEnv({ PLAYGROUND_BINARY_BYTES: options.binaryBytes, PLAYGROUND_PACE: options.pace })
   const emulators = new Map<FunctionName, DevServer>()
   try {
     for (const name of FUNCTIONS) {
@@ -127,6 +126,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     }
   } catch (error) {
     await Promise.all([...emulators.values()].map((emulator) => emulator.close()))
+    restoreEnv()
     throw error
   }
 
@@ -214,6 +214,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     await listenOrFallBack(server, options.port ?? 5173, options.host ?? '127.0.0.1', log)
   } catch (error) {
     await Promise.all([...emulators.values()].map((emulator) => emulator.close()))
+    restoreEnv()
     throw error
   }
   let closing: Promise<void> | undefined
@@ -227,9 +228,30 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       closing ??= (async () => {
         await closeServer(server)
         await Promise.all([...emulators.values()].map((emulator) => emulator.close()))
+        restoreEnv()
       })()
       return closing
     },
+  }
+}
+
+/**
+ * Sets the variables whose value is given (the functions read them at request time); returns what puts back
+ * the values they had, so that a playground started in a test leaves the process as it found it.
+ */
+function setEnv(values: Record<string, number | undefined>): () => void {
+  const before = Object.entries(values)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => {
+      const old = process.env[name]
+      process.env[name] = String(value)
+      return [name, old] as const
+    })
+  return () => {
+    for (const [name, old] of before) {
+      if (old === undefined) delete process.env[name]
+      else process.env[name] = old
+    }
   }
 }
 

@@ -8,7 +8,6 @@ import { type Playground, startPlayground } from '../../playground/server.ts'
 // Drives the playground page in headless Chromium at the functions' real pace: every panel must render before
 // its stream completes, end with exact content, and show the resume after a cut.
 const BINARY_BYTES = 6_000_000
-const saved = { pace: process.env.PLAYGROUND_PACE, bytes: process.env.PLAYGROUND_BINARY_BYTES }
 let playground: Playground
 let browser: Browser
 let page: Page
@@ -32,13 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await playground?.close()
-  for (const [name, value] of [
-    ['PLAYGROUND_PACE', saved.pace],
-    ['PLAYGROUND_BINARY_BYTES', saved.bytes],
-  ] as const) {
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-  }
 })
 
 const panel = (name: string) => page.locator(`section[data-fn="${name}"]`)

@@ -13,23 +13,20 @@ import { type Playground, startPlayground } from '../../playground/server.ts'
 import { isSluiceError, sluice } from '../../src/index.ts'
 
 const BINARY_BYTES = 1_000_000
-const saved = { pace: process.env.PLAYGROUND_PACE, bytes: process.env.PLAYGROUND_BINARY_BYTES }
-
-afterAll(() => {
-  for (const [name, value] of [
-    ['PLAYGROUND_PACE', saved.pace],
-    ['PLAYGROUND_BINARY_BYTES', saved.bytes],
-  ] as const) {
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-  }
-})
 
 function sha256(parts: Iterable<Uint8Array>): string {
   const hash = createHash('sha256')
   for (const part of parts) hash.update(part)
   return hash.digest('hex')
 }
+
+it('puts back the environment variables its options set, once closed', async () => {
+  const before = process.env.PLAYGROUND_PACE
+  const playground = await startPlayground({ port: 0, pace: 0, log: false })
+  expect(process.env.PLAYGROUND_PACE).toBe('0')
+  await playground.close()
+  expect(process.env.PLAYGROUND_PACE).toBe(before)
+})
 
 describe('playground, flat out', () => {
   let playground: Playground

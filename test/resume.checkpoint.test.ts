@@ -12,6 +12,7 @@ const TEXT = `${LINES.join('\r\n')}\r\n`
 const BODY = encode(TEXT)
 const EVENTS = LINES.map((data, i) => ({ id: `e${i}`, data }))
 const SSE = EVENTS.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+const SSE_WITHOUT_IDS = encode(SSE.replace(/^id: .*\n/gm, ''))
 // Small writes a little apart, so that a checkpoint lands mid-stream and mid-batch.
 const PACED = { chunk: 45, pace: 2 } as const
 
@@ -65,20 +66,20 @@ const CASES: Case[] = [
   },
   {
     name: 'events() without ids (Range)',
-    script: rangeOf(encode(SSE.replace(/^id: .*\n/gm, '')), 'text/event-stream'),
+    script: rangeOf(SSE_WITHOUT_IDS, 'text/event-stream'),
     read: (res) => res.events(),
     join: identity,
     k: 6,
-    size: encode(SSE.replace(/^id: .*\n/gm, '')).length,
+    size: SSE_WITHOUT_IDS.length,
     items: 12,
   },
   {
     name: 'events() without ids (Range), mid-batch',
-    script: rangeOf(encode(SSE.replace(/^id: .*\n/gm, '')), 'text/event-stream', false),
+    script: rangeOf(SSE_WITHOUT_IDS, 'text/event-stream', false),
     read: (res) => res.events(),
     join: identity,
     k: 6,
-    size: encode(SSE.replace(/^id: .*\n/gm, '')).length,
+    size: SSE_WITHOUT_IDS.length,
     items: 12,
   },
   {

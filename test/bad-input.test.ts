@@ -268,6 +268,18 @@ describe('status and misuse', () => {
     expect(() => res.body).toThrow(/lines\(\)/)
   })
 
+  it('a schema that is not a Standard Schema is a TypeError at the call, and the body is still unread', async () => {
+    const res = await open(['{"n":1}\n'])
+    const notASchema = { parse: (value: unknown) => value } as never
+    expect(() => res.ndjson(notASchema)).toThrow(
+      /^ndjson\(\): schema must be a Standard Schema .*got an object without ~standard\.$/,
+    )
+    expect(() => res.events({ schema: 42 as never })).toThrow(/^events\(\): schema must be .*got number\.$/)
+    expect(() => res.json(null as never)).toThrow(/^json\(\): schema must be .*got null\.$/)
+    await expect(res.collect.json(notASchema)).rejects.toThrow(/^collect\.json\(\): schema must be/)
+    expect(await Array.fromAsync(res.ndjson(z.object({ n: z.number() })))).toEqual([{ n: 1 }])
+  })
+
   it('iterating one consumer twice throws', async () => {
     const res = await open(['a\nb\n'])
     const lines = res.lines()

@@ -424,11 +424,14 @@ describe('createStreamStore: lifecycle', () => {
     expect(body.cancels()).toBe(0)
   })
 
-  it('an unknown mode or a bad maxItems is a clear error at creation', async () => {
+  it('an unknown mode, a bad maxItems or a schema that is not one is a clear error at creation', async () => {
     const res = respond(['x'])
     // @ts-expect-error not a mode
     expect(() => createStreamStore(res, { as: 'xml' })).toThrow(/`as`, one of 'ndjson'/)
     expect(() => createStreamStore(res, { as: 'lines', maxItems: 0 })).toThrow(RangeError)
+    expect(() => createStreamStore(res, { as: 'ndjson', schema: 'Row' as never })).toThrow(
+      /^createStreamStore\(\): schema must be a Standard Schema .*got string\.$/,
+    )
     ;(await res).cancel()
   })
 })

@@ -64,11 +64,24 @@ function unwrap<T>(result: StandardSchemaV1.Result<T>, value: unknown, index: nu
   return result.value
 }
 
-/** Whether `value` looks like a Standard Schema, for argument checks with a clear message. */
-export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+/** Whether `value` looks like a Standard Schema. */
+function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&
     typeof (value as { '~standard'?: { validate?: unknown } })['~standard']?.validate === 'function'
+  )
+}
+
+/**
+ * Throws a `TypeError` naming `where` when `schema` is given but is not a Standard Schema, so that a wrong
+ * argument fails at the call, before the body is claimed, rather than as an unreadable error on the first item.
+ */
+export function checkSchema(schema: unknown, where: string): void {
+  if (schema === undefined || isStandardSchema(schema)) return
+  const got =
+    schema === null ? 'null' : typeof schema === 'object' ? 'an object without ~standard' : typeof schema
+  throw new TypeError(
+    `${where}: schema must be a Standard Schema (zod 4, valibot, arktype…: an object with ~standard.validate), got ${got}.`,
   )
 }

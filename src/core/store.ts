@@ -3,6 +3,7 @@ import type { JsonConsumer } from './consumer.ts'
 import type { EventsOptions } from './consumers/events.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
 import type { Progress } from './progress.ts'
+import { checkSchema } from './schema.ts'
 import type {
   ExactStoreOptions,
   StreamData,
@@ -358,4 +359,5 @@ function checkOptions(options: StreamStoreOptions): void {
   if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0)) {
     throw new RangeError(`\`maxItems\` must be a positive integer, got ${String(maxItems)}.`)
   }
+  checkSchema('schema' in options ? options.schema : undefined, 'createStreamStore()')
 }

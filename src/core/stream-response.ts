@@ -13,7 +13,7 @@ import type { DeepPartial } from './decoders/partial-json-types.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
-import type { StandardSchemaV1 } from './schema.ts'
+import { checkSchema, type StandardSchemaV1 } from './schema.ts'
 import { teeSource } from './tee.ts'
 
 /** Whole-body helpers: read everything, then return it. */
@@ -70,7 +70,10 @@ export class StreamResponse {
     this.collect = {
       text: (options) => joinText(this.text(options)),
       bytes: () => joinBytes(this.bytes()),
-      json: (schema) => collectJson(this.text(), schema),
+      json: async (schema) => {
+        checkSchema(schema, 'collect.json()')
+        return collectJson(this.text(), schema)
+      },
     }
   }
 
@@ -140,6 +143,7 @@ export class StreamResponse {
   ): ConsumerType<StandardSchemaV1.InferOutput<S>>
   ndjson<T = unknown>(schema?: undefined, options?: NdjsonOptions): ConsumerType<T>
   ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
+    checkSchema(schema, 'ndjson()')
     const context = this.#claim('ndjson()')
     return new Consumer(() => consumeNdjson(context, schema, options), cancelOf(context))
   }
@@ -157,6 +161,7 @@ export class StreamResponse {
   events(options: EventsOptions & { json: true }): ConsumerType<ServerSentEvent<unknown>>
   events(options?: EventsOptions): ConsumerType<ServerSentEvent>
   events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
+    checkSchema(options?.schema, 'events()')
     const context = this.#claim('events()')
     return new Consumer(() => consumeEvents(context, options), cancelOf(context))
   }
@@ -177,6 +182,7 @@ export class StreamResponse {
   ): JsonConsumer<DeepPartial<StandardSchemaV1.InferOutput<S>>, StandardSchemaV1.InferOutput<S>>
   json<T = unknown>(schema?: undefined, options?: JsonOptions): JsonConsumer<DeepPartial<T>, T>
   json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
+    checkSchema(schema, 'json()')
     const context = this.#claim('json()')
     const info: { current?: JsonSnapshotInfo } = {}
     let settle!: (result: { value: unknown } | { error: unknown }) => void

@@ -118,6 +118,12 @@ describe('a checkpoint taken after the last item', () => {
     const rest = await sluice('http://fn.test/s', { fetch, resumeFrom: res.checkpoint() })
     expect(await Array.fromAsync(rest.events())).toEqual([])
     expect(statuses).toEqual([200, 416])
-    expect(rest.progress).toMatchObject({ loaded: bytes.length, items: 2, state: 'done' })
+    expect(rest.progress).toMatchObject({
+      loaded: bytes.length,
+      total: bytes.length,
+      percent: 100,
+      items: 2,
+      state: 'done',
+    })
   })
 })

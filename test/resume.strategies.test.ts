@@ -95,7 +95,13 @@ describe('range', () => {
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
     expect(await Array.fromAsync(res.lines())).toEqual(LINES)
-    expect(res.progress).toMatchObject({ loaded: unterminated.length, state: 'done' })
+    // The 416 gives the length, so the total is known at last and the end reads 100 %.
+    expect(res.progress).toMatchObject({
+      loaded: unterminated.length,
+      total: unterminated.length,
+      percent: 100,
+      state: 'done',
+    })
     const requests = (await s.log()).filter((e) => e.event === 'request')
     expect(requests.at(-1)?.range).toBe(`bytes=${unterminated.length}-`)
   })

@@ -193,6 +193,7 @@ export class BodySource implements ChunkSource {
       this.offset = checkpoint.loaded
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
+      if (acceptance.kind === 'complete' && acceptance.lengthKnown) init.progress.total ??= checkpoint.loaded
     }
     if (init.progress.total === undefined && this.#end !== undefined) init.progress.total = this.#end
     // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
@@ -559,6 +560,7 @@ export class BodySource implements ChunkSource {
     if (acceptance.kind === 'complete') {
       response.body?.cancel().catch(() => {})
       this.#completeAfterResume = true
+      if (acceptance.lengthKnown) this.#init.progress.total ??= this.#init.progress.loaded
       return
     }
     if (response.body === null)

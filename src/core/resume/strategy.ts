@@ -67,8 +67,11 @@ export type Acceptance =
   | { kind: 'skip'; bytes: number }
   /** A fresh stream that starts at a unit boundary after the last delivered item: decoders start over. */
   | { kind: 'restart' }
-  /** Nothing was missing after all. */
-  | { kind: 'complete' }
+  /**
+   * Nothing was missing after all. `lengthKnown`: the answer gave the body's length (a `416` with
+   * `bytes *\/N`), so what was delivered is the total.
+   */
+  | { kind: 'complete'; lengthKnown: boolean }
 
 /** Checks the answer to a resume request; a refusal is a `ResumeError` that says why. */
 export function acceptResume(
@@ -80,7 +83,7 @@ export function acceptResume(
 ): Acceptance {
   const { status } = response
   if (strategy !== 'range') {
-    if (status === 204) return { kind: 'complete' }
+    if (status === 204) return { kind: 'complete', lengthKnown: false }
     if (status >= 200 && status < 300) return { kind: 'restart' }
     throw refusal(response, attempts)
   }
@@ -99,7 +102,7 @@ export function acceptResume(
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')
-    if (range && Number(range[1]) === offset) return { kind: 'complete' }
+    if (range && Number(range[1]) === offset) return { kind: 'complete', lengthKnown: true }
     throw new ResumeError(
       'range-not-satisfiable',
       `The server refused Range bytes=${offset}- (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,

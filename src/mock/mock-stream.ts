@@ -35,8 +35,11 @@ export function mockStream(parts: MockStreamParts, options: MockStreamOptions = 
   return respond(parts, validateOptions(options))
 }
 
-/** Builds the response from validated options; shared with streamHandler, which validates once up front. */
-export function respond(parts: MockStreamParts, o: ValidOptions): Response {
+/**
+ * Builds the response from validated options; shared with streamHandler, which validates once up front.
+ * `knownLength`: the length of async parts, when streamHandler pulled them to their end (for a `416`).
+ */
+export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: number): Response {
   checkParts(parts, o.status)
   const request = o.request
   const headers = new Headers({ 'content-type': CONTENT_TYPES[o.format] })
@@ -63,7 +66,7 @@ export function respond(parts: MockStreamParts, o: ValidOptions): Response {
     sync !== undefined && (o.contentLength !== false || o.range)
       ? Array.from(sync, (part, index) => encodePart(part, o.format, index))
       : undefined
-  const length = chunks?.reduce((sum, chunk) => sum + chunk.length, 0)
+  const length = chunks?.reduce((sum, chunk) => sum + chunk.length, 0) ?? knownLength
   const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
   if (o.range) headers.set('accept-ranges', 'bytes')
   if (etag !== undefined) headers.set('etag', etag)

@@ -3,6 +3,7 @@ import { type HttpHandler, http, type Path } from 'msw'
 import { respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
+import { pullToRange } from './pull-to-range.ts'
 
 /**
  * The HTTP methods a {@link streamHandler} can answer, in either case; `'ALL'` answers every method.
@@ -86,7 +87,9 @@ const FAULT_OPTIONS = ['dropAfterBytes', 'stallAfterBytes', 'errorAfterBytes', '
 /**
  * An msw request handler that answers with a {@link mockStream} body, the same under `msw/node` and in the
  * browser worker. `range` and `lastEventId` read the intercepted request, so a client's resume request gets the
- * right `206` or the events after its `Last-Event-ID`.
+ * right `206` or the events after its `Last-Event-ID`. Over async parts a `Range` request is answered as
+ * sluice/lambda answers it: the parts are pulled up to the requested byte first, so a start past the end gets a
+ * `416` that gives the length.
  *
  * Options are checked when the handler is created. Defaults: those of {@link mockStream}; no faults.
  *
@@ -129,7 +132,9 @@ export function streamHandler(
     const attempt = ++attempts
     const parts = typeof source === 'function' ? await source({ request, params, attempt }) : source
     const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
-    return respond(parts, validateOptions({ ...perRequest, request }, { ...context, requestLater: false }))
+    const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
+    const pulled = await pullToRange(parts, valid)
+    return respond(pulled.parts, valid, pulled.length)
   })
 }
 

@@ -70,6 +70,33 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     await expect(reader.read()).rejects.toThrow()
     await release
   })
+
+  test('cancelling a ranged body over async parts stops the source', async () => {
+    let stopped!: () => void
+    const finished = new Promise<void>((resolve) => {
+      stopped = resolve
+    })
+    server.use(
+      streamHandler(
+        'GET',
+        url,
+        async function* () {
+          try {
+            for (let n = 0; ; n++) yield `line ${n}\n`
+          } finally {
+            stopped()
+          }
+        },
+        { range: true },
+      ),
+    )
+    const response = await fetch(url, { headers: { range: 'bytes=20-' } })
+    const reader = response.body!.getReader()
+    // The part that holds byte 20 starts the body, from byte 20.
+    expect(decode((await reader.read()).value)).toMatch(/^\nline 3\n/)
+    await reader.cancel()
+    await finished
+  })
 })
 
 describe('resuming through msw/node', () => {

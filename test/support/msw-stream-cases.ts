@@ -2,6 +2,7 @@
 // Chromium (test/browser) register these with their own server, URL and name for a failed body.
 import type { RequestHandler } from 'msw'
 import { describe, expect, test } from 'vitest'
+import { sluice } from '../../src/index.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { readUntilError } from './streams.ts'
 
@@ -110,6 +111,79 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       expect(second.status).toBe(206)
       expect(second.headers.get('content-range')).toBe(`bytes 50-${whole.length - 1}/${whole.length}`)
       expect(head + (await second.text())).toBe(whole)
+    })
+
+    describe('over async parts, a Range request is answered as sluice/lambda answers it', () => {
+      /** The lines from an async generator, and a promise that settles when the generator has finished. */
+      function source(): { parts: () => AsyncGenerator<string>; finished: Promise<void> } {
+        let finish!: () => void
+        const finished = new Promise<void>((resolve) => {
+          finish = resolve
+        })
+        return {
+          parts: async function* () {
+            try {
+              yield* lines
+            } finally {
+              finish()
+            }
+          },
+          finished,
+        }
+      }
+
+      test.each([0, 1, 10])('a start %i bytes past the end gets 416 with the length', async (past) => {
+        const { parts, finished } = source()
+        use(streamHandler('GET', url, parts, { range: true }))
+        const response = await fetch(url, { headers: { range: `bytes=${whole.length + past}-` } })
+        expect(response.status).toBe(416)
+        expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
+        await finished
+      })
+
+      test('a checkpoint taken after the last line resumes into an end proven by the length', async () => {
+        const { parts } = source()
+        use(streamHandler('GET', url, parts, { range: true }))
+        const first = await sluice(url)
+        expect(await Array.fromAsync(first.lines())).toHaveLength(lines.length)
+        const resumed = await sluice(url, { resumeFrom: first.checkpoint() })
+        expect(await Array.fromAsync(resumed.lines())).toEqual([])
+        expect(resumed.progress).toMatchObject({
+          state: 'done',
+          loaded: whole.length,
+          total: whole.length,
+          percent: 100,
+        })
+      })
+
+      test('a start inside the body gets 206 with bytes N-*/* and every byte from N', async () => {
+        const { parts } = source()
+        use(streamHandler('GET', url, parts, { range: true, chunkSize: 7 }))
+        for (const start of [0, 1, 49, 50, whole.length - 1]) {
+          const response = await fetch(url, { headers: { range: `bytes=${start}-` } })
+          expect(response.status).toBe(206)
+          expect(response.headers.get('content-range')).toBe(`bytes ${start}-*/*`)
+          expect(await response.text(), `from ${start}`).toBe(whole.slice(start))
+        }
+      })
+
+      test('an error before the start is still an error of the body, not of the handler', async () => {
+        use(
+          streamHandler(
+            'GET',
+            url,
+            async function* () {
+              yield 'abc'
+              throw new Error('source failed')
+            },
+            { range: true },
+          ),
+        )
+        // The body fails before its first byte, which the transport may report from fetch itself; a handler that
+        // threw would have answered msw's 500 instead.
+        const read = fetch(url, { headers: { range: 'bytes=10-' } }).then((response) => response.text())
+        await expect(read).rejects.toThrow(TypeError)
+      })
     })
 
     test('a Last-Event-ID request gets the events after that id', async () => {

@@ -1,0 +1,56 @@
+import type { ValidOptions } from './options.ts'
+import { encodePart, type MockStreamParts } from './parts.ts'
+import { planRange } from './range.ts'
+
+/** Parts to answer with, and the body's length when pulling found its end. */
+export interface PulledParts {
+  parts: MockStreamParts
+  length?: number | undefined
+}
+
+/**
+ * For a `Range: bytes=N-` request over async parts, whose length is not known up front: pulls parts until byte N
+ * is passed or the parts end, as sluice/lambda's helpers do before they send headers. A start at or past the
+ * end is then answered `416` with the body's length, as those helpers answer it, instead of an empty `206`.
+ * The parts returned replay what was pulled, then go on with the rest; an error while pulling is thrown where
+ * it happened in the body, as it would have been without the pull.
+ */
+export async function pullToRange(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts> {
+  const request = o.request
+  if (!o.range || o.status !== 200 || request === undefined || Symbol.iterator in parts) return { parts }
+  // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
+  if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
+  const plan = planRange(request, undefined, o.etag)
+  if (plan.kind !== 'partial' || request.method === 'HEAD') return { parts }
+  const iterator = parts[Symbol.asyncIterator]()
+  const head: unknown[] = []
+  let offset = 0
+  try {
+    while (offset <= plan.start) {
+      const next = await iterator.next()
+      if (next.done === true) return { parts: replay(head, undefined, undefined), length: offset }
+      head.push(next.value)
+      offset += encodePart(next.value, o.format, head.length - 1).length
+    }
+  } catch (error) {
+    return { parts: replay(head, undefined, { error }) }
+  }
+  return { parts: replay(head, iterator, undefined) }
+}
+
+async function* replay(
+  head: readonly unknown[],
+  rest: AsyncIterator<unknown> | undefined,
+  failure: { error: unknown } | undefined,
+): AsyncGenerator<unknown> {
+  try {
+    yield* head
+    if (failure !== undefined) throw failure.error
+    if (rest === undefined) return
+    for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value
+    rest = undefined
+  } finally {
+    // A body cancelled part-way stops the source, as it would have without the pull (a generator's finally runs).
+    await rest?.return?.()
+  }
+}

@@ -1,6 +1,7 @@
+import type { RequestHandler } from 'msw'
 import { setupWorker } from 'msw/browser'
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import { streamHandlerCases } from '../support/msw-stream-cases.ts'
+import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
 
 // streamHandler behind msw's service worker in Chromium, read with the page's real fetch. The worker script is
 // served by msw's Vite plugin (vitest.config.ts, chromium project).
@@ -20,10 +21,12 @@ afterAll(async () => {
   if (started) await worker.stop()
 })
 
-streamHandlerCases({
+const transport = {
   where: 'behind the msw browser worker',
   reader: 'the page',
-  use: (...handlers) => worker.use(...handlers),
+  use: (...handlers: RequestHandler[]) => worker.use(...handlers),
   url: `${location.origin}/sluice-mock/stream`,
   failure: 'network error',
-})
+}
+streamHandlerCases(transport)
+streamHandlerCancelCases(transport)

@@ -1,7 +1,8 @@
+import type { RequestHandler } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
-import { streamHandlerCases } from '../support/msw-stream-cases.ts'
+import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
 import { readUntilError } from '../support/streams.ts'
 
 // streamHandler under msw/node, read with Node's real fetch: what a client sees over (mocked) HTTP.
@@ -19,13 +20,15 @@ afterAll(() => {
   server.close()
 })
 
-streamHandlerCases({
+const transport = {
   where: 'under msw/node',
   reader: 'the client',
-  use: (...handlers) => server.use(...handlers),
+  use: (...handlers: RequestHandler[]) => server.use(...handlers),
   url,
   failure: 'terminated',
-})
+}
+streamHandlerCases(transport)
+streamHandlerCancelCases(transport)
 
 describe('streamHandler under msw/node, beyond what both transports share', () => {
   test('tells the source function the path params and the attempt number', async () => {

@@ -207,3 +207,37 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
     })
   })
 }
+
+/**
+ * Cancellation that reaches the source on both transports. Behind the browser worker that holds only for event
+ * streams: msw clones any other mocked body for its life-cycle events, and a tee cancels its source only once
+ * both branches are cancelled (README, "Test kit").
+ */
+export function streamHandlerCancelCases({ where, use, url }: MswTransport): void {
+  describe(`cancelling a streamHandler body ${where}`, () => {
+    test('an event stream cancelled by the reader stops the source', async () => {
+      let stopped!: () => void
+      const finished = new Promise<void>((resolve) => {
+        stopped = resolve
+      })
+      use(
+        streamHandler(
+          'GET',
+          url,
+          async function* () {
+            try {
+              for (let n = 0; ; n++) yield { id: String(n), data: `event ${n}` }
+            } finally {
+              stopped()
+            }
+          },
+          { format: 'sse' },
+        ),
+      )
+      const reader = (await fetch(url)).body!.getReader()
+      expect(decode((await reader.read()).value)).toMatch(/^id: 0\ndata: event 0\n\n/)
+      await reader.cancel()
+      await finished
+    })
+  })
+}

@@ -6,6 +6,9 @@ import { sluice } from '../../src/index.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { readUntilError } from './streams.ts'
 
+/** More parts than any transport buffers: a source that yields them all was never cancelled. */
+const PLENTY = 1_000_000
+
 export interface MswTransport {
   /** Where the tests run, for their names: "under msw/node", "behind the msw browser worker". */
   where: string
@@ -216,6 +219,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
 export function streamHandlerCancelCases({ where, use, url }: MswTransport): void {
   describe(`cancelling a streamHandler body ${where}`, () => {
     test('an event stream cancelled by the reader stops the source', async () => {
+      let produced = 0
       let stopped!: () => void
       const finished = new Promise<void>((resolve) => {
         stopped = resolve
@@ -226,7 +230,7 @@ export function streamHandlerCancelCases({ where, use, url }: MswTransport): voi
           url,
           async function* () {
             try {
-              for (let n = 0; ; n++) yield { id: String(n), data: `event ${n}` }
+              for (let n = 0; n < PLENTY; n++, produced++) yield { id: String(n), data: `event ${n}` }
             } finally {
               stopped()
             }
@@ -238,6 +242,8 @@ export function streamHandlerCancelCases({ where, use, url }: MswTransport): voi
       expect(decode((await reader.read()).value)).toMatch(/^id: 0\ndata: event 0\n\n/)
       await reader.cancel()
       await finished
+      // Stopped by the cancel, long before the source ran out.
+      expect(produced).toBeLessThan(PLENTY)
     })
   })
 }

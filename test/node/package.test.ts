@@ -238,13 +238,14 @@ describe('the packed package, installed in a fresh project', () => {
   it.each([
     ['Node 24', process.execPath],
     ['Node 22', join(root, 'test/smoke/node22/node_modules/.bin/node')],
+    ['Node 26', join(root, 'test/smoke/node26/node_modules/.bin/node')],
   ])(
     'a Node script imports sluice, sluice/mock, sluice/partial-json, sluice/lambda and sluice/dev and streams (%s)',
     async (label, node) => {
       if (!existsSync(node)) throw new Error(`${label} is missing at ${node}: run \`npm ci\``)
       const { stdout } = await ok(node, ['run.mjs'], app)
       const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>
-      expect(String(result.node).split('.')[0]).toBe(label === 'Node 22' ? '22' : '24')
+      expect(String(result.node).split('.')[0]).toBe(label.slice('Node '.length))
       expect(result).toMatchObject({
         count: 5000,
         status: 200,

@@ -9,8 +9,9 @@ import { assertFreshDist, root } from '../support/dist.ts'
 import { type ProcessRun, runProcess } from '../support/run-process.ts'
 
 // The runtime matrix: the smoke cases of test/smoke/cases.mjs, over the BUILT package (dist/), in every runtime
-// sluice claims beyond the vitest projects: Node 22 (the lowest supported), Deno, Bun (test/smoke/smoke.mjs),
-// and real workerd through miniflare (test/smoke/worker.mjs bundled by esbuild), plus this Node 24 in-process.
+// sluice claims beyond the vitest projects: Node 22 (the lowest supported), Node 26 (the newest LTS), Deno and
+// Bun (test/smoke/smoke.mjs), and real workerd through miniflare (test/smoke/worker.mjs bundled by esbuild), plus
+// this Node 24 in-process.
 // Every runtime's binary comes from a devDependency; one that is missing or cannot run fails its test with the
 // reason: nothing here is skipped.
 
@@ -91,6 +92,17 @@ describe('runtime matrix: the smoke cases over the built package', () => {
     const report = parseReport('Node 22', await run(node22, [smokeScript, server.url]))
     expect(report.runtime).toBe('node')
     expect(report.version).toMatch(/^22\./)
+    expectAllPassed(`Node ${report.version}`, report)
+  })
+
+  it('Node 26, the newest LTS', async () => {
+    const node26 = binary(
+      'test/smoke/node26/node_modules/.bin/node',
+      'the devDependency "sluice-smoke-node26" (file:test/smoke/node26, which depends on node@26)',
+    )
+    const report = parseReport('Node 26', await run(node26, [smokeScript, server.url]))
+    expect(report.runtime).toBe('node')
+    expect(report.version).toMatch(/^26\./)
     expectAllPassed(`Node ${report.version}`, report)
   })
 

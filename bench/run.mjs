@@ -2,7 +2,7 @@
 // then in headless Chromium. Absolute times on a shared 2-core machine are noise; the ratios are the result.
 // `-- --quick` for small inputs, `-- --no-browser` to skip Chromium.
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runLoopback } from './loopback.mjs'
 import { runRaces, targetsTable } from './races.mjs'
@@ -70,6 +70,21 @@ const out = [
   '',
   nodeTargets,
 ]
+// The same races under the newest LTS, whose V8 moves some ratios (the devDependency sluice-smoke-node26).
+const newest = fileURLToPath(new URL('../test/smoke/node26/node_modules/.bin/node', import.meta.url))
+let newer
+if (existsSync(newest)) {
+  console.log('\nThe same races under Node 26…')
+  const run = spawnSync(
+    newest,
+    [fileURLToPath(new URL('./node-races.mjs', import.meta.url)), String(sizeMiB), String(rounds)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  if (run.status !== 0) throw new Error(`node-races.mjs under Node 26 failed (exit ${run.status})`)
+  newer = JSON.parse(run.stdout.trim().split('\n').at(-1))
+  console.log(newer.targets)
+  out.push(newer.targets)
+} else console.log(`\nNo Node 26 at ${newest} (npm ci installs it): its races are left out.`)
 let chromium
 if (!process.argv.includes('--no-browser')) {
   console.log('\nThe same races in headless Chromium…')
@@ -81,6 +96,7 @@ if (!process.argv.includes('--no-browser')) {
   out.push(chromium.targets)
 }
 out.push(`## Node ${process.version}`, '', ...sections, loopback, memory)
+if (newer) out.push(`## Node ${newer.version} (the races only)`, '', ...newer.sections)
 if (chromium) out.push('## Chromium (headless)', '', ...chromium.sections)
 
 writeFileSync(new URL('./results.md', import.meta.url), out.join('\n'))

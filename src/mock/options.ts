@@ -74,9 +74,9 @@ export interface MockStreamOptions extends MockFaults {
    * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` or the full `200`, and announces
    * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). Over
    * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start
-   * past the end gives an empty `206` rather than a `416` (`mockStream` answers at once, without pulling; a
-   * {@link streamHandler} pulls to the start first and answers `416`). Parts that are not async are encoded up
-   * front to know the length, so they must be finite. Default: `false`.
+   * past the end gets an empty `206` from `mockStream`, which answers at once, but a `416` from `streamHandler`,
+   * which pulls the parts up to the start first. Parts that are not async are encoded up front to know the
+   * length, so they must be finite. Default: `false`.
    */
   range?: boolean | undefined
   /**

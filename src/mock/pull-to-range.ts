@@ -17,12 +17,15 @@ export interface PulledParts {
  */
 export async function pullToRange(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts> {
   const request = o.request
-  if (!o.range || o.status !== 200 || request === undefined || Symbol.iterator in parts) return { parts }
+  if (!o.range || o.status !== 200 || request === undefined) return { parts }
+  // Anything but async parts is answered as it is (and what is not parts at all is rejected by respond()).
+  const async = typeof parts === 'object' && parts !== null && !(Symbol.iterator in parts)
+  if (!async || !(Symbol.asyncIterator in parts)) return { parts }
   // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
   if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
   const plan = planRange(request, undefined, o.etag)
   if (plan.kind !== 'partial' || request.method === 'HEAD') return { parts }
-  const iterator = parts[Symbol.asyncIterator]()
+  const iterator = (parts as AsyncIterable<unknown>)[Symbol.asyncIterator]()
   const head: unknown[] = []
   let offset = 0
   try {

@@ -126,6 +126,16 @@ describe('resuming through msw/node', () => {
 })
 
 describe('streamHandler arguments', () => {
+  test("a source that is not parts gets mockStream's message, with or without a Range to answer", async () => {
+    for (const headers of [{}, { range: 'bytes=3-' }]) {
+      server.use(streamHandler('GET', url, () => 'abc' as never, { range: true }))
+      const response = await fetch(url, { headers })
+      // msw answers a resolver that threw with a 500 that carries the error.
+      expect(response.status).toBe(500)
+      expect(await response.text()).toContain('parts must be an array or (async) iterable')
+    }
+  })
+
   test('rejects invalid options when the handler is created', () => {
     expect(() => streamHandler('GET', url, [], { chunkSize: 0 })).toThrow(RangeError)
     expect(() => streamHandler('GET', url, [], { faults: 3 as never })).toThrow(/faults must be a function/)

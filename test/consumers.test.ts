@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { fromResponse, type StandardSchemaV1, type StreamResponse, sluice } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
 import { NDJSON_FIXTURES, TEXT_FIXTURES } from './fixtures/text.ts'
 import {
@@ -181,5 +181,46 @@ describe('collect helpers', () => {
   it('collect.json(schema) parses and validates one document', async () => {
     const res = await open([encode('{"rows":'), encode('[1,2]}')])
     expect(await res.collect.json(z.object({ rows: z.array(z.number()) }))).toEqual({ rows: [1, 2] })
+  })
+})
+
+describe('calls to next() made before the previous one settled', () => {
+  // A caller may ask for several items at once (a pipeline that prefetches, Promise.all over next()); each call
+  // gets the next item in order, whatever batch or read it comes from, and none is lost or repeated.
+  const records = Array.from({ length: 12 }, (_, n) => ({ n }))
+  const body = encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+  const slowSchema: StandardSchemaV1<unknown, { n: number }> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: async (value) => {
+        await new Promise((resolve) => setTimeout(resolve, (value as { n: number }).n % 3))
+        return { value: value as { n: number } }
+      },
+    },
+  }
+  const askAll = async <T>(iterator: AsyncIterator<T>, count: number): Promise<IteratorResult<T>[]> =>
+    Promise.all(Array.from({ length: count }, () => iterator.next()))
+
+  it.each([
+    ['lines()', (res: StreamResponse) => res.lines(), records.map((r) => JSON.stringify(r))],
+    ['ndjson()', (res: StreamResponse) => res.ndjson(), records],
+    ['ndjson() with an asynchronous schema', (res: StreamResponse) => res.ndjson(slowSchema), records],
+    ['events()', (res: StreamResponse) => res.events({ json: true }), records],
+  ] as const)('%s hands out every item once, in order', async (_, consume, expected) => {
+    const sse = encode(records.map((r) => `data: ${JSON.stringify(r)}\n\n`).join(''))
+    const whole = _ === 'events()' ? sse : body
+    for (const size of [1, 7, 40, whole.length]) {
+      const chunks = Array.from({ length: Math.ceil(whole.length / size) }, (_, i) =>
+        whole.subarray(i * size, (i + 1) * size),
+      )
+      const iterator = consume(await open(chunks))[Symbol.asyncIterator]()
+      const steps = await askAll(iterator as AsyncIterator<unknown>, expected.length + 2)
+      const values = steps.map((s) => (s.done ? 'done' : s.value))
+      const items =
+        _ === 'events()' ? values.slice(0, -2).map((e) => (e as { data: unknown }).data) : values.slice(0, -2)
+      expect(items, `chunks of ${size}`).toEqual(expected)
+      expect(values.slice(-2), `chunks of ${size}`).toEqual(['done', 'done'])
+    }
   })
 })

@@ -23,19 +23,34 @@ export interface ChunkConsumer<T> {
     chunk: Uint8Array | undefined,
     result?: ReadableStreamReadResult<Uint8Array>,
   ): Step<T> | Promise<Step<T>>
-  /** What the next call reports instead of reading, if anything (an end or error found after delivered text). */
-  pending?(): Promise<Step<T>> | undefined
+  /**
+   * What the next call reports instead of reading, if anything: an item already decoded (a step, which costs
+   * no promise of its own), or an end or error found after delivered text.
+   */
+  pending?(): Step<T> | Promise<Step<T>> | undefined
+}
+
+/** How a chunk iterator takes calls to `next()`. */
+export interface ChunkIteratorOptions {
+  /**
+   * Whether a call made while another is still pending waits for it. A consumer that decodes a chunk into many
+   * items needs this, or two reads could interleave their batches; a consumer with one item per chunk does
+   * not (reads resolve in order), and skips the extra promise per chunk it costs.
+   */
+  serial?: boolean
 }
 
 /**
  * A hand-written async iterator over the source's chunks, for consumers cheap enough that an async generator's
- * own promises per item would be most of their cost (`bytes()`, `text()`). On `BodySource`'s fast path each
+ * own promises per item would be most of their cost (`bytes()`, `text()`, and through `batchIterator` the
+ * line, record and event consumers). On `BodySource`'s fast path each
  * chunk costs one promise: the reader's, whose reaction delivers it. A source stopped by `cancel()` or
  * `detach()` ends the iteration quietly; the user's abort rejects it with its reason.
  */
 export function chunkIterator<T>(
   context: ConsumeContext,
   consumer: (control: IteratorControl<T>) => ChunkConsumer<T>,
+  options: ChunkIteratorOptions = {},
 ): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
   const { source } = context
   let finished = false
@@ -78,16 +93,42 @@ export function chunkIterator<T>(
     return chunk instanceof Promise ? chunk.then(take, fail) : take(chunk, result)
   }
   const onError = (error: unknown): Promise<Step<T>> => fast!.recoverFast(error).then(take, fail)
-  const next = (): Promise<Step<T>> => {
-    if (finished) return Promise.resolve({ done: true, value: undefined })
+  /** The next step: at once when the consumer has one ready, else the promise of a read. */
+  const advance = (): Step<T> | Promise<Step<T>> => {
+    if (finished) return { done: true, value: undefined }
     const pending = steps!.pending?.()
     if (pending !== undefined) return pending
     const read = fast?.fastRead()
     return read === undefined ? source.read().then(take, fail) : read.then(onResult, onError)
   }
+  const next = (): Promise<Step<T>> => {
+    const step = advance()
+    return step instanceof Promise ? step : Promise.resolve(step)
+  }
+  // Serial: a call that finds another still pending waits its turn; a step ready at once needs no waiting.
+  let busy = false
+  const waiting: Array<() => void> = []
+  const release = (): void => {
+    busy = false
+    // Waiting calls whose items are ready take them now; the first that has to wait again holds the turn.
+    while (!busy && waiting.length > 0) waiting.shift()!()
+  }
+  const serialNext = (): Promise<Step<T>> => {
+    if (busy) return new Promise((resolve) => waiting.push(() => resolve(serialNext())))
+    let step: Step<T> | Promise<Step<T>>
+    try {
+      step = advance()
+    } catch (error) {
+      return fail(error)
+    }
+    if (!(step instanceof Promise)) return Promise.resolve(step)
+    busy = true
+    return step.finally(release)
+  }
+  // A consumer reads on from inside a step, whose turn it already has: its `next` does not queue.
   steps = consumer({ end, fail, next })
   const iterator: AsyncIterator<T, void, undefined> & AsyncIterable<T> = {
-    next,
+    next: options.serial === true ? serialNext : next,
     return: () => end('cancelled'),
     throw: (error: unknown) => end('error').then(() => Promise.reject(error)),
     [Symbol.asyncIterator]: () => iterator,

@@ -1,9 +1,9 @@
 import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
-import { ValidationError } from '../errors/validation-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, halt, settle } from './context.ts'
-import { type OnInvalid, skipInvalid } from './on-invalid.ts'
+import { batchIterator, type Outcome, SKIP, STOP } from './batch-iterator.ts'
+import type { ConsumeContext } from './context.ts'
+import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 
 /** Options of `res.events()`. */
 export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefined> {
@@ -21,10 +21,10 @@ export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefine
 }
 
 /** Server-sent events via eventsource-parser, with optional JSON parsing and validation of `data`. */
-export async function* consumeEvents<T>(
+export function consumeEvents<T>(
   context: ConsumeContext,
   options: EventsOptions<StandardSchemaV1 | undefined> = {},
-): AsyncGenerator<ServerSentEvent<T>, void, undefined> {
+): AsyncIterator<ServerSentEvent<T>, void, undefined> & AsyncIterable<ServerSentEvent<T>> {
   const { schema, until, onInvalid } = options
   const parse = options.json === true || schema !== undefined
   // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
@@ -50,77 +50,53 @@ export async function* consumeEvents<T>(
   })
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
   let index = 0
-  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
-  try {
-    stream: for (;;) {
-      const chunk = await source.read()
-      if (chunk === undefined && source.cancelled === true) return
+  const deliver = <E>(event: E): E => {
+    progress.item()
+    last = event
+    delivered = true
+    return event
+  }
+  const invalid = skipInvalidItem(onInvalid)
+  return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
+    feed(chunk) {
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
       batch = events.length
-      for (let j = 0; j < events.length; j++) {
-        // cancel() or detach() in the loop body: the rest of the batch is not delivered.
-        if (source.cancelled === true) return halt(source)
-        const event = events[j]!
-        left = events.length - 1 - j
-        lastId = event.id
-        if (isEnd?.(event)) {
-          // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
-          await source.cancel('The stream reached its terminal event.')
-          break stream
+      return events
+    },
+    take(event, j, size): Outcome<ServerSentEvent<T>> | Promise<Outcome<ServerSentEvent<T>>> {
+      left = size - 1 - j
+      lastId = event.id
+      if (isEnd?.(event)) return STOP
+      const at = index++
+      if (!parse) return deliver(event as ServerSentEvent<T>)
+      let data: unknown
+      try {
+        data = JSON.parse(event.data)
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause)
+        const position = {
+          line: decoder.lineOf(j + 1),
+          offset: decoder.blockStart(j + 1),
+          excerpt: excerptOf(event.data),
         }
-        if (!parse) {
-          index++
-          progress.item()
-          last = event
-          delivered = true
-          yield event as ServerSentEvent<T>
-          continue
-        }
-        let data: unknown
-        try {
-          data = JSON.parse(event.data)
-        } catch (cause) {
-          const reason = cause instanceof Error ? cause.message : String(cause)
-          const n = events.length - left
-          const position = {
-            line: decoder.lineOf(n),
-            offset: decoder.blockStart(n),
-            excerpt: excerptOf(event.data),
-          }
-          skipInvalid(
-            onInvalid,
-            new ParseError('sse', `Event ${index} has data that is not JSON (${reason})`, position, {
-              cause,
-            }),
-          )
-          index++
-          continue
-        }
-        if (schema !== undefined) {
-          try {
-            const result = validate(schema, data, index)
-            data = result instanceof Promise ? await result : result
-          } catch (error) {
-            if (!(error instanceof ValidationError)) throw error
-            skipInvalid(onInvalid, error)
-            index++
-            continue
-          }
-        }
-        index++
-        progress.item()
-        const parsed = { id: event.id, event: event.event, data: data as T, retry: event.retry }
-        last = parsed
-        delivered = true
-        yield parsed
+        skipInvalid(
+          onInvalid,
+          new ParseError('sse', `Event ${at} has data that is not JSON (${reason})`, position, { cause }),
+        )
+        return SKIP
       }
-      if (chunk === undefined) break
-    }
-    outcome = 'done'
-  } catch (error) {
-    outcome = 'error'
-    throw error
-  } finally {
-    await settle(context, outcome)
-  }
+      const parsed = (value: unknown): ServerSentEvent<T> =>
+        deliver({ id: event.id, event: event.event, data: value as T, retry: event.retry })
+      if (schema === undefined) return parsed(data)
+      let result: unknown
+      try {
+        result = validate(schema, data, at)
+      } catch (error) {
+        return invalid(error)
+      }
+      return result instanceof Promise ? result.then(parsed, invalid) : parsed(result)
+    },
+    // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
+    stop: () => source.cancel('The stream reached its terminal event.'),
+  })
 }

@@ -1,10 +1,10 @@
 import { LineDecoder } from '../decoders/lines.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
-import { ValidationError } from '../errors/validation-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, halt, settle } from './context.ts'
+import { batchIterator, type Outcome, SKIP } from './batch-iterator.ts'
+import type { ConsumeContext } from './context.ts'
 import { LinePosition } from './line-position.ts'
-import { type OnInvalid, skipInvalid } from './on-invalid.ts'
+import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 
 /** Options of `res.ndjson()`. */
 export interface NdjsonOptions {
@@ -16,70 +16,57 @@ export interface NdjsonOptions {
  * One parsed value per non-blank line, validated when a schema is given. Items are numbered from 0 across the
  * whole stream (skipped ones included), so a `ValidationError`'s `index` points at the record in the body.
  */
-export async function* consumeNdjson<T>(
+export function consumeNdjson<T>(
   context: ConsumeContext,
   schema: StandardSchemaV1<unknown, T> | undefined,
   options: NdjsonOptions = {},
-): AsyncGenerator<T, void, undefined> {
+): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes })
   const { source, progress } = context
   const position = new LinePosition(source, decoder)
   const { onInvalid } = options
   let index = 0
-  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
-  try {
-    for (;;) {
-      const chunk = await source.read()
-      if (chunk === undefined && source.cancelled === true) return
+  const deliver = (value: T): T => {
+    progress.item()
+    position.last = value
+    position.delivered = true
+    return value
+  }
+  const invalid = skipInvalidItem(onInvalid)
+  return batchIterator<string, T>(context, {
+    feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
       position.batch(lines.length)
-      for (let j = 0; j < lines.length; j++) {
-        // cancel() or detach() in the loop body: the rest of the batch is not delivered.
-        if (source.cancelled === true) return halt(source)
-        position.at = j
-        const line = lines[j]!
-        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue
-        let value: unknown
-        try {
-          value = JSON.parse(line)
-        } catch (cause) {
-          const reason = cause instanceof Error ? cause.message : String(cause)
-          const position = {
-            line: decoder.lineNumber(j),
-            offset: decoder.lineOffset(j),
-            excerpt: excerptOf(line),
-          }
-          skipInvalid(
-            onInvalid,
-            new ParseError('ndjson', `Record ${index} is not valid JSON (${reason})`, position, { cause }),
-          )
-          index++
-          continue
+      return lines
+    },
+    take(line, j): Outcome<T> | Promise<Outcome<T>> {
+      position.at = j
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return SKIP
+      const at = index++
+      let value: unknown
+      try {
+        value = JSON.parse(line)
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause)
+        const position = {
+          line: decoder.lineNumber(j),
+          offset: decoder.lineOffset(j),
+          excerpt: excerptOf(line),
         }
-        if (schema !== undefined) {
-          try {
-            const result = validate(schema, value, index)
-            value = result instanceof Promise ? await result : result
-          } catch (error) {
-            if (!(error instanceof ValidationError)) throw error
-            skipInvalid(onInvalid, error)
-            index++
-            continue
-          }
-        }
-        index++
-        progress.item()
-        position.last = value
-        position.delivered = true
-        yield value as T
+        skipInvalid(
+          onInvalid,
+          new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, position, { cause }),
+        )
+        return SKIP
       }
-      if (chunk === undefined) break
-    }
-    outcome = 'done'
-  } catch (error) {
-    outcome = 'error'
-    throw error
-  } finally {
-    await settle(context, outcome)
-  }
+      if (schema === undefined) return deliver(value as T)
+      let result: T | Promise<T>
+      try {
+        result = validate(schema, value, at)
+      } catch (error) {
+        return invalid(error)
+      }
+      return result instanceof Promise ? result.then(deliver, invalid) : deliver(result)
+    },
+  })
 }

@@ -1,5 +1,6 @@
 import type { ParseError } from '../errors/parse-error.ts'
-import type { ValidationError } from '../errors/validation-error.ts'
+import { ValidationError } from '../errors/validation-error.ts'
+import { SKIP } from './batch-iterator.ts'
 
 /**
  * What to do with an item that does not parse or does not match the schema: `'throw'` (default) ends the
@@ -12,4 +13,13 @@ export function skipInvalid(onInvalid: OnInvalid | undefined, error: ParseError 
   if (onInvalid === undefined || onInvalid === 'throw') throw error
   if (typeof onInvalid === 'function') onInvalid(error)
   return true
+}
+
+/** For a failed validation: `SKIP` when `onInvalid` says to skip; a `ValidationError` for `'throw'`, or any other error, is rethrown. */
+export function skipInvalidItem(onInvalid: OnInvalid | undefined): (error: unknown) => typeof SKIP {
+  return (error) => {
+    if (!(error instanceof ValidationError)) throw error
+    skipInvalid(onInvalid, error)
+    return SKIP
+  }
 }

@@ -3,10 +3,7 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
-import { readUntilError } from '../support/streams.ts'
-
-/** More parts than any transport buffers: a source that yields them all was never cancelled. */
-const PLENTY = 1_000_000
+import { PLENTY, readUntilError, watchedSource } from '../support/streams.ts'
 
 // streamHandler under msw/node, read with Node's real fetch: what a client sees over (mocked) HTTP.
 const server = setupServer()
@@ -50,53 +47,19 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
   })
 
   test("a client's abort releases a stalled source", async () => {
-    let released!: () => void
-    const release = new Promise<void>((resolve) => {
-      released = resolve
-    })
-    server.use(
-      streamHandler(
-        'GET',
-        url,
-        async function* () {
-          try {
-            yield 'abc'
-            yield 'def'
-          } finally {
-            released()
-          }
-        },
-        { stallAfterBytes: 3 },
-      ),
-    )
+    const { parts, finished } = watchedSource((n) => ['abc', 'def'][n]!, 2)
+    server.use(streamHandler('GET', url, parts, { stallAfterBytes: 3 }))
     const controller = new AbortController()
     const reader = (await fetch(url, { signal: controller.signal })).body!.getReader()
     expect(decode((await reader.read()).value)).toBe('abc')
     controller.abort()
     await expect(reader.read()).rejects.toThrow()
-    await release
+    await finished
   })
 
   test('cancelling a ranged body over async parts stops the source', async () => {
-    let produced = 0
-    let stopped!: () => void
-    const finished = new Promise<void>((resolve) => {
-      stopped = resolve
-    })
-    server.use(
-      streamHandler(
-        'GET',
-        url,
-        async function* () {
-          try {
-            for (let n = 0; n < PLENTY; n++, produced++) yield `line ${n}\n`
-          } finally {
-            stopped()
-          }
-        },
-        { range: true },
-      ),
-    )
+    const { parts, finished, produced } = watchedSource((n) => `line ${n}\n`, PLENTY)
+    server.use(streamHandler('GET', url, parts, { range: true }))
     const response = await fetch(url, { headers: { range: 'bytes=20-' } })
     const reader = response.body!.getReader()
     // The body starts at byte 20, in the part that holds it.
@@ -109,7 +72,7 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     await reader.cancel()
     await finished
     // Stopped by the cancel, long before the source ran out.
-    expect(produced).toBeLessThan(PLENTY)
+    expect(produced()).toBeLessThan(PLENTY)
   })
 })
 

@@ -4,10 +4,7 @@ import type { RequestHandler } from 'msw'
 import { describe, expect, test } from 'vitest'
 import { sluice } from '../../src/index.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
-import { readUntilError } from './streams.ts'
-
-/** More parts than any transport buffers: a source that yields them all was never cancelled. */
-const PLENTY = 1_000_000
+import { PLENTY, readUntilError, type WatchedSource, watchedSource } from './streams.ts'
 
 export interface MswTransport {
   /** Where the tests run, for their names: "under msw/node", "behind the msw browser worker". */
@@ -117,23 +114,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
     })
 
     describe('over async parts, a Range request is answered as sluice/lambda answers it', () => {
-      /** The lines from an async generator, and a promise that settles when the generator has finished. */
-      function source(): { parts: () => AsyncGenerator<string>; finished: Promise<void> } {
-        let finish!: () => void
-        const finished = new Promise<void>((resolve) => {
-          finish = resolve
-        })
-        return {
-          parts: async function* () {
-            try {
-              yield* lines
-            } finally {
-              finish()
-            }
-          },
-          finished,
-        }
-      }
+      const source = (): WatchedSource<string> => watchedSource((n) => lines[n]!, lines.length)
 
       test.each([0, 1, 10])('a start %i bytes past the end gets 416 with the length', async (past) => {
         const { parts, finished } = source()
@@ -219,31 +200,17 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
 export function streamHandlerCancelCases({ where, use, url }: MswTransport): void {
   describe(`cancelling a streamHandler body ${where}`, () => {
     test('an event stream cancelled by the reader stops the source', async () => {
-      let produced = 0
-      let stopped!: () => void
-      const finished = new Promise<void>((resolve) => {
-        stopped = resolve
-      })
-      use(
-        streamHandler(
-          'GET',
-          url,
-          async function* () {
-            try {
-              for (let n = 0; n < PLENTY; n++, produced++) yield { id: String(n), data: `event ${n}` }
-            } finally {
-              stopped()
-            }
-          },
-          { format: 'sse' },
-        ),
+      const { parts, finished, produced } = watchedSource(
+        (n) => ({ id: String(n), data: `event ${n}` }),
+        PLENTY,
       )
+      use(streamHandler('GET', url, parts, { format: 'sse' }))
       const reader = (await fetch(url)).body!.getReader()
       expect(decode((await reader.read()).value)).toMatch(/^id: 0\ndata: event 0\n\n/)
       await reader.cancel()
       await finished
       // Stopped by the cancel, long before the source ran out.
-      expect(produced).toBeLessThan(PLENTY)
+      expect(produced()).toBeLessThan(PLENTY)
     })
   })
 }

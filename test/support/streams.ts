@@ -72,3 +72,35 @@ export async function readUntilError(response: Response): Promise<{ text: string
     }
   }
 }
+
+/** More parts than any transport buffers: a watched source that yields them all was never cancelled. */
+export const PLENTY = 1_000_000
+
+/** A source for a mock body that says how far it got and when it stopped. */
+export interface WatchedSource<P> {
+  /** A fresh async generator of `part(0)`, `part(1)`, … up to the count given. */
+  parts: () => AsyncGenerator<P>
+  /** Settles when the generator's `finally` has run: it ran out, or its consumer stopped it. */
+  finished: Promise<void>
+  /** How many parts it has yielded so far. */
+  produced: () => number
+}
+
+export function watchedSource<P>(part: (n: number) => P, count: number): WatchedSource<P> {
+  let produced = 0
+  let stopped!: () => void
+  const finished = new Promise<void>((resolve) => {
+    stopped = resolve
+  })
+  return {
+    parts: async function* () {
+      try {
+        for (let n = 0; n < count; n++, produced++) yield part(n)
+      } finally {
+        stopped()
+      }
+    },
+    finished,
+    produced: () => produced,
+  }
+}

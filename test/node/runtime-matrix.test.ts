@@ -84,25 +84,17 @@ describe('runtime matrix: the smoke cases over the built package', () => {
     expectAllPassed('Node 24', report)
   })
 
-  it('Node 22, the lowest supported version', async () => {
-    const node22 = binary(
-      'test/smoke/node22/node_modules/.bin/node',
-      'the devDependency "sluice-smoke-node22" (file:test/smoke/node22, which depends on node@22)',
+  it.each([
+    ['22', 'the lowest supported version'],
+    ['26', 'the newest LTS'],
+  ])('Node %s, %s', async (major) => {
+    const node = binary(
+      `test/smoke/node${major}/node_modules/.bin/node`,
+      `the devDependency "sluice-smoke-node${major}" (file:test/smoke/node${major}, which depends on node@${major})`,
     )
-    const report = parseReport('Node 22', await run(node22, [smokeScript, server.url]))
+    const report = parseReport(`Node ${major}`, await run(node, [smokeScript, server.url]))
     expect(report.runtime).toBe('node')
-    expect(report.version).toMatch(/^22\./)
-    expectAllPassed(`Node ${report.version}`, report)
-  })
-
-  it('Node 26, the newest LTS', async () => {
-    const node26 = binary(
-      'test/smoke/node26/node_modules/.bin/node',
-      'the devDependency "sluice-smoke-node26" (file:test/smoke/node26, which depends on node@26)',
-    )
-    const report = parseReport('Node 26', await run(node26, [smokeScript, server.url]))
-    expect(report.runtime).toBe('node')
-    expect(report.version).toMatch(/^26\./)
+    expect(report.version.split('.')[0]).toBe(major)
     expectAllPassed(`Node ${report.version}`, report)
   })
 

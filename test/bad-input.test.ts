@@ -280,6 +280,17 @@ describe('status and misuse', () => {
     expect(await Array.fromAsync(res.ndjson(z.object({ n: z.number() })))).toEqual([{ n: 1 }])
   })
 
+  it('a chunkSize that is not a positive integer is a RangeError at the call, and the body is still unread', async () => {
+    const res = await open(['abcdef'])
+    for (const chunkSize of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => res.bytes({ chunkSize }), String(chunkSize)).toThrow(
+        new RangeError(`bytes(): chunkSize must be a positive integer, got ${chunkSize}.`),
+      )
+    }
+    const pieces = await Array.fromAsync(res.bytes({ chunkSize: 4 }))
+    expect(pieces.map((piece) => new TextDecoder().decode(piece))).toEqual(['abcd', 'ef'])
+  })
+
   it('iterating one consumer twice throws', async () => {
     const res = await open(['a\nb\n'])
     const lines = res.lines()

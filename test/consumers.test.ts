@@ -202,25 +202,55 @@ describe('calls to next() made before the previous one settled', () => {
   const askAll = async <T>(iterator: AsyncIterator<T>, count: number): Promise<IteratorResult<T>[]> =>
     Promise.all(Array.from({ length: count }, () => iterator.next()))
 
-  it.each([
-    ['lines()', (res: StreamResponse) => res.lines(), records.map((r) => JSON.stringify(r))],
-    ['ndjson()', (res: StreamResponse) => res.ndjson(), records],
-    ['ndjson() with an asynchronous schema', (res: StreamResponse) => res.ndjson(slowSchema), records],
-    ['events()', (res: StreamResponse) => res.events({ json: true }), records],
-  ] as const)('%s hands out every item once, in order', async (_, consume, expected) => {
-    const sse = encode(records.map((r) => `data: ${JSON.stringify(r)}\n\n`).join(''))
-    const whole = _ === 'events()' ? sse : body
+  const sse = encode(records.map((r) => `data: ${JSON.stringify(r)}\n\n`).join(''))
+  const text = (bytes: unknown): string => new TextDecoder().decode(bytes as Uint8Array)
+  const lines = records.map((r) => JSON.stringify(r))
+  // Each case: the body, how to consume it, how to read an item, and the items expected.
+  const cases: [
+    string,
+    Uint8Array,
+    (res: StreamResponse) => AsyncIterable<unknown>,
+    (item: unknown) => unknown,
+    unknown[],
+  ][] = [
+    ['lines()', body, (res) => res.lines(), (line) => line, lines],
+    ['ndjson()', body, (res) => res.ndjson(), (value) => value, records],
+    [
+      'ndjson() with an asynchronous schema',
+      body,
+      (res) => res.ndjson(slowSchema),
+      (value) => value,
+      records,
+    ],
+    [
+      'events()',
+      sse,
+      (res) => res.events({ json: true }),
+      (event) => (event as { data: unknown }).data,
+      records,
+    ],
+    [
+      'bytes({ chunkSize: 5 })',
+      body,
+      (res) => res.bytes({ chunkSize: 5 }),
+      text,
+      Array.from({ length: Math.ceil(body.length / 5) }, (_, i) => text(body.subarray(i * 5, (i + 1) * 5))),
+    ],
+  ]
+
+  it.each(cases)('%s hands out every item once, in order', async (_, whole, consume, read, expected) => {
     for (const size of [1, 7, 40, whole.length]) {
       const chunks = Array.from({ length: Math.ceil(whole.length / size) }, (_, i) =>
         whole.subarray(i * size, (i + 1) * size),
       )
       const iterator = consume(await open(chunks))[Symbol.asyncIterator]()
-      const steps = await askAll(iterator as AsyncIterator<unknown>, expected.length + 2)
-      const values = steps.map((s) => (s.done ? 'done' : s.value))
-      const items =
-        _ === 'events()' ? values.slice(0, -2).map((e) => (e as { data: unknown }).data) : values.slice(0, -2)
+      const steps = await askAll(iterator, expected.length + 2)
+      const items = steps.slice(0, -2).map((step) => (step.done ? 'done' : read(step.value)))
       expect(items, `chunks of ${size}`).toEqual(expected)
-      expect(values.slice(-2), `chunks of ${size}`).toEqual(['done', 'done'])
+      expect(
+        steps.slice(-2).map((step) => step.done),
+        `chunks of ${size}`,
+      ).toEqual([true, true])
     }
   })
 })

@@ -100,6 +100,10 @@ export class StreamResponse {
    * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
    */
   bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
+    const size = options?.chunkSize
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 1)) {
+      throw new RangeError(`bytes(): chunkSize must be a positive integer, got ${String(size)}.`)
+    }
     const context = this.#claim('bytes()')
     const plain = options?.chunkSize === undefined
     return new Consumer(

@@ -1,6 +1,7 @@
 import { Rechunker } from '../decoders/rechunk.ts'
+import { batchIterator } from './batch-iterator.ts'
 import { chunkIterator } from './chunk-iterator.ts'
-import { type ConsumeContext, halt, settle } from './context.ts'
+import type { ConsumeContext } from './context.ts'
 
 /** Options of `res.bytes()`. */
 export interface BytesOptions {
@@ -22,41 +23,21 @@ export function iterateBytes(context: ConsumeContext): AsyncIterator<Uint8Array,
 }
 
 /** The body's chunks re-chunked to `chunkSize`. */
-export async function* consumeBytes(
+export function consumeBytes(
   context: ConsumeContext,
   options: BytesOptions = {},
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const rechunker = options.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
-  const { source } = context
+): AsyncIterator<Uint8Array, void, undefined> & AsyncIterable<Uint8Array> {
+  const size = options.chunkSize ?? 0
+  const rechunker = new Rechunker(size)
   // Pieces of the current batch not yet delivered: a checkpoint taken in the loop body lands before them.
   let left = 0
-  if (rechunker !== undefined) {
-    const size = options.chunkSize ?? 0
-    source.attach?.({ committed: (fed) => fed - rechunker.buffered - left * size })
-  }
-  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
-  try {
-    if (rechunker === undefined) {
-      for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) yield chunk
-    } else {
-      for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
-        const pieces = rechunker.push(chunk)
-        for (let j = 0; j < pieces.length; j++) {
-          // cancel() or detach() in the loop body: the rest of the batch is not delivered.
-          if (source.cancelled === true) return halt(source)
-          left = pieces.length - 1 - j
-          yield pieces[j]!
-        }
-      }
-    }
-    // A cancelled source reads as ended: that is not the body's end, and a partial chunk is not flushed.
-    if (source.cancelled === true) return halt(source)
-    if (rechunker !== undefined) for (const piece of rechunker.end()) yield piece
-    outcome = 'done'
-  } catch (error) {
-    outcome = 'error'
-    throw error
-  } finally {
-    await settle(context, outcome)
-  }
+  context.source.attach?.({ committed: (fed) => fed - rechunker.buffered - left * size })
+  return batchIterator<Uint8Array, Uint8Array>(context, {
+    // A cancelled source never reaches here as an end, so a partial chunk is flushed only at the body's end.
+    feed: (chunk) => (chunk === undefined ? rechunker.end() : rechunker.push(chunk)),
+    take(piece, j, count) {
+      left = count - 1 - j
+      return piece
+    },
+  })
 }

@@ -28,9 +28,10 @@ const NO_UNITS: readonly never[] = []
  * A hand-written async iterator over the items a batch consumer decodes. An item already decoded is handed out
  * with no promise but the one `next()` returns, where an async generator spends more promises per item than
  * the decoding of a small record costs: `lines()`, `ndjson()` and `events()` ran 1.02–1.14× faster on 200 B
- * items than as generators (Node 24 and 26, Chromium). Calls are serial, so a call made while another waits gets the next
- * item, never one of another batch. As in the generators it replaces, a source stopped by `cancel()` or
- * `detach()` between two items ends the iteration before the rest of the batch.
+ * items than as generators (Node 24 and 26, Chromium), `bytes({ chunkSize })` 1.06–1.35× with 1–4 KiB
+ * pieces. Calls are serial, so a call made while another waits gets the next item, never one of another
+ * batch. As in the generators it replaces, a source stopped by `cancel()` or `detach()` between two items ends
+ * the iteration before the rest of the batch.
  */
 export function batchIterator<U, T>(
   context: ConsumeContext,

@@ -43,9 +43,9 @@ export interface ChunkIteratorOptions {
 /**
  * A hand-written async iterator over the source's chunks, for consumers cheap enough that an async generator's
  * own promises per item would be most of their cost (`bytes()`, `text()`, and through `batchIterator` the
- * line, record and event consumers). On `BodySource`'s fast path each
- * chunk costs one promise: the reader's, whose reaction delivers it. A source stopped by `cancel()` or
- * `detach()` ends the iteration quietly; the user's abort rejects it with its reason.
+ * line, record, event and re-chunking consumers). On `BodySource`'s fast path each chunk costs one promise: the
+ * reader's, whose reaction delivers it. A source stopped by `cancel()` or `detach()` ends the iteration
+ * quietly; the user's abort rejects it with its reason.
  */
 export function chunkIterator<T>(
   context: ConsumeContext,

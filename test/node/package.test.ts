@@ -236,7 +236,8 @@ describe('the packed package, installed in a fresh project', () => {
   })
 
   it.each([
-    ['Node 24', process.execPath],
+    // The Node running the suite (24 here), then the lowest supported and the newest LTS.
+    [`Node ${process.versions.node.split('.')[0]}`, process.execPath],
     ['Node 22', join(root, 'test/smoke/node22/node_modules/.bin/node')],
     ['Node 26', join(root, 'test/smoke/node26/node_modules/.bin/node')],
   ])(

@@ -193,7 +193,6 @@ export class BodySource implements ChunkSource {
       this.offset = checkpoint.loaded
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
-      if (acceptance.kind === 'complete' && acceptance.lengthKnown) init.progress.total ??= checkpoint.loaded
     }
     if (init.progress.total === undefined && this.#end !== undefined) init.progress.total = this.#end
     // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
@@ -558,9 +557,9 @@ export class BodySource implements ChunkSource {
 
   #switchTo(response: Response, connection: AbortController, acceptance: Acceptance): void {
     if (acceptance.kind === 'complete') {
+      // Its body (null, or an error page) is not the stream's.
       response.body?.cancel().catch(() => {})
-      this.#completeAfterResume = true
-      if (acceptance.lengthKnown) this.#init.progress.total ??= this.#init.progress.loaded
+      this.#adopt(acceptance, this.#received, false)
       return
     }
     if (response.body === null)
@@ -601,6 +600,8 @@ export class BodySource implements ChunkSource {
       }
       case 'complete':
         this.#completeAfterResume = true
+        // A 416 that gives the length proves what was delivered is the whole body.
+        if (acceptance.lengthKnown) this.#init.progress.total ??= this.#init.progress.loaded
         break
     }
   }

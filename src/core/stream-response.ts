@@ -10,6 +10,7 @@ import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
 import { iterateText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
+import { Rechunker } from './decoders/rechunk.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import type { Progress, ProgressTracker } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
@@ -100,14 +101,11 @@ export class StreamResponse {
    * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
    */
   bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
-    const size = options?.chunkSize
-    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 1)) {
-      throw new RangeError(`bytes(): chunkSize must be a positive integer, got ${String(size)}.`)
-    }
+    // Made before the body is claimed: a bad chunkSize is a RangeError here, and the body stays readable.
+    const rechunker = options?.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
     const context = this.#claim('bytes()')
-    const plain = options?.chunkSize === undefined
     return new Consumer(
-      () => (plain ? iterateBytes(context) : consumeBytes(context, options)),
+      () => (rechunker === undefined ? iterateBytes(context) : consumeBytes(context, rechunker)),
       cancelOf(context),
     )
   }

@@ -1,4 +1,4 @@
-import { Rechunker } from '../decoders/rechunk.ts'
+import type { Rechunker } from '../decoders/rechunk.ts'
 import { batchIterator } from './batch-iterator.ts'
 import { chunkIterator } from './chunk-iterator.ts'
 import type { ConsumeContext } from './context.ts'
@@ -22,13 +22,12 @@ export function iterateBytes(context: ConsumeContext): AsyncIterator<Uint8Array,
   }))
 }
 
-/** The body's chunks re-chunked to `chunkSize`. */
+/** The body's chunks re-chunked by `rechunker` (made at the call, so that a bad `chunkSize` fails there). */
 export function consumeBytes(
   context: ConsumeContext,
-  options: BytesOptions = {},
+  rechunker: Rechunker,
 ): AsyncIterator<Uint8Array, void, undefined> & AsyncIterable<Uint8Array> {
-  const size = options.chunkSize ?? 0
-  const rechunker = new Rechunker(size)
+  const { size } = rechunker
   // Pieces of the current batch not yet delivered: a checkpoint taken in the loop body lands before them.
   let left = 0
   context.source.attach?.({ committed: (fed) => fed - rechunker.buffered - left * size })

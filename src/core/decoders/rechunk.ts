@@ -3,15 +3,16 @@
  * `end()`. Chunks that already line up pass through as views of the input, without a copy.
  */
 export class Rechunker {
-  readonly #size: number
+  /** Bytes per chunk. */
+  readonly size: number
   #buffer: Uint8Array
   #filled = 0
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(`\`chunkSize\` must be a positive integer, got ${String(size)}.`)
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new RangeError(`bytes(): chunkSize must be a positive integer, got ${String(size)}.`)
     }
-    this.#size = size
+    this.size = size
     this.#buffer = new Uint8Array(size)
   }
 
@@ -19,18 +20,18 @@ export class Rechunker {
     const out: Uint8Array[] = []
     let at = 0
     if (this.#filled > 0) {
-      const take = Math.min(this.#size - this.#filled, chunk.length)
+      const take = Math.min(this.size - this.#filled, chunk.length)
       this.#buffer.set(chunk.subarray(0, take), this.#filled)
       this.#filled += take
       at = take
-      if (this.#filled < this.#size) return out
+      if (this.#filled < this.size) return out
       out.push(this.#buffer)
-      this.#buffer = new Uint8Array(this.#size)
+      this.#buffer = new Uint8Array(this.size)
       this.#filled = 0
     }
-    while (chunk.length - at >= this.#size) {
-      out.push(chunk.subarray(at, at + this.#size))
-      at += this.#size
+    while (chunk.length - at >= this.size) {
+      out.push(chunk.subarray(at, at + this.size))
+      at += this.size
     }
     if (at < chunk.length) {
       this.#buffer.set(chunk.subarray(at), 0)

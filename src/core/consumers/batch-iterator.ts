@@ -1,5 +1,5 @@
 import { chunkIterator } from './chunk-iterator.ts'
-import { type ConsumeContext, halt } from './context.ts'
+import type { ConsumeContext } from './context.ts'
 
 type Step<T> = IteratorResult<T, void>
 
@@ -40,7 +40,7 @@ export function batchIterator<U, T>(
   const { source } = context
   return chunkIterator<T>(
     context,
-    ({ end, fail, next }) => {
+    ({ end, fail, halted, next }) => {
       let units: readonly U[] = NO_UNITS
       let j = 0
       let last = false
@@ -52,10 +52,7 @@ export function batchIterator<U, T>(
       const emit = (): Step<T> | Promise<Step<T>> => {
         try {
           while (j < units.length) {
-            if (source.cancelled === true) {
-              halt(source)
-              return end('cancelled')
-            }
+            if (source.cancelled === true) return halted()
             const k = j++
             const outcome = consumer.take(units[k]!, k, units.length)
             if (outcome instanceof Promise) return outcome.then(settled, fail)

@@ -9,6 +9,11 @@ export interface IteratorControl<T> {
   end(outcome: 'done' | 'error' | 'cancelled'): Promise<Step<T>>
   /** Ends with an error, then rejects with it. */
   fail(error: unknown): Promise<never>
+  /**
+   * Ends because the source was stopped under the iteration: quietly after `cancel()` or `detach()`, with the
+   * abort reason (thrown) after the user's signal aborted.
+   */
+  halted(): Promise<Step<T>>
   /** Reads on: the next step, as the caller's next `next()` would get it. */
   next(): Promise<Step<T>>
 }
@@ -67,16 +72,17 @@ export function chunkIterator<T>(
     await end('error')
     throw error
   }
+  const halted = (): Promise<Step<T>> => {
+    halt(source)
+    return end('cancelled')
+  }
   const take = (
     chunk: Uint8Array | undefined,
     result?: ReadableStreamReadResult<Uint8Array>,
   ): Step<T> | Promise<Step<T>> => {
     try {
       // A cancelled source reads as ended: that is not the body's end, and nothing partial is flushed.
-      if (source.cancelled === true) {
-        halt(source)
-        return end('cancelled')
-      }
+      if (source.cancelled === true) return halted()
       return steps!.deliver(chunk, result)
     } catch (error) {
       return fail(error)
@@ -126,7 +132,7 @@ export function chunkIterator<T>(
     return step.finally(release)
   }
   // A consumer reads on from inside a step, whose turn it already has: its `next` does not queue.
-  steps = consumer({ end, fail, next })
+  steps = consumer({ end, fail, halted, next })
   const iterator: AsyncIterator<T, void, undefined> & AsyncIterable<T> = {
     next: options.serial === true ? serialNext : next,
     return: () => end('cancelled'),

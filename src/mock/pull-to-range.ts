@@ -31,20 +31,20 @@ export async function pullToRange(parts: MockStreamParts, o: ValidOptions): Prom
   try {
     while (offset <= plan.start) {
       const next = await iterator.next()
-      if (next.done === true) return { parts: replay(head, undefined, undefined), length: offset }
+      if (next.done === true) return { parts: replay(head), length: offset }
       head.push(next.value)
       offset += encodePart(next.value, o.format, head.length - 1).length
     }
   } catch (error) {
     return { parts: replay(head, undefined, { error }) }
   }
-  return { parts: replay(head, iterator, undefined) }
+  return { parts: replay(head, iterator) }
 }
 
 async function* replay(
   head: readonly unknown[],
-  rest: AsyncIterator<unknown> | undefined,
-  failure: { error: unknown } | undefined,
+  rest?: AsyncIterator<unknown>,
+  failure?: { error: unknown },
 ): AsyncGenerator<unknown> {
   try {
     yield* head

@@ -1,6 +1,6 @@
+export type { Awslambda, ResponseStream, StreamingHandler } from '../lambda/types.ts'
 export type {
   AnyLambdaHandler,
-  Awslambda,
   FunctionInfo,
   FunctionUrlEvent,
   FunctionUrlRequestContext,
@@ -10,10 +10,9 @@ export type {
   LambdaContext,
   Limits,
   ResponseMetadata,
-  ResponseStream,
   Shaping,
-  StreamingHandler,
 } from '../runtime/index.ts'
 export { DEFAULT_LIMITS, LAMBDA_SHAPING } from '../runtime/index.ts'
+export { awslambda } from './awslambda.ts'
 export { loadHandler } from './load-handler.ts'
 export { type DevServer, type ServeOptions, serve } from './serve.ts'

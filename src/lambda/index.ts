@@ -1,3 +1,5 @@
+import type { Awslambda } from './types.ts'
+
 export { type BytesOptions, type BytesSource, streamBytes } from './bytes.ts'
 export { type SluiceHandlerOptions, type SluiceResponse, sluiceHandler } from './handler.ts'
 export { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
@@ -13,3 +15,10 @@ export type {
   ResponseStream,
   StreamingHandler,
 } from './types.ts'
+
+// Here, in the entry itself, so that only `sluice/lambda` declares the global: `sluice/dev` shares these types,
+// and importing it must not claim a global that exists only while its emulator runs a handler module.
+declare global {
+  /** Installed by the Node.js Lambda runtime (and by `sluice/dev` and `sluice/mock`); absent elsewhere. */
+  var awslambda: Awslambda
+}

@@ -83,8 +83,3 @@ export interface Awslambda {
     from(stream: ResponseStream, metadata: HttpResponseMetadata): ResponseStream
   }
 }
-
-declare global {
-  /** Installed by the Node.js Lambda runtime (and by `sluice/dev` and `sluice/mock`); absent elsewhere. */
-  var awslambda: Awslambda
-}

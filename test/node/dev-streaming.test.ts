@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
-import { awslambda, type Invocation, type ResponseStream } from '../../src/runtime/index.ts'
+import { awslambda, type ResponseStream } from '../../src/dev/index.ts'
+import type { Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 
 describe('sluice/dev streams as the function writes', () => {
@@ -39,7 +40,7 @@ describe('sluice/dev streams as the function writes', () => {
           yield chunk
         }
       }
-      await pipeline(Readable.from(source()), responseStream as unknown as NodeJS.WritableStream)
+      await pipeline(Readable.from(source()), responseStream)
       done = true
     })
     const server = await startEmulator(handler)

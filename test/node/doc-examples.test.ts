@@ -22,13 +22,16 @@ const ENTRIES: Record<string, string> = {
   'sluice/partial-json': 'partial-json.ts',
   'sluice/react': 'react/index.ts',
 }
-/** The public entry whose names a module's examples may use unimported (the runtime's types are sluice/dev's). */
+/**
+ * The public entry whose names a module's examples may use unimported. The runtime's types are sluice/mock's:
+ * free of Node's, where sluice/dev re-types the handler's stream as Node's `Writable`.
+ */
 const ENTRY_OF_DIR: [string, string][] = [
   ['src/core/', 'sluice'],
   ['src/mock/', 'sluice/mock'],
   ['src/lambda/', 'sluice/lambda'],
   ['src/dev/', 'sluice/dev'],
-  ['src/runtime/', 'sluice/dev'],
+  ['src/runtime/', 'sluice/mock'],
   ['src/react/', 'sluice/react'],
   ['src/partial-json.ts', 'sluice/partial-json'],
 ]
@@ -39,6 +42,8 @@ const LIBRARIES: Record<string, string> = {
   setupServer: 'msw/node',
   createReadStream: 'node:fs',
   stat: 'node:fs/promises',
+  pipeline: 'node:stream/promises',
+  Readable: 'node:stream',
 }
 
 /**
@@ -98,13 +103,13 @@ const STANDINS: Record<string, string> = {
   server: `declare const server: import('msw/node').SetupServer`,
   fileWritable: 'declare const fileWritable: WritableStream<Uint8Array>',
   // A function URL's handler, and what it is called with.
-  handler: `declare const handler: import('sluice/dev').StreamingHandler`,
-  fn: `declare const fn: import('sluice/dev').StreamingHandler`,
+  handler: `declare const handler: import('sluice/mock').StreamingHandler`,
+  fn: `declare const fn: import('sluice/mock').StreamingHandler`,
   event: `declare const event: import('sluice/dev').FunctionUrlEvent`,
   context: `declare const context: import('sluice/dev').LambdaContext`,
-  // Both runtimes' streams: the global awslambda gives sluice/lambda's, sluice/dev's internals their own.
-  responseStream: `declare let responseStream: import('sluice/lambda').ResponseStream & import('sluice/dev').ResponseStream`,
-  stream: `declare const stream: import('sluice/lambda').ResponseStream & import('sluice/dev').ResponseStream`,
+  // Both kinds of stream: the global awslambda (and sluice/dev's) gives Node's, sluice/mock's the portable one.
+  responseStream: `declare let responseStream: import('sluice/lambda').ResponseStream & import('sluice/mock').ResponseStream`,
+  stream: `declare const stream: import('sluice/lambda').ResponseStream & import('sluice/mock').ResponseStream`,
   fakeRuntime: `declare const fakeRuntime: import('sluice/dev').Awslambda`,
   invocation: `declare const invocation: import('sluice/dev').Invocation`,
   input: `declare const input: import('${root}src/runtime/event.ts').EventInput`,

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+// The same object, typed with Node's streams, for handlers that pipe into their responseStream.
+import { awslambda as nodeAwslambda } from '../../src/dev/index.ts'
 import {
   awslambda,
   functionUrl,
@@ -32,15 +34,17 @@ describe('functionUrl runs a Lambda handler in-process under msw/node', () => {
     }
   })
 
+  it("takes sluice/dev's Node-typed awslambda, which is the same object as sluice/mock's", () => {
+    expect(nodeAwslambda).toBe(awslambda)
+  })
+
+  // Written with sluice/dev's awslambda: `pipeline(…, responseStream)` type-checks without a cast.
   it('builds the event from a POST with a JSON body, on any path under the URL', async () => {
-    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-      responseStream = awslambda.HttpResponseStream.from(responseStream, {
+    const handler = nodeAwslambda.streamifyResponse(async (event, responseStream) => {
+      responseStream = nodeAwslambda.HttpResponseStream.from(responseStream, {
         headers: { 'content-type': 'application/json' },
       })
-      await pipeline(
-        Readable.from([JSON.stringify(event)]),
-        responseStream as unknown as NodeJS.WritableStream,
-      )
+      await pipeline(Readable.from([JSON.stringify(event)]), responseStream)
     })
     server.use(functionUrl(base, handler))
     const response = await fetch(`${base}reports/10?format=ndjson`, {

@@ -101,8 +101,10 @@ import { functionUrl, mockStream, streamHandler } from 'sluice/mock'
 import { mockStream as mockStreamAlone } from 'sluice/mock/stream'
 import { createPartialJsonParser, type PartialJsonParser } from 'sluice/partial-json'
 import { sluiceHandler, streamNdjson, type LambdaFunctionUrlEvent } from 'sluice/lambda'
-import { serve, type DevServer } from 'sluice/dev'
+import { awslambda, serve, type DevServer } from 'sluice/dev'
 import { z } from 'zod'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 
 const Row = z.object({ id: z.number(), name: z.string() })
 type Row = z.infer<typeof Row>
@@ -128,7 +130,11 @@ export async function use(url: string): Promise<number> {
   const api = createClient({ timeout: 5000 }).extend({ idleTimeout: 100 })
   const wrapped = await fromResponse(mockStream(['x']))
   const alone = await fromResponse(mockStreamAlone(['y']))
-  const handlers = [functionUrl('http://fn/', sluiceHandler(() => ({ ndjson: [1, 2] }))), streamHandler('get', '/s', ['a'])]
+  // sluice/dev's awslambda hands a Node-typed stream (pipeline without a cast), and sluice/mock runs what it marks.
+  const piped = awslambda.streamifyResponse(async (_event, responseStream) => {
+    await pipeline(Readable.from(['a']), responseStream)
+  })
+  const handlers = [functionUrl('http://fn/', sluiceHandler(() => ({ ndjson: [1, 2] }))), functionUrl('http://p/', piped), streamHandler('get', '/s', ['a'])]
   const server: DevServer = await serve(async (_event: LambdaFunctionUrlEvent, stream: Parameters<typeof streamNdjson>[0]) => {
     await streamNdjson(stream, [1, 2, 3])
   })

@@ -10,6 +10,7 @@ import {
   type Invocation,
   installAwslambdaGlobal,
 } from '../../src/mock/function-url.ts'
+import { functionUrlCases } from '../support/function-url-cases.ts'
 
 const base = 'https://abc123.lambda-url.eu-west-1.on.aws/'
 const server = setupServer()
@@ -18,7 +19,9 @@ beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
 afterEach(() => server.resetHandlers())
 afterAll(() => server.close())
 
-describe('functionUrl runs a Lambda handler in-process under msw/node', () => {
+functionUrlCases({ where: 'in-process under msw/node', use: (...handlers) => server.use(...handlers), base })
+
+describe('functionUrl under msw/node, in Node only', () => {
   it('runs the documented handler module unchanged once the awslambda global is installed', async () => {
     const uninstall = installAwslambdaGlobal()
     try {
@@ -69,38 +72,6 @@ describe('functionUrl runs a Lambda handler in-process under msw/node', () => {
       domainName: 'abc123.lambda-url.eu-west-1.on.aws',
       http: expect.objectContaining({ method: 'POST', path: '/reports/10' }),
     })
-  })
-
-  it('surfaces a failure after the first byte as an error of the body read', async () => {
-    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-      responseStream.write('partial')
-      await new Promise((resolve) => setTimeout(resolve, 10))
-      throw new Error('lost the database midway')
-    })
-    server.use(functionUrl(base, handler))
-    const response = await fetch(base)
-    expect(response.status).toBe(200)
-    await expect(response.text()).rejects.toThrow(TypeError)
-  })
-
-  it('answers 502 with a JSON message for a failure before the first byte', async () => {
-    const handler = awslambda.streamifyResponse(async () => {
-      throw new Error('no credentials')
-    })
-    server.use(functionUrl(base, handler))
-    const response = await fetch(base)
-    expect(response.status).toBe(502)
-    expect(((await response.json()) as { Message: string }).Message).toMatch(/no credentials/)
-  })
-
-  it('cuts the body past the size cap', async () => {
-    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-      responseStream.write(new Uint8Array(800))
-      responseStream.end(new Uint8Array(800))
-    })
-    server.use(functionUrl(base, handler, { limits: { maxResponseBytes: 1000 } }))
-    const response = await fetch(base)
-    await expect(response.arrayBuffer()).rejects.toThrow(TypeError)
   })
 
   it('keeps the handler running after the client cancels the body', async () => {

@@ -20,6 +20,11 @@ export interface BatchConsumer<U, T> {
   failure?(): unknown
   /** Ends the body after `STOP`: the rest is not wanted. */
   stop?(): Promise<void>
+  /**
+   * Feed a longer chunk in pieces of at most this many bytes, each decoded and delivered before the next: for
+   * decoders whose cost per byte grows with the size of what they decode (see `DECODE_SLICE_BYTES`).
+   */
+  slice?: number
 }
 
 const NO_UNITS: readonly never[] = []
@@ -38,12 +43,14 @@ export function batchIterator<U, T>(
   consumer: BatchConsumer<U, T>,
 ): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
   const { source } = context
+  const { slice } = consumer
   return chunkIterator<T>(
     context,
     ({ end, fail, halted, next }) => {
       let units: readonly U[] = NO_UNITS
       let j = 0
       let last = false
+      let rest: Uint8Array | undefined
       const stopped = (): Promise<Step<T>> =>
         (consumer.stop?.() ?? Promise.resolve()).then(() => end('done'), fail)
       const settled = (outcome: Outcome<T>): Step<T> | Promise<Step<T>> =>
@@ -62,19 +69,32 @@ export function batchIterator<U, T>(
           }
           const failure = consumer.failure?.()
           if (failure !== undefined) return fail(failure)
+          // The rest of a sliced chunk is read like the next chunk would be: not once the source is stopped.
+          if (rest !== undefined) return source.cancelled === true ? halted() : feed(rest)
           return last ? end('done') : next()
         } catch (error) {
           return fail(error)
         }
       }
+      // A chunk is fed whole, or in pieces of `slice` bytes. The source reads again (and may reconnect and
+      // restart the consumer) only once the last piece is out, so no piece outlives its connection.
+      const feed = (chunk: Uint8Array | undefined): Step<T> | Promise<Step<T>> => {
+        rest = undefined
+        if (chunk !== undefined && slice !== undefined && chunk.length > slice) {
+          rest = chunk.subarray(slice)
+          chunk = chunk.subarray(0, slice)
+        }
+        units = consumer.feed(chunk)
+        j = 0
+        last = chunk === undefined
+        return emit()
+      }
       return {
-        deliver(chunk) {
-          units = consumer.feed(chunk)
-          j = 0
-          last = chunk === undefined
-          return emit()
-        },
-        pending: () => (j < units.length || last || consumer.failure?.() !== undefined ? emit() : undefined),
+        deliver: feed,
+        pending: () =>
+          j < units.length || last || rest !== undefined || consumer.failure?.() !== undefined
+            ? emit()
+            : undefined,
       }
     },
     { serial: true },

@@ -1,4 +1,5 @@
 import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
+import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP, STOP } from './batch-iterator.ts'
@@ -58,6 +59,7 @@ export function consumeEvents<T>(
   }
   const invalid = skipInvalidItem(onInvalid)
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
+    slice: DECODE_SLICE_BYTES,
     feed(chunk) {
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
       batch = events.length

@@ -1,5 +1,5 @@
 import type { DeepPartial } from '../decoders/partial-json-types.ts'
-import { Utf8Decoder } from '../decoders/utf8.ts'
+import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
 
@@ -66,9 +66,13 @@ export async function* consumeJson<T>(
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   try {
     for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
-      text = utf8.decode(chunk)
-      chars += text.length
-      if (parser.push(text)) pending = true
+      // Decoded in slices (see DECODE_SLICE_BYTES); a snapshot per chunk, as before.
+      for (let at = 0; at < chunk.length; at += DECODE_SLICE_BYTES) {
+        const piece = chunk.length <= DECODE_SLICE_BYTES ? chunk : chunk.subarray(at, at + DECODE_SLICE_BYTES)
+        text = utf8.decode(piece)
+        chars += text.length
+        if (parser.push(text)) pending = true
+      }
       if (pending && (throttle === 0 || Date.now() - last >= throttle)) {
         pending = false
         last = Date.now()

@@ -1,4 +1,5 @@
 import { LineDecoder } from '../decoders/lines.ts'
+import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { batchIterator } from './batch-iterator.ts'
 import type { ConsumeContext } from './context.ts'
 import { LinePosition } from './line-position.ts'
@@ -35,5 +36,6 @@ export function consumeLines(
     },
     // With `fatal`, the lines before a bad byte are delivered first; the error comes with the next call.
     failure: () => decoder.failure,
+    slice: DECODE_SLICE_BYTES,
   })
 }

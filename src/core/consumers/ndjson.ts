@@ -1,4 +1,5 @@
 import { LineDecoder } from '../decoders/lines.ts'
+import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP } from './batch-iterator.ts'
@@ -34,6 +35,7 @@ export function consumeNdjson<T>(
   }
   const invalid = skipInvalidItem(onInvalid)
   return batchIterator<string, T>(context, {
+    slice: DECODE_SLICE_BYTES,
     feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
       position.batch(lines.length)

@@ -72,13 +72,17 @@ export async function runRaces({ sizeMiB, rounds, log = () => {} }) {
       ['200 B records, 1–64 KiB chunks', chunk(small, [1024, 64 * 1024])],
       ['64 KiB records, 16 KiB chunks', chunk(large, 16 * 1024)],
       ['64 KiB records, 1–64 KiB chunks', chunk(large, [1024, 64 * 1024])],
+      // What Node's fetch and Chromium hand over: past 64 Ki UTF-16 units a decoded string is a large object.
+      ['64 KiB records, 64 KiB chunks', chunk(large, 64 * 1024)],
     ]),
   )
   const sseSmall = sseBody(size, 200)
+  const sseLarge = sseBody(size, 64 * 1024)
   sections.push(
     await race('events()', competitors.events, 'eventsource-parser createParser loop', [
       ['200 B events, 16 KiB chunks', chunk(sseSmall, 16 * 1024)],
       ['200 B events, 1–64 KiB chunks', chunk(sseSmall, [1024, 64 * 1024])],
+      ['64 KiB events, 64 KiB chunks', chunk(sseLarge, 64 * 1024)],
     ]),
   )
   const plain = [

@@ -138,3 +138,28 @@ describe('chunks longer than a decode slice', () => {
     expect(push).toHaveBeenCalledTimes(1)
   })
 })
+
+describe('json() error offsets across a piece edge', () => {
+  // An invalid number is reported at its first byte, which may lie in the piece (slice or chunk) before the one
+  // where the parser finds it wrong: the offset is still in bytes, past multi-byte text.
+  const prefix = (pad: number): string => `{"pad":"${'x'.repeat(pad)}","note":"${'é'.repeat(5000)}","n":`
+  // The number's first two bytes before the slice edge, the rest after it.
+  const pad = DECODE_SLICE_BYTES - 2 - encode(prefix(0)).length
+  it.each([
+    ['one chunk, the number across a slice edge', pad, (b: Uint8Array) => [b]],
+    [
+      'two chunks, the number across their edge',
+      0,
+      (b: Uint8Array) => cutAt(b, [encode(prefix(0)).length + 2]),
+    ],
+  ])('%s', async (_, padding, chunksOf) => {
+    const at = encode(prefix(padding)).length
+    const error = await (await open(chunksOf(encode(`${prefix(padding)}0123}`))))
+      .json()
+      .final.catch((e: unknown) => e)
+    expect(isParseError(error) && [error.message, error.offset]).toEqual([
+      expect.stringContaining('Invalid number'),
+      at,
+    ])
+  })
+})

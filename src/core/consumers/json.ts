@@ -36,6 +36,7 @@ export async function* consumeJson<T>(
 ): AsyncGenerator<DeepPartial<T>, void, undefined> {
   const utf8 = new Utf8Decoder(false)
   let text = ''
+  let previous = ''
   let chars = 0
   // Loaded on first use: the parser is the largest piece of sluice, and most responses never call json().
   let createPartialJsonParser: typeof import('../decoders/partial-json.ts').createPartialJsonParser
@@ -50,10 +51,13 @@ export async function* consumeJson<T>(
   const parser = createPartialJsonParser<unknown>({
     maxBytes: context.limits.maxBytes === Number.POSITIVE_INFINITY ? undefined : context.limits.maxBytes,
     maxDepth: options.maxDepth,
-    // The parser counts characters; errors report bytes. Positions inside the last chunk map exactly.
+    // The parser counts characters; errors report bytes. Positions inside the last two pieces decoded map
+    // exactly: a token (a number) reported at its start may have begun in the piece before.
     toByteOffset: (offset) => {
-      const inChunk = offset - (chars - text.length)
-      return inChunk >= 0 ? utf8.offsetBefore(text.slice(inChunk)) : offset
+      const inText = offset - (chars - text.length)
+      if (inText >= 0) return utf8.offsetBefore(text.slice(inText))
+      const inPrevious = inText + previous.length
+      return inPrevious >= 0 ? utf8.offsetBefore(previous.slice(inPrevious) + text) : offset
     },
   })
   info.current = { isComplete: (path) => parser.isComplete(path), openPath: () => parser.openPath }
@@ -69,7 +73,10 @@ export async function* consumeJson<T>(
       // Decoded in slices (see DECODE_SLICE_BYTES); a snapshot per chunk, as before.
       for (let at = 0; at < chunk.length; at += DECODE_SLICE_BYTES) {
         const piece = chunk.length <= DECODE_SLICE_BYTES ? chunk : chunk.subarray(at, at + DECODE_SLICE_BYTES)
-        text = utf8.decode(piece)
+        const decoded = utf8.decode(piece)
+        if (decoded === '') continue // a piece of a character: the text before stays the previous piece
+        previous = text
+        text = decoded
         chars += text.length
         if (parser.push(text)) pending = true
       }
@@ -81,9 +88,13 @@ export async function* consumeJson<T>(
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)
-    text = utf8.end()
-    chars += text.length
-    if (text !== '' && parser.push(text)) pending = true
+    const tail = utf8.end()
+    if (tail !== '') {
+      previous = text
+      text = tail
+      chars += text.length
+      if (parser.push(text)) pending = true
+    }
     const raw = parser.end()
     if (pending) yield parser.snapshot as DeepPartial<T>
     context.progress.item()

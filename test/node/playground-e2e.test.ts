@@ -40,6 +40,10 @@ const waitForState = (name: string, state: string, timeout = 45_000) =>
 it('renders every panel progressively and ends with exact content', { timeout: 90_000 }, async () => {
   const errors: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
+  // Without a cut nothing should fail to load, the favicon included.
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text())
+  })
   await page.goto(playground.url)
   for (const name of ['tokens', 'report', 'document', 'binary'])
     await panel(name).locator('button.start').click()

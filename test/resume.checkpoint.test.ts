@@ -15,6 +15,14 @@ const SSE = EVENTS.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
 const SSE_WITHOUT_IDS = encode(SSE.replace(/^id: .*\n/gm, ''))
 // Small writes a little apart, so that a checkpoint lands mid-stream and mid-batch.
 const PACED = { chunk: 45, pace: 2 } as const
+// About 150 KB in one write: it arrives in chunks longer than the decoders' 32 KiB slices, so a checkpoint
+// after item 200 (near byte 50 000) lands in the second slice of a chunk.
+const LONG_LINES = Array.from(
+  { length: 600 },
+  (_, i) => `{"i":${i},"s":"${'€'.repeat(i % 7)}😀${'x'.repeat(200)}"}`,
+)
+const LONG = encode(`${LONG_LINES.join('\n')}\n`)
+const LONG_SSE = encode(LONG_LINES.map((data) => `data: ${data}\n\n`).join(''))
 
 type Case = {
   name: string
@@ -81,6 +89,33 @@ const CASES: Case[] = [
     k: 6,
     size: SSE_WITHOUT_IDS.length,
     items: 12,
+  },
+  {
+    name: 'lines() in chunks longer than a decode slice',
+    script: rangeOf(LONG, undefined, false),
+    read: (res) => res.lines(),
+    join: identity,
+    k: 200,
+    size: LONG.length,
+    items: 600,
+  },
+  {
+    name: 'ndjson() in chunks longer than a decode slice',
+    script: rangeOf(LONG, undefined, false),
+    read: (res) => res.ndjson(),
+    join: identity,
+    k: 200,
+    size: LONG.length,
+    items: 600,
+  },
+  {
+    name: 'events() without ids (Range) in chunks longer than a decode slice',
+    script: rangeOf(LONG_SSE, 'text/event-stream', false),
+    read: (res) => res.events(),
+    join: identity,
+    k: 200,
+    size: LONG_SSE.length,
+    items: 600,
   },
   {
     name: 'bytes()',

@@ -226,7 +226,9 @@ afterAll(() => {
   if (temp) rmSync(temp, { recursive: true, force: true })
 })
 
-describe('the packed package, installed in a fresh project', () => {
+// Each test runs a process (node, tsc, vite) that the rest of the suite, in parallel on two cores, may slow down
+// well past vitest's 5 s default: the processes' own limit (60 s, in run()) is the one that counts.
+describe('the packed package, installed in a fresh project', { timeout: 60_000 }, () => {
   it('holds dist/, README and LICENSE only: no sources, no tests', () => {
     const paths = packed.files.map((f) => f.path)
     expect(paths).toContain('package.json')
@@ -315,7 +317,7 @@ describe('the packed package, installed in a fresh project', () => {
   })
 })
 
-describe('package lint (npm run check:package)', () => {
+describe('package lint (npm run check:package)', { timeout: 60_000 }, () => {
   it('publint finds no problem', async () => {
     const { stdout } = await ok(bin('publint'), [], root)
     expect(stdout).not.toMatch(/^Errors:|^Warnings:/m)

@@ -19,6 +19,8 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          // Here tests start processes and servers next to a browser project on two cores: 5 s is too tight.
+          testTimeout: 30_000,
           include: [...shared, 'test/node/**/*.test.ts', 'test/node/**/*.test.tsx'],
           typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'test/tsconfig.json' },
         },

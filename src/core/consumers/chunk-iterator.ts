@@ -131,10 +131,50 @@ export function chunkIterator<T>(
     busy = true
     return step.finally(release)
   }
+  // Not serial: a call made while a read is in flight still waits for it, or two reads could overlap and a
+  // drop would be recovered twice. The turn ends inside the reaction that already delivers the read's step, so
+  // the common case costs no promise of its own; only a step that is itself a promise (the end, an error, a
+  // recovery) is followed to its settling.
+  let reading = false
+  const readers: Array<() => void> = []
+  const settled = (step: Step<T> | Promise<Step<T>>): Step<T> | Promise<Step<T>> => {
+    if (step instanceof Promise) return step.finally(readOn)
+    readOn()
+    return step
+  }
+  const readOn = (): void => {
+    reading = false
+    // Waiting calls whose steps are ready take them now; the first that has to read holds the turn.
+    while (!reading && readers.length > 0) readers.shift()!()
+  }
+  const takeInTurn = (chunk: Uint8Array | undefined) => settled(take(chunk))
+  const failInTurn = (error: unknown) => settled(fail(error))
+  const onResultInTurn = (result: ReadableStreamReadResult<Uint8Array>) => settled(onResult(result))
+  const onErrorInTurn = (error: unknown) => settled(onError(error))
+  const orderedNext = (): Promise<Step<T>> => {
+    if (reading) return new Promise((resolve) => readers.push(() => resolve(orderedNext())))
+    if (finished) return Promise.resolve({ done: true, value: undefined })
+    let pending: Step<T> | Promise<Step<T>> | undefined
+    try {
+      pending = steps!.pending?.()
+    } catch (error) {
+      return fail(error)
+    }
+    if (pending !== undefined) {
+      if (!(pending instanceof Promise)) return Promise.resolve(pending)
+      reading = true
+      return settled(pending) as Promise<Step<T>>
+    }
+    reading = true
+    const read = fast?.fastRead()
+    return read === undefined
+      ? source.read().then(takeInTurn, failInTurn)
+      : read.then(onResultInTurn, onErrorInTurn)
+  }
   // A consumer reads on from inside a step, whose turn it already has: its `next` does not queue.
   steps = consumer({ end, fail, halted, next })
   const iterator: AsyncIterator<T, void, undefined> & AsyncIterable<T> = {
-    next: options.serial === true ? serialNext : next,
+    next: options.serial === true ? serialNext : orderedNext,
     return: () => end('cancelled'),
     throw: (error: unknown) => end('error').then(() => Promise.reject(error)),
     [Symbol.asyncIterator]: () => iterator,

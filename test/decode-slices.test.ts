@@ -163,3 +163,74 @@ describe('json() error offsets across a piece edge', () => {
     ])
   })
 })
+
+describe('text() over chunks longer than a decode slice', () => {
+  const whole = new TextDecoder().decode(NDJSON)
+
+  it.each([
+    ...chunkings(NDJSON),
+    ['chunks of 60 000 bytes', cutAt(NDJSON, [60_000, 120_000])] as [string, Uint8Array[]],
+  ])(
+    'gives the whole text, one string per slice of a chunk over 64 000 bytes, from %s',
+    async (_, chunks) => {
+      const pieces = await Array.fromAsync((await open(chunks)).text())
+      expect(pieces.join('')).toBe(whole)
+      // A chunk that could decode to a large object (over 64 000 bytes) is sliced; a shorter one is not.
+      const strings = (n: number): number => (n > 64_000 ? Math.ceil(n / DECODE_SLICE_BYTES) : 1)
+      const slices = chunks.reduce((n, chunk) => n + strings(chunk.length), 0)
+      expect(pieces.length).toBe(slices)
+    },
+  )
+
+  it('decodes at most DECODE_SLICE_BYTES at a time', async () => {
+    const decode = vi.spyOn(Utf8Decoder.prototype, 'decode')
+    await Array.fromAsync((await open([NDJSON])).text())
+    const fed = decode.mock.calls.map(([chunk]) => chunk.length)
+    expect(Math.max(...fed)).toBe(DECODE_SLICE_BYTES)
+    expect(fed.reduce((a, b) => a + b, 0)).toBe(NDJSON.length)
+  })
+
+  it('hands every slice out once, in order, to calls made before the previous one settled', async () => {
+    for (const [label, chunks] of chunkings(NDJSON)) {
+      const iterator = (await open(chunks)).text()[Symbol.asyncIterator]()
+      const steps = await Promise.all(Array.from({ length: 12 }, () => iterator.next()))
+      const done = steps.findIndex((step) => step.done === true)
+      expect(done, label).toBeGreaterThan(0)
+      expect(
+        steps.slice(done).every((step) => step.done),
+        label,
+      ).toBe(true)
+      expect(
+        steps
+          .slice(0, done)
+          .map((step) => step.value)
+          .join(''),
+        label,
+      ).toBe(whole)
+    }
+  })
+
+  it('places invalid UTF-8 (fatal) by its byte, after the text before it', async () => {
+    const at = DECODE_SLICE_BYTES + 1000
+    const bytes = NDJSON.slice()
+    bytes[at] = 0xff
+    for (const [label, chunks] of chunkings(bytes)) {
+      let seen = ''
+      const error = await (async () => {
+        for await (const text of (await open(chunks)).text({ fatal: true })) seen += text
+      })().catch((e: unknown) => e)
+      expect(seen, label).toBe(new TextDecoder().decode(bytes.subarray(0, at)))
+      expect(isParseError(error) && error.offset, label).toBe(at)
+    }
+  })
+
+  it('after cancel() following a slice, decodes no further slice and ends quietly', async () => {
+    const decode = vi.spyOn(Utf8Decoder.prototype, 'decode')
+    const res = await open([NDJSON])
+    const iterator = res.text()[Symbol.asyncIterator]()
+    expect((await iterator.next()).done).toBe(false)
+    await res.cancel()
+    expect(await iterator.next()).toEqual({ done: true, value: undefined })
+    expect(decode).toHaveBeenCalledTimes(1)
+  })
+})

@@ -118,6 +118,15 @@ const CASES: Case[] = [
     items: 600,
   },
   {
+    name: 'text() in chunks longer than a decode slice',
+    script: rangeOf(LONG, undefined, false),
+    read: (res) => res.text(),
+    join: (items) => items.join(''),
+    k: 2,
+    size: LONG.length,
+    items: 0,
+  },
+  {
     name: 'bytes()',
     script: rangeOf(BODY),
     read: (res) => res.bytes(),

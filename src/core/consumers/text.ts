@@ -1,6 +1,13 @@
-import { Utf8Decoder } from '../decoders/utf8.ts'
+import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { chunkIterator } from './chunk-iterator.ts'
 import type { ConsumeContext } from './context.ts'
+
+/**
+ * The longest chunk decoded as one string: at most 64 000 UTF-16 units, 128 000 bytes, under V8's large-object
+ * size. Slicing a chunk costs a string more, which text() hands out; it is paid only where it can save the
+ * large object (see `DECODE_SLICE_BYTES`).
+ */
+const WHOLE_CHUNK_BYTES = 64_000
 
 /** Options of `res.text()`. */
 export interface TextOptions {
@@ -8,30 +15,89 @@ export interface TextOptions {
   fatal?: boolean
 }
 
-/** The body decoded as UTF-8, chunk by chunk; a character split across chunks is never broken. */
+/**
+ * The body decoded as UTF-8, chunk by chunk; a character split across chunks is never broken. A chunk longer
+ * than 64 000 bytes comes out as one string per `DECODE_SLICE_BYTES` slice of it.
+ */
 export function iterateText(
   context: ConsumeContext,
   options: TextOptions = {},
 ): AsyncIterator<string, void, undefined> & AsyncIterable<string> {
   const decoder = new Utf8Decoder(options.fatal ?? false)
-  context.source.attach?.({ committed: () => decoder.offsetBefore(''), restart: () => decoder.reset() })
-  return chunkIterator<string>(context, ({ end, fail, next }) => {
+  // Bytes read but not decoded yet: the rest of a sliced chunk, and chunks that calls made before the last one
+  // settled have read since. What is not decoded is not committed, so a reconnect drops it and reads it again.
+  let queue: Uint8Array[] = []
+  context.source.attach?.({
+    committed: () => decoder.offsetBefore(''),
+    restart: () => {
+      decoder.reset()
+      queue = []
+    },
+  })
+  return chunkIterator<string>(context, ({ end, fail, halted, next }) => {
     /** What the next call reports after text was delivered: the end, or the error found after that text. */
     let after: 'done' | { error: unknown } | undefined
+    /** The body's end was read while bytes were still queued. */
+    let ended = false
+    const finish = () => {
+      const tail = decoder.end()
+      if (tail === '') return end('done')
+      after = 'done'
+      return { done: false, value: tail } as const
+    }
+    /** Decodes the next slice of the queue, or reads on. */
+    const decodeNext = () => {
+      try {
+        return decodeQueued()
+      } catch (error) {
+        return fail(error)
+      }
+    }
+    const decodeQueued = () => {
+      while (queue.length > 0) {
+        const chunk = queue[0]!
+        let piece = chunk
+        if (chunk.length > DECODE_SLICE_BYTES) {
+          piece = chunk.subarray(0, DECODE_SLICE_BYTES)
+          queue[0] = chunk.subarray(DECODE_SLICE_BYTES)
+        } else queue.shift()
+        const text = decoder.decode(piece)
+        // With `fatal`, the valid text before a bad byte is delivered first; the error comes with the next call.
+        if (decoder.failure) {
+          after = { error: decoder.failure }
+          queue = []
+        }
+        if (text !== '') return { done: false, value: text } as const
+        if (after !== undefined) return fail((after as { error: unknown }).error)
+      }
+      return ended ? finish() : next()
+    }
     return {
       deliver(chunk) {
+        if (after !== undefined) return after === 'done' ? end('done') : fail(after.error)
         if (chunk === undefined) {
-          const tail = decoder.end()
-          if (tail === '') return end('done')
-          after = 'done'
-          return { done: false, value: tail }
+          if (queue.length === 0) return finish()
+          ended = true
+          return decodeNext()
         }
-        const text = decoder.decode(chunk)
-        // With `fatal`, the valid text before a bad byte is delivered first; the error comes with the next call.
-        if (decoder.failure) after = { error: decoder.failure }
-        return text === '' ? next() : { done: false, value: text }
+        // Nothing queued and a chunk that cannot decode to a large object: the common case, with no queue.
+        if (queue.length === 0 && chunk.length <= WHOLE_CHUNK_BYTES) {
+          const text = decoder.decode(chunk)
+          if (decoder.failure) after = { error: decoder.failure }
+          return text === ''
+            ? after === undefined
+              ? next()
+              : fail(after.error)
+            : { done: false, value: text }
+        }
+        queue.push(chunk)
+        return decodeNext()
       },
-      pending: () => (after === undefined ? undefined : after === 'done' ? end('done') : fail(after.error)),
+      pending: () => {
+        if (after !== undefined) return after === 'done' ? end('done') : fail(after.error)
+        if (queue.length === 0 && !ended) return undefined
+        return context.source.cancelled === true ? halted() : decodeNext()
+      },
     }
   })
 }

@@ -111,8 +111,9 @@ export class StreamResponse {
   }
 
   /**
-   * The body decoded as UTF-8 text, chunk by chunk; characters split across chunks are never broken.
-   * `{ fatal: true }` turns invalid UTF-8 into a `ParseError` instead of U+FFFD.
+   * The body decoded as UTF-8 text, chunk by chunk (a chunk over 64 000 bytes 32 KiB at a time); characters
+   * split across chunks are never broken. `{ fatal: true }` turns invalid UTF-8 into a `ParseError` instead of
+   * U+FFFD.
    *
    * @example
    * for await (const token of res.text()) output.append(token)

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
-import { encode, PIECES } from './support/chunking.ts'
+import { concatBytes, encode, PIECES } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
 
 const RUNS = { numRuns: 30 } as const
@@ -125,6 +125,66 @@ describe('resume: any drop point, same output (real server)', () => {
             })
             const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
             expect(await read(res)).toEqual(expected)
+            expect(res.progress).toMatchObject({ loaded: bytes.length, state: 'done' })
+          }),
+          RUNS,
+        )
+      },
+      TIMEOUT,
+    )
+  }
+})
+
+/** Reads `iterable` asking for 3 items at a time: calls made before the previous one settled. */
+async function inBursts<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const iterator = iterable[Symbol.asyncIterator]()
+  const items: T[] = []
+  for (let done = false; !done; ) {
+    for (const step of await Promise.all([iterator.next(), iterator.next(), iterator.next()])) {
+      if (step.done) done = true
+      else items.push(step.value)
+    }
+  }
+  return items
+}
+
+const inFlight: Array<
+  [name: string, body: fc.Arbitrary<string>, read: (res: StreamResponse, burst: boolean) => Promise<unknown>]
+> = [
+  [
+    'bytes()',
+    text,
+    async (res, burst) =>
+      base64(concatBytes(await (burst ? inBursts : Array.fromAsync<Uint8Array>)(res.bytes()))),
+  ],
+  [
+    'text()',
+    text,
+    async (res, burst) => (await (burst ? inBursts : Array.fromAsync<string>)(res.text())).join(''),
+  ],
+  ['lines()', text, (res, burst) => (burst ? inBursts : Array.fromAsync<string>)(res.lines())],
+  ['ndjson()', ndjsonBody, (res, burst) => (burst ? inBursts : Array.fromAsync<unknown>)(res.ndjson())],
+  ['events()', sseBody, (res, burst) => (burst ? inBursts : Array.fromAsync<unknown>)(res.events())],
+]
+
+describe('resume: any drop point, same output, with calls in flight (real server)', () => {
+  for (const [name, body, read] of inFlight) {
+    it(
+      `${name} asked for 3 items at a time delivers what one at a time does, whatever the drop offsets`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(withDrops(body), async ({ bytes, drops, mode }) => {
+            const expected = await read(await fromResponse(new Response(bytes.slice())), false)
+            const { url } = await scripted({
+              kind: 'range',
+              body: base64(bytes),
+              etag: ['"v1"'],
+              length: mode === 'content-length',
+              marker: mode === 'end marker',
+              attempts: drops.map((drop) => ({ drop })),
+            })
+            const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+            expect(await read(res, true)).toEqual(expected)
             expect(res.progress).toMatchObject({ loaded: bytes.length, state: 'done' })
           }),
           RUNS,

@@ -107,6 +107,19 @@ const consumers: Array<[name: string, body: fc.Arbitrary<string>, read: Read]> =
   ],
 ]
 
+/** Requests `bytes` from the loopback server, which drops the connection at `drops`, with resume on. */
+async function dropping({ bytes, drops, mode }: { bytes: Uint8Array; drops: number[]; mode: Mode }) {
+  const { url } = await scripted({
+    kind: 'range',
+    body: base64(bytes),
+    etag: ['"v1"'],
+    length: mode === 'content-length',
+    marker: mode === 'end marker',
+    attempts: drops.map((drop) => ({ drop })),
+  })
+  return sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+}
+
 describe('resume: any drop point, same output (real server)', () => {
   for (const [name, body, read] of consumers) {
     it(
@@ -115,15 +128,7 @@ describe('resume: any drop point, same output (real server)', () => {
         await fc.assert(
           fc.asyncProperty(withDrops(body), async ({ bytes, drops, mode }) => {
             const expected = await read(await fromResponse(new Response(bytes.slice())))
-            const { url } = await scripted({
-              kind: 'range',
-              body: base64(bytes),
-              etag: ['"v1"'],
-              length: mode === 'content-length',
-              marker: mode === 'end marker',
-              attempts: drops.map((drop) => ({ drop })),
-            })
-            const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+            const res = await dropping({ bytes, drops, mode })
             expect(await read(res)).toEqual(expected)
             expect(res.progress).toMatchObject({ loaded: bytes.length, state: 'done' })
           }),
@@ -175,15 +180,7 @@ describe('resume: any drop point, same output, with calls in flight (real server
         await fc.assert(
           fc.asyncProperty(withDrops(body), async ({ bytes, drops, mode }) => {
             const expected = await read(await fromResponse(new Response(bytes.slice())), false)
-            const { url } = await scripted({
-              kind: 'range',
-              body: base64(bytes),
-              etag: ['"v1"'],
-              length: mode === 'content-length',
-              marker: mode === 'end marker',
-              attempts: drops.map((drop) => ({ drop })),
-            })
-            const res = await sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+            const res = await dropping({ bytes, drops, mode })
             expect(await read(res, true)).toEqual(expected)
             expect(res.progress).toMatchObject({ loaded: bytes.length, state: 'done' })
           }),

@@ -45,6 +45,17 @@ export function iterateText(
       after = 'done'
       return { done: false, value: tail } as const
     }
+    /** The text of `piece`, or the error found before any; `undefined` when it decodes to nothing. */
+    const decodeOne = (piece: Uint8Array) => {
+      const text = decoder.decode(piece)
+      // With `fatal`, the valid text before a bad byte is delivered first; the error comes with the next call.
+      if (decoder.failure) {
+        after = { error: decoder.failure }
+        queue = []
+      }
+      if (text !== '') return { done: false, value: text } as const
+      return typeof after === 'object' ? fail(after.error) : undefined
+    }
     /** Decodes the next slice of the queue, or reads on. */
     const decodeNext = () => {
       try {
@@ -61,14 +72,8 @@ export function iterateText(
           piece = chunk.subarray(0, DECODE_SLICE_BYTES)
           queue[0] = chunk.subarray(DECODE_SLICE_BYTES)
         } else queue.shift()
-        const text = decoder.decode(piece)
-        // With `fatal`, the valid text before a bad byte is delivered first; the error comes with the next call.
-        if (decoder.failure) {
-          after = { error: decoder.failure }
-          queue = []
-        }
-        if (text !== '') return { done: false, value: text } as const
-        if (after !== undefined) return fail((after as { error: unknown }).error)
+        const step = decodeOne(piece)
+        if (step !== undefined) return step
       }
       return ended ? finish() : next()
     }
@@ -82,13 +87,7 @@ export function iterateText(
         }
         // Nothing queued and a chunk that cannot decode to a large object: the common case, with no queue.
         if (queue.length === 0 && chunk.length <= WHOLE_CHUNK_BYTES) {
-          const text = decoder.decode(chunk)
-          if (decoder.failure) after = { error: decoder.failure }
-          return text === ''
-            ? after === undefined
-              ? next()
-              : fail(after.error)
-            : { done: false, value: text }
+          return decodeOne(chunk) ?? next()
         }
         queue.push(chunk)
         return decodeNext()

@@ -35,16 +35,6 @@ export interface ChunkConsumer<T> {
   pending?(): Step<T> | Promise<Step<T>> | undefined
 }
 
-/** How a chunk iterator takes calls to `next()`. */
-export interface ChunkIteratorOptions {
-  /**
-   * Whether a call made while another is still pending waits for it. A consumer that decodes a chunk into many
-   * items needs this, or two reads could interleave their batches; a consumer with one item per chunk does
-   * not (reads resolve in order), and skips the extra promise per chunk it costs.
-   */
-  serial?: boolean
-}
-
 /**
  * A hand-written async iterator over the source's chunks, for consumers cheap enough that an async generator's
  * own promises per item would be most of their cost (`bytes()`, `text()`, and through `batchIterator` the
@@ -55,7 +45,6 @@ export interface ChunkIteratorOptions {
 export function chunkIterator<T>(
   context: ConsumeContext,
   consumer: (control: IteratorControl<T>) => ChunkConsumer<T>,
-  options: ChunkIteratorOptions = {},
 ): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
   const { source } = context
   let finished = false
@@ -111,30 +100,11 @@ export function chunkIterator<T>(
     const step = advance()
     return step instanceof Promise ? step : Promise.resolve(step)
   }
-  // Serial: a call that finds another still pending waits its turn; a step ready at once needs no waiting.
-  let busy = false
-  const waiting: Array<() => void> = []
-  const release = (): void => {
-    busy = false
-    // Waiting calls whose items are ready take them now; the first that has to wait again holds the turn.
-    while (!busy && waiting.length > 0) waiting.shift()!()
-  }
-  const serialNext = (): Promise<Step<T>> => {
-    if (busy) return new Promise((resolve) => waiting.push(() => resolve(serialNext())))
-    let step: Step<T> | Promise<Step<T>>
-    try {
-      step = advance()
-    } catch (error) {
-      return fail(error)
-    }
-    if (!(step instanceof Promise)) return Promise.resolve(step)
-    busy = true
-    return step.finally(release)
-  }
-  // Not serial: a call made while a read is in flight still waits for it, or two reads could overlap and a
-  // drop would be recovered twice. The turn ends inside the reaction that already delivers the read's step, so
-  // the common case costs no promise of its own; only a step that is itself a promise (the end, an error, a
-  // recovery) is followed to its settling.
+  // Calls take turns: one made while a read is in flight waits for it, or two reads could overlap, interleave
+  // the items of their chunks, and a drop be recovered twice. A step ready at once needs no turn. The turn ends
+  // inside the reaction that already delivers the read's step, so a read costs no promise of its own; only a
+  // step that is itself a promise (an asynchronous schema, the end, an error, a recovery) is followed to its
+  // settling.
   let reading = false
   const readers: Array<() => void> = []
   const settled = (step: Step<T> | Promise<Step<T>>): Step<T> | Promise<Step<T>> => {
@@ -174,7 +144,7 @@ export function chunkIterator<T>(
   // A consumer reads on from inside a step, whose turn it already has: its `next` does not queue.
   steps = consumer({ end, fail, halted, next })
   const iterator: AsyncIterator<T, void, undefined> & AsyncIterable<T> = {
-    next: options.serial === true ? serialNext : orderedNext,
+    next: orderedNext,
     return: () => end('cancelled'),
     throw: (error: unknown) => end('error').then(() => Promise.reject(error)),
     [Symbol.asyncIterator]: () => iterator,

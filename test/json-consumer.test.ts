@@ -1,7 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { type DeepPartial, fromResponse, isParseError, isValidationError } from '../src/index.ts'
-import { collect, responseOf } from './support/streams.ts'
+import {
+  type DeepPartial,
+  fromResponse,
+  isLimitError,
+  isParseError,
+  isValidationError,
+} from '../src/index.ts'
+import { collect, gatedBody, responseOf } from './support/streams.ts'
 
 const doc = {
   title: 'Report',
@@ -88,5 +94,143 @@ describe('res.json()', () => {
     const snapshots = await collect(res.json(undefined, { throttleMs: 60_000 }))
     expect(snapshots.length).toBeLessThanOrEqual(2)
     expect(snapshots.at(-1)).toEqual(doc)
+  })
+
+  it('reports a bad number at its byte offset however the body is chunked', async () => {
+    // The number starts at character 5 but byte 6: `é` takes two bytes.
+    const body = '{"é":12345.}'
+    for (const every of [1, 2, 3, 1000]) {
+      const parts = Array.from({ length: Math.ceil(body.length / every) }, (_, i) =>
+        body.slice(i * every, (i + 1) * every),
+      )
+      const error = await collect((await fromResponse(responseOf(parts))).json()).catch((e: unknown) => e)
+      expect(isParseError(error) && { offset: error.offset, line: error.line }).toEqual({
+        offset: 6,
+        line: 1,
+      })
+    }
+  })
+
+  it('ends with a snapshot of a top-level number, which only the end of the body finishes', async () => {
+    for (const parts of [['4', '2'], ['42']]) {
+      const json = (await fromResponse(responseOf(parts))).json<number>()
+      expect(await collect(json)).toEqual([42])
+      expect(json.isComplete([])).toBe(true)
+      expect(await json.final).toBe(42)
+    }
+  })
+
+  it('hands out the same data again when a value only finished, and says so', async () => {
+    const json = (await fromResponse(responseOf(['{"a":"xy', '"', '}']))).json<{ a: string }>()
+    const iterator = json[Symbol.asyncIterator]()
+    const first = await iterator.next()
+    expect([first.value, json.isComplete(['a'])]).toEqual([{ a: 'xy' }, false])
+    const second = await iterator.next()
+    expect(second.value).toBe(first.value)
+    expect([json.isComplete(['a']), json.isComplete([])]).toEqual([true, false])
+    await iterator.next()
+    expect(json.isComplete([])).toBe(true)
+  })
+
+  it('answers isComplete for the snapshot handed out, not for text read past it', async () => {
+    const body = gatedBody()
+    const json = (await fromResponse(new Response(body.stream))).json<{ a: string; b: string }>(undefined, {
+      throttleMs: 60_000,
+    })
+    const iterator = json[Symbol.asyncIterator]()
+    body.push('{"a":"x')
+    expect((await iterator.next()).value).toEqual({ a: 'x' })
+    const next = iterator.next()
+    // Read by the pending call, but held back by the throttle: the snapshot handed out still has `a` open.
+    body.push('yz","b":"done"')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect([json.isComplete(['a']), json.isComplete(['b']), json.openPath]).toEqual([false, false, ['a']])
+    body.push('}')
+    body.close()
+    expect((await next).value).toEqual({ a: 'xyz', b: 'done' })
+    expect([json.isComplete(['a']), json.isComplete([]), json.openPath]).toEqual([true, true, undefined])
+  })
+
+  it('hands out a throttled snapshot when its time comes, though no more text arrives', async () => {
+    const body = gatedBody()
+    const json = (await fromResponse(new Response(body.stream))).json<{ answer: string }>(undefined, {
+      throttleMs: 30,
+    })
+    const iterator = json[Symbol.asyncIterator]()
+    body.push('{"answer":"Hel')
+    expect((await iterator.next()).value).toEqual({ answer: 'Hel' })
+    body.push('lo, wor')
+    // The server pauses here; the text already read shows up after about 30 ms.
+    expect((await iterator.next()).value).toEqual({ answer: 'Hello, wor' })
+    body.push('ld"}')
+    body.close()
+    expect((await iterator.next()).value).toEqual({ answer: 'Hello, world' })
+    expect((await iterator.next()).done).toBe(true)
+    expect(body.cancels()).toBe(0)
+  })
+
+  it('ends quietly and cancels the body once when cancelled during a throttled wait', async () => {
+    const body = gatedBody()
+    const res = await fromResponse(new Response(body.stream))
+    const json = res.json(undefined, { throttleMs: 60_000 })
+    const iterator = json[Symbol.asyncIterator]()
+    body.push('{"a":[1,')
+    await iterator.next()
+    const next = iterator.next()
+    body.push('2,')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await res.cancel()
+    expect((await next).done).toBe(true)
+    expect(body.cancels()).toBe(1)
+    await expect(json.final).rejects.toThrow(/not read to its end/)
+  })
+
+  it('is a Promise whose then, catch or finally before the loop leaves the loop to read', async () => {
+    const json = (await fromResponse(responseOf(chunks(9)))).json(Doc)
+    expect(json.final).toBeInstanceOf(Promise)
+    const saved = json.final.then((value) => value.title)
+    json.final.catch(() => {})
+    const snapshots = await collect(json)
+    expect(snapshots.length).toBeGreaterThan(0)
+    expect(snapshots.at(-1)).toEqual(doc)
+    expect(await saved).toBe('Report')
+  })
+
+  it('lets a loop begun after final read everything take the last snapshot', async () => {
+    const json = (await fromResponse(responseOf(chunks(9)))).json(Doc)
+    expect(await json.final).toEqual(doc)
+    expect(await collect(json)).toEqual([doc])
+    expect(() => json[Symbol.asyncIterator]()).toThrow(/tee\(\)/)
+  })
+
+  it('gives a loop begun after final failed the snapshot before the failure, then the failure', async () => {
+    const json = (await fromResponse(responseOf(['{"a":[1,', '2,]}']))).json()
+    const failure = await json.final.catch((e: unknown) => e)
+    expect(isParseError(failure)).toBe(true)
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const snapshot of json) seen.push(snapshot)
+    })().catch((e: unknown) => e)
+    expect(seen).toEqual([{ a: [1] }])
+    expect(error).toBe(failure)
+  })
+
+  it('follows the client maxBytes, with no limit of its own by default', async () => {
+    const limited = await fromResponse(responseOf(['{"a":"', 'x'.repeat(100), '"}']), { maxBytes: 50 })
+    const error = await collect(limited.json()).catch((e: unknown) => e)
+    expect(isLimitError(error) && error.limit).toBe('maxBytes')
+  })
+})
+
+describe('res.collect.json()', () => {
+  it('reports invalid JSON at its line and byte, with the text around it', async () => {
+    const res = await fromResponse(responseOf(['{\n  "é": 1,\n  "b": [1, 2', ',, 3]\n}']))
+    const error = await res.collect.json().catch((e: unknown) => e)
+    expect(isParseError(error)).toBe(true)
+    if (!isParseError(error)) return
+    // The second comma: line 3, byte 26 (`é` takes two bytes).
+    expect([error.line, error.offset]).toEqual([3, 26])
+    expect(error.excerpt).toContain('2,, 3]')
+    expect(error.message).toMatch(/at line 3, byte 26/)
   })
 })

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 // The seeded generator the playground's data uses: one fast-check seed drives every whitespace and escape choice.
 import { random } from '../playground/functions/data.ts'
+import { isCompleteIn } from '../src/core/decoders/snapshot-completeness.ts'
 import { isLimitError, LimitError } from '../src/core/errors/limit-error.ts'
 import { isParseError, ParseError } from '../src/core/errors/parse-error.ts'
 import {
@@ -210,6 +211,14 @@ function checkRun(text: string, pieces: readonly string[], next: () => number): 
       if (previous && !changedSinceRead) expect(snapshot).toBe(previous.snapshot)
       changedSinceRead = false
       const openPath = parser.openPath
+      // What a consumer says of a snapshot it handed out: the parser's answer, from the snapshot and open path.
+      for (const [path] of snapshot === undefined ? [[[]] as const] : paths(snapshot)) {
+        for (const probe of [path, [...path, 0], [...path, 'k']]) {
+          if (isCompleteIn(snapshot, openPath, probe) !== parser.isComplete(probe)) {
+            throw new Error(`isCompleteIn disagrees with the parser at ${JSON.stringify(probe)}`)
+          }
+        }
+      }
       const complete: JsonPathSegment[][] = []
       for (const [path, value] of snapshot === undefined ? [] : paths(snapshot)) {
         if (parser.isComplete(path)) {

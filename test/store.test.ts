@@ -13,7 +13,7 @@ import {
 } from '../src/index.ts'
 import { mockStream } from '../src/mock/mock-stream.ts'
 import { encode } from './support/chunking.ts'
-import { bodyOf, fetchWith, type Part } from './support/streams.ts'
+import { bodyOf, fetchWith, gatedBody, type Part } from './support/streams.ts'
 
 const records = (from: number, to: number): string =>
   Array.from({ length: to - from }, (_, i) => `{"n":${from + i}}\n`).join('')
@@ -45,31 +45,6 @@ function record<I, D, F>(store: StreamStore<I, D, F>): StreamSnapshot<I, D, F>[]
   const seen: StreamSnapshot<I, D, F>[] = []
   store.subscribe(() => seen.push(store.getSnapshot()))
   return seen
-}
-
-/** A body whose chunks the test sends one by one, counting cancels. */
-function gatedBody(): {
-  stream: ReadableStream<Uint8Array>
-  push: (part: string) => void
-  close: () => void
-  cancels: () => number
-} {
-  let controller!: ReadableStreamDefaultController<Uint8Array>
-  let cancels = 0
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c
-    },
-    cancel() {
-      cancels++
-    },
-  })
-  return {
-    stream,
-    push: (part) => controller.enqueue(encode(part)),
-    close: () => controller.close(),
-    cancels: () => cancels,
-  }
 }
 
 const respond = (parts: Part[], init?: ResponseInit): Promise<StreamResponse> =>

@@ -1,3 +1,4 @@
+import { utf8Length } from './decoders/utf8.ts'
 import { excerptOf, ParseError } from './errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
 
@@ -12,14 +13,34 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
   try {
     value = JSON.parse(body)
   } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    throw new ParseError(
-      'json',
-      `The body is not valid JSON (${reason})`,
-      { line: 1, offset: 0, excerpt: excerptOf(body) },
-      { cause },
-    )
+    throw await locate(body, cause)
   }
   if (schema === undefined) return value as never
   return (await validate(schema, value, 0)) as never
+}
+
+/**
+ * The `ParseError` for a body `JSON.parse` refused, at the line and byte where the problem is: engines word
+ * their messages differently (some give no position), so the partial parser reads the body once more.
+ */
+async function locate(body: string, cause: unknown): Promise<ParseError> {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  try {
+    const { createPartialJsonParser } = await import('./decoders/partial-json.ts')
+    const parser = createPartialJsonParser({
+      maxBytes: Number.POSITIVE_INFINITY,
+      toByteOffset: (offset) => utf8Length(body.slice(0, offset)),
+    })
+    parser.push(body)
+    parser.end()
+  } catch (error) {
+    if (error instanceof ParseError) return error
+  }
+  // The two parsers disagree, or the parser could not load: the position stays unknown.
+  return new ParseError(
+    'json',
+    `The body is not valid JSON (${reason})`,
+    { line: 1, offset: 0, excerpt: excerptOf(body) },
+    { cause },
+  )
 }

@@ -82,6 +82,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   /** The complete, validated document; rejects with the `ParseError`, `ValidationError` or transport error. */
   readonly final: Promise<T>
   readonly #info: () => JsonProgressInfo
+  #draining: Drain<P> | undefined
 
   constructor(
     start: () => AsyncIterator<P, void, undefined>,
@@ -90,33 +91,68 @@ export class JsonConsumer<P, T> extends Consumer<P> {
     cancel?: (reason?: unknown) => Promise<void>,
   ) {
     super(start, cancel)
-    let draining: Promise<void> | undefined
-    const drain = (): Promise<void> => {
-      draining ??= (async () => {
-        for await (const _ of this) {
-          // Snapshots nobody asked for: only the final value matters to this caller.
-        }
-      })().catch(() => {})
-      return draining
-    }
-    // Without an iteration in progress, awaiting `final` drives the read itself.
-    this.final = {
-      // biome-ignore lint/suspicious/noThenProperty: a lazy thenable — the read starts when someone awaits it.
-      then: (resolve, reject) => {
-        if (!this.started) void drain()
-        return final.then(resolve, reject)
-      },
-      catch: (reject) => {
-        if (!this.started) void drain()
-        return final.catch(reject)
-      },
-      finally: (fn) => {
-        if (!this.started) void drain()
-        return final.finally(fn)
-      },
-      [Symbol.toStringTag]: 'Promise',
-    } as Promise<T>
+    this.final = lazyFinal(final, () => {
+      if (!this.started) this.#drain()
+    })
     this.#info = info
+  }
+
+  /**
+   * Iterates the snapshots. After `final` began reading on its own (`doc.final.then(save)` before the loop), the
+   * loop takes that read over: it starts at the latest snapshot and misses none after it, nor the failure.
+   */
+  override [Symbol.asyncIterator](): AsyncIterator<P, void, undefined> {
+    const drain = this.#draining
+    if (drain === undefined || drain.handedOver) return super[Symbol.asyncIterator]()
+    drain.handedOver = true
+    return {
+      next: () => {
+        const { latest, failure } = drain
+        if (latest !== undefined) {
+          drain.latest = undefined
+          return Promise.resolve({ done: false, value: latest.value })
+        }
+        if (failure !== undefined) {
+          drain.failure = undefined
+          return Promise.reject(failure.error)
+        }
+        const inFlight = drain.inFlight
+        drain.inFlight = undefined
+        return inFlight ?? drain.iterator.next()
+      },
+      return: (value) => {
+        drain.latest = undefined
+        drain.failure = undefined
+        return drain.iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined })
+      },
+    }
+  }
+
+  /** Reads the snapshots while no loop does, so that `final` settles; a loop begun later takes the read over. */
+  #drain(): void {
+    const drain: Drain<P> = { iterator: super[Symbol.asyncIterator](), handedOver: false }
+    this.#draining = drain
+    void (async () => {
+      while (!drain.handedOver) {
+        const step = drain.iterator.next()
+        drain.inFlight = step
+        let result: IteratorResult<P, void>
+        try {
+          result = await step
+        } catch (error) {
+          if (!drain.handedOver) {
+            drain.inFlight = undefined
+            drain.failure = { error }
+          }
+          return
+        }
+        // A loop that took over while this step was in flight has it.
+        if (drain.handedOver) return
+        drain.inFlight = undefined
+        if (result.done === true) return
+        drain.latest = { value: result.value }
+      }
+    })()
   }
 
   /** Whether the value at `path` of the latest snapshot is finished (closing quote or bracket seen). */
@@ -131,4 +167,33 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   get openPath(): readonly (string | number)[] | undefined {
     return this.#info().openPath()
   }
+}
+
+/** The read `final` started without a loop, and what it has seen that no loop has. */
+interface Drain<P> {
+  readonly iterator: AsyncIterator<P, void, undefined>
+  handedOver: boolean
+  /** The last snapshot read. */
+  latest?: { value: P } | undefined
+  /** The step in flight, which a loop taking over inherits. */
+  inFlight?: Promise<IteratorResult<P, void>> | undefined
+  failure?: { error: unknown } | undefined
+}
+
+/**
+ * `final`: a promise (`instanceof Promise` holds) that starts reading the body when someone waits on it —
+ * `await`, `then`, `catch` or `finally` all go through `then`.
+ */
+function lazyFinal<T>(final: Promise<T>, use: () => void): Promise<T> {
+  const lazy = Object.create(Promise.prototype) as Promise<T>
+  Object.defineProperty(lazy, 'then', {
+    value: <A = T, B = never>(
+      resolve?: ((value: T) => A | PromiseLike<A>) | null,
+      reject?: ((reason: unknown) => B | PromiseLike<B>) | null,
+    ): Promise<A | B> => {
+      use()
+      return final.then(resolve, reject)
+    },
+  })
+  return lazy
 }

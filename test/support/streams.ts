@@ -104,3 +104,28 @@ export function watchedSource<P>(part: (n: number) => P, count: number): Watched
     produced: () => produced,
   }
 }
+
+/** A body whose chunks the test sends one by one, counting cancels. */
+export function gatedBody(): {
+  stream: ReadableStream<Uint8Array>
+  push: (part: Part) => void
+  close: () => void
+  cancels: () => number
+} {
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let cancels = 0
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c
+    },
+    cancel() {
+      cancels++
+    },
+  })
+  return {
+    stream,
+    push: (part) => controller.enqueue(bytesOf(part)),
+    close: () => controller.close(),
+    cancels: () => cancels,
+  }
+}

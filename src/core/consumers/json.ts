@@ -1,4 +1,5 @@
 import type { DeepPartial } from '../decoders/partial-json-types.ts'
+import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, settle } from './context.ts'
@@ -49,27 +50,52 @@ export async function* consumeJson<T>(
     throw error
   }
   const parser = createPartialJsonParser<unknown>({
-    maxBytes: context.limits.maxBytes === Number.POSITIVE_INFINITY ? undefined : context.limits.maxBytes,
+    // The client's `maxBytes` (no limit by default) bounds the document, not the parser's own default.
+    maxBytes: context.limits.maxBytes,
     maxDepth: options.maxDepth,
     // The parser counts characters; errors report bytes. Positions inside the last two pieces decoded map
-    // exactly: a token (a number) reported at its start may have begun in the piece before.
+    // exactly. Only a number is reported at its start, which may lie further back: its characters are ASCII,
+    // one byte each.
     toByteOffset: (offset) => {
       const inText = offset - (chars - text.length)
       if (inText >= 0) return utf8.offsetBefore(text.slice(inText))
       const inPrevious = inText + previous.length
-      return inPrevious >= 0 ? utf8.offsetBefore(previous.slice(inPrevious) + text) : offset
+      if (inPrevious >= 0) return utf8.offsetBefore(previous.slice(inPrevious) + text)
+      return utf8.offsetBefore(previous + text) + inPrevious
     },
   })
-  info.current = { isComplete: (path) => parser.isComplete(path), openPath: () => parser.openPath }
   const throttle = options.throttleMs ?? 0
   let last = Number.NEGATIVE_INFINITY
   let pending = false
+  let shown: unknown
+  let shownOpenPath: readonly (string | number)[] | undefined
+  /** Takes the snapshot to hand out, with what is known about its completeness at this moment. */
+  const take = (): DeepPartial<T> => {
+    pending = false
+    last = Date.now()
+    const snapshot = parser.snapshot
+    const openPath = parser.openPath
+    shown = snapshot
+    shownOpenPath = openPath
+    info.current = { isComplete: (path) => isCompleteIn(snapshot, openPath, path), openPath: () => openPath }
+    return snapshot as DeepPartial<T>
+  }
   const { source } = context
   // A document cannot restart mid-way; Range continues it byte for byte, and a checkpoint starts it over.
   source.attach?.({ committed: () => 0 })
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
+  let reading: Promise<Uint8Array | undefined> | undefined
   try {
-    for (let chunk = await source.read(); chunk !== undefined; chunk = await source.read()) {
+    for (;;) {
+      reading = source.read()
+      let chunk = pending ? await readOrWait(reading, last + throttle - Date.now()) : await reading
+      // A throttled snapshot is handed out when its time comes, not only when the next chunk does.
+      if (chunk === WAITED) {
+        yield take()
+        chunk = await reading
+      }
+      reading = undefined
+      if (chunk === undefined) break
       // Decoded in slices (see DECODE_SLICE_BYTES); a snapshot per chunk, as before.
       for (let at = 0; at < chunk.length; at += DECODE_SLICE_BYTES) {
         const piece = chunk.length <= DECODE_SLICE_BYTES ? chunk : chunk.subarray(at, at + DECODE_SLICE_BYTES)
@@ -80,11 +106,9 @@ export async function* consumeJson<T>(
         chars += text.length
         if (parser.push(text)) pending = true
       }
-      if (pending && (throttle === 0 || Date.now() - last >= throttle)) {
-        pending = false
-        last = Date.now()
-        yield parser.snapshot as DeepPartial<T>
-      }
+      // A value that only finished (a closing quote or bracket) changes what the snapshot says of itself.
+      if (!pending && !samePath(parser.openPath, shownOpenPath)) pending = true
+      if (pending && (throttle === 0 || Date.now() - last >= throttle)) yield take()
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)
@@ -93,10 +117,11 @@ export async function* consumeJson<T>(
       previous = text
       text = tail
       chars += text.length
-      if (parser.push(text)) pending = true
+      parser.push(text)
     }
     const raw = parser.end()
-    if (pending) yield parser.snapshot as DeepPartial<T>
+    // The end can still change the document (a top-level number ends with it): the last snapshot is the whole.
+    if (parser.snapshot !== shown || shownOpenPath !== undefined) yield take()
     context.progress.item()
     const value = schema === undefined ? (raw as T) : await validate(schema, raw, 0)
     outcome = 'done'
@@ -106,8 +131,33 @@ export async function* consumeJson<T>(
     onFinal({ error })
     throw error
   } finally {
+    // Stopped while a read was in flight (during a throttled wait): its result is nobody's.
+    reading?.catch(() => {})
     if (outcome === 'cancelled')
       onFinal({ error: new DOMException('The document was not read to its end.', 'AbortError') })
     await settle(context, outcome)
   }
+}
+
+function samePath(
+  a: readonly (string | number)[] | undefined,
+  b: readonly (string | number)[] | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.length === b.length && a.every((segment, i) => segment === b[i])
+}
+
+const WAITED = Symbol('waited')
+
+/** The read's chunk, or `WAITED` if `ms` pass first; the read stays in flight either way. */
+function readOrWait(
+  reading: Promise<Uint8Array | undefined>,
+  ms: number,
+): Promise<Uint8Array | undefined | typeof WAITED> {
+  if (ms <= 0) return Promise.resolve(WAITED)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const waited = new Promise<typeof WAITED>((resolve) => {
+    timer = setTimeout(resolve, ms, WAITED)
+  })
+  return Promise.race([reading, waited]).finally(() => clearTimeout(timer))
 }

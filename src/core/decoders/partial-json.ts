@@ -6,6 +6,7 @@ import type {
   PartialJsonOptions,
   PartialJsonParser,
 } from './partial-json-types.ts'
+import { hasPath } from './snapshot-completeness.ts'
 
 export type {
   DeepPartial,
@@ -209,7 +210,7 @@ class Parser<T> implements PartialJsonParser<T> {
 
   isComplete(path: readonly JsonPathSegment[]): boolean {
     const stack = this.stack
-    if (stack.length === 0) return this.finished && lookup(this.result, path, 0)
+    if (stack.length === 0) return this.finished && hasPath(this.result, path, 0)
     // Unfinished values form one chain from the root (the stack, then maybe an open string): follow the path
     // along it, and where it leaves the chain it enters a finished child.
     for (let d = 0; d < stack.length; d++) {
@@ -217,7 +218,7 @@ class Parser<T> implements PartialJsonParser<T> {
       const frame = stack[d]!
       const visibleChild = d < stack.length - 1 || this.leafVisible()
       if (visibleChild && path[d] === this.openPosition(frame)) continue
-      return lookup(frame.work, path, d)
+      return hasPath(frame.work, path, d)
     }
     // The path reached the open string (or went through it): unfinished, or not there at all.
     return false
@@ -549,23 +550,6 @@ class Parser<T> implements PartialJsonParser<T> {
     const from = Math.max(0, at - textStart - 16)
     return excerptOf(text.slice(from, at - textStart + 24), 40)
   }
-}
-
-/** Whether a finished value has something at `path` (from segment `from` on). */
-function lookup(value: unknown, path: readonly JsonPathSegment[], from: number): boolean {
-  for (let d = from; d < path.length; d++) {
-    const segment = path[d]!
-    if (Array.isArray(value)) {
-      if (typeof segment !== 'number' || !(segment >= 0 && segment < value.length)) return false
-      value = value[segment]
-    } else if (typeof value === 'object' && value !== null) {
-      if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) return false
-      value = (value as Record<string, unknown>)[segment]
-    } else {
-      return false
-    }
-  }
-  return true
 }
 
 /**

@@ -128,6 +128,37 @@ describe('createStreamStore: accumulating each mode', () => {
     expect(done.data).toEqual({ title: 42 })
     expect(done.final).toBeUndefined()
   })
+  it('json mode: a published snapshot answers isComplete from its own data, whatever the parser reads next', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), {
+      as: 'json',
+      throttleMs: 60_000,
+    })
+    body.push('{"title":"Octo')
+    const first = await until(store, (s) => s.data !== undefined)
+    expect(first.data).toEqual({ title: 'Octo' })
+    const answers = (): boolean[] => [
+      first.isComplete(['title']),
+      first.isComplete(['rows']),
+      first.isComplete(['rows', 2]),
+      first.isComplete(),
+    ]
+    expect(answers()).toEqual([false, false, false, false])
+    // The consumer reads on while the store's throttle holds the next snapshot back.
+    body.push('ber","rows":[1,2,3]')
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(store.getSnapshot()).toBe(first)
+    expect(answers()).toEqual([false, false, false, false])
+    body.push('}')
+    body.close()
+    const done = await ended(store)
+    expect([done.isComplete(['title']), done.isComplete(['rows', 2]), done.isComplete()]).toEqual([
+      true,
+      true,
+      true,
+    ])
+    expect(answers()).toEqual([false, false, false, false])
+  })
 })
 
 describe('createStreamStore: snapshots', () => {
@@ -280,6 +311,38 @@ describe('createStreamStore: lifecycle', () => {
     expect(done.error).toBeInstanceOf(Error)
     expect(done.error?.message).toBe('offline')
     expect(done.error?.cause).toBe('offline')
+  })
+
+  it("an abort of the caller's own signal, combined into the request, ends with status cancelled", async () => {
+    const body = gatedBody()
+    const own = new AbortController()
+    const store = createStreamStore(
+      (signal) =>
+        sluice('http://sluice.test/a', {
+          fetch: fetchWith(() => new Response(body.stream)),
+          retry: 0,
+          signal: AbortSignal.any([own.signal, signal]),
+        }),
+      { as: 'lines' },
+    )
+    body.push('a\nb\n')
+    await until(store, (s) => s.items.length === 2)
+    own.abort()
+    const done = await ended(store)
+    expect([done.status, done.error, done.progress.state]).toEqual(['cancelled', undefined, 'cancelled'])
+    expect(done.items).toEqual(['a', 'b'])
+  })
+
+  it('getServerSnapshot is the idle snapshot, also once the stream runs', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    const idle = store.getServerSnapshot()
+    expect(idle).toBe(store.getSnapshot())
+    body.push('a\n')
+    await until(store, (s) => s.items.length === 1)
+    expect(store.getServerSnapshot()).toBe(idle)
+    expect([idle.status, idle.items]).toEqual(['idle', []])
+    store.cancel()
   })
 
   it('cancel() releases the body once and ends with status cancelled', async () => {

@@ -226,6 +226,12 @@ export interface StreamStore<Item = unknown, Data = unknown, Final = unknown> {
   subscribe(listener: () => void): () => void
   /** The current snapshot; the same object until something changes. Never starts anything. */
   getSnapshot(): StreamSnapshot<Item, Data, Final>
+  /**
+   * The snapshot a server renders and a client hydrates with: always the idle one, since no stream runs during
+   * server rendering, even when the store has started by the time the page hydrates (`useSyncExternalStore`'s
+   * third argument).
+   */
+  getServerSnapshot(): StreamSnapshot<Item, Data, Final>
   /** Starts the stream if it is `idle`; otherwise does nothing. */
   start(): void
   /** Stops the stream and releases the connection; `status` becomes `cancelled`. Idempotent; no-op once ended. */

@@ -2,6 +2,7 @@ import { asError } from './as-error.ts'
 import type { JsonConsumer } from './consumer.ts'
 import type { EventsOptions } from './consumers/events.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
+import { isCompleteIn } from './decoders/snapshot-completeness.ts'
 import type { Progress } from './progress.ts'
 import { checkSchema } from './schema.ts'
 import type {
@@ -61,13 +62,14 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   const throttle = options.throttleMs ?? 0
   const maxItems = 'maxItems' in options ? options.maxItems : undefined
   const listeners = new Set<() => void>()
-  let snapshot = initial('idle', never)
+  const idle = initial('idle', never)
+  let snapshot = idle
   let run: Run | undefined
   // The batch: what the consumer produced since the last notification.
   let pendingItems: unknown[] = []
   let pendingDropped = 0
   let pendingText = ''
-  let pendingData: { value: unknown } | undefined
+  let pendingData: { value: unknown; openPath: readonly JsonPathSegment[] | undefined } | undefined
   let json: JsonConsumer<unknown, unknown> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   let lastFlush = Number.NEGATIVE_INFINITY
@@ -115,11 +117,9 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       pendingText = ''
     }
     if (pendingData !== undefined) {
+      next.isComplete = completeness(pendingData)
       next.data = pendingData.value
       pendingData = undefined
-      const consumer = json
-      // A new function per snapshot, so that memoised views depending on it see the change.
-      if (consumer !== undefined) next.isComplete = (path = []) => consumer.isComplete(path)
     }
     if (current.res !== undefined) next.progress = current.res.progress
     return next
@@ -153,7 +153,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         pendingText += value as string
         return
       case 'json':
-        pendingData = { value }
+        // What the consumer says of this snapshot now: it moves on while the batch waits.
+        pendingData = { value, openPath: json?.openPath }
         return
       default:
         pendingItems.push(value)
@@ -175,8 +176,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     }
     if (status === 'done') {
       next.final = final
-      const consumer = json
-      next.isComplete = consumer === undefined ? always : (path = []) => consumer.isComplete(path)
+      // A document's last snapshot is the whole document, with nothing open; the other modes are complete.
+      if (json === undefined) next.isComplete = always
     }
     next.progress = current.res?.progress ?? { ...snapshot.progress, state: status }
     publish(next)
@@ -219,7 +220,10 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       const final = json === undefined ? undefined : await json.final
       if (!current.over) finish(current, 'done', undefined, final)
     } catch (error) {
-      if (!current.over) finish(current, 'error', error)
+      if (current.over) return
+      // The caller's own signal, combined into the request, aborted it: a cancellation, not a failure.
+      if (res.progress.state === 'cancelled') cancelRun(current, error)
+      else finish(current, 'error', error)
     }
   }
 
@@ -256,6 +260,7 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       }
     },
     getSnapshot: () => snapshot,
+    getServerSnapshot: () => idle,
     start() {
       if (snapshot.status === 'idle') begin()
     },
@@ -288,6 +293,19 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     },
   }
   return store as StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+}
+
+/**
+ * `isComplete` of one snapshot: it answers from that snapshot's data and open path, never from the parser's
+ * present, so a published snapshot never changes its answer. A new function per snapshot, so that memoised
+ * views depending on it see the change.
+ */
+function completeness(taken: {
+  value: unknown
+  openPath: readonly JsonPathSegment[] | undefined
+}): (path?: readonly JsonPathSegment[]) => boolean {
+  const { value, openPath } = taken
+  return (path = []) => isCompleteIn(value, openPath, path)
 }
 
 function initial(

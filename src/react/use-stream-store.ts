@@ -30,7 +30,7 @@ export interface UseStreamResult<Item = unknown, Data = unknown, Final = unknown
 export function useStreamStore<Item, Data, Final>(
   store: StreamStore<Item, Data, Final>,
 ): UseStreamResult<Item, Data, Final> {
-  // The server snapshot is the idle one: no stream starts during server rendering.
-  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot)
+  // The server snapshot is the idle one, also while hydrating a page whose store has started meanwhile.
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot)
   return useMemo(() => ({ ...snapshot, cancel: store.cancel, retry: store.retry }), [snapshot, store])
 }

@@ -1,5 +1,6 @@
 import { act, type ReactNode, StrictMode } from 'react'
-import { createRoot, type Root } from 'react-dom/client'
+import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
+import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createStreamStore, type StreamResponse, type StreamStore, sluice } from '../../src/index.ts'
@@ -274,5 +275,32 @@ describe('useStreamStore', () => {
     expect(store.getSnapshot().status).toBe('streaming')
     store.cancel()
     expect(server.calls[0]!.signal.aborted).toBe(true)
+  })
+
+  it('hydrates server HTML with the idle snapshot, though the store started before the page hydrated', async () => {
+    const server = fakeServer()
+    const request = (signal: AbortSignal): Promise<StreamResponse> =>
+      sluice('https://api.test/log', { fetch: server.fetch, signal })
+    // The server rendered a fresh store; the page's loader starts its own before React hydrates.
+    const page = document.createElement('div')
+    document.body.append(page)
+    page.innerHTML = renderToString(<Log store={createStreamStore(request, { as: 'lines' })} />)
+    const store = createStreamStore(request, { as: 'lines' })
+    store.start()
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push('a\nb\n')
+    await until(() => store.getSnapshot().items.length === 2, 'the store holds two lines')
+    const errors: unknown[] = []
+    let hydrated: Root | undefined
+    await act(async () => {
+      hydrated = hydrateRoot(page, <Log store={store} />, { onRecoverableError: (e) => errors.push(e) })
+    })
+    const lines = (): string[] => [...page.querySelectorAll('li')].map((li) => li.textContent ?? '')
+    await until(() => lines().length === 2, 'the lines show after hydration')
+    expect(errors).toEqual([])
+    expect(lines()).toEqual(['a', 'b'])
+    await act(async () => hydrated?.unmount())
+    page.remove()
+    store.cancel()
   })
 })

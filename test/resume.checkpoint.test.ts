@@ -210,6 +210,47 @@ describe('checkpoint and resumeFrom', () => {
     expect(requests.at(-1)).toMatchObject({ range: `bytes=${checkpoint.offset}-`, ifRange: '"v1"' })
   })
 
+  it("waits a busy server's Retry-After and asks again, as a reconnect does", async () => {
+    const s = await scripted({
+      ...rangeOf(BODY),
+      attempts: [{}, { status: 503, headers: { 'retry-after': '0' } }],
+    })
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    // A backoff this long would time the test out: only the server's Retry-After makes it pass.
+    const res = await sluice(s.url, {
+      resumeFrom: JSON.parse(first.saved) as Checkpoint,
+      resume: { backoff: { initial: 600_000, max: 600_000, jitter: 0 } },
+    })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(LINES.length - CASES[1]!.k)
+    const { offset } = JSON.parse(first.saved) as Checkpoint
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, `bytes=${offset}-`, `bytes=${offset}-`])
+  })
+
+  it('says a status that may pass is worth trying again later, once the attempts are spent', async () => {
+    const busy = { status: 503 }
+    const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, busy] })
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const error = await sluice(s.url, {
+      resumeFrom: JSON.parse(first.saved) as Checkpoint,
+      resume: { attempts: 1, backoff: { initial: 1, max: 1, jitter: 0 } },
+    }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain('status 503, a failure that may pass: try again later')
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(3)
+  })
+
+  it("refuses a resource whose length changed since the checkpoint with 'validator-changed'", async () => {
+    const longer = encode(`${TEXT}{"i":12,"s":"added since"}\r\n`)
+    const s = await scripted({ kind: 'range', body: base64(BODY), attempts: [{}, { body: base64(longer) }] })
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    expect(checkpoint.length).toBe(BODY.length)
+    const error = await sluice(s.url, { resumeFrom: checkpoint }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('validator-changed')
+    expect((error as Error).message).toContain(`its length ${BODY.length} became ${longer.length} bytes`)
+  })
+
   it("refuses a tampered checkpoint (an edited offset) with ResumeError 'invalid-checkpoint'", async () => {
     const s = await scripted(rangeOf(BODY))
     const { saved } = await firstPart(await sluice(s.url), CASES[0]!)

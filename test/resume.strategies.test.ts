@@ -106,6 +106,51 @@ describe('range', () => {
     expect(requests.at(-1)?.range).toBe(`bytes=${unterminated.length}-`)
   })
 
+  it('refuses a 200 with another Last-Modified, the answer If-Range gives a changed resource, even with skipOnRestart', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      lastModified: ['Mon, 01 Jan 2024 00:00:00 GMT', 'Tue, 02 Jan 2024 00:00:00 GMT'],
+      attempts: [{ drop: MID }, { body: base64(encode('another version\n'.repeat(4))) }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST, skipOnRestart: true } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('validator-changed')
+    expect(error.message).toContain('Last-Modified Mon, 01 Jan 2024 00:00:00 GMT became Tue, 02 Jan 2024')
+    const resumed = (await s.log()).filter((e) => e.event === 'request')[1]
+    expect([resumed?.range, resumed?.ifRange]).toEqual([`bytes=${MID}-`, 'Mon, 01 Jan 2024 00:00:00 GMT'])
+  })
+
+  it("refuses a 206 whose complete length is not the first answer's, with no validator to go by", async () => {
+    const longer = encode(`${LINES.join('\r\n')}\r\nsixth, added since\r\n`)
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: MID }, { body: base64(longer) }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('validator-changed')
+    expect(error.message).toContain(`its length ${BODY.length} became ${longer.length} bytes`)
+  })
+
+  it('sends no If-Range beside a weak ETag (neither the tag nor a date), and checks the answer instead', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      etag: ['W/"v1"'],
+      lastModified: ['Mon, 01 Jan 2024 00:00:00 GMT'],
+      attempts: [{ drop: MID }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => [r.range, r.ifRange])).toEqual([
+      [null, null],
+      [`bytes=${MID}-`, null],
+    ])
+  })
+
   it("refuses a 206 whose Content-Range starts elsewhere with reason 'range-mismatch'", async () => {
     const s = await scripted({
       kind: 'range',

@@ -13,14 +13,17 @@ import {
   type ResolvedResume,
   type ResumeStrategy,
   retryAfter,
+  sleep,
 } from './resume/options.ts'
 import {
   type Acceptance,
   acceptResume,
   isRetryableStatus,
   parseContentRange,
+  parseLength,
   pickStrategy,
   type ResumeState,
+  representationLength,
   resumeRequest,
 } from './resume/strategy.ts'
 
@@ -87,21 +90,6 @@ export interface SourceInit {
 /** A read result that delivers nothing yet: read again. */
 const CONTINUE: unique symbol = Symbol('continue')
 
-const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(done, ms)
-    function done(): void {
-      signal?.removeEventListener('abort', abort)
-      resolve()
-    }
-    function abort(): void {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', abort, { once: true })
-  })
-
 /** A body with nothing in it, for a resume that has nothing left to read. */
 const EMPTY_BODY = (): ReadableStream<Uint8Array> =>
   new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
@@ -147,6 +135,8 @@ export class BodySource implements ChunkSource {
   #strategy: ResumeStrategy | undefined
   #etag: string | undefined
   #lastModified: string | undefined
+  /** The representation's complete length as the server declared it, to tell another version on resume. */
+  #length: number | undefined
   #acceptRanges = false
   #completeAfterResume = false
   readonly #stopped = new AbortController()
@@ -169,6 +159,7 @@ export class BodySource implements ChunkSource {
     this.#where = response.url || init.request?.url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
+    this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
     this.#acceptRanges = /\bbytes\b/i.test(response.headers.get('accept-ranges') ?? '')
     this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
     const resumed = init.resumed
@@ -357,6 +348,7 @@ export class BodySource implements ChunkSource {
     }
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
+    if (this.#length !== undefined) fields.length = this.#length
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
     if (strategy === 'cursor' && state.lastItem !== undefined && this.#init.resume?.cursor !== undefined) {
       fields.cursor = this.#init.resume.cursor(state.lastItem.value)
@@ -578,6 +570,7 @@ export class BodySource implements ChunkSource {
         this.#received = offset
         if (fromCheckpoint) this.#decoderBase = offset
         this.#end = acceptance.end ?? this.#end
+        this.#length ??= representationLength(response)
         break
       case 'skip':
         this.#received = 0
@@ -595,6 +588,7 @@ export class BodySource implements ChunkSource {
         this.#sinceDecoder = 0
         this.#skipUntil = 0
         this.#end = expectedLength(response, undefined)
+        this.#length = representationLength(response)
         this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
         break
       }
@@ -613,6 +607,7 @@ export class BodySource implements ChunkSource {
       received: this.#received,
       etag: this.#etag,
       lastModified: this.#lastModified,
+      length: this.#length,
       acceptRanges: this.#acceptRanges,
       lastEventId: hooks?.lastEventId?.(),
       lastItem: hooks?.lastItem?.(),
@@ -713,9 +708,4 @@ export function expectedLength(response: Response, declared: number | undefined)
   const range = parseContentRange(response.headers.get('content-range'))
   if (range !== undefined) return range.end ?? range.total
   return parseLength(response.headers.get('content-length'))
-}
-
-function parseLength(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined
-  return Number(value)
 }

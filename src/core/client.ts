@@ -12,8 +12,21 @@ import { TimeoutError } from './errors/timeout-error.ts'
 import { checkDuration, type FromResponseOptions, resolveLimits, type SluiceOptions } from './options.ts'
 import { ProgressTracker } from './progress.ts'
 import { type Checkpoint, checkpointMatches, openCheckpoint } from './resume/checkpoint.ts'
-import { type CursorRequest, type ResolvedResume, resolveResume } from './resume/options.ts'
-import { type Acceptance, acceptResume } from './resume/strategy.ts'
+import {
+  backoffDelay,
+  type CursorRequest,
+  type ResolvedResume,
+  resolveResume,
+  retryAfter,
+  sleep,
+} from './resume/options.ts'
+import {
+  type Acceptance,
+  acceptResume,
+  isRetryableStatus,
+  type ResumeState,
+  resumeRequest,
+} from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
 
 const EXCERPT_BYTES = 1024
@@ -77,11 +90,18 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   const first = new AbortController()
   let response: Response
   try {
-    response = await request(
-      checkpoint ? checkpointRequest(checkpoint) : {},
-      first.signal,
-      checkpoint === undefined,
-    )
+    if (checkpoint === undefined) response = await request({}, first.signal, true)
+    else {
+      // A resume request that meets a busy server waits and asks again, as a reconnect does.
+      const settings = resume ?? NO_RESUME
+      for (let attempt = 1; ; attempt++) {
+        response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
+        if (!isRetryableStatus(response.status) || attempt > settings.attempts) break
+        response.body?.cancel().catch(() => {})
+        const delay = retryAfter(response.headers) ?? backoffDelay(settings, attempt)
+        await sleep(delay, signalFor(first.signal))
+      }
+    }
   } catch (error) {
     stopTimer()
     progress.setState('error')
@@ -124,24 +144,33 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
 
-/** The additions that continue a stream from a checkpoint. */
-function checkpointRequest(checkpoint: Checkpoint): CursorRequest {
-  switch (checkpoint.strategy) {
-    case 'range': {
-      const headers: Record<string, string> = { range: `bytes=${checkpoint.offset}-` }
-      const validator = checkpoint.etag?.startsWith('W/')
-        ? undefined
-        : (checkpoint.etag ?? checkpoint.lastModified)
-      if (validator !== undefined) headers['if-range'] = validator
-      return { headers }
-    }
-    case 'last-event-id':
-      return checkpoint.lastEventId === undefined
-        ? {}
-        : { headers: { 'last-event-id': checkpoint.lastEventId } }
-    case 'cursor':
-      return checkpoint.cursor ?? {}
+/** What a checkpoint knows of the stream, as the resume engine sees it. */
+function checkpointState(checkpoint: Checkpoint): ResumeState {
+  return {
+    received: checkpoint.offset,
+    etag: checkpoint.etag,
+    lastModified: checkpoint.lastModified,
+    length: checkpoint.length,
+    acceptRanges: true,
+    lastEventId: checkpoint.lastEventId,
+    lastItem: undefined,
+    delivered: checkpoint.offset > 0,
   }
+}
+
+/** The additions that continue a stream from a checkpoint: those a reconnect would send. */
+function checkpointRequest(checkpoint: Checkpoint, resume: ResolvedResume): CursorRequest {
+  if (checkpoint.strategy === 'cursor') return checkpoint.cursor ?? {}
+  return resumeRequest(checkpoint.strategy, checkpointState(checkpoint), resume)
+}
+
+/** `resumeFrom` without `resume`: the checkpoint is honoured, and a busy server is not asked again. */
+const NO_RESUME: ResolvedResume = {
+  strategy: 'auto',
+  attempts: 0,
+  backoff: { initial: 0, max: 0, factor: 1, jitter: 0 },
+  skipOnRestart: false,
+  cursor: undefined,
 }
 
 function acceptCheckpointAnswer(
@@ -158,23 +187,7 @@ function acceptCheckpointAnswer(
       { response },
     )
   }
-  const state = {
-    received: checkpoint.offset,
-    etag: checkpoint.etag,
-    lastModified: checkpoint.lastModified,
-    acceptRanges: true,
-    lastEventId: checkpoint.lastEventId,
-    lastItem: undefined,
-    delivered: checkpoint.offset > 0,
-  }
-  const settings = resume ?? {
-    strategy: 'auto' as const,
-    attempts: 0,
-    backoff: { initial: 0, max: 0, factor: 1, jitter: 0 },
-    skipOnRestart: false,
-    cursor: undefined,
-  }
-  return acceptResume(checkpoint.strategy, response, state, settings, 0)
+  return acceptResume(checkpoint.strategy, response, checkpointState(checkpoint), resume ?? NO_RESUME, 0)
 }
 
 /** ky options with a resume strategy's headers and search params added. */

@@ -34,6 +34,8 @@ export interface AttemptScript {
   answer?: 'full' | 'mismatch' | 416
   /** With `answer: 416`: the total to claim. Default: the body's length. */
   total?: number
+  /** Range only: serve this body (base64) from this attempt on, as if the resource changed. */
+  body?: string
 }
 
 /** A scripted stream: one body, served with Range, Last-Event-ID replay or a cursor, and faults per attempt. */
@@ -51,6 +53,8 @@ export interface Script {
   length?: boolean
   /** ETag per attempt (the last one repeats). Default none. */
   etag?: string[]
+  /** Last-Modified per attempt (the last one repeats). Default none. */
+  lastModified?: string[]
   /** Announce `Accept-Ranges: bytes`. Default true for range. */
   acceptRanges?: boolean
   /** Append sluice's end-marker line and send `x-sluice-end: marker`. */
@@ -120,9 +124,14 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
   const etags = script.etag ?? []
   const etag = etags[Math.min(n, etags.length - 1)]
   if (etag !== undefined) headers.etag = etag
+  const dates = script.lastModified ?? []
+  const lastModified = dates[Math.min(n, dates.length - 1)]
+  if (lastModified !== undefined) headers['last-modified'] = lastModified
   let full: Uint8Array
-  if (script.kind === 'range') full = Uint8Array.from(atob(script.body ?? ''), (c) => c.charCodeAt(0))
-  else if (script.kind === 'sse') {
+  if (script.kind === 'range') {
+    const changed = script.attempts?.slice(0, n + 1).findLast((a) => a.body !== undefined)?.body
+    full = Uint8Array.from(atob(changed ?? script.body ?? ''), (c) => c.charCodeAt(0))
+  } else if (script.kind === 'sse') {
     const events = script.events ?? []
     const after = req.headers['last-event-id']
     const from = after === undefined ? 0 : events.findIndex((e) => e.id === after) + 1
@@ -159,7 +168,8 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     if (script.acceptRanges ?? true) headers['accept-ranges'] = 'bytes'
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
     const ifRange = req.headers['if-range']
-    const honour = range !== null && (ifRange === undefined || ifRange === etag)
+    // If-Range names the version the client holds: a strong ETag or a date (RFC 9110 §13.1.5).
+    const honour = range !== null && (ifRange === undefined || ifRange === etag || ifRange === lastModified)
     if (attempt.answer === 416 || (honour && Number(range[1]) >= full.length && full.length > 0)) {
       res.writeHead(416, { ...headers, 'content-range': `bytes */${attempt.total ?? full.length}` })
       res.end()

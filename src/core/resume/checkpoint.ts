@@ -19,6 +19,8 @@ export interface Checkpoint {
   offset: number
   etag?: string
   lastModified?: string
+  /** The complete length the server declared for the body, to tell another version of it on resume. */
+  length?: number
   lastEventId?: string
   cursor?: CursorRequest
   loaded: number
@@ -57,6 +59,8 @@ export function openCheckpoint(value: unknown): Checkpoint {
     const n = c[key]
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
   }
+  if (c.length !== undefined && !(Number.isInteger(c.length) && c.length >= 0))
+    return fail('has an invalid length')
   const { check, ...body } = c as Checkpoint
   if (check !== checksum(body)) return fail('does not match its integrity check (it was edited or corrupted)')
   return c as Checkpoint

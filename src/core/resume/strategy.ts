@@ -8,6 +8,8 @@ export interface ResumeState {
   /** Validators of the first response, for `If-Range`. */
   etag: string | undefined
   lastModified: string | undefined
+  /** The complete length of the representation, as the server declared it (not `options.total`). */
+  length: number | undefined
   acceptRanges: boolean
   /** The last SSE event id the consumer saw, when it reads events. */
   lastEventId: string | undefined
@@ -40,7 +42,7 @@ export function resumeRequest(
   switch (strategy) {
     case 'range': {
       const headers: Record<string, string> = { range: `bytes=${state.received}-` }
-      const validator = strongEtag(state.etag) ?? state.lastModified
+      const validator = ifRange(state.etag, state.lastModified)
       if (validator !== undefined) headers['if-range'] = validator
       return { headers }
     }
@@ -88,6 +90,17 @@ export function acceptResume(
     throw refusal(response, attempts)
   }
   const offset = state.received
+  if (status === 200 || status === 206) {
+    const change = representationChange(state, response)
+    if (change !== undefined) {
+      throw new ResumeError(
+        'validator-changed',
+        `The resource changed between attempts (${change}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+        attempts,
+        { response },
+      )
+    }
+  }
   if (status === 206) {
     const range = parseContentRange(response.headers.get('content-range'))
     if (range === undefined || range.start !== offset) {
@@ -111,15 +124,6 @@ export function acceptResume(
     )
   }
   if (status === 200) {
-    const etag = response.headers.get('etag') ?? undefined
-    if (state.etag !== undefined && etag !== undefined && etag !== state.etag) {
-      throw new ResumeError(
-        'validator-changed',
-        `The resource changed between attempts (ETag ${state.etag} became ${etag}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
-        attempts,
-        { response },
-      )
-    }
     if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
     throw new ResumeError(
       'range-ignored',
@@ -139,7 +143,7 @@ export function isRetryableStatus(status: number): boolean {
 function refusal(response: Response, attempts: number): ResumeError {
   return new ResumeError(
     'not-resumable',
-    `The server answered the resume request with status ${response.status}; the stream cannot be continued.`,
+    `The server answered the resume request with status ${response.status}${isRetryableStatus(response.status) ? ', a failure that may pass: try again later, or allow more `resume.attempts`' : ''}; the stream cannot be continued.`,
     attempts,
     { response },
   )
@@ -158,6 +162,52 @@ export function parseContentRange(
   }
 }
 
-function strongEtag(etag: string | undefined): string | undefined {
-  return etag !== undefined && !etag.startsWith('W/') ? etag : undefined
+/**
+ * The `If-Range` validator (RFC 9110 §13.1.5): a strong entity tag, or the date when there is no entity tag at
+ * all — never a weak tag, nor a date beside one. Without it the answer is still checked (`representationChange`).
+ */
+export function ifRange(etag: string | undefined, lastModified: string | undefined): string | undefined {
+  if (etag !== undefined) return etag.startsWith('W/') ? undefined : etag
+  return lastModified
+}
+
+/**
+ * The complete length of the representation a response declares: a function URL's remapped length, a
+ * `Content-Range` total, or the `Content-Length` of a whole, unencoded body.
+ */
+export function representationLength(response: Response): number | undefined {
+  const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
+  if (remapped !== undefined) return remapped
+  const encoding = response.headers.get('content-encoding')
+  if (encoding !== null && encoding !== 'identity') return undefined
+  if (response.status === 206) return parseContentRange(response.headers.get('content-range'))?.total
+  return parseLength(response.headers.get('content-length'))
+}
+
+/**
+ * How the answer to a range request shows another version than the bytes delivered so far, if it does: a
+ * different entity tag (weak or strong), modification date or complete length. A server that honours
+ * `If-Range` answers a changed resource with 200 and the new validators, which this catches too.
+ */
+function representationChange(state: ResumeState, response: Response): string | undefined {
+  const etag = response.headers.get('etag') ?? undefined
+  if (state.etag !== undefined && etag !== undefined && opaque(etag) !== opaque(state.etag))
+    return `ETag ${state.etag} became ${etag}`
+  const lastModified = response.headers.get('last-modified') ?? undefined
+  if (state.lastModified !== undefined && lastModified !== undefined && lastModified !== state.lastModified)
+    return `Last-Modified ${state.lastModified} became ${lastModified}`
+  const length = representationLength(response)
+  if (state.length !== undefined && length !== undefined && length !== state.length)
+    return `its length ${state.length} became ${length} bytes`
+  return undefined
+}
+
+/** An entity tag without its weakness mark: `W/"a"` and `"a"` name the same version, weakly compared. */
+function opaque(etag: string): string {
+  return etag.startsWith('W/') ? etag.slice(2) : etag
+}
+
+export function parseLength(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value.trim())) return undefined
+  return Number(value)
 }

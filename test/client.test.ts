@@ -8,7 +8,7 @@ import {
   isTimeoutError,
   sluice,
 } from '../src/index.ts'
-import { collect, fetchWith, responseOf } from './support/streams.ts'
+import { collect, fetchWith, gatedBody, responseOf } from './support/streams.ts'
 
 const url = 'https://fn.example/stream'
 
@@ -138,6 +138,14 @@ describe('fromResponse()', () => {
       status: 410,
       excerpt: 'gone',
     })
+  })
+
+  it('rejects with what an error body sent within a second, when the body then stalls', async () => {
+    const body = gatedBody()
+    body.push('Internal error: database unavailable\n')
+    const error = await fromResponse(new Response(body.stream, { status: 500 })).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.excerpt).toBe('Internal error: database unavailable\n')
+    expect(body.cancels()).toBe(1)
   })
 })
 

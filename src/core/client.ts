@@ -30,6 +30,7 @@ import {
 import { StreamResponse } from './stream-response.ts'
 
 const EXCERPT_BYTES = 1024
+const EXCERPT_WAIT_MS = 1000
 
 /**
  * Requests `input` and resolves with a {@link StreamResponse} as soon as the response headers arrive (time to
@@ -324,21 +325,29 @@ async function fromKyError(error: unknown, where: string, timeout: number): Prom
   return error
 }
 
-/** An HTTPError for `response`, with a bounded excerpt of its body (at most 1 KiB is read). */
+/**
+ * An HTTPError for `response`, with a bounded excerpt of its body: at most 1 KiB, and what arrived within
+ * `EXCERPT_WAIT_MS` — an error page that keeps streaming must not hold the error back.
+ */
 async function httpError(response: Response, request: Request | undefined): Promise<HTTPError> {
   let excerpt = ''
   if (response.body !== null) {
     const reader = response.body.getReader()
     const decoder = new TextDecoder()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), EXCERPT_WAIT_MS)
+    })
     try {
       while (excerpt.length < EXCERPT_BYTES) {
-        const { done, value } = await reader.read()
-        if (done) break
-        excerpt += decoder.decode(value, { stream: true })
+        const result = await Promise.race([reader.read(), deadline])
+        if (result === undefined || result.done) break
+        excerpt += decoder.decode(result.value, { stream: true })
       }
     } catch {
       // The excerpt is a courtesy; a body that fails to read leaves it short.
     } finally {
+      clearTimeout(timer)
       reader.cancel().catch(() => {})
     }
   }

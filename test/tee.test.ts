@@ -93,6 +93,53 @@ describe('tee()', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
   })
 
+  it('reports one body: done with 100 % when one branch stopped early and the other read to the end', async () => {
+    const text = Array.from({ length: 50 }, (_, i) => `line-${i}\n`).join('')
+    const states: string[] = []
+    const res = await fromResponse(
+      new Response(bodyOf(text.match(/[\s\S]{1,50}/g) ?? []).stream, {
+        headers: { 'content-length': String(encode(text).length) },
+      }),
+      { onProgress: (p) => states.push(p.state), progressInterval: 0 },
+    )
+    const [a, b] = res.tee()
+    const stopped = (async () => {
+      for await (const _ of a.lines()) break
+    })()
+    const lines = await collect(b.lines())
+    await stopped
+    expect(lines).toHaveLength(50)
+    expect(states).not.toContain('cancelled')
+    expect(res.progress).toMatchObject({
+      state: 'done',
+      percent: 100,
+      items: 50,
+      loaded: encode(text).length,
+    })
+    expect(b.progress).toEqual(res.progress)
+  })
+
+  it('reports cancelled only once both branches stopped, and error when one failed', async () => {
+    const cancelled = await fromResponse(new Response(bodyOf(parts(20)).stream))
+    const [a, b] = cancelled.tee({ maxBuffer: 16 })
+    for await (const _ of a.bytes()) break
+    expect(cancelled.progress.state).toBe('streaming')
+    await b.cancel()
+    expect(cancelled.progress.state).toBe('cancelled')
+
+    const failed = await fromResponse(new Response(bodyOf(['{"a":1}\n', 'oops\n', '{"a":3}\n']).stream))
+    const [rows, text] = failed.tee()
+    const [parsed, whole] = await Promise.allSettled([collect(rows.ndjson()), text.collect.text()])
+    expect([parsed.status, whole.status]).toEqual(['rejected', 'fulfilled'])
+    expect(failed.progress.state).toBe('done')
+    const broken = await fromResponse(new Response(bodyOf(['{"a":1}\n', 'oops\n']).stream))
+    const [first, second] = broken.tee()
+    await collect(first.ndjson()).catch(() => {})
+    expect(broken.progress.state).toBe('streaming')
+    await second.cancel()
+    expect(broken.progress.state).toBe('error')
+  })
+
   it('makes the teed response refuse another consumer', async () => {
     const res = await fromResponse(new Response(bodyOf(['x']).stream))
     res.tee()

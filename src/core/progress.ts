@@ -23,13 +23,22 @@ export interface Progress {
 /** Called with each progress snapshot. */
 export type ProgressListener = (progress: Progress) => void
 
-const FINAL: ReadonlySet<ProgressState> = new Set(['done', 'error', 'cancelled'])
+export const FINAL: ReadonlySet<ProgressState> = new Set(['done', 'error', 'cancelled'])
+
+/** What a response and its consumer report to: the tracker, or one branch's view of it after `tee()`. */
+export interface ProgressSink {
+  /** Lines, records or events delivered so far. */
+  items: number
+  item(): void
+  setState(state: ProgressState): void
+  snapshot(): Progress
+}
 
 /**
  * Counts what passes through the byte path and the consumers, smooths the rate, and reports to a listener at
  * most every `interval` ms — but always on a state change and once at the end.
  */
-export class ProgressTracker {
+export class ProgressTracker implements ProgressSink {
   loaded = 0
   items = 0
   attempt = 1

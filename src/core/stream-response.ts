@@ -12,10 +12,10 @@ import { iterateText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
-import type { Progress, ProgressTracker } from './progress.ts'
+import type { Progress, ProgressSink } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
 import { checkSchema, type StandardSchemaV1 } from './schema.ts'
-import { teeSource } from './tee.ts'
+import { teeProgress, teeSource } from './tee.ts'
 
 /** Whole-body helpers: read everything, then return it. */
 export interface Collect {
@@ -35,7 +35,7 @@ export interface StreamResponseInit {
   source: ChunkSource
   /** Where the stream stands, for `checkpoint()`; absent when the body cannot say. */
   checkpoint?: (() => Checkpoint) | undefined
-  progress: ProgressTracker
+  progress: ProgressSink
   limits: Limits
 }
 
@@ -211,9 +211,10 @@ export class StreamResponse {
   tee(options: { maxBuffer?: number } = {}): [StreamResponse, StreamResponse] {
     const context = this.#claim('tee()')
     const [a, b] = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
+    const [pa, pb] = teeProgress(this.#init.progress)
     return [
-      new StreamResponse({ ...this.#init, source: a }),
-      new StreamResponse({ ...this.#init, source: b }),
+      new StreamResponse({ ...this.#init, source: a, progress: pa }),
+      new StreamResponse({ ...this.#init, source: b, progress: pb }),
     ]
   }
 

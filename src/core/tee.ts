@@ -1,4 +1,5 @@
 import type { ChunkSource } from './body-source.ts'
+import { FINAL, type Progress, type ProgressSink, type ProgressState } from './progress.ts'
 
 /**
  * Splits one source into two branches with a bounded buffer: a branch that runs more than `maxBuffer` bytes
@@ -74,5 +75,38 @@ export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource,
       },
     }
   }
+  return [branch(0), branch(1)]
+}
+
+/**
+ * The progress of each branch of a `tee()`: one body, so one `loaded` and one state. `items` is the larger
+ * branch's count. `done` as soon as a branch has read the body to its proven end; `cancelled` or `error`
+ * only once neither branch reads any more.
+ */
+export function teeProgress(shared: ProgressSink): [ProgressSink, ProgressSink] {
+  const counts = [shared.items, shared.items]
+  const outcomes: [ProgressState | undefined, ProgressState | undefined] = [undefined, undefined]
+  const branch = (i: 0 | 1): ProgressSink => ({
+    get items() {
+      return counts[i]!
+    },
+    set items(n) {
+      counts[i] = n
+      if (n > shared.items) shared.items = n
+    },
+    item() {
+      this.items++
+    },
+    setState(state) {
+      if (!FINAL.has(state)) return shared.setState(state)
+      if (outcomes[i] !== undefined) return
+      outcomes[i] = state
+      const other = outcomes[i === 0 ? 1 : 0]
+      if (state === 'done') shared.setState('done')
+      else if (other !== undefined)
+        shared.setState(state === 'error' || other === 'error' ? 'error' : 'cancelled')
+    },
+    snapshot: (): Progress => shared.snapshot(),
+  })
   return [branch(0), branch(1)]
 }

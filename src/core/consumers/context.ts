@@ -1,6 +1,6 @@
 import type { ChunkSource } from '../body-source.ts'
 import { isSluiceError } from '../errors/sluice-error.ts'
-import type { ProgressTracker } from '../progress.ts'
+import type { ProgressSink } from '../progress.ts'
 
 /** Memory bounds for the decoders, in bytes; every buffer that grows with input has one. */
 export interface Limits {
@@ -15,7 +15,7 @@ export interface Limits {
 /** What a consumer reads from and reports to. */
 export interface ConsumeContext {
   source: ChunkSource
-  progress: ProgressTracker
+  progress: ProgressSink
   limits: Limits
 }
 

@@ -70,6 +70,23 @@ describe('progress', () => {
     expect(events.at(-1)?.state).toBe('done')
   })
 
+  it("counts the part an answer to the caller's own Range holds: total is the part's length", async () => {
+    const events: Progress[] = []
+    const part = `${lines.slice(5).join('')}`
+    const res = await fromResponse(
+      new Response(bodyOf(lines.slice(5)).stream, {
+        status: 206,
+        headers: { 'content-range': `bytes ${size - part.length}-${size - 1}/${size}` },
+      }),
+      { onProgress: (p) => events.push(p), progressInterval: 0 },
+    )
+    expect(res.progress).toMatchObject({ loaded: 0, total: part.length, percent: 0 })
+    for await (const _ of res.ndjson()) {
+    }
+    expect(events.map((p) => p.percent)).toEqual([0, 20, 40, 60, 80, 99.99, 100])
+    expect(res.progress).toMatchObject({ loaded: part.length, total: part.length, percent: 100 })
+  })
+
   it('has no percent without a known total, and still ends in done', async () => {
     const events: Progress[] = []
     const res = await open((p) => events.push(p))

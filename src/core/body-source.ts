@@ -185,7 +185,10 @@ export class BodySource implements ChunkSource {
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
     }
-    if (init.progress.total === undefined && this.#end !== undefined) init.progress.total = this.#end
+    // Progress counts what this stream delivers: of an answer to the caller's own Range, the part's length.
+    if (init.progress.total === undefined && this.#end !== undefined)
+      init.progress.total =
+        this.#end - (resumed === undefined && init.total === undefined ? this.#decoderBase : 0)
     // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
     // ignores signals): cancel the reader, and let the pending or next read reject with the reason.
     const { signal } = init

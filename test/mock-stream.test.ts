@@ -354,6 +354,16 @@ describe('Range', () => {
     expect(await response.text()).toBe('abcdef{"$sluice":"end","bytes":16}\n')
   })
 
+  test('answers a range of a marked body with Content-Range bytes N-*/*, which the marker does not contradict', async () => {
+    const request = rangeRequest({ range: 'bytes=10-' })
+    const response = mockStream(parts, { range: true, endMarker: true, contentLength: true, request })
+    const body = 'abcdef{"$sluice":"end","bytes":16}\n'
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe('bytes 10-*/*')
+    expect(response.headers.get('content-length')).toBe(String(body.length))
+    expect(await response.text()).toBe(body)
+  })
+
   test('sends the length of the ranged body as Content-Length', () => {
     const request = rangeRequest({ range: 'bytes=10-' })
     expect(

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { FunctionUrlResponse } from '../runtime/index.ts'
+import { type FunctionUrlResponse, isChunked } from '../runtime/index.ts'
 
 /**
  * Sends a function URL response on a `node:http` response, chunk by chunk as the function writes, waiting for
@@ -10,10 +10,18 @@ import type { FunctionUrlResponse } from '../runtime/index.ts'
  * await writeResponse(await invocation.response, nodeResponse)
  */
 export async function writeResponse(response: FunctionUrlResponse, res: ServerResponse): Promise<void> {
+  // A client that left before the function's first byte closed the socket while the response was still being
+  // awaited, so the 'close' listener below would never fire: without this, the handler blocks on backpressure
+  // until its timeout instead of running on with its writes discarded.
+  if (res.destroyed) {
+    void response.body.cancel().catch(() => {})
+    return
+  }
   const flat: string[] = []
   for (const [name, value] of response.headers) flat.push(name, value)
-  // A function URL in RESPONSE_STREAM mode always answers chunked, whatever the function declared.
-  flat.push('transfer-encoding', 'chunked')
+  // A function URL in RESPONSE_STREAM mode answers chunked, whatever the function declared. A HEAD answer says so
+  // too, as RFC 9112 allows, to tell how GET would be framed; a 204 with it would make Node close the connection.
+  if (isChunked(response.status)) flat.push('transfer-encoding', 'chunked')
   res.writeHead(response.status, flat)
   res.flushHeaders()
 

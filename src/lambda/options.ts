@@ -30,7 +30,11 @@ export type ResumableSource<T> = Source<T> | ((position: string | undefined) => 
 export interface ResponseOptions {
   /** Status of a full response. Default 200. A ranged answer is 206 (or 416) whatever this says. */
   statusCode?: number
-  /** Extra response headers. Default: none beyond the helper's own (content type, length or end marker…). */
+  /**
+   * Extra response headers; `set-cookie` entries are sent as `cookies` (after those of `cookies`), since a function
+   * URL's prelude carries one value per header name. Default: none beyond the helper's own (content type, length
+   * or end marker…).
+   */
   headers?: HeadersInit
   /** `Set-Cookie` values. Default: none. */
   cookies?: string[]

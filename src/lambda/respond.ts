@@ -70,8 +70,12 @@ export async function writeBody(
   )
   const etag = normaliseEtag(options.etag, helper)
   const headers: Record<string, string> = { ...format.defaultHeaders }
+  const cookies = [...(options.cookies ?? [])]
   new Headers(options.headers).forEach((value, name) => {
-    headers[name] = value
+    // The prelude's headers hold one value per name, so several Set-Cookie headers would collapse into the last:
+    // a function URL response carries its cookies in the prelude's `cookies` instead.
+    if (name === 'set-cookie') cookies.push(value)
+    else headers[name] = value
   })
   const headerLength = headers['content-length']
   delete headers['content-length']
@@ -89,7 +93,7 @@ export async function writeBody(
 
   const send = (metadata: HttpResponseMetadata): ResponseStream => {
     const prelude: HttpResponseMetadata = { ...metadata }
-    if (options.cookies !== undefined && options.cookies.length > 0) prelude.cookies = options.cookies
+    if (cookies.length > 0) prelude.cookies = cookies
     return lambda.HttpResponseStream.from(responseStream, prelude)
   }
   const unsatisfiable = async (total: number): Promise<void> => {

@@ -5,6 +5,7 @@ import {
   type FunctionInfo,
   type Invocation,
   invoke,
+  isChunked,
   type Limits,
   readRequest,
   resolveLimits,
@@ -78,9 +79,25 @@ export function functionUrl(
       }
       const invocation = invoke(fn, { ...input, requestId }, { ...options, limits, shaping })
       options.onInvocation?.(invocation)
-      return toHttpResponse(await invocation.response)
+      const response = await invocation.response
+      const answer = toHttpResponse(response)
+      discardIfAbandoned(request.signal, response.body)
+      return answer
     },
   )
+}
+
+/**
+ * A client that aborts before the function's first byte never reads the body msw is handed, so nothing would
+ * cancel it and the handler would block on backpressure until its timeout; cancelling it keeps the handler
+ * running with its writes discarded, as the service does. A body already being read is the reader's to cancel.
+ */
+function discardIfAbandoned(signal: AbortSignal, body: ReadableStream<Uint8Array>): void {
+  const discard = () => {
+    if (!body.locked) void body.cancel().catch(() => {})
+  }
+  if (signal.aborted) discard()
+  else signal.addEventListener('abort', discard, { once: true })
 }
 
 function matcher(url: string | URL | RegExp): (requestUrl: string) => boolean {
@@ -101,9 +118,9 @@ function toHttpResponse(response: {
 }): Response {
   const headers = new Headers()
   for (const [name, value] of response.headers) headers.append(name, value)
-  // The service always answers chunked; marking the mocked response so is also what makes msw report a body that
-  // fails midway as an error instead of a clean, truncated end.
-  headers.set('transfer-encoding', 'chunked')
+  // The service answers chunked (a 204 or 304 has no body to frame); marking the mocked response so is also what
+  // makes msw report a body that fails midway as an error instead of a clean, truncated end.
+  if (isChunked(response.status)) headers.set('transfer-encoding', 'chunked')
   return new HttpResponse(response.body, { status: response.status, headers })
 }
 

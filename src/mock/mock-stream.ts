@@ -42,13 +42,11 @@ export function mockStream(parts: MockStreamParts, options: MockStreamOptions = 
 export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: number): Response {
   checkParts(parts, o.status)
   const request = o.request
-  const headers = new Headers({ 'content-type': CONTENT_TYPES[o.format] })
-  if (o.format === 'sse') headers.set('cache-control', 'no-cache')
-  if (o.headers !== undefined) {
-    new Headers(o.headers).forEach((value, name) => {
-      headers.set(name, value)
-    })
-  }
+  // The caller's headers first, defaults only where they left a gap: copying them one by one with set() would
+  // keep only the last of several Set-Cookie headers.
+  const headers = new Headers(o.headers)
+  if (!headers.has('content-type')) headers.set('content-type', CONTENT_TYPES[o.format])
+  if (o.format === 'sse' && !headers.has('cache-control')) headers.set('cache-control', 'no-cache')
   const init = (status: number): ResponseInit =>
     o.statusText === undefined ? { status, headers } : { status, statusText: o.statusText, headers }
 
@@ -83,7 +81,9 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
     if (plan.kind === 'partial') {
       status = 206
       start = plan.start
-      headers.set('content-range', contentRange(start, length))
+      // As sluice/lambda answers: a marked body proves its end in-band, so its range stays open (`bytes N-*/*`);
+      // `bytes N-M/L` would not describe a body that carries the marker after byte M.
+      headers.set('content-range', contentRange(start, o.endMarker ? undefined : length))
     }
   }
   if (NULL_BODY_STATUSES.has(status)) return new Response(null, init(status))

@@ -72,7 +72,8 @@ export interface MockStreamOptions extends MockFaults {
   request?: Request | undefined
   /**
    * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` or the full `200`, and announces
-   * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). Over
+   * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). With
+   * `endMarker`, the `206` says `Content-Range: bytes N-*\/*`, as sluice/lambda does for marked bodies. Over
    * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start
    * past the end gets an empty `206` from `mockStream`, which answers at once, but a `416` from `streamHandler`,
    * which pulls the parts up to the start first. Parts that are not async are encoded up front to know the

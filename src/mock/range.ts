@@ -23,7 +23,10 @@ export function planRange(request: Request, length: number | undefined, etag: st
   return { kind: 'partial', start }
 }
 
-/** The `Content-Range` of a `206` starting at `start`: `bytes N-*\/*` is sluice's form for a length not known yet. */
+/**
+ * The `Content-Range` of a `206` starting at `start`: `bytes N-*\/*` is sluice's form for a body whose length is
+ * not known yet or whose end is proven by the end marker.
+ */
 export function contentRange(start: number, length: number | undefined): string {
   return length === undefined ? `bytes ${start}-*/*` : `bytes ${start}-${length - 1}/${length}`
 }

@@ -55,8 +55,9 @@ export function formatRequestTime(timeEpoch: number): string {
 /**
  * Builds the payload-format-2.0 event a function URL gives the function for one request.
  *
- * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the body is
- * text for textual content types and base64 otherwise, as the service does.
+ * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the
+ * `x-forwarded-for`, `-proto` and `-port` headers the service adds are added unless the request has them; the
+ * body is text for textual content types and base64 otherwise, as the service does.
  *
  * @example
  * const event = buildEvent({ method: 'POST', url: 'http://127.0.0.1:3000/report?month=10', headers: [['content-type', 'application/json']], body })
@@ -64,7 +65,8 @@ export function formatRequestTime(timeEpoch: number): string {
  */
 export function buildEvent(input: EventInput): FunctionUrlEvent {
   const url = new URL(input.url)
-  const headers: Record<string, string> = {}
+  const sourceIp = input.sourceIp ?? '127.0.0.1'
+  const received = new Map<string, string>()
   const cookies: string[] = []
   for (const [rawName, value] of input.headers) {
     const name = rawName.toLowerCase()
@@ -72,9 +74,11 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
       for (const cookie of value.split(';')) if (cookie.trim() !== '') cookies.push(cookie.trim())
       continue
     }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value
+    join(received, name, value)
   }
-  const domainName = headers.host ?? url.host
+  addForwarded(received, url, sourceIp)
+  const headers = Object.fromEntries(received)
+  const domainName = received.get('host') ?? url.host
   const hostname = domainName.replace(/:\d+$/, '')
   // A function URL's first label is its URL id; a bare address (the emulator on 127.0.0.1) has none.
   const label = /^[\d.]+$|^\[/.test(hostname) ? 'local' : (hostname.split('.')[0] ?? hostname)
@@ -95,8 +99,8 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
         method: input.method.toUpperCase(),
         path: url.pathname,
         protocol: input.protocol ?? 'HTTP/1.1',
-        sourceIp: input.sourceIp ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
+        sourceIp,
+        userAgent: received.get('user-agent') ?? '',
       },
       requestId: input.requestId ?? randomId(),
       routeKey: '$default',
@@ -108,13 +112,12 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
   }
   if (cookies.length > 0) event.cookies = cookies
   if (rawQueryString !== '') {
-    const query: Record<string, string> = {}
-    for (const [name, value] of url.searchParams)
-      query[name] = name in query ? `${query[name]},${value}` : value
-    event.queryStringParameters = query
+    const query = new Map<string, string>()
+    for (const [name, value] of url.searchParams) join(query, name, value)
+    event.queryStringParameters = Object.fromEntries(query)
   }
   if (input.body !== undefined && input.body.length > 0) {
-    if (isTextContentType(headers['content-type'])) {
+    if (isTextContentType(received.get('content-type'))) {
       event.body = new TextDecoder().decode(input.body)
     } else {
       event.body = bytesToBase64(input.body)
@@ -122,4 +125,32 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
     }
   }
   return event
+}
+
+/**
+ * Adds `value` under `name`, after a comma when the name repeats. A `Map`, because names are the client's: in a
+ * plain object `constructor` or `toString` would find Object.prototype's members and `__proto__` would be lost.
+ * `Object.fromEntries` then gives the handler a plain object with every name as an own property, like the
+ * service's parsed JSON.
+ */
+function join(into: Map<string, string>, name: string, value: string): void {
+  const earlier = into.get(name)
+  into.set(name, earlier === undefined ? value : `${earlier},${value}`)
+}
+
+/**
+ * Adds the headers with which the service tells the function about the client's connection (a function URL sits
+ * behind its proxy), consistent with `requestContext.http.sourceIp` and the URL. A request that already carries
+ * one (it came through another proxy) keeps its own.
+ */
+function addForwarded(headers: Map<string, string>, url: URL, sourceIp: string): void {
+  const proto = url.protocol.slice(0, -1)
+  const port = url.port === '' ? (proto === 'https' ? '443' : '80') : url.port
+  for (const [name, value] of [
+    ['x-forwarded-for', sourceIp],
+    ['x-forwarded-proto', proto],
+    ['x-forwarded-port', port],
+  ] as const) {
+    if (!headers.has(name)) headers.set(name, value)
+  }
 }

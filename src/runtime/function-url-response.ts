@@ -47,6 +47,18 @@ export function serviceError(
   }
 }
 
+/**
+ * Whether a function URL sends this status with `transfer-encoding: chunked`, as it sends every streamed
+ * response: not a 204 or a 304, which have no body to frame (RFC 9112 forbids the header on a 204).
+ *
+ * @example
+ * isChunked(200) // true
+ * isChunked(204) // false
+ */
+export function isChunked(status: number): boolean {
+  return status !== 204 && status !== 304
+}
+
 /** Headers that describe one hop's framing: the service sets its own. */
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'te'])
 

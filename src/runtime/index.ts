@@ -7,6 +7,7 @@ export { buildContext, type FunctionInfo } from './context.ts'
 export { buildEvent, type EventInput, formatRequestTime, isTextContentType } from './event.ts'
 export {
   type FunctionUrlResponse,
+  isChunked,
   responseHeaders,
   type ServiceErrorType,
   serviceError,

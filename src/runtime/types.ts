@@ -15,7 +15,10 @@ export interface FunctionUrlEvent {
   rawQueryString: string
   /** The request's cookies, one `name=value` per entry; absent when the request has none. */
   cookies?: string[]
-  /** Lower-cased names; repeated headers joined with commas; `cookie` moves to {@link FunctionUrlEvent.cookies}. */
+  /**
+   * Lower-cased names; repeated headers joined with commas; `cookie` moves to {@link FunctionUrlEvent.cookies};
+   * `x-forwarded-for`, `-proto` and `-port` added by the service.
+   */
   headers: Record<string, string>
   /** Decoded query parameters, repeated ones joined with commas; absent when there is no query string. */
   queryStringParameters?: Record<string, string>

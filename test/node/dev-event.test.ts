@@ -1,5 +1,6 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
+import { awslambda, type FunctionUrlEvent } from '../../src/dev/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
 
 interface Echo {
@@ -17,6 +18,24 @@ async function echo(path: string, init?: RequestInit): Promise<Echo> {
   return (await response.json()) as Echo
 }
 
+/** Sends header lines exactly as given (fetch merges repeated names and drops some), through node:http. */
+async function echoRaw(path: string, headers: string[]): Promise<Echo> {
+  const server = await startEmulator(fixture('echo-event-handler.mjs'))
+  const body = await new Promise<string>((resolve, reject) => {
+    const url = new URL(path, server.url)
+    // Raw header lines get no Host added for them.
+    const req = request(url, { headers: ['Host', url.host, ...headers] }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk
+      })
+      res.on('end', () => resolve(text)).on('error', reject)
+    })
+    req.on('error', reject).end()
+  })
+  return JSON.parse(body) as Echo
+}
+
 describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
   it('carries the path, the raw query string and the decoded query parameters, repeated ones joined', async () => {
     const { event } = await echo('/reports/2026?month=10&tag=a&tag=b%20c')
@@ -30,26 +49,64 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
   })
 
   it('lower-cases headers, joins repeated ones with commas and moves cookies to their own field', async () => {
-    // fetch merges repeated headers itself, so this request goes through node:http to send two header lines.
-    const server = await startEmulator(fixture('echo-event-handler.mjs'))
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        server.url,
-        { headers: { 'X-Trace': ['one', 'two'], Cookie: 'a=1; b=2' } },
-        (res) => {
-          let text = ''
-          res.setEncoding('utf8').on('data', (chunk: string) => {
-            text += chunk
-          })
-          res.on('end', () => resolve(text)).on('error', reject)
-        },
-      )
-      req.on('error', reject).end()
-    })
-    const { event } = JSON.parse(body) as Echo
+    const { event } = await echoRaw('/', ['X-Trace', 'one', 'X-Trace', 'two', 'Cookie', 'a=1; b=2'])
     expect(event.headers['x-trace']).toBe('one,two')
     expect(event.headers.cookie).toBeUndefined()
     expect(event.cookies).toEqual(['a=1', 'b=2'])
+  })
+
+  it('keeps query parameters and headers named after Object.prototype members as their own values', async () => {
+    const { event } = await echoRaw('/?constructor=z&toString=q&__proto__=p&hasOwnProperty=h', [
+      'Constructor',
+      'c',
+      '__proto__',
+      'p',
+    ])
+    const query = event.queryStringParameters as Record<string, string>
+    expect(Object.entries(query)).toEqual([
+      ['constructor', 'z'],
+      ['toString', 'q'],
+      ['__proto__', 'p'],
+      ['hasOwnProperty', 'h'],
+    ])
+    expect(Object.hasOwn(event.headers, 'constructor')).toBe(true)
+    expect(event.headers.constructor).toBe('c')
+    expect(Object.getOwnPropertyDescriptor(event.headers, '__proto__')?.value).toBe('p')
+  })
+
+  it('hands the handler plain objects, as the JSON the service parses would be', async () => {
+    const seen = Promise.withResolvers<FunctionUrlEvent>()
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      seen.resolve(event)
+      responseStream.end()
+    })
+    const server = await startEmulator(handler)
+    await (await fetch(new URL('/?a=1', server.url), { headers: { 'x-a': '1' } })).arrayBuffer()
+    const event = await seen.promise
+    expect(Object.getPrototypeOf(event.headers)).toBe(Object.prototype)
+    expect(Object.getPrototypeOf(event.queryStringParameters)).toBe(Object.prototype)
+    expect(JSON.parse(JSON.stringify(event))).toEqual(event)
+  })
+
+  it('adds the x-forwarded-for, -proto and -port headers the service adds, from the connection', async () => {
+    const { event } = await echo('/')
+    const port = new URL(`http://${event.requestContext.domainName as string}`).port
+    expect(event.headers).toMatchObject({
+      'x-forwarded-for': event.requestContext.http.sourceIp,
+      'x-forwarded-proto': 'http',
+      'x-forwarded-port': port,
+    })
+  })
+
+  it('keeps the x-forwarded-* headers a request already carries', async () => {
+    const { event } = await echo('/', {
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' },
+    })
+    expect(event.headers).toMatchObject({
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+    })
   })
 
   it('fills the request context as a function URL with AuthType NONE does', async () => {

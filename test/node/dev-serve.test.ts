@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { awslambda } from '../../src/dev/index.ts'
 import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
 
@@ -34,6 +35,29 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/octet-stream')
     expect(await response.text()).toBe('raw bytes')
+  })
+
+  it.each([204, 304])(
+    'sends a %i without transfer-encoding, which has no body to frame, and keeps the connection',
+    async (statusCode) => {
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        awslambda.HttpResponseStream.from(responseStream, { statusCode, headers: { etag: '"v1"' } }).end()
+      })
+      const server = await startEmulator(handler)
+      const response = await fetch(server.url)
+      expect(response.status).toBe(statusCode)
+      expect(response.headers.get('transfer-encoding')).toBeNull()
+      expect(response.headers.get('connection')).toBe('keep-alive')
+      expect(response.headers.get('etag')).toBe('"v1"')
+    },
+  )
+
+  it('answers HEAD with the transfer-encoding GET would have, and no body', async () => {
+    const server = await startEmulator(fixture('documented-handler.mjs'))
+    const response = await fetch(server.url, { method: 'HEAD' })
+    expect(response.status).toBe(201)
+    expect(response.headers.get('transfer-encoding')).toBe('chunked')
+    expect(await response.text()).toBe('')
   })
 
   it('defines the awslambda global only while a server runs', async () => {

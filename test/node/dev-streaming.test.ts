@@ -96,4 +96,32 @@ describe('sluice/dev streams as the function writes', () => {
     const invocation = await started.promise
     expect(await invocation.finished).toEqual({ state: 'succeeded' })
   })
+
+  it('keeps running the handler after a client that left before its first byte, discarding what it writes', async () => {
+    const gate = Promise.withResolvers<void>()
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      await gate.promise
+      // Far more than socket buffers hold: without discarding, this would block on backpressure until the timeout.
+      const chunk = new Uint8Array(64 * 1024)
+      for (let i = 0; i < 256; i++) {
+        if (!responseStream.write(chunk))
+          await new Promise((resolve) => responseStream.once('drain', resolve))
+      }
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, {
+      limits: { timeoutMs: 2_000 },
+      onInvocation: (invocation) => started.resolve(invocation),
+    })
+    const abort = new AbortController()
+    const request = fetch(server.url, { signal: abort.signal })
+    const invocation = await started.promise
+    abort.abort()
+    await expect(request).rejects.toThrow()
+    // Lets the server see the socket close before the function writes its first byte.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    gate.resolve()
+    expect(await invocation.finished).toEqual({ state: 'succeeded' })
+  })
 })

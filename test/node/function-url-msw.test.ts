@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { awslambda as nodeAwslambda } from '../../src/dev/index.ts'
 import {
   awslambda,
+  type FunctionUrlEvent,
   functionUrl,
   type Invocation,
   installAwslambdaGlobal,
@@ -74,6 +75,51 @@ describe('functionUrl under msw/node, in Node only', () => {
     })
   })
 
+  it.each([204, 304])(
+    'sends a %i without transfer-encoding, which has no body to frame',
+    async (statusCode) => {
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        awslambda.HttpResponseStream.from(responseStream, { statusCode }).end()
+      })
+      server.use(functionUrl(base, handler))
+      const response = await fetch(base)
+      expect(response.status).toBe(statusCode)
+      expect(response.headers.get('transfer-encoding')).toBeNull()
+    },
+  )
+
+  it('keeps query parameters named after Object.prototype members as their own values', async () => {
+    const seen = Promise.withResolvers<FunctionUrlEvent>()
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      seen.resolve(event)
+      responseStream.end()
+    })
+    server.use(functionUrl(base, handler))
+    await (await fetch(`${base}?constructor=z&toString=q&x=1&x=2`)).arrayBuffer()
+    const event = await seen.promise
+    expect(event.queryStringParameters).toEqual({ constructor: 'z', toString: 'q', x: '1,2' })
+    expect(Object.getPrototypeOf(event.queryStringParameters)).toBe(Object.prototype)
+  })
+
+  it.each([
+    [base, 'https', '443'],
+    ['http://fn.test:8080/', 'http', '8080'],
+  ])('adds the x-forwarded-* headers the service adds, for %s', async (url, proto, port) => {
+    const seen = Promise.withResolvers<FunctionUrlEvent>()
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      seen.resolve(event)
+      responseStream.end()
+    })
+    server.use(functionUrl(url, handler))
+    await (await fetch(url)).arrayBuffer()
+    const event = await seen.promise
+    expect(event.headers).toMatchObject({
+      'x-forwarded-for': event.requestContext.http.sourceIp,
+      'x-forwarded-proto': proto,
+      'x-forwarded-port': port,
+    })
+  })
+
   it('keeps the handler running after the client cancels the body', async () => {
     const gate = Promise.withResolvers<void>()
     const started = Promise.withResolvers<Invocation>()
@@ -90,5 +136,31 @@ describe('functionUrl under msw/node, in Node only', () => {
     await reader.cancel()
     gate.resolve()
     expect(await (await started.promise).finished).toEqual({ state: 'succeeded' })
+  })
+
+  it('keeps the handler running after the client aborts before its first byte', async () => {
+    const gate = Promise.withResolvers<void>()
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      await gate.promise
+      for (let i = 0; i < 64; i++) {
+        if (!responseStream.write(new Uint8Array(64 * 1024)))
+          await new Promise((resolve) => responseStream.once('drain', resolve))
+      }
+      responseStream.end()
+    })
+    server.use(
+      functionUrl(base, handler, {
+        limits: { timeoutMs: 2_000 },
+        onInvocation: (invocation) => started.resolve(invocation),
+      }),
+    )
+    const abort = new AbortController()
+    const request = fetch(base, { signal: abort.signal })
+    const invocation = await started.promise
+    abort.abort()
+    await expect(request).rejects.toThrow()
+    gate.resolve()
+    expect(await invocation.finished).toEqual({ state: 'succeeded' })
   })
 })

@@ -44,6 +44,19 @@ describe('streamNdjson', () => {
     })
   })
 
+  it("sends set-cookie headers as the prelude's cookies, so that none is lost", async () => {
+    const { stream, awslambda, preludes } = setup()
+    const headers = new Headers([
+      ['set-cookie', 'b=2; HttpOnly'],
+      ['set-cookie', 'c=3'],
+      ['vary', 'accept'],
+    ])
+    await streamNdjson(stream, [1], { awslambda, headers, cookies: ['a=1'] })
+    expect(preludes[0]?.cookies).toEqual(['a=1', 'b=2; HttpOnly', 'c=3'])
+    expect(preludes[0]?.headers?.['set-cookie']).toBeUndefined()
+    expect(preludes[0]?.headers?.vary).toBe('accept')
+  })
+
   it('lets a content-type header replace the default one', async () => {
     const { stream, awslambda, preludes } = setup()
     await streamNdjson(stream, [1], { awslambda, headers: { 'content-type': 'application/jsonl' } })

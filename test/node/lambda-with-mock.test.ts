@@ -2,7 +2,7 @@ import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { sluice } from '../../src/index.ts'
 import { sluiceHandler, streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
-import { awslambda, functionUrl } from '../../src/mock/index.ts'
+import { awslambda, functionUrl, mockStream } from '../../src/mock/index.ts'
 
 // A function built with sluice/lambda, tested in-process through sluice/mock without installing any global:
 // sluice/mock's `awslambda` is accepted where the Lambda runtime's is.
@@ -44,4 +44,19 @@ it("streams with streamNdjson, streamSse and streamBytes on sluice/mock's awslam
   const body = await sluice('https://fn.test/bytes')
   expect(body.headers.get('x-amzn-remapped-content-length')).toBe('3')
   expect(await body.collect.bytes()).toEqual(new Uint8Array([1, 2, 3]))
+})
+
+it('mockStream answers a range of a marked body as sluice/lambda does', async () => {
+  const rows = [{ n: 1 }, { n: 2 }, { n: 3 }]
+  const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+    await streamNdjson(responseStream, rows, { request: event, awslambda, range: true })
+  })
+  server.use(functionUrl('https://fn.test/ranged', handler))
+  const headers = { range: 'bytes=8-' }
+  const lambda = await fetch('https://fn.test/ranged', { headers })
+  const request = new Request('https://fn.test/ranged', { headers })
+  const mock = mockStream(rows, { format: 'ndjson', range: true, endMarker: true, request })
+  expect(mock.status).toBe(lambda.status)
+  expect(mock.headers.get('content-range')).toBe(lambda.headers.get('content-range'))
+  expect(await mock.text()).toBe(await lambda.text())
 })

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { mockStream } from '../../src/mock/mock-stream.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
 import { PLENTY, readUntilError, watchedSource } from '../support/streams.ts'
@@ -37,6 +38,17 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     )
     expect(await (await fetch('https://fn.test/users/7')).text()).toBe('7#1')
     expect(await (await fetch('https://fn.test/users/8')).text()).toBe('8#2')
+  })
+
+  // Node only: browsers drop Set-Cookie from a Response built in script.
+  test('sends every Set-Cookie header of the headers option', async () => {
+    const headers = new Headers([
+      ['set-cookie', 'a=1; Path=/'],
+      ['set-cookie', 'b=2; HttpOnly'],
+    ])
+    expect(mockStream(['ok'], { headers }).headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; HttpOnly'])
+    server.use(streamHandler('GET', url, ['ok'], { headers: [...headers] }))
+    expect((await fetch(url)).headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; HttpOnly'])
   })
 
   test('truncate under a declared Content-Length reaches the client as an error, not a hang', async () => {

@@ -172,15 +172,16 @@ export function ifRange(etag: string | undefined, lastModified: string | undefin
 }
 
 /**
- * The complete length of the representation a response declares: a function URL's remapped length, a
- * `Content-Range` total, or the `Content-Length` of a whole, unencoded body.
+ * The complete length of the representation a response declares: a 206's `Content-Range` total, or for a
+ * whole body a function URL's remapped length or the `Content-Length` of an unencoded body.
  */
 export function representationLength(response: Response): number | undefined {
+  // A part's lengths (Content-Length, and a function URL's remapped one) are the part's, not the whole's.
+  if (response.status === 206) return parseContentRange(response.headers.get('content-range'))?.total
   const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
   if (remapped !== undefined) return remapped
   const encoding = response.headers.get('content-encoding')
   if (encoding !== null && encoding !== 'identity') return undefined
-  if (response.status === 206) return parseContentRange(response.headers.get('content-range'))?.total
   return parseLength(response.headers.get('content-length'))
 }
 

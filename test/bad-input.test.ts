@@ -9,6 +9,7 @@ import {
   isTruncatedError,
   isValidationError,
   type ParseError,
+  type StreamResponse,
   sluice,
   type ValidationError,
 } from '../src/index.ts'
@@ -222,6 +223,40 @@ describe('limits', () => {
     const { items, error } = await drain(res.events())
     expect(items.map((e) => e.data)).toEqual(['small'])
     expect(isLimitError(error) && error.limit).toBe('maxEventBytes')
+  })
+
+  it('delivers the lines, records and events before an over-limit one of the same chunk, whatever the chunking', async () => {
+    const long = 'x'.repeat(2000)
+    const cases: {
+      read: (res: StreamResponse) => AsyncIterable<unknown>
+      body: string
+      want: unknown[]
+      where: string
+    }[] = [
+      { read: (res) => res.lines(), body: `a\r\nb\n${long}\nc\n`, want: ['a', 'b'], where: 'at line 3' },
+      {
+        read: (res) => res.ndjson(),
+        body: `{"n":1}\n{"n":2}\n"${long}"\n{"n":3}\n`,
+        want: [{ n: 1 }, { n: 2 }],
+        where: 'at line 3',
+      },
+      {
+        read: async function* (res) {
+          for await (const event of res.events()) yield event.data
+        },
+        body: `data: a\n\ndata: b\n\ndata: ${long}\n\ndata: c\n\n`,
+        want: ['a', 'b'],
+        where: 'An event ending near byte',
+      },
+    ]
+    for (const { read, body, want, where } of cases) {
+      for (const parts of [[body], body.match(/[\s\S]{1,7}/g) ?? []]) {
+        const res = await open(parts, { maxLineBytes: 1000, maxEventBytes: 1000 })
+        const { items, error } = await drain(read(res))
+        expect(items).toEqual(want)
+        expect(isLimitError(error) && error.message).toContain(where)
+      }
+    }
   })
 
   it('a body larger than maxBytes is a LimitError maxBytes', async () => {

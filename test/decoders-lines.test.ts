@@ -113,11 +113,25 @@ describe('LineDecoder', () => {
     expect(fed).toBeLessThanOrEqual(max + chunk.length)
   })
 
-  it('throws a LimitError for an over-long line that arrives in one chunk with its newline', () => {
+  it('returns the lines before an over-long line of the same chunk, then fails with its line number', () => {
     const decoder = new LineDecoder({ maxLineBytes: 10 })
-    expect(() => decoder.push(encode('short\nthis line is too long\n'))).toThrow(
-      expect.objectContaining({ name: 'LimitError', limit: 'maxLineBytes' }),
-    )
+    expect(decoder.push(encode('short\r\nthis line is too long\nmore\n'))).toEqual(['short'])
+    const failure = decoder.failure
+    expect(failure).toMatchObject({ name: 'LimitError', limit: 'maxLineBytes' })
+    expect(failure?.message).toContain('at line 2')
+    expect(() => decoder.push(encode('x\n'))).toThrow(failure)
+    expect(() => decoder.end()).toThrow(failure)
+  })
+
+  it('does not count a line terminator, LF or CRLF, toward maxLineBytes, however the CRLF is split', () => {
+    for (const parts of [['0123456789\r\n'], ['0123456789\r', '\n'], ['0123456789\n']]) {
+      const decoder = new LineDecoder({ maxLineBytes: 10 })
+      const lines = parts.flatMap((part) => decoder.push(encode(part)))
+      expect([lines, decoder.failure]).toEqual([['0123456789'], undefined])
+    }
+    const over = new LineDecoder({ maxLineBytes: 10 })
+    expect(over.push(encode('0123456789A\r\n'))).toEqual([])
+    expect(over.failure).toMatchObject({ name: 'LimitError' })
   })
 
   it('accepts a line of exactly maxLineBytes', () => {

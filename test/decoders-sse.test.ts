@@ -51,12 +51,40 @@ describe('SseDecoder follows the WHATWG event-stream rules', () => {
     let fed = 0
     let error: unknown
     try {
-      for (; fed < 100_000; fed += line.length) decoder.push(line)
+      for (; fed < 100_000 && decoder.failure === undefined; fed += line.length) decoder.push(line)
+      decoder.push(line)
     } catch (e) {
       error = e
     }
     expect(isLimitError(error) && error.limit).toBe('maxEventBytes')
-    expect(fed).toBeLessThanOrEqual(1000 + line.length)
+    expect(error).toBe(decoder.failure)
+    // Found by the push that crossed the limit, the line after it at the latest: memory stays bounded.
+    expect(fed).toBeLessThanOrEqual(1000 + 2 * line.length)
+  })
+
+  it('measures an event that arrives whole, in UTF-8 bytes, and returns the events before it first', () => {
+    const cases = [
+      { data: 'x'.repeat(1001), split: false },
+      { data: '€'.repeat(334), split: true }, // 1002 bytes in 334 characters
+    ]
+    for (const { data, split } of cases) {
+      const decoder = new SseDecoder({ maxEventBytes: 1000 })
+      const body = encode(`data: a\n\ndata: ${data}\n\ndata: b\n\n`)
+      const chunks = split ? Array.from(body, (byte) => Uint8Array.of(byte)) : [body]
+      const events = chunks.flatMap((chunk) => (decoder.failure ? [] : decoder.push(chunk)))
+      expect(events.map((e) => e.data)).toEqual(['a'])
+      expect(decoder.failure).toMatchObject({ name: 'LimitError', limit: 'maxEventBytes' })
+    }
+    const exact = new SseDecoder({ maxEventBytes: 1000 })
+    expect(exact.push(encode(`data: ${'€'.repeat(333)}x\n\n`))).toHaveLength(1)
+    expect(exact.failure).toBeUndefined()
+  })
+
+  it('strips one BOM only, as the WHATWG rules say: a second one is part of the first field name', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1000 })
+    expect(decoder.push(encode('\uFEFF\uFEFFdata: a\n\ndata: b\n\n')).map((e) => e.data)).toEqual(['b'])
+    const one = new SseDecoder({ maxEventBytes: 1000 })
+    expect(one.push(encode('\uFEFFdata: a\n\n')).map((e) => e.data)).toEqual(['a'])
   })
 
   it('throws a LimitError for one endless data line', () => {

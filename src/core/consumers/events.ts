@@ -98,6 +98,8 @@ export function consumeEvents<T>(
       }
       return result instanceof Promise ? result.then(parsed, invalid) : parsed(result)
     },
+    // An event over maxEventBytes: the events before it are delivered first.
+    failure: () => decoder.failure,
     // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
     stop: () => source.cancel('The stream reached its terminal event.'),
   })

@@ -34,7 +34,8 @@ export function consumeLines(
       position.delivered = true
       return line
     },
-    // With `fatal`, the lines before a bad byte are delivered first; the error comes with the next call.
+    // The lines before a bad byte (with `fatal`) or a line over maxLineBytes are delivered first; the error
+    // comes with the next call.
     failure: () => decoder.failure,
     slice: DECODE_SLICE_BYTES,
   })

@@ -36,6 +36,8 @@ export function consumeNdjson<T>(
   const invalid = skipInvalidItem(onInvalid)
   return batchIterator<string, T>(context, {
     slice: DECODE_SLICE_BYTES,
+    // A line over maxLineBytes: the records before it are delivered first.
+    failure: () => decoder.failure,
     feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
       position.batch(lines.length)

@@ -24,6 +24,8 @@ export class LineDecoder {
   #text = ''
   #carried = ''
   #batchLength = 0
+  /** A line over the limit, found after the lines of the last batch: thrown once they are out. */
+  #overLimit: LimitError | undefined
 
   constructor(options: { fatal?: boolean; maxLineBytes: number }) {
     this.#utf8 = new Utf8Decoder(options.fatal ?? false)
@@ -32,6 +34,7 @@ export class LineDecoder {
 
   /** The complete lines that `chunk` finishes. The array is fresh; the caller may keep it. */
   push(chunk: Uint8Array): string[] {
+    if (this.#overLimit) throw this.#overLimit
     this.#linesBefore += this.#batchLength
     const before = this.#utf8.offsetBefore('')
     const text = this.#utf8.decode(chunk)
@@ -40,6 +43,7 @@ export class LineDecoder {
 
   /** Flushes: the final unterminated line, if any. */
   end(): string[] {
+    if (this.#overLimit) throw this.#overLimit
     this.#linesBefore += this.#batchLength
     const tail = this.#utf8.end()
     if (tail !== '') this.#parts.push(tail)
@@ -52,14 +56,17 @@ export class LineDecoder {
       this.#batchLength = 0
       return EMPTY
     }
-    if (this.#isTooLong(last)) throw this.#tooLong()
+    if (this.#isTooLong(last)) throw this.#tooLong(this.#linesBefore + 1)
     this.#batchLength = 1
     return [stripCR(last)]
   }
 
-  /** With `fatal`: invalid UTF-8 found after the lines just returned; deliver them, then throw this. */
-  get failure(): ParseError | undefined {
-    return this.#utf8.failure
+  /**
+   * Found after the lines just returned — a line over `maxLineBytes`, or invalid UTF-8 with `fatal`: deliver
+   * them, then throw this.
+   */
+  get failure(): LimitError | ParseError | undefined {
+    return this.#overLimit ?? this.#utf8.failure
   }
 
   /** 1-based line number of line `j` of the last batch. */
@@ -107,7 +114,9 @@ export class LineDecoder {
       if (text !== '') {
         this.#parts.push(text)
         this.#partBytes += bytes
-        if (this.#partBytes > this.#maxLine) throw this.#tooLong()
+        // The CR of a CRLF that the next chunk completes is a terminator, not part of the line.
+        const cr = text.charCodeAt(text.length - 1) === 13 ? 1 : 0
+        if (this.#partBytes - cr > this.#maxLine) throw this.#tooLong(this.#linesBefore + 1)
       }
       return EMPTY
     }
@@ -121,11 +130,12 @@ export class LineDecoder {
     } else this.#carried = ''
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
-      if (this.#isTooLong(line)) throw this.#tooLong()
+      // The lines before one over the limit are delivered first, whatever the chunking.
+      if (this.#isTooLong(line)) return this.#stopAt(lines, i)
       if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1)
     }
     if (rest !== '') {
-      if (this.#isTooLong(rest)) throw this.#tooLong()
+      if (this.#isTooLong(rest)) return this.#stopAt(lines, lines.length)
       this.#parts.push(rest)
       this.#partBytes = rest.length
     }
@@ -133,15 +143,26 @@ export class LineDecoder {
     return lines
   }
 
-  // The limit is in bytes. A line has at most 3 UTF-8 bytes per UTF-16 unit, so only a line longer than a
-  // third of the limit is measured exactly: ordinary lines cost one comparison.
-  #isTooLong(line: string): boolean {
-    const n = line.length
-    return n > this.#maxLine || (n * 3 > this.#maxLine && utf8Length(line) > this.#maxLine)
+  /** Returns the lines before line `i`, which is over the limit; the limit error follows them. */
+  #stopAt(lines: string[], i: number): string[] {
+    this.#overLimit = this.#tooLong(this.#linesBefore + i + 1)
+    this.#parts = []
+    this.#partBytes = 0
+    this.#batchLength = i
+    return i === lines.length ? lines : lines.slice(0, i)
   }
 
-  #tooLong(): LimitError {
-    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${this.#linesBefore + 1}`)
+  // The limit is in bytes, terminators excluded (a CR still on the line is the CR of its CRLF). A line has at
+  // most 3 UTF-8 bytes per UTF-16 unit, so only a line longer than a third of the limit is measured exactly:
+  // ordinary lines cost one comparison.
+  #isTooLong(line: string): boolean {
+    const cr = line.charCodeAt(line.length - 1) === 13 ? 1 : 0
+    const n = line.length - cr
+    return n > this.#maxLine || (n * 3 > this.#maxLine && utf8Length(line) - cr > this.#maxLine)
+  }
+
+  #tooLong(line: number): LimitError {
+    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${line}`)
   }
 }
 

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { LimitError } from '../errors/limit-error.ts'
-import { Utf8Decoder } from './utf8.ts'
+import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 const ENCODER = new TextEncoder()
 
@@ -29,7 +29,10 @@ export class SseDecoder {
   readonly #parser: EventSourceParser
   readonly #maxEventBytes: number
   #out: ServerSentEvent[] = []
-  #overflow = false
+  /** How many events of `#out` came before one over `maxEventBytes`, once one did. */
+  #overflowAt: number | undefined
+  /** The limit error, thrown once the events before it are out. */
+  #overLimit: LimitError | undefined
   /** The last event ID seen (what `Last-Event-ID` should carry on a reconnect). */
   lastEventId: string | undefined
   /** The reconnection time the server asked for with `retry:`, in milliseconds. */
@@ -58,7 +61,8 @@ export class SseDecoder {
   constructor(options: { maxEventBytes: number; countLines?: boolean }) {
     this.#maxEventBytes = options.maxEventBytes
     this.#countLines = options.countLines ?? false
-    this.#utf8 = new Utf8Decoder(false)
+    // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
+    this.#utf8 = new Utf8Decoder(false, true)
     this.#parser = createParser({
       maxBufferSize: options.maxEventBytes,
       // The parser reports an `id:` field once per dispatch, with or without data: a block that only sets
@@ -67,6 +71,11 @@ export class SseDecoder {
         this.lastEventId = id === '' ? undefined : id
       },
       onEvent: (message) => {
+        // The parser bounds what it buffers, in characters; a whole event in one chunk it never measures.
+        if (this.#overflowAt !== undefined || isTooLong(message.data, this.#maxEventBytes)) {
+          this.#overflowAt ??= this.#out.length
+          return
+        }
         this.count++
         this.#out.push({
           id: this.lastEventId,
@@ -80,19 +89,26 @@ export class SseDecoder {
       },
       onError: (error) => {
         // Unknown fields and bad `retry:` values are ignored, as the WHATWG rules say; only overflow is fatal.
-        if (error.type === 'max-buffer-size-exceeded') this.#overflow = true
+        if (error.type === 'max-buffer-size-exceeded') this.#overflowAt ??= this.#out.length
       },
     })
   }
 
   push(chunk: Uint8Array): ServerSentEvent[] {
+    if (this.#overLimit) throw this.#overLimit
     return this.#feed(this.#utf8.decode(chunk))
   }
 
   end(): ServerSentEvent[] {
+    if (this.#overLimit) throw this.#overLimit
     const events = this.#feed(this.#utf8.end())
     this.#parser.reset({ consume: false })
     return events
+  }
+
+  /** An event over `maxEventBytes`, found after the events just returned: deliver them, then throw this. */
+  get failure(): LimitError | undefined {
+    return this.#overLimit
   }
 
   /** Byte offset in the body up to which input has been decoded. */
@@ -179,8 +195,14 @@ export class SseDecoder {
       this.#endsInCR = text.charCodeAt(text.length - 1) === 13
     }
     this.#parser.feed(text)
-    if (this.#overflow) {
-      throw new LimitError('maxEventBytes', this.#maxEventBytes, `An event ending near byte ${this.offset}`)
+    if (this.#overflowAt !== undefined) {
+      // The events before the one over the limit are delivered first, whatever the chunking.
+      this.#overLimit = new LimitError(
+        'maxEventBytes',
+        this.#maxEventBytes,
+        `An event ending near byte ${this.offset}`,
+      )
+      this.#out.length = this.#overflowAt
     }
     this.previousCommitted = this.committed
     // The blank line that dispatched may have begun in the text before: its last two characters tell.
@@ -208,6 +230,12 @@ export class SseDecoder {
     this.#out = []
     return events
   }
+}
+
+/** Whether `data` takes more than `max` UTF-8 bytes: measured only when its length leaves a doubt. */
+function isTooLong(data: string, max: number): boolean {
+  const n = data.length
+  return n > max || (n * 3 > max && utf8Length(data) > max)
 }
 
 /** Line terminators in `text` (CRLF counts once); `afterCR`: a leading LF completes a CR before `text`. */

@@ -33,8 +33,9 @@ export class Utf8Decoder {
   #lineFeeds = 0
   readonly #fatal: boolean
 
-  constructor(fatal = false) {
-    this.#decoder = new TextDecoder('utf-8', { fatal })
+  /** `keepBOM`: leave a leading BOM in the text, for a parser that strips it itself (SSE's). */
+  constructor(fatal = false, keepBOM = false) {
+    this.#decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: keepBOM })
     this.#fatal = fatal
   }
 

@@ -326,6 +326,30 @@ describe('status and misuse', () => {
     expect(pieces.map((piece) => new TextDecoder().decode(piece))).toEqual(['abcd', 'ef'])
   })
 
+  it('res.body is one stream however often it is read, and names itself to a later consumer', async () => {
+    const res = await open(['ab', 'cd'])
+    const body = res.body
+    expect(res.body).toBe(body)
+    expect(() => res.text()).toThrow(/already being read by body/)
+    expect(new TextDecoder().decode(await new Response(res.body).arrayBuffer())).toBe('abcd')
+  })
+
+  it('collect.text(), .bytes() and .json() reject, never throw, when the body is already taken', async () => {
+    const res = await open(['a'])
+    await res.collect.text()
+    let thrown: unknown
+    const settled: Promise<unknown>[] = []
+    try {
+      settled.push(res.collect.text(), res.collect.bytes(), res.collect.json())
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeUndefined()
+    for (const result of await Promise.allSettled(settled)) {
+      expect(result.status === 'rejected' && String(result.reason)).toMatch(/already being read/)
+    }
+  })
+
   it('iterating one consumer twice throws', async () => {
     const res = await open(['a\nb\n'])
     const lines = res.lines()

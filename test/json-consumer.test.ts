@@ -185,6 +185,19 @@ describe('res.json()', () => {
     await expect(json.final).rejects.toThrow(/not read to its end/)
   })
 
+  it('return() while a next() waits on a silent body cancels it once and settles both with done', async () => {
+    const body = gatedBody()
+    const res = await fromResponse(new Response(body.stream))
+    const iterator = res.json()[Symbol.asyncIterator]()
+    body.push('{"a":[1,')
+    await iterator.next()
+    const waiting = iterator.next()
+    expect(await iterator.return?.()).toEqual({ done: true, value: undefined })
+    expect(await waiting).toEqual({ done: true, value: undefined })
+    expect(body.cancels()).toBe(1)
+    expect(res.progress.state).toBe('cancelled')
+  })
+
   it('is a Promise whose then, catch or finally before the loop leaves the loop to read', async () => {
     const json = (await fromResponse(responseOf(chunks(9)))).json(Doc)
     expect(json.final).toBeInstanceOf(Promise)

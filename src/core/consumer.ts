@@ -82,6 +82,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   /** The complete, validated document; rejects with the `ParseError`, `ValidationError` or transport error. */
   readonly final: Promise<T>
   readonly #info: () => JsonProgressInfo
+  readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined
   #draining: Drain<P> | undefined
 
   constructor(
@@ -91,6 +92,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
     cancel?: (reason?: unknown) => Promise<void>,
   ) {
     super(start, cancel)
+    this.#cancel = cancel
     this.final = lazyFinal(final, () => {
       if (!this.started) this.#drain()
     })
@@ -103,9 +105,9 @@ export class JsonConsumer<P, T> extends Consumer<P> {
    */
   override [Symbol.asyncIterator](): AsyncIterator<P, void, undefined> {
     const drain = this.#draining
-    if (drain === undefined || drain.handedOver) return super[Symbol.asyncIterator]()
+    if (drain === undefined || drain.handedOver) return this.#interruptible(super[Symbol.asyncIterator]())
     drain.handedOver = true
-    return {
+    return this.#interruptible({
       next: () => {
         const { latest, failure } = drain
         if (latest !== undefined) {
@@ -124,6 +126,29 @@ export class JsonConsumer<P, T> extends Consumer<P> {
         drain.latest = undefined
         drain.failure = undefined
         return drain.iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined })
+      },
+    })
+  }
+
+  /**
+   * The snapshots' generator handles `return()` only once a pending `next()` settles, which a silent body
+   * never does: then the source is cancelled first, which ends that read, as every other consumer does.
+   */
+  #interruptible(iterator: AsyncIterator<P, void, undefined>): AsyncIterator<P, void, undefined> {
+    let pending = 0
+    const settled = (): void => {
+      pending--
+    }
+    return {
+      next: () => {
+        pending++
+        const step = iterator.next()
+        step.then(settled, settled)
+        return step
+      },
+      return: async (value) => {
+        if (pending > 0) await this.#cancel?.('The consumer stopped reading.')
+        return (await iterator.return?.(value)) ?? { done: true, value: undefined }
       },
     }
   }

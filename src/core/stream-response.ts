@@ -61,6 +61,7 @@ export class StreamResponse {
   readonly collect: Collect
   readonly #init: StreamResponseInit
   #claimedBy: string | undefined
+  #body: ReadableStream<Uint8Array> | undefined
 
   constructor(init: StreamResponseInit) {
     this.#init = init
@@ -68,9 +69,10 @@ export class StreamResponse {
     this.headers = init.response.headers
     this.url = init.response.url
     this.ok = init.response.ok
+    // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
-      text: (options) => joinText(this.text(options)),
-      bytes: () => joinBytes(this.bytes()),
+      text: async (options) => joinText(this.text(options)),
+      bytes: async () => joinBytes(this.bytes()),
       json: async (schema) => {
         checkSchema(schema, 'collect.json()')
         return collectJson(this.text(), schema)
@@ -91,7 +93,9 @@ export class StreamResponse {
    * await res.body.pipeTo(fileWritable)
    */
   get body(): ReadableStream<Uint8Array> {
-    return this.bytes().toReadableStream()
+    // One stream, however often the property is read, as with `Response.body`.
+    this.#body ??= this.#bytes('body', undefined).toReadableStream()
+    return this.#body
   }
 
   /**
@@ -101,9 +105,13 @@ export class StreamResponse {
    * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
    */
   bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
+    return this.#bytes('bytes()', options)
+  }
+
+  #bytes(by: string, options: BytesOptions | undefined): ConsumerType<Uint8Array> {
     // Made before the body is claimed: a bad chunkSize is a RangeError here, and the body stays readable.
     const rechunker = options?.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
-    const context = this.#claim('bytes()')
+    const context = this.#claim(by)
     return new Consumer(
       () => (rechunker === undefined ? iterateBytes(context) : consumeBytes(context, rechunker)),
       cancelOf(context),

@@ -75,17 +75,7 @@ describe('sluice/dev streams as the function writes', () => {
   it('keeps running the handler after the client disconnects, discarding what it writes', async () => {
     const gate = Promise.withResolvers<void>()
     const started = Promise.withResolvers<Invocation>()
-    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
-      responseStream.write('before the client left\n')
-      await gate.promise
-      // Far more than socket buffers hold: without discarding, this would block on backpressure forever.
-      const chunk = new Uint8Array(64 * 1024)
-      for (let i = 0; i < 256; i++) {
-        if (!responseStream.write(chunk))
-          await new Promise((resolve) => responseStream.once('drain', resolve))
-      }
-      responseStream.end()
-    })
+    const handler = floodAfter(gate.promise, 'before the client left\n')
     const server = await startEmulator(handler, { onInvocation: (invocation) => started.resolve(invocation) })
     const abort = new AbortController()
     const response = await fetch(server.url, { signal: abort.signal })
@@ -100,16 +90,7 @@ describe('sluice/dev streams as the function writes', () => {
   it('keeps running the handler after a client that left before its first byte, discarding what it writes', async () => {
     const gate = Promise.withResolvers<void>()
     const started = Promise.withResolvers<Invocation>()
-    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
-      await gate.promise
-      // Far more than socket buffers hold: without discarding, this would block on backpressure until the timeout.
-      const chunk = new Uint8Array(64 * 1024)
-      for (let i = 0; i < 256; i++) {
-        if (!responseStream.write(chunk))
-          await new Promise((resolve) => responseStream.once('drain', resolve))
-      }
-      responseStream.end()
-    })
+    const handler = floodAfter(gate.promise)
     const server = await startEmulator(handler, {
       limits: { timeoutMs: 2_000 },
       onInvocation: (invocation) => started.resolve(invocation),
@@ -125,3 +106,19 @@ describe('sluice/dev streams as the function writes', () => {
     expect(await invocation.finished).toEqual({ state: 'succeeded' })
   })
 })
+
+/**
+ * A handler that writes `first` (if any), waits for `gate`, then writes 16 MiB — far more than socket buffers
+ * hold: without discarding its writes once the client left, it would block on backpressure.
+ */
+function floodAfter(gate: Promise<void>, first?: string) {
+  return awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+    if (first !== undefined) responseStream.write(first)
+    await gate
+    const chunk = new Uint8Array(64 * 1024)
+    for (let i = 0; i < 256; i++) {
+      if (!responseStream.write(chunk)) await new Promise((resolve) => responseStream.once('drain', resolve))
+    }
+    responseStream.end()
+  })
+}

@@ -19,6 +19,7 @@ import {
   type Acceptance,
   acceptResume,
   isRetryableStatus,
+  mediaType,
   parseContentRange,
   parseLength,
   pickStrategy,
@@ -137,6 +138,16 @@ export class BodySource implements ChunkSource {
   #lastModified: string | undefined
   /** The representation's complete length as the server declared it, to tell another version on resume. */
   #length: number | undefined
+  /** The response's content coding, when it has one: then Range cannot continue it. */
+  #encoding: string | undefined
+  /** The first answer's media type and end-marker announcement, which every later answer must keep. */
+  #contentType: string | undefined
+  #markerAnnounced: boolean
+  /** A checkpoint's position, in force until the consumer delivers something of its own. */
+  #checkpointEventId: string | undefined
+  #checkpointCursor: CursorRequest | undefined
+  /** `progress.attempt` when this source took over (a checkpoint's count): reconnects add to it. */
+  #attemptBase = 1
   #acceptRanges = false
   #completeAfterResume = false
   readonly #stopped = new AbortController()
@@ -160,6 +171,13 @@ export class BodySource implements ChunkSource {
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
     this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
+    // Ranges count bytes of the encoded body, which fetch decodes: a gzip body cannot be continued by Range.
+    this.#encoding = encodingOf(response)
+    this.#contentType =
+      init.resumed?.checkpoint.contentType ?? mediaType(response.headers.get('content-type'))
+    this.#markerAnnounced =
+      init.resumed?.checkpoint.marker ?? response.headers.get(END_MARKER_HEADER) === 'marker'
+
     this.#acceptRanges = /\bbytes\b/i.test(response.headers.get('accept-ranges') ?? '')
     this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
     const resumed = init.resumed
@@ -181,9 +199,15 @@ export class BodySource implements ChunkSource {
       init.progress.loaded = checkpoint.loaded
       init.progress.items = checkpoint.items
       init.progress.attempt = checkpoint.attempt
+      this.#attemptBase = checkpoint.attempt
+      this.#checkpointEventId = checkpoint.lastEventId
+      this.#checkpointCursor = checkpoint.cursor
       this.offset = checkpoint.loaded
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
+      // A restart answer declares the length of the rest: what was loaded before counts too.
+      else if (acceptance.kind === 'restart' && this.#end !== undefined)
+        init.progress.total = checkpoint.loaded + this.#end
     }
     // Progress counts what this stream delivers: of an answer to the caller's own Range, the part's length.
     if (init.progress.total === undefined && this.#end !== undefined)
@@ -338,6 +362,10 @@ export class BodySource implements ChunkSource {
   checkpoint(): Checkpoint {
     const state = this.#state()
     const strategy = this.#strategy ?? this.#pick(state)
+    const refusal = strategy === 'range' ? this.#rangeRefusal() : undefined
+    if (refusal !== undefined) {
+      throw new ResumeError('unsupported', `This stream cannot be checkpointed: ${refusal}.`, this.#attempts)
+    }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
     const partial = this.#sinceDecoder - committed
     const fields: Omit<Checkpoint, 'check' | 'version'> = {
@@ -352,18 +380,31 @@ export class BodySource implements ChunkSource {
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
     if (this.#length !== undefined) fields.length = this.#length
+    if (this.#contentType !== undefined) fields.contentType = this.#contentType
+    if (this.#markerAnnounced) fields.marker = true
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
-    if (strategy === 'cursor' && state.lastItem !== undefined && this.#init.resume?.cursor !== undefined) {
-      fields.cursor = this.#init.resume.cursor(state.lastItem.value)
+    if (strategy === 'cursor') {
+      const cursor = this.#init.resume?.cursor
+      if (state.lastItem !== undefined && cursor !== undefined) fields.cursor = cursor(state.lastItem.value)
+      else if (state.cursor !== undefined) fields.cursor = state.cursor
     }
     const total = this.#init.progress.total
     if (total !== undefined) fields.total = total
     return sealCheckpoint(fields)
   }
 
+  /** Why Range cannot continue this response, if it cannot: byte offsets of an encoded body are not ours. */
+  #rangeRefusal(): string | undefined {
+    if (this.#encoding === undefined) return undefined
+    return `its body is content-encoded (${this.#encoding}), and byte ranges count encoded bytes, not the decoded ones read here; serve it without Content-Encoding, or resume with last-event-id or a cursor`
+  }
+
   #pick(state: ResumeState): ResumeStrategy {
     const resume = this.#init.resume ?? resolveAuto()
     const pick = pickStrategy(resume, state)
+    // Before the first unit, asking again from the start is the resume, as a reconnect would (a page hidden
+    // before an SSE stream's first id, say).
+    if ('none' in pick && !state.delivered) return 'last-event-id'
     if ('none' in pick) {
       throw new ResumeError(
         'unsupported',
@@ -393,6 +434,14 @@ export class BodySource implements ChunkSource {
 
   /** Why the body that just ended is not complete, or `undefined` when it is (as far as anyone can tell). */
   #shortfall(): TruncatedError | undefined {
+    if (this.#skipUntil > this.#received) {
+      return new TruncatedError(
+        `The full answer from ${this.#where} ended after ${this.#received} bytes, before the ${this.#skipUntil} already delivered that \`skipOnRestart\` skips; it was cut, or is another version of the body.`,
+        this.#received,
+        this.#end,
+        this.#context(),
+      )
+    }
     const marker = this.#marker
     const held = marker?.held ?? 0
     if (marker !== undefined && !marker.check(this.#received - held)) {
@@ -469,6 +518,24 @@ export class BodySource implements ChunkSource {
       )
     }
     if (!fresh) this.#strategy = strategy
+    const refusal = strategy === 'range' ? this.#rangeRefusal() : undefined
+    if (refusal !== undefined) throw this.#fail(withAdvice(drop, `it cannot be resumed: ${refusal}`))
+    // The user's cursor runs here, once: its failure is not the network's, and asking again will not help.
+    let extra: CursorRequest
+    try {
+      extra = resumeRequest(strategy, state, resume)
+    } catch (error) {
+      throw this.#fail(
+        isSluiceError(error)
+          ? error
+          : new ResumeError(
+              'not-resumable',
+              `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); the stream cannot be continued.`,
+              this.#attempts,
+              { cause: error },
+            ),
+      )
+    }
     const { progress } = this.#init
     let last: unknown = drop
     let wait: number | undefined
@@ -485,7 +552,7 @@ export class BodySource implements ChunkSource {
         )
       }
       this.#attempts++
-      progress.attempt = 1 + this.#attempts
+      progress.attempt = this.#attemptBase + this.#attempts
       // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
       progress.setState('reconnecting')
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
@@ -507,7 +574,7 @@ export class BodySource implements ChunkSource {
       this.#stopped.signal.addEventListener('abort', stop, { once: true })
       let response: Response
       try {
-        response = await reconnect(resumeRequest(strategy, state, resume), connection.signal)
+        response = await reconnect(extra, connection.signal)
       } catch (error) {
         if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
         if (this.cancelled) return
@@ -554,7 +621,7 @@ export class BodySource implements ChunkSource {
     if (acceptance.kind === 'complete') {
       // Its body (null, or an error page) is not the stream's.
       response.body?.cancel().catch(() => {})
-      this.#adopt(acceptance, this.#received, false)
+      this.#adopt(acceptance, this.#reached(), false)
       return
     }
     if (response.body === null)
@@ -562,7 +629,7 @@ export class BodySource implements ChunkSource {
     this.#response = response
     this.#reader = response.body.getReader()
     this.#connection = connection
-    this.#adopt(acceptance, this.#received, false)
+    this.#adopt(acceptance, this.#reached(), false)
   }
 
   /** Takes over a resumed response: where its bytes start, where they end, and what the decoders must do. */
@@ -603,17 +670,27 @@ export class BodySource implements ChunkSource {
     }
   }
 
+  /** The offset the stream has reached: while a full answer is skipped to where it was, that place. */
+  #reached(): number {
+    return Math.max(this.#received, this.#skipUntil)
+  }
+
   #state(): ResumeState {
     const hooks = this.#hooks
     const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
     return {
-      received: this.#received,
+      received: this.#reached(),
       etag: this.#etag,
       lastModified: this.#lastModified,
       length: this.#length,
       acceptRanges: this.#acceptRanges,
-      lastEventId: hooks?.lastEventId?.(),
+      encoding: this.#encoding,
+      contentType: this.#contentType,
+      marker: this.#markerAnnounced,
+      // The id in force persists across connections (WHATWG), from a checkpoint's too.
+      lastEventId: hooks?.lastEventId?.() ?? this.#checkpointEventId,
       lastItem: hooks?.lastItem?.(),
+      cursor: this.#checkpointCursor,
       delivered: this.offset - partial > 0,
     }
   }
@@ -711,4 +788,10 @@ export function expectedLength(response: Response, declared: number | undefined)
   const range = parseContentRange(response.headers.get('content-range'))
   if (range !== undefined) return range.end ?? range.total
   return parseLength(response.headers.get('content-length'))
+}
+
+/** The response's content coding, if any (`identity` is none). */
+function encodingOf(response: Response): string | undefined {
+  const encoding = response.headers.get('content-encoding')?.trim().toLowerCase()
+  return encoding === undefined || encoding === '' || encoding === 'identity' ? undefined : encoding
 }

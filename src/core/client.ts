@@ -152,6 +152,8 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     etag: checkpoint.etag,
     lastModified: checkpoint.lastModified,
     length: checkpoint.length,
+    contentType: checkpoint.contentType,
+    marker: checkpoint.marker,
     acceptRanges: true,
     lastEventId: checkpoint.lastEventId,
     lastItem: undefined,

@@ -36,6 +36,10 @@ export interface AttemptScript {
   total?: number
   /** Range only: serve this body (base64) from this attempt on, as if the resource changed. */
   body?: string
+  /** This answer's own Content-Type, Content-Length and end marker, instead of the script's. */
+  type?: string
+  length?: boolean
+  marker?: boolean
 }
 
 /** A scripted stream: one body, served with Range, Last-Event-ID replay or a cursor, and faults per attempt. */
@@ -150,7 +154,7 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
       records.map((r) => (script.format === 'sse' ? `data: ${r}\n\n` : `${r}\n`)).join(''),
     )
   }
-  if (script.marker) {
+  if (attempt.marker ?? script.marker) {
     const line = new TextEncoder().encode(`${MARKER_PREFIX}${full.length}}\n`)
     const all = new Uint8Array(full.length + line.length)
     all.set(full)
@@ -159,9 +163,10 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     headers['x-sluice-end'] = 'marker'
   }
   headers['content-type'] =
+    attempt.type ??
     script.type ??
     (script.kind === 'sse' || script.format === 'sse' ? 'text/event-stream' : 'application/octet-stream')
-  const length = script.length ?? script.kind === 'range'
+  const length = attempt.length ?? script.length ?? script.kind === 'range'
   let start = 0
   let status = 200
   if (script.kind === 'range') {
@@ -170,7 +175,8 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     const ifRange = req.headers['if-range']
     // If-Range names the version the client holds: a strong ETag or a date (RFC 9110 §13.1.5).
     const honour = range !== null && (ifRange === undefined || ifRange === etag || ifRange === lastModified)
-    if (attempt.answer === 416 || (honour && Number(range[1]) >= full.length && full.length > 0)) {
+    const beyond = honour && attempt.answer !== 'full' && Number(range[1]) >= full.length && full.length > 0
+    if (attempt.answer === 416 || beyond) {
       res.writeHead(416, { ...headers, 'content-range': `bytes */${attempt.total ?? full.length}` })
       res.end()
       return

@@ -21,6 +21,9 @@ export interface Checkpoint {
   lastModified?: string
   /** The complete length the server declared for the body, to tell another version of it on resume. */
   length?: number
+  /** The stream's media type, and whether it announced an end marker: what a resumed answer must match. */
+  contentType?: string
+  marker?: boolean
   lastEventId?: string
   cursor?: CursorRequest
   loaded: number

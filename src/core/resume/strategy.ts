@@ -1,3 +1,4 @@
+import { END_MARKER_HEADER } from '../end-marker.ts'
 import { ResumeError } from '../errors/resume-error.ts'
 import type { CursorRequest, ResolvedResume, ResumeStrategy } from './options.ts'
 
@@ -11,10 +12,18 @@ export interface ResumeState {
   /** The complete length of the representation, as the server declared it (not `options.total`). */
   length: number | undefined
   acceptRanges: boolean
+  /** The first response's content coding, if any: Range cannot continue an encoded body. */
+  encoding?: string | undefined
+  /** The first response's media type (without parameters): an answer of another type is not the stream. */
+  contentType?: string | undefined
+  /** Whether the stream announced an end marker: an answer that does not cannot prove its end. */
+  marker?: boolean | undefined
   /** The last SSE event id the consumer saw, when it reads events. */
   lastEventId: string | undefined
   /** The last item the consumer was given, when it reads records or events. */
   lastItem: { value: unknown } | undefined
+  /** A checkpoint's cursor request, for as long as no item was given since. */
+  cursor?: CursorRequest | undefined
   /** Whether the consumer has been given anything yet. */
   delivered: boolean
 }
@@ -26,11 +35,13 @@ export function pickStrategy(
 ): { strategy: ResumeStrategy } | { none: string } {
   if (resume.strategy !== 'auto') return { strategy: resume.strategy }
   if (state.lastEventId !== undefined) return { strategy: 'last-event-id' }
-  if (state.acceptRanges) return { strategy: 'range' }
+  if (state.acceptRanges && state.encoding === undefined) return { strategy: 'range' }
   if (resume.cursor !== undefined) return { strategy: 'cursor' }
-  return {
-    none: 'the server announces no `Accept-Ranges: bytes`, sends no SSE event ids, and no `resume.cursor` was given',
-  }
+  const ranges =
+    state.acceptRanges && state.encoding !== undefined
+      ? `its body is content-encoded (${state.encoding}), which byte ranges cannot continue`
+      : 'the server announces no `Accept-Ranges: bytes`'
+  return { none: `${ranges}, it sends no SSE event ids, and no \`resume.cursor\` was given` }
 }
 
 /** The headers and search params that ask for the rest of the stream. */
@@ -49,7 +60,7 @@ export function resumeRequest(
     case 'last-event-id':
       return state.lastEventId === undefined ? {} : { headers: { 'last-event-id': state.lastEventId } }
     case 'cursor':
-      if (state.lastItem === undefined) return {}
+      if (state.lastItem === undefined) return state.cursor ?? {}
       if (resume.cursor === undefined) {
         throw new ResumeError(
           'not-resumable',
@@ -84,6 +95,17 @@ export function acceptResume(
   attempts: number,
 ): Acceptance {
   const { status } = response
+  if (status >= 200 && status < 300) {
+    const mismatch = answerMismatch(state, response)
+    if (mismatch !== undefined) {
+      throw new ResumeError(
+        'not-resumable',
+        `The server answered the resume request with ${mismatch}; the stream cannot be continued.`,
+        attempts,
+        { response },
+      )
+    }
+  }
   if (strategy !== 'range') {
     if (status === 204) return { kind: 'complete', lengthKnown: false }
     if (status >= 200 && status < 300) return { kind: 'restart' }
@@ -201,6 +223,30 @@ function representationChange(state: ResumeState, response: Response): string | 
   if (state.length !== undefined && length !== undefined && length !== state.length)
     return `its length ${state.length} became ${length} bytes`
   return undefined
+}
+
+/**
+ * How a 2xx answer to a resume request is not the stream it would continue, if it is not: another media type
+ * (a sign-in or error page), or no end marker where the stream announced one, so that its end could not be
+ * proven.
+ */
+function answerMismatch(state: ResumeState, response: Response): string | undefined {
+  const type = mediaType(response.headers.get('content-type'))
+  if (state.contentType !== undefined && type !== undefined && type !== state.contentType)
+    return `${type}, not the ${state.contentType} of the stream it would continue`
+  if (
+    state.marker === true &&
+    response.headers.get(END_MARKER_HEADER) !== 'marker' &&
+    response.status !== 204
+  )
+    return `a body that announces no end marker (${END_MARKER_HEADER}), where the stream had one to prove its end`
+  return undefined
+}
+
+/** `text/event-stream` of `text/event-stream; charset=utf-8`, lower-cased. */
+export function mediaType(value: string | null): string | undefined {
+  const type = value?.split(';', 1)[0]?.trim().toLowerCase()
+  return type === undefined || type === '' ? undefined : type
 }
 
 /** An entity tag without its weakness mark: `W/"a"` and `"a"` name the same version, weakly compared. */

@@ -1,0 +1,215 @@
+/**
+ * What the resume engine accepts as the rest of a stream, against a real server on 127.0.0.1: an answer that
+ * is not the stream (another media type, no end marker where there was one), a full answer shorter than what
+ * was delivered, an encoded body, a cursor that throws — each refused with an error that says why, never a
+ * clean end with a gap. And what a checkpoint carries into the next process: its event id or cursor until the
+ * resumed stream delivers, its attempt count, its total.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  type Checkpoint,
+  fromResponse,
+  isNetworkError,
+  isResumeError,
+  type Progress,
+  sluice,
+} from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+
+const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta', 'epsilon'].map((data, i) => ({ id: `e${i}`, data }))
+const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+/** Inside the data of event e2, after e0 and e1 were delivered. */
+const INSIDE_E2 = encode(wire(events.slice(0, 2))).length + 14
+const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row ${i} — ${'é'.repeat(i)}` }))
+const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
+const BODY = encode(`${LINES.join('\r\n')}\r\n`)
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!(error instanceof Error)) throw new Error(`expected an error, got ${String(error)}`)
+  return error
+}
+
+/** Reads `n` items, takes a checkpoint and stops. */
+async function checkpointAfter<T>(items: AsyncIterable<T>, n: number, take: () => Checkpoint) {
+  const seen: T[] = []
+  let checkpoint: Checkpoint | undefined
+  for await (const item of items) {
+    seen.push(item)
+    if (seen.length === n) {
+      checkpoint = JSON.parse(JSON.stringify(take())) as Checkpoint
+      break
+    }
+  }
+  return { seen, checkpoint: checkpoint! }
+}
+
+describe('answers that are not the rest of the stream', () => {
+  it('refuses a restart answer of another media type (a sign-in page), with the events before it kept', async () => {
+    const s = await scripted({ kind: 'sse', events, attempts: [{ drop: INSIDE_E2 }, { type: 'text/html' }] })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const got: string[] = []
+    const error = await failure(
+      (async () => {
+        for await (const event of res.events()) got.push(event.data)
+      })(),
+    )
+    expect(got).toEqual(['alpha', 'βeta'])
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect(error.message).toContain('text/html, not the text/event-stream of the stream it would continue')
+  })
+
+  it('refuses a restart answer without the end marker the stream announced', async () => {
+    const s = await scripted({
+      kind: 'sse',
+      events,
+      marker: true,
+      attempts: [{ drop: INSIDE_E2 }, { marker: false }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const error = await failure(Array.fromAsync(res.events()))
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect(error.message).toContain('announces no end marker (x-sluice-end)')
+    expect(res.progress.state).toBe('error')
+  })
+
+  it('with skipOnRestart, a full answer shorter than what was delivered is a cut, never a clean end', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      length: false,
+      attempts: [{ drop: 30 }, { answer: 'full', body: base64(BODY.subarray(0, 20)) }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST, skipOnRestart: true, attempts: 1 } })
+    const error = await failure(Array.fromAsync(res.lines()))
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect(error.message).toContain('ended after 20 bytes, before the 30 already delivered')
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, 'bytes=30-'])
+  })
+
+  it('does not continue a content-encoded body by Range, and says why', async () => {
+    let requests = 0
+    let pulls = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(encode('a\nb\n'))
+        else controller.error(new TypeError('terminated'))
+      },
+    })
+    const headers = { 'content-encoding': 'gzip', 'accept-ranges': 'bytes', etag: '"v1"' }
+    const res = await fromResponse(new Response(body, { headers }), {
+      resume: { backoff: FAST },
+      request: async () => {
+        requests++
+        return new Response('')
+      },
+    })
+    const error = await failure(Array.fromAsync(res.lines()))
+    expect(isNetworkError(error)).toBe(true)
+    expect(error.message).toContain('content-encoded (gzip), which byte ranges cannot continue')
+    expect(requests).toBe(0)
+    const explicit = await fromResponse(new Response('x\n', { headers }), {
+      resume: { strategy: 'range' },
+      request: async () => new Response(''),
+    })
+    expect(() => explicit.checkpoint()).toThrow(/content-encoded \(gzip\)/)
+  })
+
+  it('fails at once, with the error as cause, when resume.cursor throws: no reconnect, no backoff', async () => {
+    const inside = encode(`${rows[0]}\n${rows[1]}\n`).length + 5
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ drop: inside }],
+    })
+    const broken = new TypeError('no position in this row')
+    const res = await sluice(s.url, {
+      resume: {
+        strategy: 'cursor',
+        backoff: { initial: 600_000, max: 600_000, jitter: 0 },
+        cursor: () => {
+          throw broken
+        },
+      },
+    })
+    const error = await failure(Array.fromAsync(res.ndjson()))
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect(error.cause).toBe(broken)
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+})
+
+describe('what a checkpoint carries into the next process', () => {
+  it('sends its Last-Event-ID again when the resumed stream drops before its first event', async () => {
+    const s = await scripted({
+      kind: 'sse',
+      events,
+      attempts: [{}, { drop: 5 }],
+    })
+    const first = await sluice(s.url)
+    const { seen, checkpoint } = await checkpointAfter(first.events(), 2, () => first.checkpoint())
+    const res = await sluice(s.url, { resumeFrom: checkpoint, resume: { backoff: FAST } })
+    const rest = await Array.fromAsync(res.events())
+    expect([...seen, ...rest].map((e) => e.id)).toEqual(events.map((e) => e.id))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.lastEventId)).toEqual([null, 'e1', 'e1'])
+  })
+
+  it('asks with its cursor again when the resumed stream drops before its first record', async () => {
+    const s = await scripted({ kind: 'cursor', records: rows, format: 'ndjson', attempts: [{}, { drop: 5 }] })
+    const resume = { strategy: 'cursor' as const, cursor: after, backoff: FAST }
+    const first = await sluice(s.url, { resume })
+    const { seen, checkpoint } = await checkpointAfter(first.ndjson(), 2, () => first.checkpoint())
+    const res = await sluice(s.url, { resumeFrom: checkpoint, resume })
+    // Taken before the resumed stream delivered anything, a checkpoint still holds the cursor.
+    expect(JSON.parse(JSON.stringify(res.checkpoint())).cursor).toEqual({ searchParams: { after: '1' } })
+    const rest = await Array.fromAsync(res.ndjson())
+    expect([...seen, ...rest]).toEqual(rows.map((r) => JSON.parse(r) as unknown))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.search)).toEqual(['', '?after=1', '?after=1'])
+  })
+
+  it('keeps counting attempts from the checkpoint, and completes the total of a restart answer', async () => {
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ length: false }, { length: true, drop: 5 }, { length: true }],
+    })
+    const resume = { strategy: 'cursor' as const, cursor: after, backoff: FAST }
+    const first = await sluice(s.url, { resume })
+    const { checkpoint } = await checkpointAfter(first.ndjson(), 2, () => first.checkpoint())
+    expect(checkpoint.total).toBeUndefined()
+    const seen: Progress[] = []
+    const res = await sluice(s.url, {
+      resumeFrom: { ...checkpoint },
+      resume,
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    await Array.fromAsync(res.ndjson())
+    const whole = encode(rows.map((r) => `${r}\n`).join('')).length
+    expect(seen.map((p) => p.attempt)).toEqual([...seen.map((p) => p.attempt)].sort())
+    expect(res.progress).toMatchObject({ attempt: checkpoint.attempt + 1, loaded: whole, state: 'done' })
+    const rest = whole - checkpoint.loaded
+    expect(seen.find((p) => p.state === 'streaming')?.total).toBe(checkpoint.loaded + rest)
+  })
+
+  it('can be taken before the first event of an SSE stream whose ids have not come yet: it starts over', async () => {
+    const s = await scripted({ kind: 'sse', events })
+    const res = await sluice(s.url)
+    const checkpoint = res.checkpoint()
+    expect(checkpoint).toMatchObject({ strategy: 'last-event-id', offset: 0, loaded: 0, items: 0 })
+    expect(checkpoint.lastEventId).toBeUndefined()
+    await res.cancel()
+    const again = await sluice(s.url, { resumeFrom: checkpoint })
+    expect((await Array.fromAsync(again.events())).map((e) => e.id)).toEqual(events.map((e) => e.id))
+  })
+})

@@ -146,6 +146,30 @@ describe('answers that are not the rest of the stream', () => {
   })
 })
 
+describe('progress across a reconnect', () => {
+  it('learns the total from a 206 when the first answer had no length, and ends at 100 %', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ length: false, drop: 30 }, { length: true }],
+    })
+    const seen: Progress[] = []
+    const res = await sluice(s.url, {
+      resume: { backoff: FAST },
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    expect(res.progress.total).toBeUndefined()
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(seen.at(-1)).toMatchObject({
+      loaded: BODY.length,
+      total: BODY.length,
+      percent: 100,
+      state: 'done',
+    })
+  })
+})
+
 describe('what a checkpoint carries into the next process', () => {
   it('sends its Last-Event-ID again when the resumed stream drops before its first event', async () => {
     const s = await scripted({

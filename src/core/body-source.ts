@@ -146,6 +146,8 @@ export class BodySource implements ChunkSource {
   /** A checkpoint's position, in force until the consumer delivers something of its own. */
   #checkpointEventId: string | undefined
   #checkpointCursor: CursorRequest | undefined
+  /** Where the first answer's part starts, when the caller asked for a Range: progress counts from there. */
+  #partStart = 0
   /** `progress.attempt` when this source took over (a checkpoint's count): reconnects add to it. */
   #attemptBase = 1
   #acceptRanges = false
@@ -189,6 +191,7 @@ export class BodySource implements ChunkSource {
       if (range !== undefined) {
         this.#received = range.start
         this.#decoderBase = range.start
+        if (init.total === undefined) this.#partStart = range.start
       }
     } else {
       const { checkpoint, acceptance } = resumed
@@ -211,8 +214,7 @@ export class BodySource implements ChunkSource {
     }
     // Progress counts what this stream delivers: of an answer to the caller's own Range, the part's length.
     if (init.progress.total === undefined && this.#end !== undefined)
-      init.progress.total =
-        this.#end - (resumed === undefined && init.total === undefined ? this.#decoderBase : 0)
+      init.progress.total = this.#end - this.#partStart
     // The user's signal must stop a body that no fetch of ours reads (fromResponse, an injected fetch that
     // ignores signals): cancel the reader, and let the pending or next read reject with the reason.
     const { signal } = init
@@ -641,6 +643,8 @@ export class BodySource implements ChunkSource {
         if (fromCheckpoint) this.#decoderBase = offset
         this.#end = acceptance.end ?? this.#end
         this.#length ??= representationLength(response)
+        // A first answer without a length, continued by a 206 that gives one: now the total is known.
+        if (this.#end !== undefined) this.#init.progress.total ??= this.#end - this.#partStart
         break
       case 'skip':
         this.#received = 0

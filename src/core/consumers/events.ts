@@ -31,44 +31,60 @@ export function consumeEvents<T>(
   // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
   const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes, countLines: parse })
   const { source, progress } = context
-  // Events of the current batch not yet delivered: a checkpoint taken in the loop body with some left lands
-  // right after the last delivered one. The id is the one of the last event delivered, not parsed.
-  let left = 0
+  // Where the consumer stands: `done` of the `batch` events of the current batch consumed (delivered, skipped on
+  // purpose, or the terminal one), and the id in force on the last of them; `inHand`, the id of the event being
+  // handled. A checkpoint or a reconnect lands right after the last event consumed, never after one that failed
+  // or is still being validated, and carries its id: not the parser's newest, which may be a later event's, and
+  // none before the first.
   let batch = 0
+  let done = 0
+  let inHand: string | undefined
   let lastId: string | undefined
+  const consumed = (): void => {
+    done++
+    lastId = inHand
+  }
   // The last event delivered, boxed only when a cursor asks for it.
   let last: unknown
   let delivered = false
   source.attach?.({
-    committed: () => (left > 0 ? decoder.committedAfter(batch - left) : decoder.committed),
+    // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
+    committed: () =>
+      done < batch || decoder.failure !== undefined ? decoder.committedAfter(done) : decoder.committed,
     restart: () => {
       decoder.reset()
-      left = 0
+      batch = 0
+      done = 0
     },
-    lastEventId: () => lastId ?? decoder.lastEventId,
+    lastEventId: () => lastId,
     retryMs: () => decoder.retry,
     lastItem: () => (delivered ? { value: last } : undefined),
   })
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
   let index = 0
   const deliver = <E>(event: E): E => {
+    consumed()
     progress.item()
     last = event
     delivered = true
     return event
   }
-  const invalid = skipInvalidItem(onInvalid)
+  const invalid = skipInvalidItem(onInvalid, consumed)
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
       batch = events.length
+      done = 0
       return events
     },
-    take(event, j, size): Outcome<ServerSentEvent<T>> | Promise<Outcome<ServerSentEvent<T>>> {
-      left = size - 1 - j
-      lastId = event.id
-      if (isEnd?.(event)) return STOP
+    take(event, j): Outcome<ServerSentEvent<T>> | Promise<Outcome<ServerSentEvent<T>>> {
+      inHand = event.id
+      // The terminal event is consumed: a checkpoint taken after the end lands past it.
+      if (isEnd?.(event)) {
+        consumed()
+        return STOP
+      }
       const at = index++
       if (!parse) return deliver(event as ServerSentEvent<T>)
       let data: unknown
@@ -85,6 +101,7 @@ export function consumeEvents<T>(
           onInvalid,
           new ParseError('sse', `Event ${at} has data that is not JSON (${reason})`, position, { cause }),
         )
+        consumed()
         return SKIP
       }
       const parsed = (value: unknown): ServerSentEvent<T> =>

@@ -1,10 +1,13 @@
 import type { ChunkSource } from '../body-source.ts'
 import type { LineDecoder } from '../decoders/lines.ts'
+import { LimitError } from '../errors/limit-error.ts'
 
 /**
  * Where a line-based consumer stands in its batch, told to the source so that a checkpoint or a restart lands
- * on a line boundary: after the line being handled (`at`, -1 before the batch's first), and `last`, the last
- * item delivered, for cursors (no allocation per item on the hot path).
+ * on a line boundary: after the last line consumed (`at`, -1 before the batch's first), and `last`, the last
+ * item delivered, for cursors (no allocation per item on the hot path). A line is consumed once it is
+ * delivered or skipped on purpose (blank, or invalid with `onInvalid` skipping it); never one that failed, nor
+ * one whose validation is still pending, so a checkpoint taken then lands before it.
  */
 export class LinePosition {
   at = -1
@@ -16,11 +19,15 @@ export class LinePosition {
   constructor(source: ChunkSource, decoder: LineDecoder) {
     source.attach?.({
       committed: () =>
-        this.at !== -1
-          ? decoder.offsetAfter(this.at)
-          : this.size > 0
-            ? decoder.lineOffset(0)
-            : decoder.partialOffset(),
+        // A line over maxLineBytes among the batch's is not among its lines, and the decoder's partial line
+        // is past it: the boundary is where that line starts, after the last line consumed.
+        decoder.failure instanceof LimitError
+          ? decoder.lineOffset(this.at + 1)
+          : this.at !== -1
+            ? decoder.offsetAfter(this.at)
+            : this.size > 0
+              ? decoder.lineOffset(0)
+              : decoder.partialOffset(),
       restart: () => {
         decoder.reset()
         this.at = -1
@@ -28,6 +35,14 @@ export class LinePosition {
       },
       lastItem: () => (this.delivered ? { value: this.last } : undefined),
     })
+  }
+
+  /**
+   * The next line of the batch is consumed. Lines are taken in order, once each, and one that is not consumed
+   * ends the stream: counting is enough, and asynchronous validation needs no index kept per item.
+   */
+  consumed(): void {
+    this.at++
   }
 
   /** A new batch of `size` lines, none handled yet. */

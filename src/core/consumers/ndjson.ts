@@ -28,12 +28,13 @@ export function consumeNdjson<T>(
   const { onInvalid } = options
   let index = 0
   const deliver = (value: T): T => {
+    position.consumed()
     progress.item()
     position.last = value
     position.delivered = true
     return value
   }
-  const invalid = skipInvalidItem(onInvalid)
+  const invalid = skipInvalidItem(onInvalid, () => position.consumed())
   return batchIterator<string, T>(context, {
     slice: DECODE_SLICE_BYTES,
     // A line over maxLineBytes: the records before it are delivered first.
@@ -44,23 +45,28 @@ export function consumeNdjson<T>(
       return lines
     },
     take(line, j): Outcome<T> | Promise<Outcome<T>> {
-      position.at = j
-      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return SKIP
+      // The position moves only once the line is consumed: a checkpoint taken after a record failed, or while
+      // its validation is pending, lands before it.
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) {
+        position.consumed()
+        return SKIP
+      }
       const at = index++
       let value: unknown
       try {
         value = JSON.parse(line)
       } catch (cause) {
         const reason = cause instanceof Error ? cause.message : String(cause)
-        const position = {
+        const where = {
           line: decoder.lineNumber(j),
           offset: decoder.lineOffset(j),
           excerpt: excerptOf(line),
         }
         skipInvalid(
           onInvalid,
-          new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, position, { cause }),
+          new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, where, { cause }),
         )
+        position.consumed()
         return SKIP
       }
       if (schema === undefined) return deliver(value as T)

@@ -15,11 +15,18 @@ export function skipInvalid(onInvalid: OnInvalid | undefined, error: ParseError 
   return true
 }
 
-/** For a failed validation: `SKIP` when `onInvalid` says to skip; a `ValidationError` for `'throw'`, or any other error, is rethrown. */
-export function skipInvalidItem(onInvalid: OnInvalid | undefined): (error: unknown) => typeof SKIP {
+/**
+ * For a failed validation: `SKIP` when `onInvalid` says to skip, after `skipped()` (the item counts as consumed);
+ * a `ValidationError` for `'throw'`, or any other error, is rethrown.
+ */
+export function skipInvalidItem(
+  onInvalid: OnInvalid | undefined,
+  skipped: () => void,
+): (error: unknown) => typeof SKIP {
   return (error) => {
     if (!(error instanceof ValidationError)) throw error
     skipInvalid(onInvalid, error)
+    skipped()
     return SKIP
   }
 }

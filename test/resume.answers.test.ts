@@ -121,6 +121,21 @@ describe('answers that are not the rest of the stream', () => {
     expect(() => explicit.checkpoint()).toThrow(/content-encoded \(gzip\)/)
   })
 
+  it('refuses last-event-id when nothing delivered carried an id: starting over would repeat it', async () => {
+    const plain = events.map(({ data }) => ({ id: '', data }))
+    const s = await scripted({ kind: 'sse', events: plain, attempts: [{ drop: INSIDE_E2 - 10 }] })
+    const res = await sluice(s.url, { resume: { strategy: 'last-event-id', backoff: FAST } })
+    const got: string[] = []
+    const error = await failure(
+      (async () => {
+        for await (const event of res.events()) got.push(event.data)
+      })(),
+    )
+    expect(got).toEqual(['alpha', 'βeta'])
+    expect(error.message).toContain('nothing delivered carries an event id')
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
   it('fails at once, with the error as cause, when resume.cursor throws: no reconnect, no backoff', async () => {
     const inside = encode(`${rows[0]}\n${rows[1]}\n`).length + 5
     const s = await scripted({
@@ -184,6 +199,29 @@ describe('what a checkpoint carries into the next process', () => {
     expect([...seen, ...rest].map((e) => e.id)).toEqual(events.map((e) => e.id))
     const requests = (await s.log()).filter((e) => e.event === 'request')
     expect(requests.map((r) => r.lastEventId)).toEqual([null, 'e1', 'e1'])
+  })
+
+  it("lets the resumed stream's own empty id: end the checkpoint's id, repeating nothing", async () => {
+    const list = [
+      { id: 'e0', data: 'alpha' },
+      { id: 'e1', data: 'βeta' },
+      { id: '', data: 'after a reset' },
+      { id: '', data: 'no id either' },
+    ]
+    const cut = encode(wire(list.slice(2, 3))).length + 8
+    const s = await scripted({ kind: 'sse', events: list, attempts: [{}, { drop: cut }] })
+    const first = await sluice(s.url)
+    const { checkpoint } = await checkpointAfter(first.events(), 2, () => first.checkpoint())
+    const res = await sluice(s.url, { resumeFrom: checkpoint, resume: { backoff: FAST } })
+    const got: string[] = []
+    const error = await failure(
+      (async () => {
+        for await (const event of res.events()) got.push(event.data)
+      })(),
+    )
+    expect(got).toEqual(['after a reset'])
+    expect(error.message).toContain('nothing delivered carries an event id')
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(2)
   })
 
   it('asks with its cursor again when the resumed stream drops before its first record', async () => {

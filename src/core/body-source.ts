@@ -364,7 +364,7 @@ export class BodySource implements ChunkSource {
   checkpoint(): Checkpoint {
     const state = this.#state()
     const strategy = this.#strategy ?? this.#pick(state)
-    const refusal = strategy === 'range' ? this.#rangeRefusal() : undefined
+    const refusal = this.#refusal(strategy, state)
     if (refusal !== undefined) {
       throw new ResumeError('unsupported', `This stream cannot be checkpointed: ${refusal}.`, this.#attempts)
     }
@@ -395,10 +395,18 @@ export class BodySource implements ChunkSource {
     return sealCheckpoint(fields)
   }
 
-  /** Why Range cannot continue this response, if it cannot: byte offsets of an encoded body are not ours. */
-  #rangeRefusal(): string | undefined {
-    if (this.#encoding === undefined) return undefined
-    return `its body is content-encoded (${this.#encoding}), and byte ranges count encoded bytes, not the decoded ones read here; serve it without Content-Encoding, or resume with last-event-id or a cursor`
+  /**
+   * Why `strategy` cannot continue this stream, if it cannot: Range counts encoded bytes of an encoded body,
+   * and Last-Event-ID without an id would start over, repeating what was delivered.
+   */
+  #refusal(strategy: ResumeStrategy, state: ResumeState): string | undefined {
+    if (strategy === 'range' && this.#encoding !== undefined) {
+      return `its body is content-encoded (${this.#encoding}), and byte ranges count encoded bytes, not the decoded ones read here; serve it without Content-Encoding, or resume with last-event-id or a cursor`
+    }
+    if (strategy === 'last-event-id' && state.delivered && state.lastEventId === undefined) {
+      return 'nothing delivered carries an event id, so Last-Event-ID cannot say where to continue, and starting over would repeat it'
+    }
+    return undefined
   }
 
   #pick(state: ResumeState): ResumeStrategy {
@@ -520,7 +528,7 @@ export class BodySource implements ChunkSource {
       )
     }
     if (!fresh) this.#strategy = strategy
-    const refusal = strategy === 'range' ? this.#rangeRefusal() : undefined
+    const refusal = this.#refusal(strategy, state)
     if (refusal !== undefined) throw this.#fail(withAdvice(drop, `it cannot be resumed: ${refusal}`))
     // The user's cursor runs here, once: its failure is not the network's, and asking again will not help.
     let extra: CursorRequest
@@ -682,6 +690,7 @@ export class BodySource implements ChunkSource {
   #state(): ResumeState {
     const hooks = this.#hooks
     const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
+    const lastItem = hooks?.lastItem?.()
     return {
       received: this.#reached(),
       etag: this.#etag,
@@ -691,9 +700,9 @@ export class BodySource implements ChunkSource {
       encoding: this.#encoding,
       contentType: this.#contentType,
       marker: this.#markerAnnounced,
-      // The id in force persists across connections (WHATWG), from a checkpoint's too.
-      lastEventId: hooks?.lastEventId?.() ?? this.#checkpointEventId,
-      lastItem: hooks?.lastItem?.(),
+      // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
+      lastEventId: hooks?.lastEventId?.() ?? (lastItem === undefined ? this.#checkpointEventId : undefined),
+      lastItem,
       cursor: this.#checkpointCursor,
       delivered: this.offset - partial > 0,
     }

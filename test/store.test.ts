@@ -243,6 +243,94 @@ describe('createStreamStore: snapshots', () => {
     expect(done.progress).toMatchObject({ loaded: text.length, percent: 100, items: 40, state: 'done' })
   })
 
+  it('a listener is never called before subscribe() has returned, and hears of the start exactly once', async () => {
+    let requests = 0
+    const store = createStreamStore(
+      (signal) => {
+        requests++
+        return sluice('http://sluice.test/a', { fetch: fetchWith(() => new Response('a\n')), signal })
+      },
+      { as: 'lines' },
+    )
+    let returned = false
+    const calls: [boolean, string][] = []
+    const unsubscribe = store.subscribe(() => {
+      calls.push([returned, store.getSnapshot().status])
+      unsubscribe() // the function subscribe() returned is there to call
+    })
+    returned = true
+    // Starting is still synchronous: the request is made and the snapshot says so.
+    expect([requests, store.getSnapshot().status]).toEqual([1, 'connecting'])
+    expect(calls).toEqual([])
+    await ended(store)
+    expect(calls).toEqual([[true, 'connecting']])
+    // A request function that throws at once: its error, too, waits for subscribe() to return.
+    const failing = createStreamStore(
+      (() => {
+        throw new Error('no network')
+      }) as never,
+      { as: 'lines' },
+    )
+    let inside = true
+    const seen: [boolean, string][] = []
+    failing.subscribe(() => seen.push([inside, failing.getSnapshot().status]))
+    inside = false
+    expect(failing.getSnapshot().status).toBe('error')
+    await Promise.resolve()
+    expect(seen).toEqual([[false, 'error']])
+  })
+
+  it('a change right after the first subscribe() is notified once, not lost behind the deferred start', async () => {
+    const store = createStreamStore(() => new Promise<StreamResponse>(() => {}), { as: 'lines' })
+    const seen: string[] = []
+    store.subscribe(() => seen.push(store.getSnapshot().status))
+    store.cancel()
+    expect(seen).toEqual(['cancelled'])
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(seen).toEqual(['cancelled'])
+  })
+
+  it('the first streaming snapshot has the progress of a body being read', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    const streaming = await until(store, (s) => s.status === 'streaming')
+    expect(streaming.progress.state).toBe('streaming')
+    store.cancel()
+  })
+
+  it('a reconnect is published promptly with its state and attempt, though no data arrives and a throttle holds data back', async () => {
+    const later = gatedBody()
+    let requests = 0
+    const fetch = fetchWith(() => {
+      requests++
+      // The first connection drops before its first byte; the second one stays open until the test closes it.
+      return requests === 1
+        ? new Response(bodyOf([], { error: new TypeError('connection reset') }).stream)
+        : new Response(later.stream)
+    })
+    const store = createStreamStore(
+      (signal) =>
+        sluice('http://sluice.test/rows', {
+          fetch,
+          retry: 0,
+          signal,
+          resume: { backoff: { initial: 20, max: 20, jitter: 0 } },
+        }),
+      { as: 'lines', throttleMs: 60_000 },
+    )
+    const seen = record(store)
+    const back = await until(store, (s) => s.progress.state === 'streaming' && s.progress.attempt === 2)
+    expect(back.status).toBe('streaming')
+    later.push('a\n')
+    later.close()
+    await ended(store)
+    const moves = seen
+      .filter((s) => s.status === 'streaming')
+      .map((s) => `${s.progress.state} ${s.progress.attempt}`)
+      .filter((move, i, all) => move !== all[i - 1])
+    expect(moves).toEqual(['streaming 1', 'reconnecting 2', 'streaming 2'])
+  })
+
   it('the response status and headers are in the snapshot once they arrive', async () => {
     const store = createStreamStore(respond(['x'], { status: 203, headers: { 'x-report': 'october' } }), {
       as: 'text',
@@ -331,6 +419,65 @@ describe('createStreamStore: lifecycle', () => {
     const done = await ended(store)
     expect([done.status, done.error, done.progress.state]).toEqual(['cancelled', undefined, 'cancelled'])
     expect(done.items).toEqual(['a', 'b'])
+  })
+
+  it("an abort of the caller's own signal while connecting ends with status cancelled, not error", async () => {
+    // A server that never answers: the request is still connecting when the caller aborts.
+    const hanging = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const { signal } = new Request(input, init)
+      return new Promise<Response>((_, reject) => {
+        if (signal.aborted) reject(signal.reason)
+        signal.addEventListener('abort', () => reject(signal.reason))
+      })
+    }) as typeof fetch
+    const storeWith = (own: AbortSignal): StreamStore =>
+      createStreamStore(
+        (signal) =>
+          sluice('http://sluice.test/a', {
+            fetch: hanging,
+            retry: 0,
+            signal: AbortSignal.any([own, signal]),
+          }),
+        { as: 'lines' },
+      )
+    const aborted = new AbortController()
+    const store = storeWith(aborted.signal)
+    store.start()
+    aborted.abort()
+    const done = await ended(store)
+    expect([done.status, done.error, done.progress.state]).toEqual(['cancelled', undefined, 'cancelled'])
+    // AbortSignal.timeout()'s reason is an abort too; sluice's own timeouts are not (they are errors).
+    const timedOut = storeWith(AbortSignal.timeout(1))
+    expect((await ended(timedOut)).status).toBe('cancelled')
+    // A custom reason cannot be told from a failure of the request: it stays an error, with that reason.
+    const custom = new AbortController()
+    const other = storeWith(custom.signal)
+    other.start()
+    custom.abort(new Error('left the page'))
+    const failed = await ended(other)
+    expect([failed.status, failed.error?.message]).toEqual(['error', 'left the page'])
+  })
+
+  it('a request function resolving to a plain Response ends with a TypeError that says what to return, and releases its body', async () => {
+    const body = bodyOf(['{"n":1}\n'])
+    const store = createStreamStore(async () => new Response(body.stream) as never, { as: 'ndjson' })
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(done.error).toBeInstanceOf(TypeError)
+    expect(done.error?.message).toMatch(
+      /resolved to a Response, not a StreamResponse.*sluice\(.*fromResponse\(/,
+    )
+    expect(done.progress.state).toBe('error')
+    expect(() => store.cancel()).not.toThrow()
+    await vi.waitFor(() => expect(body.cancels()).toBe(1))
+    // Nothing at all is the same mistake, and the message says what came back.
+    const empty = createStreamStore(async () => undefined as never, { as: 'text' })
+    const none = await ended(empty)
+    expect([none.status, none.progress.state]).toEqual(['error', 'error'])
+    expect(none.error?.message).toMatch(/resolved to undefined, not a StreamResponse/)
+    expect(() => empty.retry()).not.toThrow()
+    expect(() => empty.cancel()).not.toThrow()
+    expect(empty.getSnapshot().progress).toBeDefined()
   })
 
   it('getServerSnapshot is the idle snapshot, also once the stream runs', async () => {

@@ -32,6 +32,11 @@ export interface ProgressSink {
   item(): void
   setState(state: ProgressState): void
   snapshot(): Progress
+  /**
+   * Internal, not exported: calls `listener` (synchronously, so it should only schedule work) whenever `state`
+   * or `attempt` moves — a reconnect, a new attempt, back to streaming. Returns the function that stops it.
+   */
+  watch?: ((listener: () => void) => () => void) | undefined
 }
 
 /**
@@ -54,6 +59,8 @@ export class ProgressTracker implements ProgressSink {
   #rate = 0
   #sampleAt: number
   #sampleLoaded = 0
+  #watchers: Set<() => void> | undefined
+  #watchedAttempt = 1
 
   constructor(listener: ProgressListener | undefined, interval = 100, now: () => number = Date.now) {
     this.#listener = listener
@@ -74,9 +81,22 @@ export class ProgressTracker implements ProgressSink {
 
   /** Moves to `state` and reports it; a final state is reported once and never left. */
   setState(state: ProgressState): void {
-    if (this.state === state || FINAL.has(this.state)) return
-    this.state = state
-    this.#emit(this.#now())
+    if (FINAL.has(this.state)) return
+    if (this.state !== state) {
+      this.state = state
+      this.#emit(this.#now())
+    } else if (this.attempt === this.#watchedAttempt) return
+    // A failed reconnect tries again still `reconnecting`, with only `attempt` moved: watchers see that too.
+    this.#watchedAttempt = this.attempt
+    if (this.#watchers !== undefined) for (const watcher of [...this.#watchers]) watcher()
+  }
+
+  watch(listener: () => void): () => void {
+    this.#watchers ??= new Set()
+    this.#watchers.add(listener)
+    return () => {
+      this.#watchers?.delete(listener)
+    }
   }
 
   /** A snapshot now. */

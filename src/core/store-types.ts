@@ -13,6 +13,10 @@ import type { StreamResponse } from './stream-response.ts'
 /**
  * Where a store's stream is: `idle` until started, `connecting` until the response headers arrive, `streaming`
  * while the body is read (reconnects included: see `progress.state`), then one of `done`, `error`, `cancelled`.
+ * `cancelled` follows `cancel()`, and an abort of a signal the caller combined into the request: while streaming
+ * any abort reason but sluice's own timeouts; while connecting a rejection that is an abort — an error named
+ * `AbortError` (`abort()`'s default reason) or `AbortSignal.timeout()`'s `TimeoutError` — since a custom reason
+ * (`abort('left')`, which sluice rejects with as it is) cannot be told from a failure there, and is an `error`.
  *
  * @example
  * if (snapshot.status === 'error') showError(snapshot.error)
@@ -198,12 +202,16 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
    * closing quote or bracket was seen, so it will not change). In other modes: whether the stream is `done`.
    */
   readonly isComplete: (path?: readonly JsonPathSegment[]) => boolean
-  /** Progress as of this snapshot: bytes, total, percent, rate, attempt. */
+  /**
+   * Progress as of this snapshot: bytes, total, percent, rate, attempt. A move of `state` or `attempt` (a
+   * reconnect, back to streaming) makes a new snapshot promptly, even without new data and despite `throttleMs`.
+   */
   readonly progress: Progress
   /**
    * What ended the stream when `status` is `error`: an HTTP, transport, parse or validation error, or what the
-   * request function threw (a thrown value that is not an `Error` is wrapped in one, as its `cause`).
-   * `undefined` otherwise.
+   * request function threw (a thrown value that is not an `Error` is wrapped in one, as its `cause`), or a
+   * `TypeError` when it resolved to something other than a `StreamResponse` (a plain `Response`, say, whose body
+   * is then released). `undefined` otherwise.
    */
   readonly error: Error | undefined
   /** Status, headers and URL of the first response, once they arrived. */
@@ -221,7 +229,9 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
 export interface StreamStore<Item = unknown, Data = unknown, Final = unknown> {
   /**
    * Calls `listener` after each change; returns the function that unsubscribes it. The first subscriber starts
-   * the stream (see `start`); the last one leaving does not cancel it — call `cancel()` for that.
+   * the stream (see `start`): `getSnapshot()` says `connecting` at once, and the listener hears of it in a
+   * microtask — never before `subscribe` has returned. The last one leaving does not cancel the stream — call
+   * `cancel()` for that.
    */
   subscribe(listener: () => void): () => void
   /** The current snapshot; the same object until something changes. Never starts anything. */

@@ -3,7 +3,7 @@ import type { JsonConsumer } from './consumer.ts'
 import type { EventsOptions } from './consumers/events.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
 import { isCompleteIn } from './decoders/snapshot-completeness.ts'
-import type { Progress } from './progress.ts'
+import { FINAL, type Progress } from './progress.ts'
 import { checkSchema } from './schema.ts'
 import type {
   ExactStoreOptions,
@@ -16,7 +16,7 @@ import type {
   StreamStore,
   StreamStoreOptions,
 } from './store-types.ts'
-import type { StreamResponse } from './stream-response.ts'
+import { type StreamResponse, watchProgress } from './stream-response.ts'
 
 type Snapshot = StreamSnapshot<unknown, unknown, unknown>
 
@@ -40,10 +40,12 @@ const noop = (): void => {}
  * `sluice/react`).
  *
  * The store starts on its first `subscribe()` (or an explicit `start()`), so creating one has no side effect;
- * the last subscriber leaving does not cancel it. Notifications are batched: items decoded in the same task
- * (one network chunk, or a whole buffered body) make one notification and one new `items` array, and
- * `throttleMs` spaces them further. Consumer errors become `status: 'error'` with `error`; nothing is thrown.
- * Only a store made from a request function `(signal) => Promise<StreamResponse>` can `retry()`.
+ * the last subscriber leaving does not cancel it. A listener is never called before `subscribe()` has returned.
+ * Notifications are batched: items decoded in the same task (one network chunk, or a whole buffered body) make
+ * one notification and one new `items` array, and `throttleMs` spaces them further; a move of `progress.state`
+ * or `progress.attempt` (a reconnect) is published promptly, whatever the throttle. Errors become
+ * `status: 'error'` with `error`; nothing is thrown. An abort while connecting ends `cancelled` (see
+ * `StreamStatus`). Only a store made from a request function `(signal) => Promise<StreamResponse>` can `retry()`.
  *
  * Defaults: `throttleMs: 0` (one notification per task at most), `maxItems`: no limit.
  *
@@ -73,9 +75,22 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   let json: JsonConsumer<unknown, unknown> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   let lastFlush = Number.NEGATIVE_INFINITY
+  // Set while the first subscribe() starts the stream: what it publishes reaches the listeners a microtask
+  // later, once subscribe() has returned its unsubscribe function (Redux and zustand never call back sooner).
+  let subscribing = false
+  let deferred = false
 
   const publish = (next: Snapshot): void => {
     snapshot = Object.freeze(next)
+    if (subscribing) {
+      if (!deferred) queueMicrotask(() => deferred && notify())
+      deferred = true
+    } else notify()
+  }
+
+  const notify = (): void => {
+    // Any notification carries the latest snapshot: a deferred one still waiting is no longer needed.
+    deferred = false
     let failure: { error: unknown } | undefined
     for (const listener of [...listeners]) {
       try {
@@ -93,9 +108,17 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     }
   }
 
-  /** The snapshot with the batch merged in, or `undefined` when the batch is empty. */
+  /** Whether the response's state or attempt moved since the last snapshot (an end is `finish`'s to publish). */
+  const moved = (current: Run): boolean => {
+    const progress = current.res?.progress
+    if (progress === undefined || FINAL.has(progress.state)) return false
+    return progress.state !== snapshot.progress.state || progress.attempt !== snapshot.progress.attempt
+  }
+
+  /** The snapshot with the batch and progress merged in, or `undefined` when neither has anything new. */
   const drain = (current: Run): Snapshot | undefined => {
-    if (pendingItems.length === 0 && pendingText === '' && pendingData === undefined) return undefined
+    if (pendingItems.length === 0 && pendingText === '' && pendingData === undefined && !moved(current))
+      return undefined
     const next: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { ...snapshot }
     if (pendingItems.length > 0) {
       const merged = snapshot.items.length + pendingItems.length
@@ -130,8 +153,12 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     timer = undefined
   }
 
-  const schedule = (current: Run): void => {
-    if (timer !== undefined) return
+  /** Publishes the batch in a later task: after `throttleMs`, or at once (`prompt`) for a state change. */
+  const schedule = (current: Run, prompt = false): void => {
+    if (timer !== undefined) {
+      if (!prompt) return
+      clearTimeout(timer)
+    }
     // A macrotask, not a microtask: a consumer delivers one chunk's items across many microtasks, and this
     // waits for all of them (and for every chunk already buffered) before rendering once.
     timer = setTimeout(
@@ -143,7 +170,7 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         lastFlush = Date.now()
         publish(next)
       },
-      Math.max(0, lastFlush + throttle - Date.now()),
+      prompt ? 0 : Math.max(0, lastFlush + throttle - Date.now()),
     )
   }
 
@@ -188,7 +215,15 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     try {
       res = typeof request === 'function' ? await request(current.controller.signal) : await request
     } catch (error) {
-      if (!current.over) finish(current, 'error', error)
+      if (current.over) return
+      // The caller's own signal, combined into the request, aborted it while connecting.
+      if (isAbort(error)) cancelRun(current, error)
+      else finish(current, 'error', error)
+      return
+    }
+    if (!isStreamResponse(res)) {
+      release(res)
+      if (!current.over) finish(current, 'error', notAStreamResponse(res, typeof request === 'function'))
       return
     }
     if (current.over) {
@@ -197,15 +232,21 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       return
     }
     current.res = res
-    publish({
-      ...snapshot,
-      status: 'streaming',
-      response: { status: res.status, headers: res.headers, url: res.url },
-      progress: res.progress,
-    })
+    let unwatch = noop
     try {
+      // Claiming the body moves its progress to `streaming`: the first streaming snapshot says so.
       const consumer = consume(res, options)
       if (options.as === 'json') json = consumer as JsonConsumer<unknown, unknown>
+      publish({
+        ...snapshot,
+        status: 'streaming',
+        response: { status: res.status, headers: res.headers, url: res.url },
+        progress: res.progress,
+      })
+      // A reconnect delivers no data for a while: its state and attempt are published as they move.
+      unwatch = watchProgress(res, () => {
+        if (!current.over && moved(current)) schedule(current, true)
+      })
       for await (const value of consumer) {
         if (current.over) return
         accept(value)
@@ -224,6 +265,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       // The caller's own signal, combined into the request, aborted it: a cancellation, not a failure.
       if (res.progress.state === 'cancelled') cancelRun(current, error)
       else finish(current, 'error', error)
+    } finally {
+      unwatch()
     }
   }
 
@@ -254,7 +297,14 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   const store: StreamStore = {
     subscribe(listener) {
       listeners.add(listener)
-      if (snapshot.status === 'idle') begin()
+      if (snapshot.status === 'idle') {
+        subscribing = true
+        try {
+          begin()
+        } finally {
+          subscribing = false
+        }
+      }
       return () => {
         listeners.delete(listener)
       }
@@ -273,7 +323,7 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       // Never started: a response handed over is still ours to release.
       if (typeof request !== 'function') {
         Promise.resolve(request)
-          .then((res) => res.cancel(reason))
+          .then((res) => (isStreamResponse(res) ? res.cancel(reason) : release(res)))
           .catch(noop)
       }
       publish({ ...snapshot, status: 'cancelled', progress: { ...snapshot.progress, state: 'cancelled' } })
@@ -293,6 +343,50 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     },
   }
   return store as StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+}
+
+/**
+ * Whether a request's rejection is an abort, so that the store ends `cancelled` rather than `error`: an error
+ * named `AbortError` (what `AbortController.abort()` gives by default, from any realm) or a `DOMException` named
+ * `TimeoutError` (what `AbortSignal.timeout()` gives). sluice rejects with the signal's reason, whatever it is; a
+ * custom reason (`abort('left the page')`) cannot be told from a failure of the request function, so it stays an
+ * error. sluice's own `TimeoutError`s are errors too: they are not `DOMException`s.
+ */
+function isAbort(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { name } = error as { name?: unknown }
+  return (
+    name === 'AbortError' ||
+    (name === 'TimeoutError' && Object.prototype.toString.call(error) === '[object DOMException]')
+  )
+}
+
+/** Whether `value` reads like a `StreamResponse` (possibly from another copy of sluice). */
+function isStreamResponse(value: unknown): value is StreamResponse {
+  if (typeof value !== 'object' || value === null) return false
+  const res = value as Partial<Record<'ndjson' | 'cancel' | 'progress', unknown>>
+  return (
+    typeof res.ndjson === 'function' && typeof res.cancel === 'function' && typeof res.progress === 'object'
+  )
+}
+
+/** Releases the body of what a request gave instead of a `StreamResponse` (a plain `Response`, say). */
+function release(value: unknown): void {
+  const body = typeof value === 'object' && value !== null ? (value as { body?: unknown }).body : undefined
+  if (body instanceof ReadableStream && !body.locked) body.cancel().catch(noop)
+}
+
+function notAStreamResponse(value: unknown, fromFunction: boolean): TypeError {
+  const name = typeof value === 'object' && value !== null ? value.constructor?.name : undefined
+  const what =
+    value == null
+      ? String(value)
+      : name
+        ? `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`
+        : `a ${typeof value}`
+  return new TypeError(
+    `The stream store's request ${fromFunction ? 'function resolved to' : 'was'} ${what}, not a StreamResponse: use sluice(url, { signal }), or fromResponse(response) to wrap a Response fetched another way.`,
+  )
 }
 
 /**

@@ -39,6 +39,8 @@ export interface StreamResponseInit {
   limits: Limits
 }
 
+let sinkOf: (res: StreamResponse) => ProgressSink | undefined
+
 /**
  * A streamed response: the first response's status and headers, and one logical body read through exactly one
  * consumer — `bytes()`, `text()`, `lines()`, `ndjson()`, `events()`, `collect.*`, or `body` — or split with
@@ -62,6 +64,11 @@ export class StreamResponse {
   readonly #init: StreamResponseInit
   #claimedBy: string | undefined
   #body: ReadableStream<Uint8Array> | undefined
+
+  static {
+    // A response from another copy of sluice has no #init here: its progress is not watched.
+    sinkOf = (res) => (#init in res ? res.#init.progress : undefined)
+  }
 
   constructor(init: StreamResponseInit) {
     this.#init = init
@@ -220,6 +227,8 @@ export class StreamResponse {
     const context = this.#claim('tee()')
     const [a, b] = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
     const [pa, pb] = teeProgress(this.#init.progress)
+    // Both branches move with the shared state and attempt: a branch's watchers watch the shared tracker.
+    pa.watch = pb.watch = this.#init.progress.watch?.bind(this.#init.progress)
     return [
       new StreamResponse({ ...this.#init, source: a, progress: pa }),
       new StreamResponse({ ...this.#init, source: b, progress: pb }),
@@ -277,6 +286,15 @@ export class StreamResponse {
     progress.setState('streaming')
     return { source, progress, limits }
   }
+}
+
+/**
+ * Internal (not exported from the package): calls `listener` whenever `res.progress.state` or `.attempt` moves,
+ * synchronously, so it should only schedule work — how a store publishes a reconnect. Returns the function that
+ * stops watching; a response whose progress cannot be watched returns one that does nothing.
+ */
+export function watchProgress(res: StreamResponse, listener: () => void): () => void {
+  return sinkOf(res)?.watch?.(listener) ?? (() => {})
 }
 
 /** What stops a consumer's source from outside its generator (`toReadableStream().cancel()`). */

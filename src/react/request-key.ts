@@ -1,8 +1,11 @@
 /**
  * The identity of a `useStream()` request: equal keys mean the same stream, a new key means cancel and restart.
- * A URL or `Request` is keyed by its URL, method and headers plus a stable serialisation of every non-function
- * sluice option (object keys sorted, so `{ a, b }` and `{ b, a }` agree); a request function by its identity.
- * Functions inside the options (`fetch`, `hooks`, `onProgress`, a ky instance) and `signal` are not part of it.
+ * An explicit `key` wins. A URL or `Request` is keyed by its URL, method and headers plus a stable serialisation
+ * of every non-function sluice option (object keys sorted, so `{ a, b }` and `{ b, a }` agree). A request
+ * function is not keyed by its identity — an inline one is new on every render — but by the mode alone: it
+ * restarts only when the caller's `key` changes. Functions inside the options (`fetch`, `hooks`, `onProgress`,
+ * a ky instance) and the top-level `signal` option are not part of it; a field named `signal` in `json`,
+ * `searchParams` or `headers` is.
  */
 export function requestKey(
   as: string,
@@ -11,12 +14,14 @@ export function requestKey(
   key: string | undefined,
 ): string {
   if (key !== undefined) return `key ${as} ${key}`
-  if (typeof request === 'function') return `function ${as} ${identity(request)}`
+  if (typeof request === 'function') return `function ${as}`
   const target =
     request instanceof Request
       ? `${request.method} ${request.url} ${serialise(request.headers, new Set())}`
       : String(request)
-  return `url ${as} ${target} ${serialise(sluiceOptions, new Set())}`
+  // Only sluice's own `signal` option is left out: it cancels, it does not say what is requested.
+  const { signal: _signal, ...rest } = (sluiceOptions ?? {}) as { signal?: unknown }
+  return `url ${as} ${target} ${serialise(rest, new Set())}`
 }
 
 const ids = new WeakMap<object, number>()
@@ -72,7 +77,7 @@ function serialise(value: unknown, seen: Set<object>): string {
     const parts: string[] = []
     for (const name of Object.keys(record).sort()) {
       const item = record[name]
-      if (item === undefined || typeof item === 'function' || name === 'signal') continue
+      if (item === undefined || typeof item === 'function') continue
       parts.push(`${JSON.stringify(name)}:${serialise(item, seen)}`)
     }
     out = `{${parts.join(',')}}`

@@ -11,7 +11,11 @@ export interface UseStreamResult<Item = unknown, Data = unknown, Final = unknown
   extends StreamSnapshot<Item, Data, Final> {
   /** Stops the stream and releases the connection; `status` becomes `cancelled`. */
   readonly cancel: (reason?: unknown) => void
-  /** Cancels the current stream, if any, and requests again from scratch. */
+  /**
+   * Cancels the current stream, if any, and requests again from scratch. `useStream()`'s does nothing once the
+   * component unmounted or the key changed (that stream is no longer the component's); `useStreamStore()`'s is
+   * the store's own.
+   */
   readonly retry: () => void
 }
 
@@ -30,7 +34,15 @@ export interface UseStreamResult<Item = unknown, Data = unknown, Final = unknown
 export function useStreamStore<Item, Data, Final>(
   store: StreamStore<Item, Data, Final>,
 ): UseStreamResult<Item, Data, Final> {
+  return useSnapshot(store, store.retry)
+}
+
+/** The store's snapshot with its `cancel` and the given `retry`: one object per snapshot. */
+export function useSnapshot<Item, Data, Final>(
+  store: StreamStore<Item, Data, Final>,
+  retry: () => void,
+): UseStreamResult<Item, Data, Final> {
   // The server snapshot is the idle one, also while hydrating a page whose store has started meanwhile.
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot)
-  return useMemo(() => ({ ...snapshot, cancel: store.cancel, retry: store.retry }), [snapshot, store])
+  return useMemo(() => ({ ...snapshot, cancel: store.cancel, retry }), [snapshot, store, retry])
 }

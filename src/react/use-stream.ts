@@ -1,5 +1,5 @@
 import type { Input } from 'ky'
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { sluice } from '../core/client.ts'
 import type { SluiceOptions } from '../core/options.ts'
 import { createStreamStore } from '../core/store.ts'
@@ -14,11 +14,12 @@ import type {
 } from '../core/store-types.ts'
 import type { StreamResponse } from '../core/stream-response.ts'
 import { requestKey } from './request-key.ts'
-import { type UseStreamResult, useStreamStore } from './use-stream-store.ts'
+import { type UseStreamResult, useSnapshot } from './use-stream-store.ts'
 
 /**
  * What `useStream()` requests: a URL or `Request` (sent with `options.sluice`), or a function that requests with
- * the hook's `AbortSignal`.
+ * the hook's `AbortSignal`. A function may be written inline: the latest one is called at each (re)start, and
+ * `options.key` says when to restart.
  *
  * @example
  * const request: UseStreamRequest = (signal) => api('report', { signal, json: { month } })
@@ -31,7 +32,8 @@ interface UseStreamOwnOptions {
   sluice?: SluiceOptions
   /**
    * The stream's identity: a new key cancels the stream and starts another. Default: derived from the URL and
-   * the non-function sluice options, or the identity of a request function.
+   * the non-function sluice options; for a request function, none — it starts once, and restarts only when
+   * `key` changes, so pass the inputs it reads (`key: month`) to restart on new ones.
    */
   key?: string
 }
@@ -53,9 +55,19 @@ const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streamin
  *
  * The stream starts after mount and is cancelled on unmount and when its key changes (then the new one
  * starts). The key of a URL or `Request` is the URL plus a stable serialisation of `options.sluice` (functions
- * excluded), so an inline options object does not restart anything; a request function is keyed by identity —
- * wrap it in `useCallback`, or give an explicit `key`. The mode's options (`schema`, `maxItems`, …) are those
- * of the render where the key last changed; the request and `sluice` options are the latest at each (re)start. Under `<StrictMode>` the first mount's stream is cancelled and one stream remains.
+ * and its `signal` excluded), so an inline options object does not restart anything. A request function is not
+ * keyed by its identity, so an inline `(signal) => sluice(…)` is fine: the latest function is called at each
+ * (re)start, and the stream restarts only when `options.key` changes — pass the inputs the function reads as
+ * `key` to restart on new ones. The mode's options (`schema`, `maxItems`, …) are those of the render where the
+ * key last changed; the request and `sluice` options are the latest at each (re)start. `retry()` does nothing
+ * once the component unmounted or the key changed. Under `<StrictMode>` the first mount's stream is cancelled
+ * and one stream remains.
+ *
+ * @example
+ * function Tokens({ prompt }: { prompt: string }) {
+ *   const { items } = useStream((signal) => api.chat({ prompt, signal }), { as: 'events', key: prompt })
+ *   return <p>{items.map((event) => event.data).join('')}</p>
+ * }
  *
  * @example
  * function Report({ month }: { month: string }) {
@@ -86,18 +98,26 @@ export function useStream<const O extends UseStreamOptions>(
     latest.current = { request, options }
   })
   const interrupted = useRef<StreamStore | undefined>(undefined)
+  const mounted = useRef<StreamStore | undefined>(undefined)
   useEffect(() => {
     // A remount after our own cleanup cancelled this store (StrictMode, <Activity>): start it over.
     if (interrupted.current === store) store.retry()
     else store.start()
     interrupted.current = undefined
+    mounted.current = store
     return () => {
+      if (mounted.current === store) mounted.current = undefined
       if (!LIVE.has(store.getSnapshot().status)) return
       interrupted.current = store
       store.cancel(new DOMException('The component using the stream unmounted.', 'AbortError'))
     }
   }, [store])
-  return useStreamStore(store) as UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+  // The hook owns its stores: a retry() kept from an earlier render must not start a stream that no cleanup
+  // will cancel (the component is gone, or shows another key's stream).
+  const retry = useCallback(() => {
+    if (mounted.current === store) store.retry()
+  }, [store])
+  return useSnapshot(store, retry) as UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>>
 }
 
 /**
@@ -114,7 +134,15 @@ function storeFor(
     const { signal: own, ...rest } = now.sluice ?? {}
     // A Request with a body can be sent once; a clone per attempt keeps the original reusable for retry().
     const input = request instanceof Request ? request.clone() : request
-    return sluice(input, { ...rest, signal: own ? AbortSignal.any([own, signal]) : signal })
+    const res = sluice(input, { ...rest, signal: own ? AbortSignal.any([own, signal]) : signal })
+    // sluice rejects with the signal's reason, whatever it is: the store cannot tell a custom one from a
+    // failure, but here the signal is in sight, and its abort is a cancellation.
+    return own == null
+      ? res
+      : res.catch((error: unknown) => {
+          if (!own.aborted) throw error
+          throw new DOMException('The request was aborted by options.sluice.signal.', 'AbortError')
+        })
   }, withoutHookOptions(options))
 }
 

@@ -1,10 +1,16 @@
-import { act, type ReactNode, StrictMode } from 'react'
+import { act, type ReactNode, StrictMode, useCallback } from 'react'
 import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createStreamStore, type StreamResponse, type StreamStore, sluice } from '../../src/index.ts'
-import { useStream, useStreamStore } from '../../src/react/index.ts'
+import {
+  createStreamStore,
+  type SluiceOptions,
+  type StreamResponse,
+  type StreamStore,
+  sluice,
+} from '../../src/index.ts'
+import { type UseStreamResult, useStream, useStreamStore } from '../../src/react/index.ts'
 
 // React's act() flushes the renders that stream updates schedule; the tests step time inside it.
 ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
@@ -128,6 +134,53 @@ function Rows({ url, fetch }: { url: string; fetch: typeof globalThis.fetch }): 
   )
 }
 
+/** Rows of `url` requested with extra sluice options; `latest` is the hook's result of the last render. */
+let latest: UseStreamResult | undefined
+function Query({ url, options }: { url: string; options: SluiceOptions }): ReactNode {
+  const result = useStream(url, { as: 'ndjson', sluice: { retry: 0, ...options } })
+  latest = result
+  return <output>{result.status}</output>
+}
+
+/** A server that never answers: a request stays connecting until its signal aborts. */
+const silent = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const { signal } = new Request(input, init)
+  return new Promise<Response>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason))
+  })
+}) as typeof fetch
+
+/** An inline request function, a new one on every render; `k` is the explicit key, when given. */
+function Inline({ path, k, fetch }: { path: string; k?: string; fetch: typeof globalThis.fetch }): ReactNode {
+  const { items, status } = useStream(
+    (signal) => sluice(`https://api.test/${path}`, { fetch, retry: 0, signal }),
+    { as: 'ndjson', ...(k === undefined ? {} : { key: k }) },
+  )
+  return (
+    <p>
+      <output>{status}</output>
+      <span>{items.length}</span>
+    </p>
+  )
+}
+
+/** A request function that returns fetch()'s Response instead of a StreamResponse. */
+function Raw(): ReactNode {
+  const request = useCallback(
+    (signal: AbortSignal) => fetch('data:application/x-ndjson,{"n":1}%0A', { signal }) as never,
+    [],
+  )
+  const { status, error, progress } = useStream(request, { as: 'ndjson' })
+  return (
+    <p>
+      <output>{status}</output>
+      <span>{progress.state}</span>
+      {error !== undefined && <i>{error.message}</i>}
+    </p>
+  )
+}
+
 function Count({ request }: { request: (signal: AbortSignal) => Promise<StreamResponse> }): ReactNode {
   const { items, status } = useStream(request, { as: 'ndjson' })
   return (
@@ -239,6 +292,95 @@ describe('useStream', () => {
     server.calls.at(-1)!.close()
     await until(() => status() === 'done', 'the stream is done')
     expect(container.querySelector('span')?.textContent).toBe('3')
+  })
+
+  it('an inline request function streams once, uses the latest function, and restarts only when key changes', async () => {
+    const server = fakeServer()
+    const errors: unknown[] = []
+    // A root that collects what would crash the tree ("Too many re-renders"), in a container of its own.
+    container.remove()
+    container = document.createElement('div')
+    document.body.append(container)
+    root = createRoot(container, { onUncaughtError: (error) => errors.push(error) })
+    await render(<Inline path="a" fetch={server.fetch} />)
+    await until(() => status() === 'streaming', 'the stream is live')
+    // A new inline function on every render is not a new stream.
+    await render(<Inline path="a" fetch={server.fetch} />)
+    await render(<Inline path="a" fetch={server.fetch} />)
+    expect(errors).toEqual([])
+    expect(server.calls).toHaveLength(1)
+    // A new key is, and the restart calls the latest function.
+    await render(<Inline path="b" k="b" fetch={server.fetch} />)
+    await until(() => server.calls.length === 2, 'the new key restarts the stream')
+    expect(server.calls[1]!.url).toBe('https://api.test/b')
+    expect(server.calls[0]!.signal.aborted).toBe(true)
+    server.calls[1]!.push(rows(1, 2))
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    expect(container.querySelector('span')?.textContent).toBe('2')
+    expect(server.calls).toHaveLength(2)
+  })
+
+  it('a field named signal inside json or searchParams is part of the key', async () => {
+    const server = fakeServer()
+    const order = (json: object, searchParams: object = {}): SluiceOptions => ({
+      fetch: server.fetch,
+      method: 'POST',
+      json,
+      searchParams: searchParams as Record<string, string>,
+    })
+    await render(<Query url="https://api.test/orders" options={order({ signal: 'buy' })} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    await render(<Query url="https://api.test/orders" options={order({ signal: 'sell' })} />)
+    await until(() => server.calls.length === 2, 'a new json signal field restarts the stream')
+    await render(<Query url="https://api.test/orders" options={order({ signal: 'sell' }, { signal: 'x' })} />)
+    await until(() => server.calls.length === 3, 'a new searchParams signal field restarts the stream')
+    expect(server.calls[2]!.url).toBe('https://api.test/orders?signal=x')
+    // The top-level signal option is not part of it: a new AbortSignal per render restarts nothing.
+    const own = (): SluiceOptions => ({
+      ...order({ signal: 'sell' }, { signal: 'x' }),
+      signal: new AbortController().signal,
+    })
+    await render(<Query url="https://api.test/orders" options={own()} />)
+    await render(<Query url="https://api.test/orders" options={own()} />)
+    expect(server.calls).toHaveLength(3)
+  })
+
+  it('a retry() kept from before the key changed, or from before unmount, starts nothing', async () => {
+    const server = fakeServer()
+    await render(<Query url="https://api.test/a" options={{ fetch: server.fetch }} />)
+    await until(() => server.calls.length === 1, 'the first request is sent')
+    const retryA = latest!.retry
+    await render(<Query url="https://api.test/b" options={{ fetch: server.fetch }} />)
+    await until(() => server.calls.length === 2, 'the second request is sent')
+    const retryB = latest!.retry
+    await act(async () => retryA())
+    await act(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
+    expect(server.calls.map((call) => call.url)).toEqual(['https://api.test/a', 'https://api.test/b'])
+    await unmount()
+    await act(async () => retryB())
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(server.calls).toHaveLength(2)
+    expect(server.calls.every((call) => call.signal.aborted)).toBe(true)
+  })
+
+  it('aborting options.sluice.signal while connecting shows cancelled, whatever the reason', async () => {
+    const own = new AbortController()
+    await render(<Query url="https://api.test/a" options={{ fetch: silent, signal: own.signal }} />)
+    await until(() => status() === 'connecting', 'the request is connecting')
+    await act(async () => own.abort('the user closed the panel'))
+    await until(() => status() !== 'connecting', 'the request ends')
+    expect([status(), latest!.error, latest!.progress.state]).toEqual(['cancelled', undefined, 'cancelled'])
+  })
+
+  it('a request function that returns a plain fetch() shows a TypeError saying what to return, and unmounts cleanly', async () => {
+    await render(<Raw />)
+    await until(() => status() === 'error', 'the error shows')
+    expect(container.querySelector('span')?.textContent).toBe('error')
+    expect(container.querySelector('i')?.textContent).toMatch(
+      /resolved to a Response, not a StreamResponse.*sluice\(/,
+    )
+    await unmount()
   })
 
   it('retry() from a button requests again and shows the new content', async () => {

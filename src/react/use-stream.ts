@@ -65,7 +65,7 @@ const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streamin
  *
  * @example
  * function Tokens({ prompt }: { prompt: string }) {
- *   const { items } = useStream((signal) => api.chat({ prompt, signal }), { as: 'events', key: prompt })
+ *   const { items } = useStream((signal) => api('chat', { signal, json: { prompt } }), { as: 'events', key: prompt })
  *   return <p>{items.map((event) => event.data).join('')}</p>
  * }
  *

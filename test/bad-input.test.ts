@@ -14,18 +14,7 @@ import {
   type ValidationError,
 } from '../src/index.ts'
 import { chunkings, concatBytes, encode } from './support/chunking.ts'
-import { bodyOf } from './support/streams.ts'
-
-/** Iterates to the end or the first error, keeping what was delivered. */
-async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = []
-  try {
-    for await (const item of iterable) items.push(item)
-  } catch (error) {
-    return { items, error }
-  }
-  return { items, error: undefined }
-}
+import { bodyOf, drain } from './support/streams.ts'
 
 const open = (chunks: Array<string | Uint8Array>, options = {}) =>
   fromResponse(new Response(bodyOf(chunks).stream), options)

@@ -18,6 +18,7 @@ import {
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
+import { drain } from './support/streams.ts'
 
 const RANGES = { 'accept-ranges': 'bytes' }
 
@@ -63,17 +64,6 @@ function where(res: StreamResponse): {
 } {
   const { strategy, offset, lastEventId } = res.checkpoint()
   return { strategy, offset, lastEventId }
-}
-
-/** The error that ends an iteration, after the items it delivered. */
-async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = []
-  try {
-    for await (const item of iterable) items.push(item)
-  } catch (error) {
-    return { items, error }
-  }
-  return { items, error: undefined }
 }
 
 /** A schema over `{ n }` records: `n` at least `min`; `hold(n)` makes that record's validation wait for `release`. */

@@ -13,7 +13,7 @@ import {
 } from '../src/index.ts'
 import { mockStream } from '../src/mock/mock-stream.ts'
 import { encode } from './support/chunking.ts'
-import { bodyOf, fetchWith, gatedBody, type Part } from './support/streams.ts'
+import { bodyOf, fetchWith, gatedBody, type Part, silentFetch } from './support/streams.ts'
 
 const records = (from: number, to: number): string =>
   Array.from({ length: to - from }, (_, i) => `{"n":${from + i}}\n`).join('')
@@ -423,13 +423,7 @@ describe('createStreamStore: lifecycle', () => {
 
   it("an abort of the caller's own signal while connecting ends with status cancelled, not error", async () => {
     // A server that never answers: the request is still connecting when the caller aborts.
-    const hanging = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const { signal } = new Request(input, init)
-      return new Promise<Response>((_, reject) => {
-        if (signal.aborted) reject(signal.reason)
-        signal.addEventListener('abort', () => reject(signal.reason))
-      })
-    }) as typeof fetch
+    const hanging = silentFetch
     const storeWith = (own: AbortSignal): StreamStore =>
       createStreamStore(
         (signal) =>

@@ -11,6 +11,7 @@ import {
   sluice,
 } from '../../src/index.ts'
 import { type UseStreamResult, useStream, useStreamStore } from '../../src/react/index.ts'
+import { silentFetch } from '../support/streams.ts'
 
 // React's act() flushes the renders that stream updates schedule; the tests step time inside it.
 ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
@@ -141,15 +142,6 @@ function Query({ url, options }: { url: string; options: SluiceOptions }): React
   latest = result
   return <output>{result.status}</output>
 }
-
-/** A server that never answers: a request stays connecting until its signal aborts. */
-const silent = (async (input: RequestInfo | URL, init?: RequestInit) => {
-  const { signal } = new Request(input, init)
-  return new Promise<Response>((_, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    signal.addEventListener('abort', () => reject(signal.reason))
-  })
-}) as typeof fetch
 
 /** An inline request function, a new one on every render; `k` is the explicit key, when given. */
 function Inline({ path, k, fetch }: { path: string; k?: string; fetch: typeof globalThis.fetch }): ReactNode {
@@ -366,7 +358,7 @@ describe('useStream', () => {
 
   it('aborting options.sluice.signal while connecting shows cancelled, whatever the reason', async () => {
     const own = new AbortController()
-    await render(<Query url="https://api.test/a" options={{ fetch: silent, signal: own.signal }} />)
+    await render(<Query url="https://api.test/a" options={{ fetch: silentFetch, signal: own.signal }} />)
     await until(() => status() === 'connecting', 'the request is connecting')
     await act(async () => own.abort('the user closed the panel'))
     await until(() => status() !== 'connecting', 'the request ends')

@@ -129,3 +129,23 @@ export function gatedBody(): {
     cancels: () => cancels,
   }
 }
+
+/** Iterates to the end or the first error, keeping what was delivered. */
+export async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
+  const items: T[] = []
+  try {
+    for await (const item of iterable) items.push(item)
+  } catch (error) {
+    return { items, error }
+  }
+  return { items, error: undefined }
+}
+
+/** A `fetch` whose server never answers: a request stays connecting until its signal aborts. */
+export const silentFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const { signal } = new Request(input, init)
+  return new Promise<Response>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason))
+  })
+}) as typeof fetch

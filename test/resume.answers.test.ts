@@ -264,6 +264,28 @@ describe('what a checkpoint carries into the next process', () => {
     expect(seen.find((p) => p.state === 'streaming')?.total).toBe(checkpoint.loaded + rest)
   })
 
+  it("from fromResponse(), names the request the caller says it answered, so a POST's can be resumed", async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), etag: ['"v1"'] })
+    const post = await fetch(s.url, { method: 'POST' })
+    const res = await fromResponse(post, {
+      method: 'post',
+      request: ({ headers, signal }) => fetch(s.url, { method: 'POST', headers, signal }),
+    })
+    const { seen, checkpoint } = await checkpointAfter(res.lines(), 2, () => res.checkpoint())
+    expect(checkpoint).toMatchObject({ method: 'POST', url: s.url })
+    const again = await sluice(s.url, { method: 'POST', resumeFrom: checkpoint })
+    expect([...seen, ...(await Array.fromAsync(again.lines()))]).toEqual(LINES)
+    // A Response made in code has no URL of its own: the caller's goes into the checkpoint.
+    const made = await fromResponse(
+      new Response(LINES.join('\n'), { headers: { 'accept-ranges': 'bytes' } }),
+      {
+        url: s.url,
+        request: ({ headers, signal }) => fetch(s.url, { headers, signal }),
+      },
+    )
+    expect(made.checkpoint()).toMatchObject({ url: s.url, method: 'GET' })
+  })
+
   it('can be taken before the first event of an SSE stream whose ids have not come yet: it starts over', async () => {
     const s = await scripted({ kind: 'sse', events })
     const res = await sluice(s.url)

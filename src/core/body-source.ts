@@ -362,6 +362,7 @@ export class BodySource implements ChunkSource {
    * the stream offers no way to resume.
    */
   checkpoint(): Checkpoint {
+    const url = this.#response.url || this.#where
     const state = this.#state()
     const strategy = this.#strategy ?? this.#pick(state)
     const refusal = this.#refusal(strategy, state)
@@ -371,7 +372,7 @@ export class BodySource implements ChunkSource {
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
     const partial = this.#sinceDecoder - committed
     const fields: Omit<Checkpoint, 'check' | 'version'> = {
-      url: this.#response.url || this.#where,
+      url,
       method: this.#init.method,
       strategy,
       offset: this.#decoderBase + committed,

@@ -230,10 +230,12 @@ export async function fromResponse(
   if (!response.ok) throw await httpError(response, undefined)
   const progress = new ProgressTracker(options.onProgress, options.progressInterval ?? 100)
   const { request } = options
+  const method = (options.method ?? 'GET').toUpperCase()
   const source = new BodySource({
     response,
-    request: undefined,
-    method: 'GET',
+    // What the response answered, when the caller says: checkpoints name it.
+    request: options.url === undefined ? undefined : new Request(options.url, { method }),
+    method,
     progress,
     signal: options.signal ?? undefined,
     connection: new AbortController(),

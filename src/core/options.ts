@@ -59,6 +59,12 @@ export type FromResponseOptions = Pick<
 > & {
   /** Re-requests the resource for a resume; without it, a response from elsewhere cannot be resumed. */
   request?: ReRequest
+  /**
+   * What the response answers, for checkpoints (which `resumeFrom` matches against the request) and messages:
+   * by default the response's own `url` (empty for a `Response` made in code) and `GET`.
+   */
+  url?: string
+  method?: string
 }
 
 export const DEFAULT_LIMITS: Limits = {

@@ -260,6 +260,19 @@ describe('a checkpoint after a record or event that failed lands before it', () 
   }
 })
 
+describe('a final line over its limit', () => {
+  it('lines(): found only at the end of the body, the checkpoint still lands before it', async () => {
+    // 'é' is 2 bytes: 20 of them pass a 50-byte limit, 30 do not; only the end of the body measures them all.
+    const res = await fromResponse(chunked([`aa\nbb\n${'é'.repeat(20)}`, 'é'.repeat(10)]), {
+      maxLineBytes: 50,
+    })
+    const { items, error } = await drain(res.lines())
+    expect(items).toEqual(['aa', 'bb'])
+    expect(isLimitError(error) && error.message).toContain('at line 3')
+    expect(where(res).offset).toBe(6)
+  })
+})
+
 describe('a unit skipped on purpose, or the terminal event, counts as consumed', () => {
   it('ndjson(): blank lines and records skipped by onInvalid are behind a checkpoint taken while the next read waits', async () => {
     const body = gated()

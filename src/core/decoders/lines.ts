@@ -56,7 +56,12 @@ export class LineDecoder {
       this.#batchLength = 0
       return EMPTY
     }
-    if (this.#isTooLong(last)) throw this.#tooLong(this.#linesBefore + 1)
+    if (this.#isTooLong(last)) {
+      // Reported through `failure`, like a long line of a chunk: where it starts stays known to checkpoints.
+      this.#overLimit = this.#tooLong(this.#linesBefore + 1)
+      this.#batchLength = 0
+      return EMPTY
+    }
     this.#batchLength = 1
     return [stripCR(last)]
   }

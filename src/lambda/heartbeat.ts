@@ -2,12 +2,14 @@ const tick: unique symbol = Symbol('tick')
 
 /**
  * Yields `source`'s items, and `beat` whenever the source has been idle for `intervalMs`, so that proxies and
- * clients with idle timeouts see traffic while the producer thinks. `intervalMs <= 0` disables the beat.
+ * clients with idle timeouts see traffic while the producer thinks; the first beat after at most `firstMs`.
+ * `intervalMs <= 0` disables the beat.
  */
 export async function* withHeartbeat<T>(
   source: AsyncIterable<T>,
   intervalMs: number,
   beat: T,
+  firstMs: number = intervalMs,
 ): AsyncGenerator<T> {
   if (!(intervalMs > 0 && Number.isFinite(intervalMs))) {
     yield* source
@@ -18,11 +20,13 @@ export async function* withHeartbeat<T>(
   try {
     // One pull is in flight at a time: a beat is written while it waits, never an extra item read ahead.
     let pending = iterator.next()
+    let wait = Math.min(firstMs, intervalMs)
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined
       const idle = new Promise<typeof tick>((resolve) => {
-        timer = setTimeout(resolve, intervalMs, tick)
+        timer = setTimeout(resolve, wait, tick)
       })
+      wait = intervalMs
       const result = await Promise.race([pending, idle]).finally(() => clearTimeout(timer))
       if (result === tick) {
         yield beat

@@ -154,6 +154,9 @@ export async function writeBody(
     }
   } catch (error) {
     if (!ended) void iterator.return?.()?.catch(() => {})
+    // The error is the promise's to report: with no pipeline listening yet, destroy() must not also raise an
+    // unhandled 'error' event (a plain Writable in a unit test would crash the process).
+    responseStream.once('error', () => {})
     responseStream.destroy(asError(error))
     throw error
   }

@@ -40,14 +40,22 @@ export type SseMessage = string | SseEvent
  * const options: SseOptions = { request: event, heartbeatMs: 10_000, retry: 2_000 }
  */
 export interface SseOptions extends ResponseOptions, CursorOptions {
-  /** Send a `:` comment after this many milliseconds without an event; `0` disables. Default 15000. */
+  /**
+   * Send a `:` comment after this many milliseconds without an event (the first one after at most 5 s, before
+   * a client's header timeout); `0` disables. Default 15000.
+   */
   heartbeatMs?: number
-  /** Send `retry: N` first, telling clients how long to wait before reconnecting. Default: not sent. */
+  /** Send `retry: N` with the first event, telling clients how long to wait before reconnecting. Default: not sent. */
   retry?: number
 }
 
 const encoder = new TextEncoder()
 const heartbeat = encoder.encode(':\n\n')
+/**
+ * The first heartbeat comes sooner: status and headers wait for the first byte, and a client gives up on them
+ * after its header timeout (sluice's, ky's, is 10 s), which a slow first event (a cold model) can pass.
+ */
+const FIRST_BEAT_MS = 5_000
 
 function checkField(name: string, value: string): void {
   // A line break would end the field early and let the rest be read as other fields or events.
@@ -104,12 +112,39 @@ async function* sseChunks(
   source: ResumableSource<SseMessage>,
   options: SseOptions,
 ): AsyncGenerator<Uint8Array> {
+  // The retry: field goes out with the first event, not before the source has run: a source that fails at
+  // once still gets an error status instead of a cut 200.
+  let first = ''
   if (options.retry !== undefined) {
     checkRetry(options.retry)
-    yield encoder.encode(`retry: ${options.retry}\n\n`)
+    first = `retry: ${options.retry}\n\n`
   }
-  const position = () => headerOf(options.request, 'last-event-id') ?? cursorOf(options.request, options)
-  for await (const message of openSource(source, position)) yield encoder.encode(formatSseEvent(message))
+  const lastEventId = headerOf(options.request, 'last-event-id')
+  const position = () => lastEventId ?? cursorOf(options.request, options)
+  let messages: AsyncIterable<SseMessage> | Iterable<SseMessage> = openSource(source, position)
+  // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is skipped.
+  if (typeof source !== 'function' && lastEventId !== undefined) messages = after(messages, lastEventId)
+  for await (const message of messages) {
+    yield encoder.encode(first + formatSseEvent(message))
+    first = ''
+  }
+}
+
+/** The messages after the one whose id is `id`; a source without it cannot be continued, and says so. */
+async function* after(
+  messages: AsyncIterable<SseMessage> | Iterable<SseMessage>,
+  id: string,
+): AsyncGenerator<SseMessage> {
+  let found = false
+  for await (const message of messages) {
+    if (found) yield message
+    else found = typeof message === 'object' && message.id === id
+  }
+  if (!found) {
+    throw new Error(
+      `sluice/lambda: streamSse got Last-Event-ID "${id}", but no event of its source has that id; a plain iterable must replay the same events with the same ids, or pass a function (lastEventId) => iterable that starts after it.`,
+    )
+  }
 }
 
 /**
@@ -135,7 +170,7 @@ export function streamSse(
 ): Promise<void> {
   return writeBody(
     responseStream,
-    withHeartbeat(sseChunks(source, options), options.heartbeatMs ?? 15_000, heartbeat),
+    withHeartbeat(sseChunks(source, options), options.heartbeatMs ?? 15_000, heartbeat, FIRST_BEAT_MS),
     options,
     {
       helper: 'streamSse',

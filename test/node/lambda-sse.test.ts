@@ -68,6 +68,48 @@ describe('streamSse', () => {
     expect(stream.text).toBe(`id: 2\ndata: c\n\nid: 3\ndata: d\n\n${marker(30)}`)
   })
 
+  it('skips what the client has when a plain iterable replays from its start, up to its Last-Event-ID', async () => {
+    const { stream, awslambda } = setup()
+    const events = ['a', 'b', 'c', 'd'].map((data, i): SseMessage => ({ id: String(i), data }))
+    await streamSse(stream, events, { awslambda, request: request({ 'last-event-id': '1' }) })
+    expect(stream.text).toBe(`id: 2\ndata: c\n\nid: 3\ndata: d\n\n${marker(30)}`)
+    const lost = setup()
+    await expect(
+      streamSse(lost.stream, events, {
+        awslambda: lost.awslambda,
+        request: request({ 'last-event-id': '9' }),
+      }),
+    ).rejects.toThrow('streamSse got Last-Event-ID "9", but no event of its source has that id')
+    expect(lost.stream.text).toBe('')
+  })
+
+  it('sends retry: with the first event, so a source that fails at once sends nothing at all', async () => {
+    const { stream, awslambda } = setup()
+    const failing: AsyncIterable<SseMessage> = {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('db down')) }),
+    }
+    await expect(streamSse(stream, failing, { awslambda, retry: 2000 })).rejects.toThrow('db down')
+    expect(stream.text).toBe('')
+  })
+
+  it('sends the first heartbeat after 5 seconds of silence: before a client gives up waiting for headers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* cold(): AsyncGenerator<SseMessage> {
+      await gate.promise
+      yield 'a'
+    }
+    const done = streamSse(stream, cold(), { awslambda })
+    await vi.advanceTimersByTimeAsync(4_999)
+    expect(stream.text).toBe('')
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => stream.text === ':\n\n')
+    gate.resolve()
+    await done
+    expect(stream.text).toBe(`:\n\ndata: a\n\n${marker(12)}`)
+  })
+
   it('falls back to the cursor query parameter when the request has no Last-Event-ID', async () => {
     const { stream, awslambda } = setup()
     const seen: (string | undefined)[] = []

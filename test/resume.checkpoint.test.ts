@@ -273,6 +273,16 @@ describe('checkpoint and resumeFrom', () => {
     expect((error as Error).message).toContain(`was taken for GET ${a.url}, not for GET ${b.url}`)
   })
 
+  it('refuses a range checkpoint for the same path with another query: another resource', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(`${s.url}?fill=A`), CASES[0]!)
+    const error = await sluice(`${s.url}?fill=B`, { resumeFrom: JSON.parse(saved) as Checkpoint }).catch(
+      (e: unknown) => e,
+    )
+    expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+    expect((error as Error).message).toContain(`was taken for GET ${s.url}?fill=A`)
+  })
+
   it('after detach(), the iteration ends without an error and the checkpoint resumes the rest', async () => {
     const s = await scripted(rangeOf(BODY))
     const res = await sluice(s.url)

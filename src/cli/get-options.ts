@@ -80,6 +80,10 @@ export function parseGetArgs(args: string[]): GetOptions | { help: true } {
   const body = values.data === undefined ? undefined : readData(values.data)
   const method = (values.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase()
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`-X takes a method name such as GET; got ${method}.`)
+  if (body !== undefined && (method === 'GET' || method === 'HEAD'))
+    throw new UsageError(`-d sends a body, which a ${method} request cannot carry; use -X POST, or drop -d.`)
+  if (values.output === '')
+    throw new UsageError('-o takes a file name, or - for standard output; got an empty one.')
   const output = values.output === '-' ? undefined : values.output
   if (output === undefined && values.resume)
     throw new UsageError('--resume continues a download into a file: pass -o <file> too.')

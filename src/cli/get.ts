@@ -102,7 +102,9 @@ async function download(options: GetOptions): Promise<number> {
   process.on('SIGINT', onInt)
   process.on('SIGTERM', onTerm)
 
-  const checkpointPath = options.checkpoint
+  // A device or a pipe (-o /dev/null) cannot be cut back to a checkpoint: only a regular file keeps one.
+  let checkpointPath =
+    options.output !== undefined && isDevice(options.output) ? undefined : options.checkpoint
   const startBytes = saved?.outputBytes ?? 0
   const sink =
     options.output === undefined
@@ -133,12 +135,22 @@ async function download(options: GetOptions): Promise<number> {
   }
   const save = (checkpoint: Checkpoint | undefined): void => {
     if (checkpoint === undefined || checkpointPath === undefined) return
-    saveCheckpointFile(checkpointPath, {
-      version: 1,
-      as: options.as,
-      outputBytes: startBytes + sink.written,
-      checkpoint,
-    })
+    const path = checkpointPath
+    try {
+      saveCheckpointFile(path, {
+        version: 1,
+        as: options.as,
+        outputBytes: startBytes + sink.written,
+        checkpoint,
+      })
+    } catch (error) {
+      // The download itself is fine: it goes on, without a way to resume it.
+      checkpointPath = undefined
+      reporter.say(
+        `sluice: could not save the checkpoint at ${path} (${error instanceof Error ? error.message : String(error)}); the download goes on, but --resume will not be able to continue it.`,
+        true,
+      )
+    }
     lastSave = Date.now()
   }
 
@@ -201,6 +213,7 @@ async function download(options: GetOptions): Promise<number> {
 
   /** Writes the final checkpoint after a stop, with the output file cut to exactly what it accounts for. */
   function keepCheckpoint(): boolean {
+    if (checkpointPath === undefined) return false
     const checkpoint = take()
     if (checkpoint === undefined || options.output === undefined) return false
     let outputBytes = startBytes + sink.written
@@ -210,8 +223,7 @@ async function download(options: GetOptions): Promise<number> {
       outputBytes = checkpoint.offset
     }
     if (sink.opened || startBytes > 0) truncateSync(options.output, outputBytes)
-    if (checkpointPath !== undefined)
-      saveCheckpointFile(checkpointPath, { version: 1, as: options.as, outputBytes, checkpoint })
+    saveCheckpointFile(checkpointPath, { version: 1, as: options.as, outputBytes, checkpoint })
     return true
   }
 
@@ -303,13 +315,14 @@ function prepareResume(output: string, checkpointPath: string, as: OutputMode): 
     throw new UsageError(
       `the download in ${output} was started with --as ${saved.as}; resume it with the same.`,
     )
-  if (size === undefined || size < saved.outputBytes) {
+  // A stop before the first byte was written left no file: that is 0 bytes.
+  if ((size ?? 0) < saved.outputBytes) {
     throw new Error(
       `Cannot resume: ${output} has ${size ?? 0} bytes but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
     )
   }
   // Bytes written after the last save are fetched again.
-  if (size > saved.outputBytes) truncateSync(output, saved.outputBytes)
+  if (size !== undefined && size > saved.outputBytes) truncateSync(output, saved.outputBytes)
   return saved
 }
 
@@ -317,6 +330,15 @@ function isHttpUrl(url: string): boolean {
   try {
     const { protocol } = new URL(url)
     return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+/** Whether `path` exists and is not a regular file (a device such as /dev/null, a pipe). */
+function isDevice(path: string): boolean {
+  try {
+    return !statSync(path).isFile()
   } catch {
     return false
   }

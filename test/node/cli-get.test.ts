@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -249,6 +251,67 @@ describe('sluice get', () => {
     expect(existsSync(checkpointFile)).toBe(false)
   }, 30_000)
 
+  it('resumes after a stop before the first byte was written, when no output file exists yet', async () => {
+    // Headers at once, the body only once released: Ctrl-C lands between the two.
+    let gate = Promise.withResolvers<void>()
+    let asked = Promise.withResolvers<void>()
+    const body = Buffer.from('late but whole\n')
+    const late = createServer((req, res) => {
+      asked.resolve()
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? Number.NaN)
+      const headers = { 'accept-ranges': 'bytes', etag: '"late"' }
+      if (Number.isInteger(start)) {
+        res.writeHead(206, {
+          ...headers,
+          'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+          'content-length': String(body.length - start),
+        })
+      } else res.writeHead(200, { ...headers, 'content-length': String(body.length) })
+      res.flushHeaders()
+      void gate.promise.then(() => res.end(body.subarray(Number.isInteger(start) ? start : 0)))
+    })
+    await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve))
+    try {
+      const address = late.address() as AddressInfo
+      const lateUrl = `http://127.0.0.1:${address.port}/late`
+      const output = join(dir, 'late.bin')
+      const first = get([lateUrl, '-o', output])
+      await asked.promise
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      first.child.kill('SIGINT')
+      expect((await first.exit).code).toBe(130)
+      expect(existsSync(output)).toBe(false)
+      gate.resolve()
+      gate = Promise.withResolvers<void>()
+      gate.resolve()
+      asked = Promise.withResolvers<void>()
+      const resumed = await get([lateUrl, '-o', output, '--resume']).exit
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(await readFile(output, 'utf8')).toBe('late but whole\n')
+    } finally {
+      late.closeAllConnections()
+      await new Promise((resolve) => late.close(resolve))
+    }
+  }, 30_000)
+
+  it('writes to a device such as /dev/null without a checkpoint, and a SIGINT still exits 130', async () => {
+    const run = get([url('/file'), '-o', '/dev/null'])
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    run.child.kill('SIGINT')
+    const stopped = await run.exit
+    expect(stopped.code, stopped.stderr).toBe(130)
+    expect(stopped.stderr).not.toContain('EINVAL')
+    expect(existsSync('/dev/null.sluice-checkpoint.json')).toBe(false)
+  }, 30_000)
+
+  it('goes on when its checkpoint cannot be saved, saying so, and finishes the file', async () => {
+    const output = join(dir, 'no-checkpoint.bin')
+    const done = await get([url('/file'), '-o', output, '--checkpoint', join(dir, 'missing', 'cp.json')]).exit
+    expect(done.code, done.stderr).toBe(0)
+    expect(done.stderr).toContain('could not save the checkpoint')
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+  }, 30_000)
+
   it('resumes NDJSON at a record boundary: no record lost or written twice', async () => {
     const output = join(dir, 'report.ndjson')
     const checkpointFile = join(dir, 'report.checkpoint.json')
@@ -333,6 +396,12 @@ describe('sluice get', () => {
     const mode = await get([url('/file'), '--as', 'xml']).exit
     expect(mode.code).toBe(2)
     expect(mode.stderr).toMatch(/^sluice: --as takes bytes, text, lines, ndjson, sse, json; got xml\./)
+    const getBody = await get([url('/echo'), '-X', 'GET', '-d', '{}']).exit
+    expect(getBody.code).toBe(2)
+    expect(getBody.stderr).toMatch(/^sluice: -d sends a body, which a GET request cannot carry/)
+    const noName = await get([url('/file'), '-o', '']).exit
+    expect(noName.code).toBe(2)
+    expect(noName.stderr).toMatch(/^sluice: -o takes a file name/)
   })
 
   it('prints its options with --help, and the top-level help lists it', async () => {

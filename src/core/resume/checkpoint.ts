@@ -71,9 +71,10 @@ export function openCheckpoint(value: unknown): Checkpoint {
 
 /** Whether a checkpoint was taken for this request. */
 export function checkpointMatches(checkpoint: Checkpoint, url: string, method: string): boolean {
-  return (
-    stripQuery(checkpoint.url) === stripQuery(url) && checkpoint.method.toUpperCase() === method.toUpperCase()
-  )
+  // Only a cursor puts its position in the query; otherwise another query is another resource.
+  const same =
+    checkpoint.strategy === 'cursor' ? stripQuery(checkpoint.url) === stripQuery(url) : checkpoint.url === url
+  return same && checkpoint.method.toUpperCase() === method.toUpperCase()
 }
 
 // A cursor resume changes the query; the resource is the same.

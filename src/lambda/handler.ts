@@ -60,6 +60,15 @@ export function sluiceHandler(
   const lambda = resolveAwsLambda(options.awslambda as Awslambda | undefined, 'sluiceHandler')
   const handler: StreamingHandler = async (event, responseStream, context) => {
     const response = await respond(event, context)
+    const bodies =
+      typeof response === 'object' && response !== null
+        ? (['ndjson', 'sse', 'bytes'] as const).filter((name) => response[name] !== undefined)
+        : []
+    if (bodies.length !== 1) {
+      throw new TypeError(
+        `sluice/lambda: the sluiceHandler callback returned ${bodies.length === 0 ? 'no body' : `${bodies.join(' and ')} together`}; return an object with exactly one of ndjson, sse or bytes.`,
+      )
+    }
     const fill = { request: event, awslambda: lambda }
     if (response.ndjson !== undefined) {
       const { ndjson, ...rest } = response
@@ -67,13 +76,9 @@ export function sluiceHandler(
     } else if (response.sse !== undefined) {
       const { sse, ...rest } = response
       await streamSse(responseStream, sse, { ...rest, ...fill })
-    } else if (response.bytes !== undefined) {
+    } else {
       const { bytes, ...rest } = response
       await streamBytes(responseStream, bytes, { ...rest, ...fill })
-    } else {
-      throw new TypeError(
-        'sluice/lambda: the sluiceHandler callback returned no body; return an object with one of ndjson, sse or bytes.',
-      )
     }
   }
   return options.highWaterMark === undefined

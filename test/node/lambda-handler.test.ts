@@ -61,12 +61,19 @@ describe('sluiceHandler', () => {
     expect(preludes[0]?.headers?.['content-range']).toBe('bytes 6-10/11')
   })
 
-  it('fails the invocation with a sentence when the callback returns no body', async () => {
+  it('fails the invocation with a sentence when the callback returns no body, nothing, or two bodies', async () => {
     const { awslambda } = fakeAwslambda()
-    const handler = sluiceHandler(() => ({}) as never, { awslambda })
-    await expect(handler(event(), new Recorder(), context)).rejects.toThrow(
-      'sluice/lambda: the sluiceHandler callback returned no body; return an object with one of ndjson, sse or bytes.',
-    )
+    const cases: Array<[unknown, string]> = [
+      [{}, 'returned no body'],
+      [undefined, 'returned no body'],
+      [{ ndjson: [], bytes: 'x' }, 'returned ndjson and bytes together'],
+    ]
+    for (const [returned, what] of cases) {
+      const handler = sluiceHandler(() => returned as never, { awslambda })
+      await expect(handler(event(), new Recorder(), context)).rejects.toThrow(
+        `sluice/lambda: the sluiceHandler callback ${what}; return an object with exactly one of ndjson, sse or bytes.`,
+      )
+    }
   })
 
   it('says how to provide the awslambda global when it is missing', () => {

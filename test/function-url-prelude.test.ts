@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { createPreludeDecoder, createShaper, encodePrelude } from '../src/runtime/index.ts'
+import {
+  createPreludeDecoder,
+  createShaper,
+  encodePrelude,
+  invoke,
+  type Limits,
+  resolveLimits,
+  streamifyResponse,
+} from '../src/runtime/index.ts'
 
 function decodeInPieces(bytes: Uint8Array, at: number[]) {
   const decoder = createPreludeDecoder()
@@ -34,8 +42,66 @@ describe('the function-URL prelude', () => {
     })
   })
 
-  it('rejects a status outside 100–599', () => {
-    expect(decodeInPieces(encodePrelude({ statusCode: 99 }), [])).toMatchObject({ state: 'invalid' })
+  it.each([99, 101, 103, 600, 200.5])(
+    'rejects statusCode %s: only a final status, 200–599, can be sent',
+    (statusCode) => {
+      expect(decodeInPieces(encodePrelude({ statusCode }), [])).toMatchObject({
+        state: 'invalid',
+        reason: expect.stringMatching(/not a final HTTP status: it must be a whole number from 200 to 599/),
+      })
+    },
+  )
+
+  it.each([
+    ['a header name with a space', { headers: { 'bad name': 'v' } }, /header name "bad name" is not a valid/],
+    ['an empty header name', { headers: { '': 'v' } }, /header name "" is not a valid/],
+    ['a header value with LF', { headers: { 'x-a': 'a\nb' } }, /header "x-a" has a value with CR, LF/],
+    [
+      'a header value with CR LF',
+      { headers: { 'x-a': 'a\r\nx-b: c' } },
+      /header "x-a" has a value with CR, LF/,
+    ],
+    ['a cookie with CR LF', { cookies: ['a=1\r\nx-b: c'] }, /cookie "a=1\\r\\nx-b: c" has CR, LF/],
+  ])('rejects %s, which HTTP headers cannot carry', (_, metadata, reason) => {
+    expect(decodeInPieces(encodePrelude(metadata), [])).toMatchObject({
+      state: 'invalid',
+      reason: expect.stringMatching(reason),
+    })
+  })
+})
+
+describe('the service limits', () => {
+  const input = { method: 'GET', url: 'https://fn.test/', headers: [] }
+
+  it('takes timeoutMs: Infinity as no timeout', async () => {
+    const handler = streamifyResponse(async (_event, responseStream) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      responseStream.end('ok')
+    })
+    const invocation = invoke(handler, input, { limits: { timeoutMs: Number.POSITIVE_INFINITY } })
+    expect(await invocation.finished).toEqual({ state: 'succeeded' })
+    expect(await new Response((await invocation.response).body).text()).toBe('ok')
+  })
+
+  it('rejects a finite timeoutMs longer than a timer can wait, pointing to Infinity', () => {
+    expect(() => resolveLimits({ timeoutMs: 2 ** 31 })).toThrow(RangeError)
+    expect(() => resolveLimits({ timeoutMs: 2 ** 31 })).toThrow(
+      /at most 2147483647 ms.*Pass Infinity for no timeout/,
+    )
+  })
+
+  it('rejects an unknown limit name instead of ignoring it', () => {
+    expect(() => resolveLimits({ timeout: 500 } as Limits)).toThrow(
+      "limits: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes.",
+    )
+  })
+
+  it('answers 502 when a buffered handler returns a 1xx status', async () => {
+    const { status, headers, body } = await invoke(async () => ({ statusCode: 103, body: 'x' }), input)
+      .response
+    expect(status).toBe(502)
+    expect(headers).toContainEqual(['x-amzn-errortype', 'InvalidResponse'])
+    expect(await new Response(body).text()).toMatch(/statusCode 103 is not a final HTTP status/)
   })
 })
 

@@ -238,6 +238,22 @@ describe('faults', () => {
     expect(error).toBeInstanceOf(TypeError)
   })
 
+  test.each([
+    ['truncate', { truncate: 6 }],
+    ['dropAfterBytes', { dropAfterBytes: 6 }],
+    ['errorAfterBytes', { errorAfterBytes: 6 }],
+    ['stallAfterBytes', { stallAfterBytes: 6 }],
+  ] as const)(
+    '%s at the declared Content-Length ends the body cleanly, as an HTTP client sees it complete',
+    async (_, fault) => {
+      const { text, error } = await readUntilError(
+        mockStream(['abc', 'def'], { ...fault, contentLength: true }),
+      )
+      expect(text).toBe('abcdef')
+      expect(error).toBeUndefined()
+    },
+  )
+
   test("truncate under contentLength 'remapped' ends cleanly short of the declared length", async () => {
     const response = mockStream(['abc', 'def'], { truncate: 5, contentLength: 'remapped' })
     expect(response.headers.get('x-amzn-remapped-content-length')).toBe('6')
@@ -362,6 +378,34 @@ describe('Range', () => {
     expect(response.headers.get('content-range')).toBe('bytes 10-*/*')
     expect(response.headers.get('content-length')).toBe(String(body.length))
     expect(await response.text()).toBe(body)
+  })
+
+  test("sends the ranged body's length as the Content-Length the caller declared in headers", async () => {
+    const request = rangeRequest({ range: 'bytes=10-' })
+    const response = mockStream(parts, { range: true, request, headers: { 'content-length': '16' } })
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-length')).toBe('6')
+    expect(await response.text()).toBe('abcdef')
+  })
+
+  test('counts the end marker in a Content-Length the caller declared in headers, over async parts', async () => {
+    async function* lazy(): AsyncGenerator<string> {
+      yield* parts
+    }
+    const body = '0123456789abcdef{"$sluice":"end","bytes":16}\n'
+    const whole = mockStream(lazy(), { endMarker: true, headers: { 'content-length': '16' } })
+    expect(whole.headers.get('content-length')).toBe(String(body.length))
+    expect(await whole.text()).toBe(body)
+    const request = rangeRequest({ range: 'bytes=10-' })
+    const part = mockStream(lazy(), {
+      range: true,
+      request,
+      endMarker: true,
+      headers: { 'content-length': '16' },
+    })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('content-length')).toBe(String(body.length - 10))
+    expect(await part.text()).toBe(body.slice(10))
   })
 
   test('sends the length of the ranged body as Content-Length', () => {

@@ -2,14 +2,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomId } from '../runtime/ids.ts'
 import {
   type AnyLambdaHandler,
+  checkOptions,
+  describeValue,
+  discardUnread,
   type FunctionInfo,
   type FunctionUrlResponse,
   type Invocation,
   installAwslambdaGlobal,
   invoke,
   type Limits,
-  resolveLimits,
-  resolveShaping,
   type Shaping,
   serviceError,
 } from '../runtime/index.ts'
@@ -71,8 +72,19 @@ export async function serve(
   handler: string | AnyLambdaHandler,
   options: ServeOptions = {},
 ): Promise<DevServer> {
-  const limits = resolveLimits(options.limits)
-  const shaping = resolveShaping(options.shaping)
+  const { limits, shaping } = checkOptions('serve', options, {
+    port: [
+      'a port number from 0 to 65535',
+      (port) => Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535,
+    ],
+    host: ['a string', (host) => typeof host === 'string'],
+    log: ['a function, or false', (log) => typeof log === 'function' || log === false],
+  })
+  if (typeof handler !== 'string' && typeof handler !== 'function') {
+    throw new TypeError(
+      `serve: handler must be a module path or a handler function, got ${describeValue(handler)}.`,
+    )
+  }
   const log =
     options.log === false
       ? undefined
@@ -104,8 +116,14 @@ export async function serve(
         shaping,
         log,
       })
-      options.onInvocation?.(invocation)
-      response = await invocation.response
+      try {
+        options.onInvocation?.(invocation)
+        response = await invocation.response
+      } catch (error) {
+        // The connection is cut below; the body nobody will read must not hold the handler up.
+        discardUnread(invocation.response)
+        throw error
+      }
     }
     await writeResponse(response, res)
   }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { type FunctionUrlResponse, isChunked } from '../runtime/index.ts'
+import { discardUnread, type FunctionUrlResponse, isChunked } from '../runtime/index.ts'
 
 /**
  * Sends a function URL response on a `node:http` response, chunk by chunk as the function writes, waiting for
@@ -22,8 +22,14 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
   // A function URL in RESPONSE_STREAM mode answers chunked, whatever the function declared. A HEAD answer says so
   // too, as RFC 9112 allows, to tell how GET would be framed; a 204 with it would make Node close the connection.
   if (isChunked(response.status)) flat.push('transfer-encoding', 'chunked')
-  res.writeHead(response.status, flat)
-  res.flushHeaders()
+  try {
+    res.writeHead(response.status, flat)
+    res.flushHeaders()
+  } catch (error) {
+    // Headers Node refuses: the handler must run on with its writes discarded, not wait for its timeout.
+    discardUnread(response)
+    throw error
+  }
 
   const reader = response.body.getReader()
   let gone = false

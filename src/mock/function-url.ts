@@ -2,14 +2,16 @@ import { type HttpHandler, HttpResponse, http } from 'msw'
 import { randomId } from '../runtime/ids.ts'
 import {
   type AnyLambdaHandler,
+  checkOptions,
+  describeValue,
+  discardUnread,
   type FunctionInfo,
+  type FunctionUrlResponse,
   type Invocation,
   invoke,
   isChunked,
   type Limits,
   readRequest,
-  resolveLimits,
-  resolveShaping,
   type Shaping,
   serviceError,
 } from '../runtime/index.ts'
@@ -58,13 +60,16 @@ export function functionUrl(
   handler: AnyLambdaHandler | Promise<AnyLambdaHandler>,
   options: FunctionUrlOptions = {},
 ): HttpHandler {
-  const limits = resolveLimits(options.limits)
-  const shaping = resolveShaping(options.shaping)
+  const { limits, shaping } = checkOptions('functionUrl', options)
+  if (typeof handler !== 'function' && typeof (handler as Partial<Promise<unknown>>)?.then !== 'function') {
+    throw notAHandler(handler)
+  }
   const matches = matcher(url)
   return http.all(
     ({ request }) => matches(request.url),
     async ({ request }) => {
       const fn = await handler
+      if (typeof fn !== 'function') throw notAHandler(fn)
       const requestId = randomId()
       const input = await readRequest(request, limits.maxRequestBytes)
       if (input === 'too-large') {
@@ -78,11 +83,16 @@ export function functionUrl(
         )
       }
       const invocation = invoke(fn, { ...input, requestId }, { ...options, limits, shaping })
-      options.onInvocation?.(invocation)
-      const response = await invocation.response
-      const answer = toHttpResponse(response)
-      discardIfAbandoned(request.signal, response.body)
-      return answer
+      try {
+        options.onInvocation?.(invocation)
+        const response = await invocation.response
+        discardIfAbandoned(request.signal, response)
+        return toHttpResponse(response)
+      } catch (error) {
+        // msw answers the throw with a 500; the body nobody will read must not hold the handler up.
+        discardUnread(invocation.response)
+        throw error
+      }
     },
   )
 }
@@ -92,12 +102,15 @@ export function functionUrl(
  * cancel it and the handler would block on backpressure until its timeout; cancelling it keeps the handler
  * running with its writes discarded, as the service does. A body already being read is the reader's to cancel.
  */
-function discardIfAbandoned(signal: AbortSignal, body: ReadableStream<Uint8Array>): void {
-  const discard = () => {
-    if (!body.locked) void body.cancel().catch(() => {})
-  }
-  if (signal.aborted) discard()
-  else signal.addEventListener('abort', discard, { once: true })
+function discardIfAbandoned(signal: AbortSignal, response: FunctionUrlResponse): void {
+  if (signal.aborted) discardUnread(response)
+  else signal.addEventListener('abort', () => discardUnread(response), { once: true })
+}
+
+function notAHandler(value: unknown): TypeError {
+  return new TypeError(
+    `functionUrl: handler must be a function (what awslambda.streamifyResponse returns) or a promise of one, got ${describeValue(value)}. For a module, pass its export: (await import('./fn.mjs')).handler.`,
+  )
 }
 
 function matcher(url: string | URL | RegExp): (requestUrl: string) => boolean {

@@ -90,12 +90,16 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
 
   if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
   const marker = o.endMarker && length !== undefined ? encoder.encode(endMarkerLine(length)) : undefined
-  if (o.contentLength !== false) {
-    const bodyLength = String(length! - start + (marker?.length ?? 0))
-    headers.set(
-      o.contentLength === 'remapped' ? 'x-amzn-remapped-content-length' : 'content-length',
-      bodyLength,
-    )
+  // A Content-Length in the caller's headers declares the whole body, as contentLength does: this response
+  // carries the part from `start`, plus the marker, or the client would wait for bytes that never come.
+  const declared = headers.get('content-length')
+  const total =
+    o.contentLength !== false ? length! : declared === null ? undefined : (length ?? Number(declared))
+  if (total !== undefined) {
+    const name = o.contentLength === 'remapped' ? 'x-amzn-remapped-content-length' : 'content-length'
+    const bodyLength = total - start + (o.endMarker ? endMarkerLine(total).length : 0)
+    if (bodyLength >= 0 && Number.isSafeInteger(bodyLength)) headers.set(name, String(bodyLength))
+    else headers.delete(name)
   }
   // msw/node ends an unframed body at its first error as if it were complete; chunked framing (which a function
   // URL uses too) makes a mid-body failure reach the client as one.
@@ -120,6 +124,8 @@ function bodyFault(o: ValidOptions, declaredLength: string | null): BodyFault | 
   const fault = o.fault
   if (fault === undefined) return undefined
   const { at } = fault
+  // An HTTP client has the whole message once it has Content-Length bytes, and never sees a fault after them.
+  if (declaredLength !== null && at >= Number(declaredLength)) return undefined
   switch (fault.kind) {
     case 'drop':
       return {

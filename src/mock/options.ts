@@ -4,7 +4,8 @@ import { describeValue, type MockFormat } from './parts.ts'
  * Faults to inject into a mock body, at byte offsets counted from the start of this response's body — after
  * range slicing, so a `206` that starts at byte 100 of the whole body drops at byte 100 + N of the whole body
  * with `dropAfterBytes: N`. Set at most one fault. An offset equal to the body's length fires after the last
- * byte (all bytes arrive, then the fault); an offset past the end never fires.
+ * byte (all bytes arrive, then the fault); an offset past the end never fires. Under a `Content-Length`, an offset
+ * at or past it never fires: an HTTP client has the whole message by then, so the body ends cleanly.
  *
  * Default: no fault.
  *
@@ -23,7 +24,8 @@ export interface MockFaults {
   /**
    * After N bytes the body ends cleanly: the "clean EOF that is not complete" of a Lambda function URL whose
    * handler failed after the headers. No end marker is sent. When the response declares a `Content-Length`,
-   * HTTP clients cannot see a short body as a clean end, so the body fails with a `TypeError` instead — use
+   * HTTP clients cannot see a short body as a clean end, so the body fails with a `TypeError` instead (at or
+   * past the declared length, it is a complete, clean end) — use
    * `contentLength: 'remapped'` to model a Lambda that declared its length.
    */
   truncate?: number | undefined
@@ -52,7 +54,11 @@ export interface MockStreamOptions extends MockFaults {
   status?: number | undefined
   /** The response status text. Default: `''`. */
   statusText?: string | undefined
-  /** Headers to send; they override the format's `content-type`, never the range, length or marker headers. Default: none. */
+  /**
+   * Headers to send; they override the format's `content-type`, never the range, length or marker headers: a
+   * `content-length` here declares the whole body, and is sent as the length of what this response carries (the
+   * part of a `206`, plus the end marker). Default: none.
+   */
   headers?: HeadersInit | undefined
   /**
    * Declares the body's length: `true` as `Content-Length`, `'remapped'` as `x-amzn-remapped-content-length`

@@ -1,3 +1,7 @@
+import { describeValue } from '../runtime/describe-value.ts'
+
+export { describeValue }
+
 /**
  * How {@link mockStream} turns parts into bytes: `'raw'` sends strings (UTF-8) and bytes as they are,
  * `'ndjson'` sends each value as one JSON line, `'sse'` sends each value as one server-sent event.
@@ -115,14 +119,4 @@ function json(value: unknown, index: number, where: string): string {
     )
   }
   return text
-}
-
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return String(value)
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`
-  return `a ${typeof value}`
 }

@@ -1,5 +1,6 @@
 import { base64ToBytes } from './base64.ts'
 import { type FunctionUrlResponse, responseHeaders } from './function-url-response.ts'
+import { responseProblem } from './prelude.ts'
 import type { AnyLambdaHandler, FunctionUrlEvent, LambdaContext } from './types.ts'
 
 /**
@@ -41,19 +42,14 @@ export function bufferedResponse(result: unknown, requestId: string): FunctionUr
   let body: Uint8Array
   if (typeof result === 'object' && result !== null && 'statusCode' in result) {
     const described = result as Record<string, unknown>
-    if (
-      typeof described.statusCode !== 'number' ||
-      described.statusCode < 100 ||
-      described.statusCode > 599
-    ) {
-      return `statusCode ${JSON.stringify(described.statusCode)} is not an HTTP status between 100 and 599`
-    }
-    status = described.statusCode
     headers = Object.entries((described.headers ?? {}) as Record<string, unknown>).map(([name, value]) => [
       name,
       String(value),
     ])
     cookies = Array.isArray(described.cookies) ? described.cookies.map(String) : []
+    const problem = responseProblem(described.statusCode, headers, cookies)
+    if (problem !== undefined) return problem
+    status = described.statusCode as number
     const text = typeof described.body === 'string' ? described.body : ''
     body = described.isBase64Encoded === true ? base64ToBytes(text) : new TextEncoder().encode(text)
   } else {

@@ -10,6 +10,20 @@ export interface FunctionUrlResponse {
   body: ReadableStream<Uint8Array>
 }
 
+/**
+ * Cancels a response's body unless a reader holds it, once the response is known: nobody will read it, and the
+ * handler must run on with its writes discarded (as the service runs it) instead of blocking on backpressure
+ * until its timeout.
+ *
+ * @example
+ * discardUnread(invocation.response)
+ */
+export function discardUnread(response: FunctionUrlResponse | Promise<FunctionUrlResponse>): void {
+  void Promise.resolve(response)
+    .then(({ body }) => (body.locked ? undefined : body.cancel()))
+    .catch(() => {})
+}
+
 /** Why the service answered instead of the function: the `x-amzn-errortype` of the error response. */
 export type ServiceErrorType =
   | 'Unhandled'

@@ -3,9 +3,12 @@
 export { awslambda } from './awslambda.ts'
 export { base64ToBytes, bytesToBase64 } from './base64.ts'
 export { toBytes } from './bytes.ts'
+export { checkOptions, type OptionRule } from './check-options.ts'
 export { buildContext, type FunctionInfo } from './context.ts'
+export { describeValue } from './describe-value.ts'
 export { buildEvent, type EventInput, formatRequestTime, isTextContentType } from './event.ts'
 export {
+  discardUnread,
   type FunctionUrlResponse,
   isChunked,
   responseHeaders,
@@ -24,6 +27,7 @@ export {
   PRELUDE_CONTENT_TYPE,
   type PreludeDecoder,
   type PreludeStep,
+  responseProblem,
 } from './prelude.ts'
 export { readRequest } from './read-request.ts'
 export {

@@ -64,8 +64,8 @@ export function invoke(
   input: EventInput,
   options: InvokeOptions = {},
 ): Invocation {
-  const limits = resolveLimits(options.limits)
-  const shaping = resolveShaping(options.shaping)
+  const limits = resolveLimits(options.limits, 'invoke')
+  const shaping = resolveShaping(options.shaping, 'invoke')
   const requestId = input.requestId ?? randomId()
   const log = options.log ?? (() => {})
   const deadline = Date.now() + limits.timeoutMs
@@ -88,7 +88,11 @@ export function invoke(
   const timeoutError = () =>
     new Error(`Task timed out after ${seconds} seconds (limits.timeoutMs is ${limits.timeoutMs}).`)
   let onTimeout: () => void = () => {}
-  const timer = setTimeout(() => onTimeout(), limits.timeoutMs)
+  // `timeoutMs: Infinity` means no timeout (resolveLimits caps finite values at what a timer can wait).
+  const timer =
+    limits.timeoutMs === Number.POSITIVE_INFINITY
+      ? undefined
+      : setTimeout(() => onTimeout(), limits.timeoutMs)
 
   if (!isStreamingHandler(handler)) {
     const response = runBuffered()

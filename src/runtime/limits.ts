@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.ts'
+
 /**
  * The limits a function URL enforces on one invocation.
  *
@@ -5,11 +7,11 @@
  * serve(handler, { limits: { timeoutMs: 5_000, maxResponseBytes: 1024 * 1024 } })
  */
 export interface Limits {
-  /** The largest streamed response body; the connection is cut beyond it. Default 200 MiB. */
+  /** The largest streamed response body; the connection is cut beyond it; `Infinity` for no cap. Default 200 MiB. */
   maxResponseBytes?: number
-  /** How long an invocation may run. Default 15 minutes (900 000 ms). */
+  /** How long an invocation may run, at most 2³¹ − 1 ms; `Infinity` for no timeout. Default 15 minutes (900 000 ms). */
   timeoutMs?: number
-  /** The largest request body; a bigger one gets a 413 and the function is not invoked. Default 6 MiB. */
+  /** The largest request body; a bigger one gets a 413 and the function is not invoked; `Infinity` for no cap. Default 6 MiB. */
   maxRequestBytes?: number
 }
 
@@ -28,20 +30,40 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxRequestBytes: 6 * 1024 * 1024,
 }
 
+/** The longest delay a timer can wait (2³¹ − 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 /**
- * Applies defaults to partial limits and checks them.
+ * Applies defaults to partial limits and checks them; `Infinity` lifts a limit (`timeoutMs: Infinity`: no timeout).
+ * `where` names the caller in messages.
  *
  * @example
  * resolveLimits({ timeoutMs: 1000 }).maxResponseBytes // 209715200
  */
-export function resolveLimits(limits: Limits = {}): ResolvedLimits {
+export function resolveLimits(limits: Limits = {}, where = 'limits'): ResolvedLimits {
+  if (typeof limits !== 'object' || limits === null) {
+    throw new TypeError(`${where}: limits must be an object, got ${describeValue(limits)}.`)
+  }
+  for (const name of Object.keys(limits)) {
+    if (!(name in DEFAULT_LIMITS)) {
+      // A misspelt limit would otherwise leave the default in force, and the test would pass for the wrong reason.
+      throw new TypeError(
+        `${where}: unknown limit '${name}'. Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`,
+      )
+    }
+  }
   const resolved = { ...DEFAULT_LIMITS, ...stripUndefined(limits) }
   for (const [name, value] of Object.entries(resolved)) {
     if (!(typeof value === 'number' && value > 0)) {
       throw new RangeError(
-        `The limit ${name} must be a positive number of ${name.endsWith('Ms') ? 'milliseconds' : 'bytes'}; got ${String(value)}.`,
+        `${where}: limits.${name} must be a positive number of ${name.endsWith('Ms') ? 'milliseconds' : 'bytes'}, or Infinity for no limit; got ${describeValue(value)}.`,
       )
     }
+  }
+  if (resolved.timeoutMs > MAX_TIMEOUT_MS && resolved.timeoutMs !== Number.POSITIVE_INFINITY) {
+    throw new RangeError(
+      `${where}: limits.timeoutMs must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest a timer waits); got ${resolved.timeoutMs}. Pass Infinity for no timeout.`,
+    )
   }
   return resolved
 }

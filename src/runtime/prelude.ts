@@ -112,14 +112,6 @@ function parsePrelude(json: Uint8Array, rest: Uint8Array): PreludeStep {
     return invalid('the prelude is not a JSON object')
   }
   const { statusCode = 200, headers = {}, cookies = [] } = value as Record<string, unknown>
-  if (
-    typeof statusCode !== 'number' ||
-    !Number.isInteger(statusCode) ||
-    statusCode < 100 ||
-    statusCode > 599
-  ) {
-    return invalid(`statusCode ${JSON.stringify(statusCode)} is not an HTTP status between 100 and 599`)
-  }
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     return invalid('headers is not an object of header names to values')
   }
@@ -137,5 +129,51 @@ function parsePrelude(json: Uint8Array, rest: Uint8Array): PreludeStep {
   if (!Array.isArray(cookies) || cookies.some((cookie) => typeof cookie !== 'string')) {
     return invalid('cookies is not an array of strings')
   }
-  return { state: 'done', prelude: { statusCode, headers: headerList, cookies: cookies as string[] }, rest }
+  const problem = responseProblem(statusCode, headerList, cookies)
+  if (problem !== undefined) return invalid(problem)
+  return {
+    state: 'done',
+    prelude: { statusCode: statusCode as number, headers: headerList, cookies: cookies as string[] },
+    rest,
+  }
+}
+
+/** A header name: an RFC 9110 token. */
+const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
+/** A header value (or cookie) that HTTP can carry: no CR, LF, NUL or other control character. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/**
+ * Why a status, headers and cookies cannot be sent as an HTTP response, or `undefined` when they can: the
+ * service answers 502 for them rather than send a broken response (a 1xx is not a final status).
+ *
+ * @example
+ * responseProblem(103, [], []) // 'statusCode 103 is not a final HTTP status: it must be a whole number from 200 to 599'
+ */
+export function responseProblem(
+  statusCode: unknown,
+  headers: Iterable<readonly [string, string]>,
+  cookies: readonly string[],
+): string | undefined {
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 200 ||
+    statusCode > 599
+  ) {
+    return `statusCode ${JSON.stringify(statusCode)} is not a final HTTP status: it must be a whole number from 200 to 599`
+  }
+  for (const [name, value] of headers) {
+    if (!TOKEN.test(name)) {
+      return `header name ${JSON.stringify(name)} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces)`
+    }
+    if (!FIELD_VALUE.test(value)) {
+      return `header ${JSON.stringify(name)} has a value with CR, LF or another character that HTTP headers cannot carry`
+    }
+  }
+  const cookie = cookies.find((cookie) => !FIELD_VALUE.test(cookie))
+  if (cookie !== undefined) {
+    return `cookie ${JSON.stringify(cookie)} has CR, LF or another character that HTTP headers cannot carry`
+  }
+  return undefined
 }

@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.ts'
+
 /**
  * Bandwidth shaping of a streamed response: a burst sent at full speed, then a steady rate.
  *
@@ -40,15 +42,32 @@ const SLICE_MS = 50
  * @example
  * resolveShaping('lambda') // LAMBDA_SHAPING
  */
-export function resolveShaping(shaping: 'lambda' | Shaping | false | undefined): Shaping | undefined {
+export function resolveShaping(
+  shaping: 'lambda' | Shaping | false | undefined,
+  where = 'shaping',
+): Shaping | undefined {
   if (shaping === undefined || shaping === false) return undefined
-  const resolved = shaping === 'lambda' ? LAMBDA_SHAPING : shaping
-  if (!(resolved.bytesPerSecond > 0) || !(resolved.burstBytes >= 0)) {
-    throw new RangeError(
-      `Shaping needs burstBytes ≥ 0 and bytesPerSecond > 0; got ${JSON.stringify(resolved)}. Pass 'lambda' for the service's own figures.`,
+  if (shaping === 'lambda') return LAMBDA_SHAPING
+  const keys = typeof shaping === 'object' && shaping !== null ? Object.keys(shaping) : undefined
+  if (keys === undefined || keys.some((key) => key !== 'burstBytes' && key !== 'bytesPerSecond')) {
+    throw new TypeError(
+      `${where}: shaping must be 'lambda', false or { burstBytes, bytesPerSecond }, got ${keys === undefined ? describeValue(shaping) : `an object with ${keys.join(', ')}`}.`,
     )
   }
-  return resolved
+  const { burstBytes, bytesPerSecond } = shaping
+  if (
+    !(
+      typeof bytesPerSecond === 'number' &&
+      bytesPerSecond > 0 &&
+      typeof burstBytes === 'number' &&
+      burstBytes >= 0
+    )
+  ) {
+    throw new RangeError(
+      `${where}: shaping needs burstBytes ≥ 0 and bytesPerSecond > 0; got ${JSON.stringify(shaping)}. Pass 'lambda' for the service's own figures.`,
+    )
+  }
+  return shaping
 }
 
 /**

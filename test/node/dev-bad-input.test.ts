@@ -64,4 +64,49 @@ describe('sluice/dev explains bad handlers and responses', () => {
     expect(response.headers.get('content-encoding')).toBeNull()
     expect(await response.text()).toBe('hello')
   })
+
+  it.each([
+    ['a header name with a space', { headers: { 'bad name': 'v' } }, /header name "bad name" is not a valid/],
+    ['a header value with LF', { headers: { 'x-a': 'a\nb' } }, /header "x-a" has a value with CR, LF/],
+    ['a cookie with CR LF', { cookies: ['a=1\r\nx-b: c'] }, /cookie .* has CR, LF/],
+    ['a 1xx status', { statusCode: 103 }, /statusCode 103 is not a final HTTP status/],
+  ])('answers 502 InvalidPrelude to a prelude with %s', async (_, metadata, reason) => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, metadata)
+      responseStream.end('x')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url, { signal: AbortSignal.timeout(2_000) })
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('InvalidPrelude')
+    expect(((await response.json()) as { Message: string }).Message).toMatch(reason)
+  })
+
+  it.each([
+    ['an unknown limit', { limits: { timeout: 500 } }, "serve: unknown limit 'timeout'."],
+    [
+      'a limit given as an option',
+      { timeoutMs: 500 },
+      "serve: unknown option 'timeoutMs'. timeoutMs is a limit",
+    ],
+    [
+      'shaping: null',
+      { shaping: null },
+      "serve: shaping must be 'lambda', false or { burstBytes, bytesPerSecond }",
+    ],
+    [
+      'a port out of range',
+      { port: 70_000 },
+      'serve: port must be a port number from 0 to 65535, got 70000.',
+    ],
+  ])('rejects %s when it is called', async (_, options, message) => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end())
+    await expect(serve(handler, { log: false, ...options } as never)).rejects.toThrow(message)
+  })
+
+  it('rejects a handler that is neither a module path nor a function', async () => {
+    await expect(serve({ handler: () => {} } as never, { log: false })).rejects.toThrow(
+      'serve: handler must be a module path or a handler function, got an object (Object).',
+    )
+  })
 })

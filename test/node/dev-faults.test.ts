@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { awslambda } from '../../src/runtime/index.ts'
+import { awslambda, type Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 
 const never = new Promise<void>(() => {})
@@ -85,5 +85,25 @@ describe('sluice/dev reports failures as a function URL does', () => {
       /larger than limits.maxRequestBytes \(1024 bytes\)/,
     )
     expect(invoked).toBe(false)
+  })
+
+  it('keeps the handler running when onInvocation throws, and cuts the connection', async () => {
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      for (let i = 0; i < 64; i++) {
+        if (!responseStream.write(new Uint8Array(64 * 1024)))
+          await new Promise((resolve) => responseStream.once('drain', resolve))
+      }
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, {
+      limits: { timeoutMs: 2_000 },
+      onInvocation: (invocation) => {
+        started.resolve(invocation)
+        throw new Error('a bug in the hook')
+      },
+    })
+    await expect(fetch(server.url)).rejects.toThrow(TypeError)
+    expect(await (await started.promise).finished).toEqual({ state: 'succeeded' })
   })
 })

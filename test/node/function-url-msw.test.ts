@@ -163,4 +163,121 @@ describe('functionUrl under msw/node, in Node only', () => {
     gate.resolve()
     expect(await invocation.finished).toEqual({ state: 'succeeded' })
   })
+
+  it.each([
+    ['a header name with a space', { headers: { 'bad name': 'v' } }, /header name "bad name" is not a valid/],
+    ['a header value with LF', { headers: { 'x-a': 'a\nb' } }, /header "x-a" has a value with CR, LF/],
+    ['a 1xx status', { statusCode: 103 }, /statusCode 103 is not a final HTTP status/],
+  ])(
+    'answers 502 InvalidPrelude to a prelude with %s, and ends the invocation without waiting for its timeout',
+    async (_, metadata, reason) => {
+      const started = Promise.withResolvers<Invocation>()
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        responseStream = awslambda.HttpResponseStream.from(responseStream, metadata)
+        for (let i = 0; i < 64; i++) {
+          if (!responseStream.write(new Uint8Array(64 * 1024)))
+            await new Promise((resolve) => responseStream.once('drain', resolve))
+        }
+        responseStream.end()
+      })
+      server.use(
+        functionUrl(base, handler, {
+          limits: { timeoutMs: 2_000 },
+          onInvocation: (invocation) => started.resolve(invocation),
+        }),
+      )
+      const response = await fetch(base)
+      expect(response.status).toBe(502)
+      expect(response.headers.get('x-amzn-errortype')).toBe('InvalidPrelude')
+      expect(((await response.json()) as { Message: string }).Message).toMatch(reason)
+      expect((await (await started.promise).finished).state).toBe('failed')
+    },
+  )
+
+  it('answers 502 InvalidResponse to a buffered handler that returns a 1xx status', async () => {
+    server.use(functionUrl(base, async () => ({ statusCode: 101, body: 'x' })))
+    const response = await fetch(base, { signal: AbortSignal.timeout(2_000) })
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('InvalidResponse')
+  })
+
+  it('keeps the handler running when onInvocation throws', async () => {
+    const started = Promise.withResolvers<Invocation>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      for (let i = 0; i < 64; i++) {
+        if (!responseStream.write(new Uint8Array(64 * 1024)))
+          await new Promise((resolve) => responseStream.once('drain', resolve))
+      }
+      responseStream.end()
+    })
+    server.use(
+      functionUrl(base, handler, {
+        limits: { timeoutMs: 2_000 },
+        onInvocation: (invocation) => {
+          started.resolve(invocation)
+          throw new Error('a bug in the hook')
+        },
+      }),
+    )
+    // msw answers the hook's error with a 500 of its own.
+    expect((await fetch(base)).status).toBe(500)
+    expect(await (await started.promise).finished).toEqual({ state: 'succeeded' })
+  })
+
+  it('takes limits.timeoutMs: Infinity as no timeout', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      responseStream.end('ok')
+    })
+    server.use(functionUrl(base, handler, { limits: { timeoutMs: Number.POSITIVE_INFINITY } }))
+    const response = await fetch(base)
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('ok')
+  })
+})
+
+describe('functionUrl checks its arguments when it is called', () => {
+  const handler = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end())
+
+  it.each([
+    [
+      'an unknown limit',
+      { limits: { timeout: 500 } },
+      "functionUrl: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes.",
+    ],
+    [
+      'a limit given as an option',
+      { timeoutMs: 500 },
+      "functionUrl: unknown option 'timeoutMs'. timeoutMs is a limit: pass limits: { timeoutMs }.",
+    ],
+    [
+      'shaping: null',
+      { shaping: null },
+      "functionUrl: shaping must be 'lambda', false or { burstBytes, bytesPerSecond }, got null.",
+    ],
+    [
+      'a shaping with a misspelt key',
+      { shaping: { burst: 1, bytesPerSecond: 1 } },
+      'got an object with burst, bytesPerSecond',
+    ],
+    [
+      'a timeoutMs longer than a timer can wait',
+      { limits: { timeoutMs: 2 ** 31 } },
+      'Pass Infinity for no timeout',
+    ],
+    [
+      'an onInvocation that is not a function',
+      { onInvocation: true },
+      'functionUrl: onInvocation must be a function, got true.',
+    ],
+    ['options that are not an object', null, 'functionUrl: options must be an object, got null.'],
+  ])('rejects %s', (_, options, message) => {
+    expect(() => functionUrl(base, handler, options as never)).toThrow(message)
+  })
+
+  it('rejects a handler that is not a function, naming the fix for a module', () => {
+    expect(() => functionUrl(base, { handler } as never)).toThrow(
+      /functionUrl: handler must be a function .* got an object \(Object\)\. For a module, pass its export/,
+    )
+  })
 })

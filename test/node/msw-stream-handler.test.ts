@@ -58,6 +58,25 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     expect((error as TypeError).message).toBe('terminated')
   })
 
+  test('a Content-Length declared in headers fits the 206 and the end marker, so the client reads every byte', async () => {
+    const parts = async function* () {
+      yield '01234'
+      yield '56789'
+    }
+    const headers = { 'content-length': '10' }
+    server.use(
+      streamHandler('GET', `${url}/ranged`, parts, { headers, range: true }),
+      streamHandler('GET', `${url}/marked`, parts, { headers, endMarker: true }),
+    )
+    const signal = AbortSignal.timeout(2_000)
+    const ranged = await fetch(`${url}/ranged`, { headers: { range: 'bytes=4-' }, signal })
+    expect(ranged.status).toBe(206)
+    expect(await ranged.text()).toBe('456789')
+    expect(await (await fetch(`${url}/marked`, { signal })).text()).toBe(
+      '0123456789{"$sluice":"end","bytes":10}\n',
+    )
+  })
+
   test("a client's abort releases a stalled source", async () => {
     const { parts, finished } = watchedSource((n) => ['abc', 'def'][n]!, 2)
     server.use(streamHandler('GET', url, parts, { stallAfterBytes: 3 }))

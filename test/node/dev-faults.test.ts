@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { awslambda, type Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
+import { flood } from '../support/flood.ts'
 
 const never = new Promise<void>(() => {})
 
@@ -90,11 +91,7 @@ describe('sluice/dev reports failures as a function URL does', () => {
   it('keeps the handler running when onInvocation throws, and cuts the connection', async () => {
     const started = Promise.withResolvers<Invocation>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-      for (let i = 0; i < 64; i++) {
-        if (!responseStream.write(new Uint8Array(64 * 1024)))
-          await new Promise((resolve) => responseStream.once('drain', resolve))
-      }
-      responseStream.end()
+      await flood(responseStream)
     })
     const server = await startEmulator(handler, {
       limits: { timeoutMs: 2_000 },

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { awslambda, type ResponseStream } from '../../src/dev/index.ts'
 import type { Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
+import { flood } from '../support/flood.ts'
 
 describe('sluice/dev streams as the function writes', () => {
   it('delivers the first bytes while the handler is still running', async () => {
@@ -107,18 +108,11 @@ describe('sluice/dev streams as the function writes', () => {
   })
 })
 
-/**
- * A handler that writes `first` (if any), waits for `gate`, then writes 16 MiB — far more than socket buffers
- * hold: without discarding its writes once the client left, it would block on backpressure.
- */
+/** A handler that writes `first` (if any), waits for `gate`, then floods its stream. */
 function floodAfter(gate: Promise<void>, first?: string) {
   return awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
     if (first !== undefined) responseStream.write(first)
     await gate
-    const chunk = new Uint8Array(64 * 1024)
-    for (let i = 0; i < 256; i++) {
-      if (!responseStream.write(chunk)) await new Promise((resolve) => responseStream.once('drain', resolve))
-    }
-    responseStream.end()
+    await flood(responseStream, 256)
   })
 }

@@ -11,6 +11,7 @@ import {
   type Invocation,
   installAwslambdaGlobal,
 } from '../../src/mock/function-url.ts'
+import { flood } from '../support/flood.ts'
 import { functionUrlCases } from '../support/function-url-cases.ts'
 
 const base = 'https://abc123.lambda-url.eu-west-1.on.aws/'
@@ -143,11 +144,7 @@ describe('functionUrl under msw/node, in Node only', () => {
     const started = Promise.withResolvers<Invocation>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
       await gate.promise
-      for (let i = 0; i < 64; i++) {
-        if (!responseStream.write(new Uint8Array(64 * 1024)))
-          await new Promise((resolve) => responseStream.once('drain', resolve))
-      }
-      responseStream.end()
+      await flood(responseStream)
     })
     server.use(
       functionUrl(base, handler, {
@@ -174,11 +171,7 @@ describe('functionUrl under msw/node, in Node only', () => {
       const started = Promise.withResolvers<Invocation>()
       const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
         responseStream = awslambda.HttpResponseStream.from(responseStream, metadata)
-        for (let i = 0; i < 64; i++) {
-          if (!responseStream.write(new Uint8Array(64 * 1024)))
-            await new Promise((resolve) => responseStream.once('drain', resolve))
-        }
-        responseStream.end()
+        await flood(responseStream)
       })
       server.use(
         functionUrl(base, handler, {
@@ -204,11 +197,7 @@ describe('functionUrl under msw/node, in Node only', () => {
   it('keeps the handler running when onInvocation throws', async () => {
     const started = Promise.withResolvers<Invocation>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-      for (let i = 0; i < 64; i++) {
-        if (!responseStream.write(new Uint8Array(64 * 1024)))
-          await new Promise((resolve) => responseStream.once('drain', resolve))
-      }
-      responseStream.end()
+      await flood(responseStream)
     })
     server.use(
       functionUrl(base, handler, {

@@ -40,10 +40,11 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`sluice dev: pass exactly one handler module.\n\n${usage}\n`)
     return 2
   }
-  const port = Number(values.port ?? 3000)
+  // Number('') is 0, a free port: an empty --port is a mistake, not a choice.
+  const port = values.port === undefined ? 3000 : values.port.trim() === '' ? Number.NaN : Number(values.port)
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    return bad(`--port must be a port number; got ${values.port}.`)
+    return bad(`--port must be a port number; got ${values.port === '' ? 'an empty one' : values.port}.`)
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     return bad(`--timeout must be a positive number of milliseconds; got ${values.timeout}.`)
   if (values.shaping !== undefined && values.shaping !== 'lambda')

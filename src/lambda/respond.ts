@@ -31,7 +31,8 @@ export function resolveAwsLambda<T extends Partial<Awslambda>>(given: T | undefi
 
 function normaliseEtag(etag: string | undefined, helper: string): string | undefined {
   if (etag === undefined) return undefined
-  if (etag.startsWith('W/')) {
+  // The weakness mark is case-sensitive (RFC 9110), but a lower-case one is surely meant as one.
+  if (etag.startsWith('W/') || etag.startsWith('w/')) {
     throw new TypeError(
       `sluice/lambda: ${helper} got the weak ETag ${etag}, but byte ranges need a strong one; drop the W/ prefix only if the bytes are identical on every request.`,
     )

@@ -49,6 +49,16 @@ describe('the sluice dev command', () => {
     expect(stderr).toMatch(/The handler module \.\/no\/such\/handler\.mjs was not found/)
   })
 
+  it('exits 2 for an empty --port, which would otherwise pick a random one, and refuses a timeout past 2^31 ms', async () => {
+    const empty = await run(['dev', fixture('documented-handler.mjs'), '--port', '']).exit
+    expect(empty.code).toBe(2)
+    expect(empty.stderr).toMatch(/--port must be a port number; got an empty one\./)
+    const huge = await run(['dev', fixture('documented-handler.mjs'), '--port', '0', '--timeout', '1e10'])
+      .exit
+    expect(huge.code).not.toBe(0)
+    expect(huge.stderr).toMatch(/timeoutMs/)
+  })
+
   it('prints the usage and exits 2 for an unknown command', async () => {
     const { code, stderr } = await run(['deploy']).exit
     expect(code).toBe(2)

@@ -163,5 +163,10 @@ describe('Range over a deterministic body', () => {
   it('refuses a weak ETag, since byte ranges need a strong one', async () => {
     const { stream, awslambda } = setup()
     await expect(streamBytes(stream, 'x', { awslambda, etag: 'W/"v1"' })).rejects.toThrow(/weak ETag W\/"v1"/)
+    // A lower-case mark is surely meant as one, not as part of a tag to quote ("w/"v1"" is no ETag).
+    const lower = setup()
+    await expect(
+      streamBytes(lower.stream, 'x', { awslambda: lower.awslambda, etag: 'w/"v1"' }),
+    ).rejects.toThrow(/weak ETag w\/"v1"/)
   })
 })

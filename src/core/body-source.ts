@@ -18,6 +18,7 @@ import {
 import {
   type Acceptance,
   acceptResume,
+  encodingOf,
   isRetryableStatus,
   mediaType,
   parseContentRange,
@@ -797,15 +798,8 @@ export function expectedLength(response: Response, declared: number | undefined)
   if (declared !== undefined) return declared
   const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
   if (remapped !== undefined) return remapped
-  const encoding = response.headers.get('content-encoding')
-  if (encoding !== null && encoding !== 'identity') return undefined
+  if (encodingOf(response) !== undefined) return undefined
   const range = parseContentRange(response.headers.get('content-range'))
   if (range !== undefined) return range.end ?? range.total
   return parseLength(response.headers.get('content-length'))
-}
-
-/** The response's content coding, if any (`identity` is none). */
-function encodingOf(response: Response): string | undefined {
-  const encoding = response.headers.get('content-encoding')?.trim().toLowerCase()
-  return encoding === undefined || encoding === '' || encoding === 'identity' ? undefined : encoding
 }

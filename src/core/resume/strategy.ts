@@ -202,9 +202,14 @@ export function representationLength(response: Response): number | undefined {
   if (response.status === 206) return parseContentRange(response.headers.get('content-range'))?.total
   const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
   if (remapped !== undefined) return remapped
-  const encoding = response.headers.get('content-encoding')
-  if (encoding !== null && encoding !== 'identity') return undefined
+  if (encodingOf(response) !== undefined) return undefined
   return parseLength(response.headers.get('content-length'))
+}
+
+/** The response's content coding, if any (`identity` is none): its lengths and ranges are not the body's. */
+export function encodingOf(response: Response): string | undefined {
+  const encoding = response.headers.get('content-encoding')?.trim().toLowerCase()
+  return encoding === undefined || encoding === '' || encoding === 'identity' ? undefined : encoding
 }
 
 /**

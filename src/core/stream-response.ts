@@ -227,8 +227,6 @@ export class StreamResponse {
     const context = this.#claim('tee()')
     const [a, b] = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
     const [pa, pb] = teeProgress(this.#init.progress)
-    // Both branches move with the shared state and attempt: a branch's watchers watch the shared tracker.
-    pa.watch = pb.watch = this.#init.progress.watch?.bind(this.#init.progress)
     return [
       new StreamResponse({ ...this.#init, source: a, progress: pa }),
       new StreamResponse({ ...this.#init, source: b, progress: pb }),

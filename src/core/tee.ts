@@ -107,6 +107,8 @@ export function teeProgress(shared: ProgressSink): [ProgressSink, ProgressSink] 
         shared.setState(state === 'error' || other === 'error' ? 'error' : 'cancelled')
     },
     snapshot: (): Progress => shared.snapshot(),
+    // One body: a branch's state and attempt are the shared tracker's, and so are its watchers.
+    watch: shared.watch?.bind(shared),
   })
   return [branch(0), branch(1)]
 }

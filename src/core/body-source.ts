@@ -1,3 +1,4 @@
+import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { NetworkError } from './errors/network-error.ts'
@@ -41,6 +42,17 @@ export interface ConsumerHooks {
   retryMs?(): number | undefined
   /** The last item delivered (records and events), for cursors. */
   lastItem?(): { value: unknown } | undefined
+  /** Lines and records consumed since the consumer started, up to `committed`: what checkpoints count. */
+  units?(): { lines: number; records: number }
+}
+
+/**
+ * Where a stream stands before the first byte a consumer reads, for the positions of errors: that byte's offset
+ * in the current representation of the body (a checkpoint's offset, or the start of the caller's own Range; 0
+ * again after a restart), and the lines and records consumed before it (a checkpoint's).
+ */
+export interface SourceOrigin extends Origin {
+  records: number
 }
 
 /** The logical body as consumers see it: chunks until a proven end, then `undefined`. */
@@ -58,6 +70,8 @@ export interface ChunkSource {
   readonly abortReason?: unknown
   /** Registers the consumer's hooks (one consumer per source). */
   attach?(hooks: ConsumerHooks): void
+  /** Where the stream stands before the first byte a consumer reads; absent: the start of the body. */
+  origin?(): SourceOrigin
 }
 
 /** Re-requests the resource with the additions of a resume strategy, on a connection of its own. */
@@ -153,6 +167,8 @@ export class BodySource implements ChunkSource {
   #attemptBase = 1
   #acceptRanges = false
   #completeAfterResume = false
+  /** Lines and records before the first byte, from a checkpoint. */
+  #unitsBefore = { lines: 0, records: 0 }
   readonly #stopped = new AbortController()
   readonly #maxBytes: number
 
@@ -206,6 +222,7 @@ export class BodySource implements ChunkSource {
       this.#attemptBase = checkpoint.attempt
       this.#checkpointEventId = checkpoint.lastEventId
       this.#checkpointCursor = checkpoint.cursor
+      this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.offset = checkpoint.loaded
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
@@ -235,6 +252,10 @@ export class BodySource implements ChunkSource {
 
   attach(hooks: ConsumerHooks): void {
     this.#hooks = hooks
+  }
+
+  origin(): SourceOrigin {
+    return { offset: this.#decoderBase, ...this.#unitsBefore }
   }
 
   /**
@@ -391,6 +412,11 @@ export class BodySource implements ChunkSource {
       const cursor = this.#init.resume?.cursor
       if (state.lastItem !== undefined && cursor !== undefined) fields.cursor = cursor(state.lastItem.value)
       else if (state.cursor !== undefined) fields.cursor = state.cursor
+    }
+    const units = this.#hooks?.units?.()
+    if (units !== undefined) {
+      fields.lines = this.#unitsBefore.lines + units.lines
+      fields.records = this.#unitsBefore.records + units.records
     }
     const total = this.#init.progress.total
     if (total !== undefined) fields.total = total

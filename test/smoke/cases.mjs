@@ -183,7 +183,7 @@ export const cases = [
   {
     name: 'json (partial snapshots, validated final)',
     async run({ url }) {
-      const items = 1500
+      const items = 6000
       const res = await sluice(url(`/json?items=${items}&chunk=2048`))
       const doc = res.json(Report)
       let snapshots = 0

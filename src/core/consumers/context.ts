@@ -1,4 +1,4 @@
-import type { ChunkSource } from '../body-source.ts'
+import type { ChunkSource, SourceOrigin } from '../body-source.ts'
 import { isSluiceError } from '../errors/sluice-error.ts'
 import type { ProgressSink } from '../progress.ts'
 
@@ -42,4 +42,11 @@ export async function settle(
   context.progress.setState(userAbort ? 'cancelled' : outcome)
   if (outcome !== 'done')
     await context.source.cancel(outcome === 'cancelled' ? 'The consumer stopped reading.' : undefined)
+}
+
+const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }
+
+/** Where the consumer's first byte stands in the body; asked when an error is made, as a restart moves it. */
+export function originOf(source: ChunkSource): () => SourceOrigin {
+  return () => source.origin?.() ?? BODY_START
 }

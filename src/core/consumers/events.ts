@@ -3,7 +3,7 @@ import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP, STOP } from './batch-iterator.ts'
-import type { ConsumeContext } from './context.ts'
+import { type ConsumeContext, originOf } from './context.ts'
 import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 
 /** Options of `res.events()`. */
@@ -29,8 +29,9 @@ export function consumeEvents<T>(
   const { schema, until, onInvalid } = options
   const parse = options.json === true || schema !== undefined
   // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
-  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes, countLines: parse })
   const { source, progress } = context
+  const origin = originOf(source)
+  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes, countLines: parse, origin })
   // Where the consumer stands: `done` of the `batch` events of the current batch consumed (delivered, skipped on
   // purpose, or the terminal one), and the id in force on the last of them; `inHand`, the id of the event being
   // handled. A checkpoint or a reconnect lands right after the last event consumed, never after one that failed
@@ -44,13 +45,21 @@ export function consumeEvents<T>(
     done++
     lastId = inHand
   }
+  // Events numbered by `index` (all but the terminal one) consumed so far.
+  let records = 0
+  const consumedRecord = (): void => {
+    consumed()
+    records++
+  }
   // The last event delivered, boxed only when a cursor asks for it.
   let last: unknown
   let delivered = false
+  // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
+  const halfway = (): boolean => done < batch || decoder.failure !== undefined
   source.attach?.({
-    // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
-    committed: () =>
-      done < batch || decoder.failure !== undefined ? decoder.committedAfter(done) : decoder.committed,
+    committed: () => (halfway() ? decoder.committedAfter(done) : decoder.committed),
+    // Lines are known only when counted (when data is parsed); a checkpoint without them counts none.
+    units: () => ({ lines: halfway() ? decoder.linesThrough(done) : decoder.linesThrough(), records }),
     restart: () => {
       decoder.reset()
       batch = 0
@@ -61,15 +70,16 @@ export function consumeEvents<T>(
     lastItem: () => (delivered ? { value: last } : undefined),
   })
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
-  let index = 0
+  // Events are numbered across the whole stream: one that continues from a checkpoint counts on from it.
+  let index = origin().records
   const deliver = <E>(event: E): E => {
-    consumed()
+    consumedRecord()
     progress.item()
     last = event
     delivered = true
     return event
   }
-  const invalid = skipInvalidItem(onInvalid, consumed)
+  const invalid = skipInvalidItem(onInvalid, consumedRecord)
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
@@ -101,7 +111,7 @@ export function consumeEvents<T>(
           onInvalid,
           new ParseError('sse', `Event ${at} has data that is not JSON (${reason})`, position, { cause }),
         )
-        consumed()
+        consumedRecord()
         return SKIP
       }
       const parsed = (value: unknown): ServerSentEvent<T> =>

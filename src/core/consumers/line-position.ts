@@ -15,6 +15,8 @@ export class LinePosition {
   /** The last item delivered (meaningful once `delivered`): kept bare, boxed only when a cursor asks for it. */
   last: unknown
   delivered = false
+  /** Records consumed so far (for `ndjson()`, the non-blank lines; for `lines()`, every line). */
+  records = 0
 
   constructor(source: ChunkSource, decoder: LineDecoder) {
     source.attach?.({
@@ -34,6 +36,8 @@ export class LinePosition {
         this.size = 0
       },
       lastItem: () => (this.delivered ? { value: this.last } : undefined),
+      // Every boundary `committed` picks lies after line `at` of the batch (before it, at -1).
+      units: () => ({ lines: decoder.linesThrough(this.at), records: this.records }),
     })
   }
 

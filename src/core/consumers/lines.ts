@@ -1,7 +1,7 @@
 import { LineDecoder } from '../decoders/lines.ts'
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { batchIterator } from './batch-iterator.ts'
-import type { ConsumeContext } from './context.ts'
+import { type ConsumeContext, originOf } from './context.ts'
 import { LinePosition } from './line-position.ts'
 
 /** Options of `res.lines()`. */
@@ -15,11 +15,12 @@ export function consumeLines(
   context: ConsumeContext,
   options: LinesOptions = {},
 ): AsyncIterator<string, void, undefined> & AsyncIterable<string> {
+  const { source, progress } = context
   const decoder = new LineDecoder({
     fatal: options.fatal ?? false,
     maxLineBytes: context.limits.maxLineBytes,
+    origin: originOf(source),
   })
-  const { source, progress } = context
   const position = new LinePosition(source, decoder)
   return batchIterator<string, string>(context, {
     feed(chunk) {
@@ -29,6 +30,7 @@ export function consumeLines(
     },
     take(line, j) {
       position.at = j
+      position.records++
       progress.item()
       position.last = line
       position.delivered = true

@@ -3,7 +3,7 @@ import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP } from './batch-iterator.ts'
-import type { ConsumeContext } from './context.ts'
+import { type ConsumeContext, originOf } from './context.ts'
 import { LinePosition } from './line-position.ts'
 import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 
@@ -22,19 +22,26 @@ export function consumeNdjson<T>(
   schema: StandardSchemaV1<unknown, T> | undefined,
   options: NdjsonOptions = {},
 ): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
-  const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes })
   const { source, progress } = context
+  const origin = originOf(source)
+  const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes, origin })
   const position = new LinePosition(source, decoder)
   const { onInvalid } = options
-  let index = 0
-  const deliver = (value: T): T => {
+  // Records are numbered across the whole body: a stream that continues from a checkpoint counts on from it.
+  let index = origin().records
+  /** A record is consumed: delivered, or skipped on purpose. */
+  const consumedRecord = (): void => {
     position.consumed()
+    position.records++
+  }
+  const deliver = (value: T): T => {
+    consumedRecord()
     progress.item()
     position.last = value
     position.delivered = true
     return value
   }
-  const invalid = skipInvalidItem(onInvalid, () => position.consumed())
+  const invalid = skipInvalidItem(onInvalid, consumedRecord)
   return batchIterator<string, T>(context, {
     slice: DECODE_SLICE_BYTES,
     // A line over maxLineBytes: the records before it are delivered first.
@@ -59,14 +66,14 @@ export function consumeNdjson<T>(
         const reason = cause instanceof Error ? cause.message : String(cause)
         const where = {
           line: decoder.lineNumber(j),
-          offset: decoder.lineOffset(j),
+          offset: decoder.lineStart(j),
           excerpt: excerptOf(line),
         }
         skipInvalid(
           onInvalid,
           new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, where, { cause }),
         )
-        position.consumed()
+        consumedRecord()
         return SKIP
       }
       if (schema === undefined) return deliver(value as T)

@@ -1,6 +1,6 @@
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { chunkIterator } from './chunk-iterator.ts'
-import type { ConsumeContext } from './context.ts'
+import { type ConsumeContext, originOf } from './context.ts'
 
 /**
  * The longest chunk decoded as one string: at most 64 000 UTF-16 units, 128 000 bytes, under V8's large-object
@@ -23,7 +23,7 @@ export function iterateText(
   context: ConsumeContext,
   options: TextOptions = {},
 ): AsyncIterator<string, void, undefined> & AsyncIterable<string> {
-  const decoder = new Utf8Decoder(options.fatal ?? false)
+  const decoder = new Utf8Decoder(options.fatal ?? false, false, originOf(context.source))
   // Bytes read but not decoded yet: the rest of a sliced chunk, and chunks that calls made before the last one
   // settled have read since. What is not decoded is not committed, so a reconnect drops it and reads it again.
   let queue: Uint8Array[] = []

@@ -1,5 +1,6 @@
 import { LimitError } from '../errors/limit-error.ts'
 import type { ParseError } from '../errors/parse-error.ts'
+import { BODY_START, type OriginOf } from './origin.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 const EMPTY: string[] = []
@@ -27,8 +28,18 @@ export class LineDecoder {
   /** A line over the limit, found after the lines of the last batch: thrown once they are out. */
   #overLimit: LimitError | undefined
 
-  constructor(options: { fatal?: boolean; maxLineBytes: number }) {
-    this.#utf8 = new Utf8Decoder(options.fatal ?? false)
+  /** Lines completed before the last `reset()`: a UTF-8 error's line counts from there. */
+  #linesAtReset = 0
+  readonly #origin: OriginOf
+
+  /** `origin`: where the input begins in the body, for the positions of errors (see `Origin`). */
+  constructor(options: { fatal?: boolean; maxLineBytes: number; origin?: OriginOf }) {
+    const origin = options.origin ?? BODY_START
+    this.#origin = origin
+    this.#utf8 = new Utf8Decoder(options.fatal ?? false, false, () => {
+      const { offset, lines } = origin()
+      return { offset, lines: lines + this.#linesAtReset }
+    })
     this.#maxLine = options.maxLineBytes
   }
 
@@ -74,23 +85,33 @@ export class LineDecoder {
     return this.#overLimit ?? this.#utf8.failure
   }
 
-  /** 1-based line number of line `j` of the last batch. */
+  /** 1-based line number in the body of line `j` of the last batch. */
   lineNumber(j: number): number {
+    return this.#origin().lines + this.linesThrough(j)
+  }
+
+  /** Lines this decoder completed up to line `j` of the last batch, that line included (`j` = -1: before it). */
+  linesThrough(j: number): number {
     return this.#linesBefore + j + 1
   }
 
-  /** Byte offset in the body where line `j` of the last batch starts. */
+  /** Byte offset in the body where line `j` of the last batch starts, for an error. */
+  lineStart(j: number): number {
+    return this.#origin().offset + this.lineOffset(j)
+  }
+
+  /** Where line `j` of the last batch starts, in bytes since the decoder started (or was reset). */
   lineOffset(j: number): number {
     if (j === 0) return this.#utf8.offsetBefore(this.#carried + this.#text)
     return this.#utf8.offsetBefore(this.#text.slice(nthNewline(this.#text, j) + 1))
   }
 
-  /** Byte offset just after line `j` of the last batch and its terminator: a record boundary. */
+  /** Just after line `j` of the last batch and its terminator (a record boundary), like `lineOffset`. */
   offsetAfter(j: number): number {
     return j + 1 < this.#batchLength ? this.lineOffset(j + 1) : this.partialOffset()
   }
 
-  /** Byte offset where the current partial line starts: everything before it was delivered as lines. */
+  /** Where the current partial line starts, like `lineOffset`: everything before it was delivered as lines. */
   partialOffset(): number {
     return this.#utf8.offsetBefore(this.#partialText())
   }
@@ -102,6 +123,7 @@ export class LineDecoder {
     this.#text = ''
     this.#carried = ''
     this.#linesBefore += this.#batchLength
+    this.#linesAtReset = this.#linesBefore
     this.#batchLength = 0
     this.#utf8.reset()
   }
@@ -178,7 +200,8 @@ export class LineDecoder {
   }
 
   #tooLong(line: number): LimitError {
-    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${line}`)
+    const at = this.#origin().lines + line
+    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${at}`)
   }
 }
 

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { LimitError } from '../errors/limit-error.ts'
+import { BODY_START, type OriginOf } from './origin.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 const ENCODER = new TextEncoder()
@@ -58,9 +59,15 @@ export class SseDecoder {
   #batchLines = 0
   #batchAfterCR = false
 
-  constructor(options: { maxEventBytes: number; countLines?: boolean }) {
+  readonly #origin: OriginOf
+  /** Lines counted before the last `reset()`: line numbers go on across a restart. */
+  #linesAtReset = 0
+
+  /** `origin`: where the input begins in the body, for the positions of errors (see `Origin`). */
+  constructor(options: { maxEventBytes: number; countLines?: boolean; origin?: OriginOf }) {
     this.#maxEventBytes = options.maxEventBytes
     this.#countLines = options.countLines ?? false
+    this.#origin = options.origin ?? BODY_START
     // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
     this.#utf8 = new Utf8Decoder(false, true)
     this.#parser = createParser({
@@ -120,6 +127,7 @@ export class SseDecoder {
   reset(): void {
     this.#parser.reset({ consume: false })
     this.#utf8.reset()
+    this.#linesAtReset += this.#committedLines
     this.committed = 0
     this.previousCommitted = 0
     this.#pending = ''
@@ -152,17 +160,26 @@ export class SseDecoder {
     const text = this.#batch
     let at = n > 1 ? (this.#findInBatch(n - 1)?.at ?? 0) : 0
     while (at < text.length && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) at++
-    return this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
+    return this.#origin().offset + this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
   }
 
   /**
-   * 1-based line number of the blank line that ended the `n`-th event (1-based) of the last batch; 0 when the
-   * decoder was not asked to count lines. Rare (error messages only), so it re-parses the batch.
+   * 1-based line number in the body of the blank line that ended the `n`-th event (1-based) of the last batch;
+   * 0 when the decoder was not asked to count lines. Rare (error messages only), so it re-parses the batch.
    */
   lineOf(n: number): number {
     if (!this.#countLines) return 0
-    const found = this.#findInBatch(n)
-    return found === undefined ? this.#committedLines : this.#batchLines + found.lines
+    return this.#origin().lines + this.linesThrough(n)
+  }
+
+  /**
+   * Lines this decoder counted up to the end of the `n`-th event of the last batch, or without `n` up to
+   * `committed`; 0 when it was not asked to count lines.
+   */
+  linesThrough(n?: number): number {
+    if (!this.#countLines) return 0
+    const found = n === undefined ? undefined : this.#findInBatch(n)
+    return this.#linesAtReset + (found === undefined ? this.#committedLines : this.#batchLines + found.lines)
   }
 
   /** Where in the last batch's text the `n`-th event ends, and how many line terminators lead up to there. */
@@ -200,7 +217,7 @@ export class SseDecoder {
       this.#overLimit = new LimitError(
         'maxEventBytes',
         this.#maxEventBytes,
-        `An event ending near byte ${this.offset}`,
+        `An event ending near byte ${this.#origin().offset + this.offset}`,
       )
       this.#out.length = this.#overflowAt
     }

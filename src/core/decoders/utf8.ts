@@ -1,4 +1,5 @@
 import { ParseError } from '../errors/parse-error.ts'
+import { BODY_START, type OriginOf } from './origin.ts'
 
 /**
  * The most bytes worth decoding at once. Past 64 Ki UTF-16 units (128 KiB), a string is a large object for V8,
@@ -32,11 +33,16 @@ export class Utf8Decoder {
   /** With `fatal`, the line feeds decoded so far, for the line number of an error; 0 without (never needed). */
   #lineFeeds = 0
   readonly #fatal: boolean
+  readonly #origin: OriginOf
 
-  /** `keepBOM`: leave a leading BOM in the text, for a parser that strips it itself (SSE's). */
-  constructor(fatal = false, keepBOM = false) {
+  /**
+   * `keepBOM`: leave a leading BOM in the text, for a parser that strips it itself (SSE's). `origin`: where the
+   * input begins in the body, added to the positions of errors.
+   */
+  constructor(fatal = false, keepBOM = false, origin: OriginOf = BODY_START) {
     this.#decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: keepBOM })
     this.#fatal = fatal
+    this.#origin = origin
   }
 
   decode(chunk: Uint8Array): string {
@@ -61,10 +67,15 @@ export class Utf8Decoder {
       this.#pending = 0
       return text
     } catch (error) {
+      const origin = this.#origin()
       throw new ParseError(
         'utf8',
         'The body ends inside a UTF-8 sequence',
-        { line: this.#lineFeeds + 1, offset: this.fed - this.#pending, excerpt: '' },
+        {
+          line: origin.lines + this.#lineFeeds + 1,
+          offset: origin.offset + this.fed - this.#pending,
+          excerpt: '',
+        },
         { cause: error },
       )
     }
@@ -149,10 +160,15 @@ export class Utf8Decoder {
       valid.set(chunk.subarray(0, at), pending)
       text = new TextDecoder('utf-8', { ignoreBOM: this.fed - pending > 0 }).decode(valid)
     }
+    const origin = this.#origin()
     const error = new ParseError(
       'utf8',
       'The body is not valid UTF-8 (pass `fatal: false` to replace bad bytes with U+FFFD)',
-      { line: this.#lineFeeds + countLineFeeds(text) + 1, offset: this.fed + at, excerpt: bad },
+      {
+        line: origin.lines + this.#lineFeeds + countLineFeeds(text) + 1,
+        offset: origin.offset + this.fed + at,
+        excerpt: bad,
+      },
       { cause },
     )
     this.failure = error

@@ -26,6 +26,12 @@ export interface Checkpoint {
   marker?: boolean
   lastEventId?: string
   cursor?: CursorRequest
+  /**
+   * Lines, and records (items numbered by the consumer, invalid ones it skipped included), before `offset`: a
+   * resumed stream's errors go on counting from them.
+   */
+  lines?: number
+  records?: number
   loaded: number
   items: number
   total?: number
@@ -62,8 +68,11 @@ export function openCheckpoint(value: unknown): Checkpoint {
     const n = c[key]
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
   }
-  if (c.length !== undefined && !(Number.isInteger(c.length) && c.length >= 0))
-    return fail('has an invalid length')
+  for (const key of ['length', 'lines', 'records'] as const) {
+    const n = c[key]
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0))
+      return fail(`has an invalid ${key}`)
+  }
   const { check, ...body } = c as Checkpoint
   if (check !== checksum(body)) return fail('does not match its integrity check (it was edited or corrupted)')
   return c as Checkpoint

@@ -29,6 +29,11 @@ export function resolveAwsLambda<T extends Partial<Awslambda>>(given: T | undefi
   return found
 }
 
+/** A strong entity tag as sent, or `undefined` for a weak or malformed one. */
+function strongTag(value: string | undefined): string | undefined {
+  return value?.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value : undefined
+}
+
 function normaliseEtag(etag: string | undefined, helper: string): string | undefined {
   if (etag === undefined) return undefined
   // The weakness mark is case-sensitive (RFC 9110), but a lower-case one is surely meant as one.
@@ -90,7 +95,9 @@ export async function writeBody(
   if (rangeable) headers['accept-ranges'] = 'bytes'
   if (etag !== undefined) headers.etag = etag
   const requested = rangeable && statusCode === 200 ? rangeStartOf(options.request) : undefined
-  const start = requested !== undefined && ifRangeAllows(options.request, etag) ? requested : undefined
+  // An ETag or Last-Modified passed in `headers` validates If-Range like the `etag` option does.
+  const validators = { etag: etag ?? strongTag(headers.etag), lastModified: headers['last-modified'] }
+  const start = requested !== undefined && ifRangeAllows(options.request, validators) ? requested : undefined
 
   const send = (metadata: HttpResponseMetadata): ResponseStream => {
     const prelude: HttpResponseMetadata = { ...metadata }

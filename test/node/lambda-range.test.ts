@@ -82,6 +82,30 @@ describe('Range over a deterministic body', () => {
     expect(preludes[0]?.statusCode).toBe(206)
   })
 
+  it('validates If-Range against an ETag or Last-Modified given in `headers`, as a client sends them', async () => {
+    const date = 'Sat, 28 Nov 2026 10:00:00 GMT'
+    const cases = [
+      { headers: { etag: '"v1"' }, ifRange: '"v1"', status: 206 },
+      { headers: { etag: '"v1"' }, ifRange: '"v0"', status: 200 },
+      { headers: { 'last-modified': date }, ifRange: date, status: 206 },
+      { headers: { 'last-modified': date }, ifRange: 'Fri, 27 Nov 2026 10:00:00 GMT', status: 200 },
+      // A weak tag never validates a byte range.
+      { headers: { etag: 'W/"v1"' }, ifRange: 'W/"v1"', status: 200 },
+    ]
+    for (const { headers, ifRange, status } of cases) {
+      const { stream, awslambda, preludes } = setup()
+      await streamBytes(stream, letters(), {
+        awslambda,
+        length: 26,
+        range: true,
+        headers,
+        request: request({ range: 'bytes=20-', 'if-range': ifRange }),
+      })
+      expect(preludes[0]?.statusCode, `If-Range ${ifRange}`).toBe(status)
+      expect(stream.text).toBe(status === 206 ? 'uvwxyz' : body)
+    }
+  })
+
   it('answers 416 with bytes */L, without reading the source, when N is past a known end', async () => {
     const { stream, awslambda, preludes } = setup()
     let pulled = false

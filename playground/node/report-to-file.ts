@@ -1,6 +1,6 @@
 // Streams the 100 000-row report to a file, with a progress line on standard error.
 //
-//   node playground/node/report-to-file.ts [URL] [--out report.ndjson]
+//   npx node playground/node/report-to-file.ts [URL] [--out report.ndjson]
 //
 // Without a URL it starts its own emulator for playground/functions/report.ts. With one (the playground's
 // http://127.0.0.1:5173/fn/report, or a deployed function URL) it streams from there.

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ANSWER_TEXT, REPORT_ROWS, reportRow } from '../../playground/functions/data.ts'
 import { type Playground, startPlayground } from '../../playground/server.ts'
-import { runProcess } from '../support/run-process.ts'
+import { runProcess, startProcess } from '../support/run-process.ts'
 
 // The Node script examples beside the playground, run as a user runs them: a separate process, against the
 // playground's functions.
@@ -33,6 +33,20 @@ describe('the Node script examples', () => {
     expect(lines).toHaveLength(REPORT_ROWS)
     expect(JSON.parse(lines.at(-1)!)).toEqual(reportRow(REPORT_ROWS))
     expect(result.stderr).toMatch(/MiB/)
+  }, 60_000)
+
+  it('tokens ends quietly with status 0 when the reader of its output goes away (| head)', async () => {
+    const paced = await startPlayground({ port: 0, pace: 1, binaryBytes: 1_000, log: false })
+    try {
+      const started = startProcess(process.execPath, [script('tokens.ts'), `${paced.url}fn/tokens`])
+      // Close the pipe once the first tokens are out, as `head -c` does: the next write fails with EPIPE.
+      started.child.stdout!.once('data', () => started.child.stdout!.destroy())
+      const result = await started.exit
+      expect(result.stderr).not.toMatch(/EPIPE|Error/)
+      expect(result.code).toBe(0)
+    } finally {
+      await paced.close()
+    }
   }, 60_000)
 
   it('tokens prints the answer as it streams', async () => {

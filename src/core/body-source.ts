@@ -659,7 +659,7 @@ export class BodySource implements ChunkSource {
     if (acceptance.kind === 'complete') {
       // Its body (null, or an error page) is not the stream's.
       response.body?.cancel().catch(() => {})
-      this.#adopt(acceptance, this.#reached(), false)
+      this.#adopt(acceptance, this.#rangeOffset(), false)
       return
     }
     if (response.body === null)
@@ -667,12 +667,14 @@ export class BodySource implements ChunkSource {
     this.#response = response
     this.#reader = response.body.getReader()
     this.#connection = connection
-    this.#adopt(acceptance, this.#reached(), false)
+    this.#adopt(acceptance, this.#rangeOffset(), false)
   }
 
   /** Takes over a resumed response: where its bytes start, where they end, and what the decoders must do. */
   #adopt(acceptance: Acceptance, offset: number, fromCheckpoint: boolean): void {
     const response = this.#response
+    // The held bytes were not asked for again from where they are: they come again, or (a 416) never were body.
+    this.#marker?.reset()
     switch (acceptance.kind) {
       case 'continue':
         this.#received = offset
@@ -710,6 +712,15 @@ export class BodySource implements ChunkSource {
     }
   }
 
+  /**
+   * Where a resume asks the body to go on from: the offset reached, less the bytes the end-marker trap holds.
+   * Those may be the start of the marker line, which a server serves after the body but does not count in its
+   * length: asked for from inside the marker it would refuse (416), though every byte of the body arrived.
+   */
+  #rangeOffset(): number {
+    return this.#reached() - (this.#marker?.held ?? 0)
+  }
+
   /** The offset the stream has reached: while a full answer is skipped to where it was, that place. */
   #reached(): number {
     return Math.max(this.#received, this.#skipUntil)
@@ -720,7 +731,7 @@ export class BodySource implements ChunkSource {
     const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
     const lastItem = hooks?.lastItem?.()
     return {
-      received: this.#reached(),
+      received: this.#rangeOffset(),
       etag: this.#etag,
       lastModified: this.#lastModified,
       length: this.#length,

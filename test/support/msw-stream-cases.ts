@@ -113,6 +113,26 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       expect(head + (await second.text())).toBe(whole)
     })
 
+    test('a drop inside the end-marker line resumes to the proven end: Range never asks from inside the marker', async () => {
+      const rows = [{ id: 1 }, { id: 2 }, { id: 3 }]
+      const body = rows.map((row) => `${JSON.stringify(row)}\n`).join('').length
+      // Inside the marker line that follows the 27 bytes of the body, and at its last byte.
+      for (const drop of [body + 3, body + 13]) {
+        use(
+          streamHandler('GET', url, rows, {
+            format: 'ndjson',
+            range: true,
+            endMarker: true,
+            headers: { etag: '"v1"' },
+            faults: (attempt) => (attempt === 1 ? { dropAfterBytes: drop } : undefined),
+          }),
+        )
+        const res = await sluice(url, { retry: 0, resume: { backoff: { initial: 1, max: 1, jitter: 0 } } })
+        expect(await Array.fromAsync(res.ndjson()), `a drop at ${drop}`).toEqual(rows)
+        expect(res.progress).toMatchObject({ state: 'done', attempt: 2, loaded: body })
+      }
+    })
+
     describe('over async parts, a Range request is answered as sluice/lambda answers it', () => {
       const source = (): WatchedSource<string> => watchedSource((n) => lines[n]!, lines.length)
 

@@ -183,6 +183,31 @@ describe('range', () => {
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
+  it('asks again from the start after a drop before the first line for a GET, never for a POST', async () => {
+    const script = {
+      kind: 'range',
+      body: base64(BODY),
+      acceptRanges: false,
+      attempts: [{ drop: MID }],
+    } as const
+    const get = await scripted(script)
+    const lines = await Array.fromAsync((await sluice(get.url, { resume: { backoff: FAST } })).lines())
+    expect(lines).toEqual(LINES)
+    expect((await get.log()).filter((e) => e.event === 'request')).toHaveLength(2)
+
+    // A server that offers no resume would run a POST twice: a second invocation, not a resume.
+    const post = await scripted(script)
+    const res = await sluice(post.url, { method: 'POST', json: { charge: 100 }, resume: { backoff: FAST } })
+    const error = await Array.fromAsync(res.lines()).then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    )
+    expect(error).toMatchObject({ name: 'NetworkError' })
+    expect(error?.message).toContain('cannot be resumed')
+    expect(error?.message).toContain('a POST is not sent again from the start, as it may not be idempotent')
+    expect((await post.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
   it('keeps a body cut short of its announced end marker a TruncatedError when it cannot be resumed', async () => {
     const s = await scripted({
       kind: 'range',

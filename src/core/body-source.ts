@@ -55,6 +55,9 @@ export interface SourceOrigin extends Origin {
   records: number
 }
 
+/** Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
 /** The logical body as consumers see it: chunks until a proven end, then `undefined`. */
 export interface ChunkSource {
   /** The next chunk; `undefined` at the end. Rejects with a sluice error, or the abort reason. */
@@ -535,14 +538,20 @@ export class BodySource implements ChunkSource {
     if (strategy === undefined) {
       const pick = pickStrategy(resume, state)
       // Before the first unit, asking again from the start is a resume whatever the server offers (an SSE
-      // stream cut before its first id, say); the strategy stays open for later drops.
-      fresh =
-        'none' in pick && !state.delivered && (this.#hooks?.restart !== undefined || this.#sinceDecoder === 0)
+      // stream cut before its first id, say); the strategy stays open for later drops. Not for a method that
+      // may not be idempotent: a POST sent again to a server that offers no resume is a second invocation.
+      const restartable = this.#hooks?.restart !== undefined || this.#sinceDecoder === 0
+      const idempotent = IDEMPOTENT.has(this.#init.method.toUpperCase())
+      fresh = 'none' in pick && !state.delivered && restartable && idempotent
       if (fresh) strategy = 'last-event-id'
       else if ('none' in pick) {
         // Nothing to resume with: the drop is reported as what it is (a cut body stays a TruncatedError),
         // and the message says why it was not resumed.
-        throw this.#fail(withAdvice(drop, `it cannot be resumed: ${pick.none}`))
+        const again =
+          !state.delivered && restartable && !idempotent
+            ? `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
+            : ''
+        throw this.#fail(withAdvice(drop, `it cannot be resumed: ${pick.none}${again}`))
       } else strategy = pick.strategy
     }
     if (strategy !== 'range' && this.#hooks?.restart === undefined && this.#sinceDecoder > 0) {

@@ -627,6 +627,8 @@ export class BodySource implements ChunkSource {
         if (this.cancelled) return
         const expiredNow = this.#init.expired()
         if (expiredNow) throw this.#fail(expiredNow)
+        // A reconnect that cannot be made (a request body that cannot be sent again) will not be made later.
+        if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
         last = isSluiceError(error)
           ? error
           : new NetworkError(

@@ -9,8 +9,10 @@ import { HTTPError } from './errors/http-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
+import { headersTimeout, kyDefaults } from './ky-defaults.ts'
 import { checkDuration, type FromResponseOptions, resolveLimits, type SluiceOptions } from './options.ts'
 import { ProgressTracker } from './progress.ts'
+import { replayable } from './replay.ts'
 import { type Checkpoint, checkpointMatches, openCheckpoint } from './resume/checkpoint.ts'
 import {
   backoffDelay,
@@ -54,25 +56,41 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     maxEventBytes,
     resume: resumeOption,
     resumeFrom,
-    signal,
+    signal: own,
     ...kyOptions
   } = options
+  const defaults = kyDefaults(instance)
+  // A signal baked into the ky instance, or the Request's own, ends the logical stream as the call's does:
+  // left to ky, it would only fail each request, and a drop it caused would read as the network's.
+  const signal = anySignal(own, defaults.signal, input instanceof Request ? input.signal : undefined)
   const limits = resolveLimits({ maxBytes, maxLineBytes, maxEventBytes })
   const idle = checkDuration('idleTimeout', idleTimeout)
   const whole = checkDuration('totalTimeout', totalTimeout)
   const resume = resolveResume(resumeOption)
   const checkpoint = resumeFrom === undefined ? undefined : openCheckpoint(resumeFrom)
+  const next = replayable(input, kyOptions, resume !== undefined)
   const progress = new ProgressTracker(onProgress, progressInterval ?? 100)
-  const where = String(input instanceof Request ? input.url : input)
+  // What the input names before ky resolves it (a `prefix`, a `baseUrl`): the URL of the Request ky sent,
+  // once there is one, is what messages and errors name.
+  const named = String(input instanceof Request ? input.url : input)
+  let sent: Request | undefined
+  const where = (): string => sent?.url ?? named
+  const fetchOption = kyOptions.fetch ?? defaults.fetch
+  const watchedFetch = (request: Input, init?: RequestInit): Promise<Response> => {
+    if (request instanceof Request) sent = request
+    return fetchOption === undefined ? globalThis.fetch(request, init) : fetchOption(request, init)
+  }
   const method = (kyOptions.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
   // The total timeout bounds the logical stream, reconnects included: one controller for all connections.
   const whole$ = new AbortController()
   let expired: TimeoutError | undefined
+  // The first response, once its headers arrived: the logical stream's, as `res.status` is.
+  let answered: Response | undefined
   const timer =
     whole === undefined
       ? undefined
       : setTimeout(() => {
-          expired = new TimeoutError('total', whole, where)
+          expired = new TimeoutError('total', whole, where(), { request: sent, response: answered })
           whole$.abort(expired)
         }, whole)
   const stopTimer = (): void => {
@@ -80,11 +98,16 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   }
   const signalFor = (connection: AbortSignal): AbortSignal =>
     AbortSignal.any(signal ? [signal, whole$.signal, connection] : [whole$.signal, connection])
-  const request = (extra: CursorRequest, connection: AbortSignal, retries: boolean): Promise<Response> =>
-    instance(input, {
+  const request = async (
+    extra: CursorRequest,
+    connection: AbortSignal,
+    retries: boolean,
+  ): Promise<Response> =>
+    instance(next(), {
       ...kyOptions,
       ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
       ...withExtra(kyOptions, extra),
+      fetch: watchedFetch,
       signal: signalFor(connection),
     })
 
@@ -108,12 +131,13 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     progress.setState('error')
     if (expired) throw expired
     if (signal?.aborted) throw signal.reason
-    throw await fromKyError(error, where, typeof kyOptions.timeout === 'number' ? kyOptions.timeout : 10_000)
+    throw await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent)
   }
+  answered = response
   let resumed: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
   if (checkpoint !== undefined) {
     try {
-      resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, method, resume) }
+      resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume) }
     } catch (error) {
       stopTimer()
       response.body?.cancel().catch(() => {})
@@ -123,7 +147,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   }
   const source = new BodySource({
     response,
-    request: undefined,
+    // The Request ky sent for this response: errors of the body carry it, and name its URL.
+    request: sent,
     method,
     progress,
     // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
@@ -179,6 +204,7 @@ const NO_RESUME: ResolvedResume = {
 function acceptCheckpointAnswer(
   checkpoint: Checkpoint,
   response: Response,
+  request: Request | undefined,
   method: string,
   resume: ResolvedResume | undefined,
 ): Acceptance {
@@ -187,7 +213,7 @@ function acceptCheckpointAnswer(
       'invalid-checkpoint',
       `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${response.url}.`,
       0,
-      { response },
+      { request, response },
     )
   }
   return acceptResume(checkpoint.strategy, response, checkpointState(checkpoint), resume ?? NO_RESUME, 0)
@@ -274,16 +300,36 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
   const own = sluicePart(rest)
   const client = (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
     const { ky: override, ...call } = options
-    return sluice(input, { ...own, ...call, ky: override ?? base })
+    return sluice(input, { ...own, ...call, ...signalOf(own.signal, call.signal), ky: override ?? base })
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
     const { ky: override, ...more } = overrides
-    return createClient({ ...own, ...sluicePart(more), ky: (override ?? base).extend(kyPart(more)) })
+    return createClient({
+      ...own,
+      ...sluicePart(more),
+      ...signalOf(own.signal, more.signal),
+      ky: (override ?? base).extend(kyPart(more)),
+    })
   }
   return client
 }
 
+/** The `signal` key for options where both signals apply (as ky combines signals when extending). */
+function signalOf(...signals: Array<AbortSignal | null | undefined>): { signal?: AbortSignal } {
+  const signal = anySignal(...signals)
+  return signal === undefined ? {} : { signal }
+}
+
+/** One signal that aborts when any of `signals` does; `undefined` when there is none. */
+function anySignal(...signals: Array<AbortSignal | null | undefined>): AbortSignal | undefined {
+  const present = [...new Set(signals.filter((signal) => signal != null))]
+  if (present.length <= 1) return present[0]
+  return AbortSignal.any(present)
+}
+
+// `signal` is sluice's too: the logical stream must see it, and a ky instance would keep it to itself.
 const SLUICE_KEYS = [
+  'signal',
   'onProgress',
   'progressInterval',
   'idleTimeout',
@@ -308,7 +354,17 @@ function kyPart(options: SluiceOptions): Omit<SluiceOptions, (typeof SLUICE_KEYS
   return out
 }
 
-async function fromKyError(error: unknown, where: string, timeout: number): Promise<unknown> {
+/**
+ * The sluice error for what ky threw before the headers. ky's errors carry the Request they were about, whose
+ * URL is the one resolved against a `prefix` or `baseUrl`; `sent` is the last Request seen, for the errors that
+ * carry none (a runtime's TypeError that ky did not recognise).
+ */
+async function fromKyError(
+  error: unknown,
+  where: string,
+  timeout: number,
+  sent: Request | undefined,
+): Promise<unknown> {
   if (isKyHTTPError(error)) {
     const data: unknown = error.data
     const excerpt = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data)
@@ -318,11 +374,14 @@ async function fromKyError(error: unknown, where: string, timeout: number): Prom
     })
   }
   if (isKyTimeoutError(error)) {
-    return new TimeoutError('headers', timeout, where, { request: error.request, cause: error })
+    return new TimeoutError('headers', timeout, error.request.url, { request: error.request, cause: error })
   }
   const message = error instanceof Error ? error.message : String(error)
   if (isKyNetworkError(error) || error instanceof TypeError) {
-    return new NetworkError(`Could not connect to ${where} (${message}). Check the URL and the network.`, 0, {
+    const request = isKyNetworkError(error) ? error.request : sent
+    const url = request?.url ?? where
+    return new NetworkError(`Could not connect to ${url} (${message}). Check the URL and the network.`, 0, {
+      request,
       cause: error,
     })
   }

@@ -17,6 +17,12 @@ export interface SluiceOptions
     Partial<Limits> {
   /** A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. */
   ky?: KyInstance
+  /**
+   * Cancels the whole logical stream, reconnects and waits between them included: an abort rejects with its
+   * reason and ends in state `cancelled`, never in a reconnect. A signal in `createClient()` defaults, on the ky
+   * instance or on a `Request` input applies as well; any of them aborting ends the stream. Default: none.
+   */
+  signal?: AbortSignal | null
   /** Called with progress snapshots, throttled by `progressInterval`; always on state changes and at the end. */
   onProgress?: ProgressListener
   /** Minimum time between two `onProgress` calls while streaming, in ms; `0` reports every change. Default 100. */

@@ -1,0 +1,202 @@
+/**
+ * What a request is made of, wherever it was set — client defaults, a ky instance, the Request itself, the
+ * call — applies to the whole logical stream: signals end it, bodies are sent again on a reconnect, timeouts
+ * and URLs are the ones ky used, and errors carry the Request that was sent.
+ */
+import ky from 'ky'
+import { describe, expect, it } from 'vitest'
+import {
+  createClient,
+  isNetworkError,
+  isResumeError,
+  isTimeoutError,
+  type StreamResponse,
+  sluice,
+} from '../src/index.ts'
+import { base64, FAST, type Script, scripted } from './support/scripted.ts'
+import { bodyOf, silentFetch } from './support/streams.ts'
+
+const BODY = Uint8Array.from({ length: 1000 }, (_, i) => 97 + (i % 26))
+const TEXT = new TextDecoder().decode(BODY)
+/** A range stream whose first answer sends 100 bytes, then stays silent until the client goes away. */
+const STALLS: Script = { kind: 'range', body: base64(BODY), etag: ['"v1"'], attempts: [{ stall: 100 }] }
+/** A range stream whose first answer drops after 100 bytes; a Range request gets the rest. */
+const DROPS: Script = { kind: 'range', body: base64(BODY), etag: ['"v1"'], attempts: [{ drop: 100 }] }
+
+/** Reads until the first chunk, aborts `controller` with `reason`, and returns how reading then ended. */
+async function abortMidBody(
+  res: StreamResponse,
+  controller: AbortController,
+  reason: Error,
+): Promise<unknown> {
+  try {
+    for await (const _ of res.bytes()) controller.abort(reason)
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
+
+async function requests(log: () => Promise<Array<{ event: string }>>): Promise<number> {
+  return (await log()).filter((entry) => entry.event === 'request').length
+}
+
+describe('a signal set anywhere ends the logical stream, as a per-call signal does', () => {
+  it('a client default signal aborted mid-body rejects with its reason at once, without reconnecting', async () => {
+    const { url, log } = await scripted(STALLS)
+    const controller = new AbortController()
+    const reason = new Error('user logged out')
+    const api = createClient({ signal: controller.signal, resume: { backoff: FAST } })
+    const res = await api(url)
+    expect(await abortMidBody(res, controller, reason)).toBe(reason)
+    expect(res.progress.state).toBe('cancelled')
+    expect(await requests(log)).toBe(1)
+  })
+
+  it("an extended client keeps its parent's signal next to its own", async () => {
+    const { url, log } = await scripted(STALLS)
+    const parent = new AbortController()
+    const reason = new Error('user logged out')
+    const api = createClient({ signal: parent.signal, resume: { backoff: FAST } }).extend({
+      signal: new AbortController().signal,
+    })
+    const res = await api(url)
+    expect(await abortMidBody(res, parent, reason)).toBe(reason)
+    expect(await requests(log)).toBe(1)
+  })
+
+  it('a signal of the ky instance aborted mid-body rejects with its reason, without reconnecting', async () => {
+    const { url, log } = await scripted(STALLS)
+    const controller = new AbortController()
+    const reason = new Error('user logged out')
+    const res = await sluice(url, { ky: ky.create({ signal: controller.signal }), resume: { backoff: FAST } })
+    expect(await abortMidBody(res, controller, reason)).toBe(reason)
+    expect(await requests(log)).toBe(1)
+  })
+
+  it("the Request's own signal aborted mid-body rejects with its reason", async () => {
+    const { url } = await scripted(STALLS)
+    const controller = new AbortController()
+    const reason = new Error('user left')
+    // Without the abort, the stall would end in an idle reconnect and a complete body.
+    const res = await sluice(new Request(url, { signal: controller.signal }), {
+      idleTimeout: 500,
+      resume: { backoff: FAST },
+    })
+    expect(await abortMidBody(res, controller, reason)).toBe(reason)
+  })
+})
+
+describe('a request body is sent again on a reconnect', () => {
+  it('a Request with a POST body resumes after a drop, sending the same body again', async () => {
+    const { url, log } = await scripted(DROPS)
+    const bodies: string[] = []
+    const res = await sluice(new Request(url, { method: 'POST', body: 'payload' }), {
+      resume: { backoff: FAST },
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        bodies.push(await request.clone().text())
+        return fetch(request)
+      },
+    })
+    expect(await res.collect.text()).toBe(TEXT)
+    expect(bodies).toEqual(['payload', 'payload'])
+    expect((await log()).filter((entry) => entry.event === 'request').map((entry) => entry.range)).toEqual([
+      null,
+      'bytes=100-',
+    ])
+  })
+
+  it('a Request whose body was already read is refused before any request, with a TypeError that says so', async () => {
+    const request = new Request('https://fn.example/report', { method: 'POST', body: 'payload' })
+    await request.text()
+    const error = await sluice(request, { fetch: silentFetch }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toContain('was already read')
+  })
+
+  it('a body given as a stream cannot be sent again: the drop ends in a not-resumable ResumeError', async () => {
+    const seen: Request[] = []
+    const fetchOnce = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init))
+      const headers = { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' }
+      return new Response(bodyOf(['0123456789'], { error: new TypeError('terminated') }).stream, { headers })
+    }) as typeof fetch
+    const res = await sluice('https://fn.example/upload', {
+      method: 'POST',
+      body: bodyOf(['payload']).stream,
+      fetch: fetchOnce,
+      retry: 0,
+      resume: { backoff: FAST },
+    })
+    const error = await res.collect.text().catch((e: unknown) => e)
+    // Thrown by the reconnect without a request, at once: no backoff is spent on a request that cannot be made.
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain('is a stream')
+    expect(seen).toHaveLength(1)
+  })
+})
+
+describe('errors before the headers use the settings and the URL ky used', () => {
+  it('a timeout set in the client defaults is the one a TimeoutError reports', async () => {
+    const api = createClient({ timeout: 20, retry: 0, fetch: silentFetch })
+    const error = await api('https://fn.example/report').catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.timeoutMs).toBe(20)
+  })
+
+  it('a timeout set on the ky instance is the one a TimeoutError reports', async () => {
+    const error = await sluice('https://fn.example/report', {
+      ky: ky.create({ timeout: 20, retry: 0 }),
+      fetch: silentFetch,
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.timeoutMs).toBe(20)
+    expect((error as Error).message).toContain('within 20 ms')
+  })
+
+  it("a TimeoutError names the URL resolved against the ky instance's prefix, and carries the request", async () => {
+    const api = createClient({ ky: ky.create({ prefix: 'https://fn.example/api/' }), timeout: 20, retry: 0 })
+    const error = await api('report', { fetch: silentFetch }).catch((e: unknown) => e)
+    expect(isTimeoutError(error)).toBe(true)
+    expect((error as Error).message).toContain('(https://fn.example/api/report)')
+    expect((error as { request?: Request }).request?.url).toBe('https://fn.example/api/report')
+  })
+
+  it('a NetworkError names the resolved URL and carries the request', async () => {
+    const api = createClient({ ky: ky.create({ prefix: 'https://fn.example/api/' }), retry: 0 })
+    const error = await api('report', {
+      fetch: async () => {
+        throw new TypeError('fetch failed')
+      },
+    }).catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect((error as Error).message).toContain('Could not connect to https://fn.example/api/report')
+    expect((error as { request?: Request }).request?.url).toBe('https://fn.example/api/report')
+  })
+})
+
+describe('errors of the body carry the request that was sent', () => {
+  it('a drop that cannot be resumed carries the request, with the headers its hooks set', async () => {
+    const { url } = await scripted(DROPS)
+    const api = createClient({
+      ky: ky.create({
+        hooks: { beforeRequest: [({ request }) => void request.headers.set('x-signed', 'sig')] },
+      }),
+      resume: false,
+    })
+    const res = await api(url)
+    const error = await res.collect.text().catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    const request = (error as { request?: Request }).request
+    expect(request?.url).toBe(url)
+    expect(request?.headers.get('x-signed')).toBe('sig')
+  })
+
+  it('a total timeout while streaming carries the request and the response', async () => {
+    const { url } = await scripted(STALLS)
+    const res = await sluice(url, { totalTimeout: 300 })
+    const error = await res.collect.text().catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.phase).toBe('total')
+    expect((error as { request?: Request }).request?.url).toBe(url)
+    expect((error as { response?: Response }).response?.status).toBe(200)
+  })
+})

@@ -3,9 +3,16 @@
  * and message say why the stream could not be continued.
  */
 import { describe, expect, it } from 'vitest'
-import { fromResponse, isResumeError, isTruncatedError, type ResumeError, sluice } from '../src/index.ts'
-import { encode } from './support/chunking.ts'
-import { base64, FAST, scripted } from './support/scripted.ts'
+import {
+  type Checkpoint,
+  fromResponse,
+  isResumeError,
+  isTruncatedError,
+  type ResumeError,
+  sluice,
+} from '../src/index.ts'
+import { concatBytes, encode } from './support/chunking.ts'
+import { base64, FAST, type Script, scripted } from './support/scripted.ts'
 
 const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
 const BODY = encode(`${LINES.join('\r\n')}\r\n`)
@@ -184,12 +191,12 @@ describe('range', () => {
   })
 
   it('asks again from the start after a drop before the first line for a GET, never for a POST', async () => {
-    const script = {
+    const script: Script = {
       kind: 'range',
       body: base64(BODY),
       acceptRanges: false,
       attempts: [{ drop: MID }],
-    } as const
+    }
     const get = await scripted(script)
     const lines = await Array.fromAsync((await sluice(get.url, { resume: { backoff: FAST } })).lines())
     expect(lines).toEqual(LINES)
@@ -224,6 +231,44 @@ describe('range', () => {
     )
     expect(isTruncatedError(error), String(error)).toBe(true)
     expect((error as Error).message).toContain('cannot be resumed')
+  })
+})
+
+describe('range: a part the caller asked for with its own bounded Range', () => {
+  const DIGITS = encode(Array.from({ length: 1000 }, (_, i) => String.fromCharCode(65 + (i % 26))).join(''))
+  const part = (attempts: NonNullable<Script['attempts']>) =>
+    scripted({ kind: 'range', body: base64(DIGITS), etag: ['"v1"'], attempts })
+
+  it('asks for the rest of the part only, and delivers exactly the part', async () => {
+    const s = await part([{ drop: 700 }])
+    const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resume: { backoff: FAST } })
+    expect(await res.collect.bytes()).toEqual(DIGITS.subarray(500, 900))
+    expect(res.progress).toMatchObject({ loaded: 400, total: 400, percent: 100, state: 'done' })
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual(['bytes=500-899', 'bytes=700-899'])
+  })
+
+  it("refuses an answer that runs past the part with reason 'range-mismatch'", async () => {
+    const s = await part([{ drop: 700 }, { answer: 'overshoot' }])
+    const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resume: { backoff: FAST } })
+    const error = await refusal(res.collect.bytes())
+    expect(error.reason).toBe('range-mismatch')
+    expect(error.message).toContain('goes past byte 899, the end of the part asked for')
+  })
+
+  it('a checkpoint keeps the end of the part: resumeFrom asks for the rest of it only', async () => {
+    const s = await part([])
+    const first = await sluice(s.url, { headers: { range: 'bytes=500-899' } })
+    const reader = first.bytes()[Symbol.asyncIterator]()
+    const head = await reader.next()
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as Checkpoint
+    await reader.return?.()
+    expect(checkpoint.partEnd).toBe(900)
+    const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resumeFrom: checkpoint })
+    const rest = await res.collect.bytes()
+    expect(concatBytes([head.value as Uint8Array, rest])).toEqual(DIGITS.subarray(500, 900))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.at(-1)?.range).toBe(`bytes=${checkpoint.offset}-899`)
   })
 })
 

@@ -146,6 +146,8 @@ export class BodySource implements ChunkSource {
   #sinceDecoder = 0
   /** Absolute end of the body, when declared. */
   #end: number | undefined
+  /** Where a part the caller asked for with its own bounded Range ends: resumes ask for no more. */
+  #partEnd: number | undefined
   /** A `200` answered a Range request: discard until this many bytes were received. */
   #skipUntil = 0
   /** Bytes of a restarted stream that replay what was already counted. */
@@ -212,6 +214,9 @@ export class BodySource implements ChunkSource {
         this.#received = range.start
         this.#decoderBase = range.start
         if (init.total === undefined) this.#partStart = range.start
+        // A part that stops short of the representation's end (or of an unknown one) was asked for bounded.
+        if (range.end !== undefined && (range.total === undefined || range.end < range.total))
+          this.#partEnd = range.end
       }
     } else {
       const { checkpoint, acceptance } = resumed
@@ -226,6 +231,7 @@ export class BodySource implements ChunkSource {
       this.#checkpointEventId = checkpoint.lastEventId
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
+      this.#partEnd = checkpoint.partEnd
       this.offset = checkpoint.loaded
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
@@ -410,6 +416,7 @@ export class BodySource implements ChunkSource {
     if (this.#length !== undefined) fields.length = this.#length
     if (this.#contentType !== undefined) fields.contentType = this.#contentType
     if (this.#markerAnnounced) fields.marker = true
+    if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
     if (strategy === 'cursor') {
       const cursor = this.#init.resume?.cursor
@@ -755,6 +762,7 @@ export class BodySource implements ChunkSource {
       lastItem,
       cursor: this.#checkpointCursor,
       delivered: this.offset - partial > 0,
+      partEnd: this.#partEnd,
     }
   }
 

@@ -183,6 +183,7 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     lastEventId: checkpoint.lastEventId,
     lastItem: undefined,
     delivered: checkpoint.offset > 0,
+    partEnd: checkpoint.partEnd,
   }
 }
 

@@ -30,8 +30,11 @@ export interface AttemptScript {
   /** Answer this status with an empty body instead (e.g. 503), with `headers`. */
   status?: number
   headers?: Record<string, string>
-  /** Range only: answer a Range request with the full 200, a 206 that starts elsewhere, or 416 `bytes *\/total`. */
-  answer?: 'full' | 'mismatch' | 416
+  /**
+   * Range only: answer a Range request with the full 200, a 206 that starts elsewhere, a 206 that runs to the
+   * body's end past the end a bounded Range asked for, or 416 `bytes *\/total`.
+   */
+  answer?: 'full' | 'mismatch' | 'overshoot' | 416
   /** With `answer: 416`: the total to claim. Default: the body's length. */
   total?: number
   /** Range only: serve this body (base64) from this attempt on, as if the resource changed. */
@@ -169,10 +172,11 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     (script.kind === 'sse' || script.format === 'sse' ? 'text/event-stream' : 'application/octet-stream')
   const length = attempt.length ?? script.length ?? script.kind === 'range'
   let start = 0
+  let finish = full.length
   let status = 200
   if (script.kind === 'range') {
     if (script.acceptRanges ?? true) headers['accept-ranges'] = 'bytes'
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
     const ifRange = req.headers['if-range']
     // If-Range names the version the client holds: a strong ETag or a date (RFC 9110 §13.1.5).
     const honour = range !== null && (ifRange === undefined || ifRange === etag || ifRange === lastModified)
@@ -184,21 +188,20 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     }
     if (honour && attempt.answer !== 'full') {
       start = Number(range[1])
+      if (range[2] !== '' && attempt.answer !== 'overshoot') finish = Math.min(finish, Number(range[2]) + 1)
       const shown = attempt.answer === 'mismatch' ? start + 1 : start
       status = 206
-      headers['content-range'] = length
-        ? `bytes ${shown}-${full.length - 1}/${full.length}`
-        : `bytes ${shown}-*/*`
+      headers['content-range'] = length ? `bytes ${shown}-${finish - 1}/${full.length}` : `bytes ${shown}-*/*`
     }
   }
-  if (length) headers['content-length'] = String(full.length - start)
+  if (length) headers['content-length'] = String(finish - start)
   res.writeHead(status, headers)
   // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.
   res.flushHeaders()
   // Range faults count absolute offsets; the others count bytes of this answer.
   const base = script.kind === 'range' ? start : 0
   const stop = attempt.drop ?? attempt.cut ?? attempt.stall
-  const upto = stop === undefined ? full.length : Math.min(full.length, Math.max(base, stop))
+  const upto = stop === undefined ? finish : Math.min(finish, Math.max(base, stop))
   const piece = script.chunk ?? Number.POSITIVE_INFINITY
   for (let at = start; at < upto; at += piece) {
     if (at > start && script.pace !== undefined) await sleep(script.pace)

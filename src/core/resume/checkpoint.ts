@@ -32,6 +32,8 @@ export interface Checkpoint {
    */
   lines?: number
   records?: number
+  /** Where a part the caller asked for with its own bounded Range ends (exclusive): the resume asks for no more. */
+  partEnd?: number
   loaded: number
   items: number
   total?: number
@@ -68,7 +70,7 @@ export function openCheckpoint(value: unknown): Checkpoint {
     const n = c[key]
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
   }
-  for (const key of ['length', 'lines', 'records'] as const) {
+  for (const key of ['length', 'lines', 'records', 'partEnd'] as const) {
     const n = c[key]
     if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0))
       return fail(`has an invalid ${key}`)

@@ -26,6 +26,11 @@ export interface ResumeState {
   cursor?: CursorRequest | undefined
   /** Whether the consumer has been given anything yet. */
   delivered: boolean
+  /**
+   * Where a part the caller asked for with its own bounded Range ends (exclusive): a resume asks for no more,
+   * and refuses an answer that goes past it.
+   */
+  partEnd?: number | undefined
 }
 
 /** The strategy for this drop, or why there is none. */
@@ -52,7 +57,8 @@ export function resumeRequest(
 ): CursorRequest {
   switch (strategy) {
     case 'range': {
-      const headers: Record<string, string> = { range: `bytes=${state.received}-` }
+      const last = state.partEnd === undefined ? '' : String(state.partEnd - 1)
+      const headers: Record<string, string> = { range: `bytes=${state.received}-${last}` }
       const validator = ifRange(state.etag, state.lastModified)
       if (validator !== undefined) headers['if-range'] = validator
       return { headers }
@@ -133,7 +139,17 @@ export function acceptResume(
         { response },
       )
     }
-    return { kind: 'continue', end: range.end ?? range.total }
+    const { partEnd } = state
+    if (partEnd !== undefined && (range.end ?? range.total ?? Number.POSITIVE_INFINITY) > partEnd) {
+      throw new ResumeError(
+        'range-mismatch',
+        `The server answered Range bytes=${offset}-${partEnd - 1} with Content-Range "${response.headers.get('content-range')}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
+        attempts,
+        { response },
+      )
+    }
+    // A shorter part than asked for is not the end: the rest is asked for again, as after a drop.
+    return { kind: 'continue', end: partEnd ?? range.end ?? range.total }
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')
@@ -146,6 +162,14 @@ export function acceptResume(
     )
   }
   if (status === 200) {
+    if (state.partEnd !== undefined) {
+      throw new ResumeError(
+        'range-ignored',
+        `The server answered Range bytes=${offset}-${state.partEnd - 1} with the full body (200) instead of 206; the part asked for cannot be continued from it.`,
+        attempts,
+        { response },
+      )
+    }
     if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
     throw new ResumeError(
       'range-ignored',

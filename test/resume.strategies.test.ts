@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   type Checkpoint,
   fromResponse,
+  isNetworkError,
   isResumeError,
   isTruncatedError,
   type ResumeError,
@@ -51,6 +52,9 @@ describe('range', () => {
     expect(error.reason).toBe('range-ignored')
     expect(error.message).toMatch(/full body \(200\) instead of 206/)
     expect(error.message).toMatch(/skipOnRestart: true/)
+    // The drop that started the resume is kept, as for every refusal.
+    expect(isNetworkError(error.cause) && error.cause.message).toContain(`dropped after ${MID} bytes`)
+    expect(error.response?.status).toBe(200)
     expect(res.progress.state).toBe('error')
   })
 

@@ -653,7 +653,7 @@ export class BodySource implements ChunkSource {
       }
       let acceptance: Acceptance
       try {
-        acceptance = acceptResume(strategy, response, state, resume, this.#attempts)
+        acceptance = acceptResume(strategy, response, state, resume, this.#attempts, drop)
       } catch (refusal) {
         response.body?.cancel().catch(() => {})
         if (isRetryableStatus(response.status)) {

@@ -1,5 +1,6 @@
 import { END_MARKER_HEADER } from '../end-marker.ts'
 import { ResumeError } from '../errors/resume-error.ts'
+import type { ErrorContext } from '../errors/sluice-error.ts'
 import type { CursorRequest, ResolvedResume, ResumeStrategy } from './options.ts'
 
 /** What the resume engine knows when it has to reconnect. */
@@ -99,7 +100,10 @@ export function acceptResume(
   state: ResumeState,
   resume: ResolvedResume,
   attempts: number,
+  cause?: unknown,
 ): Acceptance {
+  // A refusal keeps the drop that started the resume as its cause.
+  const context: ErrorContext = cause === undefined ? { response } : { response, cause }
   const { status } = response
   if (status >= 200 && status < 300) {
     const mismatch = answerMismatch(state, response)
@@ -108,14 +112,14 @@ export function acceptResume(
         'not-resumable',
         `The server answered the resume request with ${mismatch}; the stream cannot be continued.`,
         attempts,
-        { response },
+        context,
       )
     }
   }
   if (strategy !== 'range') {
     if (status === 204) return { kind: 'complete', lengthKnown: false }
     if (status >= 200 && status < 300) return { kind: 'restart' }
-    throw refusal(response, attempts)
+    throw refusal(response, attempts, context)
   }
   const offset = state.received
   if (status === 200 || status === 206) {
@@ -125,7 +129,7 @@ export function acceptResume(
         'validator-changed',
         `The resource changed between attempts (${change}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
         attempts,
-        { response },
+        context,
       )
     }
   }
@@ -136,7 +140,7 @@ export function acceptResume(
         'range-mismatch',
         `The server answered Range bytes=${offset}- with Content-Range "${response.headers.get('content-range')}", which does not start at ${offset}; the stream cannot be spliced.`,
         attempts,
-        { response },
+        context,
       )
     }
     const { partEnd } = state
@@ -145,7 +149,7 @@ export function acceptResume(
         'range-mismatch',
         `The server answered Range bytes=${offset}-${partEnd - 1} with Content-Range "${response.headers.get('content-range')}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
         attempts,
-        { response },
+        context,
       )
     }
     // A shorter part than asked for is not the end: the rest is asked for again, as after a drop.
@@ -158,7 +162,7 @@ export function acceptResume(
       'range-not-satisfiable',
       `The server refused Range bytes=${offset}- (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,
       attempts,
-      { response },
+      context,
     )
   }
   if (status === 200) {
@@ -167,7 +171,7 @@ export function acceptResume(
         'range-ignored',
         `The server answered Range bytes=${offset}-${state.partEnd - 1} with the full body (200) instead of 206; the part asked for cannot be continued from it.`,
         attempts,
-        { response },
+        context,
       )
     }
     if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
@@ -175,10 +179,10 @@ export function acceptResume(
       'range-ignored',
       `The server answered Range bytes=${offset}- with the full body (200) instead of 206. If the body is deterministic, set \`resume.skipOnRestart: true\` to skip the bytes already delivered.`,
       attempts,
-      { response },
+      context,
     )
   }
-  throw refusal(response, attempts)
+  throw refusal(response, attempts, context)
 }
 
 /** Whether a failed resume answer is worth another attempt (the server is busy or failing for now). */
@@ -186,12 +190,12 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500
 }
 
-function refusal(response: Response, attempts: number): ResumeError {
+function refusal(response: Response, attempts: number, context: ErrorContext): ResumeError {
   return new ResumeError(
     'not-resumable',
     `The server answered the resume request with status ${response.status}${isRetryableStatus(response.status) ? ', a failure that may pass: try again later, or allow more `resume.attempts`' : ''}; the stream cannot be continued.`,
     attempts,
-    { response },
+    context,
   )
 }
 

@@ -4,7 +4,8 @@
  */
 import ky from 'ky'
 import { expect, it } from 'vitest'
-import { createClient, sluice } from '../src/index.ts'
+import { createClient, isResumeError, sluice } from '../src/index.ts'
+import { FAST } from './support/scripted.ts'
 import { bodyOf, collect } from './support/streams.ts'
 
 const BODY = 'one\ntwo\nthree\nfour\n'
@@ -66,4 +67,21 @@ it('keeps the request options (method, headers, search params) on a reconnect', 
   expect(again.headers.get('x-app')).toBe('demo')
   expect(new URL(again.url).searchParams.get('region')).toBe('eu')
   expect(await again.json()).toEqual({ month: '2026-10' })
+})
+
+it('says where a refresh belongs when a reconnect is refused for its credentials (401)', async () => {
+  let calls = 0
+  const refusing = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (++calls === 1) return server([])(input, init)
+    return new Response('expired', { status: 401 })
+  }) as typeof fetch
+  const res = await sluice('https://fn.example/report', {
+    fetch: refusing,
+    retry: 0,
+    resume: { backoff: FAST },
+  })
+  const error = await collect(res.lines()).catch((e: unknown) => e)
+  expect(isResumeError(error) && error.reason).toBe('not-resumable')
+  expect((error as Error).message).toContain('status 401, refusing its credentials')
+  expect((error as Error).message).toContain('`beforeRequest` hook')
 })

@@ -191,9 +191,15 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 function refusal(response: Response, attempts: number, context: ErrorContext): ResumeError {
+  const { status } = response
+  const why = isRetryableStatus(status)
+    ? ', a failure that may pass: try again later, or allow more `resume.attempts`'
+    : status === 401 || status === 403
+      ? ', refusing its credentials: refresh them in a `beforeRequest` hook, which runs on every reconnect'
+      : ''
   return new ResumeError(
     'not-resumable',
-    `The server answered the resume request with status ${response.status}${isRetryableStatus(response.status) ? ', a failure that may pass: try again later, or allow more `resume.attempts`' : ''}; the stream cannot be continued.`,
+    `The server answered the resume request with status ${status}${why}; the stream cannot be continued.`,
     attempts,
     context,
   )

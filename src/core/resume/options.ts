@@ -104,12 +104,24 @@ export function retryAfter(headers: Headers | undefined, now: number = Date.now(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-/** Waits `ms`, or rejects with the signal's reason once it aborts. */
+/** The longest delay a timer takes: a longer one fires at once (a 32-bit overflow, and a warning in Node). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Waits `ms` — however long: a server's `Retry-After` of weeks waits weeks, in steps a timer can take, rather
+ * than overflowing into an immediate retry — or rejects with the signal's reason once it aborts.
+ */
 export const sleep = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(done, ms)
-    function done(): void {
+    let left = ms
+    let timer = setTimeout(step, Math.min(left, MAX_TIMER_MS))
+    function step(): void {
+      left -= MAX_TIMER_MS
+      if (left > 0) {
+        timer = setTimeout(step, Math.min(left, MAX_TIMER_MS))
+        return
+      }
       signal?.removeEventListener('abort', abort)
       resolve()
     }

@@ -1,4 +1,4 @@
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   createClient,
@@ -105,6 +105,24 @@ describe('sluice()', () => {
     })
     controller.abort(new Error('user left'))
     await expect(pending).rejects.toThrow('user left')
+  })
+
+  it('rejects a response with no body (204) and stops the totalTimeout timer with it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const states: string[] = []
+      const pending = sluice(url, {
+        fetch: fetchWith(() => new Response(null, { status: 204 })),
+        totalTimeout: 600_000,
+        onProgress: (p) => states.push(p.state),
+      })
+      await expect(pending).rejects.toThrow('has no body to stream')
+      // A timer left running would keep a Node process alive for ten minutes after the rejection.
+      expect(vi.getTimerCount()).toBe(0)
+      expect(states.at(-1)).toBe('error')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

@@ -145,28 +145,37 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       throw error
     }
   }
-  const source = new BodySource({
-    response,
-    // The Request ky sent for this response: errors of the body carry it, and name its URL.
-    request: sent,
-    method,
-    progress,
-    // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
-    // with its TimeoutError as they do with the user's reason.
-    signal:
-      whole === undefined
-        ? (signal ?? undefined)
-        : AbortSignal.any(signal ? [signal, whole$.signal] : [whole$.signal]),
-    connection: first,
-    maxBytes: limits.maxBytes,
-    total,
-    idleTimeout: idle,
-    expired: () => expired,
-    resume,
-    reconnect: (extra, connection) => request(extra, connection, false),
-    resumed,
-    onSettled: stopTimer,
-  })
+  let source: BodySource
+  try {
+    source = new BodySource({
+      response,
+      // The Request ky sent for this response: errors of the body carry it, and name its URL.
+      request: sent,
+      method,
+      progress,
+      // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
+      // with its TimeoutError as they do with the user's reason.
+      signal:
+        whole === undefined
+          ? (signal ?? undefined)
+          : AbortSignal.any(signal ? [signal, whole$.signal] : [whole$.signal]),
+      connection: first,
+      maxBytes: limits.maxBytes,
+      total,
+      idleTimeout: idle,
+      expired: () => expired,
+      resume,
+      reconnect: (extra, connection) => request(extra, connection, false),
+      resumed,
+      onSettled: stopTimer,
+    })
+  } catch (error) {
+    // A response with no body to stream (a 204, a HEAD): nothing will settle the stream, so stop its timer here.
+    stopTimer()
+    response.body?.cancel().catch(() => {})
+    progress.setState('error')
+    throw error
+  }
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
 

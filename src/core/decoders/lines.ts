@@ -24,6 +24,8 @@ export class LineDecoder {
   /** Text of the last chunk, and the carried partial line that preceded it, for lazy offsets. */
   #text = ''
   #carried = ''
+  /** Line `j` of the last batch starts at `at` in its text, `bytes` into the body: where lookups left off. */
+  #cursor: { j: number; at: number; bytes: number } | undefined
   #batchLength = 0
   /** A line over the limit, found after the lines of the last batch: thrown once they are out. */
   #overLimit: LimitError | undefined
@@ -63,6 +65,7 @@ export class LineDecoder {
     this.#partBytes = 0
     this.#carried = ''
     this.#text = last
+    this.#cursor = undefined
     if (last === '') {
       this.#batchLength = 0
       return EMPTY
@@ -103,7 +106,21 @@ export class LineDecoder {
   /** Where line `j` of the last batch starts, in bytes since the decoder started (or was reset). */
   lineOffset(j: number): number {
     if (j === 0) return this.#utf8.offsetBefore(this.#carried + this.#text)
-    return this.#utf8.offsetBefore(this.#text.slice(nthNewline(this.#text, j) + 1))
+    // From where the last call left off when it can (lines asked for in order, as invalid records skipped one
+    // after another are): each call then costs the distance between the two lines, not the whole chunk.
+    const text = this.#text
+    let cursor = this.#cursor
+    if (cursor === undefined || cursor.j > j) {
+      cursor = { j: 0, at: 0, bytes: this.#utf8.offsetBefore(text) }
+      this.#cursor = cursor
+    }
+    while (cursor.j < j) {
+      const next = text.indexOf('\n', cursor.at) + 1
+      cursor.bytes += utf8Length(text, cursor.at, next)
+      cursor.at = next
+      cursor.j++
+    }
+    return cursor.bytes
   }
 
   /** Just after line `j` of the last batch and its terminator (a record boundary), like `lineOffset`. */
@@ -121,6 +138,7 @@ export class LineDecoder {
     this.#parts = []
     this.#partBytes = 0
     this.#text = ''
+    this.#cursor = undefined
     this.#carried = ''
     this.#linesBefore += this.#batchLength
     this.#linesAtReset = this.#linesBefore
@@ -135,6 +153,7 @@ export class LineDecoder {
   /** `bytes`: the UTF-8 length of `text`, known from the decoder's counters without scanning it. */
   #split(text: string, bytes: number): string[] {
     this.#text = text
+    this.#cursor = undefined
     let at = text.indexOf('\n')
     if (at === -1) {
       this.#carried = ''
@@ -207,10 +226,4 @@ export class LineDecoder {
 
 function stripCR(line: string): string {
   return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line
-}
-
-function nthNewline(text: string, n: number): number {
-  let at = -1
-  for (let i = 0; i < n; i++) at = text.indexOf('\n', at + 1)
-  return at
 }

@@ -3,8 +3,6 @@ import { LimitError } from '../errors/limit-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
 
-const ENCODER = new TextEncoder()
-
 /**
  * One server-sent event, as the WHATWG event-stream rules define it: `event` defaults to `'message'`, `id` is
  * the last event ID in force when the event was dispatched (it persists across events until a new `id:` field;
@@ -19,6 +17,20 @@ export interface ServerSentEvent<T = string> {
 }
 
 const EMPTY: ServerSentEvent[] = []
+
+/** A scan of one batch's text for where its events end: a parser fed line by line, and what it found so far. */
+interface BatchScan {
+  parser: EventSourceParser
+  eol: RegExp
+  /** Events dispatched, the text fed (up to `at`) and line terminators passed so far. */
+  count: number
+  at: number
+  lines: number
+  found: Array<{ at: number; lines: number }>
+  /** The UTF-8 length of the text before `bytesAt`. */
+  bytesAt: number
+  bytes: number
+}
 
 /**
  * Incremental SSE decoder over eventsource-parser: bytes in, events out. Pure: no streams, no I/O. Events that
@@ -58,6 +70,8 @@ export class SseDecoder {
   #committedAfterCR = false
   #batchLines = 0
   #batchAfterCR = false
+  /** Where lookups into the last batch left off; made on the first lookup, dropped with the batch. */
+  #scan: BatchScan | undefined
 
   readonly #origin: OriginOf
   /** Lines counted before the last `reset()`: line numbers go on across a restart. */
@@ -132,6 +146,7 @@ export class SseDecoder {
     this.previousCommitted = 0
     this.#pending = ''
     this.#batch = ''
+    this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
     this.#endsInCR = false
@@ -147,9 +162,7 @@ export class SseDecoder {
    */
   committedAfter(n: number): number {
     const found = this.#findInBatch(n)
-    return found === undefined
-      ? this.committed
-      : this.previousCommitted + ENCODER.encode(this.#batch.slice(0, found.at)).length
+    return found === undefined ? this.committed : this.previousCommitted + this.#bytesBefore(found.at)
   }
 
   /**
@@ -160,7 +173,7 @@ export class SseDecoder {
     const text = this.#batch
     let at = n > 1 ? (this.#findInBatch(n - 1)?.at ?? 0) : 0
     while (at < text.length && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) at++
-    return this.#origin().offset + this.previousCommitted + ENCODER.encode(text.slice(0, at)).length
+    return this.#origin().offset + this.previousCommitted + this.#bytesBefore(at)
   }
 
   /**
@@ -182,26 +195,59 @@ export class SseDecoder {
     return this.#linesAtReset + (found === undefined ? this.#committedLines : this.#batchLines + found.lines)
   }
 
-  /** Where in the last batch's text the `n`-th event ends, and how many line terminators lead up to there. */
+  /**
+   * Where in the last batch's text the `n`-th event ends, and how many line terminators lead up to there. Lookups
+   * go on from where the last one stopped (events looked up in order, as invalid ones skipped one after another
+   * are): each costs the distance from the one before, not the whole batch.
+   */
   #findInBatch(n: number): { at: number; lines: number } | undefined {
+    if (n <= 0) return { at: 0, lines: 0 }
+    const scan = this.#scanOf()
     const text = this.#batch
-    let count = 0
-    const parser = createParser({
-      onEvent: () => {
-        count++
-      },
-    })
-    const eol = /\r\n|\r|\n/g
-    let at = 0
-    let lines = 0
-    for (let m = eol.exec(text); m !== null && count < n; m = eol.exec(text)) {
+    while (scan.found.length < n) {
+      const m = scan.eol.exec(text)
+      if (m === null) return undefined
       const next = m.index + m[0].length
-      parser.feed(text.slice(at, next))
-      at = next
-      // An LF that completes a CR of the text before the batch ends no line of its own.
-      if (!(m.index === 0 && m[0] === '\n' && this.#batchAfterCR)) lines++
+      const before = scan.count
+      scan.parser.feed(text.slice(scan.at, next))
+      scan.at = next
+      if (!(m.index === 0 && m[0] === '\n' && this.#batchAfterCR)) scan.lines++
+      if (scan.count > before) scan.found.push({ at: scan.at, lines: scan.lines })
     }
-    return count < n ? undefined : { at, lines }
+    return scan.found[n - 1]
+  }
+
+  /** The UTF-8 length of the last batch's text before `at`, counted on from the last such count. */
+  #bytesBefore(at: number): number {
+    const scan = this.#scanOf()
+    if (at < scan.bytesAt) {
+      scan.bytesAt = 0
+      scan.bytes = 0
+    }
+    scan.bytes += utf8Length(this.#batch, scan.bytesAt, at)
+    scan.bytesAt = at
+    return scan.bytes
+  }
+
+  #scanOf(): BatchScan {
+    if (this.#scan === undefined) {
+      const scan: BatchScan = {
+        parser: createParser({
+          onEvent: () => {
+            scan.count++
+          },
+        }),
+        eol: /\r\n|\r|\n/g,
+        count: 0,
+        at: 0,
+        lines: 0,
+        found: [],
+        bytesAt: 0,
+        bytes: 0,
+      }
+      this.#scan = scan
+    }
+    return this.#scan
   }
 
   #feed(text: string): ServerSentEvent[] {
@@ -233,6 +279,7 @@ export class SseDecoder {
     const end = lastBlankLineEnd(text, tail)
     this.committed = end === -1 ? this.#utf8.offsetBefore(text) : this.#utf8.offsetBefore(text.slice(end))
     this.#batch = batch
+    this.#scan = undefined
     this.#pending = end === -1 ? text : text.slice(end)
     if (this.#countLines) {
       this.#batchLines = this.#committedLines

@@ -184,14 +184,14 @@ function countLineFeeds(text: string): number {
   return n
 }
 
-/** The UTF-8 byte length of a string, without encoding it. */
-export function utf8Length(text: string): number {
-  let bytes = text.length
-  for (let i = 0; i < text.length; i++) {
+/** The UTF-8 byte length of a string, or of `text[start, end)`, without encoding it or slicing it. */
+export function utf8Length(text: string, start: number = 0, end: number = text.length): number {
+  let bytes = end - start
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i)
     if (c < 0x80) continue
     if (c < 0x800) bytes += 1
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
       const next = text.charCodeAt(i + 1)
       if (next >= 0xdc00 && next <= 0xdfff) {
         bytes += 2

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromResponse } from '../src/index.ts'
 import { concatBytes, encode, trickyText, withCuts } from './support/chunking.ts'
-import { bodyOf, collect } from './support/streams.ts'
+import { bodyOf, collect, gatedBody } from './support/streams.ts'
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 const parts = (n: number, size = 8): string[] =>
@@ -138,6 +138,24 @@ describe('tee()', () => {
     expect(broken.progress.state).toBe('streaming')
     await second.cancel()
     expect(broken.progress.state).toBe('error')
+  })
+
+  it('ends both branches quietly on res.cancel() or detach(), never with a cut line as a whole one', async () => {
+    for (const stop of ['cancel', 'detach'] as const) {
+      const body = gatedBody()
+      const res = await fromResponse(new Response(body.stream))
+      const [a, b] = res.tee()
+      body.push('line1\nline2\nline3\nline4-par')
+      const reading = Promise.all([collect(a.lines()), collect(b.lines())])
+      while (a.progress.items + b.progress.items < 6) await tick()
+      if (stop === 'cancel') await res.cancel()
+      else res.detach()
+      expect(await reading).toEqual([
+        ['line1', 'line2', 'line3'],
+        ['line1', 'line2', 'line3'],
+      ])
+      expect(a.progress.state).toBe('cancelled')
+    }
   })
 
   it('makes the teed response refuse another consumer', async () => {

@@ -12,6 +12,7 @@ import { iterateText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
+import { ResumeError } from './errors/resume-error.ts'
 import type { Progress, ProgressSink } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
 import { checkSchema, type StandardSchemaV1 } from './schema.ts'
@@ -218,31 +219,33 @@ export class StreamResponse {
 
   /**
    * Two responses over the same body, each with its own consumer. Buffering is bounded (`maxBuffer` bytes,
-   * default 1 MiB): the faster branch waits for the slower one, so read both concurrently or cancel one.
+   * default 1 MiB): the faster branch waits for the slower one, so read both concurrently or cancel one. A drop
+   * resumes for both branches, each getting every unit once; each branch's `checkpoint()` is its own.
    *
    * @example
    * const [forUi, forCache] = res.tee()
    */
   tee(options: { maxBuffer?: number } = {}): [StreamResponse, StreamResponse] {
     const context = this.#claim('tee()')
-    const [a, b] = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
-    const [pa, pb] = teeProgress(this.#init.progress)
-    return [
-      new StreamResponse({ ...this.#init, source: a, progress: pa }),
-      new StreamResponse({ ...this.#init, source: b, progress: pb }),
-    ]
+    const tee = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
+    const progress = teeProgress(this.#init.progress)
+    const take = this.#init.checkpoint
+    const branch = (i: 0 | 1): StreamResponse =>
+      new StreamResponse({
+        ...this.#init,
+        source: tee.branches[i],
+        progress: progress[i],
+        // Each branch's checkpoint stands where its own consumer does, not where the shared body does.
+        checkpoint: take && (() => tee.checkpoint(i, take, progress[i].items)),
+      })
+    return [branch(0), branch(1)]
   }
 
   /**
-   * Ends the stream and releases the connection. Safe to call at any time, any number of times.
-   *
-   * @example
-   * stopButton.onclick = () => res.cancel()
-   */
-  /**
    * Where the stream stands: a small JSON-serialisable record at the last unit boundary the consumer
-   * delivered, to pass back as `resumeFrom` in another process or after a page reload. Throws a
-   * `ResumeError` (`unsupported`) when the server offers no way to resume.
+   * delivered, to pass back as `resumeFrom` in another process or after a page reload. On a `tee()` branch, where
+   * that branch's consumer stands. Throws a `ResumeError` (`unsupported`) when the server offers no way to
+   * resume, and on a response split with `tee()` (take it from a branch).
    *
    * @example
    * addEventListener('pagehide', () => localStorage.setItem('report', JSON.stringify(res.checkpoint())))
@@ -251,6 +254,14 @@ export class StreamResponse {
     const take = this.#init.checkpoint
     if (take === undefined)
       throw new TypeError('This response cannot be checkpointed: it was not fetched by sluice.')
+    // Two consumers stand at two places; a checkpoint for both would repeat units to the one that read more.
+    if (this.#claimedBy === 'tee()') {
+      throw new ResumeError(
+        'unsupported',
+        'This response was split with tee(): take the checkpoint from the branch you will continue (`branch.checkpoint()`).',
+        0,
+      )
+    }
     return take()
   }
 
@@ -267,6 +278,12 @@ export class StreamResponse {
     void this.#init.source.cancel('The stream was detached; resume it from its checkpoint.')
   }
 
+  /**
+   * Ends the stream and releases the connection. Safe to call at any time, any number of times.
+   *
+   * @example
+   * stopButton.onclick = () => res.cancel()
+   */
   async cancel(reason?: unknown): Promise<void> {
     this.#claimedBy ??= 'cancel()'
     this.#init.progress.setState('cancelled')

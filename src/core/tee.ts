@@ -1,15 +1,68 @@
-import type { ChunkSource } from './body-source.ts'
+import type { ChunkSource, ConsumerHooks, SourceOrigin } from './body-source.ts'
+import { ResumeError } from './errors/resume-error.ts'
 import { FINAL, type Progress, type ProgressSink, type ProgressState } from './progress.ts'
+import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
+import { position, teeHooks } from './tee-hooks.ts'
+
+/**
+ * Where a restarted answer joins a branch's queue: the bytes before it end at `at` (a unit boundary, in the
+ * coordinates of the answer they belong to), the bytes after it start a fresh answer.
+ */
+export class Splice {
+  readonly at: number
+  constructor(at: number) {
+    this.at = at
+  }
+}
+
+/** One branch of a tee: its queue and where its consumer stands. */
+export interface Branch {
+  queue: Array<Uint8Array | Splice>
+  /** Bytes in `queue`. */
+  buffered: number
+  cancelled: boolean
+  /** Its consumer's hooks; `undefined` while nothing attached (not read yet, or read as raw bytes). */
+  hooks: ConsumerHooks | undefined
+  /** Bytes handed to the consumer since its decoder started, or restarted at a splice. */
+  handed: number
+  /**
+   * How far the branch's coordinates lag the source's: the sum of the `at` of the splices it has not reached
+   * yet (a source coordinate is a branch coordinate minus `behind`).
+   */
+  behind: number
+  /** Where its consumer's first byte stands in the body, for the positions of errors. */
+  origin: SourceOrigin
+}
+
+/** Two branches over one source, and what a checkpoint taken on either needs. */
+export interface Tee {
+  branches: [ChunkSource, ChunkSource]
+  /** The checkpoint `take` makes, as branch `i`'s consumer sees the stream, with its own `items`. */
+  checkpoint(i: 0 | 1, take: () => Checkpoint, items: number): Checkpoint
+}
+
+const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }
 
 /**
  * Splits one source into two branches with a bounded buffer: a branch that runs more than `maxBuffer` bytes
  * ahead of the other waits for it, so memory stays bounded (unlike `ReadableStream.tee()`, which buffers
  * without limit). Cancelling one branch lets the other run free; the body is cancelled when both are.
+ *
+ * Resume goes through both consumers (see `teeHooks`): a restarted answer begins at the boundary of the branch
+ * that delivered more, and the other reads its queued bytes up to there before it restarts too.
  */
-export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource, ChunkSource] {
-  const queues: [Uint8Array[], Uint8Array[]] = [[], []]
-  const buffered = [0, 0]
-  const cancelled: [boolean, boolean] = [false, false]
+export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
+  const branches = [0, 1].map(
+    (): Branch => ({
+      queue: [],
+      buffered: 0,
+      cancelled: false,
+      hooks: undefined,
+      handed: 0,
+      behind: 0,
+      origin: source.origin?.() ?? BODY_START,
+    }),
+  ) as [Branch, Branch]
   let ended = false
   let failure: { error: unknown } | undefined
   let reading: Promise<void> | undefined
@@ -17,6 +70,19 @@ export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource,
   let drained = new Promise<void>((resolve) => {
     wake = resolve
   })
+  const release = (): void => {
+    wake?.()
+    drained = new Promise<void>((resolve) => {
+      wake = resolve
+    })
+  }
+
+  const combined = teeHooks(
+    branches,
+    (at) => split(branches, at, release),
+    () => reading !== undefined,
+  )
+  source.attach?.(combined.hooks)
 
   const pullOnce = (): Promise<void> => {
     reading ??= source
@@ -25,10 +91,10 @@ export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource,
         (chunk) => {
           if (chunk === undefined) ended = true
           else
-            for (const i of [0, 1] as const) {
-              if (cancelled[i]) continue
-              queues[i].push(chunk)
-              buffered[i]! += chunk.length
+            for (const b of branches) {
+              if (b.cancelled) continue
+              b.queue.push(chunk)
+              b.buffered += chunk.length
             }
         },
         (error: unknown) => {
@@ -37,45 +103,120 @@ export function teeSource(source: ChunkSource, maxBuffer: number): [ChunkSource,
       )
       .finally(() => {
         reading = undefined
+        combined.settled()
       })
     return reading
   }
 
   const branch = (i: 0 | 1): ChunkSource => {
-    const other = i === 0 ? 1 : 0
+    const b = branches[i]
+    const other = branches[i === 0 ? 1 : 0]
     return {
+      // The whole response cancelled (`res.cancel()`, `detach()`, an abort) ends the body under both branches:
+      // its end then is no end of the body, and a consumer must not flush a partial unit as whole.
       get cancelled() {
-        return cancelled[i]
+        return b.cancelled || source.cancelled === true
       },
+      get abortReason() {
+        return source.abortReason
+      },
+      attach(hooks) {
+        b.hooks = hooks
+      },
+      origin: () => b.origin,
       async read() {
         for (;;) {
-          const chunk = queues[i].shift()
-          if (chunk !== undefined) {
-            buffered[i]! -= chunk.length
-            wake?.()
-            drained = new Promise<void>((resolve) => {
-              wake = resolve
-            })
-            return chunk
+          const item = b.queue.shift()
+          if (item instanceof Splice) {
+            rejoin(b, item.at, source)
+            continue
+          }
+          if (item !== undefined) {
+            b.buffered -= item.length
+            b.handed += item.length
+            release()
+            return item
           }
           if (failure) throw failure.error
           if (ended) return undefined
           // Reading more would grow the other branch's queue: wait until it drains below the bound.
-          if (!cancelled[other] && buffered[other]! >= maxBuffer) await drained
+          if (!other.cancelled && other.buffered >= maxBuffer) await drained
           else await pullOnce()
         }
       },
       async cancel(reason?: unknown) {
-        if (cancelled[i]) return
-        cancelled[i] = true
-        queues[i].length = 0
-        buffered[i] = 0
-        wake?.()
-        if (cancelled[other]) await source.cancel(reason)
+        if (b.cancelled) return
+        b.cancelled = true
+        b.queue.length = 0
+        b.buffered = 0
+        release()
+        if (other.cancelled) await source.cancel(reason)
       },
     }
   }
-  return [branch(0), branch(1)]
+  return {
+    branches: [branch(0), branch(1)],
+    checkpoint(i, take, items) {
+      // For the moment it is taken, the source sees branch i's consumer alone, where that consumer stands (its
+      // hooks are a plain object of closures: a copy with `committed` mapped to the source's coordinates).
+      const b = branches[i]
+      source.attach?.({ ...b.hooks, committed: () => position(b) })
+      let checkpoint: Checkpoint
+      try {
+        checkpoint = take()
+      } finally {
+        source.attach?.(combined.hooks)
+      }
+      const { version: _, check: __, ...fields } = checkpoint
+      // A branch that has not reached the point where the source restarted stands in the previous answer,
+      // before this one's byte 0: only a restart strategy does that, and its checkpoint resumes from the
+      // branch's event id or cursor, the offset naming only where errors count from.
+      return sealCheckpoint({ ...fields, offset: Math.max(0, fields.offset), items })
+    },
+  }
+}
+
+/**
+ * The source restarted after byte `at` of its answer: each live branch keeps the queued bytes up to there (a
+ * branch behind reads them first), drops the rest (the new answer repeats them), and meets a splice.
+ */
+function split(branches: readonly Branch[], at: number, release: () => void): void {
+  for (const b of branches) {
+    // A cancelled branch reads nothing more, but its checkpoint still maps its place onto the new answer.
+    b.behind += at
+    if (b.cancelled) continue
+    const queue = b.queue
+    let k = queue.findLastIndex((item) => item instanceof Splice) + 1
+    // The current answer's bytes in the queue start where the branch stands in it, or at 0 after a splice.
+    let pos = k === 0 ? b.handed : 0
+    for (; k < queue.length && pos < at; k++) {
+      const chunk = queue[k] as Uint8Array
+      if (pos + chunk.length > at) queue[k] = chunk.subarray(0, at - pos)
+      pos += chunk.length
+    }
+    for (const item of queue.splice(k)) b.buffered -= (item as Uint8Array).length
+    queue.push(new Splice(at))
+  }
+  release()
+}
+
+/**
+ * A branch reaches a splice: its consumer must stand on the boundary the new answer starts after, and drop
+ * any partial unit, as a consumer reading the source alone would at a restart.
+ */
+function rejoin(b: Branch, at: number, source: ChunkSource): void {
+  const committed = b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)
+  if (committed !== at || (b.handed !== at && b.hooks?.restart === undefined)) {
+    throw new ResumeError(
+      'not-resumable',
+      `The stream restarted after byte ${at}, where this tee() branch's consumer, at byte ${committed}, cannot continue: read both branches with lines(), ndjson() or events(), or resume by Range.`,
+      0,
+    )
+  }
+  b.hooks?.restart?.()
+  b.handed = 0
+  b.behind -= at
+  b.origin = source.origin?.() ?? BODY_START
 }
 
 /**

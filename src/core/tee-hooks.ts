@@ -1,0 +1,98 @@
+import type { ConsumerHooks } from './body-source.ts'
+import type { Branch } from './tee.ts'
+
+/** How the source resumes under a tee: the boundary a restarted answer starts after, and the position there. */
+interface Plan {
+  at: number
+  lastEventId: string | undefined
+  lastItem: { value: unknown } | undefined
+  retryMs: number | undefined
+  /** Whether both consumers can meet a restarted answer at `at` (else only Range can continue the stream). */
+  restartable: boolean
+}
+
+/** What `teeHooks` gives the tee: the hooks for its source, and the end of a read that may have recovered. */
+export interface TeeHooks {
+  hooks: ConsumerHooks
+  /** The source's read is over, and with it a recovery in it, if any. */
+  settled(): void
+}
+
+/** Where a branch's consumer has delivered whole units up to, in the source's current coordinates. */
+export function position(b: Branch): number {
+  return (b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)) - b.behind
+}
+
+/**
+ * The restart point is the boundary of the branch that delivered more: the other has not delivered past it,
+ * and its queue still holds the bytes up to it, so neither branch loses or repeats a unit. The position sent
+ * (event id, last item) is that leading branch's. Both consumers must be able to restart (as one consumer
+ * reading alone must), and both must carry the kind of position the leader sends: an events() branch and a
+ * text() branch ahead of it have no common event id to resume from.
+ */
+function plan(branches: readonly Branch[]): Plan | undefined {
+  const live = branches.filter((b) => !b.cancelled)
+  if (live.length === 0) return undefined
+  const places = live.map(position)
+  const top = Math.max(...places)
+  const lead = live.filter((_, k) => places[k] === top)
+  const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
+  const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
+  const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
+    (lead.find(has(key)) ?? reading.find(has(key)))?.hooks
+  const consistent = (key: 'lastEventId' | 'lastItem') => reading.every(has(key)) || !reading.some(has(key))
+  return {
+    // Below 0 only when every live branch is still reading the previous answer: none has delivered from this one.
+    at: Math.max(0, top),
+    lastEventId: from('lastEventId')?.lastEventId?.(),
+    lastItem: from('lastItem')?.lastItem?.(),
+    retryMs: from('retryMs')?.retryMs?.(),
+    restartable:
+      reading.every((b) => b.hooks?.restart !== undefined) &&
+      consistent('lastEventId') &&
+      consistent('lastItem'),
+  }
+}
+
+/**
+ * The consumer hooks a tee attaches to its source, combining both branches' consumers: where a reconnect
+ * restarts, and what it sends. (A branch's checkpoint attaches that branch's own for the moment it is taken.)
+ *
+ * A recovery runs inside one read of the source, over awaits (backoff, the request) during which the branch
+ * not waiting on that read may go on consuming its queue; the plan is fixed at its start, so the event id sent
+ * and the boundary the source restarts after are the same.
+ */
+export function teeHooks(
+  branches: readonly Branch[],
+  split: (at: number) => void,
+  recovering: () => boolean,
+): TeeHooks {
+  let frozen: Plan | undefined
+  const current = (): Plan | undefined => {
+    if (!recovering()) return plan(branches)
+    frozen ??= plan(branches)
+    return frozen
+  }
+  const restart = (): void => {
+    const at = current()?.at ?? 0
+    frozen = undefined
+    split(at)
+  }
+  return {
+    // `restart` is looked up when the source needs it, and its absence is how the source learns that the
+    // consumers cannot restart; a getter that may return `undefined` is not an optional method to
+    // exactOptionalPropertyTypes, hence the cast.
+    hooks: {
+      committed: (fed) => current()?.at ?? fed,
+      get restart() {
+        return current()?.restartable === true ? restart : undefined
+      },
+      lastEventId: () => current()?.lastEventId,
+      retryMs: () => current()?.retryMs,
+      lastItem: () => current()?.lastItem,
+    } as ConsumerHooks,
+    settled() {
+      frozen = undefined
+    },
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Resume and checkpoints under `tee()`, against a real server on 127.0.0.1: a drop resumes for both branches
+ * with every unit delivered once to each, whatever their relative pace, and a branch's checkpoint stands where
+ * that branch's consumer does.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type Checkpoint, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
+
+const EVENTS = Array.from({ length: 30 }, (_, i) => ({ id: `e${i}`, data: `{"i":${i},"s":"é😀${i}"}` }))
+const IDS = EVENTS.map((e) => e.id)
+const SSE = EVENTS.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+/** The byte offset where each event ends in the first answer. */
+let total = 0
+const ENDS = EVENTS.map((e) => (total += encode(`id: ${e.id}\ndata: ${e.data}\n\n`).length))
+const LINES = Array.from({ length: 40 }, (_, i) => `{"i":${i},"s":"ligne ${i} ${'€'.repeat(i % 3)}"}`)
+const NDJSON = encode(`${LINES.join('\n')}\n`)
+const RECORDS = LINES.map((line) => JSON.parse(line) as unknown)
+const PACED = { chunk: 48, pace: 1 } as const
+
+const sse = (attempts: Script['attempts'] = []): Script => ({
+  kind: 'sse',
+  events: EVENTS,
+  attempts,
+  ...PACED,
+})
+const ndjson = (attempts: Script['attempts'] = []): Script => ({
+  kind: 'range',
+  body: base64(NDJSON),
+  etag: ['"v1"'],
+  attempts,
+  ...PACED,
+})
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+/**
+ * A slow branch takes a while over each of the first items, where the drops are: the other branch runs ahead
+ * by up to the tee's buffer, so that at the drop the slow one is still some items behind.
+ */
+const linger = (slow: boolean, n: number) =>
+  slow && n < 14 ? new Promise((resolve) => setTimeout(resolve, 15)) : undefined
+
+/** Every event id a branch delivers. */
+async function ids(branch: StreamResponse, slow = false): Promise<string[]> {
+  const seen: string[] = []
+  for await (const event of branch.events()) {
+    seen.push(event.id ?? '')
+    await linger(slow, seen.length)
+  }
+  return seen
+}
+
+async function records(branch: StreamResponse, slow = false): Promise<unknown[]> {
+  const seen: unknown[] = []
+  for await (const record of branch.ndjson()) {
+    seen.push(record)
+    await linger(slow, seen.length)
+  }
+  return seen
+}
+
+async function requests(s: { log: () => Promise<LogEntry[]> }): Promise<LogEntry[]> {
+  return (await s.log()).filter((e) => e.event === 'request')
+}
+
+type Pace = 'together' | 'first slow' | 'second slow' | 'second after the first'
+
+/** Both branches read, at the given relative pace; the second after the first needs a buffer for the body. */
+async function both<T>(
+  res: StreamResponse,
+  pace: Pace,
+  read: (branch: StreamResponse, slow: boolean) => Promise<T>,
+): Promise<[T, T]> {
+  const [a, b] = res.tee(pace === 'second after the first' ? {} : { maxBuffer: 200 })
+  if (pace === 'second after the first') {
+    const first = await read(a, false)
+    return [first, await read(b, false)]
+  }
+  return Promise.all([read(a, pace === 'first slow'), read(b, pace === 'second slow')])
+}
+
+const PACES: Pace[] = ['together', 'first slow', 'second slow', 'second after the first']
+
+describe('tee() and resume', () => {
+  // Inside the first event (nothing delivered yet), inside a later event, and two drops in a row.
+  const DROPS = [[{ drop: 5 }], [{ drop: 301 }], [{ drop: 301 }, { drop: 250 }]]
+  for (const drops of DROPS) {
+    for (const pace of PACES) {
+      it(`SSE with ids, drops at ${drops.map((d) => d.drop).join(' then ')}, branches read ${pace}: each gets every event once`, async () => {
+        const s = await scripted(sse(drops))
+        const res = await sluice(s.url, { resume: { backoff: FAST } })
+        const [left, right] = await both(res, pace, ids)
+        expect(left).toEqual(IDS)
+        expect(right).toEqual(IDS)
+        expect(await requests(s)).toHaveLength(drops.length + 1)
+        expect(res.progress).toMatchObject({ state: 'done', items: IDS.length })
+      })
+    }
+  }
+
+  it('any drops, any buffer, any relative pace: each branch gets every event (Last-Event-ID) or record (cursor) once', async () => {
+    const cursor = (row: unknown) => ({ searchParams: { after: String((row as { i: number }).i) } })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('sse', 'cursor'),
+        fc.array(fc.integer({ min: 1, max: 900 }), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(8, 64, 1 << 20),
+        // Timer turns each branch yields after an item, cycling: which branch is ahead changes as they go.
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+        async (kind, drops, maxBuffer, turns) => {
+          const attempts = drops.map((drop) => ({ drop }))
+          const s = await scripted(
+            kind === 'sse'
+              ? sse(attempts)
+              : { kind: 'cursor', records: EVENTS.map((e) => e.data), attempts, ...PACED },
+          )
+          const res = await sluice(s.url, {
+            resume: kind === 'sse' ? { backoff: FAST } : { strategy: 'cursor', cursor, backoff: FAST },
+          })
+          const read = async (branch: StreamResponse, k: number): Promise<unknown[]> => {
+            const seen: unknown[] = []
+            const items: AsyncIterable<unknown> = kind === 'sse' ? branch.events() : branch.ndjson()
+            for await (const item of items) {
+              seen.push(kind === 'sse' ? (item as { id: string }).id : item)
+              for (let t = turns[(2 * seen.length + k) % 4]!; t > 0; t--) await tick()
+            }
+            return seen
+          }
+          const [a, b] = res.tee({ maxBuffer })
+          const expected = kind === 'sse' ? IDS : EVENTS.map((e) => JSON.parse(e.data) as unknown)
+          expect(await Promise.all([read(a, 0), read(b, 1)])).toEqual([expected, expected])
+        },
+      ),
+      { numRuns: 12 },
+    )
+  })
+
+  it('SSE: the reconnect sends the id of the last event the leading branch delivered', async () => {
+    const drop = 301
+    const s = await scripted(sse([{ drop }]))
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    await both(res, 'second after the first', ids)
+    // The first branch read alone up to the drop: it delivered every event that ended before it.
+    const last = ENDS.filter((end) => end <= drop).length - 1
+    expect((await requests(s)).map((r) => r.lastEventId)).toEqual([null, IDS[last]])
+  })
+
+  for (const pace of PACES) {
+    it(`NDJSON over Range, branches read ${pace}: the reconnect asks for the bytes after the last received, each branch gets every record once`, async () => {
+      const drop = 333
+      const s = await scripted(ndjson([{ drop }]))
+      const res = await sluice(s.url, { resume: { backoff: FAST } })
+      const [left, right] = await both(res, pace, records)
+      expect(left).toEqual(RECORDS)
+      expect(right).toEqual(RECORDS)
+      expect((await requests(s)).map((r) => r.range)).toEqual([null, `bytes=${drop}-`])
+      expect(res.progress).toMatchObject({ state: 'done', loaded: NDJSON.length })
+    })
+  }
+
+  it('SSE: a branch cancelled before the drop holds nothing back; the other resumes from its own last event', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const [a, b] = res.tee({ maxBuffer: 200 })
+    const first: string[] = []
+    for await (const event of a.events()) if (first.push(event.id ?? '') === 2) break
+    expect(first).toEqual(IDS.slice(0, 2))
+    expect(await ids(b)).toEqual(IDS)
+    const last = ENDS.filter((end) => end <= 301).length - 1
+    expect((await requests(s)).map((r) => r.lastEventId)).toEqual([null, IDS[last]])
+  })
+
+  it('events() and text() over one SSE body with ids resume by Range when asked to', async () => {
+    const body = encode(SSE)
+    const s = await scripted({
+      kind: 'range',
+      body: base64(body),
+      type: 'text/event-stream',
+      attempts: [{ drop: 301 }],
+      ...PACED,
+    })
+    const res = await sluice(s.url, { resume: { strategy: 'range', backoff: FAST } })
+    const [a, b] = res.tee({ maxBuffer: 64 })
+    const [events, text] = await Promise.all([ids(a), b.collect.text()])
+    expect(events).toEqual(IDS)
+    expect(text).toBe(SSE)
+  })
+
+  it('events() and text() cannot restart after Last-Event-ID together: the error says so, not that there are no ids', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const [a, b] = res.tee({ maxBuffer: 64 })
+    const results = await Promise.allSettled([ids(a), b.collect.text()])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      const error = (result as PromiseRejectedResult).reason as Error
+      expect(isResumeError(error) && error.reason).toBe('not-resumable')
+      expect(error.message).toMatch(/restarts at a record boundary/)
+      expect(error.message).not.toMatch(/no SSE event ids/)
+    }
+  })
+})
+
+/** Reads `k` items from `branch`, takes its checkpoint in the loop body, and stops. */
+async function upTo<T>(items: AsyncIterable<T>, k: number, branch: StreamResponse) {
+  const seen: T[] = []
+  let saved: Checkpoint | undefined
+  for await (const item of items) {
+    seen.push(item)
+    if (seen.length === k) {
+      saved = JSON.parse(JSON.stringify(branch.checkpoint())) as Checkpoint
+      break
+    }
+  }
+  if (saved === undefined) throw new Error(`fewer than ${k} items`)
+  return { seen, saved }
+}
+
+describe("a tee() branch's checkpoint", () => {
+  it('stands where its own consumer does, for each branch, and resumes to exactly the rest (Range)', async () => {
+    const s = await scripted(ndjson())
+    const [a, b] = (await sluice(s.url)).tee()
+    // One chunk holds more than three lines: a checkpoint at the chunk's end would lose some.
+    const first = await upTo(a.ndjson(), 3, a)
+    const second = await upTo(b.ndjson(), 17, b)
+    expect(first.saved).toMatchObject({ strategy: 'range', items: 3 })
+    expect(first.saved.offset).toBe(encode(`${LINES.slice(0, 3).join('\n')}\n`).length)
+    expect(second.saved.offset).toBe(encode(`${LINES.slice(0, 17).join('\n')}\n`).length)
+    for (const { seen, saved } of [first, second]) {
+      const rest = await Array.fromAsync((await sluice(s.url, { resumeFrom: saved })).ndjson())
+      expect([...seen, ...rest]).toEqual(RECORDS)
+    }
+  })
+
+  it("carries its own consumer's last event id, and resumes to exactly the rest (Last-Event-ID)", async () => {
+    const s = await scripted(sse())
+    const [a, b] = (await sluice(s.url)).tee()
+    const ahead = ids(b)
+    const { seen, saved } = await upTo(a.events(), 4, a)
+    expect(await ahead).toEqual(IDS)
+    expect(saved).toMatchObject({ strategy: 'last-event-id', lastEventId: 'e3', items: 4 })
+    const rest = await Array.fromAsync((await sluice(s.url, { resumeFrom: saved })).events())
+    expect([...seen, ...rest].map((e) => e.id)).toEqual(IDS)
+  })
+
+  it('of a branch still reading the answer before a reconnect, resumes to exactly its rest', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    const [a, b] = (await sluice(s.url, { resume: { backoff: FAST } })).tee()
+    // The first branch reads on through the reconnect; the second starts in the bytes queued before it.
+    expect(await ids(a)).toEqual(IDS)
+    const { seen, saved } = await upTo(b.events(), 2, b)
+    expect(saved).toMatchObject({ lastEventId: 'e1', items: 2 })
+    const rest = await Array.fromAsync((await sluice(s.url, { resumeFrom: saved })).events())
+    expect([...seen, ...rest].map((e) => e.id)).toEqual(IDS)
+  })
+
+  it('is refused on the response that was split: each branch has its own', async () => {
+    const s = await scripted(ndjson())
+    const res = await sluice(s.url)
+    const [a, b] = res.tee()
+    await Promise.all([records(a), records(b)])
+    let error: unknown
+    try {
+      res.checkpoint()
+    } catch (e) {
+      error = e
+    }
+    expect(isResumeError(error) && error.reason).toBe('unsupported')
+    expect((error as Error).message).toMatch(/branch\.checkpoint\(\)/)
+  })
+})

@@ -12,7 +12,8 @@ import { JSONParser } from '@streamparser/json'
 import { parsePartialJson } from 'ai'
 import { parse as parsePartial } from 'partial-json'
 import { createPartialJsonParser } from '../src/core/decoders/partial-json.ts'
-import { random } from './inputs.mjs' // seeded: every run parses the same documents
+import { fromResponse } from '../src/index.ts'
+import { random, responseOf } from './inputs.mjs' // seeded: every run parses the same documents
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -201,6 +202,29 @@ if (args.includes('--scaling-only')) {
   const med = (key) => median(timesOf[key])
   console.log(
     `sluice alone: 4 MiB / 2 MiB time ratio ${(med('4') / med('2')).toFixed(2)} (one flat array of rows), ${(med('4s') / med('2s')).toFixed(2)} (rows in sections of 500); median of ${rounds * 2} rounds`,
+  )
+  // `await res.json().final` with no loop: the snapshots nobody reads are built at most every 100 ms, so a
+  // flat array stays linear (it was quadratic: one O(n) snapshot per chunk).
+  const numbers = (mib) => {
+    const text = JSON.stringify({ rows: Array.from({ length: (mib * MiB) / 10 }, (_, i) => i + 1e8) })
+    const bytes = new TextEncoder().encode(text)
+    const chunks = []
+    for (let i = 0; i < bytes.length; i += 1024) chunks.push(bytes.subarray(i, i + 1024))
+    return chunks
+  }
+  const flat = { 2: numbers(2), 4: numbers(4) }
+  const finalOnly = async (mib) => (await fromResponse(responseOf(flat[mib]))).json().final
+  const finalTimes = { 2: [], 4: [] }
+  await finalOnly(2)
+  for (let round = 0; round < rounds; round++) {
+    for (const mib of [2, 4]) {
+      const start = performance.now()
+      await finalOnly(mib)
+      finalTimes[mib].push(performance.now() - start)
+    }
+  }
+  console.log(
+    `res.json().final with no loop (one flat array of numbers, 1 KiB chunks): ${median(finalTimes[2]).toFixed(0)} ms for 2 MiB, ${median(finalTimes[4]).toFixed(0)} ms for 4 MiB, ratio ${(median(finalTimes[4]) / median(finalTimes[2])).toFixed(2)}; median of ${rounds} rounds`,
   )
   process.exit(0)
 }

@@ -83,16 +83,23 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   readonly final: Promise<T>
   readonly #info: () => JsonProgressInfo
   readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined
+  readonly #view: { quiet?: boolean }
   #draining: Drain<P> | undefined
 
+  /**
+   * `view.quiet` tells the snapshots' generator that nobody looks at them (only `final` is awaited): it then
+   * builds one at most every so often, since each costs O(n) for an open array of n items.
+   */
   constructor(
     start: () => AsyncIterator<P, void, undefined>,
     final: Promise<T>,
     info: () => JsonProgressInfo,
     cancel?: (reason?: unknown) => Promise<void>,
+    view: { quiet?: boolean } = {},
   ) {
     super(start, cancel)
     this.#cancel = cancel
+    this.#view = view
     this.final = lazyFinal(final, () => {
       if (!this.started) this.#drain()
     })
@@ -107,6 +114,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
     const drain = this.#draining
     if (drain === undefined || drain.handedOver) return this.#interruptible(super[Symbol.asyncIterator]())
     drain.handedOver = true
+    this.#view.quiet = false
     return this.#interruptible({
       next: () => {
         const { latest, failure } = drain
@@ -157,6 +165,7 @@ export class JsonConsumer<P, T> extends Consumer<P> {
   #drain(): void {
     const drain: Drain<P> = { iterator: super[Symbol.asyncIterator](), handedOver: false }
     this.#draining = drain
+    this.#view.quiet = true
     void (async () => {
       while (!drain.handedOver) {
         const step = drain.iterator.next()

@@ -203,7 +203,7 @@ export class StreamResponse {
   json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
     checkSchema(schema, 'json()')
     const context = this.#claim('json()')
-    const info: { current?: JsonSnapshotInfo } = {}
+    const info: { current?: JsonSnapshotInfo; quiet?: boolean } = {}
     let settle!: (result: { value: unknown } | { error: unknown }) => void
     const final = new Promise<unknown>((resolve, reject) => {
       settle = (result) => ('value' in result ? resolve(result.value) : reject(result.error))
@@ -214,6 +214,7 @@ export class StreamResponse {
       final,
       () => info.current ?? { isComplete: () => false, openPath: () => undefined },
       cancelOf(context),
+      info,
     )
   }
 

@@ -32,7 +32,7 @@ export async function* consumeJson<T>(
   context: ConsumeContext,
   schema: StandardSchemaV1<unknown, T> | undefined,
   options: JsonOptions,
-  info: { current?: JsonSnapshotInfo },
+  info: { current?: JsonSnapshotInfo; quiet?: boolean },
   onFinal: (result: { value: T } | { error: unknown }) => void,
 ): AsyncGenerator<DeepPartial<T>, void, undefined> {
   const utf8 = new Utf8Decoder(false)
@@ -64,7 +64,11 @@ export async function* consumeJson<T>(
       return utf8.offsetBefore(previous + text) + inPrevious
     },
   })
+  // While only `final` is awaited nobody sees the snapshots, and each costs O(n) for an open array of n items:
+  // then at most one every QUIET_MS, so that the document costs linear time, and one is at hand for a loop
+  // that takes the read over, or for the failure.
   const throttle = options.throttleMs ?? 0
+  const gap = (): number => (info.quiet === true ? Math.max(throttle, QUIET_MS) : throttle)
   let last = Number.NEGATIVE_INFINITY
   let pending = false
   let shown: unknown
@@ -88,7 +92,7 @@ export async function* consumeJson<T>(
   try {
     for (;;) {
       reading = source.read()
-      let chunk = pending ? await readOrWait(reading, last + throttle - Date.now()) : await reading
+      let chunk = pending ? await readOrWait(reading, last + gap() - Date.now()) : await reading
       // A throttled snapshot is handed out when its time comes, not only when the next chunk does.
       if (chunk === WAITED) {
         yield take()
@@ -108,7 +112,8 @@ export async function* consumeJson<T>(
       }
       // A value that only finished (a closing quote or bracket) changes what the snapshot says of itself.
       if (!pending && !samePath(parser.openPath, shownOpenPath)) pending = true
-      if (pending && (throttle === 0 || Date.now() - last >= throttle)) yield take()
+      const wait = gap()
+      if (pending && (wait === 0 || Date.now() - last >= wait)) yield take()
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)
@@ -148,6 +153,9 @@ function samePath(
 }
 
 const WAITED = Symbol('waited')
+
+/** The shortest time between two snapshots nobody looks at. */
+const QUIET_MS = 100
 
 /** The read's chunk, or `WAITED` if `ms` pass first; the read stays in flight either way. */
 function readOrWait(

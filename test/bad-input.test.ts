@@ -289,7 +289,7 @@ describe('status and misuse', () => {
     res.lines()
     expect(() => res.ndjson()).toThrow(TypeError)
     expect(() => res.text()).toThrow(/tee\(\)/)
-    expect(() => res.body).toThrow(/lines\(\)/)
+    await expect(res.body.getReader().read()).rejects.toThrow(/lines\(\)/)
   })
 
   it('a schema that is not a Standard Schema is a TypeError at the call, and the body is still unread', async () => {
@@ -319,8 +319,27 @@ describe('status and misuse', () => {
     const res = await open(['ab', 'cd'])
     const body = res.body
     expect(res.body).toBe(body)
+    const reader = body.getReader()
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('ab')
     expect(() => res.text()).toThrow(/already being read by body/)
-    expect(new TextDecoder().decode(await new Response(res.body).arrayBuffer())).toBe('abcd')
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('cd')
+    expect((await reader.read()).done).toBe(true)
+  })
+
+  it('looking at res.body, as at Response.body, leaves the body to another consumer until it is read', async () => {
+    const res = await open(['a\n', 'b\n'])
+    const before = res.progress.state
+    expect(res.body).not.toBeNull()
+    expect(res.progress.state).toBe(before)
+    expect(await Array.fromAsync(res.lines())).toEqual(['a', 'b'])
+    await expect(res.body.getReader().read()).rejects.toThrow(/already being read by lines\(\)/)
+  })
+
+  it('cancelling res.body before reading it cancels the response', async () => {
+    const res = await open(['a\n'])
+    await res.body.cancel('not needed')
+    expect(res.progress.state).toBe('cancelled')
+    expect(() => res.lines()).toThrow(/cancel\(\)/)
   })
 
   it('collect.text(), .bytes() and .json() reject, never throw, when the body is already taken', async () => {

@@ -94,15 +94,20 @@ export class StreamResponse {
   }
 
   /**
-   * The logical body as a `ReadableStream<Uint8Array>`, pulled on demand. Reading it is this response's one
-   * consumer.
+   * The logical body as a `ReadableStream<Uint8Array>`, pulled on demand. Reading it (not the property) is this
+   * response's one consumer, as with `Response.body`: `if (res.body)` leaves `res.lines()` free.
    *
    * @example
    * await res.body.pipeTo(fileWritable)
    */
   get body(): ReadableStream<Uint8Array> {
-    // One stream, however often the property is read, as with `Response.body`.
-    this.#body ??= this.#bytes('body', undefined).toReadableStream()
+    // One stream, however often the property is read. The body is claimed at the first read; cancelling the
+    // stream before that cancels the response, as cancelling a fetch body does.
+    this.#body ??= new Consumer<Uint8Array>(
+      () => this.#bytes('body', undefined)[Symbol.asyncIterator](),
+      (reason) =>
+        this.#claimedBy === undefined || this.#claimedBy === 'body' ? this.cancel(reason) : Promise.resolve(),
+    ).toReadableStream()
     return this.#body
   }
 

@@ -129,6 +129,8 @@ describe('the rate', () => {
     const { ProgressTracker } = await import('../src/core/progress.ts')
     let now = 0
     const tracker = new ProgressTracker(undefined, 100, () => now)
+    // The rate is measured while the body streams: a consumer moves it there before the first byte.
+    tracker.setState('streaming')
     now = 1000
     tracker.bytes(2000)
     expect(tracker.snapshot().bytesPerSecond).toBe(2000)

@@ -14,8 +14,9 @@ export type Replay = () => Input
  * then nothing is copied.
  *
  * @example
- * const next = replayable(input, kyOptions, resume !== undefined)
- * await ky(next(), options)
+ * const next = replayable(request, {}, true)
+ * await ky(next()) // the caller's Request
+ * await ky(next()) // a clone of it, its body included
  */
 export function replayable(
   input: Input,

@@ -200,3 +200,88 @@ describe('errors of the body carry the request that was sent', () => {
     expect((error as { response?: Response }).response?.status).toBe(200)
   })
 })
+
+describe("the method a client or ky instance sets counts as the call's", () => {
+  it('a POST set in createClient defaults is not sent again from the start after an early drop', async () => {
+    const methods: string[] = []
+    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      methods.push(new Request(input, init).method)
+      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
+    }) as typeof fetch
+    const api = createClient({ method: 'POST', json: { month: '2026-10' }, fetch: fetchDrops, retry: 0 })
+    const res = await api('https://fn.example/report', { resume: { backoff: FAST } })
+    const error = await (async () => {
+      for await (const _ of res.lines());
+    })().catch((e: unknown) => e)
+    // As with `sluice(url, { method: 'POST' })`: one request, and a NetworkError that says why.
+    expect(methods).toEqual(['POST'])
+    expect(isNetworkError(error)).toBe(true)
+  })
+
+  it('a POST set on the ky instance is not sent again from the start after an early drop', async () => {
+    const methods: string[] = []
+    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      methods.push(new Request(input, init).method)
+      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
+    }) as typeof fetch
+    const res = await sluice('https://fn.example/report', {
+      ky: ky.create({ method: 'post', json: { x: 1 }, fetch: fetchDrops, retry: 0 }),
+      resume: { backoff: FAST },
+    })
+    await (async () => {
+      for await (const _ of res.lines());
+    })().catch((e: unknown) => e)
+    expect(methods).toEqual(['POST'])
+  })
+})
+
+describe('messages and options', () => {
+  it("a headers timeout bounded by the ky instance's totalTimeout names that option too", async () => {
+    const error = await sluice('https://fn.example/report', {
+      ky: ky.create({ timeout: false, totalTimeout: 30, retry: 0 }),
+      fetch: silentFetch,
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.timeoutMs).toBe(30)
+    expect((error as Error).message).toContain("a ky instance's `totalTimeout`")
+  })
+
+  it('progressInterval NaN is refused like a bad idleTimeout, not turned into a 1 ms timer', async () => {
+    const error = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response('a\n')) as typeof fetch,
+      progressInterval: Number.NaN,
+      onProgress: () => {},
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RangeError)
+  })
+})
+
+describe('refusals and aborts', () => {
+  it('the not-resumable refusal of a stream request body keeps the drop as its cause', async () => {
+    const fetchDrops = (async () =>
+      new Response(bodyOf(['0123456789'], { error: new TypeError('terminated') }).stream, {
+        headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' },
+      })) as typeof fetch
+    const res = await sluice('https://fn.example/upload', {
+      method: 'POST',
+      body: bodyOf(['payload']).stream,
+      fetch: fetchDrops,
+      retry: 0,
+      resume: { backoff: FAST },
+    })
+    const error = await res.collect.text().catch((e: unknown) => e)
+    expect(isNetworkError((error as { cause?: unknown }).cause)).toBe(true)
+  })
+
+  it('an abort before the headers ends in state cancelled, as the signal option documents', async () => {
+    const controller = new AbortController()
+    const states: string[] = []
+    const pending = sluice('https://fn.example/x', {
+      fetch: silentFetch,
+      signal: controller.signal,
+      onProgress: (p) => states.push(p.state),
+    }).catch((e: unknown) => e)
+    controller.abort(new Error('bye'))
+    await pending
+    expect(states.at(-1)).toBe('cancelled')
+  })
+})

@@ -634,7 +634,10 @@ export class BodySource implements ChunkSource {
         if (this.cancelled) return
         const expiredNow = this.#init.expired()
         if (expiredNow) throw this.#fail(expiredNow)
-        // A reconnect that cannot be made (a request body that cannot be sent again) will not be made later.
+        // A reconnect that cannot be made (a request body that cannot be sent again) will not be made later; the
+        // refusal keeps the drop that started it, as every refusal does.
+        if (error instanceof ResumeError)
+          throw this.#fail(new ResumeError(error.reason, error.message, error.attempts, { cause: drop }))
         if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
         last = isSluiceError(error)
           ? error

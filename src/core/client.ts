@@ -10,7 +10,13 @@ import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
-import { checkDuration, type FromResponseOptions, resolveLimits, type SluiceOptions } from './options.ts'
+import {
+  checkDuration,
+  checkInterval,
+  type FromResponseOptions,
+  resolveLimits,
+  type SluiceOptions,
+} from './options.ts'
 import { ProgressTracker } from './progress.ts'
 import { replayable } from './replay.ts'
 import { type Checkpoint, checkpointMatches, openCheckpoint } from './resume/checkpoint.ts'
@@ -68,8 +74,13 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   const whole = checkDuration('totalTimeout', totalTimeout)
   const resume = resolveResume(resumeOption)
   const checkpoint = resumeFrom === undefined ? undefined : openCheckpoint(resumeFrom)
-  const next = replayable(input, kyOptions, resume !== undefined)
-  const progress = new ProgressTracker(onProgress, progressInterval ?? 100)
+  // A body or json in the client's defaults is sent as one passed to the call is.
+  const next = replayable(
+    input,
+    { body: kyOptions.body ?? defaults.body, json: kyOptions.json ?? defaults.json },
+    resume !== undefined,
+  )
+  const progress = new ProgressTracker(onProgress, checkInterval(progressInterval))
   // What the input names before ky resolves it (a `prefix`, a `baseUrl`): the URL of the Request ky sent,
   // once there is one, is what messages and errors name.
   const named = String(input instanceof Request ? input.url : input)
@@ -80,7 +91,14 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     if (request instanceof Request) sent = request
     return fetchOption === undefined ? globalThis.fetch(request, init) : fetchOption(request, init)
   }
-  const method = (kyOptions.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
+  // What ky sends: the call's method, a Request's own, the client's or instance's default, or GET. Checkpoints
+  // name it, and whether a drop may be asked again from the start depends on it.
+  const method = (
+    kyOptions.method ??
+    (input instanceof Request ? input.method : undefined) ??
+    defaults.method ??
+    'GET'
+  ).toUpperCase()
   // The total timeout bounds the logical stream, reconnects included: one controller for all connections.
   const whole$ = new AbortController()
   let expired: TimeoutError | undefined
@@ -128,7 +146,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     }
   } catch (error) {
     stopTimer()
-    progress.setState('error')
+    // The user's abort is a cancellation, as it is once the body streams; sluice's own timeout is an error.
+    progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
     if (expired) throw expired
     if (signal?.aborted) throw signal.reason
     throw await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent)
@@ -264,7 +283,7 @@ export async function fromResponse(
 ): Promise<StreamResponse> {
   const limits = resolveLimits(options)
   if (!response.ok) throw await httpError(response, undefined)
-  const progress = new ProgressTracker(options.onProgress, options.progressInterval ?? 100)
+  const progress = new ProgressTracker(options.onProgress, checkInterval(options.progressInterval))
   const { request } = options
   const method = (options.method ?? 'GET').toUpperCase()
   const source = new BodySource({

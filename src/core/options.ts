@@ -94,6 +94,17 @@ export function resolveLimits(options: { [K in keyof Limits]?: number | undefine
 }
 
 /** Checks an optional duration option and returns it. */
+/** `progressInterval`: 0 (every change) to `Infinity` (state changes only); anything else is a RangeError. */
+export function checkInterval(value: number | undefined): number {
+  if (value === undefined) return 100
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new RangeError(
+      `\`progressInterval\` must be a number of milliseconds, 0 or more (Infinity reports state changes only), got ${String(value)}.`,
+    )
+  }
+  return value
+}
+
 export function checkDuration(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !(value > 0) || value > 2_147_483_647) {

@@ -124,6 +124,8 @@ export class ProgressTracker implements ProgressSink {
   /** Moves to `state` and reports it, or a new `attempt` in the same state; a final state is never left. */
   setState(state: ProgressState): void {
     if (FINAL.has(this.state)) return
+    // The listener threw in a trailing report: the stream fails with that error, so it does not end `done`.
+    if (state === 'done' && this.#failure !== undefined) state = 'error'
     const moved = this.state !== state
     // A failed reconnect tries again still `reconnecting`, with only `attempt` moved: that is news too.
     if (!moved && this.attempt === this.#announcedAttempt) return

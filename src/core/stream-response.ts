@@ -280,8 +280,12 @@ export class StreamResponse {
    */
   detach(): void {
     this.#claimedBy ??= 'detach()'
-    this.#init.progress.setState('cancelled')
-    void this.#init.source.cancel('The stream was detached; resume it from its checkpoint.')
+    // A listener that throws at this report still leaves the connection dropped.
+    try {
+      this.#init.progress.setState('cancelled')
+    } finally {
+      void this.#init.source.cancel('The stream was detached; resume it from its checkpoint.')
+    }
   }
 
   /**
@@ -292,8 +296,11 @@ export class StreamResponse {
    */
   async cancel(reason?: unknown): Promise<void> {
     this.#claimedBy ??= 'cancel()'
-    this.#init.progress.setState('cancelled')
-    await this.#init.source.cancel(reason)
+    try {
+      this.#init.progress.setState('cancelled')
+    } finally {
+      await this.#init.source.cancel(reason)
+    }
   }
 
   #claim(by: string): ConsumeContext {
@@ -320,9 +327,12 @@ export function watchProgress(res: StreamResponse, listener: () => void): () => 
 
 /** What stops a consumer's source from outside its generator (`toReadableStream().cancel()`). */
 function cancelOf(context: ConsumeContext): (reason?: unknown) => Promise<void> {
-  return (reason) => {
-    context.progress.setState('cancelled')
-    return context.source.cancel(reason)
+  return async (reason) => {
+    try {
+      context.progress.setState('cancelled')
+    } finally {
+      await context.source.cancel(reason)
+    }
   }
 }
 

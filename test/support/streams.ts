@@ -149,3 +149,32 @@ export const silentFetch = (async (input: RequestInfo | URL, init?: RequestInit)
     signal.addEventListener('abort', () => reject(signal.reason))
   })
 }) as typeof fetch
+
+/** A body of `parts` (strings sent, numbers waited in ms), counting cancels. */
+export function pacedBody(parts: Array<string | number>): {
+  stream: ReadableStream<Uint8Array>
+  cancels: () => number
+} {
+  let cancels = 0
+  const queue = [...parts]
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const part = queue.shift()
+          if (part === undefined) return controller.close()
+          if (typeof part === 'number') {
+            await new Promise((resolve) => setTimeout(resolve, part))
+            continue
+          }
+          return controller.enqueue(new TextEncoder().encode(part))
+        }
+      },
+      cancel() {
+        cancels++
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { stream, cancels: () => cancels }
+}

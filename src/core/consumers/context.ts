@@ -39,9 +39,13 @@ export async function settle(
   // The user's abort is a cancellation; sluice's own timeouts, delivered through the same signal, are errors.
   const reason = context.source.abortReason
   const userAbort = outcome === 'error' && reason !== undefined && !isSluiceError(reason)
-  context.progress.setState(userAbort ? 'cancelled' : outcome)
-  if (outcome !== 'done')
-    await context.source.cancel(outcome === 'cancelled' ? 'The consumer stopped reading.' : undefined)
+  try {
+    context.progress.setState(userAbort ? 'cancelled' : outcome)
+  } finally {
+    // A listener that threw (now, or in an earlier report) fails the stream: the connection goes all the same.
+    if (outcome !== 'done')
+      await context.source.cancel(outcome === 'cancelled' ? 'The consumer stopped reading.' : undefined)
+  }
 }
 
 const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }

@@ -134,6 +134,17 @@ export async function* consumeJson<T>(
   } catch (error) {
     outcome = 'error'
     onFinal({ error })
+    // While only `final` was awaited, what was parsed since the last quiet snapshot is handed out before the
+    // failure, so that a loop taking the read over sees as much as one that read from the start.
+    if (pending && info.quiet === true) {
+      let snapshot: DeepPartial<T> | undefined
+      try {
+        snapshot = take()
+      } catch {
+        // A parser that cannot describe itself after the failure: the last snapshot stands.
+      }
+      if (snapshot !== undefined) yield snapshot
+    }
     throw error
   } finally {
     // Stopped while a read was in flight (during a throttled wait): its result is nobody's.

@@ -1,0 +1,85 @@
+/**
+ * A progress listener that throws in a report made by the trailing timer: its error fails the stream at the next
+ * change, and whatever ends the stream then (break, res.cancel(), the body's end) still releases the connection.
+ */
+import { describe, expect, it } from 'vitest'
+import { sluice } from '../src/index.ts'
+import { pacedBody } from './support/streams.ts'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('a listener that throws in a trailing report fails the stream, and the connection still goes', () => {
+  const throwsOnce = () => {
+    let thrown = false
+    return (p: { state: string; items: number }) => {
+      if (!thrown && p.state === 'streaming' && p.items > 0) {
+        thrown = true
+        throw new Error('listener boom')
+      }
+    }
+  }
+
+  it('breaking out of the loop afterwards still cancels the body', async () => {
+    const body = pacedBody(['a\nb\n', 60_000, 'c\n'])
+    const res = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response(body.stream)) as typeof fetch,
+      resume: false,
+      progressInterval: 20,
+      onProgress: throwsOnce(),
+    })
+    let n = 0
+    try {
+      for await (const _ of res.lines()) {
+        if (++n === 2) {
+          await sleep(80) // the trailing report runs, and throws
+          break
+        }
+      }
+    } catch {}
+    await sleep(20)
+    expect(res.progress.state).toBe('cancelled')
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('res.cancel() afterwards still cancels the body', async () => {
+    const body = pacedBody(['a\nb\n', 60_000, 'c\n'])
+    const res = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response(body.stream)) as typeof fetch,
+      resume: false,
+      progressInterval: 20,
+      onProgress: throwsOnce(),
+    })
+    const it = res.lines()[Symbol.asyncIterator]()
+    await it.next()
+    await it.next()
+    await sleep(80)
+    await res.cancel().catch(() => {})
+    await sleep(20)
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('a stream that then ends does not both report done and fail its loop', async () => {
+    const body = pacedBody(['a\nb\n', 100])
+    const states: string[] = []
+    const listener = throwsOnce()
+    const res = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response(body.stream)) as typeof fetch,
+      resume: false,
+      progressInterval: 20,
+      onProgress: (p) => {
+        states.push(p.state)
+        listener(p)
+      },
+    })
+    const outcome = await (async () => {
+      for await (const _ of res.lines());
+    })().then(
+      () => 'completed',
+      () => 'rejected',
+    )
+    // Either the loop completes after the final `done` report, or it fails and the stream ends in `error`.
+    expect(outcome === 'completed' || (states.at(-1) === 'error' && res.progress.state === 'error')).toBe(
+      true,
+    )
+  })
+})

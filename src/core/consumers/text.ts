@@ -29,6 +29,8 @@ export function iterateText(
   let queue: Uint8Array[] = []
   context.source.attach?.({
     committed: () => decoder.offsetBefore(''),
+    // With `fatal`, lines are counted (for the line of an error), so a checkpoint can carry them on.
+    ...(options.fatal === true ? { units: () => ({ lines: decoder.lineFeeds, records: 0 }) } : {}),
     restart: () => {
       decoder.reset()
       queue = []

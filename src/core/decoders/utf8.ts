@@ -59,6 +59,11 @@ export class Utf8Decoder {
     return text
   }
 
+  /** With `fatal`, the line feeds decoded since the start (or the last reset); 0 without. */
+  get lineFeeds(): number {
+    return this.#lineFeeds
+  }
+
   /** Flushes a trailing incomplete sequence (U+FFFD, or a ParseError with `fatal`). */
   end(): string {
     if (this.failure) throw this.failure

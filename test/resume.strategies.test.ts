@@ -240,8 +240,9 @@ describe('range', () => {
 
 describe('range: a part the caller asked for with its own bounded Range', () => {
   const DIGITS = encode(Array.from({ length: 1000 }, (_, i) => String.fromCharCode(65 + (i % 26))).join(''))
+  // In pieces, so that a checkpoint taken after the first chunk lands inside the part.
   const part = (attempts: NonNullable<Script['attempts']>) =>
-    scripted({ kind: 'range', body: base64(DIGITS), etag: ['"v1"'], attempts })
+    scripted({ kind: 'range', body: base64(DIGITS), etag: ['"v1"'], attempts, chunk: 100, pace: 1 })
 
   it('asks for the rest of the part only, and delivers exactly the part', async () => {
     const s = await part([{ drop: 700 }])
@@ -258,6 +259,41 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
     const error = await refusal(res.collect.bytes())
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain('goes past byte 899, the end of the part asked for')
+  })
+
+  it('a drop after the last byte of the part completes, with no request for an empty range', async () => {
+    const s = await part([])
+    // The connection fails after the part's last byte instead of ending cleanly.
+    const failsAtTheEnd = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await fetch(input, init)
+      const reader = response.body!.getReader()
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read()
+          if (done) controller.error(new TypeError('terminated'))
+          else controller.enqueue(value)
+        },
+      })
+      return new Response(body, { status: response.status, headers: response.headers })
+    }) as typeof fetch
+    const res = await sluice(s.url, {
+      headers: { range: 'bytes=500-899' },
+      fetch: failsAtTheEnd,
+      resume: { backoff: FAST },
+    })
+    expect(await res.collect.bytes()).toEqual(DIGITS.subarray(500, 900))
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
+  it('a checkpoint taken after the last byte of the part resumes to nothing more, with no request', async () => {
+    const s = await part([])
+    const first = await sluice(s.url, { headers: { range: 'bytes=500-899' } })
+    expect(await first.collect.bytes()).toEqual(DIGITS.subarray(500, 900))
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as Checkpoint
+    expect(checkpoint).toMatchObject({ offset: 900, partEnd: 900 })
+    const rest = await (await sluice(s.url, { resumeFrom: checkpoint })).collect.bytes()
+    expect(rest).toHaveLength(0)
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
   it('a checkpoint keeps the end of the part: resumeFrom asks for the rest of it only', async () => {

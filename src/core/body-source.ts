@@ -539,6 +539,11 @@ export class BodySource implements ChunkSource {
           : 'enable `resume` to continue such streams'
       throw this.#fail(withAdvice(drop, why))
     }
+    // A drop after the last byte of a part the caller asked for: nothing is left to ask for.
+    if (this.#partEnd !== undefined && this.#reached() >= this.#partEnd) {
+      this.#completeAfterResume = true
+      return
+    }
     const state = this.#state()
     let strategy = this.#strategy
     let fresh = false

@@ -133,7 +133,14 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   let response: Response
   try {
     if (checkpoint === undefined) response = await request({}, first.signal, true)
-    else {
+    else if (checkpoint.partEnd !== undefined && checkpoint.offset >= checkpoint.partEnd) {
+      // Taken after the last byte of a part the caller asked for: nothing is left to ask for (bytes=N-(N-1) is
+      // no range), as a 416 for exactly the bytes received would say of a whole body.
+      response = new Response(null, {
+        status: 416,
+        headers: { 'content-range': `bytes */${checkpoint.offset}` },
+      })
+    } else {
       // A resume request that meets a busy server waits and asks again, as a reconnect does.
       const settings = resume ?? NO_RESUME
       for (let attempt = 1; ; attempt++) {

@@ -158,6 +158,16 @@ describe('tee()', () => {
     }
   })
 
+  it('refuses a maxBuffer under one byte at the call, leaving the body unread (both branches would wait)', async () => {
+    const res = await fromResponse(new Response(bodyOf(['abc']).stream))
+    for (const maxBuffer of [0, -1, Number.NaN]) {
+      expect(() => res.tee({ maxBuffer }), String(maxBuffer)).toThrow(
+        new RangeError(`tee(): maxBuffer must be a number of bytes, 1 or more, got ${maxBuffer}.`),
+      )
+    }
+    expect(await res.collect.text()).toBe('abc')
+  })
+
   it('makes the teed response refuse another consumer', async () => {
     const res = await fromResponse(new Response(bodyOf(['x']).stream))
     res.tee()

@@ -232,8 +232,13 @@ export class StreamResponse {
    * const [forUi, forCache] = res.tee()
    */
   tee(options: { maxBuffer?: number } = {}): [StreamResponse, StreamResponse] {
+    const { maxBuffer = 1024 * 1024 } = options
+    // Checked before the body is claimed. Below one byte neither branch could ever read ahead: both would wait.
+    if (typeof maxBuffer !== 'number' || !(maxBuffer >= 1)) {
+      throw new RangeError(`tee(): maxBuffer must be a number of bytes, 1 or more, got ${String(maxBuffer)}.`)
+    }
     const context = this.#claim('tee()')
-    const tee = teeSource(context.source, options.maxBuffer ?? 1024 * 1024)
+    const tee = teeSource(context.source, maxBuffer)
     const progress = teeProgress(this.#init.progress)
     const take = this.#init.checkpoint
     const branch = (i: 0 | 1): StreamResponse =>

@@ -267,3 +267,61 @@ describe("a tee() branch's checkpoint", () => {
     expect(() => res.checkpoint()).toThrow(/branch\.checkpoint\(\)/)
   })
 })
+
+describe('a cancelled branch', () => {
+  const EV = Array.from({ length: 30 }, (_, k) => ({ id: `e${k}`, data: JSON.stringify({ i: k, s: 'é😀' }) }))
+
+  it('ends its iteration when cancelled while its own read waits, and pulls no more for the other', async () => {
+    const s = await scripted({ kind: 'sse', events: EV, chunk: 40, pace: 5 })
+    const res = await sluice(s.url)
+    const [a, b] = res.tee({ maxBuffer: 64 })
+    // b is not read yet: a fills b's buffer, then waits for it to drain.
+    const loop = (async () => {
+      for await (const _ of a.events()) {
+        // reading
+      }
+      return 'ended'
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await a.cancel()
+    const outcome = await Promise.race([
+      loop,
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 1000)),
+    ])
+    expect(outcome).toBe('ended')
+    await b.cancel()
+  })
+
+  it('cancelled in its loop body leaves the resume to the other branch, which gets every event once', async () => {
+    // Ten events of one length L, written three per piece, and a drop in the third piece.
+    const ev = Array.from({ length: 10 }, (_, k) => ({ id: `e${k}`, data: `payload-${k}` }))
+    const L = encode('id: e0\ndata: payload-0\n\n').length
+    const s = await scripted({
+      kind: 'sse',
+      events: ev,
+      attempts: [{ drop: Math.floor(7.5 * L) }],
+      chunk: 3 * L,
+      pace: 20,
+    })
+    const res = await sluice(s.url, { resume: { backoff: { initial: 100, max: 100, jitter: 0 } } })
+    const [a, b] = res.tee({ maxBuffer: 1 << 20 })
+    const slow = (async () => {
+      const seen: string[] = []
+      for await (const e of b.events()) {
+        seen.push(e.id ?? '')
+        // b stops in the middle of its first batch for a while.
+        if (seen.length === 1) await new Promise((resolve) => setTimeout(resolve, 300))
+      }
+      return seen
+    })()
+    const fast = (async () => {
+      let n = 0
+      // a stops at the end of its first batch, as a Stop button would; its loop then asks once more.
+      for await (const _ of a.events()) if (++n === 3) await a.cancel()
+      return n
+    })()
+    const [seen, n] = await Promise.all([slow, fast])
+    expect(n).toBe(3)
+    expect(seen).toEqual(ev.map((e) => e.id))
+  })
+})

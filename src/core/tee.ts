@@ -126,6 +126,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       origin: () => b.origin,
       async read() {
         for (;;) {
+          // A cancelled branch reads no more, nor pulls for the other: a read it had pending ends here.
+          if (b.cancelled) return undefined
           const item = b.queue.shift()
           if (item instanceof Splice) {
             rejoin(b, item.at, source)

@@ -219,6 +219,18 @@ describe('range', () => {
     expect((await post.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
+  it('refuses a POST checkpoint before the first unit on a server that offers no resume: resumeFrom would run it again', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), acceptRanges: false, chunk: 3, pace: 5 })
+    const res = await sluice(s.url, { method: 'POST', json: { charge: 100 } })
+    expect(() => res.checkpoint()).toThrow(
+      /a POST is not sent again from the start, as it may not be idempotent/,
+    )
+    await res.cancel()
+    const get = await sluice(s.url)
+    expect(get.checkpoint()).toMatchObject({ offset: 0, method: 'GET' })
+    await get.cancel()
+  })
+
   it('keeps a body cut short of its announced end marker a TruncatedError when it cannot be resumed', async () => {
     const s = await scripted({
       kind: 'range',
@@ -349,6 +361,24 @@ describe('last-event-id', () => {
 describe('cursor', () => {
   const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row ${i} — ${'é'.repeat(i)}` }))
   const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+
+  it('refuses to continue text() by a cursor once text was delivered: nothing says where, and it would repeat', async () => {
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      chunk: 7,
+      attempts: [{ drop: 30 }],
+    })
+    const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: after, backoff: FAST } })
+    const error = await res.collect.text().then(
+      () => undefined,
+      (caught: unknown) => caught as Error,
+    )
+    expect(error?.message).toContain('cannot be resumed')
+    expect(error?.message).toContain('delivers no items (text or bytes)')
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
 
   it('continues an NDJSON stream after the last delivered record with cursor(lastItem)', async () => {
     const inside =

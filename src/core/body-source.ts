@@ -444,6 +444,10 @@ export class BodySource implements ChunkSource {
     if (strategy === 'last-event-id' && state.delivered && state.lastEventId === undefined) {
       return 'nothing delivered carries an event id, so Last-Event-ID cannot say where to continue, and starting over would repeat it'
     }
+    // text() and bytes() hand out no items: a cursor has nothing to continue after, and starting over repeats.
+    if (strategy === 'cursor' && state.delivered && state.lastItem === undefined && state.cursor === undefined) {
+      return 'this consumer delivers no items (text or bytes), so a cursor cannot say where to continue, and starting over would repeat them; read it with ndjson(), lines() or events()'
+    }
     return undefined
   }
 
@@ -451,12 +455,16 @@ export class BodySource implements ChunkSource {
     const resume = this.#init.resume ?? resolveAuto()
     const pick = pickStrategy(resume, state)
     // Before the first unit, asking again from the start is the resume, as a reconnect would (a page hidden
-    // before an SSE stream's first id, say).
-    if ('none' in pick && !state.delivered) return 'last-event-id'
+    // before an SSE stream's first id, say) — not for a method that may not be idempotent, as in #recover.
+    if ('none' in pick && !state.delivered && IDEMPOTENT.has(this.#init.method.toUpperCase()))
+      return 'last-event-id'
     if ('none' in pick) {
+      const again = state.delivered
+        ? ''
+        : `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
       throw new ResumeError(
         'unsupported',
-        `This stream cannot be checkpointed: ${pick.none}.`,
+        `This stream cannot be checkpointed: ${pick.none}${again}.`,
         this.#attempts,
       )
     }

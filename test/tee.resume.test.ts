@@ -325,3 +325,38 @@ describe('a cancelled branch', () => {
     expect(seen).toEqual(ev.map((e) => e.id))
   })
 })
+
+describe('the cursor strategy under tee()', () => {
+  const RECS = Array.from({ length: 6 }, (_, i) => `{"i":${i},"s":"é"}`)
+  const after = (last: unknown) => {
+    const item = last as { i?: number } | string
+    const i = typeof item === 'string' ? (JSON.parse(item) as { i: number }).i : item.i
+    return { searchParams: { after: String(i) } }
+  }
+
+  it('continues a tee of a tee branch: every branch gets every record once', async () => {
+    for (const drop of [5, 40]) {
+      const s = await scripted({ kind: 'cursor', records: RECS, attempts: [{ drop }], chunk: 8, pace: 1 })
+      const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: after, backoff: FAST } })
+      const [outer, inner] = res.tee()
+      const [i0, i1] = inner.tee()
+      const out = await Promise.all([outer, i0, i1].map((branch) => Array.fromAsync(branch.ndjson())))
+      const expected = RECS.map((r) => JSON.parse(r) as unknown)
+      expect(out, `a drop at ${drop}`).toEqual([expected, expected, expected])
+    }
+  })
+
+  it('refuses to continue branches that read different kinds of item, rather than lose or repeat any', async () => {
+    const s = await scripted({ kind: 'cursor', records: RECS, attempts: [{ drop: 40 }], chunk: 8, pace: 1 })
+    const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: after, backoff: FAST } })
+    const [a, b] = res.tee()
+    const settled = await Promise.allSettled([Array.fromAsync(a.lines()), Array.fromAsync(b.ndjson())])
+    for (const outcome of settled) {
+      expect(outcome.status).toBe('rejected')
+      expect(String((outcome as PromiseRejectedResult).reason)).toContain(
+        'tee() branches read different kinds',
+      )
+    }
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+})

@@ -44,6 +44,11 @@ export interface ConsumerHooks {
   lastItem?(): { value: unknown } | undefined
   /** Lines and records consumed since the consumer started, up to `committed`: what checkpoints count. */
   units?(): { lines: number; records: number }
+  /**
+   * What one of its items is, for a consumer that hands `lastItem` to a cursor (`'lines'`, `'ndjson'`, raw or
+   * parsed events, or the schema that shapes them): two tee() branches continue by one cursor only if equal.
+   */
+  readonly unit?: unknown
 }
 
 /**
@@ -444,9 +449,15 @@ export class BodySource implements ChunkSource {
     if (strategy === 'last-event-id' && state.delivered && state.lastEventId === undefined) {
       return 'nothing delivered carries an event id, so Last-Event-ID cannot say where to continue, and starting over would repeat it'
     }
-    // text() and bytes() hand out no items: a cursor has nothing to continue after, and starting over repeats.
-    if (strategy === 'cursor' && state.delivered && state.lastItem === undefined && state.cursor === undefined) {
-      return 'this consumer delivers no items (text or bytes), so a cursor cannot say where to continue, and starting over would repeat them; read it with ndjson(), lines() or events()'
+    // text() and bytes() hand out no items (nor do two tee() branches that read different kinds): a cursor has
+    // nothing to continue after, and starting over repeats.
+    if (
+      strategy === 'cursor' &&
+      state.delivered &&
+      state.lastItem === undefined &&
+      state.cursor === undefined
+    ) {
+      return 'this consumer delivers no items (text or bytes), or tee() branches read different kinds of item, so a cursor cannot say where to continue, and starting over would repeat them; read it with ndjson(), lines() or events(), the same on both branches'
     }
     return undefined
   }

@@ -41,11 +41,15 @@ function plan(branches: readonly Branch[]): Plan | undefined {
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
     (lead.find(has(key)) ?? reading.find(has(key)))?.hooks
   const consistent = (key: 'lastEventId' | 'lastItem') => reading.every(has(key)) || !reading.some(has(key))
+  // A cursor continues after the leader's item: only when both branches read the same kind of item. Otherwise
+  // there is none to give it, and the source refuses a cursor rather than start over.
+  const unit = reading[0]?.hooks?.unit
+  const sameUnit = unit !== undefined && reading.every((b) => b.hooks?.unit === unit)
   return {
     // Below 0 only when every live branch is still reading the previous answer: none has delivered from this one.
     at: Math.max(0, top),
     lastEventId: from('lastEventId')?.lastEventId?.(),
-    lastItem: from('lastItem')?.lastItem?.(),
+    lastItem: sameUnit ? from('lastItem')?.lastItem?.() : undefined,
     retryMs: from('retryMs')?.retryMs?.(),
     restartable:
       reading.every((b) => b.hooks?.restart !== undefined) &&
@@ -67,6 +71,8 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
 ): TeeHooks {
+  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
+    branches.some((b) => !b.cancelled && b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
   const current = (): Plan | undefined => {
     if (!recovering()) return plan(branches)
@@ -82,14 +88,26 @@ export function teeHooks(
     // `restart` is looked up when the source needs it, and its absence is how the source learns that the
     // consumers cannot restart; a getter that may return `undefined` is not an optional method to
     // exactOptionalPropertyTypes, hence the cast.
+    // A tee of a tee branch reads these hooks as one consumer's: a key none of its branches has is absent, so
+    // that the outer tee finds the same keys as on a plain consumer of that kind.
     hooks: {
       committed: (fed) => current()?.at ?? fed,
       get restart() {
         return current()?.restartable === true ? restart : undefined
       },
-      lastEventId: () => current()?.lastEventId,
-      retryMs: () => current()?.retryMs,
-      lastItem: () => current()?.lastItem,
+      get lastEventId() {
+        return any('lastEventId') ? () => current()?.lastEventId : undefined
+      },
+      get retryMs() {
+        return any('retryMs') ? () => current()?.retryMs : undefined
+      },
+      get lastItem() {
+        return any('lastItem') ? () => current()?.lastItem : undefined
+      },
+      get unit() {
+        const units = branches.filter((b) => !b.cancelled && b.hooks !== undefined).map((b) => b.hooks?.unit)
+        return units.length > 0 && units.every((u) => u === units[0]) ? units[0] : undefined
+      },
     } as ConsumerHooks,
     settled() {
       frozen = undefined

@@ -57,6 +57,8 @@ export function consumeEvents<T>(
   // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
   const halfway = (): boolean => done < batch || decoder.failure !== undefined
   source.attach?.({
+    // What a cursor sees of an event: raw, its data parsed, or shaped by the schema.
+    unit: parse ? (schema ?? 'events+json') : 'events',
     committed: () => (halfway() ? decoder.committedAfter(done) : decoder.committed),
     // Lines are known only when counted (when data is parsed); a checkpoint without them counts none.
     units: () => ({ lines: halfway() ? decoder.linesThrough(done) : decoder.linesThrough(), records }),

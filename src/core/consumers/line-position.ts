@@ -18,8 +18,10 @@ export class LinePosition {
   /** Records consumed so far (for `ndjson()`, the non-blank lines; for `lines()`, every line). */
   records = 0
 
-  constructor(source: ChunkSource, decoder: LineDecoder) {
+  /** `unit`: what a line is to a cursor (see `ConsumerHooks.unit`). */
+  constructor(source: ChunkSource, decoder: LineDecoder, unit: unknown) {
     source.attach?.({
+      unit,
       committed: () =>
         // A line over maxLineBytes among the batch's is not among its lines, and the decoder's partial line
         // is past it: the boundary is where that line starts, after the last line consumed.

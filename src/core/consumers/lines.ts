@@ -21,7 +21,7 @@ export function consumeLines(
     maxLineBytes: context.limits.maxLineBytes,
     origin: originOf(source),
   })
-  const position = new LinePosition(source, decoder)
+  const position = new LinePosition(source, decoder, 'lines')
   return batchIterator<string, string>(context, {
     feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)

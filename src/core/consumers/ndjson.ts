@@ -25,7 +25,8 @@ export function consumeNdjson<T>(
   const { source, progress } = context
   const origin = originOf(source)
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes, origin })
-  const position = new LinePosition(source, decoder)
+  // A schema shapes the records a cursor sees: two branches continue by one cursor only with the same one.
+  const position = new LinePosition(source, decoder, schema ?? 'ndjson')
   const { onInvalid } = options
   // Records are numbered across the whole body: a stream that continues from a checkpoint counts on from it.
   let index = origin().records

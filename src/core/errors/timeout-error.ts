@@ -24,7 +24,8 @@ export class TimeoutError extends SluiceError {
       total: `The stream did not complete within ${timeoutMs} ms`,
     }[phase]
     const hint = {
-      headers: "raise `timeout` (or a ky instance's `totalTimeout`, when it set the bound) if the server is slow to start",
+      headers:
+        "raise `timeout` (or a ky instance's `totalTimeout`, when it set the bound) if the server is slow to start",
       idle: 'raise `idleTimeout`, or make the server send heartbeats',
       total: 'raise `totalTimeout`',
     }[phase]

@@ -227,6 +227,21 @@ describe('checkpoint and resumeFrom', () => {
     expect(requests.map((r) => r.range)).toEqual([null, `bytes=${offset}-`, `bytes=${offset}-`])
   })
 
+  it('asks again after a connection that fails, as a reconnect does', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    let calls = 0
+    const flaky = ((input: RequestInfo | URL, init?: RequestInit) =>
+      ++calls === 1 ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init)) as typeof fetch
+    const res = await sluice(s.url, {
+      fetch: flaky,
+      resumeFrom: JSON.parse(first.saved) as Checkpoint,
+      resume: { backoff: { initial: 1, max: 1, jitter: 0 } },
+    })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(LINES.length - CASES[1]!.k)
+    expect(calls).toBe(2)
+  })
+
   it('says a status that may pass is worth trying again later, once the attempts are spent', async () => {
     const busy = { status: 503 }
     const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, busy] })

@@ -8,6 +8,7 @@ import { BodySource } from './body-source.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
+import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
 import {
@@ -144,7 +145,14 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       // A resume request that meets a busy server waits and asks again, as a reconnect does.
       const settings = resume ?? NO_RESUME
       for (let attempt = 1; ; attempt++) {
-        response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
+        try {
+          response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
+        } catch (error) {
+          // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal.
+          if (signal?.aborted || expired || isSluiceError(error) || attempt > settings.attempts) throw error
+          await sleep(backoffDelay(settings, attempt), signalFor(first.signal))
+          continue
+        }
         if (!isRetryableStatus(response.status) || attempt > settings.attempts) break
         response.body?.cancel().catch(() => {})
         const delay = retryAfter(response.headers) ?? backoffDelay(settings, attempt)

@@ -19,7 +19,8 @@ describe('a listener that throws in a trailing report fails the stream, and the 
     }
   }
 
-  it('breaking out of the loop afterwards still cancels the body', async () => {
+  /** Two lines, then a silent body, read with a listener that throws once in a trailing report. */
+  const stalledWithThrowingListener = async () => {
     const body = pacedBody(['a\nb\n', 60_000, 'c\n'])
     const res = await sluice('https://fn.example/x', {
       fetch: (async () => new Response(body.stream)) as typeof fetch,
@@ -27,6 +28,11 @@ describe('a listener that throws in a trailing report fails the stream, and the 
       progressInterval: 20,
       onProgress: throwsOnce(),
     })
+    return { body, res }
+  }
+
+  it('breaking out of the loop afterwards still cancels the body', async () => {
+    const { body, res } = await stalledWithThrowingListener()
     let n = 0
     try {
       for await (const _ of res.lines()) {
@@ -42,13 +48,7 @@ describe('a listener that throws in a trailing report fails the stream, and the 
   })
 
   it('res.cancel() afterwards still cancels the body', async () => {
-    const body = pacedBody(['a\nb\n', 60_000, 'c\n'])
-    const res = await sluice('https://fn.example/x', {
-      fetch: (async () => new Response(body.stream)) as typeof fetch,
-      resume: false,
-      progressInterval: 20,
-      onProgress: throwsOnce(),
-    })
+    const { body, res } = await stalledWithThrowingListener()
     const it = res.lines()[Symbol.asyncIterator]()
     await it.next()
     await it.next()

@@ -467,12 +467,9 @@ export class BodySource implements ChunkSource {
     const pick = pickStrategy(resume, state)
     // Before the first unit, asking again from the start is the resume, as a reconnect would (a page hidden
     // before an SSE stream's first id, say) — not for a method that may not be idempotent, as in #recover.
-    if ('none' in pick && !state.delivered && IDEMPOTENT.has(this.#init.method.toUpperCase()))
-      return 'last-event-id'
+    if ('none' in pick && !state.delivered && this.#idempotent()) return 'last-event-id'
     if ('none' in pick) {
-      const again = state.delivered
-        ? ''
-        : `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
+      const again = state.delivered ? '' : this.#notAgain()
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${pick.none}${again}.`,
@@ -480,6 +477,15 @@ export class BodySource implements ChunkSource {
       )
     }
     return pick.strategy
+  }
+
+  /** Whether the request may be sent again from the start (RFC 9110 §9.2.2): a POST may not. */
+  #idempotent(): boolean {
+    return IDEMPOTENT.has(this.#init.method.toUpperCase())
+  }
+
+  #notAgain(): string {
+    return `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
   }
 
   #count(chunk: Uint8Array): void {
@@ -572,16 +578,13 @@ export class BodySource implements ChunkSource {
       // stream cut before its first id, say); the strategy stays open for later drops. Not for a method that
       // may not be idempotent: a POST sent again to a server that offers no resume is a second invocation.
       const restartable = this.#hooks?.restart !== undefined || this.#sinceDecoder === 0
-      const idempotent = IDEMPOTENT.has(this.#init.method.toUpperCase())
+      const idempotent = this.#idempotent()
       fresh = 'none' in pick && !state.delivered && restartable && idempotent
       if (fresh) strategy = 'last-event-id'
       else if ('none' in pick) {
         // Nothing to resume with: the drop is reported as what it is (a cut body stays a TruncatedError),
         // and the message says why it was not resumed.
-        const again =
-          !state.delivered && restartable && !idempotent
-            ? `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
-            : ''
+        const again = !state.delivered && restartable && !idempotent ? this.#notAgain() : ''
         throw this.#fail(withAdvice(drop, `it cannot be resumed: ${pick.none}${again}`))
       } else strategy = pick.strategy
     }

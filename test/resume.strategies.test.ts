@@ -273,6 +273,14 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
     expect(error.message).toContain('goes past byte 899, the end of the part asked for')
   })
 
+  it('names the Range it sent, end included, when the server refuses it (416)', async () => {
+    const s = await part([{ drop: 700 }, { answer: 416, total: 600 }])
+    const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resume: { backoff: FAST } })
+    const error = await refusal(res.collect.bytes())
+    expect(error.reason).toBe('range-not-satisfiable')
+    expect(error.message).toContain('refused Range bytes=700-899 (416, its body has 600 bytes)')
+  })
+
   it('a drop after the last byte of the part completes, with no request for an empty range', async () => {
     const s = await part([])
     // The connection fails after the part's last byte instead of ending cleanly.

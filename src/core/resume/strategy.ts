@@ -122,6 +122,8 @@ export function acceptResume(
     throw refusal(response, attempts, context)
   }
   const offset = state.received
+  // The Range that was sent, as the messages name it: a bounded part's end included.
+  const asked = `bytes=${offset}-${state.partEnd === undefined ? '' : state.partEnd - 1}`
   if (status === 200 || status === 206) {
     const change = representationChange(state, response)
     if (change !== undefined) {
@@ -138,7 +140,7 @@ export function acceptResume(
     if (range === undefined || range.start !== offset) {
       throw new ResumeError(
         'range-mismatch',
-        `The server answered Range bytes=${offset}- with Content-Range "${response.headers.get('content-range')}", which does not start at ${offset}; the stream cannot be spliced.`,
+        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", which does not start at ${offset}; the stream cannot be spliced.`,
         attempts,
         context,
       )
@@ -147,7 +149,7 @@ export function acceptResume(
     if (partEnd !== undefined && (range.end ?? range.total ?? Number.POSITIVE_INFINITY) > partEnd) {
       throw new ResumeError(
         'range-mismatch',
-        `The server answered Range bytes=${offset}-${partEnd - 1} with Content-Range "${response.headers.get('content-range')}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
+        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
         attempts,
         context,
       )
@@ -160,7 +162,7 @@ export function acceptResume(
     if (range && Number(range[1]) === offset) return { kind: 'complete', lengthKnown: true }
     throw new ResumeError(
       'range-not-satisfiable',
-      `The server refused Range bytes=${offset}- (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,
+      `The server refused Range ${asked} (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,
       attempts,
       context,
     )
@@ -169,7 +171,7 @@ export function acceptResume(
     if (state.partEnd !== undefined) {
       throw new ResumeError(
         'range-ignored',
-        `The server answered Range bytes=${offset}-${state.partEnd - 1} with the full body (200) instead of 206; the part asked for cannot be continued from it.`,
+        `The server answered Range ${asked} with the full body (200) instead of 206; the part asked for cannot be continued from it.`,
         attempts,
         context,
       )
@@ -177,7 +179,7 @@ export function acceptResume(
     if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
     throw new ResumeError(
       'range-ignored',
-      `The server answered Range bytes=${offset}- with the full body (200) instead of 206. If the body is deterministic, set \`resume.skipOnRestart: true\` to skip the bytes already delivered.`,
+      `The server answered Range ${asked} with the full body (200) instead of 206. If the body is deterministic, set \`resume.skipOnRestart: true\` to skip the bytes already delivered.`,
       attempts,
       context,
     )

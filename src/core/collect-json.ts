@@ -29,7 +29,7 @@ async function locate(body: string, cause: unknown): Promise<ParseError> {
     const { createPartialJsonParser } = await import('./decoders/partial-json.ts')
     const parser = createPartialJsonParser({
       maxBytes: Number.POSITIVE_INFINITY,
-      toByteOffset: (offset) => utf8Length(body.slice(0, offset)),
+      toByteOffset: (offset) => utf8Length(body, 0, offset),
     })
     parser.push(body)
     parser.end()

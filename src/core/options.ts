@@ -105,11 +105,14 @@ export function checkInterval(value: number | undefined): number {
   return value
 }
 
+/** The longest delay a timer takes: a longer one fires at once (a 32-bit overflow, and a warning in Node). */
+export const MAX_TIMER_MS: number = 2 ** 31 - 1
+
 export function checkDuration(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'number' || !(value > 0) || value > 2_147_483_647) {
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS) {
     throw new RangeError(
-      `\`${name}\` must be a number of milliseconds between 1 and 2147483647, got ${String(value)}.`,
+      `\`${name}\` must be a number of milliseconds between 1 and ${MAX_TIMER_MS}, got ${String(value)}.`,
     )
   }
   return value

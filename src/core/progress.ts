@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from './options.ts'
 import { SmoothedRate } from './progress-rate.ts'
 
 /** Where a logical stream is in its life. */
@@ -43,8 +44,6 @@ export interface ProgressSink {
 
 /** Most changes counted between two reads of the clock while they come fast. */
 const MAX_STRIDE = 1024
-/** Longest delay timers take: past it they fire at once, and an interval of `Infinity` would spin. */
-const MAX_DELAY = 2 ** 31 - 1
 
 /**
  * Lets a Node or Bun process exit while the timer is pending: it is cleared at the end of the stream, and this
@@ -212,7 +211,8 @@ export class ProgressTracker implements ProgressSink {
   /** Arms the one trailing report, for when the current interval is up; none after the end. */
   #trail(now: number): void {
     if (FINAL.has(this.state)) return
-    const delay = Math.min(MAX_DELAY, Math.max(0, this.#lastEmit + this.#interval - now))
+    // Past the longest delay a timer fires at once: an interval of `Infinity` would spin.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, this.#lastEmit + this.#interval - now))
     this.#trailing = setTimeout(this.#flush, delay)
     unref(this.#trailing)
   }

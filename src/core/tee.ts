@@ -1,4 +1,5 @@
 import type { ChunkSource, ConsumerHooks, SourceOrigin } from './body-source.ts'
+import { originOf } from './consumers/context.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { FINAL, type Progress, type ProgressSink, type ProgressState } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
@@ -41,8 +42,6 @@ export interface Tee {
   checkpoint(i: 0 | 1, take: () => Checkpoint, items: number): Checkpoint
 }
 
-const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }
-
 /**
  * Splits one source into two branches with a bounded buffer: a branch that runs more than `maxBuffer` bytes
  * ahead of the other waits for it, so memory stays bounded (unlike `ReadableStream.tee()`, which buffers
@@ -60,7 +59,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       hooks: undefined,
       handed: 0,
       behind: 0,
-      origin: source.origin?.() ?? BODY_START,
+      origin: originOf(source)(),
     }),
   ) as [Branch, Branch]
   let ended = false
@@ -218,7 +217,7 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
   b.hooks?.restart?.()
   b.handed = 0
   b.behind -= at
-  b.origin = source.origin?.() ?? BODY_START
+  b.origin = originOf(source)()
 }
 
 /**

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../options.ts'
+
 /** How a dropped stream is continued; see README, "Resume". */
 export type ResumeStrategy = 'range' | 'last-event-id' | 'cursor'
 
@@ -103,9 +105,6 @@ export function retryAfter(headers: Headers | undefined, now: number = Date.now(
   const date = Date.parse(value)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
-
-/** The longest delay a timer takes: a longer one fires at once (a 32-bit overflow, and a warning in Node). */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * Waits `ms` — however long: a server's `Retry-After` of weeks waits weeks, in steps a timer can take, rather

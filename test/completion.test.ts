@@ -73,6 +73,73 @@ describe('a body shorter than its declared length is a TruncatedError, never a c
   })
 })
 
+describe('a body longer than its declared length is a TruncatedError, not resumed', () => {
+  // 24 bytes where 16 are declared: the third record's chunk crosses the declared end.
+  const body = ['{"n":1}\n', '{"n":2}\n', '{"n":3}\n']
+  const declared = 16
+  const sources: Record<string, [Record<string, string>, { total?: number }]> = {
+    'Content-Length': [{ 'content-length': String(declared) }, {}],
+    'x-amzn-remapped-content-length': [{ 'x-amzn-remapped-content-length': String(declared) }, {}],
+    'options.total': [{}, { total: declared }],
+  }
+  for (const [source, [headers, options]] of Object.entries(sources)) {
+    it(`with ${source}: what came before the crossing chunk is delivered, then the error names the source`, async () => {
+      let requests = 0
+      const res = await fromResponse(respond(body, { 'accept-ranges': 'bytes', ...headers }), {
+        ...options,
+        resume: { strategy: 'range', attempts: 3 },
+        request: () => {
+          requests++
+          return Promise.resolve(respond(body, headers))
+        },
+      })
+      const seen: unknown[] = []
+      const error = await outcome(
+        (async () => {
+          for await (const record of res.ndjson()) seen.push(record)
+        })(),
+      )
+      expect(seen).toEqual([{ n: 1 }, { n: 2 }])
+      expect(isTruncatedError(error)).toBe(true)
+      if (!isTruncatedError(error)) return
+      expect({ received: error.received, expected: error.expected }).toEqual({ received: 24, expected: 16 })
+      expect(error.message).toContain(
+        `ran past its declared length: 24 bytes arrived where ${source === 'options.total' ? 'the `total` option' : source} declared 16`,
+      )
+      expect(requests).toBe(0)
+      expect(res.progress).toMatchObject({ loaded: 16, total: 16, state: 'error' })
+    })
+  }
+
+  for (const [name, consume] of Object.entries(everyConsumer)) {
+    it(`through ${name}`, async () => {
+      const res = await fromResponse(respond(body, { 'x-amzn-remapped-content-length': String(declared) }))
+      const error = await outcome(consume(res))
+      expect(isTruncatedError(error) && error.received > error.expected!).toBe(true)
+      expect(res.progress.state).toBe('error')
+    })
+  }
+
+  it('through the full read path (an idle timeout set) too', async () => {
+    const res = await fromResponse(respond(body, { 'x-amzn-remapped-content-length': '16' }), {
+      idleTimeout: 5_000,
+    })
+    const error = await outcome(collect(res.lines()))
+    expect(isTruncatedError(error) && error.received === 24).toBe(true)
+  })
+
+  it('an end marker proves the end: the length it is served past is not a limit', async () => {
+    const text = '{"n":1}\n'
+    const res = await fromResponse(
+      respond([text, endMarkerLine(encode(text).length)], {
+        [END_MARKER_HEADER]: 'marker',
+        'x-amzn-remapped-content-length': String(encode(text).length),
+      }),
+    )
+    expect(await collect(res.ndjson())).toEqual([{ n: 1 }])
+  })
+})
+
 describe('the end marker', () => {
   const marked = { [END_MARKER_HEADER]: 'marker' }
   const withMarker = (body: string): Uint8Array =>

@@ -1,3 +1,4 @@
+import { expectedLength, lengthSource } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { LimitError } from './errors/limit-error.ts'
@@ -23,7 +24,6 @@ import {
   isRetryableStatus,
   mediaType,
   parseContentRange,
-  parseLength,
   pickStrategy,
   type ResumeState,
   representationLength,
@@ -318,6 +318,7 @@ export class BodySource implements ChunkSource {
     }
     const chunk = result.value
     this.#received += chunk.length
+    if (this.#received > (this.#end ?? Number.POSITIVE_INFINITY)) throw this.#overrun()
     this.#count(chunk)
     return chunk
   }
@@ -371,6 +372,9 @@ export class BodySource implements ChunkSource {
     let chunk = result.value
     const before = this.#received
     this.#received = before + chunk.length
+    // With an end marker the marker proves the end, and a server serves it past the length it declares.
+    if (this.#marker === undefined && this.#received > (this.#end ?? Number.POSITIVE_INFINITY))
+      throw this.#overrun()
     if (this.#skipUntil > before) {
       if (this.#received <= this.#skipUntil) return CONTINUE
       chunk = chunk.subarray(this.#skipUntil - before)
@@ -535,6 +539,22 @@ export class BodySource implements ChunkSource {
       )
     }
     return undefined
+  }
+
+  /**
+   * The body ran past its declared length: the length is wrong, or the body is not the one declared, so no end
+   * of it can be proven. Not a drop: asked for again, it would run past again.
+   */
+  #overrun(): unknown {
+    const end = this.#end!
+    return this.#fail(
+      new TruncatedError(
+        `The body of ${this.#where} ran past its declared length: ${this.#received} bytes arrived where ${lengthSource(this.#response, end, this.#init.total)} declared ${end}; the length is wrong or the body is not the one declared, so its end cannot be proven. Delivery stopped before the chunk that crossed it.`,
+        this.#received,
+        end,
+        this.#context(),
+      ),
+    )
   }
 
   #finish(): Uint8Array | undefined {
@@ -874,18 +894,4 @@ function resolveAuto(): ResolvedResume {
     skipOnRestart: false,
     cursor: undefined,
   }
-}
-
-/**
- * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies:
- * the bytes a client reads are decoded and would never match it.
- */
-export function expectedLength(response: Response, declared: number | undefined): number | undefined {
-  if (declared !== undefined) return declared
-  const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
-  if (remapped !== undefined) return remapped
-  if (encodingOf(response) !== undefined) return undefined
-  const range = parseContentRange(response.headers.get('content-range'))
-  if (range !== undefined) return range.end ?? range.total
-  return parseLength(response.headers.get('content-length'))
 }

@@ -4,7 +4,7 @@ import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
-import { isSluiceError } from './errors/sluice-error.ts'
+import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { TruncatedError } from './errors/truncated-error.ts'
 import type { ProgressTracker } from './progress.ts'
@@ -80,6 +80,8 @@ export interface ChunkSource {
   attach?(hooks: ConsumerHooks): void
   /** Where the stream stands before the first byte a consumer reads; absent: the start of the body. */
   origin?(): SourceOrigin
+  /** The request and response the body being read came from, for errors a consumer finds in it. */
+  context?(): ErrorContext
 }
 
 /** Re-requests the resource with the additions of a resume strategy, on a connection of its own. */
@@ -89,6 +91,8 @@ export type Reconnect = (extra: CursorRequest, signal: AbortSignal) => Promise<R
 export interface SourceInit {
   response: Response
   request: Request | undefined
+  /** The Request sent last, reconnects included, when the client sees them: errors carry the one they are about. */
+  sent?: () => Request | undefined
   method: string
   progress: ProgressTracker
   /** The user's signal: its abort reason is what a read rejects with. */
@@ -128,6 +132,8 @@ const EMPTY_BODY = (): ReadableStream<Uint8Array> =>
 export class BodySource implements ChunkSource {
   readonly #init: SourceInit
   #response: Response
+  /** The Request that `#response` answers, when known. */
+  #request: Request | undefined
   #reader: ReadableStreamDefaultReader<Uint8Array>
   #connection: AbortController
   #marker: EndMarkerTrap | undefined
@@ -196,6 +202,7 @@ export class BodySource implements ChunkSource {
     if (complete) response.body?.cancel().catch(() => {})
     this.#reader = (complete || response.body === null ? EMPTY_BODY() : response.body).getReader()
     this.#connection = init.connection
+    this.#request = init.request
     this.#where = response.url || init.request?.url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
@@ -497,7 +504,9 @@ export class BodySource implements ChunkSource {
     this.#sinceDecoder += n
     this.offset += n
     if (this.offset > this.#maxBytes) {
-      throw this.#fail(new LimitError('maxBytes', this.#init.maxBytes, `The body of ${this.#where}`))
+      throw this.#fail(
+        new LimitError('maxBytes', this.#init.maxBytes, `The body of ${this.#where}`, this.#context()),
+      )
     }
     if (this.#uncounted > 0) {
       // A restarted stream replays the partial unit that was counted before the drop: count it once.
@@ -614,7 +623,7 @@ export class BodySource implements ChunkSource {
           'not-resumable',
           `${drop.message.replace(/\.$/, '')}; the ${strategy} strategy restarts at a record boundary, which this consumer cannot do (use a range-capable server).`,
           this.#attempts,
-          { cause: drop },
+          { ...this.#context(), cause: drop },
         ),
       )
     }
@@ -633,11 +642,13 @@ export class BodySource implements ChunkSource {
               'not-resumable',
               `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); the stream cannot be continued.`,
               this.#attempts,
-              { cause: error },
+              { ...this.#context(), cause: error },
             ),
       )
     }
     const { progress } = this.#init
+    // The Request of the reconnect just made, for the errors about its answer.
+    const sent = (): Request | undefined => this.#init.sent?.() ?? this.#request
     let last: unknown = drop
     let wait: number | undefined
     for (;;) {
@@ -684,14 +695,16 @@ export class BodySource implements ChunkSource {
         // A reconnect that cannot be made (a request body that cannot be sent again) will not be made later; the
         // refusal keeps the drop that started it, as every refusal does.
         if (error instanceof ResumeError)
-          throw this.#fail(new ResumeError(error.reason, error.message, error.attempts, { cause: drop }))
+          throw this.#fail(
+            new ResumeError(error.reason, error.message, error.attempts, { request: sent(), cause: drop }),
+          )
         if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
         last = isSluiceError(error)
           ? error
           : new NetworkError(
               `Reconnecting to ${this.#where} failed (${error instanceof Error ? error.message : String(error)}).`,
               this.offset,
-              { cause: error },
+              { request: sent(), cause: error },
             )
         continue
       } finally {
@@ -703,7 +716,7 @@ export class BodySource implements ChunkSource {
       }
       let acceptance: Acceptance
       try {
-        acceptance = acceptResume(strategy, response, state, resume, this.#attempts, drop)
+        acceptance = acceptResume(strategy, response, state, resume, this.#attempts, drop, sent())
       } catch (refusal) {
         response.body?.cancel().catch(() => {})
         if (isRetryableStatus(response.status)) {
@@ -711,13 +724,14 @@ export class BodySource implements ChunkSource {
           last = new NetworkError(
             `Reconnecting to ${this.#where} got status ${response.status}.`,
             this.offset,
-            { response },
+            { request: sent(), response },
           )
           continue
         }
         throw this.#fail(refusal)
       }
       this.#switchTo(response, connection, acceptance)
+      if (acceptance.kind !== 'complete') this.#request = sent()
       progress.setState('streaming')
       return
     }
@@ -839,7 +853,11 @@ export class BodySource implements ChunkSource {
   }
 
   #context(): { request: Request | undefined; response: Response } {
-    return { request: this.#init.request, response: this.#response }
+    return { request: this.#request, response: this.#response }
+  }
+
+  context(): ErrorContext {
+    return this.#context()
   }
 
   // One timer per silence, not per chunk: it re-arms itself for the time left while reads keep succeeding.

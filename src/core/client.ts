@@ -185,6 +185,7 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       response,
       // The Request ky sent for this response: errors of the body carry it, and name its URL.
       request: sent,
+      sent: () => sent,
       method,
       progress,
       // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
@@ -260,7 +261,8 @@ function acceptCheckpointAnswer(
       { request, response },
     )
   }
-  return acceptResume(checkpoint.strategy, response, checkpointState(checkpoint), resume ?? NO_RESUME, 0)
+  const state = checkpointState(checkpoint)
+  return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, 0, undefined, request)
 }
 
 /** ky options with a resume strategy's headers and search params added. */

@@ -3,7 +3,7 @@ import { collectJson } from './collect-json.ts'
 import { concatBytes } from './concat-bytes.ts'
 import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
 import { type BytesOptions, consumeBytes, iterateBytes } from './consumers/bytes.ts'
-import type { ConsumeContext, Limits } from './consumers/context.ts'
+import { type ConsumeContext, inBody, type Limits } from './consumers/context.ts'
 import { consumeEvents, type EventsOptions } from './consumers/events.ts'
 import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
@@ -83,7 +83,9 @@ export class StreamResponse {
       bytes: async () => joinBytes(this.bytes()),
       json: async (schema) => {
         checkSchema(schema, 'collect.json()')
-        return collectJson(this.text(), schema)
+        return collectJson(this.text(), schema).catch((error: unknown) => {
+          throw inBody(error, init.source)
+        })
       },
     }
   }

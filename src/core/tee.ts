@@ -123,6 +123,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
         b.hooks = hooks
       },
       origin: () => b.origin,
+      context: () => source.context?.() ?? {},
       async read() {
         for (;;) {
           // A cancelled branch reads no more, nor pulls for the other: a read it had pending ends here.

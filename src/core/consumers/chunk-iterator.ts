@@ -1,5 +1,5 @@
 import { BodySource } from '../body-source.ts'
-import { type ConsumeContext, halt, settle } from './context.ts'
+import { type ConsumeContext, halt, inBody, settle } from './context.ts'
 
 type Step<T> = IteratorResult<T, void>
 
@@ -58,6 +58,7 @@ export function chunkIterator<T>(
     return { done: true, value: undefined }
   }
   const fail = async (error: unknown): Promise<never> => {
+    inBody(error, source)
     await end('error')
     throw error
   }

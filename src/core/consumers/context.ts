@@ -48,6 +48,20 @@ export async function settle(
   }
 }
 
+/**
+ * Names the request and response of the body in which a consumer found `error` (a ParseError, a
+ * ValidationError, a LimitError on a line), unless the error already names its own.
+ */
+export function inBody<E>(error: E, source: ChunkSource): E {
+  if (isSluiceError(error) && error.request === undefined && error.response === undefined) {
+    const context = source.context?.()
+    const target = error as { request: Request | undefined; response: Response | undefined }
+    target.request = context?.request
+    target.response = context?.response
+  }
+  return error
+}
+
 const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }
 
 /** Where the consumer's first byte stands in the body; asked when an error is made, as a restart moves it. */

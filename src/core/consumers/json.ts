@@ -2,7 +2,7 @@ import type { DeepPartial } from '../decoders/partial-json-types.ts'
 import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, halt, settle } from './context.ts'
+import { type ConsumeContext, halt, inBody, settle } from './context.ts'
 
 /** Options of `res.json()`. */
 export interface JsonOptions {
@@ -133,6 +133,7 @@ export async function* consumeJson<T>(
     onFinal({ value })
   } catch (error) {
     outcome = 'error'
+    inBody(error, source)
     onFinal({ error })
     // While only `final` was awaited, what was parsed since the last quiet snapshot is handed out before the
     // failure, so that a loop taking the read over sees as much as one that read from the start.

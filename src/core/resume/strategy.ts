@@ -101,9 +101,10 @@ export function acceptResume(
   resume: ResolvedResume,
   attempts: number,
   cause?: unknown,
+  request?: Request,
 ): Acceptance {
-  // A refusal keeps the drop that started the resume as its cause.
-  const context: ErrorContext = cause === undefined ? { response } : { response, cause }
+  // A refusal keeps the drop that started the resume as its cause, and names the request it answers.
+  const context: ErrorContext = cause === undefined ? { request, response } : { request, response, cause }
   const { status } = response
   if (status >= 200 && status < 300) {
     const mismatch = answerMismatch(state, response)

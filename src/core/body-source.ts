@@ -1,4 +1,4 @@
-import { expectedLength, lengthSource } from './declared-length.ts'
+import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { LimitError } from './errors/limit-error.ts'
@@ -157,6 +157,8 @@ export class BodySource implements ChunkSource {
   #sinceDecoder = 0
   /** Absolute end of the body, when declared. */
   #end: number | undefined
+  /** Who declared `#end`, for messages. */
+  #endBy = ''
   /** Where a part the caller asked for with its own bounded Range ends: resumes ask for no more. */
   #partEnd: number | undefined
   /** A `200` answered a Range request: discard until this many bytes were received. */
@@ -218,7 +220,7 @@ export class BodySource implements ChunkSource {
     this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
     const resumed = init.resumed
     if (resumed === undefined) {
-      this.#end = expectedLength(response, init.total)
+      this.#declare(declaredLength(response, init.total))
       // A first answer that is already partial (the caller sent its own Range) starts where it says.
       const range =
         response.status === 206 ? parseContentRange(response.headers.get('content-range')) : undefined
@@ -245,6 +247,14 @@ export class BodySource implements ChunkSource {
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.#partEnd = checkpoint.partEnd
       this.offset = checkpoint.loaded
+      // The end the stream had: an answer that declares none (an open part, `bytes N-*/*`) must still reach it.
+      this.#declare(
+        init.total !== undefined
+          ? { end: init.total, by: 'the `total` option' }
+          : checkpoint.length === undefined
+            ? undefined
+            : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
+      )
       this.#adopt(acceptance, checkpoint.offset, true)
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
       // A restart answer declares the length of the rest: what was loaded before counts too.
@@ -558,12 +568,21 @@ export class BodySource implements ChunkSource {
     const end = this.#end!
     return this.#fail(
       new TruncatedError(
-        `The body of ${this.#where} ran past its declared length: ${this.#received} bytes arrived where ${lengthSource(this.#response, end, this.#init.total)} declared ${end}; the length is wrong or the body is not the one declared, so its end cannot be proven. Delivery stopped before the chunk that crossed it.`,
+        `The body of ${this.#where} ran past its declared length: ${this.#received} bytes arrived where ${this.#endBy} declared ${end}; the length is wrong or the body is not the one declared, so its end cannot be proven. Delivery stopped before the chunk that crossed it.`,
         this.#received,
         end,
         this.#context(),
       ),
     )
+  }
+
+  #declare(declared: DeclaredLength | undefined): void {
+    this.#end = declared?.end
+    this.#endBy = declared?.by ?? ''
+  }
+
+  #declared(): DeclaredLength | undefined {
+    return this.#end === undefined ? undefined : { end: this.#end, by: this.#endBy }
   }
 
   #finish(): Uint8Array | undefined {
@@ -761,7 +780,7 @@ export class BodySource implements ChunkSource {
       case 'continue':
         this.#received = offset
         if (fromCheckpoint) this.#decoderBase = offset
-        this.#end = acceptance.end ?? this.#end
+        if (acceptance.end !== undefined) this.#declare({ end: acceptance.end, by: 'Content-Range' })
         this.#length ??= representationLength(response)
         // A first answer without a length, continued by a 206 that gives one: now the total is known.
         if (this.#end !== undefined) this.#init.progress.total ??= this.#end - this.#partStart
@@ -770,7 +789,7 @@ export class BodySource implements ChunkSource {
         this.#received = 0
         this.#skipUntil = offset
         if (fromCheckpoint) this.#decoderBase = offset
-        this.#end = expectedLength(response, undefined) ?? this.#end
+        this.#declare(declaredLength(response, undefined) ?? this.#declared())
         break
       case 'restart': {
         const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
@@ -781,7 +800,7 @@ export class BodySource implements ChunkSource {
         this.#decoderBase = 0
         this.#sinceDecoder = 0
         this.#skipUntil = 0
-        this.#end = expectedLength(response, undefined)
+        this.#declare(declaredLength(response, undefined))
         this.#length = representationLength(response)
         this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
         break

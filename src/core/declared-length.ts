@@ -1,24 +1,31 @@
 import { encodingOf, parseContentRange, parseLength } from './resume/strategy.ts'
 
-/**
- * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies:
- * the bytes a client reads are decoded and would never match it.
- */
-export function expectedLength(response: Response, declared: number | undefined): number | undefined {
-  if (declared !== undefined) return declared
-  const remapped = parseLength(response.headers.get('x-amzn-remapped-content-length'))
-  if (remapped !== undefined) return remapped
-  if (encodingOf(response) !== undefined) return undefined
-  const range = parseContentRange(response.headers.get('content-range'))
-  if (range !== undefined) return range.end ?? range.total
-  return parseLength(response.headers.get('content-length'))
+/** The length a complete body must have, and who declared it (for messages). */
+export interface DeclaredLength {
+  /** Where the body ends, in the coordinates of the representation: a part's end, not its length. */
+  end: number
+  by: string
 }
 
-/** Who declared the length `expectedLength` gave, for a message: the caller's `total`, or a header. */
-export function lengthSource(response: Response, length: number, total: number | undefined): string {
-  if (length === total) return 'the `total` option'
+const REMAPPED = 'x-amzn-remapped-content-length'
+
+/**
+ * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies:
+ * the bytes a client reads are decoded and would never match it. A part (206) ends where its Content-Range
+ * says; its own lengths (Content-Length, and a function URL's remapped one) count from its start.
+ */
+export function declaredLength(response: Response, total: number | undefined): DeclaredLength | undefined {
+  if (total !== undefined) return { end: total, by: 'the `total` option' }
   const { headers } = response
-  if (parseLength(headers.get('x-amzn-remapped-content-length')) !== undefined)
-    return 'x-amzn-remapped-content-length'
-  return headers.has('content-range') ? 'Content-Range' : 'Content-Length'
+  const range = parseContentRange(headers.get('content-range'))
+  const part = response.status === 206 && range !== undefined
+  const start = part ? range.start : 0
+  const end = range?.end ?? range?.total
+  if (part && end !== undefined) return { end, by: 'Content-Range' }
+  const remapped = parseLength(headers.get(REMAPPED))
+  if (remapped !== undefined) return { end: start + remapped, by: REMAPPED }
+  if (encodingOf(response) !== undefined) return undefined
+  if (end !== undefined) return { end, by: 'Content-Range' }
+  const length = parseLength(headers.get('content-length'))
+  return length === undefined ? undefined : { end: start + length, by: 'Content-Length' }
 }

@@ -156,7 +156,7 @@ export function acceptResume(
       )
     }
     // A shorter part than asked for is not the end: the rest is asked for again, as after a drop.
-    return { kind: 'continue', end: partEnd ?? range.end ?? range.total }
+    return { kind: 'continue', end: partEnd ?? range.total ?? range.end }
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')

@@ -1,0 +1,226 @@
+/**
+ * Where a body must end, as its server or caller declared it, in the coordinates of the representation: a
+ * part's end from its Content-Range (a function URL renames a part's Content-Length to its remapped length,
+ * which counts from the part's start), the end a checkpoint kept, and the rest of a shorter part asked for
+ * again. A body that runs past that end fails and names who declared it.
+ */
+import { describe, expect, it } from 'vitest'
+import { isTruncatedError, sluice } from '../src/index.ts'
+import { mockStream } from '../src/mock/index.ts'
+
+const encoder = new TextEncoder()
+const FAST = { initial: 1, max: 2, jitter: 0 }
+const RECORDS = encoder.encode(Array.from({ length: 40 }, (_, i) => `${JSON.stringify({ n: i })}\n`).join(''))
+const BASE = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes', etag: '"v1"' }
+
+/** `bytes` in pieces of `size`, failing like a dropped connection after `dropAfter` bytes. */
+function paced(
+  bytes: Uint8Array,
+  size: number,
+  dropAfter = Number.POSITIVE_INFINITY,
+): ReadableStream<Uint8Array> {
+  let at = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (at >= dropAfter) return controller.error(new TypeError('network error (scripted drop)'))
+        if (at >= bytes.length) return controller.close()
+        const end = Math.min(at + size, bytes.length, dropAfter)
+        controller.enqueue(bytes.slice(at, end))
+        at = end
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/** A fetch that answers the n-th request with `answer(request, n)`, and the requests it saw. */
+function crafted(answer: (request: Request, n: number) => Response) {
+  const seen: Request[] = []
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init)
+    seen.push(request)
+    return answer(request, seen.length - 1)
+  }) as typeof globalThis.fetch
+  return { fetch, ranges: () => seen.map((r) => r.headers.get('range')) }
+}
+
+const rangeStart = (request: Request): number | undefined => {
+  const match = /bytes=(\d+)-/.exec(request.headers.get('range') ?? '')
+  return match ? Number(match[1]) : undefined
+}
+
+describe('a part the caller asked for, from a function URL (remapped length = the part’s length)', () => {
+  const parts = Array.from({ length: 20 }, (_, n) => ({ n }))
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
+    mockStream(parts, {
+      format: 'ndjson',
+      contentLength: 'remapped',
+      range: true,
+      request: new Request(input, init),
+    })) as typeof globalThis.fetch
+
+  it('reads to its end, with its own length as the total', async () => {
+    const whole = await (await sluice('https://fn.example/p', { fetch })).collect.text()
+    const start = whole.indexOf('{"n":3}')
+    const res = await sluice('https://fn.example/p', { fetch, headers: { range: `bytes=${start}-` } })
+    expect(res.status).toBe(206)
+    expect(res.headers.get('x-amzn-remapped-content-length')).toBe(String(whole.length - start))
+    expect(await Array.fromAsync(res.ndjson())).toEqual(parts.slice(3))
+    expect(res.progress).toMatchObject({
+      loaded: whole.length - start,
+      total: whole.length - start,
+      state: 'done',
+    })
+  })
+
+  it('a bounded part too', async () => {
+    const { fetch } = crafted(
+      () =>
+        new Response(paced(RECORDS.slice(100, 200), 30), {
+          status: 206,
+          headers: {
+            ...BASE,
+            'x-amzn-remapped-content-length': '100',
+            'content-range': `bytes 100-199/${RECORDS.length}`,
+          },
+        }),
+    )
+    const res = await sluice('https://fn.example/p', { fetch, headers: { range: 'bytes=100-199' } })
+    expect(await res.collect.bytes()).toEqual(RECORDS.slice(100, 200))
+    expect(res.progress).toMatchObject({ loaded: 100, total: 100, state: 'done' })
+  })
+})
+
+describe('a reconnect answered by a shorter part than asked for', () => {
+  it('asks for the rest again, until the representation’s end', async () => {
+    const length = RECORDS.length
+    const { fetch, ranges } = crafted((request, n) => {
+      const start = rangeStart(request)
+      if (n === 0 || start === undefined)
+        return new Response(paced(RECORDS, 50, 100), {
+          headers: { ...BASE, 'content-length': String(length) },
+        })
+      const end = Math.min(start + 100, length)
+      return new Response(paced(RECORDS.slice(start, end), 50), {
+        status: 206,
+        headers: {
+          ...BASE,
+          'content-length': String(end - start),
+          'content-range': `bytes ${start}-${end - 1}/${length}`,
+        },
+      })
+    })
+    const res = await sluice('https://fn.example/short', {
+      fetch,
+      resume: { strategy: 'range', attempts: 9, backoff: FAST },
+    })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
+    expect(ranges()).toEqual([null, 'bytes=100-', 'bytes=200-', 'bytes=300-'])
+    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
+  })
+})
+
+describe('after a reconnect, a body that runs past its end names who declared it', () => {
+  it('Content-Range of the part, not the first answer’s header', async () => {
+    const longer = new Uint8Array(RECORDS.length + 20).fill(0x20)
+    longer.set(RECORDS)
+    const length = RECORDS.length
+    const { fetch } = crafted((request, n) => {
+      const start = rangeStart(request)
+      if (n === 0 || start === undefined)
+        return new Response(paced(RECORDS, 50, 100), {
+          headers: { ...BASE, 'x-amzn-remapped-content-length': String(length) },
+        })
+      // As a function URL answers: the part's Content-Length, renamed, beside the absolute Content-Range.
+      return new Response(paced(longer.slice(start), 50), {
+        status: 206,
+        headers: {
+          ...BASE,
+          'x-amzn-remapped-content-length': String(length - start),
+          'content-range': `bytes ${start}-${length - 1}/${length}`,
+        },
+      })
+    })
+    const res = await sluice('https://fn.example/over', {
+      fetch,
+      resume: { strategy: 'range', attempts: 2, backoff: FAST },
+    })
+    const error = await Array.fromAsync(res.lines()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isTruncatedError(error) && error.expected).toBe(length)
+    expect(isTruncatedError(error) && error.message).toContain(`where Content-Range declared ${length}`)
+  })
+})
+
+describe('resumeFrom keeps the end the stream had', () => {
+  /** A checkpoint after 10 records of a first answer that declared `headers`, then resumeFrom. */
+  async function resumed(
+    answer: (start: number, n: number) => Response,
+    firstHeaders: Record<string, string>,
+    total?: number,
+  ) {
+    const { fetch, ranges } = crafted((request, n) => {
+      const start = rangeStart(request)
+      if (start === undefined)
+        return new Response(paced(RECORDS, 40), { headers: { ...BASE, ...firstHeaders } })
+      return answer(start, n)
+    })
+    const first = await sluice('https://fn.example/cp', { fetch, ...(total === undefined ? {} : { total }) })
+    const it = first.ndjson()[Symbol.asyncIterator]()
+    for (let i = 0; i < 10; i++) await it.next()
+    const checkpoint = first.checkpoint()
+    first.detach()
+    const res = await sluice('https://fn.example/cp', {
+      fetch,
+      resumeFrom: checkpoint,
+      resume: { strategy: 'range', attempts: 3, backoff: FAST },
+      ...(total === undefined ? {} : { total }),
+    })
+    const items: unknown[] = []
+    const error = await (async () => {
+      for await (const item of res.ndjson()) items.push(item)
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    return { items, error, res, ranges }
+  }
+  const open = (bytes: Uint8Array, start: number) =>
+    new Response(paced(bytes.slice(start), 40), {
+      status: 206,
+      headers: { ...BASE, 'content-range': `bytes ${start}-*/*` },
+    })
+
+  it('an open part cut short of the declared length is a drop, resumed to the end', async () => {
+    const length = RECORDS.length
+    const { items, error, res, ranges } = await resumed(
+      (start, n) => open(n === 1 ? RECORDS.slice(0, length - 50) : RECORDS, start),
+      { 'x-amzn-remapped-content-length': String(length) },
+    )
+    expect(error).toBeUndefined()
+    expect(items).toHaveLength(30)
+    expect(ranges()).toHaveLength(3)
+    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
+  })
+
+  it('the `total` option: a longer body fails, naming it', async () => {
+    const length = RECORDS.length
+    const longer = new Uint8Array(length + 20).fill(0x20)
+    longer.set(RECORDS)
+    const { items, error } = await resumed((start) => open(longer, start), {}, length)
+    expect(items.length).toBeLessThan(30)
+    expect(isTruncatedError(error) && error.message).toContain(
+      `where the \`total\` option declared ${length}`,
+    )
+  })
+
+  it('the `total` option: a shorter body is not a clean end', async () => {
+    const length = RECORDS.length
+    const { error } = await resumed((start) => open(RECORDS.slice(0, length - 40), start), {}, length)
+    expect(error).toBeInstanceOf(Error)
+    expect(String((error as Error).message)).toContain(`of ${length} bytes; the stream was cut`)
+  })
+})

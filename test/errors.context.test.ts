@@ -154,3 +154,77 @@ describe('after a reconnect, errors carry the reconnect’s request and response
     expect(cause.response?.status).toBe(503)
   })
 })
+
+describe('what a connection carried is named by that connection', () => {
+  // A bad record in the first 100 bytes, then good ones; the first connection drops after 100 bytes.
+  const body = encode(
+    `{"n":0}\n{oops\n${Array.from({ length: 20 }, (_, i) => `${JSON.stringify({ n: i + 1, pad: 'x'.repeat(10) })}\n`).join('')}`,
+  )
+  const headers = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes', etag: '"v1"' }
+  const answer = (range: string | null): Response => {
+    const start = range === null ? 0 : Number(/bytes=(\d+)-/.exec(range)?.[1])
+    const stream = bodyOf([body.slice(start, Math.max(start, 100)), body.slice(Math.max(start, 100))]).stream
+    if (range === null) {
+      const reader = stream.getReader()
+      let sent = 0
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent >= 100) return controller.error(new TypeError('network error (scripted drop)'))
+            const { value } = await reader.read()
+            sent += value?.length ?? 0
+            if (value) controller.enqueue(value)
+          },
+        }),
+        { headers: { ...headers, 'content-length': String(body.length) } },
+      )
+    }
+    return new Response(stream, {
+      status: 206,
+      headers: { ...headers, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` },
+    })
+  }
+
+  it('fromResponse: a reconnect’s error names the URL with the Range sluice asked for', async () => {
+    const again = await fromResponse(answer(null), {
+      url: URL_NAMED,
+      resume: { strategy: 'range', backoff: FAST },
+      request: () => Promise.resolve(new Response('nope', { status: 404 })),
+    })
+    const error = await failure(collect(again.bytes()))
+    expect(isResumeError(error) && error.request?.headers.get('range')).toBe('bytes=100-')
+    expect(isResumeError(error) && error.request?.url).toBe(URL_NAMED)
+  })
+
+  it('tee(): a branch behind names the connection its bad record came from, not the reconnect', async () => {
+    const seen: Request[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      seen.push(request)
+      return answer(request.headers.get('range'))
+    }) as typeof globalThis.fetch
+    const res = await sluice('https://fn.example/tee', {
+      fetch,
+      resume: { strategy: 'range', backoff: FAST },
+    })
+    const [ahead, behind] = res.tee({ maxBuffer: 1 << 20 })
+    expect(await ahead.collect.bytes()).toHaveLength(body.length)
+    expect(seen).toHaveLength(2)
+    const error = await failure(collect(behind.ndjson()))
+    expect(isSluiceError(error) && error.name).toBe('ParseError')
+    // The first request asked for no Range; the reconnect asked for bytes=100-.
+    expect(isSluiceError(error) && error.request?.url).toBe('https://fn.example/tee')
+    expect(isSluiceError(error) && error.request?.headers.get('range')).toBeNull()
+    expect(isSluiceError(error) && error.response?.status).toBe(200)
+  })
+
+  it('onInvalid: the callback’s error names the request and response, as a thrown one does', async () => {
+    const response = new Response(bodyOf(['{"n":1}\n', '{oops\n', '{"n":2}\n']).stream)
+    const res = await fromResponse(response, { url: URL_NAMED })
+    const told: unknown[] = []
+    expect(await collect(res.ndjson(undefined, { onInvalid: (e) => told.push(e) }))).toHaveLength(2)
+    expect(told).toHaveLength(1)
+    expect(isSluiceError(told[0]) && told[0].response).toBe(response)
+    expect(isSluiceError(told[0]) && told[0].request?.url).toBe(URL_NAMED)
+  })
+})

@@ -303,10 +303,18 @@ export async function fromResponse(
   const progress = new ProgressTracker(options.onProgress, checkInterval(options.progressInterval))
   const { request } = options
   const method = (options.method ?? 'GET').toUpperCase()
+  const { url } = options
+  // What the response answered, when the caller says: checkpoints name it. A reconnect's Request is not seen
+  // here (the caller's function sends it), so errors name one with its URL and what sluice asked for.
+  const named = (extra: CursorRequest = {}): Request | undefined =>
+    url === undefined
+      ? undefined
+      : new Request(withSearchParams(url, extra.searchParams), { method, headers: extra.headers ?? {} })
+  let sent = named()
   const source = new BodySource({
     response,
-    // What the response answered, when the caller says: checkpoints name it.
-    request: options.url === undefined ? undefined : new Request(options.url, { method }),
+    request: sent,
+    sent: () => sent,
     method,
     progress,
     signal: options.signal ?? undefined,
@@ -319,8 +327,10 @@ export async function fromResponse(
     reconnect:
       request === undefined
         ? undefined
-        : (extra, signal) =>
-            request({ headers: extra.headers ?? {}, searchParams: extra.searchParams ?? {}, signal }),
+        : (extra, signal) => {
+            sent = named(extra)
+            return request({ headers: extra.headers ?? {}, searchParams: extra.searchParams ?? {}, signal })
+          },
   })
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
@@ -461,4 +471,12 @@ async function httpError(response: Response, request: Request | undefined): Prom
     }
   }
   return new HTTPError(response, excerpt.slice(0, EXCERPT_BYTES), { request })
+}
+
+/** `url` with `searchParams` set on it (a cursor's additions). */
+function withSearchParams(url: string, searchParams: Record<string, string> | undefined): string {
+  if (searchParams === undefined || !URL.canParse(url)) return url
+  const out = new URL(url)
+  for (const [key, value] of Object.entries(searchParams)) out.searchParams.set(key, value)
+  return out.href
 }

@@ -1,6 +1,7 @@
 import type { ChunkSource, ConsumerHooks, SourceOrigin } from './body-source.ts'
 import { originOf } from './consumers/context.ts'
 import { ResumeError } from './errors/resume-error.ts'
+import type { ErrorContext } from './errors/sluice-error.ts'
 import { FINAL, type Progress, type ProgressSink, type ProgressState } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
 import { position, teeHooks } from './tee-hooks.ts'
@@ -33,6 +34,8 @@ export interface Branch {
   behind: number
   /** Where its consumer's first byte stands in the body, for the positions of errors. */
   origin: SourceOrigin
+  /** The request and response of the last chunk handed out: a branch behind may still read an earlier answer's. */
+  context: ErrorContext | undefined
 }
 
 /** Two branches over one source, and what a checkpoint taken on either needs. */
@@ -60,8 +63,12 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       handed: 0,
       behind: 0,
       origin: originOf(source)(),
+      context: undefined,
     }),
   ) as [Branch, Branch]
+  // The first chunk of each connection, with its request and response (see `Branch.context`).
+  const marks = new WeakMap<Uint8Array, ErrorContext>()
+  let connection: Response | undefined
   let ended = false
   let failure: { error: unknown } | undefined
   let reading: Promise<void> | undefined
@@ -78,7 +85,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
 
   const combined = teeHooks(
     branches,
-    (at) => split(branches, at, release),
+    (at) => split(branches, at, release, marks),
     () => reading !== undefined,
   )
   source.attach?.(combined.hooks)
@@ -88,13 +95,20 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       .read()
       .then(
         (chunk) => {
-          if (chunk === undefined) ended = true
-          else
-            for (const b of branches) {
-              if (b.cancelled) continue
-              b.queue.push(chunk)
-              b.buffered += chunk.length
-            }
+          if (chunk === undefined) {
+            ended = true
+            return
+          }
+          const context = source.context?.()
+          if (context !== undefined && context.response !== connection) {
+            connection = context.response
+            marks.set(chunk, context)
+          }
+          for (const b of branches) {
+            if (b.cancelled) continue
+            b.queue.push(chunk)
+            b.buffered += chunk.length
+          }
         },
         (error: unknown) => {
           failure = { error }
@@ -123,7 +137,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
         b.hooks = hooks
       },
       origin: () => b.origin,
-      context: () => source.context?.() ?? {},
+      context: () => b.context ?? source.context?.() ?? {},
       async read() {
         for (;;) {
           // A cancelled branch reads no more, nor pulls for the other: a read it had pending ends here.
@@ -134,6 +148,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             continue
           }
           if (item !== undefined) {
+            b.context = marks.get(item) ?? b.context
             b.buffered -= item.length
             b.handed += item.length
             release()
@@ -182,7 +197,12 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
  * The source restarted after byte `at` of its answer: each live branch keeps the queued bytes up to there (a
  * branch behind reads them first), drops the rest (the new answer repeats them), and meets a splice.
  */
-function split(branches: readonly Branch[], at: number, release: () => void): void {
+function split(
+  branches: readonly Branch[],
+  at: number,
+  release: () => void,
+  marks: WeakMap<Uint8Array, ErrorContext>,
+): void {
   for (const b of branches) {
     // A cancelled branch reads nothing more, but its checkpoint still maps its place onto the new answer.
     b.behind += at
@@ -193,7 +213,12 @@ function split(branches: readonly Branch[], at: number, release: () => void): vo
     let pos = k === 0 ? b.handed : 0
     for (; k < queue.length && pos < at; k++) {
       const chunk = queue[k] as Uint8Array
-      if (pos + chunk.length > at) queue[k] = chunk.subarray(0, at - pos)
+      if (pos + chunk.length > at) {
+        const head = chunk.subarray(0, at - pos)
+        const mark = marks.get(chunk)
+        if (mark !== undefined) marks.set(head, mark)
+        queue[k] = head
+      }
       pos += chunk.length
     }
     for (const item of queue.splice(k)) b.buffered -= (item as Uint8Array).length

@@ -81,7 +81,7 @@ export function consumeEvents<T>(
     delivered = true
     return event
   }
-  const invalid = skipInvalidItem(onInvalid, consumedRecord)
+  const invalid = skipInvalidItem(onInvalid, consumedRecord, source)
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
@@ -112,6 +112,7 @@ export function consumeEvents<T>(
         skipInvalid(
           onInvalid,
           new ParseError('sse', `Event ${at} has data that is not JSON (${reason})`, position, { cause }),
+          source,
         )
         consumedRecord()
         return SKIP

@@ -42,7 +42,7 @@ export function consumeNdjson<T>(
     position.delivered = true
     return value
   }
-  const invalid = skipInvalidItem(onInvalid, consumedRecord)
+  const invalid = skipInvalidItem(onInvalid, consumedRecord, source)
   return batchIterator<string, T>(context, {
     slice: DECODE_SLICE_BYTES,
     // A line over maxLineBytes: the records before it are delivered first.
@@ -73,6 +73,7 @@ export function consumeNdjson<T>(
         skipInvalid(
           onInvalid,
           new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, where, { cause }),
+          source,
         )
         consumedRecord()
         return SKIP

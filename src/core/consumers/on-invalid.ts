@@ -1,6 +1,8 @@
+import type { ChunkSource } from '../body-source.ts'
 import type { ParseError } from '../errors/parse-error.ts'
 import { ValidationError } from '../errors/validation-error.ts'
 import { SKIP } from './batch-iterator.ts'
+import { inBody } from './context.ts'
 
 /**
  * What to do with an item that does not parse or does not match the schema: `'throw'` (default) ends the
@@ -8,10 +10,17 @@ import { SKIP } from './batch-iterator.ts'
  */
 export type OnInvalid = 'throw' | 'skip' | ((error: ParseError | ValidationError) => void)
 
-/** Whether to skip the bad item (`true`), after telling the callback; rethrows for `'throw'`. */
-export function skipInvalid(onInvalid: OnInvalid | undefined, error: ParseError | ValidationError): true {
+/**
+ * Whether to skip the bad item (`true`), after telling the callback (the error naming the request and response
+ * of `source`, as a thrown one does); rethrows for `'throw'`.
+ */
+export function skipInvalid(
+  onInvalid: OnInvalid | undefined,
+  error: ParseError | ValidationError,
+  source: ChunkSource,
+): true {
   if (onInvalid === undefined || onInvalid === 'throw') throw error
-  if (typeof onInvalid === 'function') onInvalid(error)
+  if (typeof onInvalid === 'function') onInvalid(inBody(error, source))
   return true
 }
 
@@ -22,10 +31,11 @@ export function skipInvalid(onInvalid: OnInvalid | undefined, error: ParseError 
 export function skipInvalidItem(
   onInvalid: OnInvalid | undefined,
   skipped: () => void,
+  source: ChunkSource,
 ): (error: unknown) => typeof SKIP {
   return (error) => {
     if (!(error instanceof ValidationError)) throw error
-    skipInvalid(onInvalid, error)
+    skipInvalid(onInvalid, error, source)
     skipped()
     return SKIP
   }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { serve } from '../dev/index.ts'
+import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
 
 const usage = `Usage: sluice dev <handler module> [options]
 
@@ -25,10 +26,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     parsed = parse(args)
   } catch (error) {
-    process.stderr.write(
-      `sluice dev: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`,
-    )
-    return 2
+    return bad(parseFailure(error))
   }
   const { values, positionals } = parsed
   if (values.help) {
@@ -47,6 +45,10 @@ export async function run(args: string[]): Promise<number> {
     return bad(`--port must be a port number; got ${values.port === '' ? 'an empty one' : values.port}.`)
   if (timeoutMs !== undefined && !(timeoutMs > 0))
     return bad(`--timeout must be a positive number of milliseconds; got ${values.timeout}.`)
+  if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS && timeoutMs !== Number.POSITIVE_INFINITY)
+    return bad(
+      `--timeout must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest a timer waits); got ${values.timeout}.`,
+    )
   if (values.shaping !== undefined && values.shaping !== 'lambda')
     return bad(`--shaping takes only lambda; got ${values.shaping}.`)
 
@@ -59,9 +61,7 @@ export async function run(args: string[]): Promise<number> {
       limits: timeoutMs === undefined ? {} : { timeoutMs },
     })
   } catch (error) {
-    process.stderr.write(
-      `sluice dev: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}\n`,
-    )
+    process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)
     return 1
   }
   process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
@@ -85,6 +85,33 @@ function parse(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   })
+}
+
+// node:util's messages are long and mention positionals; say what matters in one short sentence, as sluice get does.
+function parseFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  const message = error instanceof Error ? error.message : String(error)
+  const name = /'([^']+)'/.exec(message)?.[1]
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) return `unknown option ${name}.`
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined) {
+    // The name reads '-p, --port <value>': the long form says which option it is.
+    const long = /--[\w-]+/.exec(name)?.[0] ?? name
+    return `option ${long} needs a value.`
+  }
+  return message.split('\n')[0] ?? message
+}
+
+// The server could not start: a listen error gets what to do about it, anything else (the handler module) its
+// first line.
+function startFailure(error: unknown, port: number, host: string): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'EADDRINUSE')
+    return `port ${port} on ${host} is already in use; pass another --port, or --port 0 for a free one.`
+  if (code === 'EACCES')
+    return `listening on port ${port} on ${host} is not allowed here; pass a port above 1023, or --port 0 for a free one.`
+  if (code === 'EADDRNOTAVAIL')
+    return `${host} is not an address of this machine; pass another --host, such as 127.0.0.1.`
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''
 }
 
 function bad(message: string): number {

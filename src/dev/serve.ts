@@ -14,6 +14,7 @@ import {
   type Shaping,
   serviceError,
 } from '../runtime/index.ts'
+import { watchEscapedErrors } from './escaped-errors.ts'
 import { baseUrlOf, closeServer, listen } from './http-server.ts'
 import { loadHandler } from './load-handler.ts'
 import { readNodeRequest } from './node-request.ts'
@@ -64,6 +65,12 @@ export interface DevServer {
  * function itself. `globalThis.awslambda` is defined while the server runs if nothing defined it before, and
  * before the module loads, since handlers call `awslambda.streamifyResponse` at top level.
  *
+ * While a server runs, an error that escapes a handler (an unhandled promise rejection, an uncaught exception)
+ * does not end the process: it fails the invocation that is running, as the service fails it (a 502 before the
+ * first byte, a cut connection after it), or every running one when there are several, since it cannot tell which
+ * one the error came from; with none running, it is logged. The process listeners this takes go away with
+ * `close()`; other `unhandledRejection` and `uncaughtException` listeners (a test runner's) still get the error.
+ *
  * @example
  * const server = await serve('./handler.mjs', { port: 3000 })
  * console.log(`function URL at ${server.url}`)
@@ -98,6 +105,7 @@ export async function serve(
     throw error
   }
 
+  const running = new Set<AbortController>()
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomId()
     const input = await readNodeRequest(req, limits.maxRequestBytes, requestId)
@@ -110,12 +118,16 @@ export async function serve(
         requestId,
       )
     } else {
+      const controller = new AbortController()
       const invocation = invoke(fn, input, {
         ...options,
         limits,
         shaping,
         log,
+        signal: controller.signal,
       })
+      running.add(controller)
+      void invocation.finished.then(() => running.delete(controller))
       try {
         options.onInvocation?.(invocation)
         response = await invocation.response
@@ -140,10 +152,12 @@ export async function serve(
     uninstall()
     throw error
   })
+  const unwatch = watchEscapedErrors({ running, log })
   let closing: Promise<void> | undefined
   return {
     url: baseUrlOf(server),
     close() {
+      unwatch()
       closing ??= closeServer(server).finally(uninstall)
       return closing
     },

@@ -18,7 +18,13 @@ export {
 export { installAwslambdaGlobal } from './global.ts'
 export { HttpResponseStream } from './http-response-stream.ts'
 export { type Invocation, type InvocationOutcome, type InvokeOptions, invoke } from './invoke.ts'
-export { DEFAULT_LIMITS, type Limits, type ResolvedLimits, resolveLimits } from './limits.ts'
+export {
+  DEFAULT_LIMITS,
+  type Limits,
+  MAX_TIMEOUT_MS,
+  type ResolvedLimits,
+  resolveLimits,
+} from './limits.ts'
 export {
   createPreludeDecoder,
   type DecodedPrelude,

@@ -28,6 +28,11 @@ export interface InvokeOptions extends FunctionInfo {
   shaping?: 'lambda' | Shaping | false | undefined
   /** Receives a line whenever the function fails, as its logs would. Default: nothing is logged. */
   log?: ((message: string) => void) | undefined
+  /**
+   * Fails the invocation with `signal.reason`, as if the handler had thrown it: `sluice/dev` aborts it for an error
+   * that escaped the handler (an unhandled rejection, an uncaught exception). The handler itself runs on.
+   */
+  signal?: AbortSignal | undefined
 }
 
 /** How an invocation ended, seen from the function's side (the client may have gone long before). */
@@ -81,6 +86,7 @@ export function invoke(
     if (over) return
     over = true
     clearTimeout(timer)
+    options.signal?.removeEventListener('abort', onAbort)
     if (outcome.error) log(`${requestId} ${outcome.state}: ${outcome.error.message}`)
     finish(outcome)
   }
@@ -88,11 +94,15 @@ export function invoke(
   const timeoutError = () =>
     new Error(`Task timed out after ${seconds} seconds (limits.timeoutMs is ${limits.timeoutMs}).`)
   let onTimeout: () => void = () => {}
+  let abort: (reason: unknown) => void = () => {}
+  const onAbort = () => abort(options.signal?.reason)
   // `timeoutMs: Infinity` means no timeout (resolveLimits caps finite values at what a timer can wait).
   const timer =
     limits.timeoutMs === Number.POSITIVE_INFINITY
       ? undefined
       : setTimeout(() => onTimeout(), limits.timeoutMs)
+
+  options.signal?.addEventListener('abort', onAbort, { once: true })
 
   if (!isStreamingHandler(handler)) {
     const response = runBuffered()
@@ -103,6 +113,12 @@ export function invoke(
   const responseStream = createResponseStream(sink, { highWaterMark: highWaterMarkOf(handler) })
   let handlerDone = false
   let streamEnded = false
+  // commit() may still refuse the prelude after the handler has returned and ended its stream (a quick handler does
+  // both before the prelude is decoded): success waits for the head too, or the refusal could not fail it.
+  let headSent = false
+  const succeedWhenDone = () => {
+    if (handlerDone && streamEnded && headSent) settle({ state: 'succeeded' })
+  }
   onTimeout = () => {
     const error = timeoutError()
     settle({ state: 'timed-out', error: withHint(error, responseStream.writableEnded) })
@@ -111,18 +127,20 @@ export function invoke(
   void sink.settled.then((error) => {
     if (error) settle({ state: 'failed', error })
     streamEnded = true
-    if (handlerDone) settle({ state: 'succeeded' })
+    succeedWhenDone()
   })
   const fail = (error: unknown) => {
     const failure = asError(error)
     settle({ state: 'failed', error: failure })
     sink.fail(failure)
   }
+  abort = fail
+  if (options.signal?.aborted) onAbort()
   try {
     const result = (handler as unknown as (...args: unknown[]) => unknown)(event, responseStream, context)
     Promise.resolve(result).then(() => {
       handlerDone = true
-      if (streamEnded) settle({ state: 'succeeded' })
+      succeedWhenDone()
     }, fail)
   } catch (error) {
     fail(error)
@@ -135,11 +153,11 @@ export function invoke(
     if (sink.contentType !== PRELUDE_CONTENT_TYPE) {
       if (item.type === 'error') return failedBeforeFirstByte(item.error)
       const headers = responseHeaders([['content-type', sink.contentType]], [], requestId)
-      return {
+      return sent({
         status: 200,
         headers,
         body: bodyStream(sink, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end'),
-      }
+      })
     }
     const decoder = createPreludeDecoder()
     for (;;) {
@@ -154,14 +172,20 @@ export function invoke(
       }
       if (step.state === 'done') {
         const { statusCode, headers, cookies } = step.prelude
-        return {
+        return sent({
           status: statusCode,
           headers: responseHeaders(headers, cookies, requestId),
           body: bodyStream(sink, step.rest, item.type === 'end'),
-        }
+        })
       }
       item = await sink.next()
     }
+  }
+
+  function sent(response: FunctionUrlResponse): FunctionUrlResponse {
+    headSent = true
+    succeedWhenDone()
+    return response
   }
 
   function failedBeforeFirstByte(error: Error): FunctionUrlResponse {
@@ -232,12 +256,14 @@ export function invoke(
     log(
       `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as the service does.`,
     )
-    const timedOut = new Promise<never>((_, reject) => {
+    const stopped = new Promise<never>((_, reject) => {
       onTimeout = () => reject(timeoutError())
+      abort = reject
     })
+    if (options.signal?.aborted) onAbort()
     let result: unknown
     try {
-      result = await Promise.race([callBuffered(handler, event, context), timedOut])
+      result = await Promise.race([callBuffered(handler, event, context), stopped])
     } catch (error) {
       const failure = asError(error)
       const isTimeout = failure.message.startsWith('Task timed out')

@@ -31,7 +31,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
 }
 
 /** The longest delay a timer can wait (2³¹ − 1 ms, about 24.8 days); a longer one fires at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
+export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1
 
 /**
  * Applies defaults to partial limits and checks them; `Infinity` lifts a limit (`timeoutMs: Infinity`: no timeout).

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { type AddressInfo, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fixture } from '../support/emulator.ts'
@@ -55,8 +56,34 @@ describe('the sluice dev command', () => {
     expect(empty.stderr).toMatch(/--port must be a port number; got an empty one\./)
     const huge = await run(['dev', fixture('documented-handler.mjs'), '--port', '0', '--timeout', '1e10'])
       .exit
-    expect(huge.code).not.toBe(0)
-    expect(huge.stderr).toMatch(/timeoutMs/)
+    expect(huge.code).toBe(2)
+    expect(huge.stderr).toMatch(/^sluice dev: --timeout must be at most 2147483647 ms .*; got 1e10\.\n/)
+    expect(huge.stderr).toMatch(/Usage: sluice dev <handler module>/)
+  })
+
+  it('exits 2 with one short sentence and the usage for an unknown option or a missing value', async () => {
+    const unknown = await run(['dev', fixture('documented-handler.mjs'), '--bogus']).exit
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^sluice dev: unknown option --bogus\.\n\nUsage: sluice dev/)
+    const missing = await run(['dev', fixture('documented-handler.mjs'), '--port']).exit
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^sluice dev: option --port needs a value\.\n\nUsage: sluice dev/)
+  })
+
+  it('exits 1 saying to pass another --port when the port is taken', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = taken.address() as AddressInfo
+      const { code, stderr } = await run(['dev', fixture('documented-handler.mjs'), '--port', String(port)])
+        .exit
+      expect(code).toBe(1)
+      expect(stderr).toBe(
+        `sluice dev: port ${port} on 127.0.0.1 is already in use; pass another --port, or --port 0 for a free one.\n`,
+      )
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
   })
 
   it('prints the usage and exits 2 for an unknown command', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { serve } from '../../src/dev/index.ts'
-import { awslambda } from '../../src/runtime/index.ts'
+import { awslambda, type InvocationOutcome } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
 
 describe('sluice/dev explains bad handlers and responses', () => {
@@ -81,6 +81,33 @@ describe('sluice/dev explains bad handlers and responses', () => {
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidPrelude')
     expect(((await response.json()) as { Message: string }).Message).toMatch(reason)
   })
+
+  it.each([
+    ['statusCode 600', { statusCode: 600 }],
+    ['statusCode 199', { statusCode: 199 }],
+    ['a header value with CR LF', { headers: { 'x-a': 'a\r\nb' } }],
+  ])(
+    'reports the invocation as failed, and logs it, when a handler that ends at once sends %s',
+    async (_, metadata) => {
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        awslambda.HttpResponseStream.from(responseStream, metadata).end('x')
+      })
+      const lines: string[] = []
+      let finished: Promise<InvocationOutcome> | undefined
+      const server = await startEmulator(handler, {
+        log: (line) => lines.push(line),
+        onInvocation: (invocation) => {
+          finished = invocation.finished
+        },
+      })
+      const response = await fetch(server.url)
+      expect(response.status).toBe(502)
+      const outcome = await finished!
+      expect(outcome.state).toBe('failed')
+      expect(outcome.error?.message).toMatch(/^The function's response prelude is invalid: /)
+      expect(lines).toEqual([`${response.headers.get('x-amzn-requestid')} failed: ${outcome.error?.message}`])
+    },
+  )
 
   it.each([
     ['an unknown limit', { limits: { timeout: 500 } }, "serve: unknown limit 'timeout'."],

@@ -3,18 +3,40 @@ import type { Checkpoint } from '../index.ts'
 import type { OutputMode } from './get-options.ts'
 
 /**
- * What `sluice get` keeps beside a partial output file: the client's checkpoint and how many bytes of the
- * output file it accounts for. The output file may be longer (bytes written after the last save, before a
- * crash); a resume truncates it to `outputBytes` first.
+ * What `sluice get` keeps beside a partial output file that it can continue: the client's checkpoint and how
+ * many bytes of the output file it accounts for. The output file may be longer (bytes written after the last
+ * save, before a crash); a resume truncates it to `outputBytes` first.
  */
 export interface SavedCheckpoint {
   version: 1
   /** The `--as` mode the output was written in: a resume must use the same. */
   as: OutputMode
+  /**
+   * The URL and method of the command line that started the download, so that a resume with others is refused
+   * before any request (the checkpoint's own URL is the response's, after redirects). Absent in older files.
+   */
+  url?: string
+  method?: string
   /** Bytes of the output file that correspond to `checkpoint`. */
   outputBytes: number
   checkpoint: Checkpoint
 }
+
+/**
+ * What `sluice get` keeps beside a partial output file that it cannot continue: the file is incomplete, and the
+ * next run — with `--resume` too — starts over. Written when a download into a file starts, replaced by a
+ * {@link SavedCheckpoint} as soon as there is one, and kept when the download stops without one.
+ */
+export interface SavedRestart {
+  version: 1
+  as: OutputMode
+  restart: true
+  /** Why the download cannot be continued, in a few words, for the next run's note and for people. */
+  why: string
+}
+
+/** The file beside an unfinished download: a checkpoint to continue from, or word that it starts over. */
+export type SavedDownload = SavedCheckpoint | SavedRestart
 
 /**
  * Writes the checkpoint file atomically (a temporary file renamed over it), so that a crash leaves the old
@@ -23,7 +45,7 @@ export interface SavedCheckpoint {
  * @example
  * saveCheckpointFile('report.bin.sluice-checkpoint.json', { version: 1, as: 'bytes', outputBytes, checkpoint })
  */
-export function saveCheckpointFile(path: string, saved: SavedCheckpoint): void {
+export function saveCheckpointFile(path: string, saved: SavedDownload): void {
   const temporary = `${path}.${process.pid}.tmp`
   writeFileSync(temporary, `${JSON.stringify(saved, null, 2)}\n`)
   renameSync(temporary, path)
@@ -36,7 +58,7 @@ export function saveCheckpointFile(path: string, saved: SavedCheckpoint): void {
  * @example
  * const saved = loadCheckpointFile('report.bin.sluice-checkpoint.json')
  */
-export function loadCheckpointFile(path: string): SavedCheckpoint | undefined {
+export function loadCheckpointFile(path: string): SavedDownload | undefined {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -44,24 +66,30 @@ export function loadCheckpointFile(path: string): SavedCheckpoint | undefined {
     if ((error as { code?: unknown }).code === 'ENOENT') return undefined
     throw error
   }
-  let value: Partial<SavedCheckpoint>
+  let value: Partial<SavedCheckpoint & SavedRestart>
   try {
-    value = JSON.parse(text) as Partial<SavedCheckpoint>
+    value = JSON.parse(text) as Partial<SavedCheckpoint & SavedRestart>
   } catch {
     throw new Error(`The checkpoint file ${path} is not JSON; delete it and start the download again.`)
   }
+  const notOurs = (): Error =>
+    new Error(
+      `The checkpoint file ${path} was not written by this version of sluice get; delete it and start the download again.`,
+    )
+  if (value?.version !== 1 || typeof value.as !== 'string') throw notOurs()
+  if (value.restart === true) {
+    return { version: 1, as: value.as, restart: true, why: typeof value.why === 'string' ? value.why : '' }
+  }
   if (
-    value?.version !== 1 ||
-    typeof value.as !== 'string' ||
     typeof value.outputBytes !== 'number' ||
     !Number.isInteger(value.outputBytes) ||
     value.outputBytes < 0 ||
     typeof value.checkpoint !== 'object' ||
-    value.checkpoint === null
+    value.checkpoint === null ||
+    (value.url !== undefined && typeof value.url !== 'string') ||
+    (value.method !== undefined && typeof value.method !== 'string')
   ) {
-    throw new Error(
-      `The checkpoint file ${path} was not written by this version of sluice get; delete it and start the download again.`,
-    )
+    throw notOurs()
   }
   return value as SavedCheckpoint
 }

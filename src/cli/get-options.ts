@@ -45,7 +45,8 @@ Options:
                             ndjson: one compact JSON record per line; sse: one JSON {id,event,data} per
                             event and line; json: the complete document once it is valid, nothing partial
   -o, --output <file>       write to <file> instead of standard output ("-" is standard output)
-      --resume              continue an interrupted download into <file> from its checkpoint
+      --resume              continue an interrupted download into <file> from its checkpoint, or start
+                            it over when sluice get left word that it cannot be continued
       --checkpoint <file>   where the checkpoint is kept (default <output>.sluice-checkpoint.json)
       --timeout <ms>        longest wait for the response headers (default 10000)
       --idle-timeout <ms>   longest silence between two chunks of the body before reconnecting

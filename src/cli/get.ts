@@ -1,24 +1,22 @@
 import { statSync, truncateSync } from 'node:fs'
-import {
-  type Checkpoint,
-  isResumeError,
-  isSluiceError,
-  type SluiceOptions,
-  type StreamResponse,
-  sluice,
-} from '../index.ts'
+import { type Checkpoint, isResumeError, type SluiceOptions, type StreamResponse, sluice } from '../index.ts'
 import {
   loadCheckpointFile,
   removeCheckpointFile,
   type SavedCheckpoint,
+  type SavedDownload,
   saveCheckpointFile,
 } from './checkpoint-file.ts'
+import { describe, isDrop, noWayToContinue, pastContinuing, refusesCheckpoints } from './get-errors.ts'
 import { type GetOptions, getUsage, type OutputMode, parseGetArgs, UsageError } from './get-options.ts'
 import { OutputSink } from './output-sink.ts'
 import { ProgressReporter } from './progress-reporter.ts'
 
 /** Least time between two saves of the checkpoint file while downloading, in ms. */
 const SAVE_EVERY_MS = 250
+
+/** What to do about an output file that cannot be continued; the file beside it makes --resume start over too. */
+const START_OVER = 'run again without --resume to start over (with --resume, it starts over too).'
 
 const ITEMS: Record<OutputMode, string | undefined> = {
   bytes: undefined,
@@ -58,12 +56,20 @@ interface Interruption {
   code: number
 }
 
+/** What a stop left beside the output file: a checkpoint to continue from, word to start over, or nothing. */
+type Left = 'checkpoint' | 'restart' | 'none'
+
 async function download(options: GetOptions): Promise<number> {
   const reporter = new ProgressReporter(process.stderr, { quiet: options.quiet, items: ITEMS[options.as] })
   const fail = (message: string, code: number): number => {
     reporter.stop(false)
     reporter.say(`sluice: ${oneLine(message)}`, true)
     return code
+  }
+  const misuse = (message: string): number => {
+    reporter.stop(false)
+    process.stderr.write(`sluice: ${message}\n\n${getUsage}\n`)
+    return 2
   }
 
   if (!isHttpUrl(options.url))
@@ -72,18 +78,21 @@ async function download(options: GetOptions): Promise<number> {
       1,
     )
 
-  // Resuming: the checkpoint, and the output file cut back to what it accounts for.
+  // Resuming: the checkpoint, and the output file cut back to what it accounts for — or word to start over.
   let saved: SavedCheckpoint | undefined
   if (options.resume && options.output !== undefined && options.checkpoint !== undefined) {
+    let found: SavedDownload | undefined
     try {
-      saved = prepareResume(options.output, options.checkpoint, options.as)
+      found = prepareResume(options, options.output, options.checkpoint)
     } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`sluice: ${error.message}\n\n${getUsage}\n`)
-        return 2
-      }
+      if (error instanceof UsageError) return misuse(error.message)
       return fail(error instanceof Error ? error.message : String(error), 1)
     }
+    if (found !== undefined && 'restart' in found) {
+      reporter.say(
+        `sluice: ${options.output} is an unfinished download that cannot be continued${found.why ? ` (${found.why})` : ''}; starting over.`,
+      )
+    } else saved = found
   }
 
   let interrupted: Interruption | undefined
@@ -105,44 +114,44 @@ async function download(options: GetOptions): Promise<number> {
   // A device or a pipe (-o /dev/null) cannot be cut back to a checkpoint: only a regular file keeps one.
   let checkpointPath =
     options.output !== undefined && isDevice(options.output) ? undefined : options.checkpoint
+  // Checkpoints are kept only for a file, and only once the server offers a way to resume (for SSE, that may
+  // be decided by the first event id).
+  const resumable = checkpointPath !== undefined && options.as !== 'json'
+  // What the file beside the output says now.
+  let beside: Left = saved === undefined ? 'none' : 'checkpoint'
   const startBytes = saved?.outputBytes ?? 0
+  const requested = new URL(options.url).href
   const sink =
     options.output === undefined
       ? OutputSink.stdout()
       : OutputSink.file(options.output, {
           append: saved !== undefined,
-          // A fresh download replaces the file: a checkpoint of an earlier one no longer describes it.
           onOpen: () => {
-            if (saved === undefined && checkpointPath !== undefined) removeCheckpointFile(checkpointPath)
+            if (saved !== undefined || checkpointPath === undefined) return
+            // A fresh download replaces the file: until its first checkpoint, the file beside it says that it is
+            // unfinished and starts over, so a crash at any point leaves nothing that looks complete.
+            if (resumable) markRestart('it stopped before its first checkpoint')
+            else removeCheckpointFile(checkpointPath)
           },
         })
-  // Checkpoints are kept only for a file, and only once the server offers a way to resume (for SSE, that may
-  // be decided by the first event id).
-  const resumable = checkpointPath !== undefined && options.as !== 'json'
-  let unresumable: string | undefined
   let lastSave = Date.now()
   const take = (): Checkpoint | undefined => {
     if (!resumable || res === undefined) return undefined
     try {
-      const checkpoint = res.checkpoint()
-      unresumable = undefined
-      return checkpoint
+      return res.checkpoint()
     } catch (error) {
       if (!isResumeError(error)) throw error
-      unresumable = error.message
       return undefined
     }
   }
-  const save = (checkpoint: Checkpoint | undefined): void => {
-    if (checkpoint === undefined || checkpointPath === undefined) return
+  /** Writes the file beside the output; a failure turns checkpoints off for the rest of the run, saying so. */
+  const store = (state: SavedDownload): boolean => {
+    if (checkpointPath === undefined) return false
     const path = checkpointPath
     try {
-      saveCheckpointFile(path, {
-        version: 1,
-        as: options.as,
-        outputBytes: startBytes + sink.written,
-        checkpoint,
-      })
+      saveCheckpointFile(path, state)
+      beside = 'restart' in state ? 'restart' : 'checkpoint'
+      return true
     } catch (error) {
       // The download itself is fine: it goes on, without a way to resume it.
       checkpointPath = undefined
@@ -150,8 +159,23 @@ async function download(options: GetOptions): Promise<number> {
         `sluice: could not save the checkpoint at ${path} (${error instanceof Error ? error.message : String(error)}); the download goes on, but --resume will not be able to continue it.`,
         true,
       )
+      return false
     }
+  }
+  const save = (checkpoint: Checkpoint | undefined): void => {
+    if (checkpoint !== undefined) store(checkpointState(checkpoint, startBytes + sink.written))
     lastSave = Date.now()
+  }
+  const checkpointState = (checkpoint: Checkpoint, outputBytes: number): SavedCheckpoint => ({
+    version: 1,
+    as: options.as,
+    url: requested,
+    method: options.method,
+    outputBytes,
+    checkpoint,
+  })
+  function markRestart(why: string): void {
+    store({ version: 1, as: options.as, restart: true, why })
   }
 
   try {
@@ -162,7 +186,7 @@ async function download(options: GetOptions): Promise<number> {
         reporter.say('sluice: interrupted before the response arrived.', true)
         return interrupted.code
       }
-      return fail(describe(error), 1)
+      return failed(error)
     }
     const response = res
     if (interrupted !== undefined) response.detach()
@@ -192,10 +216,8 @@ async function download(options: GetOptions): Promise<number> {
         return 0
       }
       if (interrupted !== undefined) return await stopInterrupted(interrupted)
-      // Units delivered before the failure are in the file: keep a checkpoint so that --resume continues.
       await closeQuietly(sink)
-      keepCheckpoint()
-      return fail(describe(error), 1)
+      return failed(error)
     }
     if (interrupted !== undefined) return await stopInterrupted(interrupted)
 
@@ -205,10 +227,56 @@ async function download(options: GetOptions): Promise<number> {
     return 0
   } catch (error) {
     if (isBrokenPipe(error)) return 0
-    return fail(describe(error), 1)
+    return fail(describe(error, options.url, false), 1)
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onTerm)
+  }
+
+  /** Reports a failure in the CLI's words, leaving beside the output what a later run needs. */
+  function failed(error: unknown): number {
+    // A checkpoint of another request: a mistake on the command line, like another --as.
+    if (
+      saved !== undefined &&
+      isResumeError(error) &&
+      error.reason === 'invalid-checkpoint' &&
+      error.response
+    )
+      return misuse(
+        `the download in ${options.output} was started for ${saved.checkpoint.method} ${saved.checkpoint.url}, not ${options.method} ${error.response.url || options.url}; resume it with the same method and URL, or run without --resume to start over.`,
+      )
+    const over = pastContinuing(error)
+    const refused = over === undefined && isDrop(error) && res !== undefined && refusesCheckpoints(res)
+    const left = settle(over, refused)
+    let message = describe(error, options.url, refused)
+    if (refused && res !== undefined && left !== 'checkpoint')
+      message += ` It cannot be continued: ${noWayToContinue(res)}.`
+    if (left === 'checkpoint')
+      message += ` The checkpoint at ${checkpointPath} was kept: run the same command with --resume to continue.`
+    else if (left === 'restart') message += ` ${incomplete()}: ${START_OVER}`
+    return fail(message, 1)
+  }
+
+  /**
+   * After a stop: keeps a checkpoint when there is one, or else — when the output file holds part of a
+   * download — word beside it that the file is incomplete and the next run starts over.
+   */
+  function settle(over: string | undefined, refused: boolean): Left {
+    if (!resumable || checkpointPath === undefined || options.output === undefined) return 'none'
+    // An earlier checkpoint still describes the start of the file, when the stop did not make it stale.
+    if (over === undefined && (keepCheckpoint() || beside === 'checkpoint')) return 'checkpoint'
+    if (!sink.opened && saved === undefined) return 'none'
+    markRestart(
+      over ??
+        (refused && res !== undefined ? noWayToContinue(res) : 'it stopped before its first checkpoint'),
+    )
+    return beside === 'restart' ? 'restart' : 'none'
+  }
+
+  /** `out is incomplete (N bytes)`. */
+  function incomplete(bytes = true): string {
+    const size = options.output === undefined || !bytes ? undefined : fileSize(options.output)
+    return `${options.output} is incomplete${size === undefined ? '' : ` (${size} bytes)`}`
   }
 
   /** Writes the final checkpoint after a stop, with the output file cut to exactly what it accounts for. */
@@ -223,21 +291,22 @@ async function download(options: GetOptions): Promise<number> {
       outputBytes = checkpoint.offset
     }
     if (sink.opened || startBytes > 0) truncateSync(options.output, outputBytes)
-    saveCheckpointFile(checkpointPath, { version: 1, as: options.as, outputBytes, checkpoint })
-    return true
+    return store(checkpointState(checkpoint, outputBytes))
   }
 
   async function stopInterrupted(stop: Interruption): Promise<number> {
     reporter.stop(false)
     await closeQuietly(sink)
-    const kept = options.output !== undefined && keepCheckpoint()
-    const where = `after ${startBytes + sink.written} bytes of output`
-    const why =
-      unresumable === undefined ? '' : ` ${unresumable.replace(/\.$/, '')}, so a new run starts over.`
+    const refused = res !== undefined && refusesCheckpoints(res)
+    const left = settle(undefined, refused)
+    const where = `interrupted after ${startBytes + sink.written} bytes of output`
+    const why = refused && res !== undefined ? `: ${noWayToContinue(res)}` : ''
     reporter.say(
-      kept
-        ? `sluice: interrupted ${where}; run the same command with --resume to continue.`
-        : `sluice: interrupted ${where}.${why}`,
+      left === 'checkpoint'
+        ? `sluice: ${where}; run the same command with --resume to continue.`
+        : left === 'restart'
+          ? `sluice: ${where}, which cannot be continued${why}. ${incomplete(false)}: ${START_OVER}`
+          : `sluice: ${where}.`,
       true,
     )
     return stop.code
@@ -300,20 +369,35 @@ async function* pieces(
   }
 }
 
-/** Loads the checkpoint of an interrupted download and cuts the output file back to what it accounts for. */
-function prepareResume(output: string, checkpointPath: string, as: OutputMode): SavedCheckpoint | undefined {
+/**
+ * Loads what an unfinished download left beside its output: a checkpoint, with the output file cut back to what
+ * it accounts for, or word that it starts over. Refuses a file that no unfinished download of sluice get left.
+ */
+function prepareResume(
+  options: GetOptions,
+  output: string,
+  checkpointPath: string,
+): SavedDownload | undefined {
   const saved = loadCheckpointFile(checkpointPath)
   const size = fileSize(output)
   if (saved === undefined) {
     // Nothing started yet (a retry loop's first run): a fresh download.
     if (size === undefined || size === 0) return undefined
     throw new Error(
-      `Nothing to resume: ${output} exists but has no checkpoint at ${checkpointPath} (the download finished, or was not started by sluice get); run without --resume to download it again.`,
+      `Nothing to resume: ${output} exists but has no checkpoint at ${checkpointPath}, so it is not a download that sluice get left unfinished (it completed, or another program wrote it); run without --resume to download it again, replacing it.`,
     )
   }
-  if (saved.as !== as)
+  // The file is incomplete and cannot be continued: the run starts over, which replaces it.
+  if ('restart' in saved) return saved
+  if (saved.as !== options.as)
     throw new UsageError(
-      `the download in ${output} was started with --as ${saved.as}; resume it with the same.`,
+      `the download in ${output} was started with --as ${saved.as}; resume it with the same, or run without --resume to start over.`,
+    )
+  const method = saved.method ?? saved.checkpoint.method
+  const url = saved.url ?? new URL(options.url).href
+  if (method.toUpperCase() !== options.method || url !== new URL(options.url).href)
+    throw new UsageError(
+      `the download in ${output} was started for ${method} ${url}, not ${options.method} ${options.url}; resume it with the same method and URL, or run without --resume to start over.`,
     )
   // A stop before the first byte was written left no file: that is 0 bytes.
   if ((size ?? 0) < saved.outputBytes) {
@@ -363,17 +447,6 @@ async function closeQuietly(sink: OutputSink): Promise<void> {
 
 function isBrokenPipe(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'EPIPE'
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    // File system errors name the path; say which operation failed.
-    if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
-      return `${error.message} (could not write the output).`
-    return error.message
-  }
-  return String(error)
 }
 
 function oneLine(message: string): string {

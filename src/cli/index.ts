@@ -17,16 +17,21 @@ function usage(): string {
 }
 
 /**
- * The `sluice` bin: dispatches to a subcommand and exits with its code; an unknown one prints the usage and exits 2.
+ * The `sluice` bin: dispatches to a subcommand and exits with its code. `--help` prints the usage on standard
+ * output; no command or an unknown one is a usage error: the usage on standard error, exit code 2.
  *
  * @example
  * await main(['dev', './handler.mjs', '--port', '3000'])
  */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`)
-    return name === undefined ? 2 : 0
+    return 0
+  }
+  if (name === undefined) {
+    process.stderr.write(`sluice: pass a command.\n\n${usage()}\n`)
+    return 2
   }
   const command = commands[name]
   if (!command) {

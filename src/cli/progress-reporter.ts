@@ -36,7 +36,9 @@ export class ProgressReporter {
   readonly #lineMs: number
   readonly #started: number = Date.now()
   #current: (() => Progress) | undefined
+  /** Where this run started: a resumed download's progress counts the runs before it too. */
   #startLoaded = 0
+  #startAttempt = 1
   #timer: ReturnType<typeof setInterval> | undefined
   #drawn = false
 
@@ -57,7 +59,9 @@ export class ProgressReporter {
    */
   track(current: () => Progress): void {
     this.#current = current
-    this.#startLoaded = current().loaded
+    const start = current()
+    this.#startLoaded = start.loaded
+    this.#startAttempt = start.attempt
     if (this.#quiet) return
     this.#timer = setInterval(() => this.#tick(), this.#tty ? this.#redrawMs : this.#lineMs)
     // Progress never keeps the process alive.
@@ -120,10 +124,11 @@ export class ProgressReporter {
     const facts = this.#facts(p, '  ')
     let line: string
     if (p.percent !== undefined) {
-      const head = `${p.percent.toFixed(0).padStart(3)}% `
+      const percent = shown(p, 0)
+      const head = `${percent.toFixed(0).padStart(3)}% `
       // A steady bar: its width depends on the terminal, not on the length of the facts beside it.
       const room = Math.min(30, width - head.length - 64)
-      line = room >= 10 ? `${head}[${bar(p.percent, room)}]  ${facts}` : `${head} ${facts}`
+      line = room >= 10 ? `${head}[${bar(percent, room)}]  ${facts}` : `${head} ${facts}`
     } else {
       line = facts
     }
@@ -141,33 +146,54 @@ export class ProgressReporter {
     const amount =
       p.total === undefined
         ? formatBytes(p.loaded)
-        : `${formatBytes(p.loaded)} of ${formatBytes(p.total)}${sep === ', ' && p.percent !== undefined ? ` (${p.percent.toFixed(1)}%)` : ''}`
+        : `${formatBytes(p.loaded)} of ${formatBytes(p.total)}${sep === ', ' && p.percent !== undefined ? ` (${shown(p, 1).toFixed(1)}%)` : ''}`
     parts.push(amount)
     if (p.state === 'reconnecting') parts.push('reconnecting…')
     else parts.push(`${formatBytes(p.bytesPerSecond)}/s`)
     if (p.etaMs !== undefined && p.state === 'streaming')
       parts.push(`ETA ${p.etaMs < 1000 ? '<1s' : formatDuration(p.etaMs)}`)
     if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
-    const reconnects = p.attempt - 1
-    if (reconnects > 0) parts.push(`${reconnects} reconnect${reconnects === 1 ? '' : 's'}`)
+    const reconnects = this.#reconnects(p)
+    if (reconnects !== undefined) parts.push(reconnects)
     return parts.join(sep)
   }
 
+  /** The reconnects of this run: the attempts of a resumed download's earlier runs are theirs. */
+  #reconnects(p: Progress): string | undefined {
+    const n = p.attempt - this.#startAttempt
+    return n > 0 ? `${n} reconnect${n === 1 ? '' : 's'}` : undefined
+  }
+
+  /** `done: 6.0 MiB in 3.0s (2.0 MiB/s)`; after a resume, `24.3 MiB fetched (47.7 MiB total)` and this run's rate. */
   #summary(p: Progress): string {
     const elapsed = Math.max(1, Date.now() - this.#started)
-    const rate = ((p.loaded - this.#startLoaded) * 1000) / elapsed
-    const parts = [
-      `sluice: done: ${formatBytes(p.loaded)} in ${formatDuration(elapsed)} (${formatBytes(rate)}/s)`,
-    ]
+    const fetched = p.loaded - this.#startLoaded
+    const rate = (fetched * 1000) / elapsed
+    const amount =
+      this.#startLoaded > 0
+        ? `${formatBytes(fetched)} fetched (${formatBytes(p.loaded)} total)`
+        : formatBytes(p.loaded)
+    const parts = [`sluice: done: ${amount} in ${formatDuration(elapsed)} (${formatBytes(rate)}/s)`]
     if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
-    const reconnects = p.attempt - 1
-    if (reconnects > 0) parts.push(`${reconnects} reconnect${reconnects === 1 ? '' : 's'}`)
+    const reconnects = this.#reconnects(p)
+    if (reconnects !== undefined) parts.push(reconnects)
     return parts.join(', ')
   }
 }
 
+/**
+ * The percent to show, cut (not rounded) to `digits` decimals: 99.96% of a download is not 100%, which only
+ * the end shows.
+ */
+function shown(p: Progress, digits: number): number {
+  const percent = p.percent ?? 0
+  if (p.state === 'done') return percent
+  const scale = 10 ** digits
+  return Math.min(100 - 1 / scale, Math.floor(percent * scale) / scale)
+}
+
 function bar(percent: number, width: number): string {
-  const filled = Math.min(width, Math.round((percent / 100) * width))
+  const filled = Math.min(width, Math.floor((percent / 100) * width))
   return `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`
 }
 

@@ -1,0 +1,115 @@
+import {
+  isNetworkError,
+  isResumeError,
+  isSluiceError,
+  isTimeoutError,
+  isTruncatedError,
+  type StreamResponse,
+} from '../index.ts'
+
+// The failures of `sluice get` in its own words: the library's messages name its options (`timeout`,
+// `idleTimeout`, `resume.cursor`…), which are flags here or do not exist.
+
+/**
+ * Why a failure leaves the output past continuing, when it does: the checkpoint is stale or damaged, so the
+ * next run must start over, whatever it is told.
+ */
+export function pastContinuing(error: unknown): string | undefined {
+  if (!isResumeError(error)) return undefined
+  switch (error.reason) {
+    case 'validator-changed':
+    case 'range-not-satisfiable':
+      return 'the server no longer serves the version it started'
+    case 'range-ignored':
+    case 'range-mismatch':
+      return 'the server no longer answers with the rest of it'
+    case 'invalid-checkpoint':
+      // With a response, the checkpoint is another request's (a usage mistake); without, it is damaged.
+      return error.response === undefined ? 'its checkpoint is damaged' : undefined
+    default:
+      return undefined
+  }
+}
+
+/** Whether the failure is a dropped body (cut, silent, reset), which the library reconnects when it can. */
+export function isDrop(error: unknown): boolean {
+  return (
+    (isNetworkError(error) && error.response !== undefined) ||
+    // Not a body that ran past its declared length: asked for again, it would run past again.
+    (isTruncatedError(error) && !(error.expected !== undefined && error.received > error.expected)) ||
+    (isTimeoutError(error) && error.phase === 'idle')
+  )
+}
+
+/** Whether the stream offers no way to take a checkpoint, so a drop could not be resumed either. */
+export function refusesCheckpoints(res: StreamResponse): boolean {
+  try {
+    res.checkpoint()
+    return false
+  } catch (error) {
+    return isResumeError(error)
+  }
+}
+
+/** Why a stream cannot be continued, in the terms of HTTP rather than of the library's options. */
+export function noWayToContinue(res: StreamResponse): string {
+  const encoding = res.headers.get('content-encoding')
+  if (encoding !== null && /\bbytes\b/i.test(res.headers.get('accept-ranges') ?? ''))
+    return `the body is content-encoded (${encoding}), and byte ranges cannot continue an encoded body`
+  if (/^text\/event-stream\b/i.test(res.headers.get('content-type') ?? ''))
+    return 'the server sends no event ids to continue after (Last-Event-ID)'
+  return 'the server offers neither byte ranges (Accept-Ranges: bytes) nor SSE event ids'
+}
+
+/**
+ * The reason of a failure in the CLI's words: the library's messages name its options (`timeout`,
+ * `idleTimeout`, `resume.cursor`…), which are flags here or do not exist. `refused`: the stream cannot be
+ * continued, which the caller says in its own sentence.
+ */
+export function describe(error: unknown, url: string, refused: boolean): string {
+  if (!(error instanceof Error)) return String(error)
+  const where = (isSluiceError(error) ? error.request?.url : undefined) ?? url
+  if (isTimeoutError(error)) {
+    switch (error.phase) {
+      case 'headers':
+        return `No response headers arrived from ${where} within ${error.timeoutMs} ms; if the server is slow to start, pass a longer --timeout <ms>.`
+      case 'idle':
+        return `The body of ${where} was silent for ${error.timeoutMs} ms; pass a longer --idle-timeout <ms>, or make the server send heartbeats.`
+      case 'total':
+        return `The download from ${where} did not complete within ${error.timeoutMs} ms.`
+    }
+  }
+  if (isResumeError(error)) {
+    const status = error.response?.status
+    switch (error.reason) {
+      case 'attempts-exhausted':
+        return `Gave up after ${error.attempts} reconnect${error.attempts === 1 ? '' : 's'} to ${where}: ${describe(error.cause, url, false)}`
+      case 'range-ignored':
+        return `The server answered the request for the rest of ${where} with the whole body (200) instead of the rest (206), so the bytes already written cannot be continued.`
+      case 'invalid-checkpoint':
+        return 'The checkpoint of this download was altered or damaged, so it cannot be trusted.'
+      case 'not-resumable':
+        if (status === 401 || status === 403)
+          return `The server refused the credentials of the request for the rest of ${where} (status ${status}); pass valid ones with -H.`
+        if (status !== undefined && (status < 200 || status >= 300))
+          return `The server answered the request for the rest of ${where} with status ${status}.`
+        return error.message
+      default:
+        return error.message
+    }
+  }
+  // A drop that could not be resumed: the library adds why in its own option names; the caller says it here.
+  if (refused && isNetworkError(error)) {
+    const cause = error.cause instanceof Error ? error.cause.message : undefined
+    return `The connection to ${where} dropped after ${error.offset} bytes of the body${cause ? ` (${cause})` : ''}.`
+  }
+  if (refused && isTruncatedError(error))
+    return error.expected !== undefined && error.received < error.expected
+      ? `The body of ${where} ended after ${error.received} of ${error.expected} bytes; the stream was cut.`
+      : `The body of ${where} ended after ${error.received} bytes without the end its server announced; the stream was cut.`
+  const code = (error as { code?: unknown }).code
+  // File system errors name the path; say which operation failed.
+  if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
+    return `${error.message} (could not write the output).`
+  return error.message
+}

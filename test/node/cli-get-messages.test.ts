@@ -1,0 +1,237 @@
+import type { ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type StartedProcess, startProcess } from '../support/run-process.ts'
+
+// The CLI's messages name its flags and say what to run next, not the library's option names.
+
+const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
+
+const BODY = Buffer.from(Array.from({ length: 4096 }, (_, i) => `${i % 10}`).join(''))
+/** The first part of the body each fresh request sends before it is held (or cut). */
+const START = 1024
+
+/** `hold`: a fresh request gets START bytes, then nothing (until the test cuts it); `whole`: everything. */
+let mode: 'hold' | 'whole' = 'hold'
+/** The ETag of the body: changing it is a new version of the resource. */
+let version = 'v1'
+/** Reconnects (Range requests) are answered 503 until this is set. */
+let rangesWork = true
+const held: ServerResponse[] = []
+const seen: Array<{ path: string; range: string | undefined }> = []
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://x').pathname
+  seen.push({ path, range: req.headers.range })
+  if (path === '/no-headers') {
+    held.push(res)
+    return
+  }
+  if (path === '/silent') {
+    // No Accept-Ranges, no SSE ids: a stall cannot be continued.
+    res.writeHead(200, { 'content-type': 'application/octet-stream' })
+    res.write('abc')
+    held.push(res)
+    return
+  }
+  // Everything else: a ranged body with a strong ETag.
+  const headers = {
+    'accept-ranges': 'bytes',
+    etag: `"${version}"`,
+    'content-type': 'application/octet-stream',
+  }
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '')
+  if (range) {
+    if (!rangesWork) {
+      res.writeHead(503, { 'retry-after': '0' })
+      res.end()
+      return
+    }
+    const from = Number(range[1])
+    res.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}`,
+      'content-length': String(BODY.length - from),
+    })
+    res.end(BODY.subarray(from))
+    return
+  }
+  res.writeHead(200, { ...headers, 'content-length': String(BODY.length) })
+  if (mode === 'whole') res.end(BODY)
+  else {
+    res.write(BODY.subarray(0, START))
+    held.push(res)
+  }
+}
+
+const server = createServer(handle)
+let base: string
+let dir: string
+const children: ChildProcess[] = []
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  dir = await mkdtemp(join(tmpdir(), 'sluice-get-messages-'))
+})
+
+afterEach(() => {
+  mode = 'hold'
+  version = 'v1'
+  rangesWork = true
+  for (const res of held.splice(0)) res.destroy()
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+  await rm(dir, { recursive: true, force: true })
+})
+
+function run(args: string[]): StartedProcess {
+  const started = startProcess(process.execPath, [cli, ...args])
+  children.push(started.child)
+  return started
+}
+const get = (args: string[]): StartedProcess => run(['get', ...args])
+
+async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`Timed out waiting for ${what}.`)
+}
+
+const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+
+/** The library's option names, which mean nothing on the command line. */
+const LIBRARY_NAMES = /`(timeout|idleTimeout|totalTimeout|resumeFrom|resume\.[a-zA-Z]+)`/
+
+/** Starts a download of `/file` into `output`, and interrupts it once the first part is in the file. */
+async function interruptedDownload(output: string): Promise<void> {
+  const first = get([`${base}/file`, '-o', output, '-q'])
+  await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
+  first.child.kill('SIGINT')
+  expect((await first.exit).code).toBe(130)
+  expect(JSON.parse(await readFile(`${output}.sluice-checkpoint.json`, 'utf8'))).toMatchObject({
+    outputBytes: START,
+  })
+}
+
+describe('sluice get messages', () => {
+  it('names --timeout when the headers do not arrive in time', async () => {
+    const { code, stderr } = await get([`${base}/no-headers`, '--timeout', '300', '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^sluice: No response headers arrived from [^\n]*\/no-headers within 300 ms; if the server is slow to start, pass a longer --timeout <ms>\.\n$/,
+    )
+    expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('names --idle-timeout when the body goes silent, and says why it was not continued', async () => {
+    const { code, stderr } = await get([`${base}/silent`, '--idle-timeout', '200', '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^sluice: The body of [^\n]*\/silent was silent for 200 ms; pass a longer --idle-timeout <ms>, or make the server send heartbeats\. It cannot be continued: the server offers neither byte ranges \(Accept-Ranges: bytes\) nor SSE event ids\.\n$/,
+    )
+    expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('refuses to resume with another URL or method as a usage error, before any request, keeping the checkpoint', async () => {
+    const output = join(dir, 'other-url.bin')
+    await interruptedDownload(output)
+    const checkpoint = await readFile(`${output}.sluice-checkpoint.json`, 'utf8')
+    const requests = seen.length
+
+    const url = await get([`${base}/another`, '-o', output, '--resume', '-q']).exit
+    expect(url.code).toBe(2)
+    expect(url.stderr).toMatch(
+      /^sluice: the download in [^\n]* was started for GET [^\n]*\/file, not GET [^\n]*\/another; resume it with the same method and URL, or run without --resume to start over\.\n\nUsage: sluice get/,
+    )
+    const method = await get([`${base}/file`, '-X', 'POST', '-d', '{}', '-o', output, '--resume', '-q']).exit
+    expect(method.code).toBe(2)
+    expect(method.stderr).toMatch(/^sluice: the download in [^\n]* was started for GET [^\n]*, not POST /)
+    expect(seen.length).toBe(requests)
+    expect(await readFile(`${output}.sluice-checkpoint.json`, 'utf8')).toBe(checkpoint)
+    expect(await sizeOf(output)).toBe(START)
+  })
+
+  it('refuses another URL as a usage error with a checkpoint that does not name the command line’s URL', async () => {
+    // A checkpoint file of an earlier version holds only the library's checkpoint: the client finds the mismatch.
+    const output = join(dir, 'older.bin')
+    const checkpointFile = `${output}.sluice-checkpoint.json`
+    await interruptedDownload(output)
+    const { url: _url, method: _method, ...older } = JSON.parse(await readFile(checkpointFile, 'utf8'))
+    await writeFile(checkpointFile, JSON.stringify(older))
+
+    const other = await get([`${base}/another`, '-o', output, '--resume', '-q']).exit
+    expect(other.code).toBe(2)
+    expect(other.stderr).toMatch(
+      /^sluice: the download in [^\n]* was started for GET [^\n]*\/file, not GET [^\n]*\/another; resume it with the same method and URL, or run without --resume to start over\.\n\nUsage: sluice get/,
+    )
+    expect(other.stderr).not.toMatch(LIBRARY_NAMES)
+    expect(existsSync(checkpointFile)).toBe(true)
+  })
+
+  it('says to start over when the resource changed since the checkpoint, and --resume then starts over', async () => {
+    const output = join(dir, 'changed.bin')
+    await interruptedDownload(output)
+    version = 'v2'
+    const changed = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(changed.code).toBe(1)
+    expect(changed.stderr).toMatch(/^sluice: The resource changed between attempts \(ETag/)
+    expect(changed.stderr).toContain(
+      `${output} is incomplete (${START} bytes): run again without --resume to start over`,
+    )
+    // The stale checkpoint is gone: a retry with --resume starts over instead of failing the same way.
+    expect(JSON.parse(await readFile(`${output}.sluice-checkpoint.json`, 'utf8'))).toMatchObject({
+      restart: true,
+    })
+    mode = 'whole'
+    const again = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(again.code, again.stderr).toBe(0)
+    expect(seen.at(-1)?.range).toBeUndefined()
+    expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+  })
+
+  it('says that a checkpoint was kept and --resume continues, after giving up on reconnects', async () => {
+    const output = join(dir, 'gave-up.bin')
+    rangesWork = false
+    const first = get([`${base}/file`, '-o', output, '-q'])
+    await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
+    for (const res of held.splice(0)) res.destroy()
+    const gaveUp = await first.exit
+    expect(gaveUp.code).toBe(1)
+    expect(gaveUp.stderr).toMatch(
+      /^sluice: Gave up after 5 reconnects to [^\n]*: [^\n]*\. The checkpoint at [^\n]* was kept: run the same command with --resume to continue\.\n$/,
+    )
+    expect(gaveUp.stderr).not.toMatch(LIBRARY_NAMES)
+
+    rangesWork = true
+    const resumed = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(seen.at(-1)?.range).toBe(`bytes=${START}-`)
+    expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+  })
+})
+
+describe('sluice with no command', () => {
+  it('prints the usage on standard error and exits 2; --help prints it on standard output and exits 0', async () => {
+    const none = await run([]).exit
+    expect(none.code).toBe(2)
+    expect(none.stdout).toBe('')
+    expect(none.stderr).toMatch(/^sluice: pass a command\.\n\nUsage: sluice <command>/)
+    const help = await run(['--help']).exit
+    expect(help.code).toBe(0)
+    expect(help.stderr).toBe('')
+    expect(help.stdout).toMatch(/^Usage: sluice <command>/)
+  })
+})

@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ProgressReporter } from '../../src/cli/progress-reporter.ts'
+import type { Progress } from '../../src/index.ts'
+
+const MiB = 1024 * 1024
+
+/** A stand-in for standard error that keeps what was written. */
+function screen(tty: boolean) {
+  let text = ''
+  return {
+    out: { isTTY: tty, columns: 120, write: (chunk: string) => (text += chunk) },
+    text: () => text,
+    /** What a terminal shows last: the text after the last carriage return of the last line. */
+    shown: () => text.split('\n').filter(Boolean).at(-1)?.split('\r').at(-1)?.replace('\x1b[2K', '') ?? '',
+  }
+}
+
+function progress(fields: Partial<Progress>): Progress {
+  return { loaded: 0, items: 0, bytesPerSecond: 0, attempt: 1, state: 'streaming', ...fields }
+}
+
+// The reporter reads the clock for the elapsed time and redraws on an interval: both are driven by hand here.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] })
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('sluice get progress after --resume', () => {
+  it('counts only the reconnects of this run, not those of the run the checkpoint came from', () => {
+    // The checkpoint of a run that reconnected once: the resumed stream starts at attempt 2.
+    const now = progress({ loaded: 20 * MiB, total: 40 * MiB, percent: 50, attempt: 2 })
+    const tty = screen(true)
+    const reporter = new ProgressReporter(tty.out)
+    reporter.track(() => now)
+    expect(tty.shown()).toContain('20.0 MiB of 40.0 MiB')
+    expect(tty.text()).not.toContain('reconnect')
+
+    now.attempt = 3
+    vi.advanceTimersByTime(100)
+    expect(tty.shown()).toContain('1 reconnect')
+    expect(tty.shown()).not.toContain('2 reconnects')
+    reporter.stop(false)
+  })
+
+  it('sums up what this run fetched, the total, and the rate of this run alone', () => {
+    const now = progress({ loaded: 23.4 * MiB, total: 47.7 * MiB, percent: 49, attempt: 6 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now)
+    vi.advanceTimersByTime(10_000)
+    Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done', attempt: 7 })
+    reporter.stop(true)
+    expect(plain.shown()).toBe(
+      'sluice: done: 24.3 MiB fetched (47.7 MiB total) in 10s (2.4 MiB/s), 1 reconnect',
+    )
+  })
+
+  it('sums up a download that did not resume as before: its size, time and rate', () => {
+    const now = progress({ total: 6 * MiB, percent: 0 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now)
+    vi.advanceTimersByTime(3000)
+    Object.assign(now, { loaded: 6 * MiB, percent: 100, state: 'done' })
+    reporter.stop(true)
+    expect(plain.shown()).toBe('sluice: done: 6.0 MiB in 3.0s (2.0 MiB/s)')
+  })
+})
+
+describe('sluice get progress near the end', () => {
+  it('shows 99% and a bar short of full at 47.5 of 47.7 MiB, and 100% only once done', () => {
+    const now = progress({ loaded: 47.5 * MiB, total: 47.7 * MiB, percent: (47.5 / 47.7) * 100 })
+    const tty = screen(true)
+    const reporter = new ProgressReporter(tty.out)
+    reporter.track(() => now)
+    expect(tty.shown()).toMatch(/^ 99% \[#+-\]/)
+
+    Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done' })
+    reporter.stop(true)
+    expect(tty.shown()).toMatch(/^100% \[#+\]/)
+  })
+
+  it('never prints 100.0% on a plain line before the end', () => {
+    const now = progress({ loaded: 9996, total: 10_000, percent: 99.96 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now)
+    vi.advanceTimersByTime(1000)
+    expect(plain.shown()).toContain('(99.9%)')
+    reporter.stop(false)
+  })
+})

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { serve } from '../dev/index.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
+import { parseFailure } from './parse-failure.ts'
 
 const usage = `Usage: sluice dev <handler module> [options]
 
@@ -85,20 +86,6 @@ function parse(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   })
-}
-
-// node:util's messages are long and mention positionals; say what matters in one short sentence, as sluice get does.
-function parseFailure(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code
-  const message = error instanceof Error ? error.message : String(error)
-  const name = /'([^']+)'/.exec(message)?.[1]
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) return `unknown option ${name}.`
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined) {
-    // The name reads '-p, --port <value>': the long form says which option it is.
-    const long = /--[\w-]+/.exec(name)?.[0] ?? name
-    return `option ${long} needs a value.`
-  }
-  return message.split('\n')[0] ?? message
 }
 
 // The server could not start: a listen error gets what to do about it, anything else (the handler module) its

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { parseFailure } from './parse-failure.ts'
 
 /** How `sluice get` reads the body and what it writes: `--as`. */
 export type OutputMode = 'bytes' | 'text' | 'lines' | 'ndjson' | 'sse' | 'json'
@@ -128,17 +129,6 @@ function parse(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   })
-}
-
-// node:util's messages are long and mention positionals; say what matters in one short sentence.
-function parseFailure(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code
-  const message = error instanceof Error ? error.message : String(error)
-  const name = /'([^']+)'/.exec(message)?.[1]
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) return `unknown option ${name}.`
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined)
-    return `option ${name.split(',')[0]?.trim()} needs a value.`
-  return message.split('\n')[0] ?? message
 }
 
 function isMode(value: string): value is OutputMode {

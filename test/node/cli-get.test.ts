@@ -402,6 +402,10 @@ describe('sluice get', () => {
     const noName = await get([url('/file'), '-o', '']).exit
     expect(noName.code).toBe(2)
     expect(noName.stderr).toMatch(/^sluice: -o takes a file name/)
+    // An option given no value is named by its long form, as sluice dev names its own.
+    const bare = await get([url('/file'), '-o']).exit
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toMatch(/^sluice: option --output needs a value\.\n\nUsage: sluice get <url>/)
   })
 
   it('prints its options with --help, and the top-level help lists it', async () => {

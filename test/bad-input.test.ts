@@ -284,6 +284,41 @@ describe('status and misuse', () => {
     })
   })
 
+  it('an error body that keeps streaming: the HTTPError comes with what arrived, and the connection is closed', async () => {
+    const base = inject('serverUrl')
+    const id = `error-body-${Math.random()}`
+    // ky alone would read the body for its `timeout` (a minute here) and show none of it.
+    const error = await sluice(`${base}/hang?id=${id}&status=500`, { retry: 0, timeout: 60_000 }).catch(
+      (e: unknown) => e,
+    )
+    expect(isHTTPError(error) && error.status).toBe(500)
+    expect(isHTTPError(error) && error.excerpt).toMatch(/^\{"n":0\}\n\{"n":1\}\n/)
+    expect(isHTTPError(error) && error.response.url).toBe(`${base}/hang?id=${id}&status=500`)
+    await expect
+      .poll(async () => (await (await fetch(`${base}/state?id=${id}`)).json()) as { closed: boolean })
+      .toMatchObject({ closed: true })
+  })
+
+  it('a JSON error body that ends in time reaches ky whole: beforeError hooks see it parsed', async () => {
+    let seen: unknown
+    const error = await sluice(
+      `${inject('serverUrl')}/status?code=422&type=application/json&body=${encodeURIComponent('{"why":"bad"}')}`,
+      {
+        retry: 0,
+        hooks: {
+          beforeError: [
+            ({ error }) => {
+              seen = (error as { data?: unknown }).data
+              return error
+            },
+          ],
+        },
+      },
+    ).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.excerpt).toBe('{"why":"bad"}')
+    expect(seen).toEqual({ why: 'bad' })
+  })
+
   it('a second consumer is a TypeError that says to use tee()', async () => {
     const res = await open(['a\n'])
     res.lines()

@@ -5,6 +5,7 @@ import ky, {
   isTimeoutError as isKyTimeoutError,
 } from 'ky'
 import { BodySource } from './body-source.ts'
+import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -37,9 +38,6 @@ import {
   resumeRequest,
 } from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
-
-const EXCERPT_BYTES = 1024
-const EXCERPT_WAIT_MS = 1000
 
 /**
  * Requests `input` and resolves with a {@link StreamResponse} as soon as the response headers arrive (time to
@@ -126,7 +124,9 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       ...kyOptions,
       ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
       ...withExtra(kyOptions, extra),
-      fetch: watchedFetch,
+      // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
+      // is read for a second instead, so that the error comes, with what arrived.
+      fetch: retries ? (request, init) => watchedFetch(request, init).then(boundErrorBody) : watchedFetch,
       signal: signalFor(connection),
     })
 
@@ -423,7 +423,9 @@ async function fromKyError(
 ): Promise<unknown> {
   if (isKyHTTPError(error)) {
     const data: unknown = error.data
-    const excerpt = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data)
+    const excerpt =
+      excerptFor(error.response) ??
+      (typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data))
     return new HTTPError(error.response, excerpt.slice(0, EXCERPT_BYTES), {
       request: error.request,
       cause: error,
@@ -444,33 +446,9 @@ async function fromKyError(
   return error
 }
 
-/**
- * An HTTPError for `response`, with a bounded excerpt of its body: at most 1 KiB, and what arrived within
- * `EXCERPT_WAIT_MS` — an error page that keeps streaming must not hold the error back.
- */
+/** An HTTPError for `response`, with an excerpt of its body (see `excerptOf`). */
 async function httpError(response: Response, request: Request | undefined): Promise<HTTPError> {
-  let excerpt = ''
-  if (response.body !== null) {
-    const reader = response.body.getReader()
-    const decoder = new TextDecoder()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const deadline = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), EXCERPT_WAIT_MS)
-    })
-    try {
-      while (excerpt.length < EXCERPT_BYTES) {
-        const result = await Promise.race([reader.read(), deadline])
-        if (result === undefined || result.done) break
-        excerpt += decoder.decode(result.value, { stream: true })
-      }
-    } catch {
-      // The excerpt is a courtesy; a body that fails to read leaves it short.
-    } finally {
-      clearTimeout(timer)
-      reader.cancel().catch(() => {})
-    }
-  }
-  return new HTTPError(response, excerpt.slice(0, EXCERPT_BYTES), { request })
+  return new HTTPError(response, await excerptOf(response), { request })
 }
 
 /** `url` with `searchParams` set on it (a cursor's additions). */

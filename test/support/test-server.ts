@@ -6,9 +6,10 @@ import { closeServer } from '../../src/dev/http-server.ts'
  * A loopback HTTP server with scripted routes, shared by every test project. Routes:
  * - `GET /bytes?size=N&chunk=C&delay=MS` — N deterministic bytes (byte i = i % 251), in C-byte writes.
  * - `GET /text?body=…&chunk=C` — the given body, C bytes per write.
- * - `GET /hang?id=X` — sends a little, then stays open; the socket's close is recorded under X.
+ * - `GET /hang?id=X&status=N` — sends a little (with status N, default 200), then stays open; the socket's close
+ *   is recorded under X.
  * - `GET /state?id=X` — `{ closed: boolean, aborted: boolean }` for that id.
- * - `GET /status?code=N&body=…` — that status with that body.
+ * - `GET /status?code=N&body=…&type=…` — that status with that body (text/plain unless `type` says).
  * - `POST /script?id=X` with a JSON {@link Script} (a simple request, no preflight), then `GET /s/X` — a resumable
  *   stream with scripted faults per attempt; `GET /log?id=X` — what each request asked for, and when it dropped.
  */
@@ -288,7 +289,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       res.on('close', () => {
         entry.closed = true
       })
-      res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      res.writeHead(Number(q.get('status') ?? 200), { 'content-type': 'application/x-ndjson' })
       // Enough lines for any consumer to yield, then silence: only the client can end this response.
       for (let i = 0; i < 20; i++) res.write(`{"n":${i}}\n`)
       return
@@ -310,7 +311,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return
     }
     case '/status': {
-      res.writeHead(Number(q.get('code') ?? 500), { 'content-type': 'text/plain' })
+      res.writeHead(Number(q.get('code') ?? 500), { 'content-type': q.get('type') ?? 'text/plain' })
       res.end(q.get('body') ?? '')
       return
     }

@@ -69,21 +69,37 @@ function serialise(value: unknown, seen: Set<object>): string {
   }
   // A stream body cannot be compared, and cannot be sent twice anyway: it is keyed by identity.
   if (object instanceof ReadableStream) return `stream ${identity(object)}`
-  seen.add(object)
-  let out: string
-  if (Array.isArray(object)) out = `[${object.map((item) => serialise(item, seen)).join(',')}]`
-  else {
-    const record = object as Record<string, unknown>
-    const parts: string[] = []
-    for (const name of Object.keys(record).sort()) {
-      const item = record[name]
-      if (item === undefined || typeof item === 'function') continue
-      parts.push(`${JSON.stringify(name)}:${serialise(item, seen)}`)
-    }
-    out = `{${parts.join(',')}}`
+  // What is sent is what JSON.stringify makes of it (a Temporal value, a class with private fields and a
+  // toJSON): that, not its own keys, which may be none.
+  const { toJSON } = object as { toJSON?: unknown }
+  if (typeof toJSON === 'function') {
+    const json: unknown = toJSON.call(object, '')
+    if (json !== object) return `json ${serialise(json, seen)}`
   }
+  seen.add(object)
+  const out = Array.isArray(object)
+    ? `[${object.map((item) => serialise(item, seen)).join(',')}]`
+    : serialiseRecord(object as Record<string, unknown>, seen)
   seen.delete(object)
   return out
+}
+
+function serialiseRecord(record: Record<string, unknown>, seen: Set<object>): string {
+  const names = Object.keys(record)
+  // A value with no keys of its own that prints itself: query strings and headers get its String().
+  if (
+    names.length === 0 &&
+    typeof record.toString === 'function' &&
+    record.toString !== Object.prototype.toString
+  )
+    return `string ${JSON.stringify(String(record))}`
+  const parts: string[] = []
+  for (const name of names.sort()) {
+    const item = record[name]
+    if (item === undefined || typeof item === 'function') continue
+    parts.push(`${JSON.stringify(name)}:${serialise(item, seen)}`)
+  }
+  return `{${parts.join(',')}}`
 }
 
 /** FNV-1a over the bytes, with the length: cheap, and enough to tell request bodies apart between renders. */

@@ -338,6 +338,45 @@ describe('useStream', () => {
     expect(server.calls).toHaveLength(3)
   })
 
+  it('a value sent by its toJSON() or String() (a Temporal value, a class with private fields) is keyed by it', async () => {
+    class Month {
+      readonly #value: string
+      constructor(value: string) {
+        this.#value = value
+      }
+      toJSON(): string {
+        return this.#value
+      }
+    }
+    class Tag {
+      readonly #value: string
+      constructor(value: string) {
+        this.#value = value
+      }
+      toString(): string {
+        return this.#value
+      }
+    }
+    const server = fakeServer()
+    const report = (month: string, tag = 'a'): SluiceOptions => ({
+      fetch: server.fetch,
+      method: 'POST',
+      json: { month: new Month(month) },
+      searchParams: { tag: new Tag(tag) as unknown as string },
+    })
+    await render(<Query url="https://api.test/report" options={report('2026-10')} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    // The same month again, a new object: nothing restarts.
+    await render(<Query url="https://api.test/report" options={report('2026-10')} />)
+    expect(server.calls).toHaveLength(1)
+    await render(<Query url="https://api.test/report" options={report('2026-11')} />)
+    await until(() => server.calls.length === 2, 'a new month restarts the stream')
+    expect(server.calls[0]!.signal.aborted).toBe(true)
+    await render(<Query url="https://api.test/report" options={report('2026-11', 'b')} />)
+    await until(() => server.calls.length === 3, 'a new tag restarts the stream')
+    expect(server.calls[2]!.url).toBe('https://api.test/report?tag=b')
+  })
+
   it('a retry() kept from before the key changed, or from before unmount, starts nothing', async () => {
     const server = fakeServer()
     await render(<Query url="https://api.test/a" options={{ fetch: server.fetch }} />)

@@ -4,12 +4,19 @@
 import { streamBytes } from '../../src/lambda/index.ts'
 import { DOCUMENT_TEXT, documentPieces, sleep } from './data.ts'
 
+const encoder = new TextEncoder()
+
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  // A resume asks for the rest (Range: bytes=N-): streamBytes makes the body again from its start and skips
+  // what the client has, so those pieces are not paced — else a resume would wait as long as the stream ran.
+  const from = Number(/^bytes=(\d+)-/.exec(event.headers?.range ?? '')?.[1] ?? 0)
   await streamBytes(
     responseStream,
     (async function* () {
+      let made = 0
       for (const piece of documentPieces()) {
-        await sleep(25)
+        made += encoder.encode(piece).byteLength
+        if (made > from) await sleep(25)
         yield piece
       }
     })(),

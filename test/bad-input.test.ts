@@ -319,6 +319,20 @@ describe('status and misuse', () => {
     expect(seen).toEqual({ why: 'bad' })
   })
 
+  it('the excerpt of an error body with an end marker leaves the marker out', async () => {
+    const marked = new Response('{"error":"not found"}\n{"$sluice":"end","bytes":22}\n', {
+      status: 404,
+      headers: { 'x-sluice-end': 'marker', 'content-type': 'application/x-ndjson' },
+    })
+    const fromFetch = await sluice('https://fn.example/missing', {
+      retry: 0,
+      fetch: async () => marked.clone(),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(fromFetch) && fromFetch.excerpt).toBe('{"error":"not found"}')
+    const wrapped = await fromResponse(marked).catch((e: unknown) => e)
+    expect(isHTTPError(wrapped) && wrapped.excerpt).toBe('{"error":"not found"}')
+  })
+
   it('a second consumer is a TypeError that says to use tee()', async () => {
     const res = await open(['a\n'])
     res.lines()

@@ -297,3 +297,68 @@ describe('what a checkpoint carries into the next process', () => {
     expect((await Array.fromAsync(again.events())).map((e) => e.id)).toEqual(events.map((e) => e.id))
   })
 })
+
+describe('a refused resume says what the server said', () => {
+  const body = encode('{"n":1}\n{"n":2}\n{"n":3}\n')
+  /** A first answer that drops after its first line, then `answer` for every request for the rest. */
+  const dropping = (): Response => {
+    let sent = false
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+          sent = true
+          controller.enqueue(body.subarray(0, 8))
+        },
+      }),
+      { headers: { 'accept-ranges': 'bytes', 'content-length': String(body.length) } },
+    )
+  }
+
+  it('a busy answer: the excerpt of its error page, in the cause of giving up', async () => {
+    const res = await fromResponse(dropping(), {
+      resume: { strategy: 'range', attempts: 2, backoff: FAST },
+      request: () =>
+        Promise.resolve(
+          new Response('The function failed before it sent a response: db lost', { status: 502 }),
+        ),
+    })
+    const error = await failure(Array.fromAsync(res.ndjson()))
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect(error.message).toContain(
+      'got status 502 (the server said: "The function failed before it sent a response: db lost")',
+    )
+  })
+
+  it('a refusal: the excerpt after the reason', async () => {
+    const res = await fromResponse(dropping(), {
+      resume: { strategy: 'range', backoff: FAST },
+      request: () => Promise.resolve(new Response('no such report', { status: 404 })),
+    })
+    const error = await failure(Array.fromAsync(res.ndjson()))
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect(error.message).toMatch(
+      /status 404; the stream cannot be continued; the server said: "no such report"\.$/,
+    )
+  })
+
+  it('resumeFrom refused: the same', async () => {
+    const first = await fromResponse(
+      new Response(new Uint8Array(body), { headers: { 'accept-ranges': 'bytes' } }),
+      {
+        url: 'https://fn.example/r',
+      },
+    )
+    const it = first.ndjson()[Symbol.asyncIterator]()
+    await it.next()
+    const checkpoint = first.checkpoint()
+    first.detach()
+    const error = await failure(
+      sluice('https://fn.example/r', {
+        resumeFrom: checkpoint,
+        fetch: async () => new Response('gone for good', { status: 410 }),
+      }),
+    )
+    expect(isResumeError(error) && error.message).toMatch(/the server said: "gone for good"\.$/)
+  })
+})

@@ -1,6 +1,7 @@
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
+import { saidBy } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -737,17 +738,21 @@ export class BodySource implements ChunkSource {
       try {
         acceptance = acceptResume(strategy, response, state, resume, this.#attempts, drop, sent())
       } catch (refusal) {
+        // An error page says why (a function that failed, timed out): its excerpt goes into the message.
+        const said = response.ok ? '' : await saidBy(response)
         response.body?.cancel().catch(() => {})
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
           last = new NetworkError(
-            `Reconnecting to ${this.#where} got status ${response.status}.`,
+            `Reconnecting to ${this.#where} got status ${response.status}${said === '' ? '' : ` (${said})`}.`,
             this.offset,
             { request: sent(), response },
           )
           continue
         }
-        throw this.#fail(refusal)
+        throw this.#fail(
+          said === '' || !(refusal instanceof ResumeError) ? refusal : withAdvice(refusal, said),
+        )
       }
       this.#switchTo(response, connection, acceptance)
       if (acceptance.kind !== 'complete') this.#request = sent()
@@ -917,7 +922,7 @@ function isDrop(error: unknown): error is NetworkError | TimeoutError | Truncate
 }
 
 /** The same error with a sentence on what to do appended. */
-function withAdvice(error: NetworkError | TimeoutError | TruncatedError, advice: string): Error {
+export function withAdvice<E extends Error>(error: E, advice: string): E {
   const message = `${error.message.replace(/\.$/, '')}; ${advice}.`
   Object.defineProperty(error, 'message', { value: message, configurable: true, writable: true })
   return error

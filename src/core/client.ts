@@ -4,8 +4,8 @@ import ky, {
   isNetworkError as isKyNetworkError,
   isTimeoutError as isKyTimeoutError,
 } from 'ky'
-import { BodySource } from './body-source.ts'
-import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf } from './error-body.ts'
+import { BodySource, withAdvice } from './body-source.ts'
+import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, saidBy } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { NetworkError } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -174,9 +174,11 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume) }
     } catch (error) {
       stopTimer()
+      // An error page says why the resume request was refused: its excerpt goes into the message.
+      const said = response.ok ? '' : await saidBy(response)
       response.body?.cancel().catch(() => {})
       progress.setState('error')
-      throw error
+      throw said !== '' && error instanceof Error ? withAdvice(error, said) : error
     }
   }
   let source: BodySource

@@ -1,4 +1,5 @@
 import { concatBytes } from './concat-bytes.ts'
+import { END_MARKER_HEADER } from './end-marker.ts'
 
 /** The most of an error body an `HTTPError` shows. */
 export const EXCERPT_BYTES = 1024
@@ -65,7 +66,7 @@ export async function boundErrorBody(response: Response): Promise<Response> {
   })
   // A Response made in code has no URL of its own: the one it stands for keeps naming where it came from.
   Object.defineProperties(bounded, { url: { value: url }, redirected: { value: redirected } })
-  excerpts.set(bounded, textOf(bytes.subarray(0, EXCERPT_BYTES)))
+  excerpts.set(bounded, excerptText(response, bytes.subarray(0, EXCERPT_BYTES)))
   return bounded
 }
 
@@ -77,8 +78,23 @@ export function excerptFor(response: Response): string | undefined {
 /** The excerpt of an error body `fromResponse` was given: what arrives within a second, at most 1 KiB. */
 export async function excerptOf(response: Response): Promise<string> {
   if (response.body === null) return ''
-  return textOf((await readWithin(response.body, ERROR_BODY_WAIT_MS, EXCERPT_BYTES)).bytes)
+  return excerptText(response, (await readWithin(response.body, ERROR_BODY_WAIT_MS, EXCERPT_BYTES)).bytes)
 }
 
-// A character cut at the excerpt's end decodes to U+FFFD, not to an error.
-const textOf = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+/**
+ * The excerpt as text: a character cut at its end decodes to U+FFFD, not to an error, and the end-marker line of
+ * a body that announces one is not the server's words.
+ */
+function excerptText(response: Response, bytes: Uint8Array): string {
+  const text = new TextDecoder().decode(bytes)
+  return response.headers.get(END_MARKER_HEADER) === 'marker' ? text.replace(MARKER_LINE, '') : text
+}
+
+const MARKER_LINE = /\n?\{"\$sluice":"end","bytes":\d+\}\n?$/
+
+/** What a non-2xx answer said, for a message: `the server said: "…"`, or `''` when it said nothing. */
+export async function saidBy(response: Response): Promise<string> {
+  const excerpt = (await excerptOf(response)).trim()
+  if (excerpt === '') return ''
+  return `the server said: ${JSON.stringify(excerpt.length > 200 ? `${excerpt.slice(0, 200)}…` : excerpt)}`
+}

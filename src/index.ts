@@ -14,6 +14,7 @@ export type { DeepPartial, JsonPathSegment } from './core/decoders/partial-json-
 export type { ServerSentEvent } from './core/decoders/sse.ts'
 export { END_MARKER_HEADER, endMarkerLine } from './core/end-marker.ts'
 export {
+  type AnySluiceError,
   type ErrorContext,
   HTTPError,
   isHTTPError,
@@ -64,4 +65,4 @@ export type {
   StreamStoreOptions,
   TextStoreOptions,
 } from './core/store-types.ts'
-export { type Collect, StreamResponse } from './core/stream-response.ts'
+export { type Collect, StreamResponse, type TeeOptions } from './core/stream-response.ts'

@@ -723,8 +723,8 @@ describe('createPartialJsonParser: types', () => {
     const parser = createPartialJsonParser<Report>()
     expectTypeOf(parser.snapshot).toEqualTypeOf<DeepPartial<Report> | undefined>()
     expectTypeOf<DeepPartial<Report>>().toEqualTypeOf<{
-      title?: string
-      rows?: { id?: number; tags?: string[] }[]
+      readonly title?: string
+      readonly rows?: readonly { readonly id?: number; readonly tags?: readonly string[] }[]
     }>()
     expectTypeOf(parser.end).returns.toEqualTypeOf<Report>()
     expectTypeOf<DeepPartial<unknown>>().toEqualTypeOf<unknown>()

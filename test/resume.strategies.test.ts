@@ -425,6 +425,35 @@ describe('cursor', () => {
     const requests = (await s.log()).filter((e) => e.event === 'request')
     expect(requests.map((r) => r.search)).toEqual(['', '?after=1'])
   })
+
+  it('takes a key the cursor returns as undefined as absent: in the reconnect, and out of the checkpoint', async () => {
+    const inside = encode(`${rows[0]}\n`).length + 3
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ drop: inside }],
+    })
+    const cursor = (last: unknown) => ({
+      searchParams: { after: String((last as { i: number }).i) },
+      headers: undefined,
+    })
+    const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor, backoff: FAST } })
+    const items: unknown[] = []
+    const checkpoints: Checkpoint[] = []
+    for await (const row of res.ndjson()) {
+      items.push(row)
+      checkpoints.push(res.checkpoint())
+    }
+    expect(items).toEqual(rows.map((r) => JSON.parse(r) as unknown))
+    expect((await s.log()).filter((e) => e.event === 'request').map((r) => r.search)).toEqual([
+      '',
+      '?after=0',
+    ])
+    const taken = checkpoints[0]?.cursor
+    expect(taken).toEqual({ searchParams: { after: '0' } })
+    expect(Object.keys(taken ?? {})).toEqual(['searchParams'])
+  })
 })
 
 describe('fromResponse', () => {

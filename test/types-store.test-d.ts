@@ -3,7 +3,10 @@ import { z } from 'zod'
 import {
   createStreamStore,
   type DeepPartial,
+  type EventsStoreOptions,
   type ServerSentEvent,
+  type StreamData,
+  type StreamItem,
   type StreamResponse,
   type StreamSnapshot,
   type StreamStore,
@@ -58,7 +61,7 @@ describe('createStreamStore item types', () => {
       readonly string[]
     >()
     expectTypeOf(createStreamStore(res, { as: 'bytes' }).getSnapshot().items).toEqualTypeOf<
-      readonly Uint8Array[]
+      readonly Uint8Array<ArrayBuffer>[]
     >()
   })
 
@@ -123,5 +126,71 @@ describe('sluice/react types', () => {
   it('useStreamStore keeps the store types', () => {
     const store = createStreamStore(res, { as: 'ndjson', schema: Row })
     expectTypeOf(useStreamStore(store).items).toEqualTypeOf<readonly Row[]>()
+  })
+})
+
+declare const flag: boolean
+declare const maybeNumber: number | undefined
+const Doc = z.object({ n: z.number().transform(String), at: z.string().transform((s) => new Date(s)) })
+
+describe('store and hook types of the partial document', () => {
+  it('types data as DeepPartial of the schema input (the document as sent), final as its output', () => {
+    const snapshot = createStreamStore(res, { as: 'json', schema: Doc }).getSnapshot()
+    expectTypeOf(snapshot.data).toEqualTypeOf<DeepPartial<{ n: number; at: string }> | undefined>()
+    expectTypeOf(snapshot.data?.n).toEqualTypeOf<number | undefined>()
+    expectTypeOf(snapshot.final).toEqualTypeOf<{ n: string; at: Date } | undefined>()
+    expectTypeOf<StreamData<{ as: 'json'; schema: typeof Doc }>>().toEqualTypeOf<
+      DeepPartial<{ n: number; at: string }>
+    >()
+  })
+
+  it('types useStream() data the same way, and read-only', () => {
+    const result = useStream('/doc', { as: 'json', schema: Doc })
+    expectTypeOf(result.data).toEqualTypeOf<DeepPartial<{ n: number; at: string }> | undefined>()
+    expectTypeOf(result.final).toEqualTypeOf<{ n: string; at: Date } | undefined>()
+    const report = useStream('/report', { as: 'json', schema: Report })
+    // @ts-expect-error a snapshot's arrays are readonly
+    report.data?.rows?.push({ id: 1 })
+  })
+})
+
+describe('store byte and event items', () => {
+  it('types bytes items as Uint8Array<ArrayBuffer>, which Blob accepts', () => {
+    expectTypeOf<StreamItem<{ as: 'bytes' }>>().toEqualTypeOf<Uint8Array<ArrayBuffer>>()
+    new Blob([...createStreamStore(res, { as: 'bytes' }).getSnapshot().items])
+    new Blob([...useStream('/file', { as: 'bytes' }).items])
+  })
+
+  it('types events data as unknown when json is a boolean, or for EventsStoreOptions', () => {
+    expectTypeOf(createStreamStore(res, { as: 'events', json: flag }).getSnapshot().items).toEqualTypeOf<
+      readonly ServerSentEvent<unknown>[]
+    >()
+    expectTypeOf(useStream('/e', { as: 'events', json: flag }).items).toEqualTypeOf<
+      readonly ServerSentEvent<unknown>[]
+    >()
+    expectTypeOf<StreamItem<EventsStoreOptions>>().toEqualTypeOf<ServerSentEvent<unknown>>()
+    expectTypeOf<StreamItem<{ as: 'events'; json: false }>>().toEqualTypeOf<ServerSentEvent<string>>()
+  })
+})
+
+describe('store and hook options take an explicit undefined as absent', () => {
+  it('accepts undefined for the store options of every mode', () => {
+    createStreamStore(res, {
+      as: 'ndjson',
+      schema: undefined,
+      onInvalid: undefined,
+      maxItems: maybeNumber,
+      throttleMs: maybeNumber,
+    })
+    createStreamStore(res, { as: 'events', json: undefined, until: undefined, maxItems: maybeNumber })
+    createStreamStore(res, { as: 'bytes', chunkSize: maybeNumber, maxItems: maybeNumber })
+    createStreamStore(res, { as: 'lines', fatal: undefined })
+    createStreamStore(res, { as: 'text', fatal: undefined, throttleMs: maybeNumber })
+    createStreamStore(res, { as: 'json', schema: undefined, maxDepth: maybeNumber, throttleMs: maybeNumber })
+  })
+
+  it('accepts undefined for the hook options', () => {
+    useStream('/x', { as: 'ndjson', sluice: undefined, key: undefined, maxItems: maybeNumber })
+    useStream('/x', { as: 'text', sluice: { idleTimeout: maybeNumber, resume: undefined } })
   })
 })

@@ -290,10 +290,16 @@ function withExtra(
 
 /**
  * Wraps a `Response` obtained elsewhere (a framework's `fetch`, a service worker, a test) with sluice's
- * consumers, progress and completion checks. It cannot resume: it has no way to re-request.
+ * consumers, progress and completion checks. It resumes after a drop only when `options.request` says how to
+ * re-request the resource (the strategy's headers and search params are passed to it); without it, a drop ends
+ * the stream with its error.
  *
  * @example
- * const res = await fromResponse(await fetch(url))
+ * const res = await fromResponse(await fetch(url), {
+ *   url,
+ *   // Optional: lets a drop resume (by Range or Last-Event-ID, whose headers sluice passes here).
+ *   request: ({ headers, signal }) => fetch(url, { headers, signal }),
+ * })
  * for await (const line of res.lines()) console.log(line)
  */
 export async function fromResponse(

@@ -2,7 +2,10 @@
  * Joins byte chunks into one array. `length` is their total when the caller already counted it. A single
  * chunk comes back as it is, without a copy.
  */
-export function concatBytes(parts: readonly Uint8Array[], length?: number): Uint8Array {
+export function concatBytes<Buffer extends ArrayBufferLike>(
+  parts: readonly Uint8Array<Buffer>[],
+  length?: number,
+): Uint8Array<Buffer | ArrayBuffer> {
   if (parts.length === 1) return parts[0]!
   let total = length ?? 0
   if (length === undefined) for (const part of parts) total += part.length

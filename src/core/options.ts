@@ -4,6 +4,9 @@ import type { ProgressListener } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
 import type { ResumeOption } from './resume/options.ts'
 
+/** The memory bounds as options: each optional, `undefined` meaning its default. */
+type LimitOptions = { [K in keyof Limits]?: Limits[K] | undefined }
+
 /**
  * Options of `sluice()`: every ky option (`method`, `json`, `headers`, `searchParams`, `hooks`, `retry`,
  * `timeout`, `fetch`, …) plus sluice's own. ky's `retry` covers failures before the body starts; everything
@@ -13,34 +16,34 @@ import type { ResumeOption } from './resume/options.ts'
  * await sluice(url, { method: 'POST', json: { month: '2026-10' }, idleTimeout: 30_000, onProgress: render })
  */
 export interface SluiceOptions
-  extends Omit<KyOptions, 'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson'>,
-    Partial<Limits> {
+  extends Omit<KyOptions, 'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson' | 'signal'>,
+    LimitOptions {
   /** A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. */
-  ky?: KyInstance
+  ky?: KyInstance | undefined
   /**
    * Cancels the whole logical stream, reconnects and waits between them included: an abort rejects with its
    * reason and ends in state `cancelled`, never in a reconnect. A signal in `createClient()` defaults, on the ky
    * instance or on a `Request` input applies as well; any of them aborting ends the stream. Default: none.
    */
-  signal?: AbortSignal | null
+  signal?: AbortSignal | null | undefined
   /** Called with progress snapshots, throttled by `progressInterval`; always on state changes and at the end. */
-  onProgress?: ProgressListener
+  onProgress?: ProgressListener | undefined
   /** Minimum time between two `onProgress` calls while streaming, in ms; `0` reports every change. Default 100. */
-  progressInterval?: number
+  progressInterval?: number | undefined
   /** Longest silence allowed between two chunks of the body, in ms. Default: none. */
-  idleTimeout?: number
+  idleTimeout?: number | undefined
   /** Longest time for the whole logical stream, headers to end, in ms. Default: none. */
-  totalTimeout?: number
+  totalTimeout?: number | undefined
   /** The body's length when the server cannot declare it; a shorter body is then a `TruncatedError`. */
-  total?: number
+  total?: number | undefined
   /**
    * Reconnect after a drop and continue exactly where the stream left off: `'auto'` (default) picks
    * Last-Event-ID for SSE with ids, Range when the server sends `Accept-Ranges: bytes`, or a cursor when given;
    * `false` turns it off; an object sets strategy, attempts, backoff, skipOnRestart and cursor.
    */
-  resume?: ResumeOption
+  resume?: ResumeOption | undefined
   /** A checkpoint from `res.checkpoint()`: the request continues from it (another process, a page reload). */
-  resumeFrom?: Checkpoint
+  resumeFrom?: Checkpoint | undefined
 }
 
 /** How `fromResponse()` re-requests for a resume: the strategy's headers and search params, and a signal. */
@@ -64,13 +67,13 @@ export type FromResponseOptions = Pick<
   | 'resume'
 > & {
   /** Re-requests the resource for a resume; without it, a response from elsewhere cannot be resumed. */
-  request?: ReRequest
+  request?: ReRequest | undefined
   /**
    * What the response answers, for checkpoints (which `resumeFrom` matches against the request) and messages:
    * by default the response's own `url` (empty for a `Response` made in code) and `GET`.
    */
-  url?: string
-  method?: string
+  url?: string | undefined
+  method?: string | undefined
 }
 
 export const DEFAULT_LIMITS: Limits = {

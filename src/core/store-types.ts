@@ -52,7 +52,7 @@ interface CommonStoreOptions {
    * which skips the O(n) snapshots of large flat arrays. Default 0: at most one notification per task (per
    * network chunk, in practice).
    */
-  throttleMs?: number
+  throttleMs?: number | undefined
 }
 
 /** Options of the modes that accumulate `items`. */
@@ -61,7 +61,7 @@ interface ItemStoreOptions extends CommonStoreOptions {
    * Keep only the last `maxItems` items (older ones are dropped and counted in `dropped`), so a 100k-row report
    * holds bounded memory. Default: no limit.
    */
-  maxItems?: number
+  maxItems?: number | undefined
 }
 
 /** Options of a store that reads NDJSON records. */
@@ -98,7 +98,10 @@ export interface TextStoreOptions extends CommonStoreOptions, TextOptions {
 /** Options of a store that reads one growing JSON document. */
 export interface JsonStoreOptions extends CommonStoreOptions, Omit<JsonOptions, 'throttleMs'> {
   as: 'json'
-  /** Validates the complete document (`final`); partial snapshots are typed `DeepPartial` of its output. */
+  /**
+   * Validates the complete document (`final`, typed by the schema's output); partial snapshots (`data`) are the
+   * document as sent, typed `DeepPartial` of the schema's input.
+   */
   schema?: StandardSchemaV1 | undefined
 }
 
@@ -132,9 +135,17 @@ type SchemaOutput<O, Fallback> = O extends { schema: infer S extends StandardSch
   ? StandardSchemaV1.InferOutput<S>
   : Fallback
 
+/** Whether events options `O` may parse `data` as JSON: `json` is, or may be, `true` (a `boolean`, say). */
+type MayParse<O> = O extends { json?: infer J } ? (true extends J ? true : false) : false
+
+type SchemaInput<O, Fallback> = O extends { schema: infer S extends StandardSchemaV1 }
+  ? StandardSchemaV1.InferInput<S>
+  : Fallback
+
 /**
- * The item type of a store with options `O`: the schema's output for `ndjson`, `ServerSentEvent` for `events`,
- * `string` for `lines`, `Uint8Array` for `bytes`; `never` for the modes without items.
+ * The item type of a store with options `O`: the schema's output for `ndjson`, `ServerSentEvent` for `events`
+ * (its `data` a `string` only when it is certainly not parsed: no `json: true`, no schema), `string` for
+ * `lines`, `Uint8Array<ArrayBuffer>` for `bytes`; `never` for the modes without items.
  *
  * @example
  * type Row = StreamItem<{ as: 'ndjson'; schema: typeof RowSchema }>
@@ -142,11 +153,11 @@ type SchemaOutput<O, Fallback> = O extends { schema: infer S extends StandardSch
 export type StreamItem<O> = O extends { as: 'ndjson' }
   ? SchemaOutput<O, unknown>
   : O extends { as: 'events' }
-    ? ServerSentEvent<SchemaOutput<O, O extends { json: true } ? unknown : string>>
+    ? ServerSentEvent<SchemaOutput<O, MayParse<O> extends true ? unknown : string>>
     : O extends { as: 'lines' }
       ? string
       : O extends { as: 'bytes' }
-        ? Uint8Array
+        ? Uint8Array<ArrayBuffer>
         : never
 
 /**
@@ -159,12 +170,13 @@ export type StreamItem<O> = O extends { as: 'ndjson' }
 export type StreamFinal<O> = O extends { as: 'json' } ? SchemaOutput<O, unknown> : undefined
 
 /**
- * The partial document's type of a `json` store with options `O`; `undefined` for the other modes.
+ * The partial document's type of a `json` store with options `O`: `DeepPartial` of the schema's input (the
+ * document as sent, before the schema's transforms), else `unknown`; `undefined` for the other modes.
  *
  * @example
  * type Partial = StreamData<{ as: 'json'; schema: typeof ReportSchema }>
  */
-export type StreamData<O> = O extends { as: 'json' } ? DeepPartial<SchemaOutput<O, unknown>> : undefined
+export type StreamData<O> = O extends { as: 'json' } ? DeepPartial<SchemaInput<O, unknown>> : undefined
 
 /**
  * The first response's metadata, once its headers arrived.

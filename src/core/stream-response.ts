@@ -22,12 +22,29 @@ import { teeProgress, teeSource } from './tee.ts'
 export interface Collect {
   /** The whole body as one string. @example const html = await res.collect.text() */
   text(options?: TextOptions): Promise<string>
-  /** The whole body as one `Uint8Array`. @example const file = await res.collect.bytes() */
-  bytes(): Promise<Uint8Array>
-  /** The whole body parsed as one JSON document, validated when a schema is given. @example await res.collect.json(Report) */
-  json<S extends StandardSchemaV1 | undefined = undefined>(
-    schema?: S,
-  ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown>
+  /** The whole body as one `Uint8Array` over an `ArrayBuffer`. @example const file = await res.collect.bytes() */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>
+  /**
+   * The whole body parsed as one JSON document, validated when a schema is given; without one, typed by the
+   * type argument (`collect.json<Report>()`, not checked) or `unknown`.
+   *
+   * @example
+   * const report = await res.collect.json(Report)
+   */
+  json<T = unknown>(schema?: undefined): Promise<T>
+  json<S extends StandardSchemaV1>(schema: S): Promise<StandardSchemaV1.InferOutput<S>>
+  json(schema: StandardSchemaV1 | undefined): Promise<unknown>
+}
+
+/**
+ * Options of `res.tee()`.
+ *
+ * @example
+ * const [forUi, forCache] = res.tee({ maxBuffer: 4 * 1024 * 1024 })
+ */
+export interface TeeOptions {
+  /** How many bytes the faster branch may read ahead of the slower one before it waits. Default 1 MiB. */
+  maxBuffer?: number | undefined
 }
 
 /** How a `StreamResponse` is wired; built by `sluice()` and `fromResponse()`. */
@@ -64,7 +81,7 @@ export class StreamResponse {
   readonly collect: Collect
   readonly #init: StreamResponseInit
   #claimedBy: string | undefined
-  #body: ReadableStream<Uint8Array> | undefined
+  #body: ReadableStream<Uint8Array<ArrayBuffer>> | undefined
 
   static {
     // A response from another copy of sluice has no #init here: its progress is not watched.
@@ -81,12 +98,12 @@ export class StreamResponse {
     this.collect = {
       text: async (options) => joinText(this.text(options)),
       bytes: async () => joinBytes(this.bytes()),
-      json: async (schema) => {
+      json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
         return collectJson(this.text(), schema).catch((error: unknown) => {
           throw inBody(error, init.source)
         })
-      },
+      }) as Collect['json'],
     }
   }
 
@@ -96,16 +113,16 @@ export class StreamResponse {
   }
 
   /**
-   * The logical body as a `ReadableStream<Uint8Array>`, pulled on demand. Reading it (not the property) is this
-   * response's one consumer, as with `Response.body`: `if (res.body)` leaves `res.lines()` free.
+   * The logical body as a `ReadableStream<Uint8Array<ArrayBuffer>>`, pulled on demand. Reading it (not the
+   * property) is this response's one consumer, as with `Response.body`: `if (res.body)` leaves `res.lines()` free.
    *
    * @example
    * await res.body.pipeTo(fileWritable)
    */
-  get body(): ReadableStream<Uint8Array> {
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
     // One stream, however often the property is read. The body is claimed at the first read; cancelling the
     // stream before that cancels the response, as cancelling a fetch body does.
-    this.#body ??= new Consumer<Uint8Array>(
+    this.#body ??= new Consumer<Uint8Array<ArrayBuffer>>(
       () => this.#bytes('body', undefined)[Symbol.asyncIterator](),
       (reason) =>
         this.#claimedBy === undefined || this.#claimedBy === 'body' ? this.cancel(reason) : Promise.resolve(),
@@ -119,16 +136,23 @@ export class StreamResponse {
    * @example
    * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
    */
-  bytes(options?: BytesOptions): ConsumerType<Uint8Array> {
+  bytes(options?: BytesOptions): ConsumerType<Uint8Array<ArrayBuffer>> {
     return this.#bytes('bytes()', options)
   }
 
-  #bytes(by: string, options: BytesOptions | undefined): ConsumerType<Uint8Array> {
+  #bytes(by: string, options: BytesOptions | undefined): ConsumerType<Uint8Array<ArrayBuffer>> {
     // Made before the body is claimed: a bad chunkSize is a RangeError here, and the body stays readable.
     const rechunker = options?.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
     const context = this.#claim(by)
     return new Consumer(
-      () => (rechunker === undefined ? iterateBytes(context) : consumeBytes(context, rechunker)),
+      // Over an ArrayBuffer: the response body's own chunks (fetch's are), views of them (a skipped prefix, a
+      // held-back end marker, re-chunked pieces, a tee branch's share) or new arrays (re-chunked, joined).
+      () =>
+        (rechunker === undefined ? iterateBytes(context) : consumeBytes(context, rechunker)) as AsyncIterator<
+          Uint8Array<ArrayBuffer>,
+          void,
+          undefined
+        >,
       cancelOf(context),
     )
   }
@@ -168,6 +192,7 @@ export class StreamResponse {
     options?: NdjsonOptions,
   ): ConsumerType<StandardSchemaV1.InferOutput<S>>
   ndjson<T = unknown>(schema?: undefined, options?: NdjsonOptions): ConsumerType<T>
+  ndjson(schema: StandardSchemaV1 | undefined, options?: NdjsonOptions): ConsumerType<unknown>
   ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
     checkSchema(schema, 'ndjson()')
     const context = this.#claim('ndjson()')
@@ -176,7 +201,8 @@ export class StreamResponse {
 
   /**
    * Server-sent events `{ id, event, data, retry }`; `{ json: true }` or a `schema` parses `data`, `until`
-   * ends the stream cleanly at terminal data such as `'[DONE]'`.
+   * ends the stream cleanly at terminal data such as `'[DONE]'`. `data` is typed `string` only when it is
+   * certainly not parsed (no `json: true`, no schema), the schema's output with a schema, else `unknown`.
    *
    * @example
    * for await (const { data } of res.events({ schema: Delta, until: '[DONE]' })) append(data.text)
@@ -185,7 +211,8 @@ export class StreamResponse {
     options: EventsOptions<S> & { schema: S },
   ): ConsumerType<ServerSentEvent<StandardSchemaV1.InferOutput<S>>>
   events(options: EventsOptions & { json: true }): ConsumerType<ServerSentEvent<unknown>>
-  events(options?: EventsOptions): ConsumerType<ServerSentEvent>
+  events(options?: EventsOptions & { json?: false | undefined }): ConsumerType<ServerSentEvent>
+  events(options: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>>
   events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
     checkSchema(options?.schema, 'events()')
     const context = this.#claim('events()')
@@ -193,9 +220,10 @@ export class StreamResponse {
   }
 
   /**
-   * Immutable partial snapshots of one growing JSON document, typed `DeepPartial<T>` (never claimed as
-   * validated); `.final` is the complete value, validated by the schema. Parsing is linear in the document;
-   * unchanged subtrees keep their identity between snapshots.
+   * Immutable partial snapshots of one growing JSON document, typed `DeepPartial` of the schema's input (the
+   * document as sent, before any transform: never claimed as validated); `.final` is the complete value,
+   * validated by the schema (its output). Parsing is linear in the document; unchanged subtrees keep their
+   * identity between snapshots.
    *
    * @example
    * const doc = res.json(Report)
@@ -205,8 +233,9 @@ export class StreamResponse {
   json<S extends StandardSchemaV1>(
     schema: S,
     options?: JsonOptions,
-  ): JsonConsumer<DeepPartial<StandardSchemaV1.InferOutput<S>>, StandardSchemaV1.InferOutput<S>>
+  ): JsonConsumer<DeepPartial<StandardSchemaV1.InferInput<S>>, StandardSchemaV1.InferOutput<S>>
   json<T = unknown>(schema?: undefined, options?: JsonOptions): JsonConsumer<DeepPartial<T>, T>
+  json(schema: StandardSchemaV1 | undefined, options?: JsonOptions): JsonConsumer<unknown, unknown>
   json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
     checkSchema(schema, 'json()')
     const context = this.#claim('json()')
@@ -233,7 +262,7 @@ export class StreamResponse {
    * @example
    * const [forUi, forCache] = res.tee()
    */
-  tee(options: { maxBuffer?: number } = {}): [StreamResponse, StreamResponse] {
+  tee(options: TeeOptions = {}): [StreamResponse, StreamResponse] {
     const { maxBuffer = 1024 * 1024 } = options
     // Checked before the body is claimed. Below one byte neither branch could ever read ahead: both would wait.
     if (typeof maxBuffer !== 'number' || !(maxBuffer >= 1)) {
@@ -349,8 +378,8 @@ async function joinText(consumer: AsyncIterable<string>): Promise<string> {
   return text
 }
 
-async function joinBytes(consumer: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
+async function joinBytes(consumer: AsyncIterable<Uint8Array<ArrayBuffer>>): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array<ArrayBuffer>[] = []
   let length = 0
   for await (const part of consumer) {
     parts.push(part)

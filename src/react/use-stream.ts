@@ -29,13 +29,13 @@ export type UseStreamRequest = Input | ((signal: AbortSignal) => Promise<StreamR
 /** The hook's own options, beside those of the store's mode. */
 interface UseStreamOwnOptions {
   /** Options of the `sluice()` call for a URL or `Request`: `method`, `json`, `headers`, `fetch`, `resume`, … */
-  sluice?: SluiceOptions
+  sluice?: SluiceOptions | undefined
   /**
    * The stream's identity: a new key cancels the stream and starts another. Default: derived from the URL and
    * the non-function sluice options; for a request function, none — it starts once, and restarts only when
    * `key` changes, so pass the inputs it reads (`key: month`) to restart on new ones.
    */
-  key?: string
+  key?: string | undefined
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ConsumeContext } from './context.ts'
 /** Options of `res.bytes()`. */
 export interface BytesOptions {
   /** Re-chunk to exactly this many bytes per chunk (the last may be shorter). Default: chunks as they arrive. */
-  chunkSize?: number
+  chunkSize?: number | undefined
 }
 
 /**

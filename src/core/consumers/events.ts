@@ -9,16 +9,16 @@ import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 /** Options of `res.events()`. */
 export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefined> {
   /** Parse each event's `data` as JSON. Implied by `schema`. Default `false`. */
-  json?: boolean
+  json?: boolean | undefined
   /** Validate each event's parsed `data`. */
-  schema?: S
+  schema?: S | undefined
   /**
    * Terminal data that ends the stream cleanly (the event is not delivered), such as OpenAI's `'[DONE]'`; or a
    * predicate over the raw event. Default: none.
    */
-  until?: string | ((event: ServerSentEvent) => boolean)
+  until?: string | ((event: ServerSentEvent) => boolean) | undefined
   /** What to do with an event whose data is not JSON or fails the schema. Default `'throw'`. */
-  onInvalid?: OnInvalid
+  onInvalid?: OnInvalid | undefined
 }
 
 /** Server-sent events via eventsource-parser, with optional JSON parsing and validation of `data`. */

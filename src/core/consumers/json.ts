@@ -10,9 +10,9 @@ export interface JsonOptions {
    * Minimum time between two snapshots, in ms; the final snapshot is always delivered. Use it for documents
    * with large flat arrays, where each snapshot costs O(n) (copy-on-write along the changed path). Default 0.
    */
-  throttleMs?: number
+  throttleMs?: number | undefined
   /** Deepest nesting accepted → `LimitError` (`maxDepth`). Default 512. */
-  maxDepth?: number
+  maxDepth?: number | undefined
 }
 
 /** A partial snapshot and what is known about its completeness. */

@@ -7,7 +7,7 @@ import { LinePosition } from './line-position.ts'
 /** Options of `res.lines()`. */
 export interface LinesOptions {
   /** Throw a `ParseError` on invalid UTF-8 instead of substituting U+FFFD. Default `false`. */
-  fatal?: boolean
+  fatal?: boolean | undefined
 }
 
 /** The body's lines without terminators (LF or CRLF), BOM stripped, the final unterminated line included. */

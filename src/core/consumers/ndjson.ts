@@ -10,7 +10,7 @@ import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 /** Options of `res.ndjson()`. */
 export interface NdjsonOptions {
   /** What to do with a line that is not JSON or fails the schema. Default `'throw'`. */
-  onInvalid?: OnInvalid
+  onInvalid?: OnInvalid | undefined
 }
 
 /**

@@ -12,7 +12,7 @@ const WHOLE_CHUNK_BYTES = 64_000
 /** Options of `res.text()`. */
 export interface TextOptions {
   /** Throw a `ParseError` on invalid UTF-8 instead of substituting U+FFFD. Default `false`. */
-  fatal?: boolean
+  fatal?: boolean | undefined
 }
 
 /**

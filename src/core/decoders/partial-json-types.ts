@@ -1,6 +1,7 @@
 /**
- * The shape of a partial snapshot of a `T` document: object properties optional and partial, arrays of partial
- * items, primitives as they are.
+ * The shape of a partial snapshot of a `T` document, deeply `readonly`: object properties optional and partial,
+ * arrays of partial items, primitives as they are. Read-only because snapshots share their unchanged subtrees with
+ * the next ones (and with the final value): a mutation would show up in them.
  *
  * A snapshot is a view of an unfinished document, so it is never claimed to satisfy a schema: a string may be a
  * prefix of its final value (an enum-like `'pending' | 'done'` field can read `'pen'` for a moment), an array
@@ -14,11 +15,9 @@
 export type DeepPartial<T> = T extends string | number | boolean | bigint | symbol | null | undefined
   ? T
   : T extends readonly (infer Item)[]
-    ? T extends unknown[]
-      ? DeepPartial<Item>[]
-      : readonly DeepPartial<Item>[]
+    ? readonly DeepPartial<Item>[]
     : T extends object
-      ? { [Key in keyof T]?: DeepPartial<T[Key]> }
+      ? { readonly [Key in keyof T]?: DeepPartial<T[Key]> }
       : T
 
 /** One step of a path into a JSON value: a property name in an object, an index in an array. */

@@ -9,7 +9,13 @@ export {
   type ParsePosition,
 } from './parse-error.ts'
 export { isResumeError, ResumeError, type ResumeReason } from './resume-error.ts'
-export { type ErrorContext, isSluiceError, SluiceError, type SluiceErrorCode } from './sluice-error.ts'
+export {
+  type AnySluiceError,
+  type ErrorContext,
+  isSluiceError,
+  SluiceError,
+  type SluiceErrorCode,
+} from './sluice-error.ts'
 export { isTimeoutError, TimeoutError, type TimeoutPhase } from './timeout-error.ts'
 export { isTruncatedError, TruncatedError } from './truncated-error.ts'
 export { isValidationError, ValidationError } from './validation-error.ts'

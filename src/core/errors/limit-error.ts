@@ -1,7 +1,7 @@
 import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
 
 /** The limits that bound sluice's memory against any server. */
-export type LimitName = 'maxBytes' | 'maxLineBytes' | 'maxEventBytes' | 'maxDepth' | 'maxBufferBytes'
+export type LimitName = 'maxBytes' | 'maxLineBytes' | 'maxEventBytes' | 'maxDepth'
 
 /**
  * A configured limit was exceeded — bounded memory against hostile or broken servers. `limit` names the

@@ -1,3 +1,12 @@
+import type { HTTPError } from './http-error.ts'
+import type { LimitError } from './limit-error.ts'
+import type { NetworkError } from './network-error.ts'
+import type { ParseError } from './parse-error.ts'
+import type { ResumeError } from './resume-error.ts'
+import type { TimeoutError } from './timeout-error.ts'
+import type { TruncatedError } from './truncated-error.ts'
+import type { ValidationError } from './validation-error.ts'
+
 const marker: unique symbol = Symbol.for('sluice.error')
 
 /** Every error code sluice raises; stable across versions, safe to switch on. */
@@ -45,12 +54,36 @@ export abstract class SluiceError extends Error {
 }
 
 /**
- * Whether `value` is any sluice error, from this copy of sluice or another.
+ * Every error class sluice raises, as a union discriminated by `code` (and `name`): what {@link isSluiceError}
+ * narrows to, so that a `switch (error.code)` narrows each case to its class and its fields.
  *
  * @example
- * if (isSluiceError(error) && error.code === 'ERR_TIMEOUT') retryLater()
+ * function explain(error: AnySluiceError): string {
+ *   switch (error.code) {
+ *     case 'ERR_HTTP': return `status ${error.status}`
+ *     case 'ERR_TIMEOUT': return `${error.phase} timeout`
+ *     default: return error.message
+ *   }
+ * }
  */
-export function isSluiceError(value: unknown): value is SluiceError {
+export type AnySluiceError =
+  | HTTPError
+  | NetworkError
+  | TimeoutError
+  | TruncatedError
+  | ResumeError
+  | ParseError
+  | ValidationError
+  | LimitError
+
+/**
+ * Whether `value` is any sluice error, from this copy of sluice or another; narrows to {@link AnySluiceError},
+ * so that switching on `code` narrows further.
+ *
+ * @example
+ * if (isSluiceError(error)) switch (error.code) { case 'ERR_HTTP': console.log(error.status) }
+ */
+export function isSluiceError(value: unknown): value is AnySluiceError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true
 }
 

@@ -4,13 +4,14 @@ import type { CursorRequest, ResumeStrategy } from './options.ts'
 /**
  * A small, JSON-serialisable record of where a stream stands, from `res.checkpoint()`; pass it back as
  * `resumeFrom` to continue in another process or after a page reload. `offset` is always at a unit boundary
- * of the consumer that was reading (a line, record or event), so a new consumer starts clean.
+ * of the consumer that was reading (a line, record or event), so a new consumer starts clean. A type alias
+ * rather than an interface, so that it is assignable to a JSON value type (`{ [key: string]: JsonValue }`).
  *
  * @example
  * localStorage.setItem('report', JSON.stringify(res.checkpoint()))
  * const res2 = await sluice(url, { resumeFrom: JSON.parse(localStorage.getItem('report')!) })
  */
-export interface Checkpoint {
+export type Checkpoint = {
   version: 1
   url: string
   method: string

@@ -3,11 +3,21 @@ import { MAX_TIMER_MS } from '../options.ts'
 /** How a dropped stream is continued; see README, "Resume". */
 export type ResumeStrategy = 'range' | 'last-event-id' | 'cursor'
 
-/** The request additions with which a resume asks for the rest: search params and headers. */
-export interface CursorRequest {
+/**
+ * The request additions with which a resume asks for the rest: search params and headers. A type alias, not an
+ * interface, so that a `Checkpoint` holding one is assignable to a JSON value type. `resume.cursor` may also
+ * return either key as `undefined`, which means absent (a checkpoint never holds it).
+ *
+ * @example
+ * const next: CursorRequest = { searchParams: { after: '42' } }
+ */
+export type CursorRequest = {
   searchParams?: Record<string, string>
   headers?: Record<string, string>
 }
+
+/** What `resume.cursor` returns: a {@link CursorRequest} whose keys may also be `undefined`, meaning absent. */
+type CursorAnswer = { [K in keyof CursorRequest]?: CursorRequest[K] | undefined }
 
 /**
  * Resume settings. Times in milliseconds.
@@ -17,18 +27,25 @@ export interface CursorRequest {
  */
 export interface ResumeOptions {
   /** Which strategy to use; `'auto'` picks from what the server offers. Default `'auto'`. */
-  strategy?: 'auto' | ResumeStrategy
+  strategy?: 'auto' | ResumeStrategy | undefined
   /** Reconnects allowed for one logical stream. Default 5. */
-  attempts?: number
+  attempts?: number | undefined
   /** Delay before reconnect n: min(max, initial × factor^(n-1)) ± jitter. Defaults 250, 10 000, 2, 0.2. */
-  backoff?: { initial?: number; max?: number; factor?: number; jitter?: number }
+  backoff?:
+    | {
+        initial?: number | undefined
+        max?: number | undefined
+        factor?: number | undefined
+        jitter?: number | undefined
+      }
+    | undefined
   /**
    * Range: the body is deterministic, so a server that answers a Range request with the full `200` may be
    * resumed by discarding the bytes already delivered. Default `false` (such an answer is a `ResumeError`).
    */
-  skipOnRestart?: boolean
+  skipOnRestart?: boolean | undefined
   /** Cursor: what to send to continue after the last delivered item (an NDJSON record or SSE event). */
-  cursor?: (lastItem: unknown) => CursorRequest
+  cursor?: ((lastItem: unknown) => CursorAnswer) | undefined
 }
 
 /** The `resume` option: `'auto'` (default), `false`, or settings. */
@@ -86,7 +103,24 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     attempts,
     backoff,
     skipOnRestart: settings.skipOnRestart ?? false,
-    cursor: settings.cursor,
+    cursor: typeof settings.cursor === 'function' ? withoutUndefined(settings.cursor) : settings.cursor,
+  }
+}
+
+/**
+ * The user's cursor, with the keys it returns as `undefined` left out: they mean absent, and the request
+ * additions it gives end up in checkpoints, which hold JSON only. Anything but an object is returned as it is.
+ */
+function withoutUndefined(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: unknown) => CursorRequest {
+  return (lastItem) => {
+    const answer = cursor(lastItem)
+    if (typeof answer !== 'object' || answer === null) return answer
+    const { searchParams, headers, ...rest } = answer
+    return {
+      ...rest,
+      ...(searchParams === undefined ? {} : { searchParams }),
+      ...(headers === undefined ? {} : { headers }),
+    }
   }
 }
 

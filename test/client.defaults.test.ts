@@ -137,6 +137,19 @@ describe('a request body is sent again on a reconnect', () => {
   })
 })
 
+describe('an option given as undefined is not set', () => {
+  it("a call's idleTimeout: undefined keeps the client's default", async () => {
+    const s = await scripted(STALLS)
+    const api = createClient({ idleTimeout: 50, resume: false })
+    const res = await api(s.url, { idleTimeout: undefined })
+    const error = await Array.fromAsync(res.bytes()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isTimeoutError(error) && error.phase).toBe('idle')
+  })
+})
+
 describe('errors before the headers use the settings and the URL ky used', () => {
   it('a timeout set in the client defaults is the one a TimeoutError reports', async () => {
     const api = createClient({ timeout: 20, retry: 0, fetch: silentFetch })

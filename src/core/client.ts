@@ -364,7 +364,9 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
   const own = sluicePart(rest)
   const client = (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
     const { ky: override, ...call } = options
-    return sluice(input, { ...own, ...call, ...signalOf(own.signal, call.signal), ky: override ?? base })
+    // An option given as `undefined` is not set: the client's default stands.
+    const given = Object.fromEntries(Object.entries(call).filter(([, value]) => value !== undefined))
+    return sluice(input, { ...own, ...given, ...signalOf(own.signal, call.signal), ky: override ?? base })
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
     const { ky: override, ...more } = overrides

@@ -3,8 +3,9 @@ import { discardUnread, type FunctionUrlResponse, isChunked } from '../runtime/i
 
 /**
  * Sends a function URL response on a `node:http` response, chunk by chunk as the function writes, waiting for
- * `'drain'` so that a slow client slows the function down. A body that errors destroys the socket (the client sees
- * a broken connection, not a clean end); a client that goes away cancels the body (the function keeps running).
+ * `'drain'` so that a slow client slows the function down. A body that errors destroys the socket once the bytes
+ * written before the error have left (the client gets them all, then a broken connection, never a clean end); a
+ * client that goes away cancels the body (the function keeps running).
  *
  * @example
  * await writeResponse(await invocation.response, nodeResponse)
@@ -58,8 +59,37 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
     }
     if (!gone) res.end()
   } catch {
+    // What the function wrote before it failed is the client's, as a function URL delivers it: destroying at once
+    // would throw away whatever still sits in the socket's buffers (all of it, right after a burst of writes).
+    await flushed(res)
     // No error argument: the function's error is in its log already, and an 'error' event on the response would
-    // need a listener; destroying the socket mid-chunk is what makes the client see a failure.
+    // need a listener; destroying the socket without the last chunk is what makes the client see a failure.
     res.destroy()
   }
+}
+
+/**
+ * How long the bytes written before a failure may take to leave before the connection is cut anyway, so that a
+ * client that stopped reading cannot hold a socket forever.
+ */
+const FLUSH_LIMIT_MS = 10_000
+const nothing = new Uint8Array(0)
+
+/**
+ * Resolves once everything written to `res` so far has been handed to the operating system, the connection has
+ * closed, or {@link FLUSH_LIMIT_MS} has passed. Write callbacks run in order, so the callback of an empty write
+ * runs after those of every earlier write; an empty write adds nothing to the wire (no chunk, so no end either).
+ */
+function flushed(res: ServerResponse): Promise<void> {
+  if (res.destroyed || !res.writable) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      res.off('close', done)
+      resolve()
+    }
+    const timer = setTimeout(done, FLUSH_LIMIT_MS)
+    res.on('close', done)
+    res.write(nothing, () => done())
+  })
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { sluiceHandler } from '../../src/lambda/index.ts'
 import { awslambda, type Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 import { flood } from '../support/flood.ts'
@@ -30,6 +31,36 @@ describe('sluice/dev reports failures as a function URL does', () => {
     const response = await fetch(server.url)
     expect(response.status).toBe(200)
     await expect(response.text()).rejects.toThrow(TypeError)
+  })
+
+  it('delivers every byte written before a failure that follows at once, then cuts the connection', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200 })
+      responseStream.write('x'.repeat(30_000))
+      throw new Error('lost the database right after the first rows')
+    })
+    const server = await startEmulator(handler)
+    const { bytes, error } = await drain(await fetch(server.url))
+    expect(bytes).toBe(30_000)
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('delivers the NDJSON rows a sluice/lambda handler wrote before its source failed', async () => {
+    const row = (i: number) => ({ i, pad: 'y'.repeat(50) })
+    const handler = sluiceHandler(
+      () => ({
+        ndjson: (async function* () {
+          for (let i = 0; i < 500; i++) yield row(i)
+          throw new Error('db lost')
+        })(),
+      }),
+      { awslambda },
+    )
+    const server = await startEmulator(handler)
+    const { bytes, error } = await drain(await fetch(server.url))
+    const expected = Array.from({ length: 500 }, (_, i) => `${JSON.stringify(row(i))}\n`).join('').length
+    expect(bytes).toBe(expected)
+    expect(error).toBeInstanceOf(TypeError)
   })
 
   it('answers 502 when the timeout passes before the first byte', async () => {

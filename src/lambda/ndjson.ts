@@ -1,7 +1,7 @@
 import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { cursorOf } from './request.ts'
 import { writeBody } from './respond.ts'
-import { openSource } from './source.ts'
+import { plainSource } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -18,8 +18,11 @@ async function* ndjsonLines(
   source: ResumableSource<unknown>,
   options: NdjsonOptions,
 ): AsyncGenerator<Uint8Array> {
+  const cursor = cursorOf(options.request, options)
+  const items =
+    typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options)
   let index = 0
-  for await (const item of openSource(source, () => cursorOf(options.request, options))) {
+  for await (const item of items) {
     const json = JSON.stringify(item)
     if (json === undefined) {
       throw new TypeError(
@@ -36,9 +39,11 @@ async function* ndjsonLines(
  * the length when `options.length` is given.
  *
  * A function source is called with the request's cursor (`?cursor=` or `x-sluice-cursor` by default) and
- * yields the items after it. With `etag` (or `range: true`) over a deterministic source, `Range: bytes=N-` is
- * answered with 206 and the body from byte N. Resolves when the last byte is handed to the runtime; if the
- * source throws, the response is cut (no marker) and the promise rejects with that error.
+ * yields the items after it; a plain iterable cannot start after a cursor, so a request that carries one fails
+ * before the first byte (the client gets an error status, not the items it has again). With `etag` (or
+ * `range: true`) over a deterministic source, `Range: bytes=N-` is answered with 206 and the body from byte N.
+ * Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no marker)
+ * and the promise rejects with that error.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {

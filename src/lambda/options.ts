@@ -13,7 +13,8 @@ export type Source<T> = AsyncIterable<T> | Iterable<T>
 
 /**
  * A source that can start after a position the client sends: called with that position (`undefined` on a
- * first request), it yields the items after it. A plain iterable cannot resume.
+ * first request), it yields the items after it. A plain iterable cannot start after a cursor: a request that
+ * carries one fails before the first byte (SSE's plain iterables are still replayed past a `Last-Event-ID`).
  *
  * @example
  * const rows: ResumableSource<Row> = async function* (after) { yield* db.rowsAfter(after ? Number(after) : 0) }
@@ -28,7 +29,11 @@ export type ResumableSource<T> = Source<T> | ((position: string | undefined) => 
  * await streamNdjson(responseStream, rows, { request: event, headers: { 'cache-control': 'no-store' } })
  */
 export interface ResponseOptions {
-  /** Status of a full response. Default 200. A ranged answer is 206 (or 416) whatever this says. */
+  /**
+   * Status of a full response. Default 200. A `Range` is honoured for any success status with a body, and answered
+   * 206 (or 416) whatever this says; an error status ignores it and announces no `Accept-Ranges`. A 204, 205 or
+   * 304 has no body: the source must be empty, and neither a length nor the end marker is sent.
+   */
   statusCode?: number
   /**
    * Extra response headers; `set-cookie` entries are sent as `cookies` (after those of `cookies`), since a function

@@ -45,6 +45,22 @@ function normaliseEtag(etag: string | undefined, helper: string): string | undef
   return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
 }
 
+/**
+ * Whether a response with this status has no body (RFC 9110: 204, 205 and 304), so that neither a length nor an
+ * end marker can describe one, and a range cannot apply.
+ */
+export function isBodiless(statusCode: number): boolean {
+  return statusCode === 204 || statusCode === 205 || statusCode === 304
+}
+
+/**
+ * Whether a request's `Range` applies to a response with this status: a successful one that has a body. An error
+ * status describes the error, not the resource, and a resuming client would take its bytes for the resource's.
+ */
+function isRangeable(statusCode: number): boolean {
+  return statusCode >= 200 && statusCode < 300 && !isBodiless(statusCode)
+}
+
 function checkLength(length: number | undefined, helper: string): void {
   if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
     throw new RangeError(
@@ -85,16 +101,21 @@ export async function writeBody(
   })
   const headerLength = headers['content-length']
   delete headers['content-length']
-  const length = options.length ?? (headerLength === undefined ? undefined : Number(headerLength))
-  checkLength(length, helper)
+  const statusCode = options.statusCode ?? 200
+  // A 204, 205 or 304 has no body to measure, mark or range: its source must be empty, and only the headers go.
+  const bodiless = isBodiless(statusCode)
+  const stated = options.length ?? (headerLength === undefined ? undefined : Number(headerLength))
+  checkLength(stated, helper)
+  const length = bodiless ? undefined : stated
   // An empty body can hang a function URL, so a zero length is proven by the marker line instead.
   const declared = length === 0 ? undefined : length
+  // Kept on a bodiless status too: the function URL would send application/octet-stream in its place.
   headers['content-type'] ??= format.contentType
-  const statusCode = options.statusCode ?? 200
-  const rangeable = format.rangeable && (options.range ?? etag !== undefined)
+  // Range (and so Accept-Ranges) applies to the full answer's status only when it is a success with a body.
+  const rangeable = format.rangeable && (options.range ?? etag !== undefined) && isRangeable(statusCode)
   if (rangeable) headers['accept-ranges'] = 'bytes'
   if (etag !== undefined) headers.etag = etag
-  const requested = rangeable && statusCode === 200 ? rangeStartOf(options.request) : undefined
+  const requested = rangeable ? rangeStartOf(options.request) : undefined
   // An ETag or Last-Modified passed in `headers` validates If-Range like the `etag` option does.
   const validators = { etag: etag ?? strongTag(headers.etag), lastModified: headers['last-modified'] }
   const start = requested !== undefined && ifRangeAllows(options.request, validators) ? requested : undefined
@@ -155,6 +176,11 @@ export async function writeBody(
       }
       const before = offset
       count(next.value)
+      if (bodiless && offset > 0) {
+        throw new TypeError(
+          `sluice/lambda: ${helper} got a body for status ${statusCode}, which has none; pass an empty source ([]), or another status.`,
+        )
+      }
       if (offset > skip) {
         first = next.value.subarray(Math.max(0, skip - before))
         break
@@ -170,6 +196,10 @@ export async function writeBody(
   }
   if (start !== undefined && ended && offset <= start) {
     await unsatisfiable(offset)
+    return
+  }
+  if (bodiless) {
+    await pipeline([], send({ statusCode, headers }))
     return
   }
 

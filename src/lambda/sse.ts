@@ -1,8 +1,8 @@
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { cursorOf, headerOf } from './request.ts'
-import { writeBody } from './respond.ts'
-import { openSource } from './source.ts'
+import { isBodiless, writeBody } from './respond.ts'
+import { plainSource } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -120,10 +120,15 @@ async function* sseChunks(
     first = `retry: ${options.retry}\n\n`
   }
   const lastEventId = headerOf(options.request, 'last-event-id')
-  const position = () => lastEventId ?? cursorOf(options.request, options)
-  let messages: AsyncIterable<SseMessage> | Iterable<SseMessage> = openSource(source, position)
-  // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is skipped.
-  if (typeof source !== 'function' && lastEventId !== undefined) messages = after(messages, lastEventId)
+  const cursor = cursorOf(options.request, options)
+  const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
+    typeof source === 'function'
+      ? source(lastEventId ?? cursor)
+      : // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is
+        // skipped; a cursor names no event to look for, so a request that carries one is refused.
+        lastEventId !== undefined
+        ? after(source, lastEventId)
+        : plainSource(source, cursor, 'streamSse', options)
   for await (const message of messages) {
     yield encoder.encode(first + formatSseEvent(message))
     first = ''
@@ -152,9 +157,11 @@ async function* after(
  * idle, then the end marker.
  *
  * A function source is called with the id after which to start: the request's `Last-Event-ID` header, else its
- * cursor (`?cursor=` or `x-sluice-cursor` by default), else `undefined`. SSE bodies are not byte-deterministic
- * (heartbeats depend on timing), so they resume by event id, not by `Range`. Resolves when the last byte is
- * handed to the runtime; if the source throws, the response is cut (no marker) and the promise rejects.
+ * cursor (`?cursor=` or `x-sluice-cursor` by default), else `undefined`. A plain iterable is replayed past the
+ * event with the `Last-Event-ID`; it cannot start after a cursor, so a request that carries only a cursor fails
+ * before the first byte. SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by
+ * event id, not by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the
+ * response is cut (no marker) and the promise rejects.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -168,9 +175,11 @@ export function streamSse(
   source: ResumableSource<SseMessage>,
   options: SseOptions = {},
 ): Promise<void> {
+  // A 204 (how a server tells EventSource to stop reconnecting) has no body, not even a heartbeat.
+  const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
   return writeBody(
     responseStream,
-    withHeartbeat(sseChunks(source, options), options.heartbeatMs ?? 15_000, heartbeat, FIRST_BEAT_MS),
+    withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS),
     options,
     {
       helper: 'streamSse',

@@ -74,9 +74,12 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
   if (o.range && status === 200) {
     const plan = planRange(request!, length, etag)
     if (plan.kind === 'unsatisfiable') {
-      headers.delete('content-type')
+      // The 416 sluice/lambda sends, which has a short body because an empty one can hang a function URL.
+      const text = encoder.encode(`Range not satisfiable: the body is ${length} bytes long.\n`)
+      headers.set('content-type', 'text/plain; charset=utf-8')
+      headers.set('content-length', String(text.byteLength))
       headers.set('content-range', `bytes */${length}`)
-      return new Response(null, init(416))
+      return new Response(request?.method === 'HEAD' ? null : text, init(416))
     }
     if (plan.kind === 'partial') {
       status = 206

@@ -77,7 +77,8 @@ export interface MockStreamOptions extends MockFaults {
   /** The request being answered; `range` and `lastEventId` read its headers. Default: none. */
   request?: Request | undefined
   /**
-   * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` or the full `200`, and announces
+   * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` (with `Content-Range: bytes *\/L` and
+   * a one-line text body, as sluice/lambda sends it) or the full `200`, and announces
    * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). With
    * `endMarker`, the `206` says `Content-Range: bytes N-*\/*`, as sluice/lambda does for marked bodies. Over
    * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start

@@ -164,7 +164,7 @@ describe('Range over a deterministic body', () => {
     expect(stream.text).toBe(`${body}${marker(26)}`)
   })
 
-  it('ignores Range on a response whose status is not 200', async () => {
+  it('ignores Range on a response with an error status', async () => {
     const { stream, awslambda, preludes } = setup()
     await streamBytes(stream, 'gone', {
       awslambda,

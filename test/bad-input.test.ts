@@ -1,3 +1,4 @@
+import ky from 'ky'
 import { describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -297,6 +298,27 @@ describe('status and misuse', () => {
     await expect
       .poll(async () => (await (await fetch(`${base}/state?id=${id}`)).json()) as { closed: boolean })
       .toMatchObject({ closed: true })
+  })
+
+  it('an error body read for its excerpt does not count against the headers timeout', async () => {
+    const id = `error-body-timeout-${Math.random()}`
+    // The headers come at once; the body keeps streaming past the 300 ms ky allows for headers.
+    const error = await sluice(`${inject('serverUrl')}/hang?id=${id}&status=500`, {
+      retry: 0,
+      timeout: 300,
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.status).toBe(500)
+  })
+
+  it('an instance with throwHttpErrors: false streams a non-2xx body whole, as any other', async () => {
+    const big = new Uint8Array(3 * 1024 * 1024).fill(0x61)
+    const res = await sluice('https://fn.example/big-404', {
+      ky: ky.create({ throwHttpErrors: false, retry: 0 }),
+      fetch: async () =>
+        new Response(bodyOf([big.subarray(0, 1 << 20), big.subarray(1 << 20)]).stream, { status: 404 }),
+    })
+    expect(res.status).toBe(404)
+    expect((await res.collect.bytes()).length).toBe(big.length)
   })
 
   it('a JSON error body that ends in time reaches ky whole: beforeError hooks see it parsed', async () => {

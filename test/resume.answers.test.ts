@@ -11,6 +11,7 @@ import {
   fromResponse,
   isNetworkError,
   isResumeError,
+  isTimeoutError,
   type Progress,
   sluice,
 } from '../src/index.ts'
@@ -360,5 +361,111 @@ describe('a refused resume says what the server said', () => {
       }),
     )
     expect(isResumeError(error) && error.message).toMatch(/the server said: "gone for good"\.$/)
+  })
+})
+
+describe('reading a refused answer’s error page yields to a stop', () => {
+  const body = encode('{"n":1}\n{"n":2}\n{"n":3}\n')
+  /** An error page that keeps streaming: its excerpt would take the whole second. */
+  const endless = (status: number): Response => {
+    let timer: ReturnType<typeof setInterval> | undefined
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          timer = setInterval(() => controller.enqueue(encode('.')), 20)
+        },
+        cancel() {
+          clearInterval(timer)
+        },
+      }),
+      { status },
+    )
+  }
+  const dropping = (): Response => {
+    let sent = false
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+          sent = true
+          controller.enqueue(body.subarray(0, 8))
+        },
+      }),
+      { headers: { 'accept-ranges': 'bytes', 'content-length': String(body.length) } },
+    )
+  }
+  const reconnecting = () => {
+    let n = 0
+    return async () => (n++ === 0 ? dropping() : endless(404))
+  }
+
+  it('the user’s abort during a reconnect’s error page: the abort reason, cancelled', async () => {
+    const controller = new AbortController()
+    const res = await sluice('https://fn.example/r', {
+      fetch: reconnecting(),
+      signal: controller.signal,
+      resume: { strategy: 'range', backoff: FAST },
+    })
+    const reason = new Error('the user left')
+    setTimeout(() => controller.abort(reason), 100)
+    expect(await failure(Array.fromAsync(res.ndjson()))).toBe(reason)
+    expect(res.progress.state).toBe('cancelled')
+  })
+
+  it('the total timeout during a reconnect’s error page: a TimeoutError, not the refusal', async () => {
+    const res = await sluice('https://fn.example/r', {
+      fetch: reconnecting(),
+      totalTimeout: 150,
+      resume: { strategy: 'range', backoff: FAST },
+    })
+    const error = await failure(Array.fromAsync(res.ndjson()))
+    expect(isTimeoutError(error) && error.phase).toBe('total')
+  })
+
+  it('cancel() during a reconnect’s error page ends the loop quietly', async () => {
+    const res = await sluice('https://fn.example/r', {
+      fetch: reconnecting(),
+      resume: { strategy: 'range', backoff: FAST },
+    })
+    const seen: unknown[] = []
+    setTimeout(() => void res.cancel(), 100)
+    for await (const item of res.ndjson()) seen.push(item)
+    expect(seen).toEqual([{ n: 1 }])
+  })
+
+  it('resumeFrom: the total timeout and the user’s abort win over the refusal', async () => {
+    const first = await fromResponse(
+      new Response(new Uint8Array(body), { headers: { 'accept-ranges': 'bytes' } }),
+      {
+        url: 'https://fn.example/r',
+      },
+    )
+    const it = first.ndjson()[Symbol.asyncIterator]()
+    await it.next()
+    const checkpoint = first.checkpoint()
+    first.detach()
+    const timedOut = await failure(
+      sluice('https://fn.example/r', {
+        resumeFrom: checkpoint,
+        fetch: async () => endless(404),
+        totalTimeout: 150,
+      }),
+    )
+    expect(isTimeoutError(timedOut) && timedOut.phase).toBe('total')
+    const controller = new AbortController()
+    const reason = new Error('the user left')
+    setTimeout(() => controller.abort(reason), 100)
+    const progress: string[] = []
+    const aborted = await failure(
+      sluice('https://fn.example/r', {
+        resumeFrom: checkpoint,
+        fetch: async () => endless(404),
+        signal: controller.signal,
+        onProgress: (p) => progress.push(p.state),
+        progressInterval: 0,
+      }),
+    )
+    expect(aborted).toBe(reason)
+    expect(progress.at(-1)).toBe('cancelled')
   })
 })

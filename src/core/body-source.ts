@@ -738,9 +738,14 @@ export class BodySource implements ChunkSource {
       try {
         acceptance = acceptResume(strategy, response, state, resume, this.#attempts, drop, sent())
       } catch (refusal) {
-        // An error page says why (a function that failed, timed out): its excerpt goes into the message.
-        const said = response.ok ? '' : await saidBy(response)
+        // An error page says why (a function that failed, timed out): its excerpt goes into the message. It is
+        // read as the wait before a reconnect is waited: a stop or the user's abort ends it, and wins.
+        const said = response.ok ? '' : await saidBy(response, wait$)
         response.body?.cancel().catch(() => {})
+        if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
+        if (this.cancelled) return
+        const expiredNow = this.#init.expired()
+        if (expiredNow) throw this.#fail(expiredNow)
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
           last = new NetworkError(

@@ -115,6 +115,11 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   }
   const signalFor = (connection: AbortSignal): AbortSignal =>
     AbortSignal.any(signal ? [signal, whole$.signal, connection] : [whole$.signal, connection])
+  // Only a body ky turns into an HTTPError is bounded: an instance made with `throwHttpErrors: false` streams
+  // its non-2xx bodies as it would any other.
+  const thrown = defaults.throwHttpErrors ?? true
+  const boundIfThrown = (response: Response): Response =>
+    (typeof thrown === 'function' ? thrown(response.status) : thrown) ? boundErrorBody(response) : response
   const request = async (
     extra: CursorRequest,
     connection: AbortSignal,
@@ -126,7 +131,7 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       ...withExtra(kyOptions, extra),
       // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
       // is read for a second instead, so that the error comes, with what arrived.
-      fetch: retries ? (request, init) => watchedFetch(request, init).then(boundErrorBody) : watchedFetch,
+      fetch: retries ? (request, init) => watchedFetch(request, init).then(boundIfThrown) : watchedFetch,
       signal: signalFor(connection),
     })
 
@@ -173,11 +178,14 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     try {
       resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume) }
     } catch (error) {
+      // An error page says why the resume request was refused: its excerpt goes into the message. It is read
+      // while the user's signal and the total timeout stand, and either wins over the refusal.
+      const said = response.ok ? '' : await saidBy(response, signalFor(first.signal))
       stopTimer()
-      // An error page says why the resume request was refused: its excerpt goes into the message.
-      const said = response.ok ? '' : await saidBy(response)
       response.body?.cancel().catch(() => {})
-      progress.setState('error')
+      progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
+      if (expired) throw expired
+      if (signal?.aborted) throw signal.reason
       throw said !== '' && error instanceof Error ? withAdvice(error, said) : error
     }
   }

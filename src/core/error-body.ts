@@ -8,27 +8,32 @@ const ERROR_BODY_WAIT_MS = 1000
 /** The most of an error body kept for ky's `error.data` and `beforeError` hooks. */
 const ERROR_BODY_MAX_BYTES = 1024 * 1024
 
-const excerpts = new WeakMap<Response, string>()
+const excerpts = new WeakMap<Response, { bytes: Uint8Array[]; size: number; response: Response }>()
 
 /**
- * The first bytes of `body`, at most `maxBytes`, as many as arrive within `ms`; the rest is cancelled.
- * `complete` when the body ended in time. A body that fails to read leaves what arrived: it is a courtesy.
+ * The first bytes of `body`, at most `maxBytes`, as many as arrive within `ms` or before `signal` aborts; the
+ * rest is cancelled. `complete` when the body ended in time. A body that fails to read leaves what arrived: it
+ * is a courtesy.
  */
 export async function readWithin(
   body: ReadableStream<Uint8Array>,
   ms: number,
   maxBytes: number,
+  signal?: AbortSignal,
 ): Promise<{ bytes: Uint8Array; complete: boolean }> {
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   let complete = false
   let timer: ReturnType<typeof setTimeout> | undefined
+  let stop: (() => void) | undefined
   const deadline = new Promise<undefined>((resolve) => {
     timer = setTimeout(resolve, ms, undefined)
+    stop = () => resolve(undefined)
+    signal?.addEventListener('abort', stop, { once: true })
   })
   try {
-    while (size < maxBytes) {
+    while (size < maxBytes && signal?.aborted !== true) {
       const result = await Promise.race([reader.read(), deadline])
       if (result === undefined) break
       if (result.done) {
@@ -42,6 +47,7 @@ export async function readWithin(
     // What arrived stands.
   } finally {
     clearTimeout(timer)
+    if (stop !== undefined) signal?.removeEventListener('abort', stop)
     if (!complete) reader.cancel().catch(() => {})
   }
   const bytes = concatBytes(chunks, size)
@@ -49,36 +55,75 @@ export async function readWithin(
 }
 
 /**
- * A non-2xx response whose body was read for at most a second (and 1 MiB), as a response of its own: ky reads
- * an error body whole for `error.data`, for as long as its `timeout`, and shows nothing of one that is still
- * streaming then. The excerpt `HTTPError` shows is kept beside it (see {@link excerptFor}). Other responses
- * pass through untouched.
+ * A non-2xx response whose body ends after a second (or 1 MiB), as a response of its own: ky reads an error
+ * body whole for `error.data`, for as long as its `timeout`, and shows nothing of one that is still streaming
+ * then. It is handed back at once (ky's timeout races the headers, not this read); its first KiB is kept beside
+ * it as it passes, for the excerpt `HTTPError` shows (see {@link excerptFor}). Other responses pass through.
  */
-export async function boundErrorBody(response: Response): Promise<Response> {
+export function boundErrorBody(response: Response): Response {
   if (response.ok || response.body === null) return response
-  const { bytes } = await readWithin(response.body, ERROR_BODY_WAIT_MS, ERROR_BODY_MAX_BYTES)
-  const { status, statusText, headers, url, redirected } = response
-  // A copy on an ArrayBuffer of its own: what a Response body takes (a chunk may be a view of a shared one).
-  const bounded = new Response(bytes.length === 0 ? null : new Uint8Array(bytes), {
-    status,
-    statusText,
-    headers,
+  const reader = response.body.getReader()
+  const seen = { bytes: [] as Uint8Array[], size: 0, response }
+  let passed = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let done = false
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      timer = setTimeout(() => {
+        // Time is up: what passed is the body; a read still pending ends with the cancel.
+        if (done) return
+        done = true
+        reader.cancel().catch(() => {})
+        controller.close()
+      }, ERROR_BODY_WAIT_MS)
+    },
+    async pull(controller) {
+      let result: ReadableStreamReadResult<Uint8Array>
+      try {
+        result = await reader.read()
+      } catch {
+        result = { done: true, value: undefined }
+      }
+      if (done) return
+      if (result.done || passed >= ERROR_BODY_MAX_BYTES) {
+        done = true
+        clearTimeout(timer)
+        if (!result.done) reader.cancel().catch(() => {})
+        return controller.close()
+      }
+      const chunk = result.value.subarray(0, ERROR_BODY_MAX_BYTES - passed)
+      passed += chunk.length
+      if (seen.size < EXCERPT_BYTES) {
+        seen.bytes.push(chunk.subarray(0, EXCERPT_BYTES - seen.size))
+        seen.size += Math.min(chunk.length, EXCERPT_BYTES - seen.size)
+      }
+      controller.enqueue(chunk)
+    },
+    cancel(reason) {
+      done = true
+      clearTimeout(timer)
+      return reader.cancel(reason)
+    },
   })
+  const { status, statusText, headers, url, redirected } = response
+  const bounded = new Response(body, { status, statusText, headers })
   // A Response made in code has no URL of its own: the one it stands for keeps naming where it came from.
   Object.defineProperties(bounded, { url: { value: url }, redirected: { value: redirected } })
-  excerpts.set(bounded, excerptText(response, bytes.subarray(0, EXCERPT_BYTES)))
+  excerpts.set(bounded, seen)
   return bounded
 }
 
 /** The excerpt of a response `boundErrorBody` made, as it arrived (not ky's parse of it). */
 export function excerptFor(response: Response): string | undefined {
-  return excerpts.get(response)
+  const seen = excerpts.get(response)
+  return seen === undefined ? undefined : excerptText(seen.response, concatBytes(seen.bytes, seen.size))
 }
 
 /** The excerpt of an error body `fromResponse` was given: what arrives within a second, at most 1 KiB. */
-export async function excerptOf(response: Response): Promise<string> {
+export async function excerptOf(response: Response, signal?: AbortSignal): Promise<string> {
   if (response.body === null) return ''
-  return excerptText(response, (await readWithin(response.body, ERROR_BODY_WAIT_MS, EXCERPT_BYTES)).bytes)
+  const { bytes } = await readWithin(response.body, ERROR_BODY_WAIT_MS, EXCERPT_BYTES, signal)
+  return excerptText(response, bytes)
 }
 
 /**
@@ -93,8 +138,8 @@ function excerptText(response: Response, bytes: Uint8Array): string {
 const MARKER_LINE = /\n?\{"\$sluice":"end","bytes":\d+\}\n?$/
 
 /** What a non-2xx answer said, for a message: `the server said: "…"`, or `''` when it said nothing. */
-export async function saidBy(response: Response): Promise<string> {
-  const excerpt = (await excerptOf(response)).trim()
+export async function saidBy(response: Response, signal?: AbortSignal): Promise<string> {
+  const excerpt = (await excerptOf(response, signal)).trim()
   if (excerpt === '') return ''
   return `the server said: ${JSON.stringify(excerpt.length > 200 ? `${excerpt.slice(0, 200)}…` : excerpt)}`
 }

@@ -10,6 +10,7 @@ import {
   isNetworkError,
   isResumeError,
   isTimeoutError,
+  type SluiceOptions,
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
@@ -138,6 +139,25 @@ describe('a request body is sent again on a reconnect', () => {
 })
 
 describe('an option given as undefined is not set', () => {
+  it('extend({ headers: undefined, timeout: undefined }) keeps the parent client’s', async () => {
+    const seen: Request[] = []
+    const api = createClient({
+      headers: { 'x-auth': 'token' },
+      timeout: 20,
+      retry: 0,
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        seen.push(request)
+        return request.url.endsWith('/silent') ? silentFetch(input, init) : new Response('ok')
+      },
+      // ky's own option types take no undefined under exactOptionalPropertyTypes; plain JavaScript passes it.
+    }).extend({ headers: undefined, timeout: undefined } as unknown as SluiceOptions)
+    await (await api('https://fn.example/a')).collect.text()
+    expect(seen[0]!.headers.get('x-auth')).toBe('token')
+    const error = await api('https://fn.example/silent').catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.timeoutMs).toBe(20)
+  })
+
   it("a call's idleTimeout: undefined keeps the client's default", async () => {
     const s = await scripted(STALLS)
     const api = createClient({ idleTimeout: 50, resume: false })

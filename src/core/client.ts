@@ -423,7 +423,10 @@ function sluicePart(options: SluiceOptions): SluiceOptions {
 }
 
 function kyPart(options: SluiceOptions): Omit<SluiceOptions, (typeof SLUICE_KEYS)[number] | 'ky'> {
-  const out: Record<string, unknown> = { ...options }
+  // A key given as `undefined` is not set: ky would take it as set, and drop the parent's value.
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  )
   for (const key of SLUICE_KEYS) delete out[key]
   return out
 }

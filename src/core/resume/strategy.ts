@@ -155,8 +155,9 @@ export function acceptResume(
         context,
       )
     }
-    // A shorter part than asked for is not the end: the rest is asked for again, as after a drop.
-    return { kind: 'continue', end: partEnd ?? range.total ?? range.end }
+    // A shorter part than asked for is not the end: the rest is asked for again, as after a drop. A part that
+    // does not say the whole's length (`bytes N-M/*`) does not shorten the length declared before.
+    return { kind: 'continue', end: partEnd ?? range.total ?? state.length ?? range.end }
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')

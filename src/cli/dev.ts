@@ -60,6 +60,8 @@ export async function run(args: string[]): Promise<number> {
       host: values.host ?? '127.0.0.1',
       shaping: values.shaping === 'lambda' ? 'lambda' : false,
       limits: timeoutMs === undefined ? {} : { timeoutMs },
+      // The process is the emulator alone: a handler's escaped error fails its invocation, as on the service.
+      catchEscapedErrors: true,
     })
   } catch (error) {
     process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)

@@ -39,6 +39,13 @@ export interface ServeOptions extends FunctionInfo {
   log?: ((message: string) => void) | false | undefined
   /** Called with every invocation as it starts, e.g. to await `invocation.finished` in tests. */
   onInvocation?: ((invocation: Invocation) => void) | undefined
+  /**
+   * Let an error that escapes a handler (an unhandled promise rejection, an uncaught exception) fail the
+   * invocation running, as the service fails it, instead of ending the process. It is caught through process
+   * listeners, which cannot tell a handler's error from the host program's own: so only where the process is the
+   * emulator alone (`sluice dev` sets it). Default `false`.
+   */
+  catchEscapedErrors?: boolean | undefined
 }
 
 /**
@@ -65,11 +72,12 @@ export interface DevServer {
  * function itself. `globalThis.awslambda` is defined while the server runs if nothing defined it before, and
  * before the module loads, since handlers call `awslambda.streamifyResponse` at top level.
  *
- * While a server runs, an error that escapes a handler (an unhandled promise rejection, an uncaught exception)
- * does not end the process: it fails the invocation that is running, as the service fails it (a 502 before the
- * first byte, a cut connection after it), or every running one when there are several, since it cannot tell which
- * one the error came from; with none running, it is logged. The process listeners this takes go away with
- * `close()`; other `unhandledRejection` and `uncaughtException` listeners (a test runner's) still get the error.
+ * With `catchEscapedErrors` (as `sluice dev` runs it), an error that escapes a handler (an unhandled promise
+ * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
+ * service fails it (a 502 before the first byte, a cut connection after it), or every running one when there are
+ * several, since it cannot tell which one the error came from; with none running, it is logged. The process
+ * listeners this takes go away with `close()`; other `unhandledRejection` and `uncaughtException` listeners (a
+ * test runner's) still get the error. Without it, such an error is the host program's, as any other.
  *
  * @example
  * const server = await serve('./handler.mjs', { port: 3000 })
@@ -86,6 +94,7 @@ export async function serve(
     ],
     host: ['a string', (host) => typeof host === 'string'],
     log: ['a function, or false', (log) => typeof log === 'function' || log === false],
+    catchEscapedErrors: ['a boolean', (value) => typeof value === 'boolean'],
   })
   if (typeof handler !== 'string' && typeof handler !== 'function') {
     throw new TypeError(
@@ -152,7 +161,7 @@ export async function serve(
     uninstall()
     throw error
   })
-  const unwatch = watchEscapedErrors({ running, log })
+  const unwatch = options.catchEscapedErrors === true ? watchEscapedErrors({ running, log }) : () => {}
   let closing: Promise<void> | undefined
   return {
     url: baseUrlOf(server),

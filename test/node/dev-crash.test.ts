@@ -161,10 +161,17 @@ describe('serve() and the process listeners it takes', () => {
     responseStream.end('ok')
   })
 
+  it('takes no listener without catchEscapedErrors: an error outside a handler stays the host program’s', async () => {
+    const before = counts()
+    const server = await startEmulator(handler)
+    expect(counts()).toEqual(before)
+    await server.close()
+  })
+
   it('takes one listener per event however many servers run, and gives them back when the last one closes', async () => {
     const before = counts()
-    const first = await startEmulator(handler)
-    const second = await startEmulator(handler)
+    const first = await startEmulator(handler, { catchEscapedErrors: true })
+    const second = await startEmulator(handler, { catchEscapedErrors: true })
     expect(counts()).toEqual(before.map((count) => count + 1))
     await first.close()
     expect(counts()).toEqual(before.map((count) => count + 1))
@@ -176,6 +183,7 @@ describe('serve() and the process listeners it takes', () => {
     const before = process.listeners('unhandledRejection')
     const outcomes: Promise<InvocationOutcome>[] = []
     const server = await startEmulator(() => new Promise(() => {}), {
+      catchEscapedErrors: true,
       onInvocation: (invocation) => outcomes.push(invocation.finished),
     })
     const listener = process.listeners('unhandledRejection').find((one) => !before.includes(one))!

@@ -90,9 +90,9 @@ export function describe(error: unknown, url: string, refused: boolean): string 
         return 'The checkpoint of this download was altered or damaged, so it cannot be trusted.'
       case 'not-resumable':
         if (status === 401 || status === 403)
-          return `The server refused the credentials of the request for the rest of ${where} (status ${status}); pass valid ones with -H.`
+          return `The server refused the credentials of the request for the rest of ${where} (status ${status}${serverSaid(error)}); pass valid ones with -H.`
         if (status !== undefined && (status < 200 || status >= 300))
-          return `The server answered the request for the rest of ${where} with status ${status}.`
+          return `The server answered the request for the rest of ${where} with status ${status}${serverSaid(error)}.`
         return error.message
       default:
         return error.message
@@ -112,4 +112,10 @@ export function describe(error: unknown, url: string, refused: boolean): string 
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
     return `${error.message} (could not write the output).`
   return error.message
+}
+
+/** `; the server said: "…"`, the excerpt of its error page the library put at the end of its message, if any. */
+function serverSaid(error: Error): string {
+  const said = /; (the server said: ".*")\.$/s.exec(error.message)?.[1]
+  return said === undefined ? '' : `; ${said}`
 }

@@ -54,7 +54,8 @@ export function isMockEvent(part: unknown): part is MockEvent {
 
 /** Encodes one part for `format`; `index` (0-based) only serves the error messages. */
 export function encodePart(part: unknown, format: MockFormat, index: number): Uint8Array {
-  if (part instanceof Uint8Array) return part
+  // A view of a SharedArrayBuffer is copied: a network body's chunks never are one (Web Crypto refuses them).
+  if (part instanceof Uint8Array) return part.buffer instanceof ArrayBuffer ? part : new Uint8Array(part)
   if (part instanceof ArrayBuffer) return new Uint8Array(part)
   switch (format) {
     case 'raw':

@@ -93,57 +93,34 @@ describe('a part the caller asked for, from a function URL (remapped length = th
 })
 
 describe('a reconnect answered by a shorter part than asked for', () => {
-  it('asks for the rest again, until the representation’s end', async () => {
-    const length = RECORDS.length
-    const { fetch, ranges } = crafted((request, n) => {
-      const start = rangeStart(request)
-      if (n === 0 || start === undefined)
-        return new Response(paced(RECORDS, 50, 100), {
-          headers: { ...BASE, 'content-length': String(length) },
+  // Whether the part says the whole's length (`/350`) or not (`/*`, the length declared before then stands).
+  for (const [name, whole] of [
+    ['the whole length', true],
+    ['no whole length (bytes N-M/*)', false],
+  ] as const) {
+    it(`asks for the rest again until the representation's end, when the part says ${name}`, async () => {
+      const length = RECORDS.length
+      const { fetch, ranges } = crafted((request, n) => {
+        const start = rangeStart(request)
+        if (n === 0 || start === undefined)
+          return new Response(paced(RECORDS, 50, 100), {
+            headers: { ...BASE, 'content-length': String(length) },
+          })
+        const end = Math.min(start + 100, length)
+        return new Response(paced(RECORDS.slice(start, end), 50), {
+          status: 206,
+          headers: { ...BASE, 'content-range': `bytes ${start}-${end - 1}/${whole ? length : '*'}` },
         })
-      const end = Math.min(start + 100, length)
-      return new Response(paced(RECORDS.slice(start, end), 50), {
-        status: 206,
-        headers: {
-          ...BASE,
-          'content-length': String(end - start),
-          'content-range': `bytes ${start}-${end - 1}/${length}`,
-        },
       })
-    })
-    const res = await sluice('https://fn.example/short', {
-      fetch,
-      resume: { strategy: 'range', attempts: 9, backoff: FAST },
-    })
-    expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
-    expect(ranges()).toEqual([null, 'bytes=100-', 'bytes=200-', 'bytes=300-'])
-    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
-  })
-})
-
-describe('a reconnect answered by a part that does not say the whole length (bytes N-M/*)', () => {
-  it('keeps the length declared before, and asks for the rest', async () => {
-    const length = RECORDS.length
-    const { fetch, ranges } = crafted((request, n) => {
-      const start = rangeStart(request)
-      if (n === 0 || start === undefined)
-        return new Response(paced(RECORDS, 50, 100), {
-          headers: { ...BASE, 'content-length': String(length) },
-        })
-      const end = Math.min(start + 100, length)
-      return new Response(paced(RECORDS.slice(start, end), 50), {
-        status: 206,
-        headers: { ...BASE, 'content-range': `bytes ${start}-${end - 1}/*` },
+      const res = await sluice('https://fn.example/short', {
+        fetch,
+        resume: { strategy: 'range', attempts: 9, backoff: FAST },
       })
+      expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
+      expect(ranges()).toEqual([null, 'bytes=100-', 'bytes=200-', 'bytes=300-'])
+      expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
     })
-    const res = await sluice('https://fn.example/star', {
-      fetch,
-      resume: { strategy: 'range', attempts: 9, backoff: FAST },
-    })
-    expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
-    expect(ranges()).toEqual([null, 'bytes=100-', 'bytes=200-', 'bytes=300-'])
-    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
-  })
+  }
 })
 
 describe('after a reconnect, a body that runs past its end names who declared it', () => {

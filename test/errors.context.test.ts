@@ -15,16 +15,7 @@ import {
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { bodyOf, collect } from './support/streams.ts'
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(error instanceof Error)) throw new Error(`expected an error, got ${String(error)}`)
-  return error
-}
+import { bodyOf, collect, failure } from './support/streams.ts'
 
 const URL_NAMED = 'https://fn.example/report'
 

@@ -17,6 +17,7 @@ import {
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
+import { failure } from './support/streams.ts'
 
 const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta', 'epsilon'].map((data, i) => ({ id: `e${i}`, data }))
 const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
@@ -26,15 +27,6 @@ const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row 
 const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
 const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
 const BODY = encode(`${LINES.join('\r\n')}\r\n`)
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(error instanceof Error)) throw new Error(`expected an error, got ${String(error)}`)
-  return error
-}
 
 /** Reads `n` items, takes a checkpoint and stops. */
 async function checkpointAfter<T>(items: AsyncIterable<T>, n: number, take: () => Checkpoint) {
@@ -48,6 +40,17 @@ async function checkpointAfter<T>(items: AsyncIterable<T>, n: number, take: () =
     }
   }
   return { seen, checkpoint: checkpoint! }
+}
+
+/** A checkpoint after the first record of `body`, served as https://fn.example/r with Range. */
+async function checkpointOfFirstRecord(body: Uint8Array): Promise<Checkpoint> {
+  const first = await fromResponse(
+    new Response(new Uint8Array(body), { headers: { 'accept-ranges': 'bytes' } }),
+    {
+      url: 'https://fn.example/r',
+    },
+  )
+  return (await checkpointAfter(first.ndjson(), 1, () => first.checkpoint())).checkpoint
 }
 
 describe('answers that are not the rest of the stream', () => {
@@ -344,16 +347,7 @@ describe('a refused resume says what the server said', () => {
   })
 
   it('resumeFrom refused: the same', async () => {
-    const first = await fromResponse(
-      new Response(new Uint8Array(body), { headers: { 'accept-ranges': 'bytes' } }),
-      {
-        url: 'https://fn.example/r',
-      },
-    )
-    const it = first.ndjson()[Symbol.asyncIterator]()
-    await it.next()
-    const checkpoint = first.checkpoint()
-    first.detach()
+    const checkpoint = await checkpointOfFirstRecord(body)
     const error = await failure(
       sluice('https://fn.example/r', {
         resumeFrom: checkpoint,
@@ -434,16 +428,7 @@ describe('reading a refused answer’s error page yields to a stop', () => {
   })
 
   it('resumeFrom: the total timeout and the user’s abort win over the refusal', async () => {
-    const first = await fromResponse(
-      new Response(new Uint8Array(body), { headers: { 'accept-ranges': 'bytes' } }),
-      {
-        url: 'https://fn.example/r',
-      },
-    )
-    const it = first.ndjson()[Symbol.asyncIterator]()
-    await it.next()
-    const checkpoint = first.checkpoint()
-    first.detach()
+    const checkpoint = await checkpointOfFirstRecord(body)
     const timedOut = await failure(
       sluice('https://fn.example/r', {
         resumeFrom: checkpoint,

@@ -1,17 +1,13 @@
-import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type StartedProcess, startProcess } from '../support/run-process.ts'
+import { cliRuns, sizeOf, until } from '../support/cli-process.ts'
 
 // The CLI's messages name its flags and say what to run next, not the library's option names.
-
-const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
 
 const BODY = Buffer.from(Array.from({ length: 4096 }, (_, i) => `${i % 10}`).join(''))
 /** The first part of the body each fresh request sends before it is held (or cut). */
@@ -73,7 +69,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 const server = createServer(handle)
 let base: string
 let dir: string
-const children: ChildProcess[] = []
+const runs = cliRuns()
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -86,7 +82,7 @@ afterEach(() => {
   version = 'v1'
   rangesWork = true
   for (const res of held.splice(0)) res.destroy()
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  runs.killAll()
 })
 
 afterAll(async () => {
@@ -95,22 +91,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function run(args: string[]): StartedProcess {
-  const started = startProcess(process.execPath, [cli, ...args])
-  children.push(started.child)
-  return started
-}
-const get = (args: string[]): StartedProcess => run(['get', ...args])
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`Timed out waiting for ${what}.`)
-}
-
-const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+const { run, get } = runs
 
 /** The library's option names, which mean nothing on the command line. */
 const LIBRARY_NAMES = /`(timeout|idleTimeout|totalTimeout|resumeFrom|resume\.[a-zA-Z]+)`/

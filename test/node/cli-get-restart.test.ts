@@ -1,18 +1,14 @@
-import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type StartedProcess, startProcess } from '../support/run-process.ts'
+import { cliRuns, sizeOf, until } from '../support/cli-process.ts'
 
 // A retry loop passes --resume to every run: against a stream that cannot be continued, each run must start
 // over, never leave a partial file that looks complete, and never refuse a file that sluice get left unfinished.
-
-const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
 
 const BODY = 'abcdefgh-and-the-rest-of-the-body\n'
 const RECORDS = Array.from({ length: 6 }, (_, n) => `${JSON.stringify({ n })}\n`)
@@ -47,7 +43,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 const server = createServer(handle)
 let base: string
 let dir: string
-const children: ChildProcess[] = []
+const runs = cliRuns()
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -58,7 +54,7 @@ beforeAll(async () => {
 afterEach(() => {
   healthy = false
   for (const res of held.splice(0)) res.destroy()
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  runs.killAll()
 })
 
 afterAll(async () => {
@@ -67,21 +63,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function get(args: string[]): StartedProcess {
-  const run = startProcess(process.execPath, [cli, 'get', ...args])
-  children.push(run.child)
-  return run
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`Timed out waiting for ${what}.`)
-}
-
-const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+const { get } = runs
 
 /** Runs `sluice get` while the server sends 8 bytes and then cuts the connection, once they are in `output`. */
 async function cutRun(args: string[], output: string) {

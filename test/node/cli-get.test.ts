@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -6,15 +6,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type DevServer, serve } from '../../src/dev/index.ts'
 import { sluiceHandler } from '../../src/lambda/index.ts'
 import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
-import { type StartedProcess, startProcess } from '../support/run-process.ts'
-
-// Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build.
-const cli = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
+import { cli, cliRuns, sizeOf, until } from '../support/cli-process.ts'
 
 /** A deterministic 6 MiB body: about three seconds at the shaped 2 MiB/s, long enough to interrupt. */
 const SIZE = 6 * 1024 * 1024
@@ -105,7 +101,7 @@ uninstall()
 let server: DevServer
 let dir: string
 const url = (path: string): string => new URL(path, server.url).href
-const children: ChildProcess[] = []
+const runs = cliRuns()
 
 beforeAll(async () => {
   server = await serve(handler, {
@@ -116,7 +112,7 @@ beforeAll(async () => {
 })
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  runs.killAll()
 })
 
 afterAll(async () => {
@@ -124,21 +120,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function get(args: string[]): StartedProcess {
-  const run = startProcess(process.execPath, [cli, 'get', ...args])
-  children.push(run.child)
-  return run
-}
-
-async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`Timed out waiting for ${what}.`)
-}
-
-const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(() => undefined))?.size ?? 0
+const { get } = runs
 
 describe('sluice get', () => {
   it('streams the bytes to a file, equal to the source byte for byte, and leaves no checkpoint behind', async () => {

@@ -178,3 +178,13 @@ export function pacedBody(parts: Array<string | number>): {
   )
   return { stream, cancels: () => cancels }
 }
+
+/** The error `promise` rejects with; fails the test if it fulfils, or rejects with something that is not an Error. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!(error instanceof Error)) throw new Error(`expected an error, got ${String(error)}`)
+  return error
+}

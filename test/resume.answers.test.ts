@@ -302,23 +302,23 @@ describe('what a checkpoint carries into the next process', () => {
   })
 })
 
-describe('a refused resume says what the server said', () => {
-  const body = encode('{"n":1}\n{"n":2}\n{"n":3}\n')
-  /** A first answer that drops after its first line, then `answer` for every request for the rest. */
-  const dropping = (): Response => {
-    let sent = false
-    return new Response(
-      new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent) return controller.error(new TypeError('network error (scripted drop)'))
-          sent = true
-          controller.enqueue(body.subarray(0, 8))
-        },
-      }),
-      { headers: { 'accept-ranges': 'bytes', 'content-length': String(body.length) } },
-    )
-  }
+/** Three records, over Range: an answer that drops after the first, for the resume answers below to refuse. */
+const body = encode('{"n":1}\n{"n":2}\n{"n":3}\n')
+const dropping = (): Response => {
+  let sent = false
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+        sent = true
+        controller.enqueue(body.subarray(0, 8))
+      },
+    }),
+    { headers: { 'accept-ranges': 'bytes', 'content-length': String(body.length) } },
+  )
+}
 
+describe('a refused resume says what the server said', () => {
   it('a busy answer: the excerpt of its error page, in the cause of giving up', async () => {
     const res = await fromResponse(dropping(), {
       resume: { strategy: 'range', attempts: 2, backoff: FAST },
@@ -359,7 +359,6 @@ describe('a refused resume says what the server said', () => {
 })
 
 describe('reading a refused answer’s error page yields to a stop', () => {
-  const body = encode('{"n":1}\n{"n":2}\n{"n":3}\n')
   /** An error page that keeps streaming: its excerpt would take the whole second. */
   const endless = (status: number): Response => {
     let timer: ReturnType<typeof setInterval> | undefined
@@ -373,19 +372,6 @@ describe('reading a refused answer’s error page yields to a stop', () => {
         },
       }),
       { status },
-    )
-  }
-  const dropping = (): Response => {
-    let sent = false
-    return new Response(
-      new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent) return controller.error(new TypeError('network error (scripted drop)'))
-          sent = true
-          controller.enqueue(body.subarray(0, 8))
-        },
-      }),
-      { headers: { 'accept-ranges': 'bytes', 'content-length': String(body.length) } },
     )
   }
   const reconnecting = () => {

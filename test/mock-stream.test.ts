@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { fromResponse } from '../src/index.ts'
 import { mockStream } from '../src/mock/mock-stream.ts'
 import { readUntilError } from './support/streams.ts'
 
@@ -551,17 +550,4 @@ describe('invalid arguments', () => {
     expect(call).toThrow(type)
     expect(call).toThrow(message)
   })
-})
-
-describe('bytes parts over a SharedArrayBuffer', () => {
-  test.runIf(typeof SharedArrayBuffer !== 'undefined')(
-    'are copied: a network body never holds one',
-    async () => {
-      const shared = new Uint8Array(new SharedArrayBuffer(3))
-      shared.set([1, 2, 3])
-      const chunks = await Array.fromAsync((await fromResponse(mockStream([shared, 'x']))).bytes())
-      expect(chunks.every((chunk) => chunk.buffer instanceof ArrayBuffer)).toBe(true)
-      expect(chunks.flatMap((chunk) => [...chunk])).toEqual([1, 2, 3, 120])
-    },
-  )
 })

@@ -26,6 +26,14 @@ export function pastContinuing(error: unknown): string | undefined {
     case 'invalid-checkpoint':
       // With a response, the checkpoint is another request's (a usage mistake); without, it is damaged.
       return error.response === undefined ? 'its checkpoint is damaged' : undefined
+    case 'not-resumable': {
+      // A success that is not the rest (another media type, no end marker where the stream had one) will be
+      // the answer next time too; an error status (busy, credentials) may pass, and the checkpoint stays.
+      const status = error.response?.status ?? 0
+      return status >= 200 && status < 300 && /answered the resume request with/.test(error.message)
+        ? 'the server now answers with another kind of body'
+        : undefined
+    }
     default:
       return undefined
   }

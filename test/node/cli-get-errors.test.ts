@@ -1,6 +1,6 @@
 // sluice get words failures in its own terms; what the server said in a refused resume's error page stays.
 import { expect, it } from 'vitest'
-import { describe } from '../../src/cli/get-errors.ts'
+import { describe, pastContinuing } from '../../src/cli/get-errors.ts'
 import { ResumeError } from '../../src/index.ts'
 
 const refusal = (status: number, said: string) =>
@@ -30,4 +30,16 @@ it('says nothing more when the server said nothing', () => {
   expect(describe(quiet, 'https://fn.example/r', false)).toBe(
     'The server answered the request for the rest of https://fn.example/r with status 404.',
   )
+})
+
+it('takes a success that is not the rest for good (the checkpoint is stale), an error status for a passing state', () => {
+  const html = new ResumeError(
+    'not-resumable',
+    'The server answered the resume request with text/html, not the application/x-ndjson of the stream it would continue; the stream cannot be continued.',
+    1,
+    { response: new Response(null, { status: 200 }) },
+  )
+  expect(pastContinuing(html)).toBe('the server now answers with another kind of body')
+  expect(pastContinuing(refusal(503, 'busy'))).toBeUndefined()
+  expect(pastContinuing(refusal(401, 'token expired'))).toBeUndefined()
 })

@@ -312,6 +312,24 @@ describe('Range', () => {
     expect(await response.text()).toBe('456789abcdef')
   })
 
+  test('honours Range for any success status with a body, as sluice/lambda does, and not for an error status', async () => {
+    const created = mockStream(parts, {
+      status: 201,
+      range: true,
+      request: rangeRequest({ range: 'bytes=4-' }),
+    })
+    expect(created.status).toBe(206)
+    expect(await created.text()).toBe('456789abcdef')
+    const failed = mockStream(parts, {
+      status: 500,
+      range: true,
+      request: rangeRequest({ range: 'bytes=4-' }),
+    })
+    expect(failed.status).toBe(500)
+    expect(failed.headers.get('accept-ranges')).toBeNull()
+    expect(await failed.text()).toBe('0123456789abcdef')
+  })
+
   test('announces Accept-Ranges and a strong ETag that is stable for the same parts', () => {
     const first = mockStream(parts, { range: true, request: rangeRequest({}) })
     const again = mockStream(parts, { range: true, request: rangeRequest({}) })

@@ -66,12 +66,14 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
       : undefined
   const length = chunks?.reduce((sum, chunk) => sum + chunk.length, 0) ?? knownLength
   const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
-  if (o.range) headers.set('accept-ranges', 'bytes')
+  // Range is honoured for a success with a body, as sluice/lambda honours it: an error page is not the resource.
+  const ranged = o.range && o.status >= 200 && o.status < 300 && !NULL_BODY_STATUSES.has(o.status)
+  if (ranged) headers.set('accept-ranges', 'bytes')
   if (etag !== undefined) headers.set('etag', etag)
 
   let status = o.status
   let start = 0
-  if (o.range && status === 200) {
+  if (ranged) {
     const plan = planRange(request!, length, etag)
     if (plan.kind === 'unsatisfiable') {
       // The 416 sluice/lambda sends, which has a short body because an empty one can hang a function URL.

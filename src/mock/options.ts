@@ -78,8 +78,9 @@ export interface MockStreamOptions extends MockFaults {
   request?: Request | undefined
   /**
    * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` (with `Content-Range: bytes *\/L` and
-   * a one-line text body, as sluice/lambda sends it) or the full `200`, and announces
-   * `Accept-Ranges: bytes` and the `ETag` on every response. Other range forms are ignored (full `200`). With
+   * a one-line text body, as sluice/lambda sends it) or the full answer, and announces `Accept-Ranges: bytes` and
+   * the `ETag`, for any success `status` with a body, as sluice/lambda does; an error status is not the resource,
+   * and gets neither the range nor `Accept-Ranges`. Other range forms are ignored (the full answer). With
    * `endMarker`, the `206` says `Content-Range: bytes N-*\/*`, as sluice/lambda does for marked bodies. Over
    * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start
    * past the end gets an empty `206` from `mockStream`, which answers at once, but a `416` from `streamHandler`,

@@ -64,8 +64,11 @@ describe('res.json()', () => {
     await iterator.next()
     expect(consumer.isComplete(['a'])).toBe(true)
     expect(consumer.isComplete(['b'])).toBe(false)
+    // Without a path: the whole document, as the store's isComplete().
+    expect(consumer.isComplete()).toBe(false)
     await iterator.next()
     expect(consumer.isComplete(['b'])).toBe(true)
+    expect(consumer.isComplete()).toBe(true)
   })
 
   it('drives the read itself when only final is awaited', async () => {

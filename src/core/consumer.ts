@@ -189,8 +189,11 @@ export class JsonConsumer<P, T> extends Consumer<P> {
     })()
   }
 
-  /** Whether the value at `path` of the latest snapshot is finished (closing quote or bracket seen). */
-  isComplete(path: readonly (string | number)[]): boolean {
+  /**
+   * Whether the value at `path` of the latest snapshot is finished (closing quote or bracket seen); without a
+   * path, the whole document, as the store's `isComplete()`.
+   */
+  isComplete(path: readonly (string | number)[] = []): boolean {
     return this.#info().isComplete(path)
   }
 

@@ -41,8 +41,8 @@ import { StreamResponse } from './stream-response.ts'
 
 /**
  * Requests `input` and resolves with a {@link StreamResponse} as soon as the response headers arrive (time to
- * first byte); rejects with `HTTPError` on a non-2xx status, `TimeoutError` (`phase: 'headers'`) or
- * `NetworkError`.
+ * first byte); rejects with `HTTPError` on a non-2xx status, `TimeoutError` (`phase: 'headers'`),
+ * `NetworkError`, or the signal's abort reason.
  *
  * @example
  * const res = await sluice('https://abc.lambda-url.eu-west-1.on.aws/report', { method: 'POST', json: { month } })

@@ -1,10 +1,9 @@
 import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
 
 /**
- * The body ended before its proven end: fewer bytes than the declared length, or no end marker where the
- * server announced one. A clean EOF from a Lambda function URL is not proof of completion. Also thrown, and not
- * resumed, when a body runs past its declared length (`received > expected`): the length is wrong, or the body
- * is not the one declared, and its end cannot be proven either.
+ * The body's end could not be proven: it ended before its declared length or without the end marker its server
+ * announced, or it ran past its declared length (`received > expected`; not resumed, since asked for again it
+ * would run past again). A clean EOF from a Lambda function URL is not proof of completion.
  *
  * @example
  * catch (error) { if (isTruncatedError(error)) console.log(`got ${error.received} of ${error.expected}`) }

@@ -5,7 +5,7 @@
  * again. A body that runs past that end fails and names who declared it.
  */
 import { describe, expect, it } from 'vitest'
-import { isTruncatedError, sluice } from '../src/index.ts'
+import { endMarkerLine, isTruncatedError, type Progress, sluice } from '../src/index.ts'
 import { mockStream } from '../src/mock/index.ts'
 
 const encoder = new TextEncoder()
@@ -224,5 +224,78 @@ describe('resumeFrom keeps the end the stream had', () => {
     const { error } = await resumed((start) => open(RECORDS.slice(0, length - 40), start), {}, length)
     expect(error).toBeInstanceOf(Error)
     expect(String((error as Error).message)).toContain(`of ${length} bytes; the stream was cut`)
+  })
+})
+
+describe('a part that does not say the body length, when no length is known', () => {
+  it('is not the end: the rest is asked for, and a 416 proves there is none', async () => {
+    const text = encoder.encode('hello world\n')
+    const ranged = { 'accept-ranges': 'bytes', etag: '"v1"' }
+    const { fetch, ranges } = crafted((request, n) => {
+      const start = rangeStart(request)
+      if (n === 0 || start === undefined) return new Response(paced(text, 5, 5), { headers: ranged })
+      if (start >= text.length)
+        return new Response('', {
+          status: 416,
+          headers: { ...ranged, 'content-range': `bytes */${text.length}` },
+        })
+      // Two bytes at most per answer, each a part of unknown total.
+      const end = Math.min(start + 2, text.length)
+      return new Response(paced(text.slice(start, end), 2), {
+        status: 206,
+        headers: { ...ranged, 'content-range': `bytes ${start}-${end - 1}/*` },
+      })
+    })
+    const res = await sluice('https://fn.example/parts', {
+      fetch,
+      resume: { strategy: 'range', attempts: 9, backoff: FAST },
+    })
+    expect(await res.collect.text()).toBe('hello world\n')
+    expect(ranges()).toEqual([null, 'bytes=5-', 'bytes=7-', 'bytes=9-', 'bytes=11-', 'bytes=12-'])
+    expect(res.progress.state).toBe('done')
+  })
+})
+
+describe('at the proven end, loaded is the total', () => {
+  const reports = () => {
+    const seen: Progress[] = []
+    return { seen, onProgress: (p: Progress) => seen.push(p), progressInterval: 0 }
+  }
+
+  it('with an end marker whose line a Content-Length counts', async () => {
+    const text = encoder.encode('hello world\n')
+    const whole = new Uint8Array([...text, ...encoder.encode(endMarkerLine(text.length))])
+    const { seen, ...options } = reports()
+    const res = await sluice('https://fn.example/marked', {
+      ...options,
+      fetch: async () =>
+        new Response(new Uint8Array(whole), {
+          headers: { 'content-length': String(whole.length), 'x-sluice-end': 'marker' },
+        }),
+    })
+    expect(await res.collect.text()).toBe('hello world\n')
+    expect(seen.at(-1)).toMatchObject({ state: 'done', loaded: 12, total: 12, percent: 100 })
+  })
+
+  it('after a restart cut between the CR and LF that ended an event', async () => {
+    const first = 'id: 0\r\ndata: a\r\n\r\n'
+    const second = 'id: 1\r\ndata: b\r\n\r\n'
+    const body = encoder.encode(first + second)
+    const sse = { 'content-type': 'text/event-stream' }
+    const { fetch } = crafted((request) =>
+      request.headers.get('last-event-id') === null
+        ? new Response(paced(body, 64, first.length - 1), {
+            headers: { ...sse, 'content-length': String(body.length) },
+          })
+        : new Response(encoder.encode(second), {
+            headers: { ...sse, 'content-length': String(second.length) },
+          }),
+    )
+    const { seen, ...options } = reports()
+    const res = await sluice('https://fn.example/events', { ...options, fetch, resume: { backoff: FAST } })
+    expect((await Array.fromAsync(res.events())).map((event) => event.id)).toEqual(['0', '1'])
+    const last = seen.at(-1)!
+    expect(last).toMatchObject({ state: 'done', percent: 100 })
+    expect(last.total).toBe(last.loaded)
   })
 })

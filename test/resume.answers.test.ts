@@ -440,3 +440,29 @@ describe('reading a refused answer’s error page yields to a stop', () => {
     expect(progress.at(-1)).toBe('cancelled')
   })
 })
+
+it('a cursor that throws when a checkpoint is taken is a ResumeError that says so', async () => {
+  const res = await fromResponse(new Response('{"n":1}\n{"n":2}\n'), {
+    url: 'https://fn.example/feed',
+    request: async () => new Response(''),
+    resume: {
+      strategy: 'cursor',
+      cursor: () => {
+        throw new Error('the record has no id')
+      },
+    },
+  })
+  const it = res.ndjson()[Symbol.asyncIterator]()
+  await it.next()
+  let error: unknown
+  try {
+    res.checkpoint()
+  } catch (e) {
+    error = e
+  }
+  expect(isResumeError(error) && error.reason).toBe('not-resumable')
+  expect(isResumeError(error) && error.message).toBe(
+    '`resume.cursor` threw (the record has no id); no checkpoint can be taken.',
+  )
+  await res.cancel()
+})

@@ -160,6 +160,8 @@ export class BodySource implements ChunkSource {
   #end: number | undefined
   /** Who declared `#end`, for messages. */
   #endBy = ''
+  /** Where the current answer, a part that did not say the body's length, ends: not the body's end. */
+  #answerEnd: number | undefined
   /** Where a part the caller asked for with its own bounded Range ends: resumes ask for no more. */
   #partEnd: number | undefined
   /** A `200` answered a Range request: discard until this many bytes were received. */
@@ -447,7 +449,8 @@ export class BodySource implements ChunkSource {
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
     if (strategy === 'cursor') {
       const cursor = this.#init.resume?.cursor
-      if (state.lastItem !== undefined && cursor !== undefined) fields.cursor = cursor(state.lastItem.value)
+      if (state.lastItem !== undefined && cursor !== undefined)
+        fields.cursor = this.#cursorOf(cursor, state.lastItem.value)
       else if (state.cursor !== undefined) fields.cursor = state.cursor
     }
     const units = this.#hooks?.units?.()
@@ -549,6 +552,15 @@ export class BodySource implements ChunkSource {
         this.#context(),
       )
     }
+    const answerEnd = this.#answerEnd
+    if (marker === undefined && answerEnd !== undefined && this.#end === undefined) {
+      return new TruncatedError(
+        `The part of ${this.#where} that ended after byte ${answerEnd - 1} did not say the body's length (Content-Range …/*), so more may follow; the stream was cut there.`,
+        this.#received,
+        undefined,
+        this.#context(),
+      )
+    }
     const end = this.#end
     if (end !== undefined && this.#received < end) {
       return new TruncatedError(
@@ -577,6 +589,24 @@ export class BodySource implements ChunkSource {
     )
   }
 
+  /** The user's cursor for `item`, for a checkpoint: what it throws is a `ResumeError` that says so. */
+  #cursorOf(cursor: (item: unknown) => CursorRequest, item: unknown): CursorRequest {
+    try {
+      return cursor(item)
+    } catch (error) {
+      throw this.#cursorThrew(error, 'no checkpoint can be taken')
+    }
+  }
+
+  #cursorThrew(error: unknown, consequence: string): ResumeError {
+    return new ResumeError(
+      'not-resumable',
+      `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); ${consequence}.`,
+      this.#attempts,
+      { ...this.#context(), cause: error },
+    )
+  }
+
   #declare(declared: DeclaredLength | undefined): void {
     this.#end = declared?.end
     this.#endBy = declared?.by ?? ''
@@ -595,6 +625,10 @@ export class BodySource implements ChunkSource {
       if (bytes.length > 0) rest = bytes
     }
     if (rest !== undefined) this.#count(rest)
+    // At the proven end, what was delivered is the body: a total that said otherwise (a length that counted the
+    // end marker's line, bytes a restart never needed again) gives way, so `done` reads 100 % of `loaded`.
+    const { progress } = this.#init
+    if (progress.total !== undefined) progress.total = progress.loaded
     this.#finished = true
     this.#disarm()
     return rest
@@ -656,14 +690,7 @@ export class BodySource implements ChunkSource {
       extra = resumeRequest(strategy, state, resume)
     } catch (error) {
       throw this.#fail(
-        isSluiceError(error)
-          ? error
-          : new ResumeError(
-              'not-resumable',
-              `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); the stream cannot be continued.`,
-              this.#attempts,
-              { ...this.#context(), cause: error },
-            ),
+        isSluiceError(error) ? error : this.#cursorThrew(error, 'the stream cannot be continued'),
       )
     }
     const { progress } = this.#init
@@ -786,6 +813,7 @@ export class BodySource implements ChunkSource {
     const response = this.#response
     // The held bytes were not asked for again from where they are: they come again, or (a 416) never were body.
     this.#marker?.reset()
+    this.#answerEnd = acceptance.kind === 'continue' ? acceptance.partEnd : undefined
     switch (acceptance.kind) {
       case 'continue':
         this.#received = offset

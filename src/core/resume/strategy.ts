@@ -81,8 +81,12 @@ export function resumeRequest(
 
 /** What to do with the answer to a resume request. */
 export type Acceptance =
-  /** Bytes continue exactly where they stopped; `end` is the absolute end of the body, when declared. */
-  | { kind: 'continue'; end: number | undefined }
+  /**
+   * Bytes continue exactly where they stopped; `end` is the absolute end of the body, when declared. `partEnd`:
+   * where a part ends that does not say the body's length (`bytes N-M/*`), which is not the body's end: a clean
+   * end there asks for the rest, which a `416 bytes *\/M` may prove there is none of.
+   */
+  | { kind: 'continue'; end: number | undefined; partEnd?: number }
   /** A full body that is known to be the same: discard the first `bytes`, then continue. */
   | { kind: 'skip'; bytes: number }
   /** A fresh stream that starts at a unit boundary after the last delivered item: decoders start over. */
@@ -156,8 +160,12 @@ export function acceptResume(
       )
     }
     // A shorter part than asked for is not the end: the rest is asked for again, as after a drop. A part that
-    // does not say the whole's length (`bytes N-M/*`) does not shorten the length declared before.
-    return { kind: 'continue', end: partEnd ?? range.total ?? state.length ?? range.end }
+    // does not say the whole's length (`bytes N-M/*`) does not shorten the length declared before, nor end a
+    // body of unknown length.
+    const end = partEnd ?? range.total ?? state.length
+    return end === undefined && range.end !== undefined
+      ? { kind: 'continue', end, partEnd: range.end }
+      : { kind: 'continue', end }
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')

@@ -91,9 +91,11 @@ export type Reconnect = (extra: CursorRequest, signal: AbortSignal) => Promise<R
 /** What a body source needs to know about the request it reads. */
 export interface SourceInit {
   response: Response
-  request: Request | undefined
-  /** The Request sent last, reconnects included, when the client sees them: errors carry the one they are about. */
-  sent?: () => Request | undefined
+  /**
+   * The Request sent last, reconnects included (when known): the first response's at the start, then each
+   * reconnect's, so that errors carry the one they are about.
+   */
+  request: () => Request | undefined
   method: string
   progress: ProgressTracker
   /** The user's signal: its abort reason is what a read rejects with. */
@@ -207,8 +209,8 @@ export class BodySource implements ChunkSource {
     if (complete) response.body?.cancel().catch(() => {})
     this.#reader = (complete || response.body === null ? EMPTY_BODY() : response.body).getReader()
     this.#connection = init.connection
-    this.#request = init.request
-    this.#where = response.url || init.request?.url || 'the response'
+    this.#request = init.request()
+    this.#where = response.url || this.#request?.url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
     this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
@@ -695,7 +697,7 @@ export class BodySource implements ChunkSource {
     }
     const { progress } = this.#init
     // The Request of the reconnect just made, for the errors about its answer.
-    const sent = (): Request | undefined => this.#init.sent?.() ?? this.#request
+    const sent = (): Request | undefined => this.#init.request() ?? this.#request
     let last: unknown = drop
     let wait: number | undefined
     for (;;) {

@@ -193,9 +193,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   try {
     source = new BodySource({
       response,
-      // The Request ky sent for this response: errors of the body carry it, and name its URL.
-      request: sent,
-      sent: () => sent,
+      // The Request ky sent last (this response's, then each reconnect's): errors of the body carry it.
+      request: () => sent,
       method,
       progress,
       // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
@@ -329,8 +328,7 @@ export async function fromResponse(
   let sent = named()
   const source = new BodySource({
     response,
-    request: sent,
-    sent: () => sent,
+    request: () => sent,
     method,
     progress,
     signal: options.signal ?? undefined,
@@ -373,8 +371,12 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
   const client = (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
     const { ky: override, ...call } = options
     // An option given as `undefined` is not set: the client's default stands.
-    const given = Object.fromEntries(Object.entries(call).filter(([, value]) => value !== undefined))
-    return sluice(input, { ...own, ...given, ...signalOf(own.signal, call.signal), ky: override ?? base })
+    return sluice(input, {
+      ...own,
+      ...given(call),
+      ...signalOf(own.signal, call.signal),
+      ky: override ?? base,
+    })
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
     const { ky: override, ...more } = overrides
@@ -422,11 +424,14 @@ function sluicePart(options: SluiceOptions): SluiceOptions {
   return out as SluiceOptions
 }
 
+/** `options` without the keys given as `undefined`, which mean "not set". */
+function given<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
+}
+
 function kyPart(options: SluiceOptions): Omit<SluiceOptions, (typeof SLUICE_KEYS)[number] | 'ky'> {
   // A key given as `undefined` is not set: ky would take it as set, and drop the parent's value.
-  const out: Record<string, unknown> = Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
-  )
+  const out: Record<string, unknown> = { ...given(options) }
   for (const key of SLUICE_KEYS) delete out[key]
   return out
 }

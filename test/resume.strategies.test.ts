@@ -14,6 +14,7 @@ import {
 } from '../src/index.ts'
 import { concatBytes, encode } from './support/chunking.ts'
 import { base64, FAST, type Script, scripted } from './support/scripted.ts'
+import { bodyOf, fetchWith } from './support/streams.ts'
 
 const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
 const BODY = encode(`${LINES.join('\r\n')}\r\n`)
@@ -172,6 +173,21 @@ describe('range', () => {
     const error = await refusal(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain(`does not start at ${MID}`)
+  })
+
+  it('refuses a 206 whose Content-Range is not a byte range, saying so rather than naming a wrong start', async () => {
+    let n = 0
+    const fetch = fetchWith(() =>
+      n++ === 0
+        ? new Response(bodyOf([encode('one\ntw')], { error: new TypeError('terminated') }).stream, {
+            headers: { 'accept-ranges': 'bytes' },
+          })
+        : new Response('o\n', { status: 206, headers: { 'content-range': 'items 6-7/8' } }),
+    )
+    const res = await sluice('https://example.test/lines', { fetch, resume: { backoff: FAST } })
+    const error = await refusal(Array.fromAsync(res.lines()))
+    expect(error.reason).toBe('range-mismatch')
+    expect(error.message).toContain('"items 6-7/8", which is not a byte range')
   })
 
   it('reports a drop it cannot resume as the drop itself, saying the server offers no Accept-Ranges, event ids or cursor', async () => {

@@ -143,9 +143,10 @@ export function acceptResume(
   if (status === 206) {
     const range = parseContentRange(response.headers.get('content-range'))
     if (range === undefined || range.start !== offset) {
+      const why = range === undefined ? 'which is not a byte range' : `which does not start at ${offset}`
       throw new ResumeError(
         'range-mismatch',
-        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", which does not start at ${offset}; the stream cannot be spliced.`,
+        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", ${why}; the stream cannot be spliced.`,
         attempts,
         context,
       )
@@ -168,7 +169,7 @@ export function acceptResume(
       : { kind: 'continue', end }
   }
   if (status === 416) {
-    const range = /^bytes \*\/(\d+)$/.exec(response.headers.get('content-range')?.trim() ?? '')
+    const range = /^bytes \*\/(\d+)$/i.exec(response.headers.get('content-range')?.trim() ?? '')
     if (range && Number(range[1]) === offset) return { kind: 'complete', lengthKnown: true }
     throw new ResumeError(
       'range-not-satisfiable',
@@ -217,11 +218,11 @@ function refusal(response: Response, attempts: number, context: ErrorContext): R
   )
 }
 
-/** `bytes N-M/T`, `bytes N-M/*`, or sluice's `bytes N-*\/*` for a stream of unknown length. */
+/** `bytes N-M/T`, `bytes N-M/*`, or sluice's `bytes N-*\/*` for a stream of unknown length; the unit in any case (RFC 9110 §14.1). */
 export function parseContentRange(
   value: string | null,
 ): { start: number; end: number | undefined; total: number | undefined } | undefined {
-  const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/.exec(value?.trim() ?? '')
+  const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/i.exec(value?.trim() ?? '')
   if (!match) return undefined
   return {
     start: Number(match[1]),

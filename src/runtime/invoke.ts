@@ -47,7 +47,11 @@ export interface Invocation {
   requestId: string
   /** Resolves when the status and headers are known: at the function's first byte, or with a service error. */
   response: Promise<FunctionUrlResponse>
-  /** Resolves when the function is done, whatever happened to the client. */
+  /**
+   * Resolves when the function is done, whatever happened to the client: a body over `limits.maxResponseBytes`
+   * fails it, whether the client read it or not, and whether the cap was crossed before or after the handler
+   * returned.
+   */
   finished: Promise<InvocationOutcome>
 }
 
@@ -113,16 +117,27 @@ export function invoke(
   const responseStream = createResponseStream(sink, { highWaterMark: highWaterMarkOf(handler) })
   let handlerDone = false
   let streamEnded = false
-  // commit() may still refuse the prelude after the handler has returned and ended its stream (a quick handler does
-  // both before the prelude is decoded): success waits for the head too, or the refusal could not fail it.
-  let headSent = false
+  // Where the body starts among the bytes the handler wrote (after its prelude), once the head is decoded: commit()
+  // may still refuse the prelude after the handler has returned and ended its stream (a quick handler does both
+  // before the prelude is decoded), so success waits for the head too.
+  let bodyStart: number | undefined
+  // The size cap holds on what the function wrote, as the service counts what it sends, read by the client or
+  // not: a body over the cap fails the invocation when the handler is done, without waiting for the reader, who
+  // gets the cut when it reaches the cap (bodyStream).
   const succeedWhenDone = () => {
-    if (handlerDone && streamEnded && headSent) settle({ state: 'succeeded' })
+    if (!handlerDone || !streamEnded || bodyStart === undefined) return
+    const over = sink.written - bodyStart > limits.maxResponseBytes
+    settle(over ? { state: 'failed', error: capError() } : { state: 'succeeded' })
+  }
+  const headAt = (start: number) => {
+    bodyStart = start
+    succeedWhenDone()
   }
   onTimeout = () => {
     const error = timeoutError()
     settle({ state: 'timed-out', error: withHint(error, responseStream.writableEnded) })
-    sink.close(error)
+    // A response the handler ended is complete, as the service has it all: the client reads it to its end.
+    if (!streamEnded) sink.close(error)
   }
   void sink.settled.then((error) => {
     if (error) settle({ state: 'failed', error })
@@ -153,11 +168,12 @@ export function invoke(
     if (sink.contentType !== PRELUDE_CONTENT_TYPE) {
       if (item.type === 'error') return failedBeforeFirstByte(item.error)
       const headers = responseHeaders([['content-type', sink.contentType]], [], requestId)
-      return sent({
+      headAt(0)
+      return {
         status: 200,
         headers,
         body: bodyStream(sink, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end'),
-      })
+      }
     }
     const decoder = createPreludeDecoder()
     for (;;) {
@@ -172,20 +188,15 @@ export function invoke(
       }
       if (step.state === 'done') {
         const { statusCode, headers, cookies } = step.prelude
-        return sent({
+        headAt(sink.taken - step.rest.length)
+        return {
           status: statusCode,
           headers: responseHeaders(headers, cookies, requestId),
           body: bodyStream(sink, step.rest, item.type === 'end'),
-        })
+        }
       }
       item = await sink.next()
     }
-  }
-
-  function sent(response: FunctionUrlResponse): FunctionUrlResponse {
-    headSent = true
-    succeedWhenDone()
-    return response
   }
 
   function failedBeforeFirstByte(error: Error): FunctionUrlResponse {
@@ -220,9 +231,8 @@ export function invoke(
             }
             if (chunk.length === 0) continue
             if (sent + chunk.length > limits.maxResponseBytes) {
-              const error = new Error(
-                `The response exceeded limits.maxResponseBytes (${limits.maxResponseBytes} bytes), so the connection was cut.`,
-              )
+              const error = capError()
+              settle({ state: 'failed', error })
               source.close(error)
               return controller.error(error)
             }
@@ -249,6 +259,12 @@ export function invoke(
         },
       },
       { highWaterMark: 0 },
+    )
+  }
+
+  function capError(): Error {
+    return new Error(
+      `The response exceeded limits.maxResponseBytes (${limits.maxResponseBytes} bytes), so the connection was cut.`,
     )
   }
 

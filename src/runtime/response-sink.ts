@@ -26,6 +26,10 @@ export interface ResponseSink {
   close(error: Error): void
   /** Resolves when the writing side is done: `undefined` after `end()`, the error after `fail()` or `close()`. */
   readonly settled: Promise<Error | undefined>
+  /** Bytes the handler has written, read or not (those written after the client left included). */
+  readonly written: number
+  /** Bytes the reading side has taken. */
+  readonly taken: number
 }
 
 interface Entry {
@@ -44,6 +48,8 @@ interface Entry {
 export function createResponseSink(highWaterMark: number): ResponseSink {
   const queue: Entry[] = []
   let queuedBytes = 0
+  let written = 0
+  let taken = 0
   let tail: SinkItem | undefined
   let discarding = false
   let waiting: ((item: SinkItem) => void) | undefined
@@ -61,6 +67,7 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
     const entry = queue.shift()
     if (entry) {
       queuedBytes -= entry.chunk.length
+      taken += entry.chunk.length
       entry.ack?.()
       return { type: 'chunk', chunk: entry.chunk }
     }
@@ -86,6 +93,7 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
         ack(tail.type === 'error' ? tail.error : new Error('The response stream was written after it ended.'))
         return
       }
+      written += chunk.length
       if (discarding) {
         ack()
         return
@@ -130,6 +138,12 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
     },
     get settled() {
       return settled
+    },
+    get written() {
+      return written
+    },
+    get taken() {
+      return taken
     },
   }
 }

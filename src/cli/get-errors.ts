@@ -1,10 +1,12 @@
 import {
+  END_MARKER_HEADER,
   isNetworkError,
   isResumeError,
   isSluiceError,
   isTimeoutError,
   isTruncatedError,
   type StreamResponse,
+  type TruncatedError,
 } from '../index.ts'
 
 // The failures of `sluice get` in its own words: the library's messages name its options (`timeout`,
@@ -15,6 +17,9 @@ import {
  * next run must start over, whatever it is told.
  */
 export function pastContinuing(error: unknown): string | undefined {
+  // Continued, it would run past its length again: what the file holds is the start of a body no end proves.
+  if (isTruncatedError(error) && error.expected !== undefined && error.received > error.expected)
+    return 'the server sent more than the length it declared'
   if (!isResumeError(error)) return undefined
   switch (error.reason) {
     case 'validator-changed':
@@ -111,15 +116,35 @@ export function describe(error: unknown, url: string, refused: boolean): string 
     const cause = error.cause instanceof Error ? error.cause.message : undefined
     return `The connection to ${where} dropped after ${error.offset} bytes of the body${cause ? ` (${cause})` : ''}.`
   }
-  if (refused && isTruncatedError(error))
-    return error.expected !== undefined && error.received < error.expected
-      ? `The body of ${where} ended after ${error.received} of ${error.expected} bytes; the stream was cut.`
-      : `The body of ${where} ended after ${error.received} bytes without the end its server announced; the stream was cut.`
+  // Whether or not it was resumed: the library's message adds why not in its own option names.
+  if (isTruncatedError(error)) return truncation(error, where)
   const code = (error as { code?: unknown }).code
   // File system errors name the path; say which operation failed.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
     return `${error.message} (could not write the output).`
   return error.message
+}
+
+/**
+ * What a body whose end could not be proven fell short of, in the terms of HTTP: the end marker its server
+ * announced, the length it declared, or a part that did not say the length; and how many bytes arrived. The
+ * caller says whether it can be continued and how.
+ */
+function truncation(error: TruncatedError, where: string): string {
+  const { received, expected } = error
+  const headers = error.response?.headers
+  if (expected !== undefined && received > expected)
+    return `The body of ${where} ran past its declared length: ${received} bytes arrived where the server declared ${expected}, so the length is wrong or the body is not the one declared, and it cannot be proven complete.`
+  const cut =
+    'the connection was cut, or the server stopped early (a function that failed or timed out after its first byte)'
+  const short = expected !== undefined && received < expected
+  if (headers?.get(END_MARKER_HEADER) === 'marker')
+    return `The body of ${where} ended after ${received}${short ? ` of the ${expected} bytes its server declared, and` : ' bytes'} without the end marker its server announced (${END_MARKER_HEADER}: marker), so it is incomplete: ${cut}.`
+  if (expected === undefined && /\/\*\s*$/.test(headers?.get('content-range') ?? ''))
+    return `The answer for the rest of ${where} ended after byte ${received - 1} without saying the body's length (Content-Range: bytes …/*), so it cannot be told whether more follows.`
+  if (short)
+    return `The body of ${where} ended after ${received} of the ${expected} bytes its server declared, so it is incomplete: ${cut}.`
+  return `The body of ${where} ended after ${received} bytes, before its end could be proven, so it may be incomplete: ${cut}.`
 }
 
 /** `; the server said: "…"`, the excerpt of its error page the library put at the end of its message, if any. */

@@ -254,6 +254,16 @@ async function download(options: GetOptions): Promise<number> {
     if (left === 'checkpoint')
       message += ` The checkpoint at ${checkpointPath} was kept: run the same command with --resume to continue.`
     else if (left === 'restart') message += ` ${incomplete()}: ${START_OVER}`
+    else if (
+      options.output === undefined &&
+      options.as !== 'json' &&
+      over === undefined &&
+      !refused &&
+      (isDrop(error) || (isResumeError(error) && error.reason === 'attempts-exhausted'))
+    )
+      // The server offers a way to continue, but nothing on standard output can be cut back to a checkpoint.
+      message +=
+        ' Standard output cannot be continued: to continue such a download in a later run, write it to a file with -o <file> and run again with --resume.'
     return fail(message, 1)
   }
 

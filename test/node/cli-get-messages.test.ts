@@ -36,6 +36,25 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     held.push(res)
     return
   }
+  if (path.startsWith('/marked')) {
+    // A body that announces the end marker, then ends cleanly without it: a cut that only the marker reveals.
+    // `/marked-ranged` also answers Range requests, with 100 more bytes each time, never the end.
+    const ranged = path === '/marked-ranged'
+    const marked = {
+      'content-type': 'application/octet-stream',
+      'x-sluice-end': 'marker',
+      ...(ranged ? { 'accept-ranges': 'bytes', etag: '"marked"' } : {}),
+    }
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? Number.NaN)
+    if (ranged && Number.isInteger(from)) {
+      res.writeHead(206, { ...marked, 'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}` })
+      res.end(BODY.subarray(from, from + 100))
+      return
+    }
+    res.writeHead(200, marked)
+    res.end(BODY.subarray(0, START))
+    return
+  }
   // Everything else: a ranged body with a strong ETag.
   const headers = {
     'accept-ranges': 'bytes',
@@ -122,6 +141,36 @@ describe('sluice get messages', () => {
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: The body of [^\n]*\/silent was silent for 200 ms; pass a longer --idle-timeout <ms>, or make the server send heartbeats\. It cannot be continued: the server offers neither byte ranges \(Accept-Ranges: bytes\) nor SSE event ids\.\n$/,
+    )
+    expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('says that a body ended before its end marker, after how many bytes, and that it cannot be continued', async () => {
+    const { code, stderr } = await get([`${base}/marked`, '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^sluice: The body of [^\n]*\/marked ended after 1024 bytes without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: the connection was cut, or the server stopped early \(a function that failed or timed out after its first byte\)\. It cannot be continued: the server offers neither byte ranges \(Accept-Ranges: bytes\) nor SSE event ids\.\n$/,
+    )
+    expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('says what to run next for a file cut before its end marker that cannot be continued', async () => {
+    const output = join(dir, 'marked.bin')
+    const { code, stderr } = await get([`${base}/marked`, '-o', output, '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^sluice: The body of [^\n]*\/marked ended after 1024 bytes without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: [^\n]*\. It cannot be continued: [^\n]*\. /,
+    )
+    expect(stderr).toContain(
+      `${output} is incomplete (${START} bytes): run again without --resume to start over (with --resume, it starts over too).\n`,
+    )
+  })
+
+  it('says how a download to standard output could have been continued, after the reconnects gave up', async () => {
+    const { code, stderr } = await get([`${base}/marked-ranged`, '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(
+      /^sluice: Gave up after 5 reconnects to [^\n]*\/marked-ranged: The body of [^\n]*\/marked-ranged ended after 1524 of the 4096 bytes its server declared, and without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: [^\n]*\. Standard output cannot be continued: to continue such a download in a later run, write it to a file with -o <file> and run again with --resume\.\n$/,
     )
     expect(stderr).not.toMatch(LIBRARY_NAMES)
   })

@@ -5,6 +5,7 @@ import {
   fromResponse,
   isHTTPError,
   isNetworkError,
+  isSluiceError,
   isTimeoutError,
   sluice,
 } from '../src/index.ts'
@@ -82,6 +83,78 @@ describe('sluice()', () => {
     expect(isNetworkError(error)).toBe(true)
     expect((error as Error).cause).toBeDefined()
   })
+
+  it('rejects a connection refused by 127.0.0.1 with a NetworkError that keeps the runtime error as its cause', async () => {
+    const refusing = inject('refusingUrl')
+    const error = await sluice(refusing, { retry: 0 }).catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    if (!isNetworkError(error)) return
+    expect(error.message).toContain(`Could not connect to ${refusing}`)
+    // Node's and the edge runtime's `TypeError: fetch failed`, Chromium's `TypeError: Failed to fetch`,
+    // wrapped by ky.
+    expect((error.cause as Error).name).toBe('NetworkError')
+    expect(((error.cause as Error).cause as Error).name).toBe('TypeError')
+  })
+
+  it.each([
+    [
+      'Bun',
+      Object.assign(
+        new TypeError('ECONNREFUSED: Unable to connect. Is the computer able to access the url?'),
+        { code: 'ECONNREFUSED' },
+      ),
+    ],
+    [
+      'Node',
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('getaddrinfo ENOTFOUND fn.example'), { code: 'ENOTFOUND' }),
+      }),
+    ],
+    ['Chromium', new TypeError('Failed to fetch')],
+    ['Firefox', new TypeError('NetworkError when attempting to fetch resource.')],
+  ])('a network failure as %s reports it is a NetworkError', async (_runtime, failure) => {
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => {
+        throw failure
+      }),
+    }).catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect((error as Error).message).toContain(`Could not connect to ${url}`)
+  })
+
+  it.each([
+    ['a bug of its own', () => (undefined as unknown as () => void)()],
+    ['an invalid request', () => new Request(url, { method: 'GET', body: 'x' })],
+    ['an invalid header', () => new Headers({ 'x-bad': 'a\nb' })],
+    ['an unparsable URL', () => new Request('http://[not a host/')],
+  ])(
+    'a TypeError that the fetch option throws for %s is not disguised as a NetworkError',
+    async (_what, fail) => {
+      let thrown: unknown
+      const error = await sluice(url, {
+        retry: 0,
+        fetch: fetchWith(() => {
+          try {
+            fail()
+          } catch (e) {
+            thrown = e
+            throw e
+          }
+          throw new Error('expected a TypeError')
+        }),
+      }).catch((e: unknown) => e)
+      expect(thrown).toBeInstanceOf(TypeError)
+      expect(isNetworkError(error)).toBe(false)
+      expect(isSluiceError(error)).toBe(false)
+      expect(error).toBeInstanceOf(TypeError)
+      const { message, cause } = error as TypeError
+      expect(cause).toBe(thrown)
+      expect(message).toContain((thrown as Error).message)
+      expect(message).toContain(url)
+      expect(message).not.toContain('Could not connect')
+    },
+  )
 
   it('rejects with a TimeoutError in phase headers when the headers take longer than timeout', async () => {
     const error = await sluice(url, {

@@ -439,7 +439,8 @@ function kyPart(options: SluiceOptions): Omit<SluiceOptions, (typeof SLUICE_KEYS
 /**
  * The sluice error for what ky threw before the headers. ky's errors carry the Request they were about, whose
  * URL is the one resolved against a `prefix` or `baseUrl`; `sent` is the last Request seen, for the errors that
- * carry none (a runtime's TypeError that ky did not recognise).
+ * carry none (a runtime's TypeError that ky did not recognise). A TypeError that is no network failure (an
+ * invalid request, a bug of the `fetch` option) stays a TypeError, which names the URL and keeps it as `cause`.
  */
 async function fromKyError(
   error: unknown,
@@ -461,13 +462,21 @@ async function fromKyError(
     return new TimeoutError('headers', timeout, error.request.url, { request: error.request, cause: error })
   }
   const message = error instanceof Error ? error.message : String(error)
-  if (isKyNetworkError(error) || error instanceof TypeError) {
-    const request = isKyNetworkError(error) ? error.request : sent
-    const url = request?.url ?? where
+  const request = isKyNetworkError(error) ? error.request : sent
+  const url = request?.url ?? where
+  // fetch rejects with a TypeError for a network failure, but also for an invalid request (a bad URL or header
+  // value, a GET with a body), and a `fetch` option may for a bug of its own. The network's are those ky
+  // recognises, and those that name a system error (Bun's `ECONNREFUSED`; not a Node API's `ERR_…`); the others
+  // are no connectivity problem: a TypeError that says so, with the original as its cause.
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (isKyNetworkError(error) || (error instanceof TypeError && /^E[A-Z]+$/.test(String(code)))) {
     return new NetworkError(`Could not connect to ${url} (${message}). Check the URL and the network.`, 0, {
       request,
       cause: error,
     })
+  }
+  if (error instanceof TypeError) {
+    return new TypeError(`Requesting ${url} failed, not for a network error: ${message}.`, { cause: error })
   }
   return error
 }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
+import { type Checkpoint, isNetworkError, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
 
@@ -344,6 +344,190 @@ describe('the cursor strategy under tee()', () => {
       const expected = RECS.map((r) => JSON.parse(r) as unknown)
       expect(out, `a drop at ${drop}`).toEqual([expected, expected, expected])
     }
+  })
+
+  describe('events() beside events({ json: true })', () => {
+    const EVS = Array.from({ length: 12 }, (_, i) => `{"i":${i},"s":"é😀 ${'x'.repeat(i % 4)}"}`)
+    const PARSED = EVS.map((r) => JSON.parse(r) as unknown)
+    /** The cursor's argument, checked to be the parsed event whichever branch is ahead. */
+    const given: unknown[] = []
+    const parsedAfter = (last: unknown) => {
+      given.push(last)
+      const data = (last as { data: unknown }).data
+      if (typeof data !== 'object' || data === null)
+        throw new TypeError(`not a parsed event: ${JSON.stringify(last)}`)
+      return { searchParams: { after: String((data as { i: number }).i) } }
+    }
+    type Events = AsyncIterable<{ data: unknown }>
+    /** Every event's data a branch delivers, parsed here when the branch reads raw events. */
+    async function data(events: Events, json: boolean, slow = false): Promise<unknown[]> {
+      const seen: unknown[] = []
+      for await (const event of events) {
+        seen.push(json ? event.data : JSON.parse(event.data as string))
+        await linger(slow, seen.length)
+      }
+      return seen
+    }
+    const raw = (branch: StreamResponse, slow = false) => data(branch.events(), false, slow)
+    const parsed = (branch: StreamResponse, slow = false) => data(branch.events({ json: true }), true, slow)
+    const afters = async (s: { log: () => Promise<LogEntry[]> }) =>
+      (await requests(s)).map((r) => new URLSearchParams(r.search).get('after'))
+
+    /**
+     * Reads the first branch raw or parsed, the second the other way, at the given relative pace. Both have
+     * started (their iteration begun) before the first delivers anything.
+     */
+    async function mixed(res: StreamResponse, pace: Pace, first: 'raw' | 'parsed'): Promise<unknown[][]> {
+      const [a, b] = res.tee(pace === 'second after the first' ? {} : { maxBuffer: 200 })
+      const [readA, readB] = first === 'raw' ? [raw, parsed] : [parsed, raw]
+      if (pace !== 'second after the first')
+        return Promise.all([readA(a, pace === 'first slow'), readB(b, pace === 'second slow')])
+      const events: Events = first === 'raw' ? b.events({ json: true }) : b.events()
+      const started = events[Symbol.asyncIterator]()
+      const firstRead = await readA(a)
+      return [firstRead, await data({ [Symbol.asyncIterator]: () => started }, first === 'raw')]
+    }
+
+    // Inside the first event (nothing delivered yet), inside a later one, and two drops in a row.
+    for (const drops of [[{ drop: 5 }], [{ drop: 150 }], [{ drop: 150 }, { drop: 90 }]]) {
+      for (const pace of PACES) {
+        for (const first of ['raw', 'parsed'] as const) {
+          it(`drops at ${drops.map((d) => d.drop).join(' then ')}, the ${first} branch first, read ${pace}: one cursor continues both, each gets every event once`, async () => {
+            given.length = 0
+            const s = await scripted({
+              kind: 'cursor',
+              format: 'sse',
+              records: EVS,
+              attempts: drops,
+              chunk: 16,
+              pace: 1,
+            })
+            const res = await sluice(s.url, {
+              resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST },
+            })
+            expect(await mixed(res, pace, first)).toEqual([PARSED, PARSED])
+            // One request per drop, each after the event the cursor was given, in the parsed shape.
+            const sent = await afters(s)
+            expect(sent).toHaveLength(drops.length + 1)
+            expect(sent[0]).toBeNull()
+            expect(given.map((e) => String((e as { data: { i: number } }).data.i))).toEqual(
+              sent.slice(1).filter((after) => after !== null),
+            )
+          })
+        }
+      }
+    }
+
+    it('any drops, any buffer, any relative pace: each branch gets every event once', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 3 }),
+          fc.constantFrom(8, 64, 1 << 20),
+          fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+          fc.boolean(),
+          async (drops, maxBuffer, turns, rawFirst) => {
+            const s = await scripted({
+              kind: 'cursor',
+              format: 'sse',
+              records: EVS,
+              attempts: drops.map((drop) => ({ drop })),
+              ...PACED,
+            })
+            const res = await sluice(s.url, {
+              resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST },
+            })
+            const read = async (items: AsyncIterable<{ data: unknown }>, k: number, json: boolean) => {
+              const seen: unknown[] = []
+              for await (const event of items) {
+                seen.push(json ? event.data : JSON.parse(event.data as string))
+                for (let t = turns[(2 * seen.length + k) % 4]!; t > 0; t--) await tick()
+              }
+              return seen
+            }
+            const [a, b] = res.tee({ maxBuffer })
+            const out = await Promise.all([
+              rawFirst ? read(a.events(), 0, false) : read(a.events({ json: true }), 0, true),
+              rawFirst ? read(b.events({ json: true }), 1, true) : read(b.events(), 1, false),
+            ])
+            expect(out).toEqual([PARSED, PARSED])
+          },
+        ),
+        { numRuns: 12 },
+      )
+    })
+
+    it('continues a tee of a tee branch the same way', async () => {
+      for (const drop of [5, 150]) {
+        const s = await scripted({
+          kind: 'cursor',
+          format: 'sse',
+          records: EVS,
+          attempts: [{ drop }],
+          chunk: 16,
+          pace: 1,
+        })
+        const res = await sluice(s.url, {
+          resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST },
+        })
+        const [outer, inner] = res.tee()
+        const [i0, i1] = inner.tee()
+        const out = await Promise.all([raw(outer), parsed(i0), raw(i1)])
+        expect(out, `a drop at ${drop}`).toEqual([PARSED, PARSED, PARSED])
+      }
+    })
+
+    it('before the parsed branch has started, the cursor gets the raw event, as events() alone gives it', async () => {
+      const s = await scripted({
+        kind: 'cursor',
+        format: 'sse',
+        records: EVS,
+        attempts: [{ drop: 150 }],
+        chunk: 16,
+        pace: 1,
+      })
+      const shapes: string[] = []
+      const either = (last: unknown) => {
+        const { data } = last as { data: unknown }
+        shapes.push(typeof data)
+        const i = (typeof data === 'string' ? (JSON.parse(data) as { i: number }) : (data as { i: number })).i
+        return { searchParams: { after: String(i) } }
+      }
+      const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: either, backoff: FAST } })
+      const [a, b] = res.tee()
+      expect([await raw(a), await parsed(b)]).toEqual([PARSED, PARSED])
+      expect(shapes).toEqual(['string'])
+    })
+
+    it('refuses when the event to continue after has data that is not JSON: the cursor would get no parsed event', async () => {
+      const records = [...EVS.slice(0, 3), 'not json', ...EVS.slice(3)]
+      // The raw branch reads ahead, up to the drop, which comes right after the event that is not JSON.
+      const drop = encode(
+        records
+          .slice(0, 4)
+          .map((r) => `data: ${r}\n\n`)
+          .join(''),
+      ).length
+      const s = await scripted({
+        kind: 'cursor',
+        format: 'sse',
+        records,
+        attempts: [{ drop }],
+        chunk: 16,
+        pace: 1,
+      })
+      const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST } })
+      const [a, b] = res.tee()
+      const later = b.events({ json: true, onInvalid: 'skip' })[Symbol.asyncIterator]()
+      const first = await Array.fromAsync(a.events()).catch((e: unknown) => e)
+      const second = await Array.fromAsync({ [Symbol.asyncIterator]: () => later }).catch((e: unknown) => e)
+      for (const error of [first, second]) {
+        expect(isNetworkError(error)).toBe(true)
+        expect(String(error)).toContain(
+          'it cannot be resumed: this consumer delivers no items (text or bytes), or tee() branches read different kinds of item',
+        )
+      }
+      expect(await requests(s)).toHaveLength(1)
+    })
   })
 
   it('refuses to continue branches that read different kinds of item, rather than lose or repeat any', async () => {

@@ -50,6 +50,12 @@ export interface ConsumerHooks {
    * parsed events, or the schema that shapes them): two tee() branches continue by one cursor only if equal.
    */
   readonly unit?: unknown
+  /**
+   * events() and events({ json: true }): the event the boundary (`committed`) lies right after, as the latter
+   * delivers it, or `undefined` (none delivered, one skipped since, data that is not JSON). One cursor continues
+   * tee() branches that read events both ways with it, whichever is ahead.
+   */
+  parsed?(): { value: unknown } | undefined
 }
 
 /**

@@ -6,6 +6,8 @@ interface Plan {
   at: number
   lastEventId: string | undefined
   lastItem: { value: unknown } | undefined
+  /** The leader's event as events({ json: true }) delivers it (see `ConsumerHooks.parsed`). */
+  parsed: { value: unknown } | undefined
   retryMs: number | undefined
   /** Whether both consumers can meet a restarted answer at `at` (else only Range can continue the stream). */
   restartable: boolean
@@ -41,15 +43,21 @@ function plan(branches: readonly Branch[]): Plan | undefined {
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
     (lead.find(has(key)) ?? reading.find(has(key)))?.hooks
   const consistent = (key: 'lastEventId' | 'lastItem') => reading.every(has(key)) || !reading.some(has(key))
-  // A cursor continues after the leader's item: only when both branches read the same kind of item. Otherwise
-  // there is none to give it, and the source refuses a cursor rather than start over.
+  // A cursor continues after the leader's item: when both branches read the same kind of item, as they give
+  // it; when they read events() and events({ json: true }), as the latter gives it, whichever is ahead, so that
+  // the cursor sees one shape. Otherwise there is none to give it, and the source refuses a cursor rather than
+  // start over.
   const unit = reading[0]?.hooks?.unit
   const sameUnit = unit !== undefined && reading.every((b) => b.hooks?.unit === unit)
+  let parsed: { value: unknown } | undefined
+  if (reading.every((b) => b.hooks?.parsed !== undefined))
+    for (const b of lead) parsed ??= b.hooks?.parsed?.()
   return {
     // Below 0 only when every live branch is still reading the previous answer: none has delivered from this one.
     at: Math.max(0, top),
     lastEventId: from('lastEventId')?.lastEventId?.(),
-    lastItem: sameUnit ? from('lastItem')?.lastItem?.() : undefined,
+    lastItem: sameUnit ? from('lastItem')?.lastItem?.() : parsed,
+    parsed,
     retryMs: from('retryMs')?.retryMs?.(),
     restartable:
       reading.every((b) => b.hooks?.restart !== undefined) &&
@@ -71,7 +79,7 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
 ): TeeHooks {
-  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
+  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem' | 'parsed'): boolean =>
     branches.some((b) => !b.cancelled && b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
   const current = (): Plan | undefined => {
@@ -107,6 +115,9 @@ export function teeHooks(
       get unit() {
         const units = branches.filter((b) => !b.cancelled && b.hooks !== undefined).map((b) => b.hooks?.unit)
         return units.length > 0 && units.every((u) => u === units[0]) ? units[0] : undefined
+      },
+      get parsed() {
+        return any('parsed') ? () => current()?.parsed : undefined
       },
     } as ConsumerHooks,
     settled() {

@@ -44,6 +44,7 @@ export function consumeEvents<T>(
   const consumed = (): void => {
     done++
     lastId = inHand
+    atLast = false
   }
   // Events numbered by `index` (all but the terminal one) consumed so far.
   let records = 0
@@ -51,9 +52,11 @@ export function consumeEvents<T>(
     consumed()
     records++
   }
-  // The last event delivered, boxed only when a cursor asks for it.
+  // The last event delivered, boxed only when a cursor asks for it; `atLast`: no event consumed since (skipped
+  // as invalid, or the terminal one), so the boundary a restart lands on is right after it.
   let last: unknown
   let delivered = false
+  let atLast = false
   // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
   const halfway = (): boolean => done < batch || decoder.failure !== undefined
   source.attach?.({
@@ -70,6 +73,17 @@ export function consumeEvents<T>(
     lastEventId: () => lastId,
     retryMs: () => decoder.retry,
     lastItem: () => (delivered ? { value: last } : undefined),
+    // Raw or parsed (not shaped by a schema), as events({ json: true }) delivers it: see `ConsumerHooks.parsed`.
+    ...(schema === undefined && {
+      parsed: () => {
+        const event = last as ServerSentEvent
+        try {
+          if (delivered && atLast)
+            return { value: parse ? event : { ...event, data: JSON.parse(event.data) } }
+        } catch {}
+        return undefined
+      },
+    }),
   })
   const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
   // Events are numbered across the whole stream: one that continues from a checkpoint counts on from it.
@@ -79,6 +93,7 @@ export function consumeEvents<T>(
     progress.item()
     last = event
     delivered = true
+    atLast = true
     return event
   }
   const invalid = skipInvalidItem(onInvalid, consumedRecord, source)

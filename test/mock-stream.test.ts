@@ -83,11 +83,104 @@ describe('parts and formats', () => {
     const response = mockStream([{ ok: 1 }, encoder.encode('{not json\n')], { format: 'ndjson' })
     expect(await response.text()).toBe('{"ok":1}\n{not json\n')
   })
+})
 
-  test('fails the body when a raw part is neither a string nor bytes', async () => {
-    const { error } = await readUntilError(mockStream([42]))
+describe('parts that cannot be sent', () => {
+  // An array is checked at the call: a mistake in a test's input is a TypeError there, not a network error mid-body.
+  test.each([
+    [
+      'an object among raw parts',
+      () => mockStream(['a\n', { x: 1 }]),
+      TypeError,
+      "mockStream: part 1 is an object (Object), but format 'raw' sends only strings and Uint8Arrays. Pass format: 'ndjson' or 'sse' to encode values, or encode the part yourself.",
+    ],
+    [
+      'undefined among NDJSON values',
+      () => mockStream([{ n: 1 }, undefined], { format: 'ndjson' }),
+      TypeError,
+      'mockStream: part 1 is undefined, which has no JSON form for format ndjson; pass a JSON value.',
+    ],
+    [
+      'a bigint among NDJSON values',
+      () => mockStream([1n], { format: 'ndjson' }),
+      TypeError,
+      'mockStream: part 0 cannot be encoded as JSON for format ndjson: Do not know how to serialize a BigInt. Pass a JSON value.',
+    ],
+    [
+      'an SSE id with a line break in the first part',
+      () => mockStream([{ id: 'a\nb', data: 'x' }], { format: 'sse' }),
+      TypeError,
+      'mockStream: part 0 is an SSE event whose id must be a string without line breaks or NUL, got "a\\nb".',
+    ],
+    [
+      'an SSE event type that is not a string',
+      () => mockStream([{ data: 'x' }, { event: 7, data: 'y' }], { format: 'sse' }),
+      TypeError,
+      'mockStream: part 1 is an SSE event whose event type must be a string without line breaks, got 7.',
+    ],
+    [
+      'an SSE retry given as a string',
+      () => mockStream([{ retry: '5', data: 'x' }], { format: 'sse' }),
+      TypeError,
+      'mockStream: part 0 is an SSE event whose retry must be a number of milliseconds, got "5".',
+    ],
+    [
+      'a negative SSE retry',
+      () => mockStream([{ retry: -1, data: 'x' }], { format: 'sse' }),
+      RangeError,
+      'mockStream: part 0 is an SSE event whose retry must be a whole number of milliseconds ≥ 0, got -1.',
+    ],
+    [
+      'an SSE event whose data is undefined',
+      () => mockStream([{ data: undefined }], { format: 'sse' }),
+      TypeError,
+      'mockStream: the data of part 0 is undefined, which has no JSON form for an SSE event; pass a JSON value.',
+    ],
+    [
+      'a bad part before the Last-Event-ID',
+      () =>
+        mockStream(
+          [
+            { id: 'x\ny', data: 'a' },
+            { id: '1', data: 'b' },
+          ],
+          {
+            format: 'sse',
+            lastEventId: true,
+            request: rangeRequest({ 'last-event-id': '1' }),
+          },
+        ),
+      TypeError,
+      /^mockStream: part 0 is an SSE event whose id/,
+    ],
+  ])('%s throws at the call, naming the part', (_, call, type, message) => {
+    expect(call).toThrow(type)
+    expect(call).toThrow(message)
+  })
+
+  test('async parts are checked as they are sent: the body fails at the bad part, with the same message', async () => {
+    async function* parts(): AsyncGenerator<unknown> {
+      yield 'a\n'
+      yield 42
+    }
+    const { text, error } = await readUntilError(mockStream(parts()))
+    expect(text).toBe('a\n')
     expect(error).toBeInstanceOf(TypeError)
-    expect(String(error)).toMatch(/part 0 is 42, but format 'raw'/)
+    expect((error as TypeError).message).toMatch(/^mockStream: part 1 is 42, but format 'raw'/)
+  })
+
+  test('a bad async part after a Last-Event-ID is named by its index among all the parts', async () => {
+    async function* parts(): AsyncGenerator<unknown> {
+      yield { id: '1', data: 'a' }
+      yield { id: '2', data: 'b' }
+      yield { id: 3, data: 'c' }
+    }
+    const request = rangeRequest({ 'last-event-id': '1' })
+    const { text, error } = await readUntilError(
+      mockStream(parts(), { format: 'sse', lastEventId: true, request }),
+    )
+    expect(text).toBe('id: 2\ndata: b\n\n')
+    expect((error as TypeError).message).toMatch(/^mockStream: part 2 is an SSE event whose id .*, got 3\.$/)
   })
 })
 

@@ -1,7 +1,15 @@
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
-import { describeValue, encodePart, isMockEvent, type MockFormat, type MockStreamParts } from './parts.ts'
+import {
+  describeValue,
+  encodePart,
+  encodeParts,
+  isMockEvent,
+  isPartError,
+  type MockFormat,
+  type MockStreamParts,
+} from './parts.ts'
 import { contentRange, etagOf, planRange } from './range.ts'
 
 const CONTENT_TYPES: Record<MockFormat, string> = {
@@ -16,8 +24,11 @@ const encoder = new TextEncoder()
  * A web `Response` whose body streams `parts` — with pacing, chunking, injected faults and, when asked, the
  * server side of sluice's resume protocols (`Range`, `Last-Event-ID`) for `options.request`.
  *
- * The body is pull-based: a part is taken from `parts` only when the reader asks for more, and cancelling the
- * body stops production (a generator's `finally` runs). Fault offsets count the bytes of this response's body,
+ * Parts in an array are checked and encoded here, so a part that cannot be sent (an object with `format: 'raw'`,
+ * a value with no JSON form, an SSE id with a line break) throws a `TypeError` that names it, before any
+ * response exists. Other iterables are pull-based: a part is taken only when the reader asks for more, a bad
+ * one fails the body at that point (with that error), and cancelling the body stops production (a generator's
+ * `finally` runs). Fault offsets count the bytes of this response's body,
  * after range slicing. A body of unknown length is sent with `transfer-encoding: chunked`, so that under
  * `msw/node` a fault reaches the client as an error rather than as a clean end.
  *
@@ -35,12 +46,23 @@ export function mockStream(parts: MockStreamParts, options: MockStreamOptions = 
   return respond(parts, validateOptions(options))
 }
 
-/**
- * Builds the response from validated options; shared with streamHandler, which validates once up front.
- * `knownLength`: the length of async parts, when streamHandler pulled them to their end (for a `416`).
- */
-export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: number): Response {
-  checkParts(parts, o.status)
+/** Who builds a response, for its messages, and what it knows beyond the options. */
+export interface RespondContext {
+  /** The function the parts were given to, which messages name. */
+  where: string
+  /** The length of async parts, when streamHandler pulled them to their end (for a `416`). */
+  knownLength?: number | undefined
+  /** Told of a part that fails the body while it streams (it cannot be checked earlier), before the body fails. */
+  onPartError?: ((error: Error) => void) | undefined
+}
+
+/** Builds the response from validated options; shared with streamHandler, which validates once up front. */
+export function respond(
+  parts: MockStreamParts,
+  o: ValidOptions,
+  { where, knownLength, onPartError }: RespondContext = { where: 'mockStream' },
+): Response {
+  checkIterable(parts, o.status, where)
   const request = o.request
   // The caller's headers first, defaults only where they left a gap: copying them one by one with set() would
   // keep only the last of several Set-Cookie headers.
@@ -51,20 +73,26 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
     o.statusText === undefined ? { status, headers } : { status, statusText: o.statusText, headers }
 
   const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
-  const source = lastEventId === null ? parts : afterEventId(parts, lastEventId)
-  const sync = syncIterable(source)
+  const sync = syncIterable(parts)
   if (o.contentLength !== false && sync === undefined) {
     throw new TypeError(
-      `mockStream: contentLength needs the whole body up front, but the parts are async. Pass an array or a sync iterable, or declare the length yourself in headers.`,
+      `${where}: contentLength needs the whole body up front, but the parts are async. Pass an array or a sync iterable, or declare the length yourself in headers.`,
     )
   }
-  // A known length (for Content-Length, or Content-Range and 416) needs the body encoded first; async parts
-  // stay lazy and resume with sluice's `bytes N-*/*`.
+  // An array is encoded at once, so that a bad part throws here rather than fail the body on its way. So is a
+  // sync iterable when a known length (for Content-Length, or Content-Range and 416) needs the body first;
+  // others stay lazy, and async parts resume with sluice's `bytes N-*/*`.
+  const measured = sync !== undefined && (o.contentLength !== false || o.range)
+  const list = Array.isArray(parts) ? parts : measured ? Array.from(sync) : undefined
   const chunks =
-    sync !== undefined && (o.contentLength !== false || o.range)
-      ? Array.from(sync, (part, index) => encodePart(part, o.format, index))
-      : undefined
-  const length = chunks?.reduce((sum, chunk) => sum + chunk.length, 0) ?? knownLength
+    list === undefined
+      ? undefined
+      : encodeParts(list, o.format, where).slice(
+          lastEventId === null ? 0 : afterEventIndex(list, lastEventId),
+        )
+  const bytes = chunks?.reduce((sum, chunk) => sum + chunk.length, 0)
+  // The length the headers give only when asked for: a Content-Length in the caller's headers stays theirs.
+  const length = measured ? bytes : knownLength
   const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
   // Range is honoured for a success with a body, as sluice/lambda honours it: an error page is not the resource.
   const ranged = o.range && o.status >= 200 && o.status < 300 && !NULL_BODY_STATUSES.has(o.status)
@@ -94,7 +122,7 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
   if (NULL_BODY_STATUSES.has(status)) return new Response(null, init(status))
 
   if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
-  const marker = o.endMarker && length !== undefined ? encoder.encode(endMarkerLine(length)) : undefined
+  const marker = o.endMarker && bytes !== undefined ? encoder.encode(endMarkerLine(bytes)) : undefined
   // A Content-Length in the caller's headers declares the whole body, as contentLength does: this response
   // carries the part from `start`, plus the marker, or the client would wait for bytes that never come.
   const declared = headers.get('content-length')
@@ -113,9 +141,11 @@ export function respond(parts: MockStreamParts, o: ValidOptions, knownLength?: n
   // HEAD gets the headers GET would, lengths included, and no body.
   if (request?.method === 'HEAD') return new Response(null, init(status))
 
-  const bytes =
-    chunks === undefined ? lazyBody(source, o.format, start, o.endMarker) : slicedBody(chunks, start, marker)
-  const body = createBodyStream(bytes, {
+  const source =
+    chunks === undefined
+      ? lazyBody(parts, lastEventId, { format: o.format, start, endMarker: o.endMarker, where, onPartError })
+      : slicedBody(chunks, start, marker)
+  const body = createBodyStream(source, {
     chunkSize: o.chunkSize,
     delayMs: o.delayMs,
     bytesPerSecond: o.bytesPerSecond,
@@ -162,23 +192,37 @@ function bodyFault(o: ValidOptions, declaredLength: string | null): BodyFault | 
   }
 }
 
-function checkParts(parts: unknown, status: number): asserts parts is MockStreamParts {
+/**
+ * Checks that `parts` are parts (not one part by itself), and encodes them when they are an array, so that a
+ * mistake throws where the parts are given; `where` names the function they were given to.
+ */
+export function checkParts(
+  parts: unknown,
+  o: Pick<ValidOptions, 'status' | 'format'>,
+  where = 'mockStream',
+): asserts parts is MockStreamParts {
+  checkIterable(parts, o.status, where)
+  if (Array.isArray(parts)) encodeParts(parts, o.format, where)
+}
+
+function checkIterable(parts: unknown, status: number, where: string): asserts parts is MockStreamParts {
+  // streamHandler takes a source: the parts, or a function that returns them.
+  const what =
+    where === 'mockStream'
+      ? 'parts must be an array or (async) iterable of'
+      : 'the parts (source, or what it returns) must be an array or (async) iterable of'
   if (typeof parts === 'string' || parts instanceof Uint8Array) {
     throw new TypeError(
-      `mockStream: parts must be an array or (async) iterable of parts, got ${describeValue(parts)}. Wrap a single part in an array: mockStream([part]).`,
+      `${where}: ${what} parts, got ${describeValue(parts)}. Wrap a single part in an array: [part].`,
     )
   }
   const iterable =
     typeof parts === 'object' && parts !== null && (Symbol.iterator in parts || Symbol.asyncIterator in parts)
   if (!iterable) {
-    throw new TypeError(
-      `mockStream: parts must be an array or (async) iterable of strings, Uint8Arrays or values, got ${describeValue(parts)}.`,
-    )
+    throw new TypeError(`${where}: ${what} strings, Uint8Arrays or values, got ${describeValue(parts)}.`)
   }
   if (NULL_BODY_STATUSES.has(status) && Array.isArray(parts) && parts.length > 0) {
-    throw new TypeError(
-      `mockStream: a ${status} response has no body, but parts were given; pass [] as parts.`,
-    )
+    throw new TypeError(`${where}: a ${status} response has no body, but parts were given; pass [] as parts.`)
   }
 }
 
@@ -186,25 +230,13 @@ function syncIterable(parts: MockStreamParts): Iterable<unknown> | undefined {
   return Symbol.iterator in parts ? (parts as Iterable<unknown>) : undefined
 }
 
-/** The parts after the event whose id is `id`; none when no event carries it (the mock cannot know the position). */
-function afterEventId(parts: MockStreamParts, id: string): MockStreamParts {
-  const sync = syncIterable(parts)
-  if (sync !== undefined) {
-    return (function* () {
-      let found = false
-      for (const part of sync) {
-        if (found) yield part
-        else found = isMockEvent(part) && part.id === id
-      }
-    })()
-  }
-  return (async function* () {
-    let found = false
-    for await (const part of parts) {
-      if (found) yield part
-      else found = isMockEvent(part) && part.id === id
-    }
-  })()
+/**
+ * Where the parts after the event whose id is `id` start: past the end when no event carries it (the mock
+ * cannot know the position).
+ */
+function afterEventIndex(parts: readonly unknown[], id: string): number {
+  const index = parts.findIndex((part) => isMockEvent(part) && part.id === id)
+  return index === -1 ? parts.length : index + 1
 }
 
 async function* slicedBody(
@@ -221,20 +253,44 @@ async function* slicedBody(
   if (marker !== undefined) yield marker
 }
 
-/** Encodes parts as they are pulled, skipping the first `start` bytes; the marker counts every byte. */
+/** How {@link lazyBody} encodes: the format, the first byte sent, the end marker, and for bad parts, who says so. */
+interface LazyPlan {
+  format: MockFormat
+  start: number
+  endMarker: boolean
+  where: string
+  onPartError: ((error: Error) => void) | undefined
+}
+
+/**
+ * Encodes parts as they are pulled, after the event whose id is `lastEventId` when one is given, skipping the
+ * first `start` bytes; the marker counts every byte. A part that cannot be encoded fails the body with an error
+ * that gives its index among all the parts.
+ */
 async function* lazyBody(
   parts: MockStreamParts,
-  format: MockFormat,
-  start: number,
-  endMarker: boolean,
+  lastEventId: string | null,
+  { format, start, endMarker, where, onPartError }: LazyPlan,
 ): AsyncGenerator<Uint8Array> {
   let offset = 0
   let index = 0
-  for await (const part of parts) {
-    const chunk = encodePart(part, format, index++)
-    const end = offset + chunk.length
-    if (end > start) yield offset >= start ? chunk : chunk.subarray(start - offset)
-    offset = end
+  // Without a Last-Event-ID every part is sent; with one, those after the event that carries it.
+  let sending = lastEventId === null
+  try {
+    for await (const part of parts) {
+      const at = index++
+      if (!sending) {
+        sending = isMockEvent(part) && part.id === lastEventId
+        continue
+      }
+      const chunk = encodePart(part, format, at, where)
+      const end = offset + chunk.length
+      if (end > start) yield offset >= start ? chunk : chunk.subarray(start - offset)
+      offset = end
+    }
+  } catch (error) {
+    if (isPartError(error)) onPartError?.(error)
+    throw error
   }
   if (endMarker) yield encoder.encode(endMarkerLine(offset))
 }

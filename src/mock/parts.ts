@@ -52,8 +52,42 @@ export function isMockEvent(part: unknown): part is MockEvent {
   return typeof part === 'object' && part !== null && !(part instanceof Uint8Array) && 'data' in part
 }
 
-/** Encodes one part for `format`; `index` (0-based) only serves the error messages. */
-export function encodePart(part: unknown, format: MockFormat, index: number): Uint8Array {
+/** Errors that are a bad part rather than a failure of the source: streamHandler reports them (see there). */
+const partErrors = new WeakSet<Error>()
+
+/** Whether `error` was thrown by {@link encodePart} for a part it cannot encode. */
+export function isPartError(error: unknown): error is Error {
+  return error instanceof Error && partErrors.has(error)
+}
+
+/**
+ * Encodes one part for `format`; `index` (0-based) and `where` (the function the parts were given to) only
+ * serve the error messages, a `TypeError` or `RangeError` that says which part is wrong and how.
+ */
+export function encodePart(
+  part: unknown,
+  format: MockFormat,
+  index: number,
+  where = 'mockStream',
+): Uint8Array {
+  try {
+    return encode(part, format, index, where)
+  } catch (error) {
+    if (error instanceof Error) partErrors.add(error)
+    throw error
+  }
+}
+
+/** Encodes every part of an array, so that a bad one throws before any byte is sent. */
+export function encodeParts(
+  parts: readonly unknown[],
+  format: MockFormat,
+  where = 'mockStream',
+): Uint8Array[] {
+  return parts.map((part, index) => encodePart(part, format, index, where))
+}
+
+function encode(part: unknown, format: MockFormat, index: number, where: string): Uint8Array {
   // A view of a SharedArrayBuffer is copied: a network body's chunks never are one (Web Crypto refuses them).
   if (part instanceof Uint8Array) return part.buffer instanceof ArrayBuffer ? part : new Uint8Array(part)
   if (part instanceof ArrayBuffer) return new Uint8Array(part)
@@ -61,22 +95,25 @@ export function encodePart(part: unknown, format: MockFormat, index: number): Ui
     case 'raw':
       if (typeof part === 'string') return encoder.encode(part)
       throw new TypeError(
-        `mockStream: part ${index} is ${describeValue(part)}, but format 'raw' sends only strings and Uint8Arrays. Pass format: 'ndjson' or 'sse' to encode values, or encode the part yourself.`,
+        `${where}: part ${index} is ${describeValue(part)}, but format 'raw' sends only strings and Uint8Arrays. Pass format: 'ndjson' or 'sse' to encode values, or encode the part yourself.`,
       )
     case 'ndjson':
-      return encoder.encode(`${json(part, index, 'format ndjson')}\n`)
+      return encoder.encode(`${json(part, `part ${index}`, 'format ndjson', where)}\n`)
     case 'sse':
-      return encoder.encode(encodeEvent(isMockEvent(part) ? part : { data: part }, index))
+      return encoder.encode(
+        isMockEvent(part) ? encodeEvent(part, index, where) : encodeEvent({ data: part }, index, where, true),
+      )
   }
 }
 
-function encodeEvent(event: MockEvent, index: number): string {
+/** `bare`: the part is the event's data, not an event object. */
+function encodeEvent(event: MockEvent, index: number, where: string, bare = false): string {
   let text = ''
   if (event.id !== undefined) {
     // A line break would end the field early and a NUL makes clients ignore the id, so neither can be sent.
     if (typeof event.id !== 'string' || /[\r\n\0]/.test(event.id)) {
       throw new TypeError(
-        `mockStream: the id of event ${index} must be a string without line breaks or NUL, got ${describeValue(event.id)}.`,
+        `${where}: part ${index} is an SSE event whose id must be a string without line breaks or NUL, got ${describeValue(event.id)}.`,
       )
     }
     text += `id: ${event.id}\n`
@@ -84,39 +121,46 @@ function encodeEvent(event: MockEvent, index: number): string {
   if (event.event !== undefined) {
     if (typeof event.event !== 'string' || /[\r\n]/.test(event.event)) {
       throw new TypeError(
-        `mockStream: the event type of event ${index} must be a string without line breaks, got ${describeValue(event.event)}.`,
+        `${where}: part ${index} is an SSE event whose event type must be a string without line breaks, got ${describeValue(event.event)}.`,
       )
     }
     text += `event: ${event.event}\n`
   }
   if (event.retry !== undefined) {
+    if (typeof event.retry !== 'number') {
+      throw new TypeError(
+        `${where}: part ${index} is an SSE event whose retry must be a number of milliseconds, got ${describeValue(event.retry)}.`,
+      )
+    }
     if (!Number.isSafeInteger(event.retry) || event.retry < 0) {
       throw new RangeError(
-        `mockStream: the retry of event ${index} must be a whole number of milliseconds ≥ 0, got ${describeValue(event.retry)}.`,
+        `${where}: part ${index} is an SSE event whose retry must be a whole number of milliseconds ≥ 0, got ${describeValue(event.retry)}.`,
       )
     }
     text += `retry: ${event.retry}\n`
   }
-  const data = typeof event.data === 'string' ? event.data : json(event.data, index, 'an SSE event')
+  const data =
+    typeof event.data === 'string'
+      ? event.data
+      : json(event.data, bare ? `part ${index}` : `the data of part ${index}`, 'an SSE event', where)
   for (const line of data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`
   return `${text}\n`
 }
 
-function json(value: unknown, index: number, where: string): string {
+/** `what`: the value, as messages name it ("part 3", "the data of part 3"). */
+function json(value: unknown, what: string, purpose: string, where: string): string {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
   } catch (error) {
     throw new TypeError(
-      `mockStream: part ${index} cannot be encoded as JSON for ${where}: ${String(error)}`,
-      {
-        cause: error,
-      },
+      `${where}: ${what} cannot be encoded as JSON for ${purpose}: ${error instanceof Error ? error.message : String(error)}. Pass a JSON value.`,
+      { cause: error },
     )
   }
   if (text === undefined) {
     throw new TypeError(
-      `mockStream: part ${index} is ${describeValue(value)}, which has no JSON form for ${where}; pass a JSON value.`,
+      `${where}: ${what} is ${describeValue(value)}, which has no JSON form for ${purpose}; pass a JSON value.`,
     )
   }
   return text

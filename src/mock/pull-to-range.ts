@@ -15,7 +15,11 @@ export interface PulledParts {
  * The parts returned replay what was pulled, then go on with the rest; an error while pulling is thrown where
  * it happened in the body, as it would have been without the pull.
  */
-export async function pullToRange(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts> {
+export async function pullToRange(
+  parts: MockStreamParts,
+  o: ValidOptions,
+  where: string,
+): Promise<PulledParts> {
   const request = o.request
   if (!o.range || o.status !== 200 || request === undefined) return { parts }
   // Anything but async parts is answered as it is (and what is not parts at all is rejected by respond()).
@@ -33,7 +37,7 @@ export async function pullToRange(parts: MockStreamParts, o: ValidOptions): Prom
       const next = await iterator.next()
       if (next.done === true) return { parts: replay(head), length: offset }
       head.push(next.value)
-      offset += encodePart(next.value, o.format, head.length - 1).length
+      offset += encodePart(next.value, o.format, head.length - 1, where).length
     }
   } catch (error) {
     return { parts: replay(head, undefined, { error }) }

@@ -1,6 +1,6 @@
 // The only module of sluice/mock that imports msw, so that mockStream works where msw is not installed.
 import { type HttpHandler, http, type Path } from 'msw'
-import { respond } from './mock-stream.ts'
+import { checkParts, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
 import { pullToRange } from './pull-to-range.ts'
@@ -91,7 +91,11 @@ const FAULT_OPTIONS = ['dropAfterBytes', 'stallAfterBytes', 'errorAfterBytes', '
  * sluice/lambda answers it: the parts are pulled up to the requested byte first, so a start past the end gets a
  * `416` that gives the length.
  *
- * Options are checked when the handler is created. Defaults: those of {@link mockStream}; no faults.
+ * Options are checked when the handler is created, and so are parts given as an array: a part that cannot be
+ * sent throws a `TypeError` that names it. Parts that only come with a request (from a function, or an async
+ * iterable) are checked as they are sent. A part that fails there cuts the body, and msw passes the client a bare
+ * network error (`terminated` under msw/node, `network error` in the browser), so the reason is also printed with
+ * `console.error`. Defaults: those of {@link mockStream}; no faults.
  *
  * @example
  * server.use(
@@ -123,7 +127,8 @@ export function streamHandler(
       `streamHandler: faults must be a function (attempt, request) => faults, got ${describeValue(faults)}.`,
     )
   }
-  validateOptions(rest, context)
+  const valid = validateOptions(rest, context)
+  if (typeof source !== 'function') checkParts(source, valid, 'streamHandler')
   const clean: Record<string, unknown> = { ...rest }
   for (const key of FAULT_OPTIONS) delete clean[key]
   let attempts = 0
@@ -133,8 +138,17 @@ export function streamHandler(
     const parts = typeof source === 'function' ? await source({ request, params, attempt }) : source
     const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
     const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
-    const pulled = await pullToRange(parts, valid)
-    return respond(pulled.parts, valid, pulled.length)
+    const pulled = await pullToRange(parts, valid, 'streamHandler')
+    return respond(pulled.parts, valid, {
+      where: 'streamHandler',
+      knownLength: pulled.length,
+      // msw relays a failed body as a bare network error (it cannot carry the error to the client): say why here.
+      onPartError: (error) => {
+        console.error(
+          `${error.message} (The body of ${request.method} ${request.url} was cut there; msw passes the client only a network error.)`,
+        )
+      },
+    })
   })
 }
 

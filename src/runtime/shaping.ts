@@ -64,7 +64,7 @@ export function resolveShaping(
     )
   ) {
     throw new RangeError(
-      `${where}: shaping needs burstBytes ≥ 0 and bytesPerSecond > 0; got ${JSON.stringify(shaping)}. Pass 'lambda' for the service's own figures.`,
+      `${where}: shaping needs burstBytes ≥ 0 and bytesPerSecond > 0; got burstBytes ${describeValue(burstBytes)} and bytesPerSecond ${describeValue(bytesPerSecond)}. Pass 'lambda' for the service's own figures.`,
     )
   }
   return shaping

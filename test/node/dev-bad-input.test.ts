@@ -126,6 +126,22 @@ describe('sluice/dev explains bad handlers and responses', () => {
       { port: 70_000 },
       'serve: port must be a port number from 0 to 65535, got 70000.',
     ],
+    // A string is quoted, so that it cannot be taken for the number it spells.
+    [
+      'a port given as a string',
+      { port: '3000' },
+      'serve: port must be a port number from 0 to 65535, got "3000".',
+    ],
+    [
+      'a timeout given as a string',
+      { limits: { timeoutMs: '300' } },
+      'serve: limits.timeoutMs must be a positive number of milliseconds, or Infinity for no limit; got "300".',
+    ],
+    [
+      'a shaping with a rate given as a string and no burst',
+      { shaping: { bytesPerSecond: '1024' } },
+      'serve: shaping needs burstBytes ≥ 0 and bytesPerSecond > 0; got burstBytes undefined and bytesPerSecond "1024".',
+    ],
   ])('rejects %s when it is called', async (_, options, message) => {
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end())
     await expect(serve(handler, { log: false, ...options } as never)).rejects.toThrow(message)

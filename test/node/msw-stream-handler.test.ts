@@ -126,8 +126,23 @@ describe('streamHandler arguments', () => {
       const response = await fetch(url, { headers })
       // msw answers a resolver that threw with a 500 that carries the error.
       expect(response.status).toBe(500)
-      expect(await response.text()).toContain('parts must be an array or (async) iterable')
+      expect(await response.text()).toContain('must be an array or (async) iterable of parts')
     }
+  })
+
+  test('rejects parts that are not parts when the handler is created, not with a 500 at each request', () => {
+    expect(() => streamHandler('GET', url, 'abc' as never)).toThrow(
+      /^streamHandler: the parts \(source, or what it returns\) must be an array or \(async\) iterable of parts, got "abc"\. Wrap a single part in an array: \[part\]\.$/,
+    )
+  })
+
+  test('rejects a part of an array that cannot be sent when the handler is created, naming it', () => {
+    expect(() => streamHandler('GET', url, ['a\n', { x: 1 }])).toThrow(
+      /^streamHandler: part 1 is an object \(Object\), but format 'raw' sends only strings/,
+    )
+    expect(() => streamHandler('GET', url, [{ id: 'a\nb', data: 1 }], { format: 'sse' })).toThrow(
+      'streamHandler: part 0 is an SSE event whose id must be a string without line breaks or NUL, got "a\\nb".',
+    )
   })
 
   test('rejects invalid options when the handler is created', () => {

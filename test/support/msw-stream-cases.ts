@@ -1,7 +1,7 @@
 // The streamHandler behaviours both msw transports must show: msw/node (test/node) and the browser worker in
 // Chromium (test/browser) register these with their own server, URL and name for a failed body.
 import type { RequestHandler } from 'msw'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { sluice } from '../../src/index.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { PLENTY, readUntilError, type WatchedSource, watchedSource } from './streams.ts'
@@ -79,6 +79,29 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       const { text, error } = await readUntilError(await fetch(url))
       expect(text).toBe('abcd')
       expect((error as TypeError).message).toBe(failure)
+    })
+
+    test(`a bad part of an async source reaches ${reader} as TypeError ${failure}, and its reason is printed`, async () => {
+      const printed: unknown[] = []
+      const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+        printed.push(...args)
+      })
+      try {
+        use(
+          streamHandler('GET', url, async function* () {
+            yield 'a\n'
+            yield { x: 1 }
+          }),
+        )
+        const { text, error } = await readUntilError(await fetch(url))
+        expect(text).toBe('a\n')
+        expect((error as TypeError).message).toBe(failure)
+        expect(printed.join('\n')).toMatch(
+          /^streamHandler: part 1 is an object \(Object\), but format 'raw' sends only strings and Uint8Arrays\. .* \(The body of GET \S+ was cut there; msw passes the client only a network error\.\)$/,
+        )
+      } finally {
+        spy.mockRestore()
+      }
     })
 
     test(`truncate reaches ${reader} as a clean, short end`, async () => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { serve } from '../dev/index.ts'
+import { serveWith } from '../dev/serve.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
 import { parseFailure } from './parse-failure.ts'
 
@@ -53,16 +53,21 @@ export async function run(args: string[]): Promise<number> {
   if (values.shaping !== undefined && values.shaping !== 'lambda')
     return bad(`--shaping takes only lambda; got ${values.shaping}.`)
 
-  let server: Awaited<ReturnType<typeof serve>>
+  let server: Awaited<ReturnType<typeof serveWith>>
   try {
-    server = await serve(module, {
-      port,
-      host: values.host ?? '127.0.0.1',
-      shaping: values.shaping === 'lambda' ? 'lambda' : false,
-      limits: timeoutMs === undefined ? {} : { timeoutMs },
-      // The process is the emulator alone: a handler's escaped error fails its invocation, as on the service.
-      catchEscapedErrors: true,
-    })
+    server = await serveWith(
+      module,
+      {
+        port,
+        host: values.host ?? '127.0.0.1',
+        shaping: values.shaping === 'lambda' ? 'lambda' : false,
+        limits: timeoutMs === undefined ? {} : { timeoutMs },
+        // The process is the emulator alone: a handler's escaped error fails its invocation, as on the service.
+        catchEscapedErrors: true,
+      },
+      // Timeouts, logged here and sent to the client, tell to raise the flag rather than the library's option.
+      { timeoutSetting: '--timeout' },
+    )
   } catch (error) {
     process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)
     return 1

@@ -1,6 +1,7 @@
+import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { extname, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { AnyLambdaHandler } from '../runtime/index.ts'
 
 /**
@@ -8,7 +9,7 @@ import type { AnyLambdaHandler } from '../runtime/index.ts'
  * `handler`). `path#name` picks another export, like the runtime's `file.name` handler setting.
  *
  * Throws an `Error` whose message says what is wrong and what to do: a missing file, a module that fails to
- * load, or one without a handler.
+ * load (a syntax error with its file, line and column, when Node can tell them), or one without a handler.
  *
  * @example
  * const handler = await loadHandler('./handler.mjs')
@@ -29,7 +30,13 @@ export async function loadHandler(specifier: string, cwd: string = process.cwd()
     module = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
-    throw new Error(`The handler module ${path} could not be loaded: ${reason}`, { cause: error })
+    const at = await syntaxErrorLocation(error, absolute)
+    throw new Error(
+      at === undefined
+        ? `The handler module ${path} could not be loaded: ${reason}`
+        : `The handler module ${path} could not be loaded: ${reason} at ${at}; fix the code there.`,
+      { cause: error },
+    )
   }
   const candidate = exportName !== undefined ? module[exportName] : pickDefault(module)
   if (typeof candidate !== 'function') {
@@ -51,4 +58,39 @@ function pickDefault(module: Record<string, unknown>): unknown {
   if (typeof fallback === 'function') return fallback
   if (typeof fallback === 'object' && fallback !== null) return (fallback as Record<string, unknown>).handler
   return undefined
+}
+
+/** Files whose syntax `node --check` reads as Node loads them (it does not strip TypeScript types). */
+const CHECKABLE = new Set(['.js', '.mjs', '.cjs'])
+
+/**
+ * Where a syntax error is, as `file:line:column` (or `file:line`). Node gives it at the top of the stack of a
+ * CommonJS, TypeScript or linking error (`/path/handler.mjs:3`, the source line, a caret under the column), but
+ * not for an ES module that does not parse: then `node --check` on the file says it, the same way.
+ */
+async function syntaxErrorLocation(error: unknown, file: string): Promise<string | undefined> {
+  if (!(error instanceof Error) || error.name !== 'SyntaxError') return undefined
+  const fromStack = locationIn(error.stack ?? '')
+  if (fromStack !== undefined) return fromStack
+  if (!CHECKABLE.has(extname(file)) || process.release?.name !== 'node') return undefined
+  const report = await new Promise<string>((done) => {
+    execFile(process.execPath, ['--check', file], { timeout: 10_000 }, (_, __, stderr) =>
+      done(String(stderr)),
+    )
+  })
+  return locationIn(report)
+}
+
+/** The location at the top of Node's report of a syntax error: its first line, and the caret under the source. */
+function locationIn(report: string): string | undefined {
+  const lines = report.split('\n')
+  // A path or file URL (POSIX or Windows), then the line: never the `SyntaxError: …` line of a bare stack.
+  const head = /^((?:file:\/\/|\/|[A-Za-z]:[\\/]).*):(\d+)$/.exec(lines[0]?.trim() ?? '')
+  const where = head?.[1]
+  const line = head?.[2]
+  if (where === undefined || line === undefined) return undefined
+  const file = where.startsWith('file://') ? fileURLToPath(where) : where
+  // The caret comes after one or more lines of source; the report ends at a blank line or the error's name.
+  const caret = lines.slice(1, 6).find((text) => /^\s*\^+\s*$/.test(text))
+  return caret === undefined ? `${file}:${line}` : `${file}:${line}:${caret.indexOf('^') + 1}`
 }

@@ -87,6 +87,21 @@ export async function serve(
   handler: string | AnyLambdaHandler,
   options: ServeOptions = {},
 ): Promise<DevServer> {
+  return serveWith(handler, options, {})
+}
+
+/** How a front end other than the library names the settings in messages: `sluice dev` names its flags. */
+export interface ServeWording {
+  /** The timeout setting, which a timeout tells to raise. Default: `'limits.timeoutMs'`. */
+  timeoutSetting?: string | undefined
+}
+
+/** {@link serve}, with messages in the words of its caller (not exported by `sluice/dev`). */
+export async function serveWith(
+  handler: string | AnyLambdaHandler,
+  options: ServeOptions,
+  wording: ServeWording,
+): Promise<DevServer> {
   const { limits, shaping } = checkOptions('serve', options, {
     port: [
       'a port number from 0 to 65535',
@@ -134,6 +149,7 @@ export async function serve(
         shaping,
         log,
         signal: controller.signal,
+        timeoutSetting: wording.timeoutSetting,
       })
       running.add(controller)
       void invocation.finished.then(() => running.delete(controller))

@@ -33,6 +33,11 @@ export interface InvokeOptions extends FunctionInfo {
    * that escaped the handler (an unhandled rejection, an uncaught exception). The handler itself runs on.
    */
   signal?: AbortSignal | undefined
+  /**
+   * How messages name the timeout setting, which they tell to raise: `'limits.timeoutMs'` (the default) for
+   * library users, `'--timeout'` for `sluice dev`.
+   */
+  timeoutSetting?: string | undefined
 }
 
 /** How an invocation ended, seen from the function's side (the client may have gone long before). */
@@ -95,8 +100,20 @@ export function invoke(
     finish(outcome)
   }
   const seconds = (limits.timeoutMs / 1000).toFixed(2)
+  const setting = options.timeoutSetting ?? 'limits.timeoutMs'
   const timeoutError = () =>
-    new Error(`Task timed out after ${seconds} seconds (limits.timeoutMs is ${limits.timeoutMs}).`)
+    new Error(`Task timed out after ${seconds} seconds (${setting} is ${limits.timeoutMs}).`)
+  // What a timeout says to do, from what the handler had done by then: returned, ended its stream.
+  const withHint = (error: Error, returned: boolean, ended: boolean): Error => {
+    const hint = returned
+      ? ended
+        ? undefined
+        : 'The handler returned without ending the response stream: call responseStream.end() once the body is written (or await pipeline(…, responseStream)).'
+      : ended
+        ? `The handler ended the response stream but had not returned: the invocation lasts until its promise settles, so let it return once the body is sent, or raise ${setting}.`
+        : `The handler was still running: make it faster, or raise ${setting}.`
+    return hint === undefined ? error : new Error(`${error.message} ${hint}`)
+  }
   let onTimeout: () => void = () => {}
   let abort: (reason: unknown) => void = () => {}
   const onAbort = () => abort(options.signal?.reason)
@@ -135,7 +152,7 @@ export function invoke(
   }
   onTimeout = () => {
     const error = timeoutError()
-    settle({ state: 'timed-out', error: withHint(error, responseStream.writableEnded) })
+    settle({ state: 'timed-out', error: withHint(error, handlerDone, responseStream.writableEnded) })
     // A response the handler ended is complete, as the service has it all: the client reads it to its end.
     if (!streamEnded) sink.close(error)
   }
@@ -202,7 +219,7 @@ export function invoke(
   function failedBeforeFirstByte(error: Error): FunctionUrlResponse {
     const timedOut = error.message.startsWith('Task timed out')
     const message = timedOut
-      ? `The function timed out before it sent a response: ${withHint(error, responseStream.writableEnded).message}`
+      ? `The function timed out before it sent a response: ${withHint(error, handlerDone, responseStream.writableEnded).message}`
       : `The function failed before it sent a response: ${error.message}`
     return serviceError(502, timedOut ? 'Sandbox.Timedout' : 'Unhandled', message, requestId)
   }
@@ -273,7 +290,7 @@ export function invoke(
       `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as the service does.`,
     )
     const stopped = new Promise<never>((_, reject) => {
-      onTimeout = () => reject(timeoutError())
+      onTimeout = () => reject(withHint(timeoutError(), false, false))
       abort = reject
     })
     if (options.signal?.aborted) onAbort()
@@ -302,11 +319,4 @@ export function invoke(
     settle({ state: 'succeeded' })
     return response
   }
-}
-
-function withHint(error: Error, ended: boolean): Error {
-  if (ended) return error
-  return new Error(
-    `${error.message} The response stream was never ended: does the handler call responseStream.end() (or await pipeline(…, responseStream))?`,
-  )
 }

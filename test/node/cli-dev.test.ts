@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { type AddressInfo, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { until } from '../support/cli-process.ts'
 import { fixture } from '../support/emulator.ts'
 import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
@@ -12,6 +16,8 @@ const children: ChildProcess[] = []
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGTERM')
 })
+
+const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 function run(args: string[]): StartedProcess {
   const started = startProcess(process.execPath, [cli, ...args])
@@ -36,6 +42,30 @@ describe('the sluice dev command', () => {
     expect(await response.text()).toBe('Hello from a streamed function URL.')
   })
 
+  it('names --timeout, not the library option, when a slow handler times out, and does not blame end()', async () => {
+    const { child } = run(['dev', fixture('slow-handler.mjs'), '--port', '0', '--timeout', '300'])
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    await until(() => /at http:\/\/127\.0\.0\.1:\d+\//.test(stdout), 'the URL')
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!
+    const response = await fetch(`${url}?ms=1000`)
+    expect(response.status).toBe(502)
+    const said =
+      'Task timed out after 0.30 seconds (--timeout is 300). The handler was still running: make it faster, or raise --timeout.'
+    expect(((await response.json()) as { Message: string }).Message).toBe(
+      `The function timed out before it sent a response: ${said}`,
+    )
+    await until(() => stderr.includes('\n'), 'the log line')
+    expect(stderr).toMatch(new RegExp(`^sluice dev: \\S+ timed-out: ${literal(said)}\\n$`))
+    expect(stderr).not.toMatch(/limits\.timeoutMs|end\(\)/)
+  })
+
   it('prints its options with --help', async () => {
     const { code, stdout } = await run(['dev', '--help']).exit
     expect(code).toBe(0)
@@ -48,6 +78,43 @@ describe('the sluice dev command', () => {
     expect(code).toBe(1)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toMatch(/The handler module \.\/no\/such\/handler\.mjs was not found/)
+  })
+
+  // Through the CLI, because it loads the module with Node's own loader (under Vitest, Vite's loads it).
+  it('exits 1 naming the file, line and column of a syntax error in the handler module', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
+    try {
+      const file = join(dir, 'handler.mjs')
+      await writeFile(
+        file,
+        'export const handler = awslambda.streamifyResponse(async (_event, responseStream) => {\n  const rows = 3\n  responseStream.end(rows..toString())\n})\n',
+      )
+      const { code, stderr } = await run(['dev', file, '--port', '0']).exit
+      expect(code).toBe(1)
+      expect(stderr).toBe(
+        `sluice dev: The handler module ${file} could not be loaded: Unexpected token '.' at ${file}:3:27; fix the code there.\n`,
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('exits 1 naming the line of an import its dependency cannot satisfy', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
+    try {
+      const file = join(dir, 'handler.mjs')
+      await writeFile(
+        file,
+        "import { pipelin } from 'node:stream/promises'\nexport const handler = pipelin\n",
+      )
+      const { code, stderr } = await run(['dev', file, '--port', '0']).exit
+      expect(code).toBe(1)
+      expect(stderr).toBe(
+        `sluice dev: The handler module ${file} could not be loaded: The requested module 'node:stream/promises' does not provide an export named 'pipelin' at ${file}:1:10; fix the code there.\n`,
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('exits 2 for an empty --port, which would otherwise pick a random one, and refuses a timeout past 2^31 ms', async () => {

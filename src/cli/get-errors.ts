@@ -1,10 +1,12 @@
 import {
   END_MARKER_HEADER,
+  isLimitError,
   isNetworkError,
   isResumeError,
   isSluiceError,
   isTimeoutError,
   isTruncatedError,
+  type LimitError,
   type StreamResponse,
   type TruncatedError,
 } from '../index.ts'
@@ -118,6 +120,8 @@ export function describe(error: unknown, url: string, refused: boolean): string 
   }
   // Whether or not it was resumed: the library's message adds why not in its own option names.
   if (isTruncatedError(error)) return truncation(error, where)
+  // The library's message says to raise an option that has no flag here.
+  if (isLimitError(error)) return overLimit(error, where)
   const code = (error as { code?: unknown }).code
   // File system errors name the path; say which operation failed.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
@@ -145,6 +149,33 @@ function truncation(error: TruncatedError, where: string): string {
   if (short)
     return `The body of ${where} ended after ${received} of the ${expected} bytes its server declared, so it is incomplete: ${cut}.`
   return `The body of ${where} ended after ${received} bytes, before its end could be proven, so it may be incomplete: ${cut}.`
+}
+
+/**
+ * What part of the body was over one of the library's limits (which have no flags), and how to get the body
+ * anyway: as bytes, which have no limit.
+ */
+function overLimit(error: LimitError, where: string): string {
+  // The library's message says where in its own words; the numbers are taken from it when it gives them.
+  const at = (pattern: RegExp): string | undefined => pattern.exec(error.message)?.[1]
+  const size = `${error.max} bytes${error.max % 2 ** 20 === 0 ? ` (${error.max / 2 ** 20} MiB)` : ''}`
+  const rescue = 'use --as bytes (with -o <file> to write a file) to save the body as it is'
+  switch (error.limit) {
+    case 'maxLineBytes': {
+      const line = at(/\bline (\d+)/)
+      return `${line === undefined ? 'A line' : `Line ${line}`} of ${where} is longer than the line limit of ${size}, so the output stops before it; ${rescue}.`
+    }
+    case 'maxEventBytes': {
+      const byte = at(/\bbyte (\d+)/)
+      return `An event of ${where}${byte === undefined ? '' : ` (ending near byte ${byte})`} is larger than the event limit of ${size}, so the output stops before it; ${rescue}.`
+    }
+    case 'maxDepth': {
+      const character = at(/\bcharacter (\d+)/)
+      return `The JSON document of ${where} nests deeper than ${error.max} levels${character === undefined ? '' : ` (at character ${character})`}, the most --as json reads; ${rescue}.`
+    }
+    default:
+      return `The body of ${where} is larger than the limit of ${size}; ${rescue}.`
+  }
 }
 
 /** `; the server said: "…"`, the excerpt of its error page the library put at the end of its message, if any. */

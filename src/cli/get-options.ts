@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { MAX_TIMEOUT_MS } from '../runtime/limits.ts'
 import { parseFailure } from './parse-failure.ts'
 
 /** How `sluice get` reads the body and what it writes: `--as`. */
 export type OutputMode = 'bytes' | 'text' | 'lines' | 'ndjson' | 'sse' | 'json'
 
 const MODES: readonly OutputMode[] = ['bytes', 'text', 'lines', 'ndjson', 'sse', 'json']
+
+/** Methods that fetch refuses to send (forbidden methods): they would fail every request. */
+const FORBIDDEN_METHODS = ['CONNECT', 'TRACE', 'TRACK']
 
 /** What `sluice get` was asked to do, checked and with its defaults filled in. */
 export interface GetOptions {
@@ -82,6 +86,10 @@ export function parseGetArgs(args: string[]): GetOptions | { help: true } {
   const body = values.data === undefined ? undefined : readData(values.data)
   const method = (values.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase()
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`-X takes a method name such as GET; got ${method}.`)
+  if (FORBIDDEN_METHODS.includes(method))
+    throw new UsageError(
+      `-X ${method} cannot be sent: fetch refuses the methods CONNECT, TRACE and TRACK; use another, such as GET or POST.`,
+    )
   if (body !== undefined && (method === 'GET' || method === 'HEAD'))
     throw new UsageError(`-d sends a body, which a ${method} request cannot carry; use -X POST, or drop -d.`)
   if (values.output === '')
@@ -135,12 +143,30 @@ function isMode(value: string): value is OutputMode {
   return (MODES as readonly string[]).includes(value)
 }
 
+/** The characters a header value cannot contain, as messages name them. */
+const CONTROL_CHARACTERS: Record<string, string> = {
+  '\0': 'a NUL (\\0),',
+  '\r': 'a carriage return (\\r),',
+  '\n': 'a line feed (\\n),',
+}
+
 function parseHeader(header: string): [string, string] {
   const colon = header.indexOf(':')
   const name = colon === -1 ? '' : header.slice(0, colon).trim()
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
     throw new UsageError(`-H takes 'Name: value'; got ${JSON.stringify(header)}.`)
-  return [name, header.slice(colon + 1).trim()]
+  // Whitespace around the value is not part of it (fetch drops it too); a line break inside is a mistake.
+  const value = header.slice(colon + 1).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
+  const bad = /[\0\r\n]|[^\0-\xff]/u.exec(value)?.[0]
+  if (bad !== undefined) {
+    // Shown escaped, as the message quotes the value escaped: a bare CR would be invisible.
+    const control = CONTROL_CHARACTERS[bad]
+    const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    throw new UsageError(
+      `the -H value of ${name}, ${JSON.stringify(value)}, contains ${control ?? `${JSON.stringify(bad)} (${code}), outside Latin-1,`} which a header value cannot carry; ${control === undefined ? 'send it encoded, such as percent-encoded or in base64' : 'remove it'}.`,
+    )
+  }
+  return [name, value]
 }
 
 function readData(data: string): string {
@@ -166,7 +192,10 @@ function readData(data: string): string {
 function milliseconds(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 2_147_483_647)
-    throw new UsageError(`${flag} takes a whole number of milliseconds (1 or more); got ${value}.`)
+  // Timers wait at most 2³¹ − 1 ms; the library refuses longer timeouts.
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_MS)
+    throw new UsageError(
+      `${flag} takes a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); got ${value}.`,
+    )
   return n
 }

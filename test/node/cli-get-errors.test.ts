@@ -1,7 +1,8 @@
 // sluice get words failures in its own terms; what the server said in a refused resume's error page stays.
 import { expect, describe as group, it } from 'vitest'
 import { describe, pastContinuing } from '../../src/cli/get-errors.ts'
-import { ResumeError, TruncatedError } from '../../src/index.ts'
+import { parseGetArgs, UsageError } from '../../src/cli/get-options.ts'
+import { LimitError, ResumeError, TruncatedError } from '../../src/index.ts'
 
 const refusal = (status: number, said: string) =>
   new ResumeError(
@@ -102,5 +103,72 @@ group('a body cut short (TruncatedError), in the CLI’s words', () => {
     )
     expect(pastContinuing(overrun)).toBe('the server sent more than the length it declared')
     expect(pastContinuing(cut(1024, 4096))).toBeUndefined()
+  })
+})
+
+group('a part of the body over a limit (LimitError), in the CLI’s words', () => {
+  const url = 'https://fn.example/r'
+  const rescue = 'use --as bytes (with -o <file> to write a file) to save the body as it is'
+
+  it('says which line is over the line limit, and how to save the body anyway', () => {
+    const error = new LimitError('maxLineBytes', 8 * 2 ** 20, 'A line starting at line 2')
+    expect(describe(error, url, false)).toBe(
+      `Line 2 of ${url} is longer than the line limit of 8388608 bytes (8 MiB), so the output stops before it; ${rescue}.`,
+    )
+  })
+
+  it('says where an event over the event limit ends', () => {
+    const error = new LimitError('maxEventBytes', 1000, 'An event ending near byte 1200')
+    expect(describe(error, url, false)).toBe(
+      `An event of ${url} (ending near byte 1200) is larger than the event limit of 1000 bytes, so the output stops before it; ${rescue}.`,
+    )
+  })
+
+  it('says how deep a JSON document may nest for --as json', () => {
+    const error = new LimitError('maxDepth', 512, 'Nesting at character 513')
+    expect(describe(error, url, false)).toBe(
+      `The JSON document of ${url} nests deeper than 512 levels (at character 513), the most --as json reads; ${rescue}.`,
+    )
+  })
+})
+
+group('sluice get arguments that fetch would refuse, refused as usage errors', () => {
+  const parse =
+    (...args: string[]) =>
+    () =>
+      parseGetArgs(['https://fn.example/r', ...args])
+
+  it.each(['CONNECT', 'trace', 'Track'])('refuses -X %s, naming -X', (method) => {
+    expect(parse('-X', method)).toThrow(UsageError)
+    expect(parse('-X', method)).toThrow(
+      `-X ${method.toUpperCase()} cannot be sent: fetch refuses the methods`,
+    )
+  })
+
+  it('refuses a line feed inside a header value, shown escaped', () => {
+    expect(parse('-H', 'X-A: a\nb')).toThrow(
+      'the -H value of X-A, "a\\nb", contains a line feed (\\n), which a header value cannot carry; remove it.',
+    )
+  })
+
+  it('refuses a character beyond Latin-1 in a header value, saying to encode it', () => {
+    expect(parse('-H', 'X-Name: Zoë 😀')).toThrow(
+      'the -H value of X-Name, "Zoë 😀", contains "😀" (U+1F600), outside Latin-1, which a header value cannot carry; send it encoded, such as percent-encoded or in base64.',
+    )
+  })
+
+  it('keeps a value with Latin-1 letters, and drops the whitespace and line ends around it, as fetch does', () => {
+    expect(parseGetArgs(['https://fn.example/r', '-H', 'X-Name:  Zoë \r'])).toMatchObject({
+      headers: [['X-Name', 'Zoë']],
+    })
+  })
+
+  it('names the longest timeout it takes', () => {
+    expect(parse('--idle-timeout', '2147483648')).toThrow(
+      '--idle-timeout takes a whole number of milliseconds from 1 to 2147483647 (about 24.8 days); got 2147483648.',
+    )
+    expect(parseGetArgs(['https://fn.example/r', '--timeout', '2147483647'])).toMatchObject({
+      timeout: 2147483647,
+    })
   })
 })

@@ -29,6 +29,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     held.push(res)
     return
   }
+  if (path === '/long-line') {
+    // A record, then one line over the 8 MiB line limit, then another record.
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    res.end(`{"n":1}\n"${'x'.repeat(9 * 2 ** 20)}"\n{"n":3}\n`)
+    return
+  }
   if (path === '/silent') {
     // No Accept-Ranges, no SSE ids: a stall cannot be continued.
     res.writeHead(200, { 'content-type': 'application/octet-stream' })
@@ -113,7 +119,8 @@ afterAll(async () => {
 const { run, get } = runs
 
 /** The library's option names, which mean nothing on the command line. */
-const LIBRARY_NAMES = /`(timeout|idleTimeout|totalTimeout|resumeFrom|resume\.[a-zA-Z]+)`/
+const LIBRARY_NAMES =
+  /`(timeout|idleTimeout|totalTimeout|resumeFrom|resume\.[a-zA-Z]+|maxLineBytes|maxEventBytes|maxBytes|maxDepth)`/
 
 /** Starts a download of `/file` into `output`, and interrupts it once the first part is in the file. */
 async function interruptedDownload(output: string): Promise<void> {
@@ -134,6 +141,19 @@ describe('sluice get messages', () => {
       /^sluice: No response headers arrived from [^\n]*\/no-headers within 300 ms; if the server is slow to start, pass a longer --timeout <ms>\.\n$/,
     )
     expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('says which line is over the line limit, in its own terms, and how to save the body anyway', async () => {
+    for (const as of ['lines', 'ndjson']) {
+      const { code, stdout, stderr } = await get([`${base}/long-line`, '--as', as, '-q']).exit
+      expect(code).toBe(1)
+      expect(stdout).toBe('{"n":1}\n')
+      expect(stderr).toMatch(
+        /^sluice: Line 2 of [^\n]*\/long-line is longer than the line limit of 8388608 bytes \(8 MiB\), so the output stops before it; use --as bytes \(with -o <file> to write a file\) to save the body as it is\.\n$/,
+      )
+      expect(stderr).not.toMatch(LIBRARY_NAMES)
+      expect(stderr).not.toMatch(/maxLineBytes/)
+    }
   })
 
   it('names --idle-timeout when the body goes silent, and says why it was not continued', async () => {

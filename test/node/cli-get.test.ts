@@ -390,6 +390,28 @@ describe('sluice get', () => {
     expect(bare.stderr).toMatch(/^sluice: option --output needs a value\.\n\nUsage: sluice get <url>/)
   })
 
+  it('exits 2 naming the flag for a timeout past the longest timer, a method fetch refuses, or a header value it cannot send', async () => {
+    const usage = /\n\nUsage: sluice get <url>/
+    const long = await get([url('/file'), '--timeout', '3000000000']).exit
+    expect(long.code).toBe(2)
+    expect(long.stderr).toMatch(
+      /^sluice: --timeout takes a whole number of milliseconds from 1 to 2147483647 \(about 24\.8 days\); got 3000000000\.\n/,
+    )
+    expect(long.stderr).toMatch(usage)
+    const connect = await get([url('/file'), '-X', 'connect']).exit
+    expect(connect.code).toBe(2)
+    expect(connect.stderr).toMatch(
+      /^sluice: -X CONNECT cannot be sent: fetch refuses the methods CONNECT, TRACE and TRACK; use another, such as GET or POST\.\n/,
+    )
+    expect(connect.stderr).toMatch(usage)
+    const cr = await get([url('/file'), '-H', 'X-Token: abc\rdef']).exit
+    expect(cr.code).toBe(2)
+    expect(cr.stderr).toMatch(
+      /^sluice: the -H value of X-Token, "abc\\rdef", contains a carriage return \(\\r\), which a header value cannot carry; remove it\.\n/,
+    )
+    expect(cr.stderr).toMatch(usage)
+  })
+
   it('prints its options with --help, and the top-level help lists it', async () => {
     const help = await get(['--help']).exit
     expect(help.code).toBe(0)

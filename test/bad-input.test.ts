@@ -236,7 +236,7 @@ describe('limits', () => {
         },
         body: `data: a\n\ndata: b\n\ndata: ${long}\n\ndata: c\n\n`,
         want: ['a', 'b'],
-        where: 'An event ending near byte',
+        where: 'The event starting at byte 18',
       },
     ]
     for (const { read, body, want, where } of cases) {

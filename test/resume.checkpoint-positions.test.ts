@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   type Checkpoint,
-  fromResponse,
+  fromResponse as fromResponseOf,
   isLimitError,
   isParseError,
   isResumeError,
@@ -19,6 +19,10 @@ import {
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
 import { drain } from './support/streams.ts'
+
+/** fromResponse() with a URL, which a checkpoint names. */
+const fromResponse: typeof fromResponseOf = (response, options) =>
+  fromResponseOf(response, { url: 'https://fn.example/stream', ...options })
 
 const RANGES = { 'accept-ranges': 'bytes' }
 

@@ -167,7 +167,7 @@ function overLimit(error: LimitError, where: string): string {
     }
     case 'maxEventBytes': {
       const byte = at(/\bbyte (\d+)/)
-      return `An event of ${where}${byte === undefined ? '' : ` (ending near byte ${byte})`} is larger than the event limit of ${size}, so the output stops before it; ${rescue}.`
+      return `An event of ${where}${byte === undefined ? '' : ` (starting at byte ${byte})`} is larger than the event limit of ${size}, so the output stops before it; ${rescue}.`
     }
     case 'maxDepth': {
       const character = at(/\bcharacter (\d+)/)

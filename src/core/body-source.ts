@@ -3,7 +3,7 @@ import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { saidBy } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
-import { NetworkError } from './errors/network-error.ts'
+import { NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
@@ -146,7 +146,12 @@ export class BodySource implements ChunkSource {
   #reader: ReadableStreamDefaultReader<Uint8Array>
   #connection: AbortController
   #marker: EndMarkerTrap | undefined
+  /** The URL the body comes from: empty for a Response made in code that no `url` option names. */
+  readonly #url: string
+  /** The same for messages: the URL, or "the response". */
   readonly #where: string
+  /** A chunk crossed `maxBytes`: its bytes within the limit were delivered, and the next read throws this. */
+  #overLimit: LimitError | undefined
   /** Bytes delivered to the consumer, over all connections. */
   offset = 0
   cancelled = false
@@ -209,14 +214,17 @@ export class BodySource implements ChunkSource {
     // to read, and that answer's own body (null, or an error page) is not the stream's.
     const complete = init.resumed?.acceptance.kind === 'complete'
     if (response.body === null && !complete)
-      throw new TypeError(`The response from ${response.url || 'the server'} has no body to stream.`)
+      throw new TypeError(
+        `The response from ${response.url || init.request()?.url || 'the server'} has no body to stream.`,
+      )
     if (response.bodyUsed) throw new TypeError('The response body was already read; pass a fresh Response.')
     this.#response = response
     if (complete) response.body?.cancel().catch(() => {})
     this.#reader = (complete || response.body === null ? EMPTY_BODY() : response.body).getReader()
     this.#connection = init.connection
     this.#request = init.request()
-    this.#where = response.url || this.#request?.url || 'the response'
+    this.#url = response.url || this.#request?.url || ''
+    this.#where = this.#url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
     this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
@@ -347,6 +355,8 @@ export class BodySource implements ChunkSource {
     const chunk = result.value
     this.#received += chunk.length
     if (this.#received > (this.#end ?? Number.POSITIVE_INFINITY)) throw this.#overrun()
+    // A promise, not the chunk: the reader's result, which bytes() hands on, holds all of it.
+    if (this.offset + chunk.length > this.#maxBytes) return Promise.resolve(this.#cut(chunk))
     this.#count(chunk)
     return chunk
   }
@@ -358,7 +368,10 @@ export class BodySource implements ChunkSource {
 
   async #read(): Promise<Uint8Array | undefined> {
     for (;;) {
-      if (this.#finished) return undefined
+      if (this.#finished) {
+        if (this.#overLimit !== undefined) throw this.#overLimit
+        return undefined
+      }
       if (this.#completeAfterResume) return this.#finish()
       const idle = this.#init.idleTimeout
       if (idle !== undefined) this.#arm(idle)
@@ -411,6 +424,7 @@ export class BodySource implements ChunkSource {
       chunk = this.#marker.push(chunk)
       if (chunk.length === 0) return CONTINUE
     }
+    if (this.offset + chunk.length > this.#maxBytes) return this.#cut(chunk)
     this.#count(chunk)
     return chunk
   }
@@ -430,12 +444,19 @@ export class BodySource implements ChunkSource {
    * the stream offers no way to resume.
    */
   checkpoint(): Checkpoint {
-    const url = this.#response.url || this.#where
     const state = this.#state()
     const strategy = this.#strategy ?? this.#pick(state)
     const refusal = this.#refusal(strategy, state)
     if (refusal !== undefined) {
       throw new ResumeError('unsupported', `This stream cannot be checkpointed: ${refusal}.`, this.#attempts)
+    }
+    const url = this.#response.url || this.#url
+    if (url === '') {
+      throw new ResumeError(
+        'unsupported',
+        'This stream cannot be checkpointed: its response has no URL, which a checkpoint names; pass `{ url }` to fromResponse().',
+        this.#attempts,
+      )
     }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
     const partial = this.#sinceDecoder - committed
@@ -521,15 +542,26 @@ export class BodySource implements ChunkSource {
     return `; a ${this.#init.method.toUpperCase()} is not sent again from the start, as it may not be idempotent`
   }
 
+  /**
+   * A chunk that crosses `maxBytes`: the connection is released, the bytes within the limit are delivered (the
+   * units in them too), and the next read throws the LimitError. Not a drop: never resumed.
+   */
+  #cut(chunk: Uint8Array): Uint8Array {
+    const error = new LimitError('maxBytes', this.#maxBytes, `The body of ${this.#where}`, this.#context())
+    this.#fail(error)
+    const within = Math.floor(this.#maxBytes - this.offset)
+    if (within <= 0) throw error
+    this.#overLimit = error
+    const part = chunk.subarray(0, within)
+    this.#count(part)
+    return part
+  }
+
+  /** Counts delivered bytes; the caller checked `maxBytes` (one comparison on the hot path). */
   #count(chunk: Uint8Array): void {
     const n = chunk.length
     this.#sinceDecoder += n
     this.offset += n
-    if (this.offset > this.#maxBytes) {
-      throw this.#fail(
-        new LimitError('maxBytes', this.#init.maxBytes, `The body of ${this.#where}`, this.#context()),
-      )
-    }
     if (this.#uncounted > 0) {
       // A restarted stream replays the partial unit that was counted before the drop: count it once.
       const skip = Math.min(this.#uncounted, n)
@@ -602,7 +634,8 @@ export class BodySource implements ChunkSource {
     try {
       return cursor(item)
     } catch (error) {
-      throw this.#cursorThrew(error, 'no checkpoint can be taken')
+      // What the cursor returned, if not a request's additions, is already a ResumeError that says so.
+      throw error instanceof ResumeError ? error : this.#cursorThrew(error, 'no checkpoint can be taken')
     }
   }
 
@@ -632,7 +665,10 @@ export class BodySource implements ChunkSource {
       const { rest: bytes } = this.#marker.end(this.#received - held)
       if (bytes.length > 0) rest = bytes
     }
-    if (rest !== undefined) this.#count(rest)
+    if (rest !== undefined) {
+      if (this.offset + rest.length > this.#maxBytes) return this.#cut(rest)
+      this.#count(rest)
+    }
     // At the proven end, what was delivered is the body: a total that said otherwise (a length that counted the
     // end marker's line, bytes a restart never needed again) gives way, so `done` reads 100 % of `loaded`.
     const { progress } = this.#init
@@ -712,7 +748,7 @@ export class BodySource implements ChunkSource {
         throw this.#fail(
           new ResumeError(
             'attempts-exhausted',
-            `Gave up after ${this.#attempts} reconnect${this.#attempts === 1 ? '' : 's'} to ${this.#where}: ${message}`,
+            `Gave up after ${this.#attempts} reconnect${this.#attempts === 1 ? '' : 's'}${this.#to()}: ${message}`,
             this.#attempts,
             { ...this.#context(), cause: last },
           ),
@@ -756,11 +792,10 @@ export class BodySource implements ChunkSource {
         if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
         last = isSluiceError(error)
           ? error
-          : new NetworkError(
-              `Reconnecting to ${this.#where} failed (${error instanceof Error ? error.message : String(error)}).`,
-              this.offset,
-              { request: sent(), cause: error },
-            )
+          : new NetworkError(`Reconnecting${this.#to()} failed (${reasonOf(error)}).`, this.offset, {
+              request: sent(),
+              cause: error,
+            })
         continue
       } finally {
         this.#stopped.signal.removeEventListener('abort', stop)
@@ -784,7 +819,7 @@ export class BodySource implements ChunkSource {
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
           last = new NetworkError(
-            `Reconnecting to ${this.#where} got status ${response.status}${said === '' ? '' : ` (${said})`}.`,
+            `Reconnecting${this.#to()} got status ${response.status}${said === '' ? '' : ` (${said})`}.`,
             this.offset,
             { request: sent(), response },
           )
@@ -792,6 +827,16 @@ export class BodySource implements ChunkSource {
         }
         throw this.#fail(
           said === '' || !(refusal instanceof ResumeError) ? refusal : withAdvice(refusal, said),
+        )
+      }
+      if (response.body === null && acceptance.kind !== 'complete') {
+        throw this.#fail(
+          new ResumeError(
+            'not-resumable',
+            `The server answered the resume request${this.#to()} with status ${response.status} and no body; the stream cannot be continued.`,
+            this.#attempts,
+            { request: sent(), response, cause: drop },
+          ),
         )
       }
       this.#switchTo(response, connection, acceptance)
@@ -808,10 +853,9 @@ export class BodySource implements ChunkSource {
       this.#adopt(acceptance, this.#rangeOffset(), false)
       return
     }
-    if (response.body === null)
-      throw this.#fail(new TypeError(`The resumed response from ${this.#where} has no body.`))
     this.#response = response
-    this.#reader = response.body.getReader()
+    // A reconnect answered without a body was refused in #recover.
+    this.#reader = response.body!.getReader()
     this.#connection = connection
     this.#adopt(acceptance, this.#rangeOffset(), false)
   }
@@ -902,9 +946,8 @@ export class BodySource implements ChunkSource {
     const signal = this.#init.signal
     if (signal?.aborted) return signal.reason
     if (this.#finished) return error
-    const message = error instanceof Error ? error.message : String(error)
     return new NetworkError(
-      `The connection to ${this.#where} dropped after ${this.offset} bytes of the body (${message}).`,
+      `The connection${this.#to()} dropped after ${this.offset} bytes of the body (${reasonOf(error)}).`,
       this.offset,
       { ...this.#context(), cause: error },
     )
@@ -915,6 +958,11 @@ export class BodySource implements ChunkSource {
     this.#disarm()
     this.#reader.cancel(error).catch(() => {})
     return error
+  }
+
+  /** " to <url>", or nothing when the body has no URL: "The connection dropped…" reads well without one. */
+  #to(): string {
+    return this.#url === '' ? '' : ` to ${this.#url}`
   }
 
   #context(): { request: Request | undefined; response: Response } {

@@ -118,9 +118,9 @@ group('a part of the body over a limit (LimitError), in the CLI’s words', () =
   })
 
   it('says where an event over the event limit ends', () => {
-    const error = new LimitError('maxEventBytes', 1000, 'An event ending near byte 1200')
+    const error = new LimitError('maxEventBytes', 1000, 'The event starting at byte 1200')
     expect(describe(error, url, false)).toBe(
-      `An event of ${url} (ending near byte 1200) is larger than the event limit of 1000 bytes, so the output stops before it; ${rescue}.`,
+      `An event of ${url} (starting at byte 1200) is larger than the event limit of 1000 bytes, so the output stops before it; ${rescue}.`,
     )
   })
 

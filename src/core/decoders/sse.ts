@@ -18,6 +18,14 @@ export interface ServerSentEvent<T = string> {
 
 const EMPTY: ServerSentEvent[] = []
 
+/** A place in a batch's text, and the line terminators before it. */
+interface Spot {
+  at: number
+  lines: number
+}
+
+const BATCH_START: Spot & { start: Spot } = { at: 0, lines: 0, start: { at: 0, lines: 0 } }
+
 /** A scan of one batch's text for where its events end: a parser fed line by line, and what it found so far. */
 interface BatchScan {
   parser: EventSourceParser
@@ -26,7 +34,10 @@ interface BatchScan {
   count: number
   at: number
   lines: number
-  found: Array<{ at: number; lines: number }>
+  /** Just after the last blank line passed (a block starts there), and the line terminators before it. */
+  start: Spot
+  /** Where each event found ends, and where its block starts (after the blank line before it). */
+  found: Array<Spot & { start: Spot }>
   /** The UTF-8 length of the text before `bytesAt`. */
   bytesAt: number
   bytes: number
@@ -166,14 +177,25 @@ export class SseDecoder {
   }
 
   /**
-   * Byte offset where the block of the `n`-th event (1-based) of the last batch begins: after the event before
-   * it and any blank lines that followed that one, so the same under any chunking. For error messages.
+   * Byte offset where the block of the `n`-th event (1-based) of the last batch begins: after the last blank
+   * line before it (any id-only block or comment before it is another block), so the same under any chunking.
+   * For error messages.
    */
   blockStart(n: number): number {
-    const text = this.#batch
-    let at = n > 1 ? (this.#findInBatch(n - 1)?.at ?? 0) : 0
-    while (at < text.length && (text.charCodeAt(at) === 10 || text.charCodeAt(at) === 13)) at++
-    return this.#origin().offset + this.previousCommitted + this.#bytesBefore(at)
+    return this.#block(n).offset
+  }
+
+  /**
+   * `blockStart(n)`, and the 1-based line where that block begins (0 when lines are not counted). An event the
+   * batch does not complete (one over the limit) starts after the batch's last blank line.
+   */
+  #block(n: number): { offset: number; line: number } {
+    const { at, lines } = this.#findInBatch(n)?.start ?? this.#scanOf().start
+    const origin = this.#origin()
+    return {
+      offset: origin.offset + this.previousCommitted + this.#bytesBefore(at),
+      line: this.#countLines ? origin.lines + this.#linesAtReset + this.#batchLines + lines + 1 : 0,
+    }
   }
 
   /**
@@ -200,19 +222,25 @@ export class SseDecoder {
    * go on from where the last one stopped (events looked up in order, as invalid ones skipped one after another
    * are): each costs the distance from the one before, not the whole batch.
    */
-  #findInBatch(n: number): { at: number; lines: number } | undefined {
-    if (n <= 0) return { at: 0, lines: 0 }
+  #findInBatch(n: number): (Spot & { start: Spot }) | undefined {
+    if (n <= 0) return BATCH_START
     const scan = this.#scanOf()
     const text = this.#batch
     while (scan.found.length < n) {
       const m = scan.eol.exec(text)
-      if (m === null) return undefined
+      if (m === null) {
+        // exec() starts over after a miss: this scan stays at the end.
+        scan.eol.lastIndex = text.length
+        return undefined
+      }
       const next = m.index + m[0].length
       const before = scan.count
+      const blank = m.index === scan.at
       scan.parser.feed(text.slice(scan.at, next))
       scan.at = next
       if (!(m.index === 0 && m[0] === '\n' && this.#batchAfterCR)) scan.lines++
-      if (scan.count > before) scan.found.push({ at: scan.at, lines: scan.lines })
+      if (scan.count > before) scan.found.push({ at: next, lines: scan.lines, start: scan.start })
+      if (blank) scan.start = { at: next, lines: scan.lines }
     }
     return scan.found[n - 1]
   }
@@ -241,6 +269,7 @@ export class SseDecoder {
         count: 0,
         at: 0,
         lines: 0,
+        start: { at: 0, lines: 0 },
         found: [],
         bytesAt: 0,
         bytes: 0,
@@ -258,20 +287,26 @@ export class SseDecoder {
       this.#endsInCR = text.charCodeAt(text.length - 1) === 13
     }
     this.#parser.feed(text)
-    if (this.#overflowAt !== undefined) {
-      // The events before the one over the limit are delivered first, whatever the chunking.
-      this.#overLimit = new LimitError(
-        'maxEventBytes',
-        this.#maxEventBytes,
-        `An event ending near byte ${this.#origin().offset + this.offset}`,
-      )
-      this.#out.length = this.#overflowAt
-    }
     this.previousCommitted = this.committed
     // The blank line that dispatched may have begun in the text before: its last two characters tell.
     const tail = this.#tail
     this.#tail = text.length >= 2 ? text.slice(-2) : (tail + text).slice(-2)
     const batch = this.#pending === '' ? text : this.#pending + text
+    if (this.#overflowAt !== undefined) {
+      // The events before the one over the limit are delivered first, whatever the chunking; that one starts in
+      // this batch (which starts at a block boundary), after the last blank line before it.
+      this.#out.length = this.#overflowAt
+      this.#batch = batch
+      this.#scan = undefined
+      this.#batchLines = this.#committedLines
+      this.#batchAfterCR = this.#committedAfterCR
+      const { offset, line } = this.#block(this.#overflowAt + 1)
+      this.#overLimit = new LimitError(
+        'maxEventBytes',
+        this.#maxEventBytes,
+        `The event starting at byte ${offset}${line === 0 ? '' : ` (line ${line})`}`,
+      )
+    }
     if (this.#out.length === 0) {
       this.#pending = batch
       return EMPTY

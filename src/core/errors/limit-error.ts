@@ -17,7 +17,11 @@ export class LimitError extends SluiceError {
   readonly max: number
 
   constructor(limit: LimitName, max: number, where: string, context: ErrorContext = {}) {
-    super(`${where} exceeds ${limit} (${max}); raise the \`${limit}\` option if this is expected.`, context)
+    const unit = limit === 'maxDepth' ? 'levels' : 'bytes'
+    super(
+      `${where} exceeds ${limit} (${max} ${unit}); raise the \`${limit}\` option if this is expected.`,
+      context,
+    )
     this.limit = limit
     this.max = max
   }

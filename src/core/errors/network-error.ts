@@ -22,3 +22,25 @@ export class NetworkError extends SluiceError {
 /** Whether `value` is a {@link NetworkError}, from any copy of sluice. @example if (isNetworkError(e)) retry() */
 export const isNetworkError: (value: unknown) => value is NetworkError =
   guardFor<NetworkError>('NetworkError')
+
+/**
+ * What went wrong, as the runtime tells it: the error's message, then those of its causes that add something
+ * (undici's `terminated` keeps `other side closed` in its `cause`, `fetch failed` the system error).
+ */
+export function reasonOf(error: unknown): string {
+  let reason = clauseOf(error)
+  let cause = error
+  for (let depth = 0; depth < 4; depth++) {
+    cause = (cause as { cause?: unknown } | null | undefined)?.cause
+    if (cause == null) break
+    const more = clauseOf(cause)
+    if (more !== '' && !reason.includes(more)) reason += `: ${more}`
+  }
+  return reason
+}
+
+/** An error's message as a clause to join into a sentence: without its final period. */
+export function clauseOf(value: unknown): string {
+  const message = (value as { message?: unknown } | null | undefined)?.message
+  return (typeof message === 'string' ? message : String(value)).replace(/\.$/, '')
+}

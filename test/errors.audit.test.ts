@@ -1,0 +1,171 @@
+/**
+ * Messages found wanting by an audit of the error messages, each a sentence that says what failed, where, and
+ * what to do: a checkpoint of a response that has no URL, a resume answered without a body, a drop whose
+ * runtime error hides its reason in a `cause`, and a drop of a response that has no URL.
+ */
+import { describe, expect, it } from 'vitest'
+import { fromResponse, isNetworkError, isResumeError, sluice } from '../src/index.ts'
+import { encode } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+import { failure } from './support/streams.ts'
+
+const LINES = ['one', 'two', 'three', 'four']
+const BODY = encode(`${LINES.join('\n')}\n`)
+const URL_NAMED = 'https://e.example/f'
+
+/** A body that sends its first `n` bytes, then fails with `error` (the runtime's error for a cut connection). */
+function dropping(n: number, error: unknown, headers: Record<string, string> = {}): Response {
+  let sent = false
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(error)
+        sent = true
+        controller.enqueue(BODY.slice(0, n))
+      },
+    }),
+    { headers: { 'accept-ranges': 'bytes', 'content-length': String(BODY.length), ...headers } },
+  )
+}
+
+/** Reads lines until the first error: what was delivered, and the error. */
+async function linesUntilError(lines: AsyncIterable<string>): Promise<{ seen: string[]; error: unknown }> {
+  const seen: string[] = []
+  try {
+    for await (const line of lines) seen.push(line)
+  } catch (error) {
+    return { seen, error }
+  }
+  return { seen, error: undefined }
+}
+
+describe('a checkpoint of a response without a URL', () => {
+  it('is refused with a ResumeError that says to pass `url` to fromResponse(), not stored as "the response"', async () => {
+    const res = await fromResponse(
+      new Response(new Uint8Array(BODY), { headers: { 'accept-ranges': 'bytes' } }),
+    )
+    const lines = res.lines()[Symbol.asyncIterator]()
+    expect((await lines.next()).value).toBe('one')
+    let error: unknown
+    try {
+      res.checkpoint()
+    } catch (e) {
+      error = e
+    }
+    expect(isResumeError(error) && error.reason).toBe('unsupported')
+    expect(error instanceof Error && error.message).toMatch(
+      /has no URL.*pass `\{ url \}`.*to fromResponse\(\)/,
+    )
+    // Nothing delivered is lost: the stream reads on.
+    expect((await lines.next()).value).toBe('two')
+    await lines.return?.()
+  })
+
+  it('a `request` function gives no URL either: still refused', async () => {
+    const res = await fromResponse(
+      new Response(new Uint8Array(BODY), { headers: { 'accept-ranges': 'bytes' } }),
+      {
+        request: async () => new Response(''),
+      },
+    )
+    expect(() => res.checkpoint()).toThrow(/pass `\{ url \}`/)
+    await res.cancel()
+  })
+
+  it('with `url`, the checkpoint names it, and sluice(url, { resumeFrom }) continues from it', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY) })
+    const res = await fromResponse(
+      new Response(new Uint8Array(BODY), { headers: { 'accept-ranges': 'bytes' } }),
+      {
+        url: s.url,
+      },
+    )
+    const lines = res.lines()[Symbol.asyncIterator]()
+    expect((await lines.next()).value).toBe('one')
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as ReturnType<typeof res.checkpoint>
+    expect(checkpoint).toMatchObject({ url: s.url, offset: 4 })
+    await lines.return?.()
+    const again = await sluice(s.url, { resumeFrom: checkpoint })
+    expect(await Array.fromAsync(again.lines())).toEqual(LINES.slice(1))
+  })
+
+  it("a response's own URL (from fetch) is enough", async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY) })
+    const res = await fromResponse(await fetch(s.url))
+    expect(res.checkpoint()).toMatchObject({ url: s.url, offset: 0 })
+    await res.cancel()
+  })
+})
+
+describe('a reconnect answered without a body', () => {
+  for (const status of [206, 200]) {
+    it(`status ${status}: a ResumeError with the drop as cause and the reconnect's request and response`, async () => {
+      const answer = new Response(null, {
+        status,
+        headers:
+          status === 206
+            ? { 'content-range': `bytes 8-${BODY.length - 1}/${BODY.length}` }
+            : { 'content-length': String(BODY.length) },
+      })
+      const res = await fromResponse(dropping(8, new TypeError('terminated')), {
+        url: URL_NAMED,
+        resume: { strategy: 'range', backoff: FAST, skipOnRestart: true },
+        request: async () => answer,
+      })
+      const { seen, error } = await linesUntilError(res.lines())
+      expect(seen).toEqual(['one', 'two'])
+      expect(isResumeError(error) && error.reason).toBe('not-resumable')
+      if (!isResumeError(error)) return
+      expect(error.message).toContain(
+        `The server answered the resume request to ${URL_NAMED} with status ${status} and no body`,
+      )
+      expect(isNetworkError(error.cause)).toBe(true)
+      expect(error.response).toBe(answer)
+      expect(error.request?.url).toBe(URL_NAMED)
+      expect(error.request?.headers.get('range')).toBe('bytes=8-')
+    })
+  }
+})
+
+describe('a drop says why the runtime dropped it', () => {
+  it("a cause's message goes into the message (undici's `terminated` hides `other side closed`), the error stays the cause", async () => {
+    const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+    const terminated = new TypeError('terminated', { cause: socket })
+    const res = await fromResponse(dropping(8, terminated), { url: URL_NAMED })
+    const { seen, error } = await linesUntilError(res.lines())
+    expect(seen).toEqual(['one', 'two'])
+    expect(isNetworkError(error)).toBe(true)
+    if (!isNetworkError(error)) return
+    expect(error.message).toContain(
+      `The connection to ${URL_NAMED} dropped after 8 bytes of the body (terminated: other side closed)`,
+    )
+    expect(error.cause).toBe(terminated)
+  })
+
+  it('a cause that says nothing new is not repeated', async () => {
+    const error = await failure(
+      fromResponse(dropping(8, new TypeError('network error', { cause: new Error('network error') })), {
+        url: URL_NAMED,
+      }).then((res) => Array.fromAsync(res.lines())),
+    )
+    expect(error.message).toContain('(network error)')
+  })
+})
+
+describe('a drop of a response without a URL', () => {
+  it('reads "The connection dropped after …", not "The connection to the response"', async () => {
+    const res = await fromResponse(dropping(8, new TypeError('terminated')))
+    const error = await failure(Array.fromAsync(res.lines()))
+    expect(isNetworkError(error)).toBe(true)
+    expect(error.message).toMatch(
+      /^The connection dropped after 8 bytes of the body \(terminated\); pass `request`/,
+    )
+    expect(error.message).not.toContain('the response')
+  })
+
+  it('names the URL given to fromResponse()', async () => {
+    const res = await fromResponse(dropping(8, new TypeError('terminated')), { url: URL_NAMED })
+    const error = await failure(Array.fromAsync(res.lines()))
+    expect(error.message).toMatch(/^The connection to https:\/\/e\.example\/f dropped after 8 bytes/)
+  })
+})

@@ -7,7 +7,7 @@ import ky, {
 import { BodySource, withAdvice } from './body-source.ts'
 import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, saidBy } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
-import { NetworkError } from './errors/network-error.ts'
+import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
@@ -16,6 +16,7 @@ import {
   checkDuration,
   checkInterval,
   type FromResponseOptions,
+  must,
   resolveLimits,
   type SluiceOptions,
 } from './options.ts'
@@ -49,6 +50,7 @@ import { StreamResponse } from './stream-response.ts'
  * for await (const row of res.ndjson(Row)) table.append(row)
  */
 export async function sluice(input: Input, options: SluiceOptions = {}): Promise<StreamResponse> {
+  const { limits, idle, whole, interval, resume, checkpoint } = resolveOptions(options)
   const {
     ky: instance = ky,
     onProgress,
@@ -68,18 +70,13 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   // A signal baked into the ky instance, or the Request's own, ends the logical stream as the call's does:
   // left to ky, it would only fail each request, and a drop it caused would read as the network's.
   const signal = anySignal(own, defaults.signal, input instanceof Request ? input.signal : undefined)
-  const limits = resolveLimits({ maxBytes, maxLineBytes, maxEventBytes })
-  const idle = checkDuration('idleTimeout', idleTimeout)
-  const whole = checkDuration('totalTimeout', totalTimeout)
-  const resume = resolveResume(resumeOption)
-  const checkpoint = resumeFrom === undefined ? undefined : openCheckpoint(resumeFrom)
   // A body or json in the client's defaults is sent as one passed to the call is.
   const next = replayable(
     input,
     { body: kyOptions.body ?? defaults.body, json: kyOptions.json ?? defaults.json },
     resume !== undefined,
   )
-  const progress = new ProgressTracker(onProgress, checkInterval(progressInterval))
+  const progress = new ProgressTracker(onProgress, interval)
   // What the input names before ky resolves it (a `prefix`, a `baseUrl`): the URL of the Request ky sent,
   // once there is one, is what messages and errors name.
   const named = String(input instanceof Request ? input.url : input)
@@ -223,6 +220,44 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
 
+/**
+ * Checks the options sluice can check before any request — at the call, and at createClient() and extend()
+ * for defaults, rather than as a failure mid-stream — and resolves its own.
+ */
+function resolveOptions(options: SluiceOptions | FromResponseOptions) {
+  const { ky: instance = ky, signal, timeout, total, totalTimeout, resumeFrom } = options as SluiceOptions
+  must(
+    typeof instance?.extend === 'function',
+    '`ky`',
+    'a ky instance (from `ky.create()` or `ky.extend()`)',
+    instance,
+    TypeError,
+  )
+  // Duck-typed: a signal from another realm (a frame, a test environment) is no `instanceof AbortSignal` here.
+  must(
+    signal == null || (typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function'),
+    '`signal`',
+    'an AbortSignal',
+    signal,
+    TypeError,
+  )
+  if (timeout !== false) checkDuration('timeout', timeout)
+  must(
+    total === undefined || (Number.isSafeInteger(total) && total >= 0),
+    '`total`',
+    'a whole number of bytes, 0 or more',
+    total,
+  )
+  return {
+    limits: resolveLimits(options),
+    idle: checkDuration('idleTimeout', options.idleTimeout),
+    whole: checkDuration('totalTimeout', totalTimeout),
+    interval: checkInterval(options.progressInterval),
+    resume: resolveResume(options.resume),
+    checkpoint: resumeFrom === undefined ? undefined : openCheckpoint(resumeFrom),
+  }
+}
+
 /** What a checkpoint knows of the stream, as the resume engine sees it. */
 function checkpointState(checkpoint: Checkpoint): ResumeState {
   return {
@@ -262,10 +297,17 @@ function acceptCheckpointAnswer(
   method: string,
   resume: ResolvedResume | undefined,
 ): Acceptance {
-  if (!checkpointMatches(checkpoint, response.url || checkpoint.url, method)) {
+  // The Request sent names the URL after `prefix` or `baseUrl`, as a checkpoint does; the response's own, after a
+  // redirect, matches too. A `fetch` option's or a mock's Response has none, and none was sent for a part that was
+  // complete already: the checkpoint's URL then stands.
+  const url = request?.url ?? checkpoint.url
+  if (
+    !checkpointMatches(checkpoint, url, method) &&
+    !(response.url && checkpointMatches(checkpoint, response.url, method))
+  ) {
     throw new ResumeError(
       'invalid-checkpoint',
-      `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${response.url}.`,
+      `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${url}; call sluice() with the same method and URL, or drop \`resumeFrom\` to start over.`,
       0,
       { request, response },
     )
@@ -313,19 +355,26 @@ export async function fromResponse(
   response: Response,
   options: FromResponseOptions = {},
 ): Promise<StreamResponse> {
-  const limits = resolveLimits(options)
-  if (!response.ok) throw await httpError(response, undefined)
-  const progress = new ProgressTracker(options.onProgress, checkInterval(options.progressInterval))
-  const { request } = options
+  // Checked whether or not there is a `request` to resume with: a wrong value fails here, never silently.
+  const { limits, idle, interval, resume } = resolveOptions(options)
+  const { request, url } = options
+  must(
+    request === undefined || typeof request === 'function',
+    '`request`',
+    'a function ({ headers, searchParams, signal }) => Promise<Response>',
+    request,
+    TypeError,
+  )
   const method = (options.method ?? 'GET').toUpperCase()
-  const { url } = options
-  // What the response answered, when the caller says: checkpoints name it. A reconnect's Request is not seen
-  // here (the caller's function sends it), so errors name one with its URL and what sluice asked for.
+  // What the response answered, when the caller says: checkpoints and errors name it. A reconnect's Request is
+  // not seen here (the caller's function sends it), so errors name one with its URL and what sluice asked for.
   const named = (extra: CursorRequest = {}): Request | undefined =>
     url === undefined
       ? undefined
       : new Request(withSearchParams(url, extra.searchParams), { method, headers: extra.headers ?? {} })
   let sent = named()
+  if (!response.ok) throw await httpError(response, sent)
+  const progress = new ProgressTracker(options.onProgress, interval)
   const source = new BodySource({
     response,
     request: () => sent,
@@ -335,9 +384,9 @@ export async function fromResponse(
     connection: new AbortController(),
     maxBytes: limits.maxBytes,
     total: options.total,
-    idleTimeout: checkDuration('idleTimeout', options.idleTimeout),
+    idleTimeout: idle,
     expired: () => undefined,
-    resume: request === undefined ? undefined : resolveResume(options.resume),
+    resume: request === undefined ? undefined : resume,
     reconnect:
       request === undefined
         ? undefined
@@ -364,11 +413,14 @@ export interface SluiceClient {
  * const res = await api('report')
  */
 export function createClient(defaults: SluiceOptions = {}): SluiceClient {
+  resolveOptions(defaults)
   const { ky: instance = ky, ...rest } = defaults
   // ky merges headers, hooks and search params properly; sluice's own keys are shallow.
   const base: KyInstance = instance.extend(kyPart(rest))
   const own = sluicePart(rest)
-  const client = (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
+  const client = async (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
+    // Before the signals are combined: a bad one is refused as sluice() refuses it, with a rejection.
+    resolveOptions(options)
     const { ky: override, ...call } = options
     // An option given as `undefined` is not set: the client's default stands.
     return sluice(input, {
@@ -379,6 +431,7 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
     })
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
+    resolveOptions(overrides)
     const { ky: override, ...more } = overrides
     return createClient({
       ...own,
@@ -461,7 +514,6 @@ async function fromKyError(
   if (isKyTimeoutError(error)) {
     return new TimeoutError('headers', timeout, error.request.url, { request: error.request, cause: error })
   }
-  const message = error instanceof Error ? error.message : String(error)
   const request = isKyNetworkError(error) ? error.request : sent
   const url = request?.url ?? where
   // fetch rejects with a TypeError for a network failure, but also for an invalid request (a bad URL or header
@@ -470,13 +522,16 @@ async function fromKyError(
   // are no connectivity problem: a TypeError that says so, with the original as its cause.
   const code = (error as { code?: unknown } | undefined)?.code
   if (isKyNetworkError(error) || (error instanceof TypeError && /^E[A-Z]+$/.test(String(code)))) {
-    return new NetworkError(`Could not connect to ${url} (${message}). Check the URL and the network.`, 0, {
-      request,
-      cause: error,
-    })
+    return new NetworkError(
+      `Could not connect to ${url} (${reasonOf(isKyNetworkError(error) ? (error.cause ?? error) : error)}). Check the URL and the network.`,
+      0,
+      { request, cause: error },
+    )
   }
   if (error instanceof TypeError) {
-    return new TypeError(`Requesting ${url} failed, not for a network error: ${message}.`, { cause: error })
+    return new TypeError(`Requesting ${url} failed, not for a network error: ${clauseOf(error)}.`, {
+      cause: error,
+    })
   }
   return error
 }

@@ -1,4 +1,5 @@
 import { utf8Length } from './decoders/utf8.ts'
+import { clauseOf } from './errors/network-error.ts'
 import { excerptOf, ParseError } from './errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
 
@@ -24,7 +25,6 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
  * their messages differently (some give no position), so the partial parser reads the body once more.
  */
 async function locate(body: string, cause: unknown): Promise<ParseError> {
-  const reason = cause instanceof Error ? cause.message : String(cause)
   try {
     const { createPartialJsonParser } = await import('./decoders/partial-json.ts')
     const parser = createPartialJsonParser({
@@ -39,7 +39,7 @@ async function locate(body: string, cause: unknown): Promise<ParseError> {
   // The two parsers disagree, or the parser could not load: the position stays unknown.
   return new ParseError(
     'json',
-    `The body is not valid JSON (${reason})`,
+    `The body is not valid JSON (${clauseOf(cause)})`,
     { line: 1, offset: 0, excerpt: excerptOf(body) },
     { cause },
   )

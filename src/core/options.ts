@@ -1,4 +1,5 @@
 import type { KyInstance, Options as KyOptions } from 'ky'
+import { describeValue } from '../runtime/describe-value.ts'
 import type { Limits } from './consumers/context.ts'
 import type { ProgressListener } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
@@ -82,40 +83,55 @@ export const DEFAULT_LIMITS: Limits = {
   maxBytes: Number.POSITIVE_INFINITY,
 }
 
+/**
+ * Throws, unless `ok`, an error that says what the option `name` must be and what it got (a string quoted, so
+ * that `"10"` and `10` differ): a `RangeError` by default, as for a number out of range.
+ */
+export function must(
+  ok: boolean,
+  name: string,
+  what: string,
+  value: unknown,
+  Type: new (message: string) => Error = RangeError,
+): void {
+  if (!ok) throw new Type(`${name} must be ${what}, got ${describeValue(value)}.`)
+}
+
 /** The limits in force, after checking the caller's values. */
 export function resolveLimits(options: { [K in keyof Limits]?: number | undefined }): Limits {
   const limits = { ...DEFAULT_LIMITS }
   for (const key of ['maxLineBytes', 'maxEventBytes', 'maxBytes'] as const) {
     const value = options[key]
     if (value === undefined) continue
-    if (typeof value !== 'number' || !(value > 0)) {
-      throw new RangeError(`\`${key}\` must be a positive number of bytes, got ${String(value)}.`)
-    }
+    must(typeof value === 'number' && value > 0, `\`${key}\``, 'a positive number of bytes', value)
     limits[key] = value
   }
   return limits
 }
 
-/** Checks an optional duration option and returns it. */
 /** `progressInterval`: 0 (every change) to `Infinity` (state changes only); anything else is a RangeError. */
 export function checkInterval(value: number | undefined): number {
   if (value === undefined) return 100
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new RangeError(
-      `\`progressInterval\` must be a number of milliseconds, 0 or more (Infinity reports state changes only), got ${String(value)}.`,
-    )
-  }
+  must(
+    typeof value === 'number' && value >= 0,
+    '`progressInterval`',
+    'a number of milliseconds, 0 or more (Infinity reports state changes only)',
+    value,
+  )
   return value
 }
 
 /** The longest delay a timer takes: a longer one fires at once (a 32-bit overflow, and a warning in Node). */
 export const MAX_TIMER_MS: number = 2 ** 31 - 1
 
+/** Checks an optional duration option and returns it. */
 export function checkDuration(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS) {
-    throw new RangeError(
-      `\`${name}\` must be a number of milliseconds between 1 and ${MAX_TIMER_MS}, got ${String(value)}.`,
+  if (value !== undefined) {
+    must(
+      typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS,
+      `\`${name}\``,
+      `a number of milliseconds between 1 and ${MAX_TIMER_MS}`,
+      value,
     )
   }
   return value

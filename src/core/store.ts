@@ -1,8 +1,13 @@
+import { describeValue } from '../runtime/describe-value.ts'
 import { asError } from './as-error.ts'
 import type { JsonConsumer } from './consumer.ts'
-import type { EventsOptions } from './consumers/events.ts'
+import { checkEventsOptions, type EventsOptions } from './consumers/events.ts'
+import { checkJsonOptions, type JsonOptions } from './consumers/json.ts'
+import { checkOnInvalid } from './consumers/on-invalid.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
+import { Rechunker } from './decoders/rechunk.ts'
 import { isCompleteIn } from './decoders/snapshot-completeness.ts'
+import { must } from './options.ts'
 import { FINAL, type Progress } from './progress.ts'
 import { checkSchema } from './schema.ts'
 import type {
@@ -457,19 +462,23 @@ function checkOptions(options: StreamStoreOptions): void {
   const as: unknown = (options as { as?: unknown } | undefined)?.as
   if (typeof as !== 'string' || !MODES.has(as)) {
     throw new TypeError(
-      `A stream store needs \`as\`, one of ${[...MODES].map((m) => `'${m}'`).join(', ')}; got ${String(as)}.`,
+      `A stream store needs \`as\`, one of ${[...MODES].map((m) => `'${m}'`).join(', ')}; got ${describeValue(as)}.`,
     )
   }
-  const { throttleMs } = options
-  if (
-    throttleMs !== undefined &&
-    !(typeof throttleMs === 'number' && throttleMs >= 0 && throttleMs < 2 ** 31)
-  ) {
-    throw new RangeError(`\`throttleMs\` must be a number of milliseconds ≥ 0, got ${String(throttleMs)}.`)
-  }
+  // `throttleMs` as json() checks it, in every mode; `maxDepth` is json's only.
+  checkJsonOptions(options as JsonOptions, WHERE)
   const maxItems = 'maxItems' in options ? options.maxItems : undefined
-  if (maxItems !== undefined && !(Number.isInteger(maxItems) && maxItems > 0)) {
-    throw new RangeError(`\`maxItems\` must be a positive integer, got ${String(maxItems)}.`)
-  }
-  checkSchema('schema' in options ? options.schema : undefined, 'createStreamStore()')
+  must(
+    maxItems === undefined || (Number.isInteger(maxItems) && maxItems > 0),
+    `${WHERE}: maxItems`,
+    'a positive integer',
+    maxItems,
+  )
+  checkSchema('schema' in options ? options.schema : undefined, WHERE)
+  // The consumer's own options, checked as the consumer checks them: here, rather than in the first snapshot.
+  if (options.as === 'ndjson') checkOnInvalid(options.onInvalid, WHERE)
+  if (options.as === 'events') checkEventsOptions(options, WHERE)
+  if (options.as === 'bytes' && options.chunkSize !== undefined) new Rechunker(options.chunkSize)
 }
+
+const WHERE = 'createStreamStore()'

@@ -4,10 +4,11 @@ import { concatBytes } from './concat-bytes.ts'
 import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
 import { type BytesOptions, consumeBytes, iterateBytes } from './consumers/bytes.ts'
 import { type ConsumeContext, inBody, type Limits } from './consumers/context.ts'
-import { consumeEvents, type EventsOptions } from './consumers/events.ts'
-import { consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
+import { checkEventsOptions, consumeEvents, type EventsOptions } from './consumers/events.ts'
+import { checkJsonOptions, consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
+import { checkOnInvalid } from './consumers/on-invalid.ts'
 import { iterateText, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
@@ -195,6 +196,7 @@ export class StreamResponse {
   ndjson(schema: StandardSchemaV1 | undefined, options?: NdjsonOptions): ConsumerType<unknown>
   ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
     checkSchema(schema, 'ndjson()')
+    checkOnInvalid(options?.onInvalid, 'ndjson()')
     const context = this.#claim('ndjson()')
     return new Consumer(() => consumeNdjson(context, schema, options), cancelOf(context))
   }
@@ -215,6 +217,7 @@ export class StreamResponse {
   events(options: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>>
   events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
     checkSchema(options?.schema, 'events()')
+    checkEventsOptions(options ?? {}, 'events()')
     const context = this.#claim('events()')
     return new Consumer(() => consumeEvents(context, options), cancelOf(context))
   }
@@ -238,6 +241,7 @@ export class StreamResponse {
   json(schema: StandardSchemaV1 | undefined, options?: JsonOptions): JsonConsumer<unknown, unknown>
   json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
     checkSchema(schema, 'json()')
+    checkJsonOptions(options, 'json()')
     const context = this.#claim('json()')
     const info: { current?: JsonSnapshotInfo; quiet?: boolean } = {}
     let settle!: (result: { value: unknown } | { error: unknown }) => void

@@ -1,10 +1,12 @@
 import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
+import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
+import { must } from '../options.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP, STOP } from './batch-iterator.ts'
 import { type ConsumeContext, originOf } from './context.ts'
-import { type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
+import { checkOnInvalid, type OnInvalid, skipInvalid, skipInvalidItem } from './on-invalid.ts'
 
 /** Options of `res.events()`. */
 export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefined> {
@@ -19,6 +21,21 @@ export interface EventsOptions<S extends StandardSchemaV1 | undefined = undefine
   until?: string | ((event: ServerSentEvent) => boolean) | undefined
   /** What to do with an event whose data is not JSON or fails the schema. Default `'throw'`. */
   onInvalid?: OnInvalid | undefined
+}
+
+/** Throws a `TypeError` naming `where` for an option of `events()` it cannot take. */
+export function checkEventsOptions(
+  { until, onInvalid }: Pick<EventsOptions, 'until' | 'onInvalid'>,
+  where: string,
+): void {
+  must(
+    until === undefined || typeof until === 'string' || typeof until === 'function',
+    `${where}: until`,
+    'a string or a function of the event',
+    until,
+    TypeError,
+  )
+  checkOnInvalid(onInvalid, where)
 }
 
 /** Server-sent events via eventsource-parser, with optional JSON parsing and validation of `data`. */
@@ -118,7 +135,6 @@ export function consumeEvents<T>(
       try {
         data = JSON.parse(event.data)
       } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause)
         const position = {
           line: decoder.lineOf(j + 1),
           offset: decoder.blockStart(j + 1),
@@ -126,7 +142,9 @@ export function consumeEvents<T>(
         }
         skipInvalid(
           onInvalid,
-          new ParseError('sse', `Event ${at} has data that is not JSON (${reason})`, position, { cause }),
+          new ParseError('sse', `Event ${at} has data that is not JSON (${clauseOf(cause)})`, position, {
+            cause,
+          }),
           source,
         )
         consumedRecord()

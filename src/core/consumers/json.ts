@@ -1,6 +1,7 @@
 import type { DeepPartial } from '../decoders/partial-json-types.ts'
 import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
+import { MAX_TIMER_MS, must } from '../options.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, inBody, settle } from './context.ts'
 
@@ -13,6 +14,23 @@ export interface JsonOptions {
   throttleMs?: number | undefined
   /** Deepest nesting accepted → `LimitError` (`maxDepth`). Default 512. */
   maxDepth?: number | undefined
+}
+
+/** Throws a `RangeError` naming `where` for an option of `json()` it cannot take. */
+export function checkJsonOptions({ throttleMs, maxDepth }: JsonOptions, where: string): void {
+  must(
+    throttleMs === undefined ||
+      (typeof throttleMs === 'number' && throttleMs >= 0 && throttleMs <= MAX_TIMER_MS),
+    `${where}: throttleMs`,
+    `a number of milliseconds from 0 to ${MAX_TIMER_MS}`,
+    throttleMs,
+  )
+  must(
+    maxDepth === undefined || (Number.isSafeInteger(maxDepth) && maxDepth > 0),
+    `${where}: maxDepth`,
+    'a positive integer',
+    maxDepth,
+  )
 }
 
 /** A partial snapshot and what is known about its completeness. */

@@ -1,5 +1,6 @@
 import { LineDecoder } from '../decoders/lines.ts'
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
+import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP } from './batch-iterator.ts'
@@ -22,12 +23,12 @@ export function consumeNdjson<T>(
   schema: StandardSchemaV1<unknown, T> | undefined,
   options: NdjsonOptions = {},
 ): AsyncIterator<T, void, undefined> & AsyncIterable<T> {
+  const { onInvalid } = options
   const { source, progress } = context
   const origin = originOf(source)
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes, origin })
   // A schema shapes the records a cursor sees: two branches continue by one cursor only with the same one.
   const position = new LinePosition(source, decoder, schema ?? 'ndjson')
-  const { onInvalid } = options
   // Records are numbered across the whole body: a stream that continues from a checkpoint counts on from it.
   let index = origin().records
   /** A record is consumed: delivered, or skipped on purpose. */
@@ -64,7 +65,6 @@ export function consumeNdjson<T>(
       try {
         value = JSON.parse(line)
       } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause)
         const where = {
           line: decoder.lineNumber(j),
           offset: decoder.lineStart(j),
@@ -72,7 +72,7 @@ export function consumeNdjson<T>(
         }
         skipInvalid(
           onInvalid,
-          new ParseError('ndjson', `Record ${at} is not valid JSON (${reason})`, where, { cause }),
+          new ParseError('ndjson', `Record ${at} is not valid JSON (${clauseOf(cause)})`, where, { cause }),
           source,
         )
         consumedRecord()

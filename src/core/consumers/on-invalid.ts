@@ -1,6 +1,7 @@
 import type { ChunkSource } from '../body-source.ts'
 import type { ParseError } from '../errors/parse-error.ts'
 import { ValidationError } from '../errors/validation-error.ts'
+import { must } from '../options.ts'
 import { SKIP } from './batch-iterator.ts'
 import { inBody } from './context.ts'
 
@@ -9,6 +10,20 @@ import { inBody } from './context.ts'
  * stream with the error, `'skip'` drops the item, a function is told about it and the item is dropped.
  */
 export type OnInvalid = 'throw' | 'skip' | ((error: ParseError | ValidationError) => void)
+
+/** Throws a `TypeError` naming `where` for an `onInvalid` that is none of its values (a typo would skip items). */
+export function checkOnInvalid(onInvalid: unknown, where: string): void {
+  must(
+    onInvalid === undefined ||
+      onInvalid === 'throw' ||
+      onInvalid === 'skip' ||
+      typeof onInvalid === 'function',
+    `${where}: onInvalid`,
+    "'throw', 'skip' or a function",
+    onInvalid,
+    TypeError,
+  )
+}
 
 /**
  * Whether to skip the bad item (`true`), after telling the callback (the error naming the request and response

@@ -1,4 +1,6 @@
-import { MAX_TIMER_MS } from '../options.ts'
+import { describeValue } from '../../runtime/describe-value.ts'
+import { ResumeError } from '../errors/resume-error.ts'
+import { MAX_TIMER_MS, must } from '../options.ts'
 
 /** How a dropped stream is continued; see README, "Resume". */
 export type ResumeStrategy = 'range' | 'last-event-id' | 'cursor'
@@ -64,26 +66,39 @@ export interface ResolvedResume {
 export function resolveResume(option: ResumeOption | undefined): ResolvedResume | undefined {
   if (option === false) return undefined
   const settings: ResumeOptions = option === undefined || option === 'auto' ? {} : option
-  if (typeof settings !== 'object' || settings === null) {
-    throw new TypeError(`\`resume\` must be false, 'auto' or an object of settings, got ${String(option)}.`)
-  }
-  const strategy = settings.strategy ?? 'auto'
-  if (!['auto', 'range', 'last-event-id', 'cursor'].includes(strategy)) {
-    throw new TypeError(
-      `\`resume.strategy\` must be 'auto', 'range', 'last-event-id' or 'cursor', got '${strategy}'.`,
-    )
-  }
-  if (strategy === 'cursor' && typeof settings.cursor !== 'function') {
+  must(
+    typeof settings === 'object' && settings !== null,
+    '`resume`',
+    "false, 'auto' or an object of settings",
+    option,
+    TypeError,
+  )
+  const { strategy = 'auto', cursor, attempts = 5 } = settings
+  must(
+    ['auto', 'range', 'last-event-id', 'cursor'].includes(strategy),
+    '`resume.strategy`',
+    "'auto', 'range', 'last-event-id' or 'cursor'",
+    strategy,
+    TypeError,
+  )
+  if (strategy === 'cursor' && cursor === undefined) {
     throw new TypeError(
       "`resume.strategy: 'cursor'` needs `resume.cursor`: (lastItem) => ({ searchParams, headers }).",
     )
   }
-  const attempts = settings.attempts ?? 5
-  if (!Number.isInteger(attempts) || attempts < 0) {
-    throw new RangeError(
-      `\`resume.attempts\` must be a whole number of reconnects (0 or more), got ${attempts}.`,
-    )
-  }
+  must(
+    cursor === undefined || typeof cursor === 'function',
+    '`resume.cursor`',
+    'a function (lastItem) => ({ searchParams?, headers? })',
+    cursor,
+    TypeError,
+  )
+  must(
+    Number.isInteger(attempts) && attempts >= 0,
+    '`resume.attempts`',
+    'a whole number of reconnects (0 or more)',
+    attempts,
+  )
   const b = settings.backoff ?? {}
   const backoff = {
     initial: b.initial ?? 250,
@@ -92,37 +107,58 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     jitter: b.jitter ?? 0.2,
   }
   for (const [key, value] of Object.entries(backoff)) {
-    if (typeof value !== 'number' || !(value >= 0) || (key === 'jitter' && value > 1)) {
-      throw new RangeError(
-        `\`resume.backoff.${key}\` must be a number ≥ 0${key === 'jitter' ? ' and ≤ 1' : ''}, got ${value}.`,
-      )
-    }
+    must(
+      typeof value === 'number' && value >= 0 && (key !== 'jitter' || value <= 1),
+      `\`resume.backoff.${key}\``,
+      `a number ≥ 0${key === 'jitter' ? ' and ≤ 1' : ''}`,
+      value,
+    )
   }
   return {
     strategy,
     attempts,
     backoff,
     skipOnRestart: settings.skipOnRestart ?? false,
-    cursor: typeof settings.cursor === 'function' ? withoutUndefined(settings.cursor) : settings.cursor,
+    cursor: cursor && checkedAnswer(cursor),
   }
 }
 
 /**
- * The user's cursor, with the keys it returns as `undefined` left out: they mean absent, and the request
- * additions it gives end up in checkpoints, which hold JSON only. Anything but an object is returned as it is.
+ * The user's cursor, checked and with the keys it returns as `undefined` left out: they mean absent, and the
+ * request additions it gives end up in checkpoints, which hold JSON only. An answer that is not request
+ * additions would send the reconnect without a position, and the server would start over: a `ResumeError`.
  */
-function withoutUndefined(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: unknown) => CursorRequest {
+function checkedAnswer(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: unknown) => CursorRequest {
   return (lastItem) => {
-    const answer = cursor(lastItem)
-    if (typeof answer !== 'object' || answer === null) return answer
-    const { searchParams, headers, ...rest } = answer
+    const answer: unknown = cursor(lastItem)
+    const { searchParams, headers, ...rest } = isRecord(answer) ? answer : {}
+    const bad = !isRecord(answer)
+      ? describeValue(answer)
+      : !strings(searchParams)
+        ? `{ searchParams: ${describeValue(searchParams)} }`
+        : !strings(headers) && `{ headers: ${describeValue(headers)} }`
+    if (bad) {
+      throw new ResumeError(
+        'not-resumable',
+        `\`resume.cursor\` returned ${bad}, not { searchParams?, headers? } of strings; return where to continue after the item it is given.`,
+        0,
+      )
+    }
     return {
       ...rest,
-      ...(searchParams === undefined ? {} : { searchParams }),
-      ...(headers === undefined ? {} : { headers }),
+      ...(searchParams === undefined ? {} : { searchParams: searchParams as Record<string, string> }),
+      ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),
     }
   }
 }
+
+/** Whether `value` is a plain object: not null, an array, nor a class's instance such as URLSearchParams. */
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  Object.prototype.toString.call(value) === '[object Object]'
+
+/** Whether `value` is absent, or a plain object of strings (search params or headers). */
+const strings = (value: unknown): boolean =>
+  value === undefined || (isRecord(value) && Object.values(value).every((v) => typeof v === 'string'))
 
 /** The delay before reconnect `n` (1-based), with jitter; `random` is injectable for tests. */
 export function backoffDelay(resume: ResolvedResume, n: number, random: () => number = Math.random): number {

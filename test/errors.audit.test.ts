@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { fromResponse, isNetworkError, isResumeError, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { failure } from './support/streams.ts'
+import { drain, failure } from './support/streams.ts'
 
 const LINES = ['one', 'two', 'three', 'four']
 const BODY = encode(`${LINES.join('\n')}\n`)
@@ -26,17 +26,6 @@ function dropping(n: number, error: unknown, headers: Record<string, string> = {
     }),
     { headers: { 'accept-ranges': 'bytes', 'content-length': String(BODY.length), ...headers } },
   )
-}
-
-/** Reads lines until the first error: what was delivered, and the error. */
-async function linesUntilError(lines: AsyncIterable<string>): Promise<{ seen: string[]; error: unknown }> {
-  const seen: string[] = []
-  try {
-    for await (const line of lines) seen.push(line)
-  } catch (error) {
-    return { seen, error }
-  }
-  return { seen, error: undefined }
 }
 
 describe('a checkpoint of a response without a URL', () => {
@@ -112,7 +101,7 @@ describe('a reconnect answered without a body', () => {
         resume: { strategy: 'range', backoff: FAST, skipOnRestart: true },
         request: async () => answer,
       })
-      const { seen, error } = await linesUntilError(res.lines())
+      const { items: seen, error } = await drain(res.lines())
       expect(seen).toEqual(['one', 'two'])
       expect(isResumeError(error) && error.reason).toBe('not-resumable')
       if (!isResumeError(error)) return
@@ -132,7 +121,7 @@ describe('a drop says why the runtime dropped it', () => {
     const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
     const terminated = new TypeError('terminated', { cause: socket })
     const res = await fromResponse(dropping(8, terminated), { url: URL_NAMED })
-    const { seen, error } = await linesUntilError(res.lines())
+    const { items: seen, error } = await drain(res.lines())
     expect(seen).toEqual(['one', 'two'])
     expect(isNetworkError(error)).toBe(true)
     if (!isNetworkError(error)) return

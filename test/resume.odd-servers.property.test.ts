@@ -23,7 +23,7 @@ import {
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
-import { concatBytes, encode, PIECES } from './support/chunking.ts'
+import { concatBytes, encode, eol, inlineText, ndjsonBodies, PIECES } from './support/chunking.ts'
 import { bodyOf, fetchWith } from './support/streams.ts'
 
 const RUNS = { numRuns: 300 } as const
@@ -309,15 +309,8 @@ const scripts: fc.Arbitrary<Case> = fc.record({
 })
 
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }).map((p) => p.join(''))
-const inline = fc
-  .array(fc.constantFrom('a', ' ', 'é', '€', '中', '𝄞', '😀', '"', '\\', '\r', '\t'), { maxLength: 12 })
-  .map((p) => p.join(''))
-const eol = fc.constantFrom('\n', '\r\n')
-const ndjsonBody = fc
-  .array(fc.tuple(inline, eol, fc.boolean()), { maxLength: 10 })
-  .map((rows) =>
-    rows.map(([s, end, blank], i) => `${JSON.stringify({ i, s })}${end}${blank ? end : ''}`).join(''),
-  )
+const inline = inlineText
+const ndjsonBody = ndjsonBodies({ maxLength: 10 })
 const sseBody = fc
   .array(
     fc.tuple(

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
-import { concatBytes, encode, PIECES } from './support/chunking.ts'
+import { concatBytes, encode, eol, inlineText, ndjsonBodies, PIECES } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
 
 const RUNS = { numRuns: 30 } as const
@@ -46,15 +46,8 @@ function withDrops(
 }
 
 const text = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 60 }).map((p) => p.join(''))
-const inline = fc
-  .array(fc.constantFrom('a', ' ', 'é', '€', '中', '𝄞', '😀', '"', '\\', '\r', '\t'), { maxLength: 12 })
-  .map((p) => p.join(''))
-const eol = fc.constantFrom('\n', '\r\n')
-const ndjsonBody = fc
-  .array(fc.tuple(inline, eol, fc.boolean()), { minLength: 1, maxLength: 12 })
-  .map((rows) =>
-    rows.map(([s, end, blank], i) => `${JSON.stringify({ i, s })}${end}${blank ? end : ''}`).join(''),
-  )
+const inline = inlineText
+const ndjsonBody = ndjsonBodies({ minLength: 1, maxLength: 12 })
 const sseBody = fc
   .array(
     fc.tuple(

@@ -121,3 +121,20 @@ export function referenceNdjson(text: string): unknown[] {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as unknown)
 }
+
+/** Text for inside a record or an event: multi-byte characters of every length, quotes, a backslash, CR, tab. */
+export const inlineText: fc.Arbitrary<string> = fc
+  .array(fc.constantFrom('a', ' ', 'é', '€', '中', '𝄞', '😀', '"', '\\', '\r', '\t'), { maxLength: 12 })
+  .map((p) => p.join(''))
+
+/** A line end, LF or CRLF. */
+export const eol: fc.Arbitrary<string> = fc.constantFrom('\n', '\r\n')
+
+/** NDJSON bodies of `{ i, s }` records, with LF or CRLF and the odd blank line. */
+export function ndjsonBodies(size: { minLength?: number; maxLength: number }): fc.Arbitrary<string> {
+  return fc
+    .array(fc.tuple(inlineText, eol, fc.boolean()), size)
+    .map((rows) =>
+      rows.map(([s, end, blank], i) => `${JSON.stringify({ i, s })}${end}${blank ? end : ''}`).join(''),
+    )
+}

@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { cliRuns, sizeOf, until } from '../support/cli-process.ts'
+import { describe, expect, it } from 'vitest'
+import { cliServer, sizeOf, until } from '../support/cli-process.ts'
 
 // The CLI's messages name its flags and say what to run next, not the library's option names.
 
@@ -19,7 +17,6 @@ let mode: 'hold' | 'whole' = 'hold'
 let version = 'v1'
 /** Reconnects (Range requests) are answered 503 until this is set. */
 let rangesWork = true
-const held: ServerResponse[] = []
 const seen: Array<{ path: string; range: string | undefined }> = []
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -91,30 +88,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-const server = createServer(handle)
-let base: string
-let dir: string
-const runs = cliRuns()
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  dir = await mkdtemp(join(tmpdir(), 'sluice-get-messages-'))
-})
-
-afterEach(() => {
+const site = cliServer(handle, 'sluice-get-messages-', () => {
   mode = 'hold'
   version = 'v1'
   rangesWork = true
-  for (const res of held.splice(0)) res.destroy()
-  runs.killAll()
 })
-
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-  await rm(dir, { recursive: true, force: true })
-})
+const { held, runs } = site
 
 const { run, get } = runs
 
@@ -124,7 +103,7 @@ const LIBRARY_NAMES =
 
 /** Starts a download of `/file` into `output`, and interrupts it once the first part is in the file. */
 async function interruptedDownload(output: string): Promise<void> {
-  const first = get([`${base}/file`, '-o', output, '-q'])
+  const first = get([`${site.base}/file`, '-o', output, '-q'])
   await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
   first.child.kill('SIGINT')
   expect((await first.exit).code).toBe(130)
@@ -135,7 +114,7 @@ async function interruptedDownload(output: string): Promise<void> {
 
 describe('sluice get messages', () => {
   it('names --timeout when the headers do not arrive in time', async () => {
-    const { code, stderr } = await get([`${base}/no-headers`, '--timeout', '300', '-q']).exit
+    const { code, stderr } = await get([`${site.base}/no-headers`, '--timeout', '300', '-q']).exit
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: No response headers arrived from [^\n]*\/no-headers within 300 ms; if the server is slow to start, pass a longer --timeout <ms>\.\n$/,
@@ -145,7 +124,7 @@ describe('sluice get messages', () => {
 
   it('says which line is over the line limit, in its own terms, and how to save the body anyway', async () => {
     for (const as of ['lines', 'ndjson']) {
-      const { code, stdout, stderr } = await get([`${base}/long-line`, '--as', as, '-q']).exit
+      const { code, stdout, stderr } = await get([`${site.base}/long-line`, '--as', as, '-q']).exit
       expect(code).toBe(1)
       expect(stdout).toBe('{"n":1}\n')
       expect(stderr).toMatch(
@@ -157,7 +136,7 @@ describe('sluice get messages', () => {
   })
 
   it('names --idle-timeout when the body goes silent, and says why it was not continued', async () => {
-    const { code, stderr } = await get([`${base}/silent`, '--idle-timeout', '200', '-q']).exit
+    const { code, stderr } = await get([`${site.base}/silent`, '--idle-timeout', '200', '-q']).exit
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: The body of [^\n]*\/silent was silent for 200 ms; pass a longer --idle-timeout <ms>, or make the server send heartbeats\. It cannot be continued: the server offers neither byte ranges \(Accept-Ranges: bytes\) nor SSE event ids\.\n$/,
@@ -166,7 +145,7 @@ describe('sluice get messages', () => {
   })
 
   it('says that a body ended before its end marker, after how many bytes, and that it cannot be continued', async () => {
-    const { code, stderr } = await get([`${base}/marked`, '-q']).exit
+    const { code, stderr } = await get([`${site.base}/marked`, '-q']).exit
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: The body of [^\n]*\/marked ended after 1024 bytes without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: the connection was cut, or the server stopped early \(a function that failed or timed out after its first byte\)\. It cannot be continued: the server offers neither byte ranges \(Accept-Ranges: bytes\) nor SSE event ids\.\n$/,
@@ -175,8 +154,8 @@ describe('sluice get messages', () => {
   })
 
   it('says what to run next for a file cut before its end marker that cannot be continued', async () => {
-    const output = join(dir, 'marked.bin')
-    const { code, stderr } = await get([`${base}/marked`, '-o', output, '-q']).exit
+    const output = join(site.dir, 'marked.bin')
+    const { code, stderr } = await get([`${site.base}/marked`, '-o', output, '-q']).exit
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: The body of [^\n]*\/marked ended after 1024 bytes without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: [^\n]*\. It cannot be continued: [^\n]*\. /,
@@ -187,7 +166,7 @@ describe('sluice get messages', () => {
   })
 
   it('says how a download to standard output could have been continued, after the reconnects gave up', async () => {
-    const { code, stderr } = await get([`${base}/marked-ranged`, '-q']).exit
+    const { code, stderr } = await get([`${site.base}/marked-ranged`, '-q']).exit
     expect(code).toBe(1)
     expect(stderr).toMatch(
       /^sluice: Gave up after 5 reconnects to [^\n]*\/marked-ranged: The body of [^\n]*\/marked-ranged ended after 1524 of the 4096 bytes its server declared, and without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: [^\n]*\. Standard output cannot be continued: to continue such a download in a later run, write it to a file with -o <file> and run again with --resume\.\n$/,
@@ -196,17 +175,18 @@ describe('sluice get messages', () => {
   })
 
   it('refuses to resume with another URL or method as a usage error, before any request, keeping the checkpoint', async () => {
-    const output = join(dir, 'other-url.bin')
+    const output = join(site.dir, 'other-url.bin')
     await interruptedDownload(output)
     const checkpoint = await readFile(`${output}.sluice-checkpoint.json`, 'utf8')
     const requests = seen.length
 
-    const url = await get([`${base}/another`, '-o', output, '--resume', '-q']).exit
+    const url = await get([`${site.base}/another`, '-o', output, '--resume', '-q']).exit
     expect(url.code).toBe(2)
     expect(url.stderr).toMatch(
       /^sluice: the download in [^\n]* was started for GET [^\n]*\/file, not GET [^\n]*\/another; resume it with the same method and URL, or run without --resume to start over\.\n\nUsage: sluice get/,
     )
-    const method = await get([`${base}/file`, '-X', 'POST', '-d', '{}', '-o', output, '--resume', '-q']).exit
+    const method = await get([`${site.base}/file`, '-X', 'POST', '-d', '{}', '-o', output, '--resume', '-q'])
+      .exit
     expect(method.code).toBe(2)
     expect(method.stderr).toMatch(/^sluice: the download in [^\n]* was started for GET [^\n]*, not POST /)
     expect(seen.length).toBe(requests)
@@ -216,13 +196,13 @@ describe('sluice get messages', () => {
 
   it('refuses another URL as a usage error with a checkpoint that does not name the command line’s URL', async () => {
     // A checkpoint file of an earlier version holds only the library's checkpoint: the client finds the mismatch.
-    const output = join(dir, 'older.bin')
+    const output = join(site.dir, 'older.bin')
     const checkpointFile = `${output}.sluice-checkpoint.json`
     await interruptedDownload(output)
     const { url: _url, method: _method, ...older } = JSON.parse(await readFile(checkpointFile, 'utf8'))
     await writeFile(checkpointFile, JSON.stringify(older))
 
-    const other = await get([`${base}/another`, '-o', output, '--resume', '-q']).exit
+    const other = await get([`${site.base}/another`, '-o', output, '--resume', '-q']).exit
     expect(other.code).toBe(2)
     expect(other.stderr).toMatch(
       /^sluice: the download in [^\n]* was started for GET [^\n]*\/file, not GET [^\n]*\/another; resume it with the same method and URL, or run without --resume to start over\.\n\nUsage: sluice get/,
@@ -232,10 +212,10 @@ describe('sluice get messages', () => {
   })
 
   it('says to start over when the resource changed since the checkpoint, and --resume then starts over', async () => {
-    const output = join(dir, 'changed.bin')
+    const output = join(site.dir, 'changed.bin')
     await interruptedDownload(output)
     version = 'v2'
-    const changed = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    const changed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
     expect(changed.code).toBe(1)
     expect(changed.stderr).toMatch(/^sluice: The resource changed between attempts \(ETag/)
     expect(changed.stderr).toContain(
@@ -246,16 +226,16 @@ describe('sluice get messages', () => {
       restart: true,
     })
     mode = 'whole'
-    const again = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    const again = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
     expect(again.code, again.stderr).toBe(0)
     expect(seen.at(-1)?.range).toBeUndefined()
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
   })
 
   it('says that a checkpoint was kept and --resume continues, after giving up on reconnects', async () => {
-    const output = join(dir, 'gave-up.bin')
+    const output = join(site.dir, 'gave-up.bin')
     rangesWork = false
-    const first = get([`${base}/file`, '-o', output, '-q'])
+    const first = get([`${site.base}/file`, '-o', output, '-q'])
     await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
     for (const res of held.splice(0)) res.destroy()
     const gaveUp = await first.exit
@@ -266,7 +246,7 @@ describe('sluice get messages', () => {
     expect(gaveUp.stderr).not.toMatch(LIBRARY_NAMES)
 
     rangesWork = true
-    const resumed = await get([`${base}/file`, '-o', output, '--resume', '-q']).exit
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(seen.at(-1)?.range).toBe(`bytes=${START}-`)
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)

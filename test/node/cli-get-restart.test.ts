@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { cliRuns, sizeOf, until } from '../support/cli-process.ts'
+import { describe, expect, it } from 'vitest'
+import { cliServer, sizeOf, until } from '../support/cli-process.ts'
 
 // A retry loop passes --resume to every run: against a stream that cannot be continued, each run must start
 // over, never leave a partial file that looks complete, and never refuse a file that sluice get left unfinished.
@@ -16,7 +14,6 @@ const RECORDS = Array.from({ length: 6 }, (_, n) => `${JSON.stringify({ n })}\n`
 /** Whether the server sends whole bodies now; until then it sends a start and holds or cuts the rest. */
 let healthy = false
 /** Responses held open by the server, for the test to cut or release. */
-const held: ServerResponse[] = []
 /** The Range header of each request, newest last. */
 const ranges: Array<string | undefined> = []
 
@@ -40,28 +37,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-const server = createServer(handle)
-let base: string
-let dir: string
-const runs = cliRuns()
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  dir = await mkdtemp(join(tmpdir(), 'sluice-get-restart-'))
-})
-
-afterEach(() => {
+const site = cliServer(handle, 'sluice-get-restart-', () => {
   healthy = false
-  for (const res of held.splice(0)) res.destroy()
-  runs.killAll()
 })
-
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-  await rm(dir, { recursive: true, force: true })
-})
+const { held, runs } = site
 
 const { get } = runs
 
@@ -75,9 +54,9 @@ async function cutRun(args: string[], output: string) {
 
 describe('sluice get --resume in a retry loop, against a stream that cannot be continued', () => {
   it('starts over on each try after a failure, and the try that gets the whole body succeeds', async () => {
-    const output = join(dir, 'loop.bin')
+    const output = join(site.dir, 'loop.bin')
     const checkpointFile = `${output}.sluice-checkpoint.json`
-    const args = [`${base}/bytes`, '-o', output, '--resume', '-q']
+    const args = [`${site.base}/bytes`, '-o', output, '--resume', '-q']
 
     const first = await cutRun(args, output)
     expect(first.code).toBe(1)
@@ -106,10 +85,10 @@ describe('sluice get --resume in a retry loop, against a stream that cannot be c
   })
 
   it('says it starts over when it does, unless quiet', async () => {
-    const output = join(dir, 'noted.bin')
-    expect((await cutRun([`${base}/bytes`, '-o', output, '-q'], output)).code).toBe(1)
+    const output = join(site.dir, 'noted.bin')
+    expect((await cutRun([`${site.base}/bytes`, '-o', output, '-q'], output)).code).toBe(1)
     healthy = true
-    const again = await get([`${base}/bytes`, '-o', output, '--resume']).exit
+    const again = await get([`${site.base}/bytes`, '-o', output, '--resume']).exit
     expect(again.code, again.stderr).toBe(0)
     expect(again.stderr).toMatch(
       new RegExp(
@@ -120,8 +99,8 @@ describe('sluice get --resume in a retry loop, against a stream that cannot be c
   })
 
   it('starts over with --resume after Ctrl-C on an NDJSON stream that cannot be continued', async () => {
-    const output = join(dir, 'records.ndjson')
-    const args = [`${base}/records`, '--as', 'ndjson', '-o', output, '-q']
+    const output = join(site.dir, 'records.ndjson')
+    const args = [`${site.base}/records`, '--as', 'ndjson', '-o', output, '-q']
     const first = get(args)
     await until(async () => (await sizeOf(output)) === RECORDS.slice(0, 3).join('').length, 'three records')
     first.child.kill('SIGINT')
@@ -143,8 +122,8 @@ describe('sluice get --resume in a retry loop, against a stream that cannot be c
   })
 
   it('leaves word to start over from the first byte written, so --resume recovers even after kill -9', async () => {
-    const output = join(dir, 'killed.bin')
-    const first = get([`${base}/bytes`, '-o', output, '-q'])
+    const output = join(site.dir, 'killed.bin')
+    const first = get([`${site.base}/bytes`, '-o', output, '-q'])
     await until(async () => (await sizeOf(output)) === 8, 'the first 8 bytes in the file')
     first.child.kill('SIGKILL')
     await first.exit
@@ -153,16 +132,16 @@ describe('sluice get --resume in a retry loop, against a stream that cannot be c
     })
 
     healthy = true
-    const resumed = await get([`${base}/bytes`, '-o', output, '--resume', '-q']).exit
+    const resumed = await get([`${site.base}/bytes`, '-o', output, '--resume', '-q']).exit
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(await readFile(output, 'utf8')).toBe(BODY)
   })
 
   it('still refuses to resume into a file that sluice get did not leave unfinished, and leaves it alone', async () => {
-    const output = join(dir, 'mine.txt')
+    const output = join(site.dir, 'mine.txt')
     await writeFile(output, 'not a download\n')
     const before = ranges.length
-    const run = await get([`${base}/bytes`, '-o', output, '--resume', '-q']).exit
+    const run = await get([`${site.base}/bytes`, '-o', output, '--resume', '-q']).exit
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(
       /^sluice: Nothing to resume: [^\n]* exists but has no checkpoint at [^\n]*, so it is not a download that sluice get left unfinished \(it completed, or another program wrote it\); run without --resume/,

@@ -1,6 +1,11 @@
 import type { ChildProcess } from 'node:child_process'
-import { stat } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { type StartedProcess, startProcess } from './run-process.ts'
 
 /** The CLI's entry. Node 24 strips the types of src/cli/index.ts itself, so the bin runs from source without a build. */
@@ -39,3 +44,33 @@ export async function until(condition: () => Promise<boolean> | boolean, what: s
 /** The size of the file at `path`, 0 when there is none. */
 export const sizeOf = async (path: string): Promise<number> =>
   (await stat(path).catch(() => undefined))?.size ?? 0
+
+/**
+ * A CLI test file's loopback server (`handle` on 127.0.0.1) and temporary directory, started before its tests
+ * and removed after them. After each test, `reset` runs, the responses the handler put in `held` are cut, and
+ * the `sluice` processes still running are killed.
+ */
+export function cliServer(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  prefix: string,
+  reset: () => void = () => {},
+): { readonly base: string; readonly dir: string; held: ServerResponse[]; runs: ReturnType<typeof cliRuns> } {
+  const server = createServer(handle)
+  const site = { base: '', dir: '', held: [] as ServerResponse[], runs: cliRuns() }
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    site.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    site.dir = await mkdtemp(join(tmpdir(), prefix))
+  })
+  afterEach(() => {
+    reset()
+    for (const res of site.held.splice(0)) res.destroy()
+    site.runs.killAll()
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+    await rm(site.dir, { recursive: true, force: true })
+  })
+  return site
+}

@@ -30,6 +30,22 @@ describe('progress', () => {
     expect(res.progress).toMatchObject({ loaded: size, total: size, percent: 100, items: 10, state: 'done' })
   })
 
+  it("is 'streaming' once the headers are here, before a consumer reads, and reports it", async () => {
+    const events: Progress[] = []
+    const res = await open((p) => events.push(p))
+    expect(res.progress).toMatchObject({ state: 'streaming', loaded: 0 })
+    expect(events.map((p) => p.state)).toEqual(['streaming'])
+    const viaFetch: Progress[] = []
+    const fetched = await sluice('https://example.test/rows', {
+      fetch: fetchWith(() => new Response(bodyOf(lines).stream)),
+      onProgress: (p) => viaFetch.push(p),
+      progressInterval: 0,
+    })
+    expect([fetched.progress.state, viaFetch.at(-1)?.state]).toEqual(['streaming', 'streaming'])
+    await fetched.cancel()
+    expect(fetched.progress.state).toBe('cancelled')
+  })
+
   it('onProgress with progressInterval 0 reports every chunk', async () => {
     const events: Progress[] = []
     const res = await open((p) => events.push(p))

@@ -95,6 +95,8 @@ export class StreamResponse {
     this.headers = init.response.headers
     this.url = init.response.url
     this.ok = init.response.ok
+    // The headers are here: the stream is open, whether or not a consumer reads it yet.
+    if (init.progress.snapshot().state === 'connecting') init.progress.setState('streaming')
     // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
       text: async (options) => joinText(this.text(options)),

@@ -92,7 +92,7 @@ describe('the service limits', () => {
 
   it('rejects an unknown limit name instead of ignoring it', () => {
     expect(() => resolveLimits({ timeout: 500 } as Limits)).toThrow(
-      "limits: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes.",
+      "limits: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes, maxBufferedResponseBytes.",
     )
   })
 

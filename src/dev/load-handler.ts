@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'
-import { extname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { AnyLambdaHandler } from '../runtime/index.ts'
 
@@ -9,7 +9,8 @@ import type { AnyLambdaHandler } from '../runtime/index.ts'
  * `handler`). `path#name` picks another export, like the runtime's `file.name` handler setting.
  *
  * Throws an `Error` whose message says what is wrong and what to do: a missing file, a module that fails to
- * load (a syntax error with its file, line and column, when Node can tell them), or one without a handler.
+ * load (a syntax error with its file, line and column, when Node can tell them, in the module or in one it
+ * imports), or one without a handler.
  *
  * @example
  * const handler = await loadHandler('./handler.mjs')
@@ -60,25 +61,38 @@ function pickDefault(module: Record<string, unknown>): unknown {
   return undefined
 }
 
-/** Files whose syntax `node --check` reads as Node loads them (it does not strip TypeScript types). */
-const CHECKABLE = new Set(['.js', '.mjs', '.cjs'])
-
 /**
- * Where a syntax error is, as `file:line:column` (or `file:line`). Node gives it at the top of the stack of a
- * CommonJS, TypeScript or linking error (`/path/handler.mjs:3`, the source line, a caret under the column), but
- * not for an ES module that does not parse: then `node --check` on the file says it, the same way.
+ * Where a syntax error is, as `file:line:column` (or `file:line`), in the handler module or in a module it
+ * imports. Node gives it at the top of the stack of a CommonJS, TypeScript or linking error (`/path/handler.mjs:3`,
+ * the source line, a caret under the column), but not for an ES module that does not parse, whose error names
+ * neither the module nor the place: then a child Node loads the module graph again and reports it, the way it
+ * reports any uncaught error.
  */
 async function syntaxErrorLocation(error: unknown, file: string): Promise<string | undefined> {
   if (!(error instanceof Error) || error.name !== 'SyntaxError') return undefined
   const fromStack = locationIn(error.stack ?? '')
   if (fromStack !== undefined) return fromStack
-  if (!CHECKABLE.has(extname(file)) || process.release?.name !== 'node') return undefined
-  const report = await new Promise<string>((done) => {
-    execFile(process.execPath, ['--check', file], { timeout: 10_000 }, (_, __, stderr) =>
-      done(String(stderr)),
+  if (process.release?.name !== 'node') return undefined
+  return locationIn(await reportOfLoading(file))
+}
+
+/**
+ * What Node prints on standard error when a child process imports `file`. None of the handler's code runs there:
+ * every module of a static import graph is parsed and linked before any of it runs, and the child's first import,
+ * which runs first, throws. So a module that does not parse anywhere in the graph fails the load, and Node's
+ * report starts with its `file:line`; a graph that parses gets a report with no file in its first line.
+ */
+function reportOfLoading(file: string): Promise<string> {
+  const source = `import 'data:text/javascript,throw 0'\nimport ${JSON.stringify(pathToFileURL(file).href)}\n`
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      // No warning (an experimental feature's) may come before the report.
+      ['--no-warnings', '--input-type=module', '--eval', source],
+      { timeout: 10_000 },
+      (_, __, stderr) => done(String(stderr)),
     )
   })
-  return locationIn(report)
 }
 
 /** The location at the top of Node's report of a syntax error: its first line, and the caret under the source. */

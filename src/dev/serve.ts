@@ -31,7 +31,10 @@ export interface ServeOptions extends FunctionInfo {
   port?: number | undefined
   /** Default `'127.0.0.1'`. */
   host?: string | undefined
-  /** Service limits: 200 MiB responses, 15-minute timeout and 6 MiB requests by default. */
+  /**
+   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests by
+   * default.
+   */
   limits?: Limits | undefined
   /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
   shaping?: 'lambda' | Shaping | false | undefined

@@ -23,7 +23,10 @@ import {
  * functionUrl('https://abc.lambda-url.eu-west-1.on.aws/', handler, { limits: { timeoutMs: 2_000 }, shaping: 'lambda' })
  */
 export interface FunctionUrlOptions extends FunctionInfo {
-  /** Service limits: 200 MiB responses, 15-minute timeout and 6 MiB requests by default. */
+  /**
+   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests by
+   * default.
+   */
   limits?: Limits | undefined
   /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
   shaping?: 'lambda' | Shaping | false | undefined

@@ -1,3 +1,5 @@
+import { asError } from '../core/as-error.ts'
+import { utf8Length } from '../core/decoders/utf8.ts'
 import { base64ToBytes } from './base64.ts'
 import { type FunctionUrlResponse, responseHeaders } from './function-url-response.ts'
 import { responseProblem } from './prelude.ts'
@@ -25,6 +27,30 @@ export function callBuffered(
       resolve(result)
     }
   })
+}
+
+/**
+ * The size of the payload the runtime sends for a buffered handler's result, which the service holds to its 6 MB
+ * limit (`limits.maxBufferedResponseBytes`): the result as JSON (`undefined` as `null`), in UTF-8 bytes. So a
+ * string counts with its quotes and escapes, and a `{ statusCode, headers, body }` result whole, its body as
+ * written (base64 as base64). Throws, with the runtime's message, for a result JSON cannot encode (a `BigInt`, a
+ * cycle): the runtime fails the invocation then.
+ *
+ * @example
+ * payloadBytes('hé') // 5: the runtime sends "hé", quotes included
+ */
+export function payloadBytes(result: unknown): number {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(result === undefined ? null : result)
+  } catch (error) {
+    throw new Error(
+      `Unable to stringify response body (${asError(error).message}). A handler that is not wrapped in awslambda.streamifyResponse has its result sent as JSON: return { statusCode, headers, body } with a string body, or any value JSON.stringify can encode.`,
+      { cause: error },
+    )
+  }
+  // A function or a symbol has no JSON: nothing is sent, as bufferedResponse serves it.
+  return json === undefined ? 0 : utf8Length(json)
 }
 
 /**

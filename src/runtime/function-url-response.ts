@@ -28,6 +28,7 @@ export function discardUnread(response: FunctionUrlResponse | Promise<FunctionUr
 export type ServiceErrorType =
   | 'Unhandled'
   | 'Sandbox.Timedout'
+  | 'Function.ResponseSizeTooLarge'
   | 'InvalidPrelude'
   | 'InvalidResponse'
   | 'RequestEntityTooLargeException'

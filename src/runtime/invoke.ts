@@ -1,5 +1,5 @@
 import { asError } from '../core/as-error.ts'
-import { bufferedResponse, callBuffered } from './buffered.ts'
+import { bufferedResponse, callBuffered, payloadBytes } from './buffered.ts'
 import { buildContext, type FunctionInfo } from './context.ts'
 import { buildEvent, type EventInput } from './event.ts'
 import { type FunctionUrlResponse, responseHeaders, serviceError } from './function-url-response.ts'
@@ -67,7 +67,8 @@ export interface Invocation {
  * headers and cookies; an error or timeout before its first byte becomes a 502 with a JSON body, and after it an
  * error of the body stream (the connection must then be cut). Cancelling the body does not stop the handler: its
  * writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs buffered, as the service
- * runs it, and its result becomes the response.
+ * runs it, and its result becomes the response: a 502 `Function.ResponseSizeTooLarge` instead when the result, as
+ * JSON, is over `limits.maxBufferedResponseBytes`.
  *
  * @example
  * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })
@@ -309,6 +310,26 @@ export function invoke(
           : `The function failed before it sent a response: ${failure.message}`,
         requestId,
       )
+    }
+    // The runtime sends the result as JSON and the service measures that, before the function URL reads it: an
+    // oversized result is refused whatever its shape, and a result that cannot be sent fails as the runtime fails.
+    let size: number
+    try {
+      size = payloadBytes(result)
+    } catch (error) {
+      const failure = asError(error)
+      settle({ state: 'failed', error: failure })
+      return serviceError(
+        502,
+        'Unhandled',
+        `The function failed before it sent a response: ${failure.message}`,
+        requestId,
+      )
+    }
+    if (size > limits.maxBufferedResponseBytes) {
+      const message = `Response payload size (${size} bytes) exceeded maximum allowed payload size (${limits.maxBufferedResponseBytes} bytes, limits.maxBufferedResponseBytes). A handler that is not wrapped in awslambda.streamifyResponse has its result sent as JSON, all of it counted: return less, or wrap the handler in awslambda.streamifyResponse to stream up to 200 MB.`
+      settle({ state: 'failed', error: new Error(message) })
+      return serviceError(502, 'Function.ResponseSizeTooLarge', message, requestId)
     }
     const response = bufferedResponse(result, requestId)
     if (typeof response === 'string') {

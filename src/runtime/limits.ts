@@ -13,13 +13,21 @@ export interface Limits {
   timeoutMs?: number
   /** The largest request body; a bigger one gets a 413 and the function is not invoked; `Infinity` for no cap. Default 6 MiB. */
   maxRequestBytes?: number
+  /**
+   * The largest result of a handler not wrapped in `awslambda.streamifyResponse`, counted as the runtime sends it:
+   * the result as JSON, in UTF-8 bytes (a string with its quotes, a `{ statusCode, headers, body }` whole, a base64
+   * body as base64). A bigger one gets a 502 `Function.ResponseSizeTooLarge` instead of its body; `Infinity` for no
+   * cap. Default 6 291 556 bytes (6 MiB + 100), the service's "6 MB".
+   */
+  maxBufferedResponseBytes?: number
 }
 
 /** {@link Limits} with every default applied. */
 export type ResolvedLimits = Required<Limits>
 
 /**
- * The limits of a real function URL in `RESPONSE_STREAM` mode.
+ * The limits of a real function URL in `RESPONSE_STREAM` mode, and of the invoke payload of a handler it runs
+ * buffered.
  *
  * @example
  * DEFAULT_LIMITS.maxResponseBytes // 209715200
@@ -28,6 +36,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxResponseBytes: 200 * 1024 * 1024,
   timeoutMs: 15 * 60 * 1000,
   maxRequestBytes: 6 * 1024 * 1024,
+  // What the service enforces on an invoke response payload, whatever its documentation's "6 MB" suggests.
+  maxBufferedResponseBytes: 6 * 1024 * 1024 + 100,
 }
 
 /** The longest delay a timer can wait (2³¹ − 1 ms, about 24.8 days); a longer one fires at once. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -94,6 +94,47 @@ describe('the sluice dev command', () => {
       expect(stderr).toBe(
         `sluice dev: The handler module ${file} could not be loaded: Unexpected token '.' at ${file}:3:27; fix the code there.\n`,
       )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('exits 1 naming the file, line and column of a syntax error in a module the handler imports', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
+    try {
+      const file = join(dir, 'handler.mjs')
+      const lib = join(dir, 'lib', 'rows.mjs')
+      await mkdir(join(dir, 'lib'))
+      await writeFile(
+        file,
+        "import { rows } from './lib/rows.mjs'\nexport const handler = async () => ({ statusCode: 200, body: rows() })\n",
+      )
+      await writeFile(lib, 'export function rows() {\n  const n = 3\n  return n..toString()\n}\n')
+      const { code, stderr } = await run(['dev', file, '--port', '0']).exit
+      expect(code).toBe(1)
+      expect(stderr).toBe(
+        `sluice dev: The handler module ${file} could not be loaded: Unexpected token '.' at ${lib}:3:12; fix the code there.\n`,
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('runs none of the handler code again to find where a syntax error is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
+    try {
+      const file = join(dir, 'handler.mjs')
+      const runs = join(dir, 'runs.txt')
+      await writeFile(join(dir, 'broken.mjs'), 'export const x = 1..\n')
+      // The broken module is imported while the handler runs, so its syntax error comes after code has run.
+      await writeFile(
+        file,
+        `import { appendFileSync } from 'node:fs'\nappendFileSync(${JSON.stringify(runs)}, 'ran\\n')\nawait import('./broken.mjs')\nexport const handler = async () => 'ok'\n`,
+      )
+      const { code, stderr } = await run(['dev', file, '--port', '0']).exit
+      expect(code).toBe(1)
+      expect(stderr).toMatch(/could not be loaded: /)
+      expect(await readFile(runs, 'utf8')).toBe('ran\n')
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

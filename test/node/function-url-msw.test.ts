@@ -232,7 +232,7 @@ describe('functionUrl checks its arguments when it is called', () => {
     [
       'an unknown limit',
       { limits: { timeout: 500 } },
-      "functionUrl: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes.",
+      "functionUrl: unknown limit 'timeout'. Known limits: maxResponseBytes, timeoutMs, maxRequestBytes, maxBufferedResponseBytes.",
     ],
     [
       'a limit given as an option',

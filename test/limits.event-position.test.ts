@@ -1,6 +1,7 @@
 /**
  * An SSE event over maxEventBytes is reported where it starts — its byte offset, and its line where lines are
- * counted (events({ json }) and events(schema)) — the same under any chunking, after the events before it.
+ * counted (events({ json }) and events(schema)), in its message and as the LimitError's `offset` and `line` —
+ * the same under any chunking, after the events before it.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -28,6 +29,9 @@ function decode(chunks: Uint8Array[], countLines: boolean): { data: string[]; er
 
 const BIG = `data: ${'x'.repeat(200)}\n\n`
 
+/** Where a LimitError says it happened, as data; `false` for anything else. */
+const placeOf = (error: unknown) => isLimitError(error) && { offset: error.offset, line: error.line }
+
 describe('an event over maxEventBytes', () => {
   const cases: Array<[string, string, string[], number, number]> = [
     // body, the events before, where the big one starts: byte, line
@@ -48,6 +52,7 @@ describe('an event over maxEventBytes', () => {
           expect(isLimitError(error) && error.message, label).toBe(
             `The event starting at byte ${byte}${countLines ? ` (line ${line})` : ''} exceeds maxEventBytes (50 bytes); raise the \`maxEventBytes\` option if this is expected.`,
           )
+          expect(placeOf(error), label).toEqual({ offset: byte, line: countLines ? line : undefined })
         }
       }
     })
@@ -83,6 +88,7 @@ describe('an event over maxEventBytes', () => {
         expect((want.error as Error).message).toMatch(
           `The event starting at byte ${encode(prefix.slice(0, start)).length} (line ${line}) exceeds`,
         )
+        expect(placeOf(want.error)).toEqual({ offset: encode(prefix.slice(0, start)).length, line })
         const got = decode(
           cutAt(
             bytes,
@@ -92,6 +98,7 @@ describe('an event over maxEventBytes', () => {
         )
         expect(got.data).toEqual(want.data)
         expect((got.error as Error).message).toBe((want.error as Error).message)
+        expect(placeOf(got.error)).toEqual(placeOf(want.error))
       }),
       RUNS,
     )
@@ -106,6 +113,7 @@ describe('an event over maxEventBytes', () => {
       expect(isLimitError(error) && error.message).toMatch(
         json ? /^The event starting at byte 9 \(line 3\) exceeds/ : /^The event starting at byte 9 exceeds/,
       )
+      expect(placeOf(error)).toEqual({ offset: 9, line: json ? 3 : undefined })
     }
   })
 
@@ -117,6 +125,7 @@ describe('an event over maxEventBytes', () => {
     })
     decoder.push(encode(`data: a\n\n${BIG}`))
     expect(decoder.failure?.message).toMatch(/^The event starting at byte 1009 \(line 43\)/)
+    expect(placeOf(decoder.failure)).toEqual({ offset: 1009, line: 43 })
   })
 })
 

@@ -156,23 +156,17 @@ function truncation(error: TruncatedError, where: string): string {
  * anyway: as bytes, which have no limit.
  */
 function overLimit(error: LimitError, where: string): string {
-  // The library's message says where in its own words; the numbers are taken from it when it gives them.
-  const at = (pattern: RegExp): string | undefined => pattern.exec(error.message)?.[1]
+  // Where the part over the limit starts, when the library knows it.
+  const { line, offset } = error
   const size = `${error.max} bytes${error.max % 2 ** 20 === 0 ? ` (${error.max / 2 ** 20} MiB)` : ''}`
   const rescue = 'use --as bytes (with -o <file> to write a file) to save the body as it is'
   switch (error.limit) {
-    case 'maxLineBytes': {
-      const line = at(/\bline (\d+)/)
+    case 'maxLineBytes':
       return `${line === undefined ? 'A line' : `Line ${line}`} of ${where} is longer than the line limit of ${size}, so the output stops before it; ${rescue}.`
-    }
-    case 'maxEventBytes': {
-      const byte = at(/\bbyte (\d+)/)
-      return `An event of ${where}${byte === undefined ? '' : ` (starting at byte ${byte})`} is larger than the event limit of ${size}, so the output stops before it; ${rescue}.`
-    }
-    case 'maxDepth': {
-      const character = at(/\bcharacter (\d+)/)
-      return `The JSON document of ${where} nests deeper than ${error.max} levels${character === undefined ? '' : ` (at character ${character})`}, the most --as json reads; ${rescue}.`
-    }
+    case 'maxEventBytes':
+      return `An event of ${where}${offset === undefined ? '' : ` (starting at byte ${offset})`} is larger than the event limit of ${size}, so the output stops before it; ${rescue}.`
+    case 'maxDepth':
+      return `The JSON document of ${where} nests deeper than ${error.max} levels${offset === undefined ? '' : ` (at byte ${offset})`}, the most --as json reads; ${rescue}.`
     default:
       return `The body of ${where} is larger than the limit of ${size}; ${rescue}.`
   }

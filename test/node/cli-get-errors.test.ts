@@ -110,25 +110,35 @@ group('a part of the body over a limit (LimitError), in the CLI’s words', () =
   const url = 'https://fn.example/r'
   const rescue = 'use --as bytes (with -o <file> to write a file) to save the body as it is'
 
+  // The places come from the error's fields: its message is worded here so that no number can be read from it.
   it('says which line is over the line limit, and how to save the body anyway', () => {
-    const error = new LimitError('maxLineBytes', 8 * 2 ** 20, 'A line starting at line 2')
+    const error = new LimitError('maxLineBytes', 8 * 2 ** 20, 'A line', {}, { line: 2, offset: 8 })
     expect(describe(error, url, false)).toBe(
       `Line 2 of ${url} is longer than the line limit of 8388608 bytes (8 MiB), so the output stops before it; ${rescue}.`,
     )
   })
 
-  it('says where an event over the event limit ends', () => {
-    const error = new LimitError('maxEventBytes', 1000, 'The event starting at byte 1200')
+  it('says where an event over the event limit starts', () => {
+    const error = new LimitError('maxEventBytes', 1000, 'An event', {}, { offset: 1200 })
     expect(describe(error, url, false)).toBe(
       `An event of ${url} (starting at byte 1200) is larger than the event limit of 1000 bytes, so the output stops before it; ${rescue}.`,
     )
   })
 
-  it('says how deep a JSON document may nest for --as json', () => {
-    const error = new LimitError('maxDepth', 512, 'Nesting at character 513')
+  it('says how deep a JSON document may nest for --as json, and where it nests deeper', () => {
+    const error = new LimitError('maxDepth', 512, 'Nesting', {}, { line: 1, offset: 514 })
     expect(describe(error, url, false)).toBe(
-      `The JSON document of ${url} nests deeper than 512 levels (at character 513), the most --as json reads; ${rescue}.`,
+      `The JSON document of ${url} nests deeper than 512 levels (at byte 514), the most --as json reads; ${rescue}.`,
     )
+  })
+
+  it('names no place the error does not carry, whatever its message says', () => {
+    const line = new LimitError('maxLineBytes', 1000, 'A line starting at line 2')
+    const event = new LimitError('maxEventBytes', 1000, 'The event starting at byte 1200 (line 7)')
+    const depth = new LimitError('maxDepth', 512, 'Nesting at byte 513')
+    expect(describe(line, url, false)).toMatch(new RegExp(`^A line of ${url} is longer`))
+    expect(describe(event, url, false)).toMatch(new RegExp(`^An event of ${url} is larger`))
+    expect(describe(depth, url, false)).toMatch(/ nests deeper than 512 levels, the most --as json reads;/)
   })
 })
 

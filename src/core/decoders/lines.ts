@@ -72,7 +72,7 @@ export class LineDecoder {
     }
     if (this.#isTooLong(last)) {
       // Reported through `failure`, like a long line of a chunk: where it starts stays known to checkpoints.
-      this.#overLimit = this.#tooLong(this.#linesBefore + 1)
+      this.#overLimit = this.#tooLong(this.#linesBefore + 1, this.lineOffset(0))
       this.#batchLength = 0
       return EMPTY
     }
@@ -163,7 +163,8 @@ export class LineDecoder {
         this.#partBytes += bytes
         // The CR of a CRLF that the next chunk completes is a terminator, not part of the line.
         const cr = text.charCodeAt(text.length - 1) === 13 ? 1 : 0
-        if (this.#partBytes - cr > this.#maxLine) throw this.#tooLong(this.#linesBefore + 1)
+        if (this.#partBytes - cr > this.#maxLine)
+          throw this.#tooLong(this.#linesBefore + 1, this.partialOffset())
       }
       return EMPTY
     }
@@ -202,7 +203,8 @@ export class LineDecoder {
 
   /** Returns `lines`, the lines before one over the limit; the limit error follows them. */
   #stopAt(lines: string[]): string[] {
-    this.#overLimit = this.#tooLong(this.#linesBefore + lines.length + 1)
+    // The batch's text is still this chunk's: where that line starts is where line `lines.length` would.
+    this.#overLimit = this.#tooLong(this.#linesBefore + lines.length + 1, this.lineOffset(lines.length))
     this.#parts = []
     this.#partBytes = 0
     this.#batchLength = lines.length
@@ -218,9 +220,17 @@ export class LineDecoder {
     return n > this.#maxLine || (n * 3 > this.#maxLine && utf8Length(line) - cr > this.#maxLine)
   }
 
-  #tooLong(line: number): LimitError {
-    const at = this.#origin().lines + line
-    return new LimitError('maxLineBytes', this.#maxLine, `A line starting at line ${at}`)
+  /** `line`: counted by this decoder; `offset`: where it starts, like `lineOffset`. */
+  #tooLong(line: number, offset: number): LimitError {
+    const origin = this.#origin()
+    const at = origin.lines + line
+    return new LimitError(
+      'maxLineBytes',
+      this.#maxLine,
+      `A line starting at line ${at}`,
+      {},
+      { line: at, offset: origin.offset + offset },
+    )
   }
 }
 

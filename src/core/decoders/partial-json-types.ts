@@ -42,7 +42,7 @@ export interface PartialJsonOptions {
    */
   maxBytes?: number | undefined
   /**
-   * Maps a character offset in the document to the offset reported by a `ParseError`. The parser only sees
+   * Maps a character offset in the document to the offset reported by a `ParseError` or `LimitError`. The parser only sees
    * decoded text, so by default its offsets count UTF-16 characters; a consumer that knows the bytes behind
    * the text passes a mapping here so that errors report byte offsets in the body.
    * @default the identity (offsets are character offsets)

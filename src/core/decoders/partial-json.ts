@@ -161,6 +161,9 @@ class Parser<T> implements PartialJsonParser<T> {
         'maxBytes',
         this.maxBytes,
         `The JSON document (${this.base + n} characters)`,
+        {},
+        // Cut at the first character past the limit; none of this text was parsed.
+        { offset: this.offsetOf(Math.floor(this.maxBytes)) },
       )
       throw this.failure
     }
@@ -458,7 +461,13 @@ class Parser<T> implements PartialJsonParser<T> {
 
   private open(isArray: boolean, at: number): void {
     if (this.stack.length >= this.maxDepth) {
-      this.failure = new LimitError('maxDepth', this.maxDepth, `Nesting at character ${at}`)
+      this.failure = new LimitError(
+        'maxDepth',
+        this.maxDepth,
+        `Nesting at ${this.toByteOffset ? 'byte' : 'character'} ${this.offsetOf(at)}`,
+        {},
+        { line: this.line, offset: this.offsetOf(at) },
+      )
       throw this.failure
     }
     this.stack.push(new Frame(isArray))
@@ -533,13 +542,17 @@ class Parser<T> implements PartialJsonParser<T> {
   }
 
   private fail(problem: string, at: number, token?: string): never {
-    const offset = this.toByteOffset ? this.toByteOffset(at) : at
     this.failure = new ParseError('json', problem, {
       line: this.line,
-      offset,
+      offset: this.offsetOf(at),
       excerpt: this.excerpt(at, token),
     })
     throw this.failure
+  }
+
+  /** The offset errors report for character `at`: a byte offset when the caller maps it to one. */
+  private offsetOf(at: number): number {
+    return this.toByteOffset ? this.toByteOffset(at) : at
   }
 
   /** A little context around character `at`, from the text still at hand (the chunk and a short tail). */
@@ -553,20 +566,8 @@ class Parser<T> implements PartialJsonParser<T> {
 }
 
 /**
- * Creates an incremental parser for one JSON document that exposes an immutable partial snapshot as text
- * arrives, in time linear in the document size.
- *
- * Strings grow in place (escapes and surrogate pairs are never shown half-decoded); numbers and `true`,
- * `false`, `null` appear once complete; a property appears once its key is complete and its value has begun.
- * Snapshots are built lazily on read and share every unchanged subtree with the previous one, so a UI can skip
- * re-rendering them; each read copies the containers along the path to the value still being parsed (one flat
- * array of n items costs O(n) per read — throttle reads for such documents). Offsets in errors count UTF-16
- * characters unless `toByteOffset` maps them to bytes. Defaults: `maxDepth` 512, `maxBytes` 64 MiB.
- *
- * @example
- * const parser = createPartialJsonParser<{ rows: { id: number }[] }>()
- * for await (const text of textChunks) if (parser.push(text)) render(parser.snapshot)
- * const report = parser.end() // deep-equals JSON.parse of the whole text
+ * The parser of `json()` and `collect.json()`, which check their options themselves; `sluice/partial-json`
+ * exports it with a check of its own (see `src/partial-json.ts`).
  */
 export function createPartialJsonParser<T = unknown>(options: PartialJsonOptions = {}): PartialJsonParser<T> {
   return new Parser<T>(options)

@@ -305,6 +305,8 @@ export class SseDecoder {
         'maxEventBytes',
         this.#maxEventBytes,
         `The event starting at byte ${offset}${line === 0 ? '' : ` (line ${line})`}`,
+        {},
+        { offset, line: line === 0 ? undefined : line },
       )
     }
     if (this.#out.length === 0) {

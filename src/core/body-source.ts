@@ -3,11 +3,12 @@ import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { saidBy } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
-import { NetworkError, reasonOf } from './errors/network-error.ts'
+import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { TruncatedError } from './errors/truncated-error.ts'
+import { isNetworkFailure } from './network-failure.ts'
 import type { ProgressTracker } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
 import {
@@ -122,6 +123,12 @@ export interface SourceInit {
   resumed?: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
   /** Called once when the logical stream is over, whichever way (the total timeout's timer stops). */
   onSettled?: (() => void) | undefined
+  /**
+   * `reconnect` is the caller's own function, whose errors ky has not seen (fromResponse's `request`): a
+   * TypeError from it is taken for a network failure, and asked again. Otherwise only what ky or the runtime
+   * says is the network's is (see isNetworkFailure).
+   */
+  rawReconnect?: boolean | undefined
 }
 
 /** A read result that delivers nothing yet: read again. */
@@ -639,6 +646,31 @@ export class BodySource implements ChunkSource {
     }
   }
 
+  /**
+   * Whether a reconnect failed for the network, and may be asked again. The caller's own `reconnect`
+   * (fromResponse's `request`) fetches without ky, which recognises a runtime's network failure by its words
+   * (Chromium's `TypeError: Failed to fetch` has nothing else): a TypeError from it is taken for one, as fetch
+   * rejects with a TypeError when the network fails.
+   */
+  #isNetworkFailure(error: unknown): boolean {
+    return isNetworkFailure(error) || (this.#init.rawReconnect === true && error instanceof TypeError)
+  }
+
+  /**
+   * A reconnect that failed for something else than the network (a bug of a `fetch` option or a hook, a header
+   * value `Headers` refuses): it would fail the same way again, so the stream ends with it as the cause.
+   */
+  #notNetwork(drop: Error, error: unknown): ResumeError {
+    const name = (error as { name?: unknown } | null | undefined)?.name
+    const reason = typeof name === 'string' && name !== '' ? `${name}: ${reasonOf(error)}` : reasonOf(error)
+    return new ResumeError(
+      'not-resumable',
+      `${clauseOf(drop)}; reconnecting${this.#to()} failed, not for a network error (${reason}), so it was not tried again: fix what threw it (a \`fetch\` option, a hook, a header value; see \`cause\`).`,
+      this.#attempts,
+      { request: this.#init.request() ?? this.#request, response: this.#response, cause: error },
+    )
+  }
+
   #cursorThrew(error: unknown, consequence: string): ResumeError {
     return new ResumeError(
       'not-resumable',
@@ -790,6 +822,8 @@ export class BodySource implements ChunkSource {
             new ResumeError(error.reason, error.message, error.attempts, { request: sent(), cause: drop }),
           )
         if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
+        if (!isSluiceError(error) && !this.#isNetworkFailure(error))
+          throw this.#fail(this.#notNetwork(drop, error))
         last = isSluiceError(error)
           ? error
           : new NetworkError(`Reconnecting${this.#to()} failed (${reasonOf(error)}).`, this.offset, {

@@ -12,6 +12,7 @@ import { ResumeError } from './errors/resume-error.ts'
 import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
+import { isNetworkFailure } from './network-failure.ts'
 import {
   checkDuration,
   checkInterval,
@@ -150,8 +151,10 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
         try {
           response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
         } catch (error) {
-          // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal.
-          if (signal?.aborted || expired || isSluiceError(error) || attempt > settings.attempts) throw error
+          // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal,
+          // nor what no network caused (a bug of a `fetch` option or hook fails the same way every time).
+          const again = !signal?.aborted && !expired && !isSluiceError(error) && isNetworkFailure(error)
+          if (!again || attempt > settings.attempts) throw error
           await sleep(backoffDelay(settings, attempt), signalFor(first.signal))
           continue
         }
@@ -394,6 +397,8 @@ export async function fromResponse(
             sent = named(extra)
             return request({ headers: extra.headers ?? {}, searchParams: extra.searchParams ?? {}, signal })
           },
+    // The caller's `request` fetches without ky: its network failures come as the runtime's bare TypeErrors.
+    rawReconnect: true,
   })
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
@@ -517,11 +522,10 @@ async function fromKyError(
   const request = isKyNetworkError(error) ? error.request : sent
   const url = request?.url ?? where
   // fetch rejects with a TypeError for a network failure, but also for an invalid request (a bad URL or header
-  // value, a GET with a body), and a `fetch` option may for a bug of its own. The network's are those ky
-  // recognises, and those that name a system error (Bun's `ECONNREFUSED`; not a Node API's `ERR_…`); the others
-  // are no connectivity problem: a TypeError that says so, with the original as its cause.
-  const code = (error as { code?: unknown } | undefined)?.code
-  if (isKyNetworkError(error) || (error instanceof TypeError && /^E[A-Z]+$/.test(String(code)))) {
+  // value, a GET with a body), and a `fetch` option may for a bug of its own. The network's are those
+  // isNetworkFailure recognises; the others are no connectivity problem: a TypeError that says so, with the
+  // original as its cause.
+  if (isNetworkFailure(error)) {
     return new NetworkError(
       `Could not connect to ${url} (${reasonOf(isKyNetworkError(error) ? (error.cause ?? error) : error)}). Check the URL and the network.`,
       0,

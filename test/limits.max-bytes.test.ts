@@ -77,6 +77,28 @@ describe('a body over maxBytes', () => {
     expect(isLimitError(error)).toBe(true)
   })
 
+  it('the LimitError says where the body was cut, the first byte not delivered, whatever the chunking', async () => {
+    for (const [label, chunks] of chunkings(BODY)) {
+      for (const read of [(res: StreamResponse) => res.bytes(), (res: StreamResponse) => res.lines()]) {
+        const { error } = await readUnderLimit<unknown>(chunks, read)
+        expect(isLimitError(error) && { offset: error.offset, line: error.line }, label).toEqual({
+          offset: MAX,
+          line: undefined,
+        })
+      }
+    }
+  })
+
+  it('a part the caller asked for with Range is cut where its bytes lie in the whole body', async () => {
+    const part = new Response(new Uint8Array(BODY), {
+      status: 206,
+      headers: { 'content-range': `bytes 1000-${999 + BODY.length}/5000` },
+    })
+    const res = await fromResponse(part, { maxBytes: MAX })
+    const { error } = await drain(res.bytes())
+    expect(isLimitError(error) && error.offset).toBe(1000 + MAX)
+  })
+
   it('a body of exactly maxBytes is no error', async () => {
     const { items, error } = await readUnderLimit([BODY.slice(0, MAX)], (res) => res.bytes())
     expect(error).toBeUndefined()

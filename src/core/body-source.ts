@@ -554,9 +554,12 @@ export class BodySource implements ChunkSource {
    * units in them too), and the next read throws the LimitError. Not a drop: never resumed.
    */
   #cut(chunk: Uint8Array): Uint8Array {
-    const error = new LimitError('maxBytes', this.#maxBytes, `The body of ${this.#where}`, this.#context())
-    this.#fail(error)
     const within = Math.floor(this.#maxBytes - this.offset)
+    // Where the cut lands in the body, as a consumer's positions count (a ParseError's offset).
+    const error = new LimitError('maxBytes', this.#maxBytes, `The body of ${this.#where}`, this.#context(), {
+      offset: this.#decoderBase + this.#sinceDecoder + Math.max(0, within),
+    })
+    this.#fail(error)
     if (within <= 0) throw error
     this.#overLimit = error
     const part = chunk.subarray(0, within)

@@ -527,7 +527,7 @@ async function fromKyError(
   // original as its cause.
   if (isNetworkFailure(error)) {
     return new NetworkError(
-      `Could not connect to ${url} (${reasonOf(isKyNetworkError(error) ? (error.cause ?? error) : error)}). Check the URL and the network.`,
+      `Could not connect to ${url} (${reasonOf(error)}). Check the URL and the network.`,
       0,
       { request, cause: error },
     )

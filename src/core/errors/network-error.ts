@@ -1,4 +1,5 @@
-import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
+import { isKyError } from 'ky'
+import { type ErrorContext, guardFor, isSluiceError, SluiceError } from './sluice-error.ts'
 
 /**
  * The connection failed or was reset, before or during the body. `cause` keeps the runtime's own error
@@ -28,6 +29,9 @@ export const isNetworkError: (value: unknown) => value is NetworkError =
  * (undici's `terminated` keeps `other side closed` in its `cause`, `fetch failed` the system error).
  */
 export function reasonOf(error: unknown): string {
+  // ky's own errors restate the request (`Request failed due to a network error: GET <url>`): the runtime's
+  // reason is in their cause.
+  while (isKyError(error) && !isSluiceError(error) && error.cause !== undefined) error = error.cause
   let reason = clauseOf(error)
   let cause = error
   for (let depth = 0; depth < 4; depth++) {

@@ -1,3 +1,5 @@
+import { isKyError, isTimeoutError as isKyTimeoutError } from 'ky'
+import { reasonOf } from '../core/errors/network-error.ts'
 import {
   END_MARKER_HEADER,
   isLimitError,
@@ -7,6 +9,7 @@ import {
   isTimeoutError,
   isTruncatedError,
   type LimitError,
+  type NetworkError,
   type StreamResponse,
   type TruncatedError,
 } from '../index.ts'
@@ -34,10 +37,10 @@ export function pastContinuing(error: unknown): string | undefined {
       // With a response, the checkpoint is another request's (a usage mistake); without, it is damaged.
       return error.response === undefined ? 'its checkpoint is damaged' : undefined
     case 'not-resumable': {
-      // A success that is not the rest (another media type, no end marker where the stream had one) will be
-      // the answer next time too; an error status (busy, credentials) may pass, and the checkpoint stays.
+      // A success that is not the rest (another media type, no end marker where the stream had one, no body)
+      // will be the answer next time too; an error status (busy, credentials) may pass, and the checkpoint stays.
       const status = error.response?.status ?? 0
-      return status >= 200 && status < 300 && /answered the resume request with/.test(error.message)
+      return status >= 200 && status < 300 && ANSWERED.test(error.message)
         ? 'the server now answers with another kind of body'
         : undefined
     }
@@ -45,6 +48,21 @@ export function pastContinuing(error: unknown): string | undefined {
       return undefined
   }
 }
+
+/**
+ * The words of the library's refusals of a success that is not the rest (another media type, no end marker, a
+ * 2xx without a body): the response such a refusal carries is the answer to the resume request, while other
+ * `not-resumable` refusals (a reconnect that failed for a bug, a strategy the consumer cannot follow) carry the
+ * stream's own, also a success, and no field tells the two apart. test/node/cli-get-errors.test.ts produces
+ * each of them with the library, so a change of these words fails there.
+ */
+const ANSWERED = /\banswered the resume request\b/
+
+/**
+ * What the server said in its error page, as the library quotes it in a message, `the server said: "…"` (a JSON
+ * string, so a quote inside it is escaped): no field carries it. Also covered by cli-get-errors.test.ts.
+ */
+const SAID = /\bthe server said: ("(?:[^"\\]|\\.)*")/
 
 /** Whether the failure is a dropped body (cut, silent, reset), which the library reconnects when it can. */
 export function isDrop(error: unknown): boolean {
@@ -98,7 +116,7 @@ export function describe(error: unknown, url: string, refused: boolean): string 
     const status = error.response?.status
     switch (error.reason) {
       case 'attempts-exhausted':
-        return `Gave up after ${error.attempts} reconnect${error.attempts === 1 ? '' : 's'} to ${where}: ${describe(error.cause, url, false)}`
+        return `Gave up after ${error.attempts} reconnect${error.attempts === 1 ? '' : 's'} to ${where}: ${lastReconnect(error.cause, url)}`
       case 'range-ignored':
         return `The server answered the request for the rest of ${where} with the whole body (200) instead of the rest (206), so the bytes already written cannot be continued.`
       case 'invalid-checkpoint':
@@ -106,18 +124,14 @@ export function describe(error: unknown, url: string, refused: boolean): string 
       case 'not-resumable':
         if (status === 401 || status === 403)
           return `The server refused the credentials of the request for the rest of ${where} (status ${status}${serverSaid(error)}); pass valid ones with -H.`
-        if (status !== undefined && (status < 200 || status >= 300))
-          return `The server answered the request for the rest of ${where} with status ${status}${serverSaid(error)}.`
+        if (status !== undefined && (status < 200 || status >= 300)) return answeredWith(status, error, where)
         return error.message
       default:
         return error.message
     }
   }
   // A drop that could not be resumed: the library adds why in its own option names; the caller says it here.
-  if (refused && isNetworkError(error)) {
-    const cause = error.cause instanceof Error ? error.cause.message : undefined
-    return `The connection to ${where} dropped after ${error.offset} bytes of the body${cause ? ` (${cause})` : ''}.`
-  }
+  if (refused && isNetworkError(error)) return dropped(error, where)
   // Whether or not it was resumed: the library's message adds why not in its own option names.
   if (isTruncatedError(error)) return truncation(error, where)
   // The library's message says to raise an option that has no flag here.
@@ -127,6 +141,42 @@ export function describe(error: unknown, url: string, refused: boolean): string 
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
     return `${error.message} (could not write the output).`
   return error.message
+}
+
+/**
+ * Why the last reconnect failed, after which no more were made: the library words the failures of a reconnect
+ * itself (no connection, an error status) as its own; here they are said as the request for the rest.
+ */
+function lastReconnect(cause: unknown, url: string): string {
+  if (!isNetworkError(cause)) return describe(cause, url, false)
+  const where = cause.request?.url ?? url
+  const status = cause.response?.status
+  if (status === undefined) {
+    const failure = unwrapped(cause.cause)
+    if (isKyTimeoutError(failure) && !isSluiceError(failure))
+      return `No response headers arrived for the request for the rest of ${where} in time; if the server is slow to start, pass a longer --timeout <ms>.`
+    return `The request for the rest of ${where} failed${cause.cause === undefined ? '' : ` (${reasonOf(failure)})`}.`
+  }
+  if (status < 200 || status >= 300) return answeredWith(status, cause, where)
+  return dropped(cause, where)
+}
+
+/** A connection that dropped in the body, with the runtime's reason. */
+function dropped(error: NetworkError, where: string): string {
+  const cause = error.cause === undefined ? '' : ` (${reasonOf(unwrapped(error.cause))})`
+  return `The connection to ${where} dropped after ${error.offset} bytes of the body${cause}.`
+}
+
+/** An error status in answer to the request for the rest, with what the server said. */
+function answeredWith(status: number, error: Error, where: string): string {
+  return `The server answered the request for the rest of ${where} with status ${status}${serverSaid(error)}.`
+}
+
+/** The runtime's own error inside ky's, which only restates the request (`Request failed …: GET url`). */
+function unwrapped(error: unknown): unknown {
+  let inner = error
+  while (isKyError(inner) && !isSluiceError(inner) && inner.cause !== undefined) inner = inner.cause
+  return inner
 }
 
 /**
@@ -172,8 +222,8 @@ function overLimit(error: LimitError, where: string): string {
   }
 }
 
-/** `; the server said: "…"`, the excerpt of its error page the library put at the end of its message, if any. */
+/** `; the server said: "…"`, the excerpt of its error page the library put in its message, if any. */
 function serverSaid(error: Error): string {
-  const said = /; (the server said: ".*")\.$/s.exec(error.message)?.[1]
-  return said === undefined ? '' : `; ${said}`
+  const said = SAID.exec(error.message)?.[1]
+  return said === undefined ? '' : `; the server said: ${said}`
 }

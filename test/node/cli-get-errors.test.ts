@@ -1,48 +1,210 @@
-// sluice get words failures in its own terms; what the server said in a refused resume's error page stays.
-import { expect, describe as group, it } from 'vitest'
+// sluice get words failures in its own terms; what the server said in a refused resume's error page stays. The
+// CLI reads two things that only the library's messages carry (which refusals are about the answer to the resume
+// request, and what the server said): those are tested against errors the library really throws.
+import { expect, describe as group, inject, it } from 'vitest'
 import { describe, pastContinuing } from '../../src/cli/get-errors.ts'
 import { parseGetArgs, UsageError } from '../../src/cli/get-options.ts'
-import { LimitError, ResumeError, TruncatedError } from '../../src/index.ts'
+import {
+  isNetworkError,
+  isResumeError,
+  LimitError,
+  ResumeError,
+  type SluiceOptions,
+  type StreamResponse,
+  sluice,
+  TruncatedError,
+} from '../../src/index.ts'
+import { encode } from '../support/chunking.ts'
+import { base64, FAST, scripted } from '../support/scripted.ts'
+import { collect, failure, fetchWith, responseOf, silentFetch } from '../support/streams.ts'
 
-const refusal = (status: number, said: string) =>
-  new ResumeError(
-    'not-resumable',
-    `The server answered the resume request with status ${status}; the stream cannot be continued; the server said: "${said}".`,
-    1,
-    { response: new Response(null, { status }) },
-  )
+const URL_R = 'https://fn.example/r'
+const RANGED = { 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' }
+/** An 8-byte body served by Range that drops after its first 4 bytes. */
+const dropping = (headers: Record<string, string> = {}): Response =>
+  responseOf(['abcd'], {
+    headers: { ...RANGED, 'content-length': '8', ...headers },
+    error: new TypeError('network error (scripted drop)'),
+  })
+/** The rest of that body (`bytes 4-7/8`), as a 206. */
+const rest = (body: BodyInit | null, headers: Record<string, string> = {}): Response =>
+  new Response(body, { status: 206, headers: { ...RANGED, 'content-range': 'bytes 4-7/8', ...headers } })
 
-it('keeps what the server said when it refused the request for the rest', () => {
-  expect(describe(refusal(404, 'report expired: ask for a new one'), 'https://fn.example/r', false)).toBe(
-    'The server answered the request for the rest of https://fn.example/r with status 404; the server said: "report expired: ask for a new one".',
-  )
-  expect(describe(refusal(403, 'token expired'), 'https://fn.example/r', false)).toBe(
-    'The server refused the credentials of the request for the rest of https://fn.example/r (status 403; the server said: "token expired"); pass valid ones with -H.',
-  )
+/**
+ * What the library itself throws when `answers` answer the connections to URL_R one after the other (the first
+ * connection, then each reconnect) and the body is read with `read`: the CLI is tested against the library's
+ * real errors, so a change of the words it still reads fails here.
+ */
+async function libraryFailure(
+  answers: Array<(request: Request) => Response | Promise<Response>>,
+  options: SluiceOptions = {},
+  read: (res: StreamResponse) => AsyncIterable<unknown> = (res) => res.bytes(),
+): Promise<Error> {
+  let n = 0
+  const res = await sluice(URL_R, {
+    resume: { attempts: answers.length - 1, backoff: FAST },
+    ...options,
+    fetch: fetchWith((request) => answers[Math.min(n++, answers.length - 1)]!(request)),
+  })
+  return failure(collect(read(res)))
+}
+
+group('a refused request for the rest, from the library, in the CLI’s words', () => {
+  it('keeps what the server said when it refused the request for the rest', async () => {
+    const expired = await libraryFailure([
+      () => dropping(),
+      () => new Response('report expired: ask for a new one', { status: 404 }),
+    ])
+    expect(describe(expired, URL_R, false)).toBe(
+      `The server answered the request for the rest of ${URL_R} with status 404; the server said: "report expired: ask for a new one".`,
+    )
+    const token = await libraryFailure([
+      () => dropping(),
+      () => new Response('token "abc" expired', { status: 403 }),
+    ])
+    expect(describe(token, URL_R, false)).toBe(
+      `The server refused the credentials of the request for the rest of ${URL_R} (status 403; the server said: "token \\"abc\\" expired"); pass valid ones with -H.`,
+    )
+  })
+
+  it('says nothing more when the server said nothing', async () => {
+    const quiet = await libraryFailure([() => dropping(), () => new Response(null, { status: 404 })])
+    expect(describe(quiet, URL_R, false)).toBe(
+      `The server answered the request for the rest of ${URL_R} with status 404.`,
+    )
+  })
+
+  it('takes a success that is not the rest for good (the checkpoint is stale)', async () => {
+    const html = await libraryFailure([
+      () => dropping(),
+      () => rest('<html>', { 'content-type': 'text/html' }),
+    ])
+    const unmarked = await libraryFailure([() => dropping({ 'x-sluice-end': 'marker' }), () => rest('efgh')])
+    const empty = await libraryFailure([() => dropping(), () => new Response(null, { status: 204 })])
+    for (const error of [html, unmarked, empty]) {
+      expect(isResumeError(error) && error.reason, error.message).toBe('not-resumable')
+      expect(pastContinuing(error), error.message).toBe('the server now answers with another kind of body')
+    }
+  })
+
+  it('takes a success without a body for the rest of an event stream for good too', async () => {
+    // The library names the URL in this refusal: `answered the resume request to … with status 205 and no body`.
+    const error = await libraryFailure(
+      [
+        () =>
+          responseOf(['id: 1\ndata: one\n\n'], {
+            headers: { 'content-type': 'text/event-stream' },
+            error: new TypeError('network error (scripted drop)'),
+          }),
+        () => new Response(null, { status: 205 }),
+      ],
+      {},
+      (res) => res.events(),
+    )
+    expect(isResumeError(error) && error.reason, error.message).toBe('not-resumable')
+    expect(pastContinuing(error), error.message).toBe('the server now answers with another kind of body')
+  })
+
+  it('takes an error status, or a refusal that carries the stream’s own success, for a state that may pass', async () => {
+    const credentials = await libraryFailure([
+      () => dropping(),
+      () => new Response('token expired', { status: 401 }),
+    ])
+    // A reconnect that failed for a bug, not the network: the refusal carries the stream's 200.
+    const bug = await libraryFailure([
+      () => dropping(),
+      () => {
+        throw new RangeError('a bug in a fetch option')
+      },
+    ])
+    // Bytes cannot restart at a record, as the cursor strategy would: that refusal carries the stream's 200, and
+    // the drop as its cause, as a refusal of the answer does.
+    const boundary = await libraryFailure([() => dropping()], {
+      resume: { strategy: 'cursor', cursor: () => ({}), attempts: 1, backoff: FAST },
+    })
+    for (const error of [credentials, bug, boundary]) {
+      expect(isResumeError(error) && error.reason, error.message).toBe('not-resumable')
+      expect(pastContinuing(error), error.message).toBeUndefined()
+    }
+    for (const error of [bug, boundary]) expect(isResumeError(error) && error.response?.status).toBe(200)
+  })
 })
 
-it('says nothing more when the server said nothing', () => {
-  const quiet = new ResumeError(
-    'not-resumable',
-    'The server answered the resume request with status 404; the stream cannot be continued.',
-    1,
-    { response: new Response(null, { status: 404 }) },
-  )
-  expect(describe(quiet, 'https://fn.example/r', false)).toBe(
-    'The server answered the request for the rest of https://fn.example/r with status 404.',
-  )
+group('the reconnects gave up: the last one’s failure, in the CLI’s words', () => {
+  const gaveUp = `Gave up after 1 reconnect to ${URL_R}:`
+
+  it('an error status, with what the server said', async () => {
+    const error = await libraryFailure([
+      () => dropping(),
+      () => new Response('busy: try again in a minute', { status: 503, headers: { 'retry-after': '0' } }),
+    ])
+    expect(describe(error, URL_R, false)).toBe(
+      `${gaveUp} The server answered the request for the rest of ${URL_R} with status 503; the server said: "busy: try again in a minute".`,
+    )
+  })
+
+  it('a connection that could not be made, with the runtime’s reason and not ky’s', async () => {
+    const refusing = inject('refusingUrl')
+    const error = await libraryFailure([
+      () => dropping(),
+      (request) => fetch(refusing, { signal: request.signal }),
+    ])
+    expect(describe(error, URL_R, false)).toBe(
+      `${gaveUp} The request for the rest of ${URL_R} failed (fetch failed: connect ECONNREFUSED ${new URL(refusing).host}).`,
+    )
+  })
+
+  it('no response headers in time, naming --timeout', async () => {
+    const error = await libraryFailure([() => dropping(), (request) => silentFetch(request)], {
+      resume: { attempts: 1, backoff: FAST },
+      timeout: 50,
+    })
+    expect(describe(error, URL_R, false)).toBe(
+      `${gaveUp} No response headers arrived for the request for the rest of ${URL_R} in time; if the server is slow to start, pass a longer --timeout <ms>.`,
+    )
+  })
+
+  it('a body that went silent, naming --idle-timeout', async () => {
+    const silent = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(encode('e')) })
+    const error = await libraryFailure([() => dropping(), () => rest(silent)], {
+      resume: { attempts: 1, backoff: FAST },
+      idleTimeout: 50,
+    })
+    expect(describe(error, URL_R, false)).toBe(
+      `${gaveUp} The body of ${URL_R} was silent for 50 ms; pass a longer --idle-timeout <ms>, or make the server send heartbeats.`,
+    )
+  })
+
+  it('a connection that dropped in the body again', async () => {
+    const error = await libraryFailure([
+      () => dropping(),
+      () =>
+        responseOf(['e'], {
+          status: 206,
+          headers: { ...RANGED, 'content-range': 'bytes 4-7/8' },
+          error: new TypeError('network error (scripted drop)'),
+        }),
+    ])
+    expect(describe(error, URL_R, false)).toBe(
+      `${gaveUp} The connection to ${URL_R} dropped after 5 bytes of the body (network error (scripted drop)).`,
+    )
+  })
 })
 
-it('takes a success that is not the rest for good (the checkpoint is stale), an error status for a passing state', () => {
-  const html = new ResumeError(
-    'not-resumable',
-    'The server answered the resume request with text/html, not the application/x-ndjson of the stream it would continue; the stream cannot be continued.',
-    1,
-    { response: new Response(null, { status: 200 }) },
+it('says why a connection that cannot be continued dropped, as the runtime tells it and its cause', async () => {
+  const s = await scripted({
+    kind: 'range',
+    acceptRanges: false,
+    body: base64(encode('x'.repeat(64))),
+    attempts: [{ drop: 10 }],
+  })
+  const res = await sluice(s.url)
+  const error = await failure(collect(res.bytes()))
+  expect(isNetworkError(error), error.message).toBe(true)
+  // undici's `terminated` keeps why in its cause.
+  expect(describe(error, s.url, true)).toBe(
+    `The connection to ${s.url} dropped after 10 bytes of the body (terminated: other side closed).`,
   )
-  expect(pastContinuing(html)).toBe('the server now answers with another kind of body')
-  expect(pastContinuing(refusal(503, 'busy'))).toBeUndefined()
-  expect(pastContinuing(refusal(401, 'token expired'))).toBeUndefined()
 })
 
 group('a body cut short (TruncatedError), in the CLI’s words', () => {

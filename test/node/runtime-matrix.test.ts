@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { cases, runCases, type SmokeReport } from '../smoke/cases.mjs'
 import { type SmokeServer, startSmokeServer } from '../smoke/server.ts'
 import { assertFreshDist, root } from '../support/dist.ts'
@@ -21,7 +21,7 @@ let server: SmokeServer
 
 beforeAll(async () => {
   assertFreshDist()
-  server = await startSmokeServer()
+  server = await startSmokeServer({ refusingUrl: inject('refusingUrl') })
 })
 
 afterAll(async () => {

@@ -234,6 +234,54 @@ export const cases = [
     },
   },
   {
+    name: 'resume (a reconnect refused, then one that connects)',
+    async run({ url, id }) {
+      // Only a network failure is asked again: this runtime's own error for a refused connection must read as
+      // one, or the stream ends at the first reconnect instead of making the second.
+      const size = 256 * 1024
+      const drop = 100_003
+      const { url: refusing } = await (await fetch(url('/refusing'))).json()
+      let connections = 0
+      let refusal
+      const res = await sluice(url(`/bytes?size=${size}&chunk=8191&drop=${drop}&id=${id}`), {
+        resume: { attempts: 2, backoff: { initial: 1, jitter: 0 } },
+        // The second connection, the first reconnect, goes where nothing listens; the others to the server.
+        fetch: (request, init) => {
+          if (++connections !== 2) return globalThis.fetch(request, init)
+          return globalThis.fetch(refusing, { headers: request.headers, signal: request.signal }).then(
+            () => {
+              throw new Error(`${refusing} answered: nothing was meant to listen there`)
+            },
+            (error) => {
+              refusal = error
+              throw error
+            },
+          )
+        },
+      })
+      let received = 0
+      for await (const chunk of res.bytes()) {
+        for (let i = 0; i < chunk.length; i++) {
+          if (chunk[i] !== (received + i) % 251)
+            throw new Error(`byte ${received + i} is wrong after the resume`)
+        }
+        received += chunk.length
+      }
+      const requests = await (await fetch(url(`/requests?id=${id}`))).json()
+      check(refusal !== undefined, 'the first reconnect was not refused')
+      check(received === size, `received ${received} bytes, expected ${size}`)
+      check(connections === 3, `${connections} connections: expected the first, the refused one and one more`)
+      check(requests === 2, `${requests} requests reached the server: expected the first and the last`)
+      check(res.progress.attempt === 3, `progress.attempt is ${res.progress.attempt}`)
+      check(
+        res.progress.loaded === size,
+        `progress.loaded is ${res.progress.loaded}, replayed bytes counted twice?`,
+      )
+      // How this runtime words a refused connection, for the report.
+      return { bytes: received, connections, requests, refusal: shapeOf(refusal) }
+    },
+  },
+  {
     name: 'cancel (break; the server sees the socket close)',
     async run({ url, id }) {
       const res = await sluice(url(`/hang?id=${id}`))
@@ -303,6 +351,19 @@ export const cases = [
     },
   },
 ]
+
+/** An error's name, message, `code`, `retryable` and cause, as JSON. */
+function shapeOf(error, depth = 0) {
+  if (!(error instanceof Error)) return String(error)
+  const { code, retryable } = error
+  return {
+    name: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code: String(code) }),
+    ...(retryable === undefined ? {} : { retryable }),
+    ...(error.cause === undefined || depth > 2 ? {} : { cause: shapeOf(error.cause, depth + 1) }),
+  }
+}
 
 function describe(error) {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)

@@ -22,6 +22,8 @@ import { serveOnLoopback } from '../support/test-server.ts'
  * - `GET /hang?id=X` — a few NDJSON rows, then silence; the socket's close is recorded under X.
  * - `GET /state?id=X` — `{ closed }` for X (`null` before the request arrived).
  * - `GET /status?code=N` — that status with a short text body.
+ * - `GET /refusing` — `{ url }`: a URL on 127.0.0.1 where nothing listens (`refusingUrl`, given at the start),
+ *   for cases whose connection must be refused; a case cannot open a socket to find one in every runtime.
  */
 export interface SmokeServer {
   url: string
@@ -60,7 +62,11 @@ async function write(res: ServerResponse, data: Uint8Array, chunk: number, pause
   return !res.destroyed
 }
 
-export async function startSmokeServer(): Promise<SmokeServer> {
+/**
+ * Starts the smoke server on 127.0.0.1. `refusingUrl`: a URL where nothing listens, which `/refusing` hands to
+ * the cases (the vitest global setup provides one as `inject('refusingUrl')`).
+ */
+export async function startSmokeServer({ refusingUrl }: { refusingUrl: string }): Promise<SmokeServer> {
   const state: SmokeServer['state'] = new Map()
   const entry = (id: string) => {
     let found = state.get(id)
@@ -190,6 +196,11 @@ export async function startSmokeServer(): Promise<SmokeServer> {
       case '/requests': {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         res.end(JSON.stringify(state.get(q.get('id') ?? '')?.requests ?? 0))
+        return
+      }
+      case '/refusing': {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        res.end(JSON.stringify({ url: refusingUrl }))
         return
       }
       case '/status': {

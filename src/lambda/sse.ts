@@ -45,7 +45,10 @@ export interface SseOptions extends ResponseOptions, CursorOptions {
    * a client's header timeout); `0` disables. Default 15000.
    */
   heartbeatMs?: number
-  /** Send `retry: N` with the first event, telling clients how long to wait before reconnecting. Default: not sent. */
+  /**
+   * Send `retry: N` with the first event, telling clients how long to wait before reconnecting; not to a client
+   * that reconnects with a `Last-Event-ID`, which keeps the time it was given. Default: not sent.
+   */
   retry?: number
 }
 
@@ -62,6 +65,13 @@ function checkField(name: string, value: string): void {
   if (/[\r\n]/.test(value) || (name === 'id' && value.includes('\0'))) {
     throw new TypeError(
       `sluice/lambda: streamSse got an event whose ${name} contains a line break${name === 'id' ? ' or NUL' : ''}; remove it (only data may span lines).`,
+    )
+  }
+  // An id comes back in a Last-Event-ID header, whose value HTTP trims: " 7" would come back as "7", name no
+  // event, and a reconnect could not resume after it.
+  if (name === 'id' && /^[ \t]|[ \t]$/.test(value)) {
+    throw new TypeError(
+      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.`,
     )
   }
 }
@@ -112,14 +122,16 @@ async function* sseChunks(
   source: ResumableSource<SseMessage>,
   options: SseOptions,
 ): AsyncGenerator<Uint8Array> {
+  const lastEventId = headerOf(options.request, 'last-event-id')
   // The retry: field goes out with the first event, not before the source has run: a source that fails at
-  // once still gets an error status instead of a cut 200.
+  // once still gets an error status instead of a cut 200. A client that sends a Last-Event-ID is reconnecting
+  // and keeps the reconnection time it was given (WHATWG): sent again, the line would be bytes it already
+  // received, counted twice in its progress.
   let first = ''
   if (options.retry !== undefined) {
     checkRetry(options.retry)
-    first = `retry: ${options.retry}\n\n`
+    if (!lastEventId) first = `retry: ${options.retry}\n\n`
   }
-  const lastEventId = headerOf(options.request, 'last-event-id')
   const cursor = cursorOf(options.request, options)
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'

@@ -29,6 +29,15 @@ describe('formatSseEvent', () => {
     expect(formatSseEvent({ comment: 'keep\nalive', id: '1' })).toBe(': keep\n: alive\nid: 1\n\n')
   })
 
+  it('refuses an id that begins or ends with a space or tab, which a Last-Event-ID header cannot carry back', () => {
+    for (const id of [' 7', '7 ', '\t7', '7\t']) {
+      expect(() => formatSseEvent({ id, data: 'x' })).toThrow(
+        `sluice/lambda: streamSse got the event id ${JSON.stringify(id)}, which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.`,
+      )
+    }
+    expect(formatSseEvent({ id: 'a b', data: 'x' })).toBe('id: a b\ndata: x\n\n')
+  })
+
   it('refuses an id with a line break, which would corrupt the stream', () => {
     expect(() => formatSseEvent({ id: 'a\nb', data: 'x' })).toThrow(
       'sluice/lambda: streamSse got an event whose id contains a line break or NUL; remove it (only data may span lines).',
@@ -55,6 +64,13 @@ describe('streamSse', () => {
     const { stream, awslambda } = setup()
     await streamSse(stream, ['x'], { awslambda, retry: 2000 })
     expect(stream.text).toBe(`retry: 2000\n\ndata: x\n\n${marker(22)}`)
+  })
+
+  it('does not send the retry field again to a client that reconnects with a Last-Event-ID, which has it', async () => {
+    const { stream, awslambda } = setup()
+    const events = ['a', 'b'].map((data, i): SseMessage => ({ id: String(i), data }))
+    await streamSse(stream, events, { awslambda, retry: 2000, request: request({ 'last-event-id': '0' }) })
+    expect(stream.text).toBe(`id: 1\ndata: b\n\n${marker(15)}`)
   })
 
   it('replays the events after the Last-Event-ID the request carries', async () => {

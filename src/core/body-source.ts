@@ -260,7 +260,10 @@ export class BodySource implements ChunkSource {
       }
     } else {
       const { checkpoint, acceptance } = resumed
-      this.#strategy = checkpoint.strategy
+      // A checkpoint taken before the first unit (`last-event-id` without an id: ask again from the start) names
+      // no way to continue: a later drop picks one from this answer and these options, as after a first request.
+      const fromStart = checkpoint.strategy === 'last-event-id' && checkpoint.lastEventId === undefined
+      if (!fromStart) this.#strategy = checkpoint.strategy
       this.#etag ??= checkpoint.etag
       this.#lastModified ??= checkpoint.lastModified
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
@@ -718,6 +721,13 @@ export class BodySource implements ChunkSource {
     this.#idleFired = undefined
     this.#reader.cancel().catch(() => {})
     if (!isDrop(drop)) throw this.#fail(drop)
+    // A drop after the last byte that proves the end (of the declared length, the end marker, a part the caller
+    // asked for): nothing is missing, so nothing is asked again — a reconnect would be a new invocation, which
+    // for a Range regenerates the whole body only to answer 416.
+    if (this.#provenEnd()) {
+      this.#completeAfterResume = true
+      return
+    }
     const { resume, reconnect } = this.#init
     if (resume === undefined || reconnect === undefined) {
       const why =
@@ -725,11 +735,6 @@ export class BodySource implements ChunkSource {
           ? 'pass `request` to fromResponse() to make it resumable'
           : 'enable `resume` to continue such streams'
       throw this.#fail(withAdvice(drop, why))
-    }
-    // A drop after the last byte of a part the caller asked for: nothing is left to ask for.
-    if (this.#partEnd !== undefined && this.#reached() >= this.#partEnd) {
-      this.#completeAfterResume = true
-      return
     }
     const state = this.#state()
     let strategy = this.#strategy
@@ -938,6 +943,19 @@ export class BodySource implements ChunkSource {
         if (acceptance.lengthKnown) this.#init.progress.total ??= this.#init.progress.loaded
         break
     }
+  }
+
+  /**
+   * Whether every byte of the body arrived, as far as its proof goes: the end marker it announced, held whole; or
+   * all of a declared length, or of a part the caller asked for. A part that does not say the body's length
+   * (`bytes N-M/*`) proves nothing, nor does a full answer still skipped to where the stream was.
+   */
+  #provenEnd(): boolean {
+    if (this.#partEnd !== undefined && this.#reached() >= this.#partEnd) return true
+    if (this.#skipUntil > this.#received) return false
+    const marker = this.#marker
+    if (marker !== undefined) return marker.check(this.#received - marker.held)
+    return this.#answerEnd === undefined && this.#end !== undefined && this.#received >= this.#end
   }
 
   /**

@@ -280,6 +280,26 @@ describe('createStreamStore: snapshots', () => {
     expect(seen).toEqual([[false, 'error']])
   })
 
+  it('a listener that another one unsubscribes during a notification is not called in it', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    const calls: string[] = []
+    // The first listener unmounts the component the second one belongs to, as a parent might.
+    const first = (): void => {
+      calls.push(`first ${store.getSnapshot().status}`)
+      stopSecond()
+    }
+    const second = (): void => {
+      calls.push(`second ${store.getSnapshot().status}`)
+    }
+    store.subscribe(first)
+    const stopSecond = store.subscribe(second)
+    await until(store, (s) => s.status === 'streaming')
+    store.cancel()
+    expect(calls).not.toContain('second cancelled')
+    expect(calls.filter((call) => call.startsWith('second'))).toEqual([])
+  })
+
   it('a change right after the first subscribe() is notified once, not lost behind the deferred start', async () => {
     const store = createStreamStore(() => new Promise<StreamResponse>(() => {}), { as: 'lines' })
     const seen: string[] = []
@@ -582,6 +602,38 @@ describe('createStreamStore: lifecycle', () => {
     expect(done.items).toEqual(['new'])
     expect(bodies[0]!.cancels()).toBe(1)
     expect(bodies).toHaveLength(2)
+  })
+
+  it('a request already sent that fails before the store starts is its error once started, not an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onNode = (reason: unknown): void => {
+      unhandled.push(reason)
+    }
+    const onPage = (event: PromiseRejectionEvent): void => {
+      unhandled.push(event.reason)
+    }
+    const node = (globalThis as { process?: NodeJS.Process }).process
+    node?.on?.('unhandledRejection', onNode)
+    globalThis.addEventListener?.('unhandledrejection', onPage)
+    try {
+      // Made in a router loader, say, and rendered once the page is there: the request fails before that.
+      const store = createStreamStore(
+        sluice('http://sluice.test/a', {
+          fetch: fetchWith(() => new Response('no', { status: 404 })),
+          retry: 0,
+        }),
+        { as: 'lines' },
+      )
+      for (let task = 0; task < 3; task++) await new Promise((resolve) => setTimeout(resolve, 0))
+      expect(store.getSnapshot().status).toBe('idle')
+      const done = await ended(store)
+      expect(done.status).toBe('error')
+      expect(isHTTPError(done.error)).toBe(true)
+      expect(unhandled).toEqual([])
+    } finally {
+      node?.off?.('unhandledRejection', onNode)
+      globalThis.removeEventListener?.('unhandledrejection', onPage)
+    }
   })
 
   it('retry() on a store made from a response throws a TypeError that says what to do', async () => {

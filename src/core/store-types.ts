@@ -34,7 +34,8 @@ export type StreamMode = 'ndjson' | 'json' | 'text' | 'events' | 'lines' | 'byte
 
 /**
  * What a store reads: a `StreamResponse`, a promise of one, or a function that requests one with the store's
- * `AbortSignal`. Only the function form can `retry()`: a response body can be read once.
+ * `AbortSignal`. Only the function form can `retry()`: a response body can be read once. A promise that rejects
+ * before the store starts is the store's `error` once it starts, never an unhandled rejection.
  *
  * @example
  * const request: StreamRequest = (signal) => sluice(url, { signal })
@@ -242,8 +243,9 @@ export interface StreamStore<Item = unknown, Data = unknown, Final = unknown> {
   /**
    * Calls `listener` after each change; returns the function that unsubscribes it. The first subscriber starts
    * the stream (see `start`): `getSnapshot()` says `connecting` at once, and the listener hears of it in a
-   * microtask — never before `subscribe` has returned. The last one leaving does not cancel the stream — call
-   * `cancel()` for that.
+   * microtask — never before `subscribe` has returned. Once unsubscribed, a listener is never called again, not
+   * even by a notification under way (another listener that unmounts its component, say). The last one leaving
+   * does not cancel the stream — call `cancel()` for that.
    */
   subscribe(listener: () => void): () => void
   /** The current snapshot; the same object until something changes. Never starts anything. */

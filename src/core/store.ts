@@ -66,6 +66,9 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   options: ExactStoreOptions<O>,
 ): StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
   checkOptions(options)
+  // A request already sent may fail before the store starts (created in a loader, rendered later): the store owns
+  // that failure, and reports it as `error` once started, rather than as an unhandled rejection now.
+  if (typeof request !== 'function') Promise.resolve(request).catch(noop)
   const throttle = options.throttleMs ?? 0
   const maxItems = 'maxItems' in options ? options.maxItems : undefined
   const listeners = new Set<() => void>()
@@ -98,6 +101,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     deferred = false
     let failure: { error: unknown } | undefined
     for (const listener of [...listeners]) {
+      // One that an earlier listener unsubscribed (a component it unmounted) has left: it hears nothing more.
+      if (!listeners.has(listener)) continue
       try {
         listener()
       } catch (error) {

@@ -1,5 +1,5 @@
 import { act, type ReactNode, StrictMode, useCallback } from 'react'
-import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
+import { hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -11,10 +11,8 @@ import {
   sluice,
 } from '../../src/index.ts'
 import { type UseStreamResult, useStream, useStreamStore } from '../../src/react/index.ts'
+import { type TestRoot, testRoot } from '../support/react-root.ts'
 import { silentFetch } from '../support/streams.ts'
-
-// React's act() flushes the renders that stream updates schedule; the tests step time inside it.
-;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
 
 const Row = z.object({ n: z.number() })
 const encoder = new TextEncoder()
@@ -72,45 +70,23 @@ function fakeServer(): { fetch: typeof fetch; calls: Call[] } {
   return { fetch, calls }
 }
 
-let container: HTMLDivElement
-let root: Root
-let mounted = false
+let view: TestRoot
 let renders = 0
 
 beforeEach(() => {
-  container = document.createElement('div')
-  document.body.append(container)
-  root = createRoot(container)
+  view = testRoot()
   renders = 0
 })
 
-afterEach(async () => {
-  if (mounted) await act(async () => root.unmount())
-  mounted = false
-  container.remove()
-})
+afterEach(() => view.dispose())
 
-async function render(node: ReactNode): Promise<void> {
-  mounted = true
-  await act(async () => root.render(node))
-}
-
-async function unmount(): Promise<void> {
-  mounted = false
-  await act(async () => root.unmount())
-}
-
+const render = (node: ReactNode): Promise<void> => view.render(node)
+const unmount = (): Promise<void> => view.unmount()
 /** Lets time pass inside act() until `check` holds: stream notifications and the renders they cause run. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let step = 0; step < 400; step++) {
-    if (check()) return
-    await act(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
-  }
-  throw new Error(`Timed out waiting until ${what}; the page shows: ${container.textContent}`)
-}
+const until = (check: () => boolean, what: string): Promise<void> => view.until(check, what)
 
-const shown = (): string[] => [...container.querySelectorAll('li')].map((li) => li.textContent ?? '')
-const status = (): string | null | undefined => container.querySelector('output')?.textContent
+const shown = (): string[] => [...view.container.querySelectorAll('li')].map((li) => li.textContent ?? '')
+const status = (): string | null | undefined => view.container.querySelector('output')?.textContent
 
 function Rows({ url, fetch }: { url: string; fetch: typeof globalThis.fetch }): ReactNode {
   const { items, status, error, retry } = useStream(url, {
@@ -283,17 +259,13 @@ describe('useStream', () => {
     server.calls.at(-1)!.push(rows(1, 2, 3))
     server.calls.at(-1)!.close()
     await until(() => status() === 'done', 'the stream is done')
-    expect(container.querySelector('span')?.textContent).toBe('3')
+    expect(view.container.querySelector('span')?.textContent).toBe('3')
   })
 
   it('an inline request function streams once, uses the latest function, and restarts only when key changes', async () => {
     const server = fakeServer()
-    const errors: unknown[] = []
-    // A root that collects what would crash the tree ("Too many re-renders"), in a container of its own.
-    container.remove()
-    container = document.createElement('div')
-    document.body.append(container)
-    root = createRoot(container, { onUncaughtError: (error) => errors.push(error) })
+    // The root collects what would crash the tree ("Too many re-renders").
+    const { errors } = view
     await render(<Inline path="a" fetch={server.fetch} />)
     await until(() => status() === 'streaming', 'the stream is live')
     // A new inline function on every render is not a new stream.
@@ -309,7 +281,7 @@ describe('useStream', () => {
     server.calls[1]!.push(rows(1, 2))
     server.calls[1]!.close()
     await until(() => status() === 'done', 'the stream is done')
-    expect(container.querySelector('span')?.textContent).toBe('2')
+    expect(view.container.querySelector('span')?.textContent).toBe('2')
     expect(server.calls).toHaveLength(2)
   })
 
@@ -407,8 +379,8 @@ describe('useStream', () => {
   it('a request function that returns a plain fetch() shows a TypeError saying what to return, and unmounts cleanly', async () => {
     await render(<Raw />)
     await until(() => status() === 'error', 'the error shows')
-    expect(container.querySelector('span')?.textContent).toBe('error')
-    expect(container.querySelector('i')?.textContent).toMatch(
+    expect(view.container.querySelector('span')?.textContent).toBe('error')
+    expect(view.container.querySelector('i')?.textContent).toMatch(
       /resolved to a Response, not a StreamResponse.*sluice\(/,
     )
     await unmount()
@@ -422,7 +394,7 @@ describe('useStream', () => {
     server.calls[0]!.fail(new TypeError('connection reset'))
     await until(() => status() === 'error', 'the error shows')
     expect(shown()).toEqual(['1'])
-    await act(async () => container.querySelector('button')!.click())
+    await act(async () => view.container.querySelector('button')!.click())
     await until(() => server.calls.length === 2, 'the retry is sent')
     expect(shown()).toEqual([])
     server.calls[1]!.push(rows(1, 2))

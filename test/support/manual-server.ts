@@ -1,0 +1,114 @@
+/**
+ * A fake server behind an injected `fetch` whose every step the test takes by hand: a request waits until the
+ * test answers it (or refuses it with an HTTP status), and an answered body sends only what the test pushes.
+ * It honours the request's signal as a real `fetch` does (a waiting request rejects with its reason, an open body
+ * errors with it), and it counts the cancels of each body: what model-based tests of the store and of
+ * `useStream()` drive, step by step.
+ */
+import { bytesOf, type Part } from './streams.ts'
+
+/**
+ * Where one request is: waiting for an answer, reading its body, or over: the test closed or failed the body,
+ * refused the request, the request's signal aborted it, or its reader cancelled the body.
+ */
+export type ExchangeState = 'waiting' | 'open' | 'closed' | 'failed' | 'refused' | 'aborted' | 'cancelled'
+
+/** One request the server received, and the test's hand on its answer. */
+export interface Exchange {
+  readonly request: Request
+  readonly signal: AbortSignal
+  /** The start of a `Range: bytes=N-` header, if there is one. */
+  readonly rangeStart: number | undefined
+  readonly lastEventId: string | null
+  state(): ExchangeState
+  /** Answers with a streamed body: only what `push` sends. */
+  answer(init?: ResponseInit): void
+  /** Answers with `status` and a short text body. */
+  refuse(status: number): void
+  push(part: Part): void
+  close(): void
+  fail(error: unknown): void
+  /** How often the body's reader cancelled it: a released connection says 1, never more. */
+  cancels(): number
+}
+
+export interface ManualServer {
+  readonly fetch: typeof fetch
+  readonly exchanges: readonly Exchange[]
+  /** The exchanges still waiting for an answer or reading their body. */
+  live(): Exchange[]
+}
+
+export function manualServer(): ManualServer {
+  const exchanges: Exchange[] = []
+  const fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    const { signal } = request
+    if (signal.aborted) return Promise.reject(signal.reason)
+    let state: ExchangeState = 'waiting'
+    let cancels = 0
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined
+    let settle!: { resolve: (response: Response) => void; reject: (error: unknown) => void }
+    const answered = new Promise<Response>((resolve, reject) => {
+      settle = { resolve, reject }
+    })
+    const ensure = (expected: ExchangeState, what: string): void => {
+      if (state !== expected) throw new Error(`manualServer: cannot ${what} ${request.url}: it is ${state}.`)
+    }
+    signal.addEventListener('abort', () => {
+      if (state === 'waiting') settle.reject(signal.reason)
+      else if (state === 'open') controller?.error(signal.reason)
+      else return
+      state = 'aborted'
+    })
+    const range = /^bytes=(\d+)-$/.exec(request.headers.get('range') ?? '')
+    const exchange: Exchange = {
+      request,
+      signal,
+      rangeStart: range ? Number(range[1]) : undefined,
+      lastEventId: request.headers.get('last-event-id'),
+      state: () => state,
+      answer(responseInit) {
+        ensure('waiting', 'answer')
+        state = 'open'
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            controller = c
+          },
+          cancel() {
+            cancels++
+            if (state === 'open') state = 'cancelled'
+          },
+        })
+        settle.resolve(new Response(body, responseInit))
+      },
+      refuse(status) {
+        ensure('waiting', 'refuse')
+        state = 'refused'
+        settle.resolve(new Response(`refused with ${status}`, { status }))
+      },
+      push(part) {
+        ensure('open', 'push to')
+        controller!.enqueue(bytesOf(part))
+      },
+      close() {
+        ensure('open', 'close')
+        state = 'closed'
+        controller!.close()
+      },
+      fail(error) {
+        ensure('open', 'fail')
+        state = 'failed'
+        controller!.error(error)
+      },
+      cancels: () => cancels,
+    }
+    exchanges.push(exchange)
+    return answered
+  }) as typeof globalThis.fetch
+  return {
+    fetch,
+    exchanges,
+    live: () => exchanges.filter((e) => e.state() === 'waiting' || e.state() === 'open'),
+  }
+}

@@ -142,7 +142,9 @@ export function createBodyStream(
           delivered += chunk.length
           chunks++
         } catch (error) {
-          // The source threw: the body fails with its error, like a server whose handler throws mid-body.
+          // The source threw: the body fails with its error, like a server whose handler throws mid-body — a
+          // moment after its last bytes, as a fault does, so that a relaying transport gets them to the page.
+          if (delivered > 0 && !finished) await wait(FAULT_GRACE_MS)
           if (!finished) controller.error(error)
           release()
         }

@@ -61,16 +61,7 @@ export const cases = [
       const size = 256 * 1024
       const res = await sluice(url(`/bytes?size=${size}&chunk=8191`))
       check(res.status === 200 && res.ok, `status ${res.status}`)
-      let received = 0
-      let chunks = 0
-      for await (const chunk of res.bytes()) {
-        check(chunk instanceof Uint8Array, 'a chunk is not a Uint8Array')
-        for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] !== (received + i) % 251) throw new Error(`byte ${received + i} is wrong`)
-        }
-        received += chunk.length
-        chunks++
-      }
+      const { received, chunks } = await readPattern(res)
       check(received === size, `received ${received} bytes, expected ${size}`)
       check(res.progress.loaded === size, `progress.loaded is ${res.progress.loaded}`)
       check(res.progress.state === 'done', `progress.state is ${res.progress.state}`)
@@ -214,14 +205,7 @@ export const cases = [
       const res = await sluice(url(`/bytes?size=${size}&chunk=8191&drop=${drop}&id=${id}`), {
         resume: { backoff: { initial: 1, jitter: 0 } },
       })
-      let received = 0
-      for await (const chunk of res.bytes()) {
-        for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] !== (received + i) % 251)
-            throw new Error(`byte ${received + i} is wrong after the resume`)
-        }
-        received += chunk.length
-      }
+      const { received } = await readPattern(res)
       const requests = await (await fetch(url(`/requests?id=${id}`))).json()
       check(received === size, `received ${received} bytes, expected ${size}`)
       check(requests === 2, `${requests} requests: expected the first and one resume`)
@@ -259,14 +243,7 @@ export const cases = [
           )
         },
       })
-      let received = 0
-      for await (const chunk of res.bytes()) {
-        for (let i = 0; i < chunk.length; i++) {
-          if (chunk[i] !== (received + i) % 251)
-            throw new Error(`byte ${received + i} is wrong after the resume`)
-        }
-        received += chunk.length
-      }
+      const { received } = await readPattern(res)
       const requests = await (await fetch(url(`/requests?id=${id}`))).json()
       check(refusal !== undefined, 'the first reconnect was not refused')
       check(received === size, `received ${received} bytes, expected ${size}`)
@@ -351,6 +328,21 @@ export const cases = [
     },
   },
 ]
+
+/** Reads `res.bytes()` of a `/bytes` body, whose byte i is i % 251, and says which byte is wrong, if any. */
+async function readPattern(res) {
+  let received = 0
+  let chunks = 0
+  for await (const chunk of res.bytes()) {
+    check(chunk instanceof Uint8Array, 'a chunk is not a Uint8Array')
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== (received + i) % 251) throw new Error(`byte ${received + i} is wrong`)
+    }
+    received += chunk.length
+    chunks++
+  }
+  return { received, chunks }
+}
 
 /** An error's name, message, `code`, `retryable` and cause, as JSON. */
 function shapeOf(error, depth = 0) {

@@ -30,6 +30,10 @@ function toBytes(chunk: unknown): Uint8Array {
   )
 }
 
+// Bytes are written as they are, so one ambiguity of the end marker stays: a body that holds, starting at its byte
+// K, the line `{"$sluice":"end","bytes":K}\n` reads as complete to a client when a cut falls right after that line.
+// NDJSON and SSE write such a line another way (see ndjsonLines, formatSseEvent); raw bytes cannot be, and scanning
+// them would only find what no real file holds by chance. Pass `length` to prove a body by its size instead.
 async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
   // Strings and byte arrays are iterable too, but by character and by number: they are one chunk each.
   if (typeof source === 'string' || source instanceof Uint8Array) {

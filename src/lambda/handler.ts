@@ -44,7 +44,8 @@ export interface SluiceHandlerOptions {
  * that returns the body to stream and its options; resume headers are read from the event.
  *
  * If the callback throws, or the source fails before its first byte, the invocation fails and the function URL
- * answers with an error status; a failure after the first byte cuts the body, which sluice clients detect.
+ * answers with an error status; a failure after the first byte cuts the body, which sluice clients detect. A
+ * request a plain iterable cannot serve (one that carries a cursor) is answered `409`, saying why.
  *
  * @example
  * export const handler = sluiceHandler(async (event) => ({

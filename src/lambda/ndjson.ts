@@ -1,6 +1,6 @@
 import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { cursorOf } from './request.ts'
-import { writeBody } from './respond.ts'
+import { endsWithMarker, writeBody } from './respond.ts'
 import { plainSource } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
@@ -14,6 +14,13 @@ export interface NdjsonOptions extends ResponseOptions, LengthOptions, CursorOpt
 
 const encoder = new TextEncoder()
 
+/**
+ * A record that serialises exactly as an end-marker line (`{"$sluice":"end","bytes":N}`). A client holds such a
+ * line back and, when the body ends right after it (a cut there, which looks like a clean end) and N happens to be
+ * its offset, takes it for the marker: the record would be dropped and the stream taken as complete.
+ */
+const MARKER_LIKE = /^\{"\$sluice":"end","bytes":\d+\}$/
+
 async function* ndjsonLines(
   source: ResumableSource<unknown>,
   options: NdjsonOptions,
@@ -21,14 +28,18 @@ async function* ndjsonLines(
   const cursor = cursorOf(options.request, options)
   const items =
     typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options)
+  // Only a body that ends with the marker needs it; a declared length is counted on JSON.stringify's bytes.
+  const marked = endsWithMarker(options)
   let index = 0
   for await (const item of items) {
-    const json = JSON.stringify(item)
+    let json = JSON.stringify(item)
     if (json === undefined) {
       throw new TypeError(
         `sluice/lambda: streamNdjson got item ${index} (${typeof item}), which JSON cannot represent; yield objects, arrays, strings, numbers, booleans or null.`,
       )
     }
+    // The same JSON value with a space after its brace: no client reads it as the marker, whatever N is.
+    if (marked && json.startsWith('{"$sluice"') && MARKER_LIKE.test(json)) json = `{ ${json.slice(1)}`
     index++
     yield encoder.encode(`${json}\n`)
   }
@@ -39,11 +50,12 @@ async function* ndjsonLines(
  * the length when `options.length` is given.
  *
  * A function source is called with the request's cursor (`?cursor=` or `x-sluice-cursor` by default) and
- * yields the items after it; a plain iterable cannot start after a cursor, so a request that carries one fails
- * before the first byte (the client gets an error status, not the items it has again). With `etag` (or
- * `range: true`) over a deterministic source, `Range: bytes=N-` is answered with 206 and the body from byte N.
- * Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no marker)
- * and the promise rejects with that error.
+ * yields the items after it; a plain iterable cannot start after a cursor, so a request that carries one is
+ * answered `409` with a text body that says so (a status clients do not ask again, instead of the items it has
+ * again). With `etag` (or `range: true`) over a deterministic source, `Range: bytes=N-` is answered with 206 and
+ * the body from byte N. An item that would serialise exactly as the end-marker line is written with a space after
+ * its `{` when the marker is used (the same JSON value). Resolves when the last byte is handed to the runtime; if
+ * the source throws, the response is cut (no marker) and the promise rejects with that error.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {

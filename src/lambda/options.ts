@@ -14,7 +14,8 @@ export type Source<T> = AsyncIterable<T> | Iterable<T>
 /**
  * A source that can start after a position the client sends: called with that position (`undefined` on a
  * first request), it yields the items after it. A plain iterable cannot start after a cursor: a request that
- * carries one fails before the first byte (SSE's plain iterables are still replayed past a `Last-Event-ID`).
+ * carries one is answered `409` with a text body that says so (SSE's plain iterables are still replayed past a
+ * `Last-Event-ID`).
  *
  * @example
  * const rows: ResumableSource<Row> = async function* (after) { yield* db.rowsAfter(after ? Number(after) : 0) }

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
+import { Refusal } from './refusal.ts'
 import { ifRangeAllows, rangeStartOf } from './request.ts'
 import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
 
@@ -61,6 +62,23 @@ function isRangeable(statusCode: number): boolean {
   return statusCode >= 200 && statusCode < 300 && !isBodiless(statusCode)
 }
 
+/** The body length the options state — `length`, else a `content-length` header — as given (checked later). */
+function statedLength(options: ResponseOptions & LengthOptions): number | undefined {
+  if (options.length !== undefined) return options.length
+  const header = new Headers(options.headers).get('content-length')
+  return header === null ? undefined : Number(header)
+}
+
+/**
+ * Whether a body written with these options ends with the end-marker line: one with a body and no length to
+ * declare (a length of 0 is proven by the marker too). A format whose content could read as that line when a cut
+ * falls right after it writes it otherwise then (see `ndjsonLines`, `formatSseEvent`).
+ */
+export function endsWithMarker(options: ResponseOptions & LengthOptions): boolean {
+  const stated = statedLength(options)
+  return !isBodiless(options.statusCode ?? 200) && (stated === undefined || stated === 0)
+}
+
 function checkLength(length: number | undefined, helper: string): void {
   if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
     throw new RangeError(
@@ -74,7 +92,8 @@ function checkLength(length: number | undefined, helper: string): void {
  * over a deterministic body, the length is declared or the end marker appended, and backpressure is honoured.
  *
  * The prelude waits for the first body bytes on purpose: an error before them can still fail the invocation
- * (the function URL answers 502) instead of becoming a 200 whose body is cut.
+ * (the function URL answers 502) instead of becoming a 200 whose body is cut, and a {@link Refusal} is answered
+ * with its own status (the promise then resolves: the request was answered).
  */
 export async function writeBody(
   given: AnyResponseStream,
@@ -99,12 +118,11 @@ export async function writeBody(
     if (name === 'set-cookie') cookies.push(value)
     else headers[name] = value
   })
-  const headerLength = headers['content-length']
   delete headers['content-length']
   const statusCode = options.statusCode ?? 200
   // A 204, 205 or 304 has no body to measure, mark or range: its source must be empty, and only the headers go.
   const bodiless = isBodiless(statusCode)
-  const stated = options.length ?? (headerLength === undefined ? undefined : Number(headerLength))
+  const stated = statedLength(options)
   checkLength(stated, helper)
   const length = bodiless ? undefined : stated
   // An empty body can hang a function URL, so a zero length is proven by the marker line instead.
@@ -134,6 +152,23 @@ export async function writeBody(
         'content-type': 'text/plain; charset=utf-8',
         'content-length': String(text.byteLength),
         'content-range': `bytes */${total}`,
+      },
+    })
+    await pipeline([text], out)
+  }
+  // A request the source cannot serve (a position it cannot start from) is answered, not failed: the caller's
+  // headers (CORS, cookies) go too, so that a browser can read why, but none that describe the stream. The text
+  // quotes the request's cursor or id: plain text, never sniffed as anything else.
+  const refuse = async (refusal: Refusal): Promise<void> => {
+    const text = encoder.encode(`${refusal.message}\n`)
+    const { etag: _etag, 'accept-ranges': _ranges, ...rest } = headers
+    const out = send({
+      statusCode: refusal.status,
+      headers: {
+        ...rest,
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'content-length': String(text.byteLength),
       },
     })
     await pipeline([text], out)
@@ -188,6 +223,10 @@ export async function writeBody(
     }
   } catch (error) {
     if (!ended) void iterator.return?.()?.catch(() => {})
+    if (error instanceof Refusal) {
+      await refuse(error)
+      return
+    }
     // The error is the promise's to report: with no pipeline listening yet, destroy() must not also raise an
     // unhandled 'error' event (a plain Writable in a unit test would crash the process).
     responseStream.once('error', () => {})

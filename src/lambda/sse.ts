@@ -1,5 +1,6 @@
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
+import { CONFLICT, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { isBodiless, writeBody } from './respond.ts'
 import { plainSource } from './source.ts'
@@ -46,8 +47,9 @@ export interface SseOptions extends ResponseOptions, CursorOptions {
    */
   heartbeatMs?: number
   /**
-   * Send `retry: N` with the first event, telling clients how long to wait before reconnecting; not to a client
-   * that reconnects with a `Last-Event-ID`, which keeps the time it was given. Default: not sent.
+   * Send `retry: N` with the first event, telling clients how long to wait before reconnecting; not to a request
+   * that continues the stream — one with a `Last-Event-ID` or a cursor — whose client keeps the time it was given.
+   * Default: not sent.
    */
   retry?: number
 }
@@ -67,14 +69,36 @@ function checkField(name: string, value: string): void {
       `sluice/lambda: streamSse got an event whose ${name} contains a line break${name === 'id' ? ' or NUL' : ''}; remove it (only data may span lines).`,
     )
   }
+  if (name !== 'id') return
   // An id comes back in a Last-Event-ID header, whose value HTTP trims: " 7" would come back as "7", name no
   // event, and a reconnect could not resume after it.
-  if (name === 'id' && /^[ \t]|[ \t]$/.test(value)) {
+  if (/^[ \t]|[ \t]$/.test(value)) {
     throw new TypeError(
       `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.`,
     )
   }
+  // Only printable ASCII comes back as it went out: fetch cannot send a header with a character above U+00FF
+  // (a TypeError), sends U+0080–U+00FF as one Latin-1 byte each while EventSource sends UTF-8, and Node and AWS
+  // front ends read header bytes differently (Latin-1, UTF-8); HTTP servers refuse control characters.
+  const odd = /[^\t\x20-\x7e]/u.exec(value)
+  if (odd !== null) {
+    const code = `U+${odd[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    throw new TypeError(
+      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, whose character ${code} a Last-Event-ID header cannot carry back the same from every client (fetch refuses characters above U+00FF and sends the rest as Latin-1, EventSource as UTF-8), so a client could not resume after it; use printable ASCII ids, such as numbers or encodeURIComponent(id).`,
+    )
+  }
 }
+
+/**
+ * A field line ends with `\n`, or with `\r\n` when its text ends as an end-marker line does
+ * (`{"$sluice":"end","bytes":N}`): a client holds such a line back and, when a cut falls right after its `\n` and N
+ * happens to be its offset, would take it for the marker. Before `\r\n` it is no marker, and SSE reads either end.
+ */
+function line(text: string): string {
+  return text.endsWith('}') && MARKER_END.test(text) ? `${text}\r\n` : `${text}\n`
+}
+
+const MARKER_END = /\{"\$sluice":"end","bytes":\d+\}$/
 
 function checkRetry(retry: number): void {
   if (!(Number.isSafeInteger(retry) && retry >= 0)) {
@@ -93,14 +117,15 @@ function checkRetry(retry: number): void {
 export function formatSseEvent(message: SseMessage): string {
   const event: SseEvent = typeof message === 'string' ? { data: message } : message
   let text = ''
-  if (event.comment !== undefined) for (const line of event.comment.split(/\r\n|\r|\n/)) text += `: ${line}\n`
+  if (event.comment !== undefined)
+    for (const part of event.comment.split(/\r\n|\r|\n/)) text += line(`: ${part}`)
   if (event.id !== undefined) {
     checkField('id', event.id)
-    text += `id: ${event.id}\n`
+    text += line(`id: ${event.id}`)
   }
   if (event.event !== undefined) {
     checkField('event', event.event)
-    text += `event: ${event.event}\n`
+    text += line(`event: ${event.event}`)
   }
   if (event.retry !== undefined) {
     checkRetry(event.retry)
@@ -113,7 +138,7 @@ export function formatSseEvent(message: SseMessage): string {
         `sluice/lambda: streamSse got event data of type ${typeof event.data}, which JSON cannot represent; send a string or plain data.`,
       )
     }
-    for (const line of data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`
+    for (const part of data.split(/\r\n|\r|\n/)) text += line(`data: ${part}`)
   }
   return `${text}\n`
 }
@@ -123,16 +148,18 @@ async function* sseChunks(
   options: SseOptions,
 ): AsyncGenerator<Uint8Array> {
   const lastEventId = headerOf(options.request, 'last-event-id')
+  const cursor = cursorOf(options.request, options)
   // The retry: field goes out with the first event, not before the source has run: a source that fails at
-  // once still gets an error status instead of a cut 200. A client that sends a Last-Event-ID is reconnecting
-  // and keeps the reconnection time it was given (WHATWG): sent again, the line would be bytes it already
-  // received, counted twice in its progress.
+  // once still gets an error status instead of a cut 200. A request that continues the stream keeps the
+  // reconnection time it was given (WHATWG): sent again, the line would be bytes its client already received,
+  // counted twice in its progress. A Last-Event-ID says so; so does a cursor, the same "start after this event"
+  // by other means — nothing else in a request tells sluice's reconnect from a first request (a new page that
+  // starts from a saved cursor misses the field, and keeps its own default, unless the source yields a retry).
   let first = ''
   if (options.retry !== undefined) {
     checkRetry(options.retry)
-    if (!lastEventId) first = `retry: ${options.retry}\n\n`
+    if (!lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   }
-  const cursor = cursorOf(options.request, options)
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
       ? source(lastEventId ?? cursor)
@@ -157,9 +184,11 @@ async function* after(
     if (found) yield message
     else found = typeof message === 'object' && message.id === id
   }
+  // Nothing was yielded: a refusal before the first byte (unless heartbeats went out while the search ran).
   if (!found) {
-    throw new Error(
-      `sluice/lambda: streamSse got Last-Event-ID "${id}", but no event of its source has that id; a plain iterable must replay the same events with the same ids, or pass a function (lastEventId) => iterable that starts after it.`,
+    throw new Refusal(
+      CONFLICT,
+      `sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID ${JSON.stringify(id)}.`,
     )
   }
 }
@@ -170,10 +199,11 @@ async function* after(
  *
  * A function source is called with the id after which to start: the request's `Last-Event-ID` header, else its
  * cursor (`?cursor=` or `x-sluice-cursor` by default), else `undefined`. A plain iterable is replayed past the
- * event with the `Last-Event-ID`; it cannot start after a cursor, so a request that carries only a cursor fails
- * before the first byte. SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by
- * event id, not by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the
- * response is cut (no marker) and the promise rejects.
+ * event with the `Last-Event-ID`; it cannot start after a cursor, so a request that carries only a cursor, or a
+ * `Last-Event-ID` none of its events has, is answered `409` with a text body that says so (a status clients do not
+ * ask again). SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by event id, not
+ * by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no
+ * marker) and the promise rejects.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {

@@ -318,8 +318,19 @@ function sourceOf<T>(items: readonly T[], async: boolean): Iterable<T> | AsyncIt
   })()
 }
 
-const ndjsonBytes = (records: readonly unknown[]): Uint8Array =>
-  encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+/**
+ * The NDJSON body of `records`; with `marked` (a body that ends with the end marker), a record that serialises as
+ * the marker line gets a space after its brace, as the helper writes it.
+ */
+const ndjsonBytes = (records: readonly unknown[], marked = false): Uint8Array =>
+  encode(
+    records
+      .map((r) => {
+        const json = JSON.stringify(r)
+        return `${marked && /^\{"\$sluice":"end","bytes":\d+\}$/.test(json) ? `{ ${json.slice(1)}` : json}\n`
+      })
+      .join(''),
+  )
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -356,7 +367,7 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → resume: any dr
       const DATE = 'Wed, 21 Oct 2015 07:28:00 GMT'
       await fc.assert(
         fc.asyncProperty(cases, async (c) => {
-          const content = c.format === 'bytes' ? c.content : ndjsonBytes(c.records)
+          const content = c.format === 'bytes' ? c.content : ndjsonBytes(c.records, !c.lengthKnown)
           const full = c.lengthKnown ? content : withMarker(content)
           const validator =
             c.validator === 'etag'
@@ -422,12 +433,12 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → resume: any dr
 })
 
 /**
- * SSE events with ids (Latin-1 letters, inner spaces, JSON-looking ones), names, multi-line data (CR, LF, CRLF),
- * JSON data, comments.
+ * SSE events with ids (ASCII, the only ids the helper takes: inner spaces, percent-encoded letters, JSON-looking
+ * ones), names, multi-line data (CR, LF, CRLF), JSON data and data that reads as the end-marker line, comments.
  */
 const sseEvents: fc.Arbitrary<SseEvent[]> = fc
   .tuple(
-    fc.constantFrom('e', 'é', 'a b:', '{"id":', '#'),
+    fc.constantFrom('e', '%C3%A9', 'a b:', '{"id":', '#'),
     fc.array(
       fc.record(
         {
@@ -436,6 +447,7 @@ const sseEvents: fc.Arbitrary<SseEvent[]> = fc
             jsonString,
             fc.array(inlineText, { minLength: 2, maxLength: 4 }).chain((lines) => eolJoin(lines)),
             fc.record({ s: jsonString }),
+            fc.nat({ max: 3000 }).map((bytes) => JSON.stringify({ $sluice: 'end', bytes })),
           ),
           comment: fc.constantFrom('note', ''),
         },
@@ -889,5 +901,34 @@ describe('what the properties above found, one case each', () => {
     expect((await Array.fromAsync(res.events())).map((e) => e.data)).toEqual(['a', 'b', 'c'])
     expect(res.progress).toMatchObject({ state: 'done', loaded: full.length })
     expect(proxy.exchanges[1]?.requestHeaders['last-event-id']).toBe('0')
+  })
+
+  it("counts a cursor reconnect's bytes once when the server sends retry:", async () => {
+    const records = ['a', 'b', 'c'].map((s, i) => ({ i, s }))
+    const full = sseBody(
+      records.map((r) => ({ data: r })),
+      1,
+    )
+    const proxy = await serving(
+      () => ({
+        sse: (cursor) =>
+          records.filter((r) => cursor === undefined || r.i > Number(cursor)).map((r) => ({ data: r })),
+        retry: 1,
+        heartbeatMs: 0,
+      }),
+      [{ at: sseBody([{ data: records[0] }], 1).length, fault: 'drop' }],
+    )
+    const res = await sluice(proxy.url, {
+      resume: {
+        ...RESUME,
+        strategy: 'cursor',
+        cursor: (event) => ({
+          searchParams: { cursor: String((JSON.parse((event as ServerSentEvent).data) as { i: number }).i) },
+        }),
+      },
+    })
+    expect((await Array.fromAsync(res.events())).map((e) => JSON.parse(e.data))).toEqual(records)
+    expect(res.progress).toMatchObject({ state: 'done', loaded: full.length })
+    expect(proxy.exchanges.map((e) => e.target)).toEqual(['/', '/?cursor=0'])
   })
 })

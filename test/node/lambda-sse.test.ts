@@ -38,6 +38,41 @@ describe('formatSseEvent', () => {
     expect(formatSseEvent({ id: 'a b', data: 'x' })).toBe('id: a b\ndata: x\n\n')
   })
 
+  it('refuses an id with a character other than printable ASCII, which a Last-Event-ID header cannot carry back the same', () => {
+    for (const [id, code] of [
+      ['中', 'U+4E2D'],
+      ['é', 'U+00E9'],
+      ['a😀', 'U+1F600'],
+      ['a\u0001b', 'U+0001'],
+      ['a\u007fb', 'U+007F'],
+    ] as const) {
+      expect(() => formatSseEvent({ id, data: 'x' })).toThrow(
+        `sluice/lambda: streamSse got the event id ${JSON.stringify(id)}, whose character ${code} a Last-Event-ID header cannot carry back the same from every client (fetch refuses characters above U+00FF and sends the rest as Latin-1, EventSource as UTF-8), so a client could not resume after it; use printable ASCII ids, such as numbers or encodeURIComponent(id).`,
+      )
+    }
+    expect(formatSseEvent({ id: 'a\tb ~!{"}', data: 'x' })).toBe('id: a\tb ~!{"}\ndata: x\n\n')
+  })
+
+  it('refuses such an id in streamSse before the first byte, so that the invocation fails', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await expect(streamSse(stream, [{ id: '中', data: 'x' }], { awslambda })).rejects.toThrow(
+      'whose character U+4E2D a Last-Event-ID header cannot carry back',
+    )
+    expect(preludes).toEqual([])
+  })
+
+  it('ends a field line that ends as an end-marker line does with CRLF: a cut after it proves nothing', () => {
+    const forged = '{"$sluice":"end","bytes":6}'
+    expect(formatSseEvent({ data: forged })).toBe(`data: ${forged}\r\n\n`)
+    expect(formatSseEvent({ data: `a\nx${forged}`, event: forged, comment: forged })).toBe(
+      `: ${forged}\r\nevent: ${forged}\r\ndata: a\ndata: x${forged}\r\n\n`,
+    )
+    expect(formatSseEvent({ id: forged })).toBe(`id: ${forged}\r\n\n`)
+    // Lines that merely look alike end as usual.
+    for (const data of ['{"$sluice":"end","bytes":6} ', '{"$sluice":"end","bytes":x}', '{"$sluice":"end"}'])
+      expect(formatSseEvent({ data })).toBe(`data: ${data}\n\n`)
+  })
+
   it('refuses an id with a line break, which would corrupt the stream', () => {
     expect(() => formatSseEvent({ id: 'a\nb', data: 'x' })).toThrow(
       'sluice/lambda: streamSse got an event whose id contains a line break or NUL; remove it (only data may span lines).',
@@ -73,6 +108,20 @@ describe('streamSse', () => {
     expect(stream.text).toBe(`id: 1\ndata: b\n\n${marker(15)}`)
   })
 
+  it('does not send the retry field to a request that continues the stream by cursor, which has it too', async () => {
+    const after = (cursor: string | undefined) => ['a', 'b'].filter((_, i) => !cursor || i > Number(cursor))
+    for (const [req, text] of [
+      [request({}, 'cursor=0'), `data: b\n\n${marker(9)}`],
+      [request({ 'x-sluice-cursor': '0' }), `data: b\n\n${marker(9)}`],
+      // An empty cursor names no position: a first request.
+      [request({}, 'cursor='), `retry: 2000\n\ndata: a\n\ndata: b\n\n${marker(31)}`],
+    ] as const) {
+      const { stream, awslambda } = setup()
+      await streamSse(stream, after, { awslambda, retry: 2000, request: req })
+      expect(stream.text).toBe(text)
+    }
+  })
+
   it('replays the events after the Last-Event-ID the request carries', async () => {
     const { stream, awslambda } = setup()
     const tokens = ['a', 'b', 'c', 'd']
@@ -89,14 +138,26 @@ describe('streamSse', () => {
     const events = ['a', 'b', 'c', 'd'].map((data, i): SseMessage => ({ id: String(i), data }))
     await streamSse(stream, events, { awslambda, request: request({ 'last-event-id': '1' }) })
     expect(stream.text).toBe(`id: 2\ndata: c\n\nid: 3\ndata: d\n\n${marker(30)}`)
-    const lost = setup()
-    await expect(
-      streamSse(lost.stream, events, {
-        awslambda: lost.awslambda,
-        request: request({ 'last-event-id': '9' }),
-      }),
-    ).rejects.toThrow('streamSse got Last-Event-ID "9", but no event of its source has that id')
-    expect(lost.stream.text).toBe('')
+  })
+
+  it('answers 409 when a plain iterable replays no event with the Last-Event-ID: a request it cannot serve', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const events = ['a', 'b'].map((data, i): SseMessage => ({ id: String(i), data }))
+    await streamSse(stream, events, { awslambda, retry: 2000, request: request({ 'last-event-id': '9' }) })
+    expect(preludes).toEqual([
+      {
+        statusCode: 409,
+        headers: {
+          'cache-control': 'no-cache',
+          'content-type': 'text/plain; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+          'content-length': String(stream.text.length),
+        },
+      },
+    ])
+    expect(stream.text).toBe(
+      'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID "9".\n',
+    )
   })
 
   it('sends retry: with the first event, so a source that fails at once sends nothing at all', async () => {

@@ -1,0 +1,78 @@
+/**
+ * What a resuming client gets from a helper asked for a position its plain iterable cannot start from: a 409 that
+ * says why, which it does not ask again (each attempt would be another invocation), and a ResumeError that quotes
+ * it. Over real HTTP: the sluice/dev emulator behind a proxy that cuts the first answer.
+ */
+import { describe, expect, it } from 'vitest'
+import { isResumeError, sluice } from '../../src/index.ts'
+import { type SluiceResponse, sluiceHandler } from '../../src/lambda/index.ts'
+import { awslambda as runtime } from '../../src/runtime/index.ts'
+import { type Cut, startCuttingProxy } from '../support/cutting-proxy.ts'
+import { startEmulator } from '../support/emulator.ts'
+import { FAST } from '../support/scripted.ts'
+
+const rows = [{ id: 0 }, { id: 1 }, { id: 2 }]
+
+describe('a resuming client and a request a plain iterable cannot serve', () => {
+  const RESUME = { attempts: 5, backoff: FAST } as const
+
+  /** The emulator serving `respond`, behind a proxy that cuts its answers at `cuts` (one per answer in order). */
+  async function serving(respond: () => SluiceResponse, cuts: Cut[]) {
+    const emulator = await startEmulator(sluiceHandler(respond, { awslambda: runtime }))
+    const proxy = await startCuttingProxy(emulator.url)
+    proxy.reset((exchange) => cuts[exchange.index])
+    return proxy
+  }
+
+  async function readAll<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
+    const items: T[] = []
+    try {
+      for await (const item of iterable) items.push(item)
+      return { items, error: undefined }
+    } catch (error) {
+      return { items, error }
+    }
+  }
+
+  it('fails at the first refusal with a ResumeError that quotes it: NDJSON resumed by cursor', async () => {
+    const proxy = await serving(() => ({ ndjson: rows }), [{ at: 9, fault: 'drop' }])
+    const res = await sluice(proxy.url, {
+      resume: {
+        ...RESUME,
+        strategy: 'cursor',
+        cursor: (row) => ({ searchParams: { cursor: String((row as { id: number }).id) } }),
+      },
+    })
+    const { items, error } = await readAll(res.ndjson())
+    expect(items).toEqual([{ id: 0 }])
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain(
+      'The server answered the resume request with status 409; the stream cannot be continued; the server said: "sluice/lambda: streamNdjson cannot continue after a cursor: its source is a plain iterable',
+    )
+    // One reconnect, not one per attempt: each would have been another invocation.
+    expect(proxy.exchanges.map((e) => [e.target, e.status])).toEqual([
+      ['/', 200],
+      ['/?cursor=0', 409],
+    ])
+  })
+
+  it('fails at the first refusal with a ResumeError that quotes it: SSE whose replay lacks the Last-Event-ID', async () => {
+    let invocation = 0
+    // Each invocation names its events anew: the id the client has is in no later replay.
+    const proxy = await serving(() => {
+      const n = invocation++
+      return { sse: ['a', 'b'].map((data, i) => ({ id: `${n}-${i}`, data })), heartbeatMs: 0 }
+    }, [{ at: 'id: 0-0\ndata: a\n\n'.length, fault: 'drop' }])
+    const res = await sluice(proxy.url, { resume: RESUME })
+    const { items, error } = await readAll(res.events())
+    expect(items.map((e) => e.data)).toEqual(['a'])
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain(
+      'status 409; the stream cannot be continued; the server said: "sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id',
+    )
+    expect(proxy.exchanges.map((e) => [e.requestHeaders['last-event-id'], e.status])).toEqual([
+      [undefined, 200],
+      ['0-0', 409],
+    ])
+  })
+})

@@ -6,8 +6,9 @@ import {
   isLimitError,
   isParseError,
   isValidationError,
+  sluice,
 } from '../src/index.ts'
-import { collect, gatedBody, responseOf } from './support/streams.ts'
+import { collect, fetchWith, gatedBody, responseOf } from './support/streams.ts'
 
 const doc = {
   title: 'Report',
@@ -248,5 +249,39 @@ describe('res.collect.json()', () => {
     expect([error.line, error.offset]).toEqual([3, 26])
     expect(error.excerpt).toContain('2,, 3]')
     expect(error.message).toMatch(/at line 3, byte 26/)
+  })
+})
+
+describe('json(): checkpoints', () => {
+  // A document has no unit boundary before its end: a checkpoint starts it over, mid-way and after `done` alike,
+  // so that the process that continues from it gets the whole document (a drop within one stream goes on by Range).
+  const serve = () =>
+    fromResponse(
+      new Response(new TextEncoder().encode(text), { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } }),
+      {
+        url: 'https://example.test/doc',
+      },
+    )
+
+  it('mid-document and after done, the checkpoint is at offset 0, and a resume from it gives the whole document', async () => {
+    const res = await serve()
+    const snapshots = res.json(Doc)
+    let mid: ReturnType<typeof res.checkpoint> | undefined
+    for await (const _ of snapshots) mid ??= res.checkpoint()
+    const after = res.checkpoint()
+    expect(await snapshots.final).toEqual(doc)
+    expect([mid?.offset, after.offset]).toEqual([0, 0])
+    let range: string | null | undefined
+    const again = await sluice('https://example.test/doc', {
+      resumeFrom: JSON.parse(JSON.stringify(after)) as typeof after,
+      fetch: fetchWith((request) => {
+        range = request.headers.get('range')
+        return new Response(new TextEncoder().encode(text))
+      }),
+    })
+    expect(await again.json(Doc).final).toEqual(doc)
+    // Asked from byte 0, a server that ignores Range answers with the whole body: that is the rest from 0.
+    expect(range).toBe('bytes=0-')
+    expect(again.progress).toMatchObject({ state: 'done', loaded: new TextEncoder().encode(text).length })
   })
 })

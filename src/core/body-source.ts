@@ -774,7 +774,11 @@ export class BodySource implements ChunkSource {
       extra = resumeRequest(strategy, state, resume)
     } catch (error) {
       throw this.#fail(
-        isSluiceError(error) ? error : this.#cursorThrew(error, 'the stream cannot be continued'),
+        error instanceof ResumeError
+          ? new ResumeError(error.reason, error.message, this.#attempts, { ...this.#context(), cause: drop })
+          : isSluiceError(error)
+            ? error
+            : this.#cursorThrew(error, 'the stream cannot be continued'),
       )
     }
     const { progress } = this.#init

@@ -64,8 +64,19 @@ export function resumeRequest(
       if (validator !== undefined) headers['if-range'] = validator
       return { headers }
     }
-    case 'last-event-id':
-      return state.lastEventId === undefined ? {} : { headers: { 'last-event-id': state.lastEventId } }
+    case 'last-event-id': {
+      const id = state.lastEventId
+      if (id === undefined) return {}
+      // fetch throws a TypeError, naming neither, for a header value with a character above U+00FF.
+      if (/[^\0-\xff]/.test(id)) {
+        throw new ResumeError(
+          'not-resumable',
+          `The SSE event id ${JSON.stringify(id)} cannot be sent back in a Last-Event-ID header, which carries only Latin-1 characters, so the stream cannot be continued after it; have the server send ASCII ids.`,
+          0,
+        )
+      }
+      return { headers: { 'last-event-id': id } }
+    }
     case 'cursor':
       if (state.lastItem === undefined) return state.cursor ?? {}
       if (resume.cursor === undefined) {
@@ -187,7 +198,8 @@ export function acceptResume(
         context,
       )
     }
-    if (resume.skipOnRestart) return { kind: 'skip', bytes: offset }
+    // From byte 0 the whole body is the rest: nothing delivered is skipped or spliced.
+    if (resume.skipOnRestart || offset === 0) return { kind: 'skip', bytes: offset }
     throw new ResumeError(
       'range-ignored',
       `The server answered Range ${asked} with the full body (200) instead of 206. If the body is deterministic, set \`resume.skipOnRestart: true\` to skip the bytes already delivered.`,

@@ -25,7 +25,10 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
   if (isChunked(response.status)) flat.push('transfer-encoding', 'chunked')
   try {
     res.writeHead(response.status, flat)
-    res.flushHeaders()
+    // Sends the head now, before the first byte of the body (the function may write nothing for a while). Not
+    // flushHeaders(): it sends the head as UTF-8, where header values are bytes — the latin1 of each character, as
+    // fetch's Headers has them and as an empty write sends them. A HEAD, 204 or 304 head goes out with end().
+    res.write(nothing)
   } catch (error) {
     // Headers Node refuses: the handler must run on with its writes discarded, not wait for its timeout.
     discardUnread(response)

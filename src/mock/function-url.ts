@@ -137,7 +137,33 @@ function toHttpResponse(response: {
   // The service answers chunked (a 204 or 304 has no body to frame); marking the mocked response so is also what
   // makes msw report a body that fails midway as an error instead of a clean, truncated end.
   if (isChunked(response.status)) headers.set('transfer-encoding', 'chunked')
-  return new HttpResponse(response.body, { status: response.status, headers })
+  return new HttpResponse(headFirst(response.body), { status: response.status, headers })
+}
+
+/**
+ * The body with an empty chunk in front. msw/node sends a mocked head together with the first chunk written,
+ * so without it a head whose body fails (or times out) before its first byte never reaches the client and
+ * `fetch()` rejects, where the function URL had sent the status and headers already. Writing an empty chunk
+ * sends the head alone; it adds no byte to the body.
+ */
+function headFirst(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  // The body is locked only once msw reads: until then, discardUnread can still tell that nobody reads it.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!reader) {
+          reader = body.getReader()
+          return controller.enqueue(new Uint8Array(0))
+        }
+        const { done, value } = await reader.read()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      },
+      cancel: (reason) => (reader ? reader.cancel(reason) : body.cancel(reason)),
+    },
+    { highWaterMark: 0 },
+  )
 }
 
 export type {

@@ -38,6 +38,20 @@ export function isTextContentType(contentType: string | undefined): boolean {
   return contentType !== undefined && textTypes.test(contentType.trim())
 }
 
+/**
+ * Headers about the client's connection to the service, which ends there: the function never sees them (a real
+ * function URL's events have no `connection`, even from HTTP/1.1 clients that send one).
+ */
+const connectionHeaders = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 /**
@@ -55,7 +69,8 @@ export function formatRequestTime(timeEpoch: number): string {
 /**
  * Builds the payload-format-2.0 event a function URL gives the function for one request.
  *
- * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the
+ * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the headers
+ * of the client's connection (`connection`, `keep-alive`, `transfer-encoding`, …) are left out; the
  * `x-forwarded-for`, `-proto` and `-port` headers the service adds are added unless the request has them; the
  * body is text for textual content types and base64 otherwise, as the service does.
  *
@@ -70,6 +85,7 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
   const cookies: string[] = []
   for (const [rawName, value] of input.headers) {
     const name = rawName.toLowerCase()
+    if (connectionHeaders.has(name)) continue
     if (name === 'cookie') {
       for (const cookie of value.split(';')) if (cookie.trim() !== '') cookies.push(cookie.trim())
       continue

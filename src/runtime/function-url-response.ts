@@ -80,7 +80,8 @@ const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgr
 /**
  * Turns the function's status, headers and cookies into what the function URL sends, with the service's
  * rewrites: `Content-Length` becomes `x-amzn-remapped-content-length`, `Content-Encoding` is dropped, cookies
- * become `set-cookie` headers, and the content type defaults to `application/octet-stream`.
+ * become `set-cookie` headers, the content type defaults to `application/octet-stream`, and the request id is
+ * the service's (a function's own `x-amzn-requestid` is dropped).
  *
  * @example
  * responseHeaders([['content-length', '10']], [], 'id') // includes ['x-amzn-remapped-content-length', '10']
@@ -94,7 +95,8 @@ export function responseHeaders(
   let hasContentType = false
   for (const [rawName, value] of headers) {
     const name = rawName.toLowerCase()
-    if (hopByHop.has(name) || name === 'content-encoding') continue
+    // The request id is the service's, sent once: a function's own would join it into one useless value.
+    if (hopByHop.has(name) || name === 'content-encoding' || name === 'x-amzn-requestid') continue
     if (name === 'content-length') {
       out.push(['x-amzn-remapped-content-length', value])
       continue

@@ -2,7 +2,12 @@ import { asError } from '../core/as-error.ts'
 import { bufferedResponse, callBuffered, payloadBytes } from './buffered.ts'
 import { buildContext, type FunctionInfo } from './context.ts'
 import { buildEvent, type EventInput } from './event.ts'
-import { type FunctionUrlResponse, responseHeaders, serviceError } from './function-url-response.ts'
+import {
+  type FunctionUrlResponse,
+  isChunked,
+  responseHeaders,
+  serviceError,
+} from './function-url-response.ts'
 import { randomId } from './ids.ts'
 import { type Limits, resolveLimits } from './limits.ts'
 import { createPreludeDecoder, PRELUDE_CONTENT_TYPE } from './prelude.ts'
@@ -54,8 +59,8 @@ export interface Invocation {
   response: Promise<FunctionUrlResponse>
   /**
    * Resolves when the function is done, whatever happened to the client: a body over `limits.maxResponseBytes`
-   * fails it, whether the client read it or not, and whether the cap was crossed before or after the handler
-   * returned.
+   * fails it at the write that crossed the cap (a failure of the handler after that write does not replace it),
+   * whether the client read that far or not, and whether the cap was crossed before or after the handler returned.
    */
   finished: Promise<InvocationOutcome>
 }
@@ -65,10 +70,11 @@ export interface Invocation {
  *
  * A streaming handler gets a `responseStream`; its prelude (from `HttpResponseStream.from`) becomes the status,
  * headers and cookies; an error or timeout before its first byte becomes a 502 with a JSON body, and after it an
- * error of the body stream (the connection must then be cut). Cancelling the body does not stop the handler: its
- * writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs buffered, as the service
- * runs it, and its result becomes the response: a 502 `Function.ResponseSizeTooLarge` instead when the result, as
- * JSON, is over `limits.maxBufferedResponseBytes`.
+ * error of the body stream (the connection must then be cut); an empty write is no first byte. A HEAD request, a
+ * 204 and a 304 get a response complete with its head, the function's writes discarded. Cancelling the body does
+ * not stop the handler: its writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs
+ * buffered, as the service runs it, and its result becomes the response: a 502 `Function.ResponseSizeTooLarge`
+ * instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
  *
  * @example
  * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })
@@ -131,7 +137,7 @@ export function invoke(
     return { requestId, response, finished }
   }
 
-  const sink = createResponseSink(16 * 1024)
+  const sink = createResponseSink(16 * 1024, () => checkCap())
   const responseStream = createResponseStream(sink, { highWaterMark: highWaterMarkOf(handler) })
   let handlerDone = false
   let streamEnded = false
@@ -147,8 +153,17 @@ export function invoke(
     const over = sink.written - bodyStart > limits.maxResponseBytes
     settle(over ? { state: 'failed', error: capError() } : { state: 'succeeded' })
   }
+  // The first write past the cap fails the invocation there, in the order the function did things (a failure it
+  // meets later does not replace it), not when a reader reaches that write: the outcome must not depend on the
+  // client's pace. The reader still gets the bytes before the cap, then the cut (bodyStream).
+  const checkCap = () => {
+    if (bodyStart !== undefined && sink.written - bodyStart > limits.maxResponseBytes) {
+      settle({ state: 'failed', error: capError() })
+    }
+  }
   const headAt = (start: number) => {
     bodyStart = start
+    checkCap()
     succeedWhenDone()
   }
   onTimeout = () => {
@@ -167,6 +182,21 @@ export function invoke(
     settle({ state: 'failed', error: failure })
     sink.fail(failure)
   }
+  // When the handler throws or rejects, the runtime ends its request to the service, so every byte the handler
+  // wrote still goes out before the error (sent in trailers, which cut the client's connection): the writes that
+  // Node's stream still holds, waiting for the client to read, are flushed into the sink by ending the stream.
+  // A stream with nothing held fails at once, before its prelude is written, as the runtime's `end()` writes none;
+  // one the handler had ended goes out whole, as its end was on its way before the failure.
+  const failedByHandler = (error: unknown) => {
+    if (responseStream.destroyed) return fail(error)
+    const failure = asError(error)
+    if (responseStream.writableEnded) return settle({ state: 'failed', error: failure })
+    const held = (responseStream as { writableLength?: number }).writableLength ?? 0
+    if (held === 0) return fail(failure)
+    settle({ state: 'failed', error: failure })
+    sink.failAtEnd(failure)
+    responseStream.end()
+  }
   abort = fail
   if (options.signal?.aborted) onAbort()
   try {
@@ -174,9 +204,9 @@ export function invoke(
     Promise.resolve(result).then(() => {
       handlerDone = true
       succeedWhenDone()
-    }, fail)
+    }, failedByHandler)
   } catch (error) {
-    fail(error)
+    failedByHandler(error)
   }
 
   return { requestId, response: commit(), finished }
@@ -184,14 +214,13 @@ export function invoke(
   async function commit(): Promise<FunctionUrlResponse> {
     let item = await sink.next()
     if (sink.contentType !== PRELUDE_CONTENT_TYPE) {
+      // An empty write puts no byte on the wire (the runtime's chunked request sends nothing for it), so it does
+      // not start the response: a failure after it is still one before the first byte, answered with a 502.
+      while (item.type === 'chunk' && item.chunk.length === 0) item = await sink.next()
       if (item.type === 'error') return failedBeforeFirstByte(item.error)
       const headers = responseHeaders([['content-type', sink.contentType]], [], requestId)
       headAt(0)
-      return {
-        status: 200,
-        headers,
-        body: bodyStream(sink, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end'),
-      }
+      return respond(200, headers, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end')
     }
     const decoder = createPreludeDecoder()
     for (;;) {
@@ -207,14 +236,31 @@ export function invoke(
       if (step.state === 'done') {
         const { statusCode, headers, cookies } = step.prelude
         headAt(sink.taken - step.rest.length)
-        return {
-          status: statusCode,
-          headers: responseHeaders(headers, cookies, requestId),
-          body: bodyStream(sink, step.rest, item.type === 'end'),
-        }
+        return respond(
+          statusCode,
+          responseHeaders(headers, cookies, requestId),
+          step.rest,
+          item.type === 'end',
+        )
       }
       item = await sink.next()
     }
+  }
+
+  function respond(
+    status: number,
+    headers: Array<[string, string]>,
+    first: Uint8Array | undefined,
+    ended: boolean,
+  ): FunctionUrlResponse {
+    if (event.requestContext.http.method === 'HEAD' || !isChunked(status)) {
+      // A HEAD answer, a 204 and a 304 are complete with their head: what the function writes next, and how it
+      // ends, cannot reach the client, so the head goes alone, at once. The function runs on with its writes
+      // discarded (the size cap still counts them), as for a client that left.
+      sink.discard()
+      return { status, headers, body: new ReadableStream({ start: (controller) => controller.close() }) }
+    }
+    return { status, headers, body: bodyStream(sink, first, ended) }
   }
 
   function failedBeforeFirstByte(error: Error): FunctionUrlResponse {

@@ -18,6 +18,11 @@ export interface ResponseSink {
   end(): void
   /** Writing side: the handler failed; the reader gets the chunks queued before the error, then the error. */
   fail(error: Error): void
+  /**
+   * Writing side: the handler failed while some of its writes were still on their way here; the next `end()`
+   * fails with `error` instead, so that the reader gets those writes, then the error.
+   */
+  failAtEnd(error: Error): void
   /** Reading side: the next chunk, the end or the error. */
   next(): Promise<SinkItem>
   /** Reading side: the client went away; drop what is queued and acknowledge every write from now on. */
@@ -38,20 +43,25 @@ interface Entry {
 }
 
 /**
- * Creates the queue between a handler and the response it streams.
+ * Creates the queue between a handler and the response it streams; `onWrite` hears the running total of bytes
+ * written (read or not) at every write.
  *
  * @example
  * const sink = createResponseSink(16 * 1024)
  * sink.push(bytes, () => console.log('may write again'))
  * const item = await sink.next()
  */
-export function createResponseSink(highWaterMark: number): ResponseSink {
+export function createResponseSink(
+  highWaterMark: number,
+  onWrite: (written: number) => void = () => {},
+): ResponseSink {
   const queue: Entry[] = []
   let queuedBytes = 0
   let written = 0
   let taken = 0
   let tail: SinkItem | undefined
   let discarding = false
+  let endError: Error | undefined
   let waiting: ((item: SinkItem) => void) | undefined
   let settle!: (error: Error | undefined) => void
   let isSettled = false
@@ -94,6 +104,7 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
         return
       }
       written += chunk.length
+      onWrite(written)
       if (discarding) {
         ack()
         return
@@ -105,6 +116,7 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
       wake()
     },
     end() {
+      if (endError) return this.fail(endError)
       if (tail) return
       tail = { type: 'end' }
       settle(undefined)
@@ -115,6 +127,9 @@ export function createResponseSink(highWaterMark: number): ResponseSink {
       tail = { type: 'error', error }
       settle(error)
       wake()
+    },
+    failAtEnd(error) {
+      endError = error
     },
     next() {
       const item = take()

@@ -1,4 +1,5 @@
 import { toBytes } from './bytes.ts'
+import { checkContentType } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
 
@@ -86,6 +87,7 @@ class WebResponseStream implements ResponseStream {
         'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
       )
     }
+    checkContentType(contentType)
     this.#sink.contentType = contentType
   }
 

@@ -1,4 +1,5 @@
 import { toBytes } from './bytes.ts'
+import { checkContentType } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import { createWebResponseStream } from './response-stream-web.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
@@ -80,6 +81,7 @@ export function createResponseStream(
         'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
       )
     }
+    checkContentType(contentType)
     sink.contentType = contentType
   }
   // Errors the emulator inflicts (timeout, size cap) reach the handler through write callbacks and pipeline; this

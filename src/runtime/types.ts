@@ -17,7 +17,8 @@ export interface FunctionUrlEvent {
   cookies?: string[]
   /**
    * Lower-cased names; repeated headers joined with commas; `cookie` moves to {@link FunctionUrlEvent.cookies};
-   * `x-forwarded-for`, `-proto` and `-port` added by the service.
+   * `x-forwarded-for`, `-proto` and `-port` added by the service; no headers of the client's connection
+   * (`connection`, `keep-alive`, `transfer-encoding`, `upgrade`, …), which end at the service.
    */
   headers: Record<string, string>
   /** Decoded query parameters, repeated ones joined with commas; absent when there is no query string. */

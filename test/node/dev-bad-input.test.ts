@@ -65,6 +65,36 @@ describe('sluice/dev explains bad handlers and responses', () => {
     expect(await response.text()).toBe('hello')
   })
 
+  it("keeps the service's x-amzn-requestid, dropping one the function sets", async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, {
+        headers: { 'X-Amzn-RequestId': 'made-up' },
+      })
+      responseStream.end('hello')
+    })
+    const started = Promise.withResolvers<string>()
+    const server = await startEmulator(handler, {
+      onInvocation: (invocation) => started.resolve(invocation.requestId),
+    })
+    const response = await fetch(server.url)
+    expect(response.headers.get('x-amzn-requestid')).toBe(await started.promise)
+    await response.arrayBuffer()
+  })
+
+  it('fails a handler at setContentType with a value HTTP headers cannot carry: a 502 before its first byte', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.setContentType('text/plain\r\nx-injected: yes')
+      responseStream.end('hello')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('Unhandled')
+    expect(((await response.json()) as { Message: string }).Message).toMatch(
+      /setContentType: the content type "text\/plain\\r\\nx-injected: yes" has CR, LF or another character/,
+    )
+  })
+
   it.each([
     ['a header name with a space', { headers: { 'bad name': 'v' } }, /header name "bad name" is not a valid/],
     ['a header value with LF', { headers: { 'x-a': 'a\nb' } }, /header "x-a" has a value with CR, LF/],

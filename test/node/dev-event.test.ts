@@ -55,6 +55,21 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(event.cookies).toEqual(['a=1', 'b=2'])
   })
 
+  it("leaves out the headers of the client's connection, which end at the service", async () => {
+    const { event } = await echoRaw('/', [
+      'Connection',
+      'keep-alive',
+      'Keep-Alive',
+      'timeout=5',
+      'TE',
+      'trailers',
+    ])
+    expect(event.headers).not.toHaveProperty('connection')
+    expect(event.headers).not.toHaveProperty('keep-alive')
+    expect(event.headers).not.toHaveProperty('te')
+    expect(event.headers.host).toBeDefined()
+  })
+
   it('keeps query parameters and headers named after Object.prototype members as their own values', async () => {
     const { event } = await echoRaw('/?constructor=z&toString=q&__proto__=p&hasOwnProperty=h', [
       'Constructor',

@@ -20,6 +20,22 @@ describe('sluice/dev reports failures as a function URL does', () => {
     expect(body.Message).toMatch(/failed before it sent a response: the upstream API is down/)
   })
 
+  it('answers 502 when the handler fails after writing nothing but empty chunks, which carry no first byte', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.write('')
+      responseStream.write(new Uint8Array(0))
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('failed before writing anything')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('Unhandled')
+    expect(((await response.json()) as { Message: string }).Message).toMatch(
+      /failed before it sent a response: failed before writing anything/,
+    )
+  })
+
   it('cuts the connection when the handler fails after its first byte, so the body read rejects', async () => {
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
       responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200 })
@@ -43,6 +59,38 @@ describe('sluice/dev reports failures as a function URL does', () => {
     const { bytes, error } = await drain(await fetch(server.url))
     expect(bytes).toBe(30_000)
     expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('delivers every byte written before a throw, those still held in the stream’s buffer too, then cuts the connection', async () => {
+    // The runtime ends its request to the service when a handler fails: what the handler wrote goes out first.
+    const handler = awslambda.streamifyResponse((_event, responseStream) => {
+      responseStream.write(new Uint8Array(20_000))
+      responseStream.write(new Uint8Array(20_000))
+      responseStream.write('end of the rows')
+      throw new Error('lost the database right after the last rows')
+    })
+    const started = Promise.withResolvers<Invocation>()
+    const server = await startEmulator(handler, { onInvocation: (invocation) => started.resolve(invocation) })
+    const { bytes, error } = await drain(await fetch(server.url))
+    expect(bytes).toBe(40_000 + 'end of the rows'.length)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((await (await started.promise).finished).error?.message).toBe(
+      'lost the database right after the last rows',
+    )
+  })
+
+  it('delivers the whole body of a handler that ended its stream, then threw, with a clean end', async () => {
+    const handler = awslambda.streamifyResponse((_event, responseStream) => {
+      responseStream.write(new Uint8Array(20_000))
+      responseStream.end(new Uint8Array(20_000))
+      throw new Error('failed once the response was sent')
+    })
+    const started = Promise.withResolvers<Invocation>()
+    const server = await startEmulator(handler, { onInvocation: (invocation) => started.resolve(invocation) })
+    const { bytes, error } = await drain(await fetch(server.url))
+    expect(bytes).toBe(40_000)
+    expect(error).toBeUndefined()
+    expect((await (await started.promise).finished).state).toBe('failed')
   })
 
   it('delivers the NDJSON rows a sluice/lambda handler wrote before its source failed', async () => {

@@ -39,6 +39,26 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
     expect(log).toEqual([expect.stringMatching(/ failed: The response exceeded limits\.maxResponseBytes/)])
   })
 
+  it('fails it for the cap at the write that crosses it, whatever the handler does next and however far the client read', async () => {
+    const gate = Promise.withResolvers<void>()
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      responseStream.write(new Uint8Array(600))
+      responseStream.write(new Uint8Array(600))
+      await gate.promise
+      throw new Error('the database went away')
+    })
+    const invocation = invoke(handler, input, { limits: { maxResponseBytes: 1000 } })
+    const { body } = await invocation.response
+    gate.resolve()
+    // Nobody has read the body: the outcome does not wait for a reader to reach the write past the cap.
+    const outcome = await invocation.finished
+    expect(outcome.state).toBe('failed')
+    expect(outcome.error?.message).toMatch(/exceeded limits\.maxResponseBytes \(1000 bytes\)/)
+    const { bytes, error } = await read(body)
+    expect(bytes).toBe(600)
+    expect(error).toBeInstanceOf(Error)
+  })
+
   it('fails it the same way when the cap is crossed while the handler still runs', async () => {
     const gate = Promise.withResolvers<void>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {

@@ -60,6 +60,35 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     expect(await response.text()).toBe('')
   })
 
+  it('sends header values and cookies with characters from U+0080 to U+00FF as one byte each, as fetch reads them', async () => {
+    // Node's flushHeaders() sends a head as UTF-8: the client read 'JosÃ©' where the mock gave 'José'.
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, {
+        headers: { 'x-name': 'José', 'content-type': 'text/plain; charset=utf-8' },
+        cookies: ['name=José'],
+      })
+      responseStream.end('olé')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(response.headers.get('x-name')).toBe('José')
+    expect(response.headers.getSetCookie()).toEqual(['name=José'])
+    expect(await response.text()).toBe('olé')
+  })
+
+  it('answers HEAD with the head alone as soon as it is known, whatever the handler does after it', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201 })
+      responseStream.write('first')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('fails after its head')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url, { method: 'HEAD' })
+    expect(response.status).toBe(201)
+    expect(await response.text()).toBe('')
+  })
+
   it('defines the awslambda global only while a server runs', async () => {
     const scope = globalThis as { awslambda?: unknown }
     expect(scope.awslambda).toBeUndefined()

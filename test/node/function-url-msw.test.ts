@@ -11,6 +11,8 @@ import {
   type Invocation,
   installAwslambdaGlobal,
 } from '../../src/mock/function-url.ts'
+import { createResponseSink } from '../../src/runtime/response-sink.ts'
+import { createWebResponseStream } from '../../src/runtime/response-stream-web.ts'
 import { flood } from '../support/flood.ts'
 import { functionUrlCases } from '../support/function-url-cases.ts'
 
@@ -186,6 +188,77 @@ describe('functionUrl under msw/node, in Node only', () => {
       expect((await (await started.promise).finished).state).toBe('failed')
     },
   )
+
+  it('sends the head from the prelude before a failure that comes ahead of the first body byte, then cuts the body', async () => {
+    // msw/node sends a mocked head with the first chunk written: without one, fetch() itself rejected here.
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201 })
+      responseStream.write('')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('failed after the head')
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(base)
+    expect(response.status).toBe(201)
+    await expect(response.arrayBuffer()).rejects.toThrow(TypeError)
+  })
+
+  it.each([
+    ['a HEAD request', 'HEAD', 200],
+    ['a 204', 'GET', 204],
+  ])('answers %s with its head, complete, when the handler fails after it', async (_, method, statusCode) => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode })
+      responseStream.write('body nobody gets')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      throw new Error('failed after the head')
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(base, { method })
+    expect(response.status).toBe(statusCode)
+    expect(await response.text()).toBe('')
+  })
+
+  it('fails a handler at setContentType with a value HTTP headers cannot carry: a 502, not msw’s 500', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.setContentType('text/plain\nx-injected: yes')
+      responseStream.end('hello')
+    })
+    server.use(functionUrl(base, handler))
+    const response = await fetch(base)
+    expect(response.status).toBe(502)
+    expect(response.headers.get('x-amzn-errortype')).toBe('Unhandled')
+    expect(((await response.json()) as { Message: string }).Message).toMatch(
+      /setContentType: the content type/,
+    )
+  })
+
+  it('gives the browser’s minimal writable the same check of setContentType as the Node one', () => {
+    const stream = createWebResponseStream(createResponseSink(1024), 1024)
+    expect(() => stream.setContentType('text/plain\r\nx-injected: yes')).toThrow(
+      /setContentType: the content type .* has CR, LF or another character/,
+    )
+    stream.setContentType('text/plain; charset=utf-8')
+  })
+
+  it('answers 413 to a streamed request body over limits.maxRequestBytes', async () => {
+    server.use(functionUrl(base, async () => 'not invoked', { limits: { maxRequestBytes: 4 } }))
+    // Still sending when the limit is crossed: the 413 must not wait for the rest.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(6))
+      },
+    })
+    // The guard turns the hang this was into a failure of the test rather than of its timeout.
+    const response = await fetch(base, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      signal: AbortSignal.timeout(5_000),
+    } as RequestInit)
+    expect(response.status).toBe(413)
+    expect(response.headers.get('x-amzn-errortype')).toBe('RequestEntityTooLargeException')
+  })
 
   it('answers 502 InvalidResponse to a buffered handler that returns a 1xx status', async () => {
     server.use(functionUrl(base, async () => ({ statusCode: 101, body: 'x' })))

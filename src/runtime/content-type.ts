@@ -1,0 +1,24 @@
+import { describeValue } from './describe-value.ts'
+import { responseProblem } from './prelude.ts'
+
+/**
+ * Checks what a handler passes to `responseStream.setContentType`, as the runtime does when it sets it as a header
+ * of its own request (Node's `setHeader` throws there): a value HTTP cannot carry fails the handler at the call,
+ * before its first byte, instead of breaking the response later.
+ *
+ * @example
+ * checkContentType('text/plain; charset=utf-8') // fine
+ * checkContentType('text/plain\r\nx: y') // throws a TypeError
+ */
+export function checkContentType(contentType: unknown): void {
+  if (typeof contentType !== 'string') {
+    throw new TypeError(
+      `setContentType: the content type must be a string, got ${describeValue(contentType)}; pass a media type such as 'text/plain; charset=utf-8'.`,
+    )
+  }
+  if (responseProblem(200, [['content-type', contentType]], []) !== undefined) {
+    throw new TypeError(
+      `setContentType: the content type ${JSON.stringify(contentType)} has CR, LF or another character that HTTP headers cannot carry; pass a media type such as 'text/plain; charset=utf-8'.`,
+    )
+  }
+}

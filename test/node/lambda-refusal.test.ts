@@ -10,6 +10,7 @@ import { awslambda as runtime } from '../../src/runtime/index.ts'
 import { type Cut, startCuttingProxy } from '../support/cutting-proxy.ts'
 import { startEmulator } from '../support/emulator.ts'
 import { FAST } from '../support/scripted.ts'
+import { drain } from '../support/streams.ts'
 
 const rows = [{ id: 0 }, { id: 1 }, { id: 2 }]
 
@@ -24,16 +25,6 @@ describe('a resuming client and a request a plain iterable cannot serve', () => 
     return proxy
   }
 
-  async function readAll<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-    const items: T[] = []
-    try {
-      for await (const item of iterable) items.push(item)
-      return { items, error: undefined }
-    } catch (error) {
-      return { items, error }
-    }
-  }
-
   it('fails at the first refusal with a ResumeError that quotes it: NDJSON resumed by cursor', async () => {
     const proxy = await serving(() => ({ ndjson: rows }), [{ at: 9, fault: 'drop' }])
     const res = await sluice(proxy.url, {
@@ -43,7 +34,7 @@ describe('a resuming client and a request a plain iterable cannot serve', () => 
         cursor: (row) => ({ searchParams: { cursor: String((row as { id: number }).id) } }),
       },
     })
-    const { items, error } = await readAll(res.ndjson())
+    const { items, error } = await drain(res.ndjson())
     expect(items).toEqual([{ id: 0 }])
     expect(isResumeError(error) && error.reason).toBe('not-resumable')
     expect((error as Error).message).toContain(
@@ -64,7 +55,7 @@ describe('a resuming client and a request a plain iterable cannot serve', () => 
       return { sse: ['a', 'b'].map((data, i) => ({ id: `${n}-${i}`, data })), heartbeatMs: 0 }
     }, [{ at: 'id: 0-0\ndata: a\n\n'.length, fault: 'drop' }])
     const res = await sluice(proxy.url, { resume: RESUME })
-    const { items, error } = await readAll(res.events())
+    const { items, error } = await drain(res.events())
     expect(items.map((e) => e.data)).toEqual(['a'])
     expect(isResumeError(error) && error.reason).toBe('not-resumable')
     expect((error as Error).message).toContain(

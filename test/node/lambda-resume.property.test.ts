@@ -37,6 +37,7 @@ import {
 } from '../support/cutting-proxy.ts'
 import { startEmulator } from '../support/emulator.ts'
 import { FAST } from '../support/scripted.ts'
+import { drain } from '../support/streams.ts'
 
 /** Each run is a few loopback requests; keep the file near 30 s in node on two shared cores. */
 const RUNS = { numRuns: 60 } as const
@@ -185,17 +186,6 @@ async function startRig(): Promise<Rig> {
       // A new path per run: nothing of an earlier run's connection state can be taken for this one's.
       return new URL(`run-${runId++}`, proxy.url).href
     },
-  }
-}
-
-/** Reads everything an iterable gives until it ends or fails. */
-async function readAll<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
-  const items: T[] = []
-  try {
-    for await (const item of iterable) items.push(item)
-    return { items, error: undefined }
-  } catch (error) {
-    return { items, error }
   }
 }
 
@@ -398,19 +388,19 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → resume: any dr
           expect(res.status).toBe(c.statusCode)
           const message = () => describeExchanges(rig.proxy.exchanges)
           if (c.format === 'ndjson') {
-            const { items, error } = await readAll(res.ndjson())
+            const { items, error } = await drain(res.ndjson())
             expect(error, message()).toBeUndefined()
             expect(items).toEqual(c.records)
           } else if (c.consumer === 'bytes') {
-            const { items, error } = await readAll(res.bytes())
+            const { items, error } = await drain(res.bytes())
             expect(error, message()).toBeUndefined()
             expect(Buffer.from(concatBytes(items)).equals(Buffer.from(content))).toBe(true)
           } else {
             const undisturbed = await fromResponse(new Response(content.slice()))
             const read = (r: StreamResponse) =>
               c.consumer === 'text'
-                ? readAll(r.text()).then(({ items, error }) => ({ items: [items.join('')], error }))
-                : readAll(r.lines())
+                ? drain(r.text()).then(({ items, error }) => ({ items: [items.join('')], error }))
+                : drain(r.lines())
             const { items, error } = await read(res)
             expect(error, message()).toBeUndefined()
             expect(items).toEqual((await read(undisturbed)).items)
@@ -517,7 +507,7 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → resume by even
             resume: { ...RESUME, strategy: c.auto ? 'auto' : 'last-event-id' },
             ...stalls(c.picks),
           })
-          const { items, error } = await readAll(res.events())
+          const { items, error } = await drain(res.events())
           expect(error, describeExchanges(rig.proxy.exchanges)).toBeUndefined()
           expect(items).toEqual(expected)
           expectDone(res, full.length, false)
@@ -607,11 +597,11 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → resume by even
           })
           const full = bodyOf(records)
           if (c.format === 'ndjson') {
-            const { items, error } = await readAll(res.ndjson())
+            const { items, error } = await drain(res.ndjson())
             expect(error, describeExchanges(rig.proxy.exchanges)).toBeUndefined()
             expect(items).toEqual(records)
           } else {
-            const { items, error } = await readAll(res.events())
+            const { items, error } = await drain(res.events())
             expect(error, describeExchanges(rig.proxy.exchanges)).toBeUndefined()
             expect(items).toEqual(await eventsOf(withMarker(full)))
           }
@@ -676,16 +666,16 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop, where nothing can
           let error: unknown
           let whole: (inv: number) => unknown[]
           if (c.format === 'bytes') {
-            const read = await readAll(res.bytes())
+            const read = await drain(res.bytes())
             error = read.error
             // One item per byte: a prefix is a prefix of the bytes.
             delivered = [...concatBytes(read.items)]
             whole = () => [...content]
           } else if (c.format === 'ndjson') {
-            ;({ items: delivered, error } = await readAll(res.ndjson()))
+            ;({ items: delivered, error } = await drain(res.ndjson()))
             whole = recordsOf
           } else {
-            const read = await readAll(res.events())
+            const read = await drain(res.events())
             error = read.error
             delivered = read.items.map((e) => JSON.parse(e.data) as unknown)
             whole = recordsOf
@@ -775,14 +765,14 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → checkpoint →
           const url = rig.run(served, [c.first, ...c.later])
           const read = async (res: StreamResponse): Promise<{ items: unknown[]; error: unknown }> => {
             if (c.kind === 'bytes') {
-              const { items, error } = await readAll(res.bytes())
+              const { items, error } = await drain(res.bytes())
               return { items: [...concatBytes(items)], error }
             }
             if (c.kind === 'sse') {
-              const { items, error } = await readAll(res.events())
+              const { items, error } = await drain(res.events())
               return { items: items.map((e) => JSON.parse(e.data) as unknown), error }
             }
-            return readAll(res.ndjson())
+            return drain(res.ndjson())
           }
           const expected = c.kind === 'bytes' ? [...content] : records
           const cursor = (item: unknown) => ({ searchParams: { cursor: String((item as { i: number }).i) } })

@@ -182,6 +182,8 @@ async function download(options: GetOptions): Promise<number> {
     try {
       res = await sluice(options.url, requestOptions(options, saved?.checkpoint, abort.signal))
     } catch (error) {
+      // A retry that ky gave up on (its timeout) may still be waiting for its headers: end it, and its connection.
+      abort.abort(new Error('The request failed.'))
       if (interrupted !== undefined) {
         reporter.say('sluice: interrupted before the response arrived.', true)
         return interrupted.code
@@ -191,12 +193,7 @@ async function download(options: GetOptions): Promise<number> {
     const response = res
     if (interrupted !== undefined) response.detach()
     reporter.track(() => response.progress)
-    if (saved !== undefined) {
-      const total = response.progress.total
-      reporter.say(
-        `sluice: resuming at byte ${saved.checkpoint.offset}${total === undefined ? '' : ` of ${total}`}.`,
-      )
-    }
+    if (saved !== undefined) reporter.say(`sluice: resuming ${resumePoint(saved.checkpoint, response)}.`)
 
     try {
       for await (const piece of pieces(response, options.as, stopped)) {
@@ -273,9 +270,11 @@ async function download(options: GetOptions): Promise<number> {
    */
   function settle(over: string | undefined, refused: boolean): Left {
     if (!resumable || checkpointPath === undefined || options.output === undefined) return 'none'
+    // A fresh run that wrote nothing leaves the files as they were: a checkpoint of it, accounting for nothing,
+    // would replace one that describes an earlier run's file.
+    if (!sink.opened && saved === undefined) return 'none'
     // An earlier checkpoint still describes the start of the file, when the stop did not make it stale.
     if (over === undefined && (keepCheckpoint() || beside === 'checkpoint')) return 'checkpoint'
-    if (!sink.opened && saved === undefined) return 'none'
     markRestart(
       over ??
         (refused && res !== undefined ? noWayToContinue(res) : 'it stopped before its first checkpoint'),
@@ -323,6 +322,17 @@ async function download(options: GetOptions): Promise<number> {
   }
 }
 
+/**
+ * Where a resumed download continues, for people: after an SSE event id (the checkpoint's byte offset counts in
+ * the last response only, after a reconnect by Last-Event-ID), or at a byte of the body.
+ */
+function resumePoint(checkpoint: Checkpoint, res: StreamResponse): string {
+  if (checkpoint.strategy === 'last-event-id' && checkpoint.lastEventId !== undefined)
+    return `after event id ${JSON.stringify(checkpoint.lastEventId)}`
+  const total = res.progress.total
+  return `at byte ${checkpoint.offset}${total === undefined ? '' : ` of ${total}`}`
+}
+
 /** The request options of a `sluice get` invocation. */
 function requestOptions(
   options: GetOptions,
@@ -338,6 +348,13 @@ function requestOptions(
     method: options.method,
     headers,
     signal,
+    // ky sends a retry as a clone of its Request, whose signal Node's fetch stops following once garbage
+    // collection takes the link: each attempt carries the signal itself, so that Ctrl-C, and the abort of a retry
+    // ky gave up on, reach it rather than leave it holding the process open.
+    fetch: (input, init) => {
+      const own = input instanceof Request ? input.signal : init?.signal
+      return fetch(input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal })
+    },
     onProgress: () => {},
     progressInterval: 100,
   }
@@ -409,6 +426,10 @@ function prepareResume(
     throw new UsageError(
       `the download in ${output} was started for ${method} ${url}, not ${options.method} ${options.url}; resume it with the same method and URL, or run without --resume to start over.`,
     )
+  // A checkpoint that accounts for no output (a stop before the first unit was written) continues from nothing:
+  // that is a fresh download, which any version of the resource serves. Resumed from, the library would refuse
+  // one that changed since, for bytes that were never delivered.
+  if (saved.outputBytes === 0) return undefined
   // A stop before the first byte was written left no file: that is 0 bytes.
   if ((size ?? 0) < saved.outputBytes) {
     throw new Error(

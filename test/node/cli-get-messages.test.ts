@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { sluice } from '../../src/index.ts'
 import { cliServer, sizeOf, until } from '../support/cli-process.ts'
 
 // The CLI's messages name its flags and say what to run next, not the library's option names.
@@ -11,8 +12,10 @@ const BODY = Buffer.from(Array.from({ length: 4096 }, (_, i) => `${i % 10}`).joi
 /** The first part of the body each fresh request sends before it is held (or cut). */
 const START = 1024
 
-/** `hold`: a fresh request gets START bytes, then nothing (until the test cuts it); `whole`: everything. */
+/** `hold`: a fresh request gets `held` bytes, then nothing (until the test cuts it); `whole`: everything. */
 let mode: 'hold' | 'whole' = 'hold'
+/** How much of the body a held fresh request gets: START, or 0 for a stop before the first byte. */
+let holdAt = START
 /** The ETag of the body: changing it is a new version of the resource. */
 let version = 'v1'
 /** Reconnects (Range requests) are answered 503 (`busy: try again later`) until this is set. */
@@ -26,6 +29,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     held.push(res)
     return
   }
+  if (path.startsWith('/busy-then-silent')) {
+    // 503 to the first request; the retries ky sends after it get no answer at all.
+    if (seen.filter((request) => request.path === path).length === 1)
+      res.writeHead(503, { 'retry-after': '0', 'content-type': 'text/plain' }).end('busy: try again later')
+    else held.push(res)
+    return
+  }
   if (path === '/long-line') {
     // A record, then one line over the 8 MiB line limit, then another record.
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
@@ -37,6 +47,16 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/octet-stream' })
     res.write('abc')
     held.push(res)
+    return
+  }
+  if (path === '/events') {
+    // Two events with ids, held; asked with Last-Event-ID, the one after them.
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    if (req.headers['last-event-id'] === '1') res.end('id: 2\ndata: c\n\n')
+    else {
+      res.write('id: 0\ndata: a\n\nid: 1\ndata: b\n\n')
+      held.push(res)
+    }
     return
   }
   if (path.startsWith('/marked')) {
@@ -83,13 +103,15 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { ...headers, 'content-length': String(BODY.length) })
   if (mode === 'whole') res.end(BODY)
   else {
-    res.write(BODY.subarray(0, START))
+    res.flushHeaders()
+    res.write(BODY.subarray(0, holdAt))
     held.push(res)
   }
 }
 
 const site = cliServer(handle, 'sluice-get-messages-', () => {
   mode = 'hold'
+  holdAt = START
   version = 'v1'
   rangesWork = true
 })
@@ -232,6 +254,80 @@ describe('sluice get messages', () => {
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
   })
 
+  it('leaves an unfinished download as it was when a run without --resume is stopped before its first byte', async () => {
+    const output = join(site.dir, 'kept.bin')
+    const checkpointFile = `${output}.sluice-checkpoint.json`
+    await interruptedDownload(output)
+    const kept = await readFile(checkpointFile, 'utf8')
+
+    holdAt = 0
+    const fresh = get([`${site.base}/file`, '-o', output])
+    // Progress is printed once the response has arrived; its body does not come.
+    let progress = ''
+    fresh.child.stderr!.on('data', (chunk: string) => {
+      progress += chunk
+    })
+    await until(() => progress.includes('sluice: 0 B'), 'the response headers')
+    fresh.child.kill('SIGINT')
+    const stopped = await fresh.exit
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toMatch(/\nsluice: interrupted after 0 bytes of output\.\n$/)
+    // It wrote nothing, so the checkpoint beside the file still describes it: --resume continues it.
+    expect(await readFile(checkpointFile, 'utf8')).toBe(kept)
+    expect(await sizeOf(output)).toBe(START)
+
+    mode = 'whole'
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(seen.at(-1)?.range).toBe(`bytes=${START}-`)
+    expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+  })
+
+  it('continues a checkpoint that accounts for no output as a fresh download, whatever version is served now', async () => {
+    const output = join(site.dir, 'nothing-written.bin')
+    // What the client had when stopped after the headers, before any byte of the body.
+    holdAt = 0
+    const res = await sluice(`${site.base}/file`)
+    res.detach()
+    const saved = { version: 1, as: 'bytes', url: `${site.base}/file`, method: 'GET', outputBytes: 0 }
+    await writeFile(
+      `${output}.sluice-checkpoint.json`,
+      JSON.stringify({ ...saved, checkpoint: res.checkpoint() }),
+    )
+
+    // Nothing was written that another version could contradict: all of that version is the rest.
+    version = 'v2'
+    mode = 'whole'
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(seen.at(-1)?.range).toBeUndefined()
+    expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+  })
+
+  it('says after which event id a resumed event stream continues, not a byte of its last response', async () => {
+    const output = join(site.dir, 'events.jsonl')
+    const args = [`${site.base}/events`, '--as', 'sse', '-o', output]
+    const first = get([...args, '-q'])
+    await until(
+      async () => (await readFile(output, 'utf8').catch(() => '')).split('\n').length === 3,
+      'two events',
+    )
+    first.child.kill('SIGINT')
+    expect((await first.exit).code).toBe(130)
+
+    const resumed = await get([...args, '--resume']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toMatch(/^sluice: resuming after event id "1"\.\n/)
+    expect(resumed.stderr).not.toContain('resuming at byte')
+    expect(
+      (await readFile(output, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).data),
+    ).toEqual(['a', 'b', 'c'])
+  })
+
   it('says that a checkpoint was kept and --resume continues, after giving up on reconnects', async () => {
     const output = join(site.dir, 'gave-up.bin')
     rangesWork = false
@@ -251,6 +347,30 @@ describe('sluice get messages', () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(seen.at(-1)?.range).toBe(`bytes=${START}-`)
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+  })
+})
+
+// ky sends a retry as a clone of its Request, whose signal Node's fetch lets go of once it is garbage-collected:
+// neither ky's timeout nor the user's abort then reaches the retry, and its connection stays open. The process
+// must end all the same.
+describe('sluice get ends its process once it is done', () => {
+  it('after --timeout, though the request ky retried after a 503 is still unanswered', async () => {
+    const { code, stderr } = await get([`${site.base}/busy-then-silent/timeout`, '--timeout', '300', '-q'])
+      .exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^sluice: No response headers arrived from [^\n]*\/timeout within 300 ms/)
+  })
+
+  it('after Ctrl-C while the request ky retried after a 503 waits for its headers', async () => {
+    const run = get([`${site.base}/busy-then-silent/ctrl-c`, '-q'])
+    await until(
+      () => seen.filter((request) => request.path === '/busy-then-silent/ctrl-c').length === 2,
+      'the retry',
+    )
+    run.child.kill('SIGINT')
+    const { code, stderr } = await run.exit
+    expect(code).toBe(130)
+    expect(stderr).toBe('sluice: interrupted before the response arrived.\n')
   })
 })
 

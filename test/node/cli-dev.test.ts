@@ -82,8 +82,7 @@ describe('the sluice dev command', () => {
 
   // Through the CLI, because it loads the module with Node's own loader (under Vitest, Vite's loads it).
   it('exits 1 naming the file, line and column of a syntax error in the handler module', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
-    try {
+    await inTempDir(async (dir) => {
       const file = join(dir, 'handler.mjs')
       await writeFile(
         file,
@@ -94,14 +93,11 @@ describe('the sluice dev command', () => {
       expect(stderr).toBe(
         `sluice dev: The handler module ${file} could not be loaded: Unexpected token '.' at ${file}:3:27; fix the code there.\n`,
       )
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('exits 1 naming the file, line and column of a syntax error in a module the handler imports', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
-    try {
+    await inTempDir(async (dir) => {
       const file = join(dir, 'handler.mjs')
       const lib = join(dir, 'lib', 'rows.mjs')
       await mkdir(join(dir, 'lib'))
@@ -115,14 +111,11 @@ describe('the sluice dev command', () => {
       expect(stderr).toBe(
         `sluice dev: The handler module ${file} could not be loaded: Unexpected token '.' at ${lib}:3:12; fix the code there.\n`,
       )
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('runs none of the handler code again to find where a syntax error is', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
-    try {
+    await inTempDir(async (dir) => {
       const file = join(dir, 'handler.mjs')
       const runs = join(dir, 'runs.txt')
       await writeFile(join(dir, 'broken.mjs'), 'export const x = 1..\n')
@@ -135,14 +128,11 @@ describe('the sluice dev command', () => {
       expect(code).toBe(1)
       expect(stderr).toMatch(/could not be loaded: /)
       expect(await readFile(runs, 'utf8')).toBe('ran\n')
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('exits 1 naming the line of an import its dependency cannot satisfy', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
-    try {
+    await inTempDir(async (dir) => {
       const file = join(dir, 'handler.mjs')
       await writeFile(
         file,
@@ -153,9 +143,7 @@ describe('the sluice dev command', () => {
       expect(stderr).toBe(
         `sluice dev: The handler module ${file} could not be loaded: The requested module 'node:stream/promises' does not provide an export named 'pipelin' at ${file}:1:10; fix the code there.\n`,
       )
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('exits 2 for an empty --port, which would otherwise pick a random one, and refuses a timeout past 2^31 ms', async () => {
@@ -201,3 +189,13 @@ describe('the sluice dev command', () => {
     expect(stderr).toMatch(/Usage: sluice <command>/)
   })
 })
+
+/** Runs `test` in a fresh temporary directory, removed afterwards whatever happens. */
+async function inTempDir(test: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-syntax-'))
+  try {
+    await test(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

@@ -4,7 +4,17 @@ import { Rechunker } from '../src/core/decoders/rechunk.ts'
 import { Utf8Decoder } from '../src/core/decoders/utf8.ts'
 import { isParseError } from '../src/index.ts'
 import { TEXT_FIXTURES } from './fixtures/text.ts'
-import { chunkings, concatBytes, cutAt, encode, RUNS, trickyText, withCuts } from './support/chunking.ts'
+import {
+  chunkings,
+  concatBytes,
+  cutAt,
+  encode,
+  RUNS,
+  trickyBytes,
+  trickyText,
+  withByteCuts,
+  withCuts,
+} from './support/chunking.ts'
 
 function decodeAll(chunks: Uint8Array[], fatal = false): string {
   const decoder = new Utf8Decoder(fatal)
@@ -64,6 +74,41 @@ describe('Utf8Decoder', () => {
       }),
       RUNS,
     )
+  })
+
+  it('knows the bytes its text stands for when invalid bytes were replaced, under any chunking', () => {
+    // A replaced byte is not held back: an offset before it would make a resume from there replace it twice.
+    fc.assert(
+      fc.property(withByteCuts(trickyBytes()), ({ bytes, chunks }) => {
+        const decoder = new Utf8Decoder()
+        let text = ''
+        for (const chunk of chunks) {
+          text += decoder.decode(chunk)
+          const consumed = decoder.offsetBefore('')
+          expect(decoder.fed - consumed).toBeLessThan(4)
+          expect(new TextDecoder().decode(bytes.subarray(0, consumed))).toBe(text)
+        }
+        expect(text + decoder.end()).toBe(new TextDecoder().decode(bytes))
+      }),
+      RUNS,
+    )
+  })
+
+  it('holds back only a sequence that is valid so far: not a lead byte whose second byte rules it out', () => {
+    for (const [bytes, held] of [
+      [[0x61, 0x62, 0xff], 0],
+      [[0x61, 0x62, 0xed, 0xa0], 0],
+      [[0x61, 0x62, 0xe0, 0x80], 0],
+      [[0x61, 0x62, 0xf4, 0x90], 0],
+      [[0x61, 0x62, 0xf0, 0x8f], 0],
+      [[0x61, 0x62, 0xed, 0x9f], 2],
+      [[0x61, 0x62, 0xf0, 0x90, 0x80], 3],
+      [[0x61, 0x62, 0xc3], 1],
+    ] as const) {
+      const decoder = new Utf8Decoder()
+      decoder.decode(Uint8Array.from(bytes))
+      expect(decoder.fed - decoder.offsetBefore(''), bytes.join(' ')).toBe(held)
+    }
   })
 
   it('with fatal, throws a ParseError of type utf8 at the offset of the bad byte, under any chunking', () => {

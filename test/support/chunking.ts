@@ -4,7 +4,9 @@
  */
 import fc from 'fast-check'
 
-export { concatBytes } from '../../src/core/concat-bytes.ts'
+import { concatBytes } from '../../src/core/concat-bytes.ts'
+
+export { concatBytes }
 
 const encoder = new TextEncoder()
 
@@ -72,6 +74,51 @@ export const PIECES = [
 export const trickyText: fc.Arbitrary<string> = fc
   .array(fc.constantFrom(...PIECES), { maxLength: 24 })
   .map((pieces) => pieces.join(''))
+
+/**
+ * Byte sequences that are not UTF-8, each replaced by one or more U+FFFD: a lone continuation byte, bytes that
+ * never start a sequence, sequences cut short, an overlong form, an encoded surrogate, a code point past
+ * U+10FFFF — and a BOM that is not the body's first bytes (a U+FEFF that must be kept).
+ */
+export const INVALID_UTF8: readonly (readonly number[])[] = [
+  [0x80],
+  [0xff],
+  [0xf5],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xef, 0xbb, 0xbf],
+]
+
+/** Bodies of {@link PIECES} with invalid UTF-8 mixed in ({@link INVALID_UTF8}). */
+export function trickyBytes(size: { minLength?: number; maxLength: number } = { maxLength: 24 }) {
+  return fc
+    .array(
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...PIECES).map(encode) },
+        { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)) },
+      ),
+      size,
+    )
+    .map(concatBytes)
+}
+
+/** Bytes and random cut points inside them. */
+export function withByteCuts(
+  bytes: fc.Arbitrary<Uint8Array>,
+): fc.Arbitrary<{ bytes: Uint8Array; chunks: Uint8Array[] }> {
+  return fc.tuple(bytes, fc.array(fc.nat({ max: 1000 }), { maxLength: 12 })).map(([b, raw]) => ({
+    bytes: b,
+    chunks: cutAt(
+      b,
+      raw.map((c) => c % (b.length + 1)),
+    ),
+  }))
+}
 
 /** A body and random cut points inside it. */
 export function withCuts(text: fc.Arbitrary<string>): fc.Arbitrary<{ text: string; chunks: Uint8Array[] }> {

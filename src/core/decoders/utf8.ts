@@ -17,7 +17,7 @@ export const DECODE_SLICE_BYTES: number = 32 * 1024
  * chunk, and the O(text) conversion happens only for an error message or a checkpoint.
  */
 export class Utf8Decoder {
-  readonly #decoder: TextDecoder
+  #decoder: TextDecoder
   /** Bytes fed so far. */
   fed = 0
   /** Bytes at the end of the input that the TextDecoder holds back as an incomplete sequence. */
@@ -33,7 +33,12 @@ export class Utf8Decoder {
   /** With `fatal`, the line feeds decoded so far, for the line number of an error; 0 without (never needed). */
   #lineFeeds = 0
   readonly #fatal: boolean
+  readonly #keepBOM: boolean
+  /** Whether a leading BOM is stripped: only where the body starts, not in a stream that continues it. */
+  #stripsBOM: boolean
   readonly #origin: OriginOf
+  /** The first bytes since the start (or the last reset), up to 3: whether a BOM was stripped. */
+  #head: number[] = []
 
   /**
    * `keepBOM`: leave a leading BOM in the text, for a parser that strips it itself (SSE's). `origin`: where the
@@ -42,17 +47,21 @@ export class Utf8Decoder {
   constructor(fatal = false, keepBOM = false, origin: OriginOf = BODY_START) {
     this.#decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: keepBOM })
     this.#fatal = fatal
+    this.#keepBOM = keepBOM
+    this.#stripsBOM = !keepBOM
     this.#origin = origin
   }
 
   decode(chunk: Uint8Array): string {
     if (this.failure) throw this.failure
+    if (this.fed === 0 && !this.#keepBOM) this.#begin()
     let text: string
     try {
       text = this.#decoder.decode(chunk, { stream: true })
     } catch (error) {
       return this.#invalid(chunk, error)
     }
+    for (let i = 0; this.#head.length < 3 && i < chunk.length; i++) this.#head.push(chunk[i]!)
     this.fed += chunk.length
     this.#track(chunk)
     if (this.#fatal) this.#lineFeeds += countLineFeeds(text)
@@ -91,6 +100,12 @@ export class Utf8Decoder {
     return this.fed - this.#pending - utf8Length(textAfter)
   }
 
+  /** Where the text starts in the bytes: 3 after a BOM that was stripped, else 0. */
+  get start(): number {
+    const [a, b, c] = this.#head
+    return this.#stripsBOM && a === 0xef && b === 0xbb && c === 0xbf ? 3 : 0
+  }
+
   /** Starts over on a fresh stream: offsets count from here again. */
   reset(): void {
     try {
@@ -101,48 +116,41 @@ export class Utf8Decoder {
     this.#pending = 0
     this.#need = 0
     this.#lineFeeds = 0
+    this.#head = []
     this.fed = 0
   }
 
-  // Mirrors the decoder's hold-back for valid input: O(1) for any chunk of 4 bytes or more.
+  /**
+   * At the first bytes of a stream: a BOM is the body's only where the body starts. A stream that continues one
+   * from a checkpoint (or a part asked for with Range) starts further on, and a U+FEFF there is text.
+   */
+  #begin(): void {
+    const strips = this.#origin().offset === 0
+    if (strips === this.#stripsBOM) return
+    this.#stripsBOM = strips
+    this.#decoder = new TextDecoder('utf-8', { fatal: this.#fatal, ignoreBOM: !strips })
+  }
+
+  // The TextDecoder holds back the start of a sequence that is valid so far and incomplete, and nothing else: an
+  // invalid byte (C0, C1, F5–FF, a stray continuation, a second byte out of range) is replaced at once, and a
+  // decoder that counted it as held back would put a checkpoint before bytes already delivered. The last 3 bytes
+  // decide it: O(1) per chunk.
   #track(chunk: Uint8Array): void {
-    const n = chunk.length
-    if (n >= 4) {
-      this.#pending = 0
-      for (let k = 1; k <= 3; k++) {
-        const b = chunk[n - k]!
-        if ((b & 0xc0) === 0x80) continue
-        if (b >= 0xc0) {
-          const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
-          if (length > k) {
-            this.#pending = k
-            this.#need = length
-          }
-        }
-        break
-      }
-      if (this.#pending > 0) this.#held = chunk.subarray(n - this.#pending)
-      return
+    let tail = chunk
+    if (chunk.length < 3 && this.#pending > 0) {
+      // A short chunk may continue the sequence held back before it.
+      const held = this.#held.subarray(this.#held.length - this.#pending)
+      tail = new Uint8Array(held.length + chunk.length)
+      tail.set(held, 0)
+      tail.set(chunk, held.length)
     }
-    const before = this.#held
-    for (let i = 0; i < n; i++) {
-      const b = chunk[i]!
-      if ((b & 0xc0) === 0x80) {
-        if (this.#pending > 0 && ++this.#pending >= this.#need) this.#pending = 0
-      } else if (b >= 0xc0) {
-        this.#pending = 1
-        this.#need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
-      } else {
-        this.#pending = 0
-      }
+    const pending = heldBack(tail)
+    this.#pending = pending
+    if (pending > 0) {
+      const lead = tail[tail.length - pending]!
+      this.#need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2
+      this.#held = tail.subarray(tail.length - pending)
     }
-    const pending = this.#pending
-    if (pending > n) {
-      const held = new Uint8Array(pending)
-      held.set(before.subarray(before.length - (pending - n)), 0)
-      held.set(chunk, pending - n)
-      this.#held = held
-    } else if (pending > 0) this.#held = chunk.subarray(n - pending)
   }
 
   /** Records the error and returns the valid text before the bad byte; throws at once if there is none. */
@@ -163,7 +171,7 @@ export class Utf8Decoder {
       const valid = new Uint8Array(pending + at)
       if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
       valid.set(chunk.subarray(0, at), pending)
-      text = new TextDecoder('utf-8', { ignoreBOM: this.fed - pending > 0 }).decode(valid)
+      text = new TextDecoder('utf-8', { ignoreBOM: !this.#stripsBOM || this.fed - pending > 0 }).decode(valid)
     }
     const origin = this.#origin()
     const error = new ParseError(
@@ -180,6 +188,23 @@ export class Utf8Decoder {
     if (text === '') throw error
     return text
   }
+}
+
+/** How many bytes at the end of `tail` start a UTF-8 sequence that is valid so far and incomplete (0 to 3). */
+function heldBack(tail: Uint8Array): number {
+  const n = tail.length
+  for (let k = 1; k <= Math.min(3, n); k++) {
+    const b = tail[n - k]!
+    if ((b & 0xc0) === 0x80) continue
+    const need = b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
+    if (need <= k) return 0
+    // Overlong forms, surrogates and code points past U+10FFFF are ruled out by the second byte.
+    const c = k > 1 ? tail[n - k + 1]! : 0x80
+    const fits =
+      b === 0xe0 ? c >= 0xa0 : b === 0xed ? c <= 0x9f : b === 0xf0 ? c >= 0x90 : b === 0xf4 ? c <= 0x8f : true
+    return k > 1 && !fits ? 0 : k
+  }
+  return 0
 }
 
 /** How many line feeds `text` holds (a CRLF counts once, by its LF). */

@@ -9,7 +9,9 @@ import {
   RUNS,
   referenceLineOffsets,
   referenceLines,
+  trickyBytes,
   trickyText,
+  withByteCuts,
   withCuts,
 } from './support/chunking.ts'
 
@@ -52,6 +54,22 @@ function reference(text: string): Decoded {
   }
 }
 
+/** The same as `reference`, for bytes that need not be UTF-8: a line starts after each LF byte. */
+function referenceOfBytes(bytes: Uint8Array): Decoded {
+  const lines = referenceLines(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes))
+  const offsets = [bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0]
+  bytes.forEach((b, i) => {
+    if (b === 10) offsets.push(i + 1)
+  })
+  offsets.length = lines.length
+  return {
+    lines,
+    numbers: lines.map((_, i) => i + 1),
+    offsets,
+    after: offsets.map((_, i) => offsets[i + 1] ?? bytes.length),
+  }
+}
+
 describe('LineDecoder', () => {
   for (const [name, text] of Object.entries(TEXT_FIXTURES)) {
     it(`gives the same lines for every chunking of a body with ${name}`, () => {
@@ -87,6 +105,17 @@ describe('LineDecoder', () => {
     fc.assert(
       fc.property(withCuts(trickyText.map((t) => `\uFEFF${t}`)), ({ text, chunks }) => {
         expect(decode(chunks)).toEqual(reference(text))
+      }),
+      RUNS,
+    )
+  })
+
+  it('gives byte offsets of the body, not of the text, when invalid bytes were replaced, for any chunking', () => {
+    // A U+FFFD is 3 bytes of text for 1 to 3 bytes of body: offsets measured on the text would put a
+    // checkpoint before lines already delivered.
+    fc.assert(
+      fc.property(withByteCuts(trickyBytes()), ({ bytes, chunks }) => {
+        expect(decode(chunks)).toEqual(referenceOfBytes(bytes))
       }),
       RUNS,
     )

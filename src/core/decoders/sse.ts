@@ -26,6 +26,24 @@ interface Spot {
 
 const BATCH_START: Spot & { start: Spot } = { at: 0, lines: 0, start: { at: 0, lines: 0 } }
 
+/** The text one input chunk decoded to, and where it lies in the input (in bytes since the start or a reset). */
+interface Decoded {
+  text: string
+  chunk: Uint8Array
+  /** Where `chunk` starts; where `text` starts (before bytes held back from the chunk before) and ends. */
+  chunkStart: number
+  textStart: number
+  textEnd: number
+}
+
+const NOTHING_DECODED: Decoded = {
+  text: '',
+  chunk: new Uint8Array(0),
+  chunkStart: 0,
+  textStart: 0,
+  textEnd: 0,
+}
+
 /** A scan of one batch's text for where its events end: a parser fed line by line, and what it found so far. */
 interface BatchScan {
   parser: EventSourceParser
@@ -38,9 +56,10 @@ interface BatchScan {
   start: Spot
   /** Where each event found ends, and where its block starts (after the blank line before it). */
   found: Array<Spot & { start: Spot }>
-  /** The UTF-8 length of the text before `bytesAt`. */
+  /** The bytes of the text before `bytesAt` (see `#bytesBefore`), and whether the last chunk's text has a U+FFFD. */
   bytesAt: number
   bytes: number
+  replaced: boolean | undefined
 }
 
 /**
@@ -70,6 +89,9 @@ export class SseDecoder {
   /** Decoded text since `committed`, and the last batch's text since `previousCommitted` (for `committedAfter`). */
   #pending = ''
   #batch = ''
+  /** The last chunk decoded, and the one whose text ends the last batch. */
+  #decoded: Decoded = NOTHING_DECODED
+  #batchDecoded: Decoded = NOTHING_DECODED
   /** The last two characters decoded: where a blank line split across chunks began. */
   #tail = ''
   // Line bookkeeping, only with `countLines` (error messages): line terminators in all text fed, before
@@ -128,12 +150,12 @@ export class SseDecoder {
 
   push(chunk: Uint8Array): ServerSentEvent[] {
     if (this.#overLimit) throw this.#overLimit
-    return this.#feed(this.#utf8.decode(chunk))
+    return this.#feed(this.#decode(chunk))
   }
 
   end(): ServerSentEvent[] {
     if (this.#overLimit) throw this.#overLimit
-    const events = this.#feed(this.#utf8.end())
+    const events = this.#feed(this.#decode(undefined))
     this.#parser.reset({ consume: false })
     return events
   }
@@ -157,6 +179,8 @@ export class SseDecoder {
     this.previousCommitted = 0
     this.#pending = ''
     this.#batch = ''
+    this.#decoded = NOTHING_DECODED
+    this.#batchDecoded = NOTHING_DECODED
     this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
@@ -245,12 +269,28 @@ export class SseDecoder {
     return scan.found[n - 1]
   }
 
-  /** The UTF-8 length of the last batch's text before `at`, counted on from the last such count. */
+  /**
+   * The bytes of the last batch before `at` (0, or just after a line terminator), counted on from the last such
+   * count. In the batch's last chunk they count from where its text starts; by the UTF-8 length of the text,
+   * unless that text holds a U+FFFD, which stands for 1 to 3 bytes of invalid input (or 3 of valid): then by its
+   * line terminators (`inputOffset`). Earlier text (a partial block carried over) is measured by its UTF-8 length,
+   * which only an error's position relies on.
+   */
   #bytesBefore(at: number): number {
     const scan = this.#scanOf()
+    const decoded = this.#batchDecoded
+    const textAt = this.#batch.length - decoded.text.length
     if (at < scan.bytesAt) {
       scan.bytesAt = 0
       scan.bytes = 0
+    }
+    if (at >= textAt) {
+      scan.replaced ??= decoded.text.indexOf('\uFFFD') !== -1
+      if (scan.replaced) return inputOffset(decoded, at - textAt) - this.previousCommitted
+      if (scan.bytesAt < textAt) {
+        scan.bytesAt = textAt
+        scan.bytes = decoded.textStart - this.previousCommitted
+      }
     }
     scan.bytes += utf8Length(this.#batch, scan.bytesAt, at)
     scan.bytesAt = at
@@ -273,10 +313,21 @@ export class SseDecoder {
         found: [],
         bytesAt: 0,
         bytes: 0,
+        replaced: undefined,
       }
       this.#scan = scan
     }
     return this.#scan
+  }
+
+  /** Decodes `chunk` (or flushes, without one) and notes where its text lies in the input. */
+  #decode(chunk: Uint8Array | undefined): string {
+    const chunkStart = this.#utf8.fed
+    const textStart = this.#utf8.offsetBefore('')
+    const text = chunk === undefined ? this.#utf8.end() : this.#utf8.decode(chunk)
+    const textEnd = chunk === undefined ? this.#utf8.fed : this.#utf8.offsetBefore('')
+    this.#decoded = { text, chunk: chunk ?? NOTHING_DECODED.chunk, chunkStart, textStart, textEnd }
+    return text
   }
 
   #feed(text: string): ServerSentEvent[] {
@@ -297,6 +348,7 @@ export class SseDecoder {
       // this batch (which starts at a block boundary), after the last blank line before it.
       this.#out.length = this.#overflowAt
       this.#batch = batch
+      this.#batchDecoded = this.#decoded
       this.#scan = undefined
       this.#batchLines = this.#committedLines
       this.#batchAfterCR = this.#committedAfterCR
@@ -314,8 +366,9 @@ export class SseDecoder {
       return EMPTY
     }
     const end = lastBlankLineEnd(text, tail)
-    this.committed = end === -1 ? this.#utf8.offsetBefore(text) : this.#utf8.offsetBefore(text.slice(end))
+    this.committed = inputOffset(this.#decoded, end === -1 ? 0 : end)
     this.#batch = batch
+    this.#batchDecoded = this.#decoded
     this.#scan = undefined
     this.#pending = end === -1 ? text : text.slice(end)
     if (this.#countLines) {
@@ -331,6 +384,28 @@ export class SseDecoder {
     this.#out = []
     return events
   }
+}
+
+/**
+ * Where `at` in the text of `decoded` lies in the input, `at` being 0 or just after a CR or LF. The UTF-8 length
+ * of the text after it gives it, unless that text holds a U+FFFD (1 to 3 bytes of invalid input, or 3 of valid):
+ * then the line terminators do, as each CR or LF of the text is a CR or LF byte of the chunk, in order (a byte
+ * held back from the chunk before is never one, and an invalid sequence never swallows one).
+ */
+function inputOffset(decoded: Decoded, at: number): number {
+  const { text, chunk } = decoded
+  if (text.indexOf('\uFFFD', at) === -1) return decoded.textEnd - utf8Length(text, at)
+  if (at === 0) return decoded.textStart
+  let terminators = 0
+  for (let i = 0; i < at; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10 || c === 13) terminators++
+  }
+  for (let i = 0; i < chunk.length; i++) {
+    const b = chunk[i]!
+    if ((b === 10 || b === 13) && --terminators === 0) return decoded.chunkStart + i + 1
+  }
+  return decoded.textEnd
 }
 
 /** Whether `data` takes more than `max` UTF-8 bytes: measured only when its length leaves a doubt. */

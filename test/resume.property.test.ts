@@ -6,7 +6,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
-import { concatBytes, encode, eol, inlineText, ndjsonBodies, PIECES } from './support/chunking.ts'
+import {
+  concatBytes,
+  encode,
+  eol,
+  INVALID_UTF8,
+  inlineText,
+  ndjsonBodies,
+  PIECES,
+  trickyBytes,
+} from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
 
 const RUNS = { numRuns: 30 } as const
@@ -26,10 +35,10 @@ function interesting(bytes: Uint8Array): number[] {
 
 /** A body with 1 to 3 drop offsets (ascending; repeated offsets drop again before any progress) and a mode. */
 function withDrops(
-  body: fc.Arbitrary<string>,
+  body: fc.Arbitrary<string | Uint8Array>,
 ): fc.Arbitrary<{ bytes: Uint8Array; drops: number[]; mode: Mode }> {
   return body
-    .map(encode)
+    .map((b) => (typeof b === 'string' ? encode(b) : b))
     .filter((bytes) => bytes.length > 0)
     .chain((bytes) => {
       const hot = interesting(bytes)
@@ -66,6 +75,32 @@ const sseBody = fc
       )
       .join(''),
   )
+/** Events whose data holds invalid UTF-8: each bad sequence is one U+FFFD, or more, whatever the drop offsets. */
+const sseBytes = fc
+  .array(
+    fc.tuple(
+      fc.array(
+        fc.oneof(
+          inline.map((s) => encode(s.replace(/\r/g, ''))),
+          fc.constantFrom(...INVALID_UTF8),
+        ),
+        {
+          maxLength: 4,
+        },
+      ),
+      eol,
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
+  .map((events) =>
+    concatBytes(
+      events.flatMap(([data, end]) => [
+        encode('data: '),
+        ...data.map((piece) => Uint8Array.from(piece)),
+        encode(`${end}${end}`),
+      ]),
+    ),
+  )
 const jsonBody = fc
   .tuple(fc.array(fc.tuple(inline, fc.integer(), fc.boolean()), { maxLength: 8 }), fc.boolean())
   .map(([rows, crlf]) => {
@@ -82,13 +117,18 @@ const joinBytes = async (chunks: AsyncIterable<Uint8Array>): Promise<string[]> =
   return out
 }
 
-const consumers: Array<[name: string, body: fc.Arbitrary<string>, read: Read]> = [
+const withInvalid = trickyBytes({ minLength: 1, maxLength: 60 })
+
+const consumers: Array<[name: string, body: fc.Arbitrary<string | Uint8Array>, read: Read]> = [
   ['bytes()', text, async (res) => (await joinBytes(res.bytes())).map((c) => atob(c)).join('')],
   ['bytes({ chunkSize: 3 })', text, (res) => joinBytes(res.bytes({ chunkSize: 3 }))],
   ['text()', text, async (res) => (await Array.fromAsync(res.text())).join('')],
   ['lines()', text, (res) => Array.fromAsync(res.lines())],
   ['ndjson()', ndjsonBody, (res) => Array.fromAsync(res.ndjson())],
   ['events()', sseBody, (res) => Array.fromAsync(res.events())],
+  ['text() over invalid UTF-8', withInvalid, async (res) => (await Array.fromAsync(res.text())).join('')],
+  ['lines() over invalid UTF-8', withInvalid, (res) => Array.fromAsync(res.lines())],
+  ['events() over invalid UTF-8', sseBytes, (res) => Array.fromAsync(res.events())],
   [
     'json()',
     jsonBody,

@@ -118,25 +118,56 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   const thrown = defaults.throwHttpErrors ?? true
   const boundIfThrown = (response: Response): Response =>
     (typeof thrown === 'function' ? thrown(response.status) : thrown) ? boundErrorBody(response) : response
+  // A checkpoint taken before the first unit was delivered continues from nothing: it is asked again from the
+  // start as a first request, which any version of the resource answers (Range from byte 0 with If-Range would
+  // refuse a changed one, though not a byte of the old one was delivered).
+  const fromNothing =
+    checkpoint !== undefined &&
+    checkpoint.offset === 0 &&
+    checkpoint.lastEventId === undefined &&
+    checkpoint.cursor === undefined &&
+    checkpoint.partEnd === undefined
   const request = async (
     extra: CursorRequest,
     connection: AbortSignal,
     retries: boolean,
-  ): Promise<Response> =>
-    instance(next(), {
+    target?: Checkpoint,
+  ): Promise<Response> => {
+    const cut = signalFor(connection)
+    // ky sends a retry as a clone of its Request, whose signal Node's fetch (undici) stops following once
+    // garbage collection takes the link: each attempt carries the signal itself, so that the user's abort, the
+    // total timeout and the end of the connection reach a retry too.
+    const attempt = async (input: Input, init?: RequestInit): Promise<Response> => {
+      const own = input instanceof Request ? input.signal : (init?.signal ?? undefined)
+      const response = await watchedFetch(input, { ...init, signal: own ? AbortSignal.any([own, cut]) : cut })
+      // Checked on the answer itself, before ky reads an error in it or asks again: an answer for another URL
+      // refuses the checkpoint, whatever its status.
+      if (target !== undefined) {
+        try {
+          checkTarget(target, response, sent, method)
+        } catch (error) {
+          response.body?.cancel().catch(() => {})
+          throw error
+        }
+      }
+      return response
+    }
+    return instance(next(), {
       ...kyOptions,
       ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
       ...withExtra(kyOptions, extra),
       // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
       // is read for a second instead, so that the error comes, with what arrived.
-      fetch: retries ? (request, init) => watchedFetch(request, init).then(boundIfThrown) : watchedFetch,
-      signal: signalFor(connection),
+      fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
+      signal: cut,
     })
+  }
 
   const first = new AbortController()
   let response: Response
   try {
     if (checkpoint === undefined) response = await request({}, first.signal, true)
+    else if (fromNothing) response = await request({}, first.signal, true, checkpoint)
     else if (checkpoint.partEnd !== undefined && checkpoint.offset >= checkpoint.partEnd) {
       // Taken after the last byte of a part the caller asked for: nothing is left to ask for (bytes=N-(N-1) is
       // no range), as a 416 for exactly the bytes received would say of a whole body.
@@ -166,6 +197,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     }
   } catch (error) {
     stopTimer()
+    // A retry ky gave up on (its timeout) may still wait for its headers: end it, and its connection.
+    first.abort(error)
     // The user's abort is a cancellation, as it is once the body streams; sluice's own timeout is an error.
     progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
     if (expired) throw expired
@@ -174,7 +207,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   }
   answered = response
   let resumed: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
-  if (checkpoint !== undefined) {
+  // A checkpoint from nothing was checked on its answer, which starts the stream as a first one does.
+  if (checkpoint !== undefined && !fromNothing) {
     try {
       resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume) }
     } catch (error) {
@@ -300,6 +334,18 @@ function acceptCheckpointAnswer(
   method: string,
   resume: ResolvedResume | undefined,
 ): Acceptance {
+  checkTarget(checkpoint, response, request, method)
+  const state = checkpointState(checkpoint)
+  return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, 0, undefined, request)
+}
+
+/** Refuses a checkpoint taken for another URL or method than the request that `response` answers. */
+function checkTarget(
+  checkpoint: Checkpoint,
+  response: Response,
+  request: Request | undefined,
+  method: string,
+): void {
   // The Request sent names the URL after `prefix` or `baseUrl`, as a checkpoint does; the response's own, after a
   // redirect, matches too. A `fetch` option's or a mock's Response has none, and none was sent for a part that was
   // complete already: the checkpoint's URL then stands.
@@ -315,8 +361,6 @@ function acceptCheckpointAnswer(
       { request, response },
     )
   }
-  const state = checkpointState(checkpoint)
-  return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, 0, undefined, request)
 }
 
 /** ky options with a resume strategy's headers and search params added. */

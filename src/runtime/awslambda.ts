@@ -11,7 +11,8 @@ import type { Awslambda } from './types.ts'
  * @example
  * const handler = awslambda.streamifyResponse(async (event, responseStream) => {
  *   responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200 })
- *   responseStream.end('ok')
+ *   responseStream.write('ok') // the Lambda runtime sends the prelude from write(), not from end(chunk)
+ *   responseStream.end()
  * })
  */
 export const awslambda: Awslambda = { streamifyResponse, HttpResponseStream }

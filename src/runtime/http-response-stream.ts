@@ -8,6 +8,11 @@ import type { ResponseMetadata, ResponseStream } from './types.ts'
  * right before the first chunk (or at `end()` when there is none), so the function can still fail cleanly with a
  * 502 up to its first write.
  *
+ * Known difference: the real runtime calls `_onBeforeFirstWrite` from `write()` only, so there `end()` without a
+ * write sends no prelude (a 200 without the prelude's status and headers) and `end(chunk)` without a write sends
+ * the chunk without it (a 502); see aws-lambda-nodejs-runtime-interface-client issue #97. Writing an empty chunk
+ * first (`responseStream.write('')`) sends the prelude on both.
+ *
  * @example
  * responseStream = HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain' } })
  */

@@ -223,8 +223,18 @@ export function invoke(
       return respond(200, headers, item.type === 'chunk' ? item.chunk : undefined, item.type === 'end')
     }
     const decoder = createPreludeDecoder()
+    let empty = true
     for (;;) {
       if (item.type === 'error') return failedBeforeFirstByte(item.error)
+      if (item.type === 'end' && empty) {
+        // A body under the prelude content type that ends without a byte has no prelude to read: the service
+        // answers 200 with none of a prelude's status and headers. That is what the real runtime sends for
+        // HttpResponseStream.from() then end() with no write (aws-lambda-nodejs-runtime-interface-client issue #97:
+        // "a 200 with no custom response headers"); here a handler gets it by setting the content type itself.
+        headAt(0)
+        return respond(200, responseHeaders([], [], requestId), undefined, true)
+      }
+      if (item.type === 'chunk' && item.chunk.length > 0) empty = false
       const step = item.type === 'chunk' ? decoder.push(item.chunk) : decoder.end()
       if (step.state === 'invalid') {
         const message = `The function's response prelude is invalid: ${step.reason}. Write it with awslambda.HttpResponseStream.from(responseStream, { statusCode, headers, cookies }) before the body.`

@@ -2,6 +2,7 @@ import { toBytes } from './bytes.ts'
 import { checkContentType } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
+import { endChunk, invalidChunkError, writableChunk } from './write-chunk.ts'
 
 type Listener = (...args: never[]) => void
 
@@ -37,6 +38,16 @@ class WebResponseStream implements ResponseStream {
     callback?: StreamCallback,
   ): boolean {
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback
+    // As the runtime's write(): what is not text or bytes is JSON-encoded (write-chunk.ts).
+    const writable = writableChunk(chunk)
+    if (writable === undefined) {
+      this.#start()
+      throw invalidChunkError(writable)
+    }
+    return this.#write(writable, done)
+  }
+
+  #write(chunk: Uint8Array | string, done: StreamCallback | undefined): boolean {
     if (this.writableEnded || this.destroyed) {
       const error = new Error('The response stream was written after it ended.')
       queueMicrotask(() => done?.(error))
@@ -70,8 +81,9 @@ class WebResponseStream implements ResponseStream {
     callback?: () => void,
   ): this {
     const done = [chunkOrCallback, encodingOrCallback, callback].find((value) => typeof value === 'function')
-    if (typeof chunkOrCallback === 'string' || chunkOrCallback instanceof Uint8Array)
-      this.write(chunkOrCallback)
+    // As the runtime's end(chunk): a string or bytes alone, a falsy chunk ignored (write-chunk.ts).
+    const last = typeof chunkOrCallback === 'function' ? undefined : endChunk(chunkOrCallback)
+    if (last !== undefined) this.#write(last, undefined)
     if (this.writableEnded || this.destroyed) return this
     this.#start()
     this.writableEnded = true

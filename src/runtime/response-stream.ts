@@ -3,6 +3,7 @@ import { checkContentType } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import { createWebResponseStream } from './response-stream-web.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
+import { endChunk, invalidChunkError, writableChunk } from './write-chunk.ts'
 
 /** The bits of `node:stream`'s `Writable` constructor this file uses, typed here to stay free of Node's types. */
 interface WritableConstructor {
@@ -75,6 +76,25 @@ export function createResponseStream(
       callback(error)
     },
   })
+  // The runtime's write() JSON-encodes what is not text or bytes; its end(chunk) takes a string or bytes alone,
+  // and ignores a falsy chunk (write-chunk.ts).
+  const write = stream.write
+  const end = stream.end as (this: ResponseStream, ...args: unknown[]) => ResponseStream
+  stream.write = function (this: ResponseStream, chunk: unknown, ...rest: unknown[]): boolean {
+    const writable = writableChunk(chunk)
+    if (writable === undefined) {
+      start(this)
+      throw invalidChunkError(writable)
+    }
+    return (write as (this: ResponseStream, ...args: unknown[]) => boolean).call(this, writable, ...rest)
+  } as ResponseStream['write']
+  stream.end = function (this: ResponseStream, ...args: unknown[]): ResponseStream {
+    const [chunk, encoding, callback] = typeof args[0] === 'function' ? [undefined, undefined, args[0]] : args
+    const [charset, done] = typeof encoding === 'function' ? [undefined, encoding] : [encoding, callback]
+    const last = endChunk(chunk)
+    if (last === undefined) return end.call(this, ...(done === undefined ? [] : [done]))
+    return end.call(this, last, charset, done)
+  } as ResponseStream['end']
   stream.setContentType = (contentType: string) => {
     if (started) {
       throw new Error(

@@ -138,6 +138,8 @@ export async function serveWith(
     const input = await readNodeRequest(req, limits.maxRequestBytes, requestId)
     let response: FunctionUrlResponse
     if (input === 'too-large') {
+      // The rest of the body is left unread (it may never end): the connection closes once the 413 is sent.
+      res.setHeader('connection', 'close')
       response = serviceError(
         413,
         'RequestEntityTooLargeException',

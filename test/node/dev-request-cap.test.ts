@@ -1,0 +1,102 @@
+import { type ClientRequest, type IncomingMessage, request } from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { awslambda } from '../../src/runtime/index.ts'
+import { startEmulator } from '../support/emulator.ts'
+
+/** How long a test waits for the emulator's answer before calling it stuck (the old emulator never answered). */
+const PATIENCE_MS = 5_000
+
+/** A request body that never ends: a KiB every few milliseconds, until the connection closes. */
+function endlessUpload(client: ClientRequest): () => void {
+  const chunk = new Uint8Array(1024).fill(0x61)
+  const timer = setInterval(() => {
+    if (!client.destroyed && !client.writableEnded) client.write(chunk)
+  }, 2)
+  return () => clearInterval(timer)
+}
+
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`no ${what} within ${PATIENCE_MS} ms`)), PATIENCE_MS).unref(),
+    ),
+  ])
+}
+
+function bodyOf(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => {
+      text += chunk
+    })
+    response.on('end', () => resolve(text))
+    response.on('error', reject)
+  })
+}
+
+describe('sluice/dev refuses a request body over limits.maxRequestBytes without reading it all', () => {
+  it('answers 413 at the chunk that crosses the cap of an upload that never ends, and closes the connection', async () => {
+    let invoked = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      invoked = true
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { limits: { maxRequestBytes: 4096 } })
+    const client = request(new URL('upload', server.url), { method: 'POST' })
+    client.on('error', () => {})
+    const closed = new Promise<void>((resolve) => client.on('close', () => resolve()))
+    const responded = new Promise<IncomingMessage>((resolve) => client.on('response', resolve))
+    const stop = endlessUpload(client)
+    try {
+      const response = await within(responded, 'response')
+      expect(response.statusCode).toBe(413)
+      expect(response.headers['x-amzn-errortype']).toBe('RequestEntityTooLargeException')
+      expect(response.headers.connection).toBe('close')
+      const body = JSON.parse(await within(bodyOf(response), 'end of the 413 body')) as { Message: string }
+      expect(body.Message).toMatch(/larger than limits\.maxRequestBytes \(4096 bytes\)/)
+      await within(closed, 'closed connection')
+      expect(invoked).toBe(false)
+    } finally {
+      stop()
+      client.destroy()
+    }
+  })
+
+  it('answers 413 before reading a body whose Content-Length is over the cap', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { limits: { maxRequestBytes: 4096 } })
+    const client = request(server.url, {
+      method: 'PUT',
+      headers: { 'content-length': String(10 * 1024 * 1024) },
+    })
+    client.on('error', () => {})
+    const responded = new Promise<IncomingMessage>((resolve) => client.on('response', resolve))
+    // A first piece, then nothing: the rest of the declared 10 MiB never comes.
+    client.write(new Uint8Array(100))
+    try {
+      const response = await within(responded, 'response')
+      expect(response.statusCode).toBe(413)
+      expect(response.headers.connection).toBe('close')
+    } finally {
+      client.destroy()
+    }
+  })
+
+  it('still reads a body up to the cap whole and passes it to the function', async () => {
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      responseStream.end(String(event.body?.length))
+    })
+    const server = await startEmulator(handler, { limits: { maxRequestBytes: 4096 } })
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'a'.repeat(4096),
+    })
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('4096')
+  })
+})

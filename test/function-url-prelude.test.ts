@@ -3,8 +3,10 @@ import {
   createPreludeDecoder,
   createShaper,
   encodePrelude,
+  HttpResponseStream,
   invoke,
   type Limits,
+  type ResponseStream,
   resolveLimits,
   streamifyResponse,
 } from '../src/runtime/index.ts'
@@ -67,6 +69,62 @@ describe('the function-URL prelude', () => {
       state: 'invalid',
       reason: expect.stringMatching(reason),
     })
+  })
+})
+
+// In Node the response stream is a stream.Writable; in browsers and edge runtimes it is the minimal writable of
+// response-stream-web.ts: both send the prelude as the Lambda runtime does, from the first write() only.
+describe('the prelude of HttpResponseStream.from, sent from the first write() only', () => {
+  const input = { method: 'GET', url: 'https://fn.test/', headers: [] }
+  const metadata = { statusCode: 201, headers: { 'x-custom': 'sluice' } }
+
+  async function run(act: (stream: ResponseStream) => void) {
+    const log: string[] = []
+    const handler = streamifyResponse(async (_event, responseStream) => {
+      act(HttpResponseStream.from(responseStream, metadata))
+    })
+    const invocation = invoke(handler, input, { log: (line) => log.push(line) })
+    const { status, headers, body } = await invocation.response
+    const text = await new Response(body).text()
+    return { status, headers: new Map(headers), text, log, outcome: await invocation.finished }
+  }
+
+  it('answers from() then end() with a 200 and default headers, as the runtime sends no prelude', async () => {
+    const answer = await run((stream) => stream.end())
+    expect(answer).toMatchObject({ status: 200, text: '', outcome: { state: 'succeeded' } })
+    expect(answer.headers.get('content-type')).toBe('application/octet-stream')
+    expect(answer.headers.has('x-custom')).toBe(false)
+    expect(answer.log).toEqual([
+      expect.stringMatching(/ without a write, so its status, headers and cookies were not sent/),
+    ])
+  })
+
+  it("answers from() then end('Not Found') with a 502 that says the prelude comes from write()", async () => {
+    const answer = await run((stream) => stream.end('Not Found'))
+    expect(answer.status).toBe(502)
+    expect(answer.headers.get('x-amzn-errortype')).toBe('InvalidPrelude')
+    expect(JSON.parse(answer.text).Message).toMatch(
+      /end\(chunk\) after HttpResponseStream\.from\(\) without a write sends no prelude — call write\(chunk\) then end\(\)\.$/,
+    )
+    expect(answer.outcome.state).toBe('failed')
+  })
+
+  it("sends the metadata for from(), write(''), end()", async () => {
+    const answer = await run((stream) => {
+      stream.write('')
+      stream.end()
+    })
+    expect(answer).toMatchObject({ status: 201, text: '', log: [], outcome: { state: 'succeeded' } })
+    expect(answer.headers.get('x-custom')).toBe('sluice')
+  })
+
+  it("sends 'ab' under the metadata for from(), write('a'), end('b')", async () => {
+    const answer = await run((stream) => {
+      stream.write('a')
+      stream.end('b')
+    })
+    expect(answer).toMatchObject({ status: 201, text: 'ab', log: [], outcome: { state: 'succeeded' } })
+    expect(answer.headers.get('x-custom')).toBe('sluice')
   })
 })
 

@@ -93,7 +93,8 @@ function checkLength(length: number | undefined, helper: string): void {
  *
  * The prelude waits for the first body bytes on purpose: an error before them can still fail the invocation
  * (the function URL answers 502) instead of becoming a 200 whose body is cut, and a {@link Refusal} is answered
- * with its own status (the promise then resolves: the request was answered).
+ * with its own status (the promise then resolves: the request was answered). Every answer writes before it ends,
+ * as the runtime sends the prelude from `write()` only: a bodiless one writes an empty chunk.
  */
 export async function writeBody(
   given: AnyResponseStream,
@@ -238,7 +239,9 @@ export async function writeBody(
     return
   }
   if (bodiless) {
-    await pipeline([], send({ statusCode, headers }))
+    // The Lambda runtime writes the prelude from write() only, never from end(): without a write, the status and
+    // headers would be lost (a 200 with default headers). An empty chunk sends the prelude and no body byte.
+    await pipeline([new Uint8Array(0)], send({ statusCode, headers }))
     return
   }
 

@@ -4,17 +4,20 @@ import type { ResponseMetadata, ResponseStream } from './types.ts'
 /**
  * `awslambda.HttpResponseStream`: gives a streamed response its status, headers and cookies.
  *
- * Like the real runtime it sets the prelude content type and writes the JSON prelude and 8 NUL bytes lazily,
- * right before the first chunk (or at `end()` when there is none), so the function can still fail cleanly with a
- * 502 up to its first write.
+ * As the real runtime, it sets the prelude content type and hands the stream an `_onBeforeFirstWrite` hook that
+ * writes the JSON prelude and 8 NUL bytes right before the first `write()` — any write, an empty `write('')`
+ * included — so the function can still fail cleanly with a 502 up to its first write.
  *
- * Known difference: the real runtime calls `_onBeforeFirstWrite` from `write()` only, so there `end()` without a
- * write sends no prelude (a 200 without the prelude's status and headers) and `end(chunk)` without a write sends
- * the chunk without it (a 502); see aws-lambda-nodejs-runtime-interface-client issue #97. Writing an empty chunk
- * first (`responseStream.write('')`) sends the prelude on both.
+ * Only `write()` runs that hook (aws-lambda-nodejs-runtime-interface-client, src/ResponseStream.js: its `end` is
+ * `origEnd(cb)`; issue #97), and the emulators copy that faithfully: `end()` with no write before it sends no
+ * prelude, so the client gets a 200 with default headers, not the metadata's; `end(chunk)` with no write before
+ * it sends the chunk without a prelude, which the service cannot parse (a 502). Write first —
+ * `responseStream.write(chunk)` then `end()`, or `write('')` for an empty body — and the prelude goes out.
  *
  * @example
  * responseStream = HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain' } })
+ * responseStream.write('created') // sends the prelude, then the chunk
+ * responseStream.end()
  */
 export const HttpResponseStream: {
   from<S extends ResponseStream>(responseStream: S, metadata: ResponseMetadata): S

@@ -20,6 +20,13 @@ import type { AnyLambdaHandler } from './types.ts'
 /** The shortest wait worth a timer when shaping; shorter ones accumulate until they are worth one. */
 const MIN_SLEEP_MS = 4
 
+// The runtime writes the prelude of HttpResponseStream.from from write() only (http-response-stream.ts): what a
+// function that ended its stream without a write is told, in its log or in the 502's message.
+const SKIPPED_PRELUDE_EMPTY =
+  "the function ended its response stream after awslambda.HttpResponseStream.from() without a write, so its status, headers and cookies were not sent: the prelude is sent by the first write(), and the service answered 200 with default headers. Call write(chunk) (write('') for an empty body) then end()."
+const SKIPPED_PRELUDE_CHUNK =
+  'The prelude is sent by the first write(); end(chunk) after HttpResponseStream.from() without a write sends no prelude — call write(chunk) then end().'
+
 /**
  * How to run one invocation: the function's identity, the service limits and the bandwidth shaping.
  *
@@ -31,7 +38,11 @@ export interface InvokeOptions extends FunctionInfo {
   limits?: Limits | undefined
   /** `'lambda'` for the 6 MiB burst then 2 MiB/s of the service, a custom {@link Shaping}, or none (the default). */
   shaping?: 'lambda' | Shaping | false | undefined
-  /** Receives a line whenever the function fails, as its logs would. Default: nothing is logged. */
+  /**
+   * Receives a line whenever the function fails, as its logs would, and a note when it runs buffered or ends its
+   * stream after `HttpResponseStream.from` without a write (its status and headers are then lost). Default:
+   * nothing is logged.
+   */
   log?: ((message: string) => void) | undefined
   /**
    * Fails the invocation with `signal.reason`, as if the handler had thrown it: `sluice/dev` aborts it for an error
@@ -230,14 +241,19 @@ export function invoke(
         // A body under the prelude content type that ends without a byte has no prelude to read: the service
         // answers 200 with none of a prelude's status and headers. That is what the real runtime sends for
         // HttpResponseStream.from() then end() with no write (aws-lambda-nodejs-runtime-interface-client issue #97:
-        // "a 200 with no custom response headers"); here a handler gets it by setting the content type itself.
+        // "a 200 with no custom response headers"), and so what the emulators send for it (response-stream.ts).
+        if (sink.skippedPrelude) log(`${requestId} ${SKIPPED_PRELUDE_EMPTY}`)
         headAt(0)
         return respond(200, responseHeaders([], [], requestId), undefined, true)
       }
       if (item.type === 'chunk' && item.chunk.length > 0) empty = false
       const step = item.type === 'chunk' ? decoder.push(item.chunk) : decoder.end()
       if (step.state === 'invalid') {
-        const message = `The function's response prelude is invalid: ${step.reason}. Write it with awslambda.HttpResponseStream.from(responseStream, { statusCode, headers, cookies }) before the body.`
+        // A body the function sent with end(chunk) alone under HttpResponseStream.from has no prelude at all.
+        const advice = sink.skippedPrelude
+          ? SKIPPED_PRELUDE_CHUNK
+          : 'Write it with awslambda.HttpResponseStream.from(responseStream, { statusCode, headers, cookies }) before the body.'
+        const message = `The function's response prelude is invalid: ${step.reason}. ${advice}`
         const error = new Error(message)
         settle({ state: 'failed', error })
         sink.close(error)

@@ -12,6 +12,12 @@ export type SinkItem =
 export interface ResponseSink {
   /** Set through `responseStream.setContentType`; default `'application/octet-stream'`. */
   contentType: string
+  /**
+   * Set by the response stream when the function ended it under `HttpResponseStream.from` before any `write()`:
+   * the runtime writes the prelude from `write()` only, so none went out (see http-response-stream.ts). Read to
+   * tell the developer why the answer lost its status and headers, or why its prelude is invalid.
+   */
+  skippedPrelude: boolean
   /** Writing side: queues a chunk; `ack` runs when the handler may write again, with an error if it may not. */
   push(chunk: Uint8Array, ack: (error?: Error) => void): void
   /** Writing side: the handler ended its response. */
@@ -98,6 +104,7 @@ export function createResponseSink(
 
   return {
     contentType: 'application/octet-stream',
+    skippedPrelude: false,
     push(chunk, ack) {
       if (tail) {
         ack(tail.type === 'error' ? tail.error : new Error('The response stream was written after it ended.'))

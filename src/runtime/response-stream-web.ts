@@ -38,12 +38,11 @@ class WebResponseStream implements ResponseStream {
     callback?: StreamCallback,
   ): boolean {
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback
-    // As the runtime's write(): what is not text or bytes is JSON-encoded (write-chunk.ts).
+    // As the runtime's write(): what is not text or bytes is JSON-encoded (write-chunk.ts), and the prelude goes
+    // before the first chunk, an empty one too (end() never sends it).
     const writable = writableChunk(chunk)
-    if (writable === undefined) {
-      this.#start()
-      throw invalidChunkError(writable)
-    }
+    this.#start()
+    if (writable === undefined) throw invalidChunkError(writable)
     return this.#write(writable, done)
   }
 
@@ -54,7 +53,6 @@ class WebResponseStream implements ResponseStream {
       this.#emit('error', error)
       return false
     }
-    this.#start()
     const bytes = toBytes(chunk)
     this.#unacked += bytes.length
     this.#sink.push(bytes, (error) => {
@@ -83,9 +81,17 @@ class WebResponseStream implements ResponseStream {
     const done = [chunkOrCallback, encodingOrCallback, callback].find((value) => typeof value === 'function')
     // As the runtime's end(chunk): a string or bytes alone, a falsy chunk ignored (write-chunk.ts).
     const last = typeof chunkOrCallback === 'function' ? undefined : endChunk(chunkOrCallback)
+    // end() sends no prelude: a response under HttpResponseStream.from ended before any write has none.
+    if (
+      !this.#started &&
+      !this.writableEnded &&
+      !this.destroyed &&
+      typeof this._onBeforeFirstWrite === 'function'
+    ) {
+      this.#sink.skippedPrelude = true
+    }
     if (last !== undefined) this.#write(last, undefined)
     if (this.writableEnded || this.destroyed) return this
-    this.#start()
     this.writableEnded = true
     if (done) this.once('finish', done)
     this.#sink.end()
@@ -97,6 +103,11 @@ class WebResponseStream implements ResponseStream {
     if (this.#started) {
       throw new Error(
         'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
+      )
+    }
+    if (this.writableEnded) {
+      throw new Error(
+        'setContentType was called after the response stream ended; call it (or awslambda.HttpResponseStream.from) before writing.',
       )
     }
     checkContentType(contentType)
@@ -149,7 +160,8 @@ class WebResponseStream implements ResponseStream {
   }
 
   #start(): void {
-    if (this.#started) return
+    // A write after end() or destroy() fails, and so would the prelude's writes: nothing reaches the sink then.
+    if (this.#started || this.writableEnded || this.destroyed) return
     this.#started = true
     this._onBeforeFirstWrite?.((chunk) => this.#sink.push(toBytes(chunk), () => {}))
   }

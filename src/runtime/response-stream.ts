@@ -37,7 +37,8 @@ const DEFAULT_HIGH_WATER_MARK = 16 * 1024
  *
  * On Node it is a real `stream.Writable`, so `pipeline(source, responseStream)` and every other stream utility
  * work with their usual backpressure; elsewhere it is the minimal writable described in
- * `response-stream-web.ts`. Both honour `HttpResponseStream.from`'s `_onBeforeFirstWrite`.
+ * `response-stream-web.ts`. Both run `HttpResponseStream.from`'s `_onBeforeFirstWrite` as the runtime does: from
+ * `write()` only, not from `end()` (see http-response-stream.ts).
  *
  * @example
  * const responseStream = createResponseStream(sink)
@@ -53,19 +54,19 @@ export function createResponseStream(
 
   let started = false
   let ended = false
+  // The runtime's write() runs the prelude hook before its first chunk, an empty one too; its end() never does. A
+  // write after end() or destroy() fails, and so do the hook's writes there: nothing reaches the sink then.
   const start = (stream: ResponseStream) => {
-    if (started) return
+    if (started || stream.writableEnded || stream.destroyed) return
     started = true
     stream._onBeforeFirstWrite?.((chunk) => sink.push(toBytes(chunk), () => {}))
   }
   const stream = new Writable({
     highWaterMark,
     write(chunk, _encoding, callback) {
-      start(this)
       sink.push(toBytes(chunk), (error) => callback(error ?? null))
     },
     final(callback) {
-      start(this)
       ended = true
       sink.end()
       callback()
@@ -82,16 +83,23 @@ export function createResponseStream(
   const end = stream.end as (this: ResponseStream, ...args: unknown[]) => ResponseStream
   stream.write = function (this: ResponseStream, chunk: unknown, ...rest: unknown[]): boolean {
     const writable = writableChunk(chunk)
-    if (writable === undefined) {
-      start(this)
-      throw invalidChunkError(writable)
-    }
+    start(this)
+    if (writable === undefined) throw invalidChunkError(writable)
     return (write as (this: ResponseStream, ...args: unknown[]) => boolean).call(this, writable, ...rest)
   } as ResponseStream['write']
   stream.end = function (this: ResponseStream, ...args: unknown[]): ResponseStream {
     const [chunk, encoding, callback] = typeof args[0] === 'function' ? [undefined, undefined, args[0]] : args
     const [charset, done] = typeof encoding === 'function' ? [undefined, encoding] : [encoding, callback]
     const last = endChunk(chunk)
+    // end() sends no prelude: a response under HttpResponseStream.from ended before any write has none.
+    if (
+      !started &&
+      !this.writableEnded &&
+      !this.destroyed &&
+      typeof this._onBeforeFirstWrite === 'function'
+    ) {
+      sink.skippedPrelude = true
+    }
     if (last === undefined) return end.call(this, ...(done === undefined ? [] : [done]))
     return end.call(this, last, charset, done)
   } as ResponseStream['end']
@@ -99,6 +107,11 @@ export function createResponseStream(
     if (started) {
       throw new Error(
         'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
+      )
+    }
+    if (stream.writableEnded) {
+      throw new Error(
+        'setContentType was called after the response stream ended; call it (or awslambda.HttpResponseStream.from) before writing.',
       )
     }
     checkContentType(contentType)

@@ -107,7 +107,10 @@ export interface ResponseStream {
   /** Writes a chunk; returns `false` when the caller should wait for `'drain'` before writing more. */
   write(chunk: Uint8Array | string, callback?: StreamCallback): boolean
   write(chunk: Uint8Array | string, encoding: string, callback?: StreamCallback): boolean
-  /** Ends the response, optionally after a last chunk. */
+  /**
+   * Ends the response, optionally after a last chunk. As in the runtime, it never sends the prelude of
+   * `HttpResponseStream.from`, which goes out with the first `write()`: write before you end.
+   */
   end(callback?: () => void): this
   end(chunk: Uint8Array | string, callback?: () => void): this
   end(chunk: Uint8Array | string, encoding: string, callback?: () => void): this
@@ -121,7 +124,10 @@ export interface ResponseStream {
   readonly writableEnded: boolean
   readonly writableFinished: boolean
   readonly destroyed: boolean
-  /** Set by `HttpResponseStream.from`: writes the prelude just before the first chunk, as the real runtime does. */
+  /**
+   * Set by `HttpResponseStream.from`: writes the prelude just before the first `write()`, as the real runtime does
+   * (`end()` never runs it, so `end()` without a write sends no prelude).
+   */
   _onBeforeFirstWrite?: ((write: (chunk: Uint8Array | string) => void) => void) | undefined
 }
 

@@ -16,8 +16,8 @@
 //
 // So `write` JSON-encodes what is not text or bytes, and `end(chunk)` goes straight to Node's
 // `OutgoingMessage.end`, which writes a truthy chunk as it is (a string or a Uint8Array, anything else throws
-// ERR_INVALID_ARG_TYPE). That `end` also never calls `_onBeforeFirstWrite`, and drops a callback given after a
-// chunk: the emulator does not copy those two (see http-response-stream.ts).
+// ERR_INVALID_ARG_TYPE). That `end` also never calls `_onBeforeFirstWrite`, which the emulator copies (no prelude
+// from end(); see http-response-stream.ts), and drops a callback given after a chunk, which it does not copy.
 
 /** Whether a value is a Uint8Array (a Buffer, a subclass, or one from another realm), as Node's `isUint8Array`. */
 function isUint8Array(value: unknown): value is Uint8Array {

@@ -41,7 +41,13 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     'sends a %i without transfer-encoding, which has no body to frame, and keeps the connection',
     async (statusCode) => {
       const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-        awslambda.HttpResponseStream.from(responseStream, { statusCode, headers: { etag: '"v1"' } }).end()
+        // An empty write sends the prelude: end() alone would not, as on AWS (emulator-parity.prelude.test.ts).
+        const stream = awslambda.HttpResponseStream.from(responseStream, {
+          statusCode,
+          headers: { etag: '"v1"' },
+        })
+        stream.write('')
+        stream.end()
       })
       const server = await startEmulator(handler)
       const response = await fetch(server.url)
@@ -67,7 +73,8 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
         headers: { 'x-name': 'José', 'content-type': 'text/plain; charset=utf-8' },
         cookies: ['name=José'],
       })
-      responseStream.end('olé')
+      responseStream.write('olé')
+      responseStream.end()
     })
     const server = await startEmulator(handler)
     const response = await fetch(server.url)

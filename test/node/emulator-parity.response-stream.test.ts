@@ -2,7 +2,8 @@
  * What the Lambda Node.js runtime's response stream does with chunks that are not text or bytes, and with a body
  * under the prelude content type that ends empty — the same in `serve()` (sluice/dev, real HTTP), in
  * `functionUrl()` (sluice/mock, msw/node) and in the browser's minimal writable. The runtime's code is quoted in
- * src/runtime/write-chunk.ts (aws-lambda-nodejs-runtime-interface-client, src/ResponseStream.js).
+ * src/runtime/write-chunk.ts (aws-lambda-nodejs-runtime-interface-client, src/ResponseStream.js). When the prelude
+ * of HttpResponseStream.from goes out (from write() only) is in emulator-parity.prelude.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -131,6 +132,8 @@ describe('the response stream takes chunks as the Lambda runtime does, in the em
       expect(seen.ending).toBe('end')
       expect(seen.body).toHaveLength(0)
       expect(seen.invocations.map((i) => i.outcome.state)).toEqual(['succeeded'])
+      // No HttpResponseStream.from, so no prelude was skipped: nothing to explain in the log.
+      expect(seen.log).toEqual([])
     }
   })
 })
@@ -175,7 +178,7 @@ describe.each([
       code = (error as { code?: unknown }).code
     }
     expect(code).toBe('ERR_INVALID_ARG_TYPE')
-    // Before end(), which would write it anyway: the prelude went out with the refused write.
+    // Before end(), which writes no prelude: the prelude went out with the refused write.
     expect(sink.written).toBe('{"statusCode":201}'.length + 8)
     stream.end()
     expect(await drainSink(sink)).toBe(`{"statusCode":201}${'\0'.repeat(8)}`)

@@ -82,7 +82,10 @@ describe('functionUrl under msw/node, in Node only', () => {
     'sends a %i without transfer-encoding, which has no body to frame',
     async (statusCode) => {
       const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-        awslambda.HttpResponseStream.from(responseStream, { statusCode }).end()
+        // An empty write sends the prelude: end() alone would not, as on AWS (emulator-parity.prelude.test.ts).
+        const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode })
+        stream.write('')
+        stream.end()
       })
       server.use(functionUrl(base, handler))
       const response = await fetch(base)

@@ -13,7 +13,7 @@ import { type AnyLambdaHandler, awslambda, type ResponseStream } from '../../src
 import { createResponseSink, type ResponseSink } from '../../src/runtime/response-sink.ts'
 import { createResponseStream } from '../../src/runtime/response-stream.ts'
 import { createWebResponseStream } from '../../src/runtime/response-stream-web.ts'
-import { functionUrlTwins, type Seen } from '../support/function-url-twins.ts'
+import { drainSink, functionUrlTwins, type Seen } from '../support/function-url-twins.ts'
 
 const twins = functionUrlTwins()
 beforeAll(() => twins.listen())
@@ -154,17 +154,6 @@ describe('sluice/lambda answers a status without a body through the emulator and
     }
   })
 })
-
-async function drainSink(sink: ResponseSink): Promise<string> {
-  const decoder = new TextDecoder()
-  let out = ''
-  for (;;) {
-    const item = await sink.next()
-    if (item.type === 'end') return out
-    if (item.type === 'error') return `${out}<error: ${item.error.message}>`
-    out += decoder.decode(item.chunk, { stream: true })
-  }
-}
 
 const PRELUDE = `{"statusCode":201}${'\0'.repeat(8)}`
 

@@ -15,7 +15,7 @@ import {
 import { createResponseSink, type ResponseSink } from '../../src/runtime/response-sink.ts'
 import { createResponseStream } from '../../src/runtime/response-stream.ts'
 import { createWebResponseStream } from '../../src/runtime/response-stream-web.ts'
-import { functionUrlTwins, type Seen } from '../support/function-url-twins.ts'
+import { drainSink, functionUrlTwins, type Seen } from '../support/function-url-twins.ts'
 
 const twins = functionUrlTwins()
 beforeAll(() => twins.listen())
@@ -137,17 +137,6 @@ describe('the response stream takes chunks as the Lambda runtime does, in the em
     }
   })
 })
-
-async function drainSink(sink: ResponseSink): Promise<string> {
-  const decoder = new TextDecoder()
-  let out = ''
-  for (;;) {
-    const item = await sink.next()
-    if (item.type === 'end') return out
-    if (item.type === 'error') return `${out}<error: ${item.error.message}>`
-    out += decoder.decode(item.chunk, { stream: true })
-  }
-}
 
 describe.each([
   ['Node’s stream.Writable', (sink: ResponseSink) => createResponseStream(sink)],

@@ -17,6 +17,7 @@ import type {
   Limits,
   Shaping,
 } from '../../src/runtime/index.ts'
+import type { ResponseSink } from '../../src/runtime/response-sink.ts'
 import { concatBytes } from './chunking.ts'
 
 /** The `fetch` msw has not patched: taken when this module loads, before any `listen()`. */
@@ -236,4 +237,16 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
   return `${error.name}: ${error.message}${cause}`
+}
+
+/** What a response sink received, as text; an error shows as `<error: message>` after the bytes before it. */
+export async function drainSink(sink: ResponseSink): Promise<string> {
+  const decoder = new TextDecoder()
+  let out = ''
+  for (;;) {
+    const item = await sink.next()
+    if (item.type === 'end') return out
+    if (item.type === 'error') return `${out}<error: ${item.error.message}>`
+    out += decoder.decode(item.chunk, { stream: true })
+  }
 }

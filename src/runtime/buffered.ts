@@ -58,6 +58,11 @@ export function payloadBytes(result: unknown): number {
  * with a `statusCode` is a response description; anything else is the body, JSON-encoded unless it is a string,
  * served as `application/json` with status 200.
  *
+ * As the service answers (LocalStack's tests recorded against AWS, see the README): a description without a
+ * `content-type` header is served as `application/json` (not the `application/octet-stream` of a streamed
+ * response), a `statusCode` written as a decimal string (`"418"`) is that status, and a `body` that is an object or
+ * an array is sent JSON-encoded.
+ *
  * @example
  * const response = bufferedResponse({ statusCode: 201, body: 'made' }, requestId) // a FunctionUrlResponse, status 201
  */
@@ -73,17 +78,25 @@ export function bufferedResponse(result: unknown, requestId: string): FunctionUr
       String(value),
     ])
     cookies = Array.isArray(described.cookies) ? described.cookies.map(String) : []
-    const problem = responseProblem(described.statusCode, headers, cookies)
+    const statusCode =
+      typeof described.statusCode === 'string' && /^[0-9]+$/.test(described.statusCode)
+        ? Number(described.statusCode)
+        : described.statusCode
+    const problem = responseProblem(statusCode, headers, cookies)
     if (problem !== undefined) return problem
-    status = described.statusCode as number
-    const text = typeof described.body === 'string' ? described.body : ''
-    body = described.isBase64Encoded === true ? base64ToBytes(text) : new TextEncoder().encode(text)
+    status = statusCode as number
+    const raw = described.body
+    if (typeof raw === 'string') {
+      body = described.isBase64Encoded === true ? base64ToBytes(raw) : new TextEncoder().encode(raw)
+    } else {
+      body = new TextEncoder().encode(typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : '')
+    }
   } else {
     body = new TextEncoder().encode(typeof result === 'string' ? result : (JSON.stringify(result) ?? ''))
   }
   return {
     status,
-    headers: responseHeaders(headers, cookies, requestId),
+    headers: responseHeaders(headers, cookies, requestId, 'application/json'),
     body: new ReadableStream({
       start(controller) {
         if (body.length > 0) controller.enqueue(body)

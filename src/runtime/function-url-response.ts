@@ -80,8 +80,9 @@ const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgr
 /**
  * Turns the function's status, headers and cookies into what the function URL sends, with the service's
  * rewrites: `Content-Length` becomes `x-amzn-remapped-content-length`, `Content-Encoding` is dropped, cookies
- * become `set-cookie` headers, the content type defaults to `application/octet-stream`, and the request id is
- * the service's (a function's own `x-amzn-requestid` is dropped).
+ * become `set-cookie` headers, the content type defaults to `defaultContentType` (`application/octet-stream`, what
+ * a streamed response gets; a buffered result gets `application/json`), and the request id is the service's (a
+ * function's own `x-amzn-requestid` is dropped).
  *
  * @example
  * responseHeaders([['content-length', '10']], [], 'id') // includes ['x-amzn-remapped-content-length', '10']
@@ -90,6 +91,7 @@ export function responseHeaders(
   headers: Iterable<readonly [string, string]>,
   cookies: readonly string[],
   requestId: string,
+  defaultContentType = 'application/octet-stream',
 ): Array<[string, string]> {
   const out: Array<[string, string]> = []
   let hasContentType = false
@@ -104,7 +106,7 @@ export function responseHeaders(
     if (name === 'content-type') hasContentType = true
     out.push([name, value])
   }
-  if (!hasContentType) out.push(['content-type', 'application/octet-stream'])
+  if (!hasContentType) out.push(['content-type', defaultContentType])
   for (const cookie of cookies) out.push(['set-cookie', cookie])
   out.push(['x-amzn-requestid', requestId])
   return out

@@ -84,8 +84,9 @@ export interface Invocation {
  * error of the body stream (the connection must then be cut); an empty write is no first byte. A HEAD request, a
  * 204 and a 304 get a response complete with its head, the function's writes discarded. Cancelling the body does
  * not stop the handler: its writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs
- * buffered, as the service runs it, and its result becomes the response: a 502 `Function.ResponseSizeTooLarge`
- * instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
+ * buffered, as the service runs it, and its result becomes the response as a `BUFFERED` function URL reads it
+ * (`bufferedResponse`; a real `RESPONSE_STREAM` URL sends the result's JSON as a 200 body instead): a 502
+ * `Function.ResponseSizeTooLarge` instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
  *
  * @example
  * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })

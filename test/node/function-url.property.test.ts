@@ -130,10 +130,14 @@ function decodeMetadata(
   return { status: statusCode, headers: pairs, cookies: cookies as string[] }
 }
 
-/** The service's rewrites of the function's headers (README: "Content-Length → x-amzn-remapped-content-length"). */
+/**
+ * The service's rewrites of the function's headers (README: "Content-Length → x-amzn-remapped-content-length"); the
+ * content type defaults to `application/octet-stream` for a stream, `application/json` for a buffered result.
+ */
 function rewritten(
   headers: Array<[string, string]>,
   cookies: string[],
+  defaultContentType = 'application/octet-stream',
 ): { headers: Array<[string, string]>; setCookies: string[] } {
   const out: Array<[string, string]> = []
   const setCookies: string[] = []
@@ -143,7 +147,7 @@ function rewritten(
     if (name === 'set-cookie') setCookies.push(value)
     else out.push([name === 'content-length' ? 'x-amzn-remapped-content-length' : name, value])
   }
-  if (!out.some(([name]) => name === 'content-type')) out.push(['content-type', 'application/octet-stream'])
+  if (!out.some(([name]) => name === 'content-type')) out.push(['content-type', defaultContentType])
   return { headers: out, setCookies: [...setCookies, ...cookies] }
 }
 
@@ -415,7 +419,7 @@ function expectedBuffered(script: BufferedScript, limits: Required<Limits>): Exp
       message: /^The function returned an invalid response: /,
     })
   }
-  const shown = rewritten(decoded.headers, decoded.cookies)
+  const shown = rewritten(decoded.headers, decoded.cookies, 'application/json')
   const text = typeof described.body === 'string' ? described.body : ''
   const body =
     described.isBase64Encoded === true ? Uint8Array.from(atob(text), (c) => c.charCodeAt(0)) : encode(text)

@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import type { Checkpoint } from '../index.ts'
 import type { OutputMode } from './get-options.ts'
 
@@ -40,12 +41,17 @@ export type SavedDownload = SavedCheckpoint | SavedRestart
 
 /**
  * Writes the checkpoint file atomically (a temporary file renamed over it), so that a crash leaves the old
- * checkpoint or the new one, never half of one.
+ * checkpoint or the new one, never half of one. The first save to a path in a process also removes the
+ * temporary files that processes no longer running left beside it.
  *
  * @example
  * saveCheckpointFile('report.bin.sluice-checkpoint.json', { version: 1, as: 'bytes', outputBytes, checkpoint })
  */
 export function saveCheckpointFile(path: string, saved: SavedDownload): void {
+  if (!swept.has(path)) {
+    swept.add(path)
+    removeLeftovers(path)
+  }
   const temporary = `${path}.${process.pid}.tmp`
   writeFileSync(temporary, `${JSON.stringify(saved, null, 2)}\n`)
   renameSync(temporary, path)
@@ -53,12 +59,13 @@ export function saveCheckpointFile(path: string, saved: SavedDownload): void {
 
 /**
  * Reads a checkpoint file; `undefined` when there is none. Throws an `Error` that says what is wrong with a
- * file that is not one.
+ * file that is not one. Removes the temporary files that processes no longer running left beside it first.
  *
  * @example
  * const saved = loadCheckpointFile('report.bin.sluice-checkpoint.json')
  */
 export function loadCheckpointFile(path: string): SavedDownload | undefined {
+  removeLeftovers(path)
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -95,7 +102,8 @@ export function loadCheckpointFile(path: string): SavedDownload | undefined {
 }
 
 /**
- * Deletes a checkpoint file and any temporary file left beside it by this process; a missing file is fine.
+ * Deletes a checkpoint file, any temporary file left beside it by this process, and those of processes no longer
+ * running; a missing file is fine.
  *
  * @example
  * removeCheckpointFile('report.bin.sluice-checkpoint.json')
@@ -103,4 +111,46 @@ export function loadCheckpointFile(path: string): SavedDownload | undefined {
 export function removeCheckpointFile(path: string): void {
   rmSync(path, { force: true })
   rmSync(`${path}.${process.pid}.tmp`, { force: true })
+  removeLeftovers(path)
+}
+
+/** The checkpoint paths this process has saved to, and so cleared of leftovers already. */
+const swept = new Set<string>()
+
+/**
+ * Removes the temporary files `<path>.<pid>.tmp` that a process killed between writing one and renaming it
+ * (kill -9, a crash) left beside the checkpoint at `path`: those whose process is no longer running. A running
+ * process's may be about to be renamed, and is left alone, as is this process's own; so is any file that cannot
+ * be removed, as the download does not depend on it.
+ */
+function removeLeftovers(path: string): void {
+  const directory = dirname(path)
+  const prefix = `${basename(path)}.`
+  let names: string[]
+  try {
+    names = readdirSync(directory)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+    const id = name.slice(prefix.length, -'.tmp'.length)
+    const pid = /^[1-9]\d{0,9}$/.test(id) ? Number(id) : 0
+    if (pid === 0 || pid > 2 ** 31 - 1 || pid === process.pid || isRunning(pid)) continue
+    try {
+      rmSync(join(directory, name), { force: true })
+    } catch {
+      // Left for a later run: the download does not depend on it.
+    }
+  }
+}
+
+/** Whether a process with this id is running (or cannot be told not to be: one of another user's is). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as { code?: unknown }).code !== 'ESRCH'
+  }
 }

@@ -13,6 +13,7 @@ import {
   type StreamResponse,
   type TruncatedError,
 } from '../index.ts'
+import { count } from './count.ts'
 
 // The failures of `sluice get` in its own words: the library's messages name its options (`timeout`,
 // `idleTimeout`, `resume.cursor`…), which are flags here or do not exist.
@@ -116,7 +117,7 @@ export function describe(error: unknown, url: string, refused: boolean): string 
     const status = error.response?.status
     switch (error.reason) {
       case 'attempts-exhausted':
-        return `Gave up after ${error.attempts} reconnect${error.attempts === 1 ? '' : 's'} to ${where}: ${lastReconnect(error.cause, url)}`
+        return `Gave up after ${count(error.attempts, 'reconnect')} to ${where}: ${lastReconnect(error.cause, url)}`
       case 'range-ignored':
         return `The server answered the request for the rest of ${where} with the whole body (200) instead of the rest (206), so the bytes already written cannot be continued.`
       case 'invalid-checkpoint':
@@ -164,7 +165,7 @@ function lastReconnect(cause: unknown, url: string): string {
 /** A connection that dropped in the body, with the runtime's reason. */
 function dropped(error: NetworkError, where: string): string {
   const cause = error.cause === undefined ? '' : ` (${reasonOf(unwrapped(error.cause))})`
-  return `The connection to ${where} dropped after ${error.offset} bytes of the body${cause}.`
+  return `The connection to ${where} dropped after ${count(error.offset, 'byte')} of the body${cause}.`
 }
 
 /** An error status in answer to the request for the rest, with what the server said. */
@@ -188,17 +189,17 @@ function truncation(error: TruncatedError, where: string): string {
   const { received, expected } = error
   const headers = error.response?.headers
   if (expected !== undefined && received > expected)
-    return `The body of ${where} ran past its declared length: ${received} bytes arrived where the server declared ${expected}, so the length is wrong or the body is not the one declared, and it cannot be proven complete.`
+    return `The body of ${where} ran past its declared length: ${count(received, 'byte')} arrived where the server declared ${expected}, so the length is wrong or the body is not the one declared, and it cannot be proven complete.`
   const cut =
     'the connection was cut, or the server stopped early (a function that failed or timed out after its first byte)'
   const short = expected !== undefined && received < expected
   if (headers?.get(END_MARKER_HEADER) === 'marker')
-    return `The body of ${where} ended after ${received}${short ? ` of the ${expected} bytes its server declared, and` : ' bytes'} without the end marker its server announced (${END_MARKER_HEADER}: marker), so it is incomplete: ${cut}.`
+    return `The body of ${where} ended after ${short ? `${received} of the ${count(expected, 'byte')} its server declared, and` : count(received, 'byte')} without the end marker its server announced (${END_MARKER_HEADER}: marker), so it is incomplete: ${cut}.`
   if (expected === undefined && /\/\*\s*$/.test(headers?.get('content-range') ?? ''))
     return `The answer for the rest of ${where} ended after byte ${received - 1} without saying the body's length (Content-Range: bytes …/*), so it cannot be told whether more follows.`
   if (short)
-    return `The body of ${where} ended after ${received} of the ${expected} bytes its server declared, so it is incomplete: ${cut}.`
-  return `The body of ${where} ended after ${received} bytes, before its end could be proven, so it may be incomplete: ${cut}.`
+    return `The body of ${where} ended after ${received} of the ${count(expected, 'byte')} its server declared, so it is incomplete: ${cut}.`
+  return `The body of ${where} ended after ${count(received, 'byte')}, before its end could be proven, so it may be incomplete: ${cut}.`
 }
 
 /**
@@ -208,7 +209,7 @@ function truncation(error: TruncatedError, where: string): string {
 function overLimit(error: LimitError, where: string): string {
   // Where the part over the limit starts, when the library knows it.
   const { line, offset } = error
-  const size = `${error.max} bytes${error.max % 2 ** 20 === 0 ? ` (${error.max / 2 ** 20} MiB)` : ''}`
+  const size = `${count(error.max, 'byte')}${error.max % 2 ** 20 === 0 ? ` (${error.max / 2 ** 20} MiB)` : ''}`
   const rescue = 'use --as bytes (with -o <file> to write a file) to save the body as it is'
   switch (error.limit) {
     case 'maxLineBytes':

@@ -7,6 +7,7 @@ import {
   type SavedDownload,
   saveCheckpointFile,
 } from './checkpoint-file.ts'
+import { count } from './count.ts'
 import { describe, isDrop, noWayToContinue, pastContinuing, refusesCheckpoints } from './get-errors.ts'
 import { type GetOptions, getUsage, type OutputMode, parseGetArgs, UsageError } from './get-options.ts'
 import { OutputSink } from './output-sink.ts'
@@ -18,12 +19,13 @@ const SAVE_EVERY_MS = 250
 /** What to do about an output file that cannot be continued; the file beside it makes --resume start over too. */
 const START_OVER = 'run again without --resume to start over (with --resume, it starts over too).'
 
+/** What the progress counts, by `--as` mode (singular): `undefined` to count nothing. */
 const ITEMS: Record<OutputMode, string | undefined> = {
   bytes: undefined,
   text: undefined,
-  lines: 'lines',
-  ndjson: 'records',
-  sse: 'events',
+  lines: 'line',
+  ndjson: 'record',
+  sse: 'event',
   json: undefined,
 }
 
@@ -285,7 +287,7 @@ async function download(options: GetOptions): Promise<number> {
   /** `out is incomplete (N bytes)`. */
   function incomplete(bytes = true): string {
     const size = options.output === undefined || !bytes ? undefined : fileSize(options.output)
-    return `${options.output} is incomplete${size === undefined ? '' : ` (${size} bytes)`}`
+    return `${options.output} is incomplete${size === undefined ? '' : ` (${count(size, 'byte')})`}`
   }
 
   /** Writes the final checkpoint after a stop, with the output file cut to exactly what it accounts for. */
@@ -308,7 +310,7 @@ async function download(options: GetOptions): Promise<number> {
     await closeQuietly(sink)
     const refused = res !== undefined && refusesCheckpoints(res)
     const left = settle(undefined, refused)
-    const where = `interrupted after ${startBytes + sink.written} bytes of output`
+    const where = `interrupted after ${count(startBytes + sink.written, 'byte')} of output`
     const why = refused && res !== undefined ? `: ${noWayToContinue(res)}` : ''
     reporter.say(
       left === 'checkpoint'
@@ -433,7 +435,7 @@ function prepareResume(
   // A stop before the first byte was written left no file: that is 0 bytes.
   if ((size ?? 0) < saved.outputBytes) {
     throw new Error(
-      `Cannot resume: ${output} has ${size ?? 0} bytes but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
+      `Cannot resume: ${output} has ${count(size ?? 0, 'byte')} but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
     )
   }
   // Bytes written after the last save are fetched again.

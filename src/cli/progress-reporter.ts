@@ -1,4 +1,5 @@
 import type { Progress } from '../index.ts'
+import { count } from './count.ts'
 
 /** Where progress goes: standard error, or a stand-in in tests. */
 export interface ProgressOutput {
@@ -11,7 +12,7 @@ export interface ProgressOutput {
 export interface ProgressReporterOptions {
   /** Print nothing at all. Default `false`. */
   quiet?: boolean
-  /** What the items are called (`'records'`, `'events'`…); `undefined` to not count them. */
+  /** What an item is called, in the singular (`'record'`, `'event'`…); `undefined` to not count them. */
   items?: string | undefined
   /** How often a TTY bar is redrawn, in ms. Default 100. */
   redrawMs?: number
@@ -24,7 +25,7 @@ export interface ProgressReporterOptions {
  * total, percent, rate, ETA, reconnects), plain lines every second otherwise, and a summary at the end.
  *
  * @example
- * const reporter = new ProgressReporter(process.stderr, { items: 'records' })
+ * const reporter = new ProgressReporter(process.stderr, { items: 'record' })
  * reporter.track(() => res.progress)
  */
 export class ProgressReporter {
@@ -38,6 +39,7 @@ export class ProgressReporter {
   #current: (() => Progress) | undefined
   /** Where this run started: a resumed download's progress counts the runs before it too. */
   #startLoaded = 0
+  #startItems = 0
   #startAttempt = 1
   #timer: ReturnType<typeof setInterval> | undefined
   #drawn = false
@@ -61,6 +63,7 @@ export class ProgressReporter {
     this.#current = current
     const start = current()
     this.#startLoaded = start.loaded
+    this.#startItems = start.items
     this.#startAttempt = start.attempt
     if (this.#quiet) return
     this.#timer = setInterval(() => this.#tick(), this.#tty ? this.#redrawMs : this.#lineMs)
@@ -152,7 +155,7 @@ export class ProgressReporter {
     else parts.push(`${formatBytes(p.bytesPerSecond)}/s`)
     if (p.etaMs !== undefined && p.state === 'streaming')
       parts.push(`ETA ${p.etaMs < 1000 ? '<1s' : formatDuration(p.etaMs)}`)
-    if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
+    if (this.#items !== undefined) parts.push(count(p.items, this.#items))
     const reconnects = this.#reconnects(p)
     if (reconnects !== undefined) parts.push(reconnects)
     return parts.join(sep)
@@ -161,23 +164,27 @@ export class ProgressReporter {
   /** The reconnects of this run: the attempts of a resumed download's earlier runs are theirs. */
   #reconnects(p: Progress): string | undefined {
     const n = p.attempt - this.#startAttempt
-    return n > 0 ? `${n} reconnect${n === 1 ? '' : 's'}` : undefined
+    return n > 0 ? count(n, 'reconnect') : undefined
   }
 
-  /** `done: 6.0 MiB in 3.0s (2.0 MiB/s)`; after a resume, `24.3 MiB fetched (47.7 MiB total)` and this run's rate. */
+  /**
+   * `done: 6.0 MiB in 3.0s (2.0 MiB/s), 4000 records`. After a resume, the counts of the whole download and those
+   * of this run, each said as such, and this run's time and rate:
+   * `done: 47.7 MiB, 4000 records in all; this run: 24.3 MiB, 1000 records in 11s (2.2 MiB/s), 1 reconnect`.
+   */
   #summary(p: Progress): string {
     const elapsed = Math.max(1, Date.now() - this.#started)
     const fetched = p.loaded - this.#startLoaded
     const rate = (fetched * 1000) / elapsed
-    const amount =
-      this.#startLoaded > 0
-        ? `${formatBytes(fetched)} fetched (${formatBytes(p.loaded)} total)`
-        : formatBytes(p.loaded)
-    const parts = [`sluice: done: ${amount} in ${formatDuration(elapsed)} (${formatBytes(rate)}/s)`]
-    if (this.#items !== undefined) parts.push(`${p.items} ${this.#items}`)
+    const counts = (bytes: number, items: number): string =>
+      this.#items === undefined ? formatBytes(bytes) : `${formatBytes(bytes)}, ${count(items, this.#items)}`
+    const timed = `in ${formatDuration(elapsed)} (${formatBytes(rate)}/s)`
     const reconnects = this.#reconnects(p)
-    if (reconnects !== undefined) parts.push(reconnects)
-    return parts.join(', ')
+    const line =
+      this.#startLoaded > 0 || this.#startItems > 0
+        ? `sluice: done: ${counts(p.loaded, p.items)} in all; this run: ${counts(fetched, p.items - this.#startItems)} ${timed}`
+        : `sluice: done: ${formatBytes(p.loaded)} ${timed}${this.#items === undefined ? '' : `, ${count(p.items, this.#items)}`}`
+    return reconnects === undefined ? line : `${line}, ${reconnects}`
   }
 }
 

@@ -8,6 +8,7 @@ import {
   isNetworkError,
   isResumeError,
   LimitError,
+  NetworkError,
   ResumeError,
   type SluiceOptions,
   type StreamResponse,
@@ -265,6 +266,58 @@ group('a body cut short (TruncatedError), in the CLI’s words', () => {
     )
     expect(pastContinuing(overrun)).toBe('the server sent more than the length it declared')
     expect(pastContinuing(cut(1024, 4096))).toBeUndefined()
+  })
+})
+
+group('counts of one, in the singular', () => {
+  const url = 'https://fn.example/r'
+  const context = (headers: Record<string, string> = {}) => ({
+    request: new Request(url),
+    response: new Response(null, { headers }),
+  })
+  const cut = (received: number, expected: number | undefined, headers: Record<string, string> = {}) =>
+    new TruncatedError('The body ended early.', received, expected, context(headers))
+  const marker = { 'x-sluice-end': 'marker' }
+
+  it('says 1 byte, and 2 bytes, of a body that ended before its end could be proven', () => {
+    expect(describe(cut(1, undefined), url, false)).toContain(`The body of ${url} ended after 1 byte, before`)
+    expect(describe(cut(2, undefined), url, false)).toContain(
+      `The body of ${url} ended after 2 bytes, before`,
+    )
+    expect(describe(cut(1, undefined, marker), url, false)).toContain(
+      'ended after 1 byte without the end marker',
+    )
+    expect(describe(cut(2, undefined, marker), url, false)).toContain(
+      'ended after 2 bytes without the end marker',
+    )
+  })
+
+  it('says the 1 byte, and the 2 bytes, its server declared', () => {
+    expect(describe(cut(0, 1), url, false)).toContain('ended after 0 of the 1 byte its server declared, so')
+    expect(describe(cut(1, 2), url, false)).toContain('ended after 1 of the 2 bytes its server declared, so')
+    expect(describe(cut(0, 1, marker), url, false)).toContain(
+      'after 0 of the 1 byte its server declared, and',
+    )
+    expect(describe(cut(1, 0), url, false)).toContain(': 1 byte arrived where the server declared 0,')
+    expect(describe(cut(2, 1), url, false)).toContain(': 2 bytes arrived where the server declared 1,')
+  })
+
+  it('says a connection dropped after 1 byte, or 2 bytes, of the body, and gave up after 1 reconnect', () => {
+    const drop = (offset: number) => new NetworkError('network error', offset, context())
+    expect(describe(drop(1), url, true)).toBe(`The connection to ${url} dropped after 1 byte of the body.`)
+    expect(describe(drop(2), url, true)).toBe(`The connection to ${url} dropped after 2 bytes of the body.`)
+    const gaveUp = (attempts: number) =>
+      new ResumeError('attempts-exhausted', 'Gave up.', attempts, {
+        request: new Request(url),
+        cause: drop(1),
+      })
+    expect(describe(gaveUp(1), url, false)).toMatch(/^Gave up after 1 reconnect to /)
+    expect(describe(gaveUp(2), url, false)).toMatch(/^Gave up after 2 reconnects to /)
+  })
+
+  it('says a limit of 1 byte in the singular', () => {
+    expect(describe(new LimitError('maxBytes', 1, 'Over.'), url, false)).toContain('the limit of 1 byte;')
+    expect(describe(new LimitError('maxBytes', 2, 'Over.'), url, false)).toContain('the limit of 2 bytes;')
   })
 })
 

@@ -44,7 +44,7 @@ describe('sluice get progress after --resume', () => {
     reporter.stop(false)
   })
 
-  it('sums up what this run fetched, the total, and the rate of this run alone', () => {
+  it('sums up the whole download, then what this run fetched, with the rate of this run alone', () => {
     const now = progress({ loaded: 23.4 * MiB, total: 47.7 * MiB, percent: 49, attempt: 6 })
     const plain = screen(false)
     const reporter = new ProgressReporter(plain.out)
@@ -53,7 +53,21 @@ describe('sluice get progress after --resume', () => {
     Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done', attempt: 7 })
     reporter.stop(true)
     expect(plain.shown()).toBe(
-      'sluice: done: 24.3 MiB fetched (47.7 MiB total) in 10s (2.4 MiB/s), 1 reconnect',
+      'sluice: done: 47.7 MiB in all; this run: 24.3 MiB in 10s (2.4 MiB/s), 1 reconnect',
+    )
+  })
+
+  it('says which item count is the whole download’s and which is this run’s, as it does for bytes', () => {
+    // The checkpoint's 3000 records count in the stream's progress: the resumed stream starts there.
+    const now = progress({ loaded: 23.4 * MiB, total: 47.7 * MiB, percent: 49, items: 3000 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out, { items: 'record' })
+    reporter.track(() => now)
+    vi.advanceTimersByTime(10_000)
+    Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done', items: 4000 })
+    reporter.stop(true)
+    expect(plain.shown()).toBe(
+      'sluice: done: 47.7 MiB, 4000 records in all; this run: 24.3 MiB, 1000 records in 10s (2.4 MiB/s)',
     )
   })
 
@@ -90,5 +104,32 @@ describe('sluice get progress near the end', () => {
     vi.advanceTimersByTime(1000)
     expect(plain.shown()).toContain('(99.9%)')
     reporter.stop(false)
+  })
+})
+
+describe('sluice get progress counts', () => {
+  it('says 1 record and 1 reconnect, and 2 records and 2 reconnects, in progress lines and the summary', () => {
+    const now = progress({})
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out, { items: 'record' })
+    reporter.track(() => now)
+    Object.assign(now, { loaded: 100, items: 1, attempt: 2 })
+    vi.advanceTimersByTime(1000)
+    expect(plain.shown()).toBe('sluice: 100 B, 0 B/s, 1 record, 1 reconnect')
+    Object.assign(now, { items: 2, attempt: 3 })
+    vi.advanceTimersByTime(1000)
+    expect(plain.shown()).toBe('sluice: 100 B, 0 B/s, 2 records, 2 reconnects')
+    Object.assign(now, { state: 'done' })
+    reporter.stop(true)
+    expect(plain.shown()).toBe('sluice: done: 100 B in 2.0s (50 B/s), 2 records, 2 reconnects')
+
+    const fresh = screen(false)
+    const one = new ProgressReporter(fresh.out, { items: 'line' })
+    const line = progress({ loaded: 0, items: 0 })
+    one.track(() => line)
+    Object.assign(line, { loaded: 6, items: 1, state: 'done' })
+    vi.advanceTimersByTime(1000)
+    one.stop(true)
+    expect(fresh.shown()).toBe('sluice: done: 6 B in 1.0s (6 B/s), 1 line')
   })
 })

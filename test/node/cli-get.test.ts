@@ -310,10 +310,17 @@ describe('sluice get', () => {
     expect(expectedNdjson.startsWith(partial)).toBe(true)
     expect(partial.length).toBeLessThan(expectedNdjson.length)
 
-    const resumed = await get([...args, '--resume']).exit
+    // Not quiet: the summary counts the records of the whole download and those of this run, each said as such.
+    const resumed = await get([...args.filter((arg) => arg !== '-q'), '--resume']).exit
     expect(resumed.code).toBe(0)
     expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
     expect(existsSync(checkpointFile)).toBe(false)
+    const before = partial.split('\n').length - 1
+    expect(resumed.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      new RegExp(
+        `^sluice: done: [\\d.]+ MiB, ${RECORDS} records in all; this run: [\\d.]+ (KiB|MiB), ${RECORDS - before} records in [\\d.]+m?s \\(`,
+      ),
+    )
   }, 30_000)
 
   it('prints plain progress lines on standard error when it is not a TTY, and nothing with --quiet', async () => {

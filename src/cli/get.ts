@@ -350,13 +350,6 @@ function requestOptions(
     method: options.method,
     headers,
     signal,
-    // ky sends a retry as a clone of its Request, whose signal Node's fetch stops following once garbage
-    // collection takes the link: each attempt carries the signal itself, so that Ctrl-C, and the abort of a retry
-    // ky gave up on, reach it rather than leave it holding the process open.
-    fetch: (input, init) => {
-      const own = input instanceof Request ? input.signal : init?.signal
-      return fetch(input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal })
-    },
     onProgress: () => {},
     progressInterval: 100,
   }

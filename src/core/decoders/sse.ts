@@ -36,13 +36,7 @@ interface Decoded {
   textEnd: number
 }
 
-const NOTHING_DECODED: Decoded = {
-  text: '',
-  chunk: new Uint8Array(0),
-  chunkStart: 0,
-  textStart: 0,
-  textEnd: 0,
-}
+const NO_BYTES = new Uint8Array(0)
 
 /** A scan of one batch's text for where its events end: a parser fed line by line, and what it found so far. */
 interface BatchScan {
@@ -89,9 +83,8 @@ export class SseDecoder {
   /** Decoded text since `committed`, and the last batch's text since `previousCommitted` (for `committedAfter`). */
   #pending = ''
   #batch = ''
-  /** The last chunk decoded, and the one whose text ends the last batch. */
-  #decoded: Decoded = NOTHING_DECODED
-  #batchDecoded: Decoded = NOTHING_DECODED
+  /** The chunk whose text ends the last batch. */
+  #batchDecoded: Decoded = { text: '', chunk: NO_BYTES, chunkStart: 0, textStart: 0, textEnd: 0 }
   /** The last two characters decoded: where a blank line split across chunks began. */
   #tail = ''
   // Line bookkeeping, only with `countLines` (error messages): line terminators in all text fed, before
@@ -179,8 +172,6 @@ export class SseDecoder {
     this.previousCommitted = 0
     this.#pending = ''
     this.#batch = ''
-    this.#decoded = NOTHING_DECODED
-    this.#batchDecoded = NOTHING_DECODED
     this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
@@ -321,16 +312,16 @@ export class SseDecoder {
   }
 
   /** Decodes `chunk` (or flushes, without one) and notes where its text lies in the input. */
-  #decode(chunk: Uint8Array | undefined): string {
+  #decode(chunk: Uint8Array | undefined): Decoded {
     const chunkStart = this.#utf8.fed
     const textStart = this.#utf8.offsetBefore('')
     const text = chunk === undefined ? this.#utf8.end() : this.#utf8.decode(chunk)
-    const textEnd = chunk === undefined ? this.#utf8.fed : this.#utf8.offsetBefore('')
-    this.#decoded = { text, chunk: chunk ?? NOTHING_DECODED.chunk, chunkStart, textStart, textEnd }
-    return text
+    // After end(), nothing is held back: the text ends where the input does.
+    return { text, chunk: chunk ?? NO_BYTES, chunkStart, textStart, textEnd: this.#utf8.offsetBefore('') }
   }
 
-  #feed(text: string): ServerSentEvent[] {
+  #feed(decoded: Decoded): ServerSentEvent[] {
+    const { text } = decoded
     if (text === '') return EMPTY
     const afterCR = this.#endsInCR
     if (this.#countLines) {
@@ -348,7 +339,7 @@ export class SseDecoder {
       // this batch (which starts at a block boundary), after the last blank line before it.
       this.#out.length = this.#overflowAt
       this.#batch = batch
-      this.#batchDecoded = this.#decoded
+      this.#batchDecoded = decoded
       this.#scan = undefined
       this.#batchLines = this.#committedLines
       this.#batchAfterCR = this.#committedAfterCR
@@ -366,9 +357,9 @@ export class SseDecoder {
       return EMPTY
     }
     const end = lastBlankLineEnd(text, tail)
-    this.committed = inputOffset(this.#decoded, end === -1 ? 0 : end)
+    this.committed = inputOffset(decoded, end === -1 ? 0 : end)
     this.#batch = batch
-    this.#batchDecoded = this.#decoded
+    this.#batchDecoded = decoded
     this.#scan = undefined
     this.#pending = end === -1 ? text : text.slice(end)
     if (this.#countLines) {

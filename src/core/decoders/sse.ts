@@ -143,6 +143,10 @@ export class SseDecoder {
 
   push(chunk: Uint8Array): ServerSentEvent[] {
     if (this.#overLimit) throw this.#overLimit
+    // eventsource-parser strips a BOM from the first text it is fed: only the body's start has one. A stream
+    // that continues the body further on (from a checkpoint) starts it with an empty line, which dispatches
+    // nothing, so that a U+FEFF there stays part of its field name, as it was in the undisturbed stream.
+    if (this.#utf8.fed === 0 && this.#origin().offset > 0) this.#parser.feed('\n')
     return this.#feed(this.#decode(chunk))
   }
 
@@ -306,6 +310,8 @@ export class SseDecoder {
         bytes: 0,
         replaced: undefined,
       }
+      // As the stream's own parser, it strips a BOM only where the body starts (see `push`).
+      if (this.previousCommitted > 0 || this.#origin().offset > 0) scan.parser.feed('\n')
       this.#scan = scan
     }
     return this.#scan

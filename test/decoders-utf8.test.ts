@@ -94,6 +94,16 @@ describe('Utf8Decoder', () => {
     )
   })
 
+  it('keeps a U+FEFF that follows a first chunk which decoded to nothing, as a whole-body decode does', () => {
+    // Node's streaming TextDecoder strips it (E4, then B8 AD EF BB BF 61): only a first character is a BOM.
+    const bytes = Uint8Array.of(0xe4, 0xb8, 0xad, 0xef, 0xbb, 0xbf, 0x61)
+    const expected = new TextDecoder().decode(bytes)
+    expect(expected).toBe('中\uFEFFa')
+    for (const [label, chunks] of chunkings(bytes)) expect(decodeAll(chunks), label).toBe(expected)
+    for (const [label, chunks] of chunkings(Uint8Array.of(0xef, 0xbb, 0xbf, ...bytes)))
+      expect(decodeAll(chunks), label).toBe(expected)
+  })
+
   it('holds back only a sequence that is valid so far: not a lead byte whose second byte rules it out', () => {
     for (const [bytes, held] of [
       [[0x61, 0x62, 0xff], 0],

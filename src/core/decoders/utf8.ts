@@ -17,7 +17,7 @@ export const DECODE_SLICE_BYTES: number = 32 * 1024
  * chunk, and the O(text) conversion happens only for an error message or a checkpoint.
  */
 export class Utf8Decoder {
-  #decoder: TextDecoder
+  readonly #decoder: TextDecoder
   /** Bytes fed so far. */
   fed = 0
   /** Bytes at the end of the input that the TextDecoder holds back as an incomplete sequence. */
@@ -34,34 +34,37 @@ export class Utf8Decoder {
   #lineFeeds = 0
   readonly #fatal: boolean
   readonly #keepBOM: boolean
-  /** Whether a leading BOM is stripped: only where the body starts, not in a stream that continues it. */
-  #stripsBOM: boolean
   readonly #origin: OriginOf
-  /** The first bytes since the start (or the last reset), up to 3: whether a BOM was stripped. */
-  #head: number[] = []
+  /** No character decoded yet, and a leading BOM would be stripped (see `#stripBOM`). */
+  #atStart = false
+  /** Where the text starts in the bytes since the start (or the last reset): 3 after a stripped BOM. */
+  start = 0
 
   /**
    * `keepBOM`: leave a leading BOM in the text, for a parser that strips it itself (SSE's). `origin`: where the
    * input begins in the body, added to the positions of errors.
    */
   constructor(fatal = false, keepBOM = false, origin: OriginOf = BODY_START) {
-    this.#decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: keepBOM })
+    // The BOM is stripped here, not by the TextDecoder: Node's (24) strips a U+FEFF that follows a first chunk
+    // that decoded to nothing (E4, then B8 AD EF BB BF: "中" then U+FEFF), which a whole-body decode keeps.
+    this.#decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: true })
     this.#fatal = fatal
     this.#keepBOM = keepBOM
-    this.#stripsBOM = !keepBOM
     this.#origin = origin
   }
 
   decode(chunk: Uint8Array): string {
     if (this.failure) throw this.failure
-    if (this.fed === 0 && !this.#keepBOM) this.#begin()
+    // A BOM is the body's only where the body starts. A stream that continues one from a checkpoint (or a part
+    // asked for with Range) starts further on, and a U+FEFF there is text.
+    if (this.fed === 0) this.#atStart = !this.#keepBOM && this.#origin().offset === 0
     let text: string
     try {
       text = this.#decoder.decode(chunk, { stream: true })
     } catch (error) {
       return this.#invalid(chunk, error)
     }
-    for (let i = 0; this.#head.length < 3 && i < chunk.length; i++) this.#head.push(chunk[i]!)
+    if (this.#atStart) text = this.#stripBOM(text)
     this.fed += chunk.length
     this.#track(chunk)
     if (this.#fatal) this.#lineFeeds += countLineFeeds(text)
@@ -100,12 +103,6 @@ export class Utf8Decoder {
     return this.fed - this.#pending - utf8Length(textAfter)
   }
 
-  /** Where the text starts in the bytes: 3 after a BOM that was stripped, else 0. */
-  get start(): number {
-    const [a, b, c] = this.#head
-    return this.#stripsBOM && a === 0xef && b === 0xbb && c === 0xbf ? 3 : 0
-  }
-
   /** Starts over on a fresh stream: offsets count from here again. */
   reset(): void {
     try {
@@ -116,19 +113,17 @@ export class Utf8Decoder {
     this.#pending = 0
     this.#need = 0
     this.#lineFeeds = 0
-    this.#head = []
+    this.start = 0
     this.fed = 0
   }
 
-  /**
-   * At the first bytes of a stream: a BOM is the body's only where the body starts. A stream that continues one
-   * from a checkpoint (or a part asked for with Range) starts further on, and a U+FEFF there is text.
-   */
-  #begin(): void {
-    const strips = this.#origin().offset === 0
-    if (strips === this.#stripsBOM) return
-    this.#stripsBOM = strips
-    this.#decoder = new TextDecoder('utf-8', { fatal: this.#fatal, ignoreBOM: !strips })
+  /** Strips a BOM from the first character decoded, once there is one (WHATWG's "BOM seen"). */
+  #stripBOM(text: string): string {
+    if (text === '') return text
+    this.#atStart = false
+    if (text.charCodeAt(0) !== 0xfeff) return text
+    this.start = 3
+    return text.slice(1)
   }
 
   // The TextDecoder holds back the start of a sequence that is valid so far and incomplete, and nothing else: an
@@ -171,7 +166,8 @@ export class Utf8Decoder {
       const valid = new Uint8Array(pending + at)
       if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
       valid.set(chunk.subarray(0, at), pending)
-      text = new TextDecoder('utf-8', { ignoreBOM: !this.#stripsBOM || this.fed - pending > 0 }).decode(valid)
+      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(valid)
+      if (this.#atStart) text = this.#stripBOM(text)
     }
     const origin = this.#origin()
     const error = new ParseError(

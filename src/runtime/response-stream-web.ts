@@ -1,8 +1,8 @@
 import { toBytes } from './bytes.ts'
-import { checkContentType } from './content-type.ts'
+import { setContentTypeOf } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
-import { endChunk, invalidChunkError, writableChunk } from './write-chunk.ts'
+import { endChunk, endsWithoutPrelude, invalidChunkError, writableChunk } from './write-chunk.ts'
 
 type Listener = (...args: never[]) => void
 
@@ -82,14 +82,7 @@ class WebResponseStream implements ResponseStream {
     // As the runtime's end(chunk): a string or bytes alone, a falsy chunk ignored (write-chunk.ts).
     const last = typeof chunkOrCallback === 'function' ? undefined : endChunk(chunkOrCallback)
     // end() sends no prelude: a response under HttpResponseStream.from ended before any write has none.
-    if (
-      !this.#started &&
-      !this.writableEnded &&
-      !this.destroyed &&
-      typeof this._onBeforeFirstWrite === 'function'
-    ) {
-      this.#sink.skippedPrelude = true
-    }
+    if (endsWithoutPrelude(this, this.#started)) this.#sink.skippedPrelude = true
     if (last !== undefined) this.#write(last, undefined)
     if (this.writableEnded || this.destroyed) return this
     this.writableEnded = true
@@ -100,18 +93,7 @@ class WebResponseStream implements ResponseStream {
   }
 
   setContentType(contentType: string): void {
-    if (this.#started) {
-      throw new Error(
-        'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
-      )
-    }
-    if (this.writableEnded) {
-      throw new Error(
-        'setContentType was called after the response stream ended; call it (or awslambda.HttpResponseStream.from) before writing.',
-      )
-    }
-    checkContentType(contentType)
-    this.#sink.contentType = contentType
+    setContentTypeOf(this.#sink, contentType, { started: this.#started, ended: this.writableEnded })
   }
 
   destroy(error?: Error): this {

@@ -1,9 +1,9 @@
 import { toBytes } from './bytes.ts'
-import { checkContentType } from './content-type.ts'
+import { setContentTypeOf } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import { createWebResponseStream } from './response-stream-web.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
-import { endChunk, invalidChunkError, writableChunk } from './write-chunk.ts'
+import { endChunk, endsWithoutPrelude, invalidChunkError, writableChunk } from './write-chunk.ts'
 
 /** The bits of `node:stream`'s `Writable` constructor this file uses, typed here to stay free of Node's types. */
 interface WritableConstructor {
@@ -92,30 +92,12 @@ export function createResponseStream(
     const [charset, done] = typeof encoding === 'function' ? [undefined, encoding] : [encoding, callback]
     const last = endChunk(chunk)
     // end() sends no prelude: a response under HttpResponseStream.from ended before any write has none.
-    if (
-      !started &&
-      !this.writableEnded &&
-      !this.destroyed &&
-      typeof this._onBeforeFirstWrite === 'function'
-    ) {
-      sink.skippedPrelude = true
-    }
+    if (endsWithoutPrelude(this, started)) sink.skippedPrelude = true
     if (last === undefined) return end.call(this, ...(done === undefined ? [] : [done]))
     return end.call(this, last, charset, done)
   } as ResponseStream['end']
   stream.setContentType = (contentType: string) => {
-    if (started) {
-      throw new Error(
-        'setContentType was called after the first write to the response stream; call it (or awslambda.HttpResponseStream.from) before writing.',
-      )
-    }
-    if (stream.writableEnded) {
-      throw new Error(
-        'setContentType was called after the response stream ended; call it (or awslambda.HttpResponseStream.from) before writing.',
-      )
-    }
-    checkContentType(contentType)
-    sink.contentType = contentType
+    setContentTypeOf(sink, contentType, { started, ended: stream.writableEnded })
   }
   // Errors the emulator inflicts (timeout, size cap) reach the handler through write callbacks and pipeline; this
   // listener keeps a handler that writes without listening from crashing the whole process, as it would not on AWS.

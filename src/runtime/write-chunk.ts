@@ -1,3 +1,5 @@
+import type { ResponseStream } from './types.ts'
+
 // What the Lambda Node.js runtime does with the chunks a handler hands its response stream, read from
 // aws-lambda-nodejs-runtime-interface-client, src/ResponseStream.js (unchanged from 3.0.0 to 3.3.0). The stream
 // is the runtime's `http.ClientRequest` to the Runtime API with `write` and `end` replaced:
@@ -101,4 +103,17 @@ function received(value: unknown): string {
   const shown =
     typeof value === 'string' ? `'${value}'` : typeof value === 'bigint' ? `${value}n` : String(value)
   return `type ${typeof value} (${shown})`
+}
+
+/**
+ * Whether `end()` now ends a stream under `HttpResponseStream.from` that never wrote: the runtime sends the prelude
+ * from `write()` only, so that response has none (see http-response-stream.ts).
+ *
+ * @example
+ * if (endsWithoutPrelude(stream, started)) sink.skippedPrelude = true
+ */
+export function endsWithoutPrelude(stream: ResponseStream, started: boolean): boolean {
+  return (
+    !started && !stream.writableEnded && !stream.destroyed && typeof stream._onBeforeFirstWrite === 'function'
+  )
 }

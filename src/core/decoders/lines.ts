@@ -1,7 +1,7 @@
 import { LimitError } from '../errors/limit-error.ts'
 import type { ParseError } from '../errors/parse-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
-import { Utf8Decoder, utf8Length } from './utf8.ts'
+import { countLineFeeds, Utf8Decoder, utf8Length } from './utf8.ts'
 
 const EMPTY: string[] = []
 
@@ -58,20 +58,21 @@ export class LineDecoder {
     const base = this.#utf8.fed
     const before = this.#utf8.offsetBefore('')
     const text = this.#utf8.decode(chunk)
-    const feeds = text.indexOf('\n') !== -1
+    const firstFeed = text.indexOf('\n')
+    const feeds = firstFeed !== -1
     if (feeds) {
       this.#batchStart = this.#partialStart()
       this.#chunk = chunk
       this.#chunkBase = base
       this.#cursor = undefined
     }
-    const lines = this.#split(text, this.#utf8.offsetBefore('') - before)
+    const lines = this.#split(text, this.#utf8.offsetBefore('') - before, firstFeed)
     // The partial line starts after the last line feed decoded (with `fatal`, the text stops at a bad byte).
     if (feeds)
       this.#start =
         this.#utf8.failure === undefined
           ? base + chunk.lastIndexOf(0x0a) + 1
-          : this.#afterFeed(countFeeds(text))
+          : this.#afterFeed(countLineFeeds(text))
     return lines
   }
 
@@ -180,9 +181,11 @@ export class LineDecoder {
     return this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('')
   }
 
-  /** `bytes`: the UTF-8 length of `text`, known from the decoder's counters without scanning it. */
-  #split(text: string, bytes: number): string[] {
-    let at = text.indexOf('\n')
+  /**
+   * `bytes`: the UTF-8 length of `text`, known from the decoder's counters without scanning it; `at`: where its
+   * first line feed is (-1 for none).
+   */
+  #split(text: string, bytes: number, at: number): string[] {
     if (at === -1) {
       this.#batchLength = 0
       if (text !== '') {
@@ -258,12 +261,6 @@ export class LineDecoder {
       { line: at, offset: origin.offset + offset },
     )
   }
-}
-
-function countFeeds(text: string): number {
-  let n = 0
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
-  return n
 }
 
 function stripCR(line: string): string {

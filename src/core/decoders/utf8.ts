@@ -142,8 +142,7 @@ export class Utf8Decoder {
     const pending = heldBack(tail)
     this.#pending = pending
     if (pending > 0) {
-      const lead = tail[tail.length - pending]!
-      this.#need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2
+      this.#need = sequenceLength(tail[tail.length - pending]!)
       this.#held = tail.subarray(tail.length - pending)
     }
   }
@@ -192,19 +191,34 @@ function heldBack(tail: Uint8Array): number {
   for (let k = 1; k <= Math.min(3, n); k++) {
     const b = tail[n - k]!
     if ((b & 0xc0) === 0x80) continue
-    const need = b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
-    if (need <= k) return 0
-    // Overlong forms, surrogates and code points past U+10FFFF are ruled out by the second byte.
-    const c = k > 1 ? tail[n - k + 1]! : 0x80
-    const fits =
-      b === 0xe0 ? c >= 0xa0 : b === 0xed ? c <= 0x9f : b === 0xf0 ? c >= 0x90 : b === 0xf4 ? c <= 0x8f : true
-    return k > 1 && !fits ? 0 : k
+    // An ASCII or never-valid byte (length 1 or 0) holds nothing back, nor does a complete sequence.
+    if (sequenceLength(b) <= k) return 0
+    return k > 1 && !secondByteFits(b, tail[n - k + 1]!) ? 0 : k
   }
   return 0
 }
 
+/** The length of the UTF-8 sequence that `b` leads: 1 for ASCII, 2 to 4, or 0 for a byte that never leads one. */
+function sequenceLength(b: number): number {
+  return b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
+}
+
+/** Whether `c` may follow the lead byte `b`: overlong forms, surrogates and code points past U+10FFFF are ruled out by the second byte. */
+function secondByteFits(b: number, c: number): boolean {
+  if ((c & 0xc0) !== 0x80) return false
+  return b === 0xe0
+    ? c >= 0xa0
+    : b === 0xed
+      ? c <= 0x9f
+      : b === 0xf0
+        ? c >= 0x90
+        : b === 0xf4
+          ? c <= 0x8f
+          : true
+}
+
 /** How many line feeds `text` holds (a CRLF counts once, by its LF). */
-function countLineFeeds(text: string): number {
+export function countLineFeeds(text: string): number {
   let n = 0
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++
   return n
@@ -233,22 +247,12 @@ function firstInvalidByte(bytes: Uint8Array, start: number): number {
   let i = start
   while (i < bytes.length) {
     const b = bytes[i]!
-    const length =
-      b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0
+    const length = sequenceLength(b)
     if (length === 0) return i
     for (let k = 1; k < length; k++) {
       if (i + k >= bytes.length) return i
       const c = bytes[i + k]!
-      if ((c & 0xc0) !== 0x80) return i
-      // Overlong forms, surrogates and code points past U+10FFFF are ruled out by the second byte.
-      if (
-        k === 1 &&
-        ((b === 0xe0 && c < 0xa0) ||
-          (b === 0xed && c > 0x9f) ||
-          (b === 0xf0 && c < 0x90) ||
-          (b === 0xf4 && c > 0x8f))
-      )
-        return i
+      if (k === 1 ? !secondByteFits(b, c) : (c & 0xc0) !== 0x80) return i
     }
     i += length
   }

@@ -1,4 +1,5 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
+import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/runtime/index.ts'
 import { startEmulator } from '../support/emulator.ts'
@@ -24,18 +25,6 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
   ])
 }
 
-function bodyOf(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = ''
-    response.setEncoding('utf8')
-    response.on('data', (chunk: string) => {
-      text += chunk
-    })
-    response.on('end', () => resolve(text))
-    response.on('error', reject)
-  })
-}
-
 describe('sluice/dev refuses a request body over limits.maxRequestBytes without reading it all', () => {
   it('answers 413 at the chunk that crosses the cap of an upload that never ends, and closes the connection', async () => {
     let invoked = false
@@ -54,7 +43,7 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
       expect(response.statusCode).toBe(413)
       expect(response.headers['x-amzn-errortype']).toBe('RequestEntityTooLargeException')
       expect(response.headers.connection).toBe('close')
-      const body = JSON.parse(await within(bodyOf(response), 'end of the 413 body')) as { Message: string }
+      const body = JSON.parse(await within(text(response), 'end of the 413 body')) as { Message: string }
       expect(body.Message).toMatch(/larger than limits\.maxRequestBytes \(4096 bytes\)/)
       await within(closed, 'closed connection')
       expect(invoked).toBe(false)

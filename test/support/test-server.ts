@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { text } from 'node:stream/consumers'
 import { closeServer } from '../../src/dev/http-server.ts'
 
 /**
@@ -88,18 +89,6 @@ const scripts = new Map<string, { script: Script; served: number; log: LogEntry[
 // 15 ms once proved too short for Chromium under the full suite on two cores (a drop read as a fresh restart).
 const DROP_SETTLE_MS = 50
 const MARKER_PREFIX = '{"$sluice":"end","bytes":'
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = ''
-    req.setEncoding('utf8')
-    req.on('data', (part: string) => {
-      text += part
-    })
-    req.on('end', () => resolve(text))
-    req.on('error', reject)
-  })
-}
 
 function writeAsync(res: ServerResponse, data: Uint8Array): Promise<void> {
   if (data.length === 0 || res.destroyed) return Promise.resolve()
@@ -301,7 +290,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
     case '/script': {
       const id = q.get('id') ?? ''
-      scripts.set(id, { script: JSON.parse(await readBody(req)) as Script, served: 0, log: [] })
+      scripts.set(id, { script: JSON.parse(await text(req)) as Script, served: 0, log: [] })
       res.writeHead(204).end()
       return
     }

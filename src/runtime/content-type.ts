@@ -29,7 +29,7 @@ export function checkContentType(contentType: unknown): void {
  * a chunk may have gone) or ended, checked as {@link checkContentType} checks it, then kept for the response.
  *
  * @example
- * setContentTypeOf(sink, 'text/plain', { started, ended: stream.writableEnded })
+ * setContentTypeOf(sink, 'text/plain', { started: false, ended: stream.writableEnded })
  */
 export function setContentTypeOf(
   sink: ResponseSink,

@@ -110,7 +110,7 @@ function received(value: unknown): string {
  * from `write()` only, so that response has none (see http-response-stream.ts).
  *
  * @example
- * if (endsWithoutPrelude(stream, started)) sink.skippedPrelude = true
+ * if (endsWithoutPrelude(stream, false)) sink.skippedPrelude = true
  */
 export function endsWithoutPrelude(stream: ResponseStream, started: boolean): boolean {
   return (

@@ -1,7 +1,7 @@
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
-import { saidBy } from './error-body.ts'
+import { pageExcerpt, said } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -856,7 +856,7 @@ export class BodySource implements ChunkSource {
       } catch (refusal) {
         // An error page says why (a function that failed, timed out): its excerpt goes into the message. It is
         // read as the wait before a reconnect is waited: a stop or the user's abort ends it, and wins.
-        const said = response.ok ? '' : await saidBy(response, wait$)
+        const excerpt = await pageExcerpt(response, wait$)
         response.body?.cancel().catch(() => {})
         if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
         if (this.cancelled) return
@@ -864,16 +864,17 @@ export class BodySource implements ChunkSource {
         if (expiredNow) throw this.#fail(expiredNow)
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
-          last = new NetworkError(
-            `Reconnecting${this.#to()} got status ${response.status}${said === '' ? '' : ` (${said})`}.`,
-            this.offset,
-            { request: sent(), response },
+          last = withExcerpt(
+            new NetworkError(
+              `Reconnecting${this.#to()} got status ${response.status}${excerpt === undefined ? '' : ` (${said(excerpt)})`}.`,
+              this.offset,
+              { request: sent(), response },
+            ),
+            excerpt,
           )
           continue
         }
-        throw this.#fail(
-          said === '' || !(refusal instanceof ResumeError) ? refusal : withAdvice(refusal, said),
-        )
+        throw this.#fail(refusal instanceof ResumeError ? withSaid(refusal, excerpt) : refusal)
       }
       if (response.body === null && acceptance.kind !== 'complete') {
         throw this.#fail(
@@ -881,7 +882,7 @@ export class BodySource implements ChunkSource {
             'not-resumable',
             `The server answered the resume request${this.#to()} with status ${response.status} and no body; the stream cannot be continued.`,
             this.#attempts,
-            { request: sent(), response, cause: drop },
+            { request: sent(), response, cause: drop, answered: true },
           ),
         )
       }
@@ -1074,6 +1075,19 @@ export function withAdvice<E extends Error>(error: E, advice: string): E {
   const message = `${error.message.replace(/\.$/, '')}; ${advice}.`
   Object.defineProperty(error, 'message', { value: message, configurable: true, writable: true })
   return error
+}
+
+/**
+ * `error` with the excerpt of the error page its request for the rest was answered with (see `pageExcerpt`) as
+ * its `excerpt`; unchanged without one.
+ */
+function withExcerpt<E extends ResumeError | NetworkError>(error: E, excerpt: string | undefined): E {
+  return excerpt === undefined ? error : Object.assign(error, { excerpt })
+}
+
+/** A refusal with what the server's error page said, if anything: its `excerpt`, and a clause of its message. */
+export function withSaid(error: ResumeError, excerpt: string | undefined): ResumeError {
+  return excerpt === undefined ? error : withExcerpt(withAdvice(error, said(excerpt)), excerpt)
 }
 
 function resolveAuto(): ResolvedResume {

@@ -4,8 +4,8 @@ import ky, {
   isNetworkError as isKyNetworkError,
   isTimeoutError as isKyTimeoutError,
 } from 'ky'
-import { BodySource, withAdvice } from './body-source.ts'
-import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, saidBy } from './error-body.ts'
+import { BodySource, withSaid } from './body-source.ts'
+import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -214,13 +214,13 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     } catch (error) {
       // An error page says why the resume request was refused: its excerpt goes into the message. It is read
       // while the user's signal and the total timeout stand, and either wins over the refusal.
-      const said = response.ok ? '' : await saidBy(response, signalFor(first.signal))
+      const excerpt = await pageExcerpt(response, signalFor(first.signal))
       stopTimer()
       response.body?.cancel().catch(() => {})
       progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
       if (expired) throw expired
       if (signal?.aborted) throw signal.reason
-      throw said !== '' && error instanceof Error ? withAdvice(error, said) : error
+      throw error instanceof ResumeError ? withSaid(error, excerpt) : error
     }
   }
   let source: BodySource
@@ -358,7 +358,7 @@ function checkTarget(
       'invalid-checkpoint',
       `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${url}; call sluice() with the same method and URL, or drop \`resumeFrom\` to start over.`,
       0,
-      { request, response },
+      { request, response, answered: true },
     )
   }
 }

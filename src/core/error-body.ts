@@ -137,9 +137,18 @@ function excerptText(response: Response, bytes: Uint8Array): string {
 
 const MARKER_LINE = /\n?\{"\$sluice":"end","bytes":\d+\}\n?$/
 
-/** What a non-2xx answer said, for a message: `the server said: "…"`, or `''` when it said nothing. */
-export async function saidBy(response: Response, signal?: AbortSignal): Promise<string> {
-  const excerpt = (await excerptOf(response, signal)).trim()
-  if (excerpt === '') return ''
-  return `the server said: ${JSON.stringify(excerpt.length > 200 ? `${excerpt.slice(0, 200)}…` : excerpt)}`
+/**
+ * The excerpt of the error page a request for the rest was refused with, for the error's `excerpt` and its
+ * message (see {@link said}); `undefined` for a 2xx answer, whose body is no error page, or a page that says nothing.
+ */
+export async function pageExcerpt(response: Response, signal?: AbortSignal): Promise<string | undefined> {
+  if (response.ok) return undefined
+  const excerpt = await excerptOf(response, signal)
+  return excerpt.trim() === '' ? undefined : excerpt
+}
+
+/** What the server said, for a message: `the server said: "…"`, its excerpt's first 200 characters, quoted. */
+export function said(excerpt: string): string {
+  const text = excerpt.trim()
+  return `the server said: ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`
 }

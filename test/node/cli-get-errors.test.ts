@@ -1,6 +1,6 @@
 // sluice get words failures in its own terms; what the server said in a refused resume's error page stays. The
-// CLI reads two things that only the library's messages carry (which refusals are about the answer to the resume
-// request, and what the server said): those are tested against errors the library really throws.
+// CLI reads which refusals are about the answer to the resume request (`answered`) and what the server said
+// (`excerpt`) from the errors' fields: those are tested against errors the library really throws.
 import { expect, describe as group, inject, it } from 'vitest'
 import { describe, pastContinuing } from '../../src/cli/get-errors.ts'
 import { parseGetArgs, UsageError } from '../../src/cli/get-options.ts'
@@ -129,6 +129,29 @@ group('a refused request for the rest, from the library, in the CLI’s words', 
     }
     for (const error of [bug, boundary]) expect(isResumeError(error) && error.response?.status).toBe(200)
   })
+})
+
+it('reads what it needs of a refusal from its fields, whatever its message says', async () => {
+  const reworded = <E extends Error>(error: E): E =>
+    Object.defineProperty(error, 'message', { value: 'Reworded.', configurable: true, writable: true })
+  const html = reworded(
+    await libraryFailure([() => dropping(), () => rest('<html>', { 'content-type': 'text/html' })]),
+  )
+  expect(pastContinuing(html)).toBe('the server now answers with another kind of body')
+  const expired = reworded(
+    await libraryFailure([() => dropping(), () => new Response('report expired', { status: 404 })]),
+  )
+  expect(describe(expired, URL_R, false)).toBe(
+    `The server answered the request for the rest of ${URL_R} with status 404; the server said: "report expired".`,
+  )
+  const busy = await libraryFailure([
+    () => dropping(),
+    () => new Response('busy', { status: 503, headers: { 'retry-after': '0' } }),
+  ])
+  reworded(busy.cause as Error)
+  expect(describe(busy, URL_R, false)).toContain(
+    `The server answered the request for the rest of ${URL_R} with status 503; the server said: "busy".`,
+  )
 })
 
 group('the reconnects gave up: the last one’s failure, in the CLI’s words', () => {

@@ -13,6 +13,16 @@ export class NetworkError extends SluiceError {
   readonly code = 'ERR_NETWORK' as const
   /** Bytes of the body received before the failure (0 when it failed before the body). */
   readonly offset: number
+  /**
+   * The start of the error page the server answered a reconnect with, when its status was one worth another
+   * attempt (busy, failing for now: 408, 425, 429, 5xx): its first KiB at most, decoded as text, like
+   * `HTTPError.excerpt`. Absent when there was none (an empty or blank body, a connection that failed or dropped);
+   * the message quotes its first 200 characters.
+   *
+   * @example
+   * if (isNetworkError(error) && error.excerpt !== undefined) console.error(`the server said: ${error.excerpt}`)
+   */
+  declare readonly excerpt?: string
 
   constructor(message: string, offset: number, context: ErrorContext = {}) {
     super(message, context)

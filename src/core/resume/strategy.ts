@@ -119,7 +119,7 @@ export function acceptResume(
   request?: Request,
 ): Acceptance {
   // A refusal keeps the drop that started the resume as its cause, and names the request it answers.
-  const context: ErrorContext = cause === undefined ? { request, response } : { request, response, cause }
+  const context = { request, response, cause, answered: true }
   const { status } = response
   if (status >= 200 && status < 300) {
     const mismatch = answerMismatch(state, response)
@@ -215,7 +215,11 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500
 }
 
-function refusal(response: Response, attempts: number, context: ErrorContext): ResumeError {
+function refusal(
+  response: Response,
+  attempts: number,
+  context: ErrorContext & { answered: boolean },
+): ResumeError {
   const { status } = response
   const why = isRetryableStatus(status)
     ? ', a failure that may pass: try again later, or allow more `resume.attempts`'

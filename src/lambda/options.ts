@@ -1,4 +1,5 @@
 import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
+import type { RefusalReport } from './refusal.ts'
 import type { RequestLike } from './request.ts'
 import type { Awslambda } from './types.ts'
 
@@ -23,8 +24,8 @@ export type Source<T> = AsyncIterable<T> | Iterable<T>
 export type ResumableSource<T> = Source<T> | ((position: string | undefined) => Source<T>)
 
 /**
- * Options every helper takes: the response's status, headers and cookies, the request to resume from, and the
- * `awslambda` object to use.
+ * Options every helper takes: the response's status, headers and cookies, the request to resume from, the
+ * `awslambda` object to use, and where refusals are reported.
  *
  * @example
  * await streamNdjson(responseStream, rows, { request: event, headers: { 'cache-control': 'no-store' } })
@@ -48,6 +49,20 @@ export interface ResponseOptions {
   request?: RequestLike
   /** The runtime object that sends the prelude. Default: the `awslambda` global. */
   awslambda?: Pick<Awslambda, 'HttpResponseStream'> | Pick<PortableAwslambda, 'HttpResponseStream'>
+  /**
+   * Where a refusal is reported: a request answered `409` (a cursor or `Last-Event-ID` the source cannot start
+   * from) or `416` (a `Range` past the body's end) before any byte of the body, which the client sees but the
+   * function's log otherwise would not. Called once per refusal, once the answer is written; `false` reports
+   * nothing. Default: one line on `console.warn` (CloudWatch Logs, on Lambda) with the helper, the status, what the
+   * request asked (its cursor, `Last-Event-ID` or `Range`, cut to 200 characters) and why.
+   *
+   * @example
+   * await streamNdjson(responseStream, rows, {
+   *   request: event,
+   *   onRefusal: ({ status, helper, asked }) => console.log(JSON.stringify({ level: 'warn', msg: 'resume refused', status, helper, ...asked })),
+   * })
+   */
+  onRefusal?: ((refusal: RefusalReport) => void) | false
 }
 
 /**

@@ -2,8 +2,8 @@ import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
-import { Refusal } from './refusal.ts'
-import { ifRangeAllows, rangeStartOf } from './request.ts'
+import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
+import { headerOf, ifRangeAllows, rangeStartOf } from './request.ts'
 import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
 
 /** What a helper tells the writer about its format. */
@@ -93,7 +93,8 @@ function checkLength(length: number | undefined, helper: string): void {
  *
  * The prelude waits for the first body bytes on purpose: an error before them can still fail the invocation
  * (the function URL answers 502) instead of becoming a 200 whose body is cut, and a {@link Refusal} is answered
- * with its own status (the promise then resolves: the request was answered). Every answer writes before it ends,
+ * with its own status (the promise then resolves: the request was answered), as is a `Range` past the end (416);
+ * both are reported to `options.onRefusal` (by default a `console.warn` line). Every answer writes before it ends,
  * as the runtime sends the prelude from `write()` only: a bodiless one writes an empty chunk.
  */
 export async function writeBody(
@@ -144,8 +145,21 @@ export async function writeBody(
     if (cookies.length > 0) prelude.cookies = cookies
     return lambda.HttpResponseStream.from(responseStream, prelude)
   }
+  // Every refusal is reported once its answer is written (or has failed to be): the client sees why, and the
+  // function's log must say so too; a report that throws cannot keep the answer from the client.
+  const answerRefusal = async (
+    answer: () => Promise<void>,
+    report: Omit<RefusalReport, 'helper'>,
+  ): Promise<void> => {
+    try {
+      await answer()
+    } finally {
+      reportRefusal({ ...report, helper }, options.onRefusal)
+    }
+  }
   const unsatisfiable = async (total: number): Promise<void> => {
-    const text = encoder.encode(`Range not satisfiable: the body is ${total} bytes long.\n`)
+    const message = `Range not satisfiable: the body is ${total} bytes long.`
+    const text = encoder.encode(`${message}\n`)
     const out = send({
       statusCode: 416,
       headers: {
@@ -155,7 +169,12 @@ export async function writeBody(
         'content-range': `bytes */${total}`,
       },
     })
-    await pipeline([text], out)
+    const range = headerOf(options.request, 'range')
+    await answerRefusal(() => pipeline([text], out), {
+      status: 416,
+      message,
+      asked: range === undefined ? {} : { range: bounded(range) },
+    })
   }
   // A request the source cannot serve (a position it cannot start from) is answered, not failed: the caller's
   // headers (CORS, cookies) go too, so that a browser can read why, but none that describe the stream. The text
@@ -172,7 +191,11 @@ export async function writeBody(
         'content-length': String(text.byteLength),
       },
     })
-    await pipeline([text], out)
+    await answerRefusal(() => pipeline([text], out), {
+      status: refusal.status,
+      message: refusal.message,
+      asked: refusal.asked,
+    })
   }
 
   if (start !== undefined && length !== undefined && start >= length) {

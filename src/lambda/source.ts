@@ -1,5 +1,5 @@
 import type { CursorOptions, Source } from './options.ts'
-import { CONFLICT, Refusal } from './refusal.ts'
+import { bounded, CONFLICT, quoted, Refusal } from './refusal.ts'
 import { queryOf, type RequestLike } from './request.ts'
 
 /**
@@ -23,6 +23,7 @@ export function plainSource<T>(
   // What to do comes first: a client quotes the first 200 characters or so of an error body.
   throw new Refusal(
     CONFLICT,
-    `sluice/lambda: ${helper} cannot continue after a cursor: its source is a plain iterable, which starts from its first item; pass a function (cursor) => items after it as the source (a handler that reads the cursor itself can pass () => items). The request carried cursor ${JSON.stringify(cursor)} in ${where}.`,
+    `sluice/lambda: ${helper} cannot continue after a cursor: its source is a plain iterable, which starts from its first item; pass a function (cursor) => items after it as the source (a handler that reads the cursor itself can pass () => items). The request carried cursor ${quoted(cursor)} in ${where}.`,
+    { cursor: bounded(cursor) },
   )
 }

@@ -1,6 +1,6 @@
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
-import { CONFLICT, Refusal } from './refusal.ts'
+import { bounded, CONFLICT, quoted, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { isBodiless, writeBody } from './respond.ts'
 import { plainSource } from './source.ts'
@@ -188,7 +188,8 @@ async function* after(
   if (!found) {
     throw new Refusal(
       CONFLICT,
-      `sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID ${JSON.stringify(id)}.`,
+      `sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID ${quoted(id)}.`,
+      { lastEventId: bounded(id) },
     )
   }
 }

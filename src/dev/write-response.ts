@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http'
-import { discardUnread, type FunctionUrlResponse, isChunked } from '../runtime/index.ts'
+import { discardUnread, type FunctionUrlResponse, framingHeader } from '../runtime/index.ts'
 
 /**
- * Sends a function URL response on a `node:http` response, chunk by chunk as the function writes, waiting for
- * `'drain'` so that a slow client slows the function down. A body that errors destroys the socket once the bytes
- * written before the error have left (the client gets them all, then a broken connection, never a clean end); a
- * client that goes away cancels the body (the function keeps running).
+ * Sends a function URL response on a `node:http` response (chunked, or with a `Content-Length` when its length is
+ * known), chunk by chunk as the function writes, waiting for `'drain'` so that a slow client slows the function
+ * down. A body that errors destroys the socket once the bytes written before the error have left (the client gets
+ * them all, then a broken connection, never a clean end); a client that goes away cancels the body (the function
+ * keeps running).
  *
  * @example
  * await writeResponse(await invocation.response, nodeResponse)
@@ -20,9 +21,11 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
   }
   const flat: string[] = []
   for (const [name, value] of response.headers) flat.push(name, value)
-  // A function URL in RESPONSE_STREAM mode answers chunked, whatever the function declared. A HEAD answer says so
-  // too, as RFC 9112 allows, to tell how GET would be framed; a 204 with it would make Node close the connection.
-  if (isChunked(response.status)) flat.push('transfer-encoding', 'chunked')
+  // A streamed response goes chunked, whatever the function declared; a buffered result with its exact length. A
+  // HEAD answer says so too, as RFC 9110 and 9112 allow, to tell how GET would be framed; a 204 with either would
+  // make Node close the connection.
+  const framing = framingHeader(response)
+  if (framing !== undefined) flat.push(...framing)
   try {
     res.writeHead(response.status, flat)
     // Sends the head now, before the first byte of the body (the function may write nothing for a while). Not

@@ -7,9 +7,9 @@ import {
   discardUnread,
   type FunctionInfo,
   type FunctionUrlResponse,
+  framingHeader,
   type Invocation,
   invoke,
-  isChunked,
   type Limits,
   readRequest,
   type Shaping,
@@ -127,16 +127,14 @@ function matcher(url: string | URL | RegExp): (requestUrl: string) => boolean {
   }
 }
 
-function toHttpResponse(response: {
-  status: number
-  headers: Array<[string, string]>
-  body: ReadableStream<Uint8Array>
-}): Response {
+function toHttpResponse(response: FunctionUrlResponse): Response {
   const headers = new Headers()
   for (const [name, value] of response.headers) headers.append(name, value)
-  // The service answers chunked (a 204 or 304 has no body to frame); marking the mocked response so is also what
-  // makes msw report a body that fails midway as an error instead of a clean, truncated end.
-  if (isChunked(response.status)) headers.set('transfer-encoding', 'chunked')
+  // Framed as the service frames it: chunked when streamed, with its length when buffered (a 204 or 304 has no
+  // body to frame). Marking a streamed response chunked is also what makes msw report a body that fails midway as
+  // an error instead of a clean, truncated end; a buffered body is whole before it is sent, and cannot fail.
+  const framing = framingHeader(response)
+  if (framing !== undefined) headers.set(...framing)
   return new HttpResponse(headFirst(response.body), { status: response.status, headers })
 }
 

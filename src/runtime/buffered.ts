@@ -61,7 +61,8 @@ export function payloadBytes(result: unknown): number {
  * As the service answers (LocalStack's tests recorded against AWS, see the README): a description without a
  * `content-type` header is served as `application/json` (not the `application/octet-stream` of a streamed
  * response), a `statusCode` written as a decimal string (`"418"`) is that status, and a `body` that is an object or
- * an array is sent JSON-encoded.
+ * an array is sent JSON-encoded. The response carries the body's byte length (after base64 decoding), which the
+ * function URL sends as `Content-Length`, not chunked.
  *
  * @example
  * const response = bufferedResponse({ statusCode: 201, body: 'made' }, requestId) // a FunctionUrlResponse, status 201
@@ -97,6 +98,8 @@ export function bufferedResponse(result: unknown, requestId: string): FunctionUr
   return {
     status,
     headers: responseHeaders(headers, cookies, requestId, 'application/json'),
+    // The service has the whole result before it answers, so it sends the decoded body's exact length.
+    length: body.byteLength,
     body: new ReadableStream({
       start(controller) {
         if (body.length > 0) controller.enqueue(body)

@@ -8,6 +8,12 @@ export interface FunctionUrlResponse {
   headers: Array<[string, string]>
   /** The body; it errors when the invocation fails after the headers went out, which must cut the connection. */
   body: ReadableStream<Uint8Array>
+  /**
+   * The body's exact length in bytes, when the service has the whole body before it answers (a buffered result):
+   * sent as `Content-Length` instead of chunked. Absent for a streamed response. For a HEAD request, the length GET
+   * would have, with an empty body.
+   */
+  length?: number | undefined
 }
 
 /**
@@ -63,8 +69,9 @@ export function serviceError(
 }
 
 /**
- * Whether a function URL sends this status with `transfer-encoding: chunked`, as it sends every streamed
- * response: not a 204 or a 304, which have no body to frame (RFC 9112 forbids the header on a 204).
+ * Whether a function URL frames a body for this status — `transfer-encoding: chunked` for a streamed response, a
+ * `Content-Length` for a buffered result (see {@link framingHeader}): not a 204 or a 304, which have no body to
+ * frame (RFC 9112 forbids the header on a 204, RFC 9110 `Content-Length` too).
  *
  * @example
  * isChunked(200) // true
@@ -72,6 +79,26 @@ export function serviceError(
  */
 export function isChunked(status: number): boolean {
   return status !== 204 && status !== 304
+}
+
+/**
+ * The header that frames a response's body on the wire, as a function URL sends it: `content-length` for a body
+ * the service had whole (a buffered result: AWS answers it with an exact `Content-Length`, LocalStack's recorded
+ * `test_lambda_url_invocation` snapshots), `transfer-encoding: chunked` for a streamed one, and none for a 204 or
+ * 304, which have no body to frame. Both function URLs (`sluice/dev`, `sluice/mock`) take it from here, so they
+ * frame alike.
+ *
+ * @example
+ * framingHeader({ status: 200, length: 5 }) // ['content-length', '5']
+ * framingHeader({ status: 200 }) // ['transfer-encoding', 'chunked']
+ */
+export function framingHeader(
+  response: Pick<FunctionUrlResponse, 'status' | 'length'>,
+): [string, string] | undefined {
+  if (!isChunked(response.status)) return undefined
+  return response.length === undefined
+    ? ['transfer-encoding', 'chunked']
+    : ['content-length', String(response.length)]
 }
 
 /** Headers that describe one hop's framing: the service sets its own. */

@@ -10,6 +10,7 @@ export { buildEvent, type EventInput, formatRequestTime, isTextContentType } fro
 export {
   discardUnread,
   type FunctionUrlResponse,
+  framingHeader,
   isChunked,
   responseHeaders,
   type ServiceErrorType,

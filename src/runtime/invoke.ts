@@ -85,8 +85,9 @@ export interface Invocation {
  * 204 and a 304 get a response complete with its head, the function's writes discarded. Cancelling the body does
  * not stop the handler: its writes are then discarded. A handler that was not wrapped in `streamifyResponse` runs
  * buffered, as the service runs it, and its result becomes the response as a `BUFFERED` function URL reads it
- * (`bufferedResponse`; a real `RESPONSE_STREAM` URL sends the result's JSON as a 200 body instead): a 502
- * `Function.ResponseSizeTooLarge` instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
+ * (`bufferedResponse`; a real `RESPONSE_STREAM` URL sends the result's JSON as a 200 body instead), with its
+ * `length` known so that it is sent with a `Content-Length`, not chunked: a 502 `Function.ResponseSizeTooLarge`
+ * instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
  *
  * @example
  * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })
@@ -411,6 +412,16 @@ export function invoke(
       return serviceError(502, 'InvalidResponse', message, requestId)
     }
     settle({ state: 'succeeded' })
+    if (event.requestContext.http.method === 'HEAD' || !isChunked(response.status)) {
+      // No body goes with a HEAD answer, a 204 or a 304. A HEAD answer keeps the Content-Length that GET would
+      // have, as RFC 9110 allows (and as a streamed HEAD answer keeps its chunked framing); a 204 or 304 has none.
+      void response.body.cancel()
+      return {
+        ...response,
+        body: new ReadableStream({ start: (controller) => controller.close() }),
+        length: isChunked(response.status) ? response.length : undefined,
+      }
+    }
     return response
   }
 }

@@ -4,7 +4,8 @@
  * recorded from AWS by LocalStack's tests (localstack/localstack, snapshots validated 2025-11-24 and 2024-04-01):
  *
  * - tests/aws/services/lambda_/test_lambda.snapshot.json, `TestLambdaURL::test_lambda_url_invocation[…]`: a Python
- *   handler returning each value; `lambda_url_invocation` records status, `Content-Type`, `Content-Length` and body.
+ *   handler returning each value; `lambda_url_invocation` records status, `Content-Type`, `Content-Length` and body
+ *   (the test reads `result.headers["Content-Length"]`, which a chunked answer would not have).
  * - tests/aws/services/lambda_/test_lambda.py, `test_lambda_url_headers_and_status` (validated against AWS, asserts
  *   only): `{ statusCode: "418", body: "i'm a teapot" }` answers 418 with that body.
  * - tests/aws/services/apigateway/test_apigateway_http.snapshot.json,
@@ -39,13 +40,16 @@ async function both(result: unknown): Promise<Seen[]> {
 function expectAnswer(seen: Seen, status: number, contentType: string, body: string): void {
   expect(seen.status).toBe(status)
   expect(seen.headers).toContainEqual(['content-type', contentType])
+  // Framed by its length, as AWS sends a buffered result, not chunked.
+  expect(seen.headers).toContainEqual(['content-length', String(new TextEncoder().encode(body).length)])
+  expect(seen.headers.map(([name]) => name)).not.toContain('transfer-encoding')
   expect(text(seen)).toBe(body)
   expect(seen.ending).toBe('end')
   expect(seen.invocations.map((i) => i.outcome.state)).toEqual(['succeeded'])
 }
 
 describe('a buffered result is answered as AWS answers it, in the emulator and the mock alike', () => {
-  it('serves a { statusCode, body } result without a content-type header as application/json (test_lambda_url_invocation[http-response])', async () => {
+  it('serves a { statusCode, body } result without a content-type header as application/json, 7 bytes long (test_lambda_url_invocation[http-response])', async () => {
     for (const seen of await both({ statusCode: 200, body: 'body123' })) {
       expectAnswer(seen, 200, 'application/json', 'body123')
     }
@@ -85,17 +89,19 @@ describe('a buffered result is answered as AWS answers it, in the emulator and t
   })
 
   it.each([
-    ['dict', { hello: 'world' }, '{"hello":"world"}'],
-    ['list-mixed', ['hello', 3, true], '["hello",3,true]'],
-    ['string', 'hello', 'hello'],
-    ['integer', 3, '3'],
-    ['float', 3.1, '3.1'],
-    ['boolean', true, 'true'],
+    ['dict', { hello: 'world' }, '{"hello":"world"}', '17'],
+    ['list-mixed', ['hello', 3, true], '["hello",3,true]', '16'],
+    ['string', 'hello', 'hello', '5'],
+    ['integer', 3, '3', '1'],
+    ['float', 3.1, '3.1', '3'],
+    ['boolean', true, 'true', '4'],
   ])(
-    'serves a bare %s result as a 200 application/json body (test_lambda_url_invocation)',
-    async (_, result, body) => {
-      // AWS's Content-Length for each matches these bytes: 17, 16, 5, 1, 3, 4.
-      for (const seen of await both(result)) expectAnswer(seen, 200, 'application/json', body)
+    'serves a bare %s result as a 200 application/json body with the Content-Length AWS sent (test_lambda_url_invocation)',
+    async (_, result, body, length) => {
+      for (const seen of await both(result)) {
+        expectAnswer(seen, 200, 'application/json', body)
+        expect(seen.headers).toContainEqual(['content-length', length])
+      }
     },
   )
 })

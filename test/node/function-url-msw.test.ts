@@ -94,6 +94,57 @@ describe('functionUrl under msw/node, in Node only', () => {
     },
   )
 
+  describe('a buffered result is sent with a Content-Length, not chunked, as sluice/dev sends it (dev-buffered-length.test.ts)', () => {
+    const buffered = (result: unknown) => async () => result
+
+    it('gives the exact length of the body and no transfer-encoding', async () => {
+      server.use(functionUrl(base, buffered({ statusCode: 200, body: 'hello' })))
+      const response = await fetch(base)
+      expect(response.headers.get('content-length')).toBe('5')
+      expect(response.headers.get('transfer-encoding')).toBeNull()
+      expect(await response.text()).toBe('hello')
+    })
+
+    it('counts the decoded bytes of a base64 body, and the UTF-8 bytes of a text one', async () => {
+      const bytes = Uint8Array.from([0, 1, 2, 0xfe, 0xff, 0x80, 0x7f])
+      server.use(
+        functionUrl(
+          base,
+          buffered({ statusCode: 200, body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true }),
+        ),
+      )
+      const response = await fetch(base)
+      expect(response.headers.get('content-length')).toBe('7')
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes)
+
+      server.use(functionUrl(base, buffered({ statusCode: 200, body: 'olé ✓' })))
+      const text = await fetch(base)
+      expect(text.headers.get('content-length')).toBe(String(Buffer.byteLength('olé ✓')))
+      expect(await text.text()).toBe('olé ✓')
+    })
+
+    it('answers HEAD with the Content-Length GET would have, and no body', async () => {
+      server.use(functionUrl(base, buffered({ statusCode: 200, body: 'hello' })))
+      const response = await fetch(base, { method: 'HEAD' })
+      expect(response.headers.get('content-length')).toBe('5')
+      expect(response.headers.get('transfer-encoding')).toBeNull()
+      expect(await response.text()).toBe('')
+    })
+
+    it.each([204, 304])(
+      'sends a %i result with neither a length nor a body, even when the result has one',
+      async (statusCode) => {
+        server.use(functionUrl(base, buffered({ statusCode, headers: { etag: '"v1"' }, body: 'ignored' })))
+        const response = await fetch(base)
+        expect(response.status).toBe(statusCode)
+        expect(response.headers.get('content-length')).toBeNull()
+        expect(response.headers.get('transfer-encoding')).toBeNull()
+        expect(response.headers.get('etag')).toBe('"v1"')
+        expect(await response.text()).toBe('')
+      },
+    )
+  })
+
   it('keeps query parameters named after Object.prototype members as their own values', async () => {
     const seen = Promise.withResolvers<FunctionUrlEvent>()
     const handler = awslambda.streamifyResponse(async (event, responseStream) => {

@@ -399,7 +399,7 @@ function expectedBuffered(script: BufferedScript, limits: Required<Limits>): Exp
     const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '')
     return {
       status: 200,
-      headers: [['content-type', 'application/json']],
+      headers: withLength(200, [['content-type', 'application/json']], encode(text)),
       setCookies: [],
       body: encode(text),
       ending: 'end',
@@ -425,13 +425,26 @@ function expectedBuffered(script: BufferedScript, limits: Required<Limits>): Exp
     described.isBase64Encoded === true ? Uint8Array.from(atob(text), (c) => c.charCodeAt(0)) : encode(text)
   return {
     status: decoded.status,
-    headers: shown.headers,
+    headers: withLength(decoded.status, shown.headers, body),
     setCookies: shown.setCookies,
     body,
     ending: 'end',
     outcome: SUCCEEDED,
     invoked: true,
   }
+}
+
+/**
+ * A buffered result's headers with the `Content-Length` the service frames its body with (LocalStack's recorded
+ * `test_lambda_url_invocation` snapshots): the decoded body's bytes, also for HEAD (the length GET would have);
+ * none for a 204 or 304, which have no body.
+ */
+function withLength(
+  status: number,
+  headers: Array<[string, string]>,
+  body: Uint8Array,
+): Array<[string, string]> {
+  return NULL_BODY.has(status) ? headers : [...headers, ['content-length', String(body.length)]]
 }
 
 // ---------------------------------------------------------------------------------------------------------

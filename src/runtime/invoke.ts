@@ -362,7 +362,7 @@ export function invoke(
 
   async function runBuffered(): Promise<FunctionUrlResponse> {
     log(
-      `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as the service does.`,
+      `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as a BUFFERED function URL does (behind a RESPONSE_STREAM URL, AWS sends the result's JSON, statusCode and all, as the body of a 200: deploy it behind a BUFFERED URL, or wrap it).`,
     )
     const stopped = new Promise<never>((_, reject) => {
       onTimeout = () => reject(withHint(timeoutError(), false, false))

@@ -11,7 +11,7 @@ export interface RefusalReport {
   /** Why, as the answer's text body says it (without its final line break). */
   message: string
   /** The helper that answered: `'streamNdjson'`, `'streamSse'` or `'streamBytes'`. */
-  helper: string
+  helper: 'streamNdjson' | 'streamSse' | 'streamBytes'
   /**
    * What the request asked for that could not be served, as it sent it: its cursor, its `Last-Event-ID` or its
    * `Range`. Each value is cut to {@link QUOTED_CHARS} characters (and ends with `…` when it was).

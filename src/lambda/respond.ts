@@ -9,7 +9,7 @@ import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream
 /** What a helper tells the writer about its format. */
 export interface BodyFormat {
   /** Helper name, for error messages. */
-  helper: string
+  helper: RefusalReport['helper']
   contentType: string
   /** Headers the format wants unless the caller set them (SSE's `cache-control`). */
   defaultHeaders?: Record<string, string>

@@ -3,9 +3,10 @@ import type { EventInput } from '../runtime/index.ts'
 
 /**
  * Reads a `node:http` request into the parts an event is made of; `'too-large'` as soon as its body is known to
- * pass `maxBytes`: at once for a `Content-Length` over it, else at the chunk that crosses it. The rest of the body
- * is then left unread, the request paused, so that an upload that never ends cannot hold the 413 back: the caller
- * answers and closes the connection.
+ * pass `maxBytes`: at once for a `Content-Length` over it, else at the chunk that crosses it; `'bad-url'`, before
+ * any of the body, when its `Host` header and target make no URL (Node's parser lets `Host: bad host` through).
+ * The rest of the body is then left unread, the request paused, so that an upload that never ends cannot hold
+ * the answer back: the caller answers and closes the connection.
  *
  * @example
  * const input = await readNodeRequest(req, 6 * 1024 * 1024, requestId)
@@ -14,16 +15,23 @@ export async function readNodeRequest(
   req: IncomingMessage,
   maxBytes: number,
   requestId: string,
-): Promise<EventInput | 'too-large'> {
+): Promise<EventInput | 'too-large' | 'bad-url'> {
   const headers: Array<[string, string]> = []
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+  // Only HTTP/1.0 may leave the Host out (Node answers 400 to an HTTP/1.1 request without one).
+  const address = req.socket.localAddress ?? '127.0.0.1'
+  const host =
+    req.headers.host ?? `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`
+  const target = req.url ?? '/'
+  const url = `http://${host}${target}`
+  if (!URL.canParse(url)) return 'bad-url'
   const body = await readBody(req, maxBytes)
   if (body === 'too-large') return 'too-large'
-  const host = req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`
   return {
     method: req.method ?? 'GET',
-    url: `http://${host}${req.url ?? '/'}`,
+    url,
+    target,
     headers,
     body,
     sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',

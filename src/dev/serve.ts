@@ -137,6 +137,17 @@ export async function serveWith(
     const requestId = randomId()
     const input = await readNodeRequest(req, limits.maxRequestBytes, requestId)
     let response: FunctionUrlResponse
+    if (input === 'bad-url') {
+      // As a front end answers a request it cannot route: the function is not invoked, the body is left unread.
+      const why = `Bad request: the Host header ${JSON.stringify(req.headers.host ?? '')} and the request target ${JSON.stringify(req.url)} make no valid URL, so the function was not invoked.\n`
+      res.writeHead(400, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(why),
+        connection: 'close',
+      })
+      res.end(why)
+      return
+    }
     if (input === 'too-large') {
       // The rest of the body is left unread (it may never end): the connection closes once the 413 is sent.
       res.setHeader('connection', 'close')

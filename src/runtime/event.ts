@@ -10,6 +10,12 @@ export interface EventInput {
   method: string
   /** The full request URL; its host becomes `domainName` when no `host` header is given. */
   url: string | URL
+  /**
+   * The request target (path and query) as the client sent it, which becomes `rawPath` and `rawQueryString`
+   * untouched: `url` is parsed by WHATWG rules, which resolve `..` and percent-encode `'` and `"` in the query.
+   * Default: the path and query of `url`.
+   */
+  target?: string | undefined
   /** Header pairs as received, names in any case, repeated names allowed. */
   headers: Iterable<readonly [string, string]>
   /** The request body; `undefined` or empty when there is none. */
@@ -69,10 +75,12 @@ export function formatRequestTime(timeEpoch: number): string {
 /**
  * Builds the payload-format-2.0 event a function URL gives the function for one request.
  *
- * Headers are lower-cased and repeated ones joined with commas; `cookie` headers become `cookies`; the headers
- * of the client's connection (`connection`, `keep-alive`, `transfer-encoding`, …) are left out; the
- * `x-forwarded-for`, `-proto` and `-port` headers the service adds are added unless the request has them; the
- * body is text for textual content types and base64 otherwise, as the service does.
+ * `rawPath` and `rawQueryString` are the request target as sent (split at its first `?`), neither decoded nor
+ * normalised; `queryStringParameters` are the query's decoded values. Headers are lower-cased and repeated ones
+ * joined with commas; `cookie` headers become `cookies`; the headers of the client's connection (`connection`,
+ * `keep-alive`, `transfer-encoding`, …) are left out; the `x-forwarded-for`, `-proto` and `-port` headers the
+ * service adds are added unless the request has them; the body is text for textual content types and base64
+ * otherwise, as the service does.
  *
  * @example
  * const event = buildEvent({ method: 'POST', url: 'http://127.0.0.1:3000/report?month=10', headers: [['content-type', 'application/json']], body })
@@ -99,11 +107,14 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
   // A function URL's first label is its URL id; a bare address (the emulator on 127.0.0.1) has none.
   const label = /^[\d.]+$|^\[/.test(hostname) ? 'local' : (hostname.split('.')[0] ?? hostname)
   const timeEpoch = input.timeEpoch ?? Date.now()
-  const rawQueryString = url.search.slice(1)
+  const target = input.target ?? url.pathname + url.search
+  const mark = target.indexOf('?')
+  const rawPath = mark === -1 ? target : target.slice(0, mark)
+  const rawQueryString = mark === -1 ? '' : target.slice(mark + 1)
   const event: FunctionUrlEvent = {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString,
     headers,
     requestContext: {
@@ -113,7 +124,7 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
       domainPrefix: label,
       http: {
         method: input.method.toUpperCase(),
-        path: url.pathname,
+        path: rawPath,
         protocol: input.protocol ?? 'HTTP/1.1',
         sourceIp,
         userAgent: received.get('user-agent') ?? '',
@@ -129,7 +140,7 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
   if (cookies.length > 0) event.cookies = cookies
   if (rawQueryString !== '') {
     const query = new Map<string, string>()
-    for (const [name, value] of url.searchParams) join(query, name, value)
+    for (const [name, value] of new URLSearchParams(rawQueryString)) join(query, name, value)
     event.queryStringParameters = Object.fromEntries(query)
   }
   if (input.body !== undefined && input.body.length > 0) {

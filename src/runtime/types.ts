@@ -9,9 +9,9 @@
 export interface FunctionUrlEvent {
   version: '2.0'
   routeKey: '$default'
-  /** The path, not decoded. */
+  /** The path as the client sent it: not decoded, nor normalised (`/a/../b` stays as it is). */
   rawPath: string
-  /** The query string without the `?`, not decoded; `''` when there is none. */
+  /** The query string without the `?`, as the client sent it (not decoded); `''` when there is none. */
   rawQueryString: string
   /** The request's cookies, one `name=value` per entry; absent when the request has none. */
   cookies?: string[]

@@ -1,7 +1,43 @@
+import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { serve } from '../../src/dev/index.ts'
 import { awslambda, type InvocationOutcome } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
+
+/** Sends a GET with exactly these header lines over a raw socket; resolves with the whole answer as text. */
+function rawGet(url: string, headerLines: string[]): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.end(['GET /report?month=10 HTTP/1.1', ...headerLines, '', ''].join('\r\n'))
+    })
+    let answer = ''
+    socket.setEncoding('latin1').on('data', (chunk: string) => {
+      answer += chunk
+    })
+    socket.on('end', () => resolve(answer)).on('error', reject)
+  })
+}
+
+describe('sluice/dev explains bad requests', () => {
+  it('answers 400 with the reason to a Host header that makes no URL, without invoking the function, and serves on', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      onInvocation: (invocation) => invoked.push(invocation.requestId),
+    })
+    const answer = await rawGet(server.url, ['Host: bad host'])
+    const [head = '', body] = answer.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 400 /)
+    expect(head).toMatch(/^content-type: text\/plain; charset=utf-8$/im)
+    expect(body).toBe(
+      'Bad request: the Host header "bad host" and the request target "/report?month=10" make no valid URL, so the function was not invoked.\n',
+    )
+    expect(invoked).toEqual([])
+    // The server still serves, the next request with its own Host included.
+    expect((await fetch(server.url)).status).toBe(200)
+    expect(invoked).toHaveLength(1)
+  })
+})
 
 describe('sluice/dev explains bad handlers and responses', () => {
   it('rejects a module path that does not exist, naming the path', async () => {

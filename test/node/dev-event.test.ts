@@ -36,7 +36,34 @@ async function echoRaw(path: string, headers: string[]): Promise<Echo> {
   return JSON.parse(body) as Echo
 }
 
+/** Sends `target` as the request line's target, byte for byte (fetch and `new URL` would normalise it). */
+async function echoTarget(target: string): Promise<Echo> {
+  const server = await startEmulator(fixture('echo-event-handler.mjs'))
+  const { hostname, port } = new URL(server.url)
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: hostname, port, path: target }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk
+      })
+      res.on('end', () => resolve(text)).on('error', reject)
+    })
+    req.on('error', reject).end()
+  })
+  return JSON.parse(body) as Echo
+}
+
 describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
+  it('passes rawPath and rawQueryString as the client sent them, neither normalised nor re-encoded', async () => {
+    const { event } = await echoTarget(`/a/../b/%7e/./c?q=it's&r=%27&s="x"&t=a+b&u=%E2%82%AC&v=?`)
+    expect(event).toMatchObject({
+      rawPath: '/a/../b/%7e/./c',
+      rawQueryString: `q=it's&r=%27&s="x"&t=a+b&u=%E2%82%AC&v=?`,
+      queryStringParameters: { q: "it's", r: "'", s: '"x"', t: 'a b', u: '€', v: '?' },
+    })
+    expect(event.requestContext.http.path).toBe('/a/../b/%7e/./c')
+  })
+
   it('carries the path, the raw query string and the decoded query parameters, repeated ones joined', async () => {
     const { event } = await echo('/reports/2026?month=10&tag=a&tag=b%20c')
     expect(event).toMatchObject({

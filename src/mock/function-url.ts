@@ -165,6 +165,7 @@ function headFirst(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>
 }
 
 export type {
+  AnyLambdaHandler,
   Awslambda,
   FunctionUrlEvent,
   FunctionUrlResult,

@@ -1,6 +1,8 @@
 // sluice/mock — the test kit. streamHandler (and functionUrl) import msw; mockStream does not.
 
 export {
+  type AnyLambdaHandler,
+  type Awslambda,
   awslambda,
   type FunctionUrlEvent,
   type FunctionUrlOptions,
@@ -10,8 +12,10 @@ export {
   type InvocationOutcome,
   installAwslambdaGlobal,
   type LambdaContext,
+  type Limits,
   type ResponseMetadata,
   type ResponseStream,
+  type Shaping,
   type StreamingHandler,
 } from './function-url.ts'
 export { mockStream } from './mock-stream.ts'

@@ -1,0 +1,33 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import type * as dev from '../../src/dev/index.ts'
+import {
+  type AnyLambdaHandler,
+  type Awslambda,
+  awslambda,
+  type FunctionUrlOptions,
+  functionUrl,
+  type Limits,
+  type Shaping,
+} from '../../src/mock/index.ts'
+
+describe('sluice/mock names every type its signatures use, so that browser tests need not import sluice/dev', () => {
+  it('types awslambda as Awslambda', () => {
+    expectTypeOf(awslambda).toEqualTypeOf<Awslambda>()
+  })
+
+  it('types the handler of functionUrl as AnyLambdaHandler', () => {
+    expectTypeOf(functionUrl).parameter(1).toEqualTypeOf<AnyLambdaHandler | Promise<AnyLambdaHandler>>()
+  })
+
+  it('types the limits and shaping of FunctionUrlOptions as Limits and Shaping', () => {
+    expectTypeOf<FunctionUrlOptions['limits']>().toEqualTypeOf<Limits | undefined>()
+    expectTypeOf<FunctionUrlOptions['shaping']>().toEqualTypeOf<'lambda' | Shaping | false | undefined>()
+  })
+
+  // sluice/dev's Awslambda has the same name but Node's stream types, which sluice/mock's must stay free of.
+  it('gives AnyLambdaHandler, Limits and Shaping the names and types that sluice/dev gives them', () => {
+    expectTypeOf<dev.AnyLambdaHandler>().toEqualTypeOf<AnyLambdaHandler>()
+    expectTypeOf<dev.Limits>().toEqualTypeOf<Limits>()
+    expectTypeOf<dev.Shaping>().toEqualTypeOf<Shaping>()
+  })
+})

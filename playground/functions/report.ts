@@ -13,13 +13,14 @@ async function* pages(after: number): AsyncGenerator<unknown> {
 }
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-  const cursor = event.queryStringParameters?.cursor
-  await streamNdjson(responseStream, (after) => pages(after === undefined ? 0 : Number(after)), {
+  // Where streamNdjson reads the cursor from: `?cursor=` first, then the `x-sluice-cursor` header.
+  const cursor = event.queryStringParameters?.cursor ?? event.headers['x-sluice-cursor']
+  await streamNdjson(responseStream, (after) => pages(after ? Number(after) : 0), {
     request: event,
     etag: '"report-2026-10-v1"',
     // The full report's length is known, so the client sees a total (percent, ETA) and proves completion by
     // it; a cursor request is a different body, proven by the end marker instead.
-    ...(cursor === undefined ? { length: reportByteLength() } : {}),
+    ...(cursor ? {} : { length: reportByteLength() }),
     headers: { 'cache-control': 'no-store' },
   })
 })

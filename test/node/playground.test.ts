@@ -93,6 +93,14 @@ describe('playground, flat out', () => {
     expect(await Array.fromAsync(res.ndjson())).toEqual([reportRow(REPORT_ROWS - 1), reportRow(REPORT_ROWS)])
   })
 
+  it('continues the report after a cursor sent in the x-sluice-cursor header, ended by the marker', async () => {
+    const res = await sluice(fn('report'), { headers: { 'x-sluice-cursor': String(REPORT_ROWS - 2) } })
+    // The rest of the report is not the whole: no length is declared for it, the end marker proves it instead.
+    expect(res.headers.get('x-amzn-remapped-content-length')).toBeNull()
+    expect(await Array.fromAsync(res.ndjson())).toEqual([reportRow(REPORT_ROWS - 1), reportRow(REPORT_ROWS)])
+    expect(res.progress.state).toBe('done')
+  })
+
   it('streams the tokens over SSE, each with an id, ending at [DONE]', async () => {
     const res = await sluice(fn('tokens'))
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)

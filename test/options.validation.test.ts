@@ -123,9 +123,40 @@ describe('a stream store option it cannot take', () => {
     [{ as: 'json', maxDepth: 0 }, RangeError, 'createStreamStore(): maxDepth must be'],
     [{ as: 'lines', throttleMs: '5' }, RangeError, 'createStreamStore(): throttleMs must be'],
     [{ as: 'bytes', chunkSize: 0 }, RangeError, 'chunkSize must be a positive integer, got 0'],
+    [
+      { as: 'text', maxItems: 5 },
+      TypeError,
+      "createStreamStore(): the 'text' mode takes no option maxItems; it takes throttleMs, fatal.",
+    ],
+    [
+      { as: 'text', bogus: 1 },
+      TypeError,
+      "createStreamStore(): the 'text' mode takes no option bogus; it takes throttleMs, fatal.",
+    ],
+    [{ as: 'json', maxItems: 5 }, TypeError, "the 'json' mode takes no option maxItems;"],
+    [{ as: 'ndjson', fatal: true }, TypeError, "the 'ndjson' mode takes no option fatal;"],
+    [{ as: 'lines', maxDepth: 0 }, TypeError, "the 'lines' mode takes no option maxDepth;"],
+    [{ as: 'bytes', schema: null }, TypeError, "the 'bytes' mode takes no option schema;"],
+    [{ as: 'events', chunkSize: 4 }, TypeError, "the 'events' mode takes no option chunkSize;"],
   ])('%j is an error at creation', (options, type, message) => {
     expect(() => createStreamStore(res(), options as never)).toThrow(type)
     expect(() => createStreamStore(res(), options as never)).toThrow(message)
+  })
+
+  it("takes every option of every mode, and an option of another mode's that is undefined (absent)", async () => {
+    const schema = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => ({ value }) } }
+    for (const options of [
+      { as: 'ndjson', throttleMs: 0, maxItems: 2, schema, onInvalid: 'skip' },
+      { as: 'events', throttleMs: 0, maxItems: 2, schema, json: true, until: '[DONE]', onInvalid: 'skip' },
+      { as: 'lines', throttleMs: 0, maxItems: 2, fatal: true },
+      { as: 'bytes', throttleMs: 0, maxItems: 2, chunkSize: 4 },
+      { as: 'text', throttleMs: 0, fatal: true, maxItems: undefined },
+      { as: 'json', throttleMs: 0, schema, maxDepth: 8, maxItems: undefined },
+    ]) {
+      const response = await res()
+      expect(() => createStreamStore(response, options as never)).not.toThrow()
+      await response.cancel()
+    }
   })
 
   it('quotes a string where a number belongs', () => {

@@ -33,7 +33,15 @@ interface Run {
   over: boolean
 }
 
-const MODES: ReadonlySet<string> = new Set(['ndjson', 'json', 'text', 'events', 'lines', 'bytes'])
+/** The modes, in the order messages list them, each with the options it takes besides `as` and `throttleMs`. */
+const MODES: Readonly<Record<string, string>> = {
+  ndjson: 'maxItems schema onInvalid',
+  json: 'schema maxDepth',
+  text: 'fatal',
+  events: 'maxItems schema json until onInvalid',
+  lines: 'maxItems fatal',
+  bytes: 'maxItems chunkSize',
+}
 const ENDED: ReadonlySet<StreamStatus> = new Set(['done', 'error', 'cancelled'])
 const never = (): boolean => false
 const always = (): boolean => true
@@ -465,12 +473,22 @@ function consume(res: StreamResponse, options: StreamStoreOptions): AsyncIterabl
 
 function checkOptions(options: StreamStoreOptions): void {
   const as: unknown = (options as { as?: unknown } | undefined)?.as
-  if (typeof as !== 'string' || !MODES.has(as)) {
+  if (typeof as !== 'string' || !Object.hasOwn(MODES, as)) {
     throw new TypeError(
-      `A stream store needs \`as\`, one of ${[...MODES].map((m) => `'${m}'`).join(', ')}; got ${describeValue(as)}.`,
+      `A stream store needs \`as\`, one of ${Object.keys(MODES)
+        .map((m) => `'${m}'`)
+        .join(', ')}; got ${describeValue(as)}.`,
     )
   }
-  // `throttleMs` as json() checks it, in every mode; `maxDepth` is json's only.
+  // A dead option is a type error, but plain JavaScript (or a cast) gets here: say so rather than ignore it.
+  // `undefined` is absent, as everywhere in the options.
+  const takes = `throttleMs ${MODES[as]}`.split(' ')
+  for (const [name, value] of Object.entries(options)) {
+    if (name !== 'as' && value !== undefined && !takes.includes(name)) {
+      throw new TypeError(`${WHERE}: the '${as}' mode takes no option ${name}; it takes ${takes.join(', ')}.`)
+    }
+  }
+  // Every mode's `throttleMs`, and json's `maxDepth` (no other mode gets here with one), as json() checks them.
   checkJsonOptions(options as JsonOptions, WHERE)
   const maxItems = 'maxItems' in options ? options.maxItems : undefined
   must(

@@ -563,6 +563,29 @@ describe('Last-Event-ID', () => {
     const response = mockStream(events, { format: 'sse', lastEventId: true, endMarker: true, request })
     expect(await response.text()).toBe('id: 3\ndata: c\n\n{"$sluice":"end","bytes":15}\n')
   })
+
+  test('answers 409 with why when no event has the Last-Event-ID, as sluice/lambda does, never a marked empty end', async () => {
+    const request = rangeRequest({ 'last-event-id': '9' })
+    const response = mockStream(events, { format: 'sse', lastEventId: true, endMarker: true, request })
+    expect(response.status).toBe(409)
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(response.headers.get('x-sluice-end')).toBeNull()
+    expect(await response.text()).toBe(
+      'mockStream cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID "9".\n',
+    )
+  })
+
+  test('fails the body of async parts at their end when no event had the Last-Event-ID: a cut, not a marked end', async () => {
+    async function* parts(): AsyncGenerator<unknown> {
+      yield* events
+    }
+    const request = rangeRequest({ 'last-event-id': '9' })
+    const response = mockStream(parts(), { format: 'sse', lastEventId: true, endMarker: true, request })
+    expect(response.status).toBe(200)
+    const { text, error } = await readUntilError(response)
+    expect(text).toBe('')
+    expect((error as Error).message).toMatch(/^mockStream cannot continue after the Last-Event-ID: .*"9"\.$/)
+  })
 })
 
 describe('backpressure and cancellation', () => {

@@ -84,6 +84,14 @@ export function respond(
   // others stay lazy, and async parts resume with sluice's `bytes N-*/*`.
   const measured = sync !== undefined && (o.contentLength !== false || o.range)
   const list = Array.isArray(parts) ? parts : measured ? Array.from(sync) : undefined
+  if (list !== undefined && lastEventId !== null && !list.some((part) => hasId(part, lastEventId))) {
+    // As sluice/lambda refuses it: the events after that id cannot be known, and none sent, with the end marker,
+    // would read as a complete stream. 409 is a status clients do not ask again.
+    const text = encoder.encode(`${noSuchEvent(where, lastEventId)}\n`)
+    headers.set('content-type', 'text/plain; charset=utf-8')
+    headers.set('content-length', String(text.byteLength))
+    return new Response(request?.method === 'HEAD' ? null : text, init(409))
+  }
   const chunks =
     list === undefined
       ? undefined
@@ -235,8 +243,16 @@ function syncIterable(parts: MockStreamParts): Iterable<unknown> | undefined {
  * cannot know the position).
  */
 function afterEventIndex(parts: readonly unknown[], id: string): number {
-  const index = parts.findIndex((part) => isMockEvent(part) && part.id === id)
-  return index === -1 ? parts.length : index + 1
+  return parts.findIndex((part) => hasId(part, id)) + 1
+}
+
+function hasId(part: unknown, id: string): boolean {
+  return isMockEvent(part) && part.id === id
+}
+
+/** Why a `Last-Event-ID` that no event carries cannot be continued from, in sluice/lambda's words. */
+function noSuchEvent(where: string, id: string): string {
+  return `${where} cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)}.`
 }
 
 async function* slicedBody(
@@ -280,7 +296,7 @@ async function* lazyBody(
     for await (const part of parts) {
       const at = index++
       if (!sending) {
-        sending = isMockEvent(part) && part.id === lastEventId
+        sending = hasId(part, lastEventId!)
         continue
       }
       const chunk = encodePart(part, format, at, where)
@@ -292,5 +308,8 @@ async function* lazyBody(
     if (isPartError(error)) onPartError?.(error)
     throw error
   }
+  // Async parts are pulled after the head went out: too late for a 409, so the body fails (no end marker), as a
+  // cut stream, rather than end as if every event after the id had been sent.
+  if (!sending) throw new Error(noSuchEvent(where, lastEventId!))
   if (endMarker) yield encoder.encode(endMarkerLine(offset))
 }

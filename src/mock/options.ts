@@ -90,7 +90,9 @@ export interface MockStreamOptions extends MockFaults {
   range?: boolean | undefined
   /**
    * With `format: 'sse'`, honours `Last-Event-ID` on `request` by sending only the events after the event with
-   * that id; when no event has it, no event is sent (the mock cannot know where the client was). Default: `false`.
+   * that id. When no event has it, parts given whole (an array, or a sync iterable measured for a length) are
+   * answered `409` with a text body that says why, as `sluice/lambda` answers; async parts, pulled once the head
+   * is sent, fail the body at their end (no end marker), a cut stream. Default: `false`.
    */
   lastEventId?: boolean | undefined
   /**

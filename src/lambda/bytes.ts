@@ -1,3 +1,4 @@
+import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
 import type { AnyResponseStream } from './types.ts'
@@ -50,7 +51,9 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
  *
  * With `etag` (or `range: true`) over a deterministic source, `Range: bytes=N-` is answered with 206 and the
  * body from byte N, and `If-Range` with another ETag gets the full 200. Resolves when the last byte is handed to
- * the runtime; if the source throws, the response is cut (no marker) and the promise rejects with that error.
+ * the runtime; if the source throws, the response is cut (no marker) and the promise rejects with that error. An
+ * unknown option, or one of the wrong type, rejects with a `TypeError` that says what to pass, before anything is
+ * written.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -60,16 +63,17 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
  *   })
  * })
  */
-export function streamBytes(
+export async function streamBytes(
   responseStream: AnyResponseStream,
   source: BytesSource,
   options: BytesOptions = {},
 ): Promise<void> {
+  checkOptions({ got: 'streamBytes got' }, options, HELPER_OPTIONS.streamBytes)
   const whole =
     typeof source === 'string' ? encoder.encode(source) : source instanceof Uint8Array ? source : undefined
   const resolved: BytesOptions =
     whole !== undefined && options.length === undefined ? { ...options, length: whole.byteLength } : options
-  return writeBody(responseStream, chunksOf(whole ?? source), resolved, {
+  await writeBody(responseStream, chunksOf(whole ?? source), resolved, {
     helper: 'streamBytes',
     contentType: 'application/octet-stream',
     rangeable: true,

@@ -1,6 +1,7 @@
 import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
 import type { BytesOptions, BytesSource } from './bytes.ts'
 import { streamBytes } from './bytes.ts'
+import { checkOptions, HANDLER_OPTIONS, HELPER_OPTIONS } from './check-options.ts'
 import type { NdjsonOptions } from './ndjson.ts'
 import { streamNdjson } from './ndjson.ts'
 import type { ResumableSource } from './options.ts'
@@ -10,6 +11,17 @@ import { streamSse } from './sse.ts'
 import type { Awslambda, Context, LambdaFunctionUrlEvent, StreamingHandler } from './types.ts'
 
 type Filled = 'request' | 'awslambda'
+
+const BODIES = ['ndjson', 'sse', 'bytes'] as const
+const HELPER_OF = { ndjson: 'streamNdjson', sse: 'streamSse', bytes: 'streamBytes' } as const
+
+const FILLED_HINT =
+  'sluiceHandler fills in request (the event) and awslambda (from its own options): leave it out of the result.'
+const CALLBACK = {
+  got: 'the sluiceHandler callback returned',
+  hints: { request: FILLED_HINT, awslambda: FILLED_HINT },
+  bodies: true,
+}
 
 /**
  * What a {@link sluiceHandler} callback returns: exactly one body — `ndjson`, `sse` or `bytes` — plus that
@@ -45,7 +57,9 @@ export interface SluiceHandlerOptions {
  *
  * If the callback throws, or the source fails before its first byte, the invocation fails and the function URL
  * answers with an error status; a failure after the first byte cuts the body, which sluice clients detect. A
- * request a plain iterable cannot serve (one that carries a cursor) is answered `409`, saying why.
+ * request a plain iterable cannot serve (one that carries a cursor) is answered `409`, saying why. Its own options
+ * are checked at once, and a result's options before its body is written: an unknown name, or a value of the
+ * wrong type, is a `TypeError` that says what to pass.
  *
  * @example
  * export const handler = sluiceHandler(async (event) => ({
@@ -57,28 +71,34 @@ export function sluiceHandler(
   respond: (event: LambdaFunctionUrlEvent, context: Context) => SluiceResponse | Promise<SluiceResponse>,
   options: SluiceHandlerOptions = {},
 ): StreamingHandler {
+  checkOptions({ got: 'sluiceHandler got' }, options, HANDLER_OPTIONS)
   // sluice/mock's portable type describes a stream that, in Node, is a real Writable: the one the helpers need.
   const lambda = resolveAwsLambda(options.awslambda as Awslambda | undefined, 'sluiceHandler')
   const handler: StreamingHandler = async (event, responseStream, context) => {
     const response = await respond(event, context)
     const bodies =
       typeof response === 'object' && response !== null
-        ? (['ndjson', 'sse', 'bytes'] as const).filter((name) => response[name] !== undefined)
+        ? BODIES.filter((name) => response[name] !== undefined)
         : []
     if (bodies.length !== 1) {
       throw new TypeError(
         `sluice/lambda: the sluiceHandler callback returned ${bodies.length === 0 ? 'no body' : `${bodies.join(' and ')} together`}; return an object with exactly one of ndjson, sse or bytes.`,
       )
     }
+    const body = bodies[0]!
+    // The result carries its body beside the helper's options, without the two that are filled in here.
+    const { request: _request, awslambda: _awslambda, ...rules } = HELPER_OPTIONS[HELPER_OF[body]]
+    checkOptions(CALLBACK, response, rules, BODIES)
     const fill = { request: event, awslambda: lambda }
+    // The other bodies' keys, if present, are undefined: they are no options of the helper.
     if (response.ndjson !== undefined) {
-      const { ndjson, ...rest } = response
+      const { ndjson, sse: _sse, bytes: _bytes, ...rest } = response
       await streamNdjson(responseStream, ndjson, { ...rest, ...fill })
     } else if (response.sse !== undefined) {
-      const { sse, ...rest } = response
+      const { sse, ndjson: _ndjson, bytes: _bytes, ...rest } = response
       await streamSse(responseStream, sse, { ...rest, ...fill })
     } else {
-      const { bytes, ...rest } = response
+      const { bytes, ndjson: _ndjson, sse: _sse, ...rest } = response
       await streamBytes(responseStream, bytes, { ...rest, ...fill })
     }
   }

@@ -5,6 +5,7 @@ export { type SluiceHandlerOptions, type SluiceResponse, sluiceHandler } from '.
 export { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 export { type NdjsonOptions, streamNdjson } from './ndjson.ts'
 export type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource, Source } from './options.ts'
+export type { PaddingOptions } from './padding.ts'
 export type { RefusalReport } from './refusal.ts'
 export type { RequestLike } from './request.ts'
 export { formatSseEvent, type SseEvent, type SseMessage, type SseOptions, streamSse } from './sse.ts'

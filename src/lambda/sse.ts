@@ -1,5 +1,8 @@
+import { describeValue } from '../runtime/describe-value.ts'
+import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
+import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, quoted, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { isBodiless, writeBody } from './respond.ts'
@@ -35,7 +38,7 @@ export interface SseEvent {
 export type SseMessage = string | SseEvent
 
 /**
- * Options of {@link streamSse}: response and cursor options, heartbeats and the `retry:` field.
+ * Options of {@link streamSse}: response and cursor options, heartbeats, the `retry:` field and padding.
  *
  * @example
  * const options: SseOptions = { request: event, heartbeatMs: 10_000, retry: 2_000 }
@@ -52,6 +55,17 @@ export interface SseOptions extends ResponseOptions, CursorOptions {
    * Default: not sent.
    */
   retry?: number
+  /**
+   * Push a small write out of the runtime, which can hold back writes until tens of KB have accumulated: after a
+   * write (an event or a heartbeat) followed by `idleMs` without another, top what was written up to `bytes` with
+   * comment lines (`:` and spaces, each followed by a blank line), which every SSE client ignores. Costs up to
+   * `bytes` per pause; the first padding follows the first write, never comes before it. `true` takes the defaults
+   * (16 KiB, 50 ms). Default `false`.
+   *
+   * @example
+   * await streamSse(responseStream, tokensAfter, { request: event, padding: { idleMs: 20 } })
+   */
+  padding?: boolean | PaddingOptions
 }
 
 const encoder = new TextEncoder()
@@ -100,10 +114,11 @@ function line(text: string): string {
 
 const MARKER_END = /\{"\$sluice":"end","bytes":\d+\}$/
 
-function checkRetry(retry: number): void {
-  if (!(Number.isSafeInteger(retry) && retry >= 0)) {
-    throw new RangeError(
-      `sluice/lambda: streamSse got retry ${retry}; pass a non-negative whole number of milliseconds.`,
+function checkRetry(retry: unknown): void {
+  if (!(Number.isSafeInteger(retry) && (retry as number) >= 0)) {
+    const Failure = typeof retry === 'number' ? RangeError : TypeError
+    throw new Failure(
+      `sluice/lambda: streamSse got an event with retry ${describeValue(retry)}; pass a non-negative whole number of milliseconds.`,
     )
   }
 }
@@ -156,10 +171,7 @@ async function* sseChunks(
   // by other means — nothing else in a request tells sluice's reconnect from a first request (a new page that
   // starts from a saved cursor misses the field, and keeps its own default, unless the source yields a retry).
   let first = ''
-  if (options.retry !== undefined) {
-    checkRetry(options.retry)
-    if (!lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
-  }
+  if (options.retry !== undefined && !lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
       ? source(lastEventId ?? cursor)
@@ -204,7 +216,9 @@ async function* after(
  * `Last-Event-ID` none of its events has, is answered `409` with a text body that says so (a status clients do not
  * ask again). SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by event id, not
  * by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no
- * marker) and the promise rejects.
+ * marker) and the promise rejects. With `padding`, an event written after a pause reaches the client at once, not
+ * with the next tens of KB (see {@link SseOptions.padding}). An unknown option, or one of the wrong type, rejects
+ * with a `TypeError` that says what to pass, before anything is written.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -213,22 +227,24 @@ async function* after(
  *   }, { request: event })
  * })
  */
-export function streamSse(
+export async function streamSse(
   responseStream: AnyResponseStream,
   source: ResumableSource<SseMessage>,
   options: SseOptions = {},
 ): Promise<void> {
+  checkOptions({ got: 'streamSse got' }, options, HELPER_OPTIONS.streamSse)
   // A 204 (how a server tells EventSource to stop reconnecting) has no body, not even a heartbeat.
   const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
-  return writeBody(
-    responseStream,
+  // Padding goes outside the heartbeat: a heartbeat is a write too, which the runtime would hold back.
+  const chunks = withPadding(
     withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS),
-    options,
-    {
-      helper: 'streamSse',
-      contentType: 'text/event-stream; charset=utf-8',
-      defaultHeaders: { 'cache-control': 'no-cache' },
-      rangeable: false,
-    },
+    options.padding,
+    SSE_FILLER,
   )
+  await writeBody(responseStream, chunks, options, {
+    helper: 'streamSse',
+    contentType: 'text/event-stream; charset=utf-8',
+    defaultHeaders: { 'cache-control': 'no-cache' },
+    rangeable: false,
+  })
 }

@@ -10,6 +10,7 @@ export type { RefusalReport } from './refusal.ts'
 export type { RequestLike } from './request.ts'
 export { formatSseEvent, type SseEvent, type SseMessage, type SseOptions, streamSse } from './sse.ts'
 export type {
+  AnyResponseStream,
   Awslambda,
   Context,
   HttpResponseMetadata,

@@ -54,6 +54,9 @@ export interface ResponseStream extends Writable {
  * What the helpers write to: the Lambda runtime's stream, or the one `sluice/mock` and `sluice/dev` give a
  * handler. That one is typed without Node's types so that `sluice/mock` runs in browsers, but in Node — the only
  * place `sluice/lambda` runs — it is a real `Writable` too.
+ *
+ * @example
+ * const write = (stream: AnyResponseStream) => streamNdjson(stream, [{ id: 1 }])
  */
 export type AnyResponseStream = ResponseStream | PortableResponseStream
 

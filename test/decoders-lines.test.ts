@@ -4,6 +4,7 @@ import { LineDecoder } from '../src/core/decoders/lines.ts'
 import { isLimitError } from '../src/index.ts'
 import { TEXT_FIXTURES } from './fixtures/text.ts'
 import {
+  bytesOf,
   chunkings,
   encode,
   RUNS,
@@ -69,6 +70,42 @@ function referenceOfBytes(bytes: Uint8Array): Decoded {
     after: offsets.map((_, i) => offsets[i + 1] ?? bytes.length),
   }
 }
+
+/** Feeds `chunks` to a decoder until it fails: the lines before, and the error. */
+function decodeUntilFailure(chunks: Uint8Array[], maxLineBytes: number): { lines: string[]; error: unknown } {
+  const decoder = new LineDecoder({ maxLineBytes })
+  const lines: string[] = []
+  try {
+    for (const chunk of chunks) {
+      lines.push(...decoder.push(chunk))
+      if (decoder.failure !== undefined) throw decoder.failure
+    }
+    lines.push(...decoder.end())
+    if (decoder.failure !== undefined) throw decoder.failure
+  } catch (error) {
+    return { lines, error }
+  }
+  return { lines, error: undefined }
+}
+
+/**
+ * Where each line of `bytes` starts and how many bytes of the body it takes, terminators excluded (LF, and the CR
+ * before it or before the end), for bytes that need not be UTF-8: what maxLineBytes measures.
+ */
+function lineSizes(bytes: Uint8Array): Array<{ offset: number; size: number }> {
+  const out: Array<{ offset: number; size: number }> = []
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  for (let i = start; i <= bytes.length; i++) {
+    if (i < bytes.length ? bytes[i] !== 10 : i === start) continue
+    out.push({ offset: start, size: i - start - (i > start && bytes[i - 1] === 13 ? 1 : 0) })
+    start = i + 1
+  }
+  return out
+}
+
+/** Where a LimitError says it happened; `false` for anything else. */
+const placeOf = (error: unknown) =>
+  isLimitError(error) && { limit: error.limit, line: error.line, offset: error.offset }
 
 describe('LineDecoder', () => {
   for (const [name, text] of Object.entries(TEXT_FIXTURES)) {
@@ -174,5 +211,103 @@ describe('LineDecoder', () => {
     expect(() => [...decoder.push(encode('😀😀😀😀\n')), ...decoder.end()]).toThrow(
       expect.objectContaining({ name: 'LimitError', limit: 'maxLineBytes' }),
     )
+  })
+  describe('measures maxLineBytes in bytes of the body, where invalid UTF-8 became U+FFFD (3 bytes each)', () => {
+    const MAX = 30
+    const ff = (n: number) => new Array<number>(n).fill(0xff)
+
+    it('a line of maxLineBytes invalid bytes passes and one more fails there, whatever the chunking, LF or CRLF', () => {
+      for (const eol of ['\n', '\r\n']) {
+        for (const [label, chunks] of chunkings(bytesOf('ok\n', ff(MAX), eol, 'z\n'))) {
+          expect(decodeUntilFailure(chunks, MAX), label).toEqual({
+            lines: ['ok', '\uFFFD'.repeat(MAX), 'z'],
+            error: undefined,
+          })
+        }
+        for (const [label, chunks] of chunkings(bytesOf('ok\n', ff(MAX + 1), eol, 'z\n'))) {
+          const { lines, error } = decodeUntilFailure(chunks, MAX)
+          expect(lines, label).toEqual(['ok'])
+          expect(placeOf(error), label).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
+        }
+      }
+    })
+
+    it('the last line, unterminated (a final CR excluded), is measured in the body too', () => {
+      for (const [tail, fails] of [
+        [ff(MAX), false],
+        [[...ff(MAX), 13], false],
+        [ff(MAX + 1), true],
+      ] as const) {
+        const body = bytesOf('ok\n', tail)
+        for (const [label, chunks] of chunkings(body)) {
+          const { lines, error } = decodeUntilFailure(chunks, MAX)
+          if (fails) {
+            expect(lines, label).toEqual(['ok'])
+            expect(placeOf(error), label).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
+          } else
+            expect({ lines, error }, label).toEqual({ lines: ['ok', '\uFFFD'.repeat(MAX)], error: undefined })
+        }
+      }
+    })
+
+    it('a line in progress fails on the byte past the limit, not at a third of it', () => {
+      const decoder = new LineDecoder({ maxLineBytes: MAX })
+      // The line starts in a chunk that ends others, and goes on one byte per chunk.
+      expect(decoder.push(bytesOf('ok\n', ff(MAX - 5)))).toEqual(['ok'])
+      let fed = MAX - 5
+      let error: unknown
+      try {
+        for (; fed < 10 * MAX; fed++) decoder.push(Uint8Array.of(0xff))
+      } catch (e) {
+        error = e
+      }
+      expect(fed).toBe(MAX)
+      expect(placeOf(error)).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
+    })
+
+    it('sequences of every kind, cut short or not, count the bytes they had', () => {
+      // 20 bytes: two sequences cut short (1 U+FFFD each), an `A`, an overlong form, an encoded surrogate, a code
+      // point past U+10FFFF, a stray continuation byte and 0xFF: 16 U+FFFD and an `A`, 49 bytes of text.
+      const line = [0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x41, 0xc0, 0xaf, 0xe0, 0x80, 0xaf, 0xed, 0xa0, 0x80]
+      line.push(0xf4, 0x90, 0x80, 0x80, 0x80, 0xff)
+      expect(new TextDecoder().decode(Uint8Array.from(line))).toBe(
+        `${'\uFFFD'.repeat(2)}A${'\uFFFD'.repeat(14)}`,
+      )
+      const body = bytesOf('a\n', line, '\r\nb\n')
+      for (const [label, chunks] of chunkings(body)) {
+        expect(decodeUntilFailure(chunks, line.length).error, label).toBeUndefined()
+        expect(placeOf(decodeUntilFailure(chunks, line.length - 1).error), label).toEqual({
+          limit: 'maxLineBytes',
+          line: 2,
+          offset: 2,
+        })
+      }
+    })
+
+    it('fails iff a line takes more bytes of the body than maxLineBytes, at that line, for any bytes and chunking', () => {
+      fc.assert(
+        fc.property(
+          withByteCuts(trickyBytes({ maxLength: 40 })),
+          fc.integer({ min: 1, max: 24 }),
+          (body, max) => {
+            const { bytes, chunks } = body
+            const sizes = lineSizes(bytes)
+            const over = sizes.findIndex((line) => line.size > max)
+            const all = referenceOfBytes(bytes).lines
+            const { lines, error } = decodeUntilFailure(chunks, max)
+            if (over === -1) expect({ lines, error }).toEqual({ lines: all, error: undefined })
+            else {
+              expect(lines).toEqual(all.slice(0, over))
+              expect(placeOf(error)).toEqual({
+                limit: 'maxLineBytes',
+                line: over + 1,
+                offset: sizes[over]!.offset,
+              })
+            }
+          },
+        ),
+        { numRuns: 400 },
+      )
+    })
   })
 })

@@ -15,7 +15,7 @@ import {
   sluice,
 } from '../src/index.ts'
 import { createPartialJsonParser } from '../src/partial-json.ts'
-import { chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
+import { bytesOf, chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
 import { base64, scripted } from './support/scripted.ts'
 import { bodyOf, drain } from './support/streams.ts'
 
@@ -87,6 +87,33 @@ describe('a line over maxLineBytes is reported where it starts', () => {
         const res = await fromResponse(new Response(bodyOf(chunks).stream), { maxLineBytes: 20 })
         const { error } = await drain<unknown>(read(res))
         expect(placeOf(error), label).toEqual({ limit: 'maxLineBytes', line: 4, offset: 19 })
+      }
+    }
+  })
+})
+
+describe('maxLineBytes counts the bytes of the body, not the U+FFFD that replaced invalid ones', () => {
+  it('through lines() and ndjson(): a record of 20 bytes passes maxLineBytes 20, one of 21 fails where it starts', async () => {
+    const body = (n: number) => bytesOf('{"a":1}\r\n"', new Array<number>(n).fill(0xff), '"\n{"a":2}\n')
+    for (const [n, want] of [
+      [18, undefined],
+      [19, { limit: 'maxLineBytes', line: 2, offset: 9 }],
+    ] as const) {
+      for (const [label, chunks] of chunkings(body(n))) {
+        const lines = await fromResponse(new Response(bodyOf(chunks).stream), { maxLineBytes: 20 })
+        const records = await fromResponse(new Response(bodyOf(chunks).stream), { maxLineBytes: 20 })
+        for (const { items, error } of [
+          await drain<unknown>(lines.lines()),
+          await drain<unknown>(records.ndjson()),
+        ]) {
+          expect(items.length, label).toBe(want === undefined ? 3 : 1)
+          expect(placeOf(error), label).toEqual(want ?? false)
+        }
+        if (want === undefined)
+          expect(
+            (await drain<unknown>((await fromResponse(new Response(bodyOf(chunks).stream))).ndjson()))
+              .items[1],
+          ).toBe('\uFFFD'.repeat(n))
       }
     }
   })

@@ -94,12 +94,20 @@ export const INVALID_UTF8: readonly (readonly number[])[] = [
   [0xef, 0xbb, 0xbf],
 ]
 
-/** Bodies of {@link PIECES} with invalid UTF-8 mixed in ({@link INVALID_UTF8}). */
-export function trickyBytes(size: { minLength?: number; maxLength: number } = { maxLength: 24 }) {
+/** A body of text (as UTF-8) and raw bytes, which need not be UTF-8. */
+export function bytesOf(...parts: Array<string | readonly number[]>): Uint8Array {
+  return concatBytes(parts.map((part) => (typeof part === 'string' ? encode(part) : Uint8Array.from(part))))
+}
+
+/** Bodies of {@link PIECES} (or of `pieces`) with invalid UTF-8 mixed in ({@link INVALID_UTF8}). */
+export function trickyBytes(
+  size: { minLength?: number; maxLength: number } = { maxLength: 24 },
+  pieces: readonly string[] = PIECES,
+) {
   return fc
     .array(
       fc.oneof(
-        { weight: 3, arbitrary: fc.constantFrom(...PIECES).map(encode) },
+        { weight: 3, arbitrary: fc.constantFrom(...pieces).map(encode) },
         { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)) },
       ),
       size,

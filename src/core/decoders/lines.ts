@@ -16,9 +16,9 @@ const EMPTY: string[] = []
 export class LineDecoder {
   readonly #utf8: Utf8Decoder
   readonly #maxLine: number
+  /** Without `fatal`, a U+FFFD of the text may stand for 1 to 3 bytes of the body, not the 3 it takes. */
+  readonly #lossy: boolean
   #parts: string[] = []
-  /** UTF-8 bytes of the partial line (a lower bound for its first part, exact for what follows). */
-  #partBytes = 0
   /** Lines completed before the current batch. */
   #linesBefore = 0
   // Byte offsets come from the line feeds of the bytes, not from the UTF-8 length of the text: a U+FFFD that
@@ -49,6 +49,7 @@ export class LineDecoder {
       return { offset, lines: lines + this.#linesAtReset }
     })
     this.#maxLine = options.maxLineBytes
+    this.#lossy = options.fatal !== true
   }
 
   /** The complete lines that `chunk` finishes. The array is fresh; the caller may keep it. */
@@ -56,7 +57,6 @@ export class LineDecoder {
     if (this.#overLimit) throw this.#overLimit
     this.#linesBefore += this.#batchLength
     const base = this.#utf8.fed
-    const before = this.#utf8.offsetBefore('')
     const text = this.#utf8.decode(chunk)
     const firstFeed = text.indexOf('\n')
     const feeds = firstFeed !== -1
@@ -66,7 +66,7 @@ export class LineDecoder {
       this.#chunkBase = base
       this.#cursor = undefined
     }
-    const lines = this.#split(text, this.#utf8.offsetBefore('') - before, firstFeed)
+    const lines = this.#split(text, firstFeed)
     // The partial line starts after the last line feed decoded (with `fatal`, the text stops at a bad byte).
     if (feeds)
       this.#start =
@@ -84,7 +84,6 @@ export class LineDecoder {
     if (tail !== '') this.#parts.push(tail)
     const last = this.#partialText()
     this.#parts = []
-    this.#partBytes = 0
     this.#batchStart = this.#partialStart()
     this.#chunk = new Uint8Array(0)
     this.#cursor = undefined
@@ -94,7 +93,8 @@ export class LineDecoder {
       this.#batchLength = 0
       return EMPTY
     }
-    if (this.#isTooLong(last)) {
+    // Nothing is held back any more: the line takes the bytes from where it starts to the end.
+    if (this.#start - this.#batchStart - endsInCR(last) > this.#maxLine) {
       // Reported through `failure`, like a long line of a chunk: where it starts stays known to checkpoints.
       this.#overLimit = this.#tooLong(this.#linesBefore + 1, this.lineOffset(0))
       this.#batchLength = 0
@@ -166,7 +166,6 @@ export class LineDecoder {
   /** Forgets any partial line: the next chunk starts a fresh record (a resumed stream). */
   reset(): void {
     this.#parts = []
-    this.#partBytes = 0
     this.#start = undefined
     this.#batchStart = 0
     this.#chunk = new Uint8Array(0)
@@ -181,19 +180,17 @@ export class LineDecoder {
     return this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('')
   }
 
-  /**
-   * `bytes`: the UTF-8 length of `text`, known from the decoder's counters without scanning it; `at`: where its
-   * first line feed is (-1 for none).
-   */
-  #split(text: string, bytes: number, at: number): string[] {
+  /** `at`: where the first line feed of `text` is (-1 for none). */
+  #split(text: string, at: number): string[] {
     if (at === -1) {
       this.#batchLength = 0
       if (text !== '') {
         this.#parts.push(text)
-        this.#partBytes += bytes
-        // The CR of a CRLF that the next chunk completes is a terminator, not part of the line.
-        const cr = text.charCodeAt(text.length - 1) === 13 ? 1 : 0
-        if (this.#partBytes - cr > this.#maxLine)
+        // The partial line takes the bytes decoded since it started (with `fatal`, the text before a bad byte
+        // is not counted as decoded; it is valid, so its UTF-8 length is its size). The CR of a CRLF that the
+        // next chunk completes is a terminator, not part of the line.
+        const decoded = this.#utf8.offsetBefore('') + (this.#utf8.failure ? utf8Length(text) : 0)
+        if (decoded - this.#partialStart() - endsInCR(text) > this.#maxLine)
           throw this.#tooLong(this.#linesBefore + 1, this.partialOffset())
       }
       return EMPTY
@@ -202,7 +199,6 @@ export class LineDecoder {
     if (this.#parts.length > 0) {
       carried = this.#partialText()
       this.#parts = []
-      this.#partBytes = 0
     }
     // One indexOf loop, not `split('\n')` and a pass over its lines: V8's split alone took 2.3× as long over
     // the same text (35 ms against 15 ms for 64 MiB of 200 B records, Node 24), a tenth of what `ndjson()`
@@ -211,7 +207,7 @@ export class LineDecoder {
     let line = carried + text.slice(0, at)
     for (;;) {
       // The lines before one over the limit are delivered first, whatever the chunking.
-      if (this.#isTooLong(line)) return this.#stopAt(lines)
+      if (this.#isTooLong(line, lines.length, true)) return this.#stopAt(lines)
       lines.push(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line)
       const start = at + 1
       at = text.indexOf('\n', start)
@@ -222,9 +218,8 @@ export class LineDecoder {
       line = text.slice(start, at)
     }
     if (line !== '') {
-      if (this.#isTooLong(line)) return this.#stopAt(lines)
+      if (this.#isTooLong(line, lines.length, false)) return this.#stopAt(lines)
       this.#parts.push(line)
-      this.#partBytes = line.length
     }
     this.#batchLength = lines.length
     return lines
@@ -235,18 +230,31 @@ export class LineDecoder {
     // The batch's text is still this chunk's: where that line starts is where line `lines.length` would.
     this.#overLimit = this.#tooLong(this.#linesBefore + lines.length + 1, this.lineOffset(lines.length))
     this.#parts = []
-    this.#partBytes = 0
     this.#batchLength = lines.length
     return lines
   }
 
-  // The limit is in bytes, terminators excluded (a CR still on the line is the CR of its CRLF). A line has at
-  // most 3 UTF-8 bytes per UTF-16 unit, so only a line longer than a third of the limit is measured exactly:
-  // ordinary lines cost one comparison.
-  #isTooLong(line: string): boolean {
-    const cr = line.charCodeAt(line.length - 1) === 13 ? 1 : 0
+  // The limit is in bytes of the body, terminators excluded (a CR still on the line is the CR of its CRLF). Each
+  // UTF-16 unit of the text stands for 1 to 3 bytes of the body (a U+FFFD for 1 to 3 invalid ones), and its UTF-8
+  // length is an upper bound of them: only a line longer than a third of the limit is measured, and only one over
+  // it with a U+FFFD is measured in the body. Ordinary lines cost one comparison.
+  /** Whether line `j` of the batch, `line`, is over the limit; `complete`: a line feed ends it. */
+  #isTooLong(line: string, j: number, complete: boolean): boolean {
+    const cr = endsInCR(line)
     const n = line.length - cr
-    return n > this.#maxLine || (n * 3 > this.#maxLine && utf8Length(line) - cr > this.#maxLine)
+    const max = this.#maxLine
+    return (
+      n > max ||
+      (n * 3 > max &&
+        utf8Length(line) - cr > max &&
+        (!this.#lossy || line.indexOf('\uFFFD') === -1 || this.#bodyBytes(j, complete) - cr > max))
+    )
+  }
+
+  /** The bytes of the body that line `j` of the batch took, its CR included: up to its line feed, or so far. */
+  #bodyBytes(j: number, complete: boolean): number {
+    const start = this.lineOffset(j)
+    return (complete ? this.#afterFeed(j + 1) - 1 : this.#utf8.offsetBefore('')) - start
   }
 
   /** `line`: counted by this decoder; `offset`: where it starts, like `lineOffset`. */
@@ -265,4 +273,9 @@ export class LineDecoder {
 
 function stripCR(line: string): string {
   return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line
+}
+
+/** 1 if `text` ends in a CR, else 0. */
+function endsInCR(text: string): number {
+  return text.charCodeAt(text.length - 1) === 13 ? 1 : 0
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { SseDecoder } from '../src/core/decoders/sse.ts'
 import { isLimitError, type ServerSentEvent } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
-import { chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
+import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8, RUNS } from './support/chunking.ts'
 
 function decode(chunks: Uint8Array[], maxEventBytes = 1 << 20): ServerSentEvent[] {
   const decoder = new SseDecoder({ maxEventBytes })
@@ -96,5 +96,233 @@ describe('SseDecoder follows the WHATWG event-stream rules', () => {
       for (; fed < 100_000; fed += chunk.length) decoder.push(chunk)
     }).toThrow(expect.objectContaining({ name: 'LimitError', limit: 'maxEventBytes' }))
     expect(fed).toBeLessThanOrEqual(1000 + chunk.length)
+  })
+})
+
+/** Feeds `chunks` to a decoder that counts lines until it fails: the data of the events before, and the error. */
+function decodeUntilFailure(
+  chunks: Uint8Array[],
+  maxEventBytes: number,
+): { data: string[]; error: unknown; fed?: number } {
+  const decoder = new SseDecoder({ maxEventBytes, countLines: true })
+  const data: string[] = []
+  let fed = 0
+  try {
+    for (const chunk of [...chunks, undefined]) {
+      fed += chunk?.length ?? 0
+      for (const event of chunk === undefined ? decoder.end() : decoder.push(chunk)) data.push(event.data)
+      if (decoder.failure !== undefined) throw decoder.failure
+    }
+  } catch (error) {
+    return { data, error, fed }
+  }
+  return { data, error: undefined }
+}
+
+/** Where a LimitError says it happened; `false` for anything else. */
+const placeOf = (error: unknown) =>
+  isLimitError(error) && { limit: error.limit, line: error.line, offset: error.offset }
+
+const startsWith = (bytes: Uint8Array, text: string): boolean =>
+  bytes.length >= text.length && Array.from(text).every((c, i) => bytes[i] === c.charCodeAt(0))
+
+/**
+ * What maxEventBytes measures, from the bytes of the body (which need not be UTF-8): for each event, dispatched
+ * or still in progress when the body ends, the bytes of its data (the values of its data lines, a line in
+ * progress included, and one for each line feed that joins them), where its block starts, and its line.
+ */
+function eventSizes(bytes: Uint8Array): Array<{ size: number; offset: number; line: number }> {
+  const out: Array<{ size: number; offset: number; line: number }> = []
+  // The first block starts at the start of the body, a BOM included (as an error in its data says).
+  let block = { offset: 0, line: 1 }
+  let i = startsWith(bytes, '\xEF\xBB\xBF') ? 3 : 0
+  let line = 1
+  let size = 0
+  let dataLines = 0
+  for (;;) {
+    let end = i
+    while (end < bytes.length && bytes[end] !== 10 && bytes[end] !== 13) end++
+    const content = bytes.subarray(i, end)
+    const value = startsWith(content, 'data: ') ? 6 : startsWith(content, 'data:') ? 5 : -1
+    if (end === bytes.length) {
+      if (value !== -1) size += (dataLines++ > 0 ? 1 : 0) + content.length - value
+      if (dataLines > 0) out.push({ size, ...block })
+      return out
+    }
+    if (content.length === 0) {
+      if (dataLines > 0) out.push({ size, ...block })
+      size = 0
+      dataLines = 0
+    } else if (value !== -1 || (content.length === 4 && startsWith(content, 'data'))) {
+      size += (dataLines++ > 0 ? 1 : 0) + content.length - Math.max(value, 4)
+    }
+    i = end + (bytes[end] === 13 && bytes[end + 1] === 10 ? 2 : 1)
+    line++
+    if (content.length === 0) block = { offset: i, line }
+  }
+}
+
+describe('SseDecoder measures maxEventBytes in bytes of the body, where invalid UTF-8 became U+FFFD (3 bytes each)', () => {
+  const MAX = 30
+  const ff = (n: number) => new Array<number>(n).fill(0xff)
+
+  it('data of maxEventBytes invalid bytes passes and one more fails at its block, whatever the chunking', () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const body = (n: number) =>
+        bytesOf(`data: a${eol}${eol}: c${eol}data: `, ff(n), `${eol}${eol}data: b${eol}${eol}`)
+      for (const [label, chunks] of chunkings(body(MAX))) {
+        expect(decodeUntilFailure(chunks, MAX), label).toEqual({
+          data: ['a', '\uFFFD'.repeat(MAX), 'b'],
+          error: undefined,
+        })
+      }
+      const start = encode(`data: a${eol}${eol}`).length
+      for (const [label, chunks] of chunkings(body(MAX + 1))) {
+        const { data, error } = decodeUntilFailure(chunks, MAX)
+        expect(data, label).toEqual(['a'])
+        expect(placeOf(error), label).toEqual({ limit: 'maxEventBytes', line: 3, offset: start })
+      }
+    }
+  })
+
+  it('counts one byte for each line feed that joins data lines, and each invalid sequence at its size', () => {
+    // 3 + 3 + 4 bytes of data lines and two line feeds: 12 bytes, but 27 of text (8 U+FFFD, an `x`, two LFs).
+    const body = (extra: number[]) =>
+      bytesOf(
+        'data:',
+        [0xe2, 0x82],
+        'x\r\ndata: ',
+        [0xed, 0xa0, 0x80],
+        '\ndata:',
+        [0xf4, 0x90, 0x80, 0x80],
+        extra,
+        '\n\n',
+      )
+    for (const [extra, fails] of [
+      [[], false],
+      [[0xc3], true],
+    ] as const) {
+      for (const [label, chunks] of chunkings(body([...extra]))) {
+        const { data, error } = decodeUntilFailure(chunks, 12)
+        if (fails) expect(placeOf(error), label).toEqual({ limit: 'maxEventBytes', line: 1, offset: 0 })
+        else expect(error, label).toBeUndefined()
+        expect(data.length, label).toBe(fails ? 0 : 1)
+      }
+    }
+  })
+
+  it('an event the body ends in is measured, its data line in progress included', () => {
+    for (const [n, fails] of [
+      [MAX, false],
+      [MAX + 1, true],
+    ] as const) {
+      for (const [label, chunks] of chunkings(bytesOf('data: a\n\ndata: ', ff(n)))) {
+        const { data, error } = decodeUntilFailure(chunks, MAX)
+        expect(data, label).toEqual(['a'])
+        expect(placeOf(error), label).toEqual(fails && { limit: 'maxEventBytes', line: 3, offset: 9 })
+      }
+    }
+  })
+
+  it('measures a block that starts with bytes the chunk before held back, as soon as it may pass the limit', () => {
+    // The block after the comment starts with the first bytes of a 4-byte sequence, which the next chunk cuts
+    // short; that chunk takes the bytes since the first event past the limit, and the one after, the block.
+    const chunks = (ys: number) => [
+      encode('data: a\n\n'),
+      bytesOf(`: ${'c'.repeat(20)}\n\n`, [0xf0, 0x9f]),
+      encode('x\ndata: yy'),
+      bytesOf('y'.repeat(ys)),
+      encode('\n\n'),
+    ]
+    const pushed = (ys: number) => {
+      const decoder = new SseDecoder({ maxEventBytes: MAX, countLines: true })
+      const data = chunks(ys).map((chunk) =>
+        decoder.failure ? undefined : decoder.push(chunk).map((e) => e.data),
+      )
+      return { data, error: placeOf(decoder.failure) }
+    }
+    // Data of exactly maxEventBytes, then one byte more: found by the chunk that takes the data line in progress
+    // past the limit, not by the blank line after it.
+    expect(pushed(MAX - 2)).toEqual({ data: [['a'], [], [], [], ['y'.repeat(MAX)]], error: false })
+    expect(pushed(MAX - 1)).toEqual({
+      data: [['a'], [], [], [], undefined],
+      error: { limit: 'maxEventBytes', line: 5, offset: 33 },
+    })
+  })
+
+  it('fails iff the data of an event takes more bytes of the body than maxEventBytes, at its block, for any bytes and chunking', () => {
+    // Lines of data (any text, invalid UTF-8 included), short lines of other fields and lines of anything (which
+    // the parser ignores, unless they make a field), with every line ending.
+    const value = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom('a', ' ', 'é', '😀', ':', 'data').map(encode),
+          fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)),
+        ),
+        { maxLength: 8 },
+      )
+      .map((parts) => bytesOf(...parts.map((p) => Array.from(p))))
+    const line = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(fc.constantFrom('data:', 'data: '), value)
+          .map(([f, v]) => bytesOf(f, Array.from(v))),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('', '', 'data', 'id: 1', ': c', 'event: e', 'retry: 5').map(encode),
+      },
+      { weight: 1, arbitrary: value },
+    )
+    const body = fc
+      .tuple(
+        fc.boolean(),
+        fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n', '\r')), { maxLength: 12 }),
+        fc.option(line),
+      )
+      .map(([bom, lines, last]) =>
+        bytesOf(
+          bom ? '\uFEFF' : '',
+          ...lines.flatMap(([l, eol]) => [Array.from(l), eol]),
+          Array.from(last ?? []),
+        ),
+      )
+    fc.assert(
+      fc.property(
+        body,
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 12 }),
+        fc.integer({ min: 2, max: 24 }),
+        (bytes, cuts, max) => {
+          const sizes = eventSizes(bytes)
+          const over = sizes.findIndex((event) => event.size > max)
+          const all = decode([bytes]).map((event) => event.data)
+          const chunks = cutAt(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          )
+          const { data, error, fed } = decodeUntilFailure(chunks, max)
+          if (over === -1) expect({ data, error }).toEqual({ data: all, error: undefined })
+          else {
+            expect(data).toEqual(all.slice(0, over))
+            const { offset, line } = sizes[over]!
+            expect(placeOf(error)).toEqual({ limit: 'maxEventBytes', line, offset })
+            // Bounded memory: found by the chunk that takes the data past the limit, whatever follows (or by the
+            // next, after a piece of a character that decodes to nothing yet).
+            let past = 0
+            while (!eventSizes(bytes.subarray(0, past)).some((event) => event.size > max)) past++
+            const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+            let end = 0
+            for (const chunk of chunks) {
+              if (end >= past) break
+              end += chunk.length
+              if (utf8.decode(chunk, { stream: true }) === '') past = Math.max(past, end + 1)
+            }
+            expect(fed).toBe(end)
+          }
+        },
+      ),
+      { numRuns: 400 },
+    )
   })
 })

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SseDecoder } from '../src/core/decoders/sse.ts'
 import { fromResponse, isLimitError, isParseError } from '../src/index.ts'
-import { chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
+import { bytesOf, chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
 import { bodyOf, drain } from './support/streams.ts'
 
 /** Feeds `chunks` to a decoder until it fails: the data of the events before, and the error. */
@@ -114,6 +114,25 @@ describe('an event over maxEventBytes', () => {
         json ? /^The event starting at byte 9 \(line 3\) exceeds/ : /^The event starting at byte 9 exceeds/,
       )
       expect(placeOf(error)).toEqual({ offset: 9, line: json ? 3 : undefined })
+    }
+  })
+
+  it('through events(): data of invalid bytes counts the bytes of the body, not the U+FFFD that replaced them', async () => {
+    const body = (n: number) =>
+      bytesOf('data: 1\n\ndata: ', new Array<number>(n).fill(0xff), '\n\ndata: 2\n\n')
+    for (const [n, want] of [
+      [50, undefined],
+      [51, { offset: 9, line: undefined }],
+    ] as const) {
+      for (const [label, chunks] of chunkings(body(n))) {
+        const res = await fromResponse(new Response(bodyOf(chunks).stream), { maxEventBytes: 50 })
+        const { items, error } = await drain(res.events())
+        expect(
+          items.map((e) => e.data),
+          label,
+        ).toEqual(want === undefined ? ['1', '\uFFFD'.repeat(n), '2'] : ['1'])
+        expect(placeOf(error), label).toEqual(want ?? false)
+      }
     }
   })
 

@@ -4,9 +4,18 @@ import type { ProgressSink } from '../progress.ts'
 
 /** Memory bounds for the decoders, in bytes; every buffer that grows with input has one. */
 export interface Limits {
-  /** Longest line `lines()` and `ndjson()` accept. Default 8 MiB. */
+  /**
+   * Longest line `lines()` and `ndjson()` accept, in bytes of the body: its LF or CRLF not counted, and an invalid
+   * byte counted once, though its text is a U+FFFD (3 bytes of UTF-8). Default 8 MiB.
+   */
   maxLineBytes: number
-  /** Largest single SSE event `events()` accepts. Default 8 MiB. */
+  /**
+   * Largest single SSE event `events()` accepts: the bytes of the body that its data takes — the values of its
+   * `data` lines and a byte for each line feed that joins them, an invalid byte counted once, though its text is a
+   * U+FFFD — also for an event the body ends in. Field names, other fields and comments are not counted, but a
+   * line of another field longer than twice the limit may be refused while it arrives in pieces (bounded memory).
+   * Default 8 MiB.
+   */
   maxEventBytes: number
   /** Largest body the whole-body helpers (`collect.*`) and any consumer accept. Default: no limit. */
   maxBytes: number

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { LimitError } from '../errors/limit-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
+import { type EventSizer, eventSizer } from './sse-sizer.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 /**
@@ -98,6 +99,14 @@ export class SseDecoder {
   #batchAfterCR = false
   /** Where lookups into the last batch left off; made on the first lookup, dropped with the batch. */
   #scan: BatchScan | undefined
+  // The limit is in bytes of the body, which the text only bounds (see `onEvent`). The block in progress starts
+  // at `#blockStart` or after (after the last blank line found), in the chunks `#chunks` decoded since: when it
+  // may be over the limit, `#sizer` measures it from those bytes, then on chunk by chunk until a small block
+  // starts. `#doubt`: an event of the last chunk needs that measure.
+  #blockStart = 0
+  #chunks: Decoded[] = []
+  #sizer: EventSizer | undefined
+  #doubt = false
 
   readonly #origin: OriginOf
   /** Lines counted before the last `reset()`: line numbers go on across a restart. */
@@ -111,17 +120,29 @@ export class SseDecoder {
     // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
     this.#utf8 = new Utf8Decoder(false, true)
     this.#parser = createParser({
-      maxBufferSize: options.maxEventBytes,
+      // The parser bounds what it buffers, in characters: the data so far and the line in progress, its field
+      // name included. A character takes a byte or more, and a data line's `data: ` 6 bytes more than it adds to
+      // the data: the parser stops only data over the limit, or a line of another field longer than it.
+      maxBufferSize: 2 * options.maxEventBytes + 6,
       // The parser reports an `id:` field once per dispatch, with or without data: a block that only sets
       // an id still moves the last event ID, and an empty `id:` resets it (WHATWG "dispatch the event").
       onId: (id) => {
         this.lastEventId = id === '' ? undefined : id
       },
       onEvent: (message) => {
-        // The parser bounds what it buffers, in characters; a whole event in one chunk it never measures.
-        if (this.#overflowAt !== undefined || isTooLong(message.data, this.#maxEventBytes)) {
-          this.#overflowAt ??= this.#out.length
-          return
+        if (this.#overflowAt !== undefined) return
+        // The data takes as many bytes as its UTF-8 length, but for a U+FFFD, which stands for 1 to 3 bytes of
+        // the body, and no fewer than its UTF-16 units: only data over a third of the limit is measured, and only
+        // data over it that holds a U+FFFD is measured in the body (#measure).
+        const { data } = message
+        const n = data.length
+        const max = this.#maxEventBytes
+        if (n > max || (n * 3 > max && utf8Length(data) > max)) {
+          if (n > max || data.indexOf('\uFFFD') === -1) {
+            this.#overflowAt = this.#out.length
+            return
+          }
+          this.#doubt = true
         }
         this.count++
         this.#out.push({
@@ -184,6 +205,10 @@ export class SseDecoder {
     this.#committedAfterCR = false
     this.#batchLines = 0
     this.#batchAfterCR = false
+    this.#blockStart = 0
+    this.#chunks = []
+    this.#sizer = undefined
+    this.#doubt = false
   }
 
   /**
@@ -310,8 +335,9 @@ export class SseDecoder {
         bytes: 0,
         replaced: undefined,
       }
-      // As the stream's own parser, it strips a BOM only where the body starts (see `push`).
+      // As the stream's own parser, it strips a BOM only where the body starts (see `push`); a line starts after it.
       if (this.previousCommitted > 0 || this.#origin().offset > 0) scan.parser.feed('\n')
+      else scan.at = scan.eol.lastIndex = bomBytes(this.#batch) >> 1
       this.#scan = scan
     }
     return this.#scan
@@ -328,6 +354,8 @@ export class SseDecoder {
 
   #feed(decoded: Decoded): ServerSentEvent[] {
     const { text } = decoded
+    // A chunk that decodes to nothing holds bytes that start the next text: a line may start with them.
+    this.#chunks.push(decoded)
     if (text === '') return EMPTY
     const afterCR = this.#endsInCR
     if (this.#countLines) {
@@ -340,6 +368,38 @@ export class SseDecoder {
     const tail = this.#tail
     this.#tail = text.length >= 2 ? text.slice(-2) : (tail + text).slice(-2)
     const batch = this.#pending === '' ? text : this.#pending + text
+    // Where the block in progress starts now, if this text has a blank line: looked for when it commits events,
+    // and when the block may be over the limit.
+    const max = this.#maxEventBytes
+    const fed = this.#utf8.fed
+    let sizer = this.#sizer
+    const end =
+      this.#out.length > 0 || sizer || fed - this.#blockStart > max ? lastBlankLineEnd(text, tail) : -1
+    const start = end === -1 ? this.#blockStart : inputOffset(decoded, end)
+    // The events of this chunk before the first one over the limit, measured in the bytes.
+    let over: number | undefined
+    if (this.#doubt || this.#overflowAt !== undefined || sizer || fed - start > max) {
+      // The parser strips a BOM where the body starts.
+      sizer ??= this.#sizer = eventSizer(
+        this.#blockStart,
+        this.#blockStart > 0 || this.#origin().offset > 0 ? 0 : bomBytes(batch),
+      )
+      sizer.events = 0
+      for (const { chunk, chunkStart } of this.#chunks) {
+        if (sizer.scan(chunk, chunkStart, max)) {
+          over = sizer.events
+          break
+        }
+      }
+      this.#chunks = []
+      this.#doubt = false
+    }
+    // Found by the parser first: a line of another field over the limit.
+    if (over !== undefined && over > (this.#overflowAt ?? over)) over = undefined
+    if (over !== undefined) {
+      this.count -= this.#out.length - over
+      this.#overflowAt = over
+    }
     if (this.#overflowAt !== undefined) {
       // The events before the one over the limit are delivered first, whatever the chunking; that one starts in
       // this batch (which starts at a block boundary), after the last blank line before it.
@@ -349,7 +409,11 @@ export class SseDecoder {
       this.#scan = undefined
       this.#batchLines = this.#committedLines
       this.#batchAfterCR = this.#committedAfterCR
-      const { offset, line } = this.#block(this.#overflowAt + 1)
+      const block = this.#block(this.#overflowAt + 1)
+      // Measured in the bytes, where it starts is exact; found by the parser alone (a line of another field over
+      // the limit), it is where the text says.
+      const offset = over === undefined ? block.offset : this.#origin().offset + sizer!.start
+      const { line } = block
       this.#overLimit = new LimitError(
         'maxEventBytes',
         this.#maxEventBytes,
@@ -358,12 +422,18 @@ export class SseDecoder {
         { offset, line: line === 0 ? undefined : line },
       )
     }
+    if (end !== -1 && start >= decoded.chunkStart && (this.#sizer === undefined || fed - start <= max)) {
+      // A block starts in this chunk (not in bytes held back from the one before): the bytes before it are no
+      // longer needed, nor a measure of a block before it.
+      this.#sizer = undefined
+      this.#blockStart = start
+      this.#chunks = [decoded]
+    }
     if (this.#out.length === 0) {
       this.#pending = batch
       return EMPTY
     }
-    const end = lastBlankLineEnd(text, tail)
-    this.committed = inputOffset(decoded, end === -1 ? 0 : end)
+    this.committed = end === -1 ? decoded.textStart : start
     this.#batch = batch
     this.#batchDecoded = decoded
     this.#scan = undefined
@@ -405,10 +475,12 @@ function inputOffset(decoded: Decoded, at: number): number {
   return decoded.textEnd
 }
 
-/** Whether `data` takes more than `max` UTF-8 bytes: measured only when its length leaves a doubt. */
-function isTooLong(data: string, max: number): boolean {
-  const n = data.length
-  return n > max || (n * 3 > max && utf8Length(data) > max)
+/**
+ * The bytes of a BOM that eventsource-parser strips from the start of `text`: U+FEFF, or its 3 bytes read as Latin-1
+ * (2 bytes each). Half of them, rounded down, are its characters.
+ */
+function bomBytes(text: string): number {
+  return text.charCodeAt(0) === 0xfeff ? 3 : text.startsWith('\xEF\xBB\xBF') ? 6 : 0
 }
 
 /** Line terminators in `text` (CRLF counts once); `afterCR`: a leading LF completes a CR before `text`. */

@@ -7,7 +7,8 @@ export type LimitName = 'maxBytes' | 'maxLineBytes' | 'maxEventBytes' | 'maxDept
  * A configured limit was exceeded — bounded memory against hostile or broken servers. `limit` names the
  * option to raise; `line` and `offset` say where in the body it was exceeded, where known, counted as a
  * `ParseError`'s are: the same under any chunking, and from the start of the body in a stream continued from a
- * checkpoint.
+ * checkpoint. Limits in bytes count the body's bytes: an invalid byte, a U+FFFD of 3 bytes in the text, counts
+ * once.
  *
  * @example
  * catch (error) { if (isLimitError(error)) console.log(`${error.limit} (${error.max}) exceeded at byte ${error.offset}`) }

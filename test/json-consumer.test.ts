@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -8,7 +9,9 @@ import {
   isValidationError,
   sluice,
 } from '../src/index.ts'
-import { collect, fetchWith, gatedBody, responseOf } from './support/streams.ts'
+import { createPartialJsonParser } from '../src/partial-json.ts'
+import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8 } from './support/chunking.ts'
+import { bodyOf, collect, fetchWith, gatedBody, responseOf } from './support/streams.ts'
 
 const doc = {
   title: 'Report',
@@ -283,5 +286,105 @@ describe('json(): checkpoints', () => {
     // A checkpoint from before any unit is a first request: no Range, and any version of the document answers.
     expect(range).toBeNull()
     expect(again.progress).toMatchObject({ state: 'done', loaded: new TextEncoder().encode(text).length })
+  })
+})
+
+/** Where `json()` of `chunks` says the document fails, as data: the error's kind, byte offset and line. */
+async function failureOf(chunks: Uint8Array[], maxDepth?: number): Promise<unknown> {
+  const res = await fromResponse(new Response(bodyOf(chunks).stream))
+  const error = await res.json(undefined, { maxDepth }).final.catch((e: unknown) => e)
+  return (
+    (isParseError(error) || isLimitError(error)) && {
+      name: error.name,
+      offset: error.offset,
+      line: error.line,
+    }
+  )
+}
+
+/** The byte offset of character `at` of the text that `bytes` decode to (invalid bytes replaced), found apart. */
+function byteOfCharacter(bytes: Uint8Array, at: number): number {
+  const text = new TextDecoder().decode(bytes).slice(0, at)
+  // The longest start of the bytes that decodes to the text before it: one byte more starts character `at`.
+  let b = bytes.length
+  while (new TextDecoder().decode(bytes.subarray(0, b)) !== text) b--
+  return b
+}
+
+describe('json() error offsets over invalid UTF-8', () => {
+  it('are byte offsets of the body when invalid bytes follow the error, however the body is chunked', async () => {
+    const cases: Array<[string, Uint8Array, number | undefined, unknown]> = [
+      // A U+FFFD is 3 bytes of text for 1 byte of body here: counted from the end, `x` would be at byte -3.
+      [
+        'after a bad key',
+        bytesOf('{x "', [0xff, 0xff], '"}'),
+        undefined,
+        { name: 'ParseError', offset: 1, line: 1 },
+      ],
+      [
+        'a bad character',
+        bytesOf('[1, 2x, "', [0xe2, 0x82], '"]'),
+        undefined,
+        { name: 'ParseError', offset: 5, line: 1 },
+      ],
+      // A number is reported at its start, which may lie in an earlier chunk.
+      ['a bad number', bytesOf('[1.2.3', [0xff], ']'), undefined, { name: 'ParseError', offset: 1, line: 1 }],
+      [
+        'nesting over maxDepth',
+        bytesOf('["', [0xff], '", [["', [0xc0, 0xaf], '"]]]'),
+        2,
+        { name: 'LimitError', offset: 7, line: 1 },
+      ],
+      [
+        'before them, as before',
+        bytesOf('{"a": "', [0xff, 0xff], '", x}'),
+        undefined,
+        { name: 'ParseError', offset: 12, line: 1 },
+      ],
+    ]
+    for (const [name, body, maxDepth, want] of cases) {
+      for (const [label, chunks] of chunkings(body))
+        expect(await failureOf(chunks, maxDepth), `${name}, ${label}`).toEqual(want)
+    }
+  })
+
+  it('any document with invalid bytes, in any chunking: the offset of the character the parser names', async () => {
+    const piece = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .constantFrom('{', '}', '[', ']', ',', ':', ' ', '"a"', '1', '2.5', 'é', 'x', '1.2.3')
+          .map(encode),
+      },
+      { weight: 2, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => bytesOf('"', b, '"')) },
+      { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)) },
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .tuple(fc.boolean(), fc.array(piece, { maxLength: 12 }))
+          .map(([bom, parts]) => bytesOf(bom ? '\uFEFF' : '', ...parts.map((p) => Array.from(p)))),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (bytes, cuts, maxDepth) => {
+          // Where the parser fails on the whole text, in characters, and the byte that character starts at.
+          let want: unknown
+          try {
+            const parser = createPartialJsonParser({ maxDepth })
+            parser.push(new TextDecoder().decode(bytes))
+            parser.end()
+          } catch (error) {
+            if (isParseError(error) || isLimitError(error))
+              want = { name: error.name, offset: byteOfCharacter(bytes, error.offset!), line: error.line }
+          }
+          const chunks = cutAt(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          )
+          expect(await failureOf(chunks, maxDepth)).toEqual(want ?? false)
+        },
+      ),
+      { numRuns: 150 },
+    )
   })
 })

@@ -1,3 +1,4 @@
+import { concatBytes } from '../concat-bytes.ts'
 import type { DeepPartial } from '../decoders/partial-json-types.ts'
 import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
@@ -54,9 +55,15 @@ export async function* consumeJson<T>(
   onFinal: (result: { value: T } | { error: unknown }) => void,
 ): AsyncGenerator<DeepPartial<T>, void, undefined> {
   const utf8 = new Utf8Decoder(false)
-  let text = ''
-  let previous = ''
+  // The last two texts decoded, for the positions of errors.
+  let piece = NO_TEXT
+  let previous = NO_TEXT
   let chars = 0
+  const decode = (text: string, held: Uint8Array, bytes: Uint8Array, at: number): void => {
+    previous = piece
+    piece = { text, bytes: [held, bytes], at, bom: at < utf8.start }
+    chars += text.length
+  }
   // Loaded on first use: the parser is the largest piece of sluice, and most responses never call json().
   let createPartialJsonParser: typeof import('../decoders/partial-json.ts').createPartialJsonParser
   try {
@@ -72,14 +79,15 @@ export async function* consumeJson<T>(
     maxBytes: context.limits.maxBytes,
     maxDepth: options.maxDepth,
     // The parser counts characters; errors report bytes. Positions inside the last two pieces decoded map
-    // exactly. Only a number is reported at its start, which may lie further back: its characters are ASCII,
-    // one byte each.
+    // exactly, from their bytes (a U+FFFD stands for 1 to 3 of them). Only a number is reported at its start,
+    // which may lie further back: its characters are ASCII, one byte each.
     toByteOffset: (offset) => {
-      const inText = offset - (chars - text.length)
-      if (inText >= 0) return utf8.offsetBefore(text.slice(inText))
-      const inPrevious = inText + previous.length
-      if (inPrevious >= 0) return utf8.offsetBefore(previous.slice(inPrevious) + text)
-      return utf8.offsetBefore(previous + text) + inPrevious
+      const inText = offset - (chars - piece.text.length)
+      // The end of the text is where decoding stands (after a BOM that decoded to nothing, say).
+      if (inText >= piece.text.length) return utf8.offsetBefore('')
+      if (inText >= 0) return byteOffset(piece, inText)
+      const inPrevious = inText + previous.text.length
+      return byteOffset(previous, Math.max(0, inPrevious)) + Math.min(0, inPrevious)
     },
   })
   // While only `final` is awaited nobody sees the snapshots, and each costs O(n) for an open array of n items:
@@ -120,13 +128,13 @@ export async function* consumeJson<T>(
       if (chunk === undefined) break
       // Decoded in slices (see DECODE_SLICE_BYTES); a snapshot per chunk, as before.
       for (let at = 0; at < chunk.length; at += DECODE_SLICE_BYTES) {
-        const piece = chunk.length <= DECODE_SLICE_BYTES ? chunk : chunk.subarray(at, at + DECODE_SLICE_BYTES)
-        const decoded = utf8.decode(piece)
+        const slice = chunk.length <= DECODE_SLICE_BYTES ? chunk : chunk.subarray(at, at + DECODE_SLICE_BYTES)
+        const start = utf8.offsetBefore('')
+        const held = utf8.held
+        const decoded = utf8.decode(slice)
         if (decoded === '') continue // a piece of a character: the text before stays the previous piece
-        previous = text
-        text = decoded
-        chars += text.length
-        if (parser.push(text)) pending = true
+        decode(decoded, held, slice, start)
+        if (parser.push(decoded)) pending = true
       }
       // A value that only finished (a closing quote or bracket) changes what the snapshot says of itself.
       if (!pending && !samePath(parser.openPath, shownOpenPath)) pending = true
@@ -135,12 +143,12 @@ export async function* consumeJson<T>(
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)
+    const start = utf8.offsetBefore('')
+    const held = utf8.held
     const tail = utf8.end()
     if (tail !== '') {
-      previous = text
-      text = tail
-      chars += text.length
-      parser.push(text)
+      decode(tail, held, NO_BYTES, start)
+      parser.push(tail)
     }
     const raw = parser.end()
     // The end can still change the document (a top-level number ends with it): the last snapshot is the whole.
@@ -172,6 +180,37 @@ export async function* consumeJson<T>(
       onFinal({ error: new DOMException('The document was not read to its end.', 'AbortError') })
     await settle(context, outcome)
   }
+}
+
+/**
+ * A text decoded and where it lies in the body: `bytes` (those carried from the input before, then the input's)
+ * decode to it, from byte `at`; `bom`: to a BOM before it, which the decoder stripped.
+ */
+interface DecodedText {
+  text: string
+  bytes: Uint8Array[]
+  at: number
+  bom: boolean
+}
+
+const NO_BYTES = new Uint8Array(0)
+const NO_TEXT: DecodedText = { text: '', bytes: [], at: 0, bom: false }
+
+/**
+ * The byte offset of character `i` of `decoded`: the most of its bytes that decode to no more characters than
+ * those before it (a part of a character decodes to one more, U+FFFD). For an error's position only.
+ */
+function byteOffset({ bytes, at, bom }: DecodedText, i: number): number {
+  const all = concatBytes(bytes)
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let low = 0
+  let high = all.length
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (decoder.decode(all.subarray(0, mid)).length <= i + (bom ? 1 : 0)) low = mid
+    else high = mid - 1
+  }
+  return at + low
 }
 
 function samePath(

@@ -103,6 +103,11 @@ export class Utf8Decoder {
     return this.fed - this.#pending - utf8Length(textAfter)
   }
 
+  /** The bytes held back from the input so far, which the next text starts with (a copy, at most 3). */
+  get held(): Uint8Array {
+    return this.#held.slice(this.#held.length - this.#pending)
+  }
+
   /** Starts over on a fresh stream: offsets count from here again. */
   reset(): void {
     try {

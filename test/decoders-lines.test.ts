@@ -15,6 +15,7 @@ import {
   withByteCuts,
   withCuts,
 } from './support/chunking.ts'
+import { decodeLines } from './support/line-decoding.ts'
 
 const BIG = 1 << 20
 
@@ -69,23 +70,6 @@ function referenceOfBytes(bytes: Uint8Array): Decoded {
     offsets,
     after: offsets.map((_, i) => offsets[i + 1] ?? bytes.length),
   }
-}
-
-/** Feeds `chunks` to a decoder until it fails: the lines before, and the error. */
-function decodeUntilFailure(chunks: Uint8Array[], maxLineBytes: number): { lines: string[]; error: unknown } {
-  const decoder = new LineDecoder({ maxLineBytes })
-  const lines: string[] = []
-  try {
-    for (const chunk of chunks) {
-      lines.push(...decoder.push(chunk))
-      if (decoder.failure !== undefined) throw decoder.failure
-    }
-    lines.push(...decoder.end())
-    if (decoder.failure !== undefined) throw decoder.failure
-  } catch (error) {
-    return { lines, error }
-  }
-  return { lines, error: undefined }
 }
 
 /**
@@ -219,13 +203,13 @@ describe('LineDecoder', () => {
     it('a line of maxLineBytes invalid bytes passes and one more fails there, whatever the chunking, LF or CRLF', () => {
       for (const eol of ['\n', '\r\n']) {
         for (const [label, chunks] of chunkings(bytesOf('ok\n', ff(MAX), eol, 'z\n'))) {
-          expect(decodeUntilFailure(chunks, MAX), label).toEqual({
+          expect(decodeLines(chunks, MAX), label).toEqual({
             lines: ['ok', '\uFFFD'.repeat(MAX), 'z'],
             error: undefined,
           })
         }
         for (const [label, chunks] of chunkings(bytesOf('ok\n', ff(MAX + 1), eol, 'z\n'))) {
-          const { lines, error } = decodeUntilFailure(chunks, MAX)
+          const { lines, error } = decodeLines(chunks, MAX)
           expect(lines, label).toEqual(['ok'])
           expect(placeOf(error), label).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
         }
@@ -240,7 +224,7 @@ describe('LineDecoder', () => {
       ] as const) {
         const body = bytesOf('ok\n', tail)
         for (const [label, chunks] of chunkings(body)) {
-          const { lines, error } = decodeUntilFailure(chunks, MAX)
+          const { lines, error } = decodeLines(chunks, MAX)
           if (fails) {
             expect(lines, label).toEqual(['ok'])
             expect(placeOf(error), label).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
@@ -275,8 +259,8 @@ describe('LineDecoder', () => {
       )
       const body = bytesOf('a\n', line, '\r\nb\n')
       for (const [label, chunks] of chunkings(body)) {
-        expect(decodeUntilFailure(chunks, line.length).error, label).toBeUndefined()
-        expect(placeOf(decodeUntilFailure(chunks, line.length - 1).error), label).toEqual({
+        expect(decodeLines(chunks, line.length).error, label).toBeUndefined()
+        expect(placeOf(decodeLines(chunks, line.length - 1).error), label).toEqual({
           limit: 'maxLineBytes',
           line: 2,
           offset: 2,
@@ -294,7 +278,7 @@ describe('LineDecoder', () => {
             const sizes = lineSizes(bytes)
             const over = sizes.findIndex((line) => line.size > max)
             const all = referenceOfBytes(bytes).lines
-            const { lines, error } = decodeUntilFailure(chunks, max)
+            const { lines, error } = decodeLines(chunks, max)
             if (over === -1) expect({ lines, error }).toEqual({ lines: all, error: undefined })
             else {
               expect(lines).toEqual(all.slice(0, over))

@@ -19,20 +19,9 @@ import {
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
+import { dropping, RANGED, rest, URL_R } from './support/ranged-drop.ts'
 import { FAST } from './support/scripted.ts'
 import { collect, failure, fetchWith, responseOf } from './support/streams.ts'
-
-const URL_R = 'https://fn.example/r'
-const RANGED = { 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' }
-/** An 8-byte body served by Range that drops after its first 4 bytes. */
-const dropping = (headers: Record<string, string> = {}): Response =>
-  responseOf(['abcd'], {
-    headers: { ...RANGED, 'content-length': '8', ...headers },
-    error: new TypeError('network error (scripted drop)'),
-  })
-/** The rest of that body (`bytes 4-7/8`), as a 206. */
-const rest = (body: BodyInit | null, headers: Record<string, string> = {}): Response =>
-  new Response(body, { status: 206, headers: { ...RANGED, 'content-range': 'bytes 4-7/8', ...headers } })
 
 /** The error a read of URL_R ends with when `answers` answer its connections one after the other. */
 async function failureOf(

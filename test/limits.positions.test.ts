@@ -5,7 +5,6 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { LineDecoder } from '../src/core/decoders/lines.ts'
 import {
   type Checkpoint,
   fromResponse,
@@ -16,29 +15,13 @@ import {
 } from '../src/index.ts'
 import { createPartialJsonParser } from '../src/partial-json.ts'
 import { bytesOf, chunkings, cutAt, encode, RUNS } from './support/chunking.ts'
+import { decodeLines } from './support/line-decoding.ts'
 import { base64, scripted } from './support/scripted.ts'
 import { bodyOf, drain } from './support/streams.ts'
 
 /** What a LimitError says of where it happened; `false` for anything else. */
 const placeOf = (error: unknown) =>
   isLimitError(error) && { limit: error.limit, line: error.line, offset: error.offset }
-
-/** Feeds `chunks` to a line decoder until it fails: the lines before, and the error. */
-function decodeLines(chunks: Uint8Array[], maxLineBytes: number): { lines: string[]; error: unknown } {
-  const decoder = new LineDecoder({ maxLineBytes })
-  const lines: string[] = []
-  try {
-    for (const chunk of chunks) {
-      lines.push(...decoder.push(chunk))
-      if (decoder.failure !== undefined) throw decoder.failure
-    }
-    lines.push(...decoder.end())
-    if (decoder.failure !== undefined) throw decoder.failure
-  } catch (error) {
-    return { lines, error }
-  }
-  return { lines, error: undefined }
-}
 
 const LONG = 'x'.repeat(50)
 

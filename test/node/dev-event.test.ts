@@ -1,4 +1,5 @@
-import { request } from 'node:http'
+import { type IncomingMessage, request } from 'node:http'
+import { text } from 'node:stream/consumers'
 import { describe, expect, it } from 'vitest'
 import { awslambda, type FunctionUrlEvent } from '../../src/dev/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
@@ -18,44 +19,25 @@ async function echo(path: string, init?: RequestInit): Promise<Echo> {
   return (await response.json()) as Echo
 }
 
-/** Sends header lines exactly as given (fetch merges repeated names and drops some), through node:http. */
-async function echoRaw(path: string, headers: string[]): Promise<Echo> {
+/**
+ * Sends `target` as the request line's target, byte for byte, with header lines exactly as given, through
+ * node:http: fetch and `new URL` would normalise the target, merge repeated names and drop some. Raw header lines
+ * get no Host added for them.
+ */
+async function echoRaw(target: string, headers: string[] = []): Promise<Echo> {
   const server = await startEmulator(fixture('echo-event-handler.mjs'))
-  const body = await new Promise<string>((resolve, reject) => {
-    const url = new URL(path, server.url)
-    // Raw header lines get no Host added for them.
-    const req = request(url, { headers: ['Host', url.host, ...headers] }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk
-      })
-      res.on('end', () => resolve(text)).on('error', reject)
-    })
-    req.on('error', reject).end()
+  const { host, hostname, port } = new URL(server.url)
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    request({ host: hostname, port, path: target, headers: ['Host', host, ...headers] }, resolve)
+      .on('error', reject)
+      .end()
   })
-  return JSON.parse(body) as Echo
-}
-
-/** Sends `target` as the request line's target, byte for byte (fetch and `new URL` would normalise it). */
-async function echoTarget(target: string): Promise<Echo> {
-  const server = await startEmulator(fixture('echo-event-handler.mjs'))
-  const { hostname, port } = new URL(server.url)
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = request({ host: hostname, port, path: target }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => {
-        text += chunk
-      })
-      res.on('end', () => resolve(text)).on('error', reject)
-    })
-    req.on('error', reject).end()
-  })
-  return JSON.parse(body) as Echo
+  return JSON.parse(await text(response)) as Echo
 }
 
 describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
   it('passes rawPath and rawQueryString as the client sent them, neither normalised nor re-encoded', async () => {
-    const { event } = await echoTarget(`/a/../b/%7e/./c?q=it's&r=%27&s="x"&t=a+b&u=%E2%82%AC&v=?`)
+    const { event } = await echoRaw(`/a/../b/%7e/./c?q=it's&r=%27&s="x"&t=a+b&u=%E2%82%AC&v=?`)
     expect(event).toMatchObject({
       rawPath: '/a/../b/%7e/./c',
       rawQueryString: `q=it's&r=%27&s="x"&t=a+b&u=%E2%82%AC&v=?`,

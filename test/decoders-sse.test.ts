@@ -326,3 +326,49 @@ describe('SseDecoder measures maxEventBytes in bytes of the body, where invalid 
     )
   })
 })
+
+describe('SseDecoder keeps no more than the block in progress between events', () => {
+  it('holds a few KiB over 10 000 comment blocks, then places the next events, their errors and checkpoints as before', () => {
+    const origin = { offset: 500, lines: 40 }
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const decoder = new SseDecoder({ maxEventBytes: 100, countLines: true, origin: () => origin })
+      const first = encode(`data: a${eol}${eol}`)
+      expect(decoder.push(first).map((e) => e.data)).toEqual(['a'])
+      // Each comment in two chunks, the second the last byte of its blank line (a CRLF cut in two).
+      const comment = encode(`: ${'x'.repeat(1000)}${eol}${eol}`)
+      const comments = (n: number) => {
+        let most = 0
+        for (let i = 0; i < n; i++) {
+          expect(decoder.push(comment.subarray(0, -1))).toEqual([])
+          most = Math.max(most, decoder.retained)
+          expect(decoder.push(comment.subarray(-1))).toEqual([])
+          most = Math.max(most, decoder.retained)
+        }
+        return most
+      }
+      expect(comments(10_000), eol).toBeLessThan(4 * 1024)
+      // Blocks without an event do not move the checkpoint: one could set the last event ID or the retry time.
+      expect(decoder.committed).toBe(first.length)
+      expect(decoder.linesThrough()).toBe(2)
+      // An event after them (whose data is not JSON, say) is placed in the whole body.
+      const bad = encode(`data: {${eol}${eol}`)
+      const at = first.length + 10_000 * comment.length
+      expect(decoder.push(bad).map((e) => e.data)).toEqual(['{'])
+      expect(decoder.blockStart(1)).toBe(origin.offset + at)
+      expect(decoder.lineOf(1)).toBe(origin.lines + 2 + 20_000 + 2)
+      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([first.length, 2])
+      expect([decoder.committed, decoder.linesThrough()]).toEqual([at + bad.length, 20_004])
+      // And so is an event over maxEventBytes after more of them.
+      comments(100)
+      const over = `data: ${'y'.repeat(101)}${eol}${eol}`
+      expect(decoder.push(encode(`: z${eol}${eol}${over}`))).toEqual([])
+      const start = at + bad.length + 100 * comment.length + encode(`: z${eol}${eol}`).length
+      expect(placeOf(decoder.failure), eol).toEqual({
+        limit: 'maxEventBytes',
+        offset: origin.offset + start,
+        line: origin.lines + 20_004 + 200 + 2 + 1,
+      })
+      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([at + bad.length, 20_004])
+    }
+  })
+})

@@ -77,13 +77,24 @@ export class SseDecoder {
   retry: number | undefined
   /** Events dispatched so far. */
   count = 0
-  /** Byte offset just after the blank line that dispatched the last event (a unit boundary). */
+  /**
+   * Byte offset after the last blank line of the last chunk that dispatched events (a unit boundary): where a
+   * checkpoint lands once all of that chunk's events are consumed. Blocks that dispatch no event do not move it:
+   * one may set the last event ID or the retry time, which a checkpoint does not carry, so a resume from before
+   * it reads it again (a comment, read again, costs its bytes).
+   */
   committed = 0
   /** The same boundary before the last chunk: where a resume lands when that chunk's events are half read. */
   previousCommitted = 0
-  /** Decoded text since `committed`, and the last batch's text since `previousCommitted` (for `committedAfter`). */
+  /**
+   * Decoded text since `#pendingAt`, a block boundary at or after `committed`: the block in progress, as text
+   * up to the last complete block (which dispatched no event) is dropped; and the last batch's text since
+   * `#batchAt` (for `committedAfter`).
+   */
   #pending = ''
+  #pendingAt = 0
   #batch = ''
+  #batchAt = 0
   /** The chunk whose text ends the last batch. */
   #batchDecoded: Decoded = { text: '', chunk: NO_BYTES, chunkStart: 0, textStart: 0, textEnd: 0 }
   /** The last two characters decoded: where a blank line split across chunks began. */
@@ -94,7 +105,9 @@ export class SseDecoder {
   #lines = 0
   #endsInCR = false
   #committedLines = 0
-  #committedAfterCR = false
+  #previousLines = 0
+  #pendingLines = 0
+  #pendingAfterCR = false
   #batchLines = 0
   #batchAfterCR = false
   /** Where lookups into the last batch left off; made on the first lookup, dropped with the batch. */
@@ -188,6 +201,16 @@ export class SseDecoder {
     return this.#utf8.offsetBefore('')
   }
 
+  /**
+   * What the decoder keeps between pushes, for tests and diagnostics: the UTF-16 units of its text (the block
+   * in progress and the last batch) and the bytes of the chunks of the block in progress, with their text.
+   */
+  get retained(): number {
+    let n = this.#pending.length + this.#batch.length
+    for (const { chunk, text } of this.#chunks) n += chunk.length + text.length
+    return n
+  }
+
   /** Drops a partial event: the next chunk starts a fresh stream (a resumed connection). */
   reset(): void {
     this.#parser.reset({ consume: false })
@@ -196,13 +219,17 @@ export class SseDecoder {
     this.committed = 0
     this.previousCommitted = 0
     this.#pending = ''
+    this.#pendingAt = 0
     this.#batch = ''
+    this.#batchAt = 0
     this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
     this.#endsInCR = false
     this.#committedLines = 0
-    this.#committedAfterCR = false
+    this.#previousLines = 0
+    this.#pendingLines = 0
+    this.#pendingAfterCR = false
     this.#batchLines = 0
     this.#batchAfterCR = false
     this.#blockStart = 0
@@ -216,8 +243,10 @@ export class SseDecoder {
    * part of the batch was delivered. Rare, so it re-parses the batch's text rather than tracking every event.
    */
   committedAfter(n: number): number {
+    // Before the batch's first event: where the batch's text starts may lie past blocks that set an id or a retry.
+    if (n <= 0) return this.previousCommitted
     const found = this.#findInBatch(n)
-    return found === undefined ? this.committed : this.previousCommitted + this.#bytesBefore(found.at)
+    return found === undefined ? this.committed : this.#batchAt + this.#bytesBefore(found.at)
   }
 
   /**
@@ -237,7 +266,7 @@ export class SseDecoder {
     const { at, lines } = this.#findInBatch(n)?.start ?? this.#scanOf().start
     const origin = this.#origin()
     return {
-      offset: origin.offset + this.previousCommitted + this.#bytesBefore(at),
+      offset: origin.offset + this.#batchAt + this.#bytesBefore(at),
       line: this.#countLines ? origin.lines + this.#linesAtReset + this.#batchLines + lines + 1 : 0,
     }
   }
@@ -257,6 +286,7 @@ export class SseDecoder {
    */
   linesThrough(n?: number): number {
     if (!this.#countLines) return 0
+    if (n !== undefined && n <= 0) return this.#linesAtReset + this.#previousLines
     const found = n === undefined ? undefined : this.#findInBatch(n)
     return this.#linesAtReset + (found === undefined ? this.#committedLines : this.#batchLines + found.lines)
   }
@@ -306,10 +336,10 @@ export class SseDecoder {
     }
     if (at >= textAt) {
       scan.replaced ??= decoded.text.indexOf('\uFFFD') !== -1
-      if (scan.replaced) return inputOffset(decoded, at - textAt) - this.previousCommitted
+      if (scan.replaced) return inputOffset(decoded, at - textAt) - this.#batchAt
       if (scan.bytesAt < textAt) {
         scan.bytesAt = textAt
-        scan.bytes = decoded.textStart - this.previousCommitted
+        scan.bytes = decoded.textStart - this.#batchAt
       }
     }
     scan.bytes += utf8Length(this.#batch, scan.bytesAt, at)
@@ -336,7 +366,7 @@ export class SseDecoder {
         replaced: undefined,
       }
       // As the stream's own parser, it strips a BOM only where the body starts (see `push`); a line starts after it.
-      if (this.previousCommitted > 0 || this.#origin().offset > 0) scan.parser.feed('\n')
+      if (this.#batchAt > 0 || this.#origin().offset > 0) scan.parser.feed('\n')
       else scan.at = scan.eol.lastIndex = bomBytes(this.#batch) >> 1
       this.#scan = scan
     }
@@ -364,17 +394,20 @@ export class SseDecoder {
     }
     this.#parser.feed(text)
     this.previousCommitted = this.committed
+    this.#previousLines = this.#committedLines
     // The blank line that dispatched may have begun in the text before: its last two characters tell.
     const tail = this.#tail
     this.#tail = text.length >= 2 ? text.slice(-2) : (tail + text).slice(-2)
     const batch = this.#pending === '' ? text : this.#pending + text
-    // Where the block in progress starts now, if this text has a blank line: looked for when it commits events,
-    // and when the block may be over the limit.
+    // Where the block in progress starts now, if this text has a blank line: what comes before it is kept only
+    // as far as the events of this chunk need it.
     const max = this.#maxEventBytes
     const fed = this.#utf8.fed
     let sizer = this.#sizer
     const end =
-      this.#out.length > 0 || sizer || fed - this.#blockStart > max ? lastBlankLineEnd(text, tail) : -1
+      this.#out.length > 0 || sizer || fed - this.#blockStart > max
+        ? lastBlankLineEnd(text, tail)
+        : blankLineEnd(text, tail)
     const start = end === -1 ? this.#blockStart : inputOffset(decoded, end)
     // The events of this chunk before the first one over the limit, measured in the bytes.
     let over: number | undefined
@@ -382,7 +415,7 @@ export class SseDecoder {
       // The parser strips a BOM where the body starts.
       sizer ??= this.#sizer = eventSizer(
         this.#blockStart,
-        this.#blockStart > 0 || this.#origin().offset > 0 ? 0 : bomBytes(batch),
+        this.#blockStart > 0 || this.#pendingAt > 0 || this.#origin().offset > 0 ? 0 : bomBytes(batch),
       )
       sizer.events = 0
       for (const { chunk, chunkStart } of this.#chunks) {
@@ -405,10 +438,11 @@ export class SseDecoder {
       // this batch (which starts at a block boundary), after the last blank line before it.
       this.#out.length = this.#overflowAt
       this.#batch = batch
+      this.#batchAt = this.#pendingAt
       this.#batchDecoded = decoded
       this.#scan = undefined
-      this.#batchLines = this.#committedLines
-      this.#batchAfterCR = this.#committedAfterCR
+      this.#batchLines = this.#pendingLines
+      this.#batchAfterCR = this.#pendingAfterCR
       const block = this.#block(this.#overflowAt + 1)
       // Measured in the bytes, where it starts is exact; found by the parser alone (a line of another field over
       // the limit), it is where the text says.
@@ -430,26 +464,41 @@ export class SseDecoder {
       this.#chunks = [decoded]
     }
     if (this.#out.length === 0) {
-      this.#pending = batch
+      // Blocks this text completes dispatched no event (comments, heartbeats, padding): no later event needs
+      // their text, only where it ends and its lines, so a stream of them keeps no more than the block in progress.
+      if (end === -1) this.#pending = batch
+      else this.#carry(text, end, start, afterCR)
       return EMPTY
     }
     this.committed = end === -1 ? decoded.textStart : start
     this.#batch = batch
+    this.#batchAt = this.#pendingAt
     this.#batchDecoded = decoded
     this.#scan = undefined
-    this.#pending = end === -1 ? text : text.slice(end)
     if (this.#countLines) {
-      this.#batchLines = this.#committedLines
-      this.#batchAfterCR = this.#committedAfterCR
-      // Pending text cut after a terminator of this text shares none; pending text that is all of this text
-      // may start with the LF of a CR before it.
-      const pendingAfterCR = end === -1 ? afterCR : this.#pending === '' && this.#endsInCR
-      this.#committedAfterCR = pendingAfterCR
-      this.#committedLines = this.#lines - countLineEnds(this.#pending, end === -1 && afterCR)
+      this.#batchLines = this.#pendingLines
+      this.#batchAfterCR = this.#pendingAfterCR
     }
+    this.#carry(text, end, this.committed, afterCR)
+    this.#committedLines = this.#pendingLines
     const events = this.#out
     this.#out = []
     return events
+  }
+
+  /**
+   * Keeps of `text` only what follows index `end` (just after its last blank line; all of it for -1), which
+   * starts at byte `at`, and the lines before it.
+   */
+  #carry(text: string, end: number, at: number, afterCR: boolean): void {
+    this.#pending = end === -1 ? text : text.slice(end)
+    this.#pendingAt = at
+    if (this.#countLines) {
+      // Pending text cut after a terminator of this text shares none; pending text that is all of this text
+      // may start with the LF of a CR before it.
+      this.#pendingAfterCR = end === -1 ? afterCR : this.#pending === '' && this.#endsInCR
+      this.#pendingLines = this.#lines - countLineEnds(this.#pending, end === -1 && afterCR)
+    }
   }
 }
 
@@ -491,6 +540,22 @@ function countLineEnds(text: string, afterCR: boolean): number {
     if (text.charCodeAt(i + 1) !== 10) n++
   }
   return afterCR && text.charCodeAt(0) === 10 ? n - 1 : n
+}
+
+/**
+ * `lastBlankLineEnd`, for text that most often holds no blank line (a chunk in the middle of a long event), which
+ * native searches tell faster than a scan. A blank line holds two line terminators in a row that are not one CRLF
+ * (LF LF, LF CR or CR CR), and any such pair ends a line, then an empty one; one that begins in `tail` (which then
+ * ends in a terminator) ends in the first two characters.
+ */
+function blankLineEnd(text: string, tail: string): number {
+  if (text.indexOf('\n\n') !== -1) return lastBlankLineEnd(text, tail)
+  // Most streams end their lines with LF alone: one search for a CR (quicker than one for a pair) rules out both.
+  const cr = text.indexOf('\r')
+  if (cr !== -1 && (text.indexOf('\r\r', cr) !== -1 || text.indexOf('\n\r', cr - 1) !== -1))
+    return lastBlankLineEnd(text, tail)
+  const c = tail.charCodeAt(tail.length - 1)
+  return c === 10 || c === 13 ? lastBlankLineEnd(text.slice(0, 2), tail) : -1
 }
 
 /**

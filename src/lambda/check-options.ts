@@ -145,40 +145,38 @@ export function checkOptions(
       `sluice/lambda: ${subject.got} options ${describeValue(options)}; pass an object, or leave them out.`,
     )
   }
+  checkEach(subject, options, rules, '', skip)
+}
+
+/** The loop of {@link checkOptions}, for the options and for `padding`'s own keys (named `padding.<key>`). */
+function checkEach(
+  subject: Subject,
+  options: Record<string, unknown>,
+  rules: Record<string, OptionRule>,
+  prefix: string,
+  skip: readonly string[],
+): void {
   for (const key in options) {
     if (!Object.hasOwn(options, key) || skip.includes(key)) continue
     const rule = Object.hasOwn(rules, key) ? rules[key] : undefined
-    if (rule === undefined) throw new TypeError(unknown(subject, key, Object.keys(rules)))
-    const value = options[key]
-    if (value === undefined) continue
-    if (!rule[1](value)) {
-      throw new TypeError(
-        `sluice/lambda: ${subject.got} ${describeValue(value)} for ${key}; pass ${rule[0]}.`,
-      )
-    }
-    if (key === 'padding' && isObject(value)) checkPadding(subject, value)
-  }
-}
-
-function checkPadding(subject: Subject, padding: Record<string, unknown>): void {
-  for (const key in padding) {
-    if (!Object.hasOwn(padding, key)) continue
-    const rule = Object.hasOwn(PADDING_RULES, key) ? PADDING_RULES[key] : undefined
     if (rule === undefined) {
       throw new TypeError(
         unknown(
           subject,
-          `padding.${key}`,
-          Object.keys(PADDING_RULES).map((name) => `padding.${name}`),
+          prefix + key,
+          Object.keys(rules).map((name) => prefix + name),
         ),
       )
     }
-    const value = padding[key]
-    if (value !== undefined && !rule[1](value)) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (!rule[1](value)) {
       throw new TypeError(
-        `sluice/lambda: ${subject.got} ${describeValue(value)} for padding.${key}; pass ${rule[0]}.`,
+        `sluice/lambda: ${subject.got} ${describeValue(value)} for ${prefix}${key}; pass ${rule[0]}.`,
       )
     }
+    if (prefix === '' && key === 'padding' && isObject(value))
+      checkEach(subject, value, PADDING_RULES, 'padding.', [])
   }
 }
 

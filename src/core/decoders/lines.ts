@@ -272,7 +272,7 @@ export class LineDecoder {
 }
 
 function stripCR(line: string): string {
-  return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line
+  return endsInCR(line) === 1 ? line.slice(0, -1) : line
 }
 
 /** 1 if `text` ends in a CR, else 0. */

@@ -11,6 +11,8 @@ import { BODY_START, type OriginOf } from './origin.ts'
  */
 export const DECODE_SLICE_BYTES: number = 32 * 1024
 
+const NOTHING_HELD = new Uint8Array(0)
+
 /**
  * Decodes UTF-8 chunk by chunk (a sequence split across chunks is held until complete) and keeps just enough
  * state to turn a position in the decoded text back into a byte offset, lazily: the hot path pays O(1) per
@@ -105,7 +107,8 @@ export class Utf8Decoder {
 
   /** The bytes held back from the input so far, which the next text starts with (a copy, at most 3). */
   get held(): Uint8Array {
-    return this.#held.slice(this.#held.length - this.#pending)
+    // Asked before every decode by json(), for its error offsets: nothing held, as mostly, costs no copy.
+    return this.#pending === 0 ? NOTHING_HELD : this.#held.slice(this.#held.length - this.#pending)
   }
 
   /** Starts over on a fresh stream: offsets count from here again. */

@@ -4,6 +4,7 @@ import { SseDecoder } from '../src/core/decoders/sse.ts'
 import { isLimitError, type ServerSentEvent } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
 import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8, RUNS } from './support/chunking.ts'
+import { sseWithState } from './support/sse-state.ts'
 
 function decode(chunks: Uint8Array[], maxEventBytes = 1 << 20): ServerSentEvent[] {
   const decoder = new SseDecoder({ maxEventBytes })
@@ -370,5 +371,98 @@ describe('SseDecoder keeps no more than the block in progress between events', (
       })
       expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([at + bad.length, 20_004])
     }
+  })
+})
+
+describe('SseDecoder tells the last event id and retry time in force at its boundaries', () => {
+  it('counts blocks after the last event, but not a retry line of the block in progress', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+    const done = 'data: x\n\nretry: 5\n\nid: 9\n\n'
+    decoder.push(encode(`${done}retry: 7\nretry:${'1'.repeat(40)}\r\ndata: par`))
+    expect(decoder.committed).toBe(done.length)
+    expect(decoder.committedState).toEqual({ lastEventId: '9', retry: 5 })
+    // The reconnection delay is the newest value: lines take effect as they are read.
+    expect(decoder.retry).toBe(Number('1'.repeat(40)))
+  })
+
+  it('starts from the state it is given, and a reset adopts another', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20, state: { lastEventId: '4', retry: 100 } })
+    expect(decoder.push(encode('data: a\n\n'))).toEqual([
+      { id: '4', event: 'message', data: 'a', retry: 100 },
+    ])
+    decoder.reset({ lastEventId: undefined, retry: 7 })
+    expect(decoder.push(encode('data: b\n\n'))).toEqual([
+      { id: undefined, event: 'message', data: 'b', retry: 7 },
+    ])
+  })
+
+  it('a stream continued from `committed` with `committedState` gives the rest of the events, for any body and chunking', () => {
+    fc.assert(
+      fc.property(sseWithState, fc.array(fc.nat(), { maxLength: 8 }), (text, cuts) => {
+        const body = encode(text)
+        const whole = decode([body])
+        const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+        let seen = 0
+        for (const chunk of cutAt(
+          body,
+          cuts.map((c) => c % (body.length + 1)),
+        )) {
+          const events = decoder.push(chunk)
+          seen += events.length
+          if (events.length === 0) continue
+          for (const [at, state] of [
+            [decoder.committed, decoder.committedState],
+            [decoder.previousCommitted, decoder.previousState],
+          ] as const) {
+            const rest = new SseDecoder({
+              maxEventBytes: 1 << 20,
+              origin: () => ({ offset: at, lines: 0 }),
+              state,
+            })
+            const before = at === decoder.committed ? seen : seen - events.length
+            expect([...whole.slice(0, before), ...rest.push(body.subarray(at)), ...rest.end()]).toEqual(whole)
+          }
+        }
+      }),
+      RUNS,
+    )
+  })
+})
+
+describe('SseDecoder places a block that began in an earlier chunk, after invalid UTF-8', () => {
+  const block = (...parts: Array<string | readonly number[]>) => bytesOf(...parts)
+  const blocks = [
+    block('data: 1\n\n'),
+    block(':', [0xff], '\n\n'),
+    block(':', [0xe2, 0x82], '\n\n'),
+    block(':', [0xf0, 0x9f], '\n', [0xff, 0xff], '\n\n'),
+    block('data:', [0xff], '\n\n'),
+    block('data: é\r\n\r\n'),
+    block('id: x\n\n'),
+    block('\n'),
+  ]
+  it('gives the byte where the block of an event that is not JSON starts, for any blocks before it and any chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...blocks), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (before, cuts) => {
+          const start = before.reduce((n, b) => n + b.length, 0)
+          const body = bytesOf(...before.map((b) => Array.from(b)), 'data: {oops\n\n')
+          const decoder = new SseDecoder({ maxEventBytes: 1 << 20, countLines: true })
+          const chunks = cutAt(
+            body,
+            cuts.map((c) => c % (body.length + 1)),
+          )
+          let found: number | undefined
+          for (const events of [...chunks.map((c) => decoder.push(c)), decoder.end()]) {
+            const j = events.findIndex((e) => e.data === '{oops')
+            if (j !== -1) found = decoder.blockStart(j + 1)
+          }
+          expect(found).toBe(start)
+        },
+      ),
+      RUNS,
+    )
   })
 })

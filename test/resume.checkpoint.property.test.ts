@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, type StreamResponse, sluice } from '../src/index.ts'
+import { type Checkpoint, type ResumeOptions, type StreamResponse, sluice } from '../src/index.ts'
 import { mockStream } from '../src/mock/stream.ts'
 import { concatBytes, cutAt, encode, INVALID_UTF8, trickyBytes } from './support/chunking.ts'
+import { sseWithState } from './support/sse-state.ts'
 import { fetchWith } from './support/streams.ts'
 
 const RUNS = { numRuns: 60 }
@@ -80,8 +81,16 @@ function server(bytes: Uint8Array, cuts: number[], type: string): typeof fetch {
 
 type Read = (res: StreamResponse) => AsyncIterable<unknown>
 
-const consumers: [string, fc.Arbitrary<string | Uint8Array>, string, Read][] = [
+const consumers: [string, fc.Arbitrary<string | Uint8Array>, string, Read, ResumeOptions?][] = [
   ['events()', sseBody, 'text/event-stream', (res) => res.events()],
+  // Resumed by Range, the continued stream starts with the id and retry time in force at the checkpoint.
+  [
+    'events() with id and retry blocks',
+    sseWithState,
+    'text/event-stream',
+    (res) => res.events(),
+    { strategy: 'range' },
+  ],
   ['lines()', linesBody, 'text/plain', (res) => res.lines()],
   ['events() over invalid UTF-8', invalidEvents, 'text/event-stream', (res) => res.events()],
   ['lines() over invalid UTF-8', invalidLines, 'text/plain', (res) => res.lines()],
@@ -95,7 +104,7 @@ const consumers: [string, fc.Arbitrary<string | Uint8Array>, string, Read][] = [
 ]
 
 describe('checkpoint at any item, any chunking, any line ending', () => {
-  for (const [name, body, type, read] of consumers) {
+  for (const [name, body, type, read, resume] of consumers) {
     it(`${name}: the first k items plus a resume from the checkpoint make exactly the whole`, async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -105,12 +114,12 @@ describe('checkpoint at any item, any chunking, any line ending', () => {
           async (source, cuts, pick) => {
             const bytes = typeof source === 'string' ? encode(source) : source
             const fetch = server(bytes, cuts, type)
-            const whole = await Array.fromAsync(read(await sluice('http://fn.test/s', { fetch })))
+            const whole = await Array.fromAsync(read(await sluice('http://fn.test/s', { fetch, resume })))
             fc.pre(whole.length > 0)
             const k = 1 + (pick % whole.length)
             const first: unknown[] = []
             let saved = ''
-            const res = await sluice('http://fn.test/s', { fetch })
+            const res = await sluice('http://fn.test/s', { fetch, resume })
             for await (const item of read(res)) {
               first.push(item)
               if (first.length === k) {
@@ -120,6 +129,7 @@ describe('checkpoint at any item, any chunking, any line ending', () => {
             }
             const rest = await sluice('http://fn.test/s', {
               fetch,
+              resume,
               resumeFrom: JSON.parse(saved) as Checkpoint,
             })
             const second = await Array.fromAsync(read(rest))

@@ -17,6 +17,7 @@ import {
   trickyBytes,
 } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
+import { sseWithState } from './support/sse-state.ts'
 
 const RUNS = { numRuns: 30 } as const
 const TIMEOUT = 120_000
@@ -141,7 +142,10 @@ const consumers: Array<[name: string, body: fc.Arbitrary<string | Uint8Array>, r
 ]
 
 /** Requests `bytes` from the loopback server, which drops the connection at `drops`, with resume on. */
-async function dropping({ bytes, drops, mode }: { bytes: Uint8Array; drops: number[]; mode: Mode }) {
+async function dropping(
+  { bytes, drops, mode }: { bytes: Uint8Array; drops: number[]; mode: Mode },
+  strategy: 'auto' | 'range' = 'auto',
+) {
   const { url } = await scripted({
     kind: 'range',
     body: base64(bytes),
@@ -150,7 +154,7 @@ async function dropping({ bytes, drops, mode }: { bytes: Uint8Array; drops: numb
     marker: mode === 'end marker',
     attempts: drops.map((drop) => ({ drop })),
   })
-  return sluice(url, { resume: { backoff: FAST, attempts: 10 } })
+  return sluice(url, { resume: { strategy, backoff: FAST, attempts: 10 } })
 }
 
 describe('resume: any drop point, same output (real server)', () => {
@@ -171,6 +175,25 @@ describe('resume: any drop point, same output (real server)', () => {
       TIMEOUT,
     )
   }
+})
+
+describe('resume by Range: the state between events', () => {
+  it(
+    'events() continues with the id and retry time in force where it resumes, as an undisturbed run has them',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(withDrops(sseWithState), async (drop) => {
+          const read = (res: StreamResponse) => Array.fromAsync(res.events())
+          const expected = await read(await fromResponse(new Response(drop.bytes.slice())))
+          const res = await dropping(drop, 'range')
+          expect(await read(res)).toEqual(expected)
+          expect(res.progress).toMatchObject({ loaded: drop.bytes.length, state: 'done' })
+        }),
+        RUNS,
+      )
+    },
+    TIMEOUT,
+  )
 })
 
 /** Reads `iterable` asking for 3 items at a time: calls made before the previous one settled. */

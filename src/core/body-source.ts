@@ -42,6 +42,8 @@ export interface ConsumerHooks {
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */
   retryMs?(): number | undefined
+  /** The reconnection time in force at the boundary (`committed`), for checkpoints (events only). */
+  retryAt?(): number | undefined
   /** The last item delivered (records and events), for cursors. */
   lastItem?(): { value: unknown } | undefined
   /** Lines and records consumed since the consumer started, up to `committed`: what checkpoints count. */
@@ -66,6 +68,9 @@ export interface ConsumerHooks {
  */
 export interface SourceOrigin extends Origin {
   records: number
+  /** A checkpoint's SSE state at its offset: the last event ID and the retry time in force there. */
+  lastEventId?: string | undefined
+  retry?: number | undefined
 }
 
 /** Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). */
@@ -201,6 +206,7 @@ export class BodySource implements ChunkSource {
   #markerAnnounced: boolean
   /** A checkpoint's position, in force until the consumer delivers something of its own. */
   #checkpointEventId: string | undefined
+  #checkpointRetry: number | undefined
   #checkpointCursor: CursorRequest | undefined
   /** Where the first answer's part starts, when the caller asked for a Range: progress counts from there. */
   #partStart = 0
@@ -272,6 +278,7 @@ export class BodySource implements ChunkSource {
       init.progress.attempt = checkpoint.attempt
       this.#attemptBase = checkpoint.attempt
       this.#checkpointEventId = checkpoint.lastEventId
+      this.#checkpointRetry = checkpoint.retry
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.#partEnd = checkpoint.partEnd
@@ -315,7 +322,12 @@ export class BodySource implements ChunkSource {
   }
 
   origin(): SourceOrigin {
-    return { offset: this.#decoderBase, ...this.#unitsBefore }
+    return {
+      offset: this.#decoderBase,
+      ...this.#unitsBefore,
+      lastEventId: this.#checkpointEventId,
+      retry: this.#checkpointRetry,
+    }
   }
 
   /**
@@ -486,6 +498,8 @@ export class BodySource implements ChunkSource {
     if (this.#markerAnnounced) fields.marker = true
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
+    const retry = this.#hooks?.retryAt?.()
+    if (retry !== undefined) fields.retry = retry
     if (strategy === 'cursor') {
       const cursor = this.#init.resume?.cursor
       if (state.lastItem !== undefined && cursor !== undefined)
@@ -991,7 +1005,12 @@ export class BodySource implements ChunkSource {
       contentType: this.#contentType,
       marker: this.#markerAnnounced,
       // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
-      lastEventId: hooks?.lastEventId?.() ?? (lastItem === undefined ? this.#checkpointEventId : undefined),
+      // (An events() consumer starts from the checkpoint's and tells its own.)
+      lastEventId: hooks?.lastEventId
+        ? hooks.lastEventId()
+        : lastItem === undefined
+          ? this.#checkpointEventId
+          : undefined,
       lastItem,
       cursor: this.#checkpointCursor,
       delivered: this.offset - partial > 0,

@@ -1,4 +1,4 @@
-import { type ServerSentEvent, SseDecoder } from '../decoders/sse.ts'
+import { type ServerSentEvent, SseDecoder, type SseState } from '../decoders/sse.ts'
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
@@ -48,19 +48,26 @@ export function consumeEvents<T>(
   // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
   const { source, progress } = context
   const origin = originOf(source)
-  const decoder = new SseDecoder({ maxEventBytes: context.limits.maxEventBytes, countLines: parse, origin })
+  // A stream continued from a checkpoint starts with the event id and retry time in force there.
+  const { lastEventId, retry } = origin()
+  const decoder = new SseDecoder({
+    maxEventBytes: context.limits.maxEventBytes,
+    countLines: parse,
+    origin,
+    state: { lastEventId, retry },
+  })
   // Where the consumer stands: `done` of the `batch` events of the current batch consumed (delivered, skipped on
-  // purpose, or the terminal one), and the id in force on the last of them; `inHand`, the id of the event being
-  // handled. A checkpoint or a reconnect lands right after the last event consumed, never after one that failed
-  // or is still being validated, and carries its id: not the parser's newest, which may be a later event's, and
-  // none before the first.
+  // purpose, or the terminal one), and the id and retry time in force after the last of them; `inHand`, the event
+  // being handled. A checkpoint or a reconnect lands right after the last event consumed, never after one that
+  // failed or is still being validated, and carries the state in force there: not the parser's newest, which
+  // may be a later block's.
   let batch = 0
   let done = 0
-  let inHand: string | undefined
-  let lastId: string | undefined
+  let inHand: ServerSentEvent | undefined
+  let lastConsumed: ServerSentEvent | undefined
   const consumed = (): void => {
     done++
-    lastId = inHand
+    lastConsumed = inHand
     atLast = false
   }
   // Events numbered by `index` (all but the terminal one) consumed so far.
@@ -76,6 +83,14 @@ export function consumeEvents<T>(
   let atLast = false
   // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
   const halfway = (): boolean => done < batch || decoder.failure !== undefined
+  // The state at the boundary `committed` gives: an event's own `id` and `retry` are those in force after its
+  // block; at a chunk's boundary, blocks after the last event (an id or retry alone) may have changed them.
+  const boundary = (): SseState =>
+    !halfway()
+      ? decoder.committedState
+      : done > 0
+        ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry }
+        : decoder.previousState
   source.attach?.({
     // What a cursor sees of an event: raw, its data parsed, or shaped by the schema.
     unit: parse ? (schema ?? 'events+json') : 'events',
@@ -83,12 +98,13 @@ export function consumeEvents<T>(
     // Lines are known only when counted (when data is parsed); a checkpoint without them counts none.
     units: () => ({ lines: halfway() ? decoder.linesThrough(done) : decoder.linesThrough(), records }),
     restart: () => {
-      decoder.reset()
+      decoder.reset(boundary())
       batch = 0
       done = 0
     },
-    lastEventId: () => lastId,
+    lastEventId: () => boundary().lastEventId,
     retryMs: () => decoder.retry,
+    retryAt: () => boundary().retry,
     lastItem: () => (delivered ? { value: last } : undefined),
     // Raw or parsed (not shaped by a schema), as events({ json: true }) delivers it: see `ConsumerHooks.parsed`.
     ...(schema === undefined && {
@@ -123,7 +139,7 @@ export function consumeEvents<T>(
       return events
     },
     take(event, j): Outcome<ServerSentEvent<T>> | Promise<Outcome<ServerSentEvent<T>>> {
-      inHand = event.id
+      inHand = event
       // The terminal event is consumed: a checkpoint taken after the end lands past it.
       if (isEnd?.(event)) {
         consumed()

@@ -17,6 +17,15 @@ export interface ServerSentEvent<T = string> {
   retry: number | undefined
 }
 
+/**
+ * The last event ID and the reconnection time in force at a place in the stream: what a stream continued from
+ * there starts with, so that its events carry the `id` and `retry` they would have carried undisturbed.
+ */
+export interface SseState {
+  lastEventId: string | undefined
+  retry: number | undefined
+}
+
 const EMPTY: ServerSentEvent[] = []
 
 /** A place in a batch's text, and the line terminators before it. */
@@ -84,8 +93,16 @@ export class SseDecoder {
    * it reads it again (a comment, read again, costs its bytes).
    */
   committed = 0
+  /**
+   * The last event ID and retry time in force at `committed`: the blocks before it, those that dispatched no
+   * event included (an `id:`-only block sets the last event ID, a `retry:` line the retry time).
+   */
+  committedState: SseState = { lastEventId: undefined, retry: undefined }
   /** The same boundary before the last chunk: where a resume lands when that chunk's events are half read. */
   previousCommitted = 0
+  previousState: SseState = this.committedState
+  /** The values `retry:` lines set in the text being fed, in order (rare: a server sends one, at the start). */
+  #retries: number[] = []
   /**
    * Decoded text since `#pendingAt`, a block boundary at or after `committed`: the block in progress, as text
    * up to the last complete block (which dispatched no event) is dropped; and the last batch's text since
@@ -125,9 +142,13 @@ export class SseDecoder {
   /** Lines counted before the last `reset()`: line numbers go on across a restart. */
   #linesAtReset = 0
 
-  /** `origin`: where the input begins in the body, for the positions of errors (see `Origin`). */
-  constructor(options: { maxEventBytes: number; countLines?: boolean; origin?: OriginOf }) {
+  /**
+   * `origin`: where the input begins in the body, for the positions of errors (see `Origin`); `state`: the last
+   * event ID and retry time in force there, for a stream that continues from a checkpoint.
+   */
+  constructor(options: { maxEventBytes: number; countLines?: boolean; origin?: OriginOf; state?: SseState }) {
     this.#maxEventBytes = options.maxEventBytes
+    if (options.state !== undefined) this.#adopt(options.state)
     this.#countLines = options.countLines ?? false
     this.#origin = options.origin ?? BODY_START
     // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
@@ -167,6 +188,7 @@ export class SseDecoder {
       },
       onRetry: (retry) => {
         this.retry = retry
+        this.#retries.push(retry)
       },
       onError: (error) => {
         // Unknown fields and bad `retry:` values are ignored, as the WHATWG rules say; only overflow is fatal.
@@ -211,8 +233,12 @@ export class SseDecoder {
     return n
   }
 
-  /** Drops a partial event: the next chunk starts a fresh stream (a resumed connection). */
-  reset(): void {
+  /**
+   * Drops a partial event: the next chunk starts a fresh stream (a resumed connection), at a boundary where
+   * `state` was in force (by default, the state now).
+   */
+  reset(state: SseState = { lastEventId: this.lastEventId, retry: this.retry }): void {
+    this.#adopt(state)
     this.#parser.reset({ consume: false })
     this.#utf8.reset()
     this.#linesAtReset += this.#committedLines
@@ -236,6 +262,12 @@ export class SseDecoder {
     this.#chunks = []
     this.#sizer = undefined
     this.#doubt = false
+  }
+
+  #adopt(state: SseState): void {
+    this.lastEventId = state.lastEventId
+    this.retry = state.retry
+    this.committedState = this.previousState = state
   }
 
   /**
@@ -392,8 +424,11 @@ export class SseDecoder {
       this.#lines += countLineEnds(text, afterCR)
       this.#endsInCR = text.charCodeAt(text.length - 1) === 13
     }
+    const retryBefore = this.retry
+    if (this.#retries.length > 0) this.#retries = []
     this.#parser.feed(text)
     this.previousCommitted = this.committed
+    this.previousState = this.committedState
     this.#previousLines = this.#committedLines
     // The blank line that dispatched may have begun in the text before: its last two characters tell.
     const tail = this.#tail
@@ -471,6 +506,7 @@ export class SseDecoder {
       return EMPTY
     }
     this.committed = end === -1 ? decoded.textStart : start
+    this.committedState = this.#stateAt(text, end, retryBefore)
     this.#batch = batch
     this.#batchAt = this.#pendingAt
     this.#batchDecoded = decoded
@@ -484,6 +520,22 @@ export class SseDecoder {
     const events = this.#out
     this.#out = []
     return events
+  }
+
+  /**
+   * The state in force just after index `end` of the text just fed (its last blank line; -1: its end). The last
+   * event ID is the parser's: an `id:` field takes effect when its block is dispatched, at a blank line. A
+   * `retry:` field takes effect on its line, so lines of the block in progress may have set it since: the value
+   * before them, of those this text set (or the one before it), is the one in force at `end`.
+   */
+  #stateAt(text: string, end: number, retryBefore: number | undefined): SseState {
+    const set = this.#retries
+    const after = set.length === 0 || end === -1 ? 0 : retryLines(text.slice(end))
+    const retry = after === 0 ? this.retry : after < set.length ? set[set.length - 1 - after] : retryBefore
+    const state = this.committedState
+    return state.lastEventId === this.lastEventId && state.retry === retry
+      ? state
+      : { lastEventId: this.lastEventId, retry }
   }
 
   /**
@@ -530,6 +582,21 @@ function inputOffset(decoded: Decoded, at: number): number {
  */
 function bomBytes(text: string): number {
   return text.charCodeAt(0) === 0xfeff ? 3 : text.startsWith('\xEF\xBB\xBF') ? 6 : 0
+}
+
+/**
+ * The `retry:` lines of `text` (which starts at a line's start) that the parser has taken: complete lines (a
+ * line terminator ends them) whose value is all ASCII digits, after at most one space (WHATWG).
+ */
+function retryLines(text: string): number {
+  const line = /retry: ?[0-9]+[\r\n]/y
+  let n = 0
+  for (let i = text.indexOf('retry:'); i !== -1; i = text.indexOf('retry:', i + 6)) {
+    const before = i === 0 ? 10 : text.charCodeAt(i - 1)
+    line.lastIndex = i
+    if ((before === 10 || before === 13) && line.test(text)) n++
+  }
+  return n
 }
 
 /** Line terminators in `text` (CRLF counts once); `afterCR`: a leading LF completes a CR before `text`. */

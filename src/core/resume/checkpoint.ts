@@ -25,7 +25,10 @@ export type Checkpoint = {
   /** The stream's media type, and whether it announced an end marker: what a resumed answer must match. */
   contentType?: string
   marker?: boolean
+  /** The last SSE event ID in force at `offset` (also what `Last-Event-ID` carries). */
   lastEventId?: string
+  /** The SSE reconnection time (`retry:`, in ms) in force at `offset`: a continued stream's events carry it. */
+  retry?: number
   cursor?: CursorRequest
   /**
    * Lines, and records (items numbered by the consumer, invalid ones it skipped included), before `offset`: a
@@ -71,7 +74,7 @@ export function openCheckpoint(value: unknown): Checkpoint {
     const n = c[key]
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
   }
-  for (const key of ['length', 'lines', 'records', 'partEnd'] as const) {
+  for (const key of ['length', 'lines', 'records', 'partEnd', 'retry'] as const) {
     const n = c[key]
     if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0))
       return fail(`has an invalid ${key}`)

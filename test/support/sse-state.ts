@@ -1,0 +1,41 @@
+import fc from 'fast-check'
+
+const eol = fc.constantFrom('\n', '\r\n', '\r')
+const id = fc.constantFrom('1', 'a7', 'é', '')
+const retry = fc.constantFrom('0', '250', '3000', 'x', ' 7')
+const data = fc.constantFrom('a', 'b c', '中', '{"n":1}', '')
+
+/**
+ * Event-stream bodies whose state matters between events: `id:` and `retry:` fields in events (before or after
+ * their data), blocks that only set an id (an empty one resets it) or a retry time (a bad value is ignored),
+ * comments and extra blank lines, with any line ending. An event's `id` and `retry` come from blocks before it,
+ * so a stream continued from the middle must start with the state in force there.
+ */
+export const sseWithState: fc.Arbitrary<string> = fc
+  .array(
+    fc.oneof(
+      fc
+        .record({ id: fc.option(id), retry: fc.option(retry), data, retryFirst: fc.boolean() })
+        .map(({ id, retry, data, retryFirst }) => {
+          const r = retry === null ? [] : [`retry:${retry}`]
+          return [
+            ...(id === null ? [] : [`id: ${id}`]),
+            ...(retryFirst ? r : []),
+            `data: ${data}`,
+            ...(retryFirst ? [] : r),
+          ]
+        }),
+      id.map((value) => [`id: ${value}`]),
+      retry.map((value) => [`retry: ${value}`]),
+      fc.constant([': keep-alive']),
+      fc.constant([]),
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
+  .chain((blocks) =>
+    fc
+      .array(eol, { minLength: blocks.length, maxLength: blocks.length })
+      .map((ends) =>
+        blocks.map((lines, i) => `${lines.map((line) => line + ends[i]).join('')}${ends[i]}`).join(''),
+      ),
+  )

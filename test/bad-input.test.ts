@@ -413,6 +413,21 @@ describe('status and misuse', () => {
     expect(() => res.lines()).toThrow(/cancel\(\)/)
   })
 
+  it('a consumer after cancel() or detach() says the body was released, not to tee() it', async () => {
+    const cancelled = await open(['a\n'])
+    await cancelled.cancel()
+    expect(() => cancelled.lines()).toThrow(
+      new TypeError(
+        "lines() cannot read this response's body: cancel() released it. Request it again to read it.",
+      ),
+    )
+    const detached = await open(['a\n'])
+    detached.detach()
+    await expect(detached.collect.text()).rejects.toThrow(
+      /^text\(\) cannot read this response's body: detach\(\) released it\. Continue it with `sluice\(url, \{ resumeFrom: res\.checkpoint\(\) \}\)`\.$/,
+    )
+  })
+
   it('collect.text(), .bytes() and .json() reject, never throw, when the body is already taken', async () => {
     const res = await open(['a'])
     await res.collect.text()

@@ -346,9 +346,13 @@ export class StreamResponse {
   }
 
   #claim(by: string): ConsumeContext {
-    if (this.#claimedBy !== undefined) {
+    const claimed = this.#claimedBy
+    if (claimed !== undefined) {
+      // Released, the body has nothing left to read twice: tee() would not help, only a new request.
       throw new TypeError(
-        `This response's body is already being read by ${this.#claimedBy}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
+        claimed === 'cancel()' || claimed === 'detach()'
+          ? `${by} cannot read this response's body: ${claimed} released it. ${claimed === 'detach()' ? 'Continue it with `sluice(url, { resumeFrom: res.checkpoint() })`.' : 'Request it again to read it.'}`
+          : `This response's body is already being read by ${claimed}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
       )
     }
     this.#claimedBy = by

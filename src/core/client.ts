@@ -1,8 +1,9 @@
-import type { Input, KyInstance } from 'ky'
+import type { Input, KyInstance, SearchParamsOption } from 'ky'
 import ky, {
   isHTTPError as isKyHTTPError,
   isNetworkError as isKyNetworkError,
   isTimeoutError as isKyTimeoutError,
+  replaceOption,
 } from 'ky'
 import { BodySource, withSaid } from './body-source.ts'
 import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
@@ -152,10 +153,13 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       }
       return response
     }
-    return instance(next(), {
+    // A cursor's search params go into the URL, in place of those of the same names (see withExtra).
+    const cursor = extra.searchParams ?? {}
+    const input = Object.keys(cursor).length === 0 ? next() : await withParams(next(), cursor)
+    return instance(input, {
       ...kyOptions,
       ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
-      ...withExtra(kyOptions, extra),
+      ...withExtra(instance, kyOptions, extra),
       // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
       // is read for a second instead, so that the error comes, with what arrived.
       fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
@@ -363,25 +367,92 @@ function checkTarget(
   }
 }
 
-/** ky options with a resume strategy's headers and search params added. */
+/**
+ * ky options with a resume strategy's headers and search params added. A cursor's search params replace those
+ * of the same names, as its headers do: ky would append them to the instance's and the call's, and a server that
+ * reads the first `after` would start over. `withParams` puts them in the URL; the same names are taken out of
+ * what ky adds.
+ */
 function withExtra(
+  instance: KyInstance,
   options: SluiceOptions,
   extra: CursorRequest,
-): { headers?: Headers; searchParams?: URLSearchParams } {
-  const out: { headers?: Headers; searchParams?: URLSearchParams } = {}
+): { headers?: Headers; searchParams?: SearchParamsOption } {
+  const out: { headers?: Headers; searchParams?: SearchParamsOption } = {}
   if (extra.headers !== undefined) {
     const headers = new Headers(options.headers as HeadersInit | undefined)
     for (const [name, value] of Object.entries(extra.headers)) headers.set(name, value)
     out.headers = headers
   }
   if (extra.searchParams !== undefined) {
-    const params = new URLSearchParams(
-      options.searchParams as ConstructorParameters<typeof URLSearchParams>[0],
-    )
-    for (const [name, value] of Object.entries(extra.searchParams)) params.set(name, value)
-    out.searchParams = params
+    // The instance's defaults and the call's, merged as ky merges them (a default an extend() set to
+    // `undefined` included); ky is told to take what is left of them as it is.
+    const call = 'searchParams' in options ? { searchParams: options.searchParams } : {}
+    const merged = kyDefaults(instance.extend(call)).searchParams
+    if (merged !== undefined) out.searchParams = replaceOption(withoutNames(merged, extra.searchParams))
   }
   return out
+}
+
+/** ky's `searchParams` without the parameters that `cursor` sets. */
+function withoutNames(params: SearchParamsOption, cursor: Record<string, string>): SearchParamsOption {
+  const names = Object.keys(cursor)
+  if (typeof params === 'object' && !Array.isArray(params) && !(params instanceof URLSearchParams)) {
+    // Deleted, not set to `undefined`: ky would then take the name out of the URL, the cursor's value with it.
+    const out = { ...params }
+    for (const name of names) delete out[name]
+    return out
+  }
+  const out = new URLSearchParams(params as ConstructorParameters<typeof URLSearchParams>[0])
+  // ky marks on its merged params the names an extend() removed, which it then takes out of the input URL.
+  for (const mark of Object.getOwnPropertySymbols(params)) {
+    Object.assign(out, { [mark]: (params as unknown as Record<symbol, unknown>)[mark] })
+  }
+  for (const name of names) out.delete(name)
+  return out
+}
+
+/**
+ * `input` with `params` set in its URL. A Request is copied with its body read: a Request whose body is a stream
+ * can be given another URL no other way.
+ */
+async function withParams(input: Input, params: Record<string, string>): Promise<Input> {
+  if (typeof input === 'string') return setInUrl(input, params)
+  if (input instanceof URL) return new URL(setInUrl(input.href, params))
+  const init: Record<string, unknown> = {
+    body: input.body === null ? null : await input.arrayBuffer(),
+    // A navigation's mode cannot be given to a new Request; the fetch standard copies it as 'same-origin'.
+    mode: input.mode === 'navigate' ? 'same-origin' : input.mode,
+  }
+  for (const key of REQUEST_INIT) init[key] = input[key]
+  return new Request(setInUrl(input.url, params), init)
+}
+
+/** What a Request holds that a new one is made with, besides its URL, body and mode. */
+const REQUEST_INIT = [
+  'method',
+  'headers',
+  'cache',
+  'credentials',
+  'integrity',
+  'keepalive',
+  'redirect',
+  'referrer',
+  'referrerPolicy',
+] as const
+
+/**
+ * `url` (absolute or not) with `params` set in its query: those of the same names replaced, the others kept as
+ * written (names decoded as a server decodes them: `a%62=1` and `ab=1` name the same parameter).
+ */
+function setInUrl(url: string, params: Record<string, string>): string {
+  const [, path, query = '', hash] = /^([^?#]*)(?:\?([^#]*))?(.*)$/s.exec(url) ?? ['', url, '', '']
+  const kept = query
+    .split('&')
+    .filter(
+      (pair) => pair !== '' && !Object.hasOwn(params, new URLSearchParams(pair).keys().next().value ?? ''),
+    )
+  return `${path}?${[...kept, new URLSearchParams(params)].join('&')}${hash}`
 }
 
 /**
@@ -450,7 +521,10 @@ export async function fromResponse(
 /** A `sluice` function with defaults baked in, and `.extend()` to derive another. */
 export interface SluiceClient {
   (input: Input, options?: SluiceOptions): Promise<StreamResponse>
-  /** A client whose defaults are these defaults merged with `overrides` (headers and hooks merge as in ky). */
+  /**
+   * A client whose defaults are these defaults merged with `overrides` (headers and hooks merge as in ky). A
+   * `ky` instance among them adds its options to the client's, as if they were given here: see `ky`.
+   */
   extend(overrides: SluiceOptions): SluiceClient
 }
 
@@ -467,6 +541,20 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
   // ky merges headers, hooks and search params properly; sluice's own keys are shallow.
   const base: KyInstance = instance.extend(kyPart(rest))
   const own = sluicePart(rest)
+  // A ky instance given to a call or to extend() is more specific than the client, as any option given there
+  // is: its options go over the client's ky options, merged as ky's extend() merges them, instead of dropping
+  // them (the client's prefix, headers, hooks). One merge per instance: a call may pass the same one each time.
+  const merged = new WeakMap<KyInstance, KyInstance>()
+  const over = (override: KyInstance | undefined): KyInstance => {
+    if (override === undefined) return base
+    let joined = merged.get(override)
+    if (joined === undefined) {
+      // A key the instance holds as `undefined` was never set: it must not unset the client's.
+      joined = base.extend(given(kyDefaults(override)))
+      merged.set(override, joined)
+    }
+    return joined
+  }
   const client = async (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
     // Before the signals are combined: a bad one is refused as sluice() refuses it, with a rejection.
     resolveOptions(options)
@@ -476,7 +564,7 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
       ...own,
       ...given(call),
       ...signalOf(own.signal, call.signal),
-      ky: override ?? base,
+      ky: over(override),
     })
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
@@ -486,7 +574,7 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
       ...own,
       ...sluicePart(more),
       ...signalOf(own.signal, more.signal),
-      ky: (override ?? base).extend(kyPart(more)),
+      ky: over(override).extend(kyPart(more)),
     })
   }
   return client

@@ -19,7 +19,18 @@ type LimitOptions = { [K in keyof Limits]?: Limits[K] | undefined }
 export interface SluiceOptions
   extends Omit<KyOptions, 'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson' | 'signal'>,
     LimitOptions {
-  /** A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. */
+  /**
+   * A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. Given
+   * to a client's call or to `client.extend()`, it adds to the client's ky options instead of replacing them, as
+   * if its own options were passed there: where both set one, the instance's wins (`prefix`, `timeout`, `retry`
+   * fields…); headers merge (its value wins for the same name); search params accumulate; hooks run the
+   * client's first, then its own; signals combine.
+   *
+   * @example
+   * const api = createClient({ prefix: 'https://abc.lambda-url.eu-west-1.on.aws', headers: { 'x-api-key': 'k' } })
+   * const logged = ky.create({ hooks: { beforeRequest: [({ request }) => console.log(request.url)] } })
+   * await api('report', { ky: logged }) // the prefix and x-api-key stay; the logging hook runs after the client's
+   */
   ky?: KyInstance | undefined
   /**
    * Cancels the whole logical stream, reconnects and waits between them included: an abort rejects with its

@@ -311,6 +311,8 @@ export class BodySource implements ChunkSource {
           this.abortReason = signal.reason
           this.cancelled = true
           this.#reader.cancel(signal.reason).catch(() => {})
+          // A reconnect's signal is the caller's to follow too (fromResponse's `request`): it ends with the stream.
+          this.#connection.abort(signal.reason)
         }
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
@@ -831,11 +833,9 @@ export class BodySource implements ChunkSource {
       const expired = this.#init.expired()
       if (expired) throw this.#fail(expired)
       const connection = new AbortController()
-      const stop = (): void => connection.abort(this.#stopped.signal.reason)
-      this.#stopped.signal.addEventListener('abort', stop, { once: true })
       let response: Response
       try {
-        response = await reconnect(extra, connection.signal)
+        response = await this.#connect(reconnect, extra, connection)
       } catch (error) {
         if (this.#init.signal?.aborted) throw this.#fail(this.#init.signal.reason)
         if (this.cancelled) return
@@ -857,8 +857,6 @@ export class BodySource implements ChunkSource {
               cause: error,
             })
         continue
-      } finally {
-        this.#stopped.signal.removeEventListener('abort', stop)
       }
       if (this.cancelled) {
         response.body?.cancel().catch(() => {})
@@ -905,6 +903,40 @@ export class BodySource implements ChunkSource {
       progress.setState('streaming')
       return
     }
+  }
+
+  /**
+   * Makes one reconnect on `connection`, which the user's signal and a stop (cancel, detach) abort with their
+   * reason while it waits for the headers: the connection is released, and the wait ends then even when the
+   * caller's own `request` (fromResponse) ignores its signal. An answer that comes after that is let go.
+   */
+  #connect(reconnect: Reconnect, extra: CursorRequest, connection: AbortController): Promise<Response> {
+    const signals = [this.#stopped.signal, this.#init.signal].filter((signal) => signal !== undefined)
+    const fired = signals.find((signal) => signal.aborted)
+    if (fired !== undefined) {
+      connection.abort(fired.reason)
+      return Promise.reject(fired.reason)
+    }
+    let abort = (): void => {}
+    const stopped = new Promise<never>((_, reject) => {
+      abort = () => {
+        const reason = signals.find((signal) => signal.aborted)?.reason
+        connection.abort(reason)
+        reject(reason)
+      }
+    })
+    stopped.catch(() => {})
+    for (const signal of signals) signal.addEventListener('abort', abort, { once: true })
+    const answer = Promise.resolve().then(() => reconnect(extra, connection.signal))
+    answer.then(
+      (response) => {
+        if (connection.signal.aborted) response.body?.cancel(connection.signal.reason).catch(() => {})
+      },
+      () => {},
+    )
+    return Promise.race([answer, stopped]).finally(() => {
+      for (const signal of signals) signal.removeEventListener('abort', abort)
+    })
   }
 
   #switchTo(response: Response, connection: AbortController, acceptance: Acceptance): void {

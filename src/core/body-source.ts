@@ -73,6 +73,9 @@ export interface SourceOrigin extends Origin {
   retry?: number | undefined
 }
 
+/** Statuses whose response has no content, whatever its headers say (RFC 9110 §6.4.1). */
+const NO_CONTENT_STATUS = new Set([204, 205, 304])
+
 /** Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
@@ -226,14 +229,20 @@ export class BodySource implements ChunkSource {
     // A checkpoint taken after the last unit resumes into a 416 that proves the body complete: nothing is left
     // to read, and that answer's own body (null, or an error page) is not the stream's.
     const complete = init.resumed?.acceptance.kind === 'complete'
-    if (response.body === null && !complete)
-      throw new TypeError(
-        `The response from ${response.url || init.request()?.url || 'the server'} has no body to stream.`,
-      )
+    // A 204, 205 or 304, or the answer to a HEAD, has no content (RFC 9110 §6.4.1): an empty body, complete as
+    // it is. Its headers may describe the body a GET would get (a Content-Length, an end marker's announcement),
+    // not this one, so they prove nothing here. (A resume's answer was judged by its strategy.)
+    const noContent =
+      init.resumed === undefined &&
+      (NO_CONTENT_STATUS.has(response.status) || init.method.toUpperCase() === 'HEAD')
     if (response.bodyUsed) throw new TypeError('The response body was already read; pass a fresh Response.')
     this.#response = response
-    if (complete) response.body?.cancel().catch(() => {})
-    this.#reader = (complete || response.body === null ? EMPTY_BODY() : response.body).getReader()
+    if (complete || noContent) response.body?.cancel().catch(() => {})
+    // Any other response without a body (`new Response(null)`, as some runtimes and mocks hand an empty one) is
+    // an empty body, whose length and end marker are checked as any body's are.
+    this.#reader = (
+      complete || noContent || response.body === null ? EMPTY_BODY() : response.body
+    ).getReader()
     this.#connection = init.connection
     this.#request = init.request()
     this.#url = response.url || this.#request?.url || ''
@@ -251,7 +260,12 @@ export class BodySource implements ChunkSource {
     this.#acceptRanges = /\bbytes\b/i.test(response.headers.get('accept-ranges') ?? '')
     this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
     const resumed = init.resumed
-    if (resumed === undefined) {
+    if (noContent) {
+      this.#marker = undefined
+      this.#markerAnnounced = false
+      this.#length = undefined
+      this.#declare({ end: 0, by: 'a response that has no content' })
+    } else if (resumed === undefined) {
       this.#declare(declaredLength(response, init.total))
       // A first answer that is already partial (the caller sent its own Range) starts where it says.
       const range =
@@ -317,6 +331,9 @@ export class BodySource implements ChunkSource {
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
     }
+    // Nothing is left to bound: the total timeout's timer stops now, not once a consumer reads the nothing (a
+    // caller that only wanted the status may never read it).
+    if (noContent) init.onSettled?.()
   }
 
   attach(hooks: ConsumerHooks): void {

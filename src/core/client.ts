@@ -252,7 +252,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       onSettled: stopTimer,
     })
   } catch (error) {
-    // A response with no body to stream (a 204, a HEAD): nothing will settle the stream, so stop its timer here.
+    // A response that cannot be streamed (its body already read): nothing will settle the stream, so stop its
+    // timer here. (A 204 or a HEAD's answer has no content: an empty stream, which the source settles itself.)
     stopTimer()
     response.body?.cancel().catch(() => {})
     progress.setState('error')

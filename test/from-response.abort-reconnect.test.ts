@@ -8,9 +8,17 @@
  * whatever each test makes of it.
  */
 import { describe, expect, it } from 'vitest'
-import { type FromResponseOptions, fromResponse, type Progress, type ReRequest } from '../src/index.ts'
+import {
+  type FromResponseOptions,
+  fromResponse,
+  isNetworkError,
+  isResumeError,
+  type Progress,
+  type ReRequest,
+  sluice,
+} from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
-import { bodyOf, responseOf } from './support/streams.ts'
+import { bodyOf, fetchWith, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/report'
 const BODY = '{"i":0}\n{"i":1}\n{"i":2}\n'
@@ -239,5 +247,53 @@ describe("fromResponse(): no listener is left on the user's signal", () => {
     expect(items).toEqual([{ i: 0 }])
     expect(reconnectSignal?.aborted).toBe(true)
     expect(listeners()).toBe(0)
+  })
+})
+
+/**
+ * A caller's own `request` (or `fetch`) that gives up with `AbortSignal.timeout()` rejects with a `TimeoutError`
+ * DOMException: no answer in time, which asking again may get past, as ky's own timeout is (ky's
+ * `isTimeoutError` knows it by name). The reconnect is asked again, up to `resume.attempts`.
+ */
+describe('a reconnect that timed out by the caller’s own AbortSignal.timeout()', () => {
+  const timedOut = (): DOMException =>
+    new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+
+  it('is asked again, and the stream completes', async () => {
+    let calls = 0
+    const request: ReRequest = async ({ headers }) => {
+      calls++
+      if (calls === 1) throw timedOut()
+      return rest(headers).response
+    }
+    const { items, error } = await drain({ request })
+    expect(error).toBeUndefined()
+    expect(items).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }])
+    expect(calls).toBe(2)
+  })
+
+  it('ends, once resume.attempts are spent, as a reconnect that kept failing, with the timeout as the last cause', async () => {
+    const { items, error } = await drain({
+      request: async () => {
+        throw timedOut()
+      },
+    })
+    expect(items).toEqual([{ i: 0 }])
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    const last = (error as { cause?: unknown }).cause
+    expect(isNetworkError(last) && (last.cause as Error).name).toBe('TimeoutError')
+  })
+
+  it('through sluice()’s `fetch` option too', async () => {
+    let calls = 0
+    const fetch = fetchWith((request) => {
+      calls++
+      if (calls === 1) return dropping()
+      if (calls === 2) throw timedOut()
+      return rest(Object.fromEntries(request.headers)).response
+    })
+    const res = await sluice(URL_, { fetch, resume: RESUME, retry: 0 })
+    expect(await Array.fromAsync(res.ndjson())).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }])
+    expect(calls).toBe(3)
   })
 })

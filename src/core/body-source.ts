@@ -1,3 +1,4 @@
+import { isBodiless } from './bodiless.ts'
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
@@ -72,9 +73,6 @@ export interface SourceOrigin extends Origin {
   lastEventId?: string | undefined
   retry?: number | undefined
 }
-
-/** Statuses whose response has no content, whatever its headers say (RFC 9110 §6.4.1). */
-const NO_CONTENT_STATUS = new Set([204, 205, 304])
 
 /** Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
@@ -233,8 +231,7 @@ export class BodySource implements ChunkSource {
     // it is. Its headers may describe the body a GET would get (a Content-Length, an end marker's announcement),
     // not this one, so they prove nothing here. (A resume's answer was judged by its strategy.)
     const noContent =
-      init.resumed === undefined &&
-      (NO_CONTENT_STATUS.has(response.status) || init.method.toUpperCase() === 'HEAD')
+      init.resumed === undefined && (isBodiless(response.status) || init.method.toUpperCase() === 'HEAD')
     if (response.bodyUsed) throw new TypeError('The response body was already read; pass a fresh Response.')
     this.#response = response
     if (complete || noContent) response.body?.cancel().catch(() => {})

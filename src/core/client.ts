@@ -490,7 +490,10 @@ export async function fromResponse(
   const named = (extra: CursorRequest = {}): Request | undefined =>
     url === undefined
       ? undefined
-      : new Request(withSearchParams(url, extra.searchParams), { method, headers: extra.headers ?? {} })
+      : new Request(extra.searchParams === undefined ? url : setInUrl(url, extra.searchParams), {
+          method,
+          headers: extra.headers ?? {},
+        })
   let sent = named()
   if (!response.ok) throw await httpError(response, sent)
   const progress = new ProgressTracker(options.onProgress, interval)
@@ -676,12 +679,4 @@ async function fromKyError(
 /** An HTTPError for `response`, with an excerpt of its body (see `excerptOf`). */
 async function httpError(response: Response, request: Request | undefined): Promise<HTTPError> {
   return new HTTPError(response, await excerptOf(response), { request })
-}
-
-/** `url` with `searchParams` set on it (a cursor's additions). */
-function withSearchParams(url: string, searchParams: Record<string, string> | undefined): string {
-  if (searchParams === undefined || !URL.canParse(url)) return url
-  const out = new URL(url)
-  for (const [key, value] of Object.entries(searchParams)) out.searchParams.set(key, value)
-  return out.href
 }

@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
+import { isBodiless } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
@@ -44,14 +45,6 @@ function normaliseEtag(etag: string | undefined, helper: string): string | undef
     )
   }
   return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
-}
-
-/**
- * Whether a response with this status has no body (RFC 9110: 204, 205 and 304), so that neither a length nor an
- * end marker can describe one, and a range cannot apply.
- */
-export function isBodiless(statusCode: number): boolean {
-  return statusCode === 204 || statusCode === 205 || statusCode === 304
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isBodiless } from '../core/bodiless.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
@@ -5,7 +6,7 @@ import type { CursorOptions, ResponseOptions, ResumableSource } from './options.
 import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, quoted, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
-import { isBodiless, writeBody } from './respond.ts'
+import { writeBody } from './respond.ts'
 import { plainSource } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 

@@ -1,3 +1,4 @@
+import { isBodiless } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
@@ -17,7 +18,6 @@ const CONTENT_TYPES: Record<MockFormat, string> = {
   ndjson: 'application/x-ndjson',
   sse: 'text/event-stream',
 }
-const NULL_BODY_STATUSES = new Set([204, 205, 304])
 const encoder = new TextEncoder()
 
 /**
@@ -103,7 +103,7 @@ export function respond(
   const length = measured ? bytes : knownLength
   const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
   // Range is honoured for a success with a body, as sluice/lambda honours it: an error page is not the resource.
-  const ranged = o.range && o.status >= 200 && o.status < 300 && !NULL_BODY_STATUSES.has(o.status)
+  const ranged = o.range && o.status >= 200 && o.status < 300 && !isBodiless(o.status)
   if (ranged) headers.set('accept-ranges', 'bytes')
   if (etag !== undefined) headers.set('etag', etag)
 
@@ -127,7 +127,7 @@ export function respond(
       headers.set('content-range', contentRange(start, o.endMarker ? undefined : length))
     }
   }
-  if (NULL_BODY_STATUSES.has(status)) return new Response(null, init(status))
+  if (isBodiless(status)) return new Response(null, init(status))
 
   if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
   const marker = o.endMarker && bytes !== undefined ? encoder.encode(endMarkerLine(bytes)) : undefined
@@ -229,7 +229,7 @@ function checkIterable(parts: unknown, status: number, where: string): asserts p
   if (!iterable) {
     throw new TypeError(`${where}: ${what} strings, Uint8Arrays or values, got ${describeValue(parts)}.`)
   }
-  if (NULL_BODY_STATUSES.has(status) && Array.isArray(parts) && parts.length > 0) {
+  if (isBodiless(status) && Array.isArray(parts) && parts.length > 0) {
     throw new TypeError(`${where}: a ${status} response has no body, but parts were given; pass [] as parts.`)
   }
 }

@@ -188,6 +188,24 @@ describe('createStreamStore: snapshots', () => {
     expect(done.items[0]).toBe(first.items[0])
   })
 
+  it("what a snapshot owns is frozen too: its items, progress and response can't be changed through it", async () => {
+    const store = createStreamStore(respond([records(0, 2)], { status: 203 }), { as: 'ndjson' })
+    const idle = store.getSnapshot()
+    const done = await ended(store)
+    for (const snapshot of [idle, done]) {
+      expect(Object.isFrozen(snapshot.items)).toBe(true)
+      expect(Object.isFrozen(snapshot.progress)).toBe(true)
+    }
+    expect(Object.isFrozen(done.response)).toBe(true)
+    // ES modules run in strict mode: a write to a frozen object throws instead of being ignored.
+    expect(() => (done.items as unknown[]).push({ i: 9 })).toThrow(TypeError)
+    const { loaded } = done.progress
+    expect(() => Object.assign(done.progress, { loaded: 0 })).toThrow(TypeError)
+    expect(done.items).toHaveLength(2)
+    expect(done.progress.loaded).toBe(loaded)
+    expect(loaded).toBeGreaterThan(0)
+  })
+
   it('10 000 records in a few chunks make a few notifications, not one per record', async () => {
     const chunks = [records(0, 2500), records(2500, 5000), records(5000, 7500), records(7500, 10_000)]
     const store = createStreamStore(respond(chunks), { as: 'ndjson' })

@@ -97,6 +97,11 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   let deferred = false
 
   const publish = (next: Snapshot): void => {
+    // What the snapshot owns is frozen with it: a listener that pushed onto `items` or set `progress.percent`
+    // would change what every other reader of this snapshot, and the next batch's copy, sees.
+    Object.freeze(next.items)
+    Object.freeze(next.progress)
+    if (next.response !== undefined) Object.freeze(next.response)
     snapshot = Object.freeze(next)
     if (subscribing) {
       if (!deferred) queueMicrotask(() => deferred && notify())
@@ -427,13 +432,13 @@ function initial(
   const progress: Progress = { loaded: 0, items: 0, bytesPerSecond: 0, attempt: 1, state: 'connecting' }
   return Object.freeze({
     status,
-    items: [],
+    items: Object.freeze([]),
     dropped: 0,
     text: '',
     data: undefined,
     final: undefined,
     isComplete,
-    progress,
+    progress: Object.freeze(progress),
     error: undefined,
     response: undefined,
   })

@@ -168,6 +168,28 @@ describe('an option given as undefined is not set', () => {
     )
     expect(isTimeoutError(error) && error.phase).toBe('idle')
   })
+
+  // sluice hands ky a Headers object for a reconnect (the resume headers added), in which an `undefined` value
+  // reads "undefined": ky's header merge takes that text as a removal too. Guards a ky upgrade.
+  it("a header a call removes with undefined stays removed on a Range reconnect, and the client's others stay", async () => {
+    const s = await scripted(DROPS)
+    const seen: string[] = []
+    const api = createClient({
+      headers: { 'x-remove': 'default', 'x-keep': 'kept' },
+      resume: { backoff: FAST },
+    })
+    const res = await api(s.url, {
+      headers: { 'x-remove': undefined, 'x-call': 'call' },
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        const h = request.headers
+        seen.push([h.get('x-remove'), h.get('x-keep'), h.get('x-call'), h.get('range')].join('|'))
+        return fetch(request)
+      },
+    })
+    expect(await res.collect.text()).toBe(TEXT)
+    expect(seen).toEqual(['|kept|call|', '|kept|call|bytes=100-'])
+  })
 })
 
 describe('errors before the headers use the settings and the URL ky used', () => {

@@ -187,6 +187,38 @@ describe('progress across a reconnect', () => {
       state: 'done',
     })
   })
+
+  it("learns the total from a restart answer's length: what was committed before it, plus what it sends", async () => {
+    const whole = encode(rows.map((r) => `${r}\n`).join('')).length
+    // Inside the fourth record: rows 0 to 2 are committed, and the restart answer sends rows 3 to 5.
+    const inside =
+      encode(
+        rows
+          .slice(0, 3)
+          .map((r) => `${r}\n`)
+          .join(''),
+      ).length + 6
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ length: false, drop: inside }, { length: true }],
+    })
+    const seen: Progress[] = []
+    const res = await sluice(s.url, {
+      resume: { strategy: 'cursor', cursor: after, backoff: FAST },
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    expect(await Array.fromAsync(res.ndjson())).toEqual(rows.map((r) => JSON.parse(r) as unknown))
+    const second = seen.filter((p) => p.attempt === 2 && p.state === 'streaming')
+    expect(second.length).toBeGreaterThan(0)
+    for (const p of second) {
+      expect(p.total).toBe(whole)
+      expect(p.percent).toBeLessThan(100)
+    }
+    expect(seen.at(-1)).toMatchObject({ loaded: whole, total: whole, percent: 100, state: 'done' })
+  })
 })
 
 describe('what a checkpoint carries into the next process', () => {

@@ -302,11 +302,9 @@ export class BodySource implements ChunkSource {
             ? undefined
             : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
       )
-      this.#adopt(acceptance, checkpoint.offset, true)
+      // A restart answer that declares its length set the total (#adopt); otherwise the checkpoint's holds.
       if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
-      // A restart answer declares the length of the rest: what was loaded before counts too.
-      else if (acceptance.kind === 'restart' && this.#end !== undefined)
-        init.progress.total = checkpoint.loaded + this.#end
+      this.#adopt(acceptance, checkpoint.offset, true)
     }
     // Progress counts what this stream delivers: of an answer to the caller's own Range, the part's length.
     if (init.progress.total === undefined && this.#end !== undefined)
@@ -1000,6 +998,12 @@ export class BodySource implements ChunkSource {
         this.#declare(declaredLength(response, undefined))
         this.#length = representationLength(response)
         this.#marker = response.headers.get(END_MARKER_HEADER) === 'marker' ? new EndMarkerTrap() : undefined
+        // Its length is that of the rest, the partial unit sent again included: with what was committed before
+        // it, the total of this stream now (a resource that grew since the first answer says so here).
+        if (this.#end !== undefined && this.#init.total === undefined) {
+          const { progress } = this.#init
+          progress.total = progress.loaded - this.#uncounted + this.#end
+        }
         break
       }
       case 'complete':

@@ -96,6 +96,16 @@ describe('a reconnect sets the cursor over the search params the request already
     expect(queries[1]?.getAll('after')).toEqual(['2'])
   })
 
+  it("in a client's baseUrl called with an empty input: the baseUrl's other params stay", async () => {
+    const s = await dropping()
+    const api = createClient({ baseUrl: `${s.url}?after=-1&keep=1`, resume })
+    const res = await api('')
+    expect(await Array.fromAsync(res.ndjson())).toEqual(ALL)
+    const queries = await s.queries()
+    expect(queries.map((q) => q.getAll('after'))).toEqual([['-1'], ['2']])
+    expect(queries.map((q) => q.getAll('keep'))).toEqual([['1'], ['1']])
+  })
+
   it('before the hooks run: a signing hook sees the URL that is sent', async () => {
     const s = await dropping()
     const signed: string[] = []

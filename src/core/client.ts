@@ -128,6 +128,12 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     checkpoint.lastEventId === undefined &&
     checkpoint.cursor === undefined &&
     checkpoint.partEnd === undefined
+  // An empty input is ky's `baseUrl` itself, its query included: a cursor's `?after=3` resolved against it would
+  // replace that query whole. Given as the input, the baseUrl resolves against itself to the same URL.
+  const base = kyOptions.baseUrl ?? defaults.baseUrl
+  const baseIfEmpty = (input: Input): Input =>
+    input === '' && !(kyOptions.prefix ?? defaults.prefix) && base !== undefined ? String(base) : input
+
   const request = async (
     extra: CursorRequest,
     connection: AbortSignal,
@@ -155,7 +161,7 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     }
     // A cursor's search params go into the URL, in place of those of the same names (see withExtra).
     const cursor = extra.searchParams ?? {}
-    const input = Object.keys(cursor).length === 0 ? next() : await withParams(next(), cursor)
+    const input = Object.keys(cursor).length === 0 ? next() : await withParams(baseIfEmpty(next()), cursor)
     return instance(input, {
       ...kyOptions,
       ...(retries ? {} : { retry: 0, throwHttpErrors: false }),

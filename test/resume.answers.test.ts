@@ -25,6 +25,8 @@ const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.da
 const INSIDE_E2 = encode(wire(events.slice(0, 2))).length + 14
 const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row ${i} — ${'é'.repeat(i)}` }))
 const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+/** The bytes of `list` as NDJSON, one record per line. */
+const ndjsonLength = (list: string[]) => encode(list.map((r) => `${r}\n`).join('')).length
 const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
 const BODY = encode(`${LINES.join('\r\n')}\r\n`)
 
@@ -189,15 +191,9 @@ describe('progress across a reconnect', () => {
   })
 
   it("learns the total from a restart answer's length: what was committed before it, plus what it sends", async () => {
-    const whole = encode(rows.map((r) => `${r}\n`).join('')).length
+    const whole = ndjsonLength(rows)
     // Inside the fourth record: rows 0 to 2 are committed, and the restart answer sends rows 3 to 5.
-    const inside =
-      encode(
-        rows
-          .slice(0, 3)
-          .map((r) => `${r}\n`)
-          .join(''),
-      ).length + 6
+    const inside = ndjsonLength(rows.slice(0, 3)) + 6
     const s = await scripted({
       kind: 'cursor',
       records: rows,
@@ -293,7 +289,7 @@ describe('what a checkpoint carries into the next process', () => {
       progressInterval: 0,
     })
     await Array.fromAsync(res.ndjson())
-    const whole = encode(rows.map((r) => `${r}\n`).join('')).length
+    const whole = ndjsonLength(rows)
     expect(seen.map((p) => p.attempt)).toEqual([...seen.map((p) => p.attempt)].sort())
     expect(res.progress).toMatchObject({ attempt: checkpoint.attempt + 1, loaded: whole, state: 'done' })
     const rest = whole - checkpoint.loaded

@@ -184,6 +184,50 @@ describe('LineDecoder', () => {
     expect(over.failure).toMatchObject({ name: 'LimitError' })
   })
 
+  it('goes on counting lines across a reset: a line number and a UTF-8 error after it count the lines before', () => {
+    const decoder = new LineDecoder({ maxLineBytes: BIG, fatal: true })
+    expect(decoder.push(encode('a\nb\n'))).toEqual(['a', 'b'])
+    decoder.reset()
+    expect(decoder.push(encode('c\n'))).toEqual(['c'])
+    expect(decoder.lineNumber(0)).toBe(3)
+    expect(decoder.push(Uint8Array.of(0x64, 0xff))).toEqual([])
+    expect(decoder.failure).toMatchObject({ name: 'ParseError', type: 'utf8', line: 4, offset: 3 })
+  })
+
+  it('with fatal, a line already over the limit before a bad byte of the same chunk is a LimitError', () => {
+    for (const chunks of [[bytesOf('abcdefgh', [0xff], '\n')], [bytesOf('abcd'), bytesOf('efgh', [0xff])]]) {
+      const decoder = new LineDecoder({ maxLineBytes: 4, fatal: true })
+      let error: unknown
+      try {
+        for (const chunk of chunks) decoder.push(chunk)
+      } catch (e) {
+        error = e
+      }
+      expect(placeOf(error ?? decoder.failure)).toEqual({ limit: 'maxLineBytes', line: 1, offset: 0 })
+    }
+  })
+
+  it('finds a partial line over the limit in the chunk that ends the lines before it', () => {
+    const decoder = new LineDecoder({ maxLineBytes: 4 })
+    expect(decoder.push(encode('a\nxxxxxxxxxx'))).toEqual(['a'])
+    expect(placeOf(decoder.failure)).toEqual({ limit: 'maxLineBytes', line: 2, offset: 2 })
+  })
+
+  it('measures a short line of 3-byte characters in bytes: 2 characters are 6 bytes', () => {
+    const decoder = new LineDecoder({ maxLineBytes: 5 })
+    expect(decoder.push(encode('ok\n€€\n'))).toEqual(['ok'])
+    expect(placeOf(decoder.failure)).toEqual({ limit: 'maxLineBytes', line: 2, offset: 3 })
+  })
+
+  it('after a reset, places lines from the start of the new input, a BOM stripped before it notwithstanding', () => {
+    const decoder = new LineDecoder({ maxLineBytes: BIG })
+    expect(decoder.push(encode('\uFEFFa\n'))).toEqual(['a'])
+    expect(decoder.lineOffset(0)).toBe(3)
+    decoder.reset()
+    expect(decoder.push(encode('b\nc\n'))).toEqual(['b', 'c'])
+    expect([decoder.lineOffset(0), decoder.offsetAfter(0), decoder.offsetAfter(1)]).toEqual([0, 2, 4])
+  })
+
   it('accepts a line of exactly maxLineBytes', () => {
     const decoder = new LineDecoder({ maxLineBytes: 10 })
     expect(decoder.push(encode('0123456789\n'))).toEqual(['0123456789'])

@@ -374,6 +374,21 @@ describe('SseDecoder keeps no more than the block in progress between events', (
   })
 })
 
+describe('SseDecoder keeps no more than the block in progress between events, whatever blank line ends a block', () => {
+  it('holds a few bytes over 10 000 comment blocks ended by LF then CR', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+    expect(decoder.push(encode(': ping'))).toEqual([])
+    // Each chunk ends one comment with LF, a blank line with CR, and starts the next comment.
+    const comment = encode('\n\r: ping')
+    let most = 0
+    for (let i = 0; i < 10_000; i++) {
+      expect(decoder.push(comment)).toEqual([])
+      most = Math.max(most, decoder.retained)
+    }
+    expect(most).toBeLessThan(1024)
+  })
+})
+
 describe('SseDecoder tells the last event id and retry time in force at its boundaries', () => {
   it('counts blocks after the last event, but not a retry line of the block in progress', () => {
     const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
@@ -394,6 +409,33 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
     expect(decoder.push(encode('data: b\n\n'))).toEqual([
       { id: undefined, event: 'message', data: 'b', retry: 7 },
     ])
+  })
+
+  it('a retry line after the last event is not in force at the boundary; one in force before stays, whatever follows', () => {
+    const cases: Array<[string, number | undefined]> = [
+      // The retry line after the boundary took effect (the reconnection delay), but not at the boundary.
+      ['data: x\n\nretry: 5000\n', undefined],
+      // A retry line not yet ended has not been taken by the parser at all.
+      ['retry: 100\ndata: x\n\nretry: 5000', 100],
+      // `retry:` inside another field is not a retry line.
+      ['retry: 100\ndata: x\n\ndata: retry: 5\n', 100],
+    ]
+    for (const [text, retry] of cases) {
+      const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+      expect(
+        decoder.push(encode(text)).map((e) => e.data),
+        text,
+      ).toEqual(['x'])
+      expect(decoder.committedState, text).toEqual({ lastEventId: undefined, retry })
+    }
+  })
+
+  it('goes on counting lines across a reset', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20, countLines: true })
+    expect(decoder.push(encode('data: a\n\n')).map((e) => e.data)).toEqual(['a'])
+    decoder.reset()
+    expect(decoder.push(encode('data: {\n\n')).map((e) => e.data)).toEqual(['{'])
+    expect([decoder.lineOf(1), decoder.linesThrough()]).toEqual([4, 4])
   })
 
   it('a stream continued from `committed` with `committedState` gives the rest of the events, for any body and chunking', () => {

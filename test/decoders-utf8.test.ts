@@ -206,6 +206,25 @@ describe('Rechunker', () => {
     expect(kept[0]).toEqual(first)
   })
 
+  it('hands out a chunk that fills chunkSize at once, as a view of the input, holding nothing back', () => {
+    const rechunker = new Rechunker(4)
+    const input = Uint8Array.of(1, 2, 3, 4)
+    const out = rechunker.push(input)
+    expect(out).toEqual([input])
+    expect(out[0]!.buffer).toBe(input.buffer)
+    expect(rechunker.buffered).toBe(0)
+    expect(rechunker.push(Uint8Array.of(5, 6))).toEqual([])
+    expect(rechunker.push(Uint8Array.of(7, 8))).toEqual([Uint8Array.of(5, 6, 7, 8)])
+    expect(rechunker.buffered).toBe(0)
+  })
+
+  it('holds nothing once end() has handed out the last piece', () => {
+    const rechunker = new Rechunker(4)
+    rechunker.push(Uint8Array.of(1, 2, 3, 4, 5, 6))
+    expect(rechunker.end()).toEqual([Uint8Array.of(5, 6)])
+    expect(rechunker.buffered).toBe(0)
+  })
+
   it('rejects a chunkSize that is not a positive integer', () => {
     expect(() => new Rechunker(0)).toThrow(RangeError)
     expect(() => new Rechunker(1.5)).toThrow(RangeError)

@@ -14,7 +14,7 @@ import {
   sluice,
   type ValidationError,
 } from '../src/index.ts'
-import { chunkings, concatBytes, encode } from './support/chunking.ts'
+import { bytesOf, chunkings, concatBytes, cutAt, encode } from './support/chunking.ts'
 import { bodyOf, drain } from './support/streams.ts'
 
 const open = (chunks: Array<string | Uint8Array>, options = {}) =>
@@ -172,6 +172,21 @@ describe('invalid UTF-8', () => {
         line: 3,
         offset: 6,
       })
+    }
+  })
+
+  it('with fatal, the text before a bad byte in the first chunk has its BOM stripped', async () => {
+    const bytes = bytesOf([0xef, 0xbb, 0xbf], 'ok\nA', [0xff], '\n')
+    // The BOM and the bad byte in one chunk (other chunkings strip it on the way, before the bad byte).
+    for (const [label, chunks] of [
+      ['whole', [bytes]],
+      ['cut after the bad byte', cutAt(bytes, [8])],
+    ] as const) {
+      const text = await drain((await open([...chunks])).text({ fatal: true }))
+      expect(text.items.join(''), label).toBe('ok\nA')
+      expect(isParseError(text.error) && text.error.offset, label).toBe(7)
+      const lines = await drain((await open([...chunks])).lines({ fatal: true }))
+      expect(lines.items, label).toEqual(['ok'])
     }
   })
 

@@ -158,6 +158,18 @@ describe('the end marker', () => {
     }
   })
 
+  it('is stripped when its count has 7 digits or more and it arrives with the last bytes of the body', async () => {
+    for (const size of [1_000_000, 12_345_678]) {
+      const body = 'x'.repeat(size)
+      const bytes = withMarker(body)
+      const chunks = cutAt(bytes, [size - 10])
+      const res = await fromResponse(new Response(bodyOf(chunks).stream, { headers: marked }))
+      const got = concatBytes(await collect(res.bytes()))
+      expect(got.length, String(size)).toBe(size)
+      expect(res.progress.state).toBe('done')
+    }
+  })
+
   it('is stripped from an SSE stream', async () => {
     const body = 'data: a\n\ndata: b\n\n'
     const res = await fromResponse(new Response(bodyOf([withMarker(body)]).stream, { headers: marked }))

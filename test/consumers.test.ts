@@ -156,6 +156,12 @@ describe('events() options', () => {
     expect(res.progress.items).toBe(2)
   })
 
+  it("until: '[DONE]' ends only at data that is exactly '[DONE]'", async () => {
+    const res = await open(sse('[DONE] soon', '[DONE]x', ' [DONE]', '[DONE]', 'never'))
+    const events = await collect(res.events({ until: '[DONE]' }))
+    expect(events.map((e) => e.data)).toEqual(['[DONE] soon', '[DONE]x', ' [DONE]'])
+  })
+
   it('ends cleanly at an until predicate', async () => {
     const res = await open([encode('event: delta\ndata: a\n\nevent: end\ndata: x\n\ndata: b\n\n')])
     const events = await collect(res.events({ until: (e) => e.event === 'end' }))

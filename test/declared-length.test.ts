@@ -92,6 +92,23 @@ describe('a part the caller asked for, from a function URL (remapped length = th
   })
 })
 
+describe('a part whose Content-Range gives no end (bytes N-*/*): its own length counts from its start', () => {
+  for (const header of ['content-length', 'x-amzn-remapped-content-length']) {
+    it(`${header} of the part`, async () => {
+      const { fetch } = crafted(
+        () =>
+          new Response(paced(RECORDS.slice(100, 200), 30), {
+            status: 206,
+            headers: { ...BASE, [header]: '100', 'content-range': 'bytes 100-*/*' },
+          }),
+      )
+      const res = await sluice('https://fn.example/p', { fetch, headers: { range: 'bytes=100-' } })
+      expect(await res.collect.bytes()).toEqual(RECORDS.slice(100, 200))
+      expect(res.progress).toMatchObject({ loaded: 100, state: 'done' })
+    })
+  }
+})
+
 describe('a reconnect answered by a shorter part than asked for', () => {
   // Whether the part says the whole's length (`/350`) or not (`/*`, the length declared before then stands).
   for (const [name, whole] of [

@@ -165,4 +165,28 @@ describe('the offset of an event whose data is not JSON', () => {
       })
     }
   })
+
+  it('is where its block starts when its own data holds an invalid byte, whatever the chunking', async () => {
+    const body = bytesOf('data: 1\n\ndata: {', [0xff], '\n\n')
+    for (const [label, chunks] of chunkings(body)) {
+      const res = await fromResponse(new Response(bodyOf(chunks).stream))
+      const { items, error } = await drain(res.events({ json: true }))
+      expect(
+        items.map((e) => e.data),
+        label,
+      ).toEqual([1])
+      expect(isParseError(error) && { offset: error.offset, line: error.line }, label).toEqual({
+        offset: 9,
+        line: 4,
+      })
+    }
+  })
+
+  it('counts U+0800, the first 3-byte character, as 3 bytes before it', async () => {
+    const head = 'data: "\u0800"\n\n'
+    const res = await fromResponse(new Response(bodyOf([`${head}data: {oops\n\n`]).stream))
+    const { items, error } = await drain(res.events({ json: true }))
+    expect(items.map((e) => e.data)).toEqual(['\u0800'])
+    expect(isParseError(error) && error.offset).toBe(encode(head).length)
+  })
 })

@@ -181,6 +181,28 @@ describe('item counts', () => {
   })
 })
 
+describe('before and at the edges of a stream', () => {
+  it('a count restored before the stream starts is not reported by itself: the first state report carries it', async () => {
+    const seen: Progress[] = []
+    const tracker = new ProgressTracker((p) => seen.push(p), 0)
+    tracker.items = 7
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(seen).toEqual([])
+    tracker.setState('streaming')
+    expect(seen.map((p) => [p.state, p.items])).toEqual([['streaming', 7]])
+  })
+
+  it('an empty body declared empty is at 0 percent until it is done', () => {
+    const tracker = new ProgressTracker(undefined)
+    tracker.total = 0
+    expect(tracker.snapshot()).toMatchObject({ total: 0, percent: 0 })
+    tracker.setState('streaming')
+    expect(tracker.snapshot()).toMatchObject({ total: 0, percent: 0 })
+    tracker.setState('done')
+    expect(tracker.snapshot()).toMatchObject({ total: 0, percent: 100 })
+  })
+})
+
 describe('attempts', () => {
   it('reports each new attempt while reconnecting, not only the first', async () => {
     const body = encoder.encode(`${Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n')}\n`)

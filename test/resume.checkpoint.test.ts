@@ -277,6 +277,47 @@ describe('checkpoint and resumeFrom', () => {
     expect((error as Error).message).toContain('res.checkpoint()')
   })
 
+  it('takes a checkpoint whose keys were stored in another order (a database may reorder them)', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const undisturbed = await Array.fromAsync(CASES[0]!.read(await sluice(s.url)))
+    const first = await firstPart(await sluice(s.url), CASES[0]!)
+    const reordered = Object.fromEntries(
+      Object.entries(JSON.parse(first.saved) as Checkpoint).reverse(),
+    ) as Checkpoint
+    const res = await sluice(s.url, { resumeFrom: reordered })
+    expect([...first.items, ...(await Array.fromAsync(CASES[0]!.read(res)))]).toEqual(undisturbed)
+  })
+
+  it('names a negative offset, loaded, items or attempt as what is wrong', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
+    for (const key of ['offset', 'loaded', 'items', 'attempt'] as const) {
+      const bad = { ...(JSON.parse(saved) as Checkpoint), [key]: -1 }
+      const error = await sluice(s.url, { resumeFrom: bad }).catch((e: unknown) => e)
+      expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+      expect((error as Error).message).toContain(`has an invalid ${key}`)
+    }
+  })
+
+  it('bytes({ chunkSize }): a checkpoint taken on the last, shorter chunk lands at the end of the body', async () => {
+    const body = encode('0123456789abcdef')
+    const s = await scripted({ kind: 'range', body: base64(body), etag: ['"v1"'] })
+    const res = await sluice(s.url)
+    const items: Uint8Array[] = []
+    let saved = ''
+    for await (const chunk of res.bytes({ chunkSize: 10 })) {
+      items.push(chunk)
+      saved = JSON.stringify(res.checkpoint())
+    }
+    expect(items.map((c) => c.length)).toEqual([10, 6])
+    const checkpoint = JSON.parse(saved) as Checkpoint
+    expect(checkpoint.offset).toBe(body.length)
+    const rest = await Array.fromAsync(
+      (await sluice(s.url, { resumeFrom: checkpoint })).bytes({ chunkSize: 10 }),
+    )
+    expect(concatBytes([...items, ...rest])).toEqual(body)
+  })
+
   it("refuses a checkpoint taken for another URL with ResumeError 'invalid-checkpoint'", async () => {
     const a = await scripted(rangeOf(BODY))
     const b = await scripted(rangeOf(BODY))

@@ -130,6 +130,28 @@ describe('after resumeFrom, errors count from the start of the body', () => {
     expect(where(resumed.error)).toEqual(where(undisturbed.error))
   })
 
+  it('events(schema) with onInvalid: events skipped before the checkpoint still count', async () => {
+    const schema = z.object({ i: z.number().max(20), s: z.string() })
+    // Events that are not JSON are skipped; the first that fails the schema ends the stream.
+    const onInvalid = (error: unknown) => {
+      if (isValidationError(error)) throw error
+    }
+    const body = encode(
+      Array.from({ length: 30 }, (_, i) =>
+        i === 3 ? 'data: {"i":3,\n\n' : `data: {"i":${i},"s":"é ${i}"}\n\n`,
+      ).join(''),
+    )
+    const s = await scripted(range(body, { type: 'text/event-stream' }))
+    const read = (r: StreamResponse) => r.events({ schema, onInvalid })
+    const undisturbed = await failure(read(await sluice(s.url)))
+    expect(isValidationError(undisturbed.error) && undisturbed.error.index).toBe(21)
+    const { checkpoint, res } = await resumedAfter(s.url, 8, read)
+    // 8 delivered, the one that is not JSON skipped on the way: 9 events behind the checkpoint.
+    expect(checkpoint.records).toBe(9)
+    const resumed = await failure(read(res))
+    expect(where(resumed.error)).toEqual(where(undisturbed.error))
+  })
+
   it('lines(): a line over maxLineBytes is named by its line number in the body', async () => {
     const body = encode(LINES.map((l, i) => (i === 30 ? 'x'.repeat(300) : l)).join('\n'))
     const s = await scripted(range(body))

@@ -383,6 +383,30 @@ describe('last-event-id', () => {
   })
 })
 
+describe('last-event-id: the reconnection time', () => {
+  const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta'].map((data, i) => ({ id: `e${i}`, data }))
+  const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
+
+  it('waits a retry: read in the event cut by the drop, after the last event delivered', async () => {
+    const retry = 300
+    // The drop comes inside e2, after its retry line: the line took effect when read (WHATWG).
+    const drop = encode(wire(events.slice(0, 2))).length + `retry: ${retry}\nid: e2\nda`.length
+    const s = await scripted({
+      kind: 'sse',
+      events: events.map((e, i) => (i === 2 ? { ...e, retry } : e)),
+      attempts: [{ drop }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: { initial: 0, max: 0, jitter: 0 } } })
+    const got = await Array.fromAsync(res.events())
+    expect(got.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    const log = await s.log()
+    const at = log.findIndex((e) => e.event === 'drop')
+    const next = log.slice(at).find((e) => e.event === 'request')!
+    expect(next.lastEventId).toBe('e1')
+    expect(next.at - log[at]!.at).toBeGreaterThanOrEqual(retry)
+  })
+})
+
 describe('cursor', () => {
   const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i, name: `row ${i} — ${'é'.repeat(i)}` }))
   const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })

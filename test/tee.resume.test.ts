@@ -528,6 +528,37 @@ describe('the cursor strategy under tee()', () => {
       }
       expect(await requests(s)).toHaveLength(1)
     })
+
+    it('refuses as well when the events({ json: true }) branch leads and skipped that event: its last delivered one is not the place', async () => {
+      const records = [...EVS.slice(0, 3), 'not json', ...EVS.slice(3)]
+      const drop = encode(
+        records
+          .slice(0, 4)
+          .map((r) => `data: ${r}\n\n`)
+          .join(''),
+      ).length
+      const s = await scripted({
+        kind: 'cursor',
+        format: 'sse',
+        records,
+        attempts: [{ drop }],
+        chunk: 16,
+        pace: 1,
+      })
+      const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST } })
+      const [a, b] = res.tee()
+      // The parsed branch reads ahead this time, skipping the event that is not JSON, up to the drop.
+      const later = b.events()[Symbol.asyncIterator]()
+      const first = await Array.fromAsync(a.events({ json: true, onInvalid: 'skip' })).catch(
+        (e: unknown) => e,
+      )
+      const second = await Array.fromAsync({ [Symbol.asyncIterator]: () => later }).catch((e: unknown) => e)
+      for (const error of [first, second]) {
+        expect(isNetworkError(error)).toBe(true)
+        expect(String(error)).toContain('it cannot be resumed')
+      }
+      expect(await requests(s)).toHaveLength(1)
+    })
   })
 
   it('refuses to continue branches that read different kinds of item, rather than lose or repeat any', async () => {

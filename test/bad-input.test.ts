@@ -14,7 +14,7 @@ import {
   sluice,
   type ValidationError,
 } from '../src/index.ts'
-import { bytesOf, chunkings, concatBytes, cutAt, encode } from './support/chunking.ts'
+import { bytesOf, chunkings, concatBytes, encode } from './support/chunking.ts'
 import { bodyOf, drain } from './support/streams.ts'
 
 const open = (chunks: Array<string | Uint8Array>, options = {}) =>
@@ -175,18 +175,38 @@ describe('invalid UTF-8', () => {
     }
   })
 
-  it('with fatal, the text before a bad byte in the first chunk has its BOM stripped', async () => {
+  it('with fatal, the text before a bad byte has its BOM stripped, the BOM split or not, in its chunk or not', async () => {
     const bytes = bytesOf([0xef, 0xbb, 0xbf], 'ok\nA', [0xff], '\n')
-    // The BOM and the bad byte in one chunk (other chunkings strip it on the way, before the bad byte).
-    for (const [label, chunks] of [
-      ['whole', [bytes]],
-      ['cut after the bad byte', cutAt(bytes, [8])],
-    ] as const) {
+    for (const [label, chunks] of chunkings(bytes)) {
       const text = await drain((await open([...chunks])).text({ fatal: true }))
       expect(text.items.join(''), label).toBe('ok\nA')
       expect(isParseError(text.error) && text.error.offset, label).toBe(7)
       const lines = await drain((await open([...chunks])).lines({ fatal: true }))
       expect(lines.items, label).toEqual(['ok'])
+    }
+  })
+
+  it('with fatal, a stray continuation byte after a character split across chunks is the bad byte', async () => {
+    // "€" (E2 82 AC) and "😀" (F0 9F 98 80), each followed by a stray 80: the character is text, the 80 is bad.
+    for (const [character, bytes] of [
+      ['€', bytesOf('ok\n', [0xe2, 0x82, 0xac, 0x80], 'AA\n')],
+      ['😀', bytesOf('ok\n', [0xf0, 0x9f, 0x98, 0x80, 0x80], 'AA\n')],
+    ] as const) {
+      const badAt = 3 + encode(character).length
+      for (const [label, chunks] of chunkings(bytes)) {
+        const text = await drain((await open(chunks)).text({ fatal: true }))
+        expect(text.items.join(''), label).toBe(`ok\n${character}`)
+        expect(
+          isParseError(text.error) && { offset: text.error.offset, line: text.error.line },
+          label,
+        ).toEqual({
+          offset: badAt,
+          line: 2,
+        })
+        const lines = await drain((await open(chunks)).lines({ fatal: true }))
+        expect(lines.items, label).toEqual(['ok'])
+        expect(isParseError(lines.error) && lines.error.offset, label).toBe(badAt)
+      }
     }
   })
 

@@ -151,6 +151,45 @@ describe('Utf8Decoder', () => {
     }
   })
 
+  it('with fatal, delivers the same text and finds the same bad byte under any chunking, a stray continuation byte after a character split across chunks included', () => {
+    /** The text decoded before the error, and where the error is. */
+    const decodeFatal = (chunks: Uint8Array[]) => {
+      const decoder = new Utf8Decoder(true)
+      let text = ''
+      let error: unknown
+      try {
+        for (const chunk of chunks) {
+          text += decoder.decode(chunk)
+          if (decoder.failure !== undefined) break
+        }
+        if (decoder.failure === undefined) text += decoder.end()
+      } catch (thrown) {
+        error = thrown
+      }
+      error ??= decoder.failure
+      return { text, error: isParseError(error) ? { offset: error.offset, line: error.line } : error }
+    }
+    fc.assert(
+      fc.property(withByteCuts(trickyBytes()), ({ bytes, chunks }) => {
+        const whole = decodeFatal([bytes])
+        expect(decodeFatal(chunks)).toEqual(whole)
+        // What was delivered is the text of the bytes before the bad one, whatever they were cut into.
+        const before =
+          whole.error === undefined ? bytes : bytes.subarray(0, (whole.error as { offset: number }).offset)
+        expect(whole.text).toBe(new TextDecoder().decode(before))
+      }),
+      RUNS,
+    )
+    // The counterexamples that found it: "€" and "😀" split after their first bytes, then a stray 80.
+    for (const bytes of [
+      concatBytes([encode('ok\n'), Uint8Array.of(0xe2, 0x82, 0xac, 0x80), encode('AA\n')]),
+      concatBytes([encode('ok\n'), Uint8Array.of(0xf0, 0x9f, 0x98, 0x80, 0x80), encode('AA\n')]),
+    ]) {
+      for (const [label, chunks] of chunkings(bytes))
+        expect(decodeFatal(chunks), label).toEqual(decodeFatal([bytes]))
+    }
+  })
+
   it('with fatal, throws a ParseError when the body ends inside a sequence', () => {
     const bytes = concatBytes([encode('abc'), Uint8Array.of(0xf0, 0x9f)])
     for (const [label, chunks] of chunkings(bytes)) {

@@ -24,7 +24,6 @@ export class Utf8Decoder {
   fed = 0
   /** Bytes at the end of the input that the TextDecoder holds back as an incomplete sequence. */
   #pending = 0
-  #need = 0
   /** The held-back bytes themselves (a view, at most 3 bytes), valid while `#pending > 0`. */
   #held: Uint8Array = new Uint8Array(0)
   /**
@@ -119,7 +118,6 @@ export class Utf8Decoder {
       // A sequence cut by the drop is discarded with the partial unit it belonged to.
     }
     this.#pending = 0
-    this.#need = 0
     this.#lineFeeds = 0
     this.start = 0
     this.fed = 0
@@ -149,27 +147,29 @@ export class Utf8Decoder {
     }
     const pending = heldBack(tail)
     this.#pending = pending
-    if (pending > 0) {
-      this.#need = sequenceLength(tail[tail.length - pending]!)
-      this.#held = tail.subarray(tail.length - pending)
-    }
+    if (pending > 0) this.#held = tail.subarray(tail.length - pending)
   }
 
   /** Records the error and returns the valid text before the bad byte; throws at once if there is none. */
   #invalid(chunk: Uint8Array, cause: unknown): string {
-    // A sequence begun in an earlier chunk and cut short here is reported at its lead byte, as it would be
-    // had the body arrived in one chunk.
-    let carried = 0
-    while (carried < this.#pending && carried < chunk.length && (chunk[carried]! & 0xc0) === 0x80) carried++
-    const cut = this.#pending > 0 && this.#pending + carried < this.#need && carried < chunk.length
-    const at = cut ? -this.#pending : firstInvalidByte(chunk, carried)
+    // Found in the bytes held back and the chunk together, as it would be had the body arrived in one chunk: a
+    // sequence begun in an earlier chunk that this one cuts short or makes invalid is reported at its lead byte
+    // (at < 0); one it completes is text, and a stray continuation byte after it is the bad byte.
+    const pending = this.#pending
+    let at: number
+    if (pending === 0) at = firstInvalidByte(chunk, 0)
+    else {
+      const joined = new Uint8Array(pending + chunk.length)
+      joined.set(this.#held.subarray(this.#held.length - pending), 0)
+      joined.set(chunk, pending)
+      at = firstInvalidByte(joined, 0) - pending
+    }
     const bad = Array.from(chunk.subarray(Math.max(0, at), Math.max(0, at) + 4), (b) =>
       b.toString(16).padStart(2, '0'),
     ).join(' ')
     // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
     let text = ''
     if (at > 0) {
-      const pending = this.#pending
       const valid = new Uint8Array(pending + at)
       if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
       valid.set(chunk.subarray(0, at), pending)

@@ -316,3 +316,19 @@ describe('at the proven end, loaded is the total', () => {
     expect(last.total).toBe(last.loaded)
   })
 })
+
+describe('a body one byte short of its declared length', () => {
+  it('is a cut, never a clean end', async () => {
+    const length = RECORDS.length
+    const fetch = (async () =>
+      new Response(paced(RECORDS.slice(0, length - 1), 40), {
+        headers: { ...BASE, 'x-amzn-remapped-content-length': String(length) },
+      })) as typeof globalThis.fetch
+    const res = await sluice('https://fn.example/one-short', { fetch, resume: false })
+    const error = await Array.fromAsync(res.lines()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isTruncatedError(error) && error.message).toContain(`ended after ${length - 1} of ${length} bytes`)
+  })
+})

@@ -105,6 +105,16 @@ describe('a body over maxBytes', () => {
     expect(concatBytes(items)).toEqual(BODY.slice(0, MAX))
   })
 
+  it('on the full read path (an idle timeout is armed), one byte over maxBytes is cut there too', async () => {
+    const res = await fromResponse(new Response(bodyOf([BODY.slice(0, MAX + 1)]).stream), {
+      maxBytes: MAX,
+      idleTimeout: 10_000,
+    })
+    const { items, error } = await drain(res.bytes())
+    expect(isLimitError(error)).toBe(true)
+    expect(concatBytes(items)).toEqual(BODY.slice(0, MAX))
+  })
+
   it('the connection is released when the limit is crossed, not read further', async () => {
     const body = bodyOf(Array.from({ length: 100 }, () => 'b'.repeat(30)))
     const res = await fromResponse(new Response(body.stream), { maxBytes: MAX })

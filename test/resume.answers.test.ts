@@ -17,7 +17,7 @@ import {
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { failure } from './support/streams.ts'
+import { failure, fetchWith, responseOf } from './support/streams.ts'
 
 const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta', 'epsilon'].map((data, i) => ({ id: `e${i}`, data }))
 const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
@@ -97,6 +97,36 @@ describe('answers that are not the rest of the stream', () => {
     expect(error.message).toContain('ended after 20 bytes, before the 30 already delivered')
     const requests = (await s.log()).filter((e) => e.event === 'request')
     expect(requests.map((r) => r.range)).toEqual([null, 'bytes=30-'])
+  })
+
+  it('a drop before the first byte, answered with the full body (200), reads it from the start', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: 0 }, { answer: 'full' }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, 'bytes=0-'])
+    expect(res.progress).toMatchObject({ loaded: BODY.length, state: 'done' })
+  })
+
+  it('a 206 without a body is refused as not-resumable, naming the status', async () => {
+    let calls = 0
+    const fetch = fetchWith(() =>
+      ++calls === 1
+        ? responseOf(['{"n":1}\n', '{"n":'], {
+            headers: { 'accept-ranges': 'bytes' },
+            error: new TypeError('terminated'),
+          })
+        : new Response(null, { status: 206, headers: { 'content-range': 'bytes 13-*/*' } }),
+    )
+    const res = await sluice('https://example.test/rows', { fetch, resume: { backoff: FAST } })
+    const error = await failure(Array.fromAsync(res.ndjson()))
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect(error.message).toContain('with status 206 and no body')
+    expect(calls).toBe(2)
   })
 
   it('does not continue a content-encoded body by Range, and says why', async () => {

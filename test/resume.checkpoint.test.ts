@@ -242,6 +242,21 @@ describe('checkpoint and resumeFrom', () => {
     expect(calls).toBe(2)
   })
 
+  it('a checkpoint taken after a reconnect resumes exactly, and counts reconnects on from its attempt', async () => {
+    // The first client reconnects once (attempt 2) before its checkpoint; the resumed one drops and reconnects.
+    const s = await scripted({
+      ...rangeOf(BODY),
+      attempts: [{ drop: 20 }, {}, { drop: BODY.length - 20 }, {}],
+    })
+    const backoff = { initial: 1, max: 1, jitter: 0 }
+    const first = await firstPart(await sluice(s.url, { resume: { backoff } }), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    expect(checkpoint.attempt).toBe(2)
+    const res = await sluice(s.url, { resumeFrom: checkpoint, resume: { backoff } })
+    expect(await Array.fromAsync(res.ndjson())).toEqual(LINES.slice(CASES[1]!.k).map((l) => JSON.parse(l)))
+    expect(res.progress).toMatchObject({ attempt: 3, state: 'done' })
+  })
+
   it('says a status that may pass is worth trying again later, once the attempts are spent', async () => {
     const busy = { status: 503 }
     const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, busy] })

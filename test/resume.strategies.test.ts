@@ -381,6 +381,21 @@ describe('last-event-id', () => {
     expect(next.at - log[drop]!.at).toBeGreaterThanOrEqual(retry)
     expect(next.lastEventId).toBe('e1')
   })
+
+  it("waits a busy server's Retry-After rather than the stream's retry: after a 503", async () => {
+    const s = await scripted({
+      kind: 'sse',
+      events: events.map((e, i) => (i === 0 ? { ...e, retry: 1 } : e)),
+      attempts: [{ drop: INSIDE_E2 + 'retry: 1\n'.length }, { status: 503, headers: { 'retry-after': '1' } }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const got = await Array.fromAsync(res.events())
+    expect(got.map((e) => e.id)).toEqual(events.map((e) => e.id))
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.lastEventId)).toEqual([null, 'e1', 'e1'])
+    // The stream asks for 1 ms; only the server's Retry-After explains this gap (a lower bound, never flaky).
+    expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(1000)
+  })
 })
 
 describe('last-event-id: the reconnection time', () => {

@@ -107,4 +107,24 @@ describe('attempts', () => {
     // The backoff asks for at most 5 ms; the gap is the server's second (a lower bound, never flaky).
     expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(1000)
   })
+
+  it('waits Retry-After for the attempt after the 503 only: a later failure backs off as usual', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: 10 }, { status: 503, headers: { 'retry-after': '2' } }],
+    })
+    const calls: number[] = []
+    const flaky = ((input: RequestInfo | URL, init?: RequestInit) => {
+      calls.push(Date.now())
+      return calls.length === 3 ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init)
+    }) as typeof fetch
+    const res = await sluice(s.url, { fetch: flaky, resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    expect(calls).toHaveLength(4)
+    expect(calls[2]! - calls[1]!).toBeGreaterThanOrEqual(2000)
+    // The backoff asks for at most 5 ms after the failed connection: the 503's 2 s are not waited again (the
+    // bound leaves a loaded machine 1.5 s of slack).
+    expect(calls[3]! - calls[2]!).toBeLessThan(1500)
+  })
 })

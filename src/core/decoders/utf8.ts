@@ -156,17 +156,18 @@ export class Utf8Decoder {
     // sequence begun in an earlier chunk that this one cuts short or makes invalid is reported at its lead byte
     // (at < 0); one it completes is text, and a stray continuation byte after it is the bad byte.
     const pending = this.#pending
-    let at: number
-    if (pending === 0) at = firstInvalidByte(chunk, 0)
-    else {
-      const joined = new Uint8Array(pending + chunk.length)
-      joined.set(this.#held.subarray(this.#held.length - pending), 0)
-      joined.set(chunk, pending)
-      at = firstInvalidByte(joined, 0) - pending
+    let scanned = chunk
+    if (pending > 0) {
+      scanned = new Uint8Array(pending + chunk.length)
+      scanned.set(this.#held.subarray(this.#held.length - pending), 0)
+      scanned.set(chunk, pending)
     }
-    const bad = Array.from(chunk.subarray(Math.max(0, at), Math.max(0, at) + 4), (b) =>
-      b.toString(16).padStart(2, '0'),
-    ).join(' ')
+    const first = firstInvalidByte(scanned, 0)
+    const at = first - pending
+    // The excerpt starts at the bad byte, a lead byte held from an earlier chunk included.
+    const bad = Array.from(scanned.subarray(first, first + 4), (b) => b.toString(16).padStart(2, '0')).join(
+      ' ',
+    )
     // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
     let text = ''
     if (at > 0) {

@@ -149,36 +149,33 @@ describe('an event over maxEventBytes', () => {
 })
 
 describe('the offset of an event whose data is not JSON', () => {
-  it('is where its block starts, after an id-only block before it, whatever the chunking', async () => {
-    // The bad event's block starts at byte 16, after `id: 7` and its blank line; the blank line that ends it is line 7.
-    const body = encode('data: 1\n\nid: 7\n\n: hi\ndata: {oops\n\ndata: 2\n\n')
-    for (const [label, chunks] of chunkings(body)) {
-      const res = await fromResponse(new Response(bodyOf(chunks).stream))
-      const { items, error } = await drain(res.events({ json: true }))
-      expect(
-        items.map((e) => e.data),
-        label,
-      ).toEqual([1])
-      expect(isParseError(error) && { offset: error.offset, line: error.line }, label).toEqual({
-        offset: 16,
-        line: 7,
-      })
-    }
-  })
-
-  it('is where its block starts when its own data holds an invalid byte, whatever the chunking', async () => {
-    const body = bytesOf('data: 1\n\ndata: {', [0xff], '\n\n')
-    for (const [label, chunks] of chunkings(body)) {
-      const res = await fromResponse(new Response(bodyOf(chunks).stream))
-      const { items, error } = await drain(res.events({ json: true }))
-      expect(
-        items.map((e) => e.data),
-        label,
-      ).toEqual([1])
-      expect(isParseError(error) && { offset: error.offset, line: error.line }, label).toEqual({
-        offset: 9,
-        line: 4,
-      })
+  it('is where its block starts, whatever the chunking', async () => {
+    for (const [what, body, place] of [
+      // The bad event's block starts at byte 16, after `id: 7` and its blank line; the blank line that ends it
+      // is line 7.
+      [
+        'after an id-only block before it',
+        encode('data: 1\n\nid: 7\n\n: hi\ndata: {oops\n\ndata: 2\n\n'),
+        { offset: 16, line: 7 },
+      ],
+      [
+        'when its own data holds an invalid byte',
+        bytesOf('data: 1\n\ndata: {', [0xff], '\n\n'),
+        { offset: 9, line: 4 },
+      ],
+    ] as const) {
+      for (const [label, chunks] of chunkings(body)) {
+        const res = await fromResponse(new Response(bodyOf(chunks).stream))
+        const { items, error } = await drain(res.events({ json: true }))
+        expect(
+          items.map((e) => e.data),
+          `${what}: ${label}`,
+        ).toEqual([1])
+        expect(
+          isParseError(error) && { offset: error.offset, line: error.line },
+          `${what}: ${label}`,
+        ).toEqual(place)
+      }
     }
   })
 

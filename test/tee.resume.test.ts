@@ -498,9 +498,9 @@ describe('the cursor strategy under tee()', () => {
       expect(shapes).toEqual(['string'])
     })
 
-    it('refuses when the event to continue after has data that is not JSON: the cursor would get no parsed event', async () => {
+    /** A cursor stream of events with one whose data is not JSON, dropped right after that event. */
+    async function dropsAfterNotJson() {
       const records = [...EVS.slice(0, 3), 'not json', ...EVS.slice(3)]
-      // The raw branch reads ahead, up to the drop, which comes right after the event that is not JSON.
       const drop = encode(
         records
           .slice(0, 4)
@@ -516,7 +516,13 @@ describe('the cursor strategy under tee()', () => {
         pace: 1,
       })
       const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST } })
+      return { s, res }
+    }
+
+    it('refuses when the event to continue after has data that is not JSON: the cursor would get no parsed event', async () => {
+      const { s, res } = await dropsAfterNotJson()
       const [a, b] = res.tee()
+      // The raw branch reads ahead, up to the drop.
       const later = b.events({ json: true, onInvalid: 'skip' })[Symbol.asyncIterator]()
       const first = await Array.fromAsync(a.events()).catch((e: unknown) => e)
       const second = await Array.fromAsync({ [Symbol.asyncIterator]: () => later }).catch((e: unknown) => e)
@@ -530,22 +536,7 @@ describe('the cursor strategy under tee()', () => {
     })
 
     it('refuses as well when the events({ json: true }) branch leads and skipped that event: its last delivered one is not the place', async () => {
-      const records = [...EVS.slice(0, 3), 'not json', ...EVS.slice(3)]
-      const drop = encode(
-        records
-          .slice(0, 4)
-          .map((r) => `data: ${r}\n\n`)
-          .join(''),
-      ).length
-      const s = await scripted({
-        kind: 'cursor',
-        format: 'sse',
-        records,
-        attempts: [{ drop }],
-        chunk: 16,
-        pace: 1,
-      })
-      const res = await sluice(s.url, { resume: { strategy: 'cursor', cursor: parsedAfter, backoff: FAST } })
+      const { s, res } = await dropsAfterNotJson()
       const [a, b] = res.tee()
       // The parsed branch reads ahead this time, skipping the event that is not JSON, up to the drop.
       const later = b.events()[Symbol.asyncIterator]()

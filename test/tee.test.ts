@@ -140,6 +140,16 @@ describe('tee()', () => {
     expect(broken.progress.state).toBe('error')
   })
 
+  it('counts the items of the branch that delivered more, never going back while the other catches up', async () => {
+    const res = await fromResponse(new Response(bodyOf(['l1\nl2\n', 'l3\nl4\n']).stream))
+    const [a, b] = res.tee()
+    expect(await collect(a.lines())).toHaveLength(4)
+    const seen: number[] = []
+    for await (const _ of b.lines()) seen.push(a.progress.items, b.progress.items)
+    expect(seen).toEqual(Array(8).fill(4))
+    expect(b.progress).toMatchObject({ items: 4, state: 'done' })
+  })
+
   it('ends both branches quietly on res.cancel() or detach(), never with a cut line as a whole one', async () => {
     for (const stop of ['cancel', 'detach'] as const) {
       const body = gatedBody()

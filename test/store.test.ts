@@ -599,47 +599,32 @@ describe('createStreamStore: lifecycle', () => {
     expect(requests).toBe(2)
   })
 
-  it('retry() while streaming cancels the current body before requesting again', async () => {
-    const bodies: ReturnType<typeof gatedBody>[] = []
-    const fetch = fetchWith(() => {
-      const body = gatedBody()
-      bodies.push(body)
-      return new Response(body.stream)
-    })
-    const store = createStreamStore((signal) => sluice('http://sluice.test/rows', { fetch, signal }), {
-      as: 'lines',
-    })
-    await until(store, (s) => s.status === 'streaming')
-    bodies[0]!.push('old\n')
-    await until(store, (s) => s.items.length === 1)
-    store.retry()
-    await until(store, (s) => s.status === 'streaming')
-    bodies[1]!.push('new\n')
-    bodies[1]!.close()
-    const done = await ended(store)
-    expect(done.items).toEqual(['new'])
-    expect(bodies[0]!.cancels()).toBe(1)
-    expect(bodies).toHaveLength(2)
-  })
-
-  it('retry() cancels the current body itself, also when the request function ignores its signal', async () => {
-    const bodies: ReturnType<typeof gatedBody>[] = []
-    const fetch = fetchWith(() => {
-      const body = gatedBody()
-      bodies.push(body)
-      return new Response(body.stream)
-    })
-    // No signal passed on: only the store's own cancel() of the response can release the first body.
-    const store = createStreamStore(() => sluice('http://sluice.test/rows', { fetch }), { as: 'lines' })
-    await until(store, (s) => s.status === 'streaming')
-    bodies[0]!.push('old\n')
-    await until(store, (s) => s.items.length === 1)
-    store.retry()
-    await until(store, (s) => s.status === 'streaming')
-    expect(bodies[0]!.cancels()).toBe(1)
-    bodies[1]!.push('new\n')
-    bodies[1]!.close()
-    expect((await ended(store)).items).toEqual(['new'])
+  it('retry() while streaming cancels the current body before requesting again, also when the request function ignores its signal', async () => {
+    for (const passesSignal of [true, false]) {
+      const bodies: ReturnType<typeof gatedBody>[] = []
+      const fetch = fetchWith(() => {
+        const body = gatedBody()
+        bodies.push(body)
+        return new Response(body.stream)
+      })
+      // Without the signal passed on, only the store's own cancel() of the response can release the first body.
+      const store = createStreamStore(
+        (signal) => sluice('http://sluice.test/rows', passesSignal ? { fetch, signal } : { fetch }),
+        { as: 'lines' },
+      )
+      await until(store, (s) => s.status === 'streaming')
+      bodies[0]!.push('old\n')
+      await until(store, (s) => s.items.length === 1)
+      store.retry()
+      await until(store, (s) => s.status === 'streaming')
+      expect(bodies[0]!.cancels(), `signal passed: ${passesSignal}`).toBe(1)
+      bodies[1]!.push('new\n')
+      bodies[1]!.close()
+      const done = await ended(store)
+      expect(done.items).toEqual(['new'])
+      expect(bodies[0]!.cancels()).toBe(1)
+      expect(bodies).toHaveLength(2)
+    }
   })
 
   it('a request already sent that fails before the store starts is its error once started, not an unhandled rejection', async () => {

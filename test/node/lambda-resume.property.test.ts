@@ -729,7 +729,9 @@ describe('sluice/lambda → sluice/dev → real HTTP → drop → checkpoint →
               : c.kind === 'sse'
                 ? sseBody(events, undefined)
                 : ndjsonBytes(records)
-          const declares = c.lengthKnown && c.kind !== 'sse' && c.kind !== 'cursor'
+          // sluice/lambda proves an empty body with the end marker even when given `length: 0` (an empty body can
+          // hang a function URL), so only a body with bytes in it declares its length.
+          const declares = c.lengthKnown && c.kind !== 'sse' && c.kind !== 'cursor' && content.length > 0
           const full = declares ? content : withMarker(content)
           const served: Served = {
             respond: (event) => {

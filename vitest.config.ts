@@ -10,6 +10,8 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium'
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
+    // Properties start from FC_SEED when it is set (`.ci/run` derives it from the commit).
+    setupFiles: ['test/support/fast-check-seed.ts'],
     // sluice/lambda writes a line for each refusal it answers (onRefusal's default): expected where a test
     // provokes one, and checked in test/node/lambda-refusal-log.test.ts.
     onConsoleLog: (log) => (/^sluice\/lambda: \w+ refused a request with /.test(log) ? false : undefined),

@@ -8,7 +8,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await startTestServer()
   project.provide('serverUrl', server.url)
   project.provide('refusingUrl', await refusingUrl())
+  project.provide('fcSeed', fastCheckSeed())
   return () => server.close()
+}
+
+/**
+ * The seed every fast-check property starts from: `FC_SEED` when set (`.ci/run` sets it from the commit, so that
+ * CI on one commit always tries the same cases), else none, and fast-check draws a new one per property.
+ */
+function fastCheckSeed(): number | null {
+  const given = process.env.FC_SEED
+  if (given === undefined || given === '') return null
+  const seed = Number(given)
+  if (!Number.isSafeInteger(seed)) throw new Error(`FC_SEED must be an integer, got ${JSON.stringify(given)}`)
+  return seed | 0
 }
 
 /** A URL on 127.0.0.1 where nothing listens (a port just closed): connecting to it is refused. */
@@ -24,5 +37,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     serverUrl: string
     refusingUrl: string
+    fcSeed: number | null
   }
 }

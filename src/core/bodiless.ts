@@ -5,3 +5,11 @@
 export function isBodiless(status: number): boolean {
   return status === 204 || status === 205 || status === 304
 }
+
+/**
+ * Whether a request's `Range` applies to a response with this status: a successful one that has a body. An error
+ * status describes the error, not the resource, and a resuming client would take its bytes for the resource's.
+ */
+export function isRangeableStatus(status: number): boolean {
+  return status >= 200 && status < 300 && !isBodiless(status)
+}

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
-import { isBodiless } from '../core/bodiless.ts'
+import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
@@ -45,14 +45,6 @@ function normaliseEtag(etag: string | undefined, helper: string): string | undef
     )
   }
   return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
-}
-
-/**
- * Whether a request's `Range` applies to a response with this status: a successful one that has a body. An error
- * status describes the error, not the resource, and a resuming client would take its bytes for the resource's.
- */
-function isRangeable(statusCode: number): boolean {
-  return statusCode >= 200 && statusCode < 300 && !isBodiless(statusCode)
 }
 
 /** The body length the options state — `length`, else a `content-length` header — as given (checked later). */
@@ -125,7 +117,7 @@ export async function writeBody(
   // Kept on a bodiless status too: the function URL would send application/octet-stream in its place.
   headers['content-type'] ??= format.contentType
   // Range (and so Accept-Ranges) applies to the full answer's status only when it is a success with a body.
-  const rangeable = format.rangeable && (options.range ?? etag !== undefined) && isRangeable(statusCode)
+  const rangeable = format.rangeable && (options.range ?? etag !== undefined) && isRangeableStatus(statusCode)
   if (rangeable) headers['accept-ranges'] = 'bytes'
   if (etag !== undefined) headers.etag = etag
   const requested = rangeable ? rangeStartOf(options.request) : undefined

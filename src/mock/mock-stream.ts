@@ -1,4 +1,4 @@
-import { isBodiless } from '../core/bodiless.ts'
+import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
@@ -103,7 +103,7 @@ export function respond(
   const length = measured ? bytes : knownLength
   const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
   // Range is honoured for a success with a body, as sluice/lambda honours it: an error page is not the resource.
-  const ranged = o.range && o.status >= 200 && o.status < 300 && !isBodiless(o.status)
+  const ranged = o.range && isRangeableStatus(o.status)
   if (ranged) headers.set('accept-ranges', 'bytes')
   if (etag !== undefined) headers.set('etag', etag)
 

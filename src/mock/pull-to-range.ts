@@ -1,3 +1,4 @@
+import { isRangeableStatus } from '../core/bodiless.ts'
 import type { ValidOptions } from './options.ts'
 import { encodePart, type MockStreamParts } from './parts.ts'
 import { planRange } from './range.ts'
@@ -21,7 +22,8 @@ export async function pullToRange(
   where: string,
 ): Promise<PulledParts> {
   const request = o.request
-  if (!o.range || o.status !== 200 || request === undefined) return { parts }
+  // Range applies to the statuses respond() honours it for: any success with a body.
+  if (!o.range || !isRangeableStatus(o.status) || request === undefined) return { parts }
   // Anything but async parts is answered as it is (and what is not parts at all is rejected by respond()).
   const async = typeof parts === 'object' && parts !== null && !(Symbol.iterator in parts)
   if (!async || !(Symbol.asyncIterator in parts)) return { parts }

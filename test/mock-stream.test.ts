@@ -69,6 +69,12 @@ describe('parts and formats', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream')
   })
 
+  test('sends an SSE body with cache-control: no-cache, unless headers give another', () => {
+    expect(mockStream([], { format: 'sse' }).headers.get('cache-control')).toBe('no-cache')
+    const headers = { 'cache-control': 'no-store' }
+    expect(mockStream([], { format: 'sse', headers }).headers.get('cache-control')).toBe('no-store')
+  })
+
   test('encodes event objects with id, event, retry and multi-line data', async () => {
     const response = mockStream(
       [{ id: '7', event: 'token', retry: 1000, data: 'line 1\nline 2' }, { data: { done: true } }],
@@ -208,6 +214,13 @@ describe('status and headers', () => {
     expect((await response.arrayBuffer()).byteLength).toBe(12)
   })
 
+  test('declares an empty body as Content-Length 0, not chunked', async () => {
+    const response = mockStream([], { contentLength: true })
+    expect(response.headers.get('content-length')).toBe('0')
+    expect(response.headers.get('transfer-encoding')).toBeNull()
+    expect(await response.text()).toBe('')
+  })
+
   test("declares the length as x-amzn-remapped-content-length with contentLength 'remapped'", () => {
     const response = mockStream(['hello'], { contentLength: 'remapped' })
     expect(response.headers.get('x-amzn-remapped-content-length')).toBe('5')
@@ -261,6 +274,11 @@ describe('chunking and pacing', () => {
     }
     expect(lengths).toEqual(Array(encoder.encode(text).length).fill(1))
     expect(decoded + decoder.decode()).toBe(text)
+  })
+
+  test('keeps chunkSize when bytesPerSecond is set too', async () => {
+    const response = mockStream(['ab', 'cdef', 'g'], { chunkSize: 4, bytesPerSecond: 1e9 })
+    expect(await chunksOf(response)).toEqual(['abcd', 'efg'])
   })
 
   test('waits delayMs before each chunk after the first', async () => {
@@ -385,6 +403,12 @@ describe('faults', () => {
     expect(await mockStream(['abc'], { dropAfterBytes: 4 }).text()).toBe('abc')
   })
 
+  test('a signal aborted before the call fails the body with its reason at the first read', async () => {
+    const reason = new Error('server gave up')
+    const reader = mockStream(['a'], { signal: AbortSignal.abort(reason) }).body!.getReader()
+    await expect(reader.read()).rejects.toBe(reason)
+  })
+
   test('aborting the signal fails the body with its reason', async () => {
     const controller = new AbortController()
     const reader = mockStream(['a', 'b'], { signal: controller.signal }).body!.getReader()
@@ -434,11 +458,39 @@ describe('Range', () => {
     expect(other.headers.get('etag')).not.toBe(first.headers.get('etag'))
   })
 
+  test('gives bodies of the same length but other bytes another ETag, so If-Range from the old one gets the full 200', async () => {
+    const old = mockStream(['abcd'], { range: true, request: rangeRequest({}) }).headers.get('etag')!
+    const request = rangeRequest({ range: 'bytes=2-', 'if-range': old })
+    const changed = mockStream(['abce'], { range: true, request })
+    expect(changed.headers.get('etag')).not.toBe(old)
+    expect(changed.status).toBe(200)
+    expect(await changed.text()).toBe('abce')
+  })
+
   test('answers 416 with Content-Range bytes */L when the range starts at or past the end', () => {
     const response = mockStream(parts, { range: true, request: rangeRequest({ range: 'bytes=16-' }) })
     expect(response.status).toBe(416)
     expect(response.headers.get('content-range')).toBe('bytes */16')
     expect(response.headers.get('accept-ranges')).toBe('bytes')
+  })
+
+  test('answers a HEAD past the end with the 416 headers and no body', () => {
+    const request = new Request('https://mock.test/body', { method: 'HEAD', headers: { range: 'bytes=16-' } })
+    const response = mockStream(parts, { range: true, request })
+    expect(response.status).toBe(416)
+    expect(response.headers.get('content-range')).toBe('bytes */16')
+    expect(response.body).toBeNull()
+  })
+
+  test('answers a 204 as a 204 without Accept-Ranges, whatever Range asks: it has no body to range', () => {
+    const response = mockStream([], {
+      status: 204,
+      range: true,
+      request: rangeRequest({ range: 'bytes=0-' }),
+    })
+    expect(response.status).toBe(204)
+    expect(response.headers.get('accept-ranges')).toBeNull()
+    expect(response.body).toBeNull()
   })
 
   test('answers the full 200 when If-Range names another ETag', async () => {
@@ -464,6 +516,17 @@ describe('Range', () => {
     expect(response.status).toBe(206)
     expect(response.headers.get('content-range')).toBe('bytes 12-*/*')
     expect(await response.text()).toBe('cdef')
+  })
+
+  test('answers If-Range with the full 200 over async parts, which have no ETag to match', async () => {
+    async function* async(): AsyncGenerator<string> {
+      yield* parts
+    }
+    const request = rangeRequest({ range: 'bytes=12-', 'if-range': '"v1"' })
+    const response = mockStream(async(), { range: true, request })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('etag')).toBeNull()
+    expect(await response.text()).toBe('0123456789abcdef')
   })
 
   test('counts fault offsets from the start of the ranged body', async () => {
@@ -575,6 +638,17 @@ describe('Last-Event-ID', () => {
     )
   })
 
+  test('answers a HEAD with the 409 headers and no body when no event has the Last-Event-ID', () => {
+    const request = new Request('https://mock.test/body', {
+      method: 'HEAD',
+      headers: { 'last-event-id': '9' },
+    })
+    const response = mockStream(events, { format: 'sse', lastEventId: true, request })
+    expect(response.status).toBe(409)
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(0)
+    expect(response.body).toBeNull()
+  })
+
   test('fails the body of async parts at their end when no event had the Last-Event-ID: a cut, not a marked end', async () => {
     async function* parts(): AsyncGenerator<unknown> {
       yield* events
@@ -667,12 +741,37 @@ describe('invalid arguments', () => {
     ],
     ['range without a request', () => mockStream([], { range: true }), TypeError, /Pass request/],
     [
+      'lastEventId without a request',
+      () => mockStream([], { format: 'sse', lastEventId: true }),
+      TypeError,
+      /lastEventId: true reads the request's headers, but no request was given\. Pass request/,
+    ],
+    [
+      'error beside another fault',
+      () => mockStream([], { dropAfterBytes: 1, error: new Error() }),
+      TypeError,
+      /error is the error raised by errorAfterBytes; pass errorAfterBytes too/,
+    ],
+    [
+      'a fractional fault offset',
+      () => mockStream(['abc'], { dropAfterBytes: 1.5 }),
+      TypeError,
+      /dropAfterBytes must be a whole number, got 1\.5/,
+    ],
+    [
+      'a signal that is not an AbortSignal',
+      () => mockStream([], { signal: 'stop' as never }),
+      TypeError,
+      /signal must be an AbortSignal, got "stop"/,
+    ],
+    [
       'lastEventId outside SSE',
       () => mockStream([], { lastEventId: true, request: rangeRequest({}) }),
       TypeError,
       /format: 'sse'/,
     ],
     ['a weak etag', () => mockStream([], { etag: 'W/"1"' }), TypeError, /strong entity tag/],
+    ['an etag without quotes', () => mockStream([], { etag: 'v1' }), TypeError, /strong entity tag/],
     [
       'contentLength over async parts',
       () => mockStream((async function* () {})(), { contentLength: true }),

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { HttpResponse, http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 // The same object, typed with Node's streams, for handlers that pipe into their responseStream.
@@ -143,6 +144,19 @@ describe('functionUrl under msw/node, in Node only', () => {
         expect(await response.text()).toBe('')
       },
     )
+  })
+
+  it('answers only its own origin, and paths under its path, not paths that merely start with it', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('fn'))
+    server.use(
+      functionUrl('https://fn.test/api', handler),
+      http.all('*', () => HttpResponse.text('elsewhere')),
+    )
+    const answers = async (url: string) => (await fetch(url)).text()
+    expect(await answers('https://fn.test/api')).toBe('fn')
+    expect(await answers('https://fn.test/api/reports')).toBe('fn')
+    expect(await answers('https://fn.test/apiary')).toBe('elsewhere')
+    expect(await answers('https://other.test/api')).toBe('elsewhere')
   })
 
   it('keeps query parameters named after Object.prototype members as their own values', async () => {

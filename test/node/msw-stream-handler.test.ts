@@ -51,6 +51,17 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     expect((await fetch(url)).headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; HttpOnly'])
   })
 
+  test('what faults returns replaces the fault options given beside it, an empty answer included', async () => {
+    server.use(
+      streamHandler('GET', url, ['abcdef'], {
+        dropAfterBytes: 2,
+        faults: (attempt) => (attempt === 1 ? { truncate: 3 } : {}),
+      }),
+    )
+    expect(await readUntilError(await fetch(url))).toEqual({ text: 'abc', error: undefined })
+    expect(await readUntilError(await fetch(url))).toEqual({ text: 'abcdef', error: undefined })
+  })
+
   test('truncate under a declared Content-Length reaches the client as an error, not a hang', async () => {
     server.use(streamHandler('GET', url, ['abc', 'def'], { truncate: 5, contentLength: true }))
     const { text, error } = await readUntilError(await fetch(url))

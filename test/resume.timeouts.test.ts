@@ -48,6 +48,21 @@ describe('total timeout', () => {
     expect(events(await s.log())).toEqual(['request', 'drop', 'request'])
   })
 
+  it('is not a drop: a stream cut by it in the middle of its body makes no reconnect', async () => {
+    const s = await scripted({ kind: 'range', body: base64(BODY), attempts: [{ stall: 20 }] })
+    const states: string[] = []
+    const res = await sluice(s.url, {
+      totalTimeout: 300,
+      resume: { backoff: FAST },
+      onProgress: (p) => states.push(p.state),
+    })
+    const error = await Array.fromAsync(res.lines()).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.phase).toBe('total')
+    expect(res.progress).toMatchObject({ state: 'error', attempt: 1, loaded: 20 })
+    expect(states).not.toContain('reconnecting')
+    expect(events(await s.log())).toEqual(['request', 'stall'])
+  })
+
   it("ends a stream that keeps reconnecting with a TimeoutError, phase 'total'", async () => {
     const s = await scripted({
       kind: 'range',

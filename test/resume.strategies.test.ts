@@ -42,6 +42,22 @@ describe('range', () => {
     ])
   })
 
+  it("continues an SSE body at the byte after its own backoff: the stream's retry: is last-event-id's wait", async () => {
+    // An hour: were it the wait, the test would time out long before the reconnect.
+    const wire = 'retry: 3600000\nid: e0\ndata: alpha\n\nid: e1\ndata: βeta\n\n'
+    const drop = wire.indexOf('βeta')
+    const s = await scripted({ kind: 'range', body: base64(encode(wire)), attempts: [{ drop }] })
+    // Chosen: with event ids, 'auto' would pick last-event-id.
+    const res = await sluice(s.url, { resume: { backoff: FAST, strategy: 'range' } })
+    const got = await Array.fromAsync(res.events())
+    expect(got.map((e) => [e.id, e.data, e.retry])).toEqual([
+      ['e0', 'alpha', 3_600_000],
+      ['e1', 'βeta', 3_600_000],
+    ])
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, `bytes=${drop}-`])
+  })
+
   it("refuses a 200 answer to a Range request with reason 'range-ignored', and says how to allow it", async () => {
     const s = await scripted({
       kind: 'range',

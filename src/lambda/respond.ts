@@ -47,11 +47,20 @@ function normaliseEtag(etag: string | undefined, helper: string): string | undef
   return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
 }
 
-/** The body length the options state — `length`, else a `content-length` header — as given (checked later). */
+/** A `content-length` header among the options' headers, as given. */
+function lengthHeader(options: ResponseOptions): string | null {
+  return new Headers(options.headers).get('content-length')
+}
+
+/**
+ * The body length the options state — `length`, else a `content-length` header — as given (checked later). A
+ * header is digits only (RFC 9110 §8.6): `0x1A` or `1e3` is not a length, whatever `Number()` makes of it.
+ */
 function statedLength(options: ResponseOptions & LengthOptions): number | undefined {
   if (options.length !== undefined) return options.length
-  const header = new Headers(options.headers).get('content-length')
-  return header === null ? undefined : Number(header)
+  const header = lengthHeader(options)
+  if (header === null) return undefined
+  return /^\d+$/.test(header) ? Number(header) : Number.NaN
 }
 
 /**
@@ -64,12 +73,16 @@ export function endsWithMarker(options: ResponseOptions & LengthOptions): boolea
   return !isBodiless(options.statusCode ?? 200) && (stated === undefined || stated === 0)
 }
 
-function checkLength(length: number | undefined, helper: string): void {
-  if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
-    throw new RangeError(
-      `sluice/lambda: ${helper} got length ${length}; pass the body's size in bytes as a non-negative integer, or leave it out.`,
-    )
-  }
+function checkLength(options: ResponseOptions & LengthOptions, helper: string): void {
+  const length = statedLength(options)
+  if (length === undefined || (Number.isSafeInteger(length) && length >= 0)) return
+  const got =
+    options.length === undefined
+      ? `a content-length header of ${JSON.stringify(lengthHeader(options))}`
+      : `length ${length}`
+  throw new RangeError(
+    `sluice/lambda: ${helper} got ${got}; pass the body's size in bytes as a non-negative integer, or leave it out.`,
+  )
 }
 
 /**
@@ -109,8 +122,8 @@ export async function writeBody(
   const statusCode = options.statusCode ?? 200
   // A 204, 205 or 304 has no body to measure, mark or range: its source must be empty, and only the headers go.
   const bodiless = isBodiless(statusCode)
+  checkLength(options, helper)
   const stated = statedLength(options)
-  checkLength(stated, helper)
   const length = bodiless ? undefined : stated
   // An empty body can hang a function URL, so a zero length is proven by the marker line instead.
   const declared = length === 0 ? undefined : length

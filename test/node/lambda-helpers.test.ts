@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { endMarkerLine, streamBytes, streamNdjson } from '../../src/lambda/index.ts'
-import { marker, Recorder, request, setup } from './lambda-recorder.ts'
+import { marker, Recorder, request, setup, until } from './lambda-recorder.ts'
 
 async function* items<T>(...values: T[]): AsyncGenerator<T> {
   for (const value of values) yield value
@@ -77,6 +77,28 @@ describe('streamNdjson', () => {
     expect(preludes[0]?.headers?.['content-length']).toBe('2')
   })
 
+  it('proves a content-length: 0 header with the marker too, and sends no content-length', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamNdjson(stream, [], { awslambda, headers: { 'content-length': '0' } })
+    expect(stream.text).toBe(marker(0))
+    expect(preludes[0]?.headers).toEqual({ 'content-type': 'application/x-ndjson', 'x-sluice-end': 'marker' })
+  })
+
+  it('rejects a content-length header that is not digits, naming it, before it sends anything', async () => {
+    // Number() would read 0x1A as 26 and 1e3 as 1000, and '' as 0.
+    for (const value of ['many', '0x1A', '1e3', '-1', '2.5', '']) {
+      const { stream, awslambda, preludes } = setup()
+      await expect(
+        streamNdjson(stream, [1], { awslambda, headers: { 'content-length': value } }),
+      ).rejects.toThrow(
+        new RangeError(
+          `sluice/lambda: streamNdjson got a content-length header of ${JSON.stringify(value)}; pass the body's size in bytes as a non-negative integer, or leave it out.`,
+        ),
+      )
+      expect(preludes, value).toEqual([])
+    }
+  })
+
   it('writes the marker alone for an empty source, so the body is never empty', async () => {
     const { stream, awslambda } = setup()
     await streamNdjson(stream, items(), { awslambda })
@@ -99,6 +121,14 @@ describe('streamNdjson', () => {
     expect(stream.destroyed).toBe(true)
   })
 
+  it('writes no byte past the declared length, not even one: the chunk that outgrows it is not sent', async () => {
+    const { stream, awslambda } = setup()
+    await expect(streamNdjson(stream, items('a', 'b'), { awslambda, length: 7 })).rejects.toThrow(
+      /more than the declared length of 7 bytes/,
+    )
+    expect(stream.text).toBe('"a"\n')
+  })
+
   it('cuts the body with an error when the source falls short of the declared length', async () => {
     const { stream, awslambda } = setup()
     await expect(streamNdjson(stream, items('a'), { awslambda, length: 50 })).rejects.toThrow(
@@ -106,6 +136,15 @@ describe('streamNdjson', () => {
     )
     expect(stream.destroyed).toBe(true)
     expect(stream.text).not.toContain('$sluice')
+  })
+
+  it('fails before the prelude when the source ends without a byte of a declared length', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await expect(streamNdjson(stream, [], { awslambda, length: 5 })).rejects.toThrow(
+      /produced 0 bytes but declared a length of 5/,
+    )
+    expect(preludes).toEqual([])
+    expect(stream.destroyed).toBe(true)
   })
 
   it('destroys the stream with the source error after the first byte, and writes no marker', async () => {
@@ -119,6 +158,29 @@ describe('streamNdjson', () => {
     await expect(streamNdjson(stream, failing(), { awslambda })).rejects.toBe(failure)
     expect(await destroyed).toBe(failure)
     expect(stream.text).toBe('1\n')
+  })
+
+  it('closes the source when the response stream fails after the prelude (the client went away)', async () => {
+    const { awslambda } = setup()
+    const stream = new (class extends Recorder {
+      override _write(
+        _chunk: Uint8Array,
+        _encoding: BufferEncoding,
+        callback: (error?: Error) => void,
+      ): void {
+        callback(new Error('the client went away'))
+      }
+    })()
+    let closed = false
+    async function* rows(): AsyncGenerator<number> {
+      try {
+        for (let n = 0; n < 1_000; n++) yield n
+      } finally {
+        closed = true
+      }
+    }
+    await expect(streamNdjson(stream, rows(), { awslambda })).rejects.toThrow('the client went away')
+    await until(() => closed)
   })
 
   it('sends no prelude when the source fails before its first byte, so the invocation can still fail cleanly', async () => {
@@ -241,6 +303,15 @@ describe('streamBytes', () => {
     })
   })
 
+  it('keeps a length given for a single string, and cuts the body when the string has another', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await expect(streamBytes(stream, 'abc', { awslambda, length: 5 })).rejects.toThrow(
+      /produced 3 bytes but declared a length of 5/,
+    )
+    expect(preludes[0]?.headers?.['content-length']).toBe('5')
+    expect(stream.destroyed).toBe(true)
+  })
+
   it('writes chunks of bytes and strings exactly, then the end marker', async () => {
     const { stream, awslambda } = setup()
     await streamBytes(stream, items<string | Uint8Array>(new Uint8Array([0, 1, 2]), 'ab', Buffer.from('c')), {
@@ -268,5 +339,15 @@ describe('streamBytes', () => {
 describe('endMarkerLine', () => {
   it('is the documented JSON line with the byte offset', () => {
     expect(endMarkerLine(1234)).toBe('{"$sluice":"end","bytes":1234}\n')
+  })
+
+  it('refuses an offset that is not a byte count', () => {
+    for (const bytes of [-1, 1.5, Number.NaN]) {
+      expect(() => endMarkerLine(bytes)).toThrow(
+        new RangeError(
+          `sluice/lambda: the end marker needs a byte count, got ${bytes}; pass the body's length.`,
+        ),
+      )
+    }
   })
 })

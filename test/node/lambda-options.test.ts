@@ -50,6 +50,16 @@ const BAD: [Helper, Record<string, unknown>, string][] = [
     { StatusCode: 201 },
     `an unknown option 'StatusCode'. Did you mean 'statusCode'? Known options: ${NDJSON_KNOWN}.`,
   ],
+  [
+    'streamBytes',
+    { ETAG: '"v1"' },
+    `an unknown option 'ETAG'. Did you mean 'etag'? Known options: ${BYTES_KNOWN}.`,
+  ],
+  [
+    'streamBytes',
+    { cokeis: ['a=1'] },
+    `an unknown option 'cokeis'. Did you mean 'cookies'? Known options: ${BYTES_KNOWN}.`,
+  ],
   ['streamNdjson', { cursor: 'x' }, `an unknown option 'cursor'. Known options: ${NDJSON_KNOWN}.`],
   ['streamNdjson', { constructor: 1 }, `an unknown option 'constructor'. Known options: ${NDJSON_KNOWN}.`],
   [

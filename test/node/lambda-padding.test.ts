@@ -117,6 +117,20 @@ describe('streamNdjson with padding', () => {
     expect(stream.text).toBe(`"${half}"\n"${half}"\n${marker(122)}`)
   })
 
+  it('counts afresh after writes of exactly `bytes`: a small write right after them is topped up', async () => {
+    fakeTimers()
+    const { stream, awslambda } = setup()
+    const exact = 'x'.repeat(97) // 100 bytes a line
+    const { source, open } = gated([exact, 'y'], [])
+    const done = streamNdjson(stream, source, { awslambda, padding: { bytes: 100, idleMs: 20 } })
+    await until(() => stream.chunks.length === 2)
+    await vi.advanceTimersByTimeAsync(20)
+    await until(() => stream.chunks.length === 3)
+    open()
+    await done
+    expect(stream.text).toBe(`"${exact}"\n"y"\n${blank(96)}${marker(200)}`)
+  })
+
   it('counts the bytes since the last padding: a small write after one is topped up to `bytes` again', async () => {
     fakeTimers()
     const { stream, awslambda } = setup()

@@ -95,6 +95,16 @@ describe('a helper logs each request it refuses, by default with console.warn', 
     expect(stream.text.length).toBeLessThan(1_000)
   })
 
+  it('quotes a value of exactly the bound whole, without an ellipsis', async () => {
+    const warn = watchWarn()
+    const { stream, awslambda } = setup()
+    const cursor = 'x'.repeat(200)
+    await streamNdjson(stream, rows, { awslambda, request: request({ 'x-sluice-cursor': cursor }) })
+    const line = warn.mock.calls[0]?.[0] as string
+    expect(line).toContain(`(it asked for cursor "${cursor}")`)
+    expect(line).toContain(`The request carried cursor "${cursor}" in the x-sluice-cursor header.`)
+  })
+
   it('logs nothing for a response it sends, a 206 included', async () => {
     const warn = watchWarn()
     const full = setup()

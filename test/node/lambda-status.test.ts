@@ -1,13 +1,16 @@
 import { setupServer } from 'msw/node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { sluice } from '../../src/index.ts'
 import { sluiceHandler, streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
 import { awslambda, functionUrl, streamHandler } from '../../src/mock/index.ts'
-import { marker, request, setup } from './lambda-recorder.ts'
+import { marker, request, setup, until } from './lambda-recorder.ts'
 
 const server = setupServer()
 beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
 afterAll(() => server.close())
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 const body = 'abcdefghijklmnopqrstuvwxyz'
 
@@ -47,6 +50,21 @@ describe('the status of a full response and Range', () => {
       expect(preludes[0]?.headers?.['accept-ranges']).toBeUndefined()
       expect(preludes[0]?.headers?.['content-range']).toBeUndefined()
       expect(stream.text).toBe('gone')
+    }
+  })
+
+  it('ignores Range on a redirect or other 3xx status with a body', async () => {
+    for (const statusCode of [300, 301, 307]) {
+      const { stream, awslambda, preludes } = setup()
+      await streamBytes(stream, 'moved', {
+        awslambda,
+        statusCode,
+        etag: '"x"',
+        request: request({ range: 'bytes=1-' }),
+      })
+      expect(preludes[0]?.statusCode, `status ${statusCode}`).toBe(statusCode)
+      expect(preludes[0]?.headers?.['accept-ranges']).toBeUndefined()
+      expect(stream.text).toBe('moved')
     }
   })
 
@@ -109,12 +127,42 @@ describe('a status without a body (204, 205, 304)', () => {
     expect(stream.text).toBe('')
   })
 
+  it('answers a 204 with an ETag as a 204, not a 416, when the request carries Range', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamNdjson(stream, [], {
+      awslambda,
+      statusCode: 204,
+      etag: '"v1"',
+      request: request({ range: 'bytes=0-' }),
+    })
+    expect(preludes).toEqual([
+      { statusCode: 204, headers: { 'content-type': 'application/x-ndjson', etag: '"v1"' } },
+    ])
+    expect(stream.text).toBe('')
+  })
+
   it('sends an SSE 204 (how a server tells EventSource to stop) without a heartbeat or marker', async () => {
     const { stream, awslambda, preludes } = setup()
     await streamSse(stream, [], { awslambda, statusCode: 204, retry: 1000 })
     expect(preludes[0]?.statusCode).toBe(204)
     expect(preludes[0]?.headers?.['x-sluice-end']).toBeUndefined()
     expect(preludes[0]?.headers?.['cache-control']).toBe('no-cache')
+    expect(stream.text).toBe('')
+  })
+
+  it('sends no heartbeat on an SSE 204, however long its source takes to end', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda, preludes } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* nothing(): AsyncGenerator<string> {
+      await gate.promise
+      yield* []
+    }
+    const done = streamSse(stream, nothing(), { awslambda, statusCode: 204, heartbeatMs: 1_000 })
+    await vi.advanceTimersByTimeAsync(60_000)
+    gate.resolve()
+    await done
+    expect(preludes[0]?.statusCode).toBe(204)
     expect(stream.text).toBe('')
   })
 
@@ -125,6 +173,23 @@ describe('a status without a body (204, 205, 304)', () => {
     )
     expect(preludes).toEqual([])
     expect(stream.text).toBe('')
+  })
+
+  it('closes the source whose items it refuses for a 205', async () => {
+    const { stream, awslambda } = setup()
+    let closed = false
+    async function* rows(): AsyncGenerator<{ n: number }> {
+      try {
+        yield { n: 1 }
+        yield { n: 2 }
+      } finally {
+        closed = true
+      }
+    }
+    await expect(streamNdjson(stream, rows(), { awslambda, statusCode: 205 })).rejects.toThrow(
+      /got a body for status 205/,
+    )
+    await until(() => closed)
   })
 
   it('answers a 204 through a function URL without x-sluice-end', async () => {

@@ -242,7 +242,9 @@ describe('checkpoint counts carry positions across resumeFrom, in every way it c
     const s = await scripted(range(body))
     const undisturbed = await failure((await sluice(s.url)).text({ fatal: true }))
     expect(where(undisturbed.error)).toMatchObject({ line: 26, offset: head.length })
-    const checkpoint = await checkpointAfter(s.url, 2, (r) => r.text({ fatal: true }))
+    // After the first piece of text: under load a browser may hand over the body up to the bad byte at once,
+    // and the second call would then meet the error.
+    const checkpoint = await checkpointAfter(s.url, 1, (r) => r.text({ fatal: true }))
     expect(checkpoint.offset).toBeGreaterThan(0)
     const resumed = await failure((await sluice(s.url, { resumeFrom: checkpoint })).text({ fatal: true }))
     expect(where(resumed.error)).toEqual(where(undisturbed.error))

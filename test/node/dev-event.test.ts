@@ -177,6 +177,12 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(event.body).toBe('AAEC/w==')
   })
 
+  it('passes a form body as base64, as a function URL does', async () => {
+    const { event } = await echo('/', { method: 'POST', body: new URLSearchParams({ token: 'abc' }) })
+    expect(event.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8')
+    expect(event).toMatchObject({ body: 'dG9rZW49YWJj', isBase64Encoded: true })
+  })
+
   it('gives a context with the request id, the function identity and the time left', async () => {
     const { event, context } = await echo('/')
     expect(context).toMatchObject({

@@ -6,6 +6,7 @@ import {
   HttpResponseStream,
   invoke,
   type Limits,
+  MAX_PRELUDE_BYTES,
   type ResponseStream,
   resolveLimits,
   streamifyResponse,
@@ -41,6 +42,16 @@ describe('the function-URL prelude', () => {
   it('calls a body that ends before the delimiter invalid', () => {
     expect(decodeInPieces(new TextEncoder().encode('{"statusCode":200}'), [])).toMatchObject({
       state: 'invalid',
+    })
+  })
+
+  it('looks for the delimiter in the first MAX_PRELUDE_BYTES bytes, then calls the prelude invalid', () => {
+    const json = encodePrelude({ statusCode: 201, headers: { 'x-pad': 'p'.repeat(MAX_PRELUDE_BYTES) } })
+    const decoder = createPreludeDecoder()
+    expect(decoder.push(json.subarray(0, MAX_PRELUDE_BYTES))).toEqual({ state: 'pending' })
+    expect(decoder.push(json.subarray(MAX_PRELUDE_BYTES, MAX_PRELUDE_BYTES + 1))).toEqual({
+      state: 'invalid',
+      reason: `no 8-NUL-byte delimiter in the first ${MAX_PRELUDE_BYTES} bytes`,
     })
   })
 

@@ -145,6 +145,13 @@ for (const transport of transports) {
       await expectRefused(await serveResult(transport, rows(500), limits), size(500), 1000)
     })
 
+    it('counts an undefined result as the null the runtime sends, 4 bytes', async () => {
+      await expectRefused(await serveResult(transport, undefined, { maxBufferedResponseBytes: 3 }), 4, 3)
+      const at = await serveResult(transport, undefined, { maxBufferedResponseBytes: 4 })
+      expect(at.response.status).toBe(200)
+      expect(at.outcome).toEqual({ state: 'succeeded' })
+    })
+
     it('counts a base64 body (isBase64Encoded) as base64, not as the bytes it decodes to', async () => {
       const result = (bytes: number) => ({
         statusCode: 200,

@@ -112,6 +112,12 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(JSON.parse(JSON.stringify(event))).toEqual(event)
   })
 
+  it('gives an empty userAgent to a request without a user-agent header', async () => {
+    const { event } = await echoRaw('/')
+    expect(event.headers).not.toHaveProperty('user-agent')
+    expect(event.requestContext.http.userAgent).toBe('')
+  })
+
   it('adds the x-forwarded-for, -proto and -port headers the service adds, from the connection', async () => {
     const { event } = await echo('/')
     const port = new URL(`http://${event.requestContext.domainName as string}`).port
@@ -195,5 +201,19 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     })
     expect(context.remaining).toBeGreaterThan(0)
     expect(context.remaining).toBeLessThanOrEqual(15 * 60 * 1000)
+  })
+
+  it('names the region and the function it was given in the context', async () => {
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      functionName: 'report',
+      functionVersion: '7',
+      region: 'eu-west-1',
+    })
+    const { context } = (await (await fetch(server.url)).json()) as Echo
+    expect(context).toMatchObject({
+      functionVersion: '7',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:report',
+      logGroupName: '/aws/lambda/report',
+    })
   })
 })

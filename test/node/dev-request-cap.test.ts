@@ -88,4 +88,30 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
     expect(response.status).toBe(200)
     expect(await response.text()).toBe('4096')
   })
+
+  it('holds the default of 6 MiB (6 291 456 bytes): a body of that size is passed, one byte more is refused', async () => {
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      responseStream.end(String(event.body?.length))
+    })
+    const server = await startEmulator(handler)
+    const at = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'a'.repeat(6 * 1024 * 1024),
+    })
+    expect(at.status).toBe(200)
+    expect(await at.text()).toBe('6291456')
+    const client = request(server.url, { method: 'PUT', headers: { 'content-length': '6291457' } })
+    client.on('error', () => {})
+    const responded = new Promise<IncomingMessage>((resolve) => client.on('response', resolve))
+    client.write(new Uint8Array(100))
+    try {
+      const over = await within(responded, 'response')
+      expect(over.statusCode).toBe(413)
+      const body = JSON.parse(await within(text(over), 'end of the 413 body')) as { Message: string }
+      expect(body.Message).toMatch(/larger than limits\.maxRequestBytes \(6291456 bytes\)/)
+    } finally {
+      client.destroy()
+    }
+  })
 })

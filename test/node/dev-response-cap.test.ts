@@ -39,6 +39,21 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
     expect(log).toEqual([expect.stringMatching(/ failed: The response exceeded limits\.maxResponseBytes/)])
   })
 
+  it('holds the default of 200 MiB (209 715 200 bytes): the body is cut after that many bytes', async () => {
+    const mebibyte = new Uint8Array(1024 * 1024)
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      for (let i = 0; i < 200; i++) responseStream.write(mebibyte)
+      responseStream.end(new Uint8Array(1))
+    })
+    const invocation = invoke(handler, input)
+    const { bytes, error } = await read((await invocation.response).body)
+    expect(bytes).toBe(209_715_200)
+    expect(error).toBeInstanceOf(Error)
+    const outcome = await invocation.finished
+    expect(outcome.state).toBe('failed')
+    expect(outcome.error?.message).toMatch(/exceeded limits\.maxResponseBytes \(209715200 bytes\)/)
+  })
+
   it('fails it for the cap at the write that crosses it, whatever the handler does next and however far the client read', async () => {
     const gate = Promise.withResolvers<void>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {

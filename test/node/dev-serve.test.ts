@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/dev/index.ts'
 import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
@@ -35,6 +38,22 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/octet-stream')
     expect(await response.text()).toBe('raw bytes')
+  })
+
+  it("serves the export named after '#' in the module path instead of handler", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-'))
+    try {
+      const say = (text: string) =>
+        `awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('${text}'))`
+      await writeFile(
+        join(dir, 'handlers.mjs'),
+        `export const handler = ${say('handler')}\nexport const other = ${say('other')}\n`,
+      )
+      const server = await startEmulator(`${join(dir, 'handlers.mjs')}#other`)
+      expect(await (await fetch(server.url)).text()).toBe('other')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it.each([204, 304])(

@@ -29,6 +29,29 @@ describe('sluice/dev streams as the function writes', () => {
     expect(handlerDone).toBe(true)
   })
 
+  it('sends the status and headers of a prelude written by an empty write() before any byte of the body', async () => {
+    const gate = Promise.withResolvers<void>()
+    let bodyWritten = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      const stream = awslambda.HttpResponseStream.from(responseStream, {
+        statusCode: 201,
+        headers: { 'x-step': 'head' },
+      })
+      stream.write('')
+      // The test opens the gate once it has the head; the timer only keeps a head held back from hanging it.
+      await Promise.race([gate.promise, new Promise((resolve) => setTimeout(resolve, 2_000))])
+      bodyWritten = true
+      stream.end('body')
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    expect(bodyWritten).toBe(false)
+    expect(response.status).toBe(201)
+    expect(response.headers.get('x-step')).toBe('head')
+    gate.resolve()
+    expect(await response.text()).toBe('body')
+  })
+
   it('holds a fast handler back while its client does not read, through pipeline', async () => {
     const total = 32 * 1024 * 1024
     let produced = 0

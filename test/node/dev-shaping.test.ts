@@ -25,7 +25,8 @@ describe('sluice/dev shapes bandwidth like a function URL when asked', () => {
     const shapedBytes = received - burstBytes
     const ratio = shapedBytes / elapsedSeconds / bytesPerSecond
     expect(received).toBe(20 * 16 * 1024)
-    expect(ratio).toBeGreaterThan(0.5)
+    // A loaded machine runs the timers late, so the floor is loose; the ceiling is what shaping guarantees.
+    expect(ratio).toBeGreaterThan(0.35)
     expect(ratio).toBeLessThan(1.5)
   })
 
@@ -41,7 +42,8 @@ describe('sluice/dev shapes bandwidth like a function URL when asked', () => {
     const body = await (await fetch(server.url)).arrayBuffer()
     const ratio = body.byteLength / ((performance.now() - start) / 1000) / bytesPerSecond
     expect(body.byteLength).toBe(4096 * 64)
-    expect(ratio).toBeGreaterThan(0.5)
+    // A timer per write would give at most 0.25; a loaded machine has been seen at 0.49 of the right rate.
+    expect(ratio).toBeGreaterThan(0.35)
     expect(ratio).toBeLessThan(1.5)
   })
 })

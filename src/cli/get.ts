@@ -31,7 +31,7 @@ const ITEMS: Record<OutputMode, string | undefined> = {
 
 /**
  * `sluice get <url>`: streams a response to standard output or a file as it arrives, with progress on standard
- * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted).
+ * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted, 143 terminated).
  *
  * @example
  * process.exitCode = await run(['https://example.com/big.bin', '-o', 'big.bin', '--resume'])
@@ -292,7 +292,10 @@ async function download(options: GetOptions): Promise<number> {
 
   /** Writes the final checkpoint after a stop, with the output file cut to exactly what it accounts for. */
   function keepCheckpoint(): boolean {
-    if (checkpointPath === undefined) return false
+    // After a failed write, what is in the file is not known: a checkpoint of it could count bytes that never
+    // reached it (cutting the file to that length would pad it with zeros). A checkpoint saved earlier, of
+    // bytes known to be written, still stands.
+    if (checkpointPath === undefined || sink.failed) return false
     const checkpoint = take()
     if (checkpoint === undefined || options.output === undefined) return false
     let outputBytes = startBytes + sink.written

@@ -54,6 +54,14 @@ export class OutputSink {
   }
 
   /**
+   * Whether a write failed (a full disk, a file size limit): `written` then counts bytes that may never have
+   * reached the file.
+   */
+  get failed(): boolean {
+    return this.#failed
+  }
+
+  /**
    * Writes `data` and resolves when the stream can take more (after `drain` when its buffer is full).
    *
    * @example

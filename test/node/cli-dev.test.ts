@@ -157,6 +157,48 @@ describe('the sluice dev command', () => {
     expect(huge.stderr).toMatch(/Usage: sluice dev <handler module>/)
   })
 
+  it('exits 2 with the usage for a --timeout of 0, a --shaping other than lambda, or a second module', async () => {
+    const handler = fixture('documented-handler.mjs')
+    const zero = await run(['dev', handler, '--port', '0', '--timeout', '0']).exit
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toMatch(
+      /^sluice dev: --timeout must be a positive number of milliseconds; got 0\.\n\nUsage: sluice dev/,
+    )
+    const shaping = await run(['dev', handler, '--port', '0', '--shaping', 'fast']).exit
+    expect(shaping.code).toBe(2)
+    expect(shaping.stderr).toMatch(
+      /^sluice dev: --shaping takes only lambda; got fast\.\n\nUsage: sluice dev/,
+    )
+    const two = await run(['dev', handler, handler, '--port', '0']).exit
+    expect(two.code).toBe(2)
+    expect(two.stderr).toMatch(/^sluice dev: pass exactly one handler module\.\n\nUsage: sluice dev/)
+  })
+
+  it('stops serving and exits 0 on Ctrl-C', async () => {
+    const started = run(['dev', fixture('documented-handler.mjs'), '--port', '0'])
+    await until(() => started.stdout().includes('\n'), 'the URL')
+    started.child.kill('SIGINT')
+    const { code, signal } = await started.exit
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+  })
+
+  it('listens on port 3000 of 127.0.0.1 without --port or --host', async () => {
+    const handler = fixture('documented-handler.mjs')
+    const started = run(['dev', handler])
+    // Port 3000 may be taken on a shared machine: then it says so, naming it.
+    await until(
+      () => started.stdout().includes('\n') || started.child.exitCode !== null,
+      'the URL or the exit',
+    )
+    if (started.child.exitCode === null) {
+      expect(started.stdout()).toBe(`sluice dev: serving ${handler} at http://127.0.0.1:3000/\n`)
+    } else {
+      const { code, stderr } = await started.exit
+      expect(code).toBe(1)
+      expect(stderr).toMatch(/^sluice dev: port 3000 on 127\.0\.0\.1 is already in use;/)
+    }
+  })
+
   it('exits 2 with one short sentence and the usage for an unknown option or a missing value', async () => {
     const unknown = await run(['dev', fixture('documented-handler.mjs'), '--bogus']).exit
     expect(unknown.code).toBe(2)

@@ -106,3 +106,16 @@ describe('checkpoint files left by a process killed between writing and renaming
     )
   })
 })
+
+describe('saving a checkpoint file', () => {
+  it('keeps the last checkpoint whole when the new one cannot be written', async () => {
+    const dir = join(site.dir, 'atomic')
+    await mkdir(dir)
+    const checkpoint = join(dir, 'out.bin.sluice-checkpoint.json')
+    saveCheckpointFile(checkpoint, RESTART)
+    // The new checkpoint goes to a temporary file first: here it cannot be written, as a directory has its name.
+    await mkdir(`${checkpoint}.${process.pid}.tmp`)
+    expect(() => saveCheckpointFile(checkpoint, { ...RESTART, why: 'a newer stop' })).toThrow(/EISDIR/)
+    expect(loadCheckpointFile(checkpoint)).toEqual(RESTART)
+  })
+})

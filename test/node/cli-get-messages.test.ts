@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -194,6 +194,32 @@ describe('sluice get messages', () => {
       /^sluice: Gave up after 5 reconnects to [^\n]*\/marked-ranged: The body of [^\n]*\/marked-ranged ended after 1524 of the 4096 bytes its server declared, and without the end marker its server announced \(x-sluice-end: marker\), so it is incomplete: [^\n]*\. Standard output cannot be continued: to continue such a download in a later run, write it to a file with -o <file> and run again with --resume\.\n$/,
     )
     expect(stderr).not.toMatch(LIBRARY_NAMES)
+  })
+
+  it('cuts the file back to what its checkpoint accounts for before resuming, so no byte is written twice', async () => {
+    const output = join(site.dir, 'longer.bin')
+    await interruptedDownload(output)
+    // What a process killed after a write and before the next save leaves: bytes the checkpoint does not count.
+    await appendFile(output, BODY.subarray(START, START + 100))
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(seen.at(-1)?.range).toBe(`bytes=${START}-`)
+    expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
+  })
+
+  it('stops on SIGTERM as on Ctrl-C, keeping the checkpoint, with exit code 143', async () => {
+    const output = join(site.dir, 'terminated.bin')
+    const first = get([`${site.base}/file`, '-o', output, '-q'])
+    await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
+    first.child.kill('SIGTERM')
+    const stopped = await first.exit
+    expect(stopped.code).toBe(143)
+    expect(stopped.stderr).toBe(
+      `sluice: interrupted after ${START} bytes of output; run the same command with --resume to continue.\n`,
+    )
+    expect(JSON.parse(await readFile(`${output}.sluice-checkpoint.json`, 'utf8'))).toMatchObject({
+      outputBytes: START,
+    })
   })
 
   it('refuses to resume with another URL or method as a usage error, before any request, keeping the checkpoint', async () => {

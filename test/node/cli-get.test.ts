@@ -11,6 +11,7 @@ import { type DevServer, serve } from '../../src/dev/index.ts'
 import { sluiceHandler } from '../../src/lambda/index.ts'
 import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
 import { cli, cliRuns, sizeOf, until } from '../support/cli-process.ts'
+import { startProcess } from '../support/run-process.ts'
 
 /** A deterministic 6 MiB body: about three seconds at the shaped 2 MiB/s, long enough to interrupt. */
 const SIZE = 6 * 1024 * 1024
@@ -277,8 +278,11 @@ describe('sluice get', () => {
   }, 30_000)
 
   it('writes to a device such as /dev/null without a checkpoint, and a SIGINT still exits 130', async () => {
+    const asked = requests.length
     const run = get([url('/file'), '-o', '/dev/null'])
-    await new Promise((resolve) => setTimeout(resolve, 800))
+    // Once the request is out, its Ctrl-C handler is in place; a fixed sleep may end before a slow start.
+    await until(() => requests.length > asked, 'the request')
+    await new Promise((resolve) => setTimeout(resolve, 300))
     run.child.kill('SIGINT')
     const stopped = await run.exit
     expect(stopped.code, stopped.stderr).toBe(130)
@@ -418,6 +422,90 @@ describe('sluice get', () => {
     )
     expect(cr.stderr).toMatch(usage)
   })
+
+  it('writes to standard output with -o -, creating no file named -', async () => {
+    const { code, stdout, stderr } = await startProcess(
+      process.execPath,
+      [cli, 'get', url('/echo'), '-o', '-', '-q'],
+      { cwd: dir },
+    ).exit
+    expect(code, stderr).toBe(0)
+    expect(JSON.parse(stdout)).toMatchObject({ method: 'GET' })
+    expect(existsSync(join(dir, '-'))).toBe(false)
+  })
+
+  it('reads the JSON body from standard input with -d @-', async () => {
+    const child = spawn(process.execPath, [cli, 'get', url('/echo'), '-d', '@-', '-q'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    child.stdin.end('{"from":"stdin"}')
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toMatchObject({ method: 'POST', body: '{"from":"stdin"}' })
+  })
+
+  it('exits 2 saying what is wrong for a second URL, --resume or --checkpoint without a file, --resume with --as json, or a --timeout of 0', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [url('/file'), url('/report')],
+        /^sluice: pass exactly one URL; got also http:\S+\/report\.\n\nUsage: sluice get/,
+      ],
+      [
+        [url('/file'), '--resume'],
+        /^sluice: --resume continues a download into a file: pass -o <file> too\.\n\nUsage/,
+      ],
+      [
+        [url('/file'), '--checkpoint', join(dir, 'cp.json')],
+        /^sluice: --checkpoint keeps the checkpoint of a download into a file: pass -o <file> too\.\n\nUsage/,
+      ],
+      [
+        [url('/echo'), '--as', 'json', '-o', join(dir, 'doc.json'), '--resume'],
+        /^sluice: --as json writes nothing until the document is complete, so there is nothing to resume\.\n\nUsage/,
+      ],
+      [
+        [url('/file'), '--timeout', '0'],
+        /^sluice: --timeout takes a whole number of milliseconds from 1 to 2147483647 /,
+      ],
+    ]
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await get([...args, '-q']).exit
+      expect(code, stderr).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr).toMatch(message)
+    }
+  })
+
+  it('keeps its checkpoint up to date while downloading, so --resume continues after kill -9', async () => {
+    const output = join(dir, 'killed.bin')
+    const checkpointFile = `${output}.sluice-checkpoint.json`
+    const saved = async (): Promise<{ outputBytes?: number }> =>
+      JSON.parse(await readFile(checkpointFile, 'utf8').catch(() => '{}'))
+    const first = get([url('/file'), '-o', output, '-q'])
+    await until(async () => ((await saved()).outputBytes ?? 0) > 0, 'a checkpoint while downloading')
+    first.child.kill('SIGKILL')
+    await first.exit
+    const { outputBytes } = await saved()
+    expect(outputBytes).toBeLessThan(SIZE)
+
+    const resumed = await get([url('/file'), '-o', output, '--resume', '-q']).exit
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(requests.at(-1)?.headers.range).toBe(`bytes=${outputBytes}-`)
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+    expect(existsSync(checkpointFile)).toBe(false)
+  }, 30_000)
+
+  it('stops quietly and exits 0 when the reader of standard output goes away, as with | head', async () => {
+    const run = get([url('/report'), '--as', 'ndjson', '-q'])
+    await until(() => run.stdout().length > 0, 'the first record')
+    run.child.stdout!.destroy()
+    const { code, stderr } = await run.exit
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  }, 20_000)
 
   it('prints its options with --help, and the top-level help lists it', async () => {
     const help = await get(['--help']).exit

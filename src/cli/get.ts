@@ -31,7 +31,8 @@ const ITEMS: Record<OutputMode, string | undefined> = {
 
 /**
  * `sluice get <url>`: streams a response to standard output or a file as it arrives, with progress on standard
- * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted, 143 terminated).
+ * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted,
+ * 143 terminated).
  *
  * @example
  * process.exitCode = await run(['https://example.com/big.bin', '-o', 'big.bin', '--resume'])

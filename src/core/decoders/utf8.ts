@@ -171,10 +171,7 @@ export class Utf8Decoder {
     // The text before the bad byte is valid and was sent: it is delivered whatever the chunking.
     let text = ''
     if (at > 0) {
-      const valid = new Uint8Array(pending + at)
-      if (pending > 0) valid.set(this.#held.subarray(this.#held.length - pending), 0)
-      valid.set(chunk.subarray(0, at), pending)
-      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(valid)
+      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(scanned.subarray(0, first))
       if (this.#atStart) text = this.#stripBOM(text)
     }
     const origin = this.#origin()

@@ -73,9 +73,10 @@ export function endsWithMarker(options: ResponseOptions & LengthOptions): boolea
   return !isBodiless(options.statusCode ?? 200) && (stated === undefined || stated === 0)
 }
 
-function checkLength(options: ResponseOptions & LengthOptions, helper: string): void {
+/** The stated length (see {@link statedLength}), or a `RangeError` that says what was given when it is no length. */
+function checkedLength(options: ResponseOptions & LengthOptions, helper: string): number | undefined {
   const length = statedLength(options)
-  if (length === undefined || (Number.isSafeInteger(length) && length >= 0)) return
+  if (length === undefined || (Number.isSafeInteger(length) && length >= 0)) return length
   const got =
     options.length === undefined
       ? `a content-length header of ${JSON.stringify(lengthHeader(options))}`
@@ -122,8 +123,7 @@ export async function writeBody(
   const statusCode = options.statusCode ?? 200
   // A 204, 205 or 304 has no body to measure, mark or range: its source must be empty, and only the headers go.
   const bodiless = isBodiless(statusCode)
-  checkLength(options, helper)
-  const stated = statedLength(options)
+  const stated = checkedLength(options, helper)
   const length = bodiless ? undefined : stated
   // An empty body can hang a function URL, so a zero length is proven by the marker line instead.
   const declared = length === 0 ? undefined : length

@@ -14,7 +14,8 @@ export interface PulledParts {
  * is passed or the parts end, as sluice/lambda's helpers do before they send headers. A start at or past the
  * end is then answered `416` with the body's length, as those helpers answer it, instead of an empty `206`.
  * The parts returned replay what was pulled, then go on with the rest; an error while pulling is thrown where
- * it happened in the body, as it would have been without the pull.
+ * it happened in the body, as it would have been without the pull. A HEAD is pulled the same way, so that it gets
+ * the status and headers of its GET, and then stops the source.
  */
 export async function pullToRange(
   parts: MockStreamParts,
@@ -30,7 +31,7 @@ export async function pullToRange(
   // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
   if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
   const plan = planRange(request, undefined, o.etag)
-  if (plan.kind !== 'partial' || request.method === 'HEAD') return { parts }
+  if (plan.kind !== 'partial') return { parts }
   const iterator = (parts as AsyncIterable<unknown>)[Symbol.asyncIterator]()
   const head: unknown[] = []
   let offset = 0
@@ -43,6 +44,11 @@ export async function pullToRange(
     }
   } catch (error) {
     return { parts: replay(head, undefined, { error }) }
+  }
+  // A HEAD gets the status and headers its GET would get, and sends no body: the source stops here.
+  if (request.method === 'HEAD') {
+    await iterator.return?.()
+    return { parts: replay(head) }
   }
   return { parts: replay(head, iterator) }
 }

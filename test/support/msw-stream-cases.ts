@@ -175,6 +175,33 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         await finished
       })
 
+      test.each([0, 10])(
+        'a HEAD starting %i bytes past the end gets the 416 its GET gets, with the length',
+        async (past) => {
+          const { parts, finished } = source()
+          use(streamHandler('HEAD', url, parts, { range: true }))
+          const response = await fetch(url, {
+            method: 'HEAD',
+            headers: { range: `bytes=${whole.length + past}-` },
+          })
+          expect(response.status).toBe(416)
+          expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
+          await finished
+        },
+      )
+
+      test('a HEAD starting inside the body gets the 206 head of its GET, and the source it pulled is stopped', async () => {
+        const { parts, finished, produced } = source()
+        use(streamHandler('HEAD', url, parts, { range: true }))
+        const response = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=50-' } })
+        expect(response.status).toBe(206)
+        expect(response.headers.get('content-range')).toBe('bytes 50-*/*')
+        expect(await response.text()).toBe('')
+        // Pulled past byte 50, then stopped: its finally ran, and it never produced the rest.
+        await finished
+        expect(produced()).toBeLessThan(lines.length)
+      })
+
       test('a checkpoint taken after the last line resumes into an end proven by the length', async () => {
         const { parts } = source()
         use(streamHandler('GET', url, parts, { range: true }))

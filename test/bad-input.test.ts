@@ -10,6 +10,7 @@ import {
   isTruncatedError,
   isValidationError,
   type ParseError,
+  type StandardSchemaV1,
   type StreamResponse,
   sluice,
   type ValidationError,
@@ -85,6 +86,38 @@ describe('a record that fails the schema', () => {
     )
     expect(items).toEqual([{ id: 1 }, { id: 3 }])
     expect(seen).toEqual([-1, 2])
+  })
+
+  it("skips only invalid items: a schema that throws fails the stream, even with onInvalid: 'skip'", async () => {
+    const bug = new TypeError('the schema has a bug')
+    const Broken: StandardSchemaV1<unknown, { id: number }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value) => {
+          if ((value as { id: number }).id === 2) throw bug
+          return { value: value as { id: number } }
+        },
+      },
+    }
+    for (const async of [false, true]) {
+      const schema: StandardSchemaV1<unknown, { id: number }> = async
+        ? {
+            '~standard': {
+              ...Broken['~standard'],
+              validate: async (value) => Broken['~standard'].validate(value),
+            },
+          }
+        : Broken
+      const res = await open(['{"id":1}\n{"id":2}\n{"id":3}\n'])
+      const { items, error } = await drain(res.ndjson(schema, { onInvalid: 'skip' }))
+      expect(items).toEqual([{ id: 1 }])
+      expect(error).toBe(bug)
+      const sse = await open(['data: {"id":1}\n\ndata: {"id":2}\n\ndata: {"id":3}\n\n'])
+      const events = await drain(sse.events({ schema, onInvalid: () => {} }))
+      expect(events.items.map((e) => e.data)).toEqual([{ id: 1 }])
+      expect(events.error).toBe(bug)
+    }
   })
 
   it('in events() data is a ValidationError too', async () => {
@@ -281,6 +314,37 @@ describe('limits', () => {
         expect(items).toEqual(want)
         expect(isLimitError(error) && error.message).toContain(where)
       }
+    }
+  })
+
+  it('throws a limit error found in a chunk once its items are out, without reading on from a silent body', async () => {
+    const long = 'x'.repeat(2000)
+    const cases: Array<[(res: StreamResponse) => AsyncIterable<unknown>, string, unknown[]]> = [
+      [(res) => res.lines(), `a\n${long}\n`, ['a']],
+      [(res) => res.ndjson(), `{"n":1}\n"${long}"\n`, [{ n: 1 }]],
+      [
+        (res) => res.events(),
+        `data: a\n\ndata: ${long}\n\n`,
+        [{ id: undefined, event: 'message', data: 'a', retry: undefined }],
+      ],
+    ]
+    for (const [read, text, want] of cases) {
+      let pulls = 0
+      // One chunk, then silence: the error must not wait for a read that never ends.
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            if (pulls++ === 0) controller.enqueue(encode(text))
+            else return new Promise<void>(() => {})
+          },
+        },
+        { highWaterMark: 0 },
+      )
+      const res = await fromResponse(new Response(stream), { maxLineBytes: 1000, maxEventBytes: 1000 })
+      const { items, error } = await drain(read(res))
+      expect(items).toEqual(want)
+      expect(isLimitError(error) && error.max).toBe(1000)
+      expect(res.progress.state).toBe('error')
     }
   })
 

@@ -41,6 +41,8 @@ describe('cancelling a body that sluice reads', () => {
       const res = await fromResponse(new Response(body.stream))
       for await (const _ of consume(res)) break
       expect(body.cancels()).toBe(1)
+      // With a reason that says why, for the server's logs.
+      expect(body.cancelled()).toBe('The consumer stopped reading.')
       expect(res.progress.state).toBe('cancelled')
       await res.cancel('again')
       expect(body.cancels()).toBe(1)
@@ -71,6 +73,38 @@ describe('cancelling a body that sluice reads', () => {
     }
     expect(seen).toEqual(['first', 'second'])
     expect(body.cancels()).toBe(1)
+  })
+
+  it('text(): res.cancel() inside the loop ends the iteration without flushing a character cut short', async () => {
+    // The first chunk ends inside "€": after cancel, its bytes are not the body's end (no U+FFFD).
+    const body = bodyOf([Uint8Array.of(0x61, 0x62, 0xe2, 0x82), Uint8Array.of(0xac)])
+    const res = await fromResponse(new Response(body.stream))
+    const seen: string[] = []
+    for await (const text of res.text()) {
+      seen.push(text)
+      await res.cancel()
+    }
+    expect(seen).toEqual(['ab'])
+    expect(body.cancels()).toBe(1)
+    expect(res.progress.state).toBe('cancelled')
+  })
+
+  it('lines(): res.cancel() after the last line of a slice of a long chunk ends quietly, the rest not decoded', async () => {
+    // A chunk over 32 KiB is decoded a slice at a time: the first slice (32 768 bytes) ends with the `z` line,
+    // and the rest is a line over maxLineBytes, which must not surface once the loop cancelled.
+    const filler = Array.from({ length: 327 }, () => `${'y'.repeat(99)}\n`).join('')
+    const first = `a\n${filler}${'z'.repeat(65)}\n`
+    expect(first.length).toBe(32 * 1024)
+    const body = bodyOf([`${first}${'x'.repeat(2000)}\n`])
+    const res = await fromResponse(new Response(body.stream), { maxLineBytes: 1000 })
+    let seen = 0
+    for await (const line of res.lines()) {
+      seen++
+      if (line.startsWith('z')) await res.cancel()
+    }
+    expect(seen).toBe(329)
+    expect(body.cancels()).toBe(1)
+    expect(res.progress.state).toBe('cancelled')
   })
 
   it('res.cancel() before reading makes a later consumer a clear error, and cancels once', async () => {

@@ -88,6 +88,22 @@ describe('SseDecoder follows the WHATWG event-stream rules', () => {
     expect(one.push(encode('\uFEFFdata: a\n\n')).map((e) => e.data)).toEqual(['a'])
   })
 
+  it('accepts a line of another field longer than maxEventBytes, but not twice as long, arriving in pieces', () => {
+    // The parser bounds the line in progress with the data, in characters: twice the limit, and a data line's
+    // `data: `. A 37-character `event:` line fits under a limit of 20; only data counts toward the limit.
+    const body = encode(`event: ${'e'.repeat(30)}\ndata: x\n\n`)
+    for (const size of [1, 5, 16]) {
+      const decoder = new SseDecoder({ maxEventBytes: 20 })
+      const events: Array<[string, string]> = []
+      for (let at = 0; at < body.length; at += size) {
+        for (const e of decoder.push(body.subarray(at, at + size))) events.push([e.event, e.data])
+      }
+      events.push(...decoder.end().map((e): [string, string] => [e.event, e.data]))
+      expect(decoder.failure, `pieces of ${size}`).toBeUndefined()
+      expect(events, `pieces of ${size}`).toEqual([['e'.repeat(30), 'x']])
+    }
+  })
+
   it('throws a LimitError for one endless data line', () => {
     const decoder = new SseDecoder({ maxEventBytes: 1000 })
     decoder.push(encode('data: '))
@@ -209,6 +225,24 @@ describe('SseDecoder measures maxEventBytes in bytes of the body, where invalid 
         else expect(error, label).toBeUndefined()
         expect(data.length, label).toBe(fails ? 0 : 1)
       }
+    }
+  })
+
+  it('counts a bare `data` line (no colon) as an empty data line: the line feed that joins it takes a byte', () => {
+    // "éééé", an invalid byte and "a" take 10 bytes (6 characters, 13 bytes of text); a bare `data` line adds a
+    // line feed and nothing else: 11 bytes of data, one over the limit, which only the body's bytes tell.
+    const body = (bare: string) => bytesOf('data: a\n\ndata: éééé', [0xff], `a\n${bare}\n\ndata: b\n\n`)
+    for (const [label, chunks] of chunkings(body('data'))) {
+      const { data, error } = decodeUntilFailure(chunks, 10)
+      expect(data, label).toEqual(['a'])
+      expect(placeOf(error), label).toEqual({ limit: 'maxEventBytes', line: 3, offset: 9 })
+    }
+    // An unknown field in its place adds nothing: 10 bytes pass.
+    for (const [label, chunks] of chunkings(body('dat'))) {
+      expect(decodeUntilFailure(chunks, 10), label).toEqual({
+        data: ['a', 'éééé\uFFFDa', 'b'],
+        error: undefined,
+      })
     }
   })
 
@@ -428,6 +462,24 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
       ).toEqual(['x'])
       expect(decoder.committedState, text).toEqual({ lastEventId: undefined, retry })
     }
+  })
+
+  it('a retry line after the boundary is not in force there, also after a CR alone ends the line before it', () => {
+    for (const eol of ['\n', '\r', '\r\n']) {
+      const text = ['retry: 100', 'data: x', '', ': c', 'retry: 5000', ''].join(eol)
+      const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+      expect(decoder.push(encode(text)).map((e) => [e.data, e.retry])).toEqual([['x', 100]])
+      expect(decoder.committedState, JSON.stringify(eol)).toEqual({ lastEventId: undefined, retry: 100 })
+      expect(decoder.retry).toBe(5000)
+    }
+  })
+
+  it('discards a line the body ends in without a terminator: a retry there takes no effect', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+    const text = 'retry: 100\ndata: a\n\nid: 5\ndata: b\n\nretry: 500'
+    expect(decoder.push(encode(text)).map((e) => e.data)).toEqual(['a', 'b'])
+    expect(decoder.end()).toEqual([])
+    expect([decoder.retry, decoder.lastEventId]).toEqual([100, '5'])
   })
 
   it('goes on counting lines across a reset', () => {

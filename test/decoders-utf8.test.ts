@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Rechunker } from '../src/core/decoders/rechunk.ts'
-import { Utf8Decoder } from '../src/core/decoders/utf8.ts'
+import { Utf8Decoder, utf8Length } from '../src/core/decoders/utf8.ts'
 import { isParseError } from '../src/index.ts'
 import { TEXT_FIXTURES } from './fixtures/text.ts'
 import {
@@ -203,6 +203,18 @@ describe('Utf8Decoder', () => {
         offset: 3,
       })
     }
+  })
+})
+
+describe('utf8Length', () => {
+  it('gives the UTF-8 length of each code point at the boundaries between 1, 2, 3 and 4 bytes', () => {
+    // U+0800 is the first 3-byte code point: counted as 2 bytes, it would let a line or an event 1 byte per such
+    // character over its limit and misplace checkpoints after it.
+    const cases = ['\u007f', '\u0080', '\u07ff', '\u0800', '\u0801', '\uffff', '\u{10000}', '\u{10ffff}']
+    expect(cases.map((c) => utf8Length(c))).toEqual([1, 2, 2, 3, 3, 3, 4, 4])
+    expect(cases.map((c) => utf8Length(c))).toEqual(cases.map((c) => new TextEncoder().encode(c).length))
+    // And of a slice, without slicing.
+    expect(utf8Length('a\u0800\u07ffb', 1, 3)).toBe(5)
   })
 })
 

@@ -139,6 +139,24 @@ describe('res.json()', () => {
     expect(json.isComplete([])).toBe(true)
   })
 
+  it('hands out the final snapshot when the last chunk only finished a value, throttled or not', async () => {
+    const body = gatedBody()
+    const json = (await fromResponse(new Response(body.stream))).json<{ a: string }>(undefined, {
+      throttleMs: 60_000,
+    })
+    const iterator = json[Symbol.asyncIterator]()
+    body.push('{"a":"xy')
+    const first = await iterator.next()
+    expect([first.value, json.openPath]).toEqual([{ a: 'xy' }, ['a']])
+    // The rest changes no value, only what is finished: the same data again, now complete.
+    body.push('"}')
+    body.close()
+    const second = await iterator.next()
+    expect(second).toEqual({ done: false, value: { a: 'xy' } })
+    expect([json.isComplete([]), json.openPath]).toEqual([true, undefined])
+    expect(await iterator.next()).toEqual({ done: true, value: undefined })
+  })
+
   it('answers isComplete for the snapshot handed out, not for text read past it', async () => {
     const body = gatedBody()
     const json = (await fromResponse(new Response(body.stream))).json<{ a: string; b: string }>(undefined, {

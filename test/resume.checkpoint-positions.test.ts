@@ -160,6 +160,20 @@ describe('events(): the id a checkpoint carries is the one in force on the last 
     ])
   })
 
+  it('once every event of its batch is delivered, the checkpoint lands after an id-only block that follows, with its id', async () => {
+    const body = gated()
+    const res = await fromResponse(body.response)
+    const events = res.events()[Symbol.asyncIterator]()
+    body.write('data: a\n\nid: 7\n\n')
+    expect((await events.next()).value).toMatchObject({ id: undefined, data: 'a' })
+    expect(where(res)).toEqual({ strategy: 'last-event-id', offset: 16, lastEventId: '7' })
+    body.write('data: b\n\n')
+    body.close()
+    expect((await events.next()).value).toMatchObject({ id: '7', data: 'b' })
+    expect(where(res)).toEqual({ strategy: 'last-event-id', offset: 25, lastEventId: '7' })
+    await events.return?.()
+  })
+
   it('before the first event is delivered (its validation pending), a checkpoint carries no id and offset 0', async () => {
     const { schema, validating, release } = schemaOf(0, 1)
     const res = await fromResponse(oneChunk(sseOf([1, 2])))
@@ -171,6 +185,25 @@ describe('events(): the id a checkpoint carries is the one in force on the last 
     expect((await first).value).toMatchObject({ id: '1', data: { n: 1 } })
     expect(where(res)).toEqual({ strategy: 'last-event-id', offset: 21, lastEventId: '1' })
     await events.return?.()
+  })
+})
+
+describe('text(): a checkpoint lands on a character boundary', () => {
+  it('before the bytes of a character that the chunk cut short, which the next text starts with', async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(Uint8Array.of(0x61, 0x62, 0xe2, 0x82))
+        controller.enqueue(Uint8Array.of(0xac, 0x63))
+        controller.close()
+      },
+    })
+    const res = await fromResponse(new Response(stream, { headers: RANGES }))
+    const texts = res.text()[Symbol.asyncIterator]()
+    expect((await texts.next()).value).toBe('ab')
+    expect(where(res)).toEqual({ strategy: 'range', offset: 2, lastEventId: undefined })
+    expect((await texts.next()).value).toBe('€c')
+    expect(where(res).offset).toBe(6)
+    await texts.return?.()
   })
 })
 
@@ -193,6 +226,24 @@ describe('a checkpoint after a record or event that failed lands before it', () 
     expect(items).toEqual([{ n: 0 }, { n: 1 }])
     expect(isParseError(error)).toBe(true)
     expect(where(res)).toMatchObject({ offset: 17 })
+  })
+
+  it('ndjson(): while the first record of a later chunk is being validated, the checkpoint lands before that chunk', async () => {
+    const { schema, validating, release } = schemaOf(0, 1)
+    const body = gated()
+    const res = await fromResponse(body.response)
+    const records = res.ndjson(schema)[Symbol.asyncIterator]()
+    body.write('{"n":0}\n')
+    expect((await records.next()).value).toEqual({ n: 0 })
+    body.write('{"n":1}\n{"n":2}\n')
+    const second = records.next()
+    await validating
+    // Not after the chunk's lines: none of them was delivered.
+    expect(where(res).offset).toBe(8)
+    release()
+    expect((await second).value).toEqual({ n: 1 })
+    expect(where(res).offset).toBe(16)
+    await records.return?.()
   })
 
   it('ndjson(): while a record is being validated asynchronously, and after it fails, the checkpoint lands before it', async () => {

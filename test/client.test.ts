@@ -72,6 +72,59 @@ describe('sluice()', () => {
     expect(isHTTPError(error) && error.excerpt.length).toBe(1024)
   })
 
+  it('keeps whole characters in the HTTPError excerpt of an error body that crosses 1 KiB in a later chunk', async () => {
+    // 200 bytes, then 2 000: the excerpt is the first 1 024 bytes, 512 two-byte characters.
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => responseOf(['é'.repeat(100), 'é'.repeat(1000)], { status: 500 })),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.excerpt).toBe('é'.repeat(512))
+  })
+
+  it('reads at most 1 MiB of an error body that keeps streaming, then cancels it', async () => {
+    const KiB64 = new Uint8Array(64 * 1024).fill(120)
+    let produced = 0
+    let cancels = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        produced += KiB64.length
+        controller.enqueue(KiB64)
+      },
+      cancel() {
+        cancels++
+      },
+    })
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => new Response(endless, { status: 500 })),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.excerpt).toBe('x'.repeat(1024))
+    expect(cancels).toBe(1)
+    // 1 MiB, and what the streams read ahead of it: a chunk or two, not the rest of a second.
+    expect(produced).toBeGreaterThanOrEqual(1024 * 1024)
+    expect(produced).toBeLessThanOrEqual(1024 * 1024 + 4 * KiB64.length)
+  })
+
+  it('leaves the end-marker line out of the HTTPError excerpt of a body that announces one', async () => {
+    for (const wrap of [
+      (response: Response) => sluice(url, { retry: 0, fetch: fetchWith(() => response) }),
+      (response: Response) => fromResponse(response),
+    ]) {
+      const error = await wrap(
+        new Response('no such report\n{"$sluice":"end","bytes":15}\n', {
+          status: 404,
+          headers: { 'x-sluice-end': 'marker' },
+        }),
+      ).catch((e: unknown) => e)
+      expect(isHTTPError(error) && error.excerpt).toBe('no such report')
+    }
+  })
+
+  it("names the request's URL in an HTTPError's message when the response has none of its own", async () => {
+    const error = await fromResponse(new Response('gone', { status: 410 }), { url }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.message).toBe(`Request to ${url} failed with status 410: gone`)
+  })
+
   it('rejects a failed connection with a NetworkError that keeps the cause', async () => {
     const cause = new TypeError('fetch failed')
     const error = await sluice(url, {

@@ -260,3 +260,52 @@ describe('calls to next() made before the previous one settled', () => {
     }
   })
 })
+
+describe('Standard Schemas of any shape', () => {
+  /** A Standard Schema whose `validate` says `result` of every value. */
+  const schemaOf = (result: StandardSchemaV1.Result<unknown>): StandardSchemaV1 => ({
+    '~standard': { version: 1, vendor: 'test', validate: () => result },
+  })
+
+  it('a result with an empty issues array is a failure, as the spec says: issues present means invalid', async () => {
+    const res = await fromResponse(new Response('{"n":1}\n'))
+    const error = await Array.fromAsync(res.ndjson(schemaOf({ issues: [] }))).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      index: 0,
+      value: { n: 1 },
+      message: 'Item 0 does not match the schema: no details.',
+    })
+  })
+
+  it('a schema that is a function with ~standard (as arktype makes them) is accepted', async () => {
+    const schema = Object.assign(() => undefined, {
+      '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => ({ value: [value] }) },
+    }) as unknown as StandardSchemaV1<unknown, unknown[]>
+    const res = await fromResponse(new Response('{"n":1}\n{"n":2}\n'))
+    expect(await Array.fromAsync(res.ndjson(schema))).toEqual([[{ n: 1 }], [{ n: 2 }]])
+  })
+})
+
+describe('toReadableStream()', () => {
+  it('cancelled before its first read, it leaves the consumer used: iterating it afterwards is refused', async () => {
+    const res = await fromResponse(new Response('{"n":1}\n'))
+    const rows = res.ndjson()
+    await rows.toReadableStream().cancel('not needed')
+    expect(() => rows[Symbol.asyncIterator]()).toThrow(
+      new TypeError(
+        'This consumer was already iterated; a response body can be read once. Use `res.tee()` to read it twice.',
+      ),
+    )
+    expect(res.progress.state).toBe('cancelled')
+  })
+
+  it('res.body cancelled after another consumer claimed the body leaves that consumer reading', async () => {
+    const res = await fromResponse(new Response('a\nb\n'))
+    const body = res.body
+    const lines = res.lines()
+    await body.cancel('not this one')
+    expect(await Array.fromAsync(lines)).toEqual(['a', 'b'])
+    expect(res.progress.state).toBe('done')
+  })
+})

@@ -4,10 +4,21 @@
  * runtime error hides its reason in a `cause`, and a drop of a response that has no URL.
  */
 import { describe, expect, it } from 'vitest'
-import { fromResponse, isNetworkError, isResumeError, sluice } from '../src/index.ts'
+import { z } from 'zod'
+import {
+  fromResponse,
+  HTTPError,
+  isNetworkError,
+  isResumeError,
+  isValidationError,
+  LimitError,
+  sluice,
+  TimeoutError,
+  ValidationError,
+} from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { drain, failure } from './support/streams.ts'
+import { drain, failure, fetchWith } from './support/streams.ts'
 
 const LINES = ['one', 'two', 'three', 'four']
 const BODY = encode(`${LINES.join('\n')}\n`)
@@ -131,6 +142,14 @@ describe('a drop says why the runtime dropped it', () => {
     expect(error.cause).toBe(terminated)
   })
 
+  it('causes nested deeper are followed too, each adding its clause without its final period', async () => {
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:9', { cause: new Error('the port is closed.') })
+    const failed = new TypeError('fetch failed.', { cause: refused })
+    const res = await fromResponse(dropping(8, failed), { url: URL_NAMED })
+    const error = await failure(Array.fromAsync(res.lines()))
+    expect(error.message).toContain('(fetch failed: connect ECONNREFUSED 127.0.0.1:9: the port is closed)')
+  })
+
   it('a cause that says nothing new is not repeated', async () => {
     const error = await failure(
       fromResponse(dropping(8, new TypeError('network error', { cause: new Error('network error') })), {
@@ -156,5 +175,83 @@ describe('a drop of a response without a URL', () => {
     const res = await fromResponse(dropping(8, new TypeError('terminated')), { url: URL_NAMED })
     const error = await failure(Array.fromAsync(res.lines()))
     expect(error.message).toMatch(/^The connection to https:\/\/e\.example\/f dropped after 8 bytes/)
+  })
+})
+
+describe('the messages of errors made from their fields', () => {
+  it('a ValidationError names the path of its first issue, object segments by their key, and counts the others', () => {
+    const one = new ValidationError([{ message: 'Expected number', path: [{ key: 'rows' }, 0, 'id'] }], 3, {})
+    expect(one.message).toBe('Item 3 does not match the schema: rows.0.id: Expected number.')
+    const two = new ValidationError([{ message: 'a' }, { message: 'b' }], 0, {})
+    expect(two.message).toBe('Item 0 does not match the schema: a (and 1 more issue).')
+    const three = new ValidationError([{ message: 'a' }, { message: 'b' }, { message: 'c' }], 0, {})
+    expect(three.message).toBe('Item 0 does not match the schema: a (and 2 more issues).')
+  })
+
+  it('an HTTPError quotes an excerpt of 200 characters whole, and cuts a longer one with an ellipsis', () => {
+    const response = new Response(null, { status: 500, statusText: 'Internal Server Error' })
+    expect(new HTTPError(response, 'e'.repeat(200)).message).toBe(
+      `Request to the server failed with status 500 Internal Server Error: ${'e'.repeat(200)}`,
+    )
+    expect(new HTTPError(response, 'e'.repeat(201)).message).toBe(
+      `Request to the server failed with status 500 Internal Server Error: ${'e'.repeat(200)}…`,
+    )
+  })
+
+  it('an error made without a cause has no cause property of its own', () => {
+    const error = new HTTPError(new Response(null, { status: 404 }), '')
+    expect(Object.hasOwn(error, 'cause')).toBe(false)
+    const caused = new HTTPError(new Response(null, { status: 404 }), '', { cause: 'why' })
+    expect(Object.hasOwn(caused, 'cause') && caused.cause).toBe('why')
+  })
+
+  it('a TimeoutError names where once: the idle message has it in its sentence, the others in parentheses', () => {
+    expect(new TimeoutError('idle', 500, URL_NAMED).message).toBe(
+      `The body of ${URL_NAMED} was silent for 500 ms; raise \`idleTimeout\`, or make the server send heartbeats.`,
+    )
+    expect(new TimeoutError('total', 900, URL_NAMED).message).toBe(
+      `The stream did not complete within 900 ms (${URL_NAMED}); raise \`totalTimeout\`.`,
+    )
+  })
+
+  it('a LimitError counts maxDepth in levels, the other limits in bytes', () => {
+    expect(new LimitError('maxDepth', 64, 'The document').message).toBe(
+      'The document exceeds maxDepth (64 levels); raise the `maxDepth` option if this is expected.',
+    )
+    expect(new LimitError('maxLineBytes', 10, 'Line 2').message).toBe(
+      'Line 2 exceeds maxLineBytes (10 bytes); raise the `maxLineBytes` option if this is expected.',
+    )
+  })
+
+  it('a ParseError quotes a bad line of 80 characters whole, and cuts a longer one', async () => {
+    for (const [line, excerpt] of [
+      ['x'.repeat(80), 'x'.repeat(80)],
+      ['x'.repeat(81), `${'x'.repeat(80)}…`],
+    ] as const) {
+      const res = await fromResponse(new Response(`{"n":1}\n${line}\n`))
+      const error = await failure(Array.fromAsync(res.ndjson()))
+      expect(error).toMatchObject({ name: 'ParseError', line: 2, offset: 8, excerpt })
+    }
+  })
+
+  it("a connection that fails gives the runtime's reason and its causes, not ky's restatement of the request", async () => {
+    const failed = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') })
+    const error = await failure(
+      sluice(URL_NAMED, {
+        retry: 0,
+        fetch: fetchWith(() => {
+          throw failed
+        }),
+      }),
+    )
+    expect(isNetworkError(error)).toBe(true)
+    expect(error.message).toContain('fetch failed: connect ECONNREFUSED 127.0.0.1:9')
+    expect(error.message).not.toContain('Request failed due to a network error')
+  })
+
+  it('collect.json() with a schema reports the document as item 0', async () => {
+    const res = await fromResponse(new Response('{"n":"one"}'))
+    const error = await failure(res.collect.json(z.object({ n: z.number() })))
+    expect(isValidationError(error) && [error.index, error.value]).toEqual([0, { n: 'one' }])
   })
 })

@@ -152,9 +152,12 @@ describe('what a connection carried is named by that connection', () => {
     `{"n":0}\n{oops\n${Array.from({ length: 20 }, (_, i) => `${JSON.stringify({ n: i + 1, pad: 'x'.repeat(10) })}\n`).join('')}`,
   )
   const headers = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes', etag: '"v1"' }
-  const answer = (range: string | null): Response => {
+  /** `cut`: where the first answer's first 100 bytes are split in two chunks, if they are. */
+  const answer = (range: string | null, cut?: number): Response => {
     const start = range === null ? 0 : Number(/bytes=(\d+)-/.exec(range)?.[1])
-    const stream = bodyOf([body.slice(start, Math.max(start, 100)), body.slice(Math.max(start, 100))]).stream
+    const head = body.slice(start, Math.max(start, 100))
+    const firsts = cut === undefined || range !== null ? [head] : [head.slice(0, cut), head.slice(cut)]
+    const stream = bodyOf([...firsts, body.slice(Math.max(start, 100))]).stream
     if (range === null) {
       const reader = stream.getReader()
       let sent = 0
@@ -187,27 +190,31 @@ describe('what a connection carried is named by that connection', () => {
     expect(isResumeError(error) && error.request?.url).toBe(URL_NAMED)
   })
 
-  it('tee(): a branch behind names the connection its bad record came from, not the reconnect', async () => {
-    const seen: Request[] = []
-    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const request = new Request(input, init)
-      seen.push(request)
-      return answer(request.headers.get('range'))
-    }) as typeof globalThis.fetch
-    const res = await sluice('https://fn.example/tee', {
-      fetch,
-      resume: { strategy: 'range', backoff: FAST },
-    })
-    const [ahead, behind] = res.tee({ maxBuffer: 1 << 20 })
-    expect(await ahead.collect.bytes()).toHaveLength(body.length)
-    expect(seen).toHaveLength(2)
-    const error = await failure(collect(behind.ndjson()))
-    expect(isSluiceError(error) && error.name).toBe('ParseError')
-    // The first request asked for no Range; the reconnect asked for bytes=100-.
-    expect(isSluiceError(error) && error.request?.url).toBe('https://fn.example/tee')
-    expect(isSluiceError(error) && error.request?.headers.get('range')).toBeNull()
-    expect(isSluiceError(error) && error.response?.status).toBe(200)
-  })
+  // The bad record in the first connection's first chunk, or in a later one (8: after the first record).
+  it.each([undefined, 8])(
+    'tee(): a branch behind names the connection its bad record came from, not the reconnect (first chunk cut at %s)',
+    async (cut) => {
+      const seen: Request[] = []
+      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        seen.push(request)
+        return answer(request.headers.get('range'), cut)
+      }) as typeof globalThis.fetch
+      const res = await sluice('https://fn.example/tee', {
+        fetch,
+        resume: { strategy: 'range', backoff: FAST },
+      })
+      const [ahead, behind] = res.tee({ maxBuffer: 1 << 20 })
+      expect(await ahead.collect.bytes()).toHaveLength(body.length)
+      expect(seen).toHaveLength(2)
+      const error = await failure(collect(behind.ndjson()))
+      expect(isSluiceError(error) && error.name).toBe('ParseError')
+      // The first request asked for no Range; the reconnect asked for bytes=100-.
+      expect(isSluiceError(error) && error.request?.url).toBe('https://fn.example/tee')
+      expect(isSluiceError(error) && error.request?.headers.get('range')).toBeNull()
+      expect(isSluiceError(error) && error.response?.status).toBe(200)
+    },
+  )
 
   it('onInvalid: the callback’s error names the request and response, as a thrown one does', async () => {
     const response = new Response(bodyOf(['{"n":1}\n', '{oops\n', '{"n":2}\n']).stream)

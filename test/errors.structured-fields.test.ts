@@ -80,6 +80,11 @@ describe('excerpt: what the server’s error page said, as a field', () => {
     )
     expect(long.excerpt).toBe('x'.repeat(1024))
     expect(long.message).toContain(`the server said: "${'x'.repeat(200)}…"`)
+    // 200 characters exactly are quoted whole, without the mark of a cut.
+    const exact = asResumeError(
+      await failureOf([() => dropping(), () => new Response('y'.repeat(200), { status: 410 })]),
+    )
+    expect(exact.message).toContain(`the server said: "${'y'.repeat(200)}".`)
   })
 
   it('is on the NetworkError of a busy answer to a reconnect, which gave up after it', async () => {

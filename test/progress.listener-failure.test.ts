@@ -2,9 +2,9 @@
  * A progress listener that throws in a report made by the trailing timer: its error fails the stream at the next
  * change, and whatever ends the stream then (break, res.cancel(), the body's end) still releases the connection.
  */
-import { describe, expect, it } from 'vitest'
-import { sluice } from '../src/index.ts'
-import { pacedBody } from './support/streams.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { fromResponse, sluice } from '../src/index.ts'
+import { gatedBody, pacedBody } from './support/streams.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -81,5 +81,23 @@ describe('a listener that throws in a trailing report fails the stream, and the 
     expect(outcome === 'completed' || (states.at(-1) === 'error' && res.progress.state === 'error')).toBe(
       true,
     )
+  })
+})
+
+describe('a listener that throws at the report of a detach or a cancel', () => {
+  it('still leaves the connection dropped, for detach() and for cancel()', async () => {
+    for (const stop of ['detach', 'cancel'] as const) {
+      const body = gatedBody()
+      const failure = new Error('the listener failed')
+      const res = await fromResponse(new Response(body.stream), {
+        onProgress: (p) => {
+          if (p.state === 'cancelled') throw failure
+        },
+      })
+      if (stop === 'detach') expect(() => res.detach()).toThrow(failure)
+      else await expect(res.cancel()).rejects.toBe(failure)
+      await vi.waitFor(() => expect(body.cancels(), stop).toBe(1))
+      expect(res.progress.state).toBe('cancelled')
+    }
   })
 })

@@ -67,6 +67,23 @@ describe('progress', () => {
     expect(final).toMatchObject({ state: 'done', percent: 100, loaded: size, total: size, items: 10 })
   })
 
+  it('rounds percent down to two decimals, and says 100 only at the end', async () => {
+    // 2 of 3 bytes is 66.666…%: 66.66, not 66.67; 2 999 of 3 000 is 99.966…%: 99.96.
+    for (const [parts, total, percent] of [
+      [['ab', 'c'], 3, 66.66],
+      [['x'.repeat(2999), 'x'], 3000, 99.96],
+    ] as const) {
+      const res = await fromResponse(
+        new Response(bodyOf([...parts]).stream, { headers: { 'content-length': String(total) } }),
+      )
+      const seen: (number | undefined)[] = []
+      for await (const _ of res.bytes()) seen.push(res.progress.percent)
+      // All bytes are in before the end is seen: 99.99 until then.
+      expect(seen).toEqual([percent, 99.99])
+      expect(res.progress.percent).toBe(100)
+    }
+  })
+
   it('never reports more than 100 percent, and 100 exactly once', async () => {
     const events: Progress[] = []
     const res = await open((p) => events.push(p), { 'content-length': String(size) })

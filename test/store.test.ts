@@ -64,6 +64,16 @@ describe('createStreamStore: accumulating each mode', () => {
     expect((await ended(store)).items).toEqual([0, 10, 20])
   })
 
+  it("ndjson mode without a schema passes onInvalid on: 'skip' leaves out a line that is not JSON", async () => {
+    const store = createStreamStore(respond(['{"n":0}\noops\n{"n":2}\n']), {
+      as: 'ndjson',
+      onInvalid: 'skip',
+    })
+    const done = await ended(store)
+    expect(done.status).toBe('done')
+    expect(done.items).toEqual([{ n: 0 }, { n: 2 }])
+  })
+
   it('lines mode appends every line without its terminator', async () => {
     const store = createStreamStore(respond(['a\r\nb', '\nc']), { as: 'lines' })
     expect((await ended(store)).items).toEqual(['a', 'b', 'c'])
@@ -245,6 +255,14 @@ describe('createStreamStore: snapshots', () => {
     expect(done.dropped).toBe(93)
   })
 
+  it('maxItems counts the items dropped while the first batch waits, when what is left fits exactly', async () => {
+    // Four records in one chunk with maxItems 2: the batch is cut to its last 2 before any is published.
+    const store = createStreamStore(respond([records(0, 4)]), { as: 'ndjson', maxItems: 2 })
+    const done = await ended(store)
+    expect(done.items).toEqual([{ n: 2 }, { n: 3 }])
+    expect(done.dropped).toBe(2)
+  })
+
   it('progress grows with the body and ends at 100 percent of a declared length', async () => {
     const text = records(0, 40)
     const body = gatedBody()
@@ -318,6 +336,38 @@ describe('createStreamStore: snapshots', () => {
     expect(calls.filter((call) => call.startsWith('second'))).toEqual([])
   })
 
+  it('a listener that throws does not stop the others, and its error is thrown on its own, as uncaught', async () => {
+    const thrown: unknown[] = []
+    const queue = globalThis.queueMicrotask.bind(globalThis)
+    // What the store throws in a microtask of its own is caught here rather than failing the test run.
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) =>
+      queue(() => {
+        try {
+          task()
+        } catch (error) {
+          thrown.push(error)
+        }
+      }),
+    )
+    try {
+      const failure = new Error('the listener failed')
+      const store = createStreamStore(respond(['a\nb\n']), { as: 'lines' })
+      const statuses: string[] = []
+      store.subscribe(() => {
+        throw failure
+      })
+      store.subscribe(() => statuses.push(store.getSnapshot().status))
+      const done = await ended(store)
+      await Promise.resolve()
+      expect(done.items).toEqual(['a', 'b'])
+      expect(statuses.at(-1)).toBe('done')
+      // One report per notification the throwing listener heard, each the error it threw.
+      expect(thrown).toEqual(statuses.map(() => failure))
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('a change right after the first subscribe() is notified once, not lost behind the deferred start', async () => {
     const store = createStreamStore(() => new Promise<StreamResponse>(() => {}), { as: 'lines' })
     const seen: string[] = []
@@ -369,6 +419,37 @@ describe('createStreamStore: snapshots', () => {
     expect(moves).toEqual(['streaming 1', 'reconnecting 2', 'streaming 2'])
   })
 
+  it('a reconnect that fails and tries again is published with its new attempt, though the state stays reconnecting', async () => {
+    const later = gatedBody()
+    let requests = 0
+    const fetch = fetchWith(() => {
+      requests++
+      // The first connection drops before its first byte, the second one too; the third stays open.
+      return requests < 3
+        ? new Response(bodyOf([], { error: new TypeError('connection reset') }).stream)
+        : new Response(later.stream)
+    })
+    const store = createStreamStore(
+      (signal) =>
+        sluice('http://sluice.test/rows', {
+          fetch,
+          retry: 0,
+          signal,
+          resume: { backoff: { initial: 20, max: 20, jitter: 0 } },
+        }),
+      { as: 'lines', throttleMs: 60_000 },
+    )
+    const seen = record(store)
+    await until(store, (s) => s.progress.state === 'streaming' && s.progress.attempt === 3)
+    later.close()
+    await ended(store)
+    const moves = seen
+      .filter((s) => s.status === 'streaming')
+      .map((s) => `${s.progress.state} ${s.progress.attempt}`)
+      .filter((move, i, all) => move !== all[i - 1])
+    expect(moves).toEqual(['streaming 1', 'reconnecting 2', 'reconnecting 3', 'streaming 3'])
+  })
+
   it('the response status and headers are in the snapshot once they arrive', async () => {
     const store = createStreamStore(respond(['x'], { status: 203, headers: { 'x-report': 'october' } }), {
       as: 'text',
@@ -376,6 +457,17 @@ describe('createStreamStore: snapshots', () => {
     const done = await ended(store)
     expect(done.response?.status).toBe(203)
     expect(done.response?.headers.get('x-report')).toBe('october')
+  })
+  it('a finished stream in a mode other than json is complete at every path', async () => {
+    for (const as of ['lines', 'text', 'bytes'] as const) {
+      const done = await ended(createStreamStore(respond(['a\nb\n']), { as }))
+      expect([as, done.status, done.isComplete(), done.isComplete(['x', 0])]).toEqual([
+        as,
+        'done',
+        true,
+        true,
+      ])
+    }
   })
 })
 
@@ -555,6 +647,23 @@ describe('createStreamStore: lifecycle', () => {
     expect(store.getSnapshot().status).toBe('cancelled')
   })
 
+  it('cancel() while connecting releases the response that arrives afterwards', async () => {
+    const body = gatedBody()
+    let answer!: (res: StreamResponse) => void
+    const store = createStreamStore(
+      () =>
+        new Promise<StreamResponse>((resolve) => {
+          answer = resolve
+        }),
+      { as: 'lines' },
+    )
+    store.start()
+    store.cancel()
+    answer(await fromResponse(new Response(body.stream)))
+    await vi.waitFor(() => expect(body.cancels()).toBe(1))
+    expect(store.getSnapshot()).toMatchObject({ status: 'cancelled', items: [] })
+  })
+
   it('cancel() before start releases the response it was given', async () => {
     const body = bodyOf([records(0, 2)])
     const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'ndjson' })
@@ -625,6 +734,38 @@ describe('createStreamStore: lifecycle', () => {
       expect(bodies[0]!.cancels()).toBe(1)
       expect(bodies).toHaveLength(2)
     }
+  })
+
+  it('retry() drops the items of the old stream that a throttle still held back', async () => {
+    const bodies: ReturnType<typeof gatedBody>[] = []
+    const responses: StreamResponse[] = []
+    const fetch = fetchWith(() => {
+      const body = gatedBody()
+      bodies.push(body)
+      return new Response(body.stream)
+    })
+    const store = createStreamStore(
+      async (signal) => {
+        const res = await sluice('http://sluice.test/rows', { fetch, signal })
+        responses.push(res)
+        return res
+      },
+      { as: 'lines', throttleMs: 600_000 },
+    )
+    await until(store, (s) => s.status === 'streaming')
+    bodies[0]!.push('a\n')
+    await until(store, (s) => s.items.length === 1)
+    // The throttle holds this one back: read by the consumer, not yet published.
+    bodies[0]!.push('b\n')
+    await vi.waitFor(() => expect(responses[0]!.progress.items).toBe(2))
+    expect(store.getSnapshot().items).toEqual(['a'])
+    store.retry()
+    await until(store, (s) => s.status === 'streaming')
+    bodies[1]!.push('new\n')
+    bodies[1]!.close()
+    const done = await ended(store)
+    expect(done.items).toEqual(['new'])
+    expect(done.dropped).toBe(0)
   })
 
   it('a request already sent that fails before the store starts is its error once started, not an unhandled rejection', async () => {

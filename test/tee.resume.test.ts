@@ -181,6 +181,36 @@ describe('tee() and resume', () => {
     expect((await requests(s)).map((r) => r.lastEventId)).toEqual([null, IDS[last]])
   })
 
+  it('SSE: a branch not read yet when the first answer drops before its first event reads the whole body as bytes', async () => {
+    const s = await scripted(sse([{ drop: 5 }]))
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const [a, b] = res.tee()
+    expect(await ids(a)).toEqual(IDS)
+    // The restart was at byte 0: the unread branch, which has no consumer to restart, starts over with it.
+    expect(await b.collect.bytes()).toEqual(encode(SSE))
+    expect((await requests(s)).map((r) => r.lastEventId)).toEqual([null, null])
+  })
+
+  it('SSE: the leading branch cancelled during the reconnect leaves the other its queued events, then the rest after the id sent', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    let a!: StreamResponse
+    const res = await sluice(s.url, {
+      // Long enough a backoff for the cancel to land while the reconnect waits.
+      resume: { backoff: { initial: 200, max: 200, jitter: 0 } },
+      onProgress: (p) => {
+        if (p.state === 'reconnecting') queueMicrotask(() => void a.cancel())
+      },
+    })
+    const [first, b] = res.tee({ maxBuffer: 1 << 20 })
+    a = first
+    // The first branch reads alone up to the drop; the second, not read yet, holds every byte before it.
+    const delivered = await ids(a)
+    expect(delivered.length).toBeGreaterThan(0)
+    expect(delivered).toEqual(IDS.slice(0, delivered.length))
+    expect(await ids(b)).toEqual(IDS)
+    expect((await requests(s)).map((r) => r.lastEventId)).toEqual([null, delivered.at(-1)])
+  })
+
   it('events() and text() over one SSE body with ids resume by Range when asked to', async () => {
     const body = encode(SSE)
     const s = await scripted({
@@ -195,6 +225,19 @@ describe('tee() and resume', () => {
     const [events, text] = await Promise.all([ids(a), b.collect.text()])
     expect(events).toEqual(IDS)
     expect(text).toBe(SSE)
+  })
+
+  it('events() and raw bytes cannot restart after Last-Event-ID together: neither branch gets a body spliced at an event', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    const [a, b] = res.tee({ maxBuffer: 64 })
+    const results = await Promise.allSettled([ids(a), b.collect.bytes()])
+    for (const result of results) {
+      expect(result.status).toBe('rejected')
+      const error = (result as PromiseRejectedResult).reason as Error
+      expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    }
+    expect(await requests(s)).toHaveLength(1)
   })
 
   it('events() and text() cannot restart after Last-Event-ID together: the error says so, not that there are no ids', async () => {
@@ -262,6 +305,23 @@ describe("a tee() branch's checkpoint", () => {
     const { seen, saved } = await upTo(b.events(), 2, b)
     expect(saved).toMatchObject({ lastEventId: 'e1', items: 2 })
     const rest = await Array.fromAsync((await sluice(s.url, { resumeFrom: saved })).events())
+    expect([...seen, ...rest].map((e) => e.id)).toEqual(IDS)
+  })
+
+  it('of a branch cancelled before a reconnect stands before the new answer: its own event id, offset 0', async () => {
+    const s = await scripted(sse([{ drop: 301 }]))
+    const [a, b] = (await sluice(s.url, { resume: { backoff: FAST } })).tee({ maxBuffer: 200 })
+    const { seen, saved } = await upTo(a.events(), 2, a)
+    expect(await ids(b)).toEqual(IDS)
+    // Taken again after the other branch resumed past the drop: still where the cancelled branch stopped.
+    expect(a.checkpoint()).toMatchObject({
+      strategy: 'last-event-id',
+      lastEventId: 'e1',
+      items: 2,
+      offset: 0,
+    })
+    expect(saved).toMatchObject({ lastEventId: 'e1', items: 2, offset: ENDS[1] })
+    const rest = await Array.fromAsync((await sluice(s.url, { resumeFrom: a.checkpoint() })).events())
     expect([...seen, ...rest].map((e) => e.id)).toEqual(IDS)
   })
 

@@ -119,6 +119,21 @@ describe('tee()', () => {
     expect(b.progress).toEqual(res.progress)
   })
 
+  it('reports done as soon as one branch has read the body to its end, while the other has not started', async () => {
+    const text = 'l1\nl2\nl3\n'
+    const res = await fromResponse(
+      new Response(bodyOf(['l1\nl2', '\nl3\n']).stream, {
+        headers: { 'content-length': String(text.length) },
+      }),
+    )
+    const [a, b] = res.tee()
+    expect(await collect(b.lines())).toEqual(['l1', 'l2', 'l3'])
+    expect(res.progress).toMatchObject({ state: 'done', percent: 100, loaded: text.length, items: 3 })
+    expect(a.progress.state).toBe('done')
+    expect(await a.collect.text()).toBe(text)
+    expect(res.progress.state).toBe('done')
+  })
+
   it('reports cancelled only once both branches stopped, and error when one failed', async () => {
     const cancelled = await fromResponse(new Response(bodyOf(parts(20)).stream))
     const [a, b] = cancelled.tee({ maxBuffer: 16 })

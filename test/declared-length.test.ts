@@ -5,7 +5,7 @@
  * again. A body that runs past that end fails and names who declared it.
  */
 import { describe, expect, it } from 'vitest'
-import { endMarkerLine, isTruncatedError, type Progress, sluice } from '../src/index.ts'
+import { endMarkerLine, fromResponse, isTruncatedError, type Progress, sluice } from '../src/index.ts'
 import { mockStream } from '../src/mock/index.ts'
 
 const encoder = new TextEncoder()
@@ -330,5 +330,177 @@ describe('a body one byte short of its declared length', () => {
       (e: unknown) => e,
     )
     expect(isTruncatedError(error) && error.message).toContain(`ended after ${length - 1} of ${length} bytes`)
+  })
+})
+
+describe('a bounded part the caller asked for ends where its Content-Range says, not at the total', () => {
+  it('one that runs past its range end fails, naming Content-Range and that end', async () => {
+    // `bytes 100-199/…` but 120 bytes served: the part's end (200) is the limit, not the representation's.
+    const { fetch } = crafted(
+      () =>
+        new Response(paced(RECORDS.slice(100, 220), 30), {
+          status: 206,
+          headers: { ...BASE, 'content-range': `bytes 100-199/${RECORDS.length}` },
+        }),
+    )
+    const res = await sluice('https://fn.example/p', { fetch, headers: { range: 'bytes=100-199' } })
+    const error = await res.collect.bytes().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isTruncatedError(error) && { received: error.received, expected: error.expected }).toEqual({
+      received: 220,
+      expected: 200,
+    })
+    expect(isTruncatedError(error) && error.message).toContain(
+      '220 bytes arrived where Content-Range declared 200',
+    )
+  })
+})
+
+describe('a content-encoded 200: its stray Content-Range is ignored, like its Content-Length', () => {
+  it('the decoded body, longer than the range says, ends cleanly with no total', async () => {
+    const res = await fromResponse(
+      new Response(paced(RECORDS.slice(0, 100), 30), {
+        headers: { ...BASE, 'content-encoding': 'gzip', 'content-range': 'bytes 0-9/10' },
+      }),
+    )
+    expect(await res.collect.bytes()).toEqual(RECORDS.slice(0, 100))
+    expect(res.progress).toMatchObject({ loaded: 100, state: 'done' })
+    expect(res.progress.total).toBeUndefined()
+  })
+})
+
+describe('a whole (200) answer that sends a Content-Range and no Content-Length', () => {
+  it('is held to the range’s end: short of it is a cut, not a clean end', async () => {
+    const res = await fromResponse(
+      new Response(paced(RECORDS.slice(0, 6), 4), { headers: { ...BASE, 'content-range': 'bytes 0-9/10' } }),
+    )
+    const error = await res.collect.bytes().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isTruncatedError(error) && { received: error.received, expected: error.expected }).toEqual({
+      received: 6,
+      expected: 10,
+    })
+  })
+})
+
+describe('a bounded part the caller asked for, with the whole length as the `total` option', () => {
+  it('a drop right after its last byte is its end: nothing is asked again', async () => {
+    let requests = 0
+    const res = await fromResponse(
+      new Response(paced(RECORDS.slice(100, 200), 30, 100), {
+        status: 206,
+        headers: { ...BASE, 'content-range': `bytes 100-199/${RECORDS.length}` },
+      }),
+      {
+        url: 'https://fn.example/p',
+        total: RECORDS.length,
+        resume: { strategy: 'range', attempts: 2, backoff: FAST },
+        request: async () => {
+          requests++
+          return new Response(null, { status: 500 })
+        },
+      },
+    )
+    expect(await res.collect.bytes()).toEqual(RECORDS.slice(100, 200))
+    expect(requests).toBe(0)
+    expect(res.progress).toMatchObject({ loaded: 100, state: 'done' })
+  })
+})
+
+describe('a part the caller asked for to the end of the body (bytes=N-)', () => {
+  it('is continued with an open Range too, and its checkpoint names no part end', async () => {
+    const length = RECORDS.length
+    const { fetch, ranges } = crafted((request) => {
+      const start = rangeStart(request) ?? 0
+      return new Response(paced(RECORDS.slice(start), 40, start === 100 ? 40 : Number.POSITIVE_INFINITY), {
+        status: 206,
+        headers: { ...BASE, 'content-range': `bytes ${start}-${length - 1}/${length}` },
+      })
+    })
+    const res = await sluice('https://fn.example/p', {
+      fetch,
+      headers: { range: 'bytes=100-' },
+      resume: { strategy: 'range', attempts: 2, backoff: FAST },
+    })
+    expect(await res.collect.bytes()).toEqual(RECORDS.slice(100))
+    expect(ranges()).toEqual(['bytes=100-', 'bytes=140-'])
+    expect(res.checkpoint().partEnd).toBeUndefined()
+  })
+})
+
+describe('a part the caller asked for, with the whole length as the `total` option: progress counts the part', () => {
+  it('total is the part’s length, so percent follows what arrived and reaches 100 at the end only', async () => {
+    const length = RECORDS.length
+    const rest = RECORDS.slice(length - 100)
+    const seen: Progress[] = []
+    const res = await fromResponse(
+      new Response(paced(rest, 50), {
+        status: 206,
+        headers: { ...BASE, 'content-range': `bytes ${length - 100}-${length - 1}/${length}` },
+      }),
+      { total: length, onProgress: (p) => seen.push(p), progressInterval: 0 },
+    )
+    expect(await res.collect.bytes()).toEqual(rest)
+    expect(seen.map((p) => [p.loaded, p.total, p.percent, p.state])).toEqual([
+      [0, 100, 0, 'streaming'],
+      [50, 100, 50, 'streaming'],
+      [100, 100, 99.99, 'streaming'],
+      [100, 100, 100, 'done'],
+    ])
+  })
+})
+
+describe('the `total` option, with a reconnect answered by a part that does not say the body length', () => {
+  it('a part that reaches the total is the end: nothing more is asked for', async () => {
+    const length = RECORDS.length
+    const ranges: Array<string | null> = []
+    const res = await fromResponse(new Response(paced(RECORDS, 50, 100), { headers: BASE }), {
+      url: 'https://fn.example/t',
+      total: length,
+      resume: { strategy: 'range', attempts: 3, backoff: FAST },
+      request: async ({ headers }) => {
+        ranges.push(new Headers(headers).get('range'))
+        return new Response(paced(RECORDS.slice(100), 50), {
+          status: 206,
+          headers: { ...BASE, 'content-range': `bytes 100-${length - 1}/*` },
+        })
+      },
+    })
+    expect(await res.collect.bytes()).toEqual(RECORDS)
+    expect(ranges).toEqual(['bytes=100-'])
+    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
+  })
+})
+
+describe('resumeFrom a checkpoint of a part the caller asked for (bytes=N-)', () => {
+  it('keeps counting the part: the total stays the part’s length while the rest streams', async () => {
+    const length = RECORDS.length
+    const { fetch } = crafted((request) => {
+      const start = rangeStart(request) ?? 0
+      return new Response(paced(RECORDS.slice(start), 50), {
+        status: 206,
+        headers: { ...BASE, 'content-range': `bytes ${start}-${length - 1}/${length}` },
+      })
+    })
+    const first = await sluice('https://fn.example/p', { fetch, headers: { range: 'bytes=100-' } })
+    let checkpoint: ReturnType<typeof first.checkpoint> | undefined
+    for await (const _ of first.lines()) {
+      checkpoint = first.checkpoint()
+      break
+    }
+    expect(checkpoint?.total).toBe(length - 100)
+    const seen: Progress[] = []
+    const res = await sluice('https://fn.example/p', {
+      fetch,
+      resumeFrom: checkpoint!,
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    expect(await res.collect.bytes()).toEqual(RECORDS.slice(checkpoint!.offset))
+    expect(new Set(seen.map((p) => p.total))).toEqual(new Set([length - 100]))
   })
 })

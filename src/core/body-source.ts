@@ -270,7 +270,7 @@ export class BodySource implements ChunkSource {
       if (range !== undefined) {
         this.#received = range.start
         this.#decoderBase = range.start
-        if (init.total === undefined) this.#partStart = range.start
+        this.#partStart = range.start
         // A part that stops short of the representation's end (or of an unknown one) was asked for bounded.
         if (range.end !== undefined && (range.total === undefined || range.end < range.total))
           this.#partEnd = range.end

@@ -327,6 +327,78 @@ describe('refusals and aborts', () => {
     expect(isNetworkError((error as { cause?: unknown }).cause)).toBe(true)
   })
 
+  it('the not-resumable refusal of a stream request body counts the one connection made before it', async () => {
+    const fetchDrops = (async () =>
+      new Response(bodyOf(['0123456789'], { error: new TypeError('terminated') }).stream, {
+        headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' },
+      })) as typeof fetch
+    const res = await sluice('https://fn.example/upload', {
+      method: 'POST',
+      body: bodyOf(['payload']).stream,
+      fetch: fetchDrops,
+      retry: 0,
+      resume: { backoff: FAST },
+    })
+    const error = await res.collect.text().catch((e: unknown) => e)
+    expect(isResumeError(error) && { reason: error.reason, attempts: error.attempts }).toEqual({
+      reason: 'not-resumable',
+      attempts: 1,
+    })
+  })
+
+  it('`json` is what ky sends, beside a stream `body`: a reconnect sends it again', async () => {
+    const bodies: string[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      bodies.push(await request.text())
+      if (!request.headers.has('range'))
+        return new Response(bodyOf(['01234'], { error: new TypeError('terminated') }).stream, {
+          headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '10' },
+        })
+      return new Response('56789', {
+        status: 206,
+        headers: { etag: '"v1"', 'content-range': 'bytes 5-9/10' },
+      })
+    }) as typeof globalThis.fetch
+    const res = await sluice('https://fn.example/upload', {
+      method: 'POST',
+      json: { month: '2026-10' },
+      body: bodyOf(['ignored']).stream,
+      fetch,
+      retry: 0,
+      resume: { strategy: 'range', attempts: 2, backoff: FAST },
+    })
+    expect(await res.collect.text()).toBe('0123456789')
+    expect(bodies).toEqual(['{"month":"2026-10"}', '{"month":"2026-10"}'])
+  })
+
+  it("a Request's body is sent again whole on every reconnect, not only the first", async () => {
+    const whole = '0123456789abcdefghij'
+    const bodies: string[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      bodies.push(await request.text())
+      const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
+      // Each answer drops 7 bytes after where it starts, until the last one.
+      const to = Math.min(from + 7, whole.length)
+      const headers: Record<string, string> = { 'accept-ranges': 'bytes', etag: '"v1"' }
+      if (from > 0) headers['content-range'] = `bytes ${from}-${whole.length - 1}/${whole.length}`
+      else headers['content-length'] = String(whole.length)
+      return new Response(
+        bodyOf([whole.slice(from, to)], to < whole.length ? { error: new TypeError('terminated') } : {})
+          .stream,
+        { status: from > 0 ? 206 : 200, headers },
+      )
+    }) as typeof globalThis.fetch
+    const res = await sluice(new Request('https://fn.example/upload', { method: 'PUT', body: 'payload' }), {
+      fetch,
+      retry: 0,
+      resume: { strategy: 'range', attempts: 3, backoff: FAST },
+    })
+    expect(await res.collect.text()).toBe(whole)
+    expect(bodies).toEqual(['payload', 'payload', 'payload'])
+  })
+
   it('an abort before the headers ends in state cancelled, as the signal option documents', async () => {
     const controller = new AbortController()
     const states: string[] = []

@@ -243,4 +243,26 @@ describe('the end marker does not delay the stream', () => {
     expect((await iterator.next()).value).toEqual({ n: 2 })
     expect((await iterator.next()).done).toBe(true)
   })
+  it('bytes(): a chunk held whole as the possible start of the marker yields no empty chunk', async () => {
+    const marker = endMarkerLine(4)
+    const { stream } = bodyOf(['abc\n', marker.slice(0, 6), marker.slice(6)])
+    const res = await fromResponse(new Response(stream, { headers: { [END_MARKER_HEADER]: 'marker' } }))
+    expect((await collect(res.bytes())).map((chunk) => new TextDecoder().decode(chunk))).toEqual(['abc\n'])
+  })
+
+  // A line shaped like the marker that cannot be it (no count, or bytes after its newline) is not held either.
+  for (const [what, first] of [
+    ['a count-less marker line ending the chunk', '{"$sluice":"end","bytes":}\n'],
+    ['a marker line with bytes after it in the chunk', '{"$sluice":"end","bytes":0}\n{"n":1}\n'],
+  ] as const) {
+    it(`delivers ${what} as soon as it arrives`, async () => {
+      const body = `${first}{"n":2}\n`
+      const { stream, pulls } = bodyOf([first, '{"n":2}\n', endMarkerLine(encode(body).length)])
+      const res = await fromResponse(new Response(stream, { headers: { [END_MARKER_HEADER]: 'marker' } }))
+      const iterator = res.lines()[Symbol.asyncIterator]()
+      expect((await iterator.next()).value).toBe(first.slice(0, first.indexOf('\n')))
+      expect(pulls()).toBe(1)
+      expect(await collect({ [Symbol.asyncIterator]: () => iterator })).toEqual(referenceLines(body).slice(1))
+    })
+  }
 })

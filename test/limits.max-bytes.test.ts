@@ -71,6 +71,14 @@ describe('a body over maxBytes', () => {
     )
   })
 
+  it('bytes(): a chunk that starts exactly at maxBytes yields no empty chunk before the LimitError', async () => {
+    const { items, error } = await readUnderLimit([BODY.slice(0, MAX), BODY.slice(MAX, MAX + 10)], (res) =>
+      res.bytes(),
+    )
+    expect(items.map((chunk) => chunk.length)).toEqual([MAX])
+    expect(isLimitError(error) && error.offset).toBe(MAX)
+  })
+
   it('text(): the text within the limit, then the LimitError', async () => {
     const { items, error } = await readUnderLimit([BODY], (res) => res.text())
     expect(items.join('')).toBe(new TextDecoder().decode(BODY.slice(0, MAX)))
@@ -103,6 +111,18 @@ describe('a body over maxBytes', () => {
     const { items, error } = await readUnderLimit([BODY.slice(0, MAX)], (res) => res.bytes())
     expect(error).toBeUndefined()
     expect(concatBytes(items)).toEqual(BODY.slice(0, MAX))
+  })
+
+  it('on the full read path (an idle timeout is armed), a body of exactly maxBytes is no error', async () => {
+    const res = await fromResponse(
+      new Response(bodyOf([BODY.slice(0, MAX - 10), BODY.slice(MAX - 10, MAX)]).stream),
+      {
+        maxBytes: MAX,
+        idleTimeout: 5_000,
+      },
+    )
+    expect(await res.collect.bytes()).toEqual(BODY.slice(0, MAX))
+    expect(res.progress).toMatchObject({ loaded: MAX, state: 'done' })
   })
 
   it('on the full read path (an idle timeout is armed), one byte over maxBytes is cut there too', async () => {

@@ -524,3 +524,83 @@ it('a cursor that throws when a checkpoint is taken is a ResumeError that says s
   )
   await res.cancel()
 })
+
+describe('a full answer (200) skipped to where the stream was, with skipOnRestart', () => {
+  it('delivers no empty chunk when one of its chunks ends exactly there', async () => {
+    const headers = { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' }
+    const res = await fromResponse(
+      responseOf(['0123456789'], { headers, error: new TypeError('terminated') }),
+      {
+        url: 'https://fn.example/r',
+        resume: { strategy: 'range', attempts: 2, backoff: FAST, skipOnRestart: true },
+        // The server ignores the Range: the whole body again, its first chunk ending where the drop was.
+        request: async () => responseOf(['0123456789', 'abcdefghij'], { headers }),
+      },
+    )
+    const chunks = (await Array.fromAsync(res.bytes())).map((chunk) => new TextDecoder().decode(chunk))
+    expect(chunks).toEqual(['0123456789', 'abcdefghij'])
+    expect(res.progress).toMatchObject({ loaded: 20, total: 20, state: 'done' })
+  })
+  it('discards exactly the bytes delivered when they span several of its chunks', async () => {
+    const headers = { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' }
+    const res = await fromResponse(
+      responseOf(['012345678901234'], { headers, error: new TypeError('terminated') }),
+      {
+        url: 'https://fn.example/r',
+        resume: { strategy: 'range', attempts: 2, backoff: FAST, skipOnRestart: true },
+        request: async () => responseOf(['0123456', '78901234abc', 'de'], { headers }),
+      },
+    )
+    expect(new TextDecoder().decode(await res.collect.bytes())).toBe('012345678901234abcde')
+    expect(res.progress).toMatchObject({ loaded: 20, total: 20, state: 'done' })
+  })
+})
+
+describe('a full answer (200) cut while it is still skipped to where the stream was', () => {
+  it('the next Range asks from where the stream was, not from where the full answer got to', async () => {
+    const headers = { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '20' }
+    const whole = '012345678901234abcde'
+    const ranges: Array<string | null> = []
+    const answers = [
+      () => responseOf([whole.slice(0, 8)], { headers, error: new TypeError('terminated') }),
+      () =>
+        responseOf([whole.slice(15)], {
+          status: 206,
+          headers: { etag: '"v1"', 'content-range': 'bytes 15-19/20' },
+        }),
+    ]
+    const res = await fromResponse(
+      responseOf([whole.slice(0, 15)], { headers, error: new TypeError('terminated') }),
+      {
+        url: 'https://fn.example/r',
+        resume: { strategy: 'range', attempts: 3, backoff: FAST, skipOnRestart: true },
+        request: async ({ headers: sent }) => {
+          ranges.push(new Headers(sent).get('range'))
+          return answers[ranges.length - 1]!()
+        },
+      },
+    )
+    expect(new TextDecoder().decode(await res.collect.bytes())).toBe(whole)
+    expect(ranges).toEqual(['bytes=15-', 'bytes=15-'])
+  })
+})
+
+describe('a consumer that cannot restart at a record boundary (bytes)', () => {
+  it('refuses a restarting strategy after a single byte delivered, saying why', async () => {
+    let requests = 0
+    const res = await fromResponse(responseOf(['a'], { error: new TypeError('terminated') }), {
+      url: 'https://fn.example/r',
+      resume: { strategy: 'last-event-id', attempts: 2, backoff: FAST },
+      request: async () => {
+        requests++
+        return responseOf(['abc'])
+      },
+    })
+    const error = await res.collect.bytes().catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain(
+      'the last-event-id strategy restarts at a record boundary, which this consumer cannot do',
+    )
+    expect(requests).toBe(0)
+  })
+})

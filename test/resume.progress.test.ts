@@ -3,9 +3,10 @@
  * Every `onProgress` call is recorded (`progressInterval: 0`); order and counts are asserted.
  */
 import { describe, expect, it } from 'vitest'
-import { type Progress, sluice } from '../src/index.ts'
+import { fromResponse, type Progress, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
+import { responseOf } from './support/streams.ts'
 
 const LINES = Array.from({ length: 10 }, (_, i) => `{"i":${i},"s":"${'ĳ'.repeat(i)}😀"}`)
 const BODY = encode(`${LINES.join('\n')}\n`)
@@ -107,5 +108,40 @@ describe('end marker and resume', () => {
     const res = await sluice(s.url, { resume: { backoff: FAST } })
     expect(await Array.fromAsync(res.lines())).toEqual(LINES)
     expect(res.progress).toMatchObject({ loaded: length, state: 'done' })
+  })
+})
+
+describe('a restart cut again inside the partial record it replays', () => {
+  // maxBytes of exactly the body's length: the replayed partial record is not counted against it twice either.
+  it('counts every byte of the body once: loaded ends at its length, within a maxBytes of exactly it', async () => {
+    const rows = ['{"i":0}', '{"i":1}', '{"i":2}'].map((r) => `${r}\n`)
+    const body = rows.join('')
+    const cut = new TypeError('terminated')
+    const headers = { 'content-type': 'application/x-ndjson' }
+    // The first answer ends inside record 1; the restart after record 0 is cut inside record 1 again, 2 bytes
+    // in (fewer than the 4 of it counted before); the next restart sends the rest.
+    const answers = [
+      () => responseOf(['{"i":0}\n{"i"'], { headers, error: cut }),
+      () => responseOf(['{"'], { headers, error: cut }),
+      () => responseOf([rows[1]!, rows[2]!], { headers }),
+    ]
+    let n = 0
+    const seen: Progress[] = []
+    const res = await fromResponse(answers[n++]!(), {
+      url: 'https://fn.example/rows',
+      resume: {
+        strategy: 'cursor',
+        attempts: 3,
+        backoff: FAST,
+        cursor: (item) => ({ searchParams: { after: String((item as { i: number }).i) } }),
+      },
+      request: async () => answers[n++]!(),
+      maxBytes: encode(body).length,
+      onProgress: (p) => seen.push(p),
+      progressInterval: 0,
+    })
+    expect(await Array.fromAsync(res.ndjson())).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }])
+    expect(res.progress).toMatchObject({ loaded: encode(body).length, state: 'done', attempt: 3 })
+    expectLoadedMonotonic(seen)
   })
 })

@@ -133,6 +133,28 @@ describe('a reconnect that fails for no network error is not asked again', () =>
     expect(run.error.message).toContain('(Error: bug)')
   })
 
+  it.each([
+    // Node's own API errors carry `ERR_…` codes: Bun's network failures name a system error (`ECONNREFUSED`).
+    [
+      'a TypeError with a Node API code (ERR_INVALID_ARG_TYPE)',
+      () => Object.assign(new TypeError('bad argument'), { code: 'ERR_INVALID_ARG_TYPE' }),
+      '(TypeError: bad argument)',
+    ],
+    // workerd's network failure says `retryable: true`; one that says false is not the network's.
+    [
+      'an Error that says `retryable: false`',
+      () => Object.assign(new Error('Network connection lost.'), { retryable: false }),
+      '(Error: Network connection lost)',
+    ],
+  ])('%s: one attempt, the cause kept', async (_what, make, clause) => {
+    const failure = make()
+    const { fetch, calls } = server(() => failure)
+    const run = await read({ fetch })
+    expectNotRetried(run, failure)
+    expect(calls()).toBe(2)
+    expect(run.error.message).toContain(clause)
+  })
+
   it('a beforeRequest hook that throws on the reconnect: one attempt, the cause kept', async () => {
     const failure = new Error('the token store is closed')
     const { fetch, calls } = server(() => undefined)
@@ -353,5 +375,42 @@ describe("fromResponse: a reconnect by the caller's own request, which ky never 
     expect((run.error as ResumeError).cause).toBe(failure)
     expect(run.items).toEqual(RECORDS.slice(0, 2))
     expect(run.calls).toBe(2)
+  })
+})
+
+describe("a reconnect's network failure counts the bytes delivered, as the drop does", () => {
+  it('the drop itself, of a part the caller asked for: the bytes delivered, from the part’s start', async () => {
+    const part = responseOf(['0123456789'], {
+      status: 206,
+      headers: { 'content-range': 'bytes 100-199/200' },
+      error: new TypeError('terminated'),
+    })
+    const res = await fromResponse(part, { url: URL_ })
+    const error = await res.collect.bytes().catch((e: unknown) => e)
+    expect(isNetworkError(error) && error.offset).toBe(10)
+    expect((error as Error).message).toContain('dropped after 10 bytes of the body (terminated)')
+  })
+
+  it('for a part the caller asked for: from the part’s start, not the representation’s', async () => {
+    const part = responseOf(['0123456789'], {
+      status: 206,
+      headers: { 'accept-ranges': 'bytes', etag: ETAG, 'content-range': 'bytes 100-199/200' },
+      error: new TypeError('terminated'),
+    })
+    const refused = new TypeError('Failed to fetch')
+    const res = await fromResponse(part, {
+      url: URL_,
+      resume: { strategy: 'range', attempts: 1, backoff: FAST },
+      request: async () => {
+        throw refused
+      },
+    })
+    const error = await res.collect.bytes().catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    const cause = (error as ResumeError).cause
+    expect(isNetworkError(cause) && { offset: cause.offset, cause: cause.cause }).toEqual({
+      offset: 10,
+      cause: refused,
+    })
   })
 })

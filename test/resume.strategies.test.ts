@@ -179,6 +179,36 @@ describe('range', () => {
     ])
   })
 
+  it('compares entity tags weakly: W/"v1" and "v1" name the same version, and the stream continues', async () => {
+    for (const [first, then] of [
+      ['W/"v1"', '"v1"'],
+      ['"v1"', 'W/"v1"'],
+    ] as const) {
+      const ranges: Array<[string | null, string | null]> = []
+      const res = await sluice('https://fn.example/weak', {
+        retry: 0,
+        resume: { backoff: FAST },
+        fetch: fetchWith((request) => {
+          ranges.push([request.headers.get('range'), request.headers.get('if-range')])
+          if (ranges.length === 1) {
+            return new Response(bodyOf([encode('abcd')], { error: new TypeError('terminated') }).stream, {
+              headers: { 'accept-ranges': 'bytes', 'content-length': '8', etag: first },
+            })
+          }
+          return new Response('efgh', {
+            status: 206,
+            headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 4-7/8', etag: then },
+          })
+        }),
+      })
+      expect(await res.collect.text()).toBe('abcdefgh')
+      expect(ranges).toEqual([
+        [null, null],
+        ['bytes=4-', first.startsWith('W/') ? null : first],
+      ])
+    }
+  })
+
   it("refuses a 206 whose Content-Range starts elsewhere with reason 'range-mismatch'", async () => {
     const s = await scripted({
       kind: 'range',
@@ -189,6 +219,33 @@ describe('range', () => {
     const error = await refusal(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain(`does not start at ${MID}`)
+  })
+
+  it("refuses a 206 that starts before the offset (bytes already delivered) with reason 'range-mismatch'", async () => {
+    let n = 0
+    const res = await sluice('https://fn.example/early', {
+      retry: 0,
+      resume: { backoff: FAST },
+      fetch: fetchWith(() =>
+        n++ === 0
+          ? new Response(bodyOf([encode('abcd')], { error: new TypeError('terminated') }).stream, {
+              headers: { 'accept-ranges': 'bytes', 'content-length': '8' },
+            })
+          : new Response('cdefgh', {
+              status: 206,
+              headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 2-7/8' },
+            }),
+      ),
+    })
+    let text = ''
+    const error = await refusal(
+      (async () => {
+        for await (const chunk of res.text()) text += chunk
+      })(),
+    )
+    expect(text).toBe('abcd')
+    expect(error.reason).toBe('range-mismatch')
+    expect(error.message).toContain('Content-Range "bytes 2-7/8", which does not start at 4')
   })
 
   it('refuses a 206 whose Content-Range is not a byte range, saying so rather than naming a wrong start', async () => {
@@ -362,6 +419,91 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
     expect(concatBytes([head.value as Uint8Array, rest])).toEqual(DIGITS.subarray(500, 900))
     const requests = (await s.log()).filter((e) => e.event === 'request')
     expect(requests.at(-1)?.range).toBe(`bytes=${checkpoint.offset}-899`)
+  })
+
+  it("refuses the full 200 as the rest of a part, even with skipOnRestart: 'range-ignored'", async () => {
+    let n = 0
+    const res = await sluice('https://fn.example/part', {
+      headers: { range: 'bytes=0-9' },
+      resume: { backoff: FAST, skipOnRestart: true },
+      retry: 0,
+      fetch: fetchWith(() =>
+        n++ === 0
+          ? new Response(bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') }).stream, {
+              status: 206,
+              headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/20' },
+            })
+          : new Response('abcdefghijklmnopqrst', {
+              headers: { 'accept-ranges': 'bytes', 'content-length': '20' },
+            }),
+      ),
+    })
+    let text = ''
+    const error = await refusal(
+      (async () => {
+        for await (const chunk of res.text()) text += chunk
+      })(),
+    )
+    expect(text).toBe('abcd')
+    expect(error.reason).toBe('range-ignored')
+    expect(error.message).toContain('the part asked for cannot be continued from it')
+  })
+
+  it('takes an open-ended answer (bytes N-*/T) whose complete length T ends within the part', async () => {
+    const ranges: Array<string | null> = []
+    const res = await sluice('https://fn.example/open', {
+      headers: { range: 'bytes=0-9' },
+      resume: { backoff: FAST },
+      retry: 0,
+      fetch: fetchWith((request) => {
+        ranges.push(request.headers.get('range'))
+        if (ranges.length === 1) {
+          const { stream } = bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') })
+          return new Response(stream, {
+            status: 206,
+            headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/*' },
+          })
+        }
+        return new Response('efghij', {
+          status: 206,
+          headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 4-*/10' },
+        })
+      }),
+    })
+    expect(await res.collect.text()).toBe('abcdefghij')
+    expect(ranges).toEqual(['bytes=0-9', 'bytes=4-9'])
+  })
+
+  it('stops a resumed part whose body runs past the end of the part: nothing past it is delivered', async () => {
+    const requests: Array<string | null> = []
+    const res = await sluice('https://fn.example/part', {
+      headers: { range: 'bytes=0-9' },
+      resume: { backoff: FAST },
+      retry: 0,
+      fetch: fetchWith((request) => {
+        requests.push(request.headers.get('range'))
+        if (requests.length === 1) {
+          const { stream } = bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') })
+          return new Response(stream, {
+            status: 206,
+            headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/20' },
+          })
+        }
+        // Says it is bytes 4-9, and sends 10 bytes: 4 past the part.
+        return new Response('efghijKLMN', {
+          status: 206,
+          headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 4-9/20' },
+        })
+      }),
+    })
+    const got: Uint8Array[] = []
+    const error = await (async () => {
+      for await (const chunk of res.bytes()) got.push(chunk)
+    })().catch((e: unknown) => e)
+    expect(requests).toEqual(['bytes=0-9', 'bytes=4-9'])
+    expect(new TextDecoder().decode(concatBytes(got))).toBe('abcd')
+    expect(isTruncatedError(error)).toBe(true)
+    expect((error as Error).message).toContain('14 bytes arrived where Content-Range declared 10')
   })
 })
 
@@ -551,5 +693,34 @@ describe('fromResponse', () => {
     const error = await Array.fromAsync(res.lines()).catch((e: unknown) => e)
     expect(error).toMatchObject({ name: 'NetworkError' })
     expect((error as Error).message).toContain('pass `request` to fromResponse()')
+  })
+
+  it('without `request`, checkpoint() still follows `resume`: its cursor goes into the checkpoint', async () => {
+    const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+    const res = await fromResponse(new Response('{"i":1}\n{"i":2}\n{"i":3}\n'), {
+      url: 'https://fn.example/rows',
+      resume: { strategy: 'cursor', cursor: after },
+    })
+    const rows = res.ndjson()[Symbol.asyncIterator]()
+    expect((await rows.next()).value).toEqual({ i: 1 })
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    await rows.return?.()
+    expect(checkpoint).toMatchObject({
+      url: 'https://fn.example/rows',
+      strategy: 'cursor',
+      cursor: { searchParams: { after: '1' } },
+    })
+    // What sluice() then sends for it: the rest, after the record delivered.
+    const asked: string[] = []
+    const rest = await sluice('https://fn.example/rows', {
+      resumeFrom: checkpoint,
+      resume: { strategy: 'cursor', cursor: after },
+      fetch: fetchWith((request) => {
+        asked.push(request.url)
+        return new Response('{"i":2}\n{"i":3}\n')
+      }),
+    })
+    expect(await Array.fromAsync(rest.ndjson())).toEqual([{ i: 2 }, { i: 3 }])
+    expect(asked).toEqual(['https://fn.example/rows?after=1'])
   })
 })

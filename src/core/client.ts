@@ -514,7 +514,9 @@ export async function fromResponse(
     total: options.total,
     idleTimeout: idle,
     expired: () => undefined,
-    resume: request === undefined ? undefined : resume,
+    // Without `request` a drop is not resumed (no `reconnect`), but `checkpoint()` still follows `resume`: its
+    // strategy and cursor say how `sluice(url, { resumeFrom })` continues.
+    resume,
     reconnect:
       request === undefined
         ? undefined

@@ -300,6 +300,17 @@ describe('messages and options', () => {
     expect((error as Error).message).toContain("a ky instance's `totalTimeout`")
   })
 
+  it("a call's `timeout: undefined` overrides the instance's timeout, as ky takes it: the figure is ky's own", async () => {
+    // ky spreads the call's options over the instance's: its 20 ms are gone, each attempt may take 10 s, and the
+    // instance's totalTimeout is what ends the wait.
+    const error = await sluice('https://fn.example/report', {
+      ky: ky.create({ timeout: 20, totalTimeout: 60, retry: 0 }),
+      fetch: silentFetch,
+      ...({ timeout: undefined } as unknown as SluiceOptions),
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.timeoutMs).toBe(60)
+  })
+
   it('progressInterval NaN is refused like a bad idleTimeout, not turned into a 1 ms timer', async () => {
     const error = await sluice('https://fn.example/x', {
       fetch: (async () => new Response('a\n')) as typeof fetch,

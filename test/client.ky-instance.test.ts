@@ -105,3 +105,20 @@ describe('a ky instance given to extend()', () => {
     expect(order).toEqual(['client'])
   })
 })
+
+describe('an instance key held as undefined was never set', () => {
+  it("leaves the client's prefix alone: ky.create({ prefix: undefined }) given to a call or to extend()", async () => {
+    const urls: string[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      urls.push(new Request(input, init).url)
+      return new Response('ok')
+    }) as typeof globalThis.fetch
+    const api = createClient({ prefix: 'https://fn.example/api/', retry: 0, fetch })
+    const unset = ky.create({ prefix: undefined, headers: { 'x-trace': '1' } } as unknown as Parameters<
+      typeof ky.create
+    >[0])
+    expect(await (await api('report', { ky: unset })).collect.text()).toBe('ok')
+    expect(await (await api.extend({ ky: unset })('report')).collect.text()).toBe('ok')
+    expect(urls).toEqual(['https://fn.example/api/report', 'https://fn.example/api/report'])
+  })
+})

@@ -504,3 +504,19 @@ describe('resumeFrom a checkpoint of a part the caller asked for (bytes=N-)', ()
     expect(new Set(seen.map((p) => p.total))).toEqual(new Set([length - 100]))
   })
 })
+
+describe('a length header that is not a whole number declares nothing', () => {
+  for (const [name, value] of [
+    ['Content-Length', ''],
+    ['Content-Length', '1e3'],
+    ['x-amzn-remapped-content-length', ''],
+    ['x-amzn-remapped-content-length', '0x10'],
+  ] as const) {
+    it(`${name}: ${JSON.stringify(value)} — the body is read to its end, with no total`, async () => {
+      const res = await fromResponse(new Response('abc\n', { headers: { [name]: value } }))
+      expect(await res.collect.text()).toBe('abc\n')
+      expect(res.progress).toMatchObject({ loaded: 4, state: 'done' })
+      expect(res.progress.total).toBeUndefined()
+    })
+  }
+})

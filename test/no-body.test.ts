@@ -18,7 +18,7 @@ import {
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
-import { collect, fetchWith } from './support/streams.ts'
+import { collect, fetchWith, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/events'
 
@@ -223,5 +223,42 @@ describe('a 200 without a body (`new Response(null)`)', () => {
     const error = await res.collect.text().catch((e: unknown) => e)
     expect(isTruncatedError(error)).toBe(true)
     expect(res.progress.state).toBe('error')
+  })
+})
+
+describe('a 204 to a resume', () => {
+  /** An SSE stream with ids that drops inside its third event, then `again` for the reconnect. */
+  const dropThenAnswer = (again: () => Response, headers: Record<string, string> = {}) =>
+    answered(
+      (request) =>
+        request.headers.get('last-event-id') === null
+          ? responseOf(['id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\nda'], {
+              headers: { 'content-type': 'text/event-stream', ...headers },
+              error: new TypeError('network error (scripted drop)'),
+            })
+          : again(),
+      { resume: { backoff: { initial: 1, max: 5, jitter: 0 } } },
+    )
+
+  it('ends an SSE stream resumed by Last-Event-ID, whose length it does not give: no total, no percent', async () => {
+    const { res, seen, requests } = await dropThenAnswer(noContent)
+    expect((await collect(res.events())).map((e) => [e.id, e.data])).toEqual([
+      ['1', 'a'],
+      ['2', 'b'],
+    ])
+    expect(requests.map((r) => r.headers.get('last-event-id'))).toEqual([null, '2'])
+    const last = seen.at(-1)!
+    expect(last).toMatchObject({ state: 'done', attempt: 2, loaded: 38, items: 2 })
+    // A 204 says nothing is left, not how long the body was (only a 416 with `bytes */N` does).
+    expect(last.total).toBeUndefined()
+    expect(last.percent).toBeUndefined()
+    expect(res.progress.total).toBeUndefined()
+  })
+
+  it('ends a stream that announced an end marker: a 204 has no content, so it proves the end by itself', async () => {
+    const { res, requests } = await dropThenAnswer(noContent, { [END_MARKER_HEADER]: 'marker' })
+    expect((await collect(res.events())).map((e) => e.data)).toEqual(['a', 'b'])
+    expect(requests).toHaveLength(2)
+    expect(res.progress).toMatchObject({ state: 'done', attempt: 2 })
   })
 })

@@ -192,6 +192,28 @@ describe('an option of sluice() it cannot take', () => {
     [{ resume: 'yes' }, TypeError, `\`resume\` must be false, 'auto' or an object of settings, got "yes".`],
     [{ resume: { cursor: 'x' } }, TypeError, '`resume.cursor` must be a function'],
     [{ resume: { attempts: '3' } }, RangeError, '`resume.attempts` must be a whole number'],
+    [{ resume: { strategy: 'cursor' } }, TypeError, "`resume.strategy: 'cursor'` needs `resume.cursor`"],
+    [{ maxBytes: 0 }, RangeError, '`maxBytes` must be a positive number of bytes, got 0.'],
+    [
+      { idleTimeout: 2 ** 31 },
+      RangeError,
+      '`idleTimeout` must be a number of milliseconds between 1 and 2147483647, got 2147483648.',
+    ],
+    [
+      { resume: { attempts: -1 } },
+      RangeError,
+      '`resume.attempts` must be a whole number of reconnects (0 or more), got -1.',
+    ],
+    [
+      { resume: { backoff: { jitter: 1.5 } } },
+      RangeError,
+      '`resume.backoff.jitter` must be a number ≥ 0 and ≤ 1, got 1.5.',
+    ],
+    [
+      { resume: { backoff: { initial: -1 } } },
+      RangeError,
+      '`resume.backoff.initial` must be a number ≥ 0, got -1.',
+    ],
     [
       { ky: {} },
       TypeError,
@@ -210,6 +232,17 @@ describe('an option of sluice() it cannot take', () => {
     expect(error.message).toBe(
       '`resume.cursor` must be a function (lastItem) => ({ searchParams?, headers? }), got "x".',
     )
+  })
+
+  it('the checks leave good resume values alone: no reconnect at all, jitter 0 and 1, no wait', async () => {
+    for (const resume of [
+      { attempts: 0 },
+      { backoff: { initial: 0, max: 0, factor: 0, jitter: 0 } },
+      { backoff: { jitter: 1 } },
+    ]) {
+      const res = await sluice(url, { fetch: fetchWith(() => responseOf(['{"a":1}\n'])), resume })
+      expect(await Array.fromAsync(res.ndjson())).toEqual([{ a: 1 }])
+    }
   })
 
   it('the checks leave good values alone: timeout false, total 0, an AbortSignal', async () => {

@@ -16,8 +16,9 @@ import {
   sluice,
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
+import { dropping as rangedDrop, rest as rangedRest, URL_R } from './support/ranged-drop.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { failure, fetchWith, responseOf } from './support/streams.ts'
+import { bodyOf, failure, fetchWith, responseOf } from './support/streams.ts'
 
 const events = ['alpha', 'βeta', 'γάμμα 😀', 'delta', 'epsilon'].map((data, i) => ({ id: `e${i}`, data }))
 const wire = (list: typeof events) => list.map((e) => `id: ${e.id}\ndata: ${e.data}\n\n`).join('')
@@ -155,6 +156,22 @@ describe('answers that are not the rest of the stream', () => {
       request: async () => new Response(''),
     })
     expect(() => explicit.checkpoint()).toThrow(/content-encoded \(gzip\)/)
+  })
+
+  it("continues a body whose Content-Encoding is 'identity' (no coding at all) by Range, and checks its length", async () => {
+    const ranges: Array<string | null> = []
+    const res = await sluice(URL_R, {
+      retry: 0,
+      resume: { backoff: FAST },
+      fetch: fetchWith((request) => {
+        ranges.push(request.headers.get('range'))
+        return ranges.length === 1 ? rangedDrop({ 'content-encoding': 'identity' }) : rangedRest('efgh')
+      }),
+    })
+    expect(await res.collect.text()).toBe('abcdefgh')
+    expect(ranges).toEqual([null, 'bytes=4-'])
+    // Its Content-Length is the body's: the total is known from the first answer on.
+    expect(res.progress).toMatchObject({ loaded: 8, total: 8, percent: 100, state: 'done' })
   })
 
   it('refuses last-event-id when nothing delivered carried an id: starting over would repeat it', async () => {
@@ -413,6 +430,48 @@ describe('a refused resume says what the server said', () => {
       }),
     )
     expect(isResumeError(error) && error.message).toMatch(/the server said: "gone for good"\.$/)
+  })
+})
+
+describe('resumeFrom releases the answers it does not stream', () => {
+  const restOf = (from: number) =>
+    new Response(body.slice(from), {
+      status: 206,
+      headers: {
+        'accept-ranges': 'bytes',
+        'content-range': `bytes ${from}-${body.length - 1}/${body.length}`,
+      },
+    })
+
+  it("cancels a busy answer's body before it asks again", async () => {
+    const checkpoint = await checkpointOfFirstRecord(body)
+    const busy = bodyOf(['busy: ', 'try again ', 'later'])
+    let n = 0
+    const res = await sluice('https://fn.example/r', {
+      resumeFrom: checkpoint,
+      resume: { backoff: FAST },
+      fetch: fetchWith(() =>
+        n++ === 0
+          ? new Response(busy.stream, { status: 503, headers: { 'retry-after': '0' } })
+          : restOf(checkpoint.offset),
+      ),
+    })
+    expect(await Array.fromAsync(res.ndjson())).toEqual([{ n: 2 }, { n: 3 }])
+    expect(n).toBe(2)
+    expect(busy.cancels()).toBe(1)
+  })
+
+  it('cancels the body of a 2xx answer it refuses (the full 200 instead of a part)', async () => {
+    const checkpoint = await checkpointOfFirstRecord(body)
+    const full = bodyOf(['{"n":1}\n', '{"n":2}\n', '{"n":3}\n'])
+    const error = await failure(
+      sluice('https://fn.example/r', {
+        resumeFrom: checkpoint,
+        fetch: fetchWith(() => new Response(full.stream, { headers: { 'accept-ranges': 'bytes' } })),
+      }),
+    )
+    expect(isResumeError(error) && error.reason).toBe('range-ignored')
+    expect(full.cancels()).toBe(1)
   })
 })
 

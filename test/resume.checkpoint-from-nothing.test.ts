@@ -115,3 +115,21 @@ describe('a checkpoint taken after the first unit', () => {
     expect(requests.at(-1)).toMatchObject({ range: `bytes=${checkpoint.offset}-`, ifRange: '"v1"' })
   })
 })
+
+describe('a checkpoint taken before the first byte of a part the caller asked for', () => {
+  it('is no checkpoint from nothing: resumeFrom asks for that part again, not the whole body', async () => {
+    const s = await scripted({ kind: 'range', body: bodyOf(OLD), etag: ['"v1"'] })
+    const first = await sluice(s.url, { headers: { range: 'bytes=0-13' } })
+    const checkpoint = JSON.parse(JSON.stringify(first.checkpoint())) as Checkpoint
+    await first.cancel()
+    expect(checkpoint).toMatchObject({ offset: 0, partEnd: 14 })
+    // Without the caller's Range header: the checkpoint alone says where the part ends.
+    const res = await sluice(s.url, { resumeFrom: checkpoint })
+    expect(await Array.fromAsync(res.lines())).toEqual([OLD[0]])
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => [r.range, r.ifRange])).toEqual([
+      ['bytes=0-13', null],
+      ['bytes=0-13', '"v1"'],
+    ])
+  })
+})

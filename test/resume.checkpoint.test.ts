@@ -3,7 +3,14 @@
  * continued by a new client with `resumeFrom`, the two parts make exactly the undisturbed output.
  */
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, isResumeError, type Progress, type StreamResponse, sluice } from '../src/index.ts'
+import {
+  type Checkpoint,
+  fromResponse,
+  isResumeError,
+  type Progress,
+  type StreamResponse,
+  sluice,
+} from '../src/index.ts'
 import { concatBytes, encode } from './support/chunking.ts'
 import { base64, type Script, scripted } from './support/scripted.ts'
 
@@ -312,6 +319,57 @@ describe('checkpoint and resumeFrom', () => {
       expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
       expect((error as Error).message).toContain(`has an invalid ${key}`)
     }
+  })
+
+  it('names a fractional, non-numeric or missing offset, loaded, items or attempt as what is wrong', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
+    for (const key of ['offset', 'loaded', 'items', 'attempt'] as const) {
+      for (const value of [1.5, '3', undefined, Number.POSITIVE_INFINITY]) {
+        const bad = { ...(JSON.parse(saved) as Checkpoint), [key]: value }
+        const error = await sluice(s.url, { resumeFrom: bad as Checkpoint }).catch((e: unknown) => e)
+        expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+        expect((error as Error).message).toContain(`has an invalid ${key}`)
+      }
+    }
+  })
+
+  it('names an optional length, partEnd or retry that is not a count as what is wrong', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
+    for (const key of ['length', 'partEnd', 'retry'] as const) {
+      for (const value of [-1, 2.5, '9']) {
+        const bad = { ...(JSON.parse(saved) as Checkpoint), [key]: value }
+        const error = await sluice(s.url, { resumeFrom: bad as Checkpoint }).catch((e: unknown) => e)
+        expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+        expect((error as Error).message).toContain(`has an invalid ${key}`)
+      }
+    }
+  })
+
+  it("keeps no length for a content-encoded body: its Content-Length counts encoded bytes, not the body's", async () => {
+    const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
+    // As fetch hands a gzip body: decoded, with the headers of the encoded one.
+    const res = await fromResponse(
+      new Response('{"i":1}\n{"i":2}\n{"i":3}\n', {
+        headers: { 'content-encoding': 'gzip', 'content-length': '9', 'accept-ranges': 'bytes' },
+      }),
+      {
+        url: 'https://fn.example/rows',
+        resume: { strategy: 'cursor', cursor: after },
+        request: async () => new Response(null, { status: 204 }),
+      },
+    )
+    const rows = res.ndjson()[Symbol.asyncIterator]()
+    expect((await rows.next()).value).toEqual({ i: 1 })
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    await rows.return?.()
+    expect(checkpoint).toMatchObject({
+      strategy: 'cursor',
+      offset: 8,
+      cursor: { searchParams: { after: '1' } },
+    })
+    expect(checkpoint.length).toBeUndefined()
   })
 
   it('bytes({ chunkSize }): a checkpoint taken on the last, shorter chunk lands at the end of the body', async () => {

@@ -35,3 +35,15 @@ it('stops a long wait when the signal aborts, with its reason', async () => {
   await expect(waiting).rejects.toBe(reason)
   expect(vi.getTimerCount()).toBe(0)
 })
+
+it('rejects at once with the reason of a signal that aborted before the wait', async () => {
+  vi.useFakeTimers()
+  const reason = new Error('stopped before')
+  const waiting = sleep(60_000, AbortSignal.abort(reason)).then(
+    () => 'waited',
+    (e: unknown) => e,
+  )
+  await vi.advanceTimersByTimeAsync(60_000)
+  expect(await waiting).toBe(reason)
+  expect(vi.getTimerCount()).toBe(0)
+})

@@ -386,69 +386,48 @@ describe('createStreamStore: snapshots', () => {
     store.cancel()
   })
 
-  it('a reconnect is published promptly with its state and attempt, though no data arrives and a throttle holds data back', async () => {
-    const later = gatedBody()
-    let requests = 0
-    const fetch = fetchWith(() => {
-      requests++
-      // The first connection drops before its first byte; the second one stays open until the test closes it.
-      return requests === 1
-        ? new Response(bodyOf([], { error: new TypeError('connection reset') }).stream)
-        : new Response(later.stream)
-    })
-    const store = createStreamStore(
-      (signal) =>
-        sluice('http://sluice.test/rows', {
-          fetch,
-          retry: 0,
-          signal,
-          resume: { backoff: { initial: 20, max: 20, jitter: 0 } },
-        }),
-      { as: 'lines', throttleMs: 60_000 },
-    )
-    const seen = record(store)
-    const back = await until(store, (s) => s.progress.state === 'streaming' && s.progress.attempt === 2)
-    expect(back.status).toBe('streaming')
-    later.push('a\n')
-    later.close()
-    await ended(store)
-    const moves = seen
-      .filter((s) => s.status === 'streaming')
-      .map((s) => `${s.progress.state} ${s.progress.attempt}`)
-      .filter((move, i, all) => move !== all[i - 1])
-    expect(moves).toEqual(['streaming 1', 'reconnecting 2', 'streaming 2'])
-  })
-
-  it('a reconnect that fails and tries again is published with its new attempt, though the state stays reconnecting', async () => {
-    const later = gatedBody()
-    let requests = 0
-    const fetch = fetchWith(() => {
-      requests++
-      // The first connection drops before its first byte, the second one too; the third stays open.
-      return requests < 3
-        ? new Response(bodyOf([], { error: new TypeError('connection reset') }).stream)
-        : new Response(later.stream)
-    })
-    const store = createStreamStore(
-      (signal) =>
-        sluice('http://sluice.test/rows', {
-          fetch,
-          retry: 0,
-          signal,
-          resume: { backoff: { initial: 20, max: 20, jitter: 0 } },
-        }),
-      { as: 'lines', throttleMs: 60_000 },
-    )
-    const seen = record(store)
-    await until(store, (s) => s.progress.state === 'streaming' && s.progress.attempt === 3)
-    later.close()
-    await ended(store)
-    const moves = seen
-      .filter((s) => s.status === 'streaming')
-      .map((s) => `${s.progress.state} ${s.progress.attempt}`)
-      .filter((move, i, all) => move !== all[i - 1])
-    expect(moves).toEqual(['streaming 1', 'reconnecting 2', 'reconnecting 3', 'streaming 3'])
-  })
+  // With two drops, the second reconnect is published with its new attempt though the state stays reconnecting.
+  it.each([
+    [1, ['streaming 1', 'reconnecting 2', 'streaming 2']],
+    [2, ['streaming 1', 'reconnecting 2', 'reconnecting 3', 'streaming 3']],
+  ])(
+    'a reconnect is published promptly with its state and attempt, though no data arrives and a throttle holds data back (%i drops)',
+    async (drops, expected) => {
+      const later = gatedBody()
+      let requests = 0
+      const fetch = fetchWith(() => {
+        requests++
+        // The first connections drop before their first byte; the last one stays open until the test closes it.
+        return requests <= drops
+          ? new Response(bodyOf([], { error: new TypeError('connection reset') }).stream)
+          : new Response(later.stream)
+      })
+      const store = createStreamStore(
+        (signal) =>
+          sluice('http://sluice.test/rows', {
+            fetch,
+            retry: 0,
+            signal,
+            resume: { backoff: { initial: 20, max: 20, jitter: 0 } },
+          }),
+        { as: 'lines', throttleMs: 60_000 },
+      )
+      const seen = record(store)
+      const back = await until(
+        store,
+        (s) => s.progress.state === 'streaming' && s.progress.attempt === drops + 1,
+      )
+      expect(back.status).toBe('streaming')
+      later.push('a\n')
+      later.close()
+      await ended(store)
+      const moves = seen
+        .filter((s) => s.status === 'streaming')
+        .map((s) => `${s.progress.state} ${s.progress.attempt}`)
+        .filter((move, i, all) => move !== all[i - 1])
+      expect(moves).toEqual(expected)
+    },
+  )
 
   it('the response status and headers are in the snapshot once they arrive', async () => {
     const store = createStreamStore(respond(['x'], { status: 203, headers: { 'x-report': 'october' } }), {

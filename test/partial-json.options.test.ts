@@ -30,6 +30,11 @@ describe('a limit createPartialJsonParser() cannot take', () => {
       'createPartialJsonParser(): maxDepth must be a positive integer, got Infinity.',
     ],
     [
+      { maxDepth: 2 ** 53 },
+      RangeError,
+      'createPartialJsonParser(): maxDepth must be a positive integer, got 9007199254740992.',
+    ],
+    [
       { maxBytes: '1024' },
       TypeError,
       'createPartialJsonParser(): maxBytes must be a positive number of characters, got "1024".',

@@ -335,6 +335,16 @@ describe('createPartialJsonParser: final value', () => {
     expect(feed(['\uFEFF', '[1]']).end()).toStrictEqual([1])
   })
 
+  it('never matches a cached escaped key against the raw text of a later one', () => {
+    // "a\\b" is a, backslash, b; the next object's "a\b" is a, backspace, b: JSON.parse keeps them apart.
+    const text = '[{"a\\\\b": 1}, {"a\\b": 2}]'
+    const expected = [{ 'a\\b': 1 }, { 'a\b': 2 }]
+    expect(JSON.parse(text)).toStrictEqual(expected)
+    expect(feed([text]).end()).toStrictEqual(expected)
+    // A key that decodes to a quote is never taken for a shorter raw key either.
+    expect(() => feed(['[{"x\\"": 1}, {"x"": 2}]']).end()).toThrow(/colon/)
+  })
+
   it('reports done once the top-level value is complete, and the characters consumed', () => {
     const parser = feed(['{"a": [1]'])
     expect(parser.done).toBe(false)
@@ -482,6 +492,15 @@ describe('createPartialJsonParser: snapshots', () => {
     expect(parser.push('"')).toBe(false)
     expect(parser.push('}')).toBe(false)
     expect(parser.push('')).toBe(false)
+  })
+
+  it('reports no change when an empty string closes after a string that ended on a lone high surrogate', () => {
+    const parser = createPartialJsonParser()
+    expect(parser.push('["\\ud800", "')).toBe(true)
+    const before = parser.snapshot
+    expect(before).toStrictEqual(['\ud800', ''])
+    expect(parser.push('"')).toBe(false)
+    expect(parser.snapshot).toBe(before)
   })
 })
 
@@ -643,6 +662,51 @@ describe('createPartialJsonParser: invalid input', () => {
     }
   })
 
+  it('tells an unfinished container after a comma or colon from an empty document, with the text before as excerpt', () => {
+    for (const text of ['[1,', '{"a":', '[1, 2']) {
+      const error = thrown(() => feed([text]).end()) as ParseError
+      expect(error.message).toMatch(/ended before it was complete/)
+      expect({ offset: error.offset, excerpt: error.excerpt }).toStrictEqual({
+        offset: text.length,
+        excerpt: text,
+      })
+    }
+  })
+
+  it('shows 16 characters before the error and 24 from it in the excerpt', () => {
+    const error = thrown(() => feed(['[10, 20, 30, 40, 50, 60, x, 70, 80, 90, 100, 110, 120]'])) as ParseError
+    expect({ offset: error.offset, excerpt: error.excerpt }).toStrictEqual({
+      offset: 25,
+      excerpt: '30, 40, 50, 60, x, 70, 80, 90, 100, 110,',
+    })
+  })
+
+  it('keeps the text of earlier short pushes for an excerpt', () => {
+    const error = thrown(() => feed(['[1', ',2', ' x]'])) as ParseError
+    expect({ offset: error.offset, excerpt: error.excerpt }).toStrictEqual({ offset: 5, excerpt: '[1,2 x]' })
+  })
+
+  it('gives the same excerpt wherever the text before the error was split', () => {
+    const text = '[10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, x, 120, 130, 140, 150, 160, 170]'
+    const at = text.indexOf('x')
+    for (let cut = 1; cut <= at; cut++) {
+      const error = thrown(() => feed([text.slice(0, cut), text.slice(cut)])) as ParseError
+      expect({ cut, offset: error.offset, excerpt: error.excerpt }).toStrictEqual({
+        cut,
+        offset: 47,
+        excerpt: ', 90, 100, 110, x, 120, 130, 140, 150, 1',
+      })
+    }
+  })
+
+  it('quotes at most 40 characters of an invalid number', () => {
+    const error = thrown(() => feed([`[${'1'.repeat(50)}.]`])) as ParseError
+    expect({ offset: error.offset, excerpt: error.excerpt }).toStrictEqual({
+      offset: 1,
+      excerpt: `${'1'.repeat(40)}…`,
+    })
+  })
+
   it('throws at the end of an empty document', () => {
     expect((thrown(() => feed([]).end()) as ParseError).message).toMatch(/empty/)
     expect((thrown(() => feed([' \n ']).end()) as ParseError).message).toMatch(/empty/)
@@ -690,6 +754,16 @@ describe('createPartialJsonParser: limits', () => {
     expect(error).toBeInstanceOf(LimitError)
     expect((error as LimitError).limit).toBe('maxBytes')
     expect((error as LimitError).max).toBe(10)
+  })
+
+  it('names the characters pushed so far in a maxBytes message, and cuts a fractional limit at its floor', () => {
+    const parser = createPartialJsonParser({ maxBytes: 7.5 })
+    parser.push('[1,2')
+    const error = thrown(() => parser.push(',3,4]')) as LimitError
+    expect(error.message).toBe(
+      'The JSON document (9 characters) exceeds maxBytes (7.5 bytes); raise the `maxBytes` option if this is expected.',
+    )
+    expect(error.offset).toBe(7)
   })
 })
 

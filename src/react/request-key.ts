@@ -54,7 +54,8 @@ function serialise(value: unknown, seen: Set<object>): string {
   if (seen.has(object)) return '<cycle>'
   if (typeof AbortSignal !== 'undefined' && object instanceof AbortSignal) return '-'
   if (object instanceof URL) return JSON.stringify(object.href)
-  if (object instanceof Date) return `date ${object.toISOString()}`
+  // An invalid date has no ISO string: JSON sends it as null, a query string as "Invalid Date".
+  if (object instanceof Date) return `date ${object.getTime()}`
   if (object instanceof Headers || object instanceof URLSearchParams || object instanceof FormData) {
     const entries = [...object.entries()].map(([k, v]) => `${k}=${serialise(v, seen)}`)
     if (object instanceof Headers) entries.sort()

@@ -1,4 +1,4 @@
-import { act, type ReactNode, StrictMode, useCallback } from 'react'
+import { Activity, act, type ReactNode, StrictMode, useCallback } from 'react'
 import { hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -11,6 +11,7 @@ import {
   sluice,
 } from '../../src/index.ts'
 import { type UseStreamResult, useStream, useStreamStore } from '../../src/react/index.ts'
+import { requestKey } from '../../src/react/request-key.ts'
 import { type TestRoot, testRoot } from '../support/react-root.ts'
 import { silentFetch } from '../support/streams.ts'
 
@@ -447,5 +448,211 @@ describe('useStreamStore', () => {
     await act(async () => hydrated?.unmount())
     page.remove()
     store.cancel()
+  })
+})
+
+function Limited({
+  url,
+  max,
+  fetch,
+}: {
+  url: string
+  max: number
+  fetch: typeof globalThis.fetch
+}): ReactNode {
+  const { items, status } = useStream(url, {
+    as: 'ndjson',
+    schema: Row,
+    maxItems: max,
+    sluice: { fetch, retry: 0 },
+  })
+  return (
+    <div>
+      <output>{status}</output>
+      <ul>
+        {items.map((row) => (
+          <li key={row.n}>{row.n}</li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
+/** A `Request` streamed with the given fetch; `latest` is the hook's result. */
+function Send({ request, fetch }: { request: Request; fetch: typeof globalThis.fetch }): ReactNode {
+  const result = useStream(request, { as: 'ndjson', sluice: { fetch, retry: 0 } })
+  latest = result
+  return <output>{result.status}</output>
+}
+
+/** A store made outside React; `latest` is the hook's result. */
+function Tail({ store }: { store: StreamStore<string, undefined, undefined> }): ReactNode {
+  const result = useStreamStore(store)
+  latest = result as UseStreamResult
+  return <output>{result.status}</output>
+}
+
+describe('useStream and useStreamStore, in detail', () => {
+  it("a new key's stream takes the mode options of the render that changed the key", async () => {
+    const server = fakeServer()
+    await render(<Limited url="https://api.test/a" max={5} fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the first request is sent')
+    await render(<Limited url="https://api.test/b" max={1} fetch={server.fetch} />)
+    await until(() => server.calls.length === 2, 'the second request is sent')
+    server.calls[1]!.push(rows(1, 2, 3))
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the new stream is done')
+    expect(shown()).toEqual(['3'])
+  })
+
+  it('cancel(reason) aborts the request with that reason, and unmounting with an AbortError saying why', async () => {
+    const server = fakeServer()
+    await render(<Query url="https://api.test/a" options={{ fetch: server.fetch }} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    await act(async () => latest!.cancel('closed by the user'))
+    await until(() => status() === 'cancelled', 'the stream is cancelled')
+    expect(server.calls[0]!.signal.reason).toBe('closed by the user')
+    await render(<Query url="https://api.test/b" options={{ fetch: server.fetch }} />)
+    await until(() => server.calls.length === 2, 'the second request is sent')
+    await unmount()
+    const reason = server.calls[1]!.signal.reason as DOMException
+    expect([reason.name, reason.message]).toEqual(['AbortError', 'The component using the stream unmounted.'])
+  })
+
+  it('unmounting while connecting aborts the request', async () => {
+    const signals: AbortSignal[] = []
+    const pending = ((input: RequestInfo | URL, init?: RequestInit) => {
+      signals.push(new Request(input, init).signal)
+      return silentFetch(input, init)
+    }) as typeof globalThis.fetch
+    await render(<Query url="https://api.test/a" options={{ fetch: pending }} />)
+    await until(() => status() === 'connecting' && signals.length === 1, 'the request is connecting')
+    await unmount()
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+  })
+
+  it('with options.sluice.signal given, a failed request is an error, not a cancellation', async () => {
+    const own = new AbortController()
+    const failing = (async () => {
+      throw new TypeError('Failed to fetch')
+    }) as typeof globalThis.fetch
+    await render(<Query url="https://api.test/a" options={{ fetch: failing, signal: own.signal }} />)
+    await until(() => status() !== 'connecting', 'the request ends')
+    expect([status(), latest!.error === undefined, own.signal.aborted]).toEqual(['error', false, false])
+  })
+
+  it('retry() of a Request with a body sends the same body again', async () => {
+    const bodies: string[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      bodies.push(await new Request(input, init).text())
+      return new Response('', { status: 500 })
+    }) as typeof globalThis.fetch
+    const request = new Request('https://api.test/report', { method: 'POST', body: 'month=10' })
+    await render(<Send request={request} fetch={fetch} />)
+    await until(() => status() === 'error', 'the first request fails')
+    await act(async () => latest!.retry())
+    await until(() => bodies.length === 2 && status() === 'error', 'the retried request fails')
+    expect(bodies).toEqual(['month=10', 'month=10'])
+  })
+})
+
+describe('useStreamStore, retry', () => {
+  it("retry() is the store's: it requests again", async () => {
+    const server = fakeServer()
+    const store = createStreamStore(
+      (signal) => sluice('https://api.test/log', { fetch: server.fetch, retry: 0, signal }),
+      { as: 'lines' },
+    )
+    await render(<Tail store={store} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    server.calls[0]!.push('x\n')
+    server.calls[0]!.fail(new TypeError('connection reset'))
+    await until(() => status() === 'error', 'the error shows')
+    await act(async () => latest!.retry())
+    await until(() => server.calls.length === 2, 'the retry is sent')
+    server.calls[1]!.push('a\n')
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the retried stream is done')
+    expect(latest!.items).toEqual(['a'])
+    store.cancel()
+  })
+})
+
+describe('the request key', () => {
+  const keyOf = (options: object, request: string | Request = 'https://api.test/a', as = 'ndjson'): string =>
+    requestKey(as, request, options, undefined)
+  const bytes = new Uint8Array([1, 2, 3, 4])
+
+  it('tells apart what is sent differently', () => {
+    const differ: Array<[string, string]> = [
+      [
+        requestKey('ndjson', 'https://api.test/a', {}, 'k'),
+        requestKey('lines', 'https://api.test/a', {}, 'k'),
+      ],
+      [
+        keyOf({}, new Request('https://api.test/a', { headers: { 'x-month': '10' } })),
+        keyOf({}, new Request('https://api.test/a', { headers: { 'x-month': '11' } })),
+      ],
+      [
+        keyOf({}, new Request('https://api.test/a')),
+        keyOf({}, new Request('https://api.test/a', { method: 'DELETE' })),
+      ],
+      [keyOf({ json: { n: '1' } }), keyOf({ json: { n: 1 } })],
+      [
+        keyOf({ searchParams: new URLSearchParams('a=1&a=2') }),
+        keyOf({ searchParams: new URLSearchParams('a=2&a=1') }),
+      ],
+      [keyOf({ body: new Blob(['ab']) }), keyOf({ body: new Blob(['abc']) })],
+      [keyOf({ body: bytes.subarray(0, 2) }), keyOf({ body: bytes.subarray(2, 4) })],
+      [keyOf({ body: new Uint8Array([1, 2]) }), keyOf({ body: new Uint8Array([3, 4]) })],
+      [keyOf({ body: new ReadableStream() }), keyOf({ body: new ReadableStream() })],
+      [keyOf({ json: { since: new Date(0) } }), keyOf({ json: { since: new Date(Number.NaN) } })],
+    ]
+    expect(differ.filter(([a, b]) => a === b)).toEqual([])
+  })
+
+  it('is the same for what is sent the same', () => {
+    const shared = { month: '2026-10' }
+    const cycle = (): object => {
+      const node: { name: string; self?: object } = { name: 'a' }
+      node.self = node
+      return node
+    }
+    const stream = new ReadableStream()
+    const same: Array<[string, string]> = [
+      [keyOf({ json: { a: 1, b: 2 } }), keyOf({ json: { b: 2, a: 1 } })],
+      [keyOf({ json: { a: undefined, b: 2 } }), keyOf({ json: { b: 2 } })],
+      [keyOf({ json: { a: shared, b: shared } }), keyOf({ json: { a: { ...shared }, b: { ...shared } } })],
+      [keyOf({ json: { a: 1 } }), keyOf({ json: { a: 1 }, signal: new AbortController().signal })],
+      [keyOf({ body: stream }), keyOf({ body: stream })],
+      [keyOf({ context: cycle() }), keyOf({ context: cycle() })],
+      // An invalid date is sent as null (JSON) or "Invalid Date" (a query string): a key, not a crash.
+      [keyOf({ json: { since: new Date(Number.NaN) } }), keyOf({ json: { since: new Date(Number.NaN) } })],
+    ]
+    expect(same.filter(([a, b]) => a !== b)).toEqual([])
+  })
+})
+
+describe('useStream under <Activity>', () => {
+  it('showing again restarts a stream the hiding interrupted, never one that had ended', async () => {
+    const server = fakeServer()
+    const page = (mode: 'visible' | 'hidden'): ReactNode => (
+      <Activity mode={mode}>
+        <Rows url="https://api.test/rows" fetch={server.fetch} />
+      </Activity>
+    )
+    await render(page('visible'))
+    await until(() => server.calls.length === 1, 'the request is sent')
+    await render(page('hidden'))
+    expect(server.calls[0]!.signal.aborted).toBe(true)
+    await render(page('visible'))
+    await until(() => server.calls.length === 2, 'showing again restarts the interrupted stream')
+    server.calls[1]!.push(rows(1, 2))
+    server.calls[1]!.close()
+    await until(() => status() === 'done', 'the stream is done')
+    await render(page('hidden'))
+    await render(page('visible'))
+    await act(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
+    expect([server.calls.length, status(), shown()]).toEqual([2, 'done', ['1', '2']])
   })
 })

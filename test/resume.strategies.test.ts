@@ -421,23 +421,38 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
     expect(requests.at(-1)?.range).toBe(`bytes=${checkpoint.offset}-899`)
   })
 
-  it("refuses the full 200 as the rest of a part, even with skipOnRestart: 'range-ignored'", async () => {
-    let n = 0
+  /**
+   * `bytes=0-9` of a body whose first answer (`bytes 0-9/<total>`) drops after `abcd`; `again` answers every
+   * request after it. The ranges asked are in `ranges`.
+   */
+  const partThenAnswer = async (total: string, again: () => Response, skipOnRestart?: boolean) => {
+    const ranges: Array<string | null> = []
     const res = await sluice('https://fn.example/part', {
       headers: { range: 'bytes=0-9' },
-      resume: { backoff: FAST, skipOnRestart: true },
+      resume: { backoff: FAST, skipOnRestart },
       retry: 0,
-      fetch: fetchWith(() =>
-        n++ === 0
-          ? new Response(bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') }).stream, {
-              status: 206,
-              headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/20' },
-            })
-          : new Response('abcdefghijklmnopqrst', {
-              headers: { 'accept-ranges': 'bytes', 'content-length': '20' },
-            }),
-      ),
+      fetch: fetchWith((request) => {
+        ranges.push(request.headers.get('range'))
+        if (ranges.length > 1) return again()
+        const { stream } = bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') })
+        return new Response(stream, {
+          status: 206,
+          headers: { 'accept-ranges': 'bytes', 'content-range': `bytes 0-9/${total}` },
+        })
+      }),
     })
+    return { res, ranges }
+  }
+
+  it("refuses the full 200 as the rest of a part, even with skipOnRestart: 'range-ignored'", async () => {
+    const { res } = await partThenAnswer(
+      '20',
+      () =>
+        new Response('abcdefghijklmnopqrst', {
+          headers: { 'accept-ranges': 'bytes', 'content-length': '20' },
+        }),
+      true,
+    )
     let text = ''
     const error = await refusal(
       (async () => {
@@ -450,57 +465,33 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
   })
 
   it('takes an open-ended answer (bytes N-*/T) whose complete length T ends within the part', async () => {
-    const ranges: Array<string | null> = []
-    const res = await sluice('https://fn.example/open', {
-      headers: { range: 'bytes=0-9' },
-      resume: { backoff: FAST },
-      retry: 0,
-      fetch: fetchWith((request) => {
-        ranges.push(request.headers.get('range'))
-        if (ranges.length === 1) {
-          const { stream } = bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') })
-          return new Response(stream, {
-            status: 206,
-            headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/*' },
-          })
-        }
-        return new Response('efghij', {
+    const { res, ranges } = await partThenAnswer(
+      '*',
+      () =>
+        new Response('efghij', {
           status: 206,
           headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 4-*/10' },
-        })
-      }),
-    })
+        }),
+    )
     expect(await res.collect.text()).toBe('abcdefghij')
     expect(ranges).toEqual(['bytes=0-9', 'bytes=4-9'])
   })
 
   it('stops a resumed part whose body runs past the end of the part: nothing past it is delivered', async () => {
-    const requests: Array<string | null> = []
-    const res = await sluice('https://fn.example/part', {
-      headers: { range: 'bytes=0-9' },
-      resume: { backoff: FAST },
-      retry: 0,
-      fetch: fetchWith((request) => {
-        requests.push(request.headers.get('range'))
-        if (requests.length === 1) {
-          const { stream } = bodyOf(['abcd'], { error: new TypeError('network error (scripted drop)') })
-          return new Response(stream, {
-            status: 206,
-            headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 0-9/20' },
-          })
-        }
-        // Says it is bytes 4-9, and sends 10 bytes: 4 past the part.
-        return new Response('efghijKLMN', {
+    // Says it is bytes 4-9, and sends 10 bytes: 4 past the part.
+    const { res, ranges } = await partThenAnswer(
+      '20',
+      () =>
+        new Response('efghijKLMN', {
           status: 206,
           headers: { 'accept-ranges': 'bytes', 'content-range': 'bytes 4-9/20' },
-        })
-      }),
-    })
+        }),
+    )
     const got: Uint8Array[] = []
     const error = await (async () => {
       for await (const chunk of res.bytes()) got.push(chunk)
     })().catch((e: unknown) => e)
-    expect(requests).toEqual(['bytes=0-9', 'bytes=4-9'])
+    expect(ranges).toEqual(['bytes=0-9', 'bytes=4-9'])
     expect(new TextDecoder().decode(concatBytes(got))).toBe('abcd')
     expect(isTruncatedError(error)).toBe(true)
     expect((error as Error).message).toContain('14 bytes arrived where Content-Range declared 10')

@@ -12,20 +12,19 @@ const REMAPPED = 'x-amzn-remapped-content-length'
 /**
  * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies:
  * the bytes a client reads are decoded and would never match it. A part (206) ends where its Content-Range
- * says; its own lengths (Content-Length, and a function URL's remapped one) count from its start.
+ * says; its own lengths (Content-Length, and a function URL's remapped one) count from its start. Any other
+ * status's Content-Range has no meaning (RFC 9110 §14.4) and is ignored.
  */
 export function declaredLength(response: Response, total: number | undefined): DeclaredLength | undefined {
   if (total !== undefined) return { end: total, by: 'the `total` option' }
   const { headers } = response
-  const range = parseContentRange(headers.get('content-range'))
-  const part = response.status === 206 && range !== undefined
-  const start = part ? range.start : 0
+  const range = response.status === 206 ? parseContentRange(headers.get('content-range')) : undefined
+  const start = range?.start ?? 0
   const end = range?.end ?? range?.total
-  if (part && end !== undefined) return { end, by: 'Content-Range' }
+  if (end !== undefined) return { end, by: 'Content-Range' }
   const remapped = parseLength(headers.get(REMAPPED))
   if (remapped !== undefined) return { end: start + remapped, by: REMAPPED }
   if (encodingOf(response) !== undefined) return undefined
-  if (end !== undefined) return { end, by: 'Content-Range' }
   const length = parseLength(headers.get('content-length'))
   return length === undefined ? undefined : { end: start + length, by: 'Content-Length' }
 }

@@ -5,8 +5,16 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, isNetworkError, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
+import {
+  type Checkpoint,
+  isNetworkError,
+  isResumeError,
+  type StandardSchemaV1,
+  type StreamResponse,
+  sluice,
+} from '../src/index.ts'
 import { encode } from './support/chunking.ts'
+import { type Exchange, manualServer } from './support/manual-server.ts'
 import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
 
 const EVENTS = Array.from({ length: 30 }, (_, i) => ({ id: `e${i}`, data: `{"i":${i},"s":"é😀${i}"}` }))
@@ -82,6 +90,31 @@ async function both<T>(
 }
 
 const PACES: Pace[] = ['together', 'first slow', 'second slow', 'second after the first']
+
+/** A connection failing, as fetch's body reports it. */
+const DROP = new TypeError('terminated')
+
+/**
+ * A server behind an injected `fetch` that answers every request at once with an SSE body the test feeds by
+ * hand (`push`, `fail`, `close`): `request(n)` is the `n`th request (from 1), once it comes.
+ */
+function handFed(): { fetch: typeof fetch; request(n: number): Promise<Exchange> } {
+  const server = manualServer()
+  const waiting = new Map<number, (exchange: Exchange) => void>()
+  return {
+    fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
+      const response = server.fetch(input, init)
+      const exchange = server.exchanges.at(-1)!
+      exchange.answer({ headers: { 'content-type': 'text/event-stream' } })
+      waiting.get(server.exchanges.length)?.(exchange)
+      return response
+    }) as typeof fetch,
+    request: (n) =>
+      n <= server.exchanges.length
+        ? Promise.resolve(server.exchanges[n - 1]!)
+        : new Promise((resolve) => waiting.set(n, resolve)),
+  }
+}
 
 describe('tee() and resume', () => {
   // Inside the first event (nothing delivered yet), inside a later event, and two drops in a row.
@@ -613,6 +646,109 @@ describe('the cursor strategy under tee()', () => {
       }
       expect(await requests(s)).toHaveLength(1)
     })
+
+    describe('in a tee of a tee branch, read step by step', () => {
+      type Way = 'raw' | 'parsed' | 'shaped'
+      /** A schema that takes every event's data as it is: events({ schema }) delivers it parsed, as its own unit. */
+      const SHAPED: StandardSchemaV1 = {
+        '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) },
+      }
+      /** Records `from` to `to - 1` on the wire, as a cursor server sends them. */
+      const wire = (from: number, to = EVS.length) =>
+        EVS.slice(from, to)
+          .map((r) => `data: ${r}\n\n`)
+          .join('')
+
+      /**
+       * The outer branch and the inner tee's two read the ways given; each delivers `counts` of the first four
+       * events (the one that delivers all four then waits for more), `cancel` (if any) stops, and the first
+       * answer drops. What the cursor was given, every event's data each branch delivers, and how each ended.
+       */
+      async function stepped(ways: [Way, Way, Way], counts: [number, number, number], cancel?: number) {
+        const given: unknown[] = []
+        const cursor = (last: unknown) => {
+          given.push(last)
+          const { data } = last as { data: unknown }
+          const { i } = (typeof data === 'string' ? JSON.parse(data) : data) as { i: number }
+          return { searchParams: { after: String(i) } }
+        }
+        const server = handFed()
+        const res = await sluice('https://example.test/records', {
+          fetch: server.fetch,
+          resume: { strategy: 'cursor', cursor, backoff: FAST },
+        })
+        const first = await server.request(1)
+        const [outer, inner] = res.tee()
+        const branches = [outer, ...inner.tee()]
+        const iterators = branches.map((branch, k) =>
+          (ways[k] === 'raw'
+            ? branch.events()
+            : branch.events(ways[k] === 'parsed' ? { json: true } : { schema: SHAPED }))[
+            Symbol.asyncIterator
+          ](),
+        )
+        const seen: unknown[][] = [[], [], []]
+        const take = (k: number, event: { data: unknown }) =>
+          seen[k]!.push(ways[k] === 'raw' ? JSON.parse(event.data as string) : event.data)
+        first.push(wire(0, 4))
+        for (const [k, count] of counts.entries())
+          for (let n = 0; n < count; n++) take(k, (await iterators[k]!.next()).value!)
+        if (cancel !== undefined) await branches[cancel]!.cancel()
+        const leader = counts.indexOf(4)
+        const waiting = iterators[leader]!.next()
+        first.fail(DROP)
+        // The rest, after the event the cursor names, if the stream is continued at all.
+        void server.request(2).then((second) => {
+          second.push(wire(Number(new URL(second.request.url).searchParams.get('after')) + 1))
+          second.close()
+        })
+        const ends = await Promise.allSettled(
+          iterators.map(async (events, k) => {
+            if (k === cancel) return
+            let r = k === leader ? await waiting : await events.next()
+            for (; !r.done; r = await events.next()) take(k, r.value)
+          }),
+        )
+        const errors = ends.map((end) => (end.status === 'rejected' ? (end.reason as Error) : undefined))
+        return { given, seen, errors }
+      }
+
+      it('the outer events() branch ahead: the cursor gets its event parsed, as the inner events({ json: true }) branch delivers it', async () => {
+        const { given, seen, errors } = await stepped(['raw', 'raw', 'parsed'], [4, 1, 1])
+        expect(errors).toEqual([undefined, undefined, undefined])
+        expect(given).toEqual([expect.objectContaining({ data: PARSED[3] })])
+        expect(seen).toEqual([PARSED, PARSED, PARSED])
+      })
+
+      it("the inner tee ahead, by its events({ json: true }) branch: the cursor continues after that branch's event", async () => {
+        const { given, seen, errors } = await stepped(['raw', 'raw', 'parsed'], [1, 2, 4])
+        expect(errors).toEqual([undefined, undefined, undefined])
+        expect(given).toEqual([expect.objectContaining({ data: PARSED[3] })])
+        expect(seen).toEqual([PARSED, PARSED, PARSED])
+      })
+
+      it('the inner events({ json: true }) branch cancelled: the cursor gets the raw event, as with events() alone', async () => {
+        const { given, seen, errors } = await stepped(['raw', 'raw', 'parsed'], [4, 1, 1], 2)
+        expect(errors).toEqual([undefined, undefined, undefined])
+        expect(given).toEqual([expect.objectContaining({ data: EVS[3] })])
+        expect(seen).toEqual([PARSED, PARSED, PARSED.slice(0, 1)])
+      })
+
+      it.each([
+        ['the outer events() branch ahead of two events({ schema })', ['raw', 'shaped', 'shaped'], [4, 1, 1]],
+        [
+          'the outer events() branch ahead of events() and events({ schema })',
+          ['raw', 'raw', 'shaped'],
+          [4, 1, 1],
+        ],
+        ['the inner events({ schema }) branch ahead', ['raw', 'raw', 'shaped'], [1, 1, 4]],
+        ['the inner events() branch ahead', ['raw', 'raw', 'shaped'], [1, 4, 1]],
+      ] as const)('%s: refused, as events() beside events({ schema }) is', async (_, ways, counts) => {
+        const { given, errors } = await stepped([...ways], [...counts])
+        for (const error of errors) expect(String(error)).toContain('it cannot be resumed')
+        expect(given).toEqual([])
+      })
+    })
   })
 
   it('refuses to continue branches that read different kinds of item, rather than lose or repeat any', async () => {
@@ -627,5 +763,51 @@ describe('the cursor strategy under tee()', () => {
       )
     }
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+})
+
+describe('a reconnect while every live branch is still behind the last one', () => {
+  const ALL = Array.from({ length: 10 }, (_, i) => `e${i}`)
+  /** The events after `id` (all of them after none) up to e<to - 1>, on the wire. */
+  const wire = (id: string | null, to = ALL.length) =>
+    ALL.slice(id === null ? 0 : ALL.indexOf(id) + 1, to)
+      .map((e) => `id: ${e}\ndata: ${e}\n\n`)
+      .join('')
+
+  it('restarts after the event the answer it replaces began after: the branch left gets every event once', async () => {
+    const server = handFed()
+    const res = await sluice('https://example.test/events', {
+      fetch: server.fetch,
+      resume: { backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.events()[Symbol.asyncIterator]()
+    // b delivers one event of the first answer and stops; a delivers all four, and waits for more.
+    const firstOfB = ib.next()
+    first.push(wire(null, 4))
+    expect((await firstOfB).value?.id).toBe('e0')
+    for (const id of ALL.slice(0, 4)) expect((await ia.next()).value?.id).toBe(id)
+    const waiting = ia.next()
+    first.fail(DROP)
+    // The second answer begins after e3, a's last; b has e1 to e3 still to deliver from the first.
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e3')
+    second.push(wire('e3', 6))
+    expect((await waiting).value?.id).toBe('e4')
+    expect((await ia.next()).value?.id).toBe('e5')
+    // a is cancelled while its read waits on the second answer, which then drops: b, the only branch left, has
+    // delivered nothing of it, and what it holds ends where it began.
+    const ended = ia.next()
+    await a.cancel()
+    second.fail(DROP)
+    const third = await server.request(3)
+    third.push(wire(third.lastEventId))
+    third.close()
+    expect(await ended).toMatchObject({ done: true })
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    expect(['e0', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect(third.lastEventId).toBe('e3')
   })
 })

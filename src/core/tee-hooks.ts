@@ -32,7 +32,7 @@ export function position(b: Branch): number {
  * reading alone must), and both must carry the kind of position the leader sends: an events() branch and a
  * text() branch ahead of it have no common event id to resume from.
  */
-function plan(branches: readonly Branch[]): Plan | undefined {
+function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {
   const live = branches.filter((b) => !b.cancelled)
   if (live.length === 0) return undefined
   const places = live.map(position)
@@ -52,17 +52,21 @@ function plan(branches: readonly Branch[]): Plan | undefined {
   let parsed: { value: unknown } | undefined
   if (reading.every((b) => b.hooks?.parsed !== undefined))
     for (const b of lead) parsed ??= b.hooks?.parsed?.()
+  const restartable =
+    reading.every((b) => b.hooks?.restart !== undefined) &&
+    consistent('lastEventId') &&
+    consistent('lastItem')
+  // Below 0 only after a restart, when every live branch is still reading an earlier answer (the branch that
+  // read this one was cancelled): none has delivered from this one, so a restart replaces it whole, from the
+  // position it began after, not from a branch's own, which its queue still holds the units after.
+  if (top < 0 && began !== undefined) return { ...began, at: 0, restartable }
   return {
-    // Below 0 only when every live branch is still reading the previous answer: none has delivered from this one.
-    at: Math.max(0, top),
+    at: top,
     lastEventId: from('lastEventId')?.lastEventId?.(),
     lastItem: sameUnit ? from('lastItem')?.lastItem?.() : parsed,
     parsed,
     retryMs: from('retryMs')?.retryMs?.(),
-    restartable:
-      reading.every((b) => b.hooks?.restart !== undefined) &&
-      consistent('lastEventId') &&
-      consistent('lastItem'),
+    restartable,
   }
 }
 
@@ -79,18 +83,20 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
 ): TeeHooks {
-  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem' | 'parsed'): boolean =>
+  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     branches.some((b) => !b.cancelled && b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
+  // The plan of the last restart: the position the answer being read began after.
+  let began: Plan | undefined
   const current = (): Plan | undefined => {
-    if (!recovering()) return plan(branches)
-    frozen ??= plan(branches)
+    if (!recovering()) return plan(branches, began)
+    frozen ??= plan(branches, began)
     return frozen
   }
   const restart = (): void => {
-    const at = current()?.at ?? 0
+    began = current()
     frozen = undefined
-    split(at)
+    split(began?.at ?? 0)
   }
   return {
     // `restart` is looked up when the source needs it, and its absence is how the source learns that the
@@ -116,8 +122,13 @@ export function teeHooks(
         const units = branches.filter((b) => !b.cancelled && b.hooks !== undefined).map((b) => b.hooks?.unit)
         return units.length > 0 && units.every((u) => u === units[0]) ? units[0] : undefined
       },
+      // Only when every branch reading can give it, as `plan` asks of its own: a branch beside one that cannot
+      // (events({ schema })) refuses a cursor whichever of them is ahead, as a plain tee of the two does.
       get parsed() {
-        return any('parsed') ? () => current()?.parsed : undefined
+        const reading = branches.filter((b) => !b.cancelled && (b.hooks !== undefined || b.handed > 0))
+        return reading.length > 0 && reading.every((b) => b.hooks?.parsed !== undefined)
+          ? () => current()?.parsed
+          : undefined
       },
     } as ConsumerHooks,
     settled() {

@@ -448,3 +448,67 @@ describe('checkpoint and resumeFrom', () => {
     expect([...first, ...rest]).toEqual(LINES.map((line) => JSON.parse(line) as unknown))
   })
 })
+
+describe('a checkpoint passed directly, not through JSON', () => {
+  const RECORDS = LINES.map((line) => JSON.parse(line) as unknown)
+  const after = (row: unknown) => ({ searchParams: { after: String((row as { i: number }).i) } })
+
+  /** Reads `k` records of a cursor stream and takes its checkpoint, as the object `checkpoint()` returns. */
+  async function cursorCheckpoint(k: number, cursor: (row: unknown) => object = after) {
+    const s = await scripted({ kind: 'cursor', records: LINES })
+    const res = await sluice(s.url, {
+      resume: {
+        strategy: 'cursor',
+        cursor: cursor as (row: unknown) => { searchParams: Record<string, string> },
+      },
+    })
+    const first: unknown[] = []
+    for await (const row of res.ndjson()) if (first.push(row) === k) break
+    return { s, first, checkpoint: res.checkpoint() }
+  }
+
+  /** Resumes from `resumeFrom`: the rest, and the query of the request that asked for it. */
+  async function resumed(s: Awaited<ReturnType<typeof cursorCheckpoint>>['s'], resumeFrom: unknown) {
+    const res = await sluice(s.url, {
+      resume: { strategy: 'cursor', cursor: after },
+      resumeFrom: resumeFrom as Checkpoint,
+    })
+    const rest = await Array.fromAsync(res.ndjson())
+    return { rest, search: (await s.log()).filter((e) => e.event === 'request').at(-1)?.search }
+  }
+
+  it('resumes exactly as its JSON round trip does: a key set to undefined or a function, at its top or in its cursor, is absent', async () => {
+    const { s, first, checkpoint } = await cursorCheckpoint(4)
+    const edited = {
+      ...checkpoint,
+      note: undefined,
+      onResume: () => {},
+      cursor: { ...checkpoint.cursor, searchParams: { ...checkpoint.cursor?.searchParams, page: undefined } },
+    }
+    for (const resumeFrom of [checkpoint, edited, JSON.parse(JSON.stringify(edited)) as unknown]) {
+      const { rest, search } = await resumed(s, resumeFrom)
+      expect([...first, ...rest]).toEqual(RECORDS)
+      expect(search).toBe('?after=3')
+    }
+  })
+
+  it('of a cursor that answered with a key set to undefined resumes, directly and through JSON', async () => {
+    const { s, first, checkpoint } = await cursorCheckpoint(5, (row) => ({ ...after(row), page: undefined }))
+    for (const resumeFrom of [checkpoint, JSON.parse(JSON.stringify(checkpoint)) as unknown]) {
+      const { rest, search } = await resumed(s, resumeFrom)
+      expect([...first, ...rest]).toEqual(RECORDS)
+      expect(search).toBe('?after=4')
+    }
+  })
+
+  it("with a value JSON cannot write is refused with ResumeError 'invalid-checkpoint' that says so", async () => {
+    const { s, checkpoint } = await cursorCheckpoint(2)
+    const error = await sluice(s.url, { resumeFrom: { ...checkpoint, note: 1n } as Checkpoint }).catch(
+      (e: unknown) => e,
+    )
+    expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+    expect((error as Error).message).toMatch(
+      /^The checkpoint passed as `resumeFrom` cannot be written as JSON \(.+\); take a new one with res\.checkpoint\(\)\.$/,
+    )
+  })
+})

@@ -64,8 +64,16 @@ export function openCheckpoint(value: unknown): Checkpoint {
       0,
     )
   }
-  if (typeof value !== 'object' || value === null) return fail('is not an object')
-  const c = value as Partial<Checkpoint>
+  // Read as its JSON, which is what storage keeps: one passed directly behaves exactly as its round trip does (a
+  // key set to `undefined` or a function is absent, in its cursor too, rather than sent as "undefined").
+  let json: unknown
+  try {
+    json = JSON.parse(JSON.stringify(value) ?? 'null')
+  } catch (error) {
+    return fail(`cannot be written as JSON (${error instanceof Error ? error.message : String(error)})`)
+  }
+  if (typeof json !== 'object' || json === null) return fail('is not an object')
+  const c = json as Partial<Checkpoint>
   if (c.version !== 1) return fail(`has version ${String(c.version)}, not 1`)
   if (typeof c.url !== 'string' || typeof c.method !== 'string') return fail('has no url or method')
   if (!['range', 'last-event-id', 'cursor'].includes(String(c.strategy)))

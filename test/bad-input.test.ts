@@ -1,5 +1,5 @@
 import ky from 'ky'
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   fromResponse,
@@ -420,6 +420,46 @@ describe('status and misuse', () => {
     expect((await res.collect.bytes()).length).toBe(big.length)
   })
 
+  it.each([
+    ['false', false],
+    ['a function that says false for the status', (status: number) => status >= 500],
+  ])(
+    'an instance with throwHttpErrors %s hands back a slow error body unread, to stream for as long as it takes',
+    async (_, throwHttpErrors) => {
+      vi.useFakeTimers()
+      try {
+        // Four parts 600 ms apart: longer than the second an error body sluice turns into an HTTPError is read for.
+        const parts = ['{"n":0}\n', '{"n":1}\n', '{"n":2}\n', '{"n":3}\n']
+        let pulls = 0
+        const body = new ReadableStream<Uint8Array>(
+          {
+            async pull(controller) {
+              const part = parts[pulls++]
+              if (part === undefined) return controller.close()
+              await new Promise((resolve) => setTimeout(resolve, 600))
+              controller.enqueue(encode(part))
+            },
+          },
+          { highWaterMark: 0 },
+        )
+        const res = await sluice('https://fn.example/slow-404', {
+          ky: ky.create({ throwHttpErrors, retry: 0 }),
+          fetch: async () => new Response(body, { status: 404 }),
+        })
+        expect(res.status).toBe(404)
+        // Nothing reads the body, nor times it, before a consumer does.
+        await vi.advanceTimersByTimeAsync(5000)
+        expect(pulls).toBe(0)
+        const records = Array.fromAsync(res.ndjson())
+        for (let k = 0; k <= parts.length; k++) await vi.advanceTimersByTimeAsync(600)
+        expect(await records).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }])
+        expect(res.progress.state).toBe('done')
+      } finally {
+        vi.useRealTimers()
+      }
+    },
+  )
+
   it('a JSON error body that ends in time reaches ky whole: beforeError hooks see it parsed', async () => {
     let seen: unknown
     const error = await sluice(
@@ -505,26 +545,59 @@ describe('status and misuse', () => {
     await expect(res.body.getReader().read()).rejects.toThrow(/already being read by lines\(\)/)
   })
 
-  it('cancelling res.body before reading it cancels the response', async () => {
+  it('cancelling res.body before reading it cancels the response, and a consumer after it names res.body.cancel()', async () => {
     const res = await open(['a\n'])
     await res.body.cancel('not needed')
     expect(res.progress.state).toBe('cancelled')
-    expect(() => res.lines()).toThrow(/cancel\(\)/)
+    expect(() => res.lines()).toThrow(
+      new TypeError(
+        "lines() cannot read this response's body: res.body.cancel() cancelled it before any consumer read it, and a cancelled body cannot be read. Request it again to read it.",
+      ),
+    )
   })
 
-  it('a consumer after cancel() or detach() says the body was released, not to tee() it', async () => {
+  it('a consumer after cancel() or detach() says the body was cancelled or dropped, by which call, and what to do, not to tee() it', async () => {
     const cancelled = await open(['a\n'])
     await cancelled.cancel()
     expect(() => cancelled.lines()).toThrow(
       new TypeError(
-        "lines() cannot read this response's body: cancel() released it. Request it again to read it.",
+        "lines() cannot read this response's body: res.cancel() cancelled it before any consumer read it, and a cancelled body cannot be read. Request it again to read it.",
       ),
     )
     const detached = await open(['a\n'])
     detached.detach()
     await expect(detached.collect.text()).rejects.toThrow(
-      /^text\(\) cannot read this response's body: detach\(\) released it\. Continue it with `sluice\(url, \{ resumeFrom: res\.checkpoint\(\) \}\)`\.$/,
+      /^collect\.text\(\) cannot read this response's body: res\.detach\(\) dropped its connection before any consumer read it\. Continue it with `sluice\(url, \{ resumeFrom: res\.checkpoint\(\) \}\)`\.$/,
     )
+  })
+
+  it('after res.cancel(), every consumer names itself and the URL of the body it cannot read', async () => {
+    const url = `${inject('serverUrl')}/text?body=a%0A`
+    const claims: Array<[string, (res: StreamResponse) => unknown]> = [
+      ['text()', (res) => res.text()],
+      ['bytes()', (res) => res.bytes()],
+      ['ndjson()', (res) => res.ndjson()],
+      ['events()', (res) => res.events()],
+      ['json()', (res) => res.json()],
+      ['tee()', (res) => res.tee()],
+      ['collect.text()', (res) => res.collect.text()],
+      ['collect.bytes()', (res) => res.collect.bytes()],
+      ['collect.json()', (res) => res.collect.json()],
+      ['body', (res) => res.body.getReader().read()],
+    ]
+    for (const [by, claim] of claims) {
+      const res = await sluice(url)
+      await res.cancel()
+      const error = await (async () => claim(res))().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error).toEqual(
+        new TypeError(
+          `${by} cannot read the body of ${url}: res.cancel() cancelled it before any consumer read it, and a cancelled body cannot be read. Request it again to read it.`,
+        ),
+      )
+    }
   })
 
   it('collect.text(), .bytes() and .json() reject, never throw, when the body is already taken', async () => {

@@ -99,11 +99,11 @@ export class StreamResponse {
     if (init.progress.snapshot().state === 'connecting') init.progress.setState('streaming')
     // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
-      text: async (options) => joinText(this.text(options)),
-      bytes: async () => joinBytes(this.bytes()),
+      text: async (options) => joinText(this.#text('collect.text()', options)),
+      bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined)),
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
-        return collectJson(this.text(), schema).catch((error: unknown) => {
+        return collectJson(this.#text('collect.json()', undefined), schema).catch((error: unknown) => {
           throw inBody(error, init.source)
         })
       }) as Collect['json'],
@@ -127,8 +127,11 @@ export class StreamResponse {
     // stream before that cancels the response, as cancelling a fetch body does.
     this.#body ??= new Consumer<Uint8Array<ArrayBuffer>>(
       () => this.#bytes('body', undefined)[Symbol.asyncIterator](),
-      (reason) =>
-        this.#claimedBy === undefined || this.#claimedBy === 'body' ? this.cancel(reason) : Promise.resolve(),
+      (reason) => {
+        if (this.#claimedBy !== undefined && this.#claimedBy !== 'body') return Promise.resolve()
+        this.#claimedBy ??= 'body.cancel()'
+        return this.cancel(reason)
+      },
     ).toReadableStream()
     return this.#body
   }
@@ -169,7 +172,11 @@ export class StreamResponse {
    * for await (const token of res.text()) output.append(token)
    */
   text(options?: TextOptions): ConsumerType<string> {
-    const context = this.#claim('text()')
+    return this.#text('text()', options)
+  }
+
+  #text(by: string, options: TextOptions | undefined): ConsumerType<string> {
+    const context = this.#claim(by)
     return new Consumer(() => iterateText(context, options), cancelOf(context))
   }
 
@@ -349,10 +356,17 @@ export class StreamResponse {
     const claimed = this.#claimedBy
     if (claimed !== undefined) {
       // Released, the body has nothing left to read twice: tee() would not help, only a new request.
+      const body = this.url === '' ? "this response's body" : `the body of ${this.url}`
+      if (claimed === 'detach()')
+        throw new TypeError(
+          `${by} cannot read ${body}: res.detach() dropped its connection before any consumer read it. Continue it with \`sluice(url, { resumeFrom: res.checkpoint() })\`.`,
+        )
+      if (claimed === 'cancel()' || claimed === 'body.cancel()')
+        throw new TypeError(
+          `${by} cannot read ${body}: res.${claimed} cancelled it before any consumer read it, and a cancelled body cannot be read. Request it again to read it.`,
+        )
       throw new TypeError(
-        claimed === 'cancel()' || claimed === 'detach()'
-          ? `${by} cannot read this response's body: ${claimed} released it. ${claimed === 'detach()' ? 'Continue it with `sluice(url, { resumeFrom: res.checkpoint() })`.' : 'Request it again to read it.'}`
-          : `This response's body is already being read by ${claimed}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
+        `This response's body is already being read by ${claimed}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
       )
     }
     this.#claimedBy = by

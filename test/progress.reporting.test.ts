@@ -127,6 +127,38 @@ describe('throttled reports', () => {
   })
 })
 
+describe('the default progressInterval', () => {
+  it('is 100 ms: a chunk within it is reported when it is up, no sooner, and the next one 100 ms after that', async () => {
+    vi.useFakeTimers()
+    const body = pushedBody()
+    const { seen, onProgress } = recorder()
+    const res = await fromResponse(new Response(body.stream), { onProgress })
+    const start = Date.now()
+    const records = res.ndjson()[Symbol.asyncIterator]()
+    const loaded = () => seen.filter((p) => p.loaded > 0).map((p) => [p.at - start, p.loaded, p.items])
+    const first = records.next()
+    body.push('{"a":1}\n')
+    expect((await first).value).toEqual({ a: 1 })
+    await vi.advanceTimersByTimeAsync(99)
+    expect(loaded()).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(loaded()).toEqual([[100, 8, 1]])
+    // A chunk 20 ms into the next interval waits for its end too.
+    await vi.advanceTimersByTimeAsync(20)
+    const second = records.next()
+    body.push('{"a":2}\n')
+    expect((await second).value).toEqual({ a: 2 })
+    await vi.advanceTimersByTimeAsync(79)
+    expect(loaded()).toEqual([[100, 8, 1]])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(loaded()).toEqual([
+      [100, 8, 1],
+      [200, 16, 2],
+    ])
+    await res.cancel()
+  })
+})
+
 describe('item counts', () => {
   it('with progressInterval 0, are reported for a chunk while the stream waits for the next', async () => {
     vi.useFakeTimers()

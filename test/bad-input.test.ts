@@ -542,7 +542,44 @@ describe('status and misuse', () => {
     expect(res.body).not.toBeNull()
     expect(res.progress.state).toBe(before)
     expect(await Array.fromAsync(res.lines())).toEqual(['a', 'b'])
-    await expect(res.body.getReader().read()).rejects.toThrow(/already being read by lines\(\)/)
+    await expect(res.body.getReader().read()).rejects.toThrow(
+      new TypeError(
+        "body cannot read this response's body: lines() already read it to its end; a body has one consumer. Call `res.tee()` before the first consumer to read it twice.",
+      ),
+    )
+  })
+
+  it.each([
+    ['still reads it', ['{"n":1}\n', '{"n":2}\n'], 1, 'it is already being read by ndjson()'],
+    ['read it to its end', ['{"n":1}\n'], 2, 'ndjson() already read it to its end'],
+    ['failed', ['{"n":1}\n', '{"n":\n'], 2, 'ndjson() read it until it failed'],
+    ['was stopped by break', ['{"n":1}\n', '{"n":2}\n'], -1, 'ndjson() read it until it was cancelled'],
+  ])(
+    'a second consumer after the first %s says so, and where the body came from',
+    async (_, chunks, reads, how) => {
+      const url = `${inject('serverUrl')}/text?body=${encodeURIComponent(chunks.join(''))}`
+      const res = await sluice(url)
+      const records = res.ndjson()[Symbol.asyncIterator]()
+      if (reads < 0) {
+        await records.next()
+        await records.return?.()
+      } else for (let n = 0; n < reads; n++) await records.next().catch(() => undefined)
+      expect(() => res.text()).toThrow(
+        new TypeError(
+          `text() cannot read the body of ${url}: ${how}; a body has one consumer. Call \`res.tee()\` before the first consumer to read it twice.`,
+        ),
+      )
+    },
+  )
+
+  it('a consumer after tee() says to read the branches', async () => {
+    const res = await open(['a\n'])
+    res.tee()
+    expect(() => res.lines()).toThrow(
+      new TypeError(
+        "lines() cannot read this response's body: it was split with res.tee(): read its branches instead; a body has one consumer. Call `res.tee()` before the first consumer to read it twice.",
+      ),
+    )
   })
 
   it('cancelling res.body before reading it cancels the response, and a consumer after it names res.body.cancel()', async () => {
@@ -612,7 +649,9 @@ describe('status and misuse', () => {
     }
     expect(thrown).toBeUndefined()
     for (const result of await Promise.allSettled(settled)) {
-      expect(result.status === 'rejected' && String(result.reason)).toMatch(/already being read/)
+      expect(result.status === 'rejected' && String(result.reason)).toMatch(
+        /collect\.text\(\) already read it to its end/,
+      )
     }
   })
 

@@ -365,8 +365,18 @@ export class StreamResponse {
         throw new TypeError(
           `${by} cannot read ${body}: res.${claimed} cancelled it before any consumer read it, and a cancelled body cannot be read. Request it again to read it.`,
         )
+      // Claimed by a consumer (or split): what became of its read says whether it is still going on.
+      const { state } = this.#init.progress.snapshot()
+      const how =
+        claimed === 'tee()'
+          ? 'it was split with res.tee(): read its branches instead'
+          : state === 'done'
+            ? `${claimed} already read it to its end`
+            : state === 'error' || state === 'cancelled'
+              ? `${claimed} read it until it ${state === 'error' ? 'failed' : 'was cancelled'}`
+              : `it is already being read by ${claimed}`
       throw new TypeError(
-        `This response's body is already being read by ${claimed}; a body has one consumer. Call \`res.tee()\` first to read it twice.`,
+        `${by} cannot read ${body}: ${how}; a body has one consumer. Call \`res.tee()\` before the first consumer to read it twice.`,
       )
     }
     this.#claimedBy = by

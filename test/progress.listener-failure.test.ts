@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { fromResponse, sluice } from '../src/index.ts'
-import { gatedBody, pacedBody } from './support/streams.ts'
+import { bodyOf, gatedBody, pacedBody } from './support/streams.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -98,6 +98,79 @@ describe('a listener that throws at the report of a detach or a cancel', () => {
       else await expect(res.cancel()).rejects.toBe(failure)
       await vi.waitFor(() => expect(body.cancels(), stop).toBe(1))
       expect(res.progress.state).toBe('cancelled')
+    }
+  })
+})
+
+describe('a listener that throws at the first report, when the headers arrive', () => {
+  it('rejects the call with its error, reports the error, and releases the connection nobody else can', async () => {
+    for (const open of ['sluice', 'fromResponse'] as const) {
+      const body = gatedBody()
+      const failure = new Error('the listener failed')
+      const states: string[] = []
+      const onProgress = (p: { state: string }) => {
+        states.push(p.state)
+        if (p.state === 'streaming') throw failure
+      }
+      const call =
+        open === 'sluice'
+          ? sluice('https://fn.example/x', {
+              fetch: (async () => new Response(body.stream)) as typeof fetch,
+              onProgress,
+            })
+          : fromResponse(new Response(body.stream), { onProgress })
+      await expect(call, open).rejects.toBe(failure)
+      await vi.waitFor(() => expect(body.cancels(), open).toBe(1))
+      expect(states, open).toEqual(['streaming', 'error'])
+    }
+  })
+})
+
+describe("a listener that throws at a reconnect's reports", () => {
+  it('fails the stream with its error, the lines before kept, the new answer released', async () => {
+    for (const at of ['reconnecting', 'streaming'] as const) {
+      const answers: Array<ReturnType<typeof gatedBody>> = []
+      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
+        if (!new Request(input, init).headers.has('range')) {
+          return new Response(bodyOf(['one\ntwo\n'], { error: new TypeError('terminated') }).stream, {
+            headers: { ...headers, 'content-length': '19' },
+          })
+        }
+        const answer = gatedBody()
+        answers.push(answer)
+        answer.push('three\n')
+        return new Response(answer.stream, {
+          status: 206,
+          headers: { ...headers, 'content-range': 'bytes 8-18/19' },
+        })
+      }) as typeof globalThis.fetch
+      const failure = new Error('the listener failed')
+      const states: string[] = []
+      const res = await sluice('https://fn.example/x', {
+        fetch,
+        retry: 0,
+        resume: { backoff: { initial: 1, jitter: 0 } },
+        onProgress: (p) => {
+          states.push(p.state)
+          if (p.attempt === 2 && p.state === at) throw failure
+        },
+      })
+      const lines: string[] = []
+      const error = await (async () => {
+        for await (const line of res.lines()) lines.push(line)
+      })().catch((e: unknown) => e)
+      expect(error, at).toBe(failure)
+      expect(lines, at).toEqual(['one', 'two'])
+      expect(states.at(-1), at).toBe('error')
+      expect(answers.length, at).toBe(at === 'streaming' ? 1 : 0)
+      await vi.waitFor(() =>
+        expect(
+          answers.map((answer) => answer.cancels()),
+          at,
+        ).toEqual(answers.map(() => 1)),
+      )
+      expect(res.checkpoint().offset, at).toBe(8)
     }
   })
 })

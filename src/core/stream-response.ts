@@ -96,7 +96,19 @@ export class StreamResponse {
     this.url = init.response.url
     this.ok = init.response.ok
     // The headers are here: the stream is open, whether or not a consumer reads it yet.
-    if (init.progress.snapshot().state === 'connecting') init.progress.setState('streaming')
+    if (init.progress.snapshot().state === 'connecting') {
+      try {
+        init.progress.setState('streaming')
+      } catch (error) {
+        // The listener threw at this report: the call rejects with its error, and nobody will ever read or
+        // cancel this response, so its connection (and the total timeout's timer) goes now.
+        void init.source.cancel(error)
+        try {
+          init.progress.setState('error')
+        } catch {}
+        throw error
+      }
+    }
     // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
       text: async (options) => joinText(this.#text('collect.text()', options)),

@@ -1,5 +1,5 @@
-import { describe, expect, inject, it } from 'vitest'
-import { fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { describe, expect, inject, it, vi } from 'vitest'
+import { fromResponse, isTimeoutError, type StreamResponse, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { bodyOf, collect } from './support/streams.ts'
 
@@ -308,5 +308,88 @@ describe('cancelling during a reconnect', () => {
     expect(rows).toEqual([{ n: 1 }])
     expect(requests).toBe(1)
     expect(res.progress.state).toBe('cancelled')
+  })
+})
+
+describe('a beforeRequest hook that never settles', () => {
+  /** A hook that hangs on the requests `hangs` picks, and a promise of the first time it does. */
+  const hangingHook = (hangs: (request: Request) => boolean) => {
+    let entered!: () => void
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    const hook = ({ request }: { request: Request }) => {
+      if (!hangs(request)) return
+      entered()
+      return new Promise<never>(() => {})
+    }
+    return { hook, inside }
+  }
+  const fetch = (async () => new Response('{"n":1}\n')) as typeof globalThis.fetch
+
+  /** What `promise` settled with, once it has: a rejection as `{ error }`. */
+  const outcomeOf = (promise: Promise<unknown>) => {
+    const seen: { value?: unknown; error?: unknown } = {}
+    promise.then(
+      (value) => {
+        seen.value = value
+      },
+      (error: unknown) => {
+        seen.error = error
+      },
+    )
+    return seen
+  }
+
+  it("on the first request: the user's abort rejects the call with its reason", async () => {
+    const { hook, inside } = hangingHook(() => true)
+    const controller = new AbortController()
+    const call = outcomeOf(
+      sluice('https://fn.test/rows', { fetch, signal: controller.signal, hooks: { beforeRequest: [hook] } }),
+    )
+    await inside
+    const reason = new Error('user left')
+    controller.abort(reason)
+    await vi.waitFor(() => expect(call.error).toBe(reason))
+  })
+
+  it('on the first request: the total timeout rejects the call with its TimeoutError', async () => {
+    const { hook, inside } = hangingHook(() => true)
+    const call = outcomeOf(
+      sluice('https://fn.test/rows', { fetch, totalTimeout: 1, hooks: { beforeRequest: [hook] } }),
+    )
+    await inside
+    await vi.waitFor(() => expect(isTimeoutError(call.error) && call.error.phase).toBe('total'))
+  })
+
+  it("on a reconnect: res.cancel() ends the iteration quietly, the user's abort with its reason", async () => {
+    for (const stop of ['cancel', 'abort'] as const) {
+      const { hook, inside } = hangingHook((request) => request.headers.has('range'))
+      const controller = new AbortController()
+      const dropping = (async () =>
+        new Response(bodyOf(['{"n":1}\n{"n'], { error: new TypeError('terminated') }).stream, {
+          headers: { 'accept-ranges': 'bytes', 'content-length': '16' },
+        })) as typeof globalThis.fetch
+      const res = await sluice('https://fn.test/rows', {
+        fetch: dropping,
+        signal: controller.signal,
+        resume: { backoff: { initial: 1, jitter: 0 } },
+        hooks: { beforeRequest: [hook] },
+      })
+      const rows: unknown[] = []
+      const read = outcomeOf(
+        (async () => {
+          for await (const row of res.ndjson()) rows.push(row)
+        })(),
+      )
+      await inside
+      const reason = new Error('user left')
+      if (stop === 'cancel') await res.cancel()
+      else controller.abort(reason)
+      await vi.waitFor(() => expect('value' in read || 'error' in read, stop).toBe(true))
+      expect(read.error, stop).toBe(stop === 'cancel' ? undefined : reason)
+      expect(rows, stop).toEqual([{ n: 1 }])
+      expect(res.progress.state, stop).toBe('cancelled')
+    }
   })
 })

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { fromResponse, type StandardSchemaV1, type StreamResponse, sluice } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
@@ -13,7 +13,7 @@ import {
   trickyText,
   withCuts,
 } from './support/chunking.ts'
-import { bodyOf, collect, fetchWith } from './support/streams.ts'
+import { bodyOf, collect, fetchWith, gatedBody } from './support/streams.ts'
 
 const url = 'https://fn.example/stream'
 const ASYNC_RUNS = { numRuns: 60 } as const
@@ -162,6 +162,46 @@ describe('events() options', () => {
     expect(events.map((e) => e.data)).toEqual(['[DONE] soon', '[DONE]x', ' [DONE]'])
   })
 
+  it('an until predicate that throws fails the stream with its error: the events before it kept, the body released', async () => {
+    const body = bodyOf(sse('a', 'b', 'c'))
+    const res = await fromResponse(new Response(body.stream))
+    const failure = new Error('the predicate failed')
+    const seen: string[] = []
+    const error = await (async () => {
+      for await (const event of res.events({
+        until: (e) => {
+          if (e.data === 'b') throw failure
+          return false
+        },
+      }))
+        seen.push(event.data)
+    })().catch((e: unknown) => e)
+    expect(error).toBe(failure)
+    expect(seen).toEqual(['a'])
+    expect(res.progress.state).toBe('error')
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('an async until predicate fails the stream with a TypeError, rather than ending it cleanly at its first event', async () => {
+    const body = bodyOf(sse('a', 'b', '[DONE]'))
+    const res = await fromResponse(new Response(body.stream))
+    const until = async (e: { data: string }) => {
+      if (e.data === 'a') throw new Error('rejected, and handled')
+      return e.data === '[DONE]'
+    }
+    const seen: string[] = []
+    const error = await (async () => {
+      for await (const event of res.events({ until: until as never })) seen.push(event.data)
+    })().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toBe(
+      'events(): `until` returned a Promise, which would end the stream at its first event; it must answer synchronously, true at the terminal event.',
+    )
+    expect(seen).toEqual([])
+    expect(res.progress.state).toBe('error')
+    expect(body.cancels()).toBe(1)
+  })
+
   it('ends cleanly at an until predicate', async () => {
     const res = await open([encode('event: delta\ndata: a\n\nevent: end\ndata: x\n\ndata: b\n\n')])
     const events = await collect(res.events({ until: (e) => e.event === 'end' }))
@@ -259,6 +299,83 @@ describe('calls to next() made before the previous one settled', () => {
       ).toEqual([true, true])
     }
   })
+})
+
+describe('an asynchronous schema whose validation never settles', () => {
+  // The second item's validation hangs (a remote check that never answers): stopping the stream still ends the
+  // pending next() at once, the first item stays delivered, and the connection goes.
+  const hanging = () => {
+    let entered!: () => void
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    const schema: StandardSchemaV1<unknown, { i: number }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value) => {
+          if ((value as { i: number }).i === 0) return { value: value as { i: number } }
+          entered()
+          return new Promise<never>(() => {})
+        },
+      },
+    }
+    return { schema, inside }
+  }
+  const consumers = {
+    'ndjson(schema)': [
+      '{"i":0}\n{"i":1}\n',
+      (res: StreamResponse, schema: StandardSchemaV1) => res.ndjson(schema),
+    ],
+    'events({ schema })': [
+      'data: {"i":0}\n\ndata: {"i":1}\n\n',
+      (res: StreamResponse, schema: StandardSchemaV1) => res.events({ schema }),
+    ],
+  } as const
+  const stops = [
+    'res.cancel()',
+    "the iterator's return()",
+    "the user's abort",
+    'a tee() branch cancelled',
+  ] as const
+
+  for (const [name, [text, consume]] of Object.entries(consumers)) {
+    it.each(stops)(`${name}: %s ends the pending next()`, async (stop) => {
+      const body = gatedBody()
+      const controller = new AbortController()
+      const res = await fromResponse(new Response(body.stream), { signal: controller.signal })
+      const [read, other] = stop === 'a tee() branch cancelled' ? res.tee() : [res, undefined]
+      const { schema, inside } = hanging()
+      const iterator = consume(read!, schema)[Symbol.asyncIterator]()
+      body.push(text)
+      const first = (await iterator.next()) as IteratorResult<{ data?: unknown }>
+      expect(first.done).toBe(false)
+      let second: { step?: unknown; error?: unknown } | undefined
+      iterator.next().then(
+        (step) => {
+          second = { step }
+        },
+        (error: unknown) => {
+          second = { error }
+        },
+      )
+      await inside
+      const reason = new Error('user left')
+      if (stop === 'res.cancel()') await res.cancel()
+      else if (stop === "the iterator's return()") await iterator.return!()
+      else if (stop === "the user's abort") controller.abort(reason)
+      // The branch alone: the other still reads the body.
+      else await read!.cancel()
+      await vi.waitFor(() =>
+        expect(second).toEqual(
+          stop === "the user's abort" ? { error: reason } : { step: { done: true, value: undefined } },
+        ),
+      )
+      await other?.cancel()
+      expect(read!.progress.state).toBe('cancelled')
+      await vi.waitFor(() => expect(body.cancels()).toBe(1))
+    })
+  }
 })
 
 describe('Standard Schemas of any shape', () => {

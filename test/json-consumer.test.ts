@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, expectTypeOf, it } from 'vitest'
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   type DeepPartial,
@@ -7,6 +7,7 @@ import {
   isLimitError,
   isParseError,
   isValidationError,
+  type StandardSchemaV1,
   sluice,
 } from '../src/index.ts'
 import { createPartialJsonParser } from '../src/partial-json.ts'
@@ -405,4 +406,84 @@ describe('json() error offsets over invalid UTF-8', () => {
       { numRuns: 150 },
     )
   })
+})
+
+describe('a schema whose validation of the document never settles', () => {
+  it.each(['res.cancel()', "the loop's break", "the user's abort"] as const)(
+    '%s ends the loop, and final rejects (an AbortError, or the abort reason)',
+    async (stop) => {
+      let entered!: () => void
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve
+      })
+      const schema: StandardSchemaV1<unknown, unknown> = {
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: () => {
+            entered()
+            return new Promise<never>(() => {})
+          },
+        },
+      }
+      const controller = new AbortController()
+      const res = await fromResponse(responseOf(['{"a":', '1}']), { signal: controller.signal })
+      const json = res.json(schema)
+      let final: unknown
+      json.final.then(
+        () => {
+          final = 'fulfilled'
+        },
+        (error: unknown) => {
+          final = error
+        },
+      )
+      const iterator = json[Symbol.asyncIterator]()
+      let step = await iterator.next()
+      while (!step.done && JSON.stringify(step.value) !== '{"a":1}') step = await iterator.next()
+      let last: unknown
+      iterator.next().then(
+        (result) => {
+          last = result
+        },
+        (error: unknown) => {
+          last = error
+        },
+      )
+      await inside
+      const reason = new Error('user left')
+      if (stop === 'res.cancel()') await res.cancel()
+      else if (stop === "the loop's break") void iterator.return!()
+      else controller.abort(reason)
+      if (stop === "the user's abort") {
+        await vi.waitFor(() => expect(last).toBe(reason))
+        await vi.waitFor(() => expect(final).toBe(reason))
+      } else {
+        await vi.waitFor(() => expect(last).toEqual({ done: true, value: undefined }))
+        await vi.waitFor(() => expect((final as Error | undefined)?.name).toBe('AbortError'))
+      }
+      expect(res.progress.state).toBe('cancelled')
+    },
+  )
+})
+
+it('res.cancel() in the loop at the snapshot the end makes, before a never-settling validation starts, still ends the loop', async () => {
+  const schema: StandardSchemaV1<unknown, unknown> = {
+    '~standard': { version: 1, vendor: 'test', validate: () => new Promise<never>(() => {}) },
+  }
+  // A top-level number is complete only at the end of the body: its last snapshot comes after the body's end.
+  const res = await fromResponse(responseOf(['12', '3']))
+  const json = res.json(schema)
+  let final: unknown
+  json.final.catch((error: unknown) => {
+    final = error
+  })
+  let ended = false
+  void (async () => {
+    for await (const snapshot of json) if (snapshot === 123) await res.cancel()
+    ended = true
+  })()
+  await vi.waitFor(() => expect(ended).toBe(true))
+  await vi.waitFor(() => expect((final as Error | undefined)?.name).toBe('AbortError'))
+  expect(res.progress.state).toBe('cancelled')
 })

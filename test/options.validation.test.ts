@@ -414,6 +414,21 @@ describe('a resume.cursor that returns no request additions', () => {
     },
   )
 
+  it('(an async cursor) ends the stream with a ResumeError that says it must be synchronous, and its rejection is handled', async () => {
+    const s = await scripted({ kind: 'cursor', records: rows, format: 'ndjson', attempts: [{ drop }] })
+    const cursor = async () => {
+      throw new Error('no position yet')
+    }
+    const res = await sluice(s.url, { resume: { cursor: cursor as never, backoff: FAST } })
+    const { items, error } = await read(() => res.ndjson())
+    expect(items).toEqual([{ i: 0 }, { i: 1 }])
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).message).toContain(
+      '`resume.cursor` returned a Promise; it must return { searchParams?, headers? } synchronously',
+    )
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
   it('makes checkpoint() throw a ResumeError, rather than a checkpoint that would start over', async () => {
     const res = await fromResponse(responseOf(rows.map((r) => `${r}\n`)), {
       url,

@@ -85,3 +85,41 @@ it('says where a refresh belongs when a reconnect is refused for its credentials
   expect((error as Error).message).toContain('status 401, refusing its credentials')
   expect((error as Error).message).toContain('`beforeRequest` hook')
 })
+
+it.each([
+  ['in the options, throwing', 'options', false],
+  ['in the options, rejecting', 'options', true],
+  ["on the client's ky instance, throwing", 'instance', false],
+  ["on the client's ky instance, rejecting", 'instance', true],
+] as const)(
+  'an afterResponse hook that fails on a reconnect (%s): one attempt, a ResumeError that keeps it as the cause',
+  async (_, where, async) => {
+    const seen: Request[] = []
+    const failure = new Error('the signature does not verify')
+    const hook = ({ request }: { request: Request }) => {
+      if (!request.headers.has('range')) return
+      if (async) return Promise.reject(failure)
+      throw failure
+    }
+    const hooks = { afterResponse: [hook] }
+    const api = createClient({
+      ...(where === 'instance' ? { ky: ky.create({ hooks }) } : { hooks }),
+      fetch: server(seen),
+      retry: 0,
+      resume: { backoff: { initial: 1, jitter: 0 } },
+    })
+    const res = await api('https://fn.test/lines')
+    const lines: string[] = []
+    const error = await (async () => {
+      for await (const line of res.lines()) lines.push(line)
+    })().catch((e: unknown) => e)
+    expect(lines).toEqual(['one', 'two'])
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as Error).cause).toBe(failure)
+    expect((error as Error).message).toContain(
+      '(Error: the signature does not verify), so it was not tried again',
+    )
+    expect(seen).toHaveLength(2)
+    expect(res.progress.state).toBe('error')
+  },
+)

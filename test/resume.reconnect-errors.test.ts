@@ -217,6 +217,56 @@ describe('a reconnect that fails for no network error is not asked again', () =>
   })
 })
 
+/** Answers that are no fresh Response, as a `fetch` option or fromResponse's `request` may resolve to by mistake. */
+const UNUSABLE: Array<[string, () => unknown, string]> = [
+  ['undefined', () => undefined, 'undefined'],
+  ['a plain object', () => ({ status: 206, ok: true }), 'an object (Object)'],
+  [
+    'a Response whose body was read',
+    () => {
+      const response = answer(CUT)
+      void response.text()
+      return response
+    },
+    'a Response whose body was already read',
+  ],
+]
+
+describe('a `fetch` option that resolves to no fresh Response', () => {
+  it.each(UNUSABLE)(
+    '(%s) fails the first request with a TypeError that says so',
+    async (_what, make, said) => {
+      const error = await sluice(URL_, { fetch: (async () => make()) as typeof fetch }).catch(
+        (e: unknown) => e,
+      )
+      expect(error).toBeInstanceOf(TypeError)
+      expect((error as Error).message).toBe(
+        `Requesting ${URL_} failed, not for a network error: The \`fetch\` option resolved to ${said}; it must resolve to a fresh Response.`,
+      )
+    },
+  )
+
+  it('that throws synchronously fails the first request with its error', async () => {
+    const failure = new Error('bug')
+    const fetch = (() => {
+      throw failure
+    }) as typeof globalThis.fetch
+    await expect(sluice(URL_, { fetch, retry: 0 })).rejects.toBe(failure)
+  })
+
+  it.each(UNUSABLE)('(%s) on a reconnect: one attempt, and the error says so', async (_what, make, said) => {
+    const { fetch, calls } = server(() => Promise.resolve(make()))
+    const run = await read({ fetch })
+    expect(isResumeError(run.error) && run.error.reason).toBe('not-resumable')
+    expect((run.error as Error).message).toContain(
+      `not for a network error (TypeError: The \`fetch\` option resolved to ${said}; it must resolve to a fresh Response)`,
+    )
+    expect(run.items).toEqual(RECORDS.slice(0, 2))
+    expect(run.state).toBe('error')
+    expect(calls()).toBe(2)
+  })
+})
+
 describe('a reconnect that the network failed is asked again', () => {
   it.each([
     ['undici (Node, the edge runtime)', () => new TypeError('fetch failed')],
@@ -365,6 +415,20 @@ describe("fromResponse: a reconnect by the caller's own request, which ky never 
       expect(run.error).toBeUndefined()
       expect(run.items).toEqual(RECORDS)
       expect(run.calls).toBe(3)
+    },
+  )
+
+  it.each(UNUSABLE)(
+    'a `request` that resolves to %s: not asked again, and the error says what it resolved to',
+    async (_what, make, said) => {
+      const run = await readFromResponse((n) => (n === 1 ? Promise.resolve(make()) : undefined))
+      expect(isResumeError(run.error) && run.error.reason).toBe('not-resumable')
+      expect((run.error as Error).message).toBe(
+        `The connection to ${URL_} dropped after ${CUT} bytes of the body (terminated); the reconnect to ${URL_} resolved to ${said}, not a fresh Response, so it was not tried again: \`request\` must resolve to a new fetch() of the resource.`,
+      )
+      expect(isNetworkError((run.error as ResumeError).cause)).toBe(true)
+      expect(run.items).toEqual(RECORDS.slice(0, 2))
+      expect(run.calls).toBe(2)
     },
   )
 

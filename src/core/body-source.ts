@@ -1,3 +1,4 @@
+import { describeValue } from '../runtime/describe-value.ts'
 import { isBodiless } from './bodiless.ts'
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
@@ -90,6 +91,12 @@ export interface ChunkSource {
   readonly cancelled?: boolean
   /** When the user's signal aborted the stream: its reason, which consumers throw instead of ending quietly. */
   readonly abortReason?: unknown
+  /**
+   * Calls `listener` when the source is stopped (`cancel()`, `detach()`, the user's abort), at once if it is
+   * already: for a consumer that waits on something else than a read (an asynchronous schema). Returns the
+   * function that stops listening.
+   */
+  onStop?(listener: () => void): () => void
   /** Registers the consumer's hooks (one consumer per source). */
   attach?(hooks: ConsumerHooks): void
   /** Where the stream stands before the first byte a consumer reads; absent: the start of the body. */
@@ -218,6 +225,9 @@ export class BodySource implements ChunkSource {
   /** Lines and records before the first byte, from a checkpoint. */
   #unitsBefore = { lines: 0, records: 0 }
   readonly #stopped = new AbortController()
+  readonly #stopListeners = new Set<() => void>()
+  /** cancel() was called after the end: what a consumer waits on besides reading stops too (see `onStop`). */
+  #stopAsked = false
   readonly #maxBytes: number
 
   constructor(init: SourceInit) {
@@ -322,6 +332,7 @@ export class BodySource implements ChunkSource {
           this.#reader.cancel(signal.reason).catch(() => {})
           // A reconnect's signal is the caller's to follow too (fromResponse's `request`): it ends with the stream.
           this.#connection.abort(signal.reason)
+          this.#tellStopped()
         }
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
@@ -333,6 +344,31 @@ export class BodySource implements ChunkSource {
 
   attach(hooks: ConsumerHooks): void {
     this.#hooks = hooks
+  }
+
+  onStop(listener: () => void): () => void {
+    // Read to its end, the body no longer watches the user's signal (#disarm): a consumer still waiting does.
+    const signal = this.#finished ? this.#init.signal : undefined
+    const onAbort = (): void => {
+      this.abortReason ??= signal?.reason
+      listener()
+    }
+    if (this.cancelled || this.#stopAsked || signal?.aborted) {
+      if (signal?.aborted) onAbort()
+      else listener()
+      return () => {}
+    }
+    this.#stopListeners.add(listener)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    return () => {
+      this.#stopListeners.delete(listener)
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  #tellStopped(): void {
+    for (const listener of [...this.#stopListeners]) listener()
+    this.#stopListeners.clear()
   }
 
   origin(): SourceOrigin {
@@ -466,12 +502,18 @@ export class BodySource implements ChunkSource {
   }
 
   async cancel(reason?: unknown): Promise<void> {
-    if (this.#finished) return
+    if (this.#finished) {
+      // Read to its end, but a consumer may still wait on something else (a schema validating the document).
+      this.#stopAsked = true
+      this.#tellStopped()
+      return
+    }
     this.#finished = true
     this.cancelled = true
     this.#disarm()
     // A reconnect in progress (its backoff, its request) stops too: cancel() and detach() are immediate.
     this.#stopped.abort(reason)
+    this.#tellStopped()
     await this.#reader.cancel(reason).catch(() => {})
   }
 
@@ -870,6 +912,19 @@ export class BodySource implements ChunkSource {
             })
         continue
       }
+      const unusable = unusableAnswer(response)
+      if (unusable !== undefined) {
+        if (this.cancelled) return
+        // fromResponse's `request` (ky checks nothing else): a bug of the caller's, which asking again repeats.
+        throw this.#fail(
+          new ResumeError(
+            'not-resumable',
+            `${clauseOf(drop)}; the reconnect${this.#to()} resolved to ${unusable}, not a fresh Response, so it was not tried again: \`request\` must resolve to a new fetch() of the resource.`,
+            this.#attempts,
+            { request: sent(), response: this.#response, cause: drop },
+          ),
+        )
+      }
       if (this.cancelled) {
         response.body?.cancel().catch(() => {})
         return
@@ -942,7 +997,7 @@ export class BodySource implements ChunkSource {
     const answer = Promise.resolve().then(() => reconnect(extra, connection.signal))
     answer.then(
       (response) => {
-        if (connection.signal.aborted) response.body?.cancel(connection.signal.reason).catch(() => {})
+        if (connection.signal.aborted) response?.body?.cancel?.(connection.signal.reason).catch(() => {})
       },
       () => {},
     )
@@ -1130,6 +1185,26 @@ export class BodySource implements ChunkSource {
     if (this.#onAbort !== undefined) this.#init.signal?.removeEventListener('abort', this.#onAbort)
     this.#onAbort = undefined
   }
+}
+
+/**
+ * What is wrong with `value` as the answer to a request, for a message (`undefined` when it is a Response whose
+ * body is still unread): not a Response at all (duck-typed: a Response of another realm or of undici is one), or
+ * one whose body was already read or locked.
+ */
+export function unusableAnswer(value: unknown): string | undefined {
+  const response = value as Partial<Response> | null | undefined
+  if (
+    typeof response !== 'object' ||
+    response === null ||
+    typeof response.status !== 'number' ||
+    typeof response.headers?.get !== 'function'
+  ) {
+    return describeValue(value)
+  }
+  if (response.bodyUsed === true || response.body?.locked === true)
+    return 'a Response whose body was already read'
+  return undefined
 }
 
 /** Drops are what resume is for: the connection failed, went silent, or ended before its proven end. */

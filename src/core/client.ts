@@ -5,7 +5,7 @@ import ky, {
   isTimeoutError as isKyTimeoutError,
   replaceOption,
 } from 'ky'
-import { BodySource, withSaid } from './body-source.ts'
+import { BodySource, unusableAnswer, withSaid } from './body-source.ts'
 import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
@@ -85,9 +85,17 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   let sent: Request | undefined
   const where = (): string => sent?.url ?? named
   const fetchOption = kyOptions.fetch ?? defaults.fetch
-  const watchedFetch = (request: Input, init?: RequestInit): Promise<Response> => {
+  const watchedFetch = async (request: Input, init?: RequestInit): Promise<Response> => {
     if (request instanceof Request) sent = request
-    return fetchOption === undefined ? globalThis.fetch(request, init) : fetchOption(request, init)
+    if (fetchOption === undefined) return globalThis.fetch(request, init)
+    const response = await fetchOption(request, init)
+    // Said here, naming the option: ky and the body source would fail on it reading a property of `undefined`.
+    const unusable = unusableAnswer(response)
+    if (unusable !== undefined)
+      throw new TypeError(
+        `The \`fetch\` option resolved to ${unusable}; it must resolve to a fresh Response.`,
+      )
+    return response
   }
   // What ky sends: the call's method, a Request's own, the client's or instance's default, or GET. Checkpoints
   // name it, and whether a drop may be asked again from the start depends on it.
@@ -162,15 +170,18 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     // A cursor's search params go into the URL, in place of those of the same names (see withExtra).
     const cursor = extra.searchParams ?? {}
     const input = Object.keys(cursor).length === 0 ? next() : await withParams(baseIfEmpty(next()), cursor)
-    return instance(input, {
-      ...kyOptions,
-      ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
-      ...withExtra(instance, kyOptions, extra),
-      // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
-      // is read for a second instead, so that the error comes, with what arrived.
-      fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
-      signal: cut,
-    })
+    return untilAborted(
+      instance(input, {
+        ...kyOptions,
+        ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
+        ...withExtra(instance, kyOptions, extra),
+        // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
+        // is read for a second instead, so that the error comes, with what arrived.
+        fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
+        signal: cut,
+      }),
+      cut,
+    )
   }
 
   const first = new AbortController()
@@ -266,6 +277,41 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     throw error
   }
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
+}
+
+/**
+ * `answer`, or a rejection with the reason of `signal` as soon as it aborts: ky awaits its hooks without watching
+ * the signal, so a `beforeRequest` hook that never settles would outlast the user's abort and the total timeout.
+ * An answer that comes after the abort is let go.
+ */
+function untilAborted(answer: Promise<Response>, signal: AbortSignal): Promise<Response> {
+  const letGo = (): void => {
+    answer.then(
+      (late) => late.body?.cancel(signal.reason).catch(() => {}),
+      () => {},
+    )
+  }
+  if (signal.aborted) {
+    letGo()
+    return Promise.reject(signal.reason)
+  }
+  return new Promise((resolve, reject) => {
+    const abort = (): void => {
+      reject(signal.reason)
+      letGo()
+    }
+    signal.addEventListener('abort', abort, { once: true })
+    answer.then(
+      (response) => {
+        signal.removeEventListener('abort', abort)
+        resolve(response)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort)
+        reject(error)
+      },
+    )
+  })
 }
 
 /**

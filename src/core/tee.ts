@@ -36,6 +36,8 @@ export interface Branch {
   origin: SourceOrigin
   /** The request and response of the last chunk handed out: a branch behind may still read an earlier answer's. */
   context: ErrorContext | undefined
+  /** Who waits to hear that the branch was cancelled (see `ChunkSource.onStop`). */
+  stopListeners: Set<() => void>
 }
 
 /** Two branches over one source, and what a checkpoint taken on either needs. */
@@ -64,6 +66,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       behind: 0,
       origin: originOf(source)(),
       context: undefined,
+      stopListeners: new Set(),
     }),
   ) as [Branch, Branch]
   // The first chunk of each connection, with its request and response (see `Branch.context`).
@@ -136,6 +139,19 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       attach(hooks) {
         b.hooks = hooks
       },
+      // The branch's own cancel, or the whole response's (the listener may hear both).
+      onStop(listener) {
+        if (b.cancelled || source.cancelled === true) {
+          listener()
+          return () => {}
+        }
+        b.stopListeners.add(listener)
+        const off = source.onStop?.(listener)
+        return () => {
+          b.stopListeners.delete(listener)
+          off?.()
+        }
+      },
       origin: () => b.origin,
       context: () => b.context ?? source.context?.() ?? {},
       async read() {
@@ -167,6 +183,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
         b.queue.length = 0
         b.buffered = 0
         release()
+        for (const listener of [...b.stopListeners]) listener()
+        b.stopListeners.clear()
         if (other.cancelled) await source.cancel(reason)
       },
     }

@@ -1,5 +1,5 @@
 import { chunkIterator } from './chunk-iterator.ts'
-import type { ConsumeContext } from './context.ts'
+import { type ConsumeContext, STOPPED, untilStopped } from './context.ts'
 
 type Step<T> = IteratorResult<T, void>
 
@@ -53,6 +53,16 @@ export function batchIterator<U, T>(
       (consumer.stop?.() ?? Promise.resolve()).then(() => end('done'), fail)
     const settled = (outcome: Outcome<T>): Step<T> | Promise<Step<T>> =>
       outcome === SKIP ? emit() : outcome === STOP ? stopped() : { done: false, value: outcome }
+    // An item whose validation is pending: a source stopped meanwhile ends the iteration then.
+    const pending = (outcome: Promise<Outcome<T>>): Promise<Step<T>> =>
+      untilStopped(outcome, source).then((settledAs) => {
+        if (settledAs !== STOPPED) return settled(settledAs)
+        try {
+          return halted()
+        } catch (error) {
+          return fail(error)
+        }
+      }, fail)
     /** The next item of the batch; past its last unit, the error or end found after it, or a read. */
     const emit = (): Step<T> | Promise<Step<T>> => {
       try {
@@ -60,7 +70,7 @@ export function batchIterator<U, T>(
           if (source.cancelled === true) return halted()
           const k = j++
           const outcome = consumer.take(units[k]!, k, units.length)
-          if (outcome instanceof Promise) return outcome.then(settled, fail)
+          if (outcome instanceof Promise) return pending(outcome)
           if (outcome === SKIP) continue
           if (outcome === STOP) return stopped()
           return { done: false, value: outcome }

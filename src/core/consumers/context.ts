@@ -71,6 +71,33 @@ export function inBody<E>(error: E, source: ChunkSource): E {
   return error
 }
 
+/** What `untilStopped` settles with when the source was stopped first. */
+export const STOPPED: unique symbol = Symbol('stopped')
+
+/**
+ * `promise` (an asynchronous schema's validation), or `STOPPED` once the source is stopped (`cancel()`, a break,
+ * the user's abort) before it settles: the consumer then ends, rather than when a validation that may never
+ * settle does.
+ */
+export function untilStopped<T>(promise: Promise<T>, source: ChunkSource): Promise<T | typeof STOPPED> {
+  const onStop = source.onStop
+  if (onStop === undefined) return promise
+  return new Promise((resolve, reject) => {
+    // In a later microtask, not inside the cancel() that stops the source, which the consumer's end calls again.
+    const off = onStop.call(source, () => queueMicrotask(() => resolve(STOPPED)))
+    promise.then(
+      (value) => {
+        off()
+        resolve(value)
+      },
+      (error: unknown) => {
+        off()
+        reject(error)
+      },
+    )
+  })
+}
+
 const BODY_START: SourceOrigin = { offset: 0, lines: 0, records: 0 }
 
 /** Where the consumer's first byte stands in the body; asked when an error is made, as a restart moves it. */

@@ -118,7 +118,10 @@ export function consumeEvents<T>(
       },
     }),
   })
-  const isEnd = typeof until === 'string' ? (event: ServerSentEvent) => event.data === until : until
+  const isEnd =
+    typeof until === 'string'
+      ? (event: ServerSentEvent) => event.data === until
+      : until && ((event: ServerSentEvent) => synchronous(until(event)))
   // Events are numbered across the whole stream: one that continues from a checkpoint counts on from it.
   let index = origin().records
   const deliver = <E>(event: E): E => {
@@ -182,4 +185,16 @@ export function consumeEvents<T>(
     // A clean end by the protocol's own marker: release the connection, the rest is not wanted.
     stop: () => source.cancel('The stream reached its terminal event.'),
   })
+}
+
+/**
+ * What an `until` predicate answered. A Promise (an async predicate) is truthy, and would end the stream cleanly at
+ * its first event: refused instead, its rejection handled.
+ */
+function synchronous(answer: unknown): unknown {
+  if (typeof (answer as PromiseLike<unknown> | null)?.then !== 'function') return answer
+  Promise.resolve(answer).catch(() => {})
+  throw new TypeError(
+    'events(): `until` returned a Promise, which would end the stream at its first event; it must answer synchronously, true at the terminal event.',
+  )
 }

@@ -4,7 +4,7 @@ import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
 import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { MAX_TIMER_MS, must } from '../options.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
-import { type ConsumeContext, halt, inBody, settle } from './context.ts'
+import { type ConsumeContext, halt, inBody, STOPPED, settle, untilStopped } from './context.ts'
 
 /** Options of `res.json()`. */
 export interface JsonOptions {
@@ -154,7 +154,10 @@ export async function* consumeJson<T>(
     // The end can still change the document (a top-level number ends with it): the last snapshot is the whole.
     if (parser.snapshot !== shown || shownOpenPath !== undefined) yield take()
     context.progress.item()
-    const value = schema === undefined ? (raw as T) : await validate(schema, raw, 0)
+    const result = schema === undefined ? (raw as T) : validate(schema, raw, 0)
+    const value = result instanceof Promise ? await untilStopped(result, source) : result
+    // Stopped while an asynchronous schema validated the document: `final` rejects, as after any stop.
+    if (value === STOPPED) return halt(source)
     outcome = 'done'
     onFinal({ value })
   } catch (error) {

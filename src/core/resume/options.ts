@@ -131,6 +131,15 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
 function checkedAnswer(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: unknown) => CursorRequest {
   return (lastItem) => {
     const answer: unknown = cursor(lastItem)
+    if (typeof (answer as PromiseLike<unknown> | null)?.then === 'function') {
+      // An async cursor: nobody awaits its promise, so a rejection of it must not go unhandled.
+      Promise.resolve(answer).catch(() => {})
+      throw new ResumeError(
+        'not-resumable',
+        '`resume.cursor` returned a Promise; it must return { searchParams?, headers? } synchronously, from the item it is given.',
+        0,
+      )
+    }
     const { searchParams, headers, ...rest } = isRecord(answer) ? answer : {}
     const bad = !isRecord(answer)
       ? describeValue(answer)

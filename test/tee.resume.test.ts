@@ -91,21 +91,24 @@ async function both<T>(
 
 const PACES: Pace[] = ['together', 'first slow', 'second slow', 'second after the first']
 
+const SSE_ANSWER = { headers: { 'content-type': 'text/event-stream' } }
+
 /** A connection failing, as fetch's body reports it. */
 const DROP = new TypeError('terminated')
 
 /**
  * A server behind an injected `fetch` that answers every request at once with an SSE body the test feeds by
- * hand (`push`, `fail`, `close`): `request(n)` is the `n`th request (from 1), once it comes.
+ * hand (`push`, `fail`, `close`): `request(n)` is the `n`th request (from 1), once it comes. With `later`, a
+ * request after the first waits until the test answers it.
  */
-function handFed(): { fetch: typeof fetch; request(n: number): Promise<Exchange> } {
+function handFed(later = false): { fetch: typeof fetch; request(n: number): Promise<Exchange> } {
   const server = manualServer()
   const waiting = new Map<number, (exchange: Exchange) => void>()
   return {
     fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
       const response = server.fetch(input, init)
       const exchange = server.exchanges.at(-1)!
-      exchange.answer({ headers: { 'content-type': 'text/event-stream' } })
+      if (!later || server.exchanges.length === 1) exchange.answer(SSE_ANSWER)
       waiting.get(server.exchanges.length)?.(exchange)
       return response
     }) as typeof fetch,
@@ -774,7 +777,7 @@ describe('a reconnect while every live branch is still behind the last one', () 
       .map((e) => `id: ${e}\ndata: ${e}\n\n`)
       .join('')
 
-  it('restarts after the event the answer it replaces began after: the branch left gets every event once', async () => {
+  it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
     const server = handFed()
     const res = await sluice('https://example.test/events', {
       fetch: server.fetch,
@@ -798,7 +801,7 @@ describe('a reconnect while every live branch is still behind the last one', () 
     expect((await waiting).value?.id).toBe('e4')
     expect((await ia.next()).value?.id).toBe('e5')
     // a is cancelled while its read waits on the second answer, which then drops: b, the only branch left, has
-    // delivered nothing of it, and what it holds ends where it began.
+    // delivered nothing of it, but holds the rest of the first answer and e4, e5 of the second.
     const ended = ia.next()
     await a.cancel()
     second.fail(DROP)
@@ -808,6 +811,67 @@ describe('a reconnect while every live branch is still behind the last one', () 
     expect(await ended).toMatchObject({ done: true })
     const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
     expect(['e0', ...rest.map((e) => e.id)]).toEqual(ALL)
-    expect(third.lastEventId).toBe('e3')
+    expect(third.lastEventId).toBe('e5')
+  })
+
+  it('a branch that reads its queued events while the reconnect waits gets each once: the restart is after the cancelled branch that pulled them', async () => {
+    const server = handFed(true)
+    const res = await sluice('https://example.test/events', {
+      fetch: server.fetch,
+      resume: { backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.events()[Symbol.asyncIterator]()
+    // a delivers e0 and e1 and waits for more; b, not read yet, holds both.
+    first.push(wire(null, 2))
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const ended = ia.next()
+    // a is cancelled while its read waits, and the answer drops: the reconnect goes out, after a's last event.
+    await a.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    // While it waits for its answer, b reads the two events it holds: the answer continues after them.
+    expect((await ib.next()).value?.id).toBe('e0')
+    expect((await ib.next()).value?.id).toBe('e1')
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    second.answer(SSE_ANSWER)
+    second.push(wire(second.lastEventId))
+    second.close()
+    expect(['e0', 'e1', ...(await rest).map((e) => e.id)]).toEqual(ALL)
+    expect(second.lastEventId).toBe('e1')
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it('the same when the branch cancelled is a tee whose branches were all cancelled: its place is where they stopped', async () => {
+    const server = handFed(true)
+    const res = await sluice('https://example.test/events', {
+      fetch: server.fetch,
+      resume: { backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const io = outer.events()[Symbol.asyncIterator]()
+    const ii = i1.events()[Symbol.asyncIterator]()
+    // One inner branch is cancelled unread; the other delivers e0 and waits for more; the outer one holds e0.
+    await i0.cancel()
+    first.push(wire(null, 1))
+    expect((await ii.next()).value?.id).toBe('e0')
+    const ended = ii.next()
+    await i1.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    // While the reconnect waits, the outer branch reads the event it holds: the answer continues after it.
+    expect((await io.next()).value?.id).toBe('e0')
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => io })
+    second.answer(SSE_ANSWER)
+    second.push(wire(second.lastEventId))
+    second.close()
+    expect(['e0', ...(await rest).map((e) => e.id)]).toEqual(ALL)
+    expect(second.lastEventId).toBe('e0')
+    expect(await ended).toMatchObject({ done: true })
   })
 })

@@ -26,32 +26,55 @@ export function position(b: Branch): number {
 }
 
 /**
- * The restart point is the boundary of the branch that delivered more: the other has not delivered past it,
- * and its queue still holds the bytes up to it, so neither branch loses or repeats a unit. The position sent
+ * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below): the
+ * other has not delivered past it, and its queue still holds the bytes up to it, so neither branch loses or
+ * repeats a unit. The position sent
  * (event id, last item) is that leading branch's. Both consumers must be able to restart (as one consumer
  * reading alone must), and both must carry the kind of position the leader sends: an events() branch and a
  * text() branch ahead of it have no common event id to resume from.
  */
 function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {
   const live = branches.filter((b) => !b.cancelled)
-  if (live.length === 0) return undefined
-  const places = live.map(position)
+  // Every branch cancelled: where the tee stands is where its consumers stopped, for the outer tee whose
+  // branch it reads, if any (that branch is cancelled too, and its place counts as theirs).
+  if (live.length === 0) {
+    const read = branches.filter((b) => b.hooks !== undefined)
+    return read.length === 0 ? undefined : planOver(read, [], began)
+  }
+  const own = planOver(live, live, began)
+  // A branch cancelled after it read still counts where it stands, when its consumer gives the same kind of
+  // position: the live ones hold every byte up to there (they get every chunk), and may have been handed whole
+  // units up to there that they have not delivered yet (the branch whose read pulled the source had delivered
+  // every unit it was handed): a restart before them would repeat those.
+  const all = planOver(
+    branches.filter((b) => !b.cancelled || b.hooks !== undefined),
+    live,
+    began,
+  )
+  const keeps = (key: 'lastEventId' | 'lastItem') => own[key] === undefined || all[key] !== undefined
+  return all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
+}
+
+/** The plan led by the furthest of `counted`, for the `live` branches to follow. */
+function planOver(counted: readonly Branch[], live: readonly Branch[], began: Plan | undefined): Plan {
+  const places = counted.map(position)
   const top = Math.max(...places)
-  const lead = live.filter((_, k) => places[k] === top)
+  const lead = counted.filter((_, k) => places[k] === top)
   const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
+  // The branches whose positions must agree: those reading, and a cancelled one that leads.
+  const judged = [...reading, ...lead.filter((b) => b.cancelled)]
   const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
     (lead.find(has(key)) ?? reading.find(has(key)))?.hooks
-  const consistent = (key: 'lastEventId' | 'lastItem') => reading.every(has(key)) || !reading.some(has(key))
+  const consistent = (key: 'lastEventId' | 'lastItem') => judged.every(has(key)) || !judged.some(has(key))
   // A cursor continues after the leader's item: when both branches read the same kind of item, as they give
   // it; when they read events() and events({ json: true }), as the latter gives it, whichever is ahead, so that
   // the cursor sees one shape. Otherwise there is none to give it, and the source refuses a cursor rather than
   // start over.
-  const unit = reading[0]?.hooks?.unit
-  const sameUnit = unit !== undefined && reading.every((b) => b.hooks?.unit === unit)
+  const unit = judged[0]?.hooks?.unit
+  const sameUnit = unit !== undefined && judged.every((b) => b.hooks?.unit === unit)
   let parsed: { value: unknown } | undefined
-  if (reading.every((b) => b.hooks?.parsed !== undefined))
-    for (const b of lead) parsed ??= b.hooks?.parsed?.()
+  if (judged.every((b) => b.hooks?.parsed !== undefined)) for (const b of lead) parsed ??= b.hooks?.parsed?.()
   const restartable =
     reading.every((b) => b.hooks?.restart !== undefined) &&
     consistent('lastEventId') &&
@@ -83,8 +106,13 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
 ): TeeHooks {
+  // The branches that speak for the tee: the live ones, or once every one is cancelled, those that read.
+  const speaking = (): Branch[] => {
+    const live = branches.filter((b) => !b.cancelled)
+    return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined)
+  }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
-    branches.some((b) => !b.cancelled && b.hooks?.[key] !== undefined)
+    speaking().some((b) => b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
   // The plan of the last restart: the position the answer being read began after.
   let began: Plan | undefined
@@ -119,13 +147,15 @@ export function teeHooks(
         return any('lastItem') ? () => current()?.lastItem : undefined
       },
       get unit() {
-        const units = branches.filter((b) => !b.cancelled && b.hooks !== undefined).map((b) => b.hooks?.unit)
+        const units = speaking()
+          .filter((b) => b.hooks !== undefined)
+          .map((b) => b.hooks?.unit)
         return units.length > 0 && units.every((u) => u === units[0]) ? units[0] : undefined
       },
       // Only when every branch reading can give it, as `plan` asks of its own: a branch beside one that cannot
       // (events({ schema })) refuses a cursor whichever of them is ahead, as a plain tee of the two does.
       get parsed() {
-        const reading = branches.filter((b) => !b.cancelled && (b.hooks !== undefined || b.handed > 0))
+        const reading = speaking().filter((b) => b.hooks !== undefined || b.handed > 0)
         return reading.length > 0 && reading.every((b) => b.hooks?.parsed !== undefined)
           ? () => current()?.parsed
           : undefined

@@ -776,14 +776,18 @@ describe('a reconnect while every live branch is still behind the last one', () 
     ALL.slice(id === null ? 0 : ALL.indexOf(id) + 1, to)
       .map((e) => `id: ${e}\ndata: ${e}\n\n`)
       .join('')
-
-  it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
-    const server = handFed()
+  /** A stream of those events over a hand-fed server (reconnects answered by the test when `later`), and its first request. */
+  const opened = async (later = false) => {
+    const server = handFed(later)
     const res = await sluice('https://example.test/events', {
       fetch: server.fetch,
       resume: { backoff: FAST },
     })
-    const first = await server.request(1)
+    return { server, res, first: await server.request(1) }
+  }
+
+  it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
+    const { server, res, first } = await opened()
     const [a, b] = res.tee()
     const ia = a.events()[Symbol.asyncIterator]()
     const ib = b.events()[Symbol.asyncIterator]()
@@ -815,12 +819,7 @@ describe('a reconnect while every live branch is still behind the last one', () 
   })
 
   it('a branch that reads its queued events while the reconnect waits gets each once: the restart is after the cancelled branch that pulled them', async () => {
-    const server = handFed(true)
-    const res = await sluice('https://example.test/events', {
-      fetch: server.fetch,
-      resume: { backoff: FAST },
-    })
-    const first = await server.request(1)
+    const { server, res, first } = await opened(true)
     const [a, b] = res.tee()
     const ia = a.events()[Symbol.asyncIterator]()
     const ib = b.events()[Symbol.asyncIterator]()
@@ -846,12 +845,7 @@ describe('a reconnect while every live branch is still behind the last one', () 
   })
 
   it('the same when the branch cancelled is a tee whose branches were all cancelled: its place is where they stopped', async () => {
-    const server = handFed(true)
-    const res = await sluice('https://example.test/events', {
-      fetch: server.fetch,
-      resume: { backoff: FAST },
-    })
-    const first = await server.request(1)
+    const { server, res, first } = await opened(true)
     const [outer, inner] = res.tee()
     const [i0, i1] = inner.tee()
     const io = outer.events()[Symbol.asyncIterator]()

@@ -3,6 +3,7 @@ import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
 import { must } from '../options.ts'
+import { refusedPromise } from '../promise-like.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP, STOP } from './batch-iterator.ts'
 import { type ConsumeContext, originOf } from './context.ts'
@@ -189,11 +190,10 @@ export function consumeEvents<T>(
 
 /**
  * What an `until` predicate answered. A Promise (an async predicate) is truthy, and would end the stream cleanly at
- * its first event: refused instead, its rejection handled.
+ * its first event: refused instead.
  */
 function synchronous(answer: unknown): unknown {
-  if (typeof (answer as PromiseLike<unknown> | null)?.then !== 'function') return answer
-  Promise.resolve(answer).catch(() => {})
+  if (!refusedPromise(answer)) return answer
   throw new TypeError(
     'events(): `until` returned a Promise, which would end the stream at its first event; it must answer synchronously, true at the terminal event.',
   )

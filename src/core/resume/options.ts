@@ -1,6 +1,7 @@
 import { describeValue } from '../../runtime/describe-value.ts'
 import { ResumeError } from '../errors/resume-error.ts'
 import { MAX_TIMER_MS, must } from '../options.ts'
+import { refusedPromise } from '../promise-like.ts'
 
 /** How a dropped stream is continued; see README, "Resume". */
 export type ResumeStrategy = 'range' | 'last-event-id' | 'cursor'
@@ -131,9 +132,7 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
 function checkedAnswer(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: unknown) => CursorRequest {
   return (lastItem) => {
     const answer: unknown = cursor(lastItem)
-    if (typeof (answer as PromiseLike<unknown> | null)?.then === 'function') {
-      // An async cursor: nobody awaits its promise, so a rejection of it must not go unhandled.
-      Promise.resolve(answer).catch(() => {})
+    if (refusedPromise(answer)) {
       throw new ResumeError(
         'not-resumable',
         '`resume.cursor` returned a Promise; it must return { searchParams?, headers? } synchronously, from the item it is given.',

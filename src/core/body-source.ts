@@ -1,4 +1,3 @@
-import { describeValue } from '../runtime/describe-value.ts'
 import { isBodiless } from './bodiless.ts'
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
@@ -33,6 +32,7 @@ import {
   representationLength,
   resumeRequest,
 } from './resume/strategy.ts'
+import { unusableAnswer } from './unusable-answer.ts'
 
 /** What a consumer tells the source, so that a resume or a checkpoint lands on a unit boundary. */
 export interface ConsumerHooks {
@@ -1185,26 +1185,6 @@ export class BodySource implements ChunkSource {
     if (this.#onAbort !== undefined) this.#init.signal?.removeEventListener('abort', this.#onAbort)
     this.#onAbort = undefined
   }
-}
-
-/**
- * What is wrong with `value` as the answer to a request, for a message (`undefined` when it is a Response whose
- * body is still unread): not a Response at all (duck-typed: a Response of another realm or of undici is one), or
- * one whose body was already read or locked.
- */
-export function unusableAnswer(value: unknown): string | undefined {
-  const response = value as Partial<Response> | null | undefined
-  if (
-    typeof response !== 'object' ||
-    response === null ||
-    typeof response.status !== 'number' ||
-    typeof response.headers?.get !== 'function'
-  ) {
-    return describeValue(value)
-  }
-  if (response.bodyUsed === true || response.body?.locked === true)
-    return 'a Response whose body was already read'
-  return undefined
 }
 
 /** Drops are what resume is for: the connection failed, went silent, or ended before its proven end. */

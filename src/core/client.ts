@@ -5,7 +5,7 @@ import ky, {
   isTimeoutError as isKyTimeoutError,
   replaceOption,
 } from 'ky'
-import { BodySource, unusableAnswer, withSaid } from './body-source.ts'
+import { BodySource, withSaid } from './body-source.ts'
 import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
@@ -41,6 +41,7 @@ import {
   resumeRequest,
 } from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
+import { unusableAnswer } from './unusable-answer.ts'
 
 /**
  * Requests `input` and resolves with a {@link StreamResponse} as soon as the response headers arrive (time to

@@ -1,5 +1,6 @@
 /**
- * Checkpoints against a real server on 127.0.0.1: taken in the loop body after k items, serialised, and
+ * Checkpoints against a real server on 127.0.0.1 (or, where one step must come between two others, a server the test
+ * answers by hand): taken in the loop body after k items, serialised, and
  * continued by a new client with `resumeFrom`, the two parts make exactly the undisturbed output.
  */
 import { describe, expect, it } from 'vitest'
@@ -12,6 +13,7 @@ import {
   sluice,
 } from '../src/index.ts'
 import { concatBytes, encode } from './support/chunking.ts'
+import { DROP, manualServer, settle } from './support/manual-server.ts'
 import { base64, type Script, scripted } from './support/scripted.ts'
 
 const LINES = Array.from({ length: 12 }, (_, i) => `{"i":${i},"s":"ligne ${i} — ${'€'.repeat(i % 4)}😀"}`)
@@ -510,5 +512,109 @@ describe('a checkpoint passed directly, not through JSON', () => {
     expect((error as Error).message).toMatch(
       /^The checkpoint passed as `resumeFrom` cannot be written as JSON \(.+\); take a new one with res\.checkpoint\(\)\.$/,
     )
+  })
+})
+
+describe('a checkpoint taken after a restart, before the partial unit is sent again', () => {
+  const event = (i: number) => `id: e${i}\ndata: {"i":${i}}\n\n`
+  const BODY = encode([0, 1, 2].map(event).join(''))
+  const STREAM = { 'content-type': 'text/event-stream' }
+  const resume = { strategy: 'last-event-id', backoff: { initial: 0, max: 0, jitter: 0 } } as const
+
+  // Found by test/resume.model.test.ts: the bytes of the partial event counted before the drop were counted in
+  // the checkpoint's `loaded` too, so a stream continued from it ended past the body's length.
+  it.each([
+    ['nothing', ''],
+    ['part', 'id: '],
+  ])(
+    'counts only the delivered units in loaded when the restart has sent %s of it again',
+    async (_, again) => {
+      const server = manualServer()
+      const pending = sluice('https://example.test/stream', { fetch: server.fetch, retry: 0, resume })
+      await settle()
+      server.exchanges[0]!.answer({ headers: STREAM })
+      const res = await pending
+      const events = res.events()[Symbol.asyncIterator]()
+      server.exchanges[0]!.push(`${event(0)}id: e1\n`)
+      expect((await events.next()).value).toMatchObject({ id: 'e0' })
+      const waiting = events.next()
+      server.exchanges[0]!.fail(DROP)
+      await settle(() => server.exchanges.length < 2)
+      expect(server.exchanges[1]!.lastEventId).toBe('e0')
+      server.exchanges[1]!.answer({ headers: STREAM })
+      server.exchanges[1]!.push(again)
+      await settle()
+      const checkpoint = res.checkpoint()
+      expect(checkpoint).toMatchObject({ lastEventId: 'e0', items: 1, loaded: encode(event(0)).length })
+      res.detach()
+      expect(await waiting).toEqual({ done: true, value: undefined })
+
+      const continuing = sluice('https://example.test/stream', {
+        fetch: server.fetch,
+        retry: 0,
+        resume,
+        resumeFrom: checkpoint,
+      })
+      await settle()
+      expect(server.exchanges[2]!.lastEventId).toBe('e0')
+      server.exchanges[2]!.answer({ headers: STREAM })
+      const rest = await continuing
+      server.exchanges[2]!.push(`${event(1)}${event(2)}`)
+      server.exchanges[2]!.close()
+      expect((await Array.fromAsync(rest.events())).map((e) => e.id)).toEqual(['e1', 'e2'])
+      expect(rest.progress).toMatchObject({ loaded: BODY.length, items: 3, state: 'done' })
+    },
+  )
+})
+
+describe('a stream continued from a checkpoint at its end (416)', () => {
+  const RECORDS = ['{"i":0}', '{"i":1}']
+  const WHOLE = encode(RECORDS.map((r) => `${r}\n`).join(''))
+  const RANGED = {
+    'content-type': 'application/x-ndjson',
+    etag: '"v1"',
+    'accept-ranges': 'bytes',
+    'content-length': String(WHOLE.length),
+  }
+  const resume = { strategy: 'range', backoff: { initial: 0, max: 0, jitter: 0 } } as const
+
+  // Found by test/resume.model.test.ts: its checkpoint said offset 0, so continuing from it again asked for the
+  // whole body and delivered every record a second time.
+  it('keeps the checkpoint at the end, so that continuing from it again delivers nothing twice', async () => {
+    const server = manualServer()
+    const pending = sluice('https://example.test/stream', { fetch: server.fetch, retry: 0, resume })
+    await settle()
+    server.exchanges[0]!.answer({ headers: RANGED })
+    const res = await pending
+    const records = res.ndjson()[Symbol.asyncIterator]()
+    server.exchanges[0]!.push(WHOLE)
+    for (const record of RECORDS) expect((await records.next()).value).toEqual(JSON.parse(record))
+    const atEnd = res.checkpoint()
+    expect(atEnd).toMatchObject({ offset: WHOLE.length, items: 2 })
+    res.detach()
+
+    const continueFrom = async (checkpoint: Checkpoint) => {
+      const continuing = sluice('https://example.test/stream', {
+        fetch: server.fetch,
+        retry: 0,
+        resume,
+        resumeFrom: checkpoint,
+      })
+      await settle()
+      const exchange = server.exchanges.at(-1)!
+      expect(exchange.rangeStart).toBe(WHOLE.length)
+      exchange.refuse(416, { 'content-range': `bytes */${WHOLE.length}` })
+      return continuing
+    }
+    const again = await continueFrom(atEnd)
+    expect(again.status).toBe(416)
+    const stillAtEnd = again.checkpoint()
+    expect(stillAtEnd).toMatchObject({ offset: WHOLE.length, loaded: WHOLE.length, items: 2 })
+    expect(await Array.fromAsync(again.ndjson())).toEqual([])
+    expect(again.checkpoint()).toMatchObject({ offset: WHOLE.length, items: 2 })
+
+    const once = await continueFrom(stillAtEnd)
+    expect(await Array.fromAsync(once.ndjson())).toEqual([])
+    expect(once.progress).toMatchObject({ loaded: WHOLE.length, items: 2, state: 'done' })
   })
 })

@@ -12,7 +12,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type Checkpoint, isNetworkError, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
-import { type Exchange, manualServer } from './support/manual-server.ts'
+import { DROP, type Exchange, manualServer, settle, turn } from './support/manual-server.ts'
 
 /** What a branch reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'lines' | 'text'
@@ -168,34 +168,6 @@ type Command =
   | { t: 'read'; b: number; k: number }
   | { t: 'cancel'; b: number; how: 'cancel' | 'return' }
   | { t: 'checkpoint'; b: number }
-
-const DROP = new TypeError('terminated')
-
-/** One macrotask turn: not a timer where there is better (Node's wait a millisecond, a browser's nested ones 4). */
-function turn(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve))
-  const channel = new MessageChannel()
-  return new Promise((resolve) => {
-    channel.port1.onmessage = () => {
-      channel.port1.close()
-      resolve()
-    }
-    channel.port2.postMessage(undefined)
-  })
-}
-const timer = () => new Promise((resolve) => setTimeout(resolve, 0))
-
-/**
- * Lets everything a step started happen: a read through the stream layers, and while `due` (a reconnect's zero
- * backoff has not run yet), its timer.
- */
-async function settle(due: () => boolean = () => true): Promise<void> {
-  for (let k = 0; k < 4; k++) await turn()
-  for (let round = 0; round < 5 && due(); round++) {
-    await timer()
-    for (let k = 0; k < 4; k++) await turn()
-  }
-}
 
 function iterate(branch: StreamResponse, kind: Kind): AsyncIterator<unknown> {
   const items: AsyncIterable<unknown> =

@@ -543,7 +543,8 @@ export class BodySource implements ChunkSource {
       method: this.#init.method,
       strategy,
       offset: this.#decoderBase + committed,
-      loaded: this.#init.progress.loaded - partial,
+      // After a restart, the partial unit counted before the drop and not yet sent again is not delivered either.
+      loaded: this.#init.progress.loaded - this.#uncounted - partial,
       items: this.#init.progress.items,
       attempt: this.#init.progress.attempt,
     }
@@ -1063,6 +1064,8 @@ export class BodySource implements ChunkSource {
       }
       case 'complete':
         this.#completeAfterResume = true
+        // Continued from a checkpoint at the end: a checkpoint of this stream stands there too, not at 0.
+        if (fromCheckpoint) this.#decoderBase = offset
         // A 416 that gives the length proves what was delivered is the whole body.
         if (acceptance.lengthKnown) this.#init.progress.total ??= this.#init.progress.loaded
         break

@@ -23,8 +23,8 @@ export interface Exchange {
   state(): ExchangeState
   /** Answers with a streamed body: only what `push` sends. */
   answer(init?: ResponseInit): void
-  /** Answers with `status` and a short text body. */
-  refuse(status: number): void
+  /** Answers with `status`, a short text body and `headers` (say, `Retry-After`). */
+  refuse(status: number, headers?: Record<string, string>): void
   push(part: Part): void
   close(): void
   fail(error: unknown): void
@@ -82,10 +82,10 @@ export function manualServer(): ManualServer {
         })
         settle.resolve(new Response(body, responseInit))
       },
-      refuse(status) {
+      refuse(status, headers) {
         ensure('waiting', 'refuse')
         state = 'refused'
-        settle.resolve(new Response(`refused with ${status}`, { status }))
+        settle.resolve(new Response(`refused with ${status}`, headers ? { status, headers } : { status }))
       },
       push(part) {
         ensure('open', 'push to')
@@ -110,5 +110,34 @@ export function manualServer(): ManualServer {
     fetch,
     exchanges,
     live: () => exchanges.filter((e) => e.state() === 'waiting' || e.state() === 'open'),
+  }
+}
+
+/** What a dropped connection's body fails with in Node's `fetch`. */
+export const DROP = new TypeError('terminated')
+
+/** One macrotask turn: not a timer where there is better (Node's wait a millisecond, a browser's nested ones 4). */
+export function turn(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve))
+  const channel = new MessageChannel()
+  return new Promise((resolve) => {
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(undefined)
+  })
+}
+const timer = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+/**
+ * Lets everything a step started happen: a read through the stream layers, and while `due` (a reconnect's zero
+ * backoff has not run yet), its timer.
+ */
+export async function settle(due: () => boolean = () => true): Promise<void> {
+  for (let k = 0; k < 4; k++) await turn()
+  for (let round = 0; round < 5 && due(); round++) {
+    await timer()
+    for (let k = 0; k < 4; k++) await turn()
   }
 }

@@ -25,7 +25,16 @@ import {
   sluice,
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
-import { DROP, type Exchange, manualServer, settle, turn } from './support/manual-server.ts'
+import {
+  type Exchange,
+  isServerCommand,
+  type ModelServer,
+  manualServer,
+  type ServerCommand,
+  serverStep,
+  settle,
+  turn,
+} from './support/manual-server.ts'
 
 /** What the consumer reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'bytes' | 'text' | 'json'
@@ -76,12 +85,7 @@ const cursor = (last: unknown) => {
 }
 
 type Command =
-  | { t: 'answer' }
-  | { t: 'busy' }
-  | { t: 'push'; n: number }
-  | { t: 'close' }
-  | { t: 'cut' }
-  | { t: 'drop'; answer: boolean }
+  | ServerCommand
   | { t: 'read'; k: number }
   | { t: 'checkpoint' }
   | { t: 'continue'; how: 'detach' | 'cancel' }
@@ -390,60 +394,35 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     )
   }
 
+  const model: ModelServer = {
+    current,
+    answer,
+    left,
+    due,
+    declared: setup.strategy === 'range',
+    busy: (exchange) => {
+      exchange.refuse(503, { 'retry-after': '0' })
+      return true
+    },
+  }
   for (const command of commands) {
-    const exchange = current()
-    switch (command.t) {
-      case 'answer':
-        if (exchange?.state() === 'waiting') answer(exchange)
-        break
-      case 'busy':
-        if (exchange?.state() !== 'waiting') continue
-        exchange.refuse(503, { 'retry-after': '0' })
-        break
-      case 'push': {
-        // A request still waiting is answered first.
-        if (exchange?.state() === 'waiting') {
-          answer(exchange)
-          await settle(due)
-        }
-        const rest = exchange && left.get(exchange)
-        if (exchange?.state() !== 'open' || rest === undefined || rest.length === 0) continue
-        exchange.push(rest.slice(0, command.n))
-        left.set(exchange, rest.subarray(command.n))
-        break
+    if (isServerCommand(command)) {
+      if (!(await serverStep(command, model))) continue
+    } else
+      switch (command.t) {
+        case 'read':
+          for (let n = 0; n < command.k; n++) {
+            next()
+            for (let t = 0; t < 4; t++) await turn()
+          }
+          break
+        case 'checkpoint':
+          if (error === undefined && opening === undefined) checkpoint()
+          break
+        case 'continue':
+          resumeFrom(command.how)
+          break
       }
-      case 'close':
-        if (exchange?.state() === 'open' && left.get(exchange)?.length === 0) exchange.close()
-        break
-      case 'cut':
-        // An answer that ends short of the length it declared (Range only: an SSE or cursor answer without one
-        // would end there): a drop too.
-        if (setup.strategy !== 'range' || exchange?.state() !== 'open' || left.get(exchange)?.length === 0)
-          continue
-        exchange.close()
-        break
-      case 'drop':
-        if (exchange?.state() !== 'open') continue
-        exchange.fail(DROP)
-        if (command.answer) {
-          await settle(due)
-          const again = current()
-          if (again?.state() === 'waiting') answer(again)
-        }
-        break
-      case 'read':
-        for (let n = 0; n < command.k; n++) {
-          next()
-          for (let t = 0; t < 4; t++) await turn()
-        }
-        break
-      case 'checkpoint':
-        if (error === undefined && opening === undefined) checkpoint()
-        break
-      case 'continue':
-        resumeFrom(command.how)
-        break
-    }
     trace.push(JSON.stringify(command))
     await settle(due)
   }

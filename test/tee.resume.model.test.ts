@@ -12,7 +12,16 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type Checkpoint, isNetworkError, isResumeError, type StreamResponse, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
-import { DROP, type Exchange, manualServer, settle, turn } from './support/manual-server.ts'
+import {
+  type Exchange,
+  isServerCommand,
+  type ModelServer,
+  manualServer,
+  type ServerCommand,
+  serverStep,
+  settle,
+  turn,
+} from './support/manual-server.ts'
 
 /** What a branch reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'lines' | 'text'
@@ -159,12 +168,7 @@ const cursor = (last: unknown) => {
 }
 
 type Command =
-  | { t: 'answer' }
-  | { t: 'busy' }
-  | { t: 'push'; n: number }
-  | { t: 'close' }
-  | { t: 'cut' }
-  | { t: 'drop'; answer: boolean }
+  | ServerCommand
   | { t: 'read'; b: number; k: number }
   | { t: 'cancel'; b: number; how: 'cancel' | 'return' }
   | { t: 'checkpoint'; b: number }
@@ -359,61 +363,37 @@ async function run(setup: Setup, maxBuffer: number, commands: readonly Command[]
     else void lane.iterator.return?.()
   }
 
+  const model: ModelServer = {
+    current,
+    answer,
+    left,
+    due,
+    declared: setup.strategy === 'range',
+    busy: (exchange) => {
+      // A 503: the source asks again, with the same position.
+      if (exchange === server.exchanges[0]) return false
+      exchange.refuse(503)
+      return true
+    },
+  }
   for (const command of commands) {
-    const exchange = current()
-    switch (command.t) {
-      case 'answer':
-        if (exchange?.state() === 'waiting') answer(exchange)
-        break
-      case 'busy':
-        // A 503: the source asks again, with the same position.
-        if (exchange?.state() !== 'waiting' || exchange === server.exchanges[0]) continue
-        exchange.refuse(503)
-        break
-      case 'push': {
-        // A request still waiting is answered first.
-        if (exchange?.state() === 'waiting') {
-          answer(exchange)
-          await settle(due)
-        }
-        const rest = exchange && left.get(exchange)
-        if (exchange?.state() !== 'open' || rest === undefined || rest.length === 0) continue
-        exchange.push(rest.slice(0, command.n))
-        left.set(exchange, rest.subarray(command.n))
-        break
+    if (isServerCommand(command)) {
+      if (!(await serverStep(command, model))) continue
+    } else
+      switch (command.t) {
+        case 'read':
+          for (let n = 0; n < command.k; n++) {
+            read(command.b % lanes.length)
+            for (let t = 0; t < 4; t++) await turn()
+          }
+          break
+        case 'cancel':
+          cancel(command.b % lanes.length, command.how)
+          break
+        case 'checkpoint':
+          checkpoint(command.b % lanes.length)
+          break
       }
-      case 'close':
-        if (exchange?.state() === 'open' && left.get(exchange)?.length === 0) exchange.close()
-        break
-      case 'cut':
-        // An answer that ends short of the length it declared (Range only: an SSE or cursor answer without one
-        // would end there): a drop too.
-        if (setup.strategy !== 'range' || exchange?.state() !== 'open' || left.get(exchange)?.length === 0)
-          continue
-        exchange.close()
-        break
-      case 'drop':
-        if (exchange?.state() !== 'open') continue
-        exchange.fail(DROP)
-        if (command.answer) {
-          await settle(due)
-          const next = current()
-          if (next?.state() === 'waiting') answer(next)
-        }
-        break
-      case 'read':
-        for (let n = 0; n < command.k; n++) {
-          read(command.b % lanes.length)
-          for (let t = 0; t < 4; t++) await turn()
-        }
-        break
-      case 'cancel':
-        cancel(command.b % lanes.length, command.how)
-        break
-      case 'checkpoint':
-        checkpoint(command.b % lanes.length)
-        break
-    }
     trace.push(JSON.stringify(command))
     await settle(due)
   }

@@ -141,3 +141,72 @@ export async function settle(due: () => boolean = () => true): Promise<void> {
     for (let k = 0; k < 4; k++) await turn()
   }
 }
+
+/** What the server does in a model's schedule (the models of resume and of `tee()` under resume). */
+export type ServerCommand =
+  | { t: 'answer' }
+  | { t: 'busy' }
+  | { t: 'push'; n: number }
+  | { t: 'close' }
+  | { t: 'cut' }
+  | { t: 'drop'; answer: boolean }
+
+/** A model's server: the exchange being answered, how it answers one, and the bytes each answer has left. */
+export interface ModelServer {
+  current(): Exchange | undefined
+  answer(exchange: Exchange): void
+  left: Map<Exchange, Uint8Array>
+  /** Whether a reconnect is due (see `settle`). */
+  due(): boolean
+  /** Whether answers declare their length (Range): only then is a close short of it a cut. */
+  declared: boolean
+  /** Refuses `exchange` with a 503, or says it may not be refused. */
+  busy(exchange: Exchange): boolean
+}
+
+const SERVER_COMMANDS = new Set(['answer', 'busy', 'push', 'close', 'cut', 'drop'])
+
+export function isServerCommand(command: { t: string }): command is ServerCommand {
+  return SERVER_COMMANDS.has(command.t)
+}
+
+/** Takes a server's step; false when it does not apply where the exchange stands (the schedule skips it). */
+export async function serverStep(command: ServerCommand, m: ModelServer): Promise<boolean> {
+  const exchange = m.current()
+  switch (command.t) {
+    case 'answer':
+      if (exchange?.state() === 'waiting') m.answer(exchange)
+      return true
+    case 'busy':
+      return exchange?.state() === 'waiting' && m.busy(exchange)
+    case 'push': {
+      // A request still waiting is answered first.
+      if (exchange?.state() === 'waiting') {
+        m.answer(exchange)
+        await settle(m.due)
+      }
+      const rest = exchange && m.left.get(exchange)
+      if (exchange?.state() !== 'open' || rest === undefined || rest.length === 0) return false
+      exchange.push(rest.slice(0, command.n))
+      m.left.set(exchange, rest.subarray(command.n))
+      return true
+    }
+    case 'close':
+      if (exchange?.state() === 'open' && m.left.get(exchange)?.length === 0) exchange.close()
+      return true
+    case 'cut':
+      // An answer that ends short of the length it declared: a drop too. (Without one it would be the end.)
+      if (!m.declared || exchange?.state() !== 'open' || m.left.get(exchange)?.length === 0) return false
+      exchange.close()
+      return true
+    case 'drop':
+      if (exchange?.state() !== 'open') return false
+      exchange.fail(DROP)
+      if (command.answer) {
+        await settle(m.due)
+        const again = m.current()
+        if (again?.state() === 'waiting') m.answer(again)
+      }
+      return true
+  }
+}

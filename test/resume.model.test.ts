@@ -35,6 +35,7 @@ import {
   settle,
   turn,
 } from './support/manual-server.ts'
+import { cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
 
 /** What the consumer reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'bytes' | 'text' | 'json'
@@ -61,27 +62,13 @@ const nameOf = (setup: Setup) => `${setup.strategy}, ${setup.format}, ${setup.ki
 
 const N = 10
 /** Each unit's data, as every consumer's item comes out once normalised (see `keyOf`). */
-const DATA = Array.from({ length: N }, (_, i) => JSON.stringify({ i, s: `é${'x'.repeat(i % 3)}` }))
+const DATA = unitData(N)
 
 /** The units after unit `after` (-1: all), on the wire. */
 function wire(setup: Setup, after: number): string {
   // One document: a checkpoint starts it over, so only the whole of it is sent.
   if (setup.format === 'json') return `[${DATA.join(',')}]`
-  const units = DATA.map((data, i) =>
-    setup.format === 'ndjson'
-      ? `${data}\n`
-      : setup.strategy === 'cursor'
-        ? `data: ${data}\n\n`
-        : `id: e${i}\ndata: ${data}\n\n`,
-  )
-  return units.slice(after + 1).join('')
-}
-
-/** The cursor: the `after` param from the last item, whatever shape the consumer gives it. */
-const cursor = (last: unknown) => {
-  const value = (last as { data?: unknown }).data ?? last
-  const { i } = (typeof value === 'string' ? JSON.parse(value) : value) as { i: number }
-  return { searchParams: { after: String(i) } }
+  return unitsOnWire(DATA, setup, after)
 }
 
 type Command =
@@ -185,7 +172,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     strategy: setup.strategy,
     attempts: options.attempts,
     backoff: { initial: 0, max: 0, jitter: 0 },
-    ...(setup.strategy === 'cursor' ? { cursor } : {}),
+    ...(setup.strategy === 'cursor' ? { cursor: cursorAfter } : {}),
   }
   /** Each response's progress reports. */
   const reports: Progress[][] = []
@@ -483,15 +470,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
 }
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 2, arbitrary: fc.constant({ t: 'answer' as const }) },
-  { weight: 1, arbitrary: fc.constant({ t: 'busy' as const }) },
-  {
-    weight: 4,
-    arbitrary: fc.record({ t: fc.constant('push' as const), n: fc.integer({ min: 1, max: 48 }) }),
-  },
-  { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
-  { weight: 1, arbitrary: fc.constant({ t: 'cut' as const }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('drop' as const), answer: fc.boolean() }) },
+  ...SERVER_COMMANDS,
   { weight: 5, arbitrary: fc.record({ t: fc.constant('read' as const), k: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'checkpoint' as const }) },
   {

@@ -22,6 +22,7 @@ import {
   settle,
   turn,
 } from './support/manual-server.ts'
+import { cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
 
 /** What a branch reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'lines' | 'text'
@@ -146,25 +147,11 @@ const SETUPS: Setup[] = [
 
 const N = 12
 /** Each unit's data, as every consumer's item comes out once normalised (see `keyOf`). */
-const DATA = Array.from({ length: N }, (_, i) => JSON.stringify({ i, s: `é${'x'.repeat(i % 3)}` }))
+const DATA = unitData(N)
 
 /** The units after unit `after` (-1: all), on the wire. */
 function wire(setup: Setup, after: number): string {
-  const units = DATA.map((data, i) =>
-    setup.format === 'ndjson'
-      ? `${data}\n`
-      : setup.strategy === 'cursor'
-        ? `data: ${data}\n\n`
-        : `id: e${i}\ndata: ${data}\n\n`,
-  )
-  return units.slice(after + 1).join('')
-}
-
-/** The cursor: the `after` param from the last item, whatever shape the consumer gives it. */
-const cursor = (last: unknown) => {
-  const value = (last as { data?: unknown }).data ?? last
-  const { i } = (typeof value === 'string' ? JSON.parse(value) : value) as { i: number }
-  return { searchParams: { after: String(i) } }
+  return unitsOnWire(DATA, setup, after)
 }
 
 type Command =
@@ -251,7 +238,12 @@ async function run(setup: Setup, maxBuffer: number, commands: readonly Command[]
     retry: 0,
     resume:
       setup.strategy === 'cursor'
-        ? { strategy: 'cursor', cursor, attempts: 1000, backoff: { initial: 0, max: 0, jitter: 0 } }
+        ? {
+            strategy: 'cursor',
+            cursor: cursorAfter,
+            attempts: 1000,
+            backoff: { initial: 0, max: 0, jitter: 0 },
+          }
         : { strategy: setup.strategy, attempts: 1000, backoff: { initial: 0, max: 0, jitter: 0 } },
   })
   await settle(() => current() === undefined)
@@ -432,15 +424,7 @@ async function run(setup: Setup, maxBuffer: number, commands: readonly Command[]
 
 const command = (branches: number): fc.Arbitrary<Command> =>
   fc.oneof(
-    { weight: 2, arbitrary: fc.constant({ t: 'answer' as const }) },
-    { weight: 1, arbitrary: fc.constant({ t: 'busy' as const }) },
-    {
-      weight: 4,
-      arbitrary: fc.record({ t: fc.constant('push' as const), n: fc.integer({ min: 1, max: 48 }) }),
-    },
-    { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
-    { weight: 1, arbitrary: fc.constant({ t: 'cut' as const }) },
-    { weight: 2, arbitrary: fc.record({ t: fc.constant('drop' as const), answer: fc.boolean() }) },
+    ...SERVER_COMMANDS,
     {
       weight: 6,
       arbitrary: fc.record({

@@ -35,7 +35,7 @@ import {
   settle,
   turn,
 } from './support/manual-server.ts'
-import { cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
+import { answerAsModel, cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
 
 /** What the consumer reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'bytes' | 'text' | 'json'
@@ -127,45 +127,8 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
   const full = encode(wire(setup, -1))
   /** Where each unit ends in the whole body. */
   const ends = DATA.map((_, i) => full.length - encode(wire(setup, i)).length)
-  const answer = (exchange: Exchange): void => {
-    let after = -1
-    let body: Uint8Array
-    const headers: Record<string, string> = {
-      'content-type':
-        setup.format === 'sse'
-          ? 'text/event-stream'
-          : setup.format === 'json'
-            ? 'application/json'
-            : 'application/x-ndjson',
-    }
-    if (setup.strategy === 'range') {
-      const start = exchange.rangeStart ?? 0
-      if (start === full.length) {
-        // Asked for nothing more: what a server says of a range past the end.
-        trace.push(`answer Range ${start}- with 416`)
-        exchange.refuse(416, { 'content-range': `bytes */${full.length}` })
-        return
-      }
-      body = full.subarray(start)
-      Object.assign(headers, {
-        etag: '"v1"',
-        'accept-ranges': 'bytes',
-        'content-length': String(body.length),
-      })
-      if (exchange.rangeStart !== undefined)
-        headers['content-range'] = `bytes ${start}-${full.length - 1}/${full.length}`
-      trace.push(`answer ${exchange.rangeStart === undefined ? 'whole' : `Range ${start}-`}`)
-    } else {
-      if (setup.strategy === 'last-event-id' && exchange.lastEventId !== null)
-        after = Number(exchange.lastEventId.slice(1))
-      const param = new URL(exchange.request.url).searchParams.get('after')
-      if (setup.strategy === 'cursor' && param !== null) after = Number(param)
-      body = encode(wire(setup, after))
-      trace.push(`answer after ${after}`)
-    }
-    left.set(exchange, body)
-    exchange.answer({ status: exchange.rangeStart === undefined ? 200 : 206, headers })
-  }
+  const answer = (exchange: Exchange): void =>
+    answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace)
   const current = () => server.exchanges.at(-1)
 
   const resume: ResumeOptions = {

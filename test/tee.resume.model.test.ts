@@ -22,7 +22,7 @@ import {
   settle,
   turn,
 } from './support/manual-server.ts'
-import { cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
+import { answerAsModel, cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
 
 /** What a branch reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'lines' | 'text'
@@ -201,36 +201,8 @@ async function run(setup: Setup, maxBuffer: number, commands: readonly Command[]
   const trace: string[] = []
   /** What each exchange has left to send. */
   const left = new Map<Exchange, Uint8Array>()
-  const full = encode(wire(setup, -1))
-  const answer = (exchange: Exchange): void => {
-    const request = exchange.request
-    let after = -1
-    let body: Uint8Array
-    const headers: Record<string, string> = {
-      'content-type': setup.format === 'sse' ? 'text/event-stream' : 'application/x-ndjson',
-    }
-    if (setup.strategy === 'range') {
-      const start = exchange.rangeStart ?? 0
-      body = full.subarray(start)
-      Object.assign(headers, {
-        etag: '"v1"',
-        'accept-ranges': 'bytes',
-        'content-length': String(body.length),
-      })
-      if (exchange.rangeStart !== undefined)
-        headers['content-range'] = `bytes ${start}-${full.length - 1}/${full.length}`
-      trace.push(`request ${exchange.rangeStart === undefined ? 'whole' : `Range ${start}-`}`)
-    } else {
-      if (setup.strategy === 'last-event-id' && exchange.lastEventId !== null)
-        after = Number(exchange.lastEventId.slice(1))
-      const param = new URL(request.url).searchParams.get('after')
-      if (setup.strategy === 'cursor' && param !== null) after = Number(param)
-      body = encode(wire(setup, after))
-      trace.push(`request after ${after}`)
-    }
-    left.set(exchange, body)
-    exchange.answer({ status: exchange.rangeStart === undefined ? 200 : 206, headers })
-  }
+  const answer = (exchange: Exchange): void =>
+    answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace)
   const current = () => server.exchanges.at(-1)
 
   const pending = sluice('https://example.test/stream', {

@@ -4,7 +4,8 @@
  * the cursor that continues after one, and the server's commands as fast-check draws them.
  */
 import fc from 'fast-check'
-import type { ServerCommand } from './manual-server.ts'
+import { encode } from './chunking.ts'
+import type { Exchange, ServerCommand } from './manual-server.ts'
 
 /** `n` units' data: JSON with a two-byte character, so that pushes cut characters as well as units. */
 export const unitData = (n: number): string[] =>
@@ -45,3 +46,51 @@ export const SERVER_COMMANDS: ReadonlyArray<fc.WeightedArbitrary<ServerCommand>>
   { weight: 1, arbitrary: fc.constant({ t: 'cut' as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('drop' as const), answer: fc.boolean() }) },
 ]
+
+/**
+ * Answers `exchange` as the models' server does, for a body whose units after unit `after` (-1: all) `wire` gives:
+ * under Range the bytes from the asked start (a 206 with the first answer's ETag, or a 416 asked from the end),
+ * else the units after the `Last-Event-ID` or the cursor's `after`. What is left to send goes into `left`.
+ */
+export function answerAsModel(
+  exchange: Exchange,
+  setup: { format: string; strategy: string },
+  wire: (after: number) => string,
+  left: Map<Exchange, Uint8Array>,
+  trace: string[],
+): void {
+  const full = encode(wire(-1))
+  let body: Uint8Array
+  const headers: Record<string, string> = {
+    'content-type':
+      setup.format === 'sse'
+        ? 'text/event-stream'
+        : setup.format === 'json'
+          ? 'application/json'
+          : 'application/x-ndjson',
+  }
+  if (setup.strategy === 'range') {
+    const start = exchange.rangeStart ?? 0
+    if (start === full.length) {
+      // Asked for nothing more: what a server says of a range past the end.
+      trace.push(`answer Range ${start}- with 416`)
+      exchange.refuse(416, { 'content-range': `bytes */${full.length}` })
+      return
+    }
+    body = full.subarray(start)
+    Object.assign(headers, { etag: '"v1"', 'accept-ranges': 'bytes', 'content-length': String(body.length) })
+    if (exchange.rangeStart !== undefined)
+      headers['content-range'] = `bytes ${start}-${full.length - 1}/${full.length}`
+    trace.push(`answer ${exchange.rangeStart === undefined ? 'whole' : `Range ${start}-`}`)
+  } else {
+    let after = -1
+    if (setup.strategy === 'last-event-id' && exchange.lastEventId !== null)
+      after = Number(exchange.lastEventId.slice(1))
+    const param = new URL(exchange.request.url).searchParams.get('after')
+    if (setup.strategy === 'cursor' && param !== null) after = Number(param)
+    body = encode(wire(after))
+    trace.push(`answer after ${after}`)
+  }
+  left.set(exchange, body)
+  exchange.answer({ status: exchange.rangeStart === undefined ? 200 : 206, headers })
+}

@@ -35,7 +35,14 @@ import {
   settle,
   turn,
 } from './support/manual-server.ts'
-import { answerAsModel, cursorAfter, SERVER_COMMANDS, unitData, unitsOnWire } from './support/resume-model.ts'
+import {
+  answerAsModel,
+  cursorAfter,
+  SERVER_COMMANDS,
+  unitData,
+  unitPlace,
+  unitsOnWire,
+} from './support/resume-model.ts'
 
 /** What the consumer reads with. */
 type Kind = 'events' | 'json-events' | 'ndjson' | 'bytes' | 'text' | 'json'
@@ -243,18 +250,9 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
       got.offset = saved.offset
       want.offset = bytes
     } else {
-      got.items = saved.items
-      want.items = n
-      if (setup.strategy === 'range') {
-        got.offset = saved.offset
-        want.offset = n === 0 ? 0 : ends[n - 1]
-      } else if (setup.strategy === 'last-event-id') {
-        got.lastEventId = saved.lastEventId
-        want.lastEventId = n === 0 ? undefined : `e${n - 1}`
-      } else if (n > 0) {
-        got.after = saved.cursor?.searchParams?.after
-        want.after = String(n - 1)
-      }
+      const place = unitPlace(setup.strategy, saved, n, ends)
+      Object.assign(got, place.got)
+      Object.assign(want, place.want)
     }
     trace.push(`checkpoint: ${JSON.stringify(got)}`)
     if (JSON.stringify(got) !== JSON.stringify(want))

@@ -4,6 +4,7 @@
  * the cursor that continues after one, and the server's commands as fast-check draws them.
  */
 import fc from 'fast-check'
+import type { Checkpoint } from '../../src/index.ts'
 import { encode } from './chunking.ts'
 import type { Exchange, ServerCommand } from './manual-server.ts'
 
@@ -93,4 +94,29 @@ export function answerAsModel(
   }
   left.set(exchange, body)
   exchange.answer({ status: exchange.rangeStart === undefined ? 200 : 206, headers })
+}
+
+/**
+ * Where a checkpoint taken after `n` delivered units says it stands (`got`) and must (`want`): their count, and the
+ * place its strategy continues from — the end of the last unit in the body (`ends`), its event id, or its cursor.
+ */
+export function unitPlace(
+  strategy: string,
+  saved: Checkpoint,
+  n: number,
+  ends: readonly number[],
+): { got: Record<string, unknown>; want: Record<string, unknown> } {
+  const got: Record<string, unknown> = { items: saved.items }
+  const want: Record<string, unknown> = { items: n }
+  if (strategy === 'range') {
+    got.offset = saved.offset
+    want.offset = n === 0 ? 0 : ends[n - 1]
+  } else if (strategy === 'last-event-id') {
+    got.lastEventId = saved.lastEventId
+    want.lastEventId = n === 0 ? undefined : `e${n - 1}`
+  } else if (n > 0) {
+    got.after = saved.cursor?.searchParams?.after
+    want.after = String(n - 1)
+  }
+  return { got, want }
 }

@@ -28,10 +28,9 @@ export function position(b: Branch): number {
 /**
  * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below): the
  * other has not delivered past it, and its queue still holds the bytes up to it, so neither branch loses or
- * repeats a unit. The position sent
- * (event id, last item) is that leading branch's. Both consumers must be able to restart (as one consumer
- * reading alone must), and both must carry the kind of position the leader sends: an events() branch and a
- * text() branch ahead of it have no common event id to resume from.
+ * repeats a unit. The position sent (event id, last item) is that leading branch's. Both consumers must be able
+ * to restart (as one consumer reading alone must), and both must carry the kind of position the leader sends:
+ * an events() branch and a text() branch ahead of it have no common event id to resume from.
  */
 function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {
   const live = branches.filter((b) => !b.cancelled)

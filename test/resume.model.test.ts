@@ -31,6 +31,7 @@ import {
   type ModelServer,
   manualServer,
   type ServerCommand,
+  serveRest,
   serverStep,
   settle,
   turn,
@@ -379,16 +380,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
   // neither ends nor fails is stuck.
   for (let round = 0; round < 40 && !done && error === undefined; round++) {
     next()
-    const exchange = current()
-    if (exchange?.state() === 'waiting') answer(exchange)
-    else if (exchange?.state() === 'open') {
-      const rest = left.get(exchange)!
-      if (rest.length > 0) {
-        exchange.push(rest.slice())
-        left.set(exchange, rest.subarray(rest.length))
-      } else exchange.close()
-    }
-    await settle(due)
+    await serveRest(model)
   }
   if (error === undefined && stop !== Number.POSITIVE_INFINITY)
     problems.push(`no LimitError after ${count()} (${stop} allowed)`)

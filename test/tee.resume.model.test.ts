@@ -18,6 +18,7 @@ import {
   type ModelServer,
   manualServer,
   type ServerCommand,
+  serveRest,
   serverStep,
   settle,
   turn,
@@ -365,16 +366,7 @@ async function run(setup: Setup, maxBuffer: number, commands: readonly Command[]
   const live = () => lanes.filter((lane) => !lane.cancelled && !lane.done && lane.error === undefined)
   for (let round = 0; round < 40 && live().length > 0; round++) {
     for (const [k, lane] of lanes.entries()) if (!lane.cancelled) read(k)
-    const exchange = current()
-    if (exchange?.state() === 'waiting') answer(exchange)
-    else if (exchange?.state() === 'open') {
-      const rest = left.get(exchange)!
-      if (rest.length > 0) {
-        exchange.push(rest.slice())
-        left.set(exchange, rest.subarray(rest.length))
-      } else exchange.close()
-    }
-    await settle(due)
+    await serveRest(model)
   }
   for (const [k, lane] of lanes.entries()) {
     if (lane.cancelled || lane.error !== undefined) continue

@@ -210,3 +210,17 @@ export async function serverStep(command: ServerCommand, m: ModelServer): Promis
       return true
   }
 }
+
+/** The server's step once a schedule is over: answers the request waiting, or sends the rest, or ends the answer. */
+export async function serveRest(m: ModelServer): Promise<void> {
+  const exchange = m.current()
+  if (exchange?.state() === 'waiting') m.answer(exchange)
+  else if (exchange?.state() === 'open') {
+    const rest = m.left.get(exchange)!
+    if (rest.length > 0) {
+      exchange.push(rest.slice())
+      m.left.set(exchange, rest.subarray(rest.length))
+    } else exchange.close()
+  }
+  await settle(m.due)
+}

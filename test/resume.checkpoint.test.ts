@@ -7,8 +7,10 @@ import { describe, expect, it } from 'vitest'
 import {
   type Checkpoint,
   fromResponse,
+  isNetworkError,
   isResumeError,
   type Progress,
+  type ResumeError,
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
@@ -266,7 +268,7 @@ describe('checkpoint and resumeFrom', () => {
     expect(res.progress).toMatchObject({ attempt: 3, state: 'done' })
   })
 
-  it('says a status that may pass is worth trying again later, once the attempts are spent', async () => {
+  it("gives up with 'attempts-exhausted' when only a busy status answers, as a reconnect does, saying how many requests, the status and what to do", async () => {
     const busy = { status: 503 }
     const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, busy] })
     const first = await firstPart(await sluice(s.url), CASES[1]!)
@@ -274,8 +276,14 @@ describe('checkpoint and resumeFrom', () => {
       resumeFrom: JSON.parse(first.saved) as Checkpoint,
       resume: { attempts: 1, backoff: { initial: 1, max: 1, jitter: 0 } },
     }).catch((e: unknown) => e)
-    expect(isResumeError(error) && error.reason).toBe('not-resumable')
-    expect((error as Error).message).toContain('status 503, a failure that may pass: try again later')
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect((error as ResumeError).attempts).toBe(2)
+    expect((error as Error).message).toBe(
+      `Gave up after 2 resume requests: The resume request to ${s.url} got status 503. Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    )
+    // The busy answer is the cause's, as after a reconnect's attempts.
+    const cause = (error as ResumeError).cause
+    expect(isNetworkError(cause) && cause.response?.status).toBe(503)
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(3)
   })
 

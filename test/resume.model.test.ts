@@ -213,16 +213,16 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
       (options.attempts < 100 &&
         isResumeError(e) &&
         (e as { reason?: string }).reason === 'attempts-exhausted') ||
-      // A first request is not asked again (`retry: 0`); a continuing one that meets only 503s, up to its
-      // attempts, says so (as test/resume.checkpoint.test.ts pins).
       // The limit, exactly where it is.
       (isLimitError(e) && count() === stop) ||
+      // A first request is not asked again (`retry: 0`); a continuing one that meets only 503s gives up when its
+      // attempts run out, as a reconnect does (as test/resume.checkpoint.test.ts pins).
       (opening !== undefined &&
         (fresh
           ? isHTTPError(e) && e.status === 503
           : options.attempts < 100 &&
             isResumeError(e) &&
-            e.reason === 'not-resumable' &&
+            e.reason === 'attempts-exhausted' &&
             /status 503/.test(e.message)))
     trace.push(`${where} failed: ${String(e)}`)
     if (!allowed) problems.push(`${where} failed: ${String(e)}`)

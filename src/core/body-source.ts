@@ -858,17 +858,8 @@ export class BodySource implements ChunkSource {
     let last: unknown = drop
     let wait: number | undefined
     for (;;) {
-      if (this.#attempts >= resume.attempts) {
-        const message = last instanceof Error ? last.message : String(last)
-        throw this.#fail(
-          new ResumeError(
-            'attempts-exhausted',
-            `Gave up after ${this.#attempts} reconnect${this.#attempts === 1 ? '' : 's'}${this.#to()}: ${message}`,
-            this.#attempts,
-            { ...this.#context(), cause: last },
-          ),
-        )
-      }
+      if (this.#attempts >= resume.attempts)
+        throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
       this.#attempts++
       progress.attempt = this.#attemptBase + this.#attempts
       // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
@@ -944,14 +935,7 @@ export class BodySource implements ChunkSource {
         if (expiredNow) throw this.#fail(expiredNow)
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
-          last = withExcerpt(
-            new NetworkError(
-              `Reconnecting${this.#to()} got status ${response.status}${excerpt === undefined ? '' : ` (${said(excerpt)})`}.`,
-              this.offset,
-              { request: sent(), response },
-            ),
-            excerpt,
-          )
+          last = busyAnswer(`Reconnecting${this.#to()}`, response, excerpt, this.offset, sent())
           continue
         }
         throw this.#fail(refusal instanceof ResumeError ? withSaid(refusal, excerpt) : refusal)
@@ -1202,6 +1186,43 @@ export function withAdvice<E extends Error>(error: E, advice: string): E {
   const message = `${error.message.replace(/\.$/, '')}; ${advice}.`
   Object.defineProperty(error, 'message', { value: message, configurable: true, writable: true })
   return error
+}
+
+/**
+ * Gives up after `count` requests (`what`s) for the rest of the stream, the last failing with `last`: the
+ * checkpoint stays good for a later try.
+ */
+export function gaveUp(
+  count: number,
+  what: string,
+  to: string,
+  last: unknown,
+  context: ErrorContext,
+): ResumeError {
+  return new ResumeError(
+    'attempts-exhausted',
+    `Gave up after ${count} ${what}${count === 1 ? '' : 's'}${to}: ${last instanceof Error ? last.message : String(last)} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    count,
+    { ...context, cause: last },
+  )
+}
+
+/** The failure of a request for the rest that `what` made, answered with a busy status (one that may pass). */
+export function busyAnswer(
+  what: string,
+  response: Response,
+  excerpt: string | undefined,
+  offset: number,
+  request: Request | undefined,
+): NetworkError {
+  return withExcerpt(
+    new NetworkError(
+      `${what} got status ${response.status}${excerpt === undefined ? '' : ` (${said(excerpt)})`}.`,
+      offset,
+      { request, response },
+    ),
+    excerpt,
+  )
 }
 
 /**

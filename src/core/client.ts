@@ -5,7 +5,7 @@ import ky, {
   isTimeoutError as isKyTimeoutError,
   replaceOption,
 } from 'ky'
-import { BodySource, withSaid } from './body-source.ts'
+import { BodySource, busyAnswer, gaveUp, withSaid } from './body-source.ts'
 import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
@@ -187,6 +187,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
 
   const first = new AbortController()
   let response: Response
+  // Requests made to continue from the checkpoint.
+  let tries = 0
   try {
     if (checkpoint === undefined) response = await request({}, first.signal, true)
     else if (fromNothing) response = await request({}, first.signal, true, checkpoint)
@@ -200,7 +202,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
     } else {
       // A resume request that meets a busy server waits and asks again, as a reconnect does.
       const settings = resume ?? NO_RESUME
-      for (let attempt = 1; ; attempt++) {
+      for (;;) {
+        const attempt = ++tries
         try {
           response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
         } catch (error) {
@@ -242,6 +245,18 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
       if (expired) throw expired
       if (signal?.aborted) throw signal.reason
+      // Only a busy status answered, up to `resume.attempts`: given up, as a reconnect's attempts are (a
+      // checkpoint of another URL is still refused as such).
+      if (isRetryableStatus(response.status) && (error as ResumeError).reason === 'not-resumable') {
+        const last = busyAnswer(
+          `The resume request to ${where()}`,
+          response,
+          excerpt,
+          checkpoint.offset,
+          sent,
+        )
+        throw gaveUp(tries, 'resume request', '', last, { request: sent })
+      }
       throw error instanceof ResumeError ? withSaid(error, excerpt) : error
     }
   }

@@ -221,9 +221,9 @@ function refusal(
   context: ErrorContext & { answered: boolean },
 ): ResumeError {
   const { status } = response
-  const why = isRetryableStatus(status)
-    ? ', a failure that may pass: try again later, or allow more `resume.attempts`'
-    : status === 401 || status === 403
+  // A busy status (isRetryableStatus) is asked again, and never refused here: its attempts run out instead.
+  const why =
+    status === 401 || status === 403
       ? ', refusing its credentials: refresh them in a `beforeRequest` hook, which runs on every reconnect'
       : ''
   return new ResumeError(

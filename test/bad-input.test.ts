@@ -16,7 +16,7 @@ import {
   type ValidationError,
 } from '../src/index.ts'
 import { bytesOf, chunkings, concatBytes, encode } from './support/chunking.ts'
-import { bodyOf, drain } from './support/streams.ts'
+import { bodyOf, drain, gatedBody } from './support/streams.ts'
 
 const open = (chunks: Array<string | Uint8Array>, options = {}) =>
   fromResponse(new Response(bodyOf(chunks).stream), options)
@@ -61,6 +61,77 @@ describe('a malformed NDJSON line', () => {
     expect(items).toEqual([{ s: 'é😀' }, { n: 2 }, { n: 4 }])
     expect(seen).toHaveLength(1)
     expect(isParseError(seen[0]) && seen[0].line).toBe(4)
+  })
+})
+
+describe('an onInvalid callback that fails', () => {
+  const Row = z.object({ id: z.number() })
+  const asyncRow: StandardSchemaV1<unknown, { id: number }> = {
+    '~standard': { version: 1, vendor: 'test', validate: async (value) => Row['~standard'].validate(value) },
+  }
+  // Each bad item in each consumer: not JSON, or not the schema's (checked synchronously, or not).
+  const cases = [
+    [
+      'ndjson(), a line that is not JSON',
+      (res: StreamResponse, onInvalid: () => void) => res.ndjson(undefined, { onInvalid }),
+      '{"id":1}\nnot json\n{"id":3}\n',
+    ],
+    [
+      'ndjson(schema), a record the schema refuses',
+      (res: StreamResponse, onInvalid: () => void) => res.ndjson(Row, { onInvalid }),
+      '{"id":1}\n{"id":"x"}\n{"id":3}\n',
+    ],
+    [
+      'ndjson(async schema), a record the schema refuses',
+      (res: StreamResponse, onInvalid: () => void) => res.ndjson(asyncRow, { onInvalid }),
+      '{"id":1}\n{"id":"x"}\n{"id":3}\n',
+    ],
+    [
+      'events({ json }), data that is not JSON',
+      (res: StreamResponse, onInvalid: () => void) => res.events({ json: true, onInvalid }),
+      'data: {"id":1}\n\ndata: not json\n\ndata: {"id":3}\n\n',
+    ],
+    [
+      'events({ schema }), data the schema refuses',
+      (res: StreamResponse, onInvalid: () => void) => res.events({ schema: Row, onInvalid }),
+      'data: {"id":1}\n\ndata: {"id":"x"}\n\ndata: {"id":3}\n\n',
+    ],
+  ] as const
+
+  it('fails the stream with its error, thrown or as a rejected Promise alike: the items before kept, the body released', async () => {
+    for (const [name, read, text] of cases) {
+      for (const how of ['thrown', 'rejected'] as const) {
+        const label = `${name}, ${how}`
+        const failure = new Error('the callback failed')
+        const body = gatedBody()
+        body.push(text)
+        const res = await fromResponse(new Response(body.stream))
+        const { items, error } = await drain(
+          read(res, () => {
+            if (how === 'thrown') throw failure
+            return Promise.reject(failure) as never
+          }) as AsyncIterable<unknown>,
+        )
+        expect(error, label).toBe(failure)
+        expect(items, label).toHaveLength(1)
+        expect(res.progress.state, label).toBe('error')
+        await vi.waitFor(() => expect(body.cancels(), label).toBe(1))
+      }
+    }
+  })
+
+  it('that returns a Promise is awaited before the next item is delivered', async () => {
+    const log: unknown[] = []
+    const res = await open(['{"id":1}\nnot json\n{"id":3}\n'])
+    const onInvalid = () =>
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          log.push('told')
+          resolve()
+        }),
+      )
+    for await (const item of res.ndjson<{ id: number }>(undefined, { onInvalid })) log.push(item.id)
+    expect(log).toEqual([1, 'told', 3])
   })
 })
 

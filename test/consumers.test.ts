@@ -202,6 +202,36 @@ describe('events() options', () => {
     expect(body.cancels()).toBe(1)
   })
 
+  it('an until predicate that stops the response while judging (cancel, detach) gets no more events: the one it judged is neither delivered nor consumed', async () => {
+    for (const stop of ['cancel', 'detach'] as const) {
+      const body = gatedBody()
+      body.push('id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n')
+      const res = await fromResponse(
+        new Response(body.stream, { headers: { 'content-type': 'text/event-stream' } }),
+        { url },
+      )
+      const seen: string[] = []
+      const error = await (async () => {
+        for await (const event of res.events({
+          until: (e) => {
+            if (e.data === 'b') {
+              if (stop === 'cancel') void res.cancel()
+              else res.detach()
+            }
+            return false
+          },
+        }))
+          seen.push(event.data)
+      })().catch((e: unknown) => e)
+      expect(error, stop).toBeUndefined()
+      expect(seen, stop).toEqual(['a'])
+      expect(res.progress).toMatchObject({ state: 'cancelled', items: 1 })
+      // A resume from here continues with the event judged, which was not delivered.
+      expect(res.checkpoint().lastEventId, stop).toBe('1')
+      await vi.waitFor(() => expect(body.cancels(), stop).toBe(1))
+    }
+  })
+
   it('ends cleanly at an until predicate', async () => {
     const res = await open([encode('event: delta\ndata: a\n\nevent: end\ndata: x\n\ndata: b\n\n')])
     const events = await collect(res.events({ until: (e) => e.event === 'end' }))

@@ -174,3 +174,165 @@ describe("a listener that throws at a reconnect's reports", () => {
     }
   })
 })
+
+describe('an async listener whose Promise rejects fails the stream as a throw does, never as an unhandled rejection', () => {
+  it('at the first report: the call resolves (the rejection comes later), and the first read fails with it', async () => {
+    const body = gatedBody()
+    const failure = new Error('the listener failed')
+    const states: string[] = []
+    const res = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response(body.stream)) as typeof fetch,
+      resume: false,
+      onProgress: async (p) => {
+        states.push(p.state)
+        if (p.state === 'streaming') throw failure
+      },
+    })
+    body.push('a\nb\n')
+    const lines: string[] = []
+    const error = await (async () => {
+      for await (const line of res.lines()) lines.push(line)
+    })().catch((e: unknown) => e)
+    expect(error).toBe(failure)
+    expect(lines).toEqual([])
+    expect(res.progress.state).toBe('error')
+    expect(states.at(-1)).toBe('error')
+    await vi.waitFor(() => expect(body.cancels()).toBe(1))
+  })
+
+  it('mid-stream: the lines before it stay delivered, and the next chunk fails with its error', async () => {
+    const body = gatedBody()
+    const failure = new Error('the listener failed')
+    let rejected = false
+    const res = await sluice('https://fn.example/x', {
+      fetch: (async () => new Response(body.stream)) as typeof fetch,
+      resume: false,
+      progressInterval: 0,
+      onProgress: async (p) => {
+        if (p.items < 2 || rejected) return
+        rejected = true
+        throw failure
+      },
+    })
+    body.push('a\nb\n')
+    const lines: string[] = []
+    const error = await (async () => {
+      for await (const line of res.lines()) {
+        lines.push(line)
+        if (lines.length === 2) {
+          await vi.waitFor(() => expect(rejected).toBe(true))
+          body.push('c\n')
+          body.close()
+        }
+      }
+    })().catch((e: unknown) => e)
+    expect(error).toBe(failure)
+    expect(lines).toEqual(['a', 'b'])
+    expect(res.progress.state).toBe('error')
+  })
+
+  it("at a reconnect's report: the lines before kept, the new answer released", async () => {
+    const answers: Array<ReturnType<typeof gatedBody>> = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
+      if (!new Request(input, init).headers.has('range')) {
+        return new Response(bodyOf(['one\ntwo\n'], { error: new TypeError('terminated') }).stream, {
+          headers: { ...headers, 'content-length': '19' },
+        })
+      }
+      const answer = gatedBody()
+      answers.push(answer)
+      return new Response(answer.stream, {
+        status: 206,
+        headers: { ...headers, 'content-range': 'bytes 8-18/19' },
+      })
+    }) as typeof globalThis.fetch
+    const failure = new Error('the listener failed')
+    const res = await sluice('https://fn.example/x', {
+      fetch,
+      retry: 0,
+      resume: { backoff: { initial: 1, jitter: 0 } },
+      onProgress: async (p) => {
+        if (p.attempt === 2 && p.state === 'reconnecting') throw failure
+      },
+    })
+    const lines: string[] = []
+    const error = await (async () => {
+      for await (const line of res.lines()) lines.push(line)
+    })().catch((e: unknown) => e)
+    expect(error).toBe(failure)
+    expect(lines).toEqual(['one', 'two'])
+    expect(res.progress.state).toBe('error')
+    await vi.waitFor(() => expect(answers.map((answer) => answer.cancels())).toEqual(answers.map(() => 1)))
+    expect(res.checkpoint().offset).toBe(8)
+  })
+
+  it('at the final done report, thrown or rejected alike: the loop rejects with its error, every line delivered and the state staying done', async () => {
+    for (const how of ['thrown', 'rejected'] as const) {
+      const failure = new Error('the listener failed')
+      const res = await fromResponse(new Response(bodyOf(['a\nb\n']).stream), {
+        onProgress: (p) => {
+          if (p.state !== 'done') return
+          if (how === 'thrown') throw failure
+          return Promise.reject(failure) as never
+        },
+      })
+      const lines: string[] = []
+      const error = await (async () => {
+        for await (const line of res.lines()) lines.push(line)
+      })().catch((e: unknown) => e)
+      expect(error, how).toBe(failure)
+      expect(lines, how).toEqual(['a', 'b'])
+      expect(res.progress.state, how).toBe('done')
+    }
+  })
+
+  it('at the cancelled report of res.cancel(): cancel() rejects with its error, and the connection goes', async () => {
+    const body = gatedBody()
+    const failure = new Error('the listener failed')
+    const res = await fromResponse(new Response(body.stream), {
+      onProgress: async (p) => {
+        if (p.state === 'cancelled') throw failure
+      },
+    })
+    await expect(res.cancel()).rejects.toBe(failure)
+    await vi.waitFor(() => expect(body.cancels()).toBe(1))
+    expect(res.progress.state).toBe('cancelled')
+  })
+})
+
+describe('an async listener whose Promise rejects where nothing waits for it', () => {
+  it('at the report of detach(), or of a first request that fails: no unhandled rejection, and the failure stays the stream’s own', async () => {
+    const unhandled: unknown[] = []
+    const onNode = (reason: unknown) => unhandled.push(reason)
+    const onBrowser = (event: PromiseRejectionEvent) => {
+      unhandled.push(event.reason)
+      event.preventDefault()
+    }
+    const node = (globalThis as { process?: NodeJS.Process }).process
+    node?.on?.('unhandledRejection', onNode)
+    globalThis.addEventListener?.('unhandledrejection', onBrowser)
+    try {
+      const failure = new Error('the listener failed')
+      const onProgress = async (p: { state: string }) => {
+        if (p.state === 'cancelled' || p.state === 'error') throw failure
+      }
+      const body = gatedBody()
+      const res = await fromResponse(new Response(body.stream), { onProgress })
+      res.detach()
+      await vi.waitFor(() => expect(body.cancels()).toBe(1))
+      const refused = await sluice('https://fn.example/x', {
+        fetch: (async () => new Response('gone', { status: 404 })) as typeof fetch,
+        retry: 0,
+        onProgress,
+      }).catch((e: unknown) => e)
+      expect((refused as { status?: number }).status).toBe(404)
+      // Unhandled rejections are told once the task that left them is over.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).toEqual([])
+    } finally {
+      node?.off?.('unhandledRejection', onNode)
+      globalThis.removeEventListener?.('unhandledrejection', onBrowser)
+    }
+  })
+})

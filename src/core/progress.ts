@@ -23,7 +23,10 @@ export interface Progress {
   state: ProgressState
 }
 
-/** Called with each progress snapshot. */
+/**
+ * Called with each progress snapshot. A Promise it returns is not awaited, except at the final report: its
+ * rejection fails the stream as a throw does.
+ */
 export type ProgressListener = (progress: Progress) => void
 
 export const FINAL: ReadonlySet<ProgressState> = new Set(['done', 'error', 'cancelled'])
@@ -33,7 +36,8 @@ export interface ProgressSink {
   /** Lines, records or events delivered so far. */
   items: number
   item(): void
-  setState(state: ProgressState): void
+  /** At a final state, the listener's Promise (if it returned one), settled: what ends the stream awaits it. */
+  setState(state: ProgressState): void | Promise<void>
   snapshot(): Progress
   /**
    * Internal, not exported: calls `listener` (synchronously, so it should only schedule work) whenever `state`
@@ -121,7 +125,7 @@ export class ProgressTracker implements ProgressSink {
   }
 
   /** Moves to `state` and reports it, or a new `attempt` in the same state; a final state is never left. */
-  setState(state: ProgressState): void {
+  setState(state: ProgressState): void | Promise<void> {
     if (FINAL.has(this.state)) return
     // The listener threw in a trailing report: the stream fails with that error, so it does not end `done`.
     if (state === 'done' && this.#failure !== undefined) state = 'error'
@@ -142,9 +146,16 @@ export class ProgressTracker implements ProgressSink {
       }
     }
     this.#announcedAttempt = this.attempt
-    this.#emit(now)
+    const told = this.#emit(now)
     if (this.#watchers !== undefined) for (const watcher of [...this.#watchers]) watcher()
     if (this.#failure !== undefined) this.#rethrow()
+    // Nothing follows the final report to fail with its rejection: the end waits for it (handled here, so that
+    // an end that does not wait leaves no unhandled rejection).
+    if (told !== undefined && FINAL.has(state)) {
+      const settled = told.then(() => this.#rethrow())
+      settled.catch(() => {})
+      return settled
+    }
   }
 
   watch(listener: () => void): () => void {
@@ -246,11 +257,17 @@ export class ProgressTracker implements ProgressSink {
     if (failure !== undefined) throw failure.error
   }
 
-  #emit(now: number): void {
+  #emit(now: number): Promise<void> | undefined {
     this.#lastEmit = now
     const progress = this.#snapshot(now)
     this.#reportedLoaded = progress.loaded
     this.#reportedItems = progress.items
-    this.#listener?.(progress)
+    const told = this.#listener?.(progress) as PromiseLike<void> | undefined
+    // Not awaited (reports come from the byte path): a rejection fails the stream at its next change or state,
+    // as a throw in a trailing report does.
+    if (typeof told?.then === 'function')
+      return Promise.resolve(told).then(undefined, (error: unknown) => {
+        this.#failure ??= { error }
+      })
   }
 }

@@ -357,11 +357,7 @@ export class StreamResponse {
    */
   async cancel(reason?: unknown): Promise<void> {
     this.#claimedBy ??= 'cancel()'
-    try {
-      this.#init.progress.setState('cancelled')
-    } finally {
-      await this.#init.source.cancel(reason)
-    }
+    return cancelOf(this.#init)(reason)
   }
 
   #claim(by: string): ConsumeContext {
@@ -410,11 +406,14 @@ export function watchProgress(res: StreamResponse, listener: () => void): () => 
 /** What stops a consumer's source from outside its generator (`toReadableStream().cancel()`). */
 function cancelOf(context: ConsumeContext): (reason?: unknown) => Promise<void> {
   return async (reason) => {
+    let told: void | Promise<void>
     try {
-      context.progress.setState('cancelled')
+      told = context.progress.setState('cancelled')
     } finally {
       await context.source.cancel(reason)
     }
+    // An async listener's report of it: its rejection is the cancel's, as a throw there is.
+    await told
   }
 }
 

@@ -288,9 +288,9 @@ export function teeProgress(shared: ProgressSink): [ProgressSink, ProgressSink] 
       if (outcomes[i] !== undefined) return
       outcomes[i] = state
       const other = outcomes[i === 0 ? 1 : 0]
-      if (state === 'done') shared.setState('done')
-      else if (other !== undefined)
-        shared.setState(state === 'error' || other === 'error' ? 'error' : 'cancelled')
+      if (state === 'done') return shared.setState('done')
+      if (other !== undefined)
+        return shared.setState(state === 'error' || other === 'error' ? 'error' : 'cancelled')
     },
     snapshot: (): Progress => shared.snapshot(),
     // One body: a branch's state and attempt are the shared tracker's, and so are its watchers.

@@ -48,13 +48,16 @@ export async function settle(
   // The user's abort is a cancellation; sluice's own timeouts, delivered through the same signal, are errors.
   const reason = context.source.abortReason
   const userAbort = outcome === 'error' && reason !== undefined && !isSluiceError(reason)
+  let told: void | Promise<void>
   try {
-    context.progress.setState(userAbort ? 'cancelled' : outcome)
+    told = context.progress.setState(userAbort ? 'cancelled' : outcome)
   } finally {
     // A listener that threw (now, or in an earlier report) fails the stream: the connection goes all the same.
     if (outcome !== 'done')
       await context.source.cancel(outcome === 'cancelled' ? 'The consumer stopped reading.' : undefined)
   }
+  // An async listener's final report: its rejection is the end's, as a throw there is.
+  await told
 }
 
 /**

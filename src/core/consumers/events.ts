@@ -149,6 +149,9 @@ export function consumeEvents<T>(
         consumed()
         return STOP
       }
+      // A predicate that stopped the stream while judging (`res.cancel()`, `detach()`) gets no more events, as a
+      // stop between two events does: this one is not consumed, and the iteration ends at the next unit.
+      if (source.cancelled === true) return SKIP
       const at = index++
       if (!parse) return deliver(event as ServerSentEvent<T>)
       let data: unknown
@@ -160,15 +163,14 @@ export function consumeEvents<T>(
           offset: decoder.blockStart(j + 1),
           excerpt: excerptOf(event.data),
         }
-        skipInvalid(
+        return skipInvalid(
           onInvalid,
           new ParseError('sse', `Event ${at} has data that is not JSON (${clauseOf(cause)})`, position, {
             cause,
           }),
           source,
+          consumedRecord,
         )
-        consumedRecord()
-        return SKIP
       }
       const parsed = (value: unknown): ServerSentEvent<T> =>
         deliver({ id: event.id, event: event.event, data: value as T, retry: event.retry })

@@ -70,13 +70,12 @@ export function consumeNdjson<T>(
           offset: decoder.lineStart(j),
           excerpt: excerptOf(line),
         }
-        skipInvalid(
+        return skipInvalid(
           onInvalid,
           new ParseError('ndjson', `Record ${at} is not valid JSON (${clauseOf(cause)})`, where, { cause }),
           source,
+          consumedRecord,
         )
-        consumedRecord()
-        return SKIP
       }
       if (schema === undefined) return deliver(value as T)
       let result: T | Promise<T>

@@ -7,7 +7,8 @@ import { inBody } from './context.ts'
 
 /**
  * What to do with an item that does not parse or does not match the schema: `'throw'` (default) ends the
- * stream with the error, `'skip'` drops the item, a function is told about it and the item is dropped.
+ * stream with the error, `'skip'` drops the item, a function is told about it and the item is dropped (once
+ * the Promise it returns, if any, resolves: a throw or a rejection ends the stream with its error).
  */
 export type OnInvalid = 'throw' | 'skip' | ((error: ParseError | ValidationError) => void)
 
@@ -26,17 +27,25 @@ export function checkOnInvalid(onInvalid: unknown, where: string): void {
 }
 
 /**
- * Whether to skip the bad item (`true`), after telling the callback (the error naming the request and response
- * of `source`, as a thrown one does); rethrows for `'throw'`.
+ * `SKIP` for the bad item, after `skipped()` (the item counts as consumed) and telling the callback (the error
+ * naming the request and response of `source`, as a thrown one does), once the Promise it returns settles, as an
+ * asynchronous schema's is awaited; rethrows for `'throw'`.
  */
 export function skipInvalid(
   onInvalid: OnInvalid | undefined,
   error: ParseError | ValidationError,
   source: ChunkSource,
-): true {
+  skipped: () => void,
+): typeof SKIP | Promise<typeof SKIP> {
   if (onInvalid === undefined || onInvalid === 'throw') throw error
-  if (typeof onInvalid === 'function') onInvalid(inBody(error, source))
-  return true
+  const told = (typeof onInvalid === 'function' ? onInvalid(inBody(error, source)) : undefined) as
+    | PromiseLike<void>
+    | undefined
+  const skip = (): typeof SKIP => {
+    skipped()
+    return SKIP
+  }
+  return typeof told?.then === 'function' ? Promise.resolve(told).then(skip) : skip()
 }
 
 /**
@@ -47,11 +56,9 @@ export function skipInvalidItem(
   onInvalid: OnInvalid | undefined,
   skipped: () => void,
   source: ChunkSource,
-): (error: unknown) => typeof SKIP {
+): (error: unknown) => typeof SKIP | Promise<typeof SKIP> {
   return (error) => {
     if (!(error instanceof ValidationError)) throw error
-    skipInvalid(onInvalid, error, source)
-    skipped()
-    return SKIP
+    return skipInvalid(onInvalid, error, source, skipped)
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it, vi } from 'vitest'
 import { fromResponse, isTimeoutError, type StreamResponse, sluice } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
-import { bodyOf, collect } from './support/streams.ts'
+import { bodyOf, collect, fetchWith, responseOf } from './support/streams.ts'
 
 const records = (n: number): string[] => Array.from({ length: n }, (_, i) => `{"n":${i}}\n`)
 
@@ -197,6 +197,44 @@ describe('cancelling a body that sluice reads', () => {
     expect(await collect(res.ndjson())).toHaveLength(3)
     await res.cancel()
     expect(body.cancels()).toBe(0)
+  })
+})
+
+describe("the request's signal, once the stream is over", () => {
+  /** A `fetch` answering `parts`, keeping the signal of each request it was given. */
+  const recording = (parts: string[]): { fetch: typeof fetch; signals: AbortSignal[] } => {
+    const signals: AbortSignal[] = []
+    const fetch = fetchWith((request) => {
+      signals.push(request.signal)
+      return responseOf(parts)
+    })
+    return { fetch, signals }
+  }
+
+  it.each(["the loop's break", 'res.cancel(reason)'] as const)(
+    '%s aborts it, with the reason the body was cancelled with',
+    async (stop) => {
+      const { fetch, signals } = recording(records(10))
+      const app = new AbortController()
+      const res = await sluice('https://fn.test/rows', { fetch, signal: app.signal })
+      if (stop === 'res.cancel(reason)') await res.cancel('closed by the user')
+      else for await (const _ of res.ndjson()) break
+      expect(signals).toHaveLength(1)
+      expect(signals[0]!.aborted).toBe(true)
+      expect(signals[0]!.reason).toBe(
+        stop === 'res.cancel(reason)' ? 'closed by the user' : 'The consumer stopped reading.',
+      )
+    },
+  )
+
+  it("read to its end, it never aborts, not even when the app's signal does afterwards", async () => {
+    const { fetch, signals } = recording(records(3))
+    const app = new AbortController()
+    const res = await sluice('https://fn.test/rows', { fetch, signal: app.signal, totalTimeout: 60_000 })
+    expect(await collect(res.ndjson())).toHaveLength(3)
+    app.abort(new Error('the app shuts down'))
+    expect(signals).toHaveLength(1)
+    expect(signals[0]!.aborted).toBe(false)
   })
 })
 

@@ -467,6 +467,37 @@ describe('a schema whose validation of the document never settles', () => {
   )
 })
 
+it("through sluice(), the app's abort while the schema validates the document after the body's end rejects final with its reason", async () => {
+  // Past the body's end sluice no longer follows the app's signal, but for as long as a consumer waits on it.
+  let entered!: () => void
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve
+  })
+  const schema: StandardSchemaV1<unknown, unknown> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: () => {
+        entered()
+        return new Promise<never>(() => {})
+      },
+    },
+  }
+  const app = new AbortController()
+  const fetch = fetchWith(() => responseOf(['{"a":', '1}']))
+  const res = await sluice('https://fn.test/doc', { fetch, signal: app.signal })
+  const json = res.json(schema)
+  const final = json.final.then(
+    () => 'fulfilled',
+    (error: unknown) => error,
+  )
+  void collect(json).catch(() => {})
+  await inside
+  const reason = new Error('the app shuts down')
+  app.abort(reason)
+  expect(await final).toBe(reason)
+})
+
 it('res.cancel() in the loop at the snapshot the end makes, before a never-settling validation starts, still ends the loop', async () => {
   const schema: StandardSchemaV1<unknown, unknown> = {
     '~standard': { version: 1, vendor: 'test', validate: () => new Promise<never>(() => {}) },

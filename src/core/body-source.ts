@@ -120,6 +120,11 @@ export interface SourceInit {
   progress: ProgressTracker
   /** The user's signal: its abort reason is what a read rejects with. */
   signal: AbortSignal | undefined
+  /**
+   * Keeps `signal` following the user's signals, which sluice() lets go of once the stream settles (`onSettled`):
+   * a consumer still waiting after the end (a schema validating the document) must hear the user's abort.
+   */
+  hold?: (() => () => void) | undefined
   /** Aborts the first connection (the idle timeout uses it; later connections get their own). */
   connection: AbortController
   maxBytes: number
@@ -332,6 +337,8 @@ export class BodySource implements ChunkSource {
           this.#reader.cancel(signal.reason).catch(() => {})
           // A reconnect's signal is the caller's to follow too (fromResponse's `request`): it ends with the stream.
           this.#connection.abort(signal.reason)
+          // A reconnect's wait stops too (see #recover).
+          this.#stopped.abort(signal.reason)
           this.#tellStopped()
         }
         signal.addEventListener('abort', this.#onAbort, { once: true })
@@ -349,18 +356,24 @@ export class BodySource implements ChunkSource {
   onStop(listener: () => void): () => void {
     // Read to its end, the body no longer watches the user's signal (#disarm): a consumer still waiting does.
     const signal = this.#finished ? this.#init.signal : undefined
+    const letGo = (signal && this.#init.hold?.()) || (() => {})
     const onAbort = (): void => {
+      letGo()
       this.abortReason ??= signal?.reason
       listener()
     }
     if (this.cancelled || this.#stopAsked || signal?.aborted) {
       if (signal?.aborted) onAbort()
-      else listener()
+      else {
+        letGo()
+        listener()
+      }
       return () => {}
     }
     this.#stopListeners.add(listener)
     signal?.addEventListener('abort', onAbort, { once: true })
     return () => {
+      letGo()
       this.#stopListeners.delete(listener)
       signal?.removeEventListener('abort', onAbort)
     }
@@ -514,7 +527,10 @@ export class BodySource implements ChunkSource {
     // A reconnect in progress (its backoff, its request) stops too: cancel() and detach() are immediate.
     this.#stopped.abort(reason)
     this.#tellStopped()
-    await this.#reader.cancel(reason).catch(() => {})
+    const cancelled = this.#reader.cancel(reason).catch(() => {})
+    // Then the request's signal, once the body was cancelled: sluice let go of the user's signal (#disarm).
+    this.#connection.abort(reason)
+    await cancelled
   }
 
   /**
@@ -867,9 +883,8 @@ export class BodySource implements ChunkSource {
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
       const delay = wait ?? serverRetry ?? backoffDelay(resume, this.#attempts)
       wait = undefined
-      const wait$ = this.#init.signal
-        ? AbortSignal.any([this.#init.signal, this.#stopped.signal])
-        : this.#stopped.signal
+      // A stop, or the user's abort (#onAbort): not AbortSignal.any() of the user's signal, kept by Node 22 with it.
+      const wait$ = this.#stopped.signal
       try {
         await sleep(delay, wait$)
       } catch (reason) {

@@ -13,6 +13,7 @@ import { ResumeError } from './errors/resume-error.ts'
 import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
+import { linkSignals } from './linked-signal.ts'
 import { isNetworkFailure } from './network-failure.ts'
 import {
   checkDuration,
@@ -52,7 +53,19 @@ import { unusableAnswer } from './unusable-answer.ts'
  * const res = await sluice('https://abc.lambda-url.eu-west-1.on.aws/report', { method: 'POST', json: { month } })
  * for await (const row of res.ndjson(Row)) table.append(row)
  */
-export async function sluice(input: Input, options: SluiceOptions = {}): Promise<StreamResponse> {
+export function sluice(input: Input, options?: SluiceOptions): Promise<StreamResponse> {
+  return sluiceWith(input, options)
+}
+
+/**
+ * `sluice()`, with more signals that end the stream as its `signal` does (a client's defaults, useStream()'s own):
+ * linked by sluice, rather than combined by the caller, they are let go with the stream (see `linkSignals`).
+ */
+export async function sluiceWith(
+  input: Input,
+  options: SluiceOptions = {},
+  ...also: Array<AbortSignal | null | undefined>
+): Promise<StreamResponse> {
   const { limits, idle, whole, interval, resume, checkpoint } = resolveOptions(options)
   const {
     ky: instance = ky,
@@ -71,8 +84,16 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   } = options
   const defaults = kyDefaults(instance)
   // A signal baked into the ky instance, or the Request's own, ends the logical stream as the call's does:
-  // left to ky, it would only fail each request, and a drop it caused would read as the network's.
-  const signal = anySignal(own, defaults.signal, input instanceof Request ? input.signal : undefined)
+  // left to ky, it would only fail each request, and a drop it caused would read as the network's. Each is
+  // followed from the request until the stream settles, then let go: the app may pass it to every request.
+  const link = linkSignals([
+    ...also,
+    own,
+    defaults.signal,
+    input instanceof Request ? input.signal : undefined,
+  ])
+  const signal = link.signal
+  let letGo = (): void => {}
   // A body or json in the client's defaults is sent as one passed to the call is.
   const next = replayable(
     input,
@@ -120,9 +141,11 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
         }, whole)
   const stopTimer = (): void => {
     if (timer !== undefined) clearTimeout(timer)
+    letGo()
   }
+  // Sluice's own signals only: combined by AbortSignal.any(), they go with the request.
   const signalFor = (connection: AbortSignal): AbortSignal =>
-    AbortSignal.any(signal ? [signal, whole$.signal, connection] : [whole$.signal, connection])
+    AbortSignal.any([signal, whole$.signal, connection])
   // Only a body ky turns into an HTTPError is bounded: an instance made with `throwHttpErrors: false` streams
   // its non-2xx bodies as it would any other.
   const thrown = defaults.throwHttpErrors ?? true
@@ -179,7 +202,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
         // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
         // is read for a second instead, so that the error comes, with what arrived.
         fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
-        signal: cut,
+        // In place of the instance's own (`cut` follows it): merged, ky would give it to AbortSignal.any().
+        signal: replaceOption(cut),
       }),
       cut,
     )
@@ -189,6 +213,7 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
   let response: Response
   // Requests made to continue from the checkpoint.
   let tries = 0
+  letGo = link.hold()
   try {
     if (checkpoint === undefined) response = await request({}, first.signal, true)
     else if (fromNothing) response = await request({}, first.signal, true, checkpoint)
@@ -270,10 +295,8 @@ export async function sluice(input: Input, options: SluiceOptions = {}): Promise
       progress,
       // The total timeout must also cut a wait between reconnects (a long Retry-After): reads and waits reject
       // with its TimeoutError as they do with the user's reason.
-      signal:
-        whole === undefined
-          ? (signal ?? undefined)
-          : AbortSignal.any(signal ? [signal, whole$.signal] : [whole$.signal]),
+      signal: whole === undefined ? signal : AbortSignal.any([signal, whole$.signal]),
+      hold: link.hold,
       connection: first,
       maxBytes: limits.maxBytes,
       total,
@@ -610,6 +633,11 @@ export interface SluiceClient {
  * const res = await api('report')
  */
 export function createClient(defaults: SluiceOptions = {}): SluiceClient {
+  return clientWith(defaults, [])
+}
+
+/** createClient(), whose streams also end with `signals` (those of the clients it extends). */
+function clientWith(defaults: SluiceOptions, signals: Array<AbortSignal | null | undefined>): SluiceClient {
   resolveOptions(defaults)
   const { ky: instance = ky, ...rest } = defaults
   // ky merges headers, hooks and search params properly; sluice's own keys are shallow.
@@ -630,41 +658,22 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
     return joined
   }
   const client = async (input: Input, options: SluiceOptions = {}): Promise<StreamResponse> => {
-    // Before the signals are combined: a bad one is refused as sluice() refuses it, with a rejection.
+    // Before the options are merged: a bad one is refused as sluice() refuses it, with a rejection.
     resolveOptions(options)
     const { ky: override, ...call } = options
-    // An option given as `undefined` is not set: the client's default stands.
-    return sluice(input, {
-      ...own,
-      ...given(call),
-      ...signalOf(own.signal, call.signal),
-      ky: over(override),
-    })
+    // An option given as `undefined` is not set: the client's default stands. Its signal does too, beside the
+    // call's: both apply (as ky combines signals when extending).
+    return sluiceWith(input, { ...own, ...given(call), ky: over(override) }, ...signals, own.signal)
   }
   client.extend = (overrides: SluiceOptions): SluiceClient => {
     resolveOptions(overrides)
     const { ky: override, ...more } = overrides
-    return createClient({
-      ...own,
-      ...sluicePart(more),
-      ...signalOf(own.signal, more.signal),
-      ky: over(override).extend(kyPart(more)),
-    })
+    return clientWith({ ...own, ...sluicePart(more), ky: over(override).extend(kyPart(more)) }, [
+      ...signals,
+      own.signal,
+    ])
   }
   return client
-}
-
-/** The `signal` key for options where both signals apply (as ky combines signals when extending). */
-function signalOf(...signals: Array<AbortSignal | null | undefined>): { signal?: AbortSignal } {
-  const signal = anySignal(...signals)
-  return signal === undefined ? {} : { signal }
-}
-
-/** One signal that aborts when any of `signals` does; `undefined` when there is none. */
-function anySignal(...signals: Array<AbortSignal | null | undefined>): AbortSignal | undefined {
-  const present = [...new Set(signals.filter((signal) => signal != null))]
-  if (present.length <= 1) return present[0]
-  return AbortSignal.any(present)
 }
 
 // `signal` is sluice's too: the logical stream must see it, and a ky instance would keep it to itself.

@@ -1,6 +1,6 @@
 import type { Input } from 'ky'
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { sluice } from '../core/client.ts'
+import { sluiceWith } from '../core/client.ts'
 import type { SluiceOptions } from '../core/options.ts'
 import { createStreamStore } from '../core/store.ts'
 import type {
@@ -134,7 +134,8 @@ function storeFor(
     const { signal: own, ...rest } = now.sluice ?? {}
     // A Request with a body can be sent once; a clone per attempt keeps the original reusable for retry().
     const input = request instanceof Request ? request.clone() : request
-    const res = sluice(input, { ...rest, signal: own ? AbortSignal.any([own, signal]) : signal })
+    // Both signals end the stream: sluice follows `own` only until the stream settles (see linkSignals).
+    const res = sluiceWith(input, { ...rest, signal }, own)
     // sluice rejects with the signal's reason, whatever it is: the store cannot tell a custom one from a
     // failure, but here the signal is in sight, and its abort is a cancellation.
     return own == null

@@ -336,6 +336,35 @@ describe('createStreamStore: snapshots', () => {
     expect(calls.filter((call) => call.startsWith('second'))).toEqual([])
   })
 
+  it('a listener that cancels or retries during a notification: the others hear of the new snapshot once', async () => {
+    // Cancelling at the first streaming snapshot ("stop after the first rows").
+    const body = gatedBody()
+    const cancelling = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    cancelling.subscribe(() => {
+      if (cancelling.getSnapshot().status === 'streaming') cancelling.cancel()
+    })
+    const seen = record(cancelling)
+    await ended(cancelling)
+    expect(seen.map((s) => s.status)).toEqual(['connecting', 'cancelled'])
+    // Retrying at the first error ("try again once"): the second request waits.
+    let requests = 0
+    const retrying = createStreamStore(
+      () =>
+        ++requests === 1 ? Promise.reject(new Error('no network')) : new Promise<StreamResponse>(() => {}),
+      { as: 'lines' },
+    )
+    retrying.subscribe(() => {
+      if (retrying.getSnapshot().status === 'error') retrying.retry()
+    })
+    const again = record(retrying)
+    // The rejection, the retry and the second request all happen in microtasks.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(requests).toBe(2)
+    // The error was replaced before this listener's turn came: it hears of the new run's start instead, once.
+    expect(again.map((s) => s.status)).toEqual(['connecting', 'connecting'])
+    expect(new Set(again).size).toBe(2)
+  })
+
   it('a listener that throws does not stop the others, and its error is thrown on its own, as uncaught', async () => {
     const thrown: unknown[] = []
     const queue = globalThis.queueMicrotask.bind(globalThis)
@@ -624,6 +653,35 @@ describe('createStreamStore: lifecycle', () => {
     store.cancel()
     expect(seen?.aborted).toBe(true)
     expect(store.getSnapshot().status).toBe('cancelled')
+  })
+
+  it('a run that a listener cancels or replaces from its connecting snapshot never calls the request function', async () => {
+    const signals: AbortSignal[] = []
+    const store = createStreamStore(
+      (signal) => {
+        signals.push(signal)
+        return new Promise<StreamResponse>(() => {})
+      },
+      { as: 'text' },
+    )
+    store.start()
+    // Retrying once from the connecting snapshot of a retry: the run it replaces asks for nothing.
+    let retried = false
+    const stop = store.subscribe(() => {
+      if (store.getSnapshot().status !== 'connecting' || retried) return
+      retried = true
+      store.retry()
+    })
+    store.retry()
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false])
+    stop()
+    // Cancelling from the connecting snapshot: nothing is asked at all.
+    store.subscribe(() => {
+      if (store.getSnapshot().status === 'connecting') store.cancel()
+    })
+    store.retry()
+    expect(store.getSnapshot().status).toBe('cancelled')
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true])
   })
 
   it('cancel() while connecting releases the response that arrives afterwards', async () => {

@@ -244,8 +244,9 @@ export interface StreamStore<Item = unknown, Data = unknown, Final = unknown> {
    * Calls `listener` after each change; returns the function that unsubscribes it. The first subscriber starts
    * the stream (see `start`): `getSnapshot()` says `connecting` at once, and the listener hears of it in a
    * microtask — never before `subscribe` has returned. Once unsubscribed, a listener is never called again, not
-   * even by a notification under way (another listener that unmounts its component, say). The last one leaving
-   * does not cancel the stream — call `cancel()` for that.
+   * even by a notification under way (another listener that unmounts its component, say). A listener that
+   * cancels or retries from its call supersedes the notification under way: every listener hears of the new
+   * snapshot, once. The last one leaving does not cancel the stream — call `cancel()` for that.
    */
   subscribe(listener: () => void): () => void
   /** The current snapshot; the same object until something changes. Never starts anything. */

@@ -95,6 +95,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   // later, once subscribe() has returned its unsubscribe function (Redux and zustand never call back sooner).
   let subscribing = false
   let deferred = false
+  /** How many notifications have started: one that starts inside another supersedes it. */
+  let notifications = 0
 
   const publish = (next: Snapshot): void => {
     // What the snapshot owns is frozen with it: a listener that pushed onto `items` or set `progress.percent`
@@ -112,8 +114,12 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   const notify = (): void => {
     // Any notification carries the latest snapshot: a deferred one still waiting is no longer needed.
     deferred = false
+    const at = ++notifications
     let failure: { error: unknown } | undefined
     for (const listener of [...listeners]) {
+      // A listener's cancel() or retry() published a newer snapshot and told every listener of it: the rest of
+      // this notification would call them again for nothing.
+      if (notifications !== at) break
       // One that an earlier listener unsubscribed (a component it unmounted) has left: it hears nothing more.
       if (!listeners.has(listener)) continue
       try {
@@ -304,7 +310,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
     const current: Run = { controller: new AbortController(), res: undefined, over: false }
     run = current
     publish(initial('connecting', never))
-    void execute(current)
+    // A listener that cancelled or retried from that notification ended this run before its request.
+    if (!current.over) void execute(current)
   }
 
   const cancelRun = (current: Run, reason: unknown): void => {

@@ -1,16 +1,20 @@
 /**
  * A model of one consumer under resume, driven step by step: fast-check writes a schedule of what the server does
- * (answer the request waiting, refuse it with a 503, push some bytes of its answer, end it, end it short of its
- * declared length, drop it) and what the consumer does (ask for its next items, take a checkpoint, continue from
- * one in a new `sluice()` call after `detach()` or `cancel()`), against a server the test answers by hand, for
- * each strategy (Range under `ndjson()`, `events()`, `bytes()`, `text()` and `json()`; Last-Event-ID under
- * `events()` and `events({ json: true })`; a cursor over NDJSON and over SSE), with few or many attempts, sometimes
- * a `maxBytes`, `maxLineBytes` or `maxEventBytes`, and progress reported at every change. Whatever the schedule,
- * the consumer delivers a prefix of the stream's units (each once, in order) across reconnects and checkpoints,
- * all of them when it reads to the end, its checkpoint stands after its last (offset, count, `loaded`), its
- * progress never goes back and ends at the body's length, with 100 percent once, and it fails only where the
- * README says: a `LimitError` exactly at the limit, a `ResumeError` when attempts run out; once it is cancelled,
- * no read is left pending.
+ * (answer the request waiting, refuse it with a 503, reset it before its headers, answer a Range as another
+ * version would or with a Content-Length short of its Content-Range, push some bytes of its answer, end it, end it
+ * short of its declared length, drop it) and what the consumer does (ask for its next items, take a checkpoint,
+ * continue from one in a new `sluice()` call after `detach()` or `cancel()`), against a server the test answers by
+ * hand, for each strategy (Range under `ndjson()`, `lines()`, `events()`, `bytes()`, `bytes({ chunkSize })`,
+ * `text()` and `json()`; Last-Event-ID under `events()` and `events({ json: true })`; a cursor over NDJSON, read
+ * with `ndjson()` or `lines()`, and over SSE), answers that declare their length or not, a first request that
+ * meets 503s or resets (with ky's `retry` or without), few or many attempts, sometimes a `maxBytes`,
+ * `maxLineBytes` or `maxEventBytes`, and progress reported at every change. Whatever the schedule, the consumer
+ * delivers a prefix of the stream's units (each once, in order) across reconnects and checkpoints, all of them
+ * when it reads to the end, its checkpoint stands after its last (offset, count, `loaded`), its progress never
+ * goes back nor past its total, ends at the body's length, with 100 percent once when the length is declared, and
+ * counts each reconnect as an attempt, and it fails only where the README says: a `LimitError` exactly at the
+ * limit, a `ResumeError` when attempts run out or the resource changed, the first request's own error; once it is
+ * cancelled, no read is left pending.
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +22,7 @@ import {
   type Checkpoint,
   isHTTPError,
   isLimitError,
+  isNetworkError,
   isResumeError,
   type Progress,
   type ResumeOptions,
@@ -30,6 +35,7 @@ import {
   isServerCommand,
   type ModelServer,
   manualServer,
+  RESET,
   type ServerCommand,
   serveRest,
   serverStep,
@@ -39,14 +45,16 @@ import {
 import {
   answerAsModel,
   cursorAfter,
+  modelRuns,
+  progressProblems,
   SERVER_COMMANDS,
   unitData,
   unitPlace,
   unitsOnWire,
 } from './support/resume-model.ts'
 
-/** What the consumer reads with. */
-type Kind = 'events' | 'json-events' | 'ndjson' | 'bytes' | 'text' | 'json'
+/** What the consumer reads with (`chunks`: `bytes({ chunkSize })`). */
+type Kind = 'events' | 'json-events' | 'ndjson' | 'lines' | 'bytes' | 'chunks' | 'text' | 'json'
 
 interface Setup {
   strategy: 'range' | 'last-event-id' | 'cursor'
@@ -56,13 +64,16 @@ interface Setup {
 
 const SETUPS: Setup[] = [
   { strategy: 'range', format: 'ndjson', kind: 'ndjson' },
+  { strategy: 'range', format: 'ndjson', kind: 'lines' },
   { strategy: 'range', format: 'ndjson', kind: 'bytes' },
+  { strategy: 'range', format: 'ndjson', kind: 'chunks' },
   { strategy: 'range', format: 'ndjson', kind: 'text' },
   { strategy: 'range', format: 'sse', kind: 'events' },
   { strategy: 'range', format: 'json', kind: 'json' },
   { strategy: 'last-event-id', format: 'sse', kind: 'events' },
   { strategy: 'last-event-id', format: 'sse', kind: 'json-events' },
   { strategy: 'cursor', format: 'ndjson', kind: 'ndjson' },
+  { strategy: 'cursor', format: 'ndjson', kind: 'lines' },
   { strategy: 'cursor', format: 'sse', kind: 'events' },
   { strategy: 'cursor', format: 'sse', kind: 'json-events' },
 ]
@@ -88,14 +99,25 @@ type Command =
 interface Options {
   /** `resume.attempts`: few, so that they may run out, or enough for any schedule. */
   attempts: number
-  /** `maxBytes`, or the longest line (`ndjson()`) or event data (`events()`) allowed: a `LimitError` there. */
+  /**
+   * `maxBytes`, or the longest line (`ndjson()`, `lines()`) or event data (`events()`) allowed: a `LimitError`
+   * there.
+   */
   limit?: { maxBytes: number } | { unit: number } | undefined
+  /** Whether answers after Last-Event-ID or a cursor declare their `Content-Length` (Range's always do). */
+  declared?: boolean
+  /** `bytes({ chunkSize })`'s. */
+  chunkSize?: number
+  /** ky's `retry` for the first request, and what the server does to it before it answers it. */
+  retry?: number
+  first?: ReadonlyArray<'busy' | 'reset'>
 }
 
 /** The consumer's items, and for `json()` its `final`. */
 function iterate(
   res: StreamResponse,
   kind: Kind,
+  chunkSize: number,
 ): { iterator: AsyncIterator<unknown>; final?: Promise<unknown> } {
   if (kind === 'json') {
     const doc = res.json()
@@ -110,9 +132,13 @@ function iterate(
         ? res.events({ json: true })
         : kind === 'ndjson'
           ? res.ndjson()
-          : kind === 'bytes'
-            ? res.bytes()
-            : res.text()
+          : kind === 'lines'
+            ? res.lines()
+            : kind === 'bytes'
+              ? res.bytes()
+              : kind === 'chunks'
+                ? res.bytes({ chunkSize })
+                : res.text()
   return { iterator: items[Symbol.asyncIterator]() }
 }
 
@@ -120,6 +146,7 @@ function iterate(
 function keyOf(kind: Kind, item: unknown): string {
   if (kind === 'events') return (item as { data: string }).data
   if (kind === 'json-events') return JSON.stringify((item as { data: unknown }).data)
+  if (kind === 'lines') return item as string
   return JSON.stringify(item)
 }
 
@@ -135,9 +162,14 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
   const full = encode(wire(setup, -1))
   /** Where each unit ends in the whole body. */
   const ends = DATA.map((_, i) => full.length - encode(wire(setup, i)).length)
-  const answer = (exchange: Exchange): void =>
-    answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace)
+  const declared = setup.strategy === 'range' || options.declared === true
+  const answer = (exchange: Exchange): void => {
+    answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace, { declared })
+  }
   const current = () => server.exchanges.at(-1)
+  const chunkSize = options.chunkSize ?? 1
+  /** Whether the server answered a Range as another version: the stream must then be refused, not spliced. */
+  let changed = false
 
   const resume: ResumeOptions = {
     strategy: setup.strategy,
@@ -152,13 +184,13 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     reports.push(mine)
     return sluice('https://example.test/stream', {
       fetch: server.fetch,
-      retry: 0,
+      retry: { limit: options.retry ?? 0, delay: () => 0 },
       resume,
       resumeFrom,
       progressInterval: 0,
       ...(limit && 'maxBytes' in limit ? { maxBytes: limit.maxBytes } : {}),
       ...(limit && 'unit' in limit
-        ? setup.kind === 'ndjson'
+        ? setup.kind === 'ndjson' || setup.kind === 'lines'
           ? { maxLineBytes: limit.unit }
           : { maxEventBytes: limit.unit }
         : {}),
@@ -168,10 +200,35 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     })
   }
   const pending = open()
-  await settle(() => current() === undefined)
+  // The first request may meet a busy server or a reset before its headers: ky's `retry` asks again, up to its
+  // limit, and then `sluice()` rejects with that failure (an HTTPError, a NetworkError).
+  const first = options.first ?? []
+  for (const [k, step] of first.entries()) {
+    await settle(() => current()?.state() !== 'waiting')
+    if (step === 'busy') current()!.refuse(503, { 'retry-after': '0' })
+    else current()!.reset(RESET)
+    trace.push(`first request: ${step}`)
+    if (k === (options.retry ?? 0)) {
+      const failed = await pending.then(
+        () => 'sluice() resolved',
+        (e: unknown) =>
+          step === 'busy'
+            ? isHTTPError(e) && e.code === 'ERR_HTTP' && e.status === 503
+              ? undefined
+              : `sluice() rejected with ${String(e)}, expected the 503's HTTPError`
+            : isNetworkError(e) && e.code === 'ERR_NETWORK'
+              ? undefined
+              : `sluice() rejected with ${String(e)}, expected a NetworkError`,
+      )
+      return { problems: failed === undefined ? [] : [failed], trace }
+    }
+  }
+  await settle(() => current()?.state() !== 'waiting')
   answer(current()!)
+  /** The requests ky asked again before the first answer: not reconnects. */
+  const retried = server.exchanges.length - 1
   let res = await pending
-  let { iterator, final } = iterate(res, setup.kind)
+  let { iterator, final } = iterate(res, setup.kind, chunkSize)
   /** `json()`: how many elements of the document the last snapshot had. */
   let elements = 0
   /** A `sluice()` call continuing from a checkpoint, until it resolves. */
@@ -187,7 +244,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     (opening !== undefined || res.progress.state === 'reconnecting') && current()?.state() !== 'waiting'
   const fullText = wire(setup, -1)
   /** How many units (bytes, for `text()` and `bytes()`) the limit lets through: all of them, without one. */
-  const bytewise = setup.kind === 'text' || setup.kind === 'bytes'
+  const bytewise = setup.kind === 'text' || setup.kind === 'bytes' || setup.kind === 'chunks'
   const units = DATA.map((data) => encode(data).length)
   const stop =
     limit === undefined
@@ -197,10 +254,13 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
           ? Number.POSITIVE_INFINITY
           : setup.kind === 'bytes'
             ? limit.maxBytes
-            : setup.kind === 'text'
-              ? // Whole characters only: a cut one stays held back.
-                encode(new TextDecoder().decode(full.subarray(0, limit.maxBytes), { stream: true })).length
-              : ends.filter((end) => end <= limit.maxBytes).length
+            : setup.kind === 'chunks'
+              ? // Whole chunks only: a part of one stays held back.
+                limit.maxBytes - (limit.maxBytes % chunkSize)
+              : setup.kind === 'text'
+                ? // Whole characters only: a cut one stays held back.
+                  encode(new TextDecoder().decode(full.subarray(0, limit.maxBytes), { stream: true })).length
+                : ends.filter((end) => end <= limit.maxBytes).length
         : bytewise || !units.some((n) => n > limit.unit)
           ? Number.POSITIVE_INFINITY
           : units.findIndex((n) => n > limit.unit)
@@ -215,15 +275,17 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
         (e as { reason?: string }).reason === 'attempts-exhausted') ||
       // The limit, exactly where it is.
       (isLimitError(e) && count() === stop) ||
+      // Another version of the resource, never spliced onto this one.
+      (changed && isResumeError(e) && e.reason === 'validator-changed') ||
       // A first request is not asked again (`retry: 0`); a continuing one that meets only 503s gives up when its
-      // attempts run out, as a reconnect does (as test/resume.checkpoint.test.ts pins).
+      // attempts run out, as a reconnect does (as test/resume.checkpoint.test.ts pins), or meets only resets: it
+      // then rejects as a first request does, with the NetworkError.
       (opening !== undefined &&
         (fresh
-          ? isHTTPError(e) && e.status === 503
+          ? (isHTTPError(e) && e.status === 503) || isNetworkError(e)
           : options.attempts < 100 &&
-            isResumeError(e) &&
-            e.reason === 'attempts-exhausted' &&
-            /status 503/.test(e.message)))
+            ((isResumeError(e) && e.reason === 'attempts-exhausted' && /status 503/.test(e.message)) ||
+              (isNetworkError(e) && e.code === 'ERR_NETWORK'))))
     trace.push(`${where} failed: ${String(e)}`)
     if (!allowed) problems.push(`${where} failed: ${String(e)}`)
   }
@@ -297,6 +359,9 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
             expected.some((b, k) => b !== chunk[k])
           )
             problems.push(`got ${chunk.length} bytes at ${bytes} that are not the body's`)
+          // Re-chunked: every chunk its size, but the body's last.
+          if (setup.kind === 'chunks' && chunk.length !== chunkSize && bytes + chunk.length !== full.length)
+            problems.push(`got a chunk of ${chunk.length} bytes at ${bytes}, not ${chunkSize}`)
           bytes += chunk.length
           return
         }
@@ -323,8 +388,10 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     if (saved === undefined) return
     if (how === 'detach') res.detach()
     else void res.cancel()
-    // The old iterator is done with: the new one replaces it once the call resolves.
+    // The old iterator is done with: the new one replaces it once the call resolves. (Another version's answer
+    // to the old response's reconnect is let go with it, unread.)
     done = false
+    changed = false
     iterator = { next: () => Promise.resolve({ done: true, value: undefined }) }
     fresh = saved.offset === 0 && saved.lastEventId === undefined && saved.cursor === undefined
     opening = open(JSON.parse(JSON.stringify(saved)) as Checkpoint)
@@ -332,7 +399,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
       (r) => {
         opening = undefined
         res = r
-        ;({ iterator, final } = iterate(r, setup.kind))
+        ;({ iterator, final } = iterate(r, setup.kind, chunkSize))
         // The document starts over.
         elements = 0
       },
@@ -348,10 +415,20 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     answer,
     left,
     due,
-    declared: setup.strategy === 'range',
+    declared,
     busy: (exchange) => {
       exchange.refuse(503, { 'retry-after': '0' })
       return true
+    },
+    reset: (exchange) => {
+      exchange.reset(RESET)
+      trace.push('reset before the headers')
+      return true
+    },
+    odd: (exchange, how) => {
+      const given = answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace, { odd: how })
+      if (how === 'changed') changed ||= given
+      return given
     },
   }
   for (const command of commands) {
@@ -378,12 +455,16 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
 
   // Then the server sends the rest and the consumer reads on, until it ends: no drop is left, so a consumer that
   // neither ends nor fails is stuck.
-  for (let round = 0; round < 40 && !done && error === undefined; round++) {
+  // (Re-chunked to single bytes, it takes a read per byte.)
+  const rounds = 40 + (setup.kind === 'chunks' ? Math.ceil(full.length / chunkSize) : 0)
+  for (let round = 0; round < rounds && !done && error === undefined; round++) {
     next()
     await serveRest(model)
   }
   if (error === undefined && stop !== Number.POSITIVE_INFINITY)
     problems.push(`no LimitError after ${count()} (${stop} allowed)`)
+  if (changed && !(isResumeError(error) && error.reason === 'validator-changed'))
+    problems.push(`another version's answer ended in ${String(error)}, not a validator-changed ResumeError`)
   if (error === undefined) {
     if (!done) problems.push('the consumer neither ended nor failed after the body was sent whole')
     else if (setup.kind === 'json') {
@@ -392,7 +473,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     } else if (
       setup.kind === 'text'
         ? text !== fullText
-        : setup.kind === 'bytes'
+        : setup.kind === 'bytes' || setup.kind === 'chunks'
           ? bytes !== full.length
           : delivered.length !== N
     )
@@ -405,16 +486,23 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
       if (!bytewise && res.progress.items !== N)
         problems.push(`progress.items is ${res.progress.items} at the end, expected ${N}`)
       const hundred = last.filter((p) => p.percent === 100)
-      if (setup.strategy === 'range' && (hundred.length !== 1 || hundred[0]!.state !== 'done'))
+      // Every answer declares its length: the total is known, and learnt again from each restart's.
+      if (declared && res.progress.total !== full.length)
+        problems.push(`progress.total is ${res.progress.total} at the end, expected ${full.length}`)
+      if (declared && (hundred.length !== 1 || hundred[0]!.state !== 'done'))
         problems.push(
           `percent reached 100 in ${JSON.stringify(hundred)} of ${JSON.stringify(last.map((p) => [p.state, p.loaded, p.total, p.percent]))}`,
         )
     }
   }
-  for (const [r, mine] of reports.entries())
-    for (let k = 1; k < mine.length; k++)
-      if (mine[k]!.loaded < mine[k - 1]!.loaded)
-        problems.push(`response ${r}'s progress went back from ${mine[k - 1]!.loaded} to ${mine[k]!.loaded}`)
+  for (const [r, mine] of reports.entries()) problems.push(...progressProblems(mine, `response ${r}`))
+  // Alone, every request after the first answer is a reconnect (ky's retries before it are not). (A continuing
+  // call's requests mix with those of the response it continues, which may still be sending one.)
+  const last = reports[0]!.at(-1)
+  if (reports.length === 1 && last?.state === 'done' && last.attempt !== server.exchanges.length - retried)
+    problems.push(
+      `the stream ended at attempt ${last.attempt} after ${server.exchanges.length - retried} requests`,
+    )
   // Whatever is left is cancelled: a read still pending must settle.
   void res.cancel()
   for (let round = 0; round < 20 && read !== undefined; round++) await settle(due)
@@ -440,19 +528,31 @@ const schedule = fc.tuple(
   fc.record(
     {
       attempts: fc.constantFrom(1, 2, 1000),
+      declared: fc.boolean(),
+      chunkSize: fc.constantFrom(1, 5, 64),
+      retry: fc.constantFrom(0, 2),
+      first: fc.oneof(
+        { weight: 3, arbitrary: fc.constant([]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(fc.constantFrom('busy' as const, 'reset' as const), { maxLength: 3 }),
+        },
+      ),
       limit: fc.oneof(
         { weight: 4, arbitrary: fc.constant(undefined) },
         { weight: 1, arbitrary: fc.record({ maxBytes: fc.integer({ min: 1, max: 400 }) }) },
         { weight: 1, arbitrary: fc.record({ unit: fc.constantFrom(16, 17, 18) }) },
       ),
     },
-    { requiredKeys: ['attempts'] },
+    { requiredKeys: ['attempts', 'declared', 'chunkSize', 'retry', 'first'] },
   ),
   fc.array(command, { maxLength: 50, size: 'max' }),
 )
 
 const setup = (strategy: Setup['strategy'], kind: Kind): Setup =>
   SETUPS.find((s) => s.strategy === strategy && s.kind === kind)!
+
+const RUNS = modelRuns(750, 450)
 
 /**
  * Schedules the model found, shrunk, run first every time (regression tests in test/resume.checkpoint.test.ts).
@@ -489,17 +589,20 @@ describe('one consumer under resume, step by step', () => {
     await (await sluice('https://example.test/warm-up', { fetch })).json().final
   })
 
-  it('any schedule of answers, pushes, drops, reads and continued checkpoints: every unit once, in order', async () => {
-    await fc.assert(
-      fc.asyncProperty(schedule, async ([setup, options, commands]) => {
-        const { problems, trace } = await run(setup, options, commands)
-        expect(problems, `${nameOf(setup)}, ${JSON.stringify(options)}:\n${trace.join('\n')}`).toEqual([])
-      }),
-      // MODEL_RUNS explores further: thousands of schedules, in Node.
-      {
-        numRuns: Number(globalThis.process?.env?.MODEL_RUNS ?? 1000),
-        examples: FOUND.map((found) => [found]),
-      },
-    )
-  }, 120_000)
+  it(
+    'any schedule of answers, pushes, drops, reads and continued checkpoints: every unit once, in order',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(schedule, async ([setup, options, commands]) => {
+          const { problems, trace } = await run(setup, options, commands)
+          expect(problems, `${nameOf(setup)}, ${JSON.stringify(options)}:\n${trace.join('\n')}`).toEqual([])
+        }),
+        {
+          numRuns: RUNS,
+          examples: FOUND.map((found) => [found]),
+        },
+      )
+    },
+    Math.max(120_000, RUNS * 50),
+  )
 })

@@ -40,6 +40,11 @@ export interface ConsumerHooks {
   committed(fed: number): number
   /** A fresh stream starts at a unit boundary after the last delivered unit: drop any partial state. */
   restart?(): void
+  /**
+   * A tee's: its source (a tee() branch) restarted right after the bytes it handed out, which its consumers take
+   * as they are (a tee that cannot restart): its branches' positions count from that byte on.
+   */
+  rebase?(at: number): void
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */

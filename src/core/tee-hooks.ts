@@ -18,6 +18,11 @@ export interface TeeHooks {
   hooks: ConsumerHooks
   /** The source's read is over, and with it a recovery in it, if any. */
   settled(): void
+  /**
+   * While a recovery that will restart is under way, the boundary (in the source's coordinates) its answer
+   * begins after: a branch reads its queue up to there only, until the restart splits it.
+   */
+  hold(): number | undefined
 }
 
 /** Where a branch's consumer has delivered whole units up to, in the source's current coordinates. */
@@ -133,6 +138,7 @@ export function teeHooks(
     // that the outer tee finds the same keys as on a plain consumer of that kind.
     hooks: {
       committed: (fed) => current()?.at ?? fed,
+      rebase: split,
       get restart() {
         return current()?.restartable === true ? restart : undefined
       },
@@ -163,5 +169,6 @@ export function teeHooks(
     settled() {
       frozen = undefined
     },
+    hold: () => (frozen?.restartable === true ? frozen.at : undefined),
   }
 }

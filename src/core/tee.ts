@@ -163,6 +163,26 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             rejoin(b, item.at, source)
             continue
           }
+          // The source is restarting after `hold`, where the plan fixed at the drop put it (after less than this
+          // queue holds, when the branch that pulled the rest was cancelled or reads no units): units past it
+          // come again in the restarted answer, so they wait for the split that drops them.
+          const hold = b.queue.some((next) => next instanceof Splice) ? undefined : combined.hold()
+          if (item !== undefined && hold !== undefined && b.handed + item.length > hold) {
+            if (b.handed >= hold) {
+              b.queue.unshift(item)
+              await reading
+              continue
+            }
+            const head = item.subarray(0, hold - b.handed)
+            const mark = marks.get(item)
+            if (mark !== undefined) marks.set(head, mark)
+            b.queue.unshift(item.subarray(head.length))
+            b.buffered -= head.length
+            b.handed += head.length
+            b.context = mark ?? b.context
+            release()
+            return head
+          }
           if (item !== undefined) {
             b.context = marks.get(item) ?? b.context
             b.buffered -= item.length
@@ -258,7 +278,9 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
       0,
     )
   }
-  b.hooks?.restart?.()
+  // A tee of this branch that cannot restart still counts its branches' places from the new answer's byte 0.
+  if (b.hooks?.restart !== undefined) b.hooks.restart()
+  else b.hooks?.rebase?.(at)
   b.handed = 0
   b.behind -= at
   b.origin = originOf(source)()

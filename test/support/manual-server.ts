@@ -9,9 +9,18 @@ import { bytesOf, type Part } from './streams.ts'
 
 /**
  * Where one request is: waiting for an answer, reading its body, or over: the test closed or failed the body,
- * refused the request, the request's signal aborted it, or its reader cancelled the body.
+ * refused the request, reset it before its headers, the request's signal aborted it, or its reader cancelled the
+ * body.
  */
-export type ExchangeState = 'waiting' | 'open' | 'closed' | 'failed' | 'refused' | 'aborted' | 'cancelled'
+export type ExchangeState =
+  | 'waiting'
+  | 'open'
+  | 'closed'
+  | 'failed'
+  | 'refused'
+  | 'reset'
+  | 'aborted'
+  | 'cancelled'
 
 /** One request the server received, and the test's hand on its answer. */
 export interface Exchange {
@@ -25,6 +34,8 @@ export interface Exchange {
   answer(init?: ResponseInit): void
   /** Answers with `status`, a short text body and `headers` (say, `Retry-After`). */
   refuse(status: number, headers?: Record<string, string>): void
+  /** Fails the request before its headers, as `fetch` does when the server accepts and closes or resets. */
+  reset(error: unknown): void
   push(part: Part): void
   close(): void
   fail(error: unknown): void
@@ -87,6 +98,11 @@ export function manualServer(): ManualServer {
         state = 'refused'
         settle.resolve(new Response(`refused with ${status}`, headers ? { status, headers } : { status }))
       },
+      reset(error) {
+        ensure('waiting', 'reset')
+        state = 'reset'
+        settle.reject(error)
+      },
       push(part) {
         ensure('open', 'push to')
         controller!.enqueue(bytesOf(part))
@@ -115,6 +131,11 @@ export function manualServer(): ManualServer {
 
 /** What a dropped connection's body fails with in Node's `fetch`. */
 export const DROP = new TypeError('terminated')
+
+/** What Node's `fetch` rejects with when the server accepts the connection and resets it before the headers. */
+export const RESET = new TypeError('fetch failed', {
+  cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+})
 
 /** One macrotask turn: not a timer where there is better (Node's wait a millisecond, a browser's nested ones 4). */
 export function turn(): Promise<void> {
@@ -150,6 +171,15 @@ export type ServerCommand =
   | { t: 'close' }
   | { t: 'cut' }
   | { t: 'drop'; answer: boolean }
+  | { t: 'reset' }
+  | { t: 'odd'; how: OddAnswer }
+
+/**
+ * An answer to a Range that a careless server gives: `changed`, another version of the resource (another complete
+ * length, the same ETag); `short`, a `Content-Length` shorter than the `Content-Range` it gives, which ends the
+ * answer there.
+ */
+export type OddAnswer = 'changed' | 'short'
 
 /** A model's server: the exchange being answered, how it answers one, and the bytes each answer has left. */
 export interface ModelServer {
@@ -158,13 +188,17 @@ export interface ModelServer {
   left: Map<Exchange, Uint8Array>
   /** Whether a reconnect is due (see `settle`). */
   due(): boolean
-  /** Whether answers declare their length (Range): only then is a close short of it a cut. */
+  /** Whether answers declare their length (Content-Length): only then is a close short of it a cut. */
   declared: boolean
   /** Refuses `exchange` with a 503, or says it may not be refused. */
   busy(exchange: Exchange): boolean
+  /** Resets `exchange` before its headers, or says it may not be reset (a model without resets leaves it out). */
+  reset?(exchange: Exchange): boolean
+  /** Answers `exchange` as a careless server would (see `answerAsModel`), or says it cannot (or leaves it out). */
+  odd?(exchange: Exchange, how: OddAnswer): boolean
 }
 
-const SERVER_COMMANDS = new Set(['answer', 'busy', 'push', 'close', 'cut', 'drop'])
+const SERVER_COMMANDS = new Set(['answer', 'busy', 'push', 'close', 'cut', 'drop', 'reset', 'odd'])
 
 export function isServerCommand(command: { t: string }): command is ServerCommand {
   return SERVER_COMMANDS.has(command.t)
@@ -179,6 +213,10 @@ export async function serverStep(command: ServerCommand, m: ModelServer): Promis
       return true
     case 'busy':
       return exchange?.state() === 'waiting' && m.busy(exchange)
+    case 'reset':
+      return exchange?.state() === 'waiting' && m.reset?.(exchange) === true
+    case 'odd':
+      return exchange?.state() === 'waiting' && m.odd?.(exchange, command.how) === true
     case 'push': {
       // A request still waiting is answered first.
       if (exchange?.state() === 'waiting') {

@@ -4,9 +4,9 @@
  * the cursor that continues after one, and the server's commands as fast-check draws them.
  */
 import fc from 'fast-check'
-import type { Checkpoint } from '../../src/index.ts'
+import type { Checkpoint, Progress } from '../../src/index.ts'
 import { encode } from './chunking.ts'
-import type { Exchange, ServerCommand } from './manual-server.ts'
+import type { Exchange, OddAnswer, ServerCommand } from './manual-server.ts'
 
 /** `n` units' data: JSON with a two-byte character, so that pushes cut characters as well as units. */
 export const unitData = (n: number): string[] =>
@@ -46,12 +46,24 @@ export const SERVER_COMMANDS: ReadonlyArray<fc.WeightedArbitrary<ServerCommand>>
   { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'cut' as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('drop' as const), answer: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'reset' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('odd' as const),
+      how: fc.constantFrom('changed' as const, 'short' as const),
+    }),
+  },
 ]
 
 /**
  * Answers `exchange` as the models' server does, for a body whose units after unit `after` (-1: all) `wire` gives:
  * under Range the bytes from the asked start (a 206 with the first answer's ETag, or a 416 asked from the end),
- * else the units after the `Last-Event-ID` or the cursor's `after`. What is left to send goes into `left`.
+ * else the units after the `Last-Event-ID` or the cursor's `after`, with their `Content-Length` when `declared`.
+ * What is left to send goes into `left`. `odd`: a Range asked from within the body is answered as a careless
+ * server would: `changed`, as by a resource that has grown since, its ETag unchanged: a 206 whose `Content-Range`
+ * gives another complete length; `short`, with the first half of the bytes asked for, the `Content-Length` says
+ * so but the `Content-Range` gives them all. False, without answering, where that does not apply.
  */
 export function answerAsModel(
   exchange: Exchange,
@@ -59,7 +71,8 @@ export function answerAsModel(
   wire: (after: number) => string,
   left: Map<Exchange, Uint8Array>,
   trace: string[],
-): void {
+  how: { declared?: boolean; odd?: OddAnswer } = {},
+): boolean {
   const full = encode(wire(-1))
   let body: Uint8Array
   const headers: Record<string, string> = {
@@ -70,13 +83,25 @@ export function answerAsModel(
           ? 'application/json'
           : 'application/x-ndjson',
   }
-  if (setup.strategy === 'range') {
+  if (how.odd !== undefined) {
+    const start = exchange.rangeStart
+    if (setup.strategy !== 'range' || start === undefined || full.length - start < 2) return false
+    const changed = how.odd === 'changed'
+    body = full.subarray(start, changed ? full.length : start + Math.floor((full.length - start) / 2))
+    Object.assign(headers, {
+      etag: '"v1"',
+      'accept-ranges': 'bytes',
+      'content-length': String(body.length),
+      'content-range': `bytes ${start}-${full.length - 1}/${full.length + (changed ? 7 : 0)}`,
+    })
+    trace.push(`answer Range ${start}- ${changed ? 'as another version' : `with ${body.length} bytes`}`)
+  } else if (setup.strategy === 'range') {
     const start = exchange.rangeStart ?? 0
     if (start === full.length) {
       // Asked for nothing more: what a server says of a range past the end.
       trace.push(`answer Range ${start}- with 416`)
       exchange.refuse(416, { 'content-range': `bytes */${full.length}` })
-      return
+      return true
     }
     body = full.subarray(start)
     Object.assign(headers, { etag: '"v1"', 'accept-ranges': 'bytes', 'content-length': String(body.length) })
@@ -90,10 +115,12 @@ export function answerAsModel(
     const param = new URL(exchange.request.url).searchParams.get('after')
     if (setup.strategy === 'cursor' && param !== null) after = Number(param)
     body = encode(wire(after))
+    if (how.declared === true) headers['content-length'] = String(body.length)
     trace.push(`answer after ${after}`)
   }
   left.set(exchange, body)
   exchange.answer({ status: exchange.rangeStart === undefined ? 200 : 206, headers })
+  return true
 }
 
 /**
@@ -119,4 +146,32 @@ export function unitPlace(
     want.after = String(n - 1)
   }
   return { got, want }
+}
+
+/**
+ * What goes wrong in one response's progress reports (`who` names it): `loaded` and `attempt` never go back across
+ * reconnects, and `loaded` never exceeds a `total` reported with it.
+ */
+export function progressProblems(reports: readonly Progress[], who: string): string[] {
+  const problems: string[] = []
+  for (const [k, p] of reports.entries()) {
+    const before = reports[k - 1]
+    if (before !== undefined && p.loaded < before.loaded)
+      problems.push(`${who}'s progress went back from ${before.loaded} to ${p.loaded}`)
+    if (before !== undefined && p.attempt < before.attempt)
+      problems.push(`${who}'s attempt went back from ${before.attempt} to ${p.attempt}`)
+    if (p.total !== undefined && p.loaded > p.total)
+      problems.push(`${who}'s progress says ${p.loaded} loaded of ${p.total}`)
+  }
+  return problems
+}
+
+/**
+ * How many schedules a model tries: `MODEL_RUNS` when set (thousands explore further, in Node), else `inNode` in
+ * Node and `elsewhere` in a browser or an edge runtime, whose turns cost several times more.
+ */
+export function modelRuns(inNode: number, elsewhere: number): number {
+  const env = globalThis.process?.env
+  if (env?.MODEL_RUNS !== undefined) return Number(env.MODEL_RUNS)
+  return globalThis.process?.versions?.node === undefined ? elsewhere : inNode
 }

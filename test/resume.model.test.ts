@@ -44,6 +44,7 @@ import {
 } from './support/manual-server.ts'
 import {
   answerAsModel,
+  carelessMoves,
   cursorAfter,
   modelRuns,
   progressProblems,
@@ -420,16 +421,15 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
       exchange.refuse(503, { 'retry-after': '0' })
       return true
     },
-    reset: (exchange) => {
-      exchange.reset(RESET)
-      trace.push('reset before the headers')
-      return true
-    },
-    odd: (exchange, how) => {
-      const given = answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace, { odd: how })
-      if (how === 'changed') changed ||= given
-      return given
-    },
+    ...carelessMoves(
+      setup,
+      (after) => wire(setup, after),
+      left,
+      trace,
+      () => {
+        changed = true
+      },
+    ),
   }
   for (const command of commands) {
     if (isServerCommand(command)) {

@@ -29,7 +29,6 @@ import {
   isServerCommand,
   type ModelServer,
   manualServer,
-  RESET,
   type ServerCommand,
   serveRest,
   serverStep,
@@ -38,6 +37,7 @@ import {
 } from './support/manual-server.ts'
 import {
   answerAsModel,
+  carelessMoves,
   cursorAfter,
   modelRuns,
   progressProblems,
@@ -421,16 +421,15 @@ async function run(setup: Setup, maxBuffer: number, declared: boolean, commands:
       exchange.refuse(503)
       return true
     },
-    reset: (exchange) => {
-      exchange.reset(RESET)
-      trace.push('reset before the headers')
-      return true
-    },
-    odd: (exchange, how) => {
-      const given = answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace, { odd: how })
-      if (how === 'changed') changed ||= given
-      return given
-    },
+    ...carelessMoves(
+      setup,
+      (after) => wire(setup, after),
+      left,
+      trace,
+      () => {
+        changed = true
+      },
+    ),
   }
   for (const command of commands) {
     if (isServerCommand(command)) {

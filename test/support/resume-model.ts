@@ -6,7 +6,13 @@
 import fc from 'fast-check'
 import type { Checkpoint, Progress } from '../../src/index.ts'
 import { encode } from './chunking.ts'
-import type { Exchange, OddAnswer, ServerCommand } from './manual-server.ts'
+import {
+  type Exchange,
+  type ModelServer,
+  type OddAnswer,
+  RESET,
+  type ServerCommand,
+} from './manual-server.ts'
 
 /** `n` units' data: JSON with a two-byte character, so that pushes cut characters as well as units. */
 export const unitData = (n: number): string[] =>
@@ -174,4 +180,29 @@ export function modelRuns(inNode: number, elsewhere: number): number {
   const env = globalThis.process?.env
   if (env?.MODEL_RUNS !== undefined) return Number(env.MODEL_RUNS)
   return globalThis.process?.versions?.node === undefined ? elsewhere : inNode
+}
+
+/**
+ * The models' careless server moves (see `ModelServer`): a reset before the headers, and an `odd` answer (see
+ * `answerAsModel`); `changed()` is told when a changed answer was given.
+ */
+export function carelessMoves(
+  setup: { format: string; strategy: string },
+  wire: (after: number) => string,
+  left: Map<Exchange, Uint8Array>,
+  trace: string[],
+  changed: () => void,
+): Required<Pick<ModelServer, 'reset' | 'odd'>> {
+  return {
+    reset: (exchange) => {
+      exchange.reset(RESET)
+      trace.push('reset before the headers')
+      return true
+    },
+    odd: (exchange, how) => {
+      const given = answerAsModel(exchange, setup, wire, left, trace, { odd: how })
+      if (given && how === 'changed') changed()
+      return given
+    },
+  }
 }

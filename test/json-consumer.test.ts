@@ -408,24 +408,30 @@ describe('json() error offsets over invalid UTF-8', () => {
   })
 })
 
+/** A schema whose validation never settles; `inside` resolves once it has been entered. */
+function hangingSchema(): { schema: StandardSchemaV1<unknown, unknown>; inside: Promise<void> } {
+  let entered!: () => void
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve
+  })
+  const schema: StandardSchemaV1<unknown, unknown> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: () => {
+        entered()
+        return new Promise<never>(() => {})
+      },
+    },
+  }
+  return { schema, inside }
+}
+
 describe('a schema whose validation of the document never settles', () => {
   it.each(['res.cancel()', "the loop's break", "the user's abort"] as const)(
     '%s ends the loop, and final rejects (an AbortError, or the abort reason)',
     async (stop) => {
-      let entered!: () => void
-      const inside = new Promise<void>((resolve) => {
-        entered = resolve
-      })
-      const schema: StandardSchemaV1<unknown, unknown> = {
-        '~standard': {
-          version: 1,
-          vendor: 'test',
-          validate: () => {
-            entered()
-            return new Promise<never>(() => {})
-          },
-        },
-      }
+      const { schema, inside } = hangingSchema()
       const controller = new AbortController()
       const res = await fromResponse(responseOf(['{"a":', '1}']), { signal: controller.signal })
       const json = res.json(schema)
@@ -469,20 +475,7 @@ describe('a schema whose validation of the document never settles', () => {
 
 it("through sluice(), the app's abort while the schema validates the document after the body's end rejects final with its reason", async () => {
   // Past the body's end sluice no longer follows the app's signal, but for as long as a consumer waits on it.
-  let entered!: () => void
-  const inside = new Promise<void>((resolve) => {
-    entered = resolve
-  })
-  const schema: StandardSchemaV1<unknown, unknown> = {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      validate: () => {
-        entered()
-        return new Promise<never>(() => {})
-      },
-    },
-  }
+  const { schema, inside } = hangingSchema()
   const app = new AbortController()
   const fetch = fetchWith(() => responseOf(['{"a":', '1}']))
   const res = await sluice('https://fn.test/doc', { fetch, signal: app.signal })

@@ -126,25 +126,37 @@ describe('a listener that throws at the first report, when the headers arrive', 
   })
 })
 
+/**
+ * A `fetch` whose first answer (`one\ntwo\n` of 19 bytes) drops, and whose Range answers are gated bodies (in
+ * `answers`), each given `first` at once.
+ */
+function droppingFetch(first?: string): {
+  answers: Array<ReturnType<typeof gatedBody>>
+  fetch: typeof globalThis.fetch
+} {
+  const answers: Array<ReturnType<typeof gatedBody>> = []
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
+    if (!new Request(input, init).headers.has('range')) {
+      return new Response(bodyOf(['one\ntwo\n'], { error: new TypeError('terminated') }).stream, {
+        headers: { ...headers, 'content-length': '19' },
+      })
+    }
+    const answer = gatedBody()
+    answers.push(answer)
+    if (first !== undefined) answer.push(first)
+    return new Response(answer.stream, {
+      status: 206,
+      headers: { ...headers, 'content-range': 'bytes 8-18/19' },
+    })
+  }) as typeof globalThis.fetch
+  return { answers, fetch }
+}
+
 describe("a listener that throws at a reconnect's reports", () => {
   it('fails the stream with its error, the lines before kept, the new answer released', async () => {
     for (const at of ['reconnecting', 'streaming'] as const) {
-      const answers: Array<ReturnType<typeof gatedBody>> = []
-      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-        const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
-        if (!new Request(input, init).headers.has('range')) {
-          return new Response(bodyOf(['one\ntwo\n'], { error: new TypeError('terminated') }).stream, {
-            headers: { ...headers, 'content-length': '19' },
-          })
-        }
-        const answer = gatedBody()
-        answers.push(answer)
-        answer.push('three\n')
-        return new Response(answer.stream, {
-          status: 206,
-          headers: { ...headers, 'content-range': 'bytes 8-18/19' },
-        })
-      }) as typeof globalThis.fetch
+      const { answers, fetch } = droppingFetch('three\n')
       const failure = new Error('the listener failed')
       const states: string[] = []
       const res = await sluice('https://fn.example/x', {
@@ -232,21 +244,7 @@ describe('an async listener whose Promise rejects fails the stream as a throw do
   })
 
   it("at a reconnect's report: the lines before kept, the new answer released", async () => {
-    const answers: Array<ReturnType<typeof gatedBody>> = []
-    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const headers = { 'accept-ranges': 'bytes', etag: '"v1"' }
-      if (!new Request(input, init).headers.has('range')) {
-        return new Response(bodyOf(['one\ntwo\n'], { error: new TypeError('terminated') }).stream, {
-          headers: { ...headers, 'content-length': '19' },
-        })
-      }
-      const answer = gatedBody()
-      answers.push(answer)
-      return new Response(answer.stream, {
-        status: 206,
-        headers: { ...headers, 'content-range': 'bytes 8-18/19' },
-      })
-    }) as typeof globalThis.fetch
+    const { answers, fetch } = droppingFetch()
     const failure = new Error('the listener failed')
     const res = await sluice('https://fn.example/x', {
       fetch,

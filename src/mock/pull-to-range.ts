@@ -1,6 +1,6 @@
 import { isRangeableStatus } from '../core/bodiless.ts'
 import type { ValidOptions } from './options.ts'
-import { encodePart, type MockStreamParts } from './parts.ts'
+import { encodePart, isMockEvent, type MockStreamParts } from './parts.ts'
 import { planRange } from './range.ts'
 
 /** Parts to answer with, and the body's length when pulling found its end. */
@@ -47,6 +47,41 @@ export async function pullToRange(
   }
   // A HEAD gets the status and headers its GET would get, and sends no body: the source stops here.
   if (request.method === 'HEAD') {
+    await iterator.return?.()
+    return { parts: replay(head) }
+  }
+  return { parts: replay(head, iterator) }
+}
+
+/**
+ * For a `Last-Event-ID` request over async parts: pulls parts until the event with that id, as sluice/lambda's
+ * streamSse does before it sends headers. Parts that end without it are returned whole, as an array, so that the
+ * request gets the `409` sluice/lambda answers (a HEAD its headers) rather than a `200` whose body fails. A HEAD
+ * then stops the source, as with a range. Undefined when there is nothing to pull.
+ */
+export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts | undefined> {
+  const id = o.lastEventId ? (o.request?.headers.get('last-event-id') ?? null) : null
+  // Only async parts would be pulled after the head (what is not parts at all is rejected by respond(), and so
+  // are async parts with contentLength).
+  const async =
+    typeof parts === 'object' &&
+    parts !== null &&
+    !(Symbol.iterator in parts) &&
+    Symbol.asyncIterator in parts
+  if (id === null || !async || o.contentLength !== false) return undefined
+  const iterator = (parts as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+  const head: unknown[] = []
+  try {
+    for (;;) {
+      const next = await iterator.next()
+      if (next.done === true) return { parts: head }
+      head.push(next.value)
+      if (isMockEvent(next.value) && next.value.id === id) break
+    }
+  } catch (error) {
+    return { parts: replay(head, undefined, { error }) }
+  }
+  if (o.request!.method === 'HEAD') {
     await iterator.return?.()
     return { parts: replay(head) }
   }

@@ -3,7 +3,7 @@ import { type HttpHandler, http, type Path } from 'msw'
 import { checkParts, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
-import { pullToRange } from './pull-to-range.ts'
+import { pullToEvent, pullToRange } from './pull-to-range.ts'
 
 /**
  * The HTTP methods a {@link streamHandler} can answer, in either case; `'ALL'` answers every method.
@@ -87,9 +87,9 @@ const FAULT_OPTIONS = ['dropAfterBytes', 'stallAfterBytes', 'errorAfterBytes', '
 /**
  * An msw request handler that answers with a {@link mockStream} body, the same under `msw/node` and in the
  * browser worker. `range` and `lastEventId` read the intercepted request, so a client's resume request gets the
- * right `206` or the events after its `Last-Event-ID`. Over async parts a `Range` request is answered as
- * sluice/lambda answers it: the parts are pulled up to the requested byte first, so a start past the end gets a
- * `416` that gives the length.
+ * right `206` or the events after its `Last-Event-ID`. Over async parts a `Range` or `Last-Event-ID` request is
+ * answered as sluice/lambda answers it: the parts are pulled up to the requested byte or event first, so a start
+ * past the end gets a `416` that gives the length, and an id no event has a `409`.
  *
  * Options are checked when the handler is created, and so are parts given as an array: a part that cannot be
  * sent throws a `TypeError` that names it. Parts that only come with a request (from a function, or an async
@@ -138,7 +138,7 @@ export function streamHandler(
     const parts = typeof source === 'function' ? await source({ request, params, attempt }) : source
     const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
     const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
-    const pulled = await pullToRange(parts, valid, 'streamHandler')
+    const pulled = (await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler'))
     return respond(pulled.parts, valid, {
       where: 'streamHandler',
       knownLength: pulled.length,

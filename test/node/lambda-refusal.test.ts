@@ -66,4 +66,24 @@ describe('a resuming client and a request a plain iterable cannot serve', () => 
       ['0-0', 409],
     ])
   })
+
+  it('answers a HEAD with a Last-Event-ID no event of an async source has with the 409 head its GET gets', async () => {
+    async function* events() {
+      yield { id: '1', data: 'a' }
+      yield { id: '2', data: 'b' }
+    }
+    const respond = (): SluiceResponse => ({ sse: events(), heartbeatMs: 0, onRefusal: false })
+    const emulator = await startEmulator(sluiceHandler(respond, { awslambda: runtime }))
+    const ask = (method: string) => fetch(emulator.url, { method, headers: { 'last-event-id': '9' } })
+    const get = await ask('GET')
+    const head = await ask('HEAD')
+    expect([get.status, head.status]).toEqual([409, 409])
+    for (const name of ['content-type', 'content-length', 'x-content-type-options', 'x-sluice-end']) {
+      expect(head.headers.get(name), name).toBe(get.headers.get(name))
+    }
+    expect(await get.text()).toMatch(
+      /^sluice\/lambda: streamSse cannot continue after the Last-Event-ID: .*"9"\.\n$/,
+    )
+    expect(await head.text()).toBe('')
+  })
 })

@@ -266,6 +266,56 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       const resumed = await fetch(url, { headers: { 'last-event-id': '1' } })
       expect(await resumed.text()).toBe('id: 2\ndata: b\n\nid: 3\ndata: c\n\n')
     })
+
+    describe('over async parts, a Last-Event-ID request is answered as sluice/lambda answers it', () => {
+      const source = (): WatchedSource<{ id: string; data: string }> =>
+        watchedSource((n) => ({ id: String(n + 1), data: 'x' }), 5)
+      const refusal =
+        'streamHandler cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID "9".\n'
+
+      test('an id no event has gets the 409 with why, not a 200 whose body fails at the end', async () => {
+        const { parts, finished } = source()
+        use(streamHandler('GET', url, parts, { format: 'sse', lastEventId: true, endMarker: true }))
+        const response = await fetch(url, { headers: { 'last-event-id': '9' } })
+        expect(response.status).toBe(409)
+        expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+        expect(await response.text()).toBe(refusal)
+        await finished
+      })
+
+      test('a HEAD with an id no event has gets the 409 head of its GET', async () => {
+        const { parts, finished } = source()
+        use(streamHandler('HEAD', url, parts, { format: 'sse', lastEventId: true, endMarker: true }))
+        const response = await fetch(url, { method: 'HEAD', headers: { 'last-event-id': '9' } })
+        expect(response.status).toBe(409)
+        expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+        expect(response.headers.get('content-length')).toBe(String(new TextEncoder().encode(refusal).length))
+        expect(response.headers.get('x-sluice-end')).toBeNull()
+        expect(await response.text()).toBe('')
+        await finished
+      })
+
+      test('a HEAD with a known id gets the 200 head of its GET, and the source it pulled is stopped', async () => {
+        const { parts, finished, produced } = source()
+        use(streamHandler('HEAD', url, parts, { format: 'sse', lastEventId: true, endMarker: true }))
+        const response = await fetch(url, { method: 'HEAD', headers: { 'last-event-id': '2' } })
+        expect(response.status).toBe(200)
+        expect(response.headers.get('content-type')).toBe('text/event-stream')
+        expect(response.headers.get('x-sluice-end')).toBe('marker')
+        expect(await response.text()).toBe('')
+        // Pulled to the event with id 2, then stopped: its finally ran, and it never produced the rest.
+        await finished
+        expect(produced()).toBeLessThan(5)
+      })
+
+      test('a GET with a known id gets the events after it, the rest pulled as the reader asks', async () => {
+        const { parts } = source()
+        use(streamHandler('GET', url, parts, { format: 'sse', lastEventId: true }))
+        const response = await fetch(url, { headers: { 'last-event-id': '3' } })
+        expect(response.status).toBe(200)
+        expect(await response.text()).toBe('id: 4\ndata: x\n\nid: 5\ndata: x\n\n')
+      })
+    })
   })
 }
 

@@ -14,7 +14,7 @@ import {
   sluice,
 } from '../src/index.ts'
 import { encode } from './support/chunking.ts'
-import { type Exchange, manualServer } from './support/manual-server.ts'
+import { type Exchange, manualServer, settle } from './support/manual-server.ts'
 import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
 
 const EVENTS = Array.from({ length: 30 }, (_, i) => ({ id: `e${i}`, data: `{"i":${i},"s":"é😀${i}"}` }))
@@ -97,18 +97,21 @@ const SSE_ANSWER = { headers: { 'content-type': 'text/event-stream' } }
 const DROP = new TypeError('terminated')
 
 /**
- * A server behind an injected `fetch` that answers every request at once with an SSE body the test feeds by
- * hand (`push`, `fail`, `close`): `request(n)` is the `n`th request (from 1), once it comes. With `later`, a
- * request after the first waits until the test answers it.
+ * A server behind an injected `fetch` that answers every request at once with an SSE body (or `answer`'s) the
+ * test feeds by hand (`push`, `fail`, `close`): `request(n)` is the `n`th request (from 1), once it comes. With
+ * `later`, a request after the first waits until the test answers it.
  */
-function handFed(later = false): { fetch: typeof fetch; request(n: number): Promise<Exchange> } {
+function handFed(
+  later = false,
+  answer: ResponseInit = SSE_ANSWER,
+): { fetch: typeof fetch; request(n: number): Promise<Exchange> } {
   const server = manualServer()
   const waiting = new Map<number, (exchange: Exchange) => void>()
   return {
     fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
       const response = server.fetch(input, init)
       const exchange = server.exchanges.at(-1)!
-      if (!later || server.exchanges.length === 1) exchange.answer(SSE_ANSWER)
+      if (!later || server.exchanges.length === 1) exchange.answer(answer)
       waiting.get(server.exchanges.length)?.(exchange)
       return response
     }) as typeof fetch,
@@ -766,6 +769,39 @@ describe('the cursor strategy under tee()', () => {
       )
     }
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
+  })
+
+  it('continues a lines() branch as it would alone once the ndjson() branch beside it is cancelled: every line once', async () => {
+    const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: { strategy: 'cursor', cursor: after, backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.ndjson()[Symbol.asyncIterator]()
+    const ib = b.lines()[Symbol.asyncIterator]()
+    // ndjson() delivers the first two records, waits for more and is cancelled; lines() has read nothing.
+    first.push(`${RECS[0]}\n${RECS[1]}\n`)
+    expect((await ia.next()).value).toEqual(JSON.parse(RECS[0]!))
+    expect((await ia.next()).value).toEqual(JSON.parse(RECS[1]!))
+    const ended = ia.next()
+    await a.cancel()
+    first.fail(DROP)
+    // Once the drop is met, lines() reads on: it starts over, with no cursor, and gets the two lines it holds in
+    // the answer, and only there.
+    await settle()
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    const second = await Promise.race([
+      server.request(2),
+      rest.then(() => Promise.reject(new Error('lines() ended with no reconnect'))),
+    ])
+    expect(new URL(second.request.url).searchParams.has('after')).toBe(false)
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(RECS.map((r) => `${r}\n`).join(''))
+    second.close()
+    expect(await rest).toEqual(RECS)
+    expect(await ended).toMatchObject({ done: true })
   })
 })
 

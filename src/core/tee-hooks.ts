@@ -49,9 +49,20 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
   // A branch cancelled after it read still counts where it stands, when its consumer gives the same kind of
   // position: the live ones hold every byte up to there (they get every chunk), and may have been handed whole
   // units up to there that they have not delivered yet (the branch whose read pulled the source had delivered
-  // every unit it was handed): a restart before them would repeat those.
+  // every unit it was handed): a restart before them would repeat those. One that reads another kind of item
+  // than a live one has no say: no cursor continues both, and the live ones resume as they would alone.
+  const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
   const all = planOver(
-    branches.filter((b) => !b.cancelled || b.hooks !== undefined),
+    branches.filter(
+      (b) =>
+        !b.cancelled ||
+        (b.hooks !== undefined &&
+          reading.every(
+            (r) =>
+              r.hooks?.unit === b.hooks?.unit ||
+              (r.hooks?.parsed !== undefined && b.hooks?.parsed !== undefined),
+          )),
+    ),
     live,
     began,
   )

@@ -13,9 +13,7 @@ export interface PulledParts {
  * For a `Range: bytes=N-` request over async parts, whose length is not known up front: pulls parts until byte N
  * is passed or the parts end, as sluice/lambda's helpers do before they send headers. A start at or past the
  * end is then answered `416` with the body's length, as those helpers answer it, instead of an empty `206`.
- * The parts returned replay what was pulled, then go on with the rest; an error while pulling is thrown where
- * it happened in the body, as it would have been without the pull. A HEAD is pulled the same way, so that it gets
- * the status and headers of its GET, and then stops the source.
+ * (See `pull` for what the parts returned replay, and for a HEAD.)
  */
 export async function pullToRange(
   parts: MockStreamParts,
@@ -25,63 +23,69 @@ export async function pullToRange(
   const request = o.request
   // Range applies to the statuses respond() honours it for: any success with a body.
   if (!o.range || !isRangeableStatus(o.status) || request === undefined) return { parts }
-  // Anything but async parts is answered as it is (and what is not parts at all is rejected by respond()).
-  const async = typeof parts === 'object' && parts !== null && !(Symbol.iterator in parts)
-  if (!async || !(Symbol.asyncIterator in parts)) return { parts }
+  const source = asyncParts(parts)
+  if (source === undefined) return { parts }
   // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
   if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
   const plan = planRange(request, undefined, o.etag)
   if (plan.kind !== 'partial') return { parts }
-  const iterator = (parts as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-  const head: unknown[] = []
   let offset = 0
-  try {
-    while (offset <= plan.start) {
-      const next = await iterator.next()
-      if (next.done === true) return { parts: replay(head), length: offset }
-      head.push(next.value)
-      offset += encodePart(next.value, o.format, head.length - 1, where).length
-    }
-  } catch (error) {
-    return { parts: replay(head, undefined, { error }) }
-  }
-  // A HEAD gets the status and headers its GET would get, and sends no body: the source stops here.
-  if (request.method === 'HEAD') {
-    await iterator.return?.()
-    return { parts: replay(head) }
-  }
-  return { parts: replay(head, iterator) }
+  const pulled = await pull(source, request.method, (part, index) => {
+    offset += encodePart(part, o.format, index, where).length
+    return offset > plan.start
+  })
+  return pulled.ended === undefined ? pulled : { parts: replay(pulled.ended), length: offset }
 }
 
 /**
  * For a `Last-Event-ID` request over async parts: pulls parts until the event with that id, as sluice/lambda's
  * streamSse does before it sends headers. Parts that end without it are returned whole, as an array, so that the
- * request gets the `409` sluice/lambda answers (a HEAD its headers) rather than a `200` whose body fails. A HEAD
- * then stops the source, as with a range. Undefined when there is nothing to pull.
+ * request gets the `409` sluice/lambda answers (a HEAD its headers) rather than a `200` whose body fails.
+ * Undefined when there is nothing to pull.
  */
 export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts | undefined> {
   const id = o.lastEventId ? (o.request?.headers.get('last-event-id') ?? null) : null
-  // Only async parts would be pulled after the head (what is not parts at all is rejected by respond(), and so
-  // are async parts with contentLength).
-  const async =
-    typeof parts === 'object' &&
+  const source = asyncParts(parts)
+  // Async parts with contentLength are rejected by respond().
+  if (id === null || source === undefined || o.contentLength !== false) return undefined
+  const pulled = await pull(source, o.request!.method, (part) => isMockEvent(part) && part.id === id)
+  return pulled.ended === undefined ? pulled : { parts: pulled.ended }
+}
+
+/** Async parts, the only ones pulled ahead; undefined for anything else (what is not parts is rejected by respond()). */
+function asyncParts(parts: MockStreamParts): AsyncIterable<unknown> | undefined {
+  return typeof parts === 'object' &&
     parts !== null &&
     !(Symbol.iterator in parts) &&
     Symbol.asyncIterator in parts
-  if (id === null || !async || o.contentLength !== false) return undefined
-  const iterator = (parts as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+    ? (parts as AsyncIterable<unknown>)
+    : undefined
+}
+
+/**
+ * Pulls `source` until `enough` says so of the part just pulled (`index`: its place), or until it ends: then
+ * `ended` holds every part. Otherwise the parts returned replay what was pulled, then go on with the rest; an error
+ * while pulling is thrown where it happened in the body, as it would have been without the pull. A HEAD gets the
+ * status and headers its GET would get, and sends no body: the source stops there.
+ */
+async function pull(
+  source: AsyncIterable<unknown>,
+  method: string,
+  enough: (part: unknown, index: number) => boolean,
+): Promise<{ parts: MockStreamParts; ended?: undefined } | { ended: unknown[] }> {
+  const iterator = source[Symbol.asyncIterator]()
   const head: unknown[] = []
   try {
     for (;;) {
       const next = await iterator.next()
-      if (next.done === true) return { parts: head }
+      if (next.done === true) return { ended: head }
       head.push(next.value)
-      if (isMockEvent(next.value) && next.value.id === id) break
+      if (enough(next.value, head.length - 1)) break
     }
   } catch (error) {
     return { parts: replay(head, undefined, { error }) }
   }
-  if (o.request!.method === 'HEAD') {
+  if (method === 'HEAD') {
     await iterator.return?.()
     return { parts: replay(head) }
   }

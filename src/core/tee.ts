@@ -166,8 +166,14 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
           // The source is restarting after `hold`, where the plan fixed at the drop put it (after less than this
           // queue holds, when the branch that pulled the rest was cancelled or reads no units): units past it
           // come again in the restarted answer, so they wait for the split that drops them.
-          const hold = b.queue.some((next) => next instanceof Splice) ? undefined : combined.hold()
-          if (item !== undefined && hold !== undefined && b.handed + item.length > hold) {
+          // (A split still queued is that restart's: the queue is looked through only when a chunk crosses it.)
+          const hold = combined.hold()
+          if (
+            item !== undefined &&
+            hold !== undefined &&
+            b.handed + item.length > hold &&
+            !b.queue.some((next) => next instanceof Splice)
+          ) {
             if (b.handed >= hold) {
               b.queue.unshift(item)
               await reading

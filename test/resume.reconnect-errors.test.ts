@@ -316,9 +316,9 @@ describe('a reconnect that the network failed is asked again', () => {
 })
 
 describe('the first request of a resumeFrom checkpoint', () => {
-  /** A checkpoint after the first record of the body, taken from a stream that reads it whole. */
-  async function checkpoint(): Promise<Checkpoint> {
-    const res = await sluice(URL_, { fetch: async () => answer(0) })
+  /** A checkpoint after the first record of the body, taken from a stream of `url` that reads it whole. */
+  async function checkpoint(url = URL_): Promise<Checkpoint> {
+    const res = await sluice(url, { fetch: async () => answer(0) })
     for await (const _ of res.ndjson()) {
       const saved = res.checkpoint()
       await res.cancel()
@@ -366,6 +366,57 @@ describe('the first request of a resumeFrom checkpoint', () => {
     const res = await sluice(URL_, { resumeFrom: await checkpoint(), resume: RESUME, fetch })
     expect(await Array.fromAsync(res.ndjson())).toEqual(RECORDS.slice(1))
     expect(calls()).toBe(2)
+  })
+
+  it("gives up with 'attempts-exhausted' when every connection is refused, as a reconnect does: the requests made, the last failure and what to do", async () => {
+    // This runtime's own refusal: Node's and the edge runtime's `fetch failed`, Chromium's `Failed to fetch`.
+    const refusing = inject('refusingUrl')
+    let calls = 0
+    const counted = ((input: RequestInfo | URL, init?: RequestInit) => {
+      calls++
+      return fetch(input, init)
+    }) as typeof fetch
+    const error = await sluice(refusing, {
+      resumeFrom: await checkpoint(refusing),
+      resume: RESUME,
+      fetch: counted,
+    }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect((error as ResumeError).attempts).toBe(4)
+    // The last failure, in the runtime's words, is the cause: the message says it between the count and the advice.
+    const cause = (error as ResumeError).cause as Error
+    expect(isNetworkError(cause)).toBe(true)
+    expect(cause.message).toMatch(/^The resume request to \S+ failed \(.+\)\.$/)
+    expect(cause.message).toContain(`to ${refusing} failed`)
+    expect((error as Error).message).toBe(
+      `Gave up after 4 resume requests: ${cause.message} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    )
+    expect((error as ResumeError).request?.url).toBe(refusing)
+    expect(calls).toBe(4)
+  })
+
+  it("gives up with 'attempts-exhausted' when no request gets an answer in time (ky's timeout), as a reconnect does", async () => {
+    let calls = 0
+    // Never answers: only ky's timeout ends the wait, by aborting the request's signal.
+    const silent = ((input: RequestInfo | URL, init?: RequestInit) => {
+      calls++
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
+      return new Promise<never>((_, reject) => {
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+    }) as typeof fetch
+    const error = await sluice(URL_, {
+      resumeFrom: await checkpoint(),
+      resume: { ...RESUME, attempts: 1 },
+      fetch: silent,
+      timeout: 50,
+    }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect((error as Error).message).toBe(
+      `Gave up after 2 resume requests: The resume request to ${URL_} failed (Request timed out: GET ${URL_}). Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    )
+    expect(isNetworkError((error as ResumeError).cause)).toBe(true)
+    expect(calls).toBe(2)
   })
 })
 

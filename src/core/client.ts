@@ -235,7 +235,16 @@ export async function sluiceWith(
           // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal,
           // nor what no network caused (a bug of a `fetch` option or hook fails the same way every time).
           const again = !signal?.aborted && !expired && !isSluiceError(error) && isNetworkFailure(error)
-          if (!again || attempt > settings.attempts) throw error
+          if (!again) throw error
+          // Given up, as a reconnect whose connections keep failing is.
+          if (attempt > settings.attempts) {
+            const last = new NetworkError(
+              `The resume request to ${where()} failed (${reasonOf(error)}).`,
+              checkpoint.offset,
+              { request: sent, cause: error },
+            )
+            throw gaveUp(attempt, 'resume request', '', last, { request: sent })
+          }
           await sleep(backoffDelay(settings, attempt), signalFor(first.signal))
           continue
         }

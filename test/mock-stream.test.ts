@@ -66,7 +66,7 @@ describe('parts and formats', () => {
   test('encodes bare values as SSE data events with format sse', async () => {
     const response = mockStream(['hello', { n: 1 }], { format: 'sse' })
     expect(await response.text()).toBe('data: hello\n\ndata: {"n":1}\n\n')
-    expect(response.headers.get('content-type')).toBe('text/event-stream')
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
   })
 
   test('sends an SSE body with cache-control: no-cache, unless headers give another', () => {
@@ -201,6 +201,24 @@ describe('status and headers', () => {
     expect(response.statusText).toBe('Created')
     expect(response.headers.get('x-request-id')).toBe('r1')
     expect(response.headers.get('content-type')).toBe('text/plain')
+  })
+
+  test('gives statusText to that status only: a 206, 409 or 416 answered in its place gets the default, not another status’s text', () => {
+    const options = { statusText: 'OK', range: true } as const
+    const ranged = mockStream(['0123456789'], { ...options, request: rangeRequest({ range: 'bytes=4-' }) })
+    const past = mockStream(['0123456789'], { ...options, request: rangeRequest({ range: 'bytes=10-' }) })
+    const refused = mockStream([{ id: '1', data: 'a' }], {
+      ...options,
+      format: 'sse',
+      lastEventId: true,
+      request: rangeRequest({ 'last-event-id': '9' }),
+    })
+    expect([ranged, past, refused].map((r) => [r.status, r.statusText])).toEqual([
+      [206, ''],
+      [416, ''],
+      [409, ''],
+    ])
+    expect(mockStream(['0123456789'], { ...options, request: rangeRequest({}) }).statusText).toBe('OK')
   })
 
   test('frames a body of unknown length as chunked', () => {
@@ -529,6 +547,39 @@ describe('Range', () => {
     expect(await response.text()).toBe('0123456789abcdef')
   })
 
+  test('answers 206 over async parts when If-Range is the Last-Modified date it sends, as sluice/lambda does without an ETag', async () => {
+    async function* async(): AsyncGenerator<string> {
+      yield* parts
+    }
+    const date = 'Wed, 21 Oct 2015 07:28:00 GMT'
+    const options = { range: true, headers: { 'last-modified': date } } as const
+    const same = mockStream(async(), {
+      ...options,
+      request: rangeRequest({ range: 'bytes=12-', 'if-range': date }),
+    })
+    expect(same.status).toBe(206)
+    expect(await same.text()).toBe('cdef')
+    const other = rangeRequest({ range: 'bytes=12-', 'if-range': 'Thu, 22 Oct 2015 07:28:00 GMT' })
+    expect(mockStream(async(), { ...options, request: other }).status).toBe(200)
+    // With an ETag, a date never validates the range (sluice sends the ETag then).
+    const tagged = mockStream(parts, {
+      ...options,
+      request: rangeRequest({ range: 'bytes=12-', 'if-range': date }),
+    })
+    expect(tagged.headers.get('etag')).not.toBeNull()
+    expect(tagged.status).toBe(200)
+  })
+
+  test("names a 416's length as a function URL does under contentLength: 'remapped'", async () => {
+    const request = rangeRequest({ range: 'bytes=16-' })
+    const response = mockStream(parts, { range: true, contentLength: 'remapped', request })
+    const text = 'Range not satisfiable: the body is 16 bytes long.\n'
+    expect(response.status).toBe(416)
+    expect(response.headers.get('x-amzn-remapped-content-length')).toBe(String(text.length))
+    expect(response.headers.get('content-length')).toBeNull()
+    expect(await response.text()).toBe(text)
+  })
+
   test('counts fault offsets from the start of the ranged body', async () => {
     const request = rangeRequest({ range: 'bytes=4-' })
     const { text, error } = await readUntilError(
@@ -627,15 +678,30 @@ describe('Last-Event-ID', () => {
     expect(await response.text()).toBe('id: 3\ndata: c\n\n{"$sluice":"end","bytes":15}\n')
   })
 
+  const noSuchId =
+    'mockStream cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID "9".\n'
+
   test('answers 409 with why when no event has the Last-Event-ID, as sluice/lambda does, never a marked empty end', async () => {
     const request = rangeRequest({ 'last-event-id': '9' })
     const response = mockStream(events, { format: 'sse', lastEventId: true, endMarker: true, request })
     expect(response.status).toBe(409)
     expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
     expect(response.headers.get('x-sluice-end')).toBeNull()
-    expect(await response.text()).toBe(
-      'mockStream cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID "9".\n',
-    )
+    expect(await response.text()).toBe(noSuchId)
+  })
+
+  test("answers the 409 with sluice/lambda's refusal headers: the caller's, none that describe the stream, and nosniff", () => {
+    const request = rangeRequest({ 'last-event-id': '9' })
+    const headers = { 'access-control-allow-origin': '*', etag: '"caller"', 'accept-ranges': 'bytes' }
+    const response = mockStream(events, { format: 'sse', lastEventId: true, etag: '"v1"', headers, request })
+    expect(response.status).toBe(409)
+    expect([...response.headers]).toEqual([
+      ['access-control-allow-origin', '*'],
+      ['cache-control', 'no-cache'],
+      ['content-length', String(encoder.encode(noSuchId).byteLength)],
+      ['content-type', 'text/plain; charset=utf-8'],
+      ['x-content-type-options', 'nosniff'],
+    ])
   })
 
   test('answers a HEAD with the 409 headers and no body when no event has the Last-Event-ID', () => {

@@ -13,10 +13,11 @@ import {
 } from './parts.ts'
 import { contentRange, etagOf, planRange } from './range.ts'
 
+// The content types sluice/lambda's helpers send.
 const CONTENT_TYPES: Record<MockFormat, string> = {
   raw: 'application/octet-stream',
   ndjson: 'application/x-ndjson',
-  sse: 'text/event-stream',
+  sse: 'text/event-stream; charset=utf-8',
 }
 const encoder = new TextEncoder()
 
@@ -69,8 +70,24 @@ export function respond(
   const headers = new Headers(o.headers)
   if (!headers.has('content-type')) headers.set('content-type', CONTENT_TYPES[o.format])
   if (o.format === 'sse' && !headers.has('cache-control')) headers.set('cache-control', 'no-cache')
+  // The status text goes with the status it was given for: not with a 206, 409 or 416 answered in its place.
   const init = (status: number): ResponseInit =>
-    o.statusText === undefined ? { status, headers } : { status, statusText: o.statusText, headers }
+    o.statusText === undefined || status !== o.status
+      ? { status, headers }
+      : { status, statusText: o.statusText, headers }
+  // A refusal's one-line text, with the headers sluice/lambda sets on it: its length too, named as a function URL
+  // renames it when the body's length is declared that way (and then framed as the body would be, chunked).
+  const refuse = (status: number, message: string): Response => {
+    const text = encoder.encode(`${message}\n`)
+    headers.set('content-type', 'text/plain; charset=utf-8')
+    headers.delete('content-length')
+    headers.set(
+      o.contentLength === 'remapped' ? 'x-amzn-remapped-content-length' : 'content-length',
+      String(text.byteLength),
+    )
+    if (!headers.has('content-length')) headers.set('transfer-encoding', 'chunked')
+    return new Response(request?.method === 'HEAD' ? null : text, init(status))
+  }
 
   const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
   const sync = syncIterable(parts)
@@ -87,10 +104,12 @@ export function respond(
   if (list !== undefined && lastEventId !== null && !list.some((part) => hasId(part, lastEventId))) {
     // As sluice/lambda refuses it: the events after that id cannot be known, and none sent, with the end marker,
     // would read as a complete stream. 409 is a status clients do not ask again.
-    const text = encoder.encode(`${noSuchEvent(where, lastEventId)}\n`)
-    headers.set('content-type', 'text/plain; charset=utf-8')
-    headers.set('content-length', String(text.byteLength))
-    return new Response(request?.method === 'HEAD' ? null : text, init(409))
+    // None of the caller's headers that describe the stream go with it; the text quotes the request's id, and
+    // is never sniffed as anything but text.
+    headers.delete('etag')
+    headers.delete('accept-ranges')
+    headers.set('x-content-type-options', 'nosniff')
+    return refuse(409, noSuchEvent(where, lastEventId))
   }
   const chunks =
     list === undefined
@@ -110,14 +129,11 @@ export function respond(
   let status = o.status
   let start = 0
   if (ranged) {
-    const plan = planRange(request!, length, etag)
+    const plan = planRange(request!, length, etag, headers.get('last-modified'))
     if (plan.kind === 'unsatisfiable') {
       // The 416 sluice/lambda sends, which has a short body because an empty one can hang a function URL.
-      const text = encoder.encode(`Range not satisfiable: the body is ${length} bytes long.\n`)
-      headers.set('content-type', 'text/plain; charset=utf-8')
-      headers.set('content-length', String(text.byteLength))
       headers.set('content-range', `bytes */${length}`)
-      return new Response(request?.method === 'HEAD' ? null : text, init(416))
+      return refuse(416, `Range not satisfiable: the body is ${length} bytes long.`)
     }
     if (plan.kind === 'partial') {
       status = 206

@@ -39,7 +39,10 @@ export interface MockFaults {
  * mockStream(rows, { format: 'ndjson', chunkSize: 1, endMarker: true, dropAfterBytes: 40 })
  */
 export interface MockStreamOptions extends MockFaults {
-  /** How parts become bytes. Default: `'raw'`. */
+  /**
+   * How parts become bytes, and the `content-type` sent unless `headers` give one: that of sluice/lambda's helpers,
+   * `application/octet-stream`, `application/x-ndjson` or `text/event-stream; charset=utf-8`. Default: `'raw'`.
+   */
   format?: MockFormat | undefined
   /** Milliseconds to wait before each chunk after the first. Default: `0`. */
   delayMs?: number | undefined
@@ -52,7 +55,10 @@ export interface MockStreamOptions extends MockFaults {
   chunkSize?: number | undefined
   /** The response status. Default: `200`. */
   status?: number | undefined
-  /** The response status text. Default: `''`. */
+  /**
+   * The response status text, of `status` only: a `206`, `409` or `416` answered in its place gets the default.
+   * Default: `''`.
+   */
   statusText?: string | undefined
   /**
    * Headers to send; they override the format's `content-type`, never the range, length or marker headers: a
@@ -62,8 +68,9 @@ export interface MockStreamOptions extends MockFaults {
   headers?: HeadersInit | undefined
   /**
    * Declares the body's length: `true` as `Content-Length`, `'remapped'` as `x-amzn-remapped-content-length`
-   * (what a function URL turns a handler's `Content-Length` into, with a chunked body). Needs parts that are
-   * not async, since the whole body is encoded first. Default: `false` (chunked, length unknown).
+   * (what a function URL turns a handler's `Content-Length` into, with a chunked body; a `409` or `416` text's
+   * length is then named so too). Needs parts that are not async, since the whole body is encoded first.
+   * Default: `false` (chunked, length unknown).
    */
   contentLength?: boolean | 'remapped' | undefined
   /**
@@ -77,7 +84,8 @@ export interface MockStreamOptions extends MockFaults {
   /** The request being answered; `range` and `lastEventId` read its headers. Default: none. */
   request?: Request | undefined
   /**
-   * Honours `Range: bytes=N-` (and `If-Range`) on `request` with `206`, `416` (with `Content-Range: bytes *\/L` and
+   * Honours `Range: bytes=N-` (and `If-Range`: the ETag, or without one the `last-modified` date in `headers`) on
+   * `request` with `206`, `416` (with `Content-Range: bytes *\/L` and
    * a one-line text body, as sluice/lambda sends it) or the full answer, and announces `Accept-Ranges: bytes` and
    * the `ETag`, for any success `status` with a body, as sluice/lambda does; an error status is not the resource,
    * and gets neither the range nor `Accept-Ranges`. Other range forms are ignored (the full answer). With
@@ -91,7 +99,8 @@ export interface MockStreamOptions extends MockFaults {
   /**
    * With `format: 'sse'`, honours `Last-Event-ID` on `request` by sending only the events after the event with
    * that id. When no event has it, parts given whole (an array, or a sync iterable measured for a length) are
-   * answered `409` with a text body that says why, as `sluice/lambda` answers; async parts, pulled once the head
+   * answered `409` with a text body that says why, as `sluice/lambda` answers (with its headers: the caller's but
+   * `etag` and `accept-ranges`, and `x-content-type-options: nosniff`); async parts, pulled once the head
    * is sent, fail the body at their end (no end marker), a cut stream. Default: `false`.
    */
   lastEventId?: boolean | undefined

@@ -27,7 +27,7 @@ export async function pullToRange(
   if (source === undefined) return { parts }
   // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
   if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
-  const plan = planRange(request, undefined, o.etag)
+  const plan = planRange(request, undefined, o.etag, new Headers(o.headers).get('last-modified'))
   if (plan.kind !== 'partial') return { parts }
   let offset = 0
   const pulled = await pull(source, request.method, (part, index) => {

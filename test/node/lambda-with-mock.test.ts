@@ -1,8 +1,21 @@
+import { http } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sluice } from '../../src/index.ts'
-import { sluiceHandler, streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
-import { awslambda, functionUrl, mockStream } from '../../src/mock/index.ts'
+import {
+  type ResponseOptions,
+  sluiceHandler,
+  streamBytes,
+  streamNdjson,
+  streamSse,
+} from '../../src/lambda/index.ts'
+import {
+  awslambda,
+  functionUrl,
+  type MockStreamOptions,
+  mockStream,
+  streamHandler,
+} from '../../src/mock/index.ts'
 
 // A function built with sluice/lambda, tested in-process through sluice/mock without installing any global:
 // sluice/mock's `awslambda` is accepted where the Lambda runtime's is.
@@ -94,4 +107,191 @@ it('resumes a streamBytes body of declared length by Range, though the 206 remap
   server.events.removeListener('response:mocked', listener)
   expect(answers).toEqual(['200 100000', '206 50000'])
   expect(res.progress).toMatchObject({ loaded: body.length, total: body.length, percent: 100, attempt: 2 })
+})
+
+describe('sluice/mock answers as sluice/lambda does behind a function URL: status, headers and body', () => {
+  // A CORS header, validators and ranges of the caller's: a 409 keeps the first and the date, and drops those
+  // that describe the stream.
+  const headers = {
+    'access-control-allow-origin': '*',
+    'accept-ranges': 'bytes',
+    etag: '"caller"',
+    'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT',
+  }
+  const events = [
+    { id: '1', data: 'a' },
+    { id: '2', data: 'b' },
+  ]
+  const rows = [{ n: 1 }, { n: 2 }]
+  const encoder = new TextEncoder()
+  let paths = 0
+
+  type Helper = (responseStream: never, options: ResponseOptions) => Promise<void>
+
+  /**
+   * The GET and HEAD answers of the helper behind functionUrl, and of mockStream and streamHandler given `parts`
+   * and `options`: status and its text, headers but the invocation's request id, and text. A length given as a function URL
+   * renames it is checked against its GET's text, then compared as `N`: the refusals' texts name who refused.
+   */
+  async function answersOf(
+    helper: Helper,
+    parts: unknown[],
+    options: MockStreamOptions,
+    request: Record<string, string>,
+  ) {
+    const path = `/answer-${++paths}`
+    const lambda = awslambda.streamifyResponse(async (event, responseStream) => {
+      await helper(responseStream as never, { request: event, awslambda, onRefusal: false })
+    })
+    server.use(
+      functionUrl(`https://fn.test${path}`, lambda),
+      http.all(`https://mock.test${path}`, ({ request }) => mockStream(parts, { ...options, request })),
+      streamHandler('ALL', `https://handler.test${path}`, parts, options),
+    )
+    const answers = []
+    for (const origin of ['https://fn.test', 'https://mock.test', 'https://handler.test']) {
+      const get = await fetch(`${origin}${path}`, { headers: request })
+      const text = await get.text()
+      const head = await fetch(`${origin}${path}`, { method: 'HEAD', headers: request })
+      const shape = (response: Response) => {
+        const entries = [...response.headers].filter(([name]) => name !== 'x-amzn-requestid')
+        const length = response.headers.get('x-amzn-remapped-content-length')
+        if (length !== null) expect(length).toBe(String(encoder.encode(text).byteLength))
+        return [
+          response.status,
+          response.statusText,
+          entries.map(([name, value]) => [name, value === length ? 'N' : value]),
+        ]
+      }
+      answers.push({ get: shape(get), head: shape(head), headText: await head.text(), text })
+    }
+    return answers
+  }
+
+  it('a Last-Event-ID no event has: the 409 of streamSse over a plain iterable', async () => {
+    const [lambda, mock, handler] = await answersOf(
+      (stream, options) => streamSse(stream, events, { ...options, headers }),
+      events,
+      // The status text of the 200 the mock would send is not the 409's.
+      {
+        format: 'sse',
+        lastEventId: true,
+        endMarker: true,
+        contentLength: 'remapped',
+        statusText: 'OK',
+        headers,
+      },
+      { 'last-event-id': '9' },
+    )
+    expect(lambda?.get).toEqual([
+      409,
+      'Conflict',
+      [
+        ['access-control-allow-origin', '*'],
+        ['cache-control', 'no-cache'],
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['last-modified', headers['last-modified']],
+        ['transfer-encoding', 'chunked'],
+        ['x-amzn-remapped-content-length', 'N'],
+        ['x-content-type-options', 'nosniff'],
+      ],
+    ])
+    for (const answer of [mock, handler]) {
+      expect(answer?.get).toEqual(lambda?.get)
+      expect(answer?.head).toEqual(lambda?.head)
+      expect(answer?.headText).toBe('')
+      // One line that says why, quoting the id asked for.
+      expect(answer?.text).toMatch(
+        /^[^\n]+ cannot continue after the Last-Event-ID: [^\n]+ The request carried Last-Event-ID "9"\.\n$/,
+      )
+    }
+    expect(lambda?.text).toMatch(
+      /^sluice\/lambda: streamSse cannot continue after the Last-Event-ID: [^\n]+ The request carried Last-Event-ID "9"\.\n$/,
+    )
+  })
+
+  const cases: Array<[string, Helper, unknown[], MockStreamOptions, Record<string, string>]> = [
+    [
+      'a Range past the end of a marked body: the 416 of streamNdjson',
+      (stream, options) => streamNdjson(stream, rows, { ...options, etag: '"v1"', headers }),
+      rows,
+      {
+        format: 'ndjson',
+        endMarker: true,
+        range: true,
+        contentLength: 'remapped',
+        etag: '"v1"',
+        statusText: 'OK',
+        headers,
+      },
+      { range: 'bytes=99-' },
+    ],
+    [
+      'a Range past the end of a declared length: the 416 of streamBytes',
+      (stream, options) =>
+        streamBytes(stream, ['0123456789'], { ...options, etag: '"v1"', length: 10, headers }),
+      ['0123456789'],
+      { range: true, contentLength: 'remapped', etag: '"v1"', headers },
+      { range: 'bytes=10-' },
+    ],
+    [
+      'the 200 of streamSse',
+      (stream, options) => streamSse(stream, events, { ...options, headers }),
+      events,
+      { format: 'sse', lastEventId: true, endMarker: true, headers },
+      {},
+    ],
+    [
+      'a known Last-Event-ID: the rest of streamSse',
+      (stream, options) => streamSse(stream, events, options),
+      events,
+      { format: 'sse', lastEventId: true, endMarker: true },
+      { 'last-event-id': '1' },
+    ],
+    [
+      'a Range inside a marked body: the 206 of streamNdjson',
+      (stream, options) => streamNdjson(stream, rows, { ...options, etag: '"v1"', headers }),
+      rows,
+      { format: 'ndjson', endMarker: true, range: true, etag: '"v1"', headers },
+      { range: 'bytes=8-' },
+    ],
+    [
+      'a Range inside a declared length: the 206 of streamBytes',
+      (stream, options) => streamBytes(stream, ['0123456789'], { ...options, etag: '"v1"', length: 10 }),
+      ['0123456789'],
+      { range: true, contentLength: 'remapped', etag: '"v1"', statusText: 'OK' },
+      { range: 'bytes=4-' },
+    ],
+    [
+      'If-Range with another ETag: the whole 200 of streamNdjson',
+      (stream, options) => streamNdjson(stream, rows, { ...options, etag: '"v1"' }),
+      rows,
+      { format: 'ndjson', endMarker: true, range: true, etag: '"v1"' },
+      { range: 'bytes=8-', 'if-range': '"v0"' },
+    ],
+    [
+      'an error status: the 500 of streamNdjson, without a range',
+      (stream, options) => streamNdjson(stream, rows, { ...options, etag: '"v1"', statusCode: 500 }),
+      rows,
+      { format: 'ndjson', endMarker: true, range: true, etag: '"v1"', status: 500 },
+      { range: 'bytes=8-' },
+    ],
+    [
+      'a status without a body: the 304 of streamNdjson',
+      (stream, options) => streamNdjson(stream, [], { ...options, etag: '"v1"', statusCode: 304 }),
+      [],
+      { format: 'ndjson', endMarker: true, range: true, etag: '"v1"', status: 304 },
+      { range: 'bytes=8-' },
+    ],
+  ]
+
+  it.each(cases)('%s', async (_case, helper, parts, options, request) => {
+    const [lambda, mock, handler] = await answersOf(helper, parts, options, request)
+    for (const answer of [mock, handler]) {
+      expect(answer?.get).toEqual(lambda?.get)
+      expect(answer?.head).toEqual(lambda?.head)
+      expect(answer?.headText).toBe('')
+      expect(answer?.text).toBe(lambda?.text)
+    }
+  })
 })

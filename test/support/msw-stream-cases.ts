@@ -190,6 +190,18 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         },
       )
 
+      test('an If-Range that is the Last-Modified date sent (no ETag) is honoured too: past the end, 416 with the length', async () => {
+        const { parts, finished } = source()
+        const date = 'Wed, 21 Oct 2015 07:28:00 GMT'
+        use(streamHandler('GET', url, parts, { range: true, headers: { 'last-modified': date } }))
+        const response = await fetch(url, {
+          headers: { range: `bytes=${whole.length}-`, 'if-range': date },
+        })
+        expect(response.status).toBe(416)
+        expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
+        await finished
+      })
+
       test('a HEAD starting inside the body gets the 206 head of its GET, and the source it pulled is stopped', async () => {
         const { parts, finished, produced } = source()
         use(streamHandler('HEAD', url, parts, { range: true }))
@@ -279,6 +291,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         const response = await fetch(url, { headers: { 'last-event-id': '9' } })
         expect(response.status).toBe(409)
         expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(await response.text()).toBe(refusal)
         await finished
       })
@@ -289,6 +302,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         const response = await fetch(url, { method: 'HEAD', headers: { 'last-event-id': '9' } })
         expect(response.status).toBe(409)
         expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(response.headers.get('content-length')).toBe(String(new TextEncoder().encode(refusal).length))
         expect(response.headers.get('x-sluice-end')).toBeNull()
         expect(await response.text()).toBe('')
@@ -300,7 +314,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         use(streamHandler('HEAD', url, parts, { format: 'sse', lastEventId: true, endMarker: true }))
         const response = await fetch(url, { method: 'HEAD', headers: { 'last-event-id': '2' } })
         expect(response.status).toBe(200)
-        expect(response.headers.get('content-type')).toBe('text/event-stream')
+        expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
         expect(response.headers.get('x-sluice-end')).toBe('marker')
         expect(await response.text()).toBe('')
         // Pulled to the event with id 2, then stopped: its finally ran, and it never produced the rest.

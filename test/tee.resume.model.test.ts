@@ -558,13 +558,47 @@ const setup = (name: string): Setup => SETUPS.find((s) => s.name === name)!
 const RUNS = modelRuns(550, 300)
 
 /**
- * Schedules the model found, shrunk, run first every time (the first five are commented where they stand). In
+ * Schedules the model found, shrunk, run first every time (the first seven are commented where they stand). In
  * each of the others, a branch is cancelled while its read waits (the inner tee's last branch, in all but the
  * last), the answer drops, and a branch left still holds units that the cancelled one delivered: the restart was
  * planned after less (after nothing), and the branch left, reading them, got a ResumeError. In the last, the
  * inner tee, cancelled whole, gave no kind of position any more.
  */
 const FOUND: Array<[Setup, number, boolean, Command[]]> = [
+  // Found: both branches are handed a chunk of two records (and part of a third); ndjson() delivers both and is
+  // cancelled while its read waits, lines() has delivered the first. The answer drops: the restart was planned
+  // after lines()'s first line, and lines(), delivering its second before it met the restart, was refused. The
+  // restart goes after the lines a branch was handed (the cursor after the second).
+  [
+    setup('cursor, ndjson() and lines()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 48 },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'read', b: 1, k: 1 },
+      { t: 'read', b: 0, k: 2 },
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+  ],
+  // Found: text() reads both pushes; events() is handed them too, two events in all, and delivers the first;
+  // text() reads on (the source's read pending) and is cancelled; the answer drops. The same: events() was refused
+  // after delivering its second event, the restart having been planned after its first.
+  [
+    setup('Last-Event-ID, events() and text()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 20 },
+      { t: 'push', n: 45 },
+      { t: 'read', b: 1, k: 2 },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'read', b: 1, k: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+  ],
   // Found: ndjson() delivers the first unit and is cancelled while its read waits; the answer drops. lines(), which
   // had not read, was planned to restart after the cancelled branch's unit with no cursor (its items are of
   // another kind), and was refused: it resumes as it would alone, from the start, the queued unit dropped.

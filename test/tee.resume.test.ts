@@ -803,6 +803,94 @@ describe('the cursor strategy under tee()', () => {
     expect(await rest).toEqual(RECS)
     expect(await ended).toMatchObject({ done: true })
   })
+
+  it('continues a lines() branch after the lines it was handed, not only those it delivered, once the ndjson() branch is cancelled: every line once', async () => {
+    const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: { strategy: 'cursor', cursor: after, backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.ndjson()[Symbol.asyncIterator]()
+    const ib = b.lines()[Symbol.asyncIterator]()
+    // Both branches are handed one chunk of two records: ndjson() delivers both and waits for more, lines() the
+    // first only. ndjson() is cancelled, and the answer drops.
+    first.push(`${RECS[0]}\n${RECS[1]}\n`)
+    expect((await ia.next()).value).toEqual(JSON.parse(RECS[0]!))
+    expect((await ib.next()).value).toBe(RECS[0])
+    expect((await ia.next()).value).toEqual(JSON.parse(RECS[1]!))
+    const ended = ia.next()
+    await a.cancel()
+    first.fail(DROP)
+    // The reconnect continues after the second line, which lines() delivers while it waits, then the rest.
+    const second = await server.request(2)
+    expect(new URL(second.request.url).searchParams.get('after')).toBe('1')
+    expect((await ib.next()).value).toBe(RECS[1])
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(
+      RECS.slice(2)
+        .map((r) => `${r}\n`)
+        .join(''),
+    )
+    second.close()
+    expect(await rest).toEqual(RECS.slice(2))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it.each([
+    ['ndjson()', 'application/x-ndjson', (r: string) => `${r}\n`, (b: StreamResponse) => b.ndjson()],
+    [
+      'events({ json: true })',
+      'text/event-stream',
+      (r: string) => `data: ${r}\n\n`,
+      (b: StreamResponse) => b.events({ json: true }),
+    ],
+  ] as const)(
+    'gives the cursor the item a %s branch was handed, as it will deliver it, when it leads with the cancelled one',
+    async (_, type, unit, read) => {
+      const server = handFed(true, { headers: { 'content-type': type } })
+      const given: unknown[] = []
+      const res = await sluice('https://example.test/rows', {
+        fetch: server.fetch,
+        resume: {
+          strategy: 'cursor',
+          cursor: (last) => {
+            given.push(last)
+            const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
+            return { searchParams: { after: String(i) } }
+          },
+          backoff: FAST,
+        },
+      })
+      const first = await server.request(1)
+      const [a, b] = res.tee()
+      const ia = read(a)[Symbol.asyncIterator]()
+      const ib = read(b)[Symbol.asyncIterator]()
+      // b pulls a chunk of two items and delivers both; a, handed it too, delivers the first. b is cancelled while
+      // its read waits, and the answer drops: both stand after the second item, a with it still to deliver.
+      const firstOfB = ib.next()
+      first.push(unit(RECS[0]!) + unit(RECS[1]!))
+      await firstOfB
+      await ia.next()
+      await ib.next()
+      const ended = ib.next()
+      await b.cancel()
+      first.fail(DROP)
+      const second = await server.request(2)
+      // The item as the branch delivers it, with its data parsed: the cursor after the second.
+      const bare = (item: unknown) => (item as { data?: unknown }).data ?? item
+      expect(given.map(bare)).toEqual([JSON.parse(RECS[1]!)])
+      const held = (await ia.next()).value
+      const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+      second.answer({ headers: { 'content-type': type } })
+      second.push(RECS.slice(2).map(unit).join(''))
+      second.close()
+      expect([held, ...(await rest)].map(bare)).toEqual(RECS.slice(1).map((r) => JSON.parse(r) as unknown))
+      expect(await ended).toMatchObject({ done: true })
+    },
+  )
 })
 
 describe('a reconnect while every live branch is still behind the last one', () => {
@@ -877,6 +965,61 @@ describe('a reconnect while every live branch is still behind the last one', () 
     second.close()
     expect(['e0', 'e1', ...(await rest).map((e) => e.id)]).toEqual(ALL)
     expect(second.lastEventId).toBe('e1')
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it('a branch that still has events of a chunk it was handed to deliver when text() beside it is cancelled resumes after them: each once', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.text()[Symbol.asyncIterator]()
+    // text() reads a chunk of two events, and reads on; events() is handed the chunk and delivers the first.
+    // text() is cancelled while its read waits, and the answer drops.
+    first.push(wire(null, 2))
+    expect((await ib.next()).value).toBe(wire(null, 2))
+    expect((await ia.next()).value?.id).toBe('e0')
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    // The reconnect goes out after e1, which events() delivers while it waits, then the rest.
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e1')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer(SSE_ANSWER)
+    second.push(wire(second.lastEventId))
+    second.close()
+    expect(['e0', 'e1', ...(await rest).map((e) => e.id)]).toEqual(ALL)
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it('the same with a chunk longer than a decoding slice: the branch is handed one slice at a time, and resumes after the events of the one it holds', async () => {
+    const { server, res, first } = await opened(true)
+    const ids = Array.from({ length: 400 }, (_, i) => `e${i}`)
+    const events = (from: number, to = ids.length) =>
+      ids
+        .slice(from, to)
+        .map((id) => `id: ${id}\ndata: ${'x'.repeat(100)}\n\n`)
+        .join('')
+    // 300 events of 117 to 119 bytes: more than a 32 KiB slice (`DECODE_SLICE_BYTES`), less than text()'s.
+    const chunk = events(0, 300)
+    const inSlice = ids.findLast((_, i) => encode(events(0, i + 1)).length <= 32 * 1024)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.text()[Symbol.asyncIterator]()
+    first.push(chunk)
+    expect((await ib.next()).value).toBe(chunk)
+    expect((await ia.next()).value?.id).toBe('e0')
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe(inSlice)
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer(SSE_ANSWER)
+    second.push(events(ids.indexOf(second.lastEventId!) + 1))
+    second.close()
+    expect(['e0', ...(await rest).map((e) => e.id)]).toEqual(ids)
     expect(await ended).toMatchObject({ done: true })
   })
 

@@ -66,6 +66,13 @@ export interface ConsumerHooks {
    * tee() branches that read events both ways with it, whichever is ahead.
    */
   parsed?(): { value: unknown } | undefined
+  /**
+   * A tee()'s: `committed` and the position there (`lastEventId`, `lastItem`, `parsed`) as they will be once the
+   * consumer has delivered the units it has decoded and not delivered yet (it reads on only after them), so that a
+   * restart is planned after them; `undefined` when it has none, or cannot say what they will be (a schema to
+   * validate them).
+   */
+  ahead?(): Partial<ConsumerHooks> | undefined
 }
 
 /**

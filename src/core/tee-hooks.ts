@@ -25,17 +25,31 @@ export interface TeeHooks {
   hold(): number | undefined
 }
 
-/** Where a branch's consumer has delivered whole units up to, in the source's current coordinates. */
-export function position(b: Branch): number {
-  return (b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)) - b.behind
+/**
+ * Where a branch's consumer has delivered whole units up to, in the source's current coordinates (by `planned`
+ * hooks, where it will have).
+ */
+export function position(b: Branch, hooks: ConsumerHooks | undefined = b.hooks): number {
+  return (hooks === undefined ? b.handed : hooks.committed(b.handed)) - b.behind
 }
 
 /**
- * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below): the
- * other has not delivered past it, and its queue still holds the bytes up to it, so neither branch loses or
- * repeats a unit. The position sent (event id, last item) is that leading branch's. Both consumers must be able
- * to restart (as one consumer reading alone must), and both must carry the kind of position the leader sends:
- * an events() branch and a text() branch ahead of it have no common event id to resume from.
+ * A branch's hooks for a plan: a live one's as they will stand after the units it has decoded (see
+ * `ConsumerHooks.ahead`), which it delivers before it reads on, so before it meets the restart.
+ */
+function planned(b: Branch | undefined): ConsumerHooks | undefined {
+  const ahead = b?.cancelled === false && b.hooks?.ahead?.()
+  return ahead ? ({ ...b.hooks, ...ahead } as ConsumerHooks) : b?.hooks
+}
+
+/**
+ * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below; a live one
+ * counts the units it was handed, which it delivers before it reads on, as one consumer alone has delivered them
+ * before its read meets the drop): the other has not delivered past it, and its queue still holds the bytes up to
+ * it, so neither branch loses or repeats a unit. The position sent (event id, last item) is that leading
+ * branch's. Both consumers must be able to restart (as one consumer reading alone must), and both must carry the
+ * kind of position the leader sends: an events() branch and a text() branch ahead of it have no common event id
+ * to resume from.
  */
 function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {
   const live = branches.filter((b) => !b.cancelled)
@@ -72,7 +86,7 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
 
 /** The plan led by the furthest of `counted`, for the `live` branches to follow. */
 function planOver(counted: readonly Branch[], live: readonly Branch[], began: Plan | undefined): Plan {
-  const places = counted.map(position)
+  const places = counted.map((b) => position(b, planned(b)))
   const top = Math.max(...places)
   const lead = counted.filter((_, k) => places[k] === top)
   const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
@@ -80,7 +94,7 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const judged = [...reading, ...lead.filter((b) => b.cancelled)]
   const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
-    (lead.find(has(key)) ?? reading.find(has(key)))?.hooks
+    planned(lead.find(has(key)) ?? reading.find(has(key)))
   const consistent = (key: 'lastEventId' | 'lastItem') => judged.every(has(key)) || !judged.some(has(key))
   // A cursor continues after the leader's item: when both branches read the same kind of item, as they give
   // it; when they read events() and events({ json: true }), as the latter gives it, whichever is ahead, so that
@@ -89,7 +103,8 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const unit = judged[0]?.hooks?.unit
   const sameUnit = unit !== undefined && judged.every((b) => b.hooks?.unit === unit)
   let parsed: { value: unknown } | undefined
-  if (judged.every((b) => b.hooks?.parsed !== undefined)) for (const b of lead) parsed ??= b.hooks?.parsed?.()
+  if (judged.every((b) => b.hooks?.parsed !== undefined))
+    for (const b of lead) parsed ??= planned(b)?.parsed?.()
   const restartable =
     reading.every((b) => b.hooks?.restart !== undefined) &&
     consistent('lastEventId') &&

@@ -1,5 +1,6 @@
 import type { ChunkSource, ConsumerHooks, SourceOrigin } from './body-source.ts'
 import { originOf } from './consumers/context.ts'
+import { DECODE_SLICE_BYTES } from './decoders/utf8.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import type { ErrorContext } from './errors/sluice-error.ts'
 import { FINAL, type Progress, type ProgressSink, type ProgressState } from './progress.ts'
@@ -168,33 +169,33 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
           // come again in the restarted answer, so they wait for the split that drops them.
           // (A split still queued is that restart's: the queue is looked through only when a chunk crosses it.)
           const hold = combined.hold()
-          if (
-            item !== undefined &&
-            hold !== undefined &&
-            b.handed + item.length > hold &&
-            !b.queue.some((next) => next instanceof Splice)
-          ) {
-            if (b.handed >= hold) {
-              b.queue.unshift(item)
-              await reading
-              continue
+          if (item !== undefined) {
+            let size = item.length
+            if (
+              hold !== undefined &&
+              b.handed + size > hold &&
+              !b.queue.some((next) => next instanceof Splice)
+            ) {
+              if (b.handed >= hold) {
+                b.queue.unshift(item)
+                await reading
+                continue
+              }
+              size = hold - b.handed
             }
-            const head = item.subarray(0, hold - b.handed)
+            // A consumer that decodes units takes a longer chunk in slices, and decodes the next only once it has
+            // delivered the units of the last: handed one at a time, it has decoded all it was handed, which a
+            // restart is planned after (see `ConsumerHooks.ahead`).
+            if (b.hooks?.ahead !== undefined) size = Math.min(size, DECODE_SLICE_BYTES)
             const mark = marks.get(item)
+            const head = size < item.length ? item.subarray(0, size) : item
             if (mark !== undefined) marks.set(head, mark)
-            b.queue.unshift(item.subarray(head.length))
-            b.buffered -= head.length
-            b.handed += head.length
+            if (head !== item) b.queue.unshift(item.subarray(size))
+            b.buffered -= size
+            b.handed += size
             b.context = mark ?? b.context
             release()
             return head
-          }
-          if (item !== undefined) {
-            b.context = marks.get(item) ?? b.context
-            b.buffered -= item.length
-            b.handed += item.length
-            release()
-            return item
           }
           if (failure) throw failure.error
           if (ended) return undefined

@@ -57,12 +57,12 @@ export function consumeEvents<T>(
     origin,
     state: { lastEventId, retry },
   })
-  // Where the consumer stands: `done` of the `batch` events of the current batch consumed (delivered, skipped on
+  // Where the consumer stands: `done` of the events of the current `batch` consumed (delivered, skipped on
   // purpose, or the terminal one), and the id and retry time in force after the last of them; `inHand`, the event
   // being handled. A checkpoint or a reconnect lands right after the last event consumed, never after one that
   // failed or is still being validated, and carries the state in force there: not the parser's newest, which
   // may be a later block's.
-  let batch = 0
+  let batch: readonly ServerSentEvent[] = []
   let done = 0
   let inHand: ServerSentEvent | undefined
   let lastConsumed: ServerSentEvent | undefined
@@ -83,7 +83,7 @@ export function consumeEvents<T>(
   let delivered = false
   let atLast = false
   // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
-  const halfway = (): boolean => done < batch || decoder.failure !== undefined
+  const halfway = (): boolean => done < batch.length || decoder.failure !== undefined
   // The state at the boundary `committed` gives: an event's own `id` and `retry` are those in force after its
   // block; at a chunk's boundary, blocks after the last event (an id or retry alone) may have changed them.
   const boundary = (): SseState =>
@@ -92,6 +92,12 @@ export function consumeEvents<T>(
       : done > 0
         ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry }
         : decoder.previousState
+  const lastItem = () => (delivered ? { value: last } : undefined)
+  const json = (event: ServerSentEvent) => {
+    try {
+      return { value: { ...event, data: JSON.parse(event.data) } }
+    } catch {}
+  }
   source.attach?.({
     // What a cursor sees of an event: raw, its data parsed, or shaped by the schema.
     unit: parse ? (schema ?? 'events+json') : 'events',
@@ -100,22 +106,32 @@ export function consumeEvents<T>(
     units: () => ({ lines: halfway() ? decoder.linesThrough(done) : decoder.linesThrough(), records }),
     restart: () => {
       decoder.reset(boundary())
-      batch = 0
+      batch = []
       done = 0
     },
     lastEventId: () => boundary().lastEventId,
     retryMs: () => decoder.retry,
     retryAt: () => boundary().retry,
-    lastItem: () => (delivered ? { value: last } : undefined),
+    lastItem,
     // Raw or parsed (not shaped by a schema), as events({ json: true }) delivers it: see `ConsumerHooks.parsed`.
     ...(schema === undefined && {
-      parsed: () => {
-        const event = last as ServerSentEvent
-        try {
-          if (delivered && atLast)
-            return { value: parse ? event : { ...event, data: JSON.parse(event.data) } }
-        } catch {}
-        return undefined
+      parsed: () =>
+        delivered && atLast ? (parse ? { value: last } : json(last as ServerSentEvent)) : undefined,
+      // After the batch's events (whole: no failure), the last of those not consumed yet as it will be delivered
+      // (its data parsed, one that is not JSON skipped); not known before a schema judges it. (An event `until`
+      // ends at is not delivered, but the branch ends there, and meets no restart.)
+      ahead: () => {
+        if (done < batch.length && decoder.failure === undefined) {
+          let item: { value: unknown } | undefined
+          for (let j = batch.length - 1; j >= done && !item; j--)
+            item = parse ? json(batch[j]!) : { value: batch[j] }
+          return {
+            committed: () => decoder.committed,
+            lastEventId: () => decoder.committedState.lastEventId,
+            lastItem: () => item ?? lastItem(),
+            parsed: () => json(batch.at(-1)!),
+          }
+        }
       },
     }),
   })
@@ -138,7 +154,7 @@ export function consumeEvents<T>(
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
       const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      batch = events.length
+      batch = events
       done = 0
       return events
     },

@@ -11,15 +11,25 @@ import { LimitError } from '../errors/limit-error.ts'
  */
 export class LinePosition {
   at = -1
-  size = 0
+  /** The batch's lines. */
+  lines: readonly string[] = []
   /** The last item delivered (meaningful once `delivered`): kept bare, boxed only when a cursor asks for it. */
   last: unknown
   delivered = false
   /** Records consumed so far (for `ndjson()`, the non-blank lines; for `lines()`, every line). */
   records = 0
 
-  /** `unit`: what a line is to a cursor (see `ConsumerHooks.unit`). */
-  constructor(source: ChunkSource, decoder: LineDecoder, unit: unknown) {
+  /**
+   * `unit`: what a line is to a cursor (see `ConsumerHooks.unit`); `itemOf`, when it can be known before the line
+   * is consumed (not with a schema): the item a line will be, `undefined` for none (blank, or skipped as invalid).
+   */
+  constructor(
+    source: ChunkSource,
+    decoder: LineDecoder,
+    unit: unknown,
+    itemOf?: (line: string) => { value: unknown } | undefined,
+  ) {
+    const lastItem = () => (this.delivered ? { value: this.last } : undefined)
     source.attach?.({
       unit,
       committed: () =>
@@ -29,17 +39,27 @@ export class LinePosition {
           ? decoder.lineOffset(this.at + 1)
           : this.at !== -1
             ? decoder.offsetAfter(this.at)
-            : this.size > 0
+            : this.lines.length > 0
               ? decoder.lineOffset(0)
               : decoder.partialOffset(),
       restart: () => {
         decoder.reset()
         this.at = -1
-        this.size = 0
+        this.lines = []
       },
-      lastItem: () => (this.delivered ? { value: this.last } : undefined),
+      lastItem,
       // Every boundary `committed` picks lies after line `at` of the batch (before it, at -1).
       units: () => ({ lines: decoder.linesThrough(this.at), records: this.records }),
+      // After the batch's last line (whole: no failure), and the last item among the lines not consumed yet.
+      ...(itemOf && {
+        ahead: () => {
+          let item: { value: unknown } | undefined
+          const last = this.lines.length - 1
+          for (let j = last; j > this.at && !item; j--) item = itemOf(this.lines[j]!)
+          if (this.at < last && decoder.failure === undefined)
+            return { committed: () => decoder.offsetAfter(last), lastItem: () => item ?? lastItem() }
+        },
+      }),
     })
   }
 
@@ -51,9 +71,9 @@ export class LinePosition {
     this.at++
   }
 
-  /** A new batch of `size` lines, none handled yet. */
-  batch(size: number): void {
+  /** A new batch of lines, none handled yet. */
+  batch(lines: readonly string[]): void {
     this.at = -1
-    this.size = size
+    this.lines = lines
   }
 }

@@ -21,11 +21,11 @@ export function consumeLines(
     maxLineBytes: context.limits.maxLineBytes,
     origin: originOf(source),
   })
-  const position = new LinePosition(source, decoder, 'lines')
+  const position = new LinePosition(source, decoder, 'lines', (line) => ({ value: line }))
   return batchIterator<string, string>(context, {
     feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      position.batch(lines.length)
+      position.batch(lines)
       return lines
     },
     take(line, j) {

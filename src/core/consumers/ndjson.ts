@@ -28,7 +28,19 @@ export function consumeNdjson<T>(
   const origin = originOf(source)
   const decoder = new LineDecoder({ maxLineBytes: context.limits.maxLineBytes, origin })
   // A schema shapes the records a cursor sees: two branches continue by one cursor only with the same one.
-  const position = new LinePosition(source, decoder, schema ?? 'ndjson')
+  // A record not consumed yet is known before without a schema: its JSON (a blank line, or one not JSON, is none).
+  const position = new LinePosition(
+    source,
+    decoder,
+    schema ?? 'ndjson',
+    schema === undefined
+      ? (line) => {
+          try {
+            return { value: JSON.parse(line) }
+          } catch {}
+        }
+      : undefined,
+  )
   // Records are numbered across the whole body: a stream that continues from a checkpoint counts on from it.
   let index = origin().records
   /** A record is consumed: delivered, or skipped on purpose. */
@@ -50,7 +62,7 @@ export function consumeNdjson<T>(
     failure: () => decoder.failure,
     feed(chunk) {
       const lines = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      position.batch(lines.length)
+      position.batch(lines)
       return lines
     },
     take(line, j): Outcome<T> | Promise<Outcome<T>> {

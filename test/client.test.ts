@@ -251,6 +251,25 @@ describe('sluice()', () => {
       vi.useRealTimers()
     }
   })
+  it('stops the totalTimeout timer when the signal aborts a response nobody reads', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const controller = new AbortController()
+      const res = await sluice(url, {
+        signal: controller.signal,
+        fetch: fetchWith(() => responseOf(['{"n":0}\n', '{"n":1}\n'])),
+        totalTimeout: 600_000,
+      })
+      expect(vi.getTimerCount()).toBe(1)
+      // No read will fail with the abort: the stream is over all the same, and its timer would keep a Node
+      // process alive for ten minutes.
+      controller.abort(new Error('user left'))
+      expect(vi.getTimerCount()).toBe(0)
+      await expect(res.collect.text()).rejects.toThrow('user left')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
 })
 
 describe('createClient()', () => {

@@ -406,6 +406,39 @@ describe('an asynchronous schema whose validation never settles', () => {
       await vi.waitFor(() => expect(body.cancels()).toBe(1))
     })
   }
+
+  // The other branch reads the body to its end meanwhile: past it, the branch's wait still hears the app's abort.
+  const openers = {
+    'sluice()': (text: string, signal: AbortSignal) =>
+      sluice(url, { signal, fetch: fetchWith(() => new Response(text)) }),
+    'fromResponse()': (text: string, signal: AbortSignal) => fromResponse(new Response(text), { signal }),
+  }
+  for (const [name, [text, consume]] of Object.entries(consumers)) {
+    it.each(Object.entries(openers))(
+      `${name}: the user's abort ends the pending next() of a tee() branch once the other read the body through %s`,
+      async (_, open) => {
+        const controller = new AbortController()
+        const [read, other] = (await open(text, controller.signal)).tee()
+        const { schema, inside } = hanging()
+        const iterator = consume(read, schema)[Symbol.asyncIterator]()
+        expect((await iterator.next()).done).toBe(false)
+        let second: { step?: unknown; error?: unknown } | undefined
+        iterator.next().then(
+          (step) => {
+            second = { step }
+          },
+          (error: unknown) => {
+            second = { error }
+          },
+        )
+        expect(await other.collect.text()).toBe(text)
+        await inside
+        const reason = new Error('user left')
+        controller.abort(reason)
+        await vi.waitFor(() => expect(second).toEqual({ error: reason }))
+      },
+    )
+  }
 })
 
 describe('Standard Schemas of any shape', () => {

@@ -473,6 +473,26 @@ describe('a schema whose validation of the document never settles', () => {
   )
 })
 
+it.each(['res.cancel()', "the app's abort"] as const)(
+  'collect.json(schema): %s while the schema validates the document rejects it (an AbortError, or the abort reason)',
+  async (stop) => {
+    const { schema, inside } = hangingSchema()
+    const app = new AbortController()
+    const fetch = fetchWith(() => responseOf(['{"a":', '1}']))
+    const res = await sluice('https://fn.test/doc', { fetch, signal: app.signal })
+    const collected = res.collect.json(schema).then(
+      () => 'fulfilled',
+      (error: unknown) => error,
+    )
+    await inside
+    const reason = new Error('the app shuts down')
+    if (stop === 'res.cancel()') await res.cancel()
+    else app.abort(reason)
+    if (stop === 'res.cancel()') expect(await collected).toMatchObject({ name: 'AbortError' })
+    else expect(await collected).toBe(reason)
+  },
+)
+
 it("through sluice(), the app's abort while the schema validates the document after the body's end rejects final with its reason", async () => {
   // Past the body's end sluice no longer follows the app's signal, but for as long as a consumer waits on it.
   const { schema, inside } = hangingSchema()

@@ -352,6 +352,8 @@ export class BodySource implements ChunkSource {
           // A reconnect's wait stops too (see #recover).
           this.#stopped.abort(signal.reason)
           this.#tellStopped()
+          // Over, even if nothing reads it again: the total timeout's timer and the links to the user's signals go.
+          init.onSettled?.()
         }
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }
@@ -366,8 +368,9 @@ export class BodySource implements ChunkSource {
   }
 
   onStop(listener: () => void): () => void {
-    // Read to its end, the body no longer watches the user's signal (#disarm): a consumer still waiting does.
-    const signal = this.#finished ? this.#init.signal : undefined
+    // Read to its end, the body no longer watches the user's signal (#disarm): a consumer still waiting does,
+    // from now on, as the body may end while it waits (a tee() branch's, read to its end by the other).
+    const signal = this.#init.signal
     const letGo = (signal && this.#init.hold?.()) || (() => {})
     const onAbort = (): void => {
       letGo()

@@ -1,12 +1,18 @@
+import type { ChunkSource } from './body-source.ts'
+import { halt, STOPPED, untilStopped } from './consumers/context.ts'
 import { utf8Length } from './decoders/utf8.ts'
 import { clauseOf } from './errors/network-error.ts'
 import { excerptOf, ParseError } from './errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
 
-/** Reads all text, parses one JSON document, validates it when a schema is given. */
+/**
+ * Reads all text, parses one JSON document, validates it when a schema is given: a stop of `source` while an
+ * asynchronous schema validates rejects, with an `AbortError` or the user's abort reason, as `json().final` does.
+ */
 export async function collectJson<S extends StandardSchemaV1 | undefined>(
   text: AsyncIterable<string>,
   schema: S | undefined,
+  source: ChunkSource,
 ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown> {
   let body = ''
   for await (const part of text) body += part
@@ -17,7 +23,11 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
     throw await locate(body, cause)
   }
   if (schema === undefined) return value as never
-  return (await validate(schema, value, 0)) as never
+  const result = validate(schema, value, 0)
+  const checked = result instanceof Promise ? await untilStopped(result, source) : result
+  if (checked !== STOPPED) return checked as never
+  halt(source)
+  throw new DOMException('collect.json() was stopped while the schema validated the document.', 'AbortError')
 }
 
 /**

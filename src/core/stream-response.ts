@@ -115,9 +115,11 @@ export class StreamResponse {
       bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined)),
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
-        return collectJson(this.#text('collect.json()', undefined), schema).catch((error: unknown) => {
-          throw inBody(error, init.source)
-        })
+        return collectJson(this.#text('collect.json()', undefined), schema, init.source).catch(
+          (error: unknown) => {
+            throw inBody(error, init.source)
+          },
+        )
       }) as Collect['json'],
     }
   }

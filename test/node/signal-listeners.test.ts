@@ -15,6 +15,7 @@ import {
   createStreamStore,
   fromResponse,
   type SluiceOptions,
+  type StandardSchemaV1,
   type StreamResponse,
   type StreamStore,
   sluice,
@@ -76,6 +77,27 @@ function droppingOnce(): typeof fetch {
   })
 }
 
+/** A schema whose validation of the value at `index` (counted from 0) never settles; `inside` says it started. */
+function hangingAt(index: number): { schema: StandardSchemaV1<unknown, unknown>; inside: Promise<void> } {
+  let validating!: () => void
+  const inside = new Promise<void>((resolve) => {
+    validating = resolve
+  })
+  let seen = 0
+  const schema: StandardSchemaV1<unknown, unknown> = {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: (value) => {
+        if (seen++ < index) return { value }
+        validating()
+        return new Promise<never>(() => {})
+      },
+    },
+  }
+  return { schema, inside }
+}
+
 /** Rejects unless `run` fails with an error of that name. */
 async function failsWith(name: string, run: () => Promise<unknown>): Promise<void> {
   await expect(run()).rejects.toMatchObject({ name })
@@ -135,6 +157,19 @@ const ENDINGS: Record<string, (open: Open) => Promise<void>> = {
   },
   'json() to the end': async (open) => {
     expect((await collect((await open(answer(['{"a":[1,', '2]}']))).json())).at(-1)).toEqual({ a: [1, 2] })
+  },
+  'json().final with a schema that never settles, cancelled while it validates': async (open) => {
+    // Past the body's end, sluice follows the signal again for as long as the validation holds the consumer.
+    const { schema, inside } = hangingAt(0)
+    const res = await open(answer(['{"a":', '[1]}']))
+    // Waited on, `final` reads the body.
+    const final = res.json(schema).final.then(
+      () => 'fulfilled',
+      (error: unknown) => error,
+    )
+    await inside
+    await res.cancel()
+    expect(await final).toMatchObject({ name: 'AbortError' })
   },
   'json().final alone': async (open) => {
     expect(await (await open(answer(['{"a":[1,', '2]}']))).json().final).toEqual({ a: [1, 2] })
@@ -241,6 +276,33 @@ const ENDINGS: Record<string, (open: Open) => Promise<void>> = {
     await failsWith('ParseError', () => collect(a.ndjson()))
     for await (const _ of b.lines()) break
   },
+  'tee(): a branch cancelled while its schema validates the document, after the other read the body': async (
+    open,
+  ) => {
+    const { schema, inside } = hangingAt(0)
+    const [a, b] = (await open(answer(['{"a":', '[1]}']))).tee()
+    const final = a.json(schema).final.then(
+      () => 'fulfilled',
+      (error: unknown) => error,
+    )
+    expect(await b.collect.text()).toBe('{"a":[1]}')
+    await inside
+    await a.cancel()
+    expect(await final).toMatchObject({ name: 'AbortError' })
+  },
+  'tee(): a branch cancelled while its schema validates a record, then the other read to the end': async (
+    open,
+  ) => {
+    const { schema, inside } = hangingAt(1)
+    const [a, b] = (await open(answer([ROWS]))).tee()
+    const records = a.ndjson(schema)[Symbol.asyncIterator]()
+    expect((await records.next()).done).toBe(false)
+    const second = records.next()
+    await inside
+    await a.cancel()
+    expect(await second).toEqual({ done: true, value: undefined })
+    expect(await b.collect.text()).toBe(ROWS)
+  },
   'tee(): the whole response cancelled': async (open) => {
     const res = await open(silentAfter([ROWS]))
     res.tee()
@@ -253,6 +315,24 @@ describe.each(Object.entries(WAYS))('no listener is left on %s', (_, way) => {
     const signal = appSignal()
     const open = way(signal)
     const [before, after] = await countAround(signal, () => ending(open))
+    expect(after).toBe(before)
+  })
+})
+
+describe("no listener is left on a client's or a ky instance's signal once the call's own aborts", () => {
+  it.each([
+    ["a client's default signal", (signal: AbortSignal) => createClient({ signal })],
+    ["a ky instance's signal", (signal: AbortSignal) => createClient({ ky: ky.create({ signal }) })],
+  ])('%s, the body never read', async (_, clientOf) => {
+    const signal = appSignal()
+    const client = clientOf(signal)
+    const [before, after] = await countAround(signal, async () => {
+      const call = new AbortController()
+      const res = await client(URL_, { signal: call.signal, fetch: silentAfter([ROWS]) })
+      // Aborted with nothing reading: no read will ever fail with it and end the stream.
+      call.abort()
+      expect(res.status).toBe(200)
+    })
     expect(after).toBe(before)
   })
 })

@@ -86,8 +86,13 @@ export function untilStopped<T>(promise: Promise<T>, source: ChunkSource): Promi
   const onStop = source.onStop
   if (onStop === undefined) return promise
   return new Promise((resolve, reject) => {
-    // In a later microtask, not inside the cancel() that stops the source, which the consumer's end calls again.
-    const off = onStop.call(source, () => queueMicrotask(() => resolve(STOPPED)))
+    let off = (): void => {}
+    // Stopped, it stops listening at once: the validation may never settle. Resolved in a later microtask, not
+    // inside the cancel() that stops the source, which the consumer's end calls again.
+    off = onStop.call(source, () => {
+      off()
+      queueMicrotask(() => resolve(STOPPED))
+    })
     promise.then(
       (value) => {
         off()

@@ -214,6 +214,18 @@ describe('an option of sluice() it cannot take', () => {
       RangeError,
       '`resume.backoff.initial` must be a number ≥ 0, got -1.',
     ],
+    // A typo would leave the default in force without a word.
+    [
+      { resume: { attempt: 3 } },
+      TypeError,
+      '`resume` has no setting `attempt`: its settings are strategy, attempts, backoff, skipOnRestart and cursor.',
+    ],
+    [
+      { resume: { backoff: { initialMs: 100 } } },
+      TypeError,
+      '`resume.backoff` has no setting `initialMs`: its settings are initial, max, factor and jitter.',
+    ],
+    [{ resume: { backoff: 100 } }, TypeError, '`resume.backoff` must be an object of settings, got 100.'],
     [
       { ky: {} },
       TypeError,
@@ -236,6 +248,8 @@ describe('an option of sluice() it cannot take', () => {
 
   it('the checks leave good resume values alone: no reconnect at all, jitter 0 and 1, no wait', async () => {
     for (const resume of [
+      { attempts: undefined, backoff: undefined, unknown: undefined },
+      { backoff: { initial: undefined, later: undefined } },
       { attempts: 0 },
       { backoff: { initial: 0, max: 0, factor: 0, jitter: 0 } },
       { backoff: { jitter: 1 } },

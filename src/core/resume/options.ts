@@ -74,6 +74,7 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     option,
     TypeError,
   )
+  known(settings, '`resume`', ['strategy', 'attempts', 'backoff', 'skipOnRestart', 'cursor'])
   const { strategy = 'auto', cursor, attempts = 5 } = settings
   must(
     ['auto', 'range', 'last-event-id', 'cursor'].includes(strategy),
@@ -101,6 +102,8 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     attempts,
   )
   const b = settings.backoff ?? {}
+  must(typeof b === 'object' && b !== null, '`resume.backoff`', 'an object of settings', b, TypeError)
+  known(b, '`resume.backoff`', ['initial', 'max', 'factor', 'jitter'])
   const backoff = {
     initial: b.initial ?? 250,
     max: b.max ?? 10_000,
@@ -121,6 +124,19 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     backoff,
     skipOnRestart: settings.skipOnRestart ?? false,
     cursor: cursor && checkedAnswer(cursor),
+  }
+}
+
+/**
+ * Throws a `TypeError` for a setting `names` lacks (a typo such as `attempt` or `initialMs` would leave the
+ * default in force without a word); one set to `undefined` means absent, as everywhere.
+ */
+function known(settings: object, where: string, names: readonly string[]): void {
+  for (const [key, value] of Object.entries(settings)) {
+    if (value !== undefined && !names.includes(key)) {
+      const list = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
+      throw new TypeError(`${where} has no setting \`${key}\`: its settings are ${list}.`)
+    }
   }
 }
 

@@ -66,6 +66,39 @@ describe('a consumer option it cannot take', () => {
     })
   })
 
+  it.each<[string, (res: StreamResponse) => unknown, string]>([
+    ['bytes()', (res) => res.bytes({ chunksize: 4 } as never), 'chunkSize'],
+    ['text()', (res) => res.text({ fatl: true } as never), 'fatal'],
+    ['collect.text()', (res) => res.collect.text({ fatl: true } as never), 'fatal'],
+    ['lines()', (res) => res.lines({ fatl: true } as never), 'fatal'],
+    ['ndjson()', (res) => res.ndjson(undefined, { oninvalid: 'skip' } as never), 'onInvalid'],
+    ['events()', (res) => res.events({ untill: '[DONE]' } as never), 'json, schema, until and onInvalid'],
+    ['json()', (res) => res.json(undefined, { throttle: 50 } as never), 'throttleMs and maxDepth'],
+    ['tee()', (res) => res.tee({ buffer: 1024 } as never), 'maxBuffer'],
+  ])(
+    'an option %s does not have is refused at the call, naming its options: a typo would be ignored',
+    async (by, call, names) => {
+      const res = await open([NDJSON])
+      let error: unknown
+      try {
+        await call(res)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(TypeError)
+      const key = (error as Error).message.match(/`(\w+)`/)?.[1]
+      expect((error as Error).message).toBe(`${by} has no option \`${key}\`: its options are ${names}.`)
+      // Before the body is claimed: it can still be read.
+      expect(await res.collect.text()).toBe(NDJSON)
+    },
+  )
+
+  it('an option set to undefined is absent, whatever its name', async () => {
+    const res = await open([NDJSON])
+    const options = { fatal: undefined, other: undefined }
+    expect(await Array.fromAsync(res.lines(options))).toEqual(NDJSON.trimEnd().split('\n'))
+  })
+
   it('onInvalid that is none of its values fails events() before any event', async () => {
     const res = await open([SSE])
     const { items, error } = await read(() => res.events({ json: true, onInvalid: 'warn' as never }))

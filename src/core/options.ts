@@ -95,6 +95,21 @@ export const DEFAULT_LIMITS: Limits = {
 }
 
 /**
+ * Throws a `TypeError` for a key of `given` that `names` (space-separated) lacks: an object that is sluice's alone
+ * has no other, and a typo (`untill`, `attempt`) would leave the default in force without a word. One set to
+ * `undefined` means absent, as everywhere.
+ */
+export function known(given: unknown, where: string, names: string, noun = 'option'): void {
+  const list = names.split(' ')
+  for (const [key, value] of Object.entries(given ?? {})) {
+    if (value !== undefined && !list.includes(key)) {
+      const all = list.length > 1 ? `${list.slice(0, -1).join(', ')} and ${list.at(-1)}` : list[0]
+      throw new TypeError(`${where} has no ${noun} \`${key}\`: its ${noun}s are ${all}.`)
+    }
+  }
+}
+
+/**
  * Throws, unless `ok`, an error that says what the option `name` must be and what it got (a string quoted, so
  * that `"10"` and `10` differ): a `RangeError` by default, as for a number out of range.
  */

@@ -14,6 +14,7 @@ import type { DeepPartial } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
 import { ResumeError } from './errors/resume-error.ts'
+import { known } from './options.ts'
 import type { Progress, ProgressSink } from './progress.ts'
 import type { Checkpoint } from './resume/checkpoint.ts'
 import { checkSchema, type StandardSchemaV1 } from './schema.ts'
@@ -162,6 +163,7 @@ export class StreamResponse {
 
   #bytes(by: string, options: BytesOptions | undefined): ConsumerType<Uint8Array<ArrayBuffer>> {
     // Made before the body is claimed: a bad chunkSize is a RangeError here, and the body stays readable.
+    known(options, by, 'chunkSize')
     const rechunker = options?.chunkSize === undefined ? undefined : new Rechunker(options.chunkSize)
     const context = this.#claim(by)
     return new Consumer(
@@ -190,6 +192,7 @@ export class StreamResponse {
   }
 
   #text(by: string, options: TextOptions | undefined): ConsumerType<string> {
+    known(options, by, 'fatal')
     const context = this.#claim(by)
     return new Consumer(() => iterateText(context, options), cancelOf(context))
   }
@@ -201,6 +204,7 @@ export class StreamResponse {
    * for await (const line of res.lines()) log(line)
    */
   lines(options?: LinesOptions): ConsumerType<string> {
+    known(options, 'lines()', 'fatal')
     const context = this.#claim('lines()')
     return new Consumer(() => consumeLines(context, options), cancelOf(context))
   }
@@ -219,6 +223,7 @@ export class StreamResponse {
   ndjson(schema: StandardSchemaV1 | undefined, options?: NdjsonOptions): ConsumerType<unknown>
   ndjson(schema?: StandardSchemaV1, options?: NdjsonOptions): ConsumerType<unknown> {
     checkSchema(schema, 'ndjson()')
+    known(options, 'ndjson()', 'onInvalid')
     checkOnInvalid(options?.onInvalid, 'ndjson()')
     const context = this.#claim('ndjson()')
     return new Consumer(() => consumeNdjson(context, schema, options), cancelOf(context))
@@ -240,6 +245,7 @@ export class StreamResponse {
   events(options: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>>
   events(options?: EventsOptions<StandardSchemaV1 | undefined>): ConsumerType<ServerSentEvent<unknown>> {
     checkSchema(options?.schema, 'events()')
+    known(options, 'events()', 'json schema until onInvalid')
     checkEventsOptions(options ?? {}, 'events()')
     const context = this.#claim('events()')
     return new Consumer(() => consumeEvents(context, options), cancelOf(context))
@@ -264,6 +270,7 @@ export class StreamResponse {
   json(schema: StandardSchemaV1 | undefined, options?: JsonOptions): JsonConsumer<unknown, unknown>
   json(schema?: StandardSchemaV1, options: JsonOptions = {}): JsonConsumer<unknown, unknown> {
     checkSchema(schema, 'json()')
+    known(options, 'json()', 'throttleMs maxDepth')
     checkJsonOptions(options, 'json()')
     const context = this.#claim('json()')
     const info: { current?: JsonSnapshotInfo; quiet?: boolean } = {}
@@ -290,6 +297,7 @@ export class StreamResponse {
    * const [forUi, forCache] = res.tee()
    */
   tee(options: TeeOptions = {}): [StreamResponse, StreamResponse] {
+    known(options, 'tee()', 'maxBuffer')
     const { maxBuffer = 1024 * 1024 } = options
     // Checked before the body is claimed. Below one byte neither branch could ever read ahead: both would wait.
     if (typeof maxBuffer !== 'number' || !(maxBuffer >= 1)) {

@@ -1,6 +1,6 @@
 import { describeValue } from '../../runtime/describe-value.ts'
 import { ResumeError } from '../errors/resume-error.ts'
-import { MAX_TIMER_MS, must } from '../options.ts'
+import { known, MAX_TIMER_MS, must } from '../options.ts'
 import { refusedPromise } from '../promise-like.ts'
 
 /** How a dropped stream is continued; see README, "Resume". */
@@ -74,7 +74,7 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     option,
     TypeError,
   )
-  known(settings, '`resume`', ['strategy', 'attempts', 'backoff', 'skipOnRestart', 'cursor'])
+  known(settings, '`resume`', 'strategy attempts backoff skipOnRestart cursor', 'setting')
   const { strategy = 'auto', cursor, attempts = 5 } = settings
   must(
     ['auto', 'range', 'last-event-id', 'cursor'].includes(strategy),
@@ -103,7 +103,7 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
   )
   const b = settings.backoff ?? {}
   must(typeof b === 'object' && b !== null, '`resume.backoff`', 'an object of settings', b, TypeError)
-  known(b, '`resume.backoff`', ['initial', 'max', 'factor', 'jitter'])
+  known(b, '`resume.backoff`', 'initial max factor jitter', 'setting')
   const backoff = {
     initial: b.initial ?? 250,
     max: b.max ?? 10_000,
@@ -124,19 +124,6 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     backoff,
     skipOnRestart: settings.skipOnRestart ?? false,
     cursor: cursor && checkedAnswer(cursor),
-  }
-}
-
-/**
- * Throws a `TypeError` for a setting `names` lacks (a typo such as `attempt` or `initialMs` would leave the
- * default in force without a word); one set to `undefined` means absent, as everywhere.
- */
-function known(settings: object, where: string, names: readonly string[]): void {
-  for (const [key, value] of Object.entries(settings)) {
-    if (value !== undefined && !names.includes(key)) {
-      const list = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
-      throw new TypeError(`${where} has no setting \`${key}\`: its settings are ${list}.`)
-    }
   }
 }
 

@@ -97,10 +97,14 @@ export function respond(
     )
   }
   // An array is encoded at once, so that a bad part throws here rather than fail the body on its way. So is a
-  // sync iterable when a known length (for Content-Length, or Content-Range and 416) needs the body first;
-  // others stay lazy, and async parts resume with sluice's `bytes N-*/*`.
+  // sync iterable when a known length (for Content-Length, or Content-Range and 416) needs the body first, or a
+  // Last-Event-ID its events (for the 409); others stay lazy, and async parts resume with sluice's `bytes N-*/*`.
   const measured = sync !== undefined && (o.contentLength !== false || o.range)
-  const list = Array.isArray(parts) ? parts : measured ? Array.from(sync) : undefined
+  const list = Array.isArray(parts)
+    ? parts
+    : sync !== undefined && (measured || lastEventId !== null)
+      ? Array.from(sync)
+      : undefined
   if (list !== undefined && lastEventId !== null && !list.some((part) => hasId(part, lastEventId))) {
     // As sluice/lambda refuses it: the events after that id cannot be known, and none sent, with the end marker,
     // would read as a complete stream. 409 is a status clients do not ask again.
@@ -114,13 +118,17 @@ export function respond(
   const chunks =
     list === undefined
       ? undefined
-      : encodeParts(list, o.format, where).slice(
+      : encodeParts(list, o.format, where, o.endMarker).slice(
           lastEventId === null ? 0 : afterEventIndex(list, lastEventId),
         )
   const bytes = chunks?.reduce((sum, chunk) => sum + chunk.length, 0)
-  // The length the headers give only when asked for: a Content-Length in the caller's headers stays theirs.
-  const length = measured ? bytes : knownLength
-  const etag = o.etag ?? (o.range && chunks !== undefined ? etagOf(chunks, length!) : undefined)
+  // The length the headers give only when asked for: a Content-Length in the caller's headers stays theirs, but
+  // states the length of parts not measured, as sluice/lambda takes it (for Content-Range and 416).
+  const stated = headers.get('content-length')
+  const length = measured ? bytes : (knownLength ?? (/^\d+$/.test(stated ?? '') ? Number(stated) : undefined))
+  // The caller's own ETag header, strong or weak, stands as sluice/lambda takes it: a hash only without one.
+  const etag =
+    o.etag ?? (o.range && chunks !== undefined && !headers.has('etag') ? etagOf(chunks, length!) : undefined)
   // Range is honoured for a success with a body, as sluice/lambda honours it: an error page is not the resource.
   const ranged = o.range && isRangeableStatus(o.status)
   if (ranged) headers.set('accept-ranges', 'bytes')
@@ -129,7 +137,7 @@ export function respond(
   let status = o.status
   let start = 0
   if (ranged) {
-    const plan = planRange(request!, length, etag, headers.get('last-modified'))
+    const plan = planRange(request!, length, headers)
     if (plan.kind === 'unsatisfiable') {
       // The 416 sluice/lambda sends, which has a short body because an empty one can hang a function URL.
       headers.set('content-range', `bytes */${length}`)
@@ -143,6 +151,9 @@ export function respond(
       headers.set('content-range', contentRange(start, o.endMarker ? undefined : length))
     }
   }
+  // A 205 has no content, but unlike a 204 or 304 its message has a body to frame (RFC 9112 §6.3), empty and
+  // chunked as a function URL sends it.
+  if (status === 205) headers.set('transfer-encoding', 'chunked')
   if (isBodiless(status)) return new Response(null, init(status))
 
   if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
@@ -315,7 +326,7 @@ async function* lazyBody(
         sending = hasId(part, lastEventId!)
         continue
       }
-      const chunk = encodePart(part, format, at, where)
+      const chunk = encodePart(part, format, at, where, endMarker)
       const end = offset + chunk.length
       if (end > start) yield offset >= start ? chunk : chunk.subarray(start - offset)
       offset = end

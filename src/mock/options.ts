@@ -90,23 +90,24 @@ export interface MockStreamOptions extends MockFaults {
    * the `ETag`, for any success `status` with a body, as sluice/lambda does; an error status is not the resource,
    * and gets neither the range nor `Accept-Ranges`. Other range forms are ignored (the full answer). With
    * `endMarker`, the `206` says `Content-Range: bytes N-*\/*`, as sluice/lambda does for marked bodies. Over
-   * async parts the length is not known in advance: the `206` says `Content-Range: bytes N-*\/*`, and a start
-   * past the end gets an empty `206` from `mockStream`, which answers at once, but a `416` from `streamHandler`,
-   * which pulls the parts up to the start first. Parts that are not async are encoded up front to know the
-   * length, so they must be finite. Default: `false`.
+   * async parts the length is not known in advance (unless a `content-length` in `headers` states it): the `206`
+   * says `Content-Range: bytes N-*\/*`, and a start past the end gets an empty `206` from `mockStream`, which
+   * answers at once, but a `416` from `streamHandler`, which pulls the parts up to the start first. Parts that are
+   * not async are encoded up front to know the length, so they must be finite. Default: `false`.
    */
   range?: boolean | undefined
   /**
    * With `format: 'sse'`, honours `Last-Event-ID` on `request` by sending only the events after the event with
-   * that id. When no event has it, parts given whole (an array, or a sync iterable measured for a length) are
-   * answered `409` with a text body that says why, as `sluice/lambda` answers (with its headers: the caller's but
-   * `etag` and `accept-ranges`, and `x-content-type-options: nosniff`); async parts, pulled once the head
-   * is sent, fail the body at their end (no end marker), a cut stream. Default: `false`.
+   * that id. When no event has it, parts that are not async (an array, or a sync iterable, then read whole first:
+   * it must be finite) are answered `409` with a text body that says why, as `sluice/lambda` answers (with its
+   * headers: the caller's but `etag` and `accept-ranges`, and `x-content-type-options: nosniff`); async parts,
+   * pulled once the head is sent, fail the body at their end (no end marker), a cut stream. Default: `false`.
    */
   lastEventId?: boolean | undefined
   /**
-   * The body's strong ETag, for `If-Range`. Default: with `range` and parts that are not async, a hash of the
-   * body; otherwise none (then every `If-Range` gets the full `200`).
+   * The body's strong ETag, for `If-Range`. Default: an `etag` in `headers`, if any, as sluice/lambda takes it
+   * (a weak one validates no range); otherwise, with `range` and parts that are not async, a hash of the body
+   * (sluice/lambda sends none without `etag`); otherwise none (then an `If-Range` with a tag gets the full `200`).
    */
   etag?: string | undefined
 }

@@ -61,17 +61,19 @@ export function isPartError(error: unknown): error is Error {
 }
 
 /**
- * Encodes one part for `format`; `index` (0-based) and `where` (the function the parts were given to) only
- * serve the error messages, a `TypeError` or `RangeError` that says which part is wrong and how.
+ * Encodes one part for `format`, in a body that ends with the end marker when `marked`; `index` (0-based) and
+ * `where` (the function the parts were given to) only serve the error messages, a `TypeError` or `RangeError` that
+ * says which part is wrong and how.
  */
 export function encodePart(
   part: unknown,
   format: MockFormat,
   index: number,
   where = 'mockStream',
+  marked = false,
 ): Uint8Array {
   try {
-    return encode(part, format, index, where)
+    return encode(part, format, index, where, marked)
   } catch (error) {
     if (error instanceof Error) partErrors.add(error)
     throw error
@@ -83,11 +85,18 @@ export function encodeParts(
   parts: readonly unknown[],
   format: MockFormat,
   where = 'mockStream',
+  marked = false,
 ): Uint8Array[] {
-  return parts.map((part, index) => encodePart(part, format, index, where))
+  return parts.map((part, index) => encodePart(part, format, index, where, marked))
 }
 
-function encode(part: unknown, format: MockFormat, index: number, where: string): Uint8Array {
+function encode(
+  part: unknown,
+  format: MockFormat,
+  index: number,
+  where: string,
+  marked: boolean,
+): Uint8Array {
   // A view of a SharedArrayBuffer is copied: a network body's chunks never are one (Web Crypto refuses them).
   if (part instanceof Uint8Array) return part.buffer instanceof ArrayBuffer ? part : new Uint8Array(part)
   if (part instanceof ArrayBuffer) return new Uint8Array(part)
@@ -97,8 +106,14 @@ function encode(part: unknown, format: MockFormat, index: number, where: string)
       throw new TypeError(
         `${where}: part ${index} is ${describeValue(part)}, but format 'raw' sends only strings and Uint8Arrays. Pass format: 'ndjson' or 'sse' to encode values, or encode the part yourself.`,
       )
-    case 'ndjson':
-      return encoder.encode(`${json(part, `part ${index}`, 'format ndjson', where)}\n`)
+    case 'ndjson': {
+      const text = json(part, `part ${index}`, 'format ndjson', where)
+      // A record that reads as the end-marker line, in a body that ends with the marker, goes as sluice/lambda writes
+      // it: the same value with a space after its `{`, which no client takes for the marker when a cut follows it.
+      return encoder.encode(
+        `${marked ? text.replace(/^\{(?="\$sluice":"end","bytes":\d+\}$)/, '{ ') : text}\n`,
+      )
+    }
     case 'sse':
       return encoder.encode(
         isMockEvent(part) ? encodeEvent(part, index, where) : encodeEvent({ data: part }, index, where, true),
@@ -144,7 +159,9 @@ function encodeEvent(event: MockEvent, index: number, where: string, bare = fals
       ? event.data
       : json(event.data, bare ? `part ${index}` : `the data of part ${index}`, 'an SSE event', where)
   for (const line of data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`
-  return `${text}\n`
+  // A line that ends as the end-marker line does ends with CRLF, as sluice/lambda writes it: no client takes it for
+  // the marker when a cut follows it.
+  return `${text.replace(/(\{"\$sluice":"end","bytes":\d+\})\n/g, '$1\r\n')}\n`
 }
 
 /** `what`: the value, as messages name it ("part 3", "the data of part 3"). */

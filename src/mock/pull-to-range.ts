@@ -27,11 +27,13 @@ export async function pullToRange(
   if (source === undefined) return { parts }
   // Last-Event-ID filters the parts first, and those filtered offsets are not the ones counted here.
   if (o.lastEventId && request.headers.get('last-event-id') !== null) return { parts }
-  const plan = planRange(request, undefined, o.etag, new Headers(o.headers).get('last-modified'))
+  const headers = new Headers(o.headers)
+  if (o.etag !== undefined) headers.set('etag', o.etag)
+  const plan = planRange(request, undefined, headers)
   if (plan.kind !== 'partial') return { parts }
   let offset = 0
   const pulled = await pull(source, request.method, (part, index) => {
-    offset += encodePart(part, o.format, index, where).length
+    offset += encodePart(part, o.format, index, where, o.endMarker).length
     return offset > plan.start
   })
   return pulled.ended === undefined ? pulled : { parts: replay(pulled.ended), length: offset }

@@ -7,23 +7,21 @@ export type RangePlan = { kind: 'full' } | { kind: 'partial'; start: number } | 
 /**
  * Plans the answer to `Range: bytes=N-` on `request` over a body of `length` bytes (`undefined` when not known
  * yet). Only the open-ended form is honoured — it is what resuming clients send; other forms get the full body,
- * which RFC 9110 allows. `If-Range` must equal `etag` by strong comparison, or, when there is no ETag, be the
- * `lastModified` date sent, as sluice/lambda checks it; otherwise the full body is sent.
+ * which RFC 9110 allows. `If-Range` must equal the strong `etag` of the response's `headers`, or, when there is
+ * none, be their `last-modified` date, as sluice/lambda checks it; otherwise the full body is sent.
  */
-export function planRange(
-  request: Request,
-  length: number | undefined,
-  etag: string | undefined,
-  lastModified?: string | null,
-): RangePlan {
+export function planRange(request: Request, length: number | undefined, headers: Headers): RangePlan {
   const header = request.headers.get('range')
   if (header === null) return { kind: 'full' }
   const match = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(header)
   if (match === null) return { kind: 'full' }
   const ifRange = request.headers.get('if-range')?.trim()
-  // A weak tag never matches a strong ETag, and a date is what a client sends when there is no ETag.
+  // A weak tag validates no range (a caller's W/ one included), and a date is what a client sends when there is no
+  // strong ETag.
+  const given = headers.get('etag')
+  const etag = given?.startsWith('"') && given.endsWith('"') && given.length > 1 ? given : undefined
   const tag = ifRange?.startsWith('"') || ifRange?.startsWith('W/')
-  if (ifRange !== undefined && ifRange !== (tag ? etag : (etag ?? lastModified?.trim())))
+  if (ifRange !== undefined && ifRange !== (tag ? etag : (etag ?? headers.get('last-modified')?.trim())))
     return { kind: 'full' }
   const start = Number(match[1])
   if (!Number.isSafeInteger(start)) return { kind: 'full' }

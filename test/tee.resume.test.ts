@@ -1048,3 +1048,185 @@ describe('a reconnect while every live branch is still behind the last one', () 
     expect(await ended).toMatchObject({ done: true })
   })
 })
+
+describe('a branch that validates its items with a schema, still holding some of a chunk it was handed at a drop', () => {
+  const RECS = Array.from({ length: 6 }, (_, i) => `{"i":${i},"s":"é"}`)
+  const VALUES = RECS.map((r) => JSON.parse(r) as { i: number })
+  /** Takes every item as it is, asynchronously: the branch awaits its judgement of each. */
+  const ANY: StandardSchemaV1 = {
+    '~standard': { version: 1, vendor: 'test', validate: async (value) => ({ value }) },
+  }
+  const NDJSON_ANSWER = { headers: { 'content-type': 'application/x-ndjson' } }
+  /** Records `from` to `to - 1`, as NDJSON lines or as SSE events with ids. */
+  const lines = (from: number, to = RECS.length) =>
+    RECS.slice(from, to)
+      .map((r) => `${r}\n`)
+      .join('')
+  const events = (from: number, to = RECS.length) =>
+    RECS.slice(from, to)
+      .map((r, j) => `id: e${from + j}\ndata: ${r}\n\n`)
+      .join('')
+
+  it('resumes after them by Last-Event-ID once the text() branch beside it is cancelled: each event once', async () => {
+    const server = handFed(true)
+    const res = await sluice('https://example.test/events', {
+      fetch: server.fetch,
+      resume: { backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.events({ schema: ANY })[Symbol.asyncIterator]()
+    const ib = b.text()[Symbol.asyncIterator]()
+    // text() reads a chunk of two events, and reads on; events({ schema }) is handed the chunk and delivers the
+    // first. text() is cancelled while its read waits, and the answer drops.
+    first.push(events(0, 2))
+    expect((await ib.next()).value).toBe(events(0, 2))
+    expect((await ia.next()).value).toMatchObject({ id: 'e0', data: VALUES[0] })
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    // The event id is known before the schema judges the event: the reconnect goes out after e1.
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e1')
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer(SSE_ANSWER)
+    second.push(events(2))
+    second.close()
+    expect((await rest).map((e) => e.data)).toEqual(VALUES.slice(1))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it('resumes by Range after the bytes read once the text() branch beside it is cancelled: each record once', async () => {
+    const body = encode(lines(0))
+    const ranged = {
+      headers: {
+        ...NDJSON_ANSWER.headers,
+        etag: '"v1"',
+        'accept-ranges': 'bytes',
+        'content-length': String(body.length),
+      },
+    }
+    const server = handFed(true, ranged)
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: { strategy: 'range', backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.ndjson(ANY)[Symbol.asyncIterator]()
+    const ib = b.text()[Symbol.asyncIterator]()
+    // text() reads a chunk of two records and a half, and reads on; ndjson(schema) is handed it and delivers the
+    // first. text() is cancelled while its read waits, and the answer drops.
+    const cut = encode(lines(0, 2)).length + 5
+    first.push(body.subarray(0, cut))
+    expect((await ib.next()).value).toBe(new TextDecoder().decode(body.subarray(0, cut)))
+    expect((await ia.next()).value).toEqual(VALUES[0])
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.rangeStart).toBe(cut)
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer({
+      status: 206,
+      headers: {
+        ...ranged.headers,
+        'content-length': String(body.length - cut),
+        'content-range': `bytes ${cut}-${body.length - 1}/${body.length}`,
+      },
+    })
+    second.push(body.subarray(cut))
+    second.close()
+    expect(await rest).toEqual(VALUES.slice(1))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it.each([
+    ['ndjson(schema)', NDJSON_ANSWER, lines, (b: StreamResponse) => b.ndjson(ANY)],
+    ['events({ schema })', SSE_ANSWER, events, (b: StreamResponse) => b.events({ schema: ANY })],
+  ] as const)(
+    'a %s branch is refused by the cursor strategy, which must continue after the item as the schema gives it, before any reconnect',
+    async (_, answer, wire, read) => {
+      const server = handFed(true, answer)
+      const given: unknown[] = []
+      const res = await sluice('https://example.test/rows', {
+        fetch: server.fetch,
+        resume: {
+          strategy: 'cursor',
+          cursor: (last) => {
+            given.push(last)
+            return { searchParams: { after: 'x' } }
+          },
+          backoff: FAST,
+        },
+      })
+      const first = await server.request(1)
+      const [a, b] = res.tee()
+      const ia = read(a)[Symbol.asyncIterator]()
+      const ib = b.text()[Symbol.asyncIterator]()
+      // text() reads a chunk of two items and reads on; the schema branch is handed it and delivers the first.
+      // text() is cancelled while its read waits, and the answer drops.
+      first.push(wire(0, 2))
+      await ib.next()
+      await ia.next()
+      const ended = ib.next()
+      await b.cancel()
+      first.fail(DROP)
+      // The branch delivers the item it holds, then meets the refusal, with no reconnect sent.
+      await ia.next()
+      const error = await Promise.race([
+        ia.next().then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        server.request(2).then(() => 'a reconnect was sent'),
+      ])
+      // Never an item before those it held: the restart would repeat them.
+      expect(given).toEqual([])
+      expect(isResumeError(error) && error.reason).toBe('not-resumable')
+      expect((error as Error).message).toContain(
+        'A cursor cannot continue the stream: a tee() branch had items to validate when the connection dropped, and a cursor continues after the last as its schema gives it. Resume by Range or Last-Event-ID, or validate them yourself, reading that branch without a schema.',
+      )
+      expect(await ended).toMatchObject({ done: true })
+    },
+  )
+
+  it('continues by a cursor after the item of the cancelled branch that delivered as far as the other was handed: each record once', async () => {
+    const server = handFed(true, NDJSON_ANSWER)
+    const given: unknown[] = []
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: {
+        strategy: 'cursor',
+        cursor: (last) => {
+          given.push(last)
+          return { searchParams: { after: String((last as { i: number }).i) } }
+        },
+        backoff: FAST,
+      },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.ndjson(ANY)[Symbol.asyncIterator]()
+    const ib = b.ndjson(ANY)[Symbol.asyncIterator]()
+    // b pulls a chunk of two records and delivers both; a, handed it too, delivers the first. b is cancelled while
+    // its read waits, and the answer drops: both stand after the second record, a with it still to validate, the
+    // first branch to speak, but b knows the item as the schema gave it.
+    const firstOfB = ib.next()
+    first.push(lines(0, 2))
+    await firstOfB
+    await ia.next()
+    await ib.next()
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(given).toEqual([VALUES[1]])
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer(NDJSON_ANSWER)
+    second.push(lines(2))
+    second.close()
+    expect(await rest).toEqual(VALUES.slice(1))
+    expect(await ended).toMatchObject({ done: true })
+  })
+})

@@ -69,8 +69,8 @@ export interface ConsumerHooks {
   /**
    * A tee()'s: `committed` and the position there (`lastEventId`, `lastItem`, `parsed`) as they will be once the
    * consumer has delivered the units it has decoded and not delivered yet (it reads on only after them), so that a
-   * restart is planned after them; `undefined` when it has none, or cannot say what they will be (a schema to
-   * validate them).
+   * restart is planned after them (without `lastItem` when a schema has yet to judge them); `undefined` when it
+   * has none.
    */
   ahead?(): Partial<ConsumerHooks> | undefined
 }

@@ -1,4 +1,5 @@
 import type { ConsumerHooks } from './body-source.ts'
+import { ResumeError } from './errors/resume-error.ts'
 import type { Branch } from './tee.ts'
 
 /** How the source resumes under a tee: the boundary a restarted answer starts after, and the position there. */
@@ -39,8 +40,26 @@ export function position(b: Branch, hooks: ConsumerHooks | undefined = b.hooks):
  */
 function planned(b: Branch | undefined): ConsumerHooks | undefined {
   const ahead = b?.cancelled === false && b.hooks?.ahead?.()
-  return ahead ? ({ ...b.hooks, ...ahead } as ConsumerHooks) : b?.hooks
+  // Without its last item there (a schema has yet to judge them), not the one before them, which would repeat them.
+  return ahead ? ({ ...b.hooks, lastItem: () => judging, ...ahead } as ConsumerHooks) : b?.hooks
 }
+
+/**
+ * The last item of a branch that has yet to validate the units it was handed: a cursor, which continues after the
+ * item as the schema gives it, is refused when it asks for it (Range and Last-Event-ID need none).
+ */
+const judging = {
+  get value(): unknown {
+    throw new ResumeError(
+      'not-resumable',
+      'A cursor cannot continue the stream: a tee() branch had items to validate when the connection dropped, and a cursor continues after the last as its schema gives it. Resume by Range or Last-Event-ID, or validate them yourself, reading that branch without a schema.',
+      0,
+    )
+  },
+}
+
+/** 1 for a branch whose last item at its planned place is not known yet (see `judging`), as a tee's may be. */
+const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)
 
 /**
  * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below; a live one
@@ -88,7 +107,8 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
 function planOver(counted: readonly Branch[], live: readonly Branch[], began: Plan | undefined): Plan {
   const places = counted.map((b) => position(b, planned(b)))
   const top = Math.max(...places)
-  const lead = counted.filter((_, k) => places[k] === top)
+  // One that knows its last item there before one that does not (see `planned`).
+  const lead = counted.filter((_, k) => places[k] === top).sort((x, y) => unsure(x) - unsure(y))
   const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
   // The branches whose positions must agree: those reading, and a cancelled one that leads.
   const judged = [...reading, ...lead.filter((b) => b.cancelled)]

@@ -113,26 +113,30 @@ export function consumeEvents<T>(
     retryMs: () => decoder.retry,
     retryAt: () => boundary().retry,
     lastItem,
+    // After the batch's events (whole: no failure), as they will stand once consumed: the id in force there and,
+    // not known before a schema judges it (see `planned`), the last of them as it will be delivered (its data
+    // parsed, one that is not JSON skipped). (An event `until` ends at is not delivered, but the branch ends
+    // there, and meets no restart.)
+    ahead: () => {
+      if (done < batch.length && decoder.failure === undefined) {
+        let item: { value: unknown } | undefined
+        if (schema === undefined)
+          for (let j = batch.length - 1; j >= done && !item; j--)
+            item = parse ? json(batch[j]!) : { value: batch[j] }
+        return {
+          committed: () => decoder.committed,
+          lastEventId: () => decoder.committedState.lastEventId,
+          ...(schema === undefined && {
+            lastItem: () => item ?? lastItem(),
+            parsed: () => json(batch.at(-1)!),
+          }),
+        }
+      }
+    },
     // Raw or parsed (not shaped by a schema), as events({ json: true }) delivers it: see `ConsumerHooks.parsed`.
     ...(schema === undefined && {
       parsed: () =>
         delivered && atLast ? (parse ? { value: last } : json(last as ServerSentEvent)) : undefined,
-      // After the batch's events (whole: no failure), the last of those not consumed yet as it will be delivered
-      // (its data parsed, one that is not JSON skipped); not known before a schema judges it. (An event `until`
-      // ends at is not delivered, but the branch ends there, and meets no restart.)
-      ahead: () => {
-        if (done < batch.length && decoder.failure === undefined) {
-          let item: { value: unknown } | undefined
-          for (let j = batch.length - 1; j >= done && !item; j--)
-            item = parse ? json(batch[j]!) : { value: batch[j] }
-          return {
-            committed: () => decoder.committed,
-            lastEventId: () => decoder.committedState.lastEventId,
-            lastItem: () => item ?? lastItem(),
-            parsed: () => json(batch.at(-1)!),
-          }
-        }
-      },
     }),
   })
   const isEnd =

@@ -50,16 +50,18 @@ export class LinePosition {
       lastItem,
       // Every boundary `committed` picks lies after line `at` of the batch (before it, at -1).
       units: () => ({ lines: decoder.linesThrough(this.at), records: this.records }),
-      // After the batch's last line (whole: no failure), and the last item among the lines not consumed yet.
-      ...(itemOf && {
-        ahead: () => {
-          let item: { value: unknown } | undefined
-          const last = this.lines.length - 1
-          for (let j = last; j > this.at && !item; j--) item = itemOf(this.lines[j]!)
-          if (this.at < last && decoder.failure === undefined)
-            return { committed: () => decoder.offsetAfter(last), lastItem: () => item ?? lastItem() }
-        },
-      }),
+      // After the batch's last line (whole: no failure), and the last item among the lines not consumed yet (not
+      // known before a schema judges it: see `planned`).
+      ahead: () => {
+        let item: { value: unknown } | undefined
+        const last = this.lines.length - 1
+        if (itemOf) for (let j = last; j > this.at && !item; j--) item = itemOf(this.lines[j]!)
+        if (this.at < last && decoder.failure === undefined)
+          return {
+            committed: () => decoder.offsetAfter(last),
+            ...(itemOf && { lastItem: () => item ?? lastItem() }),
+          }
+      },
     })
   }
 

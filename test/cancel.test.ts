@@ -1,5 +1,11 @@
 import { describe, expect, inject, it, vi } from 'vitest'
-import { fromResponse, isTimeoutError, type StreamResponse, sluice } from '../src/index.ts'
+import {
+  fromResponse,
+  isTimeoutError,
+  type SluiceOptions,
+  type StreamResponse,
+  sluice,
+} from '../src/index.ts'
 import { encode } from './support/chunking.ts'
 import { bodyOf, collect, fetchWith, responseOf } from './support/streams.ts'
 
@@ -197,6 +203,80 @@ describe('cancelling a body that sluice reads', () => {
     expect(await collect(res.ndjson())).toHaveLength(3)
     await res.cancel()
     expect(body.cancels()).toBe(0)
+  })
+})
+
+describe('a response nobody reads, when its signal aborts or its total timeout fires', () => {
+  /** A response to read nothing of, through sluice() or fromResponse(), over a body that then stays silent. */
+  const unread = async (how: 'sluice()' | 'fromResponse()', options: SluiceOptions) => {
+    const body = hangingBody(records(1))
+    const res =
+      how === 'sluice()'
+        ? await sluice('https://fn.test/rows', {
+            ...options,
+            fetch: fetchWith(() => new Response(body.stream)),
+            resume: false,
+          })
+        : await fromResponse(new Response(body.stream), options)
+    return { body, res }
+  }
+
+  it("ends cancelled at the user's abort, with one final report, through sluice() and fromResponse()", async () => {
+    for (const how of ['sluice()', 'fromResponse()'] as const) {
+      const controller = new AbortController()
+      const heard: string[] = []
+      const { body, res } = await unread(how, {
+        signal: controller.signal,
+        onProgress: (p) => heard.push(p.state),
+      })
+      expect(res.progress.state, how).toBe('streaming')
+      controller.abort(new Error('navigated away'))
+      expect(res.progress.state, how).toBe('cancelled')
+      expect(heard, how).toEqual(['streaming', 'cancelled'])
+      await vi.waitFor(() => expect(body.cancels()).toHaveLength(1))
+      await res.cancel()
+      expect(heard, how).toEqual(['streaming', 'cancelled'])
+    }
+  })
+
+  it("ends error when sluice's total timeout fires, reported once", async () => {
+    const heard: string[] = []
+    const { body, res } = await unread('sluice()', {
+      totalTimeout: 20,
+      onProgress: (p) => heard.push(p.state),
+    })
+    await vi.waitFor(() => expect(res.progress.state).toBe('error'))
+    expect(heard).toEqual(['streaming', 'error'])
+    await vi.waitFor(() => expect(body.cancels()).toHaveLength(1))
+  })
+
+  it('a listener that fails at the cancelled report, thrown or rejected, fails what ends the stream next, once: res.cancel(), or the loop the abort cut', async () => {
+    for (const how of ['thrown', 'rejected'] as const) {
+      for (const next of ['res.cancel()', 'the loop'] as const) {
+        const failure = new Error('the listener failed')
+        const controller = new AbortController()
+        const { res } = await unread('fromResponse()', {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.state !== 'cancelled') return
+            if (how === 'thrown') throw failure
+            return Promise.reject(failure) as never
+          },
+        })
+        const loop =
+          next === 'the loop'
+            ? (async () => {
+                for await (const _ of res.lines());
+              })().catch((e: unknown) => e)
+            : undefined
+        if (loop !== undefined) await vi.waitFor(() => expect(res.progress.items).toBe(1))
+        controller.abort(new Error('navigated away'))
+        if (loop !== undefined) expect(await loop, `${how}, ${next}`).toBe(failure)
+        else await expect(res.cancel(), `${how}, ${next}`).rejects.toBe(failure)
+        await expect(res.cancel(), `${how}, ${next}`).resolves.toBeUndefined()
+        expect(res.progress.state, `${how}, ${next}`).toBe('cancelled')
+      }
+    }
   })
 })
 

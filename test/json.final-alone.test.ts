@@ -32,4 +32,24 @@ describe('json(): final awaited alone, then a loop', () => {
     expect(isParseError(error)).toBe(true)
     expect(seen.at(-1)).toEqual([1, 2, 3, 4, 5, 6])
   })
+
+  it("with a listener that fails at the error report, final rejects with the listener's error, and so does the loop that takes over, after the snapshot before the failure", async () => {
+    const failure = new Error('the listener failed')
+    const res = await sluice('https://fn.example/doc', {
+      fetch: (async () => new Response(pacedBody(['[1,2,3,', 5, '4,5,6,', 5, 'x]']).stream)) as typeof fetch,
+      resume: false,
+      onProgress: async (p) => {
+        if (p.state === 'error') throw failure
+      },
+    })
+    const doc = res.json()
+    expect(await doc.final.catch((e: unknown) => e)).toBe(failure)
+    const seen: unknown[] = []
+    const error = await (async () => {
+      for await (const s of doc) seen.push(s)
+    })().catch((e: unknown) => e)
+    expect(error).toBe(failure)
+    expect(seen.at(-1)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(res.progress.state).toBe('error')
+  })
 })

@@ -285,6 +285,78 @@ describe('an async listener whose Promise rejects fails the stream as a throw do
     }
   })
 
+  it('at the final done report, json().final settles after that report and rejects with its error as the loop does, awaited alone or after the loop, the state staying done', async () => {
+    for (const how of ['thrown', 'rejected'] as const) {
+      for (const reader of ['final alone', 'a loop, then final'] as const) {
+        const failure = new Error('the listener failed')
+        const order: string[] = []
+        const res = await fromResponse(new Response(bodyOf(['{"a":', '1}']).stream), {
+          onProgress: (p) => {
+            if (p.state !== 'done') return
+            order.push('reported')
+            if (how === 'thrown') throw failure
+            // Settles in a later task: a `final` that does not wait for it settles first.
+            return new Promise<never>((_, reject) =>
+              setTimeout(() => {
+                order.push('report settled')
+                reject(failure)
+              }, 0),
+            ) as never
+          },
+        })
+        const doc = res.json()
+        if (reader === 'a loop, then final') {
+          const error = await (async () => {
+            for await (const _ of doc);
+          })().catch((e: unknown) => e)
+          expect(error, `${how}, ${reader}`).toBe(failure)
+        }
+        const error = await doc.final.then(
+          () => 'resolved',
+          (e: unknown) => e,
+        )
+        order.push('final settled')
+        expect(error, `${how}, ${reader}`).toBe(failure)
+        expect(order, `${how}, ${reader}`).toEqual(
+          how === 'thrown' ? ['reported', 'final settled'] : ['reported', 'report settled', 'final settled'],
+        )
+        expect(res.progress.state, `${how}, ${reader}`).toBe('done')
+      }
+    }
+  })
+
+  it('at the final done report, collect.text(), collect.bytes() and collect.json() settle after that report and reject with its error, the state staying done', async () => {
+    for (const how of ['thrown', 'rejected'] as const) {
+      for (const helper of ['text', 'bytes', 'json'] as const) {
+        const failure = new Error('the listener failed')
+        const order: string[] = []
+        const res = await fromResponse(new Response(bodyOf(['{"a":', '1}']).stream), {
+          onProgress: (p) => {
+            if (p.state !== 'done') return
+            order.push('reported')
+            if (how === 'thrown') throw failure
+            return new Promise<never>((_, reject) =>
+              setTimeout(() => {
+                order.push('report settled')
+                reject(failure)
+              }, 0),
+            ) as never
+          },
+        })
+        const error = await res.collect[helper]().then(
+          () => 'resolved',
+          (e: unknown) => e,
+        )
+        order.push('collected')
+        expect(error, `${how}, ${helper}`).toBe(failure)
+        expect(order, `${how}, ${helper}`).toEqual(
+          how === 'thrown' ? ['reported', 'collected'] : ['reported', 'report settled', 'collected'],
+        )
+        expect(res.progress.state, `${how}, ${helper}`).toBe('done')
+      }
+    }
+  })
+
   it('at the cancelled report of res.cancel(): cancel() rejects with its error, and the connection goes', async () => {
     const body = gatedBody()
     const failure = new Error('the listener failed')
@@ -300,7 +372,8 @@ describe('an async listener whose Promise rejects fails the stream as a throw do
 })
 
 describe('an async listener whose Promise rejects where nothing waits for it', () => {
-  it('at the report of detach(), or of a first request that fails: no unhandled rejection, and the failure stays the stream’s own', async () => {
+  /** Runs `test` while collecting the unhandled rejections of Node and of browsers. */
+  const withUnhandled = async (test: (unhandled: unknown[]) => Promise<void>) => {
     const unhandled: unknown[] = []
     const onNode = (reason: unknown) => unhandled.push(reason)
     const onBrowser = (event: PromiseRejectionEvent) => {
@@ -311,6 +384,15 @@ describe('an async listener whose Promise rejects where nothing waits for it', (
     node?.on?.('unhandledRejection', onNode)
     globalThis.addEventListener?.('unhandledrejection', onBrowser)
     try {
+      await test(unhandled)
+    } finally {
+      node?.off?.('unhandledRejection', onNode)
+      globalThis.removeEventListener?.('unhandledrejection', onBrowser)
+    }
+  }
+
+  it('at the report of detach(), or of a first request that fails: no unhandled rejection, and the failure stays the stream’s own', async () => {
+    await withUnhandled(async (unhandled) => {
       const failure = new Error('the listener failed')
       const onProgress = async (p: { state: string }) => {
         if (p.state === 'cancelled' || p.state === 'error') throw failure
@@ -328,9 +410,30 @@ describe('an async listener whose Promise rejects where nothing waits for it', (
       // Unhandled rejections are told once the task that left them is over.
       await new Promise((resolve) => setTimeout(resolve, 20))
       expect(unhandled).toEqual([])
-    } finally {
-      node?.off?.('unhandledRejection', onNode)
-      globalThis.removeEventListener?.('unhandledrejection', onBrowser)
-    }
+    })
+  })
+
+  it('in a report before the end, rejecting once the stream has ended: dropped, the loop completed and the state done, no unhandled rejection', async () => {
+    await withUnhandled(async (unhandled) => {
+      let fail: ((error: Error) => void) | undefined
+      const res = await fromResponse(new Response(bodyOf(['a\nb\n']).stream), {
+        progressInterval: 0,
+        onProgress: (p) => {
+          if (p.state !== 'streaming' || p.loaded === 0 || fail !== undefined) return
+          return new Promise<never>((_, reject) => {
+            fail = reject
+          }) as never
+        },
+      })
+      const lines: string[] = []
+      for await (const line of res.lines()) lines.push(line)
+      expect(lines).toEqual(['a', 'b'])
+      expect(res.progress.state).toBe('done')
+      fail?.(new Error('the listener failed late'))
+      expect(fail).toBeDefined()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unhandled).toEqual([])
+      expect(res.progress.state).toBe('done')
+    })
   })
 })

@@ -354,6 +354,9 @@ export class BodySource implements ChunkSource {
           this.#tellStopped()
           // Over, even if nothing reads it again: the total timeout's timer and the links to the user's signals go.
           init.onSettled?.()
+          // And its progress ends, also for a response nobody reads: the user's abort is a cancellation, sluice's
+          // total timeout (delivered through the same signal) an error.
+          init.progress.end(isSluiceError(signal.reason) ? 'error' : 'cancelled')
         }
         signal.addEventListener('abort', this.#onAbort, { once: true })
       }

@@ -79,7 +79,10 @@ export interface JsonProgressInfo {
  * const report = await doc.final
  */
 export class JsonConsumer<P, T> extends Consumer<P> {
-  /** The complete, validated document; rejects with the `ParseError`, `ValidationError` or transport error. */
+  /**
+   * The complete, validated document; rejects with the `ParseError`, `ValidationError` or transport error, or the
+   * progress listener's failure at the final report. Settles after that report, as the loop's end does.
+   */
   readonly final: Promise<T>
   readonly #info: () => JsonProgressInfo
   readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined

@@ -25,7 +25,7 @@ export interface Progress {
 
 /**
  * Called with each progress snapshot. A Promise it returns is not awaited, except at the final report: its
- * rejection fails the stream as a throw does.
+ * rejection fails the stream as a throw does (one that comes after the stream ended is dropped).
  */
 export type ProgressListener = (progress: Progress) => void
 
@@ -86,6 +86,8 @@ export class ProgressTracker implements ProgressSink {
   /** What the listener threw in a trailing report, for the stream's next change or state to throw. */
   #failure: { error: unknown } | undefined
   #watchers: Set<() => void> | undefined
+  /** The final report of an end nothing awaited (see `end()`), for what ends the stream next to await. */
+  #unclaimed: Promise<void> | undefined
 
   constructor(listener: ProgressListener | undefined, interval = 100, now: () => number = Date.now) {
     this.#listener = listener
@@ -126,7 +128,11 @@ export class ProgressTracker implements ProgressSink {
 
   /** Moves to `state` and reports it, or a new `attempt` in the same state; a final state is never left. */
   setState(state: ProgressState): void | Promise<void> {
-    if (FINAL.has(this.state)) return
+    if (FINAL.has(this.state)) {
+      const told = this.#unclaimed
+      this.#unclaimed = undefined
+      return told
+    }
     // The listener threw in a trailing report: the stream fails with that error, so it does not end `done`.
     if (state === 'done' && this.#failure !== undefined) state = 'error'
     const moved = this.state !== state
@@ -156,6 +162,17 @@ export class ProgressTracker implements ProgressSink {
       settled.catch(() => {})
       return settled
     }
+  }
+
+  /**
+   * Moves to a final state from where nothing can wait (the user's signal aborted the stream, read or not): the
+   * report's failure, thrown or rejected, is handed to what ends the stream next (a consumer's end, `cancel()`),
+   * which awaits it as its own. Nothing may come: then it is dropped, never unhandled.
+   */
+  end(state: 'error' | 'cancelled'): void {
+    // The executor runs at once, so the report is made now, and a throw in it rejects.
+    this.#unclaimed = new Promise<void>((resolve) => resolve(this.setState(state)))
+    this.#unclaimed.catch(() => {})
   }
 
   watch(listener: () => void): () => void {
@@ -264,7 +281,7 @@ export class ProgressTracker implements ProgressSink {
     this.#reportedItems = progress.items
     const told = this.#listener?.(progress) as PromiseLike<void> | undefined
     // Not awaited (reports come from the byte path): a rejection fails the stream at its next change or state,
-    // as a throw in a trailing report does.
+    // as a throw in a trailing report does; after the end there is none, and it is dropped.
     if (typeof told?.then === 'function')
       return Promise.resolve(told).then(undefined, (error: unknown) => {
         this.#failure ??= { error }

@@ -64,14 +64,33 @@ export async function* consumeJson<T>(
     piece = { text, bytes: [held, bytes], at, bom: at < utf8.start }
     chars += text.length
   }
+  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
+  let settled: { value: T } | { error: unknown } | undefined
+  let ended = false
+  /**
+   * Settles the progress state and the connection, then `final`: after the final report, as the loop's end, and
+   * with the listener's failure there, as the loop's (the document is complete, but the stream failed).
+   */
+  const end = async (): Promise<void> => {
+    ended = true
+    try {
+      await settle(context, outcome)
+    } catch (error) {
+      settled = { error }
+      throw error
+    } finally {
+      onFinal(settled ?? { error: new DOMException('The document was not read to its end.', 'AbortError') })
+    }
+  }
   // Loaded on first use: the parser is the largest piece of sluice, and most responses never call json().
   let createPartialJsonParser: typeof import('../decoders/partial-json.ts').createPartialJsonParser
   try {
     ;({ createPartialJsonParser } = await import('../decoders/partial-json.ts'))
   } catch (error) {
     // A chunk that cannot load (offline, a bad deploy) fails the document like any other error.
-    onFinal({ error })
-    await settle(context, 'error')
+    outcome = 'error'
+    settled = { error }
+    await end()
     throw error
   }
   const parser = createPartialJsonParser<unknown>({
@@ -113,7 +132,6 @@ export async function* consumeJson<T>(
   const { source } = context
   // A document cannot restart mid-way; Range continues it byte for byte, and a checkpoint starts it over.
   source.attach?.({ committed: () => 0 })
-  let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
   let reading: Promise<Uint8Array | undefined> | undefined
   try {
     for (;;) {
@@ -159,11 +177,12 @@ export async function* consumeJson<T>(
     // Stopped while an asynchronous schema validated the document: `final` rejects, as after any stop.
     if (value === STOPPED) return halt(source)
     outcome = 'done'
-    onFinal({ value })
+    settled = { value }
   } catch (error) {
     outcome = 'error'
     inBody(error, source)
-    onFinal({ error })
+    settled = { error }
+    let thrown = error
     // While only `final` was awaited, what was parsed since the last quiet snapshot is handed out before the
     // failure, so that a loop taking the read over sees as much as one that read from the start.
     if (pending && info.quiet === true) {
@@ -173,15 +192,19 @@ export async function* consumeJson<T>(
       } catch {
         // A parser that cannot describe itself after the failure: the last snapshot stands.
       }
-      if (snapshot !== undefined) yield snapshot
+      if (snapshot !== undefined) {
+        // Ended first, as a loop that takes the read over may wait for `final` here; the end's error comes after.
+        await end().catch((failure: unknown) => {
+          thrown = failure
+        })
+        yield snapshot
+      }
     }
-    throw error
+    throw thrown
   } finally {
     // Stopped while a read was in flight (during a throttled wait): its result is nobody's.
     reading?.catch(() => {})
-    if (outcome === 'cancelled')
-      onFinal({ error: new DOMException('The document was not read to its end.', 'AbortError') })
-    await settle(context, outcome)
+    if (!ended) await end()
   }
 }
 

@@ -369,6 +369,20 @@ describe('an asynchronous schema whose validation never settles', () => {
     'a tee() branch cancelled',
   ] as const
 
+  /** What a pending step came to, once it settles. */
+  const outcomeOf = (step: Promise<unknown>) => {
+    const outcome: { settled?: { step: unknown } | { error: unknown } } = {}
+    step.then(
+      (value) => {
+        outcome.settled = { step: value }
+      },
+      (error: unknown) => {
+        outcome.settled = { error }
+      },
+    )
+    return outcome
+  }
+
   for (const [name, [text, consume]] of Object.entries(consumers)) {
     it.each(stops)(`${name}: %s ends the pending next()`, async (stop) => {
       const body = gatedBody()
@@ -380,15 +394,7 @@ describe('an asynchronous schema whose validation never settles', () => {
       body.push(text)
       const first = (await iterator.next()) as IteratorResult<{ data?: unknown }>
       expect(first.done).toBe(false)
-      let second: { step?: unknown; error?: unknown } | undefined
-      iterator.next().then(
-        (step) => {
-          second = { step }
-        },
-        (error: unknown) => {
-          second = { error }
-        },
-      )
+      const second = outcomeOf(iterator.next())
       await inside
       const reason = new Error('user left')
       if (stop === 'res.cancel()') await res.cancel()
@@ -397,7 +403,7 @@ describe('an asynchronous schema whose validation never settles', () => {
       // The branch alone: the other still reads the body.
       else await read!.cancel()
       await vi.waitFor(() =>
-        expect(second).toEqual(
+        expect(second.settled).toEqual(
           stop === "the user's abort" ? { error: reason } : { step: { done: true, value: undefined } },
         ),
       )
@@ -422,20 +428,12 @@ describe('an asynchronous schema whose validation never settles', () => {
         const { schema, inside } = hanging()
         const iterator = consume(read, schema)[Symbol.asyncIterator]()
         expect((await iterator.next()).done).toBe(false)
-        let second: { step?: unknown; error?: unknown } | undefined
-        iterator.next().then(
-          (step) => {
-            second = { step }
-          },
-          (error: unknown) => {
-            second = { error }
-          },
-        )
+        const second = outcomeOf(iterator.next())
         expect(await other.collect.text()).toBe(text)
         await inside
         const reason = new Error('user left')
         controller.abort(reason)
-        await vi.waitFor(() => expect(second).toEqual({ error: reason }))
+        await vi.waitFor(() => expect(second.settled).toEqual({ error: reason }))
       },
     )
   }

@@ -3,7 +3,7 @@
  * change, and whatever ends the stream then (break, res.cancel(), the body's end) still releases the connection.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { fromResponse, sluice } from '../src/index.ts'
+import { fromResponse, type Progress, sluice } from '../src/index.ts'
 import { bodyOf, gatedBody, pacedBody } from './support/streams.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -285,24 +285,31 @@ describe('an async listener whose Promise rejects fails the stream as a throw do
     }
   })
 
+  /**
+   * A listener that fails at the `done` report, by a throw or a Promise that rejects in a later task (so that what
+   * does not wait for it settles first), noting in `order` when it reports and when its Promise settles.
+   */
+  const failingAtDone =
+    (how: 'thrown' | 'rejected', failure: Error, order: string[]) =>
+    (p: Progress): Promise<never> | undefined => {
+      if (p.state !== 'done') return
+      order.push('reported')
+      if (how === 'thrown') throw failure
+      return new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          order.push('report settled')
+          reject(failure)
+        }, 0),
+      )
+    }
+
   it('at the final done report, json().final settles after that report and rejects with its error as the loop does, awaited alone or after the loop, the state staying done', async () => {
     for (const how of ['thrown', 'rejected'] as const) {
       for (const reader of ['final alone', 'a loop, then final'] as const) {
         const failure = new Error('the listener failed')
         const order: string[] = []
         const res = await fromResponse(new Response(bodyOf(['{"a":', '1}']).stream), {
-          onProgress: (p) => {
-            if (p.state !== 'done') return
-            order.push('reported')
-            if (how === 'thrown') throw failure
-            // Settles in a later task: a `final` that does not wait for it settles first.
-            return new Promise<never>((_, reject) =>
-              setTimeout(() => {
-                order.push('report settled')
-                reject(failure)
-              }, 0),
-            ) as never
-          },
+          onProgress: failingAtDone(how, failure, order),
         })
         const doc = res.json()
         if (reader === 'a loop, then final') {
@@ -331,17 +338,7 @@ describe('an async listener whose Promise rejects fails the stream as a throw do
         const failure = new Error('the listener failed')
         const order: string[] = []
         const res = await fromResponse(new Response(bodyOf(['{"a":', '1}']).stream), {
-          onProgress: (p) => {
-            if (p.state !== 'done') return
-            order.push('reported')
-            if (how === 'thrown') throw failure
-            return new Promise<never>((_, reject) =>
-              setTimeout(() => {
-                order.push('report settled')
-                reject(failure)
-              }, 0),
-            ) as never
-          },
+          onProgress: failingAtDone(how, failure, order),
         })
         const error = await res.collect[helper]().then(
           () => 'resolved',

@@ -651,6 +651,20 @@ const RUNS = modelRuns(550, 300)
  * planned after less (after nothing), and the branch left, reading them, got a ResumeError. In the last, the
  * inner tee, cancelled whole, gave no kind of position any more.
  */
+/**
+ * text() reads both pushes; events() is handed them too, two events in all, and delivers the first; text() reads
+ * on (the source's read pending) and is cancelled; the answer drops, events() still holding the second event.
+ */
+const HELD_EVENT: Command[] = [
+  { t: 'push', n: 20 },
+  { t: 'push', n: 45 },
+  { t: 'read', b: 1, k: 2 },
+  { t: 'read', b: 0, k: 1 },
+  { t: 'read', b: 1, k: 1 },
+  { t: 'cancel', b: 1, how: 'cancel' },
+  { t: 'drop', answer: false },
+]
+
 const FOUND: Array<[Setup, number, boolean, Command[]]> = [
   // Found: both branches are handed a chunk of two records (and part of a third); ndjson() delivers both and is
   // cancelled while its read waits, lines() has delivered the first. The answer drops: the restart was planned
@@ -669,39 +683,12 @@ const FOUND: Array<[Setup, number, boolean, Command[]]> = [
       { t: 'drop', answer: false },
     ],
   ],
-  // Found: text() reads both pushes; events() is handed them too, two events in all, and delivers the first;
-  // text() reads on (the source's read pending) and is cancelled; the answer drops. The same: events() was refused
-  // after delivering its second event, the restart having been planned after its first.
-  [
-    setup('Last-Event-ID, events() and text()'),
-    1 << 20,
-    false,
-    [
-      { t: 'push', n: 20 },
-      { t: 'push', n: 45 },
-      { t: 'read', b: 1, k: 2 },
-      { t: 'read', b: 0, k: 1 },
-      { t: 'read', b: 1, k: 1 },
-      { t: 'cancel', b: 1, how: 'cancel' },
-      { t: 'drop', answer: false },
-    ],
-  ],
+  // Found, `HELD_EVENT`: the same, events() refused after delivering its second event, the restart having been
+  // planned after its first.
+  [setup('Last-Event-ID, events() and text()'), 1 << 20, false, HELD_EVENT],
   // Pinned, not found: the same with events({ schema }), whose event id there is known before the schema judges
   // the event it holds: the restart goes after it.
-  [
-    setup('Last-Event-ID, events({ schema }) and text()'),
-    1 << 20,
-    false,
-    [
-      { t: 'push', n: 20 },
-      { t: 'push', n: 45 },
-      { t: 'read', b: 1, k: 2 },
-      { t: 'read', b: 0, k: 1 },
-      { t: 'read', b: 1, k: 1 },
-      { t: 'cancel', b: 1, how: 'cancel' },
-      { t: 'drop', answer: false },
-    ],
-  ],
+  [setup('Last-Event-ID, events({ schema }) and text()'), 1 << 20, false, HELD_EVENT],
   // Pinned, not found: text() reads a chunk of two records and reads on; ndjson(schema), handed it too, delivers
   // the first; text() is cancelled and the answer drops. A cursor would need the second record as the schema gives
   // it: the drop is refused (\`JUDGING\`), before any reconnect.

@@ -771,7 +771,8 @@ describe('the cursor strategy under tee()', () => {
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
-  it('continues a lines() branch as it would alone once the ndjson() branch beside it is cancelled: every line once', async () => {
+  /** A cursor-resumed NDJSON answer by hand, tee()'d into ndjson() (`a`) and lines() (`b`), with their iterators. */
+  async function ndjsonBesideLines() {
     const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
     const res = await sluice('https://example.test/rows', {
       fetch: server.fetch,
@@ -779,8 +780,11 @@ describe('the cursor strategy under tee()', () => {
     })
     const first = await server.request(1)
     const [a, b] = res.tee()
-    const ia = a.ndjson()[Symbol.asyncIterator]()
-    const ib = b.lines()[Symbol.asyncIterator]()
+    return { server, first, a, ia: a.ndjson()[Symbol.asyncIterator](), ib: b.lines()[Symbol.asyncIterator]() }
+  }
+
+  it('continues a lines() branch as it would alone once the ndjson() branch beside it is cancelled: every line once', async () => {
+    const { server, first, a, ia, ib } = await ndjsonBesideLines()
     // ndjson() delivers the first two records, waits for more and is cancelled; lines() has read nothing.
     first.push(`${RECS[0]}\n${RECS[1]}\n`)
     expect((await ia.next()).value).toEqual(JSON.parse(RECS[0]!))
@@ -805,15 +809,7 @@ describe('the cursor strategy under tee()', () => {
   })
 
   it('continues a lines() branch after the lines it was handed, not only those it delivered, once the ndjson() branch is cancelled: every line once', async () => {
-    const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
-    const res = await sluice('https://example.test/rows', {
-      fetch: server.fetch,
-      resume: { strategy: 'cursor', cursor: after, backoff: FAST },
-    })
-    const first = await server.request(1)
-    const [a, b] = res.tee()
-    const ia = a.ndjson()[Symbol.asyncIterator]()
-    const ib = b.lines()[Symbol.asyncIterator]()
+    const { server, first, a, ia, ib } = await ndjsonBesideLines()
     // Both branches are handed one chunk of two records: ndjson() delivers both and waits for more, lines() the
     // first only. ndjson() is cancelled, and the answer drops.
     first.push(`${RECS[0]}\n${RECS[1]}\n`)

@@ -526,6 +526,15 @@ describe('Range', () => {
     expect(await response.text()).toBe('abcdef')
   })
 
+  test("answers the full 200 when If-Range is a caller's ETag header that is no entity tag (a lone quote, one unclosed)", async () => {
+    for (const etag of ['"', '"v1']) {
+      const request = rangeRequest({ range: 'bytes=10-', 'if-range': etag })
+      const response = mockStream(parts, { range: true, headers: { etag }, request })
+      expect(response.status, etag).toBe(200)
+      expect(await response.text()).toBe('0123456789abcdef')
+    }
+  })
+
   test('answers 206 with Content-Range bytes N-*/* over async parts of unknown length', async () => {
     async function* async(): AsyncGenerator<string> {
       yield* parts
@@ -534,6 +543,16 @@ describe('Range', () => {
     expect(response.status).toBe(206)
     expect(response.headers.get('content-range')).toBe('bytes 12-*/*')
     expect(await response.text()).toBe('cdef')
+  })
+
+  test("takes no length over async parts from a caller's Content-Length that is not digits: 1e1 is not 10 bytes", async () => {
+    async function* async(): AsyncGenerator<string> {
+      yield* parts
+    }
+    const request = rangeRequest({ range: 'bytes=12-' })
+    const response = mockStream(async(), { range: true, headers: { 'content-length': '1e1' }, request })
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe('bytes 12-*/*')
   })
 
   test('answers If-Range with the full 200 over async parts, which have no ETag to match', async () => {
@@ -577,6 +596,18 @@ describe('Range', () => {
     expect(response.status).toBe(416)
     expect(response.headers.get('x-amzn-remapped-content-length')).toBe(String(text.length))
     expect(response.headers.get('content-length')).toBeNull()
+    expect(await response.text()).toBe(text)
+  })
+
+  test("gives a 416 under contentLength: 'remapped' no Content-Length of the caller's, which states the body's", async () => {
+    const request = rangeRequest({ range: 'bytes=16-' })
+    const headers = { 'content-length': '16' }
+    const response = mockStream(parts, { range: true, contentLength: 'remapped', headers, request })
+    const text = 'Range not satisfiable: the body is 16 bytes long.\n'
+    expect(response.status).toBe(416)
+    expect(response.headers.get('x-amzn-remapped-content-length')).toBe(String(text.length))
+    expect(response.headers.get('content-length')).toBeNull()
+    expect(response.headers.get('transfer-encoding')).toBe('chunked')
     expect(await response.text()).toBe(text)
   })
 

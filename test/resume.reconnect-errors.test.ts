@@ -14,6 +14,7 @@ import {
   fromResponse,
   isNetworkError,
   isResumeError,
+  type NetworkError,
   type Progress,
   type ResumeError,
   type SluiceOptions,
@@ -372,15 +373,18 @@ describe('the first request of a resumeFrom checkpoint', () => {
     // This runtime's own refusal: Node's and the edge runtime's `fetch failed`, Chromium's `Failed to fetch`.
     const refusing = inject('refusingUrl')
     let calls = 0
+    let refused: unknown
     const counted = ((input: RequestInfo | URL, init?: RequestInit) => {
       calls++
-      return fetch(input, init)
+      return fetch(input, init).catch((e: unknown) => {
+        refused = e
+        throw e
+      })
     }) as typeof fetch
-    const error = await sluice(refusing, {
-      resumeFrom: await checkpoint(refusing),
-      resume: RESUME,
-      fetch: counted,
-    }).catch((e: unknown) => e)
+    const saved = await checkpoint(refusing)
+    const error = await sluice(refusing, { resumeFrom: saved, resume: RESUME, fetch: counted }).catch(
+      (e: unknown) => e,
+    )
     expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
     expect((error as ResumeError).attempts).toBe(4)
     // The last failure, in the runtime's words, is the cause: the message says it between the count and the advice.
@@ -392,6 +396,11 @@ describe('the first request of a resumeFrom checkpoint', () => {
       `Gave up after 4 resume requests: ${cause.message} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
     )
     expect((error as ResumeError).request?.url).toBe(refusing)
+    // It is at the checkpoint's offset, as a reconnect's is, and keeps the request's failure: ky's, over the
+    // runtime's own.
+    expect(isNetworkError(cause) && cause.offset).toBe(saved.offset)
+    expect(((cause as NetworkError).cause as Error).cause).toBe(refused)
+    expect(refused).toBeInstanceOf(TypeError)
     expect(calls).toBe(4)
   })
 

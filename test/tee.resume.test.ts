@@ -887,6 +887,96 @@ describe('the cursor strategy under tee()', () => {
       expect(await ended).toMatchObject({ done: true })
     },
   )
+
+  it.each([
+    ['ndjson()', 'application/x-ndjson', (r: string) => `${r}\n`, '\n', (b: StreamResponse) => b.ndjson()],
+    [
+      'events({ json: true })',
+      'text/event-stream',
+      (r: string) => `data: ${r}\n\n`,
+      'data: not json\n\n',
+      (b: StreamResponse) => b.events({ json: true, onInvalid: 'skip' }),
+    ],
+  ] as const)(
+    'gives the cursor the last item a %s branch delivered when the units it was handed after it give none',
+    async (_, type, unit, none, read) => {
+      const server = handFed(true, { headers: { 'content-type': type } })
+      const given: unknown[] = []
+      const res = await sluice('https://example.test/rows', {
+        fetch: server.fetch,
+        resume: {
+          strategy: 'cursor',
+          cursor: (last) => {
+            given.push(last)
+            const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
+            return { searchParams: { after: String(i) } }
+          },
+          backoff: FAST,
+        },
+      })
+      const first = await server.request(1)
+      const [a, b] = res.tee()
+      const ia = read(a)[Symbol.asyncIterator]()
+      const ib = read(b)[Symbol.asyncIterator]()
+      // Both are handed a chunk of an item and a unit that is none (a blank line, data that is not JSON): b
+      // delivers the item and passes the other, a delivers the item. b is cancelled while its read waits, and the
+      // answer drops: both stand after the unit that is none, and the last item is still the first.
+      const firstOfB = ib.next()
+      first.push(unit(RECS[0]!) + none)
+      await firstOfB
+      await ia.next()
+      const ended = ib.next()
+      await b.cancel()
+      first.fail(DROP)
+      const second = await server.request(2)
+      const bare = (item: unknown) => (item as { data?: unknown }).data ?? item
+      expect(given.map(bare)).toEqual([JSON.parse(RECS[0]!)])
+      const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+      second.answer({ headers: { 'content-type': type } })
+      second.push(RECS.slice(1).map(unit).join(''))
+      second.close()
+      expect((await rest).map(bare)).toEqual(RECS.slice(1).map((r) => JSON.parse(r) as unknown))
+      expect(await ended).toMatchObject({ done: true })
+    },
+  )
+
+  it('gives the cursor the blank line a lines() branch was handed last, which it delivers as a line', async () => {
+    const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
+    const given: unknown[] = []
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: {
+        strategy: 'cursor',
+        cursor: (last) => {
+          given.push(last)
+          return { searchParams: { after: '0' } }
+        },
+        backoff: FAST,
+      },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.lines()[Symbol.asyncIterator]()
+    const ib = b.lines()[Symbol.asyncIterator]()
+    // Both are handed a record and a blank line; b delivers both and waits, a the record. b is cancelled, and the
+    // answer drops: both stand after the blank line, the last line, which a delivers next.
+    const firstOfB = ib.next()
+    first.push(`${RECS[0]}\n\n`)
+    await firstOfB
+    expect((await ib.next()).value).toBe('')
+    expect((await ia.next()).value).toBe(RECS[0])
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(given).toEqual([''])
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(`${RECS.slice(1).join('\n')}\n`)
+    second.close()
+    expect(await rest).toEqual(['', ...RECS.slice(1)])
+    expect(await ended).toMatchObject({ done: true })
+  })
 })
 
 describe('a reconnect while every live branch is still behind the last one', () => {

@@ -55,6 +55,31 @@ describe('tee()', () => {
     await slowReader.return?.()
   })
 
+  it('bounds the buffer by what a branch still holds of a long chunk it takes a decoding slice at a time', async () => {
+    // One chunk of about 100 kB of events, then more: events() takes it 32 KiB at a time, and holds the rest.
+    const event = `data: ${'x'.repeat(100)}\n\n`
+    const body = bodyOf([event.repeat(1000), ...parts(4)])
+    const res = await fromResponse(new Response(body.stream))
+    const [fast, slow] = res.tee({ maxBuffer: 64 * 1024 })
+    const reader = fast.bytes()[Symbol.asyncIterator]()
+    const events = slow.events()[Symbol.asyncIterator]()
+    await reader.next()
+    expect((await events.next()).value?.data).toBe('x'.repeat(100))
+    // The slow branch still holds about 68 kB of the chunk: a second read of the fast one must wait for it.
+    let second = false
+    const pending = reader.next().then((r) => {
+      second = true
+      return r
+    })
+    for (let i = 0; i < 5; i++) await tick()
+    expect(second).toBe(false)
+    expect(body.pulls()).toBeLessThanOrEqual(2)
+    // Cancelling the slow branch releases the fast one.
+    await events.return?.()
+    expect((await pending).done).toBe(false)
+    await reader.return?.()
+  })
+
   it('lets the other branch finish when one is cancelled', async () => {
     const body = bodyOf(parts(20))
     const res = await fromResponse(new Response(body.stream))

@@ -128,6 +128,16 @@ describe('resuming through msw/node', () => {
     expect(response.status).toBe(416)
     expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
   })
+
+  test('answers 416 over async parts when If-Range names the etag option, as without If-Range', async () => {
+    async function* parts(): AsyncGenerator<string> {
+      yield* lines
+    }
+    server.use(streamHandler('GET', url, parts, { range: true, etag: '"v1"' }))
+    const response = await fetch(url, { headers: { range: `bytes=${whole.length}-`, 'if-range': '"v1"' } })
+    expect(response.status).toBe(416)
+    expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
+  })
 })
 
 describe('streamHandler arguments', () => {

@@ -835,6 +835,37 @@ describe('the cursor strategy under tee()', () => {
     expect(await ended).toMatchObject({ done: true })
   })
 
+  /**
+   * A cursor-resumed answer of `type` by hand, tee()'d and read by `read` on both branches, with the items its cursor
+   * was given in `given` (the cursor continues after an item's `i`, in its data for events).
+   */
+  async function teeWithCursorLog(type: string, read: (branch: StreamResponse) => AsyncIterable<unknown>) {
+    const server = handFed(true, { headers: { 'content-type': type } })
+    const given: unknown[] = []
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: {
+        strategy: 'cursor',
+        cursor: (last) => {
+          given.push(last)
+          const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
+          return { searchParams: { after: String(i) } }
+        },
+        backoff: FAST,
+      },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    return {
+      server,
+      given,
+      first,
+      b,
+      ia: read(a)[Symbol.asyncIterator](),
+      ib: read(b)[Symbol.asyncIterator](),
+    }
+  }
+
   it.each([
     ['ndjson()', 'application/x-ndjson', (r: string) => `${r}\n`, (b: StreamResponse) => b.ndjson()],
     [
@@ -846,24 +877,7 @@ describe('the cursor strategy under tee()', () => {
   ] as const)(
     'gives the cursor the item a %s branch was handed, as it will deliver it, when it leads with the cancelled one',
     async (_, type, unit, read) => {
-      const server = handFed(true, { headers: { 'content-type': type } })
-      const given: unknown[] = []
-      const res = await sluice('https://example.test/rows', {
-        fetch: server.fetch,
-        resume: {
-          strategy: 'cursor',
-          cursor: (last) => {
-            given.push(last)
-            const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
-            return { searchParams: { after: String(i) } }
-          },
-          backoff: FAST,
-        },
-      })
-      const first = await server.request(1)
-      const [a, b] = res.tee()
-      const ia = read(a)[Symbol.asyncIterator]()
-      const ib = read(b)[Symbol.asyncIterator]()
+      const { server, given, first, b, ia, ib } = await teeWithCursorLog(type, read)
       // b pulls a chunk of two items and delivers both; a, handed it too, delivers the first. b is cancelled while
       // its read waits, and the answer drops: both stand after the second item, a with it still to deliver.
       const firstOfB = ib.next()
@@ -900,24 +914,7 @@ describe('the cursor strategy under tee()', () => {
   ] as const)(
     'gives the cursor the last item a %s branch delivered when the units it was handed after it give none',
     async (_, type, unit, none, read) => {
-      const server = handFed(true, { headers: { 'content-type': type } })
-      const given: unknown[] = []
-      const res = await sluice('https://example.test/rows', {
-        fetch: server.fetch,
-        resume: {
-          strategy: 'cursor',
-          cursor: (last) => {
-            given.push(last)
-            const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
-            return { searchParams: { after: String(i) } }
-          },
-          backoff: FAST,
-        },
-      })
-      const first = await server.request(1)
-      const [a, b] = res.tee()
-      const ia = read(a)[Symbol.asyncIterator]()
-      const ib = read(b)[Symbol.asyncIterator]()
+      const { server, given, first, b, ia, ib } = await teeWithCursorLog(type, read)
       // Both are handed a chunk of an item and a unit that is none (a blank line, data that is not JSON): b
       // delivers the item and passes the other, a delivers the item. b is cancelled while its read waits, and the
       // answer drops: both stand after the unit that is none, and the last item is still the first.

@@ -57,6 +57,16 @@ describe('parts and formats', () => {
     expect(await chunksOf(mockStream(parts()))).toEqual(['a', 'b'])
   })
 
+  test('ends with CRLF only an SSE line that reads as an end-marker line, as sluice/lambda writes it: bytes and all', async () => {
+    const response = mockStream(
+      [{ data: '{"$sluice":"end","bytes":7}' }, { data: '{"$sluice":"end","bytes":}' }],
+      { format: 'sse' },
+    )
+    expect(await response.text()).toBe(
+      'data: {"$sluice":"end","bytes":7}\r\n\ndata: {"$sluice":"end","bytes":}\n\n',
+    )
+  })
+
   test('encodes values as NDJSON lines with format ndjson', async () => {
     const response = mockStream([{ n: 1 }, 'two', [3]], { format: 'ndjson' })
     expect(await response.text()).toBe('{"n":1}\n"two"\n[3]\n')

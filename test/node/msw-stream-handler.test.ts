@@ -138,6 +138,18 @@ describe('resuming through msw/node', () => {
     expect(response.status).toBe(416)
     expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
   })
+
+  test('counts a marker-like record of async parts as it is sent, escaped, when it looks for a range start', async () => {
+    // In a marked body the record goes as `{ "$sluice"…`, a byte longer than its JSON: its last byte is there.
+    const sent = '{ "$sluice":"end","bytes":0}\n'
+    async function* parts(): AsyncGenerator<unknown> {
+      yield { $sluice: 'end', bytes: 0 }
+    }
+    server.use(streamHandler('GET', url, parts, { format: 'ndjson', range: true, endMarker: true }))
+    const response = await fetch(url, { headers: { range: `bytes=${sent.length - 1}-` } })
+    expect(response.status).toBe(206)
+    expect((await response.text()).startsWith('\n')).toBe(true)
+  })
 })
 
 describe('streamHandler arguments', () => {

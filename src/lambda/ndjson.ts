@@ -1,3 +1,4 @@
+import { unlikeMarker } from '../core/end-marker.ts'
 import { checkOptions, checkPaddingFits, HELPER_OPTIONS } from './check-options.ts'
 import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
@@ -28,13 +29,6 @@ export interface NdjsonOptions extends ResponseOptions, LengthOptions, CursorOpt
 
 const encoder = new TextEncoder()
 
-/**
- * A record that serialises exactly as an end-marker line (`{"$sluice":"end","bytes":N}`). A client holds such a
- * line back and, when the body ends right after it (a cut there, which looks like a clean end) and N happens to be
- * its offset, takes it for the marker: the record would be dropped and the stream taken as complete.
- */
-const MARKER_LIKE = /^\{"\$sluice":"end","bytes":\d+\}$/
-
 async function* ndjsonLines(
   source: ResumableSource<unknown>,
   options: NdjsonOptions,
@@ -52,8 +46,8 @@ async function* ndjsonLines(
         `sluice/lambda: streamNdjson got item ${index} (${typeof item}), which JSON cannot represent; yield objects, arrays, strings, numbers, booleans or null.`,
       )
     }
-    // The same JSON value with a space after its brace: no client reads it as the marker, whatever N is.
-    if (marked && json.startsWith('{"$sluice"') && MARKER_LIKE.test(json)) json = `{ ${json.slice(1)}`
+    // A record that reads as the marker line goes with a space after its brace: the same value, no marker.
+    if (marked) json = unlikeMarker(json)
     index++
     yield encoder.encode(`${json}\n`)
   }

@@ -1,4 +1,5 @@
 import { isBodiless } from '../core/bodiless.ts'
+import { sseLine as line } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
@@ -103,17 +104,6 @@ function checkField(name: string, value: string): void {
     )
   }
 }
-
-/**
- * A field line ends with `\n`, or with `\r\n` when its text ends as an end-marker line does
- * (`{"$sluice":"end","bytes":N}`): a client holds such a line back and, when a cut falls right after its `\n` and N
- * happens to be its offset, would take it for the marker. Before `\r\n` it is no marker, and SSE reads either end.
- */
-function line(text: string): string {
-  return text.endsWith('}') && MARKER_END.test(text) ? `${text}\r\n` : `${text}\n`
-}
-
-const MARKER_END = /\{"\$sluice":"end","bytes":\d+\}$/
 
 function checkRetry(retry: unknown): void {
   if (!(Number.isSafeInteger(retry) && (retry as number) >= 0)) {

@@ -1,3 +1,4 @@
+import { sseLine, unlikeMarker } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 
 export { describeValue }
@@ -108,11 +109,8 @@ function encode(
       )
     case 'ndjson': {
       const text = json(part, `part ${index}`, 'format ndjson', where)
-      // A record that reads as the end-marker line, in a body that ends with the marker, goes as sluice/lambda writes
-      // it: the same value with a space after its `{`, which no client takes for the marker when a cut follows it.
-      return encoder.encode(
-        `${marked ? text.replace(/^\{(?="\$sluice":"end","bytes":\d+\}$)/, '{ ') : text}\n`,
-      )
+      // In a body that ends with the marker, as sluice/lambda writes it (see `unlikeMarker`).
+      return encoder.encode(`${marked ? unlikeMarker(text) : text}\n`)
     }
     case 'sse':
       return encoder.encode(
@@ -131,7 +129,7 @@ function encodeEvent(event: MockEvent, index: number, where: string, bare = fals
         `${where}: part ${index} is an SSE event whose id must be a string without line breaks or NUL, got ${describeValue(event.id)}.`,
       )
     }
-    text += `id: ${event.id}\n`
+    text += sseLine(`id: ${event.id}`)
   }
   if (event.event !== undefined) {
     if (typeof event.event !== 'string' || /[\r\n]/.test(event.event)) {
@@ -139,7 +137,7 @@ function encodeEvent(event: MockEvent, index: number, where: string, bare = fals
         `${where}: part ${index} is an SSE event whose event type must be a string without line breaks, got ${describeValue(event.event)}.`,
       )
     }
-    text += `event: ${event.event}\n`
+    text += sseLine(`event: ${event.event}`)
   }
   if (event.retry !== undefined) {
     if (typeof event.retry !== 'number') {
@@ -152,16 +150,15 @@ function encodeEvent(event: MockEvent, index: number, where: string, bare = fals
         `${where}: part ${index} is an SSE event whose retry must be a whole number of milliseconds ≥ 0, got ${describeValue(event.retry)}.`,
       )
     }
-    text += `retry: ${event.retry}\n`
+    text += sseLine(`retry: ${event.retry}`)
   }
   const data =
     typeof event.data === 'string'
       ? event.data
       : json(event.data, bare ? `part ${index}` : `the data of part ${index}`, 'an SSE event', where)
-  for (const line of data.split(/\r\n|\r|\n/)) text += `data: ${line}\n`
-  // A line that ends as the end-marker line does ends with CRLF, as sluice/lambda writes it: no client takes it for
-  // the marker when a cut follows it.
-  return `${text.replace(/(\{"\$sluice":"end","bytes":\d+\})\n/g, '$1\r\n')}\n`
+  // A line that ends as the end-marker line does ends with CRLF, as sluice/lambda writes it (see `sseLine`).
+  for (const line of data.split(/\r\n|\r|\n/)) text += sseLine(`data: ${line}`)
+  return `${text}\n`
 }
 
 /** `what`: the value, as messages name it ("part 3", "the data of part 3"). */

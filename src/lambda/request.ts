@@ -44,22 +44,6 @@ export function rangeStartOf(request: RequestLike | undefined): number | undefin
   return Number.isSafeInteger(start) ? start : undefined
 }
 
-/**
- * Whether the request's `If-Range`, if any, lets a range apply (RFC 9110 §13.1.5): an entity tag must equal our
- * strong ETag, a date our `Last-Modified`, exactly as the client received them.
- */
-export function ifRangeAllows(
-  request: RequestLike | undefined,
-  validators: { etag: string | undefined; lastModified: string | undefined },
-): boolean {
-  const value = headerOf(request, 'if-range')?.trim()
-  if (value === undefined) return true
-  const { etag, lastModified } = validators
-  // A weak tag can never validate a byte range, and a date is what a client sends when there is no ETag.
-  if (value.startsWith('"') || value.startsWith('W/')) return etag !== undefined && value === etag
-  return etag === undefined && lastModified !== undefined && value === lastModified.trim()
-}
-
 /** The resume cursor of a request: the query parameter first, then the header. */
 export function cursorOf(
   request: RequestLike | undefined,

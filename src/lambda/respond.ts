@@ -1,10 +1,11 @@
 import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
+import { ifRangeAllows, strongTag } from '../runtime/if-range.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
-import { headerOf, ifRangeAllows, rangeStartOf } from './request.ts'
+import { headerOf, rangeStartOf } from './request.ts'
 import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
 
 /** What a helper tells the writer about its format. */
@@ -29,11 +30,6 @@ export function resolveAwsLambda<T extends Partial<Awslambda>>(given: T | undefi
     )
   }
   return found
-}
-
-/** A strong entity tag as sent, or `undefined` for a weak or malformed one. */
-function strongTag(value: string | undefined): string | undefined {
-  return value?.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value : undefined
 }
 
 function normaliseEtag(etag: string | undefined, helper: string): string | undefined {
@@ -136,7 +132,10 @@ export async function writeBody(
   const requested = rangeable ? rangeStartOf(options.request) : undefined
   // An ETag or Last-Modified passed in `headers` validates If-Range like the `etag` option does.
   const validators = { etag: etag ?? strongTag(headers.etag), lastModified: headers['last-modified'] }
-  const start = requested !== undefined && ifRangeAllows(options.request, validators) ? requested : undefined
+  const start =
+    requested !== undefined && ifRangeAllows(headerOf(options.request, 'if-range'), validators)
+      ? requested
+      : undefined
 
   const send = (metadata: HttpResponseMetadata): ResponseStream => {
     const prelude: HttpResponseMetadata = { ...metadata }

@@ -2,6 +2,8 @@
  * What a mock answers to a request's `Range`: the whole body, the bytes from `start`, or `416` when `start` is
  * at or past a known end.
  */
+import { ifRangeAllows, strongTag } from '../runtime/if-range.ts'
+
 export type RangePlan = { kind: 'full' } | { kind: 'partial'; start: number } | { kind: 'unsatisfiable' }
 
 /**
@@ -15,14 +17,9 @@ export function planRange(request: Request, length: number | undefined, headers:
   if (header === null) return { kind: 'full' }
   const match = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(header)
   if (match === null) return { kind: 'full' }
-  const ifRange = request.headers.get('if-range')?.trim()
-  // A weak tag validates no range (a caller's W/ one included), and a date is what a client sends when there is no
-  // strong ETag.
-  const given = headers.get('etag')
-  const etag = given?.startsWith('"') && given.endsWith('"') && given.length > 1 ? given : undefined
-  const tag = ifRange?.startsWith('"') || ifRange?.startsWith('W/')
-  if (ifRange !== undefined && ifRange !== (tag ? etag : (etag ?? headers.get('last-modified')?.trim())))
-    return { kind: 'full' }
+  // A weak ETag (a caller's W/ one) validates no range.
+  const validators = { etag: strongTag(headers.get('etag')), lastModified: headers.get('last-modified') }
+  if (!ifRangeAllows(request.headers.get('if-range'), validators)) return { kind: 'full' }
   const start = Number(match[1])
   if (!Number.isSafeInteger(start)) return { kind: 'full' }
   if (length !== undefined && start >= length) return { kind: 'unsatisfiable' }

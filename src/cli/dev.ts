@@ -72,12 +72,13 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)
     return 1
   }
-  process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
   const stop = () => {
     void server.close().then(() => process.exit(0))
   }
+  // Before the URL goes out: a script that waits for it and then sends Ctrl-C must find the server stopping.
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
   return -1
 }
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { until } from '../support/cli-process.ts'
 import { fixture } from '../support/emulator.ts'
@@ -180,6 +180,40 @@ describe('the sluice dev command', () => {
     started.child.kill('SIGINT')
     const { code, signal } = await started.exit
     expect({ code, signal }).toEqual({ code: 0, signal: null })
+  })
+
+  it('stops cleanly on a Ctrl-C sent the moment its URL is printed', async () => {
+    // The process signals itself from inside the write of its URL line: the earliest a script reading that
+    // line could send Ctrl-C. Without a listener by then, SIGINT's default action kills it.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-sigint-'))
+    const preload = join(dir, 'ctrl-c-at-url.mjs')
+    await writeFile(
+      preload,
+      `const write = process.stdout.write.bind(process.stdout)
+process.stdout.write = (chunk, ...rest) => {
+  const result = write(chunk, ...rest)
+  if (String(chunk).includes(' at http://')) process.kill(process.pid, 'SIGINT')
+  return result
+}
+`,
+    )
+    try {
+      const started = startProcess(process.execPath, [
+        '--import',
+        pathToFileURL(preload).href,
+        cli,
+        'dev',
+        fixture('documented-handler.mjs'),
+        '--port',
+        '0',
+      ])
+      children.push(started.child)
+      const { code, signal, stdout } = await started.exit
+      expect(stdout).toMatch(/^sluice dev: serving .* at http:\/\/127\.0\.0\.1:\d+\/\n$/)
+      expect({ code, signal }).toEqual({ code: 0, signal: null })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('listens on port 3000 of 127.0.0.1 without --port or --host', async () => {

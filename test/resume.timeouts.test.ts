@@ -52,7 +52,7 @@ describe('total timeout', () => {
     const s = await scripted({ kind: 'range', body: base64(BODY), attempts: [{ stall: 20 }] })
     const states: string[] = []
     const res = await sluice(s.url, {
-      totalTimeout: 300,
+      totalTimeout: 1000,
       resume: { backoff: FAST },
       onProgress: (p) => states.push(p.state),
     })

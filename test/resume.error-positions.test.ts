@@ -174,9 +174,13 @@ describe('after resumeFrom, errors count from the start of the body', () => {
     const resumedLines = await resumedAfter(s.url, 9, (r) => r.lines({ fatal: true }))
     expect(where((await failure(resumedLines.res.lines({ fatal: true }))).error)).toEqual(where(lines.error))
 
-    const text = await failure((await sluice(s.url)).text({ fatal: true }))
+    // text()'s items are the chunks as they arrive, which Chromium under load may join into one that holds the
+    // bad byte: the checkpoint is taken from an answer that stalls at byte 74, so an item comes before it.
+    const t = await scripted(range(body, { attempts: [{}, { stall: 74 }] }))
+    const text = await failure((await sluice(t.url)).text({ fatal: true }))
     expect(isParseError(text.error) && text.error.offset).toBe(head.length)
-    const resumedText = await resumedAfter(s.url, 2, (r) => r.text({ fatal: true }))
+    const resumedText = await resumedAfter(t.url, 1, (r) => r.text({ fatal: true }))
+    expect(resumedText.checkpoint.offset).toBeGreaterThan(0)
     const again = await failure(resumedText.res.text({ fatal: true }))
     expect(isParseError(again.error) && again.error.offset).toBe(head.length)
   })

@@ -9,6 +9,9 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium'
 
 export default defineConfig({
   test: {
+    // Tests start processes, servers and a browser side by side on two cores, so a few CPU-heavy tests take
+    // seconds under load (the edge runtime's 10 000-comment SSE test exceeded 5 s in a loaded full run).
+    testTimeout: 30_000,
     globalSetup: ['test/support/global-setup.ts'],
     // Properties start from FC_SEED when it is set (`.ci/run` derives it from the commit).
     setupFiles: ['test/support/fast-check-seed.ts'],
@@ -24,8 +27,6 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          // Here tests start processes and servers next to a browser project on two cores: 5 s is too tight.
-          testTimeout: 30_000,
           include: [...shared, 'test/node/**/*.test.ts', 'test/node/**/*.test.tsx'],
           typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'test/tsconfig.json' },
         },

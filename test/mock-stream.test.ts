@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { mockStream } from '../src/mock/mock-stream.ts'
+import type { MockStreamOptions } from '../src/mock/options.ts'
 import { readUntilError } from './support/streams.ts'
 
 const encoder = new TextEncoder()
@@ -756,6 +757,18 @@ describe('Last-Event-ID', () => {
     expect(response.body).toBeNull()
   })
 
+  test('quotes a long Last-Event-ID cut to 200 characters, with its length, as sluice/lambda does', async () => {
+    const id = 'i'.repeat(250)
+    const response = mockStream(events, {
+      format: 'sse',
+      lastEventId: true,
+      request: rangeRequest({ 'last-event-id': id }),
+    })
+    expect(await response.text()).toMatch(
+      / The request carried Last-Event-ID "i{200}"… \(250 characters\)\.\n$/,
+    )
+  })
+
   test('fails the body of async parts at their end when no event had the Last-Event-ID: a cut, not a marked end', async () => {
     async function* parts(): AsyncGenerator<unknown> {
       yield* events
@@ -766,6 +779,151 @@ describe('Last-Event-ID', () => {
     const { text, error } = await readUntilError(response)
     expect(text).toBe('')
     expect((error as Error).message).toMatch(/^mockStream cannot continue after the Last-Event-ID: .*"9"\.$/)
+  })
+})
+
+describe('cursor', () => {
+  const rows = [{ id: 0 }, { id: 1 }, { id: 2 }]
+  const ndjson = '{"id":0}\n{"id":1}\n{"id":2}\n'
+  const cursorRequest = (query: string, headers: Record<string, string> = {}, method = 'GET'): Request =>
+    new Request(`https://mock.test/rows${query}`, { method, headers })
+  /** The refusal's text, as sluice/lambda's streamNdjson words it but for who refused. */
+  const conflictText = (cursor: string, where: string): string =>
+    `mockStream cannot continue after a cursor: its source is a plain iterable, which starts from its first item; pass a function (cursor) => items after it as the source (a handler that reads the cursor itself can pass () => items). The request carried cursor ${cursor} in ${where}.\n`
+
+  test("answers 409 for parts given as they are when the request carries a cursor, in sluice/lambda's words, never the rows again", async () => {
+    const request = cursorRequest('?cursor=1')
+    const response = mockStream(rows, { format: 'ndjson', cursor: true, endMarker: true, request })
+    expect(response.status).toBe(409)
+    expect(response.headers.get('x-sluice-end')).toBeNull()
+    expect(await response.text()).toBe(conflictText('"1"', 'the ?cursor= query parameter'))
+  })
+
+  test("answers the 409 with sluice/lambda's refusal headers: the caller's, none that describe the stream, and nosniff", () => {
+    const headers = { 'access-control-allow-origin': '*', etag: '"caller"', 'accept-ranges': 'bytes' }
+    const request = cursorRequest('', { 'x-sluice-cursor': '1' })
+    const response = mockStream(rows, {
+      format: 'ndjson',
+      cursor: true,
+      range: true,
+      etag: '"v1"',
+      headers,
+      request,
+    })
+    expect(response.status).toBe(409)
+    expect([...response.headers]).toEqual([
+      ['access-control-allow-origin', '*'],
+      [
+        'content-length',
+        String(encoder.encode(conflictText('"1"', 'the x-sluice-cursor header')).byteLength),
+      ],
+      ['content-type', 'text/plain; charset=utf-8'],
+      ['x-content-type-options', 'nosniff'],
+    ])
+  })
+
+  test('reads the query parameter first, then the header, under the names cursorParam and cursorHeader give', async () => {
+    const cases: Array<[Request, MockStreamOptions, string]> = [
+      [cursorRequest('', { 'x-sluice-cursor': 'h' }), {}, '"h" in the x-sluice-cursor header'],
+      [cursorRequest('?cursor=q', { 'x-sluice-cursor': 'h' }), {}, '"q" in the ?cursor= query parameter'],
+      [cursorRequest('?after=q&cursor=x'), { cursorParam: 'after' }, '"q" in the ?after= query parameter'],
+      [
+        cursorRequest('', { 'x-after': 'h', 'x-sluice-cursor': 'x' }),
+        { cursorHeader: 'X-After' },
+        '"h" in the X-After header',
+      ],
+    ]
+    for (const [request, names, said] of cases) {
+      const response = mockStream(rows, { format: 'ndjson', cursor: true, ...names, request })
+      expect(response.status, said).toBe(409)
+      expect(await response.text()).toMatch(new RegExp(`cursor ${said.replace(/[?.]/g, '\\$&')}\\.\\n$`))
+    }
+  })
+
+  test('joins the values of a repeated query parameter with commas, as a function URL does', async () => {
+    const response = mockStream(rows, {
+      format: 'ndjson',
+      cursor: true,
+      request: cursorRequest('?cursor=1&cursor=2'),
+    })
+    expect(await response.text()).toBe(conflictText('"1,2"', 'the ?cursor= query parameter'))
+  })
+
+  test('quotes a long cursor cut to 200 characters, with its length, as sluice/lambda does', async () => {
+    const cursor = 'c'.repeat(250)
+    const response = mockStream(rows, {
+      format: 'ndjson',
+      cursor: true,
+      request: cursorRequest(`?cursor=${cursor}`),
+    })
+    expect(await response.text()).toBe(
+      conflictText(`"${'c'.repeat(200)}"… (250 characters)`, 'the ?cursor= query parameter'),
+    )
+  })
+
+  test('sends every row for a request without a cursor, or with an empty one, whose header is then not read', async () => {
+    for (const request of [
+      cursorRequest(''),
+      cursorRequest('?cursor='),
+      cursorRequest('?cursor=', { 'x-sluice-cursor': '1' }),
+      cursorRequest('?other=1', { 'x-sluice-cursor': '' }),
+    ]) {
+      const response = mockStream(rows, { format: 'ndjson', cursor: true, request })
+      expect(response.status, request.url).toBe(200)
+      expect(await response.text()).toBe(ndjson)
+    }
+  })
+
+  test('without cursor: true, sends every row whatever cursor the request carries, as before', async () => {
+    const request = cursorRequest('?cursor=1', { 'x-sluice-cursor': '1' })
+    expect(await mockStream(rows, { format: 'ndjson', request }).text()).toBe(ndjson)
+  })
+
+  test('refuses a cursor whatever the status and the parts, async ones included, and a HEAD gets the head alone', async () => {
+    async function* parts(): AsyncGenerator<unknown> {
+      yield* rows
+    }
+    const request = cursorRequest('?cursor=1')
+    expect(mockStream(parts(), { format: 'ndjson', cursor: true, request }).status).toBe(409)
+    expect(mockStream([], { status: 304, cursor: true, request }).status).toBe(409)
+    expect(mockStream(rows, { format: 'ndjson', status: 500, cursor: true, request }).status).toBe(409)
+    const head = mockStream(rows, {
+      format: 'ndjson',
+      cursor: true,
+      request: cursorRequest('?cursor=1', {}, 'HEAD'),
+    })
+    expect(head.status).toBe(409)
+    expect(Number(head.headers.get('content-length'))).toBe(
+      encoder.encode(conflictText('"1"', 'the ?cursor= query parameter')).byteLength,
+    )
+    expect(head.body).toBeNull()
+  })
+
+  test('answers a Range past a declared length with its 416 first, as sluice/lambda does before it pulls its source', () => {
+    const request = cursorRequest('?cursor=1', { range: 'bytes=99-' })
+    const declared = mockStream(rows, {
+      format: 'ndjson',
+      cursor: true,
+      range: true,
+      contentLength: true,
+      request,
+    })
+    expect(declared.status).toBe(416)
+    // A marked body has no length until the source is pulled, and the cursor stops it first.
+    const marked = mockStream(rows, { format: 'ndjson', cursor: true, range: true, endMarker: true, request })
+    expect(marked.status).toBe(409)
+  })
+
+  test('answers an SSE request that carries a Last-Event-ID by it, cursor or not, as streamSse does', async () => {
+    const events = [
+      { id: '1', data: 'a' },
+      { id: '2', data: 'b' },
+    ]
+    const both = cursorRequest('?cursor=1', { 'last-event-id': '1' })
+    const replayed = mockStream(events, { format: 'sse', cursor: true, lastEventId: true, request: both })
+    expect(await replayed.text()).toBe('id: 2\ndata: b\n\n')
+    // Without lastEventId the mock reads no Last-Event-ID, and the cursor is refused.
+    expect(mockStream(events, { format: 'sse', cursor: true, request: both }).status).toBe(409)
   })
 })
 
@@ -851,7 +1009,7 @@ describe('invalid arguments', () => {
       'lastEventId without a request',
       () => mockStream([], { format: 'sse', lastEventId: true }),
       TypeError,
-      /lastEventId: true reads the request's headers, but no request was given\. Pass request/,
+      /lastEventId: true reads the request, but no request was given\. Pass request/,
     ],
     [
       'error beside another fault',
@@ -876,6 +1034,42 @@ describe('invalid arguments', () => {
       () => mockStream([], { lastEventId: true, request: rangeRequest({}) }),
       TypeError,
       /format: 'sse'/,
+    ],
+    [
+      'cursor without a request',
+      () => mockStream([], { cursor: true }),
+      TypeError,
+      /cursor: true reads the request, but no request was given\. Pass request/,
+    ],
+    [
+      'a cursor that is not a boolean',
+      () => mockStream([], { cursor: 'yes' as never }),
+      TypeError,
+      /cursor must be a boolean, got "yes"/,
+    ],
+    [
+      'an empty cursorParam',
+      () => mockStream([], { cursor: true, cursorParam: '', request: rangeRequest({}) }),
+      TypeError,
+      /cursorParam must be a query parameter name, got ""/,
+    ],
+    [
+      'a cursorHeader that is no header name',
+      () => mockStream([], { cursor: true, cursorHeader: 'x cursor', request: rangeRequest({}) }),
+      TypeError,
+      /cursorHeader must be a header name, such as "x-sluice-cursor", got "x cursor"/,
+    ],
+    [
+      'cursorParam without cursor: true',
+      () => mockStream([], { cursorParam: 'after', request: rangeRequest({}) }),
+      TypeError,
+      /cursorParam and cursorHeader name where cursor: true reads the cursor; pass cursor: true too/,
+    ],
+    [
+      'cursorHeader beside cursor: false',
+      () => mockStream([], { cursor: false, cursorHeader: 'x-after', request: rangeRequest({}) }),
+      TypeError,
+      /pass cursor: true too/,
     ],
     ['a weak etag', () => mockStream([], { etag: 'W/"1"' }), TypeError, /strong entity tag/],
     ['an etag without quotes', () => mockStream([], { etag: 'v1' }), TypeError, /strong entity tag/],

@@ -1,3 +1,5 @@
+import { QUOTED_CHARS } from '../runtime/refusal-text.ts'
+
 /**
  * What a helper reports of a request it refused before the first byte of the body: the status it answered, why,
  * and what the request asked for, so that whoever reads the function's log can tell why a client failed to resume.
@@ -44,25 +46,9 @@ export class Refusal extends Error {
  */
 export const CONFLICT = 409
 
-/**
- * The most characters of a request's value that a refusal quotes, in its answer and in its report: a request can
- * carry a cursor of kilobytes, and a log line or an error body is no place for all of it.
- */
-export const QUOTED_CHARS = 200
-
 /** `value` cut to {@link QUOTED_CHARS} characters, with `…` when it was longer. */
 export function bounded(value: string): string {
   return value.length <= QUOTED_CHARS ? value : `${value.slice(0, QUOTED_CHARS)}…`
-}
-
-/**
- * `value` quoted for a message, as JSON (so that control characters are escaped and a line stays one line), cut to
- * {@link QUOTED_CHARS} characters with its full length when it was longer.
- */
-export function quoted(value: string): string {
-  return value.length <= QUOTED_CHARS
-    ? JSON.stringify(value)
-    : `${JSON.stringify(value.slice(0, QUOTED_CHARS))}… (${value.length} characters)`
 }
 
 const ASKED_NAMES: Record<keyof RefusalReport['asked'], string> = {

@@ -1,3 +1,4 @@
+import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import type { LambdaFunctionUrlEvent } from './types.ts'
 
 /**
@@ -50,7 +51,7 @@ export function cursorOf(
   options: { cursorParam?: string; cursorHeader?: string },
 ): string | undefined {
   return (
-    queryOf(request, options.cursorParam ?? 'cursor') ??
-    headerOf(request, options.cursorHeader ?? 'x-sluice-cursor')
+    queryOf(request, options.cursorParam ?? CURSOR_PARAM) ??
+    headerOf(request, options.cursorHeader ?? CURSOR_HEADER)
   )
 }

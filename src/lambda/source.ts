@@ -1,5 +1,6 @@
+import { CURSOR_PARAM, cursorConflict } from '../runtime/refusal-text.ts'
 import type { CursorOptions, Source } from './options.ts'
-import { bounded, CONFLICT, quoted, Refusal } from './refusal.ts'
+import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { queryOf, type RequestLike } from './request.ts'
 
 /**
@@ -15,15 +16,8 @@ export function plainSource<T>(
   options: CursorOptions & { request?: RequestLike | undefined },
 ): Source<T> {
   if (cursor === undefined || cursor === '') return source
-  const param = options.cursorParam ?? 'cursor'
-  const where =
-    queryOf(options.request, param) !== undefined
-      ? `the ?${param}= query parameter`
-      : `the ${options.cursorHeader ?? 'x-sluice-cursor'} header`
-  // What to do comes first: a client quotes the first 200 characters or so of an error body.
-  throw new Refusal(
-    CONFLICT,
-    `sluice/lambda: ${helper} cannot continue after a cursor: its source is a plain iterable, which starts from its first item; pass a function (cursor) => items after it as the source (a handler that reads the cursor itself can pass () => items). The request carried cursor ${quoted(cursor)} in ${where}.`,
-    { cursor: bounded(cursor) },
-  )
+  const inQuery = queryOf(options.request, options.cursorParam ?? CURSOR_PARAM) !== undefined
+  throw new Refusal(CONFLICT, cursorConflict(`sluice/lambda: ${helper}`, cursor, inQuery, options), {
+    cursor: bounded(cursor),
+  })
 }

@@ -1,5 +1,6 @@
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
+import { cursorConflict, quoted } from '../runtime/refusal-text.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
 import {
@@ -23,7 +24,7 @@ const encoder = new TextEncoder()
 
 /**
  * A web `Response` whose body streams `parts` — with pacing, chunking, injected faults and, when asked, the
- * server side of sluice's resume protocols (`Range`, `Last-Event-ID`) for `options.request`.
+ * server side of sluice's resume protocols (`Range`, `Last-Event-ID`, a cursor) for `options.request`.
  *
  * Parts in an array are checked and encoded here, so a part that cannot be sent (an object with `format: 'raw'`,
  * a value with no JSON form, an SSE id with a line break) throws a `TypeError` that names it, before any
@@ -42,6 +43,10 @@ const encoder = new TextEncoder()
  * @example
  * // the server side of a range resume
  * http.get(url, ({ request }) => mockStream(parts, { request, range: true }))
+ *
+ * @example
+ * // a cursor resume of rows given as they are: a 409, as sluice/lambda answers it for a plain iterable
+ * const refused = mockStream(rows, { format: 'ndjson', cursor: true, request: new Request(`${url}?cursor=1`) })
  */
 export function mockStream(parts: MockStreamParts, options: MockStreamOptions = {}): Response {
   return respond(parts, validateOptions(options))
@@ -55,13 +60,15 @@ export interface RespondContext {
   knownLength?: number | undefined
   /** Told of a part that fails the body while it streams (it cannot be checked earlier), before the body fails. */
   onPartError?: ((error: Error) => void) | undefined
+  /** The parts are those a function source returned for the request's cursor: a cursor is no reason to refuse. */
+  afterCursor?: boolean | undefined
 }
 
 /** Builds the response from validated options; shared with streamHandler, which validates once up front. */
 export function respond(
   parts: MockStreamParts,
   o: ValidOptions,
-  { where, knownLength, onPartError }: RespondContext = { where: 'mockStream' },
+  { where, knownLength, onPartError, afterCursor }: RespondContext = { where: 'mockStream' },
 ): Response {
   checkIterable(parts, o.status, where)
   const request = o.request
@@ -88,8 +95,19 @@ export function respond(
     if (!headers.has('content-length')) headers.set('transfer-encoding', 'chunked')
     return new Response(request?.method === 'HEAD' ? null : text, init(status))
   }
+  // A position the parts cannot start from, refused as sluice/lambda refuses it: none of the caller's headers
+  // that describe the stream go with it; the text quotes the request's value, and is never sniffed as anything
+  // but text. 409 is a status clients do not ask again.
+  const conflict = (message: string): Response => {
+    headers.delete('etag')
+    headers.delete('accept-ranges')
+    headers.set('x-content-type-options', 'nosniff')
+    return refuse(409, message)
+  }
 
   const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
+  // As streamSse, a Last-Event-ID answers the request, cursor or not.
+  const cursor = afterCursor || lastEventId !== null ? undefined : cursorOf(o)
   const sync = syncIterable(parts)
   if (o.contentLength !== false && sync === undefined) {
     throw new TypeError(
@@ -107,13 +125,8 @@ export function respond(
       : undefined
   if (list !== undefined && lastEventId !== null && !list.some((part) => hasId(part, lastEventId))) {
     // As sluice/lambda refuses it: the events after that id cannot be known, and none sent, with the end marker,
-    // would read as a complete stream. 409 is a status clients do not ask again.
-    // None of the caller's headers that describe the stream go with it; the text quotes the request's id, and
-    // is never sniffed as anything but text.
-    headers.delete('etag')
-    headers.delete('accept-ranges')
-    headers.set('x-content-type-options', 'nosniff')
-    return refuse(409, noSuchEvent(where, lastEventId))
+    // would read as a complete stream.
+    return conflict(noSuchEvent(where, lastEventId))
   }
   const chunks =
     list === undefined
@@ -133,6 +146,17 @@ export function respond(
   const ranged = o.range && isRangeableStatus(o.status)
   if (ranged) headers.set('accept-ranges', 'bytes')
   if (etag !== undefined) headers.set('etag', etag)
+  // sluice/lambda refuses a cursor when it pulls its source, which is after a Range past a declared length got
+  // its 416.
+  if (
+    cursor?.[0] &&
+    !(
+      ranged &&
+      (o.contentLength || stated !== null) &&
+      planRange(request!, length, headers).kind === 'unsatisfiable'
+    )
+  )
+    return conflict(cursorConflict(where, cursor[0], cursor[1], o))
 
   let status = o.status
   let start = 0
@@ -279,7 +303,18 @@ function hasId(part: unknown, id: string): boolean {
 
 /** Why a `Last-Event-ID` that no event carries cannot be continued from, in sluice/lambda's words. */
 function noSuchEvent(where: string, id: string): string {
-  return `${where} cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID ${JSON.stringify(id.length > 200 ? `${id.slice(0, 200)}…` : id)}.`
+  return `${where} cannot continue after the Last-Event-ID: no event of its parts has that id; replay the same events with the same ids. The request carried Last-Event-ID ${quoted(id)}.`
+}
+
+/**
+ * The request's cursor with `cursor: true`, read as sluice/lambda reads it: the query parameter first (its values
+ * joined with commas, as a function URL joins them), then the header; and whether it came in the query.
+ */
+export function cursorOf(o: ValidOptions): [cursor: string, inQuery: boolean] | undefined {
+  if (!o.cursor) return undefined
+  const values = new URL(o.request!.url).searchParams.getAll(o.cursorParam)
+  const header = o.request!.headers.get(o.cursorHeader)
+  return values.length > 0 ? [values.join(','), true] : header === null ? undefined : [header, false]
 }
 
 async function* slicedBody(

@@ -1,3 +1,4 @@
+import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import { describeValue, type MockFormat } from './parts.ts'
 
 /**
@@ -81,7 +82,7 @@ export interface MockStreamOptions extends MockFaults {
   endMarker?: boolean | undefined
   /** Aborting it fails the body with the signal's reason, as a server that gives up would. Default: none. */
   signal?: AbortSignal | undefined
-  /** The request being answered; `range` and `lastEventId` read its headers. Default: none. */
+  /** The request being answered; `range`, `lastEventId` and `cursor` read it. Default: none. */
   request?: Request | undefined
   /**
    * Honours `Range: bytes=N-` (and `If-Range`: the ETag, or without one the `last-modified` date in `headers`) on
@@ -105,6 +106,21 @@ export interface MockStreamOptions extends MockFaults {
    */
   lastEventId?: boolean | undefined
   /**
+   * Reads a resume cursor from `request` as sluice/lambda's `streamNdjson` and `streamSse` do: the `cursorParam`
+   * query parameter first (its values joined with commas, as a function URL joins them), then the `cursorHeader`
+   * header. A request that carries a non-empty one is answered `409` with a one-line text that says why, as
+   * sluice/lambda answers it for a plain iterable (with its headers: the caller's but `etag` and `accept-ranges`,
+   * and `x-content-type-options: nosniff`): parts given as they are start from the first, and sending them again
+   * would duplicate what the client has. A `streamHandler` function source is told the cursor instead
+   * (`info.cursor`), and trusted to return the parts after it. With `lastEventId`, a request that carries a
+   * `Last-Event-ID` is answered by it, cursor or not, as sluice/lambda's `streamSse` answers it. Default: `false`.
+   */
+  cursor?: boolean | undefined
+  /** The query parameter `cursor: true` reads the cursor from (checked first). Default: `'cursor'`. */
+  cursorParam?: string | undefined
+  /** The header `cursor: true` reads the cursor from, when the query parameter is absent. Default: `'x-sluice-cursor'`. */
+  cursorHeader?: string | undefined
+  /**
    * The body's strong ETag, for `If-Range`. Default: an `etag` in `headers`, if any, as sluice/lambda takes it
    * (a weak one validates no range); otherwise, with `range` and parts that are not async, a hash of the body
    * (sluice/lambda sends none without `etag`); otherwise none (then an `If-Range` with a tag gets the full `200`).
@@ -127,6 +143,9 @@ export interface ValidOptions {
   request: Request | undefined
   range: boolean
   lastEventId: boolean
+  cursor: boolean
+  cursorParam: string
+  cursorHeader: string
   etag: string | undefined
   fault: FaultSpec | undefined
 }
@@ -159,10 +178,16 @@ const KNOWN = new Set([
   'request',
   'range',
   'lastEventId',
+  'cursor',
+  'cursorParam',
+  'cursorHeader',
   'etag',
   'error',
   ...Object.keys(FAULT_KEYS),
 ])
+
+// A header name (an RFC 9110 token), as sluice/lambda takes for cursorHeader.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 // A strong entity tag (RFC 9110): no W/ prefix, quoted, visible characters other than the quote.
 const STRONG_ETAG = /^"[\x21\x23-\x7e\x80-\xff]*"$/
@@ -219,9 +244,23 @@ export function validateOptions(
   if (o.request !== undefined && !(o.request instanceof Request)) {
     throw new TypeError(`${where}: request must be a Request, got ${describeValue(o.request)}.`)
   }
-  if ((range || lastEventId) && o.request === undefined && !requestLater) {
+  const cursor = optional(o.cursor, 'boolean', 'cursor', where) ?? false
+  const cursorParam = optional(o.cursorParam, 'string', 'cursorParam', where)
+  const cursorHeader = optional(o.cursorHeader, 'string', 'cursorHeader', where)
+  if (cursorParam === '') throw new TypeError(`${where}: cursorParam must be a query parameter name, got "".`)
+  if (cursorHeader !== undefined && !TOKEN.test(cursorHeader)) {
     throw new TypeError(
-      `${where}: ${range ? 'range' : 'lastEventId'}: true reads the request's headers, but no request was given. Pass request (streamHandler passes it for you).`,
+      `${where}: cursorHeader must be a header name, such as "x-sluice-cursor", got ${describeValue(cursorHeader)}.`,
+    )
+  }
+  if (!cursor && (cursorParam ?? cursorHeader) !== undefined) {
+    throw new TypeError(
+      `${where}: cursorParam and cursorHeader name where cursor: true reads the cursor; pass cursor: true too.`,
+    )
+  }
+  if ((range || lastEventId || cursor) && o.request === undefined && !requestLater) {
+    throw new TypeError(
+      `${where}: ${range ? 'range' : lastEventId ? 'lastEventId' : 'cursor'}: true reads the request, but no request was given. Pass request (streamHandler passes it for you).`,
     )
   }
   if (lastEventId && format !== 'sse') {
@@ -261,6 +300,9 @@ export function validateOptions(
     request: o.request as Request | undefined,
     range,
     lastEventId,
+    cursor,
+    cursorParam: cursorParam ?? CURSOR_PARAM,
+    cursorHeader: cursorHeader ?? CURSOR_HEADER,
     etag,
     fault: fault(o, where),
   }

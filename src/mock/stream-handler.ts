@@ -1,6 +1,6 @@
 // The only module of sluice/mock that imports msw, so that mockStream works where msw is not installed.
 import { type HttpHandler, http, type Path } from 'msw'
-import { checkParts, respond } from './mock-stream.ts'
+import { checkParts, cursorOf, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
 import { pullToEvent, pullToRange } from './pull-to-range.ts'
@@ -34,6 +34,7 @@ export type StreamHandlerMethod =
  *
  * @example
  * streamHandler('GET', '/users/:id/feed', ({ params, attempt }) => feedOf(params.id, attempt))
+ * streamHandler('GET', '/rows', ({ cursor }) => rowsAfter(cursor), { format: 'ndjson', cursor: true })
  */
 export interface StreamSourceInfo {
   /** The intercepted request (read its body for POST). */
@@ -42,6 +43,13 @@ export interface StreamSourceInfo {
   params: Readonly<Record<string, string | readonly string[] | undefined>>
   /** 1 for the first request this handler answers, 2 for the next, and so on. */
   attempt: number
+  /**
+   * With `cursor: true`, the request's resume cursor, read as sluice/lambda reads it (the `cursorParam` query
+   * parameter, then the `cursorHeader` header; `''` when it is empty); return the parts after it. `undefined`
+   * when the request carries none, or without `cursor: true`. (For SSE, sluice/lambda tells a function source the
+   * `Last-Event-ID` in its place when there is one: read it from `request`.)
+   */
+  cursor: string | undefined
 }
 
 /**
@@ -86,10 +94,11 @@ const FAULT_OPTIONS = ['dropAfterBytes', 'stallAfterBytes', 'errorAfterBytes', '
 
 /**
  * An msw request handler that answers with a {@link mockStream} body, the same under `msw/node` and in the
- * browser worker. `range` and `lastEventId` read the intercepted request, so a client's resume request gets the
- * right `206` or the events after its `Last-Event-ID`. Over async parts a `Range` or `Last-Event-ID` request is
- * answered as sluice/lambda answers it: the parts are pulled up to the requested byte or event first, so a start
- * past the end gets a `416` that gives the length, and an id no event has a `409`.
+ * browser worker. `range`, `lastEventId` and `cursor` read the intercepted request, so a client's resume request
+ * gets the right `206`, the events after its `Last-Event-ID`, or what a function source returns for its cursor
+ * (`info.cursor`). Over async parts a `Range` or `Last-Event-ID` request is answered as sluice/lambda answers it:
+ * the parts are pulled up to the requested byte or event first, so a start past the end gets a `416` that gives
+ * the length, and an id no event has a `409`.
  *
  * Options are checked when the handler is created, and so are parts given as an array: a part that cannot be
  * sent throws a `TypeError` that names it. Parts that only come with a request (from a function, or an async
@@ -127,20 +136,28 @@ export function streamHandler(
       `streamHandler: faults must be a function (attempt, request) => faults, got ${describeValue(faults)}.`,
     )
   }
-  const valid = validateOptions(rest, context)
-  if (typeof source !== 'function') checkParts(source, valid, 'streamHandler')
+  const checked = validateOptions(rest, context)
+  if (typeof source !== 'function') checkParts(source, checked, 'streamHandler')
   const clean: Record<string, unknown> = { ...rest }
   for (const key of FAULT_OPTIONS) delete clean[key]
   let attempts = 0
 
   return create(url, async ({ request, params }) => {
     const attempt = ++attempts
-    const parts = typeof source === 'function' ? await source({ request, params, attempt }) : source
+    const cursor = cursorOf({ ...checked, request })?.[0]
+    const called = typeof source === 'function'
+    const parts = called ? await source({ request, params, attempt, cursor }) : source
     const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
     const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
-    const pulled = (await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler'))
+    // Parts given as they are and a cursor get the 409 (unless a Last-Event-ID answers the request): nothing to
+    // pull for it.
+    const pulled =
+      !called && cursor && !(valid.lastEventId && request.headers.has('last-event-id'))
+        ? { parts }
+        : ((await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler')))
     return respond(pulled.parts, valid, {
       where: 'streamHandler',
+      afterCursor: called,
       knownLength: pulled.length,
       // msw relays a failed body as a bare network error (it cannot carry the error to the client): say why here.
       onPartError: (error) => {

@@ -1,10 +1,14 @@
 import type { RequestHandler } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { isResumeError, type ResumeError, sluice } from '../../src/index.ts'
+import { streamNdjson } from '../../src/lambda/index.ts'
+import { awslambda, functionUrl } from '../../src/mock/index.ts'
 import { mockStream } from '../../src/mock/mock-stream.ts'
-import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { type StreamSourceInfo, streamHandler } from '../../src/mock/stream-handler.ts'
 import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
-import { PLENTY, readUntilError, watchedSource } from '../support/streams.ts'
+import { FAST } from '../support/scripted.ts'
+import { drain, PLENTY, readUntilError, watchedSource } from '../support/streams.ts'
 
 // streamHandler under msw/node, read with Node's real fetch: what a client sees over (mocked) HTTP.
 const server = setupServer()
@@ -152,6 +156,115 @@ describe('resuming through msw/node', () => {
   })
 })
 
+describe('the cursor protocol through msw/node', () => {
+  const rows = Array.from({ length: 5 }, (_, id) => ({ id }))
+  const rowsAfter = (cursor: string | undefined) => rows.filter(({ id }) => id > Number(cursor ?? -1))
+  const resume = {
+    strategy: 'cursor',
+    cursor: (row: unknown) => ({ searchParams: { cursor: String((row as { id: number }).id) } }),
+    attempts: 5,
+    backoff: FAST,
+  } as const
+  /** Inside the third row: rows 0 and 1 are delivered, and the reconnect carries ?cursor=1. */
+  const firstDrops = (attempt: number) => (attempt === 1 ? { dropAfterBytes: 20 } : undefined)
+
+  test("tells a function source the request's cursor, read where sluice/lambda reads it", async () => {
+    const seen: Array<string | undefined> = []
+    const source = ({ cursor }: StreamSourceInfo) => {
+      seen.push(cursor)
+      return []
+    }
+    server.use(
+      streamHandler('GET', url, source, { cursor: true }),
+      streamHandler('GET', `${url}/renamed`, source, {
+        cursor: true,
+        cursorParam: 'after',
+        cursorHeader: 'x-after',
+      }),
+      streamHandler('GET', `${url}/off`, source),
+    )
+    for (const [target, headers] of [
+      [`${url}?cursor=3`, { 'x-sluice-cursor': '9' }],
+      [url, { 'x-sluice-cursor': '4' }],
+      [`${url}?cursor=`, { 'x-sluice-cursor': '9' }],
+      [url, {}],
+      [`${url}/renamed?after=5&cursor=9`, { 'x-sluice-cursor': '9' }],
+      [`${url}/renamed`, { 'x-after': '6', 'x-sluice-cursor': '9' }],
+      [`${url}/off?cursor=7`, { 'x-sluice-cursor': '7' }],
+    ] as const) {
+      expect((await fetch(target, { headers })).status).toBe(200)
+    }
+    expect(seen).toEqual(['3', '4', '', undefined, '5', '6', undefined])
+  })
+
+  test('a client resumed by cursor gets every row once from a function source whose first answer drops', async () => {
+    const asked: Array<string | undefined> = []
+    const source = ({ cursor }: StreamSourceInfo) => {
+      asked.push(cursor)
+      return rowsAfter(cursor)
+    }
+    server.use(
+      streamHandler('GET', url, source, {
+        format: 'ndjson',
+        cursor: true,
+        endMarker: true,
+        faults: firstDrops,
+      }),
+    )
+    const res = await sluice(url, { resume })
+    expect(await Array.fromAsync(res.ndjson())).toEqual(rows)
+    expect(asked).toEqual([undefined, '1'])
+  })
+
+  test("a client resumed by cursor from parts given as they are fails with a ResumeError that quotes sluice/lambda's 409", async () => {
+    const lambda = awslambda.streamifyResponse(async (event, responseStream) => {
+      await streamNdjson(responseStream, rows, { request: event, awslambda, onRefusal: false })
+    })
+    const answers: number[] = []
+    const listener = ({ response }: { response: Response }): void => {
+      answers.push(response.status)
+    }
+    server.use(
+      functionUrl('https://fn.test/lambda', lambda),
+      streamHandler('GET', url, rows, {
+        format: 'ndjson',
+        cursor: true,
+        endMarker: true,
+        faults: firstDrops,
+      }),
+    )
+    const refusal = await (await fetch('https://fn.test/lambda?cursor=1')).text()
+    expect(refusal).toMatch(/^sluice\/lambda: streamNdjson cannot continue after a cursor: /)
+    server.events.on('response:mocked', listener)
+    const res = await sluice(url, { resume })
+    const { items, error } = await drain(res.ndjson())
+    server.events.removeListener('response:mocked', listener)
+    expect(items).toEqual(rows.slice(0, 2))
+    expect(isResumeError(error) && error.reason).toBe('not-resumable')
+    expect((error as ResumeError).excerpt).toBe(
+      refusal.replace('sluice/lambda: streamNdjson', 'streamHandler'),
+    )
+    expect((error as Error).message).toContain(
+      'status 409; the stream cannot be continued; the server said: "streamHandler cannot continue after a cursor',
+    )
+    // One reconnect, not one per attempt.
+    expect(answers).toEqual([200, 409])
+  })
+
+  test('refuses a cursor for async parts given as they are without pulling them, a Range beside it too', async () => {
+    let pulled = 0
+    const { parts } = watchedSource((id) => {
+      pulled++
+      return { id }
+    }, 5)
+    server.use(streamHandler('GET', url, parts(), { format: 'ndjson', cursor: true, range: true }))
+    const response = await fetch(`${url}?cursor=1`, { headers: { range: 'bytes=5-' } })
+    expect(response.status).toBe(409)
+    expect(await response.text()).toMatch(/^streamHandler cannot continue after a cursor: /)
+    expect(pulled).toBe(0)
+  })
+})
+
 describe('streamHandler arguments', () => {
   test("a source that is not parts gets mockStream's message, with or without a Range to answer", async () => {
     for (const headers of [{}, { range: 'bytes=3-' }]) {
@@ -181,6 +294,16 @@ describe('streamHandler arguments', () => {
   test('rejects invalid options when the handler is created', () => {
     expect(() => streamHandler('GET', url, [], { chunkSize: 0 })).toThrow(RangeError)
     expect(() => streamHandler('GET', url, [], { faults: 3 as never })).toThrow(/faults must be a function/)
+    expect(() => streamHandler('GET', url, [], { cursorHeader: 'x-after' })).toThrow(
+      'streamHandler: cursorParam and cursorHeader name where cursor: true reads the cursor; pass cursor: true too.',
+    )
+    expect(() => streamHandler('GET', url, [], { cursor: true, cursorParam: '' })).toThrow(
+      'streamHandler: cursorParam must be a query parameter name, got "".',
+    )
+  })
+
+  test('takes cursor: true without a request, which it passes for each request', () => {
+    expect(() => streamHandler('GET', url, [], { cursor: true })).not.toThrow()
   })
 
   test('rejects an unknown method with the list of methods', () => {

@@ -40,6 +40,7 @@ const GLOBAL_NAMES = new Set(['awslambda'])
 const LIBRARIES: Record<string, string> = {
   z: 'zod',
   setupServer: 'msw/node',
+  http: 'msw',
   createReadStream: 'node:fs',
   stat: 'node:fs/promises',
   pipeline: 'node:stream/promises',
@@ -244,7 +245,7 @@ function tsdocExamples(): Example[] {
       const lang = file.startsWith('src/react/') ? 'tsx' : 'ts'
       const name = `${file.replaceAll('/', '_')}-${i + 2}.${lang}`
       out.push({ name, code, imports: imports.join(' '), where: file, line: i + 2 })
-      i = end
+      i = end - 1
     }
   }
   return out

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { HTTP_TOKEN } from '../runtime/http-token.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/limits.ts'
 import { parseFailure } from './parse-failure.ts'
 
@@ -153,8 +154,7 @@ const CONTROL_CHARACTERS: Record<string, string> = {
 function parseHeader(header: string): [string, string] {
   const colon = header.indexOf(':')
   const name = colon === -1 ? '' : header.slice(0, colon).trim()
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
-    throw new UsageError(`-H takes 'Name: value'; got ${JSON.stringify(header)}.`)
+  if (!HTTP_TOKEN.test(name)) throw new UsageError(`-H takes 'Name: value'; got ${JSON.stringify(header)}.`)
   // Whitespace around the value is not part of it (fetch drops it too); a line break inside is a mistake.
   const value = header.slice(colon + 1).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')
   const bad = /[\0\r\n]|[^\0-\xff]/u.exec(value)?.[0]

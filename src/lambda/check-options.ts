@@ -1,5 +1,6 @@
 import type { OptionRule } from '../runtime/check-options.ts'
 import { describeValue } from '../runtime/describe-value.ts'
+import { HTTP_TOKEN } from '../runtime/http-token.ts'
 import { MAX_PADDING_BYTES } from './padding.ts'
 
 // The helpers' options often come from configuration (environment variables are strings) or from JavaScript
@@ -8,8 +9,6 @@ import { MAX_PADDING_BYTES } from './padding.ts'
 
 /** The longest delay `setTimeout` keeps: a longer one fires at once (Node warns, and takes 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null
@@ -76,7 +75,7 @@ const CURSOR: Record<string, OptionRule> = {
   cursorParam: ['a query parameter name, a non-empty string', (value) => isString(value) && value !== ''],
   cursorHeader: [
     'a header name, such as "x-sluice-cursor"',
-    (value) => isString(value) && TOKEN.test(value as string),
+    (value) => isString(value) && HTTP_TOKEN.test(value as string),
   ],
 }
 

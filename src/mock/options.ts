@@ -1,3 +1,4 @@
+import { HTTP_TOKEN } from '../runtime/http-token.ts'
 import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import { describeValue, type MockFormat } from './parts.ts'
 
@@ -186,9 +187,6 @@ const KNOWN = new Set([
   ...Object.keys(FAULT_KEYS),
 ])
 
-// A header name (an RFC 9110 token), as sluice/lambda takes for cursorHeader.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 // A strong entity tag (RFC 9110): no W/ prefix, quoted, visible characters other than the quote.
 const STRONG_ETAG = /^"[\x21\x23-\x7e\x80-\xff]*"$/
 
@@ -248,7 +246,7 @@ export function validateOptions(
   const cursorParam = optional(o.cursorParam, 'string', 'cursorParam', where)
   const cursorHeader = optional(o.cursorHeader, 'string', 'cursorHeader', where)
   if (cursorParam === '') throw new TypeError(`${where}: cursorParam must be a query parameter name, got "".`)
-  if (cursorHeader !== undefined && !TOKEN.test(cursorHeader)) {
+  if (cursorHeader !== undefined && !HTTP_TOKEN.test(cursorHeader)) {
     throw new TypeError(
       `${where}: cursorHeader must be a header name, such as "x-sluice-cursor", got ${describeValue(cursorHeader)}.`,
     )

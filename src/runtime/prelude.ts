@@ -1,3 +1,4 @@
+import { HTTP_TOKEN } from './http-token.ts'
 import type { ResponseMetadata } from './types.ts'
 
 /**
@@ -138,8 +139,6 @@ function parsePrelude(json: Uint8Array, rest: Uint8Array): PreludeStep {
   }
 }
 
-/** A header name: an RFC 9110 token. */
-const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
 /** A header value (or cookie) that HTTP can carry: no CR, LF, NUL or other control character. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
@@ -164,7 +163,7 @@ export function responseProblem(
     return `statusCode ${JSON.stringify(statusCode)} is not a final HTTP status: it must be a whole number from 200 to 599`
   }
   for (const [name, value] of headers) {
-    if (!TOKEN.test(name)) {
+    if (!HTTP_TOKEN.test(name)) {
       return `header name ${JSON.stringify(name)} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces)`
     }
     if (!FIELD_VALUE.test(value)) {

@@ -136,6 +136,38 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       expect(head + (await second.text())).toBe(whole)
     })
 
+    test('a client resumed by cursor gets every row once from a function source told the cursor', async () => {
+      const rows = Array.from({ length: 5 }, (_, id) => ({ id }))
+      const asked: Array<string | undefined> = []
+      use(
+        streamHandler(
+          'GET',
+          url,
+          ({ cursor }) => {
+            asked.push(cursor)
+            return rows.filter(({ id }) => id > Number(cursor ?? -1))
+          },
+          {
+            format: 'ndjson',
+            cursor: true,
+            endMarker: true,
+            // Inside the third row: rows 0 and 1 are delivered, and the reconnect carries ?cursor=1.
+            faults: (attempt) => (attempt === 1 ? { dropAfterBytes: 20 } : undefined),
+          },
+        ),
+      )
+      const res = await sluice(url, {
+        retry: 0,
+        resume: {
+          strategy: 'cursor',
+          cursor: (row) => ({ searchParams: { cursor: String((row as { id: number }).id) } }),
+          backoff: { initial: 1, max: 1, jitter: 0 },
+        },
+      })
+      expect(await Array.fromAsync(res.ndjson())).toEqual(rows)
+      expect(asked).toEqual([undefined, '1'])
+    })
+
     test('a drop inside the end-marker line resumes to the proven end: Range never asks from inside the marker', async () => {
       const rows = [{ id: 1 }, { id: 2 }, { id: 3 }]
       const body = rows.map((row) => `${JSON.stringify(row)}\n`).join('').length

@@ -13,8 +13,9 @@ import {
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
-import { encode } from './support/chunking.ts'
+import { concatBytes, encode } from './support/chunking.ts'
 import { type Exchange, manualServer, settle } from './support/manual-server.ts'
+import { cursorAfter } from './support/resume-model.ts'
 import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
 
 const EVENTS = Array.from({ length: 30 }, (_, i) => ({ id: `e${i}`, data: `{"i":${i},"s":"é😀${i}"}` }))
@@ -740,6 +741,52 @@ describe('the cursor strategy under tee()', () => {
         expect(seen).toEqual([PARSED, PARSED, PARSED.slice(0, 1)])
       })
 
+      it('the inner events() branch ahead by an event it holds, beside a text() branch that pulled it and was cancelled: the cursor gets that event parsed, as the outer events({ json: true }) branch will deliver it', async () => {
+        const given: unknown[] = []
+        const cursor = (last: unknown) => {
+          given.push(last)
+          return { searchParams: { after: String((last as { data: { i: number } }).data.i) } }
+        }
+        const server = handFed(true)
+        const res = await sluice('https://example.test/records', {
+          fetch: server.fetch,
+          resume: { strategy: 'cursor', cursor, backoff: FAST },
+        })
+        const first = await server.request(1)
+        const [outer, inner] = res.tee()
+        const [i0, i1] = inner.tee()
+        const io = outer.events({ json: true })[Symbol.asyncIterator]()
+        const i = i0.events()[Symbol.asyncIterator]()
+        const text = i1.text()[Symbol.asyncIterator]()
+        // text() pulls a chunk of two events and reads on; events() is handed it and delivers the first. text() is
+        // cancelled while its read waits, and the answer drops; the outer branch has read nothing.
+        const firstOfText = text.next()
+        first.push(wire(0, 2))
+        await firstOfText
+        expect((await i.next()).value?.data).toBe(EVS[0])
+        const ended = text.next()
+        await i1.cancel()
+        first.fail(DROP)
+        await settle()
+        // events() delivers the event it holds, then reads on into the reconnect, which goes out after it.
+        expect((await i.next()).value?.data).toBe(EVS[1])
+        const next = i.next()
+        const second = await Promise.race([
+          server.request(2),
+          next.then(() => Promise.reject(new Error('events() read on with no reconnect'))),
+        ])
+        expect(given).toEqual([expect.objectContaining({ data: PARSED[1] })])
+        second.answer(SSE_ANSWER)
+        second.push(wire(2))
+        second.close()
+        expect((await next).value?.data).toBe(EVS[2])
+        const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => i })
+        expect(rest.map((e) => e.data)).toEqual(EVS.slice(3))
+        const all = await Array.fromAsync({ [Symbol.asyncIterator]: () => io })
+        expect(all.map((e) => e.data)).toEqual(PARSED)
+        expect(await ended).toMatchObject({ done: true })
+      })
+
       it.each([
         ['the outer events() branch ahead of two events({ schema })', ['raw', 'shaped', 'shaped'], [4, 1, 1]],
         [
@@ -756,6 +803,100 @@ describe('the cursor strategy under tee()', () => {
       })
     })
   })
+
+  /** A cursor-resumed answer of `type` by hand, its first request, and the items its cursor was given. */
+  async function byHand(type: string, options: { maxEventBytes?: number; maxLineBytes?: number } = {}) {
+    const server = handFed(true, { headers: { 'content-type': type } })
+    const given: unknown[] = []
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      ...options,
+      resume: {
+        strategy: 'cursor',
+        cursor: (last) => {
+          given.push(last)
+          return cursorAfter(last)
+        },
+        backoff: FAST,
+      },
+    })
+    return { server, given, res, first: await server.request(1) }
+  }
+  /** The `after` a reconnect asks from. */
+  const askedAfter = (exchange: Exchange) => Number(new URL(exchange.request.url).searchParams.get('after'))
+  /** Takes every record as it is. */
+  it('continues a tee of a tee after the records a cancelled branch of the inner tee was handed, which the live one beside it reads before it meets the restart: each record once', async () => {
+    const { server, given, res, first } = await byHand('application/x-ndjson')
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const text = outer.text()[Symbol.asyncIterator]()
+    const i = i0.ndjson()[Symbol.asyncIterator]()
+    const live = i1.ndjson()[Symbol.asyncIterator]()
+    // The first inner branch pulls a chunk of two records, delivers the first and is cancelled; the other, its
+    // iteration begun but nothing read yet, holds both. The outer text() branch reads the chunk, reads on and is
+    // cancelled; the answer drops.
+    const firstOfI = i.next()
+    first.push(`${RECS[0]}\n${RECS[1]}\n`)
+    expect((await firstOfI).value).toEqual(JSON.parse(RECS[0]!))
+    await i0.cancel()
+    await text.next()
+    const ended = text.next()
+    await outer.cancel()
+    first.fail(DROP)
+    // The inner tee holds nothing back for its live branch, which reads both records: the restart is after them.
+    const second = await server.request(2)
+    expect(given).toEqual([JSON.parse(RECS[1]!)])
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(
+      RECS.slice(askedAfter(second) + 1)
+        .map((r) => `${r}\n`)
+        .join(''),
+    )
+    second.close()
+    const all = await Array.fromAsync({ [Symbol.asyncIterator]: () => live })
+    expect(all).toEqual(RECS.map((r) => JSON.parse(r) as unknown))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it.each([
+    ['events()', 'text/event-stream', (r: string) => `data: ${r}\n\n`, (b: StreamResponse) => b.events()],
+    ['ndjson()', 'application/x-ndjson', (r: string) => `${r}\n`, (b: StreamResponse) => b.ndjson()],
+  ] as const)(
+    'continues a tee of a tee after the items a %s branch delivers before one over the limit, not after the bytes its decoder read past it: a branch read later as bytes gets the body exactly',
+    async (_, type, unit, read) => {
+      const records = RECS.map((r, i) => (i === 2 ? JSON.stringify({ i, s: 'x'.repeat(100) }) : r))
+      const { server, res, first } = await byHand(type, { maxEventBytes: 64, maxLineBytes: 64 })
+      const [outer, inner] = res.tee()
+      const [i0, i1] = inner.tee()
+      const items = read(i0)[Symbol.asyncIterator]()
+      const text = i1.text()[Symbol.asyncIterator]()
+      // text() pulls a chunk of two items, one over the limit and one more, and reads on; the other inner branch
+      // is handed it and delivers the first of the two before it. text() is cancelled, and the answer drops; the
+      // outer branch has read nothing.
+      const firstOfText = text.next()
+      first.push(records.slice(0, 4).map(unit).join(''))
+      await firstOfText
+      await items.next()
+      const ended = text.next()
+      await i1.cancel()
+      first.fail(DROP)
+      const second = await server.request(2)
+      second.answer({ headers: { 'content-type': type } })
+      second.push(
+        records
+          .slice(askedAfter(second) + 1)
+          .map(unit)
+          .join(''),
+      )
+      second.close()
+      // The branch delivers the second item, then fails on the one over the limit.
+      await items.next()
+      await expect(items.next()).rejects.toMatchObject({ name: 'LimitError' })
+      const bytes = concatBytes(await Array.fromAsync(outer.bytes()))
+      expect(new TextDecoder().decode(bytes)).toBe(records.map(unit).join(''))
+      expect(await ended).toMatchObject({ done: true })
+    },
+  )
 
   it('refuses to continue branches that read different kinds of item, rather than lose or repeat any', async () => {
     const s = await scripted({ kind: 'cursor', records: RECS, attempts: [{ drop: 40 }], chunk: 8, pace: 1 })
@@ -976,23 +1117,23 @@ describe('the cursor strategy under tee()', () => {
   })
 })
 
-describe('a reconnect while every live branch is still behind the last one', () => {
-  const ALL = Array.from({ length: 10 }, (_, i) => `e${i}`)
-  /** The events after `id` (all of them after none) up to e<to - 1>, on the wire. */
-  const wire = (id: string | null, to = ALL.length) =>
-    ALL.slice(id === null ? 0 : ALL.indexOf(id) + 1, to)
-      .map((e) => `id: ${e}\ndata: ${e}\n\n`)
-      .join('')
-  /** A stream of those events over a hand-fed server (reconnects answered by the test when `later`), and its first request. */
-  const opened = async (later = false) => {
-    const server = handFed(later)
-    const res = await sluice('https://example.test/events', {
-      fetch: server.fetch,
-      resume: { backoff: FAST },
-    })
-    return { server, res, first: await server.request(1) }
-  }
+const ALL = Array.from({ length: 10 }, (_, i) => `e${i}`)
+/** The events after `id` (all of them after none) up to e<to - 1>, on the wire. */
+const wire = (id: string | null, to = ALL.length) =>
+  ALL.slice(id === null ? 0 : ALL.indexOf(id) + 1, to)
+    .map((e) => `id: ${e}\ndata: ${e}\n\n`)
+    .join('')
+/** A stream of those events over a hand-fed server (reconnects answered by the test when `later`), and its first request. */
+const opened = async (later = false) => {
+  const server = handFed(later)
+  const res = await sluice('https://example.test/events', {
+    fetch: server.fetch,
+    resume: { backoff: FAST },
+  })
+  return { server, res, first: await server.request(1) }
+}
 
+describe('a reconnect while every live branch is still behind the last one', () => {
   it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
     const { server, res, first } = await opened()
     const [a, b] = res.tee()
@@ -1129,6 +1270,75 @@ describe('a reconnect while every live branch is still behind the last one', () 
     expect(['e0', ...(await rest).map((e) => e.id)]).toEqual(ALL)
     expect(second.lastEventId).toBe('e0')
     expect(await ended).toMatchObject({ done: true })
+  })
+})
+
+describe('a branch that reads what it holds while a reconnect waits', () => {
+  it('a branch first read as bytes then is handed its queue up to where the restarted answer begins, not the partial event after it: it gets the body exactly', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    // events() is handed two events and the start of a third in one chunk, delivers both and waits for more; the
+    // answer drops. The other branch, not read yet, holds that chunk.
+    first.push(`${wire(null, 2)}id: e2\nda`)
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const waiting = ia.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e1')
+    // Read as bytes while the reconnect waits, it gets the chunk up to the restart: the new answer repeats the rest.
+    const ib = b.bytes()[Symbol.asyncIterator]()
+    const held = (await ib.next()).value!
+    expect(new TextDecoder().decode(held)).toBe(wire(null, 2))
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    second.answer(SSE_ANSWER)
+    second.push(wire('e1'))
+    second.close()
+    expect(new TextDecoder().decode(concatBytes([held, ...(await rest)]))).toBe(wire(null))
+    expect((await waiting).value?.id).toBe('e2')
+    const after = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(after.map((e) => e.id)).toEqual(ALL.slice(3))
+  })
+
+  it("a branch still in an earlier answer reads the events it holds of it at once, not after the reconnect: the hold is the new answer's", async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.events()[Symbol.asyncIterator]()
+    // b pulls a chunk of two events and delivers the first; a delivers both, pulls a chunk of two more, delivers
+    // them and waits for more. The answer drops, and the second, after e3, brings e4 to a, then drops too.
+    const firstOfB = ib.next()
+    first.push(wire(null, 2))
+    expect((await firstOfB).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const pulling = ia.next()
+    first.push(wire('e1', 4))
+    expect((await pulling).value?.id).toBe('e2')
+    expect((await ia.next()).value?.id).toBe('e3')
+    let waiting = ia.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e3')
+    second.answer(SSE_ANSWER)
+    second.push(wire('e3', 5))
+    expect((await waiting).value?.id).toBe('e4')
+    waiting = ia.next()
+    second.fail(DROP)
+    const third = await server.request(3)
+    expect(third.lastEventId).toBe('e4')
+    // While the third request waits, b delivers what it holds of the first answer (fewer bytes in the second
+    // answer than b has read of the first: no place in the second limits b's reading of the first).
+    expect((await ib.next()).value?.id).toBe('e1')
+    const next = ib.next().then((r) => r.value?.id)
+    expect(await Promise.race([next, settle().then(() => 'still waiting')])).toBe('e2')
+    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    third.answer(SSE_ANSWER)
+    third.push(wire('e4'))
+    third.close()
+    expect((await rest).map((e) => e.id)).toEqual(ALL.slice(3))
+    expect((await waiting).value?.id).toBe('e5')
   })
 })
 
@@ -1310,6 +1520,48 @@ describe('a branch that validates its items with a schema, still holding some of
     second.push(lines(2))
     second.close()
     expect(await rest).toEqual(VALUES.slice(1))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it("once restarted, holds none of the first answer: a second drop before the new answer's first byte is resumed after its last record again, not refused", async () => {
+    const server = handFed(true, NDJSON_ANSWER)
+    const res = await sluice('https://example.test/rows', {
+      fetch: server.fetch,
+      resume: { strategy: 'cursor', cursor: cursorAfter, backoff: FAST },
+    })
+    const first = await server.request(1)
+    const [a, b] = res.tee()
+    const ia = a.ndjson(ANY)[Symbol.asyncIterator]()
+    const ib = b.text()[Symbol.asyncIterator]()
+    // text() pulls a chunk of two records and reads on; ndjson(schema) delivers both. text() is cancelled while its
+    // read waits, and the answer drops: the reconnect continues after the second record.
+    const firstOfB = ib.next()
+    first.push(lines(0, 2))
+    await firstOfB
+    expect((await ia.next()).value).toEqual(VALUES[0])
+    expect((await ia.next()).value).toEqual(VALUES[1])
+    const ended = ib.next()
+    await b.cancel()
+    first.fail(DROP)
+    const continuesAfter = (exchange: Exchange) => new URL(exchange.request.url).searchParams.get('after')
+    const second = await server.request(2)
+    expect(continuesAfter(second)).toBe('1')
+    // The new answer's headers come, and the branch, reading on, restarts on it; its body drops before a byte.
+    second.answer(NDJSON_ANSWER)
+    await settle()
+    const next = ia.next()
+    await settle()
+    second.fail(DROP)
+    const third = await Promise.race([
+      server.request(3),
+      next.then(() => Promise.reject(new Error('ndjson(schema) read on with no reconnect'))),
+    ])
+    expect(continuesAfter(third)).toBe('1')
+    third.answer(NDJSON_ANSWER)
+    third.push(lines(2))
+    third.close()
+    expect((await next).value).toEqual(VALUES[2])
+    expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })).toEqual(VALUES.slice(3))
     expect(await ended).toMatchObject({ done: true })
   })
 })

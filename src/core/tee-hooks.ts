@@ -35,13 +35,16 @@ export function position(b: Branch, hooks: ConsumerHooks | undefined = b.hooks):
 }
 
 /**
- * A branch's hooks for a plan: a live one's as they will stand after the units it has decoded (see
- * `ConsumerHooks.ahead`), which it delivers before it reads on, so before it meets the restart.
+ * A branch's hooks for a plan: as they will stand after the units it has decoded (see `ConsumerHooks.ahead`). A
+ * live one delivers them before it reads on, so before it meets the restart. A cancelled one never will, but a
+ * live branch of the same tee holds the bytes it was handed, and reads all it holds before it meets the restart
+ * when that tee holds nothing back (it does only while its own read recovers, not when another branch of the
+ * outer tee met the drop): a restart before those units would repeat them.
  */
 function planned(b: Branch | undefined): ConsumerHooks | undefined {
-  const ahead = b?.cancelled === false && b.hooks?.ahead?.()
+  const ahead = b?.hooks?.ahead?.()
   // Without its last item there (a schema has yet to judge them), not the one before them, which would repeat them.
-  return ahead ? ({ ...b.hooks, lastItem: () => judging, ...ahead } as ConsumerHooks) : b?.hooks
+  return ahead ? ({ ...b?.hooks, lastItem: () => judging, ...ahead } as ConsumerHooks) : b?.hooks
 }
 
 /**
@@ -62,12 +65,12 @@ const judging = {
 const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)
 
 /**
- * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below; a live one
- * counts the units it was handed, which it delivers before it reads on, as one consumer alone has delivered them
- * before its read meets the drop): the other has not delivered past it, and its queue still holds the bytes up to
- * it, so neither branch loses or repeats a unit. The position sent (event id, last item) is that leading
- * branch's. Both consumers must be able to restart (as one consumer reading alone must), and both must carry the
- * kind of position the leader sends: an events() branch and a text() branch ahead of it have no common event id
+ * The restart point is the boundary of the branch that delivered more (a cancelled one too, see below; each counts
+ * the units it was handed, see `planned`, which a live one delivers before it reads on, as one consumer alone has
+ * delivered them before its read meets the drop): the other has not delivered past it, and its queue still holds
+ * the bytes up to it, so neither branch loses or repeats a unit. The position sent (event id, last item) is that
+ * leading branch's. Both consumers must be able to restart (as one consumer reading alone must), and both must carry
+ * the kind of position the leader sends: an events() branch and a text() branch ahead of it have no common event id
  * to resume from.
  */
 function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {

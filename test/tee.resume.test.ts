@@ -859,6 +859,51 @@ describe('the cursor strategy under tee()', () => {
   })
 
   it.each([
+    ['cancelled', true],
+    ['still reading', false],
+  ] as const)(
+    'continues a tee of a tee whose chunk is longer than a decoding slice, its first inner branch %s: the inner tee is handed a slice at a time too, each record once',
+    async (_, cancel) => {
+      const records = Array.from({ length: 400 }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(100) }))
+      const parsed = records.map((r) => JSON.parse(r) as unknown)
+      const { server, res, first } = await byHand('application/x-ndjson')
+      const [outer, inner] = res.tee()
+      const [i0, i1] = inner.tee()
+      const text = outer.text()[Symbol.asyncIterator]()
+      const i = i0.ndjson()[Symbol.asyncIterator]()
+      const other = i1.ndjson()[Symbol.asyncIterator]()
+      // One chunk of 300 records, about 35 KB: longer than the 32 KiB a branch that decodes is handed at a time.
+      // Before, the inner tee took it whole: the restart was planned within it, after what its first branch had
+      // decoded, and its branches, holding the rest, met it behind their place and failed.
+      const firstOfI = i.next()
+      first.push(
+        records
+          .slice(0, 300)
+          .map((r) => `${r}\n`)
+          .join(''),
+      )
+      expect((await firstOfI).value).toEqual(parsed[0])
+      if (cancel) await i0.cancel()
+      await text.next()
+      const ended = text.next()
+      await outer.cancel()
+      first.fail(DROP)
+      const second = await server.request(2)
+      second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+      second.push(
+        records
+          .slice(askedAfter(second) + 1)
+          .map((r) => `${r}\n`)
+          .join(''),
+      )
+      second.close()
+      expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => other })).toEqual(parsed)
+      if (!cancel) expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => i })).toEqual(parsed.slice(1))
+      expect(await ended).toMatchObject({ done: true })
+    },
+  )
+
+  it.each([
     ['events()', 'text/event-stream', (r: string) => `data: ${r}\n\n`, (b: StreamResponse) => b.events()],
     ['ndjson()', 'application/x-ndjson', (r: string) => `${r}\n`, (b: StreamResponse) => b.ndjson()],
   ] as const)(

@@ -185,8 +185,11 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             }
             // A consumer that decodes units takes a longer chunk in slices, and decodes the next only once it has
             // delivered the units of the last: handed one at a time, it has decoded all it was handed, which a
-            // restart is planned after (see `ConsumerHooks.ahead`).
-            if (b.hooks?.ahead !== undefined) size = Math.min(size, DECODE_SLICE_BYTES)
+            // restart is planned after (see `ConsumerHooks.ahead`). So does a tee of this branch (the one consumer
+            // with `rebase`), whose branches decode: holding no more than a slice, none of them reads past the plan.
+            if (b.hooks?.ahead !== undefined || b.hooks?.rebase !== undefined) {
+              size = Math.min(size, DECODE_SLICE_BYTES)
+            }
             const mark = marks.get(item)
             const head = size < item.length ? item.subarray(0, size) : item
             if (mark !== undefined) marks.set(head, mark)

@@ -232,12 +232,15 @@ describe('tee() and resume', () => {
   })
 
   it('SSE: the leading branch cancelled during the reconnect leaves the other its queued events, then the rest after the id sent', async () => {
-    const s = await scripted(sse([{ drop: 301 }]))
+    // The drop waits until the client has read the bytes before it (else a loaded Chromium may lose them).
+    const s = await scripted(sse([{ drop: 301, release: true }]))
     let a!: StreamResponse
     const res = await sluice(s.url, {
       // Long enough a backoff for the cancel to land while the reconnect waits.
       resume: { backoff: { initial: 200, max: 200, jitter: 0 } },
+      progressInterval: 0,
       onProgress: (p) => {
+        if (p.loaded === 301 && p.attempt === 1) void s.release()
         if (p.state === 'reconnecting') queueMicrotask(() => void a.cancel())
       },
     })

@@ -9,8 +9,13 @@ export type { AttemptScript, LogEntry, Script } from './test-server.ts'
 
 let counter = 0
 
-/** Registers `script` on the loopback server; `url` serves it, `log()` tells what happened. */
-export async function scripted(script: Script): Promise<{ url: string; log: () => Promise<LogEntry[]> }> {
+/**
+ * Registers `script` on the loopback server; `url` serves it, `log()` tells what happened, `release()` lets a
+ * `drop` with `release: true` happen.
+ */
+export async function scripted(
+  script: Script,
+): Promise<{ url: string; log: () => Promise<LogEntry[]>; release: () => Promise<void> }> {
   const server = inject('serverUrl')
   const id = `s${Date.now().toString(36)}-${counter++}-${Math.random().toString(36).slice(2, 8)}`
   const answer = await fetch(`${server}/script?id=${id}`, { method: 'POST', body: JSON.stringify(script) })
@@ -18,6 +23,9 @@ export async function scripted(script: Script): Promise<{ url: string; log: () =
   return {
     url: `${server}/s/${id}`,
     log: async () => (await (await fetch(`${server}/log?id=${id}`)).json()) as LogEntry[],
+    release: async () => {
+      await fetch(`${server}/release?id=${id}`, { method: 'POST' })
+    },
   }
 }
 

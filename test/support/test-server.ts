@@ -25,6 +25,12 @@ const state = new Map<string, { closed: boolean; aborted: boolean }>()
 export interface AttemptScript {
   /** Destroy the connection after this many bytes (range: absolute offset in the body; else in this answer). */
   drop?: number
+  /**
+   * With `drop`: destroy it once the test calls `release()` (having seen the client read the bytes), not after a
+   * fixed wait. Chromium drops what the page has not read yet when a connection fails, and under load a wait
+   * can be too short for the page to read them.
+   */
+  release?: boolean
   /** End the answer cleanly after this many bytes (a cut only a length or an end marker can reveal). */
   cut?: number
   /** Send this many bytes, then stay silent until the client goes away. */
@@ -84,7 +90,10 @@ export interface LogEntry {
   search?: string
 }
 
-const scripts = new Map<string, { script: Script; served: number; log: LogEntry[] }>()
+const scripts = new Map<
+  string,
+  { script: Script; served: number; log: LogEntry[]; released: Promise<void>; release: () => void }
+>()
 
 // 15 ms once proved too short for Chromium under the full suite on two cores (a drop read as a fresh restart).
 const DROP_SETTLE_MS = 50
@@ -199,7 +208,8 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
   }
   if (attempt.drop !== undefined) {
     // A browser discards what it has not handed to the page when the connection fails: let the bytes land.
-    if (upto > base) await sleep(DROP_SETTLE_MS)
+    if (attempt.release) await entry.released
+    else if (upto > base) await sleep(DROP_SETTLE_MS)
     log.push({ at: Date.now(), event: 'drop' })
     res.destroy()
     return
@@ -290,8 +300,23 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
     case '/script': {
       const id = q.get('id') ?? ''
-      scripts.set(id, { script: JSON.parse(await text(req)) as Script, served: 0, log: [] })
+      let release!: () => void
+      const released = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      scripts.set(id, {
+        script: JSON.parse(await text(req)) as Script,
+        served: 0,
+        log: [],
+        released,
+        release,
+      })
       res.writeHead(204).end()
+      return
+    }
+    case '/release': {
+      scripts.get(q.get('id') ?? '')?.release()
+      res.writeHead(204, { 'cache-control': 'no-store' }).end()
       return
     }
     case '/log': {

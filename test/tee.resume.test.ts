@@ -827,38 +827,54 @@ describe('the cursor strategy under tee()', () => {
   }
   /** The `after` a reconnect asks from. */
   const askedAfter = (exchange: Exchange) => Number(new URL(exchange.request.url).searchParams.get('after'))
-  /** Takes every record as it is. */
-  it('continues a tee of a tee after the records a cancelled branch of the inner tee was handed, which the live one beside it reads before it meets the restart: each record once', async () => {
+  /**
+   * A tee of a tee over NDJSON: an outer text() branch beside an inner tee of two ndjson() branches. The first
+   * inner branch pulls one chunk of the first `pushed` records and delivers the first (and is cancelled, with
+   * `cancel`); the other's iteration is begun, nothing read. The outer branch reads the chunk, reads on and is
+   * cancelled; the answer drops, and the second answers after the record the reconnect asks after. What the
+   * inner branches deliver, what the cursor was given, and how the outer branch's pending read ends.
+   */
+  async function nestedDrop(records: readonly string[], pushed: number, cancel: boolean) {
     const { server, given, res, first } = await byHand('application/x-ndjson')
     const [outer, inner] = res.tee()
     const [i0, i1] = inner.tee()
     const text = outer.text()[Symbol.asyncIterator]()
     const i = i0.ndjson()[Symbol.asyncIterator]()
-    const live = i1.ndjson()[Symbol.asyncIterator]()
-    // The first inner branch pulls a chunk of two records, delivers the first and is cancelled; the other, its
-    // iteration begun but nothing read yet, holds both. The outer text() branch reads the chunk, reads on and is
-    // cancelled; the answer drops.
+    const other = i1.ndjson()[Symbol.asyncIterator]()
     const firstOfI = i.next()
-    first.push(`${RECS[0]}\n${RECS[1]}\n`)
-    expect((await firstOfI).value).toEqual(JSON.parse(RECS[0]!))
-    await i0.cancel()
+    first.push(
+      records
+        .slice(0, pushed)
+        .map((r) => `${r}\n`)
+        .join(''),
+    )
+    const head = (await firstOfI).value
+    if (cancel) await i0.cancel()
     await text.next()
     const ended = text.next()
     await outer.cancel()
     first.fail(DROP)
-    // The inner tee holds nothing back for its live branch, which reads both records: the restart is after them.
     const second = await server.request(2)
-    expect(given).toEqual([JSON.parse(RECS[1]!)])
     second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
     second.push(
-      RECS.slice(askedAfter(second) + 1)
+      records
+        .slice(askedAfter(second) + 1)
         .map((r) => `${r}\n`)
         .join(''),
     )
     second.close()
-    const all = await Array.fromAsync({ [Symbol.asyncIterator]: () => live })
-    expect(all).toEqual(RECS.map((r) => JSON.parse(r) as unknown))
-    expect(await ended).toMatchObject({ done: true })
+    const live = await Array.fromAsync({ [Symbol.asyncIterator]: () => other })
+    const rest = cancel ? [] : await Array.fromAsync({ [Symbol.asyncIterator]: () => i })
+    return { head, live, rest, given, ended: await ended }
+  }
+
+  it('continues a tee of a tee after the records a cancelled branch of the inner tee was handed, which the live one beside it reads before it meets the restart: each record once', async () => {
+    // The inner tee holds nothing back for its live branch, which reads both records: the restart is after them.
+    const { head, live, given, ended } = await nestedDrop(RECS, 2, true)
+    expect(head).toEqual(JSON.parse(RECS[0]!))
+    expect(given).toEqual([JSON.parse(RECS[1]!)])
+    expect(live).toEqual(RECS.map((r) => JSON.parse(r) as unknown))
+    expect(ended).toMatchObject({ done: true })
   })
 
   it.each([
@@ -869,40 +885,14 @@ describe('the cursor strategy under tee()', () => {
     async (_, cancel) => {
       const records = Array.from({ length: 400 }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(100) }))
       const parsed = records.map((r) => JSON.parse(r) as unknown)
-      const { server, res, first } = await byHand('application/x-ndjson')
-      const [outer, inner] = res.tee()
-      const [i0, i1] = inner.tee()
-      const text = outer.text()[Symbol.asyncIterator]()
-      const i = i0.ndjson()[Symbol.asyncIterator]()
-      const other = i1.ndjson()[Symbol.asyncIterator]()
       // One chunk of 300 records, about 35 KB: longer than the 32 KiB a branch that decodes is handed at a time.
       // Before, the inner tee took it whole: the restart was planned within it, after what its first branch had
       // decoded, and its branches, holding the rest, met it behind their place and failed.
-      const firstOfI = i.next()
-      first.push(
-        records
-          .slice(0, 300)
-          .map((r) => `${r}\n`)
-          .join(''),
-      )
-      expect((await firstOfI).value).toEqual(parsed[0])
-      if (cancel) await i0.cancel()
-      await text.next()
-      const ended = text.next()
-      await outer.cancel()
-      first.fail(DROP)
-      const second = await server.request(2)
-      second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
-      second.push(
-        records
-          .slice(askedAfter(second) + 1)
-          .map((r) => `${r}\n`)
-          .join(''),
-      )
-      second.close()
-      expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => other })).toEqual(parsed)
-      if (!cancel) expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => i })).toEqual(parsed.slice(1))
-      expect(await ended).toMatchObject({ done: true })
+      const { head, live, rest, ended } = await nestedDrop(records, 300, cancel)
+      expect(head).toEqual(parsed[0])
+      expect(live).toEqual(parsed)
+      if (!cancel) expect(rest).toEqual(parsed.slice(1))
+      expect(ended).toMatchObject({ done: true })
     },
   )
 

@@ -106,8 +106,7 @@ export function respond(
   }
 
   const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
-  // As streamSse, a Last-Event-ID answers the request, cursor or not.
-  const cursor = afterCursor || lastEventId !== null ? undefined : cursorOf(o)
+  const cursor = afterCursor ? undefined : cursorToRefuse(o)
   const sync = syncIterable(parts)
   if (o.contentLength !== false && sync === undefined) {
     throw new TypeError(
@@ -149,7 +148,7 @@ export function respond(
   // sluice/lambda refuses a cursor when it pulls its source, which is after a Range past a declared length got
   // its 416.
   if (
-    cursor?.[0] &&
+    cursor !== undefined &&
     !(
       ranged &&
       (o.contentLength || stated !== null) &&
@@ -315,6 +314,16 @@ export function cursorOf(o: ValidOptions): [cursor: string, inQuery: boolean] | 
   const values = new URL(o.request!.url).searchParams.getAll(o.cursorParam)
   const header = o.request!.headers.get(o.cursorHeader)
   return values.length > 0 ? [values.join(','), true] : header === null ? undefined : [header, false]
+}
+
+/**
+ * The cursor for which parts given as they are get the 409: a non-empty one, unless a Last-Event-ID answers the
+ * request (as it does in streamSse, cursor or not).
+ */
+export function cursorToRefuse(o: ValidOptions): [cursor: string, inQuery: boolean] | undefined {
+  if (o.lastEventId && o.request!.headers.has('last-event-id')) return undefined
+  const cursor = cursorOf(o)
+  return cursor?.[0] ? cursor : undefined
 }
 
 async function* slicedBody(

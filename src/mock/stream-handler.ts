@@ -1,6 +1,6 @@
 // The only module of sluice/mock that imports msw, so that mockStream works where msw is not installed.
 import { type HttpHandler, http, type Path } from 'msw'
-import { checkParts, cursorOf, respond } from './mock-stream.ts'
+import { checkParts, cursorOf, cursorToRefuse, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
 import { pullToEvent, pullToRange } from './pull-to-range.ts'
@@ -149,10 +149,9 @@ export function streamHandler(
     const parts = called ? await source({ request, params, attempt, cursor }) : source
     const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
     const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
-    // Parts given as they are and a cursor get the 409 (unless a Last-Event-ID answers the request): nothing to
-    // pull for it.
+    // Parts given as they are that get the cursor's 409: nothing to pull for it.
     const pulled =
-      !called && cursor && !(valid.lastEventId && request.headers.has('last-event-id'))
+      !called && cursorToRefuse(valid) !== undefined
         ? { parts }
         : ((await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler')))
     return respond(pulled.parts, valid, {

@@ -123,6 +123,34 @@ function handFed(
   }
 }
 
+/**
+ * A cursor-resumed answer of `type` by hand (`handFed`), its first request waiting, and the items its cursor was
+ * given. The cursor asks for what follows `after(last)`: by default the item's `i`, in its data for events.
+ */
+async function byHand(
+  type: string,
+  {
+    after = (last) => cursorAfter(last).searchParams.after,
+    ...options
+  }: { after?: (last: unknown) => string; maxEventBytes?: number; maxLineBytes?: number } = {},
+) {
+  const server = handFed(true, { headers: { 'content-type': type } })
+  const given: unknown[] = []
+  const res = await sluice('https://example.test/rows', {
+    fetch: server.fetch,
+    ...options,
+    resume: {
+      strategy: 'cursor',
+      cursor: (last) => {
+        given.push(last)
+        return { searchParams: { after: after(last) } }
+      },
+      backoff: FAST,
+    },
+  })
+  return { server, given, res, first: await server.request(1) }
+}
+
 describe('tee() and resume', () => {
   // Inside the first event (nothing delivered yet), inside a later event, and two drops in a row.
   const DROPS = [[{ drop: 5 }], [{ drop: 301 }], [{ drop: 301 }, { drop: 250 }]]
@@ -745,17 +773,7 @@ describe('the cursor strategy under tee()', () => {
       })
 
       it('the inner events() branch ahead by an event it holds, beside a text() branch that pulled it and was cancelled: the cursor gets that event parsed, as the outer events({ json: true }) branch will deliver it', async () => {
-        const given: unknown[] = []
-        const cursor = (last: unknown) => {
-          given.push(last)
-          return { searchParams: { after: String((last as { data: { i: number } }).data.i) } }
-        }
-        const server = handFed(true)
-        const res = await sluice('https://example.test/records', {
-          fetch: server.fetch,
-          resume: { strategy: 'cursor', cursor, backoff: FAST },
-        })
-        const first = await server.request(1)
+        const { server, given, res, first } = await byHand('text/event-stream')
         const [outer, inner] = res.tee()
         const [i0, i1] = inner.tee()
         const io = outer.events({ json: true })[Symbol.asyncIterator]()
@@ -807,24 +825,6 @@ describe('the cursor strategy under tee()', () => {
     })
   })
 
-  /** A cursor-resumed answer of `type` by hand, its first request, and the items its cursor was given. */
-  async function byHand(type: string, options: { maxEventBytes?: number; maxLineBytes?: number } = {}) {
-    const server = handFed(true, { headers: { 'content-type': type } })
-    const given: unknown[] = []
-    const res = await sluice('https://example.test/rows', {
-      fetch: server.fetch,
-      ...options,
-      resume: {
-        strategy: 'cursor',
-        cursor: (last) => {
-          given.push(last)
-          return cursorAfter(last)
-        },
-        backoff: FAST,
-      },
-    })
-    return { server, given, res, first: await server.request(1) }
-  }
   /** The `after` a reconnect asks from. */
   const askedAfter = (exchange: Exchange) => Number(new URL(exchange.request.url).searchParams.get('after'))
   /**
@@ -1019,21 +1019,7 @@ describe('the cursor strategy under tee()', () => {
    * was given in `given` (the cursor continues after an item's `i`, in its data for events).
    */
   async function teeWithCursorLog(type: string, read: (branch: StreamResponse) => AsyncIterable<unknown>) {
-    const server = handFed(true, { headers: { 'content-type': type } })
-    const given: unknown[] = []
-    const res = await sluice('https://example.test/rows', {
-      fetch: server.fetch,
-      resume: {
-        strategy: 'cursor',
-        cursor: (last) => {
-          given.push(last)
-          const { i } = ((last as { data?: unknown }).data ?? last) as { i: number }
-          return { searchParams: { after: String(i) } }
-        },
-        backoff: FAST,
-      },
-    })
-    const first = await server.request(1)
+    const { server, given, res, first } = await byHand(type)
     const [a, b] = res.tee()
     return {
       server,
@@ -1117,20 +1103,7 @@ describe('the cursor strategy under tee()', () => {
   )
 
   it('gives the cursor the blank line a lines() branch was handed last, which it delivers as a line', async () => {
-    const server = handFed(true, { headers: { 'content-type': 'application/x-ndjson' } })
-    const given: unknown[] = []
-    const res = await sluice('https://example.test/rows', {
-      fetch: server.fetch,
-      resume: {
-        strategy: 'cursor',
-        cursor: (last) => {
-          given.push(last)
-          return { searchParams: { after: '0' } }
-        },
-        backoff: FAST,
-      },
-    })
-    const first = await server.request(1)
+    const { server, given, res, first } = await byHand('application/x-ndjson', { after: () => '0' })
     const [a, b] = res.tee()
     const ia = a.lines()[Symbol.asyncIterator]()
     const ib = b.lines()[Symbol.asyncIterator]()
@@ -1478,20 +1451,7 @@ describe('a branch that validates its items with a schema, still holding some of
   ] as const)(
     'a %s branch is refused by the cursor strategy, which must continue after the item as the schema gives it, before any reconnect',
     async (_, answer, wire, read) => {
-      const server = handFed(true, answer)
-      const given: unknown[] = []
-      const res = await sluice('https://example.test/rows', {
-        fetch: server.fetch,
-        resume: {
-          strategy: 'cursor',
-          cursor: (last) => {
-            given.push(last)
-            return { searchParams: { after: 'x' } }
-          },
-          backoff: FAST,
-        },
-      })
-      const first = await server.request(1)
+      const { server, given, res, first } = await byHand(answer.headers['content-type'], { after: () => 'x' })
       const [a, b] = res.tee()
       const ia = read(a)[Symbol.asyncIterator]()
       const ib = b.text()[Symbol.asyncIterator]()
@@ -1523,20 +1483,7 @@ describe('a branch that validates its items with a schema, still holding some of
   )
 
   it('continues by a cursor after the item of the cancelled branch that delivered as far as the other was handed: each record once', async () => {
-    const server = handFed(true, NDJSON_ANSWER)
-    const given: unknown[] = []
-    const res = await sluice('https://example.test/rows', {
-      fetch: server.fetch,
-      resume: {
-        strategy: 'cursor',
-        cursor: (last) => {
-          given.push(last)
-          return { searchParams: { after: String((last as { i: number }).i) } }
-        },
-        backoff: FAST,
-      },
-    })
-    const first = await server.request(1)
+    const { server, given, res, first } = await byHand(NDJSON_ANSWER.headers['content-type'])
     const [a, b] = res.tee()
     const ia = a.ndjson(ANY)[Symbol.asyncIterator]()
     const ib = b.ndjson(ANY)[Symbol.asyncIterator]()

@@ -44,4 +44,9 @@ export async function main(argv: string[]): Promise<number> {
 
 const code = await main(process.argv.slice(2))
 // A server command resolves with -1 and keeps the process alive; everything else exits now.
-if (code >= 0) process.exitCode = code
+if (code >= 0) {
+  process.exitCode = code
+  // What is left is closing connections and flushing output. A Ctrl-C or SIGTERM now ends it at once with the
+  // outcome already decided: the signal's default action would report a finished download as interrupted.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(code))
+}

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type DevServer, serve } from '../../src/dev/index.ts'
 import { sluiceHandler } from '../../src/lambda/index.ts'
@@ -275,6 +276,34 @@ describe('sluice get', () => {
       late.closeAllConnections()
       await new Promise((resolve) => late.close(resolve))
     }
+  }, 30_000)
+
+  it('exits with the outcome on a signal that comes after the download finished, as the process closes', async () => {
+    // The process sends itself SIGTERM the moment `sluice get` takes its signal listeners away, done: what is left
+    // is closing connections, and the signal's default action would report a finished download as interrupted.
+    const preload = join(dir, 'sigterm-when-done.mjs')
+    await writeFile(
+      preload,
+      `process.on('removeListener', (event) => {
+  if (event === 'SIGTERM') setImmediate(() => process.kill(process.pid, 'SIGTERM'))
+})
+`,
+    )
+    const output = join(dir, 'done-then-signalled.json')
+    const started = startProcess(process.execPath, [
+      '--import',
+      pathToFileURL(preload).href,
+      cli,
+      'get',
+      url('/echo'),
+      '-o',
+      output,
+      '--quiet',
+    ])
+    const { code, signal, stderr } = await started.exit
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+    expect(JSON.parse(await readFile(output, 'utf8'))).toMatchObject({ method: 'GET' })
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
   }, 30_000)
 
   it('writes to a device such as /dev/null without a checkpoint, and a SIGINT still exits 130', async () => {

@@ -195,10 +195,16 @@ describe('answers that are not the rest of the stream', () => {
       kind: 'cursor',
       records: rows,
       format: 'ndjson',
-      attempts: [{ drop: inside }],
+      attempts: [{ drop: inside, release: true }],
     })
     const broken = new TypeError('no position in this row')
+    // The drop waits until the client has read the rows before it: a loaded Chromium may lose unread bytes, and
+    // with no row delivered there is no cursor to ask for (a restart from the start, after the long backoff).
     const res = await sluice(s.url, {
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (p.loaded === inside && p.attempt === 1) void s.release()
+      },
       resume: {
         strategy: 'cursor',
         backoff: { initial: 600_000, max: 600_000, jitter: 0 },

@@ -153,6 +153,8 @@ async function dropping(
     length: mode === 'content-length',
     marker: mode === 'end marker',
     attempts: drops.map((drop) => ({ drop })),
+    // Any drop point will do, even one the browser moved by losing bytes: the short wait keeps hundreds of drops quick.
+    settle: 50,
   })
   return sluice(url, { resume: { strategy, backoff: FAST, attempts: 10 } })
 }

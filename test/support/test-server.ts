@@ -78,6 +78,12 @@ export interface Script {
   /** Write the answer in pieces of this many bytes, `pace` ms apart. Default: one write. */
   chunk?: number
   pace?: number
+  /**
+   * How long a drop (without `release`) waits after its last byte before it destroys the connection, in ms, for the
+   * client to read what was sent. Default 50, or 250 for Chromium: it drops what the page has not read when a
+   * connection fails, and a loaded page reads late. A property that may drop anywhere can wait less.
+   */
+  settle?: number
 }
 
 /** One entry of a scripted stream's log: a request (with the resume headers it carried) or a fault. */
@@ -95,8 +101,10 @@ const scripts = new Map<
   { script: Script; served: number; log: LogEntry[]; released: Promise<void>; release: () => void }
 >()
 
-// 15 ms once proved too short for Chromium under the full suite on two cores (a drop read as a fresh restart).
+// 15 ms once proved too short for Chromium under the full suite on two cores (a drop read as a fresh restart), and
+// 50 ms too short for it with two workers beside it (bytes sent before a drop never delivered).
 const DROP_SETTLE_MS = 50
+const BROWSER_DROP_SETTLE_MS = 250
 const MARKER_PREFIX = '{"$sluice":"end","bytes":'
 
 function writeAsync(res: ServerResponse, data: Uint8Array): Promise<void> {
@@ -209,7 +217,11 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
   if (attempt.drop !== undefined) {
     // A browser discards what it has not handed to the page when the connection fails: let the bytes land.
     if (attempt.release) await entry.released
-    else if (upto > base) await sleep(DROP_SETTLE_MS)
+    else if (upto > base)
+      await sleep(
+        script.settle ??
+          (/Chrome\//.test(req.headers['user-agent'] ?? '') ? BROWSER_DROP_SETTLE_MS : DROP_SETTLE_MS),
+      )
     log.push({ at: Date.now(), event: 'drop' })
     res.destroy()
     return

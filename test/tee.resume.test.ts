@@ -1126,6 +1126,34 @@ describe('the cursor strategy under tee()', () => {
     expect(await rest).toEqual(['', ...RECS.slice(1)])
     expect(await ended).toMatchObject({ done: true })
   })
+
+  it('continues a branch beside a tee whose branches read nothing yet, one cancelled and one not read: each gets every record once', async () => {
+    const { server, given, res, first } = await byHand('application/x-ndjson')
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    await i0.cancel()
+    const items = outer.ndjson()[Symbol.asyncIterator]()
+    // The outer branch delivers two records and waits for more; the inner tee, read by nobody, holds them.
+    first.push(`${RECS[0]}\n${RECS[1]}\n`)
+    expect((await items.next()).value).toEqual(JSON.parse(RECS[0]!))
+    expect((await items.next()).value).toEqual(JSON.parse(RECS[1]!))
+    const waiting = items.next()
+    first.fail(DROP)
+    // The inner tee follows the restart as a branch not read yet does: the cursor continues after the second.
+    const second = await Promise.race([
+      server.request(2),
+      waiting.then(() => Promise.reject(new Error('no reconnect'))),
+    ])
+    expect(given).toEqual([JSON.parse(RECS[1]!)])
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(`${RECS.slice(2).join('\n')}\n`)
+    second.close()
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+    expect((await waiting).value).toEqual(all[2])
+    expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => items })).toEqual(all.slice(3))
+    // Read now, the inner branch gets the two records it holds of the first answer, then the rest.
+    expect(await Array.fromAsync(i1.ndjson())).toEqual(all)
+  })
 })
 
 const ALL = Array.from({ length: 10 }, (_, i) => `e${i}`)
@@ -1280,6 +1308,65 @@ describe('a reconnect while every live branch is still behind the last one', () 
     second.close()
     expect(['e0', ...(await rest).map((e) => e.id)]).toEqual(ALL)
     expect(second.lastEventId).toBe('e0')
+    expect(await ended).toMatchObject({ done: true })
+  })
+})
+
+describe('a tee of a tee branch whose live branch has not read yet', () => {
+  it('follows the restart of the branch beside it after the other inner branch read and was cancelled: each event once, and the body exactly to the one read later', async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const io = outer.events()[Symbol.asyncIterator]()
+    const ii = i0.events()[Symbol.asyncIterator]()
+    // An inner branch delivers e0 and is cancelled; the outer one delivers e0 and e1 and waits; the answer drops.
+    first.push(wire(null, 2))
+    expect((await ii.next()).value?.id).toBe('e0')
+    await i0.cancel()
+    expect((await io.next()).value?.id).toBe('e0')
+    expect((await io.next()).value?.id).toBe('e1')
+    const waiting = io.next()
+    first.fail(DROP)
+    const second = await Promise.race([
+      server.request(2),
+      waiting.then(() => Promise.reject(new Error('no reconnect'))),
+    ])
+    expect(second.lastEventId).toBe('e1')
+    second.answer(SSE_ANSWER)
+    second.push(wire('e1'))
+    second.close()
+    expect((await waiting).value?.id).toBe('e2')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => io })
+    expect(rest.map((e) => e.id)).toEqual(ALL.slice(3))
+    // Read now, the other inner branch gets the first answer up to e1, then the rest.
+    const bytes = concatBytes(await Array.fromAsync(i1.bytes()))
+    expect(new TextDecoder().decode(bytes)).toBe(wire(null))
+  })
+
+  it('reads the events it holds once an inner branch whose read pulled the answer is cancelled while it waits: the restart meets it behind, and it gets each event once', async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const io = outer.events()[Symbol.asyncIterator]()
+    const ib = i0.bytes()[Symbol.asyncIterator]()
+    const ii = i1.events()[Symbol.asyncIterator]()
+    // bytes() reads e0 and reads on, its read pulling the answer; it is cancelled while that read waits. The outer
+    // branch delivers e0; the answer drops. The other inner branch, not read yet, holds e0.
+    first.push(wire(null, 1))
+    expect(new TextDecoder().decode((await ib.next()).value as Uint8Array)).toBe(wire(null, 1))
+    const ended = ib.next()
+    await i0.cancel()
+    expect((await io.next()).value?.id).toBe('e0')
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e0')
+    second.answer(SSE_ANSWER)
+    second.push(wire('e0'))
+    second.close()
+    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => io })).map((e) => e.id)).toEqual(
+      ALL.slice(1),
+    )
+    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => ii })).map((e) => e.id)).toEqual(ALL)
     expect(await ended).toMatchObject({ done: true })
   })
 })

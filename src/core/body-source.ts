@@ -45,6 +45,11 @@ export interface ConsumerHooks {
    * as they are (a tee that cannot restart): its branches' positions count from that byte on.
    */
   rebase?(at: number): void
+  /**
+   * A tee's: none of its branches reads (each cancelled or not read yet before it read): like a consumer not
+   * attached yet, it follows any restart.
+   */
+  readonly idle?: boolean
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */

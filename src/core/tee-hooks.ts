@@ -61,6 +61,12 @@ const judging = {
   },
 }
 
+/**
+ * Whether a branch reads: its consumer is attached (a tee's once one of its own branches reads), or it was handed
+ * bytes. One that does not follows any restart, its queue holding every byte up to it.
+ */
+const reads = (b: Branch): boolean => (b.hooks !== undefined && b.hooks.idle !== true) || b.handed > 0
+
 /** 1 for a branch whose last item at its planned place is not known yet (see `judging`), as a tee's may be. */
 const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)
 
@@ -87,7 +93,7 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
   // units up to there that they have not delivered yet (the branch whose read pulled the source had delivered
   // every unit it was handed): a restart before them would repeat those. One that reads another kind of item
   // than a live one has no say: no cursor continues both, and the live ones resume as they would alone.
-  const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
+  const reading = live.filter(reads)
   const all = planOver(
     branches.filter(
       (b) =>
@@ -112,7 +118,7 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const top = Math.max(...places)
   // One that knows its last item there before one that does not (see `planned`).
   const lead = counted.filter((_, k) => places[k] === top).sort((x, y) => unsure(x) - unsure(y))
-  const reading = live.filter((b) => b.hooks !== undefined || b.handed > 0)
+  const reading = live.filter(reads)
   // The branches whose positions must agree: those reading, and a cancelled one that leads.
   const judged = [...reading, ...lead.filter((b) => b.cancelled)]
   const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
@@ -159,10 +165,11 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
 ): TeeHooks {
-  // The branches that speak for the tee: the live ones, or once every one is cancelled, those that read.
+  // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
+  // were cancelled (as `plan` counts them).
   const speaking = (): Branch[] => {
-    const live = branches.filter((b) => !b.cancelled)
-    return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined)
+    const live = branches.filter((b) => !b.cancelled && reads(b))
+    return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined && b.hooks.idle !== true)
   }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)
@@ -209,10 +216,14 @@ export function teeHooks(
       // Only when every branch reading can give it, as `plan` asks of its own: a branch beside one that cannot
       // (events({ schema })) refuses a cursor whichever of them is ahead, as a plain tee of the two does.
       get parsed() {
-        const reading = speaking().filter((b) => b.hooks !== undefined || b.handed > 0)
+        const reading = speaking().filter(reads)
         return reading.length > 0 && reading.every((b) => b.hooks?.parsed !== undefined)
           ? () => current()?.parsed
           : undefined
+      },
+      // None of its branches speaks: the outer tee plans as if this branch of its own were not read yet.
+      get idle() {
+        return speaking().length === 0
       },
     } as ConsumerHooks,
     settled() {

@@ -281,7 +281,11 @@ function split(
  */
 function rejoin(b: Branch, at: number, source: ChunkSource): void {
   const committed = b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)
-  if (committed !== at || (b.handed !== at && b.hooks?.restart === undefined)) {
+  // A tee of this branch behind the restart (a branch of it cancelled while its read pulled the bytes up to there,
+  // which a live one still holds): its branches read what they hold first, as this tee's do, then meet the
+  // restart where it splits them, to continue there or not each.
+  const behind = committed < at && b.hooks?.rebase !== undefined
+  if (!behind && (committed !== at || (b.handed !== at && b.hooks?.restart === undefined))) {
     throw new ResumeError(
       'not-resumable',
       `The stream restarted after byte ${at}, where this tee() branch's consumer, at byte ${committed}, cannot continue: read both branches with lines(), ndjson() or events(), or resume by Range.`,
@@ -289,7 +293,7 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
     )
   }
   // A tee of this branch that cannot restart still counts its branches' places from the new answer's byte 0.
-  if (b.hooks?.restart !== undefined) b.hooks.restart()
+  if (!behind && b.hooks?.restart !== undefined) b.hooks.restart()
   else b.hooks?.rebase?.(at)
   b.handed = 0
   b.behind -= at

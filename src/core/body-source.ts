@@ -46,8 +46,8 @@ export interface ConsumerHooks {
    */
   rebase?(at: number): void
   /**
-   * A tee's: none of its branches reads (each cancelled or not read yet before it read): like a consumer not
-   * attached yet, it follows any restart.
+   * A tee's: none of its branches reads (each was cancelled before it read, or is not read yet): like a consumer
+   * not attached yet, it follows any restart.
    */
   readonly idle?: boolean
   /** The last SSE event id seen (events only). */

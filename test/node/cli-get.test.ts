@@ -278,33 +278,39 @@ describe('sluice get', () => {
     }
   }, 30_000)
 
-  it('exits with the outcome on a signal that comes after the download finished, as the process closes', async () => {
-    // The process sends itself SIGTERM the moment `sluice get` takes its signal listeners away, done: what is left
-    // is closing connections, and the signal's default action would report a finished download as interrupted.
-    const preload = join(dir, 'sigterm-when-done.mjs')
-    await writeFile(
-      preload,
-      `process.on('removeListener', (event) => {
+  for (const into of ['a file', 'standard output'] as const) {
+    it(`exits with the outcome on a signal that comes after the download into ${into} finished, as the process closes`, async () => {
+      // The process sends itself SIGTERM the moment `sluice get` takes its signal listeners away, done: what is
+      // left is closing connections, and the signal's default action would report a finished download as
+      // interrupted. Standard output (a pipe here) still gets every byte.
+      const preload = join(dir, 'sigterm-when-done.mjs')
+      await writeFile(
+        preload,
+        `process.on('removeListener', (event) => {
   if (event === 'SIGTERM') setImmediate(() => process.kill(process.pid, 'SIGTERM'))
 })
 `,
-    )
-    const output = join(dir, 'done-then-signalled.json')
-    const started = startProcess(process.execPath, [
-      '--import',
-      pathToFileURL(preload).href,
-      cli,
-      'get',
-      url('/echo'),
-      '-o',
-      output,
-      '--quiet',
-    ])
-    const { code, signal, stderr } = await started.exit
-    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
-    expect(JSON.parse(await readFile(output, 'utf8'))).toMatchObject({ method: 'GET' })
-    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
-  }, 30_000)
+      )
+      const output = join(dir, 'done-then-signalled.ndjson')
+      const started = startProcess(process.execPath, [
+        '--import',
+        pathToFileURL(preload).href,
+        cli,
+        'get',
+        url('/report'),
+        '--as',
+        'ndjson',
+        '--quiet',
+        ...(into === 'a file' ? ['-o', output] : []),
+      ])
+      const { code, signal, stderr, stdout } = await started.exit
+      expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+      if (into === 'a file') {
+        expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
+        expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+      } else expect(stdout).toBe(expectedNdjson)
+    }, 30_000)
+  }
 
   it('writes to a device such as /dev/null without a checkpoint, and a SIGINT still exits 130', async () => {
     const asked = requests.length

@@ -1371,6 +1371,42 @@ describe('a tee of a tee branch whose live branch has not read yet', () => {
   })
 })
 
+describe('a bytes() branch of a tee of a tee branch, not read when the answer drops', () => {
+  it("is handed what its tee holds up to where the outer tee's restart begins, not past it: the body exactly, and each event once beside it", async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const io = outer.events()[Symbol.asyncIterator]()
+    const ii = i1.events()[Symbol.asyncIterator]()
+    // The inner events() branch is handed two events and the start of a third in one chunk and delivers both; so
+    // does the outer branch, which then waits for more. The answer drops; bytes() has read nothing.
+    first.push(`${wire(null, 2)}id: e2\nda`)
+    expect((await ii.next()).value?.id).toBe('e0')
+    expect((await ii.next()).value?.id).toBe('e1')
+    expect((await io.next()).value?.id).toBe('e0')
+    expect((await io.next()).value?.id).toBe('e1')
+    const waiting = io.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe('e1')
+    // Read while the reconnect waits, bytes() gets its tee's chunk up to the restart: the new answer repeats the rest.
+    const ib = i0.bytes()[Symbol.asyncIterator]()
+    const held = (await ib.next()).value!
+    expect(new TextDecoder().decode(held)).toBe(wire(null, 2))
+    const bytes = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    const events = Array.fromAsync({ [Symbol.asyncIterator]: () => ii })
+    second.answer(SSE_ANSWER)
+    second.push(wire('e1'))
+    second.close()
+    expect(new TextDecoder().decode(concatBytes([held, ...(await bytes)]))).toBe(wire(null))
+    expect((await events).map((e) => e.id)).toEqual(ALL.slice(2))
+    expect((await waiting).value?.id).toBe('e2')
+    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => io })).map((e) => e.id)).toEqual(
+      ALL.slice(3),
+    )
+  })
+})
+
 describe('a branch that reads what it holds while a reconnect waits', () => {
   it('a branch first read as bytes then is handed its queue up to where the restarted answer begins, not the partial event after it: it gets the body exactly', async () => {
     const { server, res, first } = await opened(true)

@@ -120,6 +120,11 @@ export interface ChunkSource {
   origin?(): SourceOrigin
   /** The request and response the body being read came from, for errors a consumer finds in it. */
   context?(): ErrorContext
+  /**
+   * A tee() branch's, while its source restarts (or has, and the branch has yet to meet the restart): the byte, in
+   * the branch's coordinates, that the restart comes after. A tee of the branch hands its own branches no further.
+   */
+  hold?(): number | undefined
 }
 
 /** Re-requests the resource with the additions of a resume strategy, on a connection of its own. */

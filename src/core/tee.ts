@@ -93,6 +93,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     () => reading !== undefined,
   )
   source.attach?.(combined.hooks)
+  const held = (): number | undefined => combined.hold() ?? source.hold?.()
 
   const pullOnce = (): Promise<void> => {
     reading ??= source
@@ -155,6 +156,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       },
       origin: () => b.origin,
       context: () => b.context ?? source.context?.() ?? {},
+      hold: () => (b.cancelled ? undefined : (b.queue.find((item) => item instanceof Splice)?.at ?? held())),
       async read() {
         for (;;) {
           // A cancelled branch reads no more, nor pulls for the other: a read it had pending ends here.
@@ -168,7 +170,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
           // queue holds, when the branch that pulled the rest was cancelled or reads no units): units past it
           // come again in the restarted answer, so they wait for the split that drops them.
           // (A split still queued is that restart's: the queue is looked through only when a chunk crosses it.)
-          const hold = combined.hold()
+          // (A tee of a tee branch holds at its source's restart too: see `ChunkSource.hold`.)
+          const hold = held()
           if (item !== undefined) {
             let size = item.length
             if (
@@ -178,7 +181,9 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             ) {
               if (b.handed >= hold) {
                 b.queue.unshift(item)
-                await reading
+                // Held by its source's restart, none of its reads may be pending: pull it to meet the restart, whatever
+                // the other branch holds (waiting for that to drain, both branches held would wait for ever).
+                await (reading ?? pullOnce())
                 continue
               }
               size = hold - b.handed
@@ -266,6 +271,7 @@ function split(
         const mark = marks.get(chunk)
         if (mark !== undefined) marks.set(head, mark)
         queue[k] = head
+        b.buffered -= chunk.length - head.length
       }
       pos += chunk.length
     }
@@ -282,9 +288,11 @@ function split(
 function rejoin(b: Branch, at: number, source: ChunkSource): void {
   const committed = b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)
   // A tee of this branch behind the restart (a branch of it cancelled while its read pulled the bytes up to there,
-  // which a live one still holds): its branches read what they hold first, as this tee's do, then meet the
-  // restart where it splits them, to continue there or not each.
-  const behind = committed < at && b.hooks?.rebase !== undefined
+  // which a live one still holds), or on it with a branch that cannot restart (bytes() handed up to it while the
+  // restart was held): its branches read what they hold first, as this tee's do, then meet the restart where it
+  // splits them, to continue there or not each.
+  const behind =
+    b.hooks?.rebase !== undefined && (committed < at || (committed === at && b.hooks.restart === undefined))
   if (!behind && (committed !== at || (b.handed !== at && b.hooks?.restart === undefined))) {
     throw new ResumeError(
       'not-resumable',

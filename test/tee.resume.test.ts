@@ -1371,69 +1371,53 @@ describe('a tee of a tee branch whose live branch has not read yet', () => {
   })
 })
 
+/**
+ * events() is handed two events and the start of a third in one chunk, delivers both and waits for more; the
+ * answer drops. Another branch, not read yet (with `nested`, a branch of a tee of the other branch, beside an
+ * events() branch that delivers both too), holds that chunk. Read as bytes while the reconnect waits, it gets the
+ * chunk up to the restart, not the partial event after it: the new answer repeats the rest, and it gets the body
+ * exactly; each events() branch gets each event once.
+ */
+async function bytesReadWhileReconnecting(nested: boolean): Promise<void> {
+  const { server, res, first } = await opened(true)
+  const [a, other] = res.tee()
+  const [b, c] = nested ? other.tee() : [other, undefined]
+  const ia = a.events()[Symbol.asyncIterator]()
+  const ic = c?.events()[Symbol.asyncIterator]()
+  first.push(`${wire(null, 2)}id: e2\nda`)
+  if (ic !== undefined) {
+    expect((await ic.next()).value?.id).toBe('e0')
+    expect((await ic.next()).value?.id).toBe('e1')
+  }
+  expect((await ia.next()).value?.id).toBe('e0')
+  expect((await ia.next()).value?.id).toBe('e1')
+  const waiting = ia.next()
+  first.fail(DROP)
+  const second = await server.request(2)
+  expect(second.lastEventId).toBe('e1')
+  const ib = b.bytes()[Symbol.asyncIterator]()
+  const held = (await ib.next()).value!
+  expect(new TextDecoder().decode(held)).toBe(wire(null, 2))
+  const bytes = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+  const events = ic === undefined ? undefined : Array.fromAsync({ [Symbol.asyncIterator]: () => ic })
+  second.answer(SSE_ANSWER)
+  second.push(wire('e1'))
+  second.close()
+  expect(new TextDecoder().decode(concatBytes([held, ...(await bytes)]))).toBe(wire(null))
+  if (events !== undefined) expect((await events).map((e) => e.id)).toEqual(ALL.slice(2))
+  expect((await waiting).value?.id).toBe('e2')
+  const after = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+  expect(after.map((e) => e.id)).toEqual(ALL.slice(3))
+}
+
 describe('a bytes() branch of a tee of a tee branch, not read when the answer drops', () => {
-  it("is handed what its tee holds up to where the outer tee's restart begins, not past it: the body exactly, and each event once beside it", async () => {
-    const { server, res, first } = await opened(true)
-    const [outer, inner] = res.tee()
-    const [i0, i1] = inner.tee()
-    const io = outer.events()[Symbol.asyncIterator]()
-    const ii = i1.events()[Symbol.asyncIterator]()
-    // The inner events() branch is handed two events and the start of a third in one chunk and delivers both; so
-    // does the outer branch, which then waits for more. The answer drops; bytes() has read nothing.
-    first.push(`${wire(null, 2)}id: e2\nda`)
-    expect((await ii.next()).value?.id).toBe('e0')
-    expect((await ii.next()).value?.id).toBe('e1')
-    expect((await io.next()).value?.id).toBe('e0')
-    expect((await io.next()).value?.id).toBe('e1')
-    const waiting = io.next()
-    first.fail(DROP)
-    const second = await server.request(2)
-    expect(second.lastEventId).toBe('e1')
-    // Read while the reconnect waits, bytes() gets its tee's chunk up to the restart: the new answer repeats the rest.
-    const ib = i0.bytes()[Symbol.asyncIterator]()
-    const held = (await ib.next()).value!
-    expect(new TextDecoder().decode(held)).toBe(wire(null, 2))
-    const bytes = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
-    const events = Array.fromAsync({ [Symbol.asyncIterator]: () => ii })
-    second.answer(SSE_ANSWER)
-    second.push(wire('e1'))
-    second.close()
-    expect(new TextDecoder().decode(concatBytes([held, ...(await bytes)]))).toBe(wire(null))
-    expect((await events).map((e) => e.id)).toEqual(ALL.slice(2))
-    expect((await waiting).value?.id).toBe('e2')
-    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => io })).map((e) => e.id)).toEqual(
-      ALL.slice(3),
-    )
-  })
+  it("is handed what its tee holds up to where the outer tee's restart begins, not past it: the body exactly, and each event once beside it", () =>
+    bytesReadWhileReconnecting(true))
 })
 
 describe('a branch that reads what it holds while a reconnect waits', () => {
-  it('a branch first read as bytes then is handed its queue up to where the restarted answer begins, not the partial event after it: it gets the body exactly', async () => {
-    const { server, res, first } = await opened(true)
-    const [a, b] = res.tee()
-    const ia = a.events()[Symbol.asyncIterator]()
-    // events() is handed two events and the start of a third in one chunk, delivers both and waits for more; the
-    // answer drops. The other branch, not read yet, holds that chunk.
-    first.push(`${wire(null, 2)}id: e2\nda`)
-    expect((await ia.next()).value?.id).toBe('e0')
-    expect((await ia.next()).value?.id).toBe('e1')
-    const waiting = ia.next()
-    first.fail(DROP)
-    const second = await server.request(2)
-    expect(second.lastEventId).toBe('e1')
-    // Read as bytes while the reconnect waits, it gets the chunk up to the restart: the new answer repeats the rest.
-    const ib = b.bytes()[Symbol.asyncIterator]()
-    const held = (await ib.next()).value!
-    expect(new TextDecoder().decode(held)).toBe(wire(null, 2))
-    const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
-    second.answer(SSE_ANSWER)
-    second.push(wire('e1'))
-    second.close()
-    expect(new TextDecoder().decode(concatBytes([held, ...(await rest)]))).toBe(wire(null))
-    expect((await waiting).value?.id).toBe('e2')
-    const after = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
-    expect(after.map((e) => e.id)).toEqual(ALL.slice(3))
-  })
+  it('a branch first read as bytes then is handed its queue up to where the restarted answer begins, not the partial event after it: it gets the body exactly', () =>
+    bytesReadWhileReconnecting(false))
 
   it("a branch still in an earlier answer reads the events it holds of it at once, not after the reconnect: the hold is the new answer's", async () => {
     const { server, res, first } = await opened(true)

@@ -1312,6 +1312,69 @@ describe('a reconnect while every live branch is still behind the last one', () 
   })
 })
 
+describe('a plain tee whose branch behind still holds the tail of a chunk longer than a decoding slice at a drop', () => {
+  // A decoding branch is handed a chunk longer than 32 KiB (`DECODE_SLICE_BYTES`) one slice at a time: it can
+  // still hold the tail when the branch ahead reads on and meets the drop, and the restart, after the event that
+  // branch delivered last, falls inside that tail. The queued tail is cut there, and the bytes cut off must leave
+  // the branch's count of what it buffers too: counted still, they make the branch ahead wait as if the other
+  // held them, for good. (In a plain tee that stale count stays below maxBuffer, so nothing hangs: the branch
+  // behind holds a tail at a drop only while its count is below maxBuffer, else the branch ahead would not have
+  // read on to meet the drop. But the branch ahead would wait with less than maxBuffer ahead.)
+  it('the branch ahead reads on while the other holds less than maxBuffer after the cut, and each gets every event once', async () => {
+    const { server, res, first } = await opened(true)
+    const ids = Array.from({ length: 400 }, (_, i) => `e${i}`)
+    // ASCII: a string's length is its length in bytes.
+    const event = (id: string) => `id: ${id}\ndata: ${'x'.repeat(100)}\n\n`
+    const events = (from: number, to = ids.length) => ids.slice(from, to).map(event).join('')
+    const slice = 32 * 1024
+    // The first answer: one chunk of the events up to the first to end past a slice, then most of the next one.
+    const last = ids.findIndex((_, i) => events(0, i + 1).length > slice)
+    const partial = event(ids[last + 1]!).slice(0, 100)
+    // What the branch behind keeps of its tail at the cut. The sizes the test stands on: at the drop b holds less
+    // than maxBuffer (so a reads on to meet it); after the first event of the new answer too, but not if the
+    // bytes cut off still counted.
+    const kept = events(0, last + 1).length - slice
+    const maxBuffer = 256
+    expect(kept + partial.length).toBeLessThan(maxBuffer)
+    expect(kept + event(ids[last + 1]!).length).toBeLessThan(maxBuffer)
+    expect(kept + event(ids[last + 1]!).length + partial.length).toBeGreaterThanOrEqual(maxBuffer)
+    const [a, b] = res.tee({ maxBuffer })
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ib = b.events()[Symbol.asyncIterator]()
+    // Each branch is handed the chunk's first slice and delivers e0; b is not read on for now, and holds the tail.
+    const firstOfA = ia.next()
+    first.push(`${events(0, last + 1)}${partial}`)
+    expect((await firstOfA).value?.id).toBe('e0')
+    expect((await ib.next()).value?.id).toBe('e0')
+    // a delivers every whole event of the chunk and reads on: b holds less than maxBuffer, so a's read pulls and
+    // meets the drop. The restart is after a's last event, inside b's tail: b keeps `kept` bytes of it.
+    for (const id of ids.slice(1, last + 1)) expect((await ia.next()).value?.id).toBe(id)
+    const waiting = ia.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect(second.lastEventId).toBe(ids[last])
+    second.answer(SSE_ANSWER)
+    second.push(event(ids[last + 1]!))
+    expect((await waiting).value?.id).toBe(ids[last + 1])
+    // b holds what it kept and that event, less than maxBuffer: a reads on without waiting for b. (With the partial
+    // event cut off still counted, b would seem to hold maxBuffer or more, and a would wait.)
+    second.push(event(ids[last + 2]!))
+    const next = ia.next().then((r) => r.value?.id)
+    expect(await Promise.race([next, settle().then(() => 'a still waits for b to drain')])).toBe(
+      ids[last + 2],
+    )
+    // Both read the rest side by side, to the end.
+    const rest = Promise.all(
+      [ia, ib].map((items) => Array.fromAsync({ [Symbol.asyncIterator]: () => items })),
+    )
+    second.push(events(last + 3))
+    second.close()
+    const [restOfA, restOfB] = await rest
+    expect([...ids.slice(0, last + 3), ...restOfA!.map((e) => e.id)]).toEqual(ids)
+    expect(['e0', ...restOfB!.map((e) => e.id)]).toEqual(ids)
+  })
+})
+
 describe('a tee of a tee branch whose live branch has not read yet', () => {
   it('follows the restart of the branch beside it after the other inner branch read and was cancelled: each event once, and the body exactly to the one read later', async () => {
     const { server, res, first } = await opened(true)

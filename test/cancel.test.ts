@@ -250,9 +250,9 @@ describe('a response nobody reads, when its signal aborts or its total timeout f
     await vi.waitFor(() => expect(body.cancels()).toHaveLength(1))
   })
 
-  it('a listener that fails at the cancelled report, thrown or rejected, fails what ends the stream next, once: res.cancel(), or the loop the abort cut', async () => {
+  it('a listener that fails at the cancelled report, thrown or rejected, fails what ends the stream next, once: res.cancel(), the loop the abort cut, or a loop begun after it', async () => {
     for (const how of ['thrown', 'rejected'] as const) {
-      for (const next of ['res.cancel()', 'the loop'] as const) {
+      for (const next of ['res.cancel()', 'the loop', 'a later loop'] as const) {
         const failure = new Error('the listener failed')
         const controller = new AbortController()
         const { res } = await unread('fromResponse()', {
@@ -272,6 +272,8 @@ describe('a response nobody reads, when its signal aborts or its total timeout f
         if (loop !== undefined) await vi.waitFor(() => expect(res.progress.items).toBe(1))
         controller.abort(new Error('navigated away'))
         if (loop !== undefined) expect(await loop, `${how}, ${next}`).toBe(failure)
+        else if (next === 'a later loop')
+          await expect(Array.fromAsync(res.lines()), `${how}, ${next}`).rejects.toBe(failure)
         else await expect(res.cancel(), `${how}, ${next}`).rejects.toBe(failure)
         await expect(res.cancel(), `${how}, ${next}`).resolves.toBeUndefined()
         expect(res.progress.state, `${how}, ${next}`).toBe('cancelled')

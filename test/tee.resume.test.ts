@@ -1312,6 +1312,34 @@ describe('a reconnect while every live branch is still behind the last one', () 
   })
 })
 
+describe('a branch whose consumer is made while the body reconnects', () => {
+  it('leaves the progress reconnecting until the new answer is in, then reads every event once', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 2))
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const waiting = ia.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    expect([b.progress.state, b.progress.attempt]).toEqual(['reconnecting', 2])
+    // b's consumer is made now: the body still waits for its new answer, and says so.
+    const ib = b.events()[Symbol.asyncIterator]()
+    expect([a.progress.state, b.progress.state]).toEqual(['reconnecting', 'reconnecting'])
+    second.answer(SSE_ANSWER)
+    second.push(wire('e1'))
+    second.close()
+    expect((await waiting).value?.id).toBe('e2')
+    expect(b.progress.state).toBe('streaming')
+    const restOfA = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    const ofB = await Array.fromAsync({ [Symbol.asyncIterator]: () => ib })
+    expect(['e0', 'e1', 'e2', ...restOfA.map((e) => e.id)]).toEqual(ALL)
+    expect(ofB.map((e) => e.id)).toEqual(ALL)
+    expect(second.lastEventId).toBe('e1')
+  })
+})
+
 describe('a plain tee whose branch behind still holds the tail of a chunk longer than a decoding slice at a drop', () => {
   // A decoding branch is handed a chunk longer than 32 KiB (`DECODE_SLICE_BYTES`) one slice at a time: it can
   // still hold the tail when the branch ahead reads on and meets the drop, and the restart, after the event that

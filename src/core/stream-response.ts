@@ -399,7 +399,6 @@ export class StreamResponse {
     }
     this.#claimedBy = by
     const { source, progress, limits } = this.#init
-    progress.setState('streaming')
     return { source, progress, limits }
   }
 }

@@ -753,7 +753,7 @@ const setup = (name: string): Setup => SETUPS.find((s) => s.name === name)!
 const RUNS = modelRuns(550, 300)
 
 /**
- * Schedules the model found, shrunk, run first every time (the first seventeen are commented where they stand). In
+ * Schedules the model found, shrunk, run first every time (the first nineteen are commented where they stand). In
  * each of the others, a branch is cancelled while its read waits (the inner tee's last branch, in all but the
  * last), the answer drops, and a branch left still holds units that the cancelled one delivered: the restart was
  * planned after less (after nothing), and the branch left, reading them, got a ResumeError. In the last, the
@@ -787,6 +787,40 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
     ],
     false,
     [false, true],
+  ],
+  // Found (late consumers; seed 22005), shrunk: text() reads part of the first event, its next read pulls the
+  // answer, it is cancelled, the answer drops; the events() branch, made only then, was refused ("nothing delivered
+  // carries an event id") where, alone, it starts over: the cancelled text() branch's place led the restart.
+  [
+    setup('Last-Event-ID, events({ schema }) and text()'),
+    96,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'read', b: 1, k: 2 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [true, false],
+  ],
+  // Found (late consumers; seed 22), shrunk: the inner tee's bytes() branch is cancelled while its read waits, the
+  // inner tee is handed part of a long unit that its other branch, made late, has not read; the drop was refused
+  // ("restarts at a record boundary, which this consumer cannot do"): the inner tee counted as reading for the
+  // bytes it was handed.
+  [
+    setup('Last-Event-ID, events() beside a tee of bytes() and events()'),
+    1,
+    false,
+    [
+      { t: 'read', b: 1, k: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'push', n: 1 },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'drop', answer: false },
+    ],
+    true,
+    [false, false, true],
   ],
   // Pinned, not found (with long units): one push of the whole body, longer than a decoding slice. The inner tee's
   // first branch delivers the first record and is cancelled; text() reads the chunk, reads on and is cancelled; the

@@ -1340,6 +1340,63 @@ describe('a branch whose consumer is made while the body reconnects', () => {
   })
 })
 
+describe('a branch read later, beside one that read and was cancelled, at a drop before any event was delivered', () => {
+  /** The second request, or the error with which `read` ended instead of waiting for it. */
+  const asked = (server: ReturnType<typeof handFed>, read: Promise<unknown>) =>
+    Promise.race([
+      server.request(2),
+      read.then(
+        () => Promise.reject(new Error('the read ended without asking again')),
+        (error: unknown) => Promise.reject(error),
+      ),
+    ])
+
+  it('starts over for it after a text() branch took part of the first event: no place to continue from', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const text = b.text()[Symbol.asyncIterator]()
+    const head = wire(null, 1).slice(0, 8)
+    first.push(head)
+    expect((await text.next()).value).toBe(head)
+    // Its next read pulls the answer and is still waiting when the branch is cancelled and the answer drops.
+    void text.next()
+    await b.cancel()
+    first.fail(DROP)
+    await settle()
+    // a's consumer is made only now: nothing was delivered that it would get twice from the start.
+    const events = Array.fromAsync(a.events())
+    const second = await asked(server, events)
+    expect(second.lastEventId).toBeNull()
+    second.answer(SSE_ANSWER)
+    second.push(wire(null))
+    second.close()
+    expect((await events).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it('starts over beside a tee of the other branch whose bytes() branch was cancelled while its read waited, and whose other branch is read later', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const [bytes, late] = b.tee()
+    const ia = a.events()[Symbol.asyncIterator]()
+    void bytes.bytes()[Symbol.asyncIterator]().next()
+    await bytes.cancel()
+    // Part of e0: the tee of b was handed it, which neither of its branches reads.
+    first.push(wire(null, 1).slice(0, 8))
+    const waiting = ia.next()
+    await settle()
+    first.fail(DROP)
+    const second = await asked(server, waiting)
+    expect(second.lastEventId).toBeNull()
+    second.answer(SSE_ANSWER)
+    second.push(wire(null))
+    second.close()
+    expect((await waiting).value?.id).toBe('e0')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(['e0', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
+  })
+})
+
 describe('a plain tee whose branch behind still holds the tail of a chunk longer than a decoding slice at a drop', () => {
   // A decoding branch is handed a chunk longer than 32 KiB (`DECODE_SLICE_BYTES`) one slice at a time: it can
   // still hold the tail when the branch ahead reads on and meets the drop, and the restart, after the event that

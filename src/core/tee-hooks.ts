@@ -62,10 +62,11 @@ const judging = {
 }
 
 /**
- * Whether a branch reads: its consumer is attached (a tee's once one of its own branches reads), or it was handed
- * bytes. One that does not follows any restart, its queue holding every byte up to it.
+ * Whether a branch reads: its consumer is attached (a tee's once one of its own branches reads, whatever it was
+ * handed for them: its queues hold that), or, read as raw bytes, it was handed some. One that does not follows any
+ * restart, its queue holding every byte up to it.
  */
-const reads = (b: Branch): boolean => (b.hooks !== undefined && b.hooks.idle !== true) || b.handed > 0
+const reads = (b: Branch): boolean => (b.hooks === undefined ? b.handed > 0 : b.hooks.idle !== true)
 
 /** 1 for a branch whose last item at its planned place is not known yet (see `judging`), as a tee's may be. */
 const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)
@@ -109,7 +110,12 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
     began,
   )
   const keeps = (key: 'lastEventId' | 'lastItem') => own[key] === undefined || all[key] !== undefined
-  return all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
+  // While no live branch reads, a cancelled one only saves asking again for bytes the live ones hold: a place
+  // without an event id or an item to continue after (text or bytes, events without ids) could only be refused,
+  // where the live branches, alone, would start over.
+  const placed =
+    reading.length > 0 || all.at <= own.at || all.lastEventId !== undefined || all.lastItem !== undefined
+  return placed && all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
 }
 
 /** The plan led by the furthest of `counted`, for the `live` branches to follow. */
@@ -171,6 +177,7 @@ export function teeHooks(
     const live = branches.filter((b) => !b.cancelled && reads(b))
     return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined && b.hooks.idle !== true)
   }
+
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined

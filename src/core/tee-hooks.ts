@@ -177,7 +177,6 @@ export function teeHooks(
     const live = branches.filter((b) => !b.cancelled && reads(b))
     return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined && b.hooks.idle !== true)
   }
-
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined

@@ -1340,7 +1340,7 @@ describe('a branch whose consumer is made while the body reconnects', () => {
   })
 })
 
-describe('a branch read later, beside one that read and was cancelled, at a drop before any event was delivered', () => {
+describe('a branch read later, beside one that read and was cancelled before the drop', () => {
   /** The second request, or the error with which `read` ended instead of waiting for it. */
   const asked = (server: ReturnType<typeof handFed>, read: Promise<unknown>) =>
     Promise.race([
@@ -1371,6 +1371,66 @@ describe('a branch read later, beside one that read and was cancelled, at a drop
     second.push(wire(null))
     second.close()
     expect((await events).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it('continues after the last event of a cancelled events() branch, whose bytes it holds: it gets every event once', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const events = b.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 3))
+    for (const id of ALL.slice(0, 3)) expect((await events.next()).value?.id).toBe(id)
+    void events.next()
+    await b.cancel()
+    first.fail(DROP)
+    await settle()
+    const all = Array.fromAsync(a.events())
+    const second = await asked(server, all)
+    expect(second.lastEventId).toBe('e2')
+    second.answer(SSE_ANSWER)
+    second.push(wire('e2'))
+    second.close()
+    expect((await all).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it('starts over for it after a lines() branch took the first line, which carries no event id: no place Last-Event-ID can continue from', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const lines = b.lines()[Symbol.asyncIterator]()
+    // The first line of e0 and part of its data line: lines() delivers `id: e0`, an item, but no event id.
+    first.push(wire(null, 1).slice(0, 12))
+    expect((await lines.next()).value).toBe('id: e0')
+    void lines.next()
+    await b.cancel()
+    first.fail(DROP)
+    await settle()
+    const events = Array.fromAsync(a.events())
+    const second = await asked(server, events)
+    expect(second.lastEventId).toBeNull()
+    second.answer(SSE_ANSWER)
+    second.push(wire(null))
+    second.close()
+    expect((await events).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it('starts over for both branches of a tee of a tee branch whose lines() branch took the first line: the inner tee asks the body too', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const [inner, late] = b.tee()
+    const lines = inner.lines()[Symbol.asyncIterator]()
+    first.push(wire(null, 1).slice(0, 12))
+    expect((await lines.next()).value).toBe('id: e0')
+    void lines.next()
+    await inner.cancel()
+    first.fail(DROP)
+    await settle()
+    const events = Array.fromAsync(late.events())
+    const second = await asked(server, events)
+    expect(second.lastEventId).toBeNull()
+    second.answer(SSE_ANSWER)
+    second.push(wire(null))
+    second.close()
+    expect((await events).map((e) => e.id)).toEqual(ALL)
+    expect((await Array.fromAsync(a.events())).map((e) => e.id)).toEqual(ALL)
   })
 
   it('starts over beside a tee of the other branch whose bytes() branch was cancelled while its read waited, and whose other branch is read later', async () => {

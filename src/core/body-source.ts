@@ -125,7 +125,15 @@ export interface ChunkSource {
    * the branch's coordinates, that the restart comes after. A tee of the branch hands its own branches no further.
    */
   hold?(): number | undefined
+  /**
+   * Whether a restart after something delivered, from a place with this event id and last item, can be resumed
+   * (the strategy in use, or the one `auto` would pick there, continues from it): a tee plans its restart by it.
+   */
+  continues?(place: Place): boolean
 }
+
+/** The position a restart is asked to continue from (see `ChunkSource.continues`). */
+export type Place = Pick<ResumeState, 'lastEventId' | 'lastItem'>
 
 /** Re-requests the resource with the additions of a resume strategy, on a connection of its own. */
 export type Reconnect = (extra: CursorRequest, signal: AbortSignal) => Promise<Response>
@@ -1130,6 +1138,20 @@ export class BodySource implements ChunkSource {
     const hooks = this.#hooks
     const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
     const lastItem = hooks?.lastItem?.()
+    // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
+    // (An events() consumer starts from the checkpoint's and tells its own.)
+    return this.#stateAt(
+      hooks?.lastEventId ? hooks.lastEventId() : lastItem === undefined ? this.#checkpointEventId : undefined,
+      lastItem,
+      this.offset - partial > 0,
+    )
+  }
+
+  #stateAt(
+    lastEventId: string | undefined,
+    lastItem: ResumeState['lastItem'],
+    delivered: boolean,
+  ): ResumeState {
     return {
       received: this.#rangeOffset(),
       etag: this.#etag,
@@ -1139,18 +1161,29 @@ export class BodySource implements ChunkSource {
       encoding: this.#encoding,
       contentType: this.#contentType,
       marker: this.#markerAnnounced,
-      // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
-      // (An events() consumer starts from the checkpoint's and tells its own.)
-      lastEventId: hooks?.lastEventId
-        ? hooks.lastEventId()
-        : lastItem === undefined
-          ? this.#checkpointEventId
-          : undefined,
+      lastEventId,
       lastItem,
       cursor: this.#checkpointCursor,
-      delivered: this.offset - partial > 0,
+      delivered,
       partEnd: this.#partEnd,
     }
+  }
+
+  continues({ lastEventId, lastItem }: Place): boolean {
+    const resume = this.#init.resume
+    if (resume === undefined) return false
+    const state = this.#stateAt(
+      lastEventId ?? (lastItem === undefined ? this.#checkpointEventId : undefined),
+      lastItem,
+      true,
+    )
+    let strategy = this.#strategy
+    if (strategy === undefined) {
+      const pick = pickStrategy(resume, state)
+      if ('none' in pick) return false
+      strategy = pick.strategy
+    }
+    return this.#refusal(strategy, state) === undefined
   }
 
   #classify(error: unknown): unknown {

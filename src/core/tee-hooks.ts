@@ -1,4 +1,4 @@
-import type { ConsumerHooks } from './body-source.ts'
+import type { ConsumerHooks, Place } from './body-source.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import type { Branch } from './tee.ts'
 
@@ -80,7 +80,11 @@ const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 
  * the kind of position the leader sends: an events() branch and a text() branch ahead of it have no common event id
  * to resume from.
  */
-function plan(branches: readonly Branch[], began: Plan | undefined): Plan | undefined {
+function plan(
+  branches: readonly Branch[],
+  began: Plan | undefined,
+  continues: (place: Place) => boolean,
+): Plan | undefined {
   const live = branches.filter((b) => !b.cancelled)
   // Every branch cancelled: where the tee stands is where its consumers stopped, for the outer tee whose
   // branch it reads, if any (that branch is cancelled too, and its place counts as theirs).
@@ -111,10 +115,9 @@ function plan(branches: readonly Branch[], began: Plan | undefined): Plan | unde
   )
   const keeps = (key: 'lastEventId' | 'lastItem') => own[key] === undefined || all[key] !== undefined
   // While no live branch reads, a cancelled one only saves asking again for bytes the live ones hold: a place
-  // without an event id or an item to continue after (text or bytes, events without ids) could only be refused,
-  // where the live branches, alone, would start over.
-  const placed =
-    reading.length > 0 || all.at <= own.at || all.lastEventId !== undefined || all.lastItem !== undefined
+  // the source cannot continue from (text or bytes, events without ids, a line of an SSE body for Last-Event-ID)
+  // could only be refused, where the live branches, alone, would start over.
+  const placed = reading.length > 0 || all.at <= own.at || continues(all)
   return placed && all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
 }
 
@@ -170,6 +173,7 @@ export function teeHooks(
   branches: readonly Branch[],
   split: (at: number) => void,
   recovering: () => boolean,
+  continues: (place: Place) => boolean,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
   // were cancelled (as `plan` counts them).
@@ -183,8 +187,8 @@ export function teeHooks(
   // The plan of the last restart: the position the answer being read began after.
   let began: Plan | undefined
   const current = (): Plan | undefined => {
-    if (!recovering()) return plan(branches, began)
-    frozen ??= plan(branches, began)
+    if (!recovering()) return plan(branches, began, continues)
+    frozen ??= plan(branches, began, continues)
     return frozen
   }
   const restart = (): void => {

@@ -1,4 +1,4 @@
-import type { ChunkSource, ConsumerHooks, SourceOrigin } from './body-source.ts'
+import type { ChunkSource, ConsumerHooks, Place, SourceOrigin } from './body-source.ts'
 import { originOf } from './consumers/context.ts'
 import { DECODE_SLICE_BYTES } from './decoders/utf8.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -87,10 +87,14 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     })
   }
 
+  // Without the source's word, a place continues if it has an event id or an item to continue after.
+  const continues = (place: Place): boolean =>
+    source.continues?.(place) ?? (place.lastEventId !== undefined || place.lastItem !== undefined)
   const combined = teeHooks(
     branches,
     (at) => split(branches, at, release, marks),
     () => reading !== undefined,
+    continues,
   )
   source.attach?.(combined.hooks)
   const held = (): number | undefined => combined.hold() ?? source.hold?.()
@@ -157,6 +161,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       origin: () => b.origin,
       context: () => b.context ?? source.context?.() ?? {},
       hold: () => (b.cancelled ? undefined : (b.queue.find((item) => item instanceof Splice)?.at ?? held())),
+      continues,
       async read() {
         for (;;) {
           // A cancelled branch reads no more, nor pulls for the other: a read it had pending ends here.

@@ -10,8 +10,8 @@
  * (each once, in order), all of them when it reads to the end, its checkpoint stands after its last and, continued
  * in a new `sluice()` call, delivers the rest; the body's progress never goes back, counts each reconnect and says
  * `reconnecting` while one waits for its answer (whatever consumer is made meanwhile); a branch fails only where
- * the README says a drop is refused (while branches that cannot restart together read — text() from its first
- * call, bytes() once handed a byte; or, alone, text or bytes after it delivered some; or, under a cursor, while a
+ * the README says a drop is refused (while branches that cannot restart together read — text() or bytes() once
+ * handed a byte; or, alone, text or bytes after it delivered some; or, under a cursor, while a
  * branch that validates with a schema holds items no branch has delivered), with an error that says why; once
  * everything is cancelled, no read is left pending. A branch's consumer, and a tee of a tee branch, may also be
  * made late, at any step (`late`, `open`): until then the branch reads nothing and buffers from its tee's creation,
@@ -339,9 +339,9 @@ async function run(
    * Whether, when the source met a drop, a restart could not satisfy the live branches: under a restart strategy, a
    * branch reading text or bytes beside one reading items, or one reading them alone after it delivered some (a
    * restart would repeat them: README, Resume); or (`refusable`) branches reading items of different kinds. Only
-   * then may the drop be refused (a cancelled one reads nothing a restart could break). text() attaches to its
-   * branch when its iterator is made, which the model does first; bytes() reads as nothing until it is handed a
-   * byte, so until then it follows the restart of the others (reading its queue up to where they restart).
+   * then may the drop be refused (a cancelled one reads nothing a restart could break). text() and bytes() read as
+   * nothing until they are handed a byte, so until then they follow the restart of the others (reading their queue
+   * up to where they restart).
    * The source meets the drop in the read pending when the connection drops, or else in a later one: until it has
    * (the body reconnects, or a branch fails), every read looks again (`unseen`).
    */
@@ -387,11 +387,9 @@ async function run(
     const reading = lanes.filter(
       (lane) => lane.iterator !== undefined && !lane.cancelled && lane.error === undefined,
     )
-    const items = reading.some((lane) => !raw(lane.kind))
-    // Text or bytes read: text() from the start beside items, bytes() once handed a byte.
-    const rawReads = (lane: Lane) => lane.bytes > 0 || (items && lane.kind === 'text')
+    // Text or bytes read once handed a byte (text() comes out as it is handed here: ASCII).
     return (
-      (setup.strategy !== 'range' && reading.some((lane) => raw(lane.kind) && rawReads(lane))) ||
+      (setup.strategy !== 'range' && reading.some((lane) => raw(lane.kind) && lane.bytes > 0)) ||
       (setup.refusable === true && new Set(reading.map((lane) => lane.kind)).size > 1)
     )
   }
@@ -821,6 +819,20 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
     ],
     true,
     [false, false, true],
+  ],
+  // Found (seeds 1 and 2) once text() read only when handed a byte, shrunk: text() made and not read yet, the inner
+  // tee's first ndjson() branch reads the first chunk, the answer drops. The cursor's restart after its record was
+  // refused ("restarts at a record boundary, which this consumer cannot do") for text(), which had read nothing.
+  [
+    setup('cursor, text() beside a tee of ndjson()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'read', b: 1, k: 1 },
+      { t: 'drop', answer: false },
+    ],
+    true,
   ],
   // Pinned, not found (with long units): one push of the whole body, longer than a decoding slice. The inner tee's
   // first branch delivers the first record and is cancelled; text() reads the chunk, reads on and is cancelled; the

@@ -1172,6 +1172,16 @@ const opened = async (later = false) => {
   return { server, res, first: await server.request(1) }
 }
 
+/** The second request, or the error with which `read` ended instead of waiting for it. */
+const asked = (server: ReturnType<typeof handFed>, read: Promise<unknown>) =>
+  Promise.race([
+    server.request(2),
+    read.then(
+      () => Promise.reject(new Error('the read ended without asking again')),
+      (error: unknown) => Promise.reject(error),
+    ),
+  ])
+
 describe('a reconnect while every live branch is still behind the last one', () => {
   it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
     const { server, res, first } = await opened()
@@ -1340,17 +1350,46 @@ describe('a branch whose consumer is made while the body reconnects', () => {
   })
 })
 
-describe('a branch read later, beside one that read and was cancelled before the drop', () => {
-  /** The second request, or the error with which `read` ended instead of waiting for it. */
-  const asked = (server: ReturnType<typeof handFed>, read: Promise<unknown>) =>
-    Promise.race([
-      server.request(2),
-      read.then(
-        () => Promise.reject(new Error('the read ended without asking again')),
-        (error: unknown) => Promise.reject(error),
-      ),
-    ])
+describe('a text() branch made but not read yet at a drop, beside an events() branch', () => {
+  // text() carries no event id, so while it reads, a Last-Event-ID restart is refused; until it has been handed a
+  // byte it has delivered nothing a restart could repeat, and follows the restart as a branch not read yet does.
+  it('follows the restart after the last event of the branch that reads: each gets the body once', async () => {
+    const { server, res, first } = await opened()
+    const [a, b] = res.tee()
+    const text = b.text()[Symbol.asyncIterator]()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 3))
+    for (const id of ALL.slice(0, 3)) expect((await ia.next()).value?.id).toBe(id)
+    const waiting = ia.next()
+    first.fail(DROP)
+    const second = await asked(server, waiting)
+    expect(second.lastEventId).toBe('e2')
+    second.push(wire('e2'))
+    second.close()
+    expect((await waiting).value?.id).toBe('e3')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(['e0', 'e1', 'e2', 'e3', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => text })).join('')).toBe(wire(null))
+  })
 
+  it('is refused once it has read part of an event: a restart after the last event would repeat that part', async () => {
+    const { server, res, first } = await opened()
+    const [a, b] = res.tee()
+    const text = b.text()[Symbol.asyncIterator]()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(`${wire(null, 1)}id: e1`)
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await text.next()).value).toBe(`${wire(null, 1)}id: e1`)
+    const waiting = ia.next()
+    first.fail(DROP)
+    await expect(waiting).rejects.toThrow(/cannot/)
+    expect(
+      await Promise.race([server.request(2).then(() => 'asked again'), settle().then(() => 'not')]),
+    ).toBe('not')
+  })
+})
+
+describe('a branch read later, beside one that read and was cancelled before the drop', () => {
   it('starts over for it after a text() branch took part of the first event: no place to continue from', async () => {
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()

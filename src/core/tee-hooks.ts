@@ -63,10 +63,18 @@ const judging = {
 
 /**
  * Whether a branch reads: its consumer is attached (a tee's once one of its own branches reads, whatever it was
- * handed for them: its queues hold that), or, read as raw bytes, it was handed some. One that does not follows any
- * restart, its queue holding every byte up to it.
+ * handed for them: its queues hold that), or, read as raw bytes or as text (which carries no position a restart
+ * must agree with), it was handed some of the answer. One that does not follows any restart, its queue holding
+ * every byte up to it.
  */
-const reads = (b: Branch): boolean => (b.hooks === undefined ? b.handed > 0 : b.hooks.idle !== true)
+function reads(b: Branch): boolean {
+  const hooks = b.hooks
+  if (hooks?.rebase !== undefined) return hooks.idle !== true
+  const plain =
+    hooks === undefined ||
+    (hooks.restart !== undefined && hooks.lastEventId === undefined && hooks.lastItem === undefined)
+  return !plain || b.handed > 0
+}
 
 /** 1 for a branch whose last item at its planned place is not known yet (see `judging`), as a tee's may be. */
 const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)

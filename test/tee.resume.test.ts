@@ -1431,23 +1431,35 @@ describe('a branch read later, beside one that read and was cancelled before the
     expect((await all).map((e) => e.id)).toEqual(ALL)
   })
 
-  it('starts over for it after a lines() branch took the first line, which carries no event id: no place Last-Event-ID can continue from', async () => {
-    const { server, res, first } = await opened(true)
-    const [a, b] = res.tee()
-    const lines = b.lines()[Symbol.asyncIterator]()
-    // The first line of e0 and part of its data line: lines() delivers `id: e0`, an item, but no event id.
+  /**
+   * lines() on `branch` delivers the first line of e0, `id: e0` (an item, but no event id), and is cancelled while
+   * its next read pulls the answer; the answer drops. Then `late`'s consumer is made: it must start over, not be
+   * refused, and get every event.
+   */
+  async function afterFirstLine(first: Exchange, branch: StreamResponse, late: StreamResponse) {
+    const lines = branch.lines()[Symbol.asyncIterator]()
     first.push(wire(null, 1).slice(0, 12))
     expect((await lines.next()).value).toBe('id: e0')
     void lines.next()
-    await b.cancel()
+    await branch.cancel()
     first.fail(DROP)
     await settle()
-    const events = Array.fromAsync(a.events())
-    const second = await asked(server, events)
+    return Array.fromAsync(late.events())
+  }
+  /** The read's second request asks from the start; answered with every event. */
+  async function startsOver(server: ReturnType<typeof handFed>, read: Promise<unknown>) {
+    const second = await asked(server, read)
     expect(second.lastEventId).toBeNull()
     second.answer(SSE_ANSWER)
     second.push(wire(null))
     second.close()
+  }
+
+  it('starts over for it after a lines() branch took the first line, which carries no event id: no place Last-Event-ID can continue from', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const events = afterFirstLine(first, b, a)
+    await startsOver(server, events)
     expect((await events).map((e) => e.id)).toEqual(ALL)
   })
 
@@ -1455,19 +1467,8 @@ describe('a branch read later, beside one that read and was cancelled before the
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()
     const [inner, late] = b.tee()
-    const lines = inner.lines()[Symbol.asyncIterator]()
-    first.push(wire(null, 1).slice(0, 12))
-    expect((await lines.next()).value).toBe('id: e0')
-    void lines.next()
-    await inner.cancel()
-    first.fail(DROP)
-    await settle()
-    const events = Array.fromAsync(late.events())
-    const second = await asked(server, events)
-    expect(second.lastEventId).toBeNull()
-    second.answer(SSE_ANSWER)
-    second.push(wire(null))
-    second.close()
+    const events = afterFirstLine(first, inner, late)
+    await startsOver(server, events)
     expect((await events).map((e) => e.id)).toEqual(ALL)
     expect((await Array.fromAsync(a.events())).map((e) => e.id)).toEqual(ALL)
   })

@@ -1,4 +1,4 @@
-import { toBytes } from './bytes.ts'
+import { ownBytes, toBytes } from './bytes.ts'
 import { setContentTypeOf } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
@@ -53,7 +53,7 @@ class WebResponseStream implements ResponseStream {
       this.#emit('error', error)
       return false
     }
-    const bytes = toBytes(chunk)
+    const bytes = ownBytes(chunk)
     this.#unacked += bytes.length
     this.#sink.push(bytes, (error) => {
       this.#unacked -= bytes.length

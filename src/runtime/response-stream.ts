@@ -1,4 +1,4 @@
-import { toBytes } from './bytes.ts'
+import { ownBytes, toBytes } from './bytes.ts'
 import { setContentTypeOf } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
 import { createWebResponseStream } from './response-stream-web.ts'
@@ -64,7 +64,7 @@ export function createResponseStream(
   const stream = new Writable({
     highWaterMark,
     write(chunk, _encoding, callback) {
-      sink.push(toBytes(chunk), (error) => callback(error ?? null))
+      sink.push(ownBytes(chunk), (error) => callback(error ?? null))
     },
     final(callback) {
       ended = true

@@ -79,6 +79,33 @@ describe('sluice/dev streams as the function writes', () => {
     expect(done).toBe(true)
   })
 
+  it('sends every chunk as written when the handler reuses its buffer once each write called back', async () => {
+    // As a handler reading a file into one buffer does: Node lets it refill the buffer once the write's callback
+    // ran, since the runtime's socket has sent the bytes by then. A slow client keeps chunks waiting here meanwhile.
+    const block = 1024
+    const blocks = 8 * 1024
+    const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
+      const buffer = new Uint8Array(block)
+      for (let i = 0; i < blocks; i++) {
+        buffer.fill(i % 251)
+        await new Promise<void>((resolve, reject) => {
+          responseStream.write(buffer, (error) => (error ? reject(error) : resolve()))
+        })
+      }
+      responseStream.end()
+    })
+    const server = await startEmulator(handler)
+    const response = await fetch(server.url)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const body = new Uint8Array(await response.arrayBuffer())
+    expect(body.length).toBe(block * blocks)
+    const wrong: number[] = []
+    for (let i = 0; i < blocks; i++) {
+      if (body.subarray(i * block, (i + 1) * block).some((byte) => byte !== i % 251)) wrong.push(i)
+    }
+    expect(wrong).toEqual([])
+  })
+
   it('makes write() return false and emits drain once the client reads', async () => {
     const sawFalse = Promise.withResolvers<void>()
     const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {

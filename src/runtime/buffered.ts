@@ -30,26 +30,34 @@ export function callBuffered(
 }
 
 /**
- * The size of the payload the runtime sends for a buffered handler's result, which the service holds to its 6 MB
- * limit (`limits.maxBufferedResponseBytes`): the result as JSON (`undefined` as `null`), in UTF-8 bytes. So a
- * string counts with its quotes and escapes, and a `{ statusCode, headers, body }` result whole, its body as
- * written (base64 as base64). Throws, with the runtime's message, for a result JSON cannot encode (a `BigInt`, a
- * cycle): the runtime fails the invocation then.
+ * The payload the runtime sends for a buffered handler's result: the result as JSON (`undefined` as `null`), or
+ * `undefined` for a result JSON has no text for (a function, a symbol), of which nothing is sent. The service holds
+ * it to its 6 MB limit (`limits.maxBufferedResponseBytes`, see {@link payloadBytes}) and the function URL reads the
+ * response from it (see {@link bufferedResponse}). Throws, with the runtime's message, for a result JSON cannot
+ * encode (a `BigInt`, a cycle): the runtime fails the invocation then.
  *
  * @example
- * payloadBytes('hé') // 5: the runtime sends "hé", quotes included
+ * payloadJson({ statusCode: 200, headers: { a: undefined } }) // '{"statusCode":200,"headers":{}}'
  */
-export function payloadBytes(result: unknown): number {
-  let json: string | undefined
+export function payloadJson(result: unknown): string | undefined {
   try {
-    json = JSON.stringify(result === undefined ? null : result)
+    return JSON.stringify(result === undefined ? null : result)
   } catch (error) {
     throw new Error(
       `Unable to stringify response body (${asError(error).message}). A handler that is not wrapped in awslambda.streamifyResponse has its result sent as JSON: return { statusCode, headers, body } with a string body, or any value JSON.stringify can encode.`,
       { cause: error },
     )
   }
-  // A function or a symbol has no JSON: nothing is sent, as bufferedResponse serves it.
+}
+
+/**
+ * The size in UTF-8 bytes of a {@link payloadJson} payload, as the service measures it: a string result counts with
+ * its quotes and escapes, a `{ statusCode, headers, body }` result whole, its body as written (base64 as base64).
+ *
+ * @example
+ * payloadBytes(payloadJson('hé')) // 5: the runtime sends "hé", quotes included
+ */
+export function payloadBytes(json: string | undefined): number {
   return json === undefined ? 0 : utf8Length(json)
 }
 
@@ -63,6 +71,9 @@ export function payloadBytes(result: unknown): number {
  * response), a `statusCode` written as a decimal string (`"418"`) is that status, and a `body` that is an object or
  * an array is sent JSON-encoded. The response carries the body's byte length (after base64 decoding), which the
  * function URL sends as `Content-Length`, not chunked.
+ *
+ * `result` is the payload as the service reads it, parsed from {@link payloadJson}: the service never sees the
+ * handler's object, so a header whose value is `undefined` is not there, and a `toJSON` (a `Date` body) has run.
  *
  * @example
  * const response = bufferedResponse({ statusCode: 201, body: 'made' }, requestId) // a FunctionUrlResponse, status 201
@@ -87,8 +98,13 @@ export function bufferedResponse(result: unknown, requestId: string): FunctionUr
     if (problem !== undefined) return problem
     status = statusCode as number
     const raw = described.body
-    if (typeof raw === 'string') {
-      body = described.isBase64Encoded === true ? base64ToBytes(raw) : new TextEncoder().encode(raw)
+    if (typeof raw === 'string' && described.isBase64Encoded === true) {
+      const decoded = decodeBase64(raw)
+      // Not a body the service can send: answered as an invalid response, not left to throw from here.
+      if (decoded === undefined) return 'its body is not valid base64, though isBase64Encoded is true'
+      body = decoded
+    } else if (typeof raw === 'string') {
+      body = new TextEncoder().encode(raw)
     } else {
       body = new TextEncoder().encode(typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : '')
     }
@@ -106,5 +122,14 @@ export function bufferedResponse(result: unknown, requestId: string): FunctionUr
         controller.close()
       },
     }),
+  }
+}
+
+/** The bytes of a base64 text, or `undefined` when it is not base64 (`atob` throws an `InvalidCharacterError`). */
+function decodeBase64(text: string): Uint8Array | undefined {
+  try {
+    return base64ToBytes(text)
+  } catch {
+    return undefined
   }
 }

@@ -1,5 +1,5 @@
 import { asError } from '../core/as-error.ts'
-import { bufferedResponse, callBuffered, payloadBytes } from './buffered.ts'
+import { bufferedResponse, callBuffered, payloadBytes, payloadJson } from './buffered.ts'
 import { buildContext, type FunctionInfo } from './context.ts'
 import { buildEvent, type EventInput } from './event.ts'
 import {
@@ -387,9 +387,9 @@ export function invoke(
     }
     // The runtime sends the result as JSON and the service measures that, before the function URL reads it: an
     // oversized result is refused whatever its shape, and a result that cannot be sent fails as the runtime fails.
-    let size: number
+    let json: string | undefined
     try {
-      size = payloadBytes(result)
+      json = payloadJson(result)
     } catch (error) {
       const failure = asError(error)
       settle({ state: 'failed', error: failure })
@@ -400,12 +400,16 @@ export function invoke(
         requestId,
       )
     }
+    const size = payloadBytes(json)
     if (size > limits.maxBufferedResponseBytes) {
       const message = `Response payload size (${size} bytes) exceeded maximum allowed payload size (${limits.maxBufferedResponseBytes} bytes, limits.maxBufferedResponseBytes). A handler that is not wrapped in awslambda.streamifyResponse has its result sent as JSON, all of it counted: return less, or wrap the handler in awslambda.streamifyResponse to stream up to 200 MB.`
       settle({ state: 'failed', error: new Error(message) })
       return serviceError(502, 'Function.ResponseSizeTooLarge', message, requestId)
     }
-    const response = bufferedResponse(result, requestId)
+    // The function URL reads the JSON the runtime sent, not the handler's object: an undefined header value is
+    // gone, a toJSON has run. A result with no JSON text, or undefined (sent as null), keeps its own answer.
+    const sent = json === undefined || result === undefined ? result : JSON.parse(json)
+    const response = bufferedResponse(sent, requestId)
     if (typeof response === 'string') {
       const message = `The function returned an invalid response: ${response}. Return { statusCode, headers, body } or any JSON value.`
       settle({ state: 'failed', error: new Error(message) })

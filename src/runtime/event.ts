@@ -148,7 +148,8 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
   }
   if (input.body !== undefined && input.body.length > 0) {
     if (isTextContentType(received.get('content-type'))) {
-      event.body = new TextDecoder().decode(input.body)
+      // ignoreBOM keeps a leading byte-order mark: by default TextDecoder drops it, 3 bytes of the client's body.
+      event.body = new TextDecoder('utf-8', { ignoreBOM: true }).decode(input.body)
     } else {
       event.body = bytesToBase64(input.body)
       event.isBase64Encoded = true

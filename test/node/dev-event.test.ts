@@ -173,6 +173,17 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(JSON.parse(event.body as string)).toEqual({ month: '2026-10' })
   })
 
+  it('passes a text body with every character the client sent, a leading byte-order mark included', async () => {
+    // The body is the client's: a handler that checks a signature over it must see the bytes that were signed.
+    const { event } = await echo('/', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv; charset=utf-8' },
+      body: new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0x2c, 0x62]),
+    })
+    expect(event.isBase64Encoded).toBe(false)
+    expect(event.body).toBe('\ufeffa,b')
+  })
+
   it('passes a binary body as base64', async () => {
     const { event } = await echo('/', {
       method: 'POST',

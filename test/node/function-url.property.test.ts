@@ -693,7 +693,8 @@ function checkEvent(event: FunctionUrlEvent, spec: RequestSpec, seen: Seen): voi
     expect(event.body).toBeUndefined()
     expect(event.isBase64Encoded).toBe(false)
   } else if (/^(text\/|application\/json)/.test(event.headers['content-type'] ?? '')) {
-    expect(event).toMatchObject({ body: new TextDecoder().decode(bytes), isBase64Encoded: false })
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)
+    expect(event).toMatchObject({ body: text, isBase64Encoded: false })
   } else {
     expect(event).toMatchObject({ body: Buffer.from(bytes).toString('base64'), isBase64Encoded: true })
   }

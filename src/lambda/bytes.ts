@@ -1,6 +1,7 @@
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
+import { release } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -77,5 +78,6 @@ export async function streamBytes(
     helper: 'streamBytes',
     contentType: 'application/octet-stream',
     rangeable: true,
+    release: () => release(source),
   })
 }

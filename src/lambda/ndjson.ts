@@ -4,7 +4,7 @@ import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } f
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
 import { cursorOf } from './request.ts'
 import { endsWithMarker, writeBody } from './respond.ts'
-import { plainSource } from './source.ts'
+import { plainSource, release } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -85,5 +85,6 @@ export async function streamNdjson<T>(
     helper: 'streamNdjson',
     contentType: 'application/x-ndjson',
     rangeable: true,
+    release: () => release(source),
   })
 }

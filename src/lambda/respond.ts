@@ -17,6 +17,8 @@ export interface BodyFormat {
   defaultHeaders?: Record<string, string>
   /** Whether the format's bytes can be deterministic; SSE heartbeats make them not. */
   rangeable: boolean
+  /** Lets go of the caller's source when the answer needs none of it (see `release` in source.ts). */
+  release?: () => void
 }
 
 const encoder = new TextEncoder()
@@ -196,6 +198,8 @@ export async function writeBody(
   }
 
   if (start !== undefined && length !== undefined && start >= length) {
+    // Answered without reading the source, which would otherwise stay open: nothing will iterate it now.
+    format.release?.()
     await unsatisfiable(length)
     return
   }

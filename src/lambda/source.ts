@@ -16,8 +16,27 @@ export function plainSource<T>(
   options: CursorOptions & { request?: RequestLike | undefined },
 ): Source<T> {
   if (cursor === undefined || cursor === '') return source
+  release(source)
   const inQuery = queryOf(options.request, options.cursorParam ?? CURSOR_PARAM) !== undefined
   throw new Refusal(CONFLICT, cursorConflict(`sluice/lambda: ${helper}`, cursor, inQuery, options), {
     cursor: bounded(cursor),
   })
+}
+
+/**
+ * Lets go of a source that will not be read: a request answered `409` or `416` before any of it was. As when the
+ * client goes away (the helpers then close what they were reading), a Node stream is destroyed and a web stream
+ * cancelled, or the file, connection or database cursor behind it would stay open in the warm function, one per
+ * such request; a generator is closed. Data (an array, a string) and a function source hold nothing.
+ */
+export function release(source: unknown): void {
+  if (typeof source !== 'object' || source === null) return
+  const held = source as { destroy?: unknown; cancel?: unknown; return?: unknown }
+  // Each may settle later, or fail (a locked web stream): nothing waits for it, and nothing is left to tell.
+  const settle = (result: unknown): void => {
+    if (result instanceof Promise) result.catch(() => {})
+  }
+  if (typeof held.destroy === 'function') held.destroy()
+  else if (typeof held.cancel === 'function') settle(held.cancel())
+  else if (typeof held.return === 'function') settle(held.return())
 }

@@ -1,0 +1,84 @@
+/**
+ * A source the helpers answer without reading — a `416` for a Range past a declared length, a `409` for a cursor a
+ * plain iterable cannot start after — is released all the same, as it is when the client goes away: a Node
+ * `Readable` is destroyed (an open file, a database cursor), a web `ReadableStream` cancelled (an upstream fetch's
+ * connection). A warm Lambda serves the next requests with whatever the last one left open.
+ */
+import { Readable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
+import { request, setup, until } from './lambda-recorder.ts'
+
+/** A Readable that holds a resource until it is read to its end or destroyed. */
+function held(objectMode = false): Readable {
+  return new Readable({ objectMode, read() {} })
+}
+
+describe('a source answered without being read is released', () => {
+  it('destroys a Readable given to streamBytes when a Range past its declared length gets 416', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const file = held()
+    await streamBytes(stream, file, {
+      awslambda,
+      length: 26,
+      etag: '"v1"',
+      request: request({ range: 'bytes=26-' }),
+      onRefusal: false,
+    })
+    expect(preludes[0]?.statusCode).toBe(416)
+    await until(() => file.destroyed)
+  })
+
+  it('cancels a web ReadableStream given to streamBytes when a Range past its declared length gets 416', async () => {
+    const { stream, awslambda, preludes } = setup()
+    let cancelled = false
+    const upstream = new ReadableStream<Uint8Array>({
+      cancel() {
+        cancelled = true
+      },
+    })
+    await streamBytes(stream, upstream, {
+      awslambda,
+      length: 10,
+      range: true,
+      request: request({ range: 'bytes=10-' }),
+      onRefusal: false,
+    })
+    expect(preludes[0]?.statusCode).toBe(416)
+    await until(() => cancelled)
+  })
+
+  it('destroys a Readable given to streamNdjson when a Range past its declared length gets 416', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const rows = held(true)
+    await streamNdjson(stream, rows, {
+      awslambda,
+      length: 8,
+      etag: '"rows-v1"',
+      request: request({ range: 'bytes=9-' }),
+      onRefusal: false,
+    })
+    expect(preludes[0]?.statusCode).toBe(416)
+    await until(() => rows.destroyed)
+  })
+
+  it('destroys a plain Readable given to streamNdjson when a request with a cursor gets 409', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const rows = held(true)
+    await streamNdjson(stream, rows, { awslambda, request: request({}, 'cursor=42'), onRefusal: false })
+    expect(preludes[0]?.statusCode).toBe(409)
+    await until(() => rows.destroyed)
+  })
+
+  it('destroys a plain Readable given to streamSse when a request with a cursor gets 409', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const events = held(true)
+    await streamSse(stream, events, {
+      awslambda,
+      request: request({ 'x-sluice-cursor': '42' }),
+      onRefusal: false,
+    })
+    expect(preludes[0]?.statusCode).toBe(409)
+    await until(() => events.destroyed)
+  })
+})

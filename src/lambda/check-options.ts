@@ -25,9 +25,12 @@ const isHeaders = (value: unknown): boolean => {
   return isObject(value) && Object.values(value).every(isString)
 }
 
+// The event's headers are a plain object: a `Headers` (a web Request's, what sluice/mock's `request` takes) has
+// none of its names as properties, so its Range, Last-Event-ID and cursor would be ignored without a sign.
 const isRequest = (value: unknown): boolean =>
   isObject(value) &&
   isObject(value.headers) &&
+  !(value.headers instanceof Headers) &&
   isStringOrUndefined(value.rawQueryString) &&
   (value.queryStringParameters === undefined || isObject(value.queryStringParameters))
 

@@ -117,6 +117,18 @@ const BAD: [Helper, Record<string, unknown>, string][] = [
     { request: null },
     'null for request; pass the function-URL event (an object with headers).',
   ],
+  // A web Request (what sluice/mock's request option takes) has headers the helpers cannot read as the event's,
+  // and no rawQueryString: its Range, Last-Event-ID and cursor would be ignored without a sign.
+  [
+    'streamNdjson',
+    { request: new Request('https://fn.test/?cursor=1', { headers: { range: 'bytes=1-' } }) },
+    'an object (Request) for request; pass the function-URL event (an object with headers).',
+  ],
+  [
+    'streamSse',
+    { request: { headers: new Headers({ 'last-event-id': '7' }) } },
+    'an object (Object) for request; pass the function-URL event (an object with headers).',
+  ],
   [
     'streamNdjson',
     { awslambda: {} },

@@ -79,6 +79,17 @@ const heartbeat = encoder.encode(':\n\n')
  */
 const FIRST_BEAT_MS = 5_000
 
+/**
+ * An event's text field as given, or a `TypeError` that names it: untyped code writes `{ id: i }`, which would
+ * otherwise fail inside the checks below ("value.includes is not a function") or be sent as `[object Object]`.
+ */
+function stringField(name: string, value: unknown): string {
+  if (typeof value === 'string') return value
+  throw new TypeError(
+    `sluice/lambda: streamSse got an event with ${name} ${describeValue(value)}; pass a string, such as String(value).`,
+  )
+}
+
 function checkField(name: string, value: string): void {
   // A line break would end the field early and let the rest be read as other fields or events.
   if (/[\r\n]/.test(value) || (name === 'id' && value.includes('\0'))) {
@@ -106,6 +117,24 @@ function checkField(name: string, value: string): void {
   }
 }
 
+const FIELDS = ['id', 'event', 'data', 'retry', 'comment'] as const
+
+/**
+ * An item that is an event, or a `TypeError` that says what it is: anything else — `{ token }`, a number, `null` —
+ * would go out as a bare blank line, its data lost without a sign (sluice/mock sends such a value as data).
+ */
+function eventOf(message: unknown): SseEvent {
+  const record = message as Record<string, unknown>
+  const isObject = typeof message === 'object' && message !== null && !Array.isArray(message)
+  if (isObject && FIELDS.some((field) => record[field] !== undefined)) return message as SseEvent
+  const what = isObject
+    ? `an object without id, event, data, retry or comment (keys: ${Object.keys(record).join(', ')})`
+    : describeValue(message)
+  throw new TypeError(
+    `sluice/lambda: streamSse got ${what} as an event; yield a string, or an object with id, event, data, retry or comment ({ data: value } sends a value as JSON).`,
+  )
+}
+
 function checkRetry(retry: unknown): void {
   if (!(Number.isSafeInteger(retry) && (retry as number) >= 0)) {
     const Failure = typeof retry === 'number' ? RangeError : TypeError
@@ -122,16 +151,16 @@ function checkRetry(retry: unknown): void {
  * formatSseEvent({ id: '1', data: 'hi' }) // 'id: 1\ndata: hi\n\n'
  */
 export function formatSseEvent(message: SseMessage): string {
-  const event: SseEvent = typeof message === 'string' ? { data: message } : message
+  const event: SseEvent = typeof message === 'string' ? { data: message } : eventOf(message)
   let text = ''
   if (event.comment !== undefined)
-    for (const part of event.comment.split(/\r\n|\r|\n/)) text += line(`: ${part}`)
+    for (const part of stringField('comment', event.comment).split(/\r\n|\r|\n/)) text += line(`: ${part}`)
   if (event.id !== undefined) {
-    checkField('id', event.id)
+    checkField('id', stringField('id', event.id))
     text += line(`id: ${event.id}`)
   }
   if (event.event !== undefined) {
-    checkField('event', event.event)
+    checkField('event', stringField('event', event.event))
     text += line(`event: ${event.event}`)
   }
   if (event.retry !== undefined) {
@@ -186,7 +215,7 @@ async function* after(
   let found = false
   for await (const message of messages) {
     if (found) yield message
-    else found = typeof message === 'object' && message.id === id
+    else found = typeof message === 'object' && message?.id === id
   }
   // Nothing was yielded: a refusal before the first byte (unless heartbeats went out while the search ran).
   if (!found) {

@@ -73,6 +73,58 @@ describe('formatSseEvent', () => {
       expect(formatSseEvent({ data })).toBe(`data: ${data}\n\n`)
   })
 
+  it('refuses an id, event type or comment that is not a string with a message that names it, not a crash', () => {
+    // Untyped handlers write `{ id: i, data }`: the id must be told apart from a failure inside the helper.
+    for (const [event, said] of [
+      [{ id: 5, data: 'x' }, 'id 5'],
+      [{ id: null, data: 'x' }, 'id null'],
+      [{ event: { type: 'token' }, data: 'x' }, 'event an object (Object)'],
+      [{ comment: 5 }, 'comment 5'],
+    ] as const) {
+      expect(() => formatSseEvent(event as never)).toThrow(
+        new TypeError(
+          `sluice/lambda: streamSse got an event with ${said}; pass a string, such as String(value).`,
+        ),
+      )
+    }
+  })
+
+  it('refuses an item that is no event, which would go out as a bare blank line: its data lost without a sign', () => {
+    // sluice/mock sends such a value as the data of an event; a helper that sent nothing would pass a test against
+    // the mock and lose the data in production.
+    const advice =
+      'yield a string, or an object with id, event, data, retry or comment ({ data: value } sends a value as JSON).'
+    for (const [item, said] of [
+      [{ token: 'Hel' }, 'an object without id, event, data, retry or comment (keys: token)'],
+      [{ data: undefined }, 'an object without id, event, data, retry or comment (keys: data)'],
+      [5, '5'],
+      [true, 'true'],
+      [null, 'null'],
+      [undefined, 'undefined'],
+      [['a'], 'an array'],
+    ] as const) {
+      expect(() => formatSseEvent(item as never)).toThrow(
+        new TypeError(`sluice/lambda: streamSse got ${said} as an event; ${advice}`),
+      )
+    }
+    expect(formatSseEvent({ comment: 'only' })).toBe(': only\n\n')
+  })
+
+  it('refuses such an item in streamSse before the first byte, and past a Last-Event-ID too', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await expect(streamSse(stream, [{ token: 'Hel' }] as never, { awslambda })).rejects.toThrow(
+      'streamSse got an object without id, event, data, retry or comment (keys: token) as an event',
+    )
+    expect(preludes).toEqual([])
+    const resumed = setup()
+    await expect(
+      streamSse(resumed.stream, [null, { id: '1', data: 'a' }, 5] as never, {
+        awslambda: resumed.awslambda,
+        request: request({ 'last-event-id': '1' }),
+      }),
+    ).rejects.toThrow('streamSse got 5 as an event')
+  })
+
   it('refuses an id with a line break, which would corrupt the stream', () => {
     expect(() => formatSseEvent({ id: 'a\nb', data: 'x' })).toThrow(
       'sluice/lambda: streamSse got an event whose id contains a line break or NUL; remove it (only data may span lines).',

@@ -407,6 +407,53 @@ describe('createStreamStore: snapshots', () => {
     expect(seen).toEqual(['cancelled'])
   })
 
+  it('an unsubscribe ends its own subscription only, not another one of the same function', async () => {
+    const body = gatedBody()
+    const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })
+    const heard: string[] = []
+    const render = (): void => {
+      heard.push(store.getSnapshot().items.join())
+    }
+    // Two widgets share one render callback; the first leaves, and its cleanup happens to run twice.
+    const leave = store.subscribe(render)
+    const stay = store.subscribe(render)
+    leave()
+    leave()
+    body.push('a\n')
+    await until(store, (s) => s.items.length === 1)
+    expect(heard.at(-1)).toBe('a')
+    stay()
+    body.push('b\n')
+    await until(store, (s) => s.items.length === 2)
+    expect(heard.at(-1)).toBe('a')
+    store.cancel()
+  })
+
+  // The system clock corrected by an hour after a batch (NTP after a sleep, a user setting it right): the next
+  // batch's wait is measured from the last one by that clock, and must not become an hour.
+  it.each([
+    ['lines', 0, ['a\n', 'b\n'], (s: StreamSnapshot) => s.items.length === 2],
+    // json: the consumer's own throttle too.
+    ['json', 20, ['{"a":[1,', '2,'], (s: StreamSnapshot) => (s.data as { a?: unknown[] })?.a?.length === 2],
+  ] as const)(
+    'a clock set back while streaming holds the next %s batch back by throttleMs (%i) at most, not by the jump',
+    async (as, throttleMs, [first, second], ready) => {
+      const body = gatedBody()
+      const store = createStreamStore(fromResponse(new Response(body.stream)), { as, throttleMs })
+      body.push(first)
+      await until(store, (s) => s.status === 'streaming' && (s.items.length > 0 || s.data !== undefined))
+      vi.setSystemTime(Date.now() - 3_600_000)
+      try {
+        body.push(second)
+        const late = new Promise<undefined>((resolve) => setTimeout(resolve, 1000))
+        expect(await Promise.race([until(store, ready), late])).toBeDefined()
+      } finally {
+        vi.useRealTimers()
+        store.cancel()
+      }
+    },
+  )
+
   it('the first streaming snapshot has the progress of a body being read', async () => {
     const body = gatedBody()
     const store = createStreamStore(fromResponse(new Response(body.stream)), { as: 'lines' })

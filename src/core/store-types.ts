@@ -241,7 +241,8 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
  */
 export interface StreamStore<Item = unknown, Data = unknown, Final = unknown> {
   /**
-   * Calls `listener` after each change; returns the function that unsubscribes it. The first subscriber starts
+   * Calls `listener` after each change; returns the function that unsubscribes it — that subscription only, even
+   * when the same function is subscribed again or elsewhere. The first subscriber starts
    * the stream (see `start`): `getSnapshot()` says `connecting` at once, and the listener hears of it in a
    * microtask — never before `subscribe` has returned. Once unsubscribed, a listener is never called again, not
    * even by a notification under way (another listener that unmounts its component, say). A listener that

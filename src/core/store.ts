@@ -199,7 +199,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         lastFlush = Date.now()
         publish(next)
       },
-      prompt ? 0 : Math.max(0, lastFlush + throttle - Date.now()),
+      // At most `throttleMs`: a clock set back since the last flush must not hold the batch back by as much.
+      prompt ? 0 : Math.min(throttle, Math.max(0, lastFlush + throttle - Date.now())),
     )
   }
 
@@ -326,7 +327,10 @@ export function createStreamStore<const O extends StreamStoreOptions>(
 
   const store: StreamStore = {
     subscribe(listener) {
-      listeners.add(listener)
+      // A subscription of its own, not the function: one unsubscribe, however late or often it is called,
+      // never ends another subscription of the same function (two widgets sharing a render callback).
+      const own = (): void => listener()
+      listeners.add(own)
       if (snapshot.status === 'idle') {
         subscribing = true
         try {
@@ -336,7 +340,7 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         }
       }
       return () => {
-        listeners.delete(listener)
+        listeners.delete(own)
       }
     },
     getSnapshot: () => snapshot,

@@ -136,7 +136,10 @@ export async function* consumeJson<T>(
   try {
     for (;;) {
       reading = source.read()
-      let chunk = pending ? await readOrWait(reading, last + gap() - Date.now()) : await reading
+      // At most one gap: a clock set back since the last snapshot must not hold the next one back by as much.
+      let chunk = pending
+        ? await readOrWait(reading, Math.min(gap(), last + gap() - Date.now()))
+        : await reading
       // A throttled snapshot is handed out when its time comes, not only when the next chunk does.
       if (chunk === WAITED) {
         yield take()
@@ -157,7 +160,9 @@ export async function* consumeJson<T>(
       // A value that only finished (a closing quote or bracket) changes what the snapshot says of itself.
       if (!pending && !samePath(parser.openPath, shownOpenPath)) pending = true
       const wait = gap()
-      if (pending && (wait === 0 || Date.now() - last >= wait)) yield take()
+      const since = Date.now() - last
+      // A clock set back since the last snapshot (`since` < 0) counts as its time being up.
+      if (pending && (wait === 0 || since >= wait || since < 0)) yield take()
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)

@@ -1,3 +1,5 @@
+import { must } from '../core/options.ts'
+
 /**
  * The identity of a `useStream()` request: equal keys mean the same stream, a new key means cancel and restart.
  * An explicit `key` wins. A URL or `Request` is keyed by its URL, method and headers plus a stable serialisation
@@ -13,7 +15,12 @@ export function requestKey(
   sluiceOptions: object | undefined,
   key: string | undefined,
 ): string {
-  if (key !== undefined) return `key ${as} ${key}`
+  if (key !== undefined) {
+    // For code the types do not check: an object (`{ month }`, as a query key elsewhere) would read
+    // "[object Object]" for every value, and the stream would never restart on new inputs.
+    must(typeof key === 'string', 'useStream(): key', 'a string', key, TypeError)
+    return `key ${as} ${key}`
+  }
   if (typeof request === 'function') return `function ${as}`
   const target =
     request instanceof Request

@@ -286,6 +286,16 @@ describe('useStream', () => {
     expect(server.calls).toHaveLength(2)
   })
 
+  it('a key that is not a string is refused with a TypeError, rather than one that never changes', async () => {
+    const server = fakeServer()
+    // From plain JavaScript, a query key as other libraries take it: `{ month }` would read "[object Object]"
+    // for every month, and the stream would never restart.
+    await expect(
+      render(<Inline path="a" k={{ month: '2026-10' } as never} fetch={server.fetch} />),
+    ).rejects.toThrow(new TypeError('useStream(): key must be a string, got an object (Object).'))
+    expect(server.calls).toHaveLength(0)
+  })
+
   it('a field named signal inside json or searchParams is part of the key', async () => {
     const server = fakeServer()
     const order = (json: object, searchParams: object = {}): SluiceOptions => ({

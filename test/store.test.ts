@@ -430,13 +430,13 @@ describe('createStreamStore: snapshots', () => {
   })
 
   // The system clock corrected by an hour after a batch (NTP after a sleep, a user setting it right): the next
-  // batch's wait is measured from the last one by that clock, and must not become an hour.
+  // batch's wait is measured from the last one on a monotonic clock, so it does not become an hour.
   it.each([
     ['lines', 0, ['a\n', 'b\n'], (s: StreamSnapshot) => s.items.length === 2],
     // json: the consumer's own throttle too.
     ['json', 20, ['{"a":[1,', '2,'], (s: StreamSnapshot) => (s.data as { a?: unknown[] })?.a?.length === 2],
   ] as const)(
-    'a clock set back while streaming holds the next %s batch back by throttleMs (%i) at most, not by the jump',
+    'a clock set back while streaming holds the next %s batch back by throttleMs (%i) at most, not by the step',
     async (as, throttleMs, [first, second], ready) => {
       const body = gatedBody()
       const store = createStreamStore(fromResponse(new Response(body.stream)), { as, throttleMs })

@@ -1220,16 +1220,17 @@ export class BodySource implements ChunkSource {
     return this.#context()
   }
 
-  // One timer per silence, not per chunk: it re-arms itself for the time left while reads keep succeeding.
+  // One timer per silence, not per chunk: it re-arms itself for the time left while reads keep succeeding. On a
+  // monotonic clock: the system clock set forward (NTP, a VM's sync) would fire it on a stream that flows.
   #arm(idle: number): void {
-    this.#waitingSince = Date.now()
+    this.#waitingSince = performance.now()
     if (this.#watchdog !== undefined) return
     const check = (): void => {
       this.#watchdog = undefined
       if (this.#finished) return
       const since = this.#waitingSince
       if (since === undefined) return
-      const left = idle - (Date.now() - since)
+      const left = idle - (performance.now() - since)
       if (left > 0) {
         this.#watchdog = setTimeout(check, left)
         return

@@ -89,7 +89,8 @@ export class ProgressTracker implements ProgressSink {
   /** The final report of an end nothing awaited (see `end()`), for what ends the stream next to await. */
   #unclaimed: Promise<void> | undefined
 
-  constructor(listener: ProgressListener | undefined, interval = 100, now: () => number = Date.now) {
+  // A monotonic clock: the system clock set back (NTP, a VM's sync) would stop reports and the rate for the jump.
+  constructor(listener: ProgressListener | undefined, interval = 100, now = (): number => performance.now()) {
     this.#listener = listener
     this.#interval = interval
     this.#now = now

@@ -196,11 +196,11 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         if (current.over) return
         const next = drain(current)
         if (next === undefined) return
-        lastFlush = Date.now()
+        lastFlush = performance.now()
         publish(next)
       },
-      // At most `throttleMs`: a clock set back since the last flush must not hold the batch back by as much.
-      prompt ? 0 : Math.min(throttle, Math.max(0, lastFlush + throttle - Date.now())),
+      // A monotonic clock: the system clock set back (NTP, a VM's sync) must not hold the batch back by the jump.
+      prompt ? 0 : Math.max(0, lastFlush + throttle - performance.now()),
     )
   }
 

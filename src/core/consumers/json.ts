@@ -121,7 +121,7 @@ export async function* consumeJson<T>(
   /** Takes the snapshot to hand out, with what is known about its completeness at this moment. */
   const take = (): DeepPartial<T> => {
     pending = false
-    last = Date.now()
+    last = performance.now()
     const snapshot = parser.snapshot
     const openPath = parser.openPath
     shown = snapshot
@@ -136,10 +136,8 @@ export async function* consumeJson<T>(
   try {
     for (;;) {
       reading = source.read()
-      // At most one gap: a clock set back since the last snapshot must not hold the next one back by as much.
-      let chunk = pending
-        ? await readOrWait(reading, Math.min(gap(), last + gap() - Date.now()))
-        : await reading
+      // A monotonic clock (as the store's): a system clock set back must not hold the next snapshot back.
+      let chunk = pending ? await readOrWait(reading, last + gap() - performance.now()) : await reading
       // A throttled snapshot is handed out when its time comes, not only when the next chunk does.
       if (chunk === WAITED) {
         yield take()
@@ -160,9 +158,7 @@ export async function* consumeJson<T>(
       // A value that only finished (a closing quote or bracket) changes what the snapshot says of itself.
       if (!pending && !samePath(parser.openPath, shownOpenPath)) pending = true
       const wait = gap()
-      const since = Date.now() - last
-      // A clock set back since the last snapshot (`since` < 0) counts as its time being up.
-      if (pending && (wait === 0 || since >= wait || since < 0)) yield take()
+      if (pending && (wait === 0 || performance.now() - last >= wait)) yield take()
     }
     // A cancelled source reads as ended; a cut document is not the document.
     if (source.cancelled === true) return halt(source)

@@ -150,6 +150,12 @@ const SETUPS: Setup[] = [
     kinds: ['events', 'bytes', 'events'],
   },
   {
+    name: 'Last-Event-ID, events() beside a tee of text() and events()',
+    strategy: 'last-event-id',
+    format: 'sse',
+    kinds: ['events', 'text', 'events'],
+  },
+  {
     name: 'Range, bytes() and ndjson()',
     strategy: 'range',
     format: 'ndjson',
@@ -833,6 +839,21 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
       { t: 'drop', answer: false },
     ],
     true,
+  ],
+  // Pinned with the focused test of the same (tee.resume.test.ts): text() in a tee of a tee branch, made and not
+  // read, its sibling made late, and the outer events() branch reads when the answer drops. The inner tee spoke
+  // through its text() branch, as read, so the Last-Event-ID restart had an outer branch without an event id.
+  [
+    setup('Last-Event-ID, events() beside a tee of text() and events()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 200 },
+      { t: 'read', b: 0, k: 12 },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [false, false, true],
   ],
   // Pinned, not found (with long units): one push of the whole body, longer than a decoding slice. The inner tee's
   // first branch delivers the first record and is cancelled; text() reads the chunk, reads on and is cancelled; the

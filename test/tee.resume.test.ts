@@ -1372,6 +1372,27 @@ describe('a text() branch made but not read yet at a drop, beside an events() br
     expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => text })).join('')).toBe(wire(null))
   })
 
+  it('in a tee of a tee branch, beside a branch not read yet, follows the restart too', async () => {
+    const { server, res, first } = await opened()
+    const [a, b] = res.tee()
+    const [t, late] = b.tee()
+    const text = t.text()[Symbol.asyncIterator]()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 3))
+    for (const id of ALL.slice(0, 3)) expect((await ia.next()).value?.id).toBe(id)
+    const waiting = ia.next()
+    first.fail(DROP)
+    const second = await asked(server, waiting)
+    expect(second.lastEventId).toBe('e2')
+    second.push(wire('e2'))
+    second.close()
+    expect((await waiting).value?.id).toBe('e3')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(['e0', 'e1', 'e2', 'e3', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect((await Array.fromAsync({ [Symbol.asyncIterator]: () => text })).join('')).toBe(wire(null))
+    expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
+  })
+
   it('is refused once it has read part of an event: a restart after the last event would repeat that part', async () => {
     const { server, res, first } = await opened()
     const [a, b] = res.tee()

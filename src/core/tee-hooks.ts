@@ -184,10 +184,12 @@ export function teeHooks(
   continues: (place: Place) => boolean,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
-  // were cancelled (as `plan` counts them).
+  // were cancelled (as `plan` counts them) — not a live one that does not read yet (text() not handed a byte).
   const speaking = (): Branch[] => {
     const live = branches.filter((b) => !b.cancelled && reads(b))
-    return live.length > 0 ? live : branches.filter((b) => b.hooks !== undefined && b.hooks.idle !== true)
+    return live.length > 0
+      ? live
+      : branches.filter((b) => b.cancelled && b.hooks !== undefined && b.hooks.idle !== true)
   }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)

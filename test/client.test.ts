@@ -81,6 +81,29 @@ describe('sluice()', () => {
     expect(isHTTPError(error) && error.excerpt).toBe('é'.repeat(512))
   })
 
+  it('leaves out of the HTTPError excerpt a character that the 1 KiB bound cuts, rather than a U+FFFD', async () => {
+    // 1 + 2 × 1 000 bytes: byte 1 024 is the first half of an "é", which the server sent whole.
+    const body = `a${'é'.repeat(1000)}`
+    for (const wrap of [
+      () => sluice(url, { retry: 0, fetch: fetchWith(() => responseOf([body], { status: 500 })) }),
+      () => fromResponse(new Response(body, { status: 500 })),
+    ]) {
+      const error = await wrap().catch((e: unknown) => e)
+      expect(isHTTPError(error) && error.excerpt).toBe(`a${'é'.repeat(511)}`)
+    }
+  })
+
+  it('bounds the excerpt of an error response an afterResponse hook made to 1 KiB of whole characters', async () => {
+    // Not the response sluice bounded as it arrived: only ky's `data` is left of it, 2 001 characters here.
+    const error = await sluice(url, {
+      retry: 0,
+      fetch: fetchWith(() => responseOf(['ok'])),
+      hooks: { afterResponse: [() => new Response(`a${'é'.repeat(1000)}`, { status: 500 })] },
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error) && error.status).toBe(500)
+    expect(isHTTPError(error) && error.excerpt).toBe(`a${'é'.repeat(511)}`)
+  })
+
   it('reads at most 1 MiB of an error body that keeps streaming, then cancels it', async () => {
     const KiB64 = new Uint8Array(64 * 1024).fill(120)
     let produced = 0

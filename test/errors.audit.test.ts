@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { said } from '../src/core/error-body.ts'
+import { excerptOf } from '../src/core/errors/parse-error.ts'
 import {
   fromResponse,
   HTTPError,
@@ -196,6 +198,16 @@ describe('the messages of errors made from their fields', () => {
     expect(new HTTPError(response, 'e'.repeat(201)).message).toBe(
       `Request to the server failed with status 500 Internal Server Error: ${'e'.repeat(200)}…`,
     )
+  })
+
+  it('an HTTPError, and what the server said in other messages, cut a long excerpt between characters, never inside one', () => {
+    // "😀" is two UTF-16 units, the 200th and 201st: half of it would read `\ud83d` once quoted, U+FFFD once sent.
+    const excerpt = `${'e'.repeat(199)}😀 and more`
+    expect(new HTTPError(new Response(null, { status: 500 }), excerpt).message).toBe(
+      `Request to the server failed with status 500: ${'e'.repeat(199)}…`,
+    )
+    expect(said(excerpt)).toBe(`the server said: "${'e'.repeat(199)}…"`)
+    expect(excerptOf(`${'e'.repeat(79)}😀`)).toBe(`${'e'.repeat(79)}…`)
   })
 
   it('an error made without a cause has no cause property of its own', () => {

@@ -6,7 +6,7 @@ import ky, {
   replaceOption,
 } from 'ky'
 import { BodySource, busyAnswer, gaveUp, withSaid } from './body-source.ts'
-import { boundErrorBody, EXCERPT_BYTES, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
+import { boundErrorBody, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -732,10 +732,13 @@ async function fromKyError(
 ): Promise<unknown> {
   if (isKyHTTPError(error)) {
     const data: unknown = error.data
+    // A response sluice did not bound (an afterResponse hook's) left only ky's `data`: its first KiB, cut as a
+    // body's is, in bytes and between characters.
     const excerpt =
       excerptFor(error.response) ??
-      (typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data))
-    return new HTTPError(error.response, excerpt.slice(0, EXCERPT_BYTES), {
+      // (JSON.stringify(undefined) is undefined: a Response without a body, whose excerpt is '').
+      (await excerptOf(new Response(typeof data === 'string' ? data : JSON.stringify(data))))
+    return new HTTPError(error.response, excerpt, {
       request: error.request,
       cause: error,
     })

@@ -1,5 +1,6 @@
 import { concatBytes } from './concat-bytes.ts'
 import { END_MARKER_HEADER } from './end-marker.ts'
+import { excerptOf as quoted } from './errors/parse-error.ts'
 
 /** The most of an error body an `HTTPError` shows. */
 export const EXCERPT_BYTES = 1024
@@ -127,11 +128,12 @@ export async function excerptOf(response: Response, signal?: AbortSignal): Promi
 }
 
 /**
- * The excerpt as text: a character cut at its end decodes to U+FFFD, not to an error, and the end-marker line of
- * a body that announces one is not the server's words.
+ * The excerpt as text: a character cut at its end, as the 1 KiB bound cuts one, is left out (a stream decode
+ * holds its bytes back; a U+FFFD would claim the server sent a bad byte), and the end-marker line of a body that
+ * announces one is not the server's words.
  */
 function excerptText(response: Response, bytes: Uint8Array): string {
-  const text = new TextDecoder().decode(bytes)
+  const text = new TextDecoder().decode(bytes, { stream: true })
   return response.headers.get(END_MARKER_HEADER) === 'marker' ? text.replace(MARKER_LINE, '') : text
 }
 
@@ -150,5 +152,5 @@ export async function pageExcerpt(response: Response, signal?: AbortSignal): Pro
 /** What the server said, for a message: `the server said: "…"`, its excerpt's first 200 characters, quoted. */
 export function said(excerpt: string): string {
   const text = excerpt.trim()
-  return `the server said: ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)}`
+  return `the server said: ${JSON.stringify(quoted(text, 200))}`
 }

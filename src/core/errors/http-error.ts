@@ -1,3 +1,4 @@
+import { excerptOf } from './parse-error.ts'
 import { type ErrorContext, guardFor, SluiceError } from './sluice-error.ts'
 
 /**
@@ -18,7 +19,7 @@ export class HTTPError extends SluiceError {
 
   constructor(response: Response, excerpt: string, context: Omit<ErrorContext, 'response'> = {}) {
     const reason = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
-    const body = excerpt ? `: ${excerpt.length > 200 ? `${excerpt.slice(0, 200)}…` : excerpt}` : ''
+    const body = excerpt ? `: ${excerptOf(excerpt, 200)}` : ''
     super(
       `Request to ${response.url || context.request?.url || 'the server'} failed with status ${reason}${body}`,
       {

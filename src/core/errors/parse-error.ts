@@ -46,7 +46,9 @@ export class ParseError extends SluiceError {
 /** Whether `value` is a {@link ParseError}, from any copy of sluice. @example if (isParseError(e)) e.line */
 export const isParseError: (value: unknown) => value is ParseError = guardFor<ParseError>('ParseError')
 
-/** Cuts `text` to a short, single-line excerpt for messages. */
+/** Cuts `text` to a short, single-line excerpt for messages, never between the halves of a surrogate pair. */
 export function excerptOf(text: string, max = 80): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text
+  // A high surrogate (0xD800–0xDBFF, 54 once shifted) at the cut would leave half a character, which
+  // JSON.stringify shows as `\ud83d` and an encoder as U+FFFD: the cut moves before it.
+  return text.length > max ? `${text.slice(0, max - +(text.charCodeAt(max - 1) >> 10 === 54))}…` : text
 }

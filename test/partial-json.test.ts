@@ -599,6 +599,31 @@ describe('createPartialJsonParser: completion', () => {
     expect(parser.isComplete(['b'])).toBe(false)
     expect(parser.openPath).toStrictEqual([])
   })
+
+  it('counts the earlier value of a repeated key as unfinished until the value that replaces it is', () => {
+    // JSON.parse keeps the last value of a repeated key: the one the snapshot shows meanwhile is about to change.
+    for (const text of [
+      '{"a": 1, "b": 2, "a"',
+      '{"a": 1, "b": 2, "a": ',
+      '{"a": 1, "b": 2, "a": 2',
+      '{"a": 1, "b": 2, "a": tr',
+    ]) {
+      const parser = feed([text])
+      expect(parser.snapshot, text).toStrictEqual({ a: 1, b: 2 })
+      expect(parser.isComplete(['a']), text).toBe(false)
+      expect(parser.isComplete(['b']), text).toBe(true)
+      expect(parser.openPath, text).toStrictEqual(['a'])
+      // What json() tells of the snapshot it hands out.
+      expect(isCompleteIn(parser.snapshot, parser.openPath, ['a']), text).toBe(false)
+    }
+    const parser = feed(['{"a": 1, "b": 2, "a": 2'])
+    parser.push('3, "c"')
+    expect(parser.snapshot).toStrictEqual({ a: 23, b: 2 })
+    expect(parser.isComplete(['a'])).toBe(true)
+    expect(parser.openPath).toStrictEqual([])
+    parser.push(': 0}')
+    expect(parser.end()).toStrictEqual({ a: 23, b: 2, c: 0 })
+  })
 })
 
 describe('createPartialJsonParser: invalid input', () => {

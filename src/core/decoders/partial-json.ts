@@ -207,21 +207,28 @@ class Parser<T> implements PartialJsonParser<T> {
     const path: JsonPathSegment[] = []
     const last = stack.length - 1
     for (let d = 0; d < last; d++) path.push(this.openPosition(stack[d]!))
-    if (this.leafVisible()) path.push(this.openPosition(stack[last]!))
+    const top = stack[last]!
+    // The innermost value is open when it is a string, or when a key repeated in its object is still to get its
+    // new value: JSON.parse keeps the last, so the earlier one the snapshot shows meanwhile is not final. (An
+    // array's `key` stays '', never an own key of its `work`.)
+    if (
+      this.leafVisible() ||
+      ((this.state === COLON || this.state === VALUE || this.state >= NUMBER) &&
+        Object.hasOwn(top.work, top.key))
+    )
+      path.push(this.openPosition(top))
     return path
   }
 
   isComplete(path: readonly JsonPathSegment[]): boolean {
     const stack = this.stack
     if (stack.length === 0) return this.finished && hasPath(this.result, path, 0)
-    // Unfinished values form one chain from the root (the stack, then maybe an open string): follow the path
-    // along it, and where it leaves the chain it enters a finished child.
+    // Unfinished values form one chain from the root, the open path: follow the path along it, and where it
+    // leaves the chain it enters a finished child (or none).
+    const open = this.openPath!
     for (let d = 0; d < stack.length; d++) {
       if (d === path.length) return false
-      const frame = stack[d]!
-      const visibleChild = d < stack.length - 1 || this.leafVisible()
-      if (visibleChild && path[d] === this.openPosition(frame)) continue
-      return hasPath(frame.work, path, d)
+      if (path[d] !== open[d]) return hasPath(stack[d]!.work, path, d)
     }
     // The path reached the open string (or went through it): unfinished, or not there at all.
     return false

@@ -272,6 +272,17 @@ describe('res.collect.json()', () => {
     expect(error.excerpt).toContain('2,, 3]')
     expect(error.message).toMatch(/at line 3, byte 26/)
   })
+
+  it('reports invalid JSON nested deeper than json() takes at its byte, not at byte 0', async () => {
+    // collect.json() has no maxDepth (JSON.parse takes any depth): the error is where the text goes wrong.
+    const res = await fromResponse(responseOf([`${'['.repeat(600)}1,,`]))
+    const error = await res.collect.json().catch((e: unknown) => e)
+    expect(isParseError(error) && [error.line, error.offset, error.message]).toEqual([
+      1,
+      602,
+      expect.stringMatching(/^Expected a JSON value at line 1, byte 602: /),
+    ])
+  })
 })
 
 describe('json(): checkpoints', () => {

@@ -37,8 +37,10 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
 async function locate(body: string, cause: unknown): Promise<ParseError> {
   try {
     const { createPartialJsonParser } = await import('./decoders/partial-json.ts')
+    // No limit of its own: JSON.parse took the body whole, however deep, and a LimitError would hide the place.
     const parser = createPartialJsonParser({
       maxBytes: Number.POSITIVE_INFINITY,
+      maxDepth: Number.POSITIVE_INFINITY,
       toByteOffset: (offset) => utf8Length(body, 0, offset),
     })
     parser.push(body)

@@ -134,7 +134,9 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const active = new Map<FunctionName, Set<ServerResponse>>(FUNCTIONS.map((name) => [name, new Set()]))
 
   const proxy = (name: FunctionName, rest: string, req: IncomingMessage, res: ServerResponse) => {
-    const target = new URL(rest, emulators.get(name)!.url)
+    // Appended to the emulator's origin, not resolved against its URL: a path such as //host/… would name
+    // another host, and the page server would proxy to any server its caller names.
+    const target = new URL(`${new URL(emulators.get(name)!.url).origin}${rest}`)
     const upstream = request(target, { method: req.method, headers: endToEnd(req.headers) })
     const responses = active.get(name)!
     upstream.on('response', (answer) => {

@@ -93,6 +93,19 @@ describe('playground, flat out', () => {
     expect(await Array.fromAsync(res.ndjson())).toEqual([reportRow(REPORT_ROWS - 1), reportRow(REPORT_ROWS)])
   })
 
+  it('proxies /fn/<name>/<path> to that function, even a path that starts with //', async () => {
+    // `//host/…` is a network-path reference: resolved against the emulator's URL, it names another host, and
+    // the playground would proxy to any server (here: its own page server, which has no such header).
+    const res = await fetch(
+      new URL(`/fn/report//${new URL(playground.url).host}/style.css`, playground.url),
+      {
+        method: 'HEAD',
+      },
+    )
+    expect(res.status).toBe(200)
+    expect(res.headers.get('etag')).toBe('"report-2026-10-v1"')
+  })
+
   it('continues the report after a cursor sent in the x-sluice-cursor header, ended by the marker', async () => {
     const res = await sluice(fn('report'), { headers: { 'x-sluice-cursor': String(REPORT_ROWS - 2) } })
     // The rest of the report is not the whole: no length is declared for it, the end marker proves it instead.
@@ -117,6 +130,36 @@ describe('playground, flat out', () => {
     expect(events.map((event) => (event.data as { text: string }).text)).toEqual(
       ANSWER_TOKENS.slice(last + 1),
     )
+  })
+
+  it('refuses a Last-Event-ID that names no event with 409, not a 502 or made-up events', async () => {
+    // A 502 is asked again by a resuming client; `1.5` streamed ids 2.5, 3.5… with empty data.
+    for (const id of ['abc', '1.5', '-5', '0x10', String(ANSWER_TOKENS.length + 1)]) {
+      const res = await fetch(fn('tokens'), { headers: { 'last-event-id': id } })
+      expect({ id, status: res.status }).toEqual({ id, status: 409 })
+      expect(await res.text()).toContain(`Last-Event-ID ${JSON.stringify(id)} is not the id of an event`)
+    }
+    // The [DONE] event's id is a position still: after it, nothing is left.
+    const done = await sluice(fn('tokens'), { headers: { 'last-event-id': String(ANSWER_TOKENS.length) } })
+    expect(await Array.fromAsync(done.events())).toEqual([])
+  })
+
+  it('refuses a cursor that names no row with 409, not a complete empty report or made-up rows', async () => {
+    for (const cursor of ['abc', '1.5', '-5', String(REPORT_ROWS + 1)]) {
+      const res = await fetch(`${fn('report')}?cursor=${encodeURIComponent(cursor)}`)
+      expect({ cursor, status: res.status }).toEqual({ cursor, status: 409 })
+      expect(await res.text()).toContain(`cursor ${JSON.stringify(cursor)} is not the id of a row`)
+    }
+    // The last row's id is a position still: after it, nothing is left.
+    const end = await sluice(`${fn('report')}?cursor=${REPORT_ROWS}`)
+    expect(await Array.fromAsync(end.ndjson())).toEqual([])
+  })
+
+  it('streams the tokens from the first on an empty Last-Event-ID, which names no event', async () => {
+    const res = await fetch(fn('tokens'), { headers: { 'last-event-id': '' } })
+    expect(res.status).toBe(200)
+    const ids = [...(await res.text()).matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))
+    expect(ids).toEqual([...ANSWER_TOKENS.keys(), ANSWER_TOKENS.length])
   })
 
   it('streams the growing document to exactly the expected object', async () => {

@@ -1,7 +1,8 @@
 // report — a 100 000-row NDJSON report of deterministic rows. Resumes two ways: `Range: bytes=N-` (the body is
 // the same bytes on every request, announced with a strong ETag) or `?cursor=<last id>`. A real Lambda handler.
 import { streamNdjson } from '../../src/lambda/index.ts'
-import { reportByteLength, reportRows, sleep } from './data.ts'
+import { REPORT_ROWS, reportByteLength, reportRows, sleep } from './data.ts'
+import { refuse, wholeNumber } from './position.ts'
 
 /** The rows after `after`, fetched like pages from a database: a short pause every 1000 rows. */
 async function* pages(after: number): AsyncGenerator<unknown> {
@@ -13,8 +14,15 @@ async function* pages(after: number): AsyncGenerator<unknown> {
 }
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-  // Where streamNdjson reads the cursor from: `?cursor=` first, then the `x-sluice-cursor` header.
+  // Where streamNdjson reads the cursor from: `?cursor=` first, then the `x-sluice-cursor` header. It is the id
+  // of the last row the client has (0 for none); an empty one names no row and starts from the first.
   const cursor = event.queryStringParameters?.cursor ?? event.headers['x-sluice-cursor']
+  if (cursor && wholeNumber(cursor, REPORT_ROWS) === undefined) {
+    return refuse(
+      responseStream,
+      `cursor ${JSON.stringify(cursor.slice(0, 200))} is not the id of a row of this report (0 to ${REPORT_ROWS}).`,
+    )
+  }
   await streamNdjson(responseStream, (after) => pages(after ? Number(after) : 0), {
     request: event,
     etag: '"report-2026-10-v1"',

@@ -293,8 +293,13 @@ function mount(name: Name, panel: Panel): void {
 
 {
   const output = $<HTMLElement>(document, '.output.binary')
+  // The download link's object URL keeps the whole file in memory until it is revoked (or the page closes):
+  // let the last run's go when a new run replaces its link, or every Start holds one more file.
+  let download: string | undefined
   mount('binary', {
     reset() {
+      if (download !== undefined) URL.revokeObjectURL(download)
+      download = undefined
       output.replaceChildren(el('p', { textContent: 'Receiving…' }))
     },
     async consume(res) {
@@ -307,12 +312,13 @@ function mount(name: Name, panel: Panel): void {
       const blob = new Blob(parts, { type: 'application/octet-stream' })
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))
       const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
+      download = URL.createObjectURL(blob)
       output.replaceChildren(
         el(
           'p',
           {},
           el('a', {
-            href: URL.createObjectURL(blob),
+            href: download,
             download: 'sluice-demo.bin',
             textContent: 'Download sluice-demo.bin',
           }),

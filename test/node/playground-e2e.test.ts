@@ -150,3 +150,30 @@ it('resumes every panel after a cut and ends with exactly the uncut content', {
   for (const chunk of binaryChunks(BINARY_BYTES)) sha.update(chunk)
   expect(await panel('binary').locator('.sha256').textContent()).toBe(sha.digest('hex'))
 })
+
+it('lets the previous file go when the binary panel runs again', { timeout: 60_000 }, async () => {
+  await page.goto(playground.url)
+  const binary = panel('binary')
+  const run = async () => {
+    await binary.locator('button.start').click()
+    // Reset to "Receiving…" on Start; the link comes once the file is whole.
+    return (await binary.locator('a[download]').getAttribute('href', { timeout: 45_000 }))!
+  }
+  const fetchable = (href: string) =>
+    page.evaluate(
+      (url) =>
+        fetch(url).then(
+          (answer) => answer.ok,
+          () => false,
+        ),
+      href,
+    )
+  const first = await run()
+  expect(await fetchable(first)).toBe(true)
+  const second = await run()
+  // Each run holds the whole file in a Blob behind its link: a URL left registered keeps it in memory until the
+  // page is closed, one more file per Start.
+  expect(second).not.toBe(first)
+  expect(await fetchable(first)).toBe(false)
+  expect(await fetchable(second)).toBe(true)
+})

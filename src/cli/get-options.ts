@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { HTTP_TOKEN } from '../runtime/http-token.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/limits.ts'
@@ -100,6 +101,16 @@ export function parseGetArgs(args: string[]): GetOptions | { help: true } {
     throw new UsageError('--resume continues a download into a file: pass -o <file> too.')
   if (output === undefined && values.checkpoint !== undefined)
     throw new UsageError('--checkpoint keeps the checkpoint of a download into a file: pass -o <file> too.')
+  // The checkpoint is renamed over its path and deleted once the download completes: over the output, that would
+  // delete the file just downloaded (and exit 0).
+  if (
+    output !== undefined &&
+    values.checkpoint !== undefined &&
+    resolve(values.checkpoint) === resolve(output)
+  )
+    throw new UsageError(
+      '--checkpoint names the output file; pass another file, or leave --checkpoint out for <output>.sluice-checkpoint.json.',
+    )
   if (as === 'json' && values.resume)
     throw new UsageError(
       '--as json writes nothing until the document is complete, so there is nothing to resume.',

@@ -1,5 +1,13 @@
 import { statSync, truncateSync } from 'node:fs'
-import { type Checkpoint, isResumeError, type SluiceOptions, type StreamResponse, sluice } from '../index.ts'
+import {
+  type Checkpoint,
+  isLimitError,
+  isParseError,
+  isResumeError,
+  type SluiceOptions,
+  type StreamResponse,
+  sluice,
+} from '../index.ts'
 import {
   loadCheckpointFile,
   removeCheckpointFile,
@@ -117,6 +125,8 @@ async function download(options: GetOptions): Promise<number> {
   // A device or a pipe (-o /dev/null) cannot be cut back to a checkpoint: only a regular file keeps one.
   let checkpointPath =
     options.output !== undefined && isDevice(options.output) ? undefined : options.checkpoint
+  // A failed save turns checkpoints off, but what was saved before stays beside the output: the end removes it.
+  const besidePath = checkpointPath
   // Checkpoints are kept only for a file, and only once the server offers a way to resume (for SSE, that may
   // be decided by the first event id).
   const resumable = checkpointPath !== undefined && options.as !== 'json'
@@ -222,7 +232,7 @@ async function download(options: GetOptions): Promise<number> {
     if (interrupted !== undefined) return await stopInterrupted(interrupted)
 
     await sink.close(true)
-    if (checkpointPath !== undefined) removeCheckpointFile(checkpointPath)
+    if (besidePath !== undefined) removeCheckpointFile(besidePath)
     reporter.stop(true)
     return 0
   } catch (error) {
@@ -251,7 +261,11 @@ async function download(options: GetOptions): Promise<number> {
     let message = describe(error, options.url, refused)
     if (refused && res !== undefined && left !== 'checkpoint')
       message += ` It cannot be continued: ${noWayToContinue(res)}.`
-    if (left === 'checkpoint')
+    // A line over a limit or a record that is not JSON is in the body: read again from the checkpoint (before it),
+    // it stops the output again, every time.
+    if (left === 'checkpoint' && (isLimitError(error) || isParseError(error)))
+      message += ' --resume would stop at the same place: what stops it is in the body, not the connection.'
+    else if (left === 'checkpoint')
       message += ` The checkpoint at ${checkpointPath} was kept: run the same command with --resume to continue.`
     else if (left === 'restart') message += ` ${incomplete()}: ${START_OVER}`
     else if (

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -333,6 +333,29 @@ describe('sluice get', () => {
     expect(sha256(await readFile(output))).toBe(sha256(source))
   }, 30_000)
 
+  it('removes the checkpoint it saved before a save failed, once the file is complete', async () => {
+    // Left beside a complete file, a later --resume would cut the file back to it and fetch the rest again.
+    const output = join(dir, 'save-fails.bin')
+    const checkpointFile = `${output}.sluice-checkpoint.json`
+    const run = get([url('/file'), '-o', output])
+    let stderr = ''
+    run.child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    const saved = async (): Promise<{ outputBytes?: number }> =>
+      JSON.parse(await readFile(checkpointFile, 'utf8').catch(() => '{}'))
+    await until(async () => ((await saved()).outputBytes ?? 0) > 0, 'a checkpoint while downloading')
+    // A directory where the next save writes its temporary file: that save fails, as on a full disk.
+    const blocker = `${checkpointFile}.${run.child.pid}.tmp`
+    await mkdir(blocker)
+    await until(() => stderr.includes('could not save the checkpoint'), 'a failed save')
+    await rm(blocker, { recursive: true })
+    const { code } = await run.exit
+    expect(code, stderr).toBe(0)
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+    expect(existsSync(checkpointFile)).toBe(false)
+  }, 30_000)
+
   it('resumes NDJSON at a record boundary: no record lost or written twice', async () => {
     const output = join(dir, 'report.ndjson')
     const checkpointFile = join(dir, 'report.checkpoint.json')
@@ -511,6 +534,22 @@ describe('sluice get', () => {
       expect(code, stderr).toBe(2)
       expect(stdout).toBe('')
       expect(stderr).toMatch(message)
+    }
+  })
+
+  it('refuses a --checkpoint that names the output file, which the checkpoint would replace and delete', async () => {
+    // Once done, removing the checkpoint would remove the output: exit 0 and no file.
+    const output = join(dir, 'same.bin')
+    const cases = [
+      ['-o', output, '--checkpoint', output],
+      ['-o', output, '--checkpoint', join(dir, '.', 'same.bin'), '--resume'],
+    ]
+    for (const args of cases) {
+      const { code, stdout, stderr } = await get([url('/file'), ...args, '-q']).exit
+      expect(code, stderr).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr).toMatch(/^sluice: --checkpoint names the output file; .*\n\nUsage: sluice get/)
+      expect(existsSync(output)).toBe(false)
     }
   })
 

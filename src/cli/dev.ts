@@ -50,6 +50,8 @@ export async function run(args: string[]): Promise<number> {
     return bad(
       `--timeout must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest a timer waits); got ${values.timeout}.`,
     )
+  // node:net takes an empty host for none, the wildcard: the emulator would be open to the whole network.
+  if (values.host?.trim() === '') return bad('--host must be an address such as 127.0.0.1; got an empty one.')
   if (values.shaping !== undefined && values.shaping !== 'lambda')
     return bad(`--shaping takes only lambda; got ${values.shaping}.`)
 

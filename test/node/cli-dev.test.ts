@@ -157,6 +157,21 @@ describe('the sluice dev command', () => {
     expect(huge.stderr).toMatch(/Usage: sluice dev <handler module>/)
   })
 
+  it('exits 2 for an empty --host, which would otherwise listen on every interface of the machine', async () => {
+    // `--host "$HOST"` with HOST unset: node:net takes '' for no address, the wildcard (http://[::]:port/).
+    const started = run(['dev', fixture('documented-handler.mjs'), '--port', '0', '--host', ''])
+    await until(
+      () => started.stdout().includes('\n') || started.child.exitCode !== null,
+      'the URL or the exit',
+    )
+    expect(started.stdout()).toBe('')
+    const { code, stderr } = await started.exit
+    expect(code).toBe(2)
+    expect(stderr).toMatch(
+      /^sluice dev: --host must be an address such as 127\.0\.0\.1; got an empty one\.\n\nUsage: sluice dev/,
+    )
+  })
+
   it('exits 2 with the usage for a --timeout of 0, a --shaping other than lambda, or a second module', async () => {
     const handler = fixture('documented-handler.mjs')
     const zero = await run(['dev', handler, '--port', '0', '--timeout', '0']).exit

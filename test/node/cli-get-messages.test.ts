@@ -42,6 +42,26 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end(`{"n":1}\n"${'x'.repeat(9 * 2 ** 20)}"\n{"n":3}\n`)
     return
   }
+  if (path === '/bad-record' || path === '/long-line-ranged') {
+    // Resumable NDJSON (Range, a strong ETag) that no client reads past: a record that is not JSON, or a line over
+    // the 8 MiB line limit.
+    const body = Buffer.from(
+      path === '/bad-record'
+        ? '{"n":1}\n{"n":2,}\n{"n":3}\n'
+        : `{"n":1}\n"${'x'.repeat(9 * 2 ** 20)}"\n{"n":3}\n`,
+    )
+    const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0)
+    const headers = { 'accept-ranges': 'bytes', etag: '"records"', 'content-type': 'application/x-ndjson' }
+    if (from === 0) res.writeHead(200, { ...headers, 'content-length': String(body.length) })
+    else
+      res.writeHead(206, {
+        ...headers,
+        'content-range': `bytes ${from}-${body.length - 1}/${body.length}`,
+        'content-length': String(body.length - from),
+      })
+    res.end(body.subarray(from))
+    return
+  }
   if (path === '/silent') {
     // No Accept-Ranges, no SSE ids: a stall cannot be continued.
     res.writeHead(200, { 'content-type': 'application/octet-stream' })
@@ -154,6 +174,23 @@ describe('sluice get messages', () => {
       )
       expect(stderr).not.toMatch(LIBRARY_NAMES)
       expect(stderr).not.toMatch(/maxLineBytes/)
+    }
+  })
+
+  it('does not say that --resume continues past a line over the limit or a record that is not JSON', async () => {
+    // The checkpoint stands before what stopped the output, and a resume stops there again, every time.
+    for (const path of ['/long-line-ranged', '/bad-record']) {
+      const output = join(site.dir, `stuck-${path.slice(1)}.ndjson`)
+      for (const resume of [[], ['--resume']]) {
+        const args = [`${site.base}${path}`, '--as', 'ndjson', '-o', output, ...resume, '-q']
+        const { code, stderr } = await get(args).exit
+        expect(code, stderr).toBe(1)
+        expect(stderr).not.toContain('--resume to continue')
+        expect(stderr).toMatch(
+          /\. --resume would stop at the same place: what stops it is in the body, not the connection\.\n$/,
+        )
+        expect(await readFile(output, 'utf8')).toBe('{"n":1}\n')
+      }
     }
   })
 

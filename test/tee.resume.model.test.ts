@@ -855,6 +855,21 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
     false,
     [false, false, true],
   ],
+  // Found (seed 52), shrunk: the same, its text() branch cancelled before it was handed a byte. The inner tee spoke
+  // through it as through a branch that read before it was cancelled.
+  [
+    setup('Last-Event-ID, events() beside a tee of text() and events()'),
+    96,
+    false,
+    [
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'push', n: 1 },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [false, false, true],
+  ],
   // Pinned, not found (with long units): one push of the whole body, longer than a decoding slice. The inner tee's
   // first branch delivers the first record and is cancelled; text() reads the chunk, reads on and is cancelled; the
   // answer drops. The inner tee, handed the chunk whole, not a slice at a time, would hold records past the restart

@@ -184,12 +184,10 @@ export function teeHooks(
   continues: (place: Place) => boolean,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
-  // were cancelled (as `plan` counts them) — not a live one that does not read yet (text() not handed a byte).
+  // were cancelled (as `plan` counts them) — not a text() branch never handed a byte, live or cancelled.
   const speaking = (): Branch[] => {
     const live = branches.filter((b) => !b.cancelled && reads(b))
-    return live.length > 0
-      ? live
-      : branches.filter((b) => b.cancelled && b.hooks !== undefined && b.hooks.idle !== true)
+    return live.length > 0 ? live : branches.filter((b) => b.cancelled && b.hooks !== undefined && reads(b))
   }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)

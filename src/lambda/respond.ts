@@ -42,7 +42,15 @@ function normaliseEtag(etag: string | undefined, helper: string): string | undef
       `sluice/lambda: ${helper} got the weak ETag ${etag}, but byte ranges need a strong one; drop the W/ prefix only if the bytes are identical on every request.`,
     )
   }
-  return etag.startsWith('"') && etag.endsWith('"') && etag.length >= 2 ? etag : `"${etag}"`
+  const opaque = etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag.slice(1, -1) : etag
+  // What goes between the quotes (RFC 9110 §8.8.3): quoting `"v1` or `a b` as is would send no entity tag at all,
+  // which If-Range never matches, so every resume would start over.
+  if (!/^[\x21\x23-\x7e\x80-\xff]*$/.test(opaque)) {
+    throw new TypeError(
+      `sluice/lambda: ${helper} got the ETag ${JSON.stringify(etag)}, which is not one: an entity tag is visible ASCII characters other than a double quote, with or without the quotes around them.`,
+    )
+  }
+  return `"${opaque}"`
 }
 
 /** A `content-length` header among the options' headers, as given. */

@@ -205,4 +205,24 @@ describe('Range over a deterministic body', () => {
       streamBytes(lower.stream, 'x', { awslambda: lower.awslambda, etag: 'w/"v1"' }),
     ).rejects.toThrow(/weak ETag w\/"v1"/)
   })
+
+  it.each(['"v1', 'v1"', '"', 'a b', '"a"b"'])(
+    'refuses %s, which quoted as it is would be no entity tag, never matched by If-Range',
+    async (etag) => {
+      const { stream, awslambda } = setup()
+      await expect(streamBytes(stream, 'x', { awslambda, etag })).rejects.toThrow(
+        `got the ETag ${JSON.stringify(etag)}, which is not one`,
+      )
+    },
+  )
+
+  it.each([
+    ['v1', '"v1"'],
+    ['"v1"', '"v1"'],
+    ['""', '""'],
+  ])('sends the ETag %s as %s', async (etag, sent) => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, 'x', { awslambda, etag })
+    expect(preludes[0]?.headers?.etag).toBe(sent)
+  })
 })

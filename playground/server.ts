@@ -186,7 +186,11 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     }
     if (url.pathname === '/control/cut') {
       const name = url.searchParams.get('name') as FunctionName
-      if (req.method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'Use POST.\n')
+      if (req.method !== 'POST') {
+        // RFC 9110 §15.5.6: a 405 names the methods the resource takes.
+        res.setHeader('allow', 'POST')
+        return send(res, 405, 'text/plain; charset=utf-8', 'Use POST.\n')
+      }
       if (!FUNCTIONS.includes(name)) return notFound(res, `There is no function named ${String(name)}.`)
       return send(res, 200, 'application/json', JSON.stringify({ name, cut: cut(name) }))
     }

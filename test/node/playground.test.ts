@@ -250,4 +250,9 @@ describe('playground, cut the connection', () => {
     const answer = await fetch(new URL('/control/cut?name=nope', playground.url), { method: 'POST' })
     expect(answer.status).toBe(404)
   })
+
+  it('answers a cut asked with GET with 405 and the method it takes', async () => {
+    const answer = await fetch(new URL('/control/cut?name=report', playground.url))
+    expect([answer.status, answer.headers.get('allow')]).toEqual([405, 'POST'])
+  })
 })

@@ -9,7 +9,7 @@ Serves a Lambda handler module (export const handler = awslambda.streamifyRespon
 in RESPONSE_STREAM mode. Use ./handler.mjs#name to serve another export.
 
 Options:
-  --port <n>          port to listen on (default 3000; 0 picks a free one)
+  -p, --port <n>      port to listen on (default 3000; 0 picks a free one)
   --host <address>    address to listen on (default 127.0.0.1)
   --shaping lambda    send the first 6 MiB at once, then about 2 MiB/s, as the service does
   --timeout <ms>      invocation timeout (default 900000, 15 minutes)

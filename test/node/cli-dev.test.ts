@@ -71,6 +71,8 @@ describe('the sluice dev command', () => {
     expect(code).toBe(0)
     expect(stdout).toMatch(/Usage: sluice dev <handler module>/)
     expect(stdout).toMatch(/--shaping lambda/)
+    // Every option it takes, short forms included.
+    expect(stdout).toMatch(/-p, --port <n>/)
   })
 
   it('exits 1 with a one-line reason for a handler module that does not exist', async () => {

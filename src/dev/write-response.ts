@@ -25,7 +25,10 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
   // HEAD answer says so too, as RFC 9110 and 9112 allow, to tell how GET would be framed; a 204 with either would
   // make Node close the connection.
   const framing = framingHeader(response)
-  if (framing !== undefined) flat.push(...framing)
+  // Not to an HTTP/1.0 client, which reads chunk sizes as body bytes (RFC 9112 §6.1: no Transfer-Encoding unless
+  // the request is HTTP/1.1): Node then ends the body by closing the connection, as HTTP/1.0 frames it.
+  const chunkless = framing?.[0] === 'transfer-encoding' && res.req.httpVersion === '1.0'
+  if (framing !== undefined && !chunkless) flat.push(...framing)
   try {
     res.writeHead(response.status, flat)
     // Sends the head now, before the first byte of the body (the function may write nothing for a while). Not

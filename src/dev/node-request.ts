@@ -4,9 +4,11 @@ import type { EventInput } from '../runtime/index.ts'
 /**
  * Reads a `node:http` request into the parts an event is made of; `'too-large'` as soon as its body is known to
  * pass `maxBytes`: at once for a `Content-Length` over it, else at the chunk that crosses it; `'bad-url'`, before
- * any of the body, when its `Host` header and target make no URL (Node's parser lets `Host: bad host` through).
+ * any of the body, when its `Host` header and target make no URL (Node's parser lets `Host: bad host` through);
+ * `'gone'` when the body never arrives whole (the client left, the server closed, Node could not parse it).
  * The rest of the body is then left unread, the request paused, so that an upload that never ends cannot hold
- * the answer back: the caller answers and closes the connection.
+ * the answer back: the caller answers and closes the connection. `beforeBody` runs once the body is to be read,
+ * and only then: where a client waits for `100 Continue` before it sends the body, the caller sends it there.
  *
  * @example
  * const input = await readNodeRequest(req, 6 * 1024 * 1024, requestId)
@@ -15,7 +17,8 @@ export async function readNodeRequest(
   req: IncomingMessage,
   maxBytes: number,
   requestId: string,
-): Promise<EventInput | 'too-large' | 'bad-url'> {
+  beforeBody?: () => void,
+): Promise<EventInput | 'too-large' | 'bad-url' | 'gone'> {
   const headers: Array<[string, string]> = []
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
@@ -26,8 +29,8 @@ export async function readNodeRequest(
   const target = req.url ?? '/'
   const url = `http://${host}${target}`
   if (!URL.canParse(url)) return 'bad-url'
-  const body = await readBody(req, maxBytes)
-  if (body === 'too-large') return 'too-large'
+  const body = await readBody(req, maxBytes, beforeBody)
+  if (typeof body === 'string') return body
   return {
     method: req.method ?? 'GET',
     url,
@@ -40,18 +43,23 @@ export async function readNodeRequest(
   }
 }
 
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | 'too-large'> {
+function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  beforeBody: (() => void) | undefined,
+): Promise<Uint8Array | 'too-large' | 'gone'> {
   // Node's parser has checked the header: it is digits alone, or the request was refused before it got here.
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > maxBytes) return Promise.resolve('too-large')
-  return new Promise((resolve, reject) => {
+  beforeBody?.()
+  return new Promise((resolve) => {
     const chunks: Uint8Array[] = []
     let length = 0
     const stop = () => {
       req.off('data', onData)
       req.off('end', onEnd)
-      req.off('error', onError)
-      req.off('close', onClose)
+      req.off('error', onGone)
+      req.off('close', onGone)
     }
     const onData = (chunk: Uint8Array) => {
       length += chunk.length
@@ -73,17 +81,15 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | 
       }
       resolve(body)
     }
-    const onError = (error: Error) => {
+    // The client's doing, not a failure of the function or of the emulator: Node has closed the connection (after
+    // its own 400 for a body it could not parse), so there is no one to answer.
+    const onGone = () => {
       stop()
-      reject(error)
-    }
-    const onClose = () => {
-      stop()
-      reject(new Error('the client closed the connection before the end of the request body'))
+      resolve('gone')
     }
     req.on('data', onData)
     req.on('end', onEnd)
-    req.on('error', onError)
-    req.on('close', onClose)
+    req.on('error', onGone)
+    req.on('close', onGone)
   })
 }

@@ -75,6 +75,58 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
     }
   })
 
+  it('answers 413 to a request that asks before uploading (Expect: 100-continue), without inviting its body', async () => {
+    // Node used to answer 100 Continue first: the client then sent the body and, its upload cut, got EPIPE, not the 413.
+    let invoked = false
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      invoked = true
+      responseStream.end()
+    })
+    const server = await startEmulator(handler, { limits: { maxRequestBytes: 4096 } })
+    const size = 8 * 1024 * 1024
+    const client = request(server.url, {
+      method: 'PUT',
+      headers: { 'content-length': String(size), expect: '100-continue' },
+    })
+    let invited = false
+    client.on('continue', () => {
+      invited = true
+      client.end(new Uint8Array(size))
+    })
+    const answered = new Promise<IncomingMessage | Error>((resolve) => {
+      client.on('response', resolve).on('error', resolve)
+    })
+    client.flushHeaders()
+    try {
+      const response = await within(answered, 'response')
+      expect(invited).toBe(false)
+      expect(response).not.toBeInstanceOf(Error)
+      expect((response as IncomingMessage).statusCode).toBe(413)
+      expect(invoked).toBe(false)
+    } finally {
+      client.destroy()
+    }
+  })
+
+  it('invites the body of a request that asks before uploading within the cap, and passes it to the function', async () => {
+    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+      responseStream.end(event.body ?? '')
+    })
+    const server = await startEmulator(handler, { limits: { maxRequestBytes: 4096 } })
+    const client = request(server.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'content-length': '5', expect: '100-continue' },
+    })
+    client.on('continue', () => client.end('hello'))
+    const answered = new Promise<IncomingMessage>((resolve, reject) => {
+      client.on('response', resolve).on('error', reject)
+    })
+    client.flushHeaders()
+    const response = await within(answered, 'response')
+    expect(response.statusCode).toBe(200)
+    expect(await text(response)).toBe('hello')
+  })
+
   it('still reads a body up to the cap whole and passes it to the function', async () => {
     const handler = awslambda.streamifyResponse(async (event, responseStream) => {
       responseStream.end(String(event.body?.length))

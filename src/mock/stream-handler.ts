@@ -41,7 +41,9 @@ export interface StreamSourceInfo {
   request: Request
   /** The path parameters matched in the handler's URL. */
   params: Readonly<Record<string, string | readonly string[] | undefined>>
-  /** 1 for the first request this handler answers, 2 for the next, and so on. */
+  /**
+   * 1 for the first request this handler answers, 2 for the next, and so on; msw 3's `resetHandlers()` restarts it.
+   */
   attempt: number
   /**
    * With `cursor: true`, the request's resume cursor, read as sluice/lambda reads it (the `cursorParam` query
@@ -72,9 +74,9 @@ export type StreamSource =
  */
 export interface StreamHandlerOptions extends Omit<MockStreamOptions, 'request' | 'signal'> {
   /**
-   * The faults of one request, by attempt number (1-based, counted per handler); what it returns replaces the
-   * fault options given beside it. Return `undefined` or `{}` for a clean response. Default: the same faults for
-   * every request.
+   * The faults of one request, by attempt number (1-based, counted per handler as `attempt` is); what it returns
+   * replaces the fault options given beside it. Return `undefined` or `{}` for a clean response. Default: the same
+   * faults for every request.
    */
   faults?: ((attempt: number, request: Request) => MockFaults | undefined) | undefined
 }
@@ -142,7 +144,7 @@ export function streamHandler(
   for (const key of FAULT_OPTIONS) delete clean[key]
   let attempts = 0
 
-  return create(url, async ({ request, params }) => {
+  const handler = create(url, async ({ request, params }) => {
     const attempt = ++attempts
     const cursor = cursorOf({ ...checked, request })?.[0]
     const called = typeof source === 'function'
@@ -166,6 +168,15 @@ export function streamHandler(
       },
     })
   })
+  // msw 3's resetHandlers() calls reset() on the handlers it keeps, to clear the state they gathered (a generator
+  // resolver's progress): a handler given to setupServer then counts attempts from 1 again in each test. (msw 2
+  // has no reset().)
+  const reset = handler.reset
+  handler.reset = () => {
+    attempts = 0
+    reset?.call(handler)
+  }
+  return handler
 }
 
 function validateShape(options: unknown): StreamHandlerOptions {

@@ -32,7 +32,7 @@ export async function pullToRange(
   const plan = planRange(request, undefined, headers)
   if (plan.kind !== 'partial') return { parts }
   let offset = 0
-  const pulled = await pull(source, request.method, (part, index) => {
+  const pulled = await pull(source, request, (part, index) => {
     offset += encodePart(part, o.format, index, where, o.endMarker).length
     return offset > plan.start
   })
@@ -50,7 +50,7 @@ export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Prom
   const source = asyncParts(parts)
   // Async parts with contentLength are rejected by respond().
   if (id === null || source === undefined || o.contentLength !== false) return undefined
-  const pulled = await pull(source, o.request!.method, (part) => isMockEvent(part) && part.id === id)
+  const pulled = await pull(source, o.request!, (part) => isMockEvent(part) && part.id === id)
   return pulled.ended === undefined ? pulled : { parts: pulled.ended }
 }
 
@@ -68,17 +68,19 @@ function asyncParts(parts: MockStreamParts): AsyncIterable<unknown> | undefined 
  * Pulls `source` until `enough` says so of the part just pulled (`index`: its place), or until it ends: then
  * `ended` holds every part. Otherwise the parts returned replay what was pulled, then go on with the rest; an error
  * while pulling is thrown where it happened in the body, as it would have been without the pull. A HEAD gets the
- * status and headers its GET would get, and sends no body: the source stops there.
+ * status and headers its GET would get, and sends no body: the source stops there. So does a request the client
+ * aborts meanwhile: msw never reads (or cancels) the body it would get, so nothing else would stop the source.
  */
 async function pull(
   source: AsyncIterable<unknown>,
-  method: string,
+  { method, signal }: Request,
   enough: (part: unknown, index: number) => boolean,
 ): Promise<{ parts: MockStreamParts; ended?: undefined } | { ended: unknown[] }> {
   const iterator = source[Symbol.asyncIterator]()
   const head: unknown[] = []
   try {
     for (;;) {
+      if (signal.aborted) break
       const next = await iterator.next()
       if (next.done === true) return { ended: head }
       head.push(next.value)
@@ -87,7 +89,7 @@ async function pull(
   } catch (error) {
     return { parts: replay(head, undefined, { error }) }
   }
-  if (method === 'HEAD') {
+  if (method === 'HEAD' || signal.aborted) {
     await iterator.return?.()
     return { parts: replay(head) }
   }

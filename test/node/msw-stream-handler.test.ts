@@ -5,6 +5,7 @@ import { isResumeError, type ResumeError, sluice } from '../../src/index.ts'
 import { streamNdjson } from '../../src/lambda/index.ts'
 import { awslambda, functionUrl } from '../../src/mock/index.ts'
 import { mockStream } from '../../src/mock/mock-stream.ts'
+import type { MockEvent } from '../../src/mock/parts.ts'
 import { type StreamSourceInfo, streamHandler } from '../../src/mock/stream-handler.ts'
 import { streamHandlerCancelCases, streamHandlerCases } from '../support/msw-stream-cases.ts'
 import { FAST } from '../support/scripted.ts'
@@ -101,6 +102,39 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
     controller.abort()
     await expect(reader.read()).rejects.toThrow()
     await finished
+  })
+
+  test.each([
+    ['a Range past what has come', { range: 'bytes=100000000-' }],
+    ['a Last-Event-ID not seen yet', { 'last-event-id': 'later' }],
+  ])('a client that aborts while %s is pulled stops the pull and the source', async (_, headers) => {
+    let produced = 0
+    const stopped = Promise.withResolvers<void>()
+    const pulled = Promise.withResolvers<void>()
+    // Paced by a timer, as a real source is: the pull would go on long after the client left.
+    async function* parts(): AsyncGenerator<MockEvent> {
+      try {
+        for (; ; produced++) {
+          if (produced === 3) pulled.resolve()
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          yield { id: String(produced), data: produced }
+        }
+      } finally {
+        stopped.resolve()
+      }
+    }
+    server.use(streamHandler('GET', url, parts, { format: 'sse', range: true, lastEventId: true }))
+    const controller = new AbortController()
+    const request = fetch(url, { headers, signal: controller.signal })
+    await pulled.promise
+    controller.abort()
+    await expect(request).rejects.toThrow()
+    const settled = await Promise.race([
+      stopped.promise.then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(resolve, 2_000, 'still pulling')),
+    ])
+    expect(settled).toBe('stopped')
+    expect(produced).toBeLessThan(100)
   })
 
   test('cancelling a ranged body over async parts stops the source', async () => {

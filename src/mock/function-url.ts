@@ -117,13 +117,32 @@ function notAHandler(value: unknown): TypeError {
 }
 
 function matcher(url: string | URL | RegExp): (requestUrl: string) => boolean {
-  if (url instanceof RegExp) return (requestUrl) => url.test(requestUrl)
-  const base = new URL(url)
+  if (url instanceof RegExp) {
+    // test() of a global or sticky RegExp starts at its lastIndex, left after the previous match: every other
+    // request would miss. A copy of our own, restarted each time, matches every request as msw's own paths do.
+    const pattern = new RegExp(url)
+    return (requestUrl) => {
+      pattern.lastIndex = 0
+      return pattern.test(requestUrl)
+    }
+  }
+  const base = absolute(url)
   const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`
   return (requestUrl) => {
     const candidate = new URL(requestUrl)
     if (candidate.origin !== base.origin) return false
     return candidate.pathname === base.pathname || `${candidate.pathname}/`.startsWith(prefix)
+  }
+}
+
+/** The URL constructor says only "Invalid URL": msw takes relative paths, so say that this one takes none. */
+function absolute(url: string | URL): URL {
+  try {
+    return new URL(url)
+  } catch {
+    throw new TypeError(
+      `functionUrl: url must be the function URL, absolute (https://…), as a string or URL, or a RegExp; got ${describeValue(url)}.`,
+    )
   }
 }
 

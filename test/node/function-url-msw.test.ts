@@ -159,6 +159,23 @@ describe('functionUrl under msw/node, in Node only', () => {
     expect(await answers('https://other.test/api')).toBe('elsewhere')
   })
 
+  it.each([/fn\.test\/api/g, /https:\/\/fn\.test\/api/y])(
+    'matches every request with a RegExp whose test() is stateful (%s), as msw matches its own',
+    async (pattern) => {
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('fn'))
+      server.use(
+        functionUrl(pattern, handler),
+        http.all('*', () => HttpResponse.text('elsewhere')),
+      )
+      const answers: string[] = []
+      for (let n = 0; n < 3; n++) answers.push(await (await fetch('https://fn.test/api/reports')).text())
+      expect(answers).toEqual(['fn', 'fn', 'fn'])
+      expect(await (await fetch('https://other.test/api')).text()).toBe('elsewhere')
+      // The caller's RegExp is left as it was.
+      expect(pattern.lastIndex).toBe(0)
+    },
+  )
+
   it('keeps query parameters named after Object.prototype members as their own values', async () => {
     const seen = Promise.withResolvers<FunctionUrlEvent>()
     const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -403,6 +420,16 @@ describe('functionUrl checks its arguments when it is called', () => {
     ['options that are not an object', null, 'functionUrl: options must be an object, got null.'],
   ])('rejects %s', (_, options, message) => {
     expect(() => functionUrl(base, handler, options as never)).toThrow(message)
+  })
+
+  it.each([
+    ['a path', '/api', '"/api"'],
+    ['a URL without its scheme', 'abc.lambda-url.eu-west-1.on.aws', '"abc.lambda-url.eu-west-1.on.aws"'],
+    ['nothing', undefined, 'undefined'],
+  ])('rejects %s for url, naming what it got', (_, url, got) => {
+    expect(() => functionUrl(url as never, handler)).toThrow(
+      `functionUrl: url must be the function URL, absolute (https://…), as a string or URL, or a RegExp; got ${got}.`,
+    )
   })
 
   it('rejects a handler that is not a function, naming the fix for a module', () => {

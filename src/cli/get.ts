@@ -1,4 +1,5 @@
 import { statSync, truncateSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import {
   type Checkpoint,
   isLimitError,
@@ -86,6 +87,15 @@ async function download(options: GetOptions): Promise<number> {
   if (!isHttpUrl(options.url))
     return fail(
       `${options.url} is not an http(s) URL; pass an absolute one such as https://example.com/report.`,
+      1,
+    )
+
+  // The file is opened at the first write, so that a failed request leaves none: a directory that is not there
+  // would fail only then, the request (a POST, say) sent for nothing.
+  const folder = options.output === undefined ? undefined : dirname(resolve(options.output))
+  if (folder !== undefined && !isDirectory(folder))
+    return fail(
+      `cannot write ${options.output}: ${folder} is not a directory; create it, or pass another -o.`,
       1,
     )
 
@@ -458,6 +468,14 @@ function isHttpUrl(url: string): boolean {
   try {
     const { protocol } = new URL(url)
     return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
   } catch {
     return false
   }

@@ -333,6 +333,17 @@ describe('sluice get', () => {
     expect(sha256(await readFile(output))).toBe(sha256(source))
   }, 30_000)
 
+  it('fails before it sends anything when the directory of -o is not there', async () => {
+    const asked = requests.length
+    const output = join(dir, 'no-such-dir', 'out.bin')
+    const { code, stderr } = await get([url('/file'), '-X', 'POST', '-o', output]).exit
+    expect(code).toBe(1)
+    expect(stderr).toContain(`cannot write ${output}: ${join(dir, 'no-such-dir')} is not a directory`)
+    expect(stderr).not.toContain('checkpoint')
+    expect(requests.length).toBe(asked)
+    expect(existsSync(join(dir, 'no-such-dir'))).toBe(false)
+  })
+
   it('removes the checkpoint it saved before a save failed, once the file is complete', async () => {
     // Left beside a complete file, a later --resume would cut the file back to it and fetch the rest again.
     const output = join(dir, 'save-fails.bin')

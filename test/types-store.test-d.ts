@@ -1,17 +1,20 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import {
+  type Consumer,
   createStreamStore,
   type DeepPartial,
   type EventsStoreOptions,
   type ServerSentEvent,
   type StreamData,
+  type StreamFinal,
   type StreamItem,
+  type StreamMode,
   type StreamResponse,
   type StreamSnapshot,
   type StreamStore,
 } from '../src/index.ts'
-import { type UseStreamResult, useStream, useStreamStore } from '../src/react/index.ts'
+import { type UseStreamRequest, type UseStreamResult, useStream, useStreamStore } from '../src/react/index.ts'
 
 declare const res: StreamResponse
 const Row = z.object({ id: z.number(), name: z.string().optional() })
@@ -192,5 +195,85 @@ describe('store and hook options take an explicit undefined as absent', () => {
   it('accepts undefined for the hook options', () => {
     useStream('/x', { as: 'ndjson', sluice: undefined, key: undefined, maxItems: maybeNumber })
     useStream('/x', { as: 'text', sluice: { idleTimeout: maybeNumber, resume: undefined } })
+  })
+})
+
+declare const maybeRow: typeof Row | undefined
+
+describe('store events data is a string only when certainly not parsed', () => {
+  it('types data as unknown for a schema that may be absent (the store parses whenever it is given)', () => {
+    expectTypeOf(
+      createStreamStore(res, { as: 'events', schema: maybeRow }).getSnapshot().items,
+    ).toEqualTypeOf<readonly ServerSentEvent<unknown>[]>()
+    expectTypeOf(
+      createStreamStore(res, { as: 'events', json: false, schema: maybeRow }).getSnapshot().items,
+    ).toEqualTypeOf<readonly ServerSentEvent<unknown>[]>()
+    expectTypeOf(useStream('/e', { as: 'events', schema: maybeRow }).items).toEqualTypeOf<
+      readonly ServerSentEvent<unknown>[]
+    >()
+    expectTypeOf<StreamItem<{ as: 'events'; schema?: typeof Row }>>().toEqualTypeOf<
+      ServerSentEvent<unknown>
+    >()
+  })
+
+  it('keeps string for a schema given as undefined, as the consumer does', () => {
+    expectTypeOf(
+      createStreamStore(res, { as: 'events', schema: undefined }).getSnapshot().items,
+    ).toEqualTypeOf<readonly ServerSentEvent<string>[]>()
+    expectTypeOf(res.events({ schema: undefined })).toEqualTypeOf<Consumer<ServerSentEvent<string>>>()
+  })
+})
+
+declare const eitherRequest: UseStreamRequest
+
+describe('useStream() takes sluice options only where it makes the request', () => {
+  it('refuses options.sluice beside a request function, which makes its own request and would ignore them', () => {
+    // @ts-expect-error a request function's request is its own: idleTimeout here would be ignored
+    useStream(async () => res, { as: 'ndjson', sluice: { idleTimeout: 5000 } })
+    const request = (signal: AbortSignal) =>
+      signal.aborted ? Promise.reject(signal.reason) : Promise.resolve(res)
+    // @ts-expect-error the same for a named function
+    useStream(request, { as: 'text', sluice: { resume: false } })
+    useStream(request, { as: 'text', key: 'k' })
+  })
+
+  it('takes them with a URL, a Request, or a request that may be either', () => {
+    useStream('/x', { as: 'ndjson', sluice: { idleTimeout: 5000 } })
+    useStream(new URL('https://x.test/'), { as: 'ndjson', sluice: { idleTimeout: 5000 } })
+    useStream(new Request('https://x.test/'), { as: 'ndjson', sluice: { idleTimeout: 5000 } })
+    useStream(eitherRequest, { as: 'ndjson', sluice: { idleTimeout: 5000 } })
+  })
+
+  it('still types the signal of an inline request function', () => {
+    useStream(
+      async (signal) => {
+        expectTypeOf(signal).toEqualTypeOf<AbortSignal>()
+        return res
+      },
+      { as: 'lines' },
+    )
+  })
+})
+
+declare const mode: StreamMode
+
+describe('a store whose mode is known at run time only', () => {
+  it('types items, data and final as any of its modes may fill them, not as none of them', () => {
+    const snapshot = createStreamStore(res, { as: mode }).getSnapshot()
+    expectTypeOf(snapshot.items).toEqualTypeOf<readonly unknown[]>()
+    expectTypeOf(snapshot.data).toEqualTypeOf<unknown>()
+    expectTypeOf(snapshot.final).toEqualTypeOf<unknown>()
+    expectTypeOf(useStream('/x', { as: mode }).items).toEqualTypeOf<readonly unknown[]>()
+  })
+
+  it('keeps the item types of the modes it may be', () => {
+    const lines = mode === 'bytes' ? 'bytes' : 'lines'
+    expectTypeOf(createStreamStore(res, { as: lines }).getSnapshot().items).toEqualTypeOf<
+      readonly (string | Uint8Array<ArrayBuffer>)[]
+    >()
+    expectTypeOf<StreamData<{ as: 'json' | 'text' }>>().toEqualTypeOf<unknown>()
+    expectTypeOf<StreamFinal<{ as: 'json' | 'text'; schema: typeof Report }>>().toEqualTypeOf<
+      Report | undefined
+    >()
   })
 })

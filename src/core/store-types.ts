@@ -136,8 +136,17 @@ type SchemaOutput<O, Fallback> = O extends { schema: infer S extends StandardSch
   ? StandardSchemaV1.InferOutput<S>
   : Fallback
 
-/** Whether events options `O` may parse `data` as JSON: `json` is, or may be, `true` (a `boolean`, say). */
-type MayParse<O> = O extends { json?: infer J } ? (true extends J ? true : false) : false
+/**
+ * Whether events options `O` may parse `data` as JSON: `json` is, or may be, `true` (a `boolean`, say), or a
+ * schema may be given (`schema: maybeSchema`, typed `S | undefined`: the store parses whenever it is defined).
+ */
+type MayParse<O> = O extends { json?: infer J } ? (true extends J ? true : MaySchema<O>) : MaySchema<O>
+
+type MaySchema<O> = 'schema' extends keyof O
+  ? [Exclude<O['schema' & keyof O], undefined>] extends [never]
+    ? false
+    : true
+  : false
 
 type SchemaInput<O, Fallback> = O extends { schema: infer S extends StandardSchemaV1 }
   ? StandardSchemaV1.InferInput<S>
@@ -151,7 +160,15 @@ type SchemaInput<O, Fallback> = O extends { schema: infer S extends StandardSche
  * @example
  * type Row = StreamItem<{ as: 'ndjson'; schema: typeof RowSchema }>
  */
-export type StreamItem<O> = O extends { as: 'ndjson' }
+export type StreamItem<O> = ItemOf<PerMode<O>>
+
+/**
+ * `O` split by its mode: options whose `as` is a union (`{ as: mode }`, `mode: StreamMode`) type the store as any
+ * of those modes may fill it, rather than as none of them (`never` items, `undefined` data) — at run time one is.
+ */
+type PerMode<O> = O extends { as: infer M } ? (M extends unknown ? O & { as: M } : never) : O
+
+type ItemOf<O> = O extends { as: 'ndjson' }
   ? SchemaOutput<O, unknown>
   : O extends { as: 'events' }
     ? ServerSentEvent<SchemaOutput<O, MayParse<O> extends true ? unknown : string>>
@@ -168,7 +185,9 @@ export type StreamItem<O> = O extends { as: 'ndjson' }
  * @example
  * type Report = StreamFinal<{ as: 'json'; schema: typeof ReportSchema }>
  */
-export type StreamFinal<O> = O extends { as: 'json' } ? SchemaOutput<O, unknown> : undefined
+export type StreamFinal<O> = FinalOf<PerMode<O>>
+
+type FinalOf<O> = O extends { as: 'json' } ? SchemaOutput<O, unknown> : undefined
 
 /**
  * The partial document's type of a `json` store with options `O`: `DeepPartial` of the schema's input (the
@@ -177,7 +196,9 @@ export type StreamFinal<O> = O extends { as: 'json' } ? SchemaOutput<O, unknown>
  * @example
  * type Partial = StreamData<{ as: 'json'; schema: typeof ReportSchema }>
  */
-export type StreamData<O> = O extends { as: 'json' } ? DeepPartial<SchemaInput<O, unknown>> : undefined
+export type StreamData<O> = DataOf<PerMode<O>>
+
+type DataOf<O> = O extends { as: 'json' } ? DeepPartial<SchemaInput<O, unknown>> : undefined
 
 /**
  * The first response's metadata, once its headers arrived.

@@ -81,9 +81,11 @@ const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streamin
  *   return <Table rows={items} percent={progress.percent} />
  * }
  */
-export function useStream<const O extends UseStreamOptions>(
-  request: UseStreamRequest,
-  options: ExactStoreOptions<O, keyof UseStreamOwnOptions>,
+export function useStream<const O extends UseStreamOptions, R extends UseStreamRequest = UseStreamRequest>(
+  request: R,
+  // `sluice` configures the request made from a URL or `Request`; a request function makes its own, so it would be
+  // ignored there without a word: a type error instead (R, a union, allows it).
+  options: ExactStoreOptions<O, R extends Input ? keyof UseStreamOwnOptions : 'key'>,
 ): UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
   const key = requestKey(options.as, request, options.sluice, options.key)
   const latest = useRef({ request, options })

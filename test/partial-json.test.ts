@@ -828,6 +828,21 @@ describe('createPartialJsonParser: types', () => {
     expectTypeOf(parser.end).returns.toEqualTypeOf<Report>()
     expectTypeOf<DeepPartial<unknown>>().toEqualTypeOf<unknown>()
   })
+
+  it('types a string of a literal type as string: a snapshot may hold a prefix of it', () => {
+    type Job = { status: 'pending' | 'done'; id: `job-${number}`; tries: 1 | 2 }
+    const parser = createPartialJsonParser<Job>()
+    parser.push('{"tries":1,"status":"pen')
+    const status = parser.snapshot?.status
+    expect(status).toBe('pen')
+    expectTypeOf(status).toEqualTypeOf<string | undefined>()
+    // Numbers and booleans appear only once complete: their literal types hold.
+    expectTypeOf<DeepPartial<Job>>().toEqualTypeOf<{
+      readonly status?: string
+      readonly id?: string
+      readonly tries?: 1 | 2
+    }>()
+  })
 })
 
 // ---- properties: any value, any whitespace, any split ----

@@ -6,6 +6,7 @@ import {
   type Consumer,
   type CursorRequest,
   createClient,
+  createStreamStore,
   type DeepPartial,
   type EventsOptions,
   fromResponse,
@@ -137,6 +138,16 @@ describe('json() snapshots are typed as the document on the wire', () => {
       expectTypeOf(partial.at).toEqualTypeOf<string | undefined>()
     }
     expectTypeOf(await doc.final).toEqualTypeOf<{ n: string; at: Date }>()
+  })
+
+  it('types an enum field of a snapshot as string, its final value as the enum', async () => {
+    const Job = z.object({ status: z.enum(['pending', 'done']) })
+    const job = res.json(Job)
+    for await (const partial of job) expectTypeOf(partial.status).toEqualTypeOf<string | undefined>()
+    expectTypeOf((await job.final).status).toEqualTypeOf<'pending' | 'done'>()
+    expectTypeOf(
+      createStreamStore(res, { as: 'json', schema: Job }).getSnapshot().data?.status,
+    ).toEqualTypeOf<string | undefined>()
   })
 
   it('types snapshots as deeply readonly: a mutation would corrupt later snapshots and final', async () => {

@@ -5,20 +5,22 @@
  *
  * A snapshot is a view of an unfinished document, so it is never claimed to satisfy a schema: a string may be a
  * prefix of its final value (an enum-like `'pending' | 'done'` field can read `'pen'` for a moment), an array
- * may miss its last items, an object its last properties. Array items are never `undefined`: an item appears
- * once something of it is known.
+ * may miss its last items, an object its last properties. So a string is typed `string`, whatever literal type `T`
+ * gives it. Array items are never `undefined`: an item appears once something of it is known.
  *
  * @example
  * type Report = { title: string; rows: { id: number; name: string }[] }
  * const partial: DeepPartial<Report> = { title: 'Oct', rows: [{ id: 1 }, { name: 'Al' }] }
  */
-export type DeepPartial<T> = T extends string | number | boolean | bigint | symbol | null | undefined
-  ? T
-  : T extends readonly (infer Item)[]
-    ? readonly DeepPartial<Item>[]
-    : T extends object
-      ? { readonly [Key in keyof T]?: DeepPartial<T[Key]> }
-      : T
+export type DeepPartial<T> = T extends string
+  ? string // a prefix of the final value: a literal type ('pending' | 'done') would claim 'pen' is one of them
+  : T extends number | boolean | bigint | symbol | null | undefined
+    ? T
+    : T extends readonly (infer Item)[]
+      ? readonly DeepPartial<Item>[]
+      : T extends object
+        ? { readonly [Key in keyof T]?: DeepPartial<T[Key]> }
+        : T
 
 /** One step of a path into a JSON value: a property name in an object, an index in an array. */
 export type JsonPathSegment = string | number

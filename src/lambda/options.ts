@@ -1,3 +1,4 @@
+import type { HeadersInput } from '../runtime/headers-init.ts'
 import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
 import type { RefusalReport } from './refusal.ts'
 import type { RequestLike } from './request.ts'
@@ -42,7 +43,7 @@ export interface ResponseOptions {
    * URL's prelude carries one value per header name. Default: none beyond the helper's own (content type, length
    * or end marker…).
    */
-  headers?: HeadersInit
+  headers?: HeadersInput
   /** `Set-Cookie` values. Default: none. */
   cookies?: string[]
   /** The function-URL event; resume headers and query parameters are read from it. Default: no resume. */

@@ -1,3 +1,4 @@
+import type { HeadersInput } from '../runtime/headers-init.ts'
 import { HTTP_TOKEN } from '../runtime/http-token.ts'
 import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import { describeValue, type MockFormat } from './parts.ts'
@@ -67,7 +68,7 @@ export interface MockStreamOptions extends MockFaults {
    * `content-length` here declares the whole body, and is sent as the length of what this response carries (the
    * part of a `206`, plus the end marker). Default: none.
    */
-  headers?: HeadersInit | undefined
+  headers?: HeadersInput | undefined
   /**
    * Declares the body's length: `true` as `Content-Length`, `'remapped'` as `x-amzn-remapped-content-length`
    * (what a function URL turns a handler's `Content-Length` into, with a chunked body; a `409` or `416` text's
@@ -137,7 +138,7 @@ export interface ValidOptions {
   chunkSize: number | undefined
   status: number
   statusText: string | undefined
-  headers: HeadersInit | undefined
+  headers: HeadersInput | undefined
   contentLength: boolean | 'remapped'
   endMarker: boolean
   signal: AbortSignal | undefined
@@ -274,7 +275,7 @@ export function validateOptions(
   }
   if (o.headers !== undefined) {
     try {
-      new Headers(o.headers as HeadersInit)
+      new Headers(o.headers as HeadersInput)
     } catch (error) {
       throw new TypeError(
         `${where}: headers must be a valid HeadersInit (object, array of pairs or Headers): ${String(error)}`,
@@ -291,7 +292,7 @@ export function validateOptions(
     chunkSize,
     status,
     statusText,
-    headers: o.headers as HeadersInit | undefined,
+    headers: o.headers as HeadersInput | undefined,
     contentLength,
     endMarker,
     signal: o.signal as AbortSignal | undefined,

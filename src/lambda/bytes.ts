@@ -1,7 +1,7 @@
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
-import { release } from './source.ts'
+import { iterableOf, release } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -42,7 +42,7 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
     yield toBytes(source)
     return
   }
-  for await (const chunk of source) yield toBytes(chunk)
+  for await (const chunk of iterableOf(source, 'streamBytes', false)) yield toBytes(chunk)
 }
 
 /**

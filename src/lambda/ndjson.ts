@@ -4,7 +4,7 @@ import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } f
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
 import { cursorOf } from './request.ts'
 import { endsWithMarker, writeBody } from './respond.ts'
-import { plainSource, release } from './source.ts'
+import { iterableOf, plainSource, release } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -34,8 +34,11 @@ async function* ndjsonLines(
   options: NdjsonOptions,
 ): AsyncGenerator<Uint8Array> {
   const cursor = cursorOf(options.request, options)
-  const items =
-    typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options)
+  const items = iterableOf(
+    typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options),
+    'streamNdjson',
+    typeof source === 'function',
+  )
   // Only a body that ends with the marker needs it; a declared length is counted on JSON.stringify's bytes.
   const marked = endsWithMarker(options)
   let index = 0

@@ -1,3 +1,4 @@
+import { describeValue } from '../runtime/describe-value.ts'
 import { CURSOR_PARAM, cursorConflict } from '../runtime/refusal-text.ts'
 import type { CursorOptions, Source } from './options.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
@@ -39,4 +40,21 @@ export function release(source: unknown): void {
   if (typeof held.destroy === 'function') held.destroy()
   else if (typeof held.cancel === 'function') settle(held.cancel())
   else if (typeof held.return === 'function') settle(held.return())
+}
+
+/**
+ * `items` when it can be iterated, else a `TypeError` that says what it is: `for await` over `null` or a promise
+ * fails with "items is not async iterable", naming neither the helper nor the fix. A source function made `async`
+ * (`async (cursor) => db.rows(cursor)`) returns a promise, the commonest such slip.
+ */
+export function iterableOf<T>(items: Source<T>, helper: string, returned: boolean): Source<T> {
+  const held = items as unknown as Record<symbol, unknown> | null | undefined
+  if (typeof held?.[Symbol.asyncIterator] === 'function' || typeof held?.[Symbol.iterator] === 'function')
+    return items
+  const what = returned ? `a source function that returned ${describeValue(items)}` : describeValue(items)
+  const hint =
+    items instanceof Promise ? ' (a promise: make the function an async generator, or not async)' : ''
+  throw new TypeError(
+    `sluice/lambda: ${helper} got ${what} as its source${hint}; pass an array, a generator, a Node Readable or a web ReadableStream${helper === 'streamBytes' ? '' : ', or a function of the cursor that returns one'}.`,
+  )
 }

@@ -9,7 +9,7 @@ import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { writeBody } from './respond.ts'
-import { plainSource } from './source.ts'
+import { iterableOf, plainSource } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -195,12 +195,12 @@ async function* sseChunks(
   if (options.retry !== undefined && !lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
-      ? source(lastEventId ?? cursor)
+      ? iterableOf(source(lastEventId ?? cursor), 'streamSse', true)
       : // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is
         // skipped; a cursor names no event to look for, so a request that carries one is refused.
         lastEventId !== undefined
-        ? after(source, lastEventId)
-        : plainSource(source, cursor, 'streamSse', options)
+        ? after(iterableOf(source, 'streamSse', false), lastEventId)
+        : iterableOf(plainSource(source, cursor, 'streamSse', options), 'streamSse', false)
   for await (const message of messages) {
     yield encoder.encode(first + formatSseEvent(message))
     first = ''

@@ -76,6 +76,27 @@ describe('sluiceHandler', () => {
     }
   })
 
+  it('fails the invocation with a sentence, before any byte, when a body is not a source', async () => {
+    const cases: Array<[unknown, string]> = [
+      // The commonest slip: an async source function returns a promise of rows, not rows.
+      [
+        { ndjson: async () => [{ a: 1 }] },
+        'streamNdjson got a source function that returned an object (Promise) as its source (a promise: make the function an async generator, or not async); pass an array, a generator, a Node Readable or a web ReadableStream, or a function of the cursor that returns one.',
+      ],
+      [{ sse: null }, 'streamSse got null as its source;'],
+      [
+        { bytes: 42 },
+        'streamBytes got 42 as its source; pass an array, a generator, a Node Readable or a web ReadableStream.',
+      ],
+    ]
+    for (const [returned, message] of cases) {
+      const { awslambda, preludes } = fakeAwslambda()
+      const handler = sluiceHandler(() => returned as never, { awslambda })
+      await expect(handler(event(), new Recorder(), context)).rejects.toThrow(`sluice/lambda: ${message}`)
+      expect(preludes).toEqual([])
+    }
+  })
+
   it('says how to provide the awslambda global when it is missing', () => {
     expect(() => sluiceHandler(() => ({ ndjson: [] }))).toThrow(/sluiceHandler needs the awslambda global/)
   })

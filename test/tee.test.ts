@@ -22,6 +22,15 @@ describe('tee()', () => {
     )
   })
 
+  it("gives each branch bytes of its own: a branch that changes or transfers its chunks leaves the other's intact", async () => {
+    const res = await fromResponse(new Response(bodyOf(['abc', 'def', 'ghi']).stream))
+    const [a, b] = res.tee()
+    // As ReadableStream's byte tee (Response.clone()) clones: a consumer may decrypt in place, or post a chunk's
+    // buffer to a worker as a transfer, which detaches it.
+    for await (const chunk of a.bytes()) chunk.fill(0)
+    expect(await b.collect.text()).toBe('abcdefghi')
+  })
+
   it('gives each branch its own consumer kind', async () => {
     const res = await fromResponse(new Response(bodyOf(['{"a":1}\n{"a"', ':2}\n']).stream))
     const [a, b] = res.tee()

@@ -334,6 +334,16 @@ describe('fromResponse()', () => {
     expect(isHTTPError(error) && error.excerpt).toBe('Internal error: database unavailable\n')
     expect(body.cancels()).toBe(1)
   })
+
+  it('refuses a Response whose body is locked, or no Response at all, with a TypeError that says so', async () => {
+    const locked = new Response('abc')
+    locked.body!.getReader()
+    // Not the runtime's bare "ReadableStream is locked", nor a property read of null.
+    await expect(fromResponse(locked)).rejects.toThrow(
+      new TypeError('fromResponse() got a Response whose body was already read.'),
+    )
+    await expect(fromResponse(null as never)).rejects.toThrow(new TypeError('fromResponse() got null.'))
+  })
 })
 
 describe('against a real server on 127.0.0.1', () => {

@@ -574,6 +574,10 @@ export async function fromResponse(
   response: Response,
   options: FromResponseOptions = {},
 ): Promise<StreamResponse> {
+  // Said first, naming the function: a locked body would fail with the runtime's bare "ReadableStream is
+  // locked", and a value that is no Response with a property read of it.
+  const unusable = unusableAnswer(response)
+  if (unusable !== undefined) throw new TypeError(`fromResponse() got ${unusable}.`)
   // Checked whether or not there is a `request` to resume with: a wrong value fails here, never silently.
   const { limits, idle, interval, resume } = resolveOptions(options)
   const { request, url } = options

@@ -870,6 +870,22 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
     false,
     [false, false, true],
   ],
+  // Found (a helper's run, seed -178716653): the same, its text() branch read and then cancelled. A cancelled
+  // text() branch leaves no place to continue after, yet the inner tee spoke through it.
+  [
+    setup('Last-Event-ID, events() beside a tee of text() and events()'),
+    1,
+    false,
+    [
+      { t: 'read', b: 1, k: 1 },
+      { t: 'push', n: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'drop', answer: false },
+    ],
+    true,
+    [false, false, true],
+  ],
   // Pinned, not found (with long units): one push of the whole body, longer than a decoding slice. The inner tee's
   // first branch delivers the first record and is cancelled; text() reads the chunk, reads on and is cancelled; the
   // answer drops. The inner tee, handed the chunk whole, not a slice at a time, would hold records past the restart

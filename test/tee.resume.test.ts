@@ -1358,9 +1358,15 @@ describe('a text() branch made but not read yet at a drop, beside an events() br
    * `branch`'s events() reads e0 to e2, the answer drops while its next read waits, and the second answer, asked
    * after e2, continues: the branch gets every event once.
    */
-  async function acrossTheDrop(server: ReturnType<typeof handFed>, first: Exchange, branch: StreamResponse) {
+  async function acrossTheDrop(
+    server: ReturnType<typeof handFed>,
+    first: Exchange,
+    branch: StreamResponse,
+    pushed?: () => Promise<void>,
+  ) {
     const events = branch.events()[Symbol.asyncIterator]()
     first.push(wire(null, 3))
+    await pushed?.()
     for (const id of ALL.slice(0, 3)) expect((await events.next()).value?.id).toBe(id)
     const waiting = events.next()
     first.fail(DROP)
@@ -1393,6 +1399,18 @@ describe('a text() branch made but not read yet at a drop, beside an events() br
       expect(read).toBe(cancelled ? '' : wire(null))
       expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
     })
+
+  it('in a tee of a tee branch, read and then cancelled, has no say in the restart', async () => {
+    const { server, res, first } = await opened()
+    const [a, b] = res.tee()
+    const [t, late] = b.tee()
+    const text = t.text()[Symbol.asyncIterator]()
+    await acrossTheDrop(server, first, a, async () => {
+      expect((await text.next()).value).toBe(wire(null, 3))
+      await t.cancel()
+    })
+    expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
+  })
 
   it('is refused once it has read part of an event: a restart after the last event would repeat that part', async () => {
     const { server, res, first } = await opened()

@@ -70,11 +70,12 @@ const judging = {
 function reads(b: Branch): boolean {
   const hooks = b.hooks
   if (hooks?.rebase !== undefined) return hooks.idle !== true
-  const plain =
-    hooks === undefined ||
-    (hooks.restart !== undefined && hooks.lastEventId === undefined && hooks.lastItem === undefined)
-  return !plain || b.handed > 0
+  return (hooks !== undefined && (hooks.restart === undefined || placed(hooks))) || b.handed > 0
 }
+
+/** Whether a consumer carries a position a restart must agree with: an event id, an item, or a tee's. */
+const placed = (hooks: ConsumerHooks): boolean =>
+  hooks.rebase !== undefined || hooks.lastEventId !== undefined || hooks.lastItem !== undefined
 
 /** 1 for a branch whose last item at its planned place is not known yet (see `judging`), as a tee's may be. */
 const unsure = (b: Branch): number => (planned(b)?.lastItem?.() === judging ? 1 : 0)
@@ -184,10 +185,13 @@ export function teeHooks(
   continues: (place: Place) => boolean,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
-  // were cancelled (as `plan` counts them) — not a text() branch never handed a byte, live or cancelled.
+  // were cancelled and left a place to continue after (as `plan` counts them) — not a text() one: cancelled, it
+  // holds no restart back, as a cancelled bytes() one does not.
   const speaking = (): Branch[] => {
     const live = branches.filter((b) => !b.cancelled && reads(b))
-    return live.length > 0 ? live : branches.filter((b) => b.cancelled && b.hooks !== undefined && reads(b))
+    return live.length > 0
+      ? live
+      : branches.filter((b) => b.cancelled && b.hooks !== undefined && placed(b.hooks) && reads(b))
   }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)

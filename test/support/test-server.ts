@@ -359,6 +359,10 @@ export function serveOnLoopback(
       res.destroy(error instanceof Error ? error : new Error(String(error)))
     })
   })
+  // Node closes a connection idle for 5 s; under a loaded full run a client may reuse it at that very moment, and
+  // its request fails with "other side closed" (a script's registration POST once did: fetch does not retry a
+  // POST). The clients close their idle connections themselves (undici after 4 s), and `close()` ends the rest.
+  server.keepAliveTimeout = 0
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo

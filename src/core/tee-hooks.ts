@@ -126,8 +126,8 @@ function plan(
   // While no live branch reads, a cancelled one only saves asking again for bytes the live ones hold: a place
   // the source cannot continue from (text or bytes, events without ids, a line of an SSE body for Last-Event-ID)
   // could only be refused, where the live branches, alone, would start over.
-  const placed = reading.length > 0 || all.at <= own.at || continues(all)
-  return placed && all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
+  const leads = reading.length > 0 || all.at <= own.at || continues(all)
+  return leads && all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
 }
 
 /** The plan led by the furthest of `counted`, for the `live` branches to follow. */

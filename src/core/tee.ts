@@ -113,14 +113,14 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             connection = context.response
             marks.set(chunk, context)
           }
+          const mark = marks.get(chunk)
           let copy = false
           for (const b of branches) {
             if (b.cancelled) continue
             // The second live branch gets a copy, as ReadableStream's byte tee gives: a consumer that changes a
             // chunk in place, or transfers its buffer to a worker, must leave the other branch's bytes intact.
             const own = copy ? chunk.slice() : chunk
-            const mark = marks.get(chunk)
-            if (mark !== undefined) marks.set(own, mark)
+            if (copy && mark !== undefined) marks.set(own, mark)
             copy = true
             b.queue.push(own)
             b.buffered += own.length

@@ -1182,6 +1182,18 @@ const asked = (server: ReturnType<typeof handFed>, read: Promise<unknown>) =>
     ),
   ])
 
+/**
+ * `read`'s second request asks after the event `id` (`null`: from the start), and is answered with every event
+ * after it.
+ */
+async function answeredAfter(server: ReturnType<typeof handFed>, read: Promise<unknown>, id: string | null) {
+  const second = await asked(server, read)
+  expect(second.lastEventId).toBe(id)
+  second.answer(SSE_ANSWER)
+  second.push(wire(id))
+  second.close()
+}
+
 describe('a reconnect while every live branch is still behind the last one', () => {
   it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
     const { server, res, first } = await opened()
@@ -1444,11 +1456,7 @@ describe('a branch read later, beside one that read and was cancelled before the
     await settle()
     // a's consumer is made only now: nothing was delivered that it would get twice from the start.
     const events = Array.fromAsync(a.events())
-    const second = await asked(server, events)
-    expect(second.lastEventId).toBeNull()
-    second.answer(SSE_ANSWER)
-    second.push(wire(null))
-    second.close()
+    await answeredAfter(server, events, null)
     expect((await events).map((e) => e.id)).toEqual(ALL)
   })
 
@@ -1463,11 +1471,7 @@ describe('a branch read later, beside one that read and was cancelled before the
     first.fail(DROP)
     await settle()
     const all = Array.fromAsync(a.events())
-    const second = await asked(server, all)
-    expect(second.lastEventId).toBe('e2')
-    second.answer(SSE_ANSWER)
-    second.push(wire('e2'))
-    second.close()
+    await answeredAfter(server, all, 'e2')
     expect((await all).map((e) => e.id)).toEqual(ALL)
   })
 
@@ -1486,20 +1490,12 @@ describe('a branch read later, beside one that read and was cancelled before the
     await settle()
     return Array.fromAsync(late.events())
   }
-  /** The read's second request asks from the start; answered with every event. */
-  async function startsOver(server: ReturnType<typeof handFed>, read: Promise<unknown>) {
-    const second = await asked(server, read)
-    expect(second.lastEventId).toBeNull()
-    second.answer(SSE_ANSWER)
-    second.push(wire(null))
-    second.close()
-  }
 
   it('starts over for it after a lines() branch took the first line, which carries no event id: no place Last-Event-ID can continue from', async () => {
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()
     const events = afterFirstLine(first, b, a)
-    await startsOver(server, events)
+    await answeredAfter(server, events, null)
     expect((await events).map((e) => e.id)).toEqual(ALL)
   })
 
@@ -1508,7 +1504,7 @@ describe('a branch read later, beside one that read and was cancelled before the
     const [a, b] = res.tee()
     const [inner, late] = b.tee()
     const events = afterFirstLine(first, inner, late)
-    await startsOver(server, events)
+    await answeredAfter(server, events, null)
     expect((await events).map((e) => e.id)).toEqual(ALL)
     expect((await Array.fromAsync(a.events())).map((e) => e.id)).toEqual(ALL)
   })

@@ -62,7 +62,10 @@ export interface ServeOptions extends FunctionInfo {
 export interface DevServer {
   /** The base URL, e.g. `http://127.0.0.1:3000/`. */
   url: string
-  /** Stops listening and cuts open connections; running handlers finish on their own. */
+  /**
+   * Stops listening and cuts open connections; running handlers finish on their own, with the `awslambda` global
+   * still defined until the last of them has.
+   */
   close(): Promise<void>
 }
 
@@ -72,8 +75,9 @@ export interface DevServer {
  * the service's header rewrites, chunked streaming with backpressure, its limits and (optionally) its shaping.
  *
  * `handler` is a module path (`./handler.mjs`, or `./handler.mjs#name` for another export) or the handler
- * function itself. `globalThis.awslambda` is defined while the server runs if nothing defined it before, and
- * before the module loads, since handlers call `awslambda.streamifyResponse` at top level.
+ * function itself. `globalThis.awslambda` is defined while the server runs (and its handlers, past `close()`) if
+ * nothing defined it before, and before the module loads, since handlers call `awslambda.streamifyResponse` at top
+ * level.
  *
  * With `catchEscapedErrors` (as `sluice dev` runs it), an error that escapes a handler (an unhandled promise
  * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
@@ -175,7 +179,12 @@ export async function serveWith(
         timeoutSetting: wording.timeoutSetting,
       })
       running.add(controller)
-      void invocation.finished.then(() => running.delete(controller))
+      // The global stays while the handler runs, even past close(): it may still call awslambda.HttpResponseStream.
+      const release = installAwslambdaGlobal()
+      void invocation.finished.then(() => {
+        running.delete(controller)
+        release()
+      })
       try {
         options.onInvocation?.(invocation)
         response = await invocation.response
@@ -205,6 +214,11 @@ export async function serveWith(
     uninstall()
     throw error
   })
+  // An error on the listening socket (an accept that failed: EMFILE when out of file descriptors) is not fatal:
+  // the server keeps listening. Without a listener it would be thrown, ending the process.
+  server.on('error', (error: Error) =>
+    log?.(`the server failed to accept a connection: ${error.message}; serving on.`),
+  )
   const unwatch = options.catchEscapedErrors === true ? watchEscapedErrors({ running, log }) : () => {}
   let closing: Promise<void> | undefined
   return {

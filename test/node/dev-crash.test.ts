@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -197,5 +199,29 @@ describe('serve() and the process listeners it takes', () => {
     expect(outcome.error?.message).toMatch(
       /^an unhandled promise rejection \(Runtime\.UnhandledPromiseRejection\) escaped the handler: Error: the buffered handler rejected/,
     )
+  })
+})
+
+describe('serve() and an error on its listening socket', () => {
+  it('logs an error the server emits (an accept that failed) and serves on, instead of throwing it', async () => {
+    // The server is serve()'s own: Node's diagnostics channel hands it over with the first request it gets.
+    const servers: Server[] = []
+    const onRequest = (message: unknown) => servers.push((message as { server: Server }).server)
+    subscribe('http.server.request.start', onRequest)
+    try {
+      const logged: string[] = []
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        responseStream.end('ok')
+      })
+      const server = await startEmulator(handler, { log: (message) => logged.push(message) })
+      expect(await (await fetch(server.url)).text()).toBe('ok')
+      // What net.Server emits when accept() fails (ENFILE: the system is out of file descriptors).
+      const failure = Object.assign(new Error('accept ENFILE'), { code: 'ENFILE', syscall: 'accept' })
+      servers[0]!.emit('error', failure)
+      expect(logged).toEqual(['the server failed to accept a connection: accept ENFILE; serving on.'])
+      expect(await (await fetch(server.url)).text()).toBe('ok')
+    } finally {
+      unsubscribe('http.server.request.start', onRequest)
+    }
   })
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/dev/index.ts'
-import { installAwslambdaGlobal } from '../../src/runtime/index.ts'
+import { type InvocationOutcome, installAwslambdaGlobal } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
 
 describe('sluice/dev serve() runs a documented handler like a function URL', () => {
@@ -109,10 +109,15 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
       await new Promise((resolve) => setTimeout(resolve, 10))
       throw new Error('fails after its head')
     })
-    const server = await startEmulator(handler)
+    const outcomes: Promise<InvocationOutcome>[] = []
+    const server = await startEmulator(handler, {
+      onInvocation: (invocation) => outcomes.push(invocation.finished),
+    })
     const response = await fetch(server.url, { method: 'HEAD' })
     expect(response.status).toBe(201)
     expect(await response.text()).toBe('')
+    // It runs on past the response: a handler still running would keep the awslambda global for the next test.
+    expect((await outcomes[0])?.state).toBe('failed')
   })
 
   it('defines the awslambda global only while a server runs', async () => {
@@ -122,5 +127,32 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     expect(scope.awslambda).toBeDefined()
     await server.close()
     expect(scope.awslambda).toBeUndefined()
+  })
+
+  it('keeps the awslambda global for a handler still running after close(), until it finishes', async () => {
+    const scope = globalThis as { awslambda?: typeof awslambda }
+    let proceed!: () => void
+    const closed = new Promise<void>((resolve) => {
+      proceed = resolve
+    })
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      await closed
+      // As a handler module finds it: through the global, which close() must not take away from under it.
+      const stream = scope.awslambda!.HttpResponseStream.from(responseStream, { statusCode: 201 })
+      stream.write('late')
+      stream.end()
+    })
+    const outcomes: Promise<InvocationOutcome>[] = []
+    const server = await startEmulator(handler, {
+      onInvocation: (invocation) => outcomes.push(invocation.finished),
+    })
+    const response = fetch(server.url).catch(() => undefined)
+    await expect.poll(() => outcomes.length).toBe(1)
+    await server.close()
+    expect(scope.awslambda).toBeDefined()
+    proceed()
+    expect(await outcomes[0]).toEqual({ state: 'succeeded' })
+    expect(scope.awslambda).toBeUndefined()
+    await response
   })
 })

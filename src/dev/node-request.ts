@@ -26,7 +26,7 @@ export async function readNodeRequest(
   const address = req.socket.localAddress ?? '127.0.0.1'
   const host =
     req.headers.host ?? `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`
-  const target = req.url ?? '/'
+  const target = originForm(req.url ?? '/')
   const url = `http://${host}${target}`
   if (!URL.canParse(url)) return 'bad-url'
   const body = await readBody(req, maxBytes, beforeBody)
@@ -41,6 +41,18 @@ export async function readNodeRequest(
     protocol: `HTTP/${req.httpVersion}`,
     requestId,
   }
+}
+
+/**
+ * The path and query of a request target, as sent. A proxy sends the absolute form, `http://host/path?x=1`
+ * (RFC 9112 §3.2.2): the function gets `/path` and `x=1`, as behind a function URL whichever form reached it. The
+ * host stays the `Host` header's, which a proxy sets to the target's.
+ */
+function originForm(target: string): string {
+  const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i.exec(target)?.[0]
+  if (origin === undefined) return target
+  const rest = target.slice(origin.length)
+  return rest.startsWith('/') ? rest : `/${rest}`
 }
 
 function readBody(

@@ -46,6 +46,20 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(event.requestContext.http.path).toBe('/a/../b/%7e/./c')
   })
 
+  it('passes the path and query of an absolute-form target, as a proxy sends it, not the whole URL', async () => {
+    // RFC 9112 §3.2.2: a server must accept `GET http://host/path?x=1 HTTP/1.1`; the function sees `/path` and `x=1`.
+    const { event } = await echoRaw('http://example.com/reports/%7e/./2026?month=10&tag=a&tag=b')
+    expect(event).toMatchObject({
+      rawPath: '/reports/%7e/./2026',
+      rawQueryString: 'month=10&tag=a&tag=b',
+      queryStringParameters: { month: '10', tag: 'a,b' },
+    })
+    expect(event.requestContext.http.path).toBe('/reports/%7e/./2026')
+    expect(event.headers['x-forwarded-proto']).toBe('http')
+    const { event: bare } = await echoRaw('HTTP://example.com:8080?x=1')
+    expect(bare).toMatchObject({ rawPath: '/', rawQueryString: 'x=1', queryStringParameters: { x: '1' } })
+  })
+
   it('carries the path, the raw query string and the decoded query parameters, repeated ones joined', async () => {
     const { event } = await echo('/reports/2026?month=10&tag=a&tag=b%20c')
     expect(event).toMatchObject({

@@ -6,7 +6,8 @@ import type { AnyLambdaHandler } from '../runtime/index.ts'
 
 /**
  * Loads a handler module the way the Lambda runtime does: the `handler` export, else the default export (or its
- * `handler`). `path#name` picks another export, like the runtime's `file.name` handler setting.
+ * `handler`). `path#name` picks another export, like the runtime's `file.name` handler setting; it is split at the
+ * last `#`, and a path with a `#` in it (a directory `a#b`) is taken whole when it names a file.
  *
  * Throws an `Error` whose message says what is wrong and what to do: a missing file, a module that fails to
  * load (a syntax error with its file, line and column, when Node can tell them, in the module or in one it
@@ -16,12 +17,9 @@ import type { AnyLambdaHandler } from '../runtime/index.ts'
  * const handler = await loadHandler('./handler.mjs')
  */
 export async function loadHandler(specifier: string, cwd: string = process.cwd()): Promise<AnyLambdaHandler> {
-  const hash = specifier.lastIndexOf('#')
-  const path = hash === -1 ? specifier : specifier.slice(0, hash)
-  const exportName = hash === -1 ? undefined : specifier.slice(hash + 1)
+  const { path, exportName } = await splitSpecifier(specifier, cwd)
   const absolute = resolve(cwd, path)
-  const file = await stat(absolute).catch(() => undefined)
-  if (!file?.isFile()) {
+  if (!(await isFile(absolute))) {
     throw new Error(
       `The handler module ${path} was not found (looked for ${absolute}); pass the path of a .mjs or .js file that exports handler.`,
     )
@@ -39,7 +37,7 @@ export async function loadHandler(specifier: string, cwd: string = process.cwd()
       { cause: error },
     )
   }
-  const candidate = exportName !== undefined ? module[exportName] : pickDefault(module)
+  const candidate = exportName !== undefined ? pickNamed(module, exportName) : pickDefault(module)
   if (typeof candidate !== 'function') {
     const names = Object.keys(module)
     const wanted =
@@ -51,6 +49,38 @@ export async function loadHandler(specifier: string, cwd: string = process.cwd()
     )
   }
   return candidate as AnyLambdaHandler
+}
+
+/**
+ * The module path and export name of `path#name`, split at the last `#`. A `#` may be part of the path too (a
+ * directory `a#b`): when what comes before the last `#` is no file, the specifier is taken whole, with the default
+ * export, if it is a file's path or if what follows the `#` holds a `/`, which no export name would.
+ */
+async function splitSpecifier(
+  specifier: string,
+  cwd: string,
+): Promise<{ path: string; exportName: string | undefined }> {
+  const hash = specifier.lastIndexOf('#')
+  const whole = { path: specifier, exportName: undefined }
+  if (hash === -1) return whole
+  const split = { path: specifier.slice(0, hash), exportName: specifier.slice(hash + 1) }
+  if (await isFile(resolve(cwd, split.path))) return split
+  return /[\\/]/.test(split.exportName) || (await isFile(resolve(cwd, specifier))) ? whole : split
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() === true
+}
+
+/**
+ * The export `name`, else the default export's `name`: a CommonJS module's exports are its default export, and
+ * Node finds them as named exports only where it can tell them from the source (not `module.exports[key] = …`).
+ */
+function pickNamed(module: Record<string, unknown>, name: string): unknown {
+  if (typeof module[name] === 'function') return module[name]
+  const fallback = module.default
+  if (typeof fallback === 'object' && fallback !== null) return (fallback as Record<string, unknown>)[name]
+  return undefined
 }
 
 function pickDefault(module: Record<string, unknown>): unknown {

@@ -25,6 +25,19 @@ function run(args: string[]): StartedProcess {
   return started
 }
 
+/** The URL `sluice dev` serves at, once it prints it; rejects with its standard error if it exits first. */
+function servedAt(started: StartedProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.stdout())
+      if (match) resolve(match[1]!)
+    }
+    started.child.stdout!.on('data', check)
+    check()
+    void started.exit.then((run) => reject(new Error(`sluice dev exited with ${run.code}: ${run.stderr}`)))
+  })
+}
+
 describe('the sluice dev command', () => {
   it('prints the URL it serves a handler module at, and serves it', async () => {
     const { child } = run(['dev', fixture('documented-handler.mjs'), '--port', '0'])
@@ -80,6 +93,49 @@ describe('the sluice dev command', () => {
     expect(code).toBe(1)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toMatch(/The handler module \.\/no\/such\/handler\.mjs was not found/)
+  })
+
+  // Through the CLI, because it loads the module with Node's own loader (Vite's, under Vitest, cannot load a path
+  // with a '#').
+  it("serves a module in a directory whose name holds a '#', with or without an export name after it", async () => {
+    await inTempDir(async (dir) => {
+      const say = (text: string) =>
+        `awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('${text}'))`
+      await mkdir(join(dir, 'a#b'))
+      const file = join(dir, 'a#b', 'handlers.mjs')
+      await writeFile(
+        file,
+        `export const handler = ${say('handler')}\nexport const other = ${say('other')}\n`,
+      )
+      for (const [specifier, answer] of [
+        [file, 'handler'],
+        [`${file}#other`, 'other'],
+      ] as const) {
+        const started = run(['dev', specifier, '--port', '0'])
+        expect(await (await fetch(await servedAt(started))).text()).toBe(answer)
+        started.child.kill('SIGTERM')
+        await started.exit
+      }
+      const missing = join(dir, 'a#b', 'missing.mjs')
+      const { code, stderr } = await run(['dev', missing]).exit
+      expect(code).toBe(1)
+      expect(stderr).toMatch(`The handler module ${missing} was not found`)
+    })
+  })
+
+  // Through the CLI: under Vitest, Vite's loader gives a CommonJS module every key of module.exports as an export.
+  it("serves a CommonJS module's export named after '#', though Node cannot tell it from the source", async () => {
+    await inTempDir(async (dir) => {
+      // Exports assigned by key: Node's import() has them on the default export (module.exports) alone.
+      await writeFile(
+        join(dir, 'handlers.cjs'),
+        `for (const name of ['handler', 'other'])
+  module.exports[name] = awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end(name))
+`,
+      )
+      const started = run(['dev', `${join(dir, 'handlers.cjs')}#other`, '--port', '0'])
+      expect(await (await fetch(await servedAt(started))).text()).toBe('other')
+    })
   })
 
   // Through the CLI, because it loads the module with Node's own loader (under Vitest, Vite's loads it).

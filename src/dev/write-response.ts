@@ -5,8 +5,8 @@ import { discardUnread, type FunctionUrlResponse, framingHeader } from '../runti
  * Sends a function URL response on a `node:http` response (chunked, or with a `Content-Length` when its length is
  * known), chunk by chunk as the function writes, waiting for `'drain'` so that a slow client slows the function
  * down. A body that errors destroys the socket once the bytes written before the error have left (the client gets
- * them all, then a broken connection, never a clean end); a client that goes away cancels the body (the function
- * keeps running).
+ * them all, then a broken connection, never a clean end), or 10 s after the failure if they have not (a client that
+ * stopped reading); a client that goes away cancels the body (the function keeps running).
  *
  * @example
  * await writeResponse(await invocation.response, nodeResponse)
@@ -43,12 +43,19 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
 
   const reader = response.body.getReader()
   let gone = false
+  // A body bound to fail cuts the connection at most FLUSH_LIMIT_MS after the failure: the loop below learns of it
+  // only once it has read the bytes before it, which a client that stopped reading holds back for good.
+  let cut: ReturnType<typeof setTimeout> | undefined
   const onClose = () => {
+    clearTimeout(cut)
     if (res.writableFinished) return
     gone = true
     void reader.cancel().catch(() => {})
   }
   res.on('close', onClose)
+  void response.failing?.then(() => {
+    if (!res.destroyed) cut = setTimeout(() => res.destroy(), FLUSH_LIMIT_MS)
+  })
   try {
     for (;;) {
       const { done, value } = await reader.read()
@@ -78,8 +85,8 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
 }
 
 /**
- * How long the bytes written before a failure may take to leave before the connection is cut anyway, so that a
- * client that stopped reading cannot hold a socket forever.
+ * How long the bytes written before a failure may take to leave, from the failure, before the connection is cut
+ * anyway, so that a client that stopped reading cannot hold a socket forever.
  */
 const FLUSH_LIMIT_MS = 10_000
 const nothing = new Uint8Array(0)

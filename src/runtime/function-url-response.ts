@@ -14,6 +14,11 @@ export interface FunctionUrlResponse {
    * would have, with an empty body.
    */
   length?: number | undefined
+  /**
+   * Resolves as soon as the body is bound to error, before its reader gets there (the bytes written before the
+   * failure come first): a client that stopped reading would otherwise hold the connection open for good.
+   */
+  failing?: Promise<void> | undefined
 }
 
 /**

@@ -288,7 +288,7 @@ export function invoke(
       sink.discard()
       return { status, headers, body: new ReadableStream({ start: (controller) => controller.close() }) }
     }
-    return { status, headers, body: bodyStream(sink, first, ended) }
+    return { status, headers, body: bodyStream(sink, first, ended), failing: sink.failing }
   }
 
   function failedBeforeFirstByte(error: Error): FunctionUrlResponse {

@@ -37,6 +37,11 @@ export interface ResponseSink {
   close(error: Error): void
   /** Resolves when the writing side is done: `undefined` after `end()`, the error after `fail()` or `close()`. */
   readonly settled: Promise<Error | undefined>
+  /**
+   * Resolves as soon as the reading side is bound to get an error, before it gets there: at `fail()`, `close()` or
+   * `failAtEnd()`, while writes may still be queued or on their way.
+   */
+  readonly failing: Promise<void>
   /** Bytes the handler has written, read or not (those written after the client left included). */
   readonly written: number
   /** Bytes the reading side has taken. */
@@ -77,6 +82,11 @@ export function createResponseSink(
       isSettled = true
       resolve(error)
     }
+  })
+
+  let doom!: () => void
+  const failing = new Promise<void>((resolve) => {
+    doom = resolve
   })
 
   const take = (): SinkItem | undefined => {
@@ -133,10 +143,12 @@ export function createResponseSink(
       if (tail) return
       tail = { type: 'error', error }
       settle(error)
+      doom()
       wake()
     },
     failAtEnd(error) {
       endError = error
+      if (!tail) doom()
     },
     next() {
       const item = take()
@@ -155,11 +167,15 @@ export function createResponseSink(
       if (!tail) {
         tail = { type: 'error', error }
         settle(error)
+        doom()
       }
       wake()
     },
     get settled() {
       return settled
+    },
+    get failing() {
+      return failing
     },
     get written() {
       return written

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { connect, type Socket } from 'node:net'
+import { describe, expect, it, vi } from 'vitest'
 import { sluiceHandler } from '../../src/lambda/index.ts'
 import { awslambda, type Invocation } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
@@ -109,6 +111,41 @@ describe('sluice/dev reports failures as a function URL does', () => {
     const expected = Array.from({ length: 500 }, (_, i) => `${JSON.stringify(row(i))}\n`).join('').length
     expect(bytes).toBe(expected)
     expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('cuts the connection 10 s after a failure when the client stopped reading the bytes before it', async () => {
+    // Only the emulator's timers are faked: sockets run as ever. The server's end of the connection is watched,
+    // since a client that does not read does not see its connection close either.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const sockets: Socket[] = []
+    const onRequest = (message: unknown) => sockets.push((message as { socket: Socket }).socket)
+    subscribe('http.server.request.start', onRequest)
+    try {
+      const handler = awslambda.streamifyResponse((_event, responseStream) => {
+        // Far more than socket buffers hold, so most of it is still queued when the handler fails.
+        for (let i = 0; i < 512; i++) responseStream.write(new Uint8Array(64 * 1024))
+        throw new Error('failed while its client had stopped reading')
+      })
+      const server = await startEmulator(handler)
+      const { hostname, port } = new URL(server.url)
+      const client = connect(Number(port), hostname)
+      client.on('error', () => {})
+      const head = new Promise<void>((resolve) => {
+        client.once('data', () => {
+          client.pause()
+          resolve()
+        })
+      })
+      client.write(`GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`)
+      await head
+      const closed = new Promise<void>((resolve) => sockets[0]!.once('close', () => resolve()))
+      await vi.advanceTimersByTimeAsync(10_000)
+      await closed
+      client.destroy()
+    } finally {
+      unsubscribe('http.server.request.start', onRequest)
+      vi.useRealTimers()
+    }
   })
 
   it('answers 502 when the timeout passes before the first byte', async () => {

@@ -313,10 +313,42 @@ describe('createClient()', () => {
   })
 })
 
+describe('a `fetch` option that answers Response.error()', () => {
+  it('rejects with a NetworkError that names it, as a fetch that failed does, not an HTTPError for status 0', async () => {
+    const error = await sluice(url, { fetch: async () => Response.error(), retry: 0 }).catch(
+      (e: unknown) => e,
+    )
+    expect(isNetworkError(error)).toBe(true)
+    expect((error as Error).message).toBe(
+      `Could not connect to ${url} (network error: Response.error()). Check the URL and the network.`,
+    )
+  })
+
+  it("is asked again as a network failure is, within ky's retry", async () => {
+    let calls = 0
+    const res = await sluice(url, {
+      fetch: async () => (++calls === 1 ? Response.error() : responseOf(['ok'])),
+      retry: { limit: 1, delay: () => 0 },
+    })
+    expect(await res.collect.text()).toBe('ok')
+    expect(calls).toBe(2)
+  })
+})
+
 describe('fromResponse()', () => {
   it('wraps a Response obtained elsewhere with the same consumers', async () => {
     const res = await fromResponse(responseOf(['{"id":1}\n{"id"', ':2}\n']))
     expect(await collect(res.ndjson(z.object({ id: z.number() })))).toEqual([{ id: 1 }, { id: 2 }])
+  })
+
+  it('rejects Response.error() with a NetworkError that names it, not an HTTPError for status 0', async () => {
+    const error = await fromResponse(Response.error(), { url }).catch((e: unknown) => e)
+    expect(isNetworkError(error)).toBe(true)
+    expect(error).toMatchObject({
+      message: `Request to ${url} failed with a network error: Response.error().`,
+      offset: 0,
+      request: { url },
+    })
   })
 
   it('rejects a non-2xx Response with an HTTPError', async () => {

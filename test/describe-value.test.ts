@@ -27,4 +27,10 @@ describe('describeValue', () => {
   test('shortens a long string', () => {
     expect(describeValue('x'.repeat(50))).toBe(`"${'x'.repeat(40)}…"`)
   })
+
+  test('shortens a long string before a character whose two halves the cut would part', () => {
+    // The 40th UTF-16 unit is the first half of 😀: cut there, JSON would show it as \ud83d.
+    expect(describeValue(`${'x'.repeat(39)}😀${'x'.repeat(10)}`)).toBe(`"${'x'.repeat(39)}…"`)
+    expect(describeValue(`${'x'.repeat(38)}😀${'x'.repeat(10)}`)).toBe(`"${'x'.repeat(38)}😀…"`)
+  })
 })

@@ -117,6 +117,10 @@ export async function sluiceWith(
       throw new TypeError(
         `The \`fetch\` option resolved to ${unusable}; it must resolve to a fresh Response.`,
       )
+    // Response.error() (type "error", status 0) stands for a network error, which fetch itself rejects with:
+    // failed as one (ky's words, so that ky sees one too), never "status 0".
+    if (response.type === 'error')
+      throw new TypeError('network error', { cause: new Error('Response.error()') })
     return response
   }
   // What ky sends: the call's method, a Request's own, the client's or instance's default, or GET. Checkpoints
@@ -771,7 +775,17 @@ async function fromKyError(
   return error
 }
 
-/** An HTTPError for `response`, with an excerpt of its body (see `excerptOf`). */
-async function httpError(response: Response, request: Request | undefined): Promise<HTTPError> {
+/**
+ * An HTTPError for `response`, with an excerpt of its body (see `excerptOf`); for a `Response.error()` (status
+ * 0), the NetworkError it stands for.
+ */
+async function httpError(
+  response: Response,
+  request: Request | undefined,
+): Promise<HTTPError | NetworkError> {
+  if (response.type === 'error') {
+    const message = `Request to ${request?.url ?? 'the server'} failed with a network error: Response.error().`
+    return new NetworkError(message, 0, { request })
+  }
   return new HTTPError(response, await excerptOf(response), { request })
 }

@@ -1,7 +1,8 @@
+import { release } from '../runtime/release.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, release } from './source.ts'
+import { iterableOf, releasedOnFailure } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -54,7 +55,7 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
  * body from byte N, and `If-Range` with another ETag gets the full 200. Resolves when the last byte is handed to
  * the runtime; if the source throws, the response is cut (no marker) and the promise rejects with that error. An
  * unknown option, or one of the wrong type, rejects with a `TypeError` that says what to pass, before anything is
- * written.
+ * written, and the source is released (a Node stream destroyed, a web stream cancelled).
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -69,15 +70,17 @@ export async function streamBytes(
   source: BytesSource,
   options: BytesOptions = {},
 ): Promise<void> {
-  checkOptions({ got: 'streamBytes got' }, options, HELPER_OPTIONS.streamBytes)
-  const whole =
-    typeof source === 'string' ? encoder.encode(source) : source instanceof Uint8Array ? source : undefined
-  const resolved: BytesOptions =
-    whole !== undefined && options.length === undefined ? { ...options, length: whole.byteLength } : options
-  await writeBody(responseStream, chunksOf(whole ?? source), resolved, {
-    helper: 'streamBytes',
-    contentType: 'application/octet-stream',
-    rangeable: true,
-    release: () => release(source),
+  await releasedOnFailure(source, async () => {
+    checkOptions({ got: 'streamBytes got' }, options, HELPER_OPTIONS.streamBytes)
+    const whole =
+      typeof source === 'string' ? encoder.encode(source) : source instanceof Uint8Array ? source : undefined
+    const resolved: BytesOptions =
+      whole !== undefined && options.length === undefined ? { ...options, length: whole.byteLength } : options
+    await writeBody(responseStream, chunksOf(whole ?? source), resolved, {
+      helper: 'streamBytes',
+      contentType: 'application/octet-stream',
+      rangeable: true,
+      release: () => release(source),
+    })
   })
 }

@@ -1,10 +1,11 @@
 import { unlikeMarker } from '../core/end-marker.ts'
+import { release } from '../runtime/release.ts'
 import { checkOptions, checkPaddingFits, HELPER_OPTIONS } from './check-options.ts'
 import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
 import { cursorOf } from './request.ts'
 import { endsWithMarker, writeBody } from './respond.ts'
-import { iterableOf, plainSource, release } from './source.ts'
+import { iterableOf, plainSource, releasedOnFailure } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -69,7 +70,8 @@ async function* ndjsonLines(
  * the source throws, the response is cut (no marker) and the promise rejects with that error. With `padding`, a
  * row written after a pause reaches the client at once, not with the next tens of KB (see
  * {@link NdjsonOptions.padding}). An unknown option, or one of the wrong type, rejects with a `TypeError` that
- * says what to pass, before anything is written.
+ * says what to pass, before anything is written, and the source is released (a Node stream destroyed, a web stream
+ * cancelled).
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -81,13 +83,15 @@ export async function streamNdjson<T>(
   source: ResumableSource<T>,
   options: NdjsonOptions = {},
 ): Promise<void> {
-  checkOptions({ got: 'streamNdjson got' }, options, HELPER_OPTIONS.streamNdjson)
-  checkPaddingFits(options)
-  const lines = withPadding(ndjsonLines(source, options), options.padding, NDJSON_FILLER)
-  await writeBody(responseStream, lines, options, {
-    helper: 'streamNdjson',
-    contentType: 'application/x-ndjson',
-    rangeable: true,
-    release: () => release(source),
+  await releasedOnFailure(source, async () => {
+    checkOptions({ got: 'streamNdjson got' }, options, HELPER_OPTIONS.streamNdjson)
+    checkPaddingFits(options)
+    const lines = withPadding(ndjsonLines(source, options), options.padding, NDJSON_FILLER)
+    await writeBody(responseStream, lines, options, {
+      helper: 'streamNdjson',
+      contentType: 'application/x-ndjson',
+      rangeable: true,
+      release: () => release(source),
+    })
   })
 }

@@ -1,5 +1,6 @@
 import { describeValue } from '../runtime/describe-value.ts'
 import { CURSOR_PARAM, cursorConflict } from '../runtime/refusal-text.ts'
+import { release } from '../runtime/release.ts'
 import type { CursorOptions, Source } from './options.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { queryOf, type RequestLike } from './request.ts'
@@ -25,21 +26,18 @@ export function plainSource<T>(
 }
 
 /**
- * Lets go of a source that will not be read: a request answered `409` or `416` before any of it was. As when the
- * client goes away (the helpers then close what they were reading), a Node stream is destroyed and a web stream
- * cancelled, or the file, connection or database cursor behind it would stay open in the warm function, one per
- * such request; a generator is closed. Data (an array, a string) and a function source hold nothing.
+ * Runs a helper's `work` over `source`, and lets go of the source when the work fails: an option found wrong
+ * (an unknown name, a weak ETag, no `awslambda`) fails the call before the source is read, and nothing else would
+ * close it. A failure once reading has begun has closed it already (see `writeBody`); releasing it again does
+ * nothing.
  */
-export function release(source: unknown): void {
-  if (typeof source !== 'object' || source === null) return
-  const held = source as { destroy?: unknown; cancel?: unknown; return?: unknown }
-  // Each may settle later, or fail (a locked web stream): nothing waits for it, and nothing is left to tell.
-  const settle = (result: unknown): void => {
-    if (result instanceof Promise) result.catch(() => {})
+export async function releasedOnFailure(source: unknown, work: () => Promise<void>): Promise<void> {
+  try {
+    await work()
+  } catch (error) {
+    release(source)
+    throw error
   }
-  if (typeof held.destroy === 'function') held.destroy()
-  else if (typeof held.cancel === 'function') settle(held.cancel())
-  else if (typeof held.return === 'function') settle(held.return())
 }
 
 /**

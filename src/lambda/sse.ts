@@ -9,7 +9,7 @@ import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, plainSource } from './source.ts'
+import { iterableOf, plainSource, releasedOnFailure } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -239,7 +239,8 @@ async function* after(
  * by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no
  * marker) and the promise rejects. With `padding`, an event written after a pause reaches the client at once, not
  * with the next tens of KB (see {@link SseOptions.padding}). An unknown option, or one of the wrong type, rejects
- * with a `TypeError` that says what to pass, before anything is written.
+ * with a `TypeError` that says what to pass, before anything is written, and the source is released (a Node stream
+ * destroyed, a web stream cancelled).
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -253,19 +254,21 @@ export async function streamSse(
   source: ResumableSource<SseMessage>,
   options: SseOptions = {},
 ): Promise<void> {
-  checkOptions({ got: 'streamSse got' }, options, HELPER_OPTIONS.streamSse)
-  // A 204 (how a server tells EventSource to stop reconnecting) has no body, not even a heartbeat.
-  const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
-  // Padding goes outside the heartbeat: a heartbeat is a write too, which the runtime would hold back.
-  const chunks = withPadding(
-    withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS),
-    options.padding,
-    SSE_FILLER,
-  )
-  await writeBody(responseStream, chunks, options, {
-    helper: 'streamSse',
-    contentType: 'text/event-stream; charset=utf-8',
-    defaultHeaders: { 'cache-control': 'no-cache' },
-    rangeable: false,
+  await releasedOnFailure(source, async () => {
+    checkOptions({ got: 'streamSse got' }, options, HELPER_OPTIONS.streamSse)
+    // A 204 (how a server tells EventSource to stop reconnecting) has no body, not even a heartbeat.
+    const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
+    // Padding goes outside the heartbeat: a heartbeat is a write too, which the runtime would hold back.
+    const chunks = withPadding(
+      withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS),
+      options.padding,
+      SSE_FILLER,
+    )
+    await writeBody(responseStream, chunks, options, {
+      helper: 'streamSse',
+      contentType: 'text/event-stream; charset=utf-8',
+      defaultHeaders: { 'cache-control': 'no-cache' },
+      rangeable: false,
+    })
   })
 }

@@ -1,6 +1,7 @@
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
 import { cursorConflict, quoted } from '../runtime/refusal-text.ts'
+import { release } from '../runtime/release.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
 import {
@@ -62,13 +63,18 @@ export interface RespondContext {
   onPartError?: ((error: Error) => void) | undefined
   /** The parts are those a function source returned for the request's cursor: a cursor is no reason to refuse. */
   afterCursor?: boolean | undefined
+  /**
+   * The parts serve other requests too (streamHandler's, given as they are): an answer that reads none of them
+   * leaves them as they are. Otherwise such an answer releases them (see `release`).
+   */
+  shared?: boolean | undefined
 }
 
 /** Builds the response from validated options; shared with streamHandler, which validates once up front. */
 export function respond(
   parts: MockStreamParts,
   o: ValidOptions,
-  { where, knownLength, onPartError, afterCursor }: RespondContext = { where: 'mockStream' },
+  { where, knownLength, onPartError, afterCursor, shared }: RespondContext = { where: 'mockStream' },
 ): Response {
   checkIterable(parts, o.status, where)
   const request = o.request
@@ -82,6 +88,13 @@ export function respond(
     o.statusText === undefined || status !== o.status
       ? { status, headers }
       : { status, statusText: o.statusText, headers }
+  // An answer that reads none of the parts (a HEAD, a refusal, a status without a body) lets go of them, as
+  // sluice/lambda lets go of a source it answers without reading: a stream or a pulled generator stays open
+  // otherwise, its connection, file or `finally` pending.
+  const unread = (body: BodyInit | null, status: number): Response => {
+    if (!shared) release(parts)
+    return new Response(body, init(status))
+  }
   // A refusal's one-line text, with the headers sluice/lambda sets on it: its length too, named as a function URL
   // renames it when the body's length is declared that way (and then framed as the body would be, chunked).
   const refuse = (status: number, message: string): Response => {
@@ -93,7 +106,7 @@ export function respond(
       String(text.byteLength),
     )
     if (!headers.has('content-length')) headers.set('transfer-encoding', 'chunked')
-    return new Response(request?.method === 'HEAD' ? null : text, init(status))
+    return unread(request?.method === 'HEAD' ? null : text, status)
   }
   // A position the parts cannot start from, refused as sluice/lambda refuses it: none of the caller's headers
   // that describe the stream go with it; the text quotes the request's value, and is never sniffed as anything
@@ -177,7 +190,7 @@ export function respond(
   // A 205 has no content, but unlike a 204 or 304 its message has a body to frame (RFC 9112 §6.3), empty and
   // chunked as a function URL sends it.
   if (status === 205) headers.set('transfer-encoding', 'chunked')
-  if (isBodiless(status)) return new Response(null, init(status))
+  if (isBodiless(status)) return unread(null, status)
 
   if (o.endMarker) headers.set(END_MARKER_HEADER, 'marker')
   const marker = o.endMarker && bytes !== undefined ? encoder.encode(endMarkerLine(bytes)) : undefined
@@ -197,11 +210,20 @@ export function respond(
   if (!headers.has('content-length') && !headers.has('transfer-encoding'))
     headers.set('transfer-encoding', 'chunked')
   // HEAD gets the headers GET would, lengths included, and no body.
-  if (request?.method === 'HEAD') return new Response(null, init(status))
+  if (request?.method === 'HEAD') return unread(null, status)
 
   const source =
     chunks === undefined
-      ? lazyBody(parts, lastEventId, { format: o.format, start, endMarker: o.endMarker, where, onPartError })
+      ? releasing(
+          lazyBody(parts, lastEventId, {
+            format: o.format,
+            start,
+            endMarker: o.endMarker,
+            where,
+            onPartError,
+          }),
+          shared ? undefined : parts,
+        )
       : slicedBody(chunks, start, marker)
   const body = createBodyStream(source, {
     chunkSize: o.chunkSize,
@@ -338,6 +360,25 @@ async function* slicedBody(
     offset = end
   }
   if (marker !== undefined) yield marker
+}
+
+/**
+ * `body`, whose `return()` also releases `parts` (when given): a body cancelled before its first read never
+ * started `body`, whose own `return()` then runs none of it, so nothing else would let go of the parts.
+ */
+function releasing(
+  body: AsyncGenerator<Uint8Array>,
+  parts: MockStreamParts | undefined,
+): AsyncIterator<Uint8Array> {
+  return {
+    next: () => body.next(),
+    async return() {
+      const result = await body.return(undefined)
+      // Closed already when the body had started (its `for await`); releasing them again does nothing.
+      release(parts)
+      return result
+    },
+  }
 }
 
 /** How {@link lazyBody} encodes: the format, the first byte sent, the end marker, and for bad parts, who says so. */

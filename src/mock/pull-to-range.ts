@@ -87,6 +87,9 @@ async function pull(
       if (enough(next.value, head.length - 1)) break
     }
   } catch (error) {
+    // A part that cannot be encoded (`enough` threw) leaves the source suspended after it: closed, as a body that
+    // fails on such a part closes it (a source whose next() threw has finished already).
+    iterator.return?.()?.catch(() => {})
     return { parts: replay(head, undefined, { error }) }
   }
   if (method === 'HEAD' || signal.aborted) {
@@ -96,7 +99,33 @@ async function pull(
   return { parts: replay(head, iterator) }
 }
 
-async function* replay(
+/**
+ * The parts pulled, then the rest. A generator's `return()` before its first `next()` runs none of its body, so the
+ * source, started by the pull, would stay suspended where it was (its `finally` pending) when the answer reads
+ * none of the parts (a `416`, a HEAD, a body cancelled before its first read): the replay's own `return()`
+ * closes it too.
+ */
+function replay(
+  head: readonly unknown[],
+  rest?: AsyncIterator<unknown>,
+  failure?: { error: unknown },
+): AsyncIterableIterator<unknown> {
+  const replayed = replayFrom(head, rest, failure)
+  return {
+    [Symbol.asyncIterator]() {
+      return this
+    },
+    next: () => replayed.next(),
+    async return() {
+      const result = await replayed.return(undefined)
+      // Closed already when the replay had started (its `finally`); a closed generator's return() does nothing.
+      await rest?.return?.()
+      return result
+    },
+  }
+}
+
+async function* replayFrom(
   head: readonly unknown[],
   rest?: AsyncIterator<unknown>,
   failure?: { error: unknown },

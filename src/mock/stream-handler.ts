@@ -1,5 +1,6 @@
 // The only module of sluice/mock that imports msw, so that mockStream works where msw is not installed.
 import { type HttpHandler, http, type Path } from 'msw'
+import { release } from '../runtime/release.ts'
 import { checkParts, cursorOf, cursorToRefuse, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
@@ -149,24 +150,35 @@ export function streamHandler(
     const cursor = cursorOf({ ...checked, request })?.[0]
     const called = typeof source === 'function'
     const parts = called ? await source({ request, params, attempt, cursor }) : source
-    const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
-    const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
-    // Parts given as they are that get the cursor's 409: nothing to pull for it.
-    const pulled =
-      !called && cursorToRefuse(valid) !== undefined
-        ? { parts }
-        : ((await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler')))
-    return respond(pulled.parts, valid, {
-      where: 'streamHandler',
-      afterCursor: called,
-      knownLength: pulled.length,
-      // msw relays a failed body as a bare network error (it cannot carry the error to the client): say why here.
-      onPartError: (error) => {
-        console.error(
-          `${error.message} (The body of ${request.method} ${request.url} was cut there; msw passes the client only a network error.)`,
-        )
-      },
-    })
+    try {
+      const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
+      const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
+      // Parts given as they are that get the cursor's 409: nothing to pull for it.
+      const pulled =
+        !called && cursorToRefuse(valid) !== undefined
+          ? { parts }
+          : ((await pullToEvent(parts, valid)) ?? (await pullToRange(parts, valid, 'streamHandler')))
+      const response = respond(pulled.parts, valid, {
+        where: 'streamHandler',
+        afterCursor: called,
+        knownLength: pulled.length,
+        // Parts given as they are serve every request; those of this request (a function's, or pulled) are its own.
+        shared: pulled.parts === source,
+        // msw relays a failed body as a bare network error (it cannot carry the error to the client): say why here.
+        onPartError: (error) => {
+          console.error(
+            `${error.message} (The body of ${request.method} ${request.url} was cut there; msw passes the client only a network error.)`,
+          )
+        },
+      })
+      cancelIfAbandoned(request.signal, response)
+      return response
+    } catch (error) {
+      // A `faults` that throws or answers a bad fault, async parts with `contentLength`: the parts a function
+      // returned for this request are let go of, as an answer that reads none of them lets go of them.
+      if (called) release(parts)
+      throw error
+    }
   })
   // msw 3's resetHandlers() calls reset() on the handlers it keeps, to clear the state they gathered (a generator
   // resolver's progress): a handler given to setupServer then counts attempts from 1 again in each test. (msw 2
@@ -177,6 +189,19 @@ export function streamHandler(
     reset?.call(handler)
   }
   return handler
+}
+
+/**
+ * Cancels the body of a request the client aborted before msw read it: msw then neither reads nor cancels it, and
+ * its parts (a stream a source function opened, a generator it started) would stay open. A body msw reads is
+ * cancelled by msw when the client goes away.
+ */
+function cancelIfAbandoned(signal: AbortSignal, response: Response): void {
+  const cancel = (): void => {
+    if (response.body?.locked === false) response.body.cancel().catch(() => {})
+  }
+  if (signal.aborted) cancel()
+  else signal.addEventListener('abort', cancel, { once: true })
 }
 
 function validateShape(options: unknown): StreamHandlerOptions {

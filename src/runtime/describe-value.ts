@@ -15,7 +15,10 @@ export function describeValue(value: unknown): string {
     case 'undefined':
       return 'undefined'
     case 'string':
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+      // Not between the halves of a surrogate pair (a high one, 0xD800–0xDBFF, is 54 once shifted).
+      return JSON.stringify(
+        value.length > 40 ? `${value.slice(0, 40 - +(value.charCodeAt(39) >> 10 === 54))}…` : value,
+      )
     case 'number':
       // String(-0) is '0', which would hide the sign that made the value wrong.
       return Object.is(value, -0) ? '-0' : String(value)

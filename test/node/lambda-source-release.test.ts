@@ -82,3 +82,70 @@ describe('a source answered without being read is released', () => {
     await until(() => events.destroyed)
   })
 })
+
+describe('a source handed to a helper that rejects its options is released', () => {
+  it('destroys a Readable given to streamNdjson with an unknown option', async () => {
+    const { stream, awslambda } = setup()
+    const rows = held(true)
+    await expect(streamNdjson(stream, rows, { awslambda, lenght: 8 } as never)).rejects.toThrow(
+      "streamNdjson got an unknown option 'lenght'",
+    )
+    expect(rows.destroyed).toBe(true)
+  })
+
+  it('destroys a Readable given to streamNdjson with padding and a length, which cannot go together', async () => {
+    const { stream, awslambda } = setup()
+    const rows = held(true)
+    await expect(streamNdjson(stream, rows, { awslambda, padding: true, length: 8 })).rejects.toThrow(
+      TypeError,
+    )
+    expect(rows.destroyed).toBe(true)
+  })
+
+  it('cancels a web ReadableStream given to streamBytes with a weak ETag', async () => {
+    const { stream, awslambda } = setup()
+    let cancelled = false
+    const upstream = new ReadableStream<Uint8Array>({
+      cancel() {
+        cancelled = true
+      },
+    })
+    await expect(streamBytes(stream, upstream, { awslambda, etag: 'W/"v1"' })).rejects.toThrow('weak ETag')
+    await until(() => cancelled)
+  })
+
+  it('destroys a Readable given to streamBytes with a content-length header that is no length', async () => {
+    const { stream, awslambda } = setup()
+    const file = held()
+    await expect(
+      streamBytes(stream, file, { awslambda, headers: { 'content-length': '1e3' } }),
+    ).rejects.toThrow(RangeError)
+    expect(file.destroyed).toBe(true)
+  })
+
+  it('destroys a Readable given to streamSse with a heartbeatMs of the wrong type', async () => {
+    const { stream, awslambda } = setup()
+    const events = held(true)
+    await expect(streamSse(stream, events, { awslambda, heartbeatMs: '5000' } as never)).rejects.toThrow(
+      'for heartbeatMs',
+    )
+    expect(events.destroyed).toBe(true)
+  })
+
+  it('closes a started generator given to streamSse without the awslambda it needs', async () => {
+    const { stream } = setup()
+    let closed = false
+    async function* events(): AsyncGenerator<string> {
+      try {
+        yield 'a'
+      } finally {
+        closed = true
+      }
+    }
+    const source = events()
+    // Started by the caller (a first event peeked at), so its `finally` is pending.
+    await source.next()
+    await expect(streamSse(stream, source, {})).rejects.toThrow('needs the awslambda global')
+    await until(() => closed)
+  })
+})

@@ -246,7 +246,11 @@ async function download(options: GetOptions): Promise<number> {
     reporter.stop(true)
     return 0
   } catch (error) {
-    if (isBrokenPipe(error)) return 0
+    if (isBrokenPipe(error)) {
+      // The last write's broken pipe, seen as the output is finished: as quiet as one seen at a write.
+      reporter.stop(false)
+      return 0
+    }
     return fail(describe(error, options.url, false), 1)
   } finally {
     process.off('SIGINT', onInt)

@@ -139,18 +139,27 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const target = new URL(`${new URL(emulators.get(name)!.url).origin}${rest}`)
     const upstream = request(target, { method: req.method, headers: endToEnd(req.headers) })
     const responses = active.get(name)!
+    // Set once the client has gone (or a cut): the upstream errors that follow are the proxy's own doing.
+    let gone = false
+    const failed = (what: string, error: Error) => {
+      if (!gone) log?.(`${name}: ${req.method} ${rest} ${what}: ${error.message}`)
+    }
     upstream.on('response', (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers))
       res.flushHeaders()
       responses.add(res)
       // pipe() forwards each chunk as it arrives, with backpressure, and buffers nothing beyond that.
       answer.pipe(res)
-      answer.on('error', () => res.destroy())
+      answer.on('error', (error) => {
+        failed('broke off mid-body, a dropped connection to the client', error)
+        res.destroy()
+      })
     })
     upstream.on('error', (error) => {
       if (res.headersSent) {
         res.destroy()
       } else {
+        failed('could not reach the function, answered 502', error)
         res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' })
         res.end(`The playground could not reach the ${name} function: ${error.message}\n`)
       }
@@ -158,7 +167,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     // A client that goes away (or a cut) ends the upstream request too, as a dropped connection would.
     res.on('close', () => {
       responses.delete(res)
-      if (!res.writableFinished) upstream.destroy()
+      if (!res.writableFinished) {
+        gone = true
+        upstream.destroy()
+      }
     })
     req.pipe(upstream)
   }

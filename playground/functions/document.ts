@@ -3,13 +3,16 @@
 // Range support. A real Lambda handler.
 import { streamBytes } from '../../src/lambda/index.ts'
 import { DOCUMENT_TEXT, documentPieces, sleep } from './data.ts'
+import { rangeStart } from './position.ts'
 
 const encoder = new TextEncoder()
+
+const ETAG = '"document-2026-10-v1"'
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
   // A resume asks for the rest (Range: bytes=N-): streamBytes makes the body again from its start and skips
   // what the client has, so those pieces are not paced — else a resume would wait as long as the stream ran.
-  const from = Number(/^bytes=(\d+)-/.exec(event.headers?.range ?? '')?.[1] ?? 0)
+  const from = rangeStart(event, ETAG)
   await streamBytes(
     responseStream,
     (async function* () {
@@ -23,7 +26,7 @@ export const handler = awslambda.streamifyResponse(async (event, responseStream)
     {
       request: event,
       length: new TextEncoder().encode(DOCUMENT_TEXT).byteLength,
-      etag: '"document-2026-10-v1"',
+      etag: ETAG,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
     },
   )

@@ -8,10 +8,21 @@ import type { ReportDocument, ReportRow } from '../functions/data.ts'
 type Name = 'tokens' | 'report' | 'document' | 'binary'
 
 // Where the functions are: /fn/<name> on this server, unless the page is opened with ?<name>=<function URL>
-// (deployed function URLs; see playground/README.md).
+// (deployed function URLs; see playground/README.md). An empty value names no function (fetched, it is this very
+// page): that function stays local.
 const params = new URLSearchParams(location.search)
-const remote = (name: Name) => params.get(name) ?? undefined
-const urlOf = (name: Name) => remote(name) ?? new URL(`/fn/${name}`, location.href).href
+const remote = (name: Name) => params.get(name) || undefined
+/** The function's URL; a remote one must be absolute, else it would name a path of this server. */
+function urlOf(name: Name): string {
+  const given = remote(name)
+  if (given === undefined) return new URL(`/fn/${name}`, location.href).href
+  if (!/^https?:\/\//i.test(given) || !URL.canParse(given)) {
+    throw new Error(
+      `?${name}=${given} is not a function URL: pass an absolute http(s) URL, such as https://abc.lambda-url.eu-west-1.on.aws/.`,
+    )
+  }
+  return given
+}
 const anyRemote = (['tokens', 'report', 'document', 'binary'] as const).some((name) => remote(name))
 document.querySelector('#target')!.textContent = anyRemote
   ? 'Some functions are remote (from the query string).'
@@ -148,8 +159,18 @@ function mount(name: Name, panel: Panel): void {
   }
   stop.onclick = () => controller?.abort()
   cut.onclick = async () => {
-    const answer = await fetch(`/control/cut?name=${name}`, { method: 'POST' })
-    if (!answer.ok) error.textContent = `The cut failed: ${answer.status} ${await answer.text()}`
+    try {
+      const answer = await fetch(`/control/cut?name=${name}`, { method: 'POST' })
+      if (!answer.ok) log(`The cut failed: ${answer.status} ${await answer.text()}`)
+      else if (((await answer.json()) as { cut: number }).cut === 0) {
+        // The button is enabled for the whole run, but a response is cut only while the page server sends it.
+        log(
+          'Nothing to cut: no response was streaming just then (not yet started, between attempts, or all sent).',
+        )
+      }
+    } catch (caught) {
+      log(`The cut failed: ${caught instanceof Error ? caught.message : String(caught)}`)
+    }
   }
 }
 

@@ -38,4 +38,10 @@ it('paces only the pieces past a resume’s Range start', async () => {
   paced.count = 0
   expect(await (await fetch(url)).text()).toBe(DOCUMENT_TEXT)
   expect(paced.count).toBe(pieces.length)
+  // An If-Range that names another version gets the whole document, paced throughout.
+  paced.count = 0
+  const stale = await fetch(url, { headers: { range: `bytes=${from}-`, 'if-range': '"document-2025-v0"' } })
+  expect(stale.status).toBe(200)
+  expect(await stale.text()).toBe(DOCUMENT_TEXT)
+  expect(paced.count).toBe(pieces.length)
 })

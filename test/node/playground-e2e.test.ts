@@ -135,10 +135,12 @@ it('resumes every panel after a cut and ends with exactly the uncut content', {
   let resumed = 0
   for (const name of ['tokens', 'report', 'document', 'binary']) {
     await waitForState(name, 'done', 90_000)
-    // A cut that landed after the body was complete needs no resume; every other one shows it.
+    // A cut that landed after the body was sent needs no resume (and may say it cut nothing); every other one
+    // shows it.
     const log = (await panel(name).locator('.failure').textContent()) ?? ''
-    if (log !== '') expect(log).toMatch(/Resumed at/)
-    if (log !== '') resumed++
+    if (log === '' || /^Nothing to cut/.test(log)) continue
+    expect(log).toMatch(/Resumed at/)
+    resumed++
   }
   // The slow streams are certainly still running when they are cut.
   expect(resumed).toBeGreaterThanOrEqual(3)

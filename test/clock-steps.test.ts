@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fromResponse, isTimeoutError } from '../src/index.ts'
+import { mockStream } from '../src/mock/mock-stream.ts'
 import { gatedBody } from './support/streams.ts'
 
 const HOUR = 3_600_000
@@ -68,5 +69,21 @@ describe('the system clock stepped while a stream runs', () => {
     const got = await second.catch((error: unknown) => error)
     expect(isTimeoutError(got) ? `timed out: ${got.message}` : got).toEqual({ done: false, value: 'b' })
     await res.cancel()
+  })
+})
+
+describe('the system clock stepped under a mock paced by bytesPerSecond', () => {
+  it('set back an hour, the body goes on at its pace', async () => {
+    const reader = mockStream(['aaaaa', 'bbbbb'], { bytesPerSecond: 100 }).body!.getReader()
+    await reader.read()
+    step(-HOUR)
+    let second: string | undefined
+    void reader.read().then(({ value }) => {
+      second = new TextDecoder().decode(value)
+    })
+    // Before: the second chunk, due 50 ms after the first, was due an hour on.
+    expect(await within(2_000, () => second !== undefined)).toBe(true)
+    expect(second).toBe('bbbbb')
+    await reader.cancel()
   })
 })

@@ -132,9 +132,10 @@ export function createBodyStream(
           }
           if (chunks > 0 && plan.delayMs > 0) await wait(plan.delayMs)
           if (plan.bytesPerSecond !== undefined) {
-            startedAt ??= Date.now()
+            // A monotonic clock: with the system clock set back, the pace would stop until it caught up.
+            startedAt ??= performance.now()
             const due = startedAt + (delivered / plan.bytesPerSecond) * 1000
-            const now = Date.now()
+            const now = performance.now()
             if (due > now) await wait(due - now)
           }
           if (finished) return

@@ -331,8 +331,9 @@ export function invoke(
             sent += chunk.length
             if (!shaper) return controller.enqueue(chunk)
             let offset = 0
-            for (const piece of shaper.plan(chunk.length, Date.now())) {
-              const wait = piece.atMs - Date.now()
+            // A monotonic clock: a system clock set back would stall the body until it caught up.
+            for (const piece of shaper.plan(chunk.length, performance.now())) {
+              const wait = piece.atMs - performance.now()
               // Timers cannot sleep less than a millisecond: small writes run ahead of the schedule until the
               // debt is worth a real sleep, which keeps the average rate right for any write size.
               if (wait >= MIN_SLEEP_MS) await new Promise((resolve) => setTimeout(resolve, wait))

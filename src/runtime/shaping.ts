@@ -21,7 +21,7 @@ export interface Shaping {
  */
 export const LAMBDA_SHAPING: Shaping = { burstBytes: 6 * 1024 * 1024, bytesPerSecond: 2 * 1024 * 1024 }
 
-/** One piece of a chunk and the time (ms since the epoch, from the caller's clock) at which it may be sent. */
+/** One piece of a chunk and the time (ms on the caller's clock, a monotonic one) at which it may be sent. */
 export interface ShapedPiece {
   length: number
   atMs: number

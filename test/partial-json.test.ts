@@ -678,6 +678,15 @@ describe('createPartialJsonParser: invalid input', () => {
     expect(error.excerpt).toContain('"b": x')
   })
 
+  it('reports a bad \\u escape where its hex digits start, however the pushes cut them', () => {
+    const text = '"\\u12G4"'
+    for (const pieces of [[text], ['"\\u1', '2G4"'], ['"\\u12', 'G4"'], Array.from(text)]) {
+      const error = thrown(() => feed(pieces).end()) as ParseError
+      expect(error.message).toMatch(/\\u escape/)
+      expect({ pieces, line: error.line, offset: error.offset }).toStrictEqual({ pieces, line: 1, offset: 3 })
+    }
+  })
+
   it('throws at the end of an incomplete document', () => {
     for (const text of ['{"a": [1, 2', '"abc', '[tr', '{"a"', '{"a": 1,']) {
       const error = thrown(() => feed([text]).end()) as ParseError

@@ -339,7 +339,8 @@ class Parser<T> implements PartialJsonParser<T> {
       if (state === UNICODE) {
         const need = 4 - this.hex.length
         const piece = s.slice(i, i + need)
-        if (!HEX4.test(piece)) this.fail('Invalid \\u escape in a string', this.base + i)
+        // Reported where its hex digits start, whatever chunk they began in.
+        if (!HEX4.test(piece)) this.fail('Invalid \\u escape in a string', this.base + i - this.hex.length)
         i += piece.length
         this.hex += piece
         if (this.hex.length === 4) {

@@ -207,6 +207,24 @@ describe('LineDecoder', () => {
     }
   })
 
+  it('with fatal, a line over the limit before a bad byte is a LimitError after a BOM too, however the BOM is cut', () => {
+    const body = bytesOf([0xef, 0xbb, 0xbf], 'abcde', [0xff])
+    for (const cut of [0, 2, 3, 5]) {
+      const chunks = cut === 0 ? [body] : [body.slice(0, cut), body.slice(cut)]
+      const decoder = new LineDecoder({ maxLineBytes: 4, fatal: true })
+      let error: unknown
+      try {
+        for (const chunk of chunks) decoder.push(chunk)
+      } catch (e) {
+        error = e
+      }
+      expect({ cut, place: placeOf(error ?? decoder.failure) }).toEqual({
+        cut,
+        place: { limit: 'maxLineBytes', line: 1, offset: 3 },
+      })
+    }
+  })
+
   it('finds a partial line over the limit in the chunk that ends the lines before it', () => {
     const decoder = new LineDecoder({ maxLineBytes: 4 })
     expect(decoder.push(encode('a\nxxxxxxxxxx'))).toEqual(['a'])

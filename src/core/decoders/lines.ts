@@ -187,9 +187,12 @@ export class LineDecoder {
       if (text !== '') {
         this.#parts.push(text)
         // The partial line takes the bytes decoded since it started (with `fatal`, the text before a bad byte
-        // is not counted as decoded; it is valid, so its UTF-8 length is its size). The CR of a CRLF that the
-        // next chunk completes is a terminator, not part of the line.
-        const decoded = this.#utf8.offsetBefore('') + (this.#utf8.failure ? utf8Length(text) : 0)
+        // is not counted as decoded; it is valid, so its UTF-8 length is its size, after a BOM stripped from it).
+        // The CR of a CRLF that the next chunk completes is a terminator, not part of the line.
+        const utf8 = this.#utf8
+        const decoded = utf8.failure
+          ? Math.max(utf8.offsetBefore(''), utf8.start) + utf8Length(text)
+          : utf8.offsetBefore('')
         if (decoded - this.#partialStart() - endsInCR(text) > this.#maxLine)
           throw this.#tooLong(this.#linesBefore + 1, this.partialOffset())
       }

@@ -273,6 +273,27 @@ describe('res.collect.json()', () => {
     expect(error.message).toMatch(/at line 3, byte 26/)
   })
 
+  it('counts the bytes of a BOM before invalid JSON, as json() does, and parses a document after one', async () => {
+    const body = ['\uFEFF{\n  "a": 1,', '\n  "b": x\n}']
+    const collected = await (await fromResponse(responseOf(body))).collect.json().catch((e: unknown) => e)
+    const streamed = await (await fromResponse(responseOf(body))).json().final.catch((e: unknown) => e)
+    // `x`: line 3, byte 3 (BOM) + 19.
+    for (const error of [collected, streamed]) {
+      expect(isParseError(error) && [error.line, error.offset]).toEqual([3, 22])
+    }
+    expect(await (await fromResponse(responseOf(['\uFEFF', '{"a": 1}']))).collect.json()).toEqual({ a: 1 })
+  })
+
+  it('takes one BOM, as json().final does: a second is not JSON, and both fail at its byte', async () => {
+    for (const body of [['\uFEFF\uFEFF1'], ['\uFEFF', '\uFEFF1']]) {
+      const collected = await (await fromResponse(responseOf(body))).collect.json().catch((e: unknown) => e)
+      const streamed = await (await fromResponse(responseOf(body))).json().final.catch((e: unknown) => e)
+      for (const error of [collected, streamed]) {
+        expect(isParseError(error) && [error.line, error.offset]).toEqual([1, 3])
+      }
+    }
+  })
+
   it('reports invalid JSON nested deeper than json() takes at its byte, not at byte 0', async () => {
     // collect.json() has no maxDepth (JSON.parse takes any depth): the error is where the text goes wrong.
     const res = await fromResponse(responseOf([`${'['.repeat(600)}1,,`]))
@@ -334,10 +355,12 @@ async function failureOf(chunks: Uint8Array[], maxDepth?: number): Promise<unkno
 
 /** The byte offset of character `at` of the text that `bytes` decode to (invalid bytes replaced), found apart. */
 function byteOfCharacter(bytes: Uint8Array, at: number): number {
-  const text = new TextDecoder().decode(bytes).slice(0, at)
+  // A BOM is a character of the text, as the parser counts it (it strips one).
+  const decode = (part: Uint8Array) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(part)
+  const text = decode(bytes).slice(0, at)
   // The longest start of the bytes that decodes to the text before it: one byte more starts character `at`.
   let b = bytes.length
-  while (new TextDecoder().decode(bytes.subarray(0, b)) !== text) b--
+  while (decode(bytes.subarray(0, b)) !== text) b--
   return b
 }
 
@@ -401,7 +424,7 @@ describe('json() error offsets over invalid UTF-8', () => {
           let want: unknown
           try {
             const parser = createPartialJsonParser({ maxDepth })
-            parser.push(new TextDecoder().decode(bytes))
+            parser.push(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes))
             parser.end()
           } catch (error) {
             if (isParseError(error) || isLimitError(error))

@@ -18,7 +18,8 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
   for await (const part of text) body += part
   let value: unknown
   try {
-    value = JSON.parse(body)
+    // The text keeps the body's BOM, so that the offset of an error counts its bytes; JSON.parse refuses one.
+    value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body)
   } catch (cause) {
     throw await locate(body, cause)
   }

@@ -116,7 +116,7 @@ export class StreamResponse {
       bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined)),
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
-        return collectJson(this.#text('collect.json()', undefined), schema, init.source).catch(
+        return collectJson(this.#text('collect.json()', undefined, true), schema, init.source).catch(
           (error: unknown) => {
             throw inBody(error, init.source)
           },
@@ -191,10 +191,10 @@ export class StreamResponse {
     return this.#text('text()', options)
   }
 
-  #text(by: string, options: TextOptions | undefined): ConsumerType<string> {
+  #text(by: string, options: TextOptions | undefined, keepBOM?: boolean): ConsumerType<string> {
     known(options, by, 'fatal')
     const context = this.#claim(by)
-    return new Consumer(() => iterateText(context, options), cancelOf(context))
+    return new Consumer(() => iterateText(context, options, keepBOM), cancelOf(context))
   }
 
   /**

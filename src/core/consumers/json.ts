@@ -54,14 +54,15 @@ export async function* consumeJson<T>(
   info: { current?: JsonSnapshotInfo; quiet?: boolean },
   onFinal: (result: { value: T } | { error: unknown }) => void,
 ): AsyncGenerator<DeepPartial<T>, void, undefined> {
-  const utf8 = new Utf8Decoder(false)
+  // The BOM stays in the text: the parser strips one (a second is not JSON), and positions count its bytes.
+  const utf8 = new Utf8Decoder(false, true)
   // The last two texts decoded, for the positions of errors.
   let piece = NO_TEXT
   let previous = NO_TEXT
   let chars = 0
   const decode = (text: string, held: Uint8Array, bytes: Uint8Array, at: number): void => {
     previous = piece
-    piece = { text, bytes: [held, bytes], at, bom: at < utf8.start }
+    piece = { text, bytes: [held, bytes], at }
     chars += text.length
   }
   let outcome: 'done' | 'error' | 'cancelled' = 'cancelled'
@@ -211,30 +212,29 @@ export async function* consumeJson<T>(
 
 /**
  * A text decoded and where it lies in the body: `bytes` (those carried from the input before, then the input's)
- * decode to it, from byte `at`; `bom`: to a BOM before it, which the decoder stripped.
+ * decode to it, from byte `at`.
  */
 interface DecodedText {
   text: string
   bytes: Uint8Array[]
   at: number
-  bom: boolean
 }
 
 const NO_BYTES = new Uint8Array(0)
-const NO_TEXT: DecodedText = { text: '', bytes: [], at: 0, bom: false }
+const NO_TEXT: DecodedText = { text: '', bytes: [], at: 0 }
 
 /**
  * The byte offset of character `i` of `decoded`: the most of its bytes that decode to no more characters than
  * those before it (a part of a character decodes to one more, U+FFFD). For an error's position only.
  */
-function byteOffset({ bytes, at, bom }: DecodedText, i: number): number {
+function byteOffset({ bytes, at }: DecodedText, i: number): number {
   const all = concatBytes(bytes)
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
   let low = 0
   let high = all.length
   while (low < high) {
     const mid = (low + high + 1) >> 1
-    if (decoder.decode(all.subarray(0, mid)).length <= i + (bom ? 1 : 0)) low = mid
+    if (decoder.decode(all.subarray(0, mid)).length <= i) low = mid
     else high = mid - 1
   }
   return at + low

@@ -17,13 +17,15 @@ export interface TextOptions {
 
 /**
  * The body decoded as UTF-8, chunk by chunk; a character split across chunks is never broken. A chunk longer
- * than 64 000 bytes comes out as one string per `DECODE_SLICE_BYTES` slice of it.
+ * than 64 000 bytes comes out as one string per `DECODE_SLICE_BYTES` slice of it. `keepBOM`: leave a BOM at the
+ * body's start in the text (for `collect.json()`, whose errors count its bytes).
  */
 export function iterateText(
   context: ConsumeContext,
   options: TextOptions = {},
+  keepBOM?: boolean,
 ): AsyncIterator<string, void, undefined> & AsyncIterable<string> {
-  const decoder = new Utf8Decoder(options.fatal ?? false, false, originOf(context.source))
+  const decoder = new Utf8Decoder(options.fatal ?? false, keepBOM, originOf(context.source))
   // Bytes read but not decoded yet: the rest of a sliced chunk, and chunks that calls made before the last one
   // settled have read since. What is not decoded is not committed, so a reconnect drops it and reads it again.
   let queue: Uint8Array[] = []

@@ -1,9 +1,10 @@
 /**
  * A server's `Retry-After` is honoured however long it is: past the longest delay a timer can hold (about 24.8
- * days), a plain timer would fire at once — a retry storm where the server asked for quiet.
+ * days), a plain timer would fire at once — a retry storm where the server asked for quiet. It is read as seconds
+ * (a fraction too, as ky reads it) or an HTTP date, always in GMT.
  */
 import { afterEach, expect, it, vi } from 'vitest'
-import { sleep } from '../src/core/resume/options.ts'
+import { retryAfter, sleep } from '../src/core/resume/options.ts'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -46,4 +47,31 @@ it('rejects at once with the reason of a signal that aborted before the wait', a
   await vi.advanceTimersByTimeAsync(60_000)
   expect(await waiting).toBe(reason)
   expect(vi.getTimerCount()).toBe(0)
+})
+
+const after = (value: string, now: number): number | undefined =>
+  retryAfter(new Headers({ 'retry-after': value }), now)
+
+it('reads seconds with a fraction as ky does, not as a date in 2001 that would mean at once', () => {
+  const now = Date.UTC(2026, 10, 30, 12)
+  expect([after('1.5', now), after('0.5', now), after(' 2.25 ', now), after('3', now)]).toEqual([
+    1500, 500, 2250, 3000,
+  ])
+})
+
+it('takes an empty value, or one that is neither seconds nor a date, for none: the backoff applies', () => {
+  const now = Date.UTC(2026, 10, 30, 12)
+  expect([after('', now), after('soon', now), after('Infinity', now)]).toEqual([
+    undefined,
+    undefined,
+    undefined,
+  ])
+})
+
+it('reads the three HTTP date formats as GMT, the time left until then', () => {
+  const now = Date.UTC(1994, 10, 6, 8, 49, 27)
+  expect(after('Sun, 06 Nov 1994 08:49:37 GMT', now)).toBe(10_000)
+  expect(after('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(10_000)
+  expect(after('Sun Nov  6 08:49:37 1994', now)).toBe(10_000)
+  expect(after('Sun, 06 Nov 1994 08:49:17 GMT', now)).toBe(0)
 })

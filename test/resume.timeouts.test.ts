@@ -123,6 +123,20 @@ describe('attempts', () => {
     expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(1000)
   })
 
+  it('honours a Retry-After in fractional seconds, as ky does, rather than asking again at once', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      attempts: [{ drop: 10 }, { status: 503, headers: { 'retry-after': '1.5' } }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => r.range)).toEqual([null, 'bytes=10-', 'bytes=10-'])
+    // Read as a date (Date.parse takes '1.5' for 5 January 2001), it was long past: no wait at all.
+    expect(requests[2]!.at - requests[1]!.at).toBeGreaterThanOrEqual(1500)
+  })
+
   it('waits Retry-After for the attempt after the 503 only: a later failure backs off as usual', async () => {
     const s = await scripted({
       kind: 'range',

@@ -178,12 +178,16 @@ export function backoffDelay(resume: ResolvedResume, n: number, random: () => nu
   return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))))
 }
 
-/** Milliseconds from a `Retry-After` header (seconds or an HTTP date), if it has a usable value. */
+/**
+ * Milliseconds from a `Retry-After` header — seconds, a fraction too, as ky reads them (Date.parse reads `1.5` as a
+ * day in 2001: no wait at all), or an HTTP date, in GMT also in asctime's format, which names no zone (RFC 9110
+ * §5.6.7) — if it has a usable value.
+ */
 export function retryAfter(headers: Headers | undefined, now: number = Date.now()): number | undefined {
-  const value = headers?.get('retry-after')
-  if (value === null || value === undefined) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
-  const date = Date.parse(value)
+  const value = headers?.get('retry-after')?.trim()
+  if (!value) return undefined
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
+  const date = Date.parse(/\d$/.test(value) ? `${value} GMT` : value)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 

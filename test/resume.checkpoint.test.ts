@@ -17,6 +17,7 @@ import {
 import { concatBytes, encode } from './support/chunking.ts'
 import { DROP, manualServer, settle } from './support/manual-server.ts'
 import { base64, type Script, scripted } from './support/scripted.ts'
+import { bodyOf, fetchWith } from './support/streams.ts'
 
 const LINES = Array.from({ length: 12 }, (_, i) => `{"i":${i},"s":"ligne ${i} — ${'€'.repeat(i % 4)}😀"}`)
 const TEXT = `${LINES.join('\r\n')}\r\n`
@@ -431,6 +432,88 @@ describe('checkpoint and resumeFrom', () => {
     )
     expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
     expect((error as Error).message).toContain(`was taken for GET ${s.url}?fill=A`)
+  })
+
+  it("refuses a cursor checkpoint for another query than its cursor's own parameters: another resource", async () => {
+    // A report per month, continued after the record a cursor names; the first answer drops after record 1.
+    const requests: string[] = []
+    const fetch = fetchWith((request) => {
+      requests.push(request.url.slice(request.url.indexOf('?')))
+      const url = new URL(request.url)
+      const month = url.searchParams.get('month')
+      const from = Number(url.searchParams.get('after') ?? -1) + 1
+      const rows = [0, 1, 2, 3].slice(from).map((i) => `${JSON.stringify({ month, i })}\n`)
+      return new Response(
+        bodyOf(from === 0 ? rows.slice(0, 2) : rows, from === 0 ? { error: new TypeError('terminated') } : {})
+          .stream,
+        {
+          headers: { 'content-type': 'application/x-ndjson' },
+        },
+      )
+    })
+    const resume = {
+      cursor: (row: unknown) => ({ searchParams: { after: String((row as { i: number }).i) } }),
+      backoff: { initial: 1, max: 1, jitter: 0 },
+    }
+    const res = await sluice('https://fn.test/report?month=10', { fetch, resume })
+    const saved: string[] = []
+    for await (const row of res.ndjson()) {
+      saved.push(JSON.stringify(res.checkpoint()))
+      if ((row as { i: number }).i === 2) break
+    }
+    // Taken before the reconnect (?month=10) and after it (?month=10&after=1).
+    for (const checkpoint of saved.map((c) => JSON.parse(c) as Checkpoint)) {
+      const error = await sluice('https://fn.test/report?month=11', {
+        fetch,
+        resume,
+        resumeFrom: checkpoint,
+      }).catch((e: unknown) => e)
+      expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+      expect((error as Error).message).toContain(`was taken for GET ${checkpoint.url}, not for GET`)
+      // Its own parameter replaced is the same resource, with the cursor's value old or absent in the call.
+      for (const url of ['https://fn.test/report?month=10', 'https://fn.test/report?after=0&month=10']) {
+        const again = await sluice(url, { fetch, resume, resumeFrom: checkpoint })
+        const rest = await Array.fromAsync(again.ndjson())
+        expect(rest.at(-1)).toEqual({ month: '10', i: 3 })
+      }
+    }
+    expect(requests.slice(0, 2)).toEqual(['?month=10', '?month=10&after=1'])
+  })
+
+  it('refuses a cursor checkpoint taken after a reconnect, whose URL has the cursor in it, for another query', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => JSON.stringify({ i }))
+    const drop = encode(`${rows[0]}\n${rows[1]}\n`).length + 3
+    const s = await scripted({
+      kind: 'cursor',
+      records: rows,
+      format: 'ndjson',
+      attempts: [{ drop, release: true }],
+    })
+    const resume = {
+      cursor: (row: unknown) => ({ searchParams: { after: String((row as { i: number }).i) } }),
+      backoff: { initial: 1, max: 1, jitter: 0 },
+    }
+    // The drop waits until the client has read the bytes before it (else a loaded Chromium may lose them).
+    const res = await sluice(`${s.url}?month=10`, {
+      resume,
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (p.loaded === drop && p.attempt === 1) void s.release()
+      },
+    })
+    let saved = ''
+    for await (const row of res.ndjson()) {
+      saved = JSON.stringify(res.checkpoint())
+      if ((row as { i: number }).i === 3) break
+    }
+    const checkpoint = JSON.parse(saved) as Checkpoint
+    expect(checkpoint.url).toBe(`${s.url}?month=10&after=1`)
+    const error = await sluice(`${s.url}?month=11`, { resume, resumeFrom: checkpoint }).catch(
+      (e: unknown) => e,
+    )
+    expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+    const again = await sluice(`${s.url}?month=10`, { resume, resumeFrom: checkpoint })
+    expect(await Array.fromAsync(again.ndjson())).toEqual([{ i: 4 }, { i: 5 }])
   })
 
   it('after detach(), the iteration ends without an error and the checkpoint resumes the rest', async () => {

@@ -25,7 +25,7 @@ import {
 } from './options.ts'
 import { ProgressTracker } from './progress.ts'
 import { replayable } from './replay.ts'
-import { type Checkpoint, checkpointMatches, openCheckpoint } from './resume/checkpoint.ts'
+import { type Checkpoint, openCheckpoint } from './resume/checkpoint.ts'
 import {
   backoffDelay,
   type CursorRequest,
@@ -459,9 +459,13 @@ function checkTarget(
   // redirect, matches too. A `fetch` option's or a mock's Response has none, and none was sent for a part that was
   // complete already: the checkpoint's URL then stands.
   const url = request?.url ?? checkpoint.url
+  // A cursor puts its position in the query, by the names it sets; the rest of the query names the resource, as the
+  // path does (`?month=10` is another report than `?month=11`): compared with the checkpoint's position in both.
+  const params = checkpoint.cursor?.searchParams
+  const at = (url: string): string => (params ? setInUrl(url, params) : url)
   if (
-    !checkpointMatches(checkpoint, url, method) &&
-    !(response.url && checkpointMatches(checkpoint, response.url, method))
+    checkpoint.method.toUpperCase() !== method.toUpperCase() ||
+    (at(url) !== at(checkpoint.url) && !(response.url && at(response.url) === at(checkpoint.url)))
   ) {
     throw new ResumeError(
       'invalid-checkpoint',

@@ -92,20 +92,6 @@ export function openCheckpoint(value: unknown): Checkpoint {
   return c as Checkpoint
 }
 
-/** Whether a checkpoint was taken for this request. */
-export function checkpointMatches(checkpoint: Checkpoint, url: string, method: string): boolean {
-  // Only a cursor puts its position in the query; otherwise another query is another resource.
-  const same =
-    checkpoint.strategy === 'cursor' ? stripQuery(checkpoint.url) === stripQuery(url) : checkpoint.url === url
-  return same && checkpoint.method.toUpperCase() === method.toUpperCase()
-}
-
-// A cursor resume changes the query; the resource is the same.
-function stripQuery(url: string): string {
-  const at = url.indexOf('?')
-  return at === -1 ? url : url.slice(0, at)
-}
-
 // FNV-1a over a canonical serialisation: an integrity check against edits and corruption, not a signature.
 function checksum(value: object): string {
   const text = canonical(value)

@@ -5,7 +5,14 @@
  * again. A body that runs past that end fails and names who declared it.
  */
 import { describe, expect, it } from 'vitest'
-import { endMarkerLine, fromResponse, isTruncatedError, type Progress, sluice } from '../src/index.ts'
+import {
+  endMarkerLine,
+  fromResponse,
+  isResumeError,
+  isTruncatedError,
+  type Progress,
+  sluice,
+} from '../src/index.ts'
 import { mockStream } from '../src/mock/index.ts'
 
 const encoder = new TextEncoder()
@@ -138,6 +145,80 @@ describe('a reconnect answered by a shorter part than asked for', () => {
       expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done' })
     })
   }
+})
+
+describe('a server that caps its parts', () => {
+  const length = RECORDS.length
+  /** Parts of at most `cap` bytes from where each request asks, the first answer `first`. */
+  const capped = (cap: number, first: (request: Request) => Response | undefined, whole = true) =>
+    crafted((request, n) => {
+      const start = rangeStart(request) ?? 0
+      const end = Math.min(start + cap, length)
+      if (start >= length)
+        return new Response('', { status: 416, headers: { ...BASE, 'content-range': `bytes */${length}` } })
+      return (
+        (n === 0 ? first(request) : undefined) ??
+        new Response(paced(RECORDS.slice(start, end), 50), {
+          status: 206,
+          headers: { ...BASE, 'content-range': `bytes ${start}-${end - 1}/${whole ? length : '*'}` },
+        })
+      )
+    })
+
+  for (const [name, whole] of [
+    ['the whole length', true],
+    ['no whole length (bytes N-M/*)', false],
+  ] as const) {
+    it(`answering the caller's open Range (bytes=S-) with less, saying ${name}: the rest is asked for, not taken for the end`, async () => {
+      const { fetch, ranges } = capped(60, () => undefined, whole)
+      const res = await sluice('https://fn.example/capped', {
+        fetch,
+        headers: { range: 'bytes=0-' },
+        resume: { backoff: FAST },
+      })
+      expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
+      expect(ranges().slice(0, 4)).toEqual(['bytes=0-', 'bytes=60-', 'bytes=120-', 'bytes=180-'])
+      expect(res.progress).toMatchObject({ loaded: length, state: 'done' })
+    })
+  }
+
+  it('sends parts that are no reconnects: no attempt is spent on them, and none is reported', async () => {
+    // After one drop, 5 parts of 60 bytes: each after the first would be a reconnect beyond the one allowed.
+    const { fetch, ranges } = capped(
+      60,
+      () => new Response(paced(RECORDS, 50, 100), { headers: { ...BASE, 'content-length': String(length) } }),
+    )
+    const states: string[] = []
+    const res = await sluice('https://fn.example/capped', {
+      fetch,
+      resume: { backoff: FAST, attempts: 1 },
+      progressInterval: 0,
+      onProgress: (p) => states.push(`${p.state} ${p.attempt}`),
+    })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
+    expect(ranges()).toEqual([null, 'bytes=100-', 'bytes=160-', 'bytes=220-', 'bytes=280-', 'bytes=340-'])
+    expect(res.progress).toMatchObject({ loaded: length, total: length, state: 'done', attempt: 2 })
+    expect(states.filter((state) => state.startsWith('reconnecting'))).toEqual(['reconnecting 2'])
+  })
+
+  it('refuses an empty part (bytes N-(N-1)/T, no range at all) rather than ask for the rest after it again and again', async () => {
+    const { fetch, ranges } = crafted((request, n) =>
+      n === 0
+        ? new Response(paced(RECORDS, 50, 100), { headers: { ...BASE, 'content-length': String(length) } })
+        : // A bound on what a loop would ask: a busy answer, which spends the attempts.
+          n > 5
+          ? new Response('busy', { status: 503 })
+          : new Response(paced(new Uint8Array(0), 50), {
+              status: 206,
+              headers: { ...BASE, 'content-range': `bytes ${rangeStart(request)}-99/${length}` },
+            }),
+    )
+    const res = await sluice('https://fn.example/empty-part', { fetch, resume: { backoff: FAST } })
+    const error = await Array.fromAsync(res.ndjson()).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('range-mismatch')
+    expect((error as Error).message).toContain('"bytes 100-99/350", which is not a byte range')
+    expect(ranges()).toEqual([null, 'bytes=100-'])
+  })
 })
 
 describe('after a reconnect, a body that runs past its end names who declared it', () => {

@@ -316,9 +316,16 @@ export class BodySource implements ChunkSource {
         this.#received = range.start
         this.#decoderBase = range.start
         this.#partStart = range.start
-        // A part that stops short of the representation's end (or of an unknown one) was asked for bounded.
-        if (range.end !== undefined && (range.total === undefined || range.end < range.total))
-          this.#partEnd = range.end
+        // A part that stops short of the representation's end (or of an unknown one) was asked for bounded, or
+        // (`bytes=S-`, `bytes=-N`) to the end: then it is all a server that caps its parts sends at once, and the
+        // rest is asked for. Without the Range sent, bounded.
+        if (range.end !== undefined && (range.total === undefined || range.end < range.total)) {
+          if (!/=-|-$/.test(this.#request?.headers.get('range') ?? '')) this.#partEnd = range.end
+          else if (init.total === undefined) {
+            this.#declare(range.total === undefined ? undefined : { end: range.total, by: 'Content-Range' })
+            if (range.total === undefined) this.#answerEnd = range.end
+          }
+        }
       }
     } else {
       const { checkpoint, acceptance } = resumed
@@ -526,7 +533,11 @@ export class BodySource implements ChunkSource {
       if (this.#finished) return undefined
       const drop = this.#shortfall()
       if (drop !== undefined) {
-        await this.#recover(drop)
+        // A part that ended where its Content-Range says, short of the body's end, was not cut: a server that caps
+        // its parts sent it whole, and the next is asked for at once, as no reconnect.
+        const { status, headers } = this.#response
+        const part = status === 206 && parseContentRange(headers.get('content-range'))?.end === this.#received
+        await this.#recover(drop, part)
         return CONTINUE
       }
       return this.#finish()
@@ -839,8 +850,11 @@ export class BodySource implements ChunkSource {
     return rest
   }
 
-  /** A drop happened: reconnect with the resume strategy, or throw why not. */
-  async #recover(drop: unknown): Promise<void> {
+  /**
+   * A drop happened: reconnect with the resume strategy, or throw why not. `next`: the answer was a whole part,
+   * and the rest is asked for without a wait, as no reconnect (a failure to get it is one).
+   */
+  async #recover(drop: unknown, next = false): Promise<void> {
     this.#idleFired = undefined
     this.#reader.cancel().catch(() => {})
     if (!isDrop(drop)) throw this.#fail(drop)
@@ -910,15 +924,18 @@ export class BodySource implements ChunkSource {
     let last: unknown = drop
     let wait: number | undefined
     for (;;) {
-      if (this.#attempts >= resume.attempts)
-        throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
-      this.#attempts++
-      progress.attempt = this.#attemptBase + this.#attempts
-      // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
-      progress.setState('reconnecting')
+      if (!next) {
+        if (this.#attempts >= resume.attempts)
+          throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
+        this.#attempts++
+        progress.attempt = this.#attemptBase + this.#attempts
+        // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
+        progress.setState('reconnecting')
+      }
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
-      const delay = wait ?? serverRetry ?? backoffDelay(resume, this.#attempts)
+      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#attempts))
       wait = undefined
+      next = false
       // A stop, or the user's abort (#onAbort): not AbortSignal.any() of the user's signal, kept by Node 22 with it.
       const wait$ = this.#stopped.signal
       try {

@@ -240,11 +240,11 @@ export function parseContentRange(
 ): { start: number; end: number | undefined; total: number | undefined } | undefined {
   const match = /^bytes (\d+)-(\d+|\*)\/(\d+|\*)$/i.exec(value?.trim() ?? '')
   if (!match) return undefined
-  return {
-    start: Number(match[1]),
-    end: match[2] === '*' ? undefined : Number(match[2]) + 1,
-    total: match[3] === '*' ? undefined : Number(match[3]),
-  }
+  const start = Number(match[1])
+  const end = match[2] === '*' ? undefined : Number(match[2]) + 1
+  // A last byte before the first is no range (RFC 9110 §14.4): an empty part would be asked for again forever.
+  if (end !== undefined && end <= start) return undefined
+  return { start, end, total: match[3] === '*' ? undefined : Number(match[3]) }
 }
 
 /**

@@ -81,6 +81,10 @@ export async function streamBytes(
       contentType: 'application/octet-stream',
       rangeable: true,
       release: () => release(source),
+      probe: () => {
+        if (typeof source !== 'string' && !(source instanceof Uint8Array))
+          iterableOf(source, 'streamBytes', false)
+      },
     })
   })
 }

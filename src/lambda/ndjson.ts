@@ -92,6 +92,15 @@ export async function streamNdjson<T>(
       contentType: 'application/x-ndjson',
       rangeable: true,
       release: () => release(source),
+      // A HEAD calls no function source; a plain one gets its GET's 409 for a cursor.
+      probe: () => {
+        if (typeof source !== 'function')
+          iterableOf(
+            plainSource(source, cursorOf(options.request, options), 'streamNdjson', options),
+            'streamNdjson',
+            false,
+          )
+      },
     })
   })
 }

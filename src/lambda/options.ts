@@ -46,7 +46,11 @@ export interface ResponseOptions {
   headers?: HeadersInput
   /** `Set-Cookie` values. Default: none. */
   cookies?: string[]
-  /** The function-URL event; resume headers and query parameters are read from it. Default: no resume. */
+  /**
+   * The function-URL event; resume headers and query parameters are read from it, and its method: a HEAD gets the
+   * head its GET would get (the full answer's: Range is for GET only), without the source being read. Default: no
+   * resume, answered as a GET.
+   */
   request?: RequestLike
   /** The runtime object that sends the prelude. Default: the `awslambda` global. */
   awslambda?: Pick<Awslambda, 'HttpResponseStream'> | Pick<PortableAwslambda, 'HttpResponseStream'>

@@ -2,14 +2,21 @@ import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import type { LambdaFunctionUrlEvent } from './types.ts'
 
 /**
- * The parts of a function-URL event the helpers read (headers and query): a full event fits, and so does a
- * hand-made one in tests.
+ * The parts of a function-URL event the helpers read (headers, query and method): a full event fits, and so does a
+ * hand-made one in tests (without `requestContext`, it is taken for a GET).
  *
  * @example
  * const request: RequestLike = { headers: { range: 'bytes=100-' }, rawQueryString: 'cursor=42' }
  */
 export type RequestLike = Pick<LambdaFunctionUrlEvent, 'headers'> &
-  Partial<Pick<LambdaFunctionUrlEvent, 'queryStringParameters' | 'rawQueryString'>>
+  Partial<Pick<LambdaFunctionUrlEvent, 'queryStringParameters' | 'rawQueryString'>> & {
+    requestContext?: { http: { method: string } }
+  }
+
+/** Whether the request is a HEAD, which gets the head its GET would get and no body. */
+export function isHead(request: RequestLike | undefined): boolean {
+  return request?.requestContext?.http?.method === 'HEAD'
+}
 
 /** Reads a request header by name, whatever its case (function URLs lower-case them; hand-made events may not). */
 export function headerOf(request: RequestLike | undefined, name: string): string | undefined {

@@ -5,7 +5,7 @@ import { ifRangeAllows, strongTag } from '../runtime/if-range.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
-import { headerOf, rangeStartOf } from './request.ts'
+import { headerOf, isHead, rangeStartOf } from './request.ts'
 import type { AnyResponseStream, Awslambda, HttpResponseMetadata, ResponseStream } from './types.ts'
 
 /** What a helper tells the writer about its format. */
@@ -19,6 +19,11 @@ export interface BodyFormat {
   rangeable: boolean
   /** Lets go of the caller's source when the answer needs none of it (see `release` in source.ts). */
   release?: () => void
+  /**
+   * What a HEAD runs in place of reading the source: throws the {@link Refusal} (or `TypeError`) its GET would get
+   * before the first byte, reading no more of the source than that needs. Default: nothing to refuse.
+   */
+  probe?: () => void | Promise<void>
 }
 
 const encoder = new TextEncoder()
@@ -101,6 +106,10 @@ function checkedLength(options: ResponseOptions & LengthOptions, helper: string)
  * with its own status (the promise then resolves: the request was answered), as is a `Range` past the end (416);
  * both are reported to `options.onRefusal` (by default a `console.warn` line). Every answer writes before it ends,
  * as the runtime sends the prelude from `write()` only: a bodiless one writes an empty chunk.
+ *
+ * A HEAD gets the head its GET would get, and no body, without the source being read (see `BodyFormat.probe`),
+ * so at once: the service would drop the body, and producing it would cost the function the GET's time. Range is
+ * defined for GET only (RFC 9110 §14.2): a HEAD's head is that of the full answer, never a 206 or 416.
  */
 export async function writeBody(
   given: AnyResponseStream,
@@ -139,7 +148,8 @@ export async function writeBody(
   const rangeable = format.rangeable && (options.range ?? etag !== undefined) && isRangeableStatus(statusCode)
   if (rangeable) headers['accept-ranges'] = 'bytes'
   if (etag !== undefined) headers.etag = etag
-  const requested = rangeable ? rangeStartOf(options.request) : undefined
+  const head = isHead(options.request)
+  const requested = rangeable && !head ? rangeStartOf(options.request) : undefined
   // An ETag or Last-Modified passed in `headers` validates If-Range like the `etag` option does.
   const validators = { etag: etag ?? strongTag(headers.etag), lastModified: headers['last-modified'] }
   const start =
@@ -187,6 +197,7 @@ export async function writeBody(
   // headers (CORS, cookies) go too, so that a browser can read why, but none that describe the stream. The text
   // quotes the request's cursor or id: plain text, never sniffed as anything else.
   const refuse = async (refusal: Refusal): Promise<void> => {
+    // A HEAD's 409 says the text's length, as its GET's does, and sends none of it.
     const text = encoder.encode(`${refusal.message}\n`)
     const { etag: _etag, 'accept-ranges': _ranges, ...rest } = headers
     const out = send({
@@ -198,7 +209,7 @@ export async function writeBody(
         'content-length': String(text.byteLength),
       },
     })
-    await answerRefusal(() => pipeline([text], out), {
+    await answerRefusal(() => pipeline([head ? new Uint8Array(0) : text], out), {
       status: refusal.status,
       message: refusal.message,
       asked: refusal.asked,
@@ -235,25 +246,29 @@ export async function writeBody(
   let first: Uint8Array | undefined
   let ended = false
   try {
-    for (;;) {
-      const next = await iterator.next()
-      if (next.done) {
-        ended = true
-        checkEnd()
-        break
+    if (head) {
+      await format.probe?.()
+      format.release?.()
+    } else
+      for (;;) {
+        const next = await iterator.next()
+        if (next.done) {
+          ended = true
+          checkEnd()
+          break
+        }
+        const before = offset
+        count(next.value)
+        if (bodiless && offset > 0) {
+          throw new TypeError(
+            `sluice/lambda: ${helper} got a body for status ${statusCode}, which has none; pass an empty source ([]), or another status.`,
+          )
+        }
+        if (offset > skip) {
+          first = next.value.subarray(Math.max(0, skip - before))
+          break
+        }
       }
-      const before = offset
-      count(next.value)
-      if (bodiless && offset > 0) {
-        throw new TypeError(
-          `sluice/lambda: ${helper} got a body for status ${statusCode}, which has none; pass an empty source ([]), or another status.`,
-        )
-      }
-      if (offset > skip) {
-        first = next.value.subarray(Math.max(0, skip - before))
-        break
-      }
-    }
   } catch (error) {
     if (!ended) void iterator.return?.()?.catch(() => {})
     if (error instanceof Refusal) {
@@ -270,19 +285,19 @@ export async function writeBody(
     await unsatisfiable(offset)
     return
   }
-  if (bodiless) {
+  // A HEAD's head declares or marks the body its GET would send; a 204, 205 or 304 has none to.
+  if (declared !== undefined) {
+    headers['content-length'] = String(declared - skip)
+    if (start !== undefined) headers['content-range'] = `bytes ${start}-${declared - 1}/${declared}`
+  } else if (!bodiless) {
+    headers[END_MARKER_HEADER] = 'marker'
+    if (start !== undefined) headers['content-range'] = `bytes ${start}-*/*`
+  }
+  if (bodiless || head) {
     // The Lambda runtime writes the prelude from write() only, never from end(): without a write, the status and
     // headers would be lost (a 200 with default headers). An empty chunk sends the prelude and no body byte.
     await pipeline([new Uint8Array(0)], send({ statusCode, headers }))
     return
-  }
-
-  if (declared !== undefined) {
-    headers['content-length'] = String(declared - skip)
-    if (start !== undefined) headers['content-range'] = `bytes ${start}-${declared - 1}/${declared}`
-  } else {
-    headers[END_MARKER_HEADER] = 'marker'
-    if (start !== undefined) headers['content-range'] = `bytes ${start}-*/*`
   }
   const out = send({ statusCode: start === undefined ? statusCode : 206, headers })
 

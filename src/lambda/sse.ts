@@ -2,6 +2,7 @@ import { isBodiless } from '../core/bodiless.ts'
 import { sseLine as line } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 import { quoted } from '../runtime/refusal-text.ts'
+import { release } from '../runtime/release.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
@@ -215,16 +216,39 @@ async function* after(
   let found = false
   for await (const message of messages) {
     if (found) yield message
-    else found = typeof message === 'object' && message?.id === id
+    else found = hasId(message, id)
   }
   // Nothing was yielded: a refusal before the first byte (unless heartbeats went out while the search ran).
-  if (!found) {
-    throw new Refusal(
-      CONFLICT,
-      `sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID ${quoted(id)}.`,
-      { lastEventId: bounded(id) },
+  if (!found) throw noSuchEvent(id)
+}
+
+const hasId = (message: SseMessage, id: string): boolean => typeof message === 'object' && message?.id === id
+
+function noSuchEvent(id: string): Refusal {
+  return new Refusal(
+    CONFLICT,
+    `sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID ${quoted(id)}.`,
+    { lastEventId: bounded(id) },
+  )
+}
+
+/**
+ * What a HEAD asks of the source in place of its events: a function source is not called; a plain one gets the 409
+ * its GET would get, which for a `Last-Event-ID` means replaying it up to that event (and no further).
+ */
+async function probe(source: ResumableSource<SseMessage>, options: SseOptions): Promise<void> {
+  if (typeof source === 'function') return
+  const lastEventId = headerOf(options.request, 'last-event-id')
+  if (lastEventId === undefined) {
+    iterableOf(
+      plainSource(source, cursorOf(options.request, options), 'streamSse', options),
+      'streamSse',
+      false,
     )
+    return
   }
+  for await (const message of iterableOf(source, 'streamSse', false)) if (hasId(message, lastEventId)) return
+  throw noSuchEvent(lastEventId)
 }
 
 /**
@@ -269,6 +293,8 @@ export async function streamSse(
       contentType: 'text/event-stream; charset=utf-8',
       defaultHeaders: { 'cache-control': 'no-cache' },
       rangeable: false,
+      release: () => release(source),
+      probe: () => probe(source, options),
     })
   })
 }

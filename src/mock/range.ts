@@ -10,11 +10,12 @@ export type RangePlan = { kind: 'full' } | { kind: 'partial'; start: number } | 
  * Plans the answer to `Range: bytes=N-` on `request` over a body of `length` bytes (`undefined` when not known
  * yet). Only the open-ended form is honoured — it is what resuming clients send; other forms get the full body,
  * which RFC 9110 allows. `If-Range` must equal the strong `etag` of the response's `headers`, or, when there is
- * none, be their `last-modified` date, as sluice/lambda checks it; otherwise the full body is sent.
+ * none, be their `last-modified` date, as sluice/lambda checks it; otherwise the full body is sent. Range is defined
+ * for GET only (RFC 9110 §14.2): a HEAD gets the head of the full body, as from sluice/lambda.
  */
 export function planRange(request: Request, length: number | undefined, headers: Headers): RangePlan {
   const header = request.headers.get('range')
-  if (header === null) return { kind: 'full' }
+  if (header === null || request.method === 'HEAD') return { kind: 'full' }
   const match = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(header)
   if (match === null) return { kind: 'full' }
   // A weak ETag (a caller's W/ one) validates no range.

@@ -132,12 +132,15 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
    * The GET and HEAD answers of the helper behind functionUrl, and of mockStream and streamHandler given `parts`
    * and `options`: status and its text, headers but the invocation's request id, and text. A length given as a function URL
    * renames it is checked against its GET's text, then compared as `N`: the refusals' texts name who refused.
+   * `headOptions` are the mock's for a HEAD, where those that match the helper's ranged GET do not match the full
+   * answer a HEAD gets.
    */
   async function answersOf(
     helper: Helper,
     parts: unknown[],
     options: MockStreamOptions,
     request: Record<string, string>,
+    headOptions: MockStreamOptions = options,
   ) {
     const path = `/answer-${++paths}`
     const lambda = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -145,25 +148,35 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
     })
     server.use(
       functionUrl(`https://fn.test${path}`, lambda),
-      http.all(`https://mock.test${path}`, ({ request }) => mockStream(parts, { ...options, request })),
-      streamHandler('ALL', `https://handler.test${path}`, parts, options),
+      http.all(`https://mock.test${path}`, ({ request }) =>
+        mockStream(parts, { ...(request.method === 'HEAD' ? headOptions : options), request }),
+      ),
+      streamHandler('GET', `https://handler.test${path}`, parts, options),
+      streamHandler('HEAD', `https://handler.test${path}`, parts, headOptions),
     )
     const answers = []
     for (const origin of ['https://fn.test', 'https://mock.test', 'https://handler.test']) {
       const get = await fetch(`${origin}${path}`, { headers: request })
       const text = await get.text()
       const head = await fetch(`${origin}${path}`, { method: 'HEAD', headers: request })
-      const shape = (response: Response) => {
+      // A HEAD ignores Range (RFC 9110 §14.2): its length is that of the full answer, not of a ranged GET's text.
+      const shape = (response: Response, measured: string | null = text) => {
         const entries = [...response.headers].filter(([name]) => name !== 'x-amzn-requestid')
         const length = response.headers.get('x-amzn-remapped-content-length')
-        if (length !== null) expect(length).toBe(String(encoder.encode(text).byteLength))
+        if (length !== null && measured !== null)
+          expect(length).toBe(String(encoder.encode(measured).byteLength))
         return [
           response.status,
           response.statusText,
           entries.map(([name, value]) => [name, value === length ? 'N' : value]),
         ]
       }
-      answers.push({ get: shape(get), head: shape(head), headText: await head.text(), text })
+      answers.push({
+        get: shape(get),
+        head: shape(head, request.range === undefined ? text : null),
+        headText: await head.text(),
+        text,
+      })
     }
     return answers
   }
@@ -210,7 +223,9 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
     )
   })
 
-  const cases: Array<[string, Helper, unknown[], MockStreamOptions, Record<string, string>]> = [
+  /** A case: its helper, the parts and options a mock answers the same with, a request, and (see answersOf) HEAD's. */
+  type Case = [string, Helper, unknown[], MockStreamOptions, Record<string, string>, MockStreamOptions?]
+  const cases: Case[] = [
     [
       'a Range past the end of a marked body: the 416 of streamNdjson',
       (stream, options) => streamNdjson(stream, rows, { ...options, etag: '"v1"', headers }),
@@ -225,6 +240,8 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
         headers,
       },
       { range: 'bytes=99-' },
+      // A HEAD gets the full answer's head, with no length: the mock says the 416's length only with contentLength.
+      { format: 'ndjson', endMarker: true, range: true, etag: '"v1"', statusText: 'OK', headers },
     ],
     [
       'a Range past the end of a declared length: the 416 of streamBytes',
@@ -285,8 +302,10 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
     ],
   ]
 
-  it.each(cases)('%s', async (_case, helper, parts, options, request) => {
-    const [lambda, mock, handler] = await answersOf(helper, parts, options, request)
+  it.each(cases)('%s', async (_case, helper, parts, options, request, headOptions) => {
+    const [lambda, mock, handler] = await answersOf(helper, parts, options, request, headOptions)
+    // Range is defined for GET only: a HEAD gets the status of the full answer, never a 206 or 416.
+    expect(lambda?.head[0]).toBe(options.status ?? 200)
     for (const answer of [mock, handler]) {
       expect(answer?.get).toEqual(lambda?.get)
       expect(answer?.head).toEqual(lambda?.head)

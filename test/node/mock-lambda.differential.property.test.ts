@@ -882,6 +882,16 @@ describe('sluice/mock answers every request as sluice/lambda does behind a funct
         given: 'async',
         framing: 'header',
         range: true,
+        parts: [{ n: 0, s: '' }],
+        asked: [{ kind: 'range', where: 'past', pick: 0 }],
+      }),
+    ],
+    [
+      'a HEAD with a range gets the head of the full answer, not a 416 or 206: Range is for GET only (RFC 9110 §14.2)',
+      example({
+        given: 'async',
+        framing: 'header',
+        range: true,
         method: 'HEAD',
         parts: [{ n: 0, s: '' }],
         asked: [{ kind: 'range', where: 'past', pick: 0 }],

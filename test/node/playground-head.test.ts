@@ -7,9 +7,10 @@ vi.mock('../../playground/functions/data.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../playground/functions/data.ts')>()
   return {
     ...original,
-    binaryChunks: (length: number) => {
+    // Counted when the file starts to be made (a generator runs at its first pull), not when the handler asks for it.
+    binaryChunks: function* (length: number) {
       made.files++
-      return original.binaryChunks(length)
+      yield* original.binaryChunks(length)
     },
   }
 })

@@ -208,7 +208,16 @@ export async function sluiceWith(
         fetch: retries ? (input, init) => attempt(input, init).then(boundIfThrown) : attempt,
         // In place of the instance's own (`cut` follows it): merged, ky would give it to AbortSignal.any().
         signal: replaceOption(cut),
-      }),
+      }).then(
+        // A beforeRetry hook that returns `ky.stop` makes ky resolve with no response: nothing to stream.
+        (response) =>
+          response ??
+          Promise.reject(
+            new Error(
+              `A beforeRetry hook returned ky.stop: ${where()} has no response to stream; throw an error instead.`,
+            ),
+          ),
+      ),
       cut,
     )
   }

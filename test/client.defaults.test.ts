@@ -288,6 +288,23 @@ describe("the method a client or ky instance sets counts as the call's", () => {
     })().catch((e: unknown) => e)
     expect(methods).toEqual(['POST'])
   })
+
+  it("a POST set in createClient defaults counts over a Request input's own method, as ky sends it", async () => {
+    const methods: string[] = []
+    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      methods.push(new Request(input, init).method)
+      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
+    }) as typeof fetch
+    const api = createClient({ method: 'POST', json: { month: '2026-10' }, fetch: fetchDrops, retry: 0 })
+    // A Request made without a method says GET; ky sends the client's POST all the same, which a drop before the
+    // first line must not send again from the start.
+    const res = await api(new Request('https://fn.example/report'), { resume: { backoff: FAST } })
+    const error = await (async () => {
+      for await (const _ of res.lines());
+    })().catch((e: unknown) => e)
+    expect(methods).toEqual(['POST'])
+    expect(isNetworkError(error)).toBe(true)
+  })
 })
 
 describe('messages and options', () => {

@@ -123,12 +123,12 @@ export async function sluiceWith(
       throw new TypeError('network error', { cause: new Error('Response.error()') })
     return response
   }
-  // What ky sends: the call's method, a Request's own, the client's or instance's default, or GET. Checkpoints
+  // What ky sends: the call's method (a call's own key wins, even when undefined), else the client's or
+  // instance's default, else a Request's own, or GET; ky puts its options' method over the Request's. Checkpoints
   // name it, and whether a drop may be asked again from the start depends on it.
   const method = (
-    kyOptions.method ??
+    ('method' in kyOptions ? kyOptions.method : defaults.method) ??
     (input instanceof Request ? input.method : undefined) ??
-    defaults.method ??
     'GET'
   ).toUpperCase()
   // The total timeout bounds the logical stream, reconnects included: one controller for all connections.

@@ -256,6 +256,27 @@ describe('sluice()', () => {
     await expect(pending).rejects.toThrow('user left')
   })
 
+  it('given a signal aborted already, runs no hook and calls no `fetch` option: nothing is sent', async () => {
+    const reason = new Error('user left')
+    const seen: string[] = []
+    const states: string[] = []
+    const error = await sluice(url, {
+      signal: AbortSignal.abort(reason),
+      hooks: { beforeRequest: [() => void seen.push('beforeRequest')] },
+      // A `fetch` that does not look at the signal, as a test double or a wrapper may not.
+      fetch: async () => {
+        seen.push('fetch')
+        return responseOf(['data'])
+      },
+      onProgress: (progress) => states.push(progress.state),
+    }).catch((e: unknown) => e)
+    expect(error).toBe(reason)
+    // ky runs its hooks and its fetch in microtasks: a timer's turn comes after all of them.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(seen).toEqual([])
+    expect(states.at(-1)).toBe('cancelled')
+  })
+
   it('resolves a response with no content (204) as an empty stream, and stops the totalTimeout timer at once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     try {
@@ -375,6 +396,22 @@ describe('fromResponse()', () => {
       new TypeError('fromResponse() got a Response whose body was already read.'),
     )
     await expect(fromResponse(null as never)).rejects.toThrow(new TypeError('fromResponse() got null.'))
+  })
+
+  it('given a signal aborted already, ends as a cancellation: reads reject with its reason, the body is cancelled', async () => {
+    const body = gatedBody()
+    body.push('a\n')
+    const reason = new Error('left the page')
+    const states: string[] = []
+    const res = await fromResponse(new Response(body.stream), {
+      signal: AbortSignal.abort(reason),
+      onProgress: (progress) => states.push(progress.state),
+    })
+    await expect(res.collect.text()).rejects.toBe(reason)
+    // As an abort while it streams, or sluice() given an aborted signal: the user's stop, not a failure.
+    expect(res.progress.state).toBe('cancelled')
+    expect(states.at(-1)).toBe('cancelled')
+    expect(body.cancels()).toBe(1)
   })
 })
 

@@ -365,26 +365,25 @@ export class BodySource implements ChunkSource {
     // ignores signals): cancel the reader, and let the pending or next read reject with the reason.
     const { signal } = init
     if (signal !== undefined) {
-      if (signal.aborted) this.#reader.cancel(signal.reason).catch(() => {})
-      else {
-        this.#onAbort = () => {
-          // Items already decoded from the current chunk must not be delivered after an abort either.
-          this.abortReason = signal.reason
-          this.cancelled = true
-          this.#reader.cancel(signal.reason).catch(() => {})
-          // A reconnect's signal is the caller's to follow too (fromResponse's `request`): it ends with the stream.
-          this.#connection.abort(signal.reason)
-          // A reconnect's wait stops too (see #recover).
-          this.#stopped.abort(signal.reason)
-          this.#tellStopped()
-          // Over, even if nothing reads it again: the total timeout's timer and the links to the user's signals go.
-          init.onSettled?.()
-          // And its progress ends, also for a response nobody reads: the user's abort is a cancellation, sluice's
-          // total timeout (delivered through the same signal) an error.
-          init.progress.end(isSluiceError(signal.reason) ? 'error' : 'cancelled')
-        }
-        signal.addEventListener('abort', this.#onAbort, { once: true })
+      this.#onAbort = () => {
+        // Items already decoded from the current chunk must not be delivered after an abort either.
+        this.abortReason = signal.reason
+        this.cancelled = true
+        this.#reader.cancel(signal.reason).catch(() => {})
+        // A reconnect's signal is the caller's to follow too (fromResponse's `request`): it ends with the stream.
+        this.#connection.abort(signal.reason)
+        // A reconnect's wait stops too (see #recover).
+        this.#stopped.abort(signal.reason)
+        this.#tellStopped()
+        // Over, even if nothing reads it again: the total timeout's timer and the links to the user's signals go.
+        init.onSettled?.()
+        // And its progress ends, also for a response nobody reads: the user's abort is a cancellation, sluice's
+        // total timeout (delivered through the same signal) an error.
+        init.progress.end(isSluiceError(signal.reason) ? 'error' : 'cancelled')
       }
+      // Aborted already (fromResponse() given an aborted signal): cancelled at once, as a later abort cancels.
+      if (signal.aborted) this.#onAbort()
+      else signal.addEventListener('abort', this.#onAbort, { once: true })
     }
     // Nothing is left to bound: the total timeout's timer stops now, not once a consumer reads the nothing (a
     // caller that only wanted the status may never read it).

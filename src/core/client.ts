@@ -177,6 +177,8 @@ export async function sluiceWith(
     target?: Checkpoint,
   ): Promise<Response> => {
     const cut = signalFor(connection)
+    // Stopped already (a signal given aborted): no hook runs and nothing is handed to a `fetch` option.
+    cut.throwIfAborted()
     // ky sends a retry as a clone of its Request, whose signal Node's fetch (undici) stops following once
     // garbage collection takes the link: each attempt carries the signal itself, so that the user's abort, the
     // total timeout and the end of the connection reach a retry too.

@@ -109,13 +109,17 @@ export async function sluiceWith(
   const fetchOption = kyOptions.fetch ?? defaults.fetch
   const watchedFetch = async (request: Input, init?: RequestInit): Promise<Response> => {
     if (request instanceof Request) sent = request
-    if (fetchOption === undefined) return globalThis.fetch(request, init)
-    const response = await fetchOption(request, init)
+    const response = await (fetchOption === undefined
+      ? globalThis.fetch(request, init)
+      : fetchOption(request, init))
     // Said here, naming the option: ky and the body source would fail on it reading a property of `undefined`.
+    // The runtime's own fetch answers a no-cors request with an opaque Response, which ky lets through.
     const unusable = unusableAnswer(response)
     if (unusable !== undefined)
       throw new TypeError(
-        `The \`fetch\` option resolved to ${unusable}; it must resolve to a fresh Response.`,
+        fetchOption === undefined
+          ? `fetch resolved to ${unusable}.`
+          : `The \`fetch\` option resolved to ${unusable}; it must resolve to a fresh Response.`,
       )
     // Response.error() (type "error", status 0) stands for a network error, which fetch itself rejects with:
     // failed as one (ky's words, so that ky sees one too), never "status 0".

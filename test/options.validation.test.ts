@@ -7,6 +7,7 @@ import {
   type Checkpoint,
   createClient,
   createStreamStore,
+  type FromResponseOptions,
   fromResponse,
   isHTTPError,
   isNetworkError,
@@ -346,6 +347,22 @@ describe('fromResponse()', () => {
     const error = await rejection(fromResponse(responseOf(['x']), options as never))
     expect(error.message).toContain(message)
   })
+
+  it.each([
+    ['totalTimeout', { idleTimeout: 5_000, totalTimeout: 30_000 }],
+    ['headers', { headers: { authorization: 'Bearer t' } }],
+    ['resumeFrom', { resumeFrom: {} }],
+  ])(
+    'refuses `%s`, an option of sluice() it would ignore, with a TypeError that lists its own',
+    async (name, options) => {
+      // Given as a variable, as options shared with sluice() are: TypeScript checks no excess key then.
+      const error = await rejection(fromResponse(responseOf(['x']), options as FromResponseOptions))
+      expect(error).toBeInstanceOf(TypeError)
+      expect(error.message).toBe(
+        `fromResponse() has no option \`${name}\`: its options are onProgress, progressInterval, idleTimeout, total, maxBytes, maxLineBytes, maxEventBytes, signal, resume, request, url and method.`,
+      )
+    },
+  )
 
   it('names its `url` option in the HTTPError of a failed response', async () => {
     const error = await rejection(

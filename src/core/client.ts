@@ -19,6 +19,7 @@ import {
   checkDuration,
   checkInterval,
   type FromResponseOptions,
+  known,
   must,
   resolveLimits,
   type SluiceOptions,
@@ -601,7 +602,13 @@ export async function fromResponse(
   // locked", and a value that is no Response with a property read of it.
   const unusable = unusableAnswer(response)
   if (unusable !== undefined) throw new TypeError(`fromResponse() got ${unusable}.`)
-  // Checked whether or not there is a `request` to resume with: a wrong value fails here, never silently.
+  // Checked whether or not there is a `request` to resume with: a wrong value fails here, never silently. Its
+  // options are sluice's alone: one of sluice()'s (`totalTimeout`, `headers`) would do nothing here.
+  known(
+    options,
+    'fromResponse()',
+    'onProgress progressInterval idleTimeout total maxBytes maxLineBytes maxEventBytes signal resume request url method',
+  )
   const { limits, idle, interval, resume } = resolveOptions(options)
   const { request, url } = options
   must(

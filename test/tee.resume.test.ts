@@ -1154,6 +1154,103 @@ describe('the cursor strategy under tee()', () => {
     // Read now, the inner branch gets the two records it holds of the first answer, then the rest.
     expect(await Array.fromAsync(i1.ndjson())).toEqual(all)
   })
+
+  it('starts over for a branch beside a tee whose text() branch took part of the first event and whose events() branch read nothing, both cancelled: each event once', async () => {
+    const { server, given, res, first } = await byHand('text/event-stream')
+    const [a, b] = res.tee()
+    const [e, f] = b.tee()
+    e.events()[Symbol.asyncIterator]()
+    const text = f.text()[Symbol.asyncIterator]()
+    const events = RECS.map((r) => `data: ${r}\n\n`)
+    first.push(events[0]!.slice(0, 8))
+    expect((await text.next()).value).toBe(events[0]!.slice(0, 8))
+    // A cancelled text() branch has no place to continue after, and no say: the inner tee stands where its events()
+    // branch does, before the first event.
+    await f.cancel()
+    await e.cancel()
+    first.fail(DROP)
+    const read = Array.fromAsync(a.events())
+    const second = await Promise.race([
+      server.request(2),
+      read.then(() => Promise.reject(new Error('no reconnect'))),
+    ])
+    expect(given).toEqual([])
+    second.answer({ headers: { 'content-type': 'text/event-stream' } })
+    second.push(events.join(''))
+    second.close()
+    expect((await read).map((event) => event.data)).toEqual(RECS)
+  })
+
+  describe('beside a tee whose ndjson(schema) branch delivered and was cancelled, its other branch not read yet', () => {
+    // The schema's items are of another kind than ndjson()'s: the cancelled branch, which the inner tee alone speaks
+    // for, has no say, and ndjson() resumes as it would alone; the inner branch, read later, follows the restart.
+    /** Takes every item as it is, asynchronously. */
+    const ANY: StandardSchemaV1 = {
+      '~standard': { version: 1, vendor: 'test', validate: async (value) => ({ value }) },
+    }
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+
+    /**
+     * The cursor was given record `last`, and the second answer sends the records after it, once `read` (reading
+     * the outer branch) has not ended without asking again.
+     */
+    async function continuedAfter(
+      { server, given }: Awaited<ReturnType<typeof byHand>>,
+      read: Promise<unknown>,
+      last: number,
+    ) {
+      const second = await Promise.race([
+        server.request(2),
+        read.then(() => Promise.reject(new Error('no reconnect'))),
+      ])
+      expect(given).toEqual([all[last]])
+      second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+      second.push(`${RECS.slice(last + 1).join('\n')}\n`)
+      second.close()
+    }
+
+    it('where ndjson() stands: the cursor continues after its record, and each branch gets every record once', async () => {
+      const hand = await byHand('application/x-ndjson')
+      const [outer, inner] = hand.res.tee()
+      const [i0, i1] = inner.tee()
+      const validated = i0.ndjson(ANY)[Symbol.asyncIterator]()
+      const items = outer.ndjson()[Symbol.asyncIterator]()
+      hand.first.push(`${RECS[0]}\n`)
+      expect((await validated.next()).value).toEqual(all[0])
+      await i0.cancel()
+      expect((await items.next()).value).toEqual(all[0])
+      const waiting = items.next()
+      hand.first.fail(DROP)
+      await continuedAfter(hand, waiting, 0)
+      expect((await waiting).value).toEqual(all[1])
+      expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => items })).toEqual(all.slice(2))
+      expect(await Array.fromAsync(i1.ndjson(ANY))).toEqual(all)
+    })
+
+    it('ahead of ndjson(): the cursor continues after the record ndjson() delivered, and the inner tee follows it back', async () => {
+      const hand = await byHand('application/x-ndjson')
+      const [outer, inner] = hand.res.tee()
+      const [i0, i1] = inner.tee()
+      const validated = i0.ndjson(ANY)[Symbol.asyncIterator]()
+      const items = outer.ndjson()[Symbol.asyncIterator]()
+      hand.first.push(`${RECS[0]}\n`)
+      expect((await items.next()).value).toEqual(all[0])
+      expect((await validated.next()).value).toEqual(all[0])
+      const second = validated.next()
+      hand.first.push(`${RECS[1]}\n`)
+      expect((await second).value).toEqual(all[1])
+      // Its next read pulls the answer, and is still waiting when the branch is cancelled and the answer drops.
+      void validated.next()
+      await i0.cancel()
+      hand.first.fail(DROP)
+      await settle()
+      // Read only now: the restart was planned when the drop was met, ndjson() holding the second record unread.
+      const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => items })
+      await continuedAfter(hand, rest, 0)
+      expect(await rest).toEqual(all.slice(1))
+      expect(await Array.fromAsync(i1.ndjson(ANY))).toEqual(all)
+    })
+  })
 })
 
 const ALL = Array.from({ length: 10 }, (_, i) => `e${i}`)
@@ -1939,5 +2036,100 @@ describe('a branch that validates its items with a schema, still holding some of
     expect((await next).value).toEqual(VALUES[2])
     expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })).toEqual(VALUES.slice(3))
     expect(await ended).toMatchObject({ done: true })
+  })
+})
+
+describe('a tee of a tee branch whose lines() branch was cancelled, beside an events() branch that reads', () => {
+  // Its lines carry no event id: cancelled, that branch leaves Last-Event-ID no place to continue from, and no say
+  // in the restart, which the inner tee's branch read later follows, as one not read yet does.
+  it('opened and cancelled before it read: the events() branch starts over, and the inner branch read later gets every event', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const [lines, late] = b.tee()
+    lines.lines()[Symbol.asyncIterator]()
+    await lines.cancel()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 1).slice(0, 8))
+    const waiting = ia.next()
+    await settle()
+    first.fail(DROP)
+    await answeredAfter(server, waiting, null)
+    expect((await waiting).value?.id).toBe('e0')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(['e0', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it('cancelled after its first line: the events() branch resumes after its own last event, and the inner branch read later gets every event', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const [lines, late] = b.tee()
+    const il = lines.lines()[Symbol.asyncIterator]()
+    const ia = a.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 2))
+    expect((await il.next()).value).toBe('id: e0')
+    await lines.cancel()
+    expect((await ia.next()).value?.id).toBe('e0')
+    expect((await ia.next()).value?.id).toBe('e1')
+    const waiting = ia.next()
+    await settle()
+    first.fail(DROP)
+    await answeredAfter(server, waiting, 'e1')
+    expect((await waiting).value?.id).toBe('e2')
+    const rest = await Array.fromAsync({ [Symbol.asyncIterator]: () => ia })
+    expect(['e0', 'e1', 'e2', ...rest.map((e) => e.id)]).toEqual(ALL)
+    expect((await Array.fromAsync(late.events())).map((e) => e.id)).toEqual(ALL)
+  })
+})
+
+describe('a tee of a tee of a tee branch, events() beside text(), behind when the answer drops twice', () => {
+  // maxBuffer 1: each branch waits for the one beside it. The innermost tee's events() branch has read part of e0,
+  // its text() branch nothing, when the first answer drops after e0 and its reconnect drops before its first byte.
+  // The innermost tee, reading on, meets both restarts in one read: the first splits it (its text() branch, handed
+  // up to there, cannot restart), and the second must be met where that split left it, not where it stood before.
+  it('meets both restarts where they split it: each branch gets every event once, and text() the body exactly', async () => {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee({ maxBuffer: 1 })
+    const [c, d] = b.tee({ maxBuffer: 1 })
+    const [e, f] = d.tee({ maxBuffer: 1 })
+    const ia = a.events()[Symbol.asyncIterator]()
+    const ic = c.events()[Symbol.asyncIterator]()
+    const ie = e.events()[Symbol.asyncIterator]()
+    const text = f.text()[Symbol.asyncIterator]()
+    first.push(wire(null).slice(0, 8))
+    first.push(wire(null).slice(8, wire(null, 1).length + 4))
+    const fromE = ie.next()
+    await settle()
+    const fromC = ic.next()
+    await settle()
+    expect((await ia.next()).value?.id).toBe('e0')
+    const waiting = ia.next()
+    await settle()
+    first.fail(DROP)
+    const second = await asked(server, waiting)
+    expect(second.lastEventId).toBe('e0')
+    second.answer(SSE_ANSWER)
+    await settle()
+    second.fail(DROP)
+    const third = await server.request(3)
+    expect(third.lastEventId).toBe('e0')
+    third.answer(SSE_ANSWER)
+    third.push(wire('e0'))
+    third.close()
+    const ids = async (
+      next: Promise<IteratorResult<{ id?: string | undefined }>>,
+      rest: AsyncIterator<{ id?: string | undefined }>,
+    ) => [
+      (await next).value?.id,
+      ...(await Array.fromAsync({ [Symbol.asyncIterator]: () => rest })).map((event) => event.id),
+    ]
+    const [fromA, others, body] = await Promise.all([
+      ids(waiting, ia),
+      Promise.all([ids(fromC, ic), ids(fromE, ie)]),
+      Array.fromAsync({ [Symbol.asyncIterator]: () => text }),
+    ])
+    expect(['e0', ...fromA]).toEqual(ALL)
+    expect(others).toEqual([ALL, ALL])
+    expect(body.join('')).toBe(wire(null))
   })
 })

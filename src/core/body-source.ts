@@ -50,6 +50,11 @@ export interface ConsumerHooks {
    * not attached yet, it follows any restart.
    */
   readonly idle?: boolean
+  /**
+   * A tee's: none of its live branches reads, and only cancelled ones speak for it (see `idle`): the outer tee
+   * counts it as a cancelled branch of its own, and it follows a restart before their place.
+   */
+  readonly left?: boolean
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */

@@ -73,6 +73,12 @@ function reads(b: Branch): boolean {
   return (hooks !== undefined && (hooks.restart === undefined || placed(hooks))) || b.handed > 0
 }
 
+/**
+ * Whether a branch reads no more: cancelled, or a tee whose live branches do not read, which speaks only for those
+ * that were cancelled (see `ConsumerHooks.left`): it has a say in a restart only as a cancelled branch has.
+ */
+const gone = (b: Branch): boolean => b.cancelled || b.hooks?.left === true
+
 /** Whether a consumer carries a position a restart must agree with: an event id, an item, or a tee's. */
 const placed = (hooks: ConsumerHooks): boolean =>
   hooks.rebase !== undefined || hooks.lastEventId !== undefined || hooks.lastItem !== undefined
@@ -94,11 +100,12 @@ function plan(
   began: Plan | undefined,
   continues: (place: Place) => boolean,
 ): Plan | undefined {
-  const live = branches.filter((b) => !b.cancelled)
+  const live = branches.filter((b) => !gone(b))
   // Every branch cancelled: where the tee stands is where its consumers stopped, for the outer tee whose
-  // branch it reads, if any (that branch is cancelled too, and its place counts as theirs).
+  // branch it reads, if any (that branch is cancelled too, and its place counts as theirs) — not a text() one,
+  // which has no place to continue after, and no say.
   if (live.length === 0) {
-    const read = branches.filter((b) => b.hooks !== undefined)
+    const read = branches.filter((b) => b.hooks !== undefined && placed(b.hooks))
     return read.length === 0 ? undefined : planOver(read, [], began)
   }
   const own = planOver(live, live, began)
@@ -111,7 +118,7 @@ function plan(
   const all = planOver(
     branches.filter(
       (b) =>
-        !b.cancelled ||
+        !gone(b) ||
         (b.hooks !== undefined &&
           reading.every(
             (r) =>
@@ -138,7 +145,7 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const lead = counted.filter((_, k) => places[k] === top).sort((x, y) => unsure(x) - unsure(y))
   const reading = live.filter(reads)
   // The branches whose positions must agree: those reading, and a cancelled one that leads.
-  const judged = [...reading, ...lead.filter((b) => b.cancelled)]
+  const judged = [...reading, ...lead.filter(gone)]
   const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
     planned(lead.find(has(key)) ?? reading.find(has(key)))
@@ -186,12 +193,13 @@ export function teeHooks(
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
   // were cancelled and left a place to continue after (as `plan` counts them) — not a text() one: cancelled, it
-  // holds no restart back, as a cancelled bytes() one does not.
+  // holds no restart back, as a cancelled bytes() one does not. (A tee of a branch that speaks only for its own
+  // cancelled ones is one of them: see `gone`.)
   const speaking = (): Branch[] => {
-    const live = branches.filter((b) => !b.cancelled && reads(b))
+    const live = branches.filter((b) => !gone(b) && reads(b))
     return live.length > 0
       ? live
-      : branches.filter((b) => b.cancelled && b.hooks !== undefined && placed(b.hooks) && reads(b))
+      : branches.filter((b) => gone(b) && b.hooks !== undefined && placed(b.hooks) && reads(b))
   }
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)
@@ -216,7 +224,11 @@ export function teeHooks(
     // that the outer tee finds the same keys as on a plain consumer of that kind.
     hooks: {
       committed: (fed) => current()?.at ?? fed,
-      rebase: split,
+      // Its branches' places count from `at` on: a plan fixed before is in the coordinates the split left.
+      rebase: (at) => {
+        frozen = undefined
+        split(at)
+      },
       get restart() {
         return current()?.restartable === true ? restart : undefined
       },
@@ -246,6 +258,11 @@ export function teeHooks(
       // None of its branches speaks: the outer tee plans as if this branch of its own were not read yet.
       get idle() {
         return speaking().length === 0
+      },
+      // Only cancelled branches speak for it.
+      get left() {
+        const [first] = speaking()
+        return first !== undefined && gone(first)
       },
     } as ConsumerHooks,
     settled() {

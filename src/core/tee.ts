@@ -301,10 +301,12 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
   const committed = b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)
   // A tee of this branch behind the restart (a branch of it cancelled while its read pulled the bytes up to there,
   // which a live one still holds), or on it with a branch that cannot restart (bytes() handed up to it while the
-  // restart was held): its branches read what they hold first, as this tee's do, then meet the restart where it
-  // splits them, to continue there or not each.
+  // restart was held), or past it with no live branch reading (it spoke for a cancelled one, which had no say): its
+  // branches read what they hold first, as this tee's do, then meet the restart where it splits them, to continue
+  // there or not each.
   const behind =
-    b.hooks?.rebase !== undefined && (committed < at || (committed === at && b.hooks.restart === undefined))
+    b.hooks?.rebase !== undefined &&
+    (committed < at || (committed === at ? b.hooks.restart === undefined : b.hooks.left === true))
   if (!behind && (committed !== at || (b.handed !== at && b.hooks?.restart === undefined))) {
     throw new ResumeError(
       'not-resumable',

@@ -614,3 +614,57 @@ describe('a length header that is not a whole number declares nothing', () => {
     })
   }
 })
+
+/**
+ * `response` as a browser hands an answer from another origin: of type "cors", with only the headers CORS lets a
+ * page see. Content-Length is one of them; Content-Encoding is not, unless the server exposes it.
+ */
+function crossOrigin(response: Response): Response {
+  Object.defineProperty(response, 'type', { value: 'cors' })
+  return response
+}
+
+describe('a cross-origin answer (type "cors"): its Content-Length may count compressed bytes that CORS hides', () => {
+  // As a page gets a gzip body through a CDN: decoded, with the compressed length and no Content-Encoding.
+  const BIGGER = { ...BASE, 'content-length': '30' }
+  const SMALLER = { ...BASE, 'content-length': String(RECORDS.length + 20) }
+
+  it('a decoded body longer than its Content-Length is read whole, and no report claims a total', async () => {
+    const seen: Progress[] = []
+    const res = await fromResponse(crossOrigin(new Response(paced(RECORDS, 50), { headers: BIGGER })), {
+      onProgress: (p) => seen.push({ ...p }),
+      progressInterval: 0,
+    })
+    expect(await res.collect.bytes()).toEqual(RECORDS)
+    expect(res.progress).toMatchObject({ loaded: RECORDS.length, state: 'done' })
+    expect(seen.filter((p) => p.total !== undefined || p.percent !== undefined)).toEqual([])
+  })
+
+  it('a decoded body shorter than its Content-Length ends cleanly: nothing is asked for by Range', async () => {
+    const { fetch, ranges } = crafted(() =>
+      crossOrigin(new Response(paced(RECORDS, 50), { headers: SMALLER })),
+    )
+    const res = await sluice('https://cdn.example/rows', { fetch, resume: { backoff: FAST } })
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(40)
+    expect(res.progress).toMatchObject({ loaded: RECORDS.length, state: 'done' })
+    expect(res.progress.total).toBeUndefined()
+    expect(ranges()).toEqual([null])
+  })
+
+  it('the same answers from the same origin: Content-Length still proves the end, both ways', async () => {
+    const longer = await fromResponse(new Response(paced(RECORDS, 50), { headers: BIGGER }))
+    const overrun = await longer.collect.bytes().catch((e: unknown) => e)
+    expect(isTruncatedError(overrun) && overrun.message).toContain('where Content-Length declared 30')
+    const shorter = await fromResponse(new Response(paced(RECORDS, 50), { headers: SMALLER }))
+    const cut = await shorter.collect.bytes().catch((e: unknown) => e)
+    expect(isTruncatedError(cut) && cut.expected).toBe(RECORDS.length + 20)
+  })
+
+  it('the `total` option still gives the total', async () => {
+    const res = await fromResponse(crossOrigin(new Response(paced(RECORDS, 50), { headers: BIGGER })), {
+      total: RECORDS.length,
+    })
+    expect(await res.collect.bytes()).toEqual(RECORDS)
+    expect(res.progress).toMatchObject({ loaded: RECORDS.length, total: RECORDS.length, percent: 100 })
+  })
+})

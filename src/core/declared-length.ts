@@ -10,10 +10,11 @@ export interface DeclaredLength {
 const REMAPPED = 'x-amzn-remapped-content-length'
 
 /**
- * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies:
- * the bytes a client reads are decoded and would never match it. A part (206) ends where its Content-Range
- * says; its own lengths (Content-Length, and a function URL's remapped one) count from its start. Any other
- * status's Content-Range has no meaning (RFC 9110 §14.4) and is ignored.
+ * The length a complete body must have, if anyone declared it. Content-Length is ignored for encoded bodies, and
+ * for cross-origin ones, which may be encoded unseen: the bytes a client reads are decoded and would never match
+ * it. A part (206) ends where its Content-Range says; its own lengths (Content-Length, and a function URL's
+ * remapped one) count from its start. Any other status's Content-Range has no meaning (RFC 9110 §14.4) and is
+ * ignored.
  */
 export function declaredLength(response: Response, total: number | undefined): DeclaredLength | undefined {
   if (total !== undefined) return { end: total, by: 'the `total` option' }
@@ -24,7 +25,9 @@ export function declaredLength(response: Response, total: number | undefined): D
   if (end !== undefined) return { end, by: 'Content-Range' }
   const remapped = parseLength(headers.get(REMAPPED))
   if (remapped !== undefined) return { end: start + remapped, by: REMAPPED }
-  if (encodingOf(response) !== undefined) return undefined
+  // A cross-origin answer shows a page its Content-Length, but not its Content-Encoding unless the server
+  // exposes it (CORS): a compressed body would pass for a plain one of its compressed size.
+  if (response.type === 'cors' || encodingOf(response) !== undefined) return undefined
   const length = parseLength(headers.get('content-length'))
   return length === undefined ? undefined : { end: start + length, by: 'Content-Length' }
 }

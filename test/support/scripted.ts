@@ -36,5 +36,15 @@ export function base64(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
+/**
+ * Whether the loopback server's Content-Length counts here as the length of the body read. Not in a page: the
+ * server is another origin, and CORS hides whether such a body is compressed (Content-Encoding is not safelisted),
+ * so sluice takes no total or end from it (see declared-length.ts).
+ */
+export const LENGTH_SEEN: boolean = typeof document === 'undefined'
+
+/** The total progress reports for a body whose Content-Length the loopback server sends: none in a page. */
+export const totalSeen = (length: number): number | undefined => (LENGTH_SEEN ? length : undefined)
+
 /** Small, jitter-free backoff: reconnects are immediate, and tests assert order, never time. */
 export const FAST = { initial: 1, max: 5, jitter: 0 } as const

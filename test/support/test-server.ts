@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { text } from 'node:stream/consumers'
+import { gzipSync } from 'node:zlib'
 import { closeServer } from '../../src/dev/http-server.ts'
 
 /**
@@ -74,6 +75,16 @@ export interface Script {
   acceptRanges?: boolean
   /** Append sluice's end-marker line and send `x-sluice-end: marker`. */
   marker?: boolean
+  /**
+   * Serve the body gzip-compressed (`Content-Encoding: gzip`, as a CDN in front of a function would): lengths and
+   * ranges then count the compressed bytes.
+   */
+  gzip?: boolean
+  /**
+   * `Access-Control-Expose-Headers` instead of `*`: what a cross-origin page may see besides the safelisted
+   * headers (Content-Length and Content-Type among them; Content-Encoding, ETag and Accept-Ranges not).
+   */
+  expose?: string
   attempts?: AttemptScript[]
   /** Write the answer in pieces of this many bytes, `pace` ms apart. Default: one write. */
   chunk?: number
@@ -173,6 +184,11 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     full = all
     headers['x-sluice-end'] = 'marker'
   }
+  if (script.gzip) {
+    full = gzipSync(full)
+    headers['content-encoding'] = 'gzip'
+  }
+  if (script.expose !== undefined) headers['access-control-expose-headers'] = script.expose
   headers['content-type'] =
     attempt.type ??
     script.type ??

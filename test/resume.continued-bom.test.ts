@@ -69,6 +69,14 @@ describe('a U+FEFF where a continued stream starts is text, not a BOM', () => {
     expect([...first, ...rest]).toEqual(whole)
   })
 
+  it('events(): of two BOMs that start the body, only the first is stripped, and a checkpoint inside the first batch lands after the events read', async () => {
+    // The second U+FEFF starts a field name: the first block is unknown, and does not count as an event.
+    const fetch = server(['\uFEFF\uFEFFdata: q\n\ndata: a\n\ndata: b\n\n'], 'text/event-stream')
+    const { whole, first, rest } = await splitAt(fetch, data, 1)
+    expect(whole).toEqual(['a', 'b'])
+    expect([...first, ...rest]).toEqual(whole)
+  })
+
   it('lines(): a line that starts with U+FEFF keeps it after a checkpoint', async () => {
     const fetch = server(['\uFEFFone\n', '\uFEFFtwo\nthree\n'], 'text/plain')
     const { whole, first, rest } = await splitAt(fetch, (res) => res.lines(), 1)

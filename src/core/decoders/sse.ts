@@ -397,9 +397,11 @@ export class SseDecoder {
         bytes: 0,
         replaced: undefined,
       }
-      // As the stream's own parser, it strips a BOM only where the body starts (see `push`); a line starts after it.
-      if (this.#batchAt > 0 || this.#origin().offset > 0) scan.parser.feed('\n')
-      else scan.at = scan.eol.lastIndex = bomBytes(this.#batch) >> 1
+      // As the stream's own parser, it strips a BOM only where the body starts (see `push`), and one at most: a line
+      // starts after it, and the parser, fed a line first, strips no U+FEFF of its own.
+      scan.parser.feed('\n')
+      if (this.#batchAt === 0 && this.#origin().offset === 0)
+        scan.at = scan.eol.lastIndex = bomBytes(this.#batch) >> 1
       this.#scan = scan
     }
     return this.#scan

@@ -423,6 +423,72 @@ describe('SseDecoder keeps no more than the block in progress between events, wh
   })
 })
 
+describe('SseDecoder keeps a bounded text of a block that never ends', () => {
+  const sum = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0)
+
+  it('holds a few KiB over 20 000 comment, id, event and retry lines without a blank line, then places the event that ends the block as before', () => {
+    const origin = { offset: 500, lines: 40 }
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const decoder = new SseDecoder({ maxEventBytes: 1024, countLines: true, origin: () => origin })
+      const first = encode(`data: a${eol}${eol}`)
+      expect(decoder.push(first).map((e) => e.data)).toEqual(['a'])
+      // A block that starts with data, then keep-alive comments and the fields of its event, one line per chunk
+      // (a line that CR ends cut from the LF after it).
+      const lines = [': keep-alive', 'id: 7', 'event: tick', 'retry: 1500'].map((line) =>
+        encode(`${line}${eol}`),
+      )
+      const chunks = [encode(`data: x${eol}`)]
+      for (let i = 0; i < 20_000; i++) chunks.push(lines[i % lines.length]!)
+      let most = 0
+      let events = 0
+      for (const chunk of chunks) {
+        events += decoder.push(chunk).length
+        most = Math.max(most, decoder.retained)
+      }
+      expect([events, most < 4 * 1024], eol).toEqual([0, true])
+      // Data (not JSON) ends the block: its event has all of its data and fields, and is placed where its block
+      // starts, its lines and its end counted in the whole body.
+      const last = encode(`data: {${eol}${eol}`)
+      expect(decoder.push(last)).toEqual([{ id: '7', event: 'tick', data: 'x\n{', retry: 1500 }])
+      const end = first.length + sum(chunks) + last.length
+      expect(decoder.blockStart(1), eol).toBe(origin.offset + first.length)
+      expect(decoder.lineOf(1), eol).toBe(origin.lines + 2 + 1 + 20_000 + 2)
+      expect([decoder.committedAfter(1), decoder.linesThrough(1)], eol).toEqual([end, 20_005])
+      expect([decoder.committed, decoder.committedState], eol).toEqual([
+        end,
+        { lastEventId: '7', retry: 1500 },
+      ])
+    }
+  })
+
+  it('holds a few KiB over a comment line that never ends, and over one that starts the body', () => {
+    for (const start of ['data: a\n\n', '']) {
+      const decoder = new SseDecoder({ maxEventBytes: 1024, countLines: true })
+      decoder.push(encode(`${start}: `))
+      const piece = encode('data: '.repeat(16))
+      let most = 0
+      let events = 0
+      for (let i = 0; i < 10_000; i++) {
+        events += decoder.push(piece).length
+        most = Math.max(most, decoder.retained)
+      }
+      expect([events, most < 4 * 1024]).toEqual([0, true])
+      // Its text is a comment's, whatever it holds: the data after it is the event's.
+      expect(decoder.push(encode('\ndata: b\n\n')).map((e) => e.data)).toEqual(['b'])
+      expect(decoder.lineOf(1)).toBe(start === '' ? 3 : 5)
+      expect(decoder.blockStart(1)).toBe(start.length)
+    }
+  })
+
+  it('keeps a U+FEFF that starts a line after the body’s first part of its field name', () => {
+    // The body's first line is a comment, and the line in progress starts with U+FEFF: an unknown field, not data.
+    const decoder = new SseDecoder({ maxEventBytes: 8, countLines: true })
+    expect(decoder.push(encode(`: ${'c'.repeat(20)}\n\uFEFFdat`))).toEqual([])
+    expect(decoder.push(encode('a: q\n\ndata: {\n\n')).map((e) => e.data)).toEqual(['{'])
+    expect([decoder.lineOf(1), decoder.blockStart(1)]).toEqual([5, 35])
+  })
+})
+
 describe('SseDecoder tells the last event id and retry time in force at its boundaries', () => {
   it('counts blocks after the last event, but not a retry line of the block in progress', () => {
     const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })

@@ -105,8 +105,8 @@ export class SseDecoder {
   #retries: number[] = []
   /**
    * Decoded text since `#pendingAt`, a block boundary at or after `committed`: the block in progress, as text
-   * up to the last complete block (which dispatched no event) is dropped; and the last batch's text since
-   * `#batchAt` (for `committedAfter`).
+   * up to the last complete block (which dispatched no event) is dropped, and so are its lines without data once
+   * it is long (see `#compact`); and the last batch's text since `#batchAt` (for `committedAfter`).
    */
   #pending = ''
   #pendingAt = 0
@@ -114,6 +114,16 @@ export class SseDecoder {
   #batchAt = 0
   /** The chunk whose text ends the last batch. */
   #batchDecoded: Decoded = { text: '', chunk: NO_BYTES, chunkStart: 0, textStart: 0, textEnd: 0 }
+  /**
+   * Lines dropped from `#pending`, and from the last batch's text: complete lines of the block in progress that
+   * hold no data (comments, `id:`, `event:`, `retry:`, other fields), which the parser has taken and a scan of
+   * the text does not need, as only data makes a block dispatch. `#pending` drops them once it is longer than
+   * `#compactAt` (see `#compact`): a block that never ends (keep-alive comments without a blank line between them)
+   * keeps its data lines and a few characters.
+   */
+  #dropped = 0
+  #batchDropped = 0
+  #compactAt: number
   /** The last two characters decoded: where a blank line split across chunks began. */
   #tail = ''
   // Line bookkeeping, only with `countLines` (error messages): line terminators in all text fed, before
@@ -147,7 +157,7 @@ export class SseDecoder {
    * event ID and retry time in force there, for a stream that continues from a checkpoint.
    */
   constructor(options: { maxEventBytes: number; countLines?: boolean; origin?: OriginOf; state?: SseState }) {
-    this.#maxEventBytes = options.maxEventBytes
+    this.#maxEventBytes = this.#compactAt = options.maxEventBytes
     if (options.state !== undefined) this.#adopt(options.state)
     this.#countLines = options.countLines ?? false
     this.#origin = options.origin ?? BODY_START
@@ -246,6 +256,7 @@ export class SseDecoder {
     this.previousCommitted = 0
     this.#pending = ''
     this.#pendingAt = 0
+    this.#dropped = 0
     this.#batch = ''
     this.#batchAt = 0
     this.#scan = undefined
@@ -347,6 +358,12 @@ export class SseDecoder {
       if (!(m.index === 0 && m[0] === '\n' && this.#batchAfterCR)) scan.lines++
       if (scan.count > before) scan.found.push({ at: next, lines: scan.lines, start: scan.start })
       if (blank) scan.start = { at: next, lines: scan.lines }
+      else {
+        // Lines dropped from the block the batch starts with (see `#dropped`) lie after its first line: where
+        // the batch starts, or after a blank line there (the stream's first line, or the LF of a CRLF cut in two).
+        scan.lines += this.#batchDropped
+        this.#batchDropped = 0
+      }
     }
     return scan.found[n - 1]
   }
@@ -480,6 +497,7 @@ export class SseDecoder {
       this.#scan = undefined
       this.#batchLines = this.#pendingLines
       this.#batchAfterCR = this.#pendingAfterCR
+      this.#batchDropped = this.#dropped
       const block = this.#block(this.#overflowAt + 1)
       // Measured in the bytes, where it starts is exact; found by the parser alone (a line of another field over
       // the limit), it is where the text says.
@@ -502,8 +520,9 @@ export class SseDecoder {
     }
     if (this.#out.length === 0) {
       // Blocks this text completes dispatched no event (comments, heartbeats, padding): no later event needs
-      // their text, only where it ends and its lines, so a stream of them keeps no more than the block in progress.
-      if (end === -1) this.#pending = batch
+      // their text, only where it ends and its lines, so a stream of them keeps no more than the block in progress
+      // (and of a long one, its data lines: see `#compact`).
+      if (end === -1) this.#pending = batch.length > this.#compactAt ? this.#compact(batch) : batch
       else this.#carry(text, end, start, afterCR)
       return EMPTY
     }
@@ -516,6 +535,7 @@ export class SseDecoder {
     if (this.#countLines) {
       this.#batchLines = this.#pendingLines
       this.#batchAfterCR = this.#pendingAfterCR
+      this.#batchDropped = this.#dropped
     }
     this.#carry(text, end, this.committed, afterCR)
     this.#committedLines = this.#pendingLines
@@ -541,12 +561,41 @@ export class SseDecoder {
   }
 
   /**
+   * `text`, the block in progress, without its complete lines that hold no data (see `#dropped`), but those whose
+   * place matters: an empty line (the body's first, or the LF of a CRLF cut in two), and the first and the last
+   * ones, as empty comments (a CR that ends the last may be the first half of a CRLF). The line in progress keeps
+   * its first characters, which tell whether it holds data. Where the body starts, its BOM stays, for the scan to
+   * strip: the first line stays first, so that no U+FEFF of a line after it takes its place.
+   */
+  #compact(text: string): string {
+    const bom = this.#pendingAt > 0 || this.#origin().offset > 0 ? 0 : bomBytes(text) >> 1
+    const kept =
+      text.slice(0, bom) +
+      text
+        .slice(bom)
+        .replace(
+          /([^\r\n]*)(\r\n?|\n)|.+/gs,
+          (line: string, field: string | undefined, eol: string | undefined, at: number) => {
+            if (eol === undefined) return line.slice(0, 5)
+            if (/^(data(:|$)|$)/.test(field!)) return line
+            if (!at || bom + at + line.length === text.length) return `:${eol}`
+            this.#dropped++
+            return ''
+          },
+        )
+    // Data the block keeps costs one more scan each time it doubles.
+    this.#compactAt = this.#maxEventBytes + 2 * kept.length
+    return kept
+  }
+
+  /**
    * Keeps of `text` only what follows index `end` (just after its last blank line; all of it for -1), which
    * starts at byte `at`, and the lines before it.
    */
   #carry(text: string, end: number, at: number, afterCR: boolean): void {
     this.#pending = end === -1 ? text : text.slice(end)
     this.#pendingAt = at
+    this.#dropped = 0
     if (this.#countLines) {
       // Pending text cut after a terminator of this text shares none; pending text that is all of this text
       // may start with the LF of a CR before it.

@@ -565,6 +565,52 @@ describe('status and misuse', () => {
     expect(isHTTPError(wrapped) && wrapped.excerpt).toBe('{"error":"not found"}')
   })
 
+  it('the excerpt of an error body decodes it in the charset its content-type declares, as ky decodes error.data', async () => {
+    // "Accès refusé" in ISO-8859-1 (é, è: one byte each, which UTF-8 would show as U+FFFD).
+    const latin1 = Uint8Array.from('Accès refusé', (c) => c.charCodeAt(0))
+    const page = (): Response =>
+      new Response(latin1, { status: 403, headers: { 'content-type': 'text/plain; charset=ISO-8859-1' } })
+    let data: unknown
+    const fromFetch = await sluice('https://fn.example/denied', {
+      retry: 0,
+      fetch: async () => page(),
+      hooks: {
+        beforeError: [
+          ({ error }) => {
+            data = (error as { data?: unknown }).data
+            return error
+          },
+        ],
+      },
+    }).catch((e: unknown) => e)
+    expect(data).toBe('Accès refusé')
+    expect(isHTTPError(fromFetch) && fromFetch.excerpt).toBe('Accès refusé')
+    const wrapped = await fromResponse(page()).catch((e: unknown) => e)
+    expect(isHTTPError(wrapped) && wrapped.excerpt).toBe('Accès refusé')
+    // A charset TextDecoder does not know is read as UTF-8, as before.
+    const unknown = new Response('déjà', {
+      status: 500,
+      headers: { 'content-type': 'text/plain; charset=x-nope' },
+    })
+    expect(await fromResponse(unknown).catch((e: unknown) => isHTTPError(e) && e.excerpt)).toBe('déjà')
+  })
+
+  it('the excerpt in a multi-byte charset keeps its 1 KiB bound, and leaves out a character the bound cuts', async () => {
+    // "あ" is two bytes in Shift_JIS (82 A0): after one ASCII byte, the 1024th byte is the first half of one.
+    const bytes = new Uint8Array(1 + 2 * 600)
+    bytes[0] = 0x78
+    for (let k = 1; k < bytes.length; k += 2) bytes.set([0x82, 0xa0], k)
+    const page = (): Response =>
+      new Response(bytes, { status: 500, headers: { 'content-type': 'text/html;charset="shift_jis"' } })
+    const expected = `x${'あ'.repeat(511)}`
+    const fromFetch = await sluice('https://fn.example/busy', { retry: 0, fetch: async () => page() }).catch(
+      (e: unknown) => e,
+    )
+    expect(isHTTPError(fromFetch) && fromFetch.excerpt).toBe(expected)
+    const wrapped = await fromResponse(page()).catch((e: unknown) => e)
+    expect(isHTTPError(wrapped) && wrapped.excerpt).toBe(expected)
+  })
+
   it('a second consumer is a TypeError that says to use tee()', async () => {
     const res = await open(['a\n'])
     res.lines()

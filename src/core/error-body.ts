@@ -128,13 +128,23 @@ export async function excerptOf(response: Response, signal?: AbortSignal): Promi
 }
 
 /**
- * The excerpt as text: a character cut at its end, as the 1 KiB bound cuts one, is left out (a stream decode
+ * The excerpt as text, in the `charset` the response declares when TextDecoder knows it (as ky decodes
+ * `error.data`), else UTF-8: a character cut at its end, as the 1 KiB bound cuts one, is left out (a stream decode
  * holds its bytes back; a U+FFFD would claim the server sent a bad byte), and the end-marker line of a body that
  * announces one is not the server's words.
  */
 function excerptText(response: Response, bytes: Uint8Array): string {
-  const text = new TextDecoder().decode(bytes, { stream: true })
+  const text = decoderFor(response.headers.get('content-type')).decode(bytes, { stream: true })
   return response.headers.get(END_MARKER_HEADER) === 'marker' ? text.replace(MARKER_LINE, '') : text
+}
+
+/** A decoder for the `charset` of a `Content-Type`, read as ky reads it; UTF-8 for none, or one it does not know. */
+function decoderFor(type: string | null): TextDecoder {
+  try {
+    return new TextDecoder(/;\s*charset\s*=\s*"?([^";,\s]+)/i.exec(type ?? '')?.[1])
+  } catch {
+    return new TextDecoder()
+  }
 }
 
 const MARKER_LINE = /\n?\{"\$sluice":"end","bytes":\d+\}\n?$/

@@ -25,6 +25,21 @@ describe('sluice()', () => {
     await res.cancel()
   })
 
+  it('sends a method that is no string as ky and fetch do, made a string, rather than failing on it', async () => {
+    let seen: string | undefined
+    const res = await sluice(url, {
+      // Untyped JavaScript, or a value from a config file.
+      method: 5 as never,
+      fetch: fetchWith((request) => {
+        seen = request.method
+        return responseOf(['a'], { headers: { 'accept-ranges': 'bytes', 'content-length': '1' } })
+      }),
+    })
+    expect(seen).toBe('5')
+    expect(res.checkpoint()).toMatchObject({ method: '5' })
+    await res.cancel()
+  })
+
   it('sends ky options: method, json body, headers and search params', async () => {
     let seen: Request | undefined
     let body = ''
@@ -413,6 +428,41 @@ describe('fromResponse()', () => {
     expect(res.progress.state).toBe('cancelled')
     expect(states.at(-1)).toBe('cancelled')
     expect(body.cancels()).toBe(1)
+  })
+
+  it('given a signal aborted already, rejects a non-2xx Response with its reason, without reading the error page', async () => {
+    // An error page that keeps streaming: read for a second, it would end in an HTTPError.
+    const body = gatedBody()
+    body.push('Internal error\n')
+    const reason = new Error('left the page')
+    const states: string[] = []
+    const error = await fromResponse(new Response(body.stream, { status: 500 }), {
+      signal: AbortSignal.abort(reason),
+      onProgress: (progress) => states.push(progress.state),
+    }).catch((e: unknown) => e)
+    expect(error).toBe(reason)
+    expect(states.at(-1)).toBe('cancelled')
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('rejects with the reason of a signal aborted while the error page is read, as sluice() does', async () => {
+    const body = gatedBody()
+    body.push('Internal error\n')
+    const controller = new AbortController()
+    const reason = new Error('left the page')
+    const pending = fromResponse(new Response(body.stream, { status: 500 }), { signal: controller.signal })
+    controller.abort(reason)
+    expect(await pending.catch((e: unknown) => e)).toBe(reason)
+    expect(body.cancels()).toBe(1)
+  })
+
+  it('reports a non-2xx Response to onProgress as an error, as sluice() does', async () => {
+    const states: string[] = []
+    const error = await fromResponse(new Response('gone', { status: 410 }), {
+      onProgress: (progress) => states.push(progress.state),
+    }).catch((e: unknown) => e)
+    expect(isHTTPError(error)).toBe(true)
+    expect(states).toEqual(['error'])
   })
 })
 

@@ -364,6 +364,29 @@ describe('fromResponse()', () => {
     },
   )
 
+  it.each([
+    // Both fail everywhere: no scheme's URL has an empty host.
+    [{ url: 'https://' }, new TypeError('`url` must be an absolute URL, got "https://".')],
+    [{ url: 5 }, new TypeError('`url` must be an absolute URL, got 5.')],
+    [{ method: 5 }, new TypeError('`method` must be an HTTP method, got 5.')],
+    [{ method: 'GET /x' }, new TypeError('`method` must be an HTTP method, got "GET /x".')],
+    [{ url, method: 'CONNECT' }, new TypeError('`method` must be an HTTP method, got "CONNECT".')],
+  ])('refuses %j at the call, naming the option and the value', async (options, expected) => {
+    const error = await rejection(fromResponse(responseOf(['x']), options as never))
+    expect(error).toEqual(expected)
+    expect(error).toBeInstanceOf(TypeError)
+  })
+
+  it('refuses a relative `url` outside a browser, which has no page to resolve it against; a page resolves it', async () => {
+    const made = fromResponse(responseOf(['x']), { url: '/report' })
+    if (typeof document === 'undefined') {
+      // Not the runtime's bare "Failed to parse URL from /report".
+      expect(await rejection(made)).toEqual(new TypeError('`url` must be an absolute URL, got "/report".'))
+    } else {
+      await expect((await made).collect.text()).resolves.toBe('x')
+    }
+  })
+
   it('names its `url` option in the HTTPError of a failed response', async () => {
     const error = await rejection(
       fromResponse(new Response('boom', { status: 500 }), { url: 'https://api.example/x' }),

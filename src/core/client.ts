@@ -1,8 +1,12 @@
 import type { Input, KyInstance, SearchParamsOption } from 'ky'
 import ky, {
+  isKyError,
   isHTTPError as isKyHTTPError,
   isNetworkError as isKyNetworkError,
   isTimeoutError as isKyTimeoutError,
+  HTTPError as KyHTTPError,
+  NetworkError as KyNetworkError,
+  TimeoutError as KyTimeoutError,
   replaceOption,
 } from 'ky'
 import { BodySource, busyAnswer, gaveUp, withSaid } from './body-source.ts'
@@ -130,11 +134,12 @@ export async function sluiceWith(
   }
   // What ky sends: the call's method (a call's own key wins, even when undefined), else the client's or
   // instance's default, else a Request's own, or GET; ky puts its options' method over the Request's. Checkpoints
-  // name it, and whether a drop may be asked again from the start depends on it.
-  const method = (
+  // name it, and whether a drop may be asked again from the start depends on it. (A method that is no string is
+  // made one, as fetch makes it, rather than failing here on a method call.)
+  const method = String(
     ('method' in kyOptions ? kyOptions.method : defaults.method) ??
-    (input instanceof Request ? input.method : undefined) ??
-    'GET'
+      (input instanceof Request ? input.method : undefined) ??
+      'GET',
   ).toUpperCase()
   // The total timeout bounds the logical stream, reconnects included: one controller for all connections.
   const whole$ = new AbortController()
@@ -282,7 +287,7 @@ export async function sluiceWith(
     progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
     if (expired) throw expired
     if (signal?.aborted) throw signal.reason
-    throw await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent)
+    throw reworded(error, await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent))
   }
   answered = response
   let resumed: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
@@ -618,6 +623,16 @@ export async function fromResponse(
     request,
     TypeError,
   )
+  // Checked as fetch checks them, at the call: a URL only a browser resolves (`/report`) would otherwise fail
+  // later with the runtime's bare words, naming neither the option nor the value.
+  must(url === undefined || requestable(url), '`url`', 'an absolute URL', url, TypeError)
+  must(
+    options.method === undefined || requestable('http://h', options.method),
+    '`method`',
+    'an HTTP method',
+    options.method,
+    TypeError,
+  )
   const method = (options.method ?? 'GET').toUpperCase()
   // What the response answered, when the caller says: checkpoints and errors name it. A reconnect's Request is
   // not seen here (the caller's function sends it), so errors name one with its URL and what sluice asked for.
@@ -629,14 +644,22 @@ export async function fromResponse(
           headers: extra.headers ?? {},
         })
   let sent = named()
-  if (!response.ok) throw await httpError(response, sent)
+  const { signal } = options
   const progress = new ProgressTracker(options.onProgress, interval)
+  if (!response.ok) {
+    // The error page is read while the signal stands: an abort, before or during that read, wins over it, and
+    // ends as a cancellation, as it does for sluice().
+    const error = await httpError(response, sent, signal ?? undefined)
+    progress.setState(signal?.aborted ? 'cancelled' : 'error')
+    if (signal?.aborted) throw signal.reason
+    throw error
+  }
   const source = new BodySource({
     response,
     request: () => sent,
     method,
     progress,
-    signal: options.signal ?? undefined,
+    signal: signal ?? undefined,
     connection: new AbortController(),
     maxBytes: limits.maxBytes,
     total: options.total,
@@ -656,6 +679,19 @@ export async function fromResponse(
     rawReconnect: true,
   })
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
+}
+
+/** Whether `new Request(url, { method })` accepts `url` (a string or URL) and `method` (a string). */
+function requestable(url: unknown, method: unknown = 'GET'): boolean {
+  try {
+    return (
+      (typeof url === 'string' || url instanceof URL) &&
+      typeof method === 'string' &&
+      !!new Request(url, { method })
+    )
+  } catch {
+    return false
+  }
 }
 
 /** A `sluice` function with defaults baked in, and `.extend()` to derive another. */
@@ -802,16 +838,35 @@ async function fromKyError(
 }
 
 /**
+ * `error`, sluice's for ky's `original`, with the message a `beforeError` hook gave ky's in place of ky's own (ky's
+ * readme rewords an HTTPError with what the server said): the hook's words stand, in the error sluice promises.
+ */
+function reworded(original: unknown, error: unknown): unknown {
+  // (An HTTPError of sluice's own, thrown by a `fetch` option, passes ky's guard by its name, without a request.)
+  const request = (original as { request?: Request } | undefined)?.request
+  if (error !== original && isKyError(original) && request) {
+    const own = isKyHTTPError(original)
+      ? new KyHTTPError(original.response, request, original.options)
+      : isKyTimeoutError(original)
+        ? new KyTimeoutError(request)
+        : isKyNetworkError(original) && new KyNetworkError(request)
+    if (own && own.message !== original.message) (error as Error).message = original.message
+  }
+  return error
+}
+
+/**
  * An HTTPError for `response`, with an excerpt of its body (see `excerptOf`); for a `Response.error()` (status
  * 0), the NetworkError it stands for.
  */
 async function httpError(
   response: Response,
   request: Request | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<HTTPError | NetworkError> {
   if (response.type === 'error') {
     const message = `Request to ${request?.url ?? 'the server'} failed with a network error: Response.error().`
     return new NetworkError(message, 0, { request })
   }
-  return new HTTPError(response, await excerptOf(response), { request })
+  return new HTTPError(response, await excerptOf(response, signal), { request })
 }

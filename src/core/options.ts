@@ -82,7 +82,8 @@ export type FromResponseOptions = Pick<
   request?: ReRequest | undefined
   /**
    * What the response answers, for checkpoints (which `resumeFrom` matches against the request) and messages:
-   * by default the response's own `url` (empty for a `Response` made in code) and `GET`.
+   * by default the response's own `url` (empty for a `Response` made in code) and `GET`. Checked as fetch checks
+   * them: outside a browser, a relative `url` is refused.
    */
   url?: string | undefined
   method?: string | undefined

@@ -46,7 +46,10 @@ export interface SluiceOptions
   idleTimeout?: number | undefined
   /** Longest time for the whole logical stream, headers to end, in ms. Default: none. */
   totalTimeout?: number | undefined
-  /** The body's length when the server cannot declare it; a shorter body is then a `TruncatedError`. */
+  /**
+   * The body's length when the server cannot declare it (it wins over a length the server declares); a shorter or
+   * longer body is then a `TruncatedError`.
+   */
   total?: number | undefined
   /**
    * Reconnect after a drop and continue exactly where the stream left off: `'auto'` (default) picks

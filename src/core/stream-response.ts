@@ -77,7 +77,10 @@ export class StreamResponse {
   readonly headers: Headers
   /** Final URL of the first response, after redirects. */
   readonly url: string
-  /** Whether the status is 2xx (always true: other statuses reject with `HTTPError`). */
+  /**
+   * Whether the status is 2xx: other statuses reject with `HTTPError`, unless a ky instance made with
+   * `throwHttpErrors: false` lets them through, or a `resumeFrom` is answered `416` (nothing was missing).
+   */
   readonly ok: boolean
   /** Whole-body helpers. */
   readonly collect: Collect

@@ -1,0 +1,200 @@
+/**
+ * README's client examples run, not only compile (doc-examples.test.ts type-checks every block): each block
+ * below is taken from README.md as written, given the app around it (`table`, `bar`, `Row`, `url`…), and run
+ * in this process against msw. A block that is gone or changed so that it no longer starts as below fails here:
+ * update the test with it.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { http } from 'msw'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { mockStream, streamHandler } from '../../src/mock/index.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+// Under the repository's ignored /tmp: vitest transforms it as the sources (never what lies in node_modules).
+const dir = `${root}tmp/readme-run/`
+
+/** The entries the examples run here import, as sources. */
+const ENTRIES: Record<string, string> = { sluice: 'src/index.ts' }
+
+const rows = Array.from({ length: 40 }, (_, id) => ({ id, name: `row ${id}` }))
+const ndjson = rows.map((row) => `${JSON.stringify(row)}\n`).join('')
+const FUNCTION_URL = 'https://abc.lambda-url.eu-west-1.on.aws/'
+const url = 'https://fn.test/report'
+
+const server = setupServer(
+  http.post(`${FUNCTION_URL}report`, () => mockStream(rows, { format: 'ndjson', contentLength: 'remapped' })),
+  http.get(`${FUNCTION_URL}report`, () =>
+    mockStream(rows, { format: 'ndjson', endMarker: true, chunkSize: 7 }),
+  ),
+  http.get(FUNCTION_URL, () => mockStream(rows, { format: 'ndjson', endMarker: true })),
+  http.get('https://fn.test/silent', () =>
+    mockStream([ndjson.slice(0, 30), 'never'], { stallAfterBytes: 30 }),
+  ),
+  streamHandler('GET', url, rows, { format: 'ndjson', chunkSize: 16, range: true }),
+)
+beforeAll(() => server.listen({ onUnhandledFrame: 'error' }))
+afterAll(() => {
+  server.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+afterEach(() => {
+  delete (globalThis as { readmeApp?: unknown }).readmeApp
+})
+
+/** README's ```ts blocks, as written. */
+function readmeBlocks(): string[] {
+  const blocks: string[] = []
+  let block: string[] | undefined
+  for (const line of readFileSync(`${root}README.md`, 'utf8').split('\n')) {
+    if (block === undefined) {
+      if (line === '```ts') block = []
+    } else if (line === '```') {
+      blocks.push(block.join('\n'))
+      block = undefined
+    } else block.push(line)
+  }
+  return blocks
+}
+
+/** The one block whose code starts with `start` (comment lines aside). */
+function block(start: string): string {
+  const found = readmeBlocks().filter((code) => code.replace(/^(\/\/.*\n)+/, '').startsWith(start))
+  if (found.length !== 1) throw new Error(`README has ${found.length} \`\`\`ts blocks starting with ${start}`)
+  return found[0]!
+}
+
+let runs = 0
+
+/**
+ * Runs `code` as a module whose imports of sluice's entries are its sources, with `app` — the names it uses
+ * without defining them — declared above it from `globalThis.readmeApp`.
+ */
+async function run(code: string, app: Record<string, unknown>): Promise<void> {
+  ;(globalThis as { readmeApp?: unknown }).readmeApp = app
+  const source = code.replace(/from '(sluice(?:\/[\w-]+)?)'/g, (_, entry: string) => {
+    const file = ENTRIES[entry]
+    if (file === undefined) throw new Error(`no source for ${entry}`)
+    return `from '${pathToFileURL(`${root}${file}`).href}'`
+  })
+  const names = Object.keys(app)
+  const prelude = names.length === 0 ? '' : `const { ${names.join(', ')} } = (globalThis as any).readmeApp\n`
+  mkdirSync(dir, { recursive: true })
+  const file = `${dir}example-${++runs}.ts`
+  writeFileSync(file, `${prelude}${source}\nexport {}\n`)
+  await import(/* @vite-ignore */ pathToFileURL(file).href)
+}
+
+/** A `table` that keeps what it is given; `onAppend` sees each row. */
+function tableOf(onAppend: (count: number) => void = () => {}) {
+  const appended: unknown[] = []
+  return { appended, append: (row: unknown) => onAppend(appended.push(row)) }
+}
+
+it("the first example reads the report's rows, validated, with progress to 100", async () => {
+  const table = tableOf()
+  const percents: number[] = []
+  await run(block("import { sluice } from 'sluice'\nimport { z }"), {
+    table,
+    bar: { update: (percent: number) => percents.push(percent) },
+  })
+  expect(table.appended).toEqual(rows)
+  expect(percents.at(-1)).toBe(100)
+})
+
+it("createClient's example requests through a ky instance's prefix", async () => {
+  const ky = (await import('ky')).default
+  const { createClient } = await import('../../src/index.ts')
+  const app: Record<string, unknown> = { ky, createClient }
+  await run(`${block('const api = createClient(')}\n;(globalThis as any).readmeApp.res = res`, app)
+  const res = app.res as import('../../src/index.ts').StreamResponse
+  expect(res.url).toBe(`${FUNCTION_URL}report`)
+  expect(await Array.fromAsync(res.ndjson())).toEqual(rows)
+})
+
+it('the errors example narrows a timeout by its code and reads its phase', async () => {
+  const { sluice } = await import('../../src/index.ts')
+  const res = await sluice('https://fn.test/silent', { idleTimeout: 50, resume: false })
+  const logged: unknown[][] = []
+  await run(block("import { isSluiceError } from 'sluice'"), {
+    res,
+    console: { log: (...values: unknown[]) => logged.push(values) },
+  })
+  expect(logged).toEqual([['idle']])
+})
+
+it('the raw fetch comparison reads the rows (its loop works where it claims to)', async () => {
+  const { z } = await import('zod')
+  const table = tableOf()
+  await run(block('const response = await fetch(url)'), {
+    url,
+    table,
+    Row: z.object({ id: z.number(), name: z.string() }),
+  })
+  expect(table.appended).toEqual(rows)
+})
+
+it("sluice's comparison and the Lambda guide's client read every row", async () => {
+  const { z } = await import('zod')
+  const { sluice } = await import('../../src/index.ts')
+  const Row = z.object({ id: z.number(), name: z.string() })
+  const table = tableOf()
+  const rendered: unknown[] = []
+  await run(block('const res = await sluice(url, { onProgress: render'), {
+    sluice,
+    url,
+    table,
+    Row,
+    render: (progress: unknown) => rendered.push(progress),
+  })
+  expect(table.appended).toEqual(rows)
+  expect(rendered.length).toBeGreaterThan(0)
+
+  const inserted: unknown[] = []
+  const reports: string[] = []
+  // The Lambda guide's client (its block begins with a comment, which block() skips).
+  await run(block("import { sluice } from 'sluice'\nconst res = await sluice(`$" + '{FUNCTION_URL}?month='), {
+    FUNCTION_URL,
+    Row,
+    db: { insert: async (row: unknown) => void inserted.push(row) },
+    console: { error: (text: string) => reports.push(text) },
+  })
+  expect(inserted).toEqual(rows)
+  expect(reports.at(-1)).toMatch(/, done$/)
+})
+
+it('the reload guide continues after the last row a page was given: nothing twice, nothing missing', async () => {
+  const { z } = await import('zod')
+  const { sluice } = await import('../../src/index.ts')
+  const storage = new Map<string, string>()
+  const localStorage = {
+    getItem: (key: string) => storage.get(key) ?? null,
+    setItem: (key: string, value: string) => void storage.set(key, value),
+    removeItem: (key: string) => void storage.delete(key),
+  }
+  let pagehide: (() => void) | undefined
+  const addEventListener = (type: string, listener: () => void) => {
+    if (type === 'pagehide') pagehide = listener
+  }
+  const app = {
+    sluice,
+    url,
+    Row: z.object({ id: z.number(), name: z.string() }),
+    localStorage,
+    addEventListener,
+  }
+  const code = block("const saved = localStorage.getItem('report')")
+
+  // The first page leaves after its 13th row: the loop ends quietly, the checkpoint is saved.
+  const first = tableOf((count) => count === 13 && pagehide?.())
+  await run(code, { ...app, table: first })
+  expect(first.appended).toEqual(rows.slice(0, 13))
+  expect(storage.has('report')).toBe(true)
+
+  // The next page load continues from it, reads to the end, and forgets it.
+  const second = tableOf()
+  await run(code, { ...app, table: second })
+  expect([...first.appended, ...second.appended]).toEqual(rows)
+  expect(storage.has('report')).toBe(false)
+})

@@ -67,6 +67,8 @@ interface Panel {
   reset(): void
   /** Reads the response to the end, rendering as it goes. */
   consume(res: StreamResponse): Promise<void>
+  /** Once a run ends without its whole response (stopped or failed): the output must not claim it still comes. */
+  abandon?(): void
 }
 
 function mount(name: Name, panel: Panel): void {
@@ -103,7 +105,7 @@ function mount(name: Name, panel: Panel): void {
     else bar.removeAttribute('value') // indeterminate: no total known
     const parts = [`${formatBytes(p.loaded)}${p.total !== undefined ? ` of ${formatBytes(p.total)}` : ''}`]
     if (p.percent !== undefined) parts.push(`${p.percent.toFixed(1)} %`)
-    if (p.items > 0) parts.push(`${p.items.toLocaleString()} items`)
+    if (p.items > 0) parts.push(`${p.items.toLocaleString()} ${p.items === 1 ? 'item' : 'items'}`)
     parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`)
     if (p.etaMs !== undefined && p.state === 'streaming') parts.push(`ETA ${(p.etaMs / 1000).toFixed(1)} s`)
     parts.push(`attempt ${p.attempt}`)
@@ -126,8 +128,15 @@ function mount(name: Name, panel: Panel): void {
     const { signal } = controller
     panel.reset()
     error.textContent = ''
-    start.disabled = true
+    // Until the new run's first progress, the last run's "100 %" would stand beside "connecting" and no output.
+    bar.value = 0
+    stats.textContent = ''
+    // A focused button that is disabled drops the focus to the page: a keyboard user would be left nowhere. The
+    // focus moves to Stop while the run lasts, and back to Start once it ends.
+    const pressed = document.activeElement === start
     stop.disabled = false
+    if (pressed) stop.focus()
+    start.disabled = true
     cut.disabled = remote(name) !== undefined
     setState('connecting')
     let failed = false
@@ -149,9 +158,19 @@ function mount(name: Name, panel: Panel): void {
         const e = caught instanceof Error ? caught : new Error(String(caught))
         const code = isSluiceError(e) ? ` [${e.code}]` : ''
         log(`${e.name}${code}: ${e.message}`)
+        // A browser hides why a cross-origin request failed: a CORS refusal is the same "Failed to fetch" as a
+        // network down. Deployed function URLs are cross-origin; their CORS must allow this very origin.
+        if (isSluiceError(e) && e.code === 'ERR_NETWORK' && new URL(urlOf(name)).origin !== location.origin) {
+          log(
+            `The ${name} function is on another origin, where a CORS refusal fails the same way (the browser console says which it was): its function URL must allow ${location.origin}, e.g. sam deploy --parameter-overrides AllowOrigin=${location.origin}.`,
+          )
+        }
       }
+      panel.abandon?.()
     } finally {
+      const focused = document.activeElement === stop || document.activeElement === cut
       start.disabled = false
+      if (focused) start.focus()
       stop.disabled = true
       cut.disabled = true
       start.textContent = failed ? 'Retry' : 'Start'
@@ -322,6 +341,9 @@ function mount(name: Name, panel: Panel): void {
       if (download !== undefined) URL.revokeObjectURL(download)
       download = undefined
       output.replaceChildren(el('p', { textContent: 'Receiving…' }))
+    },
+    abandon() {
+      output.replaceChildren(el('p', { textContent: 'No file: the run ended before its last byte.' }))
     },
     async consume(res) {
       const parts: Uint8Array<ArrayBuffer>[] = []

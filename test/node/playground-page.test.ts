@@ -1,7 +1,8 @@
-import { type Browser, chromium, type Page } from 'playwright'
+import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ANSWER_TEXT } from '../../playground/functions/data.ts'
 import { type Playground, startPlayground } from '../../playground/server.ts'
+import { launchChromium } from '../support/chromium.ts'
 
 // The page's own logic in headless Chromium, flat out: what the query string selects, and what the cut control
 // says. (test/node/playground-e2e.test.ts drives the panels at the functions' real pace.)
@@ -11,17 +12,7 @@ let page: Page
 
 beforeAll(async () => {
   playground = await startPlayground({ port: 0, binaryBytes: 1_000_000, shaping: false, pace: 0, log: false })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
   page = await browser.newPage()
 })
 
@@ -83,4 +74,123 @@ it('says so when a cut finds nothing to cut', async () => {
   await waitForState('tokens', 'done')
   expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
   await page.unroute('**/fn/tokens')
+})
+
+it('fits a narrow window: one column, no sideways scrolling of the page', async () => {
+  const narrow = await browser.newPage({ viewport: { width: 375, height: 740 } })
+  try {
+    await narrow.goto(playground.url)
+    const { scrollWidth, clientWidth, panels } = await narrow.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+      panels: [...document.querySelectorAll('section.panel')].map(
+        (section) => section.getBoundingClientRect().right,
+      ),
+    }))
+    // Panels of 560 px at least made a phone scroll the page sideways, with the controls and output cut off.
+    expect(scrollWidth).toBe(clientWidth)
+    for (const right of panels) expect(right).toBeLessThanOrEqual(clientWidth)
+  } finally {
+    await narrow.close()
+  }
+})
+
+it('keeps the keyboard focus on the panel: Start moves it to Stop, the end of the run back to Start', async () => {
+  await page.goto(playground.url)
+  // Held before it reaches the server: the run lasts until the test lets it go.
+  const release = Promise.withResolvers<void>()
+  await page.route('**/fn/tokens', async (route) => {
+    await release.promise
+    await route.continue().catch(() => {})
+  })
+  const focused = () =>
+    page.evaluate(() => {
+      const element = document.activeElement as HTMLElement
+      return `${element.closest('section')?.dataset.fn ?? 'page'} ${element.className || element.tagName}`
+    })
+  try {
+    await page.keyboard.press('Tab')
+    expect(await focused()).toBe('tokens start')
+    await page.keyboard.press('Enter')
+    await waitForState('tokens', 'connecting')
+    // Start disables itself: left there, the focus falls to the page and the next Enter does nothing.
+    expect(await focused()).toBe('tokens stop')
+    await page.keyboard.press('Enter')
+    await waitForState('tokens', 'cancelled')
+    expect(await focused()).toBe('tokens start')
+    release.resolve()
+    await page.keyboard.press('Enter')
+    await waitForState('tokens', 'done')
+    expect(await focused()).toBe('tokens start')
+    expect(await panel('tokens').locator('.output').textContent()).toBe(ANSWER_TEXT)
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+  }
+})
+
+it('says there is no file when the binary run is stopped before its last byte', async () => {
+  await page.goto(playground.url)
+  const release = Promise.withResolvers<void>()
+  await page.route('**/fn/binary', async (route) => {
+    await release.promise
+    await route.continue().catch(() => {})
+  })
+  try {
+    const binary = panel('binary')
+    await binary.locator('button.start').click()
+    await waitForState('binary', 'connecting')
+    expect(await binary.locator('.output').textContent()).toBe('Receiving…')
+    await binary.locator('button.stop').click()
+    await waitForState('binary', 'cancelled')
+    expect(await binary.locator('.output').textContent()).toBe('No file: the run ended before its last byte.')
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/binary')
+  }
+})
+
+it('counts one item in the singular', async () => {
+  await page.goto(playground.url)
+  await panel('document').locator('button.start').click()
+  await waitForState('document', 'done')
+  expect(await panel('document').locator('.stats').textContent()).toMatch(/ · 1 item · /)
+})
+
+it('names CORS as a possible cause when a function on another origin cannot be fetched', async () => {
+  // The emulator's own URL is another origin that allows none: the browser refuses the answer, and tells the page
+  // only "Failed to fetch", as for a network down.
+  await page.goto(`${playground.url}?tokens=${encodeURIComponent(playground.functions.tokens)}`)
+  await panel('tokens').locator('button.start').click()
+  await waitForState('tokens', 'error')
+  const origin = new URL(playground.url).origin
+  expect(await panel('tokens').locator('.failure').textContent()).toContain(
+    `its function URL must allow ${origin}, e.g. sam deploy --parameter-overrides AllowOrigin=${origin}.`,
+  )
+})
+
+it('clears the last run’s progress when a panel starts again', async () => {
+  await page.goto(playground.url)
+  const document_ = panel('document')
+  await document_.locator('button.start').click()
+  await waitForState('document', 'done')
+  expect(await document_.locator('.stats').textContent()).toMatch(/100\.0 %/)
+  // The next request waits in the browser, as one to a cold function waits for its first byte.
+  const release = Promise.withResolvers<void>()
+  await page.route('**/fn/document', async (route) => {
+    await release.promise
+    await route.continue().catch(() => {})
+  })
+  try {
+    await document_.locator('button.start').click()
+    await waitForState('document', 'connecting')
+    expect(await document_.locator('.stats').textContent()).toBe('')
+    expect(await document_.locator('progress').getAttribute('value')).toBe('0')
+    release.resolve()
+    await waitForState('document', 'done')
+    expect(await document_.locator('progress').getAttribute('value')).toBe('100')
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/document')
+  }
 })

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright'
+import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ANSWER_TEXT, binaryChunks, DOCUMENT } from '../../playground/functions/data.ts'
 import { type Playground, startPlayground } from '../../playground/server.ts'
+import { launchChromium } from '../support/chromium.ts'
 
 // Drives the playground page in headless Chromium at the functions' real pace: every panel must render before
 // its stream completes, end with exact content, and show the resume after a cut.
@@ -14,17 +15,7 @@ let page: Page
 
 beforeAll(async () => {
   playground = await startPlayground({ port: 0, binaryBytes: BINARY_BYTES, pace: 1, log: false })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium',
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1400, height: 980 } })
 })
 

@@ -295,6 +295,31 @@ describe('range', () => {
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
+  it('continues by Range a first answer that is a 206, which proves ranges though no Accept-Ranges says so', async () => {
+    const s = await scripted({
+      kind: 'range',
+      body: base64(BODY),
+      acceptRanges: false,
+      etag: ['"v1"'],
+      attempts: [{ drop: 30, release: true }],
+    })
+    const res = await sluice(s.url, {
+      headers: { range: 'bytes=0-' },
+      resume: { backoff: FAST },
+      progressInterval: 0,
+      onProgress: (p) => {
+        if (p.loaded === 30 && p.attempt === 1) void s.release()
+      },
+    })
+    expect(res.status).toBe(206)
+    expect(await Array.fromAsync(res.lines())).toEqual(LINES)
+    const requests = (await s.log()).filter((e) => e.event === 'request')
+    expect(requests.map((r) => [r.range, r.ifRange])).toEqual([
+      ['bytes=0-', null],
+      ['bytes=30-', '"v1"'],
+    ])
+  })
+
   it('asks again from the start after a drop before the first line for a GET, never for a POST', async () => {
     const script: Script = {
       kind: 'range',

@@ -318,6 +318,8 @@ export class BodySource implements ChunkSource {
       const range =
         response.status === 206 ? parseContentRange(response.headers.get('content-range')) : undefined
       if (range !== undefined) {
+        // A part proves the server answers ranges, whether or not it announces `Accept-Ranges` (RFC 9110 §14.3).
+        this.#acceptRanges = true
         this.#received = range.start
         this.#decoderBase = range.start
         this.#partStart = range.start

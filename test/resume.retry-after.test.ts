@@ -68,6 +68,14 @@ it('takes an empty value, or one that is neither seconds nor a date, for none: t
   ])
 })
 
+it('takes a signed or exponent number, digits with junk or a date in no HTTP format for none, as Date.parse does not', () => {
+  const now = Date.UTC(2026, 10, 30, 12)
+  const junk = ['-1', '-5', '+5', '1e3', ' 12abc', '1.', '.5', '1.5.2', '12-', '1 2']
+  const dates = ['2027-01-01', 'Tue 2027', '2027-01-01 08:00:00 GMT', 'Sun, 06 Nov 2044 08:49:37 +0100']
+  const values = [...junk, ...dates]
+  expect(values.map((value) => after(value, now))).toEqual(values.map(() => undefined))
+})
+
 it('reads the three HTTP date formats as GMT, the time left until then', () => {
   const now = Date.UTC(1994, 10, 6, 8, 49, 27)
   expect(after('Sun, 06 Nov 1994 08:49:37 GMT', now)).toBe(10_000)

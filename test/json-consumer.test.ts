@@ -12,7 +12,7 @@ import {
 } from '../src/index.ts'
 import { createPartialJsonParser } from '../src/partial-json.ts'
 import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8 } from './support/chunking.ts'
-import { bodyOf, collect, fetchWith, gatedBody, responseOf } from './support/streams.ts'
+import { bodyOf, collect, drain, fetchWith, gatedBody, responseOf } from './support/streams.ts'
 
 const doc = {
   title: 'Report',
@@ -175,6 +175,15 @@ describe('res.json()', () => {
     body.close()
     expect((await next).value).toEqual({ a: 'xyz', b: 'done' })
     expect([json.isComplete(['a']), json.isComplete([]), json.openPath]).toEqual([true, true, undefined])
+  })
+
+  it('hands out the snapshot the throttle held back before a failure, as an unthrottled loop sees it', async () => {
+    const res = await fromResponse(
+      responseOf(['{"answer":"Hel', 'lo, wor'], { error: new TypeError('network error') }),
+    )
+    const { items, error } = await drain(res.json(undefined, { throttleMs: 60_000 }))
+    expect(error).toBeInstanceOf(Error)
+    expect(items).toEqual([{ answer: 'Hel' }, { answer: 'Hello, wor' }])
   })
 
   it('hands out a throttled snapshot when its time comes, though no more text arrives', async () => {

@@ -185,9 +185,9 @@ export async function* consumeJson<T>(
     inBody(error, source)
     settled = { error }
     let thrown = error
-    // While only `final` was awaited, what was parsed since the last quiet snapshot is handed out before the
-    // failure, so that a loop taking the read over sees as much as one that read from the start.
-    if (pending && info.quiet === true) {
+    // What was parsed since the last snapshot — one the throttle held back, or the quiet one while only `final`
+    // was awaited — is handed out before the failure: the loop sees as much as one that was never throttled.
+    if (pending) {
       let snapshot: DeepPartial<T> | undefined
       try {
         snapshot = take()

@@ -138,6 +138,19 @@ describe('createStreamStore: accumulating each mode', () => {
     expect(done.data).toEqual({ title: 42 })
     expect(done.final).toBeUndefined()
   })
+
+  it('json mode with throttleMs: a failure shows the document as parsed up to it, not as the throttle last let through', async () => {
+    const body = bodyOf(['{"title":"Oct', 'ober","rows":[1,2,'], { error: new TypeError('network error') })
+    const store = createStreamStore(fromResponse(new Response(body.stream)), {
+      as: 'json',
+      throttleMs: 60_000,
+    })
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(done.data).toEqual({ title: 'October', rows: [1, 2] })
+    expect([done.isComplete(['title']), done.isComplete(['rows'])]).toEqual([true, false])
+  })
+
   it('json mode: a published snapshot answers isComplete from its own data, whatever the parser reads next', async () => {
     const body = gatedBody()
     const store = createStreamStore(fromResponse(new Response(body.stream)), {
@@ -766,6 +779,32 @@ describe('createStreamStore: lifecycle', () => {
     await until(store, (s) => s.items.length === 1)
     await res.cancel()
     expect((await ended(store)).status).toBe('cancelled')
+  })
+
+  it('detach() publishes at once every item the checkpoint covers, though a throttle held them back', async () => {
+    // Saving on pagehide: what the page shows and where it will continue must agree, with no task in between.
+    const body = gatedBody()
+    let res: StreamResponse | undefined
+    const store = createStreamStore(
+      async (signal) =>
+        (res = await sluice('https://api.test/rows', {
+          signal,
+          fetch: fetchWith(
+            () => new Response(body.stream, { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } }),
+          ),
+        })),
+      { as: 'ndjson', throttleMs: 600_000 },
+    )
+    body.push(records(0, 2))
+    await until(store, (s) => s.items.length === 2)
+    // Read by the consumer, held back by the throttle.
+    body.push(records(2, 5))
+    await vi.waitFor(() => expect(res?.progress.items).toBe(5))
+    res?.detach()
+    const saved = { items: store.getSnapshot().items, checkpoint: res?.checkpoint() }
+    expect(saved.items).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })))
+    expect(saved.checkpoint?.offset).toBe(records(0, 5).length)
+    expect(store.getSnapshot().status).toBe('cancelled')
   })
 
   it('retry() requests again and starts from a fresh snapshot', async () => {

@@ -273,9 +273,13 @@ export function createStreamStore<const O extends StreamStoreOptions>(
         response: { status: res.status, headers: res.headers, url: res.url },
         progress: res.progress,
       })
-      // A reconnect delivers no data for a while: its state and attempt are published as they move.
+      // A reconnect delivers no data for a while: its state and attempt are published as they move. A response
+      // stopped under the store (`res.detach()` on pagehide, `res.cancel()`) ends it at once, with every item its
+      // checkpoint covers: a page saving both in the same task must not lose the batch still waiting.
       unwatch = watchProgress(res, () => {
-        if (!current.over && moved(current)) schedule(current, true)
+        if (current.over) return
+        if (res.progress.state === 'cancelled') stop(current)
+        else if (moved(current)) schedule(current, true)
       })
       for await (const value of consumer) {
         if (current.over) return
@@ -317,9 +321,18 @@ export function createStreamStore<const O extends StreamStoreOptions>(
 
   const cancelRun = (current: Run, reason: unknown): void => {
     current.over = true
-    clearTimer()
     current.res?.cancel(reason).catch(noop)
     current.controller.abort(reason)
+    stop(current)
+  }
+
+  /**
+   * Ends the run `cancelled` with every item it holds, published at once. Its response is stopped, or being
+   * stopped by whoever moved it to `cancelled`, with their reason: the store adds none of its own.
+   */
+  const stop = (current: Run): void => {
+    current.over = true
+    clearTimer()
     const next = { ...(drain(current) ?? snapshot), status: 'cancelled' as const }
     next.progress = current.res?.progress ?? { ...snapshot.progress, state: 'cancelled' }
     publish(next)

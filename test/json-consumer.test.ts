@@ -186,6 +186,18 @@ describe('res.json()', () => {
     expect(items).toEqual([{ answer: 'Hel' }, { answer: 'Hello, wor' }])
   })
 
+  it('shows no number a clean but early end cut, under a throttle or with final alone', async () => {
+    // `[1,5,6` may be the start of `[1,5,67]`: the 6 is not a value yet.
+    const throttled = await drain(
+      (await fromResponse(responseOf(['[1,5', ',6']))).json(undefined, { throttleMs: 60_000 }),
+    )
+    expect(throttled.error).toBeInstanceOf(Error)
+    expect(throttled.items.at(-1)).toEqual([1, 5])
+    const json = (await fromResponse(responseOf(['[1,5', ',6']))).json()
+    await expect(json.final).rejects.toThrow(/ended before it was complete/)
+    expect(await drain(json)).toMatchObject({ items: [[1, 5]] })
+  })
+
   it('hands out a throttled snapshot when its time comes, though no more text arrives', async () => {
     const body = gatedBody()
     const json = (await fromResponse(new Response(body.stream))).json<{ answer: string }>(undefined, {

@@ -696,6 +696,19 @@ describe('createPartialJsonParser: invalid input', () => {
     }
   })
 
+  it('leaves a number cut by the end of an unfinished document out of the snapshot: it may be the start of another', () => {
+    for (const [text, shown] of [
+      ['[1, 5, 6', [1, 5]],
+      ['{"a": 1, "b": 2', { a: 1 }],
+    ] as const) {
+      const parser = feed([text])
+      expect(thrown(() => parser.end())).toBeInstanceOf(ParseError)
+      expect(parser.snapshot).toStrictEqual(shown)
+    }
+    // At the top a number is the whole document, and its end ends it.
+    expect(feed(['42']).end()).toBe(42)
+  })
+
   it('tells an unfinished container after a comma or colon from an empty document, with the text before as excerpt', () => {
     for (const text of ['[1,', '{"a":', '[1, 2']) {
       const error = thrown(() => feed([text]).end()) as ParseError

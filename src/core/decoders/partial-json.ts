@@ -181,7 +181,8 @@ class Parser<T> implements PartialJsonParser<T> {
     if (this.failure) throw this.failure
     if (!this.ended) {
       this.ended = true
-      if (this.state === NUMBER) this.finishNumber(this.num)
+      // A number ends the document only at its top: inside an open container it may be cut (`[1,2` of `[1,23]`).
+      if (this.state === NUMBER && this.stack.length === 0) this.finishNumber(this.num)
       if (!this.finished) {
         const problem =
           this.base === 0 || (this.state === VALUE && this.stack.length === 0)

@@ -64,6 +64,26 @@ describe('a malformed NDJSON line', () => {
   })
 })
 
+describe('a blank NDJSON line', () => {
+  it("is one of JSON's whitespace alone (space, tab, CR): skipped; any other character makes a record, a no-break space too", async () => {
+    const lines = ['{"n":1}', '', ' \t\r ', '\u00a0', ' \u00a0', '\f', ' \v', '\u2028', '{"n":2}']
+    const seen: unknown[] = []
+    const res = await open([lines.join('\n')])
+    const { items, error } = await drain(res.ndjson(undefined, { onInvalid: (e) => seen.push(e) }))
+    expect(error).toBeUndefined()
+    expect(items).toEqual([{ n: 1 }, { n: 2 }])
+    // Every line JSON.parse refuses, whatever its first character, as a ParseError that names it; the blank ones
+    // are no records, and the numbering skips them.
+    expect(seen.map((e) => isParseError(e) && [e.line, e.excerpt, e.message.split(' is ')[0]])).toEqual([
+      [4, '\u00a0', 'Record 1'],
+      [5, ' \u00a0', 'Record 2'],
+      [6, '\f', 'Record 3'],
+      [7, ' \v', 'Record 4'],
+      [8, '\u2028', 'Record 5'],
+    ])
+  })
+})
+
 describe('an onInvalid callback that fails', () => {
   const Row = z.object({ id: z.number() })
   const asyncRow: StandardSchemaV1<unknown, { id: number }> = {
@@ -362,12 +382,12 @@ describe('limits', () => {
       want: unknown[]
       where: string
     }[] = [
-      { read: (res) => res.lines(), body: `a\r\nb\n${long}\nc\n`, want: ['a', 'b'], where: 'at line 3' },
+      { read: (res) => res.lines(), body: `a\r\nb\n${long}\nc\n`, want: ['a', 'b'], where: 'Line 3 exceeds' },
       {
         read: (res) => res.ndjson(),
         body: `{"n":1}\n{"n":2}\n"${long}"\n{"n":3}\n`,
         want: [{ n: 1 }, { n: 2 }],
-        where: 'at line 3',
+        where: 'Line 3 exceeds',
       },
       {
         read: async function* (res) {

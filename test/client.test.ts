@@ -185,8 +185,52 @@ describe('sluice()', () => {
     // Node's and the edge runtime's `TypeError: fetch failed`, Chromium's `TypeError: Failed to fetch`,
     // wrapped by ky.
     expect((error.cause as Error).name).toBe('NetworkError')
-    expect(((error.cause as Error).cause as Error).name).toBe('TypeError')
+    const refused = (error.cause as Error).cause as Error
+    expect(refused.name).toBe('TypeError')
+    // Only a browser's words may hide a CORS refusal: this runtime's own refusal names CORS there alone.
+    expect(error.message.endsWith(", or the server's CORS."), refused.message).toBe(
+      refused.message === 'Failed to fetch',
+    )
   })
+
+  it.each([
+    ['Chromium', new TypeError('Failed to fetch'), true],
+    ['Chromium, naming the host', new TypeError('Failed to fetch (fn.example)'), true],
+    ['Firefox', new TypeError('NetworkError when attempting to fetch resource.'), true],
+    // Safari's words are a network error's only without a stack (ky's rule).
+    ['Safari', Object.assign(new TypeError('Load failed'), { stack: undefined }), true],
+    [
+      'Node',
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+      }),
+      false,
+    ],
+    [
+      'Bun',
+      Object.assign(new TypeError('Unable to connect. Is the computer able to access the url?'), {
+        code: 'ECONNREFUSED',
+      }),
+      false,
+    ],
+    ['Deno', new TypeError('error sending request for url (https://fn.example/stream): client error'), false],
+    ['workerd', Object.assign(new Error('Network connection lost.'), { retryable: true }), false],
+  ])(
+    'a connection that fails as %s reports it names CORS only after the words of a browser, which a CORS refusal shares',
+    async (_runtime, failure, cors) => {
+      const error = await sluice(url, {
+        retry: 0,
+        fetch: fetchWith(() => {
+          throw failure
+        }),
+      }).catch((e: unknown) => e)
+      expect(isNetworkError(error)).toBe(true)
+      const reason = `${failure.message.replace(/\.$/, '')}${failure.cause ? `: ${(failure.cause as Error).message}` : ''}`
+      expect((error as Error).message).toBe(
+        `Could not connect to ${url} (${reason}). Check the URL and the network${cors ? ", or the server's CORS" : ''}.`,
+      )
+    },
+  )
 
   it.each([
     [
@@ -376,6 +420,31 @@ describe('fromResponse()', () => {
   it('wraps a Response obtained elsewhere with the same consumers', async () => {
     const res = await fromResponse(responseOf(['{"id":1}\n{"id"', ':2}\n']))
     expect(await collect(res.ndjson(z.object({ id: z.number() })))).toEqual([{ id: 1 }, { id: 2 }])
+  })
+
+  it('gives res.url the `url` option when the Response, made in code, has none; its tee branches too', async () => {
+    const res = await fromResponse(responseOf(['a']), { url })
+    expect(res.url).toBe(url)
+    const [left, right] = res.tee()
+    expect([left.url, right.url]).toEqual([url, url])
+    await Promise.all([left.cancel(), right.cancel()])
+    // Resolved as a Request resolves it, as the checkpoint names it.
+    const bare = await fromResponse(responseOf(['a'], { headers: { 'accept-ranges': 'bytes' } }), {
+      url: 'https://fn.example',
+    })
+    expect([bare.url, bare.checkpoint().url]).toEqual(['https://fn.example/', 'https://fn.example/'])
+    await bare.cancel()
+    const unnamed = await fromResponse(responseOf(['a']))
+    expect(unnamed.url).toBe('')
+    await unnamed.cancel()
+  })
+
+  it("keeps a fetched response's own url over the `url` option", async () => {
+    const fetched = await fetch(`${inject('serverUrl')}/text?body=x`)
+    const res = await fromResponse(fetched, { url: 'https://other.example/report' })
+    expect(res.url).toBe(fetched.url)
+    expect(res.url).not.toBe('')
+    await res.cancel()
   })
 
   it('rejects Response.error() with a NetworkError that names it, not an HTTPError for status 0', async () => {

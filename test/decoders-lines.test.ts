@@ -168,7 +168,7 @@ describe('LineDecoder', () => {
     expect(decoder.push(encode('short\r\nthis line is too long\nmore\n'))).toEqual(['short'])
     const failure = decoder.failure
     expect(failure).toMatchObject({ name: 'LimitError', limit: 'maxLineBytes' })
-    expect(failure?.message).toContain('at line 2')
+    expect(failure?.message).toContain('Line 2 exceeds')
     expect(() => decoder.push(encode('x\n'))).toThrow(failure)
     expect(() => decoder.end()).toThrow(failure)
   })

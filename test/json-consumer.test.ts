@@ -89,6 +89,30 @@ describe('res.json()', () => {
     expect(isValidationError(error)).toBe(true)
   })
 
+  it('says the document does not match the schema, not "Item 0": json() reads one document (its index stays 0)', async () => {
+    const Title = z.object({ title: z.string() })
+    const res = await fromResponse(responseOf(['{"title":1}']))
+    const consumer = res.json(Title)
+    await collect(consumer).catch(() => {})
+    const error = await consumer.final.catch((e: unknown) => e)
+    expect(isValidationError(error) && [error.index, error.message.split(':')[0]]).toEqual([
+      0,
+      'The document does not match the schema',
+    ])
+    const whole = await (await fromResponse(responseOf(['{"title":1}']))).collect
+      .json(Title)
+      .catch((e: unknown) => e)
+    expect(isValidationError(whole) && [whole.index, whole.message.split(':')[0]]).toEqual([
+      0,
+      'The document does not match the schema',
+    ])
+    // Records of a stream are items among others, numbered.
+    const rows = await collect(
+      (await fromResponse(responseOf(['{"title":"a"}\n{"title":2}\n']))).ndjson(Title),
+    ).catch((e: unknown) => e)
+    expect(isValidationError(rows) && rows.message.split(':')[0]).toBe('Item 1 does not match the schema')
+  })
+
   it('throws a ParseError with the byte offset of invalid JSON', async () => {
     const res = await fromResponse(responseOf(['{"é":1', ',]']))
     const error = await collect(res.json()).catch((e: unknown) => e)

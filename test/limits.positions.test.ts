@@ -43,6 +43,20 @@ describe('a line over maxLineBytes is reported where it starts', () => {
     })
   }
 
+  it('its message names the line by its number, the first one too ("Line 1", not "a line starting at line 1")', async () => {
+    for (const [body, line] of [
+      [`${LONG}\nok\n`, 1],
+      [`ok\n${LONG}\n`, 2],
+    ] as const) {
+      const res = await fromResponse(new Response(body), { maxLineBytes: 20 })
+      const { items, error } = await drain(res.lines())
+      expect(items).toEqual(line === 1 ? [] : ['ok'])
+      expect(isLimitError(error) && error.message).toBe(
+        `Line ${line} exceeds maxLineBytes (20 bytes); raise the \`maxLineBytes\` option if this is expected.`,
+      )
+    }
+  })
+
   it('any lines before it, in any chunking: the line and byte where it starts in the whole body', () => {
     const piece = fc.constantFrom('a', 'é', '中', '😀', '\n', '\r\n', '\r', ' ')
     fc.assert(

@@ -323,7 +323,7 @@ describe('a final line over its limit', () => {
     })
     const { items, error } = await drain(res.lines())
     expect(items).toEqual(['aa', 'bb'])
-    expect(isLimitError(error) && error.message).toContain('at line 3')
+    expect(isLimitError(error) && error.message).toContain('Line 3 exceeds')
     expect(where(res).offset).toBe(6)
   })
 })

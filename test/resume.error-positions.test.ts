@@ -157,7 +157,7 @@ describe('after resumeFrom, errors count from the start of the body', () => {
     const s = await scripted(range(body))
     const options = { maxLineBytes: 200 }
     const undisturbed = await failure((await sluice(s.url, options)).lines())
-    expect(isLimitError(undisturbed.error) && undisturbed.error.message).toContain('at line 31')
+    expect(isLimitError(undisturbed.error) && undisturbed.error.message).toContain('Line 31 exceeds')
 
     const { checkpoint, res } = await resumedAfter(s.url, 12, (r) => r.lines(), options)
     expect(checkpoint).toMatchObject({ lines: 12, records: 12 })
@@ -295,7 +295,7 @@ describe('checkpoint counts carry positions across resumeFrom, in every way it c
     const s = await scripted(range(body))
     const options = { maxLineBytes: 200 }
     const undisturbed = await failure((await sluice(s.url, options)).ndjson())
-    expect(isLimitError(undisturbed.error) && undisturbed.error.message).toContain('at line 31')
+    expect(isLimitError(undisturbed.error) && undisturbed.error.message).toContain('Line 31 exceeds')
     const c = await checkpointAfter(s.url, 12, (r) => r.ndjson(), options)
     const resumed = await failure((await sluice(s.url, { ...options, resumeFrom: c })).ndjson())
     expect(where(resumed.error)).toEqual(where(undisturbed.error))

@@ -678,7 +678,14 @@ export async function fromResponse(
     // The caller's `request` fetches without ky: its network failures come as the runtime's bare TypeErrors.
     rawReconnect: true,
   })
-  return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
+  return new StreamResponse({
+    response,
+    url: sent?.url,
+    source,
+    progress,
+    limits,
+    checkpoint: () => source.checkpoint(),
+  })
 }
 
 /** Whether `new Request(url, { method })` accepts `url` (a string or URL) and `method` (a string). */
@@ -823,8 +830,14 @@ async function fromKyError(
   // isNetworkFailure recognises; the others are no connectivity problem: a TypeError that says so, with the
   // original as its cause.
   if (isNetworkFailure(error)) {
+    // A browser fails a request its CORS refuses with the words of a network down, known here by their start (short
+    // for size): Chromium's `Failed to fetch`, Safari's `Load failed`, Firefox's `NetworkError when attempting to
+    // fetch resource.` Other runtimes have no CORS, nor words that start so (Node's `fetch failed`, workerd's
+    // `Network connection lost`, Deno's `error sending request…`, Bun's `Unable to connect…`).
+    const reason = reasonOf(error)
+    const cors = /^(Fa|Lo|NetworkE)/.test(reason) ? ", or the server's CORS" : ''
     return new NetworkError(
-      `Could not connect to ${url} (${reasonOf(error)}). Check the URL and the network.`,
+      `Could not connect to ${url} (${reason}). Check the URL and the network${cors}.`,
       0,
       { request, cause: error },
     )

@@ -24,7 +24,7 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
     throw await locate(body, cause)
   }
   if (schema === undefined) return value as never
-  const result = validate(schema, value, 0)
+  const result = validate(schema, value)
   const checked = result instanceof Promise ? await untilStopped(result, source) : result
   if (checked !== STOPPED) return checked as never
   halt(source)

@@ -85,7 +85,8 @@ export type FromResponseOptions = Pick<
   request?: ReRequest | undefined
   /**
    * What the response answers, for checkpoints (which `resumeFrom` matches against the request) and messages:
-   * by default the response's own `url` (empty for a `Response` made in code) and `GET`. Checked as fetch checks
+   * by default the response's own `url` (empty for a `Response` made in code) and `GET`. A response's own `url`
+   * wins; without one, `res.url` is this `url` (resolved as a `Request` resolves it). Checked as fetch checks
    * them: outside a browser, a relative `url` is refused.
    */
   url?: string | undefined

@@ -47,20 +47,26 @@ export type Infer<S, Fallback = unknown> = S extends StandardSchemaV1
 
 /**
  * Validates `value` with `schema`; returns the schema's output, or throws a {@link ValidationError} for item
- * `index`. Synchronous schemas (zod, valibot) stay synchronous: no promise is created on the hot path.
+ * `index`, or for the whole document (`json()`, `collect.json()`; its `index` is 0) when `index` is absent.
+ * Synchronous schemas (zod, valibot) stay synchronous: no promise is created on the hot path.
  */
 export function validate<T>(
   schema: StandardSchemaV1<unknown, T>,
   value: unknown,
-  index: number,
+  index?: number,
 ): T | Promise<T> {
   const result = schema['~standard'].validate(value)
   if (result instanceof Promise) return result.then((settled) => unwrap(settled, value, index))
   return unwrap(result, value, index)
 }
 
-function unwrap<T>(result: StandardSchemaV1.Result<T>, value: unknown, index: number): T {
-  if (result.issues) throw new ValidationError(result.issues, index, value)
+function unwrap<T>(result: StandardSchemaV1.Result<T>, value: unknown, index: number | undefined): T {
+  if (result.issues) {
+    const error = new ValidationError(result.issues, index ?? 0, value)
+    // One document is no item among others.
+    if (index === undefined) error.message = error.message.replace('Item 0', 'The document')
+    throw error
+  }
   return result.value
 }
 

@@ -52,6 +52,8 @@ export interface TeeOptions {
 /** How a `StreamResponse` is wired; built by `sluice()` and `fromResponse()`. */
 export interface StreamResponseInit {
   response: Response
+  /** What the response answers when it does not say (`fromResponse()`'s `url`, for a `Response` made in code). */
+  url?: string | undefined
   source: ChunkSource
   /** Where the stream stands, for `checkpoint()`; absent when the body cannot say. */
   checkpoint?: (() => Checkpoint) | undefined
@@ -75,7 +77,10 @@ export class StreamResponse {
   readonly status: number
   /** Headers of the first response. */
   readonly headers: Headers
-  /** Final URL of the first response, after redirects. */
+  /**
+   * Final URL of the first response, after redirects; for one without any (a `Response` made in code),
+   * `fromResponse()`'s `url` option, resolved as a `Request` resolves it, else `''`.
+   */
   readonly url: string
   /**
    * Whether the status is 2xx: other statuses reject with `HTTPError`, unless a ky instance made with
@@ -97,7 +102,7 @@ export class StreamResponse {
     this.#init = init
     this.status = init.response.status
     this.headers = init.response.headers
-    this.url = init.response.url
+    this.url = init.response.url || init.url || ''
     this.ok = init.response.ok
     // The headers are here: the stream is open, whether or not a consumer reads it yet.
     if (init.progress.snapshot().state === 'connecting') {

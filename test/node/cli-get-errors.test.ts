@@ -360,7 +360,7 @@ group('a part of the body over a limit (LimitError), in the CLI’s words', () =
   })
 
   it('names no place the error does not carry, whatever its message says', () => {
-    const line = new LimitError('maxLineBytes', 1000, 'A line starting at line 2')
+    const line = new LimitError('maxLineBytes', 1000, 'Line 2')
     const event = new LimitError('maxEventBytes', 1000, 'The event starting at byte 1200 (line 7)')
     const depth = new LimitError('maxDepth', 512, 'Nesting at byte 513')
     expect(describe(line, url, false)).toMatch(new RegExp(`^A line of ${url} is longer`))

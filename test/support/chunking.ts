@@ -172,9 +172,12 @@ export function referenceLineOffsets(text: string): number[] {
 
 /** What `ndjson()` must give: one JSON value per non-blank line. */
 export function referenceNdjson(text: string): unknown[] {
-  return referenceLines(text)
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as unknown)
+  return (
+    referenceLines(text)
+      // Blank: JSON's whitespace alone (space, tab, CR), as ndjson() skips.
+      .filter((line) => !/^[ \t\r]*$/.test(line))
+      .map((line) => JSON.parse(line) as unknown)
+  )
 }
 
 /** Text for inside a record or an event: multi-byte characters of every length, quotes, a backslash, CR, tab. */

@@ -12,6 +12,7 @@ import { closeServer } from '../../src/dev/http-server.ts'
  *   is recorded under X.
  * - `GET /state?id=X` — `{ closed: boolean, aborted: boolean }` for that id.
  * - `GET /status?code=N&body=…&type=…` — that status with that body (text/plain unless `type` says).
+ * - any route with `cors=none` — answered without CORS headers, as by a server whose CORS allows no other origin.
  * - `POST /script?id=X` with a JSON {@link Script} (a simple request, no preflight), then `GET /s/X` — a resumable
  *   stream with scripted faults per attempt; `GET /log?id=X` — what each request asked for, and when it dropped.
  */
@@ -286,6 +287,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   const q = url.searchParams
+  if (q.get('cors') === 'none') {
+    for (const name of res.getHeaderNames()) if (name.startsWith('access-control-')) res.removeHeader(name)
+  }
   const chunk = Number(q.get('chunk') ?? 65536)
   const delay = Number(q.get('delay') ?? 0)
   switch (url.pathname) {

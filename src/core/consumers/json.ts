@@ -174,7 +174,7 @@ export async function* consumeJson<T>(
     // The end can still change the document (a top-level number ends with it): the last snapshot is the whole.
     if (parser.snapshot !== shown || shownOpenPath !== undefined) yield take()
     context.progress.item()
-    const result = schema === undefined ? (raw as T) : validate(schema, raw, 0)
+    const result = schema === undefined ? (raw as T) : validate(schema, raw)
     const value = result instanceof Promise ? await untilStopped(result, source) : result
     // Stopped while an asynchronous schema validated the document: `final` rejects, as after any stop.
     if (value === STOPPED) return halt(source)

@@ -68,7 +68,9 @@ export function consumeNdjson<T>(
     take(line, j): Outcome<T> | Promise<Outcome<T>> {
       // The position moves only once the line is consumed: a checkpoint taken after a record failed, or while
       // its validation is pending, lands before it.
-      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) {
+      // Blank: nothing but JSON's whitespace (space, tab, CR; RFC 8259), which JSON.parse would skip. Any other
+      // character, a no-break space too, makes a record: a line of it is not valid JSON.
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && !/[^ \t\r]/.test(line))) {
         position.consumed()
         return SKIP
       }

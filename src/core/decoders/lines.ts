@@ -267,7 +267,7 @@ export class LineDecoder {
     return new LimitError(
       'maxLineBytes',
       this.#maxLine,
-      `A line starting at line ${at}`,
+      `Line ${at}`,
       {},
       { line: at, offset: origin.offset + offset },
     )

@@ -3,6 +3,7 @@ import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
 import { cursorConflict, quoted } from '../runtime/refusal-text.ts'
 import { release } from '../runtime/release.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
+import { closing } from './closing.ts'
 import { type MockStreamOptions, type ValidOptions, validateOptions } from './options.ts'
 import {
   describeValue,
@@ -212,9 +213,11 @@ export function respond(
   // HEAD gets the headers GET would, lengths included, and no body.
   if (request?.method === 'HEAD') return unread(null, status)
 
+  // A body cancelled before its first read never started lazyBody, whose end lets go of the parts: `closing` does
+  // (parts that serve other requests stay as they are).
   const source =
     chunks === undefined
-      ? releasing(
+      ? closing(
           lazyBody(parts, lastEventId, {
             format: o.format,
             start,
@@ -222,7 +225,7 @@ export function respond(
             where,
             onPartError,
           }),
-          shared ? undefined : parts,
+          () => shared || release(parts),
         )
       : slicedBody(chunks, start, marker)
   const body = createBodyStream(source, {
@@ -360,25 +363,6 @@ async function* slicedBody(
     offset = end
   }
   if (marker !== undefined) yield marker
-}
-
-/**
- * `body`, whose `return()` also releases `parts` (when given): a body cancelled before its first read never
- * started `body`, whose own `return()` then runs none of it, so nothing else would let go of the parts.
- */
-function releasing(
-  body: AsyncGenerator<Uint8Array>,
-  parts: MockStreamParts | undefined,
-): AsyncIterator<Uint8Array> {
-  return {
-    next: () => body.next(),
-    async return() {
-      const result = await body.return(undefined)
-      // Closed already when the body had started (its `for await`); releasing them again does nothing.
-      release(parts)
-      return result
-    },
-  }
 }
 
 /** How {@link lazyBody} encodes: the format, the first byte sent, the end marker, and for bad parts, who says so. */

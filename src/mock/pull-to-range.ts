@@ -1,4 +1,5 @@
 import { isRangeableStatus } from '../core/bodiless.ts'
+import { closing } from './closing.ts'
 import type { ValidOptions } from './options.ts'
 import { encodePart, isMockEvent, type MockStreamParts } from './parts.ts'
 import { planRange } from './range.ts'
@@ -100,29 +101,16 @@ async function pull(
 }
 
 /**
- * The parts pulled, then the rest. A generator's `return()` before its first `next()` runs none of its body, so the
- * source, started by the pull, would stay suspended where it was (its `finally` pending) when the answer reads
- * none of the parts (a `416`, a HEAD, a body cancelled before its first read): the replay's own `return()`
- * closes it too.
+ * The parts pulled, then the rest; its `return()` closes the source too (see `closing`), which the pull started and
+ * an answer that reads none of the parts (a `416`, a HEAD, a body cancelled before its first read) would leave
+ * suspended.
  */
 function replay(
   head: readonly unknown[],
   rest?: AsyncIterator<unknown>,
   failure?: { error: unknown },
 ): AsyncIterableIterator<unknown> {
-  const replayed = replayFrom(head, rest, failure)
-  return {
-    [Symbol.asyncIterator]() {
-      return this
-    },
-    next: () => replayed.next(),
-    async return() {
-      const result = await replayed.return(undefined)
-      // Closed already when the replay had started (its `finally`); a closed generator's return() does nothing.
-      await rest?.return?.()
-      return result
-    },
-  }
+  return closing(replayFrom(head, rest, failure), () => rest?.return?.())
 }
 
 async function* replayFrom(

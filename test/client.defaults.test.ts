@@ -256,13 +256,19 @@ describe('errors of the body carry the request that was sent', () => {
   })
 })
 
+/** A fetch whose every answer drops after a partial line, and the methods it was sent. */
+function dropsEarly(): { methods: string[]; fetchDrops: typeof fetch } {
+  const methods: string[] = []
+  const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    methods.push(new Request(input, init).method)
+    return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
+  }) as typeof fetch
+  return { methods, fetchDrops }
+}
+
 describe("the method a client or ky instance sets counts as the call's", () => {
   it('a POST set in createClient defaults is not sent again from the start after an early drop', async () => {
-    const methods: string[] = []
-    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      methods.push(new Request(input, init).method)
-      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
-    }) as typeof fetch
+    const { methods, fetchDrops } = dropsEarly()
     const api = createClient({ method: 'POST', json: { month: '2026-10' }, fetch: fetchDrops, retry: 0 })
     const res = await api('https://fn.example/report', { resume: { backoff: FAST } })
     const error = await (async () => {
@@ -274,11 +280,7 @@ describe("the method a client or ky instance sets counts as the call's", () => {
   })
 
   it('a POST set on the ky instance is not sent again from the start after an early drop', async () => {
-    const methods: string[] = []
-    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      methods.push(new Request(input, init).method)
-      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
-    }) as typeof fetch
+    const { methods, fetchDrops } = dropsEarly()
     const res = await sluice('https://fn.example/report', {
       ky: ky.create({ method: 'post', json: { x: 1 }, fetch: fetchDrops, retry: 0 }),
       resume: { backoff: FAST },
@@ -290,11 +292,7 @@ describe("the method a client or ky instance sets counts as the call's", () => {
   })
 
   it("a POST set in createClient defaults counts over a Request input's own method, as ky sends it", async () => {
-    const methods: string[] = []
-    const fetchDrops = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      methods.push(new Request(input, init).method)
-      return new Response(bodyOf(['partial'], { error: new TypeError('terminated') }).stream)
-    }) as typeof fetch
+    const { methods, fetchDrops } = dropsEarly()
     const api = createClient({ method: 'POST', json: { month: '2026-10' }, fetch: fetchDrops, retry: 0 })
     // A Request made without a method says GET; ky sends the client's POST all the same, which a drop before the
     // first line must not send again from the start.

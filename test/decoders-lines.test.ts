@@ -91,6 +91,17 @@ function lineSizes(bytes: Uint8Array): Array<{ offset: number; size: number }> {
 const placeOf = (error: unknown) =>
   isLimitError(error) && { limit: error.limit, line: error.line, offset: error.offset }
 
+/** Where `chunks` fail a fatal decoder over `maxLineBytes: 4`: the error a push threw, or the one it holds. */
+function fatalPlaceOf(chunks: readonly Uint8Array[]) {
+  const decoder = new LineDecoder({ maxLineBytes: 4, fatal: true })
+  try {
+    for (const chunk of chunks) decoder.push(chunk)
+  } catch (error) {
+    return placeOf(error)
+  }
+  return placeOf(decoder.failure)
+}
+
 describe('LineDecoder', () => {
   for (const [name, text] of Object.entries(TEXT_FIXTURES)) {
     it(`gives the same lines for every chunking of a body with ${name}`, () => {
@@ -196,14 +207,7 @@ describe('LineDecoder', () => {
 
   it('with fatal, a line already over the limit before a bad byte of the same chunk is a LimitError', () => {
     for (const chunks of [[bytesOf('abcdefgh', [0xff], '\n')], [bytesOf('abcd'), bytesOf('efgh', [0xff])]]) {
-      const decoder = new LineDecoder({ maxLineBytes: 4, fatal: true })
-      let error: unknown
-      try {
-        for (const chunk of chunks) decoder.push(chunk)
-      } catch (e) {
-        error = e
-      }
-      expect(placeOf(error ?? decoder.failure)).toEqual({ limit: 'maxLineBytes', line: 1, offset: 0 })
+      expect(fatalPlaceOf(chunks)).toEqual({ limit: 'maxLineBytes', line: 1, offset: 0 })
     }
   })
 
@@ -211,14 +215,7 @@ describe('LineDecoder', () => {
     const body = bytesOf([0xef, 0xbb, 0xbf], 'abcde', [0xff])
     for (const cut of [0, 2, 3, 5]) {
       const chunks = cut === 0 ? [body] : [body.slice(0, cut), body.slice(cut)]
-      const decoder = new LineDecoder({ maxLineBytes: 4, fatal: true })
-      let error: unknown
-      try {
-        for (const chunk of chunks) decoder.push(chunk)
-      } catch (e) {
-        error = e
-      }
-      expect({ cut, place: placeOf(error ?? decoder.failure) }).toEqual({
+      expect({ cut, place: fatalPlaceOf(chunks) }).toEqual({
         cut,
         place: { limit: 'maxLineBytes', line: 1, offset: 3 },
       })

@@ -5,7 +5,11 @@
  * generator that did start, it finds those closed already, and closing them again does nothing.
  *
  * @example
- * closing(replayFrom(head, rest), () => rest.return?.())
+ * async function* parts() {
+ *   yield 'a'
+ * }
+ * const body = closing(parts(), () => console.log('closed'))
+ * await body.return?.() // logs: closed
  */
 export function closing<T>(generator: AsyncGenerator<T>, close: () => unknown): AsyncIterableIterator<T> {
   return {

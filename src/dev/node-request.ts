@@ -4,7 +4,8 @@ import type { EventInput } from '../runtime/index.ts'
 /**
  * Reads a `node:http` request into the parts an event is made of; `'too-large'` as soon as its body is known to
  * pass `maxBytes`: at once for a `Content-Length` over it, else at the chunk that crosses it; `'bad-url'`, before
- * any of the body, when its `Host` header and target make no URL (Node's parser lets `Host: bad host` through);
+ * any of the body, when its `Host` header and target make no URL with a path (Node's parser lets `Host: bad host`
+ * and `OPTIONS *` through);
  * `'gone'` when the body never arrives whole (the client left, the server closed, Node could not parse it).
  * The rest of the body is then left unread, the request paused, so that an upload that never ends cannot hold
  * the answer back: the caller answers and closes the connection. `beforeBody` runs once the body is to be read,
@@ -28,7 +29,8 @@ export async function readNodeRequest(
     req.headers.host ?? `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`
   const target = originForm(req.url ?? '/')
   const url = `http://${host}${target}`
-  if (!URL.canParse(url)) return 'bad-url'
+  // The asterisk form (`OPTIONS *`, the one target Node lets through that is no path) names no path to invoke.
+  if (!target.startsWith('/') || !URL.canParse(url)) return 'bad-url'
   const body = await readBody(req, maxBytes, beforeBody)
   if (typeof body === 'string') return body
   return {

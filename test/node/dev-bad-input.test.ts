@@ -4,12 +4,16 @@ import { serve } from '../../src/dev/index.ts'
 import { awslambda, type InvocationOutcome } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
 
-/** Sends a GET with exactly these header lines over a raw socket; resolves with the whole answer as text. */
-function rawGet(url: string, headerLines: string[]): Promise<string> {
+/** Sends a request (a GET by default) with exactly these header lines over a raw socket; resolves with the answer. */
+function rawGet(
+  url: string,
+  headerLines: string[],
+  requestLine = 'GET /report?month=10 HTTP/1.1',
+): Promise<string> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.end(['GET /report?month=10 HTTP/1.1', ...headerLines, '', ''].join('\r\n'))
+      socket.end([requestLine, ...headerLines, '', ''].join('\r\n'))
     })
     let answer = ''
     socket.setEncoding('latin1').on('data', (chunk: string) => {
@@ -36,6 +40,23 @@ describe('sluice/dev explains bad requests', () => {
     // The server still serves, the next request with its own Host included.
     expect((await fetch(server.url)).status).toBe(200)
     expect(invoked).toHaveLength(1)
+  })
+
+  it('answers 400 to `OPTIONS *`, which names no path, without invoking the function, whatever the Host', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      onInvocation: (invocation) => invoked.push(invocation.requestId),
+    })
+    // Glued to a Host without a port, `*` made a URL: the function got `*` as its rawPath, which is never a path.
+    for (const host of ['example.com', new URL(server.url).host]) {
+      const answer = await rawGet(server.url, [`Host: ${host}`, 'Connection: close'], 'OPTIONS * HTTP/1.1')
+      const [head = '', body] = answer.split('\r\n\r\n')
+      expect(head).toMatch(/^HTTP\/1\.1 400 /)
+      expect(body).toBe(
+        `Bad request: the Host header "${host}" and the request target "*" make no valid URL, so the function was not invoked.\n`,
+      )
+    }
+    expect(invoked).toEqual([])
   })
 })
 

@@ -64,7 +64,7 @@ export interface DevServer {
   url: string
   /**
    * Stops listening and cuts open connections; running handlers finish on their own, with the `awslambda` global
-   * still defined until the last of them has.
+   * still defined (and, with `catchEscapedErrors`, their escaped errors still caught) until the last of them has.
    */
   close(): Promise<void>
 }
@@ -83,8 +83,9 @@ export interface DevServer {
  * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
  * service fails it (a 502 before the first byte, a cut connection after it), or every running one when there are
  * several, since it cannot tell which one the error came from; with none running, it is logged. The process
- * listeners this takes go away with `close()`; other `unhandledRejection` and `uncaughtException` listeners (a
- * test runner's) still get the error. Without it, such an error is the host program's, as any other.
+ * listeners this takes go away with `close()`, once the handlers still running then have finished; other
+ * `unhandledRejection` and `uncaughtException` listeners (a test runner's) still get the error. Without it, such
+ * an error is the host program's, as any other.
  *
  * @example
  * const server = await serve('./handler.mjs', { port: 3000 })
@@ -137,6 +138,7 @@ export async function serveWith(
   }
 
   const running = new Set<AbortController>()
+  let closing: Promise<void> | undefined
   const handle = async (req: IncomingMessage, res: ServerResponse, asked: boolean): Promise<void> => {
     const requestId = randomId()
     const invite = asked ? () => res.writeContinue() : undefined
@@ -184,6 +186,8 @@ export async function serveWith(
       void invocation.finished.then(() => {
         running.delete(controller)
         release()
+        // The escaped-error listeners, like the global, stay past close() until the last handler has finished.
+        if (closing !== undefined && running.size === 0) unwatch()
       })
       try {
         options.onInvocation?.(invocation)
@@ -220,11 +224,10 @@ export async function serveWith(
     log?.(`the server failed to accept a connection: ${error.message}; serving on.`),
   )
   const unwatch = options.catchEscapedErrors === true ? watchEscapedErrors({ running, log }) : () => {}
-  let closing: Promise<void> | undefined
   return {
     url: baseUrlOf(server),
     close() {
-      unwatch()
+      if (running.size === 0) unwatch()
       closing ??= closeServer(server).finally(uninstall)
       return closing
     },

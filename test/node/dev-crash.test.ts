@@ -200,6 +200,28 @@ describe('serve() and the process listeners it takes', () => {
       /^an unhandled promise rejection \(Runtime\.UnhandledPromiseRejection\) escaped the handler: Error: the buffered handler rejected/,
     )
   })
+  it('keeps its listeners past close() until the last running invocation ends, and fails that invocation', async () => {
+    const before = process.listeners('unhandledRejection')
+    const outcomes: Promise<InvocationOutcome>[] = []
+    const server = await startEmulator(
+      awslambda.streamifyResponse(async (_event, responseStream) => {
+        responseStream.write('held')
+        await new Promise(() => {})
+      }),
+      { catchEscapedErrors: true, onInvocation: (invocation) => outcomes.push(invocation.finished) },
+    )
+    const listener = process.listeners('unhandledRejection').find((one) => !before.includes(one))!
+    const response = await fetch(server.url)
+    expect(response.status).toBe(200)
+    await server.close()
+    // The handler runs on past close(): an error escaping it must still fail it, not end the process.
+    expect(process.listeners('unhandledRejection')).toContain(listener)
+    listener(new Error('the handler rejected after close'), Promise.resolve())
+    const outcome = await outcomes[0]!
+    expect(outcome.state).toBe('failed')
+    expect(outcome.error?.message).toMatch(/escaped the handler: Error: the handler rejected after close/)
+    expect(process.listeners('unhandledRejection')).toEqual(before)
+  })
 })
 
 describe('serve() and an error on its listening socket', () => {

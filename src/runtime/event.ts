@@ -83,7 +83,7 @@ export function formatRequestTime(timeEpoch: number): string {
  * joined with commas; `cookie` headers become `cookies`; the headers of the client's connection (`connection`,
  * `keep-alive`, `transfer-encoding`, …) are left out; the `x-forwarded-for`, `-proto` and `-port` headers the
  * service adds are added unless the request has them; the body is text for textual content types and base64
- * otherwise, as the service does.
+ * otherwise, as the service does, and base64 too when it is not valid UTF-8, which text could not carry.
  *
  * @example
  * const event = buildEvent({ method: 'POST', url: 'http://127.0.0.1:3000/report?month=10', headers: [['content-type', 'application/json']], body })
@@ -147,15 +147,28 @@ export function buildEvent(input: EventInput): FunctionUrlEvent {
     event.queryStringParameters = Object.fromEntries(query)
   }
   if (input.body !== undefined && input.body.length > 0) {
-    if (isTextContentType(received.get('content-type'))) {
-      // ignoreBOM keeps a leading byte-order mark: by default TextDecoder drops it, 3 bytes of the client's body.
-      event.body = new TextDecoder('utf-8', { ignoreBOM: true }).decode(input.body)
+    const text = isTextContentType(received.get('content-type')) ? utf8OrUndefined(input.body) : undefined
+    if (text !== undefined) {
+      event.body = text
     } else {
       event.body = bytesToBase64(input.body)
       event.isBase64Encoded = true
     }
   }
   return event
+}
+
+/**
+ * The body as text, or `undefined` when it is not valid UTF-8: decoded, its invalid bytes would become U+FFFD and
+ * be lost, so such a body goes as base64 whatever its content type says. `ignoreBOM` keeps a leading byte-order
+ * mark: by default TextDecoder drops it, 3 bytes of the client's body.
+ */
+function utf8OrUndefined(body: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { ignoreBOM: true, fatal: true }).decode(body)
+  } catch {
+    return undefined
+  }
 }
 
 /**

@@ -24,7 +24,7 @@ export interface FunctionUrlEvent {
   /** Decoded query parameters, repeated ones joined with commas; absent when there is no query string. */
   queryStringParameters?: Record<string, string>
   requestContext: FunctionUrlRequestContext
-  /** The request body: plain text for textual content types, base64 otherwise; absent when empty. */
+  /** The request body: text for textual content types when it is valid UTF-8, base64 otherwise; absent if empty. */
   body?: string
   /** Whether {@link FunctionUrlEvent.body} is base64. */
   isBase64Encoded: boolean

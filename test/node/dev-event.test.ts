@@ -198,6 +198,16 @@ describe('sluice/dev builds the payload-2.0 event of a function URL', () => {
     expect(event.body).toBe('\ufeffa,b')
   })
 
+  it('passes a text body that is not valid UTF-8 as base64, not decoded into U+FFFD', async () => {
+    // Decoded, the invalid bytes would be lost: a handler could not get back the bytes the client sent.
+    const { event } = await echo('/', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: new Uint8Array([0x61, 0xff, 0xfe, 0x62, 0xc3]),
+    })
+    expect(event).toMatchObject({ body: 'Yf/+YsM=', isBase64Encoded: true })
+  })
+
   it('passes a binary body as base64', async () => {
     const { event } = await echo('/', {
       method: 'POST',

@@ -7,7 +7,9 @@ import type { AnyLambdaHandler, FunctionUrlEvent, LambdaContext } from './types.
 
 /**
  * Runs a handler that was not wrapped in `streamifyResponse` the way the runtime does: `(event, context,
- * callback)`, taking its result from the returned promise, the returned value, or the callback.
+ * callback)`, taking its result from the returned promise, the returned value, or the callback. `onAwaitsCallback`
+ * runs when a function of three parameters returned something other than a promise: its result can then only
+ * come from its callback.
  *
  * @example
  * const result = await callBuffered(async () => ({ statusCode: 200, body: 'ok' }), event, context)
@@ -16,6 +18,7 @@ export function callBuffered(
   handler: AnyLambdaHandler,
   event: FunctionUrlEvent,
   context: LambdaContext,
+  onAwaitsCallback?: () => void,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const callback = (error: unknown, result?: unknown) => (error ? reject(error) : resolve(result))
@@ -25,6 +28,8 @@ export function callBuffered(
       ;(result as PromiseLike<unknown>).then(resolve, reject)
     } else if (run.length < 3) {
       resolve(result)
+    } else {
+      onAwaitsCallback?.()
     }
   })
 }

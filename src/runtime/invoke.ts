@@ -24,6 +24,9 @@ const MIN_SLEEP_MS = 4
 // function that ended its stream without a write is told, in its log or in the 502's message.
 const SKIPPED_PRELUDE_EMPTY =
   "the function ended its response stream after awslambda.HttpResponseStream.from() without a write, so its status, headers and cookies were not sent: the prelude is sent by the first write(), and the service answered 200 with default headers. Call write(chunk) (write('') for an empty body) then end()."
+// What a timeout tells a handler of (event, context, callback) that returned without calling its callback.
+const UNCALLED_CALLBACK =
+  'The handler takes a callback (event, context, callback) and returned without calling it: its result is what it passes to callback(null, result), not what it returns. Call the callback, or make it an async function of (event, context) that returns its result (Node.js 24 and later runtimes refuse callback handlers).'
 const SKIPPED_PRELUDE_CHUNK =
   'The prelude is sent by the first write(); end(chunk) after HttpResponseStream.from() without a write sends no prelude — call write(chunk) then end().'
 
@@ -365,14 +368,24 @@ export function invoke(
     log(
       `${requestId} the handler is not wrapped in awslambda.streamifyResponse: running it buffered and sending its result in one piece, as a BUFFERED function URL does (behind a RESPONSE_STREAM URL, AWS sends the result's JSON, statusCode and all, as the body of a 200: deploy it behind a BUFFERED URL, or wrap it).`,
     )
+    // A function of (event, context, callback) that returned without calling it is not still running: it is waiting.
+    let awaitsCallback = false
     const stopped = new Promise<never>((_, reject) => {
-      onTimeout = () => reject(withHint(timeoutError(), false, false))
+      onTimeout = () =>
+        reject(
+          awaitsCallback
+            ? new Error(`${timeoutError().message} ${UNCALLED_CALLBACK}`)
+            : withHint(timeoutError(), false, false),
+        )
       abort = reject
     })
     if (options.signal?.aborted) onAbort()
     let result: unknown
     try {
-      result = await Promise.race([callBuffered(handler, event, context), stopped])
+      const called = callBuffered(handler, event, context, () => {
+        awaitsCallback = true
+      })
+      result = await Promise.race([called, stopped])
     } catch (error) {
       const failure = asError(error)
       const isTimeout = failure.message.startsWith('Task timed out')
@@ -408,8 +421,8 @@ export function invoke(
       return serviceError(502, 'Function.ResponseSizeTooLarge', message, requestId)
     }
     // The function URL reads the JSON the runtime sent, not the handler's object: an undefined header value is
-    // gone, a toJSON has run. A result with no JSON text, or undefined (sent as null), keeps its own answer.
-    const sent = json === undefined || result === undefined ? result : JSON.parse(json)
+    // gone, a toJSON has run, an undefined result is the null sent for it. A result with no JSON text keeps its own.
+    const sent = json === undefined ? result : JSON.parse(json)
     const response = bufferedResponse(sent, requestId)
     if (typeof response === 'string') {
       const message = `The function returned an invalid response: ${response}. Return { statusCode, headers, body } or any JSON value.`

@@ -38,4 +38,31 @@ describe('the result of a buffered handler, taken as the runtime takes it', () =
     }) as unknown as AnyLambdaHandler
     await expectServed(handler, 202, 'called back')
   })
+
+  it('serves a result of undefined as the null the runtime sends for it, as it serves null', async () => {
+    // The runtime sends JSON.stringify(result ?? null): the service cannot tell the two apart.
+    await expectServed(async () => null, 200, 'null')
+    await expectServed((async () => undefined) as unknown as AnyLambdaHandler, 200, 'null')
+    const calledBack = ((_event: unknown, _context: unknown, callback: (e: unknown) => void) => {
+      callback(null)
+    }) as unknown as AnyLambdaHandler
+    await expectServed(calledBack, 200, 'null')
+  })
+
+  it('says a function of (event, context, callback) that returned without calling it waits on it, when it times out', async () => {
+    const handler = ((_event: unknown, _context: unknown, _callback: unknown) => ({
+      statusCode: 201,
+      body: 'returned, not called back',
+    })) as unknown as AnyLambdaHandler
+    const { dev, mock } = await twins.run(() => handler, GET, { ...options, limits: { timeoutMs: 100 } })
+    for (const seen of [dev, mock]) {
+      expect(seen.status).toBe(502)
+      const { outcome } = seen.invocations[0]!
+      expect(outcome.state).toBe('timed-out')
+      // Not "still running": it returned, and its result can only come from the callback it never called.
+      expect(outcome.error?.message).toMatch(
+        /^Task timed out after 0\.10 seconds \(limits\.timeoutMs is 100\)\. The handler takes a callback \(event, context, callback\) and returned without calling it: its result is what it passes to callback\(null, result\), not what it returns\./,
+      )
+    }
+  })
 })

@@ -397,7 +397,9 @@ function expectedBuffered(script: BufferedScript, limits: Required<Limits>): Exp
     })
   if (result.kind === 'value') {
     const value = result.value
-    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '')
+    // The runtime sends undefined as null, which the function URL cannot tell from a null.
+    const text =
+      typeof value === 'string' ? value : (JSON.stringify(value === undefined ? null : value) ?? '')
     return {
       status: 200,
       headers: withLength(200, [['content-type', 'application/json']], encode(text)),

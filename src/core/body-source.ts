@@ -9,7 +9,7 @@ import { ResumeError } from './errors/resume-error.ts'
 import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { TruncatedError } from './errors/truncated-error.ts'
-import { isNetworkFailure } from './network-failure.ts'
+import { isNetworkFailure, resumeFailed } from './network-failure.ts'
 import type { ProgressTracker } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
 import {
@@ -972,7 +972,7 @@ export class BodySource implements ChunkSource {
           throw this.#fail(this.#notNetwork(drop, error))
         last = isSluiceError(error)
           ? error
-          : new NetworkError(`Reconnecting${this.#to()} failed (${reasonOf(error)}).`, this.offset, {
+          : new NetworkError(`Reconnecting${this.#to()}${resumeFailed(error, extra.headers)}`, this.offset, {
               request: sent(),
               cause: error,
             })

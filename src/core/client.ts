@@ -18,7 +18,7 @@ import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
 import { linkSignals } from './linked-signal.ts'
-import { isNetworkFailure } from './network-failure.ts'
+import { corsMayRefuse, isNetworkFailure, resumeFailed } from './network-failure.ts'
 import {
   checkDuration,
   checkInterval,
@@ -254,8 +254,9 @@ export async function sluiceWith(
       const settings = resume ?? NO_RESUME
       for (;;) {
         const attempt = ++tries
+        const extra = checkpointRequest(checkpoint, settings)
         try {
-          response = await request(checkpointRequest(checkpoint, settings), first.signal, false)
+          response = await request(extra, first.signal, false)
         } catch (error) {
           // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal,
           // nor what no network caused (a bug of a `fetch` option or hook fails the same way every time).
@@ -264,7 +265,7 @@ export async function sluiceWith(
           // Given up, as a reconnect whose connections keep failing is.
           if (attempt > settings.attempts) {
             const last = new NetworkError(
-              `The resume request to ${where()} failed (${reasonOf(error)}).`,
+              `The resume request to ${where()}${resumeFailed(error, extra.headers)}`,
               checkpoint.offset,
               { request: sent, cause: error },
             )
@@ -830,12 +831,9 @@ async function fromKyError(
   // isNetworkFailure recognises; the others are no connectivity problem: a TypeError that says so, with the
   // original as its cause.
   if (isNetworkFailure(error)) {
-    // A browser fails a request its CORS refuses with the words of a network down, known here by their start (short
-    // for size): Chromium's `Failed to fetch`, Safari's `Load failed`, Firefox's `NetworkError when attempting to
-    // fetch resource.` Other runtimes have no CORS, nor words that start so (Node's `fetch failed`, workerd's
-    // `Network connection lost`, Deno's `error sending request…`, Bun's `Unable to connect…`).
+    // A browser fails a request its CORS refuses with the words of a network down.
     const reason = reasonOf(error)
-    const cors = /^(Fa|Lo|NetworkE)/.test(reason) ? ", or the server's CORS" : ''
+    const cors = corsMayRefuse(reason) ? ", or the server's CORS" : ''
     return new NetworkError(
       `Could not connect to ${url} (${reason}). Check the URL and the network${cors}.`,
       0,

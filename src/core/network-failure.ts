@@ -1,4 +1,5 @@
 import { isNetworkError, isTimeoutError } from 'ky'
+import { reasonOf } from './errors/network-error.ts'
 
 /**
  * Whether what a request threw is a failure of the network, which asking again may get past: a connection
@@ -16,4 +17,27 @@ export function isNetworkFailure(error: unknown): boolean {
     (error instanceof TypeError && /^E[A-Z]+$/.test(String(code))) ||
     (error instanceof Error && retryable === true)
   )
+}
+
+/**
+ * Whether `reason` is a browser's words for a failed request, which a request the server's CORS refuses gets too
+ * (known by their start, short for size): Chromium's `Failed to fetch`, Safari's `Load failed`, Firefox's
+ * `NetworkError when attempting to fetch resource.` Other runtimes have no CORS, nor words that start so (Node's
+ * `fetch failed`, workerd's `Network connection lost`, Deno's `error sending request…`, Bun's `Unable to connect…`).
+ */
+export const corsMayRefuse = (reason: string): boolean => /^(Fa|Lo|NetworkE)/.test(reason)
+
+/**
+ * How a request that continues a stream failed: ` failed (reason).` in the runtime's words, and after a browser's
+ * (see `corsMayRefuse`) the headers the request added to the first one's (If-Range, Last-Event-ID, a cursor's),
+ * which make a browser ask the server's CORS first (a preflight) where the first request needed no such question.
+ */
+export function resumeFailed(error: unknown, headers: Record<string, string> = {}): string {
+  const reason = reasonOf(error)
+  const added = Object.keys(headers).join(', ')
+  const cors =
+    added && corsMayRefuse(reason)
+      ? ` Check the network, or that the server's CORS allows ${added} (Access-Control-Allow-Headers).`
+      : ''
+  return ` failed (${reason}).${cors}`
 }

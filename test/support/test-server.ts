@@ -82,10 +82,21 @@ export interface Script {
    */
   gzip?: boolean
   /**
+   * With `gzip`: compress only for a request whose Accept-Encoding names gzip, as a server or CDN that negotiates
+   * does. fetch asks a Range with `Accept-Encoding: identity`, so a resume then gets plain bytes.
+   */
+  negotiate?: boolean
+  /**
    * `Access-Control-Expose-Headers` instead of `*`: what a cross-origin page may see besides the safelisted
    * headers (Content-Length and Content-Type among them; Content-Encoding, ETag and Accept-Ranges not).
    */
   expose?: string
+  /**
+   * `Access-Control-Allow-Headers` of the answer to a preflight instead of `*`: the request headers a cross-origin
+   * page may send (Range is safelisted only as a single `bytes=N-` or `bytes=N-M`; If-Range, Last-Event-ID and
+   * custom headers never are).
+   */
+  allowHeaders?: string
   attempts?: AttemptScript[]
   /** Write the answer in pieces of this many bytes, `pace` ms apart. Default: one write. */
   chunk?: number
@@ -105,6 +116,8 @@ export interface LogEntry {
   range?: string | null
   ifRange?: string | null
   lastEventId?: string | null
+  /** The Accept-Encoding sent (fetch asks a Range for `identity`). */
+  acceptEncoding?: string | null
   search?: string
 }
 
@@ -140,6 +153,7 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     range: req.headers.range ?? null,
     ifRange: (req.headers['if-range'] as string | undefined) ?? null,
     lastEventId: (req.headers['last-event-id'] as string | undefined) ?? null,
+    acceptEncoding: req.headers['accept-encoding'] ?? null,
     search: url.search,
   })
   const headers: Record<string, string> = { 'cache-control': 'no-store' }
@@ -185,7 +199,7 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     full = all
     headers['x-sluice-end'] = 'marker'
   }
-  if (script.gzip) {
+  if (script.gzip && !(script.negotiate && !/\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))) {
     full = gzipSync(full)
     headers['content-encoding'] = 'gzip'
   }
@@ -282,6 +296,8 @@ export function deterministicBytes(size: number): Uint8Array {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   cors(res)
   if (req.method === 'OPTIONS') {
+    const allow = scripts.get(req.url?.match(/^\/s\/([^?]*)/)?.[1] ?? '')?.script.allowHeaders
+    if (allow !== undefined) res.setHeader('access-control-allow-headers', allow)
     res.writeHead(204).end()
     return
   }

@@ -1175,6 +1175,15 @@ export class BodySource implements ChunkSource {
     lastItem: ResumeState['lastItem'],
     delivered: boolean,
   ): ResumeState {
+    // A coding that CORS hides from a page shows once a whole cross-origin answer decoded more bytes than its
+    // Content-Length counted on the wire: byte ranges, which count the latter, cannot continue it.
+    const answer = this.#response
+    if (
+      answer.type === 'cors' &&
+      answer.status === 200 &&
+      this.#received > +(answer.headers.get('content-length') ?? NaN)
+    )
+      this.#encoding ??= 'hidden by CORS'
     return {
       received: this.#rangeOffset(),
       etag: this.#etag,

@@ -4,7 +4,7 @@
  * Content-Encoding. Chromium then shows the compressed Content-Length (CORS safelists it) and hides the coding.
  */
 import { expect, it } from 'vitest'
-import { isNetworkError, type Progress, sluice } from '../../src/index.ts'
+import { isNetworkError, isResumeError, type Progress, sluice } from '../../src/index.ts'
 import { encode } from '../support/chunking.ts'
 import { base64, FAST, type Script, scripted } from '../support/scripted.ts'
 
@@ -70,4 +70,67 @@ it('with Content-Encoding exposed too, a drop is not continued by Range, and the
     'content-encoded (gzip), which byte ranges cannot continue',
   )
   expect((await log()).filter((e) => e.event === 'request')).toHaveLength(1)
+})
+
+it('with Content-Encoding hidden, a drop after more bytes than its Content-Length is not continued by Range', async () => {
+  const { url, log, release } = await served(rows, { attempts: [{ drop: 5000, release: true }] })
+  let length = Number.POSITIVE_INFINITY
+  let released = false
+  const res = await sluice(url, {
+    resume: { backoff: FAST },
+    progressInterval: 0,
+    // The drop comes once the page decoded more than the compressed Content-Length (the loopback server sent more).
+    onProgress: (p) => {
+      if (p.loaded > length && !released) {
+        released = true
+        void release()
+      }
+    },
+  })
+  length = Number(res.headers.get('content-length'))
+  const got: unknown[] = []
+  const error = await (async () => {
+    for await (const row of res.ndjson()) got.push(row)
+  })().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(isNetworkError(error) && error.message).toContain(
+    'content-encoded (hidden by CORS), which byte ranges cannot continue',
+  )
+  expect(got).toEqual(rows.slice(0, got.length))
+  expect((await log()).filter((e) => e.event === 'request')).toHaveLength(1)
+})
+
+it('with Content-Encoding hidden and no Content-Length, a server that negotiates continues a drop with plain bytes', async () => {
+  // fetch asks a Range with `Accept-Encoding: identity`: the rest comes uncompressed, at the decoded offset.
+  const { url, log, release } = await served(rows, {
+    negotiate: true,
+    length: false,
+    attempts: [{ drop: 3000, release: true }],
+  })
+  const res = await sluice(url, { resume: { backoff: FAST } })
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  const got = [(await items.next()).value]
+  await release()
+  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  expect(got).toEqual(rows)
+  const requests = (await log()).filter((e) => e.event === 'request')
+  expect(requests.map((e) => e.acceptEncoding === 'identity' && e.range !== null)).toEqual([false, true])
+})
+
+it('with Content-Encoding hidden, a drop before the coding shows gets plain bytes of another length: refused as such', async () => {
+  const { url, log, release } = await served(rows, {
+    negotiate: true,
+    attempts: [{ drop: 300, release: true }],
+  })
+  const res = await sluice(url, { resume: { backoff: FAST } })
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  expect((await items.next()).value).toEqual(rows[0])
+  await release()
+  const error = await (async () => {
+    while (!(await items.next()).done);
+  })().catch((e: unknown) => e)
+  expect(isResumeError(error) && error.reason).toBe('validator-changed')
+  expect((await log()).filter((e) => e.event === 'request')).toHaveLength(2)
 })

@@ -234,9 +234,11 @@ function noSuchEvent(id: string): Refusal {
 
 /**
  * What a HEAD asks of the source in place of its events: a function source is not called; a plain one gets the 409
- * its GET would get, which for a `Last-Event-ID` means replaying it up to that event (and no further).
+ * its GET would get — for a cursor at once; for a `Last-Event-ID` when its events are in memory (a sync iterable,
+ * searched up to that event and no further). An async one is not replayed: its events may come at the pace they
+ * are made, which would hold the head back as long (for ever, for a live source); it gets the 200 head.
  */
-async function probe(source: ResumableSource<SseMessage>, options: SseOptions): Promise<void> {
+function probe(source: ResumableSource<SseMessage>, options: SseOptions): void {
   if (typeof source === 'function') return
   const lastEventId = headerOf(options.request, 'last-event-id')
   if (lastEventId === undefined) {
@@ -247,7 +249,10 @@ async function probe(source: ResumableSource<SseMessage>, options: SseOptions): 
     )
     return
   }
-  for await (const message of iterableOf(source, 'streamSse', false)) if (hasId(message, lastEventId)) return
+  const events = iterableOf(source, 'streamSse', false) as Partial<AsyncIterable<SseMessage>>
+  // What a GET reads with `for await`: the async iterator when there is one.
+  if (events[Symbol.asyncIterator] !== undefined) return
+  for (const message of events as Iterable<SseMessage>) if (hasId(message, lastEventId)) return
   throw noSuchEvent(lastEventId)
 }
 

@@ -14,7 +14,7 @@ export interface PulledParts {
  * For a `Range: bytes=N-` request over async parts, whose length is not known up front: pulls parts until byte N
  * is passed or the parts end, as sluice/lambda's helpers do before they send headers. A start at or past the
  * end is then answered `416` with the body's length, as those helpers answer it, instead of an empty `206`.
- * (See `pull` for what the parts returned replay, and for a HEAD.)
+ * (See `pull` for what the parts returned replay.)
  */
 export async function pullToRange(
   parts: MockStreamParts,
@@ -43,14 +43,15 @@ export async function pullToRange(
 /**
  * For a `Last-Event-ID` request over async parts: pulls parts until the event with that id, as sluice/lambda's
  * streamSse does before it sends headers. Parts that end without it are returned whole, as an array, so that the
- * request gets the `409` sluice/lambda answers (a HEAD its headers) rather than a `200` whose body fails.
- * Undefined when there is nothing to pull.
+ * request gets the `409` sluice/lambda answers rather than a `200` whose body fails. Undefined when there is
+ * nothing to pull, as for a HEAD, whose head sluice/lambda sends without replaying async events.
  */
 export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts | undefined> {
   const id = o.lastEventId ? (o.request?.headers.get('last-event-id') ?? null) : null
   const source = asyncParts(parts)
   // Async parts with contentLength are rejected by respond().
-  if (id === null || source === undefined || o.contentLength !== false) return undefined
+  if (id === null || source === undefined || o.contentLength !== false || o.request!.method === 'HEAD')
+    return undefined
   const pulled = await pull(source, o.request!, (part) => isMockEvent(part) && part.id === id)
   return pulled.ended === undefined ? pulled : { parts: pulled.ended }
 }
@@ -68,13 +69,13 @@ function asyncParts(parts: MockStreamParts): AsyncIterable<unknown> | undefined 
 /**
  * Pulls `source` until `enough` says so of the part just pulled (`index`: its place), or until it ends: then
  * `ended` holds every part. Otherwise the parts returned replay what was pulled, then go on with the rest; an error
- * while pulling is thrown where it happened in the body, as it would have been without the pull. A HEAD gets the
- * status and headers its GET would get, and sends no body: the source stops there. So does a request the client
- * aborts meanwhile: msw never reads (or cancels) the body it would get, so nothing else would stop the source.
+ * while pulling is thrown where it happened in the body, as it would have been without the pull. A HEAD is never
+ * pulled (see `planRange`, `pullToEvent`). The source stops where the pull did when the client aborts meanwhile:
+ * msw never reads (or cancels) the body it would get, so nothing else would stop the source.
  */
 async function pull(
   source: AsyncIterable<unknown>,
-  { method, signal }: Request,
+  { signal }: Request,
   enough: (part: unknown, index: number) => boolean,
 ): Promise<{ parts: MockStreamParts; ended?: undefined } | { ended: unknown[] }> {
   const iterator = source[Symbol.asyncIterator]()
@@ -93,7 +94,7 @@ async function pull(
     iterator.return?.()?.catch(() => {})
     return { parts: replay(head, undefined, { error }) }
   }
-  if (method === 'HEAD' || signal.aborted) {
+  if (signal.aborted) {
     await iterator.return?.()
     return { parts: replay(head) }
   }
@@ -102,7 +103,7 @@ async function pull(
 
 /**
  * The parts pulled, then the rest; its `return()` closes the source too (see `closing`), which the pull started and
- * an answer that reads none of the parts (a `416`, a HEAD, a body cancelled before its first read) would leave
+ * an answer that reads none of the parts (a `416`, a body cancelled before its first read) would leave
  * suspended.
  */
 function replay(

@@ -167,24 +167,62 @@ describe('a HEAD on a helper, on a response stream double', () => {
     expect(head.text).toBe('')
   })
 
-  it('streamSse replays a plain iterable only up to the Last-Event-ID, then closes it: its GET would be a 200', async () => {
+  it('streamSse answers a HEAD with a Last-Event-ID at once, replaying none of an async plain source', async () => {
+    // A live source: its first event, then nothing for as long as the function runs. Replaying it up to the id
+    // would hold the head back until the invocation times out.
     let pulled = 0
-    let closed = false
     async function* events(): AsyncGenerator<SseMessage> {
+      pulled++
+      yield { id: '1', data: 'x' }
+      await new Promise(() => {})
+    }
+    for (const id of ['1', '2']) {
+      const head = await answer((stream, awslambda) =>
+        streamSse(stream, events(), { awslambda, request: asked('HEAD', { 'last-event-id': id }) }),
+      )
+      expect(head.preludes, id).toEqual([
+        {
+          statusCode: 200,
+          headers: {
+            'cache-control': 'no-cache',
+            'content-type': 'text/event-stream; charset=utf-8',
+            'x-sluice-end': 'marker',
+          },
+        },
+      ])
+      expect(head.text).toBe('')
+    }
+    expect(pulled).toBe(0)
+  })
+
+  it('streamSse searches events in memory for the Last-Event-ID of a HEAD: the 409 head its GET gets, or the 200', async () => {
+    const events = [
+      { id: '1', data: 'a' },
+      { id: '2', data: 'b' },
+    ]
+    const reports: RefusalReport[] = []
+    const head = (id: string, source: Iterable<SseMessage>) =>
+      answer((stream, awslambda) =>
+        streamSse(stream, source, {
+          awslambda,
+          request: asked('HEAD', { 'last-event-id': id }),
+          onRefusal: (report) => reports.push(report),
+        }),
+      )
+    let closed = false
+    function* replay(): Generator<SseMessage> {
       try {
-        for (let id = 1; id <= 3; id++) {
-          pulled++
-          yield { id: String(id), data: 'x' }
-        }
+        yield* events
       } finally {
         closed = true
       }
     }
-    const head = await answer((stream, awslambda) =>
-      streamSse(stream, events(), { awslambda, request: asked('HEAD', { 'last-event-id': '1' }) }),
-    )
-    expect(head.preludes[0]?.statusCode).toBe(200)
-    expect([pulled, closed]).toEqual([1, true])
+    expect((await head('9', events)).preludes[0]?.statusCode).toBe(409)
+    expect((await head('1', events)).preludes[0]?.statusCode).toBe(200)
+    // A generator is searched up to the event, then closed.
+    expect((await head('1', replay())).preludes[0]?.statusCode).toBe(200)
+    expect(closed).toBe(true)
+    expect(reports.map((report) => [report.status, report.asked])).toEqual([[409, { lastEventId: '9' }]])
   })
 
   it('a status without a body gets its head alone, its source not read', async () => {

@@ -19,8 +19,8 @@
  * (the helpers mark every body of unstated length); `contentLength: 'remapped'` or `true` (see `shape`) ↔ `length`;
  * a `content-length` in `headers` ↔ the same header (the helpers take it as the length); `range` ↔ `range`;
  * `etag` ↔ `etag` (and the mock's default ETag ↔ that tag, see `etagOfScenario`); `status` ↔ `statusCode`;
- * `headers` ↔ `headers`; for SSE, `lastEventId: true` ↔ a plain iterable (replayed past the id, or refused),
- * `false` ↔ a function that ignores the id; `chunkSize`, which changes no byte; `cursor: true` (with `cursorParam`
+ * `headers` ↔ `headers`; for SSE, `lastEventId: true` ↔ a plain iterable (replayed past the id, or refused;
+ * async when the mock's parts are, as a HEAD replays none of them), `false` ↔ a function that ignores the id; `chunkSize`, which changes no byte; `cursor: true` (with `cursorParam`
  * and `cursorHeader`, or without) ↔ the same names, and parts given as they are ↔ a plain iterable (for SSE with
  * `lastEventId: true`, as a plain iterable honours the Last-Event-ID), or a `streamHandler` function source that
  * returns the parts after `info.cursor` (for SSE after the Last-Event-ID, else the cursor) ↔ a function source that
@@ -552,7 +552,10 @@ function lambdaHandler(s: Scenario): LambdaBody {
       const source = called
         ? (position: string | undefined) => partsAfter(events, position) as SseEvent[]
         : s.lastEventId
-          ? events
+          ? // Given as the mock is: a HEAD replays no async events for its Last-Event-ID (README).
+            s.given === 'async'
+            ? (asyncParts(events) as AsyncIterable<SseEvent>)
+            : events
           : () => events
       await streamSse(responseStream, source, { ...options, heartbeatMs: 0 })
     }

@@ -514,6 +514,30 @@ describe('Range', () => {
     }
   })
 
+  test.each(['bytes=0-1,5-6', 'bytes=4-,8-', 'bytes=-5', 'bytes=10-5', 'bytes=0-4'])(
+    'ignores the range form %s, answering the full 200 as sluice/lambda does',
+    async (range) => {
+      const response = mockStream(parts, { range: true, request: rangeRequest({ range }) })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-range')).toBeNull()
+      expect(await response.text()).toBe('0123456789abcdef')
+    },
+  )
+
+  test("answers the Range of a POST or PUT as a GET's, as sluice/lambda does: sluice resumes a POST by Range", async () => {
+    for (const method of ['POST', 'PUT']) {
+      const ask = (range: string) =>
+        mockStream(parts, {
+          range: true,
+          request: new Request('https://mock.test/body', { method, headers: { range }, body: '{}' }),
+        })
+      const ranged = ask('bytes=4-')
+      expect([ranged.status, ranged.headers.get('content-range')], method).toEqual([206, 'bytes 4-15/16'])
+      expect(await ranged.text()).toBe('456789abcdef')
+      expect(ask('bytes=16-').status, method).toBe(416)
+    }
+  })
+
   test('answers a 204 as a 204 without Accept-Ranges, whatever Range asks: it has no body to range', () => {
     const response = mockStream([], {
       status: 204,

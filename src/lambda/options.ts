@@ -48,8 +48,8 @@ export interface ResponseOptions {
   cookies?: string[]
   /**
    * The function-URL event; resume headers and query parameters are read from it, and its method: a HEAD gets the
-   * head its GET would get (the full answer's: Range is for GET only), without the source being read. Default: no
-   * resume, answered as a GET.
+   * head its GET would get (the full answer's: Range is not answered on a HEAD; a POST's is, as a GET's), without
+   * the source being read. Default: no resume, answered as a GET.
    */
   request?: RequestLike
   /** The runtime object that sends the prelude. Default: the `awslambda` global. */

@@ -109,7 +109,8 @@ function checkedLength(options: ResponseOptions & LengthOptions, helper: string)
  *
  * A HEAD gets the head its GET would get, and no body, without the source being read (see `BodyFormat.probe`),
  * so at once: the service would drop the body, and producing it would cost the function the GET's time. Range is
- * defined for GET only (RFC 9110 §14.2): a HEAD's head is that of the full answer, never a 206 or 416.
+ * defined for GET only (RFC 9110 §14.2): a HEAD's head is that of the full answer, never a 206 or 416. Any other
+ * method is answered as a GET, a POST's Range too: sluice resumes a POST report by Range.
  */
 export async function writeBody(
   given: AnyResponseStream,

@@ -91,7 +91,8 @@ export interface MockStreamOptions extends MockFaults {
    * `request` with `206`, `416` (with `Content-Range: bytes *\/L` and
    * a one-line text body, as sluice/lambda sends it) or the full answer, and announces `Accept-Ranges: bytes` and
    * the `ETag`, for any success `status` with a body, as sluice/lambda does; an error status is not the resource,
-   * and gets neither the range nor `Accept-Ranges`. Other range forms are ignored (the full answer). With
+   * and gets neither the range nor `Accept-Ranges`. Other range forms are ignored (the full answer), as is a range
+   * on a HEAD (the full answer's head); a POST's is answered as a GET's, as sluice/lambda answers it. With
    * `endMarker`, the `206` says `Content-Range: bytes N-*\/*`, as sluice/lambda does for marked bodies. Over
    * async parts the length is not known in advance (unless a `content-length` in `headers` states it): the `206`
    * says `Content-Range: bytes N-*\/*`, and a start past the end gets an empty `206` from `mockStream`, which

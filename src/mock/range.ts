@@ -11,7 +11,8 @@ export type RangePlan = { kind: 'full' } | { kind: 'partial'; start: number } | 
  * yet). Only the open-ended form is honoured — it is what resuming clients send; other forms get the full body,
  * which RFC 9110 allows. `If-Range` must equal the strong `etag` of the response's `headers`, or, when there is
  * none, be their `last-modified` date, as sluice/lambda checks it; otherwise the full body is sent. Range is defined
- * for GET only (RFC 9110 §14.2): a HEAD gets the head of the full body, as from sluice/lambda.
+ * for GET only (RFC 9110 §14.2): a HEAD gets the head of the full body, as from sluice/lambda, which answers any
+ * other method (a POST that sluice resumes by Range) as a GET.
  */
 export function planRange(request: Request, length: number | undefined, headers: Headers): RangePlan {
   const header = request.headers.get('range')

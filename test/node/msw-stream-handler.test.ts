@@ -177,6 +177,19 @@ describe('resuming through msw/node', () => {
     expect(response.headers.get('content-range')).toBe(`bytes */${whole.length}`)
   })
 
+  test("answers the Range of a POST over async parts as a GET's, as sluice/lambda does: pulled, 416 past the end", async () => {
+    async function* parts(): AsyncGenerator<string> {
+      yield* lines
+    }
+    server.use(streamHandler('POST', url, parts, { range: true, etag: '"v1"' }))
+    const ask = (range: string) => fetch(url, { method: 'POST', body: '{}', headers: { range } })
+    const ranged = await ask('bytes=5-')
+    expect([ranged.status, ranged.headers.get('content-range')]).toEqual([206, 'bytes 5-*/*'])
+    expect(await ranged.text()).toBe(whole.slice(5))
+    const past = await ask(`bytes=${whole.length}-`)
+    expect([past.status, past.headers.get('content-range')]).toEqual([416, `bytes */${whole.length}`])
+  })
+
   test('counts a marker-like record of async parts as it is sent, escaped, when it looks for a range start', async () => {
     // In a marked body the record goes as `{ "$sluice"…`, a byte longer than its JSON: its last byte is there.
     const sent = '{ "$sluice":"end","bytes":0}\n'

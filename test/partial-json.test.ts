@@ -593,6 +593,19 @@ describe('createPartialJsonParser: completion', () => {
     expect(feed(['"ab"']).isComplete([])).toBe(true)
   })
 
+  it('finds no value at an index that is not an integer, nor at one that is not a number', () => {
+    for (const parser of [feed(['[1, 2, [3, 4]]']), feed(['[1, 2, [3, 4], '])]) {
+      for (const path of [[0.5], [1.5], [2, 0.5], [-0], ['1'], [Number.NaN]])
+        expect({ path, complete: parser.isComplete(path) }).toStrictEqual({
+          path,
+          complete: Object.is(path[0], -0),
+        })
+      // What json() tells of the snapshot it hands out.
+      expect(isCompleteIn(parser.snapshot, parser.openPath, [0.5])).toBe(false)
+      expect(isCompleteIn(parser.snapshot, parser.openPath, [2, 1])).toBe(true)
+    }
+  })
+
   it('counts a key whose value is still pending as absent', () => {
     const parser = feed(['{"a": 1, "b": 2'])
     expect(parser.isComplete(['a'])).toBe(true)
@@ -746,6 +759,28 @@ describe('createPartialJsonParser: invalid input', () => {
     }
   })
 
+  it('never shows half of a surrogate pair at either end of an excerpt, wherever the pushes cut the text', () => {
+    const emoji = '😀'.repeat(20)
+    const halves = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+    for (const pad of ['', 'a'])
+      for (const text of [
+        `["${pad}${emoji}" x]`,
+        `[1, x "${pad}${emoji}"]`,
+        `["${pad}${emoji}\u0001${emoji}"]`,
+      ]) {
+        const bad = text.includes('\u0001') ? '\u0001' : 'x'
+        for (let cut = 0; cut < text.length; cut++) {
+          const error = thrown(() => feed([text.slice(0, cut), text.slice(cut)]).end()) as ParseError
+          expect({ text, cut, halves: halves.test(error.excerpt) }).toStrictEqual({
+            text,
+            cut,
+            halves: false,
+          })
+          expect(error.excerpt).toContain(bad)
+        }
+      }
+  })
+
   it('quotes at most 40 characters of an invalid number', () => {
     const error = thrown(() => feed([`[${'1'.repeat(50)}.]`])) as ParseError
     expect({ offset: error.offset, excerpt: error.excerpt }).toStrictEqual({
@@ -801,6 +836,32 @@ describe('createPartialJsonParser: limits', () => {
     expect(error).toBeInstanceOf(LimitError)
     expect((error as LimitError).limit).toBe('maxBytes')
     expect((error as LimitError).max).toBe(10)
+  })
+
+  it('parses the text within maxBytes before the LimitError, however the pushes cut it', () => {
+    // What it completes shows, as when the text within the limit came in a push of its own.
+    const text = '[1,2,3,4,5,6,7]'
+    for (let cut = 0; cut <= text.length; cut++) {
+      const parser = createPartialJsonParser({ maxBytes: 10 })
+      const failure = thrown(() => {
+        for (const piece of [text.slice(0, cut), text.slice(cut)]) parser.push(piece)
+      }) as LimitError
+      expect({ cut, limit: failure.limit, offset: failure.offset, snapshot: parser.snapshot }).toStrictEqual({
+        cut,
+        limit: 'maxBytes',
+        offset: 10,
+        snapshot: [1, 2, 3, 4],
+      })
+    }
+    // An error within the limit is the error, not the limit.
+    for (const pieces of [['[1,,2,3,4,5,6,7]'], ['[1,', ',2,3,4,5,6,7]']]) {
+      const error = thrown(() => feed(pieces, { maxBytes: 10 })) as ParseError
+      expect({ pieces, name: error.name, offset: error.offset }).toStrictEqual({
+        pieces,
+        name: 'ParseError',
+        offset: 3,
+      })
+    }
   })
 
   it('names the characters pushed so far in a maxBytes message, and cuts a fractional limit at its floor', () => {
@@ -918,4 +979,49 @@ describe('createPartialJsonParser: properties', () => {
       { numRuns: 150 },
     )
   })
+
+  it('fails the same way for any split of a document with an error anywhere, with the same snapshot after it', () => {
+    /** The failure of `pieces` and the snapshot read after it. */
+    const failureOf = (pieces: readonly string[], maxBytes: number | undefined) => {
+      const parser = createPartialJsonParser({ maxBytes })
+      const error = thrown(() => {
+        for (const piece of pieces) parser.push(piece)
+        parser.end()
+      }) as ParseError | LimitError
+      return {
+        error: [error.name, error.line, error.offset],
+        snapshot: parser.snapshot,
+        path: parser.openPath,
+      }
+    }
+    fc.assert(
+      fc.property(
+        jsonValues,
+        fc.integer(),
+        fc.nat(),
+        fc.constantFrom('\u0001', 'x', ']', '}', ',', ':', '"', '1', '.', '-', '\\'),
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 6 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (value, seed, at, bad, sizes, limit) => {
+          const valid = serialize(value, random(seed))
+          const cut = at % (valid.length + 1)
+          const text = valid.slice(0, cut) + bad + valid.slice(cut)
+          // Now and then a limit somewhere in the text: what lies within it fails the same way too.
+          const maxBytes = limit === undefined ? undefined : 1 + (limit % (text.length + 1))
+          fc.pre(!parses(text))
+          expect(failureOf(split(text, sizes), maxBytes)).toStrictEqual(failureOf([text], maxBytes))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
 })
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -39,7 +39,7 @@ export interface PartialJsonOptions {
   maxDepth?: number | undefined
   /**
    * The largest document accepted, counted in UTF-16 characters of decoded text (BOM and whitespace
-   * included); more fails with a `LimitError` (`'maxBytes'`).
+   * included); more fails with a `LimitError` (`'maxBytes'`), once the text within the limit is parsed.
    * @default 67108864 (64 MiB)
    */
   maxBytes?: number | undefined

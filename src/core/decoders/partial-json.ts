@@ -46,6 +46,8 @@ const KEY_SLOTS = 64
 
 // How much text before the current chunk is kept for error excerpts.
 const TAIL = 32
+// The low half of a surrogate pair at the start of an excerpt, or the high half at its end (see excerpt()).
+const HALF_AT_EDGE = /^[\udc00-\udfff]|[\ud800-\udbff]$/g
 
 const ESCAPES: Record<string, string> = {
   '"': '"',
@@ -156,21 +158,27 @@ class Parser<T> implements PartialJsonParser<T> {
       throw new TypeError('push() was called after end(); create a new parser for a new document.')
     const n = text.length
     if (n === 0) return false
-    if (this.base + n > this.maxBytes) {
+    const before = this.changes
+    this.chunk = text
+    // The text within maxBytes is parsed as if it came alone, whatever the pushes: an error in it comes before the
+    // LimitError, and what it completes shows in the snapshot.
+    const within = Math.floor(this.maxBytes) - this.base
+    // A BOM is not JSON, but decoders that keep it would otherwise fail every document that starts with one.
+    this.run(
+      within < n ? text.slice(0, within) : text,
+      this.base === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0,
+    )
+    if (within < n) {
       this.failure = new LimitError(
         'maxBytes',
         this.maxBytes,
         `The JSON document (${this.base + n} characters)`,
         {},
-        // Cut at the first character past the limit; none of this text was parsed.
-        { offset: this.offsetOf(Math.floor(this.maxBytes)) },
+        // Cut at the first character past the limit.
+        { offset: this.offsetOf(this.base + within) },
       )
       throw this.failure
     }
-    const before = this.changes
-    this.chunk = text
-    // A BOM is not JSON, but decoders that keep it would otherwise fail every document that starts with one.
-    this.run(text, this.base === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0)
     this.tail = n >= TAIL ? text.slice(n - TAIL) : (this.tail + text).slice(-TAIL)
     this.chunk = ''
     this.base += n
@@ -564,13 +572,16 @@ class Parser<T> implements PartialJsonParser<T> {
     return this.toByteOffset ? this.toByteOffset(at) : at
   }
 
-  /** A little context around character `at`, from the text still at hand (the chunk and a short tail). */
+  /**
+   * A little context around character `at`, from the text still at hand (the chunk and a short tail), never half
+   * of a surrogate pair: one cut at either end is left out there.
+   */
   private excerpt(at: number, token: string | undefined): string {
     if (token !== undefined) return excerptOf(token, 40)
     const text = this.tail + this.chunk
     const textStart = this.base - this.tail.length
     const from = Math.max(0, at - textStart - 16)
-    return excerptOf(text.slice(from, at - textStart + 24), 40)
+    return text.slice(from, at - textStart + 24).replace(HALF_AT_EDGE, '')
   }
 }
 

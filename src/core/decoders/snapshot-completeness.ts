@@ -5,7 +5,8 @@ export function hasPath(value: unknown, path: readonly JsonPathSegment[], from: 
   for (let d = from; d < path.length; d++) {
     const segment = path[d]!
     if (Array.isArray(value)) {
-      if (typeof segment !== 'number' || !(segment >= 0 && segment < value.length)) return false
+      // An index names an item (`in`, not a range check: 0.5 is no index); JSON arrays have no holes.
+      if (typeof segment !== 'number' || !(segment in value)) return false
       value = value[segment]
     } else if (typeof value === 'object' && value !== null) {
       if (typeof segment !== 'string' || !Object.hasOwn(value, segment)) return false

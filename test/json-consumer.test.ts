@@ -295,7 +295,8 @@ describe('res.json()', () => {
     const error = await (async () => {
       for await (const snapshot of json) seen.push(snapshot)
     })().catch((e: unknown) => e)
-    expect(seen).toEqual([{ a: [1] }])
+    // As a loop from the start sees them: the 2 that the failing chunk completed before its error comes too.
+    expect(seen).toEqual([{ a: [1] }, { a: [1, 2] }])
     expect(error).toBe(failure)
   })
 
@@ -351,6 +352,49 @@ describe('res.collect.json()', () => {
   })
 })
 
+describe('res.collect.json() error offsets over invalid UTF-8', () => {
+  /** Where `collect.json()` of `chunks` says the document fails, as `failureOf` gives it for `json()`. */
+  const collectedFailureOf = async (chunks: Uint8Array[]): Promise<unknown> => {
+    const error = await (await fromResponse(new Response(bodyOf(chunks).stream))).collect
+      .json()
+      .catch((e: unknown) => e)
+    return isParseError(error) && { name: error.name, offset: error.offset, line: error.line }
+  }
+
+  it('counts the bytes a U+FFFD replaced, not its own 3, however the body is chunked', async () => {
+    for (const [body, offset] of [
+      // `x` is byte 6: the 0xFF before it is one byte of the body.
+      [bytesOf('["', [0xff], '", x]'), 6],
+      [bytesOf('["', [0xf0, 0x9f, 0x98], '", x]'), 8],
+      [bytesOf('\uFEFF["', [0xe2, 0x82], 'é', [0xc0, 0xaf], '"x'), 12],
+      // A genuine U+FFFD is 3 bytes of the body.
+      [bytesOf('["\uFFFD', [0xff], '", x]'), 9],
+      // Cut inside a sequence: the document ends after its 1 byte.
+      [bytesOf('["a', [0xc3]), 4],
+    ] as const) {
+      for (const [label, chunks] of chunkings(body))
+        expect(await collectedFailureOf(chunks), label).toEqual({ name: 'ParseError', offset, line: 1 })
+    }
+  })
+
+  it('any document with invalid bytes, in any chunking: the byte json() names', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        withInvalidBytes,
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 8 }),
+        async (bytes, cuts) => {
+          const chunks = cutAt(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          )
+          expect(await collectedFailureOf(chunks)).toEqual(await failureOf([bytes]))
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
 describe('json(): checkpoints', () => {
   // A document has no unit boundary before its end: a checkpoint starts it over, mid-way and after `done` alike,
   // so that the process that continues from it gets the whole document (a drop within one stream goes on by Range).
@@ -385,6 +429,35 @@ describe('json(): checkpoints', () => {
   })
 })
 
+describe('collect.json(): checkpoints', () => {
+  it('a checkpoint taken while it reads starts the document over, and collect.json() from it gives the whole', async () => {
+    // As under json(): a document cannot be continued mid-way, so the checkpoint stands at offset 0.
+    const body = gatedBody()
+    const res = await fromResponse(
+      new Response(body.stream, { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } }),
+      { url: 'https://example.test/doc' },
+    )
+    const collected = res.collect.json()
+    body.push(text.slice(0, 10))
+    await vi.waitFor(() => expect(res.progress.loaded).toBe(10))
+    const mid = res.checkpoint()
+    body.push(text.slice(10))
+    body.close()
+    expect(await collected).toEqual(doc)
+    expect(mid.offset).toBe(0)
+    let range: string | null | undefined
+    const again = await sluice('https://example.test/doc', {
+      resumeFrom: mid,
+      fetch: fetchWith((request) => {
+        range = request.headers.get('range')
+        return new Response(new TextEncoder().encode(text))
+      }),
+    })
+    expect(await again.collect.json()).toEqual(doc)
+    expect(range).toBeNull()
+  })
+})
+
 /** Where `json()` of `chunks` says the document fails, as data: the error's kind, byte offset and line. */
 async function failureOf(chunks: Uint8Array[], maxDepth?: number): Promise<unknown> {
   const res = await fromResponse(new Response(bodyOf(chunks).stream))
@@ -408,6 +481,26 @@ function byteOfCharacter(bytes: Uint8Array, at: number): number {
   while (decode(bytes.subarray(0, b)) !== text) b--
   return b
 }
+
+/** Bodies of JSON tokens, good and bad, with invalid UTF-8 inside strings and out, and a BOM or not. */
+const withInvalidBytes = fc
+  .tuple(
+    fc.boolean(),
+    fc.array(
+      fc.oneof(
+        {
+          weight: 4,
+          arbitrary: fc
+            .constantFrom('{', '}', '[', ']', ',', ':', ' ', '"a"', '1', '2.5', 'é', 'x', '1.2.3')
+            .map(encode),
+        },
+        { weight: 2, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => bytesOf('"', b, '"')) },
+        { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)) },
+      ),
+      { maxLength: 12 },
+    ),
+  )
+  .map(([bom, parts]) => bytesOf(bom ? '\uFEFF' : '', ...parts.map((p) => Array.from(p))))
 
 describe('json() error offsets over invalid UTF-8', () => {
   it('are byte offsets of the body when invalid bytes follow the error, however the body is chunked', async () => {
@@ -447,21 +540,9 @@ describe('json() error offsets over invalid UTF-8', () => {
   })
 
   it('any document with invalid bytes, in any chunking: the offset of the character the parser names', async () => {
-    const piece = fc.oneof(
-      {
-        weight: 4,
-        arbitrary: fc
-          .constantFrom('{', '}', '[', ']', ',', ':', ' ', '"a"', '1', '2.5', 'é', 'x', '1.2.3')
-          .map(encode),
-      },
-      { weight: 2, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => bytesOf('"', b, '"')) },
-      { weight: 1, arbitrary: fc.constantFrom(...INVALID_UTF8).map((b) => Uint8Array.from(b)) },
-    )
     await fc.assert(
       fc.asyncProperty(
-        fc
-          .tuple(fc.boolean(), fc.array(piece, { maxLength: 12 }))
-          .map(([bom, parts]) => bytesOf(bom ? '\uFEFF' : '', ...parts.map((p) => Array.from(p)))),
+        withInvalidBytes,
         fc.array(fc.nat({ max: 1000 }), { maxLength: 8 }),
         fc.integer({ min: 1, max: 3 }),
         async (bytes, cuts, maxDepth) => {
@@ -504,6 +585,70 @@ function hangingSchema(): { schema: StandardSchemaV1<unknown, unknown>; inside: 
     },
   }
   return { schema, inside }
+}
+
+/** What `json()` of `chunks` hands out before it fails: its last snapshot and completeness, and the error. */
+async function lastBeforeFailure(chunks: Uint8Array[]): Promise<unknown> {
+  const json = (await fromResponse(new Response(bodyOf(chunks).stream))).json()
+  const { items, error } = await drain(json)
+  return {
+    last: items.at(-1),
+    openPath: json.openPath,
+    error: (isParseError(error) || isLimitError(error)) && [error.name, error.line, error.offset],
+  }
+}
+
+describe('json(): what comes before a failure does not depend on the chunking', () => {
+  it('hands out the values a chunk completed before its error, as when the error comes in a chunk of its own', async () => {
+    for (const [body, last] of [
+      ['[1,2,3,x]', [1, 2, 3]],
+      ['[1,2,3x]', [1, 2, 3]],
+      ['{"a":"bc","d":[true,null]x', { a: 'bc', d: [true, null] }],
+      ['["ab\\x"]', ['ab']],
+      // Completion alone: the string is finished (its path no longer open) in the last snapshot, cut anywhere.
+      ['["abc"x]', ['abc']],
+    ] as const) {
+      const whole = await lastBeforeFailure([encode(body)])
+      expect(whole, body).toMatchObject({ last })
+      for (const [label, chunks] of chunkings(encode(body)))
+        expect(await lastBeforeFailure(chunks), `${body}, ${label}`).toEqual(whole)
+    }
+  })
+
+  it('any document with an error anywhere, in any chunking: the same last snapshot, completeness and error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue({ maxDepth: 3, stringUnit: 'grapheme' }),
+        fc.nat(),
+        fc.constantFrom('\u0001', 'x', ']', '}', ',', ':', '"', '1', '.', '-', 'é'),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 8 }),
+        async (value, at, bad, cuts) => {
+          const valid = JSON.stringify(value, null, at % 3 === 0 ? 1 : undefined)
+          const cut = at % (valid.length + 1)
+          const text = valid.slice(0, cut) + bad + valid.slice(cut)
+          fc.pre(!parses(text))
+          const bytes = encode(text)
+          const whole = await lastBeforeFailure([bytes])
+          expect(whole).toMatchObject({ error: expect.any(Array) })
+          const chunks = cutAt(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          )
+          expect(await lastBeforeFailure(chunks)).toEqual(whole)
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 describe('a schema whose validation of the document never settles', () => {

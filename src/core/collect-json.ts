@@ -1,6 +1,7 @@
 import type { ChunkSource } from './body-source.ts'
 import { halt, STOPPED, untilStopped } from './consumers/context.ts'
-import { utf8Length } from './decoders/utf8.ts'
+import type { Replaced } from './consumers/text.ts'
+import { bytesBefore, utf8Length } from './decoders/utf8.ts'
 import { clauseOf } from './errors/network-error.ts'
 import { excerptOf, ParseError } from './errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
@@ -11,6 +12,7 @@ import { type StandardSchemaV1, validate } from './schema.ts'
  */
 export async function collectJson<S extends StandardSchemaV1 | undefined>(
   text: AsyncIterable<string>,
+  replaced: readonly Replaced[],
   schema: S | undefined,
   source: ChunkSource,
 ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown> {
@@ -21,7 +23,7 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
     // The text keeps the body's BOM, so that the offset of an error counts its bytes; JSON.parse refuses one.
     value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body)
   } catch (cause) {
-    throw await locate(body, cause)
+    throw await locate(body, replaced, cause)
   }
   if (schema === undefined) return value as never
   const result = validate(schema, value)
@@ -33,16 +35,25 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
 
 /**
  * The `ParseError` for a body `JSON.parse` refused, at the line and byte where the problem is: engines word
- * their messages differently (some give no position), so the partial parser reads the body once more.
+ * their messages differently (some give no position), so the partial parser reads the body once more. `replaced`:
+ * the texts of the body with a U+FFFD (see `iterateText`).
  */
-async function locate(body: string, cause: unknown): Promise<ParseError> {
+async function locate(body: string, replaced: readonly Replaced[], cause: unknown): Promise<ParseError> {
   try {
     const { createPartialJsonParser } = await import('./decoders/partial-json.ts')
     // No limit of its own: JSON.parse took the body whole, however deep, and a LimitError would hide the place.
     const parser = createPartialJsonParser({
       maxBytes: Number.POSITIVE_INFINITY,
       maxDepth: Number.POSITIVE_INFINITY,
-      toByteOffset: (offset) => utf8Length(body, 0, offset),
+      // The text's UTF-8 length, but a U+FFFD counts the bytes of the body it replaced.
+      toByteOffset: (offset) => {
+        let bytes = utf8Length(body, 0, offset)
+        for (const [char, text, from] of replaced) {
+          const i = Math.min(offset - char, text.length)
+          if (i > 0) bytes += bytesBefore(from, i) - utf8Length(text, 0, i)
+        }
+        return bytes
+      },
     })
     parser.push(body)
     parser.end()

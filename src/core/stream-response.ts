@@ -9,7 +9,7 @@ import { checkJsonOptions, consumeJson, type JsonOptions, type JsonSnapshotInfo 
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
 import { consumeNdjson, type NdjsonOptions } from './consumers/ndjson.ts'
 import { checkOnInvalid } from './consumers/on-invalid.ts'
-import { iterateText, type TextOptions } from './consumers/text.ts'
+import { iterateText, type Replaced, type TextOptions } from './consumers/text.ts'
 import type { DeepPartial } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
 import type { ServerSentEvent } from './decoders/sse.ts'
@@ -124,11 +124,15 @@ export class StreamResponse {
       bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined)),
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
-        return collectJson(this.#text('collect.json()', undefined, true), schema, init.source).catch(
-          (error: unknown) => {
-            throw inBody(error, init.source)
-          },
-        )
+        const replaced: Replaced[] = []
+        return collectJson(
+          this.#text('collect.json()', undefined, replaced),
+          replaced,
+          schema,
+          init.source,
+        ).catch((error: unknown) => {
+          throw inBody(error, init.source)
+        })
       }) as Collect['json'],
     }
   }
@@ -199,10 +203,10 @@ export class StreamResponse {
     return this.#text('text()', options)
   }
 
-  #text(by: string, options: TextOptions | undefined, keepBOM?: boolean): ConsumerType<string> {
+  #text(by: string, options: TextOptions | undefined, replaced?: Replaced[]): ConsumerType<string> {
     known(options, by, 'fatal')
     const context = this.#claim(by)
-    return new Consumer(() => iterateText(context, options, keepBOM), cancelOf(context))
+    return new Consumer(() => iterateText(context, options, replaced), cancelOf(context))
   }
 
   /**

@@ -1,7 +1,6 @@
-import { concatBytes } from '../concat-bytes.ts'
 import type { DeepPartial } from '../decoders/partial-json-types.ts'
 import { isCompleteIn } from '../decoders/snapshot-completeness.ts'
-import { DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
+import { bytesBefore, DECODE_SLICE_BYTES, Utf8Decoder } from '../decoders/utf8.ts'
 import { MAX_TIMER_MS, must } from '../options.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { type ConsumeContext, halt, inBody, STOPPED, settle, untilStopped } from './context.ts'
@@ -185,22 +184,21 @@ export async function* consumeJson<T>(
     inBody(error, source)
     settled = { error }
     let thrown = error
-    // What was parsed since the last snapshot — one the throttle held back, or the quiet one while only `final`
-    // was awaited — is handed out before the failure: the loop sees as much as one that was never throttled.
-    if (pending) {
-      let snapshot: DeepPartial<T> | undefined
-      try {
-        snapshot = take()
-      } catch {
-        // A parser that cannot describe itself after the failure: the last snapshot stands.
-      }
-      if (snapshot !== undefined) {
-        // Ended first, as a loop that takes the read over may wait for `final` here; the end's error comes after.
-        await end().catch((failure: unknown) => {
-          thrown = failure
-        })
-        yield snapshot
-      }
+    // What was parsed since the last snapshot — one the throttle held back, the quiet one while only `final`
+    // was awaited, the values the failing piece completed before its error — is handed out before the failure:
+    // the loop sees as much as one that was never throttled, whatever the chunking.
+    let snapshot: DeepPartial<T> | undefined
+    try {
+      if (pending || parser.snapshot !== shown || !samePath(parser.openPath, shownOpenPath)) snapshot = take()
+    } catch {
+      // A parser that cannot describe itself after the failure: the last snapshot stands.
+    }
+    if (snapshot !== undefined) {
+      // Ended first, as a loop that takes the read over may wait for `final` here; the end's error comes after.
+      await end().catch((failure: unknown) => {
+        thrown = failure
+      })
+      yield snapshot
     }
     throw thrown
   } finally {
@@ -223,21 +221,9 @@ interface DecodedText {
 const NO_BYTES = new Uint8Array(0)
 const NO_TEXT: DecodedText = { text: '', bytes: [], at: 0 }
 
-/**
- * The byte offset of character `i` of `decoded`: the most of its bytes that decode to no more characters than
- * those before it (a part of a character decodes to one more, U+FFFD). For an error's position only.
- */
+/** The byte offset of character `i` of `decoded`, for an error's position. */
 function byteOffset({ bytes, at }: DecodedText, i: number): number {
-  const all = concatBytes(bytes)
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
-  let low = 0
-  let high = all.length
-  while (low < high) {
-    const mid = (low + high + 1) >> 1
-    if (decoder.decode(all.subarray(0, mid)).length <= i) low = mid
-    else high = mid - 1
-  }
-  return at + low
+  return at + bytesBefore(bytes, i)
 }
 
 function samePath(

@@ -16,42 +16,65 @@ export interface TextOptions {
 }
 
 /**
+ * A text with a U+FFFD that `iterateText()` delivered, at character `char` of all it delivered, and the bytes it
+ * decoded from (those held from before included): a U+FFFD is 3 bytes of text for the 1 to 3 of the body it
+ * replaced, or for its own 3.
+ */
+export type Replaced = [char: number, text: string, bytes: Uint8Array[]]
+
+/**
  * The body decoded as UTF-8, chunk by chunk; a character split across chunks is never broken. A chunk longer
- * than 64 000 bytes comes out as one string per `DECODE_SLICE_BYTES` slice of it. `keepBOM`: leave a BOM at the
- * body's start in the text (for `collect.json()`, whose errors count its bytes).
+ * than 64 000 bytes comes out as one string per `DECODE_SLICE_BYTES` slice of it. `replaced`, for
+ * `collect.json()`, which reads one document whose errors count the body's bytes: leave a BOM at the body's start
+ * in the text, note there each text with a U+FFFD, and take checkpoints at the start.
  */
 export function iterateText(
   context: ConsumeContext,
   options: TextOptions = {},
-  keepBOM?: boolean,
+  replaced?: Replaced[],
 ): AsyncIterator<string, void, undefined> & AsyncIterable<string> {
-  const decoder = new Utf8Decoder(options.fatal ?? false, keepBOM, originOf(context.source))
+  const decoder = new Utf8Decoder(options.fatal ?? false, replaced !== undefined, originOf(context.source))
+  let chars = 0
+  /** The text of `piece`, or of the end (without one), noted in `replaced` when it has a U+FFFD. */
+  const decode = (piece?: Uint8Array): string => {
+    const held = decoder.held
+    const text = piece ? decoder.decode(piece) : decoder.end()
+    if (replaced && text.includes('\uFFFD')) replaced.push([chars, text, piece ? [held, piece] : [held]])
+    chars += text.length
+    return text
+  }
   // Bytes read but not decoded yet: the rest of a sliced chunk, and chunks that calls made before the last one
   // settled have read since. What is not decoded is not committed, so a reconnect drops it and reads it again.
   let queue: Uint8Array[] = []
-  context.source.attach?.({
-    committed: () => decoder.offsetBefore(''),
-    // With `fatal`, lines are counted (for the line of an error), so a checkpoint can carry them on.
-    ...(options.fatal === true ? { units: () => ({ lines: decoder.lineFeeds, records: 0 }) } : {}),
-    restart: () => {
-      decoder.reset()
-      queue = []
-    },
-  })
+  context.source.attach?.(
+    replaced
+      ? // A document cannot be continued mid-way: as under json(), a checkpoint starts it over (Range still
+        // continues a drop within the stream byte for byte).
+        { committed: () => 0 }
+      : {
+          committed: () => decoder.offsetBefore(''),
+          // With `fatal`, lines are counted (for the line of an error), so a checkpoint can carry them on.
+          ...(options.fatal === true ? { units: () => ({ lines: decoder.lineFeeds, records: 0 }) } : {}),
+          restart: () => {
+            decoder.reset()
+            queue = []
+          },
+        },
+  )
   return chunkIterator<string>(context, ({ end, fail, halted, next }) => {
     /** What the next call reports after text was delivered: the end, or the error found after that text. */
     let after: 'done' | { error: unknown } | undefined
     /** The body's end was read while bytes were still queued. */
     let ended = false
     const finish = () => {
-      const tail = decoder.end()
+      const tail = decode()
       if (tail === '') return end('done')
       after = 'done'
       return { done: false, value: tail } as const
     }
     /** The text of `piece`, or the error found before any; `undefined` when it decodes to nothing. */
     const decodeOne = (piece: Uint8Array) => {
-      const text = decoder.decode(piece)
+      const text = decode(piece)
       // With `fatal`, the valid text before a bad byte is delivered first; the error comes with the next call.
       if (decoder.failure) {
         after = { error: decoder.failure }

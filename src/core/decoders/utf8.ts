@@ -1,3 +1,4 @@
+import { concatBytes } from '../concat-bytes.ts'
 import { ParseError } from '../errors/parse-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
 
@@ -246,6 +247,23 @@ export function utf8Length(text: string, start: number = 0, end: number = text.l
     } else bytes += 2
   }
   return bytes
+}
+
+/**
+ * How many of the bytes of `parts` decode to no more than `i` characters: where character `i` of their text starts
+ * (a part of a character decodes to one more, U+FFFD). For an error's position only.
+ */
+export function bytesBefore(parts: readonly Uint8Array[], i: number): number {
+  const bytes = concatBytes(parts)
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let low = 0
+  let high = bytes.length
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (decoder.decode(bytes.subarray(0, mid)).length <= i) low = mid
+    else high = mid - 1
+  }
+  return low
 }
 
 /** Index of the first byte that breaks UTF-8 in `bytes`, starting after `start` carried continuation bytes. */

@@ -280,6 +280,28 @@ describe('checkpoint and resumeFrom', () => {
     expect(res.progress).toMatchObject({ attempt: 3, state: 'done' })
   })
 
+  it('reports the checkpoint’s counts, not zero, when the resume request fails', async () => {
+    const busy = { status: 503 }
+    const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy] })
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    const reports: Progress[] = []
+    const error = await sluice(s.url, {
+      resumeFrom: checkpoint,
+      resume: { attempts: 1, backoff: { initial: 1, max: 1, jitter: 0 } },
+      onProgress: (p) => reports.push(p),
+    }).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    // A page showing the run that broke off keeps showing what it holds: the bytes and items delivered.
+    expect(reports.at(-1)).toMatchObject({
+      state: 'error',
+      loaded: checkpoint.loaded,
+      items: checkpoint.items,
+      attempt: checkpoint.attempt,
+    })
+    expect(checkpoint.loaded).toBeGreaterThan(0)
+  })
+
   it("gives up with 'attempts-exhausted' when only a busy status answers, as a reconnect does, saying how many requests, the status and what to do", async () => {
     const busy = { status: 503 }
     const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, busy] })

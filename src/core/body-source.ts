@@ -343,9 +343,6 @@ export class BodySource implements ChunkSource {
       this.#etag ??= checkpoint.etag
       this.#lastModified ??= checkpoint.lastModified
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
-      init.progress.loaded = checkpoint.loaded
-      init.progress.items = checkpoint.items
-      init.progress.attempt = checkpoint.attempt
       this.#attemptBase = checkpoint.attempt
       this.#checkpointEventId = checkpoint.lastEventId
       this.#checkpointRetry = checkpoint.retry

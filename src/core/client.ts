@@ -174,6 +174,12 @@ export async function sluiceWith(
     checkpoint.lastEventId === undefined &&
     checkpoint.cursor === undefined &&
     checkpoint.partEnd === undefined
+  // Progress goes on from the checkpoint's counts, also in the final report of a resume request that fails.
+  if (checkpoint !== undefined && !fromNothing) {
+    progress.loaded = checkpoint.loaded
+    progress.items = checkpoint.items
+    progress.attempt = checkpoint.attempt
+  }
   // An empty input is ky's `baseUrl` itself, its query included: a cursor's `?after=3` resolved against it would
   // replace that query whole. Given as the input, the baseUrl resolves against itself to the same URL.
   const base = kyOptions.baseUrl ?? defaults.baseUrl

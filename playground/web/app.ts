@@ -1,9 +1,18 @@
 // The playground page: four panels, each streaming one example function with the sluice client and rendering
 // it as it arrives. Plain DOM; every render is coalesced to one per animation frame.
 
-import type { JsonPathSegment } from '../../src/index.ts'
-import { isSluiceError, type Progress, type StreamResponse, sluice } from '../../src/index.ts'
+import {
+  type Checkpoint,
+  isResumeError,
+  isSluiceError,
+  type JsonPathSegment,
+  type Progress,
+  type StreamResponse,
+  sluice,
+} from '../../src/index.ts'
 import type { ReportDocument, ReportRow } from '../functions/data.ts'
+import { el } from './dom.ts'
+import { jsonTree } from './json-tree.ts'
 
 type Name = 'tokens' | 'report' | 'document' | 'binary'
 
@@ -30,16 +39,6 @@ document.querySelector('#target')!.textContent = anyRemote
 
 const $ = <E extends Element>(root: ParentNode, selector: string) => root.querySelector<E>(selector)!
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = Object.assign(document.createElement(tag), props)
-  node.append(...children)
-  return node
-}
-
 /** Calls `render` once on the next animation frame, however many times it is scheduled before that. */
 function coalesce(render: () => void): () => void {
   let pending = false
@@ -63,9 +62,9 @@ function formatBytes(n: number): string {
 // A panel: Start / Stop / Cut the connection, a progress bar, the stats line and the error, around a consumer.
 
 interface Panel {
-  /** Clears the output before a run. */
+  /** Clears the output before a run that starts from the beginning (not before one that continues). */
   reset(): void
-  /** Reads the response to the end, rendering as it goes. */
+  /** Reads the response to the end, rendering as it goes; after a Retry, the rest of it after what is shown. */
   consume(res: StreamResponse): Promise<void>
   /** Once a run ends without its whole response (stopped or failed): the output must not claim it still comes. */
   abandon?(): void
@@ -83,12 +82,14 @@ function mount(name: Name, panel: Panel): void {
       ? 'Only the local playground server can cut a connection.'
       : 'Drops the connection mid-stream on the server side, like a network failure.',
   })
+  // Offered once a run failed with a checkpoint, when Retry continues from it: the way back to a fresh run.
+  const restart = el('button', { className: 'restart', textContent: 'Start over', hidden: true })
   const state = el('span', { className: 'state', textContent: 'idle' })
   const bar = el('progress', { max: 100, value: 0 })
   const stats = el('div', { className: 'stats' })
   const error = el('div', { className: 'failure', role: 'alert' })
   $(section, '.controls').append(
-    el('div', { className: 'buttons' }, start, stop, cut, state),
+    el('div', { className: 'buttons' }, start, restart, stop, cut, state),
     bar,
     stats,
     error,
@@ -102,7 +103,10 @@ function mount(name: Name, panel: Panel): void {
   const showProgress = (p: Progress) => {
     if (p.percent !== undefined) bar.value = p.percent
     else if (p.state === 'done') bar.value = 100
-    else bar.removeAttribute('value') // indeterminate: no total known
+    // Indeterminate while it runs with no total known. A run that ends stands still where it was: an indeterminate
+    // bar would go on moving as if it ran.
+    else if (p.state !== 'error' && p.state !== 'cancelled') bar.removeAttribute('value')
+    else if (!bar.hasAttribute('value')) bar.value = 0
     const parts = [`${formatBytes(p.loaded)}${p.total !== undefined ? ` of ${formatBytes(p.total)}` : ''}`]
     if (p.percent !== undefined) parts.push(`${p.percent.toFixed(1)} %`)
     if (p.items > 0) parts.push(`${p.items.toLocaleString()} ${p.items === 1 ? 'item' : 'items'}`)
@@ -113,39 +117,63 @@ function mount(name: Name, panel: Panel): void {
     // The resume, told as it happens: the drop, the reconnect, and where the stream continued.
     if (p.state === 'reconnecting' && section.dataset.state !== 'reconnecting') {
       log(`Connection lost after ${formatBytes(p.loaded)} — reconnecting (attempt ${p.attempt})…`)
-    } else if (p.state === 'streaming' && section.dataset.state === 'reconnecting') {
+    } else if (p.state === 'streaming' && (section.dataset.state === 'reconnecting' || retrying)) {
       log(`Resumed at ${formatBytes(p.loaded)}, nothing lost, nothing repeated.`)
     }
+    if (p.state !== 'connecting') retrying = false
     setState(p.state)
   }
+  // What happened (blue), and what failed (red: the run's error, a cut that could not be made).
   const log = (line: string) => {
     error.append(el('div', { className: 'resume-log', textContent: line }))
   }
+  const fail = (line: string) => {
+    error.append(el('div', { textContent: line }))
+  }
 
   let controller: AbortController | undefined
-  start.onclick = async () => {
+  // Set while a Retry that continues from a checkpoint waits for its answer.
+  let retrying = false
+  // Where the last failed run stands: Retry continues from it (resumeFrom), keeping what the panel shows.
+  let checkpoint: Checkpoint | undefined
+  const run = async (from: Checkpoint | undefined) => {
     controller = new AbortController()
     const { signal } = controller
-    panel.reset()
+    // A checkpoint before the first unit (and every checkpoint of a JSON document, which starts over) asks for
+    // the whole body again: the output starts over with it.
+    const continuing = from !== undefined && from.offset > 0
+    retrying = continuing
     error.textContent = ''
-    // Until the new run's first progress, the last run's "100 %" would stand beside "connecting" and no output.
-    bar.value = 0
-    stats.textContent = ''
-    // A focused button that is disabled drops the focus to the page: a keyboard user would be left nowhere. The
-    // focus moves to Stop while the run lasts, and back to Start once it ends.
-    const pressed = document.activeElement === start
+    if (continuing) {
+      log(
+        `Retrying from the checkpoint at ${formatBytes(from.loaded)}: what arrived stays, the rest follows.`,
+      )
+    } else {
+      panel.reset()
+      // Until the new run's first progress, the last run's "100 %" would stand beside "connecting" and no output.
+      bar.value = 0
+      stats.textContent = ''
+    }
+    checkpoint = undefined
+    start.title = ''
+    // A focused button that is disabled (or hidden) drops the focus to the page: a keyboard user would be left
+    // nowhere. The focus moves to Stop while the run lasts, and back to Start once it ends.
+    const pressed = document.activeElement === start || document.activeElement === restart
     stop.disabled = false
     if (pressed) stop.focus()
     start.disabled = true
+    restart.hidden = true
     cut.disabled = remote(name) !== undefined
     setState('connecting')
     let failed = false
+    let res: StreamResponse | undefined
     try {
-      const res = await sluice(urlOf(name), {
+      res = await sluice(urlOf(name), {
         signal,
         onProgress: showProgress,
         retry: 0,
         resume: { backoff: { initial: 300 } },
+        resumeFrom: from,
       })
       await panel.consume(res)
       showProgress(res.progress)
@@ -157,13 +185,23 @@ function mount(name: Name, panel: Panel): void {
         setState('error')
         const e = caught instanceof Error ? caught : new Error(String(caught))
         const code = isSluiceError(e) ? ` [${e.code}]` : ''
-        log(`${e.name}${code}: ${e.message}`)
+        fail(`${e.name}${code}: ${e.message}`)
         // A browser hides why a cross-origin request failed: a CORS refusal is the same "Failed to fetch" as a
         // network down. Deployed function URLs are cross-origin; their CORS must allow this very origin.
         if (isSluiceError(e) && e.code === 'ERR_NETWORK' && new URL(urlOf(name)).origin !== location.origin) {
-          log(
+          fail(
             `The ${name} function is on another origin, where a CORS refusal fails the same way (the browser console says which it was): its function URL must allow ${location.origin}, e.g. sam deploy --parameter-overrides AllowOrigin=${location.origin}.`,
           )
+        }
+        // Retry continues where the stream stands — unless the server refused to continue it (another version,
+        // a range it cannot serve), which it would refuse again: then Retry starts over.
+        if (!isResumeError(e) || e.reason === 'attempts-exhausted') {
+          try {
+            // The request of a checkpoint that failed leaves that checkpoint good for a later try.
+            checkpoint = res === undefined ? from : res.checkpoint()
+          } catch {
+            // A stream that offers no way to resume: Retry starts over.
+          }
         }
       }
       panel.abandon?.()
@@ -174,13 +212,22 @@ function mount(name: Name, panel: Panel): void {
       stop.disabled = true
       cut.disabled = true
       start.textContent = failed ? 'Retry' : 'Start'
+      const continues = checkpoint !== undefined && checkpoint.offset > 0
+      start.title = continues
+        ? `Continues from ${formatBytes(checkpoint!.loaded)}, where the stream broke off.`
+        : failed
+          ? 'Starts over from the first byte: there is nothing to continue from.'
+          : ''
+      restart.hidden = !continues
     }
   }
+  start.onclick = () => run(checkpoint)
+  restart.onclick = () => run(undefined)
   stop.onclick = () => controller?.abort()
   cut.onclick = async () => {
     try {
       const answer = await fetch(`/control/cut?name=${name}`, { method: 'POST' })
-      if (!answer.ok) log(`The cut failed: ${answer.status} ${await answer.text()}`)
+      if (!answer.ok) fail(`The cut failed: ${answer.status} ${await answer.text()}`)
       else if (((await answer.json()) as { cut: number }).cut === 0) {
         // The button is enabled for the whole run, but a response is cut only while the page server sends it.
         log(
@@ -188,7 +235,7 @@ function mount(name: Name, panel: Panel): void {
         )
       }
     } catch (caught) {
-      log(`The cut failed: ${caught instanceof Error ? caught.message : String(caught)}`)
+      fail(`The cut failed: ${caught instanceof Error ? caught.message : String(caught)}`)
     }
   }
 }
@@ -262,68 +309,40 @@ function mount(name: Name, panel: Panel): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// document: the partial snapshot as a tree; values on the parser's open path are still growing (highlighted),
-// everything else is final. Finished subtrees keep their identity between snapshots, so their DOM is built once.
+// document: the partial snapshot laid out as the final document's text being typed (see json-tree.ts); values on
+// the parser's open path are still growing (highlighted), everything else is final. Finished subtrees keep their
+// identity between snapshots, so their DOM is built once.
 
 {
   const tree = $<HTMLElement>(document, '.tree')
   const built = new WeakMap<object, Node>()
-
-  const onPath = (path: JsonPathSegment[], open: readonly JsonPathSegment[] | undefined) =>
-    open !== undefined && path.length <= open.length && path.every((segment, i) => open[i] === segment)
-
-  const node = (
-    value: unknown,
-    path: JsonPathSegment[],
-    open: readonly JsonPathSegment[] | undefined,
-    indent: string,
-  ): Node => {
-    const growing = onPath(path, open)
-    if (value === null || typeof value !== 'object') {
-      const kind = typeof value === 'string' ? 'string' : typeof value === 'number' ? 'number' : 'literal'
-      const text = JSON.stringify(value)
-      // A growing string has no closing quote yet.
-      return el('span', {
-        className: growing ? `${kind} growing` : kind,
-        textContent: growing && kind === 'string' ? `${text.slice(0, -1)}…` : text,
-      })
-    }
-    const cached = growing ? undefined : built.get(value)
-    if (cached !== undefined) return cached
-    const isArray = Array.isArray(value)
-    const entries: [JsonPathSegment, unknown][] = isArray
-      ? value.map((item, i) => [i, item])
-      : Object.entries(value as Record<string, unknown>)
-    const inner = `${indent}  `
-    const out = el('span', { className: growing ? 'growing' : '' }, isArray ? '[' : '{')
-    entries.forEach(([key, child], i) => {
-      out.append(`\n${inner}`)
-      if (!isArray) out.append(el('span', { className: 'key', textContent: JSON.stringify(key) }), ': ')
-      out.append(node(child, [...path, key], open, inner))
-      if (i < entries.length - 1 || growing) out.append(',')
-    })
-    out.append(
-      growing ? `\n${inner}…` : '',
-      entries.length > 0 ? `\n${indent}` : '',
-      growing ? '' : isArray ? ']' : '}',
-    )
-    if (!growing) built.set(value, out)
-    return out
+  // The last snapshot and its open path; `more` is false once the run ended without the rest of the document.
+  let shown: { value: unknown; open: readonly JsonPathSegment[] | undefined } | undefined
+  let more = true
+  const show = () => {
+    if (shown !== undefined) tree.replaceChildren(jsonTree(shown.value, shown.open, built, more))
   }
+  const render = coalesce(show)
 
   mount('document', {
     reset() {
+      shown = undefined
+      more = true
       tree.replaceChildren()
+    },
+    abandon() {
+      // Nothing more comes: no "…", nothing highlighted as growing.
+      more = false
+      show()
     },
     async consume(res) {
       const doc = res.json<ReportDocument>()
-      let latest: unknown
-      const render = coalesce(() => tree.replaceChildren(node(latest, [], doc.openPath, '')))
       for await (const snapshot of doc) {
-        latest = snapshot
+        shown = { value: snapshot, open: doc.openPath }
         render()
       }
-      tree.replaceChildren(node(await doc.final, [], undefined, ''))
+      shown = { value: await doc.final, open: undefined }
+      show()
     },
   })
 }
@@ -336,23 +355,28 @@ function mount(name: Name, panel: Panel): void {
   // The download link's object URL keeps the whole file in memory until it is revoked (or the page closes):
   // let the last run's go when a new run replaces its link, or every Start holds one more file.
   let download: string | undefined
+  // The file's bytes so far, kept across a Retry that continues them.
+  let parts: Uint8Array<ArrayBuffer>[] = []
+  let length = 0
   mount('binary', {
     reset() {
       if (download !== undefined) URL.revokeObjectURL(download)
       download = undefined
+      parts = []
+      length = 0
       output.replaceChildren(el('p', { textContent: 'Receiving…' }))
     },
     abandon() {
       output.replaceChildren(el('p', { textContent: 'No file: the run ended before its last byte.' }))
     },
     async consume(res) {
-      const parts: Uint8Array<ArrayBuffer>[] = []
-      let length = 0
+      output.replaceChildren(el('p', { textContent: 'Receiving…' }))
       for await (const chunk of res.bytes()) {
         parts.push(chunk as Uint8Array<ArrayBuffer>)
         length += chunk.length
       }
       const blob = new Blob(parts, { type: 'application/octet-stream' })
+      parts = [] // the Blob holds its own copy
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))
       const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
       download = URL.createObjectURL(blob)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { ANSWER_TEXT, binaryChunks, DOCUMENT } from '../../playground/functions/data.ts'
+import { ANSWER_TEXT, binaryChunks, DOCUMENT, DOCUMENT_TEXT } from '../../playground/functions/data.ts'
 import { type Playground, startPlayground } from '../../playground/server.ts'
 import { launchChromium } from '../support/chromium.ts'
 
@@ -51,6 +51,11 @@ it('renders every panel progressively and ends with exact content', { timeout: 9
     const section = document.querySelector('section[data-fn="document"]') as HTMLElement
     return section.dataset.state === 'streaming' && section.querySelector('.tree .growing') !== null
   })
+  // The partial document reads as the start of its final text, one … where more is coming (no staircase of
+  // unclosed brackets, commas and … lines).
+  const partialDocument = (await panel('document').locator('.tree').textContent()) ?? ''
+  expect(partialDocument.indexOf('…')).toBe(partialDocument.length - 1)
+  expect(DOCUMENT_TEXT.startsWith(partialDocument.slice(0, -1).trimEnd())).toBe(true)
   const partialTokens = (await panel('tokens').locator('.output').textContent()) ?? ''
   expect(partialTokens.length).toBeLessThan(ANSWER_TEXT.length)
   expect(ANSWER_TEXT.startsWith(partialTokens)).toBe(true)
@@ -95,6 +100,78 @@ it('shows the resume after a cut and ends with the exact text', { timeout: 60_00
   await waitForState('tokens', 'done', 30_000)
   expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
   expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 2/)
+})
+
+it('a document stopped part way no longer says more is coming', { timeout: 60_000 }, async () => {
+  await page.goto(playground.url)
+  const document_ = panel('document')
+  await document_.locator('button.start').click()
+  await page.waitForFunction(
+    () => document.querySelector('section[data-fn="document"] .tree .growing') !== null,
+  )
+  await document_.locator('button.stop').click()
+  await waitForState('document', 'cancelled')
+  // A frame's render still pending at the stop must not bring the … back.
+  await page.evaluate(
+    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  )
+  const text = (await document_.locator('.tree').textContent()) ?? ''
+  expect(text).not.toContain('…')
+  expect(text.length).toBeGreaterThan(0)
+  expect(DOCUMENT_TEXT.startsWith(text)).toBe(true)
+  expect(await document_.locator('.tree .growing').count()).toBe(0)
+})
+
+/** Starts the tokens panel and, once it is under way, cuts it while every reconnect fails: the run fails. */
+async function failTokens(): Promise<string> {
+  const tokens = panel('tokens')
+  await page.goto(playground.url)
+  await tokens.locator('button.start').click()
+  await page.waitForFunction(
+    () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 300,
+  )
+  await page.route('**/fn/tokens', (route) => route.abort('connectionreset'))
+  await tokens.locator('button.cut').click()
+  await waitForState('tokens', 'error', 30_000)
+  await page.unroute('**/fn/tokens')
+  expect(await tokens.locator('.failure').textContent()).toMatch(/ResumeError \[ERR_RESUME\]: Gave up after/)
+  return (await tokens.locator('.output').textContent()) ?? ''
+}
+
+it('Retry after a failure continues from the checkpoint, keeping what arrived', {
+  timeout: 60_000,
+}, async () => {
+  const tokens = panel('tokens')
+  const before = await failTokens()
+  expect(await tokens.locator('button.start').textContent()).toBe('Retry')
+  expect(await tokens.locator('button.restart').isVisible()).toBe(true)
+  const request = page.waitForRequest('**/fn/tokens')
+  await tokens.locator('button.start').click()
+  // The rest of the stream, after the last event shown: not the whole stream again.
+  expect((await request).headers()['last-event-id']).toMatch(/^\d+$/)
+  await waitForState('tokens', 'done', 30_000)
+  const text = (await tokens.locator('.output').textContent()) ?? ''
+  expect(text.startsWith(before)).toBe(true)
+  expect(text).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.failure').textContent()).toMatch(
+    /^Retrying from the checkpoint at .*: what arrived stays, the rest follows\.Resumed at .*, nothing lost, nothing repeated\.$/,
+  )
+  expect(await tokens.locator('button.start').textContent()).toBe('Start')
+  expect(await tokens.locator('button.restart').isVisible()).toBe(false)
+})
+
+it('Start over after a failure starts the stream again from its first event', {
+  timeout: 60_000,
+}, async () => {
+  const tokens = panel('tokens')
+  await failTokens()
+  const request = page.waitForRequest('**/fn/tokens')
+  await tokens.locator('button.restart').click()
+  expect((await request).headers()['last-event-id']).toBeUndefined()
+  expect(await tokens.locator('.failure').textContent()).toBe('')
+  await waitForState('tokens', 'done', 30_000)
+  expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 1$/)
 })
 
 it('Stop cancels a running stream', { timeout: 60_000 }, async () => {

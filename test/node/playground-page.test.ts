@@ -194,3 +194,25 @@ it('clears the last run’s progress when a panel starts again', async () => {
     await page.unroute('**/fn/document')
   }
 })
+
+it('stills the progress bar of a run that ends without a total', async () => {
+  await page.goto(playground.url)
+  // Held before it reaches the server: the run is stopped while it waits, with no total known.
+  const release = Promise.withResolvers<void>()
+  await page.route('**/fn/tokens', async (route) => {
+    await release.promise
+    await route.continue().catch(() => {})
+  })
+  try {
+    const tokens = panel('tokens')
+    await tokens.locator('button.start').click()
+    await waitForState('tokens', 'connecting')
+    await tokens.locator('button.stop').click()
+    await waitForState('tokens', 'cancelled')
+    // Without a value the bar is indeterminate: it keeps moving, as if the stream still ran.
+    expect(await tokens.locator('progress').getAttribute('value')).toBe('0')
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+  }
+})

@@ -46,9 +46,9 @@ export interface SluiceHandlerOptions {
    * The runtime object to use: the Lambda runtime's, or the `awslambda` of `sluice/mock` (whose streams are Node
    * `Writable`s when it runs in Node). Default: the `awslambda` global.
    */
-  awslambda?: Awslambda | PortableAwslambda
+  awslambda?: Awslambda | PortableAwslambda | undefined
   /** The response stream's buffer in bytes, passed to `streamifyResponse`. Default: the runtime's (16 KiB). */
-  highWaterMark?: number
+  highWaterMark?: number | undefined
 }
 
 /**

@@ -25,7 +25,7 @@ export interface NdjsonOptions extends ResponseOptions, LengthOptions, CursorOpt
    * @example
    * await streamNdjson(responseStream, (cursor) => db.rowsAfter(cursor), { request: event, padding: true })
    */
-  padding?: boolean | PaddingOptions
+  padding?: boolean | PaddingOptions | undefined
 }
 
 const encoder = new TextEncoder()

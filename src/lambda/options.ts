@@ -37,23 +37,26 @@ export interface ResponseOptions {
    * 206 (or 416) whatever this says; an error status ignores it and announces no `Accept-Ranges`. A 204, 205 or
    * 304 has no body: the source must be empty, and neither a length nor the end marker is sent.
    */
-  statusCode?: number
+  statusCode?: number | undefined
   /**
    * Extra response headers; `set-cookie` entries are sent as `cookies` (after those of `cookies`), since a function
    * URL's prelude carries one value per header name. Default: none beyond the helper's own (content type, length
    * or end marker…).
    */
-  headers?: HeadersInput
+  headers?: HeadersInput | undefined
   /** `Set-Cookie` values. Default: none. */
-  cookies?: string[]
+  cookies?: string[] | undefined
   /**
    * The function-URL event; resume headers and query parameters are read from it, and its method: a HEAD gets the
    * head its GET would get (the full answer's: Range is not answered on a HEAD; a POST's is, as a GET's), without
    * the source being read. Default: no resume, answered as a GET.
    */
-  request?: RequestLike
+  request?: RequestLike | undefined
   /** The runtime object that sends the prelude. Default: the `awslambda` global. */
-  awslambda?: Pick<Awslambda, 'HttpResponseStream'> | Pick<PortableAwslambda, 'HttpResponseStream'>
+  awslambda?:
+    | Pick<Awslambda, 'HttpResponseStream'>
+    | Pick<PortableAwslambda, 'HttpResponseStream'>
+    | undefined
   /**
    * Where a refusal is reported: a request answered `409` (a cursor or `Last-Event-ID` the source cannot start
    * from) or `416` (a `Range` past the body's end) before any byte of the body, which the client sees but the
@@ -67,7 +70,7 @@ export interface ResponseOptions {
    *   onRefusal: ({ status, helper, asked }) => console.log(JSON.stringify({ level: 'warn', msg: 'resume refused', status, helper, ...asked })),
    * })
    */
-  onRefusal?: ((refusal: RefusalReport) => void) | false
+  onRefusal?: ((refusal: RefusalReport) => void) | false | undefined
 }
 
 /**
@@ -83,18 +86,18 @@ export interface LengthOptions {
    * shorter is cut with an error. Default: unknown, so the end marker is used; `0` also uses the marker, since
    * an empty body can hang a function URL.
    */
-  length?: number
+  length?: number | undefined
   /**
    * A strong ETag for the body, sent as `ETag` and compared with `If-Range`. Giving one asserts the body is
    * deterministic (the same bytes on every request), so it also turns `range` on. Quotes are added when missing.
    * Default: none.
    */
-  etag?: string
+  etag?: string | undefined
   /**
    * Answer `Range: bytes=N-` by regenerating the body and skipping its first N bytes; announces
    * `Accept-Ranges: bytes`. Only for deterministic bodies. Default: `true` when `etag` is given, else `false`.
    */
-  range?: boolean
+  range?: boolean | undefined
 }
 
 /**
@@ -105,7 +108,7 @@ export interface LengthOptions {
  */
 export interface CursorOptions {
   /** Query parameter holding the cursor; checked first. Default `'cursor'`. */
-  cursorParam?: string
+  cursorParam?: string | undefined
   /** Request header holding the cursor; checked when the query parameter is absent. Default `'x-sluice-cursor'`. */
-  cursorHeader?: string
+  cursorHeader?: string | undefined
 }

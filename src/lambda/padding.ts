@@ -15,16 +15,16 @@ export interface PaddingOptions {
    * with filler to this many bytes. Writes that reach it by themselves are not padded (the count starts again
    * after them). Raise it if writes still arrive late. Default 16384 (16 KiB); at most 1048576.
    */
-  bytes?: number
+  bytes?: number | undefined
   /**
    * How long the source must be silent after a write before it is padded, in milliseconds: long enough that a
    * steady stream of items is never padded, short enough that a pause is not felt. Default 50.
    */
-  idleMs?: number
+  idleMs?: number | undefined
 }
 
 /** The defaults of {@link PaddingOptions}. */
-export const PADDING_DEFAULTS: Required<PaddingOptions> = { bytes: 16_384, idleMs: 50 }
+export const PADDING_DEFAULTS: { bytes: number; idleMs: number } = { bytes: 16_384, idleMs: 50 }
 
 /** The most bytes of {@link PaddingOptions.bytes}: a threshold reported at about 100 KB, with room to spare. */
 export const MAX_PADDING_BYTES = 1_048_576
@@ -103,8 +103,8 @@ export function withPadding(
 }
 
 /** The options that are set: `{ bytes: undefined }` takes the default, as a missing key does. */
-function definedOf(padding: PaddingOptions): PaddingOptions {
-  const out: PaddingOptions = {}
+function definedOf(padding: PaddingOptions): { bytes?: number; idleMs?: number } {
+  const out: { bytes?: number; idleMs?: number } = {}
   if (padding.bytes !== undefined) out.bytes = padding.bytes
   if (padding.idleMs !== undefined) out.idleMs = padding.idleMs
   return out

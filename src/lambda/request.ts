@@ -55,7 +55,7 @@ export function rangeStartOf(request: RequestLike | undefined): number | undefin
 /** The resume cursor of a request: the query parameter first, then the header. */
 export function cursorOf(
   request: RequestLike | undefined,
-  options: { cursorParam?: string; cursorHeader?: string },
+  options: { cursorParam?: string | undefined; cursorHeader?: string | undefined },
 ): string | undefined {
   return (
     queryOf(request, options.cursorParam ?? CURSOR_PARAM) ??

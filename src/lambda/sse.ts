@@ -22,15 +22,15 @@ import type { AnyResponseStream } from './types.ts'
  */
 export interface SseEvent {
   /** The event's id; the client sends the last one it saw as `Last-Event-ID` when it reconnects. */
-  id?: string
+  id?: string | undefined
   /** The event type. Default: none (the client sees `message`). */
-  event?: string
+  event?: string | undefined
   /** The payload: a string as it is, anything else as JSON. Default: no data line (an id-only checkpoint). */
   data?: unknown
   /** Reconnection delay in milliseconds the client should use from now on. */
-  retry?: number
+  retry?: number | undefined
   /** A comment line, ignored by parsers. */
-  comment?: string
+  comment?: string | undefined
 }
 
 /**
@@ -52,13 +52,13 @@ export interface SseOptions extends ResponseOptions, CursorOptions {
    * Send a `:` comment after this many milliseconds without an event (the first one after at most 5 s, before
    * a client's header timeout); `0` disables. Default 15000.
    */
-  heartbeatMs?: number
+  heartbeatMs?: number | undefined
   /**
    * Send `retry: N` with the first event, telling clients how long to wait before reconnecting; not to a request
    * that continues the stream — one with a `Last-Event-ID` or a cursor — whose client keeps the time it was given.
    * Default: not sent.
    */
-  retry?: number
+  retry?: number | undefined
   /**
    * Push a small write out of the runtime, which can hold back writes until tens of KB have accumulated: after a
    * write (an event or a heartbeat) followed by `idleMs` without another, top what was written up to `bytes` with
@@ -69,7 +69,7 @@ export interface SseOptions extends ResponseOptions, CursorOptions {
    * @example
    * await streamSse(responseStream, tokensAfter, { request: event, padding: { idleMs: 20 } })
    */
-  padding?: boolean | PaddingOptions
+  padding?: boolean | PaddingOptions | undefined
 }
 
 const encoder = new TextEncoder()

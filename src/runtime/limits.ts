@@ -8,22 +8,22 @@ import { describeValue } from './describe-value.ts'
  */
 export interface Limits {
   /** The largest streamed response body; the connection is cut beyond it; `Infinity` for no cap. Default 200 MiB. */
-  maxResponseBytes?: number
+  maxResponseBytes?: number | undefined
   /** How long an invocation may run, at most 2³¹ − 1 ms; `Infinity` for no timeout. Default 15 minutes (900 000 ms). */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** The largest request body; a bigger one gets a 413 and the function is not invoked; `Infinity` for no cap. Default 6 MiB. */
-  maxRequestBytes?: number
+  maxRequestBytes?: number | undefined
   /**
    * The largest result of a handler not wrapped in `awslambda.streamifyResponse`, counted as the runtime sends it:
    * the result as JSON, in UTF-8 bytes (a string with its quotes, a `{ statusCode, headers, body }` whole, a base64
    * body as base64). A bigger one gets a 502 `Function.ResponseSizeTooLarge` instead of its body; `Infinity` for no
    * cap. Default 6 291 556 bytes (6 MiB + 100), the service's "6 MB".
    */
-  maxBufferedResponseBytes?: number
+  maxBufferedResponseBytes?: number | undefined
 }
 
 /** {@link Limits} with every default applied. */
-export type ResolvedLimits = Required<Limits>
+export type ResolvedLimits = { [K in keyof Limits]-?: number }
 
 /**
  * The limits of a real function URL in `RESPONSE_STREAM` mode, and of the invoke payload of a handler it runs
@@ -78,6 +78,8 @@ export function resolveLimits(limits: Limits = {}, where = 'limits'): ResolvedLi
   return resolved
 }
 
-function stripUndefined(limits: Limits): Limits {
-  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined))
+function stripUndefined(limits: Limits): Partial<ResolvedLimits> {
+  return Object.fromEntries(
+    Object.entries(limits).filter(([, value]) => value !== undefined),
+  ) as Partial<ResolvedLimits>
 }

@@ -14,7 +14,12 @@
 import { isUtf8 } from 'node:buffer'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_LIMITS, type FunctionUrlEvent, type Limits } from '../../src/runtime/index.ts'
+import {
+  DEFAULT_LIMITS,
+  type FunctionUrlEvent,
+  type Limits,
+  type ResolvedLimits,
+} from '../../src/runtime/index.ts'
 import { concatBytes, encode } from '../support/chunking.ts'
 import { functionUrlTwins, type Seen } from '../support/function-url-twins.ts'
 import {
@@ -164,7 +169,7 @@ function rewritten(
  * service; only those the service had, when the handler destroys its stream or runs out of time, since writes
  * past the first 16 KiB may still wait in the stream's own buffer then.
  */
-function expectedStream(script: StreamScript, limits: Required<Limits>): Expected {
+function expectedStream(script: StreamScript, limits: ResolvedLimits): Expected {
   const { head, steps, ending, last } = script
   const chunks: Uint8Array[] = []
   let contentType = 'application/octet-stream'
@@ -378,7 +383,7 @@ function chunksFrom(chunks: Uint8Array[], offset: number): Uint8Array[] {
 }
 
 /** What the function URL does with a buffered handler's result (payload format 2.0, README "served buffered"). */
-function expectedBuffered(script: BufferedScript, limits: Required<Limits>): Expected {
+function expectedBuffered(script: BufferedScript, limits: ResolvedLimits): Expected {
   const { result } = script
   if (result.kind === 'throw')
     return serviceErrorExpected(502, 'Unhandled', { states: ['failed'], message: SCRIPT_FAILED })
@@ -510,7 +515,7 @@ describe('the emulator and the mock run any handler script alike, as a function 
             maxBufferedResponseBytes: limitPick.maxBufferedResponseBytes,
           }),
         }
-        const resolved = { ...DEFAULT_LIMITS, ...limits } as Required<Limits>
+        const resolved = { ...DEFAULT_LIMITS, ...limits } as ResolvedLimits
         const devEvents: FunctionUrlEvent[] = []
         const mockEvents: FunctionUrlEvent[] = []
         const { dev, mock } = await twins.run(

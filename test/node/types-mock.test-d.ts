@@ -31,3 +31,14 @@ describe('sluice/mock names every type its signatures use, so that browser tests
     expectTypeOf<dev.Shaping>().toEqualTypeOf<Shaping>()
   })
 })
+
+describe('sluice/mock takes an explicit undefined as absent (exactOptionalPropertyTypes), as it does at runtime', () => {
+  it('in every limit, as in every option', () => {
+    const config: { timeoutMs?: number | undefined } = {}
+    void functionUrl('https://fn.example/', () => {}, {
+      limits: { timeoutMs: config.timeoutMs, maxRequestBytes: undefined },
+    })
+    const limits: Limits = { maxResponseBytes: undefined, maxBufferedResponseBytes: undefined }
+    void limits
+  })
+})

@@ -2,6 +2,7 @@ import ky from 'ky'
 import { describe, expect, inject, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
+  createStreamStore,
   fromResponse,
   isHTTPError,
   isLimitError,
@@ -658,8 +659,23 @@ describe('status and misuse', () => {
         new RangeError(`bytes(): chunkSize must be a positive integer, got ${chunkSize}.`),
       )
     }
+    // A string is quoted, so that it does not read as the number it looks like.
+    expect(() => res.bytes({ chunkSize: '4' as never })).toThrow(
+      new RangeError('bytes(): chunkSize must be a positive integer, got "4".'),
+    )
     const pieces = await Array.fromAsync(res.bytes({ chunkSize: 4 }))
     expect(pieces.map((piece) => new TextDecoder().decode(piece))).toEqual(['abcd', 'ef'])
+  })
+
+  it('a chunkSize far beyond the body costs only the body: 2 ** 40 gives it whole, as one chunk', async () => {
+    const res = await open(['ab', 'cd', 'ef'])
+    const pieces = await Array.fromAsync(res.bytes({ chunkSize: 2 ** 40 }))
+    expect(pieces.map((piece) => new TextDecoder().decode(piece))).toEqual(['abcdef'])
+    // The store checks it at creation without allocating it either.
+    const store = createStreamStore(() => open(['ab', 'cd']), { as: 'bytes', chunkSize: 2 ** 40 })
+    store.subscribe(() => {})
+    await vi.waitFor(() => expect(store.getSnapshot().status).toBe('done'))
+    expect(store.getSnapshot().items.map((piece) => new TextDecoder().decode(piece))).toEqual(['abcd'])
   })
 
   it('res.body is one stream however often it is read, and names itself to a later consumer', async () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { fromResponse, type Progress, sluice } from '../src/index.ts'
 import { bodyOf, gatedBody, pacedBody } from './support/streams.ts'
+import { withUncaught } from './support/uncaught.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -122,6 +123,44 @@ describe('a listener that throws at the first report, when the headers arrive', 
       await expect(call, open).rejects.toBe(failure)
       await vi.waitFor(() => expect(body.cancels(), open).toBe(1))
       expect(states, open).toEqual(['streaming', 'error'])
+    }
+  })
+})
+
+describe('a listener that throws or rejects at the final error report', () => {
+  it("leaves the stream's own error to its caller (a consumer's, json().final's, a refused request's) and throws its own on its own, as uncaught", async () => {
+    for (const how of ['thrown', 'rejected'] as const) {
+      const failure = new Error('the listener failed')
+      const onProgress = (p: Progress): Promise<never> | undefined => {
+        if (p.state !== 'error') return
+        if (how === 'thrown') throw failure
+        return Promise.reject(failure)
+      }
+      const ends = {
+        ndjson: async () => {
+          const res = await fromResponse(new Response(bodyOf(['{"a":1}\nnot json\n']).stream), { onProgress })
+          for await (const _ of res.ndjson());
+        },
+        'json().final': async () => {
+          const res = await fromResponse(new Response(bodyOf(['{"a":1x']).stream), { onProgress })
+          await res.json().final
+        },
+        'a refused request': () =>
+          sluice('https://fn.example/x', {
+            fetch: (async () => new Response('gone', { status: 404 })) as typeof fetch,
+            retry: 0,
+            onProgress,
+          }),
+      }
+      for (const [end, run] of Object.entries(ends)) {
+        await withUncaught(async (thrown) => {
+          const error = await run().catch((e: unknown) => e)
+          expect((error as Error).name, `${how}, ${end}`).toBe(
+            end === 'a refused request' ? 'HTTPError' : 'ParseError',
+          )
+          await vi.waitFor(() => expect(thrown, `${how}, ${end}`).toEqual([failure]))
+        })
+      }
     }
   })
 })
@@ -389,24 +428,28 @@ describe('an async listener whose Promise rejects where nothing waits for it', (
   }
 
   it('at the report of detach(), or of a first request that fails: no unhandled rejection, and the failure stays the stream’s own', async () => {
-    await withUnhandled(async (unhandled) => {
-      const failure = new Error('the listener failed')
-      const onProgress = async (p: { state: string }) => {
-        if (p.state === 'cancelled' || p.state === 'error') throw failure
-      }
-      const body = gatedBody()
-      const res = await fromResponse(new Response(body.stream), { onProgress })
-      res.detach()
-      await vi.waitFor(() => expect(body.cancels()).toBe(1))
-      const refused = await sluice('https://fn.example/x', {
-        fetch: (async () => new Response('gone', { status: 404 })) as typeof fetch,
-        retry: 0,
-        onProgress,
-      }).catch((e: unknown) => e)
-      expect((refused as { status?: number }).status).toBe(404)
-      // Unhandled rejections are told once the task that left them is over.
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      expect(unhandled).toEqual([])
+    const failure = new Error('the listener failed')
+    await withUncaught(async (thrown) => {
+      await withUnhandled(async (unhandled) => {
+        const onProgress = async (p: { state: string }) => {
+          if (p.state === 'cancelled' || p.state === 'error') throw failure
+        }
+        const body = gatedBody()
+        const res = await fromResponse(new Response(body.stream), { onProgress })
+        res.detach()
+        await vi.waitFor(() => expect(body.cancels()).toBe(1))
+        const refused = await sluice('https://fn.example/x', {
+          fetch: (async () => new Response('gone', { status: 404 })) as typeof fetch,
+          retry: 0,
+          onProgress,
+        }).catch((e: unknown) => e)
+        expect((refused as { status?: number }).status).toBe(404)
+        // Unhandled rejections are told once the task that left them is over.
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        expect(unhandled).toEqual([])
+      })
+      // The error report's failure is thrown on its own (detach()'s has nowhere to go).
+      expect(thrown).toEqual([failure])
     })
   })
 

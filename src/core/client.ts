@@ -47,6 +47,7 @@ import {
   resumeRequest,
 } from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
+import { unref } from './unref.ts'
 import { unusableAnswer } from './unusable-answer.ts'
 
 /**
@@ -153,6 +154,7 @@ export async function sluiceWith(
           expired = new TimeoutError('total', whole, where(), { request: sent, response: answered })
           whole$.abort(expired)
         }, whole)
+  unref(timer)
   const stopTimer = (): void => {
     if (timer !== undefined) clearTimeout(timer)
     letGo()

@@ -1,5 +1,6 @@
 import { MAX_TIMER_MS } from './options.ts'
 import { SmoothedRate } from './progress-rate.ts'
+import { unref } from './unref.ts'
 
 /** Where a logical stream is in its life. */
 export type ProgressState = 'connecting' | 'streaming' | 'reconnecting' | 'done' | 'error' | 'cancelled'
@@ -25,7 +26,8 @@ export interface Progress {
 
 /**
  * Called with each progress snapshot. A Promise it returns is not awaited, except at the final report: its
- * rejection fails the stream as a throw does (one that comes after the stream ended is dropped).
+ * rejection fails the stream as a throw does (one that comes after the stream ended is dropped). At `error` the
+ * stream keeps its own error, and the listener's is thrown on its own, as uncaught.
  */
 export type ProgressListener = (progress: Progress) => void
 
@@ -48,15 +50,6 @@ export interface ProgressSink {
 
 /** Most changes counted between two reads of the clock while they come fast. */
 const MAX_STRIDE = 1024
-
-/**
- * Lets a Node or Bun process exit while the timer is pending: it is cleared at the end of the stream, and this
- * covers a stream abandoned before its end. Elsewhere timers are plain numbers, and there is nothing to do.
- */
-function unref(timer: unknown): void {
-  if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function')
-    timer.unref()
-}
 
 /**
  * Counts what passes through the byte path and the consumers, smooths the rate, and reports to a listener at
@@ -134,6 +127,18 @@ export class ProgressTracker implements ProgressSink {
       this.#unclaimed = undefined
       return told
     }
+    // The stream failed with its own error, which its caller must get: a listener's failure at this report (or
+    // left by a trailing one) does not replace it, and is reported as uncaught, as a store subscriber's is.
+    if (state === 'error')
+      return new Promise<void>((resolve) => resolve(this.#move(state))).catch((error: unknown) =>
+        queueMicrotask(() => {
+          throw error
+        }),
+      )
+    return this.#move(state)
+  }
+
+  #move(state: ProgressState): void | Promise<void> {
     // The listener threw in a trailing report: the stream fails with that error, so it does not end `done`.
     if (state === 'done' && this.#failure !== undefined) state = 'error'
     const moved = this.state !== state

@@ -1,9 +1,9 @@
 /**
- * A Node script that is done with a sluice stream — read to its end, broken out of, cancelled, or failed with an
- * error it caught — must exit on its own: no idle, total, backoff, throttle or store timer, and no socket, may be
- * left to hold it. Each scenario of test/fixtures/exit-scenarios.mjs arms every such timer for ten minutes, runs
- * against the loopback server below, and prints `done <name>`; the child process must then end with code 0
- * without `process.exit()`. A leak shows as a child still running when the (generous) kill timeout comes.
+ * A Node script that is done with a sluice stream — read to its end, broken out of, cancelled, failed with an
+ * error it caught, or left unread — must exit on its own: no idle, total, backoff, throttle or store timer, and no
+ * socket, may be left to hold it. Each scenario of test/fixtures/exit-scenarios.mjs arms every such timer for ten
+ * minutes, runs against the loopback server below, and prints `done <name>`; the child process must then end with
+ * code 0 without `process.exit()`. A leak shows as a child still running when the (generous) kill timeout comes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -109,6 +109,7 @@ describe('a Node script done with sluice exits on its own', () => {
       ['resume-end', 'cancel-in-backoff', 'cancel-in-flight', 'abort-in-flight'],
     ],
     ['after a stream store ends, is cancelled, or is retried', ['store-end', 'store-cancel', 'store-retry']],
+    ['with a response it neither reads nor cancels, whose body has all arrived', ['abandoned']],
   ])('%s', async (_, scenarios) => {
     const run = await runProcess(process.execPath, [script, server.url, ...scenarios], {
       timeoutMs: KILL_AFTER_MS,

@@ -86,9 +86,10 @@ export function noWayToContinue(res: StreamResponse): string {
 /**
  * The reason of a failure in the CLI's words: the library's messages name its options (`timeout`,
  * `idleTimeout`, `resume.cursor`…), which are flags here or do not exist. `refused`: the stream cannot be
- * continued, which the caller says in its own sentence.
+ * continued, which the caller says in its own sentence. `output`: the file written to, or `undefined` for
+ * standard output, named by a write that failed (whose own message names no file).
  */
-export function describe(error: unknown, url: string, refused: boolean): string {
+export function describe(error: unknown, url: string, refused: boolean, output?: string): string {
   if (!(error instanceof Error)) return String(error)
   const where = (isSluiceError(error) ? error.request?.url : undefined) ?? url
   if (isTimeoutError(error)) {
@@ -126,9 +127,9 @@ export function describe(error: unknown, url: string, refused: boolean): string 
   // The library's message says to raise an option that has no flag here.
   if (isLimitError(error)) return overLimit(error, where)
   const code = (error as { code?: unknown }).code
-  // File system errors name the path; say which operation failed.
+  // A failed write (a full disk) names no file: say which.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)
-    return `${error.message} (could not write the output).`
+    return `${error.message} (could not write ${output ?? 'standard output'}).`
   return error.message
 }
 

@@ -206,7 +206,7 @@ function milliseconds(flag: string, value: string | undefined): number | undefin
   // Timers wait at most 2³¹ − 1 ms; the library refuses longer timeouts.
   if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_MS)
     throw new UsageError(
-      `${flag} takes a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); got ${value}.`,
+      `${flag} takes a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); got ${value.trim() === '' ? 'an empty one' : value}.`,
     )
   return n
 }

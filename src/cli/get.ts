@@ -72,7 +72,16 @@ interface Interruption {
 type Left = 'checkpoint' | 'restart' | 'none'
 
 async function download(options: GetOptions): Promise<number> {
-  const reporter = new ProgressReporter(process.stderr, { quiet: options.quiet, items: ITEMS[options.as] })
+  // Progress and notes are advice: a reader of standard error that went away (`2>&1 | head -1`) must stop neither
+  // the download nor its exit code, as the write error, unhandled, would (exit 1, the output incomplete).
+  process.stderr.off('error', ignore).on('error', ignore)
+  // The body on the terminal that shows progress too: the bar would be drawn into it, over a line in progress.
+  const onScreen =
+    options.output === undefined && process.stdout.isTTY === true && process.stderr.isTTY === true
+  const reporter = new ProgressReporter(process.stderr, {
+    quiet: options.quiet || onScreen,
+    items: ITEMS[options.as],
+  })
   const fail = (message: string, code: number): number => {
     reporter.stop(false)
     reporter.say(`sluice: ${oneLine(message)}`, true)
@@ -251,7 +260,7 @@ async function download(options: GetOptions): Promise<number> {
       reporter.stop(false)
       return 0
     }
-    return fail(describe(error, options.url, false), 1)
+    return fail(describe(error, options.url, false, options.output), 1)
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onTerm)
@@ -272,7 +281,7 @@ async function download(options: GetOptions): Promise<number> {
     const over = pastContinuing(error)
     const refused = over === undefined && isDrop(error) && res !== undefined && refusesCheckpoints(res)
     const left = settle(over, refused)
-    let message = describe(error, options.url, refused)
+    let message = describe(error, options.url, refused, options.output)
     if (refused && res !== undefined && left !== 'checkpoint')
       message += ` It cannot be continued: ${noWayToContinue(res)}.`
     // A line over a limit or a record that is not JSON is in the body: read again from the checkpoint (before it),
@@ -510,6 +519,8 @@ async function closeQuietly(sink: OutputSink): Promise<void> {
     // The reason the download stopped is the one worth reporting.
   }
 }
+
+function ignore(): void {}
 
 function isBrokenPipe(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'EPIPE'

@@ -7,7 +7,15 @@ export function parseFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const name = /'([^']+)'/.exec(message)?.[1]
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name !== undefined) return `unknown option ${name}.`
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined)
-    return `option ${/--[\w-]+/.exec(name)?.[0] ?? name} needs a value.`
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && name !== undefined) {
+    const long = /--[\w-]+/.exec(name)?.[0] ?? name
+    // parseArgs gives these three mistakes one code: only its words tell them apart.
+    if (/does not take an argument/.test(message)) return `option ${long} takes no value.`
+    // A value that starts with a dash (`--timeout -5`, `-d -1`) is taken for the next option.
+    const dashed = /use '(--[\w-]+)=/.exec(message)?.[1]
+    if (dashed !== undefined)
+      return `option ${dashed} needs a value; to pass one that starts with a dash, write ${dashed}=<value>.`
+    return `option ${long} needs a value.`
+  }
   return message.split('\n')[0] ?? message
 }

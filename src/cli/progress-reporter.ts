@@ -123,7 +123,8 @@ export class ProgressReporter {
   }
 
   #draw(p: Progress): void {
-    const width = Math.max(40, (this.#out.columns || 80) - 1)
+    // One column short of the terminal: a line that reaches its edge wraps, and a redraw erases only its last row.
+    const width = Math.max(1, (this.#out.columns || 80) - 1)
     const facts = this.#facts(p, '  ')
     let line: string
     if (p.percent !== undefined) {

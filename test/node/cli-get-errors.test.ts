@@ -409,3 +409,60 @@ group('sluice get arguments that fetch would refuse, refused as usage errors', (
     })
   })
 })
+
+group('sluice get options given a value they do not take, or none', () => {
+  const parse =
+    (...args: string[]) =>
+    () =>
+      parseGetArgs(['https://fn.example/r', ...args])
+
+  it('says that a flag takes no value, not that it needs one', () => {
+    expect(parse('--resume=yes')).toThrow(new UsageError('option --resume takes no value.'))
+    expect(parse('--quiet=false')).toThrow(new UsageError('option --quiet takes no value.'))
+  })
+
+  it('says how to pass a value that starts with a dash, which is taken for an option', () => {
+    expect(parse('--timeout', '-5')).toThrow(
+      new UsageError(
+        'option --timeout needs a value; to pass one that starts with a dash, write --timeout=<value>.',
+      ),
+    )
+    expect(parse('-d', '-1')).toThrow(
+      new UsageError(
+        'option --data needs a value; to pass one that starts with a dash, write --data=<value>.',
+      ),
+    )
+  })
+
+  it('says that a timeout given as --timeout= is empty, rather than quoting nothing', () => {
+    expect(parse('--timeout=')).toThrow(
+      new UsageError(
+        '--timeout takes a whole number of milliseconds from 1 to 2147483647 (about 24.8 days); got an empty one.',
+      ),
+    )
+  })
+
+  it('says that an option at the end of the line needs a value', () => {
+    expect(parse('-o')).toThrow(new UsageError('option --output needs a value.'))
+  })
+})
+
+group('a write that failed, in the CLI’s words', () => {
+  const full = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    code: 'ENOSPC',
+    errno: -28,
+    syscall: 'write',
+  })
+
+  it('names the file it could not write, which the system’s message does not', () => {
+    expect(describe(full, 'https://fn.example/r', false, 'out/report.bin')).toBe(
+      'ENOSPC: no space left on device, write (could not write out/report.bin).',
+    )
+  })
+
+  it('names standard output when that is what it could not write', () => {
+    expect(describe(full, 'https://fn.example/r', false)).toBe(
+      'ENOSPC: no space left on device, write (could not write standard output).',
+    )
+  })
+})

@@ -107,6 +107,23 @@ describe('sluice get progress near the end', () => {
   })
 })
 
+describe('sluice get progress on a narrow terminal', () => {
+  it('keeps the bar within the width of a terminal narrower than 40 columns, so a redraw does not wrap', () => {
+    // A line that wraps takes two rows: the carriage return and erase of the next redraw reach only the second,
+    // and each redraw leaves a row behind.
+    let text = ''
+    const out = { isTTY: true, columns: 30, write: (chunk: string) => (text += chunk) }
+    const now = progress({ loaded: 47 * MiB, total: 48 * MiB, percent: 97.9, items: 1234, attempt: 2 })
+    const reporter = new ProgressReporter(out, { items: 'record' })
+    reporter.track(() => now)
+    vi.advanceTimersByTime(300)
+    reporter.stop(false)
+    const drawn = text.split('\r\x1b[2K').filter(Boolean)
+    expect(drawn.length).toBeGreaterThan(1)
+    for (const line of drawn) expect(line.length).toBeLessThanOrEqual(29)
+  })
+})
+
 describe('sluice get progress counts', () => {
   it('says 1 record and 1 reconnect, and 2 records and 2 reconnects, in progress lines and the summary', () => {
     const now = progress({})

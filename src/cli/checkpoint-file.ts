@@ -1,4 +1,13 @@
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { Checkpoint } from '../index.ts'
 import type { OutputMode } from './get-options.ts'
@@ -20,6 +29,11 @@ export interface SavedCheckpoint {
   method?: string
   /** Bytes of the output file that correspond to `checkpoint`. */
   outputBytes: number
+  /**
+   * The last bytes of the output file before `outputBytes` (up to 64, base64), which a resume checks: a file
+   * that another program wrote since is refused, not cut and continued. Absent in older files.
+   */
+  tail?: string
   checkpoint: Checkpoint
 }
 
@@ -94,11 +108,37 @@ export function loadCheckpointFile(path: string): SavedDownload | undefined {
     typeof value.checkpoint !== 'object' ||
     value.checkpoint === null ||
     (value.url !== undefined && typeof value.url !== 'string') ||
+    (value.tail !== undefined && typeof value.tail !== 'string') ||
     (value.method !== undefined && typeof value.method !== 'string')
   ) {
     throw notOurs()
   }
   return value as SavedCheckpoint
+}
+
+/** How many bytes of the output file a checkpoint keeps, to tell the file it was saved for. */
+const TAIL_BYTES = 64
+
+/**
+ * The last bytes of the output file before `end` (up to 64), in base64, as a {@link SavedCheckpoint} keeps them;
+ * `undefined` when there are none or they cannot be read.
+ *
+ * @example
+ * if (outputTail('report.bin', saved.outputBytes) !== saved.tail) throw new Error('report.bin was changed.')
+ */
+export function outputTail(path: string, end: number): string | undefined {
+  const length = Math.min(TAIL_BYTES, end)
+  if (length <= 0) return undefined
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const bytes = Buffer.alloc(length)
+    return readSync(fd, bytes, 0, length, end - length) === length ? bytes.toString('base64') : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 } from '../index.ts'
 import {
   loadCheckpointFile,
+  outputTail,
   removeCheckpointFile,
   type SavedCheckpoint,
   type SavedDownload,
@@ -107,6 +108,11 @@ async function download(options: GetOptions): Promise<number> {
       `cannot write ${options.output}: ${folder} is not a directory; create it, or pass another -o.`,
       1,
     )
+  if (options.output !== undefined && isDirectory(options.output))
+    return fail(
+      `cannot write ${options.output}: it is a directory; pass the name of a file in it with -o.`,
+      1,
+    )
 
   // Resuming: the checkpoint, and the output file cut back to what it accounts for — or word to start over.
   let saved: SavedCheckpoint | undefined
@@ -198,14 +204,19 @@ async function download(options: GetOptions): Promise<number> {
     if (checkpoint !== undefined) store(checkpointState(checkpoint, startBytes + sink.written))
     lastSave = Date.now()
   }
-  const checkpointState = (checkpoint: Checkpoint, outputBytes: number): SavedCheckpoint => ({
-    version: 1,
-    as: options.as,
-    url: requested,
-    method: options.method,
-    outputBytes,
-    checkpoint,
-  })
+  const checkpointState = (checkpoint: Checkpoint, outputBytes: number): SavedCheckpoint => {
+    const state: SavedCheckpoint = {
+      version: 1,
+      as: options.as,
+      url: requested,
+      method: options.method,
+      outputBytes,
+      checkpoint,
+    }
+    const tail = options.output === undefined ? undefined : outputTail(options.output, outputBytes)
+    if (tail !== undefined) state.tail = tail
+    return state
+  }
   function markRestart(why: string): void {
     store({ version: 1, as: options.as, restart: true, why })
   }
@@ -472,6 +483,12 @@ function prepareResume(
       `Cannot resume: ${output} has ${count(size ?? 0, 'byte')} but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
     )
   }
+  // Another file under the same name (another program wrote it since) would be cut and continued with the rest
+  // of this download: a file that is neither.
+  if (saved.tail !== undefined && outputTail(output, saved.outputBytes) !== saved.tail)
+    throw new Error(
+      `Cannot resume: ${output} was changed since its checkpoint was saved (its bytes before byte ${saved.outputBytes} are not those it accounts for); run without --resume to download it again.`,
+    )
   // Bytes written after the last save are fetched again.
   if (size !== undefined && size > saved.outputBytes) truncateSync(output, saved.outputBytes)
   return saved

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
+import { closeSync, constants, createWriteStream, fstatSync, ftruncateSync, open } from 'node:fs'
 import type { Writable } from 'node:stream'
 
 /**
@@ -14,13 +14,13 @@ import type { Writable } from 'node:stream'
 export class OutputSink {
   /** Bytes handed to the stream by this sink. */
   written = 0
-  readonly #open: () => Writable
+  readonly #open: () => Writable | Promise<Writable>
   readonly #owned: boolean
   #stream: Writable | undefined
   #error: unknown
   #failed = false
 
-  private constructor(open: () => Writable, owned: boolean) {
+  private constructor(open: () => Writable | Promise<Writable>, owned: boolean) {
     this.#open = open
     this.#owned = owned
   }
@@ -36,15 +36,29 @@ export class OutputSink {
   }
 
   /**
-   * A sink over a file, created or truncated (or appended to) at the first write; `onOpen` runs just before.
+   * A sink over a file, created or truncated (or appended to) at the first write; `onOpen` runs once it is open.
    *
    * @example
    * const sink = OutputSink.file('report.bin', { append: true })
    */
   static file(path: string, options: { append: boolean; onOpen?: () => void }): OutputSink {
-    return new OutputSink(() => {
-      options.onOpen?.()
-      return createWriteStream(path, { flags: options.append ? 'a' : 'w', highWaterMark: 256 * 1024 })
+    return new OutputSink(async () => {
+      // Opened before `onOpen`, and not cut yet: a file that cannot be opened fails that write with its own
+      // error, leaving nothing beside it that speaks of a download into it, and the file is cut only once
+      // `onOpen` has said beside it what it now holds.
+      const flags = options.append ? 'a' : constants.O_WRONLY | constants.O_CREAT
+      const fd = await new Promise<number>((resolve, reject) =>
+        open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))),
+      )
+      try {
+        options.onOpen?.()
+        // A device or a pipe (-o /dev/null) has nothing to cut, and refuses to be.
+        if (!options.append && fstatSync(fd).isFile()) ftruncateSync(fd, 0)
+      } catch (error) {
+        closeSync(fd)
+        throw error
+      }
+      return createWriteStream(path, { fd, highWaterMark: 256 * 1024 })
     }, true)
   }
 
@@ -68,7 +82,7 @@ export class OutputSink {
    * for await (const chunk of res.bytes()) await sink.write(chunk)
    */
   async write(data: Uint8Array | string): Promise<void> {
-    const stream = this.#ensure()
+    const stream = await this.#ensure()
     const bytes = typeof data === 'string' ? Buffer.from(data) : data
     this.written += bytes.length
     if (!stream.write(bytes)) await once(stream, 'drain')
@@ -83,7 +97,7 @@ export class OutputSink {
    * await sink.writeFlushed(chunk)
    */
   async writeFlushed(data: Uint8Array | string): Promise<void> {
-    const stream = this.#ensure()
+    const stream = await this.#ensure()
     const bytes = typeof data === 'string' ? Buffer.from(data) : data
     this.written += bytes.length
     await new Promise<void>((resolve, reject) => {
@@ -102,7 +116,7 @@ export class OutputSink {
   async close(create: boolean): Promise<void> {
     if (this.#stream === undefined) {
       if (!create || !this.#owned) return
-      this.#ensure()
+      await this.#ensure()
     }
     const stream = this.#stream!
     this.#check()
@@ -116,10 +130,17 @@ export class OutputSink {
     this.#check()
   }
 
-  #ensure(): Writable {
+  async #ensure(): Promise<Writable> {
     this.#check()
     if (this.#stream === undefined) {
-      const stream = this.#open()
+      let stream: Writable
+      try {
+        stream = await this.#open()
+      } catch (error) {
+        this.#failed = true
+        this.#error = error
+        throw error
+      }
       stream.on('error', (error) => {
         this.#failed = true
         this.#error = error

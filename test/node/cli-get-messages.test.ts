@@ -244,6 +244,24 @@ describe('sluice get messages', () => {
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
   })
 
+  it('refuses to resume into a file that was changed since its checkpoint, and leaves both as they are', async () => {
+    const output = join(site.dir, 'replaced.bin')
+    await interruptedDownload(output)
+    // Another program wrote the same name since: cut and continued, it would be neither file.
+    const other = Buffer.alloc(START + 500, 'x')
+    await writeFile(output, other)
+    const checkpoint = await readFile(`${output}.sluice-checkpoint.json`, 'utf8')
+    const asked = seen.length
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code).toBe(1)
+    expect(resumed.stderr).toBe(
+      `sluice: Cannot resume: ${output} was changed since its checkpoint was saved (its bytes before byte ${START} are not those it accounts for); run without --resume to download it again.\n`,
+    )
+    expect(seen.length).toBe(asked)
+    expect(Buffer.compare(await readFile(output), other)).toBe(0)
+    expect(await readFile(`${output}.sluice-checkpoint.json`, 'utf8')).toBe(checkpoint)
+  })
+
   it('stops on SIGTERM as on Ctrl-C, keeping the checkpoint, with exit code 143', async () => {
     const output = join(site.dir, 'terminated.bin')
     const first = get([`${site.base}/file`, '-o', output, '-q'])

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -344,6 +344,33 @@ describe('sluice get', () => {
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false)
   })
 
+  it('fails before it sends anything when -o names a directory, with --resume too', async () => {
+    const asked = requests.length
+    const folder = join(dir, 'a-folder')
+    await mkdir(folder)
+    for (const resume of [[], ['--resume']]) {
+      const { code, stderr } = await get([url('/echo'), '-d', '{}', '-o', folder, ...resume]).exit
+      expect(code).toBe(1)
+      expect(stderr).toBe(
+        `sluice: cannot write ${folder}: it is a directory; pass the name of a file in it with -o.\n`,
+      )
+    }
+    expect(requests.length).toBe(asked)
+    expect(existsSync(`${folder}.sluice-checkpoint.json`)).toBe(false)
+  })
+
+  it('says only that it could not open an -o it cannot create, leaving nothing beside it', async () => {
+    // A link into a directory that is not there: the directory of -o is, so the file fails only when opened.
+    const output = join(dir, 'dangling.bin')
+    await symlink(join(dir, 'no-such-dir', 'target.bin'), output)
+    const { code, stderr } = await get([url('/echo'), '-o', output]).exit
+    expect(code).toBe(1)
+    expect(stderr).toBe(
+      `sluice: ENOENT: no such file or directory, open '${output}' (could not write ${output}).\n`,
+    )
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+  })
+
   it('removes the checkpoint it saved before a save failed, once the file is complete', async () => {
     // Left beside a complete file, a later --resume would cut the file back to it and fetch the rest again.
     const output = join(dir, 'save-fails.bin')
@@ -410,6 +437,19 @@ describe('sluice get', () => {
     expect(quiet.stderr).toBe('')
   }, 30_000)
 
+  it('finishes the download, exit 0, when the reader of standard error goes away, as with 2>&1 | head -1', async () => {
+    // Progress is advice: the next line after the reader left fails to be written, and that must not stop the
+    // download.
+    const output = join(dir, 'stderr-gone.bin')
+    const run = get([url('/file'), '-o', output])
+    await new Promise((resolve) => run.child.stderr!.once('data', resolve))
+    run.child.stderr!.destroy()
+    const { code, signal } = await run.exit
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    expect(sha256(await readFile(output))).toBe(sha256(source))
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+  }, 30_000)
+
   it('draws one progress bar redrawn in place when standard error is a terminal', async () => {
     // `script` runs the CLI on a pseudo-terminal, as a person at a shell would; stdout goes to a file.
     const output = join(dir, 'tty.bin')
@@ -428,6 +468,28 @@ describe('sluice get', () => {
     expect(screen).toMatch(/\d+(\.\d+)?\s?%/)
     expect(screen).toContain('6.0 MiB')
     expect((await stat(output)).size).toBe(6 * 1024 * 1024)
+  }, 30_000)
+
+  it('draws no progress when the body itself goes to the terminal, where the bar would be drawn into it', async () => {
+    // Standard output and standard error on one pseudo-terminal: the bar, redrawn with a carriage return and an
+    // erase, would sit at the start of the line the next event is written on, or erase a line in progress.
+    const command = [process.execPath, cli, 'get', url('/tokens'), '--as', 'sse']
+      .map((part) => `'${part}'`)
+      .join(' ')
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let screen = ''
+    child.stdout.on('data', (data: Buffer) => {
+      screen += data.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    expect(screen).not.toContain('\x1b[2K')
+    expect(screen.split('\r\n').filter(Boolean)).toEqual([
+      '{"id":"0","event":"message","data":"The"}',
+      '{"id":"1","event":"message","data":" quick"}',
+      '{"id":"2","event":"message","data":" brown"}',
+      '{"id":"3","event":"message","data":" fox"}',
+    ])
   }, 30_000)
 
   it('exits 1 with a one-line reason on an HTTP error, and writes no file', async () => {

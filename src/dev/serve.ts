@@ -11,11 +11,11 @@ import {
   installAwslambdaGlobal,
   invoke,
   type Limits,
+  requestEvent,
   type Shaping,
-  serviceError,
 } from '../runtime/index.ts'
 import { watchEscapedErrors } from './escaped-errors.ts'
-import { baseUrlOf, closeServer, listen } from './http-server.ts'
+import { baseUrlOf, closeServer, listen, refuseTunnels } from './http-server.ts'
 import { loadHandler } from './load-handler.ts'
 import { readNodeRequest } from './node-request.ts'
 import { writeResponse } from './write-response.ts'
@@ -32,8 +32,8 @@ export interface ServeOptions extends FunctionInfo {
   /** Default `'127.0.0.1'`. */
   host?: string | undefined
   /**
-   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests by
-   * default.
+   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests
+   * (counted as their events' JSON, a binary body as base64) by default.
    */
   limits?: Limits | undefined
   /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
@@ -161,18 +161,14 @@ export async function serveWith(
       res.end(why)
       return
     }
-    if (input === 'too-large') {
-      // The rest of the body is left unread (it may never end): the connection closes once the 413 is sent.
-      res.setHeader('connection', 'close')
-      response = serviceError(
-        413,
-        'RequestEntityTooLargeException',
-        `The request body is larger than limits.maxRequestBytes (${limits.maxRequestBytes} bytes), so the function was not invoked; send less, or upload elsewhere and pass a reference.`,
-        requestId,
-      )
+    // The rest of the body is left unread (it may never end): the connection closes once the 413 is sent.
+    if (input === 'too-large') res.setHeader('connection', 'close')
+    const event = requestEvent(input, requestId, limits.maxRequestBytes)
+    if ('status' in event) {
+      response = event
     } else {
       const controller = new AbortController()
-      const invocation = invoke(fn, input, {
+      const invocation = invoke(fn, event, {
         ...options,
         limits,
         shaping,
@@ -214,6 +210,7 @@ export async function serveWith(
   // (over maxRequestBytes, or a request that makes no URL): the client, cut off while it sends it, gets EPIPE
   // instead of the 413 or 400. The 100 goes out only once the body is to be read.
   server.on('checkContinue', (req, res) => onRequest(req, res, true))
+  refuseTunnels(server)
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1').catch((error: unknown) => {
     uninstall()
     throw error

@@ -12,8 +12,8 @@ import {
   invoke,
   type Limits,
   readRequest,
+  requestEvent,
   type Shaping,
-  serviceError,
 } from '../runtime/index.ts'
 
 /**
@@ -24,8 +24,8 @@ import {
  */
 export interface FunctionUrlOptions extends FunctionInfo {
   /**
-   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests by
-   * default.
+   * Service limits: 200 MiB streamed responses, 6 MB buffered results, a 15-minute timeout and 6 MiB requests
+   * (counted as their events' JSON, a binary body as base64) by default.
    */
   limits?: Limits | undefined
   /** `'lambda'` for the service's 6 MiB burst then 2 MiB/s, a custom `{ burstBytes, bytesPerSecond }`, or none (default). */
@@ -75,17 +75,9 @@ export function functionUrl(
       if (typeof fn !== 'function') throw notAHandler(fn)
       const requestId = randomId()
       const input = await readRequest(request, limits.maxRequestBytes)
-      if (input === 'too-large') {
-        return toHttpResponse(
-          serviceError(
-            413,
-            'RequestEntityTooLargeException',
-            `The request body is larger than limits.maxRequestBytes (${limits.maxRequestBytes} bytes), so the function was not invoked; send less, or upload elsewhere and pass a reference.`,
-            requestId,
-          ),
-        )
-      }
-      const invocation = invoke(fn, { ...input, requestId }, { ...options, limits, shaping })
+      const event = requestEvent(input, requestId, limits.maxRequestBytes)
+      if ('status' in event) return toHttpResponse(event)
+      const invocation = invoke(fn, event, { ...options, limits, shaping })
       try {
         options.onInvocation?.(invocation)
         const response = await invocation.response

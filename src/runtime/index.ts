@@ -37,6 +37,7 @@ export {
   responseProblem,
 } from './prelude.ts'
 export { readRequest } from './read-request.ts'
+export { requestEvent } from './request-payload.ts'
 export {
   createShaper,
   LAMBDA_SHAPING,

@@ -15,7 +15,7 @@ import { createResponseSink, type ResponseSink } from './response-sink.ts'
 import { createResponseStream } from './response-stream.ts'
 import { createShaper, resolveShaping, type Shaping } from './shaping.ts'
 import { highWaterMarkOf, isStreamingHandler } from './streamify.ts'
-import type { AnyLambdaHandler } from './types.ts'
+import type { AnyLambdaHandler, FunctionUrlEvent } from './types.ts'
 
 /** The shortest wait worth a timer when shaping; shorter ones accumulate until they are worth one. */
 const MIN_SLEEP_MS = 4
@@ -80,7 +80,8 @@ export interface Invocation {
 }
 
 /**
- * Runs a handler for one request with the semantics of a function URL in `RESPONSE_STREAM` mode.
+ * Runs a handler for one request with the semantics of a function URL in `RESPONSE_STREAM` mode: `input` is the
+ * request, or the event built from it (see `requestEvent`, which holds it to `limits.maxRequestBytes`).
  *
  * A streaming handler gets a `responseStream`; its prelude (from `HttpResponseStream.from`) becomes the status,
  * headers and cookies; an error or timeout before its first byte becomes a 502 with a JSON body, and after it an
@@ -98,15 +99,17 @@ export interface Invocation {
  */
 export function invoke(
   handler: AnyLambdaHandler,
-  input: EventInput,
+  input: EventInput | FunctionUrlEvent,
   options: InvokeOptions = {},
 ): Invocation {
   const limits = resolveLimits(options.limits, 'invoke')
   const shaping = resolveShaping(options.shaping, 'invoke')
-  const requestId = input.requestId ?? randomId()
+  // An event built already (requestEvent, which measured it) is the one the function gets.
+  const built = 'requestContext' in input
+  const requestId = built ? input.requestContext.requestId : (input.requestId ?? randomId())
   const log = options.log ?? (() => {})
   const deadline = Date.now() + limits.timeoutMs
-  const event = buildEvent({ ...input, requestId })
+  const event = built ? input : buildEvent({ ...input, requestId })
   const context = buildContext({ ...options, awsRequestId: requestId, deadline })
 
   let finish!: (outcome: InvocationOutcome) => void

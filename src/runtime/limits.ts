@@ -11,7 +11,13 @@ export interface Limits {
   maxResponseBytes?: number | undefined
   /** How long an invocation may run, at most 2³¹ − 1 ms; `Infinity` for no timeout. Default 15 minutes (900 000 ms). */
   timeoutMs?: number | undefined
-  /** The largest request body; a bigger one gets a 413 and the function is not invoked; `Infinity` for no cap. Default 6 MiB. */
+  /**
+   * The largest invoke payload a request makes, as the service counts it: its event as JSON, in UTF-8 bytes, the
+   * body in it with the headers and request context — as base64 for a binary body, 4/3 its size, so that a
+   * binary upload of a little under 4.5 MiB fills the default. A bigger one gets a 413 and the function is not
+   * invoked (a body over it alone is refused without reading the rest); `Infinity` for no cap. Default 6 MiB
+   * (6 291 456 bytes), the service's "6 MB".
+   */
   maxRequestBytes?: number | undefined
   /**
    * The largest result of a handler not wrapped in `awslambda.streamifyResponse`, counted as the runtime sends it:

@@ -58,6 +58,38 @@ describe('sluice/dev explains bad requests', () => {
     }
     expect(invoked).toEqual([])
   })
+
+  it('answers 405 with the reason to CONNECT, which asks for a tunnel, without invoking the function, and serves on', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      onInvocation: (invocation) => invoked.push(invocation.requestId),
+    })
+    // Node destroyed the socket of a CONNECT nobody listened for: the client read an empty reply.
+    const answer = await rawGet(server.url, ['Host: example.com:443'], 'CONNECT example.com:443 HTTP/1.1')
+    const [head = '', body] = answer.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/)
+    expect(head).toMatch(/^allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS$/im)
+    expect(head).toMatch(/^content-type: text\/plain; charset=utf-8$/im)
+    expect(body).toBe(
+      'Method not allowed: CONNECT asks for a tunnel to "example.com:443", which a function URL does not open, so the function was not invoked.\n',
+    )
+    expect(invoked).toEqual([])
+    expect((await fetch(server.url)).status).toBe(200)
+    expect(invoked).toHaveLength(1)
+  })
+
+  it('closes, on close(), the connection of a refused CONNECT whose client keeps its side open', async () => {
+    const server = await serve(fixture('echo-event-handler.mjs'), { log: false })
+    const { hostname, port } = new URL(server.url)
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => {
+      socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\ntunnel bytes')
+    })
+    // The answer has come and the server has ended its side; the client has not ended its own.
+    await new Promise((resolve) => socket.resume().on('end', resolve))
+    // Hung for good: Node's closeAllConnections() does not know the sockets it handed to 'connect' listeners.
+    await server.close()
+    socket.destroy()
+  })
 })
 
 describe('sluice/dev explains bad handlers and responses', () => {

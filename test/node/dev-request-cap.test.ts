@@ -127,7 +127,7 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
     expect(await text(response)).toBe('hello')
   })
 
-  it('still reads a body up to the cap whole and passes it to the function', async () => {
+  it('still reads a body up to the cap whole and passes it to the function: its event is measured, not refused unread', async () => {
     const handler = awslambda.streamifyResponse(async (event, responseStream) => {
       responseStream.end(String(event.body?.length))
     })
@@ -137,22 +137,20 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
       headers: { 'content-type': 'text/plain' },
       body: 'a'.repeat(4096),
     })
-    expect(response.status).toBe(200)
-    expect(await response.text()).toBe('4096')
+    // The body fits the cap, so it is read whole; with the event around it, it does not.
+    expect(response.status).toBe(413)
+    expect(response.headers.get('connection')).not.toBe('close')
+    const { Message } = (await response.json()) as { Message: string }
+    expect(Message).toMatch(
+      /^The request's event \(the invoke payload: the request as JSON, its body as text, with its headers and request context\) is larger than limits\.maxRequestBytes \(4096 bytes\), so the function was not invoked/,
+    )
   })
 
-  it('holds the default of 6 MiB (6 291 456 bytes): a body of that size is passed, one byte more is refused', async () => {
-    const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-      responseStream.end(String(event.body?.length))
+  it('answers 413 at once, with the limit, to a Content-Length over the default of 6 MiB (6 291 456 bytes)', async () => {
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      responseStream.end()
     })
     const server = await startEmulator(handler)
-    const at = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain' },
-      body: 'a'.repeat(6 * 1024 * 1024),
-    })
-    expect(at.status).toBe(200)
-    expect(await at.text()).toBe('6291456')
     const client = request(server.url, { method: 'PUT', headers: { 'content-length': '6291457' } })
     client.on('error', () => {})
     const responded = new Promise<IncomingMessage>((resolve) => client.on('response', resolve))
@@ -165,5 +163,71 @@ describe('sluice/dev refuses a request body over limits.maxRequestBytes without 
     } finally {
       client.destroy()
     }
+  })
+})
+
+/** A handler that answers with the size of its event as JSON, in UTF-8 bytes: the invoke payload. */
+const eventSize = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.end(String(Buffer.byteLength(JSON.stringify(event))))
+})
+
+/** POSTs `body` (text unless it is bytes) and resolves with the status and the body of the answer. */
+async function post(
+  url: string,
+  body: string | Uint8Array<ArrayBuffer>,
+): Promise<{ status: number; text: string }> {
+  const contentType = typeof body === 'string' ? 'text/plain' : 'application/octet-stream'
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body })
+  return { status: response.status, text: await response.text() }
+}
+
+describe('sluice/dev holds the event, as JSON, to limits.maxRequestBytes, as the service holds its invoke payload', () => {
+  it('passes an event of exactly the default 6 MiB (6 291 456 bytes) and refuses one byte more, unread by the function', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(eventSize, { onInvocation: (i) => invoked.push(i.requestId) })
+    // Bodies of one length in digits: the event differs only by the body (and the Content-Length it says).
+    const probe = 'a'.repeat(5_000_000)
+    const measured = await post(server.url, probe)
+    expect(measured.status).toBe(200)
+    const fill = probe.length + (6 * 1024 * 1024 - Number(measured.text))
+    const at = await post(server.url, 'a'.repeat(fill))
+    expect(at).toEqual({ status: 200, text: '6291456' })
+    const over = await post(server.url, 'a'.repeat(fill + 1))
+    expect(over.status).toBe(413)
+    expect((JSON.parse(over.text) as { Message: string }).Message).toMatch(
+      /^The request's event .* is larger than limits\.maxRequestBytes \(6291456 bytes\), so the function was not invoked/,
+    )
+    expect(invoked).toHaveLength(2)
+  })
+
+  it('refuses a request without a body whose headers make its event larger than the cap', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(eventSize, {
+      limits: { maxRequestBytes: 2048 },
+      onInvocation: (i) => invoked.push(i.requestId),
+    })
+    expect((await fetch(server.url)).status).toBe(200)
+    const response = await fetch(server.url, { headers: { 'x-trace': 't'.repeat(2048) } })
+    expect(response.status).toBe(413)
+    expect(((await response.json()) as { Message: string }).Message).toMatch(
+      /^The request's event \(the invoke payload: the request as JSON, no body, with its headers and request context\) is larger than limits\.maxRequestBytes \(2048 bytes\)/,
+    )
+    expect(invoked).toHaveLength(1)
+  })
+
+  it('refuses a 5 MB binary upload, which goes as base64 in the event (6.7 MB), as a function URL does', async () => {
+    // The emulator used to pass it, counting the raw bytes alone: the upload then failed on AWS only.
+    const invoked: string[] = []
+    const server = await startEmulator(eventSize, { onInvocation: (i) => invoked.push(i.requestId) })
+    const over = await post(server.url, new Uint8Array(5_000_000))
+    expect(over.status).toBe(413)
+    expect((JSON.parse(over.text) as { Message: string }).Message).toMatch(
+      /^The request's event \(the invoke payload: the request as JSON, its binary body as base64, 4\/3 its size, with its headers and request context\) is larger than limits\.maxRequestBytes \(6291456 bytes\)/,
+    )
+    expect(invoked).toEqual([])
+    // The same number of bytes as text goes as it is, and fits.
+    const textual = await post(server.url, 'a'.repeat(5_000_000))
+    expect(textual.status).toBe(200)
+    expect(Number(textual.text)).toBeGreaterThan(5_000_000)
   })
 })

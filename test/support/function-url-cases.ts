@@ -57,6 +57,38 @@ export function functionUrlCases({ where, use, base }: FunctionUrlTransport): vo
       })
     })
 
+    test('holds the event, as JSON, to limits.maxRequestBytes: a binary body counts as its base64', async () => {
+      const invoked: string[] = []
+      const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+        responseStream.end(String(event.body?.length))
+      })
+      use(
+        functionUrl(base, handler, {
+          limits: { maxRequestBytes: 8192 },
+          onInvocation: (i) => invoked.push(i.requestId),
+        }),
+      )
+      // 7000 bytes are within the limit, their 9336 of base64 are not: a function URL refuses the invoke payload.
+      const binary = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: new Uint8Array(7000),
+      })
+      expect(binary.status).toBe(413)
+      expect(binary.headers.get('x-amzn-errortype')).toBe('RequestEntityTooLargeException')
+      expect(((await binary.json()) as { Message: string }).Message).toMatch(
+        /its binary body as base64, 4\/3 its size, .* is larger than limits\.maxRequestBytes \(8192 bytes\), so the function was not invoked/,
+      )
+      expect(invoked).toEqual([])
+      const text = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'a'.repeat(6000),
+      })
+      expect(text.status).toBe(200)
+      expect(await text.text()).toBe('6000')
+    })
+
     test('gives the handler a writable with backpressure signals and drain events', async () => {
       const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
         const ok = responseStream.write(new Uint8Array(64 * 1024))

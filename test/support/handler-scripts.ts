@@ -392,6 +392,7 @@ export interface LimitSpec {
 
 export const limitSpec: fc.Arbitrary<LimitSpec> = fc.record({
   maxResponseBytes: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined, freq: 3 }),
+  // Under any event's size as JSON: a cap picked here refuses every request (limits.maxRequestBytes).
   maxRequestBytes: fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined, freq: 3 }),
   maxBufferedResponseBytes: fc.option(fc.integer({ min: 2, max: 300 }), { nil: undefined, freq: 3 }),
   shapingBurst: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined, freq: 4 }),
@@ -551,9 +552,4 @@ export function twinRequest(spec: RequestSpec): TwinRequest {
   if (spec.body.kind !== 'none' && spec.body.contentType)
     headers.push(['content-type', spec.body.contentType])
   return { method: spec.method, path, headers, body, cancelAfter: spec.cancelAfter }
-}
-
-export function requestBytes(spec: RequestSpec): number {
-  if (spec.body.kind === 'none') return 0
-  return spec.body.kind === 'text' ? encode(spec.body.text).length : spec.body.bytes.length
 }

@@ -48,7 +48,8 @@ const tunnels = new WeakMap<Server, Set<Duplex>>()
  * listeners as a bare socket, and destroys the socket when there are none: the client got an empty reply.
  *
  * @example
- * refuseTunnels(server)
+ * const emulator = createServer((req, res) => res.end('ok'))
+ * refuseTunnels(emulator)
  */
 export function refuseTunnels(server: Server): void {
   const open = new Set<Duplex>()

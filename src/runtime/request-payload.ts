@@ -12,8 +12,9 @@ const ADVICE = 'so the function was not invoked; send less, or upload elsewhere 
  * is a request whose body alone was over it (`readRequest` stopped reading there), and so its event.
  *
  * @example
- * const event = requestEvent(await readRequest(request, limits.maxRequestBytes), requestId, limits.maxRequestBytes)
- * if ('status' in event) return event // the 413; the function is not invoked
+ * const upload = { method: 'POST', url: 'http://127.0.0.1:3000/upload', headers: [], body: new Uint8Array(5e6) }
+ * const event = requestEvent(upload, requestId, 6_291_456)
+ * if ('status' in event) console.warn('413: 5 MB of binary is 6.7 MB as base64; the function is not invoked')
  */
 export function requestEvent(
   input: EventInput | 'too-large',

@@ -42,6 +42,7 @@ const LIBRARIES: Record<string, string> = {
   setupServer: 'msw/node',
   http: 'msw',
   createReadStream: 'node:fs',
+  createServer: 'node:http',
   stat: 'node:fs/promises',
   pipeline: 'node:stream/promises',
   Readable: 'node:stream',

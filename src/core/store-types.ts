@@ -223,7 +223,10 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
   readonly status: StreamStatus
   /** Items so far (`ndjson`, `events`, `lines`, `bytes`), the last `maxItems` of them; empty in other modes. */
   readonly items: readonly Item[]
-  /** Items dropped from the front of `items` by `maxItems`; the first item's index in the stream. */
+  /**
+   * The first item's index in the stream: the items `maxItems` dropped from the front of `items`, and those a
+   * `resumeFrom` checkpoint covers (the stream continues after them).
+   */
   readonly dropped: number
   /** The text so far (`text` mode); `''` in other modes. */
   readonly text: string

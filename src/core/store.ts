@@ -21,7 +21,7 @@ import type {
   StreamStore,
   StreamStoreOptions,
 } from './store-types.ts'
-import { type StreamResponse, watchProgress } from './stream-response.ts'
+import { itemsOf, type StreamResponse, watchProgress } from './stream-response.ts'
 
 type Snapshot = StreamSnapshot<unknown, unknown, unknown>
 
@@ -270,6 +270,8 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       publish({
         ...snapshot,
         status: 'streaming',
+        // From a checkpoint (`resumeFrom`), the items it covers come before `items[0]` in the stream.
+        dropped: itemsOf(res),
         response: { status: res.status, headers: res.headers, url: res.url },
         progress: res.progress,
       })

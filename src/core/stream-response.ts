@@ -424,6 +424,12 @@ export function watchProgress(res: StreamResponse, listener: () => void): () => 
   return sinkOf(res)?.watch?.(listener) ?? (() => {})
 }
 
+/**
+ * Internal: the items `res`'s own consumer has counted — from a checkpoint, those it covers; for a `tee()` branch,
+ * its own, where `res.progress.items` is the branch ahead's.
+ */
+export const itemsOf = (res: StreamResponse): number => sinkOf(res)?.items ?? res.progress.items
+
 /** What stops a consumer's source from outside its generator (`toReadableStream().cancel()`). */
 function cancelOf(context: ConsumeContext): (reason?: unknown) => Promise<void> {
   return async (reason) => {

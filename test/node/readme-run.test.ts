@@ -164,9 +164,9 @@ it("sluice's comparison and the Lambda guide's client read every row", async () 
   expect(reports.at(-1)).toMatch(/, done$/)
 })
 
-it('the reload guide continues after the last row a page was given: nothing twice, nothing missing', async () => {
+/** The reload guide's page, as README writes it, with its own `localStorage` and `pagehide`. */
+async function reloadGuide() {
   const { z } = await import('zod')
-  const { sluice } = await import('../../src/index.ts')
   const storage = new Map<string, string>()
   const localStorage = {
     getItem: (key: string) => storage.get(key) ?? null,
@@ -177,24 +177,48 @@ it('the reload guide continues after the last row a page was given: nothing twic
   const addEventListener = (type: string, listener: () => void) => {
     if (type === 'pagehide') pagehide = listener
   }
-  const app = {
-    sluice,
-    url,
-    Row: z.object({ id: z.number(), name: z.string() }),
-    localStorage,
-    addEventListener,
+  const app = { url, Row: z.object({ id: z.number(), name: z.string() }), localStorage, addEventListener }
+  const code = block(
+    "import { isResumeError, sluice } from 'sluice'\nconst saved = localStorage.getItem('report')",
+  )
+  return {
+    storage,
+    hide: () => pagehide?.(),
+    /** One page load; `leaveAt` leaves the page after that row. */
+    load: async (leaveAt?: number) => {
+      const table = tableOf((count) => count === leaveAt && pagehide?.())
+      await run(code, { ...app, table })
+      return table.appended
+    },
   }
-  const code = block("const saved = localStorage.getItem('report')")
+}
 
+it('the reload guide continues after the last row a page was given: nothing twice, nothing missing', async () => {
+  const page = await reloadGuide()
   // The first page leaves after its 13th row: the loop ends quietly, the checkpoint is saved.
-  const first = tableOf((count) => count === 13 && pagehide?.())
-  await run(code, { ...app, table: first })
-  expect(first.appended).toEqual(rows.slice(0, 13))
-  expect(storage.has('report')).toBe(true)
+  const first = await page.load(13)
+  expect(first).toEqual(rows.slice(0, 13))
+  expect(page.storage.has('report')).toBe(true)
 
   // The next page load continues from it, reads to the end, and forgets it.
-  const second = tableOf()
-  await run(code, { ...app, table: second })
-  expect([...first.appended, ...second.appended]).toEqual(rows)
-  expect(storage.has('report')).toBe(false)
+  const second = await page.load()
+  expect([...first, ...second]).toEqual(rows)
+  expect(page.storage.has('report')).toBe(false)
+})
+
+it('the reload guide keeps no checkpoint of a report read to its end when the page leaves after: the next load reads it all', async () => {
+  const page = await reloadGuide()
+  expect(await page.load()).toEqual(rows)
+  page.hide()
+  expect(page.storage.has('report')).toBe(false)
+  expect(await page.load()).toEqual(rows)
+})
+
+it('the reload guide starts over from a checkpoint sluice refuses, rather than fail at every load', async () => {
+  const page = await reloadGuide()
+  await page.load(13)
+  const saved = JSON.parse(page.storage.get('report')!) as { offset: number }
+  page.storage.set('report', JSON.stringify({ ...saved, offset: saved.offset - 1 }))
+  expect(await page.load()).toEqual(rows)
+  expect(page.storage.has('report')).toBe(false)
 })

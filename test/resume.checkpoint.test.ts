@@ -330,6 +330,8 @@ describe('checkpoint and resumeFrom', () => {
     const error = await sluice(s.url, { resumeFrom: checkpoint }).catch((e: unknown) => e)
     expect(isResumeError(error) && error.reason).toBe('validator-changed')
     expect((error as Error).message).toContain(`its length ${BODY.length} became ${longer.length} bytes`)
+    // No attempt came before it in this client: the change is since the checkpoint, not between attempts.
+    expect((error as Error).message).toMatch(/^The resource changed since the checkpoint \(/)
   })
 
   it("refuses a tampered checkpoint (an edited offset) with ResumeError 'invalid-checkpoint'", async () => {

@@ -108,7 +108,7 @@ describe('range', () => {
     const res = await sluice(s.url, { resume: { backoff: FAST } })
     const error = await refusal(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('validator-changed')
-    expect(error.message).toContain('ETag "v1" became "v2"')
+    expect(error.message).toMatch(/^The resource changed between attempts \(ETag "v1" became "v2"\)/)
     expect((await s.log()).find((e) => e.range !== null && e.event === 'request')?.ifRange).toBe('"v1"')
   })
 

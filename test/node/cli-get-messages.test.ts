@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { appendFile, readFile, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -244,6 +244,22 @@ describe('sluice get messages', () => {
     expect(Buffer.compare(await readFile(output), BODY)).toBe(0)
   })
 
+  it('says that the file to resume is not there, rather than that it has 0 bytes, when it was deleted', async () => {
+    const output = join(site.dir, 'deleted.bin')
+    await interruptedDownload(output)
+    await rm(output)
+    const checkpoint = await readFile(`${output}.sluice-checkpoint.json`, 'utf8')
+    const asked = seen.length
+    const resumed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
+    expect(resumed.code).toBe(1)
+    expect(resumed.stderr).toBe(
+      `sluice: Cannot resume: ${output} is not there (moved or deleted since its checkpoint was saved), but its checkpoint accounts for ${START} bytes of it; run without --resume to download it again.\n`,
+    )
+    expect(seen.length).toBe(asked)
+    expect(existsSync(output)).toBe(false)
+    expect(await readFile(`${output}.sluice-checkpoint.json`, 'utf8')).toBe(checkpoint)
+  })
+
   it('refuses to resume into a file that was changed since its checkpoint, and leaves both as they are', async () => {
     const output = join(site.dir, 'replaced.bin')
     await interruptedDownload(output)
@@ -320,7 +336,7 @@ describe('sluice get messages', () => {
     version = 'v2'
     const changed = await get([`${site.base}/file`, '-o', output, '--resume', '-q']).exit
     expect(changed.code).toBe(1)
-    expect(changed.stderr).toMatch(/^sluice: The resource changed between attempts \(ETag/)
+    expect(changed.stderr).toMatch(/^sluice: The resource changed since the checkpoint \(ETag/)
     expect(changed.stderr).toContain(
       `${output} is incomplete (${START} bytes): run again without --resume to start over`,
     )

@@ -145,7 +145,8 @@ export function acceptResume(
     if (change !== undefined) {
       throw new ResumeError(
         'validator-changed',
-        `The resource changed between attempts (${change}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+        // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here.
+        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
         attempts,
         context,
       )

@@ -477,10 +477,15 @@ function prepareResume(
   // that is a fresh download, which any version of the resource serves. Resumed from, the library would refuse
   // one that changed since, for bytes that were never delivered.
   if (saved.outputBytes === 0) return undefined
-  // A stop before the first byte was written left no file: that is 0 bytes.
-  if ((size ?? 0) < saved.outputBytes) {
+  // The checkpoint accounts for bytes written: no file is one moved or deleted since, not an empty one.
+  if (size === undefined) {
     throw new Error(
-      `Cannot resume: ${output} has ${count(size ?? 0, 'byte')} but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
+      `Cannot resume: ${output} is not there (moved or deleted since its checkpoint was saved), but its checkpoint accounts for ${count(saved.outputBytes, 'byte')} of it; run without --resume to download it again.`,
+    )
+  }
+  if (size < saved.outputBytes) {
+    throw new Error(
+      `Cannot resume: ${output} has ${count(size, 'byte')} but its checkpoint accounts for ${saved.outputBytes}; run without --resume to download it again.`,
     )
   }
   // Another file under the same name (another program wrote it since) would be cut and continued with the rest
@@ -490,7 +495,7 @@ function prepareResume(
       `Cannot resume: ${output} was changed since its checkpoint was saved (its bytes before byte ${saved.outputBytes} are not those it accounts for); run without --resume to download it again.`,
     )
   // Bytes written after the last save are fetched again.
-  if (size !== undefined && size > saved.outputBytes) truncateSync(output, saved.outputBytes)
+  if (size > saved.outputBytes) truncateSync(output, saved.outputBytes)
   return saved
 }
 

@@ -16,13 +16,17 @@ export interface ProgressReporterOptions {
   items?: string | undefined
   /** How often a TTY bar is redrawn, in ms. Default 100. */
   redrawMs?: number
-  /** How often a plain line is printed when the output is not a TTY, in ms. Default 1000. */
+  /** How often a plain line is printed when the output is not a TTY, in ms, when it changed. Default 1000. */
   lineMs?: number
 }
 
+/** How often a plain line that did not change (a stream gone silent) is printed again, in ms: still alive. */
+const SAME_LINE_MS = 30_000
+
 /**
  * Reports a download's progress on standard error: a one-line bar redrawn in place when it is a TTY (bytes,
- * total, percent, rate, ETA, reconnects), plain lines every second otherwise, and a summary at the end.
+ * total, percent, rate, ETA, reconnects), plain lines every second otherwise (the same line again only every
+ * 30 s, so that a stream gone silent does not fill a log), and a summary at the end.
  *
  * @example
  * const reporter = new ProgressReporter(process.stderr, { items: 'record' })
@@ -43,6 +47,9 @@ export class ProgressReporter {
   #startAttempt = 1
   #timer: ReturnType<typeof setInterval> | undefined
   #drawn = false
+  /** The last plain line printed, and when. */
+  #lastLine = ''
+  #lastLineAt = 0
 
   constructor(out: ProgressOutput, options: ProgressReporterOptions = {}) {
     this.#out = out
@@ -112,8 +119,16 @@ export class ProgressReporter {
   #tick(): void {
     const p = this.#current?.()
     if (p === undefined) return
-    if (this.#tty) this.#draw(p)
-    else this.#out.write(`sluice: ${this.#plain(p)}\n`)
+    if (this.#tty) {
+      this.#draw(p)
+      return
+    }
+    const line = `sluice: ${this.#plain(p)}\n`
+    const now = Date.now()
+    if (line === this.#lastLine && now - this.#lastLineAt < SAME_LINE_MS) return
+    this.#lastLine = line
+    this.#lastLineAt = now
+    this.#out.write(line)
   }
 
   #clear(): void {

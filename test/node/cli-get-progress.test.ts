@@ -150,3 +150,29 @@ describe('sluice get progress counts', () => {
     expect(fresh.shown()).toBe('sluice: done: 6 B in 1.0s (6 B/s), 1 line')
   })
 })
+
+describe('sluice get progress on a stream gone silent', () => {
+  it('prints a plain line only when it changed, and the same one again only every 30 s', () => {
+    const now = progress({ loaded: 2 * MiB, total: 6 * MiB, percent: 100 / 3, bytesPerSecond: MiB })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now)
+    vi.advanceTimersByTime(1000)
+    expect(plain.text()).toBe('sluice: 2.0 MiB of 6.0 MiB (33.3%), 1.0 MiB/s\n')
+    // Silent from here: the line does not change, and a CI log does not fill with copies of it.
+    now.bytesPerSecond = 0
+    vi.advanceTimersByTime(1000)
+    const silent = 'sluice: 2.0 MiB of 6.0 MiB (33.3%), 0 B/s\n'
+    expect(plain.text()).toBe(`sluice: 2.0 MiB of 6.0 MiB (33.3%), 1.0 MiB/s\n${silent}`)
+    vi.advanceTimersByTime(29_000)
+    expect(plain.text().split(silent)).toHaveLength(2)
+    // Still alive: the same line again 30 s after it was printed.
+    vi.advanceTimersByTime(1000)
+    expect(plain.text().split(silent)).toHaveLength(3)
+    // A change is printed at the next second.
+    now.loaded = 3 * MiB
+    vi.advanceTimersByTime(1000)
+    expect(plain.shown()).toBe('sluice: 3.0 MiB of 6.0 MiB (33.3%), 0 B/s')
+    reporter.stop(false)
+  })
+})

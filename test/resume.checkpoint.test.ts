@@ -641,6 +641,29 @@ describe('a checkpoint passed directly, not through JSON', () => {
   })
 })
 
+describe('a checkpoint of a stream whose server sent a retry: too long for a number', () => {
+  it('resumes through JSON, with the events after it', async () => {
+    // 400 digits parse as Infinity, which JSON writes as null: the checkpoint was refused as damaged.
+    const body = `retry: ${'9'.repeat(400)}\n${SSE}`
+    const fetch = fetchWith((request) => {
+      const after = request.headers.get('last-event-id')
+      return new Response(
+        after === null ? body : SSE.slice(SSE.indexOf(`id: e${Number(after.slice(1)) + 1}\n`)),
+        {
+          headers: { 'content-type': 'text/event-stream' },
+        },
+      )
+    })
+    const res = await sluice('https://example.test/events', { fetch })
+    const first: unknown[] = []
+    for await (const event of res.events()) if (first.push(event.data) === 3) break
+    const resumeFrom = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    const again = await sluice('https://example.test/events', { fetch, resumeFrom })
+    const rest = (await Array.fromAsync(again.events())).map((event) => event.data)
+    expect([...first, ...rest]).toEqual(EVENTS.map((event) => event.data))
+  })
+})
+
 describe('a checkpoint taken after a restart, before the partial unit is sent again', () => {
   const event = (i: number) => `id: e${i}\ndata: {"i":${i}}\n\n`
   const BODY = encode([0, 1, 2].map(event).join(''))

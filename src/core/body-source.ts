@@ -622,7 +622,9 @@ export class BodySource implements ChunkSource {
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
     const retry = this.#hooks?.retryAt?.()
-    if (retry !== undefined) fields.retry = retry
+    // Not a `retry:` of 309 digits or more, parsed as Infinity, which JSON writes as null: the checkpoint would be
+    // refused as damaged (a whole number with that many digits has no meaning beyond "wait for ever" anyway).
+    if (Number.isFinite(retry)) fields.retry = retry!
     if (strategy === 'cursor') {
       const cursor = this.#init.resume?.cursor
       if (state.lastItem !== undefined && cursor !== undefined)

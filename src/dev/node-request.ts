@@ -4,8 +4,9 @@ import type { EventInput } from '../runtime/index.ts'
 /**
  * Reads a `node:http` request into the parts an event is made of; `'too-large'` as soon as its body is known to
  * pass `maxBytes`: at once for a `Content-Length` over it, else at the chunk that crosses it; `'bad-url'`, before
- * any of the body, when its `Host` header and target make no URL with a path (Node's parser lets `Host: bad host`
- * and `OPTIONS *` through);
+ * any of the body, when its `Host` header and target make no URL with a path (Node's parser lets `Host: bad host`,
+ * `Host: user@host` and `OPTIONS *` through), or when it has several `Host` headers, which RFC 9112 §3.2 answers
+ * 400 (Node keeps the first for the URL, while the event would join them all into one host no one sent);
  * `'gone'` when the body never arrives whole (the client left, the server closed, Node could not parse it).
  * The rest of the body is then left unread, the request paused, so that an upload that never ends cannot hold
  * the answer back: the caller answers and closes the connection. `beforeBody` runs once the body is to be read,
@@ -21,16 +22,21 @@ export async function readNodeRequest(
   beforeBody?: () => void,
 ): Promise<EventInput | 'too-large' | 'bad-url' | 'gone'> {
   const headers: Array<[string, string]> = []
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+  let hosts = 0
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!])
+    if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++
+  }
   // Only HTTP/1.0 may leave the Host out (Node answers 400 to an HTTP/1.1 request without one).
   const address = req.socket.localAddress ?? '127.0.0.1'
   const host =
     req.headers.host ?? `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`
   const target = originForm(req.url ?? '/')
   const url = `http://${host}${target}`
-  // The asterisk form (`OPTIONS *`, the one target Node lets through that is no path) names no path to invoke.
-  if (!target.startsWith('/') || !URL.canParse(url)) return 'bad-url'
+  // The asterisk form (`OPTIONS *`, the one target Node lets through that is no path) names no path to invoke. A
+  // Host that is no host and port (`user@host`, `host/path`) would still make a URL, of another host or path than
+  // the event's domainName says.
+  if (hosts > 1 || !HOST.test(host) || !target.startsWith('/') || !URL.canParse(url)) return 'bad-url'
   const body = await readBody(req, maxBytes, beforeBody)
   if (typeof body === 'string') return body
   return {
@@ -44,6 +50,9 @@ export async function readNodeRequest(
     requestId,
   }
 }
+
+/** A Host header's value (RFC 9110 §7.2): a host — an IP literal, or a name of URI characters — and a port. */
+const HOST = /^(\[[\dA-Fa-f:.]+\]|[\w\-.~!$&'()*+,;=%]+)(:\d*)?$/
 
 /**
  * The path and query of a request target, as sent. A proxy sends the absolute form, `http://host/path?x=1`

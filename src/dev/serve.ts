@@ -152,7 +152,11 @@ export async function serveWith(
     let response: FunctionUrlResponse
     if (input === 'bad-url') {
       // As a front end answers a request it cannot route: the function is not invoked, the body is left unread.
-      const why = `Bad request: the Host header ${JSON.stringify(req.headers.host ?? '')} and the request target ${JSON.stringify(req.url)} make no valid URL, so the function was not invoked.\n`
+      const hosts = req.headersDistinct.host ?? []
+      const why =
+        hosts.length > 1
+          ? `Bad request: the request has ${hosts.length} Host headers (${hosts.map((host) => JSON.stringify(host)).join(', ')}), and HTTP allows one, so the function was not invoked.\n`
+          : `Bad request: the Host header ${JSON.stringify(req.headers.host ?? '')} and the request target ${JSON.stringify(req.url)} make no valid URL, so the function was not invoked.\n`
       res.writeHead(400, {
         'content-type': 'text/plain; charset=utf-8',
         'content-length': Buffer.byteLength(why),

@@ -59,6 +59,43 @@ describe('sluice/dev explains bad requests', () => {
     expect(invoked).toEqual([])
   })
 
+  it('answers 400 to a request with two Host headers (RFC 9112 §3.2), without invoking the function', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      onInvocation: (invocation) => invoked.push(invocation.requestId),
+    })
+    // The URL took the first, the event joined both: a domainName of "a.example,evil.example" that no one sent.
+    const answer = await rawGet(server.url, ['Host: a.example', 'Host: evil.example', 'Connection: close'])
+    const [head = '', body] = answer.split('\r\n\r\n')
+    expect(head).toMatch(/^HTTP\/1\.1 400 /)
+    expect(body).toBe(
+      'Bad request: the request has 2 Host headers ("a.example", "evil.example"), and HTTP allows one, so the function was not invoked.\n',
+    )
+    expect(invoked).toEqual([])
+  })
+
+  it('answers 400 to a Host header that is no host and port, though it makes a URL, without invoking the function', async () => {
+    const invoked: string[] = []
+    const server = await startEmulator(fixture('echo-event-handler.mjs'), {
+      onInvocation: (invocation) => invoked.push(invocation.requestId),
+    })
+    // Each made a URL of another host or path than the domainName the function was given ("user@a.example"…).
+    for (const host of ['user@a.example', 'a.example/admin', 'a.example?x=1', 'a.example#top']) {
+      const answer = await rawGet(server.url, [`Host: ${host}`, 'Connection: close'])
+      const [head = '', body] = answer.split('\r\n\r\n')
+      expect(head).toMatch(/^HTTP\/1\.1 400 /)
+      expect(body).toBe(
+        `Bad request: the Host header "${host}" and the request target "/report?month=10" make no valid URL, so the function was not invoked.\n`,
+      )
+    }
+    expect(invoked).toEqual([])
+    // A host and port of every form still gets through.
+    for (const host of ['a.example', 'A.Example:8080', '127.0.0.1:80', '[::1]:3000']) {
+      const answer = await rawGet(server.url, [`Host: ${host}`, 'Connection: close'])
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+    }
+  })
+
   it('answers 405 with the reason to CONNECT, which asks for a tunnel, without invoking the function, and serves on', async () => {
     const invoked: string[] = []
     const server = await startEmulator(fixture('echo-event-handler.mjs'), {

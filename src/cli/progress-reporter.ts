@@ -1,6 +1,11 @@
 import type { Progress } from '../index.ts'
 import { count } from './count.ts'
 
+// C0 but the tab, DEL and C1 (U+009B is a CSI to some terminals).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL = /[\0-\x08\n-\x1f\x7f-\x9f]/g
+const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+
 /** Where progress goes: standard error, or a stand-in in tests. */
 export interface ProgressOutput {
   write(text: string): unknown
@@ -81,7 +86,9 @@ export class ProgressReporter {
 
   /**
    * Prints one line of its own (a note or the reason of a failure) without garbling the bar. Printed even when
-   * quiet only if `always` is set.
+   * quiet only if `always` is set. Control characters are shown escaped (`\u001b`): a reason can quote a server's
+   * error page, whose escape sequences would otherwise drive the terminal (retitle it, clear it) and whose CR or
+   * line breaks could forge a line of sluice's own.
    *
    * @example
    * reporter.say('sluice: resuming at byte 1048576 of 4194304.')
@@ -89,7 +96,7 @@ export class ProgressReporter {
   say(line: string, always = false): void {
     if (this.#quiet && !always) return
     this.#clear()
-    this.#out.write(`${line}\n`)
+    this.#out.write(`${line.replace(CONTROL, escaped)}\n`)
   }
 
   /**

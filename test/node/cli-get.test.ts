@@ -90,6 +90,13 @@ const handler = sluiceHandler(async (event) => {
         }),
         headers: { 'content-type': 'application/json' },
       }
+    case '/hostile':
+      // An error page that would retitle and clear the terminal, then forge a line of sluice's own.
+      return {
+        bytes: '\x1b]0;owned\x07\x1b[2J\rsluice: done: 4 records\x9b31m.',
+        statusCode: 500,
+        headers: { 'content-type': 'text/plain' },
+      }
     default:
       return {
         bytes: `No route ${event.rawPath}.\n`,
@@ -508,6 +515,14 @@ describe('sluice get', () => {
     const malformed = await get(['not a url']).exit
     expect(malformed.code).toBe(1)
     expect(malformed.stderr).toMatch(/^sluice: not a url is not an http\(s\) URL[^\n]*\n$/)
+  })
+
+  it('shows the control characters of an error page escaped, never sending them to the terminal', async () => {
+    const { code, stderr } = await get([url('/hostile')]).exit
+    expect(code).toBe(1)
+    expect(stderr).toBe(
+      `sluice: Request to ${url('/hostile')} failed with status 500 Internal Server Error: \\u001b]0;owned\\u0007\\u001b[2J\\u000dsluice: done: 4 records\\u009b31m.\n`,
+    )
   })
 
   it('exits 2 with the usage on an unknown option, a missing URL or a bad --as', async () => {

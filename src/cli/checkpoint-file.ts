@@ -67,7 +67,10 @@ export function saveCheckpointFile(path: string, saved: SavedDownload): void {
     removeLeftovers(path)
   }
   const temporary = `${path}.${process.pid}.tmp`
-  writeFileSync(temporary, `${JSON.stringify(saved, null, 2)}\n`)
+  // Created anew ('wx' follows no link): in a directory others can write to, a link planted at this predictable
+  // name would otherwise have the checkpoint written over the file it points to.
+  rmSync(temporary, { force: true })
+  writeFileSync(temporary, `${JSON.stringify(saved, null, 2)}\n`, { flag: 'wx' })
   renameSync(temporary, path)
 }
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -116,6 +116,18 @@ describe('saving a checkpoint file', () => {
     // The new checkpoint goes to a temporary file first: here it cannot be written, as a directory has its name.
     await mkdir(`${checkpoint}.${process.pid}.tmp`)
     expect(() => saveCheckpointFile(checkpoint, { ...RESTART, why: 'a newer stop' })).toThrow(/EISDIR/)
+    expect(loadCheckpointFile(checkpoint)).toEqual(RESTART)
+  })
+
+  it('writes over no file a link planted at its temporary name points to', async () => {
+    const dir = join(site.dir, 'planted')
+    await mkdir(dir)
+    const victim = join(dir, 'notes.txt')
+    await writeFile(victim, 'mine\n')
+    const checkpoint = join(dir, 'out.bin.sluice-checkpoint.json')
+    await symlink(victim, `${checkpoint}.${process.pid}.tmp`)
+    saveCheckpointFile(checkpoint, RESTART)
+    expect(await readFile(victim, 'utf8')).toBe('mine\n')
     expect(loadCheckpointFile(checkpoint)).toEqual(RESTART)
   })
 })

@@ -382,17 +382,19 @@ describe('SseDecoder keeps no more than the block in progress between events', (
         return most
       }
       expect(comments(10_000), eol).toBeLessThan(4 * 1024)
-      // Blocks without an event do not move the checkpoint: one could set the last event ID or the retry time.
-      expect(decoder.committed).toBe(first.length)
-      expect(decoder.linesThrough()).toBe(2)
+      // Blocks without an event do not move the checkpoint: one could set the last event ID or the retry time. A
+      // checkpoint stands before a blank line that is a CR ending a chunk (the first half of a CRLF, maybe).
+      const cr = eol === '\r' ? 1 : 0
+      expect(decoder.committed).toBe(first.length - cr)
+      expect(decoder.linesThrough()).toBe(2 - cr)
       // An event after them (whose data is not JSON, say) is placed in the whole body.
       const bad = encode(`data: {${eol}${eol}`)
       const at = first.length + 10_000 * comment.length
       expect(decoder.push(bad).map((e) => e.data)).toEqual(['{'])
       expect(decoder.blockStart(1)).toBe(origin.offset + at)
       expect(decoder.lineOf(1)).toBe(origin.lines + 2 + 20_000 + 2)
-      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([first.length, 2])
-      expect([decoder.committed, decoder.linesThrough()]).toEqual([at + bad.length, 20_004])
+      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([first.length - cr, 2 - cr])
+      expect([decoder.committed, decoder.linesThrough()]).toEqual([at + bad.length - cr, 20_004 - cr])
       // And so is an event over maxEventBytes after more of them.
       comments(100)
       const over = `data: ${'y'.repeat(101)}${eol}${eol}`
@@ -403,7 +405,10 @@ describe('SseDecoder keeps no more than the block in progress between events', (
         offset: origin.offset + start,
         line: origin.lines + 20_004 + 200 + 2 + 1,
       })
-      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([at + bad.length, 20_004])
+      expect([decoder.committedAfter(0), decoder.linesThrough(0)]).toEqual([
+        at + bad.length - cr,
+        20_004 - cr,
+      ])
     }
   })
 })
@@ -454,8 +459,9 @@ describe('SseDecoder keeps a bounded text of a block that never ends', () => {
       expect(decoder.blockStart(1), eol).toBe(origin.offset + first.length)
       expect(decoder.lineOf(1), eol).toBe(origin.lines + 2 + 1 + 20_000 + 2)
       expect([decoder.committedAfter(1), decoder.linesThrough(1)], eol).toEqual([end, 20_005])
+      // Before a blank line that is a CR ending the chunk, as a CRLF cut in two may be (see above).
       expect([decoder.committed, decoder.committedState], eol).toEqual([
-        end,
+        end - (eol === '\r' ? 1 : 0),
         { lastEventId: '7', retry: 1500 },
       ])
     }

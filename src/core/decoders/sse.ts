@@ -209,10 +209,11 @@ export class SseDecoder {
 
   push(chunk: Uint8Array): ServerSentEvent[] {
     if (this.#overLimit) throw this.#overLimit
-    // eventsource-parser strips a BOM from the first text it is fed: only the body's start has one. A stream
-    // that continues the body further on (from a checkpoint) starts it with an empty line, which dispatches
-    // nothing, so that a U+FEFF there stays part of its field name, as it was in the undisturbed stream.
-    if (this.#utf8.fed === 0 && this.#origin().offset > 0) this.#parser.feed('\n')
+    // eventsource-parser strips a BOM from the first text it is fed, and EF BB BF read as Latin-1 (U+00EF U+00BB
+    // U+00BF, which is text) too: it is fed an empty line first, which dispatches nothing, and `#feed` strips the
+    // BOM, a U+FEFF where the body starts. A stream that continues the body further on (from a checkpoint) keeps
+    // a U+FEFF there as part of its field name, as it was in the undisturbed stream.
+    if (this.#utf8.fed === 0) this.#parser.feed('\n')
     return this.#feed(this.#decode(chunk))
   }
 
@@ -445,7 +446,7 @@ export class SseDecoder {
     }
     const retryBefore = this.retry
     if (this.#retries.length > 0) this.#retries = []
-    this.#parser.feed(text)
+    this.#parser.feed(bomBytes(text) && !decoded.textStart && !this.#origin().offset ? text.slice(1) : text)
     this.previousCommitted = this.committed
     this.previousState = this.committedState
     this.#previousLines = this.#committedLines
@@ -627,12 +628,9 @@ function inputOffset(decoded: Decoded, at: number): number {
   return decoded.textEnd
 }
 
-/**
- * The bytes of a BOM that eventsource-parser strips from the start of `text`: U+FEFF, or its 3 bytes read as Latin-1
- * (2 bytes each). Half of them, rounded down, are its characters.
- */
+/** The bytes of a BOM (U+FEFF, one character) that starts `text`, stripped where the body starts. */
 function bomBytes(text: string): number {
-  return text.charCodeAt(0) === 0xfeff ? 3 : text.startsWith('\xEF\xBB\xBF') ? 6 : 0
+  return text.charCodeAt(0) === 0xfeff ? 3 : 0
 }
 
 /**
@@ -678,7 +676,9 @@ function blankLineEnd(text: string, tail: string): number {
 
 /**
  * Index just after the last blank line (the end of a dispatching block) in `text`, or -1; `tail` is the text
- * just before `text` (its last two characters), where that blank line or its CR may have begun.
+ * just before `text` (its last two characters), where that blank line or its CR may have begun. A blank line
+ * that is a CR ending `text` may be the first half of a CRLF: the boundary is before it, not between the two (a
+ * stream continued from there would count the LF as one more line).
  */
 function lastBlankLineEnd(text: string, tail: string): number {
   // Indexes below 0 read `tail`; no concatenation, which would copy the chunk.
@@ -688,7 +688,7 @@ function lastBlankLineEnd(text: string, tail: string): number {
     if (c !== 10 && c !== 13) continue
     const start = c === 10 && at(i - 1) === 13 ? i - 1 : i
     const before = at(start - 1)
-    if (before === 10 || before === 13) return Math.max(0, i + 1)
+    if (before === 10 || before === 13) return Math.max(0, c === 13 && i === text.length - 1 ? i : i + 1)
   }
   return -1
 }

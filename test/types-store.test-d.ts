@@ -5,6 +5,7 @@ import {
   createStreamStore,
   type DeepPartial,
   type EventsStoreOptions,
+  type ParseError,
   type ServerSentEvent,
   type StreamData,
   type StreamFinal,
@@ -13,6 +14,7 @@ import {
   type StreamResponse,
   type StreamSnapshot,
   type StreamStore,
+  type ValidationError,
 } from '../src/index.ts'
 import { type UseStreamRequest, type UseStreamResult, useStream, useStreamStore } from '../src/react/index.ts'
 
@@ -275,5 +277,71 @@ describe('a store whose mode is known at run time only', () => {
     expectTypeOf<StreamFinal<{ as: 'json' | 'text'; schema: typeof Report }>>().toEqualTypeOf<
       Report | undefined
     >()
+  })
+})
+
+describe('callbacks in store and hook options are typed by their mode', () => {
+  it('types the until predicate and onInvalid callback of createStreamStore(), not as an implicit any', () => {
+    createStreamStore(res, {
+      as: 'events',
+      until: (event) => {
+        expectTypeOf(event).toEqualTypeOf<ServerSentEvent>()
+        return event.data === '[DONE]'
+      },
+      onInvalid: (error) => {
+        expectTypeOf(error).toEqualTypeOf<ParseError | ValidationError>()
+      },
+    })
+    createStreamStore(res, {
+      as: 'ndjson',
+      schema: Row,
+      onInvalid: (error) => {
+        expectTypeOf(error).toEqualTypeOf<ParseError | ValidationError>()
+      },
+    })
+  })
+
+  it('types them in useStream() too', () => {
+    useStream('/e', {
+      as: 'events',
+      json: true,
+      until: (event) => {
+        expectTypeOf(event).toEqualTypeOf<ServerSentEvent>()
+        return event.data === '[DONE]'
+      },
+    })
+    useStream(async () => res, {
+      as: 'ndjson',
+      onInvalid: (error) => {
+        expectTypeOf(error).toEqualTypeOf<ParseError | ValidationError>()
+      },
+    })
+  })
+
+  it('still refuses an option of another mode beside a callback', () => {
+    // @ts-expect-error maxItems is not an option of json mode
+    createStreamStore(res, { as: 'json', maxItems: 1, schema: Row })
+    // @ts-expect-error a misspelt option beside a typed callback
+    createStreamStore(res, { as: 'events', until: (event) => event.data === '', maxItem: 1 })
+  })
+})
+
+describe('useStream() checks the keys of options.sluice', () => {
+  it('refuses a misspelt sluice option, which ky would ignore without a word', () => {
+    // @ts-expect-error idleTimout is no option: the stall would never time out
+    useStream('/x', { as: 'ndjson', sluice: { method: 'POST', idleTimout: 5000 } })
+    // @ts-expect-error the same beside a schema
+    useStream('/x', { as: 'ndjson', schema: Row, sluice: { json: { q: 1 }, headrs: { a: '1' } } })
+    useStream('/x', { as: 'ndjson', schema: Row, sluice: { method: 'POST', idleTimeout: 5000 } })
+  })
+
+  it('still types the callbacks given in options.sluice', () => {
+    useStream('/x', {
+      as: 'lines',
+      sluice: {
+        onProgress: (progress) => expectTypeOf(progress.loaded).toEqualTypeOf<number>(),
+        fetch: (input, init) => fetch(input, init),
+      },
+    })
   })
 })

@@ -128,9 +128,15 @@ export type StreamStoreOptions =
  * @example
  * function make<O extends StreamStoreOptions>(options: ExactStoreOptions<O>) {}
  */
-export type ExactStoreOptions<O extends { as: StreamMode }, Allowed = never> = O & {
-  [K in Exclude<keyof O, keyof Extract<StreamStoreOptions, { as: O['as'] }> | Allowed>]: never
-}
+export type ExactStoreOptions<O extends { as: StreamMode }, Allowed = never> = O &
+  // Deferred as a condition: a mapped type over `keyof O` here would give the callbacks (`until`, `onInvalid`)
+  // no contextual type while `O` is inferred, and their parameters would be implicitly `any`.
+  ([DeadKeys<O, Allowed>] extends [never] ? unknown : { [K in DeadKeys<O, Allowed>]: never })
+
+type DeadKeys<O extends { as: StreamMode }, Allowed> = Exclude<
+  keyof O,
+  keyof Extract<StreamStoreOptions, { as: O['as'] }> | Allowed
+>
 
 type SchemaOutput<O, Fallback> = O extends { schema: infer S extends StandardSchemaV1 }
   ? StandardSchemaV1.InferOutput<S>

@@ -39,6 +39,22 @@ interface UseStreamOwnOptions {
 }
 
 /**
+ * `sluice` configures the request made from a URL or `Request`; a request function makes its own, so `sluice`
+ * beside one would be ignored without a word: a type error instead (R, a union, allows it). Not done by leaving
+ * `sluice` out of the keys `ExactStoreOptions` allows: dead there, a key of `O`'s constraint left `O` uninferred
+ * beside a callback (`onInvalid`, `until`), and the options refused.
+ */
+type SluiceFor<R> = R extends Input ? unknown : { sluice?: undefined }
+
+/**
+ * A misspelt key of `sluice` typed `never`: `O` is inferred with the `sluice` object in it, so its keys escape the
+ * check of an object literal against `SluiceOptions`, and ky's options, open to any key, would ignore it.
+ */
+type ExactSluice<O> = O extends { sluice?: infer S }
+  ? { sluice?: { [K in Exclude<keyof S, keyof SluiceOptions>]: never } | undefined }
+  : unknown
+
+/**
  * Options of `useStream()`: a store mode and its options (`as`, `schema`, `maxItems`, `throttleMs`, …), plus
  * `sluice` (request options) and `key`.
  *
@@ -83,9 +99,7 @@ const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streamin
  */
 export function useStream<const O extends UseStreamOptions, R extends UseStreamRequest = UseStreamRequest>(
   request: R,
-  // `sluice` configures the request made from a URL or `Request`; a request function makes its own, so it would be
-  // ignored there without a word: a type error instead (R, a union, allows it).
-  options: ExactStoreOptions<O, R extends Input ? keyof UseStreamOwnOptions : 'key'>,
+  options: ExactStoreOptions<O, keyof UseStreamOwnOptions> & SluiceFor<R> & ExactSluice<O>,
 ): UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
   const key = requestKey(options.as, request, options.sluice, options.key)
   const latest = useRef({ request, options })

@@ -10,7 +10,6 @@ import {
   isNetworkError,
   isResumeError,
   isTimeoutError,
-  type SluiceOptions,
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
@@ -150,12 +149,37 @@ describe('an option given as undefined is not set', () => {
         seen.push(request)
         return request.url.endsWith('/silent') ? silentFetch(input, init) : new Response('ok')
       },
-      // ky's own option types take no undefined under exactOptionalPropertyTypes; plain JavaScript passes it.
-    }).extend({ headers: undefined, timeout: undefined } as unknown as SluiceOptions)
+    }).extend({ headers: undefined, timeout: undefined })
     await (await api('https://fn.example/a')).collect.text()
     expect(seen[0]!.headers.get('x-auth')).toBe('token')
     const error = await api('https://fn.example/silent').catch((e: unknown) => e)
     expect(isTimeoutError(error) && error.timeoutMs).toBe(20)
+  })
+
+  it("a client's call with ky's options given as undefined keeps the client's, as README says", async () => {
+    const seen: Request[] = []
+    const api = createClient({
+      method: 'POST',
+      headers: { 'x-auth': 'token' },
+      searchParams: { v: '1' },
+      fetch: async (input, init) => {
+        seen.push(new Request(input, init))
+        return new Response('ok')
+      },
+    })
+    const maybe: { method?: string | undefined; headers?: Record<string, string> | undefined } = {}
+    const res = await api('https://fn.example/a', {
+      method: maybe.method,
+      headers: maybe.headers,
+      searchParams: undefined,
+      hooks: undefined,
+    })
+    expect(await res.collect.text()).toBe('ok')
+    expect([seen[0]!.method, seen[0]!.url, seen[0]!.headers.get('x-auth')]).toEqual([
+      'POST',
+      'https://fn.example/a?v=1',
+      'token',
+    ])
   })
 
   it("a call's idleTimeout: undefined keeps the client's default", async () => {
@@ -321,7 +345,7 @@ describe('messages and options', () => {
     const error = await sluice('https://fn.example/report', {
       ky: ky.create({ timeout: 20, totalTimeout: 60, retry: 0 }),
       fetch: silentFetch,
-      ...({ timeout: undefined } as unknown as SluiceOptions),
+      timeout: undefined,
     }).catch((e: unknown) => e)
     expect(isTimeoutError(error) && error.timeoutMs).toBe(60)
   })

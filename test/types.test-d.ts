@@ -21,12 +21,14 @@ import {
   type LimitName,
   type ParseErrorType,
   type ServerSentEvent,
+  type SluiceOptions,
   type StreamResponse,
   sluice,
   type TimeoutError,
   type TimeoutPhase,
   type ValidationError,
 } from '../src/index.ts'
+import { useStream } from '../src/react/index.ts'
 
 declare const res: StreamResponse
 const Row = z.object({ id: z.number(), name: z.string().optional() })
@@ -125,6 +127,9 @@ type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string
 declare const flag: boolean
 declare const maybeRow: typeof Row | undefined
 declare const maybeNumber: number | undefined
+declare const maybeString: string | undefined
+declare const maybeHeaders: Record<string, string> | undefined
+declare const maybeFetch: typeof fetch | undefined
 const Doc = z.object({ n: z.number().transform(String), at: z.string().transform((s) => new Date(s)) })
 
 describe('json() snapshots are typed as the document on the wire', () => {
@@ -234,6 +239,30 @@ describe('options take an explicit undefined as absent (exactOptionalPropertyTyp
       method: undefined,
       total: maybeNumber,
     })
+  })
+
+  it("accepts undefined for ky's own options too, as ky does at run time", () => {
+    const ky = {
+      method: maybeString,
+      headers: maybeHeaders,
+      body: undefined,
+      json: undefined,
+      searchParams: undefined,
+      prefix: maybeString,
+      baseUrl: maybeString,
+      timeout: maybeNumber,
+      retry: maybeNumber,
+      hooks: undefined,
+      fetch: maybeFetch,
+      credentials: undefined,
+      keepalive: undefined,
+      context: undefined,
+    }
+    sluice('/x', ky)
+    createClient(ky).extend(ky)('/x', ky)
+    useStream('/x', { as: 'lines', sluice: ky })
+    type RefusingUndefined<T> = { [K in keyof T]-?: undefined extends Required<T>[K] ? never : K }[keyof T]
+    expectTypeOf<RefusingUndefined<SluiceOptions>>().toBeNever()
   })
 
   it('accepts undefined in resume settings, and from a cursor', () => {

@@ -1,4 +1,4 @@
-import type { Input, KyInstance, SearchParamsOption } from 'ky'
+import type { Input, KyInstance, Options as KyOptions, SearchParamsOption } from 'ky'
 import ky, {
   isKyError,
   isHTTPError as isKyHTTPError,
@@ -220,7 +220,8 @@ export async function sluiceWith(
     const input = Object.keys(cursor).length === 0 ? next() : await withParams(baseIfEmpty(next()), cursor)
     return untilAborted(
       instance(input, {
-        ...kyOptions,
+        // A key given as `undefined` is ky's to take: unset, the instance's value gone (as ky's own call does).
+        ...(kyOptions as KyOptions),
         ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
         ...withExtra(instance, kyOptions, extra),
         // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
@@ -797,7 +798,7 @@ function given<T extends object>(options: T): T {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
 }
 
-function kyPart(options: SluiceOptions): Omit<SluiceOptions, (typeof SLUICE_KEYS)[number] | 'ky'> {
+function kyPart(options: SluiceOptions): KyOptions {
   // A key given as `undefined` is not set: ky would take it as set, and drop the parent's value.
   const out: Record<string, unknown> = { ...given(options) }
   for (const key of SLUICE_KEYS) delete out[key]

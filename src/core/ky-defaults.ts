@@ -33,7 +33,10 @@ export function kyDefaults(instance: KyInstance): Options {
  * call's options: `timeout` (a call's own key wins, even when undefined), bounded by the instance's
  * `totalTimeout`. Options changed by an `init` hook are not seen.
  */
-export function headersTimeout(call: Options, defaults: Options): number {
+export function headersTimeout(
+  call: { timeout?: Options['timeout'] | undefined },
+  defaults: Options,
+): number {
   const timeout = 'timeout' in call ? call.timeout : defaults.timeout
   const perAttempt = timeout === false ? Number.POSITIVE_INFINITY : (timeout ?? KY_TIMEOUT_MS)
   const total = typeof defaults.totalTimeout === 'number' ? defaults.totalTimeout : Number.POSITIVE_INFINITY

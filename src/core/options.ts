@@ -9,6 +9,17 @@ import type { ResumeOption } from './resume/options.ts'
 type LimitOptions = { [K in keyof Limits]?: Limits[K] | undefined }
 
 /**
+ * ky's options that sluice passes on, each also taking `undefined` under `exactOptionalPropertyTypes`, as it
+ * does at run time: ky takes it as unset, and a client's call or `extend()` as not given.
+ */
+type KyPart = {
+  [K in keyof Omit<
+    KyOptions,
+    'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson' | 'signal'
+  >]?: KyOptions[K] | undefined
+}
+
+/**
  * Options of `sluice()`: every ky option (`method`, `json`, `headers`, `searchParams`, `hooks`, `retry`,
  * `timeout`, `fetch`, …) plus sluice's own. ky's `retry` covers failures before the body starts; everything
  * about the body is sluice's.
@@ -16,9 +27,7 @@ type LimitOptions = { [K in keyof Limits]?: Limits[K] | undefined }
  * @example
  * await sluice(url, { method: 'POST', json: { month: '2026-10' }, idleTimeout: 30_000, onProgress: render })
  */
-export interface SluiceOptions
-  extends Omit<KyOptions, 'onDownloadProgress' | 'totalTimeout' | 'throwHttpErrors' | 'parseJson' | 'signal'>,
-    LimitOptions {
+export interface SluiceOptions extends KyPart, LimitOptions {
   /**
    * A ky instance whose defaults and hooks apply to every request (auth refresh, signing). Default: ky. Given
    * to a client's call or to `client.extend()`, it adds to the client's ky options instead of replacing them, as

@@ -83,10 +83,10 @@ export interface LambdaContext {
  */
 export interface ResponseMetadata {
   /** Default `200`. */
-  statusCode?: number
-  headers?: Record<string, string>
+  statusCode?: number | undefined
+  headers?: Record<string, string> | undefined
   /** `Set-Cookie` values, one per cookie. */
-  cookies?: string[]
+  cookies?: string[] | undefined
 }
 
 /** A callback a Node stream method takes. */
@@ -150,11 +150,11 @@ export type StreamingHandler = (
  * export const handler = async () => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hi' })
  */
 export interface FunctionUrlResult {
-  statusCode?: number
-  headers?: Record<string, string>
-  cookies?: string[]
-  body?: string
-  isBase64Encoded?: boolean
+  statusCode?: number | undefined
+  headers?: Record<string, string> | undefined
+  cookies?: string[] | undefined
+  body?: string | undefined
+  isBase64Encoded?: boolean | undefined
 }
 
 /**

@@ -5,8 +5,10 @@ import {
   type Awslambda,
   awslambda,
   type FunctionUrlOptions,
+  type FunctionUrlResult,
   functionUrl,
   type Limits,
+  type ResponseMetadata,
   type Shaping,
 } from '../../src/mock/index.ts'
 
@@ -41,4 +43,16 @@ describe('sluice/mock takes an explicit undefined as absent (exactOptionalProper
     const limits: Limits = { maxResponseBytes: undefined, maxBufferedResponseBytes: undefined }
     void limits
   })
+
+  it('in the metadata a handler gives HttpResponseStream.from and the result a buffered handler returns', () => {
+    // Both are sent as JSON, which leaves out a field set to undefined; @types/aws-lambda types them so too.
+    expectTypeOf<RefusingUndefined<ResponseMetadata>>().toBeNever()
+    expectTypeOf<RefusingUndefined<FunctionUrlResult>>().toBeNever()
+    const config: { status?: number | undefined; cookies?: string[] | undefined } = {}
+    const stream = {} as Parameters<Awslambda['HttpResponseStream']['from']>[0]
+    awslambda.HttpResponseStream.from(stream, { statusCode: config.status, cookies: config.cookies })
+  })
 })
+
+/** The keys of `T` that refuse an explicit `undefined` under `exactOptionalPropertyTypes`. */
+type RefusingUndefined<T> = { [K in keyof T]-?: undefined extends Required<T>[K] ? never : K }[keyof T]

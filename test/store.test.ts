@@ -14,6 +14,7 @@ import {
 import { mockStream } from '../src/mock/mock-stream.ts'
 import { encode } from './support/chunking.ts'
 import { bodyOf, fetchWith, gatedBody, type Part, silentFetch } from './support/streams.ts'
+import { withUncaught } from './support/uncaught.ts'
 
 const records = (from: number, to: number): string =>
   Array.from({ length: to - from }, (_, i) => `{"n":${from + i}}\n`).join('')
@@ -379,19 +380,8 @@ describe('createStreamStore: snapshots', () => {
   })
 
   it('a listener that throws does not stop the others, and its error is thrown on its own, as uncaught', async () => {
-    const thrown: unknown[] = []
-    const queue = globalThis.queueMicrotask.bind(globalThis)
-    // What the store throws in a microtask of its own is caught here rather than failing the test run.
-    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) =>
-      queue(() => {
-        try {
-          task()
-        } catch (error) {
-          thrown.push(error)
-        }
-      }),
-    )
-    try {
+    // What the store throws in a microtask of its own is caught into `thrown` rather than failing the test run.
+    await withUncaught(async (thrown) => {
       const failure = new Error('the listener failed')
       const store = createStreamStore(respond(['a\nb\n']), { as: 'lines' })
       const statuses: string[] = []
@@ -405,9 +395,7 @@ describe('createStreamStore: snapshots', () => {
       expect(statuses.at(-1)).toBe('done')
       // One report per notification the throwing listener heard, each the error it threw.
       expect(thrown).toEqual(statuses.map(() => failure))
-    } finally {
-      spy.mockRestore()
-    }
+    })
   })
 
   it('a change right after the first subscribe() is notified once, not lost behind the deferred start', async () => {

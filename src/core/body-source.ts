@@ -622,8 +622,8 @@ export class BodySource implements ChunkSource {
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
     const retry = this.#hooks?.retryAt?.()
-    // Not a `retry:` of 309 digits or more, parsed as Infinity, which JSON writes as null: the checkpoint would be
-    // refused as damaged (a whole number with that many digits has no meaning beyond "wait for ever" anyway).
+    // Not a `retry:` past the largest number (about 1.8e308), parsed as Infinity, which JSON writes as null: the
+    // checkpoint would be refused as damaged (a wait that long has no meaning beyond "wait for ever" anyway).
     if (Number.isFinite(retry)) fields.retry = retry!
     if (strategy === 'cursor') {
       const cursor = this.#init.resume?.cursor

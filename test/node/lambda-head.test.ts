@@ -1,8 +1,9 @@
 /**
  * A HEAD request gets the head its GET would get, and no body, without the helper reading its source: the service
  * drops a HEAD's body, so reading (and pacing) the source would cost the function the GET's time for nothing, and
- * a source that is slow to start would hold the head back. Range is defined for GET only (RFC 9110 §14.2): a HEAD
- * gets the head of the full answer. A request the GET would refuse gets the 409's head.
+ * a source that is slow to start would hold the head back. A HEAD is never answered by range (RFC 9110 §14.2
+ * defines ranges for GET; the helpers also answer other methods' by range, HEAD excepted): it gets the head of the
+ * full answer. A request the GET would refuse gets the 409's head.
  */
 import { Readable } from 'node:stream'
 import { setupServer } from 'msw/node'
@@ -70,7 +71,7 @@ describe('a HEAD on a helper, on a response stream double', () => {
     expect([head.text, head.writes]).toEqual(['', 1])
   })
 
-  it('streamBytes answers a HEAD with a Range with the 200 head: Range is for GET only, so no 206 or 416', async () => {
+  it('streamBytes answers a HEAD with a Range with the 200 head: a HEAD is never answered by range, so no 206 or 416', async () => {
     for (const range of ['bytes=4-', 'bytes=26-']) {
       const { source, pulled } = watched<Uint8Array>()
       const head = await answer((stream, awslambda) =>

@@ -304,7 +304,7 @@ describe('sluice/mock answers as sluice/lambda does behind a function URL: statu
 
   it.each(cases)('%s', async (_case, helper, parts, options, request, headOptions) => {
     const [lambda, mock, handler] = await answersOf(helper, parts, options, request, headOptions)
-    // Range is defined for GET only: a HEAD gets the status of the full answer, never a 206 or 416.
+    // A HEAD is never answered by range: it gets the status of the full answer, never a 206 or 416.
     expect(lambda?.head[0]).toBe(options.status ?? 200)
     for (const answer of [mock, handler]) {
       expect(answer?.get).toEqual(lambda?.get)

@@ -46,7 +46,7 @@ it('answers HEAD with the head of a GET, without making the file', async () => {
     etag: '"binary-3000000-v1"',
   })
   await get.body!.cancel()
-  // Range is defined for GET only: a HEAD that asks for one gets the same head.
+  // A HEAD is never answered by range: one that asks for one gets the same head.
   const ranged = await fetch(url, { method: 'HEAD', headers: { range: 'bytes=100-' } })
   expect([ranged.status, described(ranged.headers)]).toEqual([200, described(head.headers)])
   expect(made.files).toBe(1)

@@ -207,7 +207,7 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
         await finished
       })
 
-      // Range is defined for GET only (RFC 9110 §14.2), as sluice/lambda's helpers take it: nothing is pulled.
+      // A HEAD is never answered by range, as sluice/lambda's helpers take it: nothing is pulled.
       test.each([0, 10])(
         'a HEAD starting %i bytes past the end gets the 200 head of the full answer, not a 416',
         async (past) => {

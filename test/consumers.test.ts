@@ -258,6 +258,30 @@ describe('collect helpers', () => {
     const res = await open([encode('{"rows":'), encode('[1,2]}')])
     expect(await res.collect.json(z.object({ rows: z.array(z.number()) }))).toEqual({ rows: [1, 2] })
   })
+
+  // What a stop leaves read is a part of the body, which must not pass for the whole of it.
+  it.each([
+    ['collect.text()', (res: StreamResponse) => res.collect.text()],
+    ['collect.bytes()', (res: StreamResponse) => res.collect.bytes()],
+    ['collect.json()', (res: StreamResponse) => res.collect.json()],
+  ] as const)(
+    '%s stopped by cancel() or detach() before the end rejects with an AbortError, not a part',
+    async (by, read) => {
+      for (const stop of ['cancel', 'detach'] as const) {
+        const body = gatedBody()
+        const res = await fromResponse(new Response(body.stream))
+        const whole = read(res)
+        body.push('{"rows":[1,2')
+        await vi.waitFor(() => expect(res.progress.loaded).toBe(12))
+        if (stop === 'cancel') await res.cancel()
+        else res.detach()
+        await expect(whole, stop).rejects.toMatchObject({
+          name: 'AbortError',
+          message: `${by} was stopped before the end of the body.`,
+        })
+      }
+    },
+  )
 })
 
 describe('calls to next() made before the previous one settled', () => {

@@ -1,5 +1,5 @@
 import type { ChunkSource } from './body-source.ts'
-import { halt, STOPPED, untilStopped } from './consumers/context.ts'
+import { halt, STOPPED, untilStopped, whole } from './consumers/context.ts'
 import type { Replaced } from './consumers/text.ts'
 import { bytesBefore, utf8Length } from './decoders/utf8.ts'
 import { clauseOf } from './errors/network-error.ts'
@@ -18,6 +18,7 @@ export async function collectJson<S extends StandardSchemaV1 | undefined>(
 ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown> {
   let body = ''
   for await (const part of text) body += part
+  whole(source, 'collect.json()')
   let value: unknown
   try {
     // The text keeps the body's BOM, so that the offset of an error counts its bytes; JSON.parse refuses one.

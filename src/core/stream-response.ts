@@ -3,7 +3,7 @@ import { collectJson } from './collect-json.ts'
 import { concatBytes } from './concat-bytes.ts'
 import { Consumer, type Consumer as ConsumerType, JsonConsumer } from './consumer.ts'
 import { type BytesOptions, consumeBytes, iterateBytes } from './consumers/bytes.ts'
-import { type ConsumeContext, inBody, type Limits } from './consumers/context.ts'
+import { type ConsumeContext, inBody, type Limits, whole } from './consumers/context.ts'
 import { checkEventsOptions, consumeEvents, type EventsOptions } from './consumers/events.ts'
 import { checkJsonOptions, consumeJson, type JsonOptions, type JsonSnapshotInfo } from './consumers/json.ts'
 import { consumeLines, type LinesOptions } from './consumers/lines.ts'
@@ -120,8 +120,16 @@ export class StreamResponse {
     }
     // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
-      text: async (options) => joinText(this.#text('collect.text()', options)),
-      bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined)),
+      text: async (options) => {
+        const text = await joinText(this.#text('collect.text()', options))
+        whole(init.source, 'collect.text()')
+        return text
+      },
+      bytes: async () => {
+        const bytes = await joinBytes(this.#bytes('collect.bytes()', undefined))
+        whole(init.source, 'collect.bytes()')
+        return bytes
+      },
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
         const replaced: Replaced[] = []

@@ -29,6 +29,17 @@ export interface ConsumeContext {
 }
 
 /**
+ * Throws when `source` was stopped before its end (`cancel()`, `detach()`: an `AbortError`; the user's abort: its
+ * reason): what a `collect` helper read until then is a part of the body, which must not pass for the whole.
+ */
+export function whole(source: ChunkSource, by: string): void {
+  if (source.cancelled) {
+    halt(source)
+    throw new DOMException(`${by} was stopped before the end of the body.`, 'AbortError')
+  }
+}
+
+/**
  * Ends a consumer whose source was stopped under it: quietly after `cancel()` or `detach()`, with the abort
  * reason after the user's signal aborted.
  */

@@ -24,6 +24,11 @@ function usage(): string {
  * await main(['dev', './handler.mjs', '--port', '3000'])
  */
 export async function main(argv: string[]): Promise<number> {
+  // On an older Node a command would fail part way with a TypeError (`Promise.withResolvers is not a function`).
+  if (Number.parseInt(process.versions.node, 10) < 22) {
+    process.stderr.write(`sluice: needs Node.js 22 or later, and this is ${process.version}.\n`)
+    return 1
+  }
   const [name, ...args] = argv
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`)

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { sluice } from '../../src/index.ts'
-import { cliServer, sizeOf, until } from '../support/cli-process.ts'
+import { cli, cliServer, sizeOf, until } from '../support/cli-process.ts'
+import { startProcess } from '../support/run-process.ts'
 
 // The CLI's messages name its flags and say what to run next, not the library's option names.
 
@@ -481,5 +482,23 @@ describe('sluice with no command', () => {
     expect(help.code).toBe(0)
     expect(help.stderr).toBe('')
     expect(help.stdout).toMatch(/^Usage: sluice <command>/)
+  })
+})
+
+describe('sluice on a Node.js older than 22', () => {
+  it('says which Node.js it needs and exits 1, before any command runs', async () => {
+    // Node 20 is what this machine's system node is; its version is played here, whatever runs the tests.
+    const older =
+      "data:text/javascript,Object.defineProperty(process.versions,'node',{value:'20.20.2'});Object.defineProperty(process,'version',{value:'v20.20.2'})"
+    const { code, stdout, stderr } = await startProcess(process.execPath, [
+      '--import',
+      older,
+      cli,
+      'get',
+      'http://127.0.0.1:9/',
+    ]).exit
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toBe('sluice: needs Node.js 22 or later, and this is v20.20.2.\n')
   })
 })

@@ -1,10 +1,6 @@
+import { printable } from '../core/errors/printable.ts'
 import type { Progress } from '../index.ts'
 import { count } from './count.ts'
-
-// C0 but the tab, DEL and C1 (U+009B is a CSI to some terminals).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\0-\x08\n-\x1f\x7f-\x9f]/g
-const escaped = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
 
 /** Where progress goes: standard error, or a stand-in in tests. */
 export interface ProgressOutput {
@@ -96,7 +92,7 @@ export class ProgressReporter {
   say(line: string, always = false): void {
     if (this.#quiet && !always) return
     this.#clear()
-    this.#out.write(`${line.replace(CONTROL, escaped)}\n`)
+    this.#out.write(`${printable(line)}\n`)
   }
 
   /**

@@ -5,6 +5,7 @@ import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { pageExcerpt, said } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
+import { printable } from './errors/printable.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
@@ -1291,7 +1292,7 @@ function isDrop(error: unknown): error is NetworkError | TimeoutError | Truncate
 
 /** The same error with a sentence on what to do appended. */
 export function withAdvice<E extends Error>(error: E, advice: string): E {
-  const message = `${error.message.replace(/\.$/, '')}; ${advice}.`
+  const message = `${error.message.replace(/\.$/, '')}; ${printable(advice)}.`
   Object.defineProperty(error, 'message', { value: message, configurable: true, writable: true })
   return error
 }

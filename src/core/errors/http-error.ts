@@ -19,7 +19,9 @@ export class HTTPError extends SluiceError {
 
   constructor(response: Response, excerpt: string, context: Omit<ErrorContext, 'response'> = {}) {
     const reason = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
-    const body = excerpt ? `: ${excerptOf(excerpt, 200)}` : ''
+    // The page's first 200 characters, without the blank lines around it (its final line feed, most often).
+    const text = excerpt.trim()
+    const body = text ? `: ${excerptOf(text, 200)}` : ''
     super(
       `Request to ${response.url || context.request?.url || 'the server'} failed with status ${reason}${body}`,
       {

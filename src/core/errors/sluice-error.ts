@@ -2,6 +2,7 @@ import type { HTTPError } from './http-error.ts'
 import type { LimitError } from './limit-error.ts'
 import type { NetworkError } from './network-error.ts'
 import type { ParseError } from './parse-error.ts'
+import { printable } from './printable.ts'
 import type { ResumeError } from './resume-error.ts'
 import type { TimeoutError } from './timeout-error.ts'
 import type { TruncatedError } from './truncated-error.ts'
@@ -36,6 +37,9 @@ export interface ErrorContext {
  * Test with {@link isSluiceError} rather than `instanceof`: the guard works across realms and duplicated
  * package copies because it checks a `Symbol.for` marker, not the prototype chain.
  *
+ * The `message` is one line of printable text: the control characters of the server's text it quotes (an error
+ * page, a status text, a header) show escaped, as `\u001b`; fields such as `excerpt` keep that text as it came.
+ *
  * @example
  * try { await res.collect.text() } catch (error) { if (isSluiceError(error)) console.log(error.code) }
  */
@@ -46,7 +50,8 @@ export abstract class SluiceError extends Error {
   readonly response: Response | undefined
 
   constructor(message: string, context: ErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause })
+    // A message may quote the server (its error page, status text, headers): one line of printable text.
+    super(printable(message), context.cause === undefined ? undefined : { cause: context.cause })
     this.request = context.request
     this.response = context.response
     Object.defineProperty(this, marker, { value: true })

@@ -44,7 +44,11 @@ export interface ResponseOptions {
    * or end marker…).
    */
   headers?: HeadersInput | undefined
-  /** `Set-Cookie` values. Default: none. */
+  /**
+   * `Set-Cookie` values. Default: none. One with CR, LF or another control character, which no header can carry
+   * (the function URL would answer 502), is a `TypeError` at the call, before anything is written; so is such a
+   * header value.
+   */
   cookies?: string[] | undefined
   /**
    * The function-URL event; resume headers and query parameters are read from it, and its method: a HEAD gets the

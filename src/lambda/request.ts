@@ -3,15 +3,23 @@ import type { LambdaFunctionUrlEvent } from './types.ts'
 
 /**
  * The parts of a function-URL event the helpers read (headers, query and method): a full event fits, and so does a
- * hand-made one in tests (without `requestContext`, it is taken for a GET).
+ * hand-made one in tests (without `requestContext`, it is taken for a GET). An `undefined` field or value is an
+ * absent one, so that an event typed by another package (`@types/aws-lambda`, whose header values may be
+ * `undefined`) fits too, and so do fields forwarded as they are under `exactOptionalPropertyTypes`.
  *
  * @example
  * const request: RequestLike = { headers: { range: 'bytes=100-' }, rawQueryString: 'cursor=42' }
  */
-export type RequestLike = Pick<LambdaFunctionUrlEvent, 'headers'> &
-  Partial<Pick<LambdaFunctionUrlEvent, 'queryStringParameters' | 'rawQueryString'>> & {
-    requestContext?: { http: { method: string } }
-  }
+export interface RequestLike {
+  /** {@link LambdaFunctionUrlEvent.headers}: names in any case. */
+  headers: Record<string, string | undefined>
+  /** {@link LambdaFunctionUrlEvent.queryStringParameters}: read before `rawQueryString`. */
+  queryStringParameters?: Record<string, string | undefined> | undefined
+  /** {@link LambdaFunctionUrlEvent.rawQueryString}. */
+  rawQueryString?: string | undefined
+  /** Its `http.method`: a HEAD gets the head its GET would get. Default: a GET. */
+  requestContext?: { http: { method: string } } | undefined
+}
 
 /** Whether the request is a HEAD, which gets the head its GET would get and no body. */
 export function isHead(request: RequestLike | undefined): boolean {
@@ -24,7 +32,8 @@ export function headerOf(request: RequestLike | undefined, name: string): string
   const lower = name.toLowerCase()
   const direct = request.headers[lower]
   if (direct !== undefined) return direct
-  for (const [key, value] of Object.entries(request.headers)) if (key.toLowerCase() === lower) return value
+  for (const [key, value] of Object.entries(request.headers))
+    if (value !== undefined && key.toLowerCase() === lower) return value
   return undefined
 }
 

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { ifRangeAllows, strongTag } from '../runtime/if-range.ts'
+import { responseProblem } from '../runtime/prelude.ts'
 import { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
 import type { LengthOptions, ResponseOptions } from './options.ts'
 import { bounded, Refusal, type RefusalReport, reportRefusal } from './refusal.ts'
@@ -137,6 +138,14 @@ export async function writeBody(
   })
   delete headers['content-length']
   const statusCode = options.statusCode ?? 200
+  // `Headers` refuses CR, LF and NUL in a header value, but not the other control characters, and a cookie is no
+  // header here: the runtime would send neither, and the function URL would answer 502 once the body started.
+  const problem = responseProblem(statusCode, Object.entries(headers), cookies)
+  if (problem !== undefined) {
+    throw new TypeError(
+      `sluice/lambda: ${helper} cannot send its response: ${problem}; remove the character, or encode the value (such as with encodeURIComponent).`,
+    )
+  }
   // A 204, 205 or 304 has no body to measure, mark or range: its source must be empty, and only the headers go.
   const bodiless = isBodiless(statusCode)
   const stated = checkedLength(options, helper)

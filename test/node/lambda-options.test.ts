@@ -235,6 +235,59 @@ describe('the helpers reject a bad option with a TypeError that names the helper
   })
 })
 
+describe('a cookie or header value that HTTP cannot carry is refused at the call, not answered 502 later', () => {
+  const UNSENDABLE = 'CR, LF or another character that HTTP headers cannot carry'
+  const ADVICE = 'remove the character, or encode the value (such as with encodeURIComponent).'
+  it.each([
+    [
+      'streamNdjson',
+      'a cookie with CR LF',
+      { cookies: ['a=1\r\nx-injected: 1'] },
+      `cookie "a=1\\r\\nx-injected: 1" has ${UNSENDABLE}`,
+    ],
+    ['streamSse', 'a cookie with NUL', { cookies: ['ok=1', 'a=\0'] }, `cookie "a=\\u0000" has ${UNSENDABLE}`],
+    [
+      'streamBytes',
+      'a cookie with ESC',
+      { cookies: ['a=\x1b[2J'] },
+      `cookie "a=\\u001b[2J" has ${UNSENDABLE}`,
+    ],
+    // `Headers` takes these (it refuses CR, LF and NUL only), the runtime does not.
+    [
+      'streamNdjson',
+      'a header value with ESC',
+      { headers: { 'x-a': 'a\x1b[2Jb' } },
+      `header "x-a" has a value with ${UNSENDABLE}`,
+    ],
+    [
+      'streamBytes',
+      'a set-cookie header with SOH',
+      { headers: [['set-cookie', 'a=\x01']] },
+      `cookie "a=\\u0001" has ${UNSENDABLE}`,
+    ],
+  ] as const)('%s: %s', async (helper, _, options, problem) => {
+    const { done, preludes, text } = call(helper, options)
+    const error = await done.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as TypeError).message).toBe(
+      `sluice/lambda: ${helper} cannot send its response: ${problem}; ${ADVICE}`,
+    )
+    expect(preludes).toEqual([])
+    expect(text()).toBe('')
+  })
+
+  it('in a sluiceHandler callback result too', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const handler = sluiceHandler(() => ({ ndjson: [1], cookies: ['a=1\nb'] }), { awslambda })
+    const error = await Promise.resolve(handler(event(), stream, context)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as TypeError).message).toBe(
+      `sluice/lambda: streamNdjson cannot send its response: cookie "a=1\\nb" has ${UNSENDABLE}; ${ADVICE}`,
+    )
+    expect(preludes).toEqual([])
+  })
+})
+
 describe("an event's retry field", () => {
   it('shows a string as a string: a TypeError, where a number out of range is a RangeError', () => {
     expect(() => formatSseEvent({ data: 'x', retry: '2000' as never })).toThrow(
@@ -315,6 +368,24 @@ describe('the helpers accept every documented option', () => {
       etag: '"v1"',
       range: true,
     })
+    expect(stream.text).toBe('y')
+  })
+
+  it('reads a request field or header value given as undefined as absent, as RequestLike types it', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamBytes(stream, 'xy', {
+      // A header map built by hand, or typed as @types/aws-lambda types it: the Range given is the second one.
+      request: {
+        headers: { Range: undefined, RANGE: 'bytes=1-' },
+        rawQueryString: undefined,
+        queryStringParameters: undefined,
+        requestContext: undefined,
+      },
+      awslambda,
+      length: 2,
+      range: true,
+    })
+    expect(preludes[0]?.statusCode).toBe(206)
     expect(stream.text).toBe('y')
   })
 })

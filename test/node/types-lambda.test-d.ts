@@ -4,6 +4,7 @@ import {
   type BytesOptions,
   type NdjsonOptions,
   type PaddingOptions,
+  type RequestLike,
   type SluiceHandlerOptions,
   type SseEvent,
   type SseOptions,
@@ -42,5 +43,29 @@ describe('sluice/lambda takes an explicit undefined as absent (exactOptionalProp
       padding: { idleMs: config.idleMs },
     })
     void streamSse(stream, [{ id: config.etag, data: 'a' }], { heartbeatMs: config.idleMs, retry: undefined })
+  })
+
+  it('in every field of RequestLike but its headers, so that a request forwarded field by field type-checks', () => {
+    expectTypeOf<RefusingUndefined<RequestLike>>().toEqualTypeOf<'headers'>()
+    const query: { raw?: string | undefined; cursor?: string | undefined } = {}
+    const stream = {} as AnyResponseStream
+    void streamNdjson(stream, [], {
+      request: { headers: {}, rawQueryString: query.raw, queryStringParameters: { cursor: query.cursor } },
+    })
+    void streamSse(stream, [], {
+      request: { headers: {}, rawQueryString: undefined, requestContext: undefined },
+    })
+  })
+
+  it('and an event typed as @types/aws-lambda types it, whose header and query values may be undefined', () => {
+    // The shape of @types/aws-lambda's LambdaFunctionURLEvent, as far as the helpers read it.
+    const event = {} as {
+      headers: { [name: string]: string | undefined }
+      queryStringParameters?: { [name: string]: string | undefined } | undefined
+      rawQueryString: string
+      requestContext: { http: { method: string; path: string } }
+    }
+    expectTypeOf(event).toExtend<RequestLike>()
+    void streamBytes({} as AnyResponseStream, 'x', { request: event })
   })
 })

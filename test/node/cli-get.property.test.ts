@@ -629,7 +629,7 @@ const NOTE =
   /^sluice: (resuming (at byte|after event id) |.* is an unfinished download that cannot be continued\b.*; starting over\.$)/
 
 /** What holds after any run: the file is the start of an output, and the file beside it describes it. */
-function checkAnyRun(s: Scenario, versions: Resource[], { run, after, why }: Step): void {
+function checkAnyRun(s: Scenario, versions: Resource[], { run, after, current, why }: Step): void {
   // Standard output is not written to; standard error has no stack trace, and every line is the CLI's.
   expect(run.stdout, why).toBe('')
   expect(run.stderr, why).not.toMatch(/^\s+at \S|node:internal|^\w*Error\b/m)
@@ -642,9 +642,14 @@ function checkAnyRun(s: Scenario, versions: Resource[], { run, after, why }: Ste
       versions.some((v) => startsWith(v.expected, after.output!)),
       `${why}\nthe file is not the start of an undisturbed output`,
     ).toBe(true)
+  // A signal that came as the CLI was exiting, its download finished (a second Ctrl-C, or kill -9), leaves the
+  // whole output with nothing beside it.
   if (run.code !== 0)
     expect(
-      after.output === undefined || after.output.length === 0 || after.saved !== undefined,
+      after.output === undefined ||
+        after.output.length === 0 ||
+        after.saved !== undefined ||
+        (run.signal !== null && equal(after.output, current.expected)),
       `${why}\nan unfinished file with nothing beside it`,
     ).toBe(true)
   const saved = after.saved
@@ -835,8 +840,14 @@ async function runScenario(s: Scenario): Promise<void> {
       return
     }
     // kill -9; or a signal that came as the CLI was exiting, once it no longer handled them.
-    if (run.signal !== null) expect(run.signal, step.why).toBe(plan.kill?.signal.split(' ')[0])
-    else if (run.code === 130 || run.code === 143) checkInterrupted(step)
+    if (run.signal !== null) {
+      expect(run.signal, step.why).toBe(plan.kill?.signal.split(' ')[0])
+      // It came once the download had finished: the file is whole, alone, and there is nothing left to resume.
+      if (after.saved === undefined && equal(after.output, current.expected)) {
+        expect(stale, `${step.why}\na checkpoint of another version was continued`).toBe(false)
+        return
+      }
+    } else if (run.code === 130 || run.code === 143) checkInterrupted(step)
     else checkFailed(step, stale)
   }
   expect.fail(`${context()}\nstill not done after the planned runs and two more`)

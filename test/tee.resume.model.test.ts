@@ -903,6 +903,41 @@ const HELD_EVENT: Command[] = [
 ]
 
 const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = [
+  // Found (seed -31337, run 3525), shrunk: the outer lines() branch is cancelled having read nothing, the inner
+  // events({ json: true }) branch takes 1 byte of the first event and is cancelled while its read waits; the answer
+  // drops. The inner events() branch, made only then, was refused ("restarts at a record boundary, which this
+  // consumer cannot do") where, alone, it starts over.
+  [
+    setup('Last-Event-ID, lines() beside a tee of events() and events({ json: true })'),
+    96,
+    false,
+    [
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'read', b: 2, k: 1 },
+      { t: 'push', n: 1 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [false, true, false],
+  ],
+  // Found (the same seed, once a fix let the above pass only before any restart): the same after a first drop before
+  // any byte, whose restart from the start sent no position either.
+  [
+    setup('Last-Event-ID, lines() beside a tee of events() and events({ json: true })'),
+    96,
+    false,
+    [
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'drop', answer: false },
+      { t: 'read', b: 2, k: 1 },
+      { t: 'push', n: 1 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [false, true, false],
+  ],
   // Found (late consumers), shrunk by hand: the answer drops, events() meets the drop and its reconnect waits for an
   // answer; the other branch's consumer, made then, said the body was streaming again (its claim of the body did).
   [

@@ -2133,3 +2133,50 @@ describe('a tee of a tee of a tee branch, events() beside text(), behind when th
     expect(body.join('')).toBe(wire(null))
   })
 })
+
+describe('a tee of a tee branch beside a lines() branch cancelled before it read', () => {
+  /**
+   * The events({ json: true }) branch of the tee takes the first byte of e0 and is cancelled while its read waits;
+   * the answer drops (with `again`, the second: the first dropped before its first byte). The tee's events() branch,
+   * made only now, starts over, as it would alone: no live branch was delivered anything.
+   */
+  async function startsOver(again: boolean) {
+    const { server, res, first } = await opened(true)
+    const [a, b] = res.tee()
+    const [late, json] = b.tee()
+    a.lines()[Symbol.asyncIterator]()
+    await a.cancel()
+    const ij = json.events({ json: true })[Symbol.asyncIterator]()
+    // Its read pulls the answer, and still waits when the branch is cancelled.
+    const waiting = ij.next()
+    let answer = first
+    if (again) {
+      first.fail(DROP)
+      answer = await asked(server, waiting)
+      expect(answer.lastEventId).toBeNull()
+      answer.answer(SSE_ANSWER)
+    }
+    answer.push(wire(null, 1).slice(0, 1))
+    await settle()
+    await json.cancel()
+    answer.fail(DROP)
+    await settle()
+    const events = Array.fromAsync(late.events())
+    const next = await Promise.race([
+      server.request(again ? 3 : 2),
+      events.then(() => Promise.reject(new Error('the read ended without asking again'))),
+    ])
+    expect(next.lastEventId).toBeNull()
+    next.answer(SSE_ANSWER)
+    next.push(wire(null))
+    next.close()
+    expect((await events).map((e) => e.id)).toEqual(ALL)
+    expect(await waiting).toMatchObject({ done: true })
+  }
+
+  it('starts over for its events() branch read later, after its events({ json: true }) branch took part of the first event and was cancelled while its read waited: each event once', () =>
+    startsOver(false))
+
+  it('the same when the answer it was reading had replaced one that dropped before its first byte', () =>
+    startsOver(true))
+})

@@ -149,7 +149,11 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
   const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
     planned(lead.find(has(key)) ?? reading.find(has(key)))
-  const consistent = (key: 'lastEventId' | 'lastItem') => judged.every(has(key)) || !judged.some(has(key))
+  // Not a cancelled one at the start of the answer, where no branch has delivered from it: the restart asks for
+  // it again as it was asked for, which every consumer can meet (a lines() branch cancelled before it read, beside
+  // a tee that speaks for its events() branch cancelled mid-event, made a tee's branch read later refused).
+  const agree = top > 0 ? judged : reading
+  const consistent = (key: 'lastEventId' | 'lastItem') => agree.every(has(key)) || !agree.some(has(key))
   // A cursor continues after the leader's item: when both branches read the same kind of item, as they give
   // it; when they read events() and events({ json: true }), as the latter gives it, whichever is ahead, so that
   // the cursor sees one shape. Otherwise there is none to give it, and the source refuses a cursor rather than

@@ -460,15 +460,7 @@ describe('sluice get', () => {
   it('draws one progress bar redrawn in place when standard error is a terminal', async () => {
     // `script` runs the CLI on a pseudo-terminal, as a person at a shell would; stdout goes to a file.
     const output = join(dir, 'tty.bin')
-    const command = [process.execPath, cli, 'get', url('/file'), '-o', output]
-      .map((part) => `'${part}'`)
-      .join(' ')
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let screen = ''
-    child.stdout.on('data', (data: Buffer) => {
-      screen += data.toString()
-    })
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    const { code, screen } = await onTerminal([url('/file'), '-o', output])
     expect(code).toBe(0)
     // Redrawn in place: carriage return + erase line, a bar, the percent, and the total of the body.
     expect(screen).toContain('\r\x1b[2K')
@@ -480,15 +472,7 @@ describe('sluice get', () => {
   it('draws no progress when the body itself goes to the terminal, where the bar would be drawn into it', async () => {
     // Standard output and standard error on one pseudo-terminal: the bar, redrawn with a carriage return and an
     // erase, would sit at the start of the line the next event is written on, or erase a line in progress.
-    const command = [process.execPath, cli, 'get', url('/tokens'), '--as', 'sse']
-      .map((part) => `'${part}'`)
-      .join(' ')
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let screen = ''
-    child.stdout.on('data', (data: Buffer) => {
-      screen += data.toString()
-    })
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    const { code, screen } = await onTerminal([url('/tokens'), '--as', 'sse'])
     expect(code).toBe(0)
     expect(screen).not.toContain('\x1b[2K')
     expect(screen.split('\r\n').filter(Boolean)).toEqual([
@@ -684,3 +668,18 @@ describe('sluice get', () => {
     expect(text).toMatch(/^\s+get\s+stream a URL/m)
   })
 })
+
+/**
+ * Runs `sluice get args` on a pseudo-terminal (`script`), as a person at a shell would, its standard output and
+ * standard error both on it: what the terminal was sent, and the exit code.
+ */
+async function onTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
+  const command = [process.execPath, cli, 'get', ...args].map((part) => `'${part}'`).join(' ')
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let screen = ''
+  child.stdout.on('data', (data: Buffer) => {
+    screen += data.toString()
+  })
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, screen }
+}

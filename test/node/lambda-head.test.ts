@@ -51,6 +51,16 @@ async function answer(
   return { preludes, text: stream.text, writes: log.filter((happening) => happening.type === 'write').length }
 }
 
+/** The prelude of streamSse's 200: what a HEAD gets without the source being read. */
+const SSE_HEAD = {
+  statusCode: 200,
+  headers: {
+    'cache-control': 'no-cache',
+    'content-type': 'text/event-stream; charset=utf-8',
+    'x-sluice-end': 'marker',
+  },
+}
+
 describe('a HEAD on a helper, on a response stream double', () => {
   it('streamBytes sends the head of its GET, length, ETag and Accept-Ranges included, without pulling its source', async () => {
     const options = { length: 26, etag: '"v1"', headers: { 'x-a': '1' } }
@@ -155,16 +165,7 @@ describe('a HEAD on a helper, on a response stream double', () => {
       streamSse(stream, source, { awslambda, request: asked('HEAD') }),
     )
     expect(pulled()).toBe(false)
-    expect(head.preludes).toEqual([
-      {
-        statusCode: 200,
-        headers: {
-          'cache-control': 'no-cache',
-          'content-type': 'text/event-stream; charset=utf-8',
-          'x-sluice-end': 'marker',
-        },
-      },
-    ])
+    expect(head.preludes).toEqual([SSE_HEAD])
     expect(head.text).toBe('')
   })
 
@@ -181,16 +182,7 @@ describe('a HEAD on a helper, on a response stream double', () => {
       const head = await answer((stream, awslambda) =>
         streamSse(stream, events(), { awslambda, request: asked('HEAD', { 'last-event-id': id }) }),
       )
-      expect(head.preludes, id).toEqual([
-        {
-          statusCode: 200,
-          headers: {
-            'cache-control': 'no-cache',
-            'content-type': 'text/event-stream; charset=utf-8',
-            'x-sluice-end': 'marker',
-          },
-        },
-      ])
+      expect(head.preludes, id).toEqual([SSE_HEAD])
       expect(head.text).toBe('')
     }
     expect(pulled).toBe(0)

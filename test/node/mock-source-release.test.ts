@@ -9,6 +9,7 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { mockStream } from '../../src/mock/mock-stream.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { watchedSource } from '../support/streams.ts'
 
 const server = setupServer()
 const url = 'https://fn.test/release'
@@ -38,24 +39,6 @@ function upstream(): { parts: ReadableStream<string>; cancelled: Promise<void> }
     },
   })
   return { parts, cancelled }
-}
-
-/** An async generator of 10-byte parts, without end, whose `finally` settles `closed`. */
-function endless(): { parts: () => AsyncGenerator<string>; closed: Promise<void> } {
-  let close!: () => void
-  const closed = new Promise<void>((resolve) => {
-    close = resolve
-  })
-  return {
-    parts: async function* () {
-      try {
-        for (;;) yield 'y'.repeat(10)
-      } finally {
-        close()
-      }
-    },
-    closed,
-  }
 }
 
 /** Resolves once `readable` is destroyed. */
@@ -90,7 +73,8 @@ describe('parts a function returns to streamHandler, answered without being read
   })
 
   it('closes a generator pulled toward a Range that a stated Content-Length then refuses with 416', async () => {
-    const { parts, closed } = endless()
+    // Without end: only the 416's release stops it.
+    const { parts, finished: closed } = watchedSource(() => 'y'.repeat(10), Number.POSITIVE_INFINITY)
     server.use(streamHandler('GET', url, parts, { range: true, headers: { 'content-length': '20' } }))
     const response = await fetch(url, { headers: { range: 'bytes=20-' } })
     expect(response.status).toBe(416)

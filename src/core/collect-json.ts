@@ -1,5 +1,5 @@
 import type { ChunkSource } from './body-source.ts'
-import { halt, STOPPED, untilStopped, whole } from './consumers/context.ts'
+import { halt, STOPPED, untilStopped } from './consumers/context.ts'
 import type { Replaced } from './consumers/text.ts'
 import { bytesBefore, utf8Length } from './decoders/utf8.ts'
 import { clauseOf } from './errors/network-error.ts'
@@ -7,18 +7,17 @@ import { excerptOf, ParseError } from './errors/parse-error.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
 
 /**
- * Reads all text, parses one JSON document, validates it when a schema is given: a stop of `source` while an
- * asynchronous schema validates rejects, with an `AbortError` or the user's abort reason, as `json().final` does.
+ * Parses the whole text of the body as one JSON document, validates it when a schema is given: a stop of `source`
+ * while an asynchronous schema validates rejects, with an `AbortError` or the user's abort reason, as
+ * `json().final` does.
  */
 export async function collectJson<S extends StandardSchemaV1 | undefined>(
-  text: AsyncIterable<string>,
+  text: Promise<string>,
   replaced: readonly Replaced[],
   schema: S | undefined,
   source: ChunkSource,
 ): Promise<S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown> {
-  let body = ''
-  for await (const part of text) body += part
-  whole(source, 'collect.json()')
+  const body = await text
   let value: unknown
   try {
     // The text keeps the body's BOM, so that the offset of an error counts its bytes; JSON.parse refuses one.

@@ -120,21 +120,14 @@ export class StreamResponse {
     }
     // Async all three: a body already claimed, or a bad option, rejects the promise rather than throwing.
     this.collect = {
-      text: async (options) => {
-        const text = await joinText(this.#text('collect.text()', options))
-        whole(init.source, 'collect.text()')
-        return text
-      },
-      bytes: async () => {
-        const bytes = await joinBytes(this.#bytes('collect.bytes()', undefined))
-        whole(init.source, 'collect.bytes()')
-        return bytes
-      },
+      text: async (options) => joinText(this.#text('collect.text()', options), init.source, 'collect.text()'),
+      bytes: async () => joinBytes(this.#bytes('collect.bytes()', undefined), init.source),
       json: (async (schema?: StandardSchemaV1): Promise<unknown> => {
         checkSchema(schema, 'collect.json()')
         const replaced: Replaced[] = []
+        const text = this.#text('collect.json()', undefined, replaced)
         return collectJson(
-          this.#text('collect.json()', undefined, replaced),
+          joinText(text, init.source, 'collect.json()'),
           replaced,
           schema,
           init.source,
@@ -452,18 +445,24 @@ function cancelOf(context: ConsumeContext): (reason?: unknown) => Promise<void> 
   }
 }
 
-async function joinText(consumer: AsyncIterable<string>): Promise<string> {
+/** The whole text of a `collect` helper; see `whole` for a stop before the body's end. */
+async function joinText(consumer: AsyncIterable<string>, source: ChunkSource, by: string): Promise<string> {
   let text = ''
   for await (const part of consumer) text += part
+  whole(source, by)
   return text
 }
 
-async function joinBytes(consumer: AsyncIterable<Uint8Array<ArrayBuffer>>): Promise<Uint8Array<ArrayBuffer>> {
+async function joinBytes(
+  consumer: AsyncIterable<Uint8Array<ArrayBuffer>>,
+  source: ChunkSource,
+): Promise<Uint8Array<ArrayBuffer>> {
   const parts: Uint8Array<ArrayBuffer>[] = []
   let length = 0
   for await (const part of consumer) {
     parts.push(part)
     length += part.length
   }
+  whole(source, 'collect.bytes()')
   return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts, length)
 }

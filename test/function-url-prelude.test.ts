@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  buildEvent,
   createPreludeDecoder,
   createShaper,
   encodePrelude,
@@ -86,7 +87,7 @@ describe('the function-URL prelude', () => {
 // In Node the response stream is a stream.Writable; in browsers and edge runtimes it is the minimal writable of
 // response-stream-web.ts: both send the prelude as the Lambda runtime does, from the first write() only.
 describe('the prelude of HttpResponseStream.from, sent from the first write() only', () => {
-  const input = { method: 'GET', url: 'https://fn.test/', headers: [] }
+  const input = () => buildEvent({ method: 'GET', url: 'https://fn.test/', headers: [] })
   const metadata = { statusCode: 201, headers: { 'x-custom': 'sluice' } }
 
   async function run(act: (stream: ResponseStream) => void) {
@@ -94,7 +95,7 @@ describe('the prelude of HttpResponseStream.from, sent from the first write() on
     const handler = streamifyResponse(async (_event, responseStream) => {
       act(HttpResponseStream.from(responseStream, metadata))
     })
-    const invocation = invoke(handler, input, { log: (line) => log.push(line) })
+    const invocation = invoke(handler, input(), { log: (line) => log.push(line) })
     const { status, headers, body } = await invocation.response
     const text = await new Response(body).text()
     return { status, headers: new Map(headers), text, log, outcome: await invocation.finished }
@@ -140,14 +141,14 @@ describe('the prelude of HttpResponseStream.from, sent from the first write() on
 })
 
 describe('the service limits', () => {
-  const input = { method: 'GET', url: 'https://fn.test/', headers: [] }
+  const input = () => buildEvent({ method: 'GET', url: 'https://fn.test/', headers: [] })
 
   it('takes timeoutMs: Infinity as no timeout', async () => {
     const handler = streamifyResponse(async (_event, responseStream) => {
       await new Promise((resolve) => setTimeout(resolve, 20))
       responseStream.end('ok')
     })
-    const invocation = invoke(handler, input, { limits: { timeoutMs: Number.POSITIVE_INFINITY } })
+    const invocation = invoke(handler, input(), { limits: { timeoutMs: Number.POSITIVE_INFINITY } })
     expect(await invocation.finished).toEqual({ state: 'succeeded' })
     expect(await new Response((await invocation.response).body).text()).toBe('ok')
   })
@@ -166,7 +167,7 @@ describe('the service limits', () => {
   })
 
   it('answers 502 when a buffered handler returns a 1xx status', async () => {
-    const { status, headers, body } = await invoke(async () => ({ statusCode: 103, body: 'x' }), input)
+    const { status, headers, body } = await invoke(async () => ({ statusCode: 103, body: 'x' }), input())
       .response
     expect(status).toBe(502)
     expect(headers).toContainEqual(['x-amzn-errortype', 'InvalidResponse'])

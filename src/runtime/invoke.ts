@@ -1,14 +1,12 @@
 import { asError } from '../core/as-error.ts'
 import { bufferedResponse, callBuffered, payloadBytes, payloadJson } from './buffered.ts'
 import { buildContext, type FunctionInfo } from './context.ts'
-import { buildEvent, type EventInput } from './event.ts'
 import {
   type FunctionUrlResponse,
   isChunked,
   responseHeaders,
   serviceError,
 } from './function-url-response.ts'
-import { randomId } from './ids.ts'
 import { type Limits, resolveLimits } from './limits.ts'
 import { createPreludeDecoder, PRELUDE_CONTENT_TYPE } from './prelude.ts'
 import { createResponseSink, type ResponseSink } from './response-sink.ts'
@@ -34,7 +32,7 @@ const SKIPPED_PRELUDE_CHUNK =
  * How to run one invocation: the function's identity, the service limits and the bandwidth shaping.
  *
  * @example
- * invoke(handler, input, { limits: { timeoutMs: 1000 }, shaping: 'lambda' })
+ * invoke(handler, event, { limits: { timeoutMs: 1000 }, shaping: 'lambda' })
  */
 export interface InvokeOptions extends FunctionInfo {
   /** Service limits; see {@link Limits} for the defaults. */
@@ -80,8 +78,8 @@ export interface Invocation {
 }
 
 /**
- * Runs a handler for one request with the semantics of a function URL in `RESPONSE_STREAM` mode: `input` is the
- * request, or the event built from it (see `requestEvent`, which holds it to `limits.maxRequestBytes`).
+ * Runs a handler for one request's event (`buildEvent`; `requestEvent` also holds it to
+ * `limits.maxRequestBytes`) with the semantics of a function URL in `RESPONSE_STREAM` mode.
  *
  * A streaming handler gets a `responseStream`; its prelude (from `HttpResponseStream.from`) becomes the status,
  * headers and cookies; an error or timeout before its first byte becomes a 502 with a JSON body, and after it an
@@ -94,22 +92,19 @@ export interface Invocation {
  * instead when the result, as JSON, is over `limits.maxBufferedResponseBytes`.
  *
  * @example
- * const invocation = invoke(handler, { method: 'GET', url: 'http://127.0.0.1/', headers: [] })
+ * const invocation = invoke(handler, event)
  * const { status, headers, body } = await invocation.response
  */
 export function invoke(
   handler: AnyLambdaHandler,
-  input: EventInput | FunctionUrlEvent,
+  event: FunctionUrlEvent,
   options: InvokeOptions = {},
 ): Invocation {
   const limits = resolveLimits(options.limits, 'invoke')
   const shaping = resolveShaping(options.shaping, 'invoke')
-  // An event built already (requestEvent, which measured it) is the one the function gets.
-  const built = 'requestContext' in input
-  const requestId = built ? input.requestContext.requestId : (input.requestId ?? randomId())
+  const { requestId } = event.requestContext
   const log = options.log ?? (() => {})
   const deadline = Date.now() + limits.timeoutMs
-  const event = built ? input : buildEvent({ ...input, requestId })
   const context = buildContext({ ...options, awsRequestId: requestId, deadline })
 
   let finish!: (outcome: InvocationOutcome) => void

@@ -9,7 +9,7 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { awslambda, type FunctionUrlResult } from '../../src/dev/index.ts'
-import { invoke } from '../../src/runtime/index.ts'
+import { buildEvent, invoke } from '../../src/runtime/index.ts'
 import { startEmulator } from '../support/emulator.ts'
 
 interface Raw {
@@ -116,7 +116,10 @@ describe('sluice/dev sends a buffered result with a Content-Length, as a BUFFERE
 
   it('describes the same framing in the invocation both function URLs share: a length, and no body where none goes', async () => {
     const read = async (method: string, result: FunctionUrlResult) => {
-      const { response } = invoke(buffered(result), { method, url: 'http://127.0.0.1/', headers: [] })
+      const { response } = invoke(
+        buffered(result),
+        buildEvent({ method, url: 'http://127.0.0.1/', headers: [] }),
+      )
       const { status, length, body } = await response
       return { status, length, body: await new Response(body).text() }
     }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { awslambda, type Invocation, invoke, type ResponseStream } from '../../src/runtime/index.ts'
+import {
+  awslambda,
+  buildEvent,
+  type Invocation,
+  invoke,
+  type ResponseStream,
+} from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 
-const input = { method: 'GET', url: 'http://127.0.0.1/', headers: [] }
+const input = () => buildEvent({ method: 'GET', url: 'http://127.0.0.1/', headers: [] })
 
 /** A handler that writes `sizes` bytes without waiting, ends its stream, and says when it has returned. */
 function writesThenReturns(sizes: number[]) {
@@ -23,7 +29,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
   it('fails an invocation whose body crosses the cap after the handler returned, and logs why', async () => {
     const { handler, returned } = writesThenReturns([600, 600, 600])
     const log: string[] = []
-    const invocation = invoke(handler, input, {
+    const invocation = invoke(handler, input(), {
       limits: { maxResponseBytes: 1000 },
       log: (line) => log.push(line),
     })
@@ -45,7 +51,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
       for (let i = 0; i < 200; i++) responseStream.write(mebibyte)
       responseStream.end(new Uint8Array(1))
     })
-    const invocation = invoke(handler, input)
+    const invocation = invoke(handler, input())
     const { bytes, error } = await read((await invocation.response).body)
     expect(bytes).toBe(209_715_200)
     expect(error).toBeInstanceOf(Error)
@@ -62,7 +68,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
       await gate.promise
       throw new Error('the database went away')
     })
-    const invocation = invoke(handler, input, { limits: { maxResponseBytes: 1000 } })
+    const invocation = invoke(handler, input(), { limits: { maxResponseBytes: 1000 } })
     const { body } = await invocation.response
     gate.resolve()
     // Nobody has read the body: the outcome does not wait for a reader to reach the write past the cap.
@@ -82,7 +88,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
       await gate.promise
       responseStream.end()
     })
-    const invocation = invoke(handler, input, { limits: { maxResponseBytes: 1000 } })
+    const invocation = invoke(handler, input(), { limits: { maxResponseBytes: 1000 } })
     const { body } = await invocation.response
     const { bytes, error } = await read(body)
     expect(bytes).toBe(600)
@@ -95,7 +101,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
 
   it('still succeeds for a handler that returned within the cap, once its body is read', async () => {
     const { handler, returned } = writesThenReturns([400, 600])
-    const invocation = invoke(handler, input, { limits: { maxResponseBytes: 1000 } })
+    const invocation = invoke(handler, input(), { limits: { maxResponseBytes: 1000 } })
     const { body } = await invocation.response
     await returned
     expect(await read(body)).toEqual({ bytes: 1000, error: undefined })
@@ -104,11 +110,11 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
 
   it('settles when the handler is done, without waiting for a client that has not read its body yet', async () => {
     const within = writesThenReturns([400, 600])
-    const ok = invoke(within.handler, input, { limits: { maxResponseBytes: 1000 } })
+    const ok = invoke(within.handler, input(), { limits: { maxResponseBytes: 1000 } })
     const okBody = (await ok.response).body
     expect(await ok.finished).toEqual({ state: 'succeeded' })
     const over = writesThenReturns([600, 600, 600])
-    const failed = invoke(over.handler, input, { limits: { maxResponseBytes: 1000 } })
+    const failed = invoke(over.handler, input(), { limits: { maxResponseBytes: 1000 } })
     const overBody = (await failed.response).body
     expect((await failed.finished).error?.message).toMatch(/exceeded limits\.maxResponseBytes \(1000 bytes\)/)
     // Read afterwards, each body is what the service would send: the whole, or the part under the cap, cut.
@@ -118,7 +124,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
 
   it('fails a handler that wrote past the cap after its client left, as the service counts what it sends', async () => {
     const { handler, returned } = writesThenReturns([600, 600, 600])
-    const invocation = invoke(handler, input, { limits: { maxResponseBytes: 1000 } })
+    const invocation = invoke(handler, input(), { limits: { maxResponseBytes: 1000 } })
     await (await invocation.response).body.cancel()
     await returned
     expect((await invocation.finished).state).toBe('failed')
@@ -130,7 +136,7 @@ describe('the response size cap (limits.maxResponseBytes)', () => {
       responseStream.end(new Uint8Array(600))
       await new Promise(() => {})
     })
-    const invocation = invoke(handler, input, { limits: { timeoutMs: 100 } })
+    const invocation = invoke(handler, input(), { limits: { timeoutMs: 100 } })
     const { body } = await invocation.response
     expect((await invocation.finished).state).toBe('timed-out')
     expect(await read(body)).toEqual({ bytes: 1200, error: undefined })

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { awslambda, invoke } from '../../src/runtime/index.ts'
+import { awslambda, buildEvent, invoke } from '../../src/runtime/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 
 afterEach(() => {
@@ -8,7 +8,7 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-const input = { method: 'GET', url: 'http://127.0.0.1/', headers: [] }
+const input = () => buildEvent({ method: 'GET', url: 'http://127.0.0.1/', headers: [] })
 
 /** A handler that writes `count` chunks of `size` bytes without waiting, then ends its stream. */
 const writes = (count: number, size: number) =>
@@ -28,7 +28,7 @@ async function shapedOnFakeTime(
 ) {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
   const sleeps = vi.spyOn(globalThis, 'setTimeout')
-  const invocation = invoke(handler, input, { shaping })
+  const invocation = invoke(handler, input(), { shaping })
   const { body } = await invocation.response
   const start = performance.now()
   const reached: { bytes: number; atMs: number }[] = []

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { awslambda, invoke, type ResponseStream } from '../../src/runtime/index.ts'
+import { awslambda, buildEvent, invoke, type ResponseStream } from '../../src/runtime/index.ts'
 import { startEmulator } from '../support/emulator.ts'
 
 // A timeout says what to do from what the handler had done by then: only a handler that returned without ending
 // its stream is told about responseStream.end(); a slow one is told to be faster or to get a longer timeout.
 
-const input = { method: 'GET', url: 'http://127.0.0.1/', headers: [] }
+const input = () => buildEvent({ method: 'GET', url: 'http://127.0.0.1/', headers: [] })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const never = new Promise<void>(() => {})
 
@@ -17,7 +17,7 @@ describe('the message of a timeout', () => {
       responseStream.end()
     })
     const log: string[] = []
-    const invocation = invoke(handler, input, { limits: { timeoutMs: 300 }, log: (line) => log.push(line) })
+    const invocation = invoke(handler, input(), { limits: { timeoutMs: 300 }, log: (line) => log.push(line) })
     await (await invocation.response).body.cancel()
     const outcome = await invocation.finished
     expect(outcome.state).toBe('timed-out')
@@ -44,7 +44,7 @@ describe('the message of a timeout', () => {
     const handler = awslambda.streamifyResponse(async (_event, responseStream: ResponseStream) => {
       responseStream.write('started')
     })
-    const invocation = invoke(handler, input, { limits: { timeoutMs: 200 } })
+    const invocation = invoke(handler, input(), { limits: { timeoutMs: 200 } })
     const outcome = await invocation.finished
     expect(outcome.state).toBe('timed-out')
     expect(outcome.error?.message).toBe(
@@ -57,7 +57,7 @@ describe('the message of a timeout', () => {
       responseStream.end('all of it')
       await never
     })
-    const invocation = invoke(handler, input, { limits: { timeoutMs: 200 } })
+    const invocation = invoke(handler, input(), { limits: { timeoutMs: 200 } })
     expect((await (await invocation.response).body.getReader().read()).done).toBe(false)
     const outcome = await invocation.finished
     expect(outcome.state).toBe('timed-out')
@@ -67,7 +67,7 @@ describe('the message of a timeout', () => {
   })
 
   it('tells a buffered handler still running to be faster or raise limits.timeoutMs', async () => {
-    const invocation = invoke(async () => never, input, { limits: { timeoutMs: 200 } })
+    const invocation = invoke(async () => never, input(), { limits: { timeoutMs: 200 } })
     const response = await invocation.response
     expect(response.status).toBe(502)
     expect((await invocation.finished).error?.message).toBe(

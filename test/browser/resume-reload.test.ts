@@ -1,6 +1,8 @@
 /**
  * README's "Resume across reloads" guide, followed literally in a page: the checkpoint is saved to localStorage on
- * `pagehide` (after `res.detach()`), and the "next page load" is a new sluice call with that checkpoint.
+ * `pagehide` (after `res.detach()`), and the "next page load" is a new sluice call with that checkpoint. The guide's
+ * block itself runs in test/node/readme-run.test.ts, and in Chromium with its back/forward cache in
+ * test/node/readme-reload-bfcache.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import {

@@ -95,7 +95,7 @@ const STANDINS: Record<string, string> = {
   req: `declare const req: import('node:http').IncomingMessage`,
   nodeResponse: `declare const nodeResponse: import('node:http').ServerResponse`,
   table:
-    'declare const table: { append(row: unknown): void; render(rows: readonly unknown[], ...more: unknown[]): void }',
+    'declare const table: { append(row: unknown): void; clear(): void; render(rows: readonly unknown[], ...more: unknown[]): void }',
   output: 'declare const output: { append(text: string): void }',
   bar: 'declare const bar: { update(percent: number): void }',
   banner: 'declare const banner: { show(error: unknown): void }',

@@ -4,12 +4,13 @@
  * in this process against msw. A block that is gone or changed so that it no longer starts as below fails here:
  * update the test with it.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { mockStream, streamHandler } from '../../src/mock/index.ts'
+import { readmeBlock as block } from '../support/readme-blocks.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 // Under the repository's ignored /tmp: vitest transforms it as the sources (never what lies in node_modules).
@@ -42,28 +43,6 @@ afterAll(() => {
 afterEach(() => {
   delete (globalThis as { readmeApp?: unknown }).readmeApp
 })
-
-/** README's ```ts blocks, as written. */
-function readmeBlocks(): string[] {
-  const blocks: string[] = []
-  let block: string[] | undefined
-  for (const line of readFileSync(`${root}README.md`, 'utf8').split('\n')) {
-    if (block === undefined) {
-      if (line === '```ts') block = []
-    } else if (line === '```') {
-      blocks.push(block.join('\n'))
-      block = undefined
-    } else block.push(line)
-  }
-  return blocks
-}
-
-/** The one block whose code starts with `start` (comment lines aside). */
-function block(start: string): string {
-  const found = readmeBlocks().filter((code) => code.replace(/^(\/\/.*\n)+/, '').startsWith(start))
-  if (found.length !== 1) throw new Error(`README has ${found.length} \`\`\`ts blocks starting with ${start}`)
-  return found[0]!
-}
 
 let runs = 0
 
@@ -164,7 +143,11 @@ it("sluice's comparison and the Lambda guide's client read every row", async () 
   expect(reports.at(-1)).toMatch(/, done$/)
 })
 
-/** The reload guide's page, as README writes it, with its own `localStorage` and `pagehide`. */
+/**
+ * The reload guide's page, as README writes it, with its own `localStorage`, and the events a page leaves with:
+ * `pagehide` on the window, `visibilitychange` on the document. (test/node/readme-reload-bfcache.test.ts runs it
+ * in Chromium, back/forward cache included.)
+ */
 async function reloadGuide() {
   const { z } = await import('zod')
   const storage = new Map<string, string>()
@@ -173,21 +156,48 @@ async function reloadGuide() {
     setItem: (key: string, value: string) => void storage.set(key, value),
     removeItem: (key: string) => void storage.delete(key),
   }
-  let pagehide: (() => void) | undefined
-  const addEventListener = (type: string, listener: () => void) => {
-    if (type === 'pagehide') pagehide = listener
-  }
-  const app = { url, Row: z.object({ id: z.number(), name: z.string() }), localStorage, addEventListener }
   const code = block(
-    "import { isResumeError, sluice } from 'sluice'\nconst saved = localStorage.getItem('report')",
+    "import { type Checkpoint, isResumeError, type StreamResponse, sluice } from 'sluice'\nlet current",
   )
+  /** The listeners of the page loaded last. */
+  let listeners = new Map<string, () => void>()
+  let visibilityState: DocumentVisibilityState = 'visible'
+  const fire = (type: string) => listeners.get(type)?.()
   return {
     storage,
-    hide: () => pagehide?.(),
-    /** One page load; `leaveAt` leaves the page after that row. */
-    load: async (leaveAt?: number) => {
-      const table = tableOf((count) => count === leaveAt && pagehide?.())
-      await run(code, { ...app, table })
+    hide: () => fire('pagehide'),
+    /**
+     * One page load; `leaveAt` leaves the page after that row, or, with `discard`, hides it there and then runs
+     * none of its code any more, as a phone that discards a hidden page (no `pagehide`).
+     */
+    load: async (leaveAt?: number, how: 'pagehide' | 'discard' = 'pagehide') => {
+      listeners = new Map()
+      visibilityState = 'visible'
+      const addEventListener = (type: string, listener: () => void) => void listeners.set(type, listener)
+      const document = {
+        addEventListener,
+        get visibilityState() {
+          return visibilityState
+        },
+      }
+      const table = tableOf((count) => {
+        if (count !== leaveAt) return
+        if (how === 'pagehide') return fire('pagehide')
+        visibilityState = 'hidden'
+        fire('visibilitychange')
+        throw new Error('discarded')
+      })
+      const app = {
+        url,
+        Row: z.object({ id: z.number(), name: z.string() }),
+        localStorage,
+        addEventListener,
+        document,
+        table: { ...table, clear: () => void table.appended.splice(0) },
+      }
+      await run(code, app).catch((error: unknown) => {
+        if (!(how === 'discard' && error instanceof Error && error.message === 'discarded')) throw error
+      })
       return table.appended
     },
   }
@@ -220,5 +230,14 @@ it('the reload guide starts over from a checkpoint sluice refuses, rather than f
   const saved = JSON.parse(page.storage.get('report')!) as { offset: number }
   page.storage.set('report', JSON.stringify({ ...saved, offset: saved.offset - 1 }))
   expect(await page.load()).toEqual(rows)
+  expect(page.storage.has('report')).toBe(false)
+})
+
+it('the reload guide saves when the page is hidden: one discarded then, with no pagehide, is continued after its rows', async () => {
+  const page = await reloadGuide()
+  const first = await page.load(13, 'discard')
+  expect(first).toEqual(rows.slice(0, 13))
+  const second = await page.load()
+  expect([...first, ...second]).toEqual(rows)
   expect(page.storage.has('report')).toBe(false)
 })

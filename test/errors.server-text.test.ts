@@ -111,3 +111,63 @@ describe('a ResumeError quoting a reconnect’s answer', () => {
     expect(error.message).not.toMatch(UNPRINTABLE)
   })
 })
+
+describe('a cause quoting the server', () => {
+  /**
+   * What `console.error` prints of `error`: the message and stack of each error along its causes, on one line (a
+   * stack's frames, each on a line of its own, joined).
+   */
+  function printed(error: unknown): string {
+    const out: string[] = []
+    for (let at = error; at instanceof Error; at = at.cause) out.push(at.message, at.stack ?? '')
+    return out.join(' ').replaceAll('\n    at ', ' at ')
+  }
+
+  it("escapes the status text in ky's HTTPError, kept as `cause`", async () => {
+    const error = await failure(
+      sluice('https://e.example/missing', {
+        retry: 0,
+        fetch: fetchWith(() => new Response('gone', { status: 500, statusText: 'Oops\x9b2J' })),
+      }),
+    )
+    expect(error.cause).toBeInstanceOf(Error)
+    expect((error.cause as Error).message).toContain('500 Oops\\u009b2J')
+    expect(printed(error)).not.toMatch(UNPRINTABLE)
+    expect(isHTTPError(error) && error.response.statusText).toBe('Oops\x9b2J')
+  })
+
+  it("escapes what a beforeError hook quoted of the page, in the message and in ky's error", async () => {
+    const error = await failure(
+      sluice('https://e.example/missing', {
+        retry: 0,
+        fetch: fetchWith(() => new Response(HOSTILE, { status: 500 })),
+        hooks: {
+          beforeError: [
+            ({ error }) => {
+              error.message = `The server said ${String((error as { data?: unknown }).data)}`
+              return error
+            },
+          ],
+        },
+      }),
+    )
+    expect(error.message).toBe('The server said x\\u000d\\u000aERROR fake line\\u001b[2J')
+    expect(printed(error)).not.toMatch(UNPRINTABLE)
+  })
+
+  it('escapes the bad record JSON.parse quotes, in the SyntaxError kept as `cause` of an NDJSON ParseError', async () => {
+    const res = await fromResponse(new Response('{"n":1}\nx\x1b[2J\u202e\n'))
+    const error = await failure(collect(res.ndjson()))
+    expect(error.cause).toBeInstanceOf(SyntaxError)
+    expect(printed(error)).not.toMatch(UNPRINTABLE)
+  })
+
+  it('escapes the event data JSON.parse quotes, in the SyntaxError kept as `cause` of an SSE ParseError', async () => {
+    const res = await fromResponse(
+      new Response('data: x\x1b[2J\u202e\x9b\n\n', { headers: { 'content-type': 'text/event-stream' } }),
+    )
+    const error = await failure(collect(res.events({ json: true })))
+    expect(error.cause).toBeInstanceOf(SyntaxError)
+    expect(printed(error)).not.toMatch(UNPRINTABLE)
+  })
+})

@@ -13,6 +13,7 @@ import { BodySource, busyAnswer, gaveUp, withSaid } from './body-source.ts'
 import { boundErrorBody, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
 import { HTTPError } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
+import { printableCause } from './errors/printable.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
@@ -859,7 +860,8 @@ async function fromKyError(
 
 /**
  * `error`, sluice's for ky's `original`, with the message a `beforeError` hook gave ky's in place of ky's own (ky's
- * readme rewords an HTTPError with what the server said): the hook's words stand, in the error sluice promises.
+ * readme rewords an HTTPError with what the server said): the hook's words stand, in the error sluice promises,
+ * printable as its own are.
  */
 function reworded(original: unknown, error: unknown): unknown {
   // (An HTTPError of sluice's own, thrown by a `fetch` option, passes ky's guard by its name, without a request.)
@@ -871,6 +873,9 @@ function reworded(original: unknown, error: unknown): unknown {
         ? new KyTimeoutError(request)
         : isKyNetworkError(original) && new KyNetworkError(request)
     if (own && own.message !== original.message) (error as Error).message = original.message
+    // What a hook quoted, and ky's error kept as `cause` (which `console.error` prints too) with its status text.
+    printableCause(error as Error)
+    printableCause(original)
   }
   return error
 }

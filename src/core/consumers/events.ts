@@ -2,6 +2,7 @@ import { type ServerSentEvent, SseDecoder, type SseState } from '../decoders/sse
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
+import { printableCause } from '../errors/printable.ts'
 import { must } from '../options.ts'
 import { refusedPromise } from '../promise-like.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
@@ -186,7 +187,7 @@ export function consumeEvents<T>(
         return skipInvalid(
           onInvalid,
           new ParseError('sse', `Event ${at} has data that is not JSON (${clauseOf(cause)})`, position, {
-            cause,
+            cause: printableCause(cause as Error),
           }),
           source,
           consumedRecord,

@@ -2,6 +2,7 @@ import { LineDecoder } from '../decoders/lines.ts'
 import { DECODE_SLICE_BYTES } from '../decoders/utf8.ts'
 import { clauseOf } from '../errors/network-error.ts'
 import { excerptOf, ParseError } from '../errors/parse-error.ts'
+import { printableCause } from '../errors/printable.ts'
 import { type StandardSchemaV1, validate } from '../schema.ts'
 import { batchIterator, type Outcome, SKIP } from './batch-iterator.ts'
 import { type ConsumeContext, originOf } from './context.ts'
@@ -86,7 +87,9 @@ export function consumeNdjson<T>(
         }
         return skipInvalid(
           onInvalid,
-          new ParseError('ndjson', `Record ${at} is not valid JSON (${clauseOf(cause)})`, where, { cause }),
+          new ParseError('ndjson', `Record ${at} is not valid JSON (${clauseOf(cause)})`, where, {
+            cause: printableCause(cause as Error),
+          }),
           source,
           consumedRecord,
         )

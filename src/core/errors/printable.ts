@@ -9,3 +9,15 @@ const CONTROL = /[\p{Cc}\p{Bidi_C}\u2028\u2029]/gu
 export function printable(text: string): string {
   return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
+
+/**
+ * `error`, its message (and the stack that repeats it) made {@link printable} in place: for an error sluice keeps as
+ * `cause` that quotes the server (JSON.parse's quotes the text it refused, ky's HTTPError the status text), as
+ * `console.error` prints causes too.
+ */
+export function printableCause(error: Error): Error {
+  const { message, stack } = error
+  error.message = printable(message)
+  if (stack) error.stack = stack.split(message).join(error.message)
+  return error
+}

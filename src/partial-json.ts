@@ -25,7 +25,8 @@ export type {
  * re-rendering them; each read copies the containers along the path to the value still being parsed (one flat
  * array of n items costs O(n) per read — throttle reads for such documents). Offsets in errors (a `ParseError`'s,
  * a `LimitError`'s) count UTF-16 characters unless `toByteOffset` maps them to bytes. Defaults: `maxDepth` 512,
- * `maxBytes` 64 MiB; a limit it cannot take is a `TypeError` (the wrong type) or a `RangeError` (out of range).
+ * `maxBytes` 64 MiB; a limit it cannot take is a `TypeError` (the wrong type) or a `RangeError` (out of range), a
+ * `toByteOffset` that is no function a `TypeError`.
  *
  * @example
  * const parser = createPartialJsonParser<{ rows: { id: number }[] }>()
@@ -42,8 +43,28 @@ export function createPartialJsonParser<T = unknown>(options: PartialJsonOptions
     const ok = typeof value === 'number' && value > 0 && (name === 'maxBytes' || Number.isSafeInteger(value))
     if (value !== undefined && !ok)
       throw new (typeof value === 'number' ? RangeError : TypeError)(
-        `createPartialJsonParser(): ${name} must be ${what}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`,
+        `createPartialJsonParser(): ${name} must be ${what}, got ${shown(value)}.`,
       )
   }
-  return parserOf<T>(options)
+  const map = options.toByteOffset
+  if (map !== undefined && typeof map !== 'function')
+    throw new TypeError(`createPartialJsonParser(): toByteOffset must be a function, got ${shown(map)}.`)
+  return parserOf<T>({
+    ...options,
+    // An offset no byte offset (NaN, -1, 7.5) would place the error nowhere: the mapping's bug is the failure.
+    toByteOffset:
+      map &&
+      ((at) => {
+        const offset = map(at)
+        if (Number.isSafeInteger(offset) && offset >= 0) return offset
+        throw new TypeError(
+          `createPartialJsonParser(): toByteOffset(${at}) must return a byte offset (an integer, 0 or more), got ${shown(offset)}.`,
+        )
+      }),
+  })
+}
+
+/** `value` for a message: a string quoted, so that "8" and 8 differ. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }

@@ -864,12 +864,22 @@ describe('createPartialJsonParser: limits', () => {
     }
   })
 
-  it('names the characters pushed so far in a maxBytes message, and cuts a fractional limit at its floor', () => {
+  it('counts maxBytes in UTF-16 characters of the text, not in UTF-8 bytes, and says so', () => {
+    // 4 characters, 6 bytes in UTF-8; an emoji is 2 characters (a surrogate pair), 4 bytes.
+    expect(feed(['"éé"'], { maxBytes: 4 }).end()).toBe('éé')
+    const error = thrown(() => feed(['["😀", 1]'], { maxBytes: 6 })) as LimitError
+    expect(error.message).toBe(
+      'The JSON document (9 characters) exceeds maxBytes (6 characters); raise the `maxBytes` option if this is expected.',
+    )
+    expect(error.offset).toBe(6)
+  })
+
+  it('names the characters pushed so far and the limit in a maxBytes message, and cuts a fractional limit at its floor', () => {
     const parser = createPartialJsonParser({ maxBytes: 7.5 })
     parser.push('[1,2')
     const error = thrown(() => parser.push(',3,4]')) as LimitError
     expect(error.message).toBe(
-      'The JSON document (9 characters) exceeds maxBytes (7.5 bytes); raise the `maxBytes` option if this is expected.',
+      'The JSON document (9 characters) exceeds maxBytes (7.5 characters); raise the `maxBytes` option if this is expected.',
     )
     expect(error.offset).toBe(7)
   })

@@ -46,7 +46,9 @@ export interface PartialJsonOptions {
   /**
    * Maps a character offset in the document to the offset reported by a `ParseError` or `LimitError`. The parser only sees
    * decoded text, so by default its offsets count UTF-16 characters; a consumer that knows the bytes behind
-   * the text passes a mapping here so that errors report byte offsets in the body.
+   * the text passes a mapping here so that errors report byte offsets in the body. It must return an integer, 0 or
+   * more (`createPartialJsonParser` checks): anything else, or an error it throws, fails the parser in place of the
+   * error it was placing. Whether the offset lies within the body is the mapping's to know.
    * @default the identity (offsets are character offsets)
    */
   toByteOffset?: ((charOffset: number) => number) | undefined

@@ -176,6 +176,8 @@ class Parser<T> implements PartialJsonParser<T> {
         {},
         // Cut at the first character past the limit.
         { offset: this.offsetOf(this.base + within) },
+        // The parser sees decoded text only: json() bounds the body's bytes before they reach it.
+        'characters',
       )
       throw this.failure
     }
@@ -569,7 +571,13 @@ class Parser<T> implements PartialJsonParser<T> {
 
   /** The offset errors report for character `at`: a byte offset when the caller maps it to one. */
   private offsetOf(at: number): number {
-    return this.toByteOffset ? this.toByteOffset(at) : at
+    try {
+      return this.toByteOffset ? this.toByteOffset(at) : at
+    } catch (error) {
+      // Thrown while an error was being placed: the parser stays failed as that error would have left it.
+      this.failure = error as Error
+      throw error
+    }
   }
 
   /**

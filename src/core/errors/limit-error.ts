@@ -33,15 +33,18 @@ export class LimitError extends SluiceError {
    */
   readonly offset: number | undefined
 
-  /** `position`: where the limit was exceeded, when known (see `line` and `offset`). */
+  /**
+   * `position`: where the limit was exceeded, when known (see `line` and `offset`); `unit`: what `max` counts, for
+   * the message (`createPartialJsonParser` counts its `maxBytes` in characters of the text it is given).
+   */
   constructor(
     limit: LimitName,
     max: number,
     where: string,
     context: ErrorContext = {},
     position: { line?: number | undefined; offset?: number | undefined } = {},
+    unit: string = limit === 'maxDepth' ? 'levels' : 'bytes',
   ) {
-    const unit = limit === 'maxDepth' ? 'levels' : 'bytes'
     super(
       `${where} exceeds ${limit} (${max} ${unit}); raise the \`${limit}\` option if this is expected.`,
       context,

@@ -351,11 +351,12 @@ export class BodySource implements ChunkSource {
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.#partEnd = checkpoint.partEnd
       this.offset = checkpoint.loaded
-      // The end the stream had: an answer that declares none (an open part, `bytes N-*/*`) must still reach it.
+      // The end the stream had: an answer that declares none (an open part, `bytes N-*/*`) must still reach it. Not
+      // from another origin, where it may be a Content-Length that counted a coding CORS hid (declared-length.ts).
       this.#declare(
         init.total !== undefined
           ? { end: init.total, by: 'the `total` option' }
-          : checkpoint.length === undefined
+          : checkpoint.length === undefined || response.type === 'cors'
             ? undefined
             : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
       )
@@ -1090,7 +1091,8 @@ export class BodySource implements ChunkSource {
         this.#received = offset
         if (fromCheckpoint) this.#decoderBase = offset
         if (acceptance.end !== undefined) this.#declare({ end: acceptance.end, by: 'Content-Range' })
-        this.#length ??= representationLength(response)
+        // The answer's complete length is the body's: from another origin, it may replace one a coding counted.
+        this.#length = representationLength(response) ?? this.#length
         // A first answer without a length, continued by a 206 that gives one: now the total is known.
         if (this.#end !== undefined) this.#init.progress.total ??= this.#end - this.#partStart
         break

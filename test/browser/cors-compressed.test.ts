@@ -119,9 +119,35 @@ it('with Content-Encoding hidden and no Content-Length, a server that negotiates
   expect(requests.map((e) => e.acceptEncoding === 'identity' && e.range !== null)).toEqual([false, true])
 })
 
-it('with Content-Encoding hidden, a drop before the coding shows gets plain bytes of another length: refused as such', async () => {
+it('with Content-Encoding hidden, a drop before the coding shows is continued by plain bytes under the same ETag', async () => {
+  // nginx's gzip makes a strong ETag weak on the compressed answer; the plain part has the strong one.
   const { url, log, release } = await served(rows, {
     negotiate: true,
+    etag: ['W/"v1"', '"v1"'],
+    attempts: [{ drop: 300, release: true }],
+  })
+  const res = await sluice(url, { resume: { backoff: FAST } })
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  const got = [(await items.next()).value]
+  await release()
+  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  expect(got).toEqual(rows)
+  // The part's complete length, the plain one, is the total and the end it proved.
+  const plain = encode(rows.map((v) => `${JSON.stringify(v)}\n`).join('')).length
+  expect(res.progress).toMatchObject({ loaded: plain, total: plain, state: 'done' })
+  const requests = (await log()).filter((e) => e.event === 'request')
+  // A weak ETag is no If-Range validator: the Range goes alone, and fetch asks it for identity.
+  expect(requests.map((e) => [e.range !== null, e.ifRange, e.acceptEncoding === 'identity'])).toEqual([
+    [false, null, false],
+    [true, null, true],
+  ])
+})
+
+it('with Content-Encoding hidden, a drop before the coding shows gets plain bytes under another ETag: refused, naming the coding', async () => {
+  // Apache's mod_deflate appends -gzip to the compressed answer's ETag.
+  const { url, log, release } = await served(rows, {
+    negotiate: true,
+    etag: ['"v1-gzip"', '"v1"'],
     attempts: [{ drop: 300, release: true }],
   })
   const res = await sluice(url, { resume: { backoff: FAST } })
@@ -132,5 +158,29 @@ it('with Content-Encoding hidden, a drop before the coding shows gets plain byte
     while (!(await items.next()).done);
   })().catch((e: unknown) => e)
   expect(isResumeError(error) && error.reason).toBe('validator-changed')
+  expect((error as Error).message).toContain(
+    '(ETag "v1-gzip" became "v1"), or is content-encoded (hidden by CORS); the bytes already delivered may belong to another version',
+  )
   expect((await log()).filter((e) => e.event === 'request')).toHaveLength(2)
+})
+
+it('with Content-Encoding hidden, a server that cuts its compressed body by Range gets Failed to fetch until the attempts run out', async () => {
+  // The piece cannot be decoded, and Chromium rejects the fetch before its headers: nothing tells it from a network
+  // failure, so each attempt is spent.
+  const { url, log, release } = await served(rows, { attempts: [{ drop: 300, release: true }] })
+  const res = await sluice(url, { resume: { attempts: 2, backoff: FAST } })
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  expect((await items.next()).value).toEqual(rows[0])
+  await release()
+  const error = await (async () => {
+    while (!(await items.next()).done);
+  })().catch((e: unknown) => e)
+  expect(isResumeError(error) && [error.reason, error.attempts]).toEqual(['attempts-exhausted', 2])
+  expect((error as Error).message).toContain('failed (Failed to fetch)')
+  const requests = (await log()).filter((e) => e.event === 'request')
+  expect(requests.map((e) => e.range !== null && e.acceptEncoding === 'identity')).toEqual([
+    false,
+    true,
+    true,
+  ])
 })

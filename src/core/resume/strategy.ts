@@ -145,8 +145,9 @@ export function acceptResume(
     if (change !== undefined) {
       throw new ResumeError(
         'validator-changed',
-        // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here.
-        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change}); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+        // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here. From
+        // another origin, what changed may be the coding alone, which CORS hides (see representationChange).
+        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${response.type === 'cors' ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
         attempts,
         context,
       )
@@ -279,7 +280,10 @@ export function encodingOf(response: Response): string | undefined {
 /**
  * How the answer to a range request shows another version than the bytes delivered so far, if it does: a
  * different entity tag (weak or strong), modification date or complete length. A server that honours
- * `If-Range` answers a changed resource with 200 and the new validators, which this catches too.
+ * `If-Range` answers a changed resource with 200 and the new validators, which this catches too. From another
+ * origin, the first answer's length may have counted a coding CORS hid (declared-length.ts), and a Range comes
+ * back plain (fetch asks it with `Accept-Encoding: identity`), with the same entity tag, made weak by nginx's gzip:
+ * that tag, on both, says the same version, whose complete length is the answer's.
  */
 function representationChange(state: ResumeState, response: Response): string | undefined {
   const etag = response.headers.get('etag') ?? undefined
@@ -289,7 +293,12 @@ function representationChange(state: ResumeState, response: Response): string | 
   if (state.lastModified !== undefined && lastModified !== undefined && lastModified !== state.lastModified)
     return `Last-Modified ${state.lastModified} became ${lastModified}`
   const length = representationLength(response)
-  if (state.length !== undefined && length !== undefined && length !== state.length)
+  if (
+    state.length !== undefined &&
+    length !== undefined &&
+    length !== state.length &&
+    !(response.type === 'cors' && state.etag && etag)
+  )
     return `its length ${state.length} became ${length} bytes`
   return undefined
 }

@@ -1,0 +1,185 @@
+/**
+ * Resuming an answer from another origin whose server compressed it without exposing Content-Encoding: a page
+ * reads the decoded bytes and sees the compressed Content-Length. A drop before the page has read more than that
+ * length asks `Range: bytes=<decoded offset>-`, which `fetch` sends with `Accept-Encoding: identity`, and a server
+ * that honours it answers plain bytes whose complete length is not the one the page saw. The answers here are
+ * made as a browser hands them (type "cors"); test/browser/cors-compressed.test.ts makes them over the network.
+ */
+import { describe, expect, it } from 'vitest'
+import { isResumeError, type Progress, sluice } from '../src/index.ts'
+
+const FAST = { initial: 1, max: 2, jitter: 0 }
+const BODY = new TextEncoder().encode(
+  Array.from({ length: 40 }, (_, i) => `${JSON.stringify({ n: i })}\n`).join(''),
+)
+const ROWS = Array.from({ length: 40 }, (_, n) => ({ n }))
+/** The length the page sees on the first (compressed) answer: more than the drop's offset, less than the body. */
+const COMPRESSED = 200
+const DROP = 100
+
+/** `response` as a page gets an answer from another origin (type "cors"). */
+function crossOrigin(response: Response): Response {
+  Object.defineProperty(response, 'type', { value: 'cors' })
+  return response
+}
+
+/** The body's first `upTo` bytes, then a failure like a dropped connection. */
+function dropping(upTo: number): ReadableStream<Uint8Array> {
+  let sent = false
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+        controller.enqueue(BODY.slice(0, upTo))
+        sent = true
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/**
+ * A server behind a compressing proxy: the first answer is "compressed" (decoded, with the compressed length and
+ * no visible coding) and drops after `DROP` bytes; a Range gets the plain rest as a 206. `etags`: the first
+ * answer's and the part's ETag (nginx's gzip makes a strong one weak, Apache's mod_deflate appends `-gzip`).
+ */
+function behindProxy(etags: [string, string] | undefined, cors = true) {
+  const seen: Request[] = []
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init)
+    seen.push(request)
+    const range = /^bytes=(\d+)-$/.exec(request.headers.get('range') ?? '')
+    const head = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes' }
+    let response: Response
+    if (range === null) {
+      response = new Response(dropping(DROP), {
+        headers: { ...head, 'content-length': String(COMPRESSED), ...(etags && { etag: etags[0] }) },
+      })
+    } else {
+      const start = Number(range[1])
+      response = new Response(BODY.slice(start), {
+        status: 206,
+        headers: {
+          ...head,
+          'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}`,
+          'content-length': String(BODY.length - start),
+          ...(etags && { etag: etags[1] }),
+        },
+      })
+    }
+    return cors ? crossOrigin(response) : response
+  }) as typeof globalThis.fetch
+  return { fetch, seen }
+}
+
+const URL_ = 'https://cdn.example/rows'
+
+describe('a drop before the hidden coding shows, answered with plain bytes of another length', () => {
+  it('the same ETag, made weak on the compressed answer (nginx): the rest is spliced, and the total is the part’s', async () => {
+    const { fetch, seen } = behindProxy(['W/"v1"', '"v1"'])
+    const reports: Progress[] = []
+    const res = await sluice(URL_, {
+      fetch,
+      resume: { backoff: FAST },
+      onProgress: (p) => reports.push({ ...p }),
+      progressInterval: 0,
+    })
+    expect(await Array.fromAsync(res.ndjson())).toEqual(ROWS)
+    expect(res.progress).toMatchObject({ loaded: BODY.length, total: BODY.length, state: 'done' })
+    // No total before the drop (the compressed length is never claimed), the part's complete length after it.
+    const totals = new Set(reports.map((p) => p.total))
+    expect([...totals]).toEqual([undefined, BODY.length])
+    // A weak tag is no If-Range validator (RFC 9110 §13.1.5): the Range goes alone.
+    expect(seen.map((r) => [r.headers.get('range'), r.headers.get('if-range')])).toEqual([
+      [null, null],
+      [`bytes=${DROP}-`, null],
+    ])
+  })
+
+  it('a checkpoint taken after the splice keeps the plain length, which a same-origin resume finds again', async () => {
+    const { fetch } = behindProxy(['W/"v1"', '"v1"'])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const rows = res.ndjson()[Symbol.asyncIterator]()
+    for (let i = 0; i < 15; i++) await rows.next()
+    const checkpoint = res.checkpoint()
+    await rows.return?.()
+    expect(checkpoint.length).toBe(BODY.length)
+    const again = await sluice(URL_, {
+      fetch: behindProxy(['"v1"', '"v1"'], false).fetch,
+      resumeFrom: checkpoint,
+    })
+    expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(15))
+  })
+
+  it('a checkpoint taken before the drop (resumeFrom) is continued the same way', async () => {
+    const { fetch } = behindProxy(['W/"v1"', '"v1"'])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const rows = res.ndjson()[Symbol.asyncIterator]()
+    await rows.next()
+    const checkpoint = res.checkpoint()
+    await rows.return?.()
+    expect(checkpoint.length).toBe(COMPRESSED)
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(1))
+    expect(again.progress).toMatchObject({ total: BODY.length, state: 'done' })
+  })
+
+  it('a checkpoint taken before the drop, answered by the whole plain body: skipped to, not taken as running past the compressed length', async () => {
+    const { fetch } = behindProxy(['W/"v1"', '"v1"'])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const rows = res.ndjson()[Symbol.asyncIterator]()
+    await rows.next()
+    const checkpoint = res.checkpoint()
+    await rows.return?.()
+    // A server that ignores Range: the whole body, plain, with its own length.
+    const whole = (async () =>
+      crossOrigin(
+        new Response(BODY, {
+          headers: {
+            'content-type': 'application/x-ndjson',
+            'content-length': String(BODY.length),
+            etag: '"v1"',
+          },
+        }),
+      )) as typeof globalThis.fetch
+    const again = await sluice(URL_, {
+      fetch: whole,
+      resumeFrom: checkpoint,
+      resume: { skipOnRestart: true },
+    })
+    expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(1))
+    expect(again.progress).toMatchObject({ loaded: BODY.length, state: 'done' })
+  })
+
+  for (const [name, etags] of [
+    ['another ETag (Apache’s mod_deflate appends -gzip)', ['"v1-gzip"', '"v1"']],
+    ['no ETag', undefined],
+  ] as const) {
+    it(`${name}: refused as another version, or a coding CORS hides`, async () => {
+      const { fetch, seen } = behindProxy(etags && [...etags])
+      const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+      const got: unknown[] = []
+      const error = await (async () => {
+        for await (const row of res.ndjson()) got.push(row)
+      })().catch((e: unknown) => e)
+      expect(isResumeError(error) && error.reason).toBe('validator-changed')
+      expect((error as Error).message).toMatch(
+        /^The resource changed between attempts \(.+\), or is content-encoded \(hidden by CORS\); the bytes already delivered may belong to another version, so the stream cannot be resumed\.$/,
+      )
+      expect((error as Error).message).toContain(
+        etags ? 'ETag "v1-gzip" became "v1"' : 'its length 200 became',
+      )
+      expect(got).toEqual(ROWS.slice(0, got.length))
+      expect(seen).toHaveLength(2)
+    })
+  }
+
+  it('from the same origin, a length that changed under the same ETag is another version, as before', async () => {
+    const { fetch } = behindProxy(['"v1"', '"v1"'], false)
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const error = await Array.fromAsync(res.ndjson()).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.message).toBe(
+      `The resource changed between attempts (its length ${COMPRESSED} became ${BODY.length} bytes); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+    )
+  })
+})

@@ -360,8 +360,7 @@ export class BodySource implements ChunkSource {
             ? undefined
             : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
       )
-      // A restart answer that declares its length set the total (#adopt); otherwise the checkpoint's holds.
-      if (checkpoint.total !== undefined) init.progress.total = checkpoint.total
+      // The checkpoint's total (set with its counts) holds, unless a restart answer declares its length (#adopt).
       this.#adopt(acceptance, checkpoint.offset, true)
     }
     // Progress counts what this stream delivers: of an answer to the caller's own Range, the part's length.

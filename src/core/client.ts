@@ -181,6 +181,7 @@ export async function sluiceWith(
   if (checkpoint !== undefined && !fromNothing) {
     progress.loaded = checkpoint.loaded
     progress.items = checkpoint.items
+    progress.total = checkpoint.total
     progress.attempt = checkpoint.attempt
   }
   // An empty input is ky's `baseUrl` itself, its query included: a cursor's `?after=3` resolved against it would

@@ -68,6 +68,35 @@ interface Panel {
   consume(res: StreamResponse): Promise<void>
   /** Once a run ends without its whole response (stopped or failed): the output must not claim it still comes. */
   abandon?(): void
+  /**
+   * What the output holds, as JSON, to show again after a reload beside the checkpoint it agrees with (see
+   * `restore`). A panel without it starts over after a reload.
+   */
+  save?(): unknown
+  /** Shows again what `save` returned before the reload. */
+  restore?(saved: unknown): void
+}
+
+/** What a panel keeps in sessionStorage across a reload: where its stream stood and what it showed. */
+interface Saved {
+  checkpoint: Checkpoint
+  output: unknown
+  /** Whether a run was going on: it continues on its own after the reload. */
+  running: boolean
+  failed: boolean
+  connections: number
+  log: [className: string, text: string][]
+}
+
+const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
+
+/** Where the stream stands, or nothing for a stream that offers no way to resume (Retry starts over). */
+function checkpointOf(res: StreamResponse): Checkpoint | undefined {
+  try {
+    return res.checkpoint()
+  } catch {
+    return undefined
+  }
 }
 
 function mount(name: Name, panel: Panel): void {
@@ -82,7 +111,8 @@ function mount(name: Name, panel: Panel): void {
       ? 'Only the local playground server can cut a connection.'
       : 'Drops the connection mid-stream on the server side, like a network failure.',
   })
-  // Offered once a run failed with a checkpoint, when Retry continues from it: the way back to a fresh run.
+  // Offered once a run failed or was stopped with a checkpoint, when Retry (Continue) continues from it: the way
+  // back to a fresh run.
   const restart = el('button', { className: 'restart', textContent: 'Start over', hidden: true })
   const state = el('span', { className: 'state', textContent: 'idle' })
   const bar = el('progress', { max: 100, value: 0 })
@@ -100,6 +130,21 @@ function mount(name: Name, panel: Panel): void {
     state.className = `state ${value}`
     section.dataset.state = value
   }
+  // The connections made before this run's stream that its progress does not count: progress goes on from a
+  // checkpoint's attempt, and the request that continues from it (a Retry, Continue, or the continuation after a
+  // reload) is one more, as are the requests of one that failed.
+  let connections = 0
+  let last: Progress | undefined
+  const showStats = (p: Progress) => {
+    last = p
+    const parts = [`${formatBytes(p.loaded)}${p.total !== undefined ? ` of ${formatBytes(p.total)}` : ''}`]
+    if (p.percent !== undefined) parts.push(`${p.percent.toFixed(1)} %`)
+    if (p.items > 0) parts.push(`${p.items.toLocaleString()} ${p.items === 1 ? 'item' : 'items'}`)
+    parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`)
+    if (p.etaMs !== undefined && p.state === 'streaming') parts.push(`ETA ${(p.etaMs / 1000).toFixed(1)} s`)
+    parts.push(`attempt ${p.attempt + connections}`)
+    stats.textContent = parts.join(' · ')
+  }
   const showProgress = (p: Progress) => {
     if (p.percent !== undefined) bar.value = p.percent
     else if (p.state === 'done') bar.value = 100
@@ -107,16 +152,12 @@ function mount(name: Name, panel: Panel): void {
     // bar would go on moving as if it ran.
     else if (p.state !== 'error' && p.state !== 'cancelled') bar.removeAttribute('value')
     else if (!bar.hasAttribute('value')) bar.value = 0
-    const parts = [`${formatBytes(p.loaded)}${p.total !== undefined ? ` of ${formatBytes(p.total)}` : ''}`]
-    if (p.percent !== undefined) parts.push(`${p.percent.toFixed(1)} %`)
-    if (p.items > 0) parts.push(`${p.items.toLocaleString()} ${p.items === 1 ? 'item' : 'items'}`)
-    parts.push(`${formatBytes(Math.round(p.bytesPerSecond))}/s`)
-    if (p.etaMs !== undefined && p.state === 'streaming') parts.push(`ETA ${(p.etaMs / 1000).toFixed(1)} s`)
-    parts.push(`attempt ${p.attempt}`)
-    stats.textContent = parts.join(' · ')
+    showStats(p)
     // The resume, told as it happens: the drop, the reconnect, and where the stream continued.
     if (p.state === 'reconnecting' && section.dataset.state !== 'reconnecting') {
-      log(`Connection lost after ${formatBytes(p.loaded)} — reconnecting (attempt ${p.attempt})…`)
+      log(
+        `Connection lost after ${formatBytes(p.loaded)} — reconnecting (attempt ${p.attempt + connections})…`,
+      )
     } else if (p.state === 'streaming' && (section.dataset.state === 'reconnecting' || retrying)) {
       log(`Resumed at ${formatBytes(p.loaded)}, nothing lost, nothing repeated.`)
     }
@@ -124,37 +165,58 @@ function mount(name: Name, panel: Panel): void {
     setState(p.state)
   }
   // What happened (blue), and what failed (red: the run's error, a cut that could not be made).
-  const log = (line: string) => {
-    error.append(el('div', { className: 'resume-log', textContent: line }))
+  const log = (line: string, className = 'resume-log') => {
+    error.append(el('div', { className, textContent: line }))
   }
-  const fail = (line: string) => {
-    error.append(el('div', { textContent: line }))
-  }
+  const fail = (line: string) => log(line, '')
 
   let controller: AbortController | undefined
   // Set while a Retry that continues from a checkpoint waits for its answer.
   let retrying = false
-  // Where the last failed run stands: Retry continues from it (resumeFrom), keeping what the panel shows.
+  // While a run lasts, its response once it answered.
+  let running: { res?: StreamResponse } | undefined
+  // Where the stream stands: during a run that continues, where it started; after a run that failed or was stopped,
+  // where it broke off. Retry (Continue) continues from it (resumeFrom), keeping what the panel shows.
   let checkpoint: Checkpoint | undefined
-  const run = async (from: Checkpoint | undefined) => {
+  /** The buttons once a run ended (or was restored ended after a reload). */
+  const settle = (failed: boolean) => {
+    const focused = document.activeElement === stop || document.activeElement === cut
+    start.disabled = false
+    if (focused) start.focus()
+    stop.disabled = true
+    cut.disabled = true
+    const continues = checkpoint !== undefined && checkpoint.offset > 0
+    start.textContent = failed ? 'Retry' : continues ? 'Continue' : 'Start'
+    start.title = continues
+      ? `Continues from ${formatBytes(checkpoint!.loaded)}, where the stream ${failed ? 'broke off' : 'was stopped'}.`
+      : failed
+        ? 'Starts over from the first byte: there is nothing to continue from.'
+        : ''
+    restart.hidden = !continues
+  }
+  const run = async (from: Checkpoint | undefined, how = 'Continuing') => {
     controller = new AbortController()
     const { signal } = controller
     // A checkpoint before the first unit (and every checkpoint of a JSON document, which starts over) asks for
     // the whole body again: the output starts over with it.
     const continuing = from !== undefined && from.offset > 0
     retrying = continuing
+    running = {}
     error.textContent = ''
     if (continuing) {
-      log(
-        `Retrying from the checkpoint at ${formatBytes(from.loaded)}: what arrived stays, the rest follows.`,
-      )
+      connections++
+      // The request that continues is one more: its number shows while it waits for an answer.
+      if (last !== undefined) showStats(last)
+      log(`${how} from the checkpoint at ${formatBytes(from.loaded)}: what arrived stays, the rest follows.`)
     } else {
       panel.reset()
+      connections = 0
+      last = undefined
       // Until the new run's first progress, the last run's "100 %" would stand beside "connecting" and no output.
       bar.value = 0
       stats.textContent = ''
     }
-    checkpoint = undefined
+    checkpoint = continuing ? from : undefined
     start.title = ''
     // A focused button that is disabled (or hidden) drops the focus to the page: a keyboard user would be left
     // nowhere. The focus moves to Stop while the run lasts, and back to Start once it ends.
@@ -175,15 +237,24 @@ function mount(name: Name, panel: Panel): void {
         resume: { backoff: { initial: 300 } },
         resumeFrom: from,
       })
+      running.res = res
       await panel.consume(res)
       showProgress(res.progress)
+      checkpoint = undefined
+      // Detached as the page went, it ends quietly: should the page come back from the back/forward cache,
+      // Continue goes on from there.
+      if (res.progress.state !== 'done') {
+        checkpoint = checkpointOf(res)
+        panel.abandon?.()
+      }
     } catch (caught) {
+      checkpoint = undefined
+      const e = caught instanceof Error ? caught : new Error(String(caught))
       if (signal.aborted) {
         setState('cancelled')
       } else {
         failed = true
         setState('error')
-        const e = caught instanceof Error ? caught : new Error(String(caught))
         const code = isSluiceError(e) ? ` [${e.code}]` : ''
         fail(`${e.name}${code}: ${e.message}`)
         // A browser hides why a cross-origin request failed: a CORS refusal is the same "Failed to fetch" as a
@@ -193,35 +264,23 @@ function mount(name: Name, panel: Panel): void {
             `The ${name} function is on another origin, where a CORS refusal fails the same way (the browser console says which it was): its function URL must allow ${location.origin}, e.g. sam deploy --parameter-overrides AllowOrigin=${location.origin}.`,
           )
         }
-        // Retry continues where the stream stands — unless the server refused to continue it (another version,
-        // a range it cannot serve), which it would refuse again: then Retry starts over.
-        if (!isResumeError(e) || e.reason === 'attempts-exhausted') {
-          try {
-            // The request of a checkpoint that failed leaves that checkpoint good for a later try.
-            checkpoint = res === undefined ? from : res.checkpoint()
-          } catch {
-            // A stream that offers no way to resume: Retry starts over.
-          }
-        }
       }
+      // Retry (after a stop: Continue) continues where the stream stands — unless the server refused to continue
+      // it (another version, a range it cannot serve), which it would refuse again: then Retry starts over.
+      if (!isResumeError(e) || e.reason === 'attempts-exhausted') {
+        // The request of a checkpoint that failed leaves that checkpoint good for a later try; it made
+        // `attempts` connections, which its progress does not count.
+        if (res === undefined && continuing && isResumeError(e)) connections += e.attempts - 1
+        checkpoint = res === undefined ? from : checkpointOf(res)
+      }
+      if (last !== undefined) showStats(last)
       panel.abandon?.()
     } finally {
-      const focused = document.activeElement === stop || document.activeElement === cut
-      start.disabled = false
-      if (focused) start.focus()
-      stop.disabled = true
-      cut.disabled = true
-      start.textContent = failed ? 'Retry' : 'Start'
-      const continues = checkpoint !== undefined && checkpoint.offset > 0
-      start.title = continues
-        ? `Continues from ${formatBytes(checkpoint!.loaded)}, where the stream broke off.`
-        : failed
-          ? 'Starts over from the first byte: there is nothing to continue from.'
-          : ''
-      restart.hidden = !continues
+      running = undefined
+      settle(failed)
     }
   }
-  start.onclick = () => run(checkpoint)
+  start.onclick = () => run(checkpoint, start.textContent === 'Retry' ? 'Retrying' : 'Continuing')
   restart.onclick = () => run(undefined)
   stop.onclick = () => controller?.abort()
   cut.onclick = async () => {
@@ -236,6 +295,58 @@ function mount(name: Name, panel: Panel): void {
       }
     } catch (caught) {
       fail(`The cut failed: ${caught instanceof Error ? caught.message : String(caught)}`)
+    }
+  }
+
+  // A reload keeps the panel's place (README, "Resume across reloads"): the checkpoint where the stream stands
+  // and the output that agrees with it go to sessionStorage as the page goes, and a run that was going on
+  // continues from it when the page is back.
+  const key = `sluice-playground:${name}`
+  addEventListener('pagehide', () => {
+    if (panel.save === undefined) return
+    let at = checkpoint
+    // The browser may have cut the connection as the page began to go: the reconnect that started is already
+    // counted, and it stands for the request that continues after the reload.
+    let counted = 0
+    if (running?.res !== undefined) {
+      if (running.res.progress.state === 'reconnecting') counted = 1
+      running.res.detach() // drop the connection, keep the place
+      at = checkpointOf(running.res)
+    }
+    if (at === undefined || at.offset === 0) return sessionStorage.removeItem(key)
+    const saved: Saved = {
+      checkpoint: at,
+      output: panel.save(),
+      running: running !== undefined,
+      failed: start.textContent === 'Retry',
+      connections: connections - counted,
+      log: Array.from(error.children, (line) => [line.className, line.textContent ?? '']),
+    }
+    sessionStorage.setItem(key, JSON.stringify(saved))
+  })
+  // Kept for a reload (or a way back in the history) of this tab; a page opened anew starts clean.
+  const kept = navigation?.type === 'navigate' ? null : sessionStorage.getItem(key)
+  sessionStorage.removeItem(key)
+  let saved: Saved | undefined
+  try {
+    saved = kept === null ? undefined : (JSON.parse(kept) as Saved)
+  } catch {
+    // Not what this page saved: the panel starts clean.
+  }
+  if (saved !== undefined && panel.restore !== undefined) {
+    panel.restore(saved.output)
+    connections = saved.connections
+    const { loaded, total, items, attempt } = saved.checkpoint
+    const progress: Progress = { loaded, items, attempt, bytesPerSecond: 0, state: 'cancelled' }
+    if (total) Object.assign(progress, { total, percent: (loaded / total) * 100 })
+    showProgress(progress)
+    if (saved.running) void run(saved.checkpoint, 'Continuing after the reload')
+    else {
+      for (const [className, text] of saved.log) log(text, className)
+      checkpoint = saved.checkpoint
+      panel.abandon?.()
+      setState(saved.failed ? 'error' : 'cancelled')
+      settle(saved.failed)
     }
   }
 }
@@ -254,6 +365,11 @@ function mount(name: Name, panel: Panel): void {
     reset() {
       text = ''
       output.textContent = ''
+    },
+    save: () => text,
+    restore(saved) {
+      text = saved as string
+      output.textContent = text
     },
     async consume(res) {
       for await (const event of res.events({ json: true, until: '[DONE]' })) {
@@ -294,6 +410,11 @@ function mount(name: Name, panel: Panel): void {
     reset() {
       rows = 0
       last = []
+      render()
+    },
+    save: () => ({ rows, last }),
+    restore(saved) {
+      ;({ rows, last } = saved as { rows: number; last: ReportRow[] })
       render()
     },
     async consume(res) {

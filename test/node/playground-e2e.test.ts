@@ -120,6 +120,9 @@ it('a document stopped part way no longer says more is coming', { timeout: 60_00
   expect(text.length).toBeGreaterThan(0)
   expect(DOCUMENT_TEXT.startsWith(text)).toBe(true)
   expect(await document_.locator('.tree .growing').count()).toBe(0)
+  // Its checkpoint stands at its start: nothing to continue, Start starts over.
+  expect(await document_.locator('button.start').textContent()).toBe('Start')
+  expect(await document_.locator('button.restart').isVisible()).toBe(false)
 })
 
 /** Starts the tokens panel and, once it is under way, cuts it while every reconnect fails: the run fails. */
@@ -246,4 +249,154 @@ it('lets the previous file go when the binary panel runs again', { timeout: 60_0
   expect(second).not.toBe(first)
   expect(await fetchable(first)).toBe(false)
   expect(await fetchable(second)).toBe(true)
+})
+
+it('Stop offers Continue, which goes on from where the stream was stopped, and Start over', {
+  timeout: 60_000,
+}, async () => {
+  await page.goto(playground.url)
+  const tokens = panel('tokens')
+  await tokens.locator('button.start').click()
+  await page.waitForFunction(
+    () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 300,
+  )
+  await tokens.locator('button.stop').click()
+  await waitForState('tokens', 'cancelled', 10_000)
+  const before = (await tokens.locator('.output').textContent()) ?? ''
+  // Stopped part way, the stream has a place to go on from: Start would have thrown away what arrived.
+  expect(await tokens.locator('button.start').textContent()).toBe('Continue')
+  expect(await tokens.locator('button.start').getAttribute('title')).toMatch(
+    /^Continues from .*, where the stream was stopped\.$/,
+  )
+  expect(await tokens.locator('button.restart').isVisible()).toBe(true)
+  const request = page.waitForRequest('**/fn/tokens')
+  await tokens.locator('button.start').click()
+  expect((await request).headers()['last-event-id']).toMatch(/^\d+$/)
+  await waitForState('tokens', 'done', 30_000)
+  const text = (await tokens.locator('.output').textContent()) ?? ''
+  expect(text.startsWith(before)).toBe(true)
+  expect(text).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.failure').textContent()).toMatch(
+    /^Continuing from the checkpoint at .*: what arrived stays, the rest follows\.Resumed at .*, nothing lost, nothing repeated\.$/,
+  )
+  // The continuing request is the run's second.
+  expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 2$/)
+  expect(await tokens.locator('button.start').textContent()).toBe('Start')
+  expect(await tokens.locator('button.restart').isVisible()).toBe(false)
+
+  // Stopped again, Start over begins from the first event.
+  await tokens.locator('button.start').click()
+  await page.waitForFunction(
+    () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 0,
+  )
+  await tokens.locator('button.stop').click()
+  await waitForState('tokens', 'cancelled', 10_000)
+  const fresh = page.waitForRequest('**/fn/tokens')
+  await tokens.locator('button.restart').click()
+  expect((await fresh).headers()['last-event-id']).toBeUndefined()
+  await waitForState('tokens', 'done', 30_000)
+  expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 1$/)
+})
+
+it('counts a Retry’s requests as attempts, and a Retry that fails keeps the total', {
+  timeout: 90_000,
+}, async () => {
+  await page.goto(playground.url)
+  const report = panel('report')
+  const stats = () => report.locator('.stats').textContent()
+  await report.locator('button.start').click()
+  await page.waitForFunction(() =>
+    / items /.test(document.querySelector('section[data-fn="report"] .stats')?.textContent ?? ''),
+  )
+  // Every connection fails from the cut on: the 5 reconnects, then a Retry's request and its 5 re-asks.
+  await page.route('**/fn/report', (route) => route.abort('connectionreset'))
+  await report.locator('button.cut').click()
+  await waitForState('report', 'error', 30_000)
+  expect(await stats()).toMatch(/ of 10\.0 MiB · \d+\.\d % · .* · attempt 6$/)
+  await report.locator('button.start').click()
+  // The Retry's request is the seventh, not the sixth again.
+  expect(await stats()).toMatch(/attempt 7$/)
+  await waitForState('report', 'error', 30_000)
+  expect(await report.locator('.failure').textContent()).toMatch(/Gave up after 6 resume requests/)
+  // The progress bar keeps its scale: a total, a percentage, and all the requests made.
+  expect(await stats()).toMatch(/ of 10\.0 MiB · \d+\.\d % · .* · attempt 12$/)
+  await page.unroute('**/fn/report')
+  await report.locator('button.start').click()
+  await waitForState('report', 'done', 60_000)
+  expect(await stats()).toMatch(/attempt 13$/)
+  expect(await report.locator('.count').textContent()).toBe('100,000 rows')
+  expect(await report.locator('tbody tr').last().locator('td').first().textContent()).toBe('100000')
+})
+
+it('a reload continues the running panels where they stood, and keeps a stopped one', {
+  timeout: 90_000,
+}, async () => {
+  await page.goto(playground.url)
+  const tokens = panel('tokens')
+  const report = panel('report')
+  const errors: string[] = []
+  const onError = (error: Error) => errors.push(error.message)
+  page.on('pageerror', onError)
+  try {
+    await tokens.locator('button.start').click()
+    await page.waitForFunction(
+      () => (document.querySelector('section[data-fn="tokens"] .output')?.textContent ?? '').length > 300,
+    )
+    await tokens.locator('button.stop').click()
+    await waitForState('tokens', 'cancelled', 10_000)
+    const stopped = (await tokens.locator('.output').textContent()) ?? ''
+    await report.locator('button.start').click()
+    await page.waitForFunction(() =>
+      / items /.test(document.querySelector('section[data-fn="report"] .stats')?.textContent ?? ''),
+    )
+    const request = page.waitForRequest(
+      (r) => r.url().endsWith('/fn/report') && r.headers().range !== undefined,
+    )
+    await page.reload()
+    // The report goes on by Range from the last row it showed, which it shows again.
+    expect((await request).headers().range).toMatch(/^bytes=[1-9]\d*-$/)
+    expect(await report.locator('.failure').textContent()).toMatch(
+      /^Continuing after the reload from the checkpoint at /,
+    )
+    // The stopped panel is back as it was, with Continue.
+    expect(await tokens.locator('.output').textContent()).toBe(stopped)
+    expect(await tokens.locator('button.start').textContent()).toBe('Continue')
+    expect(await tokens.locator('.stats').textContent()).toMatch(/ items · .*attempt 1$/)
+    await waitForState('report', 'done', 60_000)
+    expect(await report.locator('.count').textContent()).toBe('100,000 rows')
+    expect(await report.locator('tbody tr').count()).toBe(20)
+    expect(await report.locator('tbody tr').last().locator('td').first().textContent()).toBe('100000')
+    expect(await report.locator('.stats').textContent()).toMatch(/100,000 items .*attempt 2$/)
+    await tokens.locator('button.start').click()
+    await waitForState('tokens', 'done', 30_000)
+    expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+    // Opened anew (not reloaded), the page starts clean.
+    await page.goto(playground.url)
+    expect(await tokens.locator('.output').textContent()).toBe('')
+    expect(await tokens.locator('button.start').textContent()).toBe('Start')
+    expect(errors).toEqual([])
+  } finally {
+    page.off('pageerror', onError)
+  }
+})
+
+it('the binary, stopped and continued, ends with the exact file', { timeout: 60_000 }, async () => {
+  await page.goto(playground.url)
+  const binary = panel('binary')
+  await binary.locator('button.start').click()
+  await page.waitForFunction(() =>
+    /^[1-9][\d.]* MiB of/.test(document.querySelector('section[data-fn="binary"] .stats')?.textContent ?? ''),
+  )
+  await binary.locator('button.stop').click()
+  await waitForState('binary', 'cancelled', 10_000)
+  expect(await binary.locator('.output').textContent()).toBe('No file: the run ended before its last byte.')
+  const request = page.waitForRequest('**/fn/binary')
+  await binary.locator('button.start').click()
+  expect((await request).headers().range).toMatch(/^bytes=[1-9]\d*-$/)
+  await waitForState('binary', 'done', 45_000)
+  const sha = createHash('sha256')
+  for (const chunk of binaryChunks(BINARY_BYTES)) sha.update(chunk)
+  expect(await binary.locator('.sha256').textContent()).toBe(sha.digest('hex'))
+  expect(await binary.locator('.output').textContent()).toContain(`(${BINARY_BYTES.toLocaleString()} bytes)`)
 })

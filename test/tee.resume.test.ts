@@ -1181,6 +1181,137 @@ describe('the cursor strategy under tee()', () => {
     expect((await read).map((event) => event.data)).toEqual(RECS)
   })
 
+  describe('beside a tee of ndjson() and lines() that both lead and are cancelled', () => {
+    // The inner tee's branches deliver a record more than the outer branch and are cancelled, the inner tee with
+    // them; the answer drops. Its leaders read items of two kinds, so it has no say: the outer branch resumes as it
+    // would alone, after its own last item, with the cursor given that item as it delivers it.
+    it.each([
+      ['ndjson()', (b: StreamResponse) => b.ndjson(), (r: string) => JSON.parse(r) as unknown],
+      ['lines()', (b: StreamResponse) => b.lines(), (r: string) => r],
+    ] as const)(
+      'a %s branch behind resumes after its own last item: every item once',
+      async (_, read, item) => {
+        const { server, given, res, first } = await byHand('application/x-ndjson')
+        const [outer, inner] = res.tee()
+        const [i0, i1] = inner.tee()
+        const records = i0.ndjson()[Symbol.asyncIterator]()
+        const lines = i1.lines()[Symbol.asyncIterator]()
+        const items = read(outer)[Symbol.asyncIterator]()
+        first.push(`${RECS[0]}\n`)
+        expect((await items.next()).value).toEqual(item(RECS[0]!))
+        expect((await records.next()).value).toEqual(JSON.parse(RECS[0]!))
+        expect((await lines.next()).value).toBe(RECS[0])
+        const next = records.next()
+        first.push(`${RECS[1]}\n`)
+        expect((await next).value).toEqual(JSON.parse(RECS[1]!))
+        expect((await lines.next()).value).toBe(RECS[1])
+        // Both inner reads wait for more (one pulls the answer) when they are cancelled and the answer drops.
+        const ended = [records.next(), lines.next()]
+        await Promise.all([i0.cancel(), i1.cancel()])
+        first.fail(DROP)
+        await settle()
+        const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => items })
+        const second = await Promise.race([
+          server.request(2),
+          rest.then(() => Promise.reject(new Error('no reconnect'))),
+        ])
+        expect(given).toEqual([item(RECS[0]!)])
+        second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+        second.push(`${RECS.slice(1).join('\n')}\n`)
+        second.close()
+        expect(await rest).toEqual(RECS.slice(1).map(item))
+        for (const end of ended) expect(await end).toMatchObject({ done: true })
+      },
+    )
+
+    it('a branch not read yet starts over, whichever leader is ahead: no one kind of item to continue after, every item once', async () => {
+      for (const tie of [true, false]) {
+        const { server, given, res, first } = await byHand('application/x-ndjson')
+        const [outer, inner] = res.tee()
+        const [i0, i1] = inner.tee()
+        const records = i0.ndjson()[Symbol.asyncIterator]()
+        const lines = i1.lines()[Symbol.asyncIterator]()
+        first.push(`${RECS[0]}\n`)
+        await records.next()
+        await lines.next()
+        const next = records.next()
+        first.push(`${RECS[1]}\n`)
+        await next
+        // ndjson() ahead by a record, or lines() level with it.
+        if (tie) await lines.next()
+        const ended = [records.next(), lines.next()]
+        await Promise.all([i0.cancel(), i1.cancel()])
+        first.fail(DROP)
+        const second = await server.request(2)
+        expect(given, `tie ${tie}`).toEqual([])
+        expect(new URL(second.request.url).searchParams.has('after')).toBe(false)
+        second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+        second.push(`${RECS.join('\n')}\n`)
+        second.close()
+        expect(await Array.fromAsync(outer.lines())).toEqual(RECS)
+        for (const end of ended) expect(await end).toMatchObject({ done: true })
+      }
+    })
+  })
+
+  it("a third drop, while the inner tee's ndjson() branch is still behind the second restart, continues after the outer branch's last record, not after the place the inner tee restarted from the first time: each record once", async () => {
+    const { server, given, res, first } = await byHand('application/x-ndjson')
+    // The inner tee is the first branch: the branches at the restart point are looked through in that order.
+    const [inner, outer] = res.tee()
+    const [i0, i1] = inner.tee()
+    const records = i0.ndjson()[Symbol.asyncIterator]()
+    const items = outer.ndjson()[Symbol.asyncIterator]()
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+    const got = { records: [] as unknown[], items: [] as unknown[] }
+    // Both ndjson() branches deliver two records, and the answer drops: the cursor continues after the second.
+    first.push(`${RECS[0]}\n${RECS[1]}\n`)
+    got.items.push((await items.next()).value, (await items.next()).value)
+    got.records.push((await records.next()).value, (await records.next()).value)
+    const third = items.next()
+    first.fail(DROP)
+    const second = await server.request(2)
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(`${RECS[2]}\n`)
+    got.items.push((await third).value)
+    // The inner ndjson() branch meets the restart with the inner tee, which restarts after the second record too.
+    got.records.push((await records.next()).value)
+    second.push(`${RECS[3]}\n`)
+    got.items.push((await items.next()).value)
+    // lines(), opened only now, reads every line up to the fifth, pulling it; its next read waits when it is
+    // cancelled, and the answer drops. The inner ndjson() branch, after the third record, is behind the outer one,
+    // after the fourth, which the cursor continues after: the inner tee has handed its branches past there.
+    const lines = i1.lines()[Symbol.asyncIterator]()
+    for (let k = 0; k < 4; k++) await lines.next()
+    const fifth = lines.next()
+    second.push(`${RECS[4]}\n`)
+    expect((await fifth).value).toBe(RECS[4])
+    const ended = lines.next()
+    await i1.cancel()
+    second.fail(DROP)
+    const thirdAnswer = await server.request(3)
+    expect(given).toEqual([all[1], all[3]])
+    // The new answer's first chunk, part of a record, takes the inner tee past the restart, its ndjson() branch still
+    // behind it, after the third record. The outer branch reads that chunk and waits for the rest; the answer drops.
+    thirdAnswer.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    thirdAnswer.push(RECS[4]!.slice(0, 5))
+    expect(await ended).toMatchObject({ done: true })
+    const fifthItem = items.next()
+    await settle()
+    thirdAnswer.fail(DROP)
+    // Not after the second record, where the inner tee last restarted: the outer branch has delivered the fourth.
+    const fourth = await server.request(4)
+    expect(given).toEqual([all[1], all[3], all[3]])
+    fourth.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    fourth.push(`${RECS.slice(4).join('\n')}\n`)
+    fourth.close()
+    got.items.push(
+      (await fifthItem).value,
+      ...(await Array.fromAsync({ [Symbol.asyncIterator]: () => items })),
+    )
+    got.records.push(...(await Array.fromAsync({ [Symbol.asyncIterator]: () => records })))
+    expect(got).toEqual({ records: all, items: all })
+  })
+
   describe('beside a tee whose ndjson(schema) branch delivered and was cancelled, its other branch not read yet', () => {
     // The schema's items are of another kind than ndjson()'s: the cancelled branch, which the inner tee alone speaks
     // for, has no say, and ndjson() resumes as it would alone; the inner branch, read later, follows the restart.
@@ -1428,6 +1559,65 @@ describe('a reconnect while every live branch is still behind the last one', () 
     expect(['e0', ...(await rest).map((e) => e.id)]).toEqual(ALL)
     expect(second.lastEventId).toBe('e0')
     expect(await ended).toMatchObject({ done: true })
+  })
+
+  it("resumes after the outer branch's last event, not after the one a tee of the other branch last restarted from, when the restart before passed that tee's events() branch by: each event once", async () => {
+    const { server, res, first } = await opened(true)
+    // The inner tee is the first branch: the branches at the restart point are looked through in that order.
+    const [inner, outer] = res.tee()
+    const [i0, i1] = inner.tee()
+    const ii = i0.events()[Symbol.asyncIterator]()
+    const io = outer.events()[Symbol.asyncIterator]()
+    const id = async (items: AsyncIterator<{ id?: string | undefined }>) => (await items.next()).value?.id
+    const got = { inner: [] as unknown[], outer: [] as unknown[] }
+    // Both events() branches deliver e0 and e1, and the answer drops: it continues after e1, the inner tee too.
+    first.push(wire(null, 2))
+    got.outer.push(await id(io), await id(io))
+    got.inner.push(await id(ii), await id(ii))
+    const third = id(io)
+    first.fail(DROP)
+    const second = await server.request(2)
+    second.answer(SSE_ANSWER)
+    second.push(wire('e1', 3))
+    got.outer.push(await third)
+    got.inner.push(await id(ii))
+    second.push(wire('e2', 4))
+    got.outer.push(await id(io))
+    // lines(), opened only now, reads every line up to e4's, pulling it; its next read waits when it is cancelled,
+    // and the answer drops: the restart is after e3, where the outer branch stands, past the inner events() branch,
+    // after e2, and behind the inner tee, which has handed out e4.
+    const lines = i1.lines()[Symbol.asyncIterator]()
+    for (let k = 0; k < 12; k++) await lines.next()
+    const e4 = lines.next()
+    second.push(wire('e3', 5))
+    expect((await e4).value).toBe('id: e4')
+    await lines.next()
+    await lines.next()
+    const ended = lines.next()
+    await i1.cancel()
+    second.fail(DROP)
+    const thirdAnswer = await server.request(3)
+    expect(thirdAnswer.lastEventId).toBe('e3')
+    // Part of e4, the new answer's first chunk, takes the inner tee past the restart, its events() branch still
+    // behind it, after e2. The outer branch reads that chunk and waits for the rest; the answer drops again.
+    thirdAnswer.answer(SSE_ANSWER)
+    thirdAnswer.push('id: e')
+    expect(await ended).toMatchObject({ done: true })
+    const fifth = id(io)
+    await settle()
+    thirdAnswer.fail(DROP)
+    // Not after e1, where the inner tee last restarted: the outer branch has delivered e3.
+    const fourth = await server.request(4)
+    expect(fourth.lastEventId).toBe('e3')
+    fourth.answer(SSE_ANSWER)
+    fourth.push(wire('e3'))
+    fourth.close()
+    got.outer.push(
+      await fifth,
+      ...(await Array.fromAsync({ [Symbol.asyncIterator]: () => io })).map((e) => e.id),
+    )
+    got.inner.push(...(await Array.fromAsync({ [Symbol.asyncIterator]: () => ii })).map((e) => e.id))
+    expect(got).toEqual({ inner: ALL, outer: ALL })
   })
 })
 

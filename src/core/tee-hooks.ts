@@ -208,7 +208,7 @@ export function teeHooks(
   const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
     speaking().some((b) => b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
-  // The plan of the last restart: the position the answer being read began after.
+  // The plan of the last restart: the position the answer being read began after (none once a rebase moved it).
   let began: Plan | undefined
   const current = (): Plan | undefined => {
     if (!recovering()) return plan(branches, began, continues)
@@ -228,9 +228,12 @@ export function teeHooks(
     // that the outer tee finds the same keys as on a plain consumer of that kind.
     hooks: {
       committed: (fed) => current()?.at ?? fed,
-      // Its branches' places count from `at` on: a plan fixed before is in the coordinates the split left.
+      // Its branches' places count from `at` on: a plan fixed before is in the coordinates the split left. The
+      // answer now begins after the place its source restarted from (another branch's), not after its own last
+      // restart's: with all its branches still behind, it stands before that answer, not at its start after an older
+      // place (a restart from there would repeat the units after it).
       rebase: (at) => {
-        frozen = undefined
+        frozen = began = undefined
         split(at)
       },
       get restart() {

@@ -430,7 +430,9 @@ describe('a network failure', () => {
 
 describe('resumeFrom with a fetch option, whose responses have no url', () => {
   const body = '{"a":1}\n{"a":2}\n{"a":3}\n'
+  const sent: string[] = []
   const fetch = fetchWith((request) => {
+    sent.push(`${request.method} ${request.url}`)
     const range = request.headers.get('range')
     const from = range === null ? 0 : Number(/bytes=(\d+)-/.exec(range)?.[1])
     return responseOf([body.slice(from)], {
@@ -472,6 +474,23 @@ describe('resumeFrom with a fetch option, whose responses have no url', () => {
     const error = await rejection(client('one', { method: 'POST', resumeFrom }))
     expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
     expect(error.message).toContain('not for POST https://fn.example/api/one;')
+  })
+
+  it('refuses a checkpoint for another method before anything is sent, whatever its offset', async () => {
+    const res = await client('one')
+    const taken = [await checkpointOf('one'), res.checkpoint()]
+    await res.cancel()
+    expect(taken.map((c) => c.offset)).toEqual([8, 0])
+    for (const resumeFrom of taken) {
+      const before = sent.length
+      const error = await rejection(client('one', { method: 'POST', resumeFrom }))
+      expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+      expect(error.message).toBe(
+        'The checkpoint passed as `resumeFrom` was taken for GET https://fn.example/api/one, not for POST https://fn.example/api/one; call sluice() with the same method and URL, or drop `resumeFrom` to start over.',
+      )
+      expect(isResumeError(error) && error.answered).toBe(false)
+      expect(sent.slice(before)).toEqual([])
+    }
   })
 })
 

@@ -203,6 +203,9 @@ export async function sluiceWith(
     // garbage collection takes the link: each attempt carries the signal itself, so that the user's abort, the
     // total timeout and the end of the connection reach a retry too.
     const attempt = async (input: Input, init?: RequestInit): Promise<Response> => {
+      // A checkpoint for another method is refused before anything is sent (one for another URL on the answer,
+      // which a redirect may bring to it).
+      if (checkpoint !== undefined) checkTarget(checkpoint, undefined, input as Request, method)
       const own = input instanceof Request ? input.signal : (init?.signal ?? undefined)
       const response = await watchedFetch(input, { ...init, signal: own ? AbortSignal.any([own, cut]) : cut })
       // Checked on the answer itself, before ky reads an error in it or asks again: an answer for another URL
@@ -481,10 +484,13 @@ function acceptCheckpointAnswer(
   return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, 0, undefined, request)
 }
 
-/** Refuses a checkpoint taken for another URL or method than the request that `response` answers. */
+/**
+ * Refuses a checkpoint taken for another URL or method than the request that `response` answers; before an answer
+ * (`response` undefined), for another method only.
+ */
 function checkTarget(
   checkpoint: Checkpoint,
-  response: Response,
+  response: Response | undefined,
   request: Request | undefined,
   method: string,
 ): void {
@@ -498,13 +504,13 @@ function checkTarget(
   const at = (url: string): string => (params ? setInUrl(url, params) : url)
   if (
     checkpoint.method.toUpperCase() !== method.toUpperCase() ||
-    (at(url) !== at(checkpoint.url) && !(response.url && at(response.url) === at(checkpoint.url)))
+    (response && at(url) !== at(checkpoint.url) && !(response.url && at(response.url) === at(checkpoint.url)))
   ) {
     throw new ResumeError(
       'invalid-checkpoint',
       `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${url}; call sluice() with the same method and URL, or drop \`resumeFrom\` to start over.`,
       0,
-      { request, response, answered: true },
+      { request, response, answered: !!response },
     )
   }
 }

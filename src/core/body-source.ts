@@ -122,6 +122,11 @@ export interface ChunkSource {
   onStop?(listener: () => void): () => void
   /** Registers the consumer's hooks (one consumer per source). */
   attach?(hooks: ConsumerHooks): void
+  /**
+   * Whether the chunks it reads are its consumer's alone when they are whole (the view spans its buffer): read from
+   * a byte stream, such as fetch's bodies, which took their buffers over. Absent: not known, copy to keep one.
+   */
+  readonly owned?: boolean
   /** Where the stream stands before the first byte a consumer reads; absent: the start of the body. */
   origin?(): SourceOrigin
   /** The request and response the body being read came from, for errors a consumer finds in it. */
@@ -188,6 +193,19 @@ export interface SourceInit {
 /** A read result that delivers nothing yet: read again. */
 const CONTINUE: unique symbol = Symbol('continue')
 
+/**
+ * Whether `body` is a byte stream: a reader's chunks from one are its own, their buffers taken over when they were
+ * put in it. (A lock taken and let go does not disturb it.)
+ */
+function isByteStream(body: ReadableStream<Uint8Array>): boolean {
+  try {
+    new ReadableStreamBYOBReader(body as ReadableStream<Uint8Array<ArrayBuffer>>).releaseLock()
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** A body with nothing in it, for a resume that has nothing left to read. */
 const EMPTY_BODY = (): ReadableStream<Uint8Array> =>
   new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
@@ -200,6 +218,8 @@ const EMPTY_BODY = (): ReadableStream<Uint8Array> =>
  * every unit delivered exactly once. This is sluice's one orchestrator.
  */
 export class BodySource implements ChunkSource {
+  /** Whether the current response's body is a byte stream (see `ChunkSource.owned`). */
+  owned: boolean
   readonly #init: SourceInit
   #response: Response
   /** The Request that `#response` answers, when known. */
@@ -288,9 +308,9 @@ export class BodySource implements ChunkSource {
     if (complete || noContent) response.body?.cancel().catch(() => {})
     // Any other response without a body (`new Response(null)`, as some runtimes and mocks hand an empty one) is
     // an empty body, whose length and end marker are checked as any body's are.
-    this.#reader = (
-      complete || noContent || response.body === null ? EMPTY_BODY() : response.body
-    ).getReader()
+    const body = complete || noContent || response.body === null ? EMPTY_BODY() : response.body
+    this.owned = isByteStream(body)
+    this.#reader = body.getReader()
     this.#connection = init.connection
     this.#request = init.request()
     this.#url = response.url || this.#request?.url || ''
@@ -1074,6 +1094,7 @@ export class BodySource implements ChunkSource {
     }
     this.#response = response
     // A reconnect answered without a body was refused in #recover.
+    this.owned = isByteStream(response.body!)
     this.#reader = response.body!.getReader()
     this.#connection = connection
     this.#adopt(acceptance, this.#rangeOffset(), false)

@@ -8,12 +8,25 @@
 export class Consumer<T> implements AsyncIterable<T> {
   readonly #start: () => AsyncIterator<T, void, undefined>
   readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined
+  readonly #bytes:
+    | ((chunk: Uint8Array, stream: { readonly desiredSize: number | null }) => Uint8Array)
+    | undefined
   #started = false
 
-  /** `cancel` stops the source underneath, also while the generator waits on a read it cannot interrupt. */
-  constructor(start: () => AsyncIterator<T, void, undefined>, cancel?: (reason?: unknown) => Promise<void>) {
+  /**
+   * `cancel` stops the source underneath, also while the generator waits on a read it cannot interrupt. With
+   * `bytes`, the items are bytes and `toReadableStream()` is a byte stream (BYOB readers), which takes over the
+   * buffer of each chunk put in it: `bytes` says what to put in it for a chunk (the chunk, or a copy), and is given
+   * its controller, whose `desiredSize` is minus the bytes no read has taken yet.
+   */
+  constructor(
+    start: () => AsyncIterator<T, void, undefined>,
+    cancel?: (reason?: unknown) => Promise<void>,
+    bytes?: (chunk: Uint8Array, stream: { readonly desiredSize: number | null }) => Uint8Array,
+  ) {
     this.#start = start
     this.#cancel = cancel
+    this.#bytes = bytes
   }
 
   /** Whether iteration has begun. */
@@ -40,14 +53,23 @@ export class Consumer<T> implements AsyncIterable<T> {
   toReadableStream(): ReadableStream<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
+    const bytes = this.#bytes
     return new ReadableStream<T>(
+      // One of both kinds: typed as the default kind, which takes the same methods.
       {
+        type: bytes && 'bytes',
         pull: async (controller) => {
           iterator ??= this[Symbol.asyncIterator]()
-          const next = await iterator.next()
+          let next: IteratorResult<T, void>
+          // A byte stream takes no empty chunk: read on.
+          do next = await iterator.next()
+          while (bytes && !next.done && !(next.value as Uint8Array).length)
           if (cancelled) return
-          if (next.done) controller.close()
-          else controller.enqueue(next.value)
+          if (next.done) {
+            controller.close()
+            // A BYOB read waiting for more is answered: done.
+            ;(controller as unknown as ReadableByteStreamController).byobRequest?.respond(0)
+          } else controller.enqueue(bytes ? (bytes(next.value as Uint8Array, controller) as T) : next.value)
         },
         cancel: async (reason) => {
           cancelled = true
@@ -57,7 +79,7 @@ export class Consumer<T> implements AsyncIterable<T> {
           await this.#cancel?.(reason)
           await iterator?.return?.(undefined)
         },
-      },
+      } as UnderlyingDefaultSource<T>,
       { highWaterMark: 0 },
     )
   }

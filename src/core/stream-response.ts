@@ -144,8 +144,9 @@ export class StreamResponse {
   }
 
   /**
-   * The logical body as a `ReadableStream<Uint8Array<ArrayBuffer>>`, pulled on demand. Reading it (not the
-   * property) is this response's one consumer, as with `Response.body`: `if (res.body)` leaves `res.lines()` free.
+   * The logical body as a `ReadableStream<Uint8Array<ArrayBuffer>>`, pulled on demand: a byte stream, as fetch's
+   * is (`getReader({ mode: 'byob' })`). Reading it (not the property) is this response's one consumer, as with
+   * `Response.body`: `if (res.body)` leaves `res.lines()` free.
    *
    * @example
    * await res.body.pipeTo(fileWritable)
@@ -159,6 +160,15 @@ export class StreamResponse {
         if (this.#claimedBy !== undefined && this.#claimedBy !== 'body') return Promise.resolve()
         this.#claimedBy ??= 'body.cancel()'
         return this.cancel(reason)
+      },
+      // A byte stream, as fetch's body is. A checkpoint lands before what a BYOB read left in it: its desiredSize
+      // (a high-water mark of 0) is minus those bytes; null, as 0, once it is closed or errored. It takes over the
+      // buffer of what it is given: a chunk that is not the source's alone and whole (a view, one of a stream made
+      // in code) is copied.
+      (chunk, stream) => {
+        const { source } = this.#init
+        source.attach?.({ committed: (fed) => fed + (stream.desiredSize as number) })
+        return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
       },
     ).toReadableStream()
     return this.#body

@@ -1,0 +1,192 @@
+/**
+ * `res.body` is a byte stream, as `fetch`'s `response.body` is: `getReader({ mode: 'byob' })` reads into the
+ * caller's own buffer, of any size, across chunk boundaries and the boundary of a resume, and a checkpoint taken
+ * after a read that took part of a chunk lands after the bytes read, not after the chunk. A byte stream takes over
+ * the buffer of each chunk it is given: what sluice still holds a view of (an end marker's bytes), or a stream made
+ * in code may enqueue again, is copied, never taken from under them.
+ */
+import { describe, expect, it } from 'vitest'
+import { type Checkpoint, fromResponse, type StreamResponse, sluice } from '../src/index.ts'
+import { concatBytes, cutAt } from './support/chunking.ts'
+import { base64, FAST, scripted } from './support/scripted.ts'
+import { bodyOf, fetchWith } from './support/streams.ts'
+
+const URL_ = 'https://fn.example/file'
+/** 64 distinct bytes: a byte out of place or repeated shows. */
+const BODY = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) % 256)
+const CUTS = [5, 6, 19, 40, 41, 63]
+const HEADERS = { 'accept-ranges': 'bytes', etag: '"v1"', 'content-type': 'application/octet-stream' }
+
+/**
+ * Serves BODY in the chunks CUTS makes: whole, or from a `Range: bytes=N-` as a 206; the first whole answer
+ * drops after `drop` bytes when given.
+ */
+function server(drop?: number): { fetch: typeof fetch; requests: string[] } {
+  const requests: string[] = []
+  const fetch = fetchWith((request) => {
+    const range = request.headers.get('range')
+    requests.push(range ?? 'whole')
+    const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0)
+    const dropHere = range === null && requests.length === 1 ? drop : undefined
+    const end = dropHere ?? BODY.length
+    const chunks = cutAt(BODY, CUTS)
+      .reduce<Uint8Array[]>((pieces, chunk, i, all) => {
+        const start = all.slice(0, i).reduce((n, c) => n + c.length, 0)
+        const piece = chunk.subarray(Math.max(0, from - start), Math.max(0, end - start))
+        if (piece.length > 0) pieces.push(piece)
+        return pieces
+      }, [])
+      .map((chunk) => chunk.slice())
+    const body = bodyOf(chunks, dropHere === undefined ? {} : { error: new TypeError('terminated') })
+    return new Response(body.stream, {
+      status: range === null ? 200 : 206,
+      headers: {
+        ...HEADERS,
+        'content-length': String(BODY.length - from),
+        ...(range === null ? {} : { 'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}` }),
+      },
+    })
+  })
+  return { fetch, requests }
+}
+
+/** Reads `res.body` with a BYOB reader, `size` bytes (or fewer) at a time, into a fresh buffer each time. */
+async function readByob(res: StreamResponse, size: number, min = 1): Promise<Uint8Array[]> {
+  const reader = res.body.getReader({ mode: 'byob' })
+  const reads: Uint8Array[] = []
+  for (;;) {
+    const { done, value } = await reader.read(new Uint8Array(size), { min })
+    if (value !== undefined && value.length > 0) reads.push(value)
+    if (done) return reads
+  }
+}
+
+describe('res.body read with a BYOB reader', () => {
+  for (const size of [1, 3, 7, 16, 64, 1000]) {
+    it(`reads ${size} bytes at a time, across chunk boundaries, to the exact end`, async () => {
+      const res = await sluice(URL_, { fetch: server().fetch })
+      const reads = await readByob(res, size)
+      expect(concatBytes(reads)).toEqual(BODY)
+      // No read is longer than its buffer, and each but the last fills it or ends a chunk.
+      expect(reads.every((read) => read.length <= size)).toBe(true)
+      expect(res.progress.state).toBe('done')
+    })
+  }
+
+  it('reads across a resume: the bytes before the drop and after it, each once', async () => {
+    const { fetch, requests } = server(30)
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    expect(concatBytes(await readByob(res, 7))).toEqual(BODY)
+    expect(requests).toEqual(['whole', 'bytes=30-'])
+  })
+
+  it('reads with { min }: each read waits for that many bytes, over chunks, and the last gives what is left', async () => {
+    const res = await sluice(URL_, { fetch: server(30).fetch, resume: { backoff: FAST } })
+    const reads = await readByob(res, 24, 24)
+    expect(reads.map((read) => read.length)).toEqual([24, 24, 16])
+    expect(concatBytes(reads)).toEqual(BODY)
+  })
+
+  it("reads fetch's own body across a cut that its end marker reveals, and a resume by Range", async () => {
+    const body = Uint8Array.from({ length: 300 }, (_, i) => (i * 13 + 1) % 256)
+    const s = await scripted({
+      kind: 'range',
+      body: base64(body),
+      etag: ['"v1"'],
+      marker: true,
+      length: false,
+      chunk: 45,
+      pace: 2,
+      attempts: [{ cut: 100 }],
+    })
+    const res = await sluice(s.url, { resume: { backoff: FAST } })
+    expect(concatBytes(await readByob(res, 7))).toEqual(body)
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(2)
+  })
+
+  it('a checkpoint after a read that took part of a chunk lands after the bytes read: resumeFrom gives the rest', async () => {
+    const { fetch } = server()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = res.body.getReader({ mode: 'byob' })
+    // The third chunk is bytes 6–18: read 4 of them.
+    const read: Uint8Array[] = []
+    while (read.reduce((n, r) => n + r.length, 0) < 10) {
+      const { value } = await reader.read(new Uint8Array(4))
+      read.push(value!)
+    }
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    const got = concatBytes(read)
+    expect(checkpoint.offset).toBe(got.length)
+    expect(checkpoint.loaded).toBe(got.length)
+    await reader.cancel()
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([got, ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  })
+
+  it("on a tee() branch too: its checkpoint lands after the bytes its body's BYOB reads took", async () => {
+    const res = await sluice(URL_, { fetch: server().fetch, resume: { backoff: FAST } })
+    const [a, b] = res.tee()
+    const reader = a.body.getReader({ mode: 'byob' })
+    const first = await reader.read(new Uint8Array(3))
+    expect(first.value).toEqual(BODY.subarray(0, 3))
+    expect(a.checkpoint().offset).toBe(3)
+    await reader.cancel()
+    await b.cancel()
+  })
+
+  it('a default reader gets whole chunks, and new Response(res.body) the whole body', async () => {
+    const res = await sluice(URL_, { fetch: server().fetch })
+    const chunks = await Array.fromAsync(res.body)
+    expect(chunks).toEqual(cutAt(BODY, CUTS))
+    const again = await sluice(URL_, { fetch: server().fetch })
+    expect(new Uint8Array(await new Response(again.body).arrayBuffer())).toEqual(BODY)
+  })
+
+  it("reading one tee() branch's body leaves the other branch's bytes whole", async () => {
+    const res = await sluice(URL_, { fetch: server().fetch })
+    const [a, b] = res.tee()
+    const [fromA, fromB] = await Promise.all([readByob(a, 5), Array.fromAsync(b.bytes())])
+    expect(concatBytes(fromA)).toEqual(BODY)
+    expect(concatBytes(fromB)).toEqual(BODY)
+  })
+
+  it('reads a body with an end marker in the same chunk as its last bytes, which sluice holds back, to its proven end', async () => {
+    const text = 'hello, world\n'
+    const marker = `{"$sluice":"end","bytes":${text.length}}\n`
+    for (const mode of ['default', 'byob'] as const) {
+      const res = await fromResponse(
+        new Response(bodyOf([text + marker]).stream, { headers: { 'x-sluice-end': 'marker' } }),
+      )
+      const read = mode === 'byob' ? await readByob(res, 5) : await Array.fromAsync(res.body)
+      expect(new TextDecoder().decode(concatBytes(read)), mode).toBe(text)
+      expect(res.progress.state, mode).toBe('done')
+    }
+  })
+
+  it('leaves the chunks of a stream made in code intact: one array enqueued twice is read twice', async () => {
+    const ping = BODY.slice(0, 5)
+    for (const mode of ['default', 'byob'] as const) {
+      const res = await fromResponse(new Response(bodyOf([ping, ping, ping]).stream))
+      const read = mode === 'byob' ? await readByob(res, 4) : await Array.fromAsync(res.body)
+      expect(concatBytes(read), mode).toEqual(concatBytes([ping, ping, ping]))
+      expect(ping, mode).toEqual(BODY.subarray(0, 5))
+    }
+  })
+
+  it('skips empty chunks, which a byte stream cannot take, rather than hang or fail', async () => {
+    const parts = [new Uint8Array(0), BODY.subarray(0, 10), new Uint8Array(0), BODY.subarray(10)]
+    const res = await fromResponse(new Response(bodyOf(parts.map((p) => p.slice())).stream))
+    expect(concatBytes(await readByob(res, 8))).toEqual(BODY)
+  })
+
+  it('pulls nothing before a read, and a cancel of the BYOB reader releases the response', async () => {
+    const body = bodyOf(cutAt(BODY, CUTS).map((chunk) => chunk.slice()))
+    const res = await fromResponse(new Response(body.stream))
+    const reader = res.body.getReader({ mode: 'byob' })
+    expect(body.pulls()).toBe(0)
+    await reader.read(new Uint8Array(2))
+    await reader.cancel('enough')
+    expect(body.cancelled()).toBe('enough')
+    expect(res.progress.state).toBe('cancelled')
+  })
+})

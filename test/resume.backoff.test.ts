@@ -30,3 +30,15 @@ describe('backoffDelay', () => {
     expect(backoffDelay(resume, 2, () => 1)).toBe(450)
   })
 })
+
+describe('backoffDelay on a stream that reconnects thousands of times', () => {
+  it('without an initial delay waits 0 ms, never NaN, also past the 1024th reconnect (factor^n is Infinity)', () => {
+    const resume = resolveResume({ attempts: 10_000, backoff: { initial: 0, jitter: 0 } })!
+    expect([1, 2, 1024, 1025, 5000].map((n) => backoffDelay(resume, n, middle))).toEqual([0, 0, 0, 0, 0])
+  })
+
+  it('with an initial delay stays at max past the 1024th reconnect', () => {
+    const resume = resolveResume({ attempts: 10_000 })!
+    expect([1025, 5000].map((n) => backoffDelay(resume, n, middle))).toEqual([10_000, 10_000])
+  })
+})

@@ -174,7 +174,8 @@ const strings = (value: unknown): boolean =>
 /** The delay before reconnect `n` (1-based), with jitter; `random` is injectable for tests. */
 export function backoffDelay(resume: ResolvedResume, n: number, random: () => number = Math.random): number {
   const { initial, max, factor, jitter } = resume.backoff
-  const base = Math.min(max, initial * factor ** (n - 1))
+  // No initial delay, none later: past about a thousand reconnects factor^(n-1) is Infinity, and 0 × that NaN.
+  const base = Math.min(max, initial && initial * factor ** (n - 1))
   return Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))))
 }
 

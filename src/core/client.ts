@@ -160,9 +160,6 @@ export async function sluiceWith(
     if (timer !== undefined) clearTimeout(timer)
     letGo()
   }
-  // Sluice's own signals only: combined by AbortSignal.any(), they go with the request.
-  const signalFor = (connection: AbortSignal): AbortSignal =>
-    AbortSignal.any([signal, whole$.signal, connection])
   // Only a body ky turns into an HTTPError is bounded: an instance made with `throwHttpErrors: false` streams
   // its non-2xx bodies as it would any other.
   const thrown = defaults.throwHttpErrors ?? true
@@ -190,13 +187,13 @@ export async function sluiceWith(
   const baseIfEmpty = (input: Input): Input =>
     input === '' && !(kyOptions.prefix ?? defaults.prefix) && base !== undefined ? String(base) : input
 
+  /** A request on `cut`, the signal that ends it (see `opening`, and a reconnect's below). */
   const request = async (
     extra: CursorRequest,
-    connection: AbortSignal,
+    cut: AbortSignal,
     retries: boolean,
     target?: Checkpoint,
   ): Promise<Response> => {
-    const cut = signalFor(connection)
     // Stopped already (a signal given aborted): no hook runs and nothing is handed to a `fetch` option.
     cut.throwIfAborted()
     // ky sends a retry as a clone of its Request, whose signal Node's fetch (undici) stops following once
@@ -249,13 +246,17 @@ export async function sluiceWith(
   }
 
   const first = new AbortController()
+  // Sluice's own signals only, combined once: Node 22 keeps memory for each AbortSignal.any() call for as long as
+  // its sources live (nodejs/node#55351), and these live as long as the stream. A reconnect's connection is not
+  // combined with them: the body source aborts it on the user's abort, the total timeout and a stop.
+  const opening = AbortSignal.any([signal, whole$.signal, first.signal])
   let response: Response
   // Requests made to continue from the checkpoint.
   let tries = 0
   letGo = link.hold()
   try {
-    if (checkpoint === undefined) response = await request({}, first.signal, true)
-    else if (fromNothing) response = await request({}, first.signal, true, checkpoint)
+    if (checkpoint === undefined) response = await request({}, opening, true)
+    else if (fromNothing) response = await request({}, opening, true, checkpoint)
     else if (checkpoint.partEnd !== undefined && checkpoint.offset >= checkpoint.partEnd) {
       // Taken after the last byte of a part the caller asked for: nothing is left to ask for (bytes=N-(N-1) is
       // no range), as a 416 for exactly the bytes received would say of a whole body.
@@ -270,7 +271,7 @@ export async function sluiceWith(
         const attempt = ++tries
         const extra = checkpointRequest(checkpoint, settings)
         try {
-          response = await request(extra, first.signal, false)
+          response = await request(extra, opening, false)
         } catch (error) {
           // A connection that fails is asked again too, as a reconnect is; not an abort, nor sluice's refusal,
           // nor what no network caused (a bug of a `fetch` option or hook fails the same way every time).
@@ -285,13 +286,13 @@ export async function sluiceWith(
             )
             throw gaveUp(attempt, 'resume request', '', last, { request: sent })
           }
-          await sleep(backoffDelay(settings, attempt), signalFor(first.signal))
+          await sleep(backoffDelay(settings, attempt), opening)
           continue
         }
         if (!isRetryableStatus(response.status) || attempt > settings.attempts) break
         response.body?.cancel().catch(() => {})
         const delay = retryAfter(response.headers) ?? backoffDelay(settings, attempt)
-        await sleep(delay, signalFor(first.signal))
+        await sleep(delay, opening)
       }
     }
   } catch (error) {
@@ -313,7 +314,7 @@ export async function sluiceWith(
     } catch (error) {
       // An error page says why the resume request was refused: its excerpt goes into the message. It is read
       // while the user's signal and the total timeout stand, and either wins over the refusal.
-      const excerpt = await pageExcerpt(response, signalFor(first.signal))
+      const excerpt = await pageExcerpt(response, opening)
       stopTimer()
       response.body?.cancel().catch(() => {})
       progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
@@ -352,6 +353,7 @@ export async function sluiceWith(
       idleTimeout: idle,
       expired: () => expired,
       resume,
+      // On its own connection's signal, which the body source aborts (see `opening`).
       reconnect: (extra, connection) => request(extra, connection, false),
       resumed,
       onSettled: stopTimer,

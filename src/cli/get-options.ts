@@ -60,7 +60,8 @@ Options:
   -q, --quiet               no progress on standard error
   -h, --help                show this help
 
-Exit codes: 0 done, 1 request or stream failed, 2 bad usage, 130 interrupted (143 on SIGTERM; resumable with --resume).`
+Exit codes: 0 done, 1 request or stream failed, 2 bad usage, 130 interrupted (143 on SIGTERM, 129 on SIGHUP;
+resumable with --resume).`
 
 /**
  * Parses the arguments of `sluice get`; `{ help: true }` for `--help`. Throws a {@link UsageError} that says

@@ -42,7 +42,7 @@ const ITEMS: Record<OutputMode, string | undefined> = {
 /**
  * `sluice get <url>`: streams a response to standard output or a file as it arrives, with progress on standard
  * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted,
- * 143 terminated).
+ * 143 terminated, 129 hung up).
  *
  * @example
  * process.exitCode = await run(['https://example.com/big.bin', '-o', 'big.bin', '--resume'])
@@ -65,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
 
 /** Why the download stopped early: a signal (exit 128 + its number). */
 interface Interruption {
-  signal: 'SIGINT' | 'SIGTERM'
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'
   code: number
 }
 
@@ -144,8 +144,11 @@ async function download(options: GetOptions): Promise<number> {
   }
   const onInt = onSignal('SIGINT', 130)
   const onTerm = onSignal('SIGTERM', 143)
+  // The terminal closed (or an SSH session dropped): stopped as cleanly, its final checkpoint saved.
+  const onHup = onSignal('SIGHUP', 129)
   process.on('SIGINT', onInt)
   process.on('SIGTERM', onTerm)
+  process.on('SIGHUP', onHup)
 
   // A device or a pipe (-o /dev/null) cannot be cut back to a checkpoint: only a regular file keeps one.
   let checkpointPath =
@@ -249,7 +252,8 @@ async function download(options: GetOptions): Promise<number> {
         }
       }
     } catch (error) {
-      if (isBrokenPipe(error)) {
+      // After a Ctrl-C the reader may go away too (`| less`, quit): the run was interrupted all the same.
+      if (isBrokenPipe(error) && interrupted === undefined) {
         // The reader went away (`| head`): stop quietly, as a pipeline expects.
         reporter.stop(false)
         await response.cancel()
@@ -275,6 +279,7 @@ async function download(options: GetOptions): Promise<number> {
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onTerm)
+    process.off('SIGHUP', onHup)
   }
 
   /** Reports a failure in the CLI's words, leaving beside the output what a later run needs. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { commands } from './commands.ts'
+import { exitOnSignal } from './exit-on-signal.ts'
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length))
@@ -47,13 +48,10 @@ export async function main(argv: string[]): Promise<number> {
   return module.run(args)
 }
 
+const signals = exitOnSignal()
 const code = await main(process.argv.slice(2))
 // A server command resolves with -1 and keeps the process alive; everything else exits now.
 if (code >= 0) {
   process.exitCode = code
-  // What is left is closing connections and flushing output. A Ctrl-C or SIGTERM now ends it with the outcome
-  // already decided, once standard output has taken what was written to it (a second one kills it): the
-  // signal's default action would report a finished download as interrupted.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => process.stdout.write('', () => process.exit(code)))
+  signals.settle(code)
 }

@@ -279,20 +279,25 @@ describe('sluice get messages', () => {
     expect(await readFile(`${output}.sluice-checkpoint.json`, 'utf8')).toBe(checkpoint)
   })
 
-  it('stops on SIGTERM as on Ctrl-C, keeping the checkpoint, with exit code 143', async () => {
-    const output = join(site.dir, 'terminated.bin')
-    const first = get([`${site.base}/file`, '-o', output, '-q'])
-    await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
-    first.child.kill('SIGTERM')
-    const stopped = await first.exit
-    expect(stopped.code).toBe(143)
-    expect(stopped.stderr).toBe(
-      `sluice: interrupted after ${START} bytes of output; run the same command with --resume to continue.\n`,
-    )
-    expect(JSON.parse(await readFile(`${output}.sluice-checkpoint.json`, 'utf8'))).toMatchObject({
-      outputBytes: START,
+  // SIGHUP: the terminal closed, or the SSH session it ran in dropped.
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)
+    it(`stops on ${signal} as on Ctrl-C, keeping the checkpoint, with exit code ${exitCode}`, async () => {
+      const output = join(site.dir, `${signal}.bin`)
+      const first = get([`${site.base}/file`, '-o', output, '-q'])
+      await until(async () => (await sizeOf(output)) === START, 'the first part in the file')
+      first.child.kill(signal)
+      const stopped = await first.exit
+      expect(stopped.code).toBe(exitCode)
+      expect(stopped.stderr).toBe(
+        `sluice: interrupted after ${START} bytes of output; run the same command with --resume to continue.\n`,
+      )
+      expect(JSON.parse(await readFile(`${output}.sluice-checkpoint.json`, 'utf8'))).toMatchObject({
+        outputBytes: START,
+      })
     })
-  })
 
   it('refuses to resume with another URL or method as a usage error, before any request, keeping the checkpoint', async () => {
     const output = join(site.dir, 'other-url.bin')

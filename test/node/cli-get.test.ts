@@ -319,6 +319,37 @@ describe('sluice get', () => {
     }, 30_000)
   }
 
+  it('exits with the outcome on a signal that comes as `sluice get` takes its signal listeners away, done', async () => {
+    // A Ctrl-C sent as `sluice get` takes its listeners away (after its Ctrl-C one, at its SIGTERM one), before the
+    // command has returned: a signal with no listener then would have its default action, reporting the finished
+    // download as interrupted.
+    const preload = join(dir, 'sigint-as-listeners-go.mjs')
+    await writeFile(
+      preload,
+      `process.on('removeListener', (event) => {
+  if (event === 'SIGTERM') process.kill(process.pid, 'SIGINT')
+})
+`,
+    )
+    const output = join(dir, 'done-as-signalled.ndjson')
+    const started = startProcess(process.execPath, [
+      '--import',
+      pathToFileURL(preload).href,
+      cli,
+      'get',
+      url('/report'),
+      '--as',
+      'ndjson',
+      '--quiet',
+      '-o',
+      output,
+    ])
+    const { code, signal, stderr } = await started.exit
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
+    expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
+    expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)
+  }, 30_000)
+
   it('writes to a device such as /dev/null without a checkpoint, and a SIGINT still exits 130', async () => {
     const asked = requests.length
     const run = get([url('/file'), '-o', '/dev/null'])

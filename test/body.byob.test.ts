@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { type Checkpoint, fromResponse, type StreamResponse, sluice } from '../src/index.ts'
 import { concatBytes, cutAt } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
-import { bodyOf, fetchWith } from './support/streams.ts'
+import { bodyOf, fetchWith, gatedBody } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/file'
 /** 64 distinct bytes: a byte out of place or repeated shows. */
@@ -187,6 +187,51 @@ describe('res.body read with a BYOB reader', () => {
     await reader.read(new Uint8Array(2))
     await reader.cancel('enough')
     expect(body.cancelled()).toBe('enough')
+    expect(res.progress.state).toBe('cancelled')
+  })
+
+  it('a read waiting for its { min } that fails loses what it gathered: a checkpoint then stands before those bytes', async () => {
+    // The first answer drops after 15 bytes (chunks of 5, 1 and 9 bytes), without resume.
+    const { fetch } = server(15)
+    const res = await sluice(URL_, { fetch, resume: false })
+    const reader = res.body.getReader({ mode: 'byob' })
+    const first = await reader.read(new Uint8Array(4))
+    expect(first.value).toEqual(BODY.subarray(0, 4))
+    // 11 bytes arrive for it, then the connection drops: the read rejects, and its 11 bytes go with it.
+    await expect(reader.read(new Uint8Array(20), { min: 20 })).rejects.toMatchObject({ name: 'NetworkError' })
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    expect(checkpoint.offset).toBe(4)
+    expect(checkpoint.loaded).toBe(4)
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([first.value!, ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  })
+
+  it('two BYOB reads asked for at once are answered in order, each with its own bytes; a checkpoint stands after both', async () => {
+    const res = await sluice(URL_, { fetch: server().fetch, resume: { backoff: FAST } })
+    const reader = res.body.getReader({ mode: 'byob' })
+    const reads: Uint8Array[] = []
+    for (;;) {
+      const [a, b] = await Promise.all([
+        reader.read(new Uint8Array(8), { min: 8 }),
+        reader.read(new Uint8Array(3)),
+      ])
+      reads.push(a.value!, b.value!)
+      if (b.done) break
+      expect(res.checkpoint().offset).toBe(concatBytes(reads).length)
+    }
+    expect(concatBytes(reads)).toEqual(BODY)
+  })
+
+  it('a cancel while a BYOB read waits on a silent body ends that read, and cancels the body once', async () => {
+    const body = gatedBody()
+    const res = await fromResponse(new Response(body.stream))
+    const reader = res.body.getReader({ mode: 'byob' })
+    body.push(BODY.slice(0, 3))
+    expect((await reader.read(new Uint8Array(2))).value).toEqual(BODY.subarray(0, 2))
+    const waiting = reader.read(new Uint8Array(8), { min: 8 })
+    await reader.cancel('enough')
+    expect(await waiting).toEqual({ done: true, value: undefined })
+    expect(body.cancels()).toBe(1)
     expect(res.progress.state).toBe('cancelled')
   })
 })

@@ -8,21 +8,19 @@
 export class Consumer<T> implements AsyncIterable<T> {
   readonly #start: () => AsyncIterator<T, void, undefined>
   readonly #cancel: ((reason?: unknown) => Promise<void>) | undefined
-  readonly #bytes:
-    | ((chunk: Uint8Array, stream: { readonly desiredSize: number | null }) => Uint8Array)
-    | undefined
+  readonly #bytes: ((chunk: Uint8Array, pending: () => number) => Uint8Array) | undefined
   #started = false
 
   /**
    * `cancel` stops the source underneath, also while the generator waits on a read it cannot interrupt. With
    * `bytes`, the items are bytes and `toReadableStream()` is a byte stream (BYOB readers), which takes over the
-   * buffer of each chunk put in it: `bytes` says what to put in it for a chunk (the chunk, or a copy), and is given
-   * its controller, whose `desiredSize` is minus the bytes no read has taken yet.
+   * buffer of each chunk put in it: `bytes` says what to keep of a chunk (the chunk, or a copy), and is given
+   * `pending`, the bytes of the chunks given so far that no read has returned yet.
    */
   constructor(
     start: () => AsyncIterator<T, void, undefined>,
     cancel?: (reason?: unknown) => Promise<void>,
-    bytes?: (chunk: Uint8Array, stream: { readonly desiredSize: number | null }) => Uint8Array,
+    bytes?: (chunk: Uint8Array, pending: () => number) => Uint8Array,
   ) {
     this.#start = start
     this.#cancel = cancel
@@ -54,22 +52,50 @@ export class Consumer<T> implements AsyncIterable<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
     const bytes = this.#bytes
+    // A byte stream's: what a BYOB read left of a chunk, and the bytes put in a BYOB read that waits for more (its
+    // `min`), which a failure discards. Kept here, not in the stream's queue (a default read is given a chunk when
+    // it waits for one), so that these are the bytes no read returned yet.
+    let held: Uint8Array<ArrayBuffer> = new Uint8Array()
+    let filled = 0
+    const pending = (): number => held.length + filled
     return new ReadableStream<T>(
       // One of both kinds: typed as the default kind, which takes the same methods.
       {
         type: bytes && 'bytes',
         pull: async (controller) => {
+          const c = controller as unknown as ReadableByteStreamController
           iterator ??= this[Symbol.asyncIterator]()
-          let next: IteratorResult<T, void>
+          let next: IteratorResult<T, void> | undefined
           // A byte stream takes no empty chunk: read on.
-          do next = await iterator.next()
-          while (bytes && !next.done && !(next.value as Uint8Array).length)
-          if (cancelled) return
-          if (next.done) {
-            controller.close()
-            // A BYOB read waiting for more is answered: done.
-            ;(controller as unknown as ReadableByteStreamController).byobRequest?.respond(0)
-          } else controller.enqueue(bytes ? (bytes(next.value as Uint8Array, controller) as T) : next.value)
+          while (!held.length) {
+            next = await iterator.next()
+            if (cancelled) return
+            if (!bytes || next.done) break
+            held = bytes(next.value as Uint8Array, pending) as Uint8Array<ArrayBuffer>
+          }
+          const request = c.byobRequest
+          if (next?.done) {
+            c.close()
+            // A BYOB read waiting for more is answered: done, with what it has.
+            request?.respond(0)
+            filled = 0
+          } else if (!bytes) controller.enqueue(next!.value)
+          // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over.
+          else if (!request) {
+            c.enqueue(held)
+            held = new Uint8Array()
+          } else {
+            // A byte stream's reads are views of bytes.
+            const view = request.view as Uint8Array
+            const part = held.subarray(0, view.byteLength)
+            const at = view.byteOffset + part.length
+            view.set(part)
+            held = held.subarray(part.length)
+            request.respond(part.length)
+            // The same read, further on in its buffer, still waits: its bytes are not returned yet. (Another read
+            // asked for at once would start at the same place only in a buffer made to look so.)
+            filled = c.byobRequest?.view?.byteOffset === at ? filled + part.length : 0
+          }
         },
         cancel: async (reason) => {
           cancelled = true

@@ -161,13 +161,12 @@ export class StreamResponse {
         this.#claimedBy ??= 'body.cancel()'
         return this.cancel(reason)
       },
-      // A byte stream, as fetch's body is. A checkpoint lands before what a BYOB read left in it: its desiredSize
-      // (a high-water mark of 0) is minus those bytes; null, as 0, once it is closed or errored. It takes over the
-      // buffer of what it is given: a chunk that is not the source's alone and whole (a view, one of a stream made
-      // in code) is copied.
-      (chunk, stream) => {
+      // A byte stream, as fetch's body is. A checkpoint lands before the bytes no read returned yet (what a BYOB
+      // read left, or what one waiting for its `min` gathered). It takes over the buffer of what it is given: a
+      // chunk that is not the source's alone and whole (a view, one of a stream made in code) is copied.
+      (chunk, pending) => {
         const { source } = this.#init
-        source.attach?.({ committed: (fed) => fed + (stream.desiredSize as number) })
+        source.attach?.({ committed: (fed) => fed - pending() })
         return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
       },
     ).toReadableStream()

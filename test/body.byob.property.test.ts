@@ -1,0 +1,249 @@
+/**
+ * `res.body` read any way a byte stream can be read — BYOB reads of any size, with or without `min`, default reads
+ * in between, over any chunking, across drops resumed by Range — delivers the body exactly: nothing lost, nothing
+ * twice. A checkpoint taken between any two reads stands right after the bytes read, so that a `resumeFrom` in a
+ * fresh call continues exactly there; so does one of a `tee()` branch's body, and one taken after a failed read.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type Checkpoint, type StreamResponse, sluice } from '../src/index.ts'
+import { concatBytes, cutAt } from './support/chunking.ts'
+import { FAST } from './support/scripted.ts'
+import { fetchWith } from './support/streams.ts'
+
+const URL_ = 'https://fn.example/blob'
+const RUNS = { numRuns: 60 } as const
+
+type Mode = 'content-length' | 'end marker' | 'no length'
+type Op =
+  | { kind: 'byob'; size: number; min: number; offset: number }
+  | { kind: 'default' }
+  | { kind: 'checkpoint' }
+
+interface Case {
+  body: Uint8Array
+  cuts: number[]
+  /** Absolute offsets at which the first answers drop, one per answer, ascending. */
+  drops: number[]
+  mode: Mode
+  /** Whether the server's bodies are byte streams (fetch's are), whose chunks sluice may hand on as they are. */
+  bytes: boolean
+  ops: Op[]
+}
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('byob' as const),
+      size: fc.integer({ min: 1, max: 40 }),
+      min: fc.nat({ max: 40 }),
+      offset: fc.nat({ max: 3 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.constant({ kind: 'default' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'checkpoint' as const }) },
+)
+
+const cases: fc.Arbitrary<Case> = fc.uint8Array({ minLength: 1, maxLength: 160 }).chain((body) =>
+  fc.record({
+    body: fc.constant(body),
+    cuts: fc.array(fc.nat({ max: body.length }), { maxLength: 12 }),
+    drops: fc
+      .uniqueArray(fc.integer({ min: 1, max: body.length }), { maxLength: 3 })
+      .map((d) => d.sort((a, b) => a - b)),
+    mode: fc.constantFrom<Mode>('content-length', 'end marker', 'no length'),
+    bytes: fc.boolean(),
+    ops: fc.array(op, { minLength: 1, maxLength: 8 }),
+  }),
+)
+
+/** The end-marker line for a body of `n` bytes. */
+const markerLine = (n: number): Uint8Array => new TextEncoder().encode(`{"$sluice":"end","bytes":${n}}\n`)
+
+/** A stream of `chunks`, a byte stream or not, that fails after them when `error` is given. */
+function streamOf(chunks: Uint8Array[], bytes: boolean, error?: unknown): ReadableStream<Uint8Array> {
+  let i = 0
+  const pull = (
+    controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController,
+  ): void => {
+    if (i < chunks.length) controller.enqueue(chunks[i++]!.slice())
+    else if (error !== undefined) controller.error(error)
+    else controller.close()
+  }
+  return bytes ? new ReadableStream({ type: 'bytes', pull }) : new ReadableStream({ pull })
+}
+
+/**
+ * Serves the case's body (with its end marker when the mode has one) in its chunks, whole or from a
+ * `Range: bytes=N-` as a 206; the k-th answer drops at `drops[k]` when that lies ahead of where it starts.
+ */
+function server({ body, cuts, drops, mode, bytes }: Case): typeof fetch {
+  const wire = mode === 'end marker' ? concatBytes([body, markerLine(body.length)]) : body
+  let answers = 0
+  return fetchWith((request) => {
+    const range = request.headers.get('range')
+    const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0)
+    const drop = drops[answers++]
+    // Nothing left: a 416 that says the length (RFC 9110 §15.5.17).
+    if (from >= wire.length) {
+      return new Response(null, { status: 416, headers: { 'content-range': `bytes */${wire.length}` } })
+    }
+    const end = drop !== undefined && drop > from ? drop : wire.length
+    const chunks = cutAt(
+      wire,
+      cuts.filter((c) => c > from && c < end),
+    )
+      .map((chunk, i, all) => {
+        // cutAt cuts the whole wire: keep the part of each chunk between `from` and `end`.
+        const start = all.slice(0, i).reduce((n, c) => n + c.length, 0)
+        return chunk.subarray(Math.max(0, from - start), Math.max(0, end - start))
+      })
+      .filter((chunk) => chunk.length > 0)
+    const headers: Record<string, string> = { 'accept-ranges': 'bytes', etag: '"v1"' }
+    if (mode === 'end marker') headers['x-sluice-end'] = 'marker'
+    if (mode === 'content-length') headers['content-length'] = String(wire.length - from)
+    if (range !== null) {
+      headers['content-range'] =
+        mode === 'content-length' ? `bytes ${from}-${wire.length - 1}/${wire.length}` : `bytes ${from}-*/*`
+    }
+    const stream = streamOf(chunks, bytes, end < wire.length ? new TypeError('terminated') : undefined)
+    return new Response(stream, { status: range === null ? 200 : 206, headers })
+  })
+}
+
+/** A checkpoint as it is stored and read back. */
+const stored = (checkpoint: Checkpoint): Checkpoint => JSON.parse(JSON.stringify(checkpoint)) as Checkpoint
+
+/**
+ * Reads `res.body` with `ops`, over and over until the end: BYOB reads into a fresh buffer (at an offset in it,
+ * with `min` when it is 2 or more), default reads, and checkpoints, each with the bytes read before it.
+ */
+async function readWith(
+  res: StreamResponse,
+  ops: Op[],
+  reads: Uint8Array[] = [],
+): Promise<{ read: Uint8Array; checkpoints: Array<{ at: number; checkpoint: Checkpoint }> }> {
+  const checkpoints: Array<{ at: number; checkpoint: Checkpoint }> = []
+  let count = 0
+  let byob: ReadableStreamBYOBReader | undefined
+  let plain: ReadableStreamDefaultReader<Uint8Array> | undefined
+  for (let i = 0; ; i++) {
+    const step = ops[i % ops.length]!
+    if (step.kind === 'checkpoint') {
+      checkpoints.push({ at: count, checkpoint: stored(res.checkpoint()) })
+      continue
+    }
+    let result: ReadableStreamReadResult<Uint8Array>
+    if (step.kind === 'byob') {
+      plain?.releaseLock()
+      plain = undefined
+      byob ??= res.body.getReader({ mode: 'byob' })
+      const buffer = new Uint8Array(step.size + step.offset)
+      const view = buffer.subarray(step.offset)
+      const min = Math.min(step.min, step.size)
+      result = await byob.read(view, min >= 2 ? { min } : undefined)
+      if (result.value !== undefined) {
+        expect(result.value.byteOffset).toBe(step.offset)
+        expect(result.value.length).toBeLessThanOrEqual(step.size)
+        if (!result.done) expect(result.value.length).toBeGreaterThanOrEqual(Math.max(1, min))
+      }
+    } else {
+      byob?.releaseLock()
+      byob = undefined
+      plain ??= res.body.getReader()
+      result = await plain.read()
+    }
+    if (result.value !== undefined && result.value.length > 0) {
+      reads.push(result.value.slice())
+      count += result.value.length
+    }
+    if (result.done) return { read: concatBytes(reads), checkpoints }
+  }
+}
+
+/** The rest after `checkpoint`, read in a fresh call with BYOB reads of 5 bytes. */
+async function rest(fetch: typeof globalThis.fetch, checkpoint: Checkpoint): Promise<Uint8Array> {
+  const res = await sluice(URL_, { fetch, resumeFrom: checkpoint, resume: { backoff: FAST, attempts: 10 } })
+  return (await readWith(res, [{ kind: 'byob', size: 5, min: 0, offset: 0 }])).read
+}
+
+/** The case with a read among its ops, which would otherwise only checkpoint, for ever. */
+const readable = (c: Case): Case =>
+  c.ops.some((o) => o.kind !== 'checkpoint') ? c : { ...c, ops: [...c.ops, { kind: 'default' }] }
+
+describe('res.body as a byte stream, any way it is read (property)', () => {
+  it('delivers the body exactly, and each checkpoint continues exactly after the bytes read before it', async () => {
+    await fc.assert(
+      fc.asyncProperty(cases.map(readable), async (c) => {
+        const res = await sluice(URL_, { fetch: server(c), resume: { backoff: FAST, attempts: 10 } })
+        const { read, checkpoints } = await readWith(res, c.ops)
+        expect(read).toEqual(c.body)
+        expect(res.progress.state).toBe('done')
+        expect(res.progress.loaded).toBe(c.body.length)
+        for (const { at, checkpoint } of checkpoints) {
+          expect(checkpoint.offset).toBe(at)
+          expect(checkpoint.loaded).toBe(at)
+          // A fresh server, which drops nothing: the rest comes in one answer.
+          const after = await rest(server({ ...c, drops: [] }), checkpoint)
+          expect(concatBytes([c.body.subarray(0, at), after])).toEqual(c.body)
+        }
+      }),
+      RUNS,
+    )
+  })
+
+  it("on a tee() branch's body too, while the other branch reads bytes()", async () => {
+    await fc.assert(
+      fc.asyncProperty(cases.map(readable), async (c) => {
+        const res = await sluice(URL_, { fetch: server(c), resume: { backoff: FAST, attempts: 10 } })
+        const [a, b] = res.tee({ maxBuffer: 16 })
+        const [{ read, checkpoints }, other] = await Promise.all([
+          readWith(a, c.ops),
+          Array.fromAsync(b.bytes()).then(concatBytes),
+        ])
+        expect(read).toEqual(c.body)
+        expect(other).toEqual(c.body)
+        for (const { at, checkpoint } of checkpoints) {
+          expect(checkpoint.offset).toBe(at)
+          const after = await rest(server({ ...c, drops: [] }), checkpoint)
+          expect(concatBytes([c.body.subarray(0, at), after])).toEqual(c.body)
+        }
+      }),
+      RUNS,
+    )
+  })
+
+  it('a failed read rejects, the bytes read before it are the body up to there, and a checkpoint then gives the rest', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        cases
+          .map(readable)
+          .filter((c) => c.drops.length > 0 && c.drops[0]! < c.body.length && c.mode === 'content-length'),
+        async (c) => {
+          const drop = c.drops[0]!
+          const res = await sluice(URL_, { fetch: server(c), resume: false })
+          const reads: Uint8Array[] = []
+          const failed = await readWith(res, c.ops, reads).then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+          expect((failed as Error).name).toBe('NetworkError')
+          expect(res.progress.state).toBe('error')
+          const read = concatBytes(reads)
+          expect(read).toEqual(c.body.subarray(0, read.length))
+          const checkpoint = stored(res.checkpoint())
+          expect(checkpoint.offset).toBe(read.length)
+          // The bytes before the failure: all of them, but those a read waiting for its `min` had gathered.
+          expect(checkpoint.offset).toBeLessThanOrEqual(drop)
+          if (!c.ops.some((o) => o.kind === 'byob' && Math.min(o.min, o.size) >= 2))
+            expect(checkpoint.offset).toBe(drop)
+          const after = await rest(server({ ...c, drops: [] }), checkpoint)
+          expect(concatBytes([c.body.subarray(0, checkpoint.offset), after])).toEqual(c.body)
+          expect(checkpoint.loaded).toBe(checkpoint.offset)
+        },
+      ),
+      RUNS,
+    )
+  })
+})

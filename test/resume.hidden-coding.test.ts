@@ -6,7 +6,7 @@
  * made as a browser hands them (type "cors"); test/browser/cors-compressed.test.ts makes them over the network.
  */
 import { describe, expect, it } from 'vitest'
-import { isResumeError, type Progress, sluice } from '../src/index.ts'
+import { type Checkpoint, isResumeError, type Progress, sluice } from '../src/index.ts'
 
 const FAST = { initial: 1, max: 2, jitter: 0 }
 const BODY = new TextEncoder().encode(
@@ -181,5 +181,100 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
     expect(isResumeError(error) && error.message).toBe(
       `The resource changed between attempts (its length ${COMPRESSED} became ${BODY.length} bytes); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
     )
+  })
+
+  describe('after the splice, which gave the plain length', () => {
+    /**
+     * The proxy's server, which drops the first answer after `DROP` bytes and the part after `again`; the part
+     * after that says a complete length of `length`.
+     */
+    function twice(again: number, length = BODY.length) {
+      const seen: string[] = []
+      const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        const range = request.headers.get('range')
+        seen.push(range ?? 'whole')
+        const head = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes' }
+        if (range === null) {
+          return crossOrigin(
+            new Response(dropping(DROP), {
+              headers: { ...head, 'content-length': String(COMPRESSED), etag: 'W/"v1"' },
+            }),
+          )
+        }
+        const start = Number(/^bytes=(\d+)-$/.exec(range)![1])
+        const last = seen.length === 3 ? length : BODY.length
+        const body = seen.length === 2 ? partThenDrop(start, again) : BODY.slice(start)
+        return crossOrigin(
+          new Response(body, {
+            status: 206,
+            headers: { ...head, 'content-range': `bytes ${start}-${last - 1}/${last}`, etag: '"v1"' },
+          }),
+        )
+      }) as typeof globalThis.fetch
+      return { fetch, seen }
+    }
+
+    /** BODY from `start` to `end`, then a failure like a dropped connection. */
+    function partThenDrop(start: number, end: number): ReadableStream<Uint8Array> {
+      let sent = false
+      return new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+            controller.enqueue(BODY.slice(start, end))
+            sent = true
+          },
+        },
+        { highWaterMark: 0 },
+      )
+    }
+
+    it('a second drop is spliced as any: the total stays the plain length, and the end is proven there', async () => {
+      const { fetch, seen } = twice(250)
+      const reports: Progress[] = []
+      const res = await sluice(URL_, {
+        fetch,
+        resume: { backoff: FAST },
+        onProgress: (p) => reports.push({ ...p }),
+        progressInterval: 0,
+      })
+      expect(await Array.fromAsync(res.ndjson())).toEqual(ROWS)
+      expect(seen).toEqual(['whole', `bytes=${DROP}-`, 'bytes=250-'])
+      expect(res.progress).toMatchObject({ loaded: BODY.length, total: BODY.length, state: 'done' })
+      expect([...new Set(reports.map((p) => p.total))]).toEqual([undefined, BODY.length])
+    })
+
+    it('a checkpoint after the second drop keeps the plain length, and a cross-origin resumeFrom ends there', async () => {
+      const { fetch } = twice(250)
+      const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+      const rows = res.ndjson()[Symbol.asyncIterator]()
+      for (let i = 0; i < 32; i++) await rows.next()
+      const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+      await rows.return?.()
+      expect(checkpoint.length).toBe(BODY.length)
+      const again = await sluice(URL_, {
+        fetch: twice(330).fetch,
+        resumeFrom: checkpoint,
+        resume: { backoff: FAST },
+      })
+      expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(32))
+      expect(again.progress).toMatchObject({ loaded: BODY.length, total: BODY.length, state: 'done' })
+    })
+
+    it('a later part of another complete length, under the same ETag, is another version: no coding counted either', async () => {
+      const { fetch, seen } = twice(250, BODY.length + 50)
+      const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+      const got: unknown[] = []
+      const error = await (async () => {
+        for await (const row of res.ndjson()) got.push(row)
+      })().catch((e: unknown) => e)
+      expect(isResumeError(error) && error.reason).toBe('validator-changed')
+      expect((error as Error).message).toBe(
+        `The resource changed between attempts (its length ${BODY.length} became ${BODY.length + 50} bytes); the bytes already delivered belong to another version, so the stream cannot be resumed.`,
+      )
+      expect(got).toEqual(ROWS.slice(0, got.length))
+      expect(seen).toEqual(['whole', `bytes=${DROP}-`, 'bytes=250-'])
+    })
   })
 })

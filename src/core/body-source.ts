@@ -268,6 +268,8 @@ export class BodySource implements ChunkSource {
   #lastModified: string | undefined
   /** The representation's complete length as the server declared it, to tell another version on resume. */
   #length: number | undefined
+  /** Whether `#length` is a Range answer's, which fetch asks for uncoded: no coding CORS hid counted it. */
+  #plain = false
   /** The response's content coding, when it has one: then Range cannot continue it. */
   #encoding: string | undefined
   /** The first answer's media type and end-marker announcement, which every later answer must keep. */
@@ -1103,6 +1105,7 @@ export class BodySource implements ChunkSource {
   /** Takes over a resumed response: where its bytes start, where they end, and what the decoders must do. */
   #adopt(acceptance: Acceptance, offset: number, fromCheckpoint: boolean): void {
     const response = this.#response
+    let length: number | undefined
     // The held bytes were not asked for again from where they are: they come again, or (a 416) never were body.
     this.#marker?.reset()
     this.#answerEnd = acceptance.kind === 'continue' ? acceptance.partEnd : undefined
@@ -1112,7 +1115,11 @@ export class BodySource implements ChunkSource {
         if (fromCheckpoint) this.#decoderBase = offset
         if (acceptance.end !== undefined) this.#declare({ end: acceptance.end, by: 'Content-Range' })
         // The answer's complete length is the body's: from another origin, it may replace one a coding counted.
-        this.#length = representationLength(response) ?? this.#length
+        length = representationLength(response)
+        if (length !== undefined) {
+          this.#length = length
+          this.#plain = true
+        }
         // A first answer without a length, continued by a 206 that gives one: now the total is known.
         if (this.#end !== undefined) this.#init.progress.total ??= this.#end - this.#partStart
         break
@@ -1211,6 +1218,7 @@ export class BodySource implements ChunkSource {
       etag: this.#etag,
       lastModified: this.#lastModified,
       length: this.#length,
+      plain: this.#plain,
       acceptRanges: this.#acceptRanges,
       encoding: this.#encoding,
       contentType: this.#contentType,

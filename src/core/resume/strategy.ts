@@ -12,6 +12,11 @@ export interface ResumeState {
   lastModified: string | undefined
   /** The complete length of the representation, as the server declared it (not `options.total`). */
   length: number | undefined
+  /**
+   * Whether `length` is a Range answer's, which fetch asks for uncoded: from another origin too, a change of it is
+   * another version's.
+   */
+  plain?: boolean | undefined
   acceptRanges: boolean
   /** The first response's content coding, if any: Range cannot continue an encoded body. */
   encoding?: string | undefined
@@ -146,8 +151,9 @@ export function acceptResume(
       throw new ResumeError(
         'validator-changed',
         // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here. From
-        // another origin, what changed may be the coding alone, which CORS hides (see representationChange).
-        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${response.type === 'cors' ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
+        // another origin, what changed may be the coding alone, which CORS hides (see representationChange), until
+        // a Range answer (uncoded) gave the length.
+        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${response.type === 'cors' && !state.plain ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
         attempts,
         context,
       )
@@ -283,7 +289,8 @@ export function encodingOf(response: Response): string | undefined {
  * `If-Range` answers a changed resource with 200 and the new validators, which this catches too. From another
  * origin, the first answer's length may have counted a coding CORS hid (declared-length.ts), and a Range comes
  * back plain (fetch asks it with `Accept-Encoding: identity`), with the same entity tag, made weak by nginx's gzip:
- * that tag, on both, says the same version, whose complete length is the answer's.
+ * that tag, on both, says the same version, whose complete length is the answer's. Once a Range answer gave the
+ * length, no coding counted it: a change is another version's, from any origin.
  */
 function representationChange(state: ResumeState, response: Response): string | undefined {
   const etag = response.headers.get('etag') ?? undefined
@@ -297,7 +304,7 @@ function representationChange(state: ResumeState, response: Response): string | 
     state.length !== undefined &&
     length !== undefined &&
     length !== state.length &&
-    !(response.type === 'cors' && state.etag && etag)
+    !(response.type === 'cors' && !state.plain && state.etag && etag)
   )
     return `its length ${state.length} became ${length} bytes`
   return undefined

@@ -178,7 +178,8 @@ group('the reconnects gave up: the last one’s failure, in the CLI’s words', 
   })
 
   it('a body that went silent, naming --idle-timeout', async () => {
-    const silent = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(encode('e')) })
+    // Silent from its first byte: a reconnect that brings nothing new, and spends the one attempt.
+    const silent = new ReadableStream<Uint8Array>({})
     const error = await libraryFailure([() => dropping(), () => rest(silent)], {
       resume: { attempts: 1, backoff: FAST },
       idleTimeout: 50,
@@ -192,14 +193,15 @@ group('the reconnects gave up: the last one’s failure, in the CLI’s words', 
     const error = await libraryFailure([
       () => dropping(),
       () =>
-        responseOf(['e'], {
+        // Dropped before its first byte: a reconnect that brings nothing new, and spends the one attempt.
+        responseOf([], {
           status: 206,
           headers: { ...RANGED, 'content-range': 'bytes 4-7/8' },
           error: new TypeError('network error (scripted drop)'),
         }),
     ])
     expect(describe(error, URL_R, false)).toBe(
-      `${gaveUp} The connection to ${URL_R} dropped after 5 bytes of the body (network error (scripted drop)).`,
+      `${gaveUp} The connection to ${URL_R} dropped after 4 bytes of the body (network error (scripted drop)).`,
     )
   })
 })

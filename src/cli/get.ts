@@ -18,6 +18,7 @@ import {
   saveCheckpointFile,
 } from './checkpoint-file.ts'
 import { count } from './count.ts'
+import { dieBy } from './die-by-signal.ts'
 import { describe, isDrop, noWayToContinue, pastContinuing, refusesCheckpoints } from './get-errors.ts'
 import { type GetOptions, getUsage, type OutputMode, parseGetArgs, UsageError } from './get-options.ts'
 import { OutputSink } from './output-sink.ts'
@@ -42,7 +43,8 @@ const ITEMS: Record<OutputMode, string | undefined> = {
 /**
  * `sluice get <url>`: streams a response to standard output or a file as it arrives, with progress on standard
  * error and resume across runs; resolves with the exit code (0 done, 1 failed, 2 bad usage, 130 interrupted,
- * 143 terminated, 129 hung up).
+ * 143 terminated, 129 hung up: the bin then dies by that signal). A second signal while it stops ends the process
+ * at once, by that signal.
  *
  * @example
  * process.exitCode = await run(['https://example.com/big.bin', '-o', 'big.bin', '--resume'])
@@ -136,7 +138,10 @@ async function download(options: GetOptions): Promise<number> {
   const abort = new AbortController()
   const { promise: stopped, resolve: stop } = Promise.withResolvers<void>()
   const onSignal = (signal: Interruption['signal'], code: number) => () => {
-    if (interrupted !== undefined) process.exit(interrupted.code) // a second Ctrl-C: stop now
+    if (interrupted !== undefined) {
+      dieBy(signal) // a second Ctrl-C: end now, by it
+      return
+    }
     interrupted = { signal, code }
     stop()
     if (res !== undefined) res.detach()

@@ -50,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
 
 const signals = exitOnSignal()
 const code = await main(process.argv.slice(2))
-// A server command resolves with -1 and keeps the process alive; everything else exits now.
+// A server command resolves with -1 and keeps the process alive; everything else exits now (a command that a
+// signal stopped, with 128 + its number, dies by that signal).
 if (code >= 0) {
   process.exitCode = code
   signals.settle(code)

@@ -46,8 +46,8 @@ describe('sluice get says 1 byte, and 2 bytes', () => {
     it(`when interrupted after ${bytes} of output`, async () => {
       const { run } = await started(`/ranged/${n}`, n, `interrupted-${n}.bin`)
       run.child.kill('SIGINT')
-      const { code, stderr } = await run.exit
-      expect(code, stderr).toBe(130)
+      const { code, signal, stderr } = await run.exit
+      expect({ code, signal }, stderr).toEqual({ code: null, signal: 'SIGINT' })
       expect(stderr).toMatch(
         new RegExp(
           `(?:^|\n)sluice: interrupted after ${bytes} of output; run the same command with --resume to continue\\.\n$`,
@@ -58,8 +58,8 @@ describe('sluice get says 1 byte, and 2 bytes', () => {
     it(`when interrupted after ${bytes} of output that cannot be continued`, async () => {
       const { run } = await started(`/plain/${n}`, n, `interrupted-plain-${n}.bin`)
       run.child.kill('SIGINT')
-      const { code, stderr } = await run.exit
-      expect(code, stderr).toBe(130)
+      const { code, signal, stderr } = await run.exit
+      expect({ code, signal }, stderr).toEqual({ code: null, signal: 'SIGINT' })
       expect(stderr).toMatch(
         new RegExp(`(?:^|\n)sluice: interrupted after ${bytes} of output, which cannot be continued`),
       )

@@ -162,7 +162,7 @@ for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM', 'SIGINT'], ['SIGHUP']] 
   }, 30_000)
 }
 
-it('exits 130 on Ctrl-C when the reader of standard output goes away while the output waits for it', async () => {
+it('dies by SIGINT on Ctrl-C when the reader of standard output goes away while the output waits for it', async () => {
   // `sluice get URL | less`, Ctrl-C (which less survives), then q: the broken pipe that follows is no reason to
   // report the interrupted download as done.
   const pipe = stalledPipe()
@@ -173,7 +173,7 @@ it('exits 130 on Ctrl-C when the reader of standard output goes away while the o
     await until(() => run.stderr().includes('[took SIGINT]'), 'SIGINT to be handled')
     pipe.close()
     const { code, signal } = await run.exit
-    expect({ code, signal }, run.stderr()).toEqual({ code: 130, signal: null })
+    expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
     expect(run.stderr()).toMatch(/^sluice: interrupted after \d+ bytes of output\.$/m)
   } finally {
     if (running(run.child)) run.child.kill('SIGKILL')
@@ -181,7 +181,7 @@ it('exits 130 on Ctrl-C when the reader of standard output goes away while the o
   }
 }, 30_000)
 
-it('exits 130 at a second Ctrl-C after the first stopped the download, its output still waiting for the reader', async () => {
+it('dies by SIGINT at a second Ctrl-C after the first stopped the download, its output still waiting for the reader', async () => {
   // The first Ctrl-C stops the download, which had handed its output on; the process then waits for the reader to
   // take it. A second one, as during the download, ends it at once.
   const pipe = stalledPipe()
@@ -194,7 +194,48 @@ it('exits 130 at a second Ctrl-C after the first stopped the download, its outpu
     run.child.kill('SIGINT')
     await until(() => !running(run.child), 'the process to end')
     const { code, signal } = await run.exit
-    expect({ code, signal }, run.stderr()).toEqual({ code: 130, signal: null })
+    expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
+  } finally {
+    if (running(run.child)) run.child.kill('SIGKILL')
+    pipe.close()
+  }
+}, 30_000)
+
+it('dies by SIGINT after Ctrl-C only once the reader took everything written before it, its output waiting', async () => {
+  // The clean stop hands its output on; the signal that ends the process then must not cut it off.
+  const pipe = stalledPipe()
+  const run = await getInto(pipe, [`${site.base}/held`, '-q'])
+  try {
+    await until(() => run.stderr().includes('[stdout write]'), 'the first part to be written')
+    run.child.kill('SIGINT')
+    await until(() => run.stderr().includes('[run over]'), 'the stop')
+    expect(run.stderr()).toContain('sluice: interrupted after 1000 bytes of output.')
+    // The reader reads again: what was written reaches it, and only then does the process end.
+    await until(() => {
+      pipe.drain()
+      return pipe.eof()
+    }, 'the output to end')
+    const { code, signal } = await run.exit
+    expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
+    expect(pipe.drain().equals(BODY)).toBe(true)
+  } finally {
+    if (running(run.child)) run.child.kill('SIGKILL')
+    pipe.close()
+  }
+}, 30_000)
+
+it('dies by SIGINT at a second Ctrl-C while the first stop waits for the reader to take the output', async () => {
+  // The stop waits for standard output to drain, its listeners still in place: the second Ctrl-C is theirs.
+  const pipe = stalledPipe()
+  const run = await getInto(pipe, [`${site.base}/long`, '-q'])
+  try {
+    await until(() => run.stderr().includes('[stdout full]'), 'the output to wait for its reader')
+    run.child.kill('SIGINT')
+    await until(() => run.stderr().includes('[took SIGINT]'), 'SIGINT to be handled')
+    expect(run.stderr()).not.toContain('[run over]')
+    run.child.kill('SIGINT')
+    const { code, signal } = await run.exit
+    expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
   } finally {
     if (running(run.child)) run.child.kill('SIGKILL')
     pipe.close()

@@ -724,7 +724,8 @@ function checkInterrupted({ plan, before, after, run, lastLine, why }: Step): vo
       expect(lastLine, why).toMatch(new RegExp(`${PROGRESS.source}|${NOTE.source}|^sluice: interrupted `))
     return
   }
-  expect(plan.kill?.signal, why).toBe(run.code === 130 ? 'SIGINT' : 'SIGTERM')
+  // Stopped cleanly, it then dies by the signal, as a shell expects of a command that Ctrl-C stopped.
+  expect({ code: run.code, signal: run.signal }, why).toEqual({ code: null, signal: plan.kill?.signal })
   expect(lastLine, why).toMatch(/^sluice: interrupted /)
   // A run that wrote nothing leaves an earlier run's checkpoint as it was.
   if (isCheckpoint(after.saved) && JSON.stringify(after.saved) !== JSON.stringify(before.saved)) {
@@ -839,7 +840,8 @@ async function runScenario(s: Scenario): Promise<void> {
       checkDone(s, output, step)
       return
     }
-    // kill -9; or a signal that came as the CLI was exiting, once it no longer handled them.
+    // kill -9; Ctrl-C or SIGTERM, which stop it cleanly before it dies by them; or a signal that came as the CLI
+    // was exiting, once it no longer handled them.
     if (run.signal !== null) {
       expect(run.signal, step.why).toBe(plan.kill?.signal.split(' ')[0])
       // It came once the download had finished: the file is whole, alone, and there is nothing left to resume.
@@ -847,8 +849,8 @@ async function runScenario(s: Scenario): Promise<void> {
         expect(stale, `${step.why}\na checkpoint of another version was continued`).toBe(false)
         return
       }
-    } else if (run.code === 130 || run.code === 143) checkInterrupted(step)
-    else checkFailed(step, stale)
+      if (run.signal !== 'SIGKILL') checkInterrupted(step)
+    } else checkFailed(step, stale)
   }
   expect.fail(`${context()}\nstill not done after the planned runs and two more`)
 }

@@ -73,6 +73,29 @@ describe('res.body read with a BYOB reader', () => {
     })
   }
 
+  it('in a runtime without byte streams is a default stream, read whole and across a resume', async () => {
+    const { fetch, requests } = server(30)
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const Native = globalThis.ReadableStream
+    // As an engine that refuses `type: 'bytes'` does: a RangeError at construction.
+    globalThis.ReadableStream = new Proxy(Native, {
+      construct(target, args: unknown[]) {
+        if ((args[0] as { type?: unknown } | undefined)?.type === 'bytes')
+          throw new RangeError('bytes streams are not supported')
+        return Reflect.construct(target, args) as object
+      },
+    })
+    let body: ReadableStream<Uint8Array>
+    try {
+      body = res.body
+    } finally {
+      globalThis.ReadableStream = Native
+    }
+    expect(() => body.getReader({ mode: 'byob' })).toThrow(TypeError)
+    expect(concatBytes(await Array.fromAsync(body))).toEqual(BODY)
+    expect(requests).toEqual(['whole', 'bytes=30-'])
+  })
+
   it('reads across a resume: the bytes before the drop and after it, each once', async () => {
     const { fetch, requests } = server(30)
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })

@@ -58,56 +58,60 @@ export class Consumer<T> implements AsyncIterable<T> {
     let held: Uint8Array<ArrayBuffer> = new Uint8Array()
     let filled = 0
     const pending = (): number => held.length + filled
-    return new ReadableStream<T>(
-      // One of both kinds: typed as the default kind, which takes the same methods.
-      {
-        type: bytes && 'bytes',
-        pull: async (controller) => {
-          const c = controller as unknown as ReadableByteStreamController
-          iterator ??= this[Symbol.asyncIterator]()
-          let next: IteratorResult<T, void> | undefined
-          // A byte stream takes no empty chunk: read on.
-          while (!held.length) {
-            next = await iterator.next()
-            if (cancelled) return
-            if (!bytes || next.done) break
-            held = bytes(next.value as Uint8Array, pending) as Uint8Array<ArrayBuffer>
-          }
-          const request = c.byobRequest
-          if (next?.done) {
-            c.close()
-            // A BYOB read waiting for more is answered: done, with what it has.
-            request?.respond(0)
-            filled = 0
-          } else if (!bytes) controller.enqueue(next!.value)
-          // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over.
-          else if (!request) {
-            c.enqueue(held)
-            held = new Uint8Array()
-          } else {
-            // A byte stream's reads are views of bytes.
-            const view = request.view as Uint8Array
-            const part = held.subarray(0, view.byteLength)
-            const at = view.byteOffset + part.length
-            view.set(part)
-            held = held.subarray(part.length)
-            request.respond(part.length)
-            // The same read, further on in its buffer, still waits: its bytes are not returned yet. (Another read
-            // asked for at once would start at the same place only in a buffer made to look so.)
-            filled = c.byobRequest?.view?.byteOffset === at ? filled + part.length : 0
-          }
-        },
-        cancel: async (reason) => {
-          cancelled = true
-          this.#started = true
-          // An async generator handles return() only after a pending next() settles, and a silent body never
-          // settles it: cancel the source first (with the caller's reason), which ends that read.
-          await this.#cancel?.(reason)
-          await iterator?.return?.(undefined)
-        },
-      } as UnderlyingDefaultSource<T>,
-      { highWaterMark: 0 },
-    )
+    // One of both kinds: typed as the default kind, which takes the same methods.
+    const source = {
+      pull: async (controller: ReadableStreamDefaultController<T>) => {
+        const c = controller as unknown as ReadableByteStreamController
+        iterator ??= this[Symbol.asyncIterator]()
+        let next: IteratorResult<T, void> | undefined
+        // A byte stream takes no empty chunk: read on.
+        while (!held.length) {
+          next = await iterator.next()
+          if (cancelled) return
+          if (!bytes || next.done) break
+          held = bytes(next.value as Uint8Array, pending) as Uint8Array<ArrayBuffer>
+        }
+        const request = c.byobRequest
+        if (next?.done) {
+          c.close()
+          // A BYOB read waiting for more is answered: done, with what it has.
+          request?.respond(0)
+          filled = 0
+        } else if (!bytes) controller.enqueue(next!.value)
+        // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over.
+        else if (!request) {
+          c.enqueue(held)
+          held = new Uint8Array()
+        } else {
+          // A byte stream's reads are views of bytes.
+          const view = request.view as Uint8Array
+          const part = held.subarray(0, view.byteLength)
+          const at = view.byteOffset + part.length
+          view.set(part)
+          held = held.subarray(part.length)
+          request.respond(part.length)
+          // The same read, further on in its buffer, still waits: its bytes are not returned yet. (Another read
+          // asked for at once would start at the same place only in a buffer made to look so.)
+          filled = c.byobRequest?.view?.byteOffset === at ? filled + part.length : 0
+        }
+      },
+      cancel: async (reason: unknown) => {
+        cancelled = true
+        this.#started = true
+        // An async generator handles return() only after a pending next() settles, and a silent body never
+        // settles it: cancel the source first (with the caller's reason), which ends that read.
+        await this.#cancel?.(reason)
+        await iterator?.return?.(undefined)
+      },
+    }
+    try {
+      return new ReadableStream<T>({ ...source, type: bytes && 'bytes' } as UnderlyingDefaultSource<T>, {
+        highWaterMark: 0,
+      })
+    } catch {
+      // A runtime without byte streams: a default one, whose reads are given whole chunks.
+      return new ReadableStream<T>(source, { highWaterMark: 0 })
+    }
   }
 }
 

@@ -132,11 +132,24 @@ process.stdout.write = function (...args) {
 
 const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null
 
+/** Runs `sluice get` into a stalled pipe for `test`, then kills what is left of it and closes the pipe. */
+async function stalledRun(
+  args: string[],
+  test: (run: Awaited<ReturnType<typeof getInto>>, pipe: ReturnType<typeof stalledPipe>) => Promise<void>,
+): Promise<void> {
+  const pipe = stalledPipe()
+  const run = await getInto(pipe, args)
+  try {
+    await test(run, pipe)
+  } finally {
+    if (running(run.child)) run.child.kill('SIGKILL')
+    pipe.close()
+  }
+}
+
 for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM', 'SIGINT'], ['SIGHUP']] as const) {
   it(`exits 0 on ${signals.join(' then ')} once the download finished, its output still waiting for the reader`, async () => {
-    const pipe = stalledPipe()
-    const run = await getInto(pipe, [`${site.base}/body`])
-    try {
+    await stalledRun([`${site.base}/body`], async (run, pipe) => {
       await until(() => run.stderr().includes('[run over]'), 'the download to finish')
       expect(run.stderr()).toContain('sluice: done: 1000 B')
       for (const [i, signal] of signals.entries()) {
@@ -155,19 +168,14 @@ for (const signals of [['SIGINT', 'SIGINT'], ['SIGTERM', 'SIGINT'], ['SIGHUP']] 
       expect({ code, signal }, run.stderr()).toEqual({ code: 0, signal: null })
       // One signal waits for the output to be taken; a second one ends the process at once.
       if (signals.length === 1) expect(pipe.drain().equals(BODY)).toBe(true)
-    } finally {
-      if (running(run.child)) run.child.kill('SIGKILL')
-      pipe.close()
-    }
+    })
   }, 30_000)
 }
 
 it('dies by SIGINT on Ctrl-C when the reader of standard output goes away while the output waits for it', async () => {
   // `sluice get URL | less`, Ctrl-C (which less survives), then q: the broken pipe that follows is no reason to
   // report the interrupted download as done.
-  const pipe = stalledPipe()
-  const run = await getInto(pipe, [`${site.base}/long`, '-q'])
-  try {
+  await stalledRun([`${site.base}/long`, '-q'], async (run, pipe) => {
     await until(() => run.stderr().includes('[stdout full]'), 'the output to wait for its reader')
     run.child.kill('SIGINT')
     await until(() => run.stderr().includes('[took SIGINT]'), 'SIGINT to be handled')
@@ -175,18 +183,13 @@ it('dies by SIGINT on Ctrl-C when the reader of standard output goes away while 
     const { code, signal } = await run.exit
     expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
     expect(run.stderr()).toMatch(/^sluice: interrupted after \d+ bytes of output\.$/m)
-  } finally {
-    if (running(run.child)) run.child.kill('SIGKILL')
-    pipe.close()
-  }
+  })
 }, 30_000)
 
 it('dies by SIGINT at a second Ctrl-C after the first stopped the download, its output still waiting for the reader', async () => {
   // The first Ctrl-C stops the download, which had handed its output on; the process then waits for the reader to
   // take it. A second one, as during the download, ends it at once.
-  const pipe = stalledPipe()
-  const run = await getInto(pipe, [`${site.base}/held`, '-q'])
-  try {
+  await stalledRun([`${site.base}/held`, '-q'], async (run) => {
     await until(() => run.stderr().includes('[stdout write]'), 'the first part to be written')
     run.child.kill('SIGINT')
     await until(() => run.stderr().includes('[run over]'), 'the stop')
@@ -195,17 +198,12 @@ it('dies by SIGINT at a second Ctrl-C after the first stopped the download, its 
     await until(() => !running(run.child), 'the process to end')
     const { code, signal } = await run.exit
     expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
-  } finally {
-    if (running(run.child)) run.child.kill('SIGKILL')
-    pipe.close()
-  }
+  })
 }, 30_000)
 
 it('dies by SIGINT after Ctrl-C only once the reader took everything written before it, its output waiting', async () => {
   // The clean stop hands its output on; the signal that ends the process then must not cut it off.
-  const pipe = stalledPipe()
-  const run = await getInto(pipe, [`${site.base}/held`, '-q'])
-  try {
+  await stalledRun([`${site.base}/held`, '-q'], async (run, pipe) => {
     await until(() => run.stderr().includes('[stdout write]'), 'the first part to be written')
     run.child.kill('SIGINT')
     await until(() => run.stderr().includes('[run over]'), 'the stop')
@@ -218,17 +216,12 @@ it('dies by SIGINT after Ctrl-C only once the reader took everything written bef
     const { code, signal } = await run.exit
     expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
     expect(pipe.drain().equals(BODY)).toBe(true)
-  } finally {
-    if (running(run.child)) run.child.kill('SIGKILL')
-    pipe.close()
-  }
+  })
 }, 30_000)
 
 it('dies by SIGINT at a second Ctrl-C while the first stop waits for the reader to take the output', async () => {
   // The stop waits for standard output to drain, its listeners still in place: the second Ctrl-C is theirs.
-  const pipe = stalledPipe()
-  const run = await getInto(pipe, [`${site.base}/long`, '-q'])
-  try {
+  await stalledRun([`${site.base}/long`, '-q'], async (run) => {
     await until(() => run.stderr().includes('[stdout full]'), 'the output to wait for its reader')
     run.child.kill('SIGINT')
     await until(() => run.stderr().includes('[took SIGINT]'), 'SIGINT to be handled')
@@ -236,8 +229,5 @@ it('dies by SIGINT at a second Ctrl-C while the first stop waits for the reader 
     run.child.kill('SIGINT')
     const { code, signal } = await run.exit
     expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGINT' })
-  } finally {
-    if (running(run.child)) run.child.kill('SIGKILL')
-    pipe.close()
-  }
+  })
 }, 30_000)

@@ -141,6 +141,28 @@ async function failTokens(): Promise<string> {
   return (await tokens.locator('.output').textContent()) ?? ''
 }
 
+/**
+ * Presses the token panel's Retry or Continue, and checks that it asks for the rest after the last event shown
+ * (not the whole stream again) and ends with `before` followed by the rest, once.
+ */
+async function goesOnAfter(before: string, verb: 'Retrying' | 'Continuing'): Promise<void> {
+  const tokens = panel('tokens')
+  const request = page.waitForRequest('**/fn/tokens')
+  await tokens.locator('button.start').click()
+  expect((await request).headers()['last-event-id']).toMatch(/^\d+$/)
+  await waitForState('tokens', 'done', 30_000)
+  const text = (await tokens.locator('.output').textContent()) ?? ''
+  expect(text.startsWith(before)).toBe(true)
+  expect(text).toBe(ANSWER_TEXT)
+  expect(await tokens.locator('.failure').textContent()).toMatch(
+    new RegExp(
+      `^${verb} from the checkpoint at .*: what arrived stays, the rest follows\\.Resumed at .*, nothing lost, nothing repeated\\.$`,
+    ),
+  )
+  expect(await tokens.locator('button.start').textContent()).toBe('Start')
+  expect(await tokens.locator('button.restart').isVisible()).toBe(false)
+}
+
 it('Retry after a failure continues from the checkpoint, keeping what arrived', {
   timeout: 60_000,
 }, async () => {
@@ -148,19 +170,7 @@ it('Retry after a failure continues from the checkpoint, keeping what arrived', 
   const before = await failTokens()
   expect(await tokens.locator('button.start').textContent()).toBe('Retry')
   expect(await tokens.locator('button.restart').isVisible()).toBe(true)
-  const request = page.waitForRequest('**/fn/tokens')
-  await tokens.locator('button.start').click()
-  // The rest of the stream, after the last event shown: not the whole stream again.
-  expect((await request).headers()['last-event-id']).toMatch(/^\d+$/)
-  await waitForState('tokens', 'done', 30_000)
-  const text = (await tokens.locator('.output').textContent()) ?? ''
-  expect(text.startsWith(before)).toBe(true)
-  expect(text).toBe(ANSWER_TEXT)
-  expect(await tokens.locator('.failure').textContent()).toMatch(
-    /^Retrying from the checkpoint at .*: what arrived stays, the rest follows\.Resumed at .*, nothing lost, nothing repeated\.$/,
-  )
-  expect(await tokens.locator('button.start').textContent()).toBe('Start')
-  expect(await tokens.locator('button.restart').isVisible()).toBe(false)
+  await goesOnAfter(before, 'Retrying')
 })
 
 it('Start over after a failure starts the stream again from its first event', {
@@ -269,20 +279,9 @@ it('Stop offers Continue, which goes on from where the stream was stopped, and S
     /^Continues from .*, where the stream was stopped\.$/,
   )
   expect(await tokens.locator('button.restart').isVisible()).toBe(true)
-  const request = page.waitForRequest('**/fn/tokens')
-  await tokens.locator('button.start').click()
-  expect((await request).headers()['last-event-id']).toMatch(/^\d+$/)
-  await waitForState('tokens', 'done', 30_000)
-  const text = (await tokens.locator('.output').textContent()) ?? ''
-  expect(text.startsWith(before)).toBe(true)
-  expect(text).toBe(ANSWER_TEXT)
-  expect(await tokens.locator('.failure').textContent()).toMatch(
-    /^Continuing from the checkpoint at .*: what arrived stays, the rest follows\.Resumed at .*, nothing lost, nothing repeated\.$/,
-  )
+  await goesOnAfter(before, 'Continuing')
   // The continuing request is the run's second.
   expect(await tokens.locator('.stats').textContent()).toMatch(/attempt 2$/)
-  expect(await tokens.locator('button.start').textContent()).toBe('Start')
-  expect(await tokens.locator('button.restart').isVisible()).toBe(false)
 
   // Stopped again, Start over begins from the first event.
   await tokens.locator('button.start').click()

@@ -285,32 +285,43 @@ describe('sluice get', () => {
     }
   }, 30_000)
 
+  /**
+   * `sluice get /report --as ndjson --quiet` and `args`, running `act` as `sluice get` takes its SIGTERM listener
+   * away (a preload): the moment it is done and hands signals to the bin.
+   */
+  async function reportWhenListenersGo(act: string, args: string[]) {
+    const preload = join(
+      dir,
+      `when-listeners-go-${createHash('sha1').update(act).digest('hex').slice(0, 8)}.mjs`,
+    )
+    await writeFile(
+      preload,
+      `process.on('removeListener', (event) => {\n  if (event === 'SIGTERM') ${act}\n})\n`,
+    )
+    const started = startProcess(process.execPath, [
+      '--import',
+      pathToFileURL(preload).href,
+      cli,
+      'get',
+      url('/report'),
+      '--as',
+      'ndjson',
+      '--quiet',
+      ...args,
+    ])
+    return started.exit
+  }
+
   for (const into of ['a file', 'standard output'] as const) {
     it(`exits with the outcome on a signal that comes after the download into ${into} finished, as the process closes`, async () => {
       // The process sends itself SIGTERM the moment `sluice get` takes its signal listeners away, done: what is
       // left is closing connections, and the signal's default action would report a finished download as
       // interrupted. Standard output (a pipe here) still gets every byte.
-      const preload = join(dir, 'sigterm-when-done.mjs')
-      await writeFile(
-        preload,
-        `process.on('removeListener', (event) => {
-  if (event === 'SIGTERM') setImmediate(() => process.kill(process.pid, 'SIGTERM'))
-})
-`,
-      )
       const output = join(dir, 'done-then-signalled.ndjson')
-      const started = startProcess(process.execPath, [
-        '--import',
-        pathToFileURL(preload).href,
-        cli,
-        'get',
-        url('/report'),
-        '--as',
-        'ndjson',
-        '--quiet',
-        ...(into === 'a file' ? ['-o', output] : []),
-      ])
-      const { code, signal, stderr, stdout } = await started.exit
+      const { code, signal, stderr, stdout } = await reportWhenListenersGo(
+        "setImmediate(() => process.kill(process.pid, 'SIGTERM'))",
+        into === 'a file' ? ['-o', output] : [],
+      )
       expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
       if (into === 'a file') {
         expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
@@ -323,28 +334,11 @@ describe('sluice get', () => {
     // A Ctrl-C sent as `sluice get` takes its listeners away (after its Ctrl-C one, at its SIGTERM one), before the
     // command has returned: a signal with no listener then would have its default action, reporting the finished
     // download as interrupted.
-    const preload = join(dir, 'sigint-as-listeners-go.mjs')
-    await writeFile(
-      preload,
-      `process.on('removeListener', (event) => {
-  if (event === 'SIGTERM') process.kill(process.pid, 'SIGINT')
-})
-`,
-    )
     const output = join(dir, 'done-as-signalled.ndjson')
-    const started = startProcess(process.execPath, [
-      '--import',
-      pathToFileURL(preload).href,
-      cli,
-      'get',
-      url('/report'),
-      '--as',
-      'ndjson',
-      '--quiet',
+    const { code, signal, stderr } = await reportWhenListenersGo("process.kill(process.pid, 'SIGINT')", [
       '-o',
       output,
     ])
-    const { code, signal, stderr } = await started.exit
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' })
     expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
     expect(existsSync(`${output}.sluice-checkpoint.json`)).toBe(false)

@@ -1126,17 +1126,16 @@ export class BodySource implements ChunkSource {
   /** Takes over a resumed response: where its bytes start, where they end, and what the decoders must do. */
   #adopt(acceptance: Acceptance, offset: number, fromCheckpoint: boolean): void {
     const response = this.#response
-    let length: number | undefined
     // The held bytes were not asked for again from where they are: they come again, or (a 416) never were body.
     this.#marker?.reset()
     this.#answerEnd = acceptance.kind === 'continue' ? acceptance.partEnd : undefined
     switch (acceptance.kind) {
-      case 'continue':
+      case 'continue': {
         this.#received = offset
         if (fromCheckpoint) this.#decoderBase = offset
         if (acceptance.end !== undefined) this.#declare({ end: acceptance.end, by: 'Content-Range' })
         // The answer's complete length is the body's: from another origin, it may replace one a coding counted.
-        length = representationLength(response)
+        const length = representationLength(response)
         if (length !== undefined) {
           this.#length = length
           this.#plain = true
@@ -1144,6 +1143,7 @@ export class BodySource implements ChunkSource {
         // A first answer without a length, continued by a 206 that gives one: now the total is known.
         if (this.#end !== undefined) this.#init.progress.total ??= this.#end - this.#partStart
         break
+      }
       case 'skip':
         this.#received = 0
         this.#skipUntil = offset

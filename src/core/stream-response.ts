@@ -154,6 +154,7 @@ export class StreamResponse {
   get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
     // One stream, however often the property is read. The body is claimed at the first read; cancelling the
     // stream before that cancels the response, as cancelling a fetch body does.
+    let hooked = false
     this.#body ??= new Consumer<Uint8Array<ArrayBuffer>>(
       () => this.#bytes('body', undefined)[Symbol.asyncIterator](),
       (reason) => {
@@ -166,7 +167,9 @@ export class StreamResponse {
       // chunk that is not the source's alone and whole (a view, one of a stream made in code) is copied.
       (chunk, pending) => {
         const { source } = this.#init
-        source.attach?.({ committed: (fed) => fed - pending() })
+        // Once, at the first chunk (the consumer underneath has attached its own by then): it reads `pending` live.
+        if (!hooked) source.attach?.({ committed: (fed) => fed - pending() })
+        hooked = true
         return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
       },
     ).toReadableStream()

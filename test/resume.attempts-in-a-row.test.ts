@@ -104,19 +104,36 @@ describe('resume.attempts counts the reconnects in a row that bring nothing new'
     expect(res.progress).toMatchObject({ attempt: 5, state: 'error' })
   })
 
-  // Each reconnect answers and drops again: with nothing, with the start of the next record (bytes, but nothing a
-  // resume continues after: it is sent again whole), or with a heartbeat (what no record carries is sent again:
-  // counted as progress, a server that answers a heartbeat and fails on the next record would be asked for ever).
-  it.each([
-    ['a reconnect answered with nothing new before its drop counts on', ''],
-    [
-      'under a cursor, a reconnect that brings part of a record only is no progress: it is sent again whole',
-      '{"id":',
-    ],
-    ['under a cursor, a reconnect that brings a heartbeat (a blank line) only is no progress', '\n'],
-  ])('%s', async (_, tail) => {
-    const again: Step = tail ? { records: 0, tail } : { records: 0 }
-    const { fetch, asked } = server([{ records: 2 }, again, again])
+  it('a reconnect answered with nothing new before its drop counts on', async () => {
+    const plan: Step[] = [{ records: 2 }, { records: 0 }, { records: 0 }]
+    const { fetch, asked } = server(plan)
+    const res = await sluice('https://fn.test/rows', {
+      fetch,
+      resume: { attempts: 2, backoff: { initial: 0 }, cursor },
+    })
+    const error = await Array.fromAsync(res.ndjson()).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect(asked).toEqual(['-', '1', '1'])
+  })
+
+  it('under a cursor, a reconnect that brings part of a record only is no progress: it is sent again whole', async () => {
+    // Each reconnect sends the start of the next record and drops: bytes, but nothing a resume continues after.
+    const plan: Step[] = [{ records: 2 }, { records: 0, tail: '{"id":' }, { records: 0, tail: '{"id":' }]
+    const { fetch, asked } = server(plan)
+    const res = await sluice('https://fn.test/rows', {
+      fetch,
+      resume: { attempts: 2, backoff: { initial: 0 }, cursor },
+    })
+    const error = await Array.fromAsync(res.ndjson()).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect(asked).toEqual(['-', '1', '1'])
+  })
+
+  it('under a cursor, a reconnect that brings a heartbeat (a blank line) only is no progress', async () => {
+    // What no record carries is sent again: counted as progress, a server that answers a heartbeat and fails on
+    // the next record would be asked again for ever (plan spent: the rest, which the stream must not reach).
+    const plan: Step[] = [{ records: 2 }, { records: 0, tail: '\n' }, { records: 0, tail: '\n' }]
+    const { fetch, asked } = server(plan)
     const res = await sluice('https://fn.test/rows', {
       fetch,
       resume: { attempts: 2, backoff: { initial: 0 }, cursor },

@@ -117,8 +117,7 @@ describe('after a reconnect, errors carry the reconnect’s request and response
   })
 
   it('attempts exhausted after a second drop: the connection that dropped last', async () => {
-    // The reconnect drops before a byte past the first drop: it brought nothing new, and spent the one attempt.
-    const { s, options } = await dropping(good, { drop: DROP })
+    const { s, options } = await dropping(good, { drop: DROP * 2 })
     const res = await sluice(s.url, { ...options, resume: { backoff: FAST, attempts: 1 } })
     const error = await failure(collect(res.ndjson()))
     expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')

@@ -262,15 +262,7 @@ export class BodySource implements ChunkSource {
   #skipUntil = 0
   /** Bytes of a restarted stream that replay what was already counted. */
   #uncounted = 0
-  /** Reconnects made for the stream, each a request (`progress.attempt` counts on from them). */
   #attempts = 0
-  /**
-   * Reconnects in a row that brought nothing new, which `resume.attempts` bounds and the backoff grows with: an
-   * answer that moved the stream on (`#place`) starts them over.
-   */
-  #inRow = 0
-  /** `#place()` when the last reconnect was answered. */
-  #placed = 0
   #strategy: ResumeStrategy | undefined
   #etag: string | undefined
   #lastModified: string | undefined
@@ -909,8 +901,6 @@ export class BodySource implements ChunkSource {
           : 'enable `resume` to continue such streams'
       throw this.#fail(withAdvice(drop, why))
     }
-    // The answer since the last reconnect moved the stream on: the tries in a row start over.
-    if (this.#place() > this.#placed) this.#inRow = 0
     const state = this.#state()
     let strategy = this.#strategy
     let fresh = false
@@ -963,25 +953,15 @@ export class BodySource implements ChunkSource {
     let wait: number | undefined
     for (;;) {
       if (!next) {
-        if (this.#inRow >= resume.attempts)
-          throw this.#fail(
-            gaveUp(
-              this.#inRow,
-              'reconnect',
-              `${this.#inRow > 1 ? ' in a row' : ''}${this.#to()}`,
-              last,
-              this.#context(),
-              this.#attempts,
-            ),
-          )
-        this.#inRow++
+        if (this.#attempts >= resume.attempts)
+          throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
         this.#attempts++
         progress.attempt = this.#attemptBase + this.#attempts
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
         progress.setState('reconnecting')
       }
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
-      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#inRow))
+      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#attempts))
       wait = undefined
       next = false
       // A stop, or the user's abort (#onAbort): not AbortSignal.any() of the user's signal, kept by Node 22 with it.
@@ -1067,7 +1047,6 @@ export class BodySource implements ChunkSource {
         )
       }
       this.#switchTo(response, connection, acceptance)
-      this.#placed = this.#place()
       if (acceptance.kind !== 'complete') this.#request = sent()
       progress.setState('streaming')
       return
@@ -1200,15 +1179,6 @@ export class BodySource implements ChunkSource {
    */
   #rangeOffset(): number {
     return this.#reached() - (this.#marker?.held ?? 0)
-  }
-
-  /**
-   * How far the stream has moved on: under `range` the Range offset, as the next request starts after every byte
-   * received; else the items delivered, as it restarts after the last one: a partial unit is sent again from its
-   * start, and what no item carries (an SSE comment, a blank line between records, a heartbeat) again too.
-   */
-  #place(): number {
-    return this.#strategy === 'range' ? this.#rangeOffset() : this.#init.progress.items
   }
 
   /** The offset the stream has reached: while a full answer is skipped to where it was, that place. */
@@ -1367,12 +1337,11 @@ export function gaveUp(
   to: string,
   last: unknown,
   context: ErrorContext,
-  attempts: number = count,
 ): ResumeError {
   return new ResumeError(
     'attempts-exhausted',
     `Gave up after ${count} ${what}${count === 1 ? '' : 's'}${to}: ${last instanceof Error ? last.message : String(last)} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
-    attempts,
+    count,
     { ...context, cause: last },
   )
 }

@@ -37,7 +37,7 @@ it('a reconnect whose added headers the CORS preflight refuses names them and Ac
   })().catch((e: unknown) => e)
   expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
   expect((error as Error).message).toBe(
-    `Gave up after 2 reconnects in a row to ${url}: Reconnecting to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    `Gave up after 2 reconnects to ${url}: Reconnecting to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
   )
   // The preflights were refused: no reconnect reached the server.
   expect((await log()).filter((e) => e.event === 'request')).toHaveLength(1)

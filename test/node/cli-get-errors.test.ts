@@ -178,8 +178,7 @@ group('the reconnects gave up: the last one’s failure, in the CLI’s words', 
   })
 
   it('a body that went silent, naming --idle-timeout', async () => {
-    // Silent from its first byte: a reconnect that brings nothing new, and spends the one attempt.
-    const silent = new ReadableStream<Uint8Array>({})
+    const silent = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(encode('e')) })
     const error = await libraryFailure([() => dropping(), () => rest(silent)], {
       resume: { attempts: 1, backoff: FAST },
       idleTimeout: 50,
@@ -193,15 +192,14 @@ group('the reconnects gave up: the last one’s failure, in the CLI’s words', 
     const error = await libraryFailure([
       () => dropping(),
       () =>
-        // Dropped before its first byte: a reconnect that brings nothing new, and spends the one attempt.
-        responseOf([], {
+        responseOf(['e'], {
           status: 206,
           headers: { ...RANGED, 'content-range': 'bytes 4-7/8' },
           error: new TypeError('network error (scripted drop)'),
         }),
     ])
     expect(describe(error, URL_R, false)).toBe(
-      `${gaveUp} The connection to ${URL_R} dropped after 4 bytes of the body (network error (scripted drop)).`,
+      `${gaveUp} The connection to ${URL_R} dropped after 5 bytes of the body (network error (scripted drop)).`,
     )
   })
 })

@@ -31,11 +31,7 @@ type CursorAnswer = { [K in keyof CursorRequest]?: CursorRequest[K] | undefined 
 export interface ResumeOptions {
   /** Which strategy to use; `'auto'` picks from what the server offers. Default `'auto'`. */
   strategy?: 'auto' | ResumeStrategy | undefined
-  /**
-   * Reconnects in a row allowed without progress: one whose answer moves the stream on (a new byte under `range`,
-   * else a new item) starts the count, and the backoff, over. A whole number or `Infinity` (reconnect for ever, as
-   * `EventSource` does). Default 5.
-   */
+  /** Reconnects allowed for one logical stream. Default 5. */
   attempts?: number | undefined
   /** Delay before reconnect n: min(max, initial × factor^(n-1)) ± jitter. Defaults 250, 10 000, 2, 0.2. */
   backoff?:
@@ -100,9 +96,9 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     TypeError,
   )
   must(
-    (Number.isInteger(attempts) || attempts === Infinity) && attempts >= 0,
+    Number.isInteger(attempts) && attempts >= 0,
     '`resume.attempts`',
-    'a whole number of reconnects (0 or more), or Infinity',
+    'a whole number of reconnects (0 or more)',
     attempts,
   )
   const b = settings.backoff ?? {}

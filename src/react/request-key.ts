@@ -7,7 +7,7 @@ import { must } from '../core/options.ts'
  * function is not keyed by its identity — an inline one is new on every render — but by the mode alone: it
  * restarts only when the caller's `key` changes. Functions inside the options (`fetch`, `hooks`, `onProgress`,
  * a ky instance) and the top-level `signal` option are not part of it; a field named `signal` in `json`,
- * `searchParams` or `headers` is.
+ * `searchParams` or `headers` is. Of a stream body, only that there is one.
  */
 export function requestKey(
   as: string,
@@ -29,18 +29,6 @@ export function requestKey(
   // Only sluice's own `signal` option is left out: it cancels, it does not say what is requested.
   const { signal: _signal, ...rest } = (sluiceOptions ?? {}) as { signal?: unknown }
   return `url ${as} ${target} ${serialise(rest, new Set())}`
-}
-
-const ids = new WeakMap<object, number>()
-let nextId = 0
-
-function identity(value: object): number {
-  let id = ids.get(value)
-  if (id === undefined) {
-    id = ++nextId
-    ids.set(value, id)
-  }
-  return id
 }
 
 function serialise(value: unknown, seen: Set<object>): string {
@@ -75,8 +63,9 @@ function serialise(value: unknown, seen: Set<object>): string {
   if (ArrayBuffer.isView(object)) {
     return `bytes ${hash(new Uint8Array(object.buffer, object.byteOffset, object.byteLength))}`
   }
-  // A stream body cannot be compared, and cannot be sent twice anyway: it is keyed by identity.
-  if (object instanceof ReadableStream) return `stream ${identity(object)}`
+  // A stream body cannot be compared: keyed by identity, one made in render (`file.stream()`), new every time,
+  // would restart forever. As an async iterable body, it is not part of the key: give a `key` to restart on one.
+  if (object instanceof ReadableStream) return 'stream'
   // What is sent is what JSON.stringify makes of it (a Temporal value, a class with private fields and a
   // toJSON): that, not its own keys, which may be none.
   const { toJSON } = object as { toJSON?: unknown }

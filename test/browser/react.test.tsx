@@ -171,6 +171,24 @@ function Log({ store }: { store: StreamStore<string, undefined, undefined> }): R
   )
 }
 
+/** An upload whose stream body is made in render, a new stream every time, as `file.stream()` is. */
+function Upload({ file, fetch }: { file: Blob; fetch: typeof globalThis.fetch }): ReactNode {
+  const { items, status, retry } = useStream('https://api.test/upload', {
+    as: 'ndjson',
+    schema: Row,
+    sluice: { method: 'POST', body: file.stream(), fetch, retry: 0 },
+  })
+  return (
+    <p>
+      <output>{status}</output>
+      <span>{items.map((row) => row.n).join()}</span>
+      <button type="button" onClick={retry}>
+        retry
+      </button>
+    </p>
+  )
+}
+
 describe('useStream', () => {
   it('renders rows as they arrive, then the final content', async () => {
     const server = fakeServer()
@@ -397,6 +415,25 @@ describe('useStream', () => {
     await unmount()
   })
 
+  it('a stream body made in render (file.stream()) streams once, and retry() sends a fresh one', async () => {
+    const sent: string[] = []
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      request.signal.throwIfAborted()
+      sent.push(await request.text())
+      return new Response(rows(sent.length), { headers: { 'content-type': 'application/x-ndjson' } })
+    }) as typeof globalThis.fetch
+    await render(<Upload file={new Blob(['report.csv'])} fetch={fetch} />)
+    await until(() => status() === 'done', 'the upload is answered')
+    expect(view.errors).toEqual([])
+    expect(sent).toEqual(['report.csv'])
+    expect(view.container.querySelector('span')?.textContent).toBe('1')
+    await act(async () => view.container.querySelector('button')!.click())
+    await until(() => sent.length === 2 && status() === 'done', 'the retried upload is answered')
+    expect(sent).toEqual(['report.csv', 'report.csv'])
+    expect(view.container.querySelector('span')?.textContent).toBe('2')
+  })
+
   it('retry() from a button requests again and shows the new content', async () => {
     const server = fakeServer()
     await render(<Rows url="https://api.test/rows" fetch={server.fetch} />)
@@ -615,7 +652,7 @@ describe('the request key', () => {
       [keyOf({ body: new Blob(['ab']) }), keyOf({ body: new Blob(['abc']) })],
       [keyOf({ body: bytes.subarray(0, 2) }), keyOf({ body: bytes.subarray(2, 4) })],
       [keyOf({ body: new Uint8Array([1, 2]) }), keyOf({ body: new Uint8Array([3, 4]) })],
-      [keyOf({ body: new ReadableStream() }), keyOf({ body: new ReadableStream() })],
+      [keyOf({}), keyOf({ body: new ReadableStream() })],
       [keyOf({ json: { since: new Date(0) } }), keyOf({ json: { since: new Date(Number.NaN) } })],
     ]
     expect(differ.filter(([a, b]) => a === b)).toEqual([])
@@ -635,6 +672,8 @@ describe('the request key', () => {
       [keyOf({ json: { a: shared, b: shared } }), keyOf({ json: { a: { ...shared }, b: { ...shared } } })],
       [keyOf({ json: { a: 1 } }), keyOf({ json: { a: 1 }, signal: new AbortController().signal })],
       [keyOf({ body: stream }), keyOf({ body: stream })],
+      // Not comparable, and made in render (`file.stream()`): a new one every time is not a new request.
+      [keyOf({ body: new ReadableStream() }), keyOf({ body: new ReadableStream() })],
       [keyOf({ context: cycle() }), keyOf({ context: cycle() })],
       // An invalid date is sent as null (JSON) or "Invalid Date" (a query string): a key, not a crash.
       [keyOf({ json: { since: new Date(Number.NaN) } }), keyOf({ json: { since: new Date(Number.NaN) } })],

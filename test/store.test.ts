@@ -587,6 +587,22 @@ describe('createStreamStore: lifecycle', () => {
     expect(done.error?.cause).toBe('offline')
   })
 
+  it('a request function that throws a value String() cannot convert becomes status error too, rather than hang', async () => {
+    // A null-prototype object (a record from a parser or a cache), whose String() throws a TypeError.
+    const thrown = Object.assign(Object.create(null) as object, { code: 'E_OFFLINE' })
+    const store = createStreamStore(
+      async () => {
+        throw thrown
+      },
+      { as: 'ndjson' },
+    )
+    const done = await ended(store)
+    expect(done.status).toBe('error')
+    expect(done.error).toBeInstanceOf(Error)
+    expect(done.error?.message).toBe('[object Object]')
+    expect(done.error?.cause).toBe(thrown)
+  })
+
   it("an abort of the caller's own signal, combined into the request, ends with status cancelled", async () => {
     const body = gatedBody()
     const own = new AbortController()

@@ -4,6 +4,13 @@
  */
 export function asError(value: unknown): Error {
   if (value instanceof Error) return value
-  if (Object.prototype.toString.call(value) === '[object Error]') return value as Error
-  return new Error(String(value), { cause: value })
+  const tag = Object.prototype.toString.call(value)
+  if (tag === '[object Error]') return value as Error
+  // A value String() throws on (a null-prototype object, a throwing toString) is an error all the same, named by
+  // its tag: a throw here would leave what reports it (a store's `error`) never reported.
+  let message = tag
+  try {
+    message = String(value)
+  } catch {}
+  return new Error(message, { cause: value })
 }

@@ -125,7 +125,10 @@ export function useStream<const O extends UseStreamOptions, R extends UseStreamR
       if (mounted.current === store) mounted.current = undefined
       if (!LIVE.has(store.getSnapshot().status)) return
       interrupted.current = store
-      store.cancel(new DOMException('The component using the stream unmounted.', 'AbortError'))
+      // The same cleanup runs for an unmount and for a new key: the reason names both.
+      store.cancel(
+        new DOMException('The component using the stream unmounted, or its key changed.', 'AbortError'),
+      )
     }
   }, [store])
   // The hook owns its stores: a retry() kept from an earlier render must not start a stream that no cleanup

@@ -552,7 +552,7 @@ describe('useStream and useStreamStore, in detail', () => {
     expect(shown()).toEqual(['3'])
   })
 
-  it('cancel(reason) aborts the request with that reason, and unmounting with an AbortError saying why', async () => {
+  it('cancel(reason) aborts the request with that reason, and a new key or unmounting with an AbortError saying why', async () => {
     const server = fakeServer()
     await render(<Query url="https://api.test/a" options={{ fetch: server.fetch }} />)
     await until(() => server.calls.length === 1, 'the request is sent')
@@ -561,9 +561,15 @@ describe('useStream and useStreamStore, in detail', () => {
     expect(server.calls[0]!.signal.reason).toBe('closed by the user')
     await render(<Query url="https://api.test/b" options={{ fetch: server.fetch }} />)
     await until(() => server.calls.length === 2, 'the second request is sent')
+    // The component is still there: the reason must not say only that it unmounted.
+    await render(<Query url="https://api.test/c" options={{ fetch: server.fetch }} />)
+    await until(() => server.calls.length === 3, 'the third request is sent')
     await unmount()
-    const reason = server.calls[1]!.signal.reason as DOMException
-    expect([reason.name, reason.message]).toEqual(['AbortError', 'The component using the stream unmounted.'])
+    const why = 'The component using the stream unmounted, or its key changed.'
+    for (const call of server.calls.slice(1)) {
+      const reason = call.signal.reason as DOMException
+      expect([reason.name, reason.message]).toEqual(['AbortError', why])
+    }
   })
 
   it('unmounting while connecting aborts the request', async () => {

@@ -262,8 +262,11 @@ export interface StreamSnapshot<Item = unknown, Data = unknown, Final = unknown>
 }
 
 /**
- * A framework-agnostic, observable stream: `subscribe` and `getSnapshot` fit React's `useSyncExternalStore`,
- * Svelte stores, Vue's `shallowRef`, or a plain callback. All methods are bound: pass them around freely.
+ * A framework-agnostic, observable stream: `subscribe` and `getSnapshot` fit React's `useSyncExternalStore` as
+ * they are; a Svelte store, Vue's `shallowRef` or a plain callback takes them through a listener that reads
+ * `getSnapshot()`. The listener is called without a value, and not at `subscribe()`, so the store is not a Svelte
+ * store itself: wrap it, `readable(store.getSnapshot(), (set) => store.subscribe(() => set(store.getSnapshot())))`.
+ * All methods are bound: pass them around freely.
  *
  * @example
  * const store = createStreamStore((signal) => sluice(url, { signal }), { as: 'ndjson' })

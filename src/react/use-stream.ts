@@ -1,7 +1,7 @@
 import type { Input } from 'ky'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { sluiceWith } from '../core/client.ts'
-import type { SluiceOptions } from '../core/options.ts'
+import { must, type SluiceOptions } from '../core/options.ts'
 import { createStreamStore } from '../core/store.ts'
 import type {
   ExactStoreOptions,
@@ -101,6 +101,14 @@ export function useStream<const O extends UseStreamOptions, R extends UseStreamR
   request: R,
   options: ExactStoreOptions<O, keyof UseStreamOwnOptions> & SluiceFor<R> & ExactSluice<O>,
 ): UseStreamResult<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
+  // Plain JavaScript may leave them out: say so, not "cannot read properties of undefined".
+  must(
+    typeof options === 'object' && options !== null,
+    'useStream(): options',
+    'an object with `as`',
+    options,
+    TypeError,
+  )
   const key = requestKey(options.as, request, options.sluice, options.key)
   const latest = useRef({ request, options })
   const [held, setHeld] = useState(() => ({ key, store: storeFor(latest, options) }))

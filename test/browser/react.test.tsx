@@ -304,6 +304,16 @@ describe('useStream', () => {
     expect(server.calls).toHaveLength(2)
   })
 
+  it('no options at all (plain JavaScript) is refused with a TypeError that says what is missing', async () => {
+    function Bare(): ReactNode {
+      useStream('https://api.test/rows', undefined as never)
+      return null
+    }
+    await expect(render(<Bare />)).rejects.toThrow(
+      new TypeError('useStream(): options must be an object with `as`, got undefined.'),
+    )
+  })
+
   it('a key that is not a string is refused with a TypeError, rather than one that never changes', async () => {
     const server = fakeServer()
     // From plain JavaScript, a query key as other libraries take it: `{ month }` would read "[object Object]"

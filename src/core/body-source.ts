@@ -365,6 +365,7 @@ export class BodySource implements ChunkSource {
       if (!fromStart) this.#strategy = checkpoint.strategy
       this.#etag ??= checkpoint.etag
       this.#lastModified ??= checkpoint.lastModified
+      this.#plain = !!checkpoint.plain
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
       this.#attemptBase = checkpoint.attempt
       this.#checkpointEventId = checkpoint.lastEventId
@@ -374,11 +375,12 @@ export class BodySource implements ChunkSource {
       this.#partEnd = checkpoint.partEnd
       this.offset = checkpoint.loaded
       // The end the stream had: an answer that declares none (an open part, `bytes N-*/*`) must still reach it. Not
-      // from another origin, where it may be a Content-Length that counted a coding CORS hid (declared-length.ts).
+      // from another origin, where it may be a Content-Length that counted a coding CORS hid (declared-length.ts),
+      // unless a Range answer gave it.
       this.#declare(
         init.total !== undefined
           ? { end: init.total, by: 'the `total` option' }
-          : checkpoint.length === undefined || response.type === 'cors'
+          : checkpoint.length === undefined || (response.type === 'cors' && !this.#plain)
             ? undefined
             : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
       )
@@ -640,6 +642,7 @@ export class BodySource implements ChunkSource {
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
     if (this.#length !== undefined) fields.length = this.#length
+    if (this.#plain) fields.plain = true
     if (this.#contentType !== undefined) fields.contentType = this.#contentType
     if (this.#markerAnnounced) fields.marker = true
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
@@ -947,6 +950,10 @@ export class BodySource implements ChunkSource {
       )
     }
     const { progress } = this.#init
+    // How a reconnect failed; after an answer from another origin, a Range may meet a coding CORS hid (until a
+    // Range answer gave the plain length).
+    const hidden = this.#response.type === 'cors' && !state.plain
+    const failed = (error: unknown): string => resumeFailed(error, extra.headers, hidden)
     // The Request of the reconnect just made, for the errors about its answer.
     const sent = (): Request | undefined => this.#init.request() ?? this.#request
     let last: unknown = drop
@@ -994,7 +1001,7 @@ export class BodySource implements ChunkSource {
           throw this.#fail(this.#notNetwork(drop, error))
         last = isSluiceError(error)
           ? error
-          : new NetworkError(`Reconnecting${this.#to()}${resumeFailed(error, extra.headers)}`, this.offset, {
+          : new NetworkError(`Reconnecting${this.#to()}${failed(error)}`, this.offset, {
               request: sent(),
               cause: error,
             })

@@ -280,7 +280,7 @@ export async function sluiceWith(
           // Given up, as a reconnect whose connections keep failing is.
           if (attempt > settings.attempts) {
             const last = new NetworkError(
-              `The resume request to ${where()}${resumeFailed(error, extra.headers)}`,
+              `The resume request to ${where()}${resumeFailed(error, extra.headers, !checkpoint.plain)}`,
               checkpoint.offset,
               { request: sent, cause: error },
             )
@@ -449,6 +449,7 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     etag: checkpoint.etag,
     lastModified: checkpoint.lastModified,
     length: checkpoint.length,
+    plain: checkpoint.plain,
     contentType: checkpoint.contentType,
     marker: checkpoint.marker,
     acceptRanges: true,

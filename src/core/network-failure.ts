@@ -31,13 +31,20 @@ export const corsMayRefuse = (reason: string): boolean => /^(Fa|Lo|NetworkE)/.te
  * How a request that continues a stream failed: ` failed (reason).` in the runtime's words, and after a browser's
  * (see `corsMayRefuse`) the headers the request added to the first one's (If-Range, Last-Event-ID, a cursor's),
  * which make a browser ask the server's CORS first (a preflight) where the first request needed no such question.
+ * `hidden`: the body comes from another origin, and may have a coding CORS hides. A server that answers Range by
+ * cutting the compressed bytes sends a piece the browser cannot decode, and it fails that request with the same
+ * words (nothing else tells it apart, not even Resource Timing), so the message names that cause too.
  */
-export function resumeFailed(error: unknown, headers: Record<string, string> = {}): string {
+export function resumeFailed(error: unknown, headers: Record<string, string> = {}, hidden = false): string {
   const reason = reasonOf(error)
   const added = Object.keys(headers).join(', ')
   const cors =
     added && corsMayRefuse(reason)
       ? ` Check the network, or that the server's CORS allows ${added} (Access-Control-Allow-Headers).`
       : ''
-  return ` failed (${reason}).${cors}`
+  const coding =
+    cors && hidden && headers.range
+      ? ' If its body is content-encoded (hidden by CORS), the server may be cutting the encoded bytes: serve Range requests without Content-Encoding, or expose it.'
+      : ''
+  return ` failed (${reason}).${cors}${coding}`
 }

@@ -143,6 +143,25 @@ it('with Content-Encoding hidden, a drop before the coding shows is continued by
   ])
 })
 
+it('with Content-Encoding hidden, a drop before the coding shows is continued by an open part (bytes N-*/*) to its end', async () => {
+  // The compressed Content-Length the page saw is no end for the plain bytes: the part is read whole.
+  const { url, log, release } = await served(rows, {
+    negotiate: true,
+    etag: ['W/"v1"', '"v1"'],
+    attempts: [{ drop: 300, release: true }, { length: false }],
+  })
+  const res = await sluice(url, { resume: { backoff: FAST } })
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  const got = [(await items.next()).value]
+  await release()
+  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  expect(got).toEqual(rows)
+  const plain = encode(rows.map((v) => `${JSON.stringify(v)}\n`).join('')).length
+  expect(res.progress).toMatchObject({ loaded: plain, state: 'done' })
+  const requests = (await log()).filter((e) => e.event === 'request')
+  expect(requests.map((e) => e.range !== null)).toEqual([false, true])
+})
+
 it('with Content-Encoding hidden, a drop before the coding shows gets plain bytes under another ETag: refused, naming the coding', async () => {
   // Apache's mod_deflate appends -gzip to the compressed answer's ETag.
   const { url, log, release } = await served(rows, {
@@ -164,9 +183,10 @@ it('with Content-Encoding hidden, a drop before the coding shows gets plain byte
   expect((await log()).filter((e) => e.event === 'request')).toHaveLength(2)
 })
 
-it('with Content-Encoding hidden, a server that cuts its compressed body by Range gets Failed to fetch until the attempts run out', async () => {
+it('with Content-Encoding hidden, a server that cuts its compressed body by Range gets Failed to fetch until the attempts run out, and the error names that cause', async () => {
   // The piece cannot be decoded, and Chromium rejects the fetch before its headers: nothing tells it from a network
-  // failure, so each attempt is spent.
+  // failure (not the error, nor Resource Timing, which shows another origin's failures all alike), so each attempt
+  // is spent, and the message names this cause beside the network's and CORS's.
   const { url, log, release } = await served(rows, { attempts: [{ drop: 300, release: true }] })
   const res = await sluice(url, { resume: { attempts: 2, backoff: FAST } })
   const items = res.ndjson()[Symbol.asyncIterator]()
@@ -176,7 +196,9 @@ it('with Content-Encoding hidden, a server that cuts its compressed body by Rang
     while (!(await items.next()).done);
   })().catch((e: unknown) => e)
   expect(isResumeError(error) && [error.reason, error.attempts]).toEqual(['attempts-exhausted', 2])
-  expect((error as Error).message).toContain('failed (Failed to fetch)')
+  expect((error as Error).message).toContain(
+    "failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). If its body is content-encoded (hidden by CORS), the server may be cutting the encoded bytes: serve Range requests without Content-Encoding, or expose it. Try again later",
+  )
   const requests = (await log()).filter((e) => e.event === 'request')
   expect(requests.map((e) => e.range !== null && e.acceptEncoding === 'identity')).toEqual([
     false,

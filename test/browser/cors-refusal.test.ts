@@ -16,6 +16,13 @@ it("a request the server's CORS refuses says to check the server's CORS, not onl
   )
 })
 
+/**
+ * What a failed Range after a cross-origin answer also says: CORS may hide that its body is compressed, and a server
+ * that cuts the compressed bytes fails the request with the same words (see cors-compressed.test.ts).
+ */
+const CUT =
+  'If its body is content-encoded (hidden by CORS), the server may be cutting the encoded bytes: serve Range requests without Content-Encoding, or expose it.'
+
 const lines = encode(Array.from({ length: 2000 }, (_, i) => `line ${i}\n`).join(''))
 
 it('a reconnect whose added headers the CORS preflight refuses names them and Access-Control-Allow-Headers', async () => {
@@ -37,7 +44,7 @@ it('a reconnect whose added headers the CORS preflight refuses names them and Ac
   })().catch((e: unknown) => e)
   expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
   expect((error as Error).message).toBe(
-    `Gave up after 2 reconnects to ${url}: Reconnecting to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    `Gave up after 2 reconnects to ${url}: Reconnecting to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). ${CUT} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
   )
   // The preflights were refused: no reconnect reached the server.
   expect((await log()).filter((e) => e.event === 'request')).toHaveLength(1)
@@ -79,6 +86,6 @@ it('so does a resume request from a checkpoint', async () => {
     (e: unknown) => e,
   )
   expect(isResumeError(error) && error.message).toBe(
-    `Gave up after 2 resume requests: The resume request to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
+    `Gave up after 2 resume requests: The resume request to ${url} failed (Failed to fetch). Check the network, or that the server's CORS allows range, if-range (Access-Control-Allow-Headers). ${CUT} Try again later from the checkpoint, or allow more \`resume.attempts\`.`,
   )
 })

@@ -22,6 +22,11 @@ export type Checkpoint = {
   lastModified?: string
   /** The complete length the server declared for the body, to tell another version of it on resume. */
   length?: number
+  /**
+   * Whether `length` is a Range answer's, which fetch asks for uncoded: no coding CORS hid counted it, so from
+   * another origin too it is the end to reach, and another length is another version's. Absent: not known.
+   */
+  plain?: boolean
   /** The stream's media type, and whether it announced an end marker: what a resumed answer must match. */
   contentType?: string
   marker?: boolean

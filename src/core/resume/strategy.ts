@@ -181,8 +181,10 @@ export function acceptResume(
     }
     // A shorter part than asked for is not the end: the rest is asked for again, as after a drop. A part that
     // does not say the whole's length (`bytes N-M/*`) does not shorten the length declared before, nor end a
-    // body of unknown length.
-    const end = partEnd ?? range.total ?? state.length
+    // body of unknown length — nor, from another origin, end where a length no Range answer gave says: it may be
+    // a compressed Content-Length (see representationChange).
+    const end =
+      partEnd ?? range.total ?? (response.type === 'cors' && !state.plain ? undefined : state.length)
     return end === undefined && range.end !== undefined
       ? { kind: 'continue', end, partEnd: range.end }
       : { kind: 'continue', end }

@@ -2,7 +2,7 @@
 export interface Command {
   /** One line for the usage listing. */
   summary: string
-  /** Loads the module; its `run` returns the exit code (or stays running, for servers). */
+  /** Loads the module; its `run` resolves with the exit code (a server's, once a signal stopped it). */
   load: () => Promise<{ run(args: string[]): Promise<number> }>
 }
 

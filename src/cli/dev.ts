@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { serveWith } from '../dev/serve.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
+import { STOP_SIGNALS, stopCode } from './die-by-signal.ts'
 import { parseFailure } from './parse-failure.ts'
 
 const usage = `Usage: sluice dev <handler module> [options]
@@ -13,11 +14,19 @@ Options:
   --host <address>    address to listen on (default 127.0.0.1)
   --shaping lambda    send the first 6 MiB at once, then about 2 MiB/s, as the service does
   --timeout <ms>      invocation timeout (default 900000, 15 minutes)
-  -h, --help          show this help`
+  -h, --help          show this help
+
+Ctrl-C (SIGINT), SIGTERM or SIGHUP closes the server, cutting the responses in flight, then ends the process
+by that signal, so that a shell loop or script stops too.
+
+Exit status, as $? shows it: 1 the handler module did not load or the server could not listen, 2 bad usage,
+130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP).`
 
 /**
- * `sluice dev`: starts the emulator and keeps running until interrupted; resolves with -1 while serving, or an
- * exit code (1 for a handler that cannot be loaded, 2 for bad options).
+ * `sluice dev`: starts the emulator and serves until a signal stops it; resolves with the exit code: 130 once
+ * Ctrl-C (143 SIGTERM, 129 SIGHUP) has closed the server (the bin then dies by that signal), 1 for a handler that
+ * cannot be loaded or an address it cannot listen on, 2 for bad options. A second signal while the server closes
+ * ends the process at once, by that signal.
  *
  * @example
  * await run(['./handler.mjs', '--port', '3000'])
@@ -74,14 +83,17 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)
     return 1
   }
-  const stop = () => {
-    void server.close().then(() => process.exit(0))
-  }
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<NodeJS.Signals>()
   // Before the URL goes out: a script that waits for it and then sends Ctrl-C must find the server stopping.
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  for (const signal of STOP_SIGNALS) process.on(signal, stop)
   process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
-  return -1
+  const signal = await stopped
+  // A second signal, while the server closes, has its default action: it ends the process at once.
+  for (const each of STOP_SIGNALS) process.off(each, stop)
+  await server.close()
+  // The bin dies by the signal, once what was written is out: a shell loop (`until sluice dev …`) or a script
+  // (`sluice dev … && next`) stops on Ctrl-C, as it does for any command, instead of taking it for a success.
+  return stopCode(signal)
 }
 
 function parse(args: string[]) {

@@ -3,9 +3,14 @@ import { constants } from 'node:os'
 /** The signals that stop a command: Ctrl-C, SIGTERM, and SIGHUP from a terminal that closed. */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
+/** The exit code of a command that `signal` stopped, as a shell shows it: 128 + its number (130 for SIGINT). */
+export function stopCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal]
+}
+
 /** The signal behind an exit code of 128 + its number (130 for SIGINT), when it is one of `STOP_SIGNALS`. */
 export function stopSignal(code: number): NodeJS.Signals | undefined {
-  return STOP_SIGNALS.find((signal) => 128 + constants.signals[signal] === code)
+  return STOP_SIGNALS.find((signal) => stopCode(signal) === code)
 }
 
 /**

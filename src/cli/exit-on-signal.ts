@@ -2,10 +2,10 @@ import { dieBy, STOP_SIGNALS, stopSignal } from './die-by-signal.ts'
 
 /**
  * How the `sluice` bin ends on Ctrl-C, SIGTERM and SIGHUP. While a command runs, its own listeners handle a signal
- * (`sluice get` stops cleanly), or else the signal has its default action. Once the command has its exit code
- * (`settle`), and the process only closes connections and flushes output, a signal ends the process with that
- * code, once standard output has taken what was written to it, and a second one at once: the default action would
- * report a finished download as interrupted. A command that a signal stopped (exit code 128 + its number) dies by
+ * (`sluice get` and `sluice dev` stop cleanly), or else the signal has its default action. Once the command has
+ * its exit code (`settle`), and the process only closes connections and flushes output, a signal ends the process
+ * with that code, once standard output has taken what was written to it, and a second one at once: the default
+ * action would report a finished download as interrupted. A command that a signal stopped (exit code 128 + its number) dies by
  * that signal once standard output and standard error have taken what was written to them, so that a shell loop
  * or script stops on Ctrl-C as it does for any command; a signal that comes meanwhile ends it at once, by itself.
  *

@@ -60,8 +60,9 @@ Options:
   -q, --quiet               no progress on standard error
   -h, --help                show this help
 
-Exit codes: 0 done, 1 request or stream failed, 2 bad usage, 130 interrupted (143 on SIGTERM, 129 on SIGHUP;
-resumable with --resume).`
+Exit status, as $? shows it: 0 done (or the reader of standard output went away, as with | head), 1 the
+request, the stream or the output failed, 2 bad usage, 130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP):
+it stops cleanly, then dies by that signal, so that a shell loop or script stops too.`
 
 /**
  * Parses the arguments of `sluice get`; `{ help: true }` for `--help`. Throws a {@link UsageError} that says

@@ -50,9 +50,7 @@ export async function main(argv: string[]): Promise<number> {
 
 const signals = exitOnSignal()
 const code = await main(process.argv.slice(2))
-// A server command resolves with -1 and keeps the process alive; everything else exits now (a command that a
-// signal stopped, with 128 + its number, dies by that signal).
-if (code >= 0) {
-  process.exitCode = code
-  signals.settle(code)
-}
+// A server command resolves once a signal stopped it. A command that a signal stopped, with 128 + its number,
+// dies by that signal; the others exit with their code.
+process.exitCode = code
+signals.settle(code)

@@ -86,6 +86,10 @@ describe('the sluice dev command', () => {
     expect(stdout).toMatch(/--shaping lambda/)
     // Every option it takes, short forms included.
     expect(stdout).toMatch(/-p, --port <n>/)
+    // The statuses as a shell shows them: after a signal the process dies by it, so no code is exited with.
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      'Exit status, as $? shows it: 1 the handler module did not load or the server could not listen, 2 bad usage, 130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP).',
+    )
   })
 
   it('exits 1 with a one-line reason for a handler module that does not exist', async () => {
@@ -247,13 +251,29 @@ describe('the sluice dev command', () => {
     expect(two.stderr).toMatch(/^sluice dev: pass exactly one handler module\.\n\nUsage: sluice dev/)
   })
 
-  it('stops serving and exits 0 on Ctrl-C', async () => {
-    const started = run(['dev', fixture('documented-handler.mjs'), '--port', '0'])
-    await until(() => started.stdout().includes('\n'), 'the URL')
-    started.child.kill('SIGINT')
-    const { code, signal } = await started.exit
-    expect({ code, signal }).toEqual({ code: 0, signal: null })
-  })
+  // A shell shows 128 + the signal's number in `$?`: 130, 143, 129.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    it(`on ${signal}, closes the server, cutting a response in flight, and then dies by ${signal}`, async () => {
+      const probe = pathToFileURL(fixture('server-close-probe.mjs')).href
+      const started = startProcess(process.execPath, [
+        '--import',
+        probe,
+        cli,
+        'dev',
+        fixture('holding-handler.mjs'),
+        '--port',
+        '0',
+      ])
+      children.push(started.child)
+      const response = await fetch(await servedAt(started))
+      const reader = response.body!.getReader()
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('first line\n')
+      started.child.kill(signal)
+      // Cut, not ended: a client can tell the body is incomplete.
+      await expect(reader.read()).rejects.toThrow(TypeError)
+      const { code, signal: by, stderr } = await started.exit
+      expect({ code, signal: by, stderr }).toEqual({ code: null, signal, stderr: 'server closing\n' })
+    })
 
   it('stops cleanly on a Ctrl-C sent the moment its URL is printed', async () => {
     // The process signals itself from inside the write of its URL line: the earliest a script reading that
@@ -274,6 +294,8 @@ process.stdout.write = (chunk, ...rest) => {
       const started = startProcess(process.execPath, [
         '--import',
         pathToFileURL(preload).href,
+        '--import',
+        pathToFileURL(fixture('server-close-probe.mjs')).href,
         cli,
         'dev',
         fixture('documented-handler.mjs'),
@@ -281,9 +303,49 @@ process.stdout.write = (chunk, ...rest) => {
         '0',
       ])
       children.push(started.child)
-      const { code, signal, stdout } = await started.exit
+      const { code, signal, stdout, stderr } = await started.exit
       expect(stdout).toMatch(/^sluice dev: serving .* at http:\/\/127\.0\.0\.1:\d+\/\n$/)
-      expect({ code, signal }).toEqual({ code: 0, signal: null })
+      // Closed first: without a listener by then, the default action would have killed it as it is.
+      expect({ code, signal, stderr }).toEqual({ code: null, signal: 'SIGINT', stderr: 'server closing\n' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('ends at once, by it, on a second signal while the server closes', async () => {
+    // A close that never ends (a connection the server waits for): the second signal is the way out.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-second-signal-'))
+    const preload = join(dir, 'endless-close.mjs')
+    await writeFile(
+      preload,
+      `import { Server } from 'node:http'
+Server.prototype.close = function () {
+  process.stderr.write('server closing\\n')
+  return this
+}
+`,
+    )
+    try {
+      const started = startProcess(process.execPath, [
+        '--import',
+        pathToFileURL(preload).href,
+        cli,
+        'dev',
+        fixture('documented-handler.mjs'),
+        '--port',
+        '0',
+      ])
+      children.push(started.child)
+      let stderr = ''
+      started.child.stderr!.on('data', (chunk: string) => {
+        stderr += chunk
+      })
+      await until(() => started.stdout().includes('\n'), 'the URL')
+      started.child.kill('SIGINT')
+      await until(() => stderr.includes('server closing'), 'the close')
+      started.child.kill('SIGTERM')
+      const { code, signal } = await started.exit
+      expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' })
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

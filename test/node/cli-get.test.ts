@@ -687,6 +687,10 @@ describe('sluice get', () => {
     expect(help.stdout).toMatch(/^Usage: sluice get <url> \[options\]/)
     for (const flag of ['--method', '--header', '--data', '--as', '--output', '--resume', '--checkpoint'])
       expect(help.stdout).toContain(flag)
+    // The statuses as a shell shows them: after a signal the process dies by it, so no code is exited with.
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      'Exit status, as $? shows it: 0 done (or the reader of standard output went away, as with | head), 1 the request, the stream or the output failed, 2 bad usage, 130 stopped by Ctrl-C (143 by SIGTERM, 129 by SIGHUP): it stops cleanly, then dies by that signal, so that a shell loop or script stops too.',
+    )
     const top = spawn(process.execPath, [cli, '--help'], { stdio: ['ignore', 'pipe', 'ignore'] })
     let text = ''
     top.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -683,6 +683,22 @@ describe('createPartialJsonParser: invalid input', () => {
     })
   }
 
+  it('names a character offset in its message without toByteOffset, and a byte offset with it', () => {
+    // `x` is character 10 (😀 is two UTF-16 units) but byte 12 in UTF-8.
+    const text = '["😀", 1, x]'
+    const chars = thrown(() => feed([text]).end()) as ParseError
+    expect({ message: chars.message, offset: chars.offset }).toStrictEqual({
+      message: `Expected a JSON value at line 1, character 10: ${JSON.stringify(text)}.`,
+      offset: 10,
+    })
+    const toByteOffset = (at: number) => new TextEncoder().encode(text.slice(0, at)).length
+    const bytes = thrown(() => feed([text], { toByteOffset }).end()) as ParseError
+    expect({ message: bytes.message, offset: bytes.offset }).toStrictEqual({
+      message: `Expected a JSON value at line 1, byte 12: ${JSON.stringify(text)}.`,
+      offset: 12,
+    })
+  })
+
   it('counts lines and offsets across pushes', () => {
     const error = thrown(() => feed(['{\n  "a": 1,\n', '  "b": x\n}'])) as ParseError
     expect(error).toBeInstanceOf(ParseError)

@@ -100,6 +100,8 @@ class Parser<T> implements PartialJsonParser<T> {
   private readonly maxDepth: number
   private readonly maxBytes: number
   private readonly toByteOffset: ((charOffset: number) => number) | undefined
+  /** What the offsets in errors count: characters of the text, unless `toByteOffset` maps them to bytes. */
+  private readonly unit: 'byte' | 'character'
 
   private state = VALUE
   private readonly stack: Frame[] = []
@@ -142,6 +144,7 @@ class Parser<T> implements PartialJsonParser<T> {
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
     this.toByteOffset = options.toByteOffset
+    this.unit = options.toByteOffset ? 'byte' : 'character'
   }
 
   get done(): boolean {
@@ -483,7 +486,7 @@ class Parser<T> implements PartialJsonParser<T> {
       this.failure = new LimitError(
         'maxDepth',
         this.maxDepth,
-        `Nesting at ${this.toByteOffset ? 'byte' : 'character'} ${this.offsetOf(at)}`,
+        `Nesting at ${this.unit} ${this.offsetOf(at)}`,
         {},
         { line: this.line, offset: this.offsetOf(at) },
       )
@@ -561,11 +564,13 @@ class Parser<T> implements PartialJsonParser<T> {
   }
 
   private fail(problem: string, at: number, token?: string): never {
-    this.failure = new ParseError('json', problem, {
-      line: this.line,
-      offset: this.offsetOf(at),
-      excerpt: this.excerpt(at, token),
-    })
+    this.failure = new ParseError(
+      'json',
+      problem,
+      { line: this.line, offset: this.offsetOf(at), excerpt: this.excerpt(at, token) },
+      {},
+      this.unit,
+    )
     throw this.failure
   }
 

@@ -10,7 +10,10 @@ export interface ParsePosition {
    * not JSON, the line of the blank line that ended the event.
    */
   line: number
-  /** Byte offset in the body where the offending line (or byte) starts. */
+  /**
+   * Byte offset in the body where the offending line (or byte) starts; a character (UTF-16 code unit) offset from
+   * `createPartialJsonParser` without `toByteOffset`, which sees text only (its message then says `character N`).
+   */
   offset: number
   /** A short excerpt of the offending input. */
   excerpt: string
@@ -28,12 +31,23 @@ export class ParseError extends SluiceError {
   readonly code = 'ERR_PARSE' as const
   readonly type: ParseErrorType
   readonly line: number
+  /**
+   * Byte offset in the body where the offending line (or byte) starts; a character offset from
+   * `createPartialJsonParser` without `toByteOffset`, as its message says.
+   */
   readonly offset: number
   readonly excerpt: string
 
-  constructor(type: ParseErrorType, problem: string, position: ParsePosition, context: ErrorContext = {}) {
+  /** `unit`: what `position.offset` counts, for the message (`createPartialJsonParser` may count characters). */
+  constructor(
+    type: ParseErrorType,
+    problem: string,
+    position: ParsePosition,
+    context: ErrorContext = {},
+    unit: 'byte' | 'character' = 'byte',
+  ) {
     super(
-      `${problem} at line ${position.line}, byte ${position.offset}${position.excerpt ? `: ${JSON.stringify(position.excerpt)}` : ''}.`,
+      `${problem} at line ${position.line}, ${unit} ${position.offset}${position.excerpt ? `: ${JSON.stringify(position.excerpt)}` : ''}.`,
       context,
     )
     this.type = type

@@ -4,6 +4,7 @@ import type { Replaced } from './consumers/text.ts'
 import { bytesBefore, utf8Length } from './decoders/utf8.ts'
 import { clauseOf } from './errors/network-error.ts'
 import { excerptOf, ParseError } from './errors/parse-error.ts'
+import { printableCause } from './errors/printable.ts'
 import { type StandardSchemaV1, validate } from './schema.ts'
 
 /**
@@ -65,6 +66,7 @@ async function locate(body: string, replaced: readonly Replaced[], cause: unknow
     'json',
     `The body is not valid JSON (${clauseOf(cause)})`,
     { line: 1, offset: 0, excerpt: excerptOf(body) },
-    { cause },
+    // JSON.parse's message quotes the body: its control characters are shown escaped, as in the message.
+    { cause: printableCause(cause as Error) },
   )
 }

@@ -28,6 +28,34 @@ describe('res.json() when its parser cannot load', () => {
     expect(res.progress.state).toBe('error')
   })
 
+  it('fails collect.json() with a ParseError whose cause, quoting the body, shows its control characters escaped', async () => {
+    vi.resetModules()
+    vi.doMock('../../src/core/decoders/partial-json.ts', () => {
+      throw new Error('chunk partial-json failed to load')
+    })
+    const { fromResponse, isParseError } = await import('../../src/index.ts')
+    // An escape sequence that would colour a terminal: JSON.parse quotes it in its message.
+    const body = '{"a": 1,\n "b": \u001b[31mred}'
+    const error = await (await fromResponse(new Response(body))).collect
+      .json()
+      .catch((error: unknown) => error)
+    expect(isParseError(error)).toBe(true)
+    const parseError = error as import('../../src/index.ts').ParseError
+    // Where the position is unknown, the document's start, as an NDJSON record names its line's.
+    expect({ line: parseError.line, offset: parseError.offset, excerpt: parseError.excerpt }).toStrictEqual({
+      line: 1,
+      offset: 0,
+      excerpt: body,
+    })
+    expect(parseError.message).toMatch(/^The body is not valid JSON \(.+\) at line 1, byte 0: ".+"\.$/)
+    const cause = parseError.cause as Error
+    expect(cause).toBeInstanceOf(SyntaxError)
+    for (const text of [parseError.message, cause.message]) expect(text).not.toMatch(/\p{Cc}/u)
+    // The stack repeats the message, as console.error prints it.
+    expect(cause.stack).not.toContain('\u001b')
+    expect(cause.message).toContain('\\u001b[31mred')
+  })
+
   it('loads the parser once and parses as usual', async () => {
     const { fromResponse } = await import('../../src/index.ts')
     const first = await fromResponse(new Response(bodyOf(['{"a":', '1}']).stream))

@@ -2,7 +2,7 @@ import { release } from '../runtime/release.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, releasedOnFailure } from './source.ts'
+import { iterableOf, releasedOnFailure, sourceToRead } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -43,7 +43,7 @@ async function* chunksOf(source: BytesSource): AsyncGenerator<Uint8Array> {
     yield toBytes(source)
     return
   }
-  for await (const chunk of iterableOf(source, 'streamBytes', false)) yield toBytes(chunk)
+  for await (const chunk of sourceToRead(source, 'streamBytes', false)) yield toBytes(chunk)
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } f
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
 import { cursorOf } from './request.ts'
 import { endsWithMarker, writeBody } from './respond.ts'
-import { iterableOf, plainSource, releasedOnFailure } from './source.ts'
+import { iterableOf, plainSource, releasedOnFailure, sourceToRead } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -35,7 +35,7 @@ async function* ndjsonLines(
   options: NdjsonOptions,
 ): AsyncGenerator<Uint8Array> {
   const cursor = cursorOf(options.request, options)
-  const items = iterableOf(
+  const items = sourceToRead(
     typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options),
     'streamNdjson',
     typeof source === 'function',

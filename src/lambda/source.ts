@@ -1,4 +1,5 @@
 import { describeValue } from '../runtime/describe-value.ts'
+import { readsOnce } from '../runtime/one-shot.ts'
 import { CURSOR_PARAM, cursorConflict } from '../runtime/refusal-text.ts'
 import { release } from '../runtime/release.ts'
 import type { CursorOptions, Source } from './options.ts'
@@ -55,4 +56,25 @@ export function iterableOf<T>(items: Source<T>, helper: string, returned: boolea
   throw new TypeError(
     `sluice/lambda: ${helper} got ${what} as its source${hint}; pass an array, a generator, a Node Readable or a web ReadableStream${helper === 'streamBytes' ? '' : ', or a function of the cursor that returns one'}.`,
   )
+}
+
+/** The sources that can be read once which a helper has begun to read, in the life of this (warm) function. */
+const begun = new WeakSet<object>()
+
+/**
+ * `items` (see {@link iterableOf}) as a helper begins to read it, or a `TypeError` when it is a generator, iterator
+ * or stream that has been read already: a warm function keeps what its module made, so a source made there is read
+ * to its end by one invocation, and would give the next an empty body (or the rest of it), which the end marker
+ * would prove complete.
+ */
+export function sourceToRead<T>(items: Source<T>, helper: string, returned: boolean): Source<T> {
+  const iterable = iterableOf(items, helper, returned)
+  if (!readsOnce(items)) return iterable
+  if (begun.has(items) || (items as { readableEnded?: unknown }).readableEnded === true) {
+    throw new TypeError(
+      `sluice/lambda: ${helper} got ${returned ? 'from its source function ' : ''}a generator, iterator or stream that has been read already; make the source for each request, inside the handler (a warm function keeps what its module made): what is left of it (nothing, once it ended) would go as if it were the whole body.`,
+    )
+  }
+  begun.add(items)
+  return iterable
 }

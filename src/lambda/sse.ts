@@ -10,7 +10,7 @@ import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { cursorOf, headerOf } from './request.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, plainSource, releasedOnFailure } from './source.ts'
+import { iterableOf, plainSource, releasedOnFailure, sourceToRead } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -196,12 +196,12 @@ async function* sseChunks(
   if (options.retry !== undefined && !lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
-      ? iterableOf(source(lastEventId ?? cursor), 'streamSse', true)
+      ? sourceToRead(source(lastEventId ?? cursor), 'streamSse', true)
       : // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is
         // skipped; a cursor names no event to look for, so a request that carries one is refused.
         lastEventId !== undefined
-        ? after(iterableOf(source, 'streamSse', false), lastEventId)
-        : iterableOf(plainSource(source, cursor, 'streamSse', options), 'streamSse', false)
+        ? after(sourceToRead(source, 'streamSse', false), lastEventId)
+        : sourceToRead(plainSource(source, cursor, 'streamSse', options), 'streamSse', false)
   for await (const message of messages) {
     yield encoder.encode(first + formatSseEvent(message))
     first = ''

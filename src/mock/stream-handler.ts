@@ -5,6 +5,7 @@ import { checkParts, cursorOf, cursorToRefuse, respond } from './mock-stream.ts'
 import { type MockFaults, type MockStreamOptions, validateOptions } from './options.ts'
 import { describeValue, type MockStreamParts } from './parts.ts'
 import { pullToEvent, pullToRange } from './pull-to-range.ts'
+import { readOnce } from './read-once.ts'
 
 /**
  * The HTTP methods a {@link streamHandler} can answer, in either case; `'ALL'` answers every method.
@@ -57,7 +58,8 @@ export interface StreamSourceInfo {
 
 /**
  * The body of a {@link streamHandler}: parts, or a function that returns them per request. Pass a function when
- * the parts are a generator, which can be iterated only once.
+ * the parts are a generator or a stream, which can be read only once: a later request that would read them again
+ * fails with a `TypeError` (a `500`) that says so.
  *
  * @example
  * const source: StreamSource = async ({ request }) => rowsFor(await request.json())
@@ -76,8 +78,9 @@ export type StreamSource =
 export interface StreamHandlerOptions extends Omit<MockStreamOptions, 'request' | 'signal'> {
   /**
    * The faults of one request, by attempt number (1-based, counted per handler as `attempt` is); what it returns
-   * replaces the fault options given beside it. Return `undefined` or `{}` for a clean response. Default: the same
-   * faults for every request.
+   * replaces the fault options given beside it. Return `undefined` or `{}` (or `false`, `null`) for a clean
+   * response; anything else that is no object (a number meant as an offset) is a `TypeError`, answered `500`.
+   * Default: the same faults for every request.
    */
   faults?: ((attempt: number, request: Request) => MockFaults | undefined) | undefined
 }
@@ -141,17 +144,21 @@ export function streamHandler(
   }
   const checked = validateOptions(rest, context)
   if (typeof source !== 'function') checkParts(source, checked, 'streamHandler')
+  // Parts given as they are serve every request: a generator or a stream can serve only one that reads them.
+  const given = typeof source === 'function' ? undefined : readOnce(source, 'streamHandler')
   const clean: Record<string, unknown> = { ...rest }
   for (const key of FAULT_OPTIONS) delete clean[key]
   let attempts = 0
 
   const handler = create(url, async ({ request, params }) => {
     const attempt = ++attempts
+    given?.check()
     const cursor = cursorOf({ ...checked, request })?.[0]
     const called = typeof source === 'function'
-    const parts = called ? await source({ request, params, attempt, cursor }) : source
+    const parts = called ? await source({ request, params, attempt, cursor }) : given!.parts
     try {
-      const perRequest = faults === undefined ? rest : { ...clean, ...faults(attempt, request) }
+      const perRequest =
+        faults === undefined ? rest : { ...clean, ...faultsOf(faults(attempt, request), attempt) }
       const valid = validateOptions({ ...perRequest, request }, { ...context, requestLater: false })
       // Parts given as they are that get the cursor's 409: nothing to pull for it.
       const pulled =
@@ -163,7 +170,7 @@ export function streamHandler(
         afterCursor: called,
         knownLength: pulled.length,
         // Parts given as they are serve every request; those of this request (a function's, or pulled) are its own.
-        shared: pulled.parts === source,
+        shared: pulled.parts === given?.parts,
         // msw relays a failed body as a bare network error (it cannot carry the error to the client): say why here.
         onPartError: (error) => {
           console.error(
@@ -202,6 +209,19 @@ function cancelIfAbandoned(signal: AbortSignal, response: Response): void {
   }
   if (signal.aborted) cancel()
   else signal.addEventListener('abort', cancel, { once: true })
+}
+
+/**
+ * What `faults` returned for a request, or a `TypeError` that says what it must return: spread as it is, a number
+ * (`attempt === 1 ? 64 : 0`, meant as an offset) or `true` would add no fault, and the test would pass unbroken.
+ * `false` and `null` (`attempt === 1 && { … }`) are none, as `undefined` is.
+ */
+function faultsOf(chosen: unknown, attempt: number): MockFaults | undefined {
+  if (chosen === undefined || chosen === null || chosen === false) return undefined
+  if (typeof chosen === 'object' && !Array.isArray(chosen)) return chosen as MockFaults
+  throw new TypeError(
+    `streamHandler: faults(${attempt}, request) returned ${describeValue(chosen)}; return the faults of this request, such as { dropAfterBytes: 64 }, or undefined for none.`,
+  )
 }
 
 function validateShape(options: unknown): StreamHandlerOptions {

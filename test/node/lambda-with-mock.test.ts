@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +108,43 @@ it('resumes a streamBytes body of declared length by Range, though the 206 remap
   server.events.removeListener('response:mocked', listener)
   expect(answers).toEqual(['200 100000', '206 50000'])
   expect(res.progress).toMatchObject({ loaded: body.length, total: body.length, percent: 100, attempt: 2 })
+})
+
+// A warm function keeps its module: a generator or a stream made there is read to its end by the first invocation,
+// and the next got an empty 200 whose end marker proved it complete.
+describe('a source that can be read once, made at module level, serves one invocation', () => {
+  it.each([
+    ['a Node stream', 'streamBytes', () => Readable.from(['a\n', 'b\n'])],
+    [
+      'a generator',
+      'streamNdjson',
+      () =>
+        (function* rows() {
+          yield 'a'
+          yield 'b'
+        })(),
+    ],
+  ] as const)(
+    'fails the next invocation over %s, rather than prove an empty body complete',
+    async (_, helper, make) => {
+      const source = make()
+      const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+        const options = { request: event, awslambda }
+        if (helper === 'streamBytes') await streamBytes(responseStream, source as Readable, options)
+        else await streamNdjson(responseStream, source as Iterable<string>, options)
+      })
+      const url = `https://fn.test/module-${helper}`
+      server.use(functionUrl(url, handler))
+      const first = await sluice(url)
+      expect(await first.collect.text()).toBe(helper === 'streamBytes' ? 'a\nb\n' : '"a"\n"b"\n')
+      expect(first.progress.state).toBe('done')
+      const error = await sluice(url, { retry: 0 }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ response: { status: 502 } })
+      expect(String((error as Error).message)).toContain(
+        `${helper} got a generator, iterator or stream that has been read already`,
+      )
+    },
+  )
 })
 
 describe('sluice/mock answers as sluice/lambda does behind a function URL: status, headers and body', () => {

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'msw'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { isResumeError, type ResumeError, sluice } from '../../src/index.ts'
 import { streamNdjson } from '../../src/lambda/index.ts'
 import { awslambda, functionUrl } from '../../src/mock/index.ts'
@@ -64,6 +64,27 @@ describe('streamHandler under msw/node, beyond what both transports share', () =
       }),
     )
     expect(await readUntilError(await fetch(url))).toEqual({ text: 'abc', error: undefined })
+    expect(await readUntilError(await fetch(url))).toEqual({ text: 'abcdef', error: undefined })
+  })
+
+  // Spread as it was, a number (meant as an offset) added no fault: the test passed with its body unbroken.
+  test('answers a faults that returns no faults object with a 500 that says what to return, not an unbroken body', async () => {
+    server.use(
+      streamHandler('GET', url, ['abcdef'], {
+        faults: ((attempt: number) => (attempt === 1 ? 2 : false)) as never,
+      }),
+    )
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const response = await fetch(url)
+      expect(response.status).toBe(500)
+      expect(await response.text()).toContain(
+        'streamHandler: faults(1, request) returned 2; return the faults of this request, such as { dropAfterBytes: 64 }, or undefined for none.',
+      )
+    } finally {
+      printed.mockRestore()
+    }
+    // false, as from `attempt === 1 && { … }`, is no fault.
     expect(await readUntilError(await fetch(url))).toEqual({ text: 'abcdef', error: undefined })
   })
 

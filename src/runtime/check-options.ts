@@ -37,9 +37,10 @@ export function checkOptions(
   const rules = { ...SHARED, ...own }
   for (const [key, value] of Object.entries(options)) {
     if (key === 'limits' || key === 'shaping') continue
-    const rule = rules[key]
+    // hasOwn: 'toString' and friends must not resolve through the prototype.
+    const rule = Object.hasOwn(rules, key) ? rules[key] : undefined
     if (rule === undefined) {
-      const hint = key in DEFAULT_LIMITS ? ` ${key} is a limit: pass limits: { ${key} }.` : ''
+      const hint = Object.hasOwn(DEFAULT_LIMITS, key) ? ` ${key} is a limit: pass limits: { ${key} }.` : ''
       throw new TypeError(
         `${where}: unknown option '${key}'.${hint} Known options: ${[...Object.keys(rules), 'limits', 'shaping'].join(', ')}.`,
       )

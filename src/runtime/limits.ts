@@ -61,7 +61,7 @@ export function resolveLimits(limits: Limits = {}, where = 'limits'): ResolvedLi
     throw new TypeError(`${where}: limits must be an object, got ${describeValue(limits)}.`)
   }
   for (const name of Object.keys(limits)) {
-    if (!(name in DEFAULT_LIMITS)) {
+    if (!Object.hasOwn(DEFAULT_LIMITS, name)) {
       // A misspelt limit would otherwise leave the default in force, and the test would pass for the wrong reason.
       throw new TypeError(
         `${where}: unknown limit '${name}'. Known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}.`,

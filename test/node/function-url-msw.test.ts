@@ -418,6 +418,13 @@ describe('functionUrl checks its arguments when it is called', () => {
       'functionUrl: onInvocation must be a function, got true.',
     ],
     ['options that are not an object', null, 'functionUrl: options must be an object, got null.'],
+    // Names that every object inherits are no options either: not a crash ("rule[1] is not a function").
+    ['an option named as an inherited property', { toString: 1 }, "functionUrl: unknown option 'toString'."],
+    [
+      'a limit named as an inherited property',
+      { limits: { constructor: 1 } },
+      "functionUrl: unknown limit 'constructor'.",
+    ],
   ])('rejects %s', (_, options, message) => {
     expect(() => functionUrl(base, handler, options as never)).toThrow(message)
   })

@@ -147,6 +147,13 @@ export function checkOptions(
       `sluice/lambda: ${subject.got} options ${describeValue(options)}; pass an object, or leave them out.`,
     )
   }
+  // The event itself in place of the options (`streamNdjson(stream, rows, event)`): its first key, `version`, would
+  // be named as an unknown option, which says nothing of the slip.
+  if (Object.hasOwn(options, 'requestContext') && Object.hasOwn(options, 'rawPath')) {
+    throw new TypeError(
+      `sluice/lambda: ${subject.got} the function-URL event as its options; pass it as { request: event }, beside the other options.`,
+    )
+  }
   checkEach(subject, options, rules, '', skip)
 }
 

@@ -1,3 +1,4 @@
+import { describeValue } from '../runtime/describe-value.ts'
 import type { Awslambda as PortableAwslambda } from '../runtime/types.ts'
 import type { BytesOptions, BytesSource } from './bytes.ts'
 import { streamBytes } from './bytes.ts'
@@ -57,9 +58,9 @@ export interface SluiceHandlerOptions {
  *
  * If the callback throws, or the source fails before its first byte, the invocation fails and the function URL
  * answers with an error status; a failure after the first byte cuts the body, which sluice clients detect. A
- * request a plain iterable cannot serve (one that carries a cursor) is answered `409`, saying why. Its own options
- * are checked at once, and a result's options before its body is written: an unknown name, or a value of the
- * wrong type, is a `TypeError` that says what to pass.
+ * request a plain iterable cannot serve (one that carries a cursor) is answered `409`, saying why. Its callback and
+ * its own options are checked at once, and a result's options before its body is written: a callback that is no
+ * function, an unknown name, or a value of the wrong type, is a `TypeError` that says what to pass.
  *
  * @example
  * export const handler = sluiceHandler(async (event) => ({
@@ -71,6 +72,11 @@ export function sluiceHandler(
   respond: (event: LambdaFunctionUrlEvent, context: Context) => SluiceResponse | Promise<SluiceResponse>,
   options: SluiceHandlerOptions = {},
 ): StreamingHandler {
+  if (typeof respond !== 'function') {
+    throw new TypeError(
+      `sluice/lambda: sluiceHandler got ${describeValue(respond)} for its callback; pass a function of the event that returns the body and its options, such as (event) => ({ ndjson: rows }).`,
+    )
+  }
   checkOptions({ got: 'sluiceHandler got' }, options, HANDLER_OPTIONS)
   // sluice/mock's portable type describes a stream that, in Node, is a real Writable: the one the helpers need.
   const lambda = resolveAwsLambda(options.awslambda as Awslambda | undefined, 'sluiceHandler')

@@ -221,6 +221,25 @@ describe('the helpers reject a bad option with a TypeError that names the helper
     expect(text()).toBe('')
   })
 
+  // The slip of passing the event where the options go used to be named as an unknown option 'version'.
+  it.each(['streamNdjson', 'streamSse', 'streamBytes'] as const)(
+    '%s says so when given the event as its options',
+    async (helper) => {
+      const given = {
+        version: '2.0',
+        rawPath: '/',
+        rawQueryString: '',
+        headers: {},
+        requestContext: { http: { method: 'GET' } },
+      }
+      const error = await call(helper, given).done.catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(TypeError)
+      expect((error as TypeError).message).toBe(
+        `sluice/lambda: ${helper} got the function-URL event as its options; pass it as { request: event }, beside the other options.`,
+      )
+    },
+  )
+
   it.each([
     ['streamNdjson', 'a string', '"x"'],
     ['streamSse', 'null', 'null'],
@@ -403,6 +422,20 @@ describe('sluiceHandler checks its own options at once, and a result before its 
     const { awslambda } = setup()
     expect(() => sluiceHandler(() => ({ bytes: '' }), { awslambda, ...options } as never)).toThrow(
       new TypeError(`sluice/lambda: sluiceHandler got ${message}`),
+    )
+  })
+
+  // The commonest slip is the result itself in place of the callback: it used to fail each invocation with
+  // "respond is not a function", naming neither sluiceHandler nor the fix.
+  it.each([
+    [{ ndjson: [{ n: 1 }] }, 'an object (Object)'],
+    [undefined, 'undefined'],
+  ])('sluiceHandler(%o) in place of a callback', (respond, got) => {
+    const { awslambda } = setup()
+    expect(() => sluiceHandler(respond as never, { awslambda })).toThrow(
+      new TypeError(
+        `sluice/lambda: sluiceHandler got ${got} for its callback; pass a function of the event that returns the body and its options, such as (event) => ({ ndjson: rows }).`,
+      ),
     )
   })
 

@@ -236,7 +236,7 @@ describe('an option of sluice() it cannot take', () => {
     [
       { resume: { attempts: -1 } },
       RangeError,
-      '`resume.attempts` must be a whole number of reconnects (0 or more), got -1.',
+      '`resume.attempts` must be a whole number of reconnects (0 or more), or Infinity, got -1.',
     ],
     [
       { resume: { backoff: { jitter: 1.5 } } },

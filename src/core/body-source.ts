@@ -262,7 +262,14 @@ export class BodySource implements ChunkSource {
   #skipUntil = 0
   /** Bytes of a restarted stream that replay what was already counted. */
   #uncounted = 0
+  /** Reconnects made for the stream, each a request (`progress.attempt` and `ResumeError.attempts` count them). */
   #attempts = 0
+  /** Reconnects that `resume.attempts` bounds and the backoff grows with: a healthy connection's drop resets them. */
+  #spent = 0
+  /** When the current connection was made by a reconnect: a drop judges it healthy by how long it stayed up. */
+  #since = 0
+  /** The last reconnect's request additions, as JSON: the same again asks from the same place. */
+  #key: string | undefined
   #strategy: ResumeStrategy | undefined
   #etag: string | undefined
   #lastModified: string | undefined
@@ -958,17 +965,27 @@ export class BodySource implements ChunkSource {
     const sent = (): Request | undefined => this.#init.request() ?? this.#request
     let last: unknown = drop
     let wait: number | undefined
+    // A connection that moved the stream on — the request to continue is not the one that made it: new bytes
+    // under `range`, a new last item or event id else — and stayed up a while was healthy: the count and the
+    // backoff start over (see README, "Resume"). Not a server that fails; nor one that ignores the position and
+    // replays, whose items look new, when it drops fast or where it dropped before. (The first drop has spent none.)
+    const key = JSON.stringify(extra)
+    if (key !== this.#key && performance.now() - this.#since >= Math.max(resume.backoff.max, 30_000))
+      this.#spent = 0
+    this.#key = key
     for (;;) {
+      const isReconnect = !next
       if (!next) {
-        if (this.#attempts >= resume.attempts)
+        if (this.#spent >= resume.attempts)
           throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
+        this.#spent++
         this.#attempts++
         progress.attempt = this.#attemptBase + this.#attempts
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
         progress.setState('reconnecting')
       }
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
-      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#attempts))
+      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#spent))
       wait = undefined
       next = false
       // A stop, or the user's abort (#onAbort): not AbortSignal.any() of the user's signal, kept by Node 22 with it.
@@ -1054,6 +1071,8 @@ export class BodySource implements ChunkSource {
         )
       }
       this.#switchTo(response, connection, acceptance)
+      // The rest of a whole part continues the same connection, as no reconnect does.
+      if (isReconnect) this.#since = performance.now()
       if (acceptance.kind !== 'complete') this.#request = sent()
       progress.setState('streaming')
       return

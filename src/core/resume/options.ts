@@ -31,9 +31,18 @@ type CursorAnswer = { [K in keyof CursorRequest]?: CursorRequest[K] | undefined 
 export interface ResumeOptions {
   /** Which strategy to use; `'auto'` picks from what the server offers. Default `'auto'`. */
   strategy?: 'auto' | ResumeStrategy | undefined
-  /** Reconnects allowed for one logical stream. Default 5. */
+  /**
+   * Reconnects allowed since the stream last streamed healthily, not in its whole life: a drop after a connection
+   * that moved the stream on (new bytes under `range`, a new last item or event id else) and stayed up at least
+   * `backoff.max`, and 30 s, spends none and starts the backoff over, so a stream that drops every few minutes lives
+   * on; one that fails, brings nothing new, or replays and drops sooner or where it dropped before, spends them. A
+   * whole number, or `Infinity` (never give up, as `EventSource`). Default 5.
+   */
   attempts?: number | undefined
-  /** Delay before reconnect n: min(max, initial × factor^(n-1)) ± jitter. Defaults 250, 10 000, 2, 0.2. */
+  /**
+   * Delay before reconnect n, counted as `attempts` counts (from 1 again after a healthy connection): min(max,
+   * initial × factor^(n-1)) ± jitter. Defaults 250, 10 000, 2, 0.2.
+   */
   backoff?:
     | {
         initial?: number | undefined
@@ -96,9 +105,9 @@ export function resolveResume(option: ResumeOption | undefined): ResolvedResume 
     TypeError,
   )
   must(
-    Number.isInteger(attempts) && attempts >= 0,
+    (Number.isInteger(attempts) || attempts === Infinity) && attempts >= 0,
     '`resume.attempts`',
-    'a whole number of reconnects (0 or more)',
+    'a whole number of reconnects (0 or more), or Infinity',
     attempts,
   )
   const b = settings.backoff ?? {}

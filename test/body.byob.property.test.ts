@@ -16,7 +16,8 @@ const RUNS = { numRuns: 60 } as const
 
 type Mode = 'content-length' | 'end marker' | 'no length'
 type Op =
-  | { kind: 'byob'; size: number; min: number; offset: number }
+  | { kind: 'byob'; size: number; min: number; offset: number; wide: boolean }
+  | { kind: 'pair'; size: number; offset: number }
   | { kind: 'default' }
   | { kind: 'checkpoint' }
 
@@ -39,6 +40,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       size: fc.integer({ min: 1, max: 40 }),
       min: fc.nat({ max: 40 }),
       offset: fc.nat({ max: 3 }),
+      wide: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('pair' as const),
+      size: fc.integer({ min: 2, max: 12 }),
+      offset: fc.integer({ min: 1, max: 11 }),
     }),
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'default' as const }) },
@@ -115,19 +125,32 @@ function server({ body, cuts, drops, mode, bytes }: Case): typeof fetch {
 /** A checkpoint as it is stored and read back. */
 const stored = (checkpoint: Checkpoint): Checkpoint => JSON.parse(JSON.stringify(checkpoint)) as Checkpoint
 
+/** The bytes of a view. */
+const bytesOf = (view: ArrayBufferView): Uint8Array =>
+  new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+
 /**
  * Reads `res.body` with `ops`, over and over until the end: BYOB reads into a fresh buffer (at an offset in it,
- * with `min` when it is 2 or more), default reads, and checkpoints, each with the bytes read before it.
+ * with `min` when it is 2 or more, of 4-byte elements while the body has that many bytes left), two BYOB reads
+ * asked for at once (the second in a buffer like the first's, at an offset where the first's bytes may end, with a
+ * checkpoint between them), default reads, and checkpoints, each with the bytes read before it.
  */
 async function readWith(
   res: StreamResponse,
   ops: Op[],
   reads: Uint8Array[] = [],
+  length = Infinity,
 ): Promise<{ read: Uint8Array; checkpoints: Array<{ at: number; checkpoint: Checkpoint }> }> {
   const checkpoints: Array<{ at: number; checkpoint: Checkpoint }> = []
   let count = 0
   let byob: ReadableStreamBYOBReader | undefined
   let plain: ReadableStreamDefaultReader<Uint8Array> | undefined
+  const keep = (value: Uint8Array | undefined): void => {
+    if (value !== undefined && value.length > 0) {
+      reads.push(value.slice())
+      count += value.length
+    }
+  }
   for (let i = 0; ; i++) {
     const step = ops[i % ops.length]!
     if (step.kind === 'checkpoint') {
@@ -135,18 +158,37 @@ async function readWith(
       continue
     }
     let result: ReadableStreamReadResult<Uint8Array>
-    if (step.kind === 'byob') {
+    if (step.kind === 'pair') {
       plain?.releaseLock()
       plain = undefined
       byob ??= res.body.getReader({ mode: 'byob' })
-      const buffer = new Uint8Array(step.size + step.offset)
-      const view = buffer.subarray(step.offset)
+      const first = byob.read(new Uint8Array(step.size))
+      const second = byob.read(new Uint8Array(new ArrayBuffer(step.size), step.offset % step.size))
+      // A failure rejects both: the first's is the one awaited.
+      second.catch(() => {})
+      const a = await first
+      keep(a.value)
+      checkpoints.push({ at: count, checkpoint: stored(res.checkpoint()) })
+      result = await second
+    } else if (step.kind === 'byob') {
+      plain?.releaseLock()
+      plain = undefined
+      byob ??= res.body.getReader({ mode: 'byob' })
+      // Elements of 4 bytes only while the body has enough left: a stream that ends inside one fails the read.
+      const width = step.wide && length - count >= 4 * step.size ? 4 : 1
+      const buffer = new ArrayBuffer((step.size + step.offset) * width)
+      const view =
+        width === 4 ? new Uint32Array(buffer, step.offset * 4) : new Uint8Array(buffer, step.offset)
       const min = Math.min(step.min, step.size)
-      result = await byob.read(view, min >= 2 ? { min } : undefined)
+      const wide = await byob.read(view, min >= 2 ? { min } : undefined)
+      result = {
+        done: wide.done,
+        value: wide.value && bytesOf(wide.value),
+      } as ReadableStreamReadResult<Uint8Array>
       if (result.value !== undefined) {
-        expect(result.value.byteOffset).toBe(step.offset)
-        expect(result.value.length).toBeLessThanOrEqual(step.size)
-        if (!result.done) expect(result.value.length).toBeGreaterThanOrEqual(Math.max(1, min))
+        expect(result.value.byteOffset).toBe(step.offset * width)
+        expect(result.value.length).toBeLessThanOrEqual(step.size * width)
+        if (!result.done) expect(result.value.length).toBeGreaterThanOrEqual(Math.max(1, min) * width)
       }
     } else {
       byob?.releaseLock()
@@ -154,10 +196,7 @@ async function readWith(
       plain ??= res.body.getReader()
       result = await plain.read()
     }
-    if (result.value !== undefined && result.value.length > 0) {
-      reads.push(result.value.slice())
-      count += result.value.length
-    }
+    keep(result.value)
     if (result.done) return { read: concatBytes(reads), checkpoints }
   }
 }
@@ -165,7 +204,7 @@ async function readWith(
 /** The rest after `checkpoint`, read in a fresh call with BYOB reads of 5 bytes. */
 async function rest(fetch: typeof globalThis.fetch, checkpoint: Checkpoint): Promise<Uint8Array> {
   const res = await sluice(URL_, { fetch, resumeFrom: checkpoint, resume: { backoff: FAST, attempts: 10 } })
-  return (await readWith(res, [{ kind: 'byob', size: 5, min: 0, offset: 0 }])).read
+  return (await readWith(res, [{ kind: 'byob', size: 5, min: 0, offset: 0, wide: false }])).read
 }
 
 /** The case with a read among its ops, which would otherwise only checkpoint, for ever. */
@@ -177,7 +216,7 @@ describe('res.body as a byte stream, any way it is read (property)', () => {
     await fc.assert(
       fc.asyncProperty(cases.map(readable), async (c) => {
         const res = await sluice(URL_, { fetch: server(c), resume: { backoff: FAST, attempts: 10 } })
-        const { read, checkpoints } = await readWith(res, c.ops)
+        const { read, checkpoints } = await readWith(res, c.ops, [], c.body.length)
         expect(read).toEqual(c.body)
         expect(res.progress.state).toBe('done')
         expect(res.progress.loaded).toBe(c.body.length)
@@ -199,7 +238,7 @@ describe('res.body as a byte stream, any way it is read (property)', () => {
         const res = await sluice(URL_, { fetch: server(c), resume: { backoff: FAST, attempts: 10 } })
         const [a, b] = res.tee({ maxBuffer: 16 })
         const [{ read, checkpoints }, other] = await Promise.all([
-          readWith(a, c.ops),
+          readWith(a, c.ops, [], c.body.length),
           Array.fromAsync(b.bytes()).then(concatBytes),
         ])
         expect(read).toEqual(c.body)
@@ -224,7 +263,7 @@ describe('res.body as a byte stream, any way it is read (property)', () => {
           const drop = c.drops[0]!
           const res = await sluice(URL_, { fetch: server(c), resume: false })
           const reads: Uint8Array[] = []
-          const failed = await readWith(res, c.ops, reads).then(
+          const failed = await readWith(res, c.ops, reads, c.body.length).then(
             () => undefined,
             (error: unknown) => error,
           )
@@ -236,7 +275,8 @@ describe('res.body as a byte stream, any way it is read (property)', () => {
           expect(checkpoint.offset).toBe(read.length)
           // The bytes before the failure: all of them, but those a read waiting for its `min` had gathered.
           expect(checkpoint.offset).toBeLessThanOrEqual(drop)
-          if (!c.ops.some((o) => o.kind === 'byob' && Math.min(o.min, o.size) >= 2))
+          // (or a read of 4-byte elements had, short of one).
+          if (!c.ops.some((o) => o.kind === 'byob' && (o.wide || Math.min(o.min, o.size) >= 2)))
             expect(checkpoint.offset).toBe(drop)
           const after = await rest(server({ ...c, drops: [] }), checkpoint)
           expect(concatBytes([c.body.subarray(0, checkpoint.offset), after])).toEqual(c.body)

@@ -61,6 +61,28 @@ async function readByob(res: StreamResponse, size: number, min = 1): Promise<Uin
   }
 }
 
+/**
+ * Serves BODY whole or from a `Range: bytes=N-` as a 206, every answer at once but the first whole one, whose
+ * chunks the test sends with `push` (a body that is silent until then).
+ */
+function gatedServer(): { fetch: typeof fetch; push: (bytes: Uint8Array) => void } {
+  let first: ReturnType<typeof gatedBody> | undefined
+  const fetch = fetchWith((request) => {
+    const range = request.headers.get('range')
+    const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0)
+    const headers = { ...HEADERS, 'content-length': String(BODY.length - from) }
+    if (range === null && first === undefined) {
+      first = gatedBody()
+      return new Response(first.stream, { headers })
+    }
+    const status = range === null ? 200 : 206
+    const content =
+      range === null ? {} : { 'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}` }
+    return new Response(BODY.slice(from), { status, headers: { ...headers, ...content } })
+  })
+  return { fetch, push: (bytes) => first!.push(bytes.slice()) }
+}
+
 describe('res.body read with a BYOB reader', () => {
   for (const size of [1, 3, 7, 16, 64, 1000]) {
     it(`reads ${size} bytes at a time, across chunk boundaries, to the exact end`, async () => {
@@ -243,6 +265,119 @@ describe('res.body read with a BYOB reader', () => {
       expect(res.checkpoint().offset).toBe(concatBytes(reads).length)
     }
     expect(concatBytes(reads)).toEqual(BODY)
+  })
+
+  it('a second BYOB read asked for at once, in a buffer like the first where its bytes end, is another read: a checkpoint between them is exact', async () => {
+    const { fetch, push } = gatedServer()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = res.body.getReader({ mode: 'byob' })
+    push(BODY.subarray(0, 5))
+    const first = reader.read(new Uint8Array(8))
+    // The first read gets 5 bytes: the second starts at byte 5 of a buffer of 8, where the first's would go on.
+    const second = reader.read(new Uint8Array(new ArrayBuffer(8), 5))
+    const got = (await first).value!
+    expect(got).toEqual(BODY.subarray(0, 5))
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    expect(checkpoint.offset).toBe(5)
+    expect(checkpoint.loaded).toBe(5)
+    await reader.cancel()
+    expect(await second).toEqual({ done: true, value: undefined })
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([got, ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  })
+
+  it('a BYOB read into wider elements leaves the odd bytes of a chunk to the next read: a checkpoint stands before them', async () => {
+    const { fetch, push } = gatedServer()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = res.body.getReader({ mode: 'byob' })
+    push(BODY.subarray(0, 5))
+    // Whole elements only: 4 of the 5 bytes; the stream keeps the fifth for the next read.
+    const words = (await reader.read(new Uint32Array(4))).value!
+    const got = new Uint8Array(words.buffer, words.byteOffset, words.byteLength)
+    expect(got).toEqual(BODY.subarray(0, 4))
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    expect(checkpoint.offset).toBe(4)
+    expect(checkpoint.loaded).toBe(4)
+    // The fifth byte is the next read's.
+    expect((await reader.read(new Uint8Array(8))).value).toEqual(BODY.subarray(4, 5))
+    expect(res.checkpoint().offset).toBe(5)
+    await reader.cancel()
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([got, ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  })
+
+  it("read through the platform's own tee(), whose reads are not ours, a checkpoint stands after the bytes it took", async () => {
+    const res = await sluice(URL_, { fetch: server().fetch, resume: { backoff: FAST } })
+    const [x, y] = res.body.tee()
+    const reader = x.getReader({ mode: 'byob' })
+    const read = await reader.read(new Uint8Array(3))
+    expect(read.value).toEqual(BODY.subarray(0, 3))
+    expect(res.checkpoint().offset).toBe(3)
+    // A tee's source is cancelled once both of its branches are.
+    await Promise.all([reader.cancel(), y.cancel()])
+  })
+
+  it('a checkpoint taken while the next chunk is on its way to a waiting read stands before that chunk', async () => {
+    // An end-marked body, whose first answer drops after its first byte; a Range answer sends the rest in two
+    // chunks, the last with the marker, which the source counts before the chunk reaches the stream.
+    const body = BODY.subarray(0, 8)
+    const wire = concatBytes([body, new TextEncoder().encode(`{"$sluice":"end","bytes":${body.length}}\n`)])
+    const fetch = fetchWith((request) => {
+      const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
+      const headers = { ...HEADERS, 'x-sluice-end': 'marker' }
+      if (from === 0) {
+        const { stream } = bodyOf([wire.slice(0, 1)], { error: new TypeError('terminated') })
+        return new Response(stream, { headers })
+      }
+      const { stream } = bodyOf([wire.slice(from, 3), wire.slice(3)])
+      return new Response(stream, {
+        status: 206,
+        headers: { ...headers, 'content-range': `bytes ${from}-*/*` },
+      })
+    })
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = res.body.getReader({ mode: 'byob' })
+    const got: Uint8Array[] = []
+    const positions: Array<[number, number]> = []
+    for (;;) {
+      const first = reader.read(new Uint8Array(2))
+      const second = reader.read(new Uint8Array(1))
+      const a = await first
+      if (a.value?.length) got.push(a.value)
+      const at = concatBytes(got).length
+      positions.push([at, res.checkpoint().offset])
+      const b = await second
+      if (b.value?.length) got.push(b.value)
+      if (b.done) break
+    }
+    expect(concatBytes(got)).toEqual(body)
+    expect(positions).toEqual(positions.map(([at]) => [at, at]))
+  })
+
+  it('res.bytes().toReadableStream() is a byte stream too: BYOB reads, and a checkpoint after a partial read is exact', async () => {
+    const { fetch } = server()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = res.bytes().toReadableStream().getReader({ mode: 'byob' })
+    // The first chunk is 5 bytes: read 3 of them.
+    const { value } = await reader.read(new Uint8Array(3))
+    expect(value).toEqual(BODY.subarray(0, 3))
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    expect(checkpoint.offset).toBe(3)
+    await reader.cancel()
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([value!, ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  })
+
+  it('res.bytes({ chunkSize }).toReadableStream() gives those chunks to default reads, and a checkpoint at one is exact', async () => {
+    const { fetch } = server()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const stream = res.bytes({ chunkSize: 10 }).toReadableStream()
+    expect(() => stream.getReader({ mode: 'byob' })).toThrow(TypeError)
+    const reader = stream.getReader()
+    const first = await reader.read()
+    expect(first.value).toEqual(BODY.subarray(0, 10))
+    expect(res.checkpoint().offset).toBe(10)
+    await reader.cancel()
   })
 
   it('a cancel while a BYOB read waits on a silent body ends that read, and cancels the body once', async () => {

@@ -52,12 +52,13 @@ export class Consumer<T> implements AsyncIterable<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
     const bytes = this.#bytes
-    // A byte stream's: what a BYOB read left of a chunk, and the bytes put in a BYOB read that waits for more (its
-    // `min`), which a failure discards. Kept here, not in the stream's queue (a default read is given a chunk when
-    // it waits for one), so that these are the bytes no read returned yet.
+    // A byte stream's: what a BYOB read left of a chunk, and the bytes put in BYOB reads that they did not return
+    // yet (one waiting for its `min` holds them; a failure discards them). Kept here, not in the stream's queue (a
+    // default read is given a chunk when it waits for one), so that these are the bytes no read returned yet.
     let held: Uint8Array<ArrayBuffer> = new Uint8Array()
-    let filled = 0
-    const pending = (): number => held.length + filled
+    let lent = 0
+    let reading = 0
+    const pending = (): number => held.length + lent
     // One of both kinds: typed as the default kind, which takes the same methods.
     const source = {
       pull: async (controller: ReadableStreamDefaultController<T>) => {
@@ -76,7 +77,6 @@ export class Consumer<T> implements AsyncIterable<T> {
           c.close()
           // A BYOB read waiting for more is answered: done, with what it has.
           request?.respond(0)
-          filled = 0
         } else if (!bytes) controller.enqueue(next!.value)
         // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over.
         else if (!request) {
@@ -86,13 +86,10 @@ export class Consumer<T> implements AsyncIterable<T> {
           // A byte stream's reads are views of bytes.
           const view = request.view as Uint8Array
           const part = held.subarray(0, view.byteLength)
-          const at = view.byteOffset + part.length
           view.set(part)
           held = held.subarray(part.length)
+          if (reading) lent += part.length
           request.respond(part.length)
-          // The same read, further on in its buffer, still waits: its bytes are not returned yet. (Another read
-          // asked for at once would start at the same place only in a buffer made to look so.)
-          filled = c.byobRequest?.view?.byteOffset === at ? filled + part.length : 0
         }
       },
       cancel: async (reason: unknown) => {
@@ -104,14 +101,43 @@ export class Consumer<T> implements AsyncIterable<T> {
         await iterator?.return?.(undefined)
       },
     }
+    let stream: ReadableStream<T>
     try {
-      return new ReadableStream<T>({ ...source, type: bytes && 'bytes' } as UnderlyingDefaultSource<T>, {
+      stream = new ReadableStream<T>({ ...source, type: bytes && 'bytes' } as UnderlyingDefaultSource<T>, {
         highWaterMark: 0,
       })
     } catch {
       // A runtime without byte streams: a default one, whose reads are given whole chunks.
       return new ReadableStream<T>(source, { highWaterMark: 0 })
     }
+    // Whether a BYOB read returned its bytes, the controller cannot tell: once answered, the read that waits next
+    // may be another in a buffer of the same size at the same place. Its reader can: the reads of a reader from
+    // `getReader()` count what they return. (Another's, such as `tee()`'s, ask for one element: answered at once.)
+    const getReader = stream.getReader
+    stream.getReader = ((options?: ReadableStreamGetReaderOptions) => {
+      const reader = getReader.call(stream, options) as {
+        read(...args: unknown[]): Promise<{ value?: Uint8Array }>
+      }
+      const read = reader.read
+      if (options?.mode)
+        reader.read = (...args) => {
+          reading++
+          const step = read.apply(reader, args)
+          // Before the caller's own reactions: it never sees bytes still counted as not returned.
+          step.then(
+            ({ value }) => {
+              // Never below 0: bytes a read takes from the stream's own queue (enqueued for a default read that
+              // went away) were not lent.
+              lent = Math.max(0, lent - (value?.byteLength ?? 0))
+              reading--
+            },
+            () => reading--,
+          )
+          return step
+        }
+      return reader
+    }) as typeof stream.getReader
+    return stream
   }
 }
 

@@ -7,7 +7,7 @@ export type ProgressState = 'connecting' | 'streaming' | 'reconnecting' | 'done'
 
 /** A snapshot of a stream's progress; a new object every time, safe to keep. */
 export interface Progress {
-  /** Bytes delivered, monotonic across reconnects; replayed bytes are never counted twice. */
+  /** Bytes received, monotonic across reconnects; replayed bytes are never counted twice. */
   loaded: number
   /** Expected bytes, from Content-Length, x-amzn-remapped-content-length, Content-Range or `options.total`. */
   total?: number

@@ -154,7 +154,6 @@ export class StreamResponse {
   get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
     // One stream, however often the property is read. The body is claimed at the first read; cancelling the
     // stream before that cancels the response, as cancelling a fetch body does.
-    let hooked = false
     this.#body ??= new Consumer<Uint8Array<ArrayBuffer>>(
       () => this.#bytes('body', undefined)[Symbol.asyncIterator](),
       (reason) => {
@@ -162,22 +161,33 @@ export class StreamResponse {
         this.#claimedBy ??= 'body.cancel()'
         return this.cancel(reason)
       },
-      // A byte stream, as fetch's body is. A checkpoint lands before the bytes no read returned yet (what a BYOB
-      // read left, or what one waiting for its `min` gathered). It takes over the buffer of what it is given: a
-      // chunk that is not the source's alone and whole (a view, one of a stream made in code) is copied.
-      (chunk, pending) => {
-        const { source } = this.#init
-        // Once, at the first chunk (the consumer underneath has attached its own by then): it reads `pending` live.
-        if (!hooked) source.attach?.({ committed: (fed) => fed - pending() })
-        hooked = true
-        return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
-      },
+      this.#byteStream(),
     ).toReadableStream()
     return this.#body
   }
 
   /**
-   * The body's chunks as they arrive, zero-copy; `{ chunkSize }` re-chunks to fixed sizes.
+   * What makes a consumer's `toReadableStream()` a byte stream, as fetch's body is. A checkpoint lands before the
+   * bytes no read returned yet (what a BYOB read left, or what one waiting for its `min` gathered). It takes over
+   * the buffer of what it is given: a chunk that is not the source's alone and whole (a view, one of a stream made
+   * in code) is copied.
+   */
+  #byteStream(): (chunk: Uint8Array, pending: () => number) => Uint8Array {
+    // The bytes given to the stream, counted here: the source counts a chunk before it gets here, and a checkpoint
+    // taken in between (while another read waits) stands before it.
+    let given: number | undefined
+    return (chunk, pending) => {
+      const { source } = this.#init
+      // Once, at the first chunk (the consumer underneath has attached its own by then): it reads `pending` live.
+      if (given === undefined) source.attach?.({ committed: () => given! - pending() })
+      given = (given ?? 0) + chunk.byteLength
+      return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
+    }
+  }
+
+  /**
+   * The body's chunks as they arrive, zero-copy; `{ chunkSize }` re-chunks to fixed sizes. Its
+   * `toReadableStream()` is a byte stream, as `body` is; with `chunkSize`, a stream of those chunks.
    *
    * @example
    * for await (const chunk of res.bytes({ chunkSize: 64 * 1024 })) await upload(chunk)
@@ -201,6 +211,9 @@ export class StreamResponse {
           undefined
         >,
       cancelOf(context),
+      // Re-chunked, a stream of whole chunks: a BYOB read would cut them anew, and a checkpoint would lose the
+      // re-chunker's count of the bytes it holds.
+      rechunker === undefined ? this.#byteStream() : undefined,
     )
   }
 

@@ -17,7 +17,9 @@
  * branch that validates with a schema holds items no branch has delivered), with an error that says why; once
  * everything is cancelled, no read is left pending. A branch's consumer, and a tee of a tee branch, may also be
  * made late, at any step (`late`, `open`): until then the branch reads nothing and buffers from its tee's creation,
- * so its consumer, once made, still delivers every unit from the start of the body.
+ * so its consumer, once made, still delivers every unit from the start of the body. Two schedules in three come in
+ * rounds (see `rounds`), each some moves and a drop, so that several drops meet branches standing apart; a schedule
+ * that never ends fails by fast-check's timeout, with its counterexample.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -306,6 +308,22 @@ const SETUPS: Setup[] = [
     kinds: ['events', 'json-events', 'events', 'text'],
     shape: [0, [1, [2, 3]]],
   },
+  // The tee of a tee branch first: at a tie, the restart takes the position the first branch gives.
+  {
+    name: 'cursor, a tee of ndjson() and text() beside ndjson()',
+    strategy: 'cursor',
+    format: 'ndjson',
+    kinds: ['ndjson', 'text', 'ndjson'],
+    shape: [[0, 1], 2],
+  },
+  {
+    name: 'cursor, a tee of ndjson() and lines() beside ndjson()',
+    strategy: 'cursor',
+    format: 'ndjson',
+    kinds: ['ndjson', 'lines', 'ndjson'],
+    shape: [[0, 1], 2],
+    refusable: true,
+  },
   {
     name: 'cursor over SSE, events() and events({ json: true })',
     strategy: 'cursor',
@@ -338,6 +356,8 @@ type Command =
   /** Makes a late branch's consumer (and its tee, if that is late too) without reading it yet. */
   | { t: 'open'; b: number }
   | { t: 'read'; b: number; k: number }
+  /** Reads a branch until its read waits: it delivers all it was handed, and its last read pulls the source. */
+  | { t: 'drain'; b: number }
   | { t: 'cancel'; b: number; how: 'cancel' | 'return' }
   | { t: 'checkpoint'; b: number }
 
@@ -457,7 +477,10 @@ async function run(
       const text = new TextDecoder().decode(all.subarray(0, all.length - body.length))
       return after + 1 + text.split(setup.format === 'ndjson' ? '\n' : '\n\n').length - 1
     })
-    return Math.max(0, ...sent) > Math.max(...lanes.map((lane) => lane.delivered.length))
+    // Not counting a cancelled branch of another kind (ndjson() beside ndjson(schema)): it has no say in the restart,
+    // whose cursor cannot continue after its item.
+    const counted = lanes.filter((lane) => !lane.cancelled || lane.kind.startsWith('schema'))
+    return Math.max(0, ...sent) > Math.max(0, ...counted.map((lane) => lane.delivered.length))
   }
   /** Takes in where the branches stand, while the source has not met the last drop (see `unseen`). */
   const look = () => {
@@ -739,6 +762,15 @@ async function run(
             for (let t = 0; t < 4; t++) await turn()
           }
           break
+        case 'drain': {
+          const lane = lanes[command.b % lanes.length]!
+          for (let n = 0; n < 4 * N; n++) {
+            read(command.b % lanes.length)
+            for (let t = 0; t < 4; t++) await turn()
+            if (lane.pending !== undefined || lane.done || lane.cancelled || lane.error !== undefined) break
+          }
+          break
+        }
         case 'cancel':
           cancel(command.b % lanes.length, command.how)
           break
@@ -851,6 +883,7 @@ const command = (branches: number): fc.Arbitrary<Command> =>
         k: fc.integer({ min: 1, max: 4 }),
       }),
     },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('drain' as const), b: fc.nat(branches - 1) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('checkpoint' as const), b: fc.nat(branches - 1) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('open' as const), b: fc.nat(branches - 1) }) },
     {
@@ -863,13 +896,83 @@ const command = (branches: number): fc.Arbitrary<Command> =>
     },
   )
 
+/**
+ * A schedule in rounds, each some moves and a drop: several drops, each met where the branches stand apart. A round
+ * has every branch read all it was handed (its read then waits, and pulls the source); or one branch do so (it
+ * reads ahead, the others stay behind); or one do so, then another read past it and be cancelled while its read
+ * waits; each after a push of some bytes (a part of a unit or more). Or it takes a few steps of the kinds the free
+ * schedules take.
+ */
+const rounds = (branches: number): fc.Arbitrary<Command[]> => {
+  const b = fc.nat(branches - 1)
+  const n = fc.integer({ min: 1, max: 48 })
+  const how = fc.constantFrom('cancel' as const, 'return' as const)
+  const step: fc.Arbitrary<Command[]> = fc.oneof(
+    { weight: 3, arbitrary: n.map((n): Command[] => [{ t: 'push', n }]) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record({ b, k: fc.integer({ min: 1, max: 4 }) })
+        .map(({ b, k }): Command[] => [{ t: 'read', b, k }]),
+    },
+    { weight: 3, arbitrary: b.map((b): Command[] => [{ t: 'drain', b }]) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ b, how }).map(({ b, how }): Command[] => [
+        { t: 'drain', b },
+        { t: 'cancel', b, how },
+      ]),
+    },
+    { weight: 1, arbitrary: b.map((b): Command[] => [{ t: 'open', b }]) },
+    { weight: 1, arbitrary: b.map((b): Command[] => [{ t: 'checkpoint', b }]) },
+  )
+  const round: fc.Arbitrary<Command[]> = fc.oneof(
+    {
+      weight: 1,
+      arbitrary: n.map((n): Command[] => [
+        { t: 'push', n },
+        ...Array.from({ length: branches }, (_, b) => ({ t: 'drain' as const, b })),
+      ]),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(n, b).map(([n, b]): Command[] => [
+        { t: 'push', n },
+        { t: 'drain', b },
+      ]),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(n, b, n, b, how).map(([n, lead, m, b, how]): Command[] => [
+        { t: 'push', n },
+        { t: 'drain', b: lead },
+        { t: 'push', n: m },
+        { t: 'drain', b },
+        { t: 'cancel', b, how },
+      ]),
+    },
+    { weight: 2, arbitrary: fc.array(step, { maxLength: 6 }).map((steps) => steps.flat()) },
+  )
+  const end = fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Command>({ t: 'drop', answer: true }) },
+    { weight: 1, arbitrary: fc.constant<Command>({ t: 'drop', answer: false }) },
+    { weight: 1, arbitrary: fc.constant<Command>({ t: 'cut' }) },
+  )
+  return fc
+    .array(fc.tuple(round, end), { minLength: 1, maxLength: 5 })
+    .map((all) => all.flatMap(([moves, drop]) => [...moves, drop]))
+}
+
 const schedule = fc.constantFrom(...SETUPS).chain((setup) =>
   fc.tuple(
     fc.constant(setup),
     fc.constantFrom(1, 24, 96, 1 << 20),
     // Whether answers after Last-Event-ID or a cursor declare their length (Range's always do).
     fc.boolean(),
-    fc.array(command(setup.kinds.length), { maxLength: 60, size: 'max' }),
+    fc.oneof(
+      { weight: 1, arbitrary: fc.array(command(setup.kinds.length), { maxLength: 60, size: 'max' }) },
+      { weight: 2, arbitrary: rounds(setup.kinds.length) },
+    ),
     // Long units in one run of ten: a push may then cross many units and a decoding slice.
     fc.nat(9).map((k) => k === 0),
     // Whether each branch's consumer is made late, at its first `open` or read (each, one run in two).
@@ -879,7 +982,7 @@ const schedule = fc.constantFrom(...SETUPS).chain((setup) =>
 
 const setup = (name: string): Setup => SETUPS.find((s) => s.name === name)!
 
-const RUNS = modelRuns(550, 300)
+const RUNS = modelRuns(400, 200)
 
 /**
  * Schedules the model found, shrunk, run first every time (all but the last four are commented where they
@@ -903,6 +1006,221 @@ const HELD_EVENT: Command[] = [
 ]
 
 const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = [
+  // Found by the rounds (seed 3 over the tees of a tee branch first, run 1181), shrunk, with `rebase` keeping the
+  // inner tee's last restart place (commit 285629f undone; pinned with the focused tests in tee.resume.test.ts, a
+  // third drop while the inner tee's ndjson() branch is still behind). The inner ndjson() branch takes a byte and
+  // waits; the answer drops and restarts from the start, the inner tee with it. The outer branch delivers two records
+  // (the inner one the first) and is cancelled while its read waits; the answer drops, the restart after the second:
+  // the inner tee, behind, moves on. text() reads past there and is cancelled while its read waits, and the answer
+  // drops again: the inner tee, its branch still behind, gave the place of its own last restart, the start, where
+  // ndjson() had delivered a record, and was refused.
+  [
+    setup('cursor, a tee of ndjson() and text() beside ndjson()'),
+    96,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 17 },
+      { t: 'drain', b: 2 },
+      { t: 'push', n: 18 },
+      { t: 'drain', b: 2 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 1 },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+    ],
+  ],
+  // Found by the rounds (seed 3, run 3452), shrunk; pinned with the focused test (tee.resume.test.ts, a drop in the
+  // answer after a restart that sent no byte). The outer branch delivers the first record and waits; the answer drops.
+  // text() reads that record and waits, pulling the inner tee, and is cancelled; the answer drops before its first
+  // byte. The inner ndjson() branch, made then, could not read the record it held (held for the next answer's first
+  // byte), and the next drop was refused: the inner tee, its read still waiting, planned as at the drop before, when
+  // no branch of it read.
+  [
+    setup('cursor, a tee of ndjson() and text() beside ndjson()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 4 },
+      { t: 'push', n: 13 },
+      { t: 'read', b: 2, k: 2 },
+      { t: 'drop', answer: true },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'drain', b: 0 },
+      { t: 'drop', answer: true },
+    ],
+    false,
+    [true, false, false],
+  ],
+  // Found (seed 2, run 3738), shrunk; pinned with the focused test (tee.resume.test.ts, a branch read later, after an
+  // ndjson() branch and a tee's lines() branch that stand at one place). lines() and the outer ndjson() branch
+  // deliver the first record, each its own way, and are cancelled; the answer is cut there. Cancelled leaders of two
+  // kinds gave no item: the inner ndjson() branch, made then, was refused where it follows a restart after one.
+  [
+    setup('cursor, a tee of ndjson() and lines() beside ndjson()'),
+    96,
+    false,
+    [
+      { t: 'push', n: 7 },
+      { t: 'drain', b: 1 },
+      { t: 'push', n: 10 },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'cut' },
+      { t: 'drain', b: 2 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'drop', answer: false },
+    ],
+    false,
+    [true, false, false],
+  ],
+
+  // Found (seed 2, run 946), shrunk: the same at the start of the answer after a restart (pinned with the focused
+  // test, a drop at the start of the answer after a restart: cancelled there, of two kinds).
+  [
+    setup('cursor, a tee of ndjson() and lines() beside ndjson()'),
+    24,
+    false,
+    [
+      { t: 'push', n: 6 },
+      { t: 'drain', b: 1 },
+      { t: 'push', n: 11 },
+      { t: 'drain', b: 2 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'drop', answer: true },
+    ],
+    false,
+    [true, false, false],
+  ],
+  // Found (seed 1, run 6146), shrunk; pinned with the focused test (a drop at the start of the answer after a
+  // restart: a tee of a tee branch that met the restart while its branches read two kinds). The outer branch
+  // delivers the first record and is cancelled; the answer drops, the restart after it. lines(), made then, reads the
+  // first line and meets the restart with the inner ndjson() branch, which reads nothing: two kinds, no item. lines()
+  // is cancelled and the answer drops before its first byte: the inner tee, standing at its start, gave no item,
+  // and was refused, where the answer began after the first record.
+  [
+    setup('cursor, a tee of ndjson() and lines() beside ndjson()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 2 },
+      { t: 'push', n: 2 },
+      { t: 'drain', b: 2 },
+      { t: 'cancel', b: 2, how: 'cancel' },
+      { t: 'drop', answer: false },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 1 },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+    ],
+    true,
+    [false, true, false],
+  ],
+  // Found (seed 13, run 978), shrunk; pinned with the focused test (tee.resume.test.ts, beside a tee whose
+  // ndjson(schema) branch delivered and was cancelled: after a restart from the start, which it had no say in). The
+  // middle tee's ndjson(schema) branch delivers the first record and is cancelled; the answer drops, and ndjson(),
+  // which delivered nothing, starts over. It reads two bytes of the new answer and is cancelled; the answer drops.
+  // The cancelled branch's place, past what the new answer had sent, led the restart: after the first record, which
+  // the branches left did not hold, and they were refused.
+  [
+    setup('cursor, ndjson() beside a tee of ndjson(schema) and a tee of text() and ndjson(schema)'),
+    96,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 1 },
+      { t: 'push', n: 16 },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'drop', answer: true },
+    ],
+    false,
+    [false, false, false, true],
+  ],
+  // Found (seed 13, run 4954), shrunk; pinned with the focused test (tee.resume.test.ts, starts over for the inner
+  // branch read later, after the lines() branch beside its tee took the first line). lines() delivers the first
+  // line and is cancelled; the answer drops and events() starts over. lines() stands after the first line of the new
+  // answer once it comes again; the inner events() branch reads that far and is cancelled, and the answer drops. With
+  // every branch cancelled, the line led the restart, which Last-Event-ID cannot continue from: the inner branch made
+  // then was refused where it starts over.
+  [
+    setup('Last-Event-ID, lines() beside a tee of events() and events({ json: true })'),
+    96,
+    false,
+    [
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'push', n: 6 },
+      { t: 'drain', b: 0 },
+      { t: 'cancel', b: 0, how: 'cancel' },
+      { t: 'drop', answer: false },
+      { t: 'push', n: 1 },
+      { t: 'drain', b: 0 },
+      { t: 'push', n: 6 },
+      { t: 'drain', b: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+    ],
+    false,
+    [false, false, true],
+  ],
+  // The focused test of the same, as the model writes it: the inner tee's lines() branch, made late, reads past the
+  // outer branch and is cancelled while its read waits; the third answer drops after part of a record.
+  [
+    setup('cursor, a tee of ndjson() and lines() beside ndjson()'),
+    1 << 20,
+    false,
+    [
+      { t: 'push', n: 35 },
+      { t: 'read', b: 2, k: 2 },
+      { t: 'read', b: 0, k: 2 },
+      { t: 'read', b: 2, k: 1 },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 19 },
+      { t: 'read', b: 0, k: 1 },
+      { t: 'push', n: 17 },
+      { t: 'read', b: 2, k: 1 },
+      { t: 'read', b: 1, k: 5 },
+      { t: 'push', n: 18 },
+      { t: 'read', b: 1, k: 1 },
+      { t: 'cancel', b: 1, how: 'cancel' },
+      { t: 'drop', answer: true },
+      { t: 'push', n: 5 },
+      { t: 'read', b: 2, k: 1 },
+      { t: 'drop', answer: true },
+    ],
+    false,
+    [false, true, false],
+  ],
   // Found (seed -31337, run 3525), shrunk: the outer lines() branch is cancelled having read nothing, the inner
   // events({ json: true }) branch takes 1 byte of the first event and is cancelled while its read waits; the answer
   // drops. The inner events() branch, made only then, was refused ("restarts at a record boundary, which this
@@ -1407,7 +1725,8 @@ const FOUND: Array<[Setup, number, boolean, Command[], boolean?, boolean[]?]> = 
 ]
 
 describe('tee() under resume, step by step', () => {
-  // About 9 ms a schedule in Node, 30 in Chromium (on a loaded machine); the schedules found before run first.
+  // About 60 ms a schedule in Node on a loaded machine (several drops in most), more in Chromium; the schedules found
+  // before run first.
   it(
     'any schedule of answers, pushes, drops, reads and cancels: each branch delivers every unit once, in order, or is refused only where the README says',
     async () => {
@@ -1422,6 +1741,8 @@ describe('tee() under resume, step by step', () => {
         }),
         {
           numRuns: RUNS,
+          // A schedule that hangs (a read that never settles) fails, with its counterexample, rather than stall.
+          timeout: 20_000,
           examples: FOUND.map(
             ([setup, maxBuffer, declared, commands, long = false, late = setup.kinds.map(() => false)]) => [
               [setup, maxBuffer, declared, commands, long, late],

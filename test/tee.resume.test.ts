@@ -1254,6 +1254,174 @@ describe('the cursor strategy under tee()', () => {
     })
   })
 
+  it('a drop in the answer after a restart that sent no byte, while a tee of the other branch still waits for its first, continues after the record its ndjson() branch made since delivered, not refused as by the plan of the drop before: each record once', async () => {
+    const { server, given, res, first } = await byHand('application/x-ndjson')
+    // The inner tee is the first branch: the branches at the restart point are looked through in that order.
+    const [inner, outer] = res.tee()
+    const [i0, i1] = inner.tee()
+    const chunks = i1.text()[Symbol.asyncIterator]()
+    const items = outer.ndjson()[Symbol.asyncIterator]()
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+    first.push(`${RECS[0]}\n`)
+    expect((await items.next()).value).toEqual(all[0])
+    const second = items.next()
+    await settle()
+    first.fail(DROP)
+    const two = await server.request(2)
+    two.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    // text() reads the first record and waits for more, its read pulling the inner tee's: it is cancelled, and the
+    // answer drops before its first byte. The inner tee, its read still waiting, plans with no branch reading.
+    expect((await chunks.next()).value).toBe(`${RECS[0]}\n`)
+    const ended = chunks.next()
+    await settle()
+    await i1.cancel()
+    two.fail(DROP)
+    const three = await server.request(3)
+    expect(given).toEqual([all[0], all[0]])
+    three.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    // Its ndjson() branch, made only now, delivers the first record (it holds it: not held back for the answer's
+    // first byte by that plan) and waits; the answer drops before a byte again.
+    const records = i0.ndjson()[Symbol.asyncIterator]()
+    expect(await Promise.race([records.next(), settle().then(() => 'held')])).toEqual({
+      done: false,
+      value: all[0],
+    })
+    const next = records.next()
+    await settle()
+    three.fail(DROP)
+    // The inner tee's read waited through both restarts: not planned as it stood at the drop before (no item).
+    const four = await Promise.race([
+      server.request(4),
+      Promise.all([second, next]).then(() => Promise.reject(new Error('no reconnect'))),
+    ])
+    expect(given).toEqual([all[0], all[0], all[0]])
+    four.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    four.push(`${RECS.slice(1).join('\n')}\n`)
+    four.close()
+    expect([
+      (await second).value,
+      ...(await Array.fromAsync({ [Symbol.asyncIterator]: () => items })),
+    ]).toEqual(all.slice(1))
+    expect([
+      (await next).value,
+      ...(await Array.fromAsync({ [Symbol.asyncIterator]: () => records })),
+    ]).toEqual(all.slice(1))
+    expect(await ended).toMatchObject({ done: true })
+  })
+
+  it("a branch read later, after an ndjson() branch and a tee's lines() branch that stand at one place and were cancelled, resumes after the line (the first's item): every record once", async () => {
+    const { server, given, res, first } = await byHand('application/x-ndjson')
+    const [inner, outer] = res.tee()
+    const [i0, i1] = inner.tee()
+    const lines = i1.lines()[Symbol.asyncIterator]()
+    const items = outer.ndjson()[Symbol.asyncIterator]()
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+    first.push(`${RECS[0]}\n`)
+    expect((await lines.next()).value).toBe(RECS[0])
+    expect((await items.next()).value).toEqual(all[0])
+    // Both wait for more and are cancelled, and the answer drops: neither reads, and each stands after the first
+    // record, one as a line and one as a record. The inner tee's ndjson() branch, read only then, follows the restart.
+    const ended = [lines.next(), items.next()]
+    await settle()
+    await Promise.all([i1.cancel(), outer.cancel()])
+    first.fail(DROP)
+    await settle()
+    const rest = Array.fromAsync(i0.ndjson())
+    const second = await Promise.race([
+      server.request(2),
+      rest.then(() => Promise.reject(new Error('no reconnect'))),
+    ])
+    expect(given).toEqual([RECS[0]])
+    second.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+    second.push(`${RECS.slice(1).join('\n')}\n`)
+    second.close()
+    expect(await rest).toEqual(all)
+    for (const end of ended) expect(await end).toMatchObject({ done: true })
+  })
+
+  describe('a drop at the start of the answer after a restart, its leaders there giving no item', () => {
+    // The answer began after an item: the restart that replaces it continues after that one, not refused for want of
+    // an item (a cursor cannot start over: the ndjson() branch left has delivered the first record).
+    const all = RECS.map((r) => JSON.parse(r) as unknown)
+    const ANSWER = { headers: { 'content-type': 'application/x-ndjson' } }
+
+    it('cancelled there, of two kinds: the ndjson() branch read later gets every record once', async () => {
+      const { server, given, res, first } = await byHand('application/x-ndjson')
+      const [inner, outer] = res.tee()
+      const [i0, i1] = inner.tee()
+      const lines = i1.lines()[Symbol.asyncIterator]()
+      const items = outer.ndjson()[Symbol.asyncIterator]()
+      first.push(`${RECS[0]}\n`)
+      expect((await items.next()).value).toEqual(all[0])
+      expect((await lines.next()).value).toBe(RECS[0])
+      // ndjson() waits for more and is cancelled; the answer drops: lines() alone reads, the restart is after its line.
+      const ended = [items.next(), lines.next()]
+      await settle()
+      await outer.cancel()
+      first.fail(DROP)
+      const two = await server.request(2)
+      expect(given).toEqual([RECS[0]])
+      two.answer(ANSWER)
+      // lines(), waiting for the answer's first byte, is cancelled too, and the answer drops before one: both
+      // cancelled branches stand at its start, one after a line and one after a record.
+      await settle()
+      await i1.cancel()
+      two.fail(DROP)
+      await settle()
+      // The inner ndjson() branch, read only now, holds the first record and follows the restart after it.
+      const rest = Array.fromAsync(i0.ndjson())
+      const three = await Promise.race([
+        server.request(3),
+        rest.then(() => Promise.reject(new Error('no reconnect'))),
+      ])
+      expect(given).toEqual([RECS[0], RECS[0]])
+      three.answer(ANSWER)
+      three.push(`${RECS.slice(1).join('\n')}\n`)
+      three.close()
+      expect(await rest).toEqual(all)
+      for (const end of ended) expect(await end).toMatchObject({ done: true })
+    })
+
+    it('a tee of a tee branch that met the restart while its branches read two kinds, beside the cancelled ndjson() branch: its ndjson() branch gets every record once', async () => {
+      const { server, given, res, first } = await byHand('application/x-ndjson')
+      const [inner, outer] = res.tee()
+      const [i0, i1] = inner.tee()
+      const records = i0.ndjson()[Symbol.asyncIterator]()
+      const items = outer.ndjson()[Symbol.asyncIterator]()
+      first.push(`${RECS[0]}\n`)
+      expect((await items.next()).value).toEqual(all[0])
+      const ended = items.next()
+      await settle()
+      await outer.cancel()
+      first.fail(DROP)
+      const two = await server.request(2)
+      expect(given).toEqual([all[0]])
+      two.answer(ANSWER)
+      // lines(), opened only now, reads the first line and meets the restart: the inner tee restarts there with an
+      // ndjson() and a lines() branch reading, no one item between them. lines() is cancelled while its read waits
+      // for the answer's first byte, and the answer drops before one.
+      const lines = i1.lines()[Symbol.asyncIterator]()
+      expect((await lines.next()).value).toBe(RECS[0])
+      const waiting = lines.next()
+      await settle()
+      await i1.cancel()
+      two.fail(DROP)
+      await settle()
+      const rest = Array.fromAsync({ [Symbol.asyncIterator]: () => records })
+      const three = await Promise.race([
+        server.request(3),
+        rest.then(() => Promise.reject(new Error('no reconnect'))),
+      ])
+      expect(given).toEqual([all[0], all[0]])
+      three.answer(ANSWER)
+      three.push(`${RECS.slice(1).join('\n')}\n`)
+      three.close()
+      expect(await rest).toEqual(all)
+      expect(await ended).toMatchObject({ done: true })
+      expect(await waiting).toMatchObject({ done: true })
+    })
+  })
+
   it("a third drop, while the inner tee's ndjson() branch is still behind the second restart, continues after the outer branch's last record, not after the place the inner tee restarted from the first time: each record once", async () => {
     const { server, given, res, first } = await byHand('application/x-ndjson')
     // The inner tee is the first branch: the branches at the restart point are looked through in that order.
@@ -1356,6 +1524,44 @@ describe('the cursor strategy under tee()', () => {
       expect((await waiting).value).toEqual(all[1])
       expect(await Array.fromAsync({ [Symbol.asyncIterator]: () => items })).toEqual(all.slice(2))
       expect(await Array.fromAsync(i1.ndjson(ANY))).toEqual(all)
+    })
+
+    it('after a restart from the start, which it had no say in: where the new answer has not come as far as its record, the inner branch read later gets every record once', async () => {
+      const { server, given, res, first } = await byHand('application/x-ndjson')
+      const [outer, inner] = res.tee()
+      const [i0, i1] = inner.tee()
+      const validated = i0.ndjson(ANY)[Symbol.asyncIterator]()
+      const items = outer.ndjson()[Symbol.asyncIterator]()
+      first.push(`${RECS[0]}\n`)
+      expect((await validated.next()).value).toEqual(all[0])
+      const waiting = validated.next()
+      await settle()
+      await i0.cancel()
+      first.fail(DROP)
+      // ndjson(), which delivered nothing, starts over as it would alone.
+      const two = await server.request(2)
+      expect(given).toEqual([])
+      two.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+      // It reads the first bytes of the new answer, part of the first record, and waits for more: it is cancelled,
+      // and the answer drops. The cancelled ndjson(schema) branch stands after the first record, which the inner tee
+      // has not been given again: not a place to continue from for the branch read later, which holds none of it.
+      two.push(RECS[0]!.slice(0, 2))
+      const next = items.next()
+      await settle()
+      await outer.cancel()
+      two.fail(DROP)
+      await settle()
+      const rest = Array.fromAsync(i1.ndjson(ANY))
+      const three = await Promise.race([
+        server.request(3),
+        rest.then(() => Promise.reject(new Error('no reconnect'))),
+      ])
+      expect(given).toEqual([])
+      three.answer({ headers: { 'content-type': 'application/x-ndjson' } })
+      three.push(`${RECS.join('\n')}\n`)
+      three.close()
+      expect(await rest).toEqual(all)
+      for (const end of [waiting, next]) expect(await end).toMatchObject({ done: true })
     })
 
     it('ahead of ndjson(): the cursor continues after the record ndjson() delivered, and the inner tee follows it back', async () => {
@@ -1794,6 +2000,27 @@ describe('a branch read later, beside one that read and was cancelled before the
     await answeredAfter(server, events, null)
     expect((await events).map((e) => e.id)).toEqual(ALL)
     expect((await Array.fromAsync(a.events())).map((e) => e.id)).toEqual(ALL)
+  })
+
+  it("starts over for the inner branch read later, after the lines() branch beside its tee took the first line and its tee's events() branch part of the first event, both cancelled: no event id to continue after", async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [i0, i1] = inner.tee()
+    const lines = outer.lines()[Symbol.asyncIterator]()
+    const events = i0.events()[Symbol.asyncIterator]()
+    first.push('id: e0\n')
+    expect((await lines.next()).value).toBe('id: e0')
+    // Both wait for more (events() holds part of the first event) and are cancelled; the answer drops. Neither
+    // reads, and the line leads: a place Last-Event-ID cannot continue from.
+    const ended = [lines.next(), events.next()]
+    await settle()
+    await Promise.all([outer.cancel(), i0.cancel()])
+    first.fail(DROP)
+    await settle()
+    const rest = Array.fromAsync(i1.events())
+    await answeredAfter(server, rest, null)
+    expect((await rest).map((e) => e.id)).toEqual(ALL)
+    for (const end of ended) expect(await end).toMatchObject({ done: true })
   })
 
   it('starts over beside a tee of the other branch whose bytes() branch was cancelled while its read waited, and whose other branch is read later', async () => {

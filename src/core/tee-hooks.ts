@@ -99,14 +99,20 @@ function plan(
   branches: readonly Branch[],
   began: Plan | undefined,
   continues: (place: Place) => boolean,
+  received: number,
 ): Plan | undefined {
   const live = branches.filter((b) => !gone(b))
+  // A cancelled branch has a say only where the answer being read has reached its place: not after a restart that
+  // went back before it (it had no say there), which the live ones hold the bytes of only as far as it has come.
+  const heard = (b: Branch) => position(b, planned(b)) <= received
   // Every branch cancelled: where the tee stands is where its consumers stopped, for the outer tee whose
   // branch it reads, if any (that branch is cancelled too, and its place counts as theirs) — not a text() one,
-  // which has no place to continue after, and no say.
+  // which has no place to continue after, and no say. A place the source cannot continue from (a line of an SSE
+  // body for Last-Event-ID) leaves the branches read later to start over, as they would alone (see `leads`).
   if (live.length === 0) {
-    const read = branches.filter((b) => b.hooks !== undefined && placed(b.hooks))
-    return read.length === 0 ? undefined : planOver(read, [], began)
+    const read = branches.filter((b) => b.hooks !== undefined && placed(b.hooks) && heard(b))
+    const all = read[0] && planOver(read, [], began)
+    return !all || all.at <= 0 || continues(all) ? all : ({ ...began, at: 0, restartable: true } as Plan)
   }
   const own = planOver(live, live, began)
   // A branch cancelled after it read still counts where it stands, when its consumer gives the same kind of
@@ -120,6 +126,7 @@ function plan(
       (b) =>
         !gone(b) ||
         (b.hooks !== undefined &&
+          heard(b) &&
           reading.every(
             (r) =>
               r.hooks?.unit === b.hooks?.unit ||
@@ -157,7 +164,8 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   // A cursor continues after the leader's item: when both branches read the same kind of item, as they give
   // it; when they read events() and events({ json: true }), as the latter gives it, whichever is ahead, so that
   // the cursor sees one shape. Otherwise there is none to give it, and the source refuses a cursor rather than
-  // start over.
+  // start over — unless none reads: cancelled leaders of two kinds stand at one place, after the item of the first
+  // that reads one kind (not a tee whose cancelled branches read two), which the branches read later follow.
   const unit = judged[0]?.hooks?.unit
   const sameUnit = unit !== undefined && judged.every((b) => b.hooks?.unit === unit)
   let parsed: { value: unknown } | undefined
@@ -167,14 +175,19 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
     reading.every((b) => b.hooks?.restart !== undefined) &&
     consistent('lastEventId') &&
     consistent('lastItem')
+  const lastItem = sameUnit
+    ? from('lastItem')?.lastItem?.()
+    : (parsed ?? (reading[0] ? undefined : planned(lead.find((b) => b.hooks?.unit))?.lastItem?.()))
   // Below 0 only after a restart, when every live branch is still reading an earlier answer (the branch that
   // read this one was cancelled): none has delivered from this one, so a restart replaces it whole, from the
-  // position it began after, not from a branch's own, which its queue still holds the units after.
-  if (top < 0 && began !== undefined) return { ...began, at: 0, restartable }
+  // position it began after, not from a branch's own, which its queue still holds the units after. So at its
+  // start where the leaders give no item (a tee of a tee branch that met the restart while its branches read two
+  // kinds, and gives none there since): the answer began after the one the restart was given.
+  if (began && (top < 0 || (!top && !lastItem))) return { ...began, at: 0, restartable }
   return {
     at: top,
     lastEventId: from('lastEventId')?.lastEventId?.(),
-    lastItem: sameUnit ? from('lastItem')?.lastItem?.() : parsed,
+    lastItem,
     parsed,
     retryMs: from('retryMs')?.retryMs?.(),
     restartable,
@@ -194,6 +207,7 @@ export function teeHooks(
   split: (at: number) => void,
   recovering: () => boolean,
   continues: (place: Place) => boolean,
+  received: () => number,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
   // were cancelled and left a place to continue after (as `plan` counts them) — not a text() one: cancelled, it
@@ -211,8 +225,8 @@ export function teeHooks(
   // The plan of the last restart: the position the answer being read began after (none once a rebase moved it).
   let began: Plan | undefined
   const current = (): Plan | undefined => {
-    if (!recovering()) return plan(branches, began, continues)
-    frozen ??= plan(branches, began, continues)
+    if (!recovering()) return plan(branches, began, continues, received())
+    frozen ??= plan(branches, began, continues, received())
     return frozen
   }
   const restart = (): void => {

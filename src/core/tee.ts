@@ -76,6 +76,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   let ended = false
   let failure: { error: unknown } | undefined
   let reading: Promise<void> | undefined
+  // Bytes of the answer being read that the source gave since its last restart.
+  let received = 0
   let wake: (() => void) | undefined
   let drained = new Promise<void>((resolve) => {
     wake = resolve
@@ -92,9 +94,13 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     source.continues?.(place) ?? (place.lastEventId !== undefined || place.lastItem !== undefined)
   const combined = teeHooks(
     branches,
-    (at) => split(branches, at, release, marks),
+    (at) => {
+      received = 0
+      split(branches, at, release, marks)
+    },
     () => reading !== undefined,
     continues,
+    () => received,
   )
   source.attach?.(combined.hooks)
   const held = (): number | undefined => combined.hold() ?? source.hold?.()
@@ -108,6 +114,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             ended = true
             return
           }
+          received += chunk.length
           const context = source.context?.()
           if (context !== undefined && context.response !== connection) {
             connection = context.response
@@ -194,7 +201,9 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
               if (b.handed >= hold) {
                 b.queue.unshift(item)
                 // Held by its source's restart, none of its reads may be pending: pull it to meet the restart, whatever
-                // the other branch holds (waiting for that to drain, both branches held would wait for ever).
+                // the other branch holds (waiting for that to drain, both branches held would wait for ever). A failed
+                // source reads nothing more: this would loop for ever, in microtasks no timer can interrupt.
+                if (failure) throw failure.error
                 await (reading ?? pullOnce())
                 continue
               }
@@ -221,7 +230,9 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
           if (ended) return undefined
           // Reading more would grow the other branch's queue: wait until it drains below the bound.
           if (!other.cancelled && other.buffered >= maxBuffer) await drained
-          else await pullOnce()
+          // Or until a restart splits its queue (see `split`): a tee of this branch meets it there, not only once the
+          // restarted answer sends a byte, and plans the next drop from where its branches stand then.
+          else await Promise.race([pullOnce(), drained])
         }
       },
       async cancel(reason?: unknown) {

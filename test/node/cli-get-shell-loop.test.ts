@@ -1,13 +1,12 @@
 // `sluice get` in a shell's retry loop: Ctrl-C stops the loop, not the one download only. Bash (and other shells)
 // stop a loop or a script on Ctrl-C only when the command in the foreground died by SIGINT; one that exited 130
 // is taken to have used Ctrl-C for itself, and the loop goes on (https://www.cons.org/cracauer/sigint.html).
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
-import { cli, cliServer, sizeOf, until } from '../support/cli-process.ts'
+import { cli, cliServer, shellJob, shellWords, sizeOf, until } from '../support/cli-process.ts'
 
 const BODY = Buffer.alloc(4096, 'x')
 /** What each request gets before the rest is held. */
@@ -33,42 +32,26 @@ const site = cliServer(handle, 'sluice-get-loop-', () => {
   requests = 0
 })
 
-const quote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`
-
 it('stops a shell retry loop on Ctrl-C, after the clean stop, instead of starting the download again', async () => {
   const output = join(site.dir, 'loop.bin')
   const command = [process.execPath, cli, 'get', `${site.base}/file`, '-o', output, '-q', '--resume']
-  // Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to every process in it.
-  const shell = spawn('bash', ['-c', `until ${command.map(quote).join(' ')}; do :; done; echo 'loop over'`], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  shell.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  shell.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    shell.on('close', (code, signal) => resolve({ code, signal })),
-  )
+  const shell = shellJob(`until ${shellWords(command)}; do :; done; echo 'loop over'`)
+  const { exit } = shell
   try {
     await until(async () => requests === 1 && (await sizeOf(output)) === START, 'the first part in the file')
-    process.kill(-shell.pid!, 'SIGINT')
+    shell.signal('SIGINT')
     // A loop that goes on sends a second request, which holds too: wait for that or for the loop to end.
     let again = false
     const second = until(
-      () => requests > 1 || shell.exitCode !== null || shell.signalCode !== null,
+      () => requests > 1 || shell.child.exitCode !== null || shell.child.signalCode !== null,
       'the loop to end',
     )
     await Promise.race([exit, second.then(() => (again = requests > 1))])
-    expect(again, stderr).toBe(false)
+    expect(again, shell.stderr).toBe(false)
     // Bash, which had Ctrl-C too, ends by it once its command did: its own shell would show 130.
-    expect(await exit, stderr).toEqual({ code: null, signal: 'SIGINT' })
-    expect(stdout).toBe('')
-    expect(stderr).toBe(
+    expect(await exit, shell.stderr).toEqual({ code: null, signal: 'SIGINT' })
+    expect(shell.stdout).toBe('')
+    expect(shell.stderr).toBe(
       `sluice: interrupted after ${START} bytes of output; run the same command with --resume to continue.\n`,
     )
     expect(requests).toBe(1)
@@ -77,6 +60,6 @@ it('stops a shell retry loop on Ctrl-C, after the clean stop, instead of startin
       outputBytes: START,
     })
   } finally {
-    if (shell.exitCode === null && shell.signalCode === null) process.kill(-shell.pid!, 'SIGKILL')
+    shell.stop()
   }
 }, 30_000)

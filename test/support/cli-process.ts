@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -73,4 +73,46 @@ export function cliServer(
     await rm(site.dir, { recursive: true, force: true })
   })
   return site
+}
+
+/** `words` as one shell word each, for a `bash -c` script. */
+export const shellWords = (words: readonly string[]): string =>
+  words.map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')
+
+/**
+ * `bash -c script` in its own process group, as a terminal's foreground job: `signal()` sends to every process in
+ * it, as Ctrl-C does; `stop()` kills what is left. `exit` is how bash ended.
+ */
+export function shellJob(script: string): {
+  readonly child: ChildProcess
+  readonly stdout: string
+  readonly stderr: string
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  signal(name: NodeJS.Signals): void
+  stop(): void
+} {
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const alive = () => child.exitCode === null && child.signalCode === null
+  return {
+    child,
+    get stdout() {
+      return stdout
+    },
+    get stderr() {
+      return stderr
+    },
+    exit: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
+    signal: (name) => process.kill(-child.pid!, name),
+    stop: () => {
+      if (alive()) process.kill(-child.pid!, 'SIGKILL')
+    },
+  }
 }

@@ -189,6 +189,12 @@ function Upload({ file, fetch }: { file: Blob; fetch: typeof globalThis.fetch })
   )
 }
 
+/** A hook called as plain JavaScript may call it, with no options. */
+function Bare(): ReactNode {
+  useStream('https://api.test/rows', undefined as never)
+  return null
+}
+
 describe('useStream', () => {
   it('renders rows as they arrive, then the final content', async () => {
     const server = fakeServer()
@@ -305,10 +311,6 @@ describe('useStream', () => {
   })
 
   it('no options at all (plain JavaScript) is refused with a TypeError that says what is missing', async () => {
-    function Bare(): ReactNode {
-      useStream('https://api.test/rows', undefined as never)
-      return null
-    }
     await expect(render(<Bare />)).rejects.toThrow(
       new TypeError('useStream(): options must be an object with `as`, got undefined.'),
     )

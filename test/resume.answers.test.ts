@@ -185,7 +185,7 @@ describe('answers that are not the rest of the stream', () => {
       })(),
     )
     expect(got).toEqual(['alpha', 'βeta'])
-    expect(error.message).toContain('nothing delivered carries an event id')
+    expect(error.message).toContain('no SSE event id is in force')
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })
 
@@ -312,7 +312,7 @@ describe('what a checkpoint carries into the next process', () => {
       })(),
     )
     expect(got).toEqual(['after a reset'])
-    expect(error.message).toContain('nothing delivered carries an event id')
+    expect(error.message).toContain('no SSE event id is in force')
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(2)
   })
 

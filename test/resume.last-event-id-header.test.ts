@@ -70,3 +70,46 @@ describe('an SSE id that a Last-Event-ID header cannot carry', () => {
     expect(asked).toEqual([null])
   })
 })
+
+describe('a Last-Event-ID the request carries itself (an id saved from an earlier stream)', () => {
+  /** A POST sent with `Last-Event-ID: 5`; the first answer drops before any event, the second has one. */
+  function saved() {
+    const asked: (string | null)[] = []
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      asked.push(new Request(input, init).headers.get('last-event-id'))
+      return asked.length === 1
+        ? responseOf([': hb\n\ndata: cut'], { headers: SSE, error: new TypeError('terminated') })
+        : responseOf(['data: 6\n\nid: 7\ndata: 7\n\n'], { headers: SSE })
+    }
+    return { fetch, asked }
+  }
+
+  it('is the id in force until the stream sends one: a drop before then asks with it again, a POST too', async () => {
+    const { fetch, asked } = saved()
+    const res = await sluice(URL_, {
+      fetch,
+      method: 'POST',
+      headers: { 'Last-Event-ID': '5' },
+      resume: { attempts: 3, backoff: FAST },
+    })
+    const events: ServerSentEvent[] = []
+    for await (const event of res.events()) events.push(event)
+    expect(events.map(({ id, data }) => ({ id, data }))).toEqual([
+      { id: '5', data: '6' },
+      { id: '7', data: '7' },
+    ])
+    expect(asked).toEqual(['5', '5'])
+  })
+
+  it('is what a checkpoint taken before the first event carries', async () => {
+    const { fetch } = saved()
+    const res = await sluice(URL_, {
+      fetch,
+      method: 'POST',
+      headers: { 'Last-Event-ID': '5' },
+      resume: false,
+    })
+    res.events()
+    expect(res.checkpoint()).toMatchObject({ strategy: 'last-event-id', lastEventId: '5' })
+  })
+})

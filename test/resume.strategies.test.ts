@@ -290,7 +290,7 @@ describe('range', () => {
     expect(error).toMatchObject({ name: 'NetworkError' })
     expect(error?.message).toContain('cannot be resumed')
     expect(error?.message).toContain('no `Accept-Ranges: bytes`')
-    expect(error?.message).toContain('no SSE event ids')
+    expect(error?.message).toContain('no SSE event id is in force')
     expect(error?.message).toContain('no `resume.cursor`')
     expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(1)
   })

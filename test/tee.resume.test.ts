@@ -313,7 +313,7 @@ describe('tee() and resume', () => {
         const error = (result as PromiseRejectedResult).reason as Error
         expect(isResumeError(error) && error.reason).toBe('not-resumable')
         expect(error.message).toMatch(/restarts at a record boundary/)
-        expect(error.message).not.toMatch(/no SSE event ids/)
+        expect(error.message).not.toMatch(/no SSE event id is in force/)
       }
       expect(await requests(s)).toHaveLength(1)
     },

@@ -282,7 +282,7 @@ export class BodySource implements ChunkSource {
   /** The first answer's media type and end-marker announcement, which every later answer must keep. */
   #contentType: string | undefined
   #markerAnnounced: boolean
-  /** A checkpoint's position, in force until the consumer delivers something of its own. */
+  /** A checkpoint's position (or the request's own Last-Event-ID), in force until the consumer delivers its own. */
   #checkpointEventId: string | undefined
   #checkpointRetry: number | undefined
   #checkpointCursor: CursorRequest | undefined
@@ -323,6 +323,9 @@ export class BodySource implements ChunkSource {
     this.#connection = init.connection
     this.#request = init.request()
     this.#url = response.url || this.#request?.url || ''
+    // A Last-Event-ID the caller sent (an id saved from an earlier stream) is the id in force until the stream
+    // sends its own, as a checkpoint's is: a drop before then asks with it again, never from the start.
+    this.#checkpointEventId = this.#request?.headers.get('last-event-id') || undefined
     this.#where = this.#url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
@@ -683,7 +686,7 @@ export class BodySource implements ChunkSource {
       return `its body is content-encoded (${this.#encoding}), and byte ranges count encoded bytes, not the decoded ones read here; serve it without Content-Encoding, or resume with last-event-id or a cursor`
     }
     if (strategy === 'last-event-id' && state.delivered && state.lastEventId === undefined) {
-      return 'nothing delivered carries an event id, so Last-Event-ID cannot say where to continue, and starting over would repeat it'
+      return 'no SSE event id is in force (none came, or an empty `id:` reset it), so Last-Event-ID cannot say where to continue, and starting over would repeat it'
     }
     // text() and bytes() hand out no items (nor do two tee() branches that read different kinds): a cursor has
     // nothing to continue after, and starting over repeats.

@@ -52,7 +52,8 @@ export function pickStrategy(
     state.acceptRanges && state.encoding !== undefined
       ? `its body is content-encoded (${state.encoding}), which byte ranges cannot continue`
       : 'the server announces no `Accept-Ranges: bytes`'
-  return { none: `${ranges}, it sends no SSE event ids, and no \`resume.cursor\` was given` }
+  // Not "sends no ids": an empty `id:` ends the id in force (WHATWG), and a stream that sent ids may have none.
+  return { none: `${ranges}, no SSE event id is in force, and no \`resume.cursor\` was given` }
 }
 
 /** The headers and search params that ask for the rest of the stream. */

@@ -224,6 +224,8 @@ export async function sluiceWith(
       instance(input, {
         // A key given as `undefined` is ky's to take: unset, the instance's value gone (as ky's own call does).
         ...(kyOptions as KyOptions),
+        // Merged name by name into the instance's (see byName).
+        ...(kyOptions.headers && { headers: byName(kyOptions.headers) }),
         ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
         ...withExtra(instance, kyOptions, extra),
         // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
@@ -813,7 +815,21 @@ function kyPart(options: SluiceOptions): KyOptions {
   // A key given as `undefined` is not set: ky would take it as set, and drop the parent's value.
   const out: Record<string, unknown> = { ...given(options) }
   for (const key of SLUICE_KEYS) delete out[key]
+  // Even none: the client's headers are then a Headers object, into which a ky instance's given later merge too.
+  out.headers = byName(out.headers)
   return out
+}
+
+/**
+ * `headers` as a Headers object, which ky merges name by name: two plain objects it spreads, so `X-Key` and
+ * `x-key` would both be sent, joined by a comma, and `x-key: undefined` would leave `X-Key`. An `undefined`
+ * value reads "undefined" in a Headers object, which ky takes as a removal too. ky's `replaceOption()` (marked
+ * with a symbol) is left as it is.
+ */
+function byName(headers: unknown): NonNullable<KyOptions['headers']> {
+  return headers && Object.getOwnPropertySymbols(headers).length
+    ? (headers as NonNullable<KyOptions['headers']>)
+    : new Headers(headers as HeadersInit | undefined)
 }
 
 /**

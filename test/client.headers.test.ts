@@ -114,4 +114,30 @@ describe("headers given with ky's replaceOption()", () => {
       [null, '1'],
     ])
   })
+
+  it('replace them on a reconnect as on the first request, with no header made of the marker', async () => {
+    const seen: Array<[string | null, string | null, string | null]> = []
+    const api = createClient({ headers: { 'x-key': 'a' }, resume: { backoff: { initial: 1, max: 1 } } })
+    const res = await api(url, {
+      headers: replaceOption({ 'x-other': '1' }),
+      fetch: fetchWith((request) => {
+        seen.push([
+          request.headers.get('x-key'),
+          request.headers.get('x-other'),
+          request.headers.get('value'),
+        ])
+        return request.headers.has('range')
+          ? responseOf(['lo'], { status: 206, headers: { etag: '"v1"', 'content-range': 'bytes 3-4/5' } })
+          : responseOf(['hel'], {
+              headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '5' },
+              error: new TypeError('terminated'),
+            })
+      }),
+    })
+    expect(await res.collect.text()).toBe('hello')
+    expect(seen).toEqual([
+      [null, '1', null],
+      [null, '1', null],
+    ])
+  })
 })

@@ -530,12 +530,15 @@ function withExtra(
   instance: KyInstance,
   options: SluiceOptions,
   extra: CursorRequest,
-): { headers?: Headers; searchParams?: SearchParamsOption } {
-  const out: { headers?: Headers; searchParams?: SearchParamsOption } = {}
+): { headers?: NonNullable<KyOptions['headers']>; searchParams?: SearchParamsOption } {
+  const out: { headers?: NonNullable<KyOptions['headers']>; searchParams?: SearchParamsOption } = {}
   if (extra.headers !== undefined) {
-    const headers = new Headers(options.headers as HeadersInit | undefined)
+    // ky's replaceOption() (see byName): its value, replacing as it did.
+    const given = options.headers as { value?: unknown } | undefined
+    const marked = replaced(given)
+    const headers = new Headers((marked ? given!.value : given) as HeadersInit | undefined)
     for (const [name, value] of Object.entries(extra.headers)) headers.set(name, value)
-    out.headers = headers
+    out.headers = marked ? replaceOption(headers) : headers
   }
   if (extra.searchParams !== undefined) {
     // The instance's defaults and the call's, merged as ky merges them (a default an extend() set to
@@ -827,10 +830,13 @@ function kyPart(options: SluiceOptions): KyOptions {
  * with a symbol) is left as it is.
  */
 function byName(headers: unknown): NonNullable<KyOptions['headers']> {
-  return headers && Object.getOwnPropertySymbols(headers).length
+  return replaced(headers)
     ? (headers as NonNullable<KyOptions['headers']>)
     : new Headers(headers as HeadersInit | undefined)
 }
+
+/** Whether `headers` is ky's `replaceOption()` of them, marked with a symbol. */
+const replaced = (headers: unknown): boolean => !!headers && Object.getOwnPropertySymbols(headers).length > 0
 
 /**
  * The sluice error for what ky threw before the headers. ky's errors carry the Request they were about, whose

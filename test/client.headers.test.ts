@@ -20,6 +20,19 @@ function recording() {
   return { seen, fetch }
 }
 
+/** A fetch whose first answer drops after `hel` of `hello` and whose Range answer sends the rest. */
+function droppingOnce(see: (request: Request) => void): typeof globalThis.fetch {
+  return fetchWith((request) => {
+    see(request)
+    return request.headers.has('range')
+      ? responseOf(['lo'], { status: 206, headers: { etag: '"v1"', 'content-range': 'bytes 3-4/5' } })
+      : responseOf(['hel'], {
+          headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '5' },
+          error: new TypeError('terminated'),
+        })
+  })
+}
+
 describe('a header set again in another case', () => {
   const ways: Array<
     [
@@ -81,15 +94,7 @@ describe('a header set again in another case', () => {
     const api = createClient({ headers: { 'X-Key': 'a' }, resume: { backoff: { initial: 1, max: 1 } } })
     const res = await api(url, {
       headers: { 'x-key': 'b' },
-      fetch: fetchWith((request) => {
-        seen.push(request.headers.get('x-key'))
-        return request.headers.has('range')
-          ? responseOf(['lo'], { status: 206, headers: { etag: '"v1"', 'content-range': 'bytes 3-4/5' } })
-          : responseOf(['hel'], {
-              headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '5' },
-              error: new TypeError('terminated'),
-            })
-      }),
+      fetch: droppingOnce((request) => seen.push(request.headers.get('x-key'))),
     })
     expect(await res.collect.text()).toBe('hello')
     expect(seen).toEqual(['b', 'b'])
@@ -120,19 +125,13 @@ describe("headers given with ky's replaceOption()", () => {
     const api = createClient({ headers: { 'x-key': 'a' }, resume: { backoff: { initial: 1, max: 1 } } })
     const res = await api(url, {
       headers: replaceOption({ 'x-other': '1' }),
-      fetch: fetchWith((request) => {
+      fetch: droppingOnce((request) =>
         seen.push([
           request.headers.get('x-key'),
           request.headers.get('x-other'),
           request.headers.get('value'),
-        ])
-        return request.headers.has('range')
-          ? responseOf(['lo'], { status: 206, headers: { etag: '"v1"', 'content-range': 'bytes 3-4/5' } })
-          : responseOf(['hel'], {
-              headers: { 'accept-ranges': 'bytes', etag: '"v1"', 'content-length': '5' },
-              error: new TypeError('terminated'),
-            })
-      }),
+        ]),
+      ),
     })
     expect(await res.collect.text()).toBe('hello')
     expect(seen).toEqual([

@@ -5,9 +5,9 @@
  * that nothing delivered carried one, when events with ids were delivered. The server is an injected `fetch`.
  */
 import { describe, expect, it } from 'vitest'
-import { isResumeError, type ServerSentEvent, sluice } from '../src/index.ts'
+import { isResumeError, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
-import { responseOf } from './support/streams.ts'
+import { eventData, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/tokens'
 const SSE = { 'content-type': 'text/event-stream' }
@@ -26,21 +26,11 @@ function server() {
   return { fetch, asked }
 }
 
-async function read(events: AsyncIterable<ServerSentEvent>): Promise<{ data: string[]; error: unknown }> {
-  const data: string[] = []
-  try {
-    for await (const event of events) data.push(event.data)
-    return { data, error: undefined }
-  } catch (error) {
-    return { data, error }
-  }
-}
-
 describe('a drop after an empty id: reset the last event id', () => {
   it("is not resumed under 'auto', and the error names the reset rather than a stream without ids", async () => {
     const { fetch, asked } = server()
     const res = await sluice(URL_, { fetch, resume: { attempts: 3, backoff: FAST } })
-    const { data, error } = await read(res.events())
+    const { data, error } = await eventData(res.events())
     expect(data).toEqual(['a', 'b'])
     expect((error as Error).name).toBe('NetworkError')
     expect((error as Error).message).toContain(
@@ -55,7 +45,7 @@ describe('a drop after an empty id: reset the last event id', () => {
       fetch,
       resume: { strategy: 'last-event-id', attempts: 3, backoff: FAST },
     })
-    const { data, error } = await read(res.events())
+    const { data, error } = await eventData(res.events())
     expect(data).toEqual(['a', 'b'])
     expect((error as Error).message).toContain(
       'cannot be resumed: no SSE event id is in force (none came, or an empty `id:` reset it), so Last-Event-ID cannot say where to continue',
@@ -67,7 +57,7 @@ describe('a drop after an empty id: reset the last event id', () => {
   it('makes checkpoint() throw with the same reason', async () => {
     const { fetch } = server()
     const res = await sluice(URL_, { fetch, resume: false })
-    await read(res.events())
+    await eventData(res.events())
     const error = (() => {
       try {
         res.checkpoint()

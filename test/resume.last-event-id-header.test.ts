@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { isResumeError, type ServerSentEvent, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
-import { responseOf } from './support/streams.ts'
+import { eventData, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/tokens'
 const SSE = { 'content-type': 'text/event-stream' }
@@ -25,16 +25,6 @@ function server(id: string) {
   return { fetch, asked }
 }
 
-async function read(events: AsyncIterable<ServerSentEvent>): Promise<{ data: string[]; error: unknown }> {
-  const data: string[] = []
-  try {
-    for await (const event of events) data.push(event.data)
-    return { data, error: undefined }
-  } catch (error) {
-    return { data, error }
-  }
-}
-
 const refusal = (id: string) =>
   `The SSE event id ${JSON.stringify(id)} cannot be sent back in a Last-Event-ID header, which carries only Latin-1 characters, so the stream cannot be continued after it; have the server send ASCII ids.`
 
@@ -43,7 +33,7 @@ describe('an SSE id that a Last-Event-ID header cannot carry', () => {
     for (const id of ['中', 'a😀']) {
       const { fetch, asked } = server(id)
       const res = await sluice(URL_, { fetch, resume: { attempts: 3, backoff: FAST } })
-      const { data, error } = await read(res.events())
+      const { data, error } = await eventData(res.events())
       expect(data).toEqual(['a'])
       expect(isResumeError(error) && error.reason).toBe('not-resumable')
       expect((error as Error).message).toBe(refusal(id))
@@ -54,14 +44,14 @@ describe('an SSE id that a Last-Event-ID header cannot carry', () => {
   it('still sends a Latin-1 id back, as fetch can', async () => {
     const { fetch, asked } = server('é')
     const res = await sluice(URL_, { fetch, resume: { attempts: 3, backoff: FAST } })
-    expect(await read(res.events())).toEqual({ data: ['a', 'b'], error: undefined })
+    expect(await eventData(res.events())).toEqual({ data: ['a', 'b'], error: undefined })
     expect(asked).toEqual([null, 'é'])
   })
 
   it('refuses a checkpoint with such an id the same way, before any request', async () => {
     const { fetch, asked } = server('中')
     const first = await sluice(URL_, { fetch, resume: false })
-    expect((await read(first.events())).data).toEqual(['a'])
+    expect((await eventData(first.events())).data).toEqual(['a'])
     const checkpoint = first.checkpoint()
     expect(checkpoint.lastEventId).toBe('中')
     const error = await sluice(URL_, { fetch, resumeFrom: checkpoint }).catch((e: unknown) => e)

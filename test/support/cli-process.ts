@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -91,28 +91,20 @@ export function shellJob(script: string): {
   signal(name: NodeJS.Signals): void
   stop(): void
 } {
-  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const alive = () => child.exitCode === null && child.signalCode === null
+  const started = startProcess('bash', ['-c', script], { detached: true })
+  const { child } = started
   return {
     child,
     get stdout() {
-      return stdout
+      return started.stdout()
     },
     get stderr() {
-      return stderr
+      return started.stderr()
     },
-    exit: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal }))),
+    exit: started.exit.then(({ code, signal }) => ({ code, signal })),
     signal: (name) => process.kill(-child.pid!, name),
     stop: () => {
-      if (alive()) process.kill(-child.pid!, 'SIGKILL')
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
     },
   }
 }

@@ -8,20 +8,22 @@ export interface ProcessRun {
   stderr: string
 }
 
-/** A started child process: the process itself, its end, and what it has printed to stdout so far. */
+/** A started child process: the process itself, its end, and what it has printed so far. */
 export interface StartedProcess {
   child: ChildProcess
   exit: Promise<ProcessRun>
   stdout: () => string
+  stderr: () => string
 }
 
 /** Starts a command, collecting its output as it runs; `exit` settles once its output streams are closed. */
 export function startProcess(
   command: string,
   args: string[],
-  options: { cwd?: string | undefined; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string | undefined; env?: NodeJS.ProcessEnv; timeoutMs?: number; detached?: boolean } = {},
 ): StartedProcess {
   const child = spawn(command, args, {
+    detached: options.detached ?? false,
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,7 +41,7 @@ export function startProcess(
     child.on('error', (error) => reject(new Error(`could not start ${command}: ${error.message}`)))
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
-  return { child, exit, stdout: () => stdout }
+  return { child, exit, stdout: () => stdout, stderr: () => stderr }
 }
 
 /** Runs a command to its end (or `timeoutMs`), collecting its output; colour and update notices off. */

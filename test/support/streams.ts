@@ -141,6 +141,14 @@ export async function drain<T>(iterable: AsyncIterable<T>): Promise<{ items: T[]
   return { items, error: undefined }
 }
 
+/** The `data` of each event `events` gives, and the error that ended it (`undefined` when it ended cleanly). */
+export async function eventData(
+  events: AsyncIterable<{ data: string }>,
+): Promise<{ data: string[]; error: unknown }> {
+  const { items, error } = await drain(events)
+  return { data: items.map((event) => event.data), error }
+}
+
 /** A `fetch` whose server never answers: a request stays connecting until its signal aborts. */
 export const silentFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
   const { signal } = new Request(input, init)

@@ -25,6 +25,7 @@ import {
   type Acceptance,
   acceptResume,
   encodingOf,
+  hidesCoding,
   isRetryableStatus,
   mediaType,
   parseContentRange,
@@ -390,7 +391,7 @@ export class BodySource implements ChunkSource {
       this.#declare(
         init.total !== undefined
           ? { end: init.total, by: 'the `total` option' }
-          : checkpoint.length === undefined || (response.type === 'cors' && !this.#plain)
+          : checkpoint.length === undefined || hidesCoding(response, checkpoint)
             ? undefined
             : { end: checkpoint.length, by: 'the checkpoint (the length first declared)' },
       )
@@ -962,7 +963,7 @@ export class BodySource implements ChunkSource {
     const { progress } = this.#init
     // How a reconnect failed; after an answer from another origin, a Range may meet a coding CORS hid (until a
     // Range answer gave the plain length).
-    const hidden = this.#response.type === 'cors' && !state.plain
+    const hidden = hidesCoding(this.#response, state)
     const failed = (error: unknown): string => resumeFailed(error, extra.headers, hidden)
     // The Request of the reconnect just made, for the errors about its answer.
     const sent = (): Request | undefined => this.#init.request() ?? this.#request

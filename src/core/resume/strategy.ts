@@ -154,7 +154,7 @@ export function acceptResume(
         // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here. From
         // another origin, what changed may be the coding alone, which CORS hides (see representationChange), until
         // a Range answer (uncoded) gave the length.
-        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${response.type === 'cors' && !state.plain ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
+        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${hidesCoding(response, state) ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
         attempts,
         context,
       )
@@ -184,8 +184,7 @@ export function acceptResume(
     // does not say the whole's length (`bytes N-M/*`) does not shorten the length declared before, nor end a
     // body of unknown length — nor, from another origin, end where a length no Range answer gave says: it may be
     // a compressed Content-Length (see representationChange).
-    const end =
-      partEnd ?? range.total ?? (response.type === 'cors' && !state.plain ? undefined : state.length)
+    const end = partEnd ?? range.total ?? (hidesCoding(response, state) ? undefined : state.length)
     return end === undefined && range.end !== undefined
       ? { kind: 'continue', end, partEnd: range.end }
       : { kind: 'continue', end }
@@ -280,6 +279,13 @@ export function representationLength(response: Response): number | undefined {
   return parseLength(response.headers.get('content-length'))
 }
 
+/**
+ * Whether a length may count a coding CORS hides: an answer from another origin, until a Range answer (which fetch
+ * asks for uncoded) gave the plain length (`plain`).
+ */
+export const hidesCoding = (response: Response, state: { plain?: boolean | undefined }): boolean =>
+  response.type === 'cors' && !state.plain
+
 /** The response's content coding, if any (`identity` is none): its lengths and ranges are not the body's. */
 export function encodingOf(response: Response): string | undefined {
   const encoding = response.headers.get('content-encoding')?.trim().toLowerCase()
@@ -307,7 +313,7 @@ function representationChange(state: ResumeState, response: Response): string | 
     state.length !== undefined &&
     length !== undefined &&
     length !== state.length &&
-    !(response.type === 'cors' && !state.plain && state.etag && etag)
+    !(hidesCoding(response, state) && state.etag && etag)
   )
     return `its length ${state.length} became ${length} bytes`
   return undefined

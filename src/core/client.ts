@@ -90,6 +90,8 @@ export async function sluiceWith(
     ...kyOptions
   } = options
   const defaults = kyDefaults(instance)
+  // Merged name by name into the instance's (see byName): made once, for every request of the stream.
+  const headers = kyOptions.headers && byName(kyOptions.headers)
   // A signal baked into the ky instance, or the Request's own, ends the logical stream as the call's does:
   // left to ky, it would only fail each request, and a drop it caused would read as the network's. Each is
   // followed from the request until the stream settles, then let go: the app may pass it to every request.
@@ -224,8 +226,7 @@ export async function sluiceWith(
       instance(input, {
         // A key given as `undefined` is ky's to take: unset, the instance's value gone (as ky's own call does).
         ...(kyOptions as KyOptions),
-        // Merged name by name into the instance's (see byName).
-        ...(kyOptions.headers && { headers: byName(kyOptions.headers) }),
+        ...(headers && { headers }),
         ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
         ...withExtra(instance, kyOptions, extra),
         // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming

@@ -6,7 +6,7 @@
  * made as a browser hands them (type "cors"); test/browser/cors-compressed.test.ts makes them over the network.
  */
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, isResumeError, type Progress, sluice } from '../src/index.ts'
+import { type Checkpoint, isResumeError, type Progress, type StreamResponse, sluice } from '../src/index.ts'
 
 const FAST = { initial: 1, max: 2, jitter: 0 }
 const BODY = new TextEncoder().encode(
@@ -16,6 +16,15 @@ const ROWS = Array.from({ length: 40 }, (_, n) => ({ n }))
 /** The length the page sees on the first (compressed) answer: more than the drop's offset, less than the body. */
 const COMPRESSED = 200
 const DROP = 100
+
+/** The checkpoint after `count` rows of `res.ndjson()`, as storage keeps it (JSON); the read then ends. */
+async function checkpointAfter(res: StreamResponse, count: number): Promise<Checkpoint> {
+  const rows = res.ndjson()[Symbol.asyncIterator]()
+  for (let i = 0; i < count; i++) await rows.next()
+  const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+  await rows.return?.()
+  return checkpoint
+}
 
 /** `response` as a page gets an answer from another origin (type "cors"). */
 function crossOrigin(response: Response): Response {
@@ -116,10 +125,7 @@ describe('a Range that fails before its headers, after an answer whose coding CO
       fetch: behindProxy(['W/"v1"', '"v1"']).fetch,
       resume: { backoff: FAST },
     })
-    const rows = res.ndjson()[Symbol.asyncIterator]()
-    await rows.next()
-    const checkpoint = res.checkpoint()
-    await rows.return?.()
+    const checkpoint = await checkpointAfter(res, 1)
     const error = await sluice(URL_, {
       fetch: REJECTING,
       resumeFrom: checkpoint,
@@ -163,10 +169,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
   it('a checkpoint taken after the splice keeps the plain length, which a same-origin resume finds again', async () => {
     const { fetch } = behindProxy(['W/"v1"', '"v1"'])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
-    const rows = res.ndjson()[Symbol.asyncIterator]()
-    for (let i = 0; i < 15; i++) await rows.next()
-    const checkpoint = res.checkpoint()
-    await rows.return?.()
+    const checkpoint = await checkpointAfter(res, 15)
     expect(checkpoint.length).toBe(BODY.length)
     const again = await sluice(URL_, {
       fetch: behindProxy(['"v1"', '"v1"'], false).fetch,
@@ -178,10 +181,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
   it('a checkpoint taken before the drop (resumeFrom) is continued the same way', async () => {
     const { fetch } = behindProxy(['W/"v1"', '"v1"'])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
-    const rows = res.ndjson()[Symbol.asyncIterator]()
-    await rows.next()
-    const checkpoint = res.checkpoint()
-    await rows.return?.()
+    const checkpoint = await checkpointAfter(res, 1)
     expect(checkpoint.length).toBe(COMPRESSED)
     const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
     expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(1))
@@ -191,10 +191,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
   it('a checkpoint taken before the drop, answered by the whole plain body: skipped to, not taken as running past the compressed length', async () => {
     const { fetch } = behindProxy(['W/"v1"', '"v1"'])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
-    const rows = res.ndjson()[Symbol.asyncIterator]()
-    await rows.next()
-    const checkpoint = res.checkpoint()
-    await rows.return?.()
+    const checkpoint = await checkpointAfter(res, 1)
     // A server that ignores Range: the whole body, plain, with its own length.
     const whole = (async () =>
       crossOrigin(
@@ -268,10 +265,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
     it(`an open part (${name}) answering a checkpoint taken before the drop is read to its end too`, async () => {
       const { fetch } = behindProxy(['W/"v1"', '"v1"'], true, contentRange)
       const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
-      const rows = res.ndjson()[Symbol.asyncIterator]()
-      await rows.next()
-      const checkpoint = res.checkpoint()
-      await rows.return?.()
+      const checkpoint = await checkpointAfter(res, 1)
       expect(checkpoint.length).toBe(COMPRESSED)
       const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
       expect(await Array.fromAsync(again.ndjson())).toEqual(ROWS.slice(1))
@@ -344,10 +338,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
     it('a checkpoint after the second drop keeps the plain length, and a cross-origin resumeFrom ends there', async () => {
       const { fetch } = twice(250)
       const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
-      const rows = res.ndjson()[Symbol.asyncIterator]()
-      for (let i = 0; i < 32; i++) await rows.next()
-      const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
-      await rows.return?.()
+      const checkpoint = await checkpointAfter(res, 32)
       expect(checkpoint.length).toBe(BODY.length)
       const again = await sluice(URL_, {
         fetch: twice(330).fetch,
@@ -364,10 +355,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
         fetch: behindProxy(['W/"v1"', '"v1"']).fetch,
         resume: { backoff: FAST },
       })
-      const rows = res.ndjson()[Symbol.asyncIterator]()
-      for (let i = 0; i < 15; i++) await rows.next()
-      const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
-      await rows.return?.()
+      const checkpoint = await checkpointAfter(res, 15)
       expect(checkpoint).toMatchObject({ length: BODY.length, plain: true })
       return checkpoint
     }

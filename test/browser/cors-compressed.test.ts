@@ -4,12 +4,24 @@
  * Content-Encoding. Chromium then shows the compressed Content-Length (CORS safelists it) and hides the coding.
  */
 import { expect, it } from 'vitest'
-import { isNetworkError, isResumeError, type Progress, sluice } from '../../src/index.ts'
+import { isNetworkError, isResumeError, type Progress, type StreamResponse, sluice } from '../../src/index.ts'
 import { encode } from '../support/chunking.ts'
 import { base64, FAST, type Script, scripted } from '../support/scripted.ts'
 
 const EXPOSE = 'x-sluice-end, x-amzn-remapped-content-length, content-range, accept-ranges, etag'
 const rows = Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i}`, pad: 'x'.repeat(40) }))
+
+/** The rows as the plain body carries them: its length in bytes. */
+const PLAIN = encode(rows.map((v) => `${JSON.stringify(v)}\n`).join('')).length
+
+/** The rows `res.ndjson()` gives: the first before `release` lets the held answer go (and drop), the rest after. */
+async function readAcross(res: StreamResponse, release: () => Promise<unknown>): Promise<unknown[]> {
+  const items = res.ndjson()[Symbol.asyncIterator]()
+  const got = [(await items.next()).value]
+  await release()
+  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  return got
+}
 
 /** `values` as NDJSON, served gzip-compressed and resumable by Range, exposing `EXPOSE` unless `more` says. */
 function served(values: unknown[], more: Partial<Script> = {}) {
@@ -110,10 +122,7 @@ it('with Content-Encoding hidden and no Content-Length, a server that negotiates
     attempts: [{ drop: 3000, release: true }],
   })
   const res = await sluice(url, { resume: { backoff: FAST } })
-  const items = res.ndjson()[Symbol.asyncIterator]()
-  const got = [(await items.next()).value]
-  await release()
-  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  const got = await readAcross(res, release)
   expect(got).toEqual(rows)
   const requests = (await log()).filter((e) => e.event === 'request')
   expect(requests.map((e) => e.acceptEncoding === 'identity' && e.range !== null)).toEqual([false, true])
@@ -127,14 +136,10 @@ it('with Content-Encoding hidden, a drop before the coding shows is continued by
     attempts: [{ drop: 300, release: true }],
   })
   const res = await sluice(url, { resume: { backoff: FAST } })
-  const items = res.ndjson()[Symbol.asyncIterator]()
-  const got = [(await items.next()).value]
-  await release()
-  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  const got = await readAcross(res, release)
   expect(got).toEqual(rows)
   // The part's complete length, the plain one, is the total and the end it proved.
-  const plain = encode(rows.map((v) => `${JSON.stringify(v)}\n`).join('')).length
-  expect(res.progress).toMatchObject({ loaded: plain, total: plain, state: 'done' })
+  expect(res.progress).toMatchObject({ loaded: PLAIN, total: PLAIN, state: 'done' })
   const requests = (await log()).filter((e) => e.event === 'request')
   // A weak ETag is no If-Range validator: the Range goes alone, and fetch asks it for identity.
   expect(requests.map((e) => [e.range !== null, e.ifRange, e.acceptEncoding === 'identity'])).toEqual([
@@ -151,13 +156,9 @@ it('with Content-Encoding hidden, a drop before the coding shows is continued by
     attempts: [{ drop: 300, release: true }, { length: false }],
   })
   const res = await sluice(url, { resume: { backoff: FAST } })
-  const items = res.ndjson()[Symbol.asyncIterator]()
-  const got = [(await items.next()).value]
-  await release()
-  for (let next = await items.next(); !next.done; next = await items.next()) got.push(next.value)
+  const got = await readAcross(res, release)
   expect(got).toEqual(rows)
-  const plain = encode(rows.map((v) => `${JSON.stringify(v)}\n`).join('')).length
-  expect(res.progress).toMatchObject({ loaded: plain, state: 'done' })
+  expect(res.progress).toMatchObject({ loaded: PLAIN, state: 'done' })
   const requests = (await log()).filter((e) => e.event === 'request')
   expect(requests.map((e) => e.range !== null)).toEqual([false, true])
 })

@@ -218,8 +218,32 @@ async function* after(
     if (found) yield message
     else found = hasId(message, id)
   }
-  // Nothing was yielded: a refusal before the first byte (unless heartbeats went out while the search ran).
+  // Nothing was yielded: a refusal before the first byte, unless heartbeats went out while the search ran (see
+  // `inBand`).
   if (!found) throw noSuchEvent(id)
+}
+
+/**
+ * `chunks`, and a refusal that comes after some of them — heartbeats that kept the client waiting through a slow
+ * replay sent the 200 its 409 would have replaced — as the last event before the cut: `event: error` with the
+ * status and message as JSON, which a client can tell from the stream's events and stop on, where the cut alone
+ * would have it ask again, a replay each time, to the same end. The heartbeats stay: without them a client's
+ * header timeout would end a slow replay that finds the id.
+ */
+async function* inBand(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let sent = false
+  try {
+    for await (const chunk of chunks) {
+      sent = true
+      yield chunk
+    }
+  } catch (error) {
+    if (sent && error instanceof Refusal) {
+      const { status, message } = error
+      yield encoder.encode(formatSseEvent({ event: 'error', data: { status, message } }))
+    }
+    throw error
+  }
 }
 
 const hasId = (message: SseMessage, id: string): boolean => typeof message === 'object' && message?.id === id
@@ -260,16 +284,17 @@ function probe(source: ResumableSource<SseMessage>, options: SseOptions): void {
  * Writes server-sent events (`text/event-stream`) from `source`, with a heartbeat comment while the source is
  * idle, then the end marker.
  *
- * A function source is called with the id after which to start: the request's `Last-Event-ID` header, else its
- * cursor (`?cursor=` or `x-sluice-cursor` by default), else `undefined`. A plain iterable is replayed past the
- * event with the `Last-Event-ID`; it cannot start after a cursor, so a request that carries only a cursor, or a
- * `Last-Event-ID` none of its events has, is answered `409` with a text body that says so (a status clients do not
- * ask again). SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by event id, not
+ * A function source is called with the id after which to start: the request's `Last-Event-ID` header, else its cursor
+ * (`?cursor=` or `x-sluice-cursor` by default), else `undefined`. A plain iterable is replayed past the event with the
+ * `Last-Event-ID`; it cannot start after a cursor, so a request that carries only a cursor, or a `Last-Event-ID` none
+ * of its events has, is answered `409` with a text body that says so (a status clients do not ask again) — or, when a
+ * heartbeat sent the `200` while a slow replay ran, by an `event: error` whose data is `{"status":409,"message":"…"}`,
+ * before the cut. SSE bodies are not byte-deterministic (heartbeats depend on timing), so they resume by event id, not
  * by `Range`. Resolves when the last byte is handed to the runtime; if the source throws, the response is cut (no
- * marker) and the promise rejects. With `padding`, an event written after a pause reaches the client at once, not
- * with the next tens of KB (see {@link SseOptions.padding}). An unknown option, or one of the wrong type, rejects
- * with a `TypeError` that says what to pass, before anything is written, and the source is released (a Node stream
- * destroyed, a web stream cancelled).
+ * marker) and the promise rejects. With `padding`, an event written after a pause reaches the client at once, not with
+ * the next tens of KB (see {@link SseOptions.padding}). An unknown option, or one of the wrong type, rejects with a
+ * `TypeError` that says what to pass, before anything is written, and the source is released (a Node stream destroyed,
+ * a web stream cancelled).
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -289,7 +314,7 @@ export async function streamSse(
     const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
     // Padding goes outside the heartbeat: a heartbeat is a write too, which the runtime would hold back.
     const chunks = withPadding(
-      withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS),
+      inBand(withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS)),
       options.padding,
       SSE_FILLER,
     )

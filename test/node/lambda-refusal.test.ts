@@ -67,6 +67,37 @@ describe('a resuming client and a request a plain iterable cannot serve', () => 
     ])
   })
 
+  it('sends the refusal as an error event after heartbeats sent the 200 during a slow replay: the client stops on it', async () => {
+    let invocation = 0
+    const proxy = await serving(() => {
+      const n = invocation++
+      async function* events(): AsyncGenerator<{ id: string; data: string }> {
+        // A slow replay: the heartbeat (1 ms) goes out, with the 200, before the replay can find the id missing.
+        if (n > 0) await new Promise((resolve) => setTimeout(resolve, 50))
+        for (const [i, data] of ['a', 'b'].entries()) yield { id: `${n}-${i}`, data }
+      }
+      return { sse: events(), heartbeatMs: 1, onRefusal: false }
+    }, [{ at: 'id: 0-0\ndata: a\n\n'.length, fault: 'drop' }])
+    const res = await sluice(proxy.url, { resume: RESUME })
+    const items: { event: string; data: string }[] = []
+    for await (const { event, data } of res.events()) {
+      items.push({ event, data })
+      if (event === 'error') break
+    }
+    expect(items[0]).toEqual({ event: 'message', data: 'a' })
+    expect(items[1]?.event).toBe('error')
+    expect(JSON.parse(items[1]!.data)).toEqual({
+      status: 409,
+      message: expect.stringContaining(
+        'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id',
+      ),
+    })
+    expect(proxy.exchanges.map((e) => [e.requestHeaders['last-event-id'], e.status])).toEqual([
+      [undefined, 200],
+      ['0-0', 200],
+    ])
+  })
+
   it('answers a HEAD with a Last-Event-ID no event of a source in memory has with the 409 head its GET gets', async () => {
     const events = [
       { id: '1', data: 'a' },

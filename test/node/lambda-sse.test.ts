@@ -212,6 +212,52 @@ describe('streamSse', () => {
     )
   })
 
+  it('keeps the heartbeats while a slow replay looks for the Last-Event-ID: a client must not time out on it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda } = setup()
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      yield { id: '0', data: 'a' }
+      await gate.promise
+      yield { id: '1', data: 'b' }
+    }
+    const done = streamSse(stream, slow(), { awslambda, request: request({ 'last-event-id': '0' }) })
+    await vi.advanceTimersByTimeAsync(5_000)
+    await until(() => stream.text === ':\n\n')
+    gate.resolve()
+    await done
+    expect(stream.text).toBe(`:\n\nid: 1\ndata: b\n\n${marker(18)}`)
+  })
+
+  it('sends the refusal as an error event when a heartbeat sent the 200 before the replay ended, then cuts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda, preludes } = setup()
+    stream.on('error', () => {})
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      yield { id: '0', data: 'a' }
+      await gate.promise
+      yield { id: '1', data: 'b' }
+    }
+    const done = streamSse(stream, slow(), {
+      awslambda,
+      heartbeatMs: 100,
+      onRefusal: false,
+      request: request({ 'last-event-id': '9' }),
+    })
+    const failed = expect(done).rejects.toThrow('cannot continue after the Last-Event-ID')
+    await vi.advanceTimersByTimeAsync(100)
+    await until(() => stream.text === ':\n\n')
+    gate.resolve()
+    await failed
+    expect(preludes.map((prelude) => prelude.statusCode)).toEqual([200])
+    const message =
+      'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID "9".'
+    // The 409 in-band: an event a client can tell from the stream's own, and no marker (a cut, not an end).
+    expect(stream.text).toBe(`:\n\nevent: error\ndata: ${JSON.stringify({ status: 409, message })}\n\n`)
+    expect(stream.destroyed).toBe(true)
+  })
+
   it('sends retry: with the first event, so a source that fails at once sends nothing at all', async () => {
     const { stream, awslambda } = setup()
     const failing: AsyncIterable<SseMessage> = {

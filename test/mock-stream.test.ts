@@ -999,6 +999,28 @@ describe('backpressure and cancellation', () => {
   })
 })
 
+describe('parts that can be read only once', () => {
+  test('refuses a generator an earlier mockStream() was given, which would send nothing as the whole body', async () => {
+    async function* rows(): AsyncGenerator<{ n: number }> {
+      yield { n: 1 }
+    }
+    // As in an msw resolver that serves one generator, made outside it, to every request.
+    const shared = rows()
+    const first = mockStream(shared, { format: 'ndjson', endMarker: true })
+    expect(await first.text()).toBe('{"n":1}\n{"$sluice":"end","bytes":8}\n')
+    expect(() => mockStream(shared, { format: 'ndjson', endMarker: true })).toThrow(
+      new TypeError(
+        'mockStream: its parts, an object (AsyncGenerator), can be read only once, and an earlier mockStream() was given them: this response would get what is left as the whole body. Make new parts for each, such as mockStream(rows()).',
+      ),
+    )
+    // Parts read afresh each time serve any number of responses.
+    const again = new Set(['a', 'b'])
+    expect(await mockStream(again).text()).toBe('ab')
+    expect(await mockStream(again).text()).toBe('ab')
+    expect(await mockStream(rows(), { format: 'ndjson' }).text()).toBe('{"n":1}\n')
+  })
+})
+
 describe('invalid arguments', () => {
   test.each([
     ['a string as parts', () => mockStream('abc' as never), TypeError, /Wrap a single part in an array/],

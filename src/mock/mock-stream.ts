@@ -15,6 +15,7 @@ import {
   type MockStreamParts,
 } from './parts.ts'
 import { contentRange, etagOf, planRange } from './range.ts'
+import { givenOnce } from './read-once.ts'
 
 // The content types sluice/lambda's helpers send.
 const CONTENT_TYPES: Record<MockFormat, string> = {
@@ -32,9 +33,11 @@ const encoder = new TextEncoder()
  * a value with no JSON form, an SSE id with a line break) throws a `TypeError` that names it, before any
  * response exists. Other iterables are pull-based: a part is taken only when the reader asks for more, a bad
  * one fails the body at that point (with that error), and cancelling the body stops production (a generator's
- * `finally` runs). Fault offsets count the bytes of this response's body,
- * after range slicing. A body of unknown length is sent with `transfer-encoding: chunked`, so that under
- * `msw/node` a fault reaches the client as an error rather than as a clean end.
+ * `finally` runs). Parts that can be read only once (a generator, a stream) are refused with a `TypeError` when an
+ * earlier `mockStream()` was given them (one made outside an msw resolver): make new parts for each response. Fault
+ * offsets count the bytes of this response's body, after range slicing. A body of unknown length is sent with
+ * `transfer-encoding: chunked`, so that under `msw/node` a fault reaches the client as an error rather than as a
+ * clean end.
  *
  * Defaults: `format: 'raw'`, status `200`, one chunk per part, no delay, no faults, no length, no end marker.
  *
@@ -51,7 +54,9 @@ const encoder = new TextEncoder()
  * const refused = mockStream(rows, { format: 'ndjson', cursor: true, request: new Request(`${url}?cursor=1`) })
  */
 export function mockStream(parts: MockStreamParts, options: MockStreamOptions = {}): Response {
-  return respond(parts, validateOptions(options))
+  const o = validateOptions(options)
+  givenOnce(parts)
+  return respond(parts, o)
 }
 
 /** Who builds a response, for its messages, and what it knows beyond the options. */

@@ -42,3 +42,25 @@ export function readOnce(given: MockStreamParts, where: string): ReadOnce {
   } as unknown as MockStreamParts
   return { parts, check }
 }
+
+const given = new WeakSet<object>()
+
+/**
+ * Refuses parts that can be read only once (see {@link readOnce}) when an earlier `mockStream()` was given them: its
+ * response read them, or let go of them, so this one would get what is left (nothing, once they ended) as if it were
+ * the whole body — what a generator made outside an msw resolver does to every request after the first. Notes them
+ * otherwise.
+ *
+ * @example
+ * const lines = (function* () { yield 'a\n' })()
+ * givenOnce(lines) // notes them
+ * givenOnce(lines) // throws
+ */
+export function givenOnce(parts: MockStreamParts): void {
+  if (given.has(parts)) {
+    throw new TypeError(
+      `mockStream: its parts, ${describeValue(parts)}, can be read only once, and an earlier mockStream() was given them: this response would get what is left as the whole body. Make new parts for each, such as mockStream(rows()).`,
+    )
+  }
+  if (readsOnce(parts)) given.add(parts)
+}

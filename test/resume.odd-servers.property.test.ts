@@ -34,6 +34,8 @@ const NOW = { initial: 0, max: 0, jitter: 0 } as const
 const TYPE = 'application/octet-stream'
 const ETAG = { strong: '"v1"', weak: 'W/"v1"' } as const
 const LAST_MODIFIED = 'Tue, 06 Oct 2026 08:00:00 GMT'
+/** A Date that makes LAST_MODIFIED strong (60 s or more after it, RFC 9110 §8.8.2.2), and one that does not. */
+const DATE = { strong: 'Tue, 06 Oct 2026 09:00:00 GMT', weak: 'Tue, 06 Oct 2026 08:00:05 GMT' } as const
 
 /** A place in an answer: per mille of its length, or the k-th hot offset inside it (see `hotSpots`). */
 type Spot = { rel: number } | { hot: number }
@@ -51,7 +53,13 @@ interface First extends Delivery {
   length: 'none' | 'content-length' | 'x-amzn-remapped-content-length'
   acceptRanges: boolean
   /** The validators every answer repeats (when its `validators` says so) and If-Range may carry back. */
-  validator: 'none' | 'strong etag' | 'weak etag' | 'last-modified' | 'weak etag + last-modified'
+  validator:
+    | 'none'
+    | 'strong etag'
+    | 'weak etag'
+    | 'last-modified'
+    | 'weak last-modified'
+    | 'weak etag + last-modified'
   /** `x-sluice-end: marker` and the marker line after the body, counted by the length when there is one. */
   marker: boolean
 }
@@ -129,7 +137,12 @@ function hotSpots(wire: Uint8Array, bodyLength: number): number[] {
 }
 
 /** The validators of the first response, and what If-Range must carry back (RFC 9110 §13.1.5). */
-function validatorsOf(first: First): { etag?: string; lastModified?: string; ifRange: string | null } {
+function validatorsOf(first: First): {
+  etag?: string
+  lastModified?: string
+  date?: string
+  ifRange: string | null
+} {
   switch (first.validator) {
     case 'none':
       return { ifRange: null }
@@ -138,7 +151,9 @@ function validatorsOf(first: First): { etag?: string; lastModified?: string; ifR
     case 'weak etag':
       return { etag: ETAG.weak, ifRange: null }
     case 'last-modified':
-      return { lastModified: LAST_MODIFIED, ifRange: LAST_MODIFIED }
+      return { lastModified: LAST_MODIFIED, date: DATE.strong, ifRange: LAST_MODIFIED }
+    case 'weak last-modified':
+      return { lastModified: LAST_MODIFIED, date: DATE.weak, ifRange: null }
     case 'weak etag + last-modified':
       return { etag: ETAG.weak, lastModified: LAST_MODIFIED, ifRange: null }
   }
@@ -155,7 +170,7 @@ function oddServer(c: Case, body: Uint8Array, served: Served[], unit = 'bytes'):
   const wire = first.marker ? concatBytes([body, encode(endMarkerLine(body.length))]) : body
   const size = wire.length
   const hot = hotSpots(wire, body.length)
-  const { etag, lastModified } = validatorsOf(first)
+  const { etag, lastModified, date } = validatorsOf(first)
   const lengthHeader = first.length === 'none' ? 'content-length' : first.length
 
   /** A place in [lo, hi]: a hot offset there, or a fraction of the way. */
@@ -215,6 +230,7 @@ function oddServer(c: Case, body: Uint8Array, served: Served[], unit = 'bytes'):
     if (answer?.validators ?? true) {
       if (etag !== undefined) headers.set('etag', etag)
       if (lastModified !== undefined) headers.set('last-modified', lastModified)
+      if (date !== undefined) headers.set('date', date)
     }
     const asked = /^bytes=(\d+)-(\d*)$/.exec(range ?? '')
     // If-Range compares strongly: a weak tag never matches, and the Range is then ignored.
@@ -281,6 +297,7 @@ const first: fc.Arbitrary<First> = fc
         'strong etag',
         'weak etag',
         'last-modified',
+        'weak last-modified',
         'weak etag + last-modified',
       ),
       marker: fc.boolean(),

@@ -161,6 +161,45 @@ describe('range', () => {
     expect([resumed?.range, resumed?.ifRange]).toEqual([`bytes=${MID}-`, 'Mon, 01 Jan 2024 00:00:00 GMT'])
   })
 
+  it("sends a Last-Modified as If-Range only beside the answer's Date, which a page sees from another origin only if exposed", async () => {
+    const modified = 'Mon, 01 Jan 2024 00:00:00 GMT'
+    // Node adds a Date to every answer: the date is then strong (RFC 9110 §8.8.2.2), unless the Date is hidden,
+    // as CORS hides it from a page (the loopback server is another origin) when not exposed.
+    const page = typeof document !== 'undefined'
+    for (const [name, more, ifRange] of [
+      ['no Date', { date: false }, null],
+      [
+        'a Date not exposed',
+        { expose: 'accept-ranges, content-range, last-modified' },
+        page ? null : modified,
+      ],
+    ] as const) {
+      const s = await scripted({
+        kind: 'range',
+        body: base64(BODY),
+        lastModified: [modified],
+        attempts: [{ drop: MID, release: true }],
+        ...more,
+      })
+      const res = await sluice(s.url, {
+        resume: { backoff: FAST },
+        progressInterval: 0,
+        onProgress: (p) => {
+          if (p.loaded === MID && p.attempt === 1) void s.release()
+        },
+      })
+      expect(await Array.fromAsync(res.lines()), name).toEqual(LINES)
+      const requests = (await s.log()).filter((e) => e.event === 'request')
+      expect(
+        requests.map((r) => [r.range, r.ifRange]),
+        name,
+      ).toEqual([
+        [null, null],
+        [`bytes=${MID}-`, ifRange],
+      ])
+    }
+  })
+
   it("refuses a 206 whose complete length is not the first answer's, with no validator to go by", async () => {
     const longer = encode(`${LINES.join('\r\n')}\r\nsixth, added since\r\n`)
     const s = await scripted({

@@ -274,6 +274,8 @@ export class BodySource implements ChunkSource {
   #strategy: ResumeStrategy | undefined
   #etag: string | undefined
   #lastModified: string | undefined
+  /** Whether the first answer's `Date` makes `#lastModified` a strong validator, which alone goes in `If-Range`. */
+  #strongDate: boolean | undefined
   /** The representation's complete length as the server declared it, to tell another version on resume. */
   #length: number | undefined
   /** Whether `#length` is a Range answer's, which fetch asks for uncoded: no coding CORS hid counted it. */
@@ -330,6 +332,10 @@ export class BodySource implements ChunkSource {
     this.#where = this.#url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
+    // A date is a strong validator for a client 60 s or more before the answer's Date (RFC 9110 §8.8.2.2). Without
+    // a Date (from another origin, CORS hides it unless exposed), or either unparsable (NaN): weak.
+    this.#strongDate =
+      Date.parse(response.headers.get('date') as string) - Date.parse(this.#lastModified as string) >= 60_000
     this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
     // Ranges count bytes of the encoded body, which fetch decodes: a gzip body cannot be continued by Range.
     this.#encoding = encodingOf(response)
@@ -377,6 +383,8 @@ export class BodySource implements ChunkSource {
       this.#etag ??= checkpoint.etag
       this.#lastModified ??= checkpoint.lastModified
       this.#plain = !!checkpoint.plain
+      // The first answer's, which the bytes before the checkpoint came from (absent from an older one: weak).
+      this.#strongDate = checkpoint.strongDate
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
       this.#attemptBase = checkpoint.attempt
       this.#checkpointEventId = checkpoint.lastEventId
@@ -652,6 +660,7 @@ export class BodySource implements ChunkSource {
     }
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
+    if (this.#strongDate) fields.strongDate = true
     if (this.#length !== undefined) fields.length = this.#length
     if (this.#plain) fields.plain = true
     if (this.#contentType !== undefined) fields.contentType = this.#contentType
@@ -1247,6 +1256,7 @@ export class BodySource implements ChunkSource {
       received: this.#rangeOffset(),
       etag: this.#etag,
       lastModified: this.#lastModified,
+      strongDate: this.#strongDate,
       length: this.#length,
       plain: this.#plain,
       acceptRanges: this.#acceptRanges,

@@ -451,6 +451,7 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     received: checkpoint.offset,
     etag: checkpoint.etag,
     lastModified: checkpoint.lastModified,
+    strongDate: checkpoint.strongDate,
     length: checkpoint.length,
     plain: checkpoint.plain,
     contentType: checkpoint.contentType,

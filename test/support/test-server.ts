@@ -72,6 +72,8 @@ export interface Script {
   etag?: string[]
   /** Last-Modified per attempt (the last one repeats). Default none. */
   lastModified?: string[]
+  /** Send the `Date` header Node adds to every answer (which makes a Last-Modified before it strong). Default true. */
+  date?: boolean
   /** Announce `Accept-Ranges: bytes`. Default true for range. */
   acceptRanges?: boolean
   /** Append sluice's end-marker line and send `x-sluice-end: marker`. */
@@ -233,6 +235,7 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     }
   }
   if (length) headers['content-length'] = String(finish - start)
+  res.sendDate = script.date ?? true
   res.writeHead(status, headers)
   // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.
   res.flushHeaders()

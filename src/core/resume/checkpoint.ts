@@ -20,6 +20,12 @@ export type Checkpoint = {
   offset: number
   etag?: string
   lastModified?: string
+  /**
+   * Whether `lastModified` is a strong validator, the first answer's `Date` 60 s or more after it (RFC 9110
+   * §8.8.2.2): only then does the resume send it as `If-Range`. Absent (as in a checkpoint from before this field):
+   * weak, and the `Range` goes alone, its answer still checked against `lastModified`.
+   */
+  strongDate?: boolean
   /** The complete length the server declared for the body, to tell another version of it on resume. */
   length?: number
   /**

@@ -10,6 +10,11 @@ export interface ResumeState {
   /** Validators of the first response, for `If-Range`. */
   etag: string | undefined
   lastModified: string | undefined
+  /**
+   * Whether `lastModified` is a strong validator (RFC 9110 §8.8.2.2: the first answer's `Date` is 60 s or more after
+   * it), which alone may go in `If-Range` as a date.
+   */
+  strongDate?: boolean | undefined
   /** The complete length of the representation, as the server declared it (not `options.total`). */
   length: number | undefined
   /**
@@ -66,7 +71,7 @@ export function resumeRequest(
     case 'range': {
       const last = state.partEnd === undefined ? '' : String(state.partEnd - 1)
       const headers: Record<string, string> = { range: `bytes=${state.received}-${last}` }
-      const validator = ifRange(state.etag, state.lastModified)
+      const validator = ifRange(state.etag, state.strongDate ? state.lastModified : undefined)
       if (validator !== undefined) headers['if-range'] = validator
       return { headers }
     }
@@ -259,7 +264,8 @@ export function parseContentRange(
 
 /**
  * The `If-Range` validator (RFC 9110 §13.1.5): a strong entity tag, or the date when there is no entity tag at
- * all — never a weak tag, nor a date beside one. Without it the answer is still checked (`representationChange`).
+ * all — never a weak tag, nor a date beside one, nor a weak date (the caller passes only a strong one, see
+ * `ResumeState.strongDate`). Without it the answer is still checked (`representationChange`).
  */
 export function ifRange(etag: string | undefined, lastModified: string | undefined): string | undefined {
   if (etag !== undefined) return etag.startsWith('W/') ? undefined : etag

@@ -61,10 +61,11 @@ async function locate(body: string, replaced: readonly Replaced[], cause: unknow
   } catch (error) {
     if (error instanceof ParseError) return error
   }
-  // The two parsers disagree, or the parser could not load: the position stays unknown.
+  // The two parsers disagree, or the parser could not load: the position stays unknown, so the place named is the
+  // document's, as an NDJSON record names its line's, and the message does not say the problem is there.
   return new ParseError(
     'json',
-    `The body is not valid JSON (${clauseOf(cause)})`,
+    `The body is not valid JSON (${clauseOf(cause)}), somewhere in the document that starts`,
     { line: 1, offset: 0, excerpt: excerptOf(body) },
     // JSON.parse's message quotes the body: its control characters are shown escaped, as in the message.
     { cause: printableCause(cause as Error) },

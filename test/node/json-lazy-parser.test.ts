@@ -41,13 +41,16 @@ describe('res.json() when its parser cannot load', () => {
       .catch((error: unknown) => error)
     expect(isParseError(error)).toBe(true)
     const parseError = error as import('../../src/index.ts').ParseError
-    // Where the position is unknown, the document's start, as an NDJSON record names its line's.
+    // Where the position is unknown (V8 gives none for an unexpected token), the document's start, as an NDJSON
+    // record names its line's.
     expect({ line: parseError.line, offset: parseError.offset, excerpt: parseError.excerpt }).toStrictEqual({
       line: 1,
       offset: 0,
       excerpt: body,
     })
-    expect(parseError.message).toMatch(/^The body is not valid JSON \(.+\) at line 1, byte 0: ".+"\.$/)
+    expect(parseError.message).toMatch(
+      /^The body is not valid JSON \(.+\), somewhere in the document that starts at line 1, byte 0: ".+"\.$/,
+    )
     const cause = parseError.cause as Error
     expect(cause).toBeInstanceOf(SyntaxError)
     for (const text of [parseError.message, cause.message]) expect(text).not.toMatch(/\p{Cc}/u)

@@ -140,3 +140,59 @@ describe("headers given with ky's replaceOption()", () => {
     ])
   })
 })
+
+describe('a header that fetch cannot send', () => {
+  const bad: Array<[unknown, string]> = [
+    [{ 'x-k': 'a\nb' }, '`headers` must be valid header names and values, got "x-k": "a\\nb".'],
+    [
+      [
+        ['x-k', 'ok'],
+        ['x-j', '€'],
+      ],
+      '`headers` must be valid header names and values, got "x-j": "€".',
+    ],
+    [{ 'x k': 'v' }, '`headers` must be valid header names and values, got "x k": "v".'],
+    [[['x-k']], '`headers` must be valid header names and values, got "x-k": undefined.'],
+    [5, '`headers` must be a Headers object, a record or name/value pairs, got 5.'],
+  ]
+
+  it('is refused by createClient() and extend() with a TypeError that names the option and the header', () => {
+    for (const [headers, message] of bad) {
+      for (const make of [
+        () => createClient({ headers: headers as never }),
+        () => createClient({}).extend({ headers: headers as never }),
+      ]) {
+        let error: unknown
+        try {
+          make()
+        } catch (thrown) {
+          error = thrown
+        }
+        expect(error, message).toBeInstanceOf(TypeError)
+        expect((error as Error).message).toBe(message)
+        // The runtime's own words, kept.
+        expect((error as Error).cause).toBeInstanceOf(TypeError)
+      }
+    }
+  })
+
+  it("is refused by sluice() and a client's call, before anything is sent, in the same words", async () => {
+    let sent = 0
+    const fetch = fetchWith(() => {
+      sent++
+      return responseOf(['ok'])
+    })
+    for (const [headers, message] of bad) {
+      for (const call of [sluice, createClient({ fetch })]) {
+        const error = await call(url, { fetch, headers: headers as never }).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+        expect(error, message).toBeInstanceOf(TypeError)
+        expect((error as Error).message).toBe(message)
+        expect((error as Error).cause).toBeInstanceOf(TypeError)
+      }
+    }
+    expect(sent).toBe(0)
+  })
+})

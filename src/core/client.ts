@@ -17,6 +17,7 @@ import { printableCause } from './errors/printable.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
+import { headersOf } from './headers-of.ts'
 import { headersTimeout, kyDefaults } from './ky-defaults.ts'
 import { linkSignals } from './linked-signal.ts'
 import { corsMayRefuse, isNetworkFailure, resumeFailed } from './network-failure.ts'
@@ -110,11 +111,12 @@ export async function sluiceWith(
     resume !== undefined,
   )
   const progress = new ProgressTracker(onProgress, interval)
-  // What the input names before ky resolves it (a `prefix`, a `baseUrl`): the URL of the Request ky sent,
-  // once there is one, is what messages and errors name.
-  const named = String(input instanceof Request ? input.url : input)
+  const prefix = kyOptions.prefix ?? defaults.prefix
+  const base = kyOptions.baseUrl ?? defaults.baseUrl
+  // The URL of the Request ky sent, once there is one, is what messages and errors name; before (a hook that
+  // throws or hangs), the one it will send to.
   let sent: Request | undefined
-  const where = (): string => sent?.url ?? named
+  const where = (): string => sent?.url ?? resolvedUrl(input, prefix, base)
   const fetchOption = kyOptions.fetch ?? defaults.fetch
   const watchedFetch = async (request: Input, init?: RequestInit): Promise<Response> => {
     if (request instanceof Request) sent = request
@@ -185,9 +187,8 @@ export async function sluiceWith(
   }
   // An empty input is ky's `baseUrl` itself, its query included: a cursor's `?after=3` resolved against it would
   // replace that query whole. Given as the input, the baseUrl resolves against itself to the same URL.
-  const base = kyOptions.baseUrl ?? defaults.baseUrl
   const baseIfEmpty = (input: Input): Input =>
-    input === '' && !(kyOptions.prefix ?? defaults.prefix) && base !== undefined ? String(base) : input
+    input === '' && !prefix && base !== undefined ? String(base) : input
 
   /** A request on `cut`, the signal that ends it (see `opening`, and a reconnect's below). */
   const request = async (
@@ -716,6 +717,20 @@ export async function fromResponse(
   })
 }
 
+/**
+ * The URL ky sends `input` to: a string resolved against `prefix` or `base` (a `baseUrl`) as ky resolves it, a URL
+ * or a Request as it is; as written when that fails.
+ */
+function resolvedUrl(input: Input, prefix: unknown, base: string | URL | undefined): string {
+  if (typeof input !== 'string') return String(input instanceof Request ? input.url : input)
+  const url = prefix ? `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}` : input
+  try {
+    return new URL(url, base ? new Request(base).url : undefined).href
+  } catch {
+    return url
+  }
+}
+
 /** Whether `new Request(url, { method })` accepts `url` (a string or URL) and `method` (a string). */
 function requestable(url: unknown, method: unknown = 'GET'): boolean {
   try {
@@ -832,9 +847,7 @@ function kyPart(options: SluiceOptions): KyOptions {
  * with a symbol) is left as it is.
  */
 function byName(headers: unknown): NonNullable<KyOptions['headers']> {
-  return replaced(headers)
-    ? (headers as NonNullable<KyOptions['headers']>)
-    : new Headers(headers as HeadersInit | undefined)
+  return replaced(headers) ? (headers as NonNullable<KyOptions['headers']>) : headersOf(headers)
 }
 
 /** Whether `headers` is ky's `replaceOption()` of them, marked with a symbol. */

@@ -1,10 +1,11 @@
 /**
- * A `Last-Event-ID` travels in a header, which `fetch` builds from Latin-1 characters only: an SSE id with a
- * character above U+00FF cannot be sent back. The resume says so, naming the id and the header, before any fetch
- * — rather than a TypeError from `Headers` about a ByteString. The server is an injected `fetch`.
+ * A `Last-Event-ID` travels in a header, whose value `fetch` builds from Latin-1 characters only. EventSource
+ * (WHATWG HTML §9.2) sends the id's UTF-8 bytes there, one byte per header character; so does sluice, so that a
+ * server written for EventSource gets the same id back, and a stream whose ids are words of any script resumes.
+ * The server is an injected `fetch`.
  */
 import { describe, expect, it } from 'vitest'
-import { isResumeError, type ServerSentEvent, sluice } from '../src/index.ts'
+import { type ServerSentEvent, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
 import { eventData, responseOf } from './support/streams.ts'
 
@@ -25,39 +26,55 @@ function server(id: string) {
   return { fetch, asked }
 }
 
-const refusal = (id: string) =>
-  `The SSE event id ${JSON.stringify(id)} cannot be sent back in a Last-Event-ID header, which carries only Latin-1 characters, so the stream cannot be continued after it; have the server send ASCII ids.`
+/** The bytes a header value carries: one per character (a ByteString), as `Headers` gives them. */
+const bytesOf = (value: string | null): number[] => Array.from(value ?? '', (c) => c.charCodeAt(0))
+const utf8 = (id: string): number[] => [...new TextEncoder().encode(id)]
 
-describe('an SSE id that a Last-Event-ID header cannot carry', () => {
-  it('ends a resume at once with a ResumeError that names the id and the header, asking nothing again', async () => {
-    for (const id of ['中', 'a😀']) {
+describe('an SSE id with characters beyond ASCII', () => {
+  it('is sent back as its UTF-8 bytes, as EventSource sends it, and the stream goes on', async () => {
+    for (const id of ['é', '日本', 'a😀']) {
       const { fetch, asked } = server(id)
       const res = await sluice(URL_, { fetch, resume: { attempts: 3, backoff: FAST } })
-      const { data, error } = await eventData(res.events())
-      expect(data).toEqual(['a'])
-      expect(isResumeError(error) && error.reason).toBe('not-resumable')
-      expect((error as Error).message).toBe(refusal(id))
-      expect(asked).toEqual([null])
+      expect(await eventData(res.events())).toEqual({ data: ['a', 'b'], error: undefined })
+      expect(asked[0]).toBeNull()
+      expect(bytesOf(asked[1]!)).toEqual(utf8(id))
     }
   })
 
-  it('still sends a Latin-1 id back, as fetch can', async () => {
-    const { fetch, asked } = server('é')
-    const res = await sluice(URL_, { fetch, resume: { attempts: 3, backoff: FAST } })
-    expect(await eventData(res.events())).toEqual({ data: ['a', 'b'], error: undefined })
-    expect(asked).toEqual([null, 'é'])
-  })
-
-  it('refuses a checkpoint with such an id the same way, before any request', async () => {
-    const { fetch, asked } = server('中')
+  it('is sent so from a checkpoint too, which keeps the id itself', async () => {
+    const { fetch, asked } = server('日本')
     const first = await sluice(URL_, { fetch, resume: false })
     expect((await eventData(first.events())).data).toEqual(['a'])
     const checkpoint = first.checkpoint()
-    expect(checkpoint.lastEventId).toBe('中')
-    const error = await sluice(URL_, { fetch, resumeFrom: checkpoint }).catch((e: unknown) => e)
-    expect(isResumeError(error) && error.reason).toBe('not-resumable')
-    expect((error as Error).message).toBe(refusal('中'))
-    expect(asked).toEqual([null])
+    expect(checkpoint.lastEventId).toBe('日本')
+    const res = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(await eventData(res.events())).toEqual({ data: ['b'], error: undefined })
+    expect(bytesOf(asked[1]!)).toEqual(utf8('日本'))
+  })
+
+  it("is read from the UTF-8 bytes of the request's own Last-Event-ID, and one not UTF-8 as it is", async () => {
+    for (const [sent, id] of [
+      [String.fromCharCode(...utf8('日本')), '日本'],
+      ['é', 'é'],
+    ]) {
+      const asked: (string | null)[] = []
+      const fetch: typeof globalThis.fetch = async (input, init) => {
+        asked.push(new Request(input, init).headers.get('last-event-id'))
+        return asked.length === 1
+          ? responseOf(['data: 6\n\ndata: cut'], { headers: SSE, error: new TypeError('terminated') })
+          : responseOf(['id: 7\ndata: 7\n\n'], { headers: SSE })
+      }
+      const res = await sluice(URL_, {
+        fetch,
+        headers: { 'Last-Event-ID': sent! },
+        resume: { attempts: 3, backoff: FAST },
+      })
+      const events: ServerSentEvent[] = []
+      for await (const event of res.events()) events.push(event)
+      expect(events.map((event) => event.id)).toEqual([id, '7'])
+      // Asked again as EventSource would ask with that id.
+      expect(bytesOf(asked[1]!)).toEqual(utf8(id!))
+    }
   })
 })
 
@@ -101,5 +118,59 @@ describe('a Last-Event-ID the request carries itself (an id saved from an earlie
     })
     res.events()
     expect(res.checkpoint()).toMatchObject({ strategy: 'last-event-id', lastEventId: '5' })
+  })
+})
+
+describe('a checkpoint without an id, and a request that carries its own Last-Event-ID', () => {
+  /** An SSE body served by Range, whose answers drop after `cuts` (absolute offsets, one per answer in order). */
+  const BODY = 'data: 6\n\ndata: 7\n\nid: 8\ndata: 8\n\n'
+  function ranged(cuts: number[]) {
+    const asked: { id: string | null; range: string | null }[] = []
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      const { headers } = new Request(input, init)
+      const range = headers.get('range')
+      asked.push({ id: headers.get('last-event-id'), range })
+      const start = range === null ? 0 : Number(/\d+/.exec(range)![0])
+      const cut = cuts[asked.length - 1]
+      const init2 = {
+        headers: {
+          ...SSE,
+          'accept-ranges': 'bytes',
+          ...(range !== null && { 'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}` }),
+        },
+        status: range === null ? 200 : 206,
+      }
+      return cut === undefined
+        ? responseOf([BODY.slice(start)], init2)
+        : responseOf([BODY.slice(start, cut)], { ...init2, error: new TypeError('terminated') })
+    }
+    return { fetch, asked }
+  }
+
+  it("keeps the request's id in force after resumeFrom: events before the stream's first id carry it", async () => {
+    // Taken without the request's id in it, as sluice did before it kept that id: by Range, after the first event.
+    const { fetch, asked } = ranged([12, 21])
+    const first = await sluice(URL_, { fetch, resume: false })
+    expect((await eventData(first.events())).data).toEqual(['6'])
+    const checkpoint = first.checkpoint()
+    expect(checkpoint).toMatchObject({ strategy: 'range', offset: 9 })
+    expect(checkpoint.lastEventId).toBeUndefined()
+
+    const res = await sluice(URL_, {
+      fetch,
+      headers: { 'Last-Event-ID': '5' },
+      resumeFrom: checkpoint,
+      resume: { attempts: 3, backoff: FAST },
+    })
+    const seen: ServerSentEvent[] = []
+    for await (const event of res.events()) {
+      seen.push(event)
+      if (seen.length === 1) expect(res.checkpoint().lastEventId).toBe('5')
+    }
+    expect(seen.map(({ id, data }) => ({ id, data }))).toEqual([
+      { id: '5', data: '7' },
+      { id: '8', data: '8' },
+    ])
+    expect(asked.map(({ range }) => range)).toEqual([null, 'bytes=9-', 'bytes=21-'])
   })
 })

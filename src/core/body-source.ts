@@ -13,6 +13,7 @@ import { TruncatedError } from './errors/truncated-error.ts'
 import { isNetworkFailure, resumeFailed } from './network-failure.ts'
 import type { ProgressTracker } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
+import { idFromHeader } from './resume/event-id-header.ts'
 import {
   backoffDelay,
   type CursorRequest,
@@ -328,7 +329,8 @@ export class BodySource implements ChunkSource {
     this.#url = response.url || this.#request?.url || ''
     // A Last-Event-ID the caller sent (an id saved from an earlier stream) is the id in force until the stream
     // sends its own, as a checkpoint's is: a drop before then asks with it again, never from the start.
-    this.#checkpointEventId = this.#request?.headers.get('last-event-id') || undefined
+    const sentId = this.#request?.headers.get('last-event-id')
+    this.#checkpointEventId = sentId ? idFromHeader(sentId) : undefined
     this.#where = this.#url || 'the response'
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
@@ -387,7 +389,9 @@ export class BodySource implements ChunkSource {
       this.#strongDate = checkpoint.strongDate
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
       this.#attemptBase = checkpoint.attempt
-      this.#checkpointEventId = checkpoint.lastEventId
+      // A checkpoint without an id (one taken before sluice kept the request's own) leaves the request's id in
+      // force, as a first request does: a Last-Event-ID resume was asked with it.
+      this.#checkpointEventId = checkpoint.lastEventId ?? this.#checkpointEventId
       this.#checkpointRetry = checkpoint.retry
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }

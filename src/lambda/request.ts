@@ -1,3 +1,4 @@
+import { idFromHeader } from '../core/resume/event-id-header.ts'
 import { CURSOR_HEADER, CURSOR_PARAM } from '../runtime/refusal-text.ts'
 import type { LambdaFunctionUrlEvent } from './types.ts'
 
@@ -59,6 +60,15 @@ export function rangeStartOf(request: RequestLike | undefined): number | undefin
   if (match === null) return undefined
   const start = Number(match[1])
   return Number.isSafeInteger(start) ? start : undefined
+}
+
+/**
+ * The SSE event id a request's `Last-Event-ID` carries: its bytes read as UTF-8, as EventSource and sluice send an
+ * id, whether the front end gave them as Latin-1 characters (Node's http, `sluice dev`) or decoded already.
+ */
+export function lastEventIdOf(request: RequestLike | undefined): string | undefined {
+  const value = headerOf(request, 'last-event-id')
+  return value === undefined ? undefined : idFromHeader(value)
 }
 
 /** The resume cursor of a request: the query parameter first, then the header. */

@@ -8,7 +8,7 @@ import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
-import { cursorOf, headerOf } from './request.ts'
+import { cursorOf, lastEventIdOf } from './request.ts'
 import { writeBody } from './respond.ts'
 import { iterableOf, plainSource, releasedOnFailure, sourceToRead } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
@@ -106,14 +106,14 @@ function checkField(name: string, value: string): void {
       `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.`,
     )
   }
-  // Only printable ASCII comes back as it went out: fetch cannot send a header with a character above U+00FF
-  // (a TypeError), sends U+0080–U+00FF as one Latin-1 byte each while EventSource sends UTF-8, and Node and AWS
-  // front ends read header bytes differently (Latin-1, UTF-8); HTTP servers refuse control characters.
-  const odd = /[^\t\x20-\x7e]/u.exec(value)
+  // A Last-Event-ID brings the id back as its UTF-8 bytes (EventSource, sluice), read as UTF-8 here: any id but
+  // one with a control character, which HTTP servers refuse in a header, or a lone surrogate, which UTF-8 cannot
+  // encode (it would go out as U+FFFD and come back as another id).
+  const odd = /[^\t\x20-\x7e\x80-\u{10ffff}]|\p{Cs}/u.exec(value)
   if (odd !== null) {
     const code = `U+${odd[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
     throw new TypeError(
-      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, whose character ${code} a Last-Event-ID header cannot carry back the same from every client (fetch refuses characters above U+00FF and sends the rest as Latin-1, EventSource as UTF-8), so a client could not resume after it; use printable ASCII ids, such as numbers or encodeURIComponent(id).`,
+      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, whose character ${code} a Last-Event-ID header cannot carry back (HTTP refuses control characters in headers, and UTF-8 a lone surrogate), so a client could not resume after it; remove it, or send encodeURIComponent(id).`,
     )
   }
 }
@@ -184,7 +184,7 @@ async function* sseChunks(
   source: ResumableSource<SseMessage>,
   options: SseOptions,
 ): AsyncGenerator<Uint8Array> {
-  const lastEventId = headerOf(options.request, 'last-event-id')
+  const lastEventId = lastEventIdOf(options.request)
   const cursor = cursorOf(options.request, options)
   // The retry: field goes out with the first event, not before the source has run: a source that fails at
   // once still gets an error status instead of a cut 200. A request that continues the stream keeps the
@@ -264,7 +264,7 @@ function noSuchEvent(id: string): Refusal {
  */
 function probe(source: ResumableSource<SseMessage>, options: SseOptions): void {
   if (typeof source === 'function') return
-  const lastEventId = headerOf(options.request, 'last-event-id')
+  const lastEventId = lastEventIdOf(options.request)
   if (lastEventId === undefined) {
     iterableOf(
       plainSource(source, cursorOf(options.request, options), 'streamSse', options),

@@ -1,5 +1,6 @@
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
 import { END_MARKER_HEADER, endMarkerLine } from '../core/end-marker.ts'
+import { idFromHeader } from '../core/resume/event-id-header.ts'
 import { cursorConflict, quoted } from '../runtime/refusal-text.ts'
 import { release } from '../runtime/release.ts'
 import { type BodyFault, createBodyStream } from './body-stream.ts'
@@ -124,7 +125,9 @@ export function respond(
     return refuse(409, message)
   }
 
-  const lastEventId = o.lastEventId ? request!.headers.get('last-event-id') : null
+  // Its bytes read as UTF-8, as EventSource and sluice send an id (a Latin-1 one, from fetch, as it is).
+  const sentId = o.lastEventId ? request!.headers.get('last-event-id') : null
+  const lastEventId = sentId === null ? null : idFromHeader(sentId)
   const cursor = afterCursor ? undefined : cursorToRefuse(o)
   const sync = syncIterable(parts)
   if (o.contentLength !== false && sync === undefined) {

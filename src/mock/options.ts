@@ -102,11 +102,12 @@ export interface MockStreamOptions extends MockFaults {
   range?: boolean | undefined
   /**
    * With `format: 'sse'`, honours `Last-Event-ID` on `request` by sending only the events after the event with
-   * that id. When no event has it, parts that are not async (an array, or a sync iterable, then read whole first:
-   * it must be finite) are answered `409` with a text body that says why, as `sluice/lambda` answers (with its
-   * headers: the caller's but `etag` and `accept-ranges`, and `x-content-type-options: nosniff`); async parts,
-   * pulled once the head is sent, fail the body at their end (no end marker), a cut stream; a HEAD over them gets
-   * the `200` head, as from sluice/lambda, which replays no async events for a HEAD. Default: `false`.
+   * that id (the header's bytes read as UTF-8, as EventSource and sluice send an id). When no event has it, parts
+   * that are not async (an array, or a sync iterable, then read whole first: it must be finite) are answered `409`
+   * with a text body that says why, as `sluice/lambda` answers (with its headers: the caller's but `etag` and
+   * `accept-ranges`, and `x-content-type-options: nosniff`); async parts, pulled once the head is sent, fail the
+   * body at their end (no end marker), a cut stream; a HEAD over them gets the `200` head, as from sluice/lambda,
+   * which replays no async events for a HEAD. Default: `false`.
    */
   lastEventId?: boolean | undefined
   /**

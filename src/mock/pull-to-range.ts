@@ -1,4 +1,5 @@
 import { isRangeableStatus } from '../core/bodiless.ts'
+import { idFromHeader } from '../core/resume/event-id-header.ts'
 import { closing } from './closing.ts'
 import type { ValidOptions } from './options.ts'
 import { encodePart, isMockEvent, type MockStreamParts } from './parts.ts'
@@ -47,11 +48,13 @@ export async function pullToRange(
  * nothing to pull, as for a HEAD, whose head sluice/lambda sends without replaying async events.
  */
 export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Promise<PulledParts | undefined> {
-  const id = o.lastEventId ? (o.request?.headers.get('last-event-id') ?? null) : null
+  const sent = o.lastEventId ? (o.request?.headers.get('last-event-id') ?? null) : null
   const source = asyncParts(parts)
   // Async parts with contentLength are rejected by respond().
-  if (id === null || source === undefined || o.contentLength !== false || o.request!.method === 'HEAD')
+  if (sent === null || source === undefined || o.contentLength !== false || o.request!.method === 'HEAD')
     return undefined
+  // Read as mockStream reads it: its bytes as UTF-8.
+  const id = idFromHeader(sent)
   const pulled = await pull(source, o.request!, (part) => isMockEvent(part) && part.id === id)
   return pulled.ended === undefined ? pulled : { parts: pulled.ended }
 }

@@ -32,6 +32,7 @@ const transport = {
   use: (...handlers: RequestHandler[]) => server.use(...handlers),
   url,
   failure: 'terminated',
+  wide: true,
 }
 streamHandlerCases(transport)
 streamHandlerCancelCases(transport)

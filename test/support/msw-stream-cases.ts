@@ -2,8 +2,10 @@
 // Chromium (test/browser) register these with their own server, URL and name for a failed body.
 import type { RequestHandler } from 'msw'
 import { describe, expect, test, vi } from 'vitest'
+import { idFromHeader } from '../../src/core/resume/event-id-header.ts'
 import { sluice } from '../../src/index.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
+import { FAST } from './scripted.ts'
 import { PLENTY, readUntilError, type WatchedSource, watchedSource } from './streams.ts'
 
 export interface MswTransport {
@@ -16,11 +18,16 @@ export interface MswTransport {
   url: string
   /** The message of the TypeError with which a body cut mid-way fails there. */
   failure: string
+  /**
+   * Whether a request header beyond U+00FF once read as UTF-8 (a Last-Event-ID of 日本) reaches the handler: the
+   * browser worker hands the page header values decoded so, which msw then fails to put in a Request.
+   */
+  wide: boolean
 }
 
 const decode = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes)
 
-export function streamHandlerCases({ where, reader, use, url, failure }: MswTransport): void {
+export function streamHandlerCases({ where, reader, use, url, failure, wide }: MswTransport): void {
   describe(`streamHandler ${where}`, () => {
     test('answers a GET with the streamed parts', async () => {
       use(streamHandler('GET', url, ['a', 'b', 'c'], { format: 'raw' }))
@@ -311,6 +318,39 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
       expect(await resumed.text()).toBe('id: 2\ndata: b\n\nid: 3\ndata: c\n\n')
     })
 
+    test(`a client resumes after ids beyond ASCII (é${wide ? ', 日本' : ''}): it sends their UTF-8, which the mock reads so`, async () => {
+      const ids = wide ? ['é', '日本'] : ['é', 'ñ']
+      const events = [...ids, '3'].map((id, n) => ({ id, data: 'abc'[n]! }))
+      const size = (event: { id: string; data: string }) =>
+        new TextEncoder().encode(`id: ${event.id}\ndata: ${event.data}\n\n`).length
+      // Each of the first two answers drops after its first event; the events given as they are, and async.
+      for (const parts of [
+        events,
+        async function* () {
+          yield* events
+        },
+      ]) {
+        const asked: (string | null)[] = []
+        use(
+          streamHandler('GET', url, parts, {
+            format: 'sse',
+            lastEventId: true,
+            faults: (attempt, request) => {
+              asked.push(request.headers.get('last-event-id'))
+              return attempt <= 2 ? { dropAfterBytes: size(events[attempt - 1]!) } : {}
+            },
+          }),
+        )
+        const res = await sluice(url, { resume: { attempts: 3, backoff: FAST } })
+        const seen: { id: string | undefined; data: string }[] = []
+        for await (const { id, data } of res.events()) seen.push({ id, data })
+        expect(seen).toEqual(events)
+        // The handler's Request gives the header's bytes one character each (msw/node), or decoded (the browser
+        // worker): the id's UTF-8 either way.
+        expect(asked.map((value) => value && idFromHeader(value))).toEqual([null, ...ids])
+      }
+    })
+
     describe('over async parts, a Last-Event-ID request is answered as sluice/lambda answers it', () => {
       const source = (): WatchedSource<{ id: string; data: string }> =>
         watchedSource((n) => ({ id: String(n + 1), data: 'x' }), 5)
@@ -339,6 +379,29 @@ export function streamHandlerCases({ where, reader, use, url, failure }: MswTran
           expect(await response.text()).toBe('')
           expect(produced()).toBe(0)
         }
+      })
+
+      test('an id beyond ASCII, sent as its UTF-8, is found where it is: the head goes before the parts after it', async () => {
+        const id = wide ? '日本' : 'é'
+        let open!: () => void
+        const gate = new Promise<void>((resolve) => {
+          open = resolve
+        })
+        // The head waits for the pull up to the event with the id only, not for the parts the gate holds back (msw/node
+        // sends it with the first chunk of the body, the event after the id).
+        const parts = async function* () {
+          yield { id: '1', data: 'x' }
+          yield { id, data: 'x' }
+          yield { id: '3', data: 'x' }
+          await gate
+          yield { id: '4', data: 'x' }
+        }
+        use(streamHandler('GET', url, parts, { format: 'sse', lastEventId: true }))
+        const utf8 = String.fromCharCode(...new TextEncoder().encode(id))
+        const response = await fetch(url, { headers: { 'last-event-id': utf8 } })
+        expect(response.status).toBe(200)
+        open()
+        expect(await response.text()).toBe('id: 3\ndata: x\n\nid: 4\ndata: x\n\n')
       })
 
       test('a GET with a known id gets the events after it, the rest pulled as the reader asks', async () => {

@@ -1,6 +1,7 @@
 import { END_MARKER_HEADER } from '../end-marker.ts'
 import { ResumeError } from '../errors/resume-error.ts'
 import type { ErrorContext } from '../errors/sluice-error.ts'
+import { idToHeader } from './event-id-header.ts'
 import type { CursorRequest, ResolvedResume, ResumeStrategy } from './options.ts'
 
 /** What the resume engine knows when it has to reconnect. */
@@ -77,16 +78,8 @@ export function resumeRequest(
     }
     case 'last-event-id': {
       const id = state.lastEventId
-      if (id === undefined) return {}
-      // fetch throws a TypeError, naming neither, for a header value with a character above U+00FF.
-      if (/[^\0-\xff]/.test(id)) {
-        throw new ResumeError(
-          'not-resumable',
-          `The SSE event id ${JSON.stringify(id)} cannot be sent back in a Last-Event-ID header, which carries only Latin-1 characters, so the stream cannot be continued after it; have the server send ASCII ids.`,
-          0,
-        )
-      }
-      return { headers: { 'last-event-id': id } }
+      // Any id the stream can give goes: the parser keeps none with a NUL, and a line break ends its line.
+      return id === undefined ? {} : { headers: { 'last-event-id': idToHeader(id) } }
     }
     case 'cursor':
       if (state.lastItem === undefined) return state.cursor ?? {}

@@ -155,8 +155,13 @@ describe('a stream store option it cannot take', () => {
     [{ as: 'events', onInvalid: 'ignore' }, TypeError, 'createStreamStore(): onInvalid must be'],
     [{ as: 'events', until: 5 }, TypeError, 'createStreamStore(): until must be'],
     [{ as: 'json', maxDepth: 0 }, RangeError, 'createStreamStore(): maxDepth must be'],
+    [{ as: 'xml' }, TypeError, "createStreamStore() needs `as`, one of 'ndjson', 'json', 'text', 'events',"],
     [{ as: 'lines', throttleMs: '5' }, RangeError, 'createStreamStore(): throttleMs must be'],
-    [{ as: 'bytes', chunkSize: 0 }, RangeError, 'chunkSize must be a positive integer, got 0'],
+    [
+      { as: 'bytes', chunkSize: 0 },
+      RangeError,
+      'createStreamStore(): chunkSize must be a positive integer, got 0',
+    ],
     [
       { as: 'text', maxItems: 5 },
       TypeError,

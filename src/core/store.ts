@@ -73,7 +73,20 @@ export function createStreamStore<const O extends StreamStoreOptions>(
   request: StreamRequest,
   options: ExactStoreOptions<O>,
 ): StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>> {
-  checkOptions(options)
+  return namedStreamStore('createStreamStore()', request, options) as StreamStore<
+    StreamItem<O>,
+    StreamData<O>,
+    StreamFinal<O>
+  >
+}
+
+/** `createStreamStore()` for a caller whose name its option errors give (`useStream()`, not a function it calls). */
+export function namedStreamStore(
+  where: string,
+  request: StreamRequest,
+  options: StreamStoreOptions,
+): StreamStore {
+  checkOptions(options, where)
   // A request already sent may fail before the store starts (created in a loader, rendered later): the store owns
   // that failure, and reports it as `error` once started, rather than as an unhandled rejection now.
   if (typeof request !== 'function') Promise.resolve(request).catch(noop)
@@ -391,7 +404,7 @@ export function createStreamStore<const O extends StreamStoreOptions>(
       begin()
     },
   }
-  return store as StreamStore<StreamItem<O>, StreamData<O>, StreamFinal<O>>
+  return store
 }
 
 /**
@@ -502,11 +515,11 @@ function consume(res: StreamResponse, options: StreamStoreOptions): AsyncIterabl
   }
 }
 
-function checkOptions(options: StreamStoreOptions): void {
+function checkOptions(options: StreamStoreOptions, where: string): void {
   const as: unknown = (options as { as?: unknown } | undefined)?.as
   if (typeof as !== 'string' || !Object.hasOwn(MODES, as)) {
     throw new TypeError(
-      `A stream store needs \`as\`, one of ${Object.keys(MODES)
+      `${where} needs \`as\`, one of ${Object.keys(MODES)
         .map((m) => `'${m}'`)
         .join(', ')}; got ${describeValue(as)}.`,
     )
@@ -516,23 +529,21 @@ function checkOptions(options: StreamStoreOptions): void {
   const takes = `throttleMs ${MODES[as]}`.split(' ')
   for (const [name, value] of Object.entries(options)) {
     if (name !== 'as' && value !== undefined && !takes.includes(name)) {
-      throw new TypeError(`${WHERE}: the '${as}' mode takes no option ${name}; it takes ${takes.join(', ')}.`)
+      throw new TypeError(`${where}: the '${as}' mode takes no option ${name}; it takes ${takes.join(', ')}.`)
     }
   }
   // Every mode's `throttleMs`, and json's `maxDepth` (no other mode gets here with one), as json() checks them.
-  checkJsonOptions(options as JsonOptions, WHERE)
+  checkJsonOptions(options as JsonOptions, where)
   const maxItems = 'maxItems' in options ? options.maxItems : undefined
   must(
     maxItems === undefined || (Number.isInteger(maxItems) && maxItems > 0),
-    `${WHERE}: maxItems`,
+    `${where}: maxItems`,
     'a positive integer',
     maxItems,
   )
-  checkSchema('schema' in options ? options.schema : undefined, WHERE)
+  checkSchema('schema' in options ? options.schema : undefined, where)
   // The consumer's own options, checked as the consumer checks them: here, rather than in the first snapshot.
-  if (options.as === 'ndjson') checkOnInvalid(options.onInvalid, WHERE)
-  if (options.as === 'events') checkEventsOptions(options, WHERE)
-  if (options.as === 'bytes' && options.chunkSize !== undefined) new Rechunker(options.chunkSize)
+  if (options.as === 'ndjson') checkOnInvalid(options.onInvalid, where)
+  if (options.as === 'events') checkEventsOptions(options, where)
+  if (options.as === 'bytes' && options.chunkSize !== undefined) new Rechunker(options.chunkSize, where)
 }
-
-const WHERE = 'createStreamStore()'

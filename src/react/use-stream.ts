@@ -2,7 +2,7 @@ import type { Input } from 'ky'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { sluiceWith } from '../core/client.ts'
 import { must, type SluiceOptions } from '../core/options.ts'
-import { createStreamStore } from '../core/store.ts'
+import { namedStreamStore } from '../core/store.ts'
 import type {
   ExactStoreOptions,
   StreamData,
@@ -13,7 +13,7 @@ import type {
   StreamStoreOptions,
 } from '../core/store-types.ts'
 import type { StreamResponse } from '../core/stream-response.ts'
-import { requestKey } from './request-key.ts'
+import { useRequestKey } from './use-request-key.ts'
 import { type UseStreamResult, useSnapshot } from './use-stream-store.ts'
 
 /**
@@ -71,13 +71,14 @@ const LIVE: ReadonlySet<StreamStatus> = new Set(['idle', 'connecting', 'streamin
  *
  * The stream starts after mount and is cancelled on unmount and when its key changes (then the new one
  * starts). The key of a URL or `Request` is the URL plus a stable serialisation of `options.sluice` (functions
- * and its `signal` excluded), so an inline options object does not restart anything. A request function is not
- * keyed by its identity, so an inline `(signal) => sluice(…)` is fine: the latest function is called at each
- * (re)start, and the stream restarts only when `options.key` changes — pass the inputs the function reads as
- * `key` to restart on new ones. The mode's options (`schema`, `maxItems`, …) are those of the render where the
- * key last changed; the request and `sluice` options are the latest at each (re)start. `retry()` does nothing
- * once the component unmounted or the key changed. Under `<StrictMode>` the first mount's stream is cancelled
- * and one stream remains.
+ * and its `signal` excluded), so an inline options object does not restart anything; it is serialised again only
+ * when a value in it is not the one of the last render, so an object changed in place is not seen (as by React's
+ * dependencies): pass a new one. A request function is not keyed by its identity, so an inline
+ * `(signal) => sluice(…)` is fine: the latest function is called at each (re)start, and the stream restarts only
+ * when `options.key` changes — pass the inputs the function reads as `key` to restart on new ones. The mode's
+ * options (`schema`, `maxItems`, …) are those of the render where the key last changed; the request and `sluice`
+ * options are the latest at each (re)start. `retry()` does nothing once the component unmounted or the key
+ * changed. Under `<StrictMode>` the first mount's stream is cancelled and one stream remains.
  *
  * @example
  * function Tokens({ prompt }: { prompt: string }) {
@@ -109,7 +110,7 @@ export function useStream<const O extends UseStreamOptions, R extends UseStreamR
     options,
     TypeError,
   )
-  const key = requestKey(options.as, request, options.sluice, options.key)
+  const key = useRequestKey(options.as, request, options.sluice, options.key)
   const latest = useRef({ request, options })
   const [held, setHeld] = useState(() => ({ key, store: storeFor(latest, options) }))
   let { store } = held
@@ -155,7 +156,7 @@ function storeFor(
   latest: { readonly current: { request: UseStreamRequest; options: UseStreamOptions } },
   options: UseStreamOptions,
 ): StreamStore {
-  return createStreamStore((signal) => {
+  const send = (signal: AbortSignal): Promise<StreamResponse> => {
     const { request, options: now } = latest.current
     if (typeof request === 'function') return request(signal)
     const { signal: own, ...rest } = now.sluice ?? {}
@@ -171,7 +172,8 @@ function storeFor(
           if (!own.aborted) throw error
           throw new DOMException('The request was aborted by options.sluice.signal.', 'AbortError')
         })
-  }, withoutHookOptions(options))
+  }
+  return namedStreamStore('useStream()', send, withoutHookOptions(options))
 }
 
 function withoutHookOptions(options: UseStreamOptions): StreamStoreOptions {

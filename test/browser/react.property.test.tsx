@@ -10,6 +10,8 @@ import { Activity, act, type ReactNode, StrictMode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type StreamSnapshot, sluice } from '../../src/index.ts'
 import { type UseStreamResult, useStream } from '../../src/react/index.ts'
+import { requestKey } from '../../src/react/request-key.ts'
+import { useRequestKey } from '../../src/react/use-request-key.ts'
 import { type ManualServer, manualServer } from '../support/manual-server.ts'
 import { type TestRoot, testRoot } from '../support/react-root.ts'
 
@@ -480,4 +482,65 @@ describe('useStream under any sequence of renders, user actions and stream event
       RUNS,
     )
   }, 120_000)
+})
+
+/** The hook's key of `sluice` options for one URL; `keyed` is the last one. */
+let keyed: string | undefined
+function KeyOf({ sluice }: { sluice: object }): ReactNode {
+  keyed = useRequestKey('ndjson', 'https://api.test/a', sluice, undefined)
+  return null
+}
+
+/**
+ * A value made from `a` and `b` as a component writes one inline: down to `depth` levels, a new plain object or
+ * array holding some of their values (the same ones, or none), below that one of theirs.
+ */
+function mix(a: unknown, b: unknown, depth: number, coin: Iterator<boolean>): unknown {
+  const toss = (): boolean => coin.next().value as boolean
+  const plain = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && [Object, Array].includes(value.constructor as never)
+  if (depth === 0 || !plain(a) || !plain(b)) return toss() ? a : b
+  const out = (toss() ? [] : {}) as Record<string, unknown>
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (toss()) continue
+    const from = toss() ? a : b
+    if (Object.hasOwn(from, name)) out[name] = from[name]
+  }
+  return out
+}
+
+describe('the request key, kept from render to render', () => {
+  it('is that of the inputs of this render, for any options that share values with the last ones', async () => {
+    const value = fc.oneof(
+      fc.constant(undefined),
+      fc.anything({
+        withBoxedValues: true,
+        withDate: true,
+        withMap: true,
+        withNullPrototype: true,
+        withSparseArray: true,
+        withTypedArray: true,
+      }),
+    )
+    const level = <T,>(inner: fc.Arbitrary<T>) =>
+      fc.oneof(
+        fc.dictionary(fc.constantFrom('0', '1', 'a', 'b'), inner),
+        fc.array(inner, { maxLength: 3 }),
+        value,
+      )
+    const options = fc.dictionary(fc.constantFrom('json', 'searchParams', 'headers'), level(value))
+    await fc.assert(
+      fc.asyncProperty(options, options, fc.infiniteStream(fc.boolean()), async (first, other, coins) => {
+        const coin = coins[Symbol.iterator]()
+        const second = mix(first, other, 2, coin) as object
+        view = testRoot()
+        await view.render(<KeyOf sluice={first} />)
+        await view.render(<KeyOf sluice={second} />)
+        expect(keyed).toBe(requestKey('ndjson', 'https://api.test/a', second, undefined))
+        await view.dispose()
+        view = undefined
+      }),
+      { numRuns: 200 },
+    )
+  })
 })

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.ts'
 import { type UseStreamResult, useStream, useStreamStore } from '../../src/react/index.ts'
 import { requestKey } from '../../src/react/request-key.ts'
+import { useRequestKey } from '../../src/react/use-request-key.ts'
 import { type TestRoot, testRoot } from '../support/react-root.ts'
 import { silentFetch } from '../support/streams.ts'
 
@@ -189,6 +190,12 @@ function Upload({ file, fetch }: { file: Blob; fetch: typeof globalThis.fetch })
   )
 }
 
+/** A hook given options it cannot take, as plain JavaScript (or a cast) may give them. */
+function Misconfigured({ options }: { options: object }): ReactNode {
+  useStream('https://api.test/rows', options as never)
+  return null
+}
+
 /** A hook called as plain JavaScript may call it, with no options. */
 function Bare(): ReactNode {
   useStream('https://api.test/rows', undefined as never)
@@ -316,6 +323,23 @@ describe('useStream', () => {
     )
   })
 
+  it.each([
+    [
+      {},
+      TypeError,
+      "useStream() needs `as`, one of 'ndjson', 'json', 'text', 'events', 'lines', 'bytes'; got",
+    ],
+    [{ as: 'lines', throttleMs: -1 }, RangeError, 'useStream(): throttleMs must be'],
+    [{ as: 'ndjson', maxItems: 0 }, RangeError, 'useStream(): maxItems must be a positive integer, got 0.'],
+    [{ as: 'ndjson', onInvalid: 'warn' }, TypeError, 'useStream(): onInvalid must be'],
+    [{ as: 'bytes', chunkSize: 0 }, RangeError, 'useStream(): chunkSize must be a positive integer, got 0.'],
+    [{ as: 'text', maxItems: 5 }, TypeError, "useStream(): the 'text' mode takes no option maxItems;"],
+  ])('options %j it cannot take are refused in the name of useStream()', async (options, type, message) => {
+    const rendering = render(<Misconfigured options={options} />)
+    await expect(rendering).rejects.toThrow(type)
+    await expect(rendering).rejects.toThrow(message)
+  })
+
   it('a key that is not a string is refused with a TypeError, rather than one that never changes', async () => {
     const server = fakeServer()
     // From plain JavaScript, a query key as other libraries take it: `{ month }` would read "[object Object]"
@@ -388,6 +412,39 @@ describe('useStream', () => {
     await render(<Query url="https://api.test/report" options={report('2026-11', 'b')} />)
     await until(() => server.calls.length === 3, 'a new tag restarts the stream')
     expect(server.calls[2]!.url).toBe('https://api.test/report?tag=b')
+  })
+
+  it('a large json sent again as the same values is not serialised again on each render', async () => {
+    const server = fakeServer()
+    // A document that counts how often it is turned into JSON: for the key, and once more when sent.
+    let serialised = 0
+    const document = (month: string): object => ({
+      toJSON: () => {
+        serialised++
+        return { month, rows: [1, 2, 3] }
+      },
+    })
+    const report = (doc: object): SluiceOptions => ({
+      fetch: server.fetch,
+      method: 'POST',
+      json: { doc },
+      onProgress: () => {},
+    })
+    const doc = document('2026-10')
+    // Written inline, as in a component: new sluice and json objects on every render, around the same document.
+    await render(<Query url="https://api.test/report" options={report(doc)} />)
+    await until(() => server.calls.length === 1, 'the request is sent')
+    const once = serialised
+    await render(<Query url="https://api.test/report" options={report(doc)} />)
+    await render(<Query url="https://api.test/report" options={report(doc)} />)
+    await render(<Query url="https://api.test/report" options={report(doc)} />)
+    expect(serialised).toBe(once)
+    // A new document with the same contents is serialised, and restarts nothing; a new month restarts.
+    await render(<Query url="https://api.test/report" options={report(document('2026-10'))} />)
+    expect([serialised, server.calls.length]).toEqual([once + 1, 1])
+    await render(<Query url="https://api.test/report" options={report(document('2026-11'))} />)
+    await until(() => server.calls.length === 2, 'a new month restarts the stream')
+    expect(server.calls[0]!.signal.aborted).toBe(true)
   })
 
   it('a retry() kept from before the key changed, or from before unmount, starts nothing', async () => {
@@ -697,6 +754,54 @@ describe('the request key', () => {
       [keyOf({ json: { since: new Date(Number.NaN) } }), keyOf({ json: { since: new Date(Number.NaN) } })],
     ]
     expect(same.filter(([a, b]) => a !== b)).toEqual([])
+  })
+})
+
+/** The hook's key of `sluice` options for one URL; `keyed` is the last one. */
+let keyed: string | undefined
+function KeyOf({ sluice }: { sluice: object | undefined }): ReactNode {
+  keyed = useRequestKey('ndjson', 'https://api.test/a', sluice, undefined)
+  return null
+}
+
+describe('the request key, kept from render to render', () => {
+  it('is the key of the inputs of this render, whatever the last render had', async () => {
+    const shared = { month: '2026-10' }
+    const items = [1, 2]
+    const bare = (entries: object): object => Object.assign(Object.create(null), entries)
+    // [1, <1 empty item>]: sent as [1,null].
+    const holey = [1]
+    holey.length = 2
+    const pairs: Array<[object | undefined, object | undefined]> = [
+      [{ json: shared }, undefined],
+      [undefined, { json: shared }],
+      [{ json: null }, { json: {} }],
+      [{ json: [1] }, { json: { 0: 1 } }],
+      [{ json: [1] }, { json: holey }],
+      [{ json: { 0: 1 } }, { json: [1] }],
+      [{ json: { x: undefined } }, { json: { y: 5 } }],
+      [{ json: { items } }, { json: { items, more: 1 } }],
+      [{ json: { items } }, { json: { items: [1, 3] } }],
+      [{ json: { shared } }, { json: { shared: { ...shared, month: '2026-11' } } }],
+      [{ json: bare({ a: 1 }) }, { json: bare({ a: 2 }) }],
+      [{ json: new Date(0) }, { json: new Date(1) }],
+      [{ searchParams: { tag: 'a' } }, { searchParams: { tag: 'b' } }],
+      [{ json: { at: () => 1 } }, { json: { at: 1 } }],
+      [
+        { json: { at: 1 }, onProgress: () => {} },
+        { json: { at: 2 }, onProgress: () => {} },
+      ],
+    ]
+    for (const [before, after] of pairs) {
+      await render(<KeyOf sluice={before} />)
+      await render(<KeyOf sluice={after} />)
+      expect([before, after, keyed]).toEqual([
+        before,
+        after,
+        requestKey('ndjson', 'https://api.test/a', after, undefined),
+      ])
+      await unmount()
+    }
   })
 })
 

@@ -12,9 +12,10 @@ export class Rechunker {
   #buffer = new Uint8Array(0)
   #filled = 0
 
-  constructor(size: number) {
+  /** `where` names the caller in the error for a size it cannot take. */
+  constructor(size: number, where = 'bytes()') {
     if (!Number.isSafeInteger(size) || size < 1) {
-      throw new RangeError(`bytes(): chunkSize must be a positive integer, got ${describeValue(size)}.`)
+      throw new RangeError(`${where}: chunkSize must be a positive integer, got ${describeValue(size)}.`)
     }
     this.size = size
   }

@@ -5,7 +5,7 @@
  * the buffer of each chunk it is given: what sluice still holds a view of (an end marker's bytes), or a stream made
  * in code may enqueue again, is copied, never taken from under them.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { type Checkpoint, fromResponse, type StreamResponse, sluice } from '../src/index.ts'
 import { concatBytes, cutAt } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
@@ -81,6 +81,79 @@ function gatedServer(): { fetch: typeof fetch; push: (bytes: Uint8Array) => void
     return new Response(BODY.slice(from), { status, headers: { ...headers, ...content } })
   })
   return { fetch, push: (bytes) => first!.push(bytes.slice()) }
+}
+
+/**
+ * Serves BODY whole or from a `Range: bytes=N-` as a 206, every answer at once but the first whole one, which sends
+ * the bytes up to each of `cuts` as a chunk, one a pull, then waits for `go()` before it sends the rest as the last;
+ * `asked` settles when the source is pulled for that last chunk.
+ */
+function steppedServer(cuts: number[]): { fetch: typeof fetch; asked: Promise<void>; go: () => void } {
+  const asked = Promise.withResolvers<void>()
+  const gate = Promise.withResolvers<void>()
+  let first = true
+  const fetch = fetchWith((request) => {
+    const range = request.headers.get('range')
+    const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0)
+    const headers = { ...HEADERS, 'content-length': String(BODY.length - from) }
+    if (range === null && first) {
+      first = false
+      const ends = [...cuts, BODY.length]
+      let at = 0
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (ends.length === 1) {
+              asked.resolve()
+              await gate.promise
+            }
+            const end = ends.shift()!
+            controller.enqueue(BODY.slice(at, end))
+            at = end
+            if (ends.length === 0) controller.close()
+          },
+        },
+        { highWaterMark: 0 },
+      )
+      return new Response(stream, { headers })
+    }
+    const status = range === null ? 200 : 206
+    const content =
+      range === null ? {} : { 'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}` }
+    return new Response(BODY.slice(from), { status, headers: { ...headers, ...content } })
+  })
+  return { fetch, asked: asked.promise, go: gate.resolve }
+}
+
+/** Reads `reader` to its end: the bytes read, and a checkpoint after each read with the bytes read before it. */
+async function readAll(
+  res: StreamResponse,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<{ read: Uint8Array[]; checkpoints: Array<{ at: number; checkpoint: Checkpoint }> }> {
+  const read: Uint8Array[] = []
+  const checkpoints: Array<{ at: number; checkpoint: Checkpoint }> = []
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (value !== undefined) read.push(value)
+    checkpoints.push({
+      at: concatBytes(read).length,
+      checkpoint: JSON.parse(JSON.stringify(res.checkpoint())),
+    })
+    if (done) return { read, checkpoints }
+  }
+}
+
+/** Each checkpoint stands after the bytes read before it, and a fresh call from it gives the rest of BODY, if any. */
+async function expectEachResumes(
+  fetch: typeof globalThis.fetch,
+  checkpoints: Array<{ at: number; checkpoint: Checkpoint }>,
+): Promise<void> {
+  for (const { at, checkpoint } of checkpoints) {
+    expect(checkpoint.offset).toBe(at)
+    if (at === BODY.length) continue
+    const again = await sluice(URL_, { fetch, resumeFrom: checkpoint })
+    expect(concatBytes([BODY.subarray(0, at), ...(await Array.fromAsync(again.bytes()))])).toEqual(BODY)
+  }
 }
 
 describe('res.body read with a BYOB reader', () => {
@@ -195,6 +268,47 @@ describe('res.body read with a BYOB reader', () => {
     expect(concatBytes(fromB)).toEqual(BODY)
   })
 
+  it("a tee() branch's body takes over the branch's own chunks, uncopied; neither branch sees the other's changes", async () => {
+    // A byte stream, as fetch's bodies are: its chunks are sluice's alone.
+    let i = 0
+    const chunks = cutAt(BODY, CUTS)
+    const stream = new ReadableStream({
+      type: 'bytes',
+      pull(controller) {
+        if (i < chunks.length) controller.enqueue(new Uint8Array(chunks[i++]!))
+        else controller.close()
+      },
+    })
+    const res = await fromResponse(new Response(stream))
+    const [a, b] = res.tee()
+    const slice = vi.spyOn(Uint8Array.prototype, 'slice')
+    let copied = 0
+    slice.mockImplementation(function (this: Uint8Array, ...args: [number?, number?]) {
+      const copy = new Uint8Array(this.subarray(...args))
+      copied += copy.length
+      return copy
+    })
+    try {
+      // Each branch's body, read whole: a changes every chunk it gets, and transfers its buffer away.
+      const fromA = (async () => {
+        const read: Uint8Array[] = []
+        for await (const chunk of a.body) {
+          read.push(new Uint8Array(chunk))
+          chunk.fill(0)
+          structuredClone(chunk.buffer, { transfer: [chunk.buffer] })
+        }
+        return concatBytes(read)
+      })()
+      const [readA, readB] = await Promise.all([fromA, Array.fromAsync(b.body).then(concatBytes)])
+      expect(readA).toEqual(BODY)
+      expect(readB).toEqual(BODY)
+    } finally {
+      slice.mockRestore()
+    }
+    // The second branch's copy of each chunk (as ReadableStream's tee() gives): none by either body.
+    expect(copied).toBe(BODY.length)
+  })
+
   it('reads a body with an end marker in the same chunk as its last bytes, which sluice holds back, to its proven end', async () => {
     const text = 'hello, world\n'
     const marker = `{"$sluice":"end","bytes":${text.length}}\n`
@@ -216,6 +330,16 @@ describe('res.body read with a BYOB reader', () => {
       expect(concatBytes(read), mode).toEqual(concatBytes([ping, ping, ping]))
       expect(ping, mode).toEqual(BODY.subarray(0, 5))
     }
+  })
+
+  it("leaves the chunks of a stream made in code intact through tee(): both branches' bodies read an array enqueued twice twice", async () => {
+    const ping = BODY.slice(0, 5)
+    const res = await fromResponse(new Response(bodyOf([ping, ping, ping]).stream))
+    const [a, b] = res.tee()
+    const [fromA, fromB] = await Promise.all([readByob(a, 4), Array.fromAsync(b.body)])
+    expect(concatBytes(fromA)).toEqual(concatBytes([ping, ping, ping]))
+    expect(concatBytes(fromB)).toEqual(concatBytes([ping, ping, ping]))
+    expect(ping).toEqual(BODY.subarray(0, 5))
   })
 
   it('skips empty chunks, which a byte stream cannot take, rather than hang or fail', async () => {
@@ -378,6 +502,88 @@ describe('res.body read with a BYOB reader', () => {
     expect(first.value).toEqual(BODY.subarray(0, 10))
     expect(res.checkpoint().offset).toBe(10)
     await reader.cancel()
+  })
+
+  it('a BYOB reader released while its read waits, then a default reader: each checkpoint exact, nothing twice or lost', async () => {
+    const { fetch, asked, go } = steppedServer([3])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const byob = res.body.getReader({ mode: 'byob' })
+    const waiting = byob.read(new Uint8Array(10), { min: 10 })
+    // The read has the first 3 bytes, and waits for 7 more: releasing its reader rejects it, and leaves its 3 bytes
+    // to the next read.
+    await asked
+    expect(res.checkpoint().offset).toBe(0)
+    byob.releaseLock()
+    await expect(waiting).rejects.toThrow(TypeError)
+    expect(res.checkpoint().offset).toBe(0)
+    const reader = res.body.getReader()
+    go()
+    const { read, checkpoints } = await readAll(res, reader)
+    expect(concatBytes(read)).toEqual(BODY)
+    await expectEachResumes(fetch, checkpoints)
+  })
+
+  it('a default read after a BYOB read released while it waited gets its bytes, and the rest, to the end', async () => {
+    const { fetch, asked, go } = steppedServer([3])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const byob = res.body.getReader({ mode: 'byob' })
+    // Room for the whole body: the rest would fit in what the released read left.
+    const waiting = byob.read(new Uint8Array(100), { min: 100 })
+    await asked
+    byob.releaseLock()
+    await expect(waiting).rejects.toThrow(TypeError)
+    const reader = res.body.getReader()
+    go()
+    const { read, checkpoints } = await readAll(res, reader)
+    expect(concatBytes(read)).toEqual(BODY)
+    expect(checkpoints.at(-1)!.checkpoint.offset).toBe(BODY.length)
+  })
+
+  it('new ReadableStreamBYOBReader(res.body): a checkpoint while its read waits for its { min } stands before the bytes it gathered', async () => {
+    const { fetch, asked, go } = steppedServer([3])
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = new ReadableStreamBYOBReader(res.body)
+    const waiting = reader.read(new Uint8Array(10), { min: 10 })
+    await asked
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    expect(checkpoint.offset).toBe(0)
+    go()
+    expect((await waiting).value).toEqual(BODY.subarray(0, 10))
+    expect(res.checkpoint().offset).toBe(10)
+    await reader.cancel()
+    await expectEachResumes(fetch, [{ at: 0, checkpoint }])
+  })
+
+  it('new ReadableStreamBYOBReader(res.body) reading wider elements: a checkpoint stands before the odd bytes the stream keeps', async () => {
+    const { fetch, go } = steppedServer([5])
+    go()
+    const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
+    const reader = new ReadableStreamBYOBReader(res.body)
+    const words = (await reader.read(new Uint32Array(4))).value!
+    expect(words.byteLength).toBe(4)
+    const checkpoint = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    await reader.cancel()
+    await expectEachResumes(fetch, [{ at: 4, checkpoint }])
+  })
+
+  it('a checkpoint taken as the first chunk arrives, before any read returned it, stands before it', async () => {
+    const { fetch } = server()
+    let res: StreamResponse | undefined
+    let first: Checkpoint | undefined
+    res = await sluice(URL_, {
+      fetch,
+      resume: { backoff: FAST },
+      progressInterval: 0,
+      // As the source counts the chunk: the stream has not given it to the read yet.
+      onProgress: (p) => {
+        if (p.loaded > 0) first ??= JSON.parse(JSON.stringify(res!.checkpoint())) as Checkpoint
+      },
+    })
+    const reader = res.body.getReader({ mode: 'byob' })
+    await reader.read(new Uint8Array(2))
+    expect(first!.offset).toBe(0)
+    await reader.cancel()
+    await expectEachResumes(fetch, [{ at: 0, checkpoint: first! }])
   })
 
   it('a cancel while a BYOB read waits on a silent body ends that read, and cancels the body once', async () => {

@@ -15,7 +15,8 @@ export class Consumer<T> implements AsyncIterable<T> {
    * `cancel` stops the source underneath, also while the generator waits on a read it cannot interrupt. With
    * `bytes`, the items are bytes and `toReadableStream()` is a byte stream (BYOB readers), which takes over the
    * buffer of each chunk put in it: `bytes` says what to keep of a chunk (the chunk, or a copy), and is given
-   * `pending`, the bytes of the chunks given so far that no read has returned yet.
+   * `pending`, the bytes of the chunks given so far that no read has returned yet (first with no bytes, once the
+   * stream has claimed the body).
    */
   constructor(
     start: () => AsyncIterator<T, void, undefined>,
@@ -52,18 +53,31 @@ export class Consumer<T> implements AsyncIterable<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
     const bytes = this.#bytes
-    // A byte stream's: what a BYOB read left of a chunk, and the bytes put in BYOB reads that they did not return
-    // yet (one waiting for its `min` holds them; a failure discards them). Kept here, not in the stream's queue (a
-    // default read is given a chunk when it waits for one), so that these are the bytes no read returned yet.
+    // A byte stream's bytes that no read returned yet: what a BYOB read left of a chunk (`held`), those in the
+    // stream's own queue (a chunk enqueued when the read it was pulled for went away, a wider element's odd bytes,
+    // what a reader released with a read pending had gathered), and those `lent` to reads that did not return them
+    // yet (one waiting for its `min` holds them; a failure discards them). Cancelled or failed, the stream empties
+    // its queue, unread: the last count stands.
     let held: Uint8Array<ArrayBuffer> = new Uint8Array()
+    let c: ReadableByteStreamController | undefined
+    let queued = 0
     let lent = 0
     let reading = 0
-    const pending = (): number => held.length + lent
+    // A reader of ours released while a read waited: that read, answered first, gives its bytes to the queue.
+    let orphan = false
+    const queue = (): number => (queued = cancelled || c?.desiredSize == null ? queued : -c.desiredSize)
+    const pending = (): number => held.length + lent + queue()
     // One of both kinds: typed as the default kind, which takes the same methods.
     const source = {
       pull: async (controller: ReadableStreamDefaultController<T>) => {
-        const c = controller as unknown as ReadableByteStreamController
-        iterator ??= this[Symbol.asyncIterator]()
+        c = controller as unknown as ReadableByteStreamController
+        // Counted as a read waits for more: a failure of the body, which empties the queue, may come next.
+        queue()
+        if (!iterator) {
+          iterator = this[Symbol.asyncIterator]()
+          // Told at the claim, not at the first chunk: a checkpoint taken while that is on its way stands before it.
+          bytes?.(held, pending)
+        }
         let next: IteratorResult<T, void> | undefined
         // A byte stream takes no empty chunk: read on.
         while (!held.length) {
@@ -73,23 +87,35 @@ export class Consumer<T> implements AsyncIterable<T> {
           held = bytes(next.value as Uint8Array, pending) as Uint8Array<ArrayBuffer>
         }
         const request = c.byobRequest
+        const size = held.length
+        const before = queue()
+        let at: number | undefined
         if (next?.done) {
           c.close()
           // A BYOB read waiting for more is answered: done, with what it has.
           request?.respond(0)
         } else if (!bytes) controller.enqueue(next!.value)
-        // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over.
-        else if (!request) {
-          c.enqueue(held)
-          held = new Uint8Array()
-        } else {
-          // A byte stream's reads are views of bytes.
-          const view = request.view as Uint8Array
-          const part = held.subarray(0, view.byteLength)
-          view.set(part)
-          held = held.subarray(part.length)
-          if (reading) lent += part.length
-          request.respond(part.length)
+        else {
+          // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over. So is
+          // a read after one a released reader left: answered by `respond()`, that one would give its bytes to the
+          // queue, where a default read waiting would not see them until the next chunk (the body's end, never).
+          if (!request || orphan) {
+            c.enqueue(held)
+            held = new Uint8Array()
+            orphan = false
+          } else {
+            // A byte stream's reads are views of bytes.
+            const view = request.view as Uint8Array
+            const part = held.subarray(0, view.byteLength)
+            view.set(part)
+            held = held.subarray(part.length)
+            at = view.byteOffset + part.length
+            request.respond(part.length)
+          }
+          // What reads took (given, less what went to the queue) is lent to a reader of ours until its reads return
+          // it. Another's (`new ReadableStreamBYOBReader()`'s) holds it while it waits for more where its bytes end.
+          const took = size - held.length - queue() + before
+          lent = reading || (at !== undefined && c.byobRequest?.view?.byteOffset === at) ? lent + took : 0
         }
       },
       cancel: async (reason: unknown) => {
@@ -107,8 +133,11 @@ export class Consumer<T> implements AsyncIterable<T> {
         highWaterMark: 0,
       })
     } catch {
-      // A runtime without byte streams: a default one, whose reads are given whole chunks.
-      return new ReadableStream<T>(source, { highWaterMark: 0 })
+      // A runtime without byte streams: a default one, whose reads are given whole chunks (its queue counted in bytes).
+      return new ReadableStream<T>(source, {
+        highWaterMark: 0,
+        size: (chunk) => (chunk as Uint8Array).byteLength,
+      })
     }
     // Whether a BYOB read returned its bytes, the controller cannot tell: once answered, the read that waits next
     // may be another in a buffer of the same size at the same place. Its reader can: the reads of a reader from
@@ -117,17 +146,24 @@ export class Consumer<T> implements AsyncIterable<T> {
     stream.getReader = ((options?: ReadableStreamGetReaderOptions) => {
       const reader = getReader.call(stream, options) as {
         read(...args: unknown[]): Promise<{ value?: Uint8Array }>
+        releaseLock(): void
       }
-      const read = reader.read
-      if (options?.mode)
+      const { read, releaseLock } = reader
+      if (options?.mode) {
+        reader.releaseLock = () => {
+          orphan ||= reading > 0
+          releaseLock.call(reader)
+        }
         reader.read = (...args) => {
           reading++
+          // What the read takes from the stream's queue is lent too.
+          const before = queue()
           const step = read.apply(reader, args)
+          lent += before - queue()
           // Before the caller's own reactions: it never sees bytes still counted as not returned.
           step.then(
             ({ value }) => {
-              // Never below 0: bytes a read takes from the stream's own queue (enqueued for a default read that
-              // went away) were not lent.
+              // Never below 0: what another's read left waiting (released) was not counted as lent.
               lent = Math.max(0, lent - (value?.byteLength ?? 0))
               reading--
             },
@@ -135,6 +171,7 @@ export class Consumer<T> implements AsyncIterable<T> {
           )
           return step
         }
+      }
       return reader
     }) as typeof stream.getReader
     return stream

@@ -178,7 +178,7 @@ export class StreamResponse {
     let given: number | undefined
     return (chunk, pending) => {
       const { source } = this.#init
-      // Once, at the first chunk (the consumer underneath has attached its own by then): it reads `pending` live.
+      // Once, at the first call, when the stream claims the body: it reads `pending` live.
       if (given === undefined) source.attach?.({ committed: () => given! - pending() })
       given = (given ?? 0) + chunk.byteLength
       return source.owned && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()

@@ -72,6 +72,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   ) as [Branch, Branch]
   // The first chunk of each connection, with its request and response (see `Branch.context`).
   const marks = new WeakMap<Uint8Array, ErrorContext>()
+  // The chunks that are their branch's alone: a copy, or the source's own (see `ChunkSource.owned`).
+  const owned = new WeakSet<Uint8Array>()
   let connection: Response | undefined
   let ended = false
   let failure: { error: unknown } | undefined
@@ -127,6 +129,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             // The second live branch gets a copy, as ReadableStream's byte tee gives: a consumer that changes a
             // chunk in place, or transfers its buffer to a worker, must leave the other branch's bytes intact.
             const own = copy ? chunk.slice() : chunk
+            if (copy || source.owned) owned.add(own)
             if (copy && mark !== undefined) marks.set(own, mark)
             copy = true
             b.queue.push(own)
@@ -147,7 +150,13 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   const branch = (i: 0 | 1): ChunkSource => {
     const b = branches[i]
     const other = branches[i === 0 ? 1 : 0]
+    // The chunk a part of which it handed last.
+    let last: Uint8Array | undefined
     return {
+      // Whether the chunk it handed last is its consumer's, when whole: a byte stream (`body`) takes it over.
+      get owned() {
+        return owned.has(last!)
+      },
       // The whole response cancelled (`res.cancel()`, `detach()`, an abort) ends the body under both branches:
       // its end then is no end of the body, and a consumer must not flush a partial unit as whole.
       get cancelled() {
@@ -223,6 +232,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             b.buffered -= size
             b.handed += size
             b.context = mark ?? b.context
+            last = item
             release()
             return head
           }

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { type Checkpoint, isResumeError, type Progress, type StreamResponse, sluice } from '../src/index.ts'
+import { droppedAfter } from './support/streams.ts'
 
 const FAST = { initial: 1, max: 2, jitter: 0 }
 const BODY = new TextEncoder().encode(
@@ -32,21 +33,6 @@ function crossOrigin(response: Response): Response {
   return response
 }
 
-/** The body's first `upTo` bytes, then a failure like a dropped connection. */
-function dropping(upTo: number): ReadableStream<Uint8Array> {
-  let sent = false
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        if (sent) return controller.error(new TypeError('network error (scripted drop)'))
-        controller.enqueue(BODY.slice(0, upTo))
-        sent = true
-      },
-    },
-    { highWaterMark: 0 },
-  )
-}
-
 /**
  * A server behind a compressing proxy: the first answer is "compressed" (decoded, with the compressed length and
  * no visible coding) and drops after `DROP` bytes; a Range gets the plain rest as a 206. `etags`: the first
@@ -66,7 +52,7 @@ function behindProxy(
     const head = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes', ...more }
     let response: Response
     if (range === null) {
-      response = new Response(dropping(DROP), {
+      response = new Response(droppedAfter(BODY, DROP), {
         headers: { ...head, 'content-length': String(COMPRESSED), ...(etags && { etag: etags[0] }) },
       })
     } else if (Number(range[1]) >= BODY.length) {
@@ -287,7 +273,7 @@ describe('a drop before the hidden coding shows, answered with plain bytes of an
         const head = { 'content-type': 'application/x-ndjson', 'accept-ranges': 'bytes' }
         if (range === null) {
           return crossOrigin(
-            new Response(dropping(DROP), {
+            new Response(droppedAfter(BODY, DROP), {
               headers: { ...head, 'content-length': String(COMPRESSED), etag: 'W/"v1"' },
             }),
           )

@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { sealCheckpoint } from '../src/core/resume/checkpoint.ts'
-import { type Checkpoint, isResumeError, type ResumeError, sluice } from '../src/index.ts'
-import { fetchWith } from './support/streams.ts'
+import { type Checkpoint, sluice } from '../src/index.ts'
+import { droppedAfter, fetchWith, resumeError } from './support/streams.ts'
 
 const URL_ = 'https://files.example/report.ndjson'
 const FAST = { initial: 1, max: 2, jitter: 0 }
@@ -40,21 +40,6 @@ interface Options {
   drops?: boolean
 }
 
-/** The body's first `upTo` bytes, then a failure like a dropped connection. */
-function dropping(upTo: number): ReadableStream<Uint8Array> {
-  let sent = false
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        if (sent) return controller.error(new TypeError('network error (scripted drop)'))
-        controller.enqueue(BODY.slice(0, upTo))
-        sent = true
-      },
-    },
-    { highWaterMark: 0 },
-  )
-}
-
 /** A range server over BODY; `seen` lists each request's Range and If-Range, and the status it got. */
 function server({ date, modified = [MODIFIED, MODIFIED], strict = false, drops = true }: Options) {
   const seen: Array<{ range: string | null; ifRange: string | null; status: number }> = []
@@ -73,7 +58,7 @@ function server({ date, modified = [MODIFIED, MODIFIED], strict = false, drops =
     seen.push({ range, ifRange, status })
     if (!honour) {
       if (seen.length === 1 && date !== undefined) headers.date = date
-      const body = seen.length === 1 && drops ? dropping(DROP) : BODY.slice()
+      const body = seen.length === 1 && drops ? droppedAfter(BODY, DROP) : BODY.slice()
       return new Response(body, { headers: { ...headers, 'content-length': String(BODY.length) } })
     }
     return new Response(BODY.slice(start), {
@@ -82,16 +67,6 @@ function server({ date, modified = [MODIFIED, MODIFIED], strict = false, drops =
     })
   })
   return { fetch, seen }
-}
-
-/** The error `promise` rejects with: a ResumeError. */
-async function refusal(promise: Promise<unknown>): Promise<ResumeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isResumeError(error)) throw new Error(`expected a ResumeError, got ${String(error)}`, { cause: error })
-  return error
 }
 
 /** The checkpoint after two rows of a stream that does not drop, as storage keeps it (JSON). */
@@ -154,7 +129,7 @@ describe('If-Range with a Last-Modified date and no ETag', () => {
     const { fetch, seen } = server({ date: later(30), modified: [MODIFIED, other] })
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
     const got: unknown[] = []
-    const error = await refusal(
+    const error = await resumeError(
       (async () => {
         for await (const row of res.ndjson()) got.push(row)
       })(),
@@ -202,7 +177,7 @@ describe('the same decision through a checkpoint, in another process', () => {
     const checkpoint = await checkpointOf(undefined)
     const other = 'Tue, 01 Dec 2026 05:00:30 GMT'
     const { fetch, seen } = server({ modified: [other, other] })
-    const error = await refusal(sluice(URL_, { fetch, resumeFrom: checkpoint }))
+    const error = await resumeError(sluice(URL_, { fetch, resumeFrom: checkpoint }))
     expect(error.reason).toBe('validator-changed')
     expect(error.message).toContain(`since the checkpoint (Last-Modified ${MODIFIED} became ${other})`)
     expect(seen).toEqual([{ range: `bytes=${checkpoint.offset}-`, ifRange: null, status: 206 }])

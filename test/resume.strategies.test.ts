@@ -3,32 +3,15 @@
  * and message say why the stream could not be continued.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  type Checkpoint,
-  fromResponse,
-  isNetworkError,
-  isResumeError,
-  isTruncatedError,
-  type ResumeError,
-  sluice,
-} from '../src/index.ts'
+import { type Checkpoint, fromResponse, isNetworkError, isTruncatedError, sluice } from '../src/index.ts'
 import { concatBytes, encode } from './support/chunking.ts'
 import { base64, FAST, type LogEntry, type Script, scripted } from './support/scripted.ts'
-import { bodyOf, fetchWith } from './support/streams.ts'
+import { bodyOf, fetchWith, resumeError } from './support/streams.ts'
 
 const LINES = ['première ligne — é', 'second 😀 line', '{"third":"中文"}', 'fourth\tline', 'fifth']
 const BODY = encode(`${LINES.join('\r\n')}\r\n`)
 /** Inside the 2-byte "è" of "première": a drop that splits a character and a line. */
 const MID = 5
-
-async function refusal(promise: Promise<unknown>): Promise<ResumeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isResumeError(error)) throw new Error(`expected a ResumeError, got ${String(error)}`, { cause: error })
-  return error
-}
 
 describe('range', () => {
   it('continues with Range and If-Range after a drop, and delivers every line once', async () => {
@@ -77,7 +60,7 @@ describe('range', () => {
       attempts: [{ drop: MID }, { answer: 'full' }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-ignored')
     expect(error.message).toMatch(/full body \(200\) instead of 206/)
     expect(error.message).toMatch(/skipOnRestart: true/)
@@ -106,7 +89,7 @@ describe('range', () => {
       attempts: [{ drop: MID }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('validator-changed')
     expect(error.message).toMatch(/^The resource changed between attempts \(ETag "v1" became "v2"\)/)
     expect((await s.log()).find((e) => e.range !== null && e.event === 'request')?.ifRange).toBe('"v1"')
@@ -119,7 +102,7 @@ describe('range', () => {
       attempts: [{ drop: MID }, { answer: 416, total: 3 }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-not-satisfiable')
     expect(error.message).toContain(`refused Range bytes=${MID}- (416, its body has 3 bytes)`)
   })
@@ -154,7 +137,7 @@ describe('range', () => {
       attempts: [{ drop: MID }, { body: base64(encode('another version\n'.repeat(4))) }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST, skipOnRestart: true } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('validator-changed')
     expect(error.message).toContain('Last-Modified Mon, 01 Jan 2024 00:00:00 GMT became Tue, 02 Jan 2024')
     const resumed = (await s.log()).filter((e) => e.event === 'request')[1]
@@ -208,7 +191,7 @@ describe('range', () => {
       attempts: [{ drop: MID }, { body: base64(longer) }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('validator-changed')
     expect(error.message).toContain(`its length ${BODY.length} became ${longer.length} bytes`)
   })
@@ -267,7 +250,7 @@ describe('range', () => {
       attempts: [{ drop: MID }, { answer: 'mismatch' }],
     })
     const res = await sluice(s.url, { resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain(`does not start at ${MID}`)
   })
@@ -289,7 +272,7 @@ describe('range', () => {
       ),
     })
     let text = ''
-    const error = await refusal(
+    const error = await resumeError(
       (async () => {
         for await (const chunk of res.text()) text += chunk
       })(),
@@ -309,7 +292,7 @@ describe('range', () => {
         : new Response('o\n', { status: 206, headers: { 'content-range': 'items 6-7/8' } }),
     )
     const res = await sluice('https://example.test/lines', { fetch, resume: { backoff: FAST } })
-    const error = await refusal(Array.fromAsync(res.lines()))
+    const error = await resumeError(Array.fromAsync(res.lines()))
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain('"items 6-7/8", which is not a byte range')
   })
@@ -433,7 +416,7 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
   it("refuses an answer that runs past the part with reason 'range-mismatch'", async () => {
     const s = await part([{ drop: 700 }, { answer: 'overshoot' }])
     const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resume: { backoff: FAST } })
-    const error = await refusal(res.collect.bytes())
+    const error = await resumeError(res.collect.bytes())
     expect(error.reason).toBe('range-mismatch')
     expect(error.message).toContain('goes past byte 899, the end of the part asked for')
   })
@@ -441,7 +424,7 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
   it('names the Range it sent, end included, when the server refuses it (416)', async () => {
     const s = await part([{ drop: 700 }, { answer: 416, total: 600 }])
     const res = await sluice(s.url, { headers: { range: 'bytes=500-899' }, resume: { backoff: FAST } })
-    const error = await refusal(res.collect.bytes())
+    const error = await resumeError(res.collect.bytes())
     expect(error.reason).toBe('range-not-satisfiable')
     expect(error.message).toContain('refused Range bytes=700-899 (416, its body has 600 bytes)')
   })
@@ -530,7 +513,7 @@ describe('range: a part the caller asked for with its own bounded Range', () => 
       true,
     )
     let text = ''
-    const error = await refusal(
+    const error = await resumeError(
       (async () => {
         for await (const chunk of res.text()) text += chunk
       })(),

@@ -1,4 +1,5 @@
 /** Test helpers that build bodies chunk by chunk, so every test controls the exact chunk boundaries. */
+import { isResumeError, type ResumeError } from '../../src/index.ts'
 
 const encoder = new TextEncoder()
 
@@ -194,5 +195,30 @@ export async function failure(promise: Promise<unknown>): Promise<Error> {
     (e: unknown) => e,
   )
   if (!(error instanceof Error)) throw new Error(`expected an error, got ${String(error)}`)
+  return error
+}
+
+/** `body`'s first `upTo` bytes, then a failure like a dropped connection. */
+export function droppedAfter(body: Uint8Array, upTo: number): ReadableStream<Uint8Array> {
+  let sent = false
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (sent) return controller.error(new TypeError('network error (scripted drop)'))
+        controller.enqueue(body.slice(0, upTo))
+        sent = true
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/** The ResumeError `promise` rejects with; fails the test if it fulfils or rejects with anything else. */
+export async function resumeError(promise: Promise<unknown>): Promise<ResumeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!isResumeError(error)) throw new Error(`expected a ResumeError, got ${String(error)}`, { cause: error })
   return error
 }

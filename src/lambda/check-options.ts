@@ -280,3 +280,18 @@ export function checkPaddingFits(options: {
     `sluice/lambda: streamNdjson got both padding and ${clash[0]}, which cannot go together: padding writes filler wherever the source pauses, so its bytes depend on timing, ${clash[1]}; drop one of them (use a cursor to resume a padded body).`,
   )
 }
+
+/**
+ * Throws a `TypeError` when an SSE body is given a `content-length` header while heartbeats (`beats`) or padding
+ * are on: both are written whenever the source pauses, so timing decides the body's length, and a slow source would
+ * have the body cut mid-stream by a `RangeError` (the length run past) after its `200` went out.
+ */
+export function checkSseLength(options: { padding?: unknown; headers?: unknown }, beats: boolean): void {
+  const header = new Headers(options.headers as HeadersInit | undefined).get('content-length')
+  const padded = options.padding !== undefined && options.padding !== false
+  if (header === null || !(beats || padded)) return
+  const [writer, verb] = beats ? ['heartbeats', 'are'] : ['padding', 'is']
+  throw new TypeError(
+    `sluice/lambda: streamSse got a content-length header (${JSON.stringify(header)}) with ${writer}, which cannot go together: ${writer} ${verb} written whenever the source pauses, so timing decides the length of an SSE body, which a declared length cannot count ahead; remove the header (the end marker proves the body complete).`,
+  )
+}

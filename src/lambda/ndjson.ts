@@ -1,11 +1,17 @@
 import { unlikeMarker } from '../core/end-marker.ts'
-import { release } from '../runtime/release.ts'
 import { checkOptions, checkPaddingFits, HELPER_OPTIONS } from './check-options.ts'
 import type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { NDJSON_FILLER, type PaddingOptions, withPadding } from './padding.ts'
 import { cursorOf } from './request.ts'
 import { endsWithMarker, writeBody } from './respond.ts'
-import { iterableOf, plainSource, releasedOnFailure, sourceToRead } from './source.ts'
+import {
+  iterableOf,
+  plainSource,
+  type Reading,
+  readingOf,
+  releasedOnFailure,
+  sourceToRead,
+} from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -33,13 +39,14 @@ const encoder = new TextEncoder()
 async function* ndjsonLines(
   source: ResumableSource<unknown>,
   options: NdjsonOptions,
+  reading: Reading,
 ): AsyncGenerator<Uint8Array> {
   const cursor = cursorOf(options.request, options)
-  const items = sourceToRead(
-    typeof source === 'function' ? source(cursor) : plainSource(source, cursor, 'streamNdjson', options),
-    'streamNdjson',
-    typeof source === 'function',
-  )
+  // What a function source returns is released as the source is, once taken for one (see `readingOf`).
+  const items =
+    typeof source === 'function'
+      ? reading.use(sourceToRead(source(cursor), 'streamNdjson', true))
+      : sourceToRead(plainSource(source, cursor, 'streamNdjson', options), 'streamNdjson', false)
   // Only a body that ends with the marker needs it; a declared length is counted on JSON.stringify's bytes.
   const marked = endsWithMarker(options)
   let index = 0
@@ -86,12 +93,13 @@ export async function streamNdjson<T>(
   await releasedOnFailure(source, async () => {
     checkOptions({ got: 'streamNdjson got' }, options, HELPER_OPTIONS.streamNdjson)
     checkPaddingFits(options)
-    const lines = withPadding(ndjsonLines(source, options), options.padding, NDJSON_FILLER)
+    const reading = readingOf(source)
+    const lines = withPadding(ndjsonLines(source, options, reading), options.padding, NDJSON_FILLER)
     await writeBody(responseStream, lines, options, {
       helper: 'streamNdjson',
       contentType: 'application/x-ndjson',
       rangeable: true,
-      release: () => release(source),
+      release: reading.release,
       // A HEAD calls no function source; a plain one gets its GET's 409 for a cursor.
       probe: () => {
         if (typeof source !== 'function')

@@ -63,10 +63,11 @@ export interface ResponseOptions {
     | undefined
   /**
    * Where a refusal is reported: a request answered `409` (a cursor or `Last-Event-ID` the source cannot start
-   * from) or `416` (a `Range` past the body's end) before any byte of the body, which the client sees but the
-   * function's log otherwise would not. Called once per refusal, once the answer is written; `false` reports
-   * nothing. Default: one line on `console.warn` (CloudWatch Logs, on Lambda) with the helper, the status, what the
-   * request asked (its cursor, `Last-Event-ID` or `Range`, cut to 200 characters) and why.
+   * from) or `416` (a `Range` past the body's end) before any byte of the body — or `streamSse`'s `409` sent
+   * in-band, as an `event: error`, once a heartbeat has sent the `200` — which the client sees but the function's
+   * log otherwise would not. Called once per refusal, once the answer is written; `false` reports nothing.
+   * Default: one line on `console.warn` (CloudWatch Logs, on Lambda) with the helper, the status, what the request
+   * asked (its cursor, `Last-Event-ID` or `Range`, cut to 200 characters) and why.
    *
    * @example
    * await streamNdjson(responseStream, rows, {

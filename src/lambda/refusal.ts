@@ -3,6 +3,7 @@ import { QUOTED_CHARS } from '../runtime/refusal-text.ts'
 /**
  * What a helper reports of a request it refused before the first byte of the body: the status it answered, why,
  * and what the request asked for, so that whoever reads the function's log can tell why a client failed to resume.
+ * `streamSse` reports the same of a `409` it sent in-band, as an `event: error`, once heartbeats had sent the `200`.
  *
  * @example
  * const report: RefusalReport = { status: 409, message: 'sluice/lambda: streamNdjson cannot continue after a cursor: …', helper: 'streamNdjson', asked: { cursor: '42' } }

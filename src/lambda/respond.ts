@@ -1,3 +1,4 @@
+import { finished as whenClosed } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { asError } from '../core/as-error.ts'
 import { isBodiless, isRangeableStatus } from '../core/bodiless.ts'
@@ -234,6 +235,24 @@ export async function writeBody(
   }
 
   const iterator = content[Symbol.asyncIterator]()
+  // The response stream can close before its end (the handler destroys it, the runtime's connection fails) while the
+  // source is idle: a pull that waited for the source would hold the helper, and what the source holds open (a file,
+  // a connection), until the function's timeout. The source is released then, and the pull given up.
+  let closed: Error | undefined
+  let abandon: ((error: Error) => void) | undefined
+  whenClosed(responseStream, (error) => {
+    if (!error) return
+    closed = error
+    format.release?.()
+    abandon?.(error)
+  })
+  const pull = (): Promise<IteratorResult<Uint8Array>> =>
+    closed
+      ? Promise.reject(closed)
+      : new Promise((resolve, reject) => {
+          abandon = reject
+          iterator.next().then(resolve, reject)
+        })
   let offset = 0
   const count = (chunk: Uint8Array): void => {
     offset += chunk.byteLength
@@ -261,7 +280,7 @@ export async function writeBody(
       format.release?.()
     } else
       for (;;) {
-        const next = await iterator.next()
+        const next = await pull()
         if (next.done) {
           ended = true
           checkEnd()
@@ -316,7 +335,7 @@ export async function writeBody(
     try {
       if (first !== undefined) yield first
       while (!finished) {
-        const next = await iterator.next()
+        const next = await pull()
         if (next.done) {
           finished = true
           checkEnd()
@@ -326,9 +345,22 @@ export async function writeBody(
         if (next.value.byteLength > 0) yield next.value
       }
       if (declared === undefined) yield encoder.encode(endMarkerLine(offset))
+    } catch (error) {
+      // A refusal after the first byte (SSE's, once a heartbeat sent the 200) went out in-band before it was
+      // thrown: reported as every refusal is, once its answer is written.
+      if (error instanceof Refusal) {
+        const { status, message, asked } = error
+        reportRefusal({ status, message, helper, asked }, options.onRefusal)
+      }
+      throw error
     } finally {
-      // The consumer stopped early (the stream failed): release the source too.
-      if (!finished) await iterator.return?.()
+      // The consumer stopped early (the stream failed): release the source too, without waiting on a pull given up
+      // (see `pull`), which may never end.
+      if (!finished) {
+        const closing = iterator.return?.()
+        if (closed === undefined) await closing
+        else closing?.catch(() => {})
+      }
     }
   }
   // pipeline waits for 'drain' between writes and destroys `out` with any error, so a failing source leaves

@@ -41,6 +41,29 @@ export async function releasedOnFailure(source: unknown, work: () => Promise<voi
   }
 }
 
+/** What a helper reads, held to be released (see {@link readingOf}). */
+export interface Reading {
+  /** Takes what a function source returned as the source to release; returns it. */
+  use<T>(items: T): T
+  /** Releases the source (see `release`). */
+  release(): void
+}
+
+/**
+ * What a helper reads, to release (see `release`): the source it was given, or once a function source has returned
+ * one it can read, that (a Node stream, a web stream), which the function itself does not hold.
+ */
+export function readingOf(source: unknown): Reading {
+  let held = source
+  return {
+    use(items) {
+      held = items
+      return items
+    },
+    release: () => release(held),
+  }
+}
+
 /**
  * `items` when it can be iterated, else a `TypeError` that says what it is: `for await` over `null` or a promise
  * fails with "items is not async iterable", naming neither the helper nor the fix. A source function made `async`

@@ -2,15 +2,21 @@ import { isBodiless } from '../core/bodiless.ts'
 import { sseLine as line } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 import { quoted } from '../runtime/refusal-text.ts'
-import { release } from '../runtime/release.ts'
-import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
+import { checkOptions, checkSseLength, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
 import { type PaddingOptions, SSE_FILLER, withPadding } from './padding.ts'
 import { bounded, CONFLICT, Refusal } from './refusal.ts'
 import { cursorOf, lastEventIdOf } from './request.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, plainSource, releasedOnFailure, sourceToRead } from './source.ts'
+import {
+  iterableOf,
+  plainSource,
+  type Reading,
+  readingOf,
+  releasedOnFailure,
+  sourceToRead,
+} from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -183,6 +189,7 @@ export function formatSseEvent(message: SseMessage): string {
 async function* sseChunks(
   source: ResumableSource<SseMessage>,
   options: SseOptions,
+  reading: Reading,
 ): AsyncGenerator<Uint8Array> {
   const lastEventId = lastEventIdOf(options.request)
   const cursor = cursorOf(options.request, options)
@@ -196,7 +203,7 @@ async function* sseChunks(
   if (options.retry !== undefined && !lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
-      ? sourceToRead(source(lastEventId ?? cursor), 'streamSse', true)
+      ? reading.use(sourceToRead(source(lastEventId ?? cursor), 'streamSse', true))
       : // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is
         // skipped; a cursor names no event to look for, so a request that carries one is refused.
         lastEventId !== undefined
@@ -294,7 +301,8 @@ function probe(source: ResumableSource<SseMessage>, options: SseOptions): void {
  * marker) and the promise rejects. With `padding`, an event written after a pause reaches the client at once, not with
  * the next tens of KB (see {@link SseOptions.padding}). An unknown option, or one of the wrong type, rejects with a
  * `TypeError` that says what to pass, before anything is written, and the source is released (a Node stream destroyed,
- * a web stream cancelled).
+ * a web stream cancelled); so does a `content-length` header with heartbeats or padding, whose timing decides the
+ * length.
  *
  * @example
  * export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -312,9 +320,11 @@ export async function streamSse(
     checkOptions({ got: 'streamSse got' }, options, HELPER_OPTIONS.streamSse)
     // A 204 (how a server tells EventSource to stop reconnecting) has no body, not even a heartbeat.
     const beatMs = isBodiless(options.statusCode ?? 200) ? 0 : (options.heartbeatMs ?? 15_000)
+    checkSseLength(options, beatMs > 0)
     // Padding goes outside the heartbeat: a heartbeat is a write too, which the runtime would hold back.
+    const reading = readingOf(source)
     const chunks = withPadding(
-      inBand(withHeartbeat(sseChunks(source, options), beatMs, heartbeat, FIRST_BEAT_MS)),
+      inBand(withHeartbeat(sseChunks(source, options, reading), beatMs, heartbeat, FIRST_BEAT_MS)),
       options.padding,
       SSE_FILLER,
     )
@@ -323,7 +333,7 @@ export async function streamSse(
       contentType: 'text/event-stream; charset=utf-8',
       defaultHeaders: { 'cache-control': 'no-cache' },
       rangeable: false,
-      release: () => release(source),
+      release: reading.release,
       probe: () => probe(source, options),
     })
   })

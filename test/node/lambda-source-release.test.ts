@@ -6,8 +6,8 @@
  */
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
-import { request, setup, until } from './lambda-recorder.ts'
+import { type Awslambda, streamBytes, streamNdjson, streamSse } from '../../src/lambda/index.ts'
+import { type Recorder, request, setup, until } from './lambda-recorder.ts'
 
 /** A Readable that holds a resource until it is read to its end or destroyed. */
 function held(objectMode = false): Readable {
@@ -132,6 +132,15 @@ describe('a source handed to a helper that rejects its options is released', () 
     expect(events.destroyed).toBe(true)
   })
 
+  it('destroys a Readable given to streamSse with a content-length header and heartbeats', async () => {
+    const { stream, awslambda } = setup()
+    const events = held(true)
+    await expect(
+      streamSse(stream, events, { awslambda, headers: { 'content-length': '100' } }),
+    ).rejects.toThrow('with heartbeats, which cannot go together')
+    expect(events.destroyed).toBe(true)
+  })
+
   it('closes a started generator given to streamSse without the awslambda it needs', async () => {
     const { stream } = setup()
     let closed = false
@@ -147,5 +156,81 @@ describe('a source handed to a helper that rejects its options is released', () 
     await source.next()
     await expect(streamSse(stream, source, {})).rejects.toThrow('needs the awslambda global')
     await until(() => closed)
+  })
+})
+
+describe('a source idle when the response stream is destroyed is released, and the helper settles', () => {
+  const helpers = {
+    streamNdjson: (stream: Recorder, awslambda: Awslambda, source: Readable) =>
+      streamNdjson(stream, source, { awslambda }),
+    streamSse: (stream: Recorder, awslambda: Awslambda, source: Readable) =>
+      streamSse(stream, source, { awslambda, heartbeatMs: 0 }),
+    streamBytes: (stream: Recorder, awslambda: Awslambda, source: Readable) =>
+      streamBytes(stream, source, { awslambda }),
+  }
+
+  it.each(Object.keys(helpers) as (keyof typeof helpers)[])(
+    'destroys a Readable given to %s, waiting for more, when the stream fails after the first byte',
+    async (name) => {
+      const { stream, awslambda } = setup()
+      const source = held(name !== 'streamBytes')
+      source.push(name === 'streamBytes' ? 'x' : 'a')
+      const done = helpers[name](stream, awslambda, source)
+      await until(() => stream.chunks.length > 0)
+      // What the runtime does with a connection that failed, or a handler that cuts its answer short.
+      stream.destroy(new Error('connection reset'))
+      await expect(done).rejects.toThrow('connection reset')
+      expect(source.destroyed).toBe(true)
+    },
+  )
+
+  it.each(['streamNdjson', 'streamSse'] as const)(
+    'destroys the Readable a function source given to %s returned, when the stream fails after the first byte',
+    async (name) => {
+      const { stream, awslambda } = setup()
+      const returned = held(true)
+      returned.push('a')
+      const source = () => returned
+      const done =
+        name === 'streamNdjson'
+          ? streamNdjson(stream, source, { awslambda })
+          : streamSse(stream, source, { awslambda, heartbeatMs: 0 })
+      await until(() => stream.chunks.length > 0)
+      stream.destroy(new Error('connection reset'))
+      await expect(done).rejects.toThrow('connection reset')
+      expect(returned.destroyed).toBe(true)
+    },
+  )
+
+  it('rejects at once when the stream is destroyed before the first byte, and destroys the Readable', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const rows = held(true)
+    const done = streamNdjson(stream, rows, { awslambda })
+    stream.destroy()
+    await expect(done).rejects.toThrow('Premature close')
+    expect(rows.destroyed).toBe(true)
+    expect(preludes).toEqual([])
+  })
+
+  it('settles while a generator source is stuck in a pull, and closes the generator once the pull ends', async () => {
+    const { stream, awslambda } = setup()
+    const gate = Promise.withResolvers<void>()
+    let closed = false
+    async function* rows(): AsyncGenerator<number> {
+      try {
+        yield 1
+        await gate.promise
+        yield 2
+      } finally {
+        closed = true
+      }
+    }
+    const done = streamNdjson(stream, rows(), { awslambda })
+    await until(() => stream.chunks.length > 0)
+    stream.destroy(new Error('connection reset'))
+    await expect(done).rejects.toThrow('connection reset')
+    gate.resolve()
+    await until(() => closed)
+    expect(stream.text).toBe('1\n')
   })
 })

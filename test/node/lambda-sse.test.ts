@@ -276,6 +276,52 @@ describe('streamSse', () => {
     expect(stream.destroyed).toBe(true)
   })
 
+  it('refuses a content-length header with heartbeats before anything is written: a slow source would cut the body', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const { stream, awslambda, preludes } = setup()
+    stream.on('error', () => {})
+    const gate = Promise.withResolvers<void>()
+    async function* slow(): AsyncGenerator<SseMessage> {
+      await gate.promise
+      yield { id: '0', data: 'a' }
+    }
+    // The length of the events alone, which the first heartbeat (after 5 s) would run past.
+    const headers = { 'content-length': String('id: 0\ndata: a\n\n'.length) }
+    const outcome = streamSse(stream, slow(), { awslambda, headers }).catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(5_000)
+    gate.resolve()
+    const error = await outcome
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toBe(
+      'sluice/lambda: streamSse got a content-length header ("15") with heartbeats, which cannot go together: heartbeats are written whenever the source pauses, so timing decides the length of an SSE body, which a declared length cannot count ahead; remove the header (the end marker proves the body complete).',
+    )
+    expect(preludes).toEqual([])
+    expect(stream.text).toBe('')
+  })
+
+  it('refuses a content-length header with padding, even without heartbeats', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const call = streamSse(stream, ['a'], {
+      awslambda,
+      heartbeatMs: 0,
+      padding: true,
+      headers: [['Content-Length', '9']],
+    })
+    await expect(call).rejects.toThrow(
+      new TypeError(
+        'sluice/lambda: streamSse got a content-length header ("9") with padding, which cannot go together: padding is written whenever the source pauses, so timing decides the length of an SSE body, which a declared length cannot count ahead; remove the header (the end marker proves the body complete).',
+      ),
+    )
+    expect(preludes).toEqual([])
+  })
+
+  it('sends a content-length header without heartbeats or padding: nothing but the events is written', async () => {
+    const { stream, awslambda, preludes } = setup()
+    await streamSse(stream, ['a'], { awslambda, heartbeatMs: 0, headers: { 'content-length': '9' } })
+    expect(preludes[0]?.headers?.['content-length']).toBe('9')
+    expect(stream.text).toBe('data: a\n\n')
+  })
+
   it('sends retry: with the first event, so a source that fails at once sends nothing at all', async () => {
     const { stream, awslambda } = setup()
     const failing: AsyncIterable<SseMessage> = {

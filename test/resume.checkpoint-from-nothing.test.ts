@@ -48,7 +48,8 @@ describe('a checkpoint taken before the first unit was delivered', () => {
     const res = await sluice(s.url, { resumeFrom: checkpoint })
     expect(res.status).toBe(200)
     expect(await Array.fromAsync(res.lines())).toEqual(NEW)
-    expect(res.progress).toMatchObject({ state: 'done', items: NEW.length })
+    // A fresh stream in every count, its request a first one (not a reconnect): attempt 1.
+    expect(res.progress).toMatchObject({ state: 'done', items: NEW.length, attempt: 1 })
     // The new version's validators, not the old one's: a later checkpoint is for the body read.
     expect(res.checkpoint()).toMatchObject({ etag: '"v2"', offset: encode(`${NEW.join('\n')}\n`).length })
     const requests = (await s.log()).filter((e) => e.event === 'request')

@@ -263,10 +263,13 @@ describe('checkpoint and resumeFrom', () => {
     })
     expect(await Array.fromAsync(res.ndjson())).toHaveLength(LINES.length - CASES[1]!.k)
     expect(calls).toBe(2)
+    // Both requests are reconnects, counted on from the checkpoint's attempt.
+    expect(res.progress).toMatchObject({ attempt: 3, state: 'done' })
   })
 
   it('a checkpoint taken after a reconnect resumes exactly, and counts reconnects on from its attempt', async () => {
-    // The first client reconnects once (attempt 2) before its checkpoint; the resumed one drops and reconnects.
+    // The first client reconnects once (attempt 2) before its checkpoint; the resumed one continues (a reconnect:
+    // attempt 3), drops and reconnects (attempt 4).
     const s = await scripted({
       ...rangeOf(BODY),
       attempts: [{ drop: 20 }, {}, { drop: BODY.length - 20 }, {}],
@@ -277,7 +280,65 @@ describe('checkpoint and resumeFrom', () => {
     expect(checkpoint.attempt).toBe(2)
     const res = await sluice(s.url, { resumeFrom: checkpoint, resume: { backoff } })
     expect(await Array.fromAsync(res.ndjson())).toEqual(LINES.slice(CASES[1]!.k).map((l) => JSON.parse(l)))
-    expect(res.progress).toMatchObject({ attempt: 3, state: 'done' })
+    expect(res.progress).toMatchObject({ attempt: 4, state: 'done' })
+  })
+
+  it('counts the request that continues from a checkpoint as a reconnect, as the stream connects', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    expect(checkpoint.attempt).toBe(1)
+    const seen: Progress[] = []
+    const res = await sluice(s.url, { resumeFrom: checkpoint, onProgress: (p) => seen.push(p) })
+    expect(res.progress.attempt).toBe(2)
+    const items: unknown[] = []
+    let later: Checkpoint | undefined
+    for await (const item of res.ndjson()) {
+      items.push(item)
+      if (items.length === 2) later = res.checkpoint()
+    }
+    expect(items).toHaveLength(LINES.length - CASES[1]!.k)
+    expect(seen.find((p) => p.state === 'streaming')?.attempt).toBe(2)
+    // A checkpoint taken later carries the count on; the stream ends with no other reconnect.
+    expect(later?.attempt).toBe(2)
+    expect(res.progress).toMatchObject({ attempt: 2, state: 'done' })
+  })
+
+  it('counts each time a busy server is asked again from a checkpoint, and a later drop after them', async () => {
+    const busy = { status: 503, headers: { 'retry-after': '0' } }
+    const s = await scripted({ ...rangeOf(BODY), attempts: [{}, busy, busy, { drop: 20 }, {}] })
+    const backoff = { initial: 1, max: 1, jitter: 0 }
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const checkpoint = JSON.parse(first.saved) as Checkpoint
+    const seen: Progress[] = []
+    const res = await sluice(s.url, {
+      resumeFrom: checkpoint,
+      resume: { backoff },
+      onProgress: (p) => seen.push(p),
+    })
+    // Three requests made from the checkpoint: attempts 2, 3 and 4, the last one streams.
+    expect(res.progress.attempt).toBe(4)
+    const later = res.checkpoint()
+    expect(later.attempt).toBe(4)
+    expect(await Array.fromAsync(res.ndjson())).toHaveLength(LINES.length - CASES[1]!.k)
+    expect(seen.find((p) => p.state === 'streaming')?.attempt).toBe(4)
+    expect(seen.find((p) => p.state === 'reconnecting')?.attempt).toBe(5)
+    expect(res.progress).toMatchObject({ attempt: 5, state: 'done' })
+    expect((await s.log()).filter((e) => e.event === 'request')).toHaveLength(5)
+  })
+
+  it('counts the request that continued among the reconnects of a later give-up', async () => {
+    const s = await scripted({ ...rangeOf(BODY), attempts: [{}, { drop: 20 }, { status: 503 }] })
+    const first = await firstPart(await sluice(s.url), CASES[1]!)
+    const res = await sluice(s.url, {
+      resumeFrom: JSON.parse(first.saved) as Checkpoint,
+      resume: { attempts: 1, backoff: { initial: 1, max: 1, jitter: 0 } },
+    })
+    const error = await Array.fromAsync(res.ndjson()).catch((e: unknown) => e)
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect((error as ResumeError).attempts).toBe(2)
+    expect((error as Error).message).toMatch(new RegExp(`^Gave up after 2 reconnects to ${s.url}: `))
+    expect(res.progress).toMatchObject({ attempt: 3, state: 'error' })
   })
 
   it('reports the checkpoint’s counts and total, not zero, when the resume request fails', async () => {
@@ -295,15 +356,17 @@ describe('checkpoint and resumeFrom', () => {
     }).catch((e: unknown) => e)
     expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
     // A page showing the run that broke off keeps showing what it holds: the bytes and items delivered, and how
-    // far that is (of the total, the percentage): a progress bar must not lose its scale.
+    // far that is (of the total, the percentage): a progress bar must not lose its scale. Its two requests are
+    // counted, as `attempts` says: the checkpoint, which stays good for a later try, does not count them.
     expect(reports.at(-1)).toMatchObject({
       state: 'error',
       loaded: checkpoint.loaded,
       items: checkpoint.items,
       total: BODY.length,
       percent: expect.closeTo((checkpoint.loaded / BODY.length) * 100, 1),
-      attempt: checkpoint.attempt,
+      attempt: checkpoint.attempt + 2,
     })
+    expect((error as ResumeError).attempts).toBe(2)
     expect(checkpoint.loaded).toBeGreaterThan(0)
   })
 
@@ -334,6 +397,8 @@ describe('checkpoint and resumeFrom', () => {
     expect(checkpoint.length).toBe(BODY.length)
     const error = await sluice(s.url, { resumeFrom: checkpoint }).catch((e: unknown) => e)
     expect(isResumeError(error) && error.reason).toBe('validator-changed')
+    // The one request it made, as the `attempts` of a refused reconnect count its requests.
+    expect((error as ResumeError).attempts).toBe(1)
     expect((error as Error).message).toContain(`its length ${BODY.length} became ${longer.length} bytes`)
     // No attempt came before it in this client: the change is since the checkpoint, not between attempts.
     expect((error as Error).message).toMatch(/^The resource changed since the checkpoint \(/)
@@ -451,6 +516,8 @@ describe('checkpoint and resumeFrom', () => {
     )
     expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
     expect((error as Error).message).toContain(`was taken for GET ${a.url}, not for GET ${b.url}`)
+    // Refused on its answer: the one request it made.
+    expect((error as ResumeError).attempts).toBe(1)
   })
 
   it('refuses a range checkpoint for the same path with another query: another resource', async () => {

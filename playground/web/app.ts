@@ -84,7 +84,8 @@ interface Saved {
   /** Whether a run was going on: it continues on its own after the reload. */
   running: boolean
   failed: boolean
-  connections: number
+  /** The requests of continuations that failed, which no checkpoint counts (absent from an older page's). */
+  connections?: number
   log: [className: string, text: string][]
 }
 
@@ -130,9 +131,9 @@ function mount(name: Name, panel: Panel): void {
     state.className = `state ${value}`
     section.dataset.state = value
   }
-  // The connections made before this run's stream that its progress does not count: progress goes on from a
-  // checkpoint's attempt, and the request that continues from it (a Retry, Continue, or the continuation after a
-  // reload) is one more, as are the requests of one that failed.
+  // The requests that progress does not count: progress goes on from a checkpoint's attempt, and counts the
+  // request that continues from it (a Retry, Continue, or the continuation after a reload), but one that failed
+  // leaves the checkpoint as it was, its requests counted nowhere else.
   let connections = 0
   let last: Progress | undefined
   const showStats = (p: Progress) => {
@@ -204,9 +205,9 @@ function mount(name: Name, panel: Panel): void {
     running = {}
     error.textContent = ''
     if (continuing) {
-      connections++
-      // The request that continues is one more: its number shows while it waits for an answer.
-      if (last !== undefined) showStats(last)
+      // The request that continues is one more: its number shows while it waits for an answer (progress says it
+      // once the answer streams).
+      if (last !== undefined) showStats({ ...last, attempt: from.attempt + 1 })
       log(`${how} from the checkpoint at ${formatBytes(from.loaded)}: what arrived stays, the rest follows.`)
     } else {
       panel.reset()
@@ -268,12 +269,11 @@ function mount(name: Name, panel: Panel): void {
       // Retry (after a stop: Continue) continues where the stream stands — unless the server refused to continue
       // it (another version, a range it cannot serve), which it would refuse again: then Retry starts over.
       if (!isResumeError(e) || e.reason === 'attempts-exhausted') {
-        // The request of a checkpoint that failed leaves that checkpoint good for a later try; it made
-        // `attempts` connections, which its progress does not count.
-        if (res === undefined && continuing && isResumeError(e)) connections += e.attempts - 1
+        // The request of a checkpoint that failed leaves that checkpoint good for a later try, which counts on from
+        // it: the requests made (`attempts`, which its last progress showed) are counted here.
+        if (res === undefined && continuing) connections += isResumeError(e) ? e.attempts : 1
         checkpoint = res === undefined ? from : checkpointOf(res)
       }
-      if (last !== undefined) showStats(last)
       panel.abandon?.()
     } finally {
       running = undefined
@@ -335,7 +335,7 @@ function mount(name: Name, panel: Panel): void {
   }
   if (saved !== undefined && panel.restore !== undefined) {
     panel.restore(saved.output)
-    connections = saved.connections
+    connections = saved.connections ?? 0
     const { loaded, total, items, attempt } = saved.checkpoint
     const progress: Progress = { loaded, items, attempt, bytesPerSecond: 0, state: 'cancelled' }
     if (total) Object.assign(progress, { total, percent: (loaded / total) * 100 })

@@ -243,7 +243,7 @@ async function download(options: GetOptions): Promise<number> {
     }
     const response = res
     if (interrupted !== undefined) response.detach()
-    reporter.track(() => response.progress)
+    reporter.track(() => response.progress, saved?.checkpoint.attempt)
     if (saved !== undefined) reporter.say(`sluice: resuming ${resumePoint(saved.checkpoint, response)}.`)
 
     try {

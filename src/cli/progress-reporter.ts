@@ -62,17 +62,21 @@ export class ProgressReporter {
   }
 
   /**
-   * Starts reporting from `current`, a function that returns the progress now.
+   * Starts reporting from `current`, a function that returns the progress now; `resumed`, for a resumed download,
+   * is its checkpoint's `attempt`.
    *
    * @example
    * reporter.track(() => res.progress)
    */
-  track(current: () => Progress): void {
+  track(current: () => Progress, resumed?: number): void {
     this.#current = current
     const start = current()
     this.#startLoaded = start.loaded
     this.#startItems = start.items
-    this.#startAttempt = start.attempt
+    // The request that continued a resumed download is a reconnect of this run, as are its retries (counted already
+    // when the response arrives). A checkpoint from before the first byte is asked again as a first request, from
+    // attempt 1: then none is.
+    this.#startAttempt = Math.min(start.attempt, resumed ?? start.attempt)
     if (this.#quiet) return
     this.#timer = setInterval(() => this.#tick(), this.#tty ? this.#redrawMs : this.#lineMs)
     // Progress never keeps the process alive.

@@ -180,8 +180,11 @@ export interface SourceInit {
   resume: ResolvedResume | undefined
   /** How to re-request; `undefined` when there is no way (fromResponse without `request`). */
   reconnect: Reconnect | undefined
-  /** When this response answers a `resumeFrom` request: the checkpoint and how the answer was accepted. */
-  resumed?: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
+  /**
+   * When this response answers a `resumeFrom` request: the checkpoint, how the answer was accepted, and how many
+   * requests it took (reconnects: the first continues the stream).
+   */
+  resumed?: { checkpoint: Checkpoint; acceptance: Acceptance; tries: number } | undefined
   /** Called once when the logical stream is over, whichever way (the total timeout's timer stops). */
   onSettled?: (() => void) | undefined
   /**
@@ -264,7 +267,10 @@ export class BodySource implements ChunkSource {
   #skipUntil = 0
   /** Bytes of a restarted stream that replay what was already counted. */
   #uncounted = 0
-  /** Reconnects made for the stream, each a request (`progress.attempt` and `ResumeError.attempts` count them). */
+  /**
+   * Reconnects made for the stream, each a request (`progress.attempt` and `ResumeError.attempts` count them): in
+   * a stream continued from a checkpoint, those of this call, its resume requests included.
+   */
   #attempts = 0
   /** Reconnects that `resume.attempts` bounds and the backoff grows with: a healthy connection's drop resets them. */
   #spent = 0
@@ -292,8 +298,6 @@ export class BodySource implements ChunkSource {
   #checkpointCursor: CursorRequest | undefined
   /** Where the first answer's part starts, when the caller asked for a Range: progress counts from there. */
   #partStart = 0
-  /** `progress.attempt` when this source took over (a checkpoint's count): reconnects add to it. */
-  #attemptBase = 1
   #acceptRanges = false
   #completeAfterResume = false
   /** Lines and records before the first byte, from a checkpoint. */
@@ -377,7 +381,7 @@ export class BodySource implements ChunkSource {
         }
       }
     } else {
-      const { checkpoint, acceptance } = resumed
+      const { checkpoint, acceptance, tries } = resumed
       // A checkpoint taken before the first unit (`last-event-id` without an id: ask again from the start) names
       // no way to continue: a later drop picks one from this answer and these options, as after a first request.
       const fromStart = checkpoint.strategy === 'last-event-id' && checkpoint.lastEventId === undefined
@@ -388,7 +392,7 @@ export class BodySource implements ChunkSource {
       // The first answer's, which the bytes before the checkpoint came from (absent from an older one: weak).
       this.#strongDate = checkpoint.strongDate
       if (checkpoint.strategy === 'range') this.#acceptRanges = true
-      this.#attemptBase = checkpoint.attempt
+      this.#attempts = tries
       // A checkpoint without an id (one taken before sluice kept the request's own) leaves the request's id in
       // force, as a first request does: a Last-Event-ID resume was asked with it.
       this.#checkpointEventId = checkpoint.lastEventId ?? this.#checkpointEventId
@@ -997,7 +1001,8 @@ export class BodySource implements ChunkSource {
           throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
         this.#spent++
         this.#attempts++
-        progress.attempt = this.#attemptBase + this.#attempts
+        // One more on the count it took over (a checkpoint's, and the requests that continued from it).
+        progress.attempt++
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
         progress.setState('reconnecting')
       }

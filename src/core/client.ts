@@ -178,7 +178,8 @@ export async function sluiceWith(
     checkpoint.lastEventId === undefined &&
     checkpoint.cursor === undefined &&
     checkpoint.partEnd === undefined
-  // Progress goes on from the checkpoint's counts, also in the final report of a resume request that fails.
+  // Progress goes on from the checkpoint's counts, also in the final report of a resume request that fails. (A
+  // checkpoint from nothing starts the stream over, its counts too: its request is a first one, not a reconnect.)
   if (checkpoint !== undefined && !fromNothing) {
     progress.loaded = checkpoint.loaded
     progress.items = checkpoint.items
@@ -273,6 +274,9 @@ export async function sluiceWith(
       const settings = resume ?? NO_RESUME
       for (;;) {
         const attempt = ++tries
+        // The request that continues the stream is a reconnect, and so is each time it is asked again: one more
+        // on the checkpoint's count.
+        progress.attempt++
         const extra = checkpointRequest(checkpoint, settings)
         try {
           response = await request(extra, opening, false)
@@ -310,11 +314,15 @@ export async function sluiceWith(
     throw reworded(error, await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent))
   }
   answered = response
-  let resumed: { checkpoint: Checkpoint; acceptance: Acceptance } | undefined
+  let resumed: { checkpoint: Checkpoint; acceptance: Acceptance; tries: number } | undefined
   // A checkpoint from nothing was checked on its answer, which starts the stream as a first one does.
   if (checkpoint !== undefined && !fromNothing) {
     try {
-      resumed = { checkpoint, acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume) }
+      resumed = {
+        checkpoint,
+        acceptance: acceptCheckpointAnswer(checkpoint, response, sent, method, resume, tries),
+        tries,
+      }
     } catch (error) {
       // An error page says why the resume request was refused: its excerpt goes into the message. It is read
       // while the user's signal and the total timeout stand, and either wins over the refusal.
@@ -486,10 +494,11 @@ function acceptCheckpointAnswer(
   request: Request | undefined,
   method: string,
   resume: ResolvedResume | undefined,
+  tries: number,
 ): Acceptance {
-  checkTarget(checkpoint, response, request, method)
+  checkTarget(checkpoint, response, request, method, tries)
   const state = checkpointState(checkpoint)
-  return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, 0, undefined, request)
+  return acceptResume(checkpoint.strategy, response, state, resume ?? NO_RESUME, tries, undefined, request)
 }
 
 /**
@@ -501,6 +510,7 @@ function checkTarget(
   response: Response | undefined,
   request: Request | undefined,
   method: string,
+  tries = 0,
 ): void {
   // The Request sent names the URL after `prefix` or `baseUrl`, as a checkpoint does; the response's own, after a
   // redirect, matches too. A `fetch` option's or a mock's Response has none, and none was sent for a part that was
@@ -517,7 +527,7 @@ function checkTarget(
     throw new ResumeError(
       'invalid-checkpoint',
       `The checkpoint passed as \`resumeFrom\` was taken for ${checkpoint.method} ${checkpoint.url}, not for ${method} ${url}; call sluice() with the same method and URL, or drop \`resumeFrom\` to start over.`,
-      0,
+      tries,
       { request, response, answered: !!response },
     )
   }

@@ -19,7 +19,7 @@ export interface Progress {
   bytesPerSecond: number
   /** Estimated time to completion while `streaming`, when `total` is known and the rate is not zero. */
   etaMs?: number
-  /** 1 + reconnects so far. */
+  /** 1 + reconnects so far; after `resumeFrom`, the checkpoint's count + reconnects since (its request the first). */
   attempt: number
   state: ProgressState
 }

@@ -29,18 +29,46 @@ afterEach(() => {
 
 describe('sluice get progress after --resume', () => {
   it('counts only the reconnects of this run, not those of the run the checkpoint came from', () => {
-    // The checkpoint of a run that reconnected once: the resumed stream starts at attempt 2.
-    const now = progress({ loaded: 20 * MiB, total: 40 * MiB, percent: 50, attempt: 2 })
+    // The checkpoint of a run that reconnected once (attempt 2): the request that continues it is attempt 3.
+    const now = progress({ loaded: 20 * MiB, total: 40 * MiB, percent: 50, attempt: 3 })
     const tty = screen(true)
     const reporter = new ProgressReporter(tty.out)
-    reporter.track(() => now)
+    reporter.track(() => now, 2)
     expect(tty.shown()).toContain('20.0 MiB of 40.0 MiB')
-    expect(tty.text()).not.toContain('reconnect')
-
-    now.attempt = 3
-    vi.advanceTimersByTime(100)
     expect(tty.shown()).toContain('1 reconnect')
-    expect(tty.shown()).not.toContain('2 reconnects')
+
+    now.attempt = 4
+    vi.advanceTimersByTime(100)
+    expect(tty.shown()).toContain('2 reconnects')
+    expect(tty.shown()).not.toContain('3 reconnects')
+    reporter.stop(false)
+  })
+
+  it('counts the request that continued the download, and the times it was asked again, as this run’s', () => {
+    // A checkpoint at attempt 2, continued after two busy answers: the third request from it streams.
+    const now = progress({ loaded: 20 * MiB, total: 40 * MiB, percent: 50, attempt: 5 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now, 2)
+    vi.advanceTimersByTime(10_000)
+    Object.assign(now, { loaded: 40 * MiB, percent: 100, state: 'done' })
+    reporter.stop(true)
+    expect(plain.shown()).toBe(
+      'sluice: done: 40.0 MiB in all; this run: 20.0 MiB in 10s (2.0 MiB/s), 3 reconnects',
+    )
+  })
+
+  it('counts no reconnect for a checkpoint from before the first byte, which is asked again as a first request', () => {
+    const now = progress({ total: 40 * MiB, percent: 0 })
+    const plain = screen(false)
+    const reporter = new ProgressReporter(plain.out)
+    reporter.track(() => now, 3)
+    vi.advanceTimersByTime(1000)
+    expect(plain.text()).not.toContain('reconnect')
+    // Its reconnects count from 1, as a first request's do.
+    Object.assign(now, { loaded: MiB, percent: 2.5, attempt: 2 })
+    vi.advanceTimersByTime(1000)
+    expect(plain.shown()).toContain('1 reconnect')
     reporter.stop(false)
   })
 

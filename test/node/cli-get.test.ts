@@ -445,7 +445,8 @@ describe('sluice get', () => {
     expect(expectedNdjson.startsWith(partial)).toBe(true)
     expect(partial.length).toBeLessThan(expectedNdjson.length)
 
-    // Not quiet: the summary counts the records of the whole download and those of this run, each said as such.
+    // Not quiet: the summary counts the records of the whole download and those of this run, each said as such,
+    // and the request that continued the download, a reconnect of this run.
     const resumed = await get([...args.filter((arg) => arg !== '-q'), '--resume']).exit
     expect(resumed.code).toBe(0)
     expect(await readFile(output, 'utf8')).toBe(expectedNdjson)
@@ -453,7 +454,7 @@ describe('sluice get', () => {
     const before = partial.split('\n').length - 1
     expect(resumed.stderr.trimEnd().split('\n').at(-1)).toMatch(
       new RegExp(
-        `^sluice: done: [\\d.]+ MiB, ${RECORDS} records in all; this run: [\\d.]+ (KiB|MiB), ${RECORDS - before} records in [\\d.]+m?s \\(`,
+        `^sluice: done: [\\d.]+ MiB, ${RECORDS} records in all; this run: [\\d.]+ (KiB|MiB), ${RECORDS - before} records in [\\d.]+m?s \\([\\d.]+ (B|KiB|MiB)/s\\), 1 reconnect$`,
       ),
     )
   }, 30_000)

@@ -357,10 +357,11 @@ function mount(name: Name, panel: Panel): void {
 {
   const output = $<HTMLElement>(document, '.output.tokens')
   let text = ''
-  const render = coalesce(() => {
+  const show = () => {
     output.textContent = text
     output.scrollTop = output.scrollHeight
-  })
+  }
+  const render = coalesce(show)
   mount('tokens', {
     reset() {
       text = ''
@@ -369,7 +370,8 @@ function mount(name: Name, panel: Panel): void {
     save: () => text,
     restore(saved) {
       text = saved as string
-      output.textContent = text
+      // Scrolled to its end, where the text stopped, as the run left it.
+      show()
     },
     async consume(res) {
       for await (const event of res.events({ json: true, until: '[DONE]' })) {

@@ -95,6 +95,31 @@ it('fits a narrow window: one column, no sideways scrolling of the page', async 
   }
 })
 
+it('fits a narrow window with an error that names a long URL', async () => {
+  const narrow = await browser.newPage({ viewport: { width: 375, height: 740 } })
+  try {
+    // Port 1 is refused at once; the error names the URL, a word too long for the panel's width.
+    const long = `http://127.0.0.1:1/${'function-url-path/'.repeat(3)}${'x'.repeat(60)}`
+    await narrow.goto(`${playground.url}?tokens=${encodeURIComponent(long)}`)
+    await narrow.locator('section[data-fn="tokens"] button.start').click()
+    await narrow.waitForSelector('section[data-fn="tokens"][data-state="error"]', { timeout: 20_000 })
+    expect(await narrow.locator('section[data-fn="tokens"] .failure').textContent()).toContain(long)
+    const { scrollWidth, clientWidth, failure } = await narrow.evaluate(() => {
+      const box = document.querySelector('section[data-fn="tokens"] .failure')!
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+        failure: box.scrollWidth <= box.clientWidth,
+      }
+    })
+    // Unbroken, the URL ran out of its box and the panel, and the page scrolled sideways.
+    expect(failure).toBe(true)
+    expect(scrollWidth).toBe(clientWidth)
+  } finally {
+    await narrow.close()
+  }
+})
+
 it('keeps the keyboard focus on the panel: Start moves it to Stop, the end of the run back to Start', async () => {
   await page.goto(playground.url)
   // Held before it reaches the server: the run lasts until the test lets it go.
@@ -211,6 +236,51 @@ it('stills the progress bar of a run that ends without a total', async () => {
     await waitForState('tokens', 'cancelled')
     // Without a value the bar is indeterminate: it keeps moving, as if the stream still ran.
     expect(await tokens.locator('progress').getAttribute('value')).toBe('0')
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+  }
+})
+
+it('shows the last of the text again after a reload, as the run left it', async () => {
+  await page.goto(playground.url)
+  // The whole answer but its [DONE] and end marker, then every reconnect held: the run is stopped while it waits,
+  // with more text than the panel's height.
+  let first = true
+  const release = Promise.withResolvers<void>()
+  await page.route('**/fn/tokens', async (route) => {
+    if (!first) {
+      await release.promise
+      return route.abort().catch(() => {})
+    }
+    first = false
+    const answer = await route.fetch()
+    const body = (await answer.text()).replace(/id: \d+\ndata: \[DONE\][\s\S]*$/, '')
+    await route.fulfill({ response: answer, body })
+  })
+  const scrolled = () =>
+    page.evaluate(() => {
+      const output = document.querySelector('section[data-fn="tokens"] .output')!
+      return {
+        overflow: output.scrollHeight > output.clientHeight,
+        atEnd: output.scrollHeight - output.clientHeight - output.scrollTop < 2,
+      }
+    })
+  try {
+    const tokens = panel('tokens')
+    await tokens.locator('button.start').click()
+    await waitForState('tokens', 'reconnecting')
+    await tokens.locator('button.stop').click()
+    await waitForState('tokens', 'cancelled')
+    expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+    expect(await scrolled()).toEqual({ overflow: true, atEnd: true })
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+    await page.reload()
+    expect(await tokens.locator('button.start').textContent()).toBe('Continue')
+    expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+    // Scrolled to its start, the panel would hide where the text stopped.
+    expect(await scrolled()).toEqual({ overflow: true, atEnd: true })
   } finally {
     release.resolve()
     await page.unroute('**/fn/tokens')

@@ -300,7 +300,9 @@ async function listenOrFallBack(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { port: { type: 'string' } } })
-  const raw = values.port ?? process.env.PORT
+  // An empty value is none (as a shell's `PORT= npm run playground` or an env file's `PORT=` leave it): the
+  // default, not Number('') = 0, any free port.
+  const raw = values.port || process.env.PORT || undefined
   const port = raw === undefined ? 5173 : Number(raw)
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) {
     throw new Error(`--port (or PORT) must be a port number between 0 and 65535, got ${raw}.`)

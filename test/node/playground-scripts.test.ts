@@ -55,3 +55,27 @@ describe('the Node script examples', () => {
     expect(result.stdout.trimEnd()).toBe(ANSWER_TEXT)
   }, 60_000)
 })
+
+describe('npm run playground', () => {
+  it('takes an empty PORT for no PORT: the usual port, not any free one', async () => {
+    const server = fileURLToPath(new URL('../../playground/server.ts', import.meta.url))
+    const started = startProcess(process.execPath, [server], {
+      env: { ...process.env, PORT: '', NO_COLOR: '1' },
+      timeoutMs: 60_000,
+    })
+    const opened = () => /open (\S+)/.exec(started.stdout())?.[1]
+    try {
+      const exited = started.exit.then(() => {})
+      while (opened() === undefined && started.child.exitCode === null) {
+        await Promise.race([new Promise((resolve) => started.child.stdout!.once('data', resolve)), exited])
+      }
+    } finally {
+      started.child.kill('SIGTERM')
+    }
+    const { stderr } = await started.exit
+    const url = opened()
+    // 5173, unless something else holds it: then it says so and falls back to a free port.
+    if (!/port 5173 is taken/.test(stderr)) expect(url).toBe('http://127.0.0.1:5173/')
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+  }, 60_000)
+})

@@ -58,6 +58,11 @@ export interface ConsumerHooks {
    * counts it as a cancelled branch of its own, and it follows a restart before their place.
    */
   readonly left?: boolean
+  /**
+   * events(): at an end nothing proves (no length, no end marker), the event the body ended inside, said as a
+   * clause (see `SseDecoder.cut`): the end is a cut, not the stream's end.
+   */
+  cut?(): string | undefined
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */
@@ -816,7 +821,16 @@ export class BodySource implements ChunkSource {
         this.#context(),
       )
     }
-    return undefined
+    // Nothing proves the end: a body that ends inside an event was cut there (a server ends its last event).
+    const cut = marker || end !== undefined || this.#partEnd !== undefined ? undefined : this.#hooks?.cut?.()
+    return cut === undefined
+      ? undefined
+      : new TruncatedError(
+          `The body of ${this.#where} ended after ${this.#received} bytes inside ${cut}, before the blank line that ends it; the stream was cut.`,
+          this.#received,
+          undefined,
+          this.#context(),
+        )
   }
 
   /**

@@ -270,7 +270,9 @@ export class StreamResponse {
   /**
    * Server-sent events `{ id, event, data, retry }`; `{ json: true }` or a `schema` parses `data`, `until`
    * ends the stream cleanly at terminal data such as `'[DONE]'`. `data` is typed `string` only when it is
-   * certainly not parsed (no `json: true`, no schema), the schema's output with a schema, else `unknown`.
+   * certainly not parsed (no `json: true`, no schema), the schema's output with a schema, else `unknown`. A body
+   * whose end nothing proves (no length, no end marker) that ends inside an event was cut there: it resumes, or
+   * fails with a `TruncatedError` after the complete events.
    *
    * @example
    * for await (const { data } of res.events({ schema: Delta, until: '[DONE]' })) append(data.text)

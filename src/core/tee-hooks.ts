@@ -276,6 +276,10 @@ export function teeHooks(
           ? () => current()?.parsed
           : undefined
       },
+      // A live events() branch handed all that was read (a slice at a time: it decoded all of it) tells whether the
+      // end cuts an event; one still behind cannot yet, and the end stands as today.
+      cut: () =>
+        branches.map((b) => (b.cancelled || b.queue.length ? undefined : b.hooks?.cut?.())).find((c) => c),
       // None of its branches speaks: the outer tee plans as if this branch of its own were not read yet.
       get idle() {
         return speaking().length === 0

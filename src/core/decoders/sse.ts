@@ -1,5 +1,6 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
 import { LimitError } from '../errors/limit-error.ts'
+import { excerptOf } from '../errors/parse-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
 import { type EventSizer, eventSizer } from './sse-sizer.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
@@ -147,6 +148,8 @@ export class SseDecoder {
   #chunks: Decoded[] = []
   #sizer: EventSizer | undefined
   #doubt = false
+  /** Whether the block in progress has begun an event (see `cut`). */
+  #begun = false
 
   readonly #origin: OriginOf
   /** Lines counted before the last `reset()`: line numbers go on across a restart. */
@@ -224,6 +227,18 @@ export class SseDecoder {
     return events
   }
 
+  /**
+   * Where the body stands inside an event, if it does (before `end()`): the event a clean end there would cut off,
+   * which the WHATWG rules drop — its block has a field line, whole or not, or the input ends inside a character. A
+   * comment begins no event, even one without its line end. Said as a clause for a `TruncatedError`.
+   */
+  cut(): string | undefined {
+    if (!this.#begun && this.#utf8.fed === this.offset) return
+    const { offset, lines } = this.#origin()
+    const line = this.#countLines ? ` (line ${lines + this.#linesAtReset + this.#pendingLines + 1})` : ''
+    return `the event starting at byte ${offset + this.#pendingAt}${line}, ${JSON.stringify(excerptOf(this.#pending, 40))}`
+  }
+
   /** An event over `maxEventBytes`, found after the events just returned: deliver them, then throw this. */
   get failure(): LimitError | undefined {
     return this.#overLimit
@@ -274,6 +289,7 @@ export class SseDecoder {
     this.#chunks = []
     this.#sizer = undefined
     this.#doubt = false
+    this.#begun = false
   }
 
   #adopt(state: SseState): void {
@@ -446,7 +462,8 @@ export class SseDecoder {
     }
     const retryBefore = this.retry
     if (this.#retries.length > 0) this.#retries = []
-    this.#parser.feed(bomBytes(text) && !decoded.textStart && !this.#origin().offset ? text.slice(1) : text)
+    const bom = bomBytes(text) && !decoded.textStart && !this.#origin().offset
+    this.#parser.feed(bom ? text.slice(1) : text)
     this.previousCommitted = this.committed
     this.previousState = this.committedState
     this.#previousLines = this.#committedLines
@@ -464,6 +481,11 @@ export class SseDecoder {
         ? lastBlankLineEnd(text, tail)
         : blankLineEnd(text, tail)
     const start = end === -1 ? this.#blockStart : inputOffset(decoded, end)
+    // Whether the block in progress has begun an event: a line since its blank line that is not a comment.
+    if (end !== -1 || !this.#begun) {
+      const rest = end === -1 ? text : text.slice(end)
+      this.#begun = hasField(bom && end < 1 ? rest.slice(1) : rest, end !== -1 || /^$|[\r\n]$/.test(tail))
+    }
     // The events of this chunk before the first one over the limit, measured in the bytes.
     let over: number | undefined
     if (this.#doubt || this.#overflowAt !== undefined || sizer || fed - start > max) {
@@ -626,6 +648,11 @@ function inputOffset(decoded: Decoded, at: number): number {
     if ((b === 10 || b === 13) && --terminators === 0) return decoded.chunkStart + i + 1
   }
   return decoded.textEnd
+}
+
+/** Whether `text` (at a line's start when `atStart`) has a line that begins with a field: not a comment's colon. */
+function hasField(text: string, atStart: boolean): boolean {
+  return /[\r\n][^\r\n:]/.test(atStart ? `\n${text}` : text)
 }
 
 /** The bytes of a BOM (U+FEFF, one character) that starts `text`, stripped where the body starts. */

@@ -1,5 +1,11 @@
 import { Writable } from 'node:stream'
-import type { Awslambda, HttpResponseMetadata, ResponseStream } from '../../src/lambda/index.ts'
+import { expect, vi } from 'vitest'
+import {
+  type Awslambda,
+  type HttpResponseMetadata,
+  type ResponseStream,
+  streamSse,
+} from '../../src/lambda/index.ts'
 
 /** One thing that happened to a recorded response, in order. */
 export type Happening = { type: 'prelude'; metadata: HttpResponseMetadata } | { type: 'write'; text: string }
@@ -104,4 +110,39 @@ export const marker = (bytes: number): string => `{"$sluice":"end","bytes":${byt
 export async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 10_000 && !check(); i++) await new Promise((resolve) => setImmediate(resolve))
   if (!check()) throw new Error('The condition never held.')
+}
+
+/** What streamSse's refusal of `Last-Event-ID: 9` says, for a plain iterable. */
+export const NO_SUCH_EVENT =
+  'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID "9".'
+
+/**
+ * streamSse over a plain iterable whose replay outlasts the first heartbeat (100 ms, timers faked), for a
+ * `Last-Event-ID: 9` none of its events has: the heartbeat sends the 200 before the refusal is known. `options`
+ * adds to streamSse's, given the recorder. Resolves once the helper has rejected with that refusal.
+ */
+export async function refusedAfterHeartbeat(
+  options: (recorded: ReturnType<typeof setup>) => Record<string, unknown> = () => ({}),
+): Promise<ReturnType<typeof setup>> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+  const recorded = setup()
+  recorded.stream.on('error', () => {})
+  const gate = Promise.withResolvers<void>()
+  async function* slow() {
+    yield { id: '0', data: 'a' }
+    await gate.promise
+    yield { id: '1', data: 'b' }
+  }
+  const done = streamSse(recorded.stream, slow(), {
+    awslambda: recorded.awslambda,
+    heartbeatMs: 100,
+    request: request({ 'last-event-id': '9' }),
+    ...options(recorded),
+  })
+  const failed = expect(done).rejects.toThrow('cannot continue after the Last-Event-ID')
+  await vi.advanceTimersByTimeAsync(100)
+  await until(() => recorded.stream.text === ':\n\n')
+  gate.resolve()
+  await failed
+  return recorded
 }

@@ -12,7 +12,7 @@ import {
   streamNdjson,
   streamSse,
 } from '../../src/lambda/index.ts'
-import { request, setup, until } from './lambda-recorder.ts'
+import { NO_SUCH_EVENT, refusedAfterHeartbeat, request, setup } from './lambda-recorder.ts'
 
 const rows = [{ id: 0 }, { id: 1 }, { id: 2 }]
 const events = ['a', 'b'].map((data, i): SseMessage => ({ id: String(i), data }))
@@ -26,15 +26,6 @@ afterEach(() => {
   vi.restoreAllMocks()
   vi.useRealTimers()
 })
-
-/** A plain iterable whose replay outlasts a heartbeat: it yields its second event once `gate` resolves. */
-function slowReplay(gate: Promise<void>): AsyncGenerator<SseMessage> {
-  return (async function* () {
-    yield events[0]!
-    await gate
-    yield events[1]!
-  })()
-}
 
 describe('a helper logs each request it refuses, by default with console.warn', () => {
   it('logs one line for a cursor a plain iterable cannot start from: helper, status, the cursor and why', async () => {
@@ -157,25 +148,12 @@ describe('onRefusal', () => {
   })
 
   it('reports a refusal that went in-band after a heartbeat sent the 200, once, after its error event', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const reports: { report: RefusalReport; written: string }[] = []
-    const { stream, awslambda, preludes } = setup()
-    stream.on('error', () => {})
-    const gate = Promise.withResolvers<void>()
-    const done = streamSse(stream, slowReplay(gate.promise), {
-      awslambda,
-      heartbeatMs: 100,
-      request: request({ 'last-event-id': '9' }),
-      onRefusal: (report) => reports.push({ report, written: stream.text }),
-    })
-    const failed = expect(done).rejects.toThrow('cannot continue after the Last-Event-ID')
-    await vi.advanceTimersByTimeAsync(100)
-    await until(() => stream.text === ':\n\n')
-    gate.resolve()
-    await failed
+    const { preludes } = await refusedAfterHeartbeat(({ stream }) => ({
+      onRefusal: (report: RefusalReport) => reports.push({ report, written: stream.text }),
+    }))
     expect(preludes.map((prelude) => prelude.statusCode)).toEqual([200])
-    const message =
-      'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID "9".'
+    const message = NO_SUCH_EVENT
     const written = `:\n\nevent: error\ndata: ${JSON.stringify({ status: 409, message })}\n\n`
     expect(reports).toEqual([
       { report: { status: 409, message, helper: 'streamSse', asked: { lastEventId: '9' } }, written },
@@ -183,21 +161,8 @@ describe('onRefusal', () => {
   })
 
   it('logs a refusal that went in-band after a heartbeat with console.warn by default', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const warn = watchWarn()
-    const { stream, awslambda } = setup()
-    stream.on('error', () => {})
-    const gate = Promise.withResolvers<void>()
-    const done = streamSse(stream, slowReplay(gate.promise), {
-      awslambda,
-      heartbeatMs: 100,
-      request: request({ 'last-event-id': '9' }),
-    })
-    const failed = expect(done).rejects.toThrow('cannot continue after the Last-Event-ID')
-    await vi.advanceTimersByTimeAsync(100)
-    await until(() => stream.text === ':\n\n')
-    gate.resolve()
-    await failed
+    await refusedAfterHeartbeat()
     expect(warn).toHaveBeenCalledTimes(1)
     expect(warn.mock.calls[0]?.[0]).toMatch(
       /^sluice\/lambda: streamSse refused a request with 409 \(it asked for Last-Event-ID "9"\): streamSse cannot continue after the Last-Event-ID: no event of its source/,

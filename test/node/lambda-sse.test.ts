@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { formatSseEvent, type SseMessage, streamSse } from '../../src/lambda/index.ts'
-import { marker, request, setup, until } from './lambda-recorder.ts'
+import { marker, NO_SUCH_EVENT, refusedAfterHeartbeat, request, setup, until } from './lambda-recorder.ts'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -248,31 +248,11 @@ describe('streamSse', () => {
   })
 
   it('sends the refusal as an error event when a heartbeat sent the 200 before the replay ended, then cuts', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    const { stream, awslambda, preludes } = setup()
-    stream.on('error', () => {})
-    const gate = Promise.withResolvers<void>()
-    async function* slow(): AsyncGenerator<SseMessage> {
-      yield { id: '0', data: 'a' }
-      await gate.promise
-      yield { id: '1', data: 'b' }
-    }
-    const done = streamSse(stream, slow(), {
-      awslambda,
-      heartbeatMs: 100,
-      onRefusal: false,
-      request: request({ 'last-event-id': '9' }),
-    })
-    const failed = expect(done).rejects.toThrow('cannot continue after the Last-Event-ID')
-    await vi.advanceTimersByTimeAsync(100)
-    await until(() => stream.text === ':\n\n')
-    gate.resolve()
-    await failed
+    const { stream, preludes } = await refusedAfterHeartbeat(() => ({ onRefusal: false }))
     expect(preludes.map((prelude) => prelude.statusCode)).toEqual([200])
-    const message =
-      'sluice/lambda: streamSse cannot continue after the Last-Event-ID: no event of its source (a plain iterable) has that id; replay the same events with the same ids, or pass a function (lastEventId) => events after it. The request carried Last-Event-ID "9".'
     // The 409 in-band: an event a client can tell from the stream's own, and no marker (a cut, not an end).
-    expect(stream.text).toBe(`:\n\nevent: error\ndata: ${JSON.stringify({ status: 409, message })}\n\n`)
+    const data = JSON.stringify({ status: 409, message: NO_SUCH_EVENT })
+    expect(stream.text).toBe(`:\n\nevent: error\ndata: ${data}\n\n`)
     expect(stream.destroyed).toBe(true)
   })
 

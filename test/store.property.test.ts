@@ -739,8 +739,9 @@ class End implements Step {
 
 /**
  * The connection fails (`reset`), or the server closes the body where it stands (`close`): a body that ends
- * short of its declared length is a drop too, while an SSE stream, which declares none, is simply done. A drop
- * after every declared byte arrived loses nothing: done, without a reconnect.
+ * short of its declared length is a drop too, and so is an SSE stream, which declares none, that ends inside an
+ * event; between two events it is simply done. A drop after every declared byte arrived loses nothing: done,
+ * without a reconnect.
  */
 class Drop implements Step {
   constructor(readonly how: 'reset' | 'close') {}
@@ -752,7 +753,9 @@ class Drop implements Step {
     else exchange.close()
     retire(r)
     const proven = r.config.mode !== 'events' && m.pos === m.length
-    if ((this.how === 'close' && r.config.mode === 'events') || proven) {
+    // An SSE stream declares no length: a close between its events is its end, one inside an event a cut.
+    const between = r.config.mode === 'events' && (m.pos === 0 || r.body.ends.includes(m.pos))
+    if ((this.how === 'close' && between) || proven) {
       m.status = 'done'
       m.conn = 'none'
     } else if (r.config.resume) reconnectOrFail(m)

@@ -60,9 +60,10 @@ export interface ConsumerHooks {
   readonly left?: boolean
   /**
    * events(): at an end nothing proves (no length, no end marker), the event the body ended inside, said as a
-   * clause (see `SseDecoder.cut`): the end is a cut, not the stream's end.
+   * clause (see `SseDecoder.cut`): the end is a cut, not the stream's end. `rest`: the bytes the body ends with that
+   * the consumer has not been handed yet (a tee() branch's queue).
    */
-  cut?(): string | undefined
+  cut?(rest?: readonly Uint8Array[]): string | undefined
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */

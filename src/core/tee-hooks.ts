@@ -1,6 +1,6 @@
 import type { ConsumerHooks, Place } from './body-source.ts'
 import { ResumeError } from './errors/resume-error.ts'
-import type { Branch } from './tee.ts'
+import { type Branch, Splice } from './tee.ts'
 
 /** How the source resumes under a tee: the boundary a restarted answer starts after, and the position there. */
 interface Plan {
@@ -276,10 +276,17 @@ export function teeHooks(
           ? () => current()?.parsed
           : undefined
       },
-      // A live events() branch handed all that was read (a slice at a time: it decoded all of it) tells whether the
-      // end cuts an event; one still behind cannot yet, and the end stands as today.
-      cut: () =>
-        branches.map((b) => (b.cancelled || b.queue.length ? undefined : b.hooks?.cut?.())).find((c) => c),
+      // A live events() branch tells whether the end cuts an event: from what it decoded (all it was handed, a slice
+      // at a time) and the bytes it holds after that (a tee of it, and the bytes its source holds for it too), not
+      // behind a restart (its other branch, past it, read the same answer, and tells).
+      cut: (rest: readonly Uint8Array[] = []) =>
+        branches
+          .map((b) =>
+            b.cancelled || b.queue.some((item) => item instanceof Splice)
+              ? undefined
+              : b.hooks?.cut?.([...(b.queue as Uint8Array[]), ...rest]),
+          )
+          .find((c) => c),
       // None of its branches speaks: the outer tee plans as if this branch of its own were not read yet.
       get idle() {
         return speaking().length === 0

@@ -112,7 +112,7 @@ export function consumeEvents<T>(
     },
     lastEventId: () => boundary().lastEventId,
     retryMs: () => decoder.retry,
-    cut: () => decoder.cut(),
+    cut: (rest) => decoder.cut(rest),
     retryAt: () => boundary().retry,
     lastItem,
     // After the batch's events (whole: no failure), as they will stand once consumed: the id in force there and,

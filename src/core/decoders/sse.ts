@@ -1,4 +1,5 @@
 import { createParser, type EventSourceParser } from 'eventsource-parser'
+import { concatBytes } from '../concat-bytes.ts'
 import { LimitError } from '../errors/limit-error.ts'
 import { excerptOf } from '../errors/parse-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
@@ -230,13 +231,31 @@ export class SseDecoder {
   /**
    * Where the body stands inside an event, if it does (before `end()`): the event a clean end there would cut off,
    * which the WHATWG rules drop — its block has a field line, whole or not, or the input ends inside a character. A
-   * comment begins no event, even one without its line end. Said as a clause for a `TruncatedError`.
+   * comment begins no event, even one without its line end. Said as a clause for a `TruncatedError`. `rest`: bytes
+   * the body ends with that are not pushed yet (a tee() branch's queue), judged as they will be, nothing changed.
    */
-  cut(): string | undefined {
-    if (!this.#begun && this.#utf8.fed === this.offset) return
-    const { offset, lines } = this.#origin()
-    const line = this.#countLines ? ` (line ${lines + this.#linesAtReset + this.#pendingLines + 1})` : ''
-    return `the event starting at byte ${offset + this.#pendingAt}${line}, ${JSON.stringify(excerptOf(this.#pending, 40))}`
+  cut(rest: readonly Uint8Array[] = []): string | undefined {
+    // The bytes held back from the last chunk, then `rest`, decoded after the text so far (its last two characters).
+    const start = this.offset
+    const chunk = concatBytes([this.#utf8.held, ...rest])
+    const utf8 = new Utf8Decoder(false, true)
+    let text = utf8.decode(chunk)
+    if (bomBytes(text) && !this.#utf8.fed && !this.#origin().offset) text = text.slice(1)
+    const tail = this.#tail
+    const end = lastBlankLineEnd(text, tail)
+    const block = end === -1 ? this.#pending + text : text.slice(end)
+    const begun = end === -1 ? this.#begun || hasField(text, /^$|[\r\n]$/.test(tail)) : hasField(block, true)
+    const textEnd = start + utf8.offsetBefore('')
+    if (!begun && utf8.fed === textEnd - start) return
+    const at =
+      end === -1
+        ? this.#pendingAt
+        : inputOffset({ text, chunk, chunkStart: start, textStart: start, textEnd }, end)
+    const lines =
+      end === -1 ? this.#pendingLines : this.#lines + countLineEnds(text.slice(0, end), this.#endsInCR)
+    const origin = this.#origin()
+    const line = this.#countLines ? ` (line ${origin.lines + this.#linesAtReset + lines + 1})` : ''
+    return `the event starting at byte ${origin.offset + at}${line}, ${JSON.stringify(excerptOf(block, 40))}`
   }
 
   /** An event over `maxEventBytes`, found after the events just returned: deliver them, then throw this. */

@@ -59,11 +59,12 @@ export interface ConsumerHooks {
    */
   readonly left?: boolean
   /**
-   * events(): at an end nothing proves (no length, no end marker), the event the body ended inside, said as a
-   * clause (see `SseDecoder.cut`): the end is a cut, not the stream's end. `rest`: the bytes the body ends with that
-   * the consumer has not been handed yet (a tee() branch's queue).
+   * At an end nothing proves (no length, no end marker), the event (events()) or the record (ndjson(): its final
+   * line is not JSON) the body ended inside, said as a clause (see `SseDecoder.cut`): the end is a cut, not the
+   * stream's end. `rest`: the bytes the body ends with that the consumer has not been handed yet (a tee() branch's
+   * queue); a consumer that cannot judge them says nothing.
    */
-  cut?(rest?: readonly Uint8Array[]): string | undefined
+  cut?: ((rest?: readonly Uint8Array[]) => string | undefined) | undefined
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */
@@ -822,12 +823,12 @@ export class BodySource implements ChunkSource {
         this.#context(),
       )
     }
-    // Nothing proves the end: a body that ends inside an event was cut there (a server ends its last event).
+    // Nothing proves the end: a body that ends inside an event or a record was cut there (a server ends its last).
     const cut = marker || end !== undefined || this.#partEnd !== undefined ? undefined : this.#hooks?.cut?.()
     return cut === undefined
       ? undefined
       : new TruncatedError(
-          `The body of ${this.#where} ended after ${this.#received} bytes inside ${cut}, before the blank line that ends it; the stream was cut.`,
+          `The body of ${this.#where} ended after ${this.#received} bytes inside ${cut}; the stream was cut.`,
           this.#received,
           undefined,
           this.#context(),

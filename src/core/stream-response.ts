@@ -248,7 +248,9 @@ export class StreamResponse {
   }
 
   /**
-   * One parsed JSON value per non-blank line, validated with a Standard Schema when given.
+   * One parsed JSON value per non-blank line, validated with a Standard Schema when given. A body whose end nothing
+   * proves (no length, no end marker) that ends in a final line that is not JSON was cut inside that record: it
+   * resumes, or fails with a `TruncatedError` after the complete records.
    *
    * @example
    * for await (const row of res.ndjson(z.object({ id: z.number() }))) console.log(row.id)

@@ -276,9 +276,10 @@ export function teeHooks(
           ? () => current()?.parsed
           : undefined
       },
-      // A live events() branch tells whether the end cuts an event: from what it decoded (all it was handed, a slice
-      // at a time) and the bytes it holds after that (a tee of it, and the bytes its source holds for it too), not
-      // behind a restart (its other branch, past it, read the same answer, and tells).
+      // A live events() or ndjson() branch tells whether the end cuts an event or a record: from what it decoded (all
+      // it was handed, a slice at a time) and the bytes it holds after that (a tee of it, and the bytes its source
+      // holds for it too; an ndjson() branch that holds some says nothing), not behind a restart (its other branch,
+      // past it, read the same answer, and tells).
       cut: (rest: readonly Uint8Array[] = []) =>
         branches
           .map((b) =>

@@ -1,4 +1,4 @@
-import type { ChunkSource } from '../body-source.ts'
+import type { ChunkSource, ConsumerHooks } from '../body-source.ts'
 import type { LineDecoder } from '../decoders/lines.ts'
 import { LimitError } from '../errors/limit-error.ts'
 
@@ -22,12 +22,14 @@ export class LinePosition {
   /**
    * `unit`: what a line is to a cursor (see `ConsumerHooks.unit`); `itemOf`, when it can be known before the line
    * is consumed (not with a schema): the item a line will be, `undefined` for none (blank, or skipped as invalid).
+   * `cut`: see `ConsumerHooks.cut`.
    */
   constructor(
     source: ChunkSource,
     decoder: LineDecoder,
     unit: unknown,
     itemOf?: (line: string) => { value: unknown } | undefined,
+    cut?: ConsumerHooks['cut'],
   ) {
     const lastItem = () => (this.delivered ? { value: this.last } : undefined)
     source.attach?.({
@@ -48,6 +50,7 @@ export class LinePosition {
         this.lines = []
       },
       lastItem,
+      cut,
       // Every boundary `committed` picks lies after line `at` of the batch (before it, at -1).
       units: () => ({ lines: decoder.linesThrough(this.at), records: this.records }),
       // After the batch's last line (whole: no failure), and the last item among the lines not consumed yet (not

@@ -41,6 +41,19 @@ export function consumeNdjson<T>(
           } catch {}
         }
       : undefined,
+    // At an end nothing proves: a final line without its line feed that is not JSON is a record cut there (one that
+    // parses is taken for whole: many servers omit the last line feed). Bytes not decoded yet (`rest`, a tee()
+    // branch's queue) are not judged: nothing is said.
+    (rest) => {
+      if (rest?.some((bytes) => bytes.length)) return
+      const line = decoder.partialLine()
+      if (!/[^ \t\r]/.test(line)) return
+      try {
+        JSON.parse(line)
+      } catch {
+        return `the record starting at byte ${origin().offset + decoder.partialOffset()} (line ${decoder.lineNumber(position.lines.length)}), ${JSON.stringify(excerptOf(line))}, which is not whole JSON`
+      }
+    },
   )
   // Records are numbered across the whole body: a stream that continues from a checkpoint counts on from it.
   let index = origin().records

@@ -163,6 +163,11 @@ export class LineDecoder {
     return this.#partialStart()
   }
 
+  /** The partial line so far, as `end()` would give it (its CR kept): bytes held in a character are a U+FFFD. */
+  partialLine(): string {
+    return this.#partialText() + (this.#utf8.held.length ? '\uFFFD' : '')
+  }
+
   /** Forgets any partial line: the next chunk starts a fresh record (a resumed stream). */
   reset(): void {
     this.#parts = []

@@ -255,7 +255,7 @@ export class SseDecoder {
       end === -1 ? this.#pendingLines : this.#lines + countLineEnds(text.slice(0, end), this.#endsInCR)
     const origin = this.#origin()
     const line = this.#countLines ? ` (line ${origin.lines + this.#linesAtReset + lines + 1})` : ''
-    return `the event starting at byte ${origin.offset + at}${line}, ${JSON.stringify(excerptOf(block, 40))}`
+    return `the event starting at byte ${origin.offset + at}${line}, ${JSON.stringify(excerptOf(block, 40))}, before the blank line that ends it`
   }
 
   /** An event over `maxEventBytes`, found after the events just returned: deliver them, then throw this. */

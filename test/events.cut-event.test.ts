@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { fromResponse, isTruncatedError, type ServerSentEvent, sluice } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
 import { chunkings, cutAt, encode } from './support/chunking.ts'
+import { cutOnceByRange } from './support/ranged-drop.ts'
 import { bodyOf, drain, fetchWith, type Part } from './support/streams.ts'
 
 const URL_ = 'http://fn.test/events'
@@ -184,20 +185,14 @@ describe('any cut inside an event, any chunking', () => {
         const blocks = blocksOf(events)
         const bytes = encode(blocks.join(''))
         const cut = cutOffset(blocks, at, within, events[at]!.comment)
-        let calls = 0
-        const fetch = fetchWith((request) => {
-          calls++
-          const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
-          const part = bytes.slice(from, calls === 1 ? cut : bytes.length)
-          const headers: Record<string, string> = { ...SSE, 'accept-ranges': 'bytes', etag: '"v1"' }
-          if (from > 0) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`
-          return new Response(bodyOf(cutAt(part, chunks)).stream, { status: from > 0 ? 206 : 200, headers })
-        })
+        const { fetch, calls } = cutOnceByRange(bytes, cut, SSE['content-type'], (part) =>
+          cutAt(part, chunks),
+        )
         const res = await sluice(URL_, { fetch, resume: { strategy: 'range', backoff: FAST } })
         const { items, error } = await drain(res.events())
         expect(error).toBeUndefined()
         expect(data(items)).toEqual(wanted(events))
-        expect(calls).toBe(2)
+        expect(calls()).toBe(2)
       }),
       { numRuns: 60 },
     )

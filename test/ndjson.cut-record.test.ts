@@ -16,6 +16,7 @@ import {
   sluice,
 } from '../src/index.ts'
 import { cutAt, encode } from './support/chunking.ts'
+import { cutOnceByRange } from './support/ranged-drop.ts'
 import { bodyOf, drain, fetchWith, type Part } from './support/streams.ts'
 
 const URL_ = 'http://fn.test/records'
@@ -175,20 +176,14 @@ describe('any cut inside a record, any chunking', () => {
         const lines = records.map((r) => JSON.stringify(r))
         const bytes = encode(lines.map((l) => l + eol).join(''))
         const cut = cutOffset(lines, at, within, eol)
-        let calls = 0
-        const fetch = fetchWith((request) => {
-          calls++
-          const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
-          const part = bytes.slice(from, calls === 1 ? cut : bytes.length)
-          const headers: Record<string, string> = { ...NDJSON, 'accept-ranges': 'bytes', etag: '"v1"' }
-          if (from > 0) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`
-          return new Response(bodyOf(cutAt(part, chunks)).stream, { status: from > 0 ? 206 : 200, headers })
-        })
+        const { fetch, calls } = cutOnceByRange(bytes, cut, NDJSON['content-type'], (part) =>
+          cutAt(part, chunks),
+        )
         const res = await sluice(URL_, { fetch, resume: { strategy: 'range', backoff: FAST } })
         const { items, error } = await drain(res.ndjson())
         expect(error).toBeUndefined()
         expect(items).toEqual(records)
-        expect(calls).toBe(2)
+        expect(calls()).toBe(2)
       }),
       { numRuns: 60 },
     )
@@ -252,22 +247,14 @@ describe('under tee()', () => {
   it('resumes both ndjson() branches by Range, each record once', async () => {
     const bytes = encode('{"k":0}\n{"k":1,"name":"b"}\n{"k":2}\n')
     const cut = 14
-    let calls = 0
-    const fetch = fetchWith((request) => {
-      calls++
-      const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
-      const headers: Record<string, string> = { ...NDJSON, 'accept-ranges': 'bytes', etag: '"v1"' }
-      if (from > 0) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`
-      const part = bytes.slice(from, calls === 1 ? cut : bytes.length)
-      return new Response(bodyOf([part]).stream, { status: from > 0 ? 206 : 200, headers })
-    })
+    const { fetch, calls } = cutOnceByRange(bytes, cut, NDJSON['content-type'])
     const res = await sluice(URL_, { fetch, resume: { strategy: 'range', backoff: FAST } })
     const [a, b] = res.tee()
     const [left, right] = await Promise.all([drain(a.ndjson()), drain(b.ndjson())])
     const all = [{ k: 0 }, { k: 1, name: 'b' }, { k: 2 }]
     expect(left).toEqual({ items: all, error: undefined })
     expect(right).toEqual({ items: all, error: undefined })
-    expect(calls).toBe(2)
+    expect(calls()).toBe(2)
   })
 
   it('fails the ndjson() branch with a TruncatedError when nothing resumes', async () => {

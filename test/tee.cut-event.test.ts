@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromResponse, isResumeError, isTruncatedError, type StreamResponse, sluice } from '../src/index.ts'
 import { bytesOf, cutAt, encode } from './support/chunking.ts'
+import { cutOnceByRange } from './support/ranged-drop.ts'
 import { bodyOf, drain, fetchWith, type Part } from './support/streams.ts'
 
 const URL_ = 'http://fn.test/events'
@@ -145,21 +146,14 @@ describe('resumed', () => {
   const cut = full.indexOf('data: c') + 5
 
   it('by Range: the events() branch gets the event whole, each branch every byte once', async () => {
-    let calls = 0
-    const bytes = encode(full)
-    const fetch = fetchWith((request) => {
-      calls++
-      const from = Number(/bytes=(\d+)-/.exec(request.headers.get('range') ?? '')?.[1] ?? 0)
-      const part = bytes.slice(from, calls === 1 ? cut : bytes.length)
-      const headers: Record<string, string> = { ...SSE, 'accept-ranges': 'bytes', etag: '"v1"' }
-      if (from > 0) headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`
-      return new Response(bodyOf(cutAt(part, [15, 30])).stream, { status: from > 0 ? 206 : 200, headers })
-    })
+    const { fetch, calls } = cutOnceByRange(encode(full), cut, SSE['content-type'], (part) =>
+      cutAt(part, [15, 30]),
+    )
     const res = await sluice(URL_, { fetch, resume: { strategy: 'range', backoff: FAST } })
     const { events, fast } = await behind(res, 1, 'text')
     expect(events).toEqual({ items: ['a', 'b', 'c'], error: undefined })
     expect(fast).toEqual({ value: full, error: undefined })
-    expect(calls).toBe(2)
+    expect(calls()).toBe(2)
   })
 
   it('by Last-Event-ID: no restart both branches can meet, so both fail rather than end done', async () => {

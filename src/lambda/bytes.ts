@@ -1,8 +1,7 @@
-import { release } from '../runtime/release.ts'
 import { checkOptions, HELPER_OPTIONS } from './check-options.ts'
 import type { LengthOptions, ResponseOptions, Source } from './options.ts'
 import { writeBody } from './respond.ts'
-import { iterableOf, releasedOnFailure, sourceToRead } from './source.ts'
+import { iterableOf, releasedOnFailure, releaseSource, sourceToRead } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
 
 /**
@@ -80,7 +79,7 @@ export async function streamBytes(
       helper: 'streamBytes',
       contentType: 'application/octet-stream',
       rangeable: true,
-      release: () => release(source),
+      release: (reason) => releaseSource(source, reason),
       probe: () => {
         if (typeof source !== 'string' && !(source instanceof Uint8Array))
           iterableOf(source, 'streamBytes', false)

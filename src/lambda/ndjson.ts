@@ -45,7 +45,7 @@ async function* ndjsonLines(
   // What a function source returns is released as the source is, once taken for one (see `readingOf`).
   const items =
     typeof source === 'function'
-      ? reading.use(sourceToRead(source(cursor), 'streamNdjson', true))
+      ? sourceToRead(reading.use(source(cursor)), 'streamNdjson', true)
       : sourceToRead(plainSource(source, cursor, 'streamNdjson', options), 'streamNdjson', false)
   // Only a body that ends with the marker needs it; a declared length is counted on JSON.stringify's bytes.
   const marked = endsWithMarker(options)

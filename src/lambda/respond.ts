@@ -19,8 +19,11 @@ export interface BodyFormat {
   defaultHeaders?: Record<string, string>
   /** Whether the format's bytes can be deterministic; SSE heartbeats make them not. */
   rangeable: boolean
-  /** Lets go of the caller's source when the answer needs none of it (see `release` in source.ts). */
-  release?: () => void
+  /**
+   * Lets go of the caller's source when the answer needs none of it, or the response stream closed before its end,
+   * with that stream's error (see `releaseSource` in source.ts).
+   */
+  release?: (reason?: Error) => void
   /**
    * What a HEAD runs in place of reading the source: throws the {@link Refusal} (or `TypeError`) its GET would get
    * before the first byte, reading no more of the source than that needs. Default: nothing to refuse.
@@ -243,7 +246,7 @@ export async function writeBody(
   whenClosed(responseStream, (error) => {
     if (!error) return
     closed = error
-    format.release?.()
+    format.release?.(error)
     abandon?.(error)
   })
   const pull = (): Promise<IteratorResult<Uint8Array>> =>

@@ -36,22 +36,52 @@ export async function releasedOnFailure(source: unknown, work: () => Promise<voi
   try {
     await work()
   } catch (error) {
-    release(source)
+    releaseSource(source)
     throw error
   }
+}
+
+/** The readers of the web streams the helpers read (see {@link readerChunks}), by stream. */
+const readers = new WeakMap<object, ReadableStreamDefaultReader<unknown>>()
+
+/**
+ * A web stream's chunks, read with a reader the helper holds: `for await` over the stream itself reads it with one
+ * no one else can reach, so that, with the stream locked, `cancel()` fails, and its iterator's `return()` waits for
+ * the pending read, which an upstream gone quiet may never end. The reader's `cancel()` ends that read at once. A
+ * helper that stops early has failed its response stream, and releases the stream so (see {@link releaseSource}).
+ */
+async function* readerChunks<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
+  const reader = stream.getReader()
+  readers.set(stream, reader)
+  for (;;) {
+    const next = await reader.read()
+    if (next.done) return
+    yield next.value
+  }
+}
+
+/**
+ * Lets go of a source (see `release`), with `reason` for a web stream the helper reads: cancelled through the
+ * reader that reads it (see {@link readerChunks}), which ends a pending read, so the upstream connection or file
+ * behind it closes while the helper settles, not once (if ever) its next chunk comes.
+ */
+export function releaseSource(source: unknown, reason?: unknown): void {
+  const reader = readers.get(Object(source))
+  if (reader === undefined) release(source)
+  else reader.cancel(reason).catch(() => {})
 }
 
 /** What a helper reads, held to be released (see {@link readingOf}). */
 export interface Reading {
   /** Takes what a function source returned as the source to release; returns it. */
   use<T>(items: T): T
-  /** Releases the source (see `release`). */
-  release(): void
+  /** Releases the source (see {@link releaseSource}), a web stream with `reason`. */
+  release(reason?: unknown): void
 }
 
 /**
- * What a helper reads, to release (see `release`): the source it was given, or once a function source has returned
- * one it can read, that (a Node stream, a web stream), which the function itself does not hold.
+ * What a helper reads, to release (see {@link releaseSource}): the source it was given, or once a function source
+ * has returned one it can read, that (a Node stream, a web stream), which the function itself does not hold.
  */
 export function readingOf(source: unknown): Reading {
   let held = source
@@ -60,7 +90,7 @@ export function readingOf(source: unknown): Reading {
       held = items
       return items
     },
-    release: () => release(held),
+    release: (reason) => releaseSource(held, reason),
   }
 }
 
@@ -99,5 +129,7 @@ export function sourceToRead<T>(items: Source<T>, helper: string, returned: bool
     )
   }
   begun.add(items)
-  return iterable
+  // A web stream (a Node stream has no getReader) is read with a reader that can be cancelled mid-read.
+  const stream = items as unknown as ReadableStream<T>
+  return typeof stream.getReader === 'function' ? readerChunks(stream) : iterable
 }

@@ -203,7 +203,7 @@ async function* sseChunks(
   if (options.retry !== undefined && !lastEventId && !cursor) first = `retry: ${options.retry}\n\n`
   const messages: AsyncIterable<SseMessage> | Iterable<SseMessage> =
     typeof source === 'function'
-      ? reading.use(sourceToRead(source(lastEventId ?? cursor), 'streamSse', true))
+      ? sourceToRead(reading.use(source(lastEventId ?? cursor)), 'streamSse', true)
       : // A plain iterable replays from its start: what the client already has, up to its Last-Event-ID, is
         // skipped; a cursor names no event to look for, so a request that carries one is refused.
         lastEventId !== undefined

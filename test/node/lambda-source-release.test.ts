@@ -159,6 +159,32 @@ describe('a source handed to a helper that rejects its options is released', () 
   })
 })
 
+describe('a web stream a helper stops reading early is cancelled', () => {
+  it.each(['streamNdjson', 'streamBytes'] as const)(
+    'cancels a web ReadableStream given to %s (by a function source, for streamNdjson) when a chunk is refused',
+    async (name) => {
+      const { stream, awslambda } = setup()
+      stream.on('error', () => {})
+      let cancelled = false
+      const upstream = new ReadableStream<unknown>({
+        start(controller) {
+          // A symbol is neither a JSON value nor a chunk of bytes; more would follow.
+          controller.enqueue(Symbol('row'))
+        },
+        cancel() {
+          cancelled = true
+        },
+      })
+      const done =
+        name === 'streamNdjson'
+          ? streamNdjson(stream, () => upstream, { awslambda })
+          : streamBytes(stream, upstream as ReadableStream<Uint8Array>, { awslambda })
+      await expect(done).rejects.toThrow(TypeError)
+      await until(() => cancelled)
+    },
+  )
+})
+
 describe('a source idle when the response stream is destroyed is released, and the helper settles', () => {
   const helpers = {
     streamNdjson: (stream: Recorder, awslambda: Awslambda, source: Readable) =>
@@ -201,6 +227,85 @@ describe('a source idle when the response stream is destroyed is released, and t
       expect(returned.destroyed).toBe(true)
     },
   )
+
+  /** A web stream that gives `first`, then never another chunk; records the reason it is cancelled with. */
+  function stalled(first: unknown): { upstream: ReadableStream; cancelled: unknown[] } {
+    const cancelled: unknown[] = []
+    let given = false
+    const upstream = new ReadableStream({
+      pull(controller) {
+        if (!given) controller.enqueue(first)
+        given = true
+        // Nothing more: the next pull waits for ever (an upstream connection gone quiet).
+        return new Promise<void>(() => {})
+      },
+      cancel(reason) {
+        cancelled.push(reason)
+      },
+    })
+    return { upstream, cancelled }
+  }
+
+  const webHelpers = {
+    streamNdjson: (stream: Recorder, awslambda: Awslambda, source: ReadableStream) =>
+      streamNdjson(stream, source, { awslambda }),
+    streamSse: (stream: Recorder, awslambda: Awslambda, source: ReadableStream) =>
+      streamSse(stream, source, { awslambda, heartbeatMs: 0 }),
+    streamBytes: (stream: Recorder, awslambda: Awslambda, source: ReadableStream) =>
+      streamBytes(stream, source, { awslambda }),
+  }
+
+  it.each(Object.keys(webHelpers) as (keyof typeof webHelpers)[])(
+    'cancels a web ReadableStream given to %s, stuck in a read, when the stream fails after the first byte',
+    async (name) => {
+      const { stream, awslambda } = setup()
+      const { upstream, cancelled } = stalled(name === 'streamBytes' ? new TextEncoder().encode('x') : 'a')
+      const done = webHelpers[name](stream, awslambda, upstream)
+      await until(() => stream.chunks.length > 0)
+      const reset = new Error('connection reset')
+      stream.destroy(reset)
+      await expect(done).rejects.toThrow('connection reset')
+      // While the read still waits: the upstream's connection is let go with the reason, not when (if) it answers.
+      await until(() => cancelled.length > 0)
+      expect(cancelled).toEqual([reset])
+    },
+  )
+
+  it.each(['streamNdjson', 'streamSse'] as const)(
+    'cancels the web ReadableStream a function source given to %s returned, stuck in a read, when the stream fails',
+    async (name) => {
+      const { stream, awslambda } = setup()
+      const { upstream, cancelled } = stalled('a')
+      const source = () => upstream
+      const done =
+        name === 'streamNdjson'
+          ? streamNdjson(stream, source, { awslambda })
+          : streamSse(stream, source, { awslambda, heartbeatMs: 0 })
+      await until(() => stream.chunks.length > 0)
+      const reset = new Error('connection reset')
+      stream.destroy(reset)
+      await expect(done).rejects.toThrow('connection reset')
+      await until(() => cancelled.length > 0)
+      expect(cancelled).toEqual([reset])
+    },
+  )
+
+  it('cancels a web ReadableStream stuck in its first read when the stream is destroyed before the first byte', async () => {
+    const { stream, awslambda, preludes } = setup()
+    const cancelled: unknown[] = []
+    const upstream = new ReadableStream({
+      pull: () => new Promise<void>(() => {}),
+      cancel(reason) {
+        cancelled.push(reason)
+      },
+    })
+    const done = streamNdjson(stream, upstream, { awslambda })
+    stream.destroy()
+    await expect(done).rejects.toThrow('Premature close')
+    await until(() => cancelled.length > 0)
+    expect(cancelled[0]).toBeInstanceOf(Error)
+    expect(preludes).toEqual([])
+  })
 
   it('rejects at once when the stream is destroyed before the first byte, and destroys the Readable', async () => {
     const { stream, awslambda, preludes } = setup()

@@ -412,8 +412,14 @@ async function* lazyBody(
     if (isPartError(error)) onPartError?.(error)
     throw error
   }
-  // Async parts are pulled after the head went out: too late for a 409, so the body fails (no end marker), as a
-  // cut stream, rather than end as if every event after the id had been sent.
-  if (!sending) throw new Error(noSuchEvent(where, lastEventId!))
+  // Async parts are pulled after the head went out: too late for a 409. It goes in-band, as sluice/lambda's
+  // streamSse sends it once a heartbeat has sent the 200: an `event: error` whose data is the status and why, on
+  // which a client can stop rather than ask again; then the body fails (no end marker), a cut stream, rather than
+  // end as if every event after the id had been sent.
+  if (!sending) {
+    const message = noSuchEvent(where, lastEventId!)
+    yield encodePart({ event: 'error', data: { status: 409, message } }, format, index, where)
+    throw new Error(message)
+  }
   if (endMarker) yield encoder.encode(endMarkerLine(offset))
 }

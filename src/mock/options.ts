@@ -105,9 +105,10 @@ export interface MockStreamOptions extends MockFaults {
    * that id (the header's bytes read as UTF-8, as EventSource and sluice send an id). When no event has it, parts
    * that are not async (an array, or a sync iterable, then read whole first: it must be finite) are answered `409`
    * with a text body that says why, as `sluice/lambda` answers (with its headers: the caller's but `etag` and
-   * `accept-ranges`, and `x-content-type-options: nosniff`); async parts, pulled once the head is sent, fail the
-   * body at their end (no end marker), a cut stream; a HEAD over them gets the `200` head, as from sluice/lambda,
-   * which replays no async events for a HEAD. Default: `false`.
+   * `accept-ranges`, and `x-content-type-options: nosniff`); async parts, pulled once the head is sent, end the
+   * body with that 409 in-band, `event: error` with the data `{"status":409,"message":"…"}`, then fail it (no end
+   * marker), as sluice/lambda does once a heartbeat has sent its 200; a HEAD over them gets the `200` head, as from
+   * sluice/lambda, which replays no async events for a HEAD. Default: `false`.
    */
   lastEventId?: boolean | undefined
   /**

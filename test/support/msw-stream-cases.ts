@@ -1,9 +1,10 @@
 // The streamHandler behaviours both msw transports must show: msw/node (test/node) and the browser worker in
 // Chromium (test/browser) register these with their own server, URL and name for a failed body.
-import type { RequestHandler } from 'msw'
+import { http, type RequestHandler } from 'msw'
 import { describe, expect, test, vi } from 'vitest'
 import { idFromHeader } from '../../src/core/resume/event-id-header.ts'
 import { sluice } from '../../src/index.ts'
+import { mockStream } from '../../src/mock/mock-stream.ts'
 import { streamHandler } from '../../src/mock/stream-handler.ts'
 import { FAST } from './scripted.ts'
 import { PLENTY, readUntilError, type WatchedSource, watchedSource } from './streams.ts'
@@ -366,6 +367,33 @@ export function streamHandlerCases({ where, reader, use, url, failure, wide }: M
         expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(await response.text()).toBe(refusal)
         await finished
+      })
+
+      test(`mockStream in a resolver, which answers at once, sends that 409 in-band before the cut: ${reader} stops on it`, async () => {
+        const asked: (string | null)[] = []
+        use(
+          http.get(url, ({ request }) => {
+            const n = asked.push(request.headers.get('last-event-id')) - 1
+            // Numbered anew on each request, so the second cannot find the id the first sent.
+            async function* parts() {
+              for (const [i, data] of ['a', 'b'].entries()) yield { id: `${n}-${i}`, data }
+            }
+            const drop = n === 0 ? { dropAfterBytes: 'id: 0-0\ndata: a\n\n'.length } : {}
+            return mockStream(parts(), { format: 'sse', lastEventId: true, request, ...drop })
+          }),
+        )
+        const res = await sluice(url, { resume: { attempts: 3, backoff: FAST } })
+        const items: { event: string; data: string }[] = []
+        for await (const { event, data } of res.events()) {
+          items.push({ event, data })
+          if (event === 'error') break
+        }
+        expect(items.map(({ event }) => event)).toEqual(['message', 'error'])
+        expect(JSON.parse(items[1]!.data)).toEqual({
+          status: 409,
+          message: expect.stringMatching(/^mockStream cannot continue after the Last-Event-ID: .*"0-0"\.$/),
+        })
+        expect(asked).toEqual([null, '0-0'])
       })
 
       test('a HEAD gets the 200 head at once, known id or not, nothing pulled: async events are not replayed for it', async () => {

@@ -1,5 +1,5 @@
 import type { Input } from 'ky'
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useInsertionEffect, useRef, useState } from 'react'
 import { sluiceWith } from '../core/client.ts'
 import { must, type SluiceOptions } from '../core/options.ts'
 import { namedStreamStore } from '../core/store.ts'
@@ -119,7 +119,11 @@ export function useStream<const O extends UseStreamOptions, R extends UseStreamR
     store = storeFor(latest, options)
     setHeld({ key, store })
   }
-  useEffect(() => {
+  // Set before the layout effects of this commit (the component's own, its children's), any of which may call
+  // retry(): a passive effect runs after them all, and that retry would send the last render's request. An
+  // insertion effect runs before every layout effect, and on the server, unlike React 18's useLayoutEffect, it
+  // is skipped without a warning.
+  useInsertionEffect(() => {
     latest.current = { request, options }
   })
   const interrupted = useRef<StreamStore | undefined>(undefined)

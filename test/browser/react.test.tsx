@@ -1,4 +1,4 @@
-import { Activity, act, type ReactNode, StrictMode, useCallback } from 'react'
+import { Activity, act, type ReactNode, StrictMode, useCallback, useLayoutEffect } from 'react'
 import { hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -133,6 +133,29 @@ function Inline({ path, k, fetch }: { path: string; k?: string; fetch: typeof gl
       <span>{items.length}</span>
     </p>
   )
+}
+
+/**
+ * An inline request function of `path` whose stream is retried from a layout effect each time `attempt` grows: in
+ * the commit of a new `path`, before that commit's passive effects run.
+ */
+function RetryOnLayout({
+  path,
+  attempt,
+  fetch,
+}: {
+  path: string
+  attempt: number
+  fetch: typeof globalThis.fetch
+}): ReactNode {
+  const { status, retry } = useStream(
+    (signal) => sluice(`https://api.test/${path}`, { fetch, retry: 0, signal }),
+    { as: 'ndjson' },
+  )
+  useLayoutEffect(() => {
+    if (attempt > 0) retry()
+  }, [attempt, retry])
+  return <output>{status}</output>
 }
 
 /** A request function that returns fetch()'s Response instead of a StreamResponse. */
@@ -315,6 +338,17 @@ describe('useStream', () => {
     await until(() => status() === 'done', 'the stream is done')
     expect(view.container.querySelector('span')?.textContent).toBe('2')
     expect(server.calls).toHaveLength(2)
+  })
+
+  it('retry() from a layout effect calls the request function of the render being committed', async () => {
+    const server = fakeServer()
+    await render(<RetryOnLayout path="a" attempt={0} fetch={server.fetch} />)
+    await until(() => server.calls.length === 1, 'the first request is sent')
+    // The new function and the retry come in the same commit: the retry must not send the old one's request.
+    await render(<RetryOnLayout path="b" attempt={1} fetch={server.fetch} />)
+    await until(() => server.calls.length === 2, 'the retry is sent')
+    expect(server.calls.map((call) => call.url)).toEqual(['https://api.test/a', 'https://api.test/b'])
+    expect(server.calls[0]!.signal.aborted).toBe(true)
   })
 
   it('no options at all (plain JavaScript) is refused with a TypeError that says what is missing', async () => {

@@ -90,6 +90,8 @@ interface Saved {
 }
 
 const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
+/** How the page came back to a saved place, as its log says: not every way back is a reload. */
+const cameBack = navigation?.type === 'back_forward' ? 'the back/forward navigation' : 'the reload'
 
 /** Where the stream stands, or nothing for a stream that offers no way to resume (Retry starts over). */
 function checkpointOf(res: StreamResponse): Checkpoint | undefined {
@@ -218,6 +220,9 @@ function mount(name: Name, panel: Panel): void {
       stats.textContent = ''
     }
     checkpoint = continuing ? from : undefined
+    // Disabled while the run lasts, it says Start, not the Retry or Continue that began the run: once the run
+    // ends, settle names the next step.
+    start.textContent = 'Start'
     start.title = ''
     // A focused button that is disabled (or hidden) drops the focus to the page: a keyboard user would be left
     // nowhere. The focus moves to Stop while the run lasts, and back to Start once it ends.
@@ -232,6 +237,10 @@ function mount(name: Name, panel: Panel): void {
     let res: StreamResponse | undefined
     try {
       res = await sluice(urlOf(name), {
+        // Never from the HTTP cache: a page loaded by a back/forward navigation has Chromium answer its requests
+        // from the cache while it loads, even a stale (`no-cache`) answer. The continuation that the saved
+        // checkpoint starts then would get the whole token stream again, whatever its Last-Event-ID.
+        cache: 'no-store',
         signal,
         onProgress: showProgress,
         retry: 0,
@@ -242,8 +251,11 @@ function mount(name: Name, panel: Panel): void {
       await panel.consume(res)
       showProgress(res.progress)
       checkpoint = undefined
-      // Detached as the page went, it ends quietly: should the page come back from the back/forward cache,
-      // Continue goes on from there.
+      // Detached as the page went (pagehide), it ends quietly. The page is sent `no-store`, which keeps it out
+      // of most browsers' back/forward cache: going back loads it anew, and its saved checkpoint continues the
+      // run (below). Chromium (150) keeps it all the same unless a request of the page was answered `no-store`
+      // too (the report's and the document's are): back from that cache, the panel shows the run stopped here,
+      // and Continue goes on.
       if (res.progress.state !== 'done') {
         checkpoint = checkpointOf(res)
         panel.abandon?.()
@@ -324,7 +336,7 @@ function mount(name: Name, panel: Panel): void {
     }
     sessionStorage.setItem(key, JSON.stringify(saved))
   })
-  // Kept for a reload (or a way back in the history) of this tab; a page opened anew starts clean.
+  // Kept for a reload (or a way back or forward in the history) of this tab; a page opened anew starts clean.
   const kept = navigation?.type === 'navigate' ? null : sessionStorage.getItem(key)
   sessionStorage.removeItem(key)
   let saved: Saved | undefined
@@ -340,7 +352,7 @@ function mount(name: Name, panel: Panel): void {
     const progress: Progress = { loaded, items, attempt, bytesPerSecond: 0, state: 'cancelled' }
     if (total) Object.assign(progress, { total, percent: (loaded / total) * 100 })
     showProgress(progress)
-    if (saved.running) void run(saved.checkpoint, 'Continuing after the reload')
+    if (saved.running) void run(saved.checkpoint, `Continuing after ${cameBack}`)
     else {
       for (const [className, text] of saved.log) log(text, className)
       checkpoint = saved.checkpoint

@@ -286,3 +286,82 @@ it('shows the last of the text again after a reload, as the run left it', async 
     await page.unroute('**/fn/tokens')
   }
 })
+
+/**
+ * Routes the tokens: the first request of the page (after `failures` that fail at once) gets the whole answer but
+ * its [DONE] and end marker, so the stream reconnects; every later request waits for `release`, then fails.
+ */
+async function tokensCutBeforeTheEnd(release: Promise<void>, failures = 0): Promise<void> {
+  let calls = 0
+  await page.route('**/fn/tokens', async (route) => {
+    calls++
+    if (calls <= failures) return route.abort('connectionreset')
+    if (calls > failures + 1) {
+      await release
+      return route.abort().catch(() => {})
+    }
+    const answer = await route.fetch()
+    const body = (await answer.text()).replace(/id: \d+\ndata: \[DONE\][\s\S]*$/, '')
+    await route.fulfill({ response: answer, body })
+  })
+}
+
+it('labels the disabled Start "Start" while a run lasts, not the Retry or Continue that began it', async () => {
+  await page.goto(playground.url)
+  const release = Promise.withResolvers<void>()
+  await tokensCutBeforeTheEnd(release.promise, 1)
+  const tokens = panel('tokens')
+  const start = tokens.locator('button.start')
+  const label = async () => [await start.textContent(), await start.isDisabled()]
+  try {
+    await start.click()
+    await waitForState('tokens', 'error')
+    expect(await label()).toEqual(['Retry', false])
+    await start.click()
+    await waitForState('tokens', 'reconnecting')
+    expect(await label()).toEqual(['Start', true])
+    await tokens.locator('button.stop').click()
+    await waitForState('tokens', 'cancelled')
+    expect(await label()).toEqual(['Continue', false])
+    await start.click()
+    await waitForState('tokens', 'connecting')
+    expect(await label()).toEqual(['Start', true])
+    await tokens.locator('button.stop').click()
+    await waitForState('tokens', 'cancelled')
+    expect(await label()).toEqual(['Continue', false])
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+  }
+})
+
+it('continues a run after a back/forward navigation, says so, and reads no stale answer from the HTTP cache', async () => {
+  await page.goto(playground.url)
+  const tokens = panel('tokens')
+  // A whole answer in the browser's cache: while a page loads by a back/forward navigation, Chromium answers its
+  // requests from there if it can, even with a stale answer.
+  await tokens.locator('button.start').click()
+  await waitForState('tokens', 'done')
+  const release = Promise.withResolvers<void>()
+  await tokensCutBeforeTheEnd(release.promise)
+  try {
+    await tokens.locator('button.start').click()
+    await waitForState('tokens', 'reconnecting')
+    // Left while it runs, the page saves its place; Playwright's Chromium has no back/forward cache, so going
+    // back loads the page anew, as a browser that keeps a `no-store` page out of that cache does.
+    await page.goto(new URL('/style.css', playground.url).href)
+  } finally {
+    release.resolve()
+    await page.unroute('**/fn/tokens')
+  }
+  await page.goBack()
+  await waitForState('tokens', 'done')
+  expect(await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.toJSON().type)).toBe(
+    'back_forward',
+  )
+  expect(await tokens.locator('.failure').textContent()).toMatch(
+    /^Continuing after the back\/forward navigation from the checkpoint at /,
+  )
+  // The answer once: the continuation asked for the events after the last one shown, and got only those.
+  expect(await tokens.locator('.output').textContent()).toBe(ANSWER_TEXT)
+})

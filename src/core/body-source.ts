@@ -279,6 +279,12 @@ export class BodySource implements ChunkSource {
    * a stream continued from a checkpoint, those of this call, its resume requests included.
    */
   #attempts = 0
+  /**
+   * 1 while the last reconnect counted (in `#attempts` and `progress.attempt`, as it is decided) still waits out its
+   * backoff, its request not sent, else 0: a checkpoint counts only requests sent, since the one that continues from
+   * it is counted in its place.
+   */
+  #unsent = 0
   /** Reconnects that `resume.attempts` bounds and the backoff grows with: a healthy connection's drop resets them. */
   #spent = 0
   /** When the current connection was made by a reconnect: a drop judges it healthy by how long it stayed up. */
@@ -651,14 +657,18 @@ export class BodySource implements ChunkSource {
     const strategy = this.#strategy ?? this.#pick(state)
     const refusal = this.#refusal(strategy, state)
     if (refusal !== undefined) {
-      throw new ResumeError('unsupported', `This stream cannot be checkpointed: ${refusal}.`, this.#attempts)
+      throw new ResumeError(
+        'unsupported',
+        `This stream cannot be checkpointed: ${refusal}.`,
+        this.#attempts - this.#unsent,
+      )
     }
     const url = this.#response.url || this.#url
     if (url === '') {
       throw new ResumeError(
         'unsupported',
         'This stream cannot be checkpointed: its response has no URL, which a checkpoint names; pass `{ url }` to fromResponse().',
-        this.#attempts,
+        this.#attempts - this.#unsent,
       )
     }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
@@ -671,7 +681,8 @@ export class BodySource implements ChunkSource {
       // After a restart, the partial unit counted before the drop and not yet sent again is not delivered either.
       loaded: this.#init.progress.loaded - this.#uncounted - partial,
       items: this.#init.progress.items,
-      attempt: this.#init.progress.attempt,
+      // The requests sent: the one that continues from the checkpoint stands for a reconnect still in its backoff.
+      attempt: this.#init.progress.attempt - this.#unsent,
     }
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
@@ -737,7 +748,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${pick.none}${again}.`,
-        this.#attempts,
+        this.#attempts - this.#unsent,
       )
     }
     return pick.strategy
@@ -890,7 +901,7 @@ export class BodySource implements ChunkSource {
     return new ResumeError(
       'not-resumable',
       `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); ${consequence}.`,
-      this.#attempts,
+      this.#attempts - this.#unsent,
       { ...this.#context(), cause: error },
     )
   }
@@ -1017,6 +1028,7 @@ export class BodySource implements ChunkSource {
           throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
         this.#spent++
         this.#attempts++
+        this.#unsent = 1
         // One more on the count it took over (a checkpoint's, and the requests that continued from it).
         progress.attempt++
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
@@ -1038,6 +1050,7 @@ export class BodySource implements ChunkSource {
       if (expired) throw this.#fail(expired)
       const connection = new AbortController()
       let response: Response
+      this.#unsent = 0
       try {
         response = await this.#connect(reconnect, extra, connection)
       } catch (error) {

@@ -52,6 +52,10 @@ export type Checkpoint = {
   loaded: number
   items: number
   total?: number
+  /**
+   * The requests sent for the stream before the checkpoint, the first included: not a reconnect still waiting out
+   * its backoff, whose place the request that continues from the checkpoint takes.
+   */
   attempt: number
   /** An integrity check over the other fields: a hand-edited checkpoint is refused. */
   check: string

@@ -133,9 +133,9 @@ function mount(name: Name, panel: Panel): void {
     state.className = `state ${value}`
     section.dataset.state = value
   }
-  // The requests that progress does not count: progress goes on from a checkpoint's attempt, and counts the
-  // request that continues from it (a Retry, Continue, or the continuation after a reload), but one that failed
-  // leaves the checkpoint as it was, its requests counted nowhere else.
+  // The requests that progress does not count: progress goes on from a checkpoint's attempt (the requests sent
+  // before it), and counts the request that continues from it (a Retry, Continue, or the continuation after a
+  // reload), but one that failed leaves the checkpoint as it was, its requests counted nowhere else.
   let connections = 0
   let last: Progress | undefined
   const showStats = (p: Progress) => {
@@ -235,6 +235,8 @@ function mount(name: Name, panel: Panel): void {
     setState('connecting')
     let failed = false
     let res: StreamResponse | undefined
+    // This run's last report: a continuation that fails reports the requests it made in its `attempt`.
+    let reported: Progress | undefined
     try {
       res = await sluice(urlOf(name), {
         // Never from the HTTP cache: a page loaded by a back/forward navigation has Chromium answer its requests
@@ -242,7 +244,10 @@ function mount(name: Name, panel: Panel): void {
         // checkpoint starts then would get the whole token stream again, whatever its Last-Event-ID.
         cache: 'no-store',
         signal,
-        onProgress: showProgress,
+        onProgress: (p) => {
+          reported = p
+          showProgress(p)
+        },
         retry: 0,
         resume: { backoff: { initial: 300 } },
         resumeFrom: from,
@@ -282,8 +287,9 @@ function mount(name: Name, panel: Panel): void {
       // it (another version, a range it cannot serve), which it would refuse again: then Retry starts over.
       if (!isResumeError(e) || e.reason === 'attempts-exhausted') {
         // The request of a checkpoint that failed leaves that checkpoint good for a later try, which counts on from
-        // it: the requests made (`attempts`, which its last progress showed) are counted here.
-        if (res === undefined && continuing) connections += isResumeError(e) ? e.attempts : 1
+        // it: the requests made, which its last report counted on from the checkpoint's, are counted here — given
+        // up on, stopped while it waited to ask again, or failed for any other reason.
+        if (res === undefined && continuing) connections += (reported?.attempt ?? from.attempt) - from.attempt
         checkpoint = res === undefined ? from : checkpointOf(res)
       }
       panel.abandon?.()
@@ -317,11 +323,9 @@ function mount(name: Name, panel: Panel): void {
   addEventListener('pagehide', () => {
     if (panel.save === undefined) return
     let at = checkpoint
-    // The browser may have cut the connection as the page began to go: the reconnect that started is already
-    // counted, and it stands for the request that continues after the reload.
-    let counted = 0
+    // A checkpoint counts the requests sent: a reconnect still in its backoff (the browser may have cut the
+    // connection as the page began to go) is not, and the request that continues after the reload stands for it.
     if (running?.res !== undefined) {
-      if (running.res.progress.state === 'reconnecting') counted = 1
       running.res.detach() // drop the connection, keep the place
       at = checkpointOf(running.res)
     }
@@ -331,7 +335,7 @@ function mount(name: Name, panel: Panel): void {
       output: panel.save(),
       running: running !== undefined,
       failed: start.textContent === 'Retry',
-      connections: connections - counted,
+      connections,
       log: Array.from(error.children, (line) => [line.className, line.textContent ?? '']),
     }
     sessionStorage.setItem(key, JSON.stringify(saved))

@@ -49,6 +49,7 @@ import {
   resumeRequest,
 } from './resume/strategy.ts'
 import { StreamResponse } from './stream-response.ts'
+import { uncached } from './uncached.ts'
 import { unref } from './unref.ts'
 import { unusableAnswer } from './unusable-answer.ts'
 
@@ -147,6 +148,12 @@ export async function sluiceWith(
       (input instanceof Request ? input.method : undefined) ??
       'GET',
   ).toUpperCase()
+  // The cache mode the caller chose, which a request that continues the stream keeps too: the call's (its own key
+  // wins, even when undefined), the client's or instance's, or one a Request was made with (`default` is none).
+  const cache =
+    'cache' in kyOptions
+      ? kyOptions.cache
+      : (defaults.cache ?? (input instanceof Request && input.cache !== 'default' ? input.cache : undefined))
   // The total timeout bounds the logical stream, reconnects included: one controller for all connections.
   const whole$ = new AbortController()
   let expired: TimeoutError | undefined
@@ -229,7 +236,9 @@ export async function sluiceWith(
         // A key given as `undefined` is ky's to take: unset, the instance's value gone (as ky's own call does).
         ...(kyOptions as KyOptions),
         ...(headers && { headers }),
-        ...(retries ? {} : { retry: 0, throwHttpErrors: false }),
+        // A request without ky's retries continues the stream (a reconnect, or the request of `resumeFrom`): never
+        // answered from an HTTP cache (see uncached).
+        ...(retries ? {} : { retry: 0, throwHttpErrors: false, ...uncached(cache) }),
         ...withExtra(instance, kyOptions, extra),
         // ky reads an error body whole for its HTTPError, for as long as its timeout: one that keeps streaming
         // is read for a second instead, so that the error comes, with what arrived.

@@ -65,6 +65,8 @@ export interface Script {
   /** cursor: records (JSON texts with a numeric `i`), served after `?after=i`, as NDJSON or SSE without ids. */
   records?: string[]
   format?: 'ndjson' | 'sse'
+  /** cursor: read the position from this request header (a cursor sent as `{ headers }`) instead of `?after=`. */
+  cursorHeader?: string
   type?: string
   /** Send Content-Length (range: of the answer). Default true for range, false otherwise. */
   length?: boolean
@@ -100,6 +102,11 @@ export interface Script {
    */
   allowHeaders?: string
   attempts?: AttemptScript[]
+  /**
+   * `Cache-Control` of every answer instead of `no-store`: `max-age=60` lets a browser's HTTP cache keep the answer
+   * and give it again to a request for the same URL, whatever its other headers.
+   */
+  cacheControl?: string
   /** Write the answer in pieces of this many bytes, `pace` ms apart. Default: one write. */
   chunk?: number
   pace?: number
@@ -158,7 +165,7 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     acceptEncoding: req.headers['accept-encoding'] ?? null,
     search: url.search,
   })
-  const headers: Record<string, string> = { 'cache-control': 'no-store' }
+  const headers: Record<string, string> = { 'cache-control': script.cacheControl ?? 'no-store' }
   if (attempt.status !== undefined) {
     res.writeHead(attempt.status, { ...headers, ...attempt.headers })
     res.end()
@@ -185,7 +192,9 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
         .join(''),
     )
   } else {
-    const after = url.searchParams.get('after')
+    const after = script.cursorHeader
+      ? ((req.headers[script.cursorHeader.toLowerCase()] as string | undefined) ?? null)
+      : url.searchParams.get('after')
     const records = (script.records ?? []).filter(
       (r) => after === null || (JSON.parse(r) as { i: number }).i > Number(after),
     )

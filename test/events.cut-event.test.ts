@@ -286,3 +286,53 @@ describe('under tee()', () => {
     expect(text.items.join('')).toBe(full.slice(0, cut))
   })
 })
+
+describe('the terminal event `until` names, at an end nothing proves', () => {
+  /** A response to `parts` with no way to resume. */
+  const open = (parts: Part[], headers: Record<string, string> = SSE) =>
+    fromResponse(new Response(bodyOf(parts).stream, { headers }), { url: URL_, resume: false })
+
+  it('an end the declared length proves is the end, without the terminal event', async () => {
+    const body = 'data: 1\n\ndata: 2\n\n'
+    const res = await open([body], { ...SSE, 'content-length': String(body.length) })
+    expect(await drain(res.events({ until: '[DONE]' }))).toEqual({
+      items: expect.objectContaining({ length: 2 }),
+      error: undefined,
+    })
+  })
+
+  it('a predicate that throws on the data of an event cut short does not hide the cut', async () => {
+    const res = await open(['data: {"type":"delta"}\n\n', 'data: {"ty'])
+    const { items, error } = await drain(
+      res.events({ until: (event) => (JSON.parse(event.data) as { type: string }).type === 'stop' }),
+    )
+    expect(data(items)).toEqual(['{"type":"delta"}'])
+    expect(isTruncatedError(error)).toBe(true)
+    expect((error as Error).message).toContain('inside the event starting at byte 24, "data: {\\"ty"')
+  })
+
+  describe('under tee(), an events() branch behind a text() branch judges the end from the bytes it holds', () => {
+    for (const [label, tail, ends] of [
+      ['the terminal event whole', 'data: [DONE]\n\n', true],
+      ['the terminal event without its blank line', 'data: [DONE]\n', true],
+      ['no terminal event', '', false],
+    ] as const) {
+      it(`${label}: ${ends ? 'both end done' : 'both fail with a TruncatedError'}`, async () => {
+        const body = `data: 1\n\ndata: 2\n\n${tail}`
+        // In one chunk, the events() branch holds every event once it delivered the first; in one chunk per
+        // event, the bytes after it wait in its queue.
+        for (const parts of [[body], body.split(/(?<=\n\n)/)]) {
+          const [a, b] = (await open(parts)).tee()
+          const events = a.events({ until: '[DONE]' })[Symbol.asyncIterator]()
+          expect((await events.next()).value?.data).toBe('1')
+          const text = await drain(b.text())
+          const rest = await drain({ [Symbol.asyncIterator]: () => events })
+          expect(text.items.join('')).toBe(body)
+          expect(data(rest.items)).toEqual(['2'])
+          expect([isTruncatedError(text.error), isTruncatedError(rest.error)]).toEqual([!ends, !ends])
+          if (ends) expect([text.error, rest.error]).toEqual([undefined, undefined])
+        }
+      })
+    }
+  })
+})

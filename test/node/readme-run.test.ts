@@ -74,7 +74,7 @@ function tableOf(onAppend: (count: number) => void = () => {}) {
 it("the first example reads the report's rows, validated, with progress to 100", async () => {
   const table = tableOf()
   const percents: number[] = []
-  await run(block("import { sluice } from 'sluice'\nimport { z }"), {
+  await run(block("import { sluice } from 'sluice'\nimport { z } from 'zod'\n\nconst Row"), {
     table,
     bar: { update: (percent: number) => percents.push(percent) },
   })

@@ -112,7 +112,31 @@ export function consumeEvents<T>(
     },
     lastEventId: () => boundary().lastEventId,
     retryMs: () => decoder.retry,
-    cut: (rest) => decoder.cut(rest),
+    cut: (rest) => {
+      const clause = decoder.cut(rest)
+      if (isEnd === undefined) return clause
+      // `until` names the stream's last event: the server's own end marker. An end before it was a cut, even at a
+      // blank line; an end right after it is the end, even without its blank line (`data: [DONE]` and the end).
+      // A predicate that throws on an event here says it is not the end: the event it fails on may be cut (its
+      // data `{"ty`), and one that came whole fails the stream when the consumer judges it.
+      const ends = (event: ServerSentEvent): boolean => {
+        try {
+          return Boolean(isEnd(event))
+        } catch {
+          return false
+        }
+      }
+      // The events still ahead of the consumer: the rest of its batch (a tee() branch behind another), then those
+      // of the bytes it has not been handed.
+      const { events, unfinished } = decoder.tail(rest)
+      if (batch.slice(done).some(ends) || events.some(ends)) return
+      if (unfinished !== undefined && ends(unfinished)) {
+        terminal = unfinished
+        return
+      }
+      const data = typeof until === 'string' ? ` (data ${JSON.stringify(until)})` : ''
+      return clause ?? `the stream, before the terminal event \`until\` names${data}`
+    },
     retryAt: () => boundary().retry,
     lastItem,
     // After the batch's events (whole: no failure), as they will stand once consumed: the id in force there and,
@@ -141,6 +165,8 @@ export function consumeEvents<T>(
         delivered && atLast ? (parse ? { value: last } : json(last as ServerSentEvent)) : undefined,
     }),
   })
+  // An event that `until` ends the stream at, though its blank line never came: found when the body ends (`cut`).
+  let terminal: ServerSentEvent | undefined
   const isEnd =
     typeof until === 'string'
       ? (event: ServerSentEvent) => event.data === until
@@ -159,7 +185,8 @@ export function consumeEvents<T>(
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
-      const events = chunk === undefined ? decoder.end() : decoder.push(chunk)
+      let events = chunk === undefined ? decoder.end() : decoder.push(chunk)
+      if (chunk === undefined && terminal !== undefined) events = [...events, terminal]
       batch = events
       done = 0
       return events
@@ -167,7 +194,7 @@ export function consumeEvents<T>(
     take(event, j): Outcome<ServerSentEvent<T>> | Promise<Outcome<ServerSentEvent<T>>> {
       inHand = event
       // The terminal event is consumed: a checkpoint taken after the end lands past it.
-      if (isEnd?.(event)) {
+      if (event === terminal || isEnd?.(event)) {
         consumed()
         return STOP
       }

@@ -4,6 +4,7 @@ import { LimitError } from '../errors/limit-error.ts'
 import { excerptOf } from '../errors/parse-error.ts'
 import { BODY_START, type OriginOf } from './origin.ts'
 import { type EventSizer, eventSizer } from './sse-sizer.ts'
+import { type SseTail, sseTail } from './sse-tail.ts'
 import { Utf8Decoder, utf8Length } from './utf8.ts'
 
 /**
@@ -256,6 +257,22 @@ export class SseDecoder {
     const origin = this.#origin()
     const line = this.#countLines ? ` (line ${origin.lines + this.#linesAtReset + lines + 1})` : ''
     return `the event starting at byte ${origin.offset + at}${line}, ${JSON.stringify(excerptOf(block, 40))}, before the blank line that ends it`
+  }
+
+  /**
+   * At the end of the body (before `end()`), the events not returned yet: those complete in `rest` (see `cut`),
+   * and the one the block in progress would dispatch, had its blank line come (see `sseTail`).
+   */
+  tail(rest: readonly Uint8Array[] = []): SseTail {
+    const utf8 = new Utf8Decoder(false, true)
+    const text = utf8.decode(concatBytes([this.#utf8.held, ...rest])) + utf8.end()
+    // The BOM where the body starts is no field's: stripped, as `#feed` and `#compact` strip it.
+    const block = this.#pending + text
+    const atStart = this.#pendingAt === 0 && this.#origin().offset === 0
+    return sseTail(atStart ? block.slice(bomBytes(block) && 1) : block, {
+      lastEventId: this.lastEventId,
+      retry: this.retry,
+    })
   }
 
   /** An event over `maxEventBytes`, found after the events just returned: deliver them, then throw this. */

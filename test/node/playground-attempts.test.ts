@@ -1,25 +1,21 @@
-import type { Browser, Page, Route } from 'playwright'
+import type { Page, Route } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ANSWER_TEXT } from '../../playground/functions/data.ts'
-import { type Playground, startPlayground } from '../../playground/server.ts'
-import { launchChromium } from '../support/chromium.ts'
+import type { Playground } from '../../playground/server.ts'
+import { openPlaygroundPage, type PlaygroundPage } from '../support/playground-page.ts'
 
 // The attempt a panel shows counts the requests made for its stream, once each, across a reload, a Stop and a
 // Continue that failed: the checkpoint counts those sent, and the page adds those of continuations that failed.
+let opened: PlaygroundPage | undefined
 let playground: Playground
-let browser: Browser
 let page: Page
 
 beforeAll(async () => {
-  playground = await startPlayground({ port: 0, binaryBytes: 1_000_000, shaping: false, pace: 0, log: false })
-  browser = await launchChromium()
-  page = await browser.newPage()
+  opened = await openPlaygroundPage()
+  ;({ playground, page } = opened)
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await playground?.close()
-})
+afterAll(() => opened?.close())
 
 const tokens = () => page.locator('section[data-fn="tokens"]')
 const waitForState = (state: string) =>

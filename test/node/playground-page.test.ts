@@ -1,25 +1,22 @@
 import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ANSWER_TEXT } from '../../playground/functions/data.ts'
-import { type Playground, startPlayground } from '../../playground/server.ts'
-import { launchChromium } from '../support/chromium.ts'
+import type { Playground } from '../../playground/server.ts'
+import { openPlaygroundPage, type PlaygroundPage } from '../support/playground-page.ts'
 
 // The page's own logic in headless Chromium, flat out: what the query string selects, and what the cut control
 // says. (test/node/playground-e2e.test.ts drives the panels at the functions' real pace.)
+let opened: PlaygroundPage | undefined
 let playground: Playground
 let browser: Browser
 let page: Page
 
 beforeAll(async () => {
-  playground = await startPlayground({ port: 0, binaryBytes: 1_000_000, shaping: false, pace: 0, log: false })
-  browser = await launchChromium()
-  page = await browser.newPage()
+  opened = await openPlaygroundPage()
+  ;({ playground, browser, page } = opened)
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await playground?.close()
-})
+afterAll(() => opened?.close())
 
 const panel = (name: string) => page.locator(`section[data-fn="${name}"]`)
 const waitForState = (name: string, state: string) =>

@@ -279,12 +279,6 @@ export class BodySource implements ChunkSource {
    * a stream continued from a checkpoint, those of this call, its resume requests included.
    */
   #attempts = 0
-  /**
-   * 1 while the last reconnect counted (in `#attempts` and `progress.attempt`, as it is decided) still waits out its
-   * backoff, its request not sent, else 0: a checkpoint counts only requests sent, since the one that continues from
-   * it is counted in its place.
-   */
-  #unsent = 0
   /** Reconnects that `resume.attempts` bounds and the backoff grows with: a healthy connection's drop resets them. */
   #spent = 0
   /** When the current connection was made by a reconnect: a drop judges it healthy by how long it stayed up. */
@@ -660,7 +654,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${refusal}.`,
-        this.#attempts - this.#unsent,
+        this.#attempts - this.#init.progress.unsent,
       )
     }
     const url = this.#response.url || this.#url
@@ -668,7 +662,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         'This stream cannot be checkpointed: its response has no URL, which a checkpoint names; pass `{ url }` to fromResponse().',
-        this.#attempts - this.#unsent,
+        this.#attempts - this.#init.progress.unsent,
       )
     }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
@@ -682,7 +676,7 @@ export class BodySource implements ChunkSource {
       loaded: this.#init.progress.loaded - this.#uncounted - partial,
       items: this.#init.progress.items,
       // The requests sent: the one that continues from the checkpoint stands for a reconnect still in its backoff.
-      attempt: this.#init.progress.attempt - this.#unsent,
+      attempt: this.#init.progress.attempt - this.#init.progress.unsent,
     }
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
@@ -748,7 +742,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${pick.none}${again}.`,
-        this.#attempts - this.#unsent,
+        this.#attempts - this.#init.progress.unsent,
       )
     }
     return pick.strategy
@@ -901,7 +895,7 @@ export class BodySource implements ChunkSource {
     return new ResumeError(
       'not-resumable',
       `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); ${consequence}.`,
-      this.#attempts - this.#unsent,
+      this.#attempts - this.#init.progress.unsent,
       { ...this.#context(), cause: error },
     )
   }
@@ -1028,7 +1022,7 @@ export class BodySource implements ChunkSource {
           throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
         this.#spent++
         this.#attempts++
-        this.#unsent = 1
+        progress.unsent = 1
         // One more on the count it took over (a checkpoint's, and the requests that continued from it).
         progress.attempt++
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
@@ -1050,7 +1044,7 @@ export class BodySource implements ChunkSource {
       if (expired) throw this.#fail(expired)
       const connection = new AbortController()
       let response: Response
-      this.#unsent = 0
+      progress.unsent = 0
       try {
         response = await this.#connect(reconnect, extra, connection)
       } catch (error) {

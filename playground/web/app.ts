@@ -90,8 +90,9 @@ interface Saved {
 }
 
 const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
+const backForward = 'the back/forward navigation'
 /** How the page came back to a saved place, as its log says: not every way back is a reload. */
-const cameBack = navigation?.type === 'back_forward' ? 'the back/forward navigation' : 'the reload'
+const cameBack = navigation?.type === 'back_forward' ? backForward : 'the reload'
 
 /** Where the stream stands, or nothing for a stream that offers no way to resume (Retry starts over). */
 function checkpointOf(res: StreamResponse): Checkpoint | undefined {
@@ -256,11 +257,7 @@ function mount(name: Name, panel: Panel): void {
       await panel.consume(res)
       showProgress(res.progress)
       checkpoint = undefined
-      // Detached as the page went (pagehide), it ends quietly. The page is sent `no-store`, which keeps it out
-      // of most browsers' back/forward cache: going back loads it anew, and its saved checkpoint continues the
-      // run (below). Chromium (150) keeps it all the same unless a request of the page was answered `no-store`
-      // too (the report's and the document's are): back from that cache, the panel shows the run stopped here,
-      // and Continue goes on.
+      // Detached as the page went (pagehide), it ends quietly: the page that comes back continues it (below).
       if (res.progress.state !== 'done') {
         checkpoint = checkpointOf(res)
         panel.abandon?.()
@@ -320,6 +317,8 @@ function mount(name: Name, panel: Panel): void {
   // and the output that agrees with it go to sessionStorage as the page goes, and a run that was going on
   // continues from it when the page is back.
   const key = `sluice-playground:${name}`
+  // Whether the page went with a run of this panel going on, which it detached.
+  let detached = false
   addEventListener('pagehide', () => {
     if (panel.save === undefined) return
     let at = checkpoint
@@ -327,6 +326,7 @@ function mount(name: Name, panel: Panel): void {
     // connection as the page began to go) is not, and the request that continues after the reload stands for it.
     if (running?.res !== undefined) {
       running.res.detach() // drop the connection, keep the place
+      detached = true
       at = checkpointOf(running.res)
     }
     if (at === undefined || at.offset === 0) return sessionStorage.removeItem(key)
@@ -335,10 +335,20 @@ function mount(name: Name, panel: Panel): void {
       output: panel.save(),
       running: running !== undefined,
       failed: start.textContent === 'Retry',
-      connections,
+      // A continuation still waiting for its answer sent its request, which its checkpoint does not count.
+      connections: running !== undefined && running.res === undefined ? connections + 1 : connections,
       log: Array.from(error.children, (line) => [line.className, line.textContent ?? '']),
     }
     sessionStorage.setItem(key, JSON.stringify(saved))
+  })
+  // A page kept in the back/forward cache comes back as it was left, without a load: the run it detached ended
+  // stopped, and continues from its checkpoint as after a reload. (The page is sent `no-store`, which keeps it out
+  // of most browsers' back/forward cache, but not out of Chromium's.)
+  addEventListener('pageshow', (event) => {
+    if (!event.persisted || !detached) return
+    detached = false
+    if (running === undefined && checkpoint !== undefined)
+      void run(checkpoint, `Continuing after ${backForward}`)
   })
   // Kept for a reload (or a way back or forward in the history) of this tab; a page opened anew starts clean.
   const kept = navigation?.type === 'navigate' ? null : sessionStorage.getItem(key)

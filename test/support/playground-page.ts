@@ -10,18 +10,23 @@ export interface PlaygroundPage {
   close(): Promise<void>
 }
 
-/** Starts the playground on a free port and opens a page in headless Chromium; `close()` ends both. */
-export async function openPlaygroundPage(): Promise<PlaygroundPage> {
+/**
+ * Starts the playground on a free port and opens a page in headless Chromium; `close()` ends both. `pace` slows the
+ * functions down (1 is their real pace), `backForwardCache` leaves Chromium's back/forward cache on.
+ */
+export async function openPlaygroundPage(
+  options: { pace?: number; backForwardCache?: boolean } = {},
+): Promise<PlaygroundPage> {
   const playground = await startPlayground({
     port: 0,
     binaryBytes: 1_000_000,
     shaping: false,
-    pace: 0,
+    pace: options.pace ?? 0,
     log: false,
   })
   let browser: Browser | undefined
   try {
-    browser = await launchChromium()
+    browser = await launchChromium({ backForwardCache: options.backForwardCache ?? false })
     const page = await browser.newPage()
     return {
       playground,

@@ -84,6 +84,33 @@ it('a reload while a reconnect waits for its answer counts that request too', as
   }
 })
 
+it('a reload while a Continue waits for its answer counts that request too', async () => {
+  await page.goto(playground.url)
+  let held: Route | undefined
+  const routed = await routeTokens(true, async (n, route) => {
+    // The Continue's request is sent and never answered; the one after the reload goes through.
+    if (n === 2) held = route
+    else await route.continue()
+  })
+  try {
+    await tokens().locator('button.start').click()
+    await waitForState('reconnecting')
+    await tokens().locator('button.stop').click()
+    await waitForState('cancelled')
+    await tokens().locator('button.start').click()
+    await routed.request(2)
+    expect(await stats()).toMatch(/attempt 2$/)
+    await page.reload()
+    await waitForState('done')
+    expect(await tokens().locator('.output').textContent()).toBe(ANSWER_TEXT)
+    // The first request, the Continue's, and the one that continued after the reload.
+    expect(await stats()).toMatch(/attempt 3$/)
+  } finally {
+    await held?.abort().catch(() => {})
+    await page.unroute('**/fn/tokens')
+  }
+})
+
 it('a Continue stopped after two requests counts both, and the next Continue is the fourth request', async () => {
   await page.goto(playground.url)
   let held: Route | undefined

@@ -5,6 +5,8 @@
  */
 import { afterEach, expect, it, vi } from 'vitest'
 import { retryAfter, sleep } from '../src/core/resume/options.ts'
+import { sluice } from '../src/index.ts'
+import { droppedAfter, fetchWith } from './support/streams.ts'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -82,4 +84,46 @@ it('reads the three HTTP date formats as GMT, the time left until then', () => {
   expect(after('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(10_000)
   expect(after('Sun Nov  6 08:49:37 1994', now)).toBe(10_000)
   expect(after('Sun, 06 Nov 1994 08:49:17 GMT', now)).toBe(0)
+})
+
+/** Dates Date.parse reads (in V8) that are no HTTP-date: days and hours that do not exist, wrong names, case. */
+const NOT_DATES = [
+  'Mon, 31 Nov 2099 08:49:37 GMT',
+  'Fri, 06 Nov 2099 24:00:00 GMT',
+  'Foo, 06 Nov 2099 08:49:37 GMT',
+  'fri, 06 nov 2099 08:49:37 gmt',
+  'Fri, 6 Nov 2099 08:49:37 GMT',
+  'Fri 2099-11-06 08:49:37 GMT',
+  'Friday, 06-Nov-2099 08:49:37 GMT',
+  'Fri Nov 6 08:49:37 2099',
+]
+
+it('takes a value shaped like a date that is no HTTP-date for none, as Date.parse does not', () => {
+  const now = Date.UTC(2026, 10, 30, 12)
+  expect(NOT_DATES.map((value) => after(value, now))).toEqual(NOT_DATES.map(() => undefined))
+})
+
+it('backs off as usual after a 503 whose Retry-After is no HTTP-date, rather than waiting until then', async () => {
+  const body = new TextEncoder().encode('one\ntwo\nthree\n')
+  for (const value of NOT_DATES) {
+    const seen: Array<string | null> = []
+    const fetch = fetchWith((request) => {
+      seen.push(request.headers.get('range'))
+      if (seen.length === 1)
+        return new Response(droppedAfter(body, 6), { headers: { 'accept-ranges': 'bytes' } })
+      if (seen.length === 2) return new Response('busy', { status: 503, headers: { 'retry-after': value } })
+      return new Response(body.slice(6), {
+        status: 206,
+        headers: { 'content-range': `bytes 6-${body.length - 1}/${body.length}` },
+      })
+    })
+    // Read as a date in 2099, the wait would outlast the total timeout: the stream would fail instead.
+    const res = await sluice('https://files.example/lines.txt', {
+      fetch,
+      totalTimeout: 2000,
+      resume: { backoff: { initial: 1, max: 2, jitter: 0 } },
+    })
+    expect(await Array.fromAsync(res.lines()), value).toEqual(['one', 'two', 'three'])
+    expect(seen, value).toEqual([null, 'bytes=6-', 'bytes=6-'])
+  }
 })

@@ -10,6 +10,7 @@ import { ResumeError } from './errors/resume-error.ts'
 import { type ErrorContext, isSluiceError } from './errors/sluice-error.ts'
 import { TimeoutError } from './errors/timeout-error.ts'
 import { TruncatedError } from './errors/truncated-error.ts'
+import { httpDate } from './http-date.ts'
 import { isNetworkFailure, resumeFailed } from './network-failure.ts'
 import type { ProgressTracker } from './progress.ts'
 import { type Checkpoint, sealCheckpoint } from './resume/checkpoint.ts'
@@ -346,9 +347,8 @@ export class BodySource implements ChunkSource {
     this.#etag = response.headers.get('etag') ?? undefined
     this.#lastModified = response.headers.get('last-modified') ?? undefined
     // A date is a strong validator for a client 60 s or more before the answer's Date (RFC 9110 §8.8.2.2). Without
-    // a Date (from another origin, CORS hides it unless exposed), or either unparsable (NaN): weak.
-    this.#strongDate =
-      Date.parse(response.headers.get('date') as string) - Date.parse(this.#lastModified as string) >= 60_000
+    // a Date (from another origin, CORS hides it unless exposed), or either not an HTTP-date (NaN): weak.
+    this.#strongDate = httpDate(response.headers.get('date')) - httpDate(this.#lastModified) >= 60_000
     this.#length = init.resumed?.checkpoint.length ?? representationLength(response)
     // Ranges count bytes of the encoded body, which fetch decodes: a gzip body cannot be continued by Range.
     this.#encoding = encodingOf(response)

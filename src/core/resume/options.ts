@@ -1,5 +1,6 @@
 import { describeValue } from '../../runtime/describe-value.ts'
 import { ResumeError } from '../errors/resume-error.ts'
+import { httpDate } from '../http-date.ts'
 import { known, MAX_TIMER_MS, must } from '../options.ts'
 import { refusedPromise } from '../promise-like.ts'
 
@@ -190,16 +191,12 @@ export function backoffDelay(resume: ResolvedResume, n: number, random: () => nu
 
 /**
  * Milliseconds from a `Retry-After` header — seconds, a fraction too, as ky reads them (Date.parse reads `1.5` as a
- * day in 2001: no wait at all), or an HTTP date, in GMT also in asctime's format, which names no zone (RFC 9110
- * §5.6.7) — if it has a usable value. A date has the frame of all three formats, a day's name first and the time
- * then GMT or the year last: Date.parse reads junk too, `-1` as a day in 2001 (at once), `2027-01-01` as one a
- * month away.
+ * day in 2001: no wait at all), or an HTTP-date (`httpDate`) — if it has a usable value; any other is none.
  */
 export function retryAfter(headers: Headers | undefined, now: number = Date.now()): number | undefined {
   const value = headers?.get('retry-after')?.trim() ?? ''
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
-  if (!/^[a-z].* \d\d:\d\d:\d\d (GMT|\d{4})$/i.test(value)) return undefined
-  const date = Date.parse(/\d$/.test(value) ? `${value} GMT` : value)
+  const date = httpDate(value, now)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 

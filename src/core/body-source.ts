@@ -76,6 +76,8 @@ export interface ConsumerHooks {
   lastItem?(): { value: unknown } | undefined
   /** Lines and records consumed since the consumer started, up to `committed`: what checkpoints count. */
   units?(): { lines: number; records: number }
+  /** Whether the consumer consumed the stream's terminal event (events({ until })): the end, which nothing follows. */
+  ended?(): boolean
   /**
    * What one of its items is, for a consumer that hands `lastItem` to a cursor (`'lines'`, `'ndjson'`, raw or
    * parsed events, or the schema that shapes them): two tee() branches continue by one cursor only if equal.
@@ -310,6 +312,8 @@ export class BodySource implements ChunkSource {
   #completeAfterResume = false
   /** Lines and records before the first byte, from a checkpoint. */
   #unitsBefore = { lines: 0, records: 0 }
+  /** Whether the stream is past its end: a checkpoint's that was, or read here to its proven end. */
+  #ended: boolean | undefined
   readonly #stopped = new AbortController()
   readonly #stopListeners = new Set<() => void>()
   /** cancel() was called after the end: what a consumer waits on besides reading stops too (see `onStop`). */
@@ -406,6 +410,7 @@ export class BodySource implements ChunkSource {
       this.#checkpointRetry = checkpoint.retry
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
+      this.#ended = checkpoint.ended
       this.#partEnd = checkpoint.partEnd
       this.offset = checkpoint.loaded
       // The end the stream had: an answer that declares none (an open part, `bytes N-*/*`) must still reach it. Not
@@ -687,6 +692,8 @@ export class BodySource implements ChunkSource {
     if (this.#markerAnnounced) fields.marker = true
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
     if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
+    // At the end, proven or the terminal event consumed, a stream continued from here has nothing more to send.
+    if ((this.#ended && !partial) || this.#hooks?.ended?.()) fields.ended = true
     const retry = this.#hooks?.retryAt?.()
     // Not a `retry:` past the largest number (about 1.8e308), parsed as Infinity, which JSON writes as null: the
     // checkpoint would be refused as damaged (a wait that long has no meaning beyond "wait for ever" anyway).
@@ -828,8 +835,13 @@ export class BodySource implements ChunkSource {
         this.#context(),
       )
     }
-    // Nothing proves the end: a body that ends inside an event or a record was cut there (a server ends its last).
-    const cut = marker || end !== undefined || this.#partEnd !== undefined ? undefined : this.#hooks?.cut?.()
+    // Nothing proves the end: a body that ends inside an event or a record was cut there (a server ends its last),
+    // or before the terminal event events({ until }) names. Not past the stream's end (continued from a checkpoint
+    // there), which needs no proof: nothing more was to come.
+    const cut =
+      marker || end !== undefined || this.#partEnd !== undefined || this.#ended
+        ? undefined
+        : this.#hooks?.cut?.()
     return cut === undefined
       ? undefined
       : new TruncatedError(
@@ -910,6 +922,7 @@ export class BodySource implements ChunkSource {
   }
 
   #finish(): Uint8Array | undefined {
+    this.#ended ||= this.#provenEnd()
     let rest: Uint8Array | undefined
     if (this.#marker !== undefined) {
       const held = this.#marker.held

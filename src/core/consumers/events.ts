@@ -86,9 +86,10 @@ export function consumeEvents<T>(
   // After an event over maxEventBytes, the decoder's boundary lies past it: count the events delivered instead.
   const halfway = (): boolean => done < batch.length || decoder.failure !== undefined
   // The state at the boundary `committed` gives: an event's own `id` and `retry` are those in force after its
-  // block; at a chunk's boundary, blocks after the last event (an id or retry alone) may have changed them.
+  // block (so past a terminal event without its blank line); at a chunk's boundary, blocks after the last event
+  // (an id or retry alone) may have changed them.
   const boundary = (): SseState =>
-    !halfway()
+    !halfway() && !past
       ? decoder.committedState
       : done > 0
         ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry }
@@ -102,9 +103,13 @@ export function consumeEvents<T>(
   source.attach?.({
     // What a cursor sees of an event: raw, its data parsed, or shaped by the schema.
     unit: parse ? (schema ?? 'events+json') : 'events',
-    committed: () => (halfway() ? decoder.committedAfter(done) : decoder.committed),
+    committed: (fed) => (past ? fed : halfway() ? decoder.committedAfter(done) : decoder.committed),
     // Lines are known only when counted (when data is parsed); a checkpoint without them counts none.
-    units: () => ({ lines: halfway() ? decoder.linesThrough(done) : decoder.linesThrough(), records }),
+    units: () => ({
+      lines: past ? decoder.lines : halfway() ? decoder.linesThrough(done) : decoder.linesThrough(),
+      records,
+    }),
+    ended: () => terminated,
     restart: () => {
       decoder.reset(boundary())
       batch = []
@@ -116,24 +121,11 @@ export function consumeEvents<T>(
       const clause = decoder.cut(rest)
       if (isEnd === undefined) return clause
       // `until` names the stream's last event: the server's own end marker. An end before it was a cut, even at a
-      // blank line; an end right after it is the end, even without its blank line (`data: [DONE]` and the end).
-      // A predicate that throws on an event here says it is not the end: the event it fails on may be cut (its
-      // data `{"ty`), and one that came whole fails the stream when the consumer judges it.
-      const ends = (event: ServerSentEvent): boolean => {
-        try {
-          return Boolean(isEnd(event))
-        } catch {
-          return false
-        }
-      }
-      // The events still ahead of the consumer: the rest of its batch (a tee() branch behind another), then those
-      // of the bytes it has not been handed.
+      // blank line; an end right after it is the end, even without its blank line (`data: [DONE]` and the end: the
+      // consumer takes it at the end, see `feed`). The events still ahead of the consumer: the rest of its batch (a
+      // tee() branch behind another), then those of the bytes it has not been handed.
       const { events, unfinished } = decoder.tail(rest)
-      if (batch.slice(done).some(ends) || events.some(ends)) return
-      if (unfinished !== undefined && ends(unfinished)) {
-        terminal = unfinished
-        return
-      }
+      if (batch.slice(done).some(ends) || events.some(ends) || ends(unfinished)) return
       const data = typeof until === 'string' ? ` (data ${JSON.stringify(until)})` : ''
       return clause ?? `the stream, before the terminal event \`until\` names${data}`
     },
@@ -165,12 +157,25 @@ export function consumeEvents<T>(
         delivered && atLast ? (parse ? { value: last } : json(last as ServerSentEvent)) : undefined,
     }),
   })
-  // An event that `until` ends the stream at, though its blank line never came: found when the body ends (`cut`).
+  // An event that `until` ends the stream at, though its blank line never came: found when the body ends.
   let terminal: ServerSentEvent | undefined
+  // Whether the terminal event was consumed; `past`, when it is that one: past it lies the body's end (not the
+  // decoder's last boundary, before its block), with the id and retry time its block leaves in force.
+  let terminated = false
+  let past = false
   const isEnd =
     typeof until === 'string'
       ? (event: ServerSentEvent) => event.data === until
       : until && ((event: ServerSentEvent) => synchronous(until(event)))
+  // Where the body ends, a predicate that throws on an event says it is not the end: the event it fails on may be
+  // cut (its data `{"ty`), and one that came whole fails the stream when the consumer judges it.
+  const ends = (event: ServerSentEvent | undefined): boolean => {
+    try {
+      return !!event && !!isEnd!(event)
+    } catch {
+      return false
+    }
+  }
   // Events are numbered across the whole stream: one that continues from a checkpoint counts on from it.
   let index = origin().records
   const deliver = <E>(event: E): E => {
@@ -185,8 +190,12 @@ export function consumeEvents<T>(
   return batchIterator<ServerSentEvent, ServerSentEvent<T>>(context, {
     slice: DECODE_SLICE_BYTES,
     feed(chunk) {
+      // At the body's end, the block its blank line never ended is the terminal event if `until` says so: also where
+      // the end was not judged by `cut` (proven by a length or the end marker, or before a tee() branch read).
+      const unfinished = chunk === undefined && isEnd ? decoder.tail().unfinished : undefined
+      if (ends(unfinished)) terminal = unfinished
       let events = chunk === undefined ? decoder.end() : decoder.push(chunk)
-      if (chunk === undefined && terminal !== undefined) events = [...events, terminal]
+      if (terminal) events = [...events, terminal]
       batch = events
       done = 0
       return events
@@ -196,6 +205,8 @@ export function consumeEvents<T>(
       // The terminal event is consumed: a checkpoint taken after the end lands past it.
       if (event === terminal || isEnd?.(event)) {
         consumed()
+        terminated = true
+        past = event === terminal
         return STOP
       }
       // A predicate that stopped the stream while judging (`res.cancel()`, `detach()`) gets no more events, as a

@@ -387,6 +387,11 @@ export class SseDecoder {
     return this.#linesAtReset + (found === undefined ? this.#committedLines : this.#batchLines + found.lines)
   }
 
+  /** Lines this decoder counted in all it was fed (at the end of the body, the lines up to there). */
+  get lines(): number {
+    return this.#linesAtReset + this.#lines
+  }
+
   /**
    * Where in the last batch's text the `n`-th event ends, and how many line terminators lead up to there. Lookups
    * go on from where the last one stopped (events looked up in order, as invalid ones skipped one after another

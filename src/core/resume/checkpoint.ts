@@ -36,6 +36,12 @@ export type Checkpoint = {
   /** The stream's media type, and whether it announced an end marker: what a resumed answer must match. */
   contentType?: string
   marker?: boolean
+  /**
+   * Whether it stands at the stream's end: proven (the declared length, the end marker), or the terminal event
+   * `events({ until })` names consumed. A stream continued from it has nothing more to send, and an end that nothing
+   * proves, with no terminal event of its own, is its end, not a cut.
+   */
+  ended?: boolean
   /** The last SSE event ID in force at `offset` (also what `Last-Event-ID` carries). */
   lastEventId?: string
   /** The SSE reconnection time (`retry:`, in ms) in force at `offset`: a continued stream's events carry it. */

@@ -214,6 +214,10 @@ export async function sluiceWith(
       // A checkpoint for another method is refused before anything is sent (one for another URL on the answer,
       // which a redirect may bring to it).
       if (checkpoint !== undefined) checkTarget(checkpoint, undefined, input as Request, method)
+      // The headers that continue the stream go as sluice set them, also over a beforeRequest hook's of the same
+      // name, as over the call's, the client's or a Request's: a hook's own Range, Last-Event-ID or cursor would
+      // ask again for what was delivered.
+      for (const name in extra.headers) (input as Request).headers.set(name, extra.headers[name]!)
       const own = input instanceof Request ? input.signal : (init?.signal ?? undefined)
       const response = await watchedFetch(input, { ...init, signal: own ? AbortSignal.any([own, cut]) : cut })
       // Checked on the answer itself, before ky reads an error in it or asks again: an answer for another URL
@@ -438,6 +442,8 @@ function resolveOptions(options: SluiceOptions | FromResponseOptions) {
     instance,
     TypeError,
   )
+  // The instance's headers are checked as the option's are: left to ky, a bad one fails in the runtime's words.
+  headersOf(kyDefaults(instance).headers, "The `ky` instance's `headers`")
   // Duck-typed: a signal from another realm (a frame, a test environment) is no `instanceof AbortSignal` here.
   must(
     signal == null || (typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function'),
@@ -863,10 +869,13 @@ function kyPart(options: SluiceOptions): KyOptions {
  * `headers` as a Headers object, which ky merges name by name: two plain objects it spreads, so `X-Key` and
  * `x-key` would both be sent, joined by a comma, and `x-key: undefined` would leave `X-Key`. An `undefined`
  * value reads "undefined" in a Headers object, which ky takes as a removal too. ky's `replaceOption()` (marked
- * with a symbol) is left as it is.
+ * with a symbol) is left as it is, its value checked all the same: a header fetch refuses is refused in the same
+ * words whichever way it was given.
  */
 function byName(headers: unknown): NonNullable<KyOptions['headers']> {
-  return replaced(headers) ? (headers as NonNullable<KyOptions['headers']>) : headersOf(headers)
+  if (!replaced(headers)) return headersOf(headers)
+  headersOf((headers as { value: unknown }).value)
+  return headers as NonNullable<KyOptions['headers']>
 }
 
 /** Whether `headers` is ky's `replaceOption()` of them, marked with a symbol. */

@@ -1,10 +1,10 @@
 import { describeValue } from '../runtime/describe-value.ts'
 
 /**
- * `new Headers(init)`; for `init` it refuses, a TypeError that names the `headers` option and the header at fault
+ * `new Headers(init)`; for `init` it refuses, a TypeError that names the `option` and the header at fault
  * (the runtime's words name neither, and Chromium's not even the value), with the runtime's error as `cause`.
  */
-export function headersOf(init: unknown): Headers {
+export function headersOf(init: unknown, option = '`headers`'): Headers {
   try {
     return new Headers(init as HeadersInit | undefined)
   } catch (cause) {
@@ -16,7 +16,7 @@ export function headersOf(init: unknown): Headers {
       }
     })
     throw new TypeError(
-      `\`headers\` must be ${
+      `${option} must be ${
         bad
           ? `valid header names and values, got ${describeValue(bad[0])}: ${describeValue(bad[1])}`
           : `a Headers object, a record or name/value pairs, got ${describeValue(init)}`

@@ -1,19 +1,22 @@
 import { parseArgs } from 'node:util'
 import { serveWith } from '../dev/serve.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
+import { watch } from './dev-watch.ts'
 import { STOP_SIGNALS, stopCode } from './die-by-signal.ts'
 import { parseFailure } from './parse-failure.ts'
 
 const usage = `Usage: sluice dev <handler module> [options]
 
 Serves a Lambda handler module (export const handler = awslambda.streamifyResponse(…)) as a local function URL
-in RESPONSE_STREAM mode. Use ./handler.mjs#name to serve another export.
+in RESPONSE_STREAM mode. Use ./handler.mjs#name to serve another export. The function runs at UTC (TZ=:UTC),
+as on Lambda, unless TZ is set.
 
 Options:
   -p, --port <n>      port to listen on (default 3000; 0 picks a free one)
   --host <address>    address to listen on (default 127.0.0.1)
   --shaping lambda    send the first 6 MiB at once, then about 2 MiB/s, as the service does
   --timeout <ms>      invocation timeout (default 900000, 15 minutes)
+  --watch             restart when the handler module or a module it imports changes
   -h, --help          show this help
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP closes the server, cutting the responses in flight, then ends the process
@@ -64,6 +67,13 @@ export async function run(args: string[]): Promise<number> {
   if (values.shaping !== undefined && values.shaping !== 'lambda')
     return bad(`--shaping takes only lambda; got ${values.shaping}.`)
 
+  // The module is loaded once per process: a child started afresh at each change serves the code as it now is.
+  if (values.watch) return watch(args.filter((arg) => arg !== '--watch'))
+  // Lambda runs a function at UTC (TZ=:UTC) unless its configuration sets TZ: on the machine's own zone, a handler
+  // that reads the local date or hour answers otherwise once deployed. A TZ from the shell stands for that setting,
+  // as the shell's other variables stand for the function's. Set before the module loads: its top level may read
+  // the time too.
+  process.env.TZ ??= ':UTC'
   let server: Awaited<ReturnType<typeof serveWith>>
   try {
     server = await serveWith(
@@ -105,6 +115,7 @@ function parse(args: string[]) {
       host: { type: 'string' },
       shaping: { type: 'string' },
       timeout: { type: 'string' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })

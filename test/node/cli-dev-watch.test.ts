@@ -1,0 +1,86 @@
+// `sluice dev --watch`: a module is loaded once per process, so without it a server keeps serving the code it
+// started with, however the file changes.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cli, shellJob, shellWords, until } from '../support/cli-process.ts'
+import { type StartedProcess, startProcess } from '../support/run-process.ts'
+
+const started: StartedProcess[] = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  for (const { child } of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+/** A handler module that answers `text`, in a module it imports, so that a change there counts too. */
+async function writeHandler(dir: string, text: string): Promise<void> {
+  await writeFile(join(dir, 'answer.mjs'), `export const answer = ${JSON.stringify(text)}\n`)
+}
+
+async function handlerDir(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-watch-'))
+  dirs.push(dir)
+  await writeHandler(dir, text)
+  await writeFile(
+    join(dir, 'handler.mjs'),
+    `import { answer } from './answer.mjs'
+export const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+  responseStream.write(answer)
+  responseStream.end()
+})
+`,
+  )
+  return dir
+}
+
+/** The URLs `sluice dev` has printed so far, the latest last. */
+const urls = (stdout: string): string[] =>
+  [...stdout.matchAll(/at (http:\/\/127\.0\.0\.1:\d+\/)/g)].map((match) => match[1]!)
+
+describe('sluice dev --watch', () => {
+  it('serves the code as it is after the handler module, or one it imports, changed', async () => {
+    const dir = await handlerDir('first')
+    const run = startProcess(process.execPath, [
+      cli,
+      'dev',
+      join(dir, 'handler.mjs'),
+      '--port',
+      '0',
+      '--watch',
+    ])
+    started.push(run)
+    await until(() => urls(run.stdout()).length === 1, `the URL (stderr: ${run.stderr()})`)
+    expect(await (await fetch(urls(run.stdout())[0]!)).text()).toBe('first')
+    // Written again until the restart shows: Node's watcher learns of each module from the child once it is loaded,
+    // which may come after the URL was printed.
+    let polls = 0
+    await until(async () => {
+      if (urls(run.stdout()).length === 2) return true
+      if (polls++ % 50 === 0) await writeHandler(dir, 'second')
+      return false
+    }, 'the URL after the restart')
+    expect(await (await fetch(urls(run.stdout())[1]!)).text()).toBe('second')
+    // A signal to the process alone stops the server it watches, and the process dies by it.
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toMatchObject({ code: null, signal: 'SIGTERM' })
+    await expect(fetch(urls(run.stdout())[1]!)).rejects.toThrow()
+  }, 30_000)
+
+  it('stops a script on Ctrl-C instead of going on as after a success', async () => {
+    const dir = await handlerDir('first')
+    const dev = [process.execPath, cli, 'dev', join(dir, 'handler.mjs'), '--port', '0', '--watch']
+    const shell = shellJob(`${shellWords(dev)} && echo 'next command'`)
+    try {
+      await until(() => urls(shell.stdout).length === 1, 'the URL')
+      shell.signal('SIGINT')
+      expect(await shell.exit, shell.stderr).toEqual({ code: null, signal: 'SIGINT' })
+      expect(shell.stdout).not.toContain('next command')
+      await expect(fetch(urls(shell.stdout)[0]!)).rejects.toThrow()
+    } finally {
+      shell.stop()
+    }
+  }, 30_000)
+})

@@ -1,8 +1,9 @@
 /**
  * A stop while a reconnect is under way — `res.cancel()`, `res.detach()`, the user's signal, the iterator's
  * `return()` — during its backoff (nothing sent yet) or while its request waits for an answer: the listener is told
- * `cancelled` once, last, with the attempts actually sent, as the checkpoint counts them; `res.progress` says the
- * same, and nothing is reported after it. The total timeout firing in the backoff ends it `error`, counted the same.
+ * `cancelled` once, last, with the attempt it was told of (a count that never goes back), while the checkpoint counts
+ * the requests actually sent; `res.progress` says the same as the listener, and nothing is reported after it. The
+ * total timeout firing in the backoff ends it `error`, counted the same.
  */
 import { describe, expect, it } from 'vitest'
 import { fromResponse, isTimeoutError, type Progress, type StreamResponse, sluice } from '../src/index.ts'
@@ -100,7 +101,7 @@ const fromReconnect = (seen: Progress[]) =>
 
 describe('a stop while a reconnect waits out its backoff', () => {
   for (const how of STOPS) {
-    it(`(${how}) ends cancelled once, counting only the request sent`, async () => {
+    it(`(${how}) ends cancelled once, its checkpoint counting only the request sent`, async () => {
       const run = await dropping(WAITS, [])
       await run.reconnecting(2)
       expect(run.res.progress).toMatchObject({ state: 'reconnecting', attempt: 2 })
@@ -110,17 +111,18 @@ describe('a stop while a reconnect waits out its backoff', () => {
       // The user's abort rejects the loop with its reason; every other stop ends it quietly.
       expect(error).toBe(how === 'abort' ? PRESSED : undefined)
       expect(run.sent()).toBe(0)
-      // "Reconnecting, attempt 2" was announced; the stop came before it was made: one request in all.
+      // "Reconnecting, attempt 2" was announced and stands (a progress count never goes back); the stop came
+      // before it was made: one request in all, which the checkpoint counts.
       expect(fromReconnect(run.seen)).toEqual([
         { state: 'reconnecting', attempt: 2 },
-        { state: 'cancelled', attempt: 1 },
+        { state: 'cancelled', attempt: 2 },
       ])
-      expect(run.res.progress).toMatchObject({ state: 'cancelled', attempt: 1 })
+      expect(run.res.progress).toMatchObject({ state: 'cancelled', attempt: 2 })
       expect(run.res.checkpoint().attempt).toBe(1)
     })
   }
 
-  it('after a reconnect that was sent and failed, counts that one and not the next', async () => {
+  it('after a reconnect that was sent and failed, its checkpoint counts that one and not the next', async () => {
     // The drop, a reconnect at once that meets a 503, then a wait before the third request.
     const run = await dropping({ initial: 1, factor: 600_000, max: 600_000, jitter: 0 }, [503])
     await run.reconnecting(3)
@@ -130,14 +132,14 @@ describe('a stop while a reconnect waits out its backoff', () => {
     expect(fromReconnect(run.seen)).toEqual([
       { state: 'reconnecting', attempt: 2 },
       { state: 'reconnecting', attempt: 3 },
-      { state: 'cancelled', attempt: 2 },
+      { state: 'cancelled', attempt: 3 },
     ])
     expect(run.res.checkpoint().attempt).toBe(2)
   })
 })
 
 describe('a stream that fails while a reconnect waits out its backoff', () => {
-  it('ends error with the requests sent: the total timeout firing in the backoff', async () => {
+  it('ends error with the attempt it announced: the total timeout firing in the backoff', async () => {
     const seen: Progress[] = []
     let requests = 0
     const fetch = fetchWith(() => {
@@ -156,9 +158,10 @@ describe('a stream that fails while a reconnect waits out its backoff', () => {
     expect(requests).toBe(1)
     expect(fromReconnect(seen)).toEqual([
       { state: 'reconnecting', attempt: 2 },
-      { state: 'error', attempt: 1 },
+      { state: 'error', attempt: 2 },
     ])
-    expect(res.progress).toMatchObject({ state: 'error', attempt: 1 })
+    expect(res.progress).toMatchObject({ state: 'error', attempt: 2 })
+    expect(res.checkpoint().attempt).toBe(1)
   })
 })
 

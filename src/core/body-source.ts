@@ -282,6 +282,12 @@ export class BodySource implements ChunkSource {
    * a stream continued from a checkpoint, those of this call, its resume requests included.
    */
   #attempts = 0
+  /**
+   * 1 while the last reconnect counted (in `#attempts` and `progress.attempt`, as it is decided) still waits out its
+   * backoff, its request not sent, else 0: a checkpoint counts only requests sent, since the one that continues from
+   * it is counted in its place.
+   */
+  #unsent = 0
   /** Reconnects that `resume.attempts` bounds and the backoff grows with: a healthy connection's drop resets them. */
   #spent = 0
   /** When the current connection was made by a reconnect: a drop judges it healthy by how long it stayed up. */
@@ -659,7 +665,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${refusal}.`,
-        this.#attempts - this.#init.progress.unsent,
+        this.#attempts - this.#unsent,
       )
     }
     const url = this.#response.url || this.#url
@@ -667,7 +673,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         'This stream cannot be checkpointed: its response has no URL, which a checkpoint names; pass `{ url }` to fromResponse().',
-        this.#attempts - this.#init.progress.unsent,
+        this.#attempts - this.#unsent,
       )
     }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
@@ -681,7 +687,7 @@ export class BodySource implements ChunkSource {
       loaded: this.#init.progress.loaded - this.#uncounted - partial,
       items: this.#init.progress.items,
       // The requests sent: the one that continues from the checkpoint stands for a reconnect still in its backoff.
-      attempt: this.#init.progress.attempt - this.#init.progress.unsent,
+      attempt: this.#init.progress.attempt - this.#unsent,
     }
     if (this.#etag !== undefined) fields.etag = this.#etag
     if (this.#lastModified !== undefined) fields.lastModified = this.#lastModified
@@ -749,7 +755,7 @@ export class BodySource implements ChunkSource {
       throw new ResumeError(
         'unsupported',
         `This stream cannot be checkpointed: ${pick.none}${again}.`,
-        this.#attempts - this.#init.progress.unsent,
+        this.#attempts - this.#unsent,
       )
     }
     return pick.strategy
@@ -907,7 +913,7 @@ export class BodySource implements ChunkSource {
     return new ResumeError(
       'not-resumable',
       `\`resume.cursor\` threw (${error instanceof Error ? error.message : String(error)}); ${consequence}.`,
-      this.#attempts - this.#init.progress.unsent,
+      this.#attempts - this.#unsent,
       { ...this.#context(), cause: error },
     )
   }
@@ -1035,7 +1041,7 @@ export class BodySource implements ChunkSource {
           throw this.#fail(gaveUp(this.#attempts, 'reconnect', this.#to(), last, this.#context()))
         this.#spent++
         this.#attempts++
-        progress.unsent = 1
+        this.#unsent = 1
         // One more on the count it took over (a checkpoint's, and the requests that continued from it).
         progress.attempt++
         // Reported with the attempt it is about to make (a listener sees "reconnecting, attempt 2").
@@ -1057,7 +1063,7 @@ export class BodySource implements ChunkSource {
       if (expired) throw this.#fail(expired)
       const connection = new AbortController()
       let response: Response
-      progress.unsent = 0
+      this.#unsent = 0
       try {
         response = await this.#connect(reconnect, extra, connection)
       } catch (error) {

@@ -19,10 +19,7 @@ export interface Progress {
   bytesPerSecond: number
   /** Estimated time to completion while `streaming`, when `total` is known and the rate is not zero. */
   etaMs?: number
-  /**
-   * 1 + reconnects so far; after `resumeFrom`, the checkpoint's count + reconnects since (its request the first). A
-   * reconnect counts once decided, but a final state counts only the requests sent.
-   */
+  /** 1 + reconnects so far; after `resumeFrom`, the checkpoint's count + reconnects since (its request the first). */
   attempt: number
   state: ProgressState
 }
@@ -62,12 +59,6 @@ const MAX_STRIDE = 1024
 export class ProgressTracker implements ProgressSink {
   loaded = 0
   attempt = 1
-  /**
-   * 1 while the last reconnect counted in `attempt` (as it is decided) still waits out its backoff, its request not
-   * sent, else 0. A stop then makes it never sent: the final report counts only the requests sent, as a checkpoint
-   * does (the request that continues from it is counted in its place).
-   */
-  unsent = 0
   state: ProgressState = 'connecting'
   total: number | undefined
   #items = 0
@@ -212,7 +203,7 @@ export class ProgressTracker implements ProgressSink {
       loaded: this.loaded,
       items: this.#items,
       bytesPerSecond: Math.round(rate),
-      attempt: FINAL.has(this.state) ? this.attempt - this.unsent : this.attempt,
+      attempt: this.attempt,
       state: this.state,
     }
     const total = this.total

@@ -53,11 +53,11 @@ export class Consumer<T> implements AsyncIterable<T> {
     let iterator: AsyncIterator<T, void, undefined> | undefined
     let cancelled = false
     const bytes = this.#bytes
-    // A byte stream's bytes that no read returned yet: what a BYOB read left of a chunk (`held`), those in the
-    // stream's own queue (a chunk enqueued when the read it was pulled for went away, a wider element's odd bytes,
-    // what a reader released with a read pending had gathered), and those `lent` to reads that did not return them
-    // yet (one waiting for its `min` holds them; a failure discards them). Cancelled or failed, the stream empties
-    // its queue, unread: the last count stands.
+    // A byte stream's bytes that no read returned yet: what a BYOB read of ours left of a chunk (`held`), those in
+    // the stream's own queue (what another's BYOB read left of one, a chunk enqueued when the read it was pulled
+    // for went away, a wider element's odd bytes, what a reader released with a read pending had gathered), and
+    // those `lent` to reads that did not return them yet (one waiting for its `min` holds them; a failure discards
+    // them). Cancelled or failed, the stream empties its queue, unread: the last count stands.
     let held: Uint8Array<ArrayBuffer> = new Uint8Array()
     let c: ReadableByteStreamController | undefined
     let queued = 0
@@ -65,7 +65,15 @@ export class Consumer<T> implements AsyncIterable<T> {
     let reading = 0
     // A reader of ours released while a read waited: that read, answered first, gives its bytes to the queue.
     let orphan = false
-    const queue = (): number => (queued = cancelled || c?.desiredSize == null ? queued : -c.desiredSize)
+    const queue = (): number => {
+      const now = cancelled || c?.desiredSize == null ? queued : -c.desiredSize
+      // What left the queue went to a read. Another's (ours count their own) that waits for more holds it until
+      // it returns: at most what its buffer has before where its request stands (none without a request, as a
+      // default read is answered at once). Too many only makes a checkpoint stand early, which repeats bytes.
+      if (!reading && now < queued) lent += Math.min(queued - now, c!.byobRequest?.view?.byteOffset ?? 0)
+      queued = now
+      return now
+    }
     const pending = (): number => held.length + lent + queue()
     // One of both kinds: typed as the default kind, which takes the same methods.
     const source = {
@@ -89,7 +97,6 @@ export class Consumer<T> implements AsyncIterable<T> {
         const request = c.byobRequest
         const size = held.length
         const before = queue()
-        let at: number | undefined
         if (next?.done) {
           c.close()
           // A BYOB read waiting for more is answered: done, with what it has.
@@ -97,9 +104,11 @@ export class Consumer<T> implements AsyncIterable<T> {
         } else if (!bytes) controller.enqueue(next!.value)
         else {
           // A default read is given what is held: its own buffer (see `bytes`), which the stream takes over. So is
-          // a read after one a released reader left: answered by `respond()`, that one would give its bytes to the
-          // queue, where a default read waiting would not see them until the next chunk (the body's end, never).
-          if (!request || orphan) {
+          // another's BYOB read (`new ReadableStreamBYOBReader()`'s), which the stream fills from its queue: its
+          // request may be a released reader's, whose bytes `respond()` would give to the queue, where a default
+          // read waiting would not see them until the next chunk (the body's end, never). So is a read after one
+          // of ours that was released.
+          if (!request || orphan || !reading) {
             c.enqueue(held)
             held = new Uint8Array()
             orphan = false
@@ -109,13 +118,12 @@ export class Consumer<T> implements AsyncIterable<T> {
             const part = held.subarray(0, view.byteLength)
             view.set(part)
             held = held.subarray(part.length)
-            at = view.byteOffset + part.length
             request.respond(part.length)
           }
-          // What reads took (given, less what went to the queue) is lent to a reader of ours until its reads return
-          // it. Another's (`new ReadableStreamBYOBReader()`'s) holds it while it waits for more where its bytes end.
+          // What reads took (given, less what went to the queue) is lent to a reader of ours until its reads
+          // return it. Another's holds it while a BYOB request stands (it waits for more), else it returned it.
           const took = size - held.length - queue() + before
-          lent = reading || (at !== undefined && c.byobRequest?.view?.byteOffset === at) ? lent + took : 0
+          lent = reading || c.byobRequest ? lent + took : 0
         }
       },
       cancel: async (reason: unknown) => {

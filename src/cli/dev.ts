@@ -16,6 +16,9 @@ Options:
   --host <address>    address to listen on (default 127.0.0.1)
   --shaping lambda    send the first 6 MiB at once, then about 2 MiB/s, as the service does
   --timeout <ms>      invocation timeout (default 900000, 15 minutes)
+  --late-failure trailers
+                      end the body cleanly when the function fails after its first byte, the error in
+                      HTTP trailers, as a function URL may (default cut: the connection is cut)
   --watch             restart when the handler module or a module it imports changes
   -h, --help          show this help
 
@@ -66,6 +69,11 @@ export async function run(args: string[]): Promise<number> {
   if (values.host?.trim() === '') return bad('--host must be an address such as 127.0.0.1; got an empty one.')
   if (values.shaping !== undefined && values.shaping !== 'lambda')
     return bad(`--shaping takes only lambda; got ${values.shaping}.`)
+  const lateFailure = values['late-failure']
+  if (lateFailure !== undefined && lateFailure !== 'cut' && lateFailure !== 'trailers')
+    return bad(
+      `--late-failure takes cut or trailers; got ${lateFailure === '' ? 'an empty one' : lateFailure}.`,
+    )
 
   // The module is loaded once per process: a child started afresh at each change serves the code as it now is.
   if (values.watch) return watch(args.filter((arg) => arg !== '--watch'))
@@ -83,6 +91,7 @@ export async function run(args: string[]): Promise<number> {
         host: values.host ?? '127.0.0.1',
         shaping: values.shaping === 'lambda' ? 'lambda' : false,
         limits: timeoutMs === undefined ? {} : { timeoutMs },
+        lateFailure,
         // The process is the emulator alone: a handler's escaped error fails its invocation, as on the service.
         catchEscapedErrors: true,
       },
@@ -115,6 +124,7 @@ function parse(args: string[]) {
       host: { type: 'string' },
       shaping: { type: 'string' },
       timeout: { type: 'string' },
+      'late-failure': { type: 'string' },
       watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

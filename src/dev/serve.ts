@@ -49,6 +49,15 @@ export interface ServeOptions extends FunctionInfo {
    * emulator alone (`sluice dev` sets it). Default `false`.
    */
   catchEscapedErrors?: boolean | undefined
+  /**
+   * How a failure after the first byte (the handler's error, the timeout, `limits.maxResponseBytes`) shows:
+   * `'cut'`, the connection cut without the last chunk, so that a client cannot miss it; or `'trailers'`, the body
+   * ended cleanly, the error in the `Lambda-Runtime-Function-Error-Type` and `Lambda-Runtime-Function-Error-Body`
+   * (base64 JSON) trailers that every streamed response then declares in a `Trailer` header, as a function URL
+   * may show it: `fetch` cannot read trailers, so only a client that proves the end (a length, an end marker)
+   * tells it from a complete body. Default `'cut'`.
+   */
+  lateFailure?: 'cut' | 'trailers' | undefined
 }
 
 /**
@@ -81,8 +90,8 @@ export interface DevServer {
  *
  * With `catchEscapedErrors` (as `sluice dev` runs it), an error that escapes a handler (an unhandled promise
  * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
- * service fails it (a 502 before the first byte, a cut connection after it), or every running one when there are
- * several, since it cannot tell which one the error came from; with none running, it is logged. The process
+ * service fails it (a 502 before the first byte, after it as `lateFailure` says), or every running one when
+ * there are several, since it cannot tell which one the error came from; with none running, it is logged. The process
  * listeners this takes go away with `close()`, once the handlers still running then have finished; other
  * `unhandledRejection` and `uncaughtException` listeners (a test runner's) still get the error. Without it, such
  * an error is the host program's, as any other.
@@ -118,6 +127,7 @@ export async function serveWith(
     host: ['a string', (host) => typeof host === 'string'],
     log: ['a function, or false', (log) => typeof log === 'function' || log === false],
     catchEscapedErrors: ['a boolean', (value) => typeof value === 'boolean'],
+    lateFailure: ["'cut' or 'trailers'", (value) => value === 'cut' || value === 'trailers'],
   })
   if (typeof handler !== 'string' && typeof handler !== 'function') {
     throw new TypeError(
@@ -198,7 +208,7 @@ export async function serveWith(
         throw error
       }
     }
-    await writeResponse(response, res)
+    await writeResponse(response, res, options.lateFailure)
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse, asked = false): void => {

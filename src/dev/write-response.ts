@@ -1,17 +1,23 @@
 import type { ServerResponse } from 'node:http'
 import { discardUnread, type FunctionUrlResponse, framingHeader } from '../runtime/index.ts'
+import { ERROR_TRAILERS, errorTrailers, type LateFailure } from './error-trailers.ts'
 
 /**
  * Sends a function URL response on a `node:http` response (chunked, or with a `Content-Length` when its length is
  * known), chunk by chunk as the function writes, waiting for `'drain'` so that a slow client slows the function
  * down. A body that errors destroys the socket once the bytes written before the error have left (the client gets
  * them all, then a broken connection, never a clean end), or 10 s after the failure if they have not (a client that
- * stopped reading); a client that goes away cancels the body (the function keeps running).
+ * stopped reading); with `lateFailure` `'trailers'`, it ends the body cleanly instead, the error in trailers that
+ * the head declared. A client that goes away cancels the body (the function keeps running).
  *
  * @example
  * await writeResponse(await invocation.response, nodeResponse)
  */
-export async function writeResponse(response: FunctionUrlResponse, res: ServerResponse): Promise<void> {
+export async function writeResponse(
+  response: FunctionUrlResponse,
+  res: ServerResponse,
+  lateFailure: LateFailure = 'cut',
+): Promise<void> {
   // A client that left before the function's first byte closed the socket while the response was still being
   // awaited, so the 'close' listener below would never fire: without this, the handler blocks on backpressure
   // until its timeout instead of running on with its writes discarded.
@@ -29,6 +35,15 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
   // the request is HTTP/1.1): Node then ends the body by closing the connection, as HTTP/1.0 frames it.
   const chunkless = framing?.[0] === 'transfer-encoding' && res.req.httpVersion === '1.0'
   if (framing !== undefined && !chunkless) flat.push(...framing)
+  // Trailers go only after chunks, and Node refuses a `Trailer` header on a body framed otherwise; a body that
+  // cannot fail (a buffered result, a HEAD answer) has none to declare. The runtime declares them on every
+  // streamed response, before it knows whether it will fail.
+  const trailers =
+    lateFailure === 'trailers' &&
+    response.failing !== undefined &&
+    framing?.[0] === 'transfer-encoding' &&
+    !chunkless
+  if (trailers) flat.push('trailer', ERROR_TRAILERS)
   try {
     res.writeHead(response.status, flat)
     // Sends the head now, before the first byte of the body (the function may write nothing for a while). Not
@@ -74,7 +89,14 @@ export async function writeResponse(response: FunctionUrlResponse, res: ServerRe
       if (gone) break
     }
     if (!gone) res.end()
-  } catch {
+  } catch (error) {
+    // The last chunk goes after the bytes still queued: the client reads them all, then a clean end, as a function
+    // URL may show a failure (over HTTP/1.0 the connection's close ends the body, with no trailers).
+    if (lateFailure === 'trailers') {
+      if (trailers) res.addTrailers(errorTrailers(error))
+      res.end()
+      return
+    }
     // What the function wrote before it failed is the client's, as a function URL delivers it: destroying at once
     // would throw away whatever still sits in the socket's buffers (all of it, right after a burst of writes).
     await flushed(res)

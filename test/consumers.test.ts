@@ -131,6 +131,24 @@ describe.each([
   })
 })
 
+describe('bytes() is zero-copy', () => {
+  it('yields the very chunks the body gave, through sluice() and fromResponse()', async () => {
+    const chunks = [encode('{"a":1}\n'), encode('{"b":'), encode('2}\n')]
+    const viaClient = await collect(
+      (
+        await sluice('https://fn.example/zero-copy', {
+          fetch: fetchWith(() => new Response(bodyOf(chunks).stream)),
+        })
+      ).bytes(),
+    )
+    const viaResponse = await collect((await fromResponse(new Response(bodyOf(chunks).stream))).bytes())
+    for (const out of [viaClient, viaResponse]) {
+      expect(out).toHaveLength(chunks.length)
+      out.forEach((chunk, i) => expect(chunk).toBe(chunks[i]))
+    }
+  })
+})
+
 describe('events() options', () => {
   const sse = (...events: string[]): Uint8Array[] => events.map((data) => encode(`data: ${data}\n\n`))
 

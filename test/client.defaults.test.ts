@@ -7,9 +7,11 @@ import ky from 'ky'
 import { describe, expect, it } from 'vitest'
 import {
   createClient,
+  isLimitError,
   isNetworkError,
   isResumeError,
   isTimeoutError,
+  type SluiceOptions,
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
@@ -134,6 +136,54 @@ describe('a request body is sent again on a reconnect', () => {
     expect(isResumeError(error) && error.reason).toBe('not-resumable')
     expect((error as Error).message).toContain('is a stream')
     expect(seen).toHaveLength(1)
+  })
+})
+
+describe("extend() with a function, as ky's extend() takes one", () => {
+  /** A client whose requests `seen` collects, answered with "ok". */
+  function recording(defaults: SluiceOptions) {
+    const seen: Request[] = []
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      seen.push(new Request(input, init))
+      return new Response('ok')
+    }
+    return { api: createClient({ fetch, ...defaults }), seen }
+  }
+
+  it("gets the client's defaults, and what it returns is merged with them as an object would be", async () => {
+    const order: string[] = []
+    const { api, seen } = recording({
+      ky: ky.create({ prefix: 'https://fn.example/v1' }),
+      headers: { 'x-token': 't' },
+      hooks: { beforeRequest: [() => void order.push('parent')] },
+      idleTimeout: 5_000,
+    })
+    let parent: SluiceOptions = {}
+    const users = api.extend((options) => {
+      parent = options
+      return {
+        prefix: `${options.prefix}/users`,
+        headers: { 'x-a': '1' },
+        hooks: { beforeRequest: [() => void order.push('child')] },
+      }
+    })
+    expect(parent.prefix).toBe('https://fn.example/v1')
+    expect((parent.headers as Headers).get('x-token')).toBe('t')
+    expect(parent.idleTimeout).toBe(5_000)
+    await expect((await users('list')).collect.text()).resolves.toBe('ok')
+    expect(seen.map((request) => request.url)).toEqual(['https://fn.example/v1/users/list'])
+    expect(seen[0]!.headers.get('x-a')).toBe('1')
+    expect(seen[0]!.headers.get('x-token')).toBe('t')
+    expect(order).toEqual(['parent', 'child'])
+  })
+
+  it("its sluice options apply as extend()'s would, and the parent client is left as it was", async () => {
+    const { api, seen } = recording({ headers: { 'x-token': 't' } })
+    const strict = api.extend(() => ({ headers: { 'x-token': undefined }, maxBytes: 1 }))
+    const error = await (await strict('https://fn.example/a')).collect.text().catch((e: unknown) => e)
+    expect(isLimitError(error)).toBe(true)
+    await expect((await api('https://fn.example/b')).collect.text()).resolves.toBe('ok')
+    expect(seen.map((request) => request.headers.get('x-token'))).toEqual([null, 't'])
   })
 })
 

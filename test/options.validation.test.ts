@@ -2,7 +2,7 @@
  * Bad input is refused at the call, with a message that names the option and the value (a string quoted, so that
  * "10" and 10 differ): never accepted to fail mid-stream, and never silently ignored.
  */
-import { describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it, vi } from 'vitest'
 import {
   type Checkpoint,
   createClient,
@@ -339,6 +339,78 @@ describe('createClient() and extend()', () => {
     const client = createClient({ signal: new AbortController().signal })
     const error = await rejection(client(url, { signal: {} as never }))
     expect(error.message).toBe('`signal` must be an AbortSignal, got an object (Object).')
+  })
+})
+
+describe('options that are no object', () => {
+  // What each is called with, and how it reads after "got".
+  const bad: Array<[string, unknown, string]> = [
+    ['null', null, 'null'],
+    ["'POST'", 'POST', '"POST"'],
+    ['a function', function post() {}, 'a function (post)'],
+    ['an array', [{ method: 'POST' }], 'an array'],
+  ]
+  const fetched: Request[] = []
+  const fetch = fetchWith((request) => {
+    fetched.push(request)
+    return responseOf(['x'])
+  })
+
+  it.each(bad)(
+    'sluice(url, %s) and a client call reject with a TypeError, sending nothing',
+    async (_, value, got) => {
+      fetched.length = 0
+      const sent = vi.spyOn(globalThis, 'fetch').mockImplementation(async () => responseOf(['x']))
+      try {
+        for (const made of [sluice(url, value as never), createClient({ fetch })(url, value as never)]) {
+          const error = await rejection(made)
+          expect(error).toEqual(new TypeError(`sluice()'s options must be an object, got ${got}.`))
+          expect(error).toBeInstanceOf(TypeError)
+        }
+        expect(sent).not.toHaveBeenCalled()
+        expect(fetched).toEqual([])
+      } finally {
+        sent.mockRestore()
+      }
+    },
+  )
+
+  it.each(bad)('createClient(%s) and extend() throw a TypeError that names the argument', (_, value, got) => {
+    expect(() => createClient(value as never)).toThrow(
+      new TypeError(`createClient()'s defaults must be an object, got ${got}.`),
+    )
+    const api = createClient({ fetch })
+    expect(() => api.extend(value as never)).toThrow(
+      // A function is the form ky's extend() takes too: what it returns are the overrides.
+      new TypeError(
+        `extend()'s overrides must be an object, got ${typeof value === 'function' ? 'undefined' : got}.`,
+      ),
+    )
+    expect(() => api.extend(() => value as never)).toThrow(
+      new TypeError(`extend()'s overrides must be an object, got ${got}.`),
+    )
+  })
+
+  it.each(bad)(
+    'fromResponse(response, %s) rejects with a TypeError and leaves the body unread',
+    async (_, value, got) => {
+      const response = responseOf(['x'])
+      const error = await rejection(fromResponse(response, value as never))
+      expect(error).toEqual(new TypeError(`fromResponse()'s options must be an object, got ${got}.`))
+      expect(error).toBeInstanceOf(TypeError)
+      expect(response.bodyUsed).toBe(false)
+    },
+  )
+
+  it('undefined means no options, everywhere', async () => {
+    fetched.length = 0
+    const api = createClient({ fetch })
+      .extend(undefined)
+      .extend(() => ({ headers: undefined }))
+    await expect((await api(url, undefined)).collect.text()).resolves.toBe('x')
+    await expect((await fromResponse(responseOf(['y']), undefined)).collect.text()).resolves.toBe('y')
+    expect(() => createClient(undefined)).not.toThrow()
+    expect(fetched.map((request) => request.url)).toEqual([url])
   })
 })
 

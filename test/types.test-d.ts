@@ -233,6 +233,11 @@ describe('options take an explicit undefined as absent (exactOptionalPropertyTyp
       resumeFrom: undefined,
     })
     createClient({ idleTimeout: maybeNumber }).extend({ totalTimeout: maybeNumber })
+    // As ky's extend() does, it also takes a function of the client's defaults, or nothing.
+    createClient().extend((parent) => ({ prefix: `${parent.prefix}/users`, idleTimeout: parent.idleTimeout }))
+    expectTypeOf(createClient().extend)
+      .parameter(0)
+      .toEqualTypeOf<SluiceOptions | ((parent: SluiceOptions) => SluiceOptions) | undefined>()
     fromResponse(new Response(), {
       request: undefined,
       url: undefined,

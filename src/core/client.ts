@@ -25,6 +25,7 @@ import {
   checkDuration,
   checkInterval,
   type FromResponseOptions,
+  isRecord,
   known,
   must,
   resolveLimits,
@@ -431,9 +432,17 @@ function untilAborted(answer: Promise<Response>, signal: AbortSignal): Promise<R
 
 /**
  * Checks the options sluice can check before any request — at the call, and at createClient() and extend()
- * for defaults, rather than as a failure mid-stream — and resolves its own.
+ * for defaults, rather than as a failure mid-stream — and resolves its own. `name` names the argument: one that
+ * is no object (`sluice(url, 'POST')`) is refused rather than read as none.
  */
-function resolveOptions(options: SluiceOptions | FromResponseOptions) {
+function resolveOptions(
+  options: SluiceOptions | FromResponseOptions,
+  name = "sluice()'s options",
+  // fromResponse()'s: the only keys they take, checked before their values.
+  names?: string,
+) {
+  must(isRecord(options), name, 'an object', options, TypeError)
+  if (names) known(options, 'fromResponse()', names)
   const { ky: instance = ky, signal, timeout, total, totalTimeout, resumeFrom } = options as SluiceOptions
   must(
     typeof instance?.extend === 'function',
@@ -663,12 +672,11 @@ export async function fromResponse(
   if (unusable !== undefined) throw new TypeError(`fromResponse() got ${unusable}.`)
   // Checked whether or not there is a `request` to resume with: a wrong value fails here, never silently. Its
   // options are sluice's alone: one of sluice()'s (`totalTimeout`, `headers`) would do nothing here.
-  known(
+  const { limits, idle, interval, resume } = resolveOptions(
     options,
-    'fromResponse()',
+    "fromResponse()'s options",
     'onProgress progressInterval idleTimeout total maxBytes maxLineBytes maxEventBytes signal resume request url method',
   )
-  const { limits, idle, interval, resume } = resolveOptions(options)
   const { request, url } = options
   must(
     request === undefined || typeof request === 'function',
@@ -774,9 +782,15 @@ export interface SluiceClient {
   (input: Input, options?: SluiceOptions): Promise<StreamResponse>
   /**
    * A client whose defaults are these defaults merged with `overrides` (headers and hooks merge as in ky). A
-   * `ky` instance among them adds its options to the client's, as if they were given here: see `ky`.
+   * `ky` instance among them adds its options to the client's, as if they were given here: see `ky`. As in ky,
+   * `overrides` may be a function of the client's defaults — its ky options as ky holds them (a ky instance's
+   * included, headers as a `Headers` object) beside sluice's own — whose result is merged as an object given
+   * here is: spread back in whole, the hooks would run twice.
+   *
+   * @example
+   * const users = api.extend((parent) => ({ prefix: `${parent.prefix}/users` }))
    */
-  extend(overrides: SluiceOptions): SluiceClient
+  extend(overrides?: SluiceOptions | ((parent: SluiceOptions) => SluiceOptions)): SluiceClient
 }
 
 /**
@@ -792,7 +806,7 @@ export function createClient(defaults: SluiceOptions = {}): SluiceClient {
 
 /** createClient(), whose streams also end with `signals` (those of the clients it extends). */
 function clientWith(defaults: SluiceOptions, signals: Array<AbortSignal | null | undefined>): SluiceClient {
-  resolveOptions(defaults)
+  resolveOptions(defaults, "createClient()'s defaults")
   const { ky: instance = ky, ...rest } = defaults
   // ky merges headers, hooks and search params properly; sluice's own keys are shallow.
   const base: KyInstance = instance.extend(kyPart(rest))
@@ -819,8 +833,11 @@ function clientWith(defaults: SluiceOptions, signals: Array<AbortSignal | null |
     // call's: both apply (as ky combines signals when extending).
     return sluiceWith(input, { ...own, ...given(call), ky: over(override) }, ...signals, own.signal)
   }
-  client.extend = (overrides: SluiceOptions): SluiceClient => {
-    resolveOptions(overrides)
+  client.extend = (made: Parameters<SluiceClient['extend']>[0] = {}): SluiceClient => {
+    // ky's function form: it gets the parent's defaults, and what it returns are the overrides.
+    const overrides =
+      typeof made === 'function' ? made({ ...kyDefaults(base), ...own } as SluiceOptions) : made
+    resolveOptions(overrides, "extend()'s overrides")
     const { ky: override, ...more } = overrides
     return clientWith({ ...own, ...sluicePart(more), ky: over(override).extend(kyPart(more)) }, [
       ...signals,

@@ -123,6 +123,10 @@ export function known(given: unknown, where: string, names: string, noun = 'opti
   }
 }
 
+/** Whether `value` is a plain object: not null, an array, a function nor a class's instance such as URLSearchParams. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  Object.prototype.toString.call(value) === '[object Object]'
+
 /**
  * Throws, unless `ok`, an error that says what the option `name` must be and what it got (a string quoted, so
  * that `"10"` and `10` differ): a `RangeError` by default, as for a number out of range.

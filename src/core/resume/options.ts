@@ -1,7 +1,7 @@
 import { describeValue } from '../../runtime/describe-value.ts'
 import { ResumeError } from '../errors/resume-error.ts'
 import { httpDate } from '../http-date.ts'
-import { known, MAX_TIMER_MS, must } from '../options.ts'
+import { isRecord, known, MAX_TIMER_MS, must } from '../options.ts'
 import { refusedPromise } from '../promise-like.ts'
 
 /** How a dropped stream is continued; see README, "Resume". */
@@ -172,10 +172,6 @@ function checkedAnswer(cursor: (lastItem: unknown) => CursorAnswer): (lastItem: 
     }
   }
 }
-
-/** Whether `value` is a plain object: not null, an array, nor a class's instance such as URLSearchParams. */
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  Object.prototype.toString.call(value) === '[object Object]'
 
 /** Whether `value` is absent, or a plain object of strings (search params or headers). */
 const strings = (value: unknown): boolean =>

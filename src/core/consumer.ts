@@ -223,7 +223,23 @@ export class JsonConsumer<P, T> extends Consumer<P> {
     cancel?: (reason?: unknown) => Promise<void>,
     view: { quiet?: boolean } = {},
   ) {
-    super(start, cancel)
+    let made = false
+    super(
+      () => {
+        made = true
+        return start()
+      },
+      cancel &&
+        (async (reason) => {
+          await cancel(reason)
+          // Cancelled before its first pull, the stream made no generator, whose end settles `final`: one runs now,
+          // over the cancelled source, which reads as ended.
+          if (!made)
+            await start()
+              .next()
+              .catch(() => {})
+        }),
+    )
     this.#cancel = cancel
     this.#view = view
     this.final = lazyFinal(final, () => {
@@ -266,22 +282,28 @@ export class JsonConsumer<P, T> extends Consumer<P> {
 
   /**
    * The snapshots' generator handles `return()` only once a pending `next()` settles, which a silent body
-   * never does: then the source is cancelled first, which ends that read, as every other consumer does.
+   * never does: then the source is cancelled first, which ends that read, as every other consumer does. Before
+   * the first `next()`, `return()` would end the generator without running it, and with it the end that settles
+   * the stream, the connection and `final`: the source is cancelled, and the generator runs over it, which
+   * reads as ended.
    */
   #interruptible(iterator: AsyncIterator<P, void, undefined>): AsyncIterator<P, void, undefined> {
     let pending = 0
+    let begun = false
     const settled = (): void => {
       pending--
     }
     return {
       next: () => {
         pending++
+        begun = true
         const step = iterator.next()
         step.then(settled, settled)
         return step
       },
       return: async (value) => {
-        if (pending > 0) await this.#cancel?.('The consumer stopped reading.')
+        if (pending > 0 || !begun) await this.#cancel?.('The consumer stopped reading.')
+        if (!begun) await iterator.next().catch(() => {})
         return (await iterator.return?.(value)) ?? { done: true, value: undefined }
       },
     }

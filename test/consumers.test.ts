@@ -144,7 +144,7 @@ describe('bytes() is zero-copy', () => {
     const viaResponse = await collect((await fromResponse(new Response(bodyOf(chunks).stream))).bytes())
     for (const out of [viaClient, viaResponse]) {
       expect(out).toHaveLength(chunks.length)
-      out.forEach((chunk, i) => expect(chunk).toBe(chunks[i]))
+      for (const [i, chunk] of out.entries()) expect(chunk).toBe(chunks[i])
     }
   })
 })

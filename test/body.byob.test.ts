@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { type Checkpoint, fromResponse, type StreamResponse, sluice } from '../src/index.ts'
 import { concatBytes, cutAt } from './support/chunking.ts'
 import { base64, FAST, scripted } from './support/scripted.ts'
+import { steppedServer } from './support/stepped-server.ts'
 import { bodyOf, fetchWith, gatedBody } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/file'
@@ -82,49 +83,6 @@ function gatedServer(): { fetch: typeof fetch; push: (bytes: Uint8Array) => void
   })
   return { fetch, push: (bytes) => first!.push(bytes.slice()) }
 }
-
-/**
- * Serves BODY whole or from a `Range: bytes=N-` as a 206, every answer at once but the first whole one, which sends
- * the bytes up to each of `cuts` as a chunk, one a pull, then waits for `go()` before it sends the rest as the last;
- * `asked` settles when the source is pulled for that last chunk.
- */
-function steppedServer(cuts: number[]): { fetch: typeof fetch; asked: Promise<void>; go: () => void } {
-  const asked = Promise.withResolvers<void>()
-  const gate = Promise.withResolvers<void>()
-  let first = true
-  const fetch = fetchWith((request) => {
-    const range = request.headers.get('range')
-    const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0)
-    const headers = { ...HEADERS, 'content-length': String(BODY.length - from) }
-    if (range === null && first) {
-      first = false
-      const ends = [...cuts, BODY.length]
-      let at = 0
-      const stream = new ReadableStream<Uint8Array>(
-        {
-          async pull(controller) {
-            if (ends.length === 1) {
-              asked.resolve()
-              await gate.promise
-            }
-            const end = ends.shift()!
-            controller.enqueue(BODY.slice(at, end))
-            at = end
-            if (ends.length === 0) controller.close()
-          },
-        },
-        { highWaterMark: 0 },
-      )
-      return new Response(stream, { headers })
-    }
-    const status = range === null ? 200 : 206
-    const content =
-      range === null ? {} : { 'content-range': `bytes ${from}-${BODY.length - 1}/${BODY.length}` }
-    return new Response(BODY.slice(from), { status, headers: { ...headers, ...content } })
-  })
-  return { fetch, asked: asked.promise, go: gate.resolve }
-}
-
 /** Reads `reader` to its end: the bytes read, and a checkpoint after each read with the bytes read before it. */
 async function readAll(
   res: StreamResponse,
@@ -505,7 +463,7 @@ describe('res.body read with a BYOB reader', () => {
   })
 
   it('a BYOB reader released while its read waits, then a default reader: each checkpoint exact, nothing twice or lost', async () => {
-    const { fetch, asked, go } = steppedServer([3])
+    const { fetch, asked, go } = steppedServer(BODY, HEADERS, [3])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
     const byob = res.body.getReader({ mode: 'byob' })
     const waiting = byob.read(new Uint8Array(10), { min: 10 })
@@ -524,7 +482,7 @@ describe('res.body read with a BYOB reader', () => {
   })
 
   it('a default read after a BYOB read released while it waited gets its bytes, and the rest, to the end', async () => {
-    const { fetch, asked, go } = steppedServer([3])
+    const { fetch, asked, go } = steppedServer(BODY, HEADERS, [3])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
     const byob = res.body.getReader({ mode: 'byob' })
     // Room for the whole body: the rest would fit in what the released read left.
@@ -540,7 +498,7 @@ describe('res.body read with a BYOB reader', () => {
   })
 
   it('new ReadableStreamBYOBReader(res.body): a checkpoint while its read waits for its { min } stands before the bytes it gathered', async () => {
-    const { fetch, asked, go } = steppedServer([3])
+    const { fetch, asked, go } = steppedServer(BODY, HEADERS, [3])
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
     const reader = new ReadableStreamBYOBReader(res.body)
     const waiting = reader.read(new Uint8Array(10), { min: 10 })
@@ -555,7 +513,7 @@ describe('res.body read with a BYOB reader', () => {
   })
 
   it('new ReadableStreamBYOBReader(res.body) reading wider elements: a checkpoint stands before the odd bytes the stream keeps', async () => {
-    const { fetch, go } = steppedServer([5])
+    const { fetch, go } = steppedServer(BODY, HEADERS, [5])
     go()
     const res = await sluice(URL_, { fetch, resume: { backoff: FAST } })
     const reader = new ReadableStreamBYOBReader(res.body)

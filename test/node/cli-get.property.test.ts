@@ -849,6 +849,12 @@ async function runScenario(s: Scenario): Promise<void> {
         expect(stale, `${step.why}\na checkpoint of another version was continued`).toBe(false)
         return
       }
+      // It came as the CLI was exiting, having refused the changed resource (the server's answer can beat a kill
+      // planned in the body): its word to start over stands, as after a plain failure.
+      if (stale && after.saved !== undefined && 'restart' in after.saved) {
+        expect(lastLine, step.why).toContain('run again without --resume to start over')
+        continue
+      }
       if (run.signal !== 'SIGKILL') checkInterrupted(step)
     } else checkFailed(step, stale)
   }

@@ -2023,6 +2023,73 @@ describe('a branch read later, beside one that read and was cancelled before the
     for (const end of ended) expect(await end).toMatchObject({ done: true })
   })
 
+  /**
+   * lines() on `lines` delivers every line of e0 and events() on `events` e0 itself, so both stand right after e0,
+   * one at a line (no event id), one at an event id; both are cancelled while their next reads pull the answer, and
+   * the answer drops. No branch reads then: the restart is after the first's place, when Last-Event-ID can continue
+   * from it, or else from the start. Returns their reads left pending.
+   */
+  async function bothAfterFirstEvent(first: Exchange, lines: StreamResponse, events: StreamResponse) {
+    const byLine = lines.lines()[Symbol.asyncIterator]()
+    const byEvent = events.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 1))
+    for (const line of ['id: e0', 'data: e0', '']) expect((await byLine.next()).value).toBe(line)
+    expect((await byEvent.next()).value?.id).toBe('e0')
+    const ended = [byLine.next(), byEvent.next()]
+    await settle()
+    await Promise.all([lines.cancel(), events.cancel()])
+    first.fail(DROP)
+    await settle()
+    return ended
+  }
+
+  it("starts over for the inner branch read later, after the lines() branch beside its tee and the tee's events() branch both stood after the first event and were cancelled: the first's place, a line, carries no event id", async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [events, late] = inner.tee()
+    const ended = await bothAfterFirstEvent(first, outer, events)
+    const rest = Array.fromAsync(late.events())
+    await answeredAfter(server, rest, null)
+    expect((await rest).map((e) => e.id)).toEqual(ALL)
+    for (const end of ended) expect(await end).toMatchObject({ done: true })
+  })
+
+  it("continues after the first event for the inner branch read later, when its tee's events() branch is the first of the two cancelled there, beside a lines() branch: it gets every event once", async () => {
+    const { server, res, first } = await opened(true)
+    const [inner, outer] = res.tee()
+    const [events, late] = inner.tee()
+    const ended = await bothAfterFirstEvent(first, outer, events)
+    const rest = Array.fromAsync(late.events())
+    await answeredAfter(server, rest, 'e0')
+    expect((await rest).map((e) => e.id)).toEqual(ALL)
+    for (const end of ended) expect(await end).toMatchObject({ done: true })
+  })
+
+  it("starts over for the inner branch made while the reconnect waits, after the lines() branch beside its tee took a line past the tee's events() branch, both cancelled: it is held where the restart begins, not at the cancelled branch's place", async () => {
+    const { server, res, first } = await opened(true)
+    const [outer, inner] = res.tee()
+    const [events, late] = inner.tee()
+    const byLine = outer.lines()[Symbol.asyncIterator]()
+    const byEvent = events.events()[Symbol.asyncIterator]()
+    first.push(wire(null, 1))
+    for (const line of ['id: e0', 'data: e0', '']) expect((await byLine.next()).value).toBe(line)
+    expect((await byEvent.next()).value?.id).toBe('e0')
+    const ended: Array<Promise<IteratorResult<unknown>>> = [byEvent.next()]
+    first.push('id: e1\n')
+    expect((await byLine.next()).value).toBe('id: e1')
+    ended.push(byLine.next())
+    await settle()
+    await Promise.all([outer.cancel(), events.cancel()])
+    first.fail(DROP)
+    await settle()
+    // The line leads, with no event id: the restart is from the start, and the inner tee's events() branch stood
+    // after e0. The consumer made now meets the restart at the start, with e0 once.
+    const rest = Array.fromAsync(late.events())
+    await answeredAfter(server, rest, null)
+    expect((await rest).map((e) => e.id)).toEqual(ALL)
+    for (const end of ended) expect(await end).toMatchObject({ done: true })
+  })
+
   it('starts over beside a tee of the other branch whose bytes() branch was cancelled while its read waited, and whose other branch is read later', async () => {
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()

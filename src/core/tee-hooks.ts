@@ -111,7 +111,13 @@ function plan(
   // body for Last-Event-ID) leaves the branches read later to start over, as they would alone (see `leads`).
   if (live.length === 0) {
     const read = branches.filter((b) => b.hooks !== undefined && placed(b.hooks) && heard(b))
-    const all = read[0] && planOver(read, [], began)
+    let all = read[0] && planOver(read, [], began)
+    // Leaders that give two kinds of position at one place (a lines() branch's line, a tee's event id) agree on
+    // none: the restart is after the first's alone, if the source can continue from it.
+    if (all?.restartable === false) {
+      const { at } = all
+      all = planOver([read.find((b) => position(b, planned(b)) === at)!], [], began)
+    }
     return !all || all.at <= 0 || continues(all) ? all : ({ ...began, at: 0, restartable: true } as Plan)
   }
   const own = planOver(live, live, began)

@@ -105,7 +105,13 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     () => received,
   )
   source.attach?.(combined.hooks)
-  const held = (): number | undefined => combined.hold() ?? source.hold?.()
+  // Its own restart's place, or its source's when that comes first: a tee of a tee branch hands its branches
+  // nothing past where its source restarts (a branch of it read since is held there, not at a cancelled one's place).
+  const held = (): number | undefined => {
+    const own = combined.hold()
+    const outer = source.hold?.()
+    return own === undefined || (outer ?? own) < own ? outer : own
+  }
 
   const pullOnce = (): Promise<void> => {
     reading ??= source
@@ -322,12 +328,10 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
   const committed = b.hooks === undefined ? b.handed : b.hooks.committed(b.handed)
   // A tee of this branch behind the restart (a branch of it cancelled while its read pulled the bytes up to there,
   // which a live one still holds), or on it with a branch that cannot restart (bytes() handed up to it while the
-  // restart was held), or past it with no live branch reading (it spoke for a cancelled one, which had no say): its
-  // branches read what they hold first, as this tee's do, then meet the restart where it splits them, to continue
-  // there or not each.
-  const behind =
-    b.hooks?.rebase !== undefined &&
-    (committed < at || (committed === at ? b.hooks.restart === undefined : b.hooks.left === true))
+  // restart was held), or past it (it spoke for a cancelled one, which had no say, and a live one read from it only
+  // since the restart was planned, held at its place): its branches read what they hold first, as this tee's do,
+  // then meet the restart where it splits them, to continue there or not each.
+  const behind = b.hooks?.rebase !== undefined && (committed !== at || b.hooks.restart === undefined)
   if (!behind && (committed !== at || (b.handed !== at && b.hooks?.restart === undefined))) {
     throw new ResumeError(
       'not-resumable',

@@ -10,7 +10,6 @@ import { type Checkpoint, sluice } from '../src/index.ts'
 import { concatBytes } from './support/chunking.ts'
 import { FAST } from './support/scripted.ts'
 import { steppedServer } from './support/stepped-server.ts'
-import { fetchWith } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/file'
 /** 64 distinct bytes: a byte out of place or repeated shows. */

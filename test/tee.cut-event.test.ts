@@ -140,6 +140,71 @@ describe('an events() branch behind a text() or bytes() branch that read to the 
   }
 })
 
+/**
+ * A branch of a tee of the other branch is handed the last chunk a few microtasks before its consumer decodes it.
+ * The text() branch reads the end `k` microtasks after that branch's read began, each `k` in turn, so that one of
+ * them lands in between: what is judged must count the bytes handed and not decoded yet.
+ */
+async function handed(
+  parts: string[],
+  kind: 'events' | 'ndjson',
+  k: number,
+): Promise<{ items: unknown[]; error: unknown; text: string; textError: unknown }> {
+  const headers = kind === 'events' ? SSE : { 'content-type': 'application/x-ndjson' }
+  const res = await fromResponse(new Response(bodyOf(parts).stream, { headers }), {
+    url: URL_,
+    resume: false,
+  })
+  const [a, b] = res.tee()
+  const [inner, other] = a.tee()
+  await other.cancel()
+  const units = (kind === 'events' ? inner.events() : inner.ndjson())[Symbol.asyncIterator]()
+  const text = b.text()[Symbol.asyncIterator]()
+  const chunks = [(await text.next()).value, (await text.next()).value]
+  const items = [(await units.next()).value]
+  const last = units.next()
+  for (let j = 0; j < k; j++) await Promise.resolve()
+  const end = await text.next().catch((error: unknown) => error)
+  let error: unknown
+  try {
+    for (let step = await last; !step.done; step = await units.next()) items.push(step.value)
+  } catch (caught) {
+    error = caught
+  }
+  return {
+    items: items.map((item) => (kind === 'events' ? (item as { data: string }).data : item)),
+    error,
+    text: chunks.join(''),
+    textError: end instanceof Error ? end : undefined,
+  }
+}
+
+describe('a branch of a tee of the other, handed the last chunk and not fed it yet, as the text() branch reads the end', () => {
+  it('ndjson(): a whole body ends done, whenever the end is read', async () => {
+    for (let k = 0; k < 32; k++) {
+      const parts = ['{"k":0}\n{', '"k":1}\n']
+      const outcome = await handed(parts, 'ndjson', k)
+      expect(outcome, `k = ${k}`).toEqual({
+        items: [{ k: 0 }, { k: 1 }],
+        error: undefined,
+        text: parts.join(''),
+        textError: undefined,
+      })
+    }
+  })
+
+  it('events(): a whole body ends done, a cut one fails both branches, whenever the end is read', async () => {
+    for (let k = 0; k < 32; k++) {
+      const whole = await handed(['data: a\n\ndata: b', '\n\n'], 'events', k)
+      expect(whole, `k = ${k}`).toMatchObject({ items: ['a', 'b'], error: undefined, textError: undefined })
+      const cut = await handed(['data: a\n\n', 'data: b'], 'events', k)
+      expect(cut.items, `k = ${k}`).toEqual(['a'])
+      expect(isTruncatedError(cut.textError), `k = ${k}: ${String(cut.textError)}`).toBe(true)
+      expect((cut.error as Error).message).toContain('inside the event starting at byte 9, "data: b"')
+    }
+  })
+})
+
 describe('resumed', () => {
   const blocks = ['id: 1\ndata: a\n\n', 'id: 2\ndata: b\n\n', 'id: 3\ndata: c\n\n']
   const full = blocks.join('')

@@ -62,10 +62,17 @@ export interface ConsumerHooks {
   /**
    * At an end nothing proves (no length, no end marker), the event (events()) or the record (ndjson(): its final
    * line is not JSON) the body ended inside, said as a clause (see `SseDecoder.cut`): the end is a cut, not the
-   * stream's end. `rest`: the bytes the body ends with that the consumer has not been handed yet (a tee() branch's
-   * queue); a consumer that cannot judge them says nothing.
+   * stream's end. `rest`: the bytes the body ends with that the consumer has not fed its decoder yet (a tee()
+   * branch's queue, after those it handed and were not fed yet: see `fed`); a consumer that cannot judge them says
+   * nothing.
    */
   cut?: ((rest?: readonly Uint8Array[]) => string | undefined) | undefined
+  /**
+   * Bytes its decoder took since it started or restarted (a tee's: those its source gave since its last split): a
+   * tee() branch hands a chunk some microtasks before its consumer feeds it, and judges a cut with the bytes it
+   * handed past these as bytes not decoded yet.
+   */
+  fed?(): number
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */

@@ -282,18 +282,25 @@ export function teeHooks(
           ? () => current()?.parsed
           : undefined
       },
-      // A live events() or ndjson() branch tells whether the end cuts an event or a record: from what it decoded (all
-      // it was handed, a slice at a time) and the bytes it holds after that (a tee of it, and the bytes its source
-      // holds for it too; an ndjson() branch that holds some says nothing), not behind a restart (its other branch,
-      // past it, read the same answer, and tells).
+      // A live events() or ndjson() branch tells whether the end cuts an event or a record: from what it decoded
+      // and the bytes after that — those handed that its consumer has not fed yet (it takes a read's chunk some
+      // microtasks later, and another branch may read the end meanwhile), its queue, and for a tee of it the bytes
+      // its source holds for it too; an ndjson() branch with some says nothing — not behind a restart (its other
+      // branch, past it, read the same answer, and tells).
       cut: (rest: readonly Uint8Array[] = []) =>
         branches
-          .map((b) =>
-            b.cancelled || b.queue.some((item) => item instanceof Splice)
+          .map((b) => {
+            const unfed = b.handed - (b.hooks?.fed?.() ?? b.handed)
+            return b.cancelled || b.queue.some((item) => item instanceof Splice)
               ? undefined
-              : b.hooks?.cut?.([...(b.queue as Uint8Array[]), ...rest]),
-          )
+              : b.hooks?.cut?.([
+                  ...(unfed > 0 ? [b.lastHanded!.subarray(-unfed)] : []),
+                  ...(b.queue as Uint8Array[]),
+                  ...rest,
+                ])
+          })
           .find((c) => c),
+      fed: received,
       // None of its branches speaks: the outer tee plans as if this branch of its own were not read yet.
       get idle() {
         return speaking().length === 0

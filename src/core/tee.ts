@@ -28,6 +28,8 @@ export interface Branch {
   hooks: ConsumerHooks | undefined
   /** Bytes handed to the consumer since its decoder started, or restarted at a splice. */
   handed: number
+  /** The bytes it handed last, which its consumer may not have decoded yet (see `ConsumerHooks.fed`). */
+  lastHanded?: Uint8Array
   /**
    * How far the branch's coordinates lag the source's: the sum of the `at` of the splices it has not reached
    * yet (a source coordinate is a branch coordinate minus `behind`).
@@ -237,6 +239,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             if (head !== item) b.queue.unshift(item.subarray(size))
             b.buffered -= size
             b.handed += size
+            b.lastHanded = head
             b.context = mark ?? b.context
             last = item
             release()

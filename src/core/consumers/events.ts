@@ -130,6 +130,7 @@ export function consumeEvents<T>(
       return clause ?? `the stream, before the terminal event \`until\` names${data}`
     },
     retryAt: () => boundary().retry,
+    fed: () => decoder.fed,
     lastItem,
     // After the batch's events (whole: no failure), as they will stand once consumed: the id in force there and,
     // not known before a schema judges it (see `planned`), the last of them as it will be delivered (its data

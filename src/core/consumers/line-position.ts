@@ -51,6 +51,7 @@ export class LinePosition {
       },
       lastItem,
       cut,
+      fed: () => decoder.fed,
       // Every boundary `committed` picks lies after line `at` of the batch (before it, at -1).
       units: () => ({ lines: decoder.linesThrough(this.at), records: this.records }),
       // After the batch's last line (whole: no failure), and the last item among the lines not consumed yet (not

@@ -76,6 +76,11 @@ export class LineDecoder {
     return lines
   }
 
+  /** Bytes pushed since the decoder started (or was reset). */
+  get fed(): number {
+    return this.#utf8.fed
+  }
+
   /** Flushes: the final unterminated line, if any. */
   end(): string[] {
     if (this.#overLimit) throw this.#overLimit

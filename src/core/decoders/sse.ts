@@ -280,6 +280,11 @@ export class SseDecoder {
     return this.#overLimit
   }
 
+  /** Bytes pushed since the decoder started (or was reset). */
+  get fed(): number {
+    return this.#utf8.fed
+  }
+
   /** Byte offset in the body up to which input has been decoded. */
   get offset(): number {
     return this.#utf8.offsetBefore('')

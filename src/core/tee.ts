@@ -112,7 +112,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   const held = (): number | undefined => {
     const own = combined.hold()
     const outer = source.hold?.()
-    return own === undefined || (outer ?? own) < own ? outer : own
+    return own === undefined ? outer : outer === undefined ? own : Math.min(own, outer)
   }
 
   const pullOnce = (): Promise<void> => {

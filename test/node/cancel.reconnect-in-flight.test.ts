@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isTimeoutError, type StreamResponse, sluice } from '../../src/index.ts'
 import { FAST } from '../support/scripted.ts'
 import { serveOnLoopback, type TestServer } from '../support/test-server.ts'
+import { within } from '../support/within.ts'
 
 const ROWS = '{"i":0}\n{"i":1}\n{"i":2}\n'
 
@@ -69,19 +70,6 @@ async function drain(res: StreamResponse): Promise<{ rows: unknown[]; error: unk
     return { rows, error: undefined }
   } catch (error) {
     return { rows, error }
-  }
-}
-
-/** Whether `promise` settles within `ms`: a connection left open fails the assertion, not the test's timeout. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  try {
-    return await Promise.race([promise.then(() => true), late])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

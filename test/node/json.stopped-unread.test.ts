@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type JsonConsumer, sluice } from '../../src/index.ts'
+import { within } from '../support/within.ts'
 
 const closed = new Map<string, PromiseWithResolvers<void>>()
 const held = new Set<ServerResponse>()
@@ -37,19 +38,6 @@ afterEach(() => {
   for (const res of held) res.destroy()
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
-
-/** Whether `promise` settles within `ms`: a connection left open fails the assertion, not the test's timeout. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  try {
-    return await Promise.race([promise.then(() => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 const stops: [string, (doc: JsonConsumer<unknown, unknown>) => Promise<unknown>][] = [
   ['return()', (doc) => doc[Symbol.asyncIterator]().return?.() ?? Promise.resolve()],

@@ -1,5 +1,6 @@
 // `sluice dev --watch`: a module is loaded once per process, so without it a server keeps serving the code it
 // started with, however the file changes.
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -36,21 +37,42 @@ export const handler = awslambda.streamifyResponse(async (_event, responseStream
   return dir
 }
 
+/** `sluice dev --watch` on the handler in `dir`, on a free port. */
+const watchArgs = (dir: string): string[] => [cli, 'dev', join(dir, 'handler.mjs'), '--port', '0', '--watch']
+
 /** The URLs `sluice dev` has printed so far, the latest last. */
 const urls = (stdout: string): string[] =>
   [...stdout.matchAll(/at (http:\/\/127\.0\.0\.1:\d+\/)/g)].map((match) => match[1]!)
 
+/** The processes whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // After the command, which may hold spaces and parentheses: ") state ppid …".
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      } catch {
+        return false // gone meanwhile
+      }
+    })
+    .map(Number)
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 describe('sluice dev --watch', () => {
   it('serves the code as it is after the handler module, or one it imports, changed', async () => {
     const dir = await handlerDir('first')
-    const run = startProcess(process.execPath, [
-      cli,
-      'dev',
-      join(dir, 'handler.mjs'),
-      '--port',
-      '0',
-      '--watch',
-    ])
+    const run = startProcess(process.execPath, watchArgs(dir))
     started.push(run)
     await until(() => urls(run.stdout()).length === 1, `the URL (stderr: ${run.stderr()})`)
     expect(await (await fetch(urls(run.stdout())[0]!)).text()).toBe('first')
@@ -71,7 +93,7 @@ describe('sluice dev --watch', () => {
 
   it('stops a script on Ctrl-C instead of going on as after a success', async () => {
     const dir = await handlerDir('first')
-    const dev = [process.execPath, cli, 'dev', join(dir, 'handler.mjs'), '--port', '0', '--watch']
+    const dev = [process.execPath, ...watchArgs(dir)]
     const shell = shellJob(`${shellWords(dev)} && echo 'next command'`)
     try {
       await until(() => urls(shell.stdout).length === 1, 'the URL')
@@ -82,5 +104,22 @@ describe('sluice dev --watch', () => {
     } finally {
       shell.stop()
     }
+  }, 30_000)
+
+  it('dies by a Ctrl-C that it takes only after it saw the watcher end', async () => {
+    // On a loaded machine the thread that takes this process's Ctrl-C may run after the exit of the watcher, which
+    // had the same Ctrl-C: here the watcher has it first, alone, and this process once the watcher is gone.
+    const dir = await handlerDir('first')
+    const run = startProcess(process.execPath, watchArgs(dir))
+    started.push(run)
+    await until(() => urls(run.stdout()).length === 1, `the URL (stderr: ${run.stderr()})`)
+    const [watcher] = childrenOf(run.child.pid!)
+    expect(watcher).toBeDefined()
+    process.kill(watcher!, 'SIGINT')
+    // Reaped, so this process has seen its exit; and a moment later, when it has taken the exit for its outcome.
+    await until(() => !alive(watcher!), 'the watcher gone')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    run.child.kill('SIGINT')
+    expect(await run.exit).toMatchObject({ code: null, signal: 'SIGINT' })
   }, 30_000)
 })

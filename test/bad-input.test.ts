@@ -646,10 +646,40 @@ describe('status and misuse', () => {
     expect(() => res.ndjson(notASchema)).toThrow(
       /^ndjson\(\): schema must be a Standard Schema .*got an object without ~standard\.$/,
     )
-    expect(() => res.events({ schema: 42 as never })).toThrow(/^events\(\): schema must be .*got number\.$/)
+    expect(() => res.events({ schema: 42 as never })).toThrow(/^events\(\): schema must be .*got 42\.$/)
     expect(() => res.json(null as never)).toThrow(/^json\(\): schema must be .*got null\.$/)
     await expect(res.collect.json(notASchema)).rejects.toThrow(/^collect\.json\(\): schema must be/)
     expect(await Array.fromAsync(res.ndjson(z.object({ n: z.number() })))).toEqual([{ n: 1 }])
+  })
+
+  it('options that are not an object are a TypeError at the call, not read key by key, and the body is still unread', async () => {
+    const res = await open(['{"n":1}\n'])
+    const calls: Array<[string, (options: never) => unknown]> = [
+      ['bytes()', (options) => res.bytes(options)],
+      ['text()', (options) => res.text(options)],
+      ['lines()', (options) => res.lines(options)],
+      ['ndjson()', (options) => res.ndjson(undefined, options)],
+      ['events()', (options) => res.events(options)],
+      ['json()', (options) => res.json(undefined, options)],
+      ['tee()', (options) => res.tee(options)],
+    ]
+    for (const [where, call] of calls) {
+      for (const [options, got] of [
+        ['x', '"x"'],
+        [5, '5'],
+        [null, 'null'],
+        [[], 'an array'],
+        [new URLSearchParams('fatal=true'), 'an object (URLSearchParams)'],
+      ] as const) {
+        expect(() => call(options as never), `${where} ${got}`).toThrow(
+          new TypeError(`${where}: its options must be an object, got ${got}.`),
+        )
+      }
+    }
+    await expect(res.collect.text('x' as never)).rejects.toThrow(
+      new TypeError('collect.text(): its options must be an object, got "x".'),
+    )
+    expect(await Array.fromAsync(res.ndjson())).toEqual([{ n: 1 }])
   })
 
   it('a chunkSize that is not a positive integer is a RangeError at the call, and the body is still unread', async () => {

@@ -951,8 +951,17 @@ describe('createStreamStore: lifecycle', () => {
     // @ts-expect-error not a mode
     expect(() => createStreamStore(res, { as: 'xml' })).toThrow(/`as`, one of 'ndjson'/)
     expect(() => createStreamStore(res, { as: 'lines', maxItems: 0 })).toThrow(RangeError)
+    for (const [options, got] of [
+      ['ndjson', '"ndjson"'],
+      [null, 'null'],
+      [[], 'an array'],
+    ] as const) {
+      expect(() => createStreamStore(res, options as never)).toThrow(
+        new TypeError(`createStreamStore(): its options must be an object, got ${got}.`),
+      )
+    }
     expect(() => createStreamStore(res, { as: 'ndjson', schema: 'Row' as never })).toThrow(
-      /^createStreamStore\(\): schema must be a Standard Schema .*got string\.$/,
+      /^createStreamStore\(\): schema must be a Standard Schema .*got "Row"\.$/,
     )
     ;(await res).cancel()
   })

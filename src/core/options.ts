@@ -111,9 +111,11 @@ export const DEFAULT_LIMITS: Limits = {
 /**
  * Throws a `TypeError` for a key of `given` that `names` (space-separated) lacks: an object that is sluice's alone
  * has no other, and a typo (`untill`, `attempt`) would leave the default in force without a word. One set to
- * `undefined` means absent, as everywhere.
+ * `undefined` means absent, as everywhere; `given` itself may be `undefined`, or else must be a plain object.
  */
 export function known(given: unknown, where: string, names: string, noun = 'option'): void {
+  // A string or a number would be read key by key (`lines('x')` has an option `0`), null or an array as none.
+  must(given === undefined || isRecord(given), `${where}: its ${noun}s`, 'an object', given, TypeError)
   const list = names.split(' ')
   for (const [key, value] of Object.entries(given ?? {})) {
     if (value !== undefined && !list.includes(key)) {

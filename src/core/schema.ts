@@ -1,3 +1,4 @@
+import { describeValue } from '../runtime/describe-value.ts'
 import { ValidationError } from './errors/validation-error.ts'
 
 /**
@@ -86,7 +87,9 @@ function isStandardSchema(value: unknown): value is StandardSchemaV1 {
 export function checkSchema(schema: unknown, where: string): void {
   if (schema === undefined || isStandardSchema(schema)) return
   const got =
-    schema === null ? 'null' : typeof schema === 'object' ? 'an object without ~standard' : typeof schema
+    typeof schema === 'object' && schema !== null && !Array.isArray(schema)
+      ? 'an object without ~standard'
+      : describeValue(schema)
   throw new TypeError(
     `${where}: schema must be a Standard Schema (zod 4, valibot, arktype…: an object with ~standard.validate), got ${got}.`,
   )

@@ -7,7 +7,7 @@ import { checkOnInvalid } from './consumers/on-invalid.ts'
 import type { JsonPathSegment } from './decoders/partial-json-types.ts'
 import { Rechunker } from './decoders/rechunk.ts'
 import { isCompleteIn } from './decoders/snapshot-completeness.ts'
-import { must } from './options.ts'
+import { isRecord, must } from './options.ts'
 import { FINAL, type Progress } from './progress.ts'
 import { checkSchema } from './schema.ts'
 import type {
@@ -516,6 +516,8 @@ function consume(res: StreamResponse, options: StreamStoreOptions): AsyncIterabl
 }
 
 function checkOptions(options: StreamStoreOptions, where: string): void {
+  // Needed, unlike a consumer's: `as` says what to read. A string or null is no set of options without it.
+  must(options === undefined || isRecord(options), `${where}: its options`, 'an object', options, TypeError)
   const as: unknown = (options as { as?: unknown } | undefined)?.as
   if (typeof as !== 'string' || !Object.hasOwn(MODES, as)) {
     throw new TypeError(

@@ -76,11 +76,11 @@ describe('a blank NDJSON line', () => {
     // Every line JSON.parse refuses, whatever its first character, as a ParseError that names it; the blank ones
     // are no records, and the numbering skips them.
     expect(seen.map((e) => isParseError(e) && [e.line, e.excerpt, e.message.split(' is ')[0]])).toEqual([
-      [4, '\u00a0', 'Record 1'],
-      [5, ' \u00a0', 'Record 2'],
-      [6, '\f', 'Record 3'],
-      [7, ' \v', 'Record 4'],
-      [8, '\u2028', 'Record 5'],
+      [4, '\u00a0', 'The record at index 1'],
+      [5, ' \u00a0', 'The record at index 2'],
+      [6, '\f', 'The record at index 3'],
+      [7, ' \v', 'The record at index 4'],
+      [8, '\u2028', 'The record at index 5'],
     ])
   })
 })

@@ -497,7 +497,7 @@ describe('Standard Schemas of any shape', () => {
       name: 'ValidationError',
       index: 0,
       value: { n: 1 },
-      message: 'Item 0 does not match the schema: no details.',
+      message: 'The item at index 0 does not match the schema: no details.',
     })
   })
 

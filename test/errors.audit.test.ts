@@ -183,11 +183,29 @@ describe('a drop of a response without a URL', () => {
 describe('the messages of errors made from their fields', () => {
   it('a ValidationError names the path of its first issue, object segments by their key, and counts the others', () => {
     const one = new ValidationError([{ message: 'Expected number', path: [{ key: 'rows' }, 0, 'id'] }], 3, {})
-    expect(one.message).toBe('Item 3 does not match the schema: rows.0.id: Expected number.')
+    expect(one.message).toBe('The item at index 3 does not match the schema: rows.0.id: Expected number.')
     const two = new ValidationError([{ message: 'a' }, { message: 'b' }], 0, {})
-    expect(two.message).toBe('Item 0 does not match the schema: a (and 1 more issue).')
+    expect(two.message).toBe('The item at index 0 does not match the schema: a (and 1 more issue).')
     const three = new ValidationError([{ message: 'a' }, { message: 'b' }, { message: 'c' }], 0, {})
-    expect(three.message).toBe('Item 0 does not match the schema: a (and 2 more issues).')
+    expect(three.message).toBe('The item at index 0 does not match the schema: a (and 2 more issues).')
+  })
+
+  it('a ValidationError names the path once when the message starts with it, in either way of writing it', () => {
+    const issue = (message: string) => [{ message, path: [{ key: 'rows' }, 0, 'id'] }]
+    // arktype's way, the path as in code.
+    expect(new ValidationError(issue('rows[0].id must be a number (was a string)'), 1, {}).message).toBe(
+      'The item at index 1 does not match the schema: rows[0].id must be a number (was a string).',
+    )
+    expect(new ValidationError(issue('rows.0.id is missing'), 1, {}).message).toBe(
+      'The item at index 1 does not match the schema: rows.0.id is missing.',
+    )
+    // A message that only starts like the path, or names another, gets the path in front.
+    expect(new ValidationError(issue('rows[0].identifier is taken'), 1, {}).message).toBe(
+      'The item at index 1 does not match the schema: rows.0.id: rows[0].identifier is taken.',
+    )
+    expect(
+      new ValidationError([{ message: 'id must be a number', path: ['rows', 0, 'id'] }], 1, {}).message,
+    ).toBe('The item at index 1 does not match the schema: rows.0.id: id must be a number.')
   })
 
   it('an HTTPError quotes an excerpt of 200 characters whole, and cuts a longer one with an ellipsis', () => {

@@ -89,7 +89,7 @@ describe('res.json()', () => {
     expect(isValidationError(error)).toBe(true)
   })
 
-  it('says the document does not match the schema, not "Item 0": json() reads one document (its index stays 0)', async () => {
+  it('says the document does not match the schema, not "The item at index 0": json() reads one document (its index stays 0)', async () => {
     const Title = z.object({ title: z.string() })
     const res = await fromResponse(responseOf(['{"title":1}']))
     const consumer = res.json(Title)
@@ -110,7 +110,9 @@ describe('res.json()', () => {
     const rows = await collect(
       (await fromResponse(responseOf(['{"title":"a"}\n{"title":2}\n']))).ndjson(Title),
     ).catch((e: unknown) => e)
-    expect(isValidationError(rows) && rows.message.split(':')[0]).toBe('Item 1 does not match the schema')
+    expect(isValidationError(rows) && rows.message.split(':')[0]).toBe(
+      'The item at index 1 does not match the schema',
+    )
   })
 
   it('throws a ParseError with the byte offset of invalid JSON', async () => {

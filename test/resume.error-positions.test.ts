@@ -90,7 +90,7 @@ describe('after resumeFrom, errors count from the start of the body', () => {
     const undisturbed = await failure((await sluice(s.url)).ndjson())
     expect(isParseError(undisturbed.error)).toBe(true)
     expect(where(undisturbed.error)).toMatchObject({ line: 34 })
-    expect((undisturbed.error as Error).message).toContain('Record 28 ')
+    expect((undisturbed.error as Error).message).toContain('The record at index 28 ')
 
     const { checkpoint, res } = await resumedAfter(s.url, 10, (r) => r.ndjson())
     // 10 records and the blank line among them: the checkpoint counts both.

@@ -65,7 +65,7 @@ function unwrap<T>(result: StandardSchemaV1.Result<T>, value: unknown, index: nu
   if (result.issues) {
     const error = new ValidationError(result.issues, index ?? 0, value)
     // One document is no item among others.
-    if (index === undefined) error.message = error.message.replace('Item 0', 'The document')
+    if (index === undefined) error.message = error.message.replace('The item at index 0', 'The document')
     throw error
   }
   return result.value

@@ -100,9 +100,14 @@ export function consumeNdjson<T>(
         }
         return skipInvalid(
           onInvalid,
-          new ParseError('ndjson', `Record ${at} is not valid JSON (${clauseOf(cause)})`, where, {
-            cause: printableCause(cause as Error),
-          }),
+          new ParseError(
+            'ndjson',
+            `The record at index ${at} is not valid JSON (${clauseOf(cause)})`,
+            where,
+            {
+              cause: printableCause(cause as Error),
+            },
+          ),
           source,
           consumedRecord,
         )

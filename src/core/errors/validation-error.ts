@@ -23,11 +23,18 @@ export class ValidationError extends SluiceError {
     context: ErrorContext = {},
   ) {
     const first = issues[0]
-    const path = first?.path?.map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.')
-    const detail = first ? `${path ? `${path}: ` : ''}${first.message}` : 'no details'
+    const keys = first?.path?.map((p) => (typeof p === 'object' ? p.key : p)) ?? []
+    const path = keys.map(String).join('.')
+    // arktype's messages start with the path already, written as in code (`rows[0].id must be a number`).
+    const written = keys.map((key, i) =>
+      typeof key === 'number' ? `[${key}]` : `${i ? '.' : ''}${String(key)}`,
+    )
+    const named =
+      path !== '' && [path, written.join('')].some((form) => first?.message.startsWith(`${form} `))
+    const detail = first ? `${path && !named ? `${path}: ` : ''}${first.message}` : 'no details'
     const more =
       issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : ''
-    super(`Item ${index} does not match the schema: ${detail}${more}.`, context)
+    super(`The item at index ${index} does not match the schema: ${detail}${more}.`, context)
     this.issues = issues
     this.index = index
     this.value = value

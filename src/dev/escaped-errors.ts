@@ -1,4 +1,5 @@
 import { describeValue } from '../runtime/index.ts'
+import { describeExitCall } from './exit-call.ts'
 
 /** The invocations of one running server, as {@link watchEscapedErrors} sees them. */
 export interface EscapedErrorWatcher {
@@ -11,6 +12,10 @@ export interface EscapedErrorWatcher {
 type ProcessEvent = 'unhandledRejection' | 'uncaughtException'
 
 const watchers = new Set<EscapedErrorWatcher>()
+/** What `process.exit` was before the first watcher replaced it. */
+let realExit: typeof process.exit = process.exit
+/** What the replacement of `process.exit` threw: reported at the call, so not again when it escapes in turn. */
+const thrownByExit = new WeakSet<Error>()
 
 // A handler's unhandled rejection or uncaught exception would otherwise end the whole process, every other server
 // and invocation with it. On AWS it ends one execution environment: the invocation running there fails
@@ -20,8 +25,8 @@ const watchers = new Set<EscapedErrorWatcher>()
 // logged and the server serves on: on AWS the environment would have been frozen between invocations, and the
 // error would surface in some later one, or never; failing an unrelated invocation here would only mislead.
 const onEscape = (event: ProcessEvent) => (reason: unknown) => {
-  let running = 0
-  for (const watcher of watchers) running += watcher.running.size
+  if (reason instanceof Error && thrownByExit.has(reason)) return
+  const running = countRunning()
   const what =
     event === 'unhandledRejection'
       ? 'an unhandled promise rejection (Runtime.UnhandledPromiseRejection)'
@@ -45,10 +50,45 @@ const onEscape = (event: ProcessEvent) => (reason: unknown) => {
 const onUnhandledRejection = onEscape('unhandledRejection')
 const onUncaughtException = onEscape('uncaughtException')
 
+// On AWS, `process.exit` in a handler ends its execution environment: the invocation fails with
+// Runtime.ExitError and the next request gets a fresh one. Here it would end every server and invocation of the
+// process, so while a server watches, it fails the running invocations as an escaped error does (or, with none
+// running, is logged) and throws, since the code after a call to `process.exit` must not run as if it had
+// returned. A handler that catches that throw itself runs on, but its invocation has failed already.
+function exitInstead(code?: number | string | null): never {
+  // A replacement put over this one, then left in place when the last watcher went, still ends the process.
+  if (watchers.size === 0) return realExit(code)
+  const running = countRunning()
+  const what = `called ${describeExitCall(code)}`
+  if (running === 0) {
+    const message = `a handler ${what} while no invocation was running`
+    for (const watcher of watchers) watcher.log?.(`${message}; serving on.`)
+    throw exitError(`${message}: the emulator serves on instead of ending the process.`)
+  }
+  const error = exitError(
+    running === 1
+      ? `the handler ${what}`
+      : `a handler ${what}; it failed all ${running} invocations running, since it cannot be told which one it came from`,
+  )
+  for (const watcher of watchers) for (const controller of watcher.running) controller.abort(error)
+  // The very error the invocations failed with: whichever of the abort and this throw reaches one first (the
+  // throw does, in a buffered handler), the invocation says the same.
+  throw error
+}
+
+function exitError(message: string): Error {
+  const error = new Error(message)
+  // The type that the trailers of a failure after the first byte report (`lateFailure: 'trailers'`).
+  error.name = 'Runtime.ExitError'
+  thrownByExit.add(error)
+  return error
+}
+
 /**
  * Fails the running invocations of `watcher` when an error escapes every handler (`unhandledRejection`,
- * `uncaughtException`) instead of letting it end the process; returns the function that stops watching. The
- * process listeners are shared by every watching server and go away with the last one.
+ * `uncaughtException`) or a handler calls `process.exit`, instead of letting it end the process; returns the
+ * function that stops watching. The process listeners and the replacement of `process.exit` are shared by every
+ * watching server and go away with the last one.
  *
  * @example
  * const running = new Set<AbortController>() // one per invocation, removed when it finishes
@@ -60,13 +100,23 @@ export function watchEscapedErrors(watcher: EscapedErrorWatcher): () => void {
   if (watchers.size === 0) {
     process.on('unhandledRejection', onUnhandledRejection)
     process.on('uncaughtException', onUncaughtException)
+    realExit = process.exit
+    process.exit = exitInstead
   }
   watchers.add(watcher)
   return () => {
     if (!watchers.delete(watcher) || watchers.size > 0) return
     process.off('unhandledRejection', onUnhandledRejection)
     process.off('uncaughtException', onUncaughtException)
+    // Unless something replaced it in turn: taking that away would undo its owner's work.
+    if (process.exit === exitInstead) process.exit = realExit
   }
+}
+
+function countRunning(): number {
+  let running = 0
+  for (const watcher of watchers) running += watcher.running.size
+  return running
 }
 
 /** `Error: message (at file:line:column)`: what was thrown and where, on one line. */

@@ -15,6 +15,7 @@ import {
   type Shaping,
 } from '../runtime/index.ts'
 import { watchEscapedErrors } from './escaped-errors.ts'
+import { exitWhileLoading } from './exit-call.ts'
 import { baseUrlOf, closeServer, listen, refuseTunnels } from './http-server.ts'
 import { loadHandler } from './load-handler.ts'
 import { readNodeRequest } from './node-request.ts'
@@ -43,10 +44,11 @@ export interface ServeOptions extends FunctionInfo {
   /** Called with every invocation as it starts, e.g. to await `invocation.finished` in tests. */
   onInvocation?: ((invocation: Invocation) => void) | undefined
   /**
-   * Let an error that escapes a handler (an unhandled promise rejection, an uncaught exception) fail the
-   * invocation running, as the service fails it, instead of ending the process. It is caught through process
-   * listeners, which cannot tell a handler's error from the host program's own: so only where the process is the
-   * emulator alone (`sluice dev` sets it). Default `false`.
+   * Let an error that escapes a handler (an unhandled promise rejection, an uncaught exception), or its call to
+   * `process.exit`, fail the invocation running, as the service fails it, instead of ending the process. It is
+   * caught through process listeners and a replaced `process.exit`, which cannot tell a handler's error or exit
+   * from the host program's own: so only where the process is the emulator alone (`sluice dev` sets it). Default
+   * `false`.
    */
   catchEscapedErrors?: boolean | undefined
   /**
@@ -73,7 +75,8 @@ export interface DevServer {
   url: string
   /**
    * Stops listening and cuts open connections; running handlers finish on their own, with the `awslambda` global
-   * still defined (and, with `catchEscapedErrors`, their escaped errors still caught) until the last of them has.
+   * still defined (and, with `catchEscapedErrors`, their escaped errors and exits still caught) until the last of
+   * them has.
    */
   close(): Promise<void>
 }
@@ -91,10 +94,13 @@ export interface DevServer {
  * With `catchEscapedErrors` (as `sluice dev` runs it), an error that escapes a handler (an unhandled promise
  * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
  * service fails it (a 502 before the first byte, after it as `lateFailure` says), or every running one when
- * there are several, since it cannot tell which one the error came from; with none running, it is logged. The process
- * listeners this takes go away with `close()`, once the handlers still running then have finished; other
- * `unhandledRejection` and `uncaughtException` listeners (a test runner's) still get the error. Without it, such
- * an error is the host program's, as any other.
+ * there are several, since it cannot tell which one the error came from; with none running, it is logged. A call
+ * to `process.exit` fails them the same way (as `Runtime.ExitError`), or is logged, and throws instead of ending
+ * the process, so that the code after it does not run; a handler module that calls it while it loads still ends
+ * the process, with status 1 and a line that says why. The process listeners and the replaced `process.exit`
+ * go away with `close()`, once the handlers still running then have finished; other `unhandledRejection` and
+ * `uncaughtException` listeners (a test runner's) still get the error. Without it, such an error or exit is the
+ * host program's, as any other.
  *
  * @example
  * const server = await serve('./handler.mjs', { port: 3000 })
@@ -140,11 +146,17 @@ export async function serveWith(
       : (options.log ?? ((message: string) => process.stderr.write(`sluice dev: ${message}\n`)))
   const uninstall = installAwslambdaGlobal()
   let fn: AnyLambdaHandler
+  const loaded =
+    typeof handler === 'string' && options.catchEscapedErrors === true
+      ? exitWhileLoading(handler, log)
+      : () => {}
   try {
     fn = typeof handler === 'string' ? await loadHandler(handler) : handler
   } catch (error) {
     uninstall()
     throw error
+  } finally {
+    loaded()
   }
 
   const running = new Set<AbortController>()
@@ -182,15 +194,22 @@ export async function serveWith(
       response = event
     } else {
       const controller = new AbortController()
-      const invocation = invoke(fn, event, {
-        ...options,
-        limits,
-        shaping,
-        log,
-        signal: controller.signal,
-        timeoutSetting: wording.timeoutSetting,
-      })
+      // Running before the handler is called: it may call process.exit before its first await, inside invoke().
       running.add(controller)
+      let invocation: ReturnType<typeof invoke>
+      try {
+        invocation = invoke(fn, event, {
+          ...options,
+          limits,
+          shaping,
+          log,
+          signal: controller.signal,
+          timeoutSetting: wording.timeoutSetting,
+        })
+      } catch (error) {
+        running.delete(controller)
+        throw error
+      }
       // The global stays while the handler runs, even past close(): it may still call awslambda.HttpResponseStream.
       const release = installAwslambdaGlobal()
       void invocation.finished.then(() => {

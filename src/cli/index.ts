@@ -25,9 +25,12 @@ function usage(): string {
  * await main(['dev', './handler.mjs', '--port', '3000'])
  */
 export async function main(argv: string[]): Promise<number> {
-  // On an older Node a command would fail part way with a TypeError (`Promise.withResolvers is not a function`).
-  if (Number.parseInt(process.versions.node, 10) < 22) {
-    process.stderr.write(`sluice: needs Node.js 22 or later, and this is ${process.version}.\n`)
+  // On an older Node a command would fail part way with a TypeError: `Promise.withResolvers is not a function`
+  // before 22, and before 22.3, which added process.getBuiltinModule, the emulator's handlers write to a stream
+  // that pipeline() cannot use (`stream.removeListener is not a function`).
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  if (major < 22 || (major === 22 && minor < 3)) {
+    process.stderr.write(`sluice: needs Node.js 22.3 or later, and this is ${process.version}.\n`)
     return 1
   }
   const [name, ...args] = argv

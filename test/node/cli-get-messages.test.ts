@@ -488,20 +488,31 @@ describe('sluice with no command', () => {
   })
 })
 
-describe('sluice on a Node.js older than 22', () => {
-  it('says which Node.js it needs and exits 1, before any command runs', async () => {
-    // Node 20 is what this machine's system node is; its version is played here, whatever runs the tests.
-    const older =
-      "data:text/javascript,Object.defineProperty(process.versions,'node',{value:'20.20.2'});Object.defineProperty(process,'version',{value:'v20.20.2'})"
-    const { code, stdout, stderr } = await startProcess(process.execPath, [
+describe('sluice on a Node.js older than 22.3', () => {
+  /** `sluice get` on a dead port under a Node that says it is `version`, whatever runs the tests. */
+  const runAs = (version: string) =>
+    startProcess(process.execPath, [
       '--import',
-      older,
+      `data:text/javascript,Object.defineProperty(process.versions,'node',{value:'${version}'});Object.defineProperty(process,'version',{value:'v${version}'})`,
       cli,
       'get',
       'http://127.0.0.1:9/',
     ]).exit
-    expect(code).toBe(1)
-    expect(stdout).toBe('')
-    expect(stderr).toBe('sluice: needs Node.js 22 or later, and this is v20.20.2.\n')
+
+  // Node 20 is what this machine's system node is; 22.2 lacks process.getBuiltinModule, which the emulator needs.
+  it.each(['20.20.2', '22.2.0'])(
+    'says which Node.js it needs and exits 1, before any command runs (%s)',
+    async (version) => {
+      const { code, stdout, stderr } = await runAs(version)
+      expect(code).toBe(1)
+      expect(stdout).toBe('')
+      expect(stderr).toBe(`sluice: needs Node.js 22.3 or later, and this is v${version}.\n`)
+    },
+  )
+
+  it('runs the command on 22.3', async () => {
+    const { code, stderr } = await runAs('22.3.0')
+    expect(stderr).not.toContain('needs Node.js')
+    expect(code).not.toBe(0) // nothing listens on port 9: the download itself fails
   })
 })

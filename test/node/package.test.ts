@@ -92,6 +92,30 @@ try {
 `
 
 // Uses the public types of every entry; the @ts-expect-error lines fail the check if a type collapses to any.
+/** streamHandler() and functionUrl() under setupServer(), printing msw's version and what sluice read. */
+const msw2Program = `
+import { readFileSync } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { setupServer } from 'msw/node'
+import { sluice } from 'sluice'
+import { awslambda, functionUrl, streamHandler } from 'sluice/mock'
+
+const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+  await pipeline(Readable.from(['a\\n', 'b\\n']), responseStream)
+})
+const server = setupServer(
+  streamHandler('GET', 'https://fn.test/rows', [{ n: 1 }, { n: 2 }], { format: 'ndjson' }),
+  functionUrl('https://abc.lambda-url.eu-west-1.on.aws', handler),
+)
+server.listen({ onUnhandledRequest: 'error' })
+const rows = await Array.fromAsync((await sluice('https://fn.test/rows')).ndjson())
+const lines = await Array.fromAsync((await sluice('https://abc.lambda-url.eu-west-1.on.aws/x')).lines())
+server.close()
+const { version } = JSON.parse(readFileSync('node_modules/msw/package.json', 'utf8'))
+console.log(JSON.stringify({ msw: version, rows, lines }))
+`
+
 const typesProgram = `
 import {
   createClient, fromResponse, HTTPError, isSluiceError, sluice,
@@ -315,6 +339,46 @@ describe('the packed package, installed in a fresh project', { timeout: 60_000 }
     expect(entryChunk).toBeDefined()
     expect(withParser).not.toContain(entryChunk)
   })
+
+  it('sluice/mock runs with msw 2.11, the lowest version its peer range allows', async () => {
+    // test/smoke/msw2 pins it, so that `npm ci` caches it for this install; the peer range starts there.
+    const lowest = (
+      JSON.parse(readFileSync(join(root, 'test/smoke/msw2/package.json'), 'utf8')) as {
+        dependencies: { msw: string }
+      }
+    ).dependencies.msw
+    const peers = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        peerDependencies: Record<string, string>
+      }
+    ).peerDependencies
+    expect(peers.msw).toBe(`>=${lowest.split('.').slice(0, 2).join('.')}`)
+    const older = join(temp, 'app-msw2')
+    mkdirSync(older)
+    writeFileSync(join(older, 'package.json'), JSON.stringify({ private: true, type: 'module' }))
+    await ok(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        join(temp, packed.filename),
+        `msw@${lowest}`,
+      ],
+      older,
+      120_000,
+    )
+    writeFileSync(join(older, 'run.mjs'), msw2Program)
+    const { stdout } = await ok(process.execPath, ['run.mjs'], older)
+    // functionUrl() matches its requests with a predicate, which msw takes from 2.11 on (2.10 threw at the call).
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({
+      msw: lowest,
+      rows: [{ n: 1 }, { n: 2 }],
+      lines: ['a', 'b'],
+    })
+  }, 180_000)
 })
 
 describe('package lint (npm run check:package)', { timeout: 60_000 }, () => {

@@ -5,18 +5,21 @@
  */
 import ky from 'ky'
 import { describe, expect, it } from 'vitest'
+import { mergeResume } from '../src/core/resume/options.ts'
 import {
   createClient,
   isLimitError,
   isNetworkError,
   isResumeError,
   isTimeoutError,
+  type SluiceClient,
   type SluiceOptions,
   type StreamResponse,
   sluice,
 } from '../src/index.ts'
+import { dropping, URL_R } from './support/ranged-drop.ts'
 import { base64, FAST, type Script, scripted } from './support/scripted.ts'
-import { bodyOf, silentFetch } from './support/streams.ts'
+import { bodyOf, fetchWith, silentFetch } from './support/streams.ts'
 
 const BODY = Uint8Array.from({ length: 1000 }, (_, i) => 97 + (i % 26))
 const TEXT = new TextDecoder().decode(BODY)
@@ -496,5 +499,70 @@ describe('refusals and aborts', () => {
     controller.abort(new Error('bye'))
     await pending
     expect(states.at(-1)).toBe('cancelled')
+  })
+})
+
+describe("resume given to a call or to extend() merges into the client's, as ky merges nested options", () => {
+  /** A body served by Range that drops after 4 bytes, and then every request fails: only attempts end it. */
+  const alwaysDropping = () => {
+    let calls = 0
+    const fetch = fetchWith(() => {
+      calls++
+      if (calls === 1) return dropping({ etag: '"v1"' })
+      throw new TypeError('fetch failed')
+    })
+    return { fetch, calls: () => calls }
+  }
+  const giveUp = async (res: StreamResponse): Promise<unknown> =>
+    Array.fromAsync(res.bytes()).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+
+  it.each([
+    ['a call', (client: SluiceClient, url: string) => client(url, { resume: { skipOnRestart: true } })],
+    [
+      'extend()',
+      (client: SluiceClient, url: string) => client.extend({ resume: { skipOnRestart: true } })(url),
+    ],
+    [
+      'extend() then a call',
+      (client: SluiceClient, url: string) =>
+        client.extend({ resume: { backoff: { max: 5 } } })(url, { resume: { skipOnRestart: true } }),
+    ],
+  ])("keeps the client's attempts and backoff when %s adds another setting", async (_, open) => {
+    const server = alwaysDropping()
+    const client = createClient({ fetch: server.fetch, resume: { attempts: 1, backoff: FAST } })
+    const error = await giveUp(await open(client, URL_R))
+    expect(isResumeError(error) && error.reason).toBe('attempts-exhausted')
+    expect(server.calls()).toBe(2)
+  })
+
+  it("replaces the client's with false, 'auto' or a setting of its own", async () => {
+    const server = alwaysDropping()
+    const client = createClient({ fetch: server.fetch, resume: { attempts: 1, backoff: FAST } })
+    // false: no reconnect at all.
+    expect(isNetworkError(await giveUp(await client(URL_R, { resume: false })))).toBe(true)
+    expect(server.calls()).toBe(1)
+    const again = alwaysDropping()
+    const other = createClient({ fetch: again.fetch, resume: { attempts: 1, backoff: FAST } })
+    await giveUp(await other(URL_R, { resume: { attempts: 2 } }))
+    expect(again.calls()).toBe(3)
+  })
+})
+
+describe('mergeResume', () => {
+  it('merges two objects, backoff included; false, auto and undefined replace or keep', () => {
+    const base = { attempts: 1, backoff: { initial: 5, max: 50 } }
+    expect(mergeResume(base, { skipOnRestart: true, backoff: { max: 9 } })).toEqual({
+      attempts: 1,
+      skipOnRestart: true,
+      backoff: { initial: 5, max: 9 },
+    })
+    expect(mergeResume(base, { attempts: undefined })).toEqual(base)
+    expect(mergeResume(base, undefined)).toBe(base)
+    expect(mergeResume(base, false)).toBe(false)
+    expect(mergeResume(base, 'auto')).toBe('auto')
+    expect(mergeResume(false, { attempts: 3 })).toEqual({ attempts: 3 })
   })
 })

@@ -25,6 +25,7 @@ import {
   checkDuration,
   checkInterval,
   type FromResponseOptions,
+  given,
   isRecord,
   known,
   must,
@@ -37,6 +38,7 @@ import { type Checkpoint, openCheckpoint } from './resume/checkpoint.ts'
 import {
   backoffDelay,
   type CursorRequest,
+  mergeResume,
   type ResolvedResume,
   resolveResume,
   retryAfter,
@@ -831,7 +833,12 @@ function clientWith(defaults: SluiceOptions, signals: Array<AbortSignal | null |
     const { ky: override, ...call } = options
     // An option given as `undefined` is not set: the client's default stands. Its signal does too, beside the
     // call's: both apply (as ky combines signals when extending).
-    return sluiceWith(input, { ...own, ...given(call), ky: over(override) }, ...signals, own.signal)
+    return sluiceWith(
+      input,
+      { ...own, ...given(call), resume: mergeResume(own.resume, call.resume), ky: over(override) },
+      ...signals,
+      own.signal,
+    )
   }
   client.extend = (made: Parameters<SluiceClient['extend']>[0] = {}): SluiceClient => {
     // ky's function form: it gets the parent's defaults, and what it returns are the overrides.
@@ -839,7 +846,8 @@ function clientWith(defaults: SluiceOptions, signals: Array<AbortSignal | null |
       typeof made === 'function' ? made({ ...kyDefaults(base), ...own } as SluiceOptions) : made
     resolveOptions(overrides, "extend()'s overrides")
     const { ky: override, ...more } = overrides
-    return clientWith({ ...own, ...sluicePart(more), ky: over(override).extend(kyPart(more)) }, [
+    const resume = mergeResume(own.resume, more.resume)
+    return clientWith({ ...own, ...sluicePart(more), resume, ky: over(override).extend(kyPart(more)) }, [
       ...signals,
       own.signal,
     ])
@@ -866,11 +874,6 @@ function sluicePart(options: SluiceOptions): SluiceOptions {
   const out: Record<string, unknown> = {}
   for (const key of SLUICE_KEYS) if (options[key] !== undefined) out[key] = options[key]
   return out as SluiceOptions
-}
-
-/** `options` without the keys given as `undefined`, which mean "not set". */
-function given<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
 }
 
 function kyPart(options: SluiceOptions): KyOptions {

@@ -125,6 +125,11 @@ export function known(given: unknown, where: string, names: string, noun = 'opti
   }
 }
 
+/** `options` without the keys given as `undefined`, which mean "not set". */
+export function given<T extends object>(options: T): T {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
+}
+
 /** Whether `value` is a plain object: not null, an array, a function nor a class's instance such as URLSearchParams. */
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   Object.prototype.toString.call(value) === '[object Object]'

@@ -1,7 +1,7 @@
 import { describeValue } from '../../runtime/describe-value.ts'
 import { ResumeError } from '../errors/resume-error.ts'
 import { httpDate } from '../http-date.ts'
-import { isRecord, known, MAX_TIMER_MS, must } from '../options.ts'
+import { given, isRecord, known, MAX_TIMER_MS, must } from '../options.ts'
 import { refusedPromise } from '../promise-like.ts'
 
 /** How a dropped stream is continued; see README, "Resume". */
@@ -71,6 +71,25 @@ export interface ResolvedResume {
   backoff: { initial: number; max: number; factor: number; jitter: number }
   skipOnRestart: boolean
   cursor: ((lastItem: unknown) => CursorRequest) | undefined
+}
+
+/**
+ * The `resume` of a client's defaults with a call's or `extend()`'s over it: two objects merge, as ky merges its
+ * nested options (`retry`), `backoff` included, so that `{ skipOnRestart: true }` keeps the client's attempts and
+ * backoff; `false`, `'auto'` and `undefined` (not given) replace or keep as they say.
+ *
+ * @example
+ * mergeResume({ attempts: 1 }, { skipOnRestart: true }) // { attempts: 1, skipOnRestart: true }
+ */
+export function mergeResume(
+  base: ResumeOption | undefined,
+  over: ResumeOption | undefined,
+): ResumeOption | undefined {
+  if (over === undefined) return base
+  if (!isRecord(base) || !isRecord(over)) return over
+  const backoff =
+    isRecord(base.backoff) && isRecord(over.backoff) ? { ...base.backoff, ...over.backoff } : undefined
+  return { ...base, ...given(over), ...(backoff && { backoff }) }
 }
 
 /** Checks the `resume` option and fills in its defaults. */

@@ -15,4 +15,4 @@ export type {
 export { DEFAULT_LIMITS, LAMBDA_SHAPING } from '../runtime/index.ts'
 export { awslambda } from './awslambda.ts'
 export { loadHandler } from './load-handler.ts'
-export { type DevServer, type ServeOptions, serve } from './serve.ts'
+export { type DevServer, type DevServerCloseOptions, type ServeOptions, serve } from './serve.ts'

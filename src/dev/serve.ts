@@ -74,11 +74,29 @@ export interface DevServer {
   /** The base URL, e.g. `http://127.0.0.1:3000/`. */
   url: string
   /**
-   * Stops listening and cuts open connections; running handlers finish on their own, with the `awslambda` global
-   * still defined (and, with `catchEscapedErrors`, their escaped errors and exits still caught) until the last of
-   * them has.
+   * Stops listening and cuts open connections. By default (`running: 'finish'`) running handlers finish on their
+   * own, as on AWS, where a client that leaves does not stop its invocation, with the `awslambda` global still
+   * defined (and, with `catchEscapedErrors`, their escaped errors and exits still caught) until the last of them
+   * has. With `running: 'abort'` their invocations fail at once and their response streams' writes fail, so that a
+   * handler that pipes or awaits its writes stops (its source closed) and a test process can exit; a later call
+   * with it aborts those a first `close()` left running.
    */
-  close(): Promise<void>
+  close(options?: DevServerCloseOptions): Promise<void>
+}
+
+/**
+ * Options of {@link DevServer.close}.
+ *
+ * @example
+ * const server = await serve('./handler.mjs')
+ * await server.close({ running: 'abort' }) // in a test's teardown: no handler outlives the test
+ */
+export interface DevServerCloseOptions {
+  /**
+   * What happens to the invocations still running: `'finish'` (the default) lets them run to their end;
+   * `'abort'` fails them, their response streams refusing writes with an error that says the server was closed.
+   */
+  running?: 'finish' | 'abort' | undefined
 }
 
 /**
@@ -160,6 +178,8 @@ export async function serveWith(
   }
 
   const running = new Set<AbortController>()
+  // Aborted by close({ running: 'abort' }): it stops every invocation still running, and any that starts after.
+  const stopping = new AbortController()
   let closing: Promise<void> | undefined
   const handle = async (req: IncomingMessage, res: ServerResponse, asked: boolean): Promise<void> => {
     const requestId = randomId()
@@ -204,6 +224,7 @@ export async function serveWith(
           shaping,
           log,
           signal: controller.signal,
+          stop: stopping.signal,
           timeoutSetting: wording.timeoutSetting,
         })
       } catch (error) {
@@ -256,10 +277,32 @@ export async function serveWith(
   const unwatch = options.catchEscapedErrors === true ? watchEscapedErrors({ running, log }) : () => {}
   return {
     url: baseUrlOf(server),
-    close() {
+    async close(closeOptions) {
+      if (runningOnClose(closeOptions) === 'abort' && !stopping.signal.aborted) {
+        stopping.abort(
+          new Error(
+            "The emulator was closed with close({ running: 'abort' }) while the function was running: its invocation failed, and its response stream takes no more writes.",
+          ),
+        )
+      }
       if (running.size === 0) unwatch()
       closing ??= closeServer(server).finally(uninstall)
       return closing
     },
   }
+}
+
+/** Checks the options of {@link DevServer.close} when they are given, as `serve` checks its own. */
+function runningOnClose(options: unknown): 'finish' | 'abort' {
+  if (options === undefined) return 'finish'
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`server.close: options must be an object, got ${describeValue(options)}.`)
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'running')
+      throw new TypeError(`server.close: unknown option '${key}'. Known options: running.`)
+  }
+  const { running } = options as DevServerCloseOptions
+  if (running === undefined || running === 'finish' || running === 'abort') return running ?? 'finish'
+  throw new TypeError(`server.close: running must be 'finish' or 'abort', got ${describeValue(running)}.`)
 }

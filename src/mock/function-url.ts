@@ -34,6 +34,13 @@ export interface FunctionUrlOptions extends FunctionInfo {
   log?: ((message: string) => void) | undefined
   /** Called with every invocation as it starts, e.g. to await `invocation.finished`. */
   onInvocation?: ((invocation: Invocation) => void) | undefined
+  /**
+   * Aborting it ends the invocations still running, which otherwise run on after their client has gone, as on AWS
+   * (up to the 15-minute timeout): they fail, and their response streams' writes fail, so that a handler that
+   * pipes or awaits its writes stops and closes its source. Requests that come after get a network error, as
+   * from a server that was shut down. Default: none.
+   */
+  signal?: AbortSignal | undefined
 }
 
 /**
@@ -63,7 +70,10 @@ export function functionUrl(
   handler: AnyLambdaHandler | Promise<AnyLambdaHandler>,
   options: FunctionUrlOptions = {},
 ): HttpHandler {
-  const { limits, shaping } = checkOptions('functionUrl', options)
+  const { limits, shaping } = checkOptions('functionUrl', options, {
+    signal: ['an AbortSignal', (signal) => signal instanceof AbortSignal],
+  })
+  const stop = stopSignal(options.signal)
   if (typeof handler !== 'function' && typeof (handler as Partial<Promise<unknown>>)?.then !== 'function') {
     throw notAHandler(handler)
   }
@@ -71,13 +81,16 @@ export function functionUrl(
   return http.all(
     ({ request }) => matches(request.url),
     async ({ request }) => {
+      if (stop?.aborted) return Response.error()
       const fn = await handler
       if (typeof fn !== 'function') throw notAHandler(fn)
       const requestId = randomId()
       const input = await readRequest(request, limits.maxRequestBytes)
+      if (stop?.aborted) return Response.error()
       const event = requestEvent(input, requestId, limits.maxRequestBytes)
       if ('status' in event) return toHttpResponse(event)
-      const invocation = invoke(fn, event, { ...options, limits, shaping })
+      // The signal stops the invocations (`stop`); invoke's own `signal` fails one as an escaped error does.
+      const invocation = invoke(fn, event, { ...options, limits, shaping, signal: undefined, stop })
       try {
         options.onInvocation?.(invocation)
         const response = await invocation.response
@@ -90,6 +103,25 @@ export function functionUrl(
       }
     },
   )
+}
+
+/**
+ * The signal that stops the invocations once `signal` is aborted, its reason the error their writes then fail with,
+ * which says what stopped them (the caller's reason as its cause).
+ */
+function stopSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (signal === undefined) return undefined
+  const stop = new AbortController()
+  const onAbort = () =>
+    stop.abort(
+      new Error(
+        "functionUrl's signal was aborted while the function was running: its invocation failed, and its response stream takes no more writes.",
+        { cause: signal.reason },
+      ),
+    )
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return stop.signal
 }
 
 /**

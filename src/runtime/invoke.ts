@@ -51,6 +51,13 @@ export interface InvokeOptions extends FunctionInfo {
    */
   signal?: AbortSignal | undefined
   /**
+   * Ends the invocation with `stop.reason`, as a timeout ends it: it fails, what the handler has queued is dropped,
+   * and its response stream's writes fail from then on (those waiting on backpressure too), so that a `pipeline`
+   * or a loop that awaits its writes stops and closes its source. The emulators stop their invocations with it when
+   * they are closed (`serve().close({ running: 'abort' })`, `functionUrl`'s `signal`).
+   */
+  stop?: AbortSignal | undefined
+  /**
    * How messages name the timeout setting, which they tell to raise: `'limits.timeoutMs'` (the default) for
    * library users, `'--timeout'` for `sluice dev`.
    */
@@ -117,6 +124,7 @@ export function invoke(
     over = true
     clearTimeout(timer)
     options.signal?.removeEventListener('abort', onAbort)
+    options.stop?.removeEventListener('abort', onStop)
     if (outcome.error) log(`${requestId} ${outcome.state}: ${outcome.error.message}`)
     finish(outcome)
   }
@@ -137,7 +145,9 @@ export function invoke(
   }
   let onTimeout: () => void = () => {}
   let abort: (reason: unknown) => void = () => {}
+  let stop: (error: Error) => void = () => {}
   const onAbort = () => abort(options.signal?.reason)
+  const onStop = () => stop(asError(options.stop?.reason))
   // `timeoutMs: Infinity` means no timeout (resolveLimits caps finite values at what a timer can wait).
   const timer =
     limits.timeoutMs === Number.POSITIVE_INFINITY
@@ -145,6 +155,7 @@ export function invoke(
       : setTimeout(() => onTimeout(), limits.timeoutMs)
 
   options.signal?.addEventListener('abort', onAbort, { once: true })
+  options.stop?.addEventListener('abort', onStop, { once: true })
 
   if (!isStreamingHandler(handler)) {
     const response = runBuffered()
@@ -212,7 +223,12 @@ export function invoke(
     responseStream.end()
   }
   abort = fail
+  stop = (error) => {
+    settle({ state: 'failed', error })
+    sink.close(error)
+  }
   if (options.signal?.aborted) onAbort()
+  if (options.stop?.aborted) onStop()
   try {
     const result = (handler as unknown as (...args: unknown[]) => unknown)(event, responseStream, context)
     Promise.resolve(result).then(() => {
@@ -376,8 +392,10 @@ export function invoke(
             : withHint(timeoutError(), false, false),
         )
       abort = reject
+      stop = reject
     })
     if (options.signal?.aborted) onAbort()
+    if (options.stop?.aborted) onStop()
     let result: unknown
     try {
       const called = callBuffered(handler, event, context, () => {

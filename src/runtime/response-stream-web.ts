@@ -1,6 +1,7 @@
 import { ownBytes, toBytes } from './bytes.ts'
 import { setContentTypeOf } from './content-type.ts'
 import type { ResponseSink } from './response-sink.ts'
+import { encodeChunk } from './string-encoding.ts'
 import type { ResponseStream, StreamCallback } from './types.ts'
 import { endChunk, endsWithoutPrelude, invalidChunkError, writableChunk } from './write-chunk.ts'
 
@@ -9,7 +10,8 @@ type Listener = (...args: never[]) => void
 /**
  * The `responseStream` handlers get where `node:stream` does not exist (browsers, edge runtimes): a minimal
  * writable with Node's surface for what handlers use —
- * - `write(chunk[, encoding][, callback])` → `boolean`, `false` meaning "wait for `'drain'`";
+ * - `write(chunk[, encoding][, callback])` → `boolean`, `false` meaning "wait for `'drain'`"; a string is written in
+ *   `encoding` as Node writes it (string-encoding.ts);
  * - `end([chunk][, encoding][, callback])`, `destroy([error])`, `setContentType(type)`;
  * - events `'drain'`, `'finish'`, `'error'`, `'close'` through `on`, `once` and `off`;
  * - `writableEnded`, `writableFinished`, `destroyed`.
@@ -37,13 +39,17 @@ class WebResponseStream implements ResponseStream {
     encodingOrCallback?: string | StreamCallback,
     callback?: StreamCallback,
   ): boolean {
-    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback
+    const [encoding, done] =
+      typeof encodingOrCallback === 'function'
+        ? [undefined, encodingOrCallback]
+        : [encodingOrCallback, callback]
     // As the runtime's write(): what is not text or bytes is JSON-encoded (write-chunk.ts), and the prelude goes
-    // before the first chunk, an empty one too (end() never sends it).
+    // before the first chunk, an empty one too (end() never sends it). Node's Writable then refuses an unknown
+    // encoding, after the prelude went out.
     const writable = writableChunk(chunk)
     this.#start()
     if (writable === undefined) throw invalidChunkError(writable)
-    return this.#write(writable, done)
+    return this.#write(encodeChunk(writable, encoding), done)
   }
 
   #write(chunk: Uint8Array | string, done: StreamCallback | undefined): boolean {
@@ -81,9 +87,12 @@ class WebResponseStream implements ResponseStream {
     const done = [chunkOrCallback, encodingOrCallback, callback].find((value) => typeof value === 'function')
     // As the runtime's end(chunk): a string or bytes alone, a falsy chunk ignored (write-chunk.ts).
     const last = typeof chunkOrCallback === 'function' ? undefined : endChunk(chunkOrCallback)
+    const encoding = typeof encodingOrCallback === 'function' ? undefined : encodingOrCallback
+    // Node's end(chunk, encoding) refuses an unknown encoding before it ends anything.
+    const encoded = last === undefined ? undefined : encodeChunk(last, encoding)
     // end() sends no prelude: a response under HttpResponseStream.from ended before any write has none.
     if (endsWithoutPrelude(this, this.#started)) this.#sink.skippedPrelude = true
-    if (last !== undefined) this.#write(last, undefined)
+    if (encoded !== undefined) this.#write(encoded, undefined)
     if (this.writableEnded || this.destroyed) return this
     this.writableEnded = true
     if (done) this.once('finish', done)

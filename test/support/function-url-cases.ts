@@ -131,5 +131,35 @@ export function functionUrlCases({ where, use, base }: FunctionUrlTransport): vo
       const response = await fetch(base)
       await expect(response.arrayBuffer()).rejects.toThrow(TypeError)
     })
+
+    test('stops a handler that awaits its writes once its signal is aborted, and refuses later requests', async () => {
+      let stopped!: (error: unknown) => void
+      const loopEnded = new Promise<unknown>((resolve) => {
+        stopped = resolve
+      })
+      const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+        try {
+          for (;;) {
+            await new Promise((resolve) => setTimeout(resolve, 1))
+            await new Promise<void>((resolve, reject) =>
+              responseStream.write('tick\n', (error) => (error ? reject(error) : resolve())),
+            )
+          }
+        } catch (error) {
+          stopped(error)
+        }
+      })
+      const stop = new AbortController()
+      use(functionUrl(base, handler, { signal: stop.signal }))
+      const reader = (await fetch(base)).body!.getReader()
+      await reader.read()
+      await reader.cancel()
+      stop.abort()
+      expect(await loopEnded).toMatchObject({
+        message: expect.stringMatching(/^functionUrl's signal was aborted while the function was running/),
+      })
+      // As from a server that was shut down: a network error, and the function is not invoked.
+      await expect(fetch(base)).rejects.toThrow(TypeError)
+    })
   })
 }

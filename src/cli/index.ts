@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { commands } from './commands.ts'
 import { exitOnSignal } from './exit-on-signal.ts'
+import { packageVersion } from './version.ts'
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length))
@@ -13,13 +14,14 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run sluice <command> --help for its options.',
+    'Run sluice <command> --help for its options, sluice --version for the version.',
   ].join('\n')
 }
 
 /**
  * The `sluice` bin: dispatches to a subcommand and exits with its code. `--help` prints the usage on standard
- * output; no command or an unknown one is a usage error: the usage on standard error, exit code 2.
+ * output, `--version` the package's version; no command or an unknown one is a usage error: the usage on standard
+ * error, exit code 2.
  *
  * @example
  * await main(['dev', './handler.mjs', '--port', '3000'])
@@ -34,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
     return 1
   }
   const [name, ...args] = argv
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${await packageVersion()}\n`)
+    return 0
+  }
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`)
     return 0

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
@@ -485,6 +485,13 @@ describe('sluice with no command', () => {
     expect(help.code).toBe(0)
     expect(help.stderr).toBe('')
     expect(help.stdout).toMatch(/^Usage: sluice <command>/)
+    expect(help.stdout).toContain('sluice --version for the version')
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
+    for (const flag of ['--version', '-v']) {
+      expect(await run([flag]).exit, flag).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' })
+    }
   })
 })
 

@@ -253,6 +253,12 @@ afterAll(() => {
 // Each test runs a process (node, tsc, vite) that the rest of the suite, in parallel on two cores, may slow down
 // well past vitest's 5 s default: the processes' own limit (60 s, in run()) is the one that counts.
 describe('the packed package, installed in a fresh project', { timeout: 60_000 }, () => {
+  it('installs the sluice bin, which knows its version from the installed package', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
+    const { stdout } = await ok(process.execPath, [join(app, 'node_modules/.bin/sluice'), '--version'], app)
+    expect(stdout).toBe(`${version}\n`)
+  })
+
   it('holds dist/, README and LICENSE only: no sources, no tests', () => {
     const paths = packed.files.map((f) => f.path)
     expect(paths).toContain('package.json')

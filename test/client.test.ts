@@ -193,6 +193,45 @@ describe('sluice()', () => {
     )
   })
 
+  it("names no CORS for a page's request to its own origin, which CORS does not govern: first request or reconnect", async () => {
+    // The page's origin where there is a page (Chromium), else one played for the test.
+    const played = globalThis.location === undefined
+    if (played) vi.stubGlobal('location', { origin: 'https://app.example' })
+    try {
+      const own = `${globalThis.location.origin}/stream`
+      const refused = () => {
+        throw new TypeError('Failed to fetch')
+      }
+      const first = await sluice(own, { retry: 0, fetch: fetchWith(refused) }).catch((e: unknown) => e)
+      expect((first as Error).message).toBe(
+        `Could not connect to ${own} (Failed to fetch). Check the URL and the network.`,
+      )
+      let calls = 0
+      const dropsThenRefuses = fetchWith(() =>
+        ++calls === 1
+          ? responseOf(['abcd'], {
+              headers: { 'accept-ranges': 'bytes', 'content-length': '8', etag: '"v1"' },
+              error: new TypeError('network error (scripted drop)'),
+            })
+          : refused(),
+      )
+      const res = await sluice(own, {
+        fetch: dropsThenRefuses,
+        resume: { attempts: 1, backoff: { initial: 1 } },
+      })
+      const error = await collect(res.bytes()).catch((e: unknown) => e)
+      expect((error as Error).message).toContain(`Reconnecting to ${own} failed (Failed to fetch). `)
+      expect((error as Error).message).not.toContain('CORS')
+      // Another origin's, from the same page: CORS may be why.
+      const other = await sluice('https://fn.example/stream', { retry: 0, fetch: fetchWith(refused) }).catch(
+        (e: unknown) => e,
+      )
+      expect((other as Error).message).toContain(", or the server's CORS.")
+    } finally {
+      if (played) vi.unstubAllGlobals()
+    }
+  })
+
   it.each([
     ['Chromium', new TypeError('Failed to fetch'), true],
     ['Chromium, naming the host', new TypeError('Failed to fetch (fn.example)'), true],

@@ -1028,7 +1028,7 @@ export class BodySource implements ChunkSource {
     // How a reconnect failed; after an answer from another origin, a Range may meet a coding CORS hid (until a
     // Range answer gave the plain length).
     const hidden = hidesCoding(this.#response, state)
-    const failed = (error: unknown): string => resumeFailed(error, extra.headers, hidden)
+    const failed = (error: unknown): string => resumeFailed(error, extra.headers, hidden, sent()?.url)
     // The Request of the reconnect just made, for the errors about its answer.
     const sent = (): Request | undefined => this.#init.request() ?? this.#request
     let last: unknown = drop

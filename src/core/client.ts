@@ -304,7 +304,7 @@ export async function sluiceWith(
           // Given up, as a reconnect whose connections keep failing is.
           if (attempt > settings.attempts) {
             const last = new NetworkError(
-              `The resume request to ${where()}${resumeFailed(error, extra.headers, !checkpoint.plain)}`,
+              `The resume request to ${where()}${resumeFailed(error, extra.headers, !checkpoint.plain, where())}`,
               checkpoint.offset,
               { request: sent, cause: error },
             )
@@ -938,7 +938,7 @@ async function fromKyError(
   if (isNetworkFailure(error)) {
     // A browser fails a request its CORS refuses with the words of a network down.
     const reason = reasonOf(error)
-    const cors = corsMayRefuse(reason) ? ", or the server's CORS" : ''
+    const cors = corsMayRefuse(reason, url) ? ", or the server's CORS" : ''
     return new NetworkError(
       `Could not connect to ${url} (${reason}). Check the URL and the network${cors}.`,
       0,

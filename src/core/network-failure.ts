@@ -24,8 +24,20 @@ export function isNetworkFailure(error: unknown): boolean {
  * (known by their start, short for size): Chromium's `Failed to fetch`, Safari's `Load failed`, Firefox's
  * `NetworkError when attempting to fetch resource.` Other runtimes have no CORS, nor words that start so (Node's
  * `fetch failed`, workerd's `Network connection lost`, Deno's `error sending request…`, Bun's `Unable to connect…`).
+ * Not for a request to the page's own origin (`url`), which CORS does not govern.
  */
-export const corsMayRefuse = (reason: string): boolean => /^(Fa|Lo|NetworkE)/.test(reason)
+export const corsMayRefuse = (reason: string, url?: string): boolean =>
+  /^(Fa|Lo|NetworkE)/.test(reason) && crossOrigin(url)
+
+/**
+ * Whether a request to `url` may be cross-origin: a page's request to its own origin is not (no CORS question
+ * then, so naming CORS would send its author the wrong way); outside a page, or for a URL unknown, it may be.
+ */
+function crossOrigin(url: string | undefined): boolean {
+  const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin
+  if (typeof origin !== 'string' || origin === 'null' || url === undefined) return true
+  return URL.parse(url, origin)?.origin !== origin
+}
 
 /**
  * How a request that continues a stream failed: ` failed (reason).` in the runtime's words, and after a browser's
@@ -33,13 +45,19 @@ export const corsMayRefuse = (reason: string): boolean => /^(Fa|Lo|NetworkE)/.te
  * which make a browser ask the server's CORS first (a preflight) where the first request needed no such question.
  * `hidden`: the body comes from another origin, and may have a coding CORS hides. A server that answers Range by
  * cutting the compressed bytes sends a piece the browser cannot decode, and it fails that request with the same
- * words (nothing else tells it apart, not even Resource Timing), so the message names that cause too.
+ * words (nothing else tells it apart, not even Resource Timing), so the message names that cause too. `url`: where
+ * the request went; to the page's own origin, CORS is not named.
  */
-export function resumeFailed(error: unknown, headers: Record<string, string> = {}, hidden = false): string {
+export function resumeFailed(
+  error: unknown,
+  headers: Record<string, string> = {},
+  hidden = false,
+  url?: string,
+): string {
   const reason = reasonOf(error)
   const added = Object.keys(headers).join(', ')
   const cors =
-    added && corsMayRefuse(reason)
+    added && corsMayRefuse(reason, url)
       ? ` Check the network, or that the server's CORS allows ${added} (Access-Control-Allow-Headers).`
       : ''
   const coding =

@@ -96,6 +96,23 @@ describe('parts and formats', () => {
     )
   })
 
+  test('takes an object with any of id, event, data, retry or comment for an event, as streamSse does, and sends the same bytes', async () => {
+    // An id-only part is a checkpoint, not data: sent as `data: {"id":"1"}`, it would never move a client's
+    // Last-Event-ID.
+    const response = mockStream(
+      [{ id: '1' }, { retry: 5 }, { event: 'e' }, { comment: 'hi', data: 'y' }, { comment: 'a\nb' }],
+      { format: 'sse' },
+    )
+    expect(await response.text()).toBe('id: 1\n\nretry: 5\n\nevent: e\n\n: hi\ndata: y\n\n: a\n: b\n\n')
+  })
+
+  test('sends any other value as the data of an event, an object whose event fields are all undefined included', async () => {
+    const response = mockStream([{ token: 'Hel' }, { id: undefined, n: 1 }, [1], 5, null], { format: 'sse' })
+    expect(await response.text()).toBe(
+      'data: {"token":"Hel"}\n\ndata: {"n":1}\n\ndata: [1]\n\ndata: 5\n\ndata: null\n\n',
+    )
+  })
+
   test('sends Uint8Array parts as they are in every format, to inject malformed bytes', async () => {
     const response = mockStream([{ ok: 1 }, encoder.encode('{not json\n')], { format: 'ndjson' })
     expect(await response.text()).toBe('{"ok":1}\n{not json\n')
@@ -127,25 +144,55 @@ describe('parts that cannot be sent', () => {
       'an SSE id with a line break in the first part',
       () => mockStream([{ id: 'a\nb', data: 'x' }], { format: 'sse' }),
       TypeError,
-      'mockStream: part 0 is an SSE event whose id must be a string without line breaks or NUL, got "a\\nb".',
+      'mockStream got, as part 0, an event whose id contains a line break or NUL; remove it (only data may span lines).',
     ],
     [
       'an SSE event type that is not a string',
       () => mockStream([{ data: 'x' }, { event: 7, data: 'y' }], { format: 'sse' }),
       TypeError,
-      'mockStream: part 1 is an SSE event whose event type must be a string without line breaks, got 7.',
+      'mockStream got, as part 1, an event with event 7; pass a string, such as String(value).',
     ],
     [
       'an SSE retry given as a string',
       () => mockStream([{ retry: '5', data: 'x' }], { format: 'sse' }),
       TypeError,
-      'mockStream: part 0 is an SSE event whose retry must be a number of milliseconds, got "5".',
+      'mockStream got, as part 0, an event with retry "5"; pass a non-negative whole number of milliseconds.',
     ],
     [
       'a negative SSE retry',
       () => mockStream([{ retry: -1, data: 'x' }], { format: 'sse' }),
       RangeError,
-      'mockStream: part 0 is an SSE event whose retry must be a whole number of milliseconds ≥ 0, got -1.',
+      'mockStream got, as part 0, an event with retry -1; pass a non-negative whole number of milliseconds.',
+    ],
+    [
+      'an SSE id that begins with a space, which a Last-Event-ID header cannot carry back',
+      () => mockStream([{ id: ' 7', data: 'x' }], { format: 'sse' }),
+      TypeError,
+      'mockStream got, as part 0, the event id " 7", which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.',
+    ],
+    [
+      'an SSE id with a control character',
+      () => mockStream([{ id: 'a\u0001', data: 'x' }], { format: 'sse' }),
+      TypeError,
+      'mockStream got, as part 0, the event id "a\\u0001", whose character U+0001 a Last-Event-ID header cannot carry back (HTTP refuses control characters in headers, and UTF-8 a lone surrogate), so a client could not resume after it; remove it, or send encodeURIComponent(id).',
+    ],
+    [
+      'an SSE id with a lone surrogate',
+      () => mockStream([{ id: '\ud800' }], { format: 'sse' }),
+      TypeError,
+      /^mockStream got, as part 0, the event id "\\ud800", whose character U\+D800 a Last-Event-ID header cannot carry back/,
+    ],
+    [
+      'an SSE comment that is not a string',
+      () => mockStream([{ comment: 5 }], { format: 'sse' }),
+      TypeError,
+      'mockStream got, as part 0, an event with comment 5; pass a string, such as String(value).',
+    ],
+    [
+      'SSE event data with no JSON form',
+      () => mockStream([{ id: '1', data: 1n }], { format: 'sse' }),
+      TypeError,
+      'mockStream got, as part 0, event data of type bigint, which JSON cannot represent (Do not know how to serialize a BigInt); send a string or plain data.',
     ],
     [
       'an SSE event whose data is undefined',
@@ -168,7 +215,7 @@ describe('parts that cannot be sent', () => {
           },
         ),
       TypeError,
-      /^mockStream: part 0 is an SSE event whose id/,
+      /^mockStream got, as part 0, an event whose id/,
     ],
   ])('%s throws at the call, naming the part', (_, call, type, message) => {
     expect(call).toThrow(type)
@@ -197,7 +244,9 @@ describe('parts that cannot be sent', () => {
       mockStream(parts(), { format: 'sse', lastEventId: true, request }),
     )
     expect(text).toBe('id: 2\ndata: b\n\n')
-    expect((error as TypeError).message).toMatch(/^mockStream: part 2 is an SSE event whose id .*, got 3\.$/)
+    expect((error as TypeError).message).toBe(
+      'mockStream got, as part 2, an event with id 3; pass a string, such as String(value).',
+    )
   })
 })
 
@@ -212,6 +261,11 @@ describe('status and headers', () => {
     expect(response.statusText).toBe('Created')
     expect(response.headers.get('x-request-id')).toBe('r1')
     expect(response.headers.get('content-type')).toBe('text/plain')
+  })
+
+  test('takes any statusText a Response takes: tabs, spaces, visible ASCII and U+0080–U+00FF', () => {
+    const statusText = 'a\tb ~ é\u00ff\u0080'
+    expect(mockStream([], { statusText }).statusText).toBe(statusText)
   })
 
   test('gives statusText to that status only: a 206, 409 or 416 answered in its place gets the default, not another status’s text', () => {
@@ -736,6 +790,18 @@ describe('Last-Event-ID', () => {
     expect(await response.text()).toBe('id: 3\ndata: c\n\n')
   })
 
+  test('resumes after an id-only part, a checkpoint event, over parts in an array and async ones alike', async () => {
+    const parts = [{ id: '1', data: 'a' }, 'b', { id: '2' }, 'c']
+    async function* later(): AsyncGenerator<unknown> {
+      yield* parts
+    }
+    const request = rangeRequest({ 'last-event-id': '2' })
+    expect(await mockStream(parts, { format: 'sse', lastEventId: true, request }).text()).toBe('data: c\n\n')
+    expect(await mockStream(later(), { format: 'sse', lastEventId: true, request }).text()).toBe(
+      'data: c\n\n',
+    )
+  })
+
   test('sends every event when the request has no Last-Event-ID', async () => {
     const response = mockStream(events, { format: 'sse', lastEventId: true, request: rangeRequest({}) })
     expect(await response.text()).toBe('id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n')
@@ -1047,7 +1113,37 @@ describe('invalid arguments', () => {
       RangeError,
       /bytesPerSecond must be > 0/,
     ],
-    ['a 1xx status', () => mockStream([], { status: 101 }), RangeError, /final status/],
+    [
+      'a 1xx status',
+      () => mockStream([], { status: 101 }),
+      RangeError,
+      'mockStream: status must be ≥ 200 and ≤ 599, got 101. A Response cannot carry a 1xx status; pass a final status.',
+    ],
+    // No word of 1xx for a status above the range.
+    [
+      'status 600',
+      () => mockStream([], { status: 600 }),
+      RangeError,
+      /^mockStream: status must be ≥ 200 and ≤ 599, got 600\.$/,
+    ],
+    [
+      'a statusText with a line break',
+      () => mockStream([], { statusText: 'x\ny' }),
+      TypeError,
+      'mockStream: statusText must be an HTTP reason phrase, which a Response takes only of tabs, spaces, visible ASCII and characters U+0080–U+00FF, got "x\\ny"; remove its line breaks and other characters.',
+    ],
+    [
+      'a statusText with DEL',
+      () => mockStream([], { statusText: 'a\x7f' }),
+      TypeError,
+      /^mockStream: statusText must be an HTTP reason phrase/,
+    ],
+    [
+      'a statusText beyond U+00FF',
+      () => mockStream([], { statusText: 'Ā' }),
+      TypeError,
+      /^mockStream: statusText must be an HTTP reason phrase/,
+    ],
     ['two faults', () => mockStream([], { truncate: 1, dropAfterBytes: 2 }), TypeError, /one fault/],
     [
       'error without errorAfterBytes',

@@ -1,5 +1,6 @@
 import type { Awslambda } from './types.ts'
 
+export type { SseEvent } from '../runtime/sse-event.ts'
 export { type BytesOptions, type BytesSource, streamBytes } from './bytes.ts'
 export { type SluiceHandlerOptions, type SluiceResponse, sluiceHandler } from './handler.ts'
 export { END_MARKER_HEADER, endMarkerLine } from './marker.ts'
@@ -8,7 +9,7 @@ export type { CursorOptions, LengthOptions, ResponseOptions, ResumableSource, So
 export type { PaddingOptions } from './padding.ts'
 export type { RefusalReport } from './refusal.ts'
 export type { RequestLike } from './request.ts'
-export { formatSseEvent, type SseEvent, type SseMessage, type SseOptions, streamSse } from './sse.ts'
+export { formatSseEvent, type SseMessage, type SseOptions, streamSse } from './sse.ts'
 export type {
   AnyResponseStream,
   Awslambda,

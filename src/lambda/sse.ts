@@ -1,7 +1,7 @@
 import { isBodiless } from '../core/bodiless.ts'
-import { sseLine as line } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
 import { quoted } from '../runtime/refusal-text.ts'
+import { isSseEvent, type SseEvent, sseEventText } from '../runtime/sse-event.ts'
 import { checkOptions, checkSseLength, HELPER_OPTIONS } from './check-options.ts'
 import { withHeartbeat } from './heartbeat.ts'
 import type { CursorOptions, ResponseOptions, ResumableSource } from './options.ts'
@@ -18,26 +18,6 @@ import {
   sourceToRead,
 } from './source.ts'
 import type { AnyResponseStream } from './types.ts'
-
-/**
- * One server-sent event. `data` that is not a string is sent as JSON; multi-line data becomes several `data:`
- * lines. Give every event an `id` to let clients resume with `Last-Event-ID`.
- *
- * @example
- * const event: SseEvent = { id: '42', event: 'token', data: { text: 'Hel' } }
- */
-export interface SseEvent {
-  /** The event's id; the client sends the last one it saw as `Last-Event-ID` when it reconnects. */
-  id?: string | undefined
-  /** The event type. Default: none (the client sees `message`). */
-  event?: string | undefined
-  /** The payload: a string as it is, anything else as JSON. Default: no data line (an id-only checkpoint). */
-  data?: unknown
-  /** Reconnection delay in milliseconds the client should use from now on. */
-  retry?: number | undefined
-  /** A comment line, ignored by parsers. */
-  comment?: string | undefined
-}
 
 /**
  * An item of an SSE source: an event, or a string as shorthand for `{ data: string }`.
@@ -87,68 +67,18 @@ const heartbeat = encoder.encode(':\n\n')
 const FIRST_BEAT_MS = 5_000
 
 /**
- * An event's text field as given, or a `TypeError` that names it: untyped code writes `{ id: i }`, which would
- * otherwise fail inside the checks below ("value.includes is not a function") or be sent as `[object Object]`.
- */
-function stringField(name: string, value: unknown): string {
-  if (typeof value === 'string') return value
-  throw new TypeError(
-    `sluice/lambda: streamSse got an event with ${name} ${describeValue(value)}; pass a string, such as String(value).`,
-  )
-}
-
-function checkField(name: string, value: string): void {
-  // A line break would end the field early and let the rest be read as other fields or events.
-  if (/[\r\n]/.test(value) || (name === 'id' && value.includes('\0'))) {
-    throw new TypeError(
-      `sluice/lambda: streamSse got an event whose ${name} contains a line break${name === 'id' ? ' or NUL' : ''}; remove it (only data may span lines).`,
-    )
-  }
-  if (name !== 'id') return
-  // An id comes back in a Last-Event-ID header, whose value HTTP trims: " 7" would come back as "7", name no
-  // event, and a reconnect could not resume after it.
-  if (/^[ \t]|[ \t]$/.test(value)) {
-    throw new TypeError(
-      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, which begins or ends with a space or tab that a Last-Event-ID header cannot carry back (HTTP trims header values), so a client could not resume after it; trim the id.`,
-    )
-  }
-  // A Last-Event-ID brings the id back as its UTF-8 bytes (EventSource, sluice), read as UTF-8 here: any id but
-  // one with a control character, which HTTP servers refuse in a header, or a lone surrogate, which UTF-8 cannot
-  // encode (it would go out as U+FFFD and come back as another id).
-  const odd = /[^\t\x20-\x7e\x80-\u{10ffff}]|\p{Cs}/u.exec(value)
-  if (odd !== null) {
-    const code = `U+${odd[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
-    throw new TypeError(
-      `sluice/lambda: streamSse got the event id ${JSON.stringify(value)}, whose character ${code} a Last-Event-ID header cannot carry back (HTTP refuses control characters in headers, and UTF-8 a lone surrogate), so a client could not resume after it; remove it, or send encodeURIComponent(id).`,
-    )
-  }
-}
-
-const FIELDS = ['id', 'event', 'data', 'retry', 'comment'] as const
-
-/**
  * An item that is an event, or a `TypeError` that says what it is: anything else — `{ token }`, a number, `null` —
  * would go out as a bare blank line, its data lost without a sign (sluice/mock sends such a value as data).
  */
 function eventOf(message: unknown): SseEvent {
-  const record = message as Record<string, unknown>
+  if (isSseEvent(message)) return message
   const isObject = typeof message === 'object' && message !== null && !Array.isArray(message)
-  if (isObject && FIELDS.some((field) => record[field] !== undefined)) return message as SseEvent
   const what = isObject
-    ? `an object without id, event, data, retry or comment (keys: ${Object.keys(record).join(', ')})`
+    ? `an object without id, event, data, retry or comment (keys: ${Object.keys(message).join(', ')})`
     : describeValue(message)
   throw new TypeError(
     `sluice/lambda: streamSse got ${what} as an event; yield a string, or an object with id, event, data, retry or comment ({ data: value } sends a value as JSON).`,
   )
-}
-
-function checkRetry(retry: unknown): void {
-  if (!(Number.isSafeInteger(retry) && (retry as number) >= 0)) {
-    const Failure = typeof retry === 'number' ? RangeError : TypeError
-    throw new Failure(
-      `sluice/lambda: streamSse got an event with retry ${describeValue(retry)}; pass a non-negative whole number of milliseconds.`,
-    )
-  }
 }
 
 /**
@@ -158,32 +88,10 @@ function checkRetry(retry: unknown): void {
  * formatSseEvent({ id: '1', data: 'hi' }) // 'id: 1\ndata: hi\n\n'
  */
 export function formatSseEvent(message: SseMessage): string {
-  const event: SseEvent = typeof message === 'string' ? { data: message } : eventOf(message)
-  let text = ''
-  if (event.comment !== undefined)
-    for (const part of stringField('comment', event.comment).split(/\r\n|\r|\n/)) text += line(`: ${part}`)
-  if (event.id !== undefined) {
-    checkField('id', stringField('id', event.id))
-    text += line(`id: ${event.id}`)
-  }
-  if (event.event !== undefined) {
-    checkField('event', stringField('event', event.event))
-    text += line(`event: ${event.event}`)
-  }
-  if (event.retry !== undefined) {
-    checkRetry(event.retry)
-    text += `retry: ${event.retry}\n`
-  }
-  if (event.data !== undefined) {
-    const data = typeof event.data === 'string' ? event.data : JSON.stringify(event.data)
-    if (data === undefined) {
-      throw new TypeError(
-        `sluice/lambda: streamSse got event data of type ${typeof event.data}, which JSON cannot represent; send a string or plain data.`,
-      )
-    }
-    for (const part of data.split(/\r\n|\r|\n/)) text += line(`data: ${part}`)
-  }
-  return `${text}\n`
+  return sseEventText(
+    typeof message === 'string' ? { data: message } : eventOf(message),
+    'sluice/lambda: streamSse got',
+  )
 }
 
 async function* sseChunks(

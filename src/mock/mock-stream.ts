@@ -10,7 +10,7 @@ import {
   describeValue,
   encodePart,
   encodeParts,
-  isMockEvent,
+  hasId,
   isPartError,
   type MockFormat,
   type MockStreamParts,
@@ -327,10 +327,6 @@ function syncIterable(parts: MockStreamParts): Iterable<unknown> | undefined {
  */
 function afterEventIndex(parts: readonly unknown[], id: string): number {
   return parts.findIndex((part) => hasId(part, id)) + 1
-}
-
-function hasId(part: unknown, id: string): boolean {
-  return isMockEvent(part) && part.id === id
 }
 
 /** Why a `Last-Event-ID` that no event carries cannot be continued from, in sluice/lambda's words. */

@@ -232,6 +232,13 @@ export function validateOptions(
   const chunkSize = number(o.chunkSize, 'chunkSize', where, { min: 1, integer: true })
   const status = number(o.status, 'status', where, { min: 200, max: 599, integer: true }) ?? 200
   const statusText = optional(o.statusText, 'string', 'statusText', where)
+  // What the Response constructor takes (a reason phrase: HTAB, SP, VCHAR, obs-text), checked here so that the
+  // message names the option rather than be the platform's bare "Invalid statusText".
+  if (statusText !== undefined && !/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) {
+    throw new TypeError(
+      `${where}: statusText must be an HTTP reason phrase, which a Response takes only of tabs, spaces, visible ASCII and characters U+0080–U+00FF, got ${describeValue(statusText)}; remove its line breaks and other characters.`,
+    )
+  }
   const contentLength = o.contentLength ?? false
   if (typeof contentLength !== 'boolean' && contentLength !== 'remapped') {
     throw new TypeError(
@@ -345,19 +352,20 @@ function number(
   const below = rule.exclusive ? value <= rule.min : value < rule.min
   if (below || (rule.max !== undefined && value > rule.max)) {
     const bound = `${rule.exclusive ? '>' : '≥'} ${rule.min}${rule.max === undefined ? '' : ` and ≤ ${rule.max}`}`
-    throw new RangeError(`${where}: ${name} must be ${bound}, got ${value}.${hint(name)}`)
+    throw new RangeError(`${where}: ${name} must be ${bound}, got ${value}.${hint(name, value)}`)
   }
   return value
 }
 
-function hint(name: string): string {
+function hint(name: string, value: number): string {
   switch (name) {
     case 'chunkSize':
       return ' Pass 1 for one byte per chunk, or leave it out to send each part as one chunk.'
     case 'bytesPerSecond':
       return ' Leave it out for an unlimited rate.'
     case 'status':
-      return ' A Response cannot carry a 1xx status; pass a final status.'
+      // Only a status below the range is one a Response cannot carry; one above it is no HTTP status at all.
+      return value < 200 ? ' A Response cannot carry a 1xx status; pass a final status.' : ''
     default:
       return ''
   }

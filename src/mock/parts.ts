@@ -1,5 +1,6 @@
-import { sseLine, unlikeMarker } from '../core/end-marker.ts'
+import { unlikeMarker } from '../core/end-marker.ts'
 import { describeValue } from '../runtime/describe-value.ts'
+import { isSseEvent, type SseEvent, sseEventText } from '../runtime/sse-event.ts'
 
 export { describeValue }
 
@@ -15,24 +16,18 @@ export { describeValue }
 export type MockFormat = 'raw' | 'ndjson' | 'sse'
 
 /**
- * One server-sent event for `format: 'sse'`; a `data` that is not a string is sent as JSON.
+ * One server-sent event for `format: 'sse'`, as sluice/lambda's `streamSse` takes and sends it (its `SseEvent`).
+ * A `data` that is not a string is sent as JSON, and an event without `data` has no data line: `{ id }` alone is a
+ * checkpoint a client resumes after.
  *
- * Any part that is an object with a `data` property is treated as an event; every other value becomes an event
- * whose only field is its `data`.
+ * A part is an event when it is an object (not an array) with at least one of `id`, `event`, `data`, `retry` and
+ * `comment` not `undefined`, as `streamSse` tells one, and is sent as the same bytes; every other value becomes an
+ * event whose only field is its `data`.
  *
  * @example
- * mockStream([{ id: '1', event: 'token', data: { text: 'Hel' } }, { id: '2', data: '[DONE]' }], { format: 'sse' })
+ * mockStream([{ id: '1', event: 'token', data: { text: 'Hel' } }, { id: '2' }, 'lo'], { format: 'sse' })
  */
-export interface MockEvent {
-  /** The event's `id:` field; a client resumes after it with `Last-Event-ID`. Default: no id. */
-  id?: string | undefined
-  /** The event's `event:` field (its type). Default: no type, which clients read as `message`. */
-  event?: string | undefined
-  /** The payload: a string is sent as it is, line by line; anything else as `JSON.stringify(data)`. */
-  data: unknown
-  /** The event's `retry:` field, the reconnection delay in milliseconds. Default: none. */
-  retry?: number | undefined
-}
+export type MockEvent = SseEvent
 
 /**
  * The parts a mock body streams: an array, an iterable or an async iterable of strings, `Uint8Array`s, or values
@@ -48,9 +43,9 @@ export type MockStreamParts = Iterable<unknown> | AsyncIterable<unknown>
 
 const encoder = new TextEncoder()
 
-/** Whether a part is an SSE event object rather than a bare value. */
-export function isMockEvent(part: unknown): part is MockEvent {
-  return typeof part === 'object' && part !== null && !(part instanceof Uint8Array) && 'data' in part
+/** Whether `part` is an SSE event whose id is `id`: a `Last-Event-ID` resumes after it. */
+export function hasId(part: unknown, id: string): boolean {
+  return isSseEvent(part) && part.id === id
 }
 
 /** Errors that are a bad part rather than a failure of the source: streamHandler reports them (see there). */
@@ -112,53 +107,18 @@ function encode(
       // In a body that ends with the marker, as sluice/lambda writes it (see `unlikeMarker`).
       return encoder.encode(`${marked ? unlikeMarker(text) : text}\n`)
     }
-    case 'sse':
-      return encoder.encode(
-        isMockEvent(part) ? encodeEvent(part, index, where) : encodeEvent({ data: part }, index, where, true),
-      )
-  }
-}
-
-/** `bare`: the part is the event's data, not an event object. */
-function encodeEvent(event: MockEvent, index: number, where: string, bare = false): string {
-  let text = ''
-  if (event.id !== undefined) {
-    // A line break would end the field early and a NUL makes clients ignore the id, so neither can be sent.
-    if (typeof event.id !== 'string' || /[\r\n\0]/.test(event.id)) {
-      throw new TypeError(
-        `${where}: part ${index} is an SSE event whose id must be a string without line breaks or NUL, got ${describeValue(event.id)}.`,
-      )
+    case 'sse': {
+      const got = `${where} got, as part ${index},`
+      if (isSseEvent(part)) return encoder.encode(sseEventText(part, got))
+      // Any other value is the data of an event, as JSON but for a string. `{ data: undefined }` is no event
+      // (streamSse refuses it), and sending it as the value `{}` would hide that its data is missing.
+      const empty = typeof part === 'object' && part !== null && 'data' in part
+      const what = empty ? `the data of part ${index}` : `part ${index}`
+      const data =
+        typeof part === 'string' ? part : json(empty ? undefined : part, what, 'an SSE event', where)
+      return encoder.encode(sseEventText({ data }, got))
     }
-    text += sseLine(`id: ${event.id}`)
   }
-  if (event.event !== undefined) {
-    if (typeof event.event !== 'string' || /[\r\n]/.test(event.event)) {
-      throw new TypeError(
-        `${where}: part ${index} is an SSE event whose event type must be a string without line breaks, got ${describeValue(event.event)}.`,
-      )
-    }
-    text += sseLine(`event: ${event.event}`)
-  }
-  if (event.retry !== undefined) {
-    if (typeof event.retry !== 'number') {
-      throw new TypeError(
-        `${where}: part ${index} is an SSE event whose retry must be a number of milliseconds, got ${describeValue(event.retry)}.`,
-      )
-    }
-    if (!Number.isSafeInteger(event.retry) || event.retry < 0) {
-      throw new RangeError(
-        `${where}: part ${index} is an SSE event whose retry must be a whole number of milliseconds ≥ 0, got ${describeValue(event.retry)}.`,
-      )
-    }
-    text += sseLine(`retry: ${event.retry}`)
-  }
-  const data =
-    typeof event.data === 'string'
-      ? event.data
-      : json(event.data, bare ? `part ${index}` : `the data of part ${index}`, 'an SSE event', where)
-  // A line that ends as the end-marker line does ends with CRLF, as sluice/lambda writes it (see `sseLine`).
-  for (const line of data.split(/\r\n|\r|\n/)) text += sseLine(`data: ${line}`)
-  return `${text}\n`
 }
 
 /** `what`: the value, as messages name it ("part 3", "the data of part 3"). */

@@ -2,7 +2,7 @@ import { isRangeableStatus } from '../core/bodiless.ts'
 import { idFromHeader } from '../core/resume/event-id-header.ts'
 import { closing } from './closing.ts'
 import type { ValidOptions } from './options.ts'
-import { encodePart, isMockEvent, type MockStreamParts } from './parts.ts'
+import { encodePart, hasId, type MockStreamParts } from './parts.ts'
 import { planRange } from './range.ts'
 
 /** Parts to answer with, and the body's length when pulling found its end. */
@@ -55,7 +55,7 @@ export async function pullToEvent(parts: MockStreamParts, o: ValidOptions): Prom
     return undefined
   // Read as mockStream reads it: its bytes as UTF-8.
   const id = idFromHeader(sent)
-  const pulled = await pull(source, o.request!, (part) => isMockEvent(part) && part.id === id)
+  const pulled = await pull(source, o.request!, (part) => hasId(part, id))
   return pulled.ended === undefined ? pulled : { parts: pulled.ended }
 }
 

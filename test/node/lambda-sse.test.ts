@@ -25,6 +25,20 @@ describe('formatSseEvent', () => {
     expect(formatSseEvent({ data: { text: 'x', n: [1] } })).toBe('data: {"text":"x","n":[1]}\n\n')
   })
 
+  it('refuses data that JSON.stringify throws on with a message that says why, the error as its cause', () => {
+    let thrown: unknown
+    try {
+      formatSseEvent({ id: '1', data: 1n })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(TypeError)
+    expect((thrown as TypeError).message).toBe(
+      'sluice/lambda: streamSse got event data of type bigint, which JSON cannot represent (Do not know how to serialize a BigInt); send a string or plain data.',
+    )
+    expect((thrown as TypeError).cause).toBeInstanceOf(TypeError)
+  })
+
   it('writes comments as lines that start with a colon', () => {
     expect(formatSseEvent({ comment: 'keep\nalive', id: '1' })).toBe(': keep\n: alive\nid: 1\n\n')
   })

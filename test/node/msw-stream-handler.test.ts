@@ -336,8 +336,29 @@ describe('streamHandler arguments', () => {
       /^streamHandler: part 1 is an object \(Object\), but format 'raw' sends only strings/,
     )
     expect(() => streamHandler('GET', url, [{ id: 'a\nb', data: 1 }], { format: 'sse' })).toThrow(
-      'streamHandler: part 0 is an SSE event whose id must be a string without line breaks or NUL, got "a\\nb".',
+      'streamHandler got, as part 0, an event whose id contains a line break or NUL; remove it (only data may span lines).',
     )
+  })
+
+  test('rejects a statusText that a Response cannot carry when the handler is created, naming the option', () => {
+    expect(() => streamHandler('GET', url, [], { statusText: 'x\ny' })).toThrow(
+      new TypeError(
+        'streamHandler: statusText must be an HTTP reason phrase, which a Response takes only of tabs, spaces, visible ASCII and characters U+0080–U+00FF, got "x\\ny"; remove its line breaks and other characters.',
+      ),
+    )
+  })
+
+  test('answers a Last-Event-ID over async parts from after an id-only part, which it pulls up to', async () => {
+    async function* parts(): AsyncGenerator<unknown> {
+      yield { id: '1', data: 'a' }
+      yield 'b'
+      yield { id: '2' }
+      yield 'c'
+    }
+    server.use(streamHandler('GET', url, parts, { format: 'sse', lastEventId: true }))
+    const response = await fetch(url, { headers: { 'last-event-id': '2' } })
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('data: c\n\n')
   })
 
   test('rejects invalid options when the handler is created', () => {

@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import type * as dev from '../../src/dev/index.ts'
+import type { SseEvent } from '../../src/lambda/index.ts'
 import {
   type AnyLambdaHandler,
   type Awslambda,
@@ -8,6 +9,7 @@ import {
   type FunctionUrlResult,
   functionUrl,
   type Limits,
+  type MockEvent,
   type ResponseMetadata,
   type Shaping,
 } from '../../src/mock/index.ts'
@@ -56,3 +58,11 @@ describe('sluice/mock takes an explicit undefined as absent (exactOptionalProper
 
 /** The keys of `T` that refuse an explicit `undefined` under `exactOptionalPropertyTypes`. */
 type RefusingUndefined<T> = { [K in keyof T]-?: undefined extends Required<T>[K] ? never : K }[keyof T]
+
+describe('sluice/mock types an SSE event part as sluice/lambda types the event', () => {
+  it('is the SseEvent of streamSse, whose data is optional: an id-only part is an event', () => {
+    expectTypeOf<MockEvent>().toEqualTypeOf<SseEvent>()
+    expectTypeOf({ id: '1' }).toExtend<MockEvent>()
+    expectTypeOf({ comment: 'hi' }).toExtend<MockEvent>()
+  })
+})

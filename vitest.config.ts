@@ -1,6 +1,7 @@
 import { playwright } from '@vitest/browser-playwright'
 import { msw } from 'msw/vite'
 import { defineConfig } from 'vitest/config'
+import { emulatorCommands } from './test/support/emulator-commands.ts'
 
 // One behaviour suite, three runtimes. Files directly under test/ are isomorphic and run everywhere;
 // test/node/ holds what needs Node (node:http servers, the emulator, the CLI).
@@ -53,6 +54,8 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            // The emulator on a port of its own, for the page to reach across origins (test/browser/dev-cors.test.ts).
+            commands: emulatorCommands,
             provider: playwright({
               launchOptions: {
                 executablePath: chromium,

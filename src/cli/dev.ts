@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { isOrigin, sluiceCors } from '../dev/cors.ts'
 import { serveWith } from '../dev/serve.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
 import { watch } from './dev-watch.ts'
@@ -19,6 +20,12 @@ Options:
   --late-failure trailers
                       end the body cleanly when the function fails after its first byte, the error in
                       HTTP trailers, as a function URL may (default cut: the connection is cut)
+  --cors <origin>     answer CORS as a function URL configured for this origin (repeat it, or separate
+                      origins with commas; * for any): preflights answered without invoking the function,
+                      any method, the request headers sluice sends allowed (content-type, range, if-range,
+                      last-event-id, x-sluice-cursor) and the response headers it reads exposed
+                      (x-sluice-end, x-amzn-remapped-content-length, content-range, accept-ranges, etag,
+                      content-encoding, date, retry-after)
   --watch             restart when the handler module or a module it imports changes
   -h, --help          show this help
 
@@ -75,6 +82,13 @@ export async function run(args: string[]): Promise<number> {
       `--late-failure takes cut or trailers; got ${lateFailure === '' ? 'an empty one' : lateFailure}.`,
     )
 
+  const origins = values.cors?.flatMap((value) => value.split(',').map((origin) => origin.trim()))
+  const notOrigin = origins?.find((origin) => origin !== '*' && !isOrigin(origin))
+  if (notOrigin !== undefined)
+    return bad(
+      `--cors takes origins such as http://localhost:5173 (scheme, host and port, no path), or *; got ${notOrigin === '' ? 'an empty one' : notOrigin}.`,
+    )
+
   // The module is loaded once per process: a child started afresh at each change serves the code as it now is.
   if (values.watch) return watch(args.filter((arg) => arg !== '--watch'))
   // Lambda runs a function at UTC (TZ=:UTC) unless its configuration sets TZ: on the machine's own zone, a handler
@@ -92,6 +106,7 @@ export async function run(args: string[]): Promise<number> {
         shaping: values.shaping === 'lambda' ? 'lambda' : false,
         limits: timeoutMs === undefined ? {} : { timeoutMs },
         lateFailure,
+        cors: origins === undefined ? undefined : sluiceCors(origins),
         // The process is the emulator alone: a handler's escaped error fails its invocation, as on the service.
         catchEscapedErrors: true,
       },
@@ -125,6 +140,7 @@ function parse(args: string[]) {
       shaping: { type: 'string' },
       timeout: { type: 'string' },
       'late-failure': { type: 'string' },
+      cors: { type: 'string', multiple: true },
       watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

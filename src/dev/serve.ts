@@ -14,6 +14,7 @@ import {
   requestEvent,
   type Shaping,
 } from '../runtime/index.ts'
+import { type Cors, checkCors, preflightHeaders, responseHeaders } from './cors.ts'
 import { watchEscapedErrors } from './escaped-errors.ts'
 import { exitWhileLoading } from './exit-call.ts'
 import { baseUrlOf, closeServer, listen, refuseTunnels } from './http-server.ts'
@@ -60,6 +61,13 @@ export interface ServeOptions extends FunctionInfo {
    * tells it from a complete body. Default `'cut'`.
    */
   lateFailure?: 'cut' | 'trailers' | undefined
+  /**
+   * The function URL's CORS setting, for a page on another origin (a dev server's): preflights are answered
+   * without invoking the function, and the function's answers to an allowed origin get `Access-Control-Allow-Origin`
+   * and the rest, as the service adds them. Default: none, as a function URL without CORS, whose function gets
+   * every request, preflights included.
+   */
+  cors?: Cors | undefined
 }
 
 /**
@@ -152,7 +160,10 @@ export async function serveWith(
     log: ['a function, or false', (log) => typeof log === 'function' || log === false],
     catchEscapedErrors: ['a boolean', (value) => typeof value === 'boolean'],
     lateFailure: ["'cut' or 'trailers'", (value) => value === 'cut' || value === 'trailers'],
+    // Checked below, setting by setting.
+    cors: ['an object', () => true],
   })
+  const cors = options.cors === undefined ? undefined : checkCors(options.cors, 'serve')
   if (typeof handler !== 'string' && typeof handler !== 'function') {
     throw new TypeError(
       `serve: handler must be a module path or a handler function, got ${describeValue(handler)}.`,
@@ -183,6 +194,13 @@ export async function serveWith(
   let closing: Promise<void> | undefined
   const handle = async (req: IncomingMessage, res: ServerResponse, asked: boolean): Promise<void> => {
     const requestId = randomId()
+    // The service answers a preflight itself: the function is not invoked.
+    const preflight = cors === undefined ? undefined : preflightHeaders(req.method, req.headers, cors)
+    if (preflight !== undefined) {
+      res.writeHead(200, [...preflight, ['x-amzn-requestid', requestId], ['content-length', '0']].flat())
+      res.end()
+      return
+    }
     const invite = asked ? () => res.writeContinue() : undefined
     const input = await readNodeRequest(req, limits.maxRequestBytes, requestId, invite)
     // The request never arrived whole: as on AWS, nothing is invoked, and there is no failure to log. Its connection
@@ -248,6 +266,9 @@ export async function serveWith(
         throw error
       }
     }
+    // Added to the head, before the first byte: the body streams as it would without them.
+    if (cors !== undefined)
+      response = { ...response, headers: [...response.headers, ...responseHeaders(req.headers.origin, cors)] }
     await writeResponse(response, res, options.lateFailure)
   }
 

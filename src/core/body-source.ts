@@ -323,6 +323,8 @@ export class BodySource implements ChunkSource {
   #partStart = 0
   #acceptRanges = false
   #completeAfterResume = false
+  /** While a reconnect is waited for: see `reconnecting()`. */
+  #waiting: { cause: unknown; clause: string } | undefined
   /** Lines and records before the first byte, from a checkpoint. */
   #unitsBefore = { lines: 0, records: 0 }
   /** Whether the stream is past its end: a checkpoint's that was, or read here to its proven end. */
@@ -1032,6 +1034,8 @@ export class BodySource implements ChunkSource {
     // The Request of the reconnect just made, for the errors about its answer.
     const sent = (): Request | undefined => this.#init.request() ?? this.#request
     let last: unknown = drop
+    // What made the reconnect needed, as a total timeout that ends the wait for it says.
+    let after = 'a drop'
     let wait: number | undefined
     // A connection that moved the stream on — the request to continue is not the one that made it: new bytes
     // under `range`, a new last item or event id else — and stayed up a while was healthy: the count and the
@@ -1055,7 +1059,16 @@ export class BodySource implements ChunkSource {
         progress.setState('reconnecting')
       }
       const serverRetry = strategy === 'last-event-id' ? this.#hooks?.retryMs?.() : undefined
-      const delay = next ? 0 : (wait ?? serverRetry ?? backoffDelay(resume, this.#spent))
+      // The server's `retry:` is the wait after a connection that streamed healthily; after a reconnect that failed,
+      // or a connection that did not stay up, the backoff grows past it, as WHATWG lets a client: a `retry: 0` must
+      // not turn the reconnects to a failing server into a flood.
+      const retry =
+        serverRetry !== undefined && this.#spent > 1
+          ? Math.max(serverRetry, backoffDelay(resume, this.#spent))
+          : serverRetry
+      const delay = next ? 0 : (wait ?? retry ?? backoffDelay(resume, this.#spent))
+      const asked = wait === undefined ? '' : ' (Retry-After)'
+      this.#waiting = { cause: last, clause: `waiting ${delay} ms${asked} to reconnect after ${after}` }
       wait = undefined
       next = false
       // A stop, or the user's abort (#onAbort): not AbortSignal.any() of the user's signal, kept by Node 22 with it.
@@ -1071,6 +1084,7 @@ export class BodySource implements ChunkSource {
       const connection = new AbortController()
       let response: Response
       this.#unsent = 0
+      this.#waiting = { cause: last, clause: `reconnecting after ${after}` }
       try {
         response = await this.#connect(reconnect, extra, connection)
       } catch (error) {
@@ -1087,6 +1101,7 @@ export class BodySource implements ChunkSource {
         if (isSluiceError(error) && !isDrop(error)) throw this.#fail(error)
         if (!isSluiceError(error) && !this.#isNetworkFailure(error))
           throw this.#fail(this.#notNetwork(drop, error))
+        after = 'a failed reconnect'
         last = isSluiceError(error)
           ? error
           : new NetworkError(`Reconnecting${this.#to()}${failed(error)}`, this.offset, {
@@ -1127,6 +1142,7 @@ export class BodySource implements ChunkSource {
         if (isRetryableStatus(response.status)) {
           wait = retryAfter(response.headers)
           last = busyAnswer(`Reconnecting${this.#to()}`, response, excerpt, this.offset, sent())
+          after = `a ${response.status} answer`
           continue
         }
         throw this.#fail(refusal instanceof ResumeError ? withSaid(refusal, excerpt) : refusal)
@@ -1146,6 +1162,7 @@ export class BodySource implements ChunkSource {
       if (isReconnect) this.#since = performance.now()
       if (acceptance.kind !== 'complete') this.#request = sent()
       progress.setState('streaming')
+      this.#waiting = undefined
       return
     }
   }
@@ -1321,12 +1338,21 @@ export class BodySource implements ChunkSource {
       encoding: this.#encoding,
       contentType: this.#contentType,
       marker: this.#markerAnnounced,
+      ended: this.#marker?.begun(this.#rangeOffset()),
       lastEventId,
       lastItem,
       cursor: this.#checkpointCursor,
       delivered,
       partEnd: this.#partEnd,
     }
+  }
+
+  /**
+   * What the stream waits for while it reconnects, for a total timeout that fires then: the drop or failure that
+   * made the reconnect needed, and a clause that says so.
+   */
+  reconnecting(): { cause: unknown; clause: string } | undefined {
+    return this.#waiting
   }
 
   continues({ lastEventId, lastItem }: Place): boolean {

@@ -162,11 +162,15 @@ export async function sluiceWith(
   let expired: TimeoutError | undefined
   // The first response, once its headers arrived: the logical stream's, as `res.status` is.
   let answered: Response | undefined
+  // The body source, once made: a timeout while it waits to reconnect says for what, and after what.
+  let live: BodySource | undefined
   const timer =
     whole === undefined
       ? undefined
       : setTimeout(() => {
-          expired = new TimeoutError('total', whole, where(), { request: sent, response: answered })
+          const waiting = live?.reconnecting()
+          const context = { request: sent, response: answered, cause: waiting?.cause }
+          expired = new TimeoutError('total', whole, where(), context, waiting?.clause)
           whole$.abort(expired)
         }, whole)
   unref(timer)
@@ -394,6 +398,7 @@ export async function sluiceWith(
     progress.setState('error')
     throw error
   }
+  live = source
   return new StreamResponse({ response, source, progress, limits, checkpoint: () => source.checkpoint() })
 }
 
@@ -491,6 +496,7 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     plain: checkpoint.plain,
     contentType: checkpoint.contentType,
     marker: checkpoint.marker,
+    ended: checkpoint.ended,
     acceptRanges: true,
     lastEventId: checkpoint.lastEventId,
     lastItem: undefined,

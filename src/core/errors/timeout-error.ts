@@ -17,7 +17,17 @@ export class TimeoutError extends SluiceError {
   /** The limit that was exceeded, in milliseconds. */
   readonly timeoutMs: number
 
-  constructor(phase: TimeoutPhase, timeoutMs: number, where: string, context: ErrorContext = {}) {
+  /**
+   * `waiting`: for `total`, what the stream was waiting for when it fired (a reconnect, and after what), whose
+   * failure is `context.cause`: raising the limit may not help, when a server asked for an hour's wait.
+   */
+  constructor(
+    phase: TimeoutPhase,
+    timeoutMs: number,
+    where: string,
+    context: ErrorContext = {},
+    waiting?: string,
+  ) {
     const what = {
       headers: `No response headers arrived within ${timeoutMs} ms`,
       idle: `The body of ${where} was silent for ${timeoutMs} ms`,
@@ -27,9 +37,10 @@ export class TimeoutError extends SluiceError {
       headers:
         "raise `timeout` (or a ky instance's `totalTimeout`, when it set the bound) if the server is slow to start",
       idle: 'raise `idleTimeout`, or make the server send heartbeats',
-      total: 'raise `totalTimeout`',
+      total: waiting ? 'continue later from the checkpoint, or raise `totalTimeout`' : 'raise `totalTimeout`',
     }[phase]
-    super(`${what}${phase === 'idle' ? '' : ` (${where})`}; ${hint}.`, context)
+    const during = waiting ? ` while ${waiting} (see \`cause\`)` : ''
+    super(`${what}${phase === 'idle' ? '' : ` (${where})`}${during}; ${hint}.`, context)
     this.phase = phase
     this.timeoutMs = timeoutMs
   }

@@ -30,6 +30,11 @@ export interface ResumeState {
   contentType?: string | undefined
   /** Whether the stream announced an end marker: an answer that does not cannot prove its end. */
   marker?: boolean | undefined
+  /**
+   * Whether the stream is seen to end where it stands: a checkpoint's proven end, or the start of the end-marker line
+   * held there (a drop inside it). A 416 there owes no end marker.
+   */
+  ended?: boolean | undefined
   /** The last SSE event id the consumer saw, when it reads events. */
   lastEventId: string | undefined
   /** The last item the consumer was given, when it reads records or events. */
@@ -144,27 +149,28 @@ export function acceptResume(
   const offset = state.received
   // The Range that was sent, as the messages name it: a bounded part's end included.
   const asked = `bytes=${offset}-${state.partEnd === undefined ? '' : state.partEnd - 1}`
+  const changed = (change: string): ResumeError =>
+    new ResumeError(
+      'validator-changed',
+      // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here. From
+      // another origin, what changed may be the coding alone, which CORS hides (see representationChange), until
+      // a Range answer (uncoded) gave the length.
+      `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${hidesCoding(response, state) ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
+      attempts,
+      context,
+    )
   if (status === 200 || status === 206) {
-    const change = representationChange(state, response)
-    if (change !== undefined) {
-      throw new ResumeError(
-        'validator-changed',
-        // Without a drop, the request is a checkpoint's (`resumeFrom`): nothing was attempted before it here. From
-        // another origin, what changed may be the coding alone, which CORS hides (see representationChange), until
-        // a Range answer (uncoded) gave the length.
-        `The resource changed ${cause ? 'between attempts' : 'since the checkpoint'} (${change})${hidesCoding(response, state) ? ', or is content-encoded (hidden by CORS); the bytes already delivered may' : '; the bytes already delivered'} belong to another version, so the stream cannot be resumed.`,
-        attempts,
-        context,
-      )
-    }
+    const change = representationChange(state, response, representationLength(response))
+    if (change !== undefined) throw changed(change)
   }
   if (status === 206) {
-    const range = parseContentRange(response.headers.get('content-range'))
+    const header = response.headers.get('content-range')
+    const range = parseContentRange(header)
     if (range === undefined || range.start !== offset) {
       const why = range === undefined ? 'which is not a byte range' : `which does not start at ${offset}`
       throw new ResumeError(
         'range-mismatch',
-        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", ${why}; the stream cannot be spliced.`,
+        `The server answered Range ${asked} with ${header === null ? 'a 206 without a Content-Range header' : `Content-Range "${header}", ${why}`}; the stream cannot be spliced.`,
         attempts,
         context,
       )
@@ -173,7 +179,7 @@ export function acceptResume(
     if (partEnd !== undefined && (range.end ?? range.total ?? Number.POSITIVE_INFINITY) > partEnd) {
       throw new ResumeError(
         'range-mismatch',
-        `The server answered Range ${asked} with Content-Range "${response.headers.get('content-range')}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
+        `The server answered Range ${asked} with Content-Range "${header}", which goes past byte ${partEnd - 1}, the end of the part asked for.`,
         attempts,
         context,
       )
@@ -189,7 +195,29 @@ export function acceptResume(
   }
   if (status === 416) {
     const range = /^bytes \*\/(\d+)$/i.exec(response.headers.get('content-range')?.trim() ?? '')
-    if (range && Number(range[1]) === offset) return { kind: 'complete', lengthKnown: true }
+    if (range && Number(range[1]) === offset) {
+      // The end of the same version only: a server that lost or replaced the body says so of any offset asked.
+      // Its length must be the one declared before — unless a coding CORS hides may have counted that one, which
+      // then declared no end (declared-length.ts) — and an end marker announced must have come, or begun there
+      // (`ended`). A part the caller asked for, reached to its end, needs no proof (client.ts answers so).
+      if (state.partEnd === undefined || offset < state.partEnd) {
+        const change = representationChange(
+          state,
+          response,
+          hidesCoding(response, state) ? undefined : offset,
+        )
+        if (change !== undefined) throw changed(change)
+        if (state.marker === true && state.ended !== true) {
+          throw new ResumeError(
+            'not-resumable',
+            `The server answered Range ${asked} with 416 (its body has ${offset} bytes), but the end marker the stream announced (${END_MARKER_HEADER}) never came, so that end cannot be proven; the stream cannot be continued.`,
+            attempts,
+            context,
+          )
+        }
+      }
+      return { kind: 'complete', lengthKnown: true }
+    }
     throw new ResumeError(
       'range-not-satisfiable',
       `The server refused Range ${asked} (416${range ? `, its body has ${range[1]} bytes` : ''}); the resource changed or the offset is wrong.`,
@@ -298,16 +326,20 @@ export function encodingOf(response: Response): string | undefined {
  * origin, the first answer's length may have counted a coding CORS hid (declared-length.ts), and a Range comes
  * back plain (fetch asks it with `Accept-Encoding: identity`), with the same entity tag, made weak by nginx's gzip:
  * that tag, on both, says the same version, whose complete length is the answer's. Once a Range answer gave the
- * length, no coding counted it: a change is another version's, from any origin.
+ * length, no coding counted it: a change is another version's, from any origin. `length`: the complete length the
+ * answer gives (`representationLength`, or a 416's `bytes *\/N`: its Content-Length is its text's).
  */
-function representationChange(state: ResumeState, response: Response): string | undefined {
+function representationChange(
+  state: ResumeState,
+  response: Response,
+  length: number | undefined,
+): string | undefined {
   const etag = response.headers.get('etag') ?? undefined
   if (state.etag !== undefined && etag !== undefined && opaque(etag) !== opaque(state.etag))
     return `ETag ${state.etag} became ${etag}`
   const lastModified = response.headers.get('last-modified') ?? undefined
   if (state.lastModified !== undefined && lastModified !== undefined && lastModified !== state.lastModified)
     return `Last-Modified ${state.lastModified} became ${lastModified}`
-  const length = representationLength(response)
   if (
     state.length !== undefined &&
     length !== undefined &&

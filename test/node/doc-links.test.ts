@@ -22,7 +22,7 @@ function anchors(markdown: string): Set<string> {
   return out
 }
 
-describe.each(['README.md', 'CONTRIBUTING.md', 'playground/README.md'])('%s', (file) => {
+describe.each(['README.md', 'CONTRIBUTING.md', 'playground/README.md', 'bench/history.md'])('%s', (file) => {
   // Code blocks are no Markdown: a `#` there is a comment, a `](…)` anything.
   const markdown = readFileSync(join(root, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '')
   const links = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!)

@@ -1,10 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { SseDecoder } from '../src/core/decoders/sse.ts'
+import { SseDecoder, type SseState } from '../src/core/decoders/sse.ts'
 import { isLimitError, type ServerSentEvent } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
 import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8, RUNS } from './support/chunking.ts'
-import { sseWithState } from './support/sse-state.ts'
+import { hasIdField, sseBlocks, sseWithState } from './support/sse-state.ts'
 
 function decode(chunks: Uint8Array[], maxEventBytes = 1 << 20): ServerSentEvent[] {
   const decoder = new SseDecoder({ maxEventBytes })
@@ -462,7 +462,7 @@ describe('SseDecoder keeps a bounded text of a block that never ends', () => {
       // Before a blank line that is a CR ending the chunk, as a CRLF cut in two may be (see above).
       expect([decoder.committed, decoder.committedState], eol).toEqual([
         end - (eol === '\r' ? 1 : 0),
-        { lastEventId: '7', retry: 1500 },
+        { lastEventId: '7', retry: 1500, since: 0 },
       ])
     }
   })
@@ -501,7 +501,7 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
     const done = 'data: x\n\nretry: 5\n\nid: 9\n\n'
     decoder.push(encode(`${done}retry: 7\nretry:${'1'.repeat(40)}\r\ndata: par`))
     expect(decoder.committed).toBe(done.length)
-    expect(decoder.committedState).toEqual({ lastEventId: '9', retry: 5 })
+    expect(decoder.committedState).toEqual({ lastEventId: '9', retry: 5, since: 0 })
     // The reconnection delay is the newest value: lines take effect as they are read.
     expect(decoder.retry).toBe(Number('1'.repeat(40)))
   })
@@ -532,7 +532,7 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
         decoder.push(encode(text)).map((e) => e.data),
         text,
       ).toEqual(['x'])
-      expect(decoder.committedState, text).toEqual({ lastEventId: undefined, retry })
+      expect(decoder.committedState, text).toEqual({ lastEventId: undefined, retry, since: 1 })
     }
   })
 
@@ -541,7 +541,11 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
       const text = ['retry: 100', 'data: x', '', ': c', 'retry: 5000', ''].join(eol)
       const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
       expect(decoder.push(encode(text)).map((e) => [e.data, e.retry])).toEqual([['x', 100]])
-      expect(decoder.committedState, JSON.stringify(eol)).toEqual({ lastEventId: undefined, retry: 100 })
+      expect(decoder.committedState, JSON.stringify(eol)).toEqual({
+        lastEventId: undefined,
+        retry: 100,
+        since: 1,
+      })
       expect(decoder.retry).toBe(5000)
     }
   })
@@ -592,6 +596,69 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
       }),
       RUNS,
     )
+  })
+})
+
+describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
+  it('continued from any boundary by the blocks after the id in force, skipping `since` of them, gives the rest of the events once', () => {
+    fc.assert(
+      fc.property(sseBlocks(), fc.array(fc.nat(), { maxLength: 8 }), (blocks, cuts) => {
+        const body = encode(blocks.join(''))
+        const whole = decode([body])
+        const counter = new SseDecoder({ maxEventBytes: 1 << 20 })
+        counter.push(body)
+        counter.end()
+        // Where each block starts in the body.
+        const starts = blocks.map((_, i) => encode(blocks.slice(0, i).join('')).length)
+        const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+        let seen = 0
+        for (const chunk of cutAt(
+          body,
+          cuts.map((c) => c % (body.length + 1)),
+        )) {
+          const events = decoder.push(chunk)
+          seen += events.length
+          if (events.length === 0) continue
+          // The boundaries a consumer may stand on: the batch's end, its start, and after each of its events.
+          const places: Array<[number, SseState, number]> = [
+            [decoder.committed, decoder.committedState, seen],
+            [decoder.previousCommitted, decoder.previousState, seen - events.length],
+            ...events.map((event, k): [number, SseState, number] => [
+              decoder.committedAfter(k + 1),
+              { lastEventId: event.id, retry: event.retry, since: decoder.sinceAfter(k) },
+              seen - events.length + k + 1,
+            ]),
+          ]
+          for (const [at, state, before] of places) {
+            if (state.lastEventId === undefined) continue
+            // The server replays the blocks after the last one with an id field that began before the boundary.
+            const last = starts.findLastIndex((start, i) => start < at && hasIdField(blocks[i]!))
+            const replay = encode(blocks.slice(last + 1).join(''))
+            const rest = new SseDecoder({ maxEventBytes: 1 << 20, state, skip: state.since })
+            const after = cutAt(
+              replay,
+              cuts.map((c) => c % (replay.length + 1)),
+            ).flatMap((piece) => rest.push(piece))
+            expect([...whole.slice(0, before), ...after, ...rest.end()]).toEqual(whole)
+            // And it counts on as the whole stream does: the events it skipped count again.
+            expect(rest.since).toBe(counter.since)
+          }
+        }
+      }),
+      RUNS,
+    )
+  })
+
+  it('stops skipping at a block with an id field: the server’s own position', () => {
+    const decoder = new SseDecoder({
+      maxEventBytes: 1 << 20,
+      state: { lastEventId: '1', retry: undefined, since: 2 },
+      skip: 2,
+    })
+    expect(decoder.push(encode('data: b\n\nid: 2\n\ndata: d\n\n')).map((e) => [e.id, e.data])).toEqual([
+      ['2', 'd'],
+    ])
+    expect(decoder.committedState).toEqual({ lastEventId: '2', retry: undefined, since: 1 })
   })
 })
 

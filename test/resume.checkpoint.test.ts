@@ -450,10 +450,10 @@ describe('checkpoint and resumeFrom', () => {
     }
   })
 
-  it('names an optional length, partEnd or retry that is not a count as what is wrong', async () => {
+  it('names an optional length, partEnd, retry or since that is not a count as what is wrong', async () => {
     const s = await scripted(rangeOf(BODY))
     const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
-    for (const key of ['length', 'partEnd', 'retry'] as const) {
+    for (const key of ['length', 'partEnd', 'retry', 'since'] as const) {
       for (const value of [-1, 2.5, '9']) {
         const bad = { ...(JSON.parse(saved) as Checkpoint), [key]: value }
         const error = await sluice(s.url, { resumeFrom: bad as Checkpoint }).catch((e: unknown) => e)

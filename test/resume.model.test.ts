@@ -46,6 +46,7 @@ import {
   answerAsModel,
   carelessMoves,
   cursorAfter,
+  eventIdOf,
   modelRuns,
   progressProblems,
   SERVER_COMMANDS,
@@ -88,7 +89,8 @@ const DATA = unitData(N)
 function wire(setup: Setup, after: number): string {
   // One document: a checkpoint starts it over, so only the whole of it is sent.
   if (setup.format === 'json') return `[${DATA.join(',')}]`
-  return unitsOnWire(DATA, setup, after)
+  // Under Last-Event-ID, some events without ids, as servers that give ids to some events only send them.
+  return unitsOnWire(DATA, { ...setup, sparse: setup.strategy === 'last-event-id' }, after)
 }
 
 type Command =
@@ -163,6 +165,13 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
   const full = encode(wire(setup, -1))
   /** Where each unit ends in the whole body. */
   const ends = DATA.map((_, i) => full.length - encode(wire(setup, i)).length)
+  /** The id-only block that follows unit `i` on the wire, if one does (see `unitsOnWire`): the unit's event ends before it. */
+  const idOnlyAfter = (i: number): string => {
+    const block = `id: e${i}\n\n`
+    return i >= 0 && wire(setup, i - 1).endsWith(block + wire(setup, i)) ? block : ''
+  }
+  /** Where each unit's event (or record) ends: the last byte a consumer needs to deliver it. */
+  const unitEnds = ends.map((end, i) => end - idOnlyAfter(i).length)
   const declared = setup.strategy === 'range' || options.declared === true
   const answer = (exchange: Exchange): void => {
     answerAsModel(exchange, setup, (after) => wire(setup, after), left, trace, { declared })
@@ -261,7 +270,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
               : setup.kind === 'text'
                 ? // Whole characters only: a cut one stays held back.
                   encode(new TextDecoder().decode(full.subarray(0, limit.maxBytes), { stream: true })).length
-                : ends.filter((end) => end <= limit.maxBytes).length
+                : unitEnds.filter((end) => end <= limit.maxBytes).length
         : bytewise || !units.some((n) => n > limit.unit)
           ? Number.POSITIVE_INFINITY
           : units.findIndex((n) => n > limit.unit)
@@ -305,6 +314,8 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
     // What the consumer was delivered: a stream continued from the checkpoint counts on from there.
     got.loaded = saved.loaded
     want.loaded = bytewise ? bytes : n === 0 ? 0 : ends[n - 1]
+    // A unit followed by an id-only block (see `unitsOnWire`) ends before or after it: after, once its id is in force.
+    if (!bytewise && n > 0 && saved.lastEventId !== `e${n - 1}`) want.loaded = unitEnds[n - 1]
     if (setup.kind === 'json') {
       // A document has no unit boundary before its end: its checkpoint starts it over.
       want.loaded = 0
@@ -371,7 +382,7 @@ async function run(setup: Setup, options: Options, commands: readonly Command[])
         const ids = setup.format === 'sse' && setup.strategy !== 'cursor'
         const id = ids ? `${(r.value as { id?: string }).id} ` : ''
         const key = id + keyOf(setup.kind, r.value)
-        const expected = `${ids ? `e${n} ` : ''}${DATA[n]}`
+        const expected = `${ids ? `${eventIdOf({ sparse: setup.strategy === 'last-event-id' }, n)} ` : ''}${DATA[n]}`
         delivered.push(key)
         if (key !== expected) problems.push(`delivered ${key} as item ${n}, expected ${expected}`)
       },
@@ -558,9 +569,32 @@ const RUNS = modelRuns(750, 450)
  * Schedules the model found, shrunk, run first every time (regression tests in test/resume.checkpoint.test.ts).
  * In the first, a checkpoint taken after a restart, before the partial record was sent again, counted that record's
  * bytes in `loaded`. In the second, a stream continued from a checkpoint at the end, which a 416 completes, gave a
- * checkpoint at offset 0: continued from it, the whole body came again.
+ * checkpoint at offset 0: continued from it, the whole body came again. In the third, an event over `maxEventBytes`
+ * after one without an id lost the count of events since the id at the boundary before it: continued from the
+ * checkpoint there, the replay skipped one event too many. In the fourth, the bytes of a replay the consumer skipped
+ * counted towards `maxBytes`.
  */
 const FOUND: Array<[Setup, Options, Command[]]> = [
+  [
+    setup('last-event-id', 'json-events'),
+    { attempts: 1, declared: false, chunkSize: 1, retry: 0, first: [], limit: { maxBytes: 121 } },
+    [
+      { t: 'push', n: 16 },
+      { t: 'push', n: 40 },
+      { t: 'read', k: 1 },
+      { t: 'drop', answer: false },
+    ],
+  ],
+  [
+    setup('last-event-id', 'json-events'),
+    { attempts: 1, declared: false, chunkSize: 1, retry: 0, first: [], limit: { unit: 17 } },
+    [
+      ...[19, 12].map((n) => ({ t: 'push', n }) as const),
+      { t: 'read', k: 2 },
+      ...[3, 48].map((n) => ({ t: 'push', n }) as const),
+      { t: 'continue', how: 'detach' },
+    ],
+  ],
   [
     setup('cursor', 'ndjson'),
     { attempts: 1 },

@@ -75,6 +75,13 @@ export interface ConsumerHooks {
   fed?(): number
   /** The last SSE event id seen (events only). */
   lastEventId?(): string | undefined
+  /** Events dispatched since the block that set that id, up to the boundary (events only; see `SseState.since`). */
+  since?(): number
+  /**
+   * Bytes of the current answer that replayed events the consumer had passed (a Last-Event-ID answer, see
+   * `SourceOrigin.replay`), once it skipped them all; `undefined` while it skips (events only).
+   */
+  replayed?(): number | undefined
   /** The reconnection delay the server asked for with `retry:` (events only). */
   retryMs?(): number | undefined
   /** The reconnection time in force at the boundary (`committed`), for checkpoints (events only). */
@@ -112,9 +119,18 @@ export interface ConsumerHooks {
  */
 export interface SourceOrigin extends Origin {
   records: number
-  /** A checkpoint's SSE state at its offset: the last event ID and the retry time in force there. */
+  /**
+   * A checkpoint's SSE state at its offset: the last event ID and the retry time in force there, and the events
+   * dispatched since that id's block (see `SseState.since`).
+   */
   lastEventId?: string | undefined
   retry?: number | undefined
+  since?: number | undefined
+  /**
+   * Whether the answer being read continues by Last-Event-ID: its server replays every event after the id's, so
+   * an events() consumer skips those it had passed (`since`, or at a restart its own count).
+   */
+  replay?: boolean | undefined
 }
 
 /** Methods that may be sent twice with the effect of once (RFC 9110 §9.2.2). */
@@ -255,7 +271,7 @@ export class BodySource implements ChunkSource {
   readonly #where: string
   /** A chunk crossed `maxBytes`: its bytes within the limit were delivered, and the next read throws this. */
   #overLimit: LimitError | undefined
-  /** Bytes delivered to the consumer, over all connections. */
+  /** Bytes delivered to the consumer, over all connections (not those of a replay it skips). */
   offset = 0
   cancelled = false
   abortReason: unknown
@@ -284,6 +300,15 @@ export class BodySource implements ChunkSource {
   #skipUntil = 0
   /** Bytes of a restarted stream that replay what was already counted. */
   #uncounted = 0
+  /**
+   * The consumer skips the events a Last-Event-ID answer replays: the bytes read since the restart are not counted
+   * until it tells how many of them the replay took (see `ConsumerHooks.replayed`).
+   */
+  #replaying = false
+  /** The part of a chunk held back at `maxBytes` during a replay (see `#cut`): the next read hands it. */
+  #rest: Uint8Array | undefined
+  /** Bytes of the current answer that replayed what was counted before, once known: they were never counted. */
+  #replayed = 0
   /**
    * Reconnects made for the stream, each a request (`progress.attempt` and `ResumeError.attempts` count them): in
    * a stream continued from a checkpoint, those of this call, its resume requests included.
@@ -318,6 +343,7 @@ export class BodySource implements ChunkSource {
   /** A checkpoint's position (or the request's own Last-Event-ID), in force until the consumer delivers its own. */
   #checkpointEventId: string | undefined
   #checkpointRetry: number | undefined
+  #checkpointSince: number | undefined
   #checkpointCursor: CursorRequest | undefined
   /** Where the first answer's part starts, when the caller asked for a Range: progress counts from there. */
   #partStart = 0
@@ -423,6 +449,7 @@ export class BodySource implements ChunkSource {
       // force, as a first request does: a Last-Event-ID resume was asked with it.
       this.#checkpointEventId = checkpoint.lastEventId ?? this.#checkpointEventId
       this.#checkpointRetry = checkpoint.retry
+      this.#checkpointSince = checkpoint.since
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.#ended = checkpoint.ended
@@ -474,6 +501,8 @@ export class BodySource implements ChunkSource {
   }
 
   attach(hooks: ConsumerHooks): void {
+    // The first consumer's (a tee's, whose branches' hooks come and go for their checkpoints, tells none).
+    if (this.#hooks === undefined) this.#replaying = hooks.replayed?.() === undefined && !!hooks.replayed
     this.#hooks = hooks
   }
 
@@ -515,6 +544,8 @@ export class BodySource implements ChunkSource {
       ...this.#unitsBefore,
       lastEventId: this.#checkpointEventId,
       retry: this.#checkpointRetry,
+      since: this.#checkpointSince,
+      replay: this.#strategy === 'last-event-id',
     }
   }
 
@@ -538,6 +569,7 @@ export class BodySource implements ChunkSource {
       this.#completeAfterResume ||
       this.#init.idleTimeout !== undefined ||
       this.#marker !== undefined ||
+      this.#rest !== undefined ||
       this.#skipUntil > this.#received
     ) {
       return undefined
@@ -577,6 +609,15 @@ export class BodySource implements ChunkSource {
   }
 
   async #read(): Promise<Uint8Array | undefined> {
+    const rest = this.#rest
+    this.#rest = undefined
+    if (rest !== undefined && !this.cancelled && !this.#finished) {
+      // Settled first: the replay's bytes, once known, leave room under `maxBytes`.
+      if (this.#replaying) this.#tally(0)
+      if (this.offset + rest.length > this.#maxBytes) return this.#cut(rest)
+      this.#count(rest)
+      return rest
+    }
     for (;;) {
       if (this.#finished) {
         if (this.#overLimit !== undefined) throw this.#overLimit
@@ -687,13 +728,15 @@ export class BodySource implements ChunkSource {
     }
     const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
     const partial = this.#sinceDecoder - committed
+    // First: a replay the consumer has skipped since counts what was read after it.
+    const counted = this.#countedAfter(committed)
     const fields: Omit<Checkpoint, 'check' | 'version'> = {
       url,
       method: this.#init.method,
       strategy,
       offset: this.#decoderBase + committed,
       // After a restart, the partial unit counted before the drop and not yet sent again is not delivered either.
-      loaded: this.#init.progress.loaded - this.#uncounted - partial,
+      loaded: this.#init.progress.loaded - this.#uncounted - counted,
       items: this.#init.progress.items,
       // The requests sent: the one that continues from the checkpoint stands for a reconnect still in its backoff.
       attempt: this.#init.progress.attempt - this.#unsent,
@@ -706,7 +749,12 @@ export class BodySource implements ChunkSource {
     if (this.#contentType !== undefined) fields.contentType = this.#contentType
     if (this.#markerAnnounced) fields.marker = true
     if (this.#partEnd !== undefined) fields.partEnd = this.#partEnd
-    if (state.lastEventId !== undefined) fields.lastEventId = state.lastEventId
+    if (state.lastEventId !== undefined) {
+      fields.lastEventId = state.lastEventId
+      // The events after it that a Last-Event-ID answer replays, which the stream continued from here skips.
+      const since = this.#hooks?.since ? this.#hooks.since() : this.#checkpointSince
+      if (since) fields.since = since
+    }
     // At the end, proven or the terminal event consumed, a stream continued from here has nothing more to send.
     if ((this.#ended && !partial) || this.#hooks?.ended?.()) fields.ended = true
     const retry = this.#hooks?.retryAt?.()
@@ -738,7 +786,9 @@ export class BodySource implements ChunkSource {
       return `its body is content-encoded (${this.#encoding}), and byte ranges count encoded bytes, not the decoded ones read here; serve it without Content-Encoding, or resume with last-event-id or a cursor`
     }
     if (strategy === 'last-event-id' && state.delivered && state.lastEventId === undefined) {
-      return 'no SSE event id is in force (none came, or an empty `id:` reset it), so Last-Event-ID cannot say where to continue, and starting over would repeat it'
+      return this.#hooks?.lastEventId === undefined
+        ? 'this consumer reads no events, so no SSE event id is known where it stands; read it with events()'
+        : 'no SSE event id is in force (none came, or an empty `id:` reset it), so Last-Event-ID cannot say where to continue, and starting over would repeat it'
     }
     // text() and bytes() hand out no items (nor do two tee() branches that read different kinds): a cursor has
     // nothing to continue after, and starting over repeats.
@@ -785,6 +835,13 @@ export class BodySource implements ChunkSource {
    */
   #cut(chunk: Uint8Array): Uint8Array {
     const within = Math.floor(this.#maxBytes - this.offset)
+    // While the consumer skips a replay, the bytes it skips do not count: the rest waits until it has decoded these.
+    if (this.#replaying && within > 0) {
+      this.#rest = chunk.subarray(within)
+      const part = chunk.subarray(0, within)
+      this.#count(part)
+      return part
+    }
     // Where the cut lands in the body, as a consumer's positions count (a ParseError's offset).
     const error = new LimitError('maxBytes', this.#maxBytes, `The body of ${this.#where}`, this.#context(), {
       offset: this.#decoderBase + this.#sinceDecoder + Math.max(0, within),
@@ -801,15 +858,40 @@ export class BodySource implements ChunkSource {
   #count(chunk: Uint8Array): void {
     const n = chunk.length
     this.#sinceDecoder += n
-    this.offset += n
-    if (this.#uncounted > 0) {
-      // A restarted stream replays the partial unit that was counted before the drop: count it once.
-      const skip = Math.min(this.#uncounted, n)
-      this.#uncounted -= skip
-      if (skip < n) this.#init.progress.bytes(n - skip)
-      return
+    if (this.#uncounted > 0 || this.#replaying) this.#tally(n)
+    else {
+      this.offset += n
+      this.#init.progress.bytes(n)
     }
-    this.#init.progress.bytes(n)
+  }
+
+  /**
+   * Bytes read since the decoder started, after `committed`, that were counted: not those of a replay the consumer
+   * skipped (nor skips yet), which never were.
+   */
+  #countedAfter(committed: number): number {
+    if (this.#replaying) this.#tally(0)
+    // A tee branch behind a restart stands before this answer (`committed` below 0): the bytes up to it count too.
+    const replay = this.#replaying ? this.#sinceDecoder : this.#replayed
+    return this.#sinceDecoder - Math.max(committed, replay) - Math.min(0, committed)
+  }
+
+  /** Counts `n` new bytes of a restarted stream, but those that replay what was counted before. */
+  #tally(n: number): void {
+    if (this.#replaying) {
+      const replayed = this.#hooks?.replayed?.()
+      if (replayed === undefined) return
+      // The replay is over: what was read after it is new, but for the partial unit counted before the drop.
+      this.#replaying = false
+      this.#replayed = replayed
+      n = this.#sinceDecoder - replayed
+    }
+    // Delivered again (`offset`, which `maxBytes` bounds), but counted once.
+    this.offset += n
+    // A restarted stream replays the partial unit that was counted before the drop: count it once.
+    const skip = Math.min(this.#uncounted, Math.max(0, n))
+    this.#uncounted -= skip
+    if (skip < n) this.#init.progress.bytes(n - skip)
   }
 
   /** Why the body that just ended is not complete, or `undefined` when it is (as far as anyone can tell). */
@@ -949,6 +1031,9 @@ export class BodySource implements ChunkSource {
       if (this.offset + rest.length > this.#maxBytes) return this.#cut(rest)
       this.#count(rest)
     }
+    // The consumer has decoded all it read: a replay it skipped is over, or took the whole answer.
+    if (this.#replaying) this.#tally(0)
+    this.#replaying = false
     // At the proven end, what was delivered is the body: a total that said otherwise (a length that counted the
     // end marker's line, bytes a restart never needed again) gives way, so `done` reads 100 % of `loaded`.
     const { progress } = this.#init
@@ -1245,9 +1330,14 @@ export class BodySource implements ChunkSource {
         break
       case 'restart': {
         const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
-        this.#uncounted += this.#sinceDecoder - committed
-        this.offset -= this.#sinceDecoder - committed
+        // (Settled first: a replay the consumer has skipped since takes back what its end absorbs.)
+        const counted = this.#countedAfter(committed)
+        this.#uncounted += counted
+        this.offset -= counted
+        this.#replayed = 0
         this.#hooks?.restart?.()
+        const hooks = this.#hooks
+        this.#replaying = hooks?.replayed?.() === undefined && !!hooks?.replayed
         this.#received = 0
         this.#decoderBase = 0
         this.#sinceDecoder = 0
@@ -1302,12 +1392,19 @@ export class BodySource implements ChunkSource {
 
   #state(): ResumeState {
     const hooks = this.#hooks
-    const partial = this.#sinceDecoder - (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
+    const partial = this.#countedAfter(hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
     const lastItem = hooks?.lastItem?.()
     // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
-    // (An events() consumer starts from the checkpoint's and tells its own.)
+    // (An events() consumer starts from the checkpoint's and tells its own.) A consumer that tells none (text(),
+    // bytes()) stands at it only until it delivers something: past it, bytes may have set another id, and a
+    // Last-Event-ID answer would repeat them.
+    const fresh = (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder) === 0
     return this.#stateAt(
-      hooks?.lastEventId ? hooks.lastEventId() : lastItem === undefined ? this.#checkpointEventId : undefined,
+      hooks?.lastEventId
+        ? hooks.lastEventId()
+        : lastItem === undefined && fresh
+          ? this.#checkpointEventId
+          : undefined,
       lastItem,
       this.offset - partial > 0,
     )

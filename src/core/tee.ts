@@ -342,12 +342,13 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
       0,
     )
   }
+  // The new answer's origin first: its consumer's restart asks it whether the answer replays (see `SourceOrigin`).
+  b.origin = originOf(source)()
   // A tee of this branch that cannot restart still counts its branches' places from the new answer's byte 0.
   if (!behind && b.hooks?.restart !== undefined) b.hooks.restart()
   else b.hooks?.rebase?.(at)
   b.handed = 0
   b.behind -= at
-  b.origin = originOf(source)()
 }
 
 /**

@@ -18,10 +18,17 @@ import {
 export const unitData = (n: number): string[] =>
   Array.from({ length: n }, (_, i) => JSON.stringify({ i, s: `é${'x'.repeat(i % 3)}` }))
 
-/** The units after unit `after` (-1: all), on the wire: NDJSON lines, or SSE events (with ids but under a cursor). */
+/**
+ * The units after unit `after` (-1: all), on the wire: NDJSON lines, or SSE events — without ids under a cursor,
+ * each with its own, or `sparse` as servers that give ids to some events only send them (sluice/lambda's
+ * `streamSse` with plain strings between `{ id }` checkpoints): every third unit carries its id, the next has none,
+ * and the one after that none either but is followed by an id-only block that names it. A `Last-Event-ID: eN`
+ * asks for the units after unit N, those without an id included. (Not for text() or bytes() beside events(): they
+ * cannot skip the events a replay repeats.)
+ */
 export function unitsOnWire(
   data: readonly string[],
-  setup: { format: string; strategy: string },
+  setup: { format: string; strategy: string; sparse?: boolean },
   after: number,
 ): string {
   const units = data.map((text, i) =>
@@ -29,10 +36,18 @@ export function unitsOnWire(
       ? `${text}\n`
       : setup.strategy === 'cursor'
         ? `data: ${text}\n\n`
-        : `id: e${i}\ndata: ${text}\n\n`,
+        : setup.sparse !== true || i % 3 === 0
+          ? `id: e${i}\ndata: ${text}\n\n`
+          : i % 3 === 1
+            ? `data: ${text}\n\n`
+            : `data: ${text}\n\nid: e${i}\n\n`,
   )
   return units.slice(after + 1).join('')
 }
+
+/** The id an SSE event of unit `n` carries on the wire of `unitsOnWire`: its own, or the last one before it. */
+export const eventIdOf = (setup: { sparse?: boolean }, n: number): string =>
+  `e${setup.sparse === true ? n - (n % 3) : n}`
 
 /** The cursor: the `after` param from the last item, whatever shape the consumer gives it. */
 export const cursorAfter = (last: unknown) => {
@@ -145,8 +160,10 @@ export function unitPlace(
     got.offset = saved.offset
     want.offset = n === 0 ? 0 : ends[n - 1]
   } else if (strategy === 'last-event-id') {
-    got.lastEventId = saved.lastEventId
-    want.lastEventId = n === 0 ? undefined : `e${n - 1}`
+    // The unit a replay after the id continues at, once the events passed since it are skipped: the next one.
+    const id = saved.lastEventId
+    got.next = id === undefined ? 0 : Number(id.slice(1)) + 1 + (saved.since ?? 0)
+    want.next = n
   } else if (n > 0) {
     got.after = saved.cursor?.searchParams?.after
     want.after = String(n - 1)

@@ -11,31 +11,40 @@ const data = fc.constantFrom('a', 'b c', '中', '{"n":1}', '')
  * comments and extra blank lines, with any line ending. An event's `id` and `retry` come from blocks before it,
  * so a stream continued from the middle must start with the state in force there.
  */
-export const sseWithState: fc.Arbitrary<string> = fc
-  .array(
-    fc.oneof(
-      fc
-        .record({ id: fc.option(id), retry: fc.option(retry), data, retryFirst: fc.boolean() })
-        .map(({ id, retry, data, retryFirst }) => {
-          const r = retry === null ? [] : [`retry:${retry}`]
-          return [
-            ...(id === null ? [] : [`id: ${id}`]),
-            ...(retryFirst ? r : []),
-            `data: ${data}`,
-            ...(retryFirst ? [] : r),
-          ]
-        }),
-      id.map((value) => [`id: ${value}`]),
-      retry.map((value) => [`retry: ${value}`]),
-      fc.constant([': keep-alive']),
-      fc.constant([]),
-    ),
-    { minLength: 1, maxLength: 8 },
-  )
-  .chain((blocks) =>
-    fc
-      .array(eol, { minLength: blocks.length, maxLength: blocks.length })
-      .map((ends) =>
-        blocks.map((lines, i) => `${lines.map((line) => line + ends[i]).join('')}${ends[i]}`).join(''),
+export const sseWithState: fc.Arbitrary<string> = sseBlocks().map((blocks) => blocks.join(''))
+
+/**
+ * The same bodies as their blocks, each with the blank line that ends it: what a server that answers
+ * `Last-Event-ID` replays is the blocks after the one that set the id (see `hasIdField`).
+ */
+export function sseBlocks(): fc.Arbitrary<string[]> {
+  return fc
+    .array(
+      fc.oneof(
+        fc
+          .record({ id: fc.option(id), retry: fc.option(retry), data, retryFirst: fc.boolean() })
+          .map(({ id, retry, data, retryFirst }) => {
+            const r = retry === null ? [] : [`retry:${retry}`]
+            return [
+              ...(id === null ? [] : [`id: ${id}`]),
+              ...(retryFirst ? r : []),
+              `data: ${data}`,
+              ...(retryFirst ? [] : r),
+            ]
+          }),
+        id.map((value) => [`id: ${value}`]),
+        retry.map((value) => [`retry: ${value}`]),
+        fc.constant([': keep-alive']),
+        fc.constant([]),
       ),
-  )
+      { minLength: 1, maxLength: 8 },
+    )
+    .chain((blocks) =>
+      fc
+        .array(eol, { minLength: blocks.length, maxLength: blocks.length })
+        .map((ends) => blocks.map((lines, i) => `${lines.map((line) => line + ends[i]).join('')}${ends[i]}`)),
+    )
+}
+
+/** Whether a block of `sseBlocks` has an `id:` field (it sets, or with an empty value resets, the last event ID). */
+export const hasIdField = (block: string): boolean => block.startsWith('id:')

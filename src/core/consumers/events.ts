@@ -50,13 +50,15 @@ export function consumeEvents<T>(
   // Lines are counted only when data is parsed: they serve the error of an event whose data is not JSON.
   const { source, progress } = context
   const origin = originOf(source)
-  // A stream continued from a checkpoint starts with the event id and retry time in force there.
-  const { lastEventId, retry } = origin()
+  // A stream continued from a checkpoint starts with the event id and retry time in force there, and skips the
+  // events after that id that the server replays and the checkpoint had passed.
+  const { lastEventId, retry, since, replay } = origin()
   const decoder = new SseDecoder({
     maxEventBytes: context.limits.maxEventBytes,
     countLines: parse,
     origin,
-    state: { lastEventId, retry },
+    state: { lastEventId, retry, since },
+    skip: replay ? since : 0,
   })
   // Where the consumer stands: `done` of the events of the current `batch` consumed (delivered, skipped on
   // purpose, or the terminal one), and the id and retry time in force after the last of them; `inHand`, the event
@@ -92,7 +94,7 @@ export function consumeEvents<T>(
     !halfway() && !past
       ? decoder.committedState
       : done > 0
-        ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry }
+        ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry, since: decoder.sinceAfter(done - 1) }
         : decoder.previousState
   const lastItem = () => (delivered ? { value: last } : undefined)
   const json = (event: ServerSentEvent) => {
@@ -110,12 +112,17 @@ export function consumeEvents<T>(
       records,
     }),
     ended: () => terminated,
+    // A Last-Event-ID answer replays every event after the id's, those the consumer had passed included (events
+    // without an id, and those skipped as invalid: the server sent them): the decoder drops that many again.
     restart: () => {
-      decoder.reset(boundary())
+      const state = boundary()
+      decoder.reset(state, origin().replay ? state.since : 0)
       batch = []
       done = 0
     },
     lastEventId: () => boundary().lastEventId,
+    since: () => boundary().since ?? 0,
+    replayed: () => decoder.replayed,
     retryMs: () => decoder.retry,
     cut: (rest) => {
       const clause = decoder.cut(rest)

@@ -27,6 +27,12 @@ export interface ServerSentEvent<T = string> {
 export interface SseState {
   lastEventId: string | undefined
   retry: number | undefined
+  /**
+   * Events dispatched since the block that set `lastEventId` (its own event not counted; absent: none). A server
+   * asked with `Last-Event-ID` replays every event after the one that carried the id, those without an id
+   * included: a stream continued from there skips this many, as the client had them already.
+   */
+  since?: number | undefined
 }
 
 const EMPTY: ServerSentEvent[] = []
@@ -89,6 +95,21 @@ export class SseDecoder {
   retry: number | undefined
   /** Events dispatched so far. */
   count = 0
+  /** Events dispatched since the block that set `lastEventId` (see `SseState.since`), skipped ones included. */
+  since = 0
+  /**
+   * Events of a replay still to skip (see `reset`): dispatched before, so not returned again. A block with an
+   * `id:` field ends the skip, as the server's position is then its own: an event after it is no replay.
+   */
+  #skip = 0
+  /** Events skipped in the last text fed: they precede its returned events in the batch's text. */
+  #skipped = 0
+  #batchSkipped = 0
+  /** Where the last event skipped as a replay ends (in bytes since the start or a reset). */
+  #replayedTo = 0
+  /** `since` after each event of `#out`, then of the last batch returned (see `sinceAfter`). */
+  #sinces: number[] = []
+  #batchSinces: number[] = []
   /**
    * Byte offset after the last blank line of the last chunk that dispatched events (a unit boundary): where a
    * checkpoint lands once all of that chunk's events are consumed. Blocks that dispatch no event do not move it:
@@ -159,11 +180,19 @@ export class SseDecoder {
 
   /**
    * `origin`: where the input begins in the body, for the positions of errors (see `Origin`); `state`: the last
-   * event ID and retry time in force there, for a stream that continues from a checkpoint.
+   * event ID and retry time in force there, for a stream that continues from a checkpoint; `skip`: the events its
+   * input starts by replaying (see `reset`).
    */
-  constructor(options: { maxEventBytes: number; countLines?: boolean; origin?: OriginOf; state?: SseState }) {
+  constructor(options: {
+    maxEventBytes: number
+    countLines?: boolean
+    origin?: OriginOf
+    state?: SseState
+    skip?: number | undefined
+  }) {
     this.#maxEventBytes = this.#compactAt = options.maxEventBytes
     if (options.state !== undefined) this.#adopt(options.state)
+    this.#replay(options.skip ?? 0)
     this.#countLines = options.countLines ?? false
     this.#origin = options.origin ?? BODY_START
     // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
@@ -177,9 +206,18 @@ export class SseDecoder {
       // an id still moves the last event ID, and an empty `id:` resets it (WHATWG "dispatch the event").
       onId: (id) => {
         this.lastEventId = id === '' ? undefined : id
+        this.since = 0
+        this.#skip = 0
       },
       onEvent: (message) => {
         if (this.#overflowAt !== undefined) return
+        // The event that carries the id is the one a replay starts after; each one without an id is counted.
+        if (message.id === undefined) this.since++
+        if (this.#skip > 0) {
+          this.#skip--
+          this.#skipped++
+          return
+        }
         // The data takes as many bytes as its UTF-8 length, but for a U+FFFD, which stands for 1 to 3 bytes of
         // the body, and no fewer than its UTF-16 units: only data over a third of the limit is measured, and only
         // data over it that holds a U+FFFD is measured in the body (#measure).
@@ -194,6 +232,7 @@ export class SseDecoder {
           this.#doubt = true
         }
         this.count++
+        this.#sinces.push(this.since)
         this.#out.push({
           id: this.lastEventId,
           event: message.event ?? 'message',
@@ -302,10 +341,16 @@ export class SseDecoder {
 
   /**
    * Drops a partial event: the next chunk starts a fresh stream (a resumed connection), at a boundary where
-   * `state` was in force (by default, the state now).
+   * `state` was in force (by default, the state now). `skip`: the fresh stream first replays that many events,
+   * which were dispatched before (a `Last-Event-ID` answer, see `SseState.since`): they are not returned again,
+   * unless a block with an `id:` field comes first.
    */
-  reset(state: SseState = { lastEventId: this.lastEventId, retry: this.retry }): void {
+  reset(
+    state: SseState = { lastEventId: this.lastEventId, retry: this.retry, since: this.since },
+    skip = 0,
+  ): void {
     this.#adopt(state)
+    this.#replay(skip)
     this.#parser.reset({ consume: false })
     this.#utf8.reset()
     this.#linesAtReset += this.#committedLines
@@ -316,6 +361,9 @@ export class SseDecoder {
     this.#dropped = 0
     this.#batch = ''
     this.#batchAt = 0
+    this.#batchSinces = []
+    this.#batchSkipped = 0
+    this.#replayedTo = 0
     this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
@@ -333,10 +381,39 @@ export class SseDecoder {
     this.#begun = false
   }
 
+  /**
+   * The input starts right after the block that set the id, where none of the `since` events in force at the
+   * boundary has come yet: the first `skip` of them come again, and count again.
+   */
+  #replay(skip: number): void {
+    this.#skip = skip
+    this.since -= skip
+  }
+
+  /** Where the last of the events skipped in the last batch's text ends. */
+  #skippedEnd(): number {
+    const found = this.#findInBatch(this.#skipped, 0)
+    return found === undefined ? this.committed : this.#batchAt + this.#bytesBefore(found.at)
+  }
+
   #adopt(state: SseState): void {
     this.lastEventId = state.lastEventId
     this.retry = state.retry
+    this.since = state.since ?? 0
     this.committedState = this.previousState = state
+  }
+
+  /**
+   * Bytes of the input that replayed events already dispatched (see `reset`), once the skip is over; `undefined`
+   * while it goes on. (0 when there was none.)
+   */
+  get replayed(): number | undefined {
+    return this.#skip > 0 ? undefined : this.#replayedTo
+  }
+
+  /** `since` just after the event at `index` (0-based) of the last batch; after its last, `since` now. */
+  sinceAfter(index: number): number {
+    return this.#batchSinces[index] ?? this.since
   }
 
   /**
@@ -402,8 +479,10 @@ export class SseDecoder {
    * go on from where the last one stopped (events looked up in order, as invalid ones skipped one after another
    * are): each costs the distance from the one before, not the whole batch.
    */
-  #findInBatch(n: number): (Spot & { start: Spot }) | undefined {
+  #findInBatch(n: number, skipped = this.#batchSkipped): (Spot & { start: Spot }) | undefined {
     if (n <= 0) return BATCH_START
+    // The events skipped as a replay come first in the batch's text: the scan finds them too.
+    n += skipped
     const scan = this.#scanOf()
     const text = this.#batch
     while (scan.found.length < n) {
@@ -508,6 +587,7 @@ export class SseDecoder {
     }
     const retryBefore = this.retry
     if (this.#retries.length > 0) this.#retries = []
+    this.#skipped = 0
     const bom = bomBytes(text) && !decoded.textStart && !this.#origin().offset
     this.#parser.feed(bom ? text.slice(1) : text)
     this.previousCommitted = this.committed
@@ -543,7 +623,8 @@ export class SseDecoder {
       sizer.events = 0
       for (const { chunk, chunkStart } of this.#chunks) {
         if (sizer.scan(chunk, chunkStart, max)) {
-          over = sizer.events
+          // Counted among the events of this text, the replay it skipped first included (never one over it).
+          over = sizer.events < this.#skipped ? undefined : sizer.events - this.#skipped
           break
         }
       }
@@ -559,7 +640,9 @@ export class SseDecoder {
     if (this.#overflowAt !== undefined) {
       // The events before the one over the limit are delivered first, whatever the chunking; that one starts in
       // this batch (which starts at a block boundary), after the last blank line before it.
-      this.#out.length = this.#overflowAt
+      // (Their counts go with them, taken with the batch below.)
+      this.#out.length = this.#sinces.length = this.#overflowAt
+      this.#batchSkipped = this.#skipped
       this.#batch = batch
       this.#batchAt = this.#pendingAt
       this.#batchDecoded = decoded
@@ -587,6 +670,18 @@ export class SseDecoder {
       this.#blockStart = start
       this.#chunks = [decoded]
     }
+    if (this.#out.length === 0 && this.#skipped > 0) {
+      // Only a replay's events, skipped: the last batch is empty (none was returned since the reset), so this text
+      // can be looked through as one, for where they end.
+      this.#batch = batch
+      this.#batchAt = this.#pendingAt
+      this.#batchDecoded = decoded
+      this.#scan = undefined
+      this.#batchSinces = []
+      this.#batchSkipped = 0
+      this.#batchDropped = this.#dropped
+      this.#replayedTo = this.#skippedEnd()
+    }
     if (this.#out.length === 0) {
       // Blocks this text completes dispatched no event (comments, heartbeats, padding): no later event needs
       // their text, only where it ends and its lines, so a stream of them keeps no more than the block in progress
@@ -597,6 +692,9 @@ export class SseDecoder {
     }
     this.committed = end === -1 ? decoded.textStart : start
     this.committedState = this.#stateAt(text, end, retryBefore)
+    this.#batchSinces = this.#sinces
+    this.#sinces = []
+    this.#batchSkipped = this.#skipped
     this.#batch = batch
     this.#batchAt = this.#pendingAt
     this.#batchDecoded = decoded
@@ -606,6 +704,7 @@ export class SseDecoder {
       this.#batchAfterCR = this.#pendingAfterCR
       this.#batchDropped = this.#dropped
     }
+    if (this.#skipped > 0) this.#replayedTo = this.#skippedEnd()
     this.#carry(text, end, this.committed, afterCR)
     this.#committedLines = this.#pendingLines
     const events = this.#out
@@ -624,9 +723,9 @@ export class SseDecoder {
     const after = set.length === 0 || end === -1 ? 0 : retryLines(text.slice(end))
     const retry = after === 0 ? this.retry : after < set.length ? set[set.length - 1 - after] : retryBefore
     const state = this.committedState
-    return state.lastEventId === this.lastEventId && state.retry === retry
+    return state.lastEventId === this.lastEventId && state.retry === retry && state.since === this.since
       ? state
-      : { lastEventId: this.lastEventId, retry }
+      : { lastEventId: this.lastEventId, retry, since: this.since }
   }
 
   /**

@@ -44,6 +44,12 @@ export type Checkpoint = {
   ended?: boolean
   /** The last SSE event ID in force at `offset` (also what `Last-Event-ID` carries). */
   lastEventId?: string
+  /**
+   * SSE events dispatched after the block that set `lastEventId`, up to `offset` (absent: none): a server asked
+   * with `Last-Event-ID` replays every event after the id's, those without an id included, and the stream
+   * continued from the checkpoint skips this many of them.
+   */
+  since?: number
   /** The SSE reconnection time (`retry:`, in ms) in force at `offset`: a continued stream's events carry it. */
   retry?: number
   cursor?: CursorRequest
@@ -103,7 +109,7 @@ export function openCheckpoint(value: unknown): Checkpoint {
     const n = c[key]
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return fail(`has an invalid ${key}`)
   }
-  for (const key of ['length', 'lines', 'records', 'partEnd', 'retry'] as const) {
+  for (const key of ['length', 'lines', 'records', 'partEnd', 'retry', 'since'] as const) {
     const n = c[key]
     if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0))
       return fail(`has an invalid ${key}`)

@@ -1,0 +1,206 @@
+/**
+ * A server that gives ids to some events only (sluice/lambda's `streamSse` with plain strings between `{ id }`
+ * checkpoints, sluice/mock's `lastEventId: true`) answers `Last-Event-ID: X` with every event after the one that
+ * carried X, those without an id included. The client counts the events dispatched since the id in force and skips
+ * that many of the answer: each event reaches the consumer once, whatever byte the connection dropped at. The
+ * server is an injected `fetch` that replays as such servers do.
+ */
+import { describe, expect, it } from 'vitest'
+import { type Checkpoint, sluice } from '../src/index.ts'
+import { FAST } from './support/scripted.ts'
+import { drain, eventData, responseOf } from './support/streams.ts'
+
+const URL_ = 'https://fn.example/tokens'
+const SSE = { 'content-type': 'text/event-stream' }
+
+/** One block on the wire: an event (`data`), an id-only checkpoint, a `retry:` or a comment. */
+interface Block {
+  id?: string
+  data?: string
+  retry?: number
+  comment?: string
+}
+
+const wireOf = (blocks: readonly Block[]): string =>
+  blocks
+    .map(
+      (b) =>
+        `${b.comment === undefined ? '' : `: ${b.comment}\n`}${b.retry === undefined ? '' : `retry: ${b.retry}\n`}${
+          b.id === undefined ? '' : `id: ${b.id}\n`
+        }${b.data === undefined ? '' : `data: ${b.data}\n`}\n`,
+    )
+    .join('')
+
+/** a(1), b, c, an id-only checkpoint 2, d, a retry line, a comment, e(3), f, g: ids on some blocks only. */
+const BLOCKS: Block[] = [
+  { id: '1', data: 'a' },
+  { data: 'b' },
+  { data: 'c' },
+  { id: '2' },
+  { data: 'd' },
+  { retry: 5 },
+  { comment: 'keep-alive' },
+  { id: '3', data: 'e' },
+  { data: 'f' },
+  { data: 'g' },
+]
+const ALL = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+
+/**
+ * A server over `blocks`: a request with `Last-Event-ID: X` gets the blocks after the one with id X (all of them,
+ * `replays`; else from the next block with an id on, as a server that replays only events with ids); the answers
+ * listed in `cuts` drop after that many bytes.
+ */
+function replayServer(blocks: readonly Block[], cuts: readonly number[], replays = true) {
+  const asked: (string | null)[] = []
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const id = new Request(input, init).headers.get('last-event-id')
+    asked.push(id)
+    let rest = blocks
+    if (id !== null) {
+      const at = blocks.findIndex((b) => b.id === id)
+      rest = blocks.slice(at + 1)
+      if (!replays)
+        rest = rest.slice(
+          Math.max(
+            0,
+            rest.findIndex((b) => b.id !== undefined),
+          ),
+        )
+    }
+    const wire = wireOf(rest)
+    const cut = cuts[asked.length - 1]
+    return cut === undefined || cut >= wire.length
+      ? responseOf([wire], { headers: SSE })
+      : responseOf([wire.slice(0, cut)], { headers: SSE, error: new TypeError('terminated') })
+  }
+  return { fetch, asked }
+}
+
+const resume = { strategy: 'last-event-id', attempts: 5, backoff: FAST } as const
+
+describe('Last-Event-ID resume over events without ids', () => {
+  it('delivers every event once, whatever byte the connection drops at', async () => {
+    const length = wireOf(BLOCKS).length
+    for (let cut = 1; cut < length; cut++) {
+      const { fetch } = replayServer(BLOCKS, [cut])
+      const res = await sluice(URL_, { fetch, resume })
+      const { data, error } = await eventData(res.events())
+      expect([cut, data, error]).toEqual([cut, ALL, undefined])
+    }
+  })
+
+  it('counts the bytes of the events it skips once, in `progress.loaded`', async () => {
+    // Events only: the bytes a replay repeats are those of the events skipped (see README on `since`).
+    const blocks = BLOCKS.filter((b) => b.data !== undefined)
+    const length = wireOf(blocks).length
+    for (let cut = 1; cut < length; cut++) {
+      const { fetch } = replayServer(blocks, [cut])
+      const res = await sluice(URL_, { fetch, resume })
+      const { data, error } = await eventData(res.events())
+      expect([cut, data, error, res.progress.loaded]).toEqual([cut, ALL, undefined, length])
+    }
+  })
+
+  it('delivers every event once when a second drop comes while the replay is skipped', async () => {
+    const length = wireOf(BLOCKS).length
+    // The first answer drops after f (id 3 in force, f passed since): the second replays f and drops at any byte.
+    const first = wireOf(BLOCKS.slice(0, 9)).length + 2
+    for (let cut = 1; cut < wireOf(BLOCKS.slice(8)).length; cut++) {
+      const { fetch, asked } = replayServer(BLOCKS, [first, cut])
+      const res = await sluice(URL_, { fetch, resume })
+      const { data, error } = await eventData(res.events())
+      expect([cut, data, error]).toEqual([cut, ALL, undefined])
+      expect(asked).toEqual([null, '3', '3'])
+    }
+    expect(first).toBeLessThan(length)
+  })
+
+  it('counts an event the consumer skipped as invalid: the replay of it is skipped, not delivered again', async () => {
+    const blocks: Block[] = [{ id: '1', data: '"a"' }, { data: 'oops' }, { data: '"c"' }, { data: '"d"' }]
+    // Dropped after c: a, the invalid one and c were dispatched.
+    const { fetch, asked } = replayServer(blocks, [wireOf(blocks.slice(0, 3)).length + 3])
+    const res = await sluice(URL_, { fetch, resume })
+    const { items, error } = await drain(res.events({ json: true, onInvalid: 'skip' }))
+    expect([items.map((e) => e.data), error]).toEqual([['a', 'c', 'd'], undefined])
+    expect(asked).toEqual([null, '1'])
+  })
+
+  it('stops skipping at an event with an id: a server that does not replay events without ids loses none', async () => {
+    for (let cut = 1; cut < wireOf(BLOCKS).length; cut++) {
+      const { fetch } = replayServer(BLOCKS, [cut], false)
+      const res = await sluice(URL_, { fetch, resume })
+      const { data, error } = await eventData(res.events())
+      // What that server does not send again after a drop (b, c or d) is lost to the stream, but nothing it sends
+      // is skipped: the id-only block 2, or event e (id 3), ends the skip. Its answer after id 1 sends d, and every
+      // answer sends e, f and g: each comes once, and in order.
+      const sent = cut < wireOf(BLOCKS.slice(0, 4)).length ? ['d', 'e', 'f', 'g'] : ['e', 'f', 'g']
+      const ordered = data.every((x, i) => i === 0 || ALL.indexOf(x) > ALL.indexOf(data[i - 1]!))
+      expect([cut, error, ordered, sent.filter((x) => !data.includes(x))]).toEqual([cut, undefined, true, []])
+    }
+  })
+
+  it('ends at `until` once, when the drop came before the terminal event', async () => {
+    const blocks: Block[] = [{ id: '1', data: 'a' }, { data: 'b' }, { data: 'c' }, { data: '[DONE]' }]
+    for (let cut = 1; cut < wireOf(blocks).length; cut++) {
+      const { fetch } = replayServer(blocks, [cut])
+      const res = await sluice(URL_, { fetch, resume })
+      const { data, error } = await eventData(res.events({ until: '[DONE]' }))
+      expect([cut, data, error]).toEqual([cut, ['a', 'b', 'c'], undefined])
+    }
+  })
+
+  it('tee(): each branch gets every event once, whatever byte the connection drops at', async () => {
+    for (let cut = 1; cut < wireOf(BLOCKS).length; cut++) {
+      const { fetch } = replayServer(BLOCKS, [cut])
+      const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
+      const [one, two] = await Promise.all([eventData(x.events()), eventData(y.events({ json: false }))])
+      expect([cut, one, two]).toEqual([cut, { data: ALL, error: undefined }, { data: ALL, error: undefined }])
+    }
+  })
+})
+
+describe('a checkpoint after events without ids', () => {
+  it('carries how many events passed since the id, and resumeFrom skips as many of the replay', async () => {
+    const { fetch } = replayServer(BLOCKS, [])
+    const res = await sluice(URL_, { fetch, resume })
+    const seen: string[] = []
+    const iterator = res.events()[Symbol.asyncIterator]()
+    for (let i = 0; i < 3; i++) seen.push(((await iterator.next()).value as { data: string }).data)
+    const saved = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+    await res.cancel()
+    expect([seen, saved.lastEventId, saved.since]).toEqual([['a', 'b', 'c'], '1', 2])
+    const again = replayServer(BLOCKS, [])
+    const rest = await sluice(URL_, { fetch: again.fetch, resumeFrom: saved })
+    const { data, error } = await eventData(rest.events())
+    expect([data, error, again.asked]).toEqual([['d', 'e', 'f', 'g'], undefined, ['1']])
+  })
+
+  it('taken at an id-only block or an event with an id, has none to skip (`since` absent)', async () => {
+    const { fetch } = replayServer(BLOCKS, [])
+    const res = await sluice(URL_, { fetch, resume })
+    const iterator = res.events()[Symbol.asyncIterator]()
+    for (let i = 0; i < 5; i++) await iterator.next()
+    const saved = res.checkpoint()
+    await res.cancel()
+    // After e, which carries id 3.
+    expect([saved.lastEventId, 'since' in saved]).toEqual(['3', false])
+  })
+})
+
+describe('consumers that read no events under Last-Event-ID', () => {
+  it('text(): the request’s own Last-Event-ID no longer stands once text was delivered, so the drop is refused, not repeated', async () => {
+    const { fetch, asked } = replayServer(BLOCKS, [20])
+    const res = await sluice(URL_, { fetch, resume, headers: { 'last-event-id': '1' } })
+    let text = ''
+    let error: unknown
+    try {
+      for await (const piece of res.text()) text += piece
+    } catch (caught) {
+      error = caught
+    }
+    expect(text).toBe(wireOf(BLOCKS.slice(1)).slice(0, 20))
+    expect((error as Error).message).toContain('this consumer reads no events, so no SSE event id is known')
+    expect(asked).toEqual(['1'])
+  })
+})

@@ -1435,7 +1435,6 @@ export class BodySource implements ChunkSource {
       encoding: this.#encoding,
       contentType: this.#contentType,
       marker: this.#markerAnnounced,
-      ended: this.#marker?.begun(this.#rangeOffset()),
       lastEventId,
       lastItem,
       cursor: this.#checkpointCursor,

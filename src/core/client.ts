@@ -496,7 +496,6 @@ function checkpointState(checkpoint: Checkpoint): ResumeState {
     plain: checkpoint.plain,
     contentType: checkpoint.contentType,
     marker: checkpoint.marker,
-    ended: checkpoint.ended,
     acceptRanges: true,
     lastEventId: checkpoint.lastEventId,
     lastItem: undefined,

@@ -78,14 +78,6 @@ export class EndMarkerTrap {
     return /^\d{1,16}$/.test(digits) && Number(digits) === offset + start ? start : -1
   }
 
-  /**
-   * Whether the held bytes begin the marker line of a body that ends where they start (`offset`): cut inside it, the
-   * body itself arrived whole, as a `416` for that offset then says.
-   */
-  begun(offset: number): boolean {
-    return this.#tail.length > 0 && endMarkerLine(offset).startsWith(latin1(this.#tail))
-  }
-
   reset(): void {
     this.#tail = EMPTY
   }

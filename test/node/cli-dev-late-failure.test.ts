@@ -1,35 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { cli } from '../support/cli-process.ts'
+import { describe, expect, it } from 'vitest'
+import { devProcesses, servedUrl } from '../support/dev-processes.ts'
 import { drain, fixture } from '../support/emulator.ts'
-import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
-const runs: StartedProcess[] = []
-
-afterEach(async () => {
-  for (const { child, exit } of runs.splice(0)) {
-    child.kill('SIGTERM')
-    await exit
-  }
-})
-
-function run(args: string[]): StartedProcess {
-  const started = startProcess(process.execPath, [cli, 'dev', ...args])
-  runs.push(started)
-  return started
-}
+const { run } = devProcesses()
 
 /** Starts `sluice dev` on the sluice/lambda fixture with `args`; its URL once printed. */
-function serve(args: string[]): Promise<string> {
-  const served = run([fixture('lambda-handlers.mjs'), '--port', '0', ...args])
-  return new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(served.stdout())
-      if (match) resolve(match[1]!)
-    }
-    served.child.stdout!.on('data', check)
-    void served.exit.then((end) => reject(new Error(`sluice dev exited with ${end.code}: ${end.stderr}`)))
-  })
-}
+const serve = (args: string[]): Promise<string> =>
+  servedUrl(run([fixture('lambda-handlers.mjs'), '--port', '0', ...args]))
 
 describe('sluice dev --late-failure', () => {
   it('trailers: ends the body of a function that fails after its first byte cleanly, the error in trailers', async () => {

@@ -1,34 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { cli } from '../support/cli-process.ts'
+import { describe, expect, it } from 'vitest'
+import { devProcesses, servedUrl } from '../support/dev-processes.ts'
 import { fixture } from '../support/emulator.ts'
-import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
-const started: StartedProcess[] = []
-
-afterEach(async () => {
-  for (const { child, exit } of started.splice(0)) {
-    child.kill('SIGTERM')
-    await exit
-  }
-})
+const dev = devProcesses()
 
 /** Starts `sluice dev` on the time-zone fixture with `TZ` as given (unset for `undefined`); its URL once printed. */
-async function serveWithTz(tz: string | undefined): Promise<string> {
+function serveWithTz(tz: string | undefined): Promise<string> {
   const env = { ...process.env }
   delete env.TZ
   if (tz !== undefined) env.TZ = tz
-  const run = startProcess(process.execPath, [cli, 'dev', fixture('time-zone-handler.mjs'), '--port', '0'], {
-    env,
-  })
-  started.push(run)
-  return new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(run.stdout())
-      if (match) resolve(match[1]!)
-    }
-    run.child.stdout!.on('data', check)
-    void run.exit.then((end) => reject(new Error(`sluice dev exited with ${end.code}: ${end.stderr}`)))
-  })
+  return servedUrl(dev.run([fixture('time-zone-handler.mjs'), '--port', '0'], env))
 }
 
 describe('the time zone sluice dev runs a function in', () => {

@@ -1,49 +1,11 @@
-/**
- * `serve().close()` lets running handlers finish, as on AWS, where a client that leaves does not stop its invocation;
- * `close({ running: 'abort' })` fails them, and their response streams refuse writes with an error that says why,
- * so that a handler that pipes or awaits its writes stops and closes its source, and a test process can exit.
- */
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/dev/index.ts'
 import type { Invocation, InvocationOutcome } from '../../src/runtime/index.ts'
 import { fixture, startEmulator } from '../support/emulator.ts'
+import { endlessHandler } from '../support/endless-handler.ts'
 import { runProcess } from '../support/run-process.ts'
 
 const CLOSED = /^The emulator was closed with close\(\{ running: 'abort' \}\) while the function was running/
-
-/** A source that never ends, and a promise that resolves once it was closed (its `finally` ran). */
-function endlessSource(): { source: AsyncGenerator<string>; closed: Promise<void> } {
-  let markClosed!: () => void
-  const closed = new Promise<void>((resolve) => {
-    markClosed = resolve
-  })
-  async function* generate() {
-    try {
-      for (let i = 0; ; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 1))
-        yield `data: ${i}\n\n`
-      }
-    } finally {
-      markClosed()
-    }
-  }
-  return { source: generate(), closed }
-}
-
-/** A handler that pipes an endless source into its response stream, and what became of its pipeline. */
-function endlessHandler() {
-  const { source, closed } = endlessSource()
-  let settle!: (error: unknown) => void
-  const piped = new Promise<unknown>((resolve) => {
-    settle = resolve
-  })
-  const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-    await pipeline(Readable.from(source), responseStream).then(() => settle('ended'), settle)
-  })
-  return { handler, closed, piped }
-}
 
 /** The invocations the server started, in order. */
 function invocations() {

@@ -1,17 +1,10 @@
-/**
- * `functionUrl`'s `signal`: aborting it fails the invocations still running, whose response streams then refuse
- * writes with an error that says why, so that a handler that pipes or awaits its writes stops and closes its source,
- * and a test process can exit; requests after it get a network error. Without it, a handler runs on after its
- * client has gone, as on AWS.
- */
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/dev/index.ts'
 import { functionUrl } from '../../src/mock/index.ts'
 import type { Invocation } from '../../src/runtime/index.ts'
 import { fixture } from '../support/emulator.ts'
+import { endlessHandler } from '../support/endless-handler.ts'
 import { runProcess } from '../support/run-process.ts'
 
 const base = 'https://abc123.lambda-url.eu-west-1.on.aws/'
@@ -21,32 +14,6 @@ afterEach(() => server.resetHandlers())
 afterAll(() => server.close())
 
 const ABORTED = /^functionUrl's signal was aborted while the function was running/
-
-/** A handler that pipes an endless source into its response stream; its source's close, and its pipeline's end. */
-function endlessHandler() {
-  let markClosed!: () => void
-  const closed = new Promise<void>((resolve) => {
-    markClosed = resolve
-  })
-  async function* endless() {
-    try {
-      for (let i = 0; ; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 1))
-        yield `data: ${i}\n\n`
-      }
-    } finally {
-      markClosed()
-    }
-  }
-  let settle!: (error: unknown) => void
-  const piped = new Promise<unknown>((resolve) => {
-    settle = resolve
-  })
-  const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
-    await pipeline(Readable.from(endless()), responseStream).then(() => settle('ended'), settle)
-  })
-  return { handler, closed, piped }
-}
 
 describe("functionUrl's signal stops the invocations still running", () => {
   it('fails a handler that pipes an endless source to a client that went away, and closes its source', async () => {

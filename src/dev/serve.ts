@@ -3,6 +3,7 @@ import { randomId } from '../runtime/ids.ts'
 import {
   type AnyLambdaHandler,
   checkOptions,
+  checkRules,
   describeValue,
   discardUnread,
   type FunctionInfo,
@@ -316,14 +317,8 @@ export async function serveWith(
 /** Checks the options of {@link DevServer.close} when they are given, as `serve` checks its own. */
 function runningOnClose(options: unknown): 'finish' | 'abort' {
   if (options === undefined) return 'finish'
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`server.close: options must be an object, got ${describeValue(options)}.`)
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'running')
-      throw new TypeError(`server.close: unknown option '${key}'. Known options: running.`)
-  }
-  const { running } = options as DevServerCloseOptions
-  if (running === undefined || running === 'finish' || running === 'abort') return running ?? 'finish'
-  throw new TypeError(`server.close: running must be 'finish' or 'abort', got ${describeValue(running)}.`)
+  checkRules('server.close', options, {
+    running: ["'finish' or 'abort'", (running) => running === 'finish' || running === 'abort'],
+  })
+  return (options as DevServerCloseOptions).running ?? 'finish'
 }

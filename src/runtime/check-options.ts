@@ -31,27 +31,44 @@ export function checkOptions(
   options: unknown,
   own: Record<string, OptionRule> = {},
 ): { limits: ResolvedLimits; shaping: Shaping | undefined } {
+  checkRules(where, options, { ...SHARED, ...own }, ['limits', 'shaping'], (key) =>
+    Object.hasOwn(DEFAULT_LIMITS, key) ? ` ${key} is a limit: pass limits: { ${key} }.` : '',
+  )
+  const { limits, shaping } = options as { limits?: unknown; shaping?: unknown }
+  return {
+    limits: resolveLimits(limits as Limits | undefined, where),
+    shaping: resolveShaping(shaping as Shaping | undefined, where),
+  }
+}
+
+/**
+ * Throws a `TypeError` naming `where` unless `options` is an object whose every key has a rule its value meets
+ * (`undefined` meaning not given), or is one of `checkedElsewhere`; `hint` adds to the message of an unknown key.
+ *
+ * @example
+ * checkRules('server.close', { running: 'abort' }, { running: ["'finish' or 'abort'", (v) => v === 'abort' || v === 'finish'] })
+ */
+export function checkRules(
+  where: string,
+  options: unknown,
+  rules: Record<string, OptionRule>,
+  checkedElsewhere: readonly string[] = [],
+  hint: (key: string) => string = () => '',
+): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}.`)
   }
-  const rules = { ...SHARED, ...own }
   for (const [key, value] of Object.entries(options)) {
-    if (key === 'limits' || key === 'shaping') continue
+    if (checkedElsewhere.includes(key)) continue
     // hasOwn: 'toString' and friends must not resolve through the prototype.
     const rule = Object.hasOwn(rules, key) ? rules[key] : undefined
     if (rule === undefined) {
-      const hint = Object.hasOwn(DEFAULT_LIMITS, key) ? ` ${key} is a limit: pass limits: { ${key} }.` : ''
       throw new TypeError(
-        `${where}: unknown option '${key}'.${hint} Known options: ${[...Object.keys(rules), 'limits', 'shaping'].join(', ')}.`,
+        `${where}: unknown option '${key}'.${hint(key)} Known options: ${[...Object.keys(rules), ...checkedElsewhere].join(', ')}.`,
       )
     }
     if (value !== undefined && !rule[1](value)) {
       throw new TypeError(`${where}: ${key} must be ${rule[0]}, got ${describeValue(value)}.`)
     }
-  }
-  const { limits, shaping } = options as { limits?: unknown; shaping?: unknown }
-  return {
-    limits: resolveLimits(limits as Limits | undefined, where),
-    shaping: resolveShaping(shaping as Shaping | undefined, where),
   }
 }

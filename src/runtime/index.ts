@@ -3,7 +3,7 @@
 export { awslambda } from './awslambda.ts'
 export { base64ToBytes, bytesToBase64 } from './base64.ts'
 export { toBytes } from './bytes.ts'
-export { checkOptions, type OptionRule } from './check-options.ts'
+export { checkOptions, checkRules, type OptionRule } from './check-options.ts'
 export { buildContext, type FunctionInfo } from './context.ts'
 export { describeValue } from './describe-value.ts'
 export { buildEvent, type EventInput, formatRequestTime, isTextContentType } from './event.ts'

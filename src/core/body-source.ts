@@ -502,7 +502,7 @@ export class BodySource implements ChunkSource {
 
   attach(hooks: ConsumerHooks): void {
     // The first consumer's (a tee's, whose branches' hooks come and go for their checkpoints, tells none).
-    if (this.#hooks === undefined) this.#replaying = hooks.replayed?.() === undefined && !!hooks.replayed
+    if (this.#hooks === undefined) this.#replaying = skipsReplay(hooks)
     this.#hooks = hooks
   }
 
@@ -1336,8 +1336,7 @@ export class BodySource implements ChunkSource {
         this.offset -= counted
         this.#replayed = 0
         this.#hooks?.restart?.()
-        const hooks = this.#hooks
-        this.#replaying = hooks?.replayed?.() === undefined && !!hooks?.replayed
+        this.#replaying = skipsReplay(this.#hooks)
         this.#received = 0
         this.#decoderBase = 0
         this.#sinceDecoder = 0
@@ -1392,17 +1391,17 @@ export class BodySource implements ChunkSource {
 
   #state(): ResumeState {
     const hooks = this.#hooks
-    const partial = this.#countedAfter(hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder)
+    const committed = hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
+    const partial = this.#countedAfter(committed)
     const lastItem = hooks?.lastItem?.()
     // The id in force persists across connections (WHATWG): a checkpoint's, until this consumer has its own.
     // (An events() consumer starts from the checkpoint's and tells its own.) A consumer that tells none (text(),
     // bytes()) stands at it only until it delivers something: past it, bytes may have set another id, and a
     // Last-Event-ID answer would repeat them.
-    const fresh = (hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder) === 0
     return this.#stateAt(
       hooks?.lastEventId
         ? hooks.lastEventId()
-        : lastItem === undefined && fresh
+        : lastItem === undefined && committed === 0
           ? this.#checkpointEventId
           : undefined,
       lastItem,
@@ -1532,6 +1531,10 @@ export class BodySource implements ChunkSource {
     this.#onAbort = undefined
   }
 }
+
+/** Whether `hooks` are those of a consumer that is skipping a Last-Event-ID answer's replay (see `replayed`). */
+const skipsReplay = (hooks: ConsumerHooks | undefined): boolean =>
+  hooks?.replayed !== undefined && hooks.replayed() === undefined
 
 /** Drops are what resume is for: the connection failed, went silent, or ended before its proven end. */
 function isDrop(error: unknown): error is NetworkError | TimeoutError | TruncatedError {

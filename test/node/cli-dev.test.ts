@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { until } from '../support/cli-process.ts'
+import { servedUrl } from '../support/dev-processes.ts'
 import { fixture } from '../support/emulator.ts'
 import { type StartedProcess, startProcess } from '../support/run-process.ts'
 
@@ -23,19 +24,6 @@ function run(args: string[]): StartedProcess {
   const started = startProcess(process.execPath, [cli, ...args])
   children.push(started.child)
   return started
-}
-
-/** The URL `sluice dev` serves at, once it prints it; rejects with its standard error if it exits first. */
-function servedAt(started: StartedProcess): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(started.stdout())
-      if (match) resolve(match[1]!)
-    }
-    started.child.stdout!.on('data', check)
-    check()
-    void started.exit.then((run) => reject(new Error(`sluice dev exited with ${run.code}: ${run.stderr}`)))
-  })
 }
 
 describe('the sluice dev command', () => {
@@ -116,7 +104,7 @@ describe('the sluice dev command', () => {
         [`${file}#other`, 'other'],
       ] as const) {
         const started = run(['dev', specifier, '--port', '0'])
-        expect(await (await fetch(await servedAt(started))).text()).toBe(answer)
+        expect(await (await fetch(await servedUrl(started))).text()).toBe(answer)
         started.child.kill('SIGTERM')
         await started.exit
       }
@@ -138,7 +126,7 @@ describe('the sluice dev command', () => {
 `,
       )
       const started = run(['dev', `${join(dir, 'handlers.cjs')}#other`, '--port', '0'])
-      expect(await (await fetch(await servedAt(started))).text()).toBe('other')
+      expect(await (await fetch(await servedUrl(started))).text()).toBe('other')
     })
   })
 
@@ -265,7 +253,7 @@ describe('the sluice dev command', () => {
         '0',
       ])
       children.push(started.child)
-      const response = await fetch(await servedAt(started))
+      const response = await fetch(await servedUrl(started))
       const reader = response.body!.getReader()
       expect(new TextDecoder().decode((await reader.read()).value)).toBe('first line\n')
       started.child.kill(signal)

@@ -159,16 +159,24 @@ function allowOrigin(origin: string, cors: Cors): string | undefined {
 }
 
 /**
- * The CORS a function URL needs for a sluice client on `origins`, as `sluice dev --cors` sets it: the request headers a
- * resume adds (a plain `Range: bytes=N-` is safelisted, `If-Range` and the others are not) and the response headers
- * sluice reads beyond the safelisted ones, without which a page takes no end, total or validator from an answer.
+ * The CORS a function URL needs for a sluice client on `origins` (`['*']` for any), as `sluice dev --cors` sets it,
+ * for {@link ServeOptions.cors} or as the setting to deploy with.
+ *
+ * Any method, the request headers a resume adds (a plain `Range: bytes=N-` is safelisted, `If-Range` and the others
+ * are not) and the response headers sluice reads beyond the safelisted ones, without which a page takes no end,
+ * total or validator from an answer. `serve()` checks the origins as it checks any `cors`.
  *
  * @example
  * serve('./handler.mjs', { cors: sluiceCors(['http://localhost:5173']) })
  */
-export function sluiceCors(origins: string[]): Cors {
+export function sluiceCors(origins: readonly string[]): Cors {
+  if (!Array.isArray(origins)) {
+    throw new TypeError(
+      `sluiceCors(): origins must be an array of origins, such as ['http://localhost:5173'], got ${describeValue(origins)}.`,
+    )
+  }
   return {
-    allowOrigins: origins,
+    allowOrigins: [...origins],
     allowMethods: ['*'],
     allowHeaders: ['content-type', 'range', 'if-range', 'last-event-id', 'x-sluice-cursor'],
     exposeHeaders: [

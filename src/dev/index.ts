@@ -14,6 +14,6 @@ export type {
 } from '../runtime/index.ts'
 export { DEFAULT_LIMITS, LAMBDA_SHAPING } from '../runtime/index.ts'
 export { awslambda } from './awslambda.ts'
-export type { Cors } from './cors.ts'
+export { type Cors, sluiceCors } from './cors.ts'
 export { loadHandler } from './load-handler.ts'
 export { type DevServer, type DevServerCloseOptions, type ServeOptions, serve } from './serve.ts'

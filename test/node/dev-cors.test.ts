@@ -1,7 +1,7 @@
 // serve({ cors }) answers CORS as a function URL's CORS setting does: preflights without invoking the function,
 // the Access-Control-* headers added to the function's answers to an allowed origin.
 import { describe, expect, it } from 'vitest'
-import { awslambda, type Cors, serve } from '../../src/dev/index.ts'
+import { awslambda, type Cors, serve, sluiceCors } from '../../src/dev/index.ts'
 import { drain, startEmulator } from '../support/emulator.ts'
 
 const PAGE = 'http://localhost:5173'
@@ -169,5 +169,36 @@ describe('serve({ cors })', () => {
     ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TypeError)
     expect((error as Error).message).toContain(message)
+  })
+})
+
+describe('sluiceCors(origins), exported for serve({ cors }) and for the setting to deploy', () => {
+  it('lets a page on the origin resume: the resume headers allowed, the headers sluice reads exposed', async () => {
+    const { url } = await counting(sluiceCors([PAGE]), {
+      headers: { 'x-sluice-end': 'marker', etag: '"v1"' },
+    })
+    const answer = await preflight(url, PAGE)
+    expect(answer.headers.get('access-control-allow-headers')).toBe(
+      'content-type,range,if-range,last-event-id,x-sluice-cursor',
+    )
+    const response = await fetch(url, { headers: { origin: PAGE } })
+    expect(response.headers.get('access-control-allow-origin')).toBe(PAGE)
+    expect(response.headers.get('access-control-expose-headers')?.split(',')).toEqual(
+      expect.arrayContaining(['x-sluice-end', 'x-amzn-remapped-content-length', 'content-range', 'etag']),
+    )
+    expect(await response.text()).toBe('hello')
+  })
+
+  it('copies the origins, so that changing the array later changes no server', () => {
+    const origins = [PAGE]
+    const cors = sluiceCors(origins)
+    origins.push('*')
+    expect(cors.allowOrigins).toEqual([PAGE])
+  })
+
+  it('refuses a single origin given as a string, rather than take its characters for origins', () => {
+    expect(() => sluiceCors(PAGE as unknown as string[])).toThrow(
+      `sluiceCors(): origins must be an array of origins, such as ['http://localhost:5173'], got "${PAGE}".`,
+    )
   })
 })

@@ -60,3 +60,53 @@ describe('a totalTimeout that fires while a reconnect waits out a Retry-After', 
     expect(isNetworkError(error.cause) && error.cause.response?.status).toBe(503)
   })
 })
+
+describe('a totalTimeout that fires while the request of resumeFrom waits to be asked again', () => {
+  /** A checkpoint after the first line of a body the server serves by Range. */
+  async function afterFirstLine(fetch: typeof globalThis.fetch) {
+    const res = await sluice(URL_, { fetch })
+    for await (const _line of res.lines()) break
+    return res.checkpoint()
+  }
+  const body = encode('one\ntwo\nthree\n')
+  const full = () => new Response(body, { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } })
+
+  it('says it waited out a Retry-After to ask again, with the busy answer as its cause', async () => {
+    const checkpoint = await afterFirstLine(fetchWith(full))
+    const busy = fetchWith(() => new Response('busy', { status: 503, headers: { 'retry-after': '3600' } }))
+    const error = await sluice(URL_, {
+      fetch: busy,
+      resumeFrom: checkpoint,
+      totalTimeout: 1000,
+      resume: { backoff: { initial: 1, max: 2, jitter: 0 } },
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.phase).toBe('total')
+    expect((error as Error).message).toBe(
+      `The stream did not complete within 1000 ms (${URL_}) while waiting ${HOUR} ms (Retry-After) to ask again for the resume request after a 503 answer (see \`cause\`); continue later from the checkpoint, or raise \`totalTimeout\`.`,
+    )
+    const cause = (error as Error).cause
+    expect(isNetworkError(cause) && cause.response?.status).toBe(503)
+  })
+
+  it('says it waited out the backoff after a failed connection, with that failure as its cause', async () => {
+    const checkpoint = await afterFirstLine(fetchWith(full))
+    const down = (async () => {
+      throw new TypeError('Failed to fetch')
+    }) as typeof globalThis.fetch
+    const error = await sluice(URL_, {
+      fetch: down,
+      resumeFrom: checkpoint,
+      totalTimeout: 1000,
+      resume: { attempts: 3, backoff: SLOW },
+    }).catch((e: unknown) => e)
+    expect(isTimeoutError(error) && error.phase).toBe('total')
+    expect((error as Error).message).toContain(
+      `while waiting ${HOUR} ms to ask again for the resume request after a failed connection (see \`cause\`)`,
+    )
+    const cause = (error as Error).cause
+    expect(isNetworkError(cause) && cause.message).toMatch(
+      /^The resume request to https:\/\/fn\.example\/events /,
+    )
+    expect(((cause as Error).cause as Error).message).toContain('network error')
+  })
+})

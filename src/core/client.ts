@@ -162,13 +162,15 @@ export async function sluiceWith(
   let expired: TimeoutError | undefined
   // The first response, once its headers arrived: the logical stream's, as `res.status` is.
   let answered: Response | undefined
-  // The body source, once made: a timeout while it waits to reconnect says for what, and after what.
+  // The body source, once made: a timeout while it waits to reconnect says for what, and after what. Before it,
+  // the request of `resumeFrom` that meets a busy server or a failed connection says so too.
   let live: BodySource | undefined
+  let asking: { cause: unknown; clause: string } | undefined
   const timer =
     whole === undefined
       ? undefined
       : setTimeout(() => {
-          const waiting = live?.reconnecting()
+          const waiting = live?.reconnecting() ?? asking
           const context = { request: sent, response: answered, cause: waiting?.cause }
           expired = new TimeoutError('total', whole, where(), context, waiting?.clause)
           whole$.abort(expired)
@@ -305,22 +307,33 @@ export async function sluiceWith(
           // nor what no network caused (a bug of a `fetch` option or hook fails the same way every time).
           const again = !signal?.aborted && !expired && !isSluiceError(error) && isNetworkFailure(error)
           if (!again) throw error
+          const last = new NetworkError(
+            `The resume request to ${where()}${resumeFailed(error, extra.headers, !checkpoint.plain, where())}`,
+            checkpoint.offset,
+            { request: sent, cause: error },
+          )
           // Given up, as a reconnect whose connections keep failing is.
-          if (attempt > settings.attempts) {
-            const last = new NetworkError(
-              `The resume request to ${where()}${resumeFailed(error, extra.headers, !checkpoint.plain, where())}`,
-              checkpoint.offset,
-              { request: sent, cause: error },
-            )
+          if (attempt > settings.attempts)
             throw gaveUp(attempt, 'resume request', '', last, { request: sent })
+          const delay = backoffDelay(settings, attempt)
+          asking = {
+            cause: last,
+            clause: `waiting ${delay} ms to ask again for the resume request after a failed connection`,
           }
-          await sleep(backoffDelay(settings, attempt), opening)
+          await sleep(delay, opening)
+          asking = undefined
           continue
         }
         if (!isRetryableStatus(response.status) || attempt > settings.attempts) break
         response.body?.cancel().catch(() => {})
-        const delay = retryAfter(response.headers) ?? backoffDelay(settings, attempt)
+        const after = retryAfter(response.headers)
+        const delay = after ?? backoffDelay(settings, attempt)
+        asking = {
+          cause: busyAnswer(`The resume request to ${where()}`, response, undefined, checkpoint.offset, sent),
+          clause: `waiting ${delay} ms${after === undefined ? '' : ' (Retry-After)'} to ask again for the resume request after a ${response.status} answer`,
+        }
         await sleep(delay, opening)
+        asking = undefined
       }
     }
   } catch (error) {

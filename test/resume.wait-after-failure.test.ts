@@ -68,7 +68,8 @@ describe('a totalTimeout that fires while the request of resumeFrom waits to be 
     for await (const _line of res.lines()) break
     return res.checkpoint()
   }
-  const full = () => new Response('one\ntwo\nthree\n', { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } })
+  const full = () =>
+    new Response('one\ntwo\nthree\n', { headers: { 'accept-ranges': 'bytes', etag: '"v1"' } })
 
   it('says it waited out a Retry-After to ask again, with the busy answer as its cause', async () => {
     const checkpoint = await afterFirstLine(fetchWith(full))

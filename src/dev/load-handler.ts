@@ -7,17 +7,23 @@ import type { AnyLambdaHandler } from '../runtime/index.ts'
 /**
  * Loads a handler module the way the Lambda runtime does: the `handler` export, else the default export (or its
  * `handler`). `path#name` picks another export, like the runtime's `file.name` handler setting; it is split at the
- * last `#`, and a path with a `#` in it (a directory `a#b`) is taken whole when it names a file.
+ * last `#`, and a path with a `#` in it (a directory `a#b`) is taken whole when it names a file. A relative path
+ * is resolved from `cwd` (default: `process.cwd()`, not the calling module's directory); a `file:` URL
+ * (`new URL('./handler.mjs', import.meta.url)`, its hash naming another export) is taken as it is.
  *
  * Throws an `Error` whose message says what is wrong and what to do: a missing file, a module that fails to
  * load (a syntax error with its file, line and column, when Node can tell them, in the module or in one it
- * imports), or one without a handler.
+ * imports), or one without a handler; a `URL` that is not a `file:` URL is a `TypeError`.
  *
  * @example
  * const handler = await loadHandler('./handler.mjs')
  */
-export async function loadHandler(specifier: string, cwd: string = process.cwd()): Promise<AnyLambdaHandler> {
-  const { path, exportName } = await splitSpecifier(specifier, cwd)
+export async function loadHandler(
+  specifier: string | URL,
+  cwd: string = process.cwd(),
+): Promise<AnyLambdaHandler> {
+  const { path, exportName } =
+    specifier instanceof URL ? moduleOfUrl(specifier, 'loadHandler') : await splitSpecifier(specifier, cwd)
   const absolute = resolve(cwd, path)
   if (!(await isFile(absolute))) {
     throw new Error(
@@ -49,6 +55,30 @@ export async function loadHandler(specifier: string, cwd: string = process.cwd()
     )
   }
   return candidate as AnyLambdaHandler
+}
+
+/**
+ * The module path and export name of a handler given as a `file:` URL: its path, and its hash (`#name`) for the
+ * export. A `#` in the path itself is `%23` there, so the two never mix. Any other URL is a `TypeError` that names
+ * `caller`: an `http:` module cannot be loaded, and a `data:` one would have no file to watch or report errors in.
+ */
+export function moduleOfUrl(url: URL, caller: string): { path: string; exportName: string | undefined } {
+  if (url.protocol !== 'file:') {
+    throw new TypeError(
+      `${caller}: a handler module given as a URL must be a file: URL, got ${url.href}; pass its file: URL (new URL('./handler.mjs', import.meta.url)) or its path.`,
+    )
+  }
+  const name = url.hash.slice(1)
+  return { path: fileURLToPath(url), exportName: name === '' ? undefined : decoded(name) }
+}
+
+/** A URL's percent-encoded text as it was written (`caf%C3%A9` is `café`), or as it is when it decodes to none. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /**

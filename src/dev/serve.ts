@@ -19,7 +19,7 @@ import { type Cors, checkCors, preflightHeaders, responseHeaders } from './cors.
 import { watchEscapedErrors } from './escaped-errors.ts'
 import { exitWhileLoading } from './exit-call.ts'
 import { baseUrlOf, closeServer, listen, refuseTunnels } from './http-server.ts'
-import { loadHandler } from './load-handler.ts'
+import { loadHandler, moduleOfUrl } from './load-handler.ts'
 import { readNodeRequest } from './node-request.ts'
 import { writeResponse } from './write-response.ts'
 
@@ -113,10 +113,11 @@ export interface DevServerCloseOptions {
  * event built from each request, the `awslambda` globals, the prelude turned into status, headers and cookies,
  * the service's header rewrites, chunked streaming with backpressure, its limits and (optionally) its shaping.
  *
- * `handler` is a module path (`./handler.mjs`, or `./handler.mjs#name` for another export) or the handler
- * function itself. `globalThis.awslambda` is defined while the server runs (and its handlers, past `close()`) if
- * nothing defined it before, and before the module loads, since handlers call `awslambda.streamifyResponse` at top
- * level.
+ * `handler` is a module path (`./handler.mjs`, or `./handler.mjs#name` for another export), resolved from
+ * `process.cwd()` when relative, a `file:` URL (`new URL('./handler.mjs', import.meta.url)`, resolved from the
+ * calling module; `#name` picks an export there too), or the handler function itself. `globalThis.awslambda` is
+ * defined while the server runs (and its handlers, past `close()`) if nothing defined it before, and before the
+ * module loads, since handlers call `awslambda.streamifyResponse` at top level.
  *
  * With `catchEscapedErrors` (as `sluice dev` runs it), an error that escapes a handler (an unhandled promise
  * rejection, an uncaught exception) does not end the process: it fails the invocation that is running, as the
@@ -134,7 +135,7 @@ export interface DevServerCloseOptions {
  * console.log(`function URL at ${server.url}`)
  */
 export async function serve(
-  handler: string | AnyLambdaHandler,
+  handler: string | URL | AnyLambdaHandler,
   options: ServeOptions = {},
 ): Promise<DevServer> {
   return serveWith(handler, options, {})
@@ -148,7 +149,7 @@ export interface ServeWording {
 
 /** {@link serve}, with messages in the words of its caller (not exported by `sluice/dev`). */
 export async function serveWith(
-  handler: string | AnyLambdaHandler,
+  handler: string | URL | AnyLambdaHandler,
   options: ServeOptions,
   wording: ServeWording,
 ): Promise<DevServer> {
@@ -165,11 +166,18 @@ export async function serveWith(
     cors: ['an object', () => true],
   })
   const cors = options.cors === undefined ? undefined : checkCors(options.cors, 'serve')
-  if (typeof handler !== 'string' && typeof handler !== 'function') {
+  if (typeof handler !== 'string' && typeof handler !== 'function' && !(handler instanceof URL)) {
     throw new TypeError(
-      `serve: handler must be a module path or a handler function, got ${describeValue(handler)}.`,
+      `serve: handler must be a module path, a file: URL or a handler function, got ${describeValue(handler)}.`,
     )
   }
+  // A URL is checked here, before the global is installed: one that is not file: has nothing to load.
+  const modulePath =
+    handler instanceof URL
+      ? moduleOfUrl(handler, 'serve').path
+      : typeof handler === 'string'
+        ? handler
+        : undefined
   const log =
     options.log === false
       ? undefined
@@ -177,11 +185,11 @@ export async function serveWith(
   const uninstall = installAwslambdaGlobal()
   let fn: AnyLambdaHandler
   const loaded =
-    typeof handler === 'string' && options.catchEscapedErrors === true
-      ? exitWhileLoading(handler, log)
+    modulePath !== undefined && options.catchEscapedErrors === true
+      ? exitWhileLoading(modulePath, log)
       : () => {}
   try {
-    fn = typeof handler === 'string' ? await loadHandler(handler) : handler
+    fn = typeof handler === 'function' ? handler : await loadHandler(handler)
   } catch (error) {
     uninstall()
     throw error

@@ -38,7 +38,7 @@ export function resolveAwsLambda<T extends Partial<Awslambda>>(given: T | undefi
   const found = given ?? (globalThis as unknown as { awslambda?: T }).awslambda
   if (found === undefined) {
     throw new Error(
-      `sluice/lambda: ${helper} needs the awslambda global, which is missing; run it inside the Lambda Node.js runtime or sluice/dev, or pass { awslambda } in its options.`,
+      `sluice/lambda: ${helper} needs the awslambda global, which is missing; run it inside the Lambda Node.js runtime or sluice/dev, or pass { awslambda } in its options. In a test, call installAwslambdaGlobal() from sluice/mock before importing the handler module (with await import(): a static import runs first), or pass { awslambda } with the awslambda that sluice/mock exports.`,
     )
   }
   return found

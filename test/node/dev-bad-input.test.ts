@@ -1,4 +1,5 @@
 import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { serve } from '../../src/dev/index.ts'
 import { awslambda, type InvocationOutcome } from '../../src/runtime/index.ts'
@@ -312,7 +313,23 @@ describe('sluice/dev explains bad handlers and responses', () => {
 
   it('rejects a handler that is neither a module path nor a function', async () => {
     await expect(serve({ handler: () => {} } as never, { log: false })).rejects.toThrow(
-      'serve: handler must be a module path or a handler function, got an object (Object).',
+      'serve: handler must be a module path, a file: URL or a handler function, got an object (Object).',
+    )
+  })
+
+  it('rejects a handler URL that is not file:, saying what it got and what to pass, and installs no global', async () => {
+    await expect(serve(new URL('https://example.com/handler.mjs'), { log: false })).rejects.toThrow(
+      new TypeError(
+        "serve: a handler module given as a URL must be a file: URL, got https://example.com/handler.mjs; pass its file: URL (new URL('./handler.mjs', import.meta.url)) or its path.",
+      ),
+    )
+    expect((globalThis as { awslambda?: unknown }).awslambda).toBeUndefined()
+  })
+
+  it('rejects a missing module given as a file: URL, naming its path', async () => {
+    const url = new URL('../fixtures/missing.mjs', import.meta.url)
+    await expect(serve(url, { log: false })).rejects.toThrow(
+      `The handler module ${fileURLToPath(url)} was not found`,
     )
   })
 })

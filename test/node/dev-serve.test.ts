@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { awslambda } from '../../src/dev/index.ts'
 import { type InvocationOutcome, installAwslambdaGlobal } from '../../src/runtime/index.ts'
@@ -51,6 +52,31 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
       )
       const server = await startEmulator(`${join(dir, 'handlers.mjs')}#other`)
       expect(await (await fetch(server.url)).text()).toBe('other')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('serves a handler module given as a file: URL, resolved from the calling module rather than process.cwd()', async () => {
+    const server = await startEmulator(new URL('../fixtures/documented-handler.mjs', import.meta.url))
+    const response = await fetch(server.url)
+    expect(response.status).toBe(201)
+    expect(await response.text()).toBe('Hello from a streamed function URL.')
+  })
+
+  it("serves the export named by a file: URL's hash instead of handler", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-'))
+    try {
+      const say = (text: string) =>
+        `awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('${text}'))`
+      await writeFile(
+        join(dir, 'handlers.mjs'),
+        `export const handler = ${say('handler')}\nexport const other = ${say('other')}\n`,
+      )
+      const file = pathToFileURL(join(dir, 'handlers.mjs'))
+      expect(await (await fetch((await startEmulator(file)).url)).text()).toBe('handler')
+      const other = new URL(`${file.href}#other`)
+      expect(await (await fetch((await startEmulator(other)).url)).text()).toBe('other')
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -282,9 +282,9 @@ function compile(examples: Example[]): string[] {
     writeFileSync(cache + example.name, `${first}\n${code}\nexport {}\n`)
     origin.set(example.name, example)
   }
-  // The function modules the examples import.
-  for (const module of ['my-function', 'handler']) {
-    writeFileSync(`${cache}${module}.d.mts`, `export const handler: import('sluice/dev').StreamingHandler\n`)
+  // The function modules the examples import (the testing guide imports the Lambda guide's handler.ts).
+  for (const module of ['my-function.d.mts', 'handler.d.mts', 'handler.d.ts']) {
+    writeFileSync(`${cache}${module}`, `export const handler: import('sluice/dev').StreamingHandler\n`)
   }
   writeFileSync(
     `${cache}tsconfig.json`,

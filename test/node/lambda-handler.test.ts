@@ -97,8 +97,10 @@ describe('sluiceHandler', () => {
     }
   })
 
-  it('says how to provide the awslambda global when it is missing', () => {
-    expect(() => sluiceHandler(() => ({ ndjson: [] }))).toThrow(/sluiceHandler needs the awslambda global/)
+  it('says how to provide the awslambda global when it is missing, in a test too', () => {
+    expect(() => sluiceHandler(() => ({ ndjson: [] }))).toThrow(
+      /sluiceHandler needs the awslambda global.* In a test, call installAwslambdaGlobal\(\) from sluice\/mock before importing the handler module/,
+    )
   })
 
   it('types the callback with the function-URL event and context', () => {

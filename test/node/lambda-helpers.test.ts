@@ -287,7 +287,7 @@ describe('streamNdjson', () => {
 
   it('says how to provide the awslambda global when it is missing', async () => {
     await expect(streamNdjson(new Recorder(), [1])).rejects.toThrow(
-      'sluice/lambda: streamNdjson needs the awslambda global, which is missing; run it inside the Lambda Node.js runtime or sluice/dev, or pass { awslambda } in its options.',
+      'sluice/lambda: streamNdjson needs the awslambda global, which is missing; run it inside the Lambda Node.js runtime or sluice/dev, or pass { awslambda } in its options. In a test, call installAwslambdaGlobal() from sluice/mock before importing the handler module (with await import(): a static import runs first), or pass { awslambda } with the awslambda that sluice/mock exports.',
     )
   })
 })

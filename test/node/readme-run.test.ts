@@ -17,7 +17,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 const dir = `${root}tmp/readme-run/`
 
 /** The entries the examples run here import, as sources. */
-const ENTRIES: Record<string, string> = { sluice: 'src/index.ts' }
+const ENTRIES: Record<string, string> = {
+  sluice: 'src/index.ts',
+  'sluice/mock': 'src/mock/index.ts',
+  'sluice/lambda': 'src/lambda/index.ts',
+}
 
 const rows = Array.from({ length: 40 }, (_, id) => ({ id, name: `row ${id}` }))
 const ndjson = rows.map((row) => `${JSON.stringify(row)}\n`).join('')
@@ -25,9 +29,8 @@ const FUNCTION_URL = 'https://abc.lambda-url.eu-west-1.on.aws/'
 const url = 'https://fn.test/report'
 
 const server = setupServer(
-  http.post(`${FUNCTION_URL}report`, () => mockStream(rows, { format: 'ndjson', contentLength: 'remapped' })),
   http.get(`${FUNCTION_URL}report`, () =>
-    mockStream(rows, { format: 'ndjson', endMarker: true, chunkSize: 7 }),
+    mockStream(rows, { format: 'ndjson', contentLength: 'remapped', chunkSize: 7 }),
   ),
   http.get(FUNCTION_URL, () => mockStream(rows, { format: 'ndjson', endMarker: true })),
   http.get('https://fn.test/silent', () =>
@@ -52,17 +55,25 @@ let runs = 0
  */
 async function run(code: string, app: Record<string, unknown>): Promise<void> {
   ;(globalThis as { readmeApp?: unknown }).readmeApp = app
-  const source = code.replace(/from '(sluice(?:\/[\w-]+)?)'/g, (_, entry: string) => {
+  const names = Object.keys(app)
+  const prelude = names.length === 0 ? '' : `const { ${names.join(', ')} } = (globalThis as any).readmeApp\n`
+  await import(/* @vite-ignore */ write(`example-${++runs}.ts`, `${prelude}${sources(code)}\nexport {}\n`))
+}
+
+/** `code` with its imports of sluice's entries turned into imports of their sources. */
+function sources(code: string): string {
+  return code.replace(/from '(sluice(?:\/[\w-]+)?)'/g, (_, entry: string) => {
     const file = ENTRIES[entry]
     if (file === undefined) throw new Error(`no source for ${entry}`)
     return `from '${pathToFileURL(`${root}${file}`).href}'`
   })
-  const names = Object.keys(app)
-  const prelude = names.length === 0 ? '' : `const { ${names.join(', ')} } = (globalThis as any).readmeApp\n`
+}
+
+/** Writes `text` to `name` in the examples' directory; returns its URL. */
+function write(name: string, text: string): string {
   mkdirSync(dir, { recursive: true })
-  const file = `${dir}example-${++runs}.ts`
-  writeFileSync(file, `${prelude}${source}\nexport {}\n`)
-  await import(/* @vite-ignore */ pathToFileURL(file).href)
+  writeFileSync(`${dir}${name}`, text)
+  return pathToFileURL(`${dir}${name}`).href
 }
 
 /** A `table` that keeps what it is given; `onAppend` sees each row. */
@@ -141,6 +152,47 @@ it("sluice's comparison and the Lambda guide's client read every row", async () 
   })
   expect(inserted).toEqual(rows)
   expect(reports.at(-1)).toMatch(/, done$/)
+})
+
+/**
+ * The testing guide runs the Lambda guide's handler module as it loads on AWS: `sluiceHandler` at its top level,
+ * which needs the `awslambda` global. Both blocks are taken as written; `reportRows` is the app's.
+ */
+it("the testing guide runs the Lambda guide's handler module through functionUrl, once the global is installed", async () => {
+  const { z } = await import('zod')
+  const report = (month: string | undefined) => [1, 2, 3].map((id) => ({ id, name: `${month} row ${id}` }))
+  ;(globalThis as { readmeHandlerApp?: unknown }).readmeHandlerApp = {
+    reportRows: async function* (month: string | undefined) {
+      yield* report(month)
+    },
+  }
+  const module = `const { reportRows } = globalThis.readmeHandlerApp\n${sources(
+    block("import { sluiceHandler } from 'sluice/lambda'\nexport const handler = sluiceHandler("),
+  )}\n`
+  // Without the global, the module throws while it loads, and the error says how to install it.
+  await expect(import(/* @vite-ignore */ write('handler-without-global.ts', module))).rejects.toThrow(
+    'In a test, call installAwslambdaGlobal() from sluice/mock before importing the handler module',
+  )
+  write('handler.ts', module)
+  const FUNCTION_URL = 'https://guide.lambda-url.eu-west-1.on.aws/'
+  const app: Record<string, unknown> = {
+    server,
+    FUNCTION_URL,
+    Row: z.object({ id: z.number(), name: z.string() }),
+  }
+  try {
+    await run(
+      `${block("import { sluice } from 'sluice'\nimport { functionUrl, installAwslambdaGlobal }")}\n;(globalThis as any).readmeApp.got = got\n;(globalThis as any).readmeApp.uninstall = uninstall`,
+      app,
+    )
+    // The month went as the handler reads it, in the query: these are its rows for 2026-10.
+    expect(app.got).toEqual(report('2026-10'))
+  } finally {
+    ;(app.uninstall as (() => void) | undefined)?.()
+    server.resetHandlers()
+    delete (globalThis as { readmeHandlerApp?: unknown }).readmeHandlerApp
+  }
+  expect((globalThis as { awslambda?: unknown }).awslambda).toBeUndefined()
 })
 
 /**

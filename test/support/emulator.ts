@@ -16,7 +16,7 @@ afterEach(async () => {
 
 /** Starts the emulator on a free loopback port, quiet, and closes it after the test. */
 export async function startEmulator(
-  handler: string | AnyLambdaHandler,
+  handler: string | URL | AnyLambdaHandler,
   options: ServeOptions = {},
 ): Promise<DevServer> {
   const server = await serve(handler, { log: false, ...options })

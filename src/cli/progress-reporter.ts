@@ -27,7 +27,7 @@ const SAME_LINE_MS = 30_000
 /**
  * Reports a download's progress on standard error: a one-line bar redrawn in place when it is a TTY (bytes,
  * total, percent, rate, ETA, reconnects), plain lines every second otherwise (the same line again only every
- * 30 s, so that a stream gone silent does not fill a log), and a summary at the end.
+ * 30 s, so that a stream gone silent does not fill a log), and in either case a summary line at the end.
  *
  * @example
  * const reporter = new ProgressReporter(process.stderr, { items: 'record' })
@@ -100,7 +100,7 @@ export class ProgressReporter {
   }
 
   /**
-   * Stops reporting; `summary: true` prints the final bar (TTY) or a summary line.
+   * Stops reporting; `summary: true` prints the summary line, in place of the bar on a TTY.
    *
    * @example
    * reporter.stop(true)
@@ -109,18 +109,11 @@ export class ProgressReporter {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     if (this.#quiet) return
-    if (!summary || this.#current === undefined) {
-      this.#clear()
-      return
-    }
-    const p = this.#current()
-    if (this.#tty) {
-      this.#draw(p)
-      this.#out.write('\n')
-      this.#drawn = false
-    } else {
-      this.#out.write(`${this.#summary(p)}\n`)
-    }
+    // The bar goes in every case: a full one would say no more than the summary, and the last line a terminal
+    // shows is the outcome — done, or the failure or interruption said after this.
+    this.#clear()
+    if (!summary || this.#current === undefined) return
+    this.#out.write(`${this.#summary(this.#current())}\n`)
   }
 
   #tick(): void {

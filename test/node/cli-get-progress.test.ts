@@ -111,6 +111,47 @@ describe('sluice get progress after --resume', () => {
   })
 })
 
+describe('sluice get progress at the end on a terminal', () => {
+  it('ends with the summary line in place of the bar, not with a bar that says nothing of the outcome', () => {
+    const now = progress({ total: 6 * MiB, percent: 0, bytesPerSecond: 2 * MiB })
+    const tty = screen(true)
+    const reporter = new ProgressReporter(tty.out, { items: 'record' })
+    reporter.track(() => now)
+    vi.advanceTimersByTime(3000)
+    Object.assign(now, { loaded: 6 * MiB, percent: 100, state: 'done', items: 4000 })
+    reporter.stop(true)
+    // The bar erased, then the summary on a line of its own: what the terminal keeps is the outcome.
+    expect(tty.text().endsWith('\r\x1b[2Ksluice: done: 6.0 MiB in 3.0s (2.0 MiB/s), 4000 records\n')).toBe(
+      true,
+    )
+  })
+
+  it('ends a resumed run with the whole download’s counts and this run’s, as a plain run does', () => {
+    const now = progress({ loaded: 23.4 * MiB, total: 47.7 * MiB, percent: 49, items: 3000, attempt: 3 })
+    const tty = screen(true)
+    const reporter = new ProgressReporter(tty.out, { items: 'record' })
+    reporter.track(() => now, 2)
+    vi.advanceTimersByTime(10_000)
+    Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done', items: 4000, attempt: 4 })
+    reporter.stop(true)
+    const summary =
+      'sluice: done: 47.7 MiB, 4000 records in all; this run: 24.3 MiB, 1000 records in 10s (2.4 MiB/s), 2 reconnects'
+    expect(tty.text().endsWith(`\r\x1b[2K${summary}\n`)).toBe(true)
+  })
+
+  it('erases the bar and says no "done" when the run stops short, leaving the line to the reason', () => {
+    const now = progress({ loaded: 2 * MiB, total: 6 * MiB, percent: 100 / 3 })
+    const tty = screen(true)
+    const reporter = new ProgressReporter(tty.out)
+    reporter.track(() => now)
+    vi.advanceTimersByTime(300)
+    reporter.stop(false)
+    reporter.say('sluice: interrupted after 2097152 bytes of output.', true)
+    expect(tty.text()).not.toContain('done')
+    expect(tty.text().endsWith('\r\x1b[2Ksluice: interrupted after 2097152 bytes of output.\n')).toBe(true)
+  })
+})
+
 describe('sluice get progress near the end', () => {
   it('shows 99% and a bar short of full at 47.5 of 47.7 MiB, and 100% only once done', () => {
     const now = progress({ loaded: 47.5 * MiB, total: 47.7 * MiB, percent: (47.5 / 47.7) * 100 })
@@ -120,8 +161,9 @@ describe('sluice get progress near the end', () => {
     expect(tty.shown()).toMatch(/^ 99% \[#+-\]/)
 
     Object.assign(now, { loaded: 47.7 * MiB, percent: 100, state: 'done' })
-    reporter.stop(true)
+    vi.advanceTimersByTime(100)
     expect(tty.shown()).toMatch(/^100% \[#+\]/)
+    reporter.stop(false)
   })
 
   it('never prints 100.0% on a plain line before the end', () => {

@@ -62,6 +62,8 @@ function formatBytes(n: number): string {
 // A panel: Start / Stop / Cut the connection, a progress bar, the stats line and the error, around a consumer.
 
 interface Panel {
+  /** What an item of the stream is, in the singular (`'row'`), to say how many a finished run had. */
+  item?: string
   /** Clears the output before a run that starts from the beginning (not before one that continues). */
   reset(): void
   /** Reads the response to the end, rendering as it goes; after a Retry, the rest of it after what is shown. */
@@ -73,7 +75,12 @@ interface Panel {
    * `restore`). A panel without it starts over after a reload.
    */
   save?(): unknown
-  /** Shows again what `save` returned before the reload. */
+  /**
+   * What the output of a run that finished holds, as JSON, to show again after a reload (see `restore`); `save`
+   * when absent. A panel with neither says after a reload that its run finished, without showing what it showed.
+   */
+  saveFinished?(): unknown
+  /** Shows again what `save` (or `saveFinished`) returned before the reload. */
   restore?(saved: unknown): void
 }
 
@@ -88,6 +95,19 @@ interface Saved {
   connections?: number
   log: [className: string, text: string][]
 }
+
+/** What a panel whose run finished keeps across a reload: that it finished, where, and what it showed. */
+interface Finished {
+  /** The run's last progress, at `done`. */
+  finished: Progress
+  /** What the output showed (`saveFinished` or `save`), for a panel that can show it again. */
+  output?: unknown
+  connections: number
+  log: [className: string, text: string][]
+}
+
+/** The class of the log line that says a run finished before the reload: said anew after each reload, not kept. */
+const FINISHED_NOTE = 'resume-log finished-note'
 
 const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
 const backForward = 'the back/forward navigation'
@@ -319,7 +339,20 @@ function mount(name: Name, panel: Panel): void {
   const key = `sluice-playground:${name}`
   // Whether the page went with a run of this panel going on, which it detached.
   let detached = false
+  const logged = () =>
+    Array.from(error.children, (line): [string, string] => [line.className, line.textContent ?? '']).filter(
+      ([className]) => className !== FINISHED_NOTE,
+    )
   addEventListener('pagehide', () => {
+    // A run that finished leaves nothing to continue, but the page that comes back says that it finished (and shows
+    // what it showed, when the panel can), rather than a blank panel that looks as if it never ran.
+    if (running === undefined && section.dataset.state === 'done' && last !== undefined) {
+      const finished: Finished = { finished: last, connections, log: logged() }
+      const output = panel.saveFinished !== undefined ? panel.saveFinished() : panel.save?.()
+      if (output !== undefined) finished.output = output
+      sessionStorage.setItem(key, JSON.stringify(finished))
+      return
+    }
     if (panel.save === undefined) return
     let at = checkpoint
     // A checkpoint counts the requests sent: a reconnect still in its backoff (the browser may have cut the
@@ -337,7 +370,7 @@ function mount(name: Name, panel: Panel): void {
       failed: start.textContent === 'Retry',
       // A continuation still waiting for its answer sent its request, which its checkpoint does not count.
       connections: running !== undefined && running.res === undefined ? connections + 1 : connections,
-      log: Array.from(error.children, (line) => [line.className, line.textContent ?? '']),
+      log: logged(),
     }
     sessionStorage.setItem(key, JSON.stringify(saved))
   })
@@ -353,13 +386,29 @@ function mount(name: Name, panel: Panel): void {
   // Kept for a reload (or a way back or forward in the history) of this tab; a page opened anew starts clean.
   const kept = navigation?.type === 'navigate' ? null : sessionStorage.getItem(key)
   sessionStorage.removeItem(key)
-  let saved: Saved | undefined
+  let saved: Saved | Finished | undefined
   try {
-    saved = kept === null ? undefined : (JSON.parse(kept) as Saved)
+    saved = kept === null ? undefined : (JSON.parse(kept) as Saved | Finished)
   } catch {
     // Not what this page saved: the panel starts clean.
   }
-  if (saved !== undefined && panel.restore !== undefined) {
+  if (saved !== undefined && 'finished' in saved) {
+    const shown = saved.output !== undefined && panel.restore !== undefined
+    if (shown) panel.restore!(saved.output)
+    connections = saved.connections
+    for (const [className, text] of saved.log) log(text, className)
+    const { loaded, items } = saved.finished
+    const counted =
+      panel.item === undefined
+        ? ''
+        : `${items.toLocaleString()} ${items === 1 ? panel.item : `${panel.item}s`}, `
+    log(
+      `Finished before ${cameBack}: ${counted}${formatBytes(loaded)}.${shown ? '' : ' What it showed is not kept across a reload: Start runs it again.'}`,
+      FINISHED_NOTE,
+    )
+    showProgress(saved.finished)
+    settle(false)
+  } else if (saved !== undefined && panel.restore !== undefined) {
     panel.restore(saved.output)
     connections = saved.connections ?? 0
     const { loaded, total, items, attempt } = saved.checkpoint
@@ -389,6 +438,7 @@ function mount(name: Name, panel: Panel): void {
   }
   const render = coalesce(show)
   mount('tokens', {
+    item: 'event',
     reset() {
       text = ''
       output.textContent = ''
@@ -435,6 +485,7 @@ function mount(name: Name, panel: Panel): void {
   }
   const schedule = coalesce(render)
   mount('report', {
+    item: 'row',
     reset() {
       rows = 0
       last = []
@@ -482,6 +533,13 @@ function mount(name: Name, panel: Panel): void {
     abandon() {
       // Nothing more comes: no "…", nothing highlighted as growing.
       more = false
+      show()
+    },
+    // Only a finished document is kept across a reload: its checkpoint stands at its start, and a run that goes on
+    // after the reload starts over.
+    saveFinished: () => shown?.value,
+    restore(saved) {
+      shown = { value: saved, open: undefined }
       show()
     },
     async consume(res) {

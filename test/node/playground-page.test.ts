@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { ANSWER_TEXT } from '../../playground/functions/data.ts'
+import { ANSWER_TEXT, DOCUMENT_TEXT } from '../../playground/functions/data.ts'
 import type { Playground } from '../../playground/server.ts'
 import { openPlaygroundPage, type PlaygroundPage } from '../support/playground-page.ts'
 
@@ -282,6 +282,59 @@ it('shows the last of the text again after a reload, as the run left it', async 
     release.resolve()
     await page.unroute('**/fn/tokens')
   }
+})
+
+it('says after a reload that a run finished, showing what it showed, and Start runs it again', async () => {
+  await page.goto(playground.url)
+  const names = ['tokens', 'report', 'document', 'binary'] as const
+  for (const name of names) await panel(name).locator('button.start').click()
+  for (const name of names) await waitForState(name, 'done')
+  const stats = await Promise.all(names.map((name) => panel(name).locator('.stats').textContent()))
+  // A panel that finished is saved as such: it does not come back blank and idle, as if it never ran.
+  const finished = async () => {
+    for (const [i, name] of names.entries()) {
+      const section = panel(name)
+      expect(await section.getAttribute('data-state')).toBe('done')
+      expect(await section.locator('.state').textContent()).toBe('done')
+      expect(await section.locator('button.start').textContent()).toBe('Start')
+      expect(await section.locator('button.restart').isVisible()).toBe(false)
+      expect(await section.locator('progress').getAttribute('value')).toBe('100')
+      expect(await section.locator('.stats').textContent()).toBe(stats[i])
+    }
+    expect(await panel('tokens').locator('.failure').textContent()).toMatch(
+      /^Finished before the reload: \d+ events, 8\.\d KiB\.$/,
+    )
+    expect(await panel('tokens').locator('.output').textContent()).toBe(ANSWER_TEXT)
+    expect(await panel('report').locator('.failure').textContent()).toBe(
+      'Finished before the reload: 100,000 rows, 10.0 MiB.',
+    )
+    expect(await panel('report').locator('.count').textContent()).toBe('100,000 rows')
+    expect(await panel('report').locator('tbody tr').count()).toBe(20)
+    expect(await panel('report').locator('tbody tr').last().locator('td').first().textContent()).toBe(
+      '100000',
+    )
+    expect(await panel('document').locator('.failure').textContent()).toBe(
+      'Finished before the reload: 2.5 KiB.',
+    )
+    expect(await panel('document').locator('.tree').textContent()).toBe(DOCUMENT_TEXT)
+    // The file is not kept (50 MB is more than sessionStorage holds): the panel says so.
+    expect(await panel('binary').locator('.failure').textContent()).toBe(
+      'Finished before the reload: 976.6 KiB. What it showed is not kept across a reload: Start runs it again.',
+    )
+    expect(await panel('binary').locator('.output').textContent()).toBe('')
+  }
+  await page.reload()
+  await finished()
+  // Said once after a second reload too, not once per reload.
+  await page.reload()
+  await finished()
+  // Start runs the stream again from its first event, the note gone.
+  const request = page.waitForRequest('**/fn/tokens')
+  await panel('tokens').locator('button.start').click()
+  expect((await request).headers()['last-event-id']).toBeUndefined()
+  await waitForState('tokens', 'done')
+  expect(await panel('tokens').locator('.failure').textContent()).toBe('')
+  expect(await panel('tokens').locator('.output').textContent()).toBe(ANSWER_TEXT)
 })
 
 /**

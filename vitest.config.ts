@@ -13,6 +13,8 @@ export default defineConfig({
     // Tests start processes, servers and a browser side by side on two cores, so a few CPU-heavy tests take
     // seconds under load (the edge runtime's 10 000-comment SSE test exceeded 5 s in a loaded full run).
     testTimeout: 30_000,
+    // A hook that starts the playground and a browser took over vitest's 10 s in a run beside other work.
+    hookTimeout: 60_000,
     // Two files at a time in each pool (node and edge share one; the browser has its own). Vitest's default leaves
     // a core free, which on two cores ran the Node files one by one: most of them wait on servers and processes.
     maxWorkers: 2,

@@ -636,7 +636,8 @@ describe('sluice get', () => {
       expect(stdout).toBe('')
       expect(stderr).toMatch(message)
     }
-  })
+    // Five processes, one after the other: a loaded machine took over the 30 s default.
+  }, 90_000)
 
   it('refuses a --checkpoint that names the output file, which the checkpoint would replace and delete', async () => {
     // Once done, removing the checkpoint would remove the output: exit 0 and no file.

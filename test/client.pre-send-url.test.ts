@@ -55,3 +55,42 @@ describe('errors raised before anything is sent name the URL the request would h
     }
   })
 })
+
+describe('a relative URL', () => {
+  const sent: string[] = []
+  const answering = fetchWith((request) => {
+    sent.push(request.url)
+    return responseOf(['x'])
+  })
+
+  it('is refused before anything is sent where no page resolves it, naming the options that do; a page resolves it', async () => {
+    sent.length = 0
+    const made = sluice('/report', { fetch: answering, retry: 0 })
+    if (globalThis.location === undefined) {
+      // Node and the edge runtime: not fetch's bare "Failed to parse URL from /report".
+      expect(await rejection(made)).toEqual(
+        new TypeError(
+          `The URL "/report" is relative: outside a browser page nothing resolves it. Pass an absolute URL (https://…), or set ky's \`prefix\` or \`baseUrl\` to one: createClient({ prefix: 'https://…' }).`,
+        ),
+      )
+      expect(sent).toEqual([])
+    } else {
+      await expect((await made).collect.text()).resolves.toBe('x')
+      expect(sent).toEqual([new URL('/report', globalThis.location.href).href])
+    }
+  })
+
+  it("is sent resolved against ky's `prefix` or `baseUrl`, everywhere", async () => {
+    sent.length = 0
+    await (await createClient({ prefix: 'https://fn.example', fetch: answering })('/report')).collect.text()
+    await (await sluice('report', { baseUrl: 'https://fn.example/api/', fetch: answering })).collect.text()
+    expect(sent).toEqual(['https://fn.example/report', 'https://fn.example/api/report'])
+  })
+
+  it('under a `prefix` that is relative too, names the URL it makes', async () => {
+    const made = sluice('report', { prefix: '/api', fetch: answering })
+    if (globalThis.location === undefined)
+      expect(((await rejection(made)) as Error).message).toMatch(/^The URL "\/api\/report" is relative: /)
+    else await expect((await made).collect.text()).resolves.toBe('x')
+  })
+})

@@ -1,3 +1,4 @@
+import ky from 'ky'
 import { describe, expect, inject, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
@@ -162,6 +163,45 @@ describe('sluice()', () => {
   it("names the request's URL in an HTTPError's message when the response has none of its own", async () => {
     const error = await fromResponse(new Response('gone', { status: 410 }), { url }).catch((e: unknown) => e)
     expect(isHTTPError(error) && error.message).toBe(`Request to ${url} failed with status 410: gone`)
+  })
+
+  it("counts in an HTTPError's message the requests ky's `retry` sent, and says how to send one", async () => {
+    let calls = 0
+    const busy = fetchWith(() => {
+      calls++
+      return new Response('busy', { status: 503 })
+    })
+    // ky's default limit (2 retries of a GET answered 503), without its waits.
+    const error = await sluice(url, { retry: { delay: () => 0 }, fetch: busy }).catch((e: unknown) => e)
+    expect(calls).toBe(3)
+    expect(isHTTPError(error) && error.attempts).toBe(3)
+    expect(isHTTPError(error) && error.message).toBe(
+      `Request to ${url} failed with status 503 after 3 attempts (ky's \`retry\`; set \`retry: 0\` to send one): busy`,
+    )
+    calls = 0
+    const once = await sluice(url, { retry: 0, fetch: busy }).catch((e: unknown) => e)
+    expect(calls).toBe(1)
+    expect(isHTTPError(once) && once.attempts).toBe(1)
+    expect(isHTTPError(once) && once.message).toBe(`Request to ${url} failed with status 503: busy`)
+  })
+
+  it("counts the requests of a ky instance's `retry`, whose beforeRetry hooks still run", async () => {
+    let calls = 0
+    const retried: number[] = []
+    const instance = ky.create({
+      retry: { limit: 1, delay: () => 0 },
+      hooks: { beforeRetry: [({ retryCount }) => void retried.push(retryCount)] },
+    })
+    const error = await createClient({ ky: instance })(url, {
+      fetch: fetchWith(() => {
+        calls++
+        return new Response(null, { status: 502, statusText: 'Bad Gateway' })
+      }),
+    }).catch((e: unknown) => e)
+    expect([calls, retried]).toEqual([2, [1]])
+    expect(isHTTPError(error) && error.message).toBe(
+      `Request to ${url} failed with status 502 Bad Gateway after 2 attempts (ky's \`retry\`; set \`retry: 0\` to send one)`,
+    )
   })
 
   it('rejects a failed connection with a NetworkError that keeps the cause', async () => {

@@ -117,10 +117,23 @@ export async function sluiceWith(
   const progress = new ProgressTracker(onProgress, interval)
   const prefix = kyOptions.prefix ?? defaults.prefix
   const base = kyOptions.baseUrl ?? defaults.baseUrl
+  // Only a page (a browser's, a worker's) resolves a relative URL, against its own: elsewhere fetch would fail on
+  // it with its bare "Failed to parse URL from /report", naming neither the cause nor the options that resolve it.
+  if (typeof input === 'string') {
+    const url = resolvedUrl(input, prefix, base)
+    // (One with a scheme that fetch refuses is no relative URL: fetch's words say what is wrong with it.)
+    if (!requestable(url) && !/^[a-z][\w+.-]*:/i.test(url))
+      throw new TypeError(
+        `The URL ${JSON.stringify(url)} is relative: outside a browser page nothing resolves it. Pass an absolute URL (https://…), or set ky's \`prefix\` or \`baseUrl\` to one: createClient({ prefix: 'https://…' }).`,
+      )
+  }
   // The URL of the Request ky sent, once there is one, is what messages and errors name; before (a hook that
   // throws or hangs), the one it will send to.
   let sent: Request | undefined
   const where = (): string => sent?.url ?? resolvedUrl(input, prefix, base)
+  // The requests sent for the first response, ky's retries included: an HTTPError after several says so, or a
+  // function that fails would seem to have run once.
+  let sends = 0
   const fetchOption = kyOptions.fetch ?? defaults.fetch
   const watchedFetch = async (request: Input, init?: RequestInit): Promise<Response> => {
     if (request instanceof Request) sent = request
@@ -228,6 +241,7 @@ export async function sluiceWith(
       // ask again for what was delivered.
       for (const name in extra.headers) (input as Request).headers.set(name, extra.headers[name]!)
       const own = input instanceof Request ? input.signal : (init?.signal ?? undefined)
+      if (retries) sends++
       const response = await watchedFetch(input, { ...init, signal: own ? AbortSignal.any([own, cut]) : cut })
       // Checked on the answer itself, before ky reads an error in it or asks again: an answer for another URL
       // refuses the checkpoint, whatever its status.
@@ -344,7 +358,7 @@ export async function sluiceWith(
     progress.setState(signal?.aborted && !expired ? 'cancelled' : 'error')
     if (expired) throw expired
     if (signal?.aborted) throw signal.reason
-    throw reworded(error, await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent))
+    throw reworded(error, await fromKyError(error, where(), headersTimeout(kyOptions, defaults), sent, sends))
   }
   answered = response
   let resumed: { checkpoint: Checkpoint; acceptance: Acceptance; tries: number } | undefined
@@ -924,12 +938,14 @@ const replaced = (headers: unknown): boolean => !!headers && Object.getOwnProper
  * URL is the one resolved against a `prefix` or `baseUrl`; `sent` is the last Request seen, for the errors that
  * carry none (a runtime's TypeError that ky did not recognise). A TypeError that is no network failure (an
  * invalid request, a bug of the `fetch` option) stays a TypeError, which names the URL and keeps it as `cause`.
+ * `attempts`: the requests sent, ky's retries included, which an HTTPError's message counts.
  */
 async function fromKyError(
   error: unknown,
   where: string,
   timeout: number,
   sent: Request | undefined,
+  attempts: number,
 ): Promise<unknown> {
   if (isKyHTTPError(error)) {
     const data: unknown = error.data
@@ -939,10 +955,7 @@ async function fromKyError(
       excerptFor(error.response) ??
       // (JSON.stringify(undefined) is undefined: a Response without a body, whose excerpt is '').
       (await excerptOf(new Response(typeof data === 'string' ? data : JSON.stringify(data))))
-    return new HTTPError(error.response, excerpt, {
-      request: error.request,
-      cause: error,
-    })
+    return new HTTPError(error.response, excerpt, { request: error.request, cause: error, attempts })
   }
   if (isKyTimeoutError(error)) {
     return new TimeoutError('headers', timeout, error.request.url, { request: error.request, cause: error })

@@ -15,15 +15,24 @@ export class HTTPError extends SluiceError {
   readonly status: number
   /** The start of the response body, decoded as text; empty when there was none. */
   readonly excerpt: string
+  /**
+   * The requests sent before this answer was given up on, ky's `retry` included (by ky's default, a GET answered
+   * 408, 429, 500, 502, 503 or 504 is sent 3 times): more than one is said in the message. 1 for `fromResponse()`.
+   */
+  readonly attempts: number
   declare readonly response: Response
 
-  constructor(response: Response, excerpt: string, context: Omit<ErrorContext, 'response'> = {}) {
+  constructor(
+    response: Response,
+    excerpt: string,
+    { attempts = 1, ...context }: Omit<ErrorContext, 'response'> & { attempts?: number } = {},
+  ) {
     const reason = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`
     // The page's first 200 characters, without the blank lines around it (its final line feed, most often).
     const text = excerpt.trim()
     const body = text ? `: ${excerptOf(text, 200)}` : ''
     super(
-      `Request to ${response.url || context.request?.url || 'the server'} failed with status ${reason}${body}`,
+      `Request to ${response.url || context.request?.url || 'the server'} failed with status ${reason}${retriedClause(attempts)}${body}`,
       {
         ...context,
         response,
@@ -31,7 +40,16 @@ export class HTTPError extends SluiceError {
     )
     this.status = response.status
     this.excerpt = excerpt
+    this.attempts = attempts
   }
+}
+
+/**
+ * What an HTTPError's message says of `attempts` requests: nothing for one; for more, how many, and how to send
+ * one — a function that fails would otherwise seem to have been called once, and have run three times.
+ */
+export function retriedClause(attempts: number): string {
+  return attempts > 1 ? ` after ${attempts} attempts (ky's \`retry\`; set \`retry: 0\` to send one)` : ''
 }
 
 /** Whether `value` is an {@link HTTPError}, from any copy of sluice. @example if (isHTTPError(e)) e.status */

@@ -1,10 +1,13 @@
 import { isKyError, isTimeoutError as isKyTimeoutError } from 'ky'
 import { said } from '../core/error-body.ts'
+import { retriedClause } from '../core/errors/http-error.ts'
 import { reasonOf } from '../core/errors/network-error.ts'
 import {
   END_MARKER_HEADER,
+  isHTTPError,
   isLimitError,
   isNetworkError,
+  isParseError,
   isResumeError,
   isSluiceError,
   isTimeoutError,
@@ -16,6 +19,7 @@ import {
   type TruncatedError,
 } from '../index.ts'
 import { count } from './count.ts'
+import type { OutputMode } from './get-options.ts'
 
 // The failures of `sluice get` in its own words: the library's messages name its options (`timeout`,
 // `idleTimeout`, `resume.cursor`…), which are flags here or do not exist.
@@ -51,6 +55,27 @@ export function pastContinuing(error: unknown): string | undefined {
     default:
       return undefined
   }
+}
+
+/**
+ * The `--as` mode that reads a body of each media type, where another mode fails on it: a JSON document read
+ * as NDJSON stops at its first line, NDJSON read as one document at its second record, SSE at its `data:`.
+ */
+const MODE_OF: ReadonlyArray<[RegExp, OutputMode]> = [
+  [/^application\/(?:x-)?(?:ndjson|jsonl|json-lines|jsonlines)$/, 'ndjson'],
+  [/^text\/event-stream$/, 'sse'],
+  [/^application\/(?:[\w.+-]+\+)?json$/, 'json'],
+]
+
+/**
+ * ` The response is application/x-ndjson: use --as ndjson.`, after a body that did not parse in the mode `as`
+ * when its Content-Type names another mode; else ''.
+ */
+export function otherMode(error: unknown, as: OutputMode, res: StreamResponse | undefined): string {
+  if (!isParseError(error) || res === undefined) return ''
+  const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  const mode = MODE_OF.find(([pattern]) => pattern.test(type))?.[1]
+  return mode === undefined || mode === as ? '' : ` The response is ${type}: use --as ${mode}.`
 }
 
 /** Whether the failure is a dropped body (cut, silent, reset), which the library reconnects when it can. */
@@ -126,6 +151,9 @@ export function describe(error: unknown, url: string, refused: boolean, output?:
   if (isTruncatedError(error)) return truncation(error, where)
   // The library's message says to raise an option that has no flag here.
   if (isLimitError(error)) return overLimit(error, where)
+  // The library's message says to set ky's `retry`, which has no flag here: only how many requests were sent.
+  if (isHTTPError(error) && error.attempts > 1)
+    return error.message.replace(retriedClause(error.attempts), ` after ${error.attempts} attempts`)
   const code = (error as { code?: unknown }).code
   // A failed write (a full disk) names no file: say which.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)

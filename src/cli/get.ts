@@ -19,7 +19,14 @@ import {
 } from './checkpoint-file.ts'
 import { count } from './count.ts'
 import { dieBy } from './die-by-signal.ts'
-import { describe, isDrop, noWayToContinue, pastContinuing, refusesCheckpoints } from './get-errors.ts'
+import {
+  describe,
+  isDrop,
+  noWayToContinue,
+  otherMode,
+  pastContinuing,
+  refusesCheckpoints,
+} from './get-errors.ts'
 import { type GetOptions, getUsage, type OutputMode, parseGetArgs, UsageError } from './get-options.ts'
 import { OutputSink } from './output-sink.ts'
 import { ProgressReporter } from './progress-reporter.ts'
@@ -105,11 +112,8 @@ async function download(options: GetOptions): Promise<number> {
   // The file is opened at the first write, so that a failed request leaves none: a directory that is not there
   // would fail only then, the request (a POST, say) sent for nothing.
   const folder = options.output === undefined ? undefined : dirname(resolve(options.output))
-  if (folder !== undefined && !isDirectory(folder))
-    return fail(
-      `cannot write ${options.output}: ${folder} is not a directory; create it, or pass another -o.`,
-      1,
-    )
+  const unwritable = folder === undefined ? undefined : folderProblem(folder)
+  if (unwritable !== undefined) return fail(`cannot write ${options.output}: ${unwritable}`, 1)
   if (options.output !== undefined && isDirectory(options.output))
     return fail(
       `cannot write ${options.output}: it is a directory; pass the name of a file in it with -o.`,
@@ -302,7 +306,7 @@ async function download(options: GetOptions): Promise<number> {
     const over = pastContinuing(error)
     const refused = over === undefined && isDrop(error) && res !== undefined && refusesCheckpoints(res)
     const left = settle(over, refused)
-    let message = describe(error, options.url, refused, options.output)
+    let message = describe(error, options.url, refused, options.output) + otherMode(error, options.as, res)
     if (refused && res !== undefined && left !== 'checkpoint')
       message += ` It cannot be continued: ${noWayToContinue(res)}.`
     // A line over a limit or a record that is not JSON is in the body: read again from the checkpoint (before it),
@@ -523,6 +527,26 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory()
   } catch {
     return false
+  }
+}
+
+/**
+ * Why `folder` cannot hold the output file, or `undefined` when it can: it is not there (create it), it or a
+ * folder above it is a file (another -o), or it cannot be looked at (the system's reason).
+ */
+function folderProblem(folder: string): string | undefined {
+  for (let path = folder; ; path = dirname(path)) {
+    try {
+      if (!statSync(path).isDirectory()) return `${path} is not a directory; pass another -o.`
+      return path === folder
+        ? undefined
+        : `the directory ${folder} does not exist; create it, or pass another -o.`
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // Missing (ENOENT), or under a file (ENOTDIR): the nearest path that is there says which.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(path) === path)
+        return `${folder} cannot be used (${error instanceof Error ? error.message : String(error)}); pass another -o.`
+    }
   }
 }
 

@@ -27,7 +27,7 @@ export async function loadHandler(
   const absolute = resolve(cwd, path)
   if (!(await isFile(absolute))) {
     throw new Error(
-      `The handler module ${path} was not found (looked for ${absolute}); pass the path of a .mjs or .js file that exports handler.`,
+      `The handler module ${path} was not found (looked for ${absolute}); pass the path of a .mjs, .js or .ts file (Node 22.18+ strips types) that exports handler.`,
     )
   }
   let module: Record<string, unknown>

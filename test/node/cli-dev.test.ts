@@ -85,6 +85,29 @@ describe('the sluice dev command', () => {
     expect(code).toBe(1)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toMatch(/The handler module \.\/no\/such\/handler\.mjs was not found/)
+    // The kinds of module it loads, .ts included where Node strips types (the test below).
+    expect(stderr).toMatch(
+      /; pass the path of a \.mjs, \.js or \.ts file \(Node 22\.18\+ strips types\) that exports handler\.\n$/,
+    )
+  })
+
+  // Through the CLI, because it loads the module with Node's own loader (Vite's, under Vitest, compiles TypeScript).
+  it('serves a .ts handler module on a Node that strips types, as its message for a missing module says', async () => {
+    await inTempDir(async (dir) => {
+      const file = join(dir, 'handler.ts')
+      await writeFile(
+        file,
+        `type Greeting = { text: string }
+const greeting: Greeting = { text: 'typed' }
+export const handler = awslambda.streamifyResponse(async (_event: unknown, responseStream: { end(text: string): void }) =>
+  responseStream.end(greeting.text),
+)
+declare const awslambda: { streamifyResponse: (f: unknown) => unknown }
+`,
+      )
+      const started = run(['dev', file, '--port', '0'])
+      expect(await (await fetch(await servedUrl(started))).text()).toBe('typed')
+    })
   })
 
   // Through the CLI, because it loads the module with Node's own loader (Vite's, under Vitest, cannot load a path

@@ -63,6 +63,13 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end(body.subarray(from))
     return
   }
+  if (path.startsWith('/typed/')) {
+    // Two records, or two events, under the media type named in the path (`/typed/application/x-ndjson`).
+    const type = decodeURIComponent(path.slice('/typed/'.length))
+    res.writeHead(200, { 'content-type': type })
+    res.end(type.startsWith('text/event-stream') ? 'data: a\n\ndata: b\n\n' : '{"n":1}\n{"n":2}\n')
+    return
+  }
   if (path === '/silent') {
     // No Accept-Ranges, no SSE ids: a stall cannot be continued.
     res.writeHead(200, { 'content-type': 'application/octet-stream' })
@@ -194,6 +201,26 @@ describe('sluice get messages', () => {
         expect(await readFile(output, 'utf8')).toBe('{"n":1}\n')
       }
     }
+  })
+
+  it('names the --as mode that reads the body, when its Content-Type names another than the one that failed', async () => {
+    for (const [type, as, mode] of [
+      ['application/x-ndjson', 'json', 'ndjson'],
+      ['application/jsonl; charset=utf-8', 'json', 'ndjson'],
+      ['text/event-stream', 'ndjson', 'sse'],
+    ] as const) {
+      const { code, stderr } = await get([`${site.base}/typed/${type}`, '--as', as, '-q']).exit
+      expect(code, type).toBe(1)
+      expect(stderr, type).toMatch(
+        new RegExp(
+          `^sluice: [^\n]* at line \\d+, byte \\d+: [^\n]*\\. The response is ${type.split(';')[0]}: use --as ${mode}\\.\\n$`,
+        ),
+      )
+    }
+    // A media type that names no mode: no advice.
+    const { code, stderr } = await get([`${site.base}/typed/text/plain`, '--as', 'json', '-q']).exit
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^sluice: Unexpected data after the JSON value at line 2, byte 8: [^\n]*"\.\n$/)
   })
 
   it('names --idle-timeout when the body goes silent, and says why it was not continued', async () => {

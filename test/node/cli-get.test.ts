@@ -373,10 +373,27 @@ describe('sluice get', () => {
     const output = join(dir, 'no-such-dir', 'out.bin')
     const { code, stderr } = await get([url('/file'), '-X', 'POST', '-o', output]).exit
     expect(code).toBe(1)
-    expect(stderr).toContain(`cannot write ${output}: ${join(dir, 'no-such-dir')} is not a directory`)
+    expect(stderr).toContain(
+      `sluice: cannot write ${output}: the directory ${join(dir, 'no-such-dir')} does not exist; create it, or pass another -o.\n`,
+    )
     expect(stderr).not.toContain('checkpoint')
     expect(requests.length).toBe(asked)
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false)
+  })
+
+  it('fails before it sends anything when the directory of -o is a file, or under one, naming the file', async () => {
+    const asked = requests.length
+    const file = join(dir, 'a-file')
+    await writeFile(file, 'kept')
+    for (const output of [join(file, 'out.bin'), join(file, 'sub', 'out.bin')]) {
+      const { code, stderr } = await get([url('/file'), '-o', output]).exit
+      expect(code).toBe(1)
+      expect(stderr).toContain(
+        `sluice: cannot write ${output}: ${file} is not a directory; pass another -o.\n`,
+      )
+    }
+    expect(requests.length).toBe(asked)
+    expect(await readFile(file, 'utf8')).toBe('kept')
   })
 
   it('fails before it sends anything when -o names a directory, with --resume too', async () => {
@@ -533,8 +550,9 @@ describe('sluice get', () => {
   it('shows the control characters of an error page escaped, never sending them to the terminal', async () => {
     const { code, stderr } = await get([url('/hostile')]).exit
     expect(code).toBe(1)
+    // ky's retry sent the GET 3 times: said without the library's `retry` option, which has no flag here.
     expect(stderr).toBe(
-      `sluice: Request to ${url('/hostile')} failed with status 500 Internal Server Error: \\u001b]0;owned\\u0007\\u001b[2J\\u000dsluice: done: 4 records\\u009b31m.\n`,
+      `sluice: Request to ${url('/hostile')} failed with status 500 Internal Server Error after 3 attempts: \\u001b]0;owned\\u0007\\u001b[2J\\u000dsluice: done: 4 records\\u009b31m.\n`,
     )
   })
 

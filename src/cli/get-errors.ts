@@ -151,9 +151,12 @@ export function describe(error: unknown, url: string, refused: boolean, output?:
   if (isTruncatedError(error)) return truncation(error, where)
   // The library's message says to raise an option that has no flag here.
   if (isLimitError(error)) return overLimit(error, where)
-  // The library's message says to set ky's `retry`, which has no flag here: only how many requests were sent.
+  // The library's message says to set ky's `retry`, which is --retry here.
   if (isHTTPError(error) && error.attempts > 1)
-    return error.message.replace(retriedClause(error.attempts), ` after ${error.attempts} attempts`)
+    return error.message.replace(
+      retriedClause(error.attempts),
+      ` after ${error.attempts} attempts (--retry 0 sends one)`,
+    )
   const code = (error as { code?: unknown }).code
   // A failed write (a full disk) names no file: say which.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)

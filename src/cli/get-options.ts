@@ -28,6 +28,8 @@ export interface GetOptions {
   checkpoint: string | undefined
   timeout: number | undefined
   idleTimeout: number | undefined
+  /** How many times ky's `retry` may send the request again before the body starts; `undefined`: ky's default. */
+  retry: number | undefined
   quiet: boolean
 }
 
@@ -57,6 +59,8 @@ Options:
       --checkpoint <file>   where the checkpoint is kept (default <output>.sluice-checkpoint.json)
       --timeout <ms>        longest wait for the response headers (default 10000)
       --idle-timeout <ms>   longest silence between two chunks of the body before reconnecting
+      --retry <n>           times to send a GET (not a POST) again after a failed connection or a 408,
+                            429, 500, 502, 503 or 504 answer, before the body starts (default 2; 0: once)
   -q, --quiet               no progress on standard error
   -h, --help                show this help
 
@@ -128,6 +132,7 @@ export function parseGetArgs(args: string[]): GetOptions | { help: true } {
     checkpoint: output === undefined ? undefined : (values.checkpoint ?? `${output}.sluice-checkpoint.json`),
     timeout: milliseconds('--timeout', values.timeout),
     idleTimeout: milliseconds('--idle-timeout', values['idle-timeout']),
+    retry: retries(values.retry),
     quiet: values.quiet ?? false,
   }
 }
@@ -147,6 +152,7 @@ function parse(args: string[]) {
       checkpoint: { type: 'string' },
       timeout: { type: 'string' },
       'idle-timeout': { type: 'string' },
+      retry: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -209,6 +215,19 @@ function milliseconds(flag: string, value: string | undefined): number | undefin
   if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_MS)
     throw new UsageError(
       `${flag} takes a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); got ${value.trim() === '' ? 'an empty one' : value}.`,
+    )
+  return n
+}
+
+/** The most retries `--retry` takes: more would keep a failing function running for a long while, in ky's backoff. */
+const MAX_RETRIES = 100
+
+function retries(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_RETRIES)
+    throw new UsageError(
+      `--retry takes a whole number of retries from 0 to ${MAX_RETRIES}; got ${value.trim() === '' ? 'an empty one' : value}.`,
     )
   return n
 }

@@ -422,6 +422,7 @@ function requestOptions(
   if (options.body !== undefined) request.body = options.body
   if (options.timeout !== undefined) request.timeout = options.timeout
   if (options.idleTimeout !== undefined) request.idleTimeout = options.idleTimeout
+  if (options.retry !== undefined) request.retry = options.retry
   if (resumeFrom !== undefined) request.resumeFrom = resumeFrom
   return request
 }

@@ -400,6 +400,19 @@ group('sluice get arguments that fetch would refuse, refused as usage errors', (
     })
   })
 
+  it('takes --retry from 0 to 100 retries, and says so of any other value', () => {
+    expect(parseGetArgs(['https://fn.example/r', '--retry', '0'])).toMatchObject({ retry: 0 })
+    expect(parseGetArgs(['https://fn.example/r'])).toMatchObject({ retry: undefined })
+    for (const bad of ['1.5', 'two', '101'])
+      expect(parse('--retry', bad)).toThrow(
+        `--retry takes a whole number of retries from 0 to 100; got ${bad}.`,
+      )
+    expect(parse('--retry=-1')).toThrow('--retry takes a whole number of retries from 0 to 100; got -1.')
+    expect(parse('--retry', ' ')).toThrow(
+      '--retry takes a whole number of retries from 0 to 100; got an empty one.',
+    )
+  })
+
   it('names the longest timeout it takes', () => {
     expect(parse('--idle-timeout', '2147483648')).toThrow(
       '--idle-timeout takes a whole number of milliseconds from 1 to 2147483647 (about 24.8 days); got 2147483648.',

@@ -550,10 +550,22 @@ describe('sluice get', () => {
   it('shows the control characters of an error page escaped, never sending them to the terminal', async () => {
     const { code, stderr } = await get([url('/hostile')]).exit
     expect(code).toBe(1)
-    // ky's retry sent the GET 3 times: said without the library's `retry` option, which has no flag here.
+    // ky's retry sent the GET 3 times: said with the flag that sends one, not the library's `retry` option.
     expect(stderr).toBe(
-      `sluice: Request to ${url('/hostile')} failed with status 500 Internal Server Error after 3 attempts: \\u001b]0;owned\\u0007\\u001b[2J\\u000dsluice: done: 4 records\\u009b31m.\n`,
+      `sluice: Request to ${url('/hostile')} failed with status 500 Internal Server Error after 3 attempts (--retry 0 sends one): \\u001b]0;owned\\u0007\\u001b[2J\\u000dsluice: done: 4 records\\u009b31m.\n`,
     )
+  })
+
+  it('--retry sets how many times a failing GET is sent again: 0 sends it once, and the message counts no attempts', async () => {
+    const sent = () => requests.filter((request) => request.path === '/hostile').length
+    const before = sent()
+    const once = await get([url('/hostile'), '--retry', '0']).exit
+    expect(once.code).toBe(1)
+    expect(sent() - before).toBe(1)
+    expect(once.stderr).toMatch(/failed with status 500 Internal Server Error: \\u001b/)
+    const twice = await get([url('/hostile'), '--retry', '1']).exit
+    expect(sent() - before).toBe(3)
+    expect(twice.stderr).toContain('500 Internal Server Error after 2 attempts (--retry 0 sends one):')
   })
 
   it('exits 2 with the usage on an unknown option, a missing URL or a bad --as', async () => {

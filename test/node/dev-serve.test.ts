@@ -41,7 +41,8 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
     expect(await response.text()).toBe('raw bytes')
   })
 
-  it("serves the export named after '#' in the module path instead of handler", async () => {
+  /** Runs `use` with a module, in a fresh directory, whose `handler` and `other` exports answer their own names. */
+  async function withTwoExports(use: (path: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-'))
     try {
       const say = (text: string) =>
@@ -50,11 +51,17 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
         join(dir, 'handlers.mjs'),
         `export const handler = ${say('handler')}\nexport const other = ${say('other')}\n`,
       )
-      const server = await startEmulator(`${join(dir, 'handlers.mjs')}#other`)
-      expect(await (await fetch(server.url)).text()).toBe('other')
+      await use(join(dir, 'handlers.mjs'))
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  }
+
+  it("serves the export named after '#' in the module path instead of handler", async () => {
+    await withTwoExports(async (path) => {
+      const server = await startEmulator(`${path}#other`)
+      expect(await (await fetch(server.url)).text()).toBe('other')
+    })
   })
 
   it('serves a handler module given as a file: URL, resolved from the calling module rather than process.cwd()', async () => {
@@ -65,21 +72,12 @@ describe('sluice/dev serve() runs a documented handler like a function URL', () 
   })
 
   it("serves the export named by a file: URL's hash instead of handler", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-'))
-    try {
-      const say = (text: string) =>
-        `awslambda.streamifyResponse(async (_event, responseStream) => responseStream.end('${text}'))`
-      await writeFile(
-        join(dir, 'handlers.mjs'),
-        `export const handler = ${say('handler')}\nexport const other = ${say('other')}\n`,
-      )
-      const file = pathToFileURL(join(dir, 'handlers.mjs'))
+    await withTwoExports(async (path) => {
+      const file = pathToFileURL(path)
       expect(await (await fetch((await startEmulator(file)).url)).text()).toBe('handler')
       const other = new URL(`${file.href}#other`)
       expect(await (await fetch((await startEmulator(other)).url)).text()).toBe('other')
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it.each([204, 304])(

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { SseDecoder, type SseState } from '../src/core/decoders/sse.ts'
+import { SseDecoder, type SseState, type Trailing } from '../src/core/decoders/sse.ts'
 import { isLimitError, type ServerSentEvent } from '../src/index.ts'
 import { SSE_CASES } from './fixtures/sse.ts'
 import { bytesOf, chunkings, cutAt, encode, INVALID_UTF8, RUNS } from './support/chunking.ts'
@@ -600,7 +600,7 @@ describe('SseDecoder tells the last event id and retry time in force at its boun
 })
 
 describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
-  it('continued from any boundary by the blocks after the id in force, skipping `since` of them, gives the rest of the events once', () => {
+  it('continued from any boundary by the blocks after the id in force, skipping `since` of them, gives the rest of the events once, and says where the boundary lies in that answer', () => {
     fc.assert(
       fc.property(sseBlocks(), fc.array(fc.nat(), { maxLength: 8 }), (blocks, cuts) => {
         const body = encode(blocks.join(''))
@@ -620,25 +620,35 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
           seen += events.length
           if (events.length === 0) continue
           // The boundaries a consumer may stand on: the batch's end, its start, and after each of its events.
-          const places: Array<[number, SseState, number]> = [
-            [decoder.committed, decoder.committedState, seen],
-            [decoder.previousCommitted, decoder.previousState, seen - events.length],
-            ...events.map((event, k): [number, SseState, number] => [
+          // With what lies between the last event (or id) and it, as events() gives it: after the batch's end, blocks
+          // that dispatch nothing or the blank line it stands before; right after an event before the last, nothing.
+          // (Not known before the batch's start; after its last event, events() stands at its end.)
+          const places: Array<[number, SseState, number, Trailing | undefined]> = [
+            [decoder.committed, decoder.committedState, seen, decoder.trailing],
+            [decoder.previousCommitted, decoder.previousState, seen - events.length, undefined],
+            ...events.map((event, k): [number, SseState, number, Trailing | undefined] => [
               decoder.committedAfter(k + 1),
               { lastEventId: event.id, retry: event.retry, since: decoder.sinceAfter(k) },
               seen - events.length + k + 1,
+              k + 1 < events.length ? '' : undefined,
             ]),
           ]
-          for (const [at, state, before] of places) {
+          for (const [at, state, before, trailing] of places) {
             if (state.lastEventId === undefined) continue
             // The server replays the blocks after the last one with an id field that began before the boundary.
             const last = starts.findLastIndex((start, i) => start < at && hasIdField(blocks[i]!))
             const replay = encode(blocks.slice(last + 1).join(''))
-            const rest = new SseDecoder({ maxEventBytes: 1 << 20, state, skip: state.since })
+            const rest = new SseDecoder({ maxEventBytes: 1 << 20, state, skip: state.since, trailing })
             const after = cutAt(
               replay,
               cuts.map((c) => c % (replay.length + 1)),
             ).flatMap((piece) => rest.push(piece))
+            // The replay ends where the boundary lies in it (past the blank line it stands before: see `trailing`);
+            // not where the blocks split a CRLF, the LF starting the replay, inside the line end the parser read.
+            if (trailing !== undefined && !(blocks[last]!.endsWith('\r') && replay[0] === 10))
+              expect(rest.replayed ?? replay.length).toBe(
+                at - (typeof trailing === 'number' ? trailing : 0) - (body.length - replay.length),
+              )
             expect([...whole.slice(0, before), ...after, ...rest.end()]).toEqual(whole)
             // And it counts on as the whole stream does: the events it skipped count again.
             expect(rest.since).toBe(counter.since)
@@ -659,6 +669,45 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
       ['2', 'd'],
     ])
     expect(decoder.committedState).toEqual({ lastEventId: '2', retry: undefined, since: 1 })
+  })
+
+  it('says what lies between the last event (or id) and its boundary: the blocks that dispatch nothing, or the blank line it stands before', () => {
+    const decoder = new SseDecoder({ maxEventBytes: 1 << 20 })
+    decoder.push(encode('id: 1\ndata: a\n\n: ping\n\nretry: 5\n\nevent: x\n\n'))
+    expect(decoder.trailing).toBe(': ping\n\nretry: 5\n\nevent: x\n\n')
+    // A chunk without an event leaves the boundary, and so what lies before it.
+    decoder.push(encode(':\n\n'))
+    expect(decoder.trailing).toBe(': ping\n\nretry: 5\n\nevent: x\n\n')
+    // An id-only block is where a Last-Event-ID answer resumes: what follows it.
+    decoder.push(encode('data: b\n\nid: 2\n\n:\n\n'))
+    expect(decoder.trailing).toBe(':\n\n')
+    decoder.push(encode('data: c\n\n'))
+    expect(decoder.trailing).toBe('')
+    // The boundary stands before a CR that ends the text, which a Range continuation reads again: minus the blank line.
+    decoder.push(encode('data: d\r\n\r'))
+    expect([decoder.trailing, decoder.committed]).toEqual([-2, decoder.fed - 1])
+    decoder.push(encode('\ndata: e\r\r'))
+    expect(decoder.trailing).toBe(-1)
+  })
+
+  it('takes the blocks that dispatch nothing after the events it skips for part of the replay when the answer sends them again as they were, and only then', () => {
+    const state = { lastEventId: '1', retry: undefined, since: 1 }
+    const options = { maxEventBytes: 1 << 20, state, skip: 1, trailing: ': ping\n\n' }
+    const exact = new SseDecoder(options)
+    expect(exact.push(encode('data: b\n\n: pi'))).toEqual([])
+    expect(exact.replayed).toBeUndefined()
+    expect(exact.push(encode('ng\n\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(exact.replayed).toBe(17)
+    // A server whose heartbeats are its own (sluice/lambda's) does not send it again: the replay ends after b.
+    const other = new SseDecoder(options)
+    expect(other.push(encode('data: b\n\n:\n\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(other.replayed).toBe(9)
+    // The blank line of b cut between its CR and LF: the LF is part of the replay, if it comes.
+    const split = new SseDecoder({ ...options, trailing: '' })
+    split.push(encode('data: b\r\n\r'))
+    expect(split.replayed).toBeUndefined()
+    split.push(encode('\ndata: c\r\n\r\n'))
+    expect(split.replayed).toBe(11)
   })
 })
 

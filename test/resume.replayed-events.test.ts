@@ -6,28 +6,31 @@
  * server is an injected `fetch` that replays as such servers do.
  */
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, sluice } from '../src/index.ts'
+import { type Checkpoint, fromResponse, isLimitError, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
 import { drain, eventData, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/tokens'
 const SSE = { 'content-type': 'text/event-stream' }
 
-/** One block on the wire: an event (`data`), an id-only checkpoint, a `retry:` or a comment. */
+/** One block on the wire: an event (`data`), an id-only checkpoint, a `retry:`, a comment or an `event:` alone. */
 interface Block {
   id?: string
   data?: string
   retry?: number
   comment?: string
+  event?: string
 }
 
-const wireOf = (blocks: readonly Block[]): string =>
+const wireOf = (blocks: readonly Block[], eol = '\n'): string =>
   blocks
-    .map(
-      (b) =>
-        `${b.comment === undefined ? '' : `: ${b.comment}\n`}${b.retry === undefined ? '' : `retry: ${b.retry}\n`}${
-          b.id === undefined ? '' : `id: ${b.id}\n`
-        }${b.data === undefined ? '' : `data: ${b.data}\n`}\n`,
+    .map((b) =>
+      `${b.comment === undefined ? '' : `: ${b.comment}\n`}${b.retry === undefined ? '' : `retry: ${b.retry}\n`}${
+        b.id === undefined ? '' : `id: ${b.id}\n`
+      }${b.event === undefined ? '' : `event: ${b.event}\n`}${b.data === undefined ? '' : `data: ${b.data}\n`}\n`.replace(
+        /\n/g,
+        eol,
+      ),
     )
     .join('')
 
@@ -45,13 +48,20 @@ const BLOCKS: Block[] = [
   { data: 'g' },
 ]
 const ALL = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+/** BLOCKS with an `event:` line alone after the comment, and a heartbeat after g: more blocks that dispatch nothing. */
+const QUIET: Block[] = [...BLOCKS.slice(0, 7), { event: 'noop' }, ...BLOCKS.slice(7), { comment: '' }]
 
 /**
  * A server over `blocks`: a request with `Last-Event-ID: X` gets the blocks after the one with id X (all of them,
- * `replays`; else from the next block with an id on, as a server that replays only events with ids); the answers
+ * `replays`; else from the next block with an id on, as a server that replays only events with ids), their lines
+ * ended by `eol`, in chunks of `size` bytes (default: one), or in two pieces, the first of `head` bytes; the answers
  * listed in `cuts` drop after that many bytes.
  */
-function replayServer(blocks: readonly Block[], cuts: readonly number[], replays = true) {
+function replayServer(
+  blocks: readonly Block[],
+  cuts: readonly number[],
+  { replays = true, eol = '\n', size = Number.POSITIVE_INFINITY, head = 0 } = {},
+) {
   const asked: (string | null)[] = []
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const id = new Request(input, init).headers.get('last-event-id')
@@ -68,11 +78,14 @@ function replayServer(blocks: readonly Block[], cuts: readonly number[], replays
           ),
         )
     }
-    const wire = wireOf(rest)
     const cut = cuts[asked.length - 1]
-    return cut === undefined || cut >= wire.length
-      ? responseOf([wire], { headers: SSE })
-      : responseOf([wire.slice(0, cut)], { headers: SSE, error: new TypeError('terminated') })
+    const whole = wireOf(rest, eol)
+    const wire = whole.slice(0, cut)
+    const chunks = head > 0 ? [wire.slice(0, head), wire.slice(head)] : []
+    for (let at = 0; !head && at < wire.length; at += size) chunks.push(wire.slice(at, at + size))
+    return wire.length === whole.length
+      ? responseOf(chunks, { headers: SSE })
+      : responseOf(chunks, { headers: SSE, error: new TypeError('terminated') })
   }
   return { fetch, asked }
 }
@@ -90,16 +103,27 @@ describe('Last-Event-ID resume over events without ids', () => {
     }
   })
 
-  it('counts the bytes of the events it skips once, in `progress.loaded`', async () => {
-    // Events only: the bytes a replay repeats are those of the events skipped (see README on `since`).
-    const blocks = BLOCKS.filter((b) => b.data !== undefined)
-    const length = wireOf(blocks).length
-    for (let cut = 1; cut < length; cut++) {
-      const { fetch } = replayServer(blocks, [cut])
-      const res = await sluice(URL_, { fetch, resume })
-      const { data, error } = await eventData(res.events())
-      expect([cut, data, error, res.progress.loaded]).toEqual([cut, ALL, undefined, length])
-    }
+  it('counts every byte once in `progress.loaded`, the blocks that dispatch nothing after the last event included, whatever byte the drop comes at, however the answers come in chunks, with any line end', async () => {
+    // The answer after id 2 replays d, then the retry line, the comment and the `event:` alone that followed it: a
+    // drop after any of them counted them already. With CR line ends a drop after an event's blank line stands before
+    // its CR, and with CRLF before its LF too, which that answer does not send again.
+    for (const eol of ['\n', '\r\n', '\r'])
+      for (const size of [Number.POSITIVE_INFINITY, 1]) {
+        const length = wireOf(QUIET, eol).length
+        for (let cut = 1; cut < length; cut++) {
+          const { fetch } = replayServer(QUIET, [cut], { eol, size })
+          const res = await sluice(URL_, { fetch, resume })
+          const { data, error } = await eventData(res.events())
+          expect([eol, size, cut, data, error, res.progress.loaded]).toEqual([
+            eol,
+            size,
+            cut,
+            ALL,
+            undefined,
+            length,
+          ])
+        }
+      }
   })
 
   it('delivers every event once when a second drop comes while the replay is skipped', async () => {
@@ -128,7 +152,7 @@ describe('Last-Event-ID resume over events without ids', () => {
 
   it('stops skipping at an event with an id: a server that does not replay events without ids loses none', async () => {
     for (let cut = 1; cut < wireOf(BLOCKS).length; cut++) {
-      const { fetch } = replayServer(BLOCKS, [cut], false)
+      const { fetch } = replayServer(BLOCKS, [cut], { replays: false })
       const res = await sluice(URL_, { fetch, resume })
       const { data, error } = await eventData(res.events())
       // What that server does not send again after a drop (b, c or d) is lost to the stream, but nothing it sends
@@ -150,13 +174,66 @@ describe('Last-Event-ID resume over events without ids', () => {
     }
   })
 
-  it('tee(): each branch gets every event once, whatever byte the connection drops at', async () => {
-    for (let cut = 1; cut < wireOf(BLOCKS).length; cut++) {
-      const { fetch } = replayServer(BLOCKS, [cut])
-      const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
-      const [one, two] = await Promise.all([eventData(x.events()), eventData(y.events({ json: false }))])
-      expect([cut, one, two]).toEqual([cut, { data: ALL, error: undefined }, { data: ALL, error: undefined }])
-    }
+  it('tee(): each branch gets every event once, and every byte counts once, whatever byte the connection drops at', async () => {
+    const length = wireOf(QUIET).length
+    for (const size of [Number.POSITIVE_INFINITY, 1])
+      for (let cut = 1; cut < length; cut++) {
+        const { fetch } = replayServer(QUIET, [cut], { size })
+        const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
+        const [one, two] = await Promise.all([eventData(x.events()), eventData(y.events({ json: false }))])
+        expect([size, cut, one, two, x.progress.loaded]).toEqual([
+          size,
+          cut,
+          { data: ALL, error: undefined },
+          { data: ALL, error: undefined },
+          length,
+        ])
+      }
+  })
+
+  it('tee(): a text() branch read once the events() branch is done gets the body exactly, none of what the answer replayed', async () => {
+    // It follows the restart (README, tee()): the tee drops the replay for both branches, and gives back the end of
+    // a blank line the branches' place stood before (CR line ends) that the answer does not send again.
+    for (const eol of ['\n', '\r\n', '\r'])
+      for (const size of [Number.POSITIVE_INFINITY, 1]) {
+        const body = wireOf(QUIET, eol)
+        for (let cut = 1; cut < body.length; cut++) {
+          const { fetch } = replayServer(QUIET, [cut], { eol, size })
+          const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
+          const text = y.text()
+          const events = await eventData(x.events())
+          const read = (await Array.fromAsync(text)).join('')
+          expect([eol, size, cut, events, read === body, x.progress.loaded]).toEqual([
+            eol,
+            size,
+            cut,
+            { data: ALL, error: undefined },
+            true,
+            body.length,
+          ])
+        }
+      }
+  })
+
+  it('counts the bytes after a replay towards `maxBytes` as an undisturbed read does: the events within it, then the LimitError', async () => {
+    // The answer after the drop comes in two pieces: the bytes of the first after the replay count once the consumer
+    // has found where the replay ends, before the second is measured against the limit (it was measured without them).
+    const body = wireOf(QUIET)
+    const ends = ALL.map((x) => body.indexOf(`data: ${x}\n\n`) + x.length + 8)
+    for (const maxBytes of [ends[4]! + 2, ends[5]! - 1, ends[5]! + 4])
+      for (let cut = ends[0]! + 1; cut < ends[4]!; cut += 2)
+        for (const head of [10, 20, 30, 40]) {
+          const undisturbed = await drain((await fromResponse(new Response(body), { maxBytes })).events())
+          const { fetch } = replayServer(QUIET, [cut], { head })
+          const { items, error } = await drain((await sluice(URL_, { fetch, resume, maxBytes })).events())
+          expect([maxBytes, cut, head, items.map((e) => e.data), isLimitError(error)]).toEqual([
+            maxBytes,
+            cut,
+            head,
+            undisturbed.items.map((e) => e.data),
+            isLimitError(undisturbed.error),
+          ])
+        }
   })
 })
 

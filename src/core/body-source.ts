@@ -1,6 +1,7 @@
 import { isBodiless } from './bodiless.ts'
 import { type DeclaredLength, declaredLength } from './declared-length.ts'
 import type { Origin } from './decoders/origin.ts'
+import type { Trailing } from './decoders/sse.ts'
 import { END_MARKER_HEADER, EndMarkerTrap } from './end-marker.ts'
 import { pageExcerpt, said } from './error-body.ts'
 import { LimitError } from './errors/limit-error.ts'
@@ -77,6 +78,12 @@ export interface ConsumerHooks {
   lastEventId?(): string | undefined
   /** Events dispatched since the block that set that id, up to the boundary (events only; see `SseState.since`). */
   since?(): number
+  /**
+   * What lies between the last event (or id) and the boundary, where a Last-Event-ID answer resumes after the events
+   * it replays: blocks that dispatch nothing, which it sends again, or less the blank line the boundary stands before
+   * (events only; see `SseDecoder.trailing`).
+   */
+  trailing?(): Trailing
   /**
    * Bytes of the current answer that replayed events the consumer had passed (a Last-Event-ID answer, see
    * `SourceOrigin.replay`), once it skipped them all; `undefined` while it skips (events only).
@@ -298,7 +305,10 @@ export class BodySource implements ChunkSource {
   #partEnd: number | undefined
   /** A `200` answered a Range request: discard until this many bytes were received. */
   #skipUntil = 0
-  /** Bytes of a restarted stream that replay what was already counted. */
+  /**
+   * Bytes of a restarted stream that replay what was already counted; below 0, those of the body it resumes after that
+   * were never received (the LF of a blank line: see `#adopt`), which count with its first.
+   */
   #uncounted = 0
   /**
    * The consumer skips the events a Last-Event-ID answer replays: the bytes read since the restart are not counted
@@ -550,8 +560,8 @@ export class BodySource implements ChunkSource {
   }
 
   /**
-   * The hot path: with no idle timer, end marker or bytes to skip, one `reader.read().then()` per chunk and
-   * nothing else; everything unusual (the end, an error, an abort, a timeout) continues on the full path.
+   * The hot path: with no idle timer, end marker, bytes to skip or replay to settle, one `reader.read().then()` per
+   * chunk and nothing else; everything unusual (the end, an error, an abort, a timeout) continues on the full path.
    */
   read(): Promise<Uint8Array | undefined> {
     const fast = this.fastRead()
@@ -570,6 +580,7 @@ export class BodySource implements ChunkSource {
       this.#init.idleTimeout !== undefined ||
       this.#marker !== undefined ||
       this.#rest !== undefined ||
+      this.#replaying ||
       this.#skipUntil > this.#received
     ) {
       return undefined
@@ -679,6 +690,8 @@ export class BodySource implements ChunkSource {
       chunk = this.#marker.push(chunk)
       if (chunk.length === 0) return CONTINUE
     }
+    // Settled first: what the consumer decoded since may end the replay, and count what followed it.
+    if (this.#replaying) this.#tally(0)
     if (this.offset + chunk.length > this.#maxBytes) return this.#cut(chunk)
     this.#count(chunk)
     return chunk
@@ -858,7 +871,7 @@ export class BodySource implements ChunkSource {
   #count(chunk: Uint8Array): void {
     const n = chunk.length
     this.#sinceDecoder += n
-    if (this.#uncounted > 0 || this.#replaying) this.#tally(n)
+    if (this.#uncounted !== 0 || this.#replaying) this.#tally(n)
     else {
       this.offset += n
       this.#init.progress.bytes(n)
@@ -1031,8 +1044,9 @@ export class BodySource implements ChunkSource {
       if (this.offset + rest.length > this.#maxBytes) return this.#cut(rest)
       this.#count(rest)
     }
-    // The consumer has decoded all it read: a replay it skipped is over, or took the whole answer.
-    if (this.#replaying) this.#tally(0)
+    // The consumer has decoded all it read: a replay it skipped is over, or took the whole answer. (A blank line the
+    // answer did not send again counts too.)
+    if (this.#replaying || this.#uncounted < 0) this.#tally(0)
     this.#replaying = false
     // At the proven end, what was delivered is the body: a total that said otherwise (a length that counted the
     // end marker's line, bytes a restart never needed again) gives way, so `done` reads 100 % of `loaded`.
@@ -1329,7 +1343,12 @@ export class BodySource implements ChunkSource {
         this.#declare(declaredLength(response, undefined) ?? this.#declared())
         break
       case 'restart': {
-        const committed = this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder
+        // A Last-Event-ID answer resumes after the blank line of the last event, which the boundary may stand before
+        // (its CR, maybe without the LF: see `SseDecoder.trailing`), and whose bytes count once, the LF too.
+        const trailing = this.#strategy === 'last-event-id' ? this.#hooks?.trailing?.() : undefined
+        const committed =
+          (this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder) -
+          (typeof trailing === 'number' ? trailing : 0)
         // (Settled first: a replay the consumer has skipped since takes back what its end absorbs.)
         const counted = this.#countedAfter(committed)
         this.#uncounted += counted

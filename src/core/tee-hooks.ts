@@ -1,11 +1,15 @@
 import type { ConsumerHooks, Place } from './body-source.ts'
+import type { Trailing } from './decoders/sse.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import { type Branch, Splice } from './tee.ts'
 
 /** How the source resumes under a tee: the boundary a restarted answer starts after, and the position there. */
-interface Plan {
+export interface Plan {
   at: number
   lastEventId: string | undefined
+  /** What a Last-Event-ID answer replays from there (see `ConsumerHooks.since` and `trailing`). */
+  since: number | undefined
+  trailing: Trailing | undefined
   lastItem: { value: unknown } | undefined
   /** The leader's event as events({ json: true }) delivers it (see `ConsumerHooks.parsed`). */
   parsed: { value: unknown } | undefined
@@ -150,6 +154,9 @@ function plan(
   return leads && all.restartable && keeps('lastEventId') && keeps('lastItem') ? all : own
 }
 
+/** The hooks that give a part of a plan's position. */
+type Key = 'lastEventId' | 'lastItem' | 'retryMs' | 'since' | 'trailing'
+
 /** The plan led by the furthest of `counted`, for the `live` branches to follow. */
 function planOver(counted: readonly Branch[], live: readonly Branch[], began: Plan | undefined): Plan {
   const places = counted.map((b) => position(b, planned(b)))
@@ -159,9 +166,8 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   const reading = live.filter(reads)
   // The branches whose positions must agree: those reading, and a cancelled one that leads.
   const judged = [...reading, ...lead.filter(gone)]
-  const has = (key: 'lastEventId' | 'lastItem' | 'retryMs') => (b: Branch) => b.hooks?.[key] !== undefined
-  const from = (key: 'lastEventId' | 'lastItem' | 'retryMs') =>
-    planned(lead.find(has(key)) ?? reading.find(has(key)))
+  const has = (key: Key) => (b: Branch) => b.hooks?.[key] !== undefined
+  const from = (key: Key) => planned(lead.find(has(key)) ?? reading.find(has(key)))
   // Not a cancelled one at the start of the answer, where no branch has delivered from it: the restart asks for
   // it again as it was asked for, which every consumer can meet (a lines() branch cancelled before it read, beside
   // a tee that speaks for its events() branch cancelled mid-event, made a tee's branch read later refused).
@@ -193,6 +199,8 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
   return {
     at: top,
     lastEventId: from('lastEventId')?.lastEventId?.(),
+    since: from('since')?.since?.(),
+    trailing: from('trailing')?.trailing?.(),
     lastItem,
     parsed,
     retryMs: from('retryMs')?.retryMs?.(),
@@ -207,13 +215,19 @@ function planOver(counted: readonly Branch[], live: readonly Branch[], began: Pl
  * A recovery runs inside one read of the source, over awaits (backoff, the request) during which the branch
  * not waiting on that read may go on consuming its queue; the plan is fixed at its start, so the event id sent
  * and the boundary the source restarts after are the same.
+ *
+ * `replayed`: the bytes the answer being read starts with that the tee drops as a replay of what its branches had
+ * (`undefined` while it does: see `teeSource`); `toSource`: a place of its branches in the answer, as its source
+ * counts it (those bytes counted, less any the tee gives its branches in their place).
  */
 export function teeHooks(
   branches: readonly Branch[],
-  split: (at: number) => void,
+  split: (at: number, plan?: Plan) => void,
   recovering: () => boolean,
   continues: (place: Place) => boolean,
   received: () => number,
+  replayed: () => number | undefined,
+  toSource: (at: number) => number,
 ): TeeHooks {
   // The branches that speak for the tee: the live ones that read, or while none does, those that read before they
   // were cancelled and left a place to continue after (as `plan` counts them) — not a text() one: cancelled, it
@@ -225,8 +239,7 @@ export function teeHooks(
       ? live
       : branches.filter((b) => gone(b) && b.hooks !== undefined && placed(b.hooks) && reads(b))
   }
-  const any = (key: 'lastEventId' | 'retryMs' | 'lastItem'): boolean =>
-    speaking().some((b) => b.hooks?.[key] !== undefined)
+  const any = (key: Key): boolean => speaking().some((b) => b.hooks?.[key] !== undefined)
   let frozen: Plan | undefined
   // The plan of the last restart: the position the answer being read began after (none once a rebase moved it).
   let began: Plan | undefined
@@ -238,7 +251,7 @@ export function teeHooks(
   const restart = (): void => {
     began = current()
     frozen = undefined
-    split(began?.at ?? 0)
+    split(began?.at ?? 0, began)
   }
   return {
     // `restart` is looked up when the source needs it, and its absence is how the source learns that the
@@ -247,7 +260,11 @@ export function teeHooks(
     // A tee of a tee branch reads these hooks as one consumer's: a key none of its branches has is absent, so
     // that the outer tee finds the same keys as on a plain consumer of that kind.
     hooks: {
-      committed: (fed) => current()?.at ?? fed,
+      committed: (fed) => {
+        const at = current()?.at
+        return at === undefined ? fed : toSource(at)
+      },
+      replayed,
       // Its branches' places count from `at` on: a plan fixed before is in the coordinates the split left. The
       // answer now begins after the place its source restarted from (another branch's), not after its own last
       // restart's: with all its branches still behind, it stands before that answer, not at its start after an older
@@ -264,6 +281,12 @@ export function teeHooks(
       },
       get retryMs() {
         return any('retryMs') ? () => current()?.retryMs : undefined
+      },
+      get since() {
+        return any('since') ? () => current()?.since ?? 0 : undefined
+      },
+      get trailing() {
+        return any('trailing') ? () => current()?.trailing ?? '' : undefined
       },
       get lastItem() {
         return any('lastItem') ? () => current()?.lastItem : undefined

@@ -1,5 +1,7 @@
 import type { ChunkSource, ConsumerHooks, Place, SourceOrigin } from './body-source.ts'
+import { concatBytes } from './concat-bytes.ts'
 import { originOf } from './consumers/context.ts'
+import { SseDecoder, type Trailing } from './decoders/sse.ts'
 import { DECODE_SLICE_BYTES } from './decoders/utf8.ts'
 import { ResumeError } from './errors/resume-error.ts'
 import type { ErrorContext } from './errors/sluice-error.ts'
@@ -59,6 +61,20 @@ export interface Tee {
  * that delivered more, and the other reads its queued bytes up to there before it restarts too.
  */
 export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
+  // An answer to Last-Event-ID (this one, continued from a checkpoint, or one a restart gets) first replays what the
+  // branches had: the tee drops it for all of them (text() and bytes() too, which could not), so their origin says
+  // there is none. `skipped`: the bytes it dropped, which the source counts and the branches do not; `blank`: those
+  // of the blank line their place stood before, which the answer does not send again (see `SseDecoder.trailing`):
+  // the tee gives them in its place.
+  const origin = originOf(source)()
+  let skipper = skipperOf(origin.replay, origin.since)
+  let withheld: Uint8Array[] = []
+  let heldAt = 0
+  let skipped = 0
+  let blank = 0
+  const replayed = (): number | undefined => (skipper ? skipper.replayed : skipped)
+  // (A branch behind a restart stands in the answer before, which has its own.)
+  const toSource = (at: number): number => (at < 0 ? at : at + (replayed() ?? 0) - blank)
   const branches = [0, 1].map(
     (): Branch => ({
       queue: [],
@@ -67,7 +83,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       hooks: undefined,
       handed: 0,
       behind: 0,
-      origin: originOf(source)(),
+      origin: { ...origin, replay: false },
       context: undefined,
       stopListeners: new Set(),
     }),
@@ -98,13 +114,19 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     source.continues?.(place) ?? (place.lastEventId !== undefined || place.lastItem !== undefined)
   const combined = teeHooks(
     branches,
-    (at) => {
+    (at, plan) => {
       received = 0
+      skipper = skipperOf(plan && originOf(source)().replay, plan?.since, plan?.trailing)
+      withheld = []
+      skipped = 0
+      blank = skipper && typeof plan?.trailing === 'number' ? -plan.trailing : 0
       split(branches, at, release, marks)
     },
     () => reading !== undefined,
     continues,
     () => received,
+    replayed,
+    toSource,
   )
   source.attach?.(combined.hooks)
   // Its own restart's place, or its source's when that comes first: a tee of a tee branch hands its branches
@@ -119,8 +141,32 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
     reading ??= source
       .read()
       .then(
-        (chunk) => {
-          if (chunk === undefined) {
+        (read) => {
+          let chunk = read
+          if (skipper !== undefined) {
+            const fed = skipper.fed
+            if (chunk !== undefined) skipper.push(chunk)
+            // (An answer that ends first replayed all it sent.)
+            const to = chunk === undefined ? fed : skipper.replayed
+            if (to === undefined) {
+              // The events it skips are no branch's; what follows them waits until the blocks the replay sends
+              // again after them are matched (see `SseDecoder.reset`), or something else came.
+              if (skipper.skipping) return
+              if (withheld.length === 0) heldAt = fed
+              withheld.push(chunk!)
+              return
+            }
+            skipper = undefined
+            skipped = to
+            const rest = concatBytes([...withheld, chunk ?? new Uint8Array()]).subarray(
+              to - (withheld.length === 0 ? fed : heldAt),
+            )
+            withheld = []
+            chunk = blank === 0 ? rest : concatBytes([new Uint8Array([13, 10]).subarray(0, blank), rest])
+            // (At the end, read again: the source ends again.)
+            if (chunk.length === 0 && read !== undefined) return
+          }
+          if (chunk === undefined || chunk.length === 0) {
             ended = true
             return
           }
@@ -272,7 +318,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       // For the moment it is taken, the source sees branch i's consumer alone, where that consumer stands (its
       // hooks are a plain object of closures: a copy with `committed` mapped to the source's coordinates).
       const b = branches[i]
-      source.attach?.({ ...b.hooks, committed: () => position(b) })
+      const at = toSource(position(b))
+      source.attach?.({ ...b.hooks, committed: () => at, replayed })
       let checkpoint: Checkpoint
       try {
         checkpoint = take()
@@ -342,8 +389,9 @@ function rejoin(b: Branch, at: number, source: ChunkSource): void {
       0,
     )
   }
-  // The new answer's origin first: its consumer's restart asks it whether the answer replays (see `SourceOrigin`).
-  b.origin = originOf(source)()
+  // The new answer's origin first: its consumer's restart asks it whether the answer replays (see `SourceOrigin`):
+  // it does not, as the tee drops the replay (see `teeSource`).
+  b.origin = { ...originOf(source)(), replay: false }
   // A tee of this branch that cannot restart still counts its branches' places from the new answer's byte 0.
   if (!behind && b.hooks?.restart !== undefined) b.hooks.restart()
   else b.hooks?.rebase?.(at)
@@ -384,4 +432,12 @@ export function teeProgress(shared: ProgressSink): [ProgressSink, ProgressSink] 
     watch: shared.watch?.bind(shared),
   })
   return [branch(0), branch(1)]
+}
+
+/**
+ * For an answer to Last-Event-ID (`replay`): a decoder that skips the `since` events it starts by replaying and
+ * the blocks `trailing` after them, and tells where they end.
+ */
+function skipperOf(replay: boolean | undefined, since = 0, trailing?: Trailing): SseDecoder | undefined {
+  return replay ? new SseDecoder({ maxEventBytes: Infinity, skip: since, trailing }) : undefined
 }

@@ -97,6 +97,10 @@ export function consumeEvents<T>(
         ? { lastEventId: lastConsumed!.id, retry: lastConsumed!.retry, since: decoder.sinceAfter(done - 1) }
         : decoder.previousState
   const lastItem = () => (delivered ? { value: last } : undefined)
+  // Right after an event the boundary follows its block; at a chunk's boundary, blocks that dispatch nothing may
+  // lie between the last event and it (see `SseDecoder.trailing`). (Halfway before a batch's first event, those
+  // of the chunk before are not known: none.)
+  const trailing = () => (halfway() || past ? '' : decoder.trailing)
   const json = (event: ServerSentEvent) => {
     try {
       return { value: { ...event, data: JSON.parse(event.data) } }
@@ -114,14 +118,16 @@ export function consumeEvents<T>(
     ended: () => terminated,
     // A Last-Event-ID answer replays every event after the id's, those the consumer had passed included (events
     // without an id, and those skipped as invalid: the server sent them): the decoder drops that many again.
+    // (A tee drops the replay itself for all its branches: their origin says there is none.)
     restart: () => {
       const state = boundary()
-      decoder.reset(state, origin().replay ? state.since : 0)
+      decoder.reset(state, origin().replay ? state.since : undefined, trailing())
       batch = []
       done = 0
     },
     lastEventId: () => boundary().lastEventId,
     since: () => boundary().since ?? 0,
+    trailing,
     replayed: () => decoder.replayed,
     retryMs: () => decoder.retry,
     cut: (rest) => {
@@ -152,6 +158,8 @@ export function consumeEvents<T>(
         return {
           committed: () => decoder.committed,
           lastEventId: () => decoder.committedState.lastEventId,
+          since: () => decoder.committedState.since ?? 0,
+          trailing: () => decoder.trailing,
           ...(schema === undefined && {
             lastItem: () => item ?? lastItem(),
             parsed: () => json(batch.at(-1)!),

@@ -35,6 +35,13 @@ export interface SseState {
   since?: number | undefined
 }
 
+/**
+ * What lies between the end of the last event (or id) and a boundary (see `SseDecoder.trailing`): blocks that
+ * dispatch nothing, as text, or less the bytes of the blank line that ended the event, which the boundary stands
+ * before (-1, -2 for a CRLF).
+ */
+export type Trailing = string | number
+
 const EMPTY: ServerSentEvent[] = []
 
 /** A place in a batch's text, and the line terminators before it. */
@@ -107,6 +114,16 @@ export class SseDecoder {
   #batchSkipped = 0
   /** Where the last event skipped as a replay ends (in bytes since the start or a reset). */
   #replayedTo = 0
+  /**
+   * What is left to match of the blocks the replay sends again after the events it repeats (see `reset`), while
+   * what follows them matches so far; what `reset` was given (see `trailing`).
+   */
+  #echo: string | undefined
+  #trailing: Trailing = ''
+  /** The last event replayed ended the text with a CR, whose LF may come next: part of the replay, then. */
+  #lf = false
+  /** Where `committed` lies in the last batch's text. */
+  #batchEnd = 0
   /** `since` after each event of `#out`, then of the last batch returned (see `sinceAfter`). */
   #sinces: number[] = []
   #batchSinces: number[] = []
@@ -189,10 +206,11 @@ export class SseDecoder {
     origin?: OriginOf
     state?: SseState
     skip?: number | undefined
+    trailing?: Trailing | undefined
   }) {
     this.#maxEventBytes = this.#compactAt = options.maxEventBytes
     if (options.state !== undefined) this.#adopt(options.state)
-    this.#replay(options.skip ?? 0)
+    this.#replay(options.skip, options.trailing)
     this.#countLines = options.countLines ?? false
     this.#origin = options.origin ?? BODY_START
     // eventsource-parser strips the stream's BOM; stripping one here too would drop a second (WHATWG: one).
@@ -341,16 +359,19 @@ export class SseDecoder {
 
   /**
    * Drops a partial event: the next chunk starts a fresh stream (a resumed connection), at a boundary where
-   * `state` was in force (by default, the state now). `skip`: the fresh stream first replays that many events,
-   * which were dispatched before (a `Last-Event-ID` answer, see `SseState.since`): they are not returned again,
-   * unless a block with an `id:` field comes first.
+   * `state` was in force (by default, the state now). `skip` (a `Last-Event-ID` answer, see `SseState.since`):
+   * the fresh stream first replays that many events, which were dispatched before: they are not returned again,
+   * unless a block with an `id:` field comes first. `trailing`: what lies between the last of them and the boundary
+   * (see `trailing`): blocks that dispatch nothing, which a replay that sends them again as they were takes too; or
+   * the blank line of the last, which the boundary stood before. Without a `skip` the answer replays nothing.
    */
   reset(
     state: SseState = { lastEventId: this.lastEventId, retry: this.retry, since: this.since },
-    skip = 0,
+    skip?: number,
+    trailing?: Trailing,
   ): void {
     this.#adopt(state)
-    this.#replay(skip)
+    this.#replay(skip, trailing)
     this.#parser.reset({ consume: false })
     this.#utf8.reset()
     this.#linesAtReset += this.#committedLines
@@ -363,7 +384,6 @@ export class SseDecoder {
     this.#batchAt = 0
     this.#batchSinces = []
     this.#batchSkipped = 0
-    this.#replayedTo = 0
     this.#scan = undefined
     this.#tail = ''
     this.#lines = 0
@@ -383,17 +403,79 @@ export class SseDecoder {
 
   /**
    * The input starts right after the block that set the id, where none of the `since` events in force at the
-   * boundary has come yet: the first `skip` of them come again, and count again.
+   * boundary has come yet: the first `skip` of them come again, and count again; then, with a `skip` (a replay),
+   * the blocks `trailing` may.
    */
-  #replay(skip: number): void {
-    this.#skip = skip
-    this.since -= skip
+  #replay(skip: number | undefined, trailing: Trailing = ''): void {
+    this.#skip = skip ?? 0
+    this.since -= this.#skip
+    const blocks = typeof trailing === 'string'
+    // (A blank line the boundary stood before, this input, which the answer to a replay starts after, stands after.)
+    this.#trailing = skip === undefined || blocks ? trailing : ''
+    this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
+    this.#replayedTo = 0
+    this.#lf = false
   }
 
-  /** Where the last of the events skipped in the last batch's text ends. */
-  #skippedEnd(): number {
+  /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */
+  #skippedTo(): void {
     const found = this.#findInBatch(this.#skipped, 0)
-    return found === undefined ? this.committed : this.#batchAt + this.#bytesBefore(found.at)
+    this.#replayedTo = found === undefined ? this.committed : this.#batchAt + this.#bytesBefore(found.at)
+    if (found === undefined || this.#skip > 0) return
+    this.#lf = found.at === this.#batch.length && this.#batch.endsWith('\r')
+    this.#match(this.#batch.slice(found.at))
+  }
+
+  /**
+   * Takes `text`, which follows the events replayed (or what of the blocks after them matched so far), for as much
+   * of those blocks as it repeats: once all of them came, the replay ends after them; once something else comes,
+   * right after the events (a server that does not send them again, or sends others: heartbeats of its own).
+   */
+  #match(text: string): void {
+    if (this.#lf && text !== '') {
+      this.#lf = false
+      if (text.charCodeAt(0) === 10) {
+        this.#replayedTo++
+        text = text.slice(1)
+      }
+    }
+    const echo = this.#echo
+    if (echo === undefined) return
+    const n = Math.min(text.length, echo.length)
+    if (n < echo.length && text === echo.slice(0, n)) this.#echo = echo.slice(n)
+    else this.#echo = undefined
+    if (text.startsWith(echo)) this.#replayedTo += utf8Length(this.#trailing as string)
+  }
+
+  /**
+   * What lies between the end of the last block of the last batch that dispatched an event or set an id and
+   * `committed`, where a server asked with `Last-Event-ID` resumes after the events it replays (see `reset`): the
+   * blocks after it, which dispatch nothing (comments, heartbeats, `retry:` lines, an `event:` alone) and which that
+   * server sends again, as text (none when it holds a U+FFFD, which stands for 1 to 3 bytes); or, where `committed`
+   * stands before the CR that ended the block (see `lastBlankLineEnd`), minus the bytes of that blank line (a CRLF,
+   * if the line before it ended so). After a reset with no event returned since, what it was given. Rare (a
+   * restart), so it re-parses the batch.
+   */
+  get trailing(): Trailing {
+    if (this.#batchSinces.length === 0) return this.#trailing
+    const batch = this.#batch
+    const end = this.#batchEnd
+    const text = batch.slice(0, end === batch.length - 1 ? end + 1 : end)
+    let from = 0
+    let anchored = false
+    const mark = (): void => {
+      anchored = true
+    }
+    const parser = createParser({ onEvent: mark, onId: mark })
+    const eol = /\r\n?|\n/g
+    for (let at = 0; eol.exec(text) !== null; at = eol.lastIndex) {
+      parser.feed(text.slice(at, eol.lastIndex))
+      if (anchored) from = eol.lastIndex
+      anchored = false
+    }
+    if (from > end) return batch.charCodeAt(end - 1) === 10 ? -2 : -1
+    const blocks = batch.slice(from, end)
+    return blocks.includes('\uFFFD') ? '' : blocks
   }
 
   #adopt(state: SseState): void {
@@ -408,7 +490,12 @@ export class SseDecoder {
    * while it goes on. (0 when there was none.)
    */
   get replayed(): number | undefined {
-    return this.#skip > 0 ? undefined : this.#replayedTo
+    return this.#skip > 0 || this.#echo !== undefined || this.#lf ? undefined : this.#replayedTo
+  }
+
+  /** Whether events of a replay are still to skip (see `reset`): all the input so far replayed events. */
+  get skipping(): boolean {
+    return this.#skip > 0
   }
 
   /** `since` just after the event at `index` (0-based) of the last batch; after its last, `since` now. */
@@ -590,6 +677,8 @@ export class SseDecoder {
     this.#skipped = 0
     const bom = bomBytes(text) && !decoded.textStart && !this.#origin().offset
     this.#parser.feed(bom ? text.slice(1) : text)
+    // The blocks a replay sends again after its events, this text following them (none of them skipped here).
+    if ((this.#echo !== undefined || this.#lf) && this.#skip === 0 && this.#skipped === 0) this.#match(text)
     this.previousCommitted = this.committed
     this.previousState = this.committedState
     this.#previousLines = this.#committedLines
@@ -680,7 +769,7 @@ export class SseDecoder {
       this.#batchSinces = []
       this.#batchSkipped = 0
       this.#batchDropped = this.#dropped
-      this.#replayedTo = this.#skippedEnd()
+      this.#skippedTo()
     }
     if (this.#out.length === 0) {
       // Blocks this text completes dispatched no event (comments, heartbeats, padding): no later event needs
@@ -691,6 +780,7 @@ export class SseDecoder {
       return EMPTY
     }
     this.committed = end === -1 ? decoded.textStart : start
+    this.#batchEnd = batch.length - text.length + Math.max(end, 0)
     this.committedState = this.#stateAt(text, end, retryBefore)
     this.#batchSinces = this.#sinces
     this.#sinces = []
@@ -704,7 +794,7 @@ export class SseDecoder {
       this.#batchAfterCR = this.#pendingAfterCR
       this.#batchDropped = this.#dropped
     }
-    if (this.#skipped > 0) this.#replayedTo = this.#skippedEnd()
+    if (this.#skipped > 0) this.#skippedTo()
     this.#carry(text, end, this.committed, afterCR)
     this.#committedLines = this.#pendingLines
     const events = this.#out

@@ -4,6 +4,7 @@ import { serveWith } from '../dev/serve.ts'
 import { MAX_TIMEOUT_MS } from '../runtime/index.ts'
 import { watch } from './dev-watch.ts'
 import { STOP_SIGNALS, stopCode } from './die-by-signal.ts'
+import { watchedGraph } from './module-graph.ts'
 import { parseFailure } from './parse-failure.ts'
 
 const usage = `Usage: sluice dev <handler module> [options]
@@ -90,12 +91,18 @@ export async function run(args: string[]): Promise<number> {
     )
 
   // The module is loaded once per process: a child started afresh at each change serves the code as it now is.
-  if (values.watch) return watch(args.filter((arg) => arg !== '--watch'))
+  if (values.watch)
+    return watch(
+      args.filter((arg) => arg !== '--watch'),
+      module,
+    )
   // Lambda runs a function at UTC (TZ=:UTC) unless its configuration sets TZ: on the machine's own zone, a handler
   // that reads the local date or hour answers otherwise once deployed. A TZ from the shell stands for that setting,
   // as the shell's other variables stand for the function's. Set before the module loads: its top level may read
   // the time too.
   process.env.TZ ??= ':UTC'
+  // Under `--watch`: the files the handler loads are recorded from here, for the watcher to watch.
+  const graph = watchedGraph()
   let server: Awaited<ReturnType<typeof serveWith>>
   try {
     server = await serveWith(
@@ -115,11 +122,16 @@ export async function run(args: string[]): Promise<number> {
     )
   } catch (error) {
     process.stderr.write(`sluice dev: ${startFailure(error, port, values.host ?? '127.0.0.1')}\n`)
+    // A module that did not load may load once fixed, and the watcher waits for that; an address stays taken.
+    await graph?.report(isListenFailure(error) ? 'not-listening' : 'not-loaded')
     return 1
   }
   const { promise: stopped, resolve: stop } = Promise.withResolvers<NodeJS.Signals>()
   // Before the URL goes out: a script that waits for it and then sends Ctrl-C must find the server stopping.
   for (const signal of STOP_SIGNALS) process.on(signal, stop)
+  // A watcher passes a signal on by message: one that reached this process too (Ctrl-C) would come twice.
+  graph?.onStop(stop)
+  await graph?.report('served')
   process.stdout.write(`sluice dev: serving ${module} at ${server.url}\n`)
   const signal = await stopped
   // A second signal, while the server closes, has its default action: it ends the process at once.
@@ -150,7 +162,7 @@ function parse(args: string[]) {
 // The server could not start: a listen error gets what to do about it, anything else (the handler module) its
 // first line.
 function startFailure(error: unknown, port: number, host: string): string {
-  const code = (error as { code?: unknown } | null)?.code
+  const code = errorCode(error)
   if (code === 'EADDRINUSE')
     return `port ${port} on ${host} is already in use; pass another --port, or --port 0 for a free one.`
   if (code === 'EACCES')
@@ -158,6 +170,13 @@ function startFailure(error: unknown, port: number, host: string): string {
   if (code === 'EADDRNOTAVAIL')
     return `${host} is not an address of this machine; pass another --host, such as 127.0.0.1.`
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''
+}
+
+const errorCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code
+
+function isListenFailure(error: unknown): boolean {
+  const code = errorCode(error)
+  return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL'
 }
 
 function bad(message: string): number {

@@ -1,7 +1,8 @@
 // `sluice dev --watch`: a module is loaded once per process, so without it a server keeps serving the code it
 // started with, however the file changes.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -58,6 +59,55 @@ function childrenOf(pid: number): number[] {
       }
     })
     .map(Number)
+}
+
+/**
+ * Saves `text` to `file` as `sed -i` and editors' "safe write" do: written to a new file, then renamed over it.
+ * Node's own watch mode followed the file it watched to where it was replaced, and missed every later such save.
+ */
+function replaceFile(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text)
+  renameSync(`${file}.tmp`, file)
+}
+
+const handlerAnswering = (expression: string): string => `import { answer } from './answer.mjs'
+export const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+  responseStream.write(${expression})
+  responseStream.end()
+})
+`
+
+/**
+ * Waits until the server last started answers `text`: a restart takes a process start and a module load, slow on a
+ * loaded machine, hence the generous deadline.
+ */
+async function served(run: StartedProcess, text: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  let last = ''
+  while (Date.now() < deadline) {
+    const url = urls(run.stdout()).at(-1)
+    if (url !== undefined) {
+      last = await fetch(url).then(
+        (response) => response.text(),
+        (error: Error) => `(${error.message})`,
+      )
+      if (last === text) return
+    }
+    if (run.child.exitCode !== null) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(
+    `The server did not come to answer ${JSON.stringify(text)} (last ${JSON.stringify(last)}).\nstdout: ${run.stdout()}\nstderr: ${run.stderr()}`,
+  )
+}
+
+/** `sluice dev --watch` on a fresh handler directory, once it serves `first`. */
+async function watching(): Promise<{ dir: string; run: StartedProcess }> {
+  const dir = await handlerDir('first')
+  const run = startProcess(process.execPath, watchArgs(dir))
+  started.push(run)
+  await served(run, 'first')
+  return { dir, run }
 }
 
 const alive = (pid: number): boolean => {
@@ -122,4 +172,76 @@ describe('sluice dev --watch', () => {
     run.child.kill('SIGINT')
     expect(await run.exit).toMatchObject({ code: null, signal: 'SIGINT' })
   }, 30_000)
+
+  it('serves the new code after each save that replaces the handler module, the second one too', async () => {
+    const { dir, run } = await watching()
+    const handler = join(dir, 'handler.mjs')
+    replaceFile(handler, handlerAnswering("answer + ' (edited)'"))
+    await served(run, 'first (edited)')
+    expect(run.stdout()).toContain(`sluice dev: restarting after ${handler} changed\n`)
+    // Node's watch mode served the first edit, then kept this one's predecessor.
+    replaceFile(handler, handlerAnswering("answer + ' (edited again)'"))
+    await served(run, 'first (edited again)')
+    expect(urls(run.stdout())).toHaveLength(3)
+  }, 60_000)
+
+  it('restarts when a module the handler imports is saved by replacing it, again and again', async () => {
+    const { dir, run } = await watching()
+    for (const text of ['second', 'third']) {
+      replaceFile(join(dir, 'answer.mjs'), `export const answer = ${JSON.stringify(text)}\n`)
+      await served(run, text)
+    }
+  }, 60_000)
+
+  it('reports an edit that does not load, and serves the next one that does', async () => {
+    const { dir, run } = await watching()
+    const answer = join(dir, 'answer.mjs')
+    replaceFile(answer, 'export const answer = (\n')
+    await until(
+      () => run.stderr().includes('starting again when'),
+      `the failure reported (stderr: ${run.stderr()})`,
+    )
+    expect(run.stderr()).toContain(`could not be loaded: Unexpected end of input at ${answer}:2`)
+    expect(run.child.exitCode).toBeNull()
+    // In place this time.
+    await writeHandler(dir, 'fixed')
+    await served(run, 'fixed')
+  }, 60_000)
+
+  it('does not restart for a save that changes nothing', async () => {
+    const { dir, run } = await watching()
+    await writeHandler(dir, 'first')
+    // A restart notice would come about 100 ms after the save; on a very slow machine this may pass without proving.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(run.stdout()).not.toContain('restarting')
+    replaceFile(join(dir, 'answer.mjs'), 'export const answer = "second"\n')
+    await served(run, 'second')
+  }, 60_000)
+
+  it('exits 1 when the port is taken, since no edit frees it', async () => {
+    const dir = await handlerDir('first')
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = String((taken.address() as { port: number }).port)
+      const args = watchArgs(dir).map((arg) => (arg === '0' ? port : arg))
+      const run = startProcess(process.execPath, args)
+      started.push(run)
+      const { code, stderr } = await run.exit
+      expect({ code, stderr }).toEqual({
+        code: 1,
+        stderr: `sluice dev: port ${port} on 127.0.0.1 is already in use; pass another --port, or --port 0 for a free one.\n`,
+      })
+    } finally {
+      taken.close()
+    }
+  }, 30_000)
+
+  it('leaves no server behind when it is killed', async () => {
+    const { run } = await watching()
+    const [server] = childrenOf(run.child.pid!)
+    expect(server).toBeDefined()
+    run.child.kill('SIGKILL')
+    await until(() => !alive(server!), 'the server gone')
+  }, 60_000)
 })

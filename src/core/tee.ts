@@ -166,7 +166,8 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
             // (At the end, read again: the source ends again.)
             if (chunk.length === 0 && read !== undefined) return
           }
-          if (chunk === undefined || chunk.length === 0) {
+          // (An empty chunk the source hands, as at a restart, is no end: only the end of a replay that held nothing.)
+          if (chunk === undefined || (read === undefined && chunk.length === 0)) {
             ended = true
             return
           }

@@ -19,9 +19,7 @@ import {
 import { base64, FAST, scripted } from './support/scripted.ts'
 import { sseWithState } from './support/sse-state.ts'
 
-// 20 cases per property and project: the heaviest file of the suite (4.5 min of worker time at 30), whose cases a
-// new commit draws anew (FC_SEED), while the whole CI run must stay well under 15 minutes.
-const RUNS = { numRuns: 20 } as const
+const RUNS = { numRuns: 30 } as const
 const TIMEOUT = 120_000
 
 type Mode = 'content-length' | 'end marker' | 'no length'

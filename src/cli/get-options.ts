@@ -208,26 +208,30 @@ function readData(data: string): string {
   return text
 }
 
-function milliseconds(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  // Timers wait at most 2³¹ − 1 ms; the library refuses longer timeouts.
-  if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_MS)
-    throw new UsageError(
-      `${flag} takes a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days); got ${value.trim() === '' ? 'an empty one' : value}.`,
-    )
-  return n
-}
+// Timers wait at most 2³¹ − 1 ms; the library refuses longer timeouts.
+const milliseconds = (flag: string, value: string | undefined): number | undefined =>
+  wholeNumber(flag, value, 1, MAX_TIMEOUT_MS, 'milliseconds', ' (about 24.8 days)')
 
 /** The most retries `--retry` takes: more would keep a failing function running for a long while, in ky's backoff. */
 const MAX_RETRIES = 100
 
-function retries(value: string | undefined): number | undefined {
+const retries = (value: string | undefined): number | undefined =>
+  wholeNumber('--retry', value, 0, MAX_RETRIES, 'retries')
+
+/** The whole number `value` of `flag`, from `min` to `max` (in `unit`s), or a usage error that says so. */
+function wholeNumber(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  unit: string,
+  note = '',
+): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_RETRIES)
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
     throw new UsageError(
-      `--retry takes a whole number of retries from 0 to ${MAX_RETRIES}; got ${value.trim() === '' ? 'an empty one' : value}.`,
+      `${flag} takes a whole number of ${unit} from ${min} to ${max}${note}; got ${value.trim() === '' ? 'an empty one' : value}.`,
     )
   return n
 }

@@ -119,18 +119,18 @@ export async function sluiceWith(
   const base = kyOptions.baseUrl ?? defaults.baseUrl
   // Only a page (a browser's, a worker's) resolves a relative URL, against its own: elsewhere fetch would fail on
   // it with its bare "Failed to parse URL from /report", naming neither the cause nor the options that resolve it.
+  const target = resolvedUrl(input, prefix, base)
   if (typeof input === 'string') {
-    const url = resolvedUrl(input, prefix, base)
     // (One with a scheme that fetch refuses is no relative URL: fetch's words say what is wrong with it.)
-    if (!requestable(url) && !/^[a-z][\w+.-]*:/i.test(url))
+    if (!requestable(target) && !/^[a-z][\w+.-]*:/i.test(target))
       throw new TypeError(
-        `The URL ${JSON.stringify(url)} is relative: outside a browser page nothing resolves it. Pass an absolute URL (https://…), or set ky's \`prefix\` or \`baseUrl\` to one: createClient({ prefix: 'https://…' }).`,
+        `The URL ${JSON.stringify(target)} is relative: outside a browser page nothing resolves it. Pass an absolute URL (https://…), or set ky's \`prefix\` or \`baseUrl\` to one: createClient({ prefix: 'https://…' }).`,
       )
   }
   // The URL of the Request ky sent, once there is one, is what messages and errors name; before (a hook that
   // throws or hangs), the one it will send to.
   let sent: Request | undefined
-  const where = (): string => sent?.url ?? resolvedUrl(input, prefix, base)
+  const where = (): string => sent?.url ?? target
   // The requests sent for the first response, ky's retries included: an HTTPError after several says so, or a
   // function that fails would seem to have run once.
   let sends = 0

@@ -204,6 +204,25 @@ describe('sluice()', () => {
     )
   })
 
+  it("counts in a NetworkError's message the connections ky's `retry` tried, and says how to try one", async () => {
+    let calls = 0
+    const down = fetchWith(() => {
+      calls++
+      throw new TypeError('fetch failed')
+    })
+    const error = await sluice(url, { retry: { delay: () => 0 }, fetch: down }).catch((e: unknown) => e)
+    expect(calls).toBe(3)
+    expect(isNetworkError(error) && error.message).toBe(
+      `Could not connect to ${url} (fetch failed) after 3 attempts (ky's \`retry\`; set \`retry: 0\` to send one). Check the URL and the network.`,
+    )
+    calls = 0
+    const once = await sluice(url, { retry: 0, fetch: down }).catch((e: unknown) => e)
+    expect(calls).toBe(1)
+    expect(isNetworkError(once) && once.message).toBe(
+      `Could not connect to ${url} (fetch failed). Check the URL and the network.`,
+    )
+  })
+
   it('rejects a failed connection with a NetworkError that keeps the cause', async () => {
     const cause = new TypeError('fetch failed')
     const error = await sluice(url, {

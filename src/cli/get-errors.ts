@@ -108,6 +108,9 @@ export function noWayToContinue(res: StreamResponse): string {
   return 'the server offers neither byte ranges (Accept-Ranges: bytes) nor SSE event ids'
 }
 
+/** The clause of the library's messages that counts ky's retries (see `retriedClause`): its count. */
+const RETRIED = new RegExp(retriedClause(2).replace(/[()`]/g, '\\$&').replace('2', '(\\d+)'))
+
 /**
  * The reason of a failure in the CLI's words: the library's messages name its options (`timeout`,
  * `idleTimeout`, `resume.cursor`…), which are flags here or do not exist. `refused`: the stream cannot be
@@ -151,12 +154,11 @@ export function describe(error: unknown, url: string, refused: boolean, output?:
   if (isTruncatedError(error)) return truncation(error, where)
   // The library's message says to raise an option that has no flag here.
   if (isLimitError(error)) return overLimit(error, where)
-  // The library's message says to set ky's `retry`, which is --retry here.
-  if (isHTTPError(error) && error.attempts > 1)
-    return error.message.replace(
-      retriedClause(error.attempts),
-      ` after ${error.attempts} attempts (--retry 0 sends one)`,
-    )
+  // The library's message says to set ky's `retry`, which is --retry here (an HTTPError's, or a NetworkError's
+  // before the headers).
+  const retried = RETRIED.exec(error.message)
+  if (retried && (isHTTPError(error) || isNetworkError(error)))
+    return error.message.replace(retried[0], ` after ${retried[1]} attempts (--retry 0 sends one)`)
   const code = (error as { code?: unknown }).code
   // A failed write (a full disk) names no file: say which.
   if (!isSluiceError(error) && typeof code === 'string' && 'syscall' in error)

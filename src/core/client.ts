@@ -11,7 +11,7 @@ import ky, {
 } from 'ky'
 import { BodySource, busyAnswer, gaveUp, withSaid } from './body-source.ts'
 import { boundErrorBody, excerptFor, excerptOf, pageExcerpt } from './error-body.ts'
-import { HTTPError } from './errors/http-error.ts'
+import { HTTPError, retriedClause } from './errors/http-error.ts'
 import { clauseOf, NetworkError, reasonOf } from './errors/network-error.ts'
 import { printableCause } from './errors/printable.ts'
 import { ResumeError } from './errors/resume-error.ts'
@@ -938,7 +938,7 @@ const replaced = (headers: unknown): boolean => !!headers && Object.getOwnProper
  * URL is the one resolved against a `prefix` or `baseUrl`; `sent` is the last Request seen, for the errors that
  * carry none (a runtime's TypeError that ky did not recognise). A TypeError that is no network failure (an
  * invalid request, a bug of the `fetch` option) stays a TypeError, which names the URL and keeps it as `cause`.
- * `attempts`: the requests sent, ky's retries included, which an HTTPError's message counts.
+ * `attempts`: the requests sent, ky's retries included, which the message of an HTTPError or a NetworkError counts.
  */
 async function fromKyError(
   error: unknown,
@@ -971,7 +971,7 @@ async function fromKyError(
     const reason = reasonOf(error)
     const cors = corsMayRefuse(reason, url) ? ", or the server's CORS" : ''
     return new NetworkError(
-      `Could not connect to ${url} (${reason}). Check the URL and the network${cors}.`,
+      `Could not connect to ${url} (${reason})${retriedClause(attempts)}. Check the URL and the network${cors}.`,
       0,
       { request, cause: error },
     )

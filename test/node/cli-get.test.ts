@@ -541,7 +541,10 @@ describe('sluice get', () => {
   it('exits 1 with a one-line reason when the server cannot be reached or the URL is not one', async () => {
     const refused = await get(['http://127.0.0.1:1/nothing-listens-here']).exit
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/^sluice: Could not connect to http:\/\/127\.0\.0\.1:1\/[^\n]*\n$/)
+    // ky's retry tried the GET 3 times: said with the flag that tries one.
+    expect(refused.stderr).toMatch(
+      /^sluice: Could not connect to http:\/\/127\.0\.0\.1:1\/[^\n]* after 3 attempts \(--retry 0 sends one\)\. Check the URL and the network\.\n$/,
+    )
     const malformed = await get(['not a url']).exit
     expect(malformed.code).toBe(1)
     expect(malformed.stderr).toMatch(/^sluice: not a url is not an http\(s\) URL[^\n]*\n$/)

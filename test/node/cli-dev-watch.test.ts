@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cli, shellJob, shellWords, until } from '../support/cli-process.ts'
 import { type StartedProcess, startProcess } from '../support/run-process.ts'
@@ -191,6 +192,61 @@ describe('sluice dev --watch', () => {
       replaceFile(join(dir, 'answer.mjs'), `export const answer = ${JSON.stringify(text)}\n`)
       await served(run, text)
     }
+  }, 60_000)
+
+  it('restarts when a module the handler imports lazily, on its first request, is saved', async () => {
+    const { dir, run } = await watching()
+    const lazy = join(dir, 'lazy.mjs')
+    writeFileSync(lazy, 'export const answer = "lazy"\n')
+    replaceFile(
+      join(dir, 'handler.mjs'),
+      `export const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+  const { answer } = await import('./lazy.mjs')
+  responseStream.write(answer)
+  responseStream.end()
+})
+`,
+    )
+    // The restarted server has not loaded lazy.mjs until a request runs the handler: then it reports it.
+    await served(run, 'lazy')
+    const restarts = urls(run.stdout()).length
+    // Saved until the restart shows: the report of the lazy import may reach the watcher after the answer did.
+    let polls = 0
+    let saved = ''
+    await until(() => {
+      if (urls(run.stdout()).length > restarts) return true
+      if (polls++ % 50 === 0) {
+        saved = `lazy, saved at poll ${polls}`
+        replaceFile(lazy, `export const answer = ${JSON.stringify(saved)}\n`)
+      }
+      return false
+    }, `a restart after lazy.mjs was saved (stdout: ${run.stdout()})`)
+    expect(run.stdout()).toContain(`sluice dev: restarting after ${lazy} changed\n`)
+    await served(run, saved)
+  }, 60_000)
+
+  it('watches the handler module alone on a Node without module.registerHooks, and restarts when it is saved', async () => {
+    const dir = await handlerDir('first')
+    // Node before 22.15 has no registerHooks: the server then reports no files, and the watcher watches what it
+    // was given. The preload, in the watcher's execArgv, reaches the server it starts too.
+    const preload = join(dir, 'no-register-hooks.mjs')
+    await writeFile(
+      preload,
+      `import module from 'node:module'
+module.registerHooks = undefined
+module.syncBuiltinESMExports()
+`,
+    )
+    const run = startProcess(process.execPath, ['--import', pathToFileURL(preload).href, ...watchArgs(dir)])
+    started.push(run)
+    await served(run, 'first')
+    replaceFile(join(dir, 'handler.mjs'), handlerAnswering("answer + ' (edited)'"))
+    await served(run, 'first (edited)')
+    // What the handler imports goes unseen there, as the README says.
+    await writeHandler(dir, 'second')
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(run.stdout()).toContain('restarting after')
+    expect(urls(run.stdout())).toHaveLength(2)
   }, 60_000)
 
   it('reports an edit that does not load, and serves the next one that does', async () => {

@@ -470,7 +470,7 @@ async function check(reader: Reader, body: string, c: Case, unit?: string): Prom
     expect(progress, story).toMatchObject({ total: bytes.length, percent: 100 })
 }
 
-describe('resume against odd but legal servers (fake fetch)', () => {
+describe.concurrent('resume against odd but legal servers (fake fetch)', () => {
   for (const reader of readers) {
     it(
       `${reader.name} delivers the undisturbed output, or a prefix of it and a sluice error; everything when the answers allow it`,

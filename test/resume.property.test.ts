@@ -159,7 +159,7 @@ async function dropping(
   return sluice(url, { resume: { strategy, backoff: FAST, attempts: 10 } })
 }
 
-describe('resume: any drop point, same output (real server)', () => {
+describe.concurrent('resume: any drop point, same output (real server)', () => {
   for (const [name, body, read] of consumers) {
     it(
       `${name} delivers exactly what an undisturbed run delivers, whatever the drop offsets, and ends with loaded = body length`,
@@ -179,7 +179,7 @@ describe('resume: any drop point, same output (real server)', () => {
   }
 })
 
-describe('resume by Range: the state between events', () => {
+describe.concurrent('resume by Range: the state between events', () => {
   it(
     'events() continues with the id and retry time in force where it resumes, as an undisturbed run has them',
     async () => {
@@ -230,7 +230,7 @@ const inFlight: Array<
   ['events()', sseBody, (res, burst) => (burst ? inBursts : Array.fromAsync<unknown>)(res.events())],
 ]
 
-describe('resume: any drop point, same output, with calls in flight (real server)', () => {
+describe.concurrent('resume: any drop point, same output, with calls in flight (real server)', () => {
   for (const [name, body, read] of inFlight) {
     it(
       `${name} asked for 3 items at a time delivers what one at a time does, whatever the drop offsets`,
@@ -264,7 +264,7 @@ const records = fc
   .array(inline, { minLength: 1, maxLength: 12 })
   .map((texts) => texts.map((s, i) => JSON.stringify({ i, s })))
 
-describe('resume by replay: any drop point, same output (real server)', () => {
+describe.concurrent('resume by replay: any drop point, same output (real server)', () => {
   it(
     'events() over Last-Event-ID delivers every event once, drops the partial one, and counts each byte once',
     async () => {

@@ -135,7 +135,7 @@ function overAnyDrop(
     )
 }
 
-describe('Last-Event-ID resume over blocks that dispatch nothing (any body, chunking and drops)', () => {
+describe.concurrent('Last-Event-ID resume over blocks that dispatch nothing (any body, chunking and drops)', () => {
   it(
     'events() delivers what an undisturbed read delivers, and progress.loaded ends at the body length',
     overAnyDrop(async (res, _whole, expected) => {

@@ -92,7 +92,7 @@ function replayServer(
 
 const resume = { strategy: 'last-event-id', attempts: 5, backoff: FAST } as const
 
-describe('Last-Event-ID resume over events without ids', () => {
+describe.concurrent('Last-Event-ID resume over events without ids', () => {
   it('delivers every event once, whatever byte the connection drops at', async () => {
     const length = wireOf(BLOCKS).length
     for (let cut = 1; cut < length; cut++) {
@@ -237,7 +237,7 @@ describe('Last-Event-ID resume over events without ids', () => {
   })
 })
 
-describe('a checkpoint after events without ids', () => {
+describe.concurrent('a checkpoint after events without ids', () => {
   it('carries how many events passed since the id, and resumeFrom skips as many of the replay', async () => {
     const { fetch } = replayServer(BLOCKS, [])
     const res = await sluice(URL_, { fetch, resume })
@@ -265,7 +265,7 @@ describe('a checkpoint after events without ids', () => {
   })
 })
 
-describe('consumers that read no events under Last-Event-ID', () => {
+describe.concurrent('consumers that read no events under Last-Event-ID', () => {
   it('text(): the request’s own Last-Event-ID no longer stands once text was delivered, so the drop is refused, not repeated', async () => {
     const { fetch, asked } = replayServer(BLOCKS, [20])
     const res = await sluice(URL_, { fetch, resume, headers: { 'last-event-id': '1' } })

@@ -151,7 +151,7 @@ async function byHand(
   return { server, given, res, first: await server.request(1) }
 }
 
-describe('tee() and resume', () => {
+describe.concurrent('tee() and resume', () => {
   // Inside the first event (nothing delivered yet), inside a later event, and two drops in a row.
   const DROPS = [[{ drop: 5 }], [{ drop: 301 }], [{ drop: 301 }, { drop: 250 }]]
   for (const drops of DROPS) {
@@ -335,7 +335,7 @@ async function upTo<T>(items: AsyncIterable<T>, k: number, branch: StreamRespons
   return { seen, saved }
 }
 
-describe("a tee() branch's checkpoint", () => {
+describe.concurrent("a tee() branch's checkpoint", () => {
   it('stands where its own consumer does, for each branch, and resumes to exactly the rest (Range)', async () => {
     const s = await scripted(ndjson())
     const [a, b] = (await sluice(s.url)).tee()
@@ -402,7 +402,7 @@ describe("a tee() branch's checkpoint", () => {
   })
 })
 
-describe('a cancelled branch', () => {
+describe.concurrent('a cancelled branch', () => {
   const EV = Array.from({ length: 30 }, (_, k) => ({ id: `e${k}`, data: JSON.stringify({ i: k, s: 'é😀' }) }))
 
   it('ends its iteration when cancelled while its own read waits, and pulls no more for the other', async () => {
@@ -460,7 +460,7 @@ describe('a cancelled branch', () => {
   })
 })
 
-describe('the cursor strategy under tee()', () => {
+describe.concurrent('the cursor strategy under tee()', () => {
   const RECS = Array.from({ length: 6 }, (_, i) => `{"i":${i},"s":"é"}`)
   const after = (last: unknown) => {
     const item = last as { i?: number } | string
@@ -480,7 +480,8 @@ describe('the cursor strategy under tee()', () => {
     }
   })
 
-  describe('events() beside events({ json: true })', () => {
+  // One after another: its cases share `given`.
+  describe('events() beside events({ json: true })', { concurrent: false }, () => {
     const EVS = Array.from({ length: 12 }, (_, i) => `{"i":${i},"s":"é😀 ${'x'.repeat(i % 4)}"}`)
     const PARSED = EVS.map((r) => JSON.parse(r) as unknown)
     /** The cursor's argument, checked to be the parsed event whichever branch is ahead. */
@@ -1628,7 +1629,7 @@ async function answeredAfter(server: ReturnType<typeof handFed>, read: Promise<u
   second.close()
 }
 
-describe('a reconnect while every live branch is still behind the last one', () => {
+describe.concurrent('a reconnect while every live branch is still behind the last one', () => {
   it("restarts after the cancelled branch's last event, which the branch left still holds: it gets every event once", async () => {
     const { server, res, first } = await opened()
     const [a, b] = res.tee()
@@ -1827,7 +1828,7 @@ describe('a reconnect while every live branch is still behind the last one', () 
   })
 })
 
-describe('a branch whose consumer is made while the body reconnects', () => {
+describe.concurrent('a branch whose consumer is made while the body reconnects', () => {
   it('leaves the progress reconnecting until the new answer is in, then reads every event once', async () => {
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()
@@ -1855,7 +1856,7 @@ describe('a branch whose consumer is made while the body reconnects', () => {
   })
 })
 
-describe('a text() branch made but not read yet at a drop, beside an events() branch', () => {
+describe.concurrent('a text() branch made but not read yet at a drop, beside an events() branch', () => {
   // text() carries no event id, so while it reads, a Last-Event-ID restart is refused; until it has been handed a
   // byte it has delivered nothing a restart could repeat, and follows the restart as a branch not read yet does.
 
@@ -1934,7 +1935,7 @@ describe('a text() branch made but not read yet at a drop, beside an events() br
   })
 })
 
-describe('a branch read later, beside one that read and was cancelled before the drop', () => {
+describe.concurrent('a branch read later, beside one that read and was cancelled before the drop', () => {
   it('starts over for it after a text() branch took part of the first event: no place to continue from', async () => {
     const { server, res, first } = await opened(true)
     const [a, b] = res.tee()
@@ -2114,7 +2115,7 @@ describe('a branch read later, beside one that read and was cancelled before the
   })
 })
 
-describe('a plain tee whose branch behind still holds the tail of a chunk longer than a decoding slice at a drop', () => {
+describe.concurrent('a plain tee whose branch behind still holds the tail of a chunk longer than a decoding slice at a drop', () => {
   // A decoding branch is handed a chunk longer than 32 KiB (`DECODE_SLICE_BYTES`) one slice at a time: it can
   // still hold the tail when the branch ahead reads on and meets the drop, and the restart, after the event that
   // branch delivered last, falls inside that tail. The queued tail is cut there, and the bytes cut off must leave
@@ -2177,7 +2178,7 @@ describe('a plain tee whose branch behind still holds the tail of a chunk longer
   })
 })
 
-describe('a tee of a tee branch whose live branch has not read yet', () => {
+describe.concurrent('a tee of a tee branch whose live branch has not read yet', () => {
   it('follows the restart of the branch beside it after the other inner branch read and was cancelled: each event once, and the body exactly to the one read later', async () => {
     const { server, res, first } = await opened(true)
     const [outer, inner] = res.tee()
@@ -2275,12 +2276,12 @@ async function bytesReadWhileReconnecting(nested: boolean): Promise<void> {
   expect(after.map((e) => e.id)).toEqual(ALL.slice(3))
 }
 
-describe('a bytes() branch of a tee of a tee branch, not read when the answer drops', () => {
+describe.concurrent('a bytes() branch of a tee of a tee branch, not read when the answer drops', () => {
   it("is handed what its tee holds up to where the outer tee's restart begins, not past it: the body exactly, and each event once beside it", () =>
     bytesReadWhileReconnecting(true))
 })
 
-describe('a branch that reads what it holds while a reconnect waits', () => {
+describe.concurrent('a branch that reads what it holds while a reconnect waits', () => {
   it('a branch first read as bytes then is handed its queue up to where the restarted answer begins, not the partial event after it: it gets the body exactly', () =>
     bytesReadWhileReconnecting(false))
 
@@ -2325,7 +2326,7 @@ describe('a branch that reads what it holds while a reconnect waits', () => {
   })
 })
 
-describe('a branch that validates its items with a schema, still holding some of a chunk it was handed at a drop', () => {
+describe.concurrent('a branch that validates its items with a schema, still holding some of a chunk it was handed at a drop', () => {
   const RECS = Array.from({ length: 6 }, (_, i) => `{"i":${i},"s":"é"}`)
   const VALUES = RECS.map((r) => JSON.parse(r) as { i: number })
   /** Takes every item as it is, asynchronously: the branch awaits its judgement of each. */
@@ -2523,7 +2524,7 @@ describe('a branch that validates its items with a schema, still holding some of
   })
 })
 
-describe('a tee of a tee branch whose lines() branch was cancelled, beside an events() branch that reads', () => {
+describe.concurrent('a tee of a tee branch whose lines() branch was cancelled, beside an events() branch that reads', () => {
   // Its lines carry no event id: cancelled, that branch leaves Last-Event-ID no place to continue from, and no say
   // in the restart, which the inner tee's branch read later follows, as one not read yet does.
   it('opened and cancelled before it read: the events() branch starts over, and the inner branch read later gets every event', async () => {
@@ -2566,7 +2567,7 @@ describe('a tee of a tee branch whose lines() branch was cancelled, beside an ev
   })
 })
 
-describe('a tee of a tee of a tee branch, events() beside text(), behind when the answer drops twice', () => {
+describe.concurrent('a tee of a tee of a tee branch, events() beside text(), behind when the answer drops twice', () => {
   // maxBuffer 1: each branch waits for the one beside it. The innermost tee's events() branch has read part of e0,
   // its text() branch nothing, when the first answer drops after e0 and its reconnect drops before its first byte.
   // The innermost tee, reading on, meets both restarts in one read: the first splits it (its text() branch, handed
@@ -2618,7 +2619,7 @@ describe('a tee of a tee of a tee branch, events() beside text(), behind when th
   })
 })
 
-describe('a tee of a tee branch beside a lines() branch cancelled before it read', () => {
+describe.concurrent('a tee of a tee branch beside a lines() branch cancelled before it read', () => {
   /**
    * The events({ json: true }) branch of the tee takes the first byte of e0 and is cancelled while its read waits;
    * the answer drops (with `again`, the second: the first dropped before its first byte). The tee's events() branch,

@@ -244,6 +244,10 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     }
   }
   if (length) headers['content-length'] = String(finish - start)
+  // A drop at or past the end of a body of declared length lets the client finish the answer before the connection
+  // goes: said closing, the connection is not taken again for another request (a concurrent test's), which the drop
+  // would reset. (Only with a length: without one, Node would frame a closing answer by its close, not in chunks.)
+  if (length && attempt.drop !== undefined) headers.connection = 'close'
   res.sendDate = script.date ?? true
   res.writeHead(status, headers)
   // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.

@@ -6,15 +6,16 @@ import { ANSWER_TEXT, binaryChunks, DOCUMENT, DOCUMENT_TEXT } from '../../playgr
 import { type Playground, startPlayground } from '../../playground/server.ts'
 import { launchChromium } from '../support/chromium.ts'
 
-// Drives the playground page in headless Chromium at the functions' real pace: every panel must render before
-// its stream completes, end with exact content, and show the resume after a cut.
+// Drives the playground page in headless Chromium at twice the functions' real pace (every stream still runs for
+// seconds): every panel must render before its stream completes, end with exact content, and show the resume
+// after a cut.
 const BINARY_BYTES = 6_000_000
 let playground: Playground
 let browser: Browser
 let page: Page
 
 beforeAll(async () => {
-  playground = await startPlayground({ port: 0, binaryBytes: BINARY_BYTES, pace: 1, log: false })
+  playground = await startPlayground({ port: 0, binaryBytes: BINARY_BYTES, pace: 0.5, log: false })
   browser = await launchChromium()
   page = await browser.newPage({ viewport: { width: 1400, height: 980 } })
 })

@@ -244,18 +244,18 @@ async function serveScript(req: IncomingMessage, res: ServerResponse, id: string
     }
   }
   if (length) headers['content-length'] = String(finish - start)
-  // A drop at or past the end of a body of declared length lets the client finish the answer before the connection
-  // goes: said closing, the connection is not taken again for another request (a concurrent test's), which the drop
-  // would reset. (Only with a length: without one, Node would frame a closing answer by its close, not in chunks.)
-  if (length && attempt.drop !== undefined) headers.connection = 'close'
-  res.sendDate = script.date ?? true
-  res.writeHead(status, headers)
-  // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.
-  res.flushHeaders()
   // Range faults count absolute offsets; the others count bytes of this answer.
   const base = script.kind === 'range' ? start : 0
   const stop = attempt.drop ?? attempt.cut ?? attempt.stall
   const upto = stop === undefined ? finish : Math.min(finish, Math.max(base, stop))
+  // A drop at the end of a body of declared length lets the client finish the answer before the connection goes:
+  // said closing, the connection is not taken again for another request (a concurrent test's), which the drop would
+  // reset. (Only there: a closing answer cut short is another error for fetch, a length mismatch, than a drop.)
+  if (length && attempt.drop !== undefined && upto === finish) headers.connection = 'close'
+  res.sendDate = script.date ?? true
+  res.writeHead(status, headers)
+  // A drop at offset 0 is a drop of the body, after the headers: never one that fetch would see as no answer.
+  res.flushHeaders()
   const piece = script.chunk ?? Number.POSITIVE_INFINITY
   for (let at = start; at < upto; at += piece) {
     if (at > start && script.pace !== undefined) await sleep(script.pace)

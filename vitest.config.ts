@@ -43,6 +43,10 @@ export default defineConfig({
           name: 'edge',
           environment: 'edge-runtime',
           include: shared,
+          // One edge-runtime context per worker instead of one per file, whose set-up was about half of each file's
+          // time (the project ran in 60 s instead of 103). Each file still runs isolated in the node project: a file
+          // that fails here alone depends on what another left behind.
+          isolate: false,
         },
       },
       {

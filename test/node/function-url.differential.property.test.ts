@@ -786,8 +786,25 @@ function fromCheckpointAlike(s: Scenario, seen: Observed): Observed {
  */
 function comparable(s: Scenario, given: Observed): unknown {
   const seen = fromCheckpointAlike(s, given)
-  const overlong = s.body.kind === 'raw' && s.body.length === 'short'
-  if (!overlong || seen.error === undefined) return seen
+  if (!(s.body.kind === 'raw' && s.body.length === 'short')) return seen
+  if (checkpointPastLength(s)) return { status: seen.status, headers: seen.headers }
+  return overlong(seen)
+}
+
+/**
+ * Whether the scenario takes a checkpoint in a body longer than its declared length: whether the reading reaches it
+ * before the chunk that crosses the length (one chunk under msw, 64 KiB ones over a connection) is the chunking's to
+ * decide, and so is all that follows (a continuation, its request): only the first answer is compared.
+ */
+const checkpointPastLength = (s: Scenario): boolean =>
+  s.body.kind === 'raw' &&
+  s.body.length === 'short' &&
+  s.checkpointAfter !== undefined &&
+  UNIT_CONSUMERS.has(s.consumer)
+
+/** What `seen` of an overlong body read, with what the transport's chunking decides left out. */
+function overlong(seen: Observed): unknown {
+  if (seen.error === undefined) return seen
   const pastLength =
     seen.error.class === 'TruncatedError' && Number(seen.error.received) > Number(seen.error.expected)
   const inContent = seen.error.class === 'ParseError' || seen.error.class === 'ValidationError'
@@ -796,7 +813,7 @@ function comparable(s: Scenario, given: Observed): unknown {
   return {
     ...seen,
     items: '(either)',
-    error: 'past the declared length, or a content error before it',
+    error: { either: 'past the declared length, or a content error before it' },
     final,
   }
 }
@@ -885,6 +902,7 @@ async function both(
  * chunked the body — and so name any of their ids; from each it resumes to the same items.
  */
 function askedAlike(s: Scenario, requests: unknown[]): unknown[] {
+  if (checkpointPastLength(s)) return requests.slice(0, 1)
   if (s.body.kind !== 'sse') return requests
   const { events } = s.body
   const LAST_EVENT_ID = RESUME_HEADERS.indexOf('last-event-id')

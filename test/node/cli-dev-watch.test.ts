@@ -102,6 +102,19 @@ async function served(run: StartedProcess, text: string): Promise<void> {
   )
 }
 
+/**
+ * Calls `save` at once and then about every half second until `done`: the watcher learns of a module from the server
+ * once it has loaded it, which may come after a first save.
+ */
+async function saveUntil(done: () => boolean, save: () => unknown, what: string): Promise<void> {
+  let polls = 0
+  await until(async () => {
+    if (done()) return true
+    if (polls++ % 50 === 0) await save()
+    return false
+  }, what)
+}
+
 /** `sluice dev --watch` on a fresh handler directory, once it serves `first`. */
 async function watching(): Promise<{ dir: string; run: StartedProcess }> {
   const dir = await handlerDir('first')
@@ -129,12 +142,11 @@ describe('sluice dev --watch', () => {
     expect(await (await fetch(urls(run.stdout())[0]!)).text()).toBe('first')
     // Written again until the restart shows: Node's watcher learns of each module from the child once it is loaded,
     // which may come after the URL was printed.
-    let polls = 0
-    await until(async () => {
-      if (urls(run.stdout()).length === 2) return true
-      if (polls++ % 50 === 0) await writeHandler(dir, 'second')
-      return false
-    }, 'the URL after the restart')
+    await saveUntil(
+      () => urls(run.stdout()).length === 2,
+      () => writeHandler(dir, 'second'),
+      'the URL after the restart',
+    )
     expect(await (await fetch(urls(run.stdout())[1]!)).text()).toBe('second')
     // A signal to the process alone stops the server it watches, and the process dies by it.
     run.child.kill('SIGTERM')
@@ -213,16 +225,16 @@ describe('sluice dev --watch', () => {
     // answer did. (Not until the new URL: on a loaded machine, saves that kept coming would restart the server
     // again before it is up.)
     const restarted = `sluice dev: restarting after ${lazy} changed\n`
-    let polls = 0
+    let saves = 0
     let saved = ''
-    await until(() => {
-      if (run.stdout().includes(restarted)) return true
-      if (polls++ % 50 === 0) {
-        saved = `lazy, saved at poll ${polls}`
+    await saveUntil(
+      () => run.stdout().includes(restarted),
+      () => {
+        saved = `lazy, save ${++saves}`
         replaceFile(lazy, `export const answer = ${JSON.stringify(saved)}\n`)
-      }
-      return false
-    }, 'a restart after lazy.mjs was saved')
+      },
+      'a restart after lazy.mjs was saved',
+    )
     await served(run, saved)
   }, 60_000)
 

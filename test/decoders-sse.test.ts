@@ -709,6 +709,29 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
     split.push(encode('\ndata: c\r\n\r\n'))
     expect(split.replayed).toBe(11)
   })
+
+  it('ends the replay before the LF of a CRLF blank line whose CR alone the boundary counted (`trailing` -1)', () => {
+    // The stream was cut after `data: b\r\r`: the client counted the CR, guessing it ended the blank line as the
+    // line before it; the answer's blank line is a CRLF, and its LF was never counted. In one chunk, or in two.
+    const state = { lastEventId: '1', retry: undefined, since: 1 }
+    const options = { maxEventBytes: 1 << 20, state, skip: 1, trailing: -1 }
+    const whole = new SseDecoder(options)
+    expect(whole.push(encode('data: b\r\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(whole.replayed).toBe(9)
+    const split = new SseDecoder(options)
+    expect(split.push(encode('data: b\r\r'))).toEqual([])
+    expect(split.replayed).toBe(9)
+    expect(split.push(encode('\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(split.replayed).toBe(9)
+    // Guessed a CRLF (-2, the line before ended so), it counted the LF too: the replay takes it.
+    const crlf = new SseDecoder({ ...options, trailing: -2 })
+    expect(crlf.push(encode('data: b\r\n\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(crlf.replayed).toBe(11)
+    // A block with an id ending the skip first: the server's own position, and the blank lines before it whole.
+    const moved = new SseDecoder({ ...options, skip: 2, state: { ...state, since: 2 } })
+    expect(moved.push(encode('data: b\r\r\nid: 2\r\n\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(moved.replayed).toBe(10)
+  })
 })
 
 describe('SseDecoder places a block that began in an earlier chunk, after invalid UTF-8', () => {

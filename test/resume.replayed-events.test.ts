@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import { type Checkpoint, fromResponse, isLimitError, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
-import { drain, eventData, responseOf } from './support/streams.ts'
+import { drain, eventData, fetchWith, responseOf } from './support/streams.ts'
 
 const URL_ = 'https://fn.example/tokens'
 const SSE = { 'content-type': 'text/event-stream' }
@@ -234,6 +234,60 @@ describe.concurrent('Last-Event-ID resume over events without ids', () => {
             isLimitError(undisturbed.error),
           ])
         }
+  })
+})
+
+describe.concurrent('Last-Event-ID resume where an event’s lines end in CR and its blank line is a CRLF', () => {
+  // The id-only block, then a whose `data:` line ends in CR and whose blank line is CR LF, then b. A drop between
+  // that CR and LF leaves the client guessing the blank line is the CR alone (as the line before it): the answer
+  // after id 1 replays a with the whole CRLF, and its LF is new, not a replay of what was counted.
+  const head = 'id: 1\n\n'
+  const body = `${head}data: a\r\r\ndata: b\n\n`
+  // The first answer drops after `cut` bytes; the next ones are whole.
+  const fetchCut = (cut: number, size: number) => {
+    let asked = 0
+    return fetchWith((request) => {
+      const full = request.headers.get('last-event-id') === '1' ? body.slice(head.length) : body
+      const wire = asked++ === 0 ? full.slice(0, cut) : full
+      const chunks: string[] = []
+      for (let at = 0; at < wire.length; at += size) chunks.push(wire.slice(at, at + size))
+      return responseOf(chunks, {
+        headers: SSE,
+        ...(wire !== full && { error: new TypeError('terminated') }),
+      })
+    })
+  }
+
+  it('counts every byte once in `progress.loaded`, and delivers each event once, whatever byte the drop comes at', async () => {
+    for (const size of [Number.POSITIVE_INFINITY, 1, 2])
+      for (let cut = 1; cut < body.length; cut++) {
+        const res = await sluice(URL_, { fetch: fetchCut(cut, size), resume })
+        const { data, error } = await eventData(res.events())
+        expect([size, cut, data, error, res.progress.loaded]).toEqual([
+          size,
+          cut,
+          ['a', 'b'],
+          undefined,
+          body.length,
+        ])
+      }
+  })
+
+  it('tee(): a text() branch gets the body exactly, and every byte counts once', async () => {
+    for (const size of [Number.POSITIVE_INFINITY, 1, 2])
+      for (let cut = 1; cut < body.length; cut++) {
+        const [x, y] = (await sluice(URL_, { fetch: fetchCut(cut, size), resume })).tee()
+        const text = y.text()
+        const events = await eventData(x.events())
+        const read = (await Array.fromAsync(text)).join('')
+        expect([size, cut, events, read, x.progress.loaded]).toEqual([
+          size,
+          cut,
+          { data: ['a', 'b'], error: undefined },
+          body,
+          body.length,
+        ])
+      }
   })
 })
 

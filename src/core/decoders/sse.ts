@@ -122,6 +122,12 @@ export class SseDecoder {
   #trailing: Trailing = ''
   /** The last event replayed ended the text with a CR, whose LF may come next: part of the replay, then. */
   #lf = false
+  /**
+   * Bytes of the last replayed event's blank line the boundary counted (see `Trailing`): 1, its CR alone, when the
+   * stream was cut after that CR, and guessed it ended the line. The LF of a CRLF there was never counted: it
+   * is not part of the replay. 0 otherwise, or once a block with an id ended the skip (the server's own position).
+   */
+  #blank = 0
   /** Where `committed` lies in the last batch's text. */
   #batchEnd = 0
   /** `since` after each event of `#out`, then of the last batch returned (see `sinceAfter`). */
@@ -225,6 +231,7 @@ export class SseDecoder {
       onId: (id) => {
         this.lastEventId = id === '' ? undefined : id
         this.since = 0
+        if (this.#skip > 0) this.#blank = 0
         this.#skip = 0
       },
       onEvent: (message) => {
@@ -415,15 +422,22 @@ export class SseDecoder {
     this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
     this.#replayedTo = 0
     this.#lf = false
+    this.#blank = skip !== undefined && !blocks ? -trailing : 0
   }
 
   /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */
   #skippedTo(): void {
     const found = this.#findInBatch(this.#skipped, 0)
-    this.#replayedTo = found === undefined ? this.committed : this.#batchAt + this.#bytesBefore(found.at)
-    if (found === undefined || this.#skip > 0) return
-    this.#lf = found.at === this.#batch.length && this.#batch.endsWith('\r')
-    this.#match(this.#batch.slice(found.at))
+    const batch = this.#batch
+    const at = found?.at ?? 0
+    // The boundary counted the CR of a blank line that is a CRLF here (the stream was cut between the two): the
+    // replay ends before its LF, which the client never had.
+    const lf =
+      this.#blank === 1 && !this.#skip && batch.charCodeAt(at - 1) === 10 && batch.charCodeAt(at - 2) === 13
+    this.#replayedTo = found ? this.#batchAt + this.#bytesBefore(at) - +lf : this.committed
+    if (!found || this.#skip) return
+    this.#lf = this.#blank !== 1 && at === batch.length && batch.endsWith('\r')
+    this.#match(batch.slice(at))
   }
 
   /**

@@ -710,7 +710,7 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
     expect(split.replayed).toBe(11)
   })
 
-  it('ends the replay before the LF of a CRLF blank line whose CR alone the boundary counted (`trailing` -1)', () => {
+  it('ends the replay as far into the last blank line as the boundary counted of it (`trailing` -1 or -2), whatever it turns out to be', () => {
     // The stream was cut after `data: b\r\r`: the client counted the CR, guessing it ended the blank line as the
     // line before it; the answer's blank line is a CRLF, and its LF was never counted. In one chunk, or in two.
     const state = { lastEventId: '1', retry: undefined, since: 1 }
@@ -723,14 +723,23 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
     expect(split.replayed).toBe(9)
     expect(split.push(encode('\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
     expect(split.replayed).toBe(9)
-    // Guessed a CRLF (-2, the line before ended so), it counted the LF too: the replay takes it.
+    // Guessed a CRLF (-2, the line before ended so), it counted the LF too: the replay takes it; and where the blank
+    // line is a CR alone, the byte after it, which stands for the LF counted.
     const crlf = new SseDecoder({ ...options, trailing: -2 })
     expect(crlf.push(encode('data: b\r\n\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
-    expect(crlf.replayed).toBe(11)
+    expect([crlf.replayed, crlf.replayedBlank]).toEqual([11, 2])
+    const cr = new SseDecoder({ ...options, trailing: -2 })
+    expect(cr.push(encode('data: b\r\n\rdata: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(cr.replayed).toBe(11)
+    const late = new SseDecoder({ ...options, trailing: -2 })
+    expect(late.push(encode('data: b\r\n\r'))).toEqual([])
+    expect(late.replayed).toBeUndefined()
+    expect(late.push(encode('data: c\n\n')).map((e) => e.data)).toEqual(['c'])
+    expect(late.replayed).toBe(11)
     // A block with an id ending the skip first: the server's own position, and the blank lines before it whole.
     const moved = new SseDecoder({ ...options, skip: 2, state: { ...state, since: 2 } })
     expect(moved.push(encode('data: b\r\r\nid: 2\r\n\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
-    expect(moved.replayed).toBe(10)
+    expect([moved.replayed, moved.replayedBlank]).toEqual([10, 0])
   })
 })
 

@@ -237,14 +237,15 @@ describe.concurrent('Last-Event-ID resume over events without ids', () => {
   })
 })
 
-describe.concurrent('Last-Event-ID resume where an event’s lines end in CR and its blank line is a CRLF', () => {
-  // The id-only block, then a whose `data:` line ends in CR and whose blank line is CR LF, then b. A drop between
-  // that CR and LF leaves the client guessing the blank line is the CR alone (as the line before it): the answer
-  // after id 1 replays a with the whole CRLF, and its LF is new, not a replay of what was counted.
+describe.concurrent('Last-Event-ID resume where an event’s blank line ends otherwise than the line before it', () => {
+  // The id-only block, then a, then b. A drop right after the CR of a's blank line leaves the client guessing how
+  // that blank line ends from the line before it: a CR alone after `data: a\r`, a CRLF after `data: a\r\n`. The
+  // answer after id 1 replays a with its blank line as it is: a CRLF after all, whose LF is new, not a replay of what
+  // was counted; or a CR alone, where the byte after it stands for the LF counted.
   const head = 'id: 1\n\n'
-  const body = `${head}data: a\r\r\ndata: b\n\n`
+  const bodies = [`${head}data: a\r\r\ndata: b\n\n`, `${head}data: a\r\n\rdata: b\n\n`]
   // The first answer drops after `cut` bytes; the next ones are whole.
-  const fetchCut = (cut: number, size: number) => {
+  const fetchCut = (body: string, cut: number, size: number) => {
     let asked = 0
     return fetchWith((request) => {
       const full = request.headers.get('last-event-id') === '1' ? body.slice(head.length) : body
@@ -258,37 +259,39 @@ describe.concurrent('Last-Event-ID resume where an event’s lines end in CR and
     })
   }
 
-  it('counts every byte once in `progress.loaded`, and delivers each event once, whatever byte the drop comes at', async () => {
-    for (const size of [Number.POSITIVE_INFINITY, 1, 2])
-      for (let cut = 1; cut < body.length; cut++) {
-        const res = await sluice(URL_, { fetch: fetchCut(cut, size), resume })
-        const { data, error } = await eventData(res.events())
-        expect([size, cut, data, error, res.progress.loaded]).toEqual([
-          size,
-          cut,
-          ['a', 'b'],
-          undefined,
-          body.length,
-        ])
-      }
-  })
+  for (const body of bodies) {
+    it(`counts every byte once in \`progress.loaded\`, and delivers each event once, whatever byte the drop comes at (${JSON.stringify(body)})`, async () => {
+      for (const size of [Number.POSITIVE_INFINITY, 1, 2])
+        for (let cut = 1; cut < body.length; cut++) {
+          const res = await sluice(URL_, { fetch: fetchCut(body, cut, size), resume })
+          const { data, error } = await eventData(res.events())
+          expect([size, cut, data, error, res.progress.loaded]).toEqual([
+            size,
+            cut,
+            ['a', 'b'],
+            undefined,
+            body.length,
+          ])
+        }
+    })
 
-  it('tee(): a text() branch gets the body exactly, and every byte counts once', async () => {
-    for (const size of [Number.POSITIVE_INFINITY, 1, 2])
-      for (let cut = 1; cut < body.length; cut++) {
-        const [x, y] = (await sluice(URL_, { fetch: fetchCut(cut, size), resume })).tee()
-        const text = y.text()
-        const events = await eventData(x.events())
-        const read = (await Array.fromAsync(text)).join('')
-        expect([size, cut, events, read, x.progress.loaded]).toEqual([
-          size,
-          cut,
-          { data: ['a', 'b'], error: undefined },
-          body,
-          body.length,
-        ])
-      }
-  })
+    it(`tee(): a text() branch gets the body exactly, and every byte counts once (${JSON.stringify(body)})`, async () => {
+      for (const size of [Number.POSITIVE_INFINITY, 1, 2])
+        for (let cut = 1; cut < body.length; cut++) {
+          const [x, y] = (await sluice(URL_, { fetch: fetchCut(body, cut, size), resume })).tee()
+          const text = y.text()
+          const events = await eventData(x.events())
+          const read = (await Array.fromAsync(text)).join('')
+          expect([size, cut, events, read, x.progress.loaded]).toEqual([
+            size,
+            cut,
+            { data: ['a', 'b'], error: undefined },
+            body,
+            body.length,
+          ])
+        }
+    })
+  }
 })
 
 describe.concurrent('a checkpoint after events without ids', () => {

@@ -156,13 +156,16 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
               withheld.push(chunk!)
               return
             }
+            // The blank line the branches' place stood before, as far as the answer holds it again: from where it
+            // starts; else (nothing replayed, a block with an id ended the skip, the answer ended) as they guessed it.
+            const own = chunk === undefined ? 0 : skipper.replayedBlank
             skipper = undefined
             skipped = to
             const rest = concatBytes([...withheld, chunk ?? new Uint8Array()]).subarray(
-              to - (withheld.length === 0 ? fed : heldAt),
+              to - own - (withheld.length === 0 ? fed : heldAt),
             )
             withheld = []
-            chunk = blank === 0 ? rest : concatBytes([new Uint8Array([13, 10]).subarray(0, blank), rest])
+            chunk = blank === own ? rest : concatBytes([new Uint8Array([13, 10]).subarray(0, blank), rest])
             // (At the end, read again: the source ends again.)
             if (chunk.length === 0 && read !== undefined) return
           }

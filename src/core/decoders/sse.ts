@@ -120,12 +120,17 @@ export class SseDecoder {
    */
   #echo: string | undefined
   #trailing: Trailing = ''
-  /** The last event replayed ended the text with a CR, whose LF may come next: part of the replay, then. */
+  /**
+   * The last event replayed ended the text with a CR, whose LF may come next: part of the replay, then (and with
+   * `#blank` 2, whatever comes next).
+   */
   #lf = false
   /**
-   * Bytes of the last replayed event's blank line the boundary counted (see `Trailing`): 1, its CR alone, when the
-   * stream was cut after that CR, and guessed it ended the line. The LF of a CRLF there was never counted: it
-   * is not part of the replay. 0 otherwise, or once a block with an id ended the skip (the server's own position).
+   * Bytes of the last replayed event's blank line the boundary counted (see `Trailing`), when the stream was cut
+   * right after its CR and guessed how the blank line ends: 1, the CR alone; 2, a CRLF (the line before ended so).
+   * The replay ends as far into the answer as that: before the LF of a CRLF that the client never had, or, after a
+   * CR alone where the client counted an LF too, one byte past it, which stands for that LF. 0 otherwise, or once a
+   * block with an id ended the skip (the server's own position).
    */
   #blank = 0
   /** Where `committed` lies in the last batch's text. */
@@ -422,7 +427,7 @@ export class SseDecoder {
     this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
     this.#replayedTo = 0
     this.#lf = false
-    this.#blank = skip !== undefined && !blocks ? -trailing : 0
+    this.#blank = skip && !blocks ? -trailing : 0
   }
 
   /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */
@@ -430,13 +435,18 @@ export class SseDecoder {
     const found = this.#findInBatch(this.#skipped, 0)
     const batch = this.#batch
     const at = found?.at ?? 0
-    // The boundary counted the CR of a blank line that is a CRLF here (the stream was cut between the two): the
-    // replay ends before its LF, which the client never had.
-    const lf =
-      this.#blank === 1 && !this.#skip && batch.charCodeAt(at - 1) === 10 && batch.charCodeAt(at - 2) === 13
-    this.#replayedTo = found ? this.#batchAt + this.#bytesBefore(at) - +lf : this.committed
+    const blank = this.#skip ? 0 : this.#blank
+    const cr = batch.charCodeAt(at - 1) === 13
+    // The blank line is a CRLF here and the boundary counted its CR alone; or it is a CR alone and it counted two.
+    const off =
+      blank === 1 && !cr && batch.charCodeAt(at - 2) === 13
+        ? -1
+        : blank === 2 && cr && at < batch.length
+          ? 1
+          : 0
+    this.#replayedTo = found ? this.#batchAt + this.#bytesBefore(at) + off : this.committed
     if (!found || this.#skip) return
-    this.#lf = this.#blank !== 1 && at === batch.length && batch.endsWith('\r')
+    this.#lf = blank !== 1 && at === batch.length && cr
     this.#match(batch.slice(at))
   }
 
@@ -448,10 +458,10 @@ export class SseDecoder {
   #match(text: string): void {
     if (this.#lf && text !== '') {
       this.#lf = false
-      if (text.charCodeAt(0) === 10) {
-        this.#replayedTo++
-        text = text.slice(1)
-      }
+      const lf = text.charCodeAt(0) === 10
+      // (With `#blank` 2, whatever comes stands for the LF the client counted.)
+      if (lf || this.#blank === 2) this.#replayedTo++
+      if (lf) text = text.slice(1)
     }
     const echo = this.#echo
     if (echo === undefined) return
@@ -505,6 +515,14 @@ export class SseDecoder {
    */
   get replayed(): number | undefined {
     return this.#skip > 0 || this.#echo !== undefined || this.#lf ? undefined : this.#replayedTo
+  }
+
+  /**
+   * Bytes at the end of `replayed` that stand for the blank line the boundary stood before (see `Trailing`), which
+   * a consumer standing there reads from the answer: 0 without one, or when a block with an id ended the skip.
+   */
+  get replayedBlank(): number {
+    return this.#blank
   }
 
   /** Whether events of a replay are still to skip (see `reset`): all the input so far replayed events. */

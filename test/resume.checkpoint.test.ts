@@ -463,6 +463,17 @@ describe('checkpoint and resumeFrom', () => {
     }
   })
 
+  it('names a trailing that is neither text nor -1 or -2 as what is wrong', async () => {
+    const s = await scripted(rangeOf(BODY))
+    const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
+    for (const value of [0, -3, 1, -1.5, true, ['x']]) {
+      const bad = { ...(JSON.parse(saved) as Checkpoint), trailing: value }
+      const error = await sluice(s.url, { resumeFrom: bad as Checkpoint }).catch((e: unknown) => e)
+      expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')
+      expect((error as Error).message).toContain('has an invalid trailing')
+    }
+  })
+
   it("keeps no length for a content-encoded body: its Content-Length counts encoded bytes, not the body's", async () => {
     const after = (last: unknown) => ({ searchParams: { after: String((last as { i: number }).i) } })
     // As fetch hands a gzip body: decoded, with the headers of the encoded one.

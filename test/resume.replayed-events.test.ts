@@ -310,6 +310,49 @@ describe.concurrent('a checkpoint after events without ids', () => {
     expect([data, error, again.asked]).toEqual([['d', 'e', 'f', 'g'], undefined, ['1']])
   })
 
+  it('carries what lies between the last event and its offset, and resumeFrom counts every byte once, whatever byte the first chunk ends at; a tee()’s text() branch gets the body from the offset exactly', async () => {
+    // After a, blocks that dispatch nothing (sent again after a, so not new); or, where a chunk ends with the CR of
+    // a's blank line, that blank line (a CR alone or a CRLF, whatever the line before it ended with), not yet counted.
+    const bodies: Array<[head: string, rest: string]> = [
+      ['id: 1\n\n', 'data: a\n\n: ping\n\nretry: 5\n\nevent: x\n\ndata: b\n\n'],
+      ['id: 1\r\n\r\n', 'data: a\r\n\r\n: ping\r\n\r\ndata: b\r\n\r\n'],
+      ['id: 1\r\r', 'data: a\r\r: ping\r\rdata: b\r\r'],
+      ['id: 1\n\n', 'data: a\r\r\ndata: b\n\n'],
+      ['id: 1\n\n', 'data: a\r\n\rdata: b\n\n'],
+    ]
+    for (const [head, rest] of bodies) {
+      const body = head + rest
+      const fetch = fetchWith((request) =>
+        responseOf([request.headers.get('last-event-id') === '1' ? rest : body], { headers: SSE }),
+      )
+      for (let cut = head.length + 1; cut < body.length; cut++)
+        for (const tee of [false, true]) {
+          const first = await fromResponse(
+            responseOf([body.slice(0, cut), body.slice(cut)], { headers: SSE }),
+            {
+              url: URL_,
+              resume,
+            },
+          )
+          for await (const _ of first.events()) break
+          const saved = JSON.parse(JSON.stringify(first.checkpoint())) as Checkpoint
+          const res = await sluice(URL_, { fetch, resumeFrom: saved })
+          const [x, y] = tee ? res.tee() : [res, undefined]
+          const text = y?.text()
+          const events = await eventData(x.events())
+          const read = text && (await Array.fromAsync(text)).join('')
+          expect([body, cut, tee, events, read, x.progress.loaded]).toEqual([
+            body,
+            cut,
+            tee,
+            { data: ['b'], error: undefined },
+            tee ? body.slice(saved.offset) : undefined,
+            body.length,
+          ])
+        }
+    }
+  })
+
   it('taken at an id-only block or an event with an id, has none to skip (`since` absent)', async () => {
     const { fetch } = replayServer(BLOCKS, [])
     const res = await sluice(URL_, { fetch, resume })

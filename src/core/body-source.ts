@@ -133,6 +133,8 @@ export interface SourceOrigin extends Origin {
   lastEventId?: string | undefined
   retry?: number | undefined
   since?: number | undefined
+  /** A checkpoint's SSE blocks after its last event, or the blank line it stands before (see `Checkpoint.trailing`). */
+  trailing?: Trailing | undefined
   /**
    * Whether the answer being read continues by Last-Event-ID: its server replays every event after the id's, so
    * an events() consumer skips those it had passed (`since`, or at a restart its own count).
@@ -354,6 +356,7 @@ export class BodySource implements ChunkSource {
   #checkpointEventId: string | undefined
   #checkpointRetry: number | undefined
   #checkpointSince: number | undefined
+  #checkpointTrailing: Trailing | undefined
   #checkpointCursor: CursorRequest | undefined
   /** Where the first answer's part starts, when the caller asked for a Range: progress counts from there. */
   #partStart = 0
@@ -460,6 +463,7 @@ export class BodySource implements ChunkSource {
       this.#checkpointEventId = checkpoint.lastEventId ?? this.#checkpointEventId
       this.#checkpointRetry = checkpoint.retry
       this.#checkpointSince = checkpoint.since
+      this.#checkpointTrailing = checkpoint.trailing
       this.#checkpointCursor = checkpoint.cursor
       this.#unitsBefore = { lines: checkpoint.lines ?? 0, records: checkpoint.records ?? 0 }
       this.#ended = checkpoint.ended
@@ -555,6 +559,7 @@ export class BodySource implements ChunkSource {
       lastEventId: this.#checkpointEventId,
       retry: this.#checkpointRetry,
       since: this.#checkpointSince,
+      trailing: this.#checkpointTrailing,
       replay: this.#strategy === 'last-event-id',
     }
   }
@@ -767,6 +772,8 @@ export class BodySource implements ChunkSource {
       // The events after it that a Last-Event-ID answer replays, which the stream continued from here skips.
       const since = this.#hooks?.since ? this.#hooks.since() : this.#checkpointSince
       if (since) fields.since = since
+      const trailing = this.#hooks?.trailing ? this.#hooks.trailing() : this.#checkpointTrailing
+      if (trailing) fields.trailing = trailing
     }
     // At the end, proven or the terminal event consumed, a stream continued from here has nothing more to send.
     if ((this.#ended && !partial) || this.#hooks?.ended?.()) fields.ended = true
@@ -1345,7 +1352,13 @@ export class BodySource implements ChunkSource {
       case 'restart': {
         // A Last-Event-ID answer resumes after the blank line of the last event, which the boundary may stand before
         // (its CR, maybe without the LF: see `SseDecoder.trailing`), and whose bytes count once, the LF too.
-        const trailing = this.#strategy === 'last-event-id' ? this.#hooks?.trailing?.() : undefined
+        // (A checkpoint's answer: where it stands, see `Checkpoint.trailing`.)
+        const trailing =
+          this.#strategy !== 'last-event-id'
+            ? undefined
+            : fromCheckpoint
+              ? this.#checkpointTrailing
+              : this.#hooks?.trailing?.()
         const committed =
           (this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder) -
           (typeof trailing === 'number' ? trailing : 0)

@@ -67,11 +67,11 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   // of the blank line their place stood before, which the answer does not send again (see `SseDecoder.trailing`):
   // the tee gives them in its place.
   const origin = originOf(source)()
-  let skipper = skipperOf(origin.replay, origin.since)
+  let skipper = skipperOf(origin.replay, origin.since, origin.trailing)
   let withheld: Uint8Array[] = []
   let heldAt = 0
   let skipped = 0
-  let blank = 0
+  let blank = skipper && typeof origin.trailing === 'number' ? -origin.trailing : 0
   const replayed = (): number | undefined => (skipper ? skipper.replayed : skipped)
   // (A branch behind a restart stands in the answer before, which has its own.)
   const toSource = (at: number): number => (at < 0 ? at : at + (replayed() ?? 0) - blank)

@@ -52,13 +52,14 @@ export function consumeEvents<T>(
   const origin = originOf(source)
   // A stream continued from a checkpoint starts with the event id and retry time in force there, and skips the
   // events after that id that the server replays and the checkpoint had passed.
-  const { lastEventId, retry, since, replay } = origin()
+  const { lastEventId, retry, since, trailing: after, replay } = origin()
   const decoder = new SseDecoder({
     maxEventBytes: context.limits.maxEventBytes,
     countLines: parse,
     origin,
     state: { lastEventId, retry, since },
     skip: replay ? since : 0,
+    trailing: replay ? after : undefined,
   })
   // Where the consumer stands: `done` of the events of the current `batch` consumed (delivered, skipped on
   // purpose, or the terminal one), and the id and retry time in force after the last of them; `inHand`, the event

@@ -50,6 +50,14 @@ export type Checkpoint = {
    * continued from the checkpoint skips this many of them.
    */
   since?: number
+  /**
+   * What lies between the last SSE event (or id) and `offset`, which a server asked with `Last-Event-ID` sends again
+   * after the events it replays (absent: nothing): the blocks that dispatch nothing (a comment, a `retry:` line, an
+   * `event:` alone), as text; or, where `offset` stands before the CR that ended the last event's block (the bytes
+   * received ended there), the bytes that blank line was taken to have, negated: -1, the CR alone; -2, a CRLF (the
+   * line before ended so). The stream continued from it counts each byte of the answer once in `loaded`.
+   */
+  trailing?: string | number
   /** The SSE reconnection time (`retry:`, in ms) in force at `offset`: a continued stream's events carry it. */
   retry?: number
   cursor?: CursorRequest
@@ -114,6 +122,9 @@ export function openCheckpoint(value: unknown): Checkpoint {
     if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 0))
       return fail(`has an invalid ${key}`)
   }
+  const { trailing } = c
+  if (trailing !== undefined && typeof trailing !== 'string' && trailing !== -1 && trailing !== -2)
+    return fail('has an invalid trailing')
   const { check, ...body } = c as Checkpoint
   if (check !== checksum(body)) return fail('does not match its integrity check (it was edited or corrupted)')
   return c as Checkpoint

@@ -643,11 +643,17 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
               replay,
               cuts.map((c) => c % (replay.length + 1)),
             ).flatMap((piece) => rest.push(piece))
-            // The replay ends where the boundary lies in it (past the blank line it stands before: see `trailing`);
-            // not where the blocks split a CRLF, the LF starting the replay, inside the line end the parser read.
+            // The replay ends where the boundary lies in it (past the blank line it stands before: see `trailing`,
+            // as far as it counted); not where the blocks split a CRLF, the LF starting the replay, inside the line end
+            // the parser read. A blank line the boundary stands before that ends the block with the id in force is
+            // none of the replay, which starts after it: whether it was a CR or a CRLF, the answer cannot tell. (Nor
+            // can an answer that ends with that CR: the LF a CRLF guess counted is then never counted.)
+            const blank = typeof trailing === 'number' ? -trailing : 0
             if (trailing !== undefined && !(blocks[last]!.endsWith('\r') && replay[0] === 10))
               expect(rest.replayed ?? replay.length).toBe(
-                at - (typeof trailing === 'number' ? trailing : 0) - (body.length - replay.length),
+                blank && !state.since
+                  ? 0
+                  : Math.min(at + blank - (body.length - replay.length), replay.length),
               )
             expect([...whole.slice(0, before), ...after, ...rest.end()]).toEqual(whole)
             // And it counts on as the whole stream does: the events it skipped count again.

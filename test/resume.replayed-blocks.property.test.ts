@@ -47,12 +47,14 @@ const body = fc
         maxLength: 14,
       },
     ),
-    eol: fc.constantFrom('\n', '\r\n', '\r'),
+    // The line ends, in turn: one kind for the whole body, or mixed.
+    eols: fc.array(fc.constantFrom('\n', '\r\n', '\r'), { minLength: 1, maxLength: 5 }),
   })
-  .map(({ blocks, eol }) =>
-    blocks.map(([k, id, text], i): { wire: string; id: string | undefined } => {
+  .map(({ blocks, eols }) => {
+    let n = 0
+    const eol = () => eols[n++ % eols.length]!
+    return blocks.map(([k, id, text], i): { wire: string; id: string | undefined } => {
       const withId = i === 0 || k === 'id-only' || (id && k !== 'comment' && k !== 'heartbeat')
-      const idLine = withId ? `id: e${i}${eol}` : ''
       const lines = {
         event: [`data: ${text}`],
         named: ['event: tick', `data: ${text}`, `data: ${text}`],
@@ -63,11 +65,17 @@ const body = fc
         retry: [`retry: ${text.length * 100}`],
         'event-only': ['event: nothing'],
       }[k]
-      // A comment line inside an event block changes nothing.
-      const wire = `${idLine}${lines.map((l) => `${l}${eol}`).join('')}${eol}`
+      // A comment line inside an event block changes nothing. (A line ended by CR, then an LF, is one line end: the
+      // blank line after a CR is a CR or a CRLF.) A block with an id ends its blank line as its last line: the answer
+      // to that id starts after it, and a drop right after its CR leaves the client to guess from that line whether
+      // an LF follows, which no answer can tell.
+      const ended = [...(withId ? [`id: e${i}`] : []), ...lines].map((l) => l + eol())
+      const last = ended.at(-1)!
+      const blank = withId ? (last.endsWith('\r\n') ? '\r\n' : last.at(-1)!) : eol()
+      const wire = ended.join('') + (last.endsWith('\r') && blank === '\n' ? '\r\n' : blank)
       return { wire, id: withId ? `e${i}` : undefined }
-    }),
-  )
+    })
+  })
 
 /** How each answer is cut into chunks: one chunk, or pieces of these sizes in turn. */
 const chunking = fc.option(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), {

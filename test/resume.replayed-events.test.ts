@@ -243,13 +243,18 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
   // answer after id 1 replays a with its blank line as it is: a CRLF after all, whose LF is new, not a replay of what
   // was counted; or a CR alone, where the byte after it stands for the LF counted.
   const head = 'id: 1\n\n'
-  const bodies = [`${head}data: a\r\r\ndata: b\n\n`, `${head}data: a\r\n\rdata: b\n\n`]
-  // The first answer drops after `cut` bytes; the next ones are whole.
-  const fetchCut = (body: string, cut: number, size: number) => {
+  const bodies = [
+    `${head}data: a\r\r\ndata: b\n\n`,
+    `${head}data: a\r\n\rdata: b\n\n`,
+    `${head}data: a\n\rdata: b\n\n`,
+  ]
+  // The first answer drops after `cut` bytes, the second (if `again`) after `again`; the next ones are whole.
+  const fetchCut = (body: string, cut: number, size: number, again?: number) => {
     let asked = 0
     return fetchWith((request) => {
       const full = request.headers.get('last-event-id') === '1' ? body.slice(head.length) : body
-      const wire = asked++ === 0 ? full.slice(0, cut) : full
+      const n = asked++
+      const wire = n === 0 ? full.slice(0, cut) : n === 1 && again !== undefined ? full.slice(0, again) : full
       const chunks: string[] = []
       for (let at = 0; at < wire.length; at += size) chunks.push(wire.slice(at, at + size))
       return responseOf(chunks, {
@@ -270,6 +275,29 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
             cut,
             ['a', 'b'],
             undefined,
+            body.length,
+          ])
+        }
+    })
+
+    it(`counts every byte once when a second drop comes while the replay is skipped (${JSON.stringify(body)})`, async () => {
+      // The first drop right after the CR of a's blank line; the second anywhere in the replay of a.
+      const cut = body.lastIndexOf('\r', body.indexOf('data: b')) + 1
+      for (const tee of [false, true])
+        for (let again = 0; again < body.length - head.length; again++) {
+          const res = await sluice(URL_, {
+            fetch: fetchCut(body, cut, Number.POSITIVE_INFINITY, again),
+            resume,
+          })
+          const [x, y] = tee ? res.tee() : [res, undefined]
+          const text = y?.text()
+          const events = await eventData(x.events())
+          const read = text && (await Array.fromAsync(text)).join('')
+          expect([tee, again, events, read, x.progress.loaded]).toEqual([
+            tee,
+            again,
+            { data: ['a', 'b'], error: undefined },
+            tee ? body : undefined,
             body.length,
           ])
         }

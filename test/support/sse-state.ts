@@ -14,8 +14,8 @@ const data = fc.constantFrom('a', 'b c', '中', '{"n":1}', '')
 export const sseWithState: fc.Arbitrary<string> = sseBlocks().map((blocks) => blocks.join(''))
 
 /**
- * The same bodies as their blocks, each with the blank line that ends it: what a server that answers
- * `Last-Event-ID` replays is the blocks after the one that set the id (see `hasIdField`).
+ * The same bodies as their blocks, each with the blank line that ends it (its lines ended alike, or not): what a
+ * server that answers `Last-Event-ID` replays is the blocks after the one that set the id (see `hasIdField`).
  */
 export function sseBlocks(): fc.Arbitrary<string[]> {
   return fc
@@ -40,9 +40,22 @@ export function sseBlocks(): fc.Arbitrary<string[]> {
       { minLength: 1, maxLength: 8 },
     )
     .chain((blocks) =>
-      fc
-        .array(eol, { minLength: blocks.length, maxLength: blocks.length })
-        .map((ends) => blocks.map((lines, i) => `${lines.map((line) => line + ends[i]).join('')}${ends[i]}`)),
+      fc.tuple(
+        ...blocks.map((lines) =>
+          // Most blocks end every line alike; some mix their line ends (the blank line's too).
+          fc
+            .oneof(
+              eol.map((end) => Array<string>(lines.length + 1).fill(end)),
+              fc.array(eol, { minLength: lines.length + 1, maxLength: lines.length + 1 }),
+            )
+            // (A line ended by CR, then an LF, is one line end: the blank line after a CR is a CR or a CRLF.)
+            .map((ends) => {
+              const last = lines.length
+              const blank = ends[last - 1] === '\r' && ends[last] === '\n' ? '\r\n' : ends[last]
+              return lines.map((line, i) => line + ends[i]).join('') + blank
+            }),
+        ),
+      ),
     )
 }
 

@@ -419,6 +419,9 @@ export class SseDecoder {
    * the blocks `trailing` may.
    */
   #replay(skip: number | undefined, trailing: Trailing = ''): void {
+    // No event returned since the last reset: the boundary is that one's, and so is the blank line it stood before,
+    // which `trailing` no longer says (the answer that followed starts before it).
+    const blank = this.#batchSinces.length === 0 && trailing === '' ? this.#blank : 0
     this.#skip = skip ?? 0
     this.since -= this.#skip
     const blocks = typeof trailing === 'string'
@@ -427,7 +430,7 @@ export class SseDecoder {
     this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
     this.#replayedTo = 0
     this.#lf = false
-    this.#blank = skip && !blocks ? -trailing : 0
+    this.#blank = !skip ? 0 : blocks ? blank : -trailing
   }
 
   /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */

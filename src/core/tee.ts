@@ -65,7 +65,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   // branches had: the tee drops it for all of them (text() and bytes() too, which could not), so their origin says
   // there is none. `skipped`: the bytes it dropped, which the source counts and the branches do not; `blank`: those
   // of the blank line their place stood before, which the answer does not send again (see `SseDecoder.trailing`):
-  // the tee gives them in its place.
+  // the tee gives them in its place (one that replays the events before it sends it again: handed from there).
   const origin = originOf(source)()
   let skipper = skipperOf(origin.replay, origin.since, origin.trailing)
   let withheld: Uint8Array[] = []

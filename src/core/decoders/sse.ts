@@ -419,9 +419,6 @@ export class SseDecoder {
    * the blocks `trailing` may.
    */
   #replay(skip: number | undefined, trailing: Trailing = ''): void {
-    // No event returned since the last reset: the boundary is that one's, and so is the blank line it stood before,
-    // which `trailing` no longer says (the answer that followed starts before it).
-    const blank = this.#batchSinces.length === 0 && trailing === '' ? this.#blank : 0
     this.#skip = skip ?? 0
     this.since -= this.#skip
     const blocks = typeof trailing === 'string'
@@ -430,7 +427,9 @@ export class SseDecoder {
     this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
     this.#replayedTo = 0
     this.#lf = false
-    this.#blank = !skip ? 0 : blocks ? blank : -trailing
+    // No event returned since the last reset: the boundary is that one's, and so is the blank line it stood before,
+    // which `trailing` no longer says (the answer that followed starts before it).
+    this.#blank = !skip ? 0 : !blocks ? -trailing : trailing || this.#batchSinces.length ? 0 : this.#blank
   }
 
   /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */

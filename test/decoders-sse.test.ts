@@ -725,10 +725,13 @@ describe('SseDecoder skips the events a Last-Event-ID answer replays', () => {
     expect(whole.push(encode('data: b\r\r\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
     expect(whole.replayed).toBe(9)
     const split = new SseDecoder(options)
+    expect(split.trailing).toBe(1)
     expect(split.push(encode('data: b\r\r'))).toEqual([])
     expect(split.replayed).toBe(9)
+    // Before an event of its own, what lies before its boundary is that blank line, counted (a restart keeps it).
+    expect(split.trailing).toBe(1)
     expect(split.push(encode('\ndata: c\n\n')).map((e) => e.data)).toEqual(['c'])
-    expect(split.replayed).toBe(9)
+    expect([split.replayed, split.trailing]).toEqual([9, ''])
     // Guessed a CRLF (-2, the line before ended so), it counted the LF too: the replay takes it; and where the blank
     // line is a CR alone, the byte after it, which stands for the LF counted.
     const crlf = new SseDecoder({ ...options, trailing: -2 })

@@ -463,10 +463,10 @@ describe('checkpoint and resumeFrom', () => {
     }
   })
 
-  it('names a trailing that is neither text nor -1 or -2 as what is wrong', async () => {
+  it('names a trailing that is neither text nor -2, -1, 1 or 2 as what is wrong', async () => {
     const s = await scripted(rangeOf(BODY))
     const { saved } = await firstPart(await sluice(s.url), CASES[0]!)
-    for (const value of [0, -3, 1, -1.5, true, ['x']]) {
+    for (const value of [0, -3, 3, -1.5, true, ['x']]) {
       const bad = { ...(JSON.parse(saved) as Checkpoint), trailing: value }
       const error = await sluice(s.url, { resumeFrom: bad as Checkpoint }).catch((e: unknown) => e)
       expect(isResumeError(error) && error.reason).toBe('invalid-checkpoint')

@@ -303,6 +303,51 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
         }
     })
 
+    it(`a checkpoint taken while the replay is skipped continues with every byte counted once (${JSON.stringify(body)})`, async () => {
+      // The first drop right after the CR of a's blank line; the answer after it sends `at` bytes, then waits while
+      // the checkpoint is taken; resumeFrom it reads from a whole server.
+      const cut = body.lastIndexOf('\r', body.indexOf('data: b')) + 1
+      const rest = body.slice(head.length)
+      const whole = fetchWith((request) =>
+        responseOf([request.headers.get('last-event-id') === '1' ? rest : body], { headers: SSE }),
+      )
+      for (let at = 0; at < rest.length; at++) {
+        let release = () => {}
+        const gate = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        let asked = 0
+        const fetch = fetchWith(() =>
+          asked++ === 0
+            ? responseOf([body.slice(0, cut)], { headers: SSE, error: new TypeError('terminated') })
+            : new Response(
+                new ReadableStream<Uint8Array>({
+                  async start(controller) {
+                    controller.enqueue(new TextEncoder().encode(rest.slice(0, at)))
+                    await gate
+                    controller.enqueue(new TextEncoder().encode(rest.slice(at)))
+                    controller.close()
+                  },
+                }),
+                { headers: SSE },
+              ),
+        )
+        const res = await sluice(URL_, { fetch, resume })
+        const events = res.events()[Symbol.asyncIterator]()
+        expect((await events.next()).value?.data).toBe('a')
+        const next = events.next()
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        expect(asked).toBe(2)
+        const saved = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
+        release()
+        await next
+        await res.cancel()
+        const again = await sluice(URL_, { fetch: whole, resumeFrom: saved })
+        const { data, error } = await eventData(again.events())
+        expect([at, data, error, again.progress.loaded]).toEqual([at, ['b'], undefined, body.length])
+      }
+    })
+
     it(`tee(): a text() branch gets the body exactly, and every byte counts once (${JSON.stringify(body)})`, async () => {
       for (const size of [Number.POSITIVE_INFINITY, 1, 2])
         for (let cut = 1; cut < body.length; cut++) {

@@ -1361,7 +1361,7 @@ export class BodySource implements ChunkSource {
               : this.#hooks?.trailing?.()
         const committed =
           (this.#hooks?.committed(this.#sinceDecoder) ?? this.#sinceDecoder) -
-          (typeof trailing === 'number' ? trailing : 0)
+          (typeof trailing === 'number' ? Math.min(0, trailing) : 0)
         // (Settled first: a replay the consumer has skipped since takes back what its end absorbs.)
         const counted = this.#countedAfter(committed)
         this.#uncounted += counted

@@ -71,7 +71,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
   let withheld: Uint8Array[] = []
   let heldAt = 0
   let skipped = 0
-  let blank = skipper && typeof origin.trailing === 'number' ? -origin.trailing : 0
+  let blank = skipper && typeof origin.trailing === 'number' ? Math.abs(origin.trailing) : 0
   const replayed = (): number | undefined => (skipper ? skipper.replayed : skipped)
   // (A branch behind a restart stands in the answer before, which has its own.)
   const toSource = (at: number): number => (at < 0 ? at : at + (replayed() ?? 0) - blank)
@@ -119,7 +119,7 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
       skipper = skipperOf(plan && originOf(source)().replay, plan?.since, plan?.trailing)
       withheld = []
       skipped = 0
-      blank = skipper && typeof plan?.trailing === 'number' ? -plan.trailing : 0
+      blank = skipper && typeof plan?.trailing === 'number' ? Math.abs(plan.trailing) : 0
       split(branches, at, release, marks)
     },
     () => reading !== undefined,

@@ -38,7 +38,8 @@ export interface SseState {
 /**
  * What lies between the end of the last event (or id) and a boundary (see `SseDecoder.trailing`): blocks that
  * dispatch nothing, as text, or less the bytes of the blank line that ended the event, which the boundary stands
- * before (-1, -2 for a CRLF).
+ * before (-1, -2 for a CRLF); or, in the answer to a replay that has returned no event yet, those bytes (1, 2),
+ * which the count already took.
  */
 export type Trailing = string | number
 
@@ -427,9 +428,7 @@ export class SseDecoder {
     this.#echo = skip !== undefined && blocks && trailing !== '' ? trailing : undefined
     this.#replayedTo = 0
     this.#lf = false
-    // No event returned since the last reset: the boundary is that one's, and so is the blank line it stood before,
-    // which `trailing` no longer says (the answer that followed starts before it).
-    this.#blank = !skip ? 0 : !blocks ? -trailing : trailing || this.#batchSinces.length ? 0 : this.#blank
+    this.#blank = !skip || blocks ? 0 : Math.abs(trailing)
   }
 
   /** Notes where the last of the events skipped in the last batch's text ends, and matches what follows it. */
@@ -483,7 +482,7 @@ export class SseDecoder {
    * restart), so it re-parses the batch.
    */
   get trailing(): Trailing {
-    if (this.#batchSinces.length === 0) return this.#trailing
+    if (this.#batchSinces.length === 0) return this.#blank || this.#trailing
     const batch = this.#batch
     const end = this.#batchEnd
     const text = batch.slice(0, end === batch.length - 1 ? end + 1 : end)

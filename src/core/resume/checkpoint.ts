@@ -55,7 +55,8 @@ export type Checkpoint = {
    * after the events it replays (absent: nothing): the blocks that dispatch nothing (a comment, a `retry:` line, an
    * `event:` alone), as text; or, where `offset` stands before the CR that ended the last event's block (the bytes
    * received ended there), the bytes that blank line was taken to have, negated: -1, the CR alone; -2, a CRLF (the
-   * line before ended so). The stream continued from it counts each byte of the answer once in `loaded`.
+   * line before ended so); those bytes (1, 2) where `loaded` counts them already (taken while a restarted answer
+   * replayed that event). The stream continued from it counts each byte of the answer once in `loaded`.
    */
   trailing?: string | number
   /** The SSE reconnection time (`retry:`, in ms) in force at `offset`: a continued stream's events carry it. */
@@ -123,7 +124,7 @@ export function openCheckpoint(value: unknown): Checkpoint {
       return fail(`has an invalid ${key}`)
   }
   const { trailing } = c
-  if (trailing !== undefined && typeof trailing !== 'string' && trailing !== -1 && trailing !== -2)
+  if (trailing !== undefined && typeof trailing !== 'string' && ![-2, -1, 1, 2].includes(trailing))
     return fail('has an invalid trailing')
   const { check, ...body } = c as Checkpoint
   if (check !== checksum(body)) return fail('does not match its integrity check (it was edited or corrupted)')

@@ -342,9 +342,18 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
         release()
         await next
         await res.cancel()
-        const again = await sluice(URL_, { fetch: whole, resumeFrom: saved })
-        const { data, error } = await eventData(again.events())
-        expect([at, data, error, again.progress.loaded]).toEqual([at, ['b'], undefined, body.length])
+        for (const tee of [false, true]) {
+          const again = await sluice(URL_, { fetch: whole, resumeFrom: saved })
+          const [x, y] = tee ? again.tee() : [again, undefined]
+          const [one, two] = await Promise.all([eventData(x.events()), y && eventData(y.events())])
+          expect([at, tee, one, two, x.progress.loaded]).toEqual([
+            at,
+            tee,
+            { data: ['b'], error: undefined },
+            tee ? { data: ['b'], error: undefined } : undefined,
+            body.length,
+          ])
+        }
       }
     })
 

@@ -42,7 +42,7 @@ export function sseBlocks(): fc.Arbitrary<string[]> {
     .chain((blocks) =>
       fc.tuple(
         ...blocks.map((lines) =>
-          // Most blocks end every line alike; some mix their line ends (the blank line's too).
+          // A block ends every line alike, or mixes its line ends (the blank line’s too), half of the time each.
           fc
             .oneof(
               eol.map((end) => Array<string>(lines.length + 1).fill(end)),

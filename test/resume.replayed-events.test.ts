@@ -264,6 +264,33 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
     })
   }
 
+  it('a body that ends with that CR, dropped right after it or before: tee() hands its text() branch the body exactly, and every byte counts once', async () => {
+    // The answer after id 1 ends with that CR too: no byte after it tells a CR alone from a CRLF cut short.
+    for (const body of [`${head}data: a\r\n\r`, `${head}data: a\n\r`, `${head}data: a\r\r`])
+      for (let cut = head.length; cut <= body.length; cut++) {
+        let asked = 0
+        const fetch = fetchWith((request) => {
+          const full = request.headers.get('last-event-id') === '1' ? body.slice(head.length) : body
+          const wire = asked++ === 0 ? full.slice(0, cut) : full
+          return responseOf([wire], {
+            headers: SSE,
+            ...(asked === 1 && { error: new TypeError('terminated') }),
+          })
+        })
+        const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
+        const text = y.text()
+        const events = await eventData(x.events())
+        const read = (await Array.fromAsync(text)).join('')
+        expect([body, cut, events, read, x.progress.loaded]).toEqual([
+          body,
+          cut,
+          { data: ['a'], error: undefined },
+          body,
+          body.length,
+        ])
+      }
+  })
+
   for (const body of bodies) {
     it(`counts every byte once in \`progress.loaded\`, and delivers each event once, whatever byte the drop comes at (${JSON.stringify(body)})`, async () => {
       for (const size of [Number.POSITIVE_INFINITY, 1, 2])

@@ -157,15 +157,17 @@ export function teeSource(source: ChunkSource, maxBuffer: number): Tee {
               return
             }
             // The blank line the branches' place stood before, as far as the answer holds it again: from where it
-            // starts; else (nothing replayed, a block with an id ended the skip, the answer ended) as they guessed it.
-            const own = chunk === undefined ? 0 : skipper.replayedBlank
+            // starts (an answer that ended with its CR, waiting for what follows: that CR); else (nothing replayed, a
+            // block with an id ended the skip, the answer ended before) as they guessed it.
+            const own =
+              chunk !== undefined ? skipper.replayedBlank : skipper.replayedBlank && !skipper.skipping ? 1 : 0
             skipper = undefined
             skipped = to
             const rest = concatBytes([...withheld, chunk ?? new Uint8Array()]).subarray(
               to - own - (withheld.length === 0 ? fed : heldAt),
             )
             withheld = []
-            chunk = blank === own ? rest : concatBytes([new Uint8Array([13, 10]).subarray(0, blank), rest])
+            chunk = own || !blank ? rest : concatBytes([new Uint8Array([13, 10]).subarray(0, blank), rest])
             // (At the end, read again: the source ends again.)
             if (chunk.length === 0 && read !== undefined) return
           }

@@ -6,7 +6,7 @@
  * server is an injected `fetch` that replays as such servers do.
  */
 import { describe, expect, it } from 'vitest'
-import { type Checkpoint, fromResponse, isLimitError, sluice } from '../src/index.ts'
+import { type Checkpoint, fromResponse, isLimitError, type StreamResponse, sluice } from '../src/index.ts'
 import { FAST } from './support/scripted.ts'
 import { drain, eventData, fetchWith, responseOf } from './support/streams.ts'
 
@@ -248,6 +248,13 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
     `${head}data: a\r\n\rdata: b\n\n`,
     `${head}data: a\n\rdata: b\n\n`,
   ]
+  // A tee()'s events() branch, its text() branch read after it, and what the stream counted.
+  const readTee = async (res: StreamResponse) => {
+    const [x, y] = res.tee()
+    const text = y.text()
+    const events = await eventData(x.events())
+    return { events, read: (await Array.fromAsync(text)).join(''), loaded: x.progress.loaded }
+  }
   // The first answer drops after `cut` bytes, the second (if `again`) after `again`; the next ones are whole.
   const fetchCut = (body: string, cut: number, size: number, again?: number) => {
     let asked = 0
@@ -277,16 +284,10 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
             ...(asked === 1 && { error: new TypeError('terminated') }),
           })
         })
-        const [x, y] = (await sluice(URL_, { fetch, resume })).tee()
-        const text = y.text()
-        const events = await eventData(x.events())
-        const read = (await Array.fromAsync(text)).join('')
-        expect([body, cut, events, read, x.progress.loaded]).toEqual([
+        expect([body, cut, await readTee(await sluice(URL_, { fetch, resume }))]).toEqual([
           body,
           cut,
-          { data: ['a'], error: undefined },
-          body,
-          body.length,
+          { events: { data: ['a'], error: undefined }, read: body, loaded: body.length },
         ])
       }
   })
@@ -331,8 +332,8 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
     })
 
     it(`a checkpoint taken while the replay is skipped continues with every byte counted once (${JSON.stringify(body)})`, async () => {
-      // The first drop right after the CR of a's blank line; the answer after it sends `at` bytes, then waits while
-      // the checkpoint is taken; resumeFrom it reads from a whole server.
+      // The first drop right after the CR of a's blank line; the answer after it sends `at` bytes and, once they were
+      // read, waits while the checkpoint is taken; resumeFrom it reads from a whole server.
       const cut = body.lastIndexOf('\r', body.indexOf('data: b')) + 1
       const rest = body.slice(head.length)
       const whole = fetchWith((request) =>
@@ -343,19 +344,33 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
         const gate = new Promise<void>((resolve) => {
           release = resolve
         })
+        let waiting = () => {}
+        const read = new Promise<void>((resolve) => {
+          waiting = resolve
+        })
         let asked = 0
+        let sent = at === 0
         const fetch = fetchWith(() =>
           asked++ === 0
             ? responseOf([body.slice(0, cut)], { headers: SSE, error: new TypeError('terminated') })
             : new Response(
-                new ReadableStream<Uint8Array>({
-                  async start(controller) {
-                    controller.enqueue(new TextEncoder().encode(rest.slice(0, at)))
-                    await gate
-                    controller.enqueue(new TextEncoder().encode(rest.slice(at)))
-                    controller.close()
+                // Pulled only when read: the second pull says the first `at` bytes were read.
+                new ReadableStream<Uint8Array>(
+                  {
+                    async pull(controller) {
+                      if (!sent) {
+                        sent = true
+                        controller.enqueue(new TextEncoder().encode(rest.slice(0, at)))
+                        return
+                      }
+                      waiting()
+                      await gate
+                      controller.enqueue(new TextEncoder().encode(rest.slice(at)))
+                      controller.close()
+                    },
                   },
-                }),
+                  { highWaterMark: 0 },
+                ),
                 { headers: SSE },
               ),
         )
@@ -363,8 +378,7 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
         const events = res.events()[Symbol.asyncIterator]()
         expect((await events.next()).value?.data).toBe('a')
         const next = events.next()
-        await new Promise((resolve) => setTimeout(resolve, 10))
-        expect(asked).toBe(2)
+        await read
         const saved = JSON.parse(JSON.stringify(res.checkpoint())) as Checkpoint
         release()
         await next
@@ -387,16 +401,11 @@ describe.concurrent('Last-Event-ID resume where an event’s blank line ends oth
     it(`tee(): a text() branch gets the body exactly, and every byte counts once (${JSON.stringify(body)})`, async () => {
       for (const size of [Number.POSITIVE_INFINITY, 1, 2])
         for (let cut = 1; cut < body.length; cut++) {
-          const [x, y] = (await sluice(URL_, { fetch: fetchCut(body, cut, size), resume })).tee()
-          const text = y.text()
-          const events = await eventData(x.events())
-          const read = (await Array.fromAsync(text)).join('')
-          expect([size, cut, events, read, x.progress.loaded]).toEqual([
+          const res = await sluice(URL_, { fetch: fetchCut(body, cut, size), resume })
+          expect([size, cut, await readTee(res)]).toEqual([
             size,
             cut,
-            { data: ['a', 'b'], error: undefined },
-            body,
-            body.length,
+            { events: { data: ['a', 'b'], error: undefined }, read: body, loaded: body.length },
           ])
         }
     })
